@@ -1,0 +1,83 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
+
+const domOrPlatform = [
+  { name: 'electron', message: 'shared/ is the pure domain core: no Electron.' },
+  { name: 'dexie', message: 'shared/ is the pure domain core: no Dexie.' },
+  { name: 'dexie-react-hooks', message: 'shared/ is the pure domain core: no Dexie.' },
+  { name: 'react', message: 'shared/ is the pure domain core: no React.' },
+  { name: 'react-dom', message: 'shared/ is the pure domain core: no React.' },
+  { name: 'y-webrtc', message: 'shared/ is the pure domain core: no transport.' },
+];
+
+export default tseslint.config(
+  {
+    ignores: [
+      'dist/**',
+      'dist-electron/**',
+      'release/**',
+      'node_modules/**',
+      'test-results/**',
+      'playwright-report/**',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
+  },
+  {
+    files: ['shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: domOrPlatform,
+          patterns: [
+            {
+              group: ['electron/*', 'dexie/*', 'react/*', 'react-dom/*'],
+              message: 'shared/ must stay pure.',
+            },
+            {
+              group: ['../renderer/*', '../electron/*', '**/renderer/**', '**/electron/**'],
+              message: 'shared/ must not depend on renderer/ or electron/.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'window', message: 'shared/ must not touch the DOM.' },
+        { name: 'document', message: 'shared/ must not touch the DOM.' },
+        { name: 'indexedDB', message: 'shared/ must not touch storage.' },
+        { name: 'localStorage', message: 'shared/ must not touch storage.' },
+      ],
+    },
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'electron',
+              message: 'The renderer reaches Electron only through the preload bridge (window.larder).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,74 @@
+import { useEffect, useState } from 'react';
+import { LarderDB } from '../storage/db';
+import { LarderStore } from '../storage/store';
+import { StoreContext } from './StoreContext';
+import { Shell } from './Shell';
+import { SetupScreen } from '../screens/SetupScreen';
+
+type Boot =
+  | { state: 'opening' }
+  | { state: 'other-tab' }
+  | { state: 'failed'; message: string }
+  | { state: 'open'; store: LarderStore };
+
+/**
+ * Opens this device's database. Only one tab may hold it at a time (a Web Lock), because a device's
+ * sequence numbers must come from one place.
+ */
+export function App() {
+  const [boot, setBoot] = useState<Boot>({ state: 'opening' });
+  const [, setSetupDone] = useState(0);
+
+  useEffect(() => {
+    let store: LarderStore | null = null;
+    let cancelled = false;
+    let releaseLock: () => void = () => undefined;
+    const open = async () => {
+      if (navigator.storage?.persist) void navigator.storage.persist();
+      store = await LarderStore.open(new LarderDB());
+      if (cancelled) return store.close();
+      setBoot({ state: 'open', store });
+    };
+    const fail = (e: unknown) =>
+      setBoot({ state: 'failed', message: e instanceof Error ? e.message : String(e) });
+    if (navigator.locks) {
+      void navigator.locks.request('larder-device', { ifAvailable: true }, (lock) => {
+        if (!lock) {
+          setBoot({ state: 'other-tab' });
+          return;
+        }
+        return new Promise<void>((resolve) => {
+          releaseLock = resolve;
+          open().catch(fail);
+        });
+      });
+    } else open().catch(fail);
+    return () => {
+      cancelled = true;
+      store?.close();
+      releaseLock();
+    };
+  }, []);
+
+  if (boot.state === 'opening') return <p className="boot">Opening Larder…</p>;
+  if (boot.state === 'other-tab')
+    return (
+      <main className="boot">
+        <h1>Larder is open in another tab</h1>
+        <p>Use that tab, or close it and reload this one. One device keeps one ledger at a time.</p>
+      </main>
+    );
+  if (boot.state === 'failed')
+    return (
+      <main className="boot" role="alert">
+        <h1>Larder could not open its data</h1>
+        <p>{boot.message}</p>
+      </main>
+    );
+  const { store } = boot;
+  return (
+    <StoreContext.Provider value={store}>
+      {store.self ? <Shell /> : <SetupScreen onDone={() => setSetupDone((n) => n + 1)} />}
+    </StoreContext.Provider>
+  );
+}

@@ -1,0 +1,47 @@
+import { useState, type FormEvent } from 'react';
+import type { Item } from '../../shared/catalog';
+import type { Levels } from '../../shared/status';
+import { useStore } from '../app/StoreContext';
+import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
+import { Field } from './Field';
+
+/** This hub's minimum and target for one item: settings, so a concurrent edit may win over this one. */
+export function LevelsEditor({ item, levels, onDone }: { item: Item; levels?: Levels; onDone: () => void }) {
+  const store = useStore();
+  const [min, setMin] = useState(levels ? String(levels.min) : '');
+  const [target, setTarget] = useState(levels ? String(levels.target) : '');
+  const [errors, setErrors] = useState<FormErrors>(noErrors);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      await store.setLevels(item.id, { min, target });
+      onDone();
+    } catch (error) {
+      setErrors(toFormErrors(error));
+    }
+  };
+
+  return (
+    <form className="inline-form" onSubmit={submit} noValidate aria-label={`Levels for ${item.name}`}>
+      <Field label={`Minimum for ${item.name}`} error={errors.fields.min} hint="Below this, the item is low">
+        {(p) => (
+          <input {...p} inputMode="numeric" value={min} onChange={(e) => setMin(e.target.value)} autoFocus />
+        )}
+      </Field>
+      <Field label={`Target for ${item.name}`} error={errors.fields.target} hint="What the hub likes to have">
+        {(p) => (
+          <input {...p} inputMode="numeric" value={target} onChange={(e) => setTarget(e.target.value)} />
+        )}
+      </Field>
+      <div className="actions">
+        <button type="submit" className="primary">
+          Save levels
+        </button>
+        <button type="button" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,185 @@
+import { useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { Item } from '../../shared/catalog';
+import { useStore } from '../app/StoreContext';
+import { useHubStock, useItems } from '../app/hooks';
+import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
+import { ItemPicker } from '../components/ItemPicker';
+import { Field } from '../components/Field';
+
+interface CountLine {
+  item: string;
+  counted: string;
+}
+
+/**
+ * A count records what was counted and what this device showed. Movements recorded elsewhere at the same
+ * time still count, because the entry's effect is the difference, not the counted figure.
+ */
+export function CountScreen() {
+  const store = useStore();
+  const itemRows = useItems();
+  const stock = useHubStock();
+  const items = useMemo(() => new Map((itemRows ?? []).map((i) => [i.id, i as Item])), [itemRows]);
+  const [lines, setLines] = useState<CountLine[]>([]);
+  const [note, setNote] = useState('');
+  const [errors, setErrors] = useState<FormErrors>(noErrors);
+  const [saved, setSaved] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const pickerRef = useRef<HTMLInputElement>(null);
+  const inputs = useRef(new Map<string, HTMLInputElement>());
+
+  const focusItem = useRef<string | null>(null);
+  useLayoutEffect(() => {
+    if (focusItem.current === null) return;
+    inputs.current.get(focusItem.current)?.focus();
+    focusItem.current = null;
+  }, [lines]);
+
+  const add = (item: Item) => {
+    setSaved(null);
+    focusItem.current = item.id;
+    if (!lines.some((l) => l.item === item.id)) setLines([...lines, { item: item.id, counted: '' }]);
+    else inputs.current.get(item.id)?.focus();
+  };
+
+  const save = async () => {
+    if (busy) return;
+    setBusy(true);
+    try {
+      const entries = await store.recordCount({ lines, note });
+      const changed = entries.filter((e) => e.counted !== e.seen).length;
+      setSaved(
+        `Saved count of ${entries.length} ${entries.length === 1 ? 'item' : 'items'}; ${changed} ${changed === 1 ? 'differed' : 'differed'} from the record.`,
+      );
+      setLines([]);
+      setNote('');
+      setErrors(noErrors);
+      pickerRef.current?.focus();
+    } catch (e) {
+      setErrors(toFormErrors(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      void save();
+    }
+  };
+
+  return (
+    <section aria-labelledby="count-title">
+      <header className="screen-header">
+        <h1 id="count-title">Count stock</h1>
+        <p className="muted">
+          Enter what is on the shelf for the items you counted. Items you don’t list keep their figures.
+        </p>
+      </header>
+      <form
+        className="card movement"
+        noValidate
+        onKeyDown={onKeyDown}
+        onSubmit={(e: FormEvent) => {
+          e.preventDefault();
+          void save();
+        }}
+      >
+        <ItemPicker
+          label="Find item"
+          items={[...items.values()]}
+          onPick={add}
+          inputRef={pickerRef}
+          error={errors.fields.lines}
+        />
+        {lines.length === 0 ? (
+          <p className="empty-lines">No items yet. Find an item you counted.</p>
+        ) : (
+          <table className="lines" aria-label="Counted items">
+            <thead>
+              <tr>
+                <th scope="col">Item</th>
+                <th scope="col">On record here</th>
+                <th scope="col">Counted</th>
+                <th scope="col">
+                  <span className="visually-hidden">Remove</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {lines.map((line, i) => {
+                const item = items.get(line.item);
+                const name = item?.name ?? 'Unknown item';
+                const error = errors.fields[`lines.${i}.counted`];
+                return (
+                  <tr key={line.item}>
+                    <th scope="row">{name}</th>
+                    <td className="num">{stock?.get(line.item)?.onHand ?? 0}</td>
+                    <td>
+                      <input
+                        aria-label={`Counted ${name}`}
+                        inputMode="numeric"
+                        value={line.counted}
+                        aria-invalid={error ? true : undefined}
+                        ref={(el) => {
+                          if (el) inputs.current.set(line.item, el);
+                          else inputs.current.delete(line.item);
+                        }}
+                        onChange={(e) =>
+                          setLines(
+                            lines.map((l) => (l.item === line.item ? { ...l, counted: e.target.value } : l)),
+                          )
+                        }
+                        onKeyDown={(e) => {
+                          if (e.key === 'Enter' && !e.ctrlKey && !e.metaKey) {
+                            e.preventDefault();
+                            pickerRef.current?.focus();
+                          }
+                        }}
+                      />
+                      {error && (
+                        <span className="field-error" role="alert">
+                          {error}
+                        </span>
+                      )}
+                    </td>
+                    <td>
+                      <button
+                        type="button"
+                        className="link"
+                        aria-label={`Remove ${name}`}
+                        onClick={() => setLines(lines.filter((l) => l.item !== line.item))}
+                      >
+                        Remove
+                      </button>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+        <Field label="Note (optional)" error={errors.fields.note}>
+          {(p) => <input {...p} value={note} onChange={(e) => setNote(e.target.value)} />}
+        </Field>
+        {errors.summary.length > 0 && Object.keys(errors.fields).length === 0 && (
+          <div className="form-error" role="alert">
+            {errors.summary.map((m) => (
+              <p key={m}>{m}</p>
+            ))}
+          </div>
+        )}
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy}>
+            Save count
+          </button>
+          <span className="hint">Ctrl+Enter saves</span>
+          <span role="status" className="saved">
+            {saved}
+          </span>
+        </div>
+      </form>
+    </section>
+  );
+}

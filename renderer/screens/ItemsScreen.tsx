@@ -1,0 +1,214 @@
+import { useMemo, useRef, useState, type FormEvent } from 'react';
+import {
+  DEFAULT_CATEGORIES,
+  findDuplicateName,
+  normalizeName,
+  searchItems,
+  type Item,
+  type ItemForm,
+} from '../../shared/catalog';
+import { useStore } from '../app/StoreContext';
+import { useItems } from '../app/hooks';
+import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
+import { Field } from '../components/Field';
+
+const emptyForm: ItemForm = { name: '', category: 'Food', unit: '', packSize: '', barcodes: '' };
+
+function formOf(item: Item): ItemForm {
+  return {
+    name: item.name,
+    category: item.category,
+    unit: item.unit,
+    packSize: item.packSize ? String(item.packSize) : '',
+    barcodes: item.barcodes.join(' '),
+  };
+}
+
+/** The network's catalog: what hubs handle, in what unit, with which barcodes. */
+export function ItemsScreen() {
+  const store = useStore();
+  const items = useItems();
+  const [form, setForm] = useState<ItemForm>(emptyForm);
+  const [editing, setEditing] = useState<string | null>(null);
+  const [errors, setErrors] = useState<FormErrors>(noErrors);
+  const [saved, setSaved] = useState<string | null>(null);
+  const [query, setQuery] = useState('');
+  const nameRef = useRef<HTMLInputElement>(null);
+
+  const all = useMemo(() => (items ?? []) as Item[], [items]);
+  const categories = useMemo(
+    () => [...new Set([...DEFAULT_CATEGORIES, ...all.map((i) => i.category)])].sort(),
+    [all],
+  );
+  const duplicate = form.name.trim() ? findDuplicateName(form.name, all, editing ?? undefined) : undefined;
+  const shown = useMemo(() => (query.trim() ? searchItems(query, all) : all), [query, all]);
+  // Two hubs may add the same item while apart: flag such pairs so someone can tidy up.
+  const duplicateNames = useMemo(() => {
+    const seen = new Map<string, number>();
+    for (const i of all) seen.set(normalizeName(i.name), (seen.get(normalizeName(i.name)) ?? 0) + 1);
+    return seen;
+  }, [all]);
+
+  const set = (patch: Partial<ItemForm>) => setForm((f) => ({ ...f, ...patch }));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      const item = await store.saveItem(form, editing ?? undefined);
+      setSaved(`Saved item ${item.name}.`);
+      setForm({ ...emptyForm, category: form.category });
+      setEditing(null);
+      setErrors(noErrors);
+      nameRef.current?.focus();
+    } catch (error) {
+      setSaved(null);
+      setErrors(toFormErrors(error));
+    }
+  };
+
+  return (
+    <section aria-labelledby="items-title">
+      <header className="screen-header">
+        <h1 id="items-title">Items</h1>
+        <p className="muted">The catalog is shared by every hub in the network.</p>
+      </header>
+      <div className="two-col">
+        <form className="card" onSubmit={submit} noValidate aria-label={editing ? 'Edit item' : 'New item'}>
+          <h2>{editing ? 'Edit item' : 'New item'}</h2>
+          <Field
+            label="Name"
+            error={
+              errors.fields.name ??
+              (duplicate ? `An item named "${duplicate.name}" already exists` : undefined)
+            }
+            hint="For example: Rice 2 lb bag"
+          >
+            {(p) => (
+              <input {...p} ref={nameRef} value={form.name} onChange={(e) => set({ name: e.target.value })} />
+            )}
+          </Field>
+          <Field label="Category" error={errors.fields.category}>
+            {(p) => (
+              <>
+                <input
+                  {...p}
+                  list="item-categories"
+                  value={form.category}
+                  onChange={(e) => set({ category: e.target.value })}
+                />
+                <datalist id="item-categories">
+                  {categories.map((c) => (
+                    <option key={c} value={c} />
+                  ))}
+                </datalist>
+              </>
+            )}
+          </Field>
+          <div className="form-row">
+            <Field label="Unit" error={errors.fields.unit} hint="can, bag, pack, bottle…">
+              {(p) => <input {...p} value={form.unit} onChange={(e) => set({ unit: e.target.value })} />}
+            </Field>
+            <Field label="Pack size (optional)" error={errors.fields.packSize} hint="Units in a box or case">
+              {(p) => (
+                <input
+                  {...p}
+                  inputMode="numeric"
+                  value={form.packSize}
+                  onChange={(e) => set({ packSize: e.target.value })}
+                />
+              )}
+            </Field>
+          </div>
+          <Field
+            label="Barcodes (optional)"
+            error={errors.fields.barcodes}
+            hint="Separate several with spaces"
+          >
+            {(p) => (
+              <input {...p} value={form.barcodes} onChange={(e) => set({ barcodes: e.target.value })} />
+            )}
+          </Field>
+          <div className="actions">
+            <button type="submit" className="primary">
+              {editing ? 'Save changes' : 'Add item'}
+            </button>
+            {editing && (
+              <button
+                type="button"
+                onClick={() => {
+                  setEditing(null);
+                  setForm(emptyForm);
+                  setErrors(noErrors);
+                }}
+              >
+                Cancel
+              </button>
+            )}
+            <span role="status" className="saved">
+              {saved}
+            </span>
+          </div>
+        </form>
+        <div>
+          <div className="field">
+            <label htmlFor="items-search">Search items</label>
+            <input id="items-search" type="search" value={query} onChange={(e) => setQuery(e.target.value)} />
+          </div>
+          {shown.length === 0 ? (
+            <p className="empty">
+              {all.length === 0 ? 'No items yet. Add the first one.' : 'Nothing matches.'}
+            </p>
+          ) : (
+            <table className="data" aria-label="Items">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Category</th>
+                  <th scope="col">Unit</th>
+                  <th scope="col">Barcodes</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {shown.map((item) => (
+                  <tr key={item.id}>
+                    <th scope="row">
+                      {item.name}
+                      {(duplicateNames.get(normalizeName(item.name)) ?? 0) > 1 && (
+                        <span className="status status-low">Duplicate name</span>
+                      )}
+                    </th>
+                    <td>{item.category}</td>
+                    <td>
+                      {item.unit}
+                      {item.packSize ? ` (pack of ${item.packSize})` : ''}
+                    </td>
+                    <td className="muted">{item.barcodes.join(', ') || '—'}</td>
+                    <td>
+                      <button
+                        type="button"
+                        className="link"
+                        aria-label={`Edit ${item.name}`}
+                        onClick={() => {
+                          setEditing(item.id);
+                          setForm(formOf(item));
+                          setErrors(noErrors);
+                          setSaved(null);
+                          nameRef.current?.focus();
+                        }}
+                      >
+                        Edit
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}

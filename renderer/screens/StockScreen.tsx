@@ -1,0 +1,259 @@
+import { useLiveQuery } from 'dexie-react-hooks';
+import { useMemo, useState } from 'react';
+import { searchItems, type Item } from '../../shared/catalog';
+import {
+  countNeeded,
+  expiresWithin,
+  nextExpiry,
+  stockStatus,
+  type Levels,
+  type StockStatus,
+} from '../../shared/status';
+import { useStore } from '../app/StoreContext';
+import { useHubStock, useItems } from '../app/hooks';
+import { daysUntil, formatDay } from '../app/time';
+import { LevelsEditor } from '../components/LevelsEditor';
+
+type SortKey = 'name' | 'category' | 'onHand' | 'status' | 'expiry';
+type Filter = 'all' | 'attention' | StockStatus;
+
+interface Row {
+  item: Item;
+  onHand: number;
+  levels?: Levels;
+  status: StockStatus | 'unstocked';
+  countNeeded: boolean;
+  expiry: string | null;
+  expiringSoon: boolean;
+}
+
+const STATUS_ORDER: Record<Row['status'], number> = { out: 0, low: 1, ok: 2, unstocked: 3 };
+const STATUS_LABEL: Record<Row['status'], string> = {
+  out: 'Out',
+  low: 'Low',
+  ok: 'OK',
+  unstocked: 'Not stocked',
+};
+
+/** What this hub has, read from the projected tables: it shows before the ledger itself has loaded. */
+export function StockScreen() {
+  const store = useStore();
+  const hub = store.self!.hubId;
+  const items = useItems();
+  const stock = useHubStock();
+  const levels = useLiveQuery(
+    async () => new Map((await store.db.levels.where('hub').equals(hub).toArray()).map((l) => [l.item, l])),
+    [hub],
+  );
+  const [query, setQuery] = useState('');
+  const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: 'status', asc: true });
+  const [filter, setFilter] = useState<Filter>('all');
+  const [editing, setEditing] = useState<string | null>(null);
+  const now = Date.now();
+
+  const rows = useMemo(() => {
+    if (!items || !stock || !levels) return null;
+    const found = query.trim() ? searchItems(query, items) : items;
+    const out: Row[] = found.map((item) => {
+      const row = stock.get(item.id);
+      const lv = levels.get(item.id);
+      const onHand = row?.onHand ?? 0;
+      const expiry = row ? nextExpiry(row) : null;
+      return {
+        item,
+        onHand,
+        levels: lv,
+        status: !row && !lv ? 'unstocked' : stockStatus(onHand, lv),
+        countNeeded: row ? countNeeded(row) : false,
+        expiry,
+        expiringSoon: expiresWithin(expiry, now),
+      };
+    });
+    const filtered = out.filter((r) =>
+      filter === 'all'
+        ? true
+        : filter === 'attention'
+          ? r.status === 'out' || r.status === 'low' || r.countNeeded || r.expiringSoon
+          : r.status === filter,
+    );
+    const dir = sort.asc ? 1 : -1;
+    const byName = (a: Row, b: Row) => a.item.name.localeCompare(b.item.name);
+    const cmp: Record<SortKey, (a: Row, b: Row) => number> = {
+      name: byName,
+      category: (a, b) => a.item.category.localeCompare(b.item.category) || byName(a, b),
+      onHand: (a, b) => a.onHand - b.onHand || byName(a, b),
+      status: (a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || byName(a, b),
+      expiry: (a, b) => (a.expiry ?? '9999').localeCompare(b.expiry ?? '9999') || byName(a, b),
+    };
+    // Sorting by name keeps ties stable; query results keep their relevance order when sorted by name.
+    return query.trim() && sort.key === 'name'
+      ? filtered
+      : filtered.sort((a, b) => dir * cmp[sort.key](a, b));
+  }, [items, stock, levels, query, sort, filter, now]);
+
+  const header = (key: SortKey, label: string, numeric = false) => (
+    <th
+      scope="col"
+      aria-sort={sort.key === key ? (sort.asc ? 'ascending' : 'descending') : 'none'}
+      className={numeric ? 'num' : undefined}
+    >
+      <button
+        type="button"
+        className="sort"
+        onClick={() => setSort((s) => ({ key, asc: s.key === key ? !s.asc : true }))}
+      >
+        {label}
+        <span aria-hidden="true">{sort.key === key ? (sort.asc ? ' ▲' : ' ▼') : ''}</span>
+      </button>
+    </th>
+  );
+
+  const counts = useMemo(() => {
+    const c = { out: 0, low: 0, attention: 0 };
+    for (const r of rows ?? []) {
+      if (r.status === 'out') c.out++;
+      if (r.status === 'low') c.low++;
+    }
+    return c;
+  }, [rows]);
+
+  return (
+    <section aria-labelledby="stock-title">
+      <header className="screen-header">
+        <h1 id="stock-title">Stock</h1>
+        <p className="muted">On hand at this hub, from every entry recorded here and synced in.</p>
+      </header>
+      <div className="toolbar">
+        <div className="field">
+          <label htmlFor="stock-search">Search stock</label>
+          <input
+            id="stock-search"
+            type="search"
+            placeholder="Name, category or barcode"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="stock-filter">Show</label>
+          <select id="stock-filter" value={filter} onChange={(e) => setFilter(e.target.value as Filter)}>
+            <option value="all">All items</option>
+            <option value="attention">Needs attention</option>
+            <option value="out">Out</option>
+            <option value="low">Low</option>
+            <option value="ok">OK</option>
+          </select>
+        </div>
+        {rows && (
+          <p className="summary" aria-live="polite">
+            {rows.length} items · <span className="status status-out">{counts.out} out</span> ·{' '}
+            <span className="status status-low">{counts.low} low</span>
+          </p>
+        )}
+      </div>
+      {!rows ? (
+        <p>Loading stock…</p>
+      ) : rows.length === 0 ? (
+        <p className="empty">
+          {items && items.length === 0
+            ? 'No items yet. Add the things your hub handles under Items.'
+            : 'Nothing matches.'}
+        </p>
+      ) : (
+        <table className="data stock" aria-label="Stock">
+          <thead>
+            <tr>
+              {header('name', 'Item')}
+              {header('category', 'Category')}
+              {header('onHand', 'On hand', true)}
+              <th scope="col" className="num">
+                Min / target
+              </th>
+              {header('status', 'Status')}
+              {header('expiry', 'Next expiry')}
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <StockRowView
+                key={r.item.id}
+                row={r}
+                now={now}
+                editing={editing === r.item.id}
+                onEdit={() => setEditing(editing === r.item.id ? null : r.item.id)}
+                onDone={() => setEditing(null)}
+              />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function StockRowView({
+  row,
+  now,
+  editing,
+  onEdit,
+  onDone,
+}: {
+  row: Row;
+  now: number;
+  editing: boolean;
+  onEdit: () => void;
+  onDone: () => void;
+}) {
+  const days = row.expiry ? daysUntil(row.expiry, now) : null;
+  return (
+    <>
+      <tr>
+        <th scope="row">
+          {row.item.name}
+          <span className="muted unit-note"> · {row.item.unit}s</span>
+        </th>
+        <td>{row.item.category}</td>
+        <td className="num strong">{row.onHand.toLocaleString()}</td>
+        <td className="num muted">{row.levels ? `${row.levels.min} / ${row.levels.target}` : '—'}</td>
+        <td>
+          <span className={`status status-${row.status}`}>{STATUS_LABEL[row.status]}</span>
+          {row.countNeeded && <span className="status status-count">Count needed</span>}
+        </td>
+        <td>
+          {row.expiry ? (
+            <span className={row.expiringSoon ? 'status status-expiring' : undefined}>
+              {row.expiringSoon
+                ? days! < 0
+                  ? `Expired ${formatDay(row.expiry)}`
+                  : `Expires in ${days} ${days === 1 ? 'day' : 'days'}`
+                : formatDay(row.expiry)}
+            </span>
+          ) : (
+            <span className="muted">—</span>
+          )}
+        </td>
+        <td>
+          <button
+            type="button"
+            className="link"
+            onClick={onEdit}
+            aria-expanded={editing}
+            aria-label={`Set levels for ${row.item.name}`}
+          >
+            Levels
+          </button>
+        </td>
+      </tr>
+      {editing && (
+        <tr className="editor-row">
+          <td colSpan={7}>
+            <LevelsEditor item={row.item} levels={row.levels} onDone={onDone} />
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}

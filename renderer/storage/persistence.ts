@@ -1,0 +1,280 @@
+import * as Y from 'yjs';
+import {
+  devicesOf,
+  deviceSchema,
+  entriesFromEvents,
+  hubsOf,
+  hubSchema,
+  itemsOf,
+  ledgersOf,
+  levelsOf,
+  levelsSchema,
+  readAllEntries,
+  readItem,
+  type SetAside,
+} from '../../shared/doc';
+import type { Entry } from '../../shared/entries';
+import { normalizeName } from '../../shared/catalog';
+import { Projector, type LedgerRow, type StockRow } from '../../shared/projection';
+import type { LarderDB, ProblemRow } from './db';
+
+/** Bump when the projection code changes what it writes: projections are then rebuilt from the doc. */
+export const PROJECTION_VERSION = 1;
+/** Small update rows are merged into one when there are more than this many. */
+const MERGE_AFTER_ROWS = 200;
+
+type SettingChange<T> = Map<string, T | undefined>;
+
+/** Extra writes that must commit atomically with the batch (the device's own sequence number). */
+type AlsoWrite = () => Promise<unknown>;
+
+interface Batch {
+  updates: Uint8Array[];
+  also: AlsoWrite[];
+  entries: Entry[];
+  problems: SetAside[];
+  items: SettingChange<unknown>;
+  hubs: SettingChange<unknown>;
+  devices: SettingChange<unknown>;
+  levels: SettingChange<unknown>;
+}
+
+const emptyBatch = (): Batch => ({
+  updates: [],
+  also: [],
+  entries: [],
+  problems: [],
+  items: new Map(),
+  hubs: new Map(),
+  devices: new Map(),
+  levels: new Map(),
+});
+
+/**
+ * Keeps a Y.Doc and the device's IndexedDB in step. Every change to the doc, local or remote, is
+ * captured as its Yjs update plus the entries and settings it brought; changes are batched and written
+ * in ONE Dexie transaction (update row + projections), so a committed entry always has its projection and
+ * a projection never shows an entry the disk does not hold. `flush()` resolves once that commit is done:
+ * that is when the UI may say "Saved".
+ */
+export class DocPersistence {
+  readonly doc = new Y.Doc({ gc: true });
+  private batch = emptyBatch();
+  private chain: Promise<void> = Promise.resolve();
+  private scheduled = false;
+  private loaded = false;
+  /** Called after each committed batch with the entries it held (for sync status, alerts...). */
+  onCommitted: ((entries: readonly Entry[]) => void) | null = null;
+
+  constructor(
+    private readonly db: LarderDB,
+    private readonly now: () => number,
+  ) {
+    this.doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin === 'load') return;
+      this.batch.updates.push(update);
+      this.schedule();
+    });
+    ledgersOf(this.doc).observeDeep((events, tr) => {
+      if (tr.origin === 'load') return;
+      const found = entriesFromEvents(events);
+      this.batch.entries.push(...found.entries);
+      this.batch.problems.push(...found.problems);
+    });
+    const watch = (map: Y.Map<unknown>, pick: (b: Batch) => SettingChange<unknown>) =>
+      map.observe((event, tr) => {
+        if (tr.origin === 'load') return;
+        for (const key of event.keysChanged) pick(this.batch).set(key, map.get(key));
+      });
+    watch(itemsOf(this.doc), (b) => b.items);
+    watch(hubsOf(this.doc), (b) => b.hubs);
+    watch(devicesOf(this.doc), (b) => b.devices);
+    watch(levelsOf(this.doc), (b) => b.levels);
+  }
+
+  /** Loads the persisted doc. Projections are already on disk, so the UI need not wait for this. */
+  async load(): Promise<void> {
+    const rows = await this.db.updates.toArray();
+    this.doc.transact(() => {
+      for (const row of rows) Y.applyUpdate(this.doc, row.update, 'load');
+    }, 'load');
+    this.loaded = true;
+    const meta = await this.db.meta.get('projection');
+    if (!meta || meta.key !== 'projection' || meta.version !== PROJECTION_VERSION) await this.rebuild();
+  }
+
+  get isLoaded(): boolean {
+    return this.loaded;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // Remote updates arrive in bursts: one transaction per burst, not one per update.
+    queueMicrotask(() => void this.flush());
+  }
+
+  /**
+   * Commits everything captured so far; resolves when it is in IndexedDB. `also` runs inside the same
+   * transaction, so what it writes commits together with the batch or not at all.
+   */
+  flush(also?: AlsoWrite): Promise<void> {
+    this.scheduled = false;
+    const batch = this.batch;
+    if (also) batch.also.push(also);
+    this.batch = emptyBatch();
+    const run = this.chain.then(() =>
+      this.write(batch).catch((error: unknown) => {
+        // The doc already holds these changes: keep them queued so the next commit retries them,
+        // and let the caller say "not saved".
+        this.requeue(batch);
+        throw error;
+      }),
+    );
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private requeue(failed: Batch): void {
+    const next = this.batch;
+    next.updates.unshift(...failed.updates);
+    next.entries.unshift(...failed.entries);
+    next.problems.unshift(...failed.problems);
+    for (const key of ['items', 'hubs', 'devices', 'levels'] as const) {
+      for (const [k, v] of failed[key]) if (!next[key].has(k)) next[key].set(k, v);
+    }
+  }
+
+  private async write(batch: Batch): Promise<void> {
+    if (batch.updates.length === 0 && batch.also.length === 0) return;
+    const db = this.db;
+    const seenAt = this.now();
+    await db.transaction('rw', [db.updates, ...db.projectionTables, db.meta], async () => {
+      if (batch.updates.length > 0)
+        await db.updates.add({ update: Y.mergeUpdates(batch.updates), entries: batch.entries.length });
+      for (const write of batch.also) await write();
+      const problems: ProblemRow[] = batch.problems.map((p) => ({ ...p, seenAt }));
+      if (batch.entries.length > 0) problems.push(...(await this.project(batch.entries, seenAt)));
+      problems.push(...(await this.writeSettings(batch, seenAt)));
+      if (problems.length > 0) await db.problems.bulkPut(problems);
+    });
+    await this.mergeSmallUpdates();
+  }
+
+  private async project(entries: Entry[], seenAt: number): Promise<ProblemRow[]> {
+    const db = this.db;
+    const need = Projector.lookups(entries);
+    const [stock, ledger, reversals] = await Promise.all([
+      db.stock.bulkGet(need.stockKeys),
+      db.ledger.bulkGet(need.entryIds),
+      db.ledger.where('target').anyOf(need.reversalTargets).toArray(),
+    ]);
+    const ledgerById = new Map<string, LedgerRow>();
+    for (const row of [...ledger, ...reversals]) if (row) ledgerById.set(row.id, row);
+    const projector = new Projector({
+      stock: stock.filter((r): r is StockRow => r !== undefined),
+      ledger: ledgerById.values(),
+    });
+    for (const e of entries) projector.apply(e);
+    const changes = projector.changes();
+    await Promise.all([db.stock.bulkPut(changes.stock), db.ledger.bulkPut(changes.ledger)]);
+    return projector.problems.map((p) => ({ where: `entry/${p.id}`, reason: p.reason, seenAt }));
+  }
+
+  private async writeSettings(batch: Batch, seenAt: number): Promise<ProblemRow[]> {
+    const db = this.db;
+    const problems: ProblemRow[] = [];
+    for (const [id] of batch.items) {
+      const r = readItem(this.doc, id);
+      if (r.ok) await db.items.put({ ...r.item, nameKey: normalizeName(r.item.name) });
+      else if (itemsOf(this.doc).has(id)) problems.push({ where: `items/${id}`, reason: r.reason, seenAt });
+      else await db.items.delete(id);
+    }
+    for (const [id, raw] of batch.hubs) {
+      const p = hubSchema.safeParse(raw);
+      if (p.success) await db.hubs.put({ ...p.data, id });
+      else if (raw !== undefined)
+        problems.push({ where: `hubs/${id}`, reason: 'Hub settings are invalid', seenAt });
+    }
+    for (const [id, raw] of batch.devices) {
+      const p = deviceSchema.safeParse(raw);
+      if (p.success) await db.devices.put({ ...p.data, id });
+      else if (raw !== undefined)
+        problems.push({ where: `devices/${id}`, reason: 'Device settings are invalid', seenAt });
+    }
+    for (const [key, raw] of batch.levels) {
+      const [hub = '', item = ''] = key.split('|');
+      if (raw === undefined) {
+        await db.levels.delete(key);
+        continue;
+      }
+      const p = levelsSchema.safeParse(raw);
+      if (p.success) await db.levels.put({ ...p.data, key, hub, item });
+      else problems.push({ where: `levels/${key}`, reason: 'Minimum and target are invalid', seenAt });
+    }
+    return problems;
+  }
+
+  /**
+   * Keeps loading fast: merges the small rows written since the last merge into one, leaving the large
+   * base row alone (merging updates is cheap and needs no doc).
+   */
+  private async mergeSmallUpdates(): Promise<void> {
+    const db = this.db;
+    if ((await db.updates.count()) <= MERGE_AFTER_ROWS) return;
+    await db.transaction('rw', db.updates, async () => {
+      const rows = await db.updates.orderBy('id').toArray();
+      const [, ...small] = rows;
+      if (small.length < 2) return;
+      const merged = Y.mergeUpdates(small.map((r) => r.update));
+      await db.updates.bulkDelete(small.map((r) => r.id!));
+      await db.updates.add({ update: merged, entries: small.reduce((s, r) => s + r.entries, 0) });
+    });
+  }
+
+  /** Replaces every row of the doc with one update: done after a rebuild, when the doc is loaded anyway. */
+  async compact(): Promise<void> {
+    const db = this.db;
+    await this.chain;
+    const state = Y.encodeStateAsUpdate(this.doc);
+    await db.transaction('rw', db.updates, async () => {
+      const total = (await db.updates.toArray()).reduce((s, r) => s + r.entries, 0);
+      await db.updates.clear();
+      await db.updates.add({ update: state, entries: total });
+    });
+  }
+
+  /** Throws away every projection and derives them again from the doc. */
+  async rebuild(): Promise<{ entries: number; problems: number }> {
+    if (!this.loaded) throw new Error('rebuild before the doc is loaded');
+    await this.chain;
+    const db = this.db;
+    const { entries, problems } = readAllEntries(this.doc);
+    const projector = new Projector();
+    for (const e of entries) projector.apply(e);
+    const seenAt = this.now();
+    const all: ProblemRow[] = [
+      ...problems.map((p) => ({ ...p, seenAt })),
+      ...projector.problems.map((p) => ({ where: `entry/${p.id}`, reason: p.reason, seenAt })),
+    ];
+    const settings = emptyBatch();
+    itemsOf(this.doc).forEach((v, k) => settings.items.set(k, v));
+    hubsOf(this.doc).forEach((v, k) => settings.hubs.set(k, v));
+    devicesOf(this.doc).forEach((v, k) => settings.devices.set(k, v));
+    levelsOf(this.doc).forEach((v, k) => settings.levels.set(k, v));
+    await db.transaction('rw', [...db.projectionTables, db.meta], async () => {
+      await Promise.all(db.projectionTables.map((t) => t.clear()));
+      await db.stock.bulkPut(projector.allStock());
+      const ledger = projector.allLedger();
+      for (let i = 0; i < ledger.length; i += 50_000) await db.ledger.bulkPut(ledger.slice(i, i + 50_000));
+      all.push(...(await this.writeSettings(settings, seenAt)));
+      if (all.length > 0) await db.problems.bulkPut(all);
+      await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: seenAt });
+    });
+    return { entries: entries.length, problems: all.length };
+  }
+
+  destroy(): void {
+    this.doc.destroy();
+  }
+}

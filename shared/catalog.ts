@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { IssueCollector } from './errors';
+import { ID_PATTERN } from './ids';
+import { parseQuantity } from './quantity';
+
+export const DEFAULT_CATEGORIES = ['Food', 'Baby', 'Hygiene', 'Household', 'Medical', 'Other'] as const;
+export const MAX_NAME_LENGTH = 120;
+
+export const itemSchema = z.object({
+  id: z.string().regex(ID_PATTERN),
+  name: z.string().min(1).max(MAX_NAME_LENGTH),
+  category: z.string().min(1).max(40),
+  unit: z.string().min(1).max(30),
+  packSize: z.number().int().min(2).max(10_000).optional(),
+  barcodes: z.array(z.string().regex(/^[0-9A-Za-z-]{4,32}$/)).max(20),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+});
+export type Item = z.infer<typeof itemSchema>;
+
+export interface ItemForm {
+  name: string;
+  category: string;
+  unit: string;
+  packSize: string;
+  barcodes: string;
+}
+
+/** Names are compared the way a person reads them: case, accents and spacing don't make a new item. */
+export function normalizeName(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+export function findDuplicateName(name: string, items: readonly Item[], exceptId?: string): Item | undefined {
+  const key = normalizeName(name);
+  if (!key) return undefined;
+  return items.find((i) => i.id !== exceptId && normalizeName(i.name) === key);
+}
+
+export function parseBarcodes(raw: string): string[] {
+  return [
+    ...new Set(
+      raw
+        .split(/[\s,;]+/)
+        .map((b) => b.trim())
+        .filter(Boolean),
+    ),
+  ];
+}
+
+/**
+ * Checks an item form and returns the item's fields, or throws a ValidationError naming each bad field.
+ * A duplicate name is an error here; a duplicate that arrives from another hub is only flagged.
+ */
+export function validateItemForm(
+  form: ItemForm,
+  existing: readonly Item[],
+  exceptId?: string,
+): Omit<Item, 'id' | 'createdAt' | 'updatedAt'> {
+  const issues = new IssueCollector();
+  const name = form.name.replace(/\s+/g, ' ').trim();
+  if (!name) issues.add('name', 'Enter a name for the item');
+  else if (name.length > MAX_NAME_LENGTH)
+    issues.add(
+      'name',
+      `Name is too long: ${name.length.toLocaleString('en')} characters, at most ${MAX_NAME_LENGTH}`,
+    );
+  else {
+    const dup = findDuplicateName(name, existing, exceptId);
+    if (dup) issues.add('name', `An item named "${dup.name}" already exists`);
+  }
+  const category = form.category.trim();
+  if (!category) issues.add('category', 'Choose a category');
+  else if (category.length > 40) issues.add('category', 'Category is too long: at most 40 characters');
+  const unit = form.unit.trim();
+  if (!unit) issues.add('unit', 'Enter a unit, such as can, bag or pack');
+  else if (unit.length > 30) issues.add('unit', 'Unit is too long: at most 30 characters');
+  let packSize: number | undefined;
+  if (form.packSize.trim()) {
+    const q = parseQuantity(form.packSize, { label: 'Pack size' });
+    if (!q.ok) issues.add('packSize', q.message);
+    else if (q.value < 2)
+      issues.add('packSize', 'Pack size must be at least 2 (leave it empty for single units)');
+    else if (q.value > 10_000) issues.add('packSize', 'Pack size must be at most 10,000');
+    else packSize = q.value;
+  }
+  const barcodes = parseBarcodes(form.barcodes);
+  for (const code of barcodes) {
+    if (!/^[0-9A-Za-z-]{4,32}$/.test(code)) {
+      issues.add('barcodes', `"${code.slice(0, 40)}" is not a barcode: use 4 to 32 letters or digits`);
+      break;
+    }
+    const owner = existing.find((i) => i.id !== exceptId && i.barcodes.includes(code));
+    if (owner) {
+      issues.add('barcodes', `Barcode ${code} already belongs to "${owner.name}"`);
+      break;
+    }
+  }
+  if (barcodes.length > 20) issues.add('barcodes', 'At most 20 barcodes per item');
+  issues.throwIfAny();
+  return packSize === undefined
+    ? { name, category, unit, barcodes }
+    : { name, category, unit, packSize, barcodes };
+}
+
+export function findByBarcode(code: string, items: readonly Item[]): Item | undefined {
+  const c = code.trim();
+  return items.find((i) => i.barcodes.includes(c));
+}
+
+/** Search as you type: every word must start a word of the name, category or a barcode. */
+export function searchItems(query: string, items: readonly Item[]): Item[] {
+  const words = normalizeName(query).split(' ').filter(Boolean);
+  const sorted = [...items].sort((a, b) => a.name.localeCompare(b.name));
+  if (words.length === 0) return sorted;
+  const scored: { item: Item; score: number }[] = [];
+  for (const item of sorted) {
+    const hay = normalizeName(`${item.name} ${item.category}`).split(/[^a-z0-9]+/);
+    let score = 0;
+    let all = true;
+    for (const w of words) {
+      if (item.barcodes.includes(w)) score += 3;
+      else if (hay.some((h) => h.startsWith(w))) score += hay[0]!.startsWith(w) ? 2 : 1;
+      else if (normalizeName(item.name).includes(w)) score += 0.5;
+      else {
+        all = false;
+        break;
+      }
+    }
+    if (all) scored.push({ item, score });
+  }
+  return scored.sort((a, b) => b.score - a.score).map((s) => s.item);
+}

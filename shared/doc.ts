@@ -1,0 +1,193 @@
+import * as Y from 'yjs';
+import { itemSchema, type Item } from './catalog';
+import type { Entry } from './entries';
+import { z } from 'zod';
+import { ID_PATTERN } from './ids';
+import type { Levels } from './status';
+import { decodeEntry, encodeEntry, type WireEntry } from './wire';
+
+/**
+ * The layout of a network's Y.Doc: one doc per network, shared by every hub and device in it.
+ *
+ * - `ledgers`: a Y.Map from device id to that device's Y.Array of entries. Only the device itself ever
+ *   appends to its array, so arrays are never created concurrently, a device's entries stay one
+ *   contiguous run (Yjs merges them into a few structs: cheap to store and to load), and an entry found
+ *   in another device's array is rejected as a forgery.
+ * - `items`, `hubs`, `devices`, `levels`, `network`: settings, Y.Maps of plain values. Concurrent edits of
+ *   a setting resolve last-writer-wins, which is fine for names and levels. Quantities never live here.
+ */
+export const LEDGERS = 'ledgers';
+
+export const hubSchema = z.object({ name: z.string().min(1).max(80), createdAt: z.number().int() });
+export const deviceSchema = z.object({
+  name: z.string().min(1).max(80),
+  hub: z.string().regex(ID_PATTERN),
+  createdAt: z.number().int(),
+});
+export const levelsSchema = z
+  .object({ min: z.number().int().min(0).max(1_000_000), target: z.number().int().min(0).max(1_000_000) })
+  .refine((l) => l.target >= l.min, 'target is below minimum');
+
+export type HubInfo = z.infer<typeof hubSchema>;
+export type DeviceInfo = z.infer<typeof deviceSchema>;
+
+export const ledgersOf = (doc: Y.Doc) => doc.getMap<Y.Array<WireEntry>>(LEDGERS);
+export const itemsOf = (doc: Y.Doc) => doc.getMap<unknown>('items');
+export const hubsOf = (doc: Y.Doc) => doc.getMap<unknown>('hubs');
+export const devicesOf = (doc: Y.Doc) => doc.getMap<unknown>('devices');
+export const levelsOf = (doc: Y.Doc) => doc.getMap<unknown>('levels');
+export const networkOf = (doc: Y.Doc) => doc.getMap<unknown>('network');
+
+export function initNetwork(
+  doc: Y.Doc,
+  init: {
+    networkId: string;
+    hubId: string;
+    hubName: string;
+    deviceId: string;
+    deviceName: string;
+    now: number;
+  },
+): void {
+  doc.transact(() => {
+    networkOf(doc).set('id', init.networkId);
+    networkOf(doc).set('createdAt', init.now);
+    hubsOf(doc).set(init.hubId, { name: init.hubName, createdAt: init.now } satisfies HubInfo);
+    devicesOf(doc).set(init.deviceId, {
+      name: init.deviceName,
+      hub: init.hubId,
+      createdAt: init.now,
+    } satisfies DeviceInfo);
+  }, 'local');
+}
+
+/** Appends this device's new entries to its own ledger array, in one transaction. */
+export function appendEntries(doc: Y.Doc, device: string, entries: readonly Entry[]): void {
+  if (entries.length === 0) return;
+  for (const e of entries) {
+    if (e.device !== device) throw new Error(`entry of device ${e.device} appended by ${device}`);
+  }
+  doc.transact(() => {
+    const ledgers = ledgersOf(doc);
+    let array = ledgers.get(device);
+    if (!array) {
+      array = new Y.Array<WireEntry>();
+      ledgers.set(device, array);
+    }
+    array.push(entries.map(encodeEntry));
+  }, 'local');
+}
+
+export interface SetAside {
+  /** Where it was found: `ledger/<device>/<index>`, `items/<id>`... */
+  where: string;
+  reason: string;
+}
+
+/** Validates one wire entry found in `device`'s ledger. */
+export function checkLedgerEntry(
+  device: string,
+  wire: unknown,
+): { ok: true; entry: Entry } | { ok: false; reason: string } {
+  const decoded = decodeEntry(wire);
+  if (!decoded.ok) return decoded;
+  if (decoded.entry.device !== device)
+    return {
+      ok: false,
+      reason: `Entry claims device ${decoded.entry.device} but is in the ledger of ${device}`,
+    };
+  return decoded;
+}
+
+/** Every valid entry in the doc, and what was set aside and why. */
+export function readAllEntries(doc: Y.Doc): { entries: Entry[]; problems: SetAside[] } {
+  const entries: Entry[] = [];
+  const problems: SetAside[] = [];
+  ledgersOf(doc).forEach((array, device) => {
+    if (!(array instanceof Y.Array)) {
+      problems.push({ where: `ledger/${device}`, reason: 'Ledger of a device is not a list' });
+      return;
+    }
+    array.toArray().forEach((wire, index) => {
+      const r = checkLedgerEntry(device, wire);
+      if (r.ok) entries.push(r.entry);
+      else problems.push({ where: `ledger/${device}/${index}`, reason: r.reason });
+    });
+  });
+  return { entries, problems };
+}
+
+/**
+ * The new entries a transaction brought, from the events of `ledgersOf(doc).observeDeep`. A device's
+ * array that appeared contributes all its entries; an existing array contributes its inserts.
+ */
+export function entriesFromEvents(events: readonly Y.YEvent<Y.AbstractType<unknown>>[]): {
+  entries: Entry[];
+  problems: SetAside[];
+} {
+  const entries: Entry[] = [];
+  const problems: SetAside[] = [];
+  const take = (device: string, wires: readonly unknown[], firstIndex: number) => {
+    wires.forEach((wire, i) => {
+      const r = checkLedgerEntry(device, wire);
+      if (r.ok) entries.push(r.entry);
+      else problems.push({ where: `ledger/${device}/${firstIndex + i}`, reason: r.reason });
+    });
+  };
+  for (const event of events) {
+    if (event.target instanceof Y.Map) {
+      const map = event.target as Y.Map<unknown>;
+      event.changes.keys.forEach((change, device) => {
+        if (change.action !== 'add') return;
+        const value = map.get(device);
+        if (value instanceof Y.Array) take(device, value.toArray(), 0);
+        else problems.push({ where: `ledger/${device}`, reason: 'Ledger of a device is not a list' });
+      });
+    } else if (event.target instanceof Y.Array) {
+      const array = event.target as Y.Array<unknown>;
+      const device = array._item?.parentSub;
+      if (!device) continue;
+      // A freshly added array is fully handled by its map event above.
+      if (events.some((e) => e.target instanceof Y.Map && e.changes.keys.get(device)?.action === 'add'))
+        continue;
+      let index = 0;
+      for (const op of event.changes.delta) {
+        if (op.retain) index += op.retain;
+        if (op.insert && Array.isArray(op.insert)) {
+          take(device, op.insert, index);
+          index += op.insert.length;
+        }
+      }
+    }
+  }
+  return { entries, problems };
+}
+
+export function readItem(doc: Y.Doc, id: string): { ok: true; item: Item } | { ok: false; reason: string } {
+  const raw = itemsOf(doc).get(id);
+  const parsed = itemSchema.safeParse(raw);
+  if (!parsed.success)
+    return { ok: false, reason: `Item ${id}: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
+  if (parsed.data.id !== id) return { ok: false, reason: `Item ${id} carries the id ${parsed.data.id}` };
+  return { ok: true, item: parsed.data };
+}
+
+export function putItem(doc: Y.Doc, item: Item): void {
+  doc.transact(() => itemsOf(doc).set(item.id, item), 'local');
+}
+
+export function levelsKey(hub: string, item: string): string {
+  return `${hub}|${item}`;
+}
+
+export function setLevels(doc: Y.Doc, hub: string, item: string, levels: Levels | null): void {
+  doc.transact(() => {
+    if (levels) levelsOf(doc).set(levelsKey(hub, item), { min: levels.min, target: levels.target });
+    else levelsOf(doc).delete(levelsKey(hub, item));
+  }, 'local');
+}
+
+export function readLevels(doc: Y.Doc, key: string): Levels | null {
+  const parsed = levelsSchema.safeParse(levelsOf(doc).get(key));
+  return parsed.success ? parsed.data : null;
+}

@@ -1,0 +1,21 @@
+/**
+ * Identifiers. Hubs, devices and items get short random ids (they travel in every ledger entry, so their
+ * length is paid a million times); an entry's id is its device's id and that device's sequence number,
+ * which is unique without coordination and costs nothing to store.
+ */
+const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+
+export type RandomBytes = (n: number) => Uint8Array;
+
+export function randomId(randomBytes: RandomBytes, length = 8): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (let i = 0; i < length; i++) out += ALPHABET[bytes[i]! % ALPHABET.length];
+  return out;
+}
+
+export const ID_PATTERN = /^[0-9a-z]{4,16}$/;
+
+export function entryId(device: string, seq: number): string {
+  return `${device}.${seq}`;
+}

@@ -1,0 +1,159 @@
+import { DISCARD_REASONS, DONATION_SOURCES, entrySchema, type Entry, type EntryKind } from './entries';
+
+/**
+ * The compact form an entry takes inside the Y.Doc. A network's ledger reaches a million entries, so
+ * every byte is paid a million times: entries are positional tuples, times are seconds since 2020 (small
+ * integers, varint-encoded by Yjs) and `at` is stored as its distance from `recordedAt` (usually 0).
+ *
+ *   [version, kind, hub, device, seq, item, recordedSec, atBeforeRecordedSec, a, b, extras?]
+ *
+ * a/b per kind: donation qty/source, pickup qty/households, count counted/seen, discard qty/reason,
+ * reversal effect/target. `extras` holds the rare fields under one-letter keys.
+ */
+export type WireEntry = readonly unknown[];
+
+const VERSION = 1;
+const EPOCH_MS = Date.UTC(2020, 0, 1);
+const KIND_CODES: readonly EntryKind[] = ['donation', 'pickup', 'count', 'discard', 'reversal'];
+const DAY_MS = 86_400_000;
+
+interface Extras {
+  e?: number; // expiry, days since 2020-01-01
+  n?: string; // note
+  g?: number; // group
+  p?: number; // packs
+  w?: 1; // pickup went below zero after a warning
+  t?: number; // reversal target kind
+}
+
+function dayNumber(iso: string): number {
+  return Math.round((Date.parse(`${iso}T00:00:00Z`) - EPOCH_MS) / DAY_MS);
+}
+function isoFromDay(day: number): string {
+  return new Date(EPOCH_MS + day * DAY_MS).toISOString().slice(0, 10);
+}
+
+export function encodeEntry(entry: Entry): WireEntry {
+  const recordedSec = Math.floor((entry.recordedAt - EPOCH_MS) / 1000);
+  const atSec = Math.floor((entry.at - EPOCH_MS) / 1000);
+  const extras: Extras = {};
+  if (entry.note) extras.n = entry.note;
+  if (entry.group !== undefined) extras.g = entry.group;
+  let a: unknown;
+  let b: unknown;
+  switch (entry.kind) {
+    case 'donation':
+      a = entry.qty;
+      b = DONATION_SOURCES.indexOf(entry.source);
+      if (entry.expiry) extras.e = dayNumber(entry.expiry);
+      if (entry.packs !== undefined) extras.p = entry.packs;
+      break;
+    case 'pickup':
+      a = entry.qty;
+      b = entry.households ?? 0;
+      if (entry.belowZero) extras.w = 1;
+      if (entry.packs !== undefined) extras.p = entry.packs;
+      break;
+    case 'count':
+      a = entry.counted;
+      b = entry.seen;
+      break;
+    case 'discard':
+      a = entry.qty;
+      b = DISCARD_REASONS.indexOf(entry.reason);
+      break;
+    case 'reversal':
+      a = entry.effect;
+      b = entry.target;
+      extras.t = KIND_CODES.indexOf(entry.targetKind);
+      if (entry.expiry) extras.e = dayNumber(entry.expiry);
+      break;
+  }
+  const tuple: unknown[] = [
+    VERSION,
+    KIND_CODES.indexOf(entry.kind),
+    entry.hub,
+    entry.device,
+    entry.seq,
+    entry.item,
+    recordedSec,
+    recordedSec - atSec,
+    a,
+    b,
+  ];
+  if (Object.keys(extras).length > 0) tuple.push(extras);
+  return tuple;
+}
+
+export type DecodeResult = { ok: true; entry: Entry } | { ok: false; reason: string };
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+/**
+ * Turns a tuple from the doc (possibly from an untrusted peer) back into a validated entry.
+ * Never throws: anything malformed comes back with a reason a person can read under "Problems".
+ */
+export function decodeEntry(wire: unknown): DecodeResult {
+  if (!Array.isArray(wire)) return { ok: false, reason: 'Entry is not a list of fields' };
+  if (wire[0] !== VERSION) return { ok: false, reason: `Unknown entry format version ${String(wire[0])}` };
+  if (wire.length < 10 || wire.length > 11)
+    return { ok: false, reason: 'Entry has the wrong number of fields' };
+  const [, kindCode, hub, device, seq, item, recordedSec, atBefore, a, b, rawExtras] = wire as unknown[];
+  const kind = isInt(kindCode) ? KIND_CODES[kindCode] : undefined;
+  if (!kind) return { ok: false, reason: `Unknown entry kind ${String(kindCode)}` };
+  if (!isInt(recordedSec) || !isInt(atBefore))
+    return { ok: false, reason: 'Entry time is not a whole number' };
+  if (
+    rawExtras !== undefined &&
+    (typeof rawExtras !== 'object' || rawExtras === null || Array.isArray(rawExtras))
+  ) {
+    return { ok: false, reason: 'Entry extras are malformed' };
+  }
+  const extras = (rawExtras ?? {}) as Record<string, unknown>;
+  const candidate: Record<string, unknown> = {
+    kind,
+    hub,
+    device,
+    seq,
+    item,
+    recordedAt: EPOCH_MS + recordedSec * 1000,
+    at: EPOCH_MS + (recordedSec - atBefore) * 1000,
+  };
+  if (extras.n !== undefined) candidate.note = extras.n;
+  if (extras.g !== undefined) candidate.group = extras.g;
+  const expiry = isInt(extras.e) ? isoFromDay(extras.e) : extras.e;
+  switch (kind) {
+    case 'donation':
+      Object.assign(candidate, { qty: a, source: isInt(b) ? DONATION_SOURCES[b] : b });
+      if (expiry !== undefined) candidate.expiry = expiry;
+      if (extras.p !== undefined) candidate.packs = extras.p;
+      break;
+    case 'pickup':
+      candidate.qty = a;
+      if (b !== 0) candidate.households = b;
+      if (extras.w !== undefined) candidate.belowZero = extras.w === 1 ? true : extras.w;
+      if (extras.p !== undefined) candidate.packs = extras.p;
+      break;
+    case 'count':
+      Object.assign(candidate, { counted: a, seen: b });
+      break;
+    case 'discard':
+      Object.assign(candidate, { qty: a, reason: isInt(b) ? DISCARD_REASONS[b] : b });
+      break;
+    case 'reversal':
+      Object.assign(candidate, {
+        effect: a,
+        target: b,
+        targetKind: isInt(extras.t) ? KIND_CODES[extras.t] : extras.t,
+      });
+      if (expiry !== undefined) candidate.expiry = expiry;
+      break;
+  }
+  const parsed = entrySchema.safeParse(candidate);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first?.path.join('.') || 'entry';
+    return { ok: false, reason: `${kind} entry: ${where} ${first?.message ?? 'is invalid'}` };
+  }
+  return { ok: true, entry: parsed.data };
+}

@@ -1,0 +1,92 @@
+/// <reference types="vitest/config" />
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type PluginOption } from 'vite';
+import react from '@vitejs/plugin-react';
+import electron from 'vite-plugin-electron';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+/**
+ * The Electron main process and preload, built next to the renderer. The preload must be CommonJS in a
+ * `.cjs` file (sandboxed preloads cannot be ES modules). In serve mode the plugin would spawn Electron,
+ * whose binary cannot be installed here, so it is only used by `vite build --mode electron`.
+ */
+function electronPlugins(): PluginOption[] {
+  const external = ['electron', /^node:/];
+  return electron([
+    {
+      entry: here('electron/main.ts'),
+      vite: {
+        build: {
+          outDir: here('dist-electron'),
+          emptyOutDir: false,
+          rollupOptions: { external, output: { format: 'es', entryFileNames: '[name].js' } },
+        },
+      },
+    },
+    {
+      entry: here('electron/preload.ts'),
+      vite: {
+        build: {
+          outDir: here('dist-electron'),
+          emptyOutDir: false,
+          rollupOptions: {
+            external,
+            output: { format: 'cjs', entryFileNames: '[name].cjs', inlineDynamicImports: true },
+          },
+        },
+      },
+    },
+  ]);
+}
+
+/**
+ * The renderer's Content-Security-Policy, as a meta tag in the built page (the dev server needs inline
+ * scripts for hot reload, so it is left out there). Nothing remote: scripts, styles and fonts come from
+ * the app itself; `connect-src` allows WebSockets only for the signaling servers a user configures.
+ */
+export const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self'",
+  "connect-src 'self' ws: wss:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const cspPlugin: PluginOption = {
+  name: 'larder-csp',
+  apply: 'build',
+  transformIndexHtml: (html) =>
+    html.replace(
+      '<meta charset="UTF-8" />',
+      `<meta charset="UTF-8" />\n    <meta http-equiv="Content-Security-Policy" content="${CSP}" />`,
+    ),
+};
+
+/**
+ * One config for the renderer (browser and Electron), the Electron build and vitest. `npm run web` serves
+ * the renderer alone on 127.0.0.1; `npm run build` (mode `electron`) also builds electron/; vitest never
+ * loads the Electron plugin.
+ */
+export default defineConfig(({ mode, command }) => {
+  const withElectron = !process.env.VITEST && command === 'build' && mode === 'electron';
+  return {
+    root: here('renderer'),
+    base: './',
+    plugins: [react(), cspPlugin, ...(withElectron ? electronPlugins() : [])],
+    build: { outDir: here('dist'), emptyOutDir: true, target: 'es2022', sourcemap: true },
+    server: { host: '127.0.0.1', strictPort: true },
+    preview: { host: '127.0.0.1', strictPort: true },
+    test: {
+      root: here('.'),
+      include: ['tests/**/*.test.{ts,tsx}'],
+      exclude: ['tests/e2e/**', 'node_modules/**'],
+      environment: 'node',
+      testTimeout: 30_000,
+    },
+  };
+});
