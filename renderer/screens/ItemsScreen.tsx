@@ -49,7 +49,15 @@ export function ItemsScreen() {
     return seen;
   }, [all]);
 
-  const set = (patch: Partial<ItemForm>) => setForm((f) => ({ ...f, ...patch }));
+  const set = (patch: Partial<ItemForm>) => {
+    setForm((f) => ({ ...f, ...patch }));
+    // An error about a field goes once the field is changed; the live duplicate check takes over for names.
+    setErrors((e) => {
+      const fields = { ...e.fields };
+      for (const key of Object.keys(patch)) delete fields[key];
+      return { ...e, fields };
+    });
+  };
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();

@@ -65,6 +65,11 @@ export function MovementScreen({ kind }: { kind: Kind }) {
   const addItem = (item: Item, quantity = '') => {
     setSaved(null);
     const existing = lines.find((l) => l.item === item.id);
+    if (existing && !quantity) {
+      // Picking an item that already has a line goes back to that line rather than adding a second one.
+      quantityRefs.current.get(existing.key)?.focus();
+      return;
+    }
     if (existing && quantity) {
       // A second scan of the same thing: one more of it.
       const n = Number(existing.quantity) || 0;

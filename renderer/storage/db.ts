@@ -56,7 +56,8 @@ export class LarderDB extends Dexie {
   problems!: Table<ProblemRow, string>;
 
   constructor(name = 'larder') {
-    super(name);
+    // "Saved" must survive a power cut, not only a crash: ask Chromium to flush each commit to disk.
+    super(name, { chromeTransactionDurability: 'strict' });
     this.version(1).stores({
       updates: '++id',
       meta: 'key',

@@ -1,0 +1,75 @@
+import { expect, test, type Page } from '@playwright/test';
+import { newProfileDir, openHub, removeProfileDir } from './browser';
+import { addItem, addLine, goTo, setUpHub } from './steps';
+
+async function historyCount(page: Page): Promise<number> {
+  await goTo(page, 'History');
+  const table = page.getByRole('table', { name: 'History' });
+  if (!(await table.isVisible())) {
+    await expect(page.getByText('No entries match.')).toBeVisible();
+    return 0;
+  }
+  return (await table.getByRole('row').count()) - 1;
+}
+
+test('bad input gets a specific message and saves nothing', async ({ baseURL }) => {
+  const profile = newProfileDir('bad');
+  try {
+    const { context, page } = await openHub(profile, baseURL!);
+    await setUpHub(page, 'Church Hall', 'Laptop');
+    await addItem(page, { name: 'Rice 2 lb bag', unit: 'bag', barcodes: '0123456789012' });
+
+    // An empty donation.
+    await goTo(page, 'Record donation');
+    await page.getByRole('button', { name: 'Save donation' }).click();
+    await expect(page.getByRole('alert').first()).toHaveText('Add at least one item to the donation');
+
+    const cases: [string, string][] = [
+      ['0', 'Quantity must be at least 1'],
+      ['-4', "Quantity can't be negative"],
+      ['2.5', 'Quantity must be a whole number'],
+      ['1000001', 'Quantity must be at most 1,000,000'],
+      ['lots', 'Quantity must be a number'],
+    ];
+    await addLine(page, 'rice', '1');
+    const quantity = page.getByLabel('Quantity of Rice 2 lb bag');
+    for (const [typed, message] of cases) {
+      await quantity.fill(typed);
+      await page.getByRole('button', { name: 'Save donation' }).click();
+      await expect(quantity).toHaveAttribute('aria-invalid', 'true');
+      await expect(page.getByRole('alert')).toHaveText(message);
+      await expect(page.getByRole('status')).toHaveText('');
+    }
+
+    // An unknown barcode adds nothing and offers to attach it.
+    await page.getByRole('button', { name: 'Remove Rice 2 lb bag' }).click();
+    const finder = page.getByRole('combobox', { name: 'Find item' });
+    await finder.fill('9990001112223');
+    await finder.press('Enter');
+    await expect(page.getByRole('alert', { name: 'Unknown barcode' })).toContainText(
+      'Unknown barcode 9990001112223. No item has it yet; nothing was added.',
+    );
+    await expect(page.getByText('No items yet.')).toBeVisible();
+    // A known barcode adds one unit of its item.
+    await finder.fill('0123456789012');
+    await finder.press('Enter');
+    await expect(page.getByLabel('Quantity of Rice 2 lb bag')).toHaveValue('1');
+
+    // An item name of 10,000 characters.
+    await goTo(page, 'Items');
+    await page.getByLabel('Name', { exact: true }).fill('x'.repeat(10_000));
+    await page.getByLabel('Unit', { exact: true }).fill('bag');
+    await page.getByRole('button', { name: 'Add item' }).click();
+    await expect(page.getByRole('alert')).toHaveText('Name is too long: 10,000 characters, at most 120');
+    await expect(page.getByRole('table', { name: 'Items' }).getByRole('row')).toHaveCount(2);
+
+    // A duplicate name is flagged as it is typed, and refused.
+    await page.getByLabel('Name', { exact: true }).fill('  rice 2 LB bag ');
+    await expect(page.getByRole('alert')).toHaveText('An item named "Rice 2 lb bag" already exists');
+
+    expect(await historyCount(page)).toBe(0);
+    await context.close();
+  } finally {
+    removeProfileDir(profile);
+  }
+});

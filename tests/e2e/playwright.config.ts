@@ -1,0 +1,28 @@
+import { defineConfig } from '@playwright/test';
+
+/**
+ * End-to-end tests drive the built renderer in Debian's Chromium (Playwright cannot download browsers
+ * here). `npm run test:e2e` builds first; the preview server serves dist/ on 127.0.0.1 only.
+ */
+export const PORT = Number(process.env.LARDER_E2E_PORT ?? 4180);
+
+export default defineConfig({
+  testDir: '.',
+  testMatch: '**/*.spec.ts',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: true,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: process.env.CI ? [['list']] : [['list']],
+  outputDir: '../../test-results',
+  webServer: {
+    command: `npx vite preview --port ${PORT} --strictPort --host 127.0.0.1`,
+    cwd: '../..',
+    url: `http://127.0.0.1:${PORT}/`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+  },
+  use: { baseURL: `http://127.0.0.1:${PORT}/` },
+});

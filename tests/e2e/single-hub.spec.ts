@@ -1,0 +1,114 @@
+import { expect, test } from '@playwright/test';
+import { newProfileDir, openHub, removeProfileDir } from './browser';
+import { addItem, addLine, expectOnHand, goTo, setUpHub } from './steps';
+
+test('a volunteer records a donation and a pickup offline, and the stock survives a restart', async ({ baseURL }) => {
+  const profile = newProfileDir('single');
+  try {
+    let { context, page } = await openHub(profile, baseURL!);
+    await setUpHub(page, 'St Anne Kitchen', 'Front desk laptop');
+    await addItem(page, { name: 'Rice 2 lb bag', unit: 'bag' });
+    await addItem(page, { name: 'Canned beans', unit: 'can', packSize: '24' });
+    await addItem(page, { name: 'Diapers size 4', category: 'Baby', unit: 'pack' });
+
+    await goTo(page, 'Record donation');
+    await addLine(page, 'rice', '20');
+    await addLine(page, 'beans', '2');
+    await page.getByLabel('Unit for Canned beans').selectOption('packs');
+    await page.getByLabel('Source').selectOption('food bank');
+    await page.keyboard.press('Control+Enter');
+    await expect(page.getByRole('status')).toHaveText('Saved donation: 2 lines, 68 units.');
+
+    await goTo(page, 'Record pickup');
+    await addLine(page, 'rice', '5');
+    await addLine(page, 'beans', '10');
+    await page.getByLabel('Households (optional)').fill('3');
+    await page.getByRole('button', { name: 'Save pickup' }).click();
+    await expect(page.getByRole('status')).toHaveText('Saved pickup: 2 lines, 15 units.');
+
+    await expectOnHand(page, 'Rice 2 lb bag', 15);
+    await expectOnHand(page, 'Canned beans', 38);
+    await expect(page.getByRole('row', { name: /Diapers size 4/ })).toContainText('Not stocked');
+
+    // A pickup beyond what is on record is allowed after a warning, and asks for a count.
+    await goTo(page, 'Record pickup');
+    await addLine(page, 'diapers', '2');
+    await page.getByRole('button', { name: 'Save pickup' }).click();
+    await expect(page.getByRole('alert')).toContainText('Diapers size 4: taking 2, on hand 0');
+    await page.getByRole('button', { name: 'Record anyway' }).click();
+    await expect(page.getByRole('status')).toHaveText('Saved pickup: 1 line, 2 units.');
+    await goTo(page, 'Stock');
+    const diapers = page.getByRole('row', { name: /Diapers size 4/ });
+    await expect(diapers).toContainText('Out');
+    await expect(diapers).toContainText('Count needed');
+
+    // A count records what was counted; its effect is the difference from what this device showed.
+    await goTo(page, 'Count stock');
+    const finder = page.getByRole('combobox', { name: 'Find item' });
+    await finder.fill('diapers');
+    await finder.press('Enter');
+    await page.keyboard.type('7');
+    await page.getByRole('button', { name: 'Save count' }).click();
+    await expect(page.getByRole('status')).toContainText('Saved count of 1 item');
+    await expectOnHand(page, 'Diapers size 4', 7);
+    await expect(page.getByRole('row', { name: /Diapers size 4/ })).not.toContainText('Count needed');
+
+    // Undo is a reversal entry; the history shows both.
+    await goTo(page, 'History');
+    await page.getByRole('button', { name: 'Undo pickup of Rice 2 lb bag' }).click();
+    await page.getByRole('button', { name: 'Confirm undo' }).click();
+    await expect(page.getByRole('status')).toContainText('Saved: undid pickup of Rice 2 lb bag (+5)');
+    const history = page.getByRole('table', { name: 'History' });
+    await expect(history.getByRole('row').filter({ has: page.getByRole('cell', { name: 'Undo', exact: true }) })).toHaveCount(1);
+    await expect(history
+        .getByRole('row')
+        .filter({ has: page.getByRole('cell', { name: 'Pickup', exact: true }) })
+        .filter({ hasText: 'Rice 2 lb bag' })).toContainText('Undone');
+    await expectOnHand(page, 'Rice 2 lb bag', 20);
+
+    // Close the browser and open it again on the same profile: everything is still there.
+    await context.close();
+    ({ context, page } = await openHub(profile, baseURL!));
+    await expect(page.getByRole('navigation', { name: 'Main' })).toContainText('St Anne Kitchen');
+    await expectOnHand(page, 'Rice 2 lb bag', 20);
+    await expectOnHand(page, 'Canned beans', 38);
+    await expectOnHand(page, 'Diapers size 4', 7);
+    await goTo(page, 'History');
+    await expect(page.getByRole('table', { name: 'History' }).getByRole('row')).toHaveCount(1 + 7);
+    await context.close();
+  } finally {
+    removeProfileDir(profile);
+  }
+});
+
+test('history filters by item and kind', async ({ baseURL }) => {
+  const profile = newProfileDir('history');
+  try {
+    const { context, page } = await openHub(profile, baseURL!);
+    await setUpHub(page, 'Corner Store', 'Till');
+    await addItem(page, { name: 'Pasta 1 lb', unit: 'bag' });
+    await addItem(page, { name: 'Soap bar', category: 'Hygiene', unit: 'bar' });
+    await goTo(page, 'Record donation');
+    await addLine(page, 'pasta', '10');
+    await addLine(page, 'soap', '4');
+    await page.keyboard.press('Control+Enter');
+    await expect(page.getByRole('status')).toContainText('Saved donation');
+    await goTo(page, 'Discard stock');
+    await addLine(page, 'pasta', '1');
+    await page.getByLabel('Reason').selectOption('damaged');
+    await page.keyboard.press('Control+Enter');
+    await expect(page.getByRole('status')).toContainText('Saved discard');
+
+    await goTo(page, 'History');
+    const rows = page.getByRole('table', { name: 'History' }).getByRole('row');
+    await expect(rows).toHaveCount(1 + 3);
+    await page.getByLabel('Item').selectOption({ label: 'Pasta 1 lb' });
+    await expect(rows).toHaveCount(1 + 2);
+    await page.getByLabel('Kind').selectOption({ label: 'Discard' });
+    await expect(rows).toHaveCount(1 + 1);
+    await expect(rows.nth(1)).toContainText('damaged');
+    await context.close();
+  } finally {
+    removeProfileDir(profile);
+  }
+});
