@@ -2,43 +2,9 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type PluginOption } from 'vite';
 import react from '@vitejs/plugin-react';
-import electron from 'vite-plugin-electron';
+import { electronPlugins, wantsElectron } from './electron/vite-electron.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-
-/**
- * The Electron main process and preload, built next to the renderer. The preload must be CommonJS in a
- * `.cjs` file (sandboxed preloads cannot be ES modules). In serve mode the plugin would spawn Electron,
- * whose binary cannot be installed here, so it is only used by `vite build --mode electron`.
- */
-function electronPlugins(): PluginOption[] {
-  const external = ['electron', /^node:/];
-  return electron([
-    {
-      entry: here('electron/main.ts'),
-      vite: {
-        build: {
-          outDir: here('dist-electron'),
-          emptyOutDir: false,
-          rollupOptions: { external, output: { format: 'es', entryFileNames: '[name].js' } },
-        },
-      },
-    },
-    {
-      entry: here('electron/preload.ts'),
-      vite: {
-        build: {
-          outDir: here('dist-electron'),
-          emptyOutDir: false,
-          rollupOptions: {
-            external,
-            output: { format: 'cjs', entryFileNames: '[name].cjs', inlineDynamicImports: true },
-          },
-        },
-      },
-    },
-  ]);
-}
 
 /**
  * The renderer's Content-Security-Policy, as a meta tag in the built page (the dev server needs inline
@@ -73,11 +39,12 @@ const cspPlugin: PluginOption = {
  * loads the Electron plugin.
  */
 export default defineConfig(({ mode, command }) => {
-  const withElectron = !process.env.VITEST && command === 'build' && mode === 'electron';
+  // In serve mode the plugin would spawn Electron, whose binary cannot be installed here.
+  const withElectron = command === 'build' && wantsElectron(mode);
   return {
     root: here('renderer'),
     base: './',
-    plugins: [react(), cspPlugin, ...(withElectron ? electronPlugins() : [])],
+    plugins: [react(), cspPlugin, ...(withElectron ? [electronPlugins(here('.'))] : [])],
     build: { outDir: here('dist'), emptyOutDir: true, target: 'es2022', sourcemap: true },
     server: { host: '127.0.0.1', strictPort: true },
     preview: { host: '127.0.0.1', strictPort: true },

@@ -1,0 +1,24 @@
+/**
+ * The bridge: exposes window.larder with named functions only. ipcRenderer itself never crosses
+ * into the page, so page code can reach no channel but these two. Runs sandboxed, built to
+ * CommonJS (dist-electron/preload.cjs); keep it free of dependencies besides 'electron'.
+ */
+import { contextBridge, ipcRenderer } from 'electron';
+import type {
+  LarderBridge,
+  OpenedFile,
+  OpenFileRequest,
+  SaveFileRequest,
+  SaveFileResult,
+} from './bridge-types';
+import { IPC_CHANNELS } from './ipc-channels';
+
+const api = {
+  platform: 'electron',
+  saveFile: (request: SaveFileRequest): Promise<SaveFileResult> =>
+    ipcRenderer.invoke(IPC_CHANNELS.saveFile, request),
+  openFile: (request: OpenFileRequest = {}): Promise<OpenedFile | null> =>
+    ipcRenderer.invoke(IPC_CHANNELS.openFile, request),
+} satisfies LarderBridge;
+
+contextBridge.exposeInMainWorld('larder', api);
