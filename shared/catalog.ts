@@ -124,7 +124,7 @@ export function searchItems(query: string, items: readonly Item[]): Item[] {
     let score = 0;
     let all = true;
     for (const w of words) {
-      if (item.barcodes.includes(w)) score += 3;
+      if (item.barcodes.some((b) => b.toLowerCase() === w)) score += 3;
       else if (hay.some((h) => h.startsWith(w))) score += hay[0]!.startsWith(w) ? 2 : 1;
       else if (normalizeName(item.name).includes(w)) score += 0.5;
       else {

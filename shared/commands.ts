@@ -3,6 +3,7 @@ import {
   DISCARD_REASONS,
   DONATION_SOURCES,
   idOf,
+  isRealDay,
   ownEffect,
   type Count,
   type Discard,
@@ -149,7 +150,7 @@ function parseLines(
     }
     let expiry: string | undefined;
     if (line.expiry) {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(line.expiry) || Number.isNaN(Date.parse(`${line.expiry}T00:00:00Z`))) {
+      if (!isRealDay(line.expiry)) {
         issues.add(`${field}.expiry`, 'Enter the expiry as a date');
         return;
       }
@@ -318,7 +319,7 @@ export function undoEntry(
     recordedAt: now,
     target: idOf(target),
     targetKind: target.kind,
-    effect: -ownEffect(target),
+    effect: 0 - ownEffect(target), // not -x: the undo of a count that changed nothing is 0, not -0
     ...(target.kind === 'donation' && target.expiry ? { expiry: target.expiry } : {}),
     ...(trimmed ? { note: trimmed } : {}),
   };

@@ -61,6 +61,14 @@ export function initNetwork(
   }, 'local');
 }
 
+export function addHub(doc: Y.Doc, hubId: string, hub: HubInfo): void {
+  doc.transact(() => hubsOf(doc).set(hubId, hub), 'local');
+}
+
+export function addDevice(doc: Y.Doc, deviceId: string, device: DeviceInfo): void {
+  doc.transact(() => devicesOf(doc).set(deviceId, device), 'local');
+}
+
 /** Appends this device's new entries to its own ledger array, in one transaction. */
 export function appendEntries(doc: Y.Doc, device: string, entries: readonly Entry[]): void {
   if (entries.length === 0) return;
@@ -135,7 +143,9 @@ export function entriesFromEvents(events: readonly Y.YEvent<Y.AbstractType<unkno
     });
   };
   for (const event of events) {
-    if (event.target instanceof Y.Map) {
+    // Only the ledgers map itself and the device arrays directly in it hold entries; anything nested
+    // deeper is not part of the layout (a rebuild ignores it too), so it never reaches the projection.
+    if (event.path.length === 0 && event.target instanceof Y.Map) {
       const map = event.target as Y.Map<unknown>;
       event.changes.keys.forEach((change, device) => {
         if (change.action !== 'add') return;
@@ -143,13 +153,11 @@ export function entriesFromEvents(events: readonly Y.YEvent<Y.AbstractType<unkno
         if (value instanceof Y.Array) take(device, value.toArray(), 0);
         else problems.push({ where: `ledger/${device}`, reason: 'Ledger of a device is not a list' });
       });
-    } else if (event.target instanceof Y.Array) {
+    } else if (event.path.length === 1 && event.target instanceof Y.Array) {
       const array = event.target as Y.Array<unknown>;
-      const device = array._item?.parentSub;
-      if (!device) continue;
+      const device = String(event.path[0]);
       // A freshly added array is fully handled by its map event above.
-      if (events.some((e) => e.target instanceof Y.Map && e.changes.keys.get(device)?.action === 'add'))
-        continue;
+      if (events.some((e) => e.path.length === 0 && e.changes.keys.get(device)?.action === 'add')) continue;
       let index = 0;
       for (const op of event.changes.delta) {
         if (op.retain) index += op.retain;
@@ -158,6 +166,7 @@ export function entriesFromEvents(events: readonly Y.YEvent<Y.AbstractType<unkno
           index += op.insert.length;
         }
       }
+      void array;
     }
   }
   return { entries, problems };

@@ -24,8 +24,14 @@ const time = z
   .int()
   .min(Date.UTC(2020, 0, 1))
   .max(Date.UTC(2100, 0, 1));
-const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'not a date (YYYY-MM-DD)');
-const note = z.string().max(500);
+/** A real calendar day: `2021-02-30` matches the pattern but is not a date. */
+export function isRealDay(iso: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(iso)) return false;
+  const ms = Date.parse(`${iso}T00:00:00Z`);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === iso;
+}
+const isoDay = z.string().refine(isRealDay, 'not a date (YYYY-MM-DD)');
+const note = z.string().min(1).max(500);
 
 const base = {
   hub: id,

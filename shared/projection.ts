@@ -95,6 +95,16 @@ export class Projector {
     return { stockKeys: [...stockKeys], entryIds: [...entryIds], reversalTargets: [...reversalTargets] };
   }
 
+  /**
+   * Stock rows the snapshot also needs once the ledger rows of `lookups` are loaded: an undo that stops
+   * counting (a lower-id undo of the same entry arrived) takes its effect back from its own hub and item.
+   */
+  static stockKeysOf(rows: Iterable<LedgerRow>): string[] {
+    const keys = new Set<string>();
+    for (const r of rows) keys.add(stockKey(r.hub, r.item));
+    return [...keys];
+  }
+
   apply(entry: Entry): void {
     const id = idOf(entry);
     if (this.ledger.has(id)) {
@@ -108,13 +118,11 @@ export class Projector {
     this.ledger.set(id, row);
     this.changedLedger.add(id);
 
-    if (entry.kind === 'reversal') {
-      this.applyReversal(row as LedgerRow & { kind: 'reversal' });
-    } else {
-      const reversals = this.reversalsByTarget.get(id);
-      if (reversals && reversals.length > 0) row.reversedBy = canonical(reversals);
-      this.addEffect(row, ownEffect(entry));
-    }
+    // Undos may arrive before what they undo: mark the entry whatever its kind.
+    const reversals = this.reversalsByTarget.get(id);
+    if (reversals && reversals.length > 0) row.reversedBy = canonical(reversals);
+    if (entry.kind === 'reversal') this.applyReversal(row as LedgerRow & { kind: 'reversal' });
+    else this.addEffect(row, ownEffect(entry));
 
     const stock = this.stockRow(entry.hub, entry.item);
     stock.entryCount += 1;

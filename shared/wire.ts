@@ -37,7 +37,7 @@ export function encodeEntry(entry: Entry): WireEntry {
   const recordedSec = Math.floor((entry.recordedAt - EPOCH_MS) / 1000);
   const atSec = Math.floor((entry.at - EPOCH_MS) / 1000);
   const extras: Extras = {};
-  if (entry.note) extras.n = entry.note;
+  if (entry.note !== undefined) extras.n = entry.note;
   if (entry.group !== undefined) extras.g = entry.group;
   let a: unknown;
   let b: unknown;
@@ -88,6 +88,11 @@ export function encodeEntry(entry: Entry): WireEntry {
 export type DecodeResult = { ok: true; entry: Entry } | { ok: false; reason: string };
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+/** Names a value from an untrusted peer in a message without calling anything on it. */
+const describe = (v: unknown): string =>
+  typeof v === 'string' ? JSON.stringify(v.slice(0, 20)) : typeof v === 'number' ? String(v) : typeof v;
+/** Expiry days within 1970..2200: anything else is not a date a person could have typed. */
+const isDay = (v: unknown): v is number => isInt(v) && v > -20_000 && v < 66_000;
 
 /**
  * Turns a tuple from the doc (possibly from an untrusted peer) back into a validated entry.
@@ -95,12 +100,12 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInt
  */
 export function decodeEntry(wire: unknown): DecodeResult {
   if (!Array.isArray(wire)) return { ok: false, reason: 'Entry is not a list of fields' };
-  if (wire[0] !== VERSION) return { ok: false, reason: `Unknown entry format version ${String(wire[0])}` };
+  if (wire[0] !== VERSION) return { ok: false, reason: `Unknown entry format version ${describe(wire[0])}` };
   if (wire.length < 10 || wire.length > 11)
     return { ok: false, reason: 'Entry has the wrong number of fields' };
   const [, kindCode, hub, device, seq, item, recordedSec, atBefore, a, b, rawExtras] = wire as unknown[];
   const kind = isInt(kindCode) ? KIND_CODES[kindCode] : undefined;
-  if (!kind) return { ok: false, reason: `Unknown entry kind ${String(kindCode)}` };
+  if (!kind) return { ok: false, reason: `Unknown entry kind ${describe(kindCode)}` };
   if (!isInt(recordedSec) || !isInt(atBefore))
     return { ok: false, reason: 'Entry time is not a whole number' };
   if (
@@ -121,7 +126,7 @@ export function decodeEntry(wire: unknown): DecodeResult {
   };
   if (extras.n !== undefined) candidate.note = extras.n;
   if (extras.g !== undefined) candidate.group = extras.g;
-  const expiry = isInt(extras.e) ? isoFromDay(extras.e) : extras.e;
+  const expiry = isDay(extras.e) ? isoFromDay(extras.e) : extras.e === undefined ? undefined : 'invalid';
   switch (kind) {
     case 'donation':
       Object.assign(candidate, { qty: a, source: isInt(b) ? DONATION_SOURCES[b] : b });

@@ -19,8 +19,14 @@ export interface UpdateRow {
 export interface SelfRow {
   key: 'self';
   networkId: string;
-  hubId: string;
+  /** The network's secret key (base64url). Whoever holds it can read and write the network. */
+  networkKey: string;
+  /** Signaling servers this device knows (ws:// or wss://); empty means LAN/USB only. */
+  signaling: string[];
+  /** The hub this device records for; null while a device that just joined has not chosen yet. */
+  hubId: string | null;
   deviceId: string;
+  deviceName: string;
   /** The sequence number this device's next entry gets. Advanced in the transaction that stores entries. */
   nextSeq: number;
 }

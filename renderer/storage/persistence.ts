@@ -138,6 +138,7 @@ export class DocPersistence {
   private requeue(failed: Batch): void {
     const next = this.batch;
     next.updates.unshift(...failed.updates);
+    next.also.unshift(...failed.also);
     next.entries.unshift(...failed.entries);
     next.problems.unshift(...failed.problems);
     for (const key of ['items', 'hubs', 'devices', 'levels'] as const) {
@@ -164,13 +165,14 @@ export class DocPersistence {
   private async project(entries: Entry[], seenAt: number): Promise<ProblemRow[]> {
     const db = this.db;
     const need = Projector.lookups(entries);
-    const [stock, ledger, reversals] = await Promise.all([
-      db.stock.bulkGet(need.stockKeys),
+    const [ledger, reversals] = await Promise.all([
       db.ledger.bulkGet(need.entryIds),
       db.ledger.where('target').anyOf(need.reversalTargets).toArray(),
     ]);
     const ledgerById = new Map<string, LedgerRow>();
     for (const row of [...ledger, ...reversals]) if (row) ledgerById.set(row.id, row);
+    const stockKeys = new Set([...need.stockKeys, ...Projector.stockKeysOf(ledgerById.values())]);
+    const stock = await db.stock.bulkGet([...stockKeys]);
     const projector = new Projector({
       stock: stock.filter((r): r is StockRow => r !== undefined),
       ledger: ledgerById.values(),
@@ -184,33 +186,43 @@ export class DocPersistence {
   private async writeSettings(batch: Batch, seenAt: number): Promise<ProblemRow[]> {
     const db = this.db;
     const problems: ProblemRow[] = [];
+    // Each setting is projected exactly as a rebuild would: valid → row, deleted or invalid → no row
+    // (and invalid → a problem), so the incremental path and a rebuild never disagree.
     for (const [id] of batch.items) {
       const r = readItem(this.doc, id);
       if (r.ok) await db.items.put({ ...r.item, nameKey: normalizeName(r.item.name) });
-      else if (itemsOf(this.doc).has(id)) problems.push({ where: `items/${id}`, reason: r.reason, seenAt });
-      else await db.items.delete(id);
+      else {
+        await db.items.delete(id);
+        if (itemsOf(this.doc).has(id)) problems.push({ where: `items/${id}`, reason: r.reason, seenAt });
+      }
     }
     for (const [id, raw] of batch.hubs) {
       const p = hubSchema.safeParse(raw);
       if (p.success) await db.hubs.put({ ...p.data, id });
-      else if (raw !== undefined)
-        problems.push({ where: `hubs/${id}`, reason: 'Hub settings are invalid', seenAt });
+      else {
+        await db.hubs.delete(id);
+        if (raw !== undefined)
+          problems.push({ where: `hubs/${id}`, reason: 'Hub settings are invalid', seenAt });
+      }
     }
     for (const [id, raw] of batch.devices) {
       const p = deviceSchema.safeParse(raw);
       if (p.success) await db.devices.put({ ...p.data, id });
-      else if (raw !== undefined)
-        problems.push({ where: `devices/${id}`, reason: 'Device settings are invalid', seenAt });
+      else {
+        await db.devices.delete(id);
+        if (raw !== undefined)
+          problems.push({ where: `devices/${id}`, reason: 'Device settings are invalid', seenAt });
+      }
     }
     for (const [key, raw] of batch.levels) {
       const [hub = '', item = ''] = key.split('|');
-      if (raw === undefined) {
-        await db.levels.delete(key);
-        continue;
-      }
       const p = levelsSchema.safeParse(raw);
       if (p.success) await db.levels.put({ ...p.data, key, hub, item });
-      else problems.push({ where: `levels/${key}`, reason: 'Minimum and target are invalid', seenAt });
+      else {
+        await db.levels.delete(key);
+        if (raw !== undefined)
+          problems.push({ where: `levels/${key}`, reason: 'Minimum and target are invalid', seenAt });
+      }
     }
     return problems;
   }

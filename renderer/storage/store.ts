@@ -11,9 +11,23 @@ import {
   type DonationForm,
   type PickupForm,
 } from '../../shared/commands';
-import { appendEntries, initNetwork, putItem, readItem, itemsOf, setLevels } from '../../shared/doc';
+import {
+  addDevice,
+  addHub,
+  appendEntries,
+  hubsOf,
+  initNetwork,
+  itemsOf,
+  putItem,
+  readItem,
+  setLevels,
+} from '../../shared/doc';
+import { fromBase64Url, toBase64Url } from '../../shared/sync/encoding';
+import { encodeInvite, parseInvite, type Invite } from '../../shared/sync/invite';
+import { ingestUpdate, type IngestResult } from '../../shared/sync/ingest';
+import { deriveSecrets, newNetworkKey, type NetworkSecrets } from '../../shared/sync/keys';
 import type { Entry, Reversal } from '../../shared/entries';
-import { ValidationError } from '../../shared/errors';
+import { IssueCollector, ValidationError } from '../../shared/errors';
 import { randomId, type RandomBytes } from '../../shared/ids';
 import { stockKey } from '../../shared/projection';
 import { parseLevelsForm, type LevelsForm } from '../../shared/levels';
@@ -30,6 +44,21 @@ export const browserDeps: StoreDeps = {
   randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
 };
 
+const DEVICE_HINT = 'Enter a name for this device, such as "Front desk laptop"';
+
+function checkName(
+  raw: string,
+  field: string,
+  missing: string,
+  label: string,
+  issues: IssueCollector,
+): string {
+  const name = raw.replace(/\s+/g, ' ').trim();
+  if (!name) issues.add(field, missing);
+  else if (name.length > 80) issues.add(field, `${label} is too long: at most 80 characters`);
+  return name;
+}
+
 /**
  * The one way the app changes data: each method turns a form into doc changes through the pure commands,
  * and resolves only when they are committed in IndexedDB. Reads go straight to the Dexie tables.
@@ -39,6 +68,7 @@ export class LarderStore {
   /** Resolves when the doc is loaded; writes wait for it, reads never do. */
   readonly ready: Promise<void>;
   private selfRow: SelfRow | null;
+  private secretsCache: Promise<NetworkSecrets> | null = null;
 
   private constructor(
     readonly db: LarderDB,
@@ -68,36 +98,119 @@ export class LarderStore {
     return this.selfRow;
   }
 
-  /** First start: a new network with this hub and this device in it, made locally. */
+  /** This device's hub; recording needs one. */
+  private requireHub(): string {
+    const hub = this.requireSelf().hubId;
+    if (!hub) throw new ValidationError([{ field: '', message: 'Choose the hub this device is at first' }]);
+    return hub;
+  }
+
+  /** First start: a new network with this hub and this device in it, made locally with a new random key. */
   async createNetwork(form: { hubName: string; deviceName: string }): Promise<SelfRow> {
-    const hubName = form.hubName.replace(/\s+/g, ' ').trim();
-    const deviceName = form.deviceName.replace(/\s+/g, ' ').trim();
-    const issues = [];
-    if (!hubName) issues.push({ field: 'hubName', message: 'Enter the name of this hub' });
-    else if (hubName.length > 80)
-      issues.push({ field: 'hubName', message: 'Hub name is too long: at most 80 characters' });
-    if (!deviceName)
-      issues.push({
-        field: 'deviceName',
-        message: 'Enter a name for this device, such as "Front desk laptop"',
-      });
-    else if (deviceName.length > 80)
-      issues.push({ field: 'deviceName', message: 'Device name is too long: at most 80 characters' });
-    if (issues.length > 0) throw new ValidationError(issues);
+    const issues = new IssueCollector();
+    const hubName = checkName(form.hubName, 'hubName', 'Enter the name of this hub', 'Hub name', issues);
+    const deviceName = checkName(form.deviceName, 'deviceName', DEVICE_HINT, 'Device name', issues);
+    issues.throwIfAny();
     if (this.selfRow)
       throw new ValidationError([{ field: '', message: 'This device already belongs to a network' }]);
     await this.ready;
     const self: SelfRow = {
       key: 'self',
       networkId: randomId(this.deps.randomBytes, 16),
+      networkKey: toBase64Url(newNetworkKey(this.deps.randomBytes)),
+      signaling: [],
       hubId: randomId(this.deps.randomBytes),
       deviceId: randomId(this.deps.randomBytes),
+      deviceName,
       nextSeq: 1,
     };
-    initNetwork(this.doc, { ...self, hubName, deviceName, now: this.deps.now() });
+    initNetwork(this.doc, { ...self, hubId: self.hubId!, hubName, now: this.deps.now() });
     await this.persistence.flush(() => this.db.meta.put(self));
     this.selfRow = self;
     return self;
+  }
+
+  /**
+   * Joins the network an invite names. The device has no hub yet: the network's hubs arrive with the
+   * first sync, and the person then picks this device's hub or starts a new one (`chooseHub`).
+   */
+  async joinNetwork(form: { invite: string; deviceName: string }): Promise<SelfRow> {
+    const issues = new IssueCollector();
+    const parsed = parseInvite(form.invite);
+    if (!parsed.ok) issues.add('invite', parsed.message);
+    const deviceName = checkName(form.deviceName, 'deviceName', DEVICE_HINT, 'Device name', issues);
+    issues.throwIfAny();
+    if (this.selfRow)
+      throw new ValidationError([{ field: '', message: 'This device already belongs to a network' }]);
+    const { invite } = parsed as { ok: true; invite: Invite };
+    await this.ready;
+    const self: SelfRow = {
+      key: 'self',
+      networkId: invite.networkId,
+      networkKey: toBase64Url(invite.key),
+      signaling: invite.signaling,
+      hubId: null,
+      deviceId: randomId(this.deps.randomBytes),
+      deviceName,
+      nextSeq: 1,
+    };
+    await this.db.meta.put(self);
+    this.selfRow = self;
+    return self;
+  }
+
+  /** Puts this device at an existing hub of the network, or at a new hub it names. */
+  async chooseHub(choice: { hubId: string } | { newHubName: string }): Promise<SelfRow> {
+    await this.ready;
+    const self = this.requireSelf();
+    if (self.hubId) throw new ValidationError([{ field: '', message: 'This device already has a hub' }]);
+    const now = this.deps.now();
+    let hubId: string;
+    if ('hubId' in choice) {
+      if (!hubsOf(this.doc).has(choice.hubId))
+        throw new ValidationError([{ field: 'hub', message: 'That hub is not in this network' }]);
+      hubId = choice.hubId;
+    } else {
+      const issues = new IssueCollector();
+      const name = checkName(
+        choice.newHubName,
+        'newHubName',
+        'Enter the name of the new hub',
+        'Hub name',
+        issues,
+      );
+      issues.throwIfAny();
+      hubId = randomId(this.deps.randomBytes);
+      addHub(this.doc, hubId, { name, createdAt: now });
+    }
+    addDevice(this.doc, self.deviceId, { name: self.deviceName, hub: hubId, createdAt: now });
+    const next: SelfRow = { ...self, hubId };
+    await this.persistence.flush(() => this.db.meta.put(next));
+    this.selfRow = next;
+    return next;
+  }
+
+  /** The network key, invite and derived secrets: what sync needs. */
+  async secrets(): Promise<NetworkSecrets> {
+    const self = this.requireSelf();
+    if (!this.secretsCache) {
+      const key = fromBase64Url(self.networkKey);
+      if (!key) throw new Error('The network key on this device is damaged');
+      this.secretsCache = deriveSecrets(key);
+    }
+    return this.secretsCache;
+  }
+
+  inviteCode(signaling: string[] = this.requireSelf().signaling): string {
+    const self = this.requireSelf();
+    return encodeInvite({ networkId: self.networkId, key: fromBase64Url(self.networkKey)!, signaling });
+  }
+
+  async setSignaling(urls: string[]): Promise<void> {
+    const self = this.requireSelf();
+    const next = { ...self, signaling: urls };
+    await this.db.meta.put(next);
+    this.selfRow = next;
   }
 
   itemsInDoc(): Map<string, Item> {
@@ -147,9 +260,8 @@ export class LarderStore {
 
   async setLevels(itemId: string, form: LevelsForm): Promise<void> {
     await this.ready;
-    const self = this.requireSelf();
     const levels = parseLevelsForm(form);
-    setLevels(this.doc, self.hubId, itemId, levels);
+    setLevels(this.doc, this.requireHub(), itemId, levels);
     await this.persistence.flush();
   }
 
@@ -157,7 +269,7 @@ export class LarderStore {
     await this.ready;
     const self = this.requireSelf();
     return {
-      hub: self.hubId,
+      hub: this.requireHub(),
       device: self.deviceId,
       nextSeq: self.nextSeq,
       now: this.deps.now(),
@@ -166,7 +278,7 @@ export class LarderStore {
   }
 
   private async onHandAtThisHub(itemIds: readonly string[]): Promise<Map<string, number>> {
-    const hub = this.requireSelf().hubId;
+    const hub = this.requireHub();
     const rows = await this.db.stock.bulkGet(itemIds.map((i) => stockKey(hub, i)));
     return new Map(itemIds.map((id, i) => [id, rows[i]?.onHand ?? 0]));
   }
@@ -218,6 +330,17 @@ export class LarderStore {
       undoEntry({ ...ctx, nextSeq: this.requireSelf().nextSeq }, target, note),
     ]);
     return reversal!;
+  }
+
+  /**
+   * Applies an update that came from a peer or a sync file, and resolves once what it brought is
+   * projected and committed. A malformed update is refused without touching the doc.
+   */
+  async applyRemoteUpdate(update: Uint8Array, origin: string): Promise<IngestResult> {
+    await this.ready;
+    const result = ingestUpdate(this.doc, update, origin);
+    if (result.ok && result.changed) await this.persistence.flush();
+    return result;
   }
 
   async rebuildProjections() {

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { ID_PATTERN } from '../ids';
+import { fromBase64Url, toBase64Url } from './encoding';
+import { NETWORK_KEY_BYTES } from './keys';
+
+/**
+ * An invite carries what a new device needs to join: the network id, the network key, and the signaling
+ * addresses known to the inviter. It is a secret: whoever holds it can read and write the network.
+ */
+export interface Invite {
+  networkId: string;
+  key: Uint8Array;
+  signaling: string[];
+}
+
+const PREFIX = 'LARDER1-';
+
+export const signalingUrlSchema = z
+  .string()
+  .max(200)
+  .refine((u) => {
+    try {
+      const url = new URL(u);
+      return (
+        (url.protocol === 'ws:' || url.protocol === 'wss:') && !url.username && !url.password && !url.hash
+      );
+    } catch {
+      return false;
+    }
+  }, 'not a ws:// or wss:// address');
+
+const payloadSchema = z.object({
+  v: z.literal(1),
+  n: z.string().regex(ID_PATTERN),
+  k: z.string(),
+  s: z.array(signalingUrlSchema).max(10),
+});
+
+export function encodeInvite(invite: Invite): string {
+  const payload = { v: 1, n: invite.networkId, k: toBase64Url(invite.key), s: invite.signaling };
+  return PREFIX + toBase64Url(new TextEncoder().encode(JSON.stringify(payload)));
+}
+
+export type InviteResult = { ok: true; invite: Invite } | { ok: false; message: string };
+
+/** Reads a pasted (or scanned) invite; every way it can be wrong has its own message. */
+export function parseInvite(text: string): InviteResult {
+  const code = text.replace(/\s+/g, '');
+  if (!code) return { ok: false, message: 'Paste the invite code you were given' };
+  if (!code.startsWith(PREFIX))
+    return { ok: false, message: 'This is not a Larder invite code (it should start with LARDER1-)' };
+  const bytes = fromBase64Url(code.slice(PREFIX.length));
+  if (!bytes)
+    return { ok: false, message: 'The invite code is damaged: it contains characters an invite never has' };
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return { ok: false, message: 'The invite code is incomplete or damaged; copy it again' };
+  }
+  const parsed = payloadSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    if (issue?.path[0] === 's')
+      return { ok: false, message: `A sync address in the invite is invalid: ${issue.message}` };
+    return { ok: false, message: 'The invite code is damaged or from a newer version of Larder' };
+  }
+  const key = fromBase64Url(parsed.data.k);
+  if (!key || key.length !== NETWORK_KEY_BYTES)
+    return { ok: false, message: 'The invite code is damaged: its key is incomplete' };
+  return { ok: true, invite: { networkId: parsed.data.n, key, signaling: parsed.data.s } };
+}

@@ -1,0 +1,431 @@
+// fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import * as Y from 'yjs';
+import type { ItemForm } from '../../shared/catalog';
+import { BelowZeroWarning } from '../../shared/commands';
+import { appendEntries, hubsOf, itemsOf, putItem, readAllEntries } from '../../shared/doc';
+import type { Entry } from '../../shared/entries';
+import { ValidationError } from '../../shared/errors';
+import { LarderDB } from '../../renderer/storage/db';
+import { LarderStore, type StoreDeps } from '../../renderer/storage/store';
+
+const START = Date.UTC(2025, 2, 1, 9, 0, 0);
+
+/** A clock that only moves when told, and a seeded PRNG (mulberry32) for ids. */
+function testDeps(seed = 1) {
+  let t = START;
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(s ^ (s >>> 15), 1 | s);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) & 0xff;
+  };
+  const deps: StoreDeps = {
+    now: () => t,
+    randomBytes: (n) => Uint8Array.from({ length: n }, next),
+  };
+  return { deps, advance: (ms: number) => (t += ms) };
+}
+
+let dbCount = 0;
+const opened: LarderStore[] = [];
+const uniqueName = () => `larder-test-${process.pid}-${++dbCount}`;
+
+async function open(name: string, deps: StoreDeps): Promise<LarderStore> {
+  const store = await LarderStore.open(new LarderDB(name), deps);
+  opened.push(store);
+  await store.ready;
+  return store;
+}
+
+afterEach(() => {
+  for (const s of opened.splice(0)) {
+    try {
+      s.close();
+    } catch {
+      // already closed
+    }
+  }
+});
+
+const itemForm = (name: string, over: Partial<ItemForm> = {}): ItemForm => ({
+  name,
+  category: 'Food',
+  unit: 'bag',
+  packSize: '',
+  barcodes: '',
+  ...over,
+});
+
+const byKey =
+  <T>(key: (row: T) => string) =>
+  (a: T, b: T) =>
+    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+const idOf = (e: Entry) => `${e.device}.${e.seq}`;
+
+/** Every projection table but problems, each sorted by its key. */
+async function projections(store: LarderStore) {
+  const db = store.db;
+  return {
+    stock: (await db.stock.toArray()).sort(byKey((r) => r.key)),
+    ledger: (await db.ledger.toArray()).sort(byKey((r) => r.id)),
+    items: (await db.items.toArray()).sort(byKey((r) => r.id)),
+    hubs: (await db.hubs.toArray()).sort(byKey((r) => r.id)),
+    devices: (await db.devices.toArray()).sort(byKey((r) => r.id)),
+    levels: (await db.levels.toArray()).sort(byKey((r) => r.key)),
+  };
+}
+
+async function counts(store: LarderStore) {
+  const db = store.db;
+  return {
+    ledger: await db.ledger.count(),
+    stock: await db.stock.count(),
+    items: await db.items.count(),
+    updates: await db.updates.count(),
+    self: await db.meta.get('self'),
+  };
+}
+
+/** A network with two items, a donation (two lines) and a pickup. */
+async function seeded() {
+  const name = uniqueName();
+  const { deps, advance } = testDeps();
+  const store = await open(name, deps);
+  const self = await store.createNetwork({ hubName: ' North   hub ', deviceName: 'Front desk' });
+  const rice = await store.saveItem(itemForm('Rice 2 lb'));
+  const beans = await store.saveItem(
+    itemForm('Black beans', { unit: 'can', packSize: '12', barcodes: '0123456789012' }),
+  );
+  advance(60_000);
+  const donation = await store.recordDonation({
+    source: 'food bank',
+    lines: [
+      { item: rice.id, quantity: '20', expiry: '2026-01-10' },
+      { item: beans.id, quantity: '2', inPacks: true },
+    ],
+  });
+  advance(60_000);
+  const pickup = await store.recordPickup({ households: '3', lines: [{ item: rice.id, quantity: '5' }] });
+  return { name, deps, advance, store, self, rice, beans, entries: [...donation, ...pickup] };
+}
+
+describe('LarderStore with IndexedDB', () => {
+  it('records entries, and after reopening the tables and the doc still hold them', async () => {
+    const { name, deps, store, self, rice, beans, entries } = await seeded();
+    expect(entries.map((e) => [e.kind, e.seq, e.item, 'qty' in e ? e.qty : null])).toEqual([
+      ['donation', 1, rice.id, 20],
+      ['donation', 2, beans.id, 24],
+      ['pickup', 3, rice.id, 5],
+    ]);
+    expect(entries.every((e) => e.hub === self.hubId && e.device === self.deviceId)).toBe(true);
+    const ledgerBefore = (await store.db.ledger.toArray()).sort(byKey((r) => r.id));
+    store.close();
+
+    const again = await LarderStore.open(new LarderDB(name), deps);
+    opened.push(again);
+    // The projection is on disk before the doc loads.
+    const ledger = (await again.db.ledger.toArray()).sort(byKey((r) => r.id));
+    expect(ledger).toStrictEqual(ledgerBefore);
+    expect(
+      ledger.map(({ id, applied, reversedBy, ...entry }) => ({ id, applied, reversedBy, entry })),
+    ).toEqual(
+      [...entries].sort(byKey(idOf)).map((e) => ({
+        id: idOf(e),
+        applied: e.kind === 'pickup' ? -e.qty : (e as { qty: number }).qty,
+        reversedBy: undefined,
+        entry: e,
+      })),
+    );
+    const stock = await again.db.stock.get(`${self.hubId!}|${rice.id}`);
+    expect(stock).toMatchObject({
+      onHand: 15,
+      lots: { '2026-01-10': 20 },
+      entryCount: 2,
+      lastEntryAt: START + 120_000,
+    });
+    expect((await again.db.stock.get(`${self.hubId!}|${beans.id}`))?.onHand).toBe(24);
+    expect(await again.db.hubs.get(self.hubId!)).toMatchObject({ name: 'North hub' });
+    expect((await again.db.items.get(beans.id))?.nameKey).toBe('black beans');
+    expect(await again.db.items.where('barcodes').equals('0123456789012').primaryKeys()).toEqual([beans.id]);
+
+    await again.ready;
+    const doc = readAllEntries(again.persistence.doc);
+    expect(doc.problems).toEqual([]);
+    expect(doc.entries.sort(byKey(idOf))).toStrictEqual([...entries].sort(byKey(idOf)));
+    expect(again.itemsInDoc().get(rice.id)).toEqual(rice);
+  });
+
+  it('never reuses a sequence number: nextSeq survives a reopen, and quick saves get distinct numbers', async () => {
+    const { name, deps, store, rice } = await seeded();
+    expect(store.self?.nextSeq).toBe(4);
+    store.close();
+    const again = await open(name, deps);
+    expect(again.self?.nextSeq).toBe(4);
+    const [a] = await again.recordDonation({ source: 'other', lines: [{ item: rice.id, quantity: '1' }] });
+    expect(a!.seq).toBe(4);
+    const saved = await Promise.all([
+      again.recordDonation({ source: 'other', lines: [{ item: rice.id, quantity: '1' }] }),
+      again.recordDiscard({
+        reason: 'spoiled',
+        lines: [
+          { item: rice.id, quantity: '1' },
+          { item: rice.id, quantity: '1' },
+        ],
+      }),
+      again.recordCount({ lines: [{ item: rice.id, counted: '7' }] }),
+    ]);
+    expect(saved.flat().map((e) => e.seq)).toEqual([5, 6, 7, 8]);
+    expect(await again.db.meta.get('self')).toMatchObject({ nextSeq: 9 });
+    expect(await again.db.ledger.count()).toBe(8);
+    again.close();
+    const third = await open(name, deps);
+    expect(third.self?.nextSeq).toBe(9);
+    expect(readAllEntries(third.persistence.doc).entries).toHaveLength(8);
+  });
+
+  it('an incremental projection equals a rebuild from the doc', async () => {
+    const { store, advance, self, rice, beans, entries } = await seeded();
+    await store.setLevels(rice.id, { min: '10', target: '40' });
+    await store.setLevels(beans.id, { min: '5', target: '10' });
+    await store.setLevels(beans.id, { min: '', target: '' });
+    advance(1000);
+    await store.recordCount({ lines: [{ item: rice.id, counted: '12' }] });
+    await store.recordDiscard({ reason: 'damaged', lines: [{ item: beans.id, quantity: '4' }] });
+    await store.recordPickup({ acknowledgeBelowZero: true, lines: [{ item: beans.id, quantity: '30' }] });
+    await store.undo(idOf(entries[0]!), 'wrong item');
+    await store.saveItem(itemForm('Rice 2 lb (white)'), rice.id);
+    // A second device of the network, syncing in its own entries and an undo of one of ours.
+    const remote = new Y.Doc();
+    const base = { hub: self.hubId!, at: START, recordedAt: START };
+    appendEntries(remote, 'remotedev', [
+      {
+        kind: 'donation',
+        ...base,
+        device: 'remotedev',
+        seq: 1,
+        item: beans.id,
+        qty: 7,
+        source: 'individual',
+      },
+      {
+        kind: 'reversal',
+        ...base,
+        device: 'remotedev',
+        seq: 2,
+        item: rice.id,
+        target: idOf(entries[2]!),
+        targetKind: 'pickup',
+        effect: 5,
+      },
+    ]);
+    Y.applyUpdate(store.persistence.doc, Y.encodeStateAsUpdate(remote));
+    await store.persistence.flush();
+
+    const incremental = await projections(store);
+    expect(incremental.levels).toEqual([
+      { key: `${self.hubId!}|${rice.id}`, hub: self.hubId!, item: rice.id, min: 10, target: 40 },
+    ]);
+    expect(incremental.stock.find((r) => r.item === rice.id)).toMatchObject({
+      // counted 12 (seen 15), the donation of 20 undone, the pickup of 5 undone by the other device
+      onHand: 12 - 20 + 5,
+      lots: {},
+    });
+    expect(incremental.stock.find((r) => r.item === beans.id)).toMatchObject({
+      onHand: 24 - 4 - 30 + 7,
+      lastWarnAt: START + 121_000,
+    });
+
+    const result = await store.rebuildProjections();
+    expect(result.entries).toBe(await store.db.ledger.count());
+    expect(await projections(store)).toStrictEqual(incremental);
+  });
+
+  it('projects a change that arrives from another replica once flushed', async () => {
+    const { store, self, rice, beans } = await seeded();
+    const updatesBefore = await store.db.updates.count();
+    const remote = new Y.Doc();
+    Y.applyUpdate(remote, Y.encodeStateAsUpdate(store.persistence.doc));
+    const at = START + 3_600_000;
+    appendEntries(remote, 'otherdev', [
+      {
+        kind: 'donation',
+        hub: self.hubId!,
+        device: 'otherdev',
+        seq: 1,
+        item: rice.id,
+        at,
+        recordedAt: at,
+        qty: 8,
+        source: 'business',
+      },
+      { kind: 'pickup', hub: 'hub2', device: 'otherdev', seq: 2, item: beans.id, at, recordedAt: at, qty: 3 },
+    ]);
+    putItem(remote, {
+      id: 'soap0001',
+      name: 'Soap',
+      category: 'Hygiene',
+      unit: 'bar',
+      barcodes: [],
+      createdAt: at,
+      updatedAt: at,
+    });
+    Y.applyUpdate(
+      store.persistence.doc,
+      Y.encodeStateAsUpdate(remote, Y.encodeStateVector(store.persistence.doc)),
+      'remote',
+    );
+    await store.persistence.flush();
+
+    expect((await store.db.stock.get(`${self.hubId!}|${rice.id}`))?.onHand).toBe(15 + 8);
+    expect((await store.db.stock.get(`hub2|${beans.id}`))?.onHand).toBe(-3);
+    expect(await store.db.ledger.get('otherdev.1')).toMatchObject({ applied: 8, qty: 8 });
+    expect(await store.db.items.get('soap0001')).toMatchObject({ name: 'Soap', nameKey: 'soap' });
+    expect(await store.db.updates.count()).toBe(updatesBefore + 1);
+    expect((await store.db.updates.toArray()).at(-1)?.entries).toBe(2);
+  });
+
+  it('undo through the store marks the entry, and a second undo is refused', async () => {
+    const { store, self, rice, entries } = await seeded();
+    const pickupId = idOf(entries[2]!);
+    const reversal = await store.undo(pickupId);
+    expect(reversal).toMatchObject({ target: pickupId, effect: 5, seq: 4 });
+    expect(await store.db.ledger.get(pickupId)).toMatchObject({ reversedBy: idOf(reversal) });
+    expect((await store.db.stock.get(`${self.hubId!}|${rice.id}`))?.onHand).toBe(20);
+    await expect(store.undo(pickupId)).rejects.toThrow(ValidationError);
+    await expect(store.undo(idOf(reversal))).rejects.toThrow("An undo can't be undone");
+    await expect(store.undo('nobody.1')).rejects.toThrow(ValidationError);
+    expect(store.self?.nextSeq).toBe(5);
+  });
+
+  it('a pickup below zero is refused with a warning and writes nothing', async () => {
+    const { store, rice } = await seeded();
+    const before = await counts(store);
+    await expect(store.recordPickup({ lines: [{ item: rice.id, quantity: '16' }] })).rejects.toBeInstanceOf(
+      BelowZeroWarning,
+    );
+    expect(await counts(store)).toEqual(before);
+    const [e] = await store.recordPickup({
+      acknowledgeBelowZero: true,
+      lines: [{ item: rice.id, quantity: '16' }],
+    });
+    expect(e!.belowZero).toBe(true);
+  });
+
+  describe('bad input writes nothing', () => {
+    it.each([
+      ['0', 'Quantity must be at least 1'],
+      ['-1', "Quantity can't be negative"],
+      ['1.5', 'Quantity must be a whole number'],
+      ['1000001', 'Quantity must be at most 1,000,000'],
+      ['abc', 'Quantity must be a number'],
+    ])('a donation of %j', async (quantity, message) => {
+      const { store, rice } = await seeded();
+      const before = await counts(store);
+      const attempt = store.recordDonation({ source: 'other', lines: [{ item: rice.id, quantity }] });
+      await expect(attempt).rejects.toBeInstanceOf(ValidationError);
+      await expect(attempt).rejects.toMatchObject({ issues: [{ field: 'lines.0.quantity', message }] });
+      expect(await counts(store)).toEqual(before);
+      expect(store.self?.nextSeq).toBe(4);
+    });
+
+    it('an empty donation, and a 10,000-character item name', async () => {
+      const { store } = await seeded();
+      const before = await counts(store);
+      await expect(store.recordDonation({ source: 'other', lines: [] })).rejects.toMatchObject({
+        issues: [{ field: 'lines', message: 'Add at least one item to the donation' }],
+      });
+      const long = store.saveItem(itemForm('x'.repeat(10_000)));
+      await expect(long).rejects.toBeInstanceOf(ValidationError);
+      await expect(long).rejects.toMatchObject({
+        issues: [{ field: 'name', message: 'Name is too long: 10,000 characters, at most 120' }],
+      });
+      await expect(store.saveItem(itemForm(' rice  2 LB'))).rejects.toBeInstanceOf(ValidationError);
+      expect(await counts(store)).toEqual(before);
+      expect(store.itemsInDoc().size).toBe(2);
+    });
+  });
+
+  it('refuses a second network, and entries before the device is set up', async () => {
+    const { deps } = testDeps();
+    const store = await open(uniqueName(), deps);
+    await expect(store.recordDonation({ source: 'other', lines: [] })).rejects.toThrow(
+      'This device has not been set up yet',
+    );
+    await expect(store.createNetwork({ hubName: '', deviceName: 'x'.repeat(81) })).rejects.toMatchObject({
+      issues: [
+        { field: 'hubName', message: 'Enter the name of this hub' },
+        { field: 'deviceName', message: 'Device name is too long: at most 80 characters' },
+      ],
+    });
+    await store.createNetwork({ hubName: 'North', deviceName: 'Desk' });
+    await expect(store.createNetwork({ hubName: 'South', deviceName: 'Desk' })).rejects.toThrow(
+      'already belongs to a network',
+    );
+  });
+
+  it('keeps every entry when small update rows are merged, and after compacting', async () => {
+    const { name, deps, store, rice } = await seeded();
+    for (let i = 0; i < 200; i++)
+      await store.recordDonation({ source: 'other', lines: [{ item: rice.id, quantity: '1' }] });
+    const rows = await store.db.updates.count();
+    expect(rows).toBeLessThan(20); // 205 rows were written: the small ones were merged
+    expect((await store.db.updates.toArray()).reduce((s, r) => s + r.entries, 0)).toBe(203);
+    store.close();
+    const again = await open(name, deps);
+    expect(readAllEntries(again.persistence.doc).entries).toHaveLength(203);
+    await again.persistence.compact();
+    expect(await again.db.updates.count()).toBe(1);
+    again.close();
+    const third = await open(name, deps);
+    expect(readAllEntries(third.persistence.doc).entries).toHaveLength(203);
+    expect((await third.db.stock.get(`${third.self!.hubId!}|${rice.id}`))?.onHand).toBe(215);
+    expect(third.self?.nextSeq).toBe(204);
+  });
+
+  // Flip `it.fails` to `it` once fixed; see the report.
+  describe('regressions', () => {
+    it('a commit that failed and was retried by a later flush does not lose nextSeq', async () => {
+      const { name, deps, store, rice } = await seeded();
+      // The transaction of the next entry fails once (disk full, tab closing...): the caller is told.
+      const spy = vi.spyOn(store.db.updates, 'add').mockRejectedValueOnce(new Error('disk full'));
+      const failed = store.recordDonation({ source: 'other', lines: [{ item: rice.id, quantity: '2' }] });
+      await expect(failed).rejects.toThrow('disk full');
+      spy.mockRestore();
+      // The doc kept the entry and the next flush writes it, but not the advanced nextSeq (`also` is dropped
+      // by requeue).
+      await store.saveItem(itemForm('Lentils'));
+      expect(readAllEntries(store.persistence.doc).entries.map((e) => e.seq)).toContain(4);
+      store.close();
+      const again = await open(name, deps);
+      const [next] = await again.recordDonation({
+        source: 'other',
+        lines: [{ item: rice.id, quantity: '3' }],
+      });
+      expect(next!.seq).toBeGreaterThan(4);
+      expect(await again.db.problems.count()).toBe(0);
+    });
+
+    it('deleting a hub or overwriting an item with invalid fields projects like a rebuild', async () => {
+      const { store, self, rice } = await seeded();
+      const remote = new Y.Doc();
+      Y.applyUpdate(remote, Y.encodeStateAsUpdate(store.persistence.doc));
+      hubsOf(remote).delete(self.hubId!);
+      itemsOf(remote).set(rice.id, { ...rice, name: '' });
+      Y.applyUpdate(
+        store.persistence.doc,
+        Y.encodeStateAsUpdate(remote, Y.encodeStateVector(store.persistence.doc)),
+      );
+      await store.persistence.flush();
+      const incremental = await projections(store);
+      await store.rebuildProjections();
+      const rebuilt = await projections(store);
+      expect({ hubs: incremental.hubs, items: incremental.items }).toEqual({
+        hubs: rebuilt.hubs,
+        items: rebuilt.items,
+      });
+    });
+  });
+});

@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import {
+  findByBarcode,
+  findDuplicateName,
+  normalizeName,
+  parseBarcodes,
+  searchItems,
+  validateItemForm,
+  type Item,
+  type ItemForm,
+} from '../../shared/catalog';
+import { ValidationError } from '../../shared/errors';
+
+const T = Date.UTC(2025, 0, 1);
+const item = (id: string, name: string, category: string, barcodes: string[] = []): Item => ({
+  id,
+  name,
+  category,
+  unit: 'unit',
+  barcodes,
+  createdAt: T,
+  updatedAt: T,
+});
+const rice = item('rice0001', 'Rice 2 lb', 'Food', ['0123456789012']);
+const brownRice = item('rice0002', 'Brown rice', 'Food');
+const riceMilk = item('milk0001', 'Rice milk', 'Food', ['4000417025005']);
+const wipes = item('wipe0001', 'Baby wipes', 'Baby', ['555555']);
+const creme = item('creme001', 'Crème fraîche', 'Food');
+const catalog = [rice, brownRice, riceMilk, wipes, creme];
+
+const form = (over: Partial<ItemForm> = {}): ItemForm => ({
+  name: 'Lentils 1 kg',
+  category: 'Food',
+  unit: 'bag',
+  packSize: '',
+  barcodes: '',
+  ...over,
+});
+
+function issuesOf(fn: () => unknown) {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ValidationError);
+    return (err as ValidationError).issues;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('validateItemForm', () => {
+  it('returns the cleaned fields of a valid form', () => {
+    expect(
+      validateItemForm(
+        form({ name: '  Lentils   1 kg ', packSize: ' 12 ', barcodes: '111222, 333444;111222' }),
+        catalog,
+      ),
+    ).toStrictEqual({
+      name: 'Lentils 1 kg',
+      category: 'Food',
+      unit: 'bag',
+      packSize: 12,
+      barcodes: ['111222', '333444'],
+    });
+    expect(validateItemForm(form(), catalog)).toStrictEqual({
+      name: 'Lentils 1 kg',
+      category: 'Food',
+      unit: 'bag',
+      barcodes: [],
+    });
+  });
+
+  it.each([
+    ['', 'Enter a name for the item'],
+    ['   ', 'Enter a name for the item'],
+    ['x'.repeat(10_000), 'Name is too long: 10,000 characters, at most 120'],
+    ['x'.repeat(121), 'Name is too long: 121 characters, at most 120'],
+  ])('refuses the name %#', (name, message) => {
+    expect(issuesOf(() => validateItemForm(form({ name }), catalog))).toEqual([{ field: 'name', message }]);
+  });
+
+  it('accepts a name of exactly 120 characters', () => {
+    expect(validateItemForm(form({ name: 'x'.repeat(120) }), catalog).name).toHaveLength(120);
+  });
+
+  it.each([' rice  2 LB', 'RICE 2 lb', 'Rice\t2\nlb', 'Ríce 2 lb'])(
+    'refuses %j as a duplicate of "Rice 2 lb"',
+    (name) => {
+      expect(issuesOf(() => validateItemForm(form({ name }), catalog))).toEqual([
+        { field: 'name', message: 'An item named "Rice 2 lb" already exists' },
+      ]);
+    },
+  );
+
+  it('accepts the same name when editing that item, and accent-insensitive duplicates the other way round', () => {
+    expect(validateItemForm(form({ name: 'rice 2 LB' }), catalog, rice.id).name).toBe('rice 2 LB');
+    expect(issuesOf(() => validateItemForm(form({ name: 'CREME FRAICHE' }), catalog))).toEqual([
+      { field: 'name', message: 'An item named "Crème fraîche" already exists' },
+    ]);
+    expect(findDuplicateName('Rice 2 lbs', catalog)).toBeUndefined();
+  });
+
+  it.each([
+    ['1', 'Pack size must be at least 2 (leave it empty for single units)'],
+    ['0', 'Pack size must be at least 1'],
+    ['1.5', 'Pack size must be a whole number'],
+    ['x', 'Pack size must be a number'],
+    ['-2', "Pack size can't be negative"],
+    ['10001', 'Pack size must be at most 10,000'],
+  ])('refuses pack size %j', (packSize, message) => {
+    expect(issuesOf(() => validateItemForm(form({ packSize }), catalog))).toEqual([
+      { field: 'packSize', message },
+    ]);
+  });
+
+  it('accepts pack sizes 2 and 10,000', () => {
+    expect(validateItemForm(form({ packSize: '2' }), catalog).packSize).toBe(2);
+    expect(validateItemForm(form({ packSize: '10,000' }), catalog).packSize).toBe(10_000);
+  });
+
+  it('refuses a barcode that belongs to another item, but not to the item being edited', () => {
+    expect(issuesOf(() => validateItemForm(form({ barcodes: '999999 4000417025005' }), catalog))).toEqual([
+      { field: 'barcodes', message: 'Barcode 4000417025005 already belongs to "Rice milk"' },
+    ]);
+    expect(
+      validateItemForm(form({ name: 'Rice milk', barcodes: '4000417025005' }), catalog, riceMilk.id).barcodes,
+    ).toEqual(['4000417025005']);
+  });
+
+  it('refuses malformed barcodes and more than 20', () => {
+    expect(issuesOf(() => validateItemForm(form({ barcodes: '123' }), catalog))).toEqual([
+      { field: 'barcodes', message: '"123" is not a barcode: use 4 to 32 letters or digits' },
+    ]);
+    const many = Array.from({ length: 21 }, (_, i) => `code${i}`).join(' ');
+    expect(issuesOf(() => validateItemForm(form({ barcodes: many }), catalog))).toEqual([
+      { field: 'barcodes', message: 'At most 20 barcodes per item' },
+    ]);
+  });
+
+  it('reports every bad field at once', () => {
+    const issues = issuesOf(() =>
+      validateItemForm(
+        { name: '', category: ' ', unit: 'u'.repeat(31), packSize: 'x', barcodes: '555555' },
+        catalog,
+      ),
+    );
+    expect(issues.map((i) => i.field)).toEqual(['name', 'category', 'unit', 'packSize', 'barcodes']);
+  });
+});
+
+describe('normalizeName and parseBarcodes', () => {
+  it('ignores case, accents and spacing', () => {
+    expect(normalizeName('  Crème   FRAÎCHE\t')).toBe('creme fraiche');
+    expect(normalizeName('Rice 2 lb')).toBe(normalizeName(' rice  2 LB'));
+  });
+  it('splits on spaces, commas and semicolons and drops repeats', () => {
+    expect(parseBarcodes(' 1111, 2222;3333\n1111 ,, ')).toEqual(['1111', '2222', '3333']);
+  });
+});
+
+describe('searchItems', () => {
+  const names = (q: string) => searchItems(q, catalog).map((i) => i.name);
+
+  it('ranks items whose first word starts with the query first', () => {
+    // "Rice 2 lb" and "Rice milk" start with it; "Brown rice" only has it as a later word.
+    expect(names('ric')).toEqual(['Rice 2 lb', 'Rice milk', 'Brown rice']);
+    expect(names('RICE')).toEqual(['Rice 2 lb', 'Rice milk', 'Brown rice']);
+  });
+
+  it('needs every word to match, in any order', () => {
+    expect(names('milk rice')).toEqual(['Rice milk']);
+    expect(names('rice bread')).toEqual([]);
+  });
+
+  it('matches categories, accents-insensitively, and inside words as a last resort', () => {
+    expect(names('baby')).toEqual(['Baby wipes']);
+    expect(names('creme')).toEqual(['Crème fraîche']);
+    expect(names('ipes')).toEqual(['Baby wipes']);
+  });
+
+  it('ranks an exact barcode match above name matches', () => {
+    expect(names('4000417025005')).toEqual(['Rice milk']);
+    expect(searchItems('555555', catalog)).toEqual([wipes]);
+  });
+
+  it('lists everything by name for an empty query', () => {
+    expect(names('  ')).toEqual(['Baby wipes', 'Brown rice', 'Crème fraîche', 'Rice 2 lb', 'Rice milk']);
+  });
+});
+
+describe('findByBarcode', () => {
+  it('finds the item carrying the code, ignoring surrounding spaces', () => {
+    expect(findByBarcode(' 0123456789012 ', catalog)).toBe(rice);
+    expect(findByBarcode('4000417025005', catalog)).toBe(riceMilk);
+    expect(findByBarcode('0123456789013', catalog)).toBeUndefined();
+    expect(findByBarcode('', catalog)).toBeUndefined();
+  });
+});
+
+// Each of these reproduced a bug found by review; they stay as regression tests.
+describe('regressions', () => {
+  it('search finds an item by a barcode that has capital letters, as typed', () => {
+    // validateItemForm accepts [0-9A-Za-z-] barcodes, but searchItems lowercases the query before comparing
+    // it with the stored barcodes, so a barcode with capitals can never be found by search.
+    const tagged = item('tag00001', 'Soup', 'Food', ['ABC-1234']);
+    expect(searchItems('ABC-1234', [tagged])).toEqual([tagged]);
+  });
+});

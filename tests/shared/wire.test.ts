@@ -1,0 +1,297 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { entrySchema, type Donation, type Entry } from '../../shared/entries';
+import { decodeEntry, encodeEntry } from '../../shared/wire';
+import { EPOCH_MS, entryArb, fcOptions } from './arbitraries';
+
+const DAY_MS = 86_400_000;
+const T = Date.UTC(2024, 0, 2, 3, 4, 5);
+const SEC = (T - EPOCH_MS) / 1000;
+const LATE_SEC = (Date.UTC(2100, 0, 1) - EPOCH_MS) / 1000 + 1;
+
+const donation: Donation = {
+  kind: 'donation',
+  hub: 'hub1',
+  device: 'deva',
+  seq: 7,
+  item: 'itma',
+  at: T - 3_600_000,
+  recordedAt: T,
+  qty: 12,
+  source: 'business',
+  expiry: '2024-06-01',
+  group: 3,
+};
+
+/** A valid wire tuple of each kind, written out by hand: [v, kind, hub, device, seq, item, rec, atBefore, a, b, extras?]. */
+const valid = {
+  donation: [1, 0, 'hub1', 'deva', 7, 'itma', SEC, 0, 12, 0],
+  pickup: [1, 1, 'hub1', 'deva', 7, 'itma', SEC, 0, 3, 2],
+  count: [1, 2, 'hub1', 'deva', 7, 'itma', SEC, 0, 5, -2],
+  discard: [1, 3, 'hub1', 'deva', 7, 'itma', SEC, 0, 4, 1],
+  reversal: [1, 4, 'hub1', 'deva', 7, 'itma', SEC, 0, -4, 'devb.2', { t: 0 }],
+};
+const withAt = (tuple: readonly unknown[], index: number, value: unknown) =>
+  tuple.map((v, i) => (i === index ? value : v));
+
+/** Values an untrusted peer can put in a tuple (all representable in a Y.Doc). */
+const junkArb = fc.oneof(
+  fc.anything(),
+  fc.integer(),
+  fc.integer({ min: -3, max: 12 }),
+  fc.double(),
+  fc.maxSafeInteger(),
+  fc.string(),
+  fc.constantFrom(null, undefined, true, false, '', [], {}, -0, NaN, Infinity),
+);
+
+function expectWellFormed(result: ReturnType<typeof decodeEntry>): void {
+  if (result.ok) {
+    expect(entrySchema.safeParse(result.entry).success).toBe(true);
+  } else {
+    expect(typeof result.reason).toBe('string');
+    expect(result.reason.length).toBeGreaterThan(0);
+  }
+}
+
+describe('encodeEntry / decodeEntry', () => {
+  it('the valid hand-written tuples decode', () => {
+    for (const tuple of Object.values(valid)) expect(decodeEntry(tuple)).toMatchObject({ ok: true });
+    expect(decodeEntry(valid.pickup)).toEqual({
+      ok: true,
+      entry: {
+        kind: 'pickup',
+        hub: 'hub1',
+        device: 'deva',
+        seq: 7,
+        item: 'itma',
+        at: T,
+        recordedAt: T,
+        qty: 3,
+        households: 2,
+      },
+    });
+  });
+
+  it('writes the documented positional layout (peers on other versions depend on it)', () => {
+    expect(encodeEntry(donation)).toEqual([
+      1,
+      0,
+      'hub1',
+      'deva',
+      7,
+      'itma',
+      SEC,
+      3600,
+      12,
+      1,
+      { e: (Date.UTC(2024, 5, 1) - EPOCH_MS) / DAY_MS, g: 3 },
+    ]);
+    const { source: _source, expiry: _expiry, ...header } = donation;
+    const pickup: Entry = { ...header, kind: 'pickup', qty: 2, at: T, belowZero: true };
+    expect(encodeEntry(pickup)).toEqual([1, 1, 'hub1', 'deva', 7, 'itma', SEC, 0, 2, 0, { g: 3, w: 1 }]);
+  });
+
+  it('round-trips every valid entry exactly', () => {
+    fc.assert(
+      fc.property(entryArb(), (e) => {
+        expect(decodeEntry(encodeEntry(e))).toStrictEqual({ ok: true, entry: e });
+      }),
+      fcOptions(2),
+    );
+  });
+
+  it('round-trips the extremes of every range', () => {
+    const end = Date.UTC(2100, 0, 1);
+    const extremes: Entry[] = [
+      { ...donation, at: EPOCH_MS, recordedAt: end, qty: 1_000_000, packs: 1_000_000, seq: 2 ** 31 - 1 },
+      { ...donation, at: end, recordedAt: EPOCH_MS, qty: 1, expiry: '2019-12-31', note: 'x'.repeat(500) },
+      {
+        kind: 'count',
+        hub: 'a'.repeat(16),
+        device: '0000',
+        seq: 1,
+        item: 'z'.repeat(16),
+        at: end,
+        recordedAt: end,
+        counted: 0,
+        seen: -10_000_000,
+      },
+      {
+        kind: 'reversal',
+        hub: 'hub1',
+        device: 'devb',
+        seq: 1,
+        item: 'itma',
+        at: T,
+        recordedAt: T,
+        target: 'zzzzzzzzzzzzzzzz.9999999999',
+        targetKind: 'count',
+        effect: 10_000_000,
+      },
+      {
+        kind: 'pickup',
+        hub: 'hub1',
+        device: 'devb',
+        seq: 1,
+        item: 'itma',
+        at: T,
+        recordedAt: T,
+        qty: 5,
+        households: 100_000,
+      },
+    ];
+    for (const e of extremes) expect(decodeEntry(encodeEntry(e))).toStrictEqual({ ok: true, entry: e });
+  });
+
+  it('never throws on arbitrary values, and refuses them with a reason', () => {
+    fc.assert(
+      fc.property(fc.anything(), (value) => {
+        const result = decodeEntry(value);
+        expectWellFormed(result);
+        expect(result.ok).toBe(false);
+      }),
+      fcOptions(3),
+    );
+  });
+
+  it('never throws on arbitrary arrays of the right length', () => {
+    fc.assert(
+      fc.property(fc.array(junkArb, { minLength: 10, maxLength: 11 }), fc.nat(4), (tuple, kind) => {
+        expectWellFormed(decodeEntry([1, kind, ...tuple.slice(2)]));
+      }),
+      fcOptions(2),
+    );
+  });
+
+  it('refuses a valid tuple with any one of its first ten fields dropped', () => {
+    fc.assert(
+      fc.property(entryArb(), fc.nat(9), (e, drop) => {
+        const tuple = [...encodeEntry(e)];
+        tuple.splice(drop, 1);
+        const result = decodeEntry(tuple);
+        expect(result.ok).toBe(false);
+        expectWellFormed(result);
+      }),
+      fcOptions(2),
+    );
+  });
+
+  it('never throws when a field or an extra of a valid tuple is replaced or added', () => {
+    // Expiry day numbers are kept within +-90 million days here: beyond that decodeEntry throws (see the
+    // known-bug test below); widen to junkArb once that is fixed.
+    const extraArb = fc.oneof(
+      fc.record({ key: fc.constantFrom('n', 'g', 'p', 'w', 't', 'zz'), value: junkArb }),
+      fc.record({
+        key: fc.constant('e'),
+        value: fc.oneof(fc.integer({ min: -9e7, max: 9e7 }), fc.string(), fc.double({ min: -9e7, max: 9e7 })),
+      }),
+    );
+    fc.assert(
+      fc.property(
+        entryArb(),
+        fc.oneof(
+          fc.record({ at: fc.nat(11), value: junkArb }).map((m) => ({ ...m, extra: undefined })),
+          extraArb.map((x) => ({ at: undefined, value: undefined, extra: x })),
+        ),
+        (e, m) => {
+          const tuple: unknown[] = [...encodeEntry(e)];
+          if (m.extra) {
+            const extras = { ...((tuple[10] as object | undefined) ?? {}), [m.extra.key]: m.extra.value };
+            tuple[10] = extras;
+          } else if (m.at !== undefined) {
+            tuple[m.at] = m.value;
+          }
+          expectWellFormed(decodeEntry(tuple));
+        },
+      ),
+      fcOptions(3),
+    );
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['not a list', { 0: 1 }, /^Entry is not a list of fields$/],
+    ['null', null, /^Entry is not a list of fields$/],
+    ['unknown version 2', withAt(valid.donation, 0, 2), /^Unknown entry format version 2$/],
+    ['version as a string', withAt(valid.donation, 0, '1'), /^Unknown entry format version "1"$/],
+    ['empty list', [], /^Unknown entry format version undefined$/],
+    ['too few fields', valid.donation.slice(0, 9), /^Entry has the wrong number of fields$/],
+    ['too many fields', [...valid.reversal, {}], /^Entry has the wrong number of fields$/],
+    ['kind code 5', withAt(valid.donation, 1, 5), /^Unknown entry kind 5$/],
+    ['kind code -1', withAt(valid.donation, 1, -1), /^Unknown entry kind -1$/],
+    ['kind code 1.5', withAt(valid.donation, 1, 1.5), /^Unknown entry kind 1.5$/],
+    ['kind as a name', withAt(valid.donation, 1, 'donation'), /^Unknown entry kind "donation"$/],
+    ['fractional time', withAt(valid.donation, 6, 1.5), /^Entry time is not a whole number$/],
+    ['time as a string', withAt(valid.donation, 7, '0'), /^Entry time is not a whole number$/],
+    ['extras as a list', [...valid.donation, [1]], /^Entry extras are malformed$/],
+    ['extras null', [...valid.donation, null], /^Entry extras are malformed$/],
+    ['extras a string', [...valid.donation, 'n'], /^Entry extras are malformed$/],
+    ['negative donation qty', withAt(valid.donation, 8, -1), /^donation entry: qty /],
+    ['zero donation qty', withAt(valid.donation, 8, 0), /^donation entry: qty /],
+    ['donation qty over the maximum', withAt(valid.donation, 8, 1_000_001), /^donation entry: qty /],
+    ['fractional pickup qty', withAt(valid.pickup, 8, 2.5), /^pickup entry: qty /],
+    ['negative discard qty', withAt(valid.discard, 8, -4), /^discard entry: qty /],
+    ['negative count', withAt(valid.count, 8, -1), /^count entry: counted /],
+    ['seen out of range', withAt(valid.count, 9, 10_000_001), /^count entry: seen /],
+    ['unknown donation source', withAt(valid.donation, 9, 5), /^donation entry: source /],
+    ['unknown discard reason', withAt(valid.discard, 9, 4), /^discard entry: reason /],
+    ['negative households', withAt(valid.pickup, 9, -1), /^pickup entry: households /],
+    ['below-zero flag not 1', [...valid.pickup, { w: 2 }], /^pickup entry: belowZero /],
+    ['reversal of a reversal', withAt(valid.reversal, 10, { t: 4 }), /^reversal entry: targetKind /],
+    ['reversal without a target kind', withAt(valid.reversal, 10, {}), /^reversal entry: targetKind /],
+    [
+      'reversal target not an entry id',
+      withAt(valid.reversal, 9, 'devb'),
+      /^reversal entry: target not an entry id$/,
+    ],
+    [
+      'reversal target with capitals',
+      withAt(valid.reversal, 9, 'DEVB.2'),
+      /^reversal entry: target not an entry id$/,
+    ],
+    ['hub id too short', withAt(valid.donation, 2, 'ab'), /^donation entry: hub not a valid id$/],
+    ['device id with capitals', withAt(valid.donation, 3, 'DEVA'), /^donation entry: device not a valid id$/],
+    ['item id a number', withAt(valid.donation, 5, 1234), /^donation entry: item /],
+    ['sequence number 0', withAt(valid.donation, 4, 0), /^donation entry: seq /],
+    ['sequence number 2^31', withAt(valid.donation, 4, 2 ** 31), /^donation entry: seq /],
+    [
+      'recorded before 2020',
+      withAt(withAt(valid.donation, 6, -1), 7, -1 - SEC),
+      /^donation entry: recordedAt /,
+    ],
+    [
+      'recorded after 2100',
+      withAt(withAt(valid.donation, 6, LATE_SEC), 7, LATE_SEC - SEC),
+      /^donation entry: recordedAt /,
+    ],
+    ['happened before 2020', withAt(valid.donation, 7, SEC + 1), /^donation entry: at /],
+    ['note too long', [...valid.donation, { n: 'x'.repeat(501) }], /^donation entry: note /],
+    ['note not a string', [...valid.donation, { n: 5 }], /^donation entry: note /],
+    ['group 0', [...valid.donation, { g: 0 }], /^donation entry: group /],
+    ['packs 0', [...valid.donation, { p: 0 }], /^donation entry: packs /],
+    ['expiry not a day number', [...valid.donation, { e: 1.5 }], /^donation entry: expiry /],
+  ])('refuses %s', (_name, wire, reason) => {
+    const result = decodeEntry(wire);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? '' : result.reason).toMatch(reason);
+  });
+
+  // Known bugs (see the report): these values can arrive from an untrusted peer through the Y.Doc, and
+  // decodeEntry throws instead of setting the entry aside. Flip `it.fails` to `it` once fixed.
+  describe('regressions', () => {
+    it('does not throw on an object whose toString is not a function (version field)', () => {
+      expect(() => decodeEntry([{ toString: 1 }])).not.toThrow();
+    });
+    it('does not throw on an object whose toString is not a function (kind field)', () => {
+      expect(() => decodeEntry(withAt(valid.donation, 1, { toString: 1 }))).not.toThrow();
+    });
+    it('does not throw on an expiry day number beyond the range of dates', () => {
+      expect(() => decodeEntry([...valid.donation, { e: 1e12 }])).not.toThrow();
+    });
+    it('an empty note is not a note: the schema refuses it, so it can never be lost in a round trip', () => {
+      const e: Entry = { ...donation, note: '' };
+      expect(entrySchema.safeParse(e).success).toBe(false);
+      expect(decodeEntry(encodeEntry(e)).ok).toBe(false);
+    });
+  });
+});
