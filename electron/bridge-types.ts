@@ -34,11 +34,56 @@ export interface OpenedFile {
   data: Uint8Array;
 }
 
+/** "Host sync on this computer": runs a signaling server on this computer for the LAN. */
+export interface SyncHostStartRequest {
+  /** Preferred port, 1024-65535 (default 4444); a random free port is used when it is taken. */
+  port?: number;
+  /** Announce the server over mDNS so `discover()` on other computers finds it. Default false. */
+  advertise?: boolean;
+}
+
+export interface SyncHostStatus {
+  running: boolean;
+  /**
+   * Every URL the server answers on: ws://<LAN IPv4>:PORT for each network interface (for the
+   * invite, so other hubs can reach it), then ws://127.0.0.1:PORT. Empty when not running.
+   */
+  urls: string[];
+  /** ws://127.0.0.1:PORT: what this computer's own renderer connects to. Null when not running. */
+  localUrl: string | null;
+  port: number | null;
+  /** True while announced over mDNS. */
+  advertised: boolean;
+}
+
+export interface SyncDiscoverRequest {
+  /** How long to listen for announcements, 250-5000 ms (default 2000). */
+  durationMs?: number;
+}
+
+export interface SyncDiscoverResult {
+  /** ws:// URLs other Larder hosts on the LAN announced. Unverified: let the person choose. */
+  urls: string[];
+}
+
+export interface HostSyncBridge {
+  /**
+   * Starts the server, or returns the running one's status (then `port` is ignored, and
+   * `advertise: true` only switches the announcement on). Rejects if it cannot listen at all.
+   */
+  start(request?: SyncHostStartRequest): Promise<SyncHostStatus>;
+  stop(): Promise<SyncHostStatus>;
+  status(): Promise<SyncHostStatus>;
+  /** Browses mDNS for other hosts for `durationMs`; resolves to an empty list when mDNS fails. */
+  discover(request?: SyncDiscoverRequest): Promise<SyncDiscoverResult>;
+}
+
 export interface LarderBridge {
   readonly platform: 'electron';
   saveFile(request: SaveFileRequest): Promise<SaveFileResult>;
   /** Resolves to null when the person cancelled the dialog. */
   openFile(request?: OpenFileRequest): Promise<OpenedFile | null>;
+  readonly hostSync: HostSyncBridge;
 }
 
 /** What the preload adds to `window`; absent in the plain web build. */

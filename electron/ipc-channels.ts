@@ -2,4 +2,8 @@
 export const IPC_CHANNELS = {
   saveFile: 'larder:save-file',
   openFile: 'larder:open-file',
+  syncHostStart: 'larder:sync-host-start',
+  syncHostStop: 'larder:sync-host-stop',
+  syncHostStatus: 'larder:sync-host-status',
+  syncDiscover: 'larder:sync-discover',
 } as const;

@@ -4,7 +4,13 @@
  * payload is parsed here before it reaches a dialog or the file system. Pure: no Electron.
  */
 import { z } from 'zod';
-import type { FileFilter, OpenFileRequest, SaveFileRequest } from './bridge-types';
+import type {
+  FileFilter,
+  OpenFileRequest,
+  SaveFileRequest,
+  SyncDiscoverRequest,
+  SyncHostStartRequest,
+} from './bridge-types';
 
 /** Larger than any realistic backup or catalogue export; stops a runaway page filling the disk or RAM. */
 export const MAX_FILE_BYTES = 200 * 1024 * 1024;
@@ -52,6 +58,19 @@ export const saveFileRequestSchema = z.strictObject({
 export const openFileRequestSchema = z.strictObject({
   filters: fileFiltersSchema.optional(),
 }) satisfies z.ZodType<OpenFileRequest>;
+
+/** Unprivileged ports only; the server falls back to a random free port when this one is taken. */
+export const syncHostStartRequestSchema = z.strictObject({
+  port: z.number().int().min(1024, 'Pick a port from 1024 to 65535').max(65_535).optional(),
+  advertise: z.boolean().optional(),
+}) satisfies z.ZodType<SyncHostStartRequest>;
+
+export const syncDiscoverRequestSchema = z.strictObject({
+  durationMs: z.number().int().min(250).max(5000, 'Browse for at most 5 seconds').optional(),
+}) satisfies z.ZodType<SyncDiscoverRequest>;
+
+/** stop and status take nothing; the preload sends no payload (undefined). */
+export const emptyRequestSchema = z.strictObject({});
 
 /** Thrown to the renderer (as a rejected invoke) when a payload does not match its schema. */
 export class InvalidIpcPayloadError extends Error {

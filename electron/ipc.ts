@@ -7,13 +7,22 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain } from 'electron';
 import type { IpcMainInvokeEvent, OpenDialogOptions, SaveDialogOptions } from 'electron';
-import type { OpenedFile, SaveFileResult } from './bridge-types';
+import type { OpenedFile, SaveFileResult, SyncDiscoverResult, SyncHostStatus } from './bridge-types';
 import { IPC_CHANNELS } from './ipc-channels';
-import { MAX_FILE_BYTES, openFileRequestSchema, parseIpcPayload, saveFileRequestSchema } from './ipc-schemas';
+import {
+  emptyRequestSchema,
+  MAX_FILE_BYTES,
+  openFileRequestSchema,
+  parseIpcPayload,
+  saveFileRequestSchema,
+  syncDiscoverRequestSchema,
+  syncHostStartRequestSchema,
+} from './ipc-schemas';
+import type { SyncHost } from './signaling/host';
 import { isAppUrl } from './security';
 import type { AppOrigin } from './security';
 
-export function registerIpcHandlers(appOrigin: AppOrigin): void {
+export function registerIpcHandlers(appOrigin: AppOrigin, syncHost: SyncHost): void {
   ipcMain.handle(IPC_CHANNELS.saveFile, async (event, payload: unknown): Promise<SaveFileResult> => {
     assertTrustedSender(event, appOrigin);
     const request = parseIpcPayload(saveFileRequestSchema, IPC_CHANNELS.saveFile, payload);
@@ -54,6 +63,32 @@ export function registerIpcHandlers(appOrigin: AppOrigin): void {
     }
     const contents = await readFile(filePath);
     return { name: path.basename(filePath), data: ownBytes(contents) };
+  });
+
+  // "Host sync on this computer": a signaling server on every interface (the LAN), port 4444 by
+  // default. It relays only y-webrtc's encrypted signaling; main.ts stops it on quit.
+  ipcMain.handle(IPC_CHANNELS.syncHostStart, (event, payload: unknown): Promise<SyncHostStatus> => {
+    assertTrustedSender(event, appOrigin);
+    const request = parseIpcPayload(syncHostStartRequestSchema, IPC_CHANNELS.syncHostStart, payload ?? {});
+    return syncHost.start(request);
+  });
+
+  ipcMain.handle(IPC_CHANNELS.syncHostStop, (event, payload: unknown): Promise<SyncHostStatus> => {
+    assertTrustedSender(event, appOrigin);
+    parseIpcPayload(emptyRequestSchema, IPC_CHANNELS.syncHostStop, payload ?? {});
+    return syncHost.stop();
+  });
+
+  ipcMain.handle(IPC_CHANNELS.syncHostStatus, (event, payload: unknown): SyncHostStatus => {
+    assertTrustedSender(event, appOrigin);
+    parseIpcPayload(emptyRequestSchema, IPC_CHANNELS.syncHostStatus, payload ?? {});
+    return syncHost.status();
+  });
+
+  ipcMain.handle(IPC_CHANNELS.syncDiscover, async (event, payload: unknown): Promise<SyncDiscoverResult> => {
+    assertTrustedSender(event, appOrigin);
+    const request = parseIpcPayload(syncDiscoverRequestSchema, IPC_CHANNELS.syncDiscover, payload ?? {});
+    return { urls: await syncHost.discover(request) };
   });
 }
 

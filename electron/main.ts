@@ -8,6 +8,7 @@ import { registerAppScheme, serveAppProtocol } from './app-protocol';
 import { hardenSession, hardenWebContents } from './harden';
 import { registerIpcHandlers } from './ipc';
 import { APP_ENTRY_URL, devServerOrigin, PACKAGED_APP_ORIGIN } from './security';
+import { SyncHost } from './signaling/host';
 
 // Set by vite-plugin-electron in `vite serve`. Ignored in packaged builds, so an environment
 // variable can never point the installed app at another page.
@@ -17,6 +18,9 @@ if (devServerUrl && !devOrigin) {
   throw new Error(`VITE_DEV_SERVER_URL must be http on localhost or 127.0.0.1, got ${devServerUrl}`);
 }
 const appOrigin = devOrigin ?? PACKAGED_APP_ORIGIN;
+
+// The LAN signaling server behind "Host sync on this computer"; its log has counts only.
+const syncHost = new SyncHost({ log: (line) => console.log(`[sync host] ${line}`) });
 
 // Before 'ready': scheme privileges and the renderer sandbox can only be set this early.
 registerAppScheme();
@@ -35,13 +39,25 @@ if (!app.requestSingleInstanceLock()) {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
+  // Close the signaling server (and send mDNS goodbyes) before exiting, so the port is freed
+  // and other hubs stop trying it at once. Bounded: quitting never waits more than 3 s.
+  let syncHostStopped = false;
+  app.on('will-quit', (event) => {
+    if (syncHostStopped || !syncHost.status().running) return;
+    event.preventDefault();
+    syncHostStopped = true;
+    const timeout = new Promise((resolve) => setTimeout(resolve, 3000));
+    void Promise.race([syncHost.stop(), timeout])
+      .catch(() => undefined)
+      .finally(() => app.quit());
+  });
   app.on('activate', () => {
     if (app.isReady() && BrowserWindow.getAllWindows().length === 0) void createWindow();
   });
   void app.whenReady().then(async () => {
     hardenSession(session.defaultSession, appOrigin, devOrigin !== null);
     serveAppProtocol(path.join(app.getAppPath(), 'dist'));
-    registerIpcHandlers(appOrigin);
+    registerIpcHandlers(appOrigin, syncHost);
     await createWindow();
   });
 }

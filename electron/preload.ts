@@ -1,6 +1,6 @@
 /**
  * The bridge: exposes window.larder with named functions only. ipcRenderer itself never crosses
- * into the page, so page code can reach no channel but these two. Runs sandboxed, built to
+ * into the page, so page code can reach no channel but these. Runs sandboxed, built to
  * CommonJS (dist-electron/preload.cjs); keep it free of dependencies besides 'electron'.
  */
 import { contextBridge, ipcRenderer } from 'electron';
@@ -10,6 +10,10 @@ import type {
   OpenFileRequest,
   SaveFileRequest,
   SaveFileResult,
+  SyncDiscoverRequest,
+  SyncDiscoverResult,
+  SyncHostStartRequest,
+  SyncHostStatus,
 } from './bridge-types';
 import { IPC_CHANNELS } from './ipc-channels';
 
@@ -19,6 +23,14 @@ const api = {
     ipcRenderer.invoke(IPC_CHANNELS.saveFile, request),
   openFile: (request: OpenFileRequest = {}): Promise<OpenedFile | null> =>
     ipcRenderer.invoke(IPC_CHANNELS.openFile, request),
+  hostSync: {
+    start: (request: SyncHostStartRequest = {}): Promise<SyncHostStatus> =>
+      ipcRenderer.invoke(IPC_CHANNELS.syncHostStart, request),
+    stop: (): Promise<SyncHostStatus> => ipcRenderer.invoke(IPC_CHANNELS.syncHostStop),
+    status: (): Promise<SyncHostStatus> => ipcRenderer.invoke(IPC_CHANNELS.syncHostStatus),
+    discover: (request: SyncDiscoverRequest = {}): Promise<SyncDiscoverResult> =>
+      ipcRenderer.invoke(IPC_CHANNELS.syncDiscover, request),
+  },
 } satisfies LarderBridge;
 
 contextBridge.exposeInMainWorld('larder', api);

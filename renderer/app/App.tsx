@@ -4,12 +4,15 @@ import { LarderStore } from '../storage/store';
 import { StoreContext } from './StoreContext';
 import { Shell } from './Shell';
 import { SetupScreen } from '../screens/SetupScreen';
+import { HubChoiceScreen } from '../screens/HubChoiceScreen';
+import { SyncService } from '../sync/webrtc';
+import { SyncContext } from './SyncContext';
 
 type Boot =
   | { state: 'opening' }
   | { state: 'other-tab' }
   | { state: 'failed'; message: string }
-  | { state: 'open'; store: LarderStore };
+  | { state: 'open'; store: LarderStore; sync: SyncService };
 
 /**
  * Opens this device's database. Only one tab may hold it at a time (a Web Lock), because a device's
@@ -17,17 +20,20 @@ type Boot =
  */
 export function App() {
   const [boot, setBoot] = useState<Boot>({ state: 'opening' });
-  const [, setSetupDone] = useState(0);
+  const [, setSetupStep] = useState(0);
 
   useEffect(() => {
     let store: LarderStore | null = null;
+    let sync: SyncService | null = null;
     let cancelled = false;
     let releaseLock: () => void = () => undefined;
     const open = async () => {
       if (navigator.storage?.persist) void navigator.storage.persist();
       store = await LarderStore.open(new LarderDB());
       if (cancelled) return store.close();
-      setBoot({ state: 'open', store });
+      sync = new SyncService(store);
+      if (store.self) void sync.start();
+      setBoot({ state: 'open', store, sync });
     };
     const fail = (e: unknown) =>
       setBoot({ state: 'failed', message: e instanceof Error ? e.message : String(e) });
@@ -45,6 +51,7 @@ export function App() {
     } else open().catch(fail);
     return () => {
       cancelled = true;
+      sync?.stop();
       store?.close();
       releaseLock();
     };
@@ -65,10 +72,22 @@ export function App() {
         <p>{boot.message}</p>
       </main>
     );
-  const { store } = boot;
+  const { store, sync } = boot;
+  const next = () => {
+    void sync.start();
+    setSetupStep((n) => n + 1);
+  };
   return (
     <StoreContext.Provider value={store}>
-      {store.self ? <Shell /> : <SetupScreen onDone={() => setSetupDone((n) => n + 1)} />}
+      <SyncContext.Provider value={sync}>
+        {!store.self ? (
+          <SetupScreen onDone={next} />
+        ) : !store.self.hubId ? (
+          <HubChoiceScreen onDone={next} />
+        ) : (
+          <Shell />
+        )}
+      </SyncContext.Provider>
     </StoreContext.Provider>
   );
 }

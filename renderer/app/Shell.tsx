@@ -1,12 +1,15 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useState } from 'react';
 import { useStore } from './StoreContext';
+import { useHubId } from './hooks';
 import { StockScreen } from '../screens/StockScreen';
 import { HistoryScreen } from '../screens/HistoryScreen';
 import { ItemsScreen } from '../screens/ItemsScreen';
 import { MovementScreen } from '../screens/MovementScreen';
 import { CountScreen } from '../screens/CountScreen';
 import { ProblemsScreen } from '../screens/ProblemsScreen';
+import { SyncScreen } from '../screens/SyncScreen';
+import { useSyncStatus } from './SyncContext';
 import { stockStatus } from '../../shared/status';
 
 const SCREENS = {
@@ -17,6 +20,7 @@ const SCREENS = {
   discard: 'Discard stock',
   history: 'History',
   items: 'Items',
+  sync: 'Sync',
   problems: 'Problems',
 } as const;
 export type ScreenId = keyof typeof SCREENS;
@@ -30,6 +34,7 @@ function screenFromHash(): ScreenId {
 export function Shell() {
   const store = useStore();
   const self = store.self!;
+  const hubId = useHubId();
   const [screen, setScreen] = useState<ScreenId>(screenFromHash);
   useEffect(() => {
     const onHash = () => setScreen(screenFromHash());
@@ -40,18 +45,18 @@ export function Shell() {
     document.title = `${SCREENS[screen]} · Larder`;
   }, [screen]);
 
-  const hub = useLiveQuery(() => store.db.hubs.get(self.hubId), [self.hubId]);
+  const hub = useLiveQuery(() => store.db.hubs.get(hubId), [hubId]);
   const device = useLiveQuery(() => store.db.devices.get(self.deviceId), [self.deviceId]);
   const problems = useLiveQuery(() => store.db.problems.count(), []) ?? 0;
   const alerts = useLiveQuery(async () => {
     const [rows, levels] = await Promise.all([
-      store.db.stock.where('hub').equals(self.hubId).toArray(),
-      store.db.levels.where('hub').equals(self.hubId).toArray(),
+      store.db.stock.where('hub').equals(hubId).toArray(),
+      store.db.levels.where('hub').equals(hubId).toArray(),
     ]);
     const byItem = new Map(levels.map((l) => [l.item, l]));
     return rows.filter((r) => stockStatus(r.onHand, byItem.get(r.item)) !== 'ok' && byItem.has(r.item))
       .length;
-  }, [self.hubId]);
+  }, [hubId]);
 
   const go = (id: ScreenId) => {
     location.hash = `#/${id}`;
@@ -91,7 +96,7 @@ export function Shell() {
             </li>
           ))}
         </ul>
-        <p className="offline-note">Works offline. Data stays on this device.</p>
+        <SyncIndicator />
       </nav>
       <main className="content">
         {screen === 'stock' && <StockScreen />}
@@ -101,8 +106,23 @@ export function Shell() {
         {screen === 'count' && <CountScreen />}
         {screen === 'history' && <HistoryScreen />}
         {screen === 'items' && <ItemsScreen />}
+        {screen === 'sync' && <SyncScreen />}
         {screen === 'problems' && <ProblemsScreen />}
       </main>
     </div>
+  );
+}
+
+/** Online or offline at a glance; never blocking, never a spinner. */
+function SyncIndicator() {
+  const status = useSyncStatus();
+  const n = status.peers.length;
+  return (
+    <p className="sync-indicator" role="status" aria-label="Sync status">
+      <span className={n > 0 ? 'dot dot-on' : 'dot'} aria-hidden="true" />
+      {n > 0
+        ? `Online · ${n} ${n === 1 ? 'device' : 'devices'} connected`
+        : 'Offline · working on this device'}
+    </p>
   );
 }

@@ -9,10 +9,18 @@ export function useItems(): ItemRow[] | undefined {
   return useLiveQuery(() => store.db.items.orderBy('nameKey').toArray(), []);
 }
 
-/** This hub's stock rows by item id, live. */
-export function useHubStock(): Map<string, StockRow> | undefined {
+/** The hub this device records for. Screens that use it are shown only once the device has a hub. */
+export function useHubId(): string {
+  const hub = useStore().self?.hubId;
+  if (!hub) throw new Error('This device has no hub yet');
+  return hub;
+}
+
+/** A hub's stock rows by item id, live (this device's hub unless another is given). */
+export function useHubStock(hubId?: string): Map<string, StockRow> | undefined {
   const store = useStore();
-  const hub = store.self!.hubId;
+  const own = useHubId();
+  const hub = hubId ?? own;
   return useLiveQuery(async () => {
     const rows = await store.db.stock.where('hub').equals(hub).toArray();
     return new Map(rows.map((r) => [r.item, r]));

@@ -4,7 +4,7 @@ import { useMemo, useState } from 'react';
 import { ENTRY_KINDS, type EntryKind } from '../../shared/entries';
 import type { LedgerRow } from '../../shared/projection';
 import { useStore } from '../app/StoreContext';
-import { useItems } from '../app/hooks';
+import { useHubId, useItems } from '../app/hooks';
 import { toFormErrors } from '../app/errors';
 import { formatDateTime } from '../app/time';
 
@@ -14,10 +14,14 @@ const KIND_LABEL: Record<EntryKind, string> = {
   count: 'Count',
   discard: 'Discard',
   reversal: 'Undo',
+  transfer_request: 'Transfer asked',
+  transfer_out: 'Sent',
+  transfer_in: 'Received',
+  transfer_resolve: 'Difference settled',
 };
 const PAGE = 100;
 
-function details(row: LedgerRow): string {
+function details(row: LedgerRow, hubNames: ReadonlyMap<string, string>): string {
   const parts: string[] = [];
   switch (row.kind) {
     case 'donation':
@@ -40,6 +44,19 @@ function details(row: LedgerRow): string {
       parts.push(`undoes ${row.target}`);
       if (row.applied === 0) parts.push('repeat undo, no effect');
       break;
+    case 'transfer_request':
+      parts.push(`${row.qty} asked for ${hubNames.get(row.to) ?? row.to}`);
+      break;
+    case 'transfer_out':
+      parts.push(`to ${hubNames.get(row.to) ?? row.to}`);
+      if (row.applied === 0) parts.push('sent twice, counted once');
+      break;
+    case 'transfer_in':
+      parts.push(`from ${hubNames.get(row.from) ?? row.from}`);
+      if (row.qty > 0 && row.applied === 0) parts.push('received twice, counted once');
+      break;
+    case 'transfer_resolve':
+      break;
   }
   if (row.note) parts.push(`“${row.note}”`);
   return parts.join(' · ');
@@ -48,13 +65,16 @@ function details(row: LedgerRow): string {
 /** Every entry at this hub, newest first. Undo adds a reversal entry; both stay in the history. */
 export function HistoryScreen() {
   const store = useStore();
-  const hub = store.self!.hubId;
+  const hub = useHubId();
   const items = useItems();
   const names = useMemo(() => new Map((items ?? []).map((i) => [i.id, i.name])), [items]);
   const devices = useLiveQuery(
     async () => new Map((await store.db.devices.toArray()).map((d) => [d.id, d.name])),
     [],
   );
+  const hubNames =
+    useLiveQuery(async () => new Map((await store.db.hubs.toArray()).map((h) => [h.id, h.name])), []) ??
+    new Map<string, string>();
   const [item, setItem] = useState('');
   const [kind, setKind] = useState<'' | EntryKind>('');
   const [from, setFrom] = useState('');
@@ -168,7 +188,7 @@ export function HistoryScreen() {
                   {row.applied}
                 </td>
                 <td>
-                  {details(row)}
+                  {details(row, hubNames)}
                   {row.reversedBy && <span className="status status-count"> Undone</span>}
                 </td>
                 <td className="muted">
@@ -176,16 +196,19 @@ export function HistoryScreen() {
                   {row.recordedAt - row.at > 60_000 ? ` · typed in ${formatDateTime(row.recordedAt)}` : ''}
                 </td>
                 <td>
-                  {row.kind !== 'reversal' && !row.reversedBy && confirming !== row.id && (
-                    <button
-                      type="button"
-                      className="link"
-                      aria-label={`Undo ${KIND_LABEL[row.kind].toLowerCase()} of ${names.get(row.item) ?? row.item}`}
-                      onClick={() => setConfirming(row.id)}
-                    >
-                      Undo
-                    </button>
-                  )}
+                  {row.kind !== 'reversal' &&
+                    row.kind !== 'transfer_resolve' &&
+                    !row.reversedBy &&
+                    confirming !== row.id && (
+                      <button
+                        type="button"
+                        className="link"
+                        aria-label={`Undo ${KIND_LABEL[row.kind].toLowerCase()} of ${names.get(row.item) ?? row.item}`}
+                        onClick={() => setConfirming(row.id)}
+                      >
+                        Undo
+                      </button>
+                    )}
                   {confirming === row.id && (
                     <span className="confirm">
                       <button type="button" className="danger" onClick={() => void undo(row)}>

@@ -3,11 +3,16 @@ import { useStore } from '../app/StoreContext';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { Field } from '../components/Field';
 
-/** First start: name this hub and this device. The network is made here, on this device, with no server. */
+/**
+ * First start: either start a new network (made here, on this device, with no server) or join one
+ * with an invite code from another device.
+ */
 export function SetupScreen({ onDone }: { onDone: () => void }) {
   const store = useStore();
+  const [mode, setMode] = useState<'new' | 'join'>('new');
   const [hubName, setHubName] = useState('');
   const [deviceName, setDeviceName] = useState('');
+  const [invite, setInvite] = useState('');
   const [errors, setErrors] = useState<FormErrors>(noErrors);
   const [busy, setBusy] = useState(false);
 
@@ -15,7 +20,8 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
     e.preventDefault();
     setBusy(true);
     try {
-      await store.createNetwork({ hubName, deviceName });
+      if (mode === 'new') await store.createNetwork({ hubName, deviceName });
+      else await store.joinNetwork({ invite, deviceName });
       onDone();
     } catch (error) {
       setErrors(toFormErrors(error));
@@ -32,15 +38,44 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
           Larder keeps track of what your hub takes in and hands out. It works without internet, and it never
           asks who picks things up.
         </p>
-        <Field
-          label="Name of this hub"
-          error={errors.fields.hubName}
-          hint="For example: St Anne's Community Kitchen"
-        >
-          {(props) => (
-            <input {...props} value={hubName} onChange={(e) => setHubName(e.target.value)} autoFocus />
-          )}
-        </Field>
+        <fieldset className="choice">
+          <legend>This device</legend>
+          <label>
+            <input type="radio" name="mode" checked={mode === 'new'} onChange={() => setMode('new')} /> Start
+            a new network
+          </label>
+          <label>
+            <input type="radio" name="mode" checked={mode === 'join'} onChange={() => setMode('join')} /> Join
+            a network with an invite code
+          </label>
+        </fieldset>
+        {mode === 'new' ? (
+          <Field
+            label="Name of this hub"
+            error={errors.fields.hubName}
+            hint="For example: St Anne's Community Kitchen"
+          >
+            {(props) => (
+              <input {...props} value={hubName} onChange={(e) => setHubName(e.target.value)} autoFocus />
+            )}
+          </Field>
+        ) : (
+          <Field
+            label="Invite code"
+            error={errors.fields.invite}
+            hint="Paste the code shown under Sync › Invite on a device of the network"
+          >
+            {(props) => (
+              <textarea
+                {...props}
+                rows={4}
+                value={invite}
+                onChange={(e) => setInvite(e.target.value)}
+                autoFocus
+              />
+            )}
+          </Field>
+        )}
         <Field
           label="Name of this device"
           error={errors.fields.deviceName}
@@ -54,9 +89,13 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
           </p>
         )}
         <button type="submit" className="primary" disabled={busy}>
-          Create network
+          {mode === 'new' ? 'Create network' : 'Join network'}
         </button>
-        <p className="hint">A new network is created on this device. Other hubs can join it later.</p>
+        <p className="hint">
+          {mode === 'new'
+            ? 'A new network is created on this device. Other hubs can join it later.'
+            : 'The invite holds the network’s secret key: only devices with it can read or add to the network.'}
+        </p>
       </form>
     </main>
   );

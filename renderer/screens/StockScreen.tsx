@@ -10,7 +10,7 @@ import {
   type StockStatus,
 } from '../../shared/status';
 import { useStore } from '../app/StoreContext';
-import { useHubStock, useItems } from '../app/hooks';
+import { useHubId, useHubStock, useItems } from '../app/hooks';
 import { daysUntil, formatDay } from '../app/time';
 import { LevelsEditor } from '../components/LevelsEditor';
 
@@ -38,9 +38,11 @@ const STATUS_LABEL: Record<Row['status'], string> = {
 /** What this hub has, read from the projected tables: it shows before the ledger itself has loaded. */
 export function StockScreen() {
   const store = useStore();
-  const hub = store.self!.hubId;
+  const ownHub = useHubId();
+  const [hub, setHub] = useState(ownHub);
+  const hubs = useLiveQuery(() => store.db.hubs.toArray(), []);
   const items = useItems();
-  const stock = useHubStock();
+  const stock = useHubStock(hub);
   const levels = useLiveQuery(
     async () => new Map((await store.db.levels.where('hub').equals(hub).toArray()).map((l) => [l.item, l])),
     [hub],
@@ -124,6 +126,20 @@ export function StockScreen() {
         <p className="muted">On hand at this hub, from every entry recorded here and synced in.</p>
       </header>
       <div className="toolbar">
+        {hubs && hubs.length > 1 && (
+          <div className="field">
+            <label htmlFor="stock-hub">Hub</label>
+            <select id="stock-hub" value={hub} onChange={(e) => setHub(e.target.value)}>
+              {[...hubs]
+                .sort((a, b) => (a.id === ownHub ? -1 : b.id === ownHub ? 1 : a.name.localeCompare(b.name)))
+                .map((h) => (
+                  <option key={h.id} value={h.id}>
+                    {h.id === ownHub ? `${h.name} (this hub)` : h.name}
+                  </option>
+                ))}
+            </select>
+          </div>
+        )}
         <div className="field">
           <label htmlFor="stock-search">Search stock</label>
           <input
@@ -182,6 +198,7 @@ export function StockScreen() {
                 key={r.item.id}
                 row={r}
                 now={now}
+                editable={hub === ownHub}
                 editing={editing === r.item.id}
                 onEdit={() => setEditing(editing === r.item.id ? null : r.item.id)}
                 onDone={() => setEditing(null)}
@@ -197,12 +214,14 @@ export function StockScreen() {
 function StockRowView({
   row,
   now,
+  editable,
   editing,
   onEdit,
   onDone,
 }: {
   row: Row;
   now: number;
+  editable: boolean;
   editing: boolean;
   onEdit: () => void;
   onDone: () => void;
@@ -236,15 +255,17 @@ function StockRowView({
           )}
         </td>
         <td>
-          <button
-            type="button"
-            className="link"
-            onClick={onEdit}
-            aria-expanded={editing}
-            aria-label={`Set levels for ${row.item.name}`}
-          >
-            Levels
-          </button>
+          {editable && (
+            <button
+              type="button"
+              className="link"
+              onClick={onEdit}
+              aria-expanded={editing}
+              aria-label={`Set levels for ${row.item.name}`}
+            >
+              Levels
+            </button>
+          )}
         </td>
       </tr>
       {editing && (

@@ -38,7 +38,7 @@ test('bad input gets a specific message and saves nothing', async ({ baseURL }) 
       await page.getByRole('button', { name: 'Save donation' }).click();
       await expect(quantity).toHaveAttribute('aria-invalid', 'true');
       await expect(page.getByRole('alert')).toHaveText(message);
-      await expect(page.getByRole('status')).toHaveText('');
+      await expect(page.getByRole('main').getByRole('status')).toHaveText('');
     }
 
     // An unknown barcode adds nothing and offers to attach it.

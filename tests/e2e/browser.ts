@@ -29,13 +29,18 @@ export function removeProfileDir(dir: string): void {
 }
 
 /** A hub's browser: its own persistent profile, so its IndexedDB survives a restart. */
-export async function openHub(profileDir: string, baseURL: string): Promise<{ context: BrowserContext; page: Page }> {
+export async function openHub(
+  profileDir: string,
+  baseURL: string,
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
     baseURL,
     viewport: { width: 1280, height: 800 },
+    // With no STUN, WebRTC offers host candidates only to pages holding a media permission.
+    permissions: ['microphone'],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
@@ -52,7 +57,13 @@ export async function spawnKillableChromium(
 ): Promise<{ process: ChildProcess; wsEndpoint: string; kill: () => Promise<void> }> {
   const child = spawn(
     CHROMIUM,
-    ['--headless', `--user-data-dir=${profileDir}`, '--remote-debugging-port=0', ...CHROMIUM_ARGS, 'about:blank'],
+    [
+      '--headless',
+      `--user-data-dir=${profileDir}`,
+      '--remote-debugging-port=0',
+      ...CHROMIUM_ARGS,
+      'about:blank',
+    ],
     // Its own process group, so a kill takes the renderer and helper processes down with it.
     { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );

@@ -14,7 +14,7 @@ test('an entry acknowledged as saved survives the browser being killed at once',
     await goTo(page, 'Record donation');
     await addLine(page, 'lentils', '42');
     await page.keyboard.press('Control+Enter');
-    await expect(page.getByRole('status')).toHaveText('Saved donation: 1 line, 42 units.');
+    await expect(page.getByRole('main').getByRole('status')).toHaveText('Saved donation: 1 line, 42 units.');
     // No clean shutdown: SIGKILL the moment "Saved" shows.
     await chrome.kill();
     await browser.close().catch(() => undefined);

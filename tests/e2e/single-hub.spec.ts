@@ -2,7 +2,9 @@ import { expect, test } from '@playwright/test';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
 import { addItem, addLine, expectOnHand, goTo, setUpHub } from './steps';
 
-test('a volunteer records a donation and a pickup offline, and the stock survives a restart', async ({ baseURL }) => {
+test('a volunteer records a donation and a pickup offline, and the stock survives a restart', async ({
+  baseURL,
+}) => {
   const profile = newProfileDir('single');
   try {
     let { context, page } = await openHub(profile, baseURL!);
@@ -17,14 +19,14 @@ test('a volunteer records a donation and a pickup offline, and the stock survive
     await page.getByLabel('Unit for Canned beans').selectOption('packs');
     await page.getByLabel('Source').selectOption('food bank');
     await page.keyboard.press('Control+Enter');
-    await expect(page.getByRole('status')).toHaveText('Saved donation: 2 lines, 68 units.');
+    await expect(page.getByRole('main').getByRole('status')).toHaveText('Saved donation: 2 lines, 68 units.');
 
     await goTo(page, 'Record pickup');
     await addLine(page, 'rice', '5');
     await addLine(page, 'beans', '10');
     await page.getByLabel('Households (optional)').fill('3');
     await page.getByRole('button', { name: 'Save pickup' }).click();
-    await expect(page.getByRole('status')).toHaveText('Saved pickup: 2 lines, 15 units.');
+    await expect(page.getByRole('main').getByRole('status')).toHaveText('Saved pickup: 2 lines, 15 units.');
 
     await expectOnHand(page, 'Rice 2 lb bag', 15);
     await expectOnHand(page, 'Canned beans', 38);
@@ -36,7 +38,7 @@ test('a volunteer records a donation and a pickup offline, and the stock survive
     await page.getByRole('button', { name: 'Save pickup' }).click();
     await expect(page.getByRole('alert')).toContainText('Diapers size 4: taking 2, on hand 0');
     await page.getByRole('button', { name: 'Record anyway' }).click();
-    await expect(page.getByRole('status')).toHaveText('Saved pickup: 1 line, 2 units.');
+    await expect(page.getByRole('main').getByRole('status')).toHaveText('Saved pickup: 1 line, 2 units.');
     await goTo(page, 'Stock');
     const diapers = page.getByRole('row', { name: /Diapers size 4/ });
     await expect(diapers).toContainText('Out');
@@ -49,7 +51,7 @@ test('a volunteer records a donation and a pickup offline, and the stock survive
     await finder.press('Enter');
     await page.keyboard.type('7');
     await page.getByRole('button', { name: 'Save count' }).click();
-    await expect(page.getByRole('status')).toContainText('Saved count of 1 item');
+    await expect(page.getByRole('main').getByRole('status')).toContainText('Saved count of 1 item');
     await expectOnHand(page, 'Diapers size 4', 7);
     await expect(page.getByRole('row', { name: /Diapers size 4/ })).not.toContainText('Count needed');
 
@@ -57,13 +59,19 @@ test('a volunteer records a donation and a pickup offline, and the stock survive
     await goTo(page, 'History');
     await page.getByRole('button', { name: 'Undo pickup of Rice 2 lb bag' }).click();
     await page.getByRole('button', { name: 'Confirm undo' }).click();
-    await expect(page.getByRole('status')).toContainText('Saved: undid pickup of Rice 2 lb bag (+5)');
+    await expect(page.getByRole('main').getByRole('status')).toContainText(
+      'Saved: undid pickup of Rice 2 lb bag (+5)',
+    );
     const history = page.getByRole('table', { name: 'History' });
-    await expect(history.getByRole('row').filter({ has: page.getByRole('cell', { name: 'Undo', exact: true }) })).toHaveCount(1);
-    await expect(history
+    await expect(
+      history.getByRole('row').filter({ has: page.getByRole('cell', { name: 'Undo', exact: true }) }),
+    ).toHaveCount(1);
+    await expect(
+      history
         .getByRole('row')
         .filter({ has: page.getByRole('cell', { name: 'Pickup', exact: true }) })
-        .filter({ hasText: 'Rice 2 lb bag' })).toContainText('Undone');
+        .filter({ hasText: 'Rice 2 lb bag' }),
+    ).toContainText('Undone');
     await expectOnHand(page, 'Rice 2 lb bag', 20);
 
     // Close the browser and open it again on the same profile: everything is still there.
@@ -92,12 +100,12 @@ test('history filters by item and kind', async ({ baseURL }) => {
     await addLine(page, 'pasta', '10');
     await addLine(page, 'soap', '4');
     await page.keyboard.press('Control+Enter');
-    await expect(page.getByRole('status')).toContainText('Saved donation');
+    await expect(page.getByRole('main').getByRole('status')).toContainText('Saved donation');
     await goTo(page, 'Discard stock');
     await addLine(page, 'pasta', '1');
     await page.getByLabel('Reason').selectOption('damaged');
     await page.keyboard.press('Control+Enter');
-    await expect(page.getByRole('status')).toContainText('Saved discard');
+    await expect(page.getByRole('main').getByRole('status')).toContainText('Saved discard');
 
     await goTo(page, 'History');
     const rows = page.getByRole('table', { name: 'History' }).getByRole('row');

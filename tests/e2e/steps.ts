@@ -9,7 +9,10 @@ export async function setUpHub(page: Page, hubName: string, deviceName: string):
 }
 
 export async function goTo(page: Page, screen: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: screen, exact: true }).click();
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name: screen, exact: true })
+    .click();
   await expect(page.getByRole('heading', { level: 1, name: screen })).toBeVisible();
 }
 
@@ -24,7 +27,7 @@ export async function addItem(
   await page.getByLabel('Pack size (optional)').fill(item.packSize ?? '');
   await page.getByLabel('Barcodes (optional)').fill(item.barcodes ?? '');
   await page.getByRole('button', { name: 'Add item' }).click();
-  await expect(page.getByRole('status')).toHaveText(`Saved item ${item.name}.`);
+  await expect(page.getByRole('main').getByRole('status')).toHaveText(`Saved item ${item.name}.`);
 }
 
 /** Keyboard first: type to find, Enter picks, type the quantity, Enter goes back to the finder. */
@@ -40,7 +43,10 @@ export async function addLine(page: Page, search: string, quantity: string): Pro
 
 export async function stockOf(page: Page, itemName: string): Promise<string> {
   await goTo(page, 'Stock');
-  const row = page.getByRole('table', { name: 'Stock' }).getByRole('row').filter({ has: page.getByRole('rowheader', { name: itemName }) });
+  const row = page
+    .getByRole('table', { name: 'Stock' })
+    .getByRole('row')
+    .filter({ has: page.getByRole('rowheader', { name: itemName }) });
   return (await row.getByRole('cell').nth(1).innerText()).trim();
 }
 
@@ -51,4 +57,60 @@ export async function expectOnHand(page: Page, itemName: string, onHand: number)
     .getByRole('row')
     .filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${itemName}`) }) });
   await expect(row.getByRole('cell').nth(1)).toHaveText(onHand.toLocaleString('en-US'));
+}
+
+/** Joins the network of an invite code as a new hub. */
+export async function joinAsNewHub(
+  page: Page,
+  invite: string,
+  hubName: string,
+  deviceName: string,
+): Promise<void> {
+  await page.getByLabel('Join a network with an invite code').check();
+  await page.getByLabel('Invite code', { exact: true }).fill(invite);
+  await page.getByLabel('Name of this device').fill(deviceName);
+  await page.getByRole('button', { name: 'Join network' }).click();
+  await expect(page.getByRole('heading', { name: 'Which hub is this device at?' })).toBeVisible();
+  await page.getByLabel('A new hub').check();
+  await page.getByLabel('Name of the new hub').fill(hubName);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('navigation', { name: 'Main' })).toContainText(hubName);
+}
+
+export async function addSyncServer(page: Page, url: string): Promise<void> {
+  await goTo(page, 'Sync');
+  await page.getByLabel('Sync server address').fill(url);
+  await page.getByRole('button', { name: 'Add server' }).click();
+  await expect(page.getByRole('list', { name: 'Sync server connections' })).toContainText(
+    `${url}: reachable`,
+  );
+}
+
+export async function inviteCode(page: Page): Promise<string> {
+  await goTo(page, 'Sync');
+  await page.getByRole('button', { name: 'Show invite code' }).click();
+  return page.getByLabel('Invite code', { exact: true }).inputValue();
+}
+
+/** On-hand of an item at a given hub, as this device's stock view shows it. */
+export async function expectHubOnHand(
+  page: Page,
+  hubLabel: string,
+  itemName: string,
+  onHand: number,
+): Promise<void> {
+  await goTo(page, 'Stock');
+  await page.getByLabel('Hub', { exact: true }).selectOption({ label: hubLabel });
+  const row = page
+    .getByRole('table', { name: 'Stock' })
+    .getByRole('row')
+    .filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${itemName}`) }) });
+  await expect(row.getByRole('cell').nth(1)).toHaveText(onHand.toLocaleString('en-US'), { timeout: 20_000 });
+}
+
+export async function expectConnected(page: Page, devices: number): Promise<void> {
+  await expect(page.getByRole('status', { name: 'Sync status' })).toContainText(
+    `Online · ${devices} ${devices === 1 ? 'device' : 'devices'} connected`,
+    { timeout: 30_000 },
+  );
 }

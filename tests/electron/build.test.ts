@@ -59,16 +59,27 @@ describe('electron build', () => {
     expect(exposed).toHaveLength(1);
     const [key, api] = exposed[0] ?? ['', {}];
     expect(key).toBe('larder');
-    expect(Object.keys(api).sort()).toEqual(['openFile', 'platform', 'saveFile']);
+    expect(Object.keys(api).sort()).toEqual(['hostSync', 'openFile', 'platform', 'saveFile']);
+    const hostSync = api.hostSync as Record<string, (request?: unknown) => Promise<unknown>>;
+    expect(Object.keys(hostSync).sort()).toEqual(['discover', 'start', 'status', 'stop']);
+    expect(Object.values(hostSync)).not.toContain(fakeElectron.ipcRenderer);
     expect(api.platform).toBe('electron');
     expect(Object.values(api)).not.toContain(fakeElectron.ipcRenderer);
 
     const data = new Uint8Array([1]);
     await (api.saveFile as (request: unknown) => Promise<unknown>)({ suggestedName: 'a.json', data });
     await (api.openFile as () => Promise<unknown>)();
+    await hostSync.start?.({ port: 4444 });
+    await hostSync.stop?.();
+    await hostSync.status?.();
+    await hostSync.discover?.();
     expect(invoked).toEqual([
       ['larder:save-file', { suggestedName: 'a.json', data }],
       ['larder:open-file', {}],
+      ['larder:sync-host-start', { port: 4444 }],
+      ['larder:sync-host-stop'],
+      ['larder:sync-host-status'],
+      ['larder:sync-discover', {}],
     ]);
   });
 

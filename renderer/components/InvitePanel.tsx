@@ -1,0 +1,84 @@
+import { useEffect, useState } from 'react';
+import QRCode from 'qrcode';
+import type { LarderWindow } from '../../electron/bridge-types';
+import { useStore } from '../app/StoreContext';
+
+/** The servers an invite names: this device's, plus this computer's LAN addresses when it hosts sync. */
+async function inviteServers(own: string[]): Promise<string[]> {
+  const host = (window as LarderWindow).larder?.hostSync;
+  const hosted = host ? await host.status() : null;
+  if (!hosted?.running) return own;
+  // Other devices cannot reach this computer's loopback address: they get its LAN addresses instead.
+  const lan = hosted.urls.filter((u) => u !== hosted.localUrl);
+  return [...new Set([...own.filter((u) => u !== hosted.localUrl), ...lan])];
+}
+
+/**
+ * The invite: network id, key and known sync servers, as text and as a QR code. It is a secret, so it is
+ * shown only when asked for, and hidden again with one click.
+ */
+export function InvitePanel() {
+  const store = useStore();
+  const [code, setCode] = useState<string | null>(null);
+  const [qr, setQr] = useState<string | null>(null);
+  const [copied, setCopied] = useState(false);
+
+  useEffect(() => {
+    if (!code) return setQr(null);
+    let live = true;
+    QRCode.toDataURL(code, { errorCorrectionLevel: 'M', margin: 1, width: 220 })
+      .then((url) => live && setQr(url))
+      .catch(() => live && setQr(null));
+    return () => {
+      live = false;
+    };
+  }, [code]);
+
+  return (
+    <section className="card" aria-labelledby="invite-title">
+      <h2 id="invite-title">Invite a hub or device</h2>
+      {!code ? (
+        <>
+          <p className="muted">
+            The invite code lets a device join this network and read and add to everything in it. Give it only
+            to people you trust, in person or over a private channel.
+          </p>
+          <button
+            type="button"
+            className="primary"
+            onClick={() =>
+              void inviteServers(store.self?.signaling ?? []).then((s) => setCode(store.inviteCode(s)))
+            }
+          >
+            Show invite code
+          </button>
+        </>
+      ) : (
+        <div className="invite">
+          {qr && <img src={qr} alt="QR code of the invite" width={220} height={220} />}
+          <label htmlFor="invite-code">Invite code</label>
+          <textarea id="invite-code" readOnly rows={4} value={code} onFocus={(e) => e.target.select()} />
+          <div className="actions">
+            <button
+              type="button"
+              onClick={() => {
+                void navigator.clipboard?.writeText(code).then(() => setCopied(true));
+              }}
+            >
+              {copied ? 'Copied' : 'Copy'}
+            </button>
+            <button
+              type="button"
+              onClick={() => {
+                setCode(null);
+                setCopied(false);
+              }}
+            >
+              Hide
+            </button>
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}

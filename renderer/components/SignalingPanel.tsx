@@ -1,0 +1,135 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import type { LarderWindow } from '../../electron/bridge-types';
+import { signalingUrlSchema } from '../../shared/sync/invite';
+import { useStore } from '../app/StoreContext';
+import { useSync } from '../app/SyncContext';
+
+/**
+ * The sync servers this device uses to find its peers. Larder uses no server unless one is listed here:
+ * a computer at the hub running Larder ("Host sync on this computer", desktop app) or a community server
+ * (`npm run signal`). They only pass encrypted introductions between devices, never the data.
+ */
+export function SignalingPanel() {
+  const store = useStore();
+  const sync = useSync();
+  const [urls, setUrls] = useState<string[]>(store.self?.signaling ?? []);
+  const [draft, setDraft] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const bridge = (window as LarderWindow).larder;
+
+  const save = async (next: string[]) => {
+    await store.setSignaling(next);
+    setUrls(next);
+    await sync.restart();
+  };
+
+  const add = async (e: FormEvent) => {
+    e.preventDefault();
+    const url = draft.trim();
+    const parsed = signalingUrlSchema.safeParse(url);
+    if (!url) return setError('Enter the address of a sync server, such as ws://192.168.1.20:4444');
+    if (!parsed.success)
+      return setError('A sync server address starts with ws:// or wss://, such as ws://192.168.1.20:4444');
+    if (urls.includes(url)) return setError('That server is already listed');
+    if (urls.length >= 10) return setError('At most 10 sync servers');
+    setError(null);
+    setDraft('');
+    await save([...urls, url]);
+  };
+
+  return (
+    <section className="card" aria-labelledby="signaling-title">
+      <h2 id="signaling-title">Sync servers</h2>
+      {urls.length === 0 ? (
+        <p className="muted">
+          None: this device syncs only with sync files, and with other tabs of this browser.
+        </p>
+      ) : (
+        <ul className="plain" aria-label="Configured sync servers">
+          {urls.map((u) => (
+            <li key={u}>
+              <code>{u}</code>{' '}
+              <button
+                type="button"
+                className="link"
+                aria-label={`Remove ${u}`}
+                onClick={() => void save(urls.filter((x) => x !== u))}
+              >
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <form className="inline-form" onSubmit={add} noValidate>
+        <div className={error ? 'field field-invalid' : 'field'}>
+          <label htmlFor="signaling-url">Sync server address</label>
+          <input
+            id="signaling-url"
+            value={draft}
+            placeholder="ws://192.168.1.20:4444"
+            aria-invalid={error ? true : undefined}
+            onChange={(e) => setDraft(e.target.value)}
+          />
+          {error && (
+            <span className="field-error" role="alert">
+              {error}
+            </span>
+          )}
+        </div>
+        <button type="submit">Add server</button>
+      </form>
+      {bridge?.hostSync && (
+        <HostSwitch onUrls={(hostUrls) => void save([...new Set([...urls, ...hostUrls])])} />
+      )}
+    </section>
+  );
+}
+
+/** Desktop app only: run the sync server on this computer, for the other devices on the hub's network. */
+function HostSwitch({ onUrls }: { onUrls: (urls: string[]) => void }) {
+  const bridge = (window as LarderWindow).larder!;
+  const [hosting, setHosting] = useState<{ running: boolean; urls: string[] }>({ running: false, urls: [] });
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    void bridge.hostSync
+      .status()
+      .then((s) => setHosting({ running: s.running, urls: s.urls.filter((u) => u !== s.localUrl) }));
+  }, [bridge]);
+  const toggle = async () => {
+    try {
+      setError(null);
+      if (hosting.running) {
+        await bridge.hostSync.stop();
+        setHosting({ running: false, urls: [] });
+      } else {
+        const result = await bridge.hostSync.start({});
+        setHosting({ running: true, urls: result.urls.filter((u) => u !== result.localUrl) });
+        // This computer reaches its own server on loopback; invites carry the LAN addresses.
+        if (result.localUrl) onUrls([result.localUrl]);
+      }
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  return (
+    <div className="host">
+      <label className="switch">
+        <input type="checkbox" role="switch" checked={hosting.running} onChange={() => void toggle()} /> Host
+        sync on this computer
+      </label>
+      {hosting.running && (
+        <p className="hint">
+          Other devices on this network can use:{' '}
+          {hosting.urls.filter((u) => !u.includes('127.0.0.1')).join(', ') || 'no network address found'}. New
+          invites include these addresses.
+        </p>
+      )}
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,97 @@
+import { useLiveQuery } from 'dexie-react-hooks';
+import { useRef, useState } from 'react';
+import { useStore } from '../app/StoreContext';
+import { exportSyncFile, importSyncFile, knownPeers } from '../sync/syncFiles';
+import { fileService, readPickedFile } from '../platform/files';
+
+/**
+ * For hubs with no network at all: carry an encrypted sync file on a USB stick. Importing is always
+ * safe: twice, out of order, or an old file changes nothing that is already here.
+ */
+export function SyncFilesPanel() {
+  const store = useStore();
+  const [target, setTarget] = useState('');
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const peers = useLiveQuery(() => knownPeers(store), []) ?? [];
+  const devices = useLiveQuery(
+    async () => new Map((await store.db.devices.toArray()).map((d) => [d.id, d.name])),
+    [],
+  );
+
+  const doExport = async () => {
+    setBusy(true);
+    try {
+      const file = await exportSyncFile(store, target ? { forDevice: target } : {});
+      const where = await fileService().save(file.fileName, file.bytes, {
+        name: 'Larder sync file',
+        extensions: ['larder-sync'],
+      });
+      if (where)
+        setMessage({
+          text: `Sync file saved: ${file.fileName} (${formatBytes(file.bytes.byteLength)}).`,
+          error: false,
+        });
+    } catch (e) {
+      setMessage({ text: `Could not export: ${e instanceof Error ? e.message : String(e)}`, error: true });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const doImport = async (files: FileList | null) => {
+    const file = files?.[0];
+    if (!file) return;
+    setBusy(true);
+    try {
+      const result = await importSyncFile(store, await readPickedFile(file));
+      setMessage({ text: result.message, error: !result.ok });
+    } finally {
+      setBusy(false);
+      if (inputRef.current) inputRef.current.value = '';
+    }
+  };
+
+  return (
+    <section className="card" aria-labelledby="files-title">
+      <h2 id="files-title">Sync files</h2>
+      <p className="muted">Encrypted with the network’s key: a lost USB stick reveals nothing.</p>
+      <div className="field">
+        <label htmlFor="export-target">Export for</label>
+        <select id="export-target" value={target} onChange={(e) => setTarget(e.target.value)}>
+          <option value="">Any device (everything)</option>
+          {peers.map((p) => (
+            <option key={p.device} value={p.device}>
+              {devices?.get(p.device) ?? p.device}: only what it lacks
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="actions">
+        <button type="button" className="primary" disabled={busy} onClick={() => void doExport()}>
+          Export sync file
+        </button>
+        <label className="button-like">
+          Import sync file
+          <input
+            ref={inputRef}
+            type="file"
+            accept=".larder-sync,application/octet-stream"
+            className="visually-hidden"
+            onChange={(e) => void doImport(e.target.files)}
+          />
+        </label>
+      </div>
+      <p role="status" className={message?.error ? 'form-error' : 'saved'}>
+        {message?.text}
+      </p>
+    </section>
+  );
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}

@@ -1,0 +1,69 @@
+import { useLiveQuery } from 'dexie-react-hooks';
+import { useState, type FormEvent } from 'react';
+import { useStore } from '../app/StoreContext';
+import { useSyncStatus } from '../app/SyncContext';
+import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
+import { Field } from '../components/Field';
+
+/** A device that just joined picks its hub: one of the network's (they arrive with the first sync) or a new one. */
+export function HubChoiceScreen({ onDone }: { onDone: () => void }) {
+  const store = useStore();
+  const status = useSyncStatus();
+  const hubs = useLiveQuery(() => store.db.hubs.toArray(), []) ?? [];
+  const [choice, setChoice] = useState<string>('new');
+  const [newHubName, setNewHubName] = useState('');
+  const [errors, setErrors] = useState<FormErrors>(noErrors);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      await store.chooseHub(choice === 'new' ? { newHubName } : { hubId: choice });
+      onDone();
+    } catch (error) {
+      setErrors(toFormErrors(error));
+    }
+  };
+
+  return (
+    <main className="setup">
+      <form className="card setup-card" onSubmit={submit} noValidate>
+        <h1>Which hub is this device at?</h1>
+        <p className="lead">
+          {status.peers.length > 0
+            ? `Connected to ${status.peers.length} ${status.peers.length === 1 ? 'device' : 'devices'} of the network.`
+            : hubs.length > 0
+              ? 'The network’s hubs have arrived.'
+              : 'Waiting for the network’s data. You can also start a new hub now; the rest arrives when a device of the network is reachable.'}
+        </p>
+        <fieldset className="choice">
+          <legend>Hub</legend>
+          {hubs.map((h) => (
+            <label key={h.id}>
+              <input type="radio" name="hub" checked={choice === h.id} onChange={() => setChoice(h.id)} />{' '}
+              {h.name}
+            </label>
+          ))}
+          <label>
+            <input type="radio" name="hub" checked={choice === 'new'} onChange={() => setChoice('new')} /> A
+            new hub
+          </label>
+        </fieldset>
+        {choice === 'new' && (
+          <Field label="Name of the new hub" error={errors.fields.newHubName}>
+            {(p) => (
+              <input {...p} value={newHubName} onChange={(e) => setNewHubName(e.target.value)} autoFocus />
+            )}
+          </Field>
+        )}
+        {errors.summary.length > 0 && !errors.fields.newHubName && (
+          <p role="alert" className="form-error">
+            {errors.summary.join(' ')}
+          </p>
+        )}
+        <button type="submit" className="primary">
+          Continue
+        </button>
+      </form>
+    </main>
+  );
+}

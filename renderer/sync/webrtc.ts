@@ -1,0 +1,161 @@
+import { WebrtcProvider } from 'y-webrtc';
+import type { LarderStore } from '../storage/store';
+
+/** What this device tells its peers about itself: names for the sync screen, nothing else. */
+export interface PeerInfo {
+  device: string;
+  deviceName: string;
+  hub: string | null;
+}
+
+export interface SyncStatus {
+  /** Sync is switched on. */
+  running: boolean;
+  /** Per configured signaling server: is the WebSocket to it open. */
+  signaling: { url: string; connected: boolean }[];
+  /** Peers with an open WebRTC connection (or another tab of this profile), with their names. */
+  peers: PeerInfo[];
+}
+
+/** Unconnected WebRTC connections older than this are torn down so y-webrtc announces again. */
+const STUCK_AFTER_MS = 6_000;
+const WATCHDOG_EVERY_MS = 2_000;
+
+interface ConnLike {
+  connected: boolean;
+  destroy(): void;
+}
+interface RoomLike {
+  webrtcConns: Map<string, ConnLike>;
+}
+
+/**
+ * Peer-to-peer sync of the network's doc over y-webrtc, using only the signaling servers the user
+ * configured and no ICE servers at all (no STUN: peers find each other by their host candidates, which
+ * works on a LAN and on loopback). The room name and password come from the network key (keys.ts), so
+ * signaling servers see an opaque hash and encrypted blobs, and a device without the key can neither
+ * connect nor read. Remote changes land in the same doc as local ones and are projected and committed by
+ * DocPersistence in batches; invalid entries are set aside there.
+ */
+export class SyncService {
+  private provider: WebrtcProvider | null = null;
+  private watchdog: ReturnType<typeof setInterval> | null = null;
+  private readonly firstSeen = new Map<string, number>();
+  private readonly listeners = new Set<() => void>();
+  private snapshot: SyncStatus = { running: false, signaling: [], peers: [] };
+
+  constructor(private readonly store: LarderStore) {}
+
+  async start(): Promise<void> {
+    const self = this.store.self;
+    if (!self) return;
+    if (this.provider) {
+      // Already running: the device may just have chosen its hub.
+      this.provider.awareness.setLocalStateField('larder', {
+        device: self.deviceId,
+        deviceName: self.deviceName,
+        hub: self.hubId,
+      } satisfies PeerInfo);
+      return;
+    }
+    const secrets = await this.store.secrets();
+    await this.store.ready;
+    if (this.provider) return;
+    const provider = new WebrtcProvider(secrets.room, this.store.persistence.doc, {
+      signaling: [...self.signaling],
+      password: secrets.webrtcPassword,
+      maxConns: 24,
+      filterBcConns: true,
+      peerOpts: { config: { iceServers: [] } },
+    });
+    this.provider = provider;
+    provider.awareness.setLocalStateField('larder', {
+      device: self.deviceId,
+      deviceName: self.deviceName,
+      hub: self.hubId,
+    } satisfies PeerInfo);
+    provider.on('peers', () => this.update());
+    provider.on('status', () => this.update());
+    provider.awareness.on('change', () => this.update());
+    this.watchdog = setInterval(() => {
+      this.unstick();
+      this.update();
+    }, WATCHDOG_EVERY_MS);
+    this.update();
+  }
+
+  /**
+   * y-webrtc sometimes leaves a negotiation waiting forever when two peers join at the same instant
+   * (one side keeps its offer). Destroying connections that stay unconnected makes it announce again.
+   * This reads y-webrtc internals (`room.webrtcConns`), which is why y-webrtc is pinned exactly.
+   */
+  private unstick(): void {
+    const room = (this.provider as unknown as { room: RoomLike | null } | null)?.room;
+    if (!room) return;
+    const now = Date.now();
+    for (const [peerId, conn] of room.webrtcConns) {
+      if (conn.connected) {
+        this.firstSeen.delete(peerId);
+        continue;
+      }
+      const since = this.firstSeen.get(peerId) ?? now;
+      this.firstSeen.set(peerId, since);
+      if (now - since > STUCK_AFTER_MS) {
+        this.firstSeen.delete(peerId);
+        conn.destroy();
+      }
+    }
+  }
+
+  stop(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
+    if (this.provider) {
+      this.provider.disconnect();
+      this.provider.destroy();
+    }
+    this.provider = null;
+    this.firstSeen.clear();
+    this.update();
+  }
+
+  async restart(): Promise<void> {
+    this.stop();
+    await this.start();
+  }
+
+  private update(): void {
+    const provider = this.provider;
+    if (!provider) {
+      this.snapshot = { running: false, signaling: [], peers: [] };
+    } else {
+      const room = (provider as unknown as { room: (RoomLike & { bcConns: Set<string> }) | null }).room;
+      const connectedPeers = room ? [...room.webrtcConns.values()].filter((c) => c.connected).length : 0;
+      const peers: PeerInfo[] = [];
+      provider.awareness.getStates().forEach((state, clientId) => {
+        if (clientId === provider.awareness.clientID) return;
+        const info = (state as { larder?: PeerInfo }).larder;
+        if (info && typeof info.device === 'string') peers.push(info);
+      });
+      this.snapshot = {
+        running: true,
+        signaling: (provider.signalingConns as { url: string; connected: boolean }[]).map((c) => ({
+          url: c.url,
+          connected: c.connected,
+        })),
+        // Awareness outlives a dropped connection by up to 30 s: show names only while someone is connected.
+        peers: connectedPeers > 0 || (room?.bcConns.size ?? 0) > 0 ? peers : [],
+      };
+    }
+    for (const l of this.listeners) l();
+  }
+
+  status(): SyncStatus {
+    return this.snapshot;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

@@ -1,0 +1,160 @@
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import WebSocket from 'ws';
+import { startSignalingServer, type SignalingServer } from '../../electron/signaling/server';
+import { parseInvite, encodeInvite } from '../../shared/sync/invite';
+import { deriveSecrets } from '../../shared/sync/keys';
+import { newProfileDir, openHub, removeProfileDir } from './browser';
+import {
+  addItem,
+  addLine,
+  addSyncServer,
+  expectConnected,
+  expectHubOnHand,
+  goTo,
+  inviteCode,
+  joinAsNewHub,
+  setUpHub,
+} from './steps';
+
+/** Every host each page talks to: must be 127.0.0.1 only (the app and the project's signaling server). */
+function recordHosts(context: BrowserContext, hosts: Set<string>): void {
+  context.on('request', (r) => hosts.add(new URL(r.url()).host));
+  context.on('page', (p) => p.on('websocket', (ws) => hosts.add(new URL(ws.url()).host)));
+  for (const p of context.pages()) p.on('websocket', (ws) => hosts.add(new URL(ws.url()).host));
+}
+
+/** A raw client of the signaling server that listens to the network's room, as a curious server would. */
+async function eavesdrop(url: string, topic: string, heard: string[]): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  ws.on('message', (data) => heard.push(data.toString()));
+  ws.send(JSON.stringify({ type: 'subscribe', topics: [topic] }));
+  return ws;
+}
+
+async function donate(page: Page, item: string, quantity: string): Promise<void> {
+  await goTo(page, 'Record donation');
+  await addLine(page, item, quantity);
+  await page.keyboard.press('Control+Enter');
+  await expect(
+    page.getByRole('main').getByRole('status').filter({ hasText: 'Saved donation' }),
+  ).toBeVisible();
+}
+
+test('three hubs sync over real WebRTC on loopback, privately', async ({ baseURL }) => {
+  test.setTimeout(240_000);
+  const profiles = ['a', 'b', 'c', 'd'].map((n) => newProfileDir(`sync-${n}`));
+  const hosts = new Set<string>();
+  let signal: SignalingServer | null = await startSignalingServer({ host: '127.0.0.1', port: 0 });
+  const contexts: BrowserContext[] = [];
+  const open = async (i: number) => {
+    const hub = await openHub(profiles[i]!, baseURL!);
+    recordHosts(hub.context, hosts);
+    contexts.push(hub.context);
+    return hub;
+  };
+  try {
+    const a = await open(0);
+    await setUpHub(a.page, 'Hub A', 'A laptop');
+    await addSyncServer(a.page, signal.url);
+    await addItem(a.page, { name: 'Rice 2 lb bag', unit: 'bag' });
+    await addItem(a.page, { name: 'Canned beans', unit: 'can' });
+    const invite = await inviteCode(a.page);
+    expect(invite).toMatch(/^LARDER1-/);
+
+    // A curious signaling server: it sees only an opaque room and encrypted blobs.
+    const parsed = parseInvite(invite);
+    if (!parsed.ok) throw new Error(parsed.message);
+    const secrets = await deriveSecrets(parsed.invite.key);
+    const heard: string[] = [];
+    const spy = await eavesdrop(signal.url, secrets.room, heard);
+
+    const b = await open(1);
+    await joinAsNewHub(b.page, invite, 'Hub B', 'B tablet');
+    const c = await open(2);
+    await joinAsNewHub(c.page, invite, 'Hub C', 'C laptop');
+    await expectConnected(a.page, 2);
+    await expectConnected(b.page, 2);
+    await expectConnected(c.page, 2);
+
+    // Record at each hub; every device shows the same stock for every hub.
+    await donate(a.page, 'rice', '30');
+    await donate(b.page, 'rice', '10');
+    await donate(c.page, 'beans', '7');
+    for (const [page, own] of [
+      [a.page, 'Hub A'],
+      [b.page, 'Hub B'],
+      [c.page, 'Hub C'],
+    ] as const) {
+      const label = (hub: string) => (hub === own ? `${hub} (this hub)` : hub);
+      await expectHubOnHand(page, label('Hub A'), 'Rice 2 lb bag', 30);
+      await expectHubOnHand(page, label('Hub B'), 'Rice 2 lb bag', 10);
+      await expectHubOnHand(page, label('Hub C'), 'Canned beans', 7);
+    }
+
+    // Hub C goes offline; A and B keep recording; C catches up when it comes back.
+    await c.context.close();
+    await expectConnected(a.page, 1);
+    await goTo(a.page, 'Record pickup');
+    await addLine(a.page, 'rice', '4');
+    await a.page.getByRole('button', { name: 'Save pickup' }).click();
+    await expect(
+      a.page.getByRole('main').getByRole('status').filter({ hasText: 'Saved pickup' }),
+    ).toBeVisible();
+    await donate(b.page, 'beans', '2');
+    const c2 = await open(2);
+    await expectConnected(c2.page, 2);
+    await expectHubOnHand(c2.page, 'Hub A', 'Rice 2 lb bag', 26);
+    await expectHubOnHand(c2.page, 'Hub B', 'Canned beans', 2);
+
+    // The signaling server goes away after the peers are connected: sync goes on.
+    spy.close();
+    await signal.close();
+    signal = null;
+    await donate(c2.page, 'rice', '5');
+    await expectHubOnHand(a.page, 'Hub C', 'Rice 2 lb bag', 5);
+    await expectHubOnHand(b.page, 'Hub C', 'Rice 2 lb bag', 5);
+
+    // A fourth browser with the right network id but a wrong key, on the same signaling server, gets nothing.
+    signal = await startSignalingServer({ host: '127.0.0.1', port: 0 });
+    for (const page of [a.page, b.page, c2.page]) await addSyncServer(page, signal.url);
+    const forged = encodeInvite({
+      networkId: parsed.invite.networkId,
+      key: new Uint8Array(32).fill(7),
+      signaling: [signal.url],
+    });
+    const d = await open(3);
+    await d.page.getByLabel('Join a network with an invite code').check();
+    await d.page.getByLabel('Invite code', { exact: true }).fill(forged);
+    await d.page.getByLabel('Name of this device').fill('Stranger');
+    await d.page.getByRole('button', { name: 'Join network' }).click();
+    await expect(d.page.getByRole('heading', { name: 'Which hub is this device at?' })).toBeVisible();
+    await d.page.waitForTimeout(8_000);
+    await expect(d.page.getByRole('radio')).toHaveCount(1); // only "A new hub": no hub of the network arrived
+    await expect(d.page.getByText('Waiting for the network’s data.', { exact: false })).toBeVisible();
+    await expectConnected(a.page, 2);
+
+    // Privacy: nothing but 127.0.0.1 was contacted; the signaling server saw no names and no entries.
+    for (const host of hosts) expect(host, `unexpected host ${host}`).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(heard.length).toBeGreaterThan(0);
+    expect(secrets.room).toMatch(/^larder-[0-9a-f]{32}$/);
+    const traffic = heard.join('\n');
+    for (const secret of [
+      'Hub A',
+      'Hub B',
+      'Hub C',
+      'Rice',
+      'beans',
+      'A laptop',
+      'B tablet',
+      'sdp',
+      'candidate',
+    ]) {
+      expect(traffic, `signaling traffic contains "${secret}"`).not.toContain(secret);
+    }
+  } finally {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await signal?.close();
+    for (const p of profiles) removeProfileDir(p);
+  }
+});
