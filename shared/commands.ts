@@ -299,6 +299,10 @@ export function undoEntry(
     throw new ValidationError([
       { field: '', message: "An undo can't be undone: record the entry again instead" },
     ]);
+  if (target.kind === 'transfer_resolve')
+    throw new ValidationError([
+      { field: '', message: "A settled difference can't be undone: add a note to the transfer instead" },
+    ]);
   if (target.reversedBy)
     throw new ValidationError([
       { field: '', message: `This entry was already undone (${target.reversedBy})` },
@@ -321,6 +325,7 @@ export function undoEntry(
     targetKind: target.kind,
     effect: 0 - ownEffect(target), // not -x: the undo of a count that changed nothing is 0, not -0
     ...(target.kind === 'donation' && target.expiry ? { expiry: target.expiry } : {}),
+    targetAt: target.at,
     ...(trimmed ? { note: trimmed } : {}),
   };
 }

@@ -21,7 +21,8 @@ export const LEDGERS = 'ledgers';
 export const hubSchema = z.object({ name: z.string().min(1).max(80), createdAt: z.number().int() });
 export const deviceSchema = z.object({
   name: z.string().min(1).max(80),
-  hub: z.string().regex(ID_PATTERN),
+  /** Null for a coordinator's device, which holds no stock of its own. */
+  hub: z.string().regex(ID_PATTERN).nullable(),
   createdAt: z.number().int(),
 });
 export const levelsSchema = z
@@ -37,6 +38,8 @@ export const hubsOf = (doc: Y.Doc) => doc.getMap<unknown>('hubs');
 export const devicesOf = (doc: Y.Doc) => doc.getMap<unknown>('devices');
 export const levelsOf = (doc: Y.Doc) => doc.getMap<unknown>('levels');
 export const networkOf = (doc: Y.Doc) => doc.getMap<unknown>('network');
+/** Per hub and category: the minimum and target an item gets when it has none of its own. */
+export const categoryLevelsOf = (doc: Y.Doc) => doc.getMap<unknown>('categoryLevels');
 
 export function initNetwork(
   doc: Y.Doc,
@@ -193,6 +196,29 @@ export function setLevels(doc: Y.Doc, hub: string, item: string, levels: Levels 
   doc.transact(() => {
     if (levels) levelsOf(doc).set(levelsKey(hub, item), { min: levels.min, target: levels.target });
     else levelsOf(doc).delete(levelsKey(hub, item));
+  }, 'local');
+}
+
+export function setCategoryLevels(doc: Y.Doc, hub: string, category: string, levels: Levels | null): void {
+  doc.transact(() => {
+    if (levels)
+      categoryLevelsOf(doc).set(levelsKey(hub, category), { min: levels.min, target: levels.target });
+    else categoryLevelsOf(doc).delete(levelsKey(hub, category));
+  }, 'local');
+}
+
+/** Sets the same levels for many items of one hub in one change (bulk editing). */
+export function setManyLevels(
+  doc: Y.Doc,
+  hub: string,
+  items: readonly string[],
+  levels: Levels | null,
+): void {
+  doc.transact(() => {
+    for (const item of items) {
+      if (levels) levelsOf(doc).set(levelsKey(hub, item), { min: levels.min, target: levels.target });
+      else levelsOf(doc).delete(levelsKey(hub, item));
+    }
   }, 'local');
 }
 

@@ -12,7 +12,17 @@ export type DonationSource = (typeof DONATION_SOURCES)[number];
 export const DISCARD_REASONS = ['spoiled', 'expired', 'damaged', 'other'] as const;
 export type DiscardReason = (typeof DISCARD_REASONS)[number];
 
-export const ENTRY_KINDS = ['donation', 'pickup', 'count', 'discard', 'reversal'] as const;
+export const ENTRY_KINDS = [
+  'donation',
+  'pickup',
+  'count',
+  'discard',
+  'reversal',
+  'transfer_request',
+  'transfer_out',
+  'transfer_in',
+  'transfer_resolve',
+] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 
 const id = z.string().regex(ID_PATTERN, 'not a valid id');
@@ -90,7 +100,15 @@ export const reversalSchema = z.object({
   ...base,
   /** Id of the entry this undoes (`device.seq`). */
   target: z.string().regex(/^[0-9a-z]{4,16}\.\d{1,10}$/, 'not an entry id'),
-  targetKind: z.enum(['donation', 'pickup', 'count', 'discard']),
+  targetKind: z.enum([
+    'donation',
+    'pickup',
+    'count',
+    'discard',
+    'transfer_request',
+    'transfer_out',
+    'transfer_in',
+  ]),
   /** The change this reversal makes: minus the target's effect, carried so the reversal stands on its own. */
   effect: z
     .number()
@@ -99,6 +117,47 @@ export const reversalSchema = z.object({
     .max(10 * MAX_QUANTITY),
   /** The target's expiry, so the expiry lots can be undone too. */
   expiry: isoDay.optional(),
+  /** When the target happened, so the daily usage behind days of cover can be undone too. */
+  targetAt: time.optional(),
+});
+
+const entryIdPattern = z.string().regex(/^[0-9a-z]{4,16}\.\d{1,10}$/, 'not an entry id');
+
+/**
+ * Transfers between hubs have two sides, as in every serious inventory system: the sending hub records
+ * what it sent (it leaves its stock at once and is in transit), the receiving hub what it received. A
+ * coordinator may first request the move (no effect on stock). Every transfer entry names its transfer:
+ * the id of the request, or of the send when there was no request.
+ */
+export const transferRequestSchema = z.object({
+  kind: z.literal('transfer_request'),
+  ...base,
+  qty,
+  /** The hub that should receive. `hub` is the one asked to send. */
+  to: id,
+});
+export const transferOutSchema = z.object({
+  kind: z.literal('transfer_out'),
+  ...base,
+  qty,
+  to: id,
+  /** The request this send fulfils; absent for a send nobody requested (the send is then the transfer). */
+  transfer: entryIdPattern.optional(),
+});
+export const transferInSchema = z.object({
+  kind: z.literal('transfer_in'),
+  ...base,
+  /** What actually arrived; it may differ from what was sent, and may be 0. */
+  qty: count,
+  from: id,
+  transfer: entryIdPattern,
+});
+export const transferResolveSchema = z.object({
+  kind: z.literal('transfer_resolve'),
+  ...base,
+  transfer: entryIdPattern,
+  /** How the difference between sent and received was settled; required. */
+  note,
 });
 
 export const entrySchema = z.discriminatedUnion('kind', [
@@ -107,6 +166,10 @@ export const entrySchema = z.discriminatedUnion('kind', [
   countSchema,
   discardSchema,
   reversalSchema,
+  transferRequestSchema,
+  transferOutSchema,
+  transferInSchema,
+  transferResolveSchema,
 ]);
 
 export type Donation = z.infer<typeof donationSchema>;
@@ -114,7 +177,41 @@ export type Pickup = z.infer<typeof pickupSchema>;
 export type Count = z.infer<typeof countSchema>;
 export type Discard = z.infer<typeof discardSchema>;
 export type Reversal = z.infer<typeof reversalSchema>;
+export type TransferRequest = z.infer<typeof transferRequestSchema>;
+export type TransferOut = z.infer<typeof transferOutSchema>;
+export type TransferIn = z.infer<typeof transferInSchema>;
+export type TransferResolve = z.infer<typeof transferResolveSchema>;
 export type Entry = z.infer<typeof entrySchema>;
+export type TransferEntry = TransferRequest | TransferOut | TransferIn | TransferResolve;
+
+export function isTransfer(entry: Entry): entry is TransferEntry {
+  return entry.kind.startsWith('transfer_');
+}
+
+/** The transfer an entry belongs to (request id, or the unrequested send's own id). */
+export function transferOf(entry: TransferEntry): string {
+  if (entry.kind === 'transfer_request') return idOf(entry);
+  if (entry.kind === 'transfer_out') return entry.transfer ?? idOf(entry);
+  return entry.transfer;
+}
+
+/**
+ * Entries of which at most one may count: only the first, in an order every replica agrees on, has an
+ * effect. Two devices that undo the same entry, or that both record the receipt (or the send) of one
+ * transfer while apart, must not double its effect.
+ */
+export function exclusiveSlot(entry: Entry): string | null {
+  switch (entry.kind) {
+    case 'reversal':
+      return `undo:${entry.target}`;
+    case 'transfer_in':
+      return `in:${entry.transfer}`;
+    case 'transfer_out':
+      return entry.transfer ? `out:${entry.transfer}` : null;
+    default:
+      return null;
+  }
+}
 
 export function idOf(entry: Pick<Entry, 'device' | 'seq'>): string {
   return entryId(entry.device, entry.seq);
@@ -136,6 +233,13 @@ export function ownEffect(entry: Entry): number {
       return entry.counted - entry.seen;
     case 'reversal':
       return entry.effect;
+    case 'transfer_out':
+      return -entry.qty;
+    case 'transfer_in':
+      return entry.qty;
+    case 'transfer_request':
+    case 'transfer_resolve':
+      return 0;
     default: {
       const never: never = entry;
       throw new Error(`unknown entry kind ${String((never as { kind: unknown }).kind)}`);

@@ -14,7 +14,18 @@ export type WireEntry = readonly unknown[];
 
 const VERSION = 1;
 const EPOCH_MS = Date.UTC(2020, 0, 1);
-const KIND_CODES: readonly EntryKind[] = ['donation', 'pickup', 'count', 'discard', 'reversal'];
+/** Codes are positions here: append new kinds, never reorder. */
+const KIND_CODES: readonly EntryKind[] = [
+  'donation',
+  'pickup',
+  'count',
+  'discard',
+  'reversal',
+  'transfer_request',
+  'transfer_out',
+  'transfer_in',
+  'transfer_resolve',
+];
 const DAY_MS = 86_400_000;
 
 interface Extras {
@@ -24,6 +35,9 @@ interface Extras {
   p?: number; // packs
   w?: 1; // pickup went below zero after a warning
   t?: number; // reversal target kind
+  r?: string; // transfer: the request a send fulfils
+  f?: string; // transfer in: the sending hub
+  a?: number; // reversal: when its target happened, seconds since 2020
 }
 
 function dayNumber(iso: string): number {
@@ -67,6 +81,25 @@ export function encodeEntry(entry: Entry): WireEntry {
       b = entry.target;
       extras.t = KIND_CODES.indexOf(entry.targetKind);
       if (entry.expiry) extras.e = dayNumber(entry.expiry);
+      if (entry.targetAt !== undefined) extras.a = Math.floor((entry.targetAt - EPOCH_MS) / 1000);
+      break;
+    case 'transfer_request':
+      a = entry.qty;
+      b = entry.to;
+      break;
+    case 'transfer_out':
+      a = entry.qty;
+      b = entry.to;
+      if (entry.transfer !== undefined) extras.r = entry.transfer;
+      break;
+    case 'transfer_in':
+      a = entry.qty;
+      b = entry.transfer;
+      extras.f = entry.from;
+      break;
+    case 'transfer_resolve':
+      a = 0;
+      b = entry.transfer;
       break;
   }
   const tuple: unknown[] = [
@@ -151,7 +184,23 @@ export function decodeEntry(wire: unknown): DecodeResult {
         target: b,
         targetKind: isInt(extras.t) ? KIND_CODES[extras.t] : extras.t,
       });
+      if (extras.a !== undefined)
+        candidate.targetAt = isInt(extras.a) ? EPOCH_MS + extras.a * 1000 : extras.a;
       if (expiry !== undefined) candidate.expiry = expiry;
+      break;
+    case 'transfer_request':
+      Object.assign(candidate, { qty: a, to: b });
+      break;
+    case 'transfer_out':
+      Object.assign(candidate, { qty: a, to: b });
+      if (extras.r !== undefined) candidate.transfer = extras.r;
+      break;
+    case 'transfer_in':
+      Object.assign(candidate, { qty: a, transfer: b, from: extras.f });
+      break;
+    case 'transfer_resolve':
+      if (a !== 0) return { ok: false, reason: 'transfer_resolve entry: a resolution moves no stock' };
+      candidate.transfer = b;
       break;
   }
   const parsed = entrySchema.safeParse(candidate);

@@ -1,7 +1,7 @@
 import Dexie, { type Table } from 'dexie';
 import type { Item } from '../../shared/catalog';
 import type { DeviceInfo, HubInfo } from '../../shared/doc';
-import type { LedgerRow, StockRow } from '../../shared/projection';
+import type { LedgerRow, StockRow, UsageRow } from '../../shared/projection';
 import type { Levels } from '../../shared/status';
 
 /**
@@ -23,7 +23,9 @@ export interface SelfRow {
   networkKey: string;
   /** Signaling servers this device knows (ws:// or wss://); empty means LAN/USB only. */
   signaling: string[];
-  /** The hub this device records for; null while a device that just joined has not chosen yet. */
+  /** A hub device records for its hub; a coordinator's device holds no stock and sees every hub. */
+  role: 'hub' | 'coordinator';
+  /** The hub this device records for; null for a coordinator, or a hub device that has not chosen yet. */
   hubId: string | null;
   deviceId: string;
   deviceName: string;
@@ -37,12 +39,28 @@ export interface ProjectionMetaRow {
   rebuiltAt: number;
 }
 
-export type MetaRow = SelfRow | ProjectionMetaRow;
+/**
+ * What a peer device had when it exported the newest sync file this device imported from it (its Yjs state
+ * vector): a sync file for that peer then needs to hold only what it lacks. Kept under `peer:<device>`.
+ */
+export interface PeerRow {
+  key: `peer:${string}`;
+  device: string;
+  /** The peer's encoded Yjs state vector: the union of every state it exported to this device. */
+  stateVector: Uint8Array;
+  /** When the peer exported the newest file imported from it (its clock). */
+  exportedAt: number;
+  /** When this device last imported a file from it. */
+  importedAt: number;
+}
+
+export type MetaRow = SelfRow | ProjectionMetaRow | PeerRow;
 
 export type ItemRow = Item & { nameKey: string };
 export type HubRow = HubInfo & { id: string };
 export type DeviceRow = DeviceInfo & { id: string };
 export type LevelsRow = Levels & { key: string; hub: string; item: string };
+export type CategoryLevelsRow = Levels & { key: string; hub: string; category: string };
 export interface ProblemRow {
   /** Where it was found in the doc; set-aside entries never count. */
   where: string;
@@ -59,6 +77,8 @@ export class LarderDB extends Dexie {
   hubs!: Table<HubRow, string>;
   devices!: Table<DeviceRow, string>;
   levels!: Table<LevelsRow, string>;
+  categoryLevels!: Table<CategoryLevelsRow, string>;
+  usage!: Table<UsageRow, string>;
   problems!: Table<ProblemRow, string>;
 
   constructor(name = 'larder') {
@@ -75,10 +95,27 @@ export class LarderDB extends Dexie {
       levels: 'key, hub, item',
       problems: 'where',
     });
+    // Transfers: entries of which only one may count share a `slot`; a transfer's entries share a `root`.
+    // Projections are rebuilt from the doc when PROJECTION_VERSION changes, so no data migration here.
+    this.version(2).stores({
+      ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root, at',
+      categoryLevels: 'key, hub',
+      usage: 'key, day, hub',
+    });
   }
 
   /** Every projection table: what a rebuild clears and refills. */
   get projectionTables() {
-    return [this.stock, this.ledger, this.items, this.hubs, this.devices, this.levels, this.problems];
+    return [
+      this.stock,
+      this.ledger,
+      this.usage,
+      this.items,
+      this.hubs,
+      this.devices,
+      this.levels,
+      this.categoryLevels,
+      this.problems,
+    ];
   }
 }

@@ -9,17 +9,18 @@ import {
   ledgersOf,
   levelsOf,
   levelsSchema,
+  categoryLevelsOf,
   readAllEntries,
   readItem,
   type SetAside,
 } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
 import { normalizeName } from '../../shared/catalog';
-import { Projector, type LedgerRow, type StockRow } from '../../shared/projection';
+import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../shared/projection';
 import type { LarderDB, ProblemRow } from './db';
 
 /** Bump when the projection code changes what it writes: projections are then rebuilt from the doc. */
-export const PROJECTION_VERSION = 1;
+export const PROJECTION_VERSION = 3;
 /** Small update rows are merged into one when there are more than this many. */
 const MERGE_AFTER_ROWS = 200;
 
@@ -37,6 +38,7 @@ interface Batch {
   hubs: SettingChange<unknown>;
   devices: SettingChange<unknown>;
   levels: SettingChange<unknown>;
+  categoryLevels: SettingChange<unknown>;
 }
 
 const emptyBatch = (): Batch => ({
@@ -48,6 +50,7 @@ const emptyBatch = (): Batch => ({
   hubs: new Map(),
   devices: new Map(),
   levels: new Map(),
+  categoryLevels: new Map(),
 });
 
 /**
@@ -90,6 +93,7 @@ export class DocPersistence {
     watch(hubsOf(this.doc), (b) => b.hubs);
     watch(devicesOf(this.doc), (b) => b.devices);
     watch(levelsOf(this.doc), (b) => b.levels);
+    watch(categoryLevelsOf(this.doc), (b) => b.categoryLevels);
   }
 
   /** Loads the persisted doc. Projections are already on disk, so the UI need not wait for this. */
@@ -141,7 +145,7 @@ export class DocPersistence {
     next.also.unshift(...failed.also);
     next.entries.unshift(...failed.entries);
     next.problems.unshift(...failed.problems);
-    for (const key of ['items', 'hubs', 'devices', 'levels'] as const) {
+    for (const key of ['items', 'hubs', 'devices', 'levels', 'categoryLevels'] as const) {
       for (const [k, v] of failed[key]) if (!next[key].has(k)) next[key].set(k, v);
     }
   }
@@ -167,19 +171,28 @@ export class DocPersistence {
     const need = Projector.lookups(entries);
     const [ledger, reversals] = await Promise.all([
       db.ledger.bulkGet(need.entryIds),
-      db.ledger.where('target').anyOf(need.reversalTargets).toArray(),
+      db.ledger.where('slot').anyOf(need.slots).toArray(),
     ]);
     const ledgerById = new Map<string, LedgerRow>();
     for (const row of [...ledger, ...reversals]) if (row) ledgerById.set(row.id, row);
     const stockKeys = new Set([...need.stockKeys, ...Projector.stockKeysOf(ledgerById.values())]);
-    const stock = await db.stock.bulkGet([...stockKeys]);
+    const usageKeys = new Set([...need.usageKeys, ...Projector.usageKeysOf(ledgerById.values())]);
+    const [stock, usage] = await Promise.all([
+      db.stock.bulkGet([...stockKeys]),
+      db.usage.bulkGet([...usageKeys]),
+    ]);
     const projector = new Projector({
       stock: stock.filter((r): r is StockRow => r !== undefined),
       ledger: ledgerById.values(),
+      usage: usage.filter((r): r is UsageRow => r !== undefined),
     });
     for (const e of entries) projector.apply(e);
     const changes = projector.changes();
-    await Promise.all([db.stock.bulkPut(changes.stock), db.ledger.bulkPut(changes.ledger)]);
+    await Promise.all([
+      db.stock.bulkPut(changes.stock),
+      db.ledger.bulkPut(changes.ledger),
+      db.usage.bulkPut(changes.usage),
+    ]);
     return projector.problems.map((p) => ({ where: `entry/${p.id}`, reason: p.reason, seenAt }));
   }
 
@@ -222,6 +235,16 @@ export class DocPersistence {
         await db.levels.delete(key);
         if (raw !== undefined)
           problems.push({ where: `levels/${key}`, reason: 'Minimum and target are invalid', seenAt });
+      }
+    }
+    for (const [key, raw] of batch.categoryLevels) {
+      const [hub = '', category = ''] = key.split('|');
+      const p = levelsSchema.safeParse(raw);
+      if (p.success) await db.categoryLevels.put({ ...p.data, key, hub, category });
+      else {
+        await db.categoryLevels.delete(key);
+        if (raw !== undefined)
+          problems.push({ where: `categoryLevels/${key}`, reason: 'Minimum and target are invalid', seenAt });
       }
     }
     return problems;
@@ -274,9 +297,11 @@ export class DocPersistence {
     hubsOf(this.doc).forEach((v, k) => settings.hubs.set(k, v));
     devicesOf(this.doc).forEach((v, k) => settings.devices.set(k, v));
     levelsOf(this.doc).forEach((v, k) => settings.levels.set(k, v));
+    categoryLevelsOf(this.doc).forEach((v, k) => settings.categoryLevels.set(k, v));
     await db.transaction('rw', [...db.projectionTables, db.meta], async () => {
       await Promise.all(db.projectionTables.map((t) => t.clear()));
       await db.stock.bulkPut(projector.allStock());
+      await db.usage.bulkPut(projector.allUsage());
       const ledger = projector.allLedger();
       for (let i = 0; i < ledger.length; i += 50_000) await db.ledger.bulkPut(ledger.slice(i, i + 50_000));
       all.push(...(await this.writeSettings(settings, seenAt)));

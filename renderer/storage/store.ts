@@ -20,8 +20,18 @@ import {
   itemsOf,
   putItem,
   readItem,
+  setCategoryLevels,
   setLevels,
+  setManyLevels,
 } from '../../shared/doc';
+import {
+  receiveTransfer,
+  requestTransfer,
+  sendTransfer,
+  settleTransfer,
+  type TransferContext,
+} from '../../shared/transferCommands';
+import { transferView, type TransferView } from '../../shared/transfers';
 import { fromBase64Url, toBase64Url } from '../../shared/sync/encoding';
 import { encodeInvite, parseInvite, type Invite } from '../../shared/sync/invite';
 import { ingestUpdate, type IngestResult } from '../../shared/sync/ingest';
@@ -119,6 +129,7 @@ export class LarderStore {
       networkId: randomId(this.deps.randomBytes, 16),
       networkKey: toBase64Url(newNetworkKey(this.deps.randomBytes)),
       signaling: [],
+      role: 'hub',
       hubId: randomId(this.deps.randomBytes),
       deviceId: randomId(this.deps.randomBytes),
       deviceName,
@@ -134,7 +145,7 @@ export class LarderStore {
    * Joins the network an invite names. The device has no hub yet: the network's hubs arrive with the
    * first sync, and the person then picks this device's hub or starts a new one (`chooseHub`).
    */
-  async joinNetwork(form: { invite: string; deviceName: string }): Promise<SelfRow> {
+  async joinNetwork(form: { invite: string; deviceName: string; asCoordinator?: boolean }): Promise<SelfRow> {
     const issues = new IssueCollector();
     const parsed = parseInvite(form.invite);
     if (!parsed.ok) issues.add('invite', parsed.message);
@@ -149,12 +160,17 @@ export class LarderStore {
       networkId: invite.networkId,
       networkKey: toBase64Url(invite.key),
       signaling: invite.signaling,
+      role: form.asCoordinator ? 'coordinator' : 'hub',
       hubId: null,
       deviceId: randomId(this.deps.randomBytes),
       deviceName,
       nextSeq: 1,
     };
-    await this.db.meta.put(self);
+    if (form.asCoordinator) {
+      // A coordinator holds no stock: it is in the network as a device without a hub.
+      addDevice(this.doc, self.deviceId, { name: deviceName, hub: null, createdAt: this.deps.now() });
+      await this.persistence.flush(() => this.db.meta.put(self));
+    } else await this.db.meta.put(self);
     this.selfRow = self;
     return self;
   }
@@ -258,11 +274,106 @@ export class LarderStore {
     );
   }
 
-  async setLevels(itemId: string, form: LevelsForm): Promise<void> {
+  /**
+   * The hub whose settings or transfers a change is for: this device's hub, or, on a coordinator's
+   * device, the hub it acts for.
+   */
+  private actingFor(hub?: string): string {
+    const self = this.requireSelf();
+    if (hub && hub !== self.hubId) {
+      if (self.role !== 'coordinator')
+        throw new ValidationError([
+          { field: '', message: 'Only a coordinator can change another hub’s settings' },
+        ]);
+      if (!hubsOf(this.doc).has(hub))
+        throw new ValidationError([{ field: 'hub', message: 'That hub is not in this network' }]);
+      return hub;
+    }
+    return this.requireHub();
+  }
+
+  async setLevels(itemId: string, form: LevelsForm, hub?: string): Promise<void> {
     await this.ready;
     const levels = parseLevelsForm(form);
-    setLevels(this.doc, this.requireHub(), itemId, levels);
+    setLevels(this.doc, this.actingFor(hub), itemId, levels);
     await this.persistence.flush();
+  }
+
+  /** The same minimum and target for many items at once (bulk editing). */
+  async setManyLevels(itemIds: readonly string[], form: LevelsForm, hub?: string): Promise<void> {
+    await this.ready;
+    if (itemIds.length === 0)
+      throw new ValidationError([{ field: 'items', message: 'Choose at least one item' }]);
+    const levels = parseLevelsForm(form);
+    setManyLevels(this.doc, this.actingFor(hub), itemIds, levels);
+    await this.persistence.flush();
+  }
+
+  /** The levels an item of this category gets at a hub when it has none of its own. */
+  async setCategoryLevels(category: string, form: LevelsForm, hub?: string): Promise<void> {
+    await this.ready;
+    const levels = parseLevelsForm(form);
+    setCategoryLevels(this.doc, this.actingFor(hub), category, levels);
+    await this.persistence.flush();
+  }
+
+  private transferContext(): TransferContext {
+    const self = this.requireSelf();
+    const hubs = new Set<string>();
+    hubsOf(this.doc).forEach((_, id) => hubs.add(id));
+    return {
+      device: self.deviceId,
+      nextSeq: self.nextSeq,
+      now: this.deps.now(),
+      items: this.itemsInDoc(),
+      hubs,
+    };
+  }
+
+  async transfer(id: string): Promise<TransferView | null> {
+    return transferView(await this.db.ledger.where('root').equals(id).toArray());
+  }
+
+  private async requireTransfer(id: string): Promise<TransferView> {
+    const view = await this.transfer(id);
+    if (!view)
+      throw new ValidationError([{ field: '', message: 'That transfer is not known on this device' }]);
+    return view;
+  }
+
+  /** Asks a hub to send stock to another (a coordinator turning a suggested move into a transfer). */
+  async requestTransfer(form: { item: string; from: string; to: string; quantity: string }) {
+    await this.ready;
+    this.actingFor(form.from === this.selfRow?.hubId ? undefined : form.from);
+    return (await this.commit([requestTransfer(this.transferContext(), form)]))[0]!;
+  }
+
+  /** "Sent N of X to hub B", optionally against a request. */
+  async sendTransfer(form: { item: string; to: string; quantity: string; request?: string; from?: string }) {
+    await this.ready;
+    const from = this.actingFor(form.from);
+    const request = form.request ? await this.requireTransfer(form.request) : undefined;
+    return (await this.commit([sendTransfer(this.transferContext(), { ...form, from, request })]))[0]!;
+  }
+
+  /** "Received M" against a transfer, at the receiving hub. */
+  async receiveTransfer(id: string, quantity: string) {
+    await this.ready;
+    const transfer = await this.requireTransfer(id);
+    this.actingFor(transfer.to);
+    return (await this.commit([receiveTransfer(this.transferContext(), transfer, quantity)]))[0]!;
+  }
+
+  /** Settles the difference between sent and received with a note. */
+  async settleTransfer(id: string, note: string) {
+    await this.ready;
+    const transfer = await this.requireTransfer(id);
+    const self = this.requireSelf();
+    if (self.role !== 'coordinator' && self.hubId !== transfer.to && self.hubId !== transfer.from)
+      throw new ValidationError([
+        { field: '', message: 'Only the two hubs or a coordinator can settle a transfer' },
+      ]);
+    return (await this.commit([settleTransfer(this.transferContext(), transfer, note)]))[0]!;
   }
 
   private async context(): Promise<CommandContext> {

@@ -57,9 +57,7 @@ function movesForItem(item: string, positions: readonly Position[]): Move[] {
     .map((p) => ({ hub: p.hub, units: need(p) }))
     .filter((r) => r.units > 0)
     .sort(byUnitsThenHub);
-  const givers = positions
-    .map((p) => ({ hub: p.hub, units: spare(p) }))
-    .filter((g) => g.units > 0);
+  const givers = positions.map((p) => ({ hub: p.hub, units: spare(p) })).filter((g) => g.units > 0);
   const moves: Move[] = [];
   for (const receiver of receivers) {
     while (receiver.units > 0 && givers.length > 0) {
@@ -93,9 +91,7 @@ export function suggestMoves(positions: readonly Position[]): Move[] {
     if (list) list.push(p);
     else byItem.set(p.item, [p]);
   }
-  return [...byItem.keys()]
-    .sort(compareIds)
-    .flatMap((item) => movesForItem(item, byItem.get(item)!));
+  return [...byItem.keys()].sort(compareIds).flatMap((item) => movesForItem(item, byItem.get(item)!));
 }
 
 /** The positions after the moves are made (a move with an unknown hub or item throws). */

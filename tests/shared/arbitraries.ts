@@ -183,7 +183,7 @@ export function entryArb(p: Pools = anyPools): fc.Arbitrary<Entry> {
 }
 
 /** Donations, pickups, counts and discards (no reversals). */
-export function movementArb(p: Pools = smallPools): fc.Arbitrary<Exclude<Entry, Reversal>> {
+export function movementArb(p: Pools = smallPools): fc.Arbitrary<Movement> {
   const smallSeen = fc.integer({ min: -100, max: 200 });
   return fc.oneof(donationArb(p), pickupArb(p), countArb(p, smallSeen), discardArb(p));
 }
@@ -193,8 +193,11 @@ export function withUniqueIds<E extends Entry>(entries: readonly E[], firstSeq =
   return entries.map((e, i) => ({ ...e, seq: firstSeq + i }));
 }
 
+/** The kinds these generators make besides reversals: the movements a hub records on its own. */
+export type Movement = Extract<Entry, { kind: 'donation' | 'pickup' | 'count' | 'discard' }>;
+
 /** The change an entry makes by itself, written out independently of shared/entries.ts. */
-export function plainEffect(e: Exclude<Entry, Reversal>): number {
+export function plainEffect(e: Movement): number {
   if (e.kind === 'donation') return e.qty;
   if (e.kind === 'count') return e.counted - e.seen;
   return -e.qty;
@@ -202,7 +205,7 @@ export function plainEffect(e: Exclude<Entry, Reversal>): number {
 
 /** A reversal of `target`, built by hand (not with undoEntry) from the schema's meaning. */
 export function reversalOf(
-  target: Exclude<Entry, Reversal>,
+  target: Movement,
   device: string,
   seq: number,
   at: number,

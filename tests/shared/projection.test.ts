@@ -20,8 +20,8 @@ import {
   smallPools,
   withUniqueIds,
 } from './arbitraries';
+import type { Movement } from './arbitraries';
 
-type Movement = Exclude<Entry, Reversal>;
 
 const idOf = (e: Entry) => `${e.device}.${e.seq}`;
 const keyOf = (e: Entry) => `${e.hub}|${e.item}`;
@@ -43,12 +43,19 @@ function model(entries: readonly Entry[]): { stock: StockRow[]; ledger: LedgerRo
     if (e.kind === 'reversal') byTarget.set(e.target, [...(byTarget.get(e.target) ?? []), e]);
   const canonical = new Set([...byTarget.values()].map((rs) => idOf(firstReversal(rs))));
   const ledger: LedgerRow[] = entries.map((e) => {
-    if (e.kind === 'reversal') return { ...e, id: idOf(e), applied: canonical.has(idOf(e)) ? e.effect : 0 };
     const undos = byTarget.get(idOf(e));
+    if (e.kind === 'reversal')
+      return {
+        ...e,
+        id: idOf(e),
+        applied: canonical.has(idOf(e)) ? e.effect : 0,
+        ...(undos ? { reversedBy: idOf(firstReversal(undos)) } : {}),
+        slot: `undo:${e.target}`,
+      };
     return {
       ...e,
       id: idOf(e),
-      applied: plainEffect(e),
+      applied: plainEffect(e as Movement),
       ...(undos ? { reversedBy: idOf(firstReversal(undos)) } : {}),
     };
   });
@@ -395,7 +402,7 @@ describe('Projector', () => {
     const need = Projector.lookups([d, r]);
     expect(new Set(need.stockKeys)).toEqual(new Set(['hub1|itma']));
     expect(new Set(need.entryIds)).toEqual(new Set(['deva.3', 'devb.9', 'deva.1']));
-    expect(new Set(need.reversalTargets)).toEqual(new Set(['deva.3', 'devb.9', 'deva.1']));
+    expect(new Set(need.slots)).toEqual(new Set(['undo:deva.3', 'undo:devb.9', 'undo:deva.1']));
   });
 });
 
@@ -475,10 +482,9 @@ function applyInBatches(entries: readonly Entry[], sizes: readonly number[]) {
       const row = ledger.get(id);
       if (row) snapshotLedger.set(id, structuredClone(row));
     }
-    const targets = new Set(need.reversalTargets);
+    const slots = new Set(need.slots);
     for (const row of ledger.values())
-      if (row.kind === 'reversal' && targets.has(row.target))
-        snapshotLedger.set(row.id, structuredClone(row));
+      if (row.slot && slots.has(row.slot)) snapshotLedger.set(row.id, structuredClone(row));
     const stockKeys = new Set([...need.stockKeys, ...Projector.stockKeysOf(snapshotLedger.values())]);
     const projector = new Projector({
       stock: [...stockKeys].flatMap((key) => (stock.has(key) ? [structuredClone(stock.get(key)!)] : [])),

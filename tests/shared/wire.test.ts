@@ -217,7 +217,7 @@ describe('encodeEntry / decodeEntry', () => {
     ['empty list', [], /^Unknown entry format version undefined$/],
     ['too few fields', valid.donation.slice(0, 9), /^Entry has the wrong number of fields$/],
     ['too many fields', [...valid.reversal, {}], /^Entry has the wrong number of fields$/],
-    ['kind code 5', withAt(valid.donation, 1, 5), /^Unknown entry kind 5$/],
+    ['kind code 9', withAt(valid.donation, 1, 9), /^Unknown entry kind 9$/],
     ['kind code -1', withAt(valid.donation, 1, -1), /^Unknown entry kind -1$/],
     ['kind code 1.5', withAt(valid.donation, 1, 1.5), /^Unknown entry kind 1.5$/],
     ['kind as a name', withAt(valid.donation, 1, 'donation'), /^Unknown entry kind "donation"$/],

@@ -1,0 +1,16 @@
+import type { InTransit } from './view';
+
+/**
+ * The stock in transit, from the transfers' own views (see transfers.ts: `inTransit` is what left the
+ * sender and has not been received). Typed by shape so this module does not depend on how transfers are
+ * derived. Transfers with nothing in transit are left out.
+ */
+export function inTransitOf(
+  transfers: Iterable<{ item: string; from: string; to: string; inTransit: number }>,
+): InTransit[] {
+  const out: InTransit[] = [];
+  for (const t of transfers) {
+    if (t.inTransit > 0) out.push({ item: t.item, qty: t.inTransit, from: t.from, to: t.to });
+  }
+  return out;
+}

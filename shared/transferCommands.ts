@@ -1,0 +1,109 @@
+import type { Item } from './catalog';
+import type { TransferIn, TransferOut, TransferRequest, TransferResolve } from './entries';
+import { IssueCollector, ValidationError } from './errors';
+import { MAX_NOTE_LENGTH } from './commands';
+import { parseQuantity } from './quantity';
+import type { TransferView } from './transfers';
+
+/**
+ * Commands for moving stock between hubs. `hub` in the context is the hub the entry is FOR (the sender
+ * for a send, the receiver for a receipt); `device` is who recorded it, which may be a coordinator's
+ * device acting for a hub that asked.
+ */
+export interface TransferContext {
+  device: string;
+  nextSeq: number;
+  now: number;
+  items: ReadonlyMap<string, Item>;
+  hubs: ReadonlySet<string>;
+}
+
+const second = (ms: number) => Math.floor(ms / 1000) * 1000;
+
+function header(ctx: TransferContext, hub: string, item: string) {
+  const t = second(ctx.now);
+  return { hub, device: ctx.device, seq: ctx.nextSeq, item, at: t, recordedAt: t };
+}
+
+function checkMove(
+  ctx: TransferContext,
+  form: { item: string; from: string; to: string; quantity: string },
+  issues: IssueCollector,
+): number | null {
+  if (!ctx.items.has(form.item)) issues.add('item', 'Choose an item from the catalog');
+  if (!ctx.hubs.has(form.from)) issues.add('from', 'Choose the hub that sends');
+  if (!ctx.hubs.has(form.to)) issues.add('to', 'Choose the hub that receives');
+  else if (form.to === form.from) issues.add('to', 'A hub cannot send to itself');
+  const q = parseQuantity(form.quantity);
+  if (!q.ok) issues.add('quantity', q.message);
+  return q.ok ? q.value : null;
+}
+
+/** A coordinator (or a hub) asks `from` to send stock to `to`: no stock moves yet. */
+export function requestTransfer(
+  ctx: TransferContext,
+  form: { item: string; from: string; to: string; quantity: string },
+): TransferRequest {
+  const issues = new IssueCollector();
+  const qty = checkMove(ctx, form, issues);
+  issues.throwIfAny();
+  return { kind: 'transfer_request', ...header(ctx, form.from, form.item), qty: qty!, to: form.to };
+}
+
+/** "Sent N of X to hub B": leaves the sender's stock at once; in transit until received. */
+export function sendTransfer(
+  ctx: TransferContext,
+  form: { item: string; from: string; to: string; quantity: string; request?: TransferView },
+): TransferOut {
+  const issues = new IssueCollector();
+  const qty = checkMove(ctx, form, issues);
+  if (form.request) {
+    if (form.request.status !== 'requested')
+      issues.add('', `This transfer is already ${form.request.status}; it cannot be sent again`);
+    if (form.request.item !== form.item || form.request.from !== form.from || form.request.to !== form.to)
+      issues.add('', 'The send does not match its request');
+  }
+  issues.throwIfAny();
+  return {
+    kind: 'transfer_out',
+    ...header(ctx, form.from, form.item),
+    qty: qty!,
+    to: form.to,
+    ...(form.request ? { transfer: form.request.id } : {}),
+  };
+}
+
+/** "Received M" against a transfer: enters the receiver's stock; M may differ from what was sent. */
+export function receiveTransfer(ctx: TransferContext, transfer: TransferView, quantity: string): TransferIn {
+  const issues = new IssueCollector();
+  const q = parseQuantity(quantity, { label: 'Quantity received', allowZero: true });
+  if (!q.ok) issues.add('quantity', q.message);
+  if (transfer.status === 'requested') issues.add('', 'Nothing has been sent yet for this transfer');
+  else if (transfer.status !== 'in transit') issues.add('', `This transfer is already ${transfer.status}`);
+  issues.throwIfAny();
+  return {
+    kind: 'transfer_in',
+    ...header(ctx, transfer.to, transfer.item),
+    qty: (q as { value: number }).value,
+    from: transfer.from,
+    transfer: transfer.id,
+  };
+}
+
+/** Settles a difference between sent and received with a note; moves no stock. */
+export function settleTransfer(ctx: TransferContext, transfer: TransferView, note: string): TransferResolve {
+  const text = note.replace(/\s+/g, ' ').trim();
+  if (transfer.status !== 'discrepancy')
+    throw new ValidationError([{ field: '', message: 'Only a transfer with a difference needs settling' }]);
+  if (!text) throw new ValidationError([{ field: 'note', message: 'Say what happened to the difference' }]);
+  if (text.length > MAX_NOTE_LENGTH)
+    throw new ValidationError([
+      { field: 'note', message: `Note is too long: at most ${MAX_NOTE_LENGTH} characters` },
+    ]);
+  return {
+    kind: 'transfer_resolve',
+    ...header(ctx, transfer.to, transfer.item),
+    transfer: transfer.id,
+    note: text,
+  };
+}
