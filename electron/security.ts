@@ -156,6 +156,8 @@ export const DEV_CONTENT_SECURITY_POLICY = ["script-src 'self' 'unsafe-inline'",
  * - persistent-storage: navigator.storage.persist() keeps Chromium from evicting IndexedDB, which
  *   is the hub's only copy of its stock until it syncs.
  * - clipboard-sanitized-write: write-only text copy (e.g. a room code); reading stays denied.
+ * - notifications: the opt-in desktop alert when an item at this hub drops below its minimum. The
+ *   renderer asks only after the person switches alerts on.
  * 'media' (camera) is denied until a QR reader exists; then allow it for mediaTypes ['video'].
  */
 const GRANTED_PERMISSIONS: ReadonlySet<string> = new Set([
@@ -164,6 +166,7 @@ const GRANTED_PERMISSIONS: ReadonlySet<string> = new Set([
   'loopback-network',
   'persistent-storage',
   'clipboard-sanitized-write',
+  'notifications',
 ]);
 
 export interface PermissionContext {

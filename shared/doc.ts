@@ -18,7 +18,13 @@ import { decodeEntry, encodeEntry, type WireEntry } from './wire';
  */
 export const LEDGERS = 'ledgers';
 
-export const hubSchema = z.object({ name: z.string().min(1).max(80), createdAt: z.number().int() });
+export const hubSchema = z.object({
+  name: z.string().min(1).max(80),
+  createdAt: z.number().int(),
+  /** Where donors can bring things. Shown on a needs list only when `publishAddress` is true. */
+  address: z.string().max(200).optional(),
+  publishAddress: z.boolean().optional(),
+});
 export const deviceSchema = z.object({
   name: z.string().min(1).max(80),
   /** Null for a coordinator's device, which holds no stock of its own. */

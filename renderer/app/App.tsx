@@ -82,7 +82,7 @@ export function App() {
       <SyncContext.Provider value={sync}>
         {!store.self ? (
           <SetupScreen onDone={next} />
-        ) : !store.self.hubId ? (
+        ) : !store.self.hubId && store.self.role === 'hub' ? (
           <HubChoiceScreen onDone={next} />
         ) : (
           <Shell />

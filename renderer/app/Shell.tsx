@@ -1,7 +1,8 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useState } from 'react';
 import { useStore } from './StoreContext';
-import { useHubId } from './hooks';
+import { useSyncStatus } from './SyncContext';
+import { useBelowMinimum, useDesktopAlerts, useDesktopAlertsPref } from './alerts';
 import { StockScreen } from '../screens/StockScreen';
 import { HistoryScreen } from '../screens/HistoryScreen';
 import { ItemsScreen } from '../screens/ItemsScreen';
@@ -9,8 +10,10 @@ import { MovementScreen } from '../screens/MovementScreen';
 import { CountScreen } from '../screens/CountScreen';
 import { ProblemsScreen } from '../screens/ProblemsScreen';
 import { SyncScreen } from '../screens/SyncScreen';
-import { useSyncStatus } from './SyncContext';
-import { stockStatus } from '../../shared/status';
+import { NetworkScreen } from '../screens/NetworkScreen';
+import { TransfersScreen } from '../screens/TransfersScreen';
+import { LevelsScreen } from '../screens/LevelsScreen';
+import { NeedsScreen } from '../screens/NeedsScreen';
 
 const SCREENS = {
   stock: 'Stock',
@@ -18,6 +21,10 @@ const SCREENS = {
   pickup: 'Record pickup',
   count: 'Count stock',
   discard: 'Discard stock',
+  transfers: 'Transfers',
+  network: 'Network',
+  needs: 'Needs list',
+  levels: 'Levels',
   history: 'History',
   items: 'Items',
   sync: 'Sync',
@@ -25,66 +32,62 @@ const SCREENS = {
 } as const;
 export type ScreenId = keyof typeof SCREENS;
 
-function screenFromHash(): ScreenId {
-  const id = location.hash.replace(/^#\/?/, '');
-  return id in SCREENS ? (id as ScreenId) : 'stock';
+/** A coordinator's device holds no stock: it records nothing of its own, and opens on the network view. */
+const HUB_ONLY: readonly ScreenId[] = ['donation', 'pickup', 'count', 'discard', 'history'];
+
+function screenFromHash(allowed: readonly ScreenId[], fallback: ScreenId): ScreenId {
+  const id = location.hash.replace(/^#\/?/, '') as ScreenId;
+  return allowed.includes(id) ? id : fallback;
 }
 
 /** The app frame: hub and device at the top of the navigation, one screen at a time, kept in the URL hash. */
 export function Shell() {
   const store = useStore();
   const self = store.self!;
-  const hubId = useHubId();
-  const [screen, setScreen] = useState<ScreenId>(screenFromHash);
+  const hubId = self.hubId;
+  const coordinator = self.role === 'coordinator';
+  const allowed = (Object.keys(SCREENS) as ScreenId[]).filter((id) => !coordinator || !HUB_ONLY.includes(id));
+  const fallback: ScreenId = coordinator ? 'network' : 'stock';
+  const [screen, setScreen] = useState<ScreenId>(() => screenFromHash(allowed, fallback));
   useEffect(() => {
-    const onHash = () => setScreen(screenFromHash());
+    const onHash = () => setScreen(screenFromHash(allowed, fallback));
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
-  }, []);
+  });
   useEffect(() => {
     document.title = `${SCREENS[screen]} · Larder`;
   }, [screen]);
 
-  const hub = useLiveQuery(() => store.db.hubs.get(hubId), [hubId]);
+  const hub = useLiveQuery(() => (hubId ? store.db.hubs.get(hubId) : undefined), [hubId]);
   const device = useLiveQuery(() => store.db.devices.get(self.deviceId), [self.deviceId]);
   const problems = useLiveQuery(() => store.db.problems.count(), []) ?? 0;
-  const alerts = useLiveQuery(async () => {
-    const [rows, levels] = await Promise.all([
-      store.db.stock.where('hub').equals(hubId).toArray(),
-      store.db.levels.where('hub').equals(hubId).toArray(),
-    ]);
-    const byItem = new Map(levels.map((l) => [l.item, l]));
-    return rows.filter((r) => stockStatus(r.onHand, byItem.get(r.item)) !== 'ok' && byItem.has(r.item))
-      .length;
-  }, [hubId]);
-
-  const go = (id: ScreenId) => {
-    location.hash = `#/${id}`;
-  };
+  const below = useBelowMinimum(hubId);
+  const [alertsOn] = useDesktopAlertsPref();
+  useDesktopAlerts(below, alertsOn);
 
   return (
     <div className="shell">
       <nav className="sidebar" aria-label="Main">
         <div className="brand">
           <span className="brand-name">Larder</span>
-          <span className="brand-hub">{hub?.name ?? '…'}</span>
-          <span className="brand-device">{device?.name ?? ''}</span>
+          <span className="brand-hub">{coordinator ? 'Coordinator' : (hub?.name ?? '…')}</span>
+          <span className="brand-device">{device?.name ?? self.deviceName}</span>
         </div>
         <ul>
-          {(Object.keys(SCREENS) as ScreenId[]).map((id) => (
+          {allowed.map((id) => (
             <li key={id}>
               <a
                 href={`#/${id}`}
                 aria-current={screen === id ? 'page' : undefined}
                 onClick={(e) => {
                   e.preventDefault();
-                  go(id);
+                  location.hash = `#/${id}`;
                 }}
               >
                 {SCREENS[id]}
-                {id === 'stock' && alerts ? (
-                  <span className="badge badge-low" aria-label={`${alerts} items below minimum`}>
-                    {alerts}
+                {id === 'stock' && below && below.length > 0 ? (
+                  <span className="badge badge-low" aria-label={`${below.length} below minimum`}>
+                    {below.length}
                   </span>
                 ) : null}
                 {id === 'problems' && problems > 0 ? (
@@ -104,6 +107,10 @@ export function Shell() {
         {screen === 'pickup' && <MovementScreen kind="pickup" key="pickup" />}
         {screen === 'discard' && <MovementScreen kind="discard" key="discard" />}
         {screen === 'count' && <CountScreen />}
+        {screen === 'transfers' && <TransfersScreen />}
+        {screen === 'network' && <NetworkScreen />}
+        {screen === 'needs' && <NeedsScreen />}
+        {screen === 'levels' && <LevelsScreen />}
         {screen === 'history' && <HistoryScreen />}
         {screen === 'items' && <ItemsScreen />}
         {screen === 'sync' && <SyncScreen />}

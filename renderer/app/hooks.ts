@@ -19,8 +19,7 @@ export function useHubId(): string {
 /** A hub's stock rows by item id, live (this device's hub unless another is given). */
 export function useHubStock(hubId?: string): Map<string, StockRow> | undefined {
   const store = useStore();
-  const own = useHubId();
-  const hub = hubId ?? own;
+  const hub = hubId ?? store.self?.hubId ?? '';
   return useLiveQuery(async () => {
     const rows = await store.db.stock.where('hub').equals(hub).toArray();
     return new Map(rows.map((r) => [r.item, r]));

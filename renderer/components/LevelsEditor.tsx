@@ -6,7 +6,17 @@ import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { Field } from './Field';
 
 /** This hub's minimum and target for one item: settings, so a concurrent edit may win over this one. */
-export function LevelsEditor({ item, levels, onDone }: { item: Item; levels?: Levels; onDone: () => void }) {
+export function LevelsEditor({
+  item,
+  levels,
+  hub,
+  onDone,
+}: {
+  item: Item;
+  levels?: Levels;
+  hub?: string;
+  onDone: () => void;
+}) {
   const store = useStore();
   const [min, setMin] = useState(levels ? String(levels.min) : '');
   const [target, setTarget] = useState(levels ? String(levels.target) : '');
@@ -15,7 +25,7 @@ export function LevelsEditor({ item, levels, onDone }: { item: Item; levels?: Le
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     try {
-      await store.setLevels(item.id, { min, target });
+      await store.setLevels(item.id, { min, target }, hub);
       onDone();
     } catch (error) {
       setErrors(toFormErrors(error));

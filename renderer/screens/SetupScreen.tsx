@@ -13,6 +13,7 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
   const [hubName, setHubName] = useState('');
   const [deviceName, setDeviceName] = useState('');
   const [invite, setInvite] = useState('');
+  const [asCoordinator, setAsCoordinator] = useState(false);
   const [errors, setErrors] = useState<FormErrors>(noErrors);
   const [busy, setBusy] = useState(false);
 
@@ -21,7 +22,7 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
     setBusy(true);
     try {
       if (mode === 'new') await store.createNetwork({ hubName, deviceName });
-      else await store.joinNetwork({ invite, deviceName });
+      else await store.joinNetwork({ invite, deviceName, asCoordinator });
       onDone();
     } catch (error) {
       setErrors(toFormErrors(error));
@@ -83,6 +84,16 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
         >
           {(props) => <input {...props} value={deviceName} onChange={(e) => setDeviceName(e.target.value)} />}
         </Field>
+        {mode === 'join' && (
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={asCoordinator}
+              onChange={(e) => setAsCoordinator(e.target.checked)}
+            />{' '}
+            This is a coordinator’s device: it holds no stock and sees every hub
+          </label>
+        )}
         {errors.fields[''] && (
           <p role="alert" className="form-error">
             {errors.fields['']}

@@ -10,7 +10,8 @@ import {
   type StockStatus,
 } from '../../shared/status';
 import { useStore } from '../app/StoreContext';
-import { useHubId, useHubStock, useItems } from '../app/hooks';
+import { useHubStock, useItems } from '../app/hooks';
+import { effectiveLevels } from '../app/levels';
 import { daysUntil, formatDay } from '../app/time';
 import { LevelsEditor } from '../components/LevelsEditor';
 
@@ -38,15 +39,26 @@ const STATUS_LABEL: Record<Row['status'], string> = {
 /** What this hub has, read from the projected tables: it shows before the ledger itself has loaded. */
 export function StockScreen() {
   const store = useStore();
-  const ownHub = useHubId();
-  const [hub, setHub] = useState(ownHub);
+  const ownHub = store.self?.hubId ?? null;
+  const coordinator = store.self?.role === 'coordinator';
   const hubs = useLiveQuery(() => store.db.hubs.toArray(), []);
+  const [chosen, setHub] = useState<string | null>(ownHub);
+  // A coordinator has no hub of its own: it starts on the first hub by name.
+  const hub = chosen ?? [...(hubs ?? [])].sort((a, b) => a.name.localeCompare(b.name))[0]?.id ?? '';
   const items = useItems();
   const stock = useHubStock(hub);
-  const levels = useLiveQuery(
-    async () => new Map((await store.db.levels.where('hub').equals(hub).toArray()).map((l) => [l.item, l])),
-    [hub],
-  );
+  const levels = useLiveQuery(async () => {
+    const [own, byCategory] = await Promise.all([
+      store.db.levels.where('hub').equals(hub).toArray(),
+      store.db.categoryLevels.where('hub').equals(hub).toArray(),
+    ]);
+    const ownMap = new Map(own.map((l) => [l.key, l]));
+    const categoryMap = new Map(byCategory.map((l) => [l.key, l]));
+    return {
+      get: (item: Item) => effectiveLevels(hub, item, ownMap, categoryMap),
+      own: (item: Item) => ownMap.get(`${hub}|${item.id}`),
+    };
+  }, [hub]);
   const [query, setQuery] = useState('');
   const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: 'status', asc: true });
   const [filter, setFilter] = useState<Filter>('all');
@@ -58,7 +70,7 @@ export function StockScreen() {
     const found = query.trim() ? searchItems(query, items) : items;
     const out: Row[] = found.map((item) => {
       const row = stock.get(item.id);
-      const lv = levels.get(item.id);
+      const lv = levels.get(item);
       const onHand = row?.onHand ?? 0;
       const expiry = row ? nextExpiry(row) : null;
       return {
@@ -123,10 +135,10 @@ export function StockScreen() {
     <section aria-labelledby="stock-title">
       <header className="screen-header">
         <h1 id="stock-title">Stock</h1>
-        <p className="muted">On hand at this hub, from every entry recorded here and synced in.</p>
+        <p className="muted">On hand, from every entry recorded at the hub and synced in.</p>
       </header>
       <div className="toolbar">
-        {hubs && hubs.length > 1 && (
+        {hubs && (hubs.length > 1 || coordinator) && (
           <div className="field">
             <label htmlFor="stock-hub">Hub</label>
             <select id="stock-hub" value={hub} onChange={(e) => setHub(e.target.value)}>
@@ -198,7 +210,8 @@ export function StockScreen() {
                 key={r.item.id}
                 row={r}
                 now={now}
-                editable={hub === ownHub}
+                editable={hub === ownHub || coordinator}
+                hub={hub}
                 editing={editing === r.item.id}
                 onEdit={() => setEditing(editing === r.item.id ? null : r.item.id)}
                 onDone={() => setEditing(null)}
@@ -214,6 +227,7 @@ export function StockScreen() {
 function StockRowView({
   row,
   now,
+  hub,
   editable,
   editing,
   onEdit,
@@ -221,6 +235,7 @@ function StockRowView({
 }: {
   row: Row;
   now: number;
+  hub: string;
   editable: boolean;
   editing: boolean;
   onEdit: () => void;
@@ -271,7 +286,7 @@ function StockRowView({
       {editing && (
         <tr className="editor-row">
           <td colSpan={7}>
-            <LevelsEditor item={row.item} levels={row.levels} onDone={onDone} />
+            <LevelsEditor item={row.item} levels={row.levels} hub={hub} onDone={onDone} />
           </td>
         </tr>
       )}

@@ -6,6 +6,8 @@ import { formatAge } from '../app/time';
 import { InvitePanel } from '../components/InvitePanel';
 import { SignalingPanel } from '../components/SignalingPanel';
 import { SyncFilesPanel } from '../components/SyncFilesPanel';
+import { useDesktopAlertsPref } from '../app/alerts';
+import { useState } from 'react';
 
 /** How this device syncs: who is connected now, how fresh each hub's figures are, and the three paths. */
 export function SyncScreen() {
@@ -106,10 +108,44 @@ export function SyncScreen() {
             {devices ? `${devices.size} ${devices.size === 1 ? 'device' : 'devices'} in the network.` : ''}
           </p>
         </section>
+        <DeviceCard />
         <InvitePanel />
         <SignalingPanel />
         <SyncFilesPanel />
       </div>
+    </section>
+  );
+}
+
+/** This device: its role, and its opt-in desktop alerts. */
+function DeviceCard() {
+  const store = useStore();
+  const self = store.self!;
+  const [on, setOn] = useDesktopAlertsPref();
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <section className="card" aria-labelledby="device-title">
+      <h2 id="device-title">This device</h2>
+      <p>
+        {self.deviceName} ·{' '}
+        {self.role === 'coordinator' ? 'coordinator: holds no stock, sees every hub' : 'records for its hub'}
+      </p>
+      {self.hubId && (
+        <label className="switch">
+          <input
+            type="checkbox"
+            role="switch"
+            checked={on}
+            onChange={(e) => void setOn(e.target.checked).then(setError)}
+          />{' '}
+          Desktop alert when an item here drops below its minimum
+        </label>
+      )}
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
     </section>
   );
 }

@@ -16,6 +16,7 @@ import {
   addHub,
   appendEntries,
   hubsOf,
+  hubSchema,
   initNetwork,
   itemsOf,
   putItem,
@@ -204,6 +205,29 @@ export class LarderStore {
     await this.persistence.flush(() => this.db.meta.put(next));
     this.selfRow = next;
     return next;
+  }
+
+  /** Renames a hub or sets its address; the address is published on needs lists only if asked. */
+  async updateHub(
+    form: { name: string; address: string; publishAddress: boolean },
+    hub?: string,
+  ): Promise<void> {
+    await this.ready;
+    const id = this.actingFor(hub);
+    const issues = new IssueCollector();
+    const name = checkName(form.name, 'name', 'Enter the name of the hub', 'Hub name', issues);
+    const address = form.address.replace(/\s+/g, ' ').trim();
+    if (address.length > 200) issues.add('address', 'Address is too long: at most 200 characters');
+    if (form.publishAddress && !address) issues.add('address', 'Enter the address to publish');
+    issues.throwIfAny();
+    const current = hubSchema.safeParse(hubsOf(this.doc).get(id));
+    addHub(this.doc, id, {
+      name,
+      createdAt: current.success ? current.data.createdAt : this.deps.now(),
+      ...(address ? { address } : {}),
+      publishAddress: form.publishAddress && !!address,
+    });
+    await this.persistence.flush();
   }
 
   /** The network key, invite and derived secrets: what sync needs. */

@@ -7,3 +7,4 @@ export * from './suggest';
 export * from './transit';
 export * from './summaries';
 export * from './view';
+export * from './usage';

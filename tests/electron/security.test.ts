@@ -272,6 +272,7 @@ describe('permissionAllowed', () => {
     'loopback-network',
     'persistent-storage',
     'clipboard-sanitized-write',
+    'notifications',
   ])('grants %s to the app window', (permission) => {
     expect(permissionAllowed(permission, fromApp, PACKAGED_APP_ORIGIN)).toBe(true);
   });
@@ -285,7 +286,6 @@ describe('permissionAllowed', () => {
     'media',
     'display-capture',
     'geolocation',
-    'notifications',
     'clipboard-read',
     'openExternal',
     'fullscreen',

@@ -1,0 +1,240 @@
+import { useLiveQuery } from 'dexie-react-hooks';
+import { useMemo, useState, type FormEvent } from 'react';
+import { DEFAULT_CATEGORIES } from '../../shared/catalog';
+import { useStore } from '../app/StoreContext';
+import { useItems } from '../app/hooks';
+import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
+import { Field } from '../components/Field';
+
+/**
+ * A hub's minimum and target per item: a default per category, an item's own levels where it needs
+ * different ones, and bulk editing. Levels are settings: a concurrent edit of the same one may win.
+ */
+export function LevelsScreen() {
+  const store = useStore();
+  const self = store.self!;
+  const coordinator = self.role === 'coordinator';
+  const hubs = useLiveQuery(() => store.db.hubs.toArray(), []);
+  const [chosen, setChosen] = useState<string | null>(self.hubId);
+  const hub = chosen ?? [...(hubs ?? [])].sort((a, b) => a.name.localeCompare(b.name))[0]?.id ?? '';
+  const items = useItems();
+  const own = useLiveQuery(
+    async () => new Map((await store.db.levels.where('hub').equals(hub).toArray()).map((l) => [l.item, l])),
+    [hub],
+  );
+  const byCategory = useLiveQuery(
+    async () =>
+      new Map((await store.db.categoryLevels.where('hub').equals(hub).toArray()).map((l) => [l.category, l])),
+    [hub],
+  );
+  const categories = useMemo(
+    () => [...new Set([...DEFAULT_CATEGORIES, ...(items ?? []).map((i) => i.category)])].sort(),
+    [items],
+  );
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const forHub = coordinator ? hub : undefined;
+
+  return (
+    <section aria-labelledby="levels-title">
+      <header className="screen-header">
+        <h1 id="levels-title">Levels</h1>
+        <p className="muted">
+          Below the minimum an item is short; the target is what the hub likes to have. An item without its
+          own levels uses its category’s.
+        </p>
+      </header>
+      {coordinator && (
+        <div className="toolbar">
+          <div className="field">
+            <label htmlFor="levels-hub">Hub</label>
+            <select id="levels-hub" value={hub} onChange={(e) => setChosen(e.target.value)}>
+              {(hubs ?? []).map((h) => (
+                <option key={h.id} value={h.id}>
+                  {h.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+      )}
+      <p role="status" className={message?.error ? 'form-error' : 'saved'}>
+        {message?.text}
+      </p>
+      <div className="two-col">
+        <section className="card" aria-labelledby="category-levels-title">
+          <h2 id="category-levels-title">Defaults per category</h2>
+          {categories.map((c) => (
+            <CategoryLevels
+              key={`${hub}|${c}`}
+              category={c}
+              initial={byCategory?.get(c)}
+              onSave={async (form) => {
+                await store.setCategoryLevels(c, form, forHub);
+                setMessage({ text: `Saved defaults for ${c}.`, error: false });
+              }}
+            />
+          ))}
+        </section>
+        <section>
+          <BulkLevels
+            count={selected.size}
+            onApply={async (form) => {
+              await store.setManyLevels([...selected], form, forHub);
+              setMessage({
+                text: `Saved levels for ${selected.size} ${selected.size === 1 ? 'item' : 'items'}.`,
+                error: false,
+              });
+              setSelected(new Set());
+            }}
+          />
+          <table className="data" aria-label="Item levels">
+            <thead>
+              <tr>
+                <th scope="col">
+                  <input
+                    type="checkbox"
+                    aria-label="Select all items"
+                    checked={!!items && items.length > 0 && selected.size === items.length}
+                    onChange={(e) =>
+                      setSelected(e.target.checked ? new Set((items ?? []).map((i) => i.id)) : new Set())
+                    }
+                  />
+                </th>
+                <th scope="col">Item</th>
+                <th scope="col">Category</th>
+                <th scope="col" className="num">
+                  Minimum / target
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {(items ?? []).map((i) => {
+                const mine = own?.get(i.id);
+                const fallback = byCategory?.get(i.category);
+                return (
+                  <tr key={i.id}>
+                    <td>
+                      <input
+                        type="checkbox"
+                        aria-label={`Select ${i.name}`}
+                        checked={selected.has(i.id)}
+                        onChange={(e) => {
+                          const next = new Set(selected);
+                          if (e.target.checked) next.add(i.id);
+                          else next.delete(i.id);
+                          setSelected(next);
+                        }}
+                      />
+                    </td>
+                    <th scope="row">{i.name}</th>
+                    <td>{i.category}</td>
+                    <td className="num">
+                      {mine ? (
+                        `${mine.min} / ${mine.target}`
+                      ) : fallback ? (
+                        <span className="muted">
+                          {fallback.min} / {fallback.target} (category)
+                        </span>
+                      ) : (
+                        <span className="muted">—</span>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </section>
+      </div>
+    </section>
+  );
+}
+
+function CategoryLevels({
+  category,
+  initial,
+  onSave,
+}: {
+  category: string;
+  initial?: { min: number; target: number };
+  onSave: (form: { min: string; target: string }) => Promise<void>;
+}) {
+  const [min, setMin] = useState(initial ? String(initial.min) : '');
+  const [target, setTarget] = useState(initial ? String(initial.target) : '');
+  const [errors, setErrors] = useState<FormErrors>(noErrors);
+  return (
+    <form
+      className="inline-form category-levels"
+      noValidate
+      aria-label={`Defaults for ${category}`}
+      onSubmit={async (e: FormEvent) => {
+        e.preventDefault();
+        try {
+          await onSave({ min, target });
+          setErrors(noErrors);
+        } catch (error) {
+          setErrors(toFormErrors(error));
+        }
+      }}
+    >
+      <strong className="category-name">{category}</strong>
+      <Field label={`Minimum for ${category}`} error={errors.fields.min}>
+        {(p) => <input {...p} inputMode="numeric" value={min} onChange={(e) => setMin(e.target.value)} />}
+      </Field>
+      <Field label={`Target for ${category}`} error={errors.fields.target}>
+        {(p) => (
+          <input {...p} inputMode="numeric" value={target} onChange={(e) => setTarget(e.target.value)} />
+        )}
+      </Field>
+      <button type="submit">Save</button>
+    </form>
+  );
+}
+
+function BulkLevels({
+  count,
+  onApply,
+}: {
+  count: number;
+  onApply: (form: { min: string; target: string }) => Promise<void>;
+}) {
+  const [min, setMin] = useState('');
+  const [target, setTarget] = useState('');
+  const [errors, setErrors] = useState<FormErrors>(noErrors);
+  return (
+    <form
+      className="card inline-form bulk-levels"
+      noValidate
+      aria-label="Levels for selected items"
+      onSubmit={async (e: FormEvent) => {
+        e.preventDefault();
+        try {
+          await onApply({ min, target });
+          setErrors(noErrors);
+          setMin('');
+          setTarget('');
+        } catch (error) {
+          setErrors(toFormErrors(error));
+        }
+      }}
+    >
+      <Field label="Minimum for selected" error={errors.fields.min}>
+        {(p) => <input {...p} inputMode="numeric" value={min} onChange={(e) => setMin(e.target.value)} />}
+      </Field>
+      <Field label="Target for selected" error={errors.fields.target}>
+        {(p) => (
+          <input {...p} inputMode="numeric" value={target} onChange={(e) => setTarget(e.target.value)} />
+        )}
+      </Field>
+      <button type="submit" className="primary" disabled={count === 0}>
+        Apply to {count} {count === 1 ? 'item' : 'items'}
+      </button>
+      {errors.fields.items && (
+        <span className="field-error" role="alert">
+          {errors.fields.items}
+        </span>
+      )}
+    </form>
+  );
+}
