@@ -79,8 +79,15 @@ export function SignalingPanel() {
         </div>
         <button type="submit">Add server</button>
       </form>
-      {bridge?.hostSync && (
-        <HostSwitch onUrls={(hostUrls) => void save([...new Set([...urls, ...hostUrls])])} />
+      {bridge && (
+        <>
+          <Discover
+            onPick={(url) => {
+              if (!urls.includes(url)) void save([...urls, url]);
+            }}
+          />
+          <HostSwitch onUrls={(hostUrls) => void save([...new Set([...urls, ...hostUrls])])} />
+        </>
       )}
     </section>
   );
@@ -129,6 +136,47 @@ function HostSwitch({ onUrls }: { onUrls: (urls: string[]) => void }) {
         <p className="field-error" role="alert">
           {error}
         </p>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Desktop app only: look for Larder computers hosting sync on this network (mDNS). Anything on the LAN
+ * can announce itself, so found addresses are offered, never used without a click.
+ */
+function Discover({ onPick }: { onPick: (url: string) => void }) {
+  const bridge = (window as LarderWindow).larder!;
+  const [found, setFound] = useState<string[] | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <div className="discover">
+      <button
+        type="button"
+        disabled={busy}
+        onClick={async () => {
+          setBusy(true);
+          try {
+            setFound((await bridge.hostSync.discover({ durationMs: 2000 })).urls);
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        {busy ? 'Looking…' : 'Find sync servers on this network'}
+      </button>
+      {found && found.length === 0 && <p className="hint">None found. Ask the hub for its address.</p>}
+      {found && found.length > 0 && (
+        <ul className="plain" aria-label="Sync servers found">
+          {found.map((u) => (
+            <li key={u}>
+              <code>{u}</code>{' '}
+              <button type="button" className="link" onClick={() => onPick(u)}>
+                Use
+              </button>
+            </li>
+          ))}
+        </ul>
       )}
     </div>
   );
