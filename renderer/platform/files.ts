@@ -10,6 +10,8 @@ export interface FileService {
     name: string,
     bytes: Uint8Array,
     filter: { name: string; extensions: string[] },
+    /** For the browser download; the native dialog does not need it. */
+    mime?: string,
   ): Promise<string | null>;
 }
 
@@ -22,8 +24,8 @@ const electronFiles: FileService = {
 };
 
 const webFiles: FileService = {
-  async save(name, bytes) {
-    const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
+  async save(name, bytes, _filter, mime = 'application/octet-stream') {
+    const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: mime }));
     const a = document.createElement('a');
     a.href = url;
     a.download = name;
