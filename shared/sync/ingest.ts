@@ -1,24 +1,522 @@
 import * as Y from 'yjs';
-
-export type IngestResult = { ok: true; changed: boolean } | { ok: false; message: string };
+import { LEDGERS } from '../doc';
 
 /**
- * Applies an update from a peer or a sync file to the doc. An update that does not decode is rejected
- * before the doc is touched. (Entries inside a well-formed update are validated later, when they are
- * projected: invalid ones are set aside under Problems.)
+ * The one door through which peer data (live sync, sync files) enters a network's doc. Peer data is
+ * untrusted: an update is checked against the local doc before Yjs sees it, and refused whole, without
+ * touching the doc, when
+ *
+ * - its bytes do not decode as a Yjs update (v1), or are structurally unsound in a way Yjs does not check
+ *   and would trip over halfway through applying it (an empty struct, a struct that depends on a later
+ *   clock of its own client, absurd clocks), or hold an embedded sub-document (Larder never makes one);
+ * - its delete set covers an item of a ledger: an entry in a device's ledger array, or a device's ledger
+ *   array itself (ledger entries are immutable: a reversal undoes an entry, nothing ever deletes one);
+ * - it writes a device's slot in `ledgers` that already holds a ledger here: in a Y.Map, a second value
+ *   under a key deletes the first (or itself) as it integrates, without any delete set, so this would
+ *   replace that device's whole ledger;
+ * - it deletes clocks of this doc's own Yjs client that it has not used yet (Yjs would park the range and
+ *   delete this device's next entries with it);
+ * - it re-sends a struct this doc holds the start of, with a new part that claims another place than the
+ *   local part (Yjs links the new part next to the local part whatever the struct says: into another
+ *   type's list, or replacing a map value, which can delete a ledger entry or corrupt a ledger's length).
+ *
+ * Yjs holds back (as pending) structs whose dependencies have not arrived and deletes of items not here
+ * yet, and retries them during the next apply; the checks therefore cover the incoming update together
+ * with what is pending. Pending data that would do harm with it is dropped (it lives only in memory, and a
+ * later sync brings again whatever this device lacks), never applied.
+ *
+ * What this guarantees: nothing already in this device's ledgers is ever deleted or replaced by an
+ * ingested update, and an update the checks refuse leaves the doc exactly as it was (Yjs never sees it).
+ * New ledger data arriving already deleted (a peer whose own ledger lost entries) is refused as well. An
+ * accepted update that brings nothing new changes no content (Yjs may still split a struct in two or
+ * define an empty root type while reading it). Y.encodeStateAsUpdate includes what is pending: exports
+ * use encodeAppliedState below, so they never pass on data this device has not applied.
+ *
+ * What it cannot do: tell a forged entry appended to a device's ledger by another holder of the network key
+ * from a real one (entries are not signed; the projection only sets aside entries that claim another device
+ * or are malformed, under Problems); stop a key holder from claiming Yjs client ids and clocks other
+ * devices will use later; bound the memory or time a huge but well-formed update costs. The checks cover
+ * updates that come through here: code that calls Y.applyUpdate on the doc directly bypasses them.
+ *
+ * Partial application. Y.applyUpdate reads every struct before it integrates any, then integrates, then
+ * reads and applies the delete set, all in one transaction. A decoding error in the struct part would
+ * throw before any change; one in the delete set, or an inconsistency found while integrating, would
+ * throw after some structs are in the doc, and Yjs would still emit those as an update (which
+ * DocPersistence stores). The checks below run the same decoder over the whole update first and refuse
+ * every inconsistency Yjs would throw on, so an accepted update applies completely. Should Yjs still throw
+ * (an app observer throwing, running out of memory), the result says whether the doc changed: whatever it
+ * did apply is consistent Yjs data, recorded and projected like any other change.
+ */
+
+export type IngestResult =
+  | {
+      ok: true;
+      changed: boolean;
+      /**
+       * Part of what this device has received waits for changes it has not received yet (held in memory
+       * by Yjs, applied when they arrive; a later sync brings it again if the app restarts first).
+       */
+      pending?: boolean;
+    }
+  | {
+      ok: false;
+      message: string;
+      /** Yjs threw after it had applied (part of) the update: that part is in the doc and is being saved. */
+      applied?: boolean;
+    };
+
+export type UpdateCheck = { ok: true } | { ok: false; message: string };
+
+export const INGEST_MESSAGES = {
+  malformed: 'The update is malformed and was not applied',
+  subdocument: 'The update holds an embedded document, which Larder never makes; it was not applied',
+  deletesLedger: 'The update would delete ledger entries, which are never deleted; it was not applied',
+  contradicts: 'The update contradicts data this device already has; it was not applied',
+  replacesLedger: (device: string) =>
+    `The update would replace the ledger of device ${device}; it was not applied`,
+} as const;
+
+/** No real device gets near this many operations; larger clocks only come from corrupt or hostile data. */
+const MAX_CLOCK = 2 ** 40;
+/** Deeper nesting of shared types than Larder's two levels is refused past this (the checks recurse). */
+const MAX_DEPTH = 64;
+
+type Decoded = ReturnType<typeof Y.decodeUpdate>;
+type Struct = Decoded['structs'][number];
+type Refusal = { ok: false; message: string };
+const refuse = (message: string): Refusal => ({ ok: false, message });
+
+/** Checks, without a doc, that bytes are an update Yjs can apply without failing halfway. */
+export function checkUpdateBytes(update: Uint8Array): UpdateCheck {
+  const r = decodeChecked(update, false);
+  return r.ok ? { ok: true } : r;
+}
+
+function decodeChecked(
+  update: Uint8Array,
+  v2: boolean,
+): { ok: true; decoded: Decoded } | { ok: false; message: string } {
+  if (!(update instanceof Uint8Array)) return refuse(INGEST_MESSAGES.malformed);
+  let decoded: Decoded;
+  try {
+    decoded = v2 ? Y.decodeUpdateV2(update) : Y.decodeUpdate(update);
+  } catch {
+    return refuse(INGEST_MESSAGES.malformed);
+  }
+  const problem = structuralProblem(decoded);
+  return problem ? refuse(problem) : { ok: true, decoded };
+}
+
+/**
+ * What Yjs assumes of an update without checking, and would throw on (or corrupt its struct store with)
+ * while integrating: every struct non-empty; each client's structs in one contiguous run, as every Yjs
+ * encoder writes them (Yjs keeps only the last run of a repeated client); an item's origin, right origin
+ * and parent, when of its own client, earlier than the item (Yjs looks them up unchecked); delete ranges
+ * non-empty and in order.
+ */
+function structuralProblem({ structs, ds }: Decoded): string | null {
+  const seen = new Set<number>();
+  let previous: Struct | null = null;
+  for (const s of structs) {
+    const { client, clock } = s.id;
+    if (!(s.length >= 1) || clock + s.length > MAX_CLOCK) return INGEST_MESSAGES.malformed;
+    if (!previous || previous.id.client !== client) {
+      if (seen.has(client)) return INGEST_MESSAGES.malformed;
+      seen.add(client);
+    } else if (previous.id.clock + previous.length !== clock) return INGEST_MESSAGES.malformed;
+    previous = s;
+    if (!(s instanceof Y.Item)) continue;
+    if (s.content instanceof Y.ContentDoc) return INGEST_MESSAGES.subdocument;
+    for (const dep of [s.origin, s.rightOrigin, s.parent instanceof Y.ID ? s.parent : null]) {
+      if (dep && dep.client === client && dep.clock >= clock) return INGEST_MESSAGES.malformed;
+    }
+  }
+  // Delete ranges: non-empty, and per client in order without overlaps, as Yjs writes them. Yjs re-encodes
+  // the part it cannot apply yet and throws on an empty range (after integrating the structs), or
+  // silently garbles an unordered one.
+  for (const ranges of ds.clients.values()) {
+    let end = 0;
+    for (const r of ranges) {
+      if (!(r.len >= 1) || r.clock < end || r.clock + r.len > MAX_CLOCK) return INGEST_MESSAGES.malformed;
+      end = r.clock + r.len;
+    }
+  }
+  return null;
+}
+
+/** Where an item sits, as far as the ledger rules care. */
+type Place =
+  | { kind: 'slot'; device: string } // a device's value in `ledgers` (its ledger array)
+  | { kind: 'entry'; device: string } // an item inside a device's ledger array
+  | { kind: 'other' } // anywhere else
+  | { kind: 'gc' } // Yjs will turn it into a GC struct: it lands nowhere
+  | { kind: 'missing' } // depends on something not here yet: Yjs keeps it pending
+  | { kind: 'cycle' }; // its dependencies loop: only a malformed update does that
+
+/** A shared type of the doc (what `doc.share` holds). */
+type SharedType = NonNullable<ReturnType<Y.Doc['share']['get']>>;
+
+/** The parent type an incoming item would get: a local type, a root not defined here yet, or a new type. */
+type Parent =
+  { kind: 'type'; type: SharedType } | { kind: 'root'; name: string } | { kind: 'new'; item: Y.Item };
+type Resolved = { kind: 'at'; parent: Parent; sub: string | null } | { kind: 'gc' | 'missing' | 'cycle' };
+
+const OTHER: Place = { kind: 'other' };
+const GC = { kind: 'gc' } as const;
+const MISSING = { kind: 'missing' } as const;
+const CYCLE = { kind: 'cycle' } as const;
+const isLedger = (p: Place): p is { kind: 'slot' | 'entry'; device: string } =>
+  p.kind === 'slot' || p.kind === 'entry';
+
+class TooDeep extends Error {}
+
+/**
+ * The structs of one or more decoded updates, by client, and where each would land in the local doc.
+ * Lookups prefer the local store (Yjs skips what it already has), then the sources in order (the
+ * incoming update before Yjs's pending structs, the order Yjs integrates them in).
+ */
+class Checker {
+  private readonly runs = new Map<number, (Y.Item | Y.GC)[][]>();
+  private readonly resolved = new Map<Y.Item, Resolved>();
+  private readonly store: Y.Doc['store'];
+  private readonly share: Y.Doc['share'];
+  private readonly ledgers: ReturnType<Y.Doc['share']['get']>;
+  private readonly clientID: number;
+
+  constructor(
+    doc: Y.Doc,
+    private readonly sources: readonly Decoded[],
+  ) {
+    this.store = doc.store;
+    this.share = doc.share;
+    this.clientID = doc.clientID;
+    this.ledgers = doc.share.get(LEDGERS);
+    for (const { structs } of sources) {
+      const byClient = new Map<number, (Y.Item | Y.GC)[]>();
+      for (const s of structs) {
+        if (s instanceof Y.Skip) continue;
+        let run = byClient.get(s.id.client);
+        if (!run) byClient.set(s.id.client, (run = []));
+        run.push(s);
+      }
+      for (const [client, run] of byClient) {
+        let list = this.runs.get(client);
+        if (!list) this.runs.set(client, (list = []));
+        list.push(run);
+      }
+    }
+  }
+
+  private state(client: number): number {
+    return Y.getState(this.store, client);
+  }
+
+  private localStruct(id: Y.ID): Y.Item | Y.GC | null {
+    if (id.clock >= this.state(id.client)) return null;
+    const structs = this.store.clients.get(id.client)!;
+    return structs[Y.findIndexSS(structs, id.clock)] ?? null;
+  }
+
+  private isLocal(s: Y.Item | Y.GC): boolean {
+    return this.localStruct(s.id) === s;
+  }
+
+  /** The first struct of a run that ends after `clock`, by binary search. */
+  private static firstEndingAfter(run: readonly (Y.Item | Y.GC)[], clock: number): number {
+    let lo = 0;
+    let hi = run.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = run[mid]!;
+      if (s.id.clock + s.length <= clock) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private updateStruct(id: Y.ID): Y.Item | Y.GC | null {
+    for (const run of this.runs.get(id.client) ?? []) {
+      const s = run[Checker.firstEndingAfter(run, id.clock)];
+      if (s && s.id.clock <= id.clock) return s;
+    }
+    return null;
+  }
+
+  private struct(id: Y.ID): Y.Item | Y.GC | null {
+    return this.localStruct(id) ?? this.updateStruct(id);
+  }
+
+  /**
+   * The parent an incoming item would get, following Item.getMissing: an item with neither origin
+   * encodes its parent (a root type's name, or the id of the item holding the parent type); otherwise it
+   * takes its left neighbour's parent and key (its right neighbour's when it has no left one), and becomes
+   * a GC struct when either neighbour is one, or when its parent item holds no type. Chains of neighbours
+   * are followed iteratively.
+   */
+  private resolve(start: Y.Item): Resolved {
+    const chain: Y.Item[] = [];
+    const onChain = new Set<Y.Item>();
+    let item = start;
+    let result: Resolved;
+    for (;;) {
+      const known = this.resolved.get(item);
+      if (known) {
+        result = known;
+        break;
+      }
+      if (onChain.has(item)) {
+        result = CYCLE;
+        break;
+      }
+      onChain.add(item);
+      chain.push(item);
+      const left = item.origin ? this.struct(item.origin) : null;
+      const right = item.rightOrigin ? this.struct(item.rightOrigin) : null;
+      const parentId = item.parent instanceof Y.ID ? item.parent : null;
+      const parentItem = parentId ? this.struct(parentId) : null;
+      if ((item.origin && !left) || (item.rightOrigin && !right) || (parentId && !parentItem)) {
+        result = MISSING;
+        break;
+      }
+      if (left instanceof Y.GC || right instanceof Y.GC) {
+        result = GC;
+        break;
+      }
+      const next = left ?? right;
+      if (next instanceof Y.Item) {
+        if (this.isLocal(next)) {
+          result = {
+            kind: 'at',
+            parent: { kind: 'type', type: next.parent as SharedType },
+            sub: next.parentSub,
+          };
+          break;
+        }
+        item = next;
+        continue;
+      }
+      const rawParent: unknown = item.parent;
+      if (typeof rawParent === 'string') {
+        // Decoded updates name a root type by its key.
+        const type = this.share.get(rawParent);
+        result = {
+          kind: 'at',
+          parent: type ? { kind: 'type', type } : { kind: 'root', name: rawParent },
+          sub: item.parentSub,
+        };
+        break;
+      }
+      if (parentItem instanceof Y.Item && parentItem.content instanceof Y.ContentType) {
+        const parent: Parent = this.isLocal(parentItem)
+          ? { kind: 'type', type: parentItem.content.type as SharedType }
+          : { kind: 'new', item: parentItem };
+        result = { kind: 'at', parent, sub: item.parentSub };
+        break;
+      }
+      result = GC; // a parent that is a GC struct or holds no type
+      break;
+    }
+    for (const c of chain) this.resolved.set(c, result);
+    return result;
+  }
+
+  /** Where a local item is: its parent is already resolved to a type. */
+  private localPlace(item: Y.Item): Place {
+    return this.placeIn(item.parent as SharedType, item.parentSub);
+  }
+
+  private placeIn(type: SharedType, sub: string | null): Place {
+    const ledgers = this.ledgers;
+    if (!ledgers) return OTHER;
+    if (type === ledgers) return sub !== null ? { kind: 'slot', device: sub } : OTHER;
+    const owner = type._item;
+    if (owner && owner.parent === ledgers && owner.parentSub !== null)
+      return { kind: 'entry', device: owner.parentSub };
+    return OTHER;
+  }
+
+  /** Where an incoming item would land. */
+  place(item: Y.Item, depth = 0): Place {
+    if (depth > MAX_DEPTH) throw new TooDeep();
+    if (this.isLocal(item)) return this.localPlace(item);
+    const r = this.resolve(item);
+    if (r.kind !== 'at') return r;
+    const { parent, sub } = r;
+    switch (parent.kind) {
+      case 'type':
+        return this.placeIn(parent.type, sub);
+      case 'root':
+        return parent.name === LEDGERS && sub !== null ? { kind: 'slot', device: sub } : OTHER;
+      case 'new': {
+        const owner = this.place(parent.item, depth + 1);
+        if (owner.kind === 'slot') return { kind: 'entry', device: owner.device };
+        return owner.kind === 'cycle' || owner.kind === 'missing' ? owner : OTHER;
+      }
+    }
+  }
+
+  /**
+   * A struct whose start this doc already has, but not its end: Yjs integrates only the new part, to the
+   * right of the local item just before it, keeping the parent the struct itself names. The two agree in
+   * any real update (both are the same run of one client); when they do not, Yjs links the item into
+   * another type's list, or deletes the neighbour as a replaced map value, or throws on a GC neighbour.
+   */
+  private straddlesWrongly(s: Y.Item): boolean {
+    const state = this.state(s.id.client);
+    if (!(s.id.clock < state && state < s.id.clock + s.length)) return false;
+    const r = this.resolve(s);
+    if (r.kind !== 'at') return r.kind === 'cycle';
+    const before = this.localStruct(Y.createID(s.id.client, state - 1));
+    if (!(before instanceof Y.Item)) return true;
+    return !(r.parent.kind === 'type' && r.parent.type === before.parent && r.sub === before.parentSub);
+  }
+
+  private hasNewPart(s: Y.Item | Y.GC): boolean {
+    return s.id.clock + s.length > this.state(s.id.client);
+  }
+
+  /** The first reason to refuse, or null. */
+  check(): string | null {
+    const ledgers = this.ledgers;
+    // Deletes of this device's own clocks it has not used yet: no peer can know of such items. Parked by
+    // Yjs as pending, they would delete this device's next entries as it records them.
+    const own = this.sources.flatMap((s) => s.ds.clients.get(this.clientID) ?? []);
+    const ownState = this.state(this.clientID);
+    if (own.some((r) => r.clock + r.len > ownState)) return INGEST_MESSAGES.malformed;
+    // New values in `ledgers` under a key that already holds a live ledger here.
+    for (const list of this.runs.values()) {
+      for (const run of list) {
+        for (const s of run) {
+          if (!(s instanceof Y.Item) || !this.hasNewPart(s)) continue;
+          if (this.straddlesWrongly(s)) return INGEST_MESSAGES.contradicts;
+          const p = this.place(s);
+          if (p.kind === 'cycle') return INGEST_MESSAGES.malformed;
+          if (p.kind !== 'slot' || !ledgers) continue;
+          const current = ledgers._map.get(p.device);
+          const isItself =
+            current &&
+            current.id.client === s.id.client &&
+            current.id.clock >= s.id.clock &&
+            current.id.clock < s.id.clock + s.length;
+          if (current && !current.deleted && !isItself) return INGEST_MESSAGES.replacesLedger(p.device);
+        }
+      }
+    }
+    // Delete sets: nothing in a ledger, here or arriving.
+    for (const { ds } of this.sources) {
+      for (const [client, ranges] of ds.clients) {
+        const state = this.state(client);
+        const local = this.store.clients.get(client);
+        for (const { clock, len } of ranges) {
+          const end = clock + len;
+          if (local && clock < state) {
+            for (let i = Y.findIndexSS(local, clock); i < local.length; i++) {
+              const s = local[i]!;
+              if (s.id.clock >= end) break;
+              if (s instanceof Y.Item && !s.deleted && isLedger(this.localPlace(s)))
+                return INGEST_MESSAGES.deletesLedger;
+            }
+          }
+          const from = Math.max(clock, state);
+          if (from >= end) continue;
+          for (const run of this.runs.get(client) ?? []) {
+            for (let i = Checker.firstEndingAfter(run, from); i < run.length; i++) {
+              const s = run[i]!;
+              if (s.id.clock >= end) break;
+              if (!(s instanceof Y.Item)) continue;
+              const p = this.place(s);
+              if (p.kind === 'cycle') return INGEST_MESSAGES.malformed;
+              if (isLedger(p)) return INGEST_MESSAGES.deletesLedger;
+            }
+          }
+        }
+      }
+    }
+    return null;
+  }
+}
+
+function checkAgainstDoc(doc: Y.Doc, sources: readonly Decoded[]): string | null {
+  try {
+    return new Checker(doc, sources).check();
+  } catch {
+    // TooDeep, or anything else unexpected in a hostile update: refuse rather than guess.
+    return INGEST_MESSAGES.malformed;
+  }
+}
+
+/**
+ * What Yjs holds back from earlier updates (structs waiting for their dependencies, deletes of items not
+ * here yet): it retries them during the next apply, so they are checked together with the next update.
+ * Pending data that no longer decodes or is unsound is dropped: it lives only in memory, and a later sync
+ * sends again whatever this device lacks.
+ */
+function pendingSources(doc: Y.Doc): Decoded[] {
+  const store = doc.store;
+  const out: Decoded[] = [];
+  if (store.pendingStructs) {
+    const r = decodeChecked(store.pendingStructs.update, true);
+    if (r.ok) out.push(r.decoded);
+    else store.pendingStructs = null;
+  }
+  if (store.pendingDs) {
+    const r = decodeChecked(store.pendingDs, true);
+    if (r.ok) out.push(r.decoded);
+    else store.pendingDs = null;
+  }
+  return out;
+}
+
+/**
+ * Applies an update from a peer or a sync file to the doc, or refuses it without touching the doc (see
+ * the top of this file for what is refused and why). Entries inside an accepted update are validated
+ * later, when they are projected: invalid ones are set aside under Problems. Never throws.
  */
 export function ingestUpdate(doc: Y.Doc, update: Uint8Array, origin: unknown): IngestResult {
-  try {
-    Y.decodeUpdate(update);
-  } catch {
-    return { ok: false, message: 'The update is malformed and was not applied' };
+  const incoming = decodeChecked(update, false);
+  if (!incoming.ok) return incoming;
+  const problem = checkAgainstDoc(doc, [incoming.decoded]);
+  if (problem) return refuse(problem);
+  const pending = pendingSources(doc);
+  // Held-back data that would now do harm together with this update is dropped, not this update.
+  if (pending.length > 0 && checkAgainstDoc(doc, [incoming.decoded, ...pending])) {
+    doc.store.pendingStructs = null;
+    doc.store.pendingDs = null;
   }
-  const before = Y.encodeStateVector(doc);
+  // Yjs emits 'update' only for a transaction that changed something (new structs or deletes).
+  let changed = false;
+  const onUpdate = () => {
+    changed = true;
+  };
+  doc.on('update', onUpdate);
   try {
     Y.applyUpdate(doc, update, origin);
-  } catch {
-    return { ok: false, message: 'The update could not be applied' };
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    if (changed)
+      return { ok: false, applied: true, message: `An error followed applying the update: ${why}` };
+    return refuse(`The update could not be applied: ${why}`);
+  } finally {
+    doc.off('update', onUpdate);
   }
-  const after = Y.encodeStateVector(doc);
-  return { ok: true, changed: before.length !== after.length || before.some((b, i) => b !== after[i]) };
+  return { ok: true, changed, pending: doc.store.pendingStructs !== null || doc.store.pendingDs !== null };
+}
+
+/**
+ * The doc's state as an update, without what Yjs holds back as pending. Y.encodeStateAsUpdate adds the
+ * pending structs and deletes to what it encodes: data this device has received but not applied, and so
+ * not vouched for (a delete parked for items that have not arrived would reach peers that have them).
+ * Exports use this, so a file holds exactly what the state vector next to it describes.
+ */
+export function encodeAppliedState(doc: Y.Doc, targetStateVector?: Uint8Array): Uint8Array {
+  const store = doc.store;
+  const { pendingStructs, pendingDs } = store;
+  store.pendingStructs = null;
+  store.pendingDs = null;
+  try {
+    return Y.encodeStateAsUpdate(doc, targetStateVector);
+  } finally {
+    store.pendingStructs = pendingStructs;
+    store.pendingDs = pendingDs;
+  }
 }

@@ -49,9 +49,11 @@ export function parseInvite(text: string): InviteResult {
   if (!code) return { ok: false, message: 'Paste the invite code you were given' };
   if (!code.startsWith(PREFIX))
     return { ok: false, message: 'This is not a Larder invite code (it should start with LARDER1-)' };
-  const bytes = fromBase64Url(code.slice(PREFIX.length));
-  if (!bytes)
+  const body = code.slice(PREFIX.length);
+  if (!/^[A-Za-z0-9_-]*$/.test(body))
     return { ok: false, message: 'The invite code is damaged: it contains characters an invite never has' };
+  const bytes = fromBase64Url(body);
+  if (!bytes) return { ok: false, message: 'The invite code is incomplete or damaged; copy it again' };
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));

@@ -1,0 +1,245 @@
+import * as Y from 'yjs';
+import { devicesOf, deviceSchema, entriesFromEvents, ledgersOf } from '../../shared/doc';
+import type { RandomBytes } from '../../shared/ids';
+import { checkUpdateBytes, encodeAppliedState } from '../../shared/sync/ingest';
+import { openSyncFile, sealSyncFile, SYNC_FILE_EXTENSION } from '../../shared/sync/syncfile';
+import type { MetaRow, PeerRow } from '../storage/db';
+import type { LarderStore } from '../storage/store';
+
+/**
+ * "Export sync file" and "Import sync file": the network's updates carried between devices by hand, for
+ * hubs with no connection. A file holds everything this device has, or, for a device that once sent this
+ * device a file of its own, only what that device lacked then (its state vector came in its file's header).
+ * Importing is idempotent (Yjs skips what it has): twice, out of order or an old file only says "Nothing
+ * new". Files of another network, altered files and malformed updates are refused with a message, and
+ * change nothing.
+ */
+
+/** The origin of the doc transaction an import makes. */
+export const FILE_ORIGIN = 'file';
+
+const peerKey = (device: string): PeerRow['key'] => `peer:${device}`;
+const isPeerRow = (row: MetaRow | undefined): row is PeerRow => !!row && row.key.startsWith('peer:');
+
+export interface ExportOptions {
+  /** Export only what this device lacks, if it ever sent us a file (else everything). */
+  forDevice?: string;
+  /** Clock and randomness (tests pass deterministic ones). */
+  now?: number;
+  randomBytes?: RandomBytes;
+}
+
+export interface ExportedSyncFile {
+  bytes: Uint8Array;
+  fileName: string;
+  /** Ledger entries in the file (all entries, or those the receiver lacks). */
+  entries?: number;
+  /** True when the file holds only what `forDevice` lacked. */
+  since: boolean;
+}
+
+export type ImportResult =
+  { ok: true; newEntries: number; from: string; message: string } | { ok: false; message: string };
+
+export interface KnownPeer {
+  device: string;
+  name: string;
+  exportedAt: number;
+  importedAt: number;
+}
+
+const defaultRandom: RandomBytes = (n) => globalThis.crypto.getRandomValues(new Uint8Array(n));
+
+function requireSetUp(store: LarderStore) {
+  const self = store.self;
+  if (!self) throw new Error('This device has not been set up yet');
+  return self;
+}
+
+/** A device's name in the doc, or a short stand-in when the doc does not know it (yet). */
+function deviceName(doc: Y.Doc, device: string): string {
+  const parsed = deviceSchema.safeParse(devicesOf(doc).get(device));
+  return parsed.success ? parsed.data.name : `device ${device}`;
+}
+
+function slug(text: string): string {
+  const s = text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return s || 'device';
+}
+
+function localDay(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** Ledger entries the doc holds past a state vector (all of them for an empty one). */
+function countEntriesPast(doc: Y.Doc, stateVector: Map<number, number>): number {
+  let n = 0;
+  ledgersOf(doc).forEach((array) => {
+    if (!(array instanceof Y.Array)) return;
+    for (let item = array._start; item; item = item.right) {
+      if (item.deleted || !item.countable) continue;
+      const known = stateVector.get(item.id.client) ?? 0;
+      n += Math.max(0, item.id.clock + item.length - Math.max(item.id.clock, known));
+    }
+  });
+  return n;
+}
+
+async function peerRow(store: LarderStore, device: string): Promise<PeerRow | undefined> {
+  const row = await store.db.meta.get(peerKey(device));
+  return isPeerRow(row) ? row : undefined;
+}
+
+/** Writes a sync file: everything, or only what `forDevice` lacked when it last exported to this device. */
+export async function exportSyncFile(
+  store: LarderStore,
+  options: ExportOptions = {},
+): Promise<ExportedSyncFile> {
+  await store.ready;
+  const self = requireSetUp(store);
+  const doc = store.persistence.doc;
+  const now = options.now ?? Date.now();
+  const peer = options.forDevice !== undefined ? await peerRow(store, options.forDevice) : undefined;
+  // Both from the same synchronous moment: the state vector in the header describes exactly this update.
+  const update = encodeAppliedState(doc, peer?.stateVector);
+  const stateVector = Y.encodeStateVector(doc);
+  const entries = countEntriesPast(doc, peer ? Y.decodeStateVector(peer.stateVector) : new Map());
+  const { fileKey } = await store.secrets();
+  const bytes = await sealSyncFile(
+    {
+      network: self.networkId,
+      device: self.deviceId,
+      createdAt: now,
+      stateVector,
+      since: peer !== undefined,
+      forDevice: peer ? peer.device : null,
+      update,
+    },
+    fileKey,
+    options.randomBytes ?? defaultRandom,
+  );
+  const fileName = `larder-${self.networkId.slice(0, 6)}-${localDay(now)}-${slug(self.deviceName)}${SYNC_FILE_EXTENSION}`;
+  return { bytes, fileName, entries, since: peer !== undefined };
+}
+
+/** Per Yjs client id, the larger clock: a peer's state only grows, whatever order its files come in. */
+function mergeStateVectors(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const merged = Y.decodeStateVector(a);
+  for (const [client, clock] of Y.decodeStateVector(b))
+    merged.set(client, Math.max(clock, merged.get(client) ?? 0));
+  return Y.encodeStateVector(merged);
+}
+
+const plural = (n: number, one: string, many: string) => `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
+
+/** Reads a sync file and merges what it holds; resolves once that is committed. Never throws on bad files. */
+export async function importSyncFile(
+  store: LarderStore,
+  bytes: Uint8Array,
+  options: { now?: number } = {},
+): Promise<ImportResult> {
+  await store.ready;
+  const self = store.self;
+  if (!self)
+    return {
+      ok: false,
+      message: 'Set up this device (start or join a network) before importing a sync file',
+    };
+  const doc = store.persistence.doc;
+  const opened = await openSyncFile(bytes, {
+    networkId: self.networkId,
+    fileKey: (await store.secrets()).fileKey,
+  });
+  if (!opened.ok) return opened;
+  const { header, update } = opened;
+  if (header.device === self.deviceId)
+    return {
+      ok: true,
+      newEntries: 0,
+      from: self.deviceName,
+      message: 'This sync file was exported by this device: there is nothing in it to import here',
+    };
+  const checked = checkUpdateBytes(update);
+  if (!checked.ok)
+    return {
+      ok: false,
+      message: `This sync file holds data Larder cannot use; nothing was imported (${checked.message})`,
+    };
+
+  let newEntries = 0;
+  let setAside = 0;
+  const count = (events: Y.YEvent<Y.AbstractType<unknown>>[], tr: Y.Transaction) => {
+    if (tr.origin !== FILE_ORIGIN) return;
+    const found = entriesFromEvents(events);
+    newEntries += found.entries.length;
+    setAside += found.problems.length;
+  };
+  const ledgers = ledgersOf(doc);
+  ledgers.observeDeep(count);
+  let result;
+  try {
+    result = await store.applyRemoteUpdate(update, FILE_ORIGIN);
+  } catch (error) {
+    // The doc took the update but it could not be saved; the next change retries the save.
+    return {
+      ok: false,
+      message: `The sync file was read but could not be saved on this device: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  } finally {
+    ledgers.unobserveDeep(count);
+  }
+  if (!result.ok)
+    return {
+      ok: false,
+      message: result.applied
+        ? `The sync file was imported, but something went wrong afterwards: ${result.message}`
+        : `Nothing was imported: ${result.message}`,
+    };
+
+  const now = options.now ?? Date.now();
+  const previous = await peerRow(store, header.device);
+  await store.db.meta.put({
+    key: peerKey(header.device),
+    device: header.device,
+    stateVector: previous ? mergeStateVectors(previous.stateVector, header.stateVector) : header.stateVector,
+    exportedAt: Math.max(previous?.exportedAt ?? 0, header.createdAt),
+    importedAt: now,
+  } satisfies PeerRow);
+
+  const from = deviceName(doc, header.device);
+  let message: string;
+  if (!result.changed) message = 'Nothing new: this device already had everything in the file';
+  else if (newEntries > 0)
+    message = `Imported ${plural(newEntries, 'new entry', 'new entries')} from ${from}`;
+  else message = `Imported changes from ${from} (no new entries)`;
+  if (setAside > 0)
+    message += `; ${plural(setAside, 'entry was', 'entries were')} invalid and set aside under Problems`;
+  if (result.pending)
+    message +=
+      '. Part of the file builds on changes this device has not received yet: import the older sync files from that device too';
+  return { ok: true, newEntries, from, message };
+}
+
+/** Devices this device can export "only what they lack" for: those that sent it a sync file. */
+export async function knownPeers(store: LarderStore): Promise<KnownPeer[]> {
+  const rows = await store.db.meta.where('key').startsWith('peer:').toArray();
+  const doc = store.persistence.doc;
+  return rows
+    .filter(isPeerRow)
+    .map((row) => ({
+      device: row.device,
+      name: deviceName(doc, row.device),
+      exportedAt: row.exportedAt,
+      importedAt: row.importedAt,
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name) || (a.device < b.device ? -1 : 1));
+}

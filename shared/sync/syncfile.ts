@@ -1,0 +1,201 @@
+import * as Y from 'yjs';
+import { z } from 'zod';
+import { ID_PATTERN, type RandomBytes } from '../ids';
+import { fromBase64Url, toBase64Url } from './encoding';
+import type { CryptoKey } from './keys';
+
+/**
+ * A sync file carries a network's Yjs updates from one device to another on a USB stick or by email,
+ * sealed with the network's file key (AES-256-GCM, derived from the network key by HKDF, see keys.ts).
+ *
+ *   offset  size  content
+ *   0       11    "LARDER-SYNC" (ASCII)
+ *   11      1     format version (1)
+ *   12      4     header length H, unsigned big-endian
+ *   16      H     header: UTF-8 JSON {network, device, createdAt, stateVector, since, for}
+ *   16+H    12    AES-GCM IV (random)
+ *   28+H    rest  AES-GCM ciphertext of the Yjs update (v1), then its 16-byte tag
+ *
+ * Bytes 0..16+H (magic, version, length and header) are the GCM additional data: the header is readable
+ * without the key, so a file from another network is recognised before decrypting anything, yet any
+ * change to it fails authentication. The header holds no names, only random ids, a time and a Yjs state
+ * vector (client ids and counters). `stateVector` is what the exporter had, so the receiver can later
+ * export only what the exporter lacks; `since` says the file holds only what was new since a state the
+ * receiver exported earlier (`for` names that receiver).
+ */
+
+export const SYNC_FILE_MAGIC = 'LARDER-SYNC';
+export const SYNC_FILE_VERSION = 1;
+export const SYNC_FILE_EXTENSION = '.larder-sync';
+
+const MAGIC = new TextEncoder().encode(SYNC_FILE_MAGIC);
+const VERSION_AT = MAGIC.length;
+const LENGTH_AT = VERSION_AT + 1;
+const HEADER_AT = LENGTH_AT + 4;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+/** A state vector is ~10 bytes per Yjs client id a network has ever seen; this allows 50,000 of them. */
+const MAX_HEADER_BYTES = 1 << 20;
+
+export interface SyncFileHeader {
+  /** The network the file belongs to. */
+  network: string;
+  /** The exporting device. */
+  device: string;
+  /** When it was exported (ms since epoch, the exporter's clock). */
+  createdAt: number;
+  /** The exporter's Yjs state vector (encoded) when it exported. */
+  stateVector: Uint8Array;
+  /** True when the file holds only what is new since a state its receiver exported earlier. */
+  since: boolean;
+  /** The device the file was made for, when it was made for one. */
+  forDevice: string | null;
+}
+
+export type SyncFileInput = SyncFileHeader & { update: Uint8Array };
+
+export type OpenedSyncFile =
+  { ok: true; header: SyncFileHeader; update: Uint8Array } | { ok: false; message: string };
+
+export const SYNC_FILE_MESSAGES = {
+  notSyncFile: 'This is not a Larder sync file',
+  newer: 'This sync file was made by a newer version of Larder; update Larder on this device to import it',
+  otherNetwork: 'This sync file belongs to another network',
+  damaged: 'This sync file is damaged or was altered; nothing was imported',
+  badHeader: 'This sync file is damaged: its description cannot be read; nothing was imported',
+} as const;
+
+const idSchema = z.string().regex(ID_PATTERN);
+const headerSchema = z.object({
+  network: idSchema,
+  device: idSchema,
+  createdAt: z.number().int().min(0).max(8.64e15),
+  stateVector: z.string().max(MAX_HEADER_BYTES),
+  since: z.boolean(),
+  for: idSchema.nullable(),
+});
+
+const subtle = () => globalThis.crypto.subtle;
+
+/** A copy backed by a plain ArrayBuffer, which is what WebCrypto's typings ask for. */
+const copy = (bytes: Uint8Array) => new Uint8Array(bytes);
+
+function encodeHeader(h: SyncFileHeader): Uint8Array {
+  const json = {
+    network: h.network,
+    device: h.device,
+    createdAt: h.createdAt,
+    stateVector: toBase64Url(h.stateVector),
+    since: h.since,
+    for: h.forDevice,
+  };
+  const parsed = headerSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`invalid sync file header: ${parsed.error.issues[0]?.message}`);
+  return new TextEncoder().encode(JSON.stringify(json));
+}
+
+/** Seals an update into a sync file. Throws only on invalid input (a programming error). */
+export async function sealSyncFile(
+  input: SyncFileInput,
+  fileKey: CryptoKey,
+  randomBytes: RandomBytes,
+): Promise<Uint8Array> {
+  const header = encodeHeader(input);
+  if (header.length > MAX_HEADER_BYTES) throw new Error('sync file header too large');
+  const prefix = new Uint8Array(HEADER_AT + header.length);
+  prefix.set(MAGIC, 0);
+  prefix[VERSION_AT] = SYNC_FILE_VERSION;
+  new DataView(prefix.buffer).setUint32(LENGTH_AT, header.length);
+  prefix.set(header, HEADER_AT);
+  const iv = randomBytes(IV_BYTES);
+  if (iv.length !== IV_BYTES) throw new Error('randomBytes returned the wrong number of bytes');
+  const sealed = new Uint8Array(
+    await subtle().encrypt(
+      { name: 'AES-GCM', iv: copy(iv), additionalData: prefix, tagLength: TAG_BYTES * 8 },
+      fileKey,
+      copy(input.update),
+    ),
+  );
+  const out = new Uint8Array(prefix.length + IV_BYTES + sealed.length);
+  out.set(prefix, 0);
+  out.set(iv, prefix.length);
+  out.set(sealed, prefix.length + IV_BYTES);
+  return out;
+}
+
+const fail = (message: string): OpenedSyncFile => ({ ok: false, message });
+
+/**
+ * Opens a sync file for this network. Every way a file can be wrong has its own message; nothing is
+ * returned from a file that fails any check, and no input makes it throw.
+ */
+export async function openSyncFile(
+  bytes: Uint8Array,
+  network: { networkId: string; fileKey: CryptoKey },
+): Promise<OpenedSyncFile> {
+  try {
+    if (!(bytes instanceof Uint8Array) || bytes.length <= VERSION_AT)
+      return fail(SYNC_FILE_MESSAGES.notSyncFile);
+    for (let i = 0; i < MAGIC.length; i++)
+      if (bytes[i] !== MAGIC[i]) return fail(SYNC_FILE_MESSAGES.notSyncFile);
+    const version = bytes[VERSION_AT]!;
+    if (version > SYNC_FILE_VERSION) return fail(SYNC_FILE_MESSAGES.newer);
+    if (version !== SYNC_FILE_VERSION || bytes.length < HEADER_AT) return fail(SYNC_FILE_MESSAGES.damaged);
+    const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(LENGTH_AT);
+    const ivAt = HEADER_AT + headerLength;
+    if (headerLength > MAX_HEADER_BYTES || ivAt + IV_BYTES + TAG_BYTES > bytes.length)
+      return fail(SYNC_FILE_MESSAGES.damaged);
+
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(HEADER_AT, ivAt)));
+    } catch {
+      return fail(SYNC_FILE_MESSAGES.badHeader);
+    }
+    const parsed = headerSchema.safeParse(json);
+    if (!parsed.success) return fail(SYNC_FILE_MESSAGES.badHeader);
+    // Before decrypting: another network's key would only fail as "damaged", which misleads.
+    if (parsed.data.network !== network.networkId) return fail(SYNC_FILE_MESSAGES.otherNetwork);
+
+    let update: Uint8Array;
+    try {
+      update = new Uint8Array(
+        await subtle().decrypt(
+          {
+            name: 'AES-GCM',
+            iv: copy(bytes.subarray(ivAt, ivAt + IV_BYTES)),
+            additionalData: copy(bytes.subarray(0, ivAt)),
+            tagLength: TAG_BYTES * 8,
+          },
+          network.fileKey,
+          copy(bytes.subarray(ivAt + IV_BYTES)),
+        ),
+      );
+    } catch {
+      return fail(SYNC_FILE_MESSAGES.damaged);
+    }
+
+    // The header is authentic from here on; a state vector that does not decode means a faulty exporter.
+    const stateVector = fromBase64Url(parsed.data.stateVector);
+    if (!stateVector) return fail(SYNC_FILE_MESSAGES.badHeader);
+    try {
+      Y.decodeStateVector(stateVector);
+    } catch {
+      return fail(SYNC_FILE_MESSAGES.badHeader);
+    }
+    return {
+      ok: true,
+      header: {
+        network: parsed.data.network,
+        device: parsed.data.device,
+        createdAt: parsed.data.createdAt,
+        stateVector,
+        since: parsed.data.since,
+        forDevice: parsed.data.for,
+      },
+      update,
+    };
+  } catch {
+    return fail(SYNC_FILE_MESSAGES.damaged);
+  }
+}

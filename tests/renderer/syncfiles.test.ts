@@ -1,0 +1,322 @@
+// fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import type { ItemForm } from '../../shared/catalog';
+import { ledgersOf } from '../../shared/doc';
+import { INGEST_MESSAGES } from '../../shared/sync/ingest';
+import { sealSyncFile, SYNC_FILE_MESSAGES } from '../../shared/sync/syncfile';
+import { LarderDB } from '../../renderer/storage/db';
+import { LarderStore, type StoreDeps } from '../../renderer/storage/store';
+import { exportSyncFile, importSyncFile, knownPeers } from '../../renderer/sync/syncFiles';
+
+const START = Date.UTC(2025, 5, 2, 9, 0, 0);
+
+/** mulberry32 bytes: deterministic ids, keys and IVs. */
+function prngBytes(seed: number) {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(s ^ (s >>> 15), 1 | s);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) & 0xff;
+  };
+  return (n: number) => Uint8Array.from({ length: n }, next);
+}
+
+let clock = START;
+const now = () => clock;
+let dbCount = 0;
+const opened: LarderStore[] = [];
+
+/** A device: its own database, seeded randomness and a fixed Yjs client id (distinct per device). */
+async function device(seed: number): Promise<LarderStore> {
+  const deps: StoreDeps = { now, randomBytes: prngBytes(seed) };
+  const store = await LarderStore.open(new LarderDB(`larder-syncfiles-${process.pid}-${++dbCount}`), deps);
+  opened.push(store);
+  await store.ready;
+  store.persistence.doc.clientID = 1000 + seed;
+  return store;
+}
+
+afterEach(() => {
+  for (const s of opened.splice(0)) s.close();
+});
+
+const itemForm = (name: string): ItemForm => ({
+  name,
+  category: 'Food',
+  unit: 'bag',
+  packSize: '',
+  barcodes: '',
+});
+const opts = (seed: number) => ({ now: clock, randomBytes: prngBytes(seed) });
+
+/** The projection tables, in a canonical order. */
+async function projections(store: LarderStore) {
+  const db = store.db;
+  const byKey = <T>(rows: T[], key: (r: T) => string) => [...rows].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  return {
+    stock: byKey(await db.stock.toArray(), (r) => r.key),
+    ledger: byKey(await db.ledger.toArray(), (r) => r.id),
+    items: byKey(await db.items.toArray(), (r) => r.id),
+    hubs: byKey(await db.hubs.toArray(), (r) => r.id),
+    devices: byKey(await db.devices.toArray(), (r) => r.id),
+    levels: byKey(await db.levels.toArray(), (r) => r.key),
+    problems: byKey(await db.problems.toArray(), (r) => r.where),
+  };
+}
+
+/** Everything on the device, to show an import changed nothing. */
+async function everything(store: LarderStore) {
+  return {
+    ...(await projections(store)),
+    updates: await store.db.updates.toArray(),
+    meta: await store.db.meta.toArray(),
+    sv: Y.encodeStateVector(store.persistence.doc),
+    state: Y.encodeStateAsUpdate(store.persistence.doc),
+  };
+}
+
+/** Device A ("Front desk laptop") with a network, two items and three entries. */
+async function hubA() {
+  const a = await device(1);
+  await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk laptop' });
+  const rice = await a.saveItem(itemForm('Rice 2 lb'));
+  const beans = await a.saveItem(itemForm('Black beans'));
+  await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '20' }] });
+  await a.recordDonation({ source: 'food bank', lines: [{ item: beans.id, quantity: '12' }] });
+  await a.recordPickup({ households: '2', lines: [{ item: rice.id, quantity: '5' }] });
+  await a.setLevels(rice.id, { min: '5', target: '30' });
+  return { a, rice, beans };
+}
+
+/** Device B ("Back room tablet"), joined with A's invite, holding A's full file, at a new hub. */
+async function joinedB(a: LarderStore) {
+  const b = await device(2);
+  await b.joinNetwork({ invite: a.inviteCode(), deviceName: 'Back room tablet' });
+  const full = await exportSyncFile(a, opts(11));
+  const imported = await importSyncFile(b, full.bytes, { now: clock });
+  return { b, full, imported };
+}
+
+describe('sync files between two devices', () => {
+  it('carry a whole network to a device that just joined', async () => {
+    const { a } = await hubA();
+    const { b, full, imported } = await joinedB(a);
+    expect(full.fileName).toMatch(/^larder-[0-9a-z]{6}-2025-06-02-front-desk-laptop\.larder-sync$/);
+    expect(full.fileName.startsWith(`larder-${a.self!.networkId.slice(0, 6)}-`)).toBe(true);
+    expect(full).toMatchObject({ entries: 3, since: false });
+    expect(imported).toEqual({
+      ok: true,
+      newEntries: 3,
+      from: 'Front desk laptop',
+      message: 'Imported 3 new entries from Front desk laptop',
+    });
+    expect(await projections(b)).toEqual(await projections(a));
+    expect((await projections(b)).ledger).toHaveLength(3);
+    expect(Y.encodeStateVector(b.persistence.doc)).toEqual(Y.encodeStateVector(a.persistence.doc));
+    expect(await knownPeers(b)).toEqual([
+      { device: a.self!.deviceId, name: 'Front desk laptop', exportedAt: START, importedAt: START },
+    ]);
+  });
+
+  it('carry back only what the other side lacks, after which both hold the same', async () => {
+    const { a, rice } = await hubA();
+    const { b } = await joinedB(a);
+    clock += 60_000;
+    await b.chooseHub({ newHubName: 'Westside Church' });
+    await b.recordDonation({ source: 'business', lines: [{ item: rice.id, quantity: '40' }] });
+
+    const partial = await exportSyncFile(b, { forDevice: a.self!.deviceId, ...opts(12) });
+    const whole = await exportSyncFile(b, opts(13));
+    expect(partial).toMatchObject({ since: true, entries: 1 });
+    expect(whole).toMatchObject({ since: false, entries: 4 });
+    expect(partial.bytes.length).toBeLessThan(whole.bytes.length);
+    expect(partial.fileName).toMatch(/-back-room-tablet\.larder-sync$/);
+
+    const r = await importSyncFile(a, partial.bytes, { now: clock });
+    expect(r).toEqual({
+      ok: true,
+      newEntries: 1,
+      from: 'Back room tablet',
+      message: 'Imported 1 new entry from Back room tablet',
+    });
+    expect(Y.encodeStateVector(a.persistence.doc)).toEqual(Y.encodeStateVector(b.persistence.doc));
+    expect(await projections(a)).toEqual(await projections(b));
+    expect((await projections(a)).hubs.map((h) => h.name).sort()).toEqual([
+      'Eastside Pantry',
+      'Westside Church',
+    ]);
+    // A now knows B's state too: its next file for B is nearly empty.
+    const back = await exportSyncFile(a, { forDevice: b.self!.deviceId, ...opts(14) });
+    expect(back).toMatchObject({ since: true, entries: 0 });
+    expect(await importSyncFile(b, back.bytes, { now: clock })).toMatchObject({
+      ok: true,
+      newEntries: 0,
+      message: 'Nothing new: this device already had everything in the file',
+    });
+  });
+
+  it('are harmless imported twice, out of order, or old', async () => {
+    const { a, rice } = await hubA();
+    const { b, full } = await joinedB(a);
+    await b.chooseHub({ newHubName: 'Westside Church' });
+    await b.recordDonation({ source: 'business', lines: [{ item: rice.id, quantity: '1' }] });
+    const first = await exportSyncFile(b, { forDevice: a.self!.deviceId, ...opts(15) });
+    await b.recordDonation({ source: 'business', lines: [{ item: rice.id, quantity: '2' }] });
+    const second = await exportSyncFile(b, { forDevice: a.self!.deviceId, ...opts(16) });
+
+    // The newer file first: it holds everything the older one does.
+    expect(await importSyncFile(a, second.bytes, { now: clock })).toMatchObject({ ok: true, newEntries: 2 });
+    const settled = await everything(a);
+    const nothingNew = {
+      ok: true,
+      newEntries: 0,
+      message: 'Nothing new: this device already had everything in the file',
+    };
+    expect(await importSyncFile(a, first.bytes, { now: clock })).toMatchObject(nothingNew);
+    expect(await importSyncFile(a, second.bytes, { now: clock })).toMatchObject(nothingNew);
+    const after = await everything(a);
+    // Only the record of when B last sent a file moves (its state vector stays the newest seen).
+    expect({ ...after, meta: undefined }).toEqual({ ...settled, meta: undefined });
+    const peer = after.meta.find((m) => m.key === `peer:${b.self!.deviceId}`);
+    expect(peer).toMatchObject({ stateVector: Y.encodeStateVector(b.persistence.doc) });
+
+    // B's own old full file from A, again.
+    const bBefore = await everything(b);
+    expect(await importSyncFile(b, full.bytes, { now: clock })).toMatchObject(nothingNew);
+    expect({ ...(await everything(b)), meta: undefined }).toEqual({ ...bBefore, meta: undefined });
+  });
+
+  it('say so when a device imports its own file', async () => {
+    const { a } = await hubA();
+    const own = await exportSyncFile(a, opts(17));
+    const before = await everything(a);
+    expect(await importSyncFile(a, own.bytes)).toMatchObject({
+      ok: true,
+      newEntries: 0,
+      message: 'This sync file was exported by this device: there is nothing in it to import here',
+    });
+    expect(await everything(a)).toEqual(before);
+  });
+
+  it('export everything for a device that never sent a file', async () => {
+    const { a } = await hubA();
+    const file = await exportSyncFile(a, { forDevice: 'neverseen', ...opts(18) });
+    expect(file).toMatchObject({ since: false, entries: 3 });
+    expect(await knownPeers(a)).toEqual([]);
+  });
+});
+
+describe('sync files that are refused change nothing', () => {
+  it('a file from another network', async () => {
+    const { a } = await hubA();
+    const c = await device(3);
+    await c.createNetwork({ hubName: 'Northside', deviceName: 'Kitchen laptop' });
+    await c.saveItem(itemForm('Pasta'));
+    const theirs = await exportSyncFile(c, opts(19));
+    const before = await everything(a);
+    expect(await importSyncFile(a, theirs.bytes)).toEqual({
+      ok: false,
+      message: SYNC_FILE_MESSAGES.otherNetwork,
+    });
+    expect(await everything(a)).toEqual(before);
+  });
+
+  it('a tampered file, wherever it was changed', async () => {
+    const { a, rice } = await hubA();
+    const { b } = await joinedB(a);
+    await b.chooseHub({ newHubName: 'Westside Church' });
+    await b.recordDonation({ source: 'business', lines: [{ item: rice.id, quantity: '40' }] });
+    const file = (await exportSyncFile(b, { forDevice: a.self!.deviceId, ...opts(20) })).bytes;
+    const before = await everything(a);
+    const headerEnd = 16 + new DataView(file.buffer, file.byteOffset).getUint32(12);
+    for (const at of [headerEnd + 3, headerEnd + 20, file.length - 30, file.length - 1]) {
+      const bad = new Uint8Array(file);
+      bad[at]! ^= 0x20;
+      expect(await importSyncFile(a, bad)).toEqual({ ok: false, message: SYNC_FILE_MESSAGES.damaged });
+    }
+    // In the header, a digit of the export time: still a valid header, but no longer the authenticated one.
+    const header = new TextDecoder().decode(file.subarray(16, headerEnd));
+    const digit = header.indexOf('"createdAt":') + 13;
+    const bad = new Uint8Array(file);
+    bad[16 + digit] = bad[16 + digit] === 0x31 ? 0x32 : 0x31;
+    expect(await importSyncFile(a, bad)).toEqual({ ok: false, message: SYNC_FILE_MESSAGES.damaged });
+    expect(await importSyncFile(a, file.slice(0, file.length - 10))).toEqual({
+      ok: false,
+      message: SYNC_FILE_MESSAGES.damaged,
+    });
+    expect(await importSyncFile(a, new TextEncoder().encode('hello'))).toEqual({
+      ok: false,
+      message: SYNC_FILE_MESSAGES.notSyncFile,
+    });
+    expect(await everything(a)).toEqual(before);
+    // The intact file still imports.
+    expect(await importSyncFile(a, file)).toMatchObject({ ok: true, newEntries: 1 });
+  });
+
+  it('an authentic file whose update would delete ledger entries (a faulty or hostile key holder)', async () => {
+    const { a } = await hubA();
+    const rogue = new Y.Doc();
+    Y.applyUpdate(rogue, Y.encodeStateAsUpdate(a.persistence.doc));
+    ledgersOf(rogue).get(a.self!.deviceId)!.delete(0, 1);
+    const { fileKey } = await a.secrets();
+    const file = await sealSyncFile(
+      {
+        network: a.self!.networkId,
+        device: 'rogue123',
+        createdAt: clock,
+        stateVector: Y.encodeStateVector(rogue),
+        since: false,
+        forDevice: null,
+        update: Y.encodeStateAsUpdate(rogue),
+      },
+      fileKey,
+      prngBytes(21),
+    );
+    const before = await everything(a);
+    expect(await importSyncFile(a, file)).toEqual({
+      ok: false,
+      message: `Nothing was imported: ${INGEST_MESSAGES.deletesLedger}`,
+    });
+    expect(await everything(a)).toEqual(before);
+    expect(await knownPeers(a)).toEqual([]);
+  });
+
+  it('an authentic file whose content is not an update', async () => {
+    const { a } = await hubA();
+    const { fileKey } = await a.secrets();
+    const file = await sealSyncFile(
+      {
+        network: a.self!.networkId,
+        device: 'faulty12',
+        createdAt: clock,
+        stateVector: new Uint8Array([0]),
+        since: false,
+        forDevice: null,
+        update: new TextEncoder().encode('not a Yjs update'),
+      },
+      fileKey,
+      prngBytes(22),
+    );
+    const before = await everything(a);
+    const r = await importSyncFile(a, file);
+    expect(r).toEqual({
+      ok: false,
+      message: `This sync file holds data Larder cannot use; nothing was imported (${INGEST_MESSAGES.malformed})`,
+    });
+    expect(await everything(a)).toEqual(before);
+  });
+
+  it('on a device that is not set up yet', async () => {
+    const { a } = await hubA();
+    const fresh = await device(4);
+    const file = await exportSyncFile(a, opts(23));
+    expect(await importSyncFile(fresh, file.bytes)).toEqual({
+      ok: false,
+      message: 'Set up this device (start or join a network) before importing a sync file',
+    });
+    await expect(exportSyncFile(fresh)).rejects.toThrow(/not been set up/);
+  });
+});

@@ -1,0 +1,137 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { toBase64Url } from '../../../shared/sync/encoding';
+import { encodeInvite, parseInvite, type Invite } from '../../../shared/sync/invite';
+import { fcOptions, idArb } from '../arbitraries';
+
+const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + 3) & 0xff);
+const INVITE: Invite = { networkId: 'k3v9q2m7x1c8b4z0', key: KEY, signaling: ['wss://signal.example.org'] };
+const CODE = encodeInvite(INVITE);
+
+/** An invite code around any payload, as a newer or faulty Larder might write it. */
+const codeOf = (payload: unknown) =>
+  'LARDER1-' + toBase64Url(new TextEncoder().encode(JSON.stringify(payload)));
+const payload = (over: Record<string, unknown>) => ({
+  v: 1,
+  n: INVITE.networkId,
+  k: toBase64Url(KEY),
+  s: [],
+  ...over,
+});
+
+const messages = {
+  empty: 'Paste the invite code you were given',
+  prefix: 'This is not a Larder invite code (it should start with LARDER1-)',
+  chars: 'The invite code is damaged: it contains characters an invite never has',
+  incomplete: 'The invite code is incomplete or damaged; copy it again',
+  newer: 'The invite code is damaged or from a newer version of Larder',
+  key: 'The invite code is damaged: its key is incomplete',
+  address: 'A sync address in the invite is invalid: not a ws:// or wss:// address',
+};
+
+describe('invite codes', () => {
+  it('round-trip', () => {
+    const parsed = parseInvite(CODE);
+    expect(parsed).toEqual({ ok: true, invite: INVITE });
+  });
+
+  it('survive the spaces and line breaks of a pasted or wrapped code', () => {
+    const wrapped = `  ${CODE.slice(0, 30)}\n${CODE.slice(30, 70)} \r\n\t${CODE.slice(70)}  `;
+    expect(parseInvite(wrapped)).toEqual({ ok: true, invite: INVITE });
+  });
+
+  it('property: any network id, key and signaling list round-trip', () => {
+    const urlArb = fc
+      .tuple(fc.constantFrom('ws', 'wss'), fc.domain(), fc.option(fc.integer({ min: 1, max: 65535 })))
+      .map(([scheme, host, port]) => `${scheme}://${host}${port === null ? '' : `:${port}`}/`);
+    fc.assert(
+      fc.property(
+        idArb,
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.array(urlArb, { maxLength: 4 }),
+        (networkId, key, signaling) => {
+          const invite = { networkId, key, signaling };
+          expect(parseInvite(encodeInvite(invite))).toEqual({ ok: true, invite });
+        },
+      ),
+      fcOptions(),
+    );
+  });
+
+  const cases: [string, string, string][] = [
+    ['empty', '', messages.empty],
+    ['only spaces', '  \n\t ', messages.empty],
+    ['wrong prefix', 'HELLO-1234', messages.prefix],
+    ['lower-case prefix', CODE.toLowerCase(), messages.prefix],
+    ['a web address', 'https://larder.example/join', messages.prefix],
+    ['the prefix twice', `LARDER1-${CODE}`, messages.incomplete],
+    ['junk characters', `${CODE.slice(0, 40)}$%&${CODE.slice(40)}`, messages.chars],
+    ['standard base64 padding', `${CODE}==`, messages.chars],
+    ['prefix alone', 'LARDER1-', messages.incomplete],
+    ['truncated (whole base64 groups)', CODE.slice(0, 8 + 100), messages.incomplete],
+    ['truncated by one character', CODE.slice(0, -1), messages.incomplete],
+    ['truncated by three characters', CODE.slice(0, -3), messages.incomplete],
+    ['not JSON', `LARDER1-${toBase64Url(new TextEncoder().encode('hello'))}`, messages.incomplete],
+    ['not UTF-8', `LARDER1-${toBase64Url(new Uint8Array([0xff, 0xfe, 0x00]))}`, messages.incomplete],
+    ['a newer version', codeOf(payload({ v: 2 })), messages.newer],
+    ['a bad network id', codeOf(payload({ n: 'NOT AN ID' })), messages.newer],
+    ['no key', codeOf(payload({ k: undefined })), messages.newer],
+    ['a 16-byte key', codeOf(payload({ k: toBase64Url(new Uint8Array(16)) })), messages.key],
+    ['a 33-byte key', codeOf(payload({ k: toBase64Url(new Uint8Array(33)) })), messages.key],
+    ['a key that is not base64url', codeOf(payload({ k: 'a+b/c=' })), messages.key],
+    ['an http:// signaling address', codeOf(payload({ s: ['http://x'] })), messages.address],
+    ['a signaling address with a password', codeOf(payload({ s: ['ws://user:pw@host'] })), messages.address],
+    ['a signaling address with a user', codeOf(payload({ s: ['wss://user@host'] })), messages.address],
+    ['a signaling address with a fragment', codeOf(payload({ s: ['wss://host/#x'] })), messages.address],
+    ['a file:// signaling address', codeOf(payload({ s: ['file:///etc/passwd'] })), messages.address],
+    [
+      'a signaling address that is not a URL',
+      codeOf(payload({ s: ['signal.example.org'] })),
+      messages.address,
+    ],
+    [
+      'a signaling address too long',
+      codeOf(payload({ s: [`wss://${'a'.repeat(200)}.org`] })),
+      'A sync address in the invite is invalid: Too big: expected string to have <=200 characters',
+    ],
+  ];
+
+  it.each(cases)('refuses %s with its message', (_label, code, message) => {
+    expect(parseInvite(code)).toEqual({ ok: false, message });
+  });
+
+  it('refuses more than 10 signaling addresses', () => {
+    const r = parseInvite(codeOf(payload({ s: Array.from({ length: 11 }, (_, i) => `wss://s${i}.org`) })));
+    expect(r.ok).toBe(false);
+  });
+
+  // No base64 text of length 4n+1 decodes: a code cut to that length once said "characters an invite never
+  // has"; it is incomplete, and says so.
+  it('a code cut short to a length of 4n+1 base64 characters says it is incomplete', () => {
+    const body = CODE.slice('LARDER1-'.length);
+    const cut = body.slice(0, body.length - ((body.length - 1) % 4));
+    expect(cut.length % 4).toBe(1);
+    expect(parseInvite(`LARDER1-${cut}`)).toEqual({ ok: false, message: messages.incomplete });
+  });
+
+  it('property: no text makes parseInvite throw, and anything it accepts is well formed', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.string().map((s) => `LARDER1-${s}`),
+          fc.uint8Array({ maxLength: 200 }).map((b) => `LARDER1-${toBase64Url(b)}`),
+          fc.integer({ min: 0, max: CODE.length }).map((n) => CODE.slice(0, n)),
+        ),
+        (text) => {
+          const r = parseInvite(text);
+          if (r.ok) {
+            expect(r.invite.key.length).toBe(32);
+            expect(r.invite.networkId).toMatch(/^[0-9a-z]{4,16}$/);
+          } else expect(Object.values(messages).some((m) => r.message.startsWith(m.slice(0, 20)))).toBe(true);
+        },
+      ),
+      fcOptions(),
+    );
+  });
+});
