@@ -40,7 +40,7 @@ export function dayOf(ms: number): string {
 /** An entry as the history shows it: the entry, its id, the effect it has, and its undo if any. */
 export type LedgerRow = Entry & {
   id: string;
-  /** The effect this entry has on on-hand now (0 for a second undo of the same entry). */
+  /** The effect this entry has on on-hand now: 0 once undone, 0 for an undo, 0 for a repeat in a slot. */
   applied: number;
   reversedBy?: string;
   /** At most one entry per slot counts (see `exclusiveSlot`); indexed so the incremental path finds the others. */
@@ -77,12 +77,21 @@ export interface ProjectionProblem {
  * Applies entries to a snapshot of the rows they touch and reports which rows changed. The same class
  * rebuilds everything (empty snapshot, all entries) and updates incrementally (the touched rows, new
  * entries): both paths run the same code, so they cannot drift apart.
+ *
+ * The rules, all functions of the SET of entries (so arrival order cannot matter):
+ * - an entry that has an undo counts for nothing, and neither does the undo (however many devices
+ *   undid it); the history still shows both;
+ * - of the entries that share an exclusive slot (two devices recording the receipt of one transfer
+ *   while apart), only the first, in an order every replica agrees on, among those not undone counts;
+ * - every other entry counts its own effect.
  */
 export class Projector {
   private readonly stock = new Map<string, StockRow>();
   private readonly ledger = new Map<string, LedgerRow>();
-  /** Entries by exclusive slot: `undo:<target>`, `in:<transfer>`, `out:<request>`. */
+  /** Members of each exclusive slot (`in:<transfer>`, `out:<request>`). */
   private readonly slots = new Map<string, string[]>();
+  /** Undos of each entry, by the entry's id. */
+  private readonly undos = new Map<string, string[]>();
   private readonly changedStock = new Set<string>();
   private readonly changedLedger = new Set<string>();
   private readonly usage = new Map<string, UsageRow>();
@@ -95,11 +104,11 @@ export class Projector {
     for (const row of snapshot.usage ?? []) this.usage.set(row.key, { ...row, pickups: { ...row.pickups } });
     for (const row of snapshot.ledger) {
       this.ledger.set(row.id, { ...row });
-      if (row.slot) this.indexSlot(row.slot, row.id);
+      this.index(row);
     }
   }
 
-  /** What the projector must have in its snapshot to apply these entries incrementally. */
+  /** What the projector must have in its snapshot to apply these entries incrementally (first round). */
   static lookups(entries: readonly Entry[]): {
     stockKeys: string[];
     entryIds: string[];
@@ -112,15 +121,15 @@ export class Projector {
     const slots = new Set<string>();
     for (const e of entries) {
       stockKeys.add(stockKey(e.hub, e.item));
+      usageKeys.add(stockKey(e.hub, dayOf(e.at)));
       const id = idOf(e);
       entryIds.add(id);
       slots.add(`undo:${id}`);
       const slot = exclusiveSlot(e);
       if (slot) slots.add(slot);
-      usageKeys.add(stockKey(e.hub, dayOf(e.at)));
       if (e.kind === 'reversal') {
         entryIds.add(e.target);
-        if (e.targetAt !== undefined) usageKeys.add(stockKey(e.hub, dayOf(e.targetAt)));
+        slots.add(`undo:${e.target}`);
       }
     }
     return {
@@ -132,20 +141,26 @@ export class Projector {
   }
 
   /**
-   * Stock rows the snapshot also needs once the ledger rows of `lookups` are loaded: an entry that stops
-   * counting (a lower-id entry of the same slot arrived) takes its effect back from its own hub and item.
+   * Second round: the other members of the slots of loaded rows (an undo of a transfer receipt hands
+   * the effect to the next receipt of that transfer).
    */
+  static slotsOf(rows: Iterable<LedgerRow>): string[] {
+    const slots = new Set<string>();
+    for (const r of rows) if (r.slot && r.kind !== 'reversal') slots.add(r.slot);
+    return [...slots];
+  }
+
+  /** Stock rows whose figures loaded ledger rows may change. */
   static stockKeysOf(rows: Iterable<LedgerRow>): string[] {
     const keys = new Set<string>();
     for (const r of rows) keys.add(stockKey(r.hub, r.item));
     return [...keys];
   }
 
-  /** Likewise for usage rows: an undo of a pickup that stops counting gives its day's pickups back. */
+  /** Usage rows loaded rows may change: an undone pickup no longer counts as use on its day. */
   static usageKeysOf(rows: Iterable<LedgerRow>): string[] {
     const keys = new Set<string>();
-    for (const r of rows)
-      if (r.kind === 'reversal' && r.targetAt !== undefined) keys.add(stockKey(r.hub, dayOf(r.targetAt)));
+    for (const r of rows) if (r.kind === 'pickup') keys.add(stockKey(r.hub, dayOf(r.at)));
     return [...keys];
   }
 
@@ -168,12 +183,16 @@ export class Projector {
     };
     this.ledger.set(id, row);
     this.changedLedger.add(id);
+    this.index(row);
 
-    // Undos may arrive before what they undo: mark the entry whatever its kind.
-    const undos = this.slots.get(`undo:${id}`);
-    if (undos && undos.length > 0) row.reversedBy = canonical(undos);
-    if (slot) this.applyExclusive(row, slot);
-    else this.addEffect(row, ownEffect(entry));
+    if (row.kind === 'reversal') this.applyUndo(row);
+    else {
+      // Undos may arrive before what they undo: the entry is then born undone.
+      const undos = this.undos.get(id);
+      if (undos && undos.length > 0) row.reversedBy = canonical(undos);
+      if (row.slot) this.resolveSlot(row.slot);
+      else if (!row.reversedBy) this.count(row);
+    }
 
     const stock = this.stockRow(entry.hub, entry.item);
     stock.entryCount += 1;
@@ -181,39 +200,51 @@ export class Projector {
     if (entry.kind === 'count') stock.lastCountAt = Math.max(stock.lastCountAt ?? entry.at, entry.at);
     if (entry.kind === 'pickup' && entry.belowZero)
       stock.lastWarnAt = Math.max(stock.lastWarnAt ?? entry.at, entry.at);
-    if (entry.kind === 'donation' && entry.expiry) addLot(stock, entry.expiry, entry.qty);
-    const usage = this.usageRow(entry.hub, dayOf(entry.at));
-    usage.entries += 1;
-    if (entry.kind === 'pickup') addPickups(usage, entry.item, entry.qty);
+    this.usageRow(entry.hub, dayOf(entry.at)).entries += 1;
   }
 
-  /**
-   * Only the first entry of a slot (in the replica-independent id order) counts; later ones show as
-   * repeats with no effect. When a lower id arrives late, the effect moves to it.
-   */
-  private applyExclusive(row: LedgerRow, slot: string): void {
-    const previous = this.slots.get(slot) ?? [];
-    const before = previous.length > 0 ? canonical(previous) : undefined;
-    this.indexSlot(slot, row.id);
-    const after = canonical(this.slots.get(slot)!);
-    if (after !== row.id) return; // a repeat: no effect
-    if (before !== undefined) {
-      const old = this.ledger.get(before)!;
-      this.addEffect(old, -old.applied);
-      if (old.kind === 'reversal' && old.expiry)
-        addLot(this.stockRow(old.hub, old.item), old.expiry, -old.effect);
-      if (old.kind === 'reversal') this.undoPickups(old, -1);
+  private index(row: LedgerRow): void {
+    if (row.kind === 'reversal') push(this.undos, row.target, row.id);
+    else if (row.slot) push(this.slots, row.slot, row.id);
+  }
+
+  /** An undo neutralises its target the first time; later undos of it only show in the history. */
+  private applyUndo(row: LedgerRow & { kind: 'reversal' }): void {
+    const target = this.ledger.get(row.target);
+    if (!target) return; // it will be born undone when it arrives
+    if (target.kind === 'reversal') {
+      this.problems.push({ id: row.id, reason: `Entry ${row.id} undoes an undo, which has no effect` });
+      return;
     }
+    const wasUndone = target.reversedBy !== undefined;
+    target.reversedBy = canonical(this.undos.get(row.target)!);
+    this.changedLedger.add(target.id);
+    if (wasUndone) return;
+    if (target.slot) this.resolveSlot(target.slot);
+    else this.uncount(target);
+  }
+
+  /** The first member of a slot that is not undone counts; every other member counts for nothing. */
+  private resolveSlot(slot: string): void {
+    const members = (this.slots.get(slot) ?? []).map((id) => this.ledger.get(id)!);
+    const live = members.filter((m) => !m.reversedBy).map((m) => m.id);
+    const first = live.length > 0 ? canonical(live) : undefined;
+    for (const m of members) {
+      const want = m.id === first ? ownEffect(m) : 0;
+      if (m.applied !== want) this.addEffect(m, want - m.applied);
+    }
+  }
+
+  private count(row: LedgerRow): void {
     this.addEffect(row, ownEffect(row));
-    if (row.kind === 'reversal') {
-      if (row.expiry) addLot(this.stockRow(row.hub, row.item), row.expiry, row.effect);
-      this.undoPickups(row, 1);
-      const target = this.ledger.get(row.target);
-      if (target) {
-        target.reversedBy = row.id;
-        this.changedLedger.add(target.id);
-      }
-    }
+    if (row.kind === 'donation' && row.expiry) addLot(this.stockRow(row.hub, row.item), row.expiry, row.qty);
+    if (row.kind === 'pickup') addPickups(this.usageRow(row.hub, dayOf(row.at)), row.item, row.qty);
+  }
+
+  private uncount(row: LedgerRow): void {
+    this.addEffect(row, -row.applied);
+    if (row.kind === 'donation' && row.expiry) addLot(this.stockRow(row.hub, row.item), row.expiry, -row.qty);
+    if (row.kind === 'pickup') addPickups(this.usageRow(row.hub, dayOf(row.at)), row.item, -row.qty);
   }
 
   private addEffect(row: LedgerRow, delta: number): void {
@@ -221,12 +252,6 @@ export class Projector {
     row.applied += delta;
     this.changedLedger.add(row.id);
     this.stockRow(row.hub, row.item).onHand += delta;
-  }
-
-  /** An undone pickup no longer counts as use on its day; sign -1 puts it back. */
-  private undoPickups(row: LedgerRow & { kind: 'reversal' }, sign: 1 | -1): void {
-    if (row.targetKind !== 'pickup' || row.targetAt === undefined) return;
-    addPickups(this.usageRow(row.hub, dayOf(row.targetAt)), row.item, -sign * row.effect);
   }
 
   private usageRow(hub: string, day: string): UsageRow {
@@ -238,12 +263,6 @@ export class Projector {
     }
     this.changedUsage.add(key);
     return row;
-  }
-
-  private indexSlot(slot: string, id: string): void {
-    const list = this.slots.get(slot);
-    if (list) list.push(id);
-    else this.slots.set(slot, [id]);
   }
 
   private stockRow(hub: string, item: string): StockRow {
@@ -275,10 +294,6 @@ export class Projector {
     };
   }
 
-  allUsage(): UsageRow[] {
-    return [...this.usage.values()];
-  }
-
   allStock(): StockRow[] {
     return [...this.stock.values()];
   }
@@ -286,6 +301,16 @@ export class Projector {
   allLedger(): LedgerRow[] {
     return [...this.ledger.values()];
   }
+
+  allUsage(): UsageRow[] {
+    return [...this.usage.values()];
+  }
+}
+
+function push(map: Map<string, string[]>, key: string, id: string): void {
+  const list = map.get(key);
+  if (list) list.push(id);
+  else map.set(key, [id]);
 }
 
 function canonical(ids: readonly string[]): string {

@@ -1,7 +1,7 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import Dexie from 'dexie';
 import { useMemo, useState } from 'react';
-import { ENTRY_KINDS, type EntryKind } from '../../shared/entries';
+import { ENTRY_KINDS, ownEffect, type EntryKind } from '../../shared/entries';
 import type { LedgerRow } from '../../shared/projection';
 import { useStore } from '../app/StoreContext';
 import { useHubId, useItems } from '../app/hooks';
@@ -42,24 +42,31 @@ function details(row: LedgerRow, hubNames: ReadonlyMap<string, string>): string 
       break;
     case 'reversal':
       parts.push(`undoes ${row.target}`);
-      if (row.applied === 0) parts.push('repeat undo, no effect');
       break;
     case 'transfer_request':
       parts.push(`${row.qty} asked for ${hubNames.get(row.to) ?? row.to}`);
       break;
     case 'transfer_out':
       parts.push(`to ${hubNames.get(row.to) ?? row.to}`);
-      if (row.applied === 0) parts.push('sent twice, counted once');
+      if (row.applied === 0 && !row.reversedBy) parts.push('recorded twice, counted once');
       break;
     case 'transfer_in':
       parts.push(`from ${hubNames.get(row.from) ?? row.from}`);
-      if (row.qty > 0 && row.applied === 0) parts.push('received twice, counted once');
+      if (row.qty > 0 && row.applied === 0 && !row.reversedBy) parts.push('recorded twice, counted once');
       break;
     case 'transfer_resolve':
       break;
   }
   if (row.note) parts.push(`“${row.note}”`);
   return parts.join(' · ');
+}
+
+/**
+ * The change an entry stands for, as a person reads the history: an undone donation still shows +20 (struck
+ * through) and its undo -20, though neither counts any more.
+ */
+function change(row: LedgerRow): number {
+  return row.kind === 'reversal' ? row.effect : ownEffect(row);
 }
 
 /** Every entry at this hub, newest first. Undo adds a reversal entry; both stay in the history. */
@@ -183,9 +190,9 @@ export function HistoryScreen() {
                   <span className={`kind kind-${row.kind}`}>{KIND_LABEL[row.kind]}</span>
                 </td>
                 <th scope="row">{names.get(row.item) ?? row.item}</th>
-                <td className={`num strong ${row.applied < 0 ? 'neg' : row.applied > 0 ? 'pos' : ''}`}>
-                  {row.applied > 0 ? '+' : ''}
-                  {row.applied}
+                <td className={`num strong ${change(row) < 0 ? 'neg' : change(row) > 0 ? 'pos' : ''}`}>
+                  {change(row) > 0 ? '+' : ''}
+                  {change(row)}
                 </td>
                 <td>
                   {details(row, hubNames)}

@@ -20,7 +20,7 @@ import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../s
 import type { LarderDB, ProblemRow } from './db';
 
 /** Bump when the projection code changes what it writes: projections are then rebuilt from the doc. */
-export const PROJECTION_VERSION = 3;
+export const PROJECTION_VERSION = 4;
 /** Small update rows are merged into one when there are more than this many. */
 const MERGE_AFTER_ROWS = 200;
 
@@ -169,12 +169,17 @@ export class DocPersistence {
   private async project(entries: Entry[], seenAt: number): Promise<ProblemRow[]> {
     const db = this.db;
     const need = Projector.lookups(entries);
-    const [ledger, reversals] = await Promise.all([
+    const [ledger, bySlot] = await Promise.all([
       db.ledger.bulkGet(need.entryIds),
       db.ledger.where('slot').anyOf(need.slots).toArray(),
     ]);
     const ledgerById = new Map<string, LedgerRow>();
-    for (const row of [...ledger, ...reversals]) if (row) ledgerById.set(row.id, row);
+    for (const row of [...ledger, ...bySlot]) if (row) ledgerById.set(row.id, row);
+    // Second round: the other members of the slots those rows are in.
+    const asked = new Set(need.slots);
+    const moreSlots = Projector.slotsOf(ledgerById.values()).filter((slot) => !asked.has(slot));
+    if (moreSlots.length > 0)
+      for (const row of await db.ledger.where('slot').anyOf(moreSlots).toArray()) ledgerById.set(row.id, row);
     const stockKeys = new Set([...need.stockKeys, ...Projector.stockKeysOf(ledgerById.values())]);
     const usageKeys = new Set([...need.usageKeys, ...Projector.usageKeysOf(ledgerById.values())]);
     const [stock, usage] = await Promise.all([

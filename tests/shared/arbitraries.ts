@@ -204,12 +204,7 @@ export function plainEffect(e: Movement): number {
 }
 
 /** A reversal of `target`, built by hand (not with undoEntry) from the schema's meaning. */
-export function reversalOf(
-  target: Movement,
-  device: string,
-  seq: number,
-  at: number,
-): Reversal {
+export function reversalOf(target: Movement, device: string, seq: number, at: number): Reversal {
   return {
     kind: 'reversal',
     hub: target.hub,

@@ -460,6 +460,7 @@ describe('undoEntry', () => {
       targetKind: 'donation',
       effect: -9,
       expiry: '2026-01-10',
+      targetAt: donation.at,
       note: 'typo',
     });
     const count: Entry = {

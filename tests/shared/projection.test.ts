@@ -22,7 +22,6 @@ import {
 } from './arbitraries';
 import type { Movement } from './arbitraries';
 
-
 const idOf = (e: Entry) => `${e.device}.${e.seq}`;
 const keyOf = (e: Entry) => `${e.hub}|${e.item}`;
 
@@ -35,27 +34,26 @@ function firstReversal(reversals: readonly Reversal[]): Reversal {
 
 /**
  * The projection written out as a plain function of the SET of entries (so order cannot matter by
- * construction): only the first undo of an entry, in id order, counts.
+ * construction): an entry with an undo counts for nothing, and neither do its undos.
  */
 function model(entries: readonly Entry[]): { stock: StockRow[]; ledger: LedgerRow[] } {
   const byTarget = new Map<string, Reversal[]>();
   for (const e of entries)
     if (e.kind === 'reversal') byTarget.set(e.target, [...(byTarget.get(e.target) ?? []), e]);
-  const canonical = new Set([...byTarget.values()].map((rs) => idOf(firstReversal(rs))));
   const ledger: LedgerRow[] = entries.map((e) => {
     const undos = byTarget.get(idOf(e));
     if (e.kind === 'reversal')
       return {
         ...e,
         id: idOf(e),
-        applied: canonical.has(idOf(e)) ? e.effect : 0,
+        applied: 0,
         ...(undos ? { reversedBy: idOf(firstReversal(undos)) } : {}),
         slot: `undo:${e.target}`,
       };
     return {
       ...e,
       id: idOf(e),
-      applied: plainEffect(e as Movement),
+      applied: undos ? 0 : plainEffect(e as Movement),
       ...(undos ? { reversedBy: idOf(firstReversal(undos)) } : {}),
     };
   });
@@ -79,10 +77,8 @@ function model(entries: readonly Entry[]): { stock: StockRow[]; ledger: LedgerRo
     s.lastEntryAt = Math.max(s.lastEntryAt, row.at);
     if (row.kind === 'count') s.lastCountAt = Math.max(s.lastCountAt ?? -Infinity, row.at);
     if (row.kind === 'pickup' && row.belowZero) s.lastWarnAt = Math.max(s.lastWarnAt ?? -Infinity, row.at);
-    const lot =
-      row.kind === 'donation' ? row.qty : row.kind === 'reversal' && row.applied !== 0 ? row.effect : 0;
-    if ((row.kind === 'donation' || row.kind === 'reversal') && row.expiry && lot !== 0)
-      s.lots[row.expiry] = (s.lots[row.expiry] ?? 0) + lot;
+    if (row.kind === 'donation' && row.expiry && !row.reversedBy)
+      s.lots[row.expiry] = (s.lots[row.expiry] ?? 0) + row.qty;
   }
   for (const s of stock.values())
     for (const [day, q] of Object.entries(s.lots)) if (q === 0) delete s.lots[day];
@@ -207,7 +203,9 @@ describe('Projector', () => {
           const row = (id: string) => result.ledger.find((l) => l.id === id)!;
           const canonical = canonicalId === idOf(r1) ? r1 : r2;
           const repeat = canonical === r1 ? r2 : r1;
-          expect(row(idOf(canonical)).applied).toBe(0 - plainEffect(target));
+          // The target counts for nothing once undone; its undos carry no effect of their own.
+          expect(row(idOf(target)).applied).toBe(0);
+          expect(row(idOf(canonical)).applied).toBe(0);
           expect(row(idOf(repeat)).applied).toBe(0);
           expect(row(idOf(target)).reversedBy).toBe(canonicalId);
           const expected = onHandByKey(others);

@@ -1,0 +1,656 @@
+// fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { normalizeName, type ItemForm } from '../../shared/catalog';
+import { devicesOf, hubsOf, levelsOf } from '../../shared/doc';
+import { transferViews } from '../../shared/transfers';
+import { DISCARD_REASONS, DONATION_SOURCES, type Entry } from '../../shared/entries';
+import { ValidationError } from '../../shared/errors';
+import { stockKey, type StockRow } from '../../shared/projection';
+import {
+  FakeClock,
+  Prng,
+  SimNetwork,
+  canonicalJson,
+  docContent,
+  docSnapshot,
+  hasPending,
+  openReplica,
+  PEER,
+  projectionJson,
+  reopenReplica,
+  type Replica,
+} from './replicas';
+
+/**
+ * Seeded randomized convergence test, in the manner of Yjs's tests/testHelper.js: five replicas of one
+ * network (replicas 3 and 4 are two devices of one hub) record random entries (donations, pickups, counts,
+ * discards, transfers between hubs), undo each other's entries (concurrent undos of one entry included),
+ * edit items and levels, restart now and then, while a simulated network delivers their
+ * updates in random order, with partitions, heals, duplicates, losses and full state exchanges. Once all
+ * is delivered, every replica must hold the same doc and byte-identical projections, and the stock must
+ * equal an independent sum over the log of every entry issued.
+ *
+ *   CONVERGENCE_SEED=123       replays one seed (the seed is in each test's title and failure message)
+ *   CONVERGENCE_SEEDS=200      runs 200 seeds (`npm run test:long`: 200 seeds of 150 steps)
+ *   CONVERGENCE_STEPS=300      steps per seed (default 80)
+ *   CONVERGENCE_VERBOSE=1      prints what each seed did
+ */
+const FIXED_SEEDS = [20_250_611, 1, 2, 3, 4, 5];
+const envInt = (name: string) => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a whole number, not ${raw}`);
+  return n;
+};
+const ONE_SEED = envInt('CONVERGENCE_SEED');
+const SEED_COUNT = envInt('CONVERGENCE_SEEDS');
+const STEPS = envInt('CONVERGENCE_STEPS') ?? 80;
+const SEEDS =
+  ONE_SEED !== undefined
+    ? [ONE_SEED]
+    : SEED_COUNT !== undefined
+      ? Array.from({ length: SEED_COUNT }, (_, i) => FIXED_SEEDS[i] ?? 1_000 + i)
+      : FIXED_SEEDS;
+const REPLICAS = 5;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+const ITEM_NAMES = ['Rice', 'Pasta', 'Beans', 'Oats', 'Nappies', 'Soap', 'Tinned tomatoes', 'Lentils'];
+const CATEGORIES = ['Food', 'Baby', 'Hygiene', 'Household'];
+const UNITS = ['bag', 'can', 'pack', 'box'];
+const EXPIRIES = ['2025-04-01', '2025-05-15', '2025-06-30', '2026-01-01'];
+
+const itemForm = (name: string, rng: Prng): ItemForm => ({
+  name,
+  category: rng.pick(CATEGORIES),
+  unit: rng.pick(UNITS),
+  packSize: rng.bool(0.4) ? String(rng.pick([6, 12, 24])) : '',
+  barcodes: '',
+});
+
+/** The change an entry makes on its own, computed here independently of shared/entries.ts. */
+function effectOf(e: Entry): number {
+  switch (e.kind) {
+    case 'donation':
+      return e.qty;
+    case 'pickup':
+    case 'discard':
+      return -e.qty;
+    case 'count':
+      return e.counted - e.seen;
+    case 'reversal':
+      return e.effect;
+    case 'transfer_out':
+      return -e.qty;
+    case 'transfer_in':
+      return e.qty;
+    case 'transfer_request':
+    case 'transfer_resolve':
+      return 0;
+    default:
+      throw new Error(`this test issues no ${(e as { kind: string }).kind} entries`);
+  }
+}
+
+/**
+ * Entries of which only one may count (entries.ts): both receipts of one transfer, both sends against one
+ * request (two devices of a hub recording it while apart). Undos are handled on their own.
+ */
+function slotOf(e: Entry): string | null {
+  if (e.kind === 'transfer_in') return `in:${e.transfer}`;
+  if (e.kind === 'transfer_out' && e.transfer) return `out:${e.transfer}`;
+  return null;
+}
+
+/** The order every replica agrees on: device id, then sequence number. */
+function compareIds(a: string, b: string): number {
+  const [da = '', sa = '0'] = a.split('.');
+  const [db = '', sb = '0'] = b.split('.');
+  return da !== db ? (da < db ? -1 : 1) : Number(sa) - Number(sb);
+}
+
+const entryIdOf = (e: Entry) => `${e.device}.${e.seq}`;
+/** Fields a ledger row has besides the entry itself. */
+const PROJECTION_FIELDS = ['id', 'applied', 'reversedBy', 'slot', 'root'];
+
+/** Every entry the store methods returned, in the order they were issued. */
+class IssuedLog {
+  readonly entries: Entry[] = [];
+  readonly byId = new Map<string, Entry>();
+  /** Target id -> ids of the reversals issued for it (anywhere). */
+  readonly reversals = new Map<string, string[]>();
+  refusedUndos = 0;
+
+  /** Slot -> ids of the entries issued in it. */
+  readonly slots = new Map<string, string[]>();
+  refusedTransfers = 0;
+
+  add(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      const id = entryIdOf(e);
+      if (this.byId.has(id)) throw new Error(`entry id ${id} issued twice`);
+      this.entries.push(e);
+      this.byId.set(id, e);
+      if (e.kind === 'reversal') this.reversals.set(e.target, [...(this.reversals.get(e.target) ?? []), id]);
+      const slot = slotOf(e);
+      if (slot) this.slots.set(slot, [...(this.slots.get(slot) ?? []), id]);
+    }
+  }
+
+  /** Whether the entry counts in its slot: the first there in id order among those not undone. */
+  isFirstLiveInSlot(e: Entry): boolean {
+    const slot = slotOf(e);
+    if (!slot) return true;
+    const live = this.slots.get(slot)!.filter((id) => !this.reversals.has(id));
+    return live.length > 0 && live.reduce((min, id) => (compareIds(id, min) < 0 ? id : min)) === entryIdOf(e);
+  }
+
+  /**
+   * Stock rows as the ledger defines them, computed from the issued entries alone: on-hand is the sum of
+   * the effects of the entries that were not undone (however many undos an entry got, it is undone once),
+   * counting in each slot only the first such entry in id order.
+   */
+  expectedStock(): Map<string, StockRow> {
+    const rows = new Map<string, StockRow>();
+    const row = (hub: string, item: string) => {
+      const key = stockKey(hub, item);
+      let r = rows.get(key);
+      if (!r) {
+        r = {
+          key,
+          hub,
+          item,
+          onHand: 0,
+          lots: {},
+          lastCountAt: null,
+          lastWarnAt: null,
+          lastEntryAt: 0,
+          entryCount: 0,
+        };
+        rows.set(key, r);
+      }
+      return r;
+    };
+    const lot = (r: StockRow, day: string, qty: number) => {
+      r.lots[day] = (r.lots[day] ?? 0) + qty;
+      if (r.lots[day] === 0) delete r.lots[day];
+    };
+    const live = (e: Entry) => e.kind !== 'reversal' && !this.reversals.has(entryIdOf(e));
+    const firstLive = new Map<string, string>();
+    for (const e of this.entries) {
+      const slot = slotOf(e);
+      const first = slot && firstLive.get(slot);
+      if (slot && live(e) && (!first || compareIds(entryIdOf(e), first) < 0))
+        firstLive.set(slot, entryIdOf(e));
+    }
+    for (const e of this.entries) {
+      const r = row(e.hub, e.item);
+      r.entryCount += 1;
+      r.lastEntryAt = Math.max(r.lastEntryAt, e.at);
+      if (e.kind === 'count') r.lastCountAt = Math.max(r.lastCountAt ?? e.at, e.at);
+      if (e.kind === 'pickup' && e.belowZero) r.lastWarnAt = Math.max(r.lastWarnAt ?? e.at, e.at);
+      const slot = slotOf(e);
+      if (!live(e) || (slot && firstLive.get(slot) !== entryIdOf(e))) continue;
+      r.onHand += effectOf(e);
+      if (e.kind === 'donation' && e.expiry) lot(r, e.expiry, e.qty);
+    }
+    return rows;
+  }
+}
+
+interface Ctx {
+  seed: number;
+  rng: Prng;
+  clock: FakeClock;
+  replicas: Replica[];
+  net: SimNetwork;
+  log: IssuedLog;
+  step: number;
+  ops: number;
+  restarts: number;
+}
+
+const REPLAY = (seed: number) => `CONVERGENCE_SEED=${seed} CONVERGENCE_STEPS=${STEPS}`;
+const where = (ctx: Ctx, what: string) =>
+  `seed ${ctx.seed} (replay: ${REPLAY(ctx.seed)}), step ${ctx.step}: ${what}`;
+
+/** One random command at replica `r`, online or not (recording never needs the network). */
+async function command(ctx: Ctx, r: number): Promise<void> {
+  const { rng, clock, log } = ctx;
+  const store = ctx.replicas[r]!.store;
+  const items = [...store.itemsInDoc().values()];
+  const tag = `r${r}o${++ctx.ops}`;
+  const at = () => (rng.bool(0.15) ? clock.now() - rng.int(0, 2 * DAY) : undefined);
+  const note = () => (rng.bool(0.1) ? `note ${tag}` : undefined);
+  const kind = rng.weighted({
+    donation: 26,
+    pickup: 20,
+    count: 12,
+    discard: 8,
+    undo: 24,
+    editItem: 5,
+    newItem: 1,
+    levels: 8,
+    send: 10,
+    receive: 14,
+    request: 4,
+    settle: 3,
+  });
+  switch (kind) {
+    case 'donation': {
+      const lines = Array.from({ length: rng.int(1, 3) }, () => {
+        const item = rng.pick(items);
+        return {
+          item: item.id,
+          quantity: String(rng.int(1, 50)),
+          ...(item.packSize && rng.bool(0.2) ? { inPacks: true } : {}),
+          ...(rng.bool(0.4) ? { expiry: rng.pick(EXPIRIES) } : {}),
+        };
+      });
+      log.add(
+        await store.recordDonation({ lines, source: rng.pick(DONATION_SOURCES), note: note(), at: at() }),
+      );
+      return;
+    }
+    case 'pickup': {
+      const lines = Array.from({ length: rng.int(1, 2) }, () => ({
+        item: rng.pick(items).id,
+        quantity: String(rng.int(1, 40)),
+      }));
+      const households = rng.bool(0.5) ? String(rng.int(1, 5)) : undefined;
+      log.add(
+        await store.recordPickup({ lines, households, acknowledgeBelowZero: true, note: note(), at: at() }),
+      );
+      return;
+    }
+    case 'count': {
+      const counted = [...new Set(Array.from({ length: rng.int(1, 2) }, () => rng.pick(items).id))];
+      const lines = counted.map((item) => ({ item, counted: String(rng.int(0, 80)) }));
+      log.add(await store.recordCount({ lines, note: note(), at: at() }));
+      return;
+    }
+    case 'discard': {
+      const lines = [{ item: rng.pick(items).id, quantity: String(rng.int(1, 10)) }];
+      log.add(
+        await store.recordDiscard({ lines, reason: rng.pick(DISCARD_REASONS), note: note(), at: at() }),
+      );
+      return;
+    }
+    case 'undo': {
+      // What this replica shows as not undone; entries undone elsewhere first, to provoke concurrent undos.
+      const visible = (await store.db.ledger.toArray()).filter(
+        (row) => row.kind !== 'reversal' && row.kind !== 'transfer_resolve' && !row.reversedBy,
+      );
+      if (visible.length === 0) return;
+      const undoneElsewhere = visible.filter((row) => log.reversals.has(row.id));
+      const target =
+        undoneElsewhere.length > 0 && rng.bool(0.5) ? rng.pick(undoneElsewhere) : rng.pick(visible);
+      try {
+        log.add([await store.undo(target.id, note())]);
+      } catch (error) {
+        // Another command at this replica undid it between the read above and this undo.
+        if (!(error instanceof ValidationError)) throw error;
+        log.refusedUndos += 1;
+      }
+      return;
+    }
+    case 'editItem': {
+      const item = rng.pick(items);
+      await store.saveItem(itemForm(`${rng.pick(ITEM_NAMES)} ${tag}`, rng), item.id);
+      return;
+    }
+    case 'newItem':
+      await store.saveItem(itemForm(`${rng.pick(ITEM_NAMES)} ${tag}`, rng));
+      return;
+    case 'send':
+    case 'receive':
+    case 'request':
+    case 'settle':
+      return transferCommand(ctx, r, kind);
+    case 'levels': {
+      const item = rng.pick(items);
+      const min = rng.int(0, 30);
+      await store.setLevels(
+        item.id,
+        rng.bool(0.25) ? { min: '', target: '' } : { min: String(min), target: String(min + rng.int(0, 50)) },
+      );
+      return;
+    }
+  }
+}
+
+/**
+ * Transfers between hubs, as this replica sees them: a send (unrequested, or against a request to its hub),
+ * a receipt of what is in transit to its hub (sometimes not what was sent), a request, the settling of a
+ * difference. Replicas 3 and 4 are at one hub, so both may record the receipt of one transfer while apart.
+ */
+async function transferCommand(ctx: Ctx, r: number, kind: 'send' | 'receive' | 'request' | 'settle') {
+  const { rng, log } = ctx;
+  const store = ctx.replicas[r]!.store;
+  const hub = store.self!.hubId!;
+  const items = [...store.itemsInDoc().values()];
+  const others = [...hubsOf(store.persistence.doc).keys()].filter((h) => h !== hub);
+  const views = transferViews(await store.db.ledger.toArray());
+  const quantity = String(rng.int(1, 20));
+  try {
+    switch (kind) {
+      case 'send': {
+        const asked = views.filter((v) => v.status === 'requested' && v.from === hub);
+        if (asked.length > 0 && rng.bool(0.6)) {
+          const v = rng.pick(asked);
+          log.add([await store.sendTransfer({ item: v.item, to: v.to, quantity, request: v.id })]);
+        } else if (others.length > 0) {
+          // Often to the hub of replicas 3 and 4, whose two devices may then both record the receipt.
+          const shared = ctx.replicas[3]!.store.self!.hubId!;
+          const to = others.includes(shared) && rng.bool(0.5) ? shared : rng.pick(others);
+          log.add([await store.sendTransfer({ item: rng.pick(items).id, to, quantity })]);
+        }
+        return;
+      }
+      case 'receive': {
+        const coming = views.filter((v) => v.status === 'in transit' && v.to === hub);
+        if (coming.length === 0) return;
+        const v = rng.pick(coming);
+        const got = rng.bool(0.8) ? v.inTransit : rng.int(0, v.inTransit + 5);
+        log.add([await store.receiveTransfer(v.id, String(got))]);
+        return;
+      }
+      case 'request':
+        if (others.length > 0)
+          log.add([
+            await store.requestTransfer({
+              item: rng.pick(items).id,
+              from: hub,
+              to: rng.pick(others),
+              quantity,
+            }),
+          ]);
+        return;
+      case 'settle': {
+        const open = views.filter((v) => v.status === 'discrepancy' && (v.to === hub || v.from === hub));
+        if (open.length > 0) log.add([await store.settleTransfer(rng.pick(open).id, 'Counted again')]);
+        return;
+      }
+    }
+  } catch (error) {
+    // Another command at this replica changed the transfer between the read above and this one.
+    if (!(error instanceof ValidationError)) throw error;
+    log.refusedTransfers += 1;
+  }
+}
+
+/** Heals every partition, delivers every queued message, then every pair exchanges state. */
+async function settle(ctx: Ctx): Promise<void> {
+  ctx.net.heal();
+  await ctx.net.deliverAll();
+  await ctx.net.exchangeAll();
+}
+
+/** Every replica holds the same doc, the same projections, and stock as the issued-entry log defines it. */
+async function assertConverged(ctx: Ctx): Promise<void> {
+  const { replicas, log } = ctx;
+  const docs = replicas.map((r) => r.store.persistence.doc);
+  docs.forEach((doc, i) =>
+    expect(hasPending(doc), where(ctx, `replica ${i} has pending updates`)).toBe(false),
+  );
+  const contents = docs.map(docContent);
+  const snapshots = docs.map(docSnapshot);
+  const tables = await Promise.all(replicas.map((r) => projectionJson(r.store)));
+  for (let i = 1; i < replicas.length; i++) {
+    expect(snapshots[i], where(ctx, `state vector and delete set of replica ${i} vs 0`)).toEqual(
+      snapshots[0],
+    );
+    expect(contents[i], where(ctx, `doc content of replica ${i} vs 0`)).toBe(contents[0]);
+    for (const name of Object.keys(tables[0]!))
+      expect(tables[i]![name], where(ctx, `projection table ${name} of replica ${i} vs 0`)).toEqual(
+        tables[0]![name],
+      );
+  }
+
+  // Stock, independently: the sum over the issued entries, each undone entry undone once.
+  const store = replicas[0]!.store;
+  const expected = [...log.expectedStock().values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+  const stock = (await store.db.stock.toArray()).sort((a, b) => (a.key < b.key ? -1 : 1));
+  expect(
+    stock.map((r) => [r.key, r.onHand]),
+    where(ctx, 'on-hand per hub|item vs the issued-entry log'),
+  ).toEqual(expected.map((r) => [r.key, r.onHand]));
+  expect(canonicalJson(stock), where(ctx, 'stock rows vs the issued-entry log')).toBe(
+    canonicalJson(expected),
+  );
+
+  // The ledger: every issued entry, exactly as issued; an undone entry and every undo count for nothing.
+  const ledger = new Map((await store.db.ledger.toArray()).map((row) => [row.id, row]));
+  expect([...ledger.keys()].sort(), where(ctx, 'ledger ids vs issued ids')).toEqual(
+    [...log.byId.keys()].sort(),
+  );
+  for (const [id, entry] of log.byId) {
+    const row = ledger.get(id)!;
+    const { applied, reversedBy } = row;
+    const asStored = Object.fromEntries(
+      Object.entries(row).filter(([key]) => !PROJECTION_FIELDS.includes(key)),
+    );
+    expect(canonicalJson(asStored), where(ctx, `entry ${id} as projected vs as issued`)).toBe(
+      canonicalJson(entry),
+    );
+    if (entry.kind === 'reversal') {
+      const target = log.byId.get(entry.target);
+      expect(target, where(ctx, `target of ${id}`)).toBeDefined();
+      // `+ 0` makes -0 (the undo of a count that changed nothing) equal to 0.
+      expect(entry.effect + 0, where(ctx, `effect of ${id}`)).toBe(-effectOf(target!) + 0);
+      expect([entry.hub, entry.item], where(ctx, `hub and item of ${id}`)).toEqual([
+        target!.hub,
+        target!.item,
+      ]);
+    } else {
+      // An entry counts unless it was undone, or another live entry of its slot comes first.
+      const undos = log.reversals.get(id) ?? [];
+      const own = undos.length === 0 && log.isFirstLiveInSlot(entry) ? effectOf(entry) : 0;
+      expect(applied + 0, where(ctx, `applied of ${id}`)).toBe(own + 0);
+      if (undos.length === 0) expect(reversedBy, where(ctx, `${id} is not undone`)).toBeUndefined();
+      else expect(undos, where(ctx, `reversedBy of ${id}`)).toContain(reversedBy);
+    }
+  }
+  for (const [target, undos] of log.reversals) {
+    for (const id of undos)
+      expect(ledger.get(id)!.applied + 0, where(ctx, `undo ${id} of ${target} carries no effect`)).toBe(0);
+  }
+
+  // Settings: the projected rows are exactly the doc's settings (whichever concurrent edit won).
+  const doc = docs[0]!;
+  const settings = {
+    items: [...store.itemsInDoc().values()].map((item) => ({ ...item, nameKey: normalizeName(item.name) })),
+    hubs: Object.entries(hubsOf(doc).toJSON()).map(([id, hub]) => ({ ...(hub as object), id })),
+    devices: Object.entries(devicesOf(doc).toJSON()).map(([id, device]) => ({ ...(device as object), id })),
+    levels: Object.entries(levelsOf(doc).toJSON()).map(([key, levels]) => {
+      const [hub, item] = key.split('|');
+      return { ...(levels as object), key, hub, item };
+    }),
+  };
+  for (const [name, rows] of Object.entries(settings)) {
+    const sorted = rows.map(canonicalJson).sort();
+    expect(sorted, where(ctx, `projection table ${name} vs the doc`)).toEqual([...tables[0]![name]!].sort());
+  }
+
+  // The problems list is empty: nothing here is malformed or forged.
+  expect(tables[0]!.problems, where(ctx, 'problems')).toEqual([]);
+
+  // Each device's next sequence number follows its last entry.
+  for (const r of replicas) {
+    const self = r.store.self!;
+    const own = log.entries.filter((e) => e.device === self.deviceId).length;
+    expect(self.nextSeq, where(ctx, `nextSeq of replica ${r.index}`)).toBe(own + 1);
+  }
+}
+
+/**
+ * Closes replica `r` and opens its database again, as after quitting the app: the doc, the projections
+ * and the device's next sequence number must all come back as they were.
+ */
+async function restart(ctx: Ctx, r: number): Promise<void> {
+  const old = ctx.replicas[r]!.store;
+  await old.persistence.flush();
+  const before = {
+    content: docContent(old.persistence.doc),
+    snapshot: docSnapshot(old.persistence.doc),
+    tables: await projectionJson(old),
+    nextSeq: old.self?.nextSeq,
+  };
+  old.close();
+  ctx.replicas[r] = await reopenReplica(ctx.replicas[r]!, ctx.clock, ctx.rng);
+  const store = ctx.replicas[r]!.store;
+  ctx.net.attach(store, r);
+  ctx.restarts += 1;
+  expect(
+    {
+      content: docContent(store.persistence.doc),
+      snapshot: docSnapshot(store.persistence.doc),
+      tables: await projectionJson(store),
+      nextSeq: store.self?.nextSeq,
+    },
+    where(ctx, `replica ${r} after a restart`),
+  ).toEqual(before);
+}
+
+async function run(seed: number, steps: number): Promise<void> {
+  const rng = new Prng(seed);
+  const clock = new FakeClock();
+  const replicas: Replica[] = [];
+  for (let i = 0; i < REPLICAS; i++) replicas.push(await openReplica(i, clock, rng, `conv${seed}`));
+  const net = new SimNetwork(() => replicas.map((r) => r.store), rng.fork(), {
+    duplicate: 0.03,
+    drop: 0.02,
+    reorder: 0.3,
+  });
+  const ctx: Ctx = { seed, rng, clock, replicas, net, log: new IssuedLog(), step: -1, ops: 0, restarts: 0 };
+  const stores = () => replicas.map((r) => r.store);
+  try {
+    // Replica 0 starts the network with a few items; the others join with its invite and get its state.
+    const [first] = stores();
+    await first!.createNetwork({ hubName: 'Hub 0', deviceName: 'Device 0' });
+    const names = [...ITEM_NAMES];
+    for (let i = 0; i < 4; i++) {
+      clock.advance(1_000);
+      await first!.saveItem(itemForm(names.splice(rng.int(0, names.length - 1), 1)[0]!, rng));
+    }
+    const invite = first!.inviteCode();
+    for (let i = 1; i < REPLICAS; i++)
+      await stores()[i]!.joinNetwork({ invite: ` ${invite}\n`, deviceName: `Device ${i}` });
+    await net.deliverAll();
+    // Hubs: replica 1 sometimes shares replica 0's hub; replicas 3 and 4 are two devices of one new hub.
+    const hubOf: string[] = [first!.self!.hubId!];
+    for (let i = 1; i < REPLICAS; i++) {
+      clock.advance(1_000);
+      const store = stores()[i]!;
+      if (i === 4) {
+        await net.deliverAll();
+        await store.chooseHub({ hubId: hubOf[3]! });
+      } else if (i === 1 && rng.bool(0.5)) await store.chooseHub({ hubId: hubOf[0]! });
+      else await store.chooseHub({ newHubName: `Hub ${i}` });
+      hubOf.push(store.self!.hubId!);
+    }
+    expect(hubOf[4], where(ctx, 'replicas 3 and 4 share a hub')).toBe(hubOf[3]);
+    await net.deliverAll();
+
+    for (ctx.step = 0; ctx.step < steps; ctx.step++) {
+      clock.advance(rng.int(1_000, 20 * 60_000));
+      // Partitions: a replica drops off or comes back now and then; rarely everything heals at once.
+      if (rng.bool(0.12)) {
+        const r = rng.int(0, REPLICAS - 1);
+        net.setOnline(r, !net.online[r]);
+      }
+      if (rng.bool(0.02)) net.heal();
+      // Now and then a device quits and starts again (between operations: a kill is the e2e tests' job).
+      if (rng.bool(0.02)) await restart(ctx, rng.int(0, REPLICAS - 1));
+      const actions = Array.from({ length: rng.int(1, 3) }, (): (() => Promise<void>) => {
+        const roll = rng.next();
+        if (roll < 0.5) {
+          const r = rng.int(0, REPLICAS - 1);
+          return () => command(ctx, r);
+        }
+        if (roll < 0.94) {
+          const n = rng.int(1, 10);
+          return () => net.deliverSome(n);
+        }
+        return () => net.exchangeRandom();
+      });
+      // Sometimes commands and deliveries run concurrently, as they do in the app.
+      if (rng.bool(0.3)) await Promise.all(actions.map((a) => a()));
+      else for (const a of actions) await a();
+      // Midway, everything settles and must agree; then the run goes on from there.
+      if (ctx.step === Math.floor(steps / 2)) {
+        await settle(ctx);
+        await assertConverged(ctx);
+      }
+    }
+
+    await settle(ctx);
+    await assertConverged(ctx);
+
+    // On every replica, a rebuild from the doc gives exactly the projections the incremental path wrote.
+    for (const r of replicas) {
+      const before = await projectionJson(r.store);
+      await r.store.rebuildProjections();
+      expect(await projectionJson(r.store), where(ctx, `rebuild of replica ${r.index}`)).toEqual(before);
+    }
+
+    // A restart loads the same doc and projections from IndexedDB.
+    await restart(ctx, rng.int(0, REPLICAS - 1));
+    if (process.env.CONVERGENCE_VERBOSE) {
+      const doubled = [...ctx.log.reversals.values()].filter((ids) => ids.length > 1).length;
+      console.log(
+        `seed ${seed}: ${ctx.log.entries.length} entries, ${ctx.log.reversals.size} undone ` +
+          `(${doubled} more than once, ${ctx.log.refusedUndos} undos refused), ${ctx.restarts} restarts, ` +
+          `${ctx.log.entries.filter((e) => e.kind.startsWith('transfer_')).length} transfer entries, ` +
+          `${[...ctx.log.slots.values()].filter((ids) => ids.length > 1).length} shared slots, ` +
+          `network ${JSON.stringify(net.stats)}`,
+      );
+    }
+  } finally {
+    net.detach();
+    for (const r of replicas) {
+      try {
+        r.store.close();
+      } catch {
+        // already closed
+      }
+    }
+  }
+}
+
+describe('applyRemoteUpdate', () => {
+  it('resolves once an update that only deletes (a cleared level) is committed', async () => {
+    const clock = new FakeClock();
+    const rng = new Prng(7);
+    const [a, b] = [
+      (await openReplica(0, clock, rng, 'delete-only')).store,
+      (await openReplica(1, clock, rng, 'delete-only')).store,
+    ];
+    try {
+      await a!.createNetwork({ hubName: 'Hub', deviceName: 'A' });
+      const item = await a!.saveItem(itemForm('Rice', rng));
+      await a!.setLevels(item.id, { min: '2', target: '5' });
+      await b!.joinNetwork({ invite: a!.inviteCode(), deviceName: 'B' });
+      await b!.applyRemoteUpdate(Y.encodeStateAsUpdate(a!.persistence.doc), PEER);
+      expect(await b!.db.levels.count()).toBe(1);
+      const updates: Uint8Array[] = [];
+      a!.persistence.doc.on('update', (u: Uint8Array) => updates.push(u));
+      await a!.setLevels(item.id, { min: '', target: '' });
+      // Clearing a level deletes a map value and adds no struct: the state vector does not move.
+      expect(updates).toHaveLength(1);
+      expect(await b!.applyRemoteUpdate(updates[0]!, PEER)).toMatchObject({ ok: true, changed: true });
+      expect(levelsOf(b!.persistence.doc).size).toBe(0);
+      expect(await b!.db.levels.count()).toBe(0);
+    } finally {
+      a!.close();
+      b!.close();
+    }
+  });
+});
+
+describe('convergence of five replicas under random delivery', () => {
+  it.each(SEEDS)(`seed %i (${STEPS} steps)`, (seed) => run(seed, STEPS), Math.max(60_000, STEPS * 2_000));
+});
