@@ -34,6 +34,21 @@ const cspPlugin: PluginOption = {
 };
 
 /**
+ * y-webrtc applies peers' updates through y-protocols/sync; for y-webrtc (and only it) that module is
+ * replaced by renderer/sync/guardedSync.ts, which runs Larder's ingest checks first. y-webrtc is kept
+ * out of dependency pre-bundling so this also holds under `npm run web`.
+ */
+const guardPeerUpdates: PluginOption = {
+  name: 'larder-guard-peer-updates',
+  enforce: 'pre',
+  resolveId(source, importer) {
+    if (source === 'y-protocols/sync' && importer && /[\\/]y-webrtc[\\/]/.test(importer))
+      return here('renderer/sync/guardedSync.ts');
+    return null;
+  },
+};
+
+/**
  * One config for the renderer (browser and Electron), the Electron build and vitest. `npm run web` serves
  * the renderer alone on 127.0.0.1; `npm run build` (mode `electron`) also builds electron/; vitest never
  * loads the Electron plugin.
@@ -44,9 +59,10 @@ export default defineConfig(({ mode, command }) => {
   return {
     root: here('renderer'),
     base: './',
-    plugins: [react(), cspPlugin, ...(withElectron ? [electronPlugins(here('.'))] : [])],
+    plugins: [guardPeerUpdates, react(), cspPlugin, ...(withElectron ? [electronPlugins(here('.'))] : [])],
     build: { outDir: here('dist'), emptyOutDir: true, target: 'es2022', sourcemap: true },
     server: { host: '127.0.0.1', strictPort: true },
+    optimizeDeps: { exclude: ['y-webrtc'], include: ['y-webrtc > simple-peer/simplepeer.min.js'] },
     preview: { host: '127.0.0.1', strictPort: true },
     test: {
       root: here('.'),

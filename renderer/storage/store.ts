@@ -89,6 +89,8 @@ export class LarderStore {
     this.selfRow = self;
     this.persistence = new DocPersistence(db, deps.now);
     this.ready = this.persistence.load();
+    // Closing while the ledger still loads is normal (a tab closed early); callers that care await `ready`.
+    this.ready.catch(() => undefined);
   }
 
   static async open(db: LarderDB, deps: StoreDeps = browserDeps): Promise<LarderStore> {
@@ -476,6 +478,11 @@ export class LarderStore {
     const result = ingestUpdate(this.doc, update, origin);
     if (result.ok && result.changed) await this.persistence.flush();
     return result;
+  }
+
+  /** Sets aside something a peer sent that failed its checks: shown under Problems, never counted. */
+  async recordProblem(where: string, reason: string): Promise<void> {
+    await this.db.problems.put({ where, reason, seenAt: this.deps.now() });
   }
 
   async rebuildProjections() {

@@ -1,5 +1,6 @@
 import { WebrtcProvider } from 'y-webrtc';
 import type { LarderStore } from '../storage/store';
+import { setRefusedHandler } from './guardedSync';
 
 /** What this device tells its peers about itself: names for the sync screen, nothing else. */
 export interface PeerInfo {
@@ -44,7 +45,11 @@ export class SyncService {
   private readonly listeners = new Set<() => void>();
   private snapshot: SyncStatus = { running: false, signaling: [], peers: [] };
 
-  constructor(private readonly store: LarderStore) {}
+  constructor(private readonly store: LarderStore) {
+    setRefusedHandler((message) => {
+      void store.recordProblem(`peer update received ${new Date().toISOString()}`, message);
+    });
+  }
 
   async start(): Promise<void> {
     const self = this.store.self;
