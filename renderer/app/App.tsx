@@ -27,28 +27,42 @@ export function App() {
     let sync: SyncService | null = null;
     let cancelled = false;
     let releaseLock: () => void = () => undefined;
+    const fail = (e: unknown) => {
+      if (!cancelled) setBoot({ state: 'failed', message: e instanceof Error ? e.message : String(e) });
+    };
     const open = async () => {
       if (navigator.storage?.persist) void navigator.storage.persist();
-      store = await LarderStore.open(new LarderDB());
-      if (cancelled) return store.close();
-      sync = new SyncService(store);
-      if (store.self) void sync.start();
-      setBoot({ state: 'open', store, sync });
+      const opened = await LarderStore.open(new LarderDB());
+      if (cancelled) return opened.close();
+      store = opened;
+      // The ledger loads in the background; the screens read the projections meanwhile.
+      opened.ready.catch(fail);
+      sync = new SyncService(opened);
+      if (opened.self) void sync.start();
+      setBoot({ state: 'open', store: opened, sync });
     };
-    const fail = (e: unknown) =>
-      setBoot({ state: 'failed', message: e instanceof Error ? e.message : String(e) });
-    if (navigator.locks) {
-      void navigator.locks.request('larder-device', { ifAvailable: true }, (lock) => {
-        if (!lock) {
-          setBoot({ state: 'other-tab' });
-          return;
-        }
-        return new Promise<void>((resolve) => {
-          releaseLock = resolve;
-          open().catch(fail);
-        });
+    /** Holds the device lock for as long as this app is open; false if another tab holds it. */
+    const tryLock = () =>
+      new Promise<boolean>((granted) => {
+        void navigator.locks
+          .request('larder-device', { ifAvailable: true }, async (lock) => {
+            if (!lock || cancelled) return granted(!!lock && !cancelled);
+            granted(true);
+            await open().catch(fail);
+            await new Promise<void>((release) => (releaseLock = release));
+          })
+          .catch(fail);
       });
-    } else open().catch(fail);
+    const start = async () => {
+      if (!navigator.locks) return open();
+      // A reload (or React's development double start) may still hold the lock for a moment.
+      for (let attempt = 0; attempt < 3 && !cancelled; attempt++) {
+        if (await tryLock()) return;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      if (!cancelled) setBoot({ state: 'other-tab' });
+    };
+    start().catch(fail);
     return () => {
       cancelled = true;
       sync?.stop();
