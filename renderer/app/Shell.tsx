@@ -123,7 +123,7 @@ export function Shell() {
 /** Online or offline at a glance; never blocking, never a spinner. */
 function SyncIndicator() {
   const status = useSyncStatus();
-  const n = status.peers.length;
+  const n = status.connected;
   return (
     <p className="sync-indicator" role="status" aria-label="Sync status">
       <span className={n > 0 ? 'dot dot-on' : 'dot'} aria-hidden="true" />

@@ -29,8 +29,8 @@ export function HubChoiceScreen({ onDone }: { onDone: () => void }) {
       <form className="card setup-card" onSubmit={submit} noValidate>
         <h1>Which hub is this device at?</h1>
         <p className="lead">
-          {status.peers.length > 0
-            ? `Connected to ${status.peers.length} ${status.peers.length === 1 ? 'device' : 'devices'} of the network.`
+          {status.connected > 0
+            ? `Connected to ${status.connected} ${status.connected === 1 ? 'device' : 'devices'} of the network.`
             : hubs.length > 0
               ? 'The network’s hubs have arrived.'
               : 'Waiting for the network’s data. You can also start a new hub now; the rest arrives when a device of the network is reachable.'}

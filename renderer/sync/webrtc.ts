@@ -14,13 +14,17 @@ export interface SyncStatus {
   running: boolean;
   /** Per configured signaling server: is the WebSocket to it open. */
   signaling: { url: string; connected: boolean }[];
-  /** Peers with an open WebRTC connection (or another tab of this profile), with their names. */
+  /** Open connections: WebRTC peers, plus other tabs of this browser profile. */
+  connected: number;
+  /** Names of the devices heard from recently (their presence is renewed every 15 s while connected). */
   peers: PeerInfo[];
 }
 
 /** Unconnected WebRTC connections older than this are torn down so y-webrtc announces again. */
 const STUCK_AFTER_MS = 6_000;
 const WATCHDOG_EVERY_MS = 2_000;
+/** y-protocols renews a connected device's presence every 15 s and drops it after 30 s of silence. */
+const PRESENCE_FRESH_MS = 20_000;
 
 interface ConnLike {
   connected: boolean;
@@ -43,7 +47,7 @@ export class SyncService {
   private watchdog: ReturnType<typeof setInterval> | null = null;
   private readonly firstSeen = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
-  private snapshot: SyncStatus = { running: false, signaling: [], peers: [] };
+  private snapshot: SyncStatus = { running: false, signaling: [], connected: 0, peers: [] };
 
   constructor(private readonly store: LarderStore) {
     setRefusedHandler((message) => {
@@ -132,15 +136,21 @@ export class SyncService {
   private update(): void {
     const provider = this.provider;
     if (!provider) {
-      this.snapshot = { running: false, signaling: [], peers: [] };
+      this.snapshot = { running: false, signaling: [], connected: 0, peers: [] };
     } else {
       const room = (provider as unknown as { room: (RoomLike & { bcConns: Set<string> }) | null }).room;
-      const connectedPeers = room ? [...room.webrtcConns.values()].filter((c) => c.connected).length : 0;
+      const connected =
+        (room ? [...room.webrtcConns.values()].filter((c) => c.connected).length : 0) +
+        (room?.bcConns.size ?? 0);
       const peers: PeerInfo[] = [];
+      const now = Date.now();
       provider.awareness.getStates().forEach((state, clientId) => {
         if (clientId === provider.awareness.clientID) return;
+        // A device that went away keeps its presence for up to 30 s: show only those renewed lately.
+        const lastUpdated = provider.awareness.meta.get(clientId)?.lastUpdated ?? 0;
         const info = (state as { larder?: PeerInfo }).larder;
-        if (info && typeof info.device === 'string') peers.push(info);
+        if (info && typeof info.device === 'string' && now - lastUpdated < PRESENCE_FRESH_MS)
+          peers.push(info);
       });
       this.snapshot = {
         running: true,
@@ -148,8 +158,8 @@ export class SyncService {
           url: c.url,
           connected: c.connected,
         })),
-        // Awareness outlives a dropped connection by up to 30 s: show names only while someone is connected.
-        peers: connectedPeers > 0 || (room?.bcConns.size ?? 0) > 0 ? peers : [],
+        connected,
+        peers: connected > 0 ? peers : [],
       };
     }
     for (const l of this.listeners) l();
