@@ -12,6 +12,7 @@ export type DonationSource = (typeof DONATION_SOURCES)[number];
 export const DISCARD_REASONS = ['spoiled', 'expired', 'damaged', 'other'] as const;
 export type DiscardReason = (typeof DISCARD_REASONS)[number];
 
+/** Every kind of entry. The order is the wire format's kind code: append new kinds, never reorder. */
 export const ENTRY_KINDS = [
   'donation',
   'pickup',

@@ -14,18 +14,8 @@ export type WireEntry = readonly unknown[];
 
 const VERSION = 1;
 const EPOCH_MS = Date.UTC(2020, 0, 1);
-/** Codes are positions here: append new kinds, never reorder. */
-const KIND_CODES: readonly EntryKind[] = [
-  'donation',
-  'pickup',
-  'count',
-  'discard',
-  'reversal',
-  'transfer_request',
-  'transfer_out',
-  'transfer_in',
-  'transfer_resolve',
-];
+/** A kind's code is its position in ENTRY_KINDS (which only ever grows at the end). */
+const KIND_CODES: readonly EntryKind[] = ENTRY_KINDS;
 const DAY_MS = 86_400_000;
 
 interface Extras {
