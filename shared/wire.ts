@@ -1,4 +1,11 @@
-import { DISCARD_REASONS, DONATION_SOURCES, entrySchema, type Entry, type EntryKind } from './entries';
+import {
+  DISCARD_REASONS,
+  DONATION_SOURCES,
+  ENTRY_KINDS,
+  entrySchema,
+  type Entry,
+  type EntryKind,
+} from './entries';
 
 /**
  * The compact form an entry takes inside the Y.Doc. A network's ledger reaches a million entries, so
