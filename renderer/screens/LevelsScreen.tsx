@@ -64,6 +64,12 @@ export function LevelsScreen() {
       <div className="two-col">
         <section className="card" aria-labelledby="category-levels-title">
           <h2 id="category-levels-title">Defaults per category</h2>
+          <div className="category-levels category-head" aria-hidden="true">
+            <span>Category</span>
+            <span>Minimum</span>
+            <span>Target</span>
+            <span />
+          </div>
           {categories.map((c) => (
             <CategoryLevels
               key={`${hub}|${c}`}
@@ -163,9 +169,10 @@ function CategoryLevels({
   const [min, setMin] = useState(initial ? String(initial.min) : '');
   const [target, setTarget] = useState(initial ? String(initial.target) : '');
   const [errors, setErrors] = useState<FormErrors>(noErrors);
+  const error = errors.fields.min ?? errors.fields.target ?? errors.summary[0];
   return (
     <form
-      className="inline-form category-levels"
+      className="category-levels"
       noValidate
       aria-label={`Defaults for ${category}`}
       onSubmit={async (e: FormEvent) => {
@@ -179,15 +186,26 @@ function CategoryLevels({
       }}
     >
       <strong className="category-name">{category}</strong>
-      <Field label={`Minimum for ${category}`} error={errors.fields.min}>
-        {(p) => <input {...p} inputMode="numeric" value={min} onChange={(e) => setMin(e.target.value)} />}
-      </Field>
-      <Field label={`Target for ${category}`} error={errors.fields.target}>
-        {(p) => (
-          <input {...p} inputMode="numeric" value={target} onChange={(e) => setTarget(e.target.value)} />
-        )}
-      </Field>
+      <input
+        aria-label={`Minimum for ${category}`}
+        aria-invalid={errors.fields.min ? true : undefined}
+        inputMode="numeric"
+        value={min}
+        onChange={(e) => setMin(e.target.value)}
+      />
+      <input
+        aria-label={`Target for ${category}`}
+        aria-invalid={errors.fields.target ? true : undefined}
+        inputMode="numeric"
+        value={target}
+        onChange={(e) => setTarget(e.target.value)}
+      />
       <button type="submit">Save</button>
+      {error && (
+        <span className="field-error category-error" role="alert">
+          {error}
+        </span>
+      )}
     </form>
   );
 }
