@@ -26,6 +26,12 @@ const MERGE_AFTER_ROWS = 200;
 
 type SettingChange<T> = Map<string, T | undefined>;
 
+/** What a committed batch brought: its entries, and whether any setting changed. */
+export interface Commit {
+  entries: readonly Entry[];
+  settingsChanged: boolean;
+}
+
 /** Extra writes that must commit atomically with the batch (the device's own sequence number). */
 type AlsoWrite = () => Promise<unknown>;
 
@@ -67,7 +73,7 @@ export class DocPersistence {
   private scheduled = false;
   private loaded = false;
   /** Called after each committed batch with the entries it held (for sync status, alerts...). */
-  onCommitted: ((entries: readonly Entry[]) => void) | null = null;
+  private readonly committedListeners = new Set<(commit: Commit) => void>();
 
   constructor(
     private readonly db: LarderDB,
@@ -94,6 +100,12 @@ export class DocPersistence {
     watch(devicesOf(this.doc), (b) => b.devices);
     watch(levelsOf(this.doc), (b) => b.levels);
     watch(categoryLevelsOf(this.doc), (b) => b.categoryLevels);
+  }
+
+  /** Called after each committed batch: views that keep figures in memory patch just what changed. */
+  onCommitted(listener: (commit: Commit) => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
   }
 
   /** Loads the persisted doc. Projections are already on disk, so the UI need not wait for this. */
@@ -163,6 +175,17 @@ export class DocPersistence {
       problems.push(...(await this.writeSettings(batch, seenAt)));
       if (problems.length > 0) await db.problems.bulkPut(problems);
     });
+    const commit: Commit = {
+      entries: batch.entries,
+      settingsChanged:
+        batch.items.size +
+          batch.hubs.size +
+          batch.devices.size +
+          batch.levels.size +
+          batch.categoryLevels.size >
+        0,
+    };
+    for (const listener of this.committedListeners) listener(commit);
     await this.mergeSmallUpdates();
   }
 

@@ -8,3 +8,4 @@ export * from './transit';
 export * from './summaries';
 export * from './view';
 export * from './usage';
+export * from './incremental';

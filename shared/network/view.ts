@@ -59,7 +59,15 @@ export interface NetworkView {
   moves: Move[];
 }
 
-const UNKNOWN_HUB: Freshness = { stale: true, ageMs: null };
+export const UNKNOWN_HUB: Freshness = { stale: true, ageMs: null };
+
+/** A position with its days of cover and severity worked out. */
+export function assess(p: HubPosition, stale: boolean): AssessedPosition {
+  const cover = daysOfCover(p.onHand, p.rate);
+  const base = { hub: p.hub, item: p.item, onHand: p.onHand, stale };
+  const severity = classify({ onHand: p.onHand, levels: p.levels, cover });
+  return p.levels ? { ...base, levels: p.levels, cover, severity } : { ...base, cover, severity };
+}
 
 /**
  * What a coordinator sees across the network. Stale hubs (figures older than a day, or a hub never
@@ -77,17 +85,7 @@ export function networkView(input: NetworkInput): NetworkView {
   const inCategory = (item: string) => filter.category === undefined || categoryOf(item) === filter.category;
   const inHub = (hub: string) => filter.hub === undefined || hub === filter.hub;
 
-  const assessed: AssessedPosition[] = input.positions.map((p) => {
-    const cover = daysOfCover(p.onHand, p.rate);
-    const base = {
-      hub: p.hub,
-      item: p.item,
-      onHand: p.onHand,
-      stale: (fresh.get(p.hub) ?? UNKNOWN_HUB).stale,
-    };
-    const severity = classify({ onHand: p.onHand, levels: p.levels, cover });
-    return p.levels ? { ...base, levels: p.levels, cover, severity } : { ...base, cover, severity };
-  });
+  const assessed = input.positions.map((p) => assess(p, (fresh.get(p.hub) ?? UNKNOWN_HUB).stale));
   const moves = suggestMoves(assessed).filter((m) => inCategory(m.item) && (inHub(m.from) || inHub(m.to)));
   const scoped = assessed.filter((p) => inCategory(p.item) && inHub(p.hub));
 

@@ -1,0 +1,214 @@
+import Dexie from 'dexie';
+import { NetworkViewModel, ratesFromUsage, utcDay, windowDays, type HubPosition } from '../../shared/network';
+import { inTransitOf } from '../../shared/network/transit';
+import { stockKey, type StockRow } from '../../shared/projection';
+import { transferViews, type TransferView } from '../../shared/transfers';
+import type { CategoryLevelsRow, HubRow, ItemRow, LevelsRow } from '../storage/db';
+import type { Commit } from '../storage/persistence';
+import type { LarderStore } from '../storage/store';
+import { effectiveLevels } from './levels';
+
+export interface HubWithFreshness extends HubRow {
+  newestEntryAt: number | null;
+}
+
+export interface NetworkSnapshot {
+  version: number;
+  now: number;
+  hubs: HubWithFreshness[];
+  items: ItemRow[];
+  itemsById: Map<string, ItemRow>;
+  transfers: TransferView[];
+  model: NetworkViewModel;
+}
+
+/**
+ * The coordinator's figures, kept in memory and patched as entries commit: a new entry (from this device
+ * or a peer) re-reads only the stock and usage rows it touched and recomputes only its item and hub in
+ * the view model, so the Network screen stays quick at 50 hubs and 2,000 items. A settings change
+ * (levels, catalog, hubs) reloads everything: those are rare.
+ */
+export class NetworkModel {
+  private snapshot: NetworkSnapshot | null = null;
+  private readonly listeners = new Set<() => void>();
+  private stock = new Map<string, StockRow>();
+  private rates = new Map<string, number>();
+  private own = new Map<string, LevelsRow>();
+  private byCategory = new Map<string, CategoryLevelsRow>();
+  private loading: Promise<void> | null = null;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly store: LarderStore) {
+    this.unsubscribe = store.persistence.onCommitted((commit) => {
+      this.queue = this.queue.then(() => this.apply(commit)).catch(() => this.reload());
+    });
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    if (!this.snapshot && !this.loading) void this.reload();
+    return () => this.listeners.delete(listener);
+  }
+
+  get current(): NetworkSnapshot | null {
+    return this.snapshot;
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+    this.listeners.clear();
+  }
+
+  private async reload(): Promise<void> {
+    this.loading = this.load();
+    await this.loading;
+    this.loading = null;
+  }
+
+  private async load(): Promise<void> {
+    const db = this.store.db;
+    const now = Date.now();
+    const since = windowDays(utcDay(now))[0]!;
+    const [hubs, items, stock, levels, categoryLevels, usage, transferRows] = await Promise.all([
+      db.hubs.toArray(),
+      db.items.orderBy('nameKey').toArray(),
+      db.stock.toArray(),
+      db.levels.toArray(),
+      db.categoryLevels.toArray(),
+      db.usage.where('day').aboveOrEqual(since).toArray(),
+      db.ledger.where('root').above('').toArray(),
+    ]);
+    const withNewest: HubWithFreshness[] = await Promise.all(
+      hubs.map(async (h) => {
+        const newest = await db.ledger
+          .where('[hub+at]')
+          .between([h.id, Dexie.minKey], [h.id, Dexie.maxKey])
+          .last();
+        return { ...h, newestEntryAt: newest?.at ?? null };
+      }),
+    );
+    this.stock = new Map(stock.map((s) => [s.key, s]));
+    this.own = new Map(levels.map((l) => [l.key, l]));
+    this.byCategory = new Map(categoryLevels.map((l) => [l.key, l]));
+    this.rates = ratesFromUsage(usage, utcDay(now));
+    const itemsById = new Map(items.map((i) => [i.id, i]));
+    const transfers = transferViews(transferRows);
+    const model = new NetworkViewModel({
+      now,
+      hubs: withNewest.map(({ id, name, newestEntryAt }) => ({ id, name, newestEntryAt })),
+      items,
+      positions: this.allPositions(withNewest, items, itemsById),
+      inTransit: inTransitOf(transfers),
+    });
+    this.publish({
+      version: (this.snapshot?.version ?? 0) + 1,
+      now,
+      hubs: withNewest,
+      items,
+      itemsById,
+      transfers,
+      model,
+    });
+  }
+
+  private position(hub: string, item: ItemRow | undefined, itemId: string): HubPosition {
+    const key = stockKey(hub, itemId);
+    const levels = item ? effectiveLevels(hub, item, this.own, this.byCategory) : undefined;
+    return {
+      hub,
+      item: itemId,
+      onHand: this.stock.get(key)?.onHand ?? 0,
+      ...(levels ? { levels } : {}),
+      rate: this.rates.get(key) ?? 0,
+    };
+  }
+
+  /** Every stock row, plus items with levels at a hub that has no entry for them yet (short there too). */
+  private allPositions(
+    hubs: readonly HubRow[],
+    items: readonly ItemRow[],
+    byId: Map<string, ItemRow>,
+  ): HubPosition[] {
+    const out: HubPosition[] = [];
+    for (const s of this.stock.values()) out.push(this.position(s.hub, byId.get(s.item), s.item));
+    for (const hub of hubs)
+      for (const item of items)
+        if (
+          !this.stock.has(stockKey(hub.id, item.id)) &&
+          effectiveLevels(hub.id, item, this.own, this.byCategory)
+        )
+          out.push(this.position(hub.id, item, item.id));
+    return out;
+  }
+
+  private async apply(commit: Commit): Promise<void> {
+    const snap = this.snapshot;
+    if (!snap) return;
+    if (commit.settingsChanged) return this.reload();
+    if (commit.entries.length === 0) return;
+    const db = this.store.db;
+    const now = Date.now();
+    const keys = [...new Set(commit.entries.map((e) => stockKey(e.hub, e.item)))];
+    const touchedHubs = [...new Set(commit.entries.map((e) => e.hub))];
+    const since = windowDays(utcDay(now))[0]!;
+    const [rows, usage] = await Promise.all([
+      db.stock.bulkGet(keys),
+      db.usage
+        .where('hub')
+        .anyOf(touchedHubs)
+        .filter((u) => u.day >= since)
+        .toArray(),
+    ]);
+    for (const row of rows) if (row) this.stock.set(row.key, row);
+    const fresh = ratesFromUsage(usage, utcDay(now));
+    const changed: HubPosition[] = [];
+    for (const hub of touchedHubs) {
+      // A hub's rates change together when it starts a new active day: update the ones that moved.
+      for (const key of new Set([
+        ...[...this.rates.keys()].filter((k) => k.startsWith(`${hub}|`)),
+        ...[...fresh.keys()].filter((k) => k.startsWith(`${hub}|`)),
+      ])) {
+        const before = this.rates.get(key) ?? 0;
+        const after = fresh.get(key) ?? 0;
+        if (before === after) continue;
+        if (after === 0) this.rates.delete(key);
+        else this.rates.set(key, after);
+        keys.push(key);
+      }
+    }
+    for (const key of new Set(keys)) {
+      const [hub = '', item = ''] = key.split('|');
+      changed.push(this.position(hub, snap.itemsById.get(item), item));
+    }
+    snap.model.setPositions(changed);
+
+    let hubs = snap.hubs;
+    const newest = new Map<string, number>();
+    for (const e of commit.entries) newest.set(e.hub, Math.max(newest.get(e.hub) ?? 0, e.at));
+    if ([...newest].some(([hub, at]) => (snap.hubs.find((h) => h.id === hub)?.newestEntryAt ?? -1) < at)) {
+      hubs = snap.hubs.map((h) =>
+        newest.has(h.id) ? { ...h, newestEntryAt: Math.max(h.newestEntryAt ?? 0, newest.get(h.id)!) } : h,
+      );
+      snap.model.setHubs(hubs.map(({ id, name, newestEntryAt }) => ({ id, name, newestEntryAt })));
+    }
+    let transfers = snap.transfers;
+    if (commit.entries.some((e) => e.kind.startsWith('transfer_') || e.kind === 'reversal')) {
+      transfers = transferViews(await db.ledger.where('root').above('').toArray());
+      snap.model.setInTransit(inTransitOf(transfers));
+    }
+    if (now - snap.now > 60_000) snap.model.setNow(now);
+    this.publish({
+      ...snap,
+      version: snap.version + 1,
+      now: now - snap.now > 60_000 ? now : snap.now,
+      hubs,
+      transfers,
+    });
+  }
+
+  private publish(snapshot: NetworkSnapshot): void {
+    this.snapshot = snapshot;
+    for (const l of this.listeners) l();
+  }
+}

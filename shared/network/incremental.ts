@@ -1,0 +1,207 @@
+import type { Item } from '../catalog';
+import { stockKey } from '../projection';
+import { freshness, type Freshness } from './freshness';
+import { compareIds, suggestMoves, type Move } from './suggest';
+import {
+  compareHubSummaries,
+  compareItemSummaries,
+  summarizeHub,
+  summarizeItem,
+  type AssessedPosition,
+  type HubSummary,
+  type ItemSummary,
+} from './summaries';
+import {
+  assess,
+  networkView,
+  UNKNOWN_HUB,
+  type HubPosition,
+  type InTransit,
+  type NetworkFilter,
+  type NetworkHub,
+  type NetworkView,
+} from './view';
+
+type CatalogItem = Pick<Item, 'id' | 'name' | 'category'>;
+
+/**
+ * The network view kept up to date incrementally. Every item's summary and suggested moves depend only
+ * on that item's positions, and every hub's only on that hub's: a new entry at one hub for one item
+ * recomputes one item and one hub, not the 100,000 positions of a large network. Its output is exactly
+ * `networkView` of the same input (a property test holds it to that); filtered views, which
+ * coordinators open by hand, are computed in full.
+ */
+export class NetworkViewModel {
+  private readonly positions = new Map<string, HubPosition>();
+  private readonly keysByItem = new Map<string, Set<string>>();
+  private readonly keysByHub = new Map<string, Set<string>>();
+  private readonly assessed = new Map<string, AssessedPosition>();
+  private hubs = new Map<string, NetworkHub>();
+  private items = new Map<string, CatalogItem>();
+  private transit: InTransit[] = [];
+  private transitByItem = new Map<string, number>();
+  private freshnessOf = new Map<string, Freshness>();
+  private now: number;
+
+  private readonly itemSummaries = new Map<string, ItemSummary>();
+  private readonly itemMoves = new Map<string, Move[]>();
+  private readonly hubSummaries = new Map<string, HubSummary>();
+  private readonly dirtyItems = new Set<string>();
+  private readonly dirtyHubs = new Set<string>();
+  private everything = true;
+
+  constructor(input: {
+    now: number;
+    hubs: readonly NetworkHub[];
+    items: readonly CatalogItem[];
+    positions: readonly HubPosition[];
+    inTransit: readonly InTransit[];
+  }) {
+    this.now = input.now;
+    this.setHubs(input.hubs);
+    this.setItems(input.items);
+    this.setInTransit(input.inTransit);
+    this.setPositions(input.positions);
+    this.everything = true;
+  }
+
+  /** Adds or replaces positions (by hub and item). */
+  setPositions(positions: readonly HubPosition[]): void {
+    for (const p of positions) {
+      const key = stockKey(p.hub, p.item);
+      this.positions.set(key, p);
+      add(this.keysByItem, p.item, key);
+      add(this.keysByHub, p.hub, key);
+      this.dirtyItems.add(p.item);
+      this.dirtyHubs.add(p.hub);
+    }
+  }
+
+  setHubs(hubs: readonly NetworkHub[]): void {
+    const before = this.hubs;
+    this.hubs = new Map(hubs.map((h) => [h.id, h]));
+    for (const id of new Set([...before.keys(), ...this.hubs.keys()])) {
+      const a = before.get(id);
+      const b = this.hubs.get(id);
+      if (a?.name !== b?.name || a?.newestEntryAt !== b?.newestEntryAt) this.dirtyHubs.add(id);
+    }
+    this.refreshFreshness();
+  }
+
+  /** A new clock reading: hubs may turn stale as time passes. */
+  setNow(now: number): void {
+    this.now = now;
+    this.refreshFreshness();
+  }
+
+  setItems(items: readonly CatalogItem[]): void {
+    this.items = new Map(items.map((i) => [i.id, i]));
+    // Names appear in every hub's shortages and categories in every summary: a rare, full refresh.
+    this.everything = true;
+  }
+
+  setInTransit(inTransit: readonly InTransit[]): void {
+    this.transit = [...inTransit];
+    const next = new Map<string, number>();
+    for (const t of inTransit) next.set(t.item, (next.get(t.item) ?? 0) + t.qty);
+    for (const item of new Set([...next.keys(), ...this.transitByItem.keys()]))
+      if (next.get(item) !== this.transitByItem.get(item)) this.dirtyItems.add(item);
+    this.transitByItem = next;
+  }
+
+  view(filter: NetworkFilter = {}): NetworkView {
+    if (filter.category !== undefined || filter.hub !== undefined)
+      return networkView({
+        now: this.now,
+        hubs: [...this.hubs.values()],
+        items: [...this.items.values()],
+        positions: [...this.positions.values()],
+        inTransit: this.transit,
+        filter,
+      });
+    this.refresh();
+    const items = [...this.itemSummaries.values()].sort(compareItemSummaries);
+    const hubs = [...this.hubSummaries.values()].sort(compareHubSummaries);
+    const moves = [...this.itemMoves.keys()].sort(compareIds).flatMap((item) => this.itemMoves.get(item)!);
+    return { items, hubs, moves };
+  }
+
+  private refreshFreshness(): void {
+    const next = new Map<string, Freshness>();
+    for (const h of this.hubs.values()) next.set(h.id, freshness(h.newestEntryAt, this.now));
+    for (const id of new Set([...next.keys(), ...this.freshnessOf.keys(), ...this.keysByHub.keys()])) {
+      const a = this.freshnessOf.get(id) ?? UNKNOWN_HUB;
+      const b = next.get(id) ?? UNKNOWN_HUB;
+      if (a.ageMs !== b.ageMs) this.dirtyHubs.add(id);
+      if (a.stale !== b.stale) {
+        this.dirtyHubs.add(id);
+        for (const key of this.keysByHub.get(id) ?? []) this.dirtyItems.add(this.positions.get(key)!.item);
+      }
+    }
+    this.freshnessOf = next;
+  }
+
+  private refresh(): void {
+    if (this.everything) {
+      this.itemSummaries.clear();
+      this.itemMoves.clear();
+      this.hubSummaries.clear();
+      for (const id of [...this.items.keys(), ...this.keysByItem.keys()]) this.dirtyItems.add(id);
+      for (const id of [...this.hubs.keys(), ...this.keysByHub.keys()]) this.dirtyHubs.add(id);
+      this.everything = false;
+    }
+    for (const item of this.dirtyItems) this.refreshItem(item);
+    this.dirtyItems.clear();
+    const names = new Map([...this.items.values()].map((i) => [i.id, i.name]));
+    for (const hub of this.dirtyHubs) this.refreshHub(hub, names);
+    this.dirtyHubs.clear();
+  }
+
+  private refreshItem(id: string): void {
+    const assessed: AssessedPosition[] = [];
+    for (const key of this.keysByItem.get(id) ?? []) {
+      const p = this.positions.get(key)!;
+      const a = assess(p, (this.freshnessOf.get(p.hub) ?? UNKNOWN_HUB).stale);
+      this.assessed.set(key, a);
+      assessed.push(a);
+      this.dirtyHubs.add(p.hub);
+    }
+    const known = this.items.get(id);
+    if (!known && assessed.length === 0) {
+      this.itemSummaries.delete(id);
+      this.itemMoves.delete(id);
+      return;
+    }
+    this.itemSummaries.set(
+      id,
+      summarizeItem(known ?? { id, name: id, category: null }, assessed, this.transitByItem.get(id) ?? 0),
+    );
+    const moves = suggestMoves(assessed);
+    if (moves.length > 0) this.itemMoves.set(id, moves);
+    else this.itemMoves.delete(id);
+  }
+
+  private refreshHub(id: string, itemNames: ReadonlyMap<string, string>): void {
+    const keys = this.keysByHub.get(id);
+    const known = this.hubs.get(id);
+    if (!known && !keys?.size) {
+      this.hubSummaries.delete(id);
+      return;
+    }
+    const assessed = [...(keys ?? [])].map((k) => this.assessed.get(k)!);
+    this.hubSummaries.set(
+      id,
+      summarizeHub(
+        { id, name: known?.name ?? id, ...(this.freshnessOf.get(id) ?? UNKNOWN_HUB) },
+        assessed,
+        itemNames,
+      ),
+    );
+  }
+}
+
+function add(map: Map<string, Set<string>>, key: string, value: string): void {
+  const set = map.get(key);
+  if (set) set.add(value);
+  else map.set(key, new Set([value]));
+}
