@@ -291,7 +291,7 @@ export function recordDiscard(ctx: CommandContext, form: DiscardForm): Discard[]
 
 /** Undo is a new entry that cancels the target's effect; the target stays in the ledger and the history. */
 export function undoEntry(
-  ctx: Omit<CommandContext, 'items'>,
+  ctx: Pick<CommandContext, 'device' | 'nextSeq' | 'now'>,
   target: Entry & { reversedBy?: string },
   note?: string,
 ): Reversal {

@@ -33,7 +33,7 @@ const SCREENS = {
 export type ScreenId = keyof typeof SCREENS;
 
 /** A coordinator's device holds no stock: it records nothing of its own, and opens on the network view. */
-const HUB_ONLY: readonly ScreenId[] = ['donation', 'pickup', 'count', 'discard', 'history'];
+const HUB_ONLY: readonly ScreenId[] = ['donation', 'pickup', 'count', 'discard'];
 
 function screenFromHash(allowed: readonly ScreenId[], fallback: ScreenId): ScreenId {
   const id = location.hash.replace(/^#\/?/, '') as ScreenId;

@@ -9,13 +9,6 @@ export function useItems(): ItemRow[] | undefined {
   return useLiveQuery(() => store.db.items.orderBy('nameKey').toArray(), []);
 }
 
-/** The hub this device records for. Screens that use it are shown only once the device has a hub. */
-export function useHubId(): string {
-  const hub = useStore().self?.hubId;
-  if (!hub) throw new Error('This device has no hub yet');
-  return hub;
-}
-
 /** A hub's stock rows by item id, live (this device's hub unless another is given). */
 export function useHubStock(hubId?: string): Map<string, StockRow> | undefined {
   const store = useStore();

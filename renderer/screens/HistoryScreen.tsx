@@ -4,7 +4,7 @@ import { useMemo, useState } from 'react';
 import { ENTRY_KINDS, ownEffect, type EntryKind } from '../../shared/entries';
 import type { LedgerRow } from '../../shared/projection';
 import { useStore } from '../app/StoreContext';
-import { useHubId, useItems } from '../app/hooks';
+import { useItems } from '../app/hooks';
 import { toFormErrors } from '../app/errors';
 import { formatDateTime } from '../app/time';
 
@@ -72,7 +72,13 @@ function change(row: LedgerRow): number {
 /** Every entry at this hub, newest first. Undo adds a reversal entry; both stay in the history. */
 export function HistoryScreen() {
   const store = useStore();
-  const hub = useHubId();
+  const self = store.self!;
+  const hubs = useLiveQuery(() => store.db.hubs.toArray(), []);
+  const [chosen, setChosen] = useState<string | null>(self.hubId);
+  // A coordinator has no hub of its own: it reads any hub's history, starting with the first by name.
+  const hub = chosen ?? [...(hubs ?? [])].sort((a, b) => a.name.localeCompare(b.name))[0]?.id ?? '';
+  // Undo is for the hub's own devices, and for entries a coordinator recorded for it.
+  const canUndo = (row: LedgerRow) => self.hubId === hub || row.device === self.deviceId;
   const items = useItems();
   const names = useMemo(() => new Map((items ?? []).map((i) => [i.id, i.name])), [items]);
   const devices = useLiveQuery(
@@ -127,6 +133,18 @@ export function HistoryScreen() {
         </p>
       </header>
       <div className="toolbar">
+        {self.role === 'coordinator' && (
+          <div className="field">
+            <label htmlFor="history-hub">Hub</label>
+            <select id="history-hub" value={hub} onChange={(e) => setChosen(e.target.value)}>
+              {(hubs ?? []).map((h) => (
+                <option key={h.id} value={h.id}>
+                  {h.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
         <div className="field">
           <label htmlFor="history-item">Item</label>
           <select id="history-item" value={item} onChange={(e) => setItem(e.target.value)}>
@@ -205,6 +223,7 @@ export function HistoryScreen() {
                 <td>
                   {row.kind !== 'reversal' &&
                     row.kind !== 'transfer_resolve' &&
+                    canUndo(row) &&
                     !row.reversedBy &&
                     confirming !== row.id && (
                       <button

@@ -458,13 +458,22 @@ export class LarderStore {
     return this.commit(recordDiscard({ ...ctx, nextSeq: this.requireSelf().nextSeq }, form));
   }
 
+  /** Undoes an entry of this device's hub, or one this device recorded for a hub (a coordinator's). */
   async undo(entryId: string, note?: string): Promise<Reversal> {
-    const ctx = await this.context();
+    await this.ready;
+    const self = this.requireSelf();
     const target = await this.db.ledger.get(entryId);
     if (!target)
       throw new ValidationError([{ field: '', message: 'That entry is not in this device’s ledger' }]);
+    if (target.hub !== self.hubId && target.device !== self.deviceId)
+      throw new ValidationError([
+        {
+          field: '',
+          message: 'Only the hub’s own devices, or the device that recorded it, can undo this entry',
+        },
+      ]);
     const [reversal] = await this.commit([
-      undoEntry({ ...ctx, nextSeq: this.requireSelf().nextSeq }, target, note),
+      undoEntry({ device: self.deviceId, nextSeq: self.nextSeq, now: this.deps.now() }, target, note),
     ]);
     return reversal!;
   }

@@ -138,6 +138,15 @@ test('a coordinator sees a shortage, turns the suggested move into a transfer, a
       await expect(transferRow(page, 'Rice 2 lb bag')).toContainText('settled', { timeout: 20_000 });
       await expect(transferRow(page, 'Rice 2 lb bag')).toContainText('2 bags torn on the way');
     }
+
+    // The coordinator reads any hub's history; entries say which device recorded them.
+    await goTo(c.page, 'History');
+    await c.page.getByLabel('Hub', { exact: true }).selectOption({ label: 'Hub A' });
+    const history = c.page.getByRole('table', { name: 'History' });
+    await expect(history.getByRole('row').filter({ hasText: 'Difference settled' })).toContainText(
+      'Coordinator phone',
+    );
+    await expect(history.getByRole('row').filter({ hasText: 'Received' })).toContainText('A laptop');
   } finally {
     for (const p of pages) await p.context.close().catch(() => undefined);
     await signal.close();

@@ -42,7 +42,9 @@ test('levels: a default per category, bulk editing, and a clear message for a ta
     await expect(stock.getByRole('row', { name: /^Pasta 1 lb/ })).toContainText('20 / 50');
     await expect(stock.getByRole('row', { name: /^Pasta 1 lb/ })).toContainText('Out');
     await expect(stock.getByRole('row', { name: /^Toothpaste/ })).toContainText('5 / 12');
-    await expect(page.getByRole('navigation', { name: 'Main' }).getByLabel('3 below minimum')).toHaveText('3');
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByLabel('3 below minimum')).toHaveText(
+      '3',
+    );
     await context.close();
   } finally {
     removeProfileDir(profile);

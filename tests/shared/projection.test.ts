@@ -152,10 +152,7 @@ describe('Projector', () => {
           );
           fc.pre(candidates.length > 0);
           const target = candidates[pick % candidates.length]!;
-          const undo = undoEntry(
-            { hub: 'hub1', device: 'undodev', nextSeq: seq, now: Date.UTC(2026, 0, 1) },
-            target,
-          );
+          const undo = undoEntry({ device: 'undodev', nextSeq: seq, now: Date.UTC(2026, 0, 1) }, target);
           const without = entries.filter((e) => e !== target);
           const after = onHandByKey([...entries, undo]);
           const before = onHandByKey(without);

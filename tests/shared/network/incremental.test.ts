@@ -31,13 +31,11 @@ const positionArb: fc.Arbitrary<HubPosition> = fc
   .map(({ levels, ...p }) => (levels ? { ...p, levels } : p));
 const hubsArb: fc.Arbitrary<NetworkHub[]> = fc.tuple(
   ...HUBS.map((id) =>
-    fc
-      .option(fc.integer({ min: 0, max: 60 }), { nil: null })
-      .map((hoursAgo) => ({
-        id,
-        name: `Hub ${id}`,
-        newestEntryAt: hoursAgo === null ? null : NOW - hoursAgo * HOUR_MS,
-      })),
+    fc.option(fc.integer({ min: 0, max: 60 }), { nil: null }).map((hoursAgo) => ({
+      id,
+      name: `Hub ${id}`,
+      newestEntryAt: hoursAgo === null ? null : NOW - hoursAgo * HOUR_MS,
+    })),
   ),
 );
 const transitArb: fc.Arbitrary<InTransit[]> = fc.array(
