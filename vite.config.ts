@@ -34,16 +34,18 @@ const cspPlugin: PluginOption = {
 };
 
 /**
- * y-webrtc applies peers' updates through y-protocols/sync; for y-webrtc (and only it) that module is
- * replaced by renderer/sync/guardedSync.ts, which runs Larder's ingest checks first. y-webrtc is kept
- * out of dependency pre-bundling so this also holds under `npm run web`.
+ * Two of y-webrtc's imports are replaced, for y-webrtc only: y-protocols/sync by
+ * renderer/sync/guardedSync.ts (peers' updates pass Larder's ingest checks first) and
+ * lib0/broadcastchannel by renderer/sync/noBroadcast.ts (no tab-to-tab copy of the whole doc). y-webrtc is
+ * kept out of dependency pre-bundling so this also holds under `npm run web`.
  */
 const guardPeerUpdates: PluginOption = {
   name: 'larder-guard-peer-updates',
   enforce: 'pre',
   resolveId(source, importer) {
-    if (source === 'y-protocols/sync' && importer && /[\\/]y-webrtc[\\/]/.test(importer))
-      return here('renderer/sync/guardedSync.ts');
+    if (!importer || !/[\\/]y-webrtc[\\/]/.test(importer)) return null;
+    if (source === 'y-protocols/sync') return here('renderer/sync/guardedSync.ts');
+    if (source === 'lib0/broadcastchannel') return here('renderer/sync/noBroadcast.ts');
     return null;
   },
 };

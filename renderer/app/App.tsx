@@ -35,11 +35,22 @@ export function App() {
       const opened = await LarderStore.open(new LarderDB());
       if (cancelled) return opened.close();
       store = opened;
-      // The ledger loads in the background; the screens read the projections meanwhile.
-      opened.ready.catch(fail);
-      sync = new SyncService(opened);
-      if (opened.self) void sync.start();
-      setBoot({ state: 'open', store: opened, sync });
+      const service = new SyncService(opened);
+      sync = service;
+      setBoot({ state: 'open', store: opened, sync: service });
+      // The ledger loads once the first screen is up (the screens read the projections meanwhile); a
+      // save before then starts it at once. Sync starts when it is loaded.
+      setTimeout(() => {
+        const idle = window.requestIdleCallback ?? ((cb: () => void) => setTimeout(cb, 0));
+        idle(
+          () => {
+            if (cancelled) return;
+            opened.load().catch(fail);
+            if (opened.self) void service.start();
+          },
+          { timeout: 1500 },
+        );
+      }, 250);
     };
     /** Holds the device lock for as long as this app is open; false if another tab holds it. */
     const tryLock = () =>

@@ -76,8 +76,7 @@ function checkName(
  */
 export class LarderStore {
   readonly persistence: DocPersistence;
-  /** Resolves when the doc is loaded; writes wait for it, reads never do. */
-  readonly ready: Promise<void>;
+  private loading: Promise<void> | null = null;
   private selfRow: SelfRow | null;
   private secretsCache: Promise<NetworkSecrets> | null = null;
 
@@ -88,9 +87,25 @@ export class LarderStore {
   ) {
     this.selfRow = self;
     this.persistence = new DocPersistence(db, deps.now);
-    this.ready = this.persistence.load();
-    // Closing while the ledger still loads is normal (a tab closed early); callers that care await `ready`.
-    this.ready.catch(() => undefined);
+  }
+
+  /**
+   * Loads the network's doc (once). Reads never wait for it: the screens show the projections at once,
+   * and the app starts the load after its first screen is up, because applying a large doc holds the
+   * main thread for seconds. Writes and sync wait for it through `ready`.
+   */
+  load(): Promise<void> {
+    if (!this.loading) {
+      this.loading = this.persistence.load();
+      // Closing while the ledger still loads is normal (a tab closed early); callers that care await it.
+      this.loading.catch(() => undefined);
+    }
+    return this.loading;
+  }
+
+  /** Resolves when the doc is loaded (starting the load if nothing has yet). */
+  get ready(): Promise<void> {
+    return this.load();
   }
 
   static async open(db: LarderDB, deps: StoreDeps = browserDeps): Promise<LarderStore> {
