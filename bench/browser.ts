@@ -1,0 +1,237 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { OpenResult, SeedResult } from './page/api';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // performance.memory otherwise rounds heap sizes (and adds noise) for privacy.
+  '--enable-precise-memory-info',
+];
+
+export interface FirstView {
+  /** The first stock row is in the DOM (ms after navigation start). */
+  rowsInDomMs: number;
+  /** The frame after that one has been produced: the rows are on screen. */
+  rowsPaintedMs: number;
+  /** `performance.memory.usedJSHeapSize` at that moment. */
+  heapAtViewMB: number;
+  /** Long main-thread tasks (>50 ms) after navigation: [start, duration]. */
+  longTasks: [number, number][];
+  /** When the main thread went quiet (end of the last long task or heartbeat gap): the doc has loaded. */
+  quietAtMs: number;
+  /** CDP heap used on the app page once quiet, after a full GC. */
+  heapSettledMB: number;
+}
+
+export interface BrowserResult {
+  n: number;
+  seed: SeedResult;
+  idbDiskMB: number;
+  /** The first of them is the first page of a just-started browser (cold); the others are reloads. */
+  firstViews: FirstView[];
+  /** `indexedDB.open('larder')` as the first thing in a just-started browser. */
+  coldOpenMs: number;
+  open: OpenResult;
+  heapReadyMB: number;
+  pickupsMs: number[];
+}
+
+export const launch = (dir: string): Promise<BrowserContext> =>
+  chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: ARGS });
+
+async function heapAfterGcMB(page: Page): Promise<number> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('HeapProfiler.enable');
+  await cdp.send('HeapProfiler.collectGarbage');
+  const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+  await cdp.detach();
+  return usedSize / 2 ** 20;
+}
+
+async function benchPage(context: BrowserContext, origin: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${origin}/bench/`);
+  await page.waitForFunction(() => window.larderBench !== undefined);
+  return page;
+}
+
+interface InPageProbe {
+  rowsAt: number | null;
+  paintedAt: number | null;
+  heapAtView: number | null;
+  longTasks: [number, number][];
+  /** Heartbeat: last tick, and when a tick last came late (the main thread had been blocked until then). */
+  lastTick: number;
+  blockedUntil: number;
+}
+
+/** Installed before the app's scripts: notes when the first stock row appears and what blocked the main thread. */
+export function installProbe(): void {
+  if (location.pathname.startsWith('/bench/')) return;
+  const probe: InPageProbe = {
+    rowsAt: null,
+    paintedAt: null,
+    heapAtView: null,
+    longTasks: [],
+    lastTick: performance.now(),
+    blockedUntil: 0,
+  };
+  (window as unknown as { __larderProbe: InPageProbe }).__larderProbe = probe;
+  // Long-task entries reach the observer late (after the next tasks); a heartbeat sees a block at once.
+  setInterval(() => {
+    const now = performance.now();
+    if (now - probe.lastTick > 100) probe.blockedUntil = now;
+    probe.lastTick = now;
+  }, 50);
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) probe.longTasks.push([e.startTime, e.duration]);
+  }).observe({ type: 'longtask', buffered: true });
+  const observer = new MutationObserver(() => {
+    if (probe.rowsAt !== null || !document.querySelector('table[aria-label="Stock"] tbody tr')) return;
+    probe.rowsAt = performance.now();
+    observer.disconnect();
+    requestAnimationFrame(() => {
+      // rAF runs just before the frame is drawn; the message arrives once that frame is done.
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        probe.paintedAt = performance.now();
+        const memory = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory;
+        probe.heapAtView = memory ? memory.usedJSHeapSize : null;
+      };
+      channel.port2.postMessage(0);
+    });
+  });
+  observer.observe(document, { childList: true, subtree: true });
+}
+
+export async function firstStockView(context: BrowserContext, origin: string): Promise<FirstView> {
+  const page = await context.newPage();
+  await page.goto(`${origin}/`, { waitUntil: 'commit' });
+  await page.waitForFunction(
+    () => (window as unknown as { __larderProbe?: InPageProbe }).__larderProbe?.paintedAt != null,
+    undefined,
+    { timeout: 180_000, polling: 100 },
+  );
+  // Wait until the main thread has been free for 3 s: the doc (and whatever follows it) has then loaded
+  // behind the view. Busy means a long task, a late heartbeat, or the heartbeat being late right now.
+  const probeOf = () =>
+    page.evaluate(() => {
+      const p = (window as unknown as { __larderProbe: InPageProbe }).__larderProbe;
+      return { ...p, now: performance.now() };
+    });
+  const busyUntil = (p: Awaited<ReturnType<typeof probeOf>>) =>
+    Math.max(
+      p.paintedAt ?? 0,
+      p.blockedUntil,
+      p.now - p.lastTick > 100 ? p.now : 0,
+      ...p.longTasks.map(([start, duration]) => start + duration),
+    );
+  let probe = await probeOf();
+  const deadline = Date.now() + 180_000;
+  while (probe.now - busyUntil(probe) < 3_000 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    probe = await probeOf();
+  }
+  const quietAtMs = Math.max(
+    probe.blockedUntil,
+    ...probe.longTasks.map(([start, duration]) => start + duration),
+  );
+  const heapSettledMB = await heapAfterGcMB(page);
+  await page.close();
+  return {
+    rowsInDomMs: probe.rowsAt!,
+    rowsPaintedMs: probe.paintedAt!,
+    heapAtViewMB: (probe.heapAtView ?? NaN) / 2 ** 20,
+    longTasks: probe.longTasks,
+    quietAtMs,
+    heapSettledMB,
+  };
+}
+
+function duMB(dir: string): number {
+  try {
+    const out = execFileSync('du', ['-sk', dir], { encoding: 'utf8' });
+    return Number(out.split('\t')[0]) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Steps 3-6 for one N on one persistent profile: seed and rebuild; restart the browser (as a device
+ * starts the app) and open the app `views` times; restart again, time a cold IndexedDB open, load the
+ * store and record pickups one at a time.
+ */
+export async function measureBrowser(
+  n: number,
+  origin: string,
+  opts: { views: number; pickups: number; keepProfile?: boolean },
+  log: (line: string) => void,
+): Promise<BrowserResult> {
+  const dir = await mkdtemp(join(tmpdir(), `larder-bench-${n}-`));
+  try {
+    let context = await launch(dir);
+    let page = await benchPage(context, origin);
+    log(`  seeding IndexedDB in Chromium (generate, store, load, rebuild)…`);
+    const seed = await page.evaluate((count) => window.larderBench!.seed(count), n);
+    log(
+      `  seeded: generate ${(seed.generateMs / 1000).toFixed(1)} s, load ${seed.loadMs.toFixed(0)} ms, rebuild ${(seed.rebuildMs / 1000).toFixed(1)} s`,
+    );
+    await context.close();
+    const idbDiskMB = duMB(join(dir, 'Default', 'IndexedDB'));
+
+    // A fresh browser process, as when the device starts the app.
+    context = await launch(dir);
+    await context.addInitScript(installProbe);
+    const firstViews: FirstView[] = [];
+    for (let i = 0; i < opts.views; i++) {
+      const view = await firstStockView(context, origin);
+      firstViews.push(view);
+      log(
+        `  first stock view #${i + 1}: rows painted at ${view.rowsPaintedMs.toFixed(0)} ms, main thread quiet at ${view.quietAtMs.toFixed(0)} ms`,
+      );
+    }
+
+    await context.close();
+
+    // Restarted once more: the bench page times a cold IndexedDB open, then records pickups.
+    context = await launch(dir);
+    page = await benchPage(context, origin);
+    const coldOpenMs = await page.evaluate(() => window.larderBench!.coldOpen());
+    log(`  cold indexedDB.open('larder'): ${coldOpenMs.toFixed(0)} ms`);
+    const open = await page.evaluate(() => window.larderBench!.open());
+    const heapReadyMB = await heapAfterGcMB(page);
+    log(`  bench page: store.ready after ${open.readyMs.toFixed(0)} ms`);
+    const pickupsMs = await page.evaluate(([item, runs]) => window.larderBench!.pickups(item, runs), [
+      seed.pickupItem,
+      opts.pickups,
+    ] as const);
+    await page.evaluate(() => window.larderBench!.close());
+    await context.close();
+    return { n, seed, idbDiskMB, firstViews, coldOpenMs, open, heapReadyMB, pickupsMs };
+  } finally {
+    if (opts.keepProfile) log(`  kept the browser profile: ${dir}`);
+    else await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function chromiumVersion(): string {
+  try {
+    return execFileSync(CHROMIUM, ['--version'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return 'Chromium (version unknown)';
+  }
+}

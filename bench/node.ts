@@ -1,0 +1,94 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import * as Y from 'yjs';
+import { readAllEntries } from '../shared/doc';
+import type { BenchKind } from './generate';
+import { Projector } from '../shared/projection';
+import { generateNetwork } from './generate';
+import { median } from './stats';
+
+setFlagsFromString('--expose-gc');
+/** A full garbage collection, so heap figures are what is retained, not what is waiting to be collected. */
+export const gc = runInNewContext('gc') as () => void;
+
+export interface NodeResult {
+  n: number;
+  generateMs: number;
+  mix: Record<BenchKind, number>;
+  withExtras: number;
+  stateBytes: number;
+  stateBytesV2: number;
+  /** Each run of `Y.applyUpdate(freshDoc, state)`. */
+  applyMs: number[];
+  readMs: number;
+  foldMs: number;
+  entriesRead: number;
+  problems: number;
+  /** Heap with the loaded doc alone, after a full GC. */
+  heapDocMB: number;
+  /** Heap with the loaded doc, every decoded entry and the folded projection, after a full GC. */
+  heapAllMB: number;
+}
+
+const heapMB = () => {
+  gc();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+};
+
+/** Bytes per entry, and how long a device takes to load the doc and fold the ledger, in Node. */
+export function measureNode(n: number, log: (line: string) => void): NodeResult {
+  let t = performance.now();
+  const net = generateNetwork(n);
+  const generateMs = performance.now() - t;
+  const state = Y.encodeStateAsUpdate(net.doc);
+  const stateBytesV2 = Y.encodeStateAsUpdateV2(net.doc).byteLength;
+  net.doc.destroy();
+  log(`  generated ${n.toLocaleString('en')} entries in ${(generateMs / 1000).toFixed(1)} s`);
+
+  const baseHeap = heapMB();
+  const applyMs: number[] = [];
+  const runs = n <= 100_000 ? 5 : 3;
+  let doc = new Y.Doc();
+  for (let i = 0; i < runs; i++) {
+    doc.destroy();
+    doc = new Y.Doc();
+    t = performance.now();
+    Y.applyUpdate(doc, state);
+    applyMs.push(performance.now() - t);
+  }
+  const heapDocMB = heapMB() - baseHeap;
+  log(`  Y.applyUpdate: ${applyMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+
+  t = performance.now();
+  const { entries, problems } = readAllEntries(doc);
+  const readMs = performance.now() - t;
+  t = performance.now();
+  const projector = new Projector();
+  for (const e of entries) projector.apply(e);
+  const foldMs = performance.now() - t;
+  const heapAllMB = heapMB() - baseHeap;
+  log(
+    `  readAllEntries ${readMs.toFixed(0)} ms, fold ${foldMs.toFixed(0)} ms (median apply ${median(applyMs).toFixed(0)} ms)`,
+  );
+  if (entries.length !== n || problems.length + projector.problems.length > 0)
+    log(
+      `  WARNING: read ${entries.length} of ${n} entries, ${problems.length + projector.problems.length} problems`,
+    );
+  const result: NodeResult = {
+    n,
+    generateMs,
+    mix: net.mix,
+    withExtras: net.withExtras,
+    stateBytes: state.byteLength,
+    stateBytesV2,
+    applyMs,
+    readMs,
+    foldMs,
+    entriesRead: entries.length,
+    problems: problems.length + projector.problems.length,
+    heapDocMB,
+    heapAllMB,
+  };
+  doc.destroy();
+  return result;
+}

@@ -1,0 +1,43 @@
+import type { BenchKind } from '../generate';
+
+/** What the bench page (bench/page/main.ts) exposes as `window.larderBench`, for the runner to call. */
+export interface SeedResult {
+  entries: number;
+  mix: Record<BenchKind, number>;
+  stateBytes: number;
+  pickupItem: string;
+  generateMs: number;
+  encodeMs: number;
+  storeMs: number;
+  /** `DocPersistence.load()`: read the update row(s) and apply them to a fresh doc. */
+  loadMs: number;
+  /** `DocPersistence.rebuild()`: read every entry, fold, clear and refill every projection table. */
+  rebuildMs: number;
+  rebuiltEntries: number;
+  rebuildProblems: number;
+}
+
+export interface OpenResult {
+  /** `LarderStore.open()` resolved (the self row is read). */
+  openMs: number;
+  /** `store.ready` resolved: the doc is loaded. */
+  readyMs: number;
+  updateRows: number;
+  ledgerRows: number;
+}
+
+export interface LarderBench {
+  seed(n: number): Promise<SeedResult>;
+  /** Opens and closes the `larder` IndexedDB with the raw API: how long the browser takes to open it. */
+  coldOpen(): Promise<number>;
+  open(): Promise<OpenResult>;
+  /** Records `runs` one-line pickups of `item`, one after the other; milliseconds of each, action to committed. */
+  pickups(item: string, runs: number): Promise<number[]>;
+  close(): void;
+}
+
+declare global {
+  interface Window {
+    larderBench?: LarderBench;
+  }
+}

@@ -1,0 +1,426 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as prettier from 'prettier';
+import { build } from 'vite';
+import { chromiumVersion, measureBrowser, type BrowserResult } from './browser';
+import { CHUNK, DEVICES_PER_HUB, HUBS, ITEMS } from './generate';
+import { measureNode, type NodeResult } from './node';
+import { serve } from './server';
+import { median, quantile } from './stats';
+
+/**
+ * `npm run bench`: measures storage size, load and projection times, first stock view, pickup latency
+ * and heap at 100k and 1M entries; prints a table and writes docs/benchmarks.md. It measures and reports,
+ * it never fails on a figure.
+ *
+ *   npm run bench                       both sizes, Node and Chromium
+ *   npm run bench -- --sizes=100000     one size
+ *   npm run bench -- --node-only        skip Chromium
+ *   npm run bench -- --no-write         print only, leave docs/benchmarks.md alone
+ *   npm run bench -- --out=/tmp/b.md    write the report there instead
+ *   npm run bench -- --keep-profiles --port=4567
+ *                                       keep the seeded browser profiles (paths are printed) and serve on a
+ *                                       fixed port, so the same origin can open them again for profiling
+ */
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const sizes = (option('sizes') ?? '100000,1000000').split(',').map(Number);
+const nodeOnly = flag('node-only');
+const write = !flag('no-write');
+const keepProfile = flag('keep-profiles');
+const port = Number(option('port') ?? 0);
+const VIEWS = 3;
+const PICKUPS = 20;
+
+const started = performance.now();
+const loadAtStart = loadavg()[0]!;
+// Noted before anything runs: commits made while the bench runs are not what it measured.
+const measuredCode = revision();
+const log = (line: string) =>
+  console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+
+const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1_000}k`);
+const ms = (v: number) =>
+  Number.isFinite(v)
+    ? v >= 10_000
+      ? `${(v / 1000).toFixed(1)} s`
+      : `${v.toFixed(v < 10 ? 1 : 0)} ms`
+    : 'n/a';
+const mb = (v: number) => (Number.isFinite(v) ? `${v.toFixed(v < 10 ? 1 : 0)} MB` : 'n/a');
+
+interface Row {
+  metric: string;
+  values: string[];
+  target: string;
+  /** Per size: met (true), missed (false), or no target (null). */
+  met?: (boolean | null)[];
+}
+
+async function main() {
+  const nodeResults = new Map<number, NodeResult>();
+  const browserResults = new Map<number, BrowserResult>();
+  const failures = new Map<number, string>();
+
+  for (const n of sizes) {
+    log(`Node, N=${label(n)}`);
+    nodeResults.set(n, measureNode(n, log));
+  }
+
+  let appBuildError: string | null = null;
+  if (!nodeOnly) {
+    // The app is built into a temp directory, not dist/, so the bench never swaps files under a test
+    // that is using dist/ at the same time. Same config and mode as `npx vite build --mode production`.
+    log('building the app (vite build --mode production) and the bench page');
+    const appDir = join(tmpdir(), 'larder-bench-app');
+    const app = spawnSync(
+      'npx',
+      ['vite', 'build', '--mode', 'production', '--outDir', appDir, '--emptyOutDir', '--logLevel', 'error'],
+      { cwd: root, encoding: 'utf8' },
+    );
+    if (app.status !== 0 || !existsSync(join(appDir, 'index.html'))) {
+      const lines = `${app.stdout}\n${app.stderr}`.split('\n').filter((l) => /error|fail|could not/i.test(l));
+      appBuildError = `the app did not build (vite build exited ${app.status}): ${lines.slice(0, 3).join(' ').trim()}`;
+      log(`  ${appBuildError}`);
+    } else {
+      const pageDir = join(tmpdir(), 'larder-bench-page');
+      await build({
+        configFile: false,
+        root: join(root, 'bench', 'page'),
+        base: '/bench/',
+        logLevel: 'warn',
+        build: { outDir: pageDir, emptyOutDir: true, target: 'es2022' },
+      });
+      const server = await serve(
+        [
+          { prefix: '/bench/', dir: pageDir },
+          { prefix: '/', dir: appDir },
+        ],
+        port,
+      );
+      try {
+        for (const n of sizes) {
+          log(`Chromium, N=${label(n)} (${server.url})`);
+          try {
+            browserResults.set(
+              n,
+              await measureBrowser(n, server.url, { views: VIEWS, pickups: PICKUPS, keepProfile }, log),
+            );
+          } catch (error) {
+            const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+            failures.set(n, message);
+            log(`  Chromium run failed at N=${label(n)}: ${message}`);
+          }
+        }
+      } finally {
+        await server.close();
+      }
+    }
+  }
+
+  const rows = table(nodeResults, browserResults);
+  const totalS = (performance.now() - started) / 1000;
+  const text = render(rows);
+  console.log(`\n${text}\n`);
+  for (const [n, message] of failures) console.log(`Chromium at N=${label(n)} failed: ${message}`);
+  if (appBuildError) console.log(`Chromium figures missing: ${appBuildError}`);
+  const load = `load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`;
+  console.log(`Bench run time: ${totalS.toFixed(0)} s (${load}, ${cpus().length} cores)`);
+  if (write) {
+    const file = option('out') ?? join(root, 'docs', 'benchmarks.md');
+    const analysis = await keptAnalysis(file);
+    const doc = markdown(rows, nodeResults, browserResults, failures, appBuildError, totalS, load).replace(
+      ANALYSIS_SLOT,
+      () => analysis,
+    );
+    // Formatted as `npm run lint` expects (prettier --check .).
+    const options = (await prettier.resolveConfig(join(root, 'docs', 'benchmarks.md'))) ?? {};
+    await writeFile(file, await prettier.format(doc, { ...options, filepath: file }));
+    console.log(`Wrote ${file}`);
+  }
+}
+
+const ANALYSIS_START = '<!-- analysis:start (kept when npm run bench rewrites this file) -->';
+const ANALYSIS_END = '<!-- analysis:end -->';
+const ANALYSIS_SLOT = '@@ANALYSIS@@';
+
+/** The hand-written analysis in docs/benchmarks.md survives a re-run; only the measured parts are rewritten. */
+async function keptAnalysis(file: string): Promise<string> {
+  const old = existsSync(file) ? await readFile(file, 'utf8') : '';
+  const start = old.indexOf(ANALYSIS_START);
+  const end = old.indexOf(ANALYSIS_END);
+  if (start >= 0 && end > start) return old.slice(start, end + ANALYSIS_END.length);
+  return `${ANALYSIS_START}\n## Findings\n\n(none written yet)\n${ANALYSIS_END}`;
+}
+
+function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult>): Row[] {
+  const per = <T>(m: Map<number, T>, f: (r: T) => string) =>
+    sizes.map((n) => (m.has(n) ? f(m.get(n)!) : '—'));
+  const check = <T>(m: Map<number, T>, f: (r: T) => boolean) =>
+    sizes.map((n) => (m.has(n) ? f(m.get(n)!) : null));
+  const views = (r: BrowserResult, f: (v: BrowserResult['firstViews'][number]) => number) =>
+    median(r.firstViews.map(f));
+  const cold = (r: BrowserResult) => r.firstViews[0]!;
+  const warm = (r: BrowserResult, f: (v: BrowserResult['firstViews'][number]) => number) =>
+    median(r.firstViews.slice(1).map(f));
+  const range = (values: number[]) =>
+    values.length > 1 ? ` (${ms(Math.min(...values))}–${ms(Math.max(...values))})` : '';
+  return [
+    {
+      metric: 'Bytes per entry, Yjs update V1 (persisted)',
+      values: per(node, (r) => `${(r.stateBytes / r.n).toFixed(1)} B`),
+      target: '< 70 B',
+      met: check(node, (r) => r.stateBytes / r.n < 70),
+    },
+    {
+      metric: 'Bytes per entry, Yjs update V2 (info)',
+      values: per(node, (r) => `${(r.stateBytesV2 / r.n).toFixed(1)} B`),
+      target: '—',
+    },
+    { metric: 'Doc state size (V1)', values: per(node, (r) => mb(r.stateBytes / 2 ** 20)), target: '—' },
+    { metric: 'Node: generate doc (info)', values: per(node, (r) => ms(r.generateMs)), target: '—' },
+    {
+      metric: 'Node: Y.applyUpdate into fresh doc (median)',
+      values: per(node, (r) => ms(median(r.applyMs))),
+      target: '—',
+    },
+    {
+      metric: 'Node: readAllEntries (decode + validate)',
+      values: per(node, (r) => ms(r.readMs)),
+      target: '—',
+    },
+    { metric: 'Node: Projector fold of all entries', values: per(node, (r) => ms(r.foldMs)), target: '—' },
+    { metric: 'Node: heap, loaded doc (after GC)', values: per(node, (r) => mb(r.heapDocMB)), target: '—' },
+    {
+      metric: 'Node: heap, doc + entries + projection',
+      values: per(node, (r) => mb(r.heapAllMB)),
+      target: '—',
+    },
+    {
+      metric: 'Chromium: generate doc in page (info)',
+      values: per(browser, (r) => ms(r.seed.generateMs)),
+      target: '—',
+    },
+    {
+      metric: 'Chromium: DocPersistence.load() (read row + apply)',
+      values: per(browser, (r) => ms(r.seed.loadMs)),
+      target: '—',
+    },
+    {
+      metric: 'Chromium: DocPersistence.rebuild() all projections',
+      values: per(browser, (r) => ms(r.seed.rebuildMs)),
+      target: '—',
+    },
+    { metric: 'Chromium: IndexedDB on disk', values: per(browser, (r) => mb(r.idbDiskMB)), target: '—' },
+    {
+      metric: 'Chromium: indexedDB.open, browser just started',
+      values: per(browser, (r) => ms(r.coldOpenMs)),
+      target: '—',
+    },
+    {
+      metric: 'First stock view, cold: browser just started',
+      values: per(browser, (r) => ms(cold(r).rowsPaintedMs)),
+      target: '< 1 s',
+      met: check(browser, (r) => cold(r).rowsPaintedMs < 1000),
+    },
+    {
+      metric: `First stock view, warm: reload (median of ${VIEWS - 1})`,
+      values: per(
+        browser,
+        (r) =>
+          `${ms(warm(r, (v) => v.rowsPaintedMs))}${range(r.firstViews.slice(1).map((v) => v.rowsPaintedMs))}`,
+      ),
+      target: '< 1 s',
+      met: check(browser, (r) => warm(r, (v) => v.rowsPaintedMs) < 1000),
+    },
+    {
+      metric: 'First stock view, rows in DOM (cold / warm)',
+      values: per(browser, (r) => `${ms(cold(r).rowsInDomMs)} / ${ms(warm(r, (v) => v.rowsInDomMs))}`),
+      target: '—',
+    },
+    {
+      metric: 'App main thread busy until (cold / warm)',
+      values: per(browser, (r) => `${ms(cold(r).quietAtMs)} / ${ms(warm(r, (v) => v.quietAtMs))}`),
+      target: '—',
+    },
+    {
+      metric: 'App: longest main-thread task at start (max)',
+      values: per(browser, (r) =>
+        ms(Math.max(0, ...r.firstViews.flatMap((v) => v.longTasks.map(([, d]) => d)))),
+      ),
+      target: '—',
+    },
+    {
+      metric: 'JS heap at first stock view (app page, median)',
+      values: per(browser, (r) => mb(views(r, (v) => v.heapAtViewMB))),
+      target: '—',
+    },
+    {
+      metric: 'JS heap, app page once quiet (after GC, median)',
+      values: per(browser, (r) => mb(views(r, (v) => v.heapSettledMB))),
+      target: '—',
+    },
+    {
+      metric: 'Bench page: store.ready (doc loaded)',
+      values: per(browser, (r) => ms(r.open.readyMs)),
+      target: '—',
+    },
+    {
+      metric: 'JS heap, bench page after store.ready (after GC)',
+      values: per(browser, (r) => mb(r.heapReadyMB)),
+      target: '—',
+    },
+    {
+      metric: `Record one pickup, median of ${PICKUPS}`,
+      values: per(browser, (r) => ms(median(r.pickupsMs))),
+      target: '< 50 ms',
+      met: check(browser, (r) => median(r.pickupsMs) < 50),
+    },
+    {
+      metric: `Record one pickup, p95 of ${PICKUPS}`,
+      values: per(browser, (r) => ms(quantile(r.pickupsMs, 0.95))),
+      target: '< 50 ms',
+      met: check(browser, (r) => quantile(r.pickupsMs, 0.95) < 50),
+    },
+    {
+      metric: 'Record one pickup, first run (cold)',
+      values: per(browser, (r) => ms(r.pickupsMs[0] ?? NaN)),
+      target: '—',
+    },
+  ];
+}
+
+function metText(row: Row): string {
+  if (!row.met) return '—';
+  const known = row.met.map((m, i) => (m === null ? null : `${label(sizes[i]!)} ${m ? 'yes' : 'NO'}`));
+  const shown = known.filter((k): k is string => k !== null);
+  if (shown.length === 0) return 'not measured';
+  return row.met.every((m) => m === true) ? 'yes' : shown.join(', ');
+}
+
+function render(rows: Row[]): string {
+  const header = ['Metric', ...sizes.map((n) => `N=${label(n)}`), 'Target', 'Met?'];
+  const body = rows.map((r) => [r.metric, ...r.values, r.target, metText(r)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...body.map(line)].join('\n');
+}
+
+function markdown(
+  rows: Row[],
+  node: Map<number, NodeResult>,
+  browser: Map<number, BrowserResult>,
+  failures: Map<number, string>,
+  appBuildError: string | null,
+  totalS: number,
+  load: string,
+): string {
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const header = ['Metric', ...sizes.map((n) => `N=${label(n)}`), 'Target', 'Met?'];
+  const mix = [...node.values()]
+    .map((r) => {
+      const parts = Object.entries(r.mix).map(([k, v]) => `${k} ${((100 * v) / r.n).toFixed(1)}%`);
+      return `- N=${label(r.n)}: ${parts.join(', ')}; ${((100 * r.withExtras) / r.n).toFixed(0)}% of entries carry extras (group, expiry, note, packs, below-zero, reversal kind).`;
+    })
+    .join('\n');
+  const detail = [...browser.values()]
+    .map((r) => {
+      const views = r.firstViews
+        .map(
+          (v, i) =>
+            `  - view ${i + 1} (${i === 0 ? 'cold' : 'warm'}): rows in DOM ${ms(v.rowsInDomMs)}, painted ${ms(v.rowsPaintedMs)}, main thread quiet ${ms(v.quietAtMs)}; long tasks ${v.longTasks.map(([s, d]) => `${ms(s)}+${ms(d)}`).join(', ') || 'none'}`,
+        )
+        .join('\n');
+      return `- N=${label(r.n)}: pickups (ms, in order) ${r.pickupsMs.map((v) => v.toFixed(1)).join(', ')}; rebuild wrote ${r.seed.rebuiltEntries.toLocaleString('en')} ledger rows (${r.seed.rebuildProblems} problems); bench page open() ${ms(r.open.openMs)}, ledger rows ${r.open.ledgerRows.toLocaleString('en')}, update rows ${r.open.updateRows}.\n${views}`;
+    })
+    .join('\n');
+  const failed = [...failures]
+    .map(([n, m]) => `- Chromium at N=${label(n)} did not complete: ${m}`)
+    .join('\n');
+  return `# Benchmarks
+
+Generated by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (run time ${totalS.toFixed(0)} s), code measured:
+${measuredCode}.
+Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM, Node ${process.version},
+${chromiumVersion()} (headless); ${load}. Figures are from one run: other work on the machine shows up
+in them (compare the load average with the core count), so expect noise from run to run.
+
+| ${header.join(' | ')} |
+| ${header.map(() => '---').join(' | ')} |
+${rows.map((r) => `| ${[r.metric, ...r.values, r.target, metText(r)].join(' | ')} |`).join('\n')}
+
+${failed ? `${failed}\n\n` : ''}${ANALYSIS_SLOT}
+
+## What is measured
+
+The data is generated deterministically (seeded PRNG, \`bench/generate.ts\`): ${HUBS} hubs with ${DEVICES_PER_HUB}
+devices each and ${ITEMS} items, entries spread over 2025. Every device has its own Y.Doc (its own Yjs client
+id) and appends its entries, built as domain \`Entry\` objects, with \`appendEntries(doc, device, entries)\` in
+chunks of ${CHUNK.toLocaleString('en')} per transaction; the network doc is what all of them give once synced. Multi-line
+forms share a group, 40% of donations have an expiry, 2% of forms a note, 3% are backdated, pickups below
+zero carry the acknowledgement, reversals undo a recent entry of the same hub. Entry mix:
+
+${mix}
+
+1. **Bytes per entry**: \`Y.encodeStateAsUpdate(doc).byteLength / N\` (V2 for information).
+2. **Doc load (Node)**: \`Y.applyUpdate\` of that state into a fresh doc (median of 5 runs at 100k, 3 at 1M),
+   then \`readAllEntries\` (decode and validate every entry) and a full \`Projector\` fold.
+3. **Rebuild (Chromium)**: \`bench/page/\` is served from the same origin as the built app, builds the same
+   doc in the page, stores it as the one \`updates\` row of the \`larder\` database (as \`compact()\` leaves it),
+   writes \`meta.self\` (the first device of the first hub) and \`meta.projection\`, then times
+   \`DocPersistence.load()\` and \`DocPersistence.rebuild()\`, which fills every projection table.
+4. **First stock view**: Chromium is restarted on that profile (as a device starts the app); a page opens
+   \`/\` (the built app) and an init script notes \`performance.now()\` (ms since navigation start) when the
+   first row of the table named "Stock" enters the DOM and when the next frame has been produced ("painted",
+   the figure compared with the target). ${VIEWS} page loads: the first in the just-started browser
+   ("cold"), then reloads ("warm"). "Main thread busy until": end of the last long task or heartbeat gap
+   (a 50 ms interval timer) before 3 s without any, i.e. when the doc, and what follows its load, is done.
+5. **Record one pickup**: Chromium is restarted again; the bench page first times a raw
+   \`indexedDB.open('larder')\` (cold), then \`LarderStore.open(new LarderDB())\`, \`await store.ready\`, then
+   ${PICKUPS} times \`store.recordPickup({ lines: [{ item, quantity: '1' }], acknowledgeBelowZero: true })\`, one
+   after the other, from the call until it resolves (committed in IndexedDB).
+6. **JS heap**: \`performance.memory.usedJSHeapSize\` at the first stock view; CDP
+   \`Runtime.getHeapUsage\` after \`HeapProfiler.collectGarbage\` once the app page is quiet and after
+   \`store.ready\` on the bench page. Node heap figures are after a full GC, relative to before the load.
+
+Details:
+
+${detail || '- (Chromium not run)'}
+
+## Reproduce
+
+\`\`\`
+npm ci
+npm run bench                      # both sizes, about ${Math.max(1, Math.round(totalS / 60))} min here
+npm run bench -- --sizes=100000    # one size
+npm run bench -- --node-only       # no browser
+\`\`\`
+
+Needs Chromium at \`/usr/bin/chromium\` (Debian: \`apt-get install -y chromium\`). The runner builds the app
+(\`vite build --mode production\`, into \`$TMPDIR/larder-bench-app\` so \`dist/\` is left alone) and the bench
+page (into \`$TMPDIR/larder-bench-page\`), serves both on 127.0.0.1 at a random port, and uses throw-away
+browser profiles under the system temp directory.
+`;
+}
+
+/** Which code was measured: the commit, and whether files other than the bench's own differ from it. */
+function revision(): string {
+  const git = (...a: string[]) =>
+    spawnSync('git', ['--no-optional-locks', ...a], { cwd: root, encoding: 'utf8' }).stdout?.trimEnd() ?? '';
+  const sha = git('rev-parse', '--short', 'HEAD').trim();
+  if (!sha) return 'not a git checkout';
+  const changed = git('status', '--porcelain', '--untracked-files=all')
+    .split('\n')
+    .map((l) => l.slice(3))
+    .filter((f) => f && !f.startsWith('bench/') && f !== 'docs/benchmarks.md' && f !== 'node_modules');
+  return changed.length === 0
+    ? `commit ${sha} (no changes besides bench/ and this file)`
+    : `commit ${sha} plus uncommitted changes in ${changed.length} files (${changed.slice(0, 4).join(', ')}${changed.length > 4 ? ', …' : ''})`;
+}
+
+await main();
