@@ -33,6 +33,8 @@ export class NetworkModel {
   private readonly listeners = new Set<() => void>();
   private stock = new Map<string, StockRow>();
   private rates = new Map<string, number>();
+  /** The keys of `rates` per hub, so an entry at one hub looks at that hub's rates only. */
+  private rateKeysByHub = new Map<string, Set<string>>();
   private own = new Map<string, LevelsRow>();
   private byCategory = new Map<string, CategoryLevelsRow>();
   private loading: Promise<void> | null = null;
@@ -91,7 +93,9 @@ export class NetworkModel {
     this.stock = new Map(stock.map((s) => [s.key, s]));
     this.own = new Map(levels.map((l) => [l.key, l]));
     this.byCategory = new Map(categoryLevels.map((l) => [l.key, l]));
-    this.rates = ratesFromUsage(usage, utcDay(now));
+    this.rates = new Map();
+    this.rateKeysByHub = new Map();
+    for (const [key, rate] of ratesFromUsage(usage, utcDay(now))) this.setRate(key, rate);
     const itemsById = new Map(items.map((i) => [i.id, i]));
     const transfers = transferViews(transferRows);
     const model = new NetworkViewModel({
@@ -163,17 +167,18 @@ export class NetworkModel {
     for (const row of rows) if (row) this.stock.set(row.key, row);
     const fresh = ratesFromUsage(usage, utcDay(now));
     const changed: HubPosition[] = [];
+    const freshByHub = new Map<string, string[]>();
+    for (const key of fresh.keys()) {
+      const hub = hubOf(key);
+      freshByHub.set(hub, [...(freshByHub.get(hub) ?? []), key]);
+    }
     for (const hub of touchedHubs) {
       // A hub's rates change together when it starts a new active day: update the ones that moved.
-      for (const key of new Set([
-        ...[...this.rates.keys()].filter((k) => k.startsWith(`${hub}|`)),
-        ...[...fresh.keys()].filter((k) => k.startsWith(`${hub}|`)),
-      ])) {
+      for (const key of new Set([...(this.rateKeysByHub.get(hub) ?? []), ...(freshByHub.get(hub) ?? [])])) {
         const before = this.rates.get(key) ?? 0;
         const after = fresh.get(key) ?? 0;
         if (before === after) continue;
-        if (after === 0) this.rates.delete(key);
-        else this.rates.set(key, after);
+        this.setRate(key, after);
         keys.push(key);
       }
     }
@@ -207,8 +212,23 @@ export class NetworkModel {
     });
   }
 
+  private setRate(key: string, rate: number): void {
+    const hub = hubOf(key);
+    if (rate === 0) {
+      this.rates.delete(key);
+      this.rateKeysByHub.get(hub)?.delete(key);
+      return;
+    }
+    this.rates.set(key, rate);
+    let keys = this.rateKeysByHub.get(hub);
+    if (!keys) this.rateKeysByHub.set(hub, (keys = new Set()));
+    keys.add(key);
+  }
+
   private publish(snapshot: NetworkSnapshot): void {
     this.snapshot = snapshot;
     for (const l of this.listeners) l();
   }
 }
+
+const hubOf = (key: string) => key.slice(0, key.indexOf('|'));

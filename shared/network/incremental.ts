@@ -46,6 +46,10 @@ export class NetworkViewModel {
   private readonly itemSummaries = new Map<string, ItemSummary>();
   private readonly itemMoves = new Map<string, Move[]>();
   private readonly hubSummaries = new Map<string, HubSummary>();
+  /** Item summaries in view order, kept sorted by insertion: re-sorting 2,000 names per entry is the slow part. */
+  private sortedItems: ItemSummary[] = [];
+  private moves: Move[] = [];
+  private movesStale = true;
   private readonly dirtyItems = new Set<string>();
   private readonly dirtyHubs = new Set<string>();
   private everything = true;
@@ -120,10 +124,12 @@ export class NetworkViewModel {
         filter,
       });
     this.refresh();
-    const items = [...this.itemSummaries.values()].sort(compareItemSummaries);
     const hubs = [...this.hubSummaries.values()].sort(compareHubSummaries);
-    const moves = [...this.itemMoves.keys()].sort(compareIds).flatMap((item) => this.itemMoves.get(item)!);
-    return { items, hubs, moves };
+    if (this.movesStale) {
+      this.moves = [...this.itemMoves.keys()].sort(compareIds).flatMap((item) => this.itemMoves.get(item)!);
+      this.movesStale = false;
+    }
+    return { items: [...this.sortedItems], hubs, moves: [...this.moves] };
   }
 
   private refreshFreshness(): void {
@@ -142,7 +148,8 @@ export class NetworkViewModel {
   }
 
   private refresh(): void {
-    if (this.everything) {
+    const full = this.everything;
+    if (full) {
       this.itemSummaries.clear();
       this.itemMoves.clear();
       this.hubSummaries.clear();
@@ -150,7 +157,19 @@ export class NetworkViewModel {
       for (const id of [...this.hubs.keys(), ...this.keysByHub.keys()]) this.dirtyHubs.add(id);
       this.everything = false;
     }
-    for (const item of this.dirtyItems) this.refreshItem(item);
+    if (this.dirtyItems.size > 0) this.movesStale = true;
+    if (full || this.dirtyItems.size > 64) {
+      for (const item of this.dirtyItems) this.refreshItem(item);
+      this.sortedItems = [...this.itemSummaries.values()].sort(compareItemSummaries);
+    } else {
+      for (const item of this.dirtyItems) {
+        const before = this.itemSummaries.get(item);
+        if (before) this.sortedItems.splice(this.sortedItems.indexOf(before), 1);
+        this.refreshItem(item);
+        const after = this.itemSummaries.get(item);
+        if (after) this.sortedItems.splice(insertionPoint(this.sortedItems, after), 0, after);
+      }
+    }
     this.dirtyItems.clear();
     const names = new Map([...this.items.values()].map((i) => [i.id, i.name]));
     for (const hub of this.dirtyHubs) this.refreshHub(hub, names);
@@ -164,7 +183,8 @@ export class NetworkViewModel {
       const a = assess(p, (this.freshnessOf.get(p.hub) ?? UNKNOWN_HUB).stale);
       this.assessed.set(key, a);
       assessed.push(a);
-      this.dirtyHubs.add(p.hub);
+      // No need to mark the hub: a hub's summary changes only when its own position or freshness does,
+      // and both already mark it. (Marking all 50 hubs of the item was 90% of an update.)
     }
     const known = this.items.get(id);
     if (!known && assessed.length === 0) {
@@ -198,6 +218,18 @@ export class NetworkViewModel {
       ),
     );
   }
+}
+
+/** Where `value` goes in `sorted` (by view order), by binary search. */
+function insertionPoint(sorted: readonly ItemSummary[], value: ItemSummary): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareItemSummaries(sorted[mid]!, value) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function add(map: Map<string, Set<string>>, key: string, value: string): void {
