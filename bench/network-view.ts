@@ -15,7 +15,8 @@ import { NetworkViewModel, networkView, ratesFromUsage, utcDay, type HubPosition
 import { Projector, stockKey } from '../shared/projection';
 import { prng } from './generate';
 
-const { values } = parseArgs({ options: { entries: { type: 'string', default: '1000000' } } });
+// Not strict: `npm run bench -- --sizes=...` hands the storage bench's options to this script too.
+const { values } = parseArgs({ options: { entries: { type: 'string', default: '1000000' } }, strict: false });
 const N = Number(values.entries);
 const HUBS = 50;
 const ITEMS = 2000;
