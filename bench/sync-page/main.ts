@@ -1,0 +1,323 @@
+import Dexie from 'dexie';
+import { ledgersOf } from '../../shared/doc';
+import { DONATION_SOURCES } from '../../shared/entries';
+import { entryId } from '../../shared/ids';
+import { LarderDB, type SelfRow } from '../../renderer/storage/db';
+import { DocPersistence, PROJECTION_VERSION } from '../../renderer/storage/persistence';
+import { LarderStore } from '../../renderer/storage/store';
+import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
+import { SyncService } from '../../renderer/sync/webrtc';
+import { prng } from '../generate';
+import type { ConvergeResult, LarderSyncBench, WireStats } from './api';
+
+/**
+ * The sync bench page: served on the same origin as the other bench pages, it seeds this browser
+ * profile's `larder` IndexedDB and drives the real storage and sync modules (LarderStore, SyncService
+ * with y-webrtc, exportSyncFile). Nothing is re-implemented; y-webrtc's sync messages go through the
+ * app's guarded ingest path, as in the app build (bench/sync.ts builds this page with the same alias).
+ */
+let store: LarderStore | null = null;
+let sync: SyncService | null = null;
+let lastFile: Uint8Array | null = null;
+
+const now = () => performance.timeOrigin + performance.now();
+
+interface Watch {
+  device: string;
+  length: number;
+  startedAt: number;
+  docAt: number | null;
+  committedAt: number | null;
+  done: () => void;
+  finished: Promise<void>;
+  dispose: () => void;
+}
+let watch: Watch | null = null;
+
+function requireStore(): LarderStore {
+  if (!store) throw new Error('open() first');
+  return store;
+}
+
+interface ConnDebug {
+  connected: boolean;
+  synced: boolean;
+  closed: boolean;
+  peer: { _pc?: RTCPeerConnection; _channel?: RTCDataChannel; destroyed?: boolean };
+}
+
+/** y-webrtc's view of its connections and the browser's, for a run that did not converge. */
+function connections(): string {
+  const room = (sync as unknown as { provider: { room: { webrtcConns: Map<string, ConnDebug> } } | null })
+    .provider?.room;
+  const conns = [...(room?.webrtcConns ?? new Map<string, ConnDebug>()).entries()].map(
+    ([id, c]) =>
+      `${id.slice(0, 6)}: connected ${c.connected}, synced ${c.synced}, closed ${c.closed}, pc ${c.peer._pc?.connectionState}/${c.peer._pc?.signalingState}, channel ${c.peer._channel?.readyState}`,
+  );
+  const pcs = window.__larderRtc!.pcs.map((pc) => `${pc.connectionState}/${pc.signalingState}`);
+  return `y-webrtc conns [${conns.join('; ')}], peer connections since reset [${pcs.join(', ')}], sent ${JSON.stringify(window.__larderRtc!.sent)}`;
+}
+
+function settle(w: Watch) {
+  if (w.docAt !== null && w.committedAt !== null) w.done();
+}
+
+const bench: LarderSyncBench = {
+  async seed(dataUrl, entries, self) {
+    await Dexie.delete('larder');
+    let t = performance.now();
+    const response = await fetch(dataUrl);
+    if (!response.ok) throw new Error(`fetch ${dataUrl}: ${response.status}`);
+    const state = new Uint8Array(await response.arrayBuffer());
+    const fetchMs = performance.now() - t;
+
+    // As the app leaves the database after compact(): one update row, the self row, the projection version.
+    t = performance.now();
+    const db = new LarderDB();
+    await db.transaction('rw', db.updates, db.meta, async () => {
+      await db.updates.add({ update: state, entries });
+      await db.meta.put(self);
+      await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: Date.now() });
+    });
+    const storeMs = performance.now() - t;
+    const persistence = new DocPersistence(db, () => Date.now());
+    t = performance.now();
+    await persistence.load();
+    const loadMs = performance.now() - t;
+    t = performance.now();
+    const rebuilt = await persistence.rebuild();
+    const rebuildMs = performance.now() - t;
+    persistence.destroy();
+    db.close();
+    return {
+      stateBytes: state.byteLength,
+      fetchMs,
+      storeMs,
+      loadMs,
+      rebuildMs,
+      rebuiltEntries: rebuilt.entries,
+      rebuildProblems: rebuilt.problems,
+    };
+  },
+
+  async setSelf(self) {
+    const db = new LarderDB();
+    await db.meta.put(self);
+    db.close();
+  },
+
+  async open() {
+    const t = performance.now();
+    store = await LarderStore.open(new LarderDB());
+    await store.ready;
+    const readyMs = performance.now() - t;
+    sync = new SyncService(store);
+    return { readyMs, nextSeq: store.self!.nextSeq };
+  },
+
+  async record(count, seed) {
+    const s = requireStore();
+    const items = [...s.itemsInDoc().keys()].sort();
+    const rand = prng(seed);
+    const perRecordMs: number[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < count; i++) {
+      const item = items[Math.floor(rand() * items.length)]!;
+      const t = performance.now();
+      if (rand() < 0.5)
+        await s.recordDonation({
+          lines: [{ item, quantity: String(1 + Math.floor(rand() * 12)) }],
+          source: DONATION_SOURCES[Math.floor(rand() * 3)]!,
+        });
+      else
+        await s.recordPickup({
+          lines: [{ item, quantity: String(1 + Math.floor(rand() * 4)) }],
+          acknowledgeBelowZero: true,
+        });
+      perRecordMs.push(performance.now() - t);
+    }
+    return { entries: count, totalMs: performance.now() - t0, perRecordMs, nextSeq: s.self!.nextSeq };
+  },
+
+  expect(device, length) {
+    const s = requireStore();
+    watch?.dispose();
+    let done = () => undefined as void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const ledgers = ledgersOf(s.persistence.doc);
+    const lastId = entryId(device, length);
+    const w: Watch = {
+      device,
+      length,
+      startedAt: NaN,
+      docAt: null,
+      committedAt: null,
+      done,
+      finished,
+      dispose: () => undefined,
+    };
+    const onDoc = () => {
+      if (w.docAt === null && (ledgers.get(device)?.length ?? 0) >= length) {
+        w.docAt = now();
+        settle(w);
+      }
+    };
+    ledgers.observeDeep(onDoc);
+    // The device's entries arrive in clock order: once the last one is committed, all of them are.
+    const off = s.persistence.onCommitted((commit) => {
+      if (w.committedAt === null && commit.entries.some((e) => e.device === device && e.seq >= length)) {
+        w.committedAt = now();
+        settle(w);
+      }
+    });
+    w.dispose = () => {
+      ledgers.unobserveDeep(onDoc);
+      off();
+    };
+    watch = w;
+    if ((ledgers.get(device)?.length ?? 0) >= length) throw new Error(`already holds ${lastId}`);
+  },
+
+  async startSync() {
+    if (!sync || !watch) throw new Error('open() and expect() first');
+    watch.startedAt = now();
+    await sync.start();
+    return watch.startedAt;
+  },
+
+  signalingConnected() {
+    return sync?.status().signaling.some((c) => c.connected) ?? false;
+  },
+
+  async converged(timeoutMs) {
+    const w = watch;
+    if (!w) throw new Error('expect() first');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `not converged after ${timeoutMs} ms (doc ${w.docAt !== null}, committed ${w.committedAt !== null}, status ${JSON.stringify(sync?.status())}; ${connections()})`,
+            ),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([w.finished, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    // The peer connection that carried the sync: the last one to connect before the entries arrived.
+    const probe = window.__larderRtc!;
+    const connected = probe.connectedAt.filter((t): t is number => t !== null && t <= w.docAt!);
+    const result: ConvergeResult = {
+      startedAt: w.startedAt,
+      connectedAt: connected.length > 0 ? Math.max(...connected) : null,
+      docAt: w.docAt!,
+      committedAt: w.committedAt!,
+      events: [
+        ...probe.events,
+        ['sync started', w.startedAt],
+        ['doc holds the other hub’s entries', w.docAt!],
+        ['committed in IndexedDB', w.committedAt!],
+      ],
+    };
+    return result;
+  },
+
+  async debug() {
+    const stats = await Promise.all(
+      window.__larderRtc!.pcs.map(async (pc) => {
+        const parts: string[] = [];
+        (await pc.getStats()).forEach(
+          (r: { type: string; messagesSent?: number; messagesReceived?: number; state?: string }) => {
+            if (r.type === 'data-channel')
+              parts.push(`dc ${r.state} sent ${r.messagesSent} received ${r.messagesReceived}`);
+          },
+        );
+        return `${pc.connectionState}: ${parts.join(', ')}`;
+      }),
+    );
+    return `${connections()}; stats [${stats.join('; ')}]`;
+  },
+
+  stopSync() {
+    sync?.stop();
+  },
+
+  resetWire() {
+    const probe = window.__larderRtc!;
+    for (const key of Object.keys(probe.sent)) delete probe.sent[key];
+    probe.pcs.length = 0;
+    probe.connectedAt.length = 0;
+    probe.events.length = 0;
+  },
+
+  async wire() {
+    const probe = window.__larderRtc!;
+    const out: WireStats = {
+      sent: structuredClone(probe.sent),
+      dataChannelBytesSent: 0,
+      dataChannelBytesReceived: 0,
+      transportBytesSent: 0,
+      transportBytesReceived: 0,
+      peerConnections: probe.pcs.length,
+    };
+    for (const pc of probe.pcs) {
+      const report = await pc.getStats();
+      report.forEach((s: { type: string; bytesSent?: number; bytesReceived?: number }) => {
+        if (s.type === 'data-channel') {
+          out.dataChannelBytesSent += s.bytesSent ?? 0;
+          out.dataChannelBytesReceived += s.bytesReceived ?? 0;
+        } else if (s.type === 'transport') {
+          out.transportBytesSent += s.bytesSent ?? 0;
+          out.transportBytesReceived += s.bytesReceived ?? 0;
+        }
+      });
+    }
+    return out;
+  },
+
+  async exportFile() {
+    const s = requireStore();
+    const t = performance.now();
+    const file = await exportSyncFile(s);
+    const exportMs = performance.now() - t;
+    lastFile = file.bytes;
+    return { bytes: file.bytes.byteLength, entries: file.entries, exportMs };
+  },
+
+  async importIntoFresh(self: SelfRow, timeoutMs: number) {
+    if (!lastFile) throw new Error('exportFile() first');
+    const name = 'larder-import-bench';
+    await Dexie.delete(name);
+    const db = new LarderDB(name);
+    await db.meta.put(self);
+    const fresh = await LarderStore.open(db);
+    await fresh.ready;
+    const t = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const result = await Promise.race([
+      importSyncFile(fresh, lastFile),
+      new Promise<{ ok: false; message: string }>((resolve) => {
+        timer = setTimeout(
+          () => resolve({ ok: false, message: `not finished after ${timeoutMs / 1000} s` }),
+          timeoutMs,
+        );
+      }),
+    ]);
+    clearTimeout(timer);
+    const importMs = performance.now() - t;
+    const ledgerRows = result.ok ? await db.ledger.count() : 0;
+    if (result.ok) {
+      fresh.close();
+      await Dexie.delete(name);
+    }
+    return { ok: result.ok, message: result.message, importMs, ledgerRows };
+  },
+};
+
+window.larderSyncBench = bench;
+document.getElementById('status')!.textContent = 'Larder sync bench page ready';
