@@ -115,6 +115,8 @@ const experimentSwaps: PluginOption = {
   enforce: 'pre',
   resolveId(source, importer) {
     if (!importer) return null;
+    if (EXPERIMENTS.includes('no-bc') && source === 'y-protocols/sync' && /[\\/]y-webrtc[\\/]/.test(importer))
+      return join(root, 'bench', 'sync-page', 'experimentalSync.ts');
     if (
       EXPERIMENTS.includes('no-bc') &&
       source === 'lib0/broadcastchannel' &&
@@ -558,10 +560,24 @@ async function measure(
         deviceName: 'Import bench',
         nextSeq: 1,
       };
+      const cdp = profileDir ? await pages[0].context().newCDPSession(pages[0]) : null;
+      if (cdp) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
+        await cdp.send('Profiler.start');
+      }
       importResult = await pages[0].evaluate(
         ([self, timeout]) => window.larderSyncBench!.importIntoFresh(self, timeout),
         [joined, 300_000] as const,
       );
+      if (cdp) {
+        const { profile } = await cdp.send('Profiler.stop');
+        await mkdir(profileDir!, { recursive: true });
+        const file = join(profileDir!, `import-${label(n)}.cpuprofile`);
+        await writeFile(file, JSON.stringify(profile));
+        await cdp.detach();
+        log(`    wrote ${file}`);
+      }
       log(
         `    ${importResult.ok ? 'imported' : 'FAILED'} in ${ms(importResult.importMs)}: ${importResult.message}`,
       );
@@ -863,7 +879,8 @@ async function main() {
     root: join(root, 'bench', 'sync-page'),
     base: '/sync-bench/',
     logLevel: 'warn',
-    plugins: [guardPeerUpdates, experimentSwaps],
+    // The experiments' swaps first: for y-webrtc's sync module, theirs wraps guardedSync.
+    plugins: [experimentSwaps, guardPeerUpdates],
     define: { __LARDER_SYNC_EXPERIMENTS__: JSON.stringify(EXPERIMENTS) },
     // Readable names in CPU profiles.
     build: { outDir: pageDir, emptyOutDir: true, target: 'es2022', minify: !profileDir },
