@@ -1,0 +1,147 @@
+import Dexie from 'dexie';
+import { fromBase64Url } from '../../shared/sync/encoding';
+import { LarderDB } from '../../renderer/storage/db';
+import { DocPersistence, PROJECTION_VERSION } from '../../renderer/storage/persistence';
+import { LarderStore } from '../../renderer/storage/store';
+import { NetworkModel } from '../../renderer/app/networkModel';
+import type { NetworkView } from '../../shared/network';
+import type { LarderNetworkBench, RemoteTiming } from './api';
+
+/**
+ * The network bench page: seeds a coordinator's `larder` IndexedDB and drives the real NetworkModel
+ * (renderer/app/networkModel.ts) over the real LarderStore, as the Network screen does through
+ * useNetworkData: subscribe, take the snapshot, call `snapshot.model.view()`.
+ */
+let store: LarderStore | null = null;
+let model: NetworkModel | null = null;
+
+const freshTotal = (view: NetworkView, item: string) =>
+  view.items.find((i) => i.item === item)?.freshTotal ?? 0;
+
+/** Resolves at the model's next publish, with the time and the view computed right then. */
+function nextView(m: NetworkModel): Promise<{ publishedAt: number; viewedAt: number; view: NetworkView }> {
+  return new Promise((resolve) => {
+    const off = m.subscribe(() => {
+      const publishedAt = performance.now();
+      off();
+      const view = m.current!.model.view();
+      resolve({ publishedAt, viewedAt: performance.now(), view });
+    });
+  });
+}
+
+const bench: LarderNetworkBench = {
+  async seed(dataUrl, entries, self) {
+    await Dexie.delete('larder');
+    let t = performance.now();
+    const response = await fetch(dataUrl);
+    if (!response.ok) throw new Error(`fetch ${dataUrl}: ${response.status}`);
+    const state = new Uint8Array(await response.arrayBuffer());
+    const fetchMs = performance.now() - t;
+    // As the app leaves the database after compact(): one update row, the self row, the projection version.
+    const db = new LarderDB();
+    await db.transaction('rw', db.updates, db.meta, async () => {
+      await db.updates.add({ update: state, entries });
+      await db.meta.put(self);
+      await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: Date.now() });
+    });
+    const persistence = new DocPersistence(db, () => Date.now());
+    t = performance.now();
+    await persistence.load();
+    const loadMs = performance.now() - t;
+    t = performance.now();
+    const rebuilt = await persistence.rebuild();
+    const rebuildMs = performance.now() - t;
+    persistence.destroy();
+    db.close();
+    return {
+      stateBytes: state.byteLength,
+      fetchMs,
+      loadMs,
+      rebuildMs,
+      rebuiltEntries: rebuilt.entries,
+      rebuildProblems: rebuilt.problems,
+    };
+  },
+
+  async load() {
+    let t = performance.now();
+    store = await LarderStore.open(new LarderDB());
+    await store.ready;
+    const readyMs = performance.now() - t;
+    const db = store.db;
+    const [stockRows, levelsRows, categoryLevelsRows, usageRows] = await Promise.all([
+      db.stock.count(),
+      db.levels.count(),
+      db.categoryLevels.count(),
+      db.usage.count(),
+    ]);
+
+    t = performance.now();
+    model = new NetworkModel(store);
+    const first = nextView(model);
+    const { publishedAt, viewedAt, view } = await first;
+    const firstSnapshotMs = publishedAt - t;
+    const firstViewMs = viewedAt - publishedAt;
+    t = performance.now();
+    model.current!.model.view();
+    const repeatViewMs = performance.now() - t;
+    const memory = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory;
+    return {
+      readyMs,
+      firstSnapshotMs,
+      firstViewMs,
+      repeatViewMs,
+      stockRows,
+      levelsRows,
+      categoryLevelsRows,
+      usageRows,
+      view: {
+        items: view.items.length,
+        hubs: view.hubs.length,
+        moves: view.moves.length,
+        itemsWithNeeds: view.items.filter(
+          (i) => i.outHubs.length + i.shortHubs.length + i.runningOutHubs.length > 0,
+        ).length,
+        hubsWithShortages: view.hubs.filter((h) => h.shortages.length > 0).length,
+      },
+      heapMB: memory ? memory.usedJSHeapSize / 2 ** 20 : null,
+    };
+  },
+
+  async remote(entry) {
+    if (!store || !model) throw new Error('load() first');
+    const update = fromBase64Url(entry.update);
+    if (!update) throw new Error('bad update');
+    const before = freshTotal(model.current!.model.view(), entry.item);
+    const next = nextView(model);
+    const t0 = performance.now();
+    const applied = store.applyRemoteUpdate(update, 'peer').then((r) => {
+      if (!r.ok) throw new Error(r.message);
+      return performance.now();
+    });
+    const { publishedAt, viewedAt, view } = await next;
+    const committedAt = await applied;
+    const after = freshTotal(view, entry.item);
+    const timing: RemoteTiming = {
+      publishMs: publishedAt - t0,
+      viewMs: viewedAt - publishedAt,
+      totalMs: viewedAt - t0,
+      committedMs: committedAt - t0,
+      before,
+      after,
+      changed: after - before === entry.effect,
+    };
+    return timing;
+  },
+
+  close() {
+    model?.dispose();
+    store?.close();
+    model = null;
+    store = null;
+  },
+};
+
+window.larderNetworkBench = bench;
+document.getElementById('status')!.textContent = 'Larder network bench page ready';
