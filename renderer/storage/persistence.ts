@@ -14,6 +14,7 @@ import {
   readItem,
   type SetAside,
 } from '../../shared/doc';
+import { appendAll } from '../../shared/arrays';
 import type { Entry } from '../../shared/entries';
 import { normalizeName } from '../../shared/catalog';
 import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../shared/projection';
@@ -92,8 +93,8 @@ export class DocPersistence {
     });
     ledgersOf(this.doc).observeDeep((events) => {
       const found = entriesFromEvents(events);
-      this.batch.entries.push(...found.entries);
-      this.batch.problems.push(...found.problems);
+      appendAll(this.batch.entries, found.entries);
+      appendAll(this.batch.problems, found.problems);
     });
     const watch = (map: Y.Map<unknown>, pick: (b: Batch) => SettingChange<unknown>) =>
       map.observe((event) => {
@@ -158,10 +159,10 @@ export class DocPersistence {
 
   private requeue(failed: Batch): void {
     const next = this.batch;
-    next.updates.unshift(...failed.updates);
-    next.also.unshift(...failed.also);
-    next.entries.unshift(...failed.entries);
-    next.problems.unshift(...failed.problems);
+    next.updates = [...failed.updates, ...next.updates];
+    next.also = [...failed.also, ...next.also];
+    next.entries = [...failed.entries, ...next.entries];
+    next.problems = [...failed.problems, ...next.problems];
     for (const key of ['items', 'hubs', 'devices', 'levels', 'categoryLevels'] as const) {
       for (const [k, v] of failed[key]) if (!next[key].has(k)) next[key].set(k, v);
     }
@@ -176,8 +177,8 @@ export class DocPersistence {
         await db.updates.add({ update: Y.mergeUpdates(batch.updates), entries: batch.entries.length });
       for (const write of batch.also) await write();
       const problems: ProblemRow[] = batch.problems.map((p) => ({ ...p, seenAt }));
-      if (batch.entries.length > 0) problems.push(...(await this.project(batch.entries, seenAt)));
-      problems.push(...(await this.writeSettings(batch, seenAt)));
+      if (batch.entries.length > 0) appendAll(problems, await this.project(batch.entries, seenAt));
+      appendAll(problems, await this.writeSettings(batch, seenAt));
       if (problems.length > 0) await db.problems.bulkPut(problems);
     });
     const commit: Commit = {
@@ -337,7 +338,7 @@ export class DocPersistence {
       await db.usage.bulkPut(projector.allUsage());
       const ledger = projector.allLedger();
       for (let i = 0; i < ledger.length; i += 50_000) await db.ledger.bulkPut(ledger.slice(i, i + 50_000));
-      all.push(...(await this.writeSettings(settings, seenAt)));
+      appendAll(all, await this.writeSettings(settings, seenAt));
       if (all.length > 0) await db.problems.bulkPut(all);
       await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: seenAt });
     });

@@ -408,6 +408,35 @@ describe('LarderStore with IndexedDB', () => {
       expect(await again.db.problems.count()).toBe(0);
     });
 
+    it("takes in a year of history in one update (a new device's first sync) without overflowing the stack", async () => {
+      // 130,000 entries in one update: spreading them into push() overflowed V8's stack (found at 1M by
+      // bench:sync, where importing a full sync file into an empty device failed).
+      const { store, self, rice } = await seeded();
+      const ledgerBefore = await store.db.ledger.count();
+      const remote = new Y.Doc();
+      Y.applyUpdate(remote, Y.encodeStateAsUpdate(store.persistence.doc));
+      const n = 130_000;
+      const at = START + 3_600_000;
+      const entries: Entry[] = Array.from({ length: n }, (_, i) => ({
+        kind: 'donation',
+        hub: self.hubId!,
+        device: 'otherdev',
+        seq: i + 1,
+        item: rice.id,
+        at,
+        recordedAt: at,
+        qty: 1,
+        source: 'business',
+      }));
+      appendEntries(remote, 'otherdev', entries);
+      const update = Y.encodeStateAsUpdate(remote, Y.encodeStateVector(store.persistence.doc));
+      const result = await store.applyRemoteUpdate(update, 'file');
+      expect(result).toMatchObject({ ok: true, changed: true });
+      expect((await store.db.stock.get(`${self.hubId!}|${rice.id}`))?.onHand).toBe(15 + n);
+      expect(await store.db.ledger.count()).toBe(ledgerBefore + n);
+      expect(await store.db.problems.count()).toBe(0);
+    }, 120_000);
+
     it('deleting a hub or overwriting an item with invalid fields projects like a rebuild', async () => {
       const { store, self, rice } = await seeded();
       const remote = new Y.Doc();
