@@ -34,10 +34,10 @@ const cspPlugin: PluginOption = {
 };
 
 /**
- * Two of y-webrtc's imports are replaced, for y-webrtc only: y-protocols/sync by
- * renderer/sync/guardedSync.ts (peers' updates pass Larder's ingest checks first) and
- * lib0/broadcastchannel by renderer/sync/noBroadcast.ts (no tab-to-tab copy of the whole doc). y-webrtc is
- * kept out of dependency pre-bundling so this also holds under `npm run web`.
+ * y-webrtc's import of y-protocols/sync is replaced, for y-webrtc only, by renderer/sync/guardedSync.ts:
+ * peers' updates pass Larder's ingest checks first, and travel compressed. y-webrtc is kept out of
+ * dependency pre-bundling so this also holds under `npm run web`. (y-webrtc itself is patched at install:
+ * patches/y-webrtc+10.3.0.patch.)
  */
 const guardPeerUpdates: PluginOption = {
   name: 'larder-guard-peer-updates',
@@ -45,7 +45,6 @@ const guardPeerUpdates: PluginOption = {
   resolveId(source, importer) {
     if (!importer || !/[\\/]y-webrtc[\\/]/.test(importer)) return null;
     if (source === 'y-protocols/sync') return here('renderer/sync/guardedSync.ts');
-    if (source === 'lib0/broadcastchannel') return here('renderer/sync/noBroadcast.ts');
     return null;
   },
 };

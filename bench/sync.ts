@@ -52,13 +52,6 @@ const withImport = !flag('no-import');
 const trace = flag('trace');
 /** Writes a CPU profile of each page for the first round that converges (Chrome DevTools format). */
 const profileDir = option('profile');
-/**
- * Opt-in experiments with proposed fixes (bench-only module swaps, the app's code is untouched):
- * `no-bc`, `no-echo`, `negotiated-channel`, comma-separated. Figures from such a run are not the app's.
- */
-const EXPERIMENTS = (option('experiment') ?? '').split(',').filter(Boolean);
-for (const e of EXPERIMENTS)
-  if (!['no-bc', 'no-echo', 'negotiated-channel'].includes(e)) throw new Error(`unknown experiment ${e}`);
 /** A round still apart after this long is reported as not converged (y-webrtc does not recover by itself). */
 const CONVERGE_TIMEOUT_MS = 60_000;
 /** After convergence, the wire is read again this much later: what follows the sync (echoes, awareness). */
@@ -105,30 +98,6 @@ export const guardPeerUpdates: PluginOption = {
   resolveId(source, importer) {
     if (source === 'y-protocols/sync' && importer && /[\\/]y-webrtc[\\/]/.test(importer))
       return join(root, 'renderer', 'sync', 'guardedSync.ts');
-    return null;
-  },
-};
-
-/** The module swaps behind `--experiment` (see bench/sync-page/noBroadcastChannel.ts, experimentalProvider.ts). */
-const experimentSwaps: PluginOption = {
-  name: 'larder-sync-bench-experiments',
-  enforce: 'pre',
-  resolveId(source, importer) {
-    if (!importer) return null;
-    if (EXPERIMENTS.includes('no-bc') && source === 'y-protocols/sync' && /[\\/]y-webrtc[\\/]/.test(importer))
-      return join(root, 'bench', 'sync-page', 'experimentalSync.ts');
-    if (
-      EXPERIMENTS.includes('no-bc') &&
-      source === 'lib0/broadcastchannel' &&
-      /[\\/]y-webrtc[\\/]/.test(importer)
-    )
-      return join(root, 'bench', 'sync-page', 'noBroadcastChannel.ts');
-    if (
-      EXPERIMENTS.some((e) => e !== 'no-bc') &&
-      source === 'y-webrtc' &&
-      /renderer[\\/]sync[\\/]webrtc\.ts$/.test(importer)
-    )
-      return join(root, 'bench', 'sync-page', 'experimentalProvider.ts');
     return null;
   },
 };
@@ -872,16 +841,13 @@ async function keptAnalysis(file: string): Promise<string> {
 
 async function main() {
   log(`sizes ${sizes.map(label).join(', ')}, ${ROUNDS} rounds, ${NEW} new entries per hub per round`);
-  if (EXPERIMENTS.length > 0) log(`EXPERIMENTS (not the app as it is): ${EXPERIMENTS.join(', ')}`);
   const pageDir = join(tmpdir(), 'larder-sync-bench-page');
   await build({
     configFile: false,
     root: join(root, 'bench', 'sync-page'),
     base: '/sync-bench/',
     logLevel: 'warn',
-    // The experiments' swaps first: for y-webrtc's sync module, theirs wraps guardedSync.
-    plugins: [experimentSwaps, guardPeerUpdates],
-    define: { __LARDER_SYNC_EXPERIMENTS__: JSON.stringify(EXPERIMENTS) },
+    plugins: [guardPeerUpdates],
     // Readable names in CPU profiles.
     build: { outDir: pageDir, emptyOutDir: true, target: 'es2022', minify: !profileDir },
   });
@@ -919,7 +885,7 @@ async function main() {
   console.log(details(results));
   const load = `load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`;
   console.log(`\nSync bench run time: ${totalS.toFixed(0)} s (${load}, ${cpus().length} cores)`);
-  if (write && results.size > 0 && EXPERIMENTS.length === 0) {
+  if (write && results.size > 0) {
     const file = join(root, 'docs', 'benchmarks-sync.md');
     const analysis = await keptAnalysis(file);
     await writeFile(file, markdown(rows, results, failures, totalS, load).replace(ANALYSIS_SLOT, analysis));

@@ -1,0 +1,191 @@
+import fc from 'fast-check';
+import { deflateSync } from 'fflate';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { appendEntries, ledgersOf, readAllEntries } from '../../shared/doc';
+import { DONATION_SOURCES, type Entry } from '../../shared/entries';
+import {
+  MAX_UPDATE_BYTES,
+  messageLarderSyncStep2,
+  messageLarderUpdate,
+  messageUnreadable,
+  messageYjsSyncStep1,
+  messageYjsSyncStep2,
+  messageYjsUpdate,
+  readSyncMessage,
+  setRefusedHandler,
+  writeSyncStep1,
+  writeUpdate,
+} from '../../renderer/sync/guardedSync';
+
+const AT = Date.UTC(2025, 5, 2, 9, 0, 0);
+
+/** A hub device's day: `n` donations and pickups of 40 items, as the desk records them. */
+function dayOf(device: string, hub: string, n: number): Entry[] {
+  return Array.from({ length: n }, (_, i): Entry => {
+    const base = {
+      hub,
+      device,
+      seq: i + 1,
+      item: `item${String(i % 40).padStart(4, '0')}`,
+      qty: 1 + (i % 7),
+    };
+    const at = AT + i * 60_000;
+    return i % 2 === 0
+      ? {
+          ...base,
+          kind: 'donation',
+          at,
+          recordedAt: at,
+          source: DONATION_SOURCES[i % DONATION_SOURCES.length]!,
+        }
+      : { ...base, kind: 'pickup', at, recordedAt: at };
+  });
+}
+
+function docWith(device: string, hub: string, n: number): Y.Doc {
+  const doc = new Y.Doc();
+  appendEntries(doc, device, dayOf(device, hub, n));
+  return doc;
+}
+
+/** One peer reads `message`: what readSyncMessage returned and the answer it wrote (if any). */
+function deliver(doc: Y.Doc, message: Uint8Array): { type: number; answer: Uint8Array } {
+  const encoder = encoding.createEncoder();
+  const type = readSyncMessage(decoding.createDecoder(message), encoder, doc, 'peer');
+  return { type, answer: encoding.toUint8Array(encoder) };
+}
+
+const firstVarUint = (message: Uint8Array) => decoding.readVarUint(decoding.createDecoder(message));
+
+let refused: string[] = [];
+setRefusedHandler((message) => refused.push(message));
+afterEach(() => {
+  refused = [];
+});
+
+describe('guarded sync messages between peers', () => {
+  it('answer a sync step 1 with the missing entries deflated, at least 3 times smaller, and apply them', () => {
+    const a = docWith('deva0001', 'huba0001', 1000);
+    const b = new Y.Doc();
+    const step1 = encoding.createEncoder();
+    writeSyncStep1(step1, b);
+    const { type, answer } = deliver(a, encoding.toUint8Array(step1));
+    expect(type).toBe(messageYjsSyncStep1);
+    expect(firstVarUint(answer)).toBe(messageLarderSyncStep2);
+    const plain = Y.encodeStateAsUpdate(a, Y.encodeStateVector(b)).byteLength;
+    expect(answer.byteLength).toBeLessThan(plain / 3);
+
+    // y-webrtc marks a peer synced on a sync step 2: a deflated one reads as one.
+    expect(deliver(b, answer)).toEqual({ type: messageYjsSyncStep2, answer: new Uint8Array() });
+    expect(readAllEntries(b)).toEqual(readAllEntries(a));
+    expect(readAllEntries(b).entries).toHaveLength(1000);
+    expect(refused).toEqual([]);
+  });
+
+  it('send a one-entry update as it is, and a large one deflated; both apply', () => {
+    for (const [n, expected] of [
+      [1, messageYjsUpdate],
+      [200, messageLarderUpdate],
+    ] as const) {
+      const source = docWith('deva0001', 'huba0001', n);
+      const message = encoding.createEncoder();
+      writeUpdate(message, Y.encodeStateAsUpdate(source));
+      const bytes = encoding.toUint8Array(message);
+      expect(firstVarUint(bytes), `${n} entries`).toBe(expected);
+      const target = new Y.Doc();
+      expect(deliver(target, bytes).type).toBe(messageYjsUpdate);
+      expect(readAllEntries(target).entries).toHaveLength(n);
+    }
+    expect(refused).toEqual([]);
+  });
+});
+
+describe('guarded sync messages refuse what a peer should not send', () => {
+  const update = Y.encodeStateAsUpdate(docWith('devb0001', 'hubb0001', 300));
+  const packed = deflateSync(update);
+  const packedMessage = (statedLength: number, body: Uint8Array, type = messageLarderUpdate) => {
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, type);
+    encoding.writeVarUint(encoder, statedLength);
+    encoding.writeVarUint8Array(encoder, body);
+    return encoding.toUint8Array(encoder);
+  };
+
+  const cases: [string, Uint8Array, RegExp][] = [
+    [
+      'a length past the limit (a decompression bomb)',
+      packedMessage(MAX_UPDATE_BYTES + 1, packed),
+      /too large/,
+    ],
+    [
+      'a stated length shorter than the update',
+      packedMessage(update.byteLength - 10, packed),
+      /length it states/,
+    ],
+    [
+      'a stated length longer than the update',
+      packedMessage(update.byteLength + 10, packed),
+      /length it states/,
+    ],
+    ['bytes that are not deflate', packedMessage(100, Uint8Array.of(1, 2, 3, 4, 5)), /could not be inflated/],
+    [
+      'a truncated message',
+      packedMessage(update.byteLength, packed).subarray(0, 40),
+      /truncated or malformed/,
+    ],
+    ['an unknown message type', Uint8Array.of(9, 1, 0), /unknown type \(9\)/],
+    ['an empty message', new Uint8Array(), /truncated or malformed/],
+  ];
+  for (const [what, message, reason] of cases) {
+    it(`refuse ${what}, with a reason, without an answer or a change`, () => {
+      const doc = docWith('deva0001', 'huba0001', 5);
+      const before = Y.encodeStateAsUpdate(doc);
+      const { type, answer } = deliver(doc, message);
+      expect(type).not.toBe(messageYjsSyncStep1);
+      expect(answer).toEqual(new Uint8Array());
+      expect(refused).toHaveLength(1);
+      expect(refused[0]).toMatch(reason);
+      expect(Y.encodeStateAsUpdate(doc)).toEqual(before);
+    });
+  }
+
+  it('a deflated update that would delete ledger entries is refused by the ingest checks', () => {
+    const doc = docWith('deva0001', 'huba0001', 5);
+    const hostile = new Y.Doc();
+    Y.applyUpdate(hostile, Y.encodeStateAsUpdate(doc));
+    const ledger = ledgersOf(hostile).get('deva0001') as Y.Array<unknown>;
+    // Make it big enough to be deflated, then delete the victim's entries.
+    appendEntries(hostile, 'devb0001', dayOf('devb0001', 'hubb0001', 100));
+    ledger.delete(0, 5);
+    const message = encoding.createEncoder();
+    writeUpdate(message, Y.encodeStateAsUpdate(hostile, Y.encodeStateVector(doc)));
+    const bytes = encoding.toUint8Array(message);
+    expect(firstVarUint(bytes)).toBe(messageLarderUpdate);
+    const before = Y.encodeStateAsUpdate(doc);
+    deliver(doc, bytes);
+    expect(refused).toHaveLength(1);
+    expect(Y.encodeStateAsUpdate(doc)).toEqual(before);
+  });
+
+  it('never throws on random bytes after a Larder message type, and never changes the doc (seeded)', () => {
+    const doc = docWith('deva0001', 'huba0001', 5);
+    const before = Y.encodeStateAsUpdate(doc);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(messageLarderSyncStep2, messageLarderUpdate),
+        fc.nat({ max: 100_000 }),
+        fc.uint8Array({ maxLength: 200 }),
+        (type, length, body) => {
+          const { type: read, answer } = deliver(doc, packedMessage(length, body, type));
+          expect([messageUnreadable, messageYjsSyncStep2, messageYjsUpdate]).toContain(read);
+          expect(answer.byteLength).toBe(0);
+          expect(Y.encodeStateAsUpdate(doc)).toEqual(before);
+        },
+      ),
+      { seed: 20_261_126, numRuns: 500 },
+    );
+  });
+});
