@@ -1,7 +1,7 @@
 import type { Item } from '../catalog';
 import { stockKey } from '../projection';
 import { freshness, type Freshness } from './freshness';
-import { compareIds, suggestMoves, type Move } from './suggest';
+import { arrivingFrom, compareIds, suggestMoves, type Arriving, type Move } from './suggest';
 import {
   compareHubSummaries,
   compareItemSummaries,
@@ -40,6 +40,9 @@ export class NetworkViewModel {
   private items = new Map<string, CatalogItem>();
   private transit: InTransit[] = [];
   private transitByItem = new Map<string, number>();
+  /** Units in transit to each hub, by `hub|item`: they count towards its minimum in the moves. */
+  private arriving: Arriving = new Map();
+  private transitBefore: readonly InTransit[] = [];
   private freshnessOf = new Map<string, Freshness>();
   private now: number;
 
@@ -111,6 +114,15 @@ export class NetworkViewModel {
     for (const item of new Set([...next.keys(), ...this.transitByItem.keys()]))
       if (next.get(item) !== this.transitByItem.get(item)) this.dirtyItems.add(item);
     this.transitByItem = next;
+    // What is arriving where changes the item's moves even when its total in transit does not.
+    const arriving = arrivingFrom(inTransit);
+    const itemOf = new Map<string, string>();
+    for (const t of [...inTransit, ...this.transitBefore])
+      if (t.to !== undefined) itemOf.set(stockKey(t.to, t.item), t.item);
+    for (const key of new Set([...arriving.keys(), ...this.arriving.keys()]))
+      if (arriving.get(key) !== this.arriving.get(key)) this.dirtyItems.add(itemOf.get(key)!);
+    this.arriving = arriving;
+    this.transitBefore = this.transit;
   }
 
   view(filter: NetworkFilter = {}): NetworkView {
@@ -196,7 +208,7 @@ export class NetworkViewModel {
       id,
       summarizeItem(known ?? { id, name: id, category: null }, assessed, this.transitByItem.get(id) ?? 0),
     );
-    const moves = suggestMoves(assessed);
+    const moves = suggestMoves(assessed, this.arriving);
     if (moves.length > 0) this.itemMoves.set(id, moves);
     else this.itemMoves.delete(id);
   }

@@ -1,6 +1,7 @@
 import { stockKey } from '../projection';
 import type { Levels } from '../status';
 import { runsOutSoon } from './cover';
+import type { InTransit } from './view';
 
 /** One hub's stock of one item, as the suggestions see it. */
 export interface Position {
@@ -27,18 +28,35 @@ export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Units in transit to a hub, by `hub|item` (stockKey). */
+export type Arriving = ReadonlyMap<string, number>;
+const NOTHING_ARRIVING: Arriving = new Map();
+
+/** What is on its way to each hub, from the transfers in transit (those with a known destination). */
+export function arrivingFrom(inTransit: readonly InTransit[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of inTransit) {
+    if (t.to === undefined || !(t.qty > 0)) continue;
+    const key = stockKey(t.to, t.item);
+    out.set(key, (out.get(key) ?? 0) + t.qty);
+  }
+  return out;
+}
+
 interface Party {
   hub: string;
   units: number;
 }
 
 /**
- * Whole units a short hub needs to reach its minimum. A negative figure (a count is needed) is taken as
- * nothing on the shelf: the hub is sent its minimum, not its minimum plus the hole in its figures.
+ * Whole units a short hub needs to reach its minimum, counting what is already on its way to it (sent
+ * by another hub, not yet received): a shortage being filled gets no second move. A negative figure (a
+ * count is needed) is taken as nothing on the shelf: the hub is sent its minimum, not its minimum plus
+ * the hole in its figures.
  */
-function need(p: Position): number {
+function need(p: Position, arriving: number): number {
   if (p.stale || !p.levels || !Number.isFinite(p.onHand)) return 0;
-  return Math.max(0, Math.floor(p.levels.min - Math.max(0, p.onHand)));
+  return Math.max(0, Math.floor(p.levels.min - Math.max(0, p.onHand) - Math.max(0, arriving)));
 }
 
 /** Whole units a hub can spare while keeping its target (and its minimum, should levels be inverted). */
@@ -52,9 +70,9 @@ function byUnitsThenHub(a: Party, b: Party): number {
   return b.units - a.units || compareIds(a.hub, b.hub);
 }
 
-function movesForItem(item: string, positions: readonly Position[]): Move[] {
+function movesForItem(item: string, positions: readonly Position[], arriving: Arriving): Move[] {
   const receivers = positions
-    .map((p) => ({ hub: p.hub, units: need(p) }))
+    .map((p) => ({ hub: p.hub, units: need(p, arriving.get(stockKey(p.hub, item)) ?? 0) }))
     .filter((r) => r.units > 0)
     .sort(byUnitsThenHub);
   const givers = positions.map((p) => ({ hub: p.hub, units: spare(p) })).filter((g) => g.units > 0);
@@ -78,9 +96,10 @@ function movesForItem(item: string, positions: readonly Position[]): Move[] {
  * the hub that needs most is served first (ties by hub id), each time from the hub with the most to
  * spare (ties by hub id), so each shortage is covered by as few moves as possible. Only fresh hubs take
  * part. Output: items in id order, then in the order the moves were chosen; the same for any input order.
- * Throws on two positions for the same hub and item (the caller's rows are keyed by `hub|item`).
+ * `arriving` holds, by `hub|item` (stockKey), the units in transit to that hub: they count towards its
+ * minimum. Throws on two positions for the same hub and item (the caller's rows are keyed by `hub|item`).
  */
-export function suggestMoves(positions: readonly Position[]): Move[] {
+export function suggestMoves(positions: readonly Position[], arriving: Arriving = NOTHING_ARRIVING): Move[] {
   const byItem = new Map<string, Position[]>();
   const seen = new Set<string>();
   for (const p of positions) {
@@ -91,7 +110,9 @@ export function suggestMoves(positions: readonly Position[]): Move[] {
     if (list) list.push(p);
     else byItem.set(p.item, [p]);
   }
-  return [...byItem.keys()].sort(compareIds).flatMap((item) => movesForItem(item, byItem.get(item)!));
+  return [...byItem.keys()]
+    .sort(compareIds)
+    .flatMap((item) => movesForItem(item, byItem.get(item)!, arriving));
 }
 
 /** The positions after the moves are made (a move with an unknown hub or item throws). */

@@ -3,7 +3,7 @@ import type { Levels } from '../status';
 import { daysOfCover } from './cover';
 import { freshness, type Freshness } from './freshness';
 import { classify } from './severity';
-import { suggestMoves, type Move } from './suggest';
+import { arrivingFrom, suggestMoves, type Move } from './suggest';
 import {
   compareHubSummaries,
   compareItemSummaries,
@@ -86,7 +86,9 @@ export function networkView(input: NetworkInput): NetworkView {
   const inHub = (hub: string) => filter.hub === undefined || hub === filter.hub;
 
   const assessed = input.positions.map((p) => assess(p, (fresh.get(p.hub) ?? UNKNOWN_HUB).stale));
-  const moves = suggestMoves(assessed).filter((m) => inCategory(m.item) && (inHub(m.from) || inHub(m.to)));
+  const moves = suggestMoves(assessed, arrivingFrom(input.inTransit)).filter(
+    (m) => inCategory(m.item) && (inHub(m.from) || inHub(m.to)),
+  );
   const scoped = assessed.filter((p) => inCategory(p.item) && inHub(p.hub));
 
   const byItem = groupBy(scoped, (p) => p.item);

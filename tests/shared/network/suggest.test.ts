@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyMoves, suggestMoves, type Move, type Position } from '../../../shared/network';
+import { applyMoves, arrivingFrom, suggestMoves, type Move, type Position } from '../../../shared/network';
 import { fcOptions } from './fc';
 
 const L = (min: number, target: number) => ({ min, target });
@@ -96,6 +96,25 @@ describe('suggestMoves: examples', () => {
     ]);
   });
 
+  it('counts stock already on its way to a short hub: no second move for the same shortage', () => {
+    const positions = [pos('a', 2, L(10, 20)), pos('b', 50, L(5, 30))];
+    const sent = (qty: number, to = 'a') => arrivingFrom([{ item: 'rice', qty, from: 'b', to }]);
+    expect(suggestMoves(positions, sent(8))).toEqual([]);
+    expect(suggestMoves(positions, sent(20))).toEqual([]);
+    expect(suggestMoves(positions, sent(5))).toEqual([{ item: 'rice', from: 'b', to: 'a', qty: 3 }]);
+    // Stock on its way elsewhere, or of another item, changes nothing here.
+    expect(suggestMoves(positions, sent(8, 'c'))).toEqual([{ item: 'rice', from: 'b', to: 'a', qty: 8 }]);
+    expect(
+      suggestMoves(
+        positions,
+        arrivingFrom([
+          { item: 'bean', qty: 8, to: 'a' },
+          { item: 'rice', qty: 3 },
+        ]),
+      ),
+    ).toEqual([{ item: 'rice', from: 'b', to: 'a', qty: 8 }]);
+  });
+
   it('rejects two positions for the same hub and item', () => {
     expect(() => suggestMoves([pos('a', 1, L(4, 4)), pos('a', 2, L(4, 4))])).toThrow(/Two positions/);
   });
@@ -179,6 +198,30 @@ describe('suggestMoves: properties', () => {
           expect(p.onHand).toBeLessThan(p.levels!.min);
           expect(r).toBeLessThanOrEqual(p.levels!.min - p.onHand);
           expect(given(moves, p.hub, p.item)).toBe(0);
+        }
+      }),
+      fcOptions,
+    );
+  });
+
+  it('never sends a hub more than its minimum minus what is already on its way to it', () => {
+    const arrivingArb = fc.array(
+      fc.record({
+        item: fc.constantFrom(...ITEMS),
+        qty: fc.integer({ min: 1, max: 40 }),
+        to: fc.constantFrom(...HUBS),
+      }),
+      { maxLength: 6 },
+    );
+    fc.assert(
+      fc.property(positionsArb, arrivingArb, (positions, inTransit) => {
+        const arriving = arrivingFrom(inTransit);
+        const moves = suggestMoves(positions, arriving);
+        for (const p of positions) {
+          const r = received(moves, p.hub, p.item);
+          if (r === 0) continue;
+          const onItsWay = arriving.get(key(p.hub, p.item)) ?? 0;
+          expect(r).toBeLessThanOrEqual(p.levels!.min - Math.max(0, p.onHand) - onItsWay);
         }
       }),
       fcOptions,

@@ -40,7 +40,7 @@ const fixture: NetworkInput = {
     { hub: 'hubs', item: 'ghst', onHand: 4, rate: 2 }, // an item not in the catalog: running out
   ],
   inTransit: [
-    { item: 'rice', qty: 15, from: 'hubs', to: 'hubn' },
+    { item: 'rice', qty: 15, from: 'hubs', to: 'hubw' },
     { item: 'diap', qty: 6, from: 'hubn', to: 'hube' },
   ],
 };
