@@ -150,7 +150,7 @@ const RTC_PROBE = `(() => {
       const u = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
       bytes = u.length; b0 = u[0]; b1 = u[1];
     }
-    const kind = b0 === 0 ? (b1 === 0 ? 'sync step 1' : b1 === 1 ? 'sync step 2' : b1 === 2 ? 'sync update' : 'other')
+    const kind = b0 === 0 ? (b1 === 0 ? 'sync step 1' : b1 === 1 || b1 === 3 ? 'sync step 2' : b1 === 2 || b1 === 4 ? 'sync update' : 'other')
       : b0 === 1 ? 'awareness' : b0 === 3 ? 'query awareness' : 'other';
     event('data channel send: ' + kind + ', ' + bytes + ' bytes');
     const c = probe.sent[kind] || (probe.sent[kind] = { messages: 0, bytes: 0 });
