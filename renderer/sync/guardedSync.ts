@@ -12,11 +12,13 @@
  * and `messageLarderUpdate`: [varuint length of the update][deflate-raw of it]. Small updates (one entry
  * typed at the desk) go as plain y-protocols messages, which are still read.
  */
-import { deflateSync, inflateSync } from 'fflate';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
+import { deflate, inflateExactly, MAX_UPDATE_BYTES } from '../../shared/sync/compress';
 import { encodeAppliedState, ingestUpdate } from '../../shared/sync/ingest';
+
+export { MAX_UPDATE_BYTES };
 
 export const messageYjsSyncStep1 = 0;
 export const messageYjsSyncStep2 = 1;
@@ -26,17 +28,21 @@ export const messageLarderSyncStep2 = 3;
 /** An update, deflated. */
 export const messageLarderUpdate = 4;
 
+type Refused = (message: string) => void;
+let onRefused: Refused = (message) => console.warn(`Larder refused a peer update: ${message}`);
+
+/** Where refused updates are reported (the sync service records them as problems). */
+export function setRefusedHandler(handler: Refused): void {
+  onRefused = handler;
+}
+
 /** Below this many bytes an update is sent as it is: deflate would save a few bytes at most. */
 const COMPRESS_FROM = 256;
-/** Past this, the fastest level: the whole history for a new device (57 MB at 1M entries) in ~2 s, not ~4.5 s. */
-const FAST_FROM = 1_000_000;
-/** The largest update a peer may announce (a 1M-entry network's whole doc is about 58 MB). */
-export const MAX_UPDATE_BYTES = 1_000_000_000;
 
 /** Writes `update` after `plainType` as it is, or deflated after `packedType` when that is smaller. */
 function writePacked(encoder: encoding.Encoder, plainType: number, packedType: number, update: Uint8Array) {
   if (update.byteLength >= COMPRESS_FROM) {
-    const packed = deflateSync(update, { level: update.byteLength >= FAST_FROM ? 1 : 6 });
+    const packed = deflate(update);
     if (packed.byteLength < update.byteLength) {
       encoding.writeVarUint(encoder, packedType);
       encoding.writeVarUint(encoder, update.byteLength);
@@ -48,31 +54,13 @@ function writePacked(encoder: encoding.Encoder, plainType: number, packedType: n
   encoding.writeVarUint8Array(encoder, update);
 }
 
-/**
- * Reads a deflated update: its stated length bounds what is inflated (no decompression bomb), and the
- * stream must inflate to exactly that length; otherwise the reason it is refused.
- */
+/** Reads a deflated update: [varuint length][deflate of it]; otherwise the reason it is refused. */
 export function readPacked(decoder: decoding.Decoder): { update: Uint8Array } | { refused: string } {
   const length = decoding.readVarUint(decoder);
   const packed = decoding.readVarUint8Array(decoder);
   if (length > MAX_UPDATE_BYTES) return { refused: `A compressed update claims ${length} bytes: too large` };
-  try {
-    // One byte more than stated: a stream that inflates to more than it claims is caught, not cut.
-    const update = inflateSync(packed, { out: new Uint8Array(length + 1) });
-    if (update.byteLength !== length)
-      return { refused: 'A compressed update does not inflate to the length it states' };
-    return { update };
-  } catch {
-    return { refused: 'A compressed update could not be inflated' };
-  }
-}
-
-type Refused = (message: string) => void;
-let onRefused: Refused = (message) => console.warn(`Larder refused a peer update: ${message}`);
-
-/** Where refused updates are reported (the sync service records them as problems). */
-export function setRefusedHandler(handler: Refused): void {
-  onRefused = handler;
+  const update = inflateExactly(packed, length);
+  return update ? { update } : { refused: 'A compressed update does not inflate to the length it states' };
 }
 
 export const writeSyncStep1 = (encoder: encoding.Encoder, doc: Y.Doc): void => {

@@ -58,7 +58,7 @@ describe('sync files', () => {
     const input = smallInput();
     const file = await sealSyncFile(input, fileKey, fixedIv);
     expect(new TextDecoder().decode(file.subarray(0, 11))).toBe('LARDER-SYNC');
-    expect(file[11]).toBe(1);
+    expect(file[11]).toBe(2);
     const opened = await open(file);
     expect(opened.ok).toBe(true);
     if (!opened.ok) return;
@@ -88,6 +88,7 @@ describe('sync files', () => {
       'for',
       'network',
       'since',
+      'size',
       'stateVector',
     ]);
   });
@@ -119,8 +120,27 @@ describe('sync files', () => {
 
   it('says a file from a newer Larder needs a newer Larder', async () => {
     const file = await sealSyncFile(smallInput(), fileKey, fixedIv);
-    file[11] = 2;
+    file[11] = 3;
     expect(await open(file)).toEqual({ ok: false, message: M.newer });
+  });
+
+  it('says a file of the first, uncompressed format is no longer read', async () => {
+    const file = await sealSyncFile(smallInput(), fileKey, fixedIv);
+    file[11] = 1;
+    expect(await open(file)).toEqual({ ok: false, message: M.older });
+  });
+
+  it('deflates the update: a day of ledger entries is several times smaller, and comes back whole', async () => {
+    const doc = new Y.Doc();
+    doc.clientID = 42;
+    const ledger = doc.getArray<unknown[]>('deva1234');
+    for (let i = 0; i < 2000; i++)
+      ledger.push([[i, 1, 'huba1234', 'deva1234', `itm${i % 40}`, 1 + (i % 7), 1.7e12 + i]]);
+    const input = { ...smallInput(), update: Y.encodeStateAsUpdate(doc) };
+    const file = await sealSyncFile(input, fileKey, fixedIv);
+    expect(file.byteLength).toBeLessThan(input.update.byteLength / 3);
+    const opened = await open(file);
+    expect(opened.ok && opened.update).toEqual(input.update);
   });
 
   it('says other files are not sync files', async () => {
