@@ -31,12 +31,17 @@ export function hardenWebContents(contents: WebContents, appOrigin: AppOrigin): 
 
 export function hardenSession(session: Session, appOrigin: AppOrigin, devMode: boolean): void {
   session.setPermissionRequestHandler((_contents, permission, callback, details) => {
-    callback(permissionAllowed(permission, details, appOrigin));
+    const mediaTypes = 'mediaTypes' in details ? (details.mediaTypes ?? []) : [];
+    callback(permissionAllowed(permission, { ...details, mediaTypes }, appOrigin));
   });
   session.setPermissionCheckHandler((_contents, permission, requestingOrigin, details) =>
     permissionAllowed(
       permission,
-      { requestingUrl: details.requestingUrl ?? requestingOrigin, isMainFrame: details.isMainFrame },
+      {
+        requestingUrl: details.requestingUrl ?? requestingOrigin,
+        isMainFrame: details.isMainFrame,
+        mediaTypes: details.mediaType ? [details.mediaType] : [],
+      },
       appOrigin,
     ),
   );

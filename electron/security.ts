@@ -158,7 +158,9 @@ export const DEV_CONTENT_SECURITY_POLICY = ["script-src 'self' 'unsafe-inline'",
  * - clipboard-sanitized-write: write-only text copy (e.g. a room code); reading stays denied.
  * - notifications: the opt-in desktop alert when an item at this hub drops below its minimum. The
  *   renderer asks only after the person switches alerts on.
- * 'media' (camera) is denied until a QR reader exists; then allow it for mediaTypes ['video'].
+ * - media, video only: the camera reads an invite's QR code when joining a network (frames are decoded
+ *   in the page and never leave it). A request that includes the microphone, or does not say what it
+ *   wants, is denied.
  */
 const GRANTED_PERMISSIONS: ReadonlySet<string> = new Set([
   'local-network-access',
@@ -173,6 +175,8 @@ export interface PermissionContext {
   /** URL (or origin) of the asking frame; absent when no document asked (e.g. a service worker). */
   readonly requestingUrl: string | undefined;
   readonly isMainFrame: boolean;
+  /** For 'media': what is asked for (a request's `mediaTypes`, or a check's single `mediaType`). */
+  readonly mediaTypes?: readonly string[];
 }
 
 /**
@@ -184,7 +188,10 @@ export function permissionAllowed(
   context: PermissionContext,
   appOrigin: AppOrigin,
 ): boolean {
-  if (!GRANTED_PERMISSIONS.has(permission)) return false;
+  if (permission === 'media') {
+    const types = context.mediaTypes ?? [];
+    if (types.length === 0 || types.some((t) => t !== 'video')) return false;
+  } else if (!GRANTED_PERMISSIONS.has(permission)) return false;
   if (!context.isMainFrame || context.requestingUrl === undefined) return false;
   return isAppUrl(context.requestingUrl, appOrigin);
 }

@@ -1,7 +1,18 @@
 import { useState, type FormEvent } from 'react';
 import { useStore } from '../app/StoreContext';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
+import { parseInvite } from '../../shared/sync/invite';
 import { Field } from '../components/Field';
+import { QrScanner } from '../components/QrScanner';
+
+/** What the scanner says about a QR code that is not a usable invite (it keeps scanning). */
+const checkScannedInvite = (text: string): string | null => {
+  const parsed = parseInvite(text);
+  if (parsed.ok) return null;
+  if (!text.trim().startsWith('LARDER'))
+    return 'That QR code is not a Larder invite. Show the camera the one under Sync › Invite on another device.';
+  return `That invite’s QR code cannot be used: ${parsed.message}.`;
+};
 
 /**
  * First start: either start a new network (made here, on this device, with no server) or join one
@@ -14,6 +25,8 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
   const [deviceName, setDeviceName] = useState('');
   const [invite, setInvite] = useState('');
   const [asCoordinator, setAsCoordinator] = useState(false);
+  const [scanning, setScanning] = useState(false);
+  const [scanned, setScanned] = useState(false);
   const [errors, setErrors] = useState<FormErrors>(noErrors);
   const [busy, setBusy] = useState(false);
 
@@ -64,19 +77,45 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
           <Field
             label="Invite code"
             error={errors.fields.invite}
-            hint="Paste the code shown under Sync › Invite on a device of the network"
+            hint="Paste the code shown under Sync › Invite on a device of the network, or scan its QR code"
           >
             {(props) => (
               <textarea
                 {...props}
                 rows={4}
                 value={invite}
-                onChange={(e) => setInvite(e.target.value)}
+                onChange={(e) => {
+                  setInvite(e.target.value);
+                  setScanned(false);
+                }}
                 autoFocus
               />
             )}
           </Field>
         )}
+        {mode === 'join' &&
+          (scanning ? (
+            <QrScanner
+              check={checkScannedInvite}
+              onRead={(text) => {
+                setInvite(text);
+                setScanned(true);
+                setScanning(false);
+              }}
+              onClose={() => setScanning(false)}
+            />
+          ) : (
+            <div className="actions">
+              <button type="button" onClick={() => setScanning(true)}>
+                Scan the invite’s QR code
+              </button>
+              {scanned && (
+                <p role="status" className="saved">
+                  Invite code read from the QR code.
+                </p>
+              )}
+            </div>
+          ))}
         <Field
           label="Name of this device"
           error={errors.fields.deviceName}

@@ -282,6 +282,20 @@ describe('permissionAllowed', () => {
     expect(permissionAllowed('local-network-access', context, PACKAGED_APP_ORIGIN)).toBe(true);
   });
 
+  it('grants the camera alone to the app window, never the microphone, never an unstated medium', () => {
+    const asking = (mediaTypes: string[]) => ({ ...fromApp, mediaTypes });
+    expect(permissionAllowed('media', asking(['video']), PACKAGED_APP_ORIGIN)).toBe(true);
+    expect(permissionAllowed('media', asking(['audio']), PACKAGED_APP_ORIGIN)).toBe(false);
+    expect(permissionAllowed('media', asking(['video', 'audio']), PACKAGED_APP_ORIGIN)).toBe(false);
+    expect(permissionAllowed('media', asking(['unknown']), PACKAGED_APP_ORIGIN)).toBe(false);
+    expect(permissionAllowed('media', asking([]), PACKAGED_APP_ORIGIN)).toBe(false);
+    const elsewhere = { requestingUrl: 'https://evil.example/', isMainFrame: true, mediaTypes: ['video'] };
+    expect(permissionAllowed('media', elsewhere, PACKAGED_APP_ORIGIN)).toBe(false);
+    expect(
+      permissionAllowed('media', { ...asking(['video']), isMainFrame: false }, PACKAGED_APP_ORIGIN),
+    ).toBe(false);
+  });
+
   it.each([
     'media',
     'display-capture',

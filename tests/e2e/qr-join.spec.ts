@@ -1,0 +1,62 @@
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { join } from 'node:path';
+import { newProfileDir, openHub, removeProfileDir } from './browser';
+import { openWithCamera, pngToY4m, qrPng } from './camera';
+import { inviteCode, setUpHub } from './steps';
+
+async function startScanning(page: Page): Promise<void> {
+  await page.getByLabel('Join a network with an invite code').check();
+  await page.getByRole('button', { name: 'Scan the invite’s QR code' }).click();
+  await expect(page.getByRole('group', { name: 'QR code scanner' })).toBeVisible();
+}
+
+test('a new device joins by filming the invite QR code another device shows', async ({ baseURL }) => {
+  const profiles: string[] = [];
+  const contexts: BrowserContext[] = [];
+  const profile = (name: string) => {
+    const dir = newProfileDir(name);
+    profiles.push(dir);
+    return dir;
+  };
+  try {
+    // Hub A shows its invite; its QR code is what the other device's camera will see.
+    const a = await openHub(profile('qr-a'), baseURL!);
+    contexts.push(a.context);
+    await setUpHub(a.page, 'Hub A', 'A laptop');
+    const code = await inviteCode(a.page);
+    const shown = await a.page.getByRole('img', { name: 'QR code of the invite' }).screenshot();
+    const dir = profile('qr-videos');
+    const inviteVideo = join(dir, 'invite.y4m');
+    pngToY4m(shown, inviteVideo);
+    const otherVideo = join(dir, 'other.y4m');
+    pngToY4m(await qrPng('https://example.org/menu'), otherVideo, 1);
+
+    // A QR code that is not an invite is named as such, and nothing is filled in.
+    const stray = await openWithCamera(profile('qr-stray'), baseURL!, otherVideo);
+    contexts.push(stray.context);
+    await startScanning(stray.page);
+    await expect(
+      stray.page.getByRole('status').filter({ hasText: 'That QR code is not a Larder invite' }),
+    ).toBeVisible();
+    await expect(stray.page.getByLabel('Invite code', { exact: true })).toHaveValue('');
+    await stray.page.getByRole('button', { name: 'Stop the camera' }).click();
+    await expect(stray.page.getByRole('group', { name: 'QR code scanner' })).toBeHidden();
+    await stray.context.close();
+
+    // The invite's QR code fills in the code; the device joins A's network with it.
+    const b = await openWithCamera(profile('qr-b'), baseURL!, inviteVideo);
+    contexts.push(b.context);
+    await startScanning(b.page);
+    await expect(
+      b.page.getByRole('status').filter({ hasText: 'Invite code read from the QR code.' }),
+    ).toBeVisible();
+    await expect(b.page.getByRole('group', { name: 'QR code scanner' })).toBeHidden();
+    await expect(b.page.getByLabel('Invite code', { exact: true })).toHaveValue(code);
+    await b.page.getByLabel('Name of this device').fill('B tablet');
+    await b.page.getByRole('button', { name: 'Join network' }).click();
+    await expect(b.page.getByRole('heading', { name: 'Which hub is this device at?' })).toBeVisible();
+  } finally {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    for (const p of profiles) removeProfileDir(p);
+  }
+});
