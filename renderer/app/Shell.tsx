@@ -1,5 +1,5 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import { useEffect, useState } from 'react';
+import { useEffect, useState, useSyncExternalStore } from 'react';
 import { useStore } from './StoreContext';
 import { useSyncStatus } from './SyncContext';
 import { useBelowMinimum, useDesktopAlerts, useDesktopAlertsPref } from './alerts';
@@ -99,6 +99,7 @@ export function Shell() {
             </li>
           ))}
         </ul>
+        <BacklogIndicator />
         <SyncIndicator />
       </nav>
       <main className="content">
@@ -117,6 +118,25 @@ export function Shell() {
         {screen === 'problems' && <ProblemsScreen />}
       </main>
     </div>
+  );
+}
+
+/**
+ * While a very large update (a new device's first sync, a whole-history sync file) is being added to the
+ * figures a chunk at a time: how much is left, and that the figures are incomplete until then.
+ */
+function BacklogIndicator() {
+  const persistence = useStore().persistence;
+  const left = useSyncExternalStore(
+    (listener) => persistence.onBacklog(listener),
+    () => persistence.unprojected,
+  );
+  if (left === 0) return null;
+  return (
+    <p className="backlog-indicator" role="status" aria-label="History being added">
+      Adding the network’s history to the figures: {left.toLocaleString()} entries to go. Figures are
+      incomplete until then; saving works as usual.
+    </p>
   );
 }
 

@@ -37,6 +37,8 @@ export interface ProjectionMetaRow {
   key: 'projection';
   version: number;
   rebuiltAt: number;
+  /** Part of a large update is not projected yet: rebuild at the next start if it is still set. */
+  incomplete?: true;
 }
 
 /**

@@ -24,6 +24,11 @@ import type { LarderDB, ProblemRow } from './db';
 export const PROJECTION_VERSION = 4;
 /** Small update rows are merged into one when there are more than this many. */
 const MERGE_AFTER_ROWS = 200;
+/**
+ * A batch with more entries than this (a new device's first sync, a whole-history sync file) is
+ * projected this many at a time, one transaction each, so the device's own saves go in between.
+ */
+export const PROJECT_CHUNK = 20_000;
 
 type SettingChange<T> = Map<string, T | undefined>;
 
@@ -75,10 +80,21 @@ export class DocPersistence {
   private loaded = false;
   /** Called after each committed batch with the entries it held (for sync status, alerts...). */
   private readonly committedListeners = new Set<(commit: Commit) => void>();
+  /**
+   * Entries whose update row is committed but which are not projected yet: the rest of a very large
+   * batch, taken `chunk` at a time. While any are left, the projection meta row says `incomplete`, so a
+   * device stopped halfway rebuilds its projections from the doc when it starts again.
+   */
+  private backlog: Entry[] = [];
+  private backlogAt = 0;
+  private readonly backlogListeners = new Set<() => void>();
+  private drained: { promise: Promise<void>; resolve: () => void } | null = null;
+  private chunkQueued = false;
 
   constructor(
     private readonly db: LarderDB,
     private readonly now: () => number,
+    private readonly chunk = PROJECT_CHUNK,
   ) {}
 
   /**
@@ -122,7 +138,24 @@ export class DocPersistence {
     this.attach();
     this.loaded = true;
     const meta = await this.db.meta.get('projection');
-    if (!meta || meta.key !== 'projection' || meta.version !== PROJECTION_VERSION) await this.rebuild();
+    if (!meta || meta.key !== 'projection' || meta.version !== PROJECTION_VERSION || meta.incomplete)
+      await this.rebuild();
+  }
+
+  /** Entries committed in the doc but not projected yet (0 almost always: see `backlog`). */
+  get unprojected(): number {
+    return this.backlog.length - this.backlogAt;
+  }
+
+  /** Called when `unprojected` changes. */
+  onBacklog(listener: () => void): () => void {
+    this.backlogListeners.add(listener);
+    return () => this.backlogListeners.delete(listener);
+  }
+
+  /** Resolves once every committed entry is projected. */
+  projected(): Promise<void> {
+    return this.unprojected === 0 ? Promise.resolve() : this.drained!.promise;
   }
 
   get isLoaded(): boolean {
@@ -154,6 +187,8 @@ export class DocPersistence {
       }),
     );
     this.chain = run.catch(() => undefined);
+    // A chunk of the backlog that failed earlier is tried again behind this save.
+    if (this.unprojected > 0 && !this.chunkQueued) this.continueBacklog();
     return run;
   }
 
@@ -172,17 +207,23 @@ export class DocPersistence {
     if (batch.updates.length === 0 && batch.also.length === 0) return;
     const db = this.db;
     const seenAt = this.now();
+    // A very large batch: its update row commits now with the first chunk's projections; the rest
+    // goes to the backlog, projected a chunk at a time after this (and after saves queued meanwhile).
+    const now = batch.entries.length > this.chunk ? batch.entries.slice(0, this.chunk) : batch.entries;
+    const later = now === batch.entries ? [] : batch.entries.slice(this.chunk);
     await db.transaction('rw', [db.updates, ...db.projectionTables, db.meta], async () => {
       if (batch.updates.length > 0)
         await db.updates.add({ update: Y.mergeUpdates(batch.updates), entries: batch.entries.length });
       for (const write of batch.also) await write();
       const problems: ProblemRow[] = batch.problems.map((p) => ({ ...p, seenAt }));
-      if (batch.entries.length > 0) appendAll(problems, await this.project(batch.entries, seenAt));
+      if (now.length > 0) appendAll(problems, await this.project(now, seenAt));
       appendAll(problems, await this.writeSettings(batch, seenAt));
       if (problems.length > 0) await db.problems.bulkPut(problems);
+      if (later.length > 0) await this.markProjection(true, seenAt);
     });
+    if (later.length > 0) this.addToBacklog(later);
     const commit: Commit = {
-      entries: batch.entries,
+      entries: now,
       settingsChanged:
         batch.items.size +
           batch.hubs.size +
@@ -193,6 +234,74 @@ export class DocPersistence {
     };
     for (const listener of this.committedListeners) listener(commit);
     await this.mergeSmallUpdates();
+  }
+
+  private async markProjection(incomplete: boolean, at: number): Promise<void> {
+    const meta = await this.db.meta.get('projection');
+    const rebuiltAt = meta?.key === 'projection' ? meta.rebuiltAt : at;
+    await this.db.meta.put({
+      key: 'projection',
+      version: PROJECTION_VERSION,
+      rebuiltAt,
+      ...(incomplete ? { incomplete: true } : {}),
+    });
+  }
+
+  private addToBacklog(entries: Entry[]): void {
+    if (this.unprojected === 0) {
+      this.backlog = entries;
+      this.backlogAt = 0;
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.drained = { promise, resolve };
+    } else {
+      this.backlog = this.backlog.slice(this.backlogAt);
+      this.backlogAt = 0;
+      appendAll(this.backlog, entries);
+    }
+    this.notifyBacklog();
+    this.continueBacklog();
+  }
+
+  /** Queues the next chunk of the backlog behind whatever is queued now (saves go first). */
+  private continueBacklog(): void {
+    this.chunkQueued = true;
+    const run = this.chain.then(() => this.projectNextChunk());
+    this.chain = run.catch(() => undefined);
+  }
+
+  private async projectNextChunk(): Promise<void> {
+    this.chunkQueued = false;
+    if (this.unprojected === 0) return;
+    const db = this.db;
+    const seenAt = this.now();
+    const chunk = this.backlog.slice(this.backlogAt, this.backlogAt + this.chunk);
+    const last = this.backlogAt + chunk.length >= this.backlog.length;
+    try {
+      await db.transaction('rw', [...db.projectionTables, db.meta], async () => {
+        const problems = await this.project(chunk, seenAt);
+        if (problems.length > 0) await db.problems.bulkPut(problems);
+        if (last) await this.markProjection(false, seenAt);
+      });
+    } catch (error) {
+      // Left in the backlog: the next save tries again, and a restart rebuilds (the meta row says so).
+      console.error('Larder could not project part of a large update; it will try again', error);
+      return;
+    }
+    this.backlogAt += chunk.length;
+    const commit: Commit = { entries: chunk, settingsChanged: false };
+    for (const listener of this.committedListeners) listener(commit);
+    this.notifyBacklog();
+    if (last) {
+      this.backlog = [];
+      this.backlogAt = 0;
+      this.drained?.resolve();
+      this.drained = null;
+    } else this.continueBacklog();
+  }
+
+  private notifyBacklog(): void {
+    for (const listener of this.backlogListeners) listener();
   }
 
   private async project(entries: Entry[], seenAt: number): Promise<ProblemRow[]> {
@@ -313,10 +422,18 @@ export class DocPersistence {
     });
   }
 
-  /** Throws away every projection and derives them again from the doc. */
-  async rebuild(): Promise<{ entries: number; problems: number }> {
-    if (!this.loaded) throw new Error('rebuild before the doc is loaded');
-    await this.chain;
+  /** Throws away every projection and derives them again from the doc (the backlog included). */
+  rebuild(): Promise<{ entries: number; problems: number }> {
+    if (!this.loaded) return Promise.reject(new Error('rebuild before the doc is loaded'));
+    const run = this.chain.then(() => this.rebuildNow());
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async rebuildNow(): Promise<{ entries: number; problems: number }> {
     const db = this.db;
     const { entries, problems } = readAllEntries(this.doc);
     const projector = new Projector();
@@ -342,6 +459,14 @@ export class DocPersistence {
       if (all.length > 0) await db.problems.bulkPut(all);
       await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: seenAt });
     });
+    // Everything in the doc is projected now, the backlog too.
+    if (this.unprojected > 0) {
+      this.backlog = [];
+      this.backlogAt = 0;
+      this.drained?.resolve();
+      this.drained = null;
+      this.notifyBacklog();
+    }
     return { entries: entries.length, problems: all.length };
   }
 

@@ -48,6 +48,8 @@ import { DocPersistence } from './persistence';
 export interface StoreDeps {
   now: () => number;
   randomBytes: RandomBytes;
+  /** Entries projected per transaction when a very large update arrives (tests make it small). */
+  projectChunk?: number;
 }
 
 export const browserDeps: StoreDeps = {
@@ -86,7 +88,7 @@ export class LarderStore {
     self: SelfRow | null,
   ) {
     this.selfRow = self;
-    this.persistence = new DocPersistence(db, deps.now);
+    this.persistence = new DocPersistence(db, deps.now, deps.projectChunk);
   }
 
   /**
@@ -495,12 +497,16 @@ export class LarderStore {
 
   /**
    * Applies an update that came from a peer or a sync file, and resolves once what it brought is
-   * projected and committed. A malformed update is refused without touching the doc.
+   * committed and projected (a very large one is projected in chunks, with this device's saves going
+   * in between). A malformed update is refused without touching the doc.
    */
   async applyRemoteUpdate(update: Uint8Array, origin: string): Promise<IngestResult> {
     await this.ready;
     const result = ingestUpdate(this.doc, update, origin);
-    if (result.ok && result.changed) await this.persistence.flush();
+    if (result.ok && result.changed) {
+      await this.persistence.flush();
+      await this.persistence.projected();
+    }
     return result;
   }
 

@@ -386,6 +386,114 @@ describe('LarderStore with IndexedDB', () => {
   });
 
   // Flip `it.fails` to `it` once fixed; see the report.
+  describe('a very large update, projected a chunk at a time', () => {
+    /**
+     * A device of hub 2 recorded `n` entries, reversals of its own earlier ones among them (a reversal
+     * may land in a later chunk than its target, or the same one), and they all arrive in one update.
+     */
+    function bigUpdate(store: LarderStore, itemIds: string[], n: number): Uint8Array {
+      const remote = new Y.Doc();
+      Y.applyUpdate(remote, Y.encodeStateAsUpdate(store.persistence.doc));
+      const at = START + 3_600_000;
+      const entries: Entry[] = [];
+      for (let i = 1; i <= n; i++) {
+        const base = {
+          hub: 'hub2',
+          device: 'otherdev',
+          seq: i,
+          item: itemIds[i % itemIds.length]!,
+          at,
+          recordedAt: at,
+        };
+        if (i % 10 === 0) {
+          const target = entries[i - 4]!;
+          entries.push({
+            ...base,
+            kind: 'reversal',
+            item: target.item,
+            target: idOf(target),
+            targetKind: 'donation',
+            effect: -3,
+          });
+        } else if (i % 10 === 6) entries.push({ ...base, kind: 'donation', qty: 3, source: 'business' });
+        else
+          entries.push({
+            ...base,
+            kind: i % 2 ? 'donation' : 'pickup',
+            qty: 1 + (i % 4),
+            ...(i % 2 ? { source: 'other' as const } : {}),
+          } as Entry);
+      }
+      appendEntries(remote, 'otherdev', entries);
+      return Y.encodeStateAsUpdate(remote, Y.encodeStateVector(store.persistence.doc));
+    }
+
+    it('saves go in between the chunks, and the result equals a rebuild', async () => {
+      const name = uniqueName();
+      const { deps } = testDeps(7);
+      const store = await open(name, { ...deps, projectChunk: 40 });
+      await store.createNetwork({ hubName: 'North', deviceName: 'Front desk' });
+      const rice = await store.saveItem(itemForm('Rice'));
+      const beans = await store.saveItem(itemForm('Beans'));
+      const update = bigUpdate(store, [rice.id, beans.id], 230);
+
+      const seen: number[] = [];
+      store.persistence.onBacklog(() => seen.push(store.persistence.unprojected));
+      const committed: number[] = [];
+      store.persistence.onCommitted((c) => committed.push(c.entries.length));
+      const applied = store.applyRemoteUpdate(update, 'file');
+      // A volunteer saves while the history is being added: it commits before the backlog drains.
+      await new Promise((r) => setTimeout(r, 0));
+      const mine = store.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '2' }] });
+      await mine;
+      expect(store.persistence.unprojected).toBeGreaterThan(0);
+      expect(await store.db.meta.get('projection')).toMatchObject({ incomplete: true });
+      expect(await applied).toMatchObject({ ok: true, changed: true });
+
+      expect(store.persistence.unprojected).toBe(0);
+      expect(seen[0]).toBe(230 - 40);
+      expect(seen.at(-1)).toBe(0);
+      // 6 chunks of 40 or fewer, and the volunteer's one entry somewhere after the first.
+      expect(committed.filter((n) => n === 40)).toHaveLength(5);
+      expect(committed.indexOf(1)).toBeGreaterThan(0);
+      expect(committed.indexOf(1)).toBeLessThan(committed.length - 1);
+      expect(await store.db.meta.get('projection')).not.toHaveProperty('incomplete');
+
+      const incremental = await projections(store);
+      expect(incremental.ledger).toHaveLength(230 + 1);
+      await store.rebuildProjections();
+      expect(await projections(store)).toStrictEqual(incremental);
+    });
+
+    it('a device stopped halfway rebuilds its figures when it starts again', async () => {
+      const name = uniqueName();
+      const { deps } = testDeps(8);
+      const store = await open(name, { ...deps, projectChunk: 25 });
+      await store.createNetwork({ hubName: 'North', deviceName: 'Front desk' });
+      const rice = await store.saveItem(itemForm('Rice'));
+      const update = bigUpdate(store, [rice.id], 120);
+      const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+      void store.applyRemoteUpdate(update, 'file').catch(() => undefined);
+      // The update row and the first chunk commit; then the app is closed.
+      await new Promise<void>((resolve) => {
+        const off = store.persistence.onCommitted(() => {
+          off();
+          resolve();
+        });
+      });
+      store.close();
+      expect(await new LarderDB(name).ledger.count()).toBeLessThan(120);
+
+      const again = await open(name, deps);
+      errors.mockRestore();
+      expect(await again.db.meta.get('projection')).not.toHaveProperty('incomplete');
+      const afterRestart = await projections(again);
+      expect(afterRestart.ledger.filter((r) => r.device === 'otherdev')).toHaveLength(120);
+      await again.rebuildProjections();
+      expect(await projections(again)).toStrictEqual(afterRestart);
+    });
+  });
+
   describe('regressions', () => {
     it('a commit that failed and was retried by a later flush does not lose nextSeq', async () => {
       const { name, deps, store, rice } = await seeded();
