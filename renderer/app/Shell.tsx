@@ -1,6 +1,7 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useEffect, useState } from 'react';
 import { useStore } from './StoreContext';
+import { useUnprojected } from './hooks';
 import { useSyncStatus } from './SyncContext';
 import { useBelowMinimum, useDesktopAlerts, useDesktopAlertsPref } from './alerts';
 import { StockScreen } from '../screens/StockScreen';
@@ -126,11 +127,7 @@ export function Shell() {
  * figures a chunk at a time: how much is left, and that the figures are incomplete until then.
  */
 function BacklogIndicator() {
-  const persistence = useStore().persistence;
-  const left = useSyncExternalStore(
-    (listener) => persistence.onBacklog(listener),
-    () => persistence.unprojected,
-  );
+  const left = useUnprojected();
   if (left === 0) return null;
   return (
     <p className="backlog-indicator" role="status" aria-label="History being added">

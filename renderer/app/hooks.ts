@@ -1,4 +1,5 @@
 import { useLiveQuery } from 'dexie-react-hooks';
+import { useSyncExternalStore } from 'react';
 import type { ItemRow } from '../storage/db';
 import type { StockRow } from '../../shared/projection';
 import { useStore } from './StoreContext';
@@ -17,4 +18,13 @@ export function useHubStock(hubId?: string): Map<string, StockRow> | undefined {
     const rows = await store.db.stock.where('hub').equals(hub).toArray();
     return new Map(rows.map((r) => [r.item, r]));
   }, [hub]);
+}
+
+/** Entries of a very large update not yet added to the figures (0 almost always), live. */
+export function useUnprojected(): number {
+  const persistence = useStore().persistence;
+  return useSyncExternalStore(
+    (listener) => persistence.onBacklog(listener),
+    () => persistence.unprojected,
+  );
 }

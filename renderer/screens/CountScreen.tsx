@@ -1,7 +1,7 @@
 import { useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Item } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
-import { useHubStock, useItems } from '../app/hooks';
+import { useHubStock, useItems, useUnprojected } from '../app/hooks';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { ItemPicker } from '../components/ItemPicker';
 import { Field } from '../components/Field';
@@ -19,6 +19,7 @@ export function CountScreen() {
   const store = useStore();
   const itemRows = useItems();
   const stock = useHubStock();
+  const unprojected = useUnprojected();
   const items = useMemo(() => new Map((itemRows ?? []).map((i) => [i.id, i as Item])), [itemRows]);
   const [lines, setLines] = useState<CountLine[]>([]);
   const [note, setNote] = useState('');
@@ -171,10 +172,14 @@ export function CountScreen() {
           </div>
         )}
         <div className="actions">
-          <button type="submit" className="primary" disabled={busy}>
+          <button type="submit" className="primary" disabled={busy || unprojected > 0}>
             Save count
           </button>
-          <span className="hint">Ctrl+Enter saves</span>
+          <span className="hint">
+            {unprojected > 0
+              ? `Counts can be saved once the network’s history is added to the figures (${unprojected.toLocaleString()} entries to go).`
+              : 'Ctrl+Enter saves'}
+          </span>
           <span role="status" className="saved">
             {saved}
           </span>

@@ -466,6 +466,16 @@ export class LarderStore {
 
   async recordCount(form: CountForm) {
     const ctx = await this.context();
+    // A count records what this device showed: while part of a large update is still being added to the
+    // figures, what it shows is short of what it holds, and the count would be off by the difference.
+    const left = this.persistence.unprojected;
+    if (left > 0)
+      throw new ValidationError([
+        {
+          field: '',
+          message: `Counts can be saved once the network’s history is added to the figures (${left.toLocaleString('en-US')} entries to go): until then the figures a count compares with are incomplete.`,
+        },
+      ]);
     const onHand = await this.onHandAtThisHub(form.lines.map((l) => l.item));
     return this.commit(recordCount({ ...ctx, nextSeq: this.requireSelf().nextSeq }, form, onHand));
   }
