@@ -44,6 +44,7 @@ export function SyncFilesPanel() {
     const file = files?.[0];
     if (!file) return;
     setBusy(true);
+    setMessage({ text: `Importing ${file.name}…`, error: false });
     try {
       const result = await importSyncFile(store, await readPickedFile(file));
       setMessage({ text: result.message, error: !result.ok });

@@ -1,0 +1,99 @@
+import { expect, test } from '@playwright/test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as Y from 'yjs';
+import { appendEntries, devicesOf, hubsOf, putItem } from '../../shared/doc';
+import type { Entry } from '../../shared/entries';
+import { encodeInvite } from '../../shared/sync/invite';
+import { deriveSecrets } from '../../shared/sync/keys';
+import { sealSyncFile } from '../../shared/sync/syncfile';
+import { newProfileDir, openHub, removeProfileDir } from './browser';
+import { addLine, expectHubOnHand, goTo, joinAsNewHub } from './steps';
+
+const ENTRIES = 45_000;
+const AT = Date.UTC(2026, 9, 1, 9);
+
+/**
+ * A year of another hub's history, in one sync file: the device takes it in 20,000 entries at a time.
+ * Meanwhile the sidebar says how much is left, saving works, and counts wait (they would compare with
+ * incomplete figures).
+ */
+test('a whole-history sync file is taken in a chunk at a time; the device stays usable', async ({
+  baseURL,
+}) => {
+  test.setTimeout(120_000);
+  const key = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff);
+  const networkId = 'bignet01';
+  const profile = newProfileDir('large-import');
+  const { context, page } = await openHub(profile, baseURL!);
+  try {
+    await joinAsNewHub(page, encodeInvite({ networkId, key, signaling: [] }), 'Hub B', 'B laptop');
+
+    // Hub A's device, its catalog and its history, as its own export would hold them.
+    const doc = new Y.Doc();
+    hubsOf(doc).set('huba0001', { name: 'Hub A', createdAt: AT });
+    devicesOf(doc).set('deva0001', { name: 'A front desk', hub: 'huba0001', createdAt: AT });
+    putItem(doc, {
+      id: 'itemrice',
+      name: 'Rice',
+      category: 'Food',
+      unit: 'bag',
+      barcodes: [],
+      createdAt: AT,
+      updatedAt: AT,
+    });
+    const entries = Array.from({ length: ENTRIES }, (_, i): Entry => ({
+      kind: 'donation',
+      hub: 'huba0001',
+      device: 'deva0001',
+      seq: i + 1,
+      item: 'itemrice',
+      qty: 1,
+      source: 'individual',
+      at: AT + i * 1000,
+      recordedAt: AT + i * 1000,
+    }));
+    appendEntries(doc, 'deva0001', entries);
+    const file = join(profile, 'hub-a.larder-sync');
+    const sealed = await sealSyncFile(
+      {
+        network: networkId,
+        device: 'deva0001',
+        createdAt: AT,
+        stateVector: Y.encodeStateVector(doc),
+        since: false,
+        forDevice: null,
+        update: Y.encodeStateAsUpdate(doc),
+      },
+      (await deriveSecrets(key)).fileKey,
+      (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
+    );
+    writeFileSync(file, sealed);
+
+    await goTo(page, 'Sync');
+    await page.getByLabel('Import sync file').setInputFiles(file);
+    const backlog = page.getByRole('status', { name: 'History being added' });
+    await expect(backlog).toContainText('entries to go', { timeout: 30_000 });
+
+    // Counts wait, with the reason.
+    await goTo(page, 'Count stock');
+    await expect(page.getByRole('button', { name: 'Save count' })).toBeDisabled();
+    await expect(page.getByText('Counts can be saved once the network’s history is added')).toBeVisible();
+
+    // A donation saves as usual (the item came with the file's first chunk).
+    await goTo(page, 'Record donation');
+    await addLine(page, 'Rice', '2');
+    await page.getByRole('button', { name: 'Save donation' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+
+    // Then the history is all in: every entry counts, and counts can be saved again.
+    await expect(backlog).toBeHidden({ timeout: 120_000 });
+    await expectHubOnHand(page, 'Hub A', 'Rice', ENTRIES);
+    await expectHubOnHand(page, 'Hub B (this hub)', 'Rice', 2);
+    await goTo(page, 'Count stock');
+    await expect(page.getByRole('button', { name: 'Save count' })).toBeEnabled();
+  } finally {
+    await context.close();
+    removeProfileDir(profile);
+  }
+});
