@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +26,7 @@ import { toBase64Url } from '../shared/sync/encoding';
 import { chromiumVersion, launch } from './browser';
 import { prng } from './generate';
 import type { ModelLoad, NetworkSeedResult, RemoteEntry, RemoteTiming } from './network-page/api';
+import { ANALYSIS_SLOT, commandLine, writeReport } from './report';
 import { serve } from './server';
 import { median, quantile } from './stats';
 
@@ -41,12 +41,7 @@ import { median, quantile } from './stats';
  *   npx tsx bench/network.ts --entries 100000 --remote 40 --no-write
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return undefined;
-  return args[i]!.includes('=') ? args[i]!.split('=')[1] : args[i + 1];
-};
+const { option, flag } = commandLine();
 const ENTRIES = Number(option('entries') ?? 1_000_000);
 const REMOTE = Number(option('remote') ?? 20);
 /** Seconds the page sits idle between the two series of remote entries. */
@@ -56,7 +51,7 @@ const PHASE_NAME: Record<Phase, string> = {
   start: 'right after the Network screen opened',
   quiet: `after ${QUIET_S} s idle`,
 };
-const write = !args.includes('--no-write');
+const write = !flag('no-write');
 /** Writes a CPU profile (Chrome DevTools format) of the page over the remote entries. */
 const profileDir = option('profile');
 
@@ -485,8 +480,6 @@ function render(table: [string, string, string, string][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...table.map(line)].join('\n');
 }
 
-const ANALYSIS_SLOT = '@@ANALYSIS@@';
-
 function markdown(
   r: Result,
   table: [string, string, string, string][],
@@ -560,18 +553,6 @@ Needs Chromium at \`/usr/bin/chromium\`. Everything stays on 127.0.0.1.
 `;
 }
 
-const ANALYSIS_START = '<!-- analysis:start (kept when the bench rewrites this file) -->';
-const ANALYSIS_END = '<!-- analysis:end -->';
-
-/** The hand-written findings in the doc survive a re-run; only the measured parts are rewritten. */
-async function keptAnalysis(file: string): Promise<string> {
-  const old = existsSync(file) ? await readFile(file, 'utf8') : '';
-  const start = old.indexOf(ANALYSIS_START);
-  const end = old.indexOf(ANALYSIS_END);
-  if (start >= 0 && end > start) return old.slice(start, end + ANALYSIS_END.length);
-  return `${ANALYSIS_START}\n## Findings\n\n(none written yet)\n${ANALYSIS_END}`;
-}
-
 async function main() {
   const pageDir = join(tmpdir(), 'larder-network-bench-page');
   await build({
@@ -602,8 +583,7 @@ async function main() {
   console.log(`Network bench run time: ${totalS.toFixed(0)} s (${load}, ${cpus().length} cores)`);
   if (write) {
     const file = join(root, 'docs', 'benchmarks-network.md');
-    const analysis = await keptAnalysis(file);
-    await writeFile(file, markdown(result, table, totalS, load).replace(ANALYSIS_SLOT, analysis));
+    await writeReport(file, markdown(result, table, totalS, load));
     console.log('Wrote docs/benchmarks-network.md');
   }
 }

@@ -1,14 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as prettier from 'prettier';
 import { build } from 'vite';
 import { chromiumVersion, measureBrowser, type BrowserResult } from './browser';
 import { CHUNK, DEVICES_PER_HUB, HUBS, ITEMS } from './generate';
 import { measureNode, type NodeResult } from './node';
+import { ANALYSIS_SLOT, commandLine, writeReport } from './report';
 import { serve } from './server';
 import { median, quantile } from './stats';
 
@@ -27,9 +26,7 @@ import { median, quantile } from './stats';
  *                                       fixed port, so the same origin can open them again for profiling
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const { option, flag } = commandLine();
 const sizes = (option('sizes') ?? '100000,1000000').split(',').map(Number);
 const nodeOnly = flag('node-only');
 const write = !flag('no-write');
@@ -133,29 +130,12 @@ async function main() {
   console.log(`Bench run time: ${totalS.toFixed(0)} s (${load}, ${cpus().length} cores)`);
   if (write) {
     const file = option('out') ?? join(root, 'docs', 'benchmarks.md');
-    const analysis = await keptAnalysis(file);
-    const doc = markdown(rows, nodeResults, browserResults, failures, appBuildError, totalS, load).replace(
-      ANALYSIS_SLOT,
-      () => analysis,
+    await writeReport(
+      file,
+      markdown(rows, nodeResults, browserResults, failures, appBuildError, totalS, load),
     );
-    // Formatted as `npm run lint` expects (prettier --check .).
-    const options = (await prettier.resolveConfig(join(root, 'docs', 'benchmarks.md'))) ?? {};
-    await writeFile(file, await prettier.format(doc, { ...options, filepath: file }));
     console.log(`Wrote ${file}`);
   }
-}
-
-const ANALYSIS_START = '<!-- analysis:start (kept when npm run bench rewrites this file) -->';
-const ANALYSIS_END = '<!-- analysis:end -->';
-const ANALYSIS_SLOT = '@@ANALYSIS@@';
-
-/** The hand-written analysis in docs/benchmarks.md survives a re-run; only the measured parts are rewritten. */
-async function keptAnalysis(file: string): Promise<string> {
-  const old = existsSync(file) ? await readFile(file, 'utf8') : '';
-  const start = old.indexOf(ANALYSIS_START);
-  const end = old.indexOf(ANALYSIS_END);
-  if (start >= 0 && end > start) return old.slice(start, end + ANALYSIS_END.length);
-  return `${ANALYSIS_START}\n## Findings\n\n(none written yet)\n${ANALYSIS_END}`;
 }
 
 function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult>): Row[] {

@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, Socket, type AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,6 +13,7 @@ import { toBase64Url } from '../shared/sync/encoding';
 import { decodeEntry } from '../shared/wire';
 import { CHROMIUM, chromiumVersion } from './browser';
 import { generateNetwork } from './generate';
+import { ANALYSIS_SLOT, commandLine, writeReport } from './report';
 import { serve } from './server';
 import { median } from './stats';
 import type {
@@ -36,13 +36,7 @@ import type {
  *   npx tsx bench/sync.ts --rounds 5 --new 1000 --no-write --no-import
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return undefined;
-  return args[i]!.includes('=') ? args[i]!.split('=')[1] : args[i + 1];
-};
-const flag = (name: string) => args.includes(`--${name}`);
+const { option, flag } = commandLine();
 const sizes = (option('entries') ?? '100000,1000000').split(',').map(Number);
 const ROUNDS = Number(option('rounds') ?? 3);
 const NEW = Number(option('new') ?? 1000);
@@ -750,8 +744,6 @@ function details(results: Map<number, SizeResult>): string {
     .join('\n');
 }
 
-const ANALYSIS_SLOT = '@@ANALYSIS@@';
-
 function markdown(
   rows: Row[],
   results: Map<number, SizeResult>,
@@ -827,18 +819,6 @@ server, relay); the browsers use no STUN or TURN server.
 `;
 }
 
-const ANALYSIS_START = '<!-- analysis:start (kept when the bench rewrites this file) -->';
-const ANALYSIS_END = '<!-- analysis:end -->';
-
-/** The hand-written findings in the doc survive a re-run; only the measured parts are rewritten. */
-async function keptAnalysis(file: string): Promise<string> {
-  const old = existsSync(file) ? await readFile(file, 'utf8') : '';
-  const start = old.indexOf(ANALYSIS_START);
-  const end = old.indexOf(ANALYSIS_END);
-  if (start >= 0 && end > start) return old.slice(start, end + ANALYSIS_END.length);
-  return `${ANALYSIS_START}\n## Findings\n\n(none written yet)\n${ANALYSIS_END}`;
-}
-
 async function main() {
   log(`sizes ${sizes.map(label).join(', ')}, ${ROUNDS} rounds, ${NEW} new entries per hub per round`);
   const pageDir = join(tmpdir(), 'larder-sync-bench-page');
@@ -887,8 +867,7 @@ async function main() {
   console.log(`\nSync bench run time: ${totalS.toFixed(0)} s (${load}, ${cpus().length} cores)`);
   if (write && results.size > 0) {
     const file = join(root, 'docs', 'benchmarks-sync.md');
-    const analysis = await keptAnalysis(file);
-    await writeFile(file, markdown(rows, results, failures, totalS, load).replace(ANALYSIS_SLOT, analysis));
+    await writeReport(file, markdown(rows, results, failures, totalS, load));
     console.log('Wrote docs/benchmarks-sync.md');
   }
 }
