@@ -1,7 +1,6 @@
-import Dexie from 'dexie';
 import { fromBase64Url } from '../../shared/sync/encoding';
 import { LarderDB } from '../../renderer/storage/db';
-import { DocPersistence, PROJECTION_VERSION } from '../../renderer/storage/persistence';
+import { fetchState, seedDatabase } from '../page/seed';
 import { LarderStore } from '../../renderer/storage/store';
 import { NetworkModel } from '../../renderer/app/networkModel';
 import type { NetworkView } from '../../shared/network';
@@ -32,36 +31,9 @@ function nextView(m: NetworkModel): Promise<{ publishedAt: number; viewedAt: num
 
 const bench: LarderNetworkBench = {
   async seed(dataUrl, entries, self) {
-    await Dexie.delete('larder');
-    let t = performance.now();
-    const response = await fetch(dataUrl);
-    if (!response.ok) throw new Error(`fetch ${dataUrl}: ${response.status}`);
-    const state = new Uint8Array(await response.arrayBuffer());
-    const fetchMs = performance.now() - t;
-    // As the app leaves the database after compact(): one update row, the self row, the projection version.
-    const db = new LarderDB();
-    await db.transaction('rw', db.updates, db.meta, async () => {
-      await db.updates.add({ update: state, entries });
-      await db.meta.put(self);
-      await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: Date.now() });
-    });
-    const persistence = new DocPersistence(db, () => Date.now());
-    t = performance.now();
-    await persistence.load();
-    const loadMs = performance.now() - t;
-    t = performance.now();
-    const rebuilt = await persistence.rebuild();
-    const rebuildMs = performance.now() - t;
-    persistence.destroy();
-    db.close();
-    return {
-      stateBytes: state.byteLength,
-      fetchMs,
-      loadMs,
-      rebuildMs,
-      rebuiltEntries: rebuilt.entries,
-      rebuildProblems: rebuilt.problems,
-    };
+    const { state, fetchMs } = await fetchState(dataUrl);
+    const { loadMs, rebuildMs, rebuiltEntries, rebuildProblems } = await seedDatabase(state, entries, self);
+    return { stateBytes: state.byteLength, fetchMs, loadMs, rebuildMs, rebuiltEntries, rebuildProblems };
   },
 
   async load() {

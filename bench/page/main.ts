@@ -1,7 +1,6 @@
-import Dexie from 'dexie';
 import * as Y from 'yjs';
 import { LarderDB, type SelfRow } from '../../renderer/storage/db';
-import { DocPersistence, PROJECTION_VERSION } from '../../renderer/storage/persistence';
+import { seedDatabase } from './seed';
 import { LarderStore } from '../../renderer/storage/store';
 import { generateNetwork } from '../generate';
 import type { LarderBench } from './api';
@@ -20,7 +19,6 @@ const base64Url = (bytes: Uint8Array) =>
 
 const bench: LarderBench = {
   async seed(n) {
-    await Dexie.delete('larder');
     let t = performance.now();
     const net = generateNetwork(n);
     const generateMs = performance.now() - t;
@@ -29,10 +27,6 @@ const bench: LarderBench = {
     const encodeMs = performance.now() - t;
     net.doc.destroy();
 
-    // The database exactly as the app leaves it after `compact()`: one update row holding the whole
-    // doc, the self row of one of the generated devices, the projection version.
-    t = performance.now();
-    const db = new LarderDB();
     // The self row as the app writes it for a hub device. Built loosely on purpose: it carries every field
     // SelfRow has had (network key and signaling came with sync, role with coordinators); an app version
     // that does not know a field ignores it. Check it against SelfRow in db.ts when that changes.
@@ -47,24 +41,12 @@ const bench: LarderBench = {
       deviceName: net.self.deviceName,
       nextSeq: net.self.nextSeq,
     } satisfies Record<keyof SelfRow, unknown> as unknown as SelfRow;
-    await db.transaction('rw', db.updates, db.meta, async () => {
-      await db.updates.add({ update: state, entries: n });
-      await db.meta.put(self);
-      // Written first so that load() only loads (it rebuilds by itself when the version is missing);
-      // the rebuild below then fills every projection table and rewrites this row.
-      await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: Date.now() });
-    });
-    const storeMs = performance.now() - t;
-
-    const persistence = new DocPersistence(db, () => Date.now());
-    t = performance.now();
-    await persistence.load();
-    const loadMs = performance.now() - t;
-    t = performance.now();
-    const rebuilt = await persistence.rebuild();
-    const rebuildMs = performance.now() - t;
-    persistence.destroy();
-    db.close();
+    // The database exactly as the app leaves it after `compact()` (see seed.ts).
+    const { storeMs, loadMs, rebuildMs, rebuiltEntries, rebuildProblems } = await seedDatabase(
+      state,
+      n,
+      self,
+    );
     return {
       entries: n,
       mix: net.mix,
@@ -75,8 +57,8 @@ const bench: LarderBench = {
       storeMs,
       loadMs,
       rebuildMs,
-      rebuiltEntries: rebuilt.entries,
-      rebuildProblems: rebuilt.problems,
+      rebuiltEntries,
+      rebuildProblems,
     };
   },
 

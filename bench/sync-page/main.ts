@@ -3,7 +3,7 @@ import { ledgersOf } from '../../shared/doc';
 import { DONATION_SOURCES } from '../../shared/entries';
 import { entryId } from '../../shared/ids';
 import { LarderDB, type SelfRow } from '../../renderer/storage/db';
-import { DocPersistence, PROJECTION_VERSION } from '../../renderer/storage/persistence';
+import { fetchState, seedDatabase } from '../page/seed';
 import { LarderStore } from '../../renderer/storage/store';
 import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
 import { SyncService } from '../../renderer/sync/webrtc';
@@ -64,39 +64,20 @@ function settle(w: Watch) {
 
 const bench: LarderSyncBench = {
   async seed(dataUrl, entries, self) {
-    await Dexie.delete('larder');
-    let t = performance.now();
-    const response = await fetch(dataUrl);
-    if (!response.ok) throw new Error(`fetch ${dataUrl}: ${response.status}`);
-    const state = new Uint8Array(await response.arrayBuffer());
-    const fetchMs = performance.now() - t;
-
-    // As the app leaves the database after compact(): one update row, the self row, the projection version.
-    t = performance.now();
-    const db = new LarderDB();
-    await db.transaction('rw', db.updates, db.meta, async () => {
-      await db.updates.add({ update: state, entries });
-      await db.meta.put(self);
-      await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: Date.now() });
-    });
-    const storeMs = performance.now() - t;
-    const persistence = new DocPersistence(db, () => Date.now());
-    t = performance.now();
-    await persistence.load();
-    const loadMs = performance.now() - t;
-    t = performance.now();
-    const rebuilt = await persistence.rebuild();
-    const rebuildMs = performance.now() - t;
-    persistence.destroy();
-    db.close();
+    const { state, fetchMs } = await fetchState(dataUrl);
+    const { storeMs, loadMs, rebuildMs, rebuiltEntries, rebuildProblems } = await seedDatabase(
+      state,
+      entries,
+      self,
+    );
     return {
       stateBytes: state.byteLength,
       fetchMs,
       storeMs,
       loadMs,
       rebuildMs,
-      rebuiltEntries: rebuilt.entries,
-      rebuildProblems: rebuilt.problems,
+      rebuiltEntries,
+      rebuildProblems,
     };
   },
 

@@ -28,19 +28,23 @@ export function removeProfileDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
 
-/** A hub's browser: its own persistent profile, so its IndexedDB survives a restart. */
+/**
+ * A hub's browser: its own persistent profile, so its IndexedDB survives a restart. `extraArgs` and
+ * `permissions` are for a device with a (fake) camera.
+ */
 export async function openHub(
   profileDir: string,
   baseURL: string,
+  // With no STUN, WebRTC offers host candidates only to pages holding a media permission.
+  { extraArgs = [], permissions = ['microphone'] }: { extraArgs?: string[]; permissions?: string[] } = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     baseURL,
     viewport: { width: 1280, height: 800 },
-    // With no STUN, WebRTC offers host candidates only to pages holding a media permission.
-    permissions: ['microphone'],
+    permissions,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));

@@ -1,8 +1,8 @@
-import { chromium, type BrowserContext, type Page } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
 import { writeFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { toBuffer } from 'qrcode';
-import { CHROMIUM, CHROMIUM_ARGS } from './browser';
+import { openHub } from './browser';
 
 /** The fake camera's frame: 640 × 480, what a laptop webcam gives. */
 const WIDTH = 640;
@@ -37,25 +37,13 @@ export function qrPng(text: string): Promise<Buffer> {
 }
 
 /** A fresh browser whose camera films `y4m` (Chromium's fake capture device), camera permission granted. */
-export async function openWithCamera(
+export function openWithCamera(
   profileDir: string,
   baseURL: string,
   y4m: string,
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      ...CHROMIUM_ARGS,
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-video-capture=${y4m}`,
-    ],
-    baseURL,
-    viewport: { width: 1280, height: 800 },
+  return openHub(profileDir, baseURL, {
+    extraArgs: ['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`],
     permissions: ['camera'],
   });
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
-  await page.goto('/');
-  return { context, page };
 }
