@@ -291,13 +291,18 @@ export class DocPersistence {
     this.backlogAt += chunk.length;
     const commit: Commit = { entries: chunk, settingsChanged: false };
     for (const listener of this.committedListeners) listener(commit);
+    if (!last) this.notifyBacklog();
+    if (last) this.finishBacklog();
+    else this.continueBacklog();
+  }
+
+  /** Everything committed is projected: empty the backlog and tell whoever waits. */
+  private finishBacklog(): void {
+    this.backlog = [];
+    this.backlogAt = 0;
+    this.drained?.resolve();
+    this.drained = null;
     this.notifyBacklog();
-    if (last) {
-      this.backlog = [];
-      this.backlogAt = 0;
-      this.drained?.resolve();
-      this.drained = null;
-    } else this.continueBacklog();
   }
 
   private notifyBacklog(): void {
@@ -460,13 +465,7 @@ export class DocPersistence {
       await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: seenAt });
     });
     // Everything in the doc is projected now, the backlog too.
-    if (this.unprojected > 0) {
-      this.backlog = [];
-      this.backlogAt = 0;
-      this.drained?.resolve();
-      this.drained = null;
-      this.notifyBacklog();
-    }
+    if (this.unprojected > 0) this.finishBacklog();
     return { entries: entries.length, problems: all.length };
   }
 
