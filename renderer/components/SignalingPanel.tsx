@@ -42,7 +42,8 @@ export function SignalingPanel() {
       <h2 id="signaling-title">Sync servers</h2>
       {urls.length === 0 ? (
         <p className="muted">
-          None: this device syncs only with sync files, and with other tabs of this browser.
+          None: this device syncs only with sync files. Add the address of a sync server on your network or a
+          community server to sync directly.
         </p>
       ) : (
         <ul className="plain" aria-label="Configured sync servers">

@@ -105,7 +105,7 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
               onClose={() => setScanning(false)}
             />
           ) : (
-            <div className="actions">
+            <div className="actions scan-invite">
               <button type="button" onClick={() => setScanning(true)}>
                 Scan the invite’s QR code
               </button>

@@ -14,7 +14,7 @@ export interface SyncStatus {
   running: boolean;
   /** Per configured signaling server: is the WebSocket to it open. */
   signaling: { url: string; connected: boolean }[];
-  /** Open connections: WebRTC peers, plus other tabs of this browser profile. */
+  /** Open WebRTC connections to other devices. */
   connected: number;
   /** Names of the devices heard from recently (their presence is renewed every 15 s while connected). */
   peers: PeerInfo[];
@@ -138,10 +138,9 @@ export class SyncService {
     if (!provider) {
       this.snapshot = { running: false, signaling: [], connected: 0, peers: [] };
     } else {
-      const room = (provider as unknown as { room: (RoomLike & { bcConns: Set<string> }) | null }).room;
-      const connected =
-        (room ? [...room.webrtcConns.values()].filter((c) => c.connected).length : 0) +
-        (room?.bcConns.size ?? 0);
+      const room = (provider as unknown as { room: RoomLike | null }).room;
+      // y-webrtc is patched to use no BroadcastChannel (one tab per device holds the ledger): peers only.
+      const connected = room ? [...room.webrtcConns.values()].filter((c) => c.connected).length : 0;
       const peers: PeerInfo[] = [];
       const now = Date.now();
       provider.awareness.getStates().forEach((state, clientId) => {
