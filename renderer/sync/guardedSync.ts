@@ -3,9 +3,9 @@
  *
  * y-webrtc applies peers' updates with `Y.applyUpdate` inside y-protocols/sync. vite.config.ts resolves
  * y-webrtc's import of 'y-protocols/sync' to this module instead (and only y-webrtc's), so updates from
- * WebRTC peers and other tabs are checked exactly like sync files: a malformed update, or one that
- * would delete ledger entries, is refused before Yjs sees it, and reported under Problems. The same
- * exports as y-protocols/sync 1.0, so y-webrtc cannot tell the difference.
+ * WebRTC peers are checked exactly like sync files: a malformed update, or one that would delete ledger
+ * entries, is refused before Yjs sees it, and reported under Problems. The same exports as
+ * y-protocols/sync 1.0, so y-webrtc cannot tell the difference.
  *
  * Updates also travel deflated (fflate): ledger entries repeat hub, device and item ids, so a day of a
  * hub's entries shrinks about four times. Two message types are added for that, `messageLarderSyncStep2`
