@@ -6,7 +6,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { OpenResult, SeedResult } from './page/api';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
+/** The flags every bench browser runs with (TOOLCHAIN.md). */
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -47,7 +48,7 @@ export interface BrowserResult {
 }
 
 export const launch = (dir: string): Promise<BrowserContext> =>
-  chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: ARGS });
+  chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 
 async function heapAfterGcMB(page: Page): Promise<number> {
   const cdp = await page.context().newCDPSession(page);

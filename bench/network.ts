@@ -26,7 +26,7 @@ import { toBase64Url } from '../shared/sync/encoding';
 import { chromiumVersion, launch } from './browser';
 import { prng } from './generate';
 import type { ModelLoad, NetworkSeedResult, RemoteEntry, RemoteTiming } from './network-page/api';
-import { ANALYSIS_SLOT, commandLine, writeReport } from './report';
+import { ANALYSIS_SLOT, commandLine, label, ms, startLog, writeReport } from './report';
 import { serve } from './server';
 import { median, quantile } from './stats';
 
@@ -67,15 +67,7 @@ const TARGET_MS = 100;
 
 const started = performance.now();
 const loadAtStart = loadavg()[0]!;
-const log = (line: string) =>
-  console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1_000}k`);
-const ms = (v: number) =>
-  Number.isFinite(v)
-    ? v >= 10_000
-      ? `${(v / 1000).toFixed(1)} s`
-      : `${v.toFixed(v < 10 ? 1 : 0)} ms`
-    : 'n/a';
+const log = startLog();
 
 const BASES: Record<string, string[]> = {
   Food: ['Rice', 'Pasta', 'Beans', 'Tomatoes', 'Oats', 'Lentils', 'Tuna', 'Soup', 'Cereal', 'Flour'],

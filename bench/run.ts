@@ -7,7 +7,17 @@ import { build } from 'vite';
 import { chromiumVersion, measureBrowser, type BrowserResult } from './browser';
 import { CHUNK, DEVICES_PER_HUB, HUBS, ITEMS } from './generate';
 import { measureNode, type NodeResult } from './node';
-import { ANALYSIS_SLOT, commandLine, writeReport } from './report';
+import {
+  ANALYSIS_SLOT,
+  commandLine,
+  label,
+  markdownTable,
+  ms,
+  render,
+  startLog,
+  writeReport,
+  type Row,
+} from './report';
 import { serve } from './server';
 import { median, quantile } from './stats';
 
@@ -39,25 +49,9 @@ const started = performance.now();
 const loadAtStart = loadavg()[0]!;
 // Noted before anything runs: commits made while the bench runs are not what it measured.
 const measuredCode = revision();
-const log = (line: string) =>
-  console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const log = startLog();
 
-const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1_000}k`);
-const ms = (v: number) =>
-  Number.isFinite(v)
-    ? v >= 10_000
-      ? `${(v / 1000).toFixed(1)} s`
-      : `${v.toFixed(v < 10 ? 1 : 0)} ms`
-    : 'n/a';
 const mb = (v: number) => (Number.isFinite(v) ? `${v.toFixed(v < 10 ? 1 : 0)} MB` : 'n/a');
-
-interface Row {
-  metric: string;
-  values: string[];
-  target: string;
-  /** Per size: met (true), missed (false), or no target (null). */
-  met?: (boolean | null)[];
-}
 
 async function main() {
   const nodeResults = new Map<number, NodeResult>();
@@ -122,7 +116,7 @@ async function main() {
 
   const rows = table(nodeResults, browserResults);
   const totalS = (performance.now() - started) / 1000;
-  const text = render(rows);
+  const text = render(rows, sizes);
   console.log(`\n${text}\n`);
   for (const [n, message] of failures) console.log(`Chromium at N=${label(n)} failed: ${message}`);
   if (appBuildError) console.log(`Chromium figures missing: ${appBuildError}`);
@@ -275,22 +269,6 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
   ];
 }
 
-function metText(row: Row): string {
-  if (!row.met) return '—';
-  const known = row.met.map((m, i) => (m === null ? null : `${label(sizes[i]!)} ${m ? 'yes' : 'NO'}`));
-  const shown = known.filter((k): k is string => k !== null);
-  if (shown.length === 0) return 'not measured';
-  return row.met.every((m) => m === true) ? 'yes' : shown.join(', ');
-}
-
-function render(rows: Row[]): string {
-  const header = ['Metric', ...sizes.map((n) => `N=${label(n)}`), 'Target', 'Met?'];
-  const body = rows.map((r) => [r.metric, ...r.values, r.target, metText(r)]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...body.map(line)].join('\n');
-}
-
 function markdown(
   rows: Row[],
   node: Map<number, NodeResult>,
@@ -301,7 +279,6 @@ function markdown(
   load: string,
 ): string {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
-  const header = ['Metric', ...sizes.map((n) => `N=${label(n)}`), 'Target', 'Met?'];
   const mix = [...node.values()]
     .map((r) => {
       const parts = Object.entries(r.mix).map(([k, v]) => `${k} ${((100 * v) / r.n).toFixed(1)}%`);
@@ -330,9 +307,7 @@ Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GB
 ${chromiumVersion()} (headless); ${load}. Figures are from one run: other work on the machine shows up
 in them (compare the load average with the core count), so expect noise from run to run.
 
-| ${header.join(' | ')} |
-| ${header.map(() => '---').join(' | ')} |
-${rows.map((r) => `| ${[r.metric, ...r.values, r.target, metText(r)].join(' | ')} |`).join('\n')}
+${markdownTable(rows, sizes)}
 
 ${failed ? `${failed}\n\n` : ''}${ANALYSIS_SLOT}
 
