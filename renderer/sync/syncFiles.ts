@@ -217,6 +217,13 @@ export async function importSyncFile(
 
   const from = deviceName(doc, header.device);
   let message: string;
+  if (!result.changed && result.pending)
+    return {
+      ok: true,
+      newEntries: 0,
+      from,
+      message: `Not imported yet: this file builds on changes from ${from} that this device has not received. Import the older sync files from that device: this one follows as soon as they are in (while Larder stays open; after a restart, import it again)`,
+    };
   if (!result.changed) message = 'Nothing new: this device already had everything in the file';
   else if (newEntries > 0)
     message = `Imported ${plural(newEntries, 'new entry', 'new entries')} from ${from}`;

@@ -468,18 +468,116 @@ function pendingSources(doc: Y.Doc): Decoded[] {
 }
 
 /**
+ * Whether Yjs would hold back part of this update: some struct follows a change (of its own device, or
+ * the item it was inserted next to or into) that is neither in the doc nor earlier in the update. Yjs
+ * would still apply the update's deletes at once, so a setting replaced by a held-back value (an item
+ * edited on another device) would be missing until the rest arrived. Such updates wait whole instead.
+ */
+function wouldWait(doc: Y.Doc, decoded: Decoded): boolean {
+  const next = new Map<number, number>();
+  const known = (client: number) => next.get(client) ?? Y.getState(doc.store, client);
+  const byClient = new Map<number, Struct[]>();
+  for (const s of decoded.structs) {
+    let run = byClient.get(s.id.client);
+    if (!run) byClient.set(s.id.client, (run = []));
+    run.push(s);
+  }
+  const at = new Map<number, number>([...byClient.keys()].map((c) => [c, 0]));
+  const ready = (s: Struct): boolean => {
+    if (s.id.clock > known(s.id.client)) return false;
+    if (!(s instanceof Y.Item)) return true;
+    for (const dep of [s.origin, s.rightOrigin, s.parent instanceof Y.ID ? s.parent : null])
+      if (dep && dep.client !== s.id.client && dep.clock >= known(dep.client)) return false;
+    return true;
+  };
+  // Integrate in rounds, as Yjs does: whatever is ready; until nothing more is.
+  for (let progress = true; progress;) {
+    progress = false;
+    for (const [client, run] of byClient) {
+      let i = at.get(client)!;
+      while (i < run.length) {
+        const s = run[i]!;
+        if (s instanceof Y.Skip) break;
+        if (s.id.clock + s.length <= known(client)) {
+          i++;
+          continue;
+        }
+        if (!ready(s)) break;
+        next.set(client, s.id.clock + s.length);
+        i++;
+        progress = true;
+      }
+      at.set(client, i);
+    }
+  }
+  for (const [client, run] of byClient) {
+    const rest = run.slice(at.get(client)!);
+    if (rest.some((s) => !(s instanceof Y.Skip) && s.id.clock + s.length > known(client))) return true;
+  }
+  return false;
+}
+
+/** Updates waiting for changes that have not arrived yet, per doc (in memory: a later sync sends them again). */
+const waiting = new WeakMap<Y.Doc, Uint8Array[]>();
+/** Past this many bytes waiting, the oldest are dropped (a later sync brings them again). */
+const MAX_WAITING_BYTES = 64 * 1024 * 1024;
+
+function hold(doc: Y.Doc, update: Uint8Array): void {
+  const list = waiting.get(doc) ?? [];
+  list.push(update);
+  let bytes = list.reduce((n, u) => n + u.byteLength, 0);
+  while (bytes > MAX_WAITING_BYTES && list.length > 1) bytes -= list.shift()!.byteLength;
+  waiting.set(doc, list);
+}
+
+/** Updates held back for this doc (tests and the sync screen may show how many). */
+export function waitingUpdates(doc: Y.Doc): number {
+  return waiting.get(doc)?.length ?? 0;
+}
+
+/** After a change: applies the held-back updates that can now be applied, until none can. */
+function applyWaiting(doc: Y.Doc, origin: unknown): void {
+  for (let progress = true; progress;) {
+    progress = false;
+    const list = waiting.get(doc) ?? [];
+    for (const update of list) {
+      const decoded = decodeChecked(update, false);
+      if (decoded.ok && wouldWait(doc, decoded.decoded)) continue;
+      list.splice(list.indexOf(update), 1);
+      // Checked again against the doc as it is now; refused or not, it no longer waits.
+      if (decoded.ok && !checkAgainstDoc(doc, [decoded.decoded]))
+        applyChecked(doc, update, decoded.decoded, origin);
+      progress = true;
+      break;
+    }
+  }
+}
+
+/**
  * Applies an update from a peer or a sync file to the doc, or refuses it without touching the doc (see
- * the top of this file for what is refused and why). Entries inside an accepted update are validated
- * later, when they are projected: invalid ones are set aside under Problems. Never throws.
+ * the top of this file for what is refused and why). An update that builds on changes this device has
+ * not received yet waits, whole, until they arrive (`pending`). Entries inside an accepted update are
+ * validated later, when they are projected: invalid ones are set aside under Problems. Never throws.
  */
 export function ingestUpdate(doc: Y.Doc, update: Uint8Array, origin: unknown): IngestResult {
   const incoming = decodeChecked(update, false);
   if (!incoming.ok) return incoming;
   const problem = checkAgainstDoc(doc, [incoming.decoded]);
   if (problem) return refuse(problem);
+  if (wouldWait(doc, incoming.decoded)) {
+    hold(doc, update);
+    return { ok: true, changed: false, pending: true };
+  }
+  const result = applyChecked(doc, update, incoming.decoded, origin);
+  if (result.ok && result.changed) applyWaiting(doc, origin);
+  return result.ok ? { ...result, pending: result.pending || waitingUpdates(doc) > 0 } : result;
+}
+
+/** Applies an update that passed checkAgainstDoc against the doc as it is now. */
+function applyChecked(doc: Y.Doc, update: Uint8Array, decoded: Decoded, origin: unknown): IngestResult {
   const pending = pendingSources(doc);
   // Held-back data that would now do harm together with this update is dropped, not this update.
-  if (pending.length > 0 && checkAgainstDoc(doc, [incoming.decoded, ...pending])) {
+  if (pending.length > 0 && checkAgainstDoc(doc, [decoded, ...pending])) {
     doc.store.pendingStructs = null;
     doc.store.pendingDs = null;
   }

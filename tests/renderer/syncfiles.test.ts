@@ -3,7 +3,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { ItemForm } from '../../shared/catalog';
-import { ledgersOf } from '../../shared/doc';
+import { appendEntries, itemsOf, ledgersOf } from '../../shared/doc';
 import { INGEST_MESSAGES } from '../../shared/sync/ingest';
 import { sealSyncFile, SYNC_FILE_MESSAGES } from '../../shared/sync/syncfile';
 import { LarderDB } from '../../renderer/storage/db';
@@ -187,6 +187,53 @@ describe('sync files between two devices', () => {
     const bBefore = await everything(b);
     expect(await importSyncFile(b, full.bytes, { now: clock })).toMatchObject(nothingNew);
     expect({ ...(await everything(b)), meta: undefined }).toEqual({ ...bBefore, meta: undefined });
+  });
+
+  it('a file that builds on an older one not imported yet waits for it, and says so', async () => {
+    const { a, rice } = await hubA();
+    const other = new Y.Doc();
+    other.clientID = 4242;
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(a.persistence.doc));
+    const updates: Uint8Array[] = [];
+    other.on('update', (u: Uint8Array) => updates.push(u));
+    // Another device renames Rice after recording something: two changes, two files, the second first.
+    appendEntries(other, 'otherdev', [
+      {
+        kind: 'donation',
+        hub: a.self!.hubId!,
+        device: 'otherdev',
+        seq: 1,
+        item: rice.id,
+        qty: 3,
+        source: 'other',
+        at: clock,
+        recordedAt: clock,
+      },
+    ]);
+    const item = itemsOf(other).get(rice.id) as Record<string, unknown>;
+    itemsOf(other).set(rice.id, { ...item, name: 'Jasmine rice', updatedAt: clock });
+    expect(updates).toHaveLength(2);
+    const { fileKey } = await a.secrets();
+    const seal = (update: Uint8Array, seed: number) =>
+      sealSyncFile(
+        {
+          network: a.self!.networkId,
+          device: 'otherdev',
+          createdAt: clock,
+          stateVector: Y.encodeStateVector(other),
+          since: true,
+          forDevice: null,
+          update,
+        },
+        fileKey,
+        prngBytes(seed),
+      );
+    const second = await importSyncFile(a, await seal(updates[1]!, 31));
+    expect(second).toMatchObject({ ok: true, newEntries: 0 });
+    expect(second.ok && second.message).toMatch(/^Not imported yet: this file builds on changes/);
+    expect((await a.db.items.get(rice.id))?.name).toBe('Rice 2 lb');
+    expect(await importSyncFile(a, await seal(updates[0]!, 32))).toMatchObject({ ok: true, newEntries: 1 });
+    expect((await a.db.items.get(rice.id))?.name).toBe('Jasmine rice');
   });
 
   it('say so when a device imports its own file', async () => {

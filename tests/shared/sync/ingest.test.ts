@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { appendEntries, itemsOf, ledgersOf, levelsOf, readAllEntries } from '../../../shared/doc';
 import type { Donation } from '../../../shared/entries';
-import { checkUpdateBytes, ingestUpdate, INGEST_MESSAGES as M } from '../../../shared/sync/ingest';
+import {
+  checkUpdateBytes,
+  ingestUpdate,
+  INGEST_MESSAGES as M,
+  waitingUpdates,
+} from '../../../shared/sync/ingest';
 import { encodeEntry } from '../../../shared/wire';
 import { fcOptions } from '../arbitraries';
 
@@ -201,6 +206,27 @@ describe('ingestUpdate accepts what peers legitimately send', () => {
     expect(Y.encodeStateVector(a)).toEqual(Y.encodeStateVector(b));
     expect(ledgersOf(a).toJSON()).toEqual(ledgersOf(b).toJSON());
     expect(itemsOf(a).toJSON()).toEqual(itemsOf(b).toJSON());
+  });
+
+  it('keeps a setting until its new value can be applied (Yjs alone would delete the old one at once)', () => {
+    const a = network();
+    const b = copyOf(a, 2);
+    const updates: Uint8Array[] = [];
+    b.on('update', (u: Uint8Array) => updates.push(u));
+    appendEntries(b, 'devb', donations('devb', 1, 2));
+    itemsOf(b).set('itma', { name: 'Long rice' });
+    // The edit arrives first: it waits, whole, and the item keeps its name meanwhile.
+    expect(ingestUpdate(a, updates[1]!, 'peer')).toEqual({ ok: true, changed: false, pending: true });
+    expect(itemsOf(a).get('itma')).toEqual({ name: 'Rice' });
+    expect(waitingUpdates(a)).toBe(1);
+    expect(ingestUpdate(a, updates[0]!, 'peer')).toEqual({ ok: true, changed: true, pending: false });
+    expect(itemsOf(a).get('itma')).toEqual({ name: 'Long rice' });
+    expect(waitingUpdates(a)).toBe(0);
+    expect(Y.encodeStateVector(a)).toEqual(Y.encodeStateVector(b));
+    // What Yjs alone does: the item is gone until the earlier change arrives.
+    const raw = network();
+    Y.applyUpdate(raw, updates[1]!);
+    expect(itemsOf(raw).get('itma')).toBeUndefined();
   });
 
   it('checkUpdateBytes accepts real updates, empty ones included', () => {
