@@ -177,17 +177,22 @@ const FORMS: readonly Form[] = [
 const FORM_TOTAL = FORMS.reduce((s, f) => s + f.weight, 0);
 
 /**
- * Builds the network doc with `n` ledger entries over HUBS hubs of DEVICES_PER_HUB devices and ITEMS
- * items. Same `n` and seed, same bytes.
+ * Random bytes, ids (never the same twice) and Yjs client ids (never the same twice), all from `rand`:
+ * the same seed gives the same network.
  */
-export function generateNetwork(n: number, seed = 'larder-bench'): GeneratedNetwork {
-  const rand = prng(hashSeed(`${seed}/setup`));
+export function seededIds(rand: () => number) {
   const bytes = (k: number) => {
     const out = new Uint8Array(k);
     for (let i = 0; i < k; i++) out[i] = Math.floor(rand() * 256);
     return out;
   };
-  const id = () => randomId(bytes);
+  const usedIds = new Set<string>();
+  const id = () => {
+    let v = randomId(bytes);
+    while (usedIds.has(v)) v = randomId(bytes);
+    usedIds.add(v);
+    return v;
+  };
   const clientIds = new Set<number>();
   const clientId = () => {
     let c = Math.floor(rand() * 2 ** 31);
@@ -195,6 +200,16 @@ export function generateNetwork(n: number, seed = 'larder-bench'): GeneratedNetw
     clientIds.add(c);
     return c;
   };
+  return { bytes, id, clientId };
+}
+
+/**
+ * Builds the network doc with `n` ledger entries over HUBS hubs of DEVICES_PER_HUB devices and ITEMS
+ * items. Same `n` and seed, same bytes.
+ */
+export function generateNetwork(n: number, seed = 'larder-bench'): GeneratedNetwork {
+  const rand = prng(hashSeed(`${seed}/setup`));
+  const { bytes, id, clientId } = seededIds(rand);
 
   const networkId = randomId(bytes, 16);
   const networkKey = bytes(32);

@@ -24,7 +24,7 @@ import { randomId } from '../shared/ids';
 import { stockKey } from '../shared/projection';
 import { toBase64Url } from '../shared/sync/encoding';
 import { chromiumVersion, launch } from './browser';
-import { prng } from './generate';
+import { prng, seededIds } from './generate';
 import type { ModelLoad, NetworkSeedResult, RemoteEntry, RemoteTiming } from './network-page/api';
 import { ANALYSIS_SLOT, commandLine, label, ms, startLog, writeReport } from './report';
 import { serve } from './server';
@@ -101,25 +101,7 @@ export interface NetworkData {
  */
 export function generateBigNetwork(n: number, now: number, remote: number, seed = 7): NetworkData {
   const rand = prng(seed);
-  const bytes = (k: number) => {
-    const out = new Uint8Array(k);
-    for (let i = 0; i < k; i++) out[i] = Math.floor(rand() * 256);
-    return out;
-  };
-  const usedIds = new Set<string>();
-  const id = () => {
-    let v = randomId(bytes);
-    while (usedIds.has(v)) v = randomId(bytes);
-    usedIds.add(v);
-    return v;
-  };
-  const clientIds = new Set<number>();
-  const clientId = () => {
-    let c = Math.floor(rand() * 2 ** 31);
-    while (clientIds.has(c)) c = Math.floor(rand() * 2 ** 31);
-    clientIds.add(c);
-    return c;
-  };
+  const { bytes, id, clientId } = seededIds(rand);
   const networkId = randomId(bytes, 16);
   const networkKey = bytes(32);
   const start = now - 365 * DAY_MS;

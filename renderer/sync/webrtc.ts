@@ -74,7 +74,6 @@ export class SyncService {
       signaling: [...self.signaling],
       password: secrets.webrtcPassword,
       maxConns: 24,
-      filterBcConns: true,
       peerOpts: { config: { iceServers: [] } },
     });
     this.provider = provider;
