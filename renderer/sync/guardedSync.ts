@@ -58,7 +58,9 @@ function writePacked(encoder: encoding.Encoder, plainType: number, packedType: n
 export function readPacked(decoder: decoding.Decoder): { update: Uint8Array } | { refused: string } {
   const length = decoding.readVarUint(decoder);
   const packed = decoding.readVarUint8Array(decoder);
-  if (length > MAX_UPDATE_BYTES) return { refused: `A compressed update claims ${length} bytes: too large` };
+  if (length > MAX_UPDATE_BYTES)
+    return { refused: `A compressed update claims ${length} bytes: too large (64 MB at most)` };
+  // Streamed with a running count: the stated length is a limit, never a buffer reserved up front.
   const update = inflateExactly(packed, length);
   return update ? { update } : { refused: 'A compressed update does not inflate to the length it states' };
 }

@@ -1,4 +1,4 @@
-import { deflateSync, inflateSync } from 'fflate';
+import { deflateSync, Inflate } from 'fflate';
 
 /**
  * Deflate for what leaves a device (sync messages between peers, sync files): ledger entries repeat hub,
@@ -8,25 +8,75 @@ import { deflateSync, inflateSync } from 'fflate';
 
 /** Past this size the fastest level: a 1M-entry network's whole doc (57 MB) in ~2 s instead of ~4.5 s. */
 const FAST_FROM = 1_000_000;
-/** The largest update a peer or a file may announce (a 1M-entry network's whole doc is about 58 MB). */
-export const MAX_UPDATE_BYTES = 1_000_000_000;
+/**
+ * The most one sync message or one sync file may inflate to: 64 MiB (a 1M-entry network's whole doc is
+ * about 58 MB). Whatever a peer or a file states, no more than this ever comes out of the inflater.
+ */
+export const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
+/** The largest update a peer or a file may announce. */
+export const MAX_UPDATE_BYTES = MAX_INFLATED_BYTES;
+/** Deflate's largest expansion: a 258-byte match in as little as 2 bits. */
+const MAX_RATIO = 1032;
+/**
+ * Compressed input is fed to the inflater in pieces no larger than what can inflate to what is left
+ * under the cap (and at least 1 kB), so at most ~1 MB more than the cap ever comes out before the
+ * running count stops the stream. 64 kB at most: larger pieces are no faster.
+ */
+const MIN_PUSH = 1024;
+const MAX_PUSH = 64 * 1024;
 
 export function deflate(bytes: Uint8Array): Uint8Array {
   return deflateSync(bytes, { level: bytes.byteLength >= FAST_FROM ? 1 : 6 });
 }
 
 /**
- * Inflates `packed`, which must give exactly `length` bytes: the stated length bounds the memory used
- * (no decompression bomb), and a stream that gives more or less than it states is refused. Null when
- * it does not inflate to exactly that; never throws.
+ * Inflates `packed` as a stream, counting what comes out: as soon as more than `limit` bytes have come
+ * out it stops and returns null. Memory grows with what actually inflated, never with what anyone
+ * claimed. Null too for a stream that is malformed or cut short; never throws.
  */
-export function inflateExactly(packed: Uint8Array, length: number): Uint8Array | null {
-  if (!Number.isSafeInteger(length) || length < 0 || length > MAX_UPDATE_BYTES) return null;
+export function inflateBounded(packed: Uint8Array, limit: number = MAX_INFLATED_BYTES): Uint8Array | null {
+  if (!Number.isSafeInteger(limit) || limit < 0) return null;
+  const cap = Math.min(limit, MAX_INFLATED_BYTES);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let ended = false;
   try {
-    // One byte more than stated: a stream that inflates to more than it claims is caught, not cut.
-    const out = inflateSync(packed, { out: new Uint8Array(length + 1) });
-    return out.byteLength === length ? out : null;
+    const inflater = new Inflate((chunk, final) => {
+      total += chunk.byteLength;
+      // Past the cap nothing more is kept: the caller stops pushing after this call.
+      if (total <= cap && chunk.byteLength > 0) chunks.push(chunk);
+      if (final) ended = true;
+    });
+    if (packed.byteLength === 0) return null;
+    for (let at = 0; at < packed.byteLength;) {
+      const size = Math.min(MAX_PUSH, Math.max(MIN_PUSH, Math.floor((cap - total) / MAX_RATIO)));
+      const end = Math.min(at + size, packed.byteLength);
+      inflater.push(packed.subarray(at, end), end === packed.byteLength);
+      if (total > cap) return null;
+      at = end;
+    }
   } catch {
     return null;
   }
+  if (!ended) return null;
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Inflates `packed`, which must give exactly `length` bytes (at most MAX_INFLATED_BYTES). The stream
+ * is cut off as soon as it gives more than stated; a stream that gives more or less is refused. The
+ * stated length is only a limit: nothing is allocated from it. Null when it does not inflate to
+ * exactly that; never throws.
+ */
+export function inflateExactly(packed: Uint8Array, length: number): Uint8Array | null {
+  if (!Number.isSafeInteger(length) || length < 0 || length > MAX_INFLATED_BYTES) return null;
+  const out = inflateBounded(packed, length);
+  return out && out.byteLength === length ? out : null;
 }

@@ -1,7 +1,7 @@
 import * as Y from 'yjs';
 import { z } from 'zod';
 import { ID_PATTERN, type RandomBytes } from '../ids';
-import { deflate, inflateExactly, MAX_UPDATE_BYTES } from './compress';
+import { deflate, inflateExactly, MAX_INFLATED_BYTES } from './compress';
 import { fromBase64Url, toBase64Url } from './encoding';
 import type { CryptoKey } from './keys';
 
@@ -18,7 +18,8 @@ import type { CryptoKey } from './keys';
  *   28+H    rest  AES-GCM ciphertext of the deflated Yjs update (v1), then its 16-byte tag
  *
  * The update is deflated before it is sealed (about four times smaller: 58 MB → 15 MB for a 1M-entry
- * network); `size` is its length once inflated, which bounds the inflating.
+ * network); `size` is its length once inflated. It only bounds the inflating, which is a stream with a
+ * running count (compress.ts): no file gives more than 64 MB, whatever its header says.
  *
  * Bytes 0..16+H (magic, version, length and header) are the GCM additional data: the header is readable
  * without the key, so a file from another network is recognised before decrypting anything, yet any
@@ -68,6 +69,7 @@ export const SYNC_FILE_MESSAGES = {
   damaged: 'This sync file is damaged or was altered; nothing was imported',
   badHeader: 'This sync file is damaged: its description cannot be read; nothing was imported',
   older: 'This sync file was made by a test version of Larder that is no longer supported; export it again',
+  tooLarge: 'This sync file holds more than Larder takes from one file (64 MB); nothing was imported',
 } as const;
 
 const idSchema = z.string().regex(ID_PATTERN);
@@ -78,7 +80,7 @@ const headerSchema = z.object({
   stateVector: z.string().max(MAX_HEADER_BYTES),
   since: z.boolean(),
   for: idSchema.nullable(),
-  size: z.number().int().min(0).max(MAX_UPDATE_BYTES),
+  size: z.number().int().min(0),
 });
 
 const subtle = () => globalThis.crypto.subtle;
@@ -107,6 +109,8 @@ export async function sealSyncFile(
   fileKey: CryptoKey,
   randomBytes: RandomBytes,
 ): Promise<Uint8Array> {
+  if (input.update.byteLength > MAX_INFLATED_BYTES)
+    throw new Error('The network holds more than one sync file can carry (64 MB)');
   const header = encodeHeader(input, input.update.byteLength);
   if (header.length > MAX_HEADER_BYTES) throw new Error('sync file header too large');
   const prefix = new Uint8Array(HEADER_AT + header.length);
@@ -164,6 +168,7 @@ export async function openSyncFile(
     if (!parsed.success) return fail(SYNC_FILE_MESSAGES.badHeader);
     // Before decrypting: another network's key would only fail as "damaged", which misleads.
     if (parsed.data.network !== network.networkId) return fail(SYNC_FILE_MESSAGES.otherNetwork);
+    if (parsed.data.size > MAX_INFLATED_BYTES) return fail(SYNC_FILE_MESSAGES.tooLarge);
 
     let packed: Uint8Array;
     try {
@@ -182,7 +187,8 @@ export async function openSyncFile(
     } catch {
       return fail(SYNC_FILE_MESSAGES.damaged);
     }
-    // Authentic, so only a faulty exporter could make this fail.
+    // Authentic, so only a faulty exporter (or one holding the key on purpose) could make this fail.
+    // Streamed and counted: a file that inflates to more than its header states is cut off there.
     const update = inflateExactly(packed, parsed.data.size);
     if (!update) return fail(SYNC_FILE_MESSAGES.damaged);
 
