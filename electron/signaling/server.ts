@@ -13,12 +13,29 @@
  * The server also sends WebSocket ping frames every `pingIntervalMs` (30 s) and drops a client that
  * did not answer the previous one.
  *
+ * Nothing a client sends or does may take the relay down or make it hold memory without bound:
+ * - every TCP socket counts, from the moment it is accepted: against `maxConnections` and against
+ *   `maxConnectionsPerAddress` (an IPv6 client counts by its /64); one that has not completed the
+ *   WebSocket upgrade within `handshakeTimeoutMs` is destroyed (a plain HTTP health check too);
+ * - a connection without any topic for `subscribeTimeoutMs` (it never subscribed, or left them all)
+ *   is closed;
+ * - messages are limited in size (ws's `maxPayload`), rate and JSON nesting depth, checked before
+ *   parsing; a publish is relayed as the text it arrived in, with the client count spliced in, so
+ *   nothing is ever re-serialised; every event handler is wrapped, so nothing a client sends can
+ *   throw out of one;
+ * - what waits to be written to one connection is capped (`maxBufferedBytes`, ws's
+ *   `bufferedAmount`), and so is the total for all of them (`maxTotalBufferedBytes`): a reader that
+ *   falls behind is disconnected, not buffered for. A relayed frame is one Buffer shared by all its
+ *   receivers. (The kernel still holds up to its own socket send buffer per connection, about 4 MB
+ *   with Linux defaults, outside this process.)
+ *
  * What it relays is opaque: y-webrtc encrypts every signaling payload with the room password, and
  * the room name is a hash (shared/sync/keys.ts). Nothing here knows about Larder data, and the
  * `log` callback only ever receives events and counts, never topics, payloads or addresses.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
 
@@ -31,13 +48,26 @@ export interface SignalingServerOptions {
   log?: (line: string) => void;
   /** Largest accepted WebSocket message; a bigger one closes that connection (code 1009). */
   maxMessageBytes?: number;
+  /** Deepest accepted nesting of JSON arrays and objects in a message; deeper ones are dropped. */
+  maxJsonDepth?: number;
   maxTopicsPerConnection?: number;
   maxTopicLength?: number;
+  /** TCP sockets at once, whether still in the HTTP handshake or open WebSockets. */
   maxConnections?: number;
+  /** TCP sockets at once from one remote address (IPv6: one /64). */
+  maxConnectionsPerAddress?: number;
   /** Messages per connection per second; the rest of that second's messages are dropped. */
   maxMessagesPerSecond?: number;
   /** Interval of the server's WebSocket pings; a client that misses one is disconnected. */
   pingIntervalMs?: number;
+  /** A TCP socket that has not completed the WebSocket upgrade by then is destroyed. */
+  handshakeTimeoutMs?: number;
+  /** A WebSocket subscribed to no topic for this long (from its start, or since it left the last) is closed. */
+  subscribeTimeoutMs?: number;
+  /** Bytes queued for one connection (ws's bufferedAmount) beyond which it is disconnected. */
+  maxBufferedBytes?: number;
+  /** Bytes queued for all connections together beyond which a connection that is behind is disconnected. */
+  maxTotalBufferedBytes?: number;
 }
 
 export interface SignalingServerStats {
@@ -47,6 +77,22 @@ export interface SignalingServerStats {
   topics: number;
   /** Well-formed messages accepted since start (subscribe, unsubscribe, publish, ping). */
   messages: number;
+  /** TCP sockets counted against the limits now: in the handshake, or open WebSockets. */
+  sockets: number;
+  /** Of those, the ones that have not completed the WebSocket upgrade (yet). */
+  handshaking: number;
+  /** Bytes waiting to be written to all connections now (the sum of their bufferedAmount). */
+  queuedBytes: number;
+  /** Since start: TCP sockets refused because a connection limit was reached. */
+  refused: number;
+  /** Since start: sockets destroyed because they did not complete the handshake in time. */
+  handshakeTimeouts: number;
+  /** Since start: connections closed because they were subscribed to nothing for too long. */
+  subscribeTimeouts: number;
+  /** Since start: connections disconnected because too much was queued for them. */
+  slowReaders: number;
+  /** Since start: messages dropped (malformed, too deep, rate limit, ...). */
+  dropped: number;
 }
 
 export interface SignalingServer {
@@ -66,14 +112,29 @@ export const SIGNALING_DEFAULTS = {
   port: 4444,
   // y-webrtc signaling messages are small encrypted blobs (an SDP offer is a few kB).
   maxMessageBytes: 256 * 1024,
+  // y-webrtc's messages nest 3 to 4 levels deep.
+  maxJsonDepth: 16,
   maxTopicsPerConnection: 64,
   maxTopicLength: 256,
   maxConnections: 512,
+  // A hub's devices behind one NAT share an address; an attacker's address gets no more than this.
+  maxConnectionsPerAddress: 32,
   maxMessagesPerSecond: 200,
   pingIntervalMs: 30_000,
+  handshakeTimeoutMs: 5_000,
+  // y-webrtc subscribes as soon as its socket opens.
+  subscribeTimeoutMs: 10_000,
+  maxBufferedBytes: 2 * 1024 * 1024,
+  maxTotalBufferedBytes: 64 * 1024 * 1024,
 } as const;
 
 export const HEALTH_CHECK_TEXT = 'Larder signaling server';
+
+/** How long a refused socket may stay to read its 503 before it is destroyed, and how many at once. */
+const REFUSED_LINGER_MS = 1_000;
+const MAX_REFUSED_LINGERING = 64;
+const SERVICE_UNAVAILABLE =
+  'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
 
 interface Client {
   readonly socket: WebSocket;
@@ -81,17 +142,33 @@ interface Client {
   alive: boolean;
   windowStart: number;
   windowCount: number;
+  /** Runs while the client is subscribed to nothing. */
+  idleTimer: NodeJS.Timeout | null;
+}
+
+/** A TCP socket counted against the limits, from accept until it closes. */
+interface Counted {
+  readonly address: string;
+  handshakeTimer: NodeJS.Timeout | null;
 }
 
 export async function startSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
-  const host = options.host ?? SIGNALING_DEFAULTS.host;
-  const port = options.port ?? SIGNALING_DEFAULTS.port;
-  const maxMessageBytes = options.maxMessageBytes ?? SIGNALING_DEFAULTS.maxMessageBytes;
-  const maxTopicsPerConnection = options.maxTopicsPerConnection ?? SIGNALING_DEFAULTS.maxTopicsPerConnection;
-  const maxTopicLength = options.maxTopicLength ?? SIGNALING_DEFAULTS.maxTopicLength;
-  const maxConnections = options.maxConnections ?? SIGNALING_DEFAULTS.maxConnections;
-  const maxMessagesPerSecond = options.maxMessagesPerSecond ?? SIGNALING_DEFAULTS.maxMessagesPerSecond;
-  const pingIntervalMs = options.pingIntervalMs ?? SIGNALING_DEFAULTS.pingIntervalMs;
+  const setting = <K extends keyof typeof SIGNALING_DEFAULTS>(key: K): (typeof SIGNALING_DEFAULTS)[K] =>
+    (options[key] as (typeof SIGNALING_DEFAULTS)[K] | undefined) ?? SIGNALING_DEFAULTS[key];
+  const host: string = setting('host');
+  const port: number = setting('port');
+  const maxMessageBytes: number = setting('maxMessageBytes');
+  const maxJsonDepth: number = setting('maxJsonDepth');
+  const maxTopicsPerConnection: number = setting('maxTopicsPerConnection');
+  const maxTopicLength: number = setting('maxTopicLength');
+  const maxConnections: number = setting('maxConnections');
+  const maxConnectionsPerAddress: number = setting('maxConnectionsPerAddress');
+  const maxMessagesPerSecond: number = setting('maxMessagesPerSecond');
+  const pingIntervalMs: number = setting('pingIntervalMs');
+  const handshakeTimeoutMs: number = setting('handshakeTimeoutMs');
+  const subscribeTimeoutMs: number = setting('subscribeTimeoutMs');
+  const maxBufferedBytes: number = setting('maxBufferedBytes');
+  const maxTotalBufferedBytes: number = setting('maxTotalBufferedBytes');
   const userLog = options.log;
   const log = (line: string): void => {
     try {
@@ -105,22 +182,83 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new Error(`Signaling server: port must be an integer from 0 to 65535, got ${String(port)}`);
   }
+  const positive = {
+    maxMessageBytes,
+    maxJsonDepth,
+    maxTopicsPerConnection,
+    maxTopicLength,
+    maxConnections,
+    maxConnectionsPerAddress,
+    maxMessagesPerSecond,
+    pingIntervalMs,
+    handshakeTimeoutMs,
+    subscribeTimeoutMs,
+    maxBufferedBytes,
+    maxTotalBufferedBytes,
+  };
+  for (const [name, value] of Object.entries(positive)) {
+    if (typeof value !== 'number' || !(value > 0)) {
+      throw new Error(`Signaling server: ${name} must be a positive number, got ${String(value)}`);
+    }
+  }
 
   const topics = new Map<string, Set<Client>>();
   const clients = new Set<Client>();
-  let messages = 0;
-  let dropped = 0;
+  const counted = new Map<Duplex, Counted>();
+  const perAddress = new Map<string, number>();
+  const refusing = new Set<Duplex>();
+  const totals = {
+    messages: 0,
+    dropped: 0,
+    refused: 0,
+    handshakeTimeouts: 0,
+    subscribeTimeouts: 0,
+    slowReaders: 0,
+  };
 
-  const httpServer = http.createServer((request, response) => {
-    const ok = request.method === 'GET' || request.method === 'HEAD';
-    response.writeHead(ok ? 200 : 405, {
-      'Content-Type': 'text/plain; charset=utf-8',
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-      ...(ok ? {} : { Allow: 'GET, HEAD' }),
-    });
-    response.end(ok ? HEALTH_CHECK_TEXT : 'Method not allowed');
-  });
+  // Events an attacker can cause by the thousand are logged as one line per kind and second.
+  const pendingEvents = new Map<string, number>();
+  let eventTimer: NodeJS.Timeout | null = null;
+  const flushEvents = (): void => {
+    eventTimer = null;
+    for (const [what, count] of pendingEvents) log(count === 1 ? what : `${what} (×${count})`);
+    pendingEvents.clear();
+  };
+  const event = (what: string): void => {
+    pendingEvents.set(what, (pendingEvents.get(what) ?? 0) + 1);
+    if (!eventTimer) {
+      eventTimer = setTimeout(flushEvents, 1000);
+      eventTimer.unref();
+    }
+  };
+
+  /** Runs a handler; whatever it throws is logged (its kind only) and goes no further. */
+  const guard = (what: string, handler: () => void): void => {
+    try {
+      handler();
+    } catch (error) {
+      const kind = error instanceof Error ? error.name : typeof error;
+      event(`unexpected ${kind} in ${what}`);
+    }
+  };
+
+  const httpServer = http.createServer((request, response) =>
+    guard('request', () => {
+      if (refusing.has(request.socket)) {
+        request.socket.destroy();
+        return;
+      }
+      const ok = request.method === 'GET' || request.method === 'HEAD';
+      response.writeHead(ok ? 200 : 405, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Cache-Control': 'no-store',
+        'X-Content-Type-Options': 'nosniff',
+        ...(ok ? {} : { Allow: 'GET, HEAD' }),
+      });
+      response.end(ok ? HEALTH_CHECK_TEXT : 'Method not allowed');
+    }),
+  );
+  // The handshake timeout below is the one that matters; these only back it up.
   httpServer.headersTimeout = 10_000;
   httpServer.requestTimeout = 15_000;
 
@@ -132,28 +270,136 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     clientTracking: false,
   });
 
-  httpServer.on('upgrade', (request, socket, head) => {
-    socket.on('error', () => socket.destroy());
-    if (clients.size >= maxConnections) {
-      log(`refused a connection: limit of ${maxConnections} reached`);
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  const refuse = (socket: Socket, reason: string): void => {
+    totals.refused += 1;
+    event(`refused a connection: ${reason}`);
+    if (refusing.size >= MAX_REFUSED_LINGERING) {
+      socket.destroy();
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws));
-  });
-
-  const drop = (reason: string): void => {
-    dropped += 1;
-    log(`dropped a message (${reason}); ${dropped} dropped so far`);
+    // The 503 lets an honest client tell "full" from "down"; the socket is gone a moment later.
+    refusing.add(socket);
+    const timer = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS);
+    timer.unref();
+    socket.once('close', () => {
+      clearTimeout(timer);
+      refusing.delete(socket);
+    });
+    socket.end(SERVICE_UNAVAILABLE);
   };
 
-  const send = (client: Client, frame: string): void => {
-    if (client.socket.readyState !== client.socket.OPEN) return;
-    try {
-      client.socket.send(frame);
-    } catch {
-      client.socket.terminate();
+  // Every TCP socket is counted from accept, before it has sent a byte.
+  httpServer.on('connection', (socket: Socket) =>
+    guard('connection', () => {
+      socket.on('error', () => socket.destroy());
+      const address = addressKey(socket.remoteAddress);
+      const fromAddress = perAddress.get(address) ?? 0;
+      if (counted.size >= maxConnections) {
+        return refuse(socket, `limit of ${maxConnections} connections reached`);
+      }
+      if (fromAddress >= maxConnectionsPerAddress) {
+        return refuse(socket, `limit of ${maxConnectionsPerAddress} connections per address reached`);
+      }
+      const entry: Counted = {
+        address,
+        handshakeTimer: setTimeout(() => {
+          totals.handshakeTimeouts += 1;
+          event('closed connections that did not complete the handshake in time');
+          socket.destroy();
+        }, handshakeTimeoutMs),
+      };
+      entry.handshakeTimer?.unref();
+      counted.set(socket, entry);
+      perAddress.set(address, fromAddress + 1);
+      socket.once('close', () =>
+        guard('socket close', () => {
+          if (entry.handshakeTimer) clearTimeout(entry.handshakeTimer);
+          counted.delete(socket);
+          const left = (perAddress.get(address) ?? 1) - 1;
+          if (left > 0) perAddress.set(address, left);
+          else perAddress.delete(address);
+        }),
+      );
+    }),
+  );
+
+  httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+    guard('upgrade', () => {
+      socket.on('error', () => socket.destroy());
+      const entry = counted.get(socket);
+      if (!entry || refusing.has(socket)) {
+        socket.destroy();
+        return;
+      }
+      wss.handleUpgrade(request, socket, head, (ws) =>
+        guard('connection', () => {
+          if (entry.handshakeTimer) clearTimeout(entry.handshakeTimer);
+          entry.handshakeTimer = null;
+          onConnection(ws);
+        }),
+      );
+    }),
+  );
+
+  const drop = (reason: string): void => {
+    totals.dropped += 1;
+    event(`dropped messages (${reason})`);
+  };
+
+  // The sum of every connection's bufferedAmount, recomputed at most every 50 ms and counted up
+  // by what is sent in between.
+  let queuedEstimate = 0;
+  let queuedAt = -Infinity;
+  const queuedTotal = (): number => {
+    const now = performance.now();
+    if (now - queuedAt >= 50) {
+      let sum = 0;
+      for (const client of clients) sum += client.socket.bufferedAmount;
+      queuedEstimate = sum;
+      queuedAt = now;
     }
+    return queuedEstimate;
+  };
+
+  const disconnectSlow = (client: Client, reason: string): void => {
+    totals.slowReaders += 1;
+    event(`disconnected slow readers (${reason})`);
+    client.socket.terminate();
+  };
+
+  const send = (client: Client, frame: Buffer): void => {
+    const socket = client.socket;
+    if (socket.readyState !== socket.OPEN) return;
+    const queued = socket.bufferedAmount;
+    if (queued + frame.length > maxBufferedBytes) {
+      return disconnectSlow(client, 'its queue limit');
+    }
+    if (queued > 0 && queuedTotal() + frame.length > maxTotalBufferedBytes) {
+      return disconnectSlow(client, 'the server queue limit');
+    }
+    queuedEstimate += frame.length;
+    try {
+      socket.send(frame, { binary: false });
+    } catch {
+      socket.terminate();
+    }
+  };
+
+  const PONG = Buffer.from(JSON.stringify({ type: 'pong' }));
+
+  const startIdleTimer = (client: Client): void => {
+    if (client.idleTimer) return;
+    client.idleTimer = setTimeout(() => {
+      client.idleTimer = null;
+      totals.subscribeTimeouts += 1;
+      event('closed connections subscribed to nothing');
+      client.socket.terminate();
+    }, subscribeTimeoutMs);
+    client.idleTimer.unref();
+  };
+  const stopIdleTimer = (client: Client): void => {
+    if (client.idleTimer) clearTimeout(client.idleTimer);
+    client.idleTimer = null;
   };
 
   const leave = (client: Client, topic: string): void => {
@@ -182,15 +428,17 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     client.windowCount += 1;
     if (client.windowCount > maxMessagesPerSecond) return drop('rate limit');
 
+    // y-webrtc sends text frames; binary frames holding JSON are accepted, as server.js does.
+    const bytes = Array.isArray(data)
+      ? Buffer.concat(data)
+      : Buffer.isBuffer(data)
+        ? data
+        : Buffer.from(data);
+    const text = bytes.toString('utf8');
+    if (nestedDeeperThan(text, maxJsonDepth)) return drop('nested too deeply');
     let message: unknown;
     try {
-      // y-webrtc sends text frames; binary frames holding JSON are accepted, as server.js does.
-      const bytes = Array.isArray(data)
-        ? Buffer.concat(data)
-        : Buffer.isBuffer(data)
-          ? data
-          : Buffer.from(data);
-      message = JSON.parse(bytes.toString('utf8'));
+      message = JSON.parse(text);
     } catch {
       return drop('malformed JSON');
     }
@@ -202,7 +450,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
       case 'subscribe': {
         const wanted = topicList(fields.topics);
         if (!wanted) return drop('bad subscribe');
-        messages += 1;
+        totals.messages += 1;
         for (const topic of wanted) {
           if (client.topics.has(topic)) continue;
           if (client.topics.size >= maxTopicsPerConnection) {
@@ -217,13 +465,15 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
           subscribers.add(client);
           client.topics.add(topic);
         }
+        if (client.topics.size > 0) stopIdleTimer(client);
         return;
       }
       case 'unsubscribe': {
         const unwanted = topicList(fields.topics);
         if (!unwanted) return drop('bad unsubscribe');
-        messages += 1;
+        totals.messages += 1;
         for (const topic of unwanted) leave(client, topic);
+        if (client.topics.size === 0) startIdleTimer(client);
         return;
       }
       case 'publish': {
@@ -231,17 +481,20 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
         if (typeof topic !== 'string' || topic.length === 0 || topic.length > maxTopicLength) {
           return drop('bad publish');
         }
-        messages += 1;
+        totals.messages += 1;
         const receivers = topics.get(topic);
         if (!receivers) return;
-        // Serialised once for all receivers; the payload itself is passed on untouched.
-        const frame = JSON.stringify({ ...fields, clients: receivers.size });
+        // The text as it came (a JSON object, so its last '}' closes it) with the count added: never
+        // re-serialised, and one Buffer for all receivers. A "clients" field sent along is
+        // overridden, as JSON.parse keeps the last of duplicate keys.
+        const end = text.lastIndexOf('}');
+        const frame = Buffer.from(`${text.slice(0, end)},"clients":${receivers.size}}`);
         for (const receiver of receivers) send(receiver, frame);
         return;
       }
       case 'ping':
-        messages += 1;
-        send(client, JSON.stringify({ type: 'pong' }));
+        totals.messages += 1;
+        send(client, PONG);
         return;
       default:
         return drop('unknown type');
@@ -249,40 +502,55 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   };
 
   const onConnection = (socket: WebSocket): void => {
-    const client: Client = { socket, topics: new Set(), alive: true, windowStart: 0, windowCount: 0 };
+    const client: Client = {
+      socket,
+      topics: new Set(),
+      alive: true,
+      windowStart: 0,
+      windowCount: 0,
+      idleTimer: null,
+    };
     clients.add(client);
     log(`client connected; ${clients.size} connected`);
+    startIdleTimer(client);
     socket.on('pong', () => {
       client.alive = true;
     });
-    socket.on('message', (data) => onMessage(client, data));
+    socket.on('message', (data) => guard('message', () => onMessage(client, data)));
     // ws reports protocol violations (oversize frames, bad UTF-8) here and then closes the socket.
     // Without a listener the error would be thrown and stop the whole process.
     socket.on('error', (error: Error & { code?: string }) => {
-      log(`connection error (${error.code ?? 'unknown'}); closing it`);
+      event(`connection errors (${String(error.code ?? 'unknown').slice(0, 40)}); closing them`);
     });
-    socket.on('close', () => {
-      for (const topic of [...client.topics]) leave(client, topic);
-      clients.delete(client);
-      log(`client disconnected; ${clients.size} connected`);
-    });
+    socket.on('close', () =>
+      guard('close', () => {
+        stopIdleTimer(client);
+        for (const topic of [...client.topics]) leave(client, topic);
+        clients.delete(client);
+        log(`client disconnected; ${clients.size} connected`);
+      }),
+    );
   };
 
-  const heartbeat = setInterval(() => {
-    for (const client of clients) {
-      if (!client.alive) {
-        log('client missed a ping; disconnecting it');
-        client.socket.terminate();
-        continue;
-      }
-      client.alive = false;
-      try {
-        client.socket.ping();
-      } catch {
-        client.socket.terminate();
-      }
-    }
-  }, pingIntervalMs);
+  const heartbeat = setInterval(
+    () =>
+      guard('heartbeat', () => {
+        for (const client of clients) {
+          if (!client.alive) {
+            event('disconnected clients that missed a ping');
+            client.socket.terminate();
+            continue;
+          }
+          client.alive = false;
+          try {
+            client.socket.ping();
+          } catch {
+            client.socket.terminate();
+          }
+        }
+      }),
+    pingIntervalMs,
+  );
   heartbeat.unref();
 
   await new Promise<void>((resolve, reject) => {
@@ -302,8 +570,9 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     wss.close();
     throw error;
   });
+  // Also accept() failures such as EMFILE when the process runs out of file descriptors.
   httpServer.on('error', (error: Error & { code?: string }) => {
-    log(`server error (${error.code ?? 'unknown'})`);
+    event(`server errors (${String(error.code ?? 'unknown').slice(0, 40)})`);
   });
 
   const boundAddress = httpServer.address() as AddressInfo;
@@ -314,9 +583,15 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       clearInterval(heartbeat);
-      for (const client of clients) client.socket.terminate();
+      for (const client of clients) {
+        stopIdleTimer(client);
+        client.socket.terminate();
+      }
+      for (const socket of [...counted.keys(), ...refusing]) socket.destroy();
       wss.close();
       httpServer.close(() => {
+        if (eventTimer) clearTimeout(eventTimer);
+        flushEvents();
         log('closed');
         resolve();
       });
@@ -330,9 +605,71 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     port: boundPort,
     host,
     close,
-    stats: () => ({ connections: clients.size, topics: topics.size, messages }),
+    stats: () => {
+      let queuedBytes = 0;
+      for (const client of clients) queuedBytes += client.socket.bufferedAmount;
+      return {
+        connections: clients.size,
+        topics: topics.size,
+        messages: totals.messages,
+        sockets: counted.size,
+        handshaking: counted.size - clients.size,
+        queuedBytes,
+        refused: totals.refused,
+        handshakeTimeouts: totals.handshakeTimeouts,
+        subscribeTimeouts: totals.subscribeTimeouts,
+        slowReaders: totals.slowReaders,
+        dropped: totals.dropped,
+      };
+    },
     address: () => ({ ...boundAddress }),
   };
+}
+
+/**
+ * Whether `text` nests arrays and objects deeper than `limit` (counted on the raw text, outside
+ * strings, so before anything is parsed). Exact for valid JSON; invalid JSON fails to parse anyway.
+ */
+export function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i += 1; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth -= 1;
+    }
+  }
+  return false;
+}
+
+/**
+ * The key a remote address is counted under: the IPv4 address (also when IPv4-mapped), or the /64
+ * of an IPv6 address, since one IPv6 host usually holds a whole /64.
+ */
+export function addressKey(address: string | undefined): string {
+  if (!address) return 'unknown';
+  const bare = (address.split('%')[0] ?? '').toLowerCase();
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(bare);
+  if (mapped) return mapped[1] ?? bare;
+  if (!bare.includes(':')) return bare;
+  const [head = '', tail] = bare.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  const prefix = groups.slice(0, 4).map((group) => (Number.parseInt(group, 16) || 0).toString(16));
+  return `${prefix.join(':')}::/64`;
 }
 
 /** A wildcard bind is reached from this computer through loopback. */
