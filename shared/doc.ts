@@ -78,8 +78,28 @@ export function addDevice(doc: Y.Doc, deviceId: string, device: DeviceInfo): voi
   doc.transact(() => devicesOf(doc).set(deviceId, device), 'local');
 }
 
-/** Appends this device's new entries to its own ledger array, in one transaction. */
-export function appendEntries(doc: Y.Doc, device: string, entries: readonly Entry[]): void {
+/** A device's signed chain head, in the doc's `heads` map under its id: [seq, hash, signature]. */
+export type SignedHead = readonly [seq: number, hash: string, sig: string];
+/** The newest signed head of each device (only the newest matters: it covers every entry before it). */
+export const headsOf = (doc: Y.Doc) => doc.getMap<unknown>('heads');
+/** The signed, append-only member list (shared/trust/members.ts). */
+export const MEMBERS = 'members';
+export const membersOf = (doc: Y.Doc) => doc.getArray<unknown>(MEMBERS);
+
+export function appendMemberOp(doc: Y.Doc, op: readonly [string, string, string]): void {
+  doc.transact(() => membersOf(doc).push([[...op]]), 'local');
+}
+
+/**
+ * Appends this device's new entries to its own ledger array, with the head that signs them, in one
+ * transaction.
+ */
+export function appendEntries(
+  doc: Y.Doc,
+  device: string,
+  entries: readonly Entry[],
+  head?: SignedHead,
+): void {
   if (entries.length === 0) return;
   for (const e of entries) {
     if (e.device !== device) throw new Error(`entry of device ${e.device} appended by ${device}`);
@@ -92,6 +112,7 @@ export function appendEntries(doc: Y.Doc, device: string, entries: readonly Entr
       ledgers.set(device, array);
     }
     array.push(entries.map(encodeEntry));
+    if (head) headsOf(doc).set(device, [...head]);
   }, 'local');
 }
 

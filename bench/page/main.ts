@@ -29,7 +29,8 @@ const bench: LarderBench = {
 
     // The self row as the app writes it for a hub device. Built loosely on purpose: it carries every field
     // SelfRow has had (network key and signaling came with sync, role with coordinators); an app version
-    // that does not know a field ignores it. Check it against SelfRow in db.ts when that changes.
+    // that does not know a field ignores it. Check it against SelfRow in db.ts when that changes. The bench
+    // network is unsigned (no chain): its generated history is not signed by device keys.
     const self = {
       key: 'self',
       networkId: net.networkId,
@@ -40,7 +41,7 @@ const bench: LarderBench = {
       deviceId: net.self.deviceId,
       deviceName: net.self.deviceName,
       nextSeq: net.self.nextSeq,
-    } satisfies Record<keyof SelfRow, unknown> as unknown as SelfRow;
+    } satisfies Omit<Record<keyof SelfRow, unknown>, 'chain' | 'preApproval'> as unknown as SelfRow;
     // The database exactly as the app leaves it after `compact()` (see seed.ts).
     const { storeMs, loadMs, rebuildMs, rebuiltEntries, rebuildProblems } = await seedDatabase(
       state,

@@ -3,6 +3,10 @@ import type { Item } from '../../shared/catalog';
 import type { DeviceInfo, HubInfo } from '../../shared/doc';
 import type { LedgerRow, StockRow, UsageRow } from '../../shared/projection';
 import type { Levels } from '../../shared/status';
+import type { ChainState } from '../../shared/trust/chain';
+import type { DeviceGate } from '../../shared/trust/gate';
+import type { Role, SignedToken } from '../../shared/trust/members';
+import type { CryptoKey } from '../../shared/sync/keys';
 
 /**
  * The device's IndexedDB, through Dexie. `updates` holds the network's Y.Doc as Yjs updates: the only
@@ -31,6 +35,20 @@ export interface SelfRow {
   deviceName: string;
   /** The sequence number this device's next entry gets. Advanced in the transaction that stores entries. */
   nextSeq: number;
+  /**
+   * Set on networks where devices sign what they write (every network made or joined since signing came):
+   * this device's hash chain over its own entries, advanced in the transaction that stores them.
+   */
+  chain?: ChainState;
+  /** A pre-approval from the invite, used in this device's join request once it has chosen its hub. */
+  preApproval?: SignedToken;
+}
+
+/** This device's signing key pair; the private key is a non-extractable CryptoKey. */
+export interface IdentityRow {
+  key: 'identity';
+  privateKey: CryptoKey;
+  publicKey: string;
 }
 
 export interface ProjectionMetaRow {
@@ -56,7 +74,24 @@ export interface PeerRow {
   importedAt: number;
 }
 
-export type MetaRow = SelfRow | ProjectionMetaRow | PeerRow;
+export type MetaRow = SelfRow | ProjectionMetaRow | PeerRow | IdentityRow;
+
+/** A device as the signed member list has it (or a device asking to join). */
+export interface MemberRow {
+  device: string;
+  key: string;
+  fingerprint: string;
+  name: string;
+  hub: string | null;
+  status: 'member' | 'requested' | 'revoked';
+  role: Role | 'requested';
+  approvedBy?: string;
+  approvedAt?: number;
+  requestedAt?: number;
+  revokedAt?: number;
+  revokedBy?: string;
+  cut?: number;
+}
 
 export type ItemRow = Item & { nameKey: string };
 export type HubRow = HubInfo & { id: string };
@@ -82,6 +117,8 @@ export class LarderDB extends Dexie {
   categoryLevels!: Table<CategoryLevelsRow, string>;
   usage!: Table<UsageRow, string>;
   problems!: Table<ProblemRow, string>;
+  gate!: Table<DeviceGate, string>;
+  members!: Table<MemberRow, string>;
 
   constructor(name = 'larder') {
     // "Saved" must survive a power cut, not only a crash: ask Chromium to flush each commit to disk.
@@ -109,6 +146,8 @@ export class LarderDB extends Dexie {
     this.version(3).stores({
       ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root',
     });
+    // Signed networks: each device's verified chain and the entries held apart (gate), the member list.
+    this.version(4).stores({ gate: 'device', members: 'device' });
   }
 
   /** Every projection table: what a rebuild clears and refills. */
@@ -123,6 +162,8 @@ export class LarderDB extends Dexie {
       this.levels,
       this.categoryLevels,
       this.problems,
+      this.gate,
+      this.members,
     ];
   }
 }

@@ -10,6 +10,8 @@ import {
   levelsOf,
   levelsSchema,
   categoryLevelsOf,
+  headsOf,
+  membersOf,
   readAllEntries,
   readItem,
   type SetAside,
@@ -19,6 +21,7 @@ import type { Entry } from '../../shared/entries';
 import { normalizeName } from '../../shared/catalog';
 import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../shared/projection';
 import type { LarderDB, ProblemRow } from './db';
+import { TrustLayer, type TrustPlan } from './trust';
 
 /** Bump when the projection code changes what it writes: projections are then rebuilt from the doc. */
 export const PROJECTION_VERSION = 4;
@@ -51,6 +54,9 @@ interface Batch {
   devices: SettingChange<unknown>;
   levels: SettingChange<unknown>;
   categoryLevels: SettingChange<unknown>;
+  /** The member list or a signed head changed (signed networks). */
+  membersChanged: boolean;
+  headsChanged: boolean;
 }
 
 const emptyBatch = (): Batch => ({
@@ -63,6 +69,8 @@ const emptyBatch = (): Batch => ({
   devices: new Map(),
   levels: new Map(),
   categoryLevels: new Map(),
+  membersChanged: false,
+  headsChanged: false,
 });
 
 /**
@@ -90,6 +98,8 @@ export class DocPersistence {
   private readonly backlogListeners = new Set<() => void>();
   private drained: { promise: Promise<void>; resolve: () => void } | null = null;
   private chunkQueued = false;
+  /** Set on a signed network: what counts is decided from signatures and the member list. */
+  private trustLayer: TrustLayer | null = null;
 
   constructor(
     private readonly db: LarderDB,
@@ -121,6 +131,21 @@ export class DocPersistence {
     watch(devicesOf(this.doc), (b) => b.devices);
     watch(levelsOf(this.doc), (b) => b.levels);
     watch(categoryLevelsOf(this.doc), (b) => b.categoryLevels);
+    membersOf(this.doc).observe(() => (this.batch.membersChanged = true));
+    headsOf(this.doc).observe(() => (this.batch.headsChanged = true));
+  }
+
+  /**
+   * Turns on signature checks for a signed network (before `load`, or on a new device before anything
+   * arrives). Entries then count only as the gate decides (shared/trust/gate.ts).
+   */
+  enableTrust(network: string): void {
+    if (this.trustLayer?.network === network) return;
+    this.trustLayer = new TrustLayer(network, this.doc);
+  }
+
+  get trust(): TrustLayer | null {
+    return this.trustLayer;
   }
 
   /** Called after each committed batch: views that keep figures in memory patch just what changed. */
@@ -137,6 +162,7 @@ export class DocPersistence {
     }, 'load');
     this.attach();
     this.loaded = true;
+    await this.trustLayer?.load(this.db);
     const meta = await this.db.meta.get('projection');
     if (!meta || meta.key !== 'projection' || meta.version !== PROJECTION_VERSION || meta.incomplete)
       await this.rebuild();
@@ -198,6 +224,8 @@ export class DocPersistence {
     next.also = [...failed.also, ...next.also];
     next.entries = [...failed.entries, ...next.entries];
     next.problems = [...failed.problems, ...next.problems];
+    next.membersChanged ||= failed.membersChanged;
+    next.headsChanged ||= failed.headsChanged;
     for (const key of ['items', 'hubs', 'devices', 'levels', 'categoryLevels'] as const) {
       for (const [k, v] of failed[key]) if (!next[key].has(k)) next[key].set(k, v);
     }
@@ -207,25 +235,40 @@ export class DocPersistence {
     if (batch.updates.length === 0 && batch.also.length === 0) return;
     const db = this.db;
     const seenAt = this.now();
+    // On a signed network only what the gate releases counts (signatures are checked before the
+    // transaction: WebCrypto is asynchronous and would end an IndexedDB transaction).
+    const trust = this.trustLayer;
+    const plan: TrustPlan | null = trust
+      ? await trust.plan(batch.entries, { members: batch.membersChanged, heads: batch.headsChanged })
+      : null;
+    const counted = plan ? plan.release : batch.entries;
     // A very large batch: its update row commits now with the first chunk's projections; the rest
     // goes to the backlog, projected a chunk at a time after this (and after saves queued meanwhile).
-    const now = batch.entries.length > this.chunk ? batch.entries.slice(0, this.chunk) : batch.entries;
-    const later = now === batch.entries ? [] : batch.entries.slice(this.chunk);
+    const now = counted.length > this.chunk ? counted.slice(0, this.chunk) : counted;
+    const later = now === counted ? [] : counted.slice(this.chunk);
     await db.transaction('rw', [db.updates, ...db.projectionTables, db.meta], async () => {
       if (batch.updates.length > 0)
         await db.updates.add({ update: Y.mergeUpdates(batch.updates), entries: batch.entries.length });
       for (const write of batch.also) await write();
       const problems: ProblemRow[] = batch.problems.map((p) => ({ ...p, seenAt }));
+      if (plan) {
+        await trust!.write(db, plan);
+        for (const p of plan.problems) problems.push({ ...p, seenAt });
+      }
       if (now.length > 0) appendAll(problems, await this.project(now, seenAt));
       appendAll(problems, await this.writeSettings(batch, seenAt));
       if (problems.length > 0) await db.problems.bulkPut(problems);
       if (later.length > 0) await this.markProjection(true, seenAt);
     });
+    if (plan) trust!.adopt(plan);
     if (later.length > 0) this.addToBacklog(later);
+    // Entries that counted no longer should (a revocation behind them): derive everything again.
+    if (plan?.rebuild) void this.rebuild().catch(() => undefined);
     const commit: Commit = {
       entries: now,
       settingsChanged:
-        batch.items.size +
+        (plan?.members ? 1 : 0) +
+          batch.items.size +
           batch.hubs.size +
           batch.devices.size +
           batch.levels.size +
@@ -441,11 +484,14 @@ export class DocPersistence {
   private async rebuildNow(): Promise<{ entries: number; problems: number }> {
     const db = this.db;
     const { entries, problems } = readAllEntries(this.doc);
+    const trust = this.trustLayer;
+    const plan = trust ? await trust.plan(entries, { members: true, heads: true }, true) : null;
     const projector = new Projector();
-    for (const e of entries) projector.apply(e);
+    for (const e of plan ? plan.release : entries) projector.apply(e);
     const seenAt = this.now();
     const all: ProblemRow[] = [
       ...problems.map((p) => ({ ...p, seenAt })),
+      ...(plan?.problems ?? []).map((p) => ({ ...p, seenAt })),
       ...projector.problems.map((p) => ({ where: `entry/${p.id}`, reason: p.reason, seenAt })),
     ];
     const settings = emptyBatch();
@@ -461,9 +507,11 @@ export class DocPersistence {
       const ledger = projector.allLedger();
       for (let i = 0; i < ledger.length; i += 50_000) await db.ledger.bulkPut(ledger.slice(i, i + 50_000));
       appendAll(all, await this.writeSettings(settings, seenAt));
+      if (plan) await trust!.write(db, plan, true);
       if (all.length > 0) await db.problems.bulkPut(all);
       await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: seenAt });
     });
+    if (plan) trust!.adopt(plan);
     // Everything in the doc is projected now, the backlog too.
     if (this.unprojected > 0) this.finishBacklog();
     return { entries: entries.length, problems: all.length };

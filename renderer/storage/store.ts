@@ -42,7 +42,18 @@ import { IssueCollector, ValidationError } from '../../shared/errors';
 import { randomId, type RandomBytes } from '../../shared/ids';
 import { stockKey } from '../../shared/projection';
 import { parseLevelsForm, type LevelsForm } from '../../shared/levels';
-import type { LarderDB, SelfRow } from './db';
+import type { IdentityRow, LarderDB, SelfRow } from './db';
+import { chainStart, entryLine, extendChain, headHash, headMessage } from '../../shared/trust/chain';
+import { generateDeviceKeys, deviceIdOf, sign } from '../../shared/trust/crypto';
+import {
+  networkIdOf,
+  PRE_APPROVAL_MS,
+  signOp,
+  signPreApproval,
+  type MemberOp,
+  type Role,
+} from '../../shared/trust/members';
+import { appendMemberOp } from '../../shared/doc';
 import { DocPersistence } from './persistence';
 
 export interface StoreDeps {
@@ -81,14 +92,20 @@ export class LarderStore {
   private loading: Promise<void> | null = null;
   private selfRow: SelfRow | null;
   private secretsCache: Promise<NetworkSecrets> | null = null;
+  private identity: IdentityRow | null;
+  /** Signatures of this device's heads are made one after another, in the order entries were claimed. */
+  private signing: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly db: LarderDB,
     private readonly deps: StoreDeps,
     self: SelfRow | null,
+    identity: IdentityRow | null,
   ) {
     this.selfRow = self;
+    this.identity = identity;
     this.persistence = new DocPersistence(db, deps.now, deps.projectChunk);
+    if (self?.chain) this.persistence.enableTrust(self.networkId);
   }
 
   /**
@@ -111,8 +128,13 @@ export class LarderStore {
   }
 
   static async open(db: LarderDB, deps: StoreDeps = browserDeps): Promise<LarderStore> {
-    const self = await db.meta.get('self');
-    return new LarderStore(db, deps, self?.key === 'self' ? self : null);
+    const [self, identity] = await Promise.all([db.meta.get('self'), db.meta.get('identity')]);
+    return new LarderStore(
+      db,
+      deps,
+      self?.key === 'self' ? self : null,
+      identity?.key === 'identity' ? identity : null,
+    );
   }
 
   get self(): SelfRow | null {
@@ -144,19 +166,44 @@ export class LarderStore {
     if (this.selfRow)
       throw new ValidationError([{ field: '', message: 'This device already belongs to a network' }]);
     await this.ready;
+    // The founding device's key anchors the network: the network id is derived from it.
+    const identity = await this.newIdentity();
+    const deviceId = deviceIdOf(identity.publicKey);
+    const networkId = networkIdOf(identity.publicKey);
     const self: SelfRow = {
       key: 'self',
-      networkId: randomId(this.deps.randomBytes, 16),
+      networkId,
       networkKey: toBase64Url(newNetworkKey(this.deps.randomBytes)),
       signaling: [],
       role: 'hub',
       hubId: randomId(this.deps.randomBytes),
-      deviceId: randomId(this.deps.randomBytes),
+      deviceId,
       deviceName,
       nextSeq: 1,
+      chain: chainStart(networkId, deviceId),
     };
-    initNetwork(this.doc, { ...self, hubId: self.hubId!, hubName, now: this.deps.now() });
-    await this.persistence.flush(() => this.db.meta.put(self));
+    const now = this.deps.now();
+    this.persistence.enableTrust(networkId);
+    const genesis = await signOp(
+      {
+        t: 'genesis',
+        net: networkId,
+        dev: deviceId,
+        key: identity.publicKey,
+        name: deviceName,
+        hub: self.hubId!,
+        at: now,
+      },
+      deviceId,
+      identity.privateKey,
+    );
+    initNetwork(this.doc, { ...self, hubId: self.hubId!, hubName, now });
+    appendMemberOp(this.doc, genesis);
+    await this.persistence.flush(async () => {
+      await this.db.meta.put(identity);
+      await this.db.meta.put(self);
+    });
+    this.identity = identity;
     this.selfRow = self;
     return self;
   }
@@ -175,6 +222,9 @@ export class LarderStore {
       throw new ValidationError([{ field: '', message: 'This device already belongs to a network' }]);
     const { invite } = parsed as { ok: true; invite: Invite };
     await this.ready;
+    // On a signed network the device makes its own key pair: its id is derived from the key.
+    const identity = invite.signed ? await this.newIdentity() : null;
+    const deviceId = identity ? deviceIdOf(identity.publicKey) : randomId(this.deps.randomBytes);
     const self: SelfRow = {
       key: 'self',
       networkId: invite.networkId,
@@ -182,15 +232,27 @@ export class LarderStore {
       signaling: invite.signaling,
       role: form.asCoordinator ? 'coordinator' : 'hub',
       hubId: null,
-      deviceId: randomId(this.deps.randomBytes),
+      deviceId,
       deviceName,
       nextSeq: 1,
+      ...(identity ? { chain: chainStart(invite.networkId, deviceId) } : {}),
+      ...(invite.preApproval ? { preApproval: invite.preApproval } : {}),
+    };
+    if (identity) {
+      this.persistence.enableTrust(invite.networkId);
+      this.identity = identity;
+    }
+    const saveIdentity = async () => {
+      if (identity) await this.db.meta.put(identity);
+      await this.db.meta.put(self);
     };
     if (form.asCoordinator) {
       // A coordinator holds no stock: it is in the network as a device without a hub.
-      addDevice(this.doc, self.deviceId, { name: deviceName, hub: null, createdAt: this.deps.now() });
-      await this.persistence.flush(() => this.db.meta.put(self));
-    } else await this.db.meta.put(self);
+      const now = this.deps.now();
+      addDevice(this.doc, self.deviceId, { name: deviceName, hub: null, createdAt: now });
+      if (identity) await this.requestToJoin(self, null, now);
+      await this.persistence.flush(saveIdentity);
+    } else await this.persistence.flush(saveIdentity);
     this.selfRow = self;
     return self;
   }
@@ -220,6 +282,7 @@ export class LarderStore {
       addHub(this.doc, hubId, { name, createdAt: now });
     }
     addDevice(this.doc, self.deviceId, { name: self.deviceName, hub: hubId, createdAt: now });
+    if (self.chain && this.identity) await this.requestToJoin(self, hubId, now);
     const next: SelfRow = { ...self, hubId };
     await this.persistence.flush(() => this.db.meta.put(next));
     this.selfRow = next;
@@ -262,7 +325,143 @@ export class LarderStore {
 
   inviteCode(signaling: string[] = this.requireSelf().signaling): string {
     const self = this.requireSelf();
-    return encodeInvite({ networkId: self.networkId, key: fromBase64Url(self.networkKey)!, signaling });
+    return encodeInvite({
+      networkId: self.networkId,
+      key: fromBase64Url(self.networkKey)!,
+      signaling,
+      signed: !!self.chain,
+    });
+  }
+
+  /**
+   * An invite that also approves the one device that uses it within 24 hours (an admin's device only):
+   * for a volunteer who must start now, without waiting for an admin to approve them.
+   */
+  async preApprovedInvite(
+    role: 'hub' | 'coordinator' = 'hub',
+    signaling: string[] = this.requireSelf().signaling,
+  ): Promise<string> {
+    const self = this.requireSelf();
+    const identity = this.requireAdmin();
+    const token = await signPreApproval(
+      {
+        t: 'pre',
+        net: self.networkId,
+        id: randomId(this.deps.randomBytes, 16),
+        role,
+        exp: this.deps.now() + PRE_APPROVAL_MS,
+      },
+      self.deviceId,
+      identity.privateKey,
+    );
+    return encodeInvite({
+      networkId: self.networkId,
+      key: fromBase64Url(self.networkKey)!,
+      signaling,
+      signed: true,
+      preApproval: token,
+    });
+  }
+
+  /** Whether this network checks signatures (every network made since signing came). */
+  get signed(): boolean {
+    return !!this.selfRow?.chain;
+  }
+
+  /** This device's place in the member list: an admin, a member, waiting, or revoked. */
+  async myStatus(): Promise<'admin' | 'member' | 'waiting' | 'revoked' | 'unsigned'> {
+    const self = this.requireSelf();
+    if (!self.chain) return 'unsigned';
+    const row = await this.db.members.get(self.deviceId);
+    if (!row || row.status === 'requested') return 'waiting';
+    if (row.status === 'revoked') return 'revoked';
+    return row.role === 'admin' ? 'admin' : 'member';
+  }
+
+  private async newIdentity(): Promise<IdentityRow> {
+    const keys = await generateDeviceKeys(this.deps.randomBytes);
+    return { key: 'identity', privateKey: keys.privateKey, publicKey: keys.publicKey };
+  }
+
+  private requireIdentity(): IdentityRow {
+    if (!this.identity) throw new Error('This device has no signing key');
+    return this.identity;
+  }
+
+  private requireAdmin(): IdentityRow {
+    const self = this.requireSelf();
+    const identity = this.requireIdentity();
+    const me = this.persistence.trust?.memberState?.members.get(self.deviceId);
+    if (!me || me.role !== 'admin' || me.revoked)
+      throw new ValidationError([{ field: '', message: 'Only an admin’s device can do this' }]);
+    return identity;
+  }
+
+  /** This device asks to join (self-signed), with the invite's pre-approval if it had one. */
+  private async requestToJoin(self: SelfRow, hub: string | null, now: number): Promise<void> {
+    const identity = this.requireIdentity();
+    const op: MemberOp = {
+      t: 'request',
+      net: self.networkId,
+      dev: self.deviceId,
+      key: identity.publicKey,
+      name: self.deviceName,
+      hub,
+      role: self.role,
+      at: now,
+      ...(self.preApproval ? { pre: self.preApproval } : {}),
+    };
+    appendMemberOp(this.doc, await signOp(op, self.deviceId, identity.privateKey));
+  }
+
+  private async signAndAppend(op: MemberOp): Promise<void> {
+    const self = this.requireSelf();
+    const identity = this.requireAdmin();
+    appendMemberOp(this.doc, await signOp(op, self.deviceId, identity.privateKey));
+    await this.persistence.flush();
+  }
+
+  /** An admin approves a device that asked to join (or changes a member's role). */
+  async approveDevice(device: string, role?: Role): Promise<void> {
+    await this.ready;
+    const self = this.requireSelf();
+    const row = await this.db.members.get(device);
+    if (!row) throw new ValidationError([{ field: '', message: 'That device has not asked to join' }]);
+    if (row.status === 'revoked')
+      throw new ValidationError([{ field: '', message: 'A revoked device cannot be approved again' }]);
+    const wanted: Role = role ?? (row.role === 'requested' ? (row.hub ? 'hub' : 'coordinator') : row.role);
+    await this.signAndAppend({
+      t: 'approve',
+      net: self.networkId,
+      dev: device,
+      key: row.key,
+      name: row.name,
+      hub: row.hub,
+      role: wanted,
+      at: this.deps.now(),
+    });
+  }
+
+  /**
+   * "This laptop was lost": every replica stops counting the device's entries after the last one this
+   * device has seen of it (the cut-off), and sets aside whatever it records later.
+   */
+  async revokeDevice(device: string): Promise<{ cut: number }> {
+    await this.ready;
+    const self = this.requireSelf();
+    if (device === self.deviceId)
+      throw new ValidationError([{ field: '', message: 'A device cannot revoke itself; ask another admin' }]);
+    const chain = this.persistence.trust?.chainOf(device) ?? null;
+    const cut = chain?.seq ?? 0;
+    await this.signAndAppend({
+      t: 'revoke',
+      net: self.networkId,
+      dev: device,
+      cut,
+      hash: chain && cut > 0 ? headHash(chain) : null,
+      at: this.deps.now(),
+    });
+    return { cut };
   }
 
   async setSignaling(urls: string[]): Promise<void> {
@@ -446,6 +645,22 @@ export class LarderStore {
     if (entries.length === 0) return entries;
     if (entries[0]!.seq !== self.nextSeq) throw new Error('stale sequence number; try again');
     self.nextSeq += entries.length;
+    if (self.chain) {
+      // Signed network: extend this device's chain and sign its new head, in claim order.
+      const chain = extendChain(self.chain, entries.map(entryLine));
+      self.chain = chain;
+      const hash = headHash(chain);
+      const identity = this.requireIdentity();
+      const signature = this.signing.then(() =>
+        sign(identity.privateKey, headMessage(self.networkId, self.deviceId, chain.seq, hash)),
+      );
+      this.signing = signature.catch(() => undefined);
+      const saved: SelfRow = { ...self };
+      const sig = await signature;
+      appendEntries(this.doc, self.deviceId, entries, [chain.seq, hash, sig]);
+      await this.persistence.flush(() => this.db.meta.put(saved));
+      return entries;
+    }
     appendEntries(this.doc, self.deviceId, entries);
     const saved: SelfRow = { ...self };
     // The advanced sequence number commits with the entries: a crash can never hand out a used number.

@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { LEDGERS } from '../doc';
+import { LEDGERS, MEMBERS } from '../doc';
 
 /**
  * The one door through which peer data (live sync, sync files) enters a network's doc. Peer data is
@@ -70,7 +70,8 @@ export type UpdateCheck = { ok: true } | { ok: false; message: string };
 export const INGEST_MESSAGES = {
   malformed: 'The update is malformed and was not applied',
   subdocument: 'The update holds an embedded document, which Larder never makes; it was not applied',
-  deletesLedger: 'The update would delete ledger entries, which are never deleted; it was not applied',
+  deletesLedger:
+    'The update would delete ledger entries or member list changes, which are never deleted; it was not applied',
   contradicts: 'The update contradicts data this device already has; it was not applied',
   replacesLedger: (device: string) =>
     `The update would replace the ledger of device ${device}; it was not applied`,
@@ -148,6 +149,7 @@ function structuralProblem({ structs, ds }: Decoded): string | null {
 type Place =
   | { kind: 'slot'; device: string } // a device's value in `ledgers` (its ledger array)
   | { kind: 'entry'; device: string } // an item inside a device's ledger array
+  | { kind: 'member' } // an operation of the signed member list (the root `members` array)
   | { kind: 'other' } // anywhere else
   | { kind: 'gc' } // Yjs will turn it into a GC struct: it lands nowhere
   | { kind: 'missing' } // depends on something not here yet: Yjs keeps it pending
@@ -162,11 +164,14 @@ type Parent =
 type Resolved = { kind: 'at'; parent: Parent; sub: string | null } | { kind: 'gc' | 'missing' | 'cycle' };
 
 const OTHER: Place = { kind: 'other' };
+const MEMBER: Place = { kind: 'member' };
 const GC = { kind: 'gc' } as const;
 const MISSING = { kind: 'missing' } as const;
 const CYCLE = { kind: 'cycle' } as const;
 const isLedger = (p: Place): p is { kind: 'slot' | 'entry'; device: string } =>
   p.kind === 'slot' || p.kind === 'entry';
+/** Ledgers and the member list are append-only: nothing in them is ever deleted. */
+const isAppendOnly = (p: Place): boolean => isLedger(p) || p.kind === 'member';
 
 class TooDeep extends Error {}
 
@@ -181,6 +186,7 @@ class Checker {
   private readonly store: Y.Doc['store'];
   private readonly share: Y.Doc['share'];
   private readonly ledgers: ReturnType<Y.Doc['share']['get']>;
+  private readonly members: ReturnType<Y.Doc['share']['get']>;
   private readonly clientID: number;
 
   constructor(
@@ -191,6 +197,7 @@ class Checker {
     this.share = doc.share;
     this.clientID = doc.clientID;
     this.ledgers = doc.share.get(LEDGERS);
+    this.members = doc.share.get(MEMBERS);
     for (const { structs } of sources) {
       const byClient = new Map<number, (Y.Item | Y.GC)[]>();
       for (const s of structs) {
@@ -327,6 +334,7 @@ class Checker {
 
   private placeIn(type: SharedType, sub: string | null): Place {
     const ledgers = this.ledgers;
+    if (type === this.members && sub === null) return MEMBER;
     if (!ledgers) return OTHER;
     if (type === ledgers) return sub !== null ? { kind: 'slot', device: sub } : OTHER;
     const owner = type._item;
@@ -346,6 +354,7 @@ class Checker {
       case 'type':
         return this.placeIn(parent.type, sub);
       case 'root':
+        if (parent.name === MEMBERS && sub === null) return MEMBER;
         return parent.name === LEDGERS && sub !== null ? { kind: 'slot', device: sub } : OTHER;
       case 'new': {
         const owner = this.place(parent.item, depth + 1);
@@ -413,7 +422,7 @@ class Checker {
             for (let i = Y.findIndexSS(local, clock); i < local.length; i++) {
               const s = local[i]!;
               if (s.id.clock >= end) break;
-              if (s instanceof Y.Item && !s.deleted && isLedger(this.localPlace(s)))
+              if (s instanceof Y.Item && !s.deleted && isAppendOnly(this.localPlace(s)))
                 return INGEST_MESSAGES.deletesLedger;
             }
           }
@@ -426,7 +435,7 @@ class Checker {
               if (!(s instanceof Y.Item)) continue;
               const p = this.place(s);
               if (p.kind === 'cycle') return INGEST_MESSAGES.malformed;
-              if (isLedger(p)) return INGEST_MESSAGES.deletesLedger;
+              if (isAppendOnly(p)) return INGEST_MESSAGES.deletesLedger;
             }
           }
         }

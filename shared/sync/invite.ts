@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ID_PATTERN } from '../ids';
 import { fromBase64Url, toBase64Url } from './encoding';
 import { NETWORK_KEY_BYTES } from './keys';
+import type { SignedToken } from '../trust/members';
 
 /**
  * An invite carries what a new device needs to join: the network id, the network key, and the signaling
@@ -11,6 +12,10 @@ export interface Invite {
   networkId: string;
   key: Uint8Array;
   signaling: string[];
+  /** The network's devices sign what they write: a joining device makes its own key pair. */
+  signed?: boolean;
+  /** An admin's single-use pre-approval for the device that uses this invite. */
+  preApproval?: SignedToken;
 }
 
 const PREFIX = 'LARDER1-';
@@ -34,10 +39,25 @@ const payloadSchema = z.object({
   n: z.string().regex(ID_PATTERN),
   k: z.string(),
   s: z.array(signalingUrlSchema).max(10),
+  t: z.literal(1).optional(),
+  p: z
+    .object({
+      p: z.string().max(2000),
+      by: z.string().regex(ID_PATTERN),
+      s: z.string().regex(/^[A-Za-z0-9_-]{86}$/),
+    })
+    .optional(),
 });
 
 export function encodeInvite(invite: Invite): string {
-  const payload = { v: 1, n: invite.networkId, k: toBase64Url(invite.key), s: invite.signaling };
+  const payload = {
+    v: 1,
+    n: invite.networkId,
+    k: toBase64Url(invite.key),
+    s: invite.signaling,
+    ...(invite.signed ? { t: 1 } : {}),
+    ...(invite.preApproval ? { p: invite.preApproval } : {}),
+  };
   return PREFIX + toBase64Url(new TextEncoder().encode(JSON.stringify(payload)));
 }
 
@@ -70,5 +90,14 @@ export function parseInvite(text: string): InviteResult {
   const key = fromBase64Url(parsed.data.k);
   if (!key || key.length !== NETWORK_KEY_BYTES)
     return { ok: false, message: 'The invite code is damaged: its key is incomplete' };
-  return { ok: true, invite: { networkId: parsed.data.n, key, signaling: parsed.data.s } };
+  return {
+    ok: true,
+    invite: {
+      networkId: parsed.data.n,
+      key,
+      signaling: parsed.data.s,
+      ...(parsed.data.t === 1 ? { signed: true } : {}),
+      ...(parsed.data.p ? { preApproval: parsed.data.p } : {}),
+    },
+  };
 }

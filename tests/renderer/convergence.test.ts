@@ -546,9 +546,11 @@ async function run(seed: number, steps: number): Promise<void> {
       clock.advance(1_000);
       await first!.saveItem(itemForm(names.splice(rng.int(0, names.length - 1), 1)[0]!, rng));
     }
-    const invite = first!.inviteCode();
-    for (let i = 1; i < REPLICAS; i++)
+    // Each device joins with an invite that pre-approves it (single use): its entries count at once.
+    for (let i = 1; i < REPLICAS; i++) {
+      const invite = await first!.preApprovedInvite();
       await stores()[i]!.joinNetwork({ invite: ` ${invite}\n`, deviceName: `Device ${i}` });
+    }
     await net.deliverAll();
     // Hubs: replica 1 sometimes shares replica 0's hub; replicas 3 and 4 are two devices of one new hub.
     const hubOf: string[] = [first!.self!.hubId!];
@@ -644,7 +646,7 @@ describe('applyRemoteUpdate', () => {
       await a!.createNetwork({ hubName: 'Hub', deviceName: 'A' });
       const item = await a!.saveItem(itemForm('Rice', rng));
       await a!.setLevels(item.id, { min: '2', target: '5' });
-      await b!.joinNetwork({ invite: a!.inviteCode(), deviceName: 'B' });
+      await b!.joinNetwork({ invite: await a!.preApprovedInvite(), deviceName: 'B' });
       await b!.applyRemoteUpdate(Y.encodeStateAsUpdate(a!.persistence.doc), PEER);
       expect(await b!.db.levels.count()).toBe(1);
       const updates: Uint8Array[] = [];

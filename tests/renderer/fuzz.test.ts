@@ -298,7 +298,7 @@ async function network() {
 
   const b = await device(2);
   b.persistence.doc.clientID = 202;
-  await b.joinNetwork({ invite: a.inviteCode(), deviceName: 'Back room tablet' });
+  await b.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Back room tablet' });
   const full = await exportSyncFile(a, { now: clock, randomBytes: prngBytes(3) });
   const imported = await importSyncFile(b, full.bytes);
   if (!imported.ok) throw new Error(imported.message);

@@ -4,11 +4,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import type { ItemForm } from '../../shared/catalog';
 import { BelowZeroWarning } from '../../shared/commands';
-import { appendEntries, hubsOf, itemsOf, putItem, readAllEntries } from '../../shared/doc';
+import { hubsOf, itemsOf, putItem, readAllEntries } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
 import { ValidationError } from '../../shared/errors';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore, type StoreDeps } from '../../renderer/storage/store';
+import { SignedDevice } from './signedDevice';
 
 const START = Date.UTC(2025, 2, 1, 9, 0, 0);
 
@@ -200,11 +201,12 @@ describe('LarderStore with IndexedDB', () => {
     // A second device of the network, syncing in its own entries and an undo of one of ours.
     const remote = new Y.Doc();
     const base = { hub: self.hubId!, at: START, recordedAt: START };
-    appendEntries(remote, 'remotedev', [
+    const remoteDevice = await SignedDevice.approvedBy(store, { role: 'hub', hub: self.hubId! });
+    await remoteDevice.append(remote, [
       {
         kind: 'donation',
         ...base,
-        device: 'remotedev',
+        device: remoteDevice.id,
         seq: 1,
         item: beans.id,
         qty: 7,
@@ -213,7 +215,7 @@ describe('LarderStore with IndexedDB', () => {
       {
         kind: 'reversal',
         ...base,
-        device: 'remotedev',
+        device: remoteDevice.id,
         seq: 2,
         item: rice.id,
         target: idOf(entries[2]!),
@@ -245,15 +247,16 @@ describe('LarderStore with IndexedDB', () => {
 
   it('projects a change that arrives from another replica once flushed', async () => {
     const { store, self, rice, beans } = await seeded();
+    const other = await SignedDevice.approvedBy(store);
     const updatesBefore = await store.db.updates.count();
     const remote = new Y.Doc();
     Y.applyUpdate(remote, Y.encodeStateAsUpdate(store.persistence.doc));
     const at = START + 3_600_000;
-    appendEntries(remote, 'otherdev', [
+    await other.append(remote, [
       {
         kind: 'donation',
         hub: self.hubId!,
-        device: 'otherdev',
+        device: other.id,
         seq: 1,
         item: rice.id,
         at,
@@ -261,7 +264,7 @@ describe('LarderStore with IndexedDB', () => {
         qty: 8,
         source: 'business',
       },
-      { kind: 'pickup', hub: 'hub2', device: 'otherdev', seq: 2, item: beans.id, at, recordedAt: at, qty: 3 },
+      { kind: 'pickup', hub: 'hub2', device: other.id, seq: 2, item: beans.id, at, recordedAt: at, qty: 3 },
     ]);
     putItem(remote, {
       id: 'soap0001',
@@ -281,7 +284,7 @@ describe('LarderStore with IndexedDB', () => {
 
     expect((await store.db.stock.get(`${self.hubId!}|${rice.id}`))?.onHand).toBe(15 + 8);
     expect((await store.db.stock.get(`hub2|${beans.id}`))?.onHand).toBe(-3);
-    expect(await store.db.ledger.get('otherdev.1')).toMatchObject({ applied: 8, qty: 8 });
+    expect(await store.db.ledger.get(`${other.id}.1`)).toMatchObject({ applied: 8, qty: 8 });
     expect(await store.db.items.get('soap0001')).toMatchObject({ name: 'Soap', nameKey: 'soap' });
     expect(await store.db.updates.count()).toBe(updatesBefore + 1);
     expect((await store.db.updates.toArray()).at(-1)?.entries).toBe(2);
@@ -391,7 +394,8 @@ describe('LarderStore with IndexedDB', () => {
      * A device of hub 2 recorded `n` entries, reversals of its own earlier ones among them (a reversal
      * may land in a later chunk than its target, or the same one), and they all arrive in one update.
      */
-    function bigUpdate(store: LarderStore, itemIds: string[], n: number): Uint8Array {
+    async function bigUpdate(store: LarderStore, itemIds: string[], n: number): Promise<Uint8Array> {
+      const other = await SignedDevice.approvedBy(store);
       const remote = new Y.Doc();
       Y.applyUpdate(remote, Y.encodeStateAsUpdate(store.persistence.doc));
       const at = START + 3_600_000;
@@ -399,7 +403,7 @@ describe('LarderStore with IndexedDB', () => {
       for (let i = 1; i <= n; i++) {
         const base = {
           hub: 'hub2',
-          device: 'otherdev',
+          device: other.id,
           seq: i,
           item: itemIds[i % itemIds.length]!,
           at,
@@ -424,7 +428,7 @@ describe('LarderStore with IndexedDB', () => {
             ...(i % 2 ? { source: 'other' as const } : {}),
           } as Entry);
       }
-      appendEntries(remote, 'otherdev', entries);
+      await other.append(remote, entries);
       return Y.encodeStateAsUpdate(remote, Y.encodeStateVector(store.persistence.doc));
     }
 
@@ -435,7 +439,7 @@ describe('LarderStore with IndexedDB', () => {
       await store.createNetwork({ hubName: 'North', deviceName: 'Front desk' });
       const rice = await store.saveItem(itemForm('Rice'));
       const beans = await store.saveItem(itemForm('Beans'));
-      const update = bigUpdate(store, [rice.id, beans.id], 230);
+      const update = await bigUpdate(store, [rice.id, beans.id], 230);
 
       const seen: number[] = [];
       store.persistence.onBacklog(() => seen.push(store.persistence.unprojected));
@@ -475,7 +479,7 @@ describe('LarderStore with IndexedDB', () => {
       const store = await open(name, { ...deps, projectChunk: 25 });
       await store.createNetwork({ hubName: 'North', deviceName: 'Front desk' });
       const rice = await store.saveItem(itemForm('Rice'));
-      const update = bigUpdate(store, [rice.id], 120);
+      const update = await bigUpdate(store, [rice.id], 120);
       const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
       void store.applyRemoteUpdate(update, 'file').catch(() => undefined);
       // The update row and the first chunk commit; then the app is closed.
@@ -492,7 +496,7 @@ describe('LarderStore with IndexedDB', () => {
       errors.mockRestore();
       expect(await again.db.meta.get('projection')).not.toHaveProperty('incomplete');
       const afterRestart = await projections(again);
-      expect(afterRestart.ledger.filter((r) => r.device === 'otherdev')).toHaveLength(120);
+      expect(afterRestart.ledger.filter((r) => r.device !== again.self!.deviceId)).toHaveLength(120);
       await again.rebuildProjections();
       expect(await projections(again)).toStrictEqual(afterRestart);
     });
@@ -529,10 +533,11 @@ describe('LarderStore with IndexedDB', () => {
       Y.applyUpdate(remote, Y.encodeStateAsUpdate(store.persistence.doc));
       const n = 130_000;
       const at = START + 3_600_000;
+      const other = await SignedDevice.approvedBy(store);
       const entries: Entry[] = Array.from({ length: n }, (_, i) => ({
         kind: 'donation',
         hub: self.hubId!,
-        device: 'otherdev',
+        device: other.id,
         seq: i + 1,
         item: rice.id,
         at,
@@ -540,7 +545,7 @@ describe('LarderStore with IndexedDB', () => {
         qty: 1,
         source: 'business',
       }));
-      appendEntries(remote, 'otherdev', entries);
+      await other.append(remote, entries);
       const update = Y.encodeStateAsUpdate(remote, Y.encodeStateVector(store.persistence.doc));
       const result = await store.applyRemoteUpdate(update, 'file');
       expect(result).toMatchObject({ ok: true, changed: true });

@@ -319,11 +319,13 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * What a network's doc holds, as canonical JSON: every root map (each device's ledger in order, every
- * settings map). Larder's roots are all Y.Maps.
+ * settings map, the member list).
  */
 export function docContent(doc: Y.Doc): string {
   const roots = [...doc.share.keys()].sort();
-  return canonicalJson(Object.fromEntries(roots.map((name) => [name, doc.getMap(name).toJSON()])));
+  // The member list is the one root Y.Array (shared/doc.ts: membersOf).
+  const root = (name: string) => (name === 'members' ? doc.getArray(name) : doc.getMap(name));
+  return canonicalJson(Object.fromEntries(roots.map((name) => [name, root(name).toJSON()])));
 }
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');

@@ -94,7 +94,7 @@ async function hubA() {
 /** Device B ("Back room tablet"), joined with A's invite, holding A's full file, at a new hub. */
 async function joinedB(a: LarderStore) {
   const b = await device(2);
-  await b.joinNetwork({ invite: a.inviteCode(), deviceName: 'Back room tablet' });
+  await b.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Back room tablet' });
   const full = await exportSyncFile(a, opts(11));
   const imported = await importSyncFile(b, full.bytes, { now: clock });
   return { b, full, imported };

@@ -1,0 +1,124 @@
+import { appendAll } from '../../shared/arrays';
+import type * as Y from 'yjs';
+import { headsOf, membersOf, type SetAside } from '../../shared/doc';
+import type { Entry } from '../../shared/entries';
+import { fingerprintOf } from '../../shared/trust/crypto';
+import { Gate, type GateResult, type VerifiedHead } from '../../shared/trust/gate';
+import { verifyHeads } from '../../shared/trust/heads';
+import { evaluateMembers, memberStateDigest, type MemberState } from '../../shared/trust/members';
+import type { LarderDB, MemberRow } from './db';
+
+/** What the trust layer decided for one batch: what counts, what is set aside, what to store. */
+export interface TrustPlan {
+  release: Entry[];
+  problems: SetAside[];
+  result: GateResult;
+  /** The member list changed: its projection is rewritten. */
+  members: MemberRow[] | null;
+  rebuild: boolean;
+}
+
+/**
+ * The signed-network side of persistence: reads the member list and the signed heads from the doc,
+ * verifies them (asynchronously, before the IndexedDB transaction, since WebCrypto is async), and runs
+ * the gate (shared/trust/gate.ts) over the entries a batch brought. Everything it stores is a projection
+ * of the doc, rebuilt with the rest.
+ */
+export class TrustLayer {
+  private gate: Gate;
+  private state: MemberState | null = null;
+  private digest = '';
+  private heads: Map<string, VerifiedHead> = new Map();
+
+  constructor(
+    readonly network: string,
+    private readonly doc: Y.Doc,
+  ) {
+    this.gate = new Gate(network);
+  }
+
+  async load(db: LarderDB): Promise<void> {
+    this.gate.load(await db.gate.toArray());
+  }
+
+  get memberState(): MemberState | null {
+    return this.state;
+  }
+
+  /** The verified chain of a device as this device has it (for a revocation's cut-off). */
+  chainOf(device: string) {
+    return this.gate.devices.get(device)?.chain ?? null;
+  }
+
+  async plan(
+    entries: readonly Entry[],
+    changed: { members: boolean; heads: boolean },
+    fresh = false,
+  ): Promise<TrustPlan> {
+    const problems: SetAside[] = [];
+    let membersChanged = false;
+    let memberRows: MemberRow[] | null = null;
+    if (changed.members || !this.state || fresh) {
+      const state = await evaluateMembers(this.network, membersOf(this.doc).toArray());
+      const digest = memberStateDigest(state);
+      membersChanged = digest !== this.digest || fresh;
+      this.state = state;
+      this.digest = digest;
+      appendAll(problems, state.problems);
+      memberRows = memberRowsOf(state);
+    }
+    if (changed.heads || membersChanged || fresh) {
+      const verified = await verifyHeads(this.network, headsOf(this.doc).entries(), this.state.keys);
+      this.heads = verified.heads;
+      appendAll(problems, verified.problems);
+    }
+    const gate = fresh ? new Gate(this.network) : this.gate;
+    const result = gate.step({ entries, heads: this.heads, members: this.state, membersChanged });
+    if (fresh) this.gate = gate;
+    appendAll(problems, result.problems);
+    return { release: result.release, problems, result, members: memberRows, rebuild: result.rebuild };
+  }
+
+  /** Called once the plan's writes are committed. */
+  adopt(plan: TrustPlan): void {
+    this.gate.adopt(plan.result);
+  }
+
+  async write(db: LarderDB, plan: TrustPlan, fresh = false): Promise<void> {
+    if (fresh) await db.gate.bulkPut([...plan.result.devices.values()]);
+    else if (plan.result.devices.size > 0) await db.gate.bulkPut([...plan.result.devices.values()]);
+    if (plan.members) {
+      await db.members.clear();
+      await db.members.bulkPut(plan.members);
+    }
+  }
+}
+
+function memberRowsOf(state: MemberState): MemberRow[] {
+  const rows: MemberRow[] = [];
+  for (const m of state.members.values())
+    rows.push({
+      device: m.device,
+      key: m.key,
+      fingerprint: fingerprintOf(m.key),
+      name: m.name,
+      hub: m.hub,
+      status: m.revoked ? 'revoked' : 'member',
+      role: m.role,
+      approvedBy: m.approvedBy,
+      approvedAt: m.approvedAt,
+      ...(m.revoked ? { revokedAt: m.revoked.at, revokedBy: m.revoked.by, cut: m.revoked.cut } : {}),
+    });
+  for (const r of state.requests.values())
+    rows.push({
+      device: r.device,
+      key: r.key,
+      fingerprint: fingerprintOf(r.key),
+      name: r.name,
+      hub: r.hub,
+      status: 'requested',
+      role: 'requested',
+      requestedAt: r.at,
+    });
+  return rows;
+}

@@ -1,0 +1,113 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { CryptoKey } from '../sync/keys';
+import { fromBase64Url, toBase64Url } from '../sync/encoding';
+
+/**
+ * The signing primitives of device identity. Ed25519 through WebCrypto (Chromium and Node 20 have it):
+ * the private key is a non-extractable CryptoKey that never leaves the device, stored as is in IndexedDB.
+ * SHA-256 comes from @noble/hashes because the chain (chain.ts) must hash synchronously, inside the
+ * projection's IndexedDB transaction; WebCrypto's digest is asynchronous.
+ */
+const subtle = () => globalThis.crypto.subtle;
+const ED25519 = { name: 'Ed25519' } as const;
+const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+
+export interface DeviceKeys {
+  privateKey: CryptoKey;
+  /** The raw 32-byte public key, base64url. */
+  publicKey: string;
+}
+
+/** PKCS #8 wrapping of a raw 32-byte Ed25519 seed (RFC 8410). */
+const PKCS8_PREFIX = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+]);
+
+/**
+ * A new key pair from 32 random bytes (the app passes crypto.getRandomValues; tests a seeded generator,
+ * so a failing seed replays with the same device ids). The private key is imported non-extractable; the
+ * seed is dropped as soon as the public key is known.
+ */
+export async function generateDeviceKeys(randomBytes: (n: number) => Uint8Array): Promise<DeviceKeys> {
+  const seed = randomBytes(32);
+  const pkcs8 = new Uint8Array(PKCS8_PREFIX.length + 32);
+  pkcs8.set(PKCS8_PREFIX);
+  pkcs8.set(seed, PKCS8_PREFIX.length);
+  const once = await subtle().importKey('pkcs8', pkcs8, ED25519, true, ['sign']);
+  const jwk = (await subtle().exportKey('jwk', once)) as { x?: string };
+  const privateKey = await subtle().importKey('pkcs8', pkcs8, ED25519, false, ['sign']);
+  pkcs8.fill(0);
+  seed.fill(0);
+  if (!jwk.x) throw new Error('the runtime did not give the public key');
+  return { privateKey, publicKey: jwk.x };
+}
+
+export async function sign(privateKey: CryptoKey, message: string): Promise<string> {
+  const sig = await subtle().sign(ED25519, privateKey, new TextEncoder().encode(message));
+  return toBase64Url(new Uint8Array(sig));
+}
+
+const importedKeys = new Map<string, Promise<CryptoKey | null>>();
+
+function publicKeyOf(publicKey: string): Promise<CryptoKey | null> {
+  let key = importedKeys.get(publicKey);
+  if (!key) {
+    const raw = fromBase64Url(publicKey);
+    key =
+      raw && raw.length === 32
+        ? subtle()
+            .importKey('raw', new Uint8Array(raw), ED25519, true, ['verify'])
+            .catch(() => null)
+        : Promise.resolve(null);
+    if (importedKeys.size > 10_000) importedKeys.clear();
+    importedKeys.set(publicKey, key);
+  }
+  return key;
+}
+
+/** True only for a valid signature of `message` by `publicKey`; never throws on hostile input. */
+export async function verify(publicKey: string, message: string, signature: string): Promise<boolean> {
+  if (typeof publicKey !== 'string' || typeof signature !== 'string' || typeof message !== 'string')
+    return false;
+  const sig = fromBase64Url(signature);
+  if (!sig || sig.length !== 64) return false;
+  const key = await publicKeyOf(publicKey);
+  if (!key) return false;
+  try {
+    return await subtle().verify(ED25519, key, new Uint8Array(sig), new TextEncoder().encode(message));
+  } catch {
+    return false;
+  }
+}
+
+export function sha256Bytes(...parts: Uint8Array[]): Uint8Array {
+  const h = sha256.create();
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+/**
+ * A device's id is derived from its public key: 16 characters (82 bits) of its SHA-256. An id therefore
+ * names one key, and nobody can register another key under a device's id.
+ */
+export function deviceIdOf(publicKey: string): string {
+  const digest = sha256(new TextEncoder().encode(`larder device|${publicKey}`));
+  let out = '';
+  for (let i = 0; i < 16; i++) out += ID_ALPHABET[digest[i]! % 36];
+  return out;
+}
+
+/**
+ * A short fingerprint two people can compare by reading it aloud: four groups of five digits (about 66
+ * bits of the key's hash), like Signal's safety numbers.
+ */
+export function fingerprintOf(publicKey: string): string {
+  const digest = sha256(new TextEncoder().encode(`larder fingerprint|${publicKey}`));
+  const groups: string[] = [];
+  for (let g = 0; g < 4; g++) {
+    let n = 0;
+    for (let i = 0; i < 5; i++) n = n * 256 + digest[g * 5 + i]!;
+    groups.push(String(n % 100_000).padStart(5, '0'));
+  }
+  return groups.join(' ');
+}

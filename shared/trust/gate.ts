@@ -1,0 +1,270 @@
+import { appendAll } from '../arrays';
+import { idOf, type Entry } from '../entries';
+import type { SetAside } from '../doc';
+import { MAX_QUANTITY } from '../quantity';
+import { extendChain, entryLine, headHash, type ChainState, chainStart } from './chain';
+import { mayWriteFor, type Member, type MemberState } from './members';
+
+/**
+ * The gate between what the doc holds and what counts. Every replica runs it over the same data and
+ * reaches the same verdicts, from signatures and rules, not from who holds the network key:
+ *
+ * - an entry counts only once it is covered by a head its device signed (or by the cut-off of an admin's
+ *   revocation), at its position in that device's chain; sequence numbers follow each other, a gap waits;
+ * - a second entry at a taken position (or with a taken id) is set aside and never hides the first;
+ * - it counts only once its device is approved, and never after the device's revocation cut-off;
+ * - a device writes only for its own hub (admins and coordinators for any); a count moves stock by at
+ *   most the largest allowed quantity.
+ *
+ * Entries waiting for a signature or for an approval are held apart (and shown), not counted.
+ */
+export interface DeviceGate {
+  device: string;
+  /** The verified prefix of the device's chain. */
+  chain: ChainState;
+  /** Entries up to this sequence number have a final verdict (counted or set aside). */
+  decided: number;
+  /** Entries verified (seq ≤ chain.seq) but not decided yet: the device is not approved. */
+  held: Entry[];
+  /** Entries beyond the verified chain, by sequence number: candidates waiting for a signed head. */
+  pending: Entry[];
+  /** Role and hub the decided entries were judged with; a change means a rebuild. */
+  judgedAs?: string;
+}
+
+export interface VerifiedHead {
+  seq: number;
+  hash: string;
+}
+
+export interface GateInput {
+  entries: readonly Entry[];
+  /** Heads whose signature by their device's key was verified. */
+  heads: ReadonlyMap<string, VerifiedHead>;
+  members: MemberState;
+  /** The member state changed since the last step: every device is looked at again. */
+  membersChanged: boolean;
+}
+
+export interface GateResult {
+  release: Entry[];
+  problems: SetAside[];
+  /** Device states that changed (to adopt after they are committed). */
+  devices: Map<string, DeviceGate>;
+  /** Entries already counted no longer should be (a revocation behind them, a role change): rebuild. */
+  rebuild: boolean;
+}
+
+/** How many combinations of conflicting copies are tried before a device's chain is reported stuck. */
+const SEARCH_BUDGET = 256;
+/** Candidates kept per device beyond its verified chain; more is an attack, not a device. */
+const MAX_PENDING = 1_000_000;
+
+const where = (e: Entry) => `entry/${idOf(e)}`;
+
+export class Gate {
+  readonly devices = new Map<string, DeviceGate>();
+
+  constructor(readonly network: string) {}
+
+  /** Loads persisted device states (after a restart). */
+  load(rows: Iterable<DeviceGate>): void {
+    for (const row of rows) this.devices.set(row.device, row);
+  }
+
+  private fresh(device: string): DeviceGate {
+    return { device, chain: chainStart(this.network, device), decided: 0, held: [], pending: [] };
+  }
+
+  /** Computes verdicts without changing the gate; `adopt` the result once it is committed. */
+  step(input: GateInput): GateResult {
+    const result: GateResult = { release: [], problems: [], devices: new Map(), rebuild: false };
+    const work = (device: string): DeviceGate => {
+      let d = result.devices.get(device);
+      if (!d) {
+        const current = this.devices.get(device) ?? this.fresh(device);
+        d = { ...current, held: [...current.held], pending: [...current.pending] };
+        result.devices.set(device, d);
+      }
+      return d;
+    };
+    for (const e of input.entries) {
+      const d = work(e.device);
+      if (e.seq <= d.chain.seq) {
+        result.problems.push({
+          where: where(e),
+          reason: `A second entry at position ${e.seq} of device ${e.device}, whose signed history has another there; it never counts`,
+        });
+        continue;
+      }
+      if (d.pending.length >= MAX_PENDING) {
+        result.problems.push({ where: where(e), reason: 'Too many unsigned entries for one device' });
+        continue;
+      }
+      d.pending.push(e);
+    }
+    const look = new Set<string>([...result.devices.keys(), ...input.heads.keys()]);
+    if (input.membersChanged) for (const device of this.devices.keys()) look.add(device);
+    if (input.membersChanged) for (const device of input.members.members.keys()) look.add(device);
+    for (const device of [...look].sort()) {
+      const before = this.devices.get(device);
+      const head = input.heads.get(device);
+      const member = input.members.members.get(device);
+      if (!before && !result.devices.has(device) && !head && !member?.revoked) continue;
+      const d = work(device);
+      const revoked = member?.revoked;
+      // An admin's revocation names the chain hash at its cut-off: it verifies up to there on its own.
+      if (revoked && revoked.hash && revoked.cut > d.chain.seq)
+        this.advance(d, revoked.cut, revoked.hash, result);
+      if (head) {
+        const limit = revoked ? Math.max(head.seq, 0) : head.seq;
+        if (limit > d.chain.seq) this.advance(d, limit, head.hash, result);
+        else if (limit === d.chain.seq && limit > 0 && headHash(d.chain) !== head.hash)
+          result.problems.push({
+            where: `device/${device}`,
+            reason: `Device ${device} signed two different histories; revoke it`,
+          });
+      }
+      this.decide(d, member, result);
+      if (result.devices.get(device) && before && sameDevice(before, d)) result.devices.delete(device);
+    }
+    return result;
+  }
+
+  adopt(result: GateResult): void {
+    for (const [device, d] of result.devices) this.devices.set(device, d);
+  }
+
+  /** Extends the verified chain to `seq`, if the pending candidates can make `hash` there. */
+  private advance(d: DeviceGate, seq: number, hash: string, result: GateResult): void {
+    const bySeq = new Map<number, Entry[]>();
+    for (const e of d.pending) {
+      if (e.seq > seq) continue;
+      const list = bySeq.get(e.seq);
+      if (list) list.push(e);
+      else bySeq.set(e.seq, [e]);
+    }
+    const slots: Entry[][] = [];
+    for (let s = d.chain.seq + 1; s <= seq; s++) {
+      const list = bySeq.get(s);
+      if (!list) return; // a gap: wait for what is missing
+      slots.push(list);
+    }
+    const chosen = findChain(d.chain, slots, hash);
+    if (!chosen) {
+      if (slots.every((l) => l.length === 1))
+        result.problems.push({
+          where: `device/${d.device}`,
+          reason: `Entries of device ${d.device} up to ${seq} do not match what it signed; they never count`,
+        });
+      else if (slots.reduce((n, l) => n * l.length, 1) > SEARCH_BUDGET)
+        result.problems.push({
+          where: `device/${d.device}`,
+          reason: `Too many conflicting copies of entries of device ${d.device} to check`,
+        });
+      return;
+    }
+    d.chain = chosen.chain;
+    const picked = new Set(chosen.entries);
+    appendAll(d.held, chosen.entries);
+    const rest: Entry[] = [];
+    for (const e of d.pending) {
+      if (e.seq > seq) rest.push(e);
+      else if (!picked.has(e))
+        result.problems.push({
+          where: where(e),
+          reason: `A second entry at position ${e.seq} of device ${e.device}, whose signed history has another there; it never counts`,
+        });
+    }
+    d.pending = rest;
+  }
+
+  private decide(d: DeviceGate, member: Member | undefined, result: GateResult): void {
+    if (member?.revoked && d.decided > member.revoked.cut) result.rebuild = true;
+    const judgedAs = member ? `${member.role}|${member.hub ?? ''}` : undefined;
+    if (member && d.judgedAs !== undefined && d.judgedAs !== judgedAs && d.decided > 0) result.rebuild = true;
+    if (!member) return;
+    d.judgedAs = judgedAs;
+    for (const e of d.held) {
+      const reason = verdict(e, member);
+      if (reason) result.problems.push({ where: where(e), reason });
+      else result.release.push(e);
+    }
+    if (d.held.length > 0) d.decided = Math.max(d.decided, d.held[d.held.length - 1]!.seq);
+    d.held = [];
+    if (member.revoked) {
+      for (const e of d.pending)
+        if (e.seq > member.revoked.cut)
+          result.problems.push({
+            where: where(e),
+            reason: `Recorded by device ${e.device} after it was revoked; it never counts`,
+          });
+      d.pending = d.pending.filter((e) => e.seq <= member.revoked!.cut);
+    }
+  }
+}
+
+/** Why a verified entry of an approved member does not count, or null when it does. */
+export function verdict(e: Entry, member: Member): string | null {
+  if (member.revoked && e.seq > member.revoked.cut)
+    return `Recorded by device ${e.device} after it was revoked; it never counts`;
+  if (!mayWriteFor(member, e.hub))
+    return `Device ${e.device} belongs to another hub and cannot record for hub ${e.hub}`;
+  if (e.kind === 'count' && Math.abs(e.counted - e.seen) > MAX_QUANTITY)
+    return `A count that moves stock by more than ${MAX_QUANTITY.toLocaleString('en-US')} units never counts`;
+  return null;
+}
+
+function sameDevice(a: DeviceGate, b: DeviceGate): boolean {
+  return (
+    a.chain.seq === b.chain.seq &&
+    a.decided === b.decided &&
+    a.held.length === b.held.length &&
+    a.pending.length === b.pending.length &&
+    a.judgedAs === b.judgedAs
+  );
+}
+
+/**
+ * The one choice of candidates, one per position, whose chain ends at `hash`. Positions with a single
+ * candidate are hashed once; conflicting copies are tried in turn, within a budget.
+ */
+function findChain(
+  start: ChainState,
+  slots: readonly Entry[][],
+  hash: string,
+): { chain: ChainState; entries: Entry[] } | null {
+  const firstConflict = slots.findIndex((l) => l.length > 1);
+  const lines = slots.map((list) => list.map(entryLine));
+  if (firstConflict === -1) {
+    const chain = extendChain(
+      start,
+      lines.map((l) => l[0]!),
+    );
+    return headHash(chain) === hash ? { chain, entries: slots.map((l) => l[0]!) } : null;
+  }
+  const prefix = extendChain(
+    start,
+    lines.slice(0, firstConflict).map((l) => l[0]!),
+  );
+  const rest = slots.slice(firstConflict);
+  const restLines = lines.slice(firstConflict);
+  const choice = rest.map(() => 0);
+  for (let tries = 0; tries < SEARCH_BUDGET; tries++) {
+    const chain = extendChain(
+      prefix,
+      restLines.map((l, i) => l[choice[i]!]!),
+    );
+    if (headHash(chain) === hash)
+      return {
+        chain,
+        entries: [...slots.slice(0, firstConflict).map((l) => l[0]!), ...rest.map((l, i) => l[choice[i]!]!)],
+      };
+    // Next combination (odometer).
+    let i = rest.length - 1;
+    while (i >= 0 && choice[i]! + 1 >= rest[i]!.length) choice[i--] = 0;
+    if (i < 0) return null;
+    choice[i]! += 1;
+  }
+  return null;
+}

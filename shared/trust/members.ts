@@ -1,0 +1,385 @@
+import { z } from 'zod';
+import { ID_PATTERN } from '../ids';
+import { deviceIdOf, sign, verify } from './crypto';
+import type { CryptoKey } from '../sync/keys';
+import { sha256Bytes } from './crypto';
+
+/**
+ * The member list: a signed, append-only log of operations in the doc's `members` array. What a device
+ * may write is decided from it, the same way on every replica:
+ *
+ * - `genesis`: the network's first admin. Valid only for the key the network id is derived from
+ *   (networkIdOf), so the anchor of trust is in every invite and no one else can claim it.
+ * - `request`: a device asks to join with its own key, name and hub (self-signed). It can carry a
+ *   pre-approval an admin signed into an invite: single-use, for 24 hours.
+ * - `approve`: an admin admits a device (or changes its role or hub).
+ * - `revoke`: an admin cuts a device off after a given sequence number (and the chain hash there).
+ *
+ * Operations are replayed in the log's order (the same on every replica), and each counts only if its
+ * signer is an admin at that point of the replay. Keys come with the operations: a device id is derived
+ * from its key (deviceIdOf), so any operation naming a key names the device it belongs to.
+ */
+export type Role = 'admin' | 'coordinator' | 'hub';
+export const ROLES: readonly Role[] = ['admin', 'coordinator', 'hub'];
+export const PRE_APPROVAL_MS = 24 * 60 * 60 * 1000;
+
+const id = z.string().regex(ID_PATTERN);
+const key = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+const name = z.string().min(1).max(80);
+const at = z
+  .number()
+  .int()
+  .min(0)
+  .max(Date.UTC(2100, 0, 1));
+const sig = z.string().regex(/^[A-Za-z0-9_-]{86}$/);
+
+export const preApprovalSchema = z.object({
+  t: z.literal('pre'),
+  net: id,
+  /** Random: a token can be used by one device only. */
+  id: z.string().regex(/^[0-9a-z]{8,32}$/),
+  role: z.enum(['coordinator', 'hub']),
+  exp: at,
+});
+export type PreApproval = z.infer<typeof preApprovalSchema>;
+
+const signedToken = z.object({ p: z.string().max(2000), by: id, s: sig });
+export type SignedToken = z.infer<typeof signedToken>;
+
+const opSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('genesis'), net: id, dev: id, key, name, hub: id, at }),
+  z.object({
+    t: z.literal('request'),
+    net: id,
+    dev: id,
+    key,
+    name,
+    hub: id.nullable(),
+    role: z.enum(['coordinator', 'hub']),
+    at,
+    pre: signedToken.optional(),
+  }),
+  z.object({
+    t: z.literal('approve'),
+    net: id,
+    dev: id,
+    key,
+    name,
+    hub: id.nullable(),
+    role: z.enum(['admin', 'coordinator', 'hub']),
+    at,
+  }),
+  z.object({
+    t: z.literal('revoke'),
+    net: id,
+    dev: id,
+    /** The last sequence number of the device that still counts. */
+    cut: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1),
+    /** The device's chain head hash at `cut`, as the admin's device had it (null when cut is 0). */
+    hash: z.string().max(64).nullable(),
+    at,
+  }),
+]);
+export type MemberOp = z.infer<typeof opSchema>;
+/** As stored in the doc: the op's exact JSON, the signer's device id, the signature. */
+export type SignedOp = readonly [payload: string, by: string, sig: string];
+
+export interface Member {
+  device: string;
+  key: string;
+  name: string;
+  hub: string | null;
+  role: Role;
+  approvedBy: string;
+  approvedAt: number;
+  /** Set when an admin revoked it: entries after `cut` never count. */
+  revoked?: { cut: number; hash: string | null; by: string; at: number };
+}
+
+export interface JoinRequest {
+  device: string;
+  key: string;
+  name: string;
+  hub: string | null;
+  role: 'coordinator' | 'hub';
+  at: number;
+}
+
+export interface MemberState {
+  network: string;
+  members: Map<string, Member>;
+  /** Devices that asked to join and are not members (yet). */
+  requests: Map<string, JoinRequest>;
+  /** Every device's key that appears in a valid operation (to verify its heads, even before approval). */
+  keys: Map<string, string>;
+  problems: { where: string; reason: string }[];
+}
+
+/** The network id a genesis key anchors: every invite carries it, so it is the root of trust. */
+export function networkIdOf(publicKey: string): string {
+  return deviceIdOf(`network|${publicKey}`);
+}
+
+export function opMessage(payload: string): string {
+  return `larder member op v1|${payload}`;
+}
+
+export async function signOp(op: MemberOp, by: string, privateKey: CryptoKey): Promise<SignedOp> {
+  const payload = JSON.stringify(op);
+  return [payload, by, await sign(privateKey, opMessage(payload))];
+}
+
+export async function signPreApproval(
+  token: PreApproval,
+  by: string,
+  privateKey: CryptoKey,
+): Promise<SignedToken> {
+  const p = JSON.stringify(token);
+  return { p, by, s: await sign(privateKey, opMessage(p)) };
+}
+
+interface Parsed {
+  op: MemberOp;
+  by: string;
+  sig: string;
+  index: number;
+  payload: string;
+}
+
+const MAX_OPS = 10_000;
+
+function parseAll(network: string, raw: readonly unknown[], problems: MemberState['problems']): Parsed[] {
+  const out: Parsed[] = [];
+  raw.slice(0, MAX_OPS).forEach((value, index) => {
+    const where = `members/${index}`;
+    if (!Array.isArray(value) || value.length !== 3 || value.some((v) => typeof v !== 'string')) {
+      problems.push({ where, reason: 'Member list entry is malformed' });
+      return;
+    }
+    const [payload, by, s] = value as [string, string, string];
+    let json: unknown;
+    try {
+      json = payload.length <= 4000 ? JSON.parse(payload) : undefined;
+    } catch {
+      json = undefined;
+    }
+    const parsed = opSchema.safeParse(json);
+    if (!parsed.success || !ID_PATTERN.test(by)) {
+      problems.push({ where, reason: 'Member list entry is malformed' });
+      return;
+    }
+    if (parsed.data.net !== network) {
+      problems.push({ where, reason: 'Member list entry is for another network' });
+      return;
+    }
+    out.push({ op: parsed.data, by, sig: s, index, payload });
+  });
+  if (raw.length > MAX_OPS)
+    problems.push({ where: 'members', reason: 'Member list is too long; the rest is ignored' });
+  return out;
+}
+
+/** Which operations carry a valid signature. Async (WebCrypto); results are cached by signature. */
+const verified = new Map<string, boolean>();
+
+async function checkSignature(publicKey: string | undefined, payload: string, s: string): Promise<boolean> {
+  if (!publicKey) return false;
+  const cacheKey = `${publicKey}|${s}|${payload.length}`;
+  const hit = verified.get(cacheKey);
+  if (hit !== undefined) return hit;
+  const ok = await verify(publicKey, opMessage(payload), s);
+  if (verified.size > 50_000) verified.clear();
+  verified.set(cacheKey, ok);
+  return ok;
+}
+
+/**
+ * The replay order is the log's own: a Y.Array has the same order on every replica, and an operation
+ * made after another was seen is placed after it, so causality holds for honest devices.
+ */
+function order(a: Parsed, b: Parsed): number {
+  return a.index - b.index;
+}
+
+/**
+ * The member list as the log says it is. Deterministic: the same set of operations gives the same state,
+ * whatever order they arrived in.
+ */
+export async function evaluateMembers(network: string, raw: readonly unknown[]): Promise<MemberState> {
+  const problems: MemberState['problems'] = [];
+  const ops = parseAll(network, raw, problems);
+  // Keys: any op naming a key whose hash is its device id.
+  const keys = new Map<string, string>();
+  for (const { op } of ops) if ('key' in op && deviceIdOf(op.key) === op.dev) keys.set(op.dev, op.key);
+  const valid = await Promise.all(
+    ops.map(async (p) => {
+      if (p.op.t === 'genesis' || p.op.t === 'request') {
+        if (p.by !== p.op.dev || deviceIdOf(p.op.key) !== p.op.dev) return false;
+        return checkSignature(p.op.key, p.payload, p.sig);
+      }
+      return checkSignature(keys.get(p.by), p.payload, p.sig);
+    }),
+  );
+  const tokens = new Map<number, { token: PreApproval; by: string } | null>();
+  await Promise.all(
+    ops.map(async (p, i) => {
+      if (!valid[i] || p.op.t !== 'request' || !p.op.pre) return;
+      const pre = p.op.pre;
+      let json: unknown;
+      try {
+        json = JSON.parse(pre.p);
+      } catch {
+        json = undefined;
+      }
+      const token = preApprovalSchema.safeParse(json);
+      const ok = token.success && (await checkSignature(keys.get(pre.by), pre.p, pre.s));
+      tokens.set(i, ok ? { token: token.data, by: pre.by } : null);
+    }),
+  );
+  const state: MemberState = { network, members: new Map(), requests: new Map(), keys, problems };
+  const isAdmin = (device: string) => {
+    const m = state.members.get(device);
+    return !!m && m.role === 'admin' && !m.revoked;
+  };
+  const usedTokens = new Set<string>();
+  const indexed = ops.map((p, i) => ({ p, i })).filter(({ i }) => valid[i]);
+  for (const { p, i } of ops.map((p, i) => ({ p, i })))
+    if (!valid[i])
+      problems.push({ where: `members/${p.index}`, reason: 'Member list entry has a bad signature' });
+  indexed.sort((a, b) => order(a.p, b.p));
+  for (const { p, i } of indexed) {
+    const { op, by } = p;
+    const where = `members/${p.index}`;
+    switch (op.t) {
+      case 'genesis':
+        if (networkIdOf(op.key) !== network) {
+          problems.push({ where, reason: 'Claims to have founded the network but holds another key' });
+        } else if (!state.members.has(op.dev)) {
+          state.members.set(op.dev, {
+            device: op.dev,
+            key: op.key,
+            name: op.name,
+            hub: op.hub,
+            role: 'admin',
+            approvedBy: op.dev,
+            approvedAt: op.at,
+          });
+        }
+        break;
+      case 'request': {
+        const member = state.members.get(op.dev);
+        if (!member) {
+          state.requests.set(op.dev, {
+            device: op.dev,
+            key: op.key,
+            name: op.name,
+            hub: op.hub,
+            role: op.role,
+            at: op.at,
+          });
+        }
+        const pre = tokens.get(i);
+        if (pre === null)
+          problems.push({ where, reason: 'The pre-approval in this join request is not valid' });
+        if (!pre || member) break;
+        const { token } = pre;
+        const fresh = op.at <= token.exp && op.at >= token.exp - PRE_APPROVAL_MS;
+        if (!isAdmin(pre.by) || token.net !== network || !fresh || usedTokens.has(token.id)) {
+          problems.push({
+            where,
+            reason: usedTokens.has(token.id)
+              ? 'This invite’s pre-approval was already used by another device'
+              : 'The pre-approval in this join request has expired or was not given by an admin',
+          });
+          break;
+        }
+        usedTokens.add(token.id);
+        state.requests.delete(op.dev);
+        state.members.set(op.dev, {
+          device: op.dev,
+          key: op.key,
+          name: op.name,
+          hub: op.hub,
+          role: token.role,
+          approvedBy: pre.by,
+          approvedAt: op.at,
+        });
+        break;
+      }
+      case 'approve': {
+        if (!isAdmin(by)) {
+          problems.push({ where, reason: 'Only an admin can approve a device or change its role' });
+          break;
+        }
+        if (deviceIdOf(op.key) !== op.dev) {
+          problems.push({ where, reason: 'Approval names a key that is not the device’s' });
+          break;
+        }
+        const previous = state.members.get(op.dev);
+        if (previous?.revoked) {
+          problems.push({ where, reason: 'A revoked device cannot be approved again' });
+          break;
+        }
+        state.requests.delete(op.dev);
+        state.members.set(op.dev, {
+          device: op.dev,
+          key: op.key,
+          name: op.name,
+          hub: op.hub,
+          role: op.role,
+          approvedBy: by,
+          approvedAt: op.at,
+        });
+        break;
+      }
+      case 'revoke': {
+        if (!isAdmin(by)) {
+          problems.push({ where, reason: 'Only an admin can revoke a device' });
+          break;
+        }
+        const member = state.members.get(op.dev);
+        if (!member) {
+          // A device that was never approved: nothing it wrote counts anyway; keep it out for good.
+          const request = state.requests.get(op.dev);
+          const deviceKey = request?.key ?? keys.get(op.dev);
+          if (!deviceKey) break;
+          state.requests.delete(op.dev);
+          state.members.set(op.dev, {
+            device: op.dev,
+            key: deviceKey,
+            name: request?.name ?? op.dev,
+            hub: request?.hub ?? null,
+            role: 'hub',
+            approvedBy: by,
+            approvedAt: op.at,
+            revoked: { cut: 0, hash: null, by, at: op.at },
+          });
+          break;
+        }
+        if (member.revoked) break; // the first revocation's cut-off stands
+        member.revoked = { cut: op.cut, hash: op.hash, by, at: op.at };
+        break;
+      }
+    }
+  }
+  return state;
+}
+
+/** A stable digest of a member state, to tell whether anything that decides verdicts changed. */
+export function memberStateDigest(state: MemberState): string {
+  const rows = [...state.members.values()]
+    .sort((a, b) => (a.device < b.device ? -1 : 1))
+    .map((m) => [m.device, m.key, m.hub, m.role, m.revoked?.cut ?? -1, m.revoked?.hash ?? ''].join(','));
+  const keys = [...state.keys.entries()].sort().map((k) => k.join('='));
+  const bytes = new TextEncoder().encode([...rows, '|', ...keys].join(';'));
+  return [...sha256Bytes(bytes).slice(0, 12)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Whether a member may write entries for `hub`: its own hub, or any hub for admins and coordinators. */
+export function mayWriteFor(member: Member, hub: string): boolean {
+  return member.hub === hub || member.role === 'admin' || member.role === 'coordinator';
+}

@@ -1,0 +1,78 @@
+import type * as Y from 'yjs';
+import { appendEntries, appendMemberOp } from '../../shared/doc';
+import type { Entry } from '../../shared/entries';
+import {
+  chainStart,
+  entryLine,
+  extendChain,
+  headHash,
+  headMessage,
+  type ChainState,
+} from '../../shared/trust/chain';
+import { deviceIdOf, generateDeviceKeys, sign, type DeviceKeys } from '../../shared/trust/crypto';
+import { signOp, type Role } from '../../shared/trust/members';
+import type { LarderStore } from '../../renderer/storage/store';
+
+/**
+ * Another device of a signed network, for tests that write its entries straight into a Y.Doc: it has its
+ * own key pair, keeps its hash chain and signs its head with each append, as the app does.
+ */
+export class SignedDevice {
+  private chain: ChainState;
+
+  private constructor(
+    readonly network: string,
+    readonly keys: DeviceKeys,
+    readonly id: string,
+  ) {
+    this.chain = chainStart(network, id);
+  }
+
+  static async create(network: string): Promise<SignedDevice> {
+    const keys = await generateDeviceKeys((n) => crypto.getRandomValues(new Uint8Array(n)));
+    return new SignedDevice(network, keys, deviceIdOf(keys.publicKey));
+  }
+
+  /** A device that asked to join `admin`'s network and that admin approved (a coordinator by default). */
+  static async approvedBy(
+    admin: LarderStore,
+    options: { role?: Role; hub?: string | null; name?: string } = {},
+  ): Promise<SignedDevice> {
+    const device = await SignedDevice.create(admin.self!.networkId);
+    await device.ask(admin.persistence.doc, options.hub ?? null, options.name);
+    await admin.persistence.flush();
+    await admin.approveDevice(device.id, options.role ?? 'coordinator');
+    return device;
+  }
+
+  /** Appends its self-signed join request to a doc. */
+  async ask(doc: Y.Doc, hub: string | null, name = 'Remote device'): Promise<void> {
+    appendMemberOp(
+      doc,
+      await signOp(
+        {
+          t: 'request',
+          net: this.network,
+          dev: this.id,
+          key: this.keys.publicKey,
+          name,
+          hub,
+          role: hub ? 'hub' : 'coordinator',
+          at: Date.UTC(2025, 0, 1),
+        },
+        this.id,
+        this.keys.privateKey,
+      ),
+    );
+  }
+
+  /** Appends entries (their `device` is set to this device's id) with a signed head. */
+  async append(doc: Y.Doc, entries: readonly Entry[]): Promise<Entry[]> {
+    const own = entries.map((e) => ({ ...e, device: this.id }));
+    this.chain = extendChain(this.chain, own.map(entryLine));
+    const hash = headHash(this.chain);
+    const sig = await sign(this.keys.privateKey, headMessage(this.network, this.id, this.chain.seq, hash));
+    appendEntries(doc, this.id, own, [this.chain.seq, hash, sig]);
+    return own;
+  }
+}
