@@ -15,6 +15,7 @@ import { NetworkScreen } from '../screens/NetworkScreen';
 import { TransfersScreen } from '../screens/TransfersScreen';
 import { LevelsScreen } from '../screens/LevelsScreen';
 import { NeedsScreen } from '../screens/NeedsScreen';
+import { ScreenBoundary } from '../components/ScreenBoundary';
 
 const SCREENS = {
   stock: 'Stock',
@@ -104,19 +105,21 @@ export function Shell() {
         <SyncIndicator />
       </nav>
       <main className="content">
-        {screen === 'stock' && <StockScreen />}
-        {screen === 'donation' && <MovementScreen kind="donation" key="donation" />}
-        {screen === 'pickup' && <MovementScreen kind="pickup" key="pickup" />}
-        {screen === 'discard' && <MovementScreen kind="discard" key="discard" />}
-        {screen === 'count' && <CountScreen />}
-        {screen === 'transfers' && <TransfersScreen />}
-        {screen === 'network' && <NetworkScreen />}
-        {screen === 'needs' && <NeedsScreen />}
-        {screen === 'levels' && <LevelsScreen />}
-        {screen === 'history' && <HistoryScreen />}
-        {screen === 'items' && <ItemsScreen />}
-        {screen === 'sync' && <SyncScreen />}
-        {screen === 'problems' && <ProblemsScreen />}
+        <ScreenBoundary key={screen} screen={SCREENS[screen]}>
+          {screen === 'stock' && <StockScreen />}
+          {screen === 'donation' && <MovementScreen kind="donation" key="donation" />}
+          {screen === 'pickup' && <MovementScreen kind="pickup" key="pickup" />}
+          {screen === 'discard' && <MovementScreen kind="discard" key="discard" />}
+          {screen === 'count' && <CountScreen />}
+          {screen === 'transfers' && <TransfersScreen />}
+          {screen === 'network' && <NetworkScreen />}
+          {screen === 'needs' && <NeedsScreen />}
+          {screen === 'levels' && <LevelsScreen />}
+          {screen === 'history' && <HistoryScreen />}
+          {screen === 'items' && <ItemsScreen />}
+          {screen === 'sync' && <SyncScreen />}
+          {screen === 'problems' && <ProblemsScreen />}
+        </ScreenBoundary>
       </main>
     </div>
   );

@@ -1,13 +1,9 @@
 import { WebrtcProvider } from 'y-webrtc';
 import type { LarderStore } from '../storage/store';
 import { setRefusedHandler } from './guardedSync';
+import { peerInfoOf, type PeerInfo } from './presence';
 
-/** What this device tells its peers about itself: names for the sync screen, nothing else. */
-export interface PeerInfo {
-  device: string;
-  deviceName: string;
-  hub: string | null;
-}
+export type { PeerInfo };
 
 export interface SyncStatus {
   /** Sync is switched on. */
@@ -146,8 +142,9 @@ export class SyncService {
         if (clientId === provider.awareness.clientID) return;
         // A device that went away keeps its presence for up to 30 s: show only those renewed lately.
         const lastUpdated = provider.awareness.meta.get(clientId)?.lastUpdated ?? 0;
-        const info = (state as { larder?: PeerInfo }).larder;
-        if (info && typeof info.device === 'string' && now - lastUpdated < PRESENCE_FRESH_MS)
+        // Peers' presence is untrusted: checked with zod (presence.ts) before React ever sees it.
+        const info = peerInfoOf(state);
+        if (info && now - lastUpdated < PRESENCE_FRESH_MS && !peers.some((p) => p.device === info.device))
           peers.push(info);
       });
       this.snapshot = {
