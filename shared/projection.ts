@@ -97,6 +97,8 @@ export class Projector {
   private readonly usage = new Map<string, UsageRow>();
   private readonly changedUsage = new Set<string>();
   readonly problems: ProjectionProblem[] = [];
+  /** Undos already reported as undoing another hub's entry (reported once per projector). */
+  private readonly reported = new Set<string>();
 
   constructor(snapshot?: ProjectionSnapshot) {
     if (!snapshot) return;
@@ -188,8 +190,8 @@ export class Projector {
     if (row.kind === 'reversal') this.applyUndo(row);
     else {
       // Undos may arrive before what they undo: the entry is then born undone.
-      const undos = this.undos.get(id);
-      if (undos && undos.length > 0) row.reversedBy = canonical(undos);
+      const undos = this.validUndos(row);
+      if (undos.length > 0) row.reversedBy = canonical(undos);
       if (row.slot) this.resolveSlot(row.slot);
       else if (!row.reversedBy) this.count(row);
     }
@@ -216,12 +218,34 @@ export class Projector {
       this.problems.push({ id: row.id, reason: `Entry ${row.id} undoes an undo, which has no effect` });
       return;
     }
+    if (!undoes(row, target)) {
+      this.problems.push({ id: row.id, reason: crossUndo(row.id, target) });
+      return;
+    }
     const wasUndone = target.reversedBy !== undefined;
-    target.reversedBy = canonical(this.undos.get(row.target)!);
+    target.reversedBy = canonical(this.validUndos(target));
     this.changedLedger.add(target.id);
     if (wasUndone) return;
     if (target.slot) this.resolveSlot(target.slot);
     else this.uncount(target);
+  }
+
+  /**
+   * The undos of an entry that may undo it: recorded for its own hub and item (a device may undo only what
+   * its hub, or a coordinator for that hub, recorded; the gate checks who may write for which hub).
+   */
+  private validUndos(target: LedgerRow): string[] {
+    const valid: string[] = [];
+    for (const id of this.undos.get(target.id) ?? []) {
+      const undo = this.ledger.get(id);
+      if (undo?.kind !== 'reversal') continue;
+      if (undoes(undo, target)) valid.push(id);
+      else if (target.kind !== 'reversal' && !this.reported.has(id)) {
+        this.reported.add(id);
+        this.problems.push({ id, reason: crossUndo(id, target) });
+      }
+    }
+    return valid;
   }
 
   /** The first member of a slot that is not undone counts; every other member counts for nothing. */
@@ -305,6 +329,15 @@ export class Projector {
   allUsage(): UsageRow[] {
     return [...this.usage.values()];
   }
+}
+
+/** An undo counts only for an entry of the same hub and item. */
+function undoes(undo: LedgerRow & { kind: 'reversal' }, target: LedgerRow): boolean {
+  return undo.hub === target.hub && undo.item === target.item;
+}
+
+function crossUndo(id: string, target: LedgerRow): string {
+  return `Entry ${id} undoes ${target.id} of another hub or item; it never counts`;
 }
 
 function push(map: Map<string, string[]>, key: string, id: string): void {

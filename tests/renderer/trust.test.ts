@@ -1,0 +1,340 @@
+// fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { appendMemberOp, headsOf, ledgersOf } from '../../shared/doc';
+import { idOf, type Entry } from '../../shared/entries';
+import { encodeEntry } from '../../shared/wire';
+import { signOp } from '../../shared/trust/members';
+import { LarderDB } from '../../renderer/storage/db';
+import { LarderStore } from '../../renderer/storage/store';
+import { FakeClock, Prng, START } from './replicas';
+import { SignedDevice } from './signedDevice';
+
+/**
+ * The attacks of the trust issue, each tried by a holder of the network key through the real store: every
+ * honest replica must refuse to count what the attacker had no right to write, and all of them must agree.
+ */
+let opened: LarderStore[] = [];
+let n = 0;
+const clock = new FakeClock(START);
+const rng = new Prng(7);
+
+async function device(): Promise<LarderStore> {
+  const random = rng.fork();
+  const store = await LarderStore.open(new LarderDB(`larder-trust-${process.pid}-${++n}`), {
+    now: clock.now,
+    randomBytes: (k) => random.bytes(k),
+  });
+  await store.ready;
+  opened.push(store);
+  return store;
+}
+
+afterEach(() => {
+  for (const s of opened) s.close();
+  opened = [];
+});
+
+/** Sends `from`'s doc (what `to` lacks) to `to`, as a peer would. */
+async function sync(from: Y.Doc | LarderStore, to: LarderStore): Promise<void> {
+  const doc = from instanceof Y.Doc ? from : from.persistence.doc;
+  const update = Y.encodeStateAsUpdate(doc, Y.encodeStateVector(to.persistence.doc));
+  const r = await to.applyRemoteUpdate(update, 'peer');
+  expect(r.ok, JSON.stringify(r)).toBe(true);
+}
+
+const onHand = async (store: LarderStore, hub: string, item: string) =>
+  (await store.db.stock.get(`${hub}|${item}`))?.onHand ?? 0;
+const problems = async (store: LarderStore) => (await store.db.problems.toArray()).map((p) => p.reason);
+
+/** Hub A (admin, 539 rice) and hub B (a second hub's pre-approved device, 100 beans), in sync. */
+async function network() {
+  const a = await device();
+  await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
+  const rice = await a.saveItem({ name: 'Rice', category: 'Food', unit: 'bag', packSize: '', barcodes: '' });
+  await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '500' }] });
+  await a.recordDonation({ source: 'business', lines: [{ item: rice.id, quantity: '39' }] });
+  const b = await device();
+  await b.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Church laptop' });
+  await sync(a, b);
+  await b.chooseHub({ newHubName: 'Westside Church' });
+  await sync(b, a);
+  await b.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '100' }] });
+  await sync(b, a);
+  await sync(a, b);
+  const hubA = a.self!.hubId!;
+  const hubB = b.self!.hubId!;
+  expect(await onHand(a, hubA, rice.id)).toBe(539);
+  expect(await onHand(a, hubB, rice.id)).toBe(100);
+  return { a, b, rice, hubA, hubB };
+}
+
+/** A fresh device that takes in the whole network (as a new device, or the first after a rebuild). */
+async function freshReplicaOf(source: LarderStore): Promise<LarderStore> {
+  const c = await device();
+  await c.joinNetwork({ invite: source.inviteCode(), deviceName: 'Newcomer' });
+  await sync(source, c);
+  return c;
+}
+
+function forged(
+  base: Partial<Entry> & Pick<Entry, 'device' | 'seq' | 'hub' | 'item'>,
+  over: object = {},
+): Entry {
+  return {
+    kind: 'donation',
+    at: START,
+    recordedAt: START,
+    qty: 30,
+    source: 'other',
+    ...base,
+    ...over,
+  } as Entry;
+}
+
+describe('a holder of the network key cannot write what it has no right to', () => {
+  it('an undo of another hub’s donation, from a device not in the network, never counts', async () => {
+    const { a, b, rice, hubA } = await network();
+    const [donation] = await a.db.ledger.where('[hub+at]').between([hubA, 0], [hubA, Infinity]).toArray();
+    const thief = await SignedDevice.create(a.self!.networkId);
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
+    await thief.append(doc, [
+      {
+        kind: 'reversal',
+        hub: hubA,
+        device: thief.id,
+        seq: 1,
+        item: rice.id,
+        at: START,
+        recordedAt: START,
+        target: donation!.id,
+        targetKind: 'donation',
+        effect: -30,
+      },
+    ]);
+    await sync(doc, a);
+    await sync(doc, b);
+    expect(await onHand(a, hubA, rice.id)).toBe(539);
+    expect(await onHand(b, hubA, rice.id)).toBe(539);
+    expect(await a.db.ledger.get(donation!.id)).not.toHaveProperty('reversedBy');
+  });
+
+  it('an undo of another hub’s donation by an approved device of another hub never counts', async () => {
+    const { a, rice, hubA, hubB } = await network();
+    const [donation] = await a.db.ledger.where('[hub+at]').between([hubA, 0], [hubA, Infinity]).toArray();
+    const other = await SignedDevice.approvedBy(a, { role: 'hub', hub: hubB });
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
+    const undo = {
+      kind: 'reversal' as const,
+      device: other.id,
+      seq: 1,
+      item: rice.id,
+      at: START,
+      recordedAt: START,
+      target: donation!.id,
+      targetKind: 'donation' as const,
+      effect: -500,
+    };
+    // Filed under the other hub (its own): the undo names an entry of hub A, so it has no effect.
+    await other.append(doc, [{ ...undo, hub: hubB }]);
+    // Filed under hub A: the device may not write for hub A at all.
+    await other.append(doc, [{ ...undo, hub: hubA, seq: 2 }]);
+    await sync(doc, a);
+    expect(await onHand(a, hubA, rice.id)).toBe(539);
+    const reasons = await problems(a);
+    expect(reasons.some((r) => r.includes('of another hub or item'))).toBe(true);
+    expect(reasons.some((r) => r.includes('belongs to another hub'))).toBe(true);
+  });
+
+  it('an entry that reuses an existing id, inserted before the real one: every replica counts the real one', async () => {
+    const { a, b, rice, hubA } = await network();
+    const real = (await a.db.ledger.get(`${a.self!.deviceId}.2`))!;
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
+    const copy = forged({ device: a.self!.deviceId, seq: real.seq, hub: hubA, item: rice.id }, { qty: 1 });
+    ledgersOf(doc)
+      .get(a.self!.deviceId)!
+      .insert(0, [encodeEntry(copy)]);
+    await sync(doc, b);
+    const c = await freshReplicaOf(b);
+    for (const store of [a, b, c]) expect(await onHand(store, hubA, rice.id)).toBe(539);
+    await b.rebuildProjections();
+    expect(await onHand(b, hubA, rice.id)).toBe(539);
+    expect((await problems(c)).some((r) => r.includes('A second entry at position 2'))).toBe(true);
+  });
+
+  it('an entry that claims a device’s next sequence number does not hide the volunteer’s real entry', async () => {
+    const { a, b, rice, hubA } = await network();
+    const next = a.self!.nextSeq;
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
+    ledgersOf(doc)
+      .get(a.self!.deviceId)!
+      .push([
+        encodeEntry(forged({ device: a.self!.deviceId, seq: next, hub: hubA, item: rice.id }, { qty: 7 })),
+      ]);
+    await sync(doc, a);
+    await sync(doc, b);
+    const [saved] = await a.recordDonation({
+      source: 'individual',
+      lines: [{ item: rice.id, quantity: '100' }],
+    });
+    expect(saved!.seq).toBe(next);
+    await sync(a, b);
+    for (const store of [a, b]) {
+      expect(await onHand(store, hubA, rice.id)).toBe(639);
+      expect(await store.db.ledger.get(idOf(saved!))).toMatchObject({ qty: 100, applied: 100 });
+    }
+  });
+
+  it('a forged count that moves stock by ten times the largest quantity never counts', async () => {
+    const { a, rice, hubB } = await network();
+    const hubDevice = await SignedDevice.approvedBy(a, { role: 'hub', hub: hubB });
+    const doc = new Y.Doc();
+    await hubDevice.append(doc, [
+      {
+        kind: 'count',
+        hub: hubB,
+        device: hubDevice.id,
+        seq: 1,
+        item: rice.id,
+        at: START,
+        recordedAt: START,
+        counted: 0,
+        seen: -10_000_000,
+      },
+    ]);
+    await sync(doc, a);
+    expect(await onHand(a, hubB, rice.id)).toBe(100);
+    expect((await problems(a)).some((r) => r.includes('more than 1,000,000 units'))).toBe(true);
+  });
+
+  it('entries under a head with a bad signature never count', async () => {
+    const { a, rice, hubA } = await network();
+    const dev = await SignedDevice.approvedBy(a);
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
+    await dev.append(doc, [forged({ device: dev.id, seq: 1, hub: hubA, item: rice.id }, { qty: 1000 })]);
+    const [seq, hash, sig] = headsOf(doc).get(dev.id) as [number, string, string];
+    const bad = sig.slice(0, 10) + (sig[10] === 'A' ? 'B' : 'A') + sig.slice(11);
+    headsOf(doc).set(dev.id, [seq, hash, bad]);
+    await sync(doc, a);
+    expect(await onHand(a, hubA, rice.id)).toBe(539);
+    expect((await problems(a)).some((r) => r.includes('is not signed by its key'))).toBe(true);
+  });
+
+  it('an unknown device’s entries are held apart, and count the moment an admin approves it', async () => {
+    const { a, b, rice, hubA } = await network();
+    const stranger = await SignedDevice.create(a.self!.networkId);
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
+    await stranger.append(doc, [
+      forged({ device: stranger.id, seq: 1, hub: hubA, item: rice.id }, { qty: 11 }),
+    ]);
+    await sync(doc, a);
+    expect(await onHand(a, hubA, rice.id)).toBe(539);
+    // Its key is not known yet (it has not asked to join): the entry waits, unverified, held apart.
+    const gate = await a.db.gate.get(stranger.id);
+    expect([...gate!.held, ...gate!.pending].map((e) => ('qty' in e ? e.qty : null))).toEqual([11]);
+    // It asks to join; still nothing counts until an admin approves.
+    await stranger.ask(doc, hubA);
+    await sync(doc, a);
+    expect(await onHand(a, hubA, rice.id)).toBe(539);
+    expect(await a.db.members.get(stranger.id)).toMatchObject({ status: 'requested' });
+    await a.approveDevice(stranger.id);
+    expect(await onHand(a, hubA, rice.id)).toBe(550);
+    await sync(a, b);
+    await sync(doc, b);
+    expect(await onHand(b, hubA, rice.id)).toBe(550);
+  });
+
+  it('a revoked device’s entries after its cut-off never count; those before it still do', async () => {
+    const { a, b, rice, hubA } = await network();
+    const laptop = await SignedDevice.approvedBy(a, { role: 'hub', hub: hubA });
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
+    await laptop.append(doc, [forged({ device: laptop.id, seq: 1, hub: hubA, item: rice.id }, { qty: 10 })]);
+    await sync(doc, a);
+    expect(await onHand(a, hubA, rice.id)).toBe(549);
+    // The laptop records more; B sees it before the revocation, A does not.
+    await laptop.append(doc, [forged({ device: laptop.id, seq: 2, hub: hubA, item: rice.id }, { qty: 200 })]);
+    await sync(a, b);
+    await sync(doc, b);
+    expect(await onHand(b, hubA, rice.id)).toBe(749);
+    expect(await a.revokeDevice(laptop.id)).toEqual({ cut: 1 });
+    await sync(doc, a);
+    await sync(a, b);
+    for (const store of [a, b]) {
+      await store.persistence.projected();
+      await store.rebuildProjections(); // settles the rebuild a revocation behind counted entries starts
+      expect(await onHand(store, hubA, rice.id)).toBe(549);
+      expect((await problems(store)).some((r) => r.includes('after it was revoked'))).toBe(true);
+      expect(await store.db.members.get(laptop.id)).toMatchObject({ status: 'revoked', cut: 1 });
+    }
+    const c = await freshReplicaOf(b);
+    expect(await onHand(c, hubA, rice.id)).toBe(549);
+  });
+
+  it('a member list change by a device that is not an admin never takes effect', async () => {
+    const { a, b } = await network();
+    const stranger = await SignedDevice.create(a.self!.networkId);
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(b.persistence.doc));
+    await stranger.ask(doc, b.self!.hubId);
+    // B is a member but not an admin: its approval of the stranger, and its revocation of A, are refused.
+    const bKey = (await b.db.meta.get('identity')) as { privateKey: CryptoKey; publicKey: string };
+    const net = b.self!.networkId;
+    appendMemberOp(
+      doc,
+      await signOp(
+        {
+          t: 'approve',
+          net,
+          dev: stranger.id,
+          key: stranger.keys.publicKey,
+          name: 'x',
+          hub: null,
+          role: 'admin',
+          at: START,
+        },
+        b.self!.deviceId,
+        bKey.privateKey,
+      ),
+    );
+    appendMemberOp(
+      doc,
+      await signOp(
+        { t: 'revoke', net, dev: a.self!.deviceId, cut: 0, hash: null, at: START },
+        b.self!.deviceId,
+        bKey.privateKey,
+      ),
+    );
+    // And a genesis of its own, claiming to have founded the network.
+    appendMemberOp(
+      doc,
+      await signOp(
+        {
+          t: 'genesis',
+          net,
+          dev: stranger.id,
+          key: stranger.keys.publicKey,
+          name: 'x',
+          hub: b.self!.hubId!,
+          at: START,
+        },
+        stranger.id,
+        stranger.keys.privateKey,
+      ),
+    );
+    await sync(doc, a);
+    expect(await a.db.members.get(stranger.id)).toMatchObject({ status: 'requested' });
+    expect(await a.db.members.get(a.self!.deviceId)).toMatchObject({ status: 'member', role: 'admin' });
+    const reasons = await problems(a);
+    expect(reasons).toContain('Only an admin can approve a device or change its role');
+    expect(reasons).toContain('Only an admin can revoke a device');
+    expect(reasons).toContain('Claims to have founded the network but holds another key');
+  });
+});
