@@ -15,6 +15,8 @@ import { NetworkScreen } from '../screens/NetworkScreen';
 import { TransfersScreen } from '../screens/TransfersScreen';
 import { LevelsScreen } from '../screens/LevelsScreen';
 import { NeedsScreen } from '../screens/NeedsScreen';
+import { MembersScreen } from '../screens/MembersScreen';
+import { useMyStatus } from './members';
 import { ScreenBoundary } from '../components/ScreenBoundary';
 
 const SCREENS = {
@@ -30,6 +32,7 @@ const SCREENS = {
   history: 'History',
   items: 'Items',
   sync: 'Sync',
+  members: 'Members',
   problems: 'Problems',
 } as const;
 export type ScreenId = keyof typeof SCREENS;
@@ -101,6 +104,7 @@ export function Shell() {
             </li>
           ))}
         </ul>
+        <ApprovalIndicator />
         <BacklogIndicator />
         <SyncIndicator />
       </nav>
@@ -118,6 +122,7 @@ export function Shell() {
           {screen === 'history' && <HistoryScreen />}
           {screen === 'items' && <ItemsScreen />}
           {screen === 'sync' && <SyncScreen />}
+          {screen === 'members' && <MembersScreen />}
           {screen === 'problems' && <ProblemsScreen />}
         </ScreenBoundary>
       </main>
@@ -136,6 +141,24 @@ function BacklogIndicator() {
     <p className="backlog-indicator" role="status" aria-label="History being added">
       Adding the network’s history to the figures: {left.toLocaleString()} entries to go. Figures are
       incomplete until then; saving works as usual.
+    </p>
+  );
+}
+
+/** A device waiting for approval, or revoked: what it records is saved, but does not count (yet). */
+function ApprovalIndicator() {
+  const status = useMyStatus();
+  if (status !== 'waiting' && status !== 'revoked') return null;
+  return (
+    <p className="backlog-indicator" role="status" aria-label="Approval">
+      {status === 'waiting' ? (
+        <>
+          Waiting for an admin to approve this device. What you record is saved here and counts once an admin
+          approves it (<a href="#/members">Members</a>).
+        </>
+      ) : (
+        'An admin revoked this device: what it records does not count.'
+      )}
     </p>
   );
 }

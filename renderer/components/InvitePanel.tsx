@@ -2,6 +2,8 @@ import { useEffect, useState } from 'react';
 import QRCode from 'qrcode';
 import type { LarderWindow } from '../../electron/bridge-types';
 import { useStore } from '../app/StoreContext';
+import { useMyStatus } from '../app/members';
+import { toFormErrors } from '../app/errors';
 
 /** The servers an invite names: this device's, plus this computer's LAN addresses when it hosts sync. */
 async function inviteServers(own: string[]): Promise<string[]> {
@@ -22,6 +24,9 @@ export function InvitePanel() {
   const [code, setCode] = useState<string | null>(null);
   const [qr, setQr] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
+  const [preApprove, setPreApprove] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const admin = useMyStatus() === 'admin';
 
   useEffect(() => {
     if (!code) return setQr(null);
@@ -40,14 +45,42 @@ export function InvitePanel() {
       {!code ? (
         <>
           <p className="muted">
-            The invite code lets a device join this network and read and add to everything in it. Give it only
-            to people you trust, in person or over a private channel.
+            The invite code lets a device join this network and read everything in it. Give it only to people
+            you trust, in person or over a private channel.{' '}
+            {store.signed &&
+              'What the new device records counts once an admin approves it on the Members screen.'}
           </p>
+          {admin && (
+            <label className="switch">
+              <input
+                type="checkbox"
+                checked={preApprove}
+                onChange={(e) => setPreApprove(e.target.checked)}
+                aria-describedby="pre-approve-hint"
+              />
+              Approve the device that uses this invite
+            </label>
+          )}
+          {admin && (
+            <p id="pre-approve-hint" className="hint">
+              For a volunteer who must start now: one device, within 24 hours. Anyone holding the code in that
+              time could be that device.
+            </p>
+          )}
+          {error && (
+            <p className="form-error" role="alert">
+              {error}
+            </p>
+          )}
           <button
             type="button"
             className="primary"
             onClick={() =>
-              void inviteServers(store.self?.signaling ?? []).then((s) => setCode(store.inviteCode(s)))
+              void inviteServers(store.self?.signaling ?? [])
+                .then((s) =>
+                  preApprove && admin ? store.preApprovedInvite('coordinator', s) : store.inviteCode(s),
+                )
+                .then(setCode, (e: unknown) => setError(toFormErrors(e).summary.join(' ')))
             }
           >
             Show invite code

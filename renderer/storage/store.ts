@@ -335,10 +335,11 @@ export class LarderStore {
 
   /**
    * An invite that also approves the one device that uses it within 24 hours (an admin's device only):
-   * for a volunteer who must start now, without waiting for an admin to approve them.
+   * for a volunteer who must start now, without waiting for an admin to approve them. `role` is the most
+   * it grants: a coordinator's pre-approval admits a hub device too.
    */
   async preApprovedInvite(
-    role: 'hub' | 'coordinator' = 'hub',
+    role: 'hub' | 'coordinator' = 'coordinator',
     signaling: string[] = this.requireSelf().signaling,
   ): Promise<string> {
     const self = this.requireSelf();
@@ -366,16 +367,6 @@ export class LarderStore {
   /** Whether this network checks signatures (every network made since signing came). */
   get signed(): boolean {
     return !!this.selfRow?.chain;
-  }
-
-  /** This device's place in the member list: an admin, a member, waiting, or revoked. */
-  async myStatus(): Promise<'admin' | 'member' | 'waiting' | 'revoked' | 'unsigned'> {
-    const self = this.requireSelf();
-    if (!self.chain) return 'unsigned';
-    const row = await this.db.members.get(self.deviceId);
-    if (!row || row.status === 'requested') return 'waiting';
-    if (row.status === 'revoked') return 'revoked';
-    return row.role === 'admin' ? 'admin' : 'member';
   }
 
   private async newIdentity(): Promise<IdentityRow> {

@@ -304,7 +304,8 @@ export async function evaluateMembers(network: string, raw: readonly unknown[]):
           key: op.key,
           name: op.name,
           hub: op.hub,
-          role: token.role,
+          // The token's role is the most it grants: a coordinator's token admits a hub device too.
+          role: op.role === 'coordinator' && token.role === 'coordinator' ? 'coordinator' : 'hub',
           approvedBy: pre.by,
           approvedAt: op.at,
         });

@@ -1,0 +1,70 @@
+import { useLiveQuery } from 'dexie-react-hooks';
+import { fingerprintOf } from '../../shared/trust/crypto';
+import type { IdentityRow, MemberRow } from '../storage/db';
+import { useStore } from './StoreContext';
+
+/** A device as the Members screen shows it: the member list joined with what this device has seen of it. */
+export interface MemberView extends MemberRow {
+  hubName: string | null;
+  approvedByName: string | null;
+  /** Entries of this device that this device has verified (its signed history so far). */
+  entriesSeen: number;
+  /** Entries held apart: waiting for a signature or for approval. */
+  held: number;
+  lastEntryAt: number | null;
+}
+
+/** Every device of the network, live. */
+export function useMembers(): MemberView[] | undefined {
+  const store = useStore();
+  return useLiveQuery(async () => {
+    const [rows, hubs, gates] = await Promise.all([
+      store.db.members.toArray(),
+      store.db.hubs.toArray(),
+      store.db.gate.toArray(),
+    ]);
+    const hubName = new Map(hubs.map((h) => [h.id, h.name]));
+    const names = new Map(rows.map((r) => [r.device, r.name]));
+    const gate = new Map(gates.map((g) => [g.device, g]));
+    const last = await store.db.ledger.bulkGet(
+      rows.map((r) => `${r.device}.${gate.get(r.device)?.chain.seq ?? 0}`),
+    );
+    return rows
+      .map((r, i) => {
+        const g = gate.get(r.device);
+        return {
+          ...r,
+          hubName: r.hub ? (hubName.get(r.hub) ?? null) : null,
+          approvedByName: r.approvedBy ? (names.get(r.approvedBy) ?? null) : null,
+          entriesSeen: g?.chain.seq ?? 0,
+          held: (g?.held.length ?? 0) + (g?.pending.length ?? 0),
+          lastEntryAt: last[i]?.recordedAt ?? null,
+        };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }, []);
+}
+
+export type MyStatus = 'admin' | 'member' | 'waiting' | 'revoked' | 'unsigned';
+
+/** This device's place in the member list, live. */
+export function useMyStatus(): MyStatus | undefined {
+  const store = useStore();
+  const self = store.self;
+  return useLiveQuery(async () => {
+    if (!self?.chain) return 'unsigned';
+    const row = await store.db.members.get(self.deviceId);
+    if (!row || row.status === 'requested') return 'waiting';
+    if (row.status === 'revoked') return 'revoked';
+    return row.role === 'admin' ? 'admin' : 'member';
+  }, [self?.deviceId, self?.chain ? 1 : 0]);
+}
+
+/** This device's own key fingerprint, to read aloud to an admin. */
+export function useMyFingerprint(): string | null | undefined {
+  const store = useStore();
+  return useLiveQuery(async () => {
+    const identity = (await store.db.meta.get('identity')) as IdentityRow | undefined;
+    return identity ? fingerprintOf(identity.publicKey) : null;
+  }, []);
+}
