@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import { devicesOf, deviceSchema, entriesFromEvents, ledgersOf } from '../../shared/doc';
-import type { RandomBytes } from '../../shared/ids';
+import { randomId, type RandomBytes } from '../../shared/ids';
 import { checkUpdateBytes, encodeAppliedState } from '../../shared/sync/ingest';
 import { openSyncFile, sealSyncFile, SYNC_FILE_EXTENSION } from '../../shared/sync/syncfile';
 import type { MetaRow, PeerRow } from '../storage/db';
@@ -62,22 +62,19 @@ function deviceName(doc: Y.Doc, device: string): string {
   return parsed.success ? parsed.data.name : `device ${device}`;
 }
 
-function slug(text: string): string {
-  const s = text
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40)
-    .replace(/-+$/, '');
-  return s || 'device';
-}
-
 function localDay(ms: number): string {
   const d = new Date(ms);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/**
+ * A sync file's name says what it is and when it was made, and nothing about who made it: no device,
+ * hub or network name or id (a USB stick gets lost, a file gets emailed). A random part keeps two
+ * exports of one day apart. Imports never read the name: they read the file's header.
+ */
+export function syncFileName(now: number, randomBytes: RandomBytes): string {
+  return `larder-sync-${localDay(now)}-${randomId(randomBytes, 6)}${SYNC_FILE_EXTENSION}`;
 }
 
 /** Ledger entries the doc holds past a state vector (all of them for an empty one). */
@@ -108,6 +105,7 @@ export async function exportSyncFile(
   const self = requireSetUp(store);
   const doc = store.persistence.doc;
   const now = options.now ?? Date.now();
+  const random = options.randomBytes ?? defaultRandom;
   const peer = options.forDevice !== undefined ? await peerRow(store, options.forDevice) : undefined;
   // Both from the same synchronous moment: the state vector in the header describes exactly this update.
   const update = encodeAppliedState(doc, peer?.stateVector);
@@ -125,9 +123,9 @@ export async function exportSyncFile(
       update,
     },
     fileKey,
-    options.randomBytes ?? defaultRandom,
+    random,
   );
-  const fileName = `larder-${self.networkId.slice(0, 6)}-${localDay(now)}-${slug(self.deviceName)}${SYNC_FILE_EXTENSION}`;
+  const fileName = syncFileName(now, random);
   return { bytes, fileName, entries, since: peer !== undefined };
 }
 
