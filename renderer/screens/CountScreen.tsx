@@ -5,6 +5,7 @@ import { useHubStock, useItems, useUnprojected } from '../app/hooks';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { ItemPicker } from '../components/ItemPicker';
 import { Field } from '../components/Field';
+import { NOTE_PRIVACY } from '../components/notes';
 
 interface CountLine {
   item: string;
@@ -161,7 +162,7 @@ export function CountScreen() {
             </tbody>
           </table>
         )}
-        <Field label="Note (optional)" error={errors.fields.note}>
+        <Field label="Note (optional)" error={errors.fields.note} notice={NOTE_PRIVACY}>
           {(p) => <input {...p} value={note} onChange={(e) => setNote(e.target.value)} />}
         </Field>
         {errors.summary.length > 0 && Object.keys(errors.fields).length === 0 && (

@@ -9,6 +9,7 @@ import { parseLocalDateTime } from '../app/time';
 import { ItemPicker } from '../components/ItemPicker';
 import { LinesEditor, type DraftLine } from '../components/LinesEditor';
 import { Field } from '../components/Field';
+import { NOTE_PRIVACY } from '../components/notes';
 import { UnknownBarcode } from '../components/UnknownBarcode';
 
 type Kind = 'donation' | 'pickup' | 'discard';
@@ -234,7 +235,7 @@ export function MovementScreen({ kind }: { kind: Kind }) {
             )}
           </Field>
         </div>
-        <Field label="Note (optional)" error={errors.fields.note}>
+        <Field label="Note (optional)" error={errors.fields.note} notice={NOTE_PRIVACY}>
           {(p) => <input {...p} value={note} maxLength={600} onChange={(e) => setNote(e.target.value)} />}
         </Field>
         {warning && (

@@ -1,5 +1,5 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import { useMemo, useState, type FormEvent } from 'react';
+import { useId, useMemo, useState, type FormEvent } from 'react';
 import type { Item } from '../../shared/catalog';
 import { transferViews, type TransferView } from '../../shared/transfers';
 import { useStore } from '../app/StoreContext';
@@ -8,6 +8,7 @@ import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { formatDateTime } from '../app/time';
 import { Field } from '../components/Field';
 import { ItemPicker } from '../components/ItemPicker';
+import { NOTE_PRIVACY } from '../components/notes';
 
 const STATUS_CLASS: Record<TransferView['status'], string> = {
   requested: 'status-count',
@@ -245,6 +246,7 @@ function SettleAction(props: {
   onSubmit: (note: string) => Promise<boolean>;
 }) {
   const [note, setNote] = useState('');
+  const noticeId = useId();
   return (
     <form
       className="transfer-action"
@@ -263,7 +265,11 @@ function SettleAction(props: {
             value={note}
             onChange={(e) => setNote(e.target.value)}
             placeholder="2 bags torn on the way"
+            aria-describedby={noticeId}
           />
+          <span className="hint field-notice" id={noticeId}>
+            {NOTE_PRIVACY}
+          </span>
         </div>
         <button type="submit">Settle difference</button>
       </div>
