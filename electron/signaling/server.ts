@@ -19,10 +19,12 @@
  *   WebSocket upgrade within `handshakeTimeoutMs` is destroyed (a plain HTTP health check too);
  * - a connection without any topic for `subscribeTimeoutMs` (it never subscribed, or left them all)
  *   is closed;
- * - messages are limited in size (ws's `maxPayload`), rate and JSON nesting depth, checked before
- *   parsing; a publish is relayed as the text it arrived in, with the client count spliced in, so
+ * - messages are limited in size (ws's `maxPayload`), count and bytes per second (over either,
+ *   the connection is not read from for the rest of the second) and JSON nesting depth, checked
+ *   before parsing; a publish is relayed as the text it arrived in, with the client count spliced in, so
  *   nothing is ever re-serialised; every event handler is wrapped, so nothing a client sends can
- *   throw out of one;
+ *   throw out of one; what one connection's publishes make the server write (frame size times
+ *   receivers) has a budget per second (`maxRelayBytesPerSecond`);
  * - what waits to be written to one connection is capped (`maxBufferedBytes`, ws's
  *   `bufferedAmount`), and so is the total for all of them (`maxTotalBufferedBytes`): a reader that
  *   falls behind is disconnected, not buffered for. A relayed frame is one Buffer shared by all its
@@ -56,8 +58,20 @@ export interface SignalingServerOptions {
   maxConnections?: number;
   /** TCP sockets at once from one remote address (IPv6: one /64). */
   maxConnectionsPerAddress?: number;
-  /** Messages per connection per second; the rest of that second's messages are dropped. */
+  /**
+   * Messages per connection per second, and their bytes: beyond either, the rest of that second's
+   * messages are dropped and the connection is not read from until the second is over (TCP pushes
+   * back on the sender, and the server spends nothing on what it would drop).
+   */
   maxMessagesPerSecond?: number;
+  maxBytesPerSecond?: number;
+  /**
+   * Bytes one connection's publishes may make the server write per second, counted as the frame's
+   * size times its receivers (a token bucket holding one second's worth): a publish over the budget
+   * is dropped. One large frame to many subscribers is what turns a little upload into gigabytes of
+   * writes; an honest y-webrtc peer joining a room of 40 writes a few MB.
+   */
+  maxRelayBytesPerSecond?: number;
   /** Interval of the server's WebSocket pings; a client that misses one is disconnected. */
   pingIntervalMs?: number;
   /** A TCP socket that has not completed the WebSocket upgrade by then is destroyed. */
@@ -111,7 +125,7 @@ export const SIGNALING_DEFAULTS = {
   host: '127.0.0.1',
   port: 4444,
   // y-webrtc signaling messages are small encrypted blobs (an SDP offer is a few kB).
-  maxMessageBytes: 256 * 1024,
+  maxMessageBytes: 64 * 1024,
   // y-webrtc's messages nest 3 to 4 levels deep.
   maxJsonDepth: 16,
   maxTopicsPerConnection: 64,
@@ -120,6 +134,9 @@ export const SIGNALING_DEFAULTS = {
   // A hub's devices behind one NAT share an address; an attacker's address gets no more than this.
   maxConnectionsPerAddress: 32,
   maxMessagesPerSecond: 200,
+  // Far above what y-webrtc sends (a few kB when a peer joins), far below what parsing would cost.
+  maxBytesPerSecond: 1024 * 1024,
+  maxRelayBytesPerSecond: 8 * 1024 * 1024,
   pingIntervalMs: 30_000,
   handshakeTimeoutMs: 5_000,
   // y-webrtc subscribes as soon as its socket opens.
@@ -142,6 +159,12 @@ interface Client {
   alive: boolean;
   windowStart: number;
   windowCount: number;
+  windowBytes: number;
+  /** Set while the socket is paused for going over its rate limit. */
+  resumeTimer: NodeJS.Timeout | null;
+  /** What is left of this second's relay budget (bytes), and when it was last topped up. */
+  relayTokens: number;
+  relayAt: number;
   /** Runs while the client is subscribed to nothing. */
   idleTimer: NodeJS.Timeout | null;
 }
@@ -164,6 +187,8 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   const maxConnections: number = setting('maxConnections');
   const maxConnectionsPerAddress: number = setting('maxConnectionsPerAddress');
   const maxMessagesPerSecond: number = setting('maxMessagesPerSecond');
+  const maxBytesPerSecond: number = setting('maxBytesPerSecond');
+  const maxRelayBytesPerSecond: number = setting('maxRelayBytesPerSecond');
   const pingIntervalMs: number = setting('pingIntervalMs');
   const handshakeTimeoutMs: number = setting('handshakeTimeoutMs');
   const subscribeTimeoutMs: number = setting('subscribeTimeoutMs');
@@ -190,6 +215,8 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     maxConnections,
     maxConnectionsPerAddress,
     maxMessagesPerSecond,
+    maxBytesPerSecond,
+    maxRelayBytesPerSecond,
     pingIntervalMs,
     handshakeTimeoutMs,
     subscribeTimeoutMs,
@@ -419,21 +446,39 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     );
   };
 
+  /** Stops reading from a client that went over its rate limit, until its second is over. */
+  const throttle = (client: Client): void => {
+    if (client.resumeTimer) return;
+    client.socket.pause();
+    client.resumeTimer = setTimeout(
+      () => {
+        client.resumeTimer = null;
+        client.socket.resume();
+      },
+      Math.max(1, client.windowStart + 1000 - Date.now()),
+    );
+    client.resumeTimer.unref();
+  };
+
   const onMessage = (client: Client, data: RawData): void => {
     const now = Date.now();
     if (now - client.windowStart >= 1000) {
       client.windowStart = now;
       client.windowCount = 0;
+      client.windowBytes = 0;
     }
-    client.windowCount += 1;
-    if (client.windowCount > maxMessagesPerSecond) return drop('rate limit');
-
     // y-webrtc sends text frames; binary frames holding JSON are accepted, as server.js does.
     const bytes = Array.isArray(data)
       ? Buffer.concat(data)
       : Buffer.isBuffer(data)
         ? data
         : Buffer.from(data);
+    client.windowCount += 1;
+    client.windowBytes += bytes.length;
+    if (client.windowCount > maxMessagesPerSecond || client.windowBytes > maxBytesPerSecond) {
+      throttle(client);
+      return drop('rate limit');
+    }
     const text = bytes.toString('utf8');
     if (nestedDeeperThan(text, maxJsonDepth)) return drop('nested too deeply');
     let message: unknown;
@@ -484,6 +529,15 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
         totals.messages += 1;
         const receivers = topics.get(topic);
         if (!receivers) return;
+        const seconds = (now - client.relayAt) / 1000;
+        client.relayTokens = Math.min(
+          maxRelayBytesPerSecond,
+          client.relayTokens + seconds * maxRelayBytesPerSecond,
+        );
+        client.relayAt = now;
+        const cost = (bytes.length + 16) * receivers.size;
+        if (cost > client.relayTokens) return drop('relay budget');
+        client.relayTokens -= cost;
         // The text as it came (a JSON object, so its last '}' closes it) with the count added: never
         // re-serialised, and one Buffer for all receivers. A "clients" field sent along is
         // overridden, as JSON.parse keeps the last of duplicate keys.
@@ -508,6 +562,10 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
       alive: true,
       windowStart: 0,
       windowCount: 0,
+      windowBytes: 0,
+      resumeTimer: null,
+      relayTokens: maxRelayBytesPerSecond,
+      relayAt: Date.now(),
       idleTimer: null,
     };
     clients.add(client);
@@ -525,6 +583,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     socket.on('close', () =>
       guard('close', () => {
         stopIdleTimer(client);
+        if (client.resumeTimer) clearTimeout(client.resumeTimer);
         for (const topic of [...client.topics]) leave(client, topic);
         clients.delete(client);
         log(`client disconnected; ${clients.size} connected`);

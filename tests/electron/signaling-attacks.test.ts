@@ -196,7 +196,7 @@ describe('attack: one deeply nested message', () => {
       `{"type":"subscribe","topics":["u"],"x":${deep(3000)}}`,
       `{"type":"unsubscribe","topics":${deep(3000)}}`,
       `{"type":"ping","x":${deep(3000)}}`,
-      deep(60_000),
+      deep(30_000),
       deepObject,
     ];
     for (const message of messages) attacker.send(message);
@@ -299,6 +299,8 @@ describe('attack: readers that never read', () => {
       maxBufferedBytes,
       maxMessagesPerSecond: 100_000,
       maxMessageBytes: 64 * 1024,
+      maxRelayBytesPerSecond: 2 ** 40,
+      maxBytesPerSecond: 2 ** 40,
     });
     const slow = await subscribed(server, 't');
     const reader = await subscribed(server, 't');
@@ -329,6 +331,8 @@ describe('attack: readers that never read', () => {
       maxTotalBufferedBytes: 512 * 1024,
       maxMessagesPerSecond: 100_000,
       maxMessageBytes: 64 * 1024,
+      maxRelayBytesPerSecond: 2 ** 40,
+      maxBytesPerSecond: 2 ** 40,
     });
     const slow = [
       await subscribed(server, 't'),
@@ -342,6 +346,67 @@ describe('attack: readers that never read', () => {
     await untilStats(server, (stats) => stats.connections === 2);
     expect(reader.closeCode).toBeNull();
     await reader.sync();
+  });
+});
+
+describe('attack: one large frame to many subscribers', () => {
+  it("drops the issue's 240 kB frames to 40 subscribers that never read: each is over the relay budget", async () => {
+    // The issue's frames are over today's default maxMessageBytes (64 kB); allowed here, they still
+    // cost 40 × 240 kB each, more than the 8 MB a connection may make the server write in a second.
+    const server = await start({
+      maxConnectionsPerAddress: 64,
+      maxMessageBytes: 256 * 1024,
+      maxBytesPerSecond: 2 ** 40,
+    });
+    const readers = await Promise.all(Array.from({ length: 40 }, () => subscribed(server, 't')));
+    for (const reader of readers) reader.socket.pause();
+    const publisher = await connect(server);
+    const data = 'x'.repeat(240 * 1024);
+    for (let i = 0; i < 20; i += 1) publisher.send({ type: 'publish', topic: 't', data });
+    await publisher.sync();
+    expect(server.stats()).toMatchObject({ connections: 41, dropped: 20, queuedBytes: 0, slowReaders: 0 });
+    for (const reader of readers) reader.socket.resume();
+    await Promise.all(readers.map((reader) => reader.sync()));
+    for (const reader of readers) expect(reader.received).toEqual([]);
+  });
+
+  it('relays a publish whose frame size times receivers fits the budget, and drops one that does not', async () => {
+    const server = await start({ maxRelayBytesPerSecond: 100_000 });
+    const readers = await Promise.all(Array.from({ length: 4 }, () => subscribed(server, 't')));
+    const publisher = await connect(server);
+    publisher.send({ type: 'publish', topic: 't', data: 'big'.padEnd(30_000) }); // 4 × 30 kB: over
+    publisher.send({ type: 'publish', topic: 't', data: 'small'.padEnd(10_000) }); // 4 × 10 kB: within
+    await publisher.sync();
+    for (const reader of readers) {
+      expect((await reader.next()).data).toMatch(/^small/);
+      await reader.sync();
+      expect(reader.received).toEqual([]);
+    }
+    expect(server.stats().dropped).toBe(1);
+  });
+});
+
+describe('attack: a flood of messages from one connection', () => {
+  it('drops what goes over the bytes per second, stops reading from that connection for the second, and carries on', async () => {
+    const server = await start({ maxBytesPerSecond: 256 * 1024 });
+    const reader = await subscribed(server, 't');
+    const flooder = await connect(server);
+    const data = 'f'.repeat(60 * 1024);
+    for (let i = 0; i < 32; i += 1) flooder.send({ type: 'publish', topic: 't', data });
+    await flooder.sync(); // answered once the server reads from it again
+    await reader.sync();
+    const relayed = reader.received.filter((message) => message.type === 'publish').length;
+    expect(relayed).toBeGreaterThanOrEqual(4);
+    expect(relayed).toBeLessThan(32);
+    expect(server.stats()).toMatchObject({ connections: 2, dropped: 32 - relayed });
+  });
+
+  it('closes a connection that sends a frame over maxMessageBytes (ws maxPayload)', async () => {
+    const server = await start();
+    const flooder = await connect(server);
+    flooder.send({ type: 'publish', topic: 't', data: 'x'.repeat(SIGNALING_DEFAULTS.maxMessageBytes) });
+    expect(await flooder.closed()).toBe(1009);
+    await honestPairWorks(server);
   });
 });
 
@@ -447,6 +512,9 @@ describe('limits and their defaults', () => {
       subscribeTimeoutMs: 10_000,
       maxBufferedBytes: 2 * 1024 * 1024,
       maxJsonDepth: 16,
+      maxMessageBytes: 64 * 1024,
+      maxBytesPerSecond: 1024 * 1024,
+      maxRelayBytesPerSecond: 8 * 1024 * 1024,
     });
     expect(SIGNALING_DEFAULTS.maxConnectionsPerAddress).toBeLessThan(SIGNALING_DEFAULTS.maxConnections);
   });
