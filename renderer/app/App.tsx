@@ -37,6 +37,10 @@ export function App() {
       store = opened;
       const service = new SyncService(opened);
       sync = service;
+      // A key rotation (a device was revoked) moves sync to a new room with a new password.
+      opened.onKeyChanged(() => {
+        if (service.status().running) void service.restart();
+      });
       setBoot({ state: 'open', store: opened, sync: service });
       // The ledger loads once the first screen is up (the screens read the projections meanwhile); a
       // save before then starts it at once. Sync starts when it is loaded.

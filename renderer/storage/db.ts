@@ -42,6 +42,8 @@ export interface SelfRow {
   chain?: ChainState;
   /** A pre-approval from the invite, used in this device's join request once it has chosen its hub. */
   preApproval?: SignedToken;
+  /** How many times an admin has changed the network key since this device joined (0 or absent: none). */
+  epoch?: number;
 }
 
 /** This device's signing key pair; the private key is a non-extractable CryptoKey. */
@@ -49,6 +51,10 @@ export interface IdentityRow {
   key: 'identity';
   privateKey: CryptoKey;
   publicKey: string;
+  /** X25519: a rotated network key arrives sealed to it. */
+  boxPrivateKey: CryptoKey;
+  boxPublicKey: CryptoKey;
+  boxKey: string;
 }
 
 export interface ProjectionMetaRow {
@@ -80,6 +86,7 @@ export type MetaRow = SelfRow | ProjectionMetaRow | PeerRow | IdentityRow;
 export interface MemberRow {
   device: string;
   key: string;
+  box?: string;
   fingerprint: string;
   name: string;
   hub: string | null;

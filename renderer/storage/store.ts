@@ -54,6 +54,7 @@ import {
   type Role,
 } from '../../shared/trust/members';
 import { appendMemberOp } from '../../shared/doc';
+import { openSealed, sealTo } from '../../shared/trust/seal';
 import { DocPersistence } from './persistence';
 
 export interface StoreDeps {
@@ -95,6 +96,7 @@ export class LarderStore {
   private identity: IdentityRow | null;
   /** Signatures of this device's heads are made one after another, in the order entries were claimed. */
   private signing: Promise<unknown> = Promise.resolve();
+  private readonly keyListeners = new Set<() => void>();
 
   private constructor(
     readonly db: LarderDB,
@@ -106,6 +108,9 @@ export class LarderStore {
     this.identity = identity;
     this.persistence = new DocPersistence(db, deps.now, deps.projectChunk);
     if (self?.chain) this.persistence.enableTrust(self.networkId);
+    this.persistence.onCommitted((commit) => {
+      if (commit.settingsChanged) void this.adoptRotation().catch(() => undefined);
+    });
   }
 
   /**
@@ -190,6 +195,7 @@ export class LarderStore {
         net: networkId,
         dev: deviceId,
         key: identity.publicKey,
+        box: identity.boxKey,
         name: deviceName,
         hub: self.hubId!,
         at: now,
@@ -371,7 +377,14 @@ export class LarderStore {
 
   private async newIdentity(): Promise<IdentityRow> {
     const keys = await generateDeviceKeys(this.deps.randomBytes);
-    return { key: 'identity', privateKey: keys.privateKey, publicKey: keys.publicKey };
+    return {
+      key: 'identity',
+      privateKey: keys.privateKey,
+      publicKey: keys.publicKey,
+      boxPrivateKey: keys.boxPrivateKey,
+      boxPublicKey: keys.boxPublicKey,
+      boxKey: keys.boxKey,
+    };
   }
 
   private requireIdentity(): IdentityRow {
@@ -396,6 +409,7 @@ export class LarderStore {
       net: self.networkId,
       dev: self.deviceId,
       key: identity.publicKey,
+      box: identity.boxKey,
       name: self.deviceName,
       hub,
       role: self.role,
@@ -426,6 +440,7 @@ export class LarderStore {
       net: self.networkId,
       dev: device,
       key: row.key,
+      ...(row.box ? { box: row.box } : {}),
       name: row.name,
       hub: row.hub,
       role: wanted,
@@ -442,17 +457,87 @@ export class LarderStore {
     const self = this.requireSelf();
     if (device === self.deviceId)
       throw new ValidationError([{ field: '', message: 'A device cannot revoke itself; ask another admin' }]);
+    const identity = this.requireAdmin();
     const chain = this.persistence.trust?.chainOf(device) ?? null;
     const cut = chain?.seq ?? 0;
-    await this.signAndAppend({
-      t: 'revoke',
-      net: self.networkId,
-      dev: device,
-      cut,
-      hash: chain && cut > 0 ? headHash(chain) : null,
-      at: this.deps.now(),
-    });
+    const now = this.deps.now();
+    const revoke = await signOp(
+      {
+        t: 'revoke',
+        net: self.networkId,
+        dev: device,
+        cut,
+        hash: chain && cut > 0 ? headHash(chain) : null,
+        at: now,
+      },
+      self.deviceId,
+      identity.privateKey,
+    );
+    // The network key changes with it: the room, the sync password and the sync-file key all follow, and
+    // the new key is sealed to every remaining device's own key. The revoked device cannot open it.
+    const state = this.persistence.trust?.memberState;
+    const epoch = Math.max(state?.rotation?.epoch ?? 0, self.epoch ?? 0) + 1;
+    const key = newNetworkKey(this.deps.randomBytes);
+    const sealed: Record<string, string> = {};
+    for (const m of state?.members.values() ?? [])
+      if (!m.revoked && m.device !== device && m.box)
+        sealed[m.device] = await sealTo(m.box, key, self.networkId, epoch, m.device);
+    const rotate = await signOp(
+      { t: 'rotate', net: self.networkId, epoch, sealed, at: now },
+      self.deviceId,
+      identity.privateKey,
+    );
+    appendMemberOp(this.doc, revoke);
+    appendMemberOp(this.doc, rotate);
+    const next: SelfRow = { ...self, networkKey: toBase64Url(key), epoch };
+    await this.persistence.flush(() => this.db.meta.put(next));
+    this.adoptKey(next);
     return { cut };
+  }
+
+  /** Called when this device's network key changed (a rotation): sync reconnects with the new key. */
+  onKeyChanged(listener: () => void): () => void {
+    this.keyListeners.add(listener);
+    return () => this.keyListeners.delete(listener);
+  }
+
+  private adoptKey(next: SelfRow): void {
+    this.selfRow = next;
+    this.secretsCache = null;
+    for (const listener of this.keyListeners) listener();
+  }
+
+  /**
+   * Takes up a key rotation an admin made, if it is newer than this device's key and sealed to it. Runs
+   * after every commit that changed the member list, so a device that was away catches up with the first
+   * device or sync file that brings the rotation.
+   */
+  private async adoptRotation(): Promise<void> {
+    const self = this.selfRow;
+    const identity = this.identity;
+    const rotation = this.persistence.trust?.memberState?.rotation;
+    if (!self?.chain || !identity || !rotation || rotation.epoch <= (self.epoch ?? 0)) return;
+    const sealed = rotation.sealed[self.deviceId];
+    if (!sealed) return; // not for this device: it was revoked, or joined after the rotation
+    const key = await openSealed(
+      sealed,
+      { privateKey: identity.boxPrivateKey, publicKey: identity.boxPublicKey },
+      self.networkId,
+      rotation.epoch,
+      self.deviceId,
+    );
+    if (!key || key.length !== 32) {
+      await this.recordProblem(
+        'members/rotation',
+        'The new network key sealed to this device could not be opened',
+      );
+      return;
+    }
+    const current = this.selfRow!;
+    if ((current.epoch ?? 0) >= rotation.epoch) return;
+    const next: SelfRow = { ...current, networkKey: toBase64Url(key), epoch: rotation.epoch };
+    await this.db.meta.put(next);
+    this.adoptKey(next);
   }
 
   async setSignaling(urls: string[]): Promise<void> {

@@ -100,6 +100,7 @@ function memberRowsOf(state: MemberState): MemberRow[] {
     rows.push({
       device: m.device,
       key: m.key,
+      ...(m.box ? { box: m.box } : {}),
       fingerprint: fingerprintOf(m.key),
       name: m.name,
       hub: m.hub,
@@ -113,6 +114,7 @@ function memberRowsOf(state: MemberState): MemberRow[] {
     rows.push({
       device: r.device,
       key: r.key,
+      ...(r.box ? { box: r.box } : {}),
       fingerprint: fingerprintOf(r.key),
       name: r.name,
       hub: r.hub,

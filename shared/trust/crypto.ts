@@ -16,30 +16,78 @@ export interface DeviceKeys {
   privateKey: CryptoKey;
   /** The raw 32-byte public key, base64url. */
   publicKey: string;
+  /** X25519, to receive a rotated network key sealed to this device (seal.ts). */
+  boxPrivateKey: CryptoKey;
+  boxPublicKey: CryptoKey;
+  /** The raw X25519 public key, base64url: published in the device's join request. */
+  boxKey: string;
 }
 
-/** PKCS #8 wrapping of a raw 32-byte Ed25519 seed (RFC 8410). */
-const PKCS8_PREFIX = Uint8Array.from([
-  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-]);
+/** PKCS #8 wrapping of a raw 32-byte Ed25519 (0x70) or X25519 (0x6e) private key (RFC 8410). */
+const pkcs8Prefix = (curve: 0x70 | 0x6e) =>
+  Uint8Array.from([
+    0x30,
+    0x2e,
+    0x02,
+    0x01,
+    0x00,
+    0x30,
+    0x05,
+    0x06,
+    0x03,
+    0x2b,
+    0x65,
+    curve,
+    0x04,
+    0x22,
+    0x04,
+    0x20,
+  ]);
+
+/** Imports 32 random bytes as a non-extractable private key, and gives its raw public key. */
+async function keyFromSeed(
+  seed: Uint8Array,
+  algorithm: 'Ed25519' | 'X25519',
+): Promise<{ privateKey: CryptoKey; publicKey: string }> {
+  const prefix = pkcs8Prefix(algorithm === 'Ed25519' ? 0x70 : 0x6e);
+  const usages: ('sign' | 'deriveBits')[] = algorithm === 'Ed25519' ? ['sign'] : ['deriveBits'];
+  const pkcs8 = new Uint8Array(prefix.length + 32);
+  pkcs8.set(prefix);
+  pkcs8.set(seed, prefix.length);
+  try {
+    const once = await subtle().importKey('pkcs8', pkcs8, { name: algorithm }, true, usages);
+    const jwk = (await subtle().exportKey('jwk', once)) as { x?: string };
+    const privateKey = await subtle().importKey('pkcs8', pkcs8, { name: algorithm }, false, usages);
+    if (!jwk.x) throw new Error('the runtime did not give the public key');
+    return { privateKey, publicKey: jwk.x };
+  } finally {
+    pkcs8.fill(0);
+    seed.fill(0);
+  }
+}
 
 /**
- * A new key pair from 32 random bytes (the app passes crypto.getRandomValues; tests a seeded generator,
+ * New key pairs (Ed25519 to sign, X25519 to receive sealed keys) from random bytes (the app passes crypto.getRandomValues; tests a seeded generator,
  * so a failing seed replays with the same device ids). The private key is imported non-extractable; the
  * seed is dropped as soon as the public key is known.
  */
 export async function generateDeviceKeys(randomBytes: (n: number) => Uint8Array): Promise<DeviceKeys> {
-  const seed = randomBytes(32);
-  const pkcs8 = new Uint8Array(PKCS8_PREFIX.length + 32);
-  pkcs8.set(PKCS8_PREFIX);
-  pkcs8.set(seed, PKCS8_PREFIX.length);
-  const once = await subtle().importKey('pkcs8', pkcs8, ED25519, true, ['sign']);
-  const jwk = (await subtle().exportKey('jwk', once)) as { x?: string };
-  const privateKey = await subtle().importKey('pkcs8', pkcs8, ED25519, false, ['sign']);
-  pkcs8.fill(0);
-  seed.fill(0);
-  if (!jwk.x) throw new Error('the runtime did not give the public key');
-  return { privateKey, publicKey: jwk.x };
+  const signing = await keyFromSeed(randomBytes(32), 'Ed25519');
+  const box = await keyFromSeed(randomBytes(32), 'X25519');
+  const boxPublicKey = await subtle().importKey(
+    'raw',
+    new Uint8Array(fromBase64Url(box.publicKey)!),
+    { name: 'X25519' },
+    true,
+    [],
+  );
+  return {
+    privateKey: signing.privateKey,
+    publicKey: signing.publicKey,
+    boxPrivateKey: box.privateKey,
+    boxPublicKey,
+    boxKey: box.publicKey,
+  };
 }
 
 export async function sign(privateKey: CryptoKey, message: string): Promise<string> {

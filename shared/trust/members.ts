@@ -47,12 +47,14 @@ const signedToken = z.object({ p: z.string().max(2000), by: id, s: sig });
 export type SignedToken = z.infer<typeof signedToken>;
 
 const opSchema = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('genesis'), net: id, dev: id, key, name, hub: id, at }),
+  z.object({ t: z.literal('genesis'), net: id, dev: id, key, box: key.optional(), name, hub: id, at }),
   z.object({
     t: z.literal('request'),
     net: id,
     dev: id,
     key,
+    /** X25519 key to seal a rotated network key to. */
+    box: key.optional(),
     name,
     hub: id.nullable(),
     role: z.enum(['coordinator', 'hub']),
@@ -64,6 +66,7 @@ const opSchema = z.discriminatedUnion('t', [
     net: id,
     dev: id,
     key,
+    box: key.optional(),
     name,
     hub: id.nullable(),
     role: z.enum(['admin', 'coordinator', 'hub']),
@@ -83,6 +86,15 @@ const opSchema = z.discriminatedUnion('t', [
     hash: z.string().max(64).nullable(),
     at,
   }),
+  z.object({
+    t: z.literal('rotate'),
+    net: id,
+    /** The key's generation: 1 for the first rotation. */
+    epoch: z.number().int().min(1).max(1_000_000),
+    /** The new network key sealed to each remaining device (seal.ts), by device id. */
+    sealed: z.record(id, z.string().max(200)),
+    at,
+  }),
 ]);
 export type MemberOp = z.infer<typeof opSchema>;
 /** As stored in the doc: the op's exact JSON, the signer's device id, the signature. */
@@ -91,6 +103,7 @@ export type SignedOp = readonly [payload: string, by: string, sig: string];
 export interface Member {
   device: string;
   key: string;
+  box?: string;
   name: string;
   hub: string | null;
   role: Role;
@@ -103,6 +116,7 @@ export interface Member {
 export interface JoinRequest {
   device: string;
   key: string;
+  box?: string;
   name: string;
   hub: string | null;
   role: 'coordinator' | 'hub';
@@ -116,6 +130,8 @@ export interface MemberState {
   requests: Map<string, JoinRequest>;
   /** Every device's key that appears in a valid operation (to verify its heads, even before approval). */
   keys: Map<string, string>;
+  /** The newest key rotation an admin signed: the network key of that epoch, sealed to each device. */
+  rotation: { epoch: number; sealed: Record<string, string>; by: string } | null;
   problems: { where: string; reason: string }[];
 }
 
@@ -240,7 +256,14 @@ export async function evaluateMembers(network: string, raw: readonly unknown[]):
       tokens.set(i, ok ? { token: token.data, by: pre.by } : null);
     }),
   );
-  const state: MemberState = { network, members: new Map(), requests: new Map(), keys, problems };
+  const state: MemberState = {
+    network,
+    members: new Map(),
+    requests: new Map(),
+    keys,
+    rotation: null,
+    problems,
+  };
   const isAdmin = (device: string) => {
     const m = state.members.get(device);
     return !!m && m.role === 'admin' && !m.revoked;
@@ -262,6 +285,7 @@ export async function evaluateMembers(network: string, raw: readonly unknown[]):
           state.members.set(op.dev, {
             device: op.dev,
             key: op.key,
+            ...(op.box ? { box: op.box } : {}),
             name: op.name,
             hub: op.hub,
             role: 'admin',
@@ -276,6 +300,7 @@ export async function evaluateMembers(network: string, raw: readonly unknown[]):
           state.requests.set(op.dev, {
             device: op.dev,
             key: op.key,
+            ...(op.box ? { box: op.box } : {}),
             name: op.name,
             hub: op.hub,
             role: op.role,
@@ -302,6 +327,7 @@ export async function evaluateMembers(network: string, raw: readonly unknown[]):
         state.members.set(op.dev, {
           device: op.dev,
           key: op.key,
+          ...(op.box ? { box: op.box } : {}),
           name: op.name,
           hub: op.hub,
           // The token's role is the most it grants: a coordinator's token admits a hub device too.
@@ -325,10 +351,12 @@ export async function evaluateMembers(network: string, raw: readonly unknown[]):
           problems.push({ where, reason: 'A revoked device cannot be approved again' });
           break;
         }
+        const box = op.box ?? previous?.box ?? state.requests.get(op.dev)?.box;
         state.requests.delete(op.dev);
         state.members.set(op.dev, {
           device: op.dev,
           key: op.key,
+          ...(box ? { box } : {}),
           name: op.name,
           hub: op.hub,
           role: op.role,
@@ -363,6 +391,16 @@ export async function evaluateMembers(network: string, raw: readonly unknown[]):
         }
         if (member.revoked) break; // the first revocation's cut-off stands
         member.revoked = { cut: op.cut, hash: op.hash, by, at: op.at };
+        break;
+      }
+      case 'rotate': {
+        if (!isAdmin(by)) {
+          problems.push({ where, reason: 'Only an admin can change the network key' });
+          break;
+        }
+        // The newest epoch wins; of two rotations to one epoch (two admins at once), the first in the log.
+        if (!state.rotation || op.epoch > state.rotation.epoch)
+          state.rotation = { epoch: op.epoch, sealed: op.sealed, by };
         break;
       }
     }

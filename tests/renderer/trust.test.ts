@@ -338,3 +338,41 @@ describe('a holder of the network key cannot write what it has no right to', () 
     expect(reasons).toContain('Claims to have founded the network but holds another key');
   });
 });
+
+describe('revoking a device changes the network key', () => {
+  it('the remaining devices receive the new key sealed to their own keys; the revoked one cannot open it', async () => {
+    const { a, b } = await network();
+    const c = await device();
+    await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Lost laptop' });
+    await sync(a, c);
+    await c.chooseHub({ hubId: a.self!.hubId! });
+    await sync(c, a);
+    const before = { a: await a.secrets(), key: a.self!.networkKey };
+    expect(c.self!.networkKey).toBe(before.key);
+
+    await a.revokeDevice(c.self!.deviceId);
+    expect(a.self!.networkKey).not.toBe(before.key);
+    expect(a.self!.epoch).toBe(1);
+    const after = await a.secrets();
+    expect(after.room).not.toBe(before.a.room);
+    expect(after.webrtcPassword).not.toBe(before.a.webrtcPassword);
+
+    // B was offline: it catches up with the first update that brings the rotation.
+    const changed = new Promise<void>((resolve) => b.onKeyChanged(resolve));
+    await sync(a, b);
+    await changed;
+    expect(b.self!.networkKey).toBe(a.self!.networkKey);
+    expect(b.self!.epoch).toBe(1);
+    expect((await b.secrets()).room).toBe(after.room);
+    expect((await new LarderDB(b.db.name).meta.get('self')) as { networkKey: string }).toMatchObject({
+      networkKey: a.self!.networkKey,
+    });
+
+    // The revoked device learns of the rotation but has nothing it can open: it keeps the old key.
+    await sync(a, c);
+    await c.persistence.flush();
+    expect(c.self!.networkKey).toBe(before.key);
+    expect(c.self!.epoch ?? 0).toBe(0);
+    expect(await c.db.members.get(c.self!.deviceId)).toMatchObject({ status: 'revoked' });
+  });
+});

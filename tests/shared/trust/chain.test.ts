@@ -147,6 +147,7 @@ const approved = (): MemberState => ({
   ]),
   requests: new Map(),
   keys: new Map(),
+  rotation: null,
   problems: [],
 });
 
