@@ -9,7 +9,10 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 /**
  * The renderer's Content-Security-Policy, as a meta tag in the built page (the dev server needs inline
  * scripts for hot reload, so it is left out there). Nothing remote: scripts, styles and fonts come from
- * the app itself; `connect-src` allows WebSockets only for the signaling servers a user configures.
+ * the app itself. The page cannot know at build time which sync servers a user will configure, so
+ * `connect-src` here allows ws:/wss:; once sync starts with a server, renderer/sync/connectPolicy.ts adds
+ * a narrower policy allowing only the configured servers (the desktop app sends that policy as a header
+ * from the main process instead: electron/security.ts).
  */
 export const CSP = [
   "default-src 'self'",

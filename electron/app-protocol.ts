@@ -5,7 +5,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { net, protocol } from 'electron';
-import { APP_SCHEME, CONTENT_SECURITY_POLICY, resolveAppFile } from './security';
+import { APP_SCHEME, CONTENT_SECURITY_POLICY, contentSecurityPolicy, resolveAppFile } from './security';
+import type { SyncServerAllowList } from './sync-servers';
 
 /** Must run before app 'ready', and only once per process (Electron keeps the last call). */
 export function registerAppScheme(): void {
@@ -20,7 +21,7 @@ export function registerAppScheme(): void {
 }
 
 /** Call after app 'ready'. */
-export function serveAppProtocol(distDir: string): void {
+export function serveAppProtocol(distDir: string, syncServers: SyncServerAllowList): void {
   protocol.handle(APP_SCHEME, async (request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return errorResponse(405);
     const file = resolveAppFile(request.url, distDir);
@@ -34,7 +35,9 @@ export function serveAppProtocol(distDir: string): void {
     }
     if (!upstream.ok) return errorResponse(404);
     const headers = new Headers(upstream.headers);
-    headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    // connect-src: the sync servers the renderer reported, no other WebSocket host (security.ts).
+    const isDocument = (headers.get('Content-Type') ?? '').startsWith('text/html');
+    headers.set('Content-Security-Policy', contentSecurityPolicy(syncServers.forResponse(isDocument)));
     headers.set('X-Content-Type-Options', 'nosniff');
     headers.set('Cross-Origin-Opener-Policy', 'same-origin');
     return new Response(upstream.body, { status: 200, headers });

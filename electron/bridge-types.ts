@@ -78,8 +78,20 @@ export interface HostSyncBridge {
   discover(request?: SyncDiscoverRequest): Promise<SyncDiscoverResult>;
 }
 
+/** The sync servers the renderer is configured with: the only WebSocket hosts its CSP allows. */
+export interface SyncServersRequest {
+  urls: string[];
+}
+
+export interface SyncServersResult {
+  /** The loaded page's CSP does not allow one of them yet: reload the page to get one that does. */
+  reload: boolean;
+}
+
 export interface LarderBridge {
   readonly platform: 'electron';
+  /** Tells the main process which sync servers to allow in the Content-Security-Policy. */
+  allowSyncServers(request: SyncServersRequest): Promise<SyncServersResult>;
   saveFile(request: SaveFileRequest): Promise<SaveFileResult>;
   /** Resolves to null when the person cancelled the dialog. */
   openFile(request?: OpenFileRequest): Promise<OpenedFile | null>;

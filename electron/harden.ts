@@ -4,8 +4,9 @@
  */
 import { shell } from 'electron';
 import type { Session, WebContents } from 'electron';
-import { DEV_CONTENT_SECURITY_POLICY, isAppUrl, permissionAllowed, safeExternalUrl } from './security';
+import { devContentSecurityPolicy, isAppUrl, permissionAllowed, safeExternalUrl } from './security';
 import type { AppOrigin } from './security';
+import type { SyncServerAllowList } from './sync-servers';
 
 /** For app.on('web-contents-created'): covers the main window and anything created later. */
 export function hardenWebContents(contents: WebContents, appOrigin: AppOrigin): void {
@@ -29,7 +30,12 @@ export function hardenWebContents(contents: WebContents, appOrigin: AppOrigin): 
   contents.on('will-attach-webview', (event) => event.preventDefault());
 }
 
-export function hardenSession(session: Session, appOrigin: AppOrigin, devMode: boolean): void {
+export function hardenSession(
+  session: Session,
+  appOrigin: AppOrigin,
+  devMode: boolean,
+  syncServers: SyncServerAllowList,
+): void {
   session.setPermissionRequestHandler((_contents, permission, callback, details) => {
     const mediaTypes = 'mediaTypes' in details ? (details.mediaTypes ?? []) : [];
     callback(permissionAllowed(permission, { ...details, mediaTypes }, appOrigin));
@@ -54,7 +60,9 @@ export function hardenSession(session: Session, appOrigin: AppOrigin, devMode: b
       callback({
         responseHeaders: {
           ...details.responseHeaders,
-          'Content-Security-Policy': [DEV_CONTENT_SECURITY_POLICY],
+          'Content-Security-Policy': [
+            devContentSecurityPolicy(syncServers.forResponse(details.resourceType === 'mainFrame')),
+          ],
         },
       });
     });

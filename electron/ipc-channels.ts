@@ -6,4 +6,5 @@ export const IPC_CHANNELS = {
   syncHostStop: 'larder:sync-host-stop',
   syncHostStatus: 'larder:sync-host-status',
   syncDiscover: 'larder:sync-discover',
+  syncServers: 'larder:sync-servers',
 } as const;

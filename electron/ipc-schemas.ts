@@ -10,7 +10,9 @@ import type {
   SaveFileRequest,
   SyncDiscoverRequest,
   SyncHostStartRequest,
+  SyncServersRequest,
 } from './bridge-types';
+import { signalingUrlSchema } from '../shared/sync/invite';
 
 /** Larger than any realistic backup or catalogue export; stops a runaway page filling the disk or RAM. */
 export const MAX_FILE_BYTES = 200 * 1024 * 1024;
@@ -68,6 +70,11 @@ export const syncHostStartRequestSchema = z.strictObject({
 export const syncDiscoverRequestSchema = z.strictObject({
   durationMs: z.number().int().min(250).max(5000, 'Browse for at most 5 seconds').optional(),
 }) satisfies z.ZodType<SyncDiscoverRequest>;
+
+/** At most as many servers as an invite may carry, each a ws:// or wss:// address. */
+export const syncServersRequestSchema = z.strictObject({
+  urls: z.array(signalingUrlSchema).max(10),
+}) satisfies z.ZodType<SyncServersRequest>;
 
 /** stop and status take nothing; the preload sends no payload (undefined). */
 export const emptyRequestSchema = z.strictObject({});

@@ -7,7 +7,13 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain } from 'electron';
 import type { IpcMainInvokeEvent, OpenDialogOptions, SaveDialogOptions } from 'electron';
-import type { OpenedFile, SaveFileResult, SyncDiscoverResult, SyncHostStatus } from './bridge-types';
+import type {
+  OpenedFile,
+  SaveFileResult,
+  SyncDiscoverResult,
+  SyncHostStatus,
+  SyncServersResult,
+} from './bridge-types';
 import { IPC_CHANNELS } from './ipc-channels';
 import {
   emptyRequestSchema,
@@ -17,12 +23,18 @@ import {
   saveFileRequestSchema,
   syncDiscoverRequestSchema,
   syncHostStartRequestSchema,
+  syncServersRequestSchema,
 } from './ipc-schemas';
 import type { SyncHost } from './signaling/host';
+import type { SyncServerAllowList } from './sync-servers';
 import { isAppUrl } from './security';
 import type { AppOrigin } from './security';
 
-export function registerIpcHandlers(appOrigin: AppOrigin, syncHost: SyncHost): void {
+export function registerIpcHandlers(
+  appOrigin: AppOrigin,
+  syncHost: SyncHost,
+  syncServers: SyncServerAllowList,
+): void {
   ipcMain.handle(IPC_CHANNELS.saveFile, async (event, payload: unknown): Promise<SaveFileResult> => {
     assertTrustedSender(event, appOrigin);
     const request = parseIpcPayload(saveFileRequestSchema, IPC_CHANNELS.saveFile, payload);
@@ -89,6 +101,13 @@ export function registerIpcHandlers(appOrigin: AppOrigin, syncHost: SyncHost): v
     assertTrustedSender(event, appOrigin);
     const request = parseIpcPayload(syncDiscoverRequestSchema, IPC_CHANNELS.syncDiscover, payload ?? {});
     return { urls: await syncHost.discover(request) };
+  });
+
+  // The renderer's sync servers: the only WebSocket hosts the CSP of its next page allows.
+  ipcMain.handle(IPC_CHANNELS.syncServers, async (event, payload: unknown): Promise<SyncServersResult> => {
+    assertTrustedSender(event, appOrigin);
+    const request = parseIpcPayload(syncServersRequestSchema, IPC_CHANNELS.syncServers, payload);
+    return { reload: await syncServers.set(request.urls) };
   });
 }
 

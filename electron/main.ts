@@ -9,6 +9,7 @@ import { hardenSession, hardenWebContents } from './harden';
 import { registerIpcHandlers } from './ipc';
 import { APP_ENTRY_URL, devServerOrigin, PACKAGED_APP_ORIGIN } from './security';
 import { SyncHost } from './signaling/host';
+import { SyncServerAllowList } from './sync-servers';
 
 // Set by vite-plugin-electron in `vite serve`. Ignored in packaged builds, so an environment
 // variable can never point the installed app at another page.
@@ -55,9 +56,11 @@ if (!app.requestSingleInstanceLock()) {
     if (app.isReady() && BrowserWindow.getAllWindows().length === 0) void createWindow();
   });
   void app.whenReady().then(async () => {
-    hardenSession(session.defaultSession, appOrigin, devOrigin !== null);
-    serveAppProtocol(path.join(app.getAppPath(), 'dist'));
-    registerIpcHandlers(appOrigin, syncHost);
+    // The sync servers the CSP allows, kept in the profile folder from one launch to the next.
+    const syncServers = new SyncServerAllowList(path.join(app.getPath('userData'), 'sync-servers.json'));
+    hardenSession(session.defaultSession, appOrigin, devOrigin !== null, syncServers);
+    serveAppProtocol(path.join(app.getAppPath(), 'dist'), syncServers);
+    registerIpcHandlers(appOrigin, syncHost, syncServers);
     await createWindow();
   });
 }

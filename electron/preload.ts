@@ -14,6 +14,8 @@ import type {
   SyncDiscoverResult,
   SyncHostStartRequest,
   SyncHostStatus,
+  SyncServersRequest,
+  SyncServersResult,
 } from './bridge-types';
 import { IPC_CHANNELS } from './ipc-channels';
 
@@ -23,6 +25,8 @@ const api = {
     ipcRenderer.invoke(IPC_CHANNELS.saveFile, request),
   openFile: (request: OpenFileRequest = {}): Promise<OpenedFile | null> =>
     ipcRenderer.invoke(IPC_CHANNELS.openFile, request),
+  allowSyncServers: (request: SyncServersRequest): Promise<SyncServersResult> =>
+    ipcRenderer.invoke(IPC_CHANNELS.syncServers, request),
   hostSync: {
     start: (request: SyncHostStartRequest = {}): Promise<SyncHostStatus> =>
       ipcRenderer.invoke(IPC_CHANNELS.syncHostStart, request),

@@ -16,6 +16,7 @@
  *   else, and the response carries our CSP header.
  */
 import path from 'node:path';
+import { connectSrcDirective } from '../shared/sync/connectPolicy';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'larder';
@@ -113,10 +114,12 @@ export function resolveAppFile(
 }
 
 /**
- * connect-src allows `ws:` and `wss:` to any host because the sync signaling server is typed in
- * by the hub at runtime (usually a LAN address like ws://192.168.1.20:4444), so no static list
- * can name it. That is the only way out: no http(s) to anywhere but 'self', so a script that
- * did get in cannot fetch() data out, and script-src 'self' keeps such scripts out to begin
+ * connect-src allows 'self' and exactly the sync servers this device is configured with (usually a
+ * LAN address like ws://192.168.1.20:4444), never every `ws:`/`wss:` host. The servers are typed in
+ * at runtime, so the main process builds the policy per response from the list the renderer last
+ * reported (sync-servers.ts); when a new server is added, the page reloads once to get a policy that
+ * allows it. No http(s) to anywhere but 'self', so a script that did get in cannot fetch() data out,
+ * nor open a WebSocket to a host of its own, and script-src 'self' keeps such scripts out to begin
  * with. WebRTC data channels are not governed by CSP at all (y-webrtc passes no STUN servers).
  * 'unsafe-inline' for styles only: React style props and libraries that inject <style>; CSS
  * cannot run code. Zod 4 probes `new Function` and falls back when CSP forbids it, which logs one
@@ -127,7 +130,6 @@ const BASE_DIRECTIVES = [
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
   "font-src 'self'",
-  "connect-src 'self' ws: wss:",
   "worker-src 'self'",
   "frame-src 'none'",
   "object-src 'none'",
@@ -136,16 +138,26 @@ const BASE_DIRECTIVES = [
   "frame-ancestors 'none'",
 ];
 
-export const CONTENT_SECURITY_POLICY = ["script-src 'self'", ...BASE_DIRECTIVES].join('; ');
+/** The policy for the app's responses, allowing connections to these sync servers only. */
+export function contentSecurityPolicy(syncServers: readonly string[] = []): string {
+  return ["script-src 'self'", ...BASE_DIRECTIVES, connectSrcDirective(syncServers)].join('; ');
+}
+
+/** The policy with no sync server configured: connections to the app itself only. */
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 /**
  * Dev server only: @vitejs/plugin-react injects an inline module script (the React Refresh
- * preamble) into index.html, and HMR talks over ws to the dev origin ('self' plus ws: covers it).
+ * preamble) into index.html, and HMR talks over ws to the dev origin ('self' covers that).
  * Never sent for app:// responses.
  */
-export const DEV_CONTENT_SECURITY_POLICY = ["script-src 'self' 'unsafe-inline'", ...BASE_DIRECTIVES].join(
-  '; ',
-);
+export function devContentSecurityPolicy(syncServers: readonly string[] = []): string {
+  return ["script-src 'self' 'unsafe-inline'", ...BASE_DIRECTIVES, connectSrcDirective(syncServers)].join(
+    '; ',
+  );
+}
+
+export const DEV_CONTENT_SECURITY_POLICY = devContentSecurityPolicy();
 
 /**
  * Permissions the renderer may have, each with its reason. Everything else is denied: Electron's

@@ -1,5 +1,6 @@
 import { WebrtcProvider } from 'y-webrtc';
 import type { LarderStore } from '../storage/store';
+import { allowSyncServers } from './connectPolicy';
 import { setRefusedHandler } from './guardedSync';
 import { peerInfoOf, type PeerInfo } from './presence';
 
@@ -65,6 +66,13 @@ export class SyncService {
     }
     const secrets = await this.store.secrets();
     await this.store.ready;
+    if (this.provider) return;
+    // The page's CSP allows WebSockets to the configured sync servers only (connectPolicy.ts); a
+    // server it was not loaded with needs a new page.
+    if ((await allowSyncServers(self.signaling)) === 'reload') {
+      location.reload();
+      return;
+    }
     if (this.provider) return;
     const provider = new WebrtcProvider(secrets.room, this.store.persistence.doc, {
       signaling: [...self.signaling],

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   APP_ENTRY_URL,
   CONTENT_SECURITY_POLICY,
+  contentSecurityPolicy,
   DEV_CONTENT_SECURITY_POLICY,
+  devContentSecurityPolicy,
   devServerOrigin,
   isAppUrl,
   isSafeExternalUrl,
@@ -240,7 +242,7 @@ describe('CONTENT_SECURITY_POLICY', () => {
     ['style-src', ["'self'", "'unsafe-inline'"]],
     ['img-src', ["'self'", 'data:', 'blob:']],
     ['font-src', ["'self'"]],
-    ['connect-src', ["'self'", 'ws:', 'wss:']],
+    ['connect-src', ["'self'"]],
     ['object-src', ["'none'"]],
     ['base-uri', ["'none'"]],
     ['form-action', ["'none'"]],
@@ -260,6 +262,45 @@ describe('CONTENT_SECURITY_POLICY', () => {
     expect(
       DEV_CONTENT_SECURITY_POLICY.replace("script-src 'self' 'unsafe-inline'", "script-src 'self'"),
     ).toBe(CONTENT_SECURITY_POLICY);
+    const servers = ['ws://192.168.1.20:4444'];
+    expect(
+      devContentSecurityPolicy(servers).replace("script-src 'self' 'unsafe-inline'", "script-src 'self'"),
+    ).toBe(contentSecurityPolicy(servers));
+  });
+});
+
+describe('contentSecurityPolicy with configured sync servers', () => {
+  const connectSrc = (servers: string[]) =>
+    contentSecurityPolicy(servers)
+      .split(';')
+      .map((part) => part.trim().split(/\s+/))
+      .find(([name]) => name === 'connect-src')
+      ?.slice(1);
+
+  it('allows exactly the configured servers, by origin, each once: never every ws:/wss: host', () => {
+    expect(
+      connectSrc([
+        'ws://192.168.1.20:4444',
+        'wss://sync.example.org/larder?room=1',
+        'ws://192.168.1.20:4444/other',
+        'ws://[::1]:4444',
+      ]),
+    ).toEqual(["'self'", 'ws://192.168.1.20:4444', 'ws://[::1]:4444', 'wss://sync.example.org']);
+    expect(connectSrc([])).toEqual(["'self'"]);
+  });
+
+  it.each([
+    'http://192.168.1.20:4444',
+    'https://example.org',
+    'ws:',
+    'ws://user:pass@example.org',
+    "ws://a.example'; script-src *",
+    'ws://a b',
+    'javascript:alert(1)',
+    '',
+  ])('leaves out %j', (url) => {
+    expect(connectSrc([url])).toEqual(["'self'"]);
+    expect(contentSecurityPolicy([url])).not.toMatch(/\*|unsafe-eval|ws: |wss: /);
   });
 });
 
