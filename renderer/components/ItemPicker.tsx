@@ -1,4 +1,4 @@
-import { useId, useMemo, useState, type KeyboardEvent } from 'react';
+import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { searchItems, type Item } from '../../shared/catalog';
 
 interface ItemPickerProps {
@@ -34,6 +34,14 @@ export function ItemPicker({
   const [open, setOpen] = useState(false);
   const matches = useMemo(() => (query.trim() ? searchItems(query, items).slice(0, 8) : []), [query, items]);
   const listId = `${id}-list`;
+  // Closing on blur waits a moment (a click on an option lands first). Coming back before then, as
+  // Enter in a quantity does, cancels it: a stale close must not shut the list being typed into.
+  const closeTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const cancelClose = () => {
+    if (closeTimer.current !== null) clearTimeout(closeTimer.current);
+    closeTimer.current = null;
+  };
+  useEffect(() => cancelClose, []);
 
   const pick = (item: Item) => {
     setQuery('');
@@ -82,13 +90,23 @@ export function ItemPicker({
         placeholder={placeholder ?? 'Type a name or scan a barcode'}
         value={query}
         onChange={(e) => {
+          cancelClose();
           setQuery(e.target.value);
           setActive(0);
           setOpen(true);
         }}
         onKeyDown={onKeyDown}
-        onBlur={() => setTimeout(() => setOpen(false), 150)}
-        onFocus={() => setOpen(true)}
+        onBlur={() => {
+          cancelClose();
+          closeTimer.current = setTimeout(() => {
+            closeTimer.current = null;
+            setOpen(false);
+          }, 150);
+        }}
+        onFocus={() => {
+          cancelClose();
+          setOpen(true);
+        }}
       />
       {open && matches.length > 0 && (
         <ul className="picker-list" role="listbox" id={listId} aria-label={`${label} matches`}>

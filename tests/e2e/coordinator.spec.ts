@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { startSignalingServer, type SignalingServer } from '../../electron/signaling/server';
+import { NOTE_PRIVACY } from '../../renderer/components/notes';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
 import {
   addItem,
@@ -10,6 +11,7 @@ import {
   inviteCode,
   joinAsNewHub,
   setUpHub,
+  statusSaying,
 } from './steps';
 
 async function donate(page: Page, item: string, quantity: string): Promise<void> {
@@ -96,7 +98,7 @@ test('a coordinator sees a shortage, turns the suggested move into a transfer, a
     const sent = b.page.getByLabel('Quantity sent (Rice 2 lb bag, Hub B to Hub A)');
     await expect(sent).toHaveValue('15', { timeout: 20_000 });
     await b.page.getByRole('button', { name: 'Mark sent' }).click();
-    await expect(b.page.getByRole('main').getByRole('status').first()).toContainText('Saved: sent 15');
+    await expect(statusSaying(b.page, /Saved: sent 15/)).toBeVisible();
     for (const page of [a.page, b.page, c.page]) {
       await goTo(page, 'Network');
       await expect(networkRow(page, 'Rice 2 lb bag').getByRole('cell').nth(1)).toHaveText('90', {
@@ -109,7 +111,7 @@ test('a coordinator sees a shortage, turns the suggested move into a transfer, a
     await goTo(a.page, 'Transfers');
     await a.page.getByLabel('Quantity received (Rice 2 lb bag, Hub B to Hub A)').fill('13');
     await a.page.getByRole('button', { name: 'Record received' }).click();
-    await expect(a.page.getByRole('main').getByRole('status').first()).toContainText('Saved: received 13');
+    await expect(statusSaying(a.page, /Saved: received 13/)).toBeVisible();
     for (const page of [a.page, b.page, c.page]) {
       await goTo(page, 'Network');
       await expect(networkRow(page, 'Rice 2 lb bag').getByRole('cell').nth(1)).toHaveText('103', {
@@ -131,7 +133,9 @@ test('a coordinator sees a shortage, turns the suggested move into a transfer, a
 
     await goTo(c.page, 'Transfers');
     await c.page.screenshot({ path: 'test-results/screens/transfers.png', fullPage: true });
-    await c.page.getByLabel('What happened (Rice 2 lb bag, Hub B to Hub A)').fill('2 bags torn on the way');
+    const settlement = c.page.getByLabel('What happened (Rice 2 lb bag, Hub B to Hub A)');
+    await expect(settlement).toHaveAccessibleDescription(NOTE_PRIVACY);
+    await settlement.fill('2 bags torn on the way');
     await c.page.getByRole('button', { name: 'Settle difference' }).click();
     for (const page of [a.page, b.page, c.page]) {
       await goTo(page, 'Transfers');

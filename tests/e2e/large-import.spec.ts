@@ -8,7 +8,7 @@ import { encodeInvite } from '../../shared/sync/invite';
 import { deriveSecrets } from '../../shared/sync/keys';
 import { sealSyncFile } from '../../shared/sync/syncfile';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
-import { addLine, expectHubOnHand, goTo, joinAsNewHub } from './steps';
+import { addLine, expectHubOnHand, goTo, joinAsNewHub, statusSaying } from './steps';
 
 const ENTRIES = 45_000;
 const AT = Date.UTC(2026, 9, 1, 9);
@@ -21,7 +21,8 @@ const AT = Date.UTC(2026, 9, 1, 9);
 test('a whole-history sync file is taken in a chunk at a time; the device stays usable', async ({
   baseURL,
 }) => {
-  test.setTimeout(120_000);
+  // Bounds, not waits: a loaded 2-core machine takes several times longer to add 45,000 entries.
+  test.setTimeout(300_000);
   const key = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff);
   const networkId = 'bignet01';
   const profile = newProfileDir('large-import');
@@ -84,10 +85,10 @@ test('a whole-history sync file is taken in a chunk at a time; the device stays 
     await goTo(page, 'Record donation');
     await addLine(page, 'Rice', '2');
     await page.getByRole('button', { name: 'Save donation' }).click();
-    await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+    await expect(statusSaying(page, /^Saved donation/)).toBeVisible();
 
     // Then the history is all in: every entry counts, and counts can be saved again.
-    await expect(backlog).toBeHidden({ timeout: 120_000 });
+    await expect(backlog).toBeHidden({ timeout: 240_000 });
     await expectHubOnHand(page, 'Hub A', 'Rice', ENTRIES);
     await expectHubOnHand(page, 'Hub B (this hub)', 'Rice', 2);
     await goTo(page, 'Count stock');

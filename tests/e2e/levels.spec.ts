@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
-import { addItem, addLine, goTo, setUpHub } from './steps';
+import { addItem, addLine, goTo, setUpHub, statusSaying } from './steps';
 
 test('levels: a default per category, bulk editing, and a clear message for a target below the minimum', async ({
   baseURL,
@@ -26,13 +26,13 @@ test('levels: a default per category, bulk editing, and a clear message for a ta
     await expect(food.getByRole('alert')).toHaveText('Target must be at least the minimum (20)');
     await food.getByLabel('Target for Food').fill('50');
     await food.getByRole('button', { name: 'Save' }).click();
-    await expect(page.getByRole('main').getByRole('status').first()).toHaveText('Saved defaults for Food.');
+    await expect(statusSaying(page, 'Saved defaults for Food.')).toBeVisible();
 
     await page.getByLabel('Select Toothpaste').check();
     await page.getByLabel('Minimum for selected').fill('5');
     await page.getByLabel('Target for selected').fill('12');
     await page.getByRole('button', { name: 'Apply to 1 item' }).click();
-    await expect(page.getByRole('main').getByRole('status').first()).toHaveText('Saved levels for 1 item.');
+    await expect(statusSaying(page, 'Saved levels for 1 item.')).toBeVisible();
 
     // Both food items take the category's levels; the toothpaste its own. Rice and toothpaste are low.
     await goTo(page, 'Stock');

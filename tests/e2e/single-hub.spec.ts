@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
+import { NOTE_PRIVACY } from '../../renderer/components/notes';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
-import { addItem, addLine, expectOnHand, goTo, setUpHub } from './steps';
+import { addItem, addLine, expectOnHand, goTo, pickItem, setUpHub } from './steps';
 
 test('a volunteer records a donation and a pickup offline, and the stock survives a restart', async ({
   baseURL,
@@ -14,6 +15,11 @@ test('a volunteer records a donation and a pickup offline, and the stock survive
     await addItem(page, { name: 'Diapers size 4', category: 'Baby', unit: 'pack' });
 
     await goTo(page, 'Record donation');
+    // Before anything is typed, the note says where notes go and what must not be in them.
+    const note = page.getByLabel('Note (optional)');
+    await expect(note).toHaveValue('');
+    await expect(note).toHaveAccessibleDescription(NOTE_PRIVACY);
+    await expect(page.getByText(NOTE_PRIVACY)).toBeVisible();
     await addLine(page, 'rice', '20');
     await addLine(page, 'beans', '2');
     await page.getByLabel('Unit for Canned beans').selectOption('packs');
@@ -46,10 +52,12 @@ test('a volunteer records a donation and a pickup offline, and the stock survive
 
     // A count records what was counted; its effect is the difference from what this device showed.
     await goTo(page, 'Count stock');
-    const finder = page.getByRole('combobox', { name: 'Find item' });
-    await finder.fill('diapers');
-    await finder.press('Enter');
+    const counted = page
+      .getByRole('table', { name: 'Counted items' })
+      .getByLabel(`Counted ${await pickItem(page, 'diapers')}`, { exact: true });
+    await expect(counted).toBeFocused();
     await page.keyboard.type('7');
+    await expect(counted).toHaveValue('7');
     await page.getByRole('button', { name: 'Save count' }).click();
     await expect(page.getByRole('main').getByRole('status')).toContainText('Saved count of 1 item');
     await expectOnHand(page, 'Diapers size 4', 7);

@@ -1,6 +1,13 @@
 import { expect, type Page } from '@playwright/test';
 
-/** What a volunteer does, step by step, by role and label: shared by the end-to-end specs. */
+/**
+ * What a volunteer does, step by step, by role and label: shared by the end-to-end specs. Every locator
+ * is scoped to the element it means, and every wait is on state (never on time), so the steps hold on a
+ * loaded machine.
+ */
+
+export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 export async function setUpHub(page: Page, hubName: string, deviceName: string): Promise<void> {
   await page.getByLabel('Name of this hub').fill(hubName);
   await page.getByLabel('Name of this device').fill(deviceName);
@@ -10,7 +17,7 @@ export async function setUpHub(page: Page, hubName: string, deviceName: string):
 
 export async function goTo(page: Page, screen: string): Promise<void> {
   // A link's name may carry its badge ("Stock 2 below minimum"): match the screen's name as whole words.
-  const escaped = screen.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const escaped = escapeRegExp(screen);
   await page
     .getByRole('navigation', { name: 'Main' })
     .getByRole('link', { name: new RegExp(`^${escaped}(\\s|$)`) })
@@ -32,24 +39,40 @@ export async function addItem(
   await expect(page.getByRole('main').getByRole('status')).toHaveText(`Saved item ${item.name}.`);
 }
 
-/** Keyboard first: type to find, Enter picks, type the quantity, Enter goes back to the finder. */
-export async function addLine(page: Page, search: string, quantity: string): Promise<void> {
+/**
+ * Types `search` into the item finder and picks the highlighted match with Enter: waits for the finder's
+ * own list ("Find item matches", not any other option on the page, such as a select's) to highlight a
+ * match, and returns that item's name.
+ */
+export async function pickItem(page: Page, search: string): Promise<string> {
   const finder = page.getByRole('combobox', { name: 'Find item' });
   await finder.fill(search);
-  await expect(page.getByRole('option').first()).toBeVisible();
+  const highlighted = page
+    .getByRole('listbox', { name: 'Find item matches' })
+    .getByRole('option', { selected: true });
+  await expect(highlighted).toBeVisible();
+  await expect(finder).toHaveAttribute('aria-expanded', 'true');
+  const name = (await highlighted.locator('span').first().textContent())?.trim() ?? '';
+  expect(name, `the match highlighted for "${search}"`).not.toBe('');
   await finder.press('Enter');
-  await page.keyboard.type(quantity);
-  await page.keyboard.press('Enter');
-  await expect(finder).toBeFocused();
+  return name;
 }
 
-export async function stockOf(page: Page, itemName: string): Promise<string> {
-  await goTo(page, 'Stock');
-  const row = page
-    .getByRole('table', { name: 'Stock' })
-    .getByRole('row')
-    .filter({ has: page.getByRole('rowheader', { name: itemName }) });
-  return (await row.getByRole('cell').nth(1).innerText()).trim();
+/** Keyboard first: type to find, Enter picks, type the quantity, Enter goes back to the finder. */
+export async function addLine(page: Page, search: string, quantity: string): Promise<void> {
+  const name = await pickItem(page, search);
+  const field = page.getByRole('table', { name: 'Lines' }).getByLabel(`Quantity of ${name}`, { exact: true });
+  await expect(field).toBeFocused();
+  await page.keyboard.type(quantity);
+  await expect(field).toHaveValue(quantity);
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('combobox', { name: 'Find item' })).toBeFocused();
+}
+
+/** The screen's status line saying `text` (exactly, for a string): not whichever status comes first. */
+export function statusSaying(page: Page, text: string | RegExp) {
+  const pattern = typeof text === 'string' ? new RegExp(`^${escapeRegExp(text)}$`) : text;
+  return page.getByRole('main').getByRole('status').filter({ hasText: pattern });
 }
 
 export async function expectOnHand(page: Page, itemName: string, onHand: number): Promise<void> {
@@ -57,7 +80,7 @@ export async function expectOnHand(page: Page, itemName: string, onHand: number)
   const row = page
     .getByRole('table', { name: 'Stock' })
     .getByRole('row')
-    .filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${itemName}`) }) });
+    .filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${escapeRegExp(itemName)}`) }) });
   await expect(row.getByRole('cell').nth(1)).toHaveText(onHand.toLocaleString('en-US'));
 }
 
@@ -91,7 +114,9 @@ export async function addSyncServer(page: Page, url: string): Promise<void> {
 export async function inviteCode(page: Page): Promise<string> {
   await goTo(page, 'Sync');
   await page.getByRole('button', { name: 'Show invite code' }).click();
-  return page.getByLabel('Invite code', { exact: true }).inputValue();
+  const code = page.getByLabel('Invite code', { exact: true });
+  await expect(code).toHaveValue(/^LARDER1-/);
+  return code.inputValue();
 }
 
 /** On-hand of an item at a given hub, as this device's stock view shows it. */
@@ -106,13 +131,13 @@ export async function expectHubOnHand(
   const row = page
     .getByRole('table', { name: 'Stock' })
     .getByRole('row')
-    .filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${itemName}`) }) });
-  await expect(row.getByRole('cell').nth(1)).toHaveText(onHand.toLocaleString('en-US'), { timeout: 20_000 });
+    .filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${escapeRegExp(itemName)}`) }) });
+  await expect(row.getByRole('cell').nth(1)).toHaveText(onHand.toLocaleString('en-US'), { timeout: 30_000 });
 }
 
 export async function expectConnected(page: Page, devices: number): Promise<void> {
   await expect(page.getByRole('status', { name: 'Sync status' })).toContainText(
     `Online · ${devices} ${devices === 1 ? 'device' : 'devices'} connected`,
-    { timeout: 30_000 },
+    { timeout: 60_000 },
   );
 }

@@ -142,19 +142,45 @@ test('three hubs sync over real WebRTC on loopback, privately', async ({ baseURL
       key: new Uint8Array(32).fill(7),
       signaling: [signal.url],
     });
+    // The stranger's key gives it another room: a listener there hears it announce itself.
+    const strangerHeard: string[] = [];
+    const strangerRoom = (await deriveSecrets(new Uint8Array(32).fill(7))).room;
+    const strangerSpy = await eavesdrop(signal.url, strangerRoom, strangerHeard);
     const d = await open(3);
     await d.page.getByLabel('Join a network with an invite code').check();
     await d.page.getByLabel('Invite code', { exact: true }).fill(forged);
     await d.page.getByLabel('Name of this device').fill('Stranger');
     await d.page.getByRole('button', { name: 'Join network' }).click();
     await expect(d.page.getByRole('heading', { name: 'Which hub is this device at?' })).toBeVisible();
-    await d.page.waitForTimeout(8_000);
-    await expect(d.page.getByRole('radio')).toHaveCount(1); // only "A new hub": no hub of the network arrived
+    // Wait on state, not time: once the stranger has announced itself through the server, it has had
+    // its chance; still only "A new hub" is offered (no hub of the network arrived).
+    await expect.poll(() => strangerHeard.length, { timeout: 30_000 }).toBeGreaterThan(0);
+    strangerSpy.close();
+    await expect(d.page.getByRole('radio')).toHaveCount(1);
     await expect(d.page.getByText('Waiting for the network’s data.', { exact: false })).toBeVisible();
     await expectConnected(a.page, 2);
 
     // Privacy: nothing but 127.0.0.1 was contacted; the signaling server saw no names and no entries.
     for (const host of hosts) expect(host, `unexpected host ${host}`).toMatch(/^127\.0\.0\.1:\d+$/);
+    // The page's CSP lets WebSockets reach the configured sync servers only, not any ws: host.
+    const blocked = await a.page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          document.addEventListener(
+            'securitypolicyviolation',
+            (e) => resolve(`${e.violatedDirective} ${e.blockedURI}`),
+            {
+              once: true,
+            },
+          );
+          try {
+            new WebSocket('ws://127.0.0.2:9/');
+          } catch (error) {
+            resolve(`threw ${String(error)}`);
+          }
+        }),
+    );
+    expect(blocked).toMatch(/connect-src|Content Security Policy/);
     expect(heard.length).toBeGreaterThan(0);
     expect(secrets.room).toMatch(/^larder-[0-9a-f]{32}$/);
     // The messages' text outside their `data` fields is checked as text. The `data` fields are
