@@ -81,7 +81,8 @@ export function addDevice(doc: Y.Doc, deviceId: string, device: DeviceInfo): voi
 /** A device's signed chain head, in the doc's `heads` map under its id: [seq, hash, signature]. */
 export type SignedHead = readonly [seq: number, hash: string, sig: string];
 /** The newest signed head of each device (only the newest matters: it covers every entry before it). */
-export const headsOf = (doc: Y.Doc) => doc.getMap<unknown>('heads');
+export const HEADS = 'heads';
+export const headsOf = (doc: Y.Doc) => doc.getMap<unknown>(HEADS);
 /** The signed, append-only member list (shared/trust/members.ts). */
 export const MEMBERS = 'members';
 export const membersOf = (doc: Y.Doc) => doc.getArray<unknown>(MEMBERS);

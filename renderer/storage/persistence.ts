@@ -22,6 +22,8 @@ import { normalizeName } from '../../shared/catalog';
 import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../shared/projection';
 import type { LarderDB, ProblemRow } from './db';
 import { TrustLayer, type TrustPlan } from './trust';
+import { guardHeads } from '../../shared/sync/ingest';
+import { headCheckFor } from '../../shared/sync/headCheck';
 
 /** Bump when the projection code changes what it writes: projections are then rebuilt from the doc. */
 export const PROJECTION_VERSION = 4;
@@ -142,6 +144,7 @@ export class DocPersistence {
   enableTrust(network: string): void {
     if (this.trustLayer?.network === network) return;
     this.trustLayer = new TrustLayer(network, this.doc);
+    guardHeads(this.doc, headCheckFor(network));
   }
 
   get trust(): TrustLayer | null {

@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
-import { LEDGERS, MEMBERS } from '../doc';
+import { HEADS, LEDGERS, MEMBERS } from '../doc';
+import { headKeyOf, type HeadCheck } from './headCheck';
 
 /**
  * The one door through which peer data (live sync, sync files) enters a network's doc. Peer data is
@@ -72,6 +73,8 @@ export const INGEST_MESSAGES = {
   subdocument: 'The update holds an embedded document, which Larder never makes; it was not applied',
   deletesLedger:
     'The update would delete ledger entries or member list changes, which are never deleted; it was not applied',
+  badHead: (device: string) =>
+    `The update holds a head for device ${device} that its key did not sign, or an older one; it was not applied`,
   contradicts: 'The update contradicts data this device already has; it was not applied',
   replacesLedger: (device: string) =>
     `The update would replace the ledger of device ${device}; it was not applied`,
@@ -150,6 +153,7 @@ type Place =
   | { kind: 'slot'; device: string } // a device's value in `ledgers` (its ledger array)
   | { kind: 'entry'; device: string } // an item inside a device's ledger array
   | { kind: 'member' } // an operation of the signed member list (the root `members` array)
+  | { kind: 'head'; device: string } // a device's signed head (the root `heads` map)
   | { kind: 'other' } // anywhere else
   | { kind: 'gc' } // Yjs will turn it into a GC struct: it lands nowhere
   | { kind: 'missing' } // depends on something not here yet: Yjs keeps it pending
@@ -187,17 +191,20 @@ class Checker {
   private readonly share: Y.Doc['share'];
   private readonly ledgers: ReturnType<Y.Doc['share']['get']>;
   private readonly members: ReturnType<Y.Doc['share']['get']>;
+  private readonly heads: ReturnType<Y.Doc['share']['get']>;
   private readonly clientID: number;
 
   constructor(
     doc: Y.Doc,
     private readonly sources: readonly Decoded[],
+    private readonly headCheck: HeadCheck | null = headChecks.get(doc) ?? null,
   ) {
     this.store = doc.store;
     this.share = doc.share;
     this.clientID = doc.clientID;
     this.ledgers = doc.share.get(LEDGERS);
     this.members = doc.share.get(MEMBERS);
+    this.heads = doc.share.get(HEADS);
     for (const { structs } of sources) {
       const byClient = new Map<number, (Y.Item | Y.GC)[]>();
       for (const s of structs) {
@@ -335,6 +342,7 @@ class Checker {
   private placeIn(type: SharedType, sub: string | null): Place {
     const ledgers = this.ledgers;
     if (type === this.members && sub === null) return MEMBER;
+    if (type === this.heads && sub !== null) return { kind: 'head', device: sub };
     if (!ledgers) return OTHER;
     if (type === ledgers) return sub !== null ? { kind: 'slot', device: sub } : OTHER;
     const owner = type._item;
@@ -355,6 +363,7 @@ class Checker {
         return this.placeIn(parent.type, sub);
       case 'root':
         if (parent.name === MEMBERS && sub === null) return MEMBER;
+        if (parent.name === HEADS && sub !== null) return { kind: 'head', device: sub };
         return parent.name === LEDGERS && sub !== null ? { kind: 'slot', device: sub } : OTHER;
       case 'new': {
         const owner = this.place(parent.item, depth + 1);
@@ -384,8 +393,58 @@ class Checker {
     return s.id.clock + s.length > this.state(s.id.client);
   }
 
+  /**
+   * Keys of the devices, from the member list here and the member operations arriving: a device id is the
+   * hash of its key, so any operation naming a key names its device (shared/trust/members.ts).
+   */
+  private keysCache: Map<string, string> | null = null;
+  private keys(): Map<string, string> {
+    if (this.keysCache) return this.keysCache;
+    const keys = new Map<string, string>();
+    const take = (value: unknown) => {
+      const found = headKeyOf(value);
+      if (found) keys.set(found.device, found.key);
+    };
+    if (this.members instanceof Y.AbstractType)
+      for (let item = this.members._start; item; item = item.right)
+        if (!item.deleted && item.content instanceof Y.ContentAny) item.content.arr.forEach(take);
+    for (const list of this.runs.values())
+      for (const run of list)
+        for (const st of run)
+          if (st instanceof Y.Item && st.content instanceof Y.ContentAny && this.place(st).kind === 'member')
+            st.content.arr.forEach(take);
+    this.keysCache = keys;
+    return keys;
+  }
+
+  /** The head a device has here now, if it is well formed (its sequence number). */
+  private localHeadSeq(device: string): number {
+    const item = this.heads instanceof Y.AbstractType ? this.heads._map.get(device) : undefined;
+    if (!item || item.deleted || !(item.content instanceof Y.ContentAny)) return 0;
+    const value = item.content.arr[0];
+    return Array.isArray(value) && Number.isInteger(value[0]) ? (value[0] as number) : 0;
+  }
+
+  /**
+   * A device's head may only be replaced by a newer one its own key signed: otherwise any key holder could
+   * overwrite (and so hide) another device's signed head. A head whose device key is not known here yet
+   * cannot be judged, and is let through; the gate verifies every head again before it counts anything.
+   */
+  private headProblem(s: Y.Item, device: string, check: HeadCheck): string | null {
+    if (s.content instanceof Y.ContentDeleted) return null; // an earlier head, already replaced
+    if (!(s.content instanceof Y.ContentAny) || s.content.arr.length !== 1)
+      return INGEST_MESSAGES.badHead(device);
+    const key = this.keys().get(device);
+    if (!key) return null;
+    const value = s.content.arr[0];
+    if (!check.verify(device, key, value, this.localHeadSeq(device))) return INGEST_MESSAGES.badHead(device);
+    return null;
+  }
+
   /** The first reason to refuse, or null. */
   check(): string | null {
+    const headCheck = this.headCheck;
+    const newHeads = new Set<string>();
     const ledgers = this.ledgers;
     // Deletes of this device's own clocks it has not used yet: no peer can know of such items. Parked by
     // Yjs as pending, they would delete this device's next entries as it records them.
@@ -400,6 +459,12 @@ class Checker {
           if (this.straddlesWrongly(s)) return INGEST_MESSAGES.contradicts;
           const p = this.place(s);
           if (p.kind === 'cycle') return INGEST_MESSAGES.malformed;
+          if (p.kind === 'head' && headCheck) {
+            const problem = this.headProblem(s, p.device, headCheck);
+            if (problem) return problem;
+            if (!(s.content instanceof Y.ContentDeleted)) newHeads.add(p.device);
+            continue;
+          }
           if (p.kind !== 'slot' || !ledgers) continue;
           const current = ledgers._map.get(p.device);
           const isItself =
@@ -422,8 +487,12 @@ class Checker {
             for (let i = Y.findIndexSS(local, clock); i < local.length; i++) {
               const s = local[i]!;
               if (s.id.clock >= end) break;
-              if (s instanceof Y.Item && !s.deleted && isAppendOnly(this.localPlace(s)))
-                return INGEST_MESSAGES.deletesLedger;
+              if (!(s instanceof Y.Item) || s.deleted) continue;
+              const place = this.localPlace(s);
+              if (isAppendOnly(place)) return INGEST_MESSAGES.deletesLedger;
+              // A head is deleted only by the newer head that replaces it, arriving with the delete.
+              if (headCheck && place.kind === 'head' && !newHeads.has(place.device))
+                return INGEST_MESSAGES.badHead(place.device);
             }
           }
           const from = Math.max(clock, state);
@@ -436,6 +505,8 @@ class Checker {
               const p = this.place(s);
               if (p.kind === 'cycle') return INGEST_MESSAGES.malformed;
               if (isAppendOnly(p)) return INGEST_MESSAGES.deletesLedger;
+              if (headCheck && p.kind === 'head' && !(s.content instanceof Y.ContentDeleted))
+                return INGEST_MESSAGES.badHead(p.device);
             }
           }
         }
@@ -524,6 +595,14 @@ function wouldWait(doc: Y.Doc, decoded: Decoded): boolean {
     if (rest.some((s) => !(s instanceof Y.Skip) && s.id.clock + s.length > known(client))) return true;
   }
   return false;
+}
+
+/** Signed networks register their head check per doc (see `guardHeads`). */
+const headChecks = new WeakMap<Y.Doc, HeadCheck>();
+
+/** On a signed network: a device's head may only be replaced by a newer head its own key signed. */
+export function guardHeads(doc: Y.Doc, check: HeadCheck): void {
+  headChecks.set(doc, check);
 }
 
 /** Updates waiting for changes that have not arrived yet, per doc (in memory: a later sync sends them again). */

@@ -5,6 +5,7 @@ import * as Y from 'yjs';
 import { appendMemberOp, headsOf, ledgersOf } from '../../shared/doc';
 import { idOf, type Entry } from '../../shared/entries';
 import { encodeEntry } from '../../shared/wire';
+import { INGEST_MESSAGES } from '../../shared/sync/ingest';
 import { signOp } from '../../shared/trust/members';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
@@ -68,6 +69,13 @@ async function network() {
   expect(await onHand(a, hubA, rice.id)).toBe(539);
   expect(await onHand(a, hubB, rice.id)).toBe(100);
   return { a, b, rice, hubA, hubB };
+}
+
+/** A copy of a doc under another Yjs client id (what an attacker's device holds). */
+function cloneDoc(doc: Y.Doc): Y.Doc {
+  const copy = new Y.Doc();
+  Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+  return copy;
 }
 
 /** A fresh device that takes in the whole network (as a new device, or the first after a rebuild). */
@@ -212,7 +220,7 @@ describe('a holder of the network key cannot write what it has no right to', () 
     expect((await problems(a)).some((r) => r.includes('more than 1,000,000 units'))).toBe(true);
   });
 
-  it('entries under a head with a bad signature never count', async () => {
+  it('a head its device’s key did not sign is refused at the door, and its entries never count', async () => {
     const { a, rice, hubA } = await network();
     const dev = await SignedDevice.approvedBy(a);
     const doc = new Y.Doc();
@@ -221,9 +229,44 @@ describe('a holder of the network key cannot write what it has no right to', () 
     const [seq, hash, sig] = headsOf(doc).get(dev.id) as [number, string, string];
     const bad = sig.slice(0, 10) + (sig[10] === 'A' ? 'B' : 'A') + sig.slice(11);
     headsOf(doc).set(dev.id, [seq, hash, bad]);
-    await sync(doc, a);
+    const r = await a.applyRemoteUpdate(
+      Y.encodeStateAsUpdate(doc, Y.encodeStateVector(a.persistence.doc)),
+      'peer',
+    );
+    expect(r).toEqual({ ok: false, message: INGEST_MESSAGES.badHead(dev.id) });
     expect(await onHand(a, hubA, rice.id)).toBe(539);
-    expect((await problems(a)).some((r) => r.includes('is not signed by its key'))).toBe(true);
+  });
+
+  it('a key holder cannot hide another device’s signed head: a forged, replayed or deleted head is refused', async () => {
+    const { a, b, rice, hubA } = await network();
+    const victim = a.self!.deviceId;
+    const attacker = new Y.Doc();
+    Y.applyUpdate(attacker, Y.encodeStateAsUpdate(a.persistence.doc));
+    const current = headsOf(attacker).get(victim) as [number, string, string];
+    const before = Y.encodeStateVector(attacker);
+    const refused = { ok: false, message: INGEST_MESSAGES.badHead(victim) };
+    // A forged head with a later sequence number.
+    const forgedHead = Y.encodeStateAsUpdate(
+      ((d) => (headsOf(d).set(victim, [current[0] + 5, current[1], current[2]]), d))(cloneDoc(attacker)),
+      before,
+    );
+    expect(await b.applyRemoteUpdate(forgedHead, 'peer')).toEqual(refused);
+    // The victim's own signed head, written again (a replay does not move it forward).
+    const older = Y.encodeStateAsUpdate(
+      ((d) => (headsOf(d).set(victim, [...current]), d))(cloneDoc(attacker)),
+      before,
+    );
+    expect(await b.applyRemoteUpdate(older, 'peer')).toEqual(refused);
+    // Deleting the head outright.
+    const deleted = Y.encodeStateAsUpdate(
+      ((d) => (headsOf(d).delete(victim), d))(cloneDoc(attacker)),
+      before,
+    );
+    expect(await b.applyRemoteUpdate(deleted, 'peer')).toEqual(refused);
+    // The victim's next save still counts everywhere.
+    await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '1' }] });
+    await sync(a, b);
+    expect(await onHand(b, hubA, rice.id)).toBe(540);
   });
 
   it('an unknown device’s entries are held apart, and count the moment an admin approves it', async () => {

@@ -1,0 +1,58 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { fromBase64Url } from './encoding';
+import { headMessage } from '../trust/chain';
+import { deviceIdOf } from '../trust/crypto';
+
+/**
+ * The synchronous check of a device's signed head that ingest.ts runs before Yjs sees an update. Yjs
+ * applies updates synchronously and WebCrypto verifies asynchronously, so this uses @noble/curves'
+ * Ed25519 (strict RFC 8032 verification, as WebCrypto's). Results are cached by signature.
+ */
+export interface HeadCheck {
+  /** True when `value` is [seq, hash, sig], signed by `key` for `device`, with seq above `after`. */
+  verify(device: string, key: string, value: unknown, after: number): boolean;
+}
+
+/** The device and key an operation of the member list names, if its device id is the key's hash. */
+export function headKeyOf(value: unknown): { device: string; key: string } | null {
+  if (!Array.isArray(value) || typeof value[0] !== 'string' || value[0].length > 4000) return null;
+  let op: unknown;
+  try {
+    op = JSON.parse(value[0]);
+  } catch {
+    return null;
+  }
+  if (typeof op !== 'object' || op === null) return null;
+  const { dev, key } = op as { dev?: unknown; key?: unknown };
+  if (typeof dev !== 'string' || typeof key !== 'string' || key.length !== 43) return null;
+  return deviceIdOf(key) === dev ? { device: dev, key } : null;
+}
+
+export function headCheckFor(network: string): HeadCheck {
+  const cache = new Map<string, boolean>();
+  return {
+    verify(device, key, value, after) {
+      if (!Array.isArray(value) || value.length !== 3) return false;
+      const [seq, hash, sig] = value as unknown[];
+      if (!Number.isInteger(seq) || (seq as number) <= after || (seq as number) > 2 ** 31) return false;
+      if (typeof hash !== 'string' || hash.length > 64 || typeof sig !== 'string') return false;
+      const message = headMessage(network, device, seq as number, hash);
+      const cacheKey = `${key}|${sig}|${message}`;
+      const hit = cache.get(cacheKey);
+      if (hit !== undefined) return hit;
+      const signature = fromBase64Url(sig);
+      const publicKey = fromBase64Url(key);
+      let ok = false;
+      if (signature?.length === 64 && publicKey?.length === 32) {
+        try {
+          ok = ed25519.verify(signature, new TextEncoder().encode(message), publicKey, { zip215: false });
+        } catch {
+          ok = false;
+        }
+      }
+      if (cache.size > 10_000) cache.clear();
+      cache.set(cacheKey, ok);
+      return ok;
+    },
+  };
+}
