@@ -66,9 +66,10 @@ export class SignedDevice {
     );
   }
 
-  /** Appends entries (their `device` is set to this device's id) with a signed head. */
+  /** Appends entries (numbered after its last one, under this device's id) with a signed head. */
   async append(doc: Y.Doc, entries: readonly Entry[]): Promise<Entry[]> {
-    const own = entries.map((e) => ({ ...e, device: this.id }));
+    const first = this.chain.seq + 1;
+    const own = entries.map((e, i) => ({ ...e, device: this.id, seq: first + i }));
     this.chain = extendChain(this.chain, own.map(entryLine));
     const hash = headHash(this.chain);
     const sig = await sign(this.keys.privateKey, headMessage(this.network, this.id, this.chain.seq, hash));

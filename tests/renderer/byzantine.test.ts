@@ -1,0 +1,321 @@
+// fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { appendMemberOp, headsOf, ledgersOf } from '../../shared/doc';
+import type { Entry } from '../../shared/entries';
+import { INGEST_MESSAGES } from '../../shared/sync/ingest';
+import { signOp } from '../../shared/trust/members';
+import { encodeEntry } from '../../shared/wire';
+import type { LarderStore } from '../../renderer/storage/store';
+import { FakeClock, PEER, Prng, SimNetwork, openReplica, projectionJson, type Replica } from './replicas';
+import { SignedDevice } from './signedDevice';
+
+/**
+ * The randomized convergence test with a Byzantine replica: a laptop of hub 1 that an attacker holds (it
+ * has the network key and its own approved key) sends random forgeries of every kind, in random order, to
+ * random honest replicas while they are partitioned. When everything is delivered, every honest replica
+ * must show the same figures, and those figures must be exactly the honest entries plus what the laptop
+ * had the right to write (its own hub's donations): no forged entry counts anywhere.
+ *
+ *   BYZANTINE_SEED=7    replays one seed;  BYZANTINE_SEEDS=50 runs fifty
+ */
+const envInt = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+const ONE = envInt('BYZANTINE_SEED');
+const SEEDS =
+  ONE !== undefined ? [ONE] : Array.from({ length: envInt('BYZANTINE_SEEDS') ?? 3 }, (_, i) => 31 + i * 17);
+const STEPS = envInt('BYZANTINE_STEPS') ?? 60;
+const HONEST = 3;
+
+/** Refusals an honest replica may answer a forgery with; anything else fails the test. */
+const EXPECTED_REFUSALS = (devices: string[]) => [
+  ...devices.map((d) => INGEST_MESSAGES.badHead(d)),
+  INGEST_MESSAGES.deletesLedger,
+];
+
+type Forgery =
+  | 'copy-at-taken'
+  | 'claim-next'
+  | 'cross-undo'
+  | 'big-count'
+  | 'other-hub'
+  | 'forged-head'
+  | 'non-admin-approve'
+  | 'stranger'
+  | 'legit';
+
+async function run(seed: number): Promise<void> {
+  const rng = new Prng(seed);
+  const clock = new FakeClock();
+  const replicas: Replica[] = [];
+  for (let i = 0; i < HONEST; i++) replicas.push(await openReplica(i, clock, rng, `byz${seed}`));
+  const stores = () => replicas.map((r) => r.store);
+  const net = new SimNetwork(stores, rng.fork(), { duplicate: 0.03, drop: 0, reorder: 0.3 });
+  try {
+    const [a, b, c] = stores() as [LarderStore, LarderStore, LarderStore];
+    await a.createNetwork({ hubName: 'Hub 0', deviceName: 'Admin' });
+    const rice = await a.saveItem({
+      name: 'Rice',
+      category: 'Food',
+      unit: 'bag',
+      packSize: '',
+      barcodes: '',
+    });
+    for (const s of [b, c])
+      await s.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Device' });
+    await net.deliverAll();
+    await net.exchangeAll();
+    await b.chooseHub({ newHubName: 'Hub 1' });
+    await net.deliverAll();
+    await c.chooseHub({ hubId: a.self!.hubId! });
+    await net.deliverAll();
+    const hubs = [a.self!.hubId!, b.self!.hubId!];
+    // The seized laptop: an approved device of hub 1. A stranger: a key nobody approved.
+    const laptop = await SignedDevice.approvedBy(a, { role: 'hub', hub: hubs[1]! });
+    const stranger = await SignedDevice.create(a.self!.networkId);
+    await net.deliverAll();
+    await net.exchangeAll();
+
+    const byz = new Y.Doc();
+    /**
+     * What the attacker sends: its whole state as a diff against the receiver's state when it is delivered
+     * (as y-webrtc's sync step 2 does), or a one-off update made on a throwaway copy (a forged head).
+     */
+    const outbox: { to: number; update: Uint8Array | null }[] = [];
+    const refusals = EXPECTED_REFUSALS(stores().map((s) => s.self!.deviceId));
+    /** Honest effect per hub|item, tallied from what the stores returned; plus the laptop's legit entries. */
+    const expected = new Map<string, number>();
+    const add = (hub: string, qty: number) =>
+      expected.set(`${hub}|${rice.id}`, (expected.get(`${hub}|${rice.id}`) ?? 0) + qty);
+
+    const forge = async (kind: Forgery) => {
+      // The attacker sees what a random honest replica has, then changes its copy.
+      const source = rng.pick(stores());
+      Y.applyUpdate(byz, Y.encodeStateAsUpdate(source.persistence.doc));
+      const before = Y.encodeStateVector(byz);
+      const victim = rng.pick(stores().filter((s) => s.self!.hubId));
+      const victimId = victim.self!.deviceId;
+      const base = { item: rice.id, at: clock.now(), recordedAt: clock.now() };
+      const ledger = ledgersOf(byz).get(victimId);
+      const victimEntries = (ledger?.toArray() ?? []) as unknown[];
+      switch (kind) {
+        case 'copy-at-taken': {
+          if (!ledger || victimEntries.length === 0) return;
+          const seq = rng.int(1, victimEntries.length);
+          const e = {
+            kind: 'donation',
+            ...base,
+            hub: victim.self!.hubId!,
+            device: victimId,
+            seq,
+            qty: 777,
+            source: 'other',
+          } as Entry;
+          ledger.insert(rng.int(0, victimEntries.length), [encodeEntry(e)]);
+          break;
+        }
+        case 'claim-next': {
+          if (!ledger) return;
+          const seq = victim.self!.nextSeq + rng.int(0, 2);
+          const e = {
+            kind: 'donation',
+            ...base,
+            hub: victim.self!.hubId!,
+            device: victimId,
+            seq,
+            qty: 555,
+            source: 'other',
+          } as Entry;
+          ledger.push([encodeEntry(e)]);
+          break;
+        }
+        case 'cross-undo': {
+          const rows = await source.db.ledger
+            .where('[hub+at]')
+            .between([hubs[0]!, 0], [hubs[0]!, Infinity])
+            .toArray();
+          const target = rows.find((r) => r.kind === 'donation');
+          if (!target) return;
+          await laptop.append(byz, [
+            {
+              kind: 'reversal',
+              ...base,
+              hub: rng.bool() ? hubs[0]! : hubs[1]!,
+              device: laptop.id,
+              seq: 0,
+              target: target.id,
+              targetKind: 'donation',
+              effect: -('qty' in target ? target.qty : 0),
+            },
+          ]);
+          break;
+        }
+        case 'big-count':
+          await laptop.append(byz, [
+            {
+              kind: 'count',
+              ...base,
+              hub: hubs[1]!,
+              device: laptop.id,
+              seq: 0,
+              counted: 0,
+              seen: -rng.int(1_000_001, 10_000_000),
+            },
+          ]);
+          break;
+        case 'other-hub':
+          await laptop.append(byz, [
+            {
+              kind: 'donation',
+              ...base,
+              hub: hubs[0]!,
+              device: laptop.id,
+              seq: 0,
+              qty: 999,
+              source: 'other',
+            },
+          ]);
+          break;
+        case 'forged-head': {
+          const head = headsOf(byz).get(victimId) as [number, string, string] | undefined;
+          if (!head) return;
+          const copy = new Y.Doc();
+          Y.applyUpdate(copy, Y.encodeStateAsUpdate(byz));
+          headsOf(copy).set(victimId, [head[0] + rng.int(1, 3), head[1], head[2]]);
+          const update = Y.encodeStateAsUpdate(copy, before);
+          for (let to = 0; to < HONEST; to++) outbox.splice(rng.int(0, outbox.length), 0, { to, update });
+          return;
+        }
+        case 'non-admin-approve':
+          appendMemberOp(
+            byz,
+            await signOp(
+              {
+                t: 'approve',
+                net: a.self!.networkId,
+                dev: stranger.id,
+                key: stranger.keys.publicKey,
+                name: 'x',
+                hub: hubs[0]!,
+                role: 'admin',
+                at: clock.now(),
+              },
+              laptop.id,
+              laptop.keys.privateKey,
+            ),
+          );
+          break;
+        case 'stranger':
+          await stranger.append(byz, [
+            {
+              kind: 'donation',
+              ...base,
+              hub: hubs[0]!,
+              device: stranger.id,
+              seq: 0,
+              qty: 333,
+              source: 'other',
+            },
+          ]);
+          break;
+        case 'legit': {
+          const qty = rng.int(1, 20);
+          await laptop.append(byz, [
+            { kind: 'donation', ...base, hub: hubs[1]!, device: laptop.id, seq: 0, qty, source: 'business' },
+          ]);
+          add(hubs[1]!, qty);
+          break;
+        }
+      }
+      // Sent to each replica now or later (partitions): every honest replica gets it in the end.
+      for (let to = 0; to < HONEST; to++) outbox.splice(rng.int(0, outbox.length), 0, { to, update: null });
+    };
+
+    const deliverForgeries = async (count: number) => {
+      for (let i = 0; i < count && outbox.length > 0; i++) {
+        const { to, update } = outbox.splice(rng.int(0, outbox.length - 1), 1)[0]!;
+        const target = stores()[to]!;
+        const bytes = update ?? Y.encodeStateAsUpdate(byz, Y.encodeStateVector(target.persistence.doc));
+        const r = await target.applyRemoteUpdate(bytes, PEER);
+        // A forged head is refused at the door (naming the victim, or a head its update deletes), or waits
+        // for the head it replaces, and is checked again (and refused) before it could be applied.
+        if (r.ok) {
+          if (update)
+            expect(r, `seed ${seed}: forged head`).toEqual({ ok: true, changed: false, pending: true });
+        } else if (update) expect(r.message, `seed ${seed}: forged head`).toMatch(/holds a head for device/);
+        else expect(refusals, `seed ${seed}: refusal ${r.message}`).toContain(r.message);
+      }
+    };
+
+    const kinds: Forgery[] = [
+      'copy-at-taken',
+      'claim-next',
+      'cross-undo',
+      'big-count',
+      'other-hub',
+      'forged-head',
+      'non-admin-approve',
+      'stranger',
+      'legit',
+    ];
+    for (let step = 0; step < STEPS; step++) {
+      clock.advance(rng.int(1_000, 600_000));
+      if (rng.bool(0.15)) net.setOnline(rng.int(0, HONEST - 1), rng.bool(0.5));
+      const roll = rng.next();
+      if (roll < 0.4) {
+        const s = rng.pick(stores().filter((x) => x.self!.hubId));
+        const qty = rng.int(1, 30);
+        await s.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: String(qty) }] });
+        add(s.self!.hubId!, qty);
+      } else if (roll < 0.7) await forge(rng.pick(kinds));
+      else if (roll < 0.85) await deliverForgeries(rng.int(1, 4));
+      else await net.deliverSome(rng.int(1, 8));
+    }
+    net.heal();
+    await deliverForgeries(Infinity);
+    await net.deliverAll();
+    await net.exchangeAll();
+    // Forgeries that reached one replica travel on to the others in full exchanges: run them until quiet.
+    await net.exchangeAll();
+    for (const s of stores()) await s.persistence.projected();
+
+    const tables = await Promise.all(stores().map(projectionJson));
+    for (let i = 1; i < HONEST; i++) {
+      expect(tables[i]!.stock, `seed ${seed}: stock of replica ${i} vs 0`).toEqual(tables[0]!.stock);
+      expect(tables[i]!.ledger, `seed ${seed}: ledger of replica ${i} vs 0`).toEqual(tables[0]!.ledger);
+      expect(tables[i]!.members, `seed ${seed}: members of replica ${i} vs 0`).toEqual(tables[0]!.members);
+    }
+    for (const s of stores())
+      for (const hub of hubs)
+        expect(
+          (await s.db.stock.get(`${hub}|${rice.id}`))?.onHand ?? 0,
+          `seed ${seed}: ${hub} on ${s.self!.deviceId}`,
+        ).toBe(expected.get(`${hub}|${rice.id}`) ?? 0);
+    // Nothing the laptop or the stranger had no right to write counts: the only counted entries of theirs
+    // are the laptop's own hub's donations.
+    const counted = (await a.db.ledger.toArray()).filter((r) => r.applied !== 0);
+    for (const r of counted) {
+      if (r.device === stranger.id) throw new Error(`seed ${seed}: a stranger's entry counts: ${r.id}`);
+      if (r.device === laptop.id)
+        expect([r.kind, r.hub], `seed ${seed}: ${r.id}`).toEqual(['donation', hubs[1]]);
+      if (r.device !== laptop.id)
+        expect(
+          r.kind === 'donation' && [777, 555, 999].includes(r.qty) && r.source === 'other',
+          `seed ${seed}: forged ${r.id}`,
+        ).toBe(false);
+    }
+    expect(
+      await a.db.members.get(stranger.id),
+      `seed ${seed}: the stranger is not a member`,
+    ).not.toMatchObject({
+      status: 'member',
+    });
+  } finally {
+    net.detach();
+    for (const r of replicas) r.store.close();
+  }
+}
+
+describe('convergence with a Byzantine replica that holds the network key', () => {
+  for (const seed of SEEDS) it(`seed ${seed} (${STEPS} steps)`, () => run(seed), 120_000);
+});
