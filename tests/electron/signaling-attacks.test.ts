@@ -516,6 +516,57 @@ describe('attack: TCP sockets that never complete the handshake', () => {
   });
 });
 
+describe('logging under attack', () => {
+  it('logs counts only: no topics, payloads, addresses or ports of clients', async () => {
+    const marker = 'MARKER-5e1d';
+    const lines: string[] = [];
+    const server = await start({
+      log: (line) => lines.push(line),
+      maxConnectionsPerAddress: 4,
+      maxBufferedBytes: 64 * 1024,
+      maxMessagesPerSecond: 100_000,
+      maxBytesPerSecond: 2 ** 40,
+      maxRelayBytesPerSecond: 2 ** 40,
+      handshakeTimeoutMs: 1000,
+      subscribeTimeoutMs: 1500,
+    });
+    const topic = `room-${marker}`;
+    const slow = await subscribed(server, topic);
+    const publisher = await subscribed(server, topic);
+    publisher.send(`{"type":"publish","topic":"${topic}","data":${deep(100)},"x":"${marker}"}`);
+    publisher.send(`not json ${marker}`);
+    slow.socket.pause();
+    const idle = await connect(server);
+    const raw = await rawSocket(server, `GET /${marker} HTTP/1.1\r\n`);
+    const rawPort = String(raw.localPort);
+    await expect(Client.connect(server.url)).rejects.toThrow(/503/);
+    for (let i = 0; server.stats().slowReaders === 0; i += 1) {
+      if (i > 1000) throw new Error('slow reader never disconnected');
+      publisher.send({ type: 'publish', topic, data: `${marker}`.padEnd(30_000, '.') });
+      if (i % 10 === 9) await publisher.sync();
+    }
+    await idle.closed();
+    await socketClosed(raw);
+    await server.close();
+    const joined = lines.join('\n');
+    for (const text of [
+      'slow readers',
+      'nested too deeply',
+      'malformed JSON',
+      'refused',
+      'handshake',
+      'subscribed to nothing',
+    ]) {
+      expect(joined).toContain(text);
+    }
+    expect(joined).not.toContain(marker);
+    for (const line of lines.filter((line) => !line.startsWith('listening on'))) {
+      expect(line).not.toMatch(/\d+\.\d+\.\d+\.\d+|::1|::ffff/);
+      expect(line).not.toContain(rawPort);
+    }
+  });
+});
+
 describe('limits and their defaults', () => {
   it('has sane defaults', () => {
     expect(SIGNALING_DEFAULTS).toMatchObject({
