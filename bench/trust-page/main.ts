@@ -1,0 +1,80 @@
+import { Gate } from '../../shared/trust/gate';
+import type { MemberState } from '../../shared/trust/members';
+import { LarderDB } from '../../renderer/storage/db';
+import { LarderStore } from '../../renderer/storage/store';
+import { signedHistory } from '../trust-history';
+
+/**
+ * The trust bench page (served on 127.0.0.1, a secure context for WebCrypto): verifies a whole signed
+ * history with the real gate, and records pickups through the real store on a signed network.
+ */
+declare global {
+  interface Window {
+    larderTrust: {
+      verify(n: number): Promise<{ verifyMs: number; released: number; perEntryUs: number }>;
+      pickups(count: number): Promise<number[]>;
+    };
+  }
+}
+
+window.larderTrust = {
+  async verify(n) {
+    const history = await signedHistory(n, { realSignatures: false });
+    const members: MemberState = {
+      network: history.network,
+      members: new Map(
+        [...history.keys.keys()].map((device) => [
+          device,
+          {
+            device,
+            key: '',
+            name: device,
+            hub: null,
+            role: 'coordinator',
+            approvedBy: device,
+            approvedAt: 0,
+          },
+        ]),
+      ),
+      requests: new Map(),
+      keys: new Map(),
+      rotation: null,
+      problems: [],
+    };
+    const gate = new Gate(history.network);
+    const t = performance.now();
+    const result = gate.step({
+      entries: history.entries,
+      heads: history.heads,
+      members,
+      membersChanged: true,
+    });
+    const verifyMs = performance.now() - t;
+    history.signed.destroy();
+    history.unsigned.destroy();
+    return { verifyMs, released: result.release.length, perEntryUs: (verifyMs * 1000) / n };
+  },
+
+  async pickups(count) {
+    const store = await LarderStore.open(new LarderDB(`larder-trust-bench-${Date.now()}`));
+    await store.ready;
+    await store.createNetwork({ hubName: 'Bench hub', deviceName: 'Bench laptop' });
+    const item = await store.saveItem({
+      name: 'Rice',
+      category: 'Food',
+      unit: 'bag',
+      packSize: '',
+      barcodes: '',
+    });
+    await store.recordDonation({ source: 'individual', lines: [{ item: item.id, quantity: '100000' }] });
+    const times: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const t = performance.now();
+      await store.recordPickup({ lines: [{ item: item.id, quantity: '1' }] });
+      times.push(performance.now() - t);
+    }
+    store.close();
+    return times;
+  },
+};
+document.getElementById('status')!.textContent = 'ready';

@@ -1,0 +1,123 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as Y from 'yjs';
+import { chromium } from 'playwright-core';
+import { build } from 'vite';
+import { CHROMIUM, CHROMIUM_ARGS } from './browser';
+import { commandLine, label, ms } from './report';
+import { serve } from './server';
+import { median, quantile } from './stats';
+import { Gate } from '../shared/trust/gate';
+import type { MemberState } from '../shared/trust/members';
+import { signedHistory } from './trust-history';
+
+/**
+ * `npm run bench:trust`: what signing costs. Bytes per entry with signed heads (a head per save of 1 to
+ * 3 lines, the newest per device kept), the time to verify a whole history (Node, and Chromium through
+ * the real gate), and one pickup recorded through the real store on a signed network in Chromium. It
+ * prints figures; it never fails on one.
+ *
+ *   npm run bench:trust                      100k and 1M
+ *   npm run bench:trust -- --sizes=100000    one size
+ */
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { option } = commandLine();
+const sizes = (option('sizes') ?? '100000,1000000').split(',').map(Number);
+const PICKUPS = 40;
+
+function membersOf(devices: Iterable<string>, network: string): MemberState {
+  return {
+    network,
+    members: new Map(
+      [...devices].map((device) => [
+        device,
+        { device, key: '', name: device, hub: null, role: 'coordinator', approvedBy: device, approvedAt: 0 },
+      ]),
+    ),
+    requests: new Map(),
+    keys: new Map(),
+    rotation: null,
+    problems: [],
+  };
+}
+
+async function main() {
+  console.log(`bench:trust on ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}`);
+  const rows: string[][] = [];
+  for (const n of sizes) {
+    const t = performance.now();
+    const history = await signedHistory(n, { realSignatures: n <= 100_000 });
+    const buildMs = performance.now() - t;
+    const signedBytes = Y.encodeStateAsUpdate(history.signed).byteLength;
+    const unsignedBytes = Y.encodeStateAsUpdate(history.unsigned).byteLength;
+    const gate = new Gate(history.network);
+    const v = performance.now();
+    const result = gate.step({
+      entries: history.entries,
+      heads: history.heads,
+      members: membersOf(history.keys.keys(), history.network),
+      membersChanged: true,
+    });
+    const verifyMs = performance.now() - v;
+    if (result.release.length !== n) throw new Error(`verified ${result.release.length} of ${n}`);
+    rows.push([
+      label(n),
+      `${history.saves.toLocaleString('en-US')} saves`,
+      `${(unsignedBytes / n).toFixed(1)} B`,
+      `${(signedBytes / n).toFixed(1)} B`,
+      `${((signedBytes - unsignedBytes) / n).toFixed(2)} B`,
+      ms(verifyMs),
+      `${ms(buildMs)}${n <= 100_000 ? ' (real signatures)' : ' (signature bytes of the real length)'}`,
+    ]);
+    history.signed.destroy();
+    history.unsigned.destroy();
+    console.log(`  N=${label(n)}: built in ${ms(buildMs)}, verified in Node in ${ms(verifyMs)}`);
+  }
+
+  const pageDir = await mkdtemp(join(tmpdir(), 'larder-trust-page-'));
+  await build({
+    configFile: false,
+    root: join(root, 'bench', 'trust-page'),
+    base: '/',
+    logLevel: 'warn',
+    build: { outDir: pageDir, emptyOutDir: true, target: 'es2022' },
+  });
+  const server = await serve([{ prefix: '/', dir: pageDir }]);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browserRows: string[][] = [];
+  try {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    for (const n of sizes) {
+      const r = await page.evaluate((count) => window.larderTrust.verify(count), n);
+      browserRows.push([label(n), ms(r.verifyMs), `${r.perEntryUs.toFixed(2)} µs`]);
+      console.log(`  Chromium: verified N=${label(n)} in ${ms(r.verifyMs)}`);
+    }
+    const times = await page.evaluate((count) => window.larderTrust.pickups(count), PICKUPS);
+    const sorted = [...times].sort((a, b) => a - b);
+    console.log(
+      `\nRecord one pickup on a signed network in Chromium (${PICKUPS} in a row, signing included): ` +
+        `median ${ms(median(sorted))}, p95 ${ms(quantile(sorted, 0.95))}, first ${ms(times[0]!)}`,
+    );
+  } finally {
+    await browser.close();
+    await server.close();
+    await rm(pageDir, { recursive: true, force: true });
+  }
+  console.log(
+    '\n| N | saves | bytes/entry unsigned | bytes/entry signed | signatures per entry | verify whole history (Node) | build |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  console.log('\n| N | verify whole history (Chromium, gate) | per entry |');
+  console.log('|---|---|---|');
+  for (const r of browserRows) console.log(`| ${r.join(' | ')} |`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
