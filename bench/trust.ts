@@ -52,6 +52,8 @@ async function main() {
     const buildMs = performance.now() - t;
     const signedBytes = Y.encodeStateAsUpdate(history.signed).byteLength;
     const unsignedBytes = Y.encodeStateAsUpdate(history.unsigned).byteLength;
+    const signedV2 = Y.encodeStateAsUpdateV2(history.signed).byteLength;
+    const unsignedV2 = Y.encodeStateAsUpdateV2(history.unsigned).byteLength;
     const gate = new Gate(history.network);
     const v = performance.now();
     const result = gate.step({
@@ -68,6 +70,7 @@ async function main() {
       `${(unsignedBytes / n).toFixed(1)} B`,
       `${(signedBytes / n).toFixed(1)} B`,
       `${((signedBytes - unsignedBytes) / n).toFixed(2)} B`,
+      `${((signedV2 - unsignedV2) / n).toFixed(2)} B`,
       ms(verifyMs),
       `${ms(buildMs)}${n <= 100_000 ? ' (real signatures)' : ' (signature bytes of the real length)'}`,
     ]);
@@ -108,9 +111,9 @@ async function main() {
     await rm(pageDir, { recursive: true, force: true });
   }
   console.log(
-    '\n| N | saves | bytes/entry unsigned | bytes/entry signed | signatures per entry | verify whole history (Node) | build |',
+    '\n| N | saves | bytes/entry unsigned (V1) | signed (V1) | signatures per entry (V1) | (V2) | verify whole history (Node) | build |',
   );
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
   console.log('\n| N | verify whole history (Chromium, gate) | per entry |');
   console.log('|---|---|---|');
