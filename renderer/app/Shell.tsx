@@ -154,7 +154,7 @@ function ApprovalIndicator() {
       {status === 'waiting' ? (
         <>
           Waiting for an admin to approve this device. What you record is saved here and counts once an admin
-          approves it (<a href="#/members">Members</a>).
+          approves it: show them this device’s fingerprint under Members.
         </>
       ) : (
         'An admin revoked this device: what it records does not count.'

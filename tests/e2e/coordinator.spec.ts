@@ -67,7 +67,7 @@ test('a coordinator sees a shortage, turns the suggested move into a transfer, a
     const c = await openHub(profiles[2]!, baseURL!);
     pages.push(c);
     await c.page.getByLabel('Join a network with an invite code').check();
-    await c.page.getByLabel('Invite code', { exact: true }).fill(invite);
+    await c.page.getByLabel('Invite code', { exact: true }).fill(await inviteCode(a.page));
     await c.page.getByLabel('Name of this device').fill('Coordinator phone');
     await c.page.getByLabel(/coordinator’s device/).check();
     await c.page.getByRole('button', { name: 'Join network' }).click();

@@ -23,7 +23,7 @@ test('a new device joins by filming the invite QR code another device shows', as
     const a = await openHub(profile('qr-a'), baseURL!);
     contexts.push(a.context);
     await setUpHub(a.page, 'Hub A', 'A laptop');
-    const code = await inviteCode(a.page);
+    const code = await inviteCode(a.page, { hide: false });
     const shown = await a.page.getByRole('img', { name: 'QR code of the invite' }).screenshot();
     const dir = profile('qr-videos');
     const inviteVideo = join(dir, 'invite.y4m');

@@ -111,12 +111,22 @@ export async function addSyncServer(page: Page, url: string): Promise<void> {
   );
 }
 
-export async function inviteCode(page: Page): Promise<string> {
+/**
+ * The invite code as the Sync screen shows it. By default it pre-approves the device that uses it (the
+ * inviting device is the network's admin), so what that device records counts at once; pass
+ * `preApprove: false` for a device that must wait for an admin's approval, `hide: false` to keep it shown.
+ */
+export async function inviteCode(page: Page, { preApprove = true, hide = true } = {}): Promise<string> {
   await goTo(page, 'Sync');
-  await page.getByRole('button', { name: 'Show invite code' }).click();
-  const code = page.getByLabel('Invite code', { exact: true });
+  const invite = page.getByRole('region', { name: 'Invite a hub or device' });
+  if (preApprove) await invite.getByLabel('Approve the device that uses this invite').check();
+  await invite.getByRole('button', { name: 'Show invite code' }).click();
+  const code = invite.getByLabel('Invite code', { exact: true });
   await expect(code).toHaveValue(/^LARDER1-/);
-  return code.inputValue();
+  const value = await code.inputValue();
+  // Hidden again, so the next invite is a new one (a pre-approval is good for one device only).
+  if (hide) await invite.getByRole('button', { name: 'Hide' }).click();
+  return value;
 }
 
 /** On-hand of an item at a given hub, as this device's stock view shows it. */

@@ -91,7 +91,7 @@ test('three hubs sync over real WebRTC on loopback, privately', async ({ baseURL
     const b = await open(1);
     await joinAsNewHub(b.page, invite, 'Hub B', 'B tablet');
     const c = await open(2);
-    await joinAsNewHub(c.page, invite, 'Hub C', 'C laptop');
+    await joinAsNewHub(c.page, await inviteCode(a.page), 'Hub C', 'C laptop');
     await expectConnected(a.page, 2);
     await expectConnected(b.page, 2);
     await expectConnected(c.page, 2);

@@ -1,0 +1,121 @@
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { startSignalingServer, type SignalingServer } from '../../electron/signaling/server';
+import { newProfileDir, openHub, removeProfileDir } from './browser';
+import {
+  addItem,
+  addLine,
+  addSyncServer,
+  expectConnected,
+  expectHubOnHand,
+  goTo,
+  inviteCode,
+  joinAsNewHub,
+  setUpHub,
+} from './steps';
+
+async function donate(page: Page, item: string, quantity: string): Promise<void> {
+  await goTo(page, 'Record donation');
+  await addLine(page, item, quantity);
+  await page.keyboard.press('Control+Enter');
+  await expect(
+    page.getByRole('main').getByRole('status').filter({ hasText: 'Saved donation' }),
+  ).toBeVisible();
+}
+
+/** The Members screen's table of devices (or of requests), by its accessible name. */
+const table = (page: Page, name: 'Devices' | 'Waiting for approval' | 'Revoked devices') =>
+  page.getByRole('main').getByRole('table', { name });
+const rowOf = (page: Page, name: Parameters<typeof table>[1], device: string) =>
+  table(page, name)
+    .getByRole('row')
+    .filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${device}`) }) });
+
+test('an admin approves a joining device, and revokes a lost one, over real WebRTC', async ({ baseURL }) => {
+  test.setTimeout(300_000);
+  const profiles = ['a', 'b', 'c'].map((n) => newProfileDir(`trust-${n}`));
+  const contexts: BrowserContext[] = [];
+  const signal: SignalingServer = await startSignalingServer({ host: '127.0.0.1', port: 0 });
+  const open = async (i: number) => {
+    const hub = await openHub(profiles[i]!, baseURL!);
+    contexts.push(hub.context);
+    return hub;
+  };
+  try {
+    const a = await open(0);
+    await setUpHub(a.page, 'Hub A', 'A laptop');
+    await addSyncServer(a.page, signal.url);
+    await addItem(a.page, { name: 'Rice 2 lb bag', unit: 'bag' });
+
+    // B joins with a plain invite: it syncs and records, but nothing it writes counts until approved.
+    const b = await open(1);
+    await joinAsNewHub(b.page, await inviteCode(a.page, { preApprove: false }), 'Hub B', 'B tablet');
+    await expectConnected(a.page, 1);
+    await expect(b.page.getByRole('status', { name: 'Approval' })).toContainText(
+      'Waiting for an admin to approve this device',
+    );
+    await donate(b.page, 'rice', '10');
+    await goTo(a.page, 'Members');
+    const request = rowOf(a.page, 'Waiting for approval', 'B tablet');
+    await expect(request).toContainText('Hub B');
+    await expect(request.getByRole('cell').nth(3)).toHaveText('1', { timeout: 30_000 }); // held apart
+    // The admin reads B's fingerprint aloud and compares it with what B shows.
+    await goTo(b.page, 'Members');
+    const fingerprint = (await b.page.locator('strong.fingerprint').textContent())!.trim();
+    await expect(request).toContainText(fingerprint);
+    await expectHubOnHand(a.page, 'Hub B', 'Rice 2 lb bag', 0);
+
+    await goTo(a.page, 'Members');
+    await request.getByRole('button', { name: 'Approve B tablet' }).click();
+    await expect(
+      a.page.getByRole('main').getByRole('status').filter({ hasText: 'is approved' }),
+    ).toBeVisible();
+    await expectHubOnHand(a.page, 'Hub B', 'Rice 2 lb bag', 10);
+    await expect(b.page.getByRole('status', { name: 'Approval' })).toBeHidden();
+
+    // C joins with a pre-approved invite: what it records counts at once.
+    const c = await open(2);
+    await joinAsNewHub(c.page, await inviteCode(a.page), 'Hub C', 'C laptop');
+    await expectConnected(a.page, 2);
+    await donate(c.page, 'rice', '5');
+    await expectHubOnHand(a.page, 'Hub C', 'Rice 2 lb bag', 5);
+    await expectHubOnHand(b.page, 'Hub C', 'Rice 2 lb bag', 5);
+
+    // B is lost. The admin revokes it: its 10 still count; the network key changes.
+    await goTo(a.page, 'Members');
+    const revokeStarted = Date.now();
+    await rowOf(a.page, 'Devices', 'B tablet').getByRole('button', { name: 'Revoke B tablet…' }).click();
+    await a.page
+      .getByRole('group', { name: 'Revoke B tablet?' })
+      .getByRole('button', { name: 'Revoke B tablet' })
+      .click();
+    await expect(
+      a.page.getByRole('main').getByRole('status').filter({ hasText: 'is revoked' }),
+    ).toBeVisible();
+    await expect(rowOf(a.page, 'Revoked devices', 'B tablet')).toContainText('the first 1');
+    // C takes up the new key and finds A again in the new room; B cannot follow.
+    await goTo(c.page, 'Members');
+    await expect(rowOf(c.page, 'Revoked devices', 'B tablet')).toBeVisible({ timeout: 60_000 });
+    const revokedSeenByC = Date.now() - revokeStarted;
+    await expectConnected(a.page, 1);
+    await expectConnected(c.page, 1);
+    console.log(`revoke on A -> C shows B revoked: ${revokedSeenByC} ms`);
+
+    // What B records now reaches nobody: it cannot join the network's new room with its old key.
+    await expect(b.page.getByRole('status', { name: 'Approval' })).toContainText('revoked', {
+      timeout: 60_000,
+    });
+    await donate(b.page, 'rice', '100');
+    await expect(b.page.getByRole('status', { name: 'Sync status' })).toContainText('Offline', {
+      timeout: 60_000,
+    });
+    await donate(c.page, 'rice', '1');
+    await expectHubOnHand(a.page, 'Hub C', 'Rice 2 lb bag', 6); // A and C still sync
+    await expectHubOnHand(a.page, 'Hub B', 'Rice 2 lb bag', 10);
+    await expectHubOnHand(c.page, 'Hub B', 'Rice 2 lb bag', 10);
+    await expect(b.page.getByRole('status', { name: 'Sync status' })).toContainText('Offline');
+  } finally {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await signal.close();
+    for (const p of profiles) removeProfileDir(p);
+  }
+});
