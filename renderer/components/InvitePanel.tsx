@@ -31,7 +31,7 @@ export function InvitePanel() {
   useEffect(() => {
     if (!code) return setQr(null);
     let live = true;
-    QRCode.toDataURL(code, { errorCorrectionLevel: 'M', margin: 1, width: 220 })
+    QRCode.toDataURL(code, { errorCorrectionLevel: 'M', margin: 2, width: 320 })
       .then((url) => live && setQr(url))
       .catch(() => live && setQr(null));
     return () => {
@@ -88,7 +88,7 @@ export function InvitePanel() {
         </>
       ) : (
         <div className="invite">
-          {qr && <img src={qr} alt="QR code of the invite" width={220} height={220} />}
+          {qr && <img src={qr} alt="QR code of the invite" width={320} height={320} />}
           <label htmlFor="invite-code">Invite code</label>
           <textarea id="invite-code" readOnly rows={4} value={code} onFocus={(e) => e.target.select()} />
           <div className="actions">

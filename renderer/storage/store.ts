@@ -354,9 +354,10 @@ export class LarderStore {
       {
         t: 'pre',
         net: self.networkId,
-        id: randomId(this.deps.randomBytes, 16),
+        id: randomId(this.deps.randomBytes, 12),
         role,
-        exp: this.deps.now() + PRE_APPROVAL_MS,
+        // Whole seconds: the invite carries the expiry in seconds.
+        exp: Math.floor((this.deps.now() + PRE_APPROVAL_MS) / 1000) * 1000,
       },
       self.deviceId,
       identity.privateKey,

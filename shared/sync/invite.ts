@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ID_PATTERN } from '../ids';
 import { fromBase64Url, toBase64Url } from './encoding';
 import { NETWORK_KEY_BYTES } from './keys';
-import type { SignedToken } from '../trust/members';
+import { preApprovalPayload, preApprovalSchema, type SignedToken } from '../trust/members';
 
 /**
  * An invite carries what a new device needs to join: the network id, the network key, and the signaling
@@ -40,12 +40,15 @@ const payloadSchema = z.object({
   k: z.string(),
   s: z.array(signalingUrlSchema).max(10),
   t: z.literal(1).optional(),
+  /** A pre-approval, as its parts (id, role, expiry in seconds, admin, signature): short enough for a QR code. */
   p: z
-    .object({
-      p: z.string().max(2000),
-      by: z.string().regex(ID_PATTERN),
-      s: z.string().regex(/^[A-Za-z0-9_-]{86}$/),
-    })
+    .tuple([
+      z.string().regex(/^[0-9a-z]{8,32}$/),
+      z.enum(['hub', 'coordinator']),
+      z.number().int().min(0),
+      z.string().regex(ID_PATTERN),
+      z.string().regex(/^[A-Za-z0-9_-]{86}$/),
+    ])
     .optional(),
 });
 
@@ -56,9 +59,20 @@ export function encodeInvite(invite: Invite): string {
     k: toBase64Url(invite.key),
     s: invite.signaling,
     ...(invite.signed ? { t: 1 } : {}),
-    ...(invite.preApproval ? { p: invite.preApproval } : {}),
+    ...(invite.preApproval ? { p: compactToken(invite.preApproval) } : {}),
   };
   return PREFIX + toBase64Url(new TextEncoder().encode(JSON.stringify(payload)));
+}
+
+type CompactToken = [id: string, role: 'hub' | 'coordinator', expSec: number, by: string, sig: string];
+
+function compactToken(token: SignedToken): CompactToken {
+  const parsed = preApprovalSchema.parse(JSON.parse(token.p));
+  return [parsed.id, parsed.role, Math.round(parsed.exp / 1000), token.by, token.s];
+}
+
+function expandToken(net: string, [id, role, expSec, by, s]: CompactToken): SignedToken {
+  return { p: preApprovalPayload({ t: 'pre', net, id, role, exp: expSec * 1000 }), by, s };
 }
 
 export type InviteResult = { ok: true; invite: Invite } | { ok: false; message: string };
@@ -97,7 +111,7 @@ export function parseInvite(text: string): InviteResult {
       key,
       signaling: parsed.data.s,
       ...(parsed.data.t === 1 ? { signed: true } : {}),
-      ...(parsed.data.p ? { preApproval: parsed.data.p } : {}),
+      ...(parsed.data.p ? { preApproval: expandToken(parsed.data.n, parsed.data.p) } : {}),
     },
   };
 }

@@ -149,12 +149,17 @@ export async function signOp(op: MemberOp, by: string, privateKey: CryptoKey): P
   return [payload, by, await sign(privateKey, opMessage(payload))];
 }
 
+/** The exact text of a pre-approval, in one field order: an invite carries its parts, not the text. */
+export function preApprovalPayload(token: PreApproval): string {
+  return JSON.stringify({ t: 'pre', net: token.net, id: token.id, role: token.role, exp: token.exp });
+}
+
 export async function signPreApproval(
   token: PreApproval,
   by: string,
   privateKey: CryptoKey,
 ): Promise<SignedToken> {
-  const p = JSON.stringify(token);
+  const p = preApprovalPayload(token);
   return { p, by, s: await sign(privateKey, opMessage(p)) };
 }
 

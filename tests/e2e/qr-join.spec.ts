@@ -27,7 +27,7 @@ test('a new device joins by filming the invite QR code another device shows', as
     const shown = await a.page.getByRole('img', { name: 'QR code of the invite' }).screenshot();
     const dir = profile('qr-videos');
     const inviteVideo = join(dir, 'invite.y4m');
-    pngToY4m(shown, inviteVideo);
+    pngToY4m(shown, inviteVideo, 1);
     const otherVideo = join(dir, 'other.y4m');
     pngToY4m(await qrPng('https://example.org/menu'), otherVideo, 1);
 
