@@ -419,3 +419,37 @@ describe('revoking a device changes the network key', () => {
     expect(await c.db.members.get(c.self!.deviceId)).toMatchObject({ status: 'revoked' });
   });
 });
+
+describe('pre-approved invites', () => {
+  it('approve one device only, and only within 24 hours', async () => {
+    const { a } = await network();
+    const invite = await a.preApprovedInvite();
+    const first = await device();
+    await first.joinNetwork({ invite, deviceName: 'First' });
+    await sync(a, first);
+    await first.chooseHub({ newHubName: 'Hub first' });
+    const second = await device();
+    await second.joinNetwork({ invite, deviceName: 'Second' });
+    await sync(a, second);
+    await second.chooseHub({ newHubName: 'Hub second' });
+    await sync(first, a);
+    await sync(second, a);
+    expect(await a.db.members.get(first.self!.deviceId)).toMatchObject({ status: 'member', role: 'hub' });
+    expect(await a.db.members.get(second.self!.deviceId)).toMatchObject({ status: 'requested' });
+    expect(await problems(a)).toContain('This invite’s pre-approval was already used by another device');
+
+    const late = await a.preApprovedInvite();
+    clock.advance(24 * 3_600_000 + 60_000);
+    const third = await device();
+    await third.joinNetwork({ invite: late, deviceName: 'Too late' });
+    await sync(a, third);
+    await third.chooseHub({ newHubName: 'Hub late' });
+    await sync(third, a);
+    expect(await a.db.members.get(third.self!.deviceId)).toMatchObject({ status: 'requested' });
+  });
+
+  it('only an admin’s device can make one', async () => {
+    const { b } = await network();
+    await expect(b.preApprovedInvite()).rejects.toThrow('Only an admin’s device can do this');
+  });
+});
