@@ -41,7 +41,10 @@ const bench: LarderBench = {
       deviceId: net.self.deviceId,
       deviceName: net.self.deviceName,
       nextSeq: net.self.nextSeq,
-    } satisfies Omit<Record<keyof SelfRow, unknown>, 'chain' | 'preApproval' | 'epoch'> as unknown as SelfRow;
+    } satisfies Omit<
+      Record<keyof SelfRow, unknown>,
+      'chain' | 'preApproval' | 'epoch' | 'previousKey'
+    > as unknown as SelfRow;
     // The database exactly as the app leaves it after `compact()` (see seed.ts).
     const { storeMs, loadMs, rebuildMs, rebuiltEntries, rebuildProblems } = await seedDatabase(
       state,

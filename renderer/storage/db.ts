@@ -44,6 +44,8 @@ export interface SelfRow {
   preApproval?: SignedToken;
   /** How many times an admin has changed the network key since this device joined (0 or absent: none). */
   epoch?: number;
+  /** The network key before the newest rotation: sync files then carry the new key for devices that were away. */
+  previousKey?: string;
 }
 
 /** This device's signing key pair; the private key is a non-extractable CryptoKey. */

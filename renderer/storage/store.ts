@@ -55,6 +55,8 @@ import {
 } from '../../shared/trust/members';
 import { appendMemberOp } from '../../shared/doc';
 import { openSealed, sealTo } from '../../shared/trust/seal';
+import type { CatchUp } from '../../shared/sync/syncfile';
+import type { CryptoKey } from '../../shared/sync/keys';
 import { DocPersistence } from './persistence';
 
 export interface StoreDeps {
@@ -490,10 +492,43 @@ export class LarderStore {
     );
     appendMemberOp(this.doc, revoke);
     appendMemberOp(this.doc, rotate);
-    const next: SelfRow = { ...self, networkKey: toBase64Url(key), epoch };
+    const next: SelfRow = { ...self, networkKey: toBase64Url(key), epoch, previousKey: self.networkKey };
     await this.persistence.flush(() => this.db.meta.put(next));
     this.adoptKey(next);
     return { cut };
+  }
+
+  /**
+   * For sync files this device exports after a key rotation: the rotation's sealed keys and the file key
+   * before it, so a device that was away (and still holds the old key) can open the file.
+   */
+  async catchUpKeys(): Promise<{ keys: CatchUp; previousFileKey: CryptoKey } | null> {
+    const self = this.requireSelf();
+    const rotation = this.persistence.trust?.memberState?.rotation;
+    const previous = self.previousKey ? fromBase64Url(self.previousKey) : null;
+    if (!rotation || !previous || rotation.epoch !== self.epoch) return null;
+    const { fileKey } = await deriveSecrets(previous);
+    return { keys: { epoch: rotation.epoch, sealed: rotation.sealed }, previousFileKey: fileKey };
+  }
+
+  /**
+   * The file key of a newer network key sealed to this device in a sync file's catch-up section, or null.
+   * Nothing is kept: the device takes up the key only once the signed rotation it came with is imported.
+   */
+  async keyFromCatchUp(catchUp: CatchUp | null): Promise<CryptoKey | null> {
+    const self = this.selfRow;
+    const identity = this.identity;
+    if (!catchUp || !self?.chain || !identity || catchUp.epoch <= (self.epoch ?? 0)) return null;
+    const sealed = catchUp.sealed[self.deviceId];
+    if (!sealed) return null;
+    const key = await openSealed(
+      sealed,
+      { privateKey: identity.boxPrivateKey, publicKey: identity.boxPublicKey },
+      self.networkId,
+      catchUp.epoch,
+      self.deviceId,
+    );
+    return key && key.length === 32 ? (await deriveSecrets(key)).fileKey : null;
   }
 
   /** Called when this device's network key changed (a rotation): sync reconnects with the new key. */
@@ -536,7 +571,12 @@ export class LarderStore {
     }
     const current = this.selfRow!;
     if ((current.epoch ?? 0) >= rotation.epoch) return;
-    const next: SelfRow = { ...current, networkKey: toBase64Url(key), epoch: rotation.epoch };
+    const next: SelfRow = {
+      ...current,
+      networkKey: toBase64Url(key),
+      epoch: rotation.epoch,
+      previousKey: current.networkKey,
+    };
     await this.db.meta.put(next);
     this.adoptKey(next);
   }

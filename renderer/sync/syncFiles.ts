@@ -2,7 +2,13 @@ import * as Y from 'yjs';
 import { devicesOf, deviceSchema, entriesFromEvents, ledgersOf } from '../../shared/doc';
 import { randomId, type RandomBytes } from '../../shared/ids';
 import { checkUpdateBytes, encodeAppliedState } from '../../shared/sync/ingest';
-import { openSyncFile, sealSyncFile, SYNC_FILE_EXTENSION } from '../../shared/sync/syncfile';
+import {
+  openSyncFile,
+  readCatchUp,
+  sealSyncFile,
+  SYNC_FILE_EXTENSION,
+  SYNC_FILE_MESSAGES,
+} from '../../shared/sync/syncfile';
 import type { MetaRow, PeerRow } from '../storage/db';
 import type { LarderStore } from '../storage/store';
 
@@ -112,6 +118,7 @@ export async function exportSyncFile(
   const stateVector = Y.encodeStateVector(doc);
   const entries = countEntriesPast(doc, peer ? Y.decodeStateVector(peer.stateVector) : new Map());
   const { fileKey } = await store.secrets();
+  const catchUp = await store.catchUpKeys();
   const bytes = await sealSyncFile(
     {
       network: self.networkId,
@@ -121,6 +128,7 @@ export async function exportSyncFile(
       since: peer !== undefined,
       forDevice: peer ? peer.device : null,
       update,
+      ...(catchUp ? { catchUp } : {}),
     },
     fileKey,
     random,
@@ -153,10 +161,17 @@ export async function importSyncFile(
       message: 'Set up this device (start or join a network) before importing a sync file',
     };
   const doc = store.persistence.doc;
-  const opened = await openSyncFile(bytes, {
-    networkId: self.networkId,
-    fileKey: (await store.secrets()).fileKey,
-  });
+  const { fileKey } = await store.secrets();
+  let opened = await openSyncFile(bytes, { networkId: self.networkId, fileKey });
+  if (!opened.ok && opened.message === SYNC_FILE_MESSAGES.damaged) {
+    // Perhaps sealed with a newer key: an admin revoked a device while this one was away. The file then
+    // carries the new key sealed to this device; the signed rotation inside it is what makes it stick.
+    const newer = await store.keyFromCatchUp(await readCatchUp(bytes, fileKey));
+    if (newer) {
+      const retried = await openSyncFile(bytes, { networkId: self.networkId, fileKey: newer });
+      if (retried.ok) opened = retried;
+    }
+  }
   if (!opened.ok) return opened;
   const { header, update } = opened;
   if (header.device === self.deviceId)

@@ -57,7 +57,21 @@ export interface SyncFileHeader {
   forDevice: string | null;
 }
 
-export type SyncFileInput = SyncFileHeader & { update: Uint8Array };
+/**
+ * After a key rotation, a file sealed with the new key also carries, for devices that were away, the new
+ * key sealed to each of them (as in the signed rotation), encrypted with the previous file key: a device
+ * that still holds the old key finds its own sealed copy, and a revoked device finds none.
+ */
+export interface CatchUp {
+  epoch: number;
+  sealed: Record<string, string>;
+}
+
+export type SyncFileInput = SyncFileHeader & {
+  update: Uint8Array;
+  /** The rotation's sealed keys, and the file key before it, when this device's key was rotated. */
+  catchUp?: { keys: CatchUp; previousFileKey: CryptoKey };
+};
 
 export type OpenedSyncFile =
   { ok: true; header: SyncFileHeader; update: Uint8Array } | { ok: false; message: string };
@@ -81,6 +95,12 @@ const headerSchema = z.object({
   since: z.boolean(),
   for: idSchema.nullable(),
   size: z.number().int().min(0),
+  /** base64url of IV || AES-GCM(previous file key, JSON CatchUp). */
+  catchUp: z.string().max(MAX_HEADER_BYTES).optional(),
+});
+const catchUpSchema = z.object({
+  epoch: z.number().int().min(1),
+  sealed: z.record(idSchema, z.string().max(200)),
 });
 
 const subtle = () => globalThis.crypto.subtle;
@@ -88,7 +108,7 @@ const subtle = () => globalThis.crypto.subtle;
 /** A copy backed by a plain ArrayBuffer, which is what WebCrypto's typings ask for. */
 const copy = (bytes: Uint8Array) => new Uint8Array(bytes);
 
-function encodeHeader(h: SyncFileHeader, size: number): Uint8Array {
+function encodeHeader(h: SyncFileHeader, size: number, catchUp?: string): Uint8Array {
   const json = {
     network: h.network,
     device: h.device,
@@ -97,6 +117,7 @@ function encodeHeader(h: SyncFileHeader, size: number): Uint8Array {
     since: h.since,
     for: h.forDevice,
     size,
+    ...(catchUp ? { catchUp } : {}),
   };
   const parsed = headerSchema.safeParse(json);
   if (!parsed.success) throw new Error(`invalid sync file header: ${parsed.error.issues[0]?.message}`);
@@ -111,7 +132,22 @@ export async function sealSyncFile(
 ): Promise<Uint8Array> {
   if (input.update.byteLength > MAX_INFLATED_BYTES)
     throw new Error('The network holds more than one sync file can carry (64 MB)');
-  const header = encodeHeader(input, input.update.byteLength);
+  let catchUp: string | undefined;
+  if (input.catchUp) {
+    const iv = randomBytes(IV_BYTES);
+    const sealed = new Uint8Array(
+      await subtle().encrypt(
+        { name: 'AES-GCM', iv: copy(iv), tagLength: TAG_BYTES * 8 },
+        input.catchUp.previousFileKey,
+        new TextEncoder().encode(JSON.stringify(input.catchUp.keys)),
+      ),
+    );
+    const both = new Uint8Array(IV_BYTES + sealed.length);
+    both.set(iv);
+    both.set(sealed, IV_BYTES);
+    catchUp = toBase64Url(both);
+  }
+  const header = encodeHeader(input, input.update.byteLength, catchUp);
   if (header.length > MAX_HEADER_BYTES) throw new Error('sync file header too large');
   const prefix = new Uint8Array(HEADER_AT + header.length);
   prefix.set(MAGIC, 0);
@@ -135,6 +171,33 @@ export async function sealSyncFile(
 }
 
 const fail = (message: string): OpenedSyncFile => ({ ok: false, message });
+
+/**
+ * The sealed keys a file carries for devices that missed a key rotation, readable with the file key this
+ * device holds (the previous one); null when the file carries none or this key does not open them.
+ */
+export async function readCatchUp(bytes: Uint8Array, fileKey: CryptoKey): Promise<CatchUp | null> {
+  try {
+    if (!(bytes instanceof Uint8Array) || bytes.length < HEADER_AT) return null;
+    const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(LENGTH_AT);
+    if (headerLength > MAX_HEADER_BYTES || HEADER_AT + headerLength > bytes.length) return null;
+    const json: unknown = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(HEADER_AT, HEADER_AT + headerLength)),
+    );
+    const header = headerSchema.safeParse(json);
+    const raw = header.success && header.data.catchUp ? fromBase64Url(header.data.catchUp) : null;
+    if (!raw || raw.length < IV_BYTES + TAG_BYTES) return null;
+    const plain = await subtle().decrypt(
+      { name: 'AES-GCM', iv: copy(raw.subarray(0, IV_BYTES)), tagLength: TAG_BYTES * 8 },
+      fileKey,
+      copy(raw.subarray(IV_BYTES)),
+    );
+    const parsed = catchUpSchema.safeParse(JSON.parse(new TextDecoder().decode(plain)));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Opens a sync file for this network. Every way a file can be wrong has its own message; nothing is
