@@ -59,7 +59,13 @@ describe('electron build', () => {
     expect(exposed).toHaveLength(1);
     const [key, api] = exposed[0] ?? ['', {}];
     expect(key).toBe('larder');
-    expect(Object.keys(api).sort()).toEqual(['hostSync', 'openFile', 'platform', 'saveFile']);
+    expect(Object.keys(api).sort()).toEqual([
+      'allowSyncServers',
+      'hostSync',
+      'openFile',
+      'platform',
+      'saveFile',
+    ]);
     const hostSync = api.hostSync as Record<string, (request?: unknown) => Promise<unknown>>;
     expect(Object.keys(hostSync).sort()).toEqual(['discover', 'start', 'status', 'stop']);
     expect(Object.values(hostSync)).not.toContain(fakeElectron.ipcRenderer);
@@ -73,6 +79,7 @@ describe('electron build', () => {
     await hostSync.stop?.();
     await hostSync.status?.();
     await hostSync.discover?.();
+    await (api.allowSyncServers as (request: unknown) => Promise<unknown>)({ urls: ['ws://127.0.0.1:4444'] });
     expect(invoked).toEqual([
       ['larder:save-file', { suggestedName: 'a.json', data }],
       ['larder:open-file', {}],
@@ -80,6 +87,7 @@ describe('electron build', () => {
       ['larder:sync-host-stop'],
       ['larder:sync-host-status'],
       ['larder:sync-discover', {}],
+      ['larder:sync-servers', { urls: ['ws://127.0.0.1:4444'] }],
     ]);
   });
 
