@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ID_PATTERN } from './ids';
 import type { Levels } from './status';
 import { decodeEntry, encodeEntry, type WireEntry } from './wire';
+import { settingValue } from './trust/settings';
 
 /**
  * The layout of a network's Y.Doc: one doc per network, shared by every hub and device in it.
@@ -204,7 +205,14 @@ export function entriesFromEvents(events: readonly Y.YEvent<Y.AbstractType<unkno
 }
 
 export function readItem(doc: Y.Doc, id: string): { ok: true; item: Item } | { ok: false; reason: string } {
-  const raw = itemsOf(doc).get(id);
+  return parseItem(id, settingValue(itemsOf(doc).get(id)));
+}
+
+/** Validates an item's settings value (already verified on a signed network). */
+export function parseItem(
+  id: string,
+  raw: unknown,
+): { ok: true; item: Item } | { ok: false; reason: string } {
   const parsed = itemSchema.safeParse(raw);
   if (!parsed.success)
     return { ok: false, reason: `Item ${id}: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
@@ -251,6 +259,6 @@ export function setManyLevels(
 }
 
 export function readLevels(doc: Y.Doc, key: string): Levels | null {
-  const parsed = levelsSchema.safeParse(levelsOf(doc).get(key));
+  const parsed = levelsSchema.safeParse(settingValue(levelsOf(doc).get(key)));
   return parsed.success ? parsed.data : null;
 }

@@ -13,7 +13,7 @@ import {
   headsOf,
   membersOf,
   readAllEntries,
-  readItem,
+  parseItem,
   type SetAside,
 } from '../../shared/doc';
 import { appendAll } from '../../shared/arrays';
@@ -22,6 +22,7 @@ import { normalizeName } from '../../shared/catalog';
 import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../shared/projection';
 import type { LarderDB, ProblemRow } from './db';
 import { TrustLayer, type TrustPlan } from './trust';
+import { settingValue, type SettingMap, type SettingVerdict } from '../../shared/trust/settings';
 import { guardHeads } from '../../shared/sync/ingest';
 import { headCheckFor } from '../../shared/sync/headCheck';
 
@@ -245,6 +246,9 @@ export class DocPersistence {
       ? await trust.plan(batch.entries, { members: batch.membersChanged, heads: batch.headsChanged })
       : null;
     const counted = plan ? plan.release : batch.entries;
+    // A changed member list can change which settings count: all of them are judged again.
+    if (plan?.members) this.allSettings(batch);
+    const verdicts = await this.settingVerdicts(batch);
     // A very large batch: its update row commits now with the first chunk's projections; the rest
     // goes to the backlog, projected a chunk at a time after this (and after saves queued meanwhile).
     const now = counted.length > this.chunk ? counted.slice(0, this.chunk) : counted;
@@ -259,7 +263,7 @@ export class DocPersistence {
         for (const p of plan.problems) problems.push({ ...p, seenAt });
       }
       if (now.length > 0) appendAll(problems, await this.project(now, seenAt));
-      appendAll(problems, await this.writeSettings(batch, seenAt));
+      appendAll(problems, await this.writeSettings(batch, seenAt, verdicts));
       if (problems.length > 0) await db.problems.bulkPut(problems);
       if (later.length > 0) await this.markProjection(true, seenAt);
     });
@@ -390,58 +394,99 @@ export class DocPersistence {
     return projector.problems.map((p) => ({ where: `entry/${p.id}`, reason: p.reason, seenAt }));
   }
 
-  private async writeSettings(batch: Batch, seenAt: number): Promise<ProblemRow[]> {
+  /**
+   * Projects changed settings exactly as a rebuild would: valid → row, cleared or invalid → no row (and
+   * invalid → a problem), so the incremental path and a rebuild never disagree. On a signed network a
+   * value counts only with its verdict (signed by a device with the right: shared/trust/settings.ts).
+   */
+  private async writeSettings(
+    batch: Batch,
+    seenAt: number,
+    verdicts: Map<string, SettingVerdict> | null,
+  ): Promise<ProblemRow[]> {
     const db = this.db;
     const problems: ProblemRow[] = [];
-    // Each setting is projected exactly as a rebuild would: valid → row, deleted or invalid → no row
-    // (and invalid → a problem), so the incremental path and a rebuild never disagree.
-    for (const [id] of batch.items) {
-      const r = readItem(this.doc, id);
+    /** The value that counts, or undefined (cleared, absent, or set aside with a problem). */
+    const valueOf = (map: SettingMap, key: string, raw: unknown): unknown => {
+      if (!verdicts) return raw;
+      const verdict = verdicts.get(`${map}/${key}`);
+      if (!verdict) return undefined;
+      if (verdict.ok) return verdict.value;
+      problems.push({ where: `${map}/${key}`, reason: verdict.reason, seenAt });
+      return undefined;
+    };
+    for (const [id, raw] of batch.items) {
+      const value = valueOf('items', id, verdicts ? raw : settingValue(itemsOf(this.doc).get(id)));
+      const r = parseItem(id, value);
       if (r.ok) await db.items.put({ ...r.item, nameKey: normalizeName(r.item.name) });
       else {
         await db.items.delete(id);
-        if (itemsOf(this.doc).has(id)) problems.push({ where: `items/${id}`, reason: r.reason, seenAt });
+        if (value !== undefined) problems.push({ where: `items/${id}`, reason: r.reason, seenAt });
       }
     }
     for (const [id, raw] of batch.hubs) {
-      const p = hubSchema.safeParse(raw);
+      const value = valueOf('hubs', id, raw);
+      const p = hubSchema.safeParse(value);
       if (p.success) await db.hubs.put({ ...p.data, id });
       else {
         await db.hubs.delete(id);
-        if (raw !== undefined)
+        if (value !== undefined)
           problems.push({ where: `hubs/${id}`, reason: 'Hub settings are invalid', seenAt });
       }
     }
     for (const [id, raw] of batch.devices) {
-      const p = deviceSchema.safeParse(raw);
+      const value = valueOf('devices', id, raw);
+      const p = deviceSchema.safeParse(value);
       if (p.success) await db.devices.put({ ...p.data, id });
       else {
         await db.devices.delete(id);
-        if (raw !== undefined)
+        if (value !== undefined)
           problems.push({ where: `devices/${id}`, reason: 'Device settings are invalid', seenAt });
       }
     }
     for (const [key, raw] of batch.levels) {
       const [hub = '', item = ''] = key.split('|');
-      const p = levelsSchema.safeParse(raw);
+      const value = valueOf('levels', key, raw);
+      const p = levelsSchema.safeParse(value);
       if (p.success) await db.levels.put({ ...p.data, key, hub, item });
       else {
         await db.levels.delete(key);
-        if (raw !== undefined)
+        if (value !== undefined)
           problems.push({ where: `levels/${key}`, reason: 'Minimum and target are invalid', seenAt });
       }
     }
     for (const [key, raw] of batch.categoryLevels) {
       const [hub = '', category = ''] = key.split('|');
-      const p = levelsSchema.safeParse(raw);
+      const value = valueOf('categoryLevels', key, raw);
+      const p = levelsSchema.safeParse(value);
       if (p.success) await db.categoryLevels.put({ ...p.data, key, hub, category });
       else {
         await db.categoryLevels.delete(key);
-        if (raw !== undefined)
+        if (value !== undefined)
           problems.push({ where: `categoryLevels/${key}`, reason: 'Minimum and target are invalid', seenAt });
       }
     }
     return problems;
+  }
+
+  /** Every setting in the doc, as a batch's setting changes (a rebuild, or a member list that changed). */
+  private allSettings(into: Batch): Batch {
+    itemsOf(this.doc).forEach((v, k) => into.items.set(k, v));
+    hubsOf(this.doc).forEach((v, k) => into.hubs.set(k, v));
+    devicesOf(this.doc).forEach((v, k) => into.devices.set(k, v));
+    levelsOf(this.doc).forEach((v, k) => into.levels.set(k, v));
+    categoryLevelsOf(this.doc).forEach((v, k) => into.categoryLevels.set(k, v));
+    return into;
+  }
+
+  /** Verdicts for a batch's settings on a signed network (null on an unsigned one). */
+  private async settingVerdicts(batch: Batch): Promise<Map<string, SettingVerdict> | null> {
+    const trust = this.trustLayer;
+    if (!trust) return null;
+    const keys: [SettingMap, string][] = [];
+    for (const map of ['items', 'hubs', 'devices', 'levels', 'categoryLevels'] as const)
+      for (const key of batch[map].keys()) keys.push([map, key]);
+    return trust.settingVerdicts(keys);
   }
 
   /**
@@ -497,19 +542,15 @@ export class DocPersistence {
       ...(plan?.problems ?? []).map((p) => ({ ...p, seenAt })),
       ...projector.problems.map((p) => ({ where: `entry/${p.id}`, reason: p.reason, seenAt })),
     ];
-    const settings = emptyBatch();
-    itemsOf(this.doc).forEach((v, k) => settings.items.set(k, v));
-    hubsOf(this.doc).forEach((v, k) => settings.hubs.set(k, v));
-    devicesOf(this.doc).forEach((v, k) => settings.devices.set(k, v));
-    levelsOf(this.doc).forEach((v, k) => settings.levels.set(k, v));
-    categoryLevelsOf(this.doc).forEach((v, k) => settings.categoryLevels.set(k, v));
+    const settings = this.allSettings(emptyBatch());
+    const verdicts = await this.settingVerdicts(settings);
     await db.transaction('rw', [...db.projectionTables, db.meta], async () => {
       await Promise.all(db.projectionTables.map((t) => t.clear()));
       await db.stock.bulkPut(projector.allStock());
       await db.usage.bulkPut(projector.allUsage());
       const ledger = projector.allLedger();
       for (let i = 0; i < ledger.length; i += 50_000) await db.ledger.bulkPut(ledger.slice(i, i + 50_000));
-      appendAll(all, await this.writeSettings(settings, seenAt));
+      appendAll(all, await this.writeSettings(settings, seenAt, verdicts));
       if (plan) await trust!.write(db, plan, true);
       if (all.length > 0) await db.problems.bulkPut(all);
       await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: seenAt });

@@ -12,18 +12,15 @@ import {
   type PickupForm,
 } from '../../shared/commands';
 import {
-  addDevice,
-  addHub,
   appendEntries,
+  appendMemberOp,
   hubsOf,
   hubSchema,
-  initNetwork,
   itemsOf,
-  putItem,
+  levelsKey,
   readItem,
-  setCategoryLevels,
-  setLevels,
-  setManyLevels,
+  type DeviceInfo,
+  type HubInfo,
 } from '../../shared/doc';
 import {
   receiveTransfer,
@@ -53,8 +50,13 @@ import {
   type MemberOp,
   type Role,
 } from '../../shared/trust/members';
-import { appendMemberOp } from '../../shared/doc';
 import { openSealed, sealTo } from '../../shared/trust/seal';
+import { settingValue, signSetting, type SettingMap } from '../../shared/trust/settings';
+import type { Levels } from '../../shared/status';
+
+/** One setting to write: map, key, value (null clears it). */
+type SettingChange = [SettingMap, string, unknown];
+const levelsValue = (levels: Levels | null) => (levels ? { min: levels.min, target: levels.target } : null);
 import type { CatchUp } from '../../shared/sync/syncfile';
 import type { CryptoKey } from '../../shared/sync/keys';
 import { DocPersistence } from './persistence';
@@ -205,8 +207,16 @@ export class LarderStore {
       deviceId,
       identity.privateKey,
     );
-    initNetwork(this.doc, { ...self, hubId: self.hubId!, hubName, now });
     appendMemberOp(this.doc, genesis);
+    await this.putSettings(
+      [
+        ['network', 'id', networkId],
+        ['network', 'createdAt', now],
+        ['hubs', self.hubId!, { name: hubName, createdAt: now } satisfies HubInfo],
+        ['devices', deviceId, { name: deviceName, hub: self.hubId!, createdAt: now } satisfies DeviceInfo],
+      ],
+      { network: networkId, device: deviceId, privateKey: identity.privateKey },
+    );
     await this.persistence.flush(async () => {
       await this.db.meta.put(identity);
       await this.db.meta.put(self);
@@ -257,8 +267,11 @@ export class LarderStore {
     if (form.asCoordinator) {
       // A coordinator holds no stock: it is in the network as a device without a hub.
       const now = this.deps.now();
-      addDevice(this.doc, self.deviceId, { name: deviceName, hub: null, createdAt: now });
       if (identity) await this.requestToJoin(self, null, now);
+      await this.putSettings(
+        [['devices', self.deviceId, { name: deviceName, hub: null, createdAt: now } satisfies DeviceInfo]],
+        identity ? { network: self.networkId, device: self.deviceId, privateKey: identity.privateKey } : null,
+      );
       await this.persistence.flush(saveIdentity);
     } else await this.persistence.flush(saveIdentity);
     this.selfRow = self;
@@ -272,8 +285,9 @@ export class LarderStore {
     if (self.hubId) throw new ValidationError([{ field: '', message: 'This device already has a hub' }]);
     const now = this.deps.now();
     let hubId: string;
+    const changes: SettingChange[] = [];
     if ('hubId' in choice) {
-      if (!hubsOf(this.doc).has(choice.hubId))
+      if (this.setting('hubs', choice.hubId) === undefined)
         throw new ValidationError([{ field: 'hub', message: 'That hub is not in this network' }]);
       hubId = choice.hubId;
     } else {
@@ -287,10 +301,16 @@ export class LarderStore {
       );
       issues.throwIfAny();
       hubId = randomId(this.deps.randomBytes);
-      addHub(this.doc, hubId, { name, createdAt: now });
+      changes.push(['hubs', hubId, { name, createdAt: now } satisfies HubInfo]);
     }
-    addDevice(this.doc, self.deviceId, { name: self.deviceName, hub: hubId, createdAt: now });
+    changes.push([
+      'devices',
+      self.deviceId,
+      { name: self.deviceName, hub: hubId, createdAt: now } satisfies DeviceInfo,
+    ]);
+    // The request first: a new hub's settings count once the device that made them is approved for it.
     if (self.chain && this.identity) await this.requestToJoin(self, hubId, now);
+    await this.putSettings(changes);
     const next: SelfRow = { ...self, hubId };
     await this.persistence.flush(() => this.db.meta.put(next));
     this.selfRow = next;
@@ -310,14 +330,56 @@ export class LarderStore {
     if (address.length > 200) issues.add('address', 'Address is too long: at most 200 characters');
     if (form.publishAddress && !address) issues.add('address', 'Enter the address to publish');
     issues.throwIfAny();
-    const current = hubSchema.safeParse(hubsOf(this.doc).get(id));
-    addHub(this.doc, id, {
-      name,
-      createdAt: current.success ? current.data.createdAt : this.deps.now(),
-      ...(address ? { address } : {}),
-      publishAddress: form.publishAddress && !!address,
-    });
+    const current = hubSchema.safeParse(this.setting('hubs', id));
+    await this.putSettings([
+      [
+        'hubs',
+        id,
+        {
+          name,
+          createdAt: current.success ? current.data.createdAt : this.deps.now(),
+          ...(address ? { address } : {}),
+          publishAddress: form.publishAddress && !!address,
+        } satisfies HubInfo,
+      ],
+    ]);
     await this.persistence.flush();
+  }
+
+  /** A setting's value as the doc holds it (unverified: the projection decides whether it counts). */
+  private setting(map: SettingMap, key: string): unknown {
+    return settingValue(this.doc.getMap<unknown>(map).get(key));
+  }
+
+  /**
+   * Writes settings in one doc transaction. On a signed network each value is an envelope this device
+   * signs, and clearing one writes a signed tombstone; otherwise values are written as they are.
+   */
+  private async putSettings(
+    changes: readonly SettingChange[],
+    signer: { network: string; device: string; privateKey: CryptoKey } | null = this.signer(),
+  ): Promise<void> {
+    const now = this.deps.now();
+    const values = signer
+      ? await Promise.all(
+          changes.map(([map, key, value]) =>
+            signSetting(signer.network, map, key, value, signer.device, now, signer.privateKey),
+          ),
+        )
+      : changes.map(([, , value]) => value);
+    this.doc.transact(() => {
+      changes.forEach(([map, key], i) => {
+        const target = this.doc.getMap<unknown>(map);
+        if (values[i] === null) target.delete(key);
+        else target.set(key, values[i]);
+      });
+    }, 'local');
+  }
+
+  private signer(): { network: string; device: string; privateKey: CryptoKey } | null {
+    const self = this.selfRow;
+    if (!self?.chain || !this.identity) return null;
+    return { network: self.networkId, device: self.deviceId, privateKey: this.identity.privateKey };
   }
 
   /** The network key, invite and derived secrets: what sync needs. */
@@ -611,7 +673,7 @@ export class LarderStore {
       createdAt: previous?.createdAt ?? now,
       updatedAt: now,
     };
-    putItem(this.doc, item);
+    await this.putSettings([['items', item.id, item]]);
     await this.persistence.flush();
     return item;
   }
@@ -644,7 +706,7 @@ export class LarderStore {
         throw new ValidationError([
           { field: '', message: 'Only a coordinator can change another hub’s settings' },
         ]);
-      if (!hubsOf(this.doc).has(hub))
+      if (this.setting('hubs', hub) === undefined)
         throw new ValidationError([{ field: 'hub', message: 'That hub is not in this network' }]);
       return hub;
     }
@@ -654,7 +716,7 @@ export class LarderStore {
   async setLevels(itemId: string, form: LevelsForm, hub?: string): Promise<void> {
     await this.ready;
     const levels = parseLevelsForm(form);
-    setLevels(this.doc, this.actingFor(hub), itemId, levels);
+    await this.putSettings([['levels', levelsKey(this.actingFor(hub), itemId), levelsValue(levels)]]);
     await this.persistence.flush();
   }
 
@@ -664,7 +726,8 @@ export class LarderStore {
     if (itemIds.length === 0)
       throw new ValidationError([{ field: 'items', message: 'Choose at least one item' }]);
     const levels = parseLevelsForm(form);
-    setManyLevels(this.doc, this.actingFor(hub), itemIds, levels);
+    const at = this.actingFor(hub);
+    await this.putSettings(itemIds.map((item) => ['levels', levelsKey(at, item), levelsValue(levels)]));
     await this.persistence.flush();
   }
 
@@ -672,14 +735,18 @@ export class LarderStore {
   async setCategoryLevels(category: string, form: LevelsForm, hub?: string): Promise<void> {
     await this.ready;
     const levels = parseLevelsForm(form);
-    setCategoryLevels(this.doc, this.actingFor(hub), category, levels);
+    await this.putSettings([
+      ['categoryLevels', levelsKey(this.actingFor(hub), category), levelsValue(levels)],
+    ]);
     await this.persistence.flush();
   }
 
   private transferContext(): TransferContext {
     const self = this.requireSelf();
     const hubs = new Set<string>();
-    hubsOf(this.doc).forEach((_, id) => hubs.add(id));
+    hubsOf(this.doc).forEach((raw, id) => {
+      if (settingValue(raw) !== undefined) hubs.add(id);
+    });
     return {
       device: self.deviceId,
       nextSeq: self.nextSeq,

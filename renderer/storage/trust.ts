@@ -7,6 +7,7 @@ import { Gate, type GateResult, type VerifiedHead } from '../../shared/trust/gat
 import { verifyHeads } from '../../shared/trust/heads';
 import { evaluateMembers, memberStateDigest, type MemberState } from '../../shared/trust/members';
 import type { LarderDB, MemberRow } from './db';
+import { verifySetting, type SettingMap, type SettingVerdict } from '../../shared/trust/settings';
 
 /** What the trust layer decided for one batch: what counts, what is set aside, what to store. */
 export interface TrustPlan {
@@ -77,6 +78,22 @@ export class TrustLayer {
     if (fresh) this.gate = gate;
     appendAll(problems, result.problems);
     return { release: result.release, problems, result, members: memberRows, rebuild: result.rebuild };
+  }
+
+  /**
+   * Verdicts for settings: signed by their writer, who had the right (shared/trust/settings.ts). Keyed
+   * `map/key`. Called before the IndexedDB transaction (signatures are checked asynchronously).
+   */
+  async settingVerdicts(keys: Iterable<[SettingMap, string]>): Promise<Map<string, SettingVerdict>> {
+    const state = this.state ?? (await evaluateMembers(this.network, membersOf(this.doc).toArray()));
+    const out = new Map<string, SettingVerdict>();
+    await Promise.all(
+      [...keys].map(async ([map, key]) => {
+        const raw = this.doc.getMap<unknown>(map).get(key);
+        out.set(`${map}/${key}`, await verifySetting(this.network, map, key, raw, state));
+      }),
+    );
+    return out;
   }
 
   /** Called once the plan's writes are committed. */

@@ -11,6 +11,7 @@ import {
 } from '../../shared/sync/syncfile';
 import type { MetaRow, PeerRow } from '../storage/db';
 import type { LarderStore } from '../storage/store';
+import { settingValue } from '../../shared/trust/settings';
 
 /**
  * "Export sync file" and "Import sync file": the network's updates carried between devices by hand, for
@@ -64,7 +65,7 @@ function requireSetUp(store: LarderStore) {
 
 /** A device's name in the doc, or a short stand-in when the doc does not know it (yet). */
 function deviceName(doc: Y.Doc, device: string): string {
-  const parsed = deviceSchema.safeParse(devicesOf(doc).get(device));
+  const parsed = deviceSchema.safeParse(settingValue(devicesOf(doc).get(device)));
   return parsed.success ? parsed.data.name : `device ${device}`;
 }
 

@@ -2,6 +2,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromBase64Url } from './encoding';
 import { headMessage } from '../trust/chain';
 import { deviceIdOf } from '../trust/crypto';
+import { settingMessage, type SettingMap, type SignedSetting } from '../trust/settings';
 
 /**
  * The synchronous check of a device's signed head that ingest.ts runs before Yjs sees an update. Yjs
@@ -11,6 +12,8 @@ import { deviceIdOf } from '../trust/crypto';
 export interface HeadCheck {
   /** True when `value` is [seq, hash, sig], signed by `key` for `device`, with seq above `after`. */
   verify(device: string, key: string, value: unknown, after: number): boolean;
+  /** True when a settings envelope carries a valid signature by `publicKey` (its writer's key). */
+  verifySetting(map: SettingMap, key: string, envelope: SignedSetting, publicKey: string): boolean;
 }
 
 /** The device and key an operation of the member list names, if its device id is the key's hash. */
@@ -30,29 +33,35 @@ export function headKeyOf(value: unknown): { device: string; key: string } | nul
 
 export function headCheckFor(network: string): HeadCheck {
   const cache = new Map<string, boolean>();
+  const check = (publicKey: string, sig: string, message: string): boolean => {
+    const cacheKey = `${publicKey}|${sig}|${message}`;
+    const hit = cache.get(cacheKey);
+    if (hit !== undefined) return hit;
+    const signature = fromBase64Url(sig);
+    const raw = fromBase64Url(publicKey);
+    let ok = false;
+    if (signature?.length === 64 && raw?.length === 32) {
+      try {
+        ok = ed25519.verify(signature, new TextEncoder().encode(message), raw, { zip215: false });
+      } catch {
+        ok = false;
+      }
+    }
+    if (cache.size > 10_000) cache.clear();
+    cache.set(cacheKey, ok);
+    return ok;
+  };
   return {
+    verifySetting(map, key, envelope, publicKey) {
+      const { v, by, at, s } = envelope;
+      return check(publicKey, s, settingMessage(network, map, key, { v: v ?? null, by, at }));
+    },
     verify(device, key, value, after) {
       if (!Array.isArray(value) || value.length !== 3) return false;
       const [seq, hash, sig] = value as unknown[];
       if (!Number.isInteger(seq) || (seq as number) <= after || (seq as number) > 2 ** 31) return false;
       if (typeof hash !== 'string' || hash.length > 64 || typeof sig !== 'string') return false;
-      const message = headMessage(network, device, seq as number, hash);
-      const cacheKey = `${key}|${sig}|${message}`;
-      const hit = cache.get(cacheKey);
-      if (hit !== undefined) return hit;
-      const signature = fromBase64Url(sig);
-      const publicKey = fromBase64Url(key);
-      let ok = false;
-      if (signature?.length === 64 && publicKey?.length === 32) {
-        try {
-          ok = ed25519.verify(signature, new TextEncoder().encode(message), publicKey, { zip215: false });
-        } catch {
-          ok = false;
-        }
-      }
-      if (cache.size > 10_000) cache.clear();
-      cache.set(cacheKey, ok);
-      return ok;
+      return check(key, sig, headMessage(network, device, seq as number, hash));
     },
   };
 }

@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import { HEADS, LEDGERS, MEMBERS } from '../doc';
 import { headKeyOf, type HeadCheck } from './headCheck';
+import { isEnvelope, SETTING_MAPS, type SettingMap } from '../trust/settings';
 
 /**
  * The one door through which peer data (live sync, sync files) enters a network's doc. Peer data is
@@ -73,6 +74,8 @@ export const INGEST_MESSAGES = {
   subdocument: 'The update holds an embedded document, which Larder never makes; it was not applied',
   deletesLedger:
     'The update would delete ledger entries or member list changes, which are never deleted; it was not applied',
+  badSetting: (key: string) =>
+    `The update would delete the setting ${key}, or write it unsigned, on a network whose settings are signed; it was not applied`,
   badHead: (device: string) =>
     `The update holds a head for device ${device} that its key did not sign, or an older one; it was not applied`,
   contradicts: 'The update contradicts data this device already has; it was not applied',
@@ -154,6 +157,7 @@ type Place =
   | { kind: 'entry'; device: string } // an item inside a device's ledger array
   | { kind: 'member' } // an operation of the signed member list (the root `members` array)
   | { kind: 'head'; device: string } // a device's signed head (the root `heads` map)
+  | { kind: 'setting'; key: string } // a value of a settings map (`map/key`)
   | { kind: 'other' } // anywhere else
   | { kind: 'gc' } // Yjs will turn it into a GC struct: it lands nowhere
   | { kind: 'missing' } // depends on something not here yet: Yjs keeps it pending
@@ -192,6 +196,7 @@ class Checker {
   private readonly ledgers: ReturnType<Y.Doc['share']['get']>;
   private readonly members: ReturnType<Y.Doc['share']['get']>;
   private readonly heads: ReturnType<Y.Doc['share']['get']>;
+  private readonly settingRoots = new Map<unknown, string>();
   private readonly clientID: number;
 
   constructor(
@@ -205,6 +210,10 @@ class Checker {
     this.ledgers = doc.share.get(LEDGERS);
     this.members = doc.share.get(MEMBERS);
     this.heads = doc.share.get(HEADS);
+    for (const name of SETTING_MAPS) {
+      const type = doc.share.get(name);
+      if (type) this.settingRoots.set(type, name);
+    }
     for (const { structs } of sources) {
       const byClient = new Map<number, (Y.Item | Y.GC)[]>();
       for (const s of structs) {
@@ -343,6 +352,8 @@ class Checker {
     const ledgers = this.ledgers;
     if (type === this.members && sub === null) return MEMBER;
     if (type === this.heads && sub !== null) return { kind: 'head', device: sub };
+    if (sub !== null && this.settingRoots.has(type))
+      return { kind: 'setting', key: `${this.settingRoots.get(type)}/${sub}` };
     if (!ledgers) return OTHER;
     if (type === ledgers) return sub !== null ? { kind: 'slot', device: sub } : OTHER;
     const owner = type._item;
@@ -364,6 +375,8 @@ class Checker {
       case 'root':
         if (parent.name === MEMBERS && sub === null) return MEMBER;
         if (parent.name === HEADS && sub !== null) return { kind: 'head', device: sub };
+        if (sub !== null && (SETTING_MAPS as readonly string[]).includes(parent.name))
+          return { kind: 'setting', key: `${parent.name}/${sub}` };
         return parent.name === LEDGERS && sub !== null ? { kind: 'slot', device: sub } : OTHER;
       case 'new': {
         const owner = this.place(parent.item, depth + 1);
@@ -441,10 +454,30 @@ class Checker {
     return null;
   }
 
+  /** Whether this doc holds a live value for a setting (`map/key`). */
+  private holdsSetting(path: string): boolean {
+    const at = path.indexOf('/');
+    const root = this.share.get(path.slice(0, at));
+    const item = root instanceof Y.AbstractType ? root._map.get(path.slice(at + 1)) : undefined;
+    return !!item && !item.deleted;
+  }
+
+  private signedSetting(path: string, values: readonly unknown[], check: HeadCheck): boolean {
+    const at = path.indexOf('/');
+    const map = path.slice(0, at) as SettingMap;
+    const key = path.slice(at + 1);
+    return values.every((value) => {
+      if (!isEnvelope(value)) return false;
+      const publicKey = this.keys().get(value.by);
+      return !!publicKey && check.verifySetting(map, key, value, publicKey);
+    });
+  }
+
   /** The first reason to refuse, or null. */
   check(): string | null {
     const headCheck = this.headCheck;
     const newHeads = new Set<string>();
+    const newSettings = new Set<string>();
     const ledgers = this.ledgers;
     // Deletes of this device's own clocks it has not used yet: no peer can know of such items. Parked by
     // Yjs as pending, they would delete this device's next entries as it records them.
@@ -459,6 +492,20 @@ class Checker {
           if (this.straddlesWrongly(s)) return INGEST_MESSAGES.contradicts;
           const p = this.place(s);
           if (p.kind === 'cycle') return INGEST_MESSAGES.malformed;
+          if (p.kind === 'setting' && headCheck) {
+            // Signed settings: a new value must at least be an envelope (its signature and the writer's
+            // right are checked when it is projected); a cleared setting is a signed tombstone.
+            if (!(s.content instanceof Y.ContentDeleted)) {
+              if (!(s.content instanceof Y.ContentAny) || !s.content.arr.every(isEnvelope))
+                return INGEST_MESSAGES.badSetting(p.key);
+              // Replacing a value this device holds: only with one its writer's own key signed, so that
+              // no key holder can hide a setting under a forged one (the writer's right is judged later).
+              if (this.holdsSetting(p.key) && !this.signedSetting(p.key, s.content.arr, headCheck))
+                return INGEST_MESSAGES.badSetting(p.key);
+              newSettings.add(p.key);
+            }
+            continue;
+          }
           if (p.kind === 'head' && headCheck) {
             const problem = this.headProblem(s, p.device, headCheck);
             if (problem) return problem;
@@ -493,6 +540,9 @@ class Checker {
               // A head is deleted only by the newer head that replaces it, arriving with the delete.
               if (headCheck && place.kind === 'head' && !newHeads.has(place.device))
                 return INGEST_MESSAGES.badHead(place.device);
+              // A signed setting is replaced by a newer value, never deleted bare.
+              if (headCheck && place.kind === 'setting' && !newSettings.has(place.key))
+                return INGEST_MESSAGES.badSetting(place.key);
             }
           }
           const from = Math.max(clock, state);

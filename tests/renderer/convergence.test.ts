@@ -3,7 +3,8 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { normalizeName, type ItemForm } from '../../shared/catalog';
-import { devicesOf, hubsOf, levelsOf } from '../../shared/doc';
+import { devicesOf, hubsOf, levelsKey, levelsOf } from '../../shared/doc';
+import { settingValue } from '../../shared/trust/settings';
 import { transferViews } from '../../shared/transfers';
 import { DISCARD_REASONS, DONATION_SOURCES, type Entry } from '../../shared/entries';
 import { ValidationError } from '../../shared/errors';
@@ -471,11 +472,16 @@ async function assertConverged(ctx: Ctx): Promise<void> {
 
   // Settings: the projected rows are exactly the doc's settings (whichever concurrent edit won).
   const doc = docs[0]!;
+  // Every value here is signed by a device with the right to write it; cleared ones are tombstones.
+  const values = (map: Y.Map<unknown>) =>
+    Object.entries(map.toJSON())
+      .map(([key, raw]) => [key, settingValue(raw)] as const)
+      .filter(([, value]) => value !== undefined);
   const settings = {
     items: [...store.itemsInDoc().values()].map((item) => ({ ...item, nameKey: normalizeName(item.name) })),
-    hubs: Object.entries(hubsOf(doc).toJSON()).map(([id, hub]) => ({ ...(hub as object), id })),
-    devices: Object.entries(devicesOf(doc).toJSON()).map(([id, device]) => ({ ...(device as object), id })),
-    levels: Object.entries(levelsOf(doc).toJSON()).map(([key, levels]) => {
+    hubs: values(hubsOf(doc)).map(([id, hub]) => ({ ...(hub as object), id })),
+    devices: values(devicesOf(doc)).map(([id, device]) => ({ ...(device as object), id })),
+    levels: values(levelsOf(doc)).map(([key, levels]) => {
       const [hub, item] = key.split('|');
       return { ...(levels as object), key, hub, item };
     }),
@@ -635,7 +641,7 @@ async function run(seed: number, steps: number): Promise<void> {
 }
 
 describe('applyRemoteUpdate', () => {
-  it('resolves once an update that only deletes (a cleared level) is committed', async () => {
+  it('resolves once an update that clears a level (a signed tombstone) is committed', async () => {
     const clock = new FakeClock();
     const rng = new Prng(7);
     const [a, b] = [
@@ -652,10 +658,12 @@ describe('applyRemoteUpdate', () => {
       const updates: Uint8Array[] = [];
       a!.persistence.doc.on('update', (u: Uint8Array) => updates.push(u));
       await a!.setLevels(item.id, { min: '', target: '' });
-      // Clearing a level deletes a map value and adds no struct: the state vector does not move.
+      // On a signed network clearing a level writes a signed tombstone over it: nothing is deleted bare.
       expect(updates).toHaveLength(1);
       expect(await b!.applyRemoteUpdate(updates[0]!, PEER)).toMatchObject({ ok: true, changed: true });
-      expect(levelsOf(b!.persistence.doc).size).toBe(0);
+      expect(
+        settingValue(levelsOf(b!.persistence.doc).get(levelsKey(a!.self!.hubId!, item.id))),
+      ).toBeUndefined();
       expect(await b!.db.levels.count()).toBe(0);
     } finally {
       a!.close();

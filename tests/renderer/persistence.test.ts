@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import type { ItemForm } from '../../shared/catalog';
 import { BelowZeroWarning } from '../../shared/commands';
-import { hubsOf, itemsOf, putItem, readAllEntries } from '../../shared/doc';
+import { hubsOf, itemsOf, readAllEntries } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
 import { ValidationError } from '../../shared/errors';
 import { LarderDB } from '../../renderer/storage/db';
@@ -266,7 +266,7 @@ describe('LarderStore with IndexedDB', () => {
       },
       { kind: 'pickup', hub: 'hub2', device: other.id, seq: 2, item: beans.id, at, recordedAt: at, qty: 3 },
     ]);
-    putItem(remote, {
+    await other.setting(remote, 'items', 'soap0001', {
       id: 'soap0001',
       name: 'Soap',
       category: 'Hygiene',

@@ -11,6 +11,7 @@ import {
 } from '../../shared/trust/chain';
 import { deviceIdOf, generateDeviceKeys, sign, type DeviceKeys } from '../../shared/trust/crypto';
 import { signOp, type Role } from '../../shared/trust/members';
+import { signSetting, type SettingMap } from '../../shared/trust/settings';
 import type { LarderStore } from '../../renderer/storage/store';
 
 /**
@@ -64,6 +65,18 @@ export class SignedDevice {
         this.keys.privateKey,
       ),
     );
+  }
+
+  /** Writes a setting it signs (shared/trust/settings.ts), as the app's store does. */
+  async setting(
+    doc: Y.Doc,
+    map: SettingMap,
+    key: string,
+    value: unknown,
+    at = Date.UTC(2025, 2, 1),
+  ): Promise<void> {
+    const signed = await signSetting(this.network, map, key, value, this.id, at, this.keys.privateKey);
+    doc.getMap<unknown>(map).set(key, signed);
   }
 
   /** Appends entries (numbered after its last one, under this device's id) with a signed head. */

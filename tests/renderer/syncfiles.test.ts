@@ -3,10 +3,12 @@ import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { ItemForm } from '../../shared/catalog';
-import { appendEntries, itemsOf, ledgersOf } from '../../shared/doc';
+import { itemsOf, ledgersOf } from '../../shared/doc';
 import { INGEST_MESSAGES } from '../../shared/sync/ingest';
 import { sealSyncFile, SYNC_FILE_MESSAGES } from '../../shared/sync/syncfile';
 import { LarderDB } from '../../renderer/storage/db';
+import { SignedDevice } from './signedDevice';
+import { settingValue } from '../../shared/trust/settings';
 import { LarderStore, type StoreDeps } from '../../renderer/storage/store';
 import { exportSyncFile, importSyncFile, knownPeers } from '../../renderer/sync/syncFiles';
 
@@ -201,11 +203,12 @@ describe('sync files between two devices', () => {
     const updates: Uint8Array[] = [];
     other.on('update', (u: Uint8Array) => updates.push(u));
     // Another device renames Rice after recording something: two changes, two files, the second first.
-    appendEntries(other, 'otherdev', [
+    const dev = await SignedDevice.approvedBy(a);
+    await dev.append(other, [
       {
         kind: 'donation',
         hub: a.self!.hubId!,
-        device: 'otherdev',
+        device: dev.id,
         seq: 1,
         item: rice.id,
         qty: 3,
@@ -214,15 +217,15 @@ describe('sync files between two devices', () => {
         recordedAt: clock,
       },
     ]);
-    const item = itemsOf(other).get(rice.id) as Record<string, unknown>;
-    itemsOf(other).set(rice.id, { ...item, name: 'Jasmine rice', updatedAt: clock });
+    const item = settingValue(itemsOf(other).get(rice.id)) as Record<string, unknown>;
+    await dev.setting(other, 'items', rice.id, { ...item, name: 'Jasmine rice', updatedAt: clock });
     expect(updates).toHaveLength(2);
     const { fileKey } = await a.secrets();
     const seal = (update: Uint8Array, seed: number) =>
       sealSyncFile(
         {
           network: a.self!.networkId,
-          device: 'otherdev',
+          device: dev.id,
           createdAt: clock,
           stateVector: Y.encodeStateVector(other),
           since: true,

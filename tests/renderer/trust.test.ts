@@ -2,7 +2,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { appendMemberOp, headsOf, ledgersOf } from '../../shared/doc';
+import { appendMemberOp, headsOf, itemsOf, ledgersOf } from '../../shared/doc';
 import { idOf, type Entry } from '../../shared/entries';
 import { encodeEntry } from '../../shared/wire';
 import { INGEST_MESSAGES } from '../../shared/sync/ingest';
@@ -490,5 +490,76 @@ describe('a device that was away during a key rotation', () => {
     await b.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '1' }] });
     const back = await exportSyncFile(b, { now: START });
     expect(await importSyncFile(a, back.bytes, { now: START })).toMatchObject({ ok: true });
+  });
+});
+
+describe('settings are signed, and count only from a device with the right', () => {
+  // Their writes carry valid signatures of their own, so they pass the door and replace the value in the
+  // doc: the setting is then set aside (shown under Problems) until a device with the right saves it
+  // again. A key holder can hide a setting this way; it cannot change one.
+  it('another hub’s device cannot publish this hub’s address, nor a stranger rename an item', async () => {
+    const { a, b, rice, hubA } = await network();
+    const church = await SignedDevice.approvedBy(a, { role: 'hub', hub: b.self!.hubId! });
+    const stranger = await SignedDevice.create(a.self!.networkId);
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
+    await stranger.ask(doc, hubA);
+    await church.setting(doc, 'hubs', hubA, {
+      name: 'Eastside Pantry',
+      createdAt: START,
+      address: '12 Hidden Street',
+      publishAddress: true,
+    });
+    await stranger.setting(doc, 'items', rice.id, { ...(await a.db.items.get(rice.id))!, name: 'Poison' });
+    await sync(doc, a);
+    expect((await a.db.hubs.get(hubA))?.address).toBeUndefined();
+    expect((await a.db.items.get(rice.id))?.name).not.toBe('Poison');
+    const reasons = await problems(a);
+    expect(reasons).toContain(`Device ${church.id} may not change the hubs setting ${hubA}`);
+    expect(reasons).toContain(`The items setting ${rice.id} is from a device not approved yet`);
+  });
+
+  it('a key holder cannot delete a catalog item, or write it unsigned', async () => {
+    const { a, b, rice } = await network();
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
+    const before = Y.encodeStateVector(doc);
+    itemsOf(doc).delete(rice.id);
+    expect(await b.applyRemoteUpdate(Y.encodeStateAsUpdate(doc, before), 'peer')).toEqual({
+      ok: false,
+      message: INGEST_MESSAGES.badSetting(`items/${rice.id}`),
+    });
+    const unsigned = new Y.Doc();
+    Y.applyUpdate(unsigned, Y.encodeStateAsUpdate(a.persistence.doc));
+    const sv = Y.encodeStateVector(unsigned);
+    itemsOf(unsigned).set(rice.id, { ...(await a.db.items.get(rice.id))!, name: 'Unsigned' });
+    expect(await b.applyRemoteUpdate(Y.encodeStateAsUpdate(unsigned, sv), 'peer')).toEqual({
+      ok: false,
+      message: INGEST_MESSAGES.badSetting(`items/${rice.id}`),
+    });
+    // Nor under an admin's name with a signature the admin's key did not make.
+    const forgedDoc = new Y.Doc();
+    Y.applyUpdate(forgedDoc, Y.encodeStateAsUpdate(a.persistence.doc));
+    const fsv = Y.encodeStateVector(forgedDoc);
+    const current = itemsOf(forgedDoc).get(rice.id) as { v: object; by: string; at: number; s: string };
+    itemsOf(forgedDoc).set(rice.id, { ...current, v: { ...current.v, name: 'Forged' }, at: current.at + 1 });
+    expect(await b.applyRemoteUpdate(Y.encodeStateAsUpdate(forgedDoc, fsv), 'peer')).toEqual({
+      ok: false,
+      message: INGEST_MESSAGES.badSetting(`items/${rice.id}`),
+    });
+    expect((await b.db.items.get(rice.id))?.name).toBe('Rice');
+  });
+
+  it('a device cannot move itself to another hub', async () => {
+    const { a, b, hubA } = await network();
+    const laptop = await SignedDevice.approvedBy(a, { role: 'hub', hub: b.self!.hubId! });
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
+    await laptop.setting(doc, 'devices', laptop.id, { name: 'Laptop', hub: hubA, createdAt: START });
+    await sync(doc, a);
+    expect(await a.db.devices.get(laptop.id)).toBeUndefined();
+    expect(await problems(a)).toContain(
+      `Device ${laptop.id} cannot move itself to another hub; an admin approves its hub`,
+    );
   });
 });
