@@ -75,7 +75,9 @@ export function Shell() {
       <nav className="sidebar" aria-label="Main">
         <div className="brand">
           <span className="brand-name">Larder</span>
-          <span className="brand-hub">{coordinator ? 'Coordinator' : (hub?.name ?? '…')}</span>
+          <span className="brand-hub">
+            {coordinator ? 'Coordinator' : (hub?.name ?? store.ownHubName() ?? '…')}
+          </span>
           <span className="brand-device">{device?.name ?? self.deviceName}</span>
         </div>
         <ul>

@@ -34,7 +34,7 @@ export function useMembers(): MemberView[] | undefined {
         const g = gate.get(r.device);
         return {
           ...r,
-          hubName: r.hub ? (hubName.get(r.hub) ?? null) : null,
+          hubName: r.hub ? (hubName.get(r.hub) ?? r.requestedHubName ?? null) : null,
           approvedByName: r.approvedBy ? (names.get(r.approvedBy) ?? null) : null,
           entriesSeen: g?.chain.seq ?? 0,
           held: (g?.held.length ?? 0) + (g?.pending.length ?? 0),

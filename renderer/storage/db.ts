@@ -97,6 +97,8 @@ export interface MemberRow {
   approvedBy?: string;
   approvedAt?: number;
   requestedAt?: number;
+  /** The name of the new hub a device asked to join with. */
+  requestedHubName?: string;
   revokedAt?: number;
   revokedBy?: string;
   cut?: number;

@@ -412,7 +412,7 @@ export class DocPersistence {
       const verdict = verdicts.get(`${map}/${key}`);
       if (!verdict) return undefined;
       if (verdict.ok) return verdict.value;
-      problems.push({ where: `${map}/${key}`, reason: verdict.reason, seenAt });
+      if (!verdict.held) problems.push({ where: `${map}/${key}`, reason: verdict.reason, seenAt });
       return undefined;
     };
     for (const [id, raw] of batch.items) {

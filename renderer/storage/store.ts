@@ -286,6 +286,7 @@ export class LarderStore {
     const now = this.deps.now();
     let hubId: string;
     const changes: SettingChange[] = [];
+    let newHubName = '';
     if ('hubId' in choice) {
       if (this.setting('hubs', choice.hubId) === undefined)
         throw new ValidationError([{ field: 'hub', message: 'That hub is not in this network' }]);
@@ -301,6 +302,7 @@ export class LarderStore {
       );
       issues.throwIfAny();
       hubId = randomId(this.deps.randomBytes);
+      newHubName = name;
       changes.push(['hubs', hubId, { name, createdAt: now } satisfies HubInfo]);
     }
     changes.push([
@@ -309,7 +311,8 @@ export class LarderStore {
       { name: self.deviceName, hub: hubId, createdAt: now } satisfies DeviceInfo,
     ]);
     // The request first: a new hub's settings count once the device that made them is approved for it.
-    if (self.chain && this.identity) await this.requestToJoin(self, hubId, now);
+    if (self.chain && this.identity)
+      await this.requestToJoin(self, hubId, now, 'newHubName' in choice ? newHubName : undefined);
     await this.putSettings(changes);
     const next: SelfRow = { ...self, hubId };
     await this.persistence.flush(() => this.db.meta.put(next));
@@ -344,6 +347,16 @@ export class LarderStore {
       ],
     ]);
     await this.persistence.flush();
+  }
+
+  /**
+   * The name of this device's hub as the doc holds it, before it counts: a device waiting for approval
+   * started a hub whose details count only once it is approved, and should still show its own hub's name.
+   */
+  ownHubName(): string | null {
+    const hub = this.selfRow?.hubId;
+    const parsed = hub ? hubSchema.safeParse(this.setting('hubs', hub)) : null;
+    return parsed?.success ? parsed.data.name : null;
   }
 
   /** A setting's value as the doc holds it (unverified: the projection decides whether it counts). */
@@ -467,7 +480,12 @@ export class LarderStore {
   }
 
   /** This device asks to join (self-signed), with the invite's pre-approval if it had one. */
-  private async requestToJoin(self: SelfRow, hub: string | null, now: number): Promise<void> {
+  private async requestToJoin(
+    self: SelfRow,
+    hub: string | null,
+    now: number,
+    hubName?: string,
+  ): Promise<void> {
     const identity = this.requireIdentity();
     const op: MemberOp = {
       t: 'request',
@@ -477,6 +495,7 @@ export class LarderStore {
       box: identity.boxKey,
       name: self.deviceName,
       hub,
+      ...(hubName ? { hubName } : {}),
       role: self.role,
       at: now,
       ...(self.preApproval ? { pre: self.preApproval } : {}),

@@ -107,6 +107,9 @@ export class TrustLayer {
     if (plan.members) {
       await db.members.clear();
       await db.members.bulkPut(plan.members);
+      // The member list was judged again as a whole: its problems are replaced, not added to (a request
+      // judged before the admin's operations arrived is judged again once they have).
+      await db.problems.where('where').startsWith('members/').delete();
     }
   }
 }
@@ -138,6 +141,7 @@ function memberRowsOf(state: MemberState): MemberRow[] {
       status: 'requested',
       role: 'requested',
       requestedAt: r.at,
+      ...(r.hubName ? { requestedHubName: r.hubName } : {}),
     });
   return rows;
 }

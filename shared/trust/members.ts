@@ -57,6 +57,8 @@ const opSchema = z.discriminatedUnion('t', [
     box: key.optional(),
     name,
     hub: id.nullable(),
+    /** The name of the hub, when the device starts a new one (an admin sees it before approving). */
+    hubName: name.optional(),
     role: z.enum(['coordinator', 'hub']),
     at,
     pre: signedToken.optional(),
@@ -119,6 +121,7 @@ export interface JoinRequest {
   box?: string;
   name: string;
   hub: string | null;
+  hubName?: string;
   role: 'coordinator' | 'hub';
   at: number;
 }
@@ -261,156 +264,172 @@ export async function evaluateMembers(network: string, raw: readonly unknown[]):
       tokens.set(i, ok ? { token: token.data, by: pre.by } : null);
     }),
   );
-  const state: MemberState = {
-    network,
-    members: new Map(),
-    requests: new Map(),
-    keys,
-    rotation: null,
-    problems,
-  };
-  const isAdmin = (device: string) => {
-    const m = state.members.get(device);
-    return !!m && m.role === 'admin' && !m.revoked;
-  };
-  const usedTokens = new Set<string>();
   const indexed = ops.map((p, i) => ({ p, i })).filter(({ i }) => valid[i]);
   for (const { p, i } of ops.map((p, i) => ({ p, i })))
     if (!valid[i])
       problems.push({ where: `members/${p.index}`, reason: 'Member list entry has a bad signature' });
   indexed.sort((a, b) => order(a.p, b.p));
-  for (const { p, i } of indexed) {
-    const { op, by } = p;
-    const where = `members/${p.index}`;
-    switch (op.t) {
-      case 'genesis':
-        if (networkIdOf(op.key) !== network) {
-          problems.push({ where, reason: 'Claims to have founded the network but holds another key' });
-        } else if (!state.members.has(op.dev)) {
-          state.members.set(op.dev, {
-            device: op.dev,
-            key: op.key,
-            ...(op.box ? { box: op.box } : {}),
-            name: op.name,
-            hub: op.hub,
-            role: 'admin',
-            approvedBy: op.dev,
-            approvedAt: op.at,
-          });
-        }
-        break;
-      case 'request': {
-        const member = state.members.get(op.dev);
-        if (!member) {
-          state.requests.set(op.dev, {
-            device: op.dev,
-            key: op.key,
-            ...(op.box ? { box: op.box } : {}),
-            name: op.name,
-            hub: op.hub,
-            role: op.role,
-            at: op.at,
-          });
-        }
-        const pre = tokens.get(i);
-        if (pre === null)
-          problems.push({ where, reason: 'The pre-approval in this join request is not valid' });
-        if (!pre || member) break;
-        const { token } = pre;
-        const fresh = op.at <= token.exp && op.at >= token.exp - PRE_APPROVAL_MS;
-        if (!isAdmin(pre.by) || token.net !== network || !fresh || usedTokens.has(token.id)) {
-          problems.push({
-            where,
-            reason: usedTokens.has(token.id)
-              ? 'This invite’s pre-approval was already used by another device'
-              : 'The pre-approval in this join request has expired or was not given by an admin',
-          });
+  /**
+   * Replays the log. A pre-approval counts when its signer is an admin at the end of the log: a device
+   * may join (and its request land in the log) before the network's first operations reach it, so its
+   * request can sit before the admin's genesis. Pre-approvals never make admins, so a first replay that
+   * ignores them gives the admins every pre-approval is judged against.
+   */
+  const replay = (tokenAdmins: Set<string> | null, problems: MemberState['problems']): MemberState => {
+    const state: MemberState = {
+      network,
+      members: new Map(),
+      requests: new Map(),
+      keys,
+      rotation: null,
+      problems,
+    };
+    const isTokenAdmin = (device: string) => tokenAdmins?.has(device) ?? false;
+    const isAdmin = (device: string) => {
+      const m = state.members.get(device);
+      return !!m && m.role === 'admin' && !m.revoked;
+    };
+    const usedTokens = new Set<string>();
+    for (const { p, i } of indexed) {
+      const { op, by } = p;
+      const where = `members/${p.index}`;
+      switch (op.t) {
+        case 'genesis':
+          if (networkIdOf(op.key) !== network) {
+            problems.push({ where, reason: 'Claims to have founded the network but holds another key' });
+          } else if (!state.members.has(op.dev)) {
+            state.members.set(op.dev, {
+              device: op.dev,
+              key: op.key,
+              ...(op.box ? { box: op.box } : {}),
+              name: op.name,
+              hub: op.hub,
+              role: 'admin',
+              approvedBy: op.dev,
+              approvedAt: op.at,
+            });
+          }
           break;
-        }
-        usedTokens.add(token.id);
-        state.requests.delete(op.dev);
-        state.members.set(op.dev, {
-          device: op.dev,
-          key: op.key,
-          ...(op.box ? { box: op.box } : {}),
-          name: op.name,
-          hub: op.hub,
-          // The token's role is the most it grants: a coordinator's token admits a hub device too.
-          role: op.role === 'coordinator' && token.role === 'coordinator' ? 'coordinator' : 'hub',
-          approvedBy: pre.by,
-          approvedAt: op.at,
-        });
-        break;
-      }
-      case 'approve': {
-        if (!isAdmin(by)) {
-          problems.push({ where, reason: 'Only an admin can approve a device or change its role' });
-          break;
-        }
-        if (deviceIdOf(op.key) !== op.dev) {
-          problems.push({ where, reason: 'Approval names a key that is not the device’s' });
-          break;
-        }
-        const previous = state.members.get(op.dev);
-        if (previous?.revoked) {
-          problems.push({ where, reason: 'A revoked device cannot be approved again' });
-          break;
-        }
-        const box = op.box ?? previous?.box ?? state.requests.get(op.dev)?.box;
-        state.requests.delete(op.dev);
-        state.members.set(op.dev, {
-          device: op.dev,
-          key: op.key,
-          ...(box ? { box } : {}),
-          name: op.name,
-          hub: op.hub,
-          role: op.role,
-          approvedBy: by,
-          approvedAt: op.at,
-        });
-        break;
-      }
-      case 'revoke': {
-        if (!isAdmin(by)) {
-          problems.push({ where, reason: 'Only an admin can revoke a device' });
-          break;
-        }
-        const member = state.members.get(op.dev);
-        if (!member) {
-          // A device that was never approved: nothing it wrote counts anyway; keep it out for good.
-          const request = state.requests.get(op.dev);
-          const deviceKey = request?.key ?? keys.get(op.dev);
-          if (!deviceKey) break;
+        case 'request': {
+          const member = state.members.get(op.dev);
+          if (!member) {
+            state.requests.set(op.dev, {
+              device: op.dev,
+              key: op.key,
+              ...(op.box ? { box: op.box } : {}),
+              name: op.name,
+              hub: op.hub,
+              ...(op.hubName ? { hubName: op.hubName } : {}),
+              role: op.role,
+              at: op.at,
+            });
+          }
+          const pre = tokens.get(i);
+          if (pre === null)
+            problems.push({ where, reason: 'The pre-approval in this join request is not valid' });
+          if (!pre || member) break;
+          const { token } = pre;
+          const fresh = op.at <= token.exp && op.at >= token.exp - PRE_APPROVAL_MS;
+          if (!isTokenAdmin(pre.by) || token.net !== network || !fresh || usedTokens.has(token.id)) {
+            problems.push({
+              where,
+              reason: usedTokens.has(token.id)
+                ? 'This invite’s pre-approval was already used by another device'
+                : 'The pre-approval in this join request has expired or was not given by an admin',
+            });
+            break;
+          }
+          usedTokens.add(token.id);
           state.requests.delete(op.dev);
           state.members.set(op.dev, {
             device: op.dev,
-            key: deviceKey,
-            name: request?.name ?? op.dev,
-            hub: request?.hub ?? null,
-            role: 'hub',
-            approvedBy: by,
+            key: op.key,
+            ...(op.box ? { box: op.box } : {}),
+            name: op.name,
+            hub: op.hub,
+            // The token's role is the most it grants: a coordinator's token admits a hub device too.
+            role: op.role === 'coordinator' && token.role === 'coordinator' ? 'coordinator' : 'hub',
+            approvedBy: pre.by,
             approvedAt: op.at,
-            revoked: { cut: 0, hash: null, by, at: op.at },
           });
           break;
         }
-        if (member.revoked) break; // the first revocation's cut-off stands
-        member.revoked = { cut: op.cut, hash: op.hash, by, at: op.at };
-        break;
-      }
-      case 'rotate': {
-        if (!isAdmin(by)) {
-          problems.push({ where, reason: 'Only an admin can change the network key' });
+        case 'approve': {
+          if (!isAdmin(by)) {
+            problems.push({ where, reason: 'Only an admin can approve a device or change its role' });
+            break;
+          }
+          if (deviceIdOf(op.key) !== op.dev) {
+            problems.push({ where, reason: 'Approval names a key that is not the device’s' });
+            break;
+          }
+          const previous = state.members.get(op.dev);
+          if (previous?.revoked) {
+            problems.push({ where, reason: 'A revoked device cannot be approved again' });
+            break;
+          }
+          const box = op.box ?? previous?.box ?? state.requests.get(op.dev)?.box;
+          state.requests.delete(op.dev);
+          state.members.set(op.dev, {
+            device: op.dev,
+            key: op.key,
+            ...(box ? { box } : {}),
+            name: op.name,
+            hub: op.hub,
+            role: op.role,
+            approvedBy: by,
+            approvedAt: op.at,
+          });
           break;
         }
-        // The newest epoch wins; of two rotations to one epoch (two admins at once), the first in the log.
-        if (!state.rotation || op.epoch > state.rotation.epoch)
-          state.rotation = { epoch: op.epoch, sealed: op.sealed, by };
-        break;
+        case 'revoke': {
+          if (!isAdmin(by)) {
+            problems.push({ where, reason: 'Only an admin can revoke a device' });
+            break;
+          }
+          const member = state.members.get(op.dev);
+          if (!member) {
+            // A device that was never approved: nothing it wrote counts anyway; keep it out for good.
+            const request = state.requests.get(op.dev);
+            const deviceKey = request?.key ?? keys.get(op.dev);
+            if (!deviceKey) break;
+            state.requests.delete(op.dev);
+            state.members.set(op.dev, {
+              device: op.dev,
+              key: deviceKey,
+              name: request?.name ?? op.dev,
+              hub: request?.hub ?? null,
+              role: 'hub',
+              approvedBy: by,
+              approvedAt: op.at,
+              revoked: { cut: op.cut, hash: op.hash, by, at: op.at },
+            });
+            break;
+          }
+          if (member.revoked) break; // the first revocation's cut-off stands
+          member.revoked = { cut: op.cut, hash: op.hash, by, at: op.at };
+          break;
+        }
+        case 'rotate': {
+          if (!isAdmin(by)) {
+            problems.push({ where, reason: 'Only an admin can change the network key' });
+            break;
+          }
+          // The newest epoch wins; of two rotations to one epoch (two admins at once), the first in the log.
+          if (!state.rotation || op.epoch > state.rotation.epoch)
+            state.rotation = { epoch: op.epoch, sealed: op.sealed, by };
+          break;
+        }
       }
     }
-  }
-  return state;
+
+    return state;
+  };
+  const first = replay(null, []);
+  const admins = new Set(
+    [...first.members.values()].filter((m) => m.role === 'admin' && !m.revoked).map((m) => m.device),
+  );
+  return replay(admins, problems);
 }
 
 /** A stable digest of a member state, to tell whether anything that decides verdicts changed. */

@@ -85,7 +85,10 @@ export function mayWriteSetting(member: Member, map: SettingMap, key: string): b
   }
 }
 
-export type SettingVerdict = { ok: true; value: unknown } | { ok: false; reason: string };
+export type SettingVerdict =
+  | { ok: true; value: unknown }
+  /** `held`: its writer is waiting for approval; it counts once approved, and is not a problem. */
+  | { ok: false; reason: string; held?: true };
 
 const verified = new Map<string, boolean>();
 
@@ -115,7 +118,8 @@ export async function verifySetting(
     verified.set(cacheKey, ok);
   }
   if (!ok) return { ok: false, reason: `The ${map} setting ${key} does not carry a valid signature` };
-  if (!member) return { ok: false, reason: `The ${map} setting ${key} is from a device not approved yet` };
+  if (!member)
+    return { ok: false, held: true, reason: `The ${map} setting ${key} is from a device not approved yet` };
   if (member.revoked && at > member.revoked.at)
     return { ok: false, reason: `The ${map} setting ${key} is from a revoked device` };
   if (!mayWriteSetting(member, map, key))

@@ -557,7 +557,9 @@ describe(`fuzzing the ingest path (seed ${SEED})`, () => {
       baseline = now;
     }
     console.log(`store fuzz (seed ${SEED}):`, tally, `problems: ${await a.db.problems.count()}`);
-    expect(tally.changed, `seed ${SEED}`).toBeGreaterThan(STORE_CASES / 10);
+    // Enough mutations got through to exercise the accepted path (a signed network refuses more at the
+    // door: bare deletes and unsigned values of settings, heads its devices did not sign).
+    expect(tally.changed, `seed ${SEED}`).toBeGreaterThan(STORE_CASES / 20);
     expect(await a.db.problems.count(), `seed ${SEED}`).toBeGreaterThan(0);
 
     // Whatever was accepted and saved loads again after a restart.
