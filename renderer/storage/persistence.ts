@@ -551,7 +551,7 @@ export class DocPersistence {
       const ledger = projector.allLedger();
       for (let i = 0; i < ledger.length; i += 50_000) await db.ledger.bulkPut(ledger.slice(i, i + 50_000));
       appendAll(all, await this.writeSettings(settings, seenAt, verdicts));
-      if (plan) await trust!.write(db, plan, true);
+      if (plan) await trust!.write(db, plan);
       if (all.length > 0) await db.problems.bulkPut(all);
       await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: seenAt });
     });

@@ -101,9 +101,9 @@ export class TrustLayer {
     this.gate.adopt(plan.result);
   }
 
-  async write(db: LarderDB, plan: TrustPlan, fresh = false): Promise<void> {
-    if (fresh) await db.gate.bulkPut([...plan.result.devices.values()]);
-    else if (plan.result.devices.size > 0) await db.gate.bulkPut([...plan.result.devices.values()]);
+  /** Stores what a plan changed: device chains and held entries, and the member list when judged again. */
+  async write(db: LarderDB, plan: TrustPlan): Promise<void> {
+    if (plan.result.devices.size > 0) await db.gate.bulkPut([...plan.result.devices.values()]);
     if (plan.members) {
       await db.members.clear();
       await db.members.bulkPut(plan.members);

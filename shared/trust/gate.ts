@@ -117,9 +117,8 @@ export class Gate {
       if (revoked && revoked.hash && revoked.cut > d.chain.seq)
         this.advance(d, revoked.cut, revoked.hash, result);
       if (head) {
-        const limit = revoked ? Math.max(head.seq, 0) : head.seq;
-        if (limit > d.chain.seq) this.advance(d, limit, head.hash, result);
-        else if (limit === d.chain.seq && limit > 0 && headHash(d.chain) !== head.hash)
+        if (head.seq > d.chain.seq) this.advance(d, head.seq, head.hash, result);
+        else if (head.seq === d.chain.seq && head.seq > 0 && headHash(d.chain) !== head.hash)
           result.problems.push({
             where: `device/${device}`,
             reason: `Device ${device} signed two different histories; revoke it`,
