@@ -41,7 +41,11 @@ export interface SignedHistory {
   saves: number;
 }
 
-export async function signedHistory(n: number, options: { realSignatures: boolean }): Promise<SignedHistory> {
+export async function signedHistory(
+  n: number,
+  options: { realSignatures: boolean; docs?: boolean },
+): Promise<SignedHistory> {
+  const withDocs = options.docs ?? true;
   const random = prng(20_261_130);
   const bytes = (k: number) => Uint8Array.from({ length: k }, () => Math.floor(random() * 256));
   const network = 'benchnet00000001';
@@ -103,8 +107,11 @@ export async function signedHistory(n: number, options: { realSignatures: boolea
     const sig = options.realSignatures
       ? await sign(dev.keys.privateKey, headMessage(network, dev.id, dev.chain.seq, hash))
       : fakeSig;
-    appendEntries(signed, dev.id, batch, [dev.chain.seq, hash, sig]);
-    appendEntries(unsigned, dev.id, batch);
+    // One transaction per save, as the app makes: grouping saves changes how replaced heads encode.
+    if (withDocs) {
+      appendEntries(signed, dev.id, batch, [dev.chain.seq, hash, sig]);
+      appendEntries(unsigned, dev.id, batch);
+    }
     heads.set(dev.id, { seq: dev.chain.seq, hash });
     for (const e of batch) entries.push(e);
     saves += 1;
