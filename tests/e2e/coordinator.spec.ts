@@ -4,8 +4,8 @@ import { NOTE_PRIVACY } from '../../renderer/components/notes';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
 import {
   addItem,
-  addLine,
   addSyncServer,
+  donate,
   expectConnected,
   goTo,
   inviteCode,
@@ -13,15 +13,6 @@ import {
   setUpHub,
   statusSaying,
 } from './steps';
-
-async function donate(page: Page, item: string, quantity: string): Promise<void> {
-  await goTo(page, 'Record donation');
-  await addLine(page, item, quantity);
-  await page.keyboard.press('Control+Enter');
-  await expect(
-    page.getByRole('main').getByRole('status').filter({ hasText: 'Saved donation' }),
-  ).toBeVisible();
-}
 
 async function setLevels(page: Page, item: string, min: string, target: string): Promise<void> {
   await goTo(page, 'Stock');

@@ -151,3 +151,13 @@ export async function expectConnected(page: Page, devices: number): Promise<void
     { timeout: 60_000 },
   );
 }
+
+/** Records a donation of one line with the keyboard (Ctrl+Enter saves) and waits for "Saved". */
+export async function donate(page: Page, item: string, quantity: string): Promise<void> {
+  await goTo(page, 'Record donation');
+  await addLine(page, item, quantity);
+  await page.keyboard.press('Control+Enter');
+  await expect(
+    page.getByRole('main').getByRole('status').filter({ hasText: 'Saved donation' }),
+  ).toBeVisible();
+}

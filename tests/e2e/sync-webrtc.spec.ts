@@ -1,4 +1,4 @@
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type BrowserContext } from '@playwright/test';
 import WebSocket from 'ws';
 import { startSignalingServer, type SignalingServer } from '../../electron/signaling/server';
 import { parseInvite, encodeInvite } from '../../shared/sync/invite';
@@ -8,6 +8,7 @@ import {
   addItem,
   addLine,
   addSyncServer,
+  donate,
   expectConnected,
   expectHubOnHand,
   goTo,
@@ -49,15 +50,6 @@ async function eavesdrop(url: string, topic: string, heard: string[]): Promise<W
   ws.on('message', (data) => heard.push(data.toString()));
   ws.send(JSON.stringify({ type: 'subscribe', topics: [topic] }));
   return ws;
-}
-
-async function donate(page: Page, item: string, quantity: string): Promise<void> {
-  await goTo(page, 'Record donation');
-  await addLine(page, item, quantity);
-  await page.keyboard.press('Control+Enter');
-  await expect(
-    page.getByRole('main').getByRole('status').filter({ hasText: 'Saved donation' }),
-  ).toBeVisible();
 }
 
 test('three hubs sync over real WebRTC on loopback, privately', async ({ baseURL }) => {

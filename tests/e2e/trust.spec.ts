@@ -3,8 +3,8 @@ import { startSignalingServer, type SignalingServer } from '../../electron/signa
 import { newProfileDir, openHub, removeProfileDir } from './browser';
 import {
   addItem,
-  addLine,
   addSyncServer,
+  donate,
   expectConnected,
   expectHubOnHand,
   goTo,
@@ -12,15 +12,6 @@ import {
   joinAsNewHub,
   setUpHub,
 } from './steps';
-
-async function donate(page: Page, item: string, quantity: string): Promise<void> {
-  await goTo(page, 'Record donation');
-  await addLine(page, item, quantity);
-  await page.keyboard.press('Control+Enter');
-  await expect(
-    page.getByRole('main').getByRole('status').filter({ hasText: 'Saved donation' }),
-  ).toBeVisible();
-}
 
 /** The Members screen's table of devices (or of requests), by its accessible name. */
 const table = (page: Page, name: 'Devices' | 'Waiting for approval' | 'Revoked devices') =>
