@@ -1,14 +1,7 @@
 import * as Y from 'yjs';
 import { appendEntries } from '../shared/doc';
 import type { Entry } from '../shared/entries';
-import {
-  chainStart,
-  entryLine,
-  extendChain,
-  headHash,
-  headMessage,
-  type ChainState,
-} from '../shared/trust/chain';
+import { chainStart, nextHead, type ChainState } from '../shared/trust/chain';
 import { deviceIdOf, generateDeviceKeys, sign, type DeviceKeys } from '../shared/trust/crypto';
 
 /**
@@ -102,11 +95,10 @@ export async function signedHistory(
             }) as Entry,
       );
     }
-    dev.chain = extendChain(dev.chain, batch.map(entryLine));
-    const hash = headHash(dev.chain);
-    const sig = options.realSignatures
-      ? await sign(dev.keys.privateKey, headMessage(network, dev.id, dev.chain.seq, hash))
-      : fakeSig;
+    const head = nextHead(network, dev.id, dev.chain, batch);
+    dev.chain = head.chain;
+    const { hash } = head;
+    const sig = options.realSignatures ? await sign(dev.keys.privateKey, head.message) : fakeSig;
     // One transaction per save, as the app makes: grouping saves changes how replaced heads encode.
     if (withDocs) {
       appendEntries(signed, dev.id, batch, [dev.chain.seq, hash, sig]);

@@ -40,7 +40,7 @@ import { randomId, type RandomBytes } from '../../shared/ids';
 import { stockKey } from '../../shared/projection';
 import { parseLevelsForm, type LevelsForm } from '../../shared/levels';
 import type { IdentityRow, LarderDB, SelfRow } from './db';
-import { chainStart, entryLine, extendChain, headHash, headMessage } from '../../shared/trust/chain';
+import { chainStart, headHash, nextHead } from '../../shared/trust/chain';
 import { generateDeviceKeys, deviceIdOf, sign } from '../../shared/trust/crypto';
 import {
   networkIdOf,
@@ -850,13 +850,10 @@ export class LarderStore {
     self.nextSeq += entries.length;
     if (self.chain) {
       // Signed network: extend this device's chain and sign its new head, in claim order.
-      const chain = extendChain(self.chain, entries.map(entryLine));
+      const { chain, hash, message } = nextHead(self.networkId, self.deviceId, self.chain, entries);
       self.chain = chain;
-      const hash = headHash(chain);
       const identity = this.requireIdentity();
-      const signature = this.signing.then(() =>
-        sign(identity.privateKey, headMessage(self.networkId, self.deviceId, chain.seq, hash)),
-      );
+      const signature = this.signing.then(() => sign(identity.privateKey, message));
       this.signing = signature.catch(() => undefined);
       const saved: SelfRow = { ...self };
       const sig = await signature;

@@ -70,3 +70,18 @@ export function headHash(state: ChainState): string {
 export function headMessage(network: string, device: string, seq: number, hash: string): string {
   return `larder head v1|${network}|${device}|${seq}|${hash}`;
 }
+
+/**
+ * A save: the device's chain extended with its new entries (the next sequence numbers), the new head's
+ * hash, and the exact text the device signs for it.
+ */
+export function nextHead(
+  network: string,
+  device: string,
+  chain: ChainState,
+  entries: readonly Entry[],
+): { chain: ChainState; hash: string; message: string } {
+  const next = extendChain(chain, entries.map(entryLine));
+  const hash = headHash(next);
+  return { chain: next, hash, message: headMessage(network, device, next.seq, hash) };
+}

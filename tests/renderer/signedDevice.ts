@@ -1,14 +1,7 @@
 import type * as Y from 'yjs';
 import { appendEntries, appendMemberOp } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
-import {
-  chainStart,
-  entryLine,
-  extendChain,
-  headHash,
-  headMessage,
-  type ChainState,
-} from '../../shared/trust/chain';
+import { chainStart, nextHead, type ChainState } from '../../shared/trust/chain';
 import { deviceIdOf, generateDeviceKeys, sign, type DeviceKeys } from '../../shared/trust/crypto';
 import { signOp, type Role } from '../../shared/trust/members';
 import { signSetting, type SettingMap } from '../../shared/trust/settings';
@@ -83,9 +76,9 @@ export class SignedDevice {
   async append(doc: Y.Doc, entries: readonly Entry[]): Promise<Entry[]> {
     const first = this.chain.seq + 1;
     const own = entries.map((e, i) => ({ ...e, device: this.id, seq: first + i }));
-    this.chain = extendChain(this.chain, own.map(entryLine));
-    const hash = headHash(this.chain);
-    const sig = await sign(this.keys.privateKey, headMessage(this.network, this.id, this.chain.seq, hash));
+    const { chain, hash, message } = nextHead(this.network, this.id, this.chain, own);
+    this.chain = chain;
+    const sig = await sign(this.keys.privateKey, message);
     appendEntries(doc, this.id, own, [this.chain.seq, hash, sig]);
     return own;
   }
