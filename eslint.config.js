@@ -20,6 +20,7 @@ export default tseslint.config(
       'node_modules/**',
       'test-results/**',
       'playwright-report/**',
+      'reports/**',
     ],
   },
   js.configs.recommended,
