@@ -1,4 +1,5 @@
 // @ts-check
+/* global process */
 /**
  * Mutation testing of the domain core (`npm run test:mutation`): StrykerJS changes shared/ one small step
  * at a time and counts the changes no test notices. Only the domain tests run (tests/mutation/vitest.config.ts),
