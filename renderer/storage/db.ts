@@ -46,6 +46,11 @@ export interface SelfRow {
   epoch?: number;
   /** The network key before the newest rotation: sync files then carry the new key for devices that were away. */
   previousKey?: string;
+  /**
+   * A network made before signing came and upgraded since: the id of the admin key that upgraded it (its
+   * member list is anchored there, not in the network id). Absent on every other network.
+   */
+  anchor?: string;
 }
 
 /** This device's signing key pair; the private key is a non-extractable CryptoKey. */

@@ -16,6 +16,11 @@ export interface Invite {
   signed?: boolean;
   /** An admin's single-use pre-approval for the device that uses this invite. */
   preApproval?: SignedToken;
+  /**
+   * The founder's id, when it is not the network id: a network made before signing came keeps its id, and
+   * the admin who upgraded it anchors its member list (shared/trust/members.ts).
+   */
+  anchor?: string;
 }
 
 const PREFIX = 'LARDER1-';
@@ -40,6 +45,7 @@ const payloadSchema = z.object({
   k: z.string(),
   s: z.array(signalingUrlSchema).max(10),
   t: z.literal(1).optional(),
+  a: z.string().regex(ID_PATTERN).optional(),
   /** A pre-approval, as its parts (id, role, expiry in seconds, admin, signature): short enough for a QR code. */
   p: z
     .tuple([
@@ -59,6 +65,7 @@ export function encodeInvite(invite: Invite): string {
     k: toBase64Url(invite.key),
     s: invite.signaling,
     ...(invite.signed ? { t: 1 } : {}),
+    ...(invite.signed && invite.anchor ? { a: invite.anchor } : {}),
     ...(invite.preApproval ? { p: compactToken(invite.preApproval) } : {}),
   };
   return PREFIX + toBase64Url(new TextEncoder().encode(JSON.stringify(payload)));
@@ -111,6 +118,7 @@ export function parseInvite(text: string): InviteResult {
       key,
       signaling: parsed.data.s,
       ...(parsed.data.t === 1 ? { signed: true } : {}),
+      ...(parsed.data.t === 1 && parsed.data.a ? { anchor: parsed.data.a } : {}),
       ...(parsed.data.p ? { preApproval: expandToken(parsed.data.n, parsed.data.p) } : {}),
     },
   };
