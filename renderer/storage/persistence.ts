@@ -142,9 +142,9 @@ export class DocPersistence {
    * Turns on signature checks for a signed network (before `load`, or on a new device before anything
    * arrives). Entries then count only as the gate decides (shared/trust/gate.ts).
    */
-  enableTrust(network: string): void {
-    if (this.trustLayer?.network === network) return;
-    this.trustLayer = new TrustLayer(network, this.doc);
+  enableTrust(network: string, anchor: string = network): void {
+    if (this.trustLayer?.network === network && this.trustLayer.anchor === anchor) return;
+    this.trustLayer = new TrustLayer(network, this.doc, anchor);
     guardHeads(this.doc, headCheckFor(network));
   }
 
