@@ -1,0 +1,331 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { appendEntries, appendMemberOp, headsOf, itemsOf, ledgersOf, membersOf } from '../../../shared/doc';
+import type { Donation } from '../../../shared/entries';
+import { headCheckFor, headKeyOf, type HeadCheck } from '../../../shared/sync/headCheck';
+import { guardHeads, ingestUpdate, INGEST_MESSAGES as M } from '../../../shared/sync/ingest';
+import { headMessage } from '../../../shared/trust/chain';
+import { sign } from '../../../shared/trust/crypto';
+import { signSetting, type SignedSetting } from '../../../shared/trust/settings';
+import { genesis, network as trustNetwork, request, type TestDevice } from '../trust/fixtures';
+
+/**
+ * Ingest on a signed network (guardHeads registered, as DocPersistence does): a device's head may only be
+ * replaced by a newer one its own key signed, and a setting only by a signed envelope. Each refusal sits
+ * next to the legitimate case it must not catch.
+ */
+
+const T = Date.UTC(2025, 0, 1);
+let net: string;
+let founder: TestDevice;
+let other: TestDevice;
+let stranger: TestDevice;
+let check: HeadCheck;
+
+beforeAll(async () => {
+  const n = await trustNetwork();
+  net = n.net;
+  founder = n.founder;
+  other = n.a;
+  stranger = n.b;
+  check = headCheckFor(net);
+});
+
+const donation = (device: string, seq: number): Donation => ({
+  kind: 'donation',
+  hub: 'hub1',
+  device,
+  seq,
+  item: 'itma',
+  at: T,
+  recordedAt: T,
+  qty: seq,
+  source: 'other',
+});
+
+async function head(d: TestDevice, seq: number, hash = 'h'.repeat(43), by = d, network = net) {
+  const sig = await sign(by.keys.privateKey, headMessage(network, d.id, seq, hash));
+  return [seq, hash, sig] as const;
+}
+
+async function setting(d: TestDevice, key: string, value: unknown, at = T): Promise<SignedSetting> {
+  return signSetting(net, 'items', key, value, d.id, at, d.keys.privateKey);
+}
+
+function replica(clientID: number, guarded = true): Y.Doc {
+  const doc = new Y.Doc({ gc: true });
+  doc.clientID = clientID;
+  if (guarded) guardHeads(doc, check);
+  return doc;
+}
+
+/** A signed network on replica 1: the founder's genesis and request of `other`, founder's entry and head. */
+async function signedNetwork(): Promise<Y.Doc> {
+  const doc = replica(1);
+  appendMemberOp(doc, await genesis(net, founder));
+  appendMemberOp(doc, await request(net, other));
+  appendEntries(doc, founder.id, [donation(founder.id, 1)], await head(founder, 1));
+  itemsOf(doc).set('itma', await setting(founder, 'itma', { name: 'Rice' }));
+  return doc;
+}
+
+function copyOf(from: Y.Doc, clientID: number, guarded = true): Y.Doc {
+  const doc = replica(clientID, guarded);
+  Y.applyUpdate(doc, Y.encodeStateAsUpdate(from));
+  return doc;
+}
+
+const diff = (from: Y.Doc, to: Y.Doc) => Y.encodeStateAsUpdate(from, Y.encodeStateVector(to));
+
+function expectRefused(doc: Y.Doc, update: Uint8Array, message: string) {
+  const before = Y.encodeStateAsUpdate(doc);
+  expect(ingestUpdate(doc, update, 'peer')).toEqual({ ok: false, message });
+  expect(Y.encodeStateAsUpdate(doc)).toEqual(before);
+}
+
+const headSeq = (doc: Y.Doc, device: string) => (headsOf(doc).get(device) as [number] | undefined)?.[0];
+
+describe('headCheckFor: the synchronous check of a signed head', () => {
+  it('accepts a head its device signed, newer than the one held', async () => {
+    const value = await head(founder, 3);
+    expect(check.verify(founder.id, founder.key, [...value], 2)).toBe(true);
+    expect(check.verify(founder.id, founder.key, [...value], 0)).toBe(true);
+    // Asked again (the cache answers), the same verdict.
+    expect(check.verify(founder.id, founder.key, [...value], 2)).toBe(true);
+  });
+
+  it('refuses a head that is not newer, signed by another key, for another network or device', async () => {
+    const value = [...(await head(founder, 3))];
+    expect(check.verify(founder.id, founder.key, value, 3)).toBe(false); // not newer
+    expect(check.verify(founder.id, founder.key, value, 4)).toBe(false);
+    expect(check.verify(founder.id, other.key, value, 0)).toBe(false); // another key
+    expect(check.verify(other.id, founder.key, value, 0)).toBe(false); // another device's message
+    expect(headCheckFor('othernet').verify(founder.id, founder.key, value, 0)).toBe(false);
+    expect(check.verify(founder.id, founder.key, [...(await head(founder, 3, 'x', other))], 0)).toBe(false);
+  });
+
+  it('refuses malformed heads without throwing', async () => {
+    const [seq, hash, sig] = await head(founder, 5);
+    const malformed: unknown[] = [
+      null,
+      'a head',
+      [seq, hash],
+      [seq, hash, sig, 1],
+      [5.5, hash, sig],
+      ['5', hash, sig],
+      [2 ** 31 + 1, hash, sig],
+      [seq, 7, sig],
+      [seq, 'h'.repeat(65), sig],
+      [seq, hash, 12],
+      [seq, hash, sig.slice(0, 40)], // too short to be a signature
+      [seq, hash, `${sig.slice(0, -1)}*`], // not base64url
+      [seq, hash, `${sig.slice(0, -2)}AA`], // a valid encoding, a wrong signature
+    ];
+    for (const value of malformed)
+      expect(check.verify(founder.id, founder.key, value, 0), String(value)).toBe(false);
+    // A key that is not 32 bytes.
+    expect(check.verify(founder.id, founder.key.slice(0, 20), [seq, hash, sig], 0)).toBe(false);
+    expect(check.verify(founder.id, '!!!', [seq, hash, sig], 0)).toBe(false);
+  });
+
+  it('takes the largest sequence number a head may have', async () => {
+    const top = 2 ** 31;
+    expect(check.verify(founder.id, founder.key, [...(await head(founder, top))], top - 1)).toBe(true);
+  });
+
+  it('checks a setting envelope against its writer’s key', async () => {
+    const env = await setting(founder, 'itma', { name: 'Rice' });
+    expect(check.verifySetting('items', 'itma', env, founder.key)).toBe(true);
+    expect(check.verifySetting('items', 'itma', env, other.key)).toBe(false);
+    expect(check.verifySetting('items', 'itmb', env, founder.key)).toBe(false);
+    expect(check.verifySetting('hubs', 'itma', env, founder.key)).toBe(false);
+    expect(check.verifySetting('items', 'itma', { ...env, v: { name: 'Rye' } }, founder.key)).toBe(false);
+    // A cleared setting is signed with v: null.
+    const cleared = await setting(founder, 'itma', null);
+    expect(check.verifySetting('items', 'itma', cleared, founder.key)).toBe(true);
+    expect(check.verifySetting('items', 'itma', { ...cleared, v: undefined }, founder.key)).toBe(true);
+  });
+});
+
+describe('headKeyOf: the device and key a member operation names', () => {
+  it('reads them from a signed operation whose device id is its key’s hash', async () => {
+    expect(headKeyOf([...(await genesis(net, founder))])).toEqual({ device: founder.id, key: founder.key });
+    expect(headKeyOf([...(await request(net, other))])).toEqual({ device: other.id, key: other.key });
+  });
+
+  it('ignores anything else', async () => {
+    const op = JSON.parse((await genesis(net, founder))[0]) as Record<string, unknown>;
+    const cases: unknown[] = [
+      null,
+      'op',
+      [],
+      [42],
+      ['not json'],
+      ['null'],
+      ['"a string"'],
+      [JSON.stringify({ ...op, dev: other.id })], // a key that is not the device's
+      [JSON.stringify({ ...op, key: 7 })],
+      [JSON.stringify({ ...op, dev: 7 })],
+      [JSON.stringify({ ...op, key: `${String(op.key)}A` })], // 44 characters
+      [JSON.stringify({ ...op, pad: 'x'.repeat(4000) })], // too long to be an operation
+    ];
+    for (const value of cases) expect(headKeyOf(value), JSON.stringify(value)?.slice(0, 60)).toBeNull();
+  });
+});
+
+describe('ingest on a signed network: heads', () => {
+  it('accepts a device’s next entries with its newer signed head, replacing the old one', async () => {
+    const a = await signedNetwork();
+    const b = copyOf(a, 2);
+    appendEntries(b, founder.id, [donation(founder.id, 2)], await head(founder, 2));
+    expect(ingestUpdate(a, diff(b, a), 'peer')).toEqual({ ok: true, changed: true, pending: false });
+    expect(headSeq(a, founder.id)).toBe(2);
+    expect(ledgersOf(a).get(founder.id)!.length).toBe(2);
+  });
+
+  it('accepts a first head with the member operation that names its key, in one update', async () => {
+    const a = await signedNetwork();
+    const b = copyOf(a, 2);
+    appendMemberOp(b, await request(net, stranger));
+    appendEntries(b, stranger.id, [donation(stranger.id, 1)], await head(stranger, 1));
+    expect(ingestUpdate(a, diff(b, a), 'peer')).toMatchObject({ ok: true, changed: true });
+    expect(headSeq(a, stranger.id)).toBe(1);
+  });
+
+  it('refuses a head signed by another key, even in the update that brings the device’s key', async () => {
+    const a = await signedNetwork();
+    const b = copyOf(a, 2, false);
+    appendMemberOp(b, await request(net, stranger));
+    headsOf(b).set(stranger.id, [...(await head(stranger, 1, 'h', other))]);
+    expectRefused(a, diff(b, a), M.badHead(stranger.id));
+  });
+
+  it('refuses replacing a head with an older one, or one another device signed', async () => {
+    const a = await signedNetwork();
+    const b = copyOf(a, 2);
+    appendEntries(b, founder.id, [donation(founder.id, 2)], await head(founder, 2));
+    expect(ingestUpdate(a, diff(b, a), 'peer')).toMatchObject({ ok: true });
+    for (const forged of [
+      await head(founder, 1),
+      await head(founder, 3, 'h', other),
+      await head(founder, 2),
+    ]) {
+      const c = copyOf(a, 3, false);
+      headsOf(c).set(founder.id, [...forged]);
+      expectRefused(a, diff(c, a), M.badHead(founder.id));
+    }
+    expect(headSeq(a, founder.id)).toBe(2);
+  });
+
+  it('refuses a head that is not one signed value', async () => {
+    const a = await signedNetwork();
+    for (const write of [
+      (heads: Y.Map<unknown>) => heads.set(founder.id, 'a head'),
+      (heads: Y.Map<unknown>) => heads.set(founder.id, new Y.Array()),
+    ]) {
+      const c = copyOf(a, 3, false);
+      write(headsOf(c));
+      expectRefused(a, diff(c, a), M.badHead(founder.id));
+    }
+  });
+
+  it('lets through a head whose device’s key is not known here yet (the gate judges it later)', async () => {
+    const a = await signedNetwork();
+    const c = copyOf(a, 3, false);
+    headsOf(c).set(stranger.id, [...(await head(stranger, 1, 'h', other))]);
+    expect(ingestUpdate(a, diff(c, a), 'peer')).toMatchObject({ ok: true, changed: true });
+  });
+
+  it('refuses deleting a head bare; without the guard (an unsigned network) it is only a setting', async () => {
+    const a = await signedNetwork();
+    const c = copyOf(a, 3, false);
+    headsOf(c).delete(founder.id);
+    expectRefused(a, diff(c, a), M.badHead(founder.id));
+    const unsigned = copyOf(a, 4, false);
+    expect(ingestUpdate(unsigned, diff(c, unsigned), 'peer')).toMatchObject({ ok: true, changed: true });
+    expect(headsOf(unsigned).has(founder.id)).toBe(false);
+  });
+
+  it('refuses a new head that arrives already deleted, unless it is an earlier head already replaced', async () => {
+    const a = await signedNetwork();
+    // A sender that keeps deleted content (gc off) sends the head's value with a delete set covering it.
+    const d = new Y.Doc({ gc: false });
+    d.clientID = 5;
+    Y.applyUpdate(d, Y.encodeStateAsUpdate(a));
+    headsOf(d).set(stranger.id, [...(await head(stranger, 1))]);
+    headsOf(d).delete(stranger.id);
+    expectRefused(a, diff(d, a), M.badHead(stranger.id));
+    // A sender that collects garbage sends the replaced head as deleted content: nothing to judge.
+    const e = copyOf(a, 6, false);
+    headsOf(e).set(founder.id, [...(await head(founder, 2))]);
+    headsOf(e).set(founder.id, [...(await head(founder, 3))]);
+    expect(ingestUpdate(a, diff(e, a), 'peer')).toMatchObject({ ok: true, changed: true });
+    expect(headSeq(a, founder.id)).toBe(3);
+  });
+});
+
+describe('ingest on a signed network: settings', () => {
+  it('accepts a new signed value and a signed replacement by its writer', async () => {
+    const a = await signedNetwork();
+    const b = copyOf(a, 2);
+    itemsOf(b).set('itmb', await setting(other, 'itmb', { name: 'Beans' }));
+    itemsOf(b).set('itma', await setting(founder, 'itma', { name: 'Brown rice' }, T + 1));
+    expect(ingestUpdate(a, diff(b, a), 'peer')).toMatchObject({ ok: true, changed: true });
+    expect((itemsOf(a).get('itma') as SignedSetting).v).toEqual({ name: 'Brown rice' });
+    expect((itemsOf(a).get('itmb') as SignedSetting).v).toEqual({ name: 'Beans' });
+  });
+
+  it('accepts a signed tombstone (a cleared setting) in place of a value', async () => {
+    const a = await signedNetwork();
+    const b = copyOf(a, 2);
+    itemsOf(b).set('itma', await setting(other, 'itma', null, T + 1));
+    expect(ingestUpdate(a, diff(b, a), 'peer')).toMatchObject({ ok: true, changed: true });
+    expect((itemsOf(a).get('itma') as SignedSetting).v).toBeNull();
+  });
+
+  it('refuses an unsigned value, bare or among signed ones', async () => {
+    const a = await signedNetwork();
+    const b = copyOf(a, 2, false);
+    itemsOf(b).set('itmz', { name: 'Unsigned' });
+    expectRefused(a, diff(b, a), M.badSetting('items/itmz'));
+    const c = copyOf(a, 3, false);
+    itemsOf(c).set('itmz', new Y.Map());
+    expectRefused(a, diff(c, a), M.badSetting('items/itmz'));
+    // On an unsigned network the same value is fine.
+    const plain = copyOf(a, 4, false);
+    expect(ingestUpdate(plain, diff(b, plain), 'peer')).toMatchObject({ ok: true, changed: true });
+  });
+
+  it('refuses replacing a held value with one its writer did not sign', async () => {
+    const a = await signedNetwork();
+    const good = await setting(founder, 'itma', { name: 'Brown rice' }, T + 1);
+    for (const forged of [
+      { ...good, v: { name: 'Forged' } }, // altered after signing
+      { ...good, by: other.id }, // claims another writer
+      { ...good, by: 'nobody1' }, // a writer with no known key
+    ]) {
+      const b = copyOf(a, 2, false);
+      itemsOf(b).set('itma', forged);
+      expectRefused(a, diff(b, a), M.badSetting('items/itma'));
+    }
+    // The same forged value under a key this device has no value for is let through (judged when projected).
+    const b = copyOf(a, 2, false);
+    itemsOf(b).set('itmn', { ...good, v: { name: 'Forged' } });
+    expect(ingestUpdate(a, diff(b, a), 'peer')).toMatchObject({ ok: true, changed: true });
+  });
+
+  it('refuses deleting a signed setting bare', async () => {
+    const a = await signedNetwork();
+    const b = copyOf(a, 2, false);
+    itemsOf(b).delete('itma');
+    expectRefused(a, diff(b, a), M.badSetting('items/itma'));
+    expect((itemsOf(a).get('itma') as SignedSetting).v).toEqual({ name: 'Rice' });
+  });
+
+  it('still refuses deleting the member list', async () => {
+    const a = await signedNetwork();
+    const b = copyOf(a, 2, false);
+    membersOf(b).delete(1, 1);
+    expectRefused(a, diff(b, a), M.deletesLedger);
+  });
+});
