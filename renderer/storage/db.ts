@@ -107,6 +107,8 @@ export interface MemberRow {
   revokedAt?: number;
   revokedBy?: string;
   cut?: number;
+  /** A device from before the network was upgraded to signed entries: its history counts up to `cut`. */
+  legacy?: true;
 }
 
 export type ItemRow = Item & { nameKey: string };

@@ -15,6 +15,8 @@ import {
   appendEntries,
   appendMemberOp,
   hubsOf,
+  membersOf,
+  readAllEntries,
   hubSchema,
   itemsOf,
   levelsKey,
@@ -51,7 +53,8 @@ import {
   type Role,
 } from '../../shared/trust/members';
 import { openSealed, sealTo } from '../../shared/trust/seal';
-import { settingValue, signSetting, type SettingMap } from '../../shared/trust/settings';
+import { settingValue, signSetting, SETTING_MAPS, type SettingMap } from '../../shared/trust/settings';
+import { carryOver, firstGenesis, legacyCuts } from '../../shared/trust/upgrade';
 import type { Levels } from '../../shared/status';
 
 /** One setting to write: map, key, value (null clears it). */
@@ -101,6 +104,8 @@ export class LarderStore {
   /** Signatures of this device's heads are made one after another, in the order entries were claimed. */
   private signing: Promise<unknown> = Promise.resolve();
   private readonly keyListeners = new Set<() => void>();
+  /** Set while this device upgrades its network, or adopts an upgrade, so neither starts twice. */
+  private upgrading: Promise<void> | null = null;
 
   private constructor(
     readonly db: LarderDB,
@@ -111,9 +116,14 @@ export class LarderStore {
     this.selfRow = self;
     this.identity = identity;
     this.persistence = new DocPersistence(db, deps.now, deps.projectChunk);
-    if (self?.chain) this.persistence.enableTrust(self.networkId);
+    if (self?.chain) this.persistence.enableTrust(self.networkId, self.anchor);
     this.persistence.onCommitted((commit) => {
       if (commit.settingsChanged) void this.adoptRotation().catch(() => undefined);
+      // A network from before signing: an admin may have upgraded it; this device then follows.
+      if (this.selfRow && !this.selfRow.chain && !this.upgrading && membersOf(this.doc).length > 0)
+        void this.followUpgrade().catch((e: unknown) =>
+          this.recordProblem('members/upgrade', `This device could not move to signed entries: ${String(e)}`),
+        );
     });
   }
 
@@ -255,9 +265,10 @@ export class LarderStore {
       nextSeq: 1,
       ...(identity ? { chain: chainStart(invite.networkId, deviceId) } : {}),
       ...(invite.preApproval ? { preApproval: invite.preApproval } : {}),
+      ...(identity && invite.anchor ? { anchor: invite.anchor } : {}),
     };
     if (identity) {
-      this.persistence.enableTrust(invite.networkId);
+      this.persistence.enableTrust(invite.networkId, invite.anchor);
       this.identity = identity;
     }
     const saveIdentity = async () => {
@@ -413,6 +424,7 @@ export class LarderStore {
       key: fromBase64Url(self.networkKey)!,
       signaling,
       signed: !!self.chain,
+      ...(self.anchor ? { anchor: self.anchor } : {}),
     });
   }
 
@@ -445,6 +457,7 @@ export class LarderStore {
       signaling,
       signed: true,
       preApproval: token,
+      ...(self.anchor ? { anchor: self.anchor } : {}),
     });
   }
 
@@ -660,6 +673,156 @@ export class LarderStore {
     };
     await this.db.meta.put(next);
     this.adoptKey(next);
+  }
+
+  /**
+   * Moves a network made before signing came to signed entries, with this device as its first admin
+   * (shared/trust/upgrade.ts). The history as this device has it now is signed as it is: every device's
+   * entries up to the last one seen here keep counting; nothing unsigned counts after. Every setting is
+   * signed again. The other devices follow as soon as they see it, and count again once approved.
+   */
+  async upgradeToSigned(): Promise<SelfRow> {
+    await this.ready;
+    const self = this.requireSelf();
+    if (self.chain)
+      throw new ValidationError([{ field: '', message: 'This network already checks signatures' }]);
+    if (this.upgrading || membersOf(this.doc).length > 0) {
+      // Another device upgraded first (or this one is already at it): follow that upgrade instead.
+      await this.followUpgrade();
+      return this.requireSelf();
+    }
+    let done!: () => void;
+    this.upgrading = new Promise<void>((resolve) => (done = resolve));
+    try {
+      const identity = await this.newIdentity();
+      const deviceId = deviceIdOf(identity.publicKey);
+      const network = self.networkId;
+      const anchor = networkIdOf(identity.publicKey);
+      const now = this.deps.now();
+      const signer = { network, device: deviceId, privateKey: identity.privateKey };
+      const ops = [
+        await signOp(
+          {
+            t: 'genesis',
+            net: network,
+            dev: deviceId,
+            key: identity.publicKey,
+            box: identity.boxKey,
+            name: self.deviceName,
+            hub: self.hubId,
+            at: now,
+          },
+          deviceId,
+          identity.privateKey,
+        ),
+      ];
+      for (const cut of legacyCuts(network, readAllEntries(this.doc).entries)) {
+        const info = this.setting('devices', cut.device) as Partial<DeviceInfo> | undefined;
+        const name = typeof info?.name === 'string' && info.name ? info.name.slice(0, 80) : cut.device;
+        const hub = typeof info?.hub === 'string' ? info.hub : null;
+        ops.push(
+          await signOp(
+            { t: 'adopt', net: network, dev: cut.device, name, hub, cut: cut.seq, hash: cut.hash, at: now },
+            deviceId,
+            identity.privateKey,
+          ),
+        );
+      }
+      // Every setting as it stands, signed by the new admin; and this device under its new id.
+      const changes: SettingChange[] = [];
+      for (const map of SETTING_MAPS)
+        this.doc.getMap<unknown>(map).forEach((value, key) => {
+          const v = settingValue(value);
+          if (v !== undefined && v !== null) changes.push([map, key, v]);
+        });
+      changes.push([
+        'devices',
+        deviceId,
+        { name: self.deviceName, hub: self.hubId, createdAt: now } satisfies DeviceInfo,
+      ]);
+      const next: SelfRow = {
+        ...self,
+        deviceId,
+        nextSeq: 1,
+        chain: chainStart(network, deviceId),
+        anchor,
+      };
+      this.persistence.enableTrust(network, anchor);
+      this.doc.transact(() => {
+        for (const op of ops) appendMemberOp(this.doc, op);
+      }, 'local');
+      await this.putSettings(changes, signer);
+      await this.persistence.flush(async () => {
+        await this.db.meta.put(identity);
+        await this.db.meta.put(next);
+      });
+      this.identity = identity;
+      this.selfRow = next;
+      await this.persistence.rebuild();
+      this.adoptKey(next);
+      return next;
+    } finally {
+      if (!this.selfRow?.chain) this.upgrading = null;
+      done();
+    }
+  }
+
+  /**
+   * Follows an upgrade an admin made on another device: this device makes its own key pair, asks to join
+   * under its new id, and records again what it had recorded after its cut-off (those entries count once
+   * an admin approves it; the unsigned copies never do).
+   */
+  async followUpgrade(): Promise<void> {
+    if (this.upgrading) return this.upgrading;
+    let done!: () => void;
+    this.upgrading = new Promise<void>((resolve) => (done = resolve));
+    try {
+      const self = this.selfRow;
+      if (!self || self.chain) return;
+      const network = self.networkId;
+      const genesis = await firstGenesis(network, membersOf(this.doc).toArray());
+      if (!genesis) return;
+      this.persistence.enableTrust(network, genesis.anchor);
+      await this.persistence.rebuild();
+      const cut = this.persistence.trust?.memberState?.members.get(self.deviceId);
+      const after = cut?.revoked?.cut ?? 0;
+      const mine = readAllEntries(this.doc).entries.filter(
+        (e) => e.device === self.deviceId && e.seq > after,
+      );
+      const identity = await this.newIdentity();
+      const deviceId = deviceIdOf(identity.publicKey);
+      const now = this.deps.now();
+      const next: SelfRow = {
+        ...self,
+        deviceId,
+        nextSeq: 1,
+        chain: chainStart(network, deviceId),
+        anchor: genesis.anchor,
+      };
+      this.identity = identity;
+      await this.requestToJoin(next, next.hubId, now);
+      await this.putSettings(
+        [
+          [
+            'devices',
+            deviceId,
+            { name: next.deviceName, hub: next.hubId, createdAt: now } satisfies DeviceInfo,
+          ],
+        ],
+        { network, device: deviceId, privateKey: identity.privateKey },
+      );
+      await this.persistence.flush(async () => {
+        await this.db.meta.put(identity);
+        await this.db.meta.put(next);
+      });
+      this.selfRow = next;
+      if (mine.length > 0) await this.commit(carryOver(mine, deviceId, next.nextSeq));
+      this.adoptKey(this.selfRow);
+    } finally {
+      // Nothing to follow yet (no valid genesis): look again after the next commit.
+      if (!this.selfRow?.chain) this.upgrading = null;
+      done();
+    }
   }
 
   async setSignaling(urls: string[]): Promise<void> {

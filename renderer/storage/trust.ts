@@ -34,6 +34,8 @@ export class TrustLayer {
   constructor(
     readonly network: string,
     private readonly doc: Y.Doc,
+    /** Whose genesis founds the member list: the network id, or the admin who upgraded an older network. */
+    readonly anchor: string = network,
   ) {
     this.gate = new Gate(network);
   }
@@ -60,7 +62,7 @@ export class TrustLayer {
     let membersChanged = false;
     let memberRows: MemberRow[] | null = null;
     if (changed.members || !this.state || fresh) {
-      const state = await evaluateMembers(this.network, membersOf(this.doc).toArray());
+      const state = await evaluateMembers(this.network, membersOf(this.doc).toArray(), this.anchor);
       const digest = memberStateDigest(state);
       membersChanged = digest !== this.digest || fresh;
       this.state = state;
@@ -85,7 +87,8 @@ export class TrustLayer {
    * `map/key`. Called before the IndexedDB transaction (signatures are checked asynchronously).
    */
   async settingVerdicts(keys: Iterable<[SettingMap, string]>): Promise<Map<string, SettingVerdict>> {
-    const state = this.state ?? (await evaluateMembers(this.network, membersOf(this.doc).toArray()));
+    const state =
+      this.state ?? (await evaluateMembers(this.network, membersOf(this.doc).toArray(), this.anchor));
     const out = new Map<string, SettingVerdict>();
     await Promise.all(
       [...keys].map(async ([map, key]) => {
@@ -121,7 +124,7 @@ function memberRowsOf(state: MemberState): MemberRow[] {
       device: m.device,
       key: m.key,
       ...(m.box ? { box: m.box } : {}),
-      fingerprint: fingerprintOf(m.key),
+      fingerprint: m.key ? fingerprintOf(m.key) : '',
       name: m.name,
       hub: m.hub,
       status: m.revoked ? 'revoked' : 'member',
@@ -129,6 +132,7 @@ function memberRowsOf(state: MemberState): MemberRow[] {
       approvedBy: m.approvedBy,
       approvedAt: m.approvedAt,
       ...(m.revoked ? { revokedAt: m.revoked.at, revokedBy: m.revoked.by, cut: m.revoked.cut } : {}),
+      ...(m.legacy ? { legacy: true as const } : {}),
     });
   for (const r of state.requests.values())
     rows.push({

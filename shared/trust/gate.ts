@@ -194,10 +194,7 @@ export class Gate {
     if (member.revoked) {
       for (const e of d.pending)
         if (e.seq > member.revoked.cut)
-          result.problems.push({
-            where: where(e),
-            reason: `Recorded by device ${e.device} after it was revoked; it never counts`,
-          });
+          result.problems.push({ where: where(e), reason: afterCut(e, member) });
       d.pending = d.pending.filter((e) => e.seq <= member.revoked!.cut);
     }
   }
@@ -205,13 +202,19 @@ export class Gate {
 
 /** Why a verified entry of an approved member does not count, or null when it does. */
 export function verdict(e: Entry, member: Member): string | null {
-  if (member.revoked && e.seq > member.revoked.cut)
-    return `Recorded by device ${e.device} after it was revoked; it never counts`;
-  if (!mayWriteFor(member, e.hub))
+  if (member.revoked && e.seq > member.revoked.cut) return afterCut(e, member);
+  // A device from before signing wrote for whichever hub; its history counts as the upgrading admin signed it.
+  if (!member.legacy && !mayWriteFor(member, e.hub))
     return `Device ${e.device} belongs to another hub and cannot record for hub ${e.hub}`;
   if (e.kind === 'count' && Math.abs(e.counted - e.seen) > MAX_QUANTITY)
     return `A count that moves stock by more than ${MAX_QUANTITY.toLocaleString('en-US')} units never counts`;
   return null;
+}
+
+function afterCut(e: Entry, member: Member): string {
+  return member.legacy
+    ? `Recorded without a signature by device ${e.device} after the network moved to signed entries; it never counts (the device records it again once approved)`
+    : `Recorded by device ${e.device} after it was revoked; it never counts`;
 }
 
 function sameDevice(a: DeviceGate, b: DeviceGate): boolean {

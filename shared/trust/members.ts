@@ -14,6 +14,8 @@ import { sha256Bytes } from './crypto';
  *   pre-approval an admin signed into an invite: single-use, for 24 hours.
  * - `approve`: an admin admits a device (or changes its role or hub).
  * - `revoke`: an admin cuts a device off after a given sequence number (and the chain hash there).
+ * - `adopt`: on a network made before signing came, the admin who upgraded it signs a device's history
+ *   from before: its entries up to a cut-off (and the chain hash there) count; nothing later does.
  *
  * Operations are replayed in the log's order (the same on every replica), and each counts only if its
  * signer is an admin at that point of the replay. Keys come with the operations: a device id is derived
@@ -47,7 +49,17 @@ const signedToken = z.object({ p: z.string().max(2000), by: id, s: sig });
 export type SignedToken = z.infer<typeof signedToken>;
 
 const opSchema = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('genesis'), net: id, dev: id, key, box: key.optional(), name, hub: id, at }),
+  z.object({
+    t: z.literal('genesis'),
+    net: id,
+    dev: id,
+    key,
+    box: key.optional(),
+    name,
+    /** Null when a coordinator's device upgrades a network made before signing. */
+    hub: id.nullable(),
+    at,
+  }),
   z.object({
     t: z.literal('request'),
     net: id,
@@ -89,6 +101,22 @@ const opSchema = z.discriminatedUnion('t', [
     at,
   }),
   z.object({
+    t: z.literal('adopt'),
+    net: id,
+    /** A device id from before signing (not derived from a key). */
+    dev: id,
+    name,
+    hub: id.nullable(),
+    /** Its last sequence number that counts, and its chain hash there (null when cut is 0). */
+    cut: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1),
+    hash: z.string().max(64).nullable(),
+    at,
+  }),
+  z.object({
     t: z.literal('rotate'),
     net: id,
     /** The key's generation: 1 for the first rotation. */
@@ -113,6 +141,11 @@ export interface Member {
   approvedAt: number;
   /** Set when an admin revoked it: entries after `cut` never count. */
   revoked?: { cut: number; hash: string | null; by: string; at: number };
+  /**
+   * A device from before signing, adopted when its network was upgraded (`revoked` holds the cut-off):
+   * it had no key, and what it wrote before the cut counts for whichever hub, as it did then.
+   */
+  legacy?: true;
 }
 
 export interface JoinRequest {
@@ -236,7 +269,12 @@ function order(a: Parsed, b: Parsed): number {
  * The member list as the log says it is. Deterministic: the same set of operations gives the same state,
  * whatever order they arrived in.
  */
-export async function evaluateMembers(network: string, raw: readonly unknown[]): Promise<MemberState> {
+export async function evaluateMembers(
+  network: string,
+  raw: readonly unknown[],
+  /** Whose key founds the list: the network id, or for an upgraded older network its admin's (upgrade.ts). */
+  anchor: string = network,
+): Promise<MemberState> {
   const problems: MemberState['problems'] = [];
   const ops = parseAll(network, raw, problems);
   // Keys: any op naming a key whose hash is its device id.
@@ -298,7 +336,7 @@ export async function evaluateMembers(network: string, raw: readonly unknown[]):
       const where = `members/${p.index}`;
       switch (op.t) {
         case 'genesis':
-          if (networkIdOf(op.key) !== network) {
+          if (networkIdOf(op.key) !== anchor) {
             problems.push({ where, reason: 'Claims to have founded the network but holds another key' });
           } else if (!state.members.has(op.dev)) {
             state.members.set(op.dev, {
@@ -411,6 +449,28 @@ export async function evaluateMembers(network: string, raw: readonly unknown[]):
           }
           if (member.revoked) break; // the first revocation's cut-off stands
           member.revoked = { cut: op.cut, hash: op.hash, by, at: op.at };
+          break;
+        }
+        case 'adopt': {
+          if (!isAdmin(by)) {
+            problems.push({
+              where,
+              reason: 'Only an admin can sign the history of a device from before signing',
+            });
+            break;
+          }
+          if (state.members.has(op.dev) || state.requests.has(op.dev) || keys.has(op.dev)) break;
+          state.members.set(op.dev, {
+            device: op.dev,
+            key: '',
+            name: op.name,
+            hub: op.hub,
+            role: op.hub ? 'hub' : 'coordinator',
+            approvedBy: by,
+            approvedAt: op.at,
+            revoked: { cut: op.cut, hash: op.hash, by, at: op.at },
+            legacy: true,
+          });
           break;
         }
         case 'rotate': {
