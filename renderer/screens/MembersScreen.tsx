@@ -32,22 +32,12 @@ export function MembersScreen() {
     }
   };
 
-  if (me === 'unsigned')
-    return (
-      <section aria-labelledby="members-title">
-        <header className="screen-header">
-          <h1 id="members-title">Members</h1>
-        </header>
-        <p className="notice">
-          This network was made before Larder’s devices signed what they write: anyone with its invite code
-          can write to it. Start a new network to get approvals and revocation.
-        </p>
-      </section>
-    );
+  if (me === 'unsigned') return <UpgradeNetwork />;
 
   const requests = members?.filter((m) => m.status === 'requested') ?? [];
   const current = members?.filter((m) => m.status === 'member') ?? [];
-  const revoked = members?.filter((m) => m.status === 'revoked') ?? [];
+  const revoked = members?.filter((m) => m.status === 'revoked' && !m.legacy) ?? [];
+  const legacy = members?.filter((m) => m.legacy) ?? [];
   const admins = current.filter((m) => m.role === 'admin').length;
 
   return (
@@ -205,6 +195,82 @@ export function MembersScreen() {
           </table>
         </>
       )}
+
+      {legacy.length > 0 && (
+        <>
+          <h2 className="section-title">From before signing</h2>
+          <p className="muted">
+            Devices as they were when this network moved to signed entries. What they recorded until then
+            counts; each records again under its own key once an admin approves it.
+          </p>
+          <table className="data" aria-label="Devices from before signing">
+            <thead>
+              <tr>
+                <th scope="col">Device</th>
+                <th scope="col">Hub</th>
+                <th scope="col">Entries that count</th>
+              </tr>
+            </thead>
+            <tbody>
+              {legacy.map((m) => (
+                <tr key={m.device}>
+                  <th scope="row">{m.name}</th>
+                  <td>{m.hubName ?? (m.hub ? 'Unknown hub' : 'Coordinator (no hub)')}</td>
+                  <td className="num">the first {m.cut ?? 0}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  );
+}
+
+/**
+ * A network made before signing came: anyone with its invite code can write as anyone. One device moves
+ * it to signed entries and becomes its first admin; the others follow when they next sync.
+ */
+function UpgradeNetwork() {
+  const store = useStore();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const upgrade = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await store.upgradeToSigned();
+    } catch (e) {
+      setError(toFormErrors(e).summary.join(' '));
+      setBusy(false);
+    }
+  };
+  return (
+    <section aria-labelledby="members-title">
+      <header className="screen-header">
+        <h1 id="members-title">Members</h1>
+      </header>
+      <div className="card" role="group" aria-labelledby="upgrade-title">
+        <h2 id="upgrade-title">Protect this network with device signatures</h2>
+        <p>
+          This network was made before Larder’s devices signed what they write: anyone with its invite code,
+          or a lost laptop, can write to it as anyone, and nothing can take that away.
+        </p>
+        <p>
+          Moving it to signed entries makes <strong>this device its first admin</strong>. Everything recorded
+          so far, as this device has it now, keeps counting. The other devices follow the next time they sync
+          with this one or import its sync file: each asks to join with its own key, and what it records
+          (including anything this device had not seen yet) counts once you approve it here.
+        </p>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="button" className="primary" disabled={busy} onClick={() => void upgrade()}>
+          {busy ? 'Moving to signed entries…' : 'Move to signed entries and make this device admin'}
+        </button>
+      </div>
     </section>
   );
 }
