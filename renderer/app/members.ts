@@ -52,6 +52,9 @@ export function useMyStatus(): MyStatus | undefined {
   const store = useStore();
   const self = store.self;
   return useLiveQuery(async () => {
+    // Read when the query runs: an upgrade to signed entries changes the device's own row under it.
+    const row0 = await store.db.meta.get('self');
+    const self = row0?.key === 'self' ? row0 : null;
     if (!self?.chain) return 'unsigned';
     const row = await store.db.members.get(self.deviceId);
     if (!row || row.status === 'requested') return 'waiting';
