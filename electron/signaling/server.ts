@@ -3,12 +3,18 @@
  * node_modules/y-webrtc/bin/server.js), but binds only to the host it is given and is hardened
  * for a LAN or a small community server.
  *
- * Protocol (JSON text frames over one WebSocket per client):
- *   { type: 'subscribe', topics: string[] }    join topics (y-webrtc rooms)
+ * Protocol (JSON text frames over one WebSocket per client; Larder's patch of y-webrtc speaks it):
+ *   { type: 'challenge', nonce }               sent by the server first: 256 random bits for this
+ *                                              connection
+ *   { type: 'subscribe', topics: string[],     join topics; each topic is an Ed25519 public key and
+ *     proofs: string[] }                       proofs[i] its signature over the challenge
+ *                                              (shared/sync/roomAuth.ts). A subscribe whose proofs do
+ *                                              not all verify closes the connection (1008)
  *   { type: 'unsubscribe', topics: string[] }  leave them
  *   { type: 'publish', topic, ... }            sent on, with `clients: <subscriber count>` added, to
  *                                              every subscriber of the topic, the sender included
- *                                              when it is subscribed (y-webrtc ignores its own)
+ *                                              (y-webrtc ignores its own); only from a subscriber of
+ *                                              the topic: other publishes are dropped
  *   { type: 'ping' }                           answered with { type: 'pong' }
  * The server also sends WebSocket ping frames every `pingIntervalMs` (30 s) and drops a client that
  * did not answer the previous one.
@@ -31,15 +37,21 @@
  *   receivers. (The kernel still holds up to its own socket send buffer per connection, about 4 MB
  *   with Linux defaults, outside this process.)
  *
+ * - a proof is verified once per topic and connection, and each connection has a budget of proofs
+ *   (`maxProofsPerMinute`), so signatures cannot be used to make the server burn CPU.
+ *
  * What it relays is opaque: y-webrtc encrypts every signaling payload with the room password, and
- * the room name is a hash (shared/sync/keys.ts). Nothing here knows about Larder data, and the
- * `log` callback only ever receives events and counts, never topics, payloads or addresses.
+ * a topic is a public key derived from the network key and the date (docs/signaling.md): the server
+ * stores nothing, and what it sees lets it neither join a network's topic nor find tomorrow's. Nothing
+ * here knows about Larder data, and the `log` callback only ever receives events and counts, never
+ * topics, payloads or addresses.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
+import { newNonce, verifyProof } from './proof';
 
 export interface SignalingServerOptions {
   /** Interface to bind. Default 127.0.0.1; pass '0.0.0.0' (or '::') explicitly to serve a LAN. */
@@ -82,6 +94,12 @@ export interface SignalingServerOptions {
   maxBufferedBytes?: number;
   /** Bytes queued for all connections together beyond which a connection that is behind is disconnected. */
   maxTotalBufferedBytes?: number;
+  /**
+   * Proofs one connection may have verified: a burst of this many, then this many per minute. Beyond
+   * it the connection is closed. An honest device proves one or two topics when it connects and one
+   * more each day.
+   */
+  maxProofsPerMinute?: number;
 }
 
 export interface SignalingServerStats {
@@ -105,8 +123,10 @@ export interface SignalingServerStats {
   subscribeTimeouts: number;
   /** Since start: connections disconnected because too much was queued for them. */
   slowReaders: number;
-  /** Since start: messages dropped (malformed, too deep, rate limit, ...). */
+  /** Since start: messages dropped (malformed, too deep, rate limit, a publish to a topic not joined, ...). */
   dropped: number;
+  /** Since start: connections closed because a subscribe's proofs failed, or went over the proof budget. */
+  proofFailures: number;
 }
 
 export interface SignalingServer {
@@ -143,6 +163,7 @@ export const SIGNALING_DEFAULTS = {
   subscribeTimeoutMs: 10_000,
   maxBufferedBytes: 2 * 1024 * 1024,
   maxTotalBufferedBytes: 64 * 1024 * 1024,
+  maxProofsPerMinute: 16,
 } as const;
 
 export const HEALTH_CHECK_TEXT = 'Larder signaling server';
@@ -155,7 +176,15 @@ const SERVICE_UNAVAILABLE =
 
 interface Client {
   readonly socket: WebSocket;
+  /** The challenge this connection's proofs sign. */
+  readonly nonce: string;
+  /** Topics it joined, each with a proof that verified. */
   readonly topics: Set<string>;
+  /** What is left of its proof budget, and when it was last topped up. */
+  proofTokens: number;
+  proofAt: number;
+  /** Set once it failed the challenge: nothing more it sends is read. */
+  refused: boolean;
   alive: boolean;
   windowStart: number;
   windowCount: number;
@@ -194,6 +223,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   const subscribeTimeoutMs: number = setting('subscribeTimeoutMs');
   const maxBufferedBytes: number = setting('maxBufferedBytes');
   const maxTotalBufferedBytes: number = setting('maxTotalBufferedBytes');
+  const maxProofsPerMinute: number = setting('maxProofsPerMinute');
   const userLog = options.log;
   const log = (line: string): void => {
     try {
@@ -222,6 +252,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     subscribeTimeoutMs,
     maxBufferedBytes,
     maxTotalBufferedBytes,
+    maxProofsPerMinute,
   };
   for (const [name, value] of Object.entries(positive)) {
     if (typeof value !== 'number' || !(value > 0)) {
@@ -241,6 +272,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     handshakeTimeouts: 0,
     subscribeTimeouts: 0,
     slowReaders: 0,
+    proofFailures: 0,
   };
 
   // Events an attacker can cause by the thousand are logged as one line per kind and second.
@@ -438,6 +470,59 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     client.topics.delete(topic);
   };
 
+  /** Closes a connection that failed the challenge; a client that ignores the close is cut off soon after. */
+  const refuseProof = (client: Client, reason: string): void => {
+    totals.proofFailures += 1;
+    event(`closed connections that failed the challenge (${reason})`);
+    client.refused = true;
+    client.socket.close(1008, 'proof of the topic key required');
+    setTimeout(() => client.socket.terminate(), 1000).unref();
+  };
+
+  /** Takes one proof from the client's budget (a token bucket holding a minute's worth); false when empty. */
+  const spendProof = (client: Client, now: number): boolean => {
+    const minutes = (now - client.proofAt) / 60_000;
+    client.proofTokens = Math.min(maxProofsPerMinute, client.proofTokens + minutes * maxProofsPerMinute);
+    client.proofAt = now;
+    if (client.proofTokens < 1) return false;
+    client.proofTokens -= 1;
+    return true;
+  };
+
+  const subscribe = (client: Client, fields: Record<string, unknown>, now: number): void => {
+    const { topics: wanted, proofs } = fields;
+    if (!Array.isArray(wanted) || !Array.isArray(proofs) || proofs.length !== wanted.length) {
+      return refuseProof(client, 'no proofs');
+    }
+    totals.messages += 1;
+    // Every proof is checked before any topic is joined: all or nothing.
+    const joining: string[] = [];
+    for (const [i, topic] of wanted.entries()) {
+      if (typeof topic !== 'string' || topic.length === 0 || topic.length > maxTopicLength) {
+        return refuseProof(client, 'a bad topic');
+      }
+      if (client.topics.has(topic) || joining.includes(topic)) continue;
+      if (client.topics.size + joining.length >= maxTopicsPerConnection) {
+        drop(`topic limit of ${maxTopicsPerConnection}`);
+        break;
+      }
+      if (!spendProof(client, now)) return refuseProof(client, 'over the proof budget');
+      if (!verifyProof(topic, client.nonce, proofs[i]))
+        return refuseProof(client, 'a proof that does not verify');
+      joining.push(topic);
+    }
+    for (const topic of joining) {
+      let subscribers = topics.get(topic);
+      if (!subscribers) {
+        subscribers = new Set();
+        topics.set(topic, subscribers);
+      }
+      subscribers.add(client);
+      client.topics.add(topic);
+    }
+    if (client.topics.size > 0) stopIdleTimer(client);
+  };
+
   const topicList = (value: unknown): string[] | null => {
     if (!Array.isArray(value)) return null;
     return value.filter(
@@ -461,6 +546,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   };
 
   const onMessage = (client: Client, data: RawData): void => {
+    if (client.refused) return;
     const now = Date.now();
     if (now - client.windowStart >= 1000) {
       client.windowStart = now;
@@ -492,27 +578,8 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     }
     const fields = message as Record<string, unknown>;
     switch (fields.type) {
-      case 'subscribe': {
-        const wanted = topicList(fields.topics);
-        if (!wanted) return drop('bad subscribe');
-        totals.messages += 1;
-        for (const topic of wanted) {
-          if (client.topics.has(topic)) continue;
-          if (client.topics.size >= maxTopicsPerConnection) {
-            drop(`topic limit of ${maxTopicsPerConnection}`);
-            break;
-          }
-          let subscribers = topics.get(topic);
-          if (!subscribers) {
-            subscribers = new Set();
-            topics.set(topic, subscribers);
-          }
-          subscribers.add(client);
-          client.topics.add(topic);
-        }
-        if (client.topics.size > 0) stopIdleTimer(client);
-        return;
-      }
+      case 'subscribe':
+        return subscribe(client, fields, now);
       case 'unsubscribe': {
         const unwanted = topicList(fields.topics);
         if (!unwanted) return drop('bad unsubscribe');
@@ -526,6 +593,8 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
         if (typeof topic !== 'string' || topic.length === 0 || topic.length > maxTopicLength) {
           return drop('bad publish');
         }
+        // Only a subscriber, who proved it holds the topic's key, may publish on it.
+        if (!client.topics.has(topic)) return drop('publish to a topic not joined');
         totals.messages += 1;
         const receivers = topics.get(topic);
         if (!receivers) return;
@@ -558,7 +627,11 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   const onConnection = (socket: WebSocket): void => {
     const client: Client = {
       socket,
+      nonce: newNonce(),
       topics: new Set(),
+      proofTokens: maxProofsPerMinute,
+      proofAt: Date.now(),
+      refused: false,
       alive: true,
       windowStart: 0,
       windowCount: 0,
@@ -571,6 +644,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     clients.add(client);
     log(`client connected; ${clients.size} connected`);
     startIdleTimer(client);
+    send(client, Buffer.from(JSON.stringify({ type: 'challenge', nonce: client.nonce })));
     socket.on('pong', () => {
       client.alive = true;
     });
@@ -679,6 +753,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
         subscribeTimeouts: totals.subscribeTimeouts,
         slowReaders: totals.slowReaders,
         dropped: totals.dropped,
+        proofFailures: totals.proofFailures,
       };
     },
     address: () => ({ ...boundAddress }),

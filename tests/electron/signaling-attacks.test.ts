@@ -8,85 +8,20 @@ import http from 'node:http';
 import net from 'node:net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import {
   SIGNALING_DEFAULTS,
   addressKey,
   nestedDeeperThan,
   startSignalingServer,
 } from '../../electron/signaling/server';
+import { Client, topicOf } from './signaling-client';
 import type {
   SignalingServer,
   SignalingServerOptions,
   SignalingServerStats,
 } from '../../electron/signaling/server';
 
-type Message = Record<string, unknown>;
-
-/** A ws client that queues every message it gets (see signaling.test.ts). */
-class Client {
-  readonly received: Message[] = [];
-  private waiters: Array<() => void> = [];
-  closeCode: number | null = null;
-
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data) => {
-      this.received.push(JSON.parse(String(data)) as Message);
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-    socket.on('close', (code) => {
-      this.closeCode = code;
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-  }
-
-  static async connect(url: string): Promise<Client> {
-    const socket = new WebSocket(url);
-    const client = new Client(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-    });
-    return client;
-  }
-
-  send(message: unknown): void {
-    this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
-  }
-
-  async next(match: (message: Message) => boolean = () => true, timeoutMs = 10_000): Promise<Message> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const index = this.received.findIndex(match);
-      if (index >= 0) return this.received.splice(index, 1)[0] as Message;
-      if (this.closeCode !== null) throw new Error(`connection closed (${this.closeCode})`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching message within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  /** Once the pong for this ping is back, everything sent before it has been handled. */
-  async sync(): Promise<void> {
-    this.send({ type: 'ping' });
-    await this.next((message) => message.type === 'pong');
-  }
-
-  async closed(timeoutMs = 15_000): Promise<number> {
-    await until(() => this.closeCode !== null, timeoutMs, 'connection still open');
-    return this.closeCode ?? -1;
-  }
-
-  close(): void {
-    this.socket.terminate();
-  }
-}
+const t = topicOf('t');
 
 const servers: SignalingServer[] = [];
 const clients: Client[] = [];
@@ -104,9 +39,10 @@ async function connect(server: SignalingServer): Promise<Client> {
   return client;
 }
 
-async function subscribed(server: SignalingServer, ...topics: string[]): Promise<Client> {
+/** A client that joined the topics of these labels' networks, with proofs. */
+async function subscribed(server: SignalingServer, ...labels: string[]): Promise<Client> {
   const client = await connect(server);
-  client.send({ type: 'subscribe', topics });
+  client.subscribe(...labels);
   await client.sync();
   return client;
 }
@@ -148,9 +84,10 @@ const untilStats = (server: SignalingServer, condition: (stats: SignalingServerS
 
 /** Two honest peers find each other through the server: what must still work after every attack. */
 async function honestPairWorks(server: SignalingServer): Promise<void> {
-  const topic = `honest-${Math.random()}`;
-  const alice = await subscribed(server, topic);
-  const bob = await subscribed(server, topic);
+  const label = `honest-${Math.random()}`;
+  const topic = topicOf(label);
+  const alice = await subscribed(server, label);
+  const bob = await subscribed(server, label);
   alice.send({ type: 'publish', topic, data: 'offer' });
   expect(await bob.next((message) => message.type === 'publish')).toEqual({
     type: 'publish',
@@ -177,7 +114,7 @@ describe('attack: one deeply nested message', () => {
     const server = await start();
     const listener = await subscribed(server, 't');
     const attacker = await subscribed(server, 't');
-    attacker.send(`{"type":"publish","topic":"t","data":${deep(5000)}}`);
+    attacker.send(`{"type":"publish","topic":"${t}","data":${deep(5000)}}`);
     await attacker.sync();
     await listener.sync();
     expect(listener.received).toEqual([]);
@@ -191,8 +128,8 @@ describe('attack: one deeply nested message', () => {
     const attacker = await subscribed(server, 't');
     const deepObject = '{"a":'.repeat(3000) + '1' + '}'.repeat(3000);
     const messages = [
-      `{"type":"publish","topic":"t","data":${deepObject}}`,
-      `{"type":"publish","topic":"t","clients":${deep(2000)}}`,
+      `{"type":"publish","topic":"${t}","data":${deepObject}}`,
+      `{"type":"publish","topic":"${t}","clients":${deep(2000)}}`,
       `{"type":"subscribe","topics":["u"],"x":${deep(3000)}}`,
       `{"type":"unsubscribe","topics":${deep(3000)}}`,
       `{"type":"ping","x":${deep(3000)}}`,
@@ -211,17 +148,17 @@ describe('attack: one deeply nested message', () => {
     const alice = await subscribed(server, 't');
     const bob = await subscribed(server, 't');
     const data = JSON.parse(deep(7)) as unknown; // 7 levels inside the message object: 8 in all
-    alice.send({ type: 'publish', topic: 't', data });
-    expect(await bob.next()).toEqual({ type: 'publish', topic: 't', data, clients: 2 });
-    alice.send({ type: 'publish', topic: 't', data: deep(20), quote: '"[{\\"' });
+    alice.send({ type: 'publish', topic: t, data });
+    expect(await bob.next()).toEqual({ type: 'publish', topic: t, data, clients: 2 });
+    alice.send({ type: 'publish', topic: t, data: deep(20), quote: '"[{\\"' });
     expect(await bob.next()).toEqual({
       type: 'publish',
-      topic: 't',
+      topic: t,
       data: deep(20),
       quote: '"[{\\"',
       clients: 2,
     });
-    alice.send({ type: 'publish', topic: 't', data: JSON.parse(deep(8)) as unknown });
+    alice.send({ type: 'publish', topic: t, data: JSON.parse(deep(8)) as unknown });
     await alice.sync();
     await bob.sync();
     expect(bob.received).toEqual([]);
@@ -231,8 +168,8 @@ describe('attack: one deeply nested message', () => {
     const server = await start();
     const alice = await subscribed(server, 't');
     const bob = await subscribed(server, 't');
-    alice.send('{ "type" : "publish", "topic":"t", "clients": 99, "data": {"k": [1, 2.50, "é"]} }  \n');
-    expect(await bob.next()).toEqual({ type: 'publish', topic: 't', data: { k: [1, 2.5, 'é'] }, clients: 2 });
+    alice.send(`{ "type" : "publish", "topic":"${t}", "clients": 99, "data": {"k": [1, 2.50, "é"]} }  \n`);
+    expect(await bob.next()).toEqual({ type: 'publish', topic: t, data: { k: [1, 2.5, 'é'] }, clients: 2 });
   });
 
   it('nothing a client sends throws out of a handler (random JSON, junk and deep nesting)', async () => {
@@ -240,16 +177,17 @@ describe('attack: one deeply nested message', () => {
     await subscribed(server, 't');
     const attacker = await subscribed(server, 't');
     const nested = fc
-      .array(fc.constantFrom('[', '{"k":', '{"type":"publish","topic":"t","data":'), { maxLength: 40 })
+      .array(fc.constantFrom('[', '{"k":', `{"type":"publish","topic":"${t}","data":`), { maxLength: 40 })
       .map((opens) => {
         const closes = opens.map((open) => (open === '[' ? ']' : '}')).reverse();
         return `${opens.join('')}1${closes.join('')}`;
       });
-    const asPublish = fc.jsonValue().map((data) => JSON.stringify({ type: 'publish', topic: 't', data }));
+    const asPublish = fc.jsonValue().map((data) => JSON.stringify({ type: 'publish', topic: t, data }));
     const anyType = fc
       .record({
-        type: fc.constantFrom('publish', 'subscribe', 'unsubscribe', 'ping', 'x'),
-        topic: fc.oneof(fc.constant('t'), fc.jsonValue()),
+        // A subscribe without valid proofs closes the connection (signaling-auth.test.ts).
+        type: fc.constantFrom('publish', 'unsubscribe', 'ping', 'x'),
+        topic: fc.oneof(fc.constant(t), fc.jsonValue()),
         topics: fc.oneof(fc.array(fc.string()), fc.jsonValue()),
       })
       .map((message) => JSON.stringify(message));
@@ -284,10 +222,11 @@ describe('attack: readers that never read', () => {
       if (sent > 1000)
         throw new Error(`still not done after ${sent} frames: ${JSON.stringify(server.stats())}`);
       for (let i = 0; i < 10; i += 1) {
-        publisher.send({ type: 'publish', topic: 't', data: String(sent).padEnd(FRAME, '.') });
+        publisher.send({ type: 'publish', topic: t, data: String(sent).padEnd(FRAME, '.') });
         sent += 1;
       }
       await publisher.sync();
+      publisher.received.length = 0; // the publisher is a subscriber too: it gets its own frames back
       expect(server.stats().queuedBytes).toBeLessThanOrEqual(cap);
     }
     return sent;
@@ -304,7 +243,8 @@ describe('attack: readers that never read', () => {
     });
     const slow = await subscribed(server, 't');
     const reader = await subscribed(server, 't');
-    const publisher = await connect(server);
+    // Only a subscriber, who proved the topic's key, may publish on it.
+    const publisher = await subscribed(server, 't');
     slow.socket.pause(); // from now on nothing is read from the socket: the kernel buffers fill up
 
     const sent = await flood(
@@ -312,7 +252,7 @@ describe('attack: readers that never read', () => {
       publisher,
       () => server.stats().slowReaders >= 1,
       // Per connection the cap, plus the frame that was already queued when the check passed.
-      2 * (maxBufferedBytes + FRAME),
+      3 * (maxBufferedBytes + FRAME),
     );
     await untilStats(server, (stats) => stats.connections === 2);
     expect(server.stats()).toMatchObject({ slowReaders: 1, topics: 1 });
@@ -340,9 +280,9 @@ describe('attack: readers that never read', () => {
       await subscribed(server, 't'),
     ];
     const reader = await subscribed(server, 't');
-    const publisher = await connect(server);
+    const publisher = await subscribed(server, 't');
     for (const client of slow) client.socket.pause();
-    await flood(server, publisher, () => server.stats().slowReaders >= 3, 512 * 1024 + 4 * FRAME * 3);
+    await flood(server, publisher, () => server.stats().slowReaders >= 3, 512 * 1024 + 4 * FRAME * 4);
     await untilStats(server, (stats) => stats.connections === 2);
     expect(reader.closeCode).toBeNull();
     await reader.sync();
@@ -360,9 +300,9 @@ describe('attack: one large frame to many subscribers', () => {
     });
     const readers = await Promise.all(Array.from({ length: 40 }, () => subscribed(server, 't')));
     for (const reader of readers) reader.socket.pause();
-    const publisher = await connect(server);
+    const publisher = await subscribed(server, 't');
     const data = 'x'.repeat(240 * 1024);
-    for (let i = 0; i < 20; i += 1) publisher.send({ type: 'publish', topic: 't', data });
+    for (let i = 0; i < 20; i += 1) publisher.send({ type: 'publish', topic: t, data });
     await publisher.sync();
     expect(server.stats()).toMatchObject({ connections: 41, dropped: 20, queuedBytes: 0, slowReaders: 0 });
     for (const reader of readers) reader.socket.resume();
@@ -373,9 +313,9 @@ describe('attack: one large frame to many subscribers', () => {
   it('relays a publish whose frame size times receivers fits the budget, and drops one that does not', async () => {
     const server = await start({ maxRelayBytesPerSecond: 100_000 });
     const readers = await Promise.all(Array.from({ length: 4 }, () => subscribed(server, 't')));
-    const publisher = await connect(server);
-    publisher.send({ type: 'publish', topic: 't', data: 'big'.padEnd(30_000) }); // 4 × 30 kB: over
-    publisher.send({ type: 'publish', topic: 't', data: 'small'.padEnd(10_000) }); // 4 × 10 kB: within
+    const publisher = await subscribed(server, 't'); // a fifth receiver
+    publisher.send({ type: 'publish', topic: t, data: 'big'.padEnd(30_000) }); // 5 × 30 kB: over
+    publisher.send({ type: 'publish', topic: t, data: 'small'.padEnd(10_000) }); // 5 × 10 kB: within
     await publisher.sync();
     for (const reader of readers) {
       expect((await reader.next()).data).toMatch(/^small/);
@@ -390,11 +330,11 @@ describe('attack: a flood of messages from one connection', () => {
   it('drops what goes over the bytes per second, stops reading from that connection for the second, and carries on', async () => {
     const server = await start({ maxBytesPerSecond: 32 * 1024 });
     const reader = await subscribed(server, 't');
-    const flooder = await connect(server);
+    const flooder = await subscribed(server, 't');
     const data = 'f'.repeat(2000);
     // 100 kB: what the server reads in its first second goes over 32 kB, so the rest of it is
     // dropped; what it had not read yet waits in TCP until the next second.
-    for (let i = 0; i < 50; i += 1) flooder.send({ type: 'publish', topic: 't', data });
+    for (let i = 0; i < 50; i += 1) flooder.send({ type: 'publish', topic: t, data });
     const relayedNow = () => reader.received.filter((message) => message.type === 'publish').length;
     await until(() => relayedNow() + server.stats().dropped === 50, 15_000, 'flood not handled');
     await flooder.sync(); // read in a fresh second, so answered
@@ -408,7 +348,7 @@ describe('attack: a flood of messages from one connection', () => {
   it('closes a connection that sends a frame over maxMessageBytes (ws maxPayload)', async () => {
     const server = await start();
     const flooder = await connect(server);
-    flooder.send({ type: 'publish', topic: 't', data: 'x'.repeat(SIGNALING_DEFAULTS.maxMessageBytes) });
+    flooder.send({ type: 'publish', topic: t, data: 'x'.repeat(SIGNALING_DEFAULTS.maxMessageBytes) });
     expect(await flooder.closed()).toBe(1009);
     await honestPairWorks(server);
   });
@@ -442,7 +382,7 @@ describe('attack: idle connections from one address', () => {
     const keeper = await subscribed(server, 't');
     const idle = await connect(server);
     const leaver = await subscribed(server, 'u');
-    leaver.send({ type: 'unsubscribe', topics: ['u'] });
+    leaver.send({ type: 'unsubscribe', topics: [topicOf('u')] });
     expect(await idle.closed()).toBe(1006);
     expect(await leaver.closed()).toBe(1006);
     await untilStats(server, (stats) => stats.subscribeTimeouts === 2 && stats.connections === 1);
@@ -530,9 +470,10 @@ describe('logging under attack', () => {
       handshakeTimeoutMs: 1000,
       subscribeTimeoutMs: 1500,
     });
-    const topic = `room-${marker}`;
-    const slow = await subscribed(server, topic);
-    const publisher = await subscribed(server, topic);
+    const label = `room-${marker}`;
+    const topic = topicOf(label);
+    const slow = await subscribed(server, label);
+    const publisher = await subscribed(server, label);
     publisher.send(`{"type":"publish","topic":"${topic}","data":${deep(100)},"x":"${marker}"}`);
     publisher.send(`not json ${marker}`);
     slow.socket.pause();
@@ -560,6 +501,7 @@ describe('logging under attack', () => {
       expect(joined).toContain(text);
     }
     expect(joined).not.toContain(marker);
+    expect(joined).not.toContain(topic);
     for (const line of lines.filter((line) => !line.startsWith('listening on'))) {
       expect(line).not.toMatch(/\d+\.\d+\.\d+\.\d+|::1|::ffff/);
       expect(line).not.toContain(rawPort);

@@ -48,8 +48,17 @@ async function ping(url: string): Promise<unknown> {
       socket.once('open', resolve);
       socket.once('error', reject);
     });
+    const messages: unknown[] = [];
+    const pong = new Promise<unknown>((resolve) =>
+      socket.on('message', (data) => {
+        const message = JSON.parse(String(data)) as { type?: unknown };
+        // The server's challenge comes first (docs/signaling.md); the answer to the ping after it.
+        if (message.type === 'pong') resolve(message);
+        else messages.push(message);
+      }),
+    );
     socket.send(JSON.stringify({ type: 'ping' }));
-    return JSON.parse(String(await new Promise((resolve) => socket.once('message', resolve))));
+    return await pong;
   } finally {
     socket.terminate();
   }

@@ -7,7 +7,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { Bonjour } from 'bonjour-service';
 import type { Service } from 'bonjour-service';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { lanIPv4Addresses } from '../../electron/signaling/addresses';
 import {
@@ -76,11 +76,11 @@ describe('SyncHost', () => {
 
     const socket = new WebSocket(status.localUrl ?? '');
     cleanups.push(() => socket.terminate());
+    const received: Array<{ type?: unknown }> = [];
+    socket.on('message', (data) => received.push(JSON.parse(String(data)) as { type?: unknown }));
     await new Promise((resolve) => socket.once('open', resolve));
     socket.send(JSON.stringify({ type: 'ping' }));
-    expect(JSON.parse(String(await new Promise((resolve) => socket.once('message', resolve))))).toEqual({
-      type: 'pong',
-    });
+    await vi.waitFor(() => expect(received.map((m) => m.type)).toEqual(['challenge', 'pong']));
 
     // Starting again is a no-op that returns the running server.
     expect(await host.start({ port: 1234 })).toEqual(status);

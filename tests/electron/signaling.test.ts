@@ -5,90 +5,11 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { lanIPv4Addresses, signalingUrls } from '../../electron/signaling/addresses';
 import { HEALTH_CHECK_TEXT, startSignalingServer } from '../../electron/signaling/server';
 import type { SignalingServer, SignalingServerOptions } from '../../electron/signaling/server';
-
-type Message = Record<string, unknown>;
-
-/** A ws client that queues every message it gets, so tests can await or assert "nothing came". */
-class Client {
-  readonly received: Message[] = [];
-  private waiters: Array<() => void> = [];
-  closeCode: number | null = null;
-
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data) => {
-      this.received.push(JSON.parse(String(data)) as Message);
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-    socket.on('close', (code) => {
-      this.closeCode = code;
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-  }
-
-  static async connect(url: string, options?: ConstructorParameters<typeof WebSocket>[2]): Promise<Client> {
-    const socket = new WebSocket(url, options);
-    const client = new Client(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-    });
-    return client;
-  }
-
-  send(message: unknown): void {
-    this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
-  }
-
-  /** Waits until a message matching `match` arrives and removes it from the queue. */
-  async next(match: (message: Message) => boolean = () => true, timeoutMs = 2000): Promise<Message> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const index = this.received.findIndex(match);
-      if (index >= 0) return this.received.splice(index, 1)[0] as Message;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching message within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  /**
-   * The server handles one connection's messages in order, so once the pong for a ping sent now
-   * is back, everything sent before it has been processed (and relayed).
-   */
-  async sync(): Promise<void> {
-    this.send({ type: 'ping' });
-    await this.next((message) => message.type === 'pong');
-  }
-
-  async closed(timeoutMs = 2000): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.closeCode === null) {
-      if (Date.now() > deadline) throw new Error('connection still open');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 20);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    return this.closeCode;
-  }
-
-  close(): void {
-    this.socket.terminate();
-  }
-}
+import { Client, keyOf, topicOf } from './signaling-client';
 
 const servers: SignalingServer[] = [];
 const clients: Client[] = [];
@@ -105,13 +26,15 @@ async function connect(server: SignalingServer, options?: ConstructorParameters<
   return client;
 }
 
-async function subscribed(server: SignalingServer, ...topics: string[]): Promise<Client> {
+/** A client that joined the topics of these labels' networks, with proofs. */
+async function subscribed(server: SignalingServer, ...labels: string[]): Promise<Client> {
   const client = await connect(server);
-  client.send({ type: 'subscribe', topics });
+  client.subscribe(...labels);
   await client.sync();
   return client;
 }
 
+const room = topicOf('room');
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 afterEach(async () => {
@@ -126,7 +49,7 @@ describe('signaling server: y-webrtc protocol', () => {
     const bob = await subscribed(server, 'larder-room-a');
     const carol = await subscribed(server, 'larder-room-b');
 
-    const publish = { type: 'publish', topic: 'larder-room-a', data: 'b64-encrypted-blob' };
+    const publish = { type: 'publish', topic: topicOf('larder-room-a'), data: 'b64-encrypted-blob' };
     alice.send(publish);
     await alice.sync();
 
@@ -143,7 +66,7 @@ describe('signaling server: y-webrtc protocol', () => {
     const bob = await subscribed(server, 'room');
     const publish = {
       type: 'publish',
-      topic: 'room',
+      topic: room,
       data: { type: 'announce', from: 'peer-1' },
       extra: [1, 2],
     };
@@ -151,14 +74,16 @@ describe('signaling server: y-webrtc protocol', () => {
     expect(await bob.next()).toEqual({ ...publish, clients: 2 });
   });
 
-  it('relays a publish from a client that is not subscribed to the topic (as bin/server.js does)', async () => {
+  it('drops a publish from a client that is not subscribed to the topic (bin/server.js relays it)', async () => {
     const server = await start();
     const bob = await subscribed(server, 'room');
     const outsider = await connect(server);
-    outsider.send({ type: 'publish', topic: 'room', data: 'x' });
-    expect(await bob.next()).toEqual({ type: 'publish', topic: 'room', data: 'x', clients: 1 });
+    outsider.send({ type: 'publish', topic: room, data: 'x' });
     await outsider.sync();
+    await bob.sync();
+    expect(bob.received).toEqual([]);
     expect(outsider.received).toEqual([]);
+    expect(server.stats().dropped).toBe(1);
   });
 
   it('stops relaying after unsubscribe and forgets empty topics', async () => {
@@ -167,14 +92,14 @@ describe('signaling server: y-webrtc protocol', () => {
     const bob = await subscribed(server, 'room');
     expect(server.stats().topics).toBe(2);
 
-    bob.send({ type: 'unsubscribe', topics: ['room'] });
+    bob.send({ type: 'unsubscribe', topics: [room] });
     await bob.sync();
-    alice.send({ type: 'publish', topic: 'room', data: 'after' });
+    alice.send({ type: 'publish', topic: room, data: 'after' });
     expect(await alice.next((message) => message.type === 'publish')).toMatchObject({ clients: 1 });
     await bob.sync();
     expect(bob.received).toEqual([]);
 
-    alice.send({ type: 'unsubscribe', topics: ['room', 'other'] });
+    alice.send({ type: 'unsubscribe', topics: [room, topicOf('other')] });
     await alice.sync();
     expect(server.stats().topics).toBe(0);
   });
@@ -194,7 +119,7 @@ describe('signaling server: y-webrtc protocol', () => {
     await bob.closed();
     await wait(50);
     expect(server.stats().connections).toBe(1);
-    alice.send({ type: 'publish', topic: 'room', data: 'x' });
+    alice.send({ type: 'publish', topic: room, data: 'x' });
     expect(await alice.next((message) => message.type === 'publish')).toMatchObject({ clients: 1 });
   });
 
@@ -202,7 +127,7 @@ describe('signaling server: y-webrtc protocol', () => {
     const server = await start();
     const alice = await subscribed(server, 'a', 'b');
     await subscribed(server, 'b');
-    alice.send({ type: 'publish', topic: 'a', data: '' });
+    alice.send({ type: 'publish', topic: topicOf('a'), data: '' });
     await alice.sync();
     // 2 subscribes + 2 syncs, then publish + sync.
     expect(server.stats()).toMatchObject({
@@ -230,13 +155,12 @@ describe('signaling server: hardening', () => {
       { type: 'publish' },
       { type: 'publish', topic: 7, data: 'x' },
       { type: 'publish', topic: '', data: 'x' },
-      { type: 'subscribe', topics: 'room' },
-      { type: 'subscribe' },
       { type: 'unsubscribe', topics: { 0: 'room' } },
-      { type: 'teleport', topic: 'room' },
-      { topic: 'room', data: 'x' },
-      '{"type":"publish","topic":"room","__proto__":{"polluted":true}}',
+      { type: 'teleport', topic: room },
+      { topic: room, data: 'x' },
+      `{"type":"publish","topic":"${room}","__proto__":{"polluted":true}}`,
     ];
+    // (A malformed subscribe closes the connection: signaling-auth.test.ts.)
     for (const message of junk) alice.send(message);
     alice.socket.send(Buffer.from([0xff, 0xfe, 0x00]), { binary: true });
     await alice.sync();
@@ -255,14 +179,14 @@ describe('signaling server: hardening', () => {
     const server = await start({ maxMessageBytes: 1024 });
     const alice = await subscribed(server, 'room');
     const bob = await subscribed(server, 'room');
-    alice.send({ type: 'publish', topic: 'room', data: 'x'.repeat(2000) });
+    alice.send({ type: 'publish', topic: room, data: 'x'.repeat(2000) });
     expect(await alice.closed()).toBe(1009);
     await bob.sync();
     expect(bob.received).toEqual([]);
 
     // The server is still up for everybody else.
     const carol = await subscribed(server, 'room');
-    carol.send({ type: 'publish', topic: 'room', data: 'small' });
+    carol.send({ type: 'publish', topic: room, data: 'small' });
     expect(await bob.next()).toMatchObject({ data: 'small', clients: 2 });
   });
 
@@ -270,19 +194,25 @@ describe('signaling server: hardening', () => {
     const server = await start({ maxMessageBytes: 4096 });
     const alice = await subscribed(server, 'room');
     const data = 'y'.repeat(4000);
-    alice.send({ type: 'publish', topic: 'room', data });
+    alice.send({ type: 'publish', topic: room, data });
     expect(await alice.next((message) => message.type === 'publish')).toMatchObject({ data });
   });
 
   it('caps the topics one connection may subscribe to, and their length', async () => {
-    const server = await start({ maxTopicsPerConnection: 3, maxTopicLength: 16 });
+    const server = await start({ maxTopicsPerConnection: 3 });
     const alice = await connect(server);
-    alice.send({ type: 'subscribe', topics: ['t1', 't2', 'x'.repeat(17), 't3', 't4', 't5'] });
+    alice.subscribe('t1', 't2', 't3', 't4', 't5');
     await alice.sync();
     expect(server.stats().topics).toBe(3);
-    alice.send({ type: 'subscribe', topics: ['t1', 't6'] });
+    alice.subscribe('t1', 't6');
     await alice.sync();
     expect(server.stats().topics).toBe(3);
+    // A topic is a public key (51 characters); one longer than the limit is refused like a bad proof.
+    const short = await start({ maxTopicLength: 50 });
+    const bob = await connect(short);
+    bob.subscribe(keyOf('t1'));
+    expect(await bob.closed()).toBe(1008);
+    expect(short.stats()).toMatchObject({ topics: 0, proofFailures: 1 });
   });
 
   it('refuses connections beyond the limit and accepts again when one leaves', async () => {
@@ -300,7 +230,7 @@ describe('signaling server: hardening', () => {
   it('drops messages over the per-second rate limit', async () => {
     const server = await start({ maxMessagesPerSecond: 5 });
     const alice = await subscribed(server, 'room'); // 2 messages used
-    for (let i = 0; i < 10; i += 1) alice.send({ type: 'publish', topic: 'room', data: String(i) });
+    for (let i = 0; i < 10; i += 1) alice.send({ type: 'publish', topic: room, data: String(i) });
     await wait(1100);
     await alice.sync();
     expect(alice.received.filter((message) => message.type === 'publish')).toHaveLength(3);
@@ -321,20 +251,22 @@ describe('signaling server: hardening', () => {
     const marker = 'MARKER-7f3a9c';
     const lines: string[] = [];
     const server = await start({ log: (line) => lines.push(line), maxMessageBytes: 2048 });
+    const topic = topicOf(`room-${marker}`);
     const alice = await subscribed(server, `room-${marker}`);
     const bob = await subscribed(server, `room-${marker}`);
-    alice.send({ type: 'publish', topic: `room-${marker}`, data: `secret-${marker}` });
+    alice.send({ type: 'publish', topic, data: `secret-${marker}` });
     await bob.next();
     alice.send(`not json ${marker}`);
     alice.send({ type: `type-${marker}` });
-    alice.send({ type: 'unsubscribe', topics: [`room-${marker}`] });
+    alice.send({ type: 'unsubscribe', topics: [topic] });
     await alice.sync();
-    bob.send({ type: 'publish', topic: `room-${marker}`, data: marker.repeat(300) });
+    bob.send({ type: 'publish', topic, data: marker.repeat(300) });
     await bob.closed();
     await server.close();
 
     expect(lines.length).toBeGreaterThan(5);
     for (const line of lines) expect(line).not.toContain(marker);
+    for (const line of lines) expect(line).not.toContain(topic);
   });
 
   it('survives a log callback that throws', async () => {
