@@ -1,4 +1,6 @@
 import { WebrtcProvider } from 'y-webrtc';
+import { fromBase64Url } from '../../shared/sync/encoding';
+import { topicAuthFor } from '../../shared/sync/roomAuth';
 import type { LarderStore } from '../storage/store';
 import { allowSyncServers } from './connectPolicy';
 import { setRefusedHandler } from './guardedSync';
@@ -9,7 +11,7 @@ export type { PeerInfo };
 export interface SyncStatus {
   /** Sync is switched on. */
   running: boolean;
-  /** Per configured signaling server: is the WebSocket to it open. */
+  /** Per configured signaling server: is the WebSocket to it open and has the server sent its challenge. */
   signaling: { url: string; connected: boolean }[];
   /** Open WebRTC connections to other devices. */
   connected: number;
@@ -34,9 +36,11 @@ interface RoomLike {
 /**
  * Peer-to-peer sync of the network's doc over y-webrtc, using only the signaling servers the user
  * configured and no ICE servers at all (no STUN: peers find each other by their host candidates, which
- * works on a LAN and on loopback). The room name and password come from the network key (keys.ts), so
- * signaling servers see an opaque hash and encrypted blobs, and a device without the key can neither
- * connect nor read. Remote changes land in the same doc as local ones and are projected and committed by
+ * works on a LAN and on loopback). Devices meet on the day's topic, a public key derived from the network
+ * key and the UTC date, and prove to the server that they hold its private key (roomAuth.ts,
+ * docs/signaling.md); the password comes from the network key too (keys.ts). So signaling servers see a
+ * topic that changes every day and encrypted blobs, and a device without the key can neither join,
+ * inject, connect nor read. Remote changes land in the same doc as local ones and are projected and committed by
  * DocPersistence in batches; invalid entries are set aside there.
  */
 export class SyncService {
@@ -74,11 +78,14 @@ export class SyncService {
       return;
     }
     if (this.provider) return;
+    const networkKey = fromBase64Url(self.networkKey);
+    if (!networkKey) throw new Error('The network key on this device is damaged');
     const provider = new WebrtcProvider(secrets.room, this.store.persistence.doc, {
       signaling: [...self.signaling],
       password: secrets.webrtcPassword,
       maxConns: 24,
       peerOpts: { config: { iceServers: [] } },
+      topicAuth: topicAuthFor(networkKey),
     });
     this.provider = provider;
     provider.awareness.setLocalStateField('larder', {
@@ -91,6 +98,9 @@ export class SyncService {
     provider.awareness.on('change', () => this.update());
     this.watchdog = setInterval(() => {
       this.unstick();
+      // A new day (or the overlap around midnight) moves the room to its topics. Checked every tick
+      // rather than timed, so a laptop that slept through midnight moves as soon as it wakes.
+      provider.refreshTopics();
       this.update();
     }, WATCHDOG_EVERY_MS);
     this.update();
@@ -157,10 +167,10 @@ export class SyncService {
       });
       this.snapshot = {
         running: true,
-        signaling: (provider.signalingConns as { url: string; connected: boolean }[]).map((c) => ({
-          url: c.url,
-          connected: c.connected,
-        })),
+        // Open and challenged: a server that sends no challenge (older than daily topics) cannot be used.
+        signaling: (
+          provider.signalingConns as { url: string; connected: boolean; nonce?: string | null }[]
+        ).map((c) => ({ url: c.url, connected: c.connected && typeof c.nonce === 'string' })),
         connected,
         peers: connected > 0 ? peers : [],
       };

@@ -1,8 +1,10 @@
 /**
- * A real y-webrtc 10.3.0 WebrtcProvider against Larder's signaling server. Without @roamhq/wrtc
- * there are no data channels in Node, so this checks the signaling half only: the provider
- * connects, subscribes to its room and announces itself, and what the relay sees and passes on
- * is ciphertext that only holders of the room password can read.
+ * A real y-webrtc 10.3.0 WebrtcProvider, as Larder patches it (patches/y-webrtc+10.3.0.patch), against
+ * Larder's signaling server. Without @roamhq/wrtc there are no data channels in Node, so this checks the
+ * signaling half only (tests/e2e/sync-webrtc.spec.ts syncs real docs in Chromium): the provider answers
+ * the server's challenge with a proof of the day's topic, announces itself there, moves to the next
+ * day's topic when the date changes, and what the relay passes on is ciphertext that only holders of the
+ * room password can read.
  */
 import { afterEach, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -10,6 +12,8 @@ import * as Y from 'yjs';
 import type * as YWebrtcCrypto from '../../node_modules/y-webrtc/dist/src/crypto';
 import { startSignalingServer } from '../../electron/signaling/server';
 import type { SignalingServer } from '../../electron/signaling/server';
+import { topicAuthFor } from '../../shared/sync/roomAuth';
+import { Client, keyOf, networkKeyOf } from './signaling-client';
 
 // y-webrtc's own crypto (not in its package exports); its types ship separately under dist/.
 const { decryptJson, deriveKey } = (await import(
@@ -24,51 +28,100 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-it('relays a real WebrtcProvider announce, encrypted, to another subscriber of the room', async () => {
+async function start(): Promise<{ server: SignalingServer; lines: string[] }> {
   const lines: string[] = [];
-  const server: SignalingServer = await startSignalingServer({ port: 0, log: (line) => lines.push(line) });
+  const server = await startSignalingServer({ port: 0, log: (line) => lines.push(line) });
   cleanups.push(() => server.close());
+  return { server, lines };
+}
 
-  // The observer joins first, so the provider's announce (sent right after it subscribes) reaches it.
-  const observer = new WebSocket(server.url);
-  cleanups.push(() => observer.terminate());
-  await new Promise((resolve) => observer.once('open', resolve));
-  const published = new Promise<Record<string, unknown>>((resolve) =>
-    observer.on('message', (data) => {
-      const message = JSON.parse(String(data)) as Record<string, unknown>;
-      if (message.type === 'publish') resolve(message);
-    }),
-  );
-  observer.send(JSON.stringify({ type: 'subscribe', topics: [room] }));
-  observer.send(JSON.stringify({ type: 'ping' }));
-  await new Promise((resolve) => observer.once('message', resolve)); // the pong: subscribed
+/** A member of the network listening on one day's topic, as another device would. */
+async function observe(server: SignalingServer, day: string): Promise<Client> {
+  const observer = await Client.connect(server.url);
+  cleanups.push(() => observer.close());
+  observer.subscribe(keyOf('network', day));
+  await observer.sync(); // subscribed
+  return observer;
+}
 
-  // Node 20 has no global WebSocket; lib0/websocket (used by y-webrtc) needs one. Imported late so
-  // the global is in place, and with no BroadcastChannel so nothing bypasses the signaling server.
+/**
+ * A WebrtcProvider in this process. Node 20 has no global WebSocket; lib0/websocket (used by y-webrtc)
+ * needs one. Imported late so the global is in place, and with no BroadcastChannel so nothing bypasses
+ * the signaling server.
+ */
+async function provider(server: SignalingServer, options: { now?: () => number; auth?: boolean } = {}) {
   const saved = { WebSocket: globalThis.WebSocket, BroadcastChannel: globalThis.BroadcastChannel };
   Object.assign(globalThis, { WebSocket, BroadcastChannel: undefined });
   cleanups.push(() => Object.assign(globalThis, saved));
   const { WebrtcProvider } = await import('y-webrtc');
   const doc = new Y.Doc();
-  const provider = new WebrtcProvider(room, doc, {
+  const instance = new WebrtcProvider(room, doc, {
     signaling: [server.url],
     password,
     peerOpts: { config: { iceServers: [] } },
+    topicAuth: options.auth === false ? null : topicAuthFor(networkKeyOf('network'), options.now),
   });
   cleanups.push(() => {
-    provider.disconnect();
-    provider.destroy();
+    instance.disconnect();
+    instance.destroy();
     doc.destroy();
   });
+  return instance;
+}
 
-  const message = await published;
-  expect(message).toMatchObject({ type: 'publish', topic: room, clients: 2 });
+async function decrypted(message: Record<string, unknown>): Promise<unknown> {
+  const key = await deriveKey(password, room);
+  return decryptJson(Uint8Array.from(Buffer.from(String(message.data), 'base64')), key);
+}
+
+it('proves the day’s topic and relays a real WebrtcProvider announce, encrypted, to another member', async () => {
+  const { server, lines } = await start();
+  const noon = Date.parse('2026-03-14T12:00:00Z');
+  // The observer joins first, so the provider's announce (sent right after it subscribes) reaches it.
+  const observer = await observe(server, '2026-03-14');
+  const webrtc = await provider(server, { now: () => noon });
+
+  const message = await observer.next((m) => m.type === 'publish');
+  expect(message).toMatchObject({ type: 'publish', topic: keyOf('network', '2026-03-14').topic, clients: 2 });
   expect(typeof message.data).toBe('string');
   expect(String(message.data)).not.toContain('announce');
-
-  const key = await deriveKey(password, room);
-  const bytes = Uint8Array.from(Buffer.from(String(message.data), 'base64'));
-  expect(await decryptJson(bytes, key)).toEqual({ type: 'announce', from: provider.room?.peerId });
-  expect(server.stats()).toMatchObject({ connections: 2, topics: 1 });
+  expect(await decrypted(message)).toEqual({ type: 'announce', from: webrtc.room?.peerId });
+  expect(server.stats()).toMatchObject({ connections: 2, topics: 1, proofFailures: 0 });
+  // The room name never reaches the server: it only salts the password's key on the devices.
   expect(lines.join('\n')).not.toContain(room);
+  expect(webrtc.room?.topics).toEqual([keyOf('network', '2026-03-14').topic]);
+});
+
+it('moves to the next day’s topic when the date changes, through the overlap around midnight', async () => {
+  const { server } = await start();
+  let now = Date.parse('2026-03-14T12:00:00Z');
+  const today = await observe(server, '2026-03-14');
+  const webrtc = await provider(server, { now: () => now });
+  await today.next((m) => m.type === 'publish');
+
+  const tomorrow = await observe(server, '2026-03-15');
+  now = Date.parse('2026-03-14T23:30:00Z'); // the overlap: both days
+  webrtc.refreshTopics();
+  const announce = await tomorrow.next((m) => m.type === 'publish');
+  expect(await decrypted(announce)).toEqual({ type: 'announce', from: webrtc.room?.peerId });
+  expect(announce).toMatchObject({ clients: 2 });
+  await today.sync();
+  expect(today.received).toEqual([]); // still in today's topic: nothing announced there again
+
+  now = Date.parse('2026-03-15T06:00:00Z'); // the next day: yesterday's topic is left
+  webrtc.refreshTopics();
+  await expect.poll(() => server.stats().topics).toBe(2); // each observer's, the provider in one only
+  today.send({ type: 'publish', topic: keyOf('network', '2026-03-14').topic, data: 'x' });
+  expect(await today.next()).toMatchObject({ clients: 1 });
+  tomorrow.send({ type: 'publish', topic: keyOf('network', '2026-03-15').topic, data: 'y' });
+  expect(await tomorrow.next((m) => m.data === 'y')).toMatchObject({ clients: 2 });
+});
+
+it('a provider that does not prove its topic (upstream y-webrtc) is closed and hears nothing', async () => {
+  const { server } = await start();
+  const observer = await observe(server, '2026-03-14');
+  await provider(server, { auth: false });
+  await expect.poll(() => server.stats().proofFailures).toBeGreaterThanOrEqual(1);
+  await observer.sync();
+  expect(observer.received).toEqual([]);
 });
