@@ -89,6 +89,7 @@ type StructSpec =
     }
   | { kind: 'deleted'; len: number; parent: string | Id; parentSub?: string }
   | { kind: 'gc'; len: number }
+  | { kind: 'binary'; bytes: Uint8Array; parent: string | Id; parentSub?: string }
   | { kind: 'array' | 'doc'; parent: string | Id; parentSub?: string };
 
 function craft(
@@ -107,7 +108,7 @@ function craft(
         enc.writeVarUint(e, s.len);
         continue;
       }
-      const ref = { any: 8, deleted: 1, array: 7, doc: 9 }[s.kind];
+      const ref = { any: 8, deleted: 1, binary: 3, array: 7, doc: 9 }[s.kind];
       const origin = 'origin' in s ? s.origin : undefined;
       const rightOrigin = 'rightOrigin' in s ? s.rightOrigin : undefined;
       const parent = 'parent' in s ? s.parent : undefined;
@@ -132,6 +133,7 @@ function craft(
         enc.writeVarUint(e, s.values.length);
         for (const v of s.values) enc.writeAny(e, v as never);
       } else if (s.kind === 'deleted') enc.writeVarUint(e, s.len);
+      else if (s.kind === 'binary') enc.writeVarUint8Array(e, s.bytes);
       else if (s.kind === 'array') enc.writeVarUint(e, 0);
       else {
         enc.writeVarString(e, 'a-sub-document');
@@ -574,5 +576,229 @@ describe('what Yjs holds back (pending) is checked with the next update', () => 
     expect(Y.decodeUpdate(Y.encodeStateAsUpdate(a)).ds.clients.has(50)).toBe(true);
     expect(Y.decodeUpdate(encodeAppliedState(a)).ds.clients.has(50)).toBe(false);
     expect(a.store.pendingDs).not.toBeNull();
+  });
+});
+
+describe('legitimate cases next to the refusals they must not trip', () => {
+  it('a peer re-sending its whole state, which overlaps what this device has, adds only what is new', () => {
+    const a = replica(1);
+    appendEntries(a, 'deva', donations('deva', 1, 5));
+    const b = copyOf(a, 2);
+    appendEntries(a, 'deva', donations('deva', 6, 3));
+    // The whole state holds deva's entries as one struct of 8; b has the first 5 of it.
+    const whole = Y.encodeStateAsUpdate(a);
+    expect(Y.decodeUpdate(whole).structs.map((s) => s.length)).toEqual([1, 8]);
+    expect(ingestUpdate(b, whole, 'peer')).toEqual({ ok: true, changed: true, pending: false });
+    expect(readAllEntries(b).entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(ingestUpdate(b, whole, 'peer')).toEqual({ ok: true, changed: false, pending: false });
+  });
+
+  it('a re-sent run is refused when the part this device has ends in garbage-collected data', () => {
+    const a = network();
+    expect(
+      ingestUpdate(a, craft([{ client: 7, clock: 0, structs: [{ kind: 'gc', len: 3 }] }]), 'peer'),
+    ).toEqual({
+      ok: true,
+      changed: true,
+      pending: false,
+    });
+    // Clocks 1..4 of client 7 as one value: 1..2 are a GC struct here, so the new part has nothing to follow.
+    const forged = craft([
+      {
+        client: 7,
+        clock: 1,
+        structs: [{ kind: 'any', values: [1, 2, 3, 4], parent: 'items', parentSub: 'k' }],
+      },
+    ]);
+    expectRefused(a, forged, M.contradicts);
+  });
+
+  it('a re-sent run whose new part follows a change not here yet waits instead of being refused', () => {
+    const a = network();
+    const q = copyOf(a, 9);
+    appendEntries(q, 'devq', donations('devq', 1, 3));
+    expect(ingestUpdate(a, diff(q, a), 'peer')).toMatchObject({ ok: true, changed: true });
+    // Clocks 1..5 of client 9 inserted after an item of client 30 that has not arrived.
+    const waiting = craft([
+      { client: 9, clock: 1, structs: [{ kind: 'any', values: [1, 2, 3, 4, 5], origin: [30, 0] }] },
+    ]);
+    expect(ingestUpdate(a, waiting, 'peer')).toEqual({ ok: true, changed: false, pending: true });
+    expect(readAllEntries(a).entries).toHaveLength(8);
+  });
+
+  it('a setting edited just before a ledger began: the delete ends where the ledger starts', () => {
+    // Here: the item is set (clock 0 of client 1), then deva's ledger starts at clock 1.
+    const a = replica(1);
+    itemsOf(a).set('itma', { name: 'Rice' });
+    appendEntries(a, 'deva', donations('deva', 1, 3));
+    const b = copyOf(a, 2);
+    itemsOf(b).set('itma', { name: 'Brown rice' });
+    const update = diff(b, a);
+    expect(Y.decodeUpdate(update).ds.clients.get(1)).toEqual([expect.objectContaining({ clock: 0, len: 1 })]);
+    expect(ingestUpdate(a, update, 'peer')).toMatchObject({ ok: true, changed: true });
+    expect(itemsOf(a).get('itma')).toEqual({ name: 'Brown rice' });
+    // Arriving together: a new device that set an item, began its ledger, then edited the item.
+    const c = replica(3);
+    itemsOf(c).set('itmc', { name: 'Oats' });
+    appendEntries(c, 'devc', donations('devc', 1, 2));
+    itemsOf(c).set('itmc', { name: 'Rolled oats' });
+    expect(Y.decodeUpdate(Y.encodeStateAsUpdate(c)).ds.clients.get(3)).toEqual([
+      expect.objectContaining({ clock: 0, len: 1 }),
+    ]);
+    expect(ingestUpdate(a, Y.encodeStateAsUpdate(c), 'peer')).toMatchObject({ ok: true, changed: true });
+    expect(itemsOf(a).get('itmc')).toEqual({ name: 'Rolled oats' });
+    expect(readAllEntries(a).entries).toHaveLength(5);
+  });
+
+  it('a delete that reaches one past its end into a ledger is refused', () => {
+    const a = replica(1);
+    itemsOf(a).set('itma', { name: 'Rice' });
+    appendEntries(a, 'deva', donations('deva', 1, 3));
+    expectRefused(a, craft([], [[1, [[0, 2]]]]), M.deletesLedger);
+    // Up to its end, it only clears the item.
+    expect(ingestUpdate(a, craft([], [[1, [[0, 1]]]]), 'peer')).toEqual({
+      ok: true,
+      changed: true,
+      pending: false,
+    });
+    expect(itemsOf(a).has('itma')).toBe(false);
+    expect(readAllEntries(a).entries).toHaveLength(3);
+  });
+
+  it('one client’s structs in one run are taken; repeated or with a gap they are refused', () => {
+    const a = network();
+    const one = craft([
+      {
+        client: 7,
+        clock: 0,
+        structs: [
+          { kind: 'gc', len: 1 },
+          { kind: 'gc', len: 2 },
+        ],
+      },
+    ]);
+    expect(checkUpdateBytes(one)).toEqual({ ok: true });
+    expect(ingestUpdate(a, one, 'peer')).toEqual({ ok: true, changed: true, pending: false });
+    expect(Y.getState(a.store, 7)).toBe(3);
+    for (const [label, update] of [
+      [
+        'a gap inside one client',
+        craft([
+          { client: 8, clock: 0, structs: [{ kind: 'gc', len: 1 }] },
+          { client: 8, clock: 5, structs: [{ kind: 'gc', len: 1 }] },
+        ]),
+      ],
+      [
+        'the same clocks twice',
+        craft([
+          { client: 8, clock: 0, structs: [{ kind: 'gc', len: 2 }] },
+          { client: 8, clock: 1, structs: [{ kind: 'gc', len: 1 }] },
+        ]),
+      ],
+    ] as const) {
+      expect(checkUpdateBytes(update), label).toEqual({ ok: false, message: M.malformed });
+      expectRefused(a, update, M.malformed);
+    }
+  });
+});
+
+describe('when Yjs throws while applying', () => {
+  it('an app observer throwing after the update went in: the result says it was applied', () => {
+    const a = network();
+    const b = copyOf(a, 2);
+    appendEntries(b, 'devb', donations('devb', 1, 2));
+    const failing = () => {
+      throw new Error('observer failed');
+    };
+    ledgersOf(a).observeDeep(failing);
+    const r = ingestUpdate(a, diff(b, a), 'peer');
+    ledgersOf(a).unobserveDeep(failing);
+    expect(r).toEqual({
+      ok: false,
+      applied: true,
+      message: 'An error followed applying the update: observer failed',
+    });
+    // The part Yjs applied is consistent data, in the doc like any other change.
+    expect(readAllEntries(a).entries).toHaveLength(7);
+    expect(Y.encodeStateVector(a)).toEqual(Y.encodeStateVector(b));
+  });
+
+  it('a failure before anything changed: refused, with the reason, and the doc as it was', () => {
+    const a = network();
+    const b = copyOf(a, 2);
+    appendEntries(b, 'devb', donations('devb', 1, 2));
+    const before = snapshot(a);
+    const failing = () => {
+      throw 'no room left'; // not an Error: its text is still given
+    };
+    a.on('beforeTransaction', failing);
+    const r = ingestUpdate(a, diff(b, a), 'peer');
+    a.off('beforeTransaction', failing);
+    expect(r).toEqual({ ok: false, message: 'The update could not be applied: no room left' });
+    expect(snapshot(a)).toEqual(before);
+  });
+});
+
+describe('updates waiting for changes that have not arrived', () => {
+  /** Client 70's clocks from 1 on, as one binary value of `size` bytes: it waits for clock 0. */
+  const waitingValue = (clock: number, size: number, key: string) =>
+    craft([
+      {
+        client: 70,
+        clock,
+        structs: [
+          { kind: 'binary', bytes: new Uint8Array(size).fill(clock), parent: 'items', parentSub: key },
+        ],
+      },
+    ]);
+
+  it('keeps at most 64 MB waiting: past it the oldest are dropped, a later sync brings them again', () => {
+    const a = network();
+    const MB = 1024 * 1024;
+    const first = waitingValue(1, 22 * MB, 'one');
+    const second = waitingValue(2, 22 * MB, 'two');
+    // The third brings what waits to exactly 64 MB: all three are kept.
+    const rest = 64 * MB - first.byteLength - second.byteLength;
+    const overhead = waitingValue(3, rest, 'three').byteLength - rest;
+    const third = waitingValue(3, rest - overhead, 'three');
+    expect(first.byteLength + second.byteLength + third.byteLength).toBe(64 * MB);
+    for (const update of [first, second, third])
+      expect(ingestUpdate(a, update, 'peer')).toEqual({ ok: true, changed: false, pending: true });
+    expect(waitingUpdates(a)).toBe(3);
+    // One byte more would wait: the oldest goes.
+    expect(ingestUpdate(a, waitingValue(4, 1, 'four'), 'peer')).toMatchObject({ pending: true });
+    expect(waitingUpdates(a)).toBe(3);
+    // Clock 0 arrives: the others still wait for the first.
+    const unlock = craft([
+      {
+        client: 70,
+        clock: 0,
+        structs: [{ kind: 'any', values: ['zero'], parent: 'items', parentSub: 'zero' }],
+      },
+    ]);
+    expect(ingestUpdate(a, unlock, 'peer')).toEqual({ ok: true, changed: true, pending: true });
+    expect(waitingUpdates(a)).toBe(3);
+    expect(itemsOf(a).get('zero')).toBe('zero');
+    expect(Y.getState(a.store, 70)).toBe(1);
+    // Sent again, the first fills the gap and the rest follows.
+    expect(ingestUpdate(a, first, 'peer')).toEqual({ ok: true, changed: true, pending: false });
+    expect(waitingUpdates(a)).toBe(0);
+    expect(Y.getState(a.store, 70)).toBe(5);
+    expect((itemsOf(a).get('three') as Uint8Array).byteLength).toBe(rest - overhead);
+  });
+
+  it('keeps updates that fit under 64 MB together, and applies them in order once they can', () => {
+    const a = network();
+    for (const clock of [3, 1, 2]) {
+      expect(ingestUpdate(a, waitingValue(clock, 1000, `v${clock}`), 'peer')).toMatchObject({
+        pending: true,
+      });
+    }
+    expect(waitingUpdates(a)).toBe(3);
+    const unlock = craft([{ client: 70, clock: 0, structs: [{ kind: 'gc', len: 1 }] }]);
+    expect(ingestUpdate(a, unlock, 'peer')).toEqual({ ok: true, changed: true, pending: false });
+    expect(waitingUpdates(a)).toBe(0);
+    expect(Y.getState(a.store, 70)).toBe(4);
+    expect(['v1', 'v2', 'v3'].every((k) => itemsOf(a).has(k))).toBe(true);
   });
 });
