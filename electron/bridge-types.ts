@@ -96,6 +96,22 @@ export interface LarderBridge {
   /** Resolves to null when the person cancelled the dialog. */
   openFile(request?: OpenFileRequest): Promise<OpenedFile | null>;
   readonly hostSync: HostSyncBridge;
+  /** The network key at rest, sealed with the computer's keychain (electron/secrets.ts). */
+  readonly secrets: SecretsBridge;
+}
+
+export interface SecretSealRequest {
+  text: string;
+}
+export interface SecretOpenRequest {
+  sealed: string;
+}
+
+export interface SecretsBridge {
+  /** The sealed text (base64), or null when the computer has no keychain to seal with. */
+  seal(request: SecretSealRequest): Promise<string | null>;
+  /** Rejects with a message to show when the keychain cannot open it. */
+  open(request: SecretOpenRequest): Promise<string>;
 }
 
 /** What the preload adds to `window`; absent in the plain web build. */

@@ -7,4 +7,6 @@ export const IPC_CHANNELS = {
   syncHostStatus: 'larder:sync-host-status',
   syncDiscover: 'larder:sync-discover',
   syncServers: 'larder:sync-servers',
+  secretSeal: 'larder:secret-seal',
+  secretOpen: 'larder:secret-open',
 } as const;

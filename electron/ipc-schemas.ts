@@ -11,6 +11,8 @@ import type {
   SyncDiscoverRequest,
   SyncHostStartRequest,
   SyncServersRequest,
+  SecretOpenRequest,
+  SecretSealRequest,
 } from './bridge-types';
 import { signalingUrlSchema } from '../shared/sync/invite';
 
@@ -75,6 +77,20 @@ export const syncDiscoverRequestSchema = z.strictObject({
 export const syncServersRequestSchema = z.strictObject({
   urls: z.array(signalingUrlSchema).max(10),
 }) satisfies z.ZodType<SyncServersRequest>;
+
+/** A network key in base64url is 43 characters; the bound leaves room, nothing more. */
+export const secretSealRequestSchema = z.strictObject({
+  text: z.string().min(1).max(1024),
+}) satisfies z.ZodType<SecretSealRequest>;
+
+/** What secretSeal returned: base64 of a keychain blob a few dozen bytes longer than the text. */
+export const secretOpenRequestSchema = z.strictObject({
+  sealed: z
+    .string()
+    .min(4)
+    .max(4096)
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'A sealed secret is base64'),
+}) satisfies z.ZodType<SecretOpenRequest>;
 
 /** stop and status take nothing; the preload sends no payload (undefined). */
 export const emptyRequestSchema = z.strictObject({});

@@ -5,7 +5,7 @@
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, safeStorage } from 'electron';
 import type { IpcMainInvokeEvent, OpenDialogOptions, SaveDialogOptions } from 'electron';
 import type {
   OpenedFile,
@@ -21,11 +21,14 @@ import {
   openFileRequestSchema,
   parseIpcPayload,
   saveFileRequestSchema,
+  secretOpenRequestSchema,
+  secretSealRequestSchema,
   syncDiscoverRequestSchema,
   syncHostStartRequestSchema,
   syncServersRequestSchema,
 } from './ipc-schemas';
 import type { SyncHost } from './signaling/host';
+import { openSecret, sealSecret } from './secrets';
 import type { SyncServerAllowList } from './sync-servers';
 import { isAppUrl } from './security';
 import type { AppOrigin } from './security';
@@ -108,6 +111,19 @@ export function registerIpcHandlers(
     assertTrustedSender(event, appOrigin);
     const request = parseIpcPayload(syncServersRequestSchema, IPC_CHANNELS.syncServers, payload);
     return { reload: await syncServers.set(request.urls) };
+  });
+
+  // The network key at rest: sealed with the computer's keychain, so a copied profile does not carry it.
+  ipcMain.handle(IPC_CHANNELS.secretSeal, (event, payload: unknown): string | null => {
+    assertTrustedSender(event, appOrigin);
+    const request = parseIpcPayload(secretSealRequestSchema, IPC_CHANNELS.secretSeal, payload);
+    return sealSecret(safeStorage, process.platform, request.text);
+  });
+
+  ipcMain.handle(IPC_CHANNELS.secretOpen, (event, payload: unknown): string => {
+    assertTrustedSender(event, appOrigin);
+    const request = parseIpcPayload(secretOpenRequestSchema, IPC_CHANNELS.secretOpen, payload);
+    return openSecret(safeStorage, process.platform, request.sealed);
   });
 }
 

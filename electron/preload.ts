@@ -16,6 +16,8 @@ import type {
   SyncHostStatus,
   SyncServersRequest,
   SyncServersResult,
+  SecretOpenRequest,
+  SecretSealRequest,
 } from './bridge-types';
 import { IPC_CHANNELS } from './ipc-channels';
 
@@ -34,6 +36,12 @@ const api = {
     status: (): Promise<SyncHostStatus> => ipcRenderer.invoke(IPC_CHANNELS.syncHostStatus),
     discover: (request: SyncDiscoverRequest = {}): Promise<SyncDiscoverResult> =>
       ipcRenderer.invoke(IPC_CHANNELS.syncDiscover, request),
+  },
+  secrets: {
+    seal: (request: SecretSealRequest): Promise<string | null> =>
+      ipcRenderer.invoke(IPC_CHANNELS.secretSeal, request),
+    open: (request: SecretOpenRequest): Promise<string> =>
+      ipcRenderer.invoke(IPC_CHANNELS.secretOpen, request),
   },
 } satisfies LarderBridge;
 

@@ -65,6 +65,7 @@ describe('electron build', () => {
       'openFile',
       'platform',
       'saveFile',
+      'secrets',
     ]);
     const hostSync = api.hostSync as Record<string, (request?: unknown) => Promise<unknown>>;
     expect(Object.keys(hostSync).sort()).toEqual(['discover', 'start', 'status', 'stop']);
@@ -80,6 +81,10 @@ describe('electron build', () => {
     await hostSync.status?.();
     await hostSync.discover?.();
     await (api.allowSyncServers as (request: unknown) => Promise<unknown>)({ urls: ['ws://127.0.0.1:4444'] });
+    const secrets = api.secrets as Record<string, (request: unknown) => Promise<unknown>>;
+    expect(Object.keys(secrets).sort()).toEqual(['open', 'seal']);
+    await secrets.seal?.({ text: 'k' });
+    await secrets.open?.({ sealed: 'c2VhbGVk' });
     expect(invoked).toEqual([
       ['larder:save-file', { suggestedName: 'a.json', data }],
       ['larder:open-file', {}],
@@ -88,6 +93,8 @@ describe('electron build', () => {
       ['larder:sync-host-status'],
       ['larder:sync-discover', {}],
       ['larder:sync-servers', { urls: ['ws://127.0.0.1:4444'] }],
+      ['larder:secret-seal', { text: 'k' }],
+      ['larder:secret-open', { sealed: 'c2VhbGVk' }],
     ]);
   });
 
