@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { startSignalingServer, type SignalingServer } from '../../electron/signaling/server';
 import { parseInvite, encodeInvite } from '../../shared/sync/invite';
 import { deriveSecrets } from '../../shared/sync/keys';
+import { topicAuthFor } from '../../shared/sync/roomAuth';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
 import {
   addItem,
@@ -33,6 +34,9 @@ function splitSignaling(heard: readonly string[]): { text: string; payloads: Uin
   const text = heard
     .map((raw) => {
       const message = JSON.parse(raw) as Record<string, unknown>;
+      // Topics and challenges are random base64url, where a short word could turn up by chance.
+      if (typeof message.topic === 'string') message.topic = '<topic>';
+      if (typeof message.nonce === 'string') message.nonce = '<nonce>';
       if (typeof message.data === 'string') {
         payloads.push(new Uint8Array(Buffer.from(message.data, 'base64')));
         message.data = '<payload>';
@@ -43,13 +47,38 @@ function splitSignaling(heard: readonly string[]): { text: string; payloads: Uin
   return { text, payloads };
 }
 
-/** A raw client of the signaling server that listens to the network's room, as a curious server would. */
-async function eavesdrop(url: string, topic: string, heard: string[]): Promise<WebSocket> {
+/**
+ * A raw client of the signaling server that hears what the server relays on the network's topics of
+ * the day. The server demands a proof of each topic's key (docs/signaling.md), so this listener needs
+ * the network key: it hears what a curious server would, which has the topics but not the key.
+ */
+async function eavesdrop(url: string, networkKey: Uint8Array, heard: string[]): Promise<WebSocket> {
   const ws = new WebSocket(url);
+  const auth = topicAuthFor(networkKey);
+  ws.on('message', (data) => {
+    heard.push(data.toString());
+    const message = JSON.parse(data.toString()) as { type?: string; nonce?: string };
+    if (message.type !== 'challenge' || !message.nonce) return;
+    const topics = auth.topics();
+    ws.send(
+      JSON.stringify({ type: 'subscribe', topics, proofs: topics.map((t) => auth.prove(t, message.nonce!)) }),
+    );
+  });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  ws.on('message', (data) => heard.push(data.toString()));
-  ws.send(JSON.stringify({ type: 'subscribe', topics: [topic] }));
   return ws;
+}
+
+/** A listener that knows the network's topic but not its key (a server, or someone who read its logs). */
+async function closedWithoutTheKey(url: string, topic: string): Promise<number> {
+  const ws = new WebSocket(url);
+  const heard: string[] = [];
+  ws.on('message', (data) => {
+    heard.push(data.toString());
+    ws.send(JSON.stringify({ type: 'subscribe', topics: [topic], proofs: ['A'.repeat(86)] }));
+  });
+  const code = await new Promise<number>((resolve) => ws.once('close', resolve));
+  expect(heard.filter((m) => m.includes('"publish"'))).toEqual([]);
+  return code;
 }
 
 test('three hubs sync over real WebRTC on loopback, privately', async ({ baseURL }) => {
@@ -73,12 +102,12 @@ test('three hubs sync over real WebRTC on loopback, privately', async ({ baseURL
     const invite = await inviteCode(a.page);
     expect(invite).toMatch(/^LARDER1-/);
 
-    // A curious signaling server: it sees only an opaque room and encrypted blobs.
+    // A curious signaling server: it sees only the day's topic and encrypted blobs.
     const parsed = parseInvite(invite);
     if (!parsed.ok) throw new Error(parsed.message);
     const secrets = await deriveSecrets(parsed.invite.key);
     const heard: string[] = [];
-    const spy = await eavesdrop(signal.url, secrets.room, heard);
+    const spy = await eavesdrop(signal.url, parsed.invite.key, heard);
 
     const b = await open(1);
     await joinAsNewHub(b.page, invite, 'Hub B', 'B tablet');
@@ -136,8 +165,7 @@ test('three hubs sync over real WebRTC on loopback, privately', async ({ baseURL
     });
     // The stranger's key gives it another room: a listener there hears it announce itself.
     const strangerHeard: string[] = [];
-    const strangerRoom = (await deriveSecrets(new Uint8Array(32).fill(7))).room;
-    const strangerSpy = await eavesdrop(signal.url, strangerRoom, strangerHeard);
+    const strangerSpy = await eavesdrop(signal.url, new Uint8Array(32).fill(7), strangerHeard);
     const d = await open(3);
     await d.page.getByLabel('Join a network with an invite code').check();
     await d.page.getByLabel('Invite code', { exact: true }).fill(forged);
@@ -146,7 +174,9 @@ test('three hubs sync over real WebRTC on loopback, privately', async ({ baseURL
     await expect(d.page.getByRole('heading', { name: 'Which hub is this device at?' })).toBeVisible();
     // Wait on state, not time: once the stranger has announced itself through the server, it has had
     // its chance; still only "A new hub" is offered (no hub of the network arrived).
-    await expect.poll(() => strangerHeard.length, { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => strangerHeard.filter((m) => m.includes('"publish"')).length, { timeout: 30_000 })
+      .toBeGreaterThan(0);
     strangerSpy.close();
     await expect(d.page.getByRole('radio')).toHaveCount(1);
     await expect(d.page.getByText('Waiting for the network’s data.', { exact: false })).toBeVisible();
@@ -175,6 +205,11 @@ test('three hubs sync over real WebRTC on loopback, privately', async ({ baseURL
     expect(blocked).toMatch(/connect-src|Content Security Policy/);
     expect(heard.length).toBeGreaterThan(0);
     expect(secrets.room).toMatch(/^larder-[0-9a-f]{32}$/);
+    // The room name never goes to the server; knowing the day's topic without the key gets a listener closed.
+    expect(heard.join('\n')).not.toContain(secrets.room);
+    const [topic] = topicAuthFor(parsed.invite.key).topics();
+    expect(heard.some((m) => m.includes(topic!))).toBe(true);
+    expect(await closedWithoutTheKey(signal.url, topic!)).toBe(1008);
     // The messages' text outside their `data` fields is checked as text. The `data` fields are
     // ciphertext in base64, where a short word such as "sdp" turns up by chance (about once in
     // 260,000 positions), so they are decoded and checked as bytes: each must be y-webrtc's
