@@ -569,6 +569,42 @@ describe('what Yjs holds back (pending) is checked with the next update', () => 
     expect(ledgersOf(raw).get('deva')).toBe('x');
   });
 
+  it('keeps a delete that arrives before what it deletes, and applies it when that arrives', () => {
+    const a = network();
+    const c = copyOf(a, 3);
+    const b = copyOf(a, 2);
+    const fromC: Uint8Array[] = [];
+    c.on('update', (u: Uint8Array) => fromC.push(u));
+    levelsOf(c).set('hub1|itmb', { min: 2, target: 4 }); // device c sets a level
+    Y.applyUpdate(b, fromC[0]!);
+    const fromB: Uint8Array[] = [];
+    b.on('update', (u: Uint8Array) => fromB.push(u));
+    levelsOf(b).delete('hub1|itmb'); // device b clears it
+    // b's delete reaches a first: Yjs holds it until the level arrives.
+    expect(ingestUpdate(a, fromB[0]!, 'peer')).toEqual({ ok: true, changed: false, pending: true });
+    // Something unrelated in between keeps it waiting, harmless.
+    const d = copyOf(a, 4);
+    itemsOf(d).set('itmd', { name: 'Dates' });
+    expect(ingestUpdate(a, diff(d, a), 'peer')).toEqual({ ok: true, changed: true, pending: true });
+    expect(a.store.pendingDs).not.toBeNull();
+    // The level arrives, and goes at once, as on b.
+    expect(ingestUpdate(a, fromC[0]!, 'peer')).toEqual({ ok: true, changed: true, pending: false });
+    expect(levelsOf(a).has('hub1|itmb')).toBe(false);
+    expect(levelsOf(a).toJSON()).toEqual(levelsOf(b).toJSON());
+  });
+
+  it('drops what Yjs holds back when it no longer reads as a sound update, and takes the next update', () => {
+    const a = network();
+    const b = copyOf(a, 2);
+    appendEntries(b, 'devb', donations('devb', 1, 1));
+    a.store.pendingDs = new Uint8Array([1, 2, 3]);
+    a.store.pendingStructs = { missing: new Map([[99, 0]]), update: new Uint8Array([9, 9, 9]) };
+    expect(ingestUpdate(a, diff(b, a), 'peer')).toEqual({ ok: true, changed: true, pending: false });
+    expect(a.store.pendingDs).toBeNull();
+    expect(a.store.pendingStructs).toBeNull();
+    expect(readAllEntries(a).entries).toHaveLength(6);
+  });
+
   it('exports leave pending data out (Y.encodeStateAsUpdate would carry it to peers)', async () => {
     const { encodeAppliedState } = await import('../../../shared/sync/ingest');
     const a = network();
@@ -576,6 +612,12 @@ describe('what Yjs holds back (pending) is checked with the next update', () => 
     expect(Y.decodeUpdate(Y.encodeStateAsUpdate(a)).ds.clients.has(50)).toBe(true);
     expect(Y.decodeUpdate(encodeAppliedState(a)).ds.clients.has(50)).toBe(false);
     expect(a.store.pendingDs).not.toBeNull();
+    // Only what a peer lacks, given its state vector, and still without what is pending.
+    const b = copyOf(a, 2);
+    appendEntries(a, 'deva', donations('deva', 6, 1));
+    const sent = Y.decodeUpdate(encodeAppliedState(a, Y.encodeStateVector(b)));
+    expect(sent.structs.map((s) => [s.id.client, s.length])).toEqual([[1, 1]]);
+    expect(sent.ds.clients.has(50)).toBe(false);
   });
 });
 
