@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -9,12 +9,16 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { SIGNALING_DEFAULTS, startSignalingServer } from '../electron/signaling/server';
 import type { SignalingServerOptions, SignalingServerStats } from '../electron/signaling/server';
+import { proofMessage, proveTopic, topicKeyFor, utcDay } from '../shared/sync/roomAuth';
+import type { TopicKey } from '../shared/sync/roomAuth';
 import { median, quantile } from './stats';
 
 /**
  * `npm run bench:signal`: Larder's signaling server (electron/signaling/server.ts) under the attacks of
  * issue 8, each with 1,000 attacking connections, while two honest peers exchange a message every
- * 200 ms and a fresh honest peer connects every second. Loopback only: everything connects to
+ * 200 ms and a fresh honest peer connects every second. Honest peers prove their topic's key as Larder's
+ * clients do (docs/signaling.md); attackers who need a subscription prove a topic of their own (any key
+ * pair proves its own topic), and the proof flood tries the honest topic without its key. Loopback only: everything connects to
  * 127.0.0.1. The server runs in a child process (a fresh one per attack) so its resident memory can be
  * read from /proc/<pid>/status; the honest peers run in another child so the attackers' work in this
  * process does not delay them. Prints a table and writes docs/benchmarks-signal.md; measures and
@@ -80,7 +84,8 @@ interface Attack {
   key: string;
   name: string;
   seconds: number;
-  run(url: string, until: Promise<void>): Promise<AttackOutcome>;
+  /** `honestTopic`: the topic the honest peers meet on (as a server, or a log of it, would show it). */
+  run(url: string, until: Promise<void>, honestTopic: string): Promise<AttackOutcome>;
 }
 
 /** When the running attack had all its connections open (Date.now()); set by each attack. */
@@ -104,6 +109,41 @@ interface Measured {
 }
 
 const sleep = (milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds));
+
+/** Today's topic key of a new random network. */
+const newTopicKey = (): TopicKey => topicKeyFor(randomBytes(32), utcDay(Date.now()));
+
+/**
+ * Subscribes to these topics with a proof of each key for the connection's challenge. Honest peers sign
+ * as Larder's clients do (@noble, about 1–2 ms); `fast` signs with Node's Ed25519 instead (the same
+ * signature, a tenth of the time), so that opening a thousand attacking connections stays within the
+ * attack's seconds and it is the server, not the attacker's signing, that is measured.
+ */
+function subscribeProven(socket: WebSocket, nonce: string, keys: TopicKey[], fast = false): void {
+  socket.send(
+    JSON.stringify({
+      type: 'subscribe',
+      topics: keys.map((key) => key.topic),
+      proofs: keys.map((key) => (fast ? fastProof(key, nonce) : proveTopic(key, nonce))),
+    }),
+  );
+}
+
+/** PKCS #8 for an Ed25519 seed: a fixed 16-byte header, then the 32 bytes. */
+const ED25519_PKCS8_HEADER = Buffer.from('302e020100300506032b657004220420', 'hex');
+const nodeKeys = new Map<string, ReturnType<typeof createPrivateKey>>();
+function fastProof(key: TopicKey, nonce: string): string {
+  let privateKey = nodeKeys.get(key.topic);
+  if (!privateKey) {
+    privateKey = createPrivateKey({
+      key: Buffer.concat([ED25519_PKCS8_HEADER, key.seed]),
+      format: 'der',
+      type: 'pkcs8',
+    });
+    nodeKeys.set(key.topic, privateKey);
+  }
+  return sign(null, proofMessage(nonce, key.topic), privateKey).toString('base64url');
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Child: the server
@@ -142,9 +182,32 @@ function openSocket(url: string, timeoutMs: number): Promise<WebSocket> {
   });
 }
 
+/** Opens a socket and waits for the server's challenge, which comes first. */
+function openChallenged(url: string, timeoutMs: number): Promise<{ socket: WebSocket; nonce: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      socket.terminate();
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new Error('timeout')), timeoutMs);
+    socket.once('message', (raw) => {
+      const message = JSON.parse(String(raw)) as { type?: string; nonce?: unknown };
+      if (message.type !== 'challenge' || typeof message.nonce !== 'string')
+        return fail(new Error('no challenge'));
+      clearTimeout(timer);
+      resolve({ socket, nonce: message.nonce });
+    });
+    socket.once('error', fail);
+    socket.once('close', () => fail(new Error('closed')));
+  });
+}
+
 async function honestRole(): Promise<void> {
   const url = option('url') ?? '';
-  const topic = `honest-${randomUUID()}`;
+  const network = newTopicKey();
+  const topic = network.topic;
   const result: HonestResult = {
     rtts: [],
     rttAt: [],
@@ -163,8 +226,8 @@ async function honestRole(): Promise<void> {
   const connectPeer = async (name: 'a' | 'b'): Promise<void> => {
     while (!stopping) {
       try {
-        const socket = await openSocket(url, 5_000);
-        socket.send(JSON.stringify({ type: 'subscribe', topics: [topic] }));
+        const { socket, nonce } = await openChallenged(url, 5_000);
+        subscribeProven(socket, nonce, [network]);
         socket.on('message', (raw) => {
           const message = JSON.parse(String(raw)) as {
             type?: string;
@@ -202,7 +265,7 @@ async function honestRole(): Promise<void> {
     if (counted) result.fresh.attempted += 1;
     const started = performance.now();
     try {
-      const socket = await openSocket(url, 5_000);
+      const { socket, nonce } = await openChallenged(url, 5_000);
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no pong')), 5_000);
         socket.on('message', (raw) => {
@@ -211,7 +274,7 @@ async function honestRole(): Promise<void> {
           resolve();
         });
         socket.once('close', () => reject(new Error('closed')));
-        socket.send(JSON.stringify({ type: 'subscribe', topics: [`fresh-${randomUUID()}`] }));
+        subscribeProven(socket, nonce, [newTopicKey()]); // a network of its own
         socket.send(JSON.stringify({ type: 'ping' }));
       }).finally(() => socket.terminate());
       if (!counted) return;
@@ -257,7 +320,7 @@ async function honestRole(): Promise<void> {
     })();
   });
   process.on('disconnect', () => process.exit(0));
-  process.send?.({ type: 'ready' });
+  process.send?.({ type: 'ready', topic });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -290,7 +353,9 @@ function synced(socket: WebSocket): Promise<void> {
   });
 }
 
-const DEEP_MESSAGE = `{"type":"publish","topic":"t","data":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+/** The attackers' own network: a subscription (which publishing needs) takes a proof of some topic's key. */
+const ATTACKER_TOPIC = newTopicKey();
+const DEEP_MESSAGE = `{"type":"publish","topic":"${ATTACKER_TOPIC.topic}","data":${'['.repeat(5000)}${']'.repeat(5000)}}`;
 
 const deepNesting: Attack = {
   key: 'deep',
@@ -302,9 +367,9 @@ const deepNesting: Attack = {
     const sockets = await openMany(CONNECTIONS, async () => {
       attempts += 1;
       try {
-        const socket = await openSocket(url, 10_000);
+        const { socket, nonce } = await openChallenged(url, 10_000);
         socket.on('error', () => {});
-        socket.send(JSON.stringify({ type: 'subscribe', topics: ['t'] }));
+        subscribeProven(socket, nonce, [ATTACKER_TOPIC], true);
         return socket;
       } catch {
         return null;
@@ -357,9 +422,9 @@ const slowReaders: Attack = {
     const readers = await openMany(CONNECTIONS - 1, async () => {
       attempts += 1;
       try {
-        const socket = await openSocket(url, 10_000);
+        const { socket, nonce } = await openChallenged(url, 10_000);
         socket.on('error', () => {});
-        socket.send(JSON.stringify({ type: 'subscribe', topics: ['slow'] }));
+        subscribeProven(socket, nonce, [ATTACKER_TOPIC], true);
         await synced(socket);
         socket.pause(); // never reads again: the kernel buffers fill, then the server's queue would
         return socket;
@@ -368,7 +433,12 @@ const slowReaders: Attack = {
       }
     });
     attempts += 1;
-    const publisher = await openSocket(url, 10_000).catch(() => null);
+    const publisher = await openChallenged(url, 10_000)
+      .then(({ socket, nonce }) => {
+        subscribeProven(socket, nonce, [ATTACKER_TOPIC], true);
+        return socket;
+      })
+      .catch(() => null);
     markOpen();
     let published = 0;
     let paused = 0;
@@ -378,8 +448,9 @@ const slowReaders: Attack = {
     // limit allows, waiting for each batch to be handled. While the machine's TCP buffers hold more
     // than the budget, the publisher waits: every stalled socket can hold ~4 MB in the kernel before
     // the server sees anything queued, and this machine is shared.
-    const large = JSON.stringify({ type: 'publish', topic: 'slow', data: 'x'.repeat(FRAME_BYTES) });
-    const small = JSON.stringify({ type: 'publish', topic: 'slow', data: 'x'.repeat(SMALL_FRAME_BYTES) });
+    const topic = ATTACKER_TOPIC.topic;
+    const large = JSON.stringify({ type: 'publish', topic, data: 'x'.repeat(FRAME_BYTES) });
+    const small = JSON.stringify({ type: 'publish', topic, data: 'x'.repeat(SMALL_FRAME_BYTES) });
     while (running && publisher && publisher.readyState === publisher.OPEN) {
       if (kernelTcpBytes() > KERNEL_TCP_BUDGET_BYTES) {
         paused += 1;
@@ -495,6 +566,58 @@ const handshakeFlood: Attack = {
   },
 };
 
+const proofFlood: Attack = {
+  key: 'proof',
+  name: 'Proof flood',
+  seconds: 6,
+  async run(url, until, honestTopic) {
+    let attempts = 0;
+    let closedByServer = 0;
+    let heard = 0;
+    let running = true;
+    const open = new Set<WebSocket>();
+    // Each connection asks for the honest peers' topic with a forged proof (a stranger's signature
+    // over its challenge), is closed, and comes straight back: every attempt costs the server a
+    // handshake and one Ed25519 verification.
+    const stranger = newTopicKey();
+    const keepOne = async (): Promise<WebSocket | null> => {
+      attempts += 1;
+      try {
+        const { socket, nonce } = await openChallenged(url, 10_000);
+        open.add(socket);
+        socket.on('error', () => {});
+        socket.on('message', (raw) => {
+          if ((JSON.parse(String(raw)) as { type?: string }).type === 'publish') heard += 1;
+        });
+        socket.once('close', () => {
+          open.delete(socket);
+          if (!running) return;
+          closedByServer += 1;
+          void keepOne();
+        });
+        socket.send(
+          JSON.stringify({ type: 'subscribe', topics: [honestTopic], proofs: [fastProof(stranger, nonce)] }),
+        );
+        socket.send(JSON.stringify({ type: 'publish', topic: honestTopic, data: 'forged announce' }));
+        return socket;
+      } catch {
+        if (running) setTimeout(() => void keepOne(), 100);
+        return null;
+      }
+    };
+    const first = await openMany(CONNECTIONS, keepOne);
+    markOpen();
+    await until;
+    running = false;
+    for (const socket of open) socket.terminate();
+    return {
+      attempts,
+      opened: first.length,
+      note: `${first.length} connections that ask for the honest peers' topic with a forged proof and publish on it, each reopened as soon as the server closes it: ${closedByServer.toLocaleString('en')} closed by the server, ${attempts.toLocaleString('en')} attempts in all, ${heard} publishes heard`,
+    };
+  },
+};
+
 const baseline: Attack = {
   key: 'none',
   name: 'No attack',
@@ -577,7 +700,8 @@ async function measure(attack: Attack, log: (line: string) => void): Promise<Mea
   }, 100);
 
   const honest = spawnChild('honest', ['--url', url]);
-  if (!(await nextMessage(honest, 'ready', 30_000))) throw new Error('the honest peers did not start');
+  const honestReady = await nextMessage<{ topic: string }>(honest, 'ready', 30_000);
+  if (!honestReady) throw new Error('the honest peers did not start');
 
   const started = performance.now();
   const cpuAtStart = cpuSeconds(server.pid);
@@ -585,7 +709,7 @@ async function measure(attack: Attack, log: (line: string) => void): Promise<Mea
   let release = () => {};
   const until = new Promise<void>((resolve) => (release = resolve));
   const stopTimer = setTimeout(() => release(), attack.seconds * 1_000);
-  const outcome = await attack.run(url, until);
+  const outcome = await attack.run(url, until, honestReady.topic);
   clearTimeout(stopTimer);
   const seconds = (performance.now() - started) / 1000;
   const serverCpuS = cpuSeconds(server.pid) - cpuAtStart;
@@ -693,7 +817,7 @@ function rows(results: Measured[]): Row[] {
       met: each((m) => m.honest.fresh.attempted > 0 && m.honest.fresh.accepted === m.honest.fresh.attempted),
     },
     {
-      metric: '… connect + subscribe + pong, median',
+      metric: '… connect + challenge + proven subscribe + pong, median',
       values: each((m) => ms(median(m.honest.fresh.connectMs))),
       target: '—',
       met: null,
@@ -726,6 +850,12 @@ function rows(results: Measured[]): Row[] {
       met: null,
     },
     { metric: 'Server: connections refused', values: stat((s) => s.refused), target: '—', met: null },
+    {
+      metric: 'Server: closed, failed the challenge',
+      values: stat((s) => s.proofFailures),
+      target: '—',
+      met: null,
+    },
     {
       metric: 'Server resident memory at the end',
       values: each((m) => `${m.endRssMb.toFixed(0)} MB`),
@@ -825,7 +955,7 @@ async function main(): Promise<void> {
     `every other limit and timeout is the default.`;
   log(limitsNote);
 
-  const attacks = [baseline, deepNesting, slowReaders, idleFlood, handshakeFlood];
+  const attacks = [baseline, deepNesting, slowReaders, idleFlood, handshakeFlood, proofFlood];
   const results: Measured[] = [];
   for (const attack of attacks) {
     log(
@@ -858,7 +988,7 @@ ${load}. One run; other work on the machine shows up in the figures.
 **Scenario** (issue 8): each attack with ${CONNECTIONS.toLocaleString('en')} attacking connections, on loopback
 (127.0.0.1 only), against a fresh server process each time, while two honest peers exchange a message
 every ${HONEST_INTERVAL_MS} ms through it (a publish from one, answered by a publish from the other: the round
-trip) and a fresh honest peer connects, subscribes and waits for its pong every second. Targets: no
+trip) and a fresh honest peer connects, proves and subscribes to a topic and waits for its pong every second. Targets: no
 crash, server resident memory under ${RSS_TARGET_MB} MB, honest round trip p95 under ${RTT_P95_TARGET_MS} ms,
 every honest connection accepted.
 
