@@ -1,0 +1,269 @@
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Member, MemberState, Role } from '../../../shared/trust/members';
+import {
+  isEnvelope,
+  mayWriteSetting,
+  settingMessage,
+  settingValue,
+  signSetting,
+  verifySetting,
+  SETTING_MAPS,
+  type SettingMap,
+  type SignedSetting,
+} from '../../../shared/trust/settings';
+import { fcOptions } from '../arbitraries';
+import { member, stateOf, T0, testDevice, type TestDevice } from './fixtures';
+
+/**
+ * Signed settings: a value counts only with a valid signature of a device that had the right to write it.
+ */
+const NET = 'net0sett';
+let admin: TestDevice;
+let hub1: TestDevice;
+let coordinator: TestDevice;
+let waiting: TestDevice;
+let stranger: TestDevice;
+beforeAll(async () => {
+  [admin, hub1, coordinator, waiting, stranger] = await Promise.all([11, 12, 13, 14, 15].map(testDevice));
+});
+
+const as = (d: TestDevice, role: Role, hub: string | null, revoked?: Member['revoked']): Member => ({
+  ...member(d.id, role, hub, revoked),
+  key: d.key,
+});
+
+function members(revokedHub1?: Member['revoked']): MemberState {
+  const state = stateOf(NET, [
+    as(admin, 'admin', 'hub0'),
+    as(hub1, 'hub', 'hub1', revokedHub1),
+    as(coordinator, 'coordinator', null),
+  ]);
+  state.keys.set(waiting.id, waiting.key);
+  return state;
+}
+
+const signedBy = (d: TestDevice, map: SettingMap, key: string, value: unknown, at = T0) =>
+  signSetting(NET, map, key, value, d.id, at, d.keys.privateKey);
+
+describe('who may write which setting', () => {
+  const cases: [Role, string | null, SettingMap, string, boolean][] = [
+    ['admin', 'hub1', 'network', 'name', true],
+    ['admin', null, 'hubs', 'hub7', true],
+    ['admin', null, 'devices', 'other', true],
+    ['hub', 'hub1', 'items', 'item1', true],
+    ['coordinator', null, 'items', 'item1', true],
+    ['hub', 'hub1', 'hubs', 'hub1', true],
+    ['hub', 'hub1', 'hubs', 'hub2', false],
+    ['coordinator', null, 'hubs', 'hub2', false],
+    ['hub', 'hub1', 'levels', 'hub1|item1', true],
+    ['hub', 'hub1', 'levels', 'hub2|item1', false],
+    ['hub', 'hub1', 'categoryLevels', 'hub1|food', true],
+    ['hub', 'hub1', 'categoryLevels', 'hub2|food', false],
+    ['coordinator', null, 'levels', 'hub2|item1', true],
+    ['coordinator', null, 'categoryLevels', 'hub2|food', true],
+    ['hub', 'hub1', 'devices', 'me', true],
+    ['hub', 'hub1', 'devices', 'other', false],
+    ['coordinator', null, 'devices', 'other', false],
+    ['hub', 'hub1', 'network', 'name', false],
+    ['coordinator', null, 'network', 'name', false],
+  ];
+  it.each(cases)('a %s device of %s writing %s/%s: %s', (role, hub, map, key, allowed) => {
+    expect(mayWriteSetting(member('me', role, hub), map, key)).toBe(allowed);
+  });
+});
+
+describe('envelopes', () => {
+  it('the signed text names the network, the map, the key, the time, the writer and the value', () => {
+    expect(settingMessage('netx', 'hubs', 'hub1', { v: { name: 'A' }, by: 'dev1', at: 5 })).toBe(
+      'larder setting v1|netx|hubs|hub1|5|dev1|{"name":"A"}',
+    );
+  });
+
+  it('a cleared setting is a signed tombstone; reading it gives nothing, reading a plain value gives it', async () => {
+    const tombstone = await signedBy(admin, 'items', 'item1', undefined);
+    expect(tombstone).toMatchObject({ v: null, by: admin.id, at: T0 });
+    expect(isEnvelope(tombstone)).toBe(true);
+    expect(settingValue(tombstone)).toBeUndefined();
+    expect(settingValue(await signedBy(admin, 'items', 'item1', { name: 'Rice' }))).toEqual({ name: 'Rice' });
+    expect(settingValue({ name: 'Rice' })).toEqual({ name: 'Rice' });
+    expect(settingValue(0)).toBe(0);
+  });
+
+  it('an envelope has a device id, a whole time from 0 and a signature of 86 characters', async () => {
+    const good = await signedBy(admin, 'items', 'item1', 1);
+    expect(isEnvelope({ ...good, at: 0 })).toBe(true);
+    for (const bad of [
+      { ...good, by: 'ABC' },
+      { ...good, by: 'abc' },
+      { ...good, by: 'a'.repeat(17) },
+      { ...good, at: -1 },
+      { ...good, at: 1.5 },
+      { ...good, s: good.s.slice(1) },
+      { ...good, s: `${good.s}A` },
+      { ...good, s: `${good.s.slice(1)}+` },
+      null,
+      'text',
+    ])
+      expect(isEnvelope(bad)).toBe(false);
+  });
+});
+
+describe('verifying a setting', () => {
+  it('counts a value its writer signed and had the right to write', async () => {
+    const raw = await signedBy(hub1, 'hubs', 'hub1', { name: 'North' });
+    expect(await verifySetting(NET, 'hubs', 'hub1', raw, members())).toEqual({
+      ok: true,
+      value: { name: 'North' },
+    });
+    const item = await signedBy(coordinator, 'items', 'rice', { name: 'Rice' });
+    expect(await verifySetting(NET, 'items', 'rice', item, members())).toEqual({
+      ok: true,
+      value: { name: 'Rice' },
+    });
+  });
+
+  it('a setting never written is absent; a tombstone clears it', async () => {
+    expect(await verifySetting(NET, 'items', 'rice', undefined, members())).toEqual({
+      ok: true,
+      value: undefined,
+    });
+    const tombstone = await signedBy(admin, 'items', 'rice', undefined);
+    expect(await verifySetting(NET, 'items', 'rice', tombstone, members())).toEqual({
+      ok: true,
+      value: undefined,
+    });
+    // A tombstone whose `v` reads as undefined is the same tombstone.
+    expect(await verifySetting(NET, 'items', 'rice', { ...tombstone, v: undefined }, members())).toEqual({
+      ok: true,
+      value: undefined,
+    });
+  });
+
+  it('an unsigned value does not count', async () => {
+    expect(await verifySetting(NET, 'items', 'rice', { name: 'Rice' }, members())).toEqual({
+      ok: false,
+      reason: 'The items setting rice is not signed; it does not count',
+    });
+  });
+
+  it('a value signed by a device nobody knows does not count', async () => {
+    const raw = await signedBy(stranger, 'items', 'rice', 1);
+    expect(await verifySetting(NET, 'items', 'rice', raw, members())).toEqual({
+      ok: false,
+      reason: 'The items setting rice was signed by an unknown device',
+    });
+  });
+
+  it('a device waiting for approval: its settings are held, not a problem, and count once it is approved', async () => {
+    const raw = await signedBy(waiting, 'items', 'rice', { name: 'Rice' });
+    expect(await verifySetting(NET, 'items', 'rice', raw, members())).toEqual({
+      ok: false,
+      held: true,
+      reason: 'The items setting rice is from a device not approved yet',
+    });
+    const approved = members();
+    approved.members.set(waiting.id, as(waiting, 'hub', 'hub1'));
+    expect(await verifySetting(NET, 'items', 'rice', raw, approved)).toEqual({
+      ok: true,
+      value: { name: 'Rice' },
+    });
+  });
+
+  it('any change to the value, time, writer, key, map or network breaks the signature', async () => {
+    const raw = await signedBy(hub1, 'hubs', 'hub1', { name: 'North' });
+    const bad = (map: SettingMap, key: string) => ({
+      ok: false,
+      reason: `The ${map} setting ${key} does not carry a valid signature`,
+    });
+    expect(await verifySetting(NET, 'hubs', 'hub1', { ...raw, v: { name: 'South' } }, members())).toEqual(
+      bad('hubs', 'hub1'),
+    );
+    expect(await verifySetting(NET, 'hubs', 'hub1', { ...raw, at: raw.at + 1 }, members())).toEqual(
+      bad('hubs', 'hub1'),
+    );
+    expect(await verifySetting(NET, 'hubs', 'hub1', { ...raw, by: admin.id }, members())).toEqual(
+      bad('hubs', 'hub1'),
+    );
+    expect(await verifySetting(NET, 'hubs', 'hub2', raw, members())).toEqual(bad('hubs', 'hub2'));
+    expect(await verifySetting(NET, 'levels', 'hub1', raw, members())).toEqual(bad('levels', 'hub1'));
+    expect(await verifySetting('othernet', 'hubs', 'hub1', raw, members())).toEqual(bad('hubs', 'hub1'));
+    // The genuine one still counts afterwards: a verdict is remembered for its exact text only.
+    expect(await verifySetting(NET, 'hubs', 'hub1', raw, members())).toEqual({
+      ok: true,
+      value: { name: 'North' },
+    });
+  });
+
+  it('any flipped byte of the signature is detected', async () => {
+    const raw = await signedBy(hub1, 'items', 'rice', { name: 'Rice' });
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: 85 }), fc.integer({ min: 1, max: 63 }), async (at, shift) => {
+        const c = alphabet[(alphabet.indexOf(raw.s[at]!) + shift) % 64]!;
+        const s = raw.s.slice(0, at) + c + raw.s.slice(at + 1);
+        // The last character carries only 4 bits of the signature: a change there may decode the same.
+        fc.pre(at < 85 || (alphabet.indexOf(c) & 0x30) !== (alphabet.indexOf(raw.s[85]!) & 0x30));
+        const verdict = await verifySetting(NET, 'items', 'rice', { ...raw, s }, members());
+        expect(verdict.ok).toBe(false);
+      }),
+      fcOptions(0.3),
+    );
+  });
+
+  it('a device without the right: its value is set aside, whatever it signed', async () => {
+    const raw = await signedBy(hub1, 'hubs', 'hub2', { name: 'Taken over' });
+    expect(await verifySetting(NET, 'hubs', 'hub2', raw, members())).toEqual({
+      ok: false,
+      reason: `Device ${hub1.id} may not change the hubs setting hub2`,
+    });
+  });
+
+  it('a revoked device’s settings count only when signed up to its revocation', async () => {
+    const revoked = members({ cut: 3, hash: null, by: admin.id, at: T0 + 10 });
+    const before = await signedBy(hub1, 'hubs', 'hub1', { name: 'North' }, T0 + 10);
+    const after = await signedBy(hub1, 'hubs', 'hub1', { name: 'North' }, T0 + 11);
+    expect(await verifySetting(NET, 'hubs', 'hub1', before, revoked)).toEqual({
+      ok: true,
+      value: { name: 'North' },
+    });
+    expect(await verifySetting(NET, 'hubs', 'hub1', after, revoked)).toEqual({
+      ok: false,
+      reason: 'The hubs setting hub1 is from a revoked device',
+    });
+  });
+
+  it('a device names itself, but never moves itself to another hub; an admin can', async () => {
+    const rename = await signedBy(hub1, 'devices', hub1.id, { name: 'Laptop', hub: 'hub1' });
+    expect(await verifySetting(NET, 'devices', hub1.id, rename, members())).toEqual({
+      ok: true,
+      value: { name: 'Laptop', hub: 'hub1' },
+    });
+    for (const value of [{ name: 'Laptop', hub: 'hub2' }, { name: 'Laptop' }, 'Laptop']) {
+      const move = await signedBy(hub1, 'devices', hub1.id, value);
+      expect(await verifySetting(NET, 'devices', hub1.id, move, members())).toEqual({
+        ok: false,
+        reason: `Device ${hub1.id} cannot move itself to another hub; an admin approves its hub`,
+      });
+    }
+    const cleared = await signedBy(hub1, 'devices', hub1.id, undefined);
+    expect(await verifySetting(NET, 'devices', hub1.id, cleared, members())).toEqual({
+      ok: true,
+      value: undefined,
+    });
+    const byAdmin = await signedBy(admin, 'devices', hub1.id, { name: 'Laptop', hub: 'hub2' });
+    expect(await verifySetting(NET, 'devices', hub1.id, byAdmin, members())).toEqual({
+      ok: true,
+      value: { name: 'Laptop', hub: 'hub2' },
+    });
+    // The admin's own record names the hub it was approved with, like anyone's.
+    const adminMoves = await signedBy(admin, 'devices', admin.id, { name: 'Admin', hub: 'hub5' });
+    expect((await verifySetting(NET, 'devices', admin.id, adminMoves, members())).ok).toBe(false);
+  });
+
+  it('every map is one of the six, each with its own signed text', () => {
+    expect(SETTING_MAPS).toEqual(['items', 'hubs', 'devices', 'levels', 'categoryLevels', 'network']);
+    const env: Omit<SignedSetting, 's'> = { v: 1, by: 'dev1', at: 0 };
+    expect(new Set(SETTING_MAPS.map((m) => settingMessage(NET, m, 'k', env))).size).toBe(6);
+  });
+});
