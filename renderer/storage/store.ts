@@ -718,8 +718,13 @@ export class LarderStore {
       ];
       for (const cut of legacyCuts(network, readAllEntries(this.doc).entries)) {
         const info = this.setting('devices', cut.device) as Partial<DeviceInfo> | undefined;
-        const name = typeof info?.name === 'string' && info.name ? info.name.slice(0, 80) : cut.device;
-        const hub = typeof info?.hub === 'string' ? info.hub : null;
+        const name =
+          typeof info?.name === 'string' && info.name
+            ? info.name.slice(0, 80)
+            : cut.device === self.deviceId
+              ? self.deviceName
+              : cut.device;
+        const hub = typeof info?.hub === 'string' ? info.hub : cut.device === self.deviceId ? self.hubId : null;
         ops.push(
           await signOp(
             { t: 'adopt', net: network, dev: cut.device, name, hub, cut: cut.seq, hash: cut.hash, at: now },
