@@ -724,7 +724,8 @@ export class LarderStore {
             : cut.device === self.deviceId
               ? self.deviceName
               : cut.device;
-        const hub = typeof info?.hub === 'string' ? info.hub : cut.device === self.deviceId ? self.hubId : null;
+        const hub =
+          typeof info?.hub === 'string' ? info.hub : cut.device === self.deviceId ? self.hubId : null;
         ops.push(
           await signOp(
             { t: 'adopt', net: network, dev: cut.device, name, hub, cut: cut.seq, hash: cut.hash, at: now },
