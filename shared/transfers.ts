@@ -73,7 +73,8 @@ export function transferView(rows: readonly LedgerRow[]): TransferView | null {
   const first = request ?? out ?? inn ?? settle ?? rows.find((r) => r.kind === 'transfer_request');
   if (!first) return null;
   const from = request?.hub ?? out?.hub ?? inn?.from ?? first.hub;
-  const to = request?.to ?? out?.to ?? inn?.hub ?? first.hub;
+  // A cancelled request (undone before anything was sent) still names the hub it was for.
+  const to = request?.to ?? out?.to ?? inn?.hub ?? (first.kind === 'transfer_request' ? first.to : first.hub);
   const sent = out ? step(out) : undefined;
   const received = inn ? step(inn) : undefined;
   const difference = sent && received ? received.qty - sent.qty : 0;
