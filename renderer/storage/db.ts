@@ -87,7 +87,32 @@ export interface PeerRow {
   importedAt: number;
 }
 
-export type MetaRow = SelfRow | ProjectionMetaRow | PeerRow | IdentityRow;
+/**
+ * A stored update that could not be loaded (damaged bytes, cut short, or depending on changes this device
+ * does not have), moved out of `updates` at load with its bytes kept as they were: nothing is deleted.
+ */
+export interface DamagedRow {
+  /** Its id in `updates`. */
+  id: number;
+  update: Uint8Array;
+  entries: number;
+  reason: string;
+  setAsideAt: number;
+}
+
+/** What the last load set aside, for the notice that says what is missing and how to get it back. */
+export interface DamageMetaRow {
+  key: 'damage';
+  at: number;
+  /** Update rows set aside by that load. */
+  rows: number;
+  /** Entries the figures held that the loaded doc no longer has (at most MAX_MISSING_LISTED). */
+  missing: LedgerRow[];
+  /** How many there were in all. */
+  missingCount: number;
+}
+
+export type MetaRow = SelfRow | ProjectionMetaRow | PeerRow | IdentityRow | DamageMetaRow;
 
 /** A device as the signed member list has it (or a device asking to join). */
 export interface MemberRow {
@@ -137,6 +162,7 @@ export class LarderDB extends Dexie {
   problems!: Table<ProblemRow, string>;
   gate!: Table<DeviceGate, string>;
   members!: Table<MemberRow, string>;
+  damaged!: Table<DamagedRow, number>;
 
   constructor(name = 'larder') {
     // "Saved" must survive a power cut, not only a crash: ask Chromium to flush each commit to disk.
@@ -166,6 +192,8 @@ export class LarderDB extends Dexie {
     });
     // Signed networks: each device's verified chain and the entries held apart (gate), the member list.
     this.version(4).stores({ gate: 'device', members: 'device' });
+    // Damaged update rows, set aside at load (kept, never deleted: see DocPersistence.load).
+    this.version(5).stores({ damaged: 'id' });
   }
 
   /** Every projection table: what a rebuild clears and refills. */

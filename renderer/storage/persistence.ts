@@ -17,10 +17,19 @@ import {
   type SetAside,
 } from '../../shared/doc';
 import { appendAll } from '../../shared/arrays';
-import type { Entry } from '../../shared/entries';
+import { idOf, type Entry } from '../../shared/entries';
 import { normalizeName } from '../../shared/catalog';
 import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../shared/projection';
-import type { LarderDB, ProblemRow } from './db';
+import type { DamagedRow, LarderDB, ProblemRow } from './db';
+import { stagingBase } from './staging';
+import {
+  compareProjections,
+  settingTablesInMemory,
+  type DataCheck,
+  type DerivedTables,
+  type SettingTables,
+} from './check';
+import { checkUpdateBytes } from '../../shared/sync/ingest';
 import { TrustLayer, type TrustPlan } from './trust';
 import { settingValue, type SettingMap, type SettingVerdict } from '../../shared/trust/settings';
 import { guardHeads } from '../../shared/sync/ingest';
@@ -28,6 +37,8 @@ import { headCheckFor } from '../../shared/sync/headCheck';
 
 /** Bump when the projection code changes what it writes: projections are then rebuilt from the doc. */
 export const PROJECTION_VERSION = 4;
+/** Entries listed in the notice of damaged data (the count says how many there were in all). */
+export const MAX_MISSING_LISTED = 500;
 /** Small update rows are merged into one when there are more than this many. */
 const MERGE_AFTER_ROWS = 200;
 /**
@@ -46,6 +57,28 @@ export interface Commit {
 
 /** Extra writes that must commit atomically with the batch (the device's own sequence number). */
 type AlsoWrite = () => Promise<unknown>;
+
+/** The origin of a committed local change as it is applied to the live doc: already stored, not captured. */
+const STAGED = Symbol('staged');
+
+/**
+ * Local changes waiting for their commit: made in a staging doc (see `staging`), never in the live doc,
+ * which peers see, until their IndexedDB transaction has committed.
+ */
+interface Staged {
+  id: number;
+  doc: Y.Doc;
+  batch: Batch;
+  /** Staged changes that were in flight when this one was made: it is built on them. */
+  builtOn: number[];
+}
+
+/** Thrown for a save made on top of one that failed: it would count against data that is not there. */
+export class EarlierSaveFailed extends Error {
+  constructor() {
+    super('An earlier save failed, so this one was not saved either; try again');
+  }
+}
 
 interface Batch {
   updates: Uint8Array[];
@@ -103,6 +136,16 @@ export class DocPersistence {
   private chunkQueued = false;
   /** Set on a signed network: what counts is decided from signatures and the member list. */
   private trustLayer: TrustLayer | null = null;
+  /** The doc the trust layer reads: the live doc, or a staging doc while a local change is planned. */
+  private planned: Y.Doc = this.doc;
+  /** A failed write may have left the trust layer's cached verdicts ahead of the disk: start again. */
+  private trustStale = false;
+  /** The open staged change local commands write into, until `flush` takes it. */
+  private open: Staged | null = null;
+  /** Staged changes taken by `flush` and not committed yet, with their updates. */
+  private inFlight: { id: number; update: Uint8Array }[] = [];
+  private readonly failedStaged = new Set<number>();
+  private stagedCount = 0;
 
   constructor(
     private readonly db: LarderDB,
@@ -116,26 +159,36 @@ export class DocPersistence {
    * half the load time at a million entries).
    */
   private attach(): void {
-    this.doc.on('update', (update: Uint8Array) => {
-      this.batch.updates.push(update);
-      this.schedule();
-    });
-    ledgersOf(this.doc).observeDeep((events) => {
-      const found = entriesFromEvents(events);
-      appendAll(this.batch.entries, found.entries);
-      appendAll(this.batch.problems, found.problems);
-    });
-    const watch = (map: Y.Map<unknown>, pick: (b: Batch) => SettingChange<unknown>) =>
-      map.observe((event) => {
-        for (const key of event.keysChanged) pick(this.batch).set(key, map.get(key));
-      });
-    watch(itemsOf(this.doc), (b) => b.items);
-    watch(hubsOf(this.doc), (b) => b.hubs);
-    watch(devicesOf(this.doc), (b) => b.devices);
-    watch(levelsOf(this.doc), (b) => b.levels);
-    watch(categoryLevelsOf(this.doc), (b) => b.categoryLevels);
-    membersOf(this.doc).observe(() => (this.batch.membersChanged = true));
-    headsOf(this.doc).observe(() => (this.batch.headsChanged = true));
+    capture(
+      this.doc,
+      () => this.batch,
+      () => this.schedule(),
+    );
+  }
+
+  /**
+   * The doc local commands make their changes in: a staging doc that holds what a change reads or builds
+   * on (settings, member list, heads; not the ledgers' contents: see staging.ts), plus the local changes
+   * still in flight. `flush` commits what was made in it and only then applies it to the live doc, so a
+   * save that fails leaves no trace in the doc, in what peers receive, or in the next save.
+   */
+  staging(): Y.Doc {
+    if (!this.loaded) throw new Error('Changes can be made once the data is loaded');
+    if (this.open) return this.open.doc;
+    const doc = new Y.Doc({ gc: true });
+    Y.applyUpdate(doc, stagingBase(this.doc));
+    for (const { update } of this.inFlight) Y.applyUpdate(doc, update);
+    // Yjs gives a doc a new client id when an update it applies uses its own: the staging doc numbers
+    // its structs as the live doc would.
+    doc.clientID = this.doc.clientID;
+    const batch = emptyBatch();
+    capture(
+      doc,
+      () => batch,
+      () => undefined,
+    );
+    this.open = { id: ++this.stagedCount, doc, batch, builtOn: this.inFlight.map((f) => f.id) };
+    return doc;
   }
 
   /**
@@ -144,8 +197,27 @@ export class DocPersistence {
    */
   enableTrust(network: string, anchor: string = network): void {
     if (this.trustLayer?.network === network && this.trustLayer.anchor === anchor) return;
-    this.trustLayer = new TrustLayer(network, this.doc, anchor);
+    this.trustLayer = new TrustLayer(network, this.trustView, anchor);
     guardHeads(this.doc, headCheckFor(network));
+  }
+
+  /**
+   * What the trust layer reads the doc through (it reads only root types): the doc a write is planned
+   * against, the staging doc of a local change or the live doc.
+   */
+  private readonly trustView = {
+    getMap: (name: string) => this.planned.getMap(name),
+    getArray: (name: string) => this.planned.getArray(name),
+  } as unknown as Y.Doc;
+
+  /** After a failed write: a trust layer whose cached verdicts come from the disk again. */
+  private async freshTrust(): Promise<void> {
+    const old = this.trustLayer;
+    if (!old || !this.trustStale) return;
+    this.trustStale = false;
+    const layer = new TrustLayer(old.network, this.trustView, old.anchor);
+    await layer.load(this.db);
+    this.trustLayer = layer;
   }
 
   get trust(): TrustLayer | null {
@@ -158,18 +230,77 @@ export class DocPersistence {
     return () => this.committedListeners.delete(listener);
   }
 
-  /** Loads the persisted doc. Projections are already on disk, so the UI need not wait for this. */
+  /**
+   * Loads the persisted doc. Projections are already on disk, so the UI need not wait for this.
+   *
+   * A damaged row does not stop the rest: each row's bytes are checked before Yjs sees them, and a row
+   * that cannot be read (damaged, cut short, empty) or that Yjs throws on is moved to `damaged`, bytes kept.
+   * Rows that build on a damaged one (later changes to the same lists) wait, held back by Yjs, until a sync
+   * or a sync file brings what is missing; they stay where they are. Whatever the figures showed that the
+   * doc no longer holds is recorded for the notice (meta `damage`), and the figures are derived again
+   * from what the doc holds.
+   */
   async load(): Promise<void> {
     const rows = await this.db.updates.toArray();
+    const at = this.now();
+    const damaged: DamagedRow[] = [];
+    const setAside = (row: (typeof rows)[number], reason: string) =>
+      damaged.push({ id: row.id!, update: row.update, entries: row.entries, reason, setAsideAt: at });
+    const readable = rows.filter((row) => {
+      const reason = unreadable(row.update);
+      if (reason) setAside(row, reason);
+      return !reason;
+    });
     this.doc.transact(() => {
-      for (const row of rows) Y.applyUpdate(this.doc, row.update, 'load');
+      for (const row of readable) {
+        try {
+          Y.applyUpdate(this.doc, row.update, 'load');
+        } catch (error) {
+          setAside(row, `Yjs could not apply it (${error instanceof Error ? error.message : String(error)})`);
+        }
+      }
     }, 'load');
     this.attach();
     this.loaded = true;
     await this.trustLayer?.load(this.db);
+    const waiting = this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null;
+    if ((damaged.length > 0 || waiting) && (await this.recordDamage(damaged, at))) return;
     const meta = await this.db.meta.get('projection');
     if (!meta || meta.key !== 'projection' || meta.version !== PROJECTION_VERSION || meta.incomplete)
       await this.rebuild();
+  }
+
+  /**
+   * Sets damaged rows aside and records what the figures showed that the doc no longer holds; then derives
+   * the figures again from the doc. True when it rebuilt.
+   */
+  private async recordDamage(damaged: DamagedRow[], at: number): Promise<boolean> {
+    const db = this.db;
+    const have = new Set(readAllEntries(this.doc).entries.map(idOf));
+    const gone = (await db.ledger.toCollection().primaryKeys()).filter((id) => !have.has(id));
+    if (damaged.length === 0 && gone.length === 0) return false;
+    const listed = (await db.ledger.bulkGet(gone.slice(0, MAX_MISSING_LISTED))).filter((r) => !!r);
+    try {
+      await db.transaction('rw', [db.updates, db.damaged, db.meta], async () => {
+        await db.damaged.bulkPut(damaged);
+        await db.updates.bulkDelete(damaged.map((d) => d.id));
+        const before = await db.meta.get('damage');
+        const earlier = before?.key === 'damage' ? before : null;
+        const missing = [...(earlier?.missing ?? []).filter((m) => !gone.includes(m.id)), ...listed];
+        await db.meta.put({
+          key: 'damage',
+          at,
+          rows: (earlier?.rows ?? 0) + damaged.length,
+          missing: missing.slice(0, MAX_MISSING_LISTED),
+          missingCount: (earlier?.missingCount ?? 0) + gone.length,
+        });
+      });
+    } catch (error) {
+      // The disk may be full: the rows stay where they are and are set aside at the next start.
+      console.error('Larder could not set aside damaged data; it will try again at the next start', error);
+    }
+    await this.rebuild();
+    return true;
   }
 
   /** Entries committed in the doc but not projected yet (0 almost always: see `backlog`). */
@@ -196,23 +327,32 @@ export class DocPersistence {
     if (this.scheduled) return;
     this.scheduled = true;
     // Remote updates arrive in bursts: one transaction per burst, not one per update.
-    queueMicrotask(() => void this.flush());
+    // A failure here is retried by the next save (requeue), which reports it.
+    queueMicrotask(() => void this.flush().catch(() => undefined));
   }
 
   /**
    * Commits everything captured so far; resolves when it is in IndexedDB. `also` runs inside the same
    * transaction, so what it writes commits together with the batch or not at all.
    */
-  flush(also?: AlsoWrite): Promise<void> {
+  flush(also?: AlsoWrite, onFailed?: () => void): Promise<void> {
+    const staged = this.open;
+    this.open = null;
+    if (staged && staged.batch.updates.length > 0) {
+      // Changes from peers that a failed commit left queued go first (the staging doc was built on them).
+      if (this.batch.updates.length > 0) void this.flush().catch(() => undefined);
+      return this.commitStaged(staged, also, onFailed);
+    }
     this.scheduled = false;
     const batch = this.batch;
     if (also) batch.also.push(also);
     this.batch = emptyBatch();
     const run = this.chain.then(() =>
       this.write(batch).catch((error: unknown) => {
-        // The doc already holds these changes: keep them queued so the next commit retries them,
-        // and let the caller say "not saved".
+        // The doc already holds these changes (from peers): keep them queued so the next commit retries
+        // them, and let the caller say "not saved". What the caller wanted written with them is its own.
         this.requeue(batch);
+        onFailed?.();
         throw error;
       }),
     );
@@ -222,10 +362,35 @@ export class DocPersistence {
     return run;
   }
 
+  /** Commits a staged change, then applies it to the live doc; on failure it is dropped, and so is any built on it. */
+  private commitStaged(staged: Staged, also?: AlsoWrite, onFailed?: () => void): Promise<void> {
+    const update = Y.mergeUpdates(staged.batch.updates);
+    staged.batch.updates = [update];
+    if (also) staged.batch.also.push(also);
+    this.inFlight.push({ id: staged.id, update });
+    const run = this.chain.then(async () => {
+      try {
+        if (staged.builtOn.some((id) => this.failedStaged.has(id))) throw new EarlierSaveFailed();
+        await this.write(staged.batch, staged.doc, () => {
+          const client = this.doc.clientID;
+          this.doc.transact(() => Y.applyUpdate(this.doc, update), STAGED);
+          this.doc.clientID = client;
+        });
+      } catch (error) {
+        this.failedStaged.add(staged.id);
+        onFailed?.();
+        throw error;
+      } finally {
+        this.inFlight = this.inFlight.filter((f) => f.id !== staged.id);
+      }
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
   private requeue(failed: Batch): void {
     const next = this.batch;
     next.updates = [...failed.updates, ...next.updates];
-    next.also = [...failed.also, ...next.also];
     next.entries = [...failed.entries, ...next.entries];
     next.problems = [...failed.problems, ...next.problems];
     next.membersChanged ||= failed.membersChanged;
@@ -235,38 +400,57 @@ export class DocPersistence {
     }
   }
 
-  private async write(batch: Batch): Promise<void> {
+  /**
+   * Writes a batch in one transaction. `doc` is the doc the batch was made in (a staging doc for a local
+   * change), and `committed` runs right after the commit (it applies a staged change to the live doc).
+   */
+  private async write(batch: Batch, doc: Y.Doc = this.doc, committed?: () => void): Promise<void> {
     if (batch.updates.length === 0 && batch.also.length === 0) return;
     const db = this.db;
     const seenAt = this.now();
+    await this.freshTrust();
     // On a signed network only what the gate releases counts (signatures are checked before the
     // transaction: WebCrypto is asynchronous and would end an IndexedDB transaction).
     const trust = this.trustLayer;
-    const plan: TrustPlan | null = trust
-      ? await trust.plan(batch.entries, { members: batch.membersChanged, heads: batch.headsChanged })
-      : null;
+    let plan: TrustPlan | null;
+    let verdicts: Map<string, SettingVerdict> | null;
+    this.planned = doc;
+    try {
+      plan = trust
+        ? await trust.plan(batch.entries, { members: batch.membersChanged, heads: batch.headsChanged })
+        : null;
+      // A changed member list can change which settings count: all of them are judged again.
+      if (plan?.members) this.allSettings(batch, doc);
+      verdicts = await this.settingVerdicts(batch);
+    } finally {
+      this.planned = this.doc;
+    }
     const counted = plan ? plan.release : batch.entries;
-    // A changed member list can change which settings count: all of them are judged again.
-    if (plan?.members) this.allSettings(batch);
-    const verdicts = await this.settingVerdicts(batch);
     // A very large batch: its update row commits now with the first chunk's projections; the rest
     // goes to the backlog, projected a chunk at a time after this (and after saves queued meanwhile).
     const now = counted.length > this.chunk ? counted.slice(0, this.chunk) : counted;
     const later = now === counted ? [] : counted.slice(this.chunk);
-    await db.transaction('rw', [db.updates, ...db.projectionTables, db.meta], async () => {
-      if (batch.updates.length > 0)
-        await db.updates.add({ update: Y.mergeUpdates(batch.updates), entries: batch.entries.length });
-      for (const write of batch.also) await write();
-      const problems: ProblemRow[] = batch.problems.map((p) => ({ ...p, seenAt }));
-      if (plan) {
-        await trust!.write(db, plan);
-        for (const p of plan.problems) problems.push({ ...p, seenAt });
-      }
-      if (now.length > 0) appendAll(problems, await this.project(now, seenAt));
-      appendAll(problems, await this.writeSettings(batch, seenAt, verdicts));
-      if (problems.length > 0) await db.problems.bulkPut(problems);
-      if (later.length > 0) await this.markProjection(true, seenAt);
-    });
+    try {
+      await db.transaction('rw', [db.updates, ...db.projectionTables, db.meta], async () => {
+        if (batch.updates.length > 0)
+          await db.updates.add({ update: Y.mergeUpdates(batch.updates), entries: batch.entries.length });
+        for (const write of batch.also) await write();
+        const problems: ProblemRow[] = batch.problems.map((p) => ({ ...p, seenAt }));
+        if (plan) {
+          await trust!.write(db, plan);
+          for (const p of plan.problems) problems.push({ ...p, seenAt });
+        }
+        if (now.length > 0) appendAll(problems, await this.project(now, seenAt));
+        appendAll(problems, await this.writeSettings(batch, seenAt, verdicts, doc));
+        if (problems.length > 0) await db.problems.bulkPut(problems);
+        if (later.length > 0) await this.markProjection(true, seenAt);
+      });
+    } catch (error) {
+      // The plan above may have moved the trust layer's member list and heads ahead of the disk.
+      if (trust) this.trustStale = true;
+      throw error;
+    }
+    committed?.();
     if (plan) trust!.adopt(plan);
     if (later.length > 0) this.addToBacklog(later);
     // Entries that counted no longer should (a revocation behind them): derive everything again.
@@ -403,8 +587,9 @@ export class DocPersistence {
     batch: Batch,
     seenAt: number,
     verdicts: Map<string, SettingVerdict> | null,
+    doc: Y.Doc = this.doc,
+    db: SettingTables = this.db,
   ): Promise<ProblemRow[]> {
-    const db = this.db;
     const problems: ProblemRow[] = [];
     /** The value that counts, or undefined (cleared, absent, or set aside with a problem). */
     const valueOf = (map: SettingMap, key: string, raw: unknown): unknown => {
@@ -416,7 +601,7 @@ export class DocPersistence {
       return undefined;
     };
     for (const [id, raw] of batch.items) {
-      const value = valueOf('items', id, verdicts ? raw : settingValue(itemsOf(this.doc).get(id)));
+      const value = valueOf('items', id, verdicts ? raw : settingValue(itemsOf(doc).get(id)));
       const r = parseItem(id, value);
       if (r.ok) await db.items.put({ ...r.item, nameKey: normalizeName(r.item.name) });
       else {
@@ -470,18 +655,20 @@ export class DocPersistence {
   }
 
   /** Every setting in the doc, as a batch's setting changes (a rebuild, or a member list that changed). */
-  private allSettings(into: Batch): Batch {
-    itemsOf(this.doc).forEach((v, k) => into.items.set(k, v));
-    hubsOf(this.doc).forEach((v, k) => into.hubs.set(k, v));
-    devicesOf(this.doc).forEach((v, k) => into.devices.set(k, v));
-    levelsOf(this.doc).forEach((v, k) => into.levels.set(k, v));
-    categoryLevelsOf(this.doc).forEach((v, k) => into.categoryLevels.set(k, v));
+  private allSettings(into: Batch, doc: Y.Doc = this.doc): Batch {
+    itemsOf(doc).forEach((v, k) => into.items.set(k, v));
+    hubsOf(doc).forEach((v, k) => into.hubs.set(k, v));
+    devicesOf(doc).forEach((v, k) => into.devices.set(k, v));
+    levelsOf(doc).forEach((v, k) => into.levels.set(k, v));
+    categoryLevelsOf(doc).forEach((v, k) => into.categoryLevels.set(k, v));
     return into;
   }
 
   /** Verdicts for a batch's settings on a signed network (null on an unsigned one). */
-  private async settingVerdicts(batch: Batch): Promise<Map<string, SettingVerdict> | null> {
-    const trust = this.trustLayer;
+  private async settingVerdicts(
+    batch: Batch,
+    trust = this.trustLayer,
+  ): Promise<Map<string, SettingVerdict> | null> {
     if (!trust) return null;
     const keys: [SettingMap, string][] = [];
     for (const map of ['items', 'hubs', 'devices', 'levels', 'categoryLevels'] as const)
@@ -531,8 +718,33 @@ export class DocPersistence {
 
   private async rebuildNow(): Promise<{ entries: number; problems: number }> {
     const db = this.db;
-    const { entries, problems } = readAllEntries(this.doc);
     const trust = this.trustLayer;
+    const derived = await this.derive(trust);
+    const { plan, tables } = derived;
+    await db.transaction('rw', [...db.projectionTables, db.meta], async () => {
+      await Promise.all(db.projectionTables.map((t) => t.clear()));
+      await db.stock.bulkPut(tables.stock);
+      await db.usage.bulkPut(tables.usage);
+      const ledger = tables.ledger;
+      for (let i = 0; i < ledger.length; i += 50_000) await db.ledger.bulkPut(ledger.slice(i, i + 50_000));
+      await db.items.bulkPut(tables.items);
+      await db.hubs.bulkPut(tables.hubs);
+      await db.devices.bulkPut(tables.devices);
+      await db.levels.bulkPut(tables.levels);
+      await db.categoryLevels.bulkPut(tables.categoryLevels);
+      if (plan) await trust!.write(db, plan);
+      if (derived.problems.length > 0) await db.problems.bulkPut(derived.problems);
+      await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: derived.seenAt });
+    });
+    if (plan) trust!.adopt(plan);
+    // Everything in the doc is projected now, the backlog too.
+    if (this.unprojected > 0) this.finishBacklog();
+    return { entries: derived.entries, problems: derived.problems.length };
+  }
+
+  /** Every projection row a rebuild writes, derived from the doc in memory. */
+  private async derive(trust: TrustLayer | null) {
+    const { entries, problems } = readAllEntries(this.doc);
     const plan = trust ? await trust.plan(entries, { members: true, heads: true }, true) : null;
     const projector = new Projector();
     for (const e of plan ? plan.release : entries) projector.apply(e);
@@ -543,25 +755,91 @@ export class DocPersistence {
       ...projector.problems.map((p) => ({ where: `entry/${p.id}`, reason: p.reason, seenAt })),
     ];
     const settings = this.allSettings(emptyBatch());
-    const verdicts = await this.settingVerdicts(settings);
-    await db.transaction('rw', [...db.projectionTables, db.meta], async () => {
-      await Promise.all(db.projectionTables.map((t) => t.clear()));
-      await db.stock.bulkPut(projector.allStock());
-      await db.usage.bulkPut(projector.allUsage());
-      const ledger = projector.allLedger();
-      for (let i = 0; i < ledger.length; i += 50_000) await db.ledger.bulkPut(ledger.slice(i, i + 50_000));
-      appendAll(all, await this.writeSettings(settings, seenAt, verdicts));
-      if (plan) await trust!.write(db, plan);
-      if (all.length > 0) await db.problems.bulkPut(all);
-      await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: seenAt });
+    const verdicts = await this.settingVerdicts(settings, trust);
+    const memory = settingTablesInMemory();
+    appendAll(all, await this.writeSettings(settings, seenAt, verdicts, this.doc, memory.tables));
+    const tables: DerivedTables = {
+      stock: projector.allStock(),
+      usage: projector.allUsage(),
+      ledger: projector.allLedger(),
+      ...memory.rows(),
+      gate: plan ? [...plan.result.devices.values()] : [],
+      members: plan?.members ?? [],
+    };
+    return { plan, tables, problems: all, entries: entries.length, seenAt };
+  }
+
+  /**
+   * "Check data": compares every projection table with a rebuild from the doc, made in memory (nothing is
+   * written). Waits for the saves queued before it.
+   */
+  checkData(): Promise<DataCheck> {
+    if (!this.loaded) return Promise.reject(new Error('Data can be checked once it is loaded'));
+    const run = this.chain.then(async () => {
+      const started = performance.now();
+      const layer = this.trustLayer;
+      // A separate trust layer: a fresh plan must not touch the one saves use.
+      const trust = layer ? new TrustLayer(layer.network, this.trustView, layer.anchor) : null;
+      const { tables } = await this.derive(trust);
+      return compareProjections(this.db, tables, performance.now() - started);
     });
-    if (plan) trust!.adopt(plan);
-    // Everything in the doc is projected now, the backlog too.
-    if (this.unprojected > 0) this.finishBacklog();
-    return { entries: entries.length, problems: all.length };
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Repairs every projection by a rebuild, then checks again. */
+  async repairData(): Promise<DataCheck> {
+    await this.rebuild();
+    return this.checkData();
   }
 
   destroy(): void {
     this.doc.destroy();
   }
+}
+
+/**
+ * Captures every change to `doc` into the batch `target()` returns: its Yjs update, the entries and
+ * settings it brought, whether the member list or a head changed. A committed local change applied to the
+ * live doc (origin STAGED) was captured in its staging doc and is already stored: it is skipped.
+ */
+function capture(doc: Y.Doc, target: () => Batch, changed: () => void): void {
+  const mine = (origin: unknown) => origin !== STAGED;
+  doc.on('update', (update: Uint8Array, origin: unknown) => {
+    if (!mine(origin)) return;
+    target().updates.push(update);
+    changed();
+  });
+  ledgersOf(doc).observeDeep((events) => {
+    if (!mine(events[0]?.transaction.origin)) return;
+    const found = entriesFromEvents(events);
+    appendAll(target().entries, found.entries);
+    appendAll(target().problems, found.problems);
+  });
+  const watch = (map: Y.Map<unknown>, pick: (b: Batch) => SettingChange<unknown>) =>
+    map.observe((event) => {
+      if (!mine(event.transaction.origin)) return;
+      for (const key of event.keysChanged) pick(target()).set(key, map.get(key));
+    });
+  watch(itemsOf(doc), (b) => b.items);
+  watch(hubsOf(doc), (b) => b.hubs);
+  watch(devicesOf(doc), (b) => b.devices);
+  watch(levelsOf(doc), (b) => b.levels);
+  watch(categoryLevelsOf(doc), (b) => b.categoryLevels);
+  membersOf(doc).observe((event) => {
+    if (mine(event.transaction.origin)) target().membersChanged = true;
+  });
+  headsOf(doc).observe((event) => {
+    if (mine(event.transaction.origin)) target().headsChanged = true;
+  });
+}
+
+/** Why stored update bytes cannot be loaded, or null: checked before Yjs sees them (it may throw halfway). */
+function unreadable(update: unknown): string | null {
+  if (!(update instanceof Uint8Array)) return 'it is not update data';
+  if (update.byteLength === 0) return 'it is empty';
+  return checkUpdateBytes(update).ok ? null : 'its bytes are damaged or cut short';
 }

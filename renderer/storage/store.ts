@@ -62,7 +62,7 @@ type SettingChange = [SettingMap, string, unknown];
 const levelsValue = (levels: Levels | null) => (levels ? { min: levels.min, target: levels.target } : null);
 import type { CatchUp } from '../../shared/sync/syncfile';
 import type { CryptoKey } from '../../shared/sync/keys';
-import { DocPersistence } from './persistence';
+import { DocPersistence, EarlierSaveFailed } from './persistence';
 
 export interface StoreDeps {
   now: () => number;
@@ -104,6 +104,8 @@ export class LarderStore {
   /** Signatures of this device's heads are made one after another, in the order entries were claimed. */
   private signing: Promise<unknown> = Promise.resolve();
   private readonly keyListeners = new Set<() => void>();
+  /** Bumped when a save of entries fails: the numbers claimed before it are handed out again. */
+  private saveGeneration = 0;
   /** Set while this device upgrades its network, or adopts an upgrade, so neither starts twice. */
   private upgrading: Promise<void> | null = null;
 
@@ -217,7 +219,7 @@ export class LarderStore {
       deviceId,
       identity.privateKey,
     );
-    appendMemberOp(this.doc, genesis);
+    appendMemberOp(this.persistence.staging(), genesis);
     await this.putSettings(
       [
         ['network', 'id', networkId],
@@ -391,9 +393,11 @@ export class LarderStore {
           ),
         )
       : changes.map(([, , value]) => value);
-    this.doc.transact(() => {
+    // Local changes go into the staging doc: the live doc gets them once they are on disk.
+    const doc = this.persistence.staging();
+    doc.transact(() => {
       changes.forEach(([map, key], i) => {
-        const target = this.doc.getMap<unknown>(map);
+        const target = doc.getMap<unknown>(map);
         if (values[i] === null) target.delete(key);
         else target.set(key, values[i]);
       });
@@ -513,13 +517,13 @@ export class LarderStore {
       at: now,
       ...(self.preApproval ? { pre: self.preApproval } : {}),
     };
-    appendMemberOp(this.doc, await signOp(op, self.deviceId, identity.privateKey));
+    appendMemberOp(this.persistence.staging(), await signOp(op, self.deviceId, identity.privateKey));
   }
 
   private async signAndAppend(op: MemberOp): Promise<void> {
     const self = this.requireSelf();
     const identity = this.requireAdmin();
-    appendMemberOp(this.doc, await signOp(op, self.deviceId, identity.privateKey));
+    appendMemberOp(this.persistence.staging(), await signOp(op, self.deviceId, identity.privateKey));
     await this.persistence.flush();
   }
 
@@ -584,8 +588,8 @@ export class LarderStore {
       self.deviceId,
       identity.privateKey,
     );
-    appendMemberOp(this.doc, revoke);
-    appendMemberOp(this.doc, rotate);
+    appendMemberOp(this.persistence.staging(), revoke);
+    appendMemberOp(this.persistence.staging(), rotate);
     const next: SelfRow = { ...self, networkKey: toBase64Url(key), epoch, previousKey: self.networkKey };
     await this.persistence.flush(() => this.db.meta.put(next));
     this.adoptKey(next);
@@ -754,8 +758,9 @@ export class LarderStore {
         anchor,
       };
       this.persistence.enableTrust(network, anchor);
-      this.doc.transact(() => {
-        for (const op of ops) appendMemberOp(this.doc, op);
+      const staging = this.persistence.staging();
+      staging.transact(() => {
+        for (const op of ops) appendMemberOp(staging, op);
       }, 'local');
       await this.putSettings(changes, signer);
       await this.persistence.flush(async () => {
@@ -1016,6 +1021,19 @@ export class LarderStore {
     const self = this.requireSelf();
     if (entries.length === 0) return entries;
     if (entries[0]!.seq !== self.nextSeq) throw new Error('stale sequence number; try again');
+    // A save that fails leaves no trace (persistence.ts): the claimed numbers and head go back, once, and
+    // saves claimed on top of it fail too (their numbers and chain follow the failed one).
+    const claimed = { generation: this.saveGeneration, nextSeq: self.nextSeq, chain: self.chain };
+    const rollback = () => {
+      if (claimed.generation !== this.saveGeneration) return;
+      this.saveGeneration++;
+      const current = this.selfRow!;
+      current.nextSeq = claimed.nextSeq;
+      if (claimed.chain) current.chain = claimed.chain;
+    };
+    const stillClaimed = () => {
+      if (claimed.generation !== this.saveGeneration) throw new EarlierSaveFailed();
+    };
     self.nextSeq += entries.length;
     if (self.chain) {
       // Signed network: extend this device's chain and sign its new head, in claim order.
@@ -1025,15 +1043,19 @@ export class LarderStore {
       const signature = this.signing.then(() => sign(identity.privateKey, message));
       this.signing = signature.catch(() => undefined);
       const saved: SelfRow = { ...self };
-      const sig = await signature;
-      appendEntries(this.doc, self.deviceId, entries, [chain.seq, hash, sig]);
-      await this.persistence.flush(() => this.db.meta.put(saved));
+      const sig = await signature.catch((error: unknown) => {
+        rollback();
+        throw error;
+      });
+      stillClaimed();
+      appendEntries(this.persistence.staging(), self.deviceId, entries, [chain.seq, hash, sig]);
+      await this.persistence.flush(() => this.db.meta.put(saved), rollback);
       return entries;
     }
-    appendEntries(this.doc, self.deviceId, entries);
+    appendEntries(this.persistence.staging(), self.deviceId, entries);
     const saved: SelfRow = { ...self };
     // The advanced sequence number commits with the entries: a crash can never hand out a used number.
-    await this.persistence.flush(() => this.db.meta.put(saved));
+    await this.persistence.flush(() => this.db.meta.put(saved), rollback);
     return entries;
   }
 

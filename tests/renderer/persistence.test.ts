@@ -503,24 +503,23 @@ describe('LarderStore with IndexedDB', () => {
   });
 
   describe('regressions', () => {
-    it('a commit that failed and was retried by a later flush does not lose nextSeq', async () => {
+    it('a commit that failed leaves no trace, and the next save takes its sequence number', async () => {
       const { name, deps, store, rice } = await seeded();
       // The transaction of the next entry fails once (disk full, tab closing...): the caller is told.
       const spy = vi.spyOn(store.db.updates, 'add').mockRejectedValueOnce(new Error('disk full'));
       const failed = store.recordDonation({ source: 'other', lines: [{ item: rice.id, quantity: '2' }] });
       await expect(failed).rejects.toThrow('disk full');
       spy.mockRestore();
-      // The doc kept the entry and the next flush writes it, but not the advanced nextSeq (`also` is dropped
-      // by requeue).
+      // The doc never held the failed entry (it was made in a staging doc): a later save does not write it.
       await store.saveItem(itemForm('Lentils'));
-      expect(readAllEntries(store.persistence.doc).entries.map((e) => e.seq)).toContain(4);
+      expect(readAllEntries(store.persistence.doc).entries.map((e) => e.seq)).toEqual([1, 2, 3]);
       store.close();
       const again = await open(name, deps);
       const [next] = await again.recordDonation({
         source: 'other',
         lines: [{ item: rice.id, quantity: '3' }],
       });
-      expect(next!.seq).toBeGreaterThan(4);
+      expect(next!.seq).toBe(4);
       expect(await again.db.problems.count()).toBe(0);
     });
 

@@ -1,0 +1,83 @@
+import * as encoding from 'lib0/encoding';
+import * as Y from 'yjs';
+
+/**
+ * The base of a staging doc: a Yjs update that gives a fresh doc everything a local change reads or
+ * builds on, without the ledgers' contents. A local change is made in such a doc (with the live doc's
+ * client id), so the update it produces is exactly the one the live doc would have produced, and the live
+ * doc, which peers see, gets it only once it is on disk (DocPersistence.flush).
+ *
+ * What it holds, each struct under its real id so that new structs point at the right ones:
+ * - every root map's current item per key (settings, heads, the ledgers map's arrays), with its content,
+ *   or deleted if it is (a set deletes the current value, as in the live doc);
+ * - every root list's items in order, with their content (the member list);
+ * - the last item of every nested list (a device's ledger), as deleted content of the same length: an
+ *   append needs only its id, never the entries;
+ * - the rest of each of those clients' clocks, and all of this doc's own client's, as garbage-collected
+ *   ranges (GC structs), so the staging doc numbers new structs as the live doc would.
+ *
+ * Its size follows the settings and member list, not the ledger: a few hundred structs for a network of
+ * a dozen hubs. Items are written with no origin and an explicit parent (or, in a list, the previous item
+ * as origin), which places them the same way in the staging doc.
+ */
+export function stagingBase(doc: Y.Doc): Uint8Array {
+  const byClient = new Map<number, (Y.Item | Y.GC)[]>();
+  const keep = (struct: Y.Item | Y.GC) => {
+    const list = byClient.get(struct.id.client);
+    if (list) list.push(struct);
+    else byClient.set(struct.id.client, [struct]);
+  };
+  const contentOf = (item: Y.Item) => (item.deleted ? new Y.ContentDeleted(item.length) : item.content);
+
+  const keepNested = (type: Y.AbstractType<unknown>) => {
+    let last = type._start;
+    while (last?.right) last = last.right;
+    if (last)
+      keep(new Y.Item(last.id, null, null, null, null, type, null, new Y.ContentDeleted(last.length)));
+    type._map.forEach((item, key) =>
+      keep(new Y.Item(item.id, null, null, null, null, type, key, new Y.ContentDeleted(item.length))),
+    );
+  };
+
+  doc.share.forEach((type) => {
+    type._map.forEach((item, key) => {
+      keep(new Y.Item(item.id, null, null, null, null, type, key, contentOf(item)));
+      if (!item.deleted && item.content instanceof Y.ContentType) keepNested(item.content.type);
+    });
+    let previous: Y.Item | null = null;
+    for (let item = type._start; item; item = item.right) {
+      keep(
+        previous
+          ? new Y.Item(item.id, null, previous.lastId, null, null, null, null, contentOf(item))
+          : new Y.Item(item.id, null, null, null, null, type, null, contentOf(item)),
+      );
+      previous = item;
+    }
+  });
+
+  const own = doc.clientID;
+  const ownState = Y.getState(doc.store, own);
+  if (ownState > 0 && !byClient.has(own)) byClient.set(own, []);
+
+  const encoder = new Y.UpdateEncoderV1();
+  encoding.writeVarUint(encoder.restEncoder, byClient.size);
+  for (const [client, kept] of byClient) {
+    kept.sort((a, b) => a.id.clock - b.id.clock);
+    const structs: (Y.Item | Y.GC)[] = [];
+    let clock = 0;
+    for (const struct of kept) {
+      if (struct.id.clock > clock) structs.push(new Y.GC(Y.createID(client, clock), struct.id.clock - clock));
+      structs.push(struct);
+      clock = struct.id.clock + struct.length;
+    }
+    if (client === own && ownState > clock)
+      structs.push(new Y.GC(Y.createID(client, clock), ownState - clock));
+    encoding.writeVarUint(encoder.restEncoder, structs.length);
+    encoder.writeClient(client);
+    encoding.writeVarUint(encoder.restEncoder, 0);
+    for (const struct of structs) struct.write(encoder, 0);
+  }
+  // No deletions: deleted items are written with deleted content.
+  encoding.writeVarUint(encoder.restEncoder, 0);
+  return encoder.toUint8Array();
+}

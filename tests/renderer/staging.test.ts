@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import {
+  appendEntries,
+  appendMemberOp,
+  headsOf,
+  itemsOf,
+  ledgersOf,
+  levelsOf,
+  membersOf,
+  readAllEntries,
+} from '../../shared/doc';
+import type { Entry } from '../../shared/entries';
+import { stagingBase } from '../../renderer/storage/staging';
+
+const entry = (device: string, seq: number, qty: number): Entry => ({
+  kind: 'donation',
+  hub: 'h1',
+  device,
+  seq,
+  item: 'rice',
+  at: 1_700_000_000_000 + seq,
+  recordedAt: 1_700_000_000_000 + seq,
+  qty,
+  source: 'other',
+});
+
+/** The change `change` makes in a staging doc built from `live`, as one update. */
+function staged(live: Y.Doc, change: (doc: Y.Doc) => void): Uint8Array {
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, stagingBase(live));
+  // Yjs gives a doc a new client id when an applied update uses its own: set it after.
+  doc.clientID = live.clientID;
+  const updates: Uint8Array[] = [];
+  doc.on('update', (u: Uint8Array) => updates.push(u));
+  change(doc);
+  return Y.mergeUpdates(updates);
+}
+
+/** A live doc with a history from three devices: this one in two sessions, and two peers. */
+function liveDoc(): { live: Y.Doc; twin: Y.Doc } {
+  const peer = new Y.Doc();
+  appendEntries(peer, 'peer', [entry('peer', 1, 5), entry('peer', 2, 6)], [2, 'h', 's']);
+  itemsOf(peer).set('rice', { name: 'Rice' });
+  appendMemberOp(peer, ['genesis', 'a', 'b']);
+  const earlier = new Y.Doc();
+  Y.applyUpdate(earlier, Y.encodeStateAsUpdate(peer));
+  appendEntries(earlier, 'me', [entry('me', 1, 1)], [1, 'h', 's']);
+  levelsOf(earlier).set('h1|rice', { min: 1, target: 2 });
+  levelsOf(earlier).delete('h1|rice');
+  const live = new Y.Doc();
+  Y.applyUpdate(live, Y.encodeStateAsUpdate(earlier));
+  appendEntries(live, 'me', [entry('me', 2, 2), entry('me', 3, 3)], [3, 'h', 's']);
+  itemsOf(live).set('rice', { name: 'Rice 2 lb' });
+  appendMemberOp(live, ['approve', 'c', 'd']);
+  const twin = new Y.Doc();
+  Y.applyUpdate(twin, Y.encodeStateAsUpdate(live));
+  twin.clientID = live.clientID;
+  return { live, twin };
+}
+
+describe('a staging doc', () => {
+  it.each([
+    ['entries and a head', (d: Y.Doc) => appendEntries(d, 'me', [entry('me', 4, 4)], [4, 'h', 's'])],
+    ['a first entry of a new ledger', (d: Y.Doc) => appendEntries(d, 'new', [entry('new', 1, 9)])],
+    ['a setting replaced', (d: Y.Doc) => itemsOf(d).set('rice', { name: 'Rice 5 lb' })],
+    ['a cleared setting set again', (d: Y.Doc) => levelsOf(d).set('h1|rice', { min: 3, target: 4 })],
+    ['a setting deleted', (d: Y.Doc) => itemsOf(d).delete('rice')],
+    ['a member operation', (d: Y.Doc) => appendMemberOp(d, ['revoke', 'e', 'f'])],
+  ])('makes the update the live doc would make: %s', (_, change) => {
+    const { live, twin } = liveDoc();
+    const fromStaging = staged(live, change);
+    const direct: Uint8Array[] = [];
+    twin.on('update', (u: Uint8Array) => direct.push(u));
+    change(twin);
+    expect(Y.decodeUpdate(fromStaging)).toEqual(Y.decodeUpdate(Y.mergeUpdates(direct)));
+    // Applied to the live doc it gives the same doc as the change made there.
+    const id = live.clientID;
+    Y.applyUpdate(live, fromStaging);
+    live.clientID = id;
+    expect(Y.encodeStateAsUpdate(live)).toEqual(Y.encodeStateAsUpdate(twin));
+    expect(readAllEntries(live)).toEqual(readAllEntries(twin));
+    expect(membersOf(live).toJSON()).toEqual(membersOf(twin).toJSON());
+    expect(headsOf(live).toJSON()).toEqual(headsOf(twin).toJSON());
+    expect(ledgersOf(live).size).toBe(ledgersOf(twin).size);
+  });
+
+  it('stays small while the ledger grows', () => {
+    const live = new Y.Doc();
+    for (let s = 0; s < 40; s++) {
+      const session = new Y.Doc();
+      Y.applyUpdate(session, Y.encodeStateAsUpdate(live));
+      appendEntries(
+        session,
+        'me',
+        Array.from({ length: 200 }, (_, i) => entry('me', s * 200 + i + 1, 1)),
+      );
+      Y.applyUpdate(live, Y.encodeStateAsUpdate(session));
+    }
+    expect(Y.encodeStateAsUpdate(live).byteLength).toBeGreaterThan(300_000);
+    expect(stagingBase(live).byteLength).toBeLessThan(3_000);
+  });
+});
