@@ -41,6 +41,13 @@ export async function testDevice(seed: number): Promise<TestDevice> {
   return { keys, id: deviceIdOf(keys.publicKey), key: keys.publicKey, box: keys.boxKey };
 }
 
+/** Several devices at once, one per seed, typed as a tuple. */
+export function testDevices<const S extends readonly number[]>(
+  ...seeds: S
+): Promise<{ [K in keyof S]: TestDevice }> {
+  return Promise.all(seeds.map(testDevice)) as Promise<{ [K in keyof S]: TestDevice }>;
+}
+
 /** A founder (seed 1), the network its key anchors, and a few more devices. */
 export async function network(): Promise<{
   net: string;

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { headMessage } from '../../../shared/trust/chain';
 import { sign } from '../../../shared/trust/crypto';
 import { verifyHeads } from '../../../shared/trust/heads';
-import { testDevice, type TestDevice } from './fixtures';
+import { testDevices, type TestDevice } from './fixtures';
 
 /** Signed heads as the doc's `heads` map holds them: [seq, hash, signature], filed under their device. */
 const NET = 'net0head';
@@ -11,7 +11,7 @@ let a: TestDevice;
 let b: TestDevice;
 let keys: Map<string, string>;
 beforeAll(async () => {
-  [a, b] = await Promise.all([21, 22].map(testDevice));
+  [a, b] = await testDevices(21, 22);
   keys = new Map([
     [a.id, a.key],
     [b.id, b.key],

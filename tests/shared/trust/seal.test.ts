@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64Url, toBase64Url } from '../../../shared/sync/encoding';
 import { openSealed, sealTo } from '../../../shared/trust/seal';
 import { fcOptions } from '../arbitraries';
-import { testDevice, type TestDevice } from './fixtures';
+import { testDevices, type TestDevice } from './fixtures';
 
 /** A rotated network key sealed to one device (HPKE): it opens only there, and only as it was sealed. */
 const NET = 'net0seal';
@@ -12,7 +12,7 @@ let b: TestDevice;
 const secret = Uint8Array.from({ length: 32 }, (_, i) => i * 7);
 const boxOf = (d: TestDevice) => ({ privateKey: d.keys.boxPrivateKey, publicKey: d.keys.boxPublicKey });
 beforeAll(async () => {
-  [a, b] = await Promise.all([31, 32].map(testDevice));
+  [a, b] = await testDevices(31, 32);
 });
 
 describe('sealing a network key to a device', () => {

@@ -13,7 +13,7 @@ import {
   type SignedSetting,
 } from '../../../shared/trust/settings';
 import { fcOptions } from '../arbitraries';
-import { member, stateOf, T0, testDevice, type TestDevice } from './fixtures';
+import { member, stateOf, T0, testDevices, type TestDevice } from './fixtures';
 
 /**
  * Signed settings: a value counts only with a valid signature of a device that had the right to write it.
@@ -25,7 +25,7 @@ let coordinator: TestDevice;
 let waiting: TestDevice;
 let stranger: TestDevice;
 beforeAll(async () => {
-  [admin, hub1, coordinator, waiting, stranger] = await Promise.all([11, 12, 13, 14, 15].map(testDevice));
+  [admin, hub1, coordinator, waiting, stranger] = await testDevices(11, 12, 13, 14, 15);
 });
 
 const as = (d: TestDevice, role: Role, hub: string | null, revoked?: Member['revoked']): Member => ({
