@@ -42,6 +42,8 @@ import { randomId, type RandomBytes } from '../../shared/ids';
 import { stockKey } from '../../shared/projection';
 import { parseLevelsForm, type LevelsForm } from '../../shared/levels';
 import type { IdentityRow, LarderDB, SelfRow } from './db';
+import { KeySealer, sealingMiddleware } from './sealedKey';
+import { secretBox, type SecretBox } from '../platform/secrets';
 import { chainStart, headHash, nextHead } from '../../shared/trust/chain';
 import { generateDeviceKeys, deviceIdOf, sign } from '../../shared/trust/crypto';
 import {
@@ -148,14 +150,30 @@ export class LarderStore {
     return this.load();
   }
 
-  static async open(db: LarderDB, deps: StoreDeps = browserDeps): Promise<LarderStore> {
-    const [self, identity] = await Promise.all([db.meta.get('self'), db.meta.get('identity')]);
-    return new LarderStore(
-      db,
-      deps,
-      self?.key === 'self' ? self : null,
-      identity?.key === 'identity' ? identity : null,
-    );
+  /** Keeps the network key sealed at rest where the platform can (the desktop app's keychain). */
+  private sealer = new KeySealer(null);
+
+  /**
+   * Opens the device's store. `secrets` seals the network key at rest: the desktop app's keychain, or
+   * nothing in a plain browser. A key kept in the clear is sealed at the first start that can seal it.
+   */
+  static async open(
+    db: LarderDB,
+    deps: StoreDeps = browserDeps,
+    secrets: SecretBox | null = secretBox(),
+  ): Promise<LarderStore> {
+    const sealer = new KeySealer(secrets);
+    db.use(sealingMiddleware(sealer));
+    const [row, identity] = await Promise.all([db.meta.get('self'), db.meta.get('identity')]);
+    let self = row?.key === 'self' ? await sealer.open(row) : null;
+    if (self && row?.key === 'self' && sealer.needsSealing(row)) {
+      await sealer.prepare(self);
+      await db.meta.put(self);
+      self = { ...self };
+    }
+    const store = new LarderStore(db, deps, self, identity?.key === 'identity' ? identity : null);
+    store.sealer = sealer;
+    return store;
   }
 
   get self(): SelfRow | null {
@@ -229,6 +247,7 @@ export class LarderStore {
       ],
       { network: networkId, device: deviceId, privateKey: identity.privateKey },
     );
+    await this.sealer.prepare(self);
     await this.persistence.flush(async () => {
       await this.db.meta.put(identity);
       await this.db.meta.put(self);
@@ -273,6 +292,7 @@ export class LarderStore {
       this.persistence.enableTrust(invite.networkId, invite.anchor);
       this.identity = identity;
     }
+    await this.sealer.prepare(self);
     const saveIdentity = async () => {
       if (identity) await this.db.meta.put(identity);
       await this.db.meta.put(self);
@@ -579,6 +599,7 @@ export class LarderStore {
     const state = this.persistence.trust?.memberState;
     const epoch = Math.max(state?.rotation?.epoch ?? 0, self.epoch ?? 0) + 1;
     const key = newNetworkKey(this.deps.randomBytes);
+    await this.sealer.prepare({ ...self, networkKey: toBase64Url(key), previousKey: self.networkKey });
     const sealed: Record<string, string> = {};
     for (const m of state?.members.values() ?? [])
       if (!m.revoked && m.device !== device && m.box)
@@ -675,6 +696,7 @@ export class LarderStore {
       epoch: rotation.epoch,
       previousKey: current.networkKey,
     };
+    await this.sealer.prepare(next);
     await this.db.meta.put(next);
     this.adoptKey(next);
   }
