@@ -29,21 +29,46 @@ const positionArb: fc.Arbitrary<HubPosition> = fc
     rate: fc.constantFrom(0, 0.5, 2, 7),
   })
   .map(({ levels, ...p }) => (levels ? { ...p, levels } : p));
-const hubsArb: fc.Arbitrary<NetworkHub[]> = fc.tuple(
-  ...HUBS.map((id) =>
-    fc.option(fc.integer({ min: 0, max: 60 }), { nil: null }).map((hoursAgo) => ({
-      id,
-      name: `Hub ${id}`,
-      newestEntryAt: hoursAgo === null ? null : NOW - hoursAgo * HOUR_MS,
-    })),
-  ),
-);
+/** The hubs this device knows: some may be missing (not heard of yet), and a hub may be renamed. */
+const hubsArb: fc.Arbitrary<NetworkHub[]> = fc
+  .tuple(
+    ...HUBS.map(() =>
+      fc.record({
+        known: fc.boolean(),
+        renamed: fc.boolean(),
+        hoursAgo: fc.option(fc.integer({ min: 0, max: 60 }), { nil: null }),
+      }),
+    ),
+  )
+  .map((hubs) =>
+    hubs.flatMap(({ known, renamed, hoursAgo }, i) =>
+      known || i === 0
+        ? [
+            {
+              id: HUBS[i]!,
+              name: renamed ? `Renamed ${HUBS[i]!}` : `Hub ${HUBS[i]!}`,
+              newestEntryAt: hoursAgo === null ? null : NOW - hoursAgo * HOUR_MS,
+            },
+          ]
+        : [],
+    ),
+  );
+/** The catalog: items may be renamed, moved to another category, or not known here yet. */
+const itemsArb = fc
+  .tuple(
+    ...ITEMS.map(() => fc.record({ known: fc.boolean(), name: fc.constantFrom('Beans', 'Rice', 'Oats') })),
+  )
+  .map((items) =>
+    items.flatMap(({ known, name }, i) =>
+      known || i < 2 ? [{ id: ITEMS[i]!, name: `${name} ${i}`, category: i % 2 ? 'Food' : 'Baby' }] : [],
+    ),
+  );
 const transitArb: fc.Arbitrary<InTransit[]> = fc.array(
   fc.record({
     item: fc.constantFrom(...ITEMS),
     qty: fc.integer({ min: 1, max: 20 }),
     from: fc.constantFrom(...HUBS),
-    to: fc.constantFrom(...HUBS),
+    to: fc.option(fc.constantFrom(...HUBS), { nil: undefined }),
   }),
   { maxLength: 3 },
 );
@@ -54,6 +79,7 @@ const updateArb = fc.oneof(
   hubsArb.map((hubs) => ({ kind: 'hubs' as const, hubs })),
   transitArb.map((inTransit) => ({ kind: 'transit' as const, inTransit })),
   fc.integer({ min: 0, max: 2 * DAY_MS }).map((later) => ({ kind: 'now' as const, later })),
+  itemsArb.map((items) => ({ kind: 'items' as const, items })),
 );
 
 /** One position per hub and item, the last one given winning: what the model holds after upserts. */
@@ -68,13 +94,14 @@ describe('NetworkViewModel', () => {
         fc.array(positionArb, { maxLength: 25 }),
         hubsArb,
         transitArb,
-        fc.array(updateArb, { maxLength: 8 }),
+        // Each update, and whether the view is looked at after it (changes pile up between looks).
+        fc.array(fc.tuple(updateArb, fc.boolean()), { maxLength: 8 }),
         (positions, hubs, inTransit, updates) => {
           const items = ITEMS.map((id, i) => ({ id, name: `Item ${i}`, category: i % 2 ? 'Food' : 'Baby' }));
           const state = { now: NOW, hubs, items, positions: latest(positions), inTransit };
           const model = new NetworkViewModel(state);
           expect(model.view()).toEqual(networkView(state));
-          for (const u of updates) {
+          for (const [u, look] of updates) {
             if (u.kind === 'positions') {
               model.setPositions(u.positions);
               state.positions = latest([...state.positions, ...u.positions]);
@@ -84,12 +111,16 @@ describe('NetworkViewModel', () => {
             } else if (u.kind === 'transit') {
               model.setInTransit(u.inTransit);
               state.inTransit = u.inTransit;
+            } else if (u.kind === 'items') {
+              model.setItems(u.items);
+              state.items = u.items;
             } else {
               state.now = NOW + u.later;
               model.setNow(state.now);
             }
-            expect(model.view()).toEqual(networkView(state));
+            if (look) expect(model.view()).toEqual(networkView(state));
           }
+          expect(model.view()).toEqual(networkView(state));
           expect(model.view({ category: 'Food' })).toEqual(
             networkView({ ...state, filter: { category: 'Food' } }),
           );
@@ -98,5 +129,37 @@ describe('NetworkViewModel', () => {
       ),
       fcOptions,
     );
+  });
+
+  it('keeps a large network in view order as many items change at once, then a few', () => {
+    const hubs = HUBS.map((id) => ({ id, name: `Hub ${id}`, newestEntryAt: NOW - HOUR_MS }));
+    const items = Array.from({ length: 90 }, (_, i) => ({
+      id: `itm${String(i).padStart(2, '0')}`,
+      name: `Item ${(i * 37) % 90}`,
+      category: null,
+    }));
+    const at = (i: number, hub: string, onHand: number): HubPosition => ({
+      hub,
+      item: items[i]!.id,
+      onHand,
+      levels: { min: 5, target: 10 },
+      rate: (i % 3) * 0.5,
+    });
+    const state = {
+      now: NOW,
+      hubs,
+      items,
+      positions: items.flatMap((_, i) => [at(i, 'hub1', i % 12), at(i, 'hub2', (i * 7) % 15)]),
+      inTransit: [] as InTransit[],
+    };
+    const model = new NetworkViewModel(state);
+    expect(model.view()).toEqual(networkView(state));
+    // 70 items change at once (more than are re-sorted one by one), then 3.
+    for (const changed of [items.slice(0, 70), items.slice(40, 43)]) {
+      const next = changed.map((it) => at(items.indexOf(it), 'hub1', (items.indexOf(it) * 5) % 13));
+      model.setPositions(next);
+      state.positions = latest([...state.positions, ...next]);
+      expect(model.view()).toEqual(networkView(state));
+    }
   });
 });
