@@ -3,8 +3,20 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { Item } from '../../shared/catalog';
 import {
+  addDevice,
+  addHub,
   appendEntries,
+  appendMemberOp,
+  categoryLevelsOf,
+  deviceSchema,
   devicesOf,
+  headsOf,
+  hubSchema,
+  levelsOf,
+  levelsSchema,
+  membersOf,
+  setCategoryLevels,
+  setManyLevels,
   entriesFromEvents,
   hubsOf,
   initNetwork,
@@ -307,6 +319,121 @@ describe('settings', () => {
     expect(readLevels(doc, 'hub1|rice0001')).toBeNull();
     doc.getMap('levels').set('hub1|rice0001', { min: 20, target: 5 });
     expect(readLevels(doc, 'hub1|rice0001')).toBeNull();
+  });
+});
+
+describe('what a hub writes, and what it reads back', () => {
+  /** The updates a write emits, with their origin (persistence stores local changes as this device's). */
+  function updatesOf(doc: Y.Doc, write: () => void): unknown[] {
+    const origins: unknown[] = [];
+    const on = (_u: Uint8Array, origin: unknown) => origins.push(origin);
+    doc.on('update', on);
+    write();
+    doc.off('update', on);
+    return origins;
+  }
+
+  it('adds a hub and a device, each as one local change', () => {
+    const doc = new Y.Doc();
+    const hub = { name: 'South', createdAt: T, address: '1 Main St', publishAddress: true };
+    expect(updatesOf(doc, () => addHub(doc, 'hub2', hub))).toEqual(['local']);
+    expect(updatesOf(doc, () => addDevice(doc, 'devb', { name: 'Till', hub: null, createdAt: T }))).toEqual([
+      'local',
+    ]);
+    expect(hubsOf(doc).get('hub2')).toEqual(hub);
+    expect(devicesOf(doc).get('devb')).toEqual({ name: 'Till', hub: null, createdAt: T });
+  });
+
+  it('appends entries with their signed head in one change, and nothing for no entries', () => {
+    const doc = new Y.Doc();
+    expect(updatesOf(doc, () => appendEntries(doc, 'deva', [], [1, 'hash', 'sig']))).toEqual([]);
+    expect(ledgersOf(doc).has('deva')).toBe(false);
+    expect(headsOf(doc).has('deva')).toBe(false);
+    const origins = updatesOf(doc, () =>
+      appendEntries(doc, 'deva', [donation('deva', 1), donation('deva', 2)], [2, 'hash', 'sig']),
+    );
+    expect(origins).toEqual(['local']);
+    expect(headsOf(doc).get('deva')).toEqual([2, 'hash', 'sig']);
+    appendEntries(doc, 'deva', [donation('deva', 3)]);
+    expect(headsOf(doc).get('deva')).toEqual([2, 'hash', 'sig']); // no head given: the old one stays
+    expect(readAllEntries(doc).entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('appends a member operation to the member list', () => {
+    const doc = new Y.Doc();
+    expect(updatesOf(doc, () => appendMemberOp(doc, ['{"t":"genesis"}', 'deva', 'sig']))).toEqual(['local']);
+    appendMemberOp(doc, ['{"t":"request"}', 'devb', 'sig2']);
+    expect(membersOf(doc).toJSON()).toEqual([
+      ['{"t":"genesis"}', 'deva', 'sig'],
+      ['{"t":"request"}', 'devb', 'sig2'],
+    ]);
+  });
+
+  it('sets and clears category levels', () => {
+    const doc = new Y.Doc();
+    expect(updatesOf(doc, () => setCategoryLevels(doc, 'hub1', 'Food', { min: 2, target: 9 }))).toEqual([
+      'local',
+    ]);
+    expect(categoryLevelsOf(doc).toJSON()).toEqual({ 'hub1|Food': { min: 2, target: 9 } });
+    setCategoryLevels(doc, 'hub1', 'Baby', { min: 1, target: 3 });
+    setCategoryLevels(doc, 'hub1', 'Food', null);
+    expect(categoryLevelsOf(doc).toJSON()).toEqual({ 'hub1|Baby': { min: 1, target: 3 } });
+  });
+
+  it('sets and clears the levels of many items in one change', () => {
+    const doc = new Y.Doc();
+    setLevels(doc, 'hub1', 'itmz', { min: 7, target: 8 });
+    const levels = { min: 4, target: 12, extra: 'dropped' } as { min: number; target: number };
+    expect(updatesOf(doc, () => setManyLevels(doc, 'hub1', ['itma', 'itmb'], levels))).toEqual(['local']);
+    expect(levelsOf(doc).toJSON()).toEqual({
+      'hub1|itma': { min: 4, target: 12 },
+      'hub1|itmb': { min: 4, target: 12 },
+      'hub1|itmz': { min: 7, target: 8 },
+    });
+    expect(updatesOf(doc, () => setManyLevels(doc, 'hub1', ['itma', 'itmz'], null))).toEqual(['local']);
+    expect(levelsOf(doc).toJSON()).toEqual({ 'hub1|itmb': { min: 4, target: 12 } });
+    // Single writes keep only min and target, too.
+    setLevels(doc, 'hub2', 'itma', levels);
+    setCategoryLevels(doc, 'hub2', 'Food', levels);
+    expect(levelsOf(doc).get('hub2|itma')).toEqual({ min: 4, target: 12 });
+    expect(categoryLevelsOf(doc).get('hub2|Food')).toEqual({ min: 4, target: 12 });
+  });
+
+  it('accepts settings at the edges of what is allowed, and refuses one past them', () => {
+    const hub = { name: 'x'.repeat(80), createdAt: T, address: 'a'.repeat(200) };
+    expect(hubSchema.safeParse(hub).success).toBe(true);
+    expect(hubSchema.safeParse({ name: 'N', createdAt: T }).success).toBe(true);
+    for (const bad of [
+      { ...hub, name: '' },
+      { ...hub, name: 'x'.repeat(81) },
+      { ...hub, address: 'a'.repeat(201) },
+      { ...hub, createdAt: T + 0.5 },
+      { ...hub, publishAddress: 'yes' },
+    ])
+      expect(hubSchema.safeParse(bad).success).toBe(false);
+    const device = { name: 'd'.repeat(80), hub: 'hub1', createdAt: T };
+    expect(deviceSchema.safeParse(device).success).toBe(true);
+    expect(deviceSchema.safeParse({ ...device, hub: null }).success).toBe(true);
+    for (const bad of [
+      { ...device, name: '' },
+      { ...device, name: 'd'.repeat(81) },
+      { ...device, hub: 'Hub 1' },
+      { ...device, createdAt: 1.5 },
+    ])
+      expect(deviceSchema.safeParse(bad).success).toBe(false);
+    for (const good of [
+      { min: 0, target: 0 },
+      { min: 3, target: 3 },
+      { min: 1_000_000, target: 1_000_000 },
+    ])
+      expect(levelsSchema.safeParse(good).success).toBe(true);
+    for (const bad of [
+      { min: -1, target: 5 },
+      { min: 0, target: 1_000_001 },
+      { min: 4, target: 3 },
+      { min: 1.5, target: 3 },
+    ])
+      expect(levelsSchema.safeParse(bad).success).toBe(false);
   });
 });
 
