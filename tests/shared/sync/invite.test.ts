@@ -2,7 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toBase64Url } from '../../../shared/sync/encoding';
 import { encodeInvite, parseInvite, type Invite } from '../../../shared/sync/invite';
+import { opMessage, signPreApproval } from '../../../shared/trust/members';
+import { verify } from '../../../shared/trust/crypto';
 import { fcOptions, idArb } from '../arbitraries';
+import { testDevice } from '../trust/fixtures';
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + 3) & 0xff);
 const INVITE: Invite = { networkId: 'k3v9q2m7x1c8b4z0', key: KEY, signaling: ['wss://signal.example.org'] };
@@ -133,5 +136,42 @@ describe('invite codes', () => {
       ),
       fcOptions(),
     );
+  });
+
+  it('a signed network’s invite says so, with the admin who anchors it when it is not the founder', () => {
+    const signed = { ...INVITE, signed: true };
+    expect(parseInvite(encodeInvite(signed))).toEqual({ ok: true, invite: signed });
+    const anchored = { ...INVITE, signed: true, anchor: 'adm1n0000000000x' };
+    expect(parseInvite(encodeInvite(anchored))).toEqual({ ok: true, invite: anchored });
+    // An anchor only means something on a signed network: an unsigned invite carries none.
+    expect(parseInvite(encodeInvite({ ...INVITE, anchor: 'adm1n0000000000x' }))).toEqual({
+      ok: true,
+      invite: INVITE,
+    });
+    expect(parseInvite(codeOf(payload({ a: 'adm1n0000000000x' })))).toEqual({
+      ok: true,
+      invite: { ...INVITE, signaling: [] },
+    });
+    expect(parseInvite(codeOf(payload({ t: 2 })))).toEqual({ ok: false, message: messages.newer });
+  });
+
+  it('a pre-approval travels as its parts and comes back as the token the admin signed', async () => {
+    const admin = await testDevice(1);
+    const token = await signPreApproval(
+      { t: 'pre', net: INVITE.networkId, id: 'tok12345abc', role: 'coordinator', exp: Date.UTC(2025, 0, 2) },
+      admin.id,
+      admin.keys.privateKey,
+    );
+    const invite = { ...INVITE, signed: true, preApproval: token };
+    const code = encodeInvite(invite);
+    const parsed = parseInvite(code);
+    expect(parsed).toEqual({ ok: true, invite });
+    // Its signature still holds for the joining device to present.
+    const back = parsed.ok ? parsed.invite.preApproval! : token;
+    expect(await verify(admin.key, opMessage(back.p), back.s)).toBe(true);
+    // As parts, not as the signed text: the code stays short enough for a QR code.
+    expect(code.length).toBeLessThan(encodeInvite(INVITE).length + 260);
+    const wrongParts = payload({ p: ['tok12345abc', 'admin', 1, admin.id, back.s] });
+    expect(parseInvite(codeOf(wrongParts))).toEqual({ ok: false, message: messages.newer });
   });
 });
