@@ -18,6 +18,7 @@ import { NeedsScreen } from '../screens/NeedsScreen';
 import { MembersScreen } from '../screens/MembersScreen';
 import { useMyStatus } from './members';
 import { ScreenBoundary } from '../components/ScreenBoundary';
+import { DataNotice } from '../components/DataNotice';
 
 const SCREENS = {
   stock: 'Stock',
@@ -111,6 +112,7 @@ export function Shell() {
         <SyncIndicator />
       </nav>
       <main className="content">
+        <DataNotice />
         <ScreenBoundary key={screen} screen={SCREENS[screen]}>
           {screen === 'stock' && <StockScreen />}
           {screen === 'donation' && <MovementScreen kind="donation" key="donation" />}

@@ -6,6 +6,7 @@ import { formatAge } from '../app/time';
 import { InvitePanel } from '../components/InvitePanel';
 import { SignalingPanel } from '../components/SignalingPanel';
 import { SyncFilesPanel } from '../components/SyncFilesPanel';
+import { CheckDataPanel } from '../components/DataNotice';
 import { useDesktopAlertsPref } from '../app/alerts';
 import { useState } from 'react';
 
@@ -112,6 +113,7 @@ export function SyncScreen() {
         <InvitePanel />
         <SignalingPanel />
         <SyncFilesPanel />
+        <CheckDataPanel />
       </div>
     </section>
   );
