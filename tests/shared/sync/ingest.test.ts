@@ -844,3 +844,70 @@ describe('updates waiting for changes that have not arrived', () => {
     expect(['v1', 'v2', 'v3'].every((k) => itemsOf(a).has(k))).toBe(true);
   });
 });
+
+describe('a device receiving its first sync, and updates shaped in other ways', () => {
+  it('a fresh device (no ledgers here yet) takes a network whole, and refuses it with an entry deleted', () => {
+    const z = network();
+    appendEntries(z, 'devz', donations('devz', 1, 3));
+    const fresh = replica(5);
+    expect(ingestUpdate(fresh, Y.encodeStateAsUpdate(z), 'peer')).toEqual({
+      ok: true,
+      changed: true,
+      pending: false,
+    });
+    expect(readAllEntries(fresh).entries).toHaveLength(8);
+    ledgersOf(z).get('devz')!.delete(1, 1);
+    expectRefused(replica(6), Y.encodeStateAsUpdate(z), M.deletesLedger);
+    // The member list is append-only too, even before this device has one.
+    const m = replica(7);
+    m.getArray('members').push(['op1', 'op2']);
+    m.getArray('members').delete(0, 1);
+    expectRefused(replica(8), Y.encodeStateAsUpdate(m), M.deletesLedger);
+    // A fresh device's first ledger under a key is not a replacement.
+    const y = replica(9);
+    appendEntries(y, 'devy', donations('devy', 1, 1));
+    expect(ingestUpdate(replica(10), Y.encodeStateAsUpdate(y), 'peer')).toMatchObject({
+      ok: true,
+      changed: true,
+    });
+  });
+
+  it('takes shared types nested a little deeper than Larder makes them, and refuses absurd nesting', () => {
+    const nested = (depth: number) => {
+      const d = replica(11);
+      d.transact(() => {
+        let parent: Y.Array<unknown> = d.getArray('other');
+        for (let i = 0; i < depth; i++) {
+          const child = new Y.Array<unknown>();
+          parent.push([child]);
+          parent = child;
+        }
+        parent.push(['leaf']);
+      });
+      return Y.encodeStateAsUpdate(d);
+    };
+    const a = network();
+    expect(ingestUpdate(a, nested(10), 'peer')).toMatchObject({ ok: true, changed: true });
+    expectRefused(network(), nested(80), M.malformed);
+  });
+
+  it('a merged update with a gap waits whole; the next sync from its sender brings everything in', () => {
+    const a = network();
+    const b = copyOf(a, 2);
+    const updates: Uint8Array[] = [];
+    b.on('update', (u: Uint8Array) => updates.push(u));
+    for (let i = 0; i < 3; i++) appendEntries(b, 'devb', donations('devb', 2 * i + 1, 2));
+    const merged = Y.mergeUpdates([updates[0]!, updates[2]!]);
+    expect(Y.decodeUpdate(merged).structs.some((s) => s instanceof Y.Skip)).toBe(true);
+    expect(ingestUpdate(a, merged, 'peer')).toEqual({ ok: true, changed: false, pending: true });
+    expect(readAllEntries(a).entries).toHaveLength(5);
+    expect(waitingUpdates(a)).toBe(1);
+    expect(ingestUpdate(a, diff(b, a), 'peer')).toEqual({ ok: true, changed: true, pending: false });
+    expect(waitingUpdates(a)).toBe(0);
+    expect(
+      readAllEntries(a)
+        .entries.filter((e) => e.device === 'devb')
+        .map((e) => e.seq),
+    ).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
