@@ -8,6 +8,10 @@ import {
   type Entry,
   type Pickup,
   type Reversal,
+  type TransferIn,
+  type TransferOut,
+  type TransferRequest,
+  type TransferResolve,
 } from '../../shared/entries';
 import { MAX_QUANTITY } from '../../shared/quantity';
 
@@ -60,7 +64,8 @@ export const smallPools: Pools = {
   hub: fc.constantFrom(...HUBS),
   device: fc.constantFrom(...DEVICES),
   item: fc.constantFrom(...ITEMS),
-  time: fc.integer({ min: 0, max: 1000 }).map((m) => Date.UTC(2025, 0, 1) + m * 60_000),
+  // Three days: usage is kept per hub and day.
+  time: fc.integer({ min: 0, max: 4000 }).map((m) => Date.UTC(2025, 0, 1) + m * 60_000),
   qty: fc.integer({ min: 1, max: 50 }),
 };
 
@@ -155,9 +160,13 @@ export function reversalArb(p: Pools = anyPools): fc.Arbitrary<Reversal> {
         'pickup' as const,
         'count' as const,
         'discard' as const,
+        'transfer_request' as const,
+        'transfer_out' as const,
+        'transfer_in' as const,
       ),
       effect: seenArb,
       expiry: isoDayArb,
+      targetAt: timeArb,
     },
     {
       noNullPrototype: true,
@@ -177,9 +186,66 @@ export function reversalArb(p: Pools = anyPools): fc.Arbitrary<Reversal> {
   );
 }
 
-/** Any entry the schema accepts. */
+const headerKeys = ['kind', 'hub', 'device', 'seq', 'item', 'at', 'recordedAt'] as const;
+
+export function transferRequestArb(p: Pools = anyPools): fc.Arbitrary<TransferRequest> {
+  return fc.record(
+    { kind: fc.constant('transfer_request' as const), ...baseArb(p), qty: p.qty, to: p.hub },
+    { noNullPrototype: true, requiredKeys: [...headerKeys, 'qty', 'to'] },
+  );
+}
+
+export function transferOutArb(p: Pools = anyPools): fc.Arbitrary<TransferOut> {
+  return fc.record(
+    {
+      kind: fc.constant('transfer_out' as const),
+      ...baseArb(p),
+      qty: p.qty,
+      to: p.hub,
+      transfer: entryIdArb,
+    },
+    { noNullPrototype: true, requiredKeys: [...headerKeys, 'qty', 'to'] },
+  );
+}
+
+export function transferInArb(p: Pools = anyPools): fc.Arbitrary<TransferIn> {
+  return fc.record(
+    {
+      kind: fc.constant('transfer_in' as const),
+      ...baseArb(p),
+      qty: fc.oneof(fc.constant(0), p.qty),
+      from: p.hub,
+      transfer: entryIdArb,
+    },
+    { noNullPrototype: true, requiredKeys: [...headerKeys, 'qty', 'from', 'transfer'] },
+  );
+}
+
+export function transferResolveArb(p: Pools = anyPools): fc.Arbitrary<TransferResolve> {
+  return fc.record(
+    {
+      kind: fc.constant('transfer_resolve' as const),
+      ...baseArb(p),
+      transfer: entryIdArb,
+      note: noteArb,
+    },
+    { noNullPrototype: true, requiredKeys: [...headerKeys, 'transfer', 'note'] },
+  );
+}
+
+/** Any entry the schema accepts, of every kind. */
 export function entryArb(p: Pools = anyPools): fc.Arbitrary<Entry> {
-  return fc.oneof(donationArb(p), pickupArb(p), countArb(p), discardArb(p), reversalArb(p));
+  return fc.oneof(
+    donationArb(p),
+    pickupArb(p),
+    countArb(p),
+    discardArb(p),
+    reversalArb(p),
+    transferRequestArb(p),
+    transferOutArb(p),
+    transferInArb(p),
+    transferResolveArb(p),
+  );
 }
 
 /** Donations, pickups, counts and discards (no reversals). */
@@ -196,15 +262,24 @@ export function withUniqueIds<E extends Entry>(entries: readonly E[], firstSeq =
 /** The kinds these generators make besides reversals: the movements a hub records on its own. */
 export type Movement = Extract<Entry, { kind: 'donation' | 'pickup' | 'count' | 'discard' }>;
 
+/** Every entry that is not an undo. */
+export type Undoable = Exclude<Entry, Reversal>;
+
 /** The change an entry makes by itself, written out independently of shared/entries.ts. */
-export function plainEffect(e: Movement): number {
-  if (e.kind === 'donation') return e.qty;
+export function plainEffect(e: Undoable): number {
+  if (e.kind === 'donation' || e.kind === 'transfer_in') return e.qty;
   if (e.kind === 'count') return e.counted - e.seen;
+  if (e.kind === 'transfer_request' || e.kind === 'transfer_resolve') return 0;
   return -e.qty;
 }
 
 /** A reversal of `target`, built by hand (not with undoEntry) from the schema's meaning. */
-export function reversalOf(target: Movement, device: string, seq: number, at: number): Reversal {
+export function reversalOf(
+  target: Exclude<Undoable, TransferResolve>,
+  device: string,
+  seq: number,
+  at: number,
+): Reversal {
   return {
     kind: 'reversal',
     hub: target.hub,
@@ -217,27 +292,108 @@ export function reversalOf(target: Movement, device: string, seq: number, at: nu
     targetKind: target.kind,
     effect: 0 - plainEffect(target), // never -0
     ...(target.kind === 'donation' && target.expiry !== undefined ? { expiry: target.expiry } : {}),
+    targetAt: target.at,
   };
 }
 
 /**
- * A ledger of movements with distinct ids plus reversals: some of existing entries (often several of the
- * same entry, from different devices), some of entries that never arrive (orphans).
+ * One transfer between the two hubs, as honest devices record it: maybe a request, then sends (two
+ * concurrent ones at most, only against a request), receipts (two concurrent ones at most; 0 units
+ * possible) and settlements. Ids are assigned when the ledger is put together.
+ */
+const transferPlanArb = fc.record({
+  item: smallPools.item,
+  from: fc.constantFrom(...HUBS),
+  requested: fc.boolean(),
+  request: fc.record({ device: fc.constantFrom(...DEVICES), at: smallPools.time, qty: smallPools.qty }),
+  sends: fc.array(
+    fc.record({ device: fc.constantFrom(...DEVICES), at: smallPools.time, qty: smallPools.qty }),
+    { maxLength: 2 },
+  ),
+  receipts: fc.array(
+    fc.record({
+      device: fc.constantFrom(...DEVICES),
+      at: smallPools.time,
+      qty: fc.integer({ min: 0, max: 60 }),
+    }),
+    { maxLength: 2 },
+  ),
+  settles: fc.array(fc.record({ device: fc.constantFrom(...DEVICES), at: smallPools.time, note: noteArb }), {
+    maxLength: 2,
+  }),
+});
+
+type TransferPlan = typeof transferPlanArb extends fc.Arbitrary<infer T> ? T : never;
+
+/** The entries of a planned transfer, numbered from `seq` on. */
+function transferEntries(plan: TransferPlan, seq: () => number): Undoable[] {
+  const from = plan.from;
+  const to = HUBS.find((h) => h !== from)!;
+  const header = (device: string, at: number, hub: string) => ({
+    hub,
+    device,
+    seq: seq(),
+    item: plan.item,
+    at,
+    recordedAt: at,
+  });
+  const out: Undoable[] = [];
+  let root: string;
+  if (plan.requested) {
+    const r = plan.request;
+    const request: TransferRequest = {
+      kind: 'transfer_request',
+      ...header(r.device, r.at, from),
+      qty: r.qty,
+      to,
+    };
+    root = `${request.device}.${request.seq}`;
+    out.push(request);
+    for (const s of plan.sends)
+      out.push({ kind: 'transfer_out', ...header(s.device, s.at, from), qty: s.qty, to, transfer: root });
+  } else {
+    // Without a request a send is its own transfer; without any send, the receipts name one never seen.
+    const s = plan.sends[0];
+    const send: TransferOut | undefined = s && {
+      kind: 'transfer_out',
+      ...header(s.device, s.at, from),
+      qty: s.qty,
+      to,
+    };
+    root = send ? `${send.device}.${send.seq}` : `zzzz.${seq()}`;
+    if (send) out.push(send);
+  }
+  for (const r of plan.receipts)
+    out.push({ kind: 'transfer_in', ...header(r.device, r.at, to), qty: r.qty, from, transfer: root });
+  for (const s of plan.settles)
+    out.push({ kind: 'transfer_resolve', ...header(s.device, s.at, to), transfer: root, note: s.note });
+  return out;
+}
+
+/**
+ * A ledger of every kind of entry with distinct ids: movements, transfers (requests, sends, concurrent
+ * receipts, settlements), and undos of any of them (often several of the same entry, from different
+ * devices), plus undos of entries that never arrive (orphans).
  */
 export const ledgerArb: fc.Arbitrary<Entry[]> = fc
   .tuple(
-    fc.array(movementArb(), { maxLength: 25 }),
+    fc.array(movementArb(), { maxLength: 20 }),
+    fc.array(transferPlanArb, { maxLength: 3 }),
     fc.array(fc.record({ pick: fc.nat(), device: fc.constantFrom(...DEVICES), at: smallPools.time }), {
       maxLength: 10,
     }),
     fc.array(fc.record({ target: movementArb(), device: fc.constantFrom(...DEVICES) }), { maxLength: 3 }),
   )
-  .map(([movements, undos, orphans]) => {
-    const base = withUniqueIds(movements);
+  .map(([movements, transfers, undos, orphans]) => {
+    const base: Undoable[] = withUniqueIds(movements);
     let seq = base.length + 1;
+    const next = () => seq++;
+    for (const plan of transfers) base.push(...transferEntries(plan, next));
+    const undoable = base.filter((e) => e.kind !== 'transfer_resolve');
     const reversals: Reversal[] = [];
-    if (base.length > 0) {
-      for (const u of undos) reversals.push(reversalOf(base[u.pick % base.length]!, u.device, seq++, u.at));
+    if (undoable.length > 0) {
+      for (const u of undos)
+        reversals.push(reversalOf(undoable[u.pick % undoable.length]!, u.device, seq++, u.at));
     }
     // Orphans: reversals of entries that are not in the ledger (their sequence numbers are never used).
     orphans.forEach((o, i) => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { undoEntry } from '../../shared/commands';
-import type { Count, Donation, Entry, Reversal } from '../../shared/entries';
+import { ENTRY_KINDS, type Count, type Donation, type Entry, type Reversal } from '../../shared/entries';
 import {
   Projector,
   compareEntryIds,
@@ -9,6 +9,7 @@ import {
   stockKey,
   type LedgerRow,
   type StockRow,
+  type UsageRow,
 } from '../../shared/projection';
 import {
   DEVICES,
@@ -20,7 +21,7 @@ import {
   smallPools,
   withUniqueIds,
 } from './arbitraries';
-import type { Movement } from './arbitraries';
+import type { Undoable } from './arbitraries';
 
 const idOf = (e: Entry) => `${e.device}.${e.seq}`;
 const keyOf = (e: Entry) => `${e.hub}|${e.item}`;
@@ -32,32 +33,56 @@ function firstReversal(reversals: readonly Reversal[]): Reversal {
   )[0]!;
 }
 
+/** The order every replica agrees on for entry ids: device id as a string, then sequence number. */
+const byId = (a: Entry, b: Entry) => (a.device !== b.device ? (a.device < b.device ? -1 : 1) : a.seq - b.seq);
+
+/** The exclusive slot of an entry, written out from the schema's meaning (see entries.ts). */
+function slotOf(e: Entry): string | undefined {
+  if (e.kind === 'reversal') return `undo:${e.target}`;
+  if (e.kind === 'transfer_in') return `in:${e.transfer}`;
+  if (e.kind === 'transfer_out' && e.transfer) return `out:${e.transfer}`;
+  return undefined;
+}
+
+/** The transfer a transfer entry belongs to. */
+function rootOf(e: Entry): string | undefined {
+  if (e.kind === 'transfer_request') return idOf(e);
+  if (e.kind === 'transfer_out') return e.transfer ?? idOf(e);
+  if (e.kind === 'transfer_in' || e.kind === 'transfer_resolve') return e.transfer;
+  return undefined;
+}
+
 /**
  * The projection written out as a plain function of the SET of entries (so order cannot matter by
- * construction): an entry with an undo counts for nothing, and neither do its undos.
+ * construction): an entry with an undo counts for nothing, and neither do its undos; of the live entries
+ * that share a slot (concurrent receipts or sends of one transfer), only the first counts.
  */
-function model(entries: readonly Entry[]): { stock: StockRow[]; ledger: LedgerRow[] } {
+function model(entries: readonly Entry[]): { stock: StockRow[]; ledger: LedgerRow[]; usage: UsageRow[] } {
   const byTarget = new Map<string, Reversal[]>();
   for (const e of entries)
     if (e.kind === 'reversal') byTarget.set(e.target, [...(byTarget.get(e.target) ?? []), e]);
+  const undone = (e: Entry) => byTarget.has(idOf(e));
+  const firstInSlot = new Map<string, Entry>();
+  for (const e of [...entries].sort(byId)) {
+    const slot = slotOf(e);
+    if (e.kind !== 'reversal' && slot && !undone(e) && !firstInSlot.has(slot)) firstInSlot.set(slot, e);
+  }
   const ledger: LedgerRow[] = entries.map((e) => {
     const undos = byTarget.get(idOf(e));
-    if (e.kind === 'reversal')
-      return {
-        ...e,
-        id: idOf(e),
-        applied: 0,
-        ...(undos ? { reversedBy: idOf(firstReversal(undos)) } : {}),
-        slot: `undo:${e.target}`,
-      };
+    const slot = slotOf(e);
+    const root = rootOf(e);
+    const counts = e.kind !== 'reversal' && !undos && (!slot || firstInSlot.get(slot) === e);
     return {
       ...e,
       id: idOf(e),
-      applied: undos ? 0 : plainEffect(e as Movement),
+      applied: counts ? plainEffect(e as Undoable) : 0,
       ...(undos ? { reversedBy: idOf(firstReversal(undos)) } : {}),
-    };
+      ...(slot ? { slot } : {}),
+      ...(root ? { root } : {}),
+    } as LedgerRow;
   });
   const stock = new Map<string, StockRow>();
+  const usage = new Map<string, UsageRow>();
   for (const row of ledger) {
     const key = keyOf(row);
     const s = stock.get(key) ?? {
@@ -79,23 +104,41 @@ function model(entries: readonly Entry[]): { stock: StockRow[]; ledger: LedgerRo
     if (row.kind === 'pickup' && row.belowZero) s.lastWarnAt = Math.max(s.lastWarnAt ?? -Infinity, row.at);
     if (row.kind === 'donation' && row.expiry && !row.reversedBy)
       s.lots[row.expiry] = (s.lots[row.expiry] ?? 0) + row.qty;
+    // Usage: every entry a hub recorded on a day, and the units picked up (undone pickups not counted).
+    const day = new Date(row.at).toISOString().slice(0, 10);
+    const u = usage.get(`${row.hub}|${day}`) ?? {
+      key: `${row.hub}|${day}`,
+      hub: row.hub,
+      day,
+      entries: 0,
+      pickups: {},
+    };
+    usage.set(u.key, u);
+    u.entries += 1;
+    if (row.kind === 'pickup' && !row.reversedBy) u.pickups[row.item] = (u.pickups[row.item] ?? 0) + row.qty;
   }
   for (const s of stock.values())
     for (const [day, q] of Object.entries(s.lots)) if (q === 0) delete s.lots[day];
-  return sorted({ stock: [...stock.values()], ledger });
+  return sorted({ stock: [...stock.values()], ledger, usage: [...usage.values()] });
 }
 
-function sorted(p: { stock: StockRow[]; ledger: LedgerRow[] }) {
+const byKey = <R extends { key: string }>(a: R, b: R) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+function sorted(p: { stock: StockRow[]; ledger: LedgerRow[]; usage: UsageRow[] }) {
   return {
-    stock: [...p.stock].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+    stock: [...p.stock].sort(byKey),
     ledger: [...p.ledger].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    usage: [...p.usage].sort(byKey),
   };
 }
 
-function project(entries: readonly Entry[]): { stock: StockRow[]; ledger: LedgerRow[]; problems: unknown[] } {
+function project(entries: readonly Entry[]) {
   const p = new Projector();
   for (const e of entries) p.apply(e);
-  return { ...sorted({ stock: p.allStock(), ledger: p.allLedger() }), problems: p.problems };
+  return {
+    ...sorted({ stock: p.allStock(), ledger: p.allLedger(), usage: p.allUsage() }),
+    problems: p.problems,
+  };
 }
 
 const onHandOf = (map: Map<string, number>, key: string) => map.get(key) ?? 0;
@@ -125,20 +168,44 @@ describe('Projector', () => {
     );
   });
 
-  it('gives the same stock and ledger rows for any order, reversals included, and matches the model', () => {
+  it('gives the same stock, ledger and usage rows for any order, for every kind of entry, and matches the model', () => {
     fc.assert(
       fc.property(withPermutation(ledgerArb), ([entries, shuffled]) => {
         const a = project(entries);
         const b = project(shuffled);
         expect(b).toStrictEqual(a);
-        expect({ stock: a.stock, ledger: a.ledger }).toStrictEqual(model(entries));
+        expect({ stock: a.stock, ledger: a.ledger, usage: a.usage }).toStrictEqual(model(entries));
         expect(a.problems).toEqual([]);
       }),
       fcOptions(),
     );
   });
 
-  it('undoing any entry restores the on-hand and the expiry lots it had before', () => {
+  it('the generated ledgers hold every kind of entry, concurrent receipts and undos of transfers', () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(ledgerArb, (entries) => {
+        for (const e of entries) {
+          seen.add(e.kind);
+          if (e.kind === 'reversal') seen.add(`undo of ${e.targetKind}`);
+        }
+        const receipts = entries.filter((e) => e.kind === 'transfer_in').map((e) => e.transfer);
+        if (new Set(receipts).size < receipts.length) seen.add('concurrent receipts');
+      }),
+      fcOptions(),
+    );
+    for (const kind of [
+      ...ENTRY_KINDS,
+      'undo of transfer_request',
+      'undo of transfer_out',
+      'undo of transfer_in',
+      'undo of pickup',
+      'concurrent receipts',
+    ])
+      expect(seen, kind).toContain(kind);
+  });
+
+  it('undoing any entry restores the on-hand, expiry lots and daily pickups it had before', () => {
     fc.assert(
       fc.property(
         ledgerArb.filter((es) => es.some((e) => e.kind !== 'reversal')),
@@ -148,7 +215,8 @@ describe('Projector', () => {
           // Only entries nobody undid yet can be undone.
           const undone = new Set(entries.flatMap((e) => (e.kind === 'reversal' ? [e.target] : [])));
           const candidates = entries.filter(
-            (e): e is Movement => e.kind !== 'reversal' && !undone.has(idOf(e)),
+            (e): e is Exclude<Undoable, { kind: 'transfer_resolve' }> =>
+              e.kind !== 'reversal' && e.kind !== 'transfer_resolve' && !undone.has(idOf(e)),
           );
           fc.pre(candidates.length > 0);
           const target = candidates[pick % candidates.length]!;
@@ -160,6 +228,13 @@ describe('Projector', () => {
             expect(onHandOf(after, key), key).toBe(onHandOf(before, key));
           const lots = (es: Entry[]) => project(es).stock.find((r) => r.key === keyOf(target))?.lots ?? {};
           expect(lots([...entries, undo])).toEqual(lots(without));
+          const pickups = (es: Entry[]) =>
+            new Map(
+              project(es)
+                .usage.map((u) => [u.key, u.pickups] as const)
+                .filter(([, p]) => Object.keys(p).length),
+            );
+          expect(pickups([...entries, undo])).toEqual(pickups(without));
           // The undo points at its target and carries the reversed effect.
           expect(undo).toMatchObject({ target: idOf(target), targetKind: target.kind });
           // `+ 0`: undoEntry writes -0 for an undo of a count that changed nothing (see commands.test.ts).
@@ -288,9 +363,10 @@ describe('Projector', () => {
           const stored = applyInBatches(shuffled, sizes);
           const whole = project(entries);
           expect(stored.problems).toEqual([]);
-          expect({ stock: stored.stock, ledger: stored.ledger }).toStrictEqual({
+          expect({ stock: stored.stock, ledger: stored.ledger, usage: stored.usage }).toStrictEqual({
             stock: whole.stock,
             ledger: whole.ledger,
+            usage: whole.usage,
           });
         },
       ),
@@ -461,13 +537,19 @@ describe('regressions with forged entries', () => {
 
 /**
  * Projects entries batch by batch the way persistence.ts does: each batch gets a fresh Projector seeded with
- * only the stored rows `Projector.lookups` asks for (stock by key, ledger by id, reversals by target), and
- * the rows it reports as changed are written back (cloned, as IndexedDB would).
+ * only the stored rows `Projector.lookups` asks for (ledger rows by id and by slot, then the other members
+ * of those rows' slots, and the stock and usage rows they touch), and the rows it reports as changed are
+ * written back (cloned, as IndexedDB would).
  */
 function applyInBatches(entries: readonly Entry[], sizes: readonly number[]) {
   const stock = new Map<string, StockRow>();
   const ledger = new Map<string, LedgerRow>();
+  const usage = new Map<string, UsageRow>();
   const problems: unknown[] = [];
+  const inSlots = (slots: readonly string[]) => {
+    const wanted = new Set(slots);
+    return [...ledger.values()].filter((row) => row.slot !== undefined && wanted.has(row.slot));
+  };
   for (let i = 0, k = 0; i < entries.length; k++) {
     const batch = entries.slice(i, i + sizes[k % sizes.length]!);
     i += batch.length;
@@ -477,19 +559,28 @@ function applyInBatches(entries: readonly Entry[], sizes: readonly number[]) {
       const row = ledger.get(id);
       if (row) snapshotLedger.set(id, structuredClone(row));
     }
-    const slots = new Set(need.slots);
-    for (const row of ledger.values())
-      if (row.slot && slots.has(row.slot)) snapshotLedger.set(row.id, structuredClone(row));
+    for (const row of inSlots(need.slots)) snapshotLedger.set(row.id, structuredClone(row));
+    const asked = new Set(need.slots);
+    const moreSlots = Projector.slotsOf(snapshotLedger.values()).filter((slot) => !asked.has(slot));
+    for (const row of inSlots(moreSlots)) snapshotLedger.set(row.id, structuredClone(row));
     const stockKeys = new Set([...need.stockKeys, ...Projector.stockKeysOf(snapshotLedger.values())]);
+    const usageKeys = new Set([...need.usageKeys, ...Projector.usageKeysOf(snapshotLedger.values())]);
+    const load = <R>(map: Map<string, R>, keys: Set<string>) =>
+      [...keys].flatMap((key) => (map.has(key) ? [structuredClone(map.get(key)!)] : []));
     const projector = new Projector({
-      stock: [...stockKeys].flatMap((key) => (stock.has(key) ? [structuredClone(stock.get(key)!)] : [])),
+      stock: load(stock, stockKeys),
       ledger: snapshotLedger.values(),
+      usage: load(usage, usageKeys),
     });
     for (const e of batch) projector.apply(e);
     const changes = projector.changes();
     for (const row of changes.stock) stock.set(row.key, structuredClone(row));
     for (const row of changes.ledger) ledger.set(row.id, structuredClone(row));
+    for (const row of changes.usage) usage.set(row.key, structuredClone(row));
     problems.push(...projector.problems);
   }
-  return { ...sorted({ stock: [...stock.values()], ledger: [...ledger.values()] }), problems };
+  return {
+    ...sorted({ stock: [...stock.values()], ledger: [...ledger.values()], usage: [...usage.values()] }),
+    problems,
+  };
 }

@@ -1,0 +1,225 @@
+import { describe, expect, it } from 'vitest';
+import { entrySchema } from '../../shared/entries';
+import { ValidationError } from '../../shared/errors';
+import {
+  receiveTransfer,
+  requestTransfer,
+  sendTransfer,
+  settleTransfer,
+  type TransferContext,
+} from '../../shared/transferCommands';
+import type { TransferStatus, TransferView } from '../../shared/transfers';
+import { HUB_IDS, oats, rice } from './ledger';
+
+const NOW = Date.UTC(2025, 5, 15, 12, 0, 0, 750);
+const NOW_SEC = Date.UTC(2025, 5, 15, 12, 0, 0);
+const ctx: TransferContext = {
+  device: 'coord',
+  nextSeq: 7,
+  now: NOW,
+  items: new Map([rice, oats].map((i) => [i.id, i])),
+  hubs: new Set(HUB_IDS),
+};
+const move = { item: rice.id, from: 'north', to: 'south', quantity: '10' };
+
+/** A transfer as transferView shows it, in the given status. */
+const view = (status: TransferStatus, over: Partial<TransferView> = {}): TransferView => ({
+  id: 'coord.3',
+  item: rice.id,
+  from: 'north',
+  to: 'south',
+  status,
+  inTransit: status === 'in transit' ? 10 : 0,
+  difference: status === 'discrepancy' ? -3 : 0,
+  ...over,
+});
+
+function issuesOf(fn: () => unknown) {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ValidationError);
+    return (err as ValidationError).issues;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('requestTransfer', () => {
+  it('asks the sending hub for the quantity, for the receiving hub, in whole seconds', () => {
+    const e = requestTransfer(ctx, { ...move, quantity: ' 1,200 ' });
+    expect(e).toStrictEqual({
+      kind: 'transfer_request',
+      hub: 'north',
+      device: 'coord',
+      seq: 7,
+      item: rice.id,
+      at: NOW_SEC,
+      recordedAt: NOW_SEC,
+      qty: 1200,
+      to: 'south',
+    });
+    expect(entrySchema.parse(e)).toStrictEqual(e);
+  });
+
+  it.each([
+    [{ item: 'nothere1' }, 'item', 'Choose an item from the catalog'],
+    [{ from: 'west' }, 'from', 'Choose the hub that sends'],
+    [{ to: 'west' }, 'to', 'Choose the hub that receives'],
+    [{ to: 'north' }, 'to', 'A hub cannot send to itself'],
+    [{ quantity: '0' }, 'quantity', 'Quantity must be at least 1'],
+    [{ quantity: '2.5' }, 'quantity', 'Quantity must be a whole number'],
+  ])('refuses %j', (over, field, message) => {
+    expect(issuesOf(() => requestTransfer(ctx, { ...move, ...over }))).toEqual([{ field, message }]);
+  });
+
+  it('names every problem at once', () => {
+    expect(
+      issuesOf(() => requestTransfer(ctx, { item: 'nothere1', from: 'west', to: 'west', quantity: '' })),
+    ).toEqual([
+      { field: 'item', message: 'Choose an item from the catalog' },
+      { field: 'from', message: 'Choose the hub that sends' },
+      { field: 'to', message: 'Choose the hub that receives' },
+      { field: 'quantity', message: 'Enter a quantity' },
+    ]);
+  });
+});
+
+describe('sendTransfer', () => {
+  it('sends without a request: the send stands for itself', () => {
+    const e = sendTransfer({ ...ctx, device: 'nrt1' }, move);
+    expect(e).toStrictEqual({
+      kind: 'transfer_out',
+      hub: 'north',
+      device: 'nrt1',
+      seq: 7,
+      item: rice.id,
+      at: NOW_SEC,
+      recordedAt: NOW_SEC,
+      qty: 10,
+      to: 'south',
+    });
+    expect(entrySchema.parse(e)).toStrictEqual(e);
+  });
+
+  it('sends what was requested, another quantity if need be, under the request', () => {
+    const e = sendTransfer(ctx, { ...move, quantity: '8', request: view('requested') });
+    expect(e).toMatchObject({ kind: 'transfer_out', hub: 'north', qty: 8, to: 'south', transfer: 'coord.3' });
+  });
+
+  it.each(['in transit', 'received', 'discrepancy', 'settled', 'cancelled'] as const)(
+    'refuses to send against a request already %s',
+    (status) => {
+      expect(issuesOf(() => sendTransfer(ctx, { ...move, request: view(status) }))).toEqual([
+        { field: '', message: `This transfer is already ${status}; it cannot be sent again` },
+      ]);
+    },
+  );
+
+  it.each([
+    ['another item', { item: oats.id }],
+    ['another sender', { from: 'east' }],
+    ['another receiver', { to: 'east' }],
+  ])('refuses a send that does not match its request (%s)', (_what, over) => {
+    expect(issuesOf(() => sendTransfer(ctx, { ...move, ...over, request: view('requested') }))).toEqual([
+      { field: '', message: 'The send does not match its request' },
+    ]);
+  });
+
+  it('refuses to send to the same hub, or to or from a hub it does not know', () => {
+    expect(issuesOf(() => sendTransfer(ctx, { ...move, to: 'north' }))).toEqual([
+      { field: 'to', message: 'A hub cannot send to itself' },
+    ]);
+    expect(issuesOf(() => sendTransfer(ctx, { ...move, to: 'west', item: 'nothere1' }))).toEqual([
+      { field: 'item', message: 'Choose an item from the catalog' },
+      { field: 'to', message: 'Choose the hub that receives' },
+    ]);
+  });
+});
+
+describe('receiveTransfer', () => {
+  it('records what arrived at the receiving hub, against the transfer', () => {
+    const e = receiveTransfer({ ...ctx, device: 'sth1' }, view('in transit'), ' 9 ');
+    expect(e).toStrictEqual({
+      kind: 'transfer_in',
+      hub: 'south',
+      device: 'sth1',
+      seq: 7,
+      item: rice.id,
+      at: NOW_SEC,
+      recordedAt: NOW_SEC,
+      qty: 9,
+      from: 'north',
+      transfer: 'coord.3',
+    });
+    expect(entrySchema.parse(e)).toStrictEqual(e);
+  });
+
+  it('records that nothing arrived', () => {
+    expect(receiveTransfer(ctx, view('in transit'), '0').qty).toBe(0);
+  });
+
+  it('refuses a transfer that was only requested', () => {
+    expect(issuesOf(() => receiveTransfer(ctx, view('requested'), '10'))).toEqual([
+      { field: '', message: 'Nothing has been sent yet for this transfer' },
+    ]);
+  });
+
+  it.each(['received', 'discrepancy', 'settled', 'cancelled'] as const)(
+    'refuses a transfer already %s',
+    (status) => {
+      expect(issuesOf(() => receiveTransfer(ctx, view(status), '10'))).toEqual([
+        { field: '', message: `This transfer is already ${status}` },
+      ]);
+    },
+  );
+
+  it.each([
+    ['', 'Enter a quantity received'],
+    ['-1', "Quantity received can't be negative"],
+    ['1.5', 'Quantity received must be a whole number'],
+  ])('refuses the quantity %j', (quantity, message) => {
+    expect(issuesOf(() => receiveTransfer(ctx, view('in transit'), quantity))).toEqual([
+      { field: 'quantity', message },
+    ]);
+  });
+});
+
+describe('settleTransfer', () => {
+  it('settles a difference with a note, at the receiving hub, moving no stock', () => {
+    const e = settleTransfer({ ...ctx, device: 'sth1' }, view('discrepancy'), '  3 bags\n torn  ');
+    expect(e).toStrictEqual({
+      kind: 'transfer_resolve',
+      hub: 'south',
+      device: 'sth1',
+      seq: 7,
+      item: rice.id,
+      at: NOW_SEC,
+      recordedAt: NOW_SEC,
+      transfer: 'coord.3',
+      note: '3 bags torn',
+    });
+    expect(entrySchema.parse(e)).toStrictEqual(e);
+  });
+
+  it.each(['requested', 'in transit', 'received', 'settled', 'cancelled'] as const)(
+    'refuses a transfer that is %s: only a difference needs settling',
+    (status) => {
+      expect(issuesOf(() => settleTransfer(ctx, view(status), 'note'))).toEqual([
+        { field: '', message: 'Only a transfer with a difference needs settling' },
+      ]);
+    },
+  );
+
+  it('needs a note that says what happened, of at most 500 characters', () => {
+    for (const note of ['', ' \n\t '])
+      expect(issuesOf(() => settleTransfer(ctx, view('discrepancy'), note))).toEqual([
+        { field: 'note', message: 'Say what happened to the difference' },
+      ]);
+    expect(issuesOf(() => settleTransfer(ctx, view('discrepancy'), 'x'.repeat(501)))).toEqual([
+      { field: 'note', message: 'Note is too long: at most 500 characters' },
+    ]);
+    // Spaces collapse before the length is checked.
+    const long = `${'x'.repeat(250)}     ${'y'.repeat(249)}`;
+    expect(settleTransfer(ctx, view('discrepancy'), long).note).toHaveLength(500);
+  });
+});
