@@ -1,19 +1,22 @@
 /**
  * A real y-webrtc 10.3.0 WebrtcProvider, as Larder patches it (patches/y-webrtc+10.3.0.patch), against
- * Larder's signaling server. Without @roamhq/wrtc there are no data channels in Node, so this checks the
- * signaling half only (tests/e2e/sync-webrtc.spec.ts syncs real docs in Chromium): the provider answers
- * the server's challenge with a proof of the day's topic, announces itself there, moves to the next
- * day's topic when the date changes, and what the relay passes on is ciphertext that only holders of the
- * room password can read.
+ * Larder's signaling server: the provider answers the server's challenge with a proof of the day's
+ * topic, announces itself there, moves to the next day's topic when the date changes, and what the relay
+ * passes on is ciphertext that only holders of the room password can read. With @roamhq/wrtc (WebRTC in
+ * Node) two providers sync real docs, as tests/e2e/sync-webrtc.spec.ts does in Chromium.
  */
+import { createRequire } from 'node:module';
 import { afterEach, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
+import type * as YWebrtc from 'y-webrtc';
 import type * as YWebrtcCrypto from '../../node_modules/y-webrtc/dist/src/crypto';
 import { startSignalingServer } from '../../electron/signaling/server';
 import type { SignalingServer } from '../../electron/signaling/server';
 import { topicAuthFor } from '../../shared/sync/roomAuth';
 import { Client, keyOf, networkKeyOf } from './signaling-client';
+
+const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as unknown;
 
 // y-webrtc's own crypto (not in its package exports); its types ship separately under dist/.
 const { decryptJson, deriveKey } = (await import(
@@ -124,4 +127,55 @@ it('a provider that does not prove its topic (upstream y-webrtc) is closed and h
   await expect.poll(() => server.stats().proofFailures).toBeGreaterThanOrEqual(1);
   await observer.sync();
   expect(observer.received).toEqual([]);
+});
+
+/**
+ * A device: a Y.Doc synced by a WebrtcProvider of its own y-webrtc module instance (y-webrtc keeps one
+ * room per name per instance; a query string makes Node load the module afresh), with real WebRTC.
+ */
+async function device(server: SignalingServer, label: string, networkKey: Uint8Array, now?: () => number) {
+  const saved = { WebSocket: globalThis.WebSocket, BroadcastChannel: globalThis.BroadcastChannel };
+  Object.assign(globalThis, { WebSocket, BroadcastChannel: undefined });
+  cleanups.push(() => Object.assign(globalThis, saved));
+  const entry = new URL('../../node_modules/y-webrtc/src/y-webrtc.js', import.meta.url);
+  entry.search = `?device=${label}-${Math.random()}`;
+  const { WebrtcProvider } = (await import(entry.href)) as typeof YWebrtc;
+  const doc = new Y.Doc();
+  const instance = new WebrtcProvider(room, doc, {
+    signaling: [server.url],
+    password,
+    peerOpts: { config: { iceServers: [] }, wrtc },
+    topicAuth: topicAuthFor(networkKey, now),
+  });
+  cleanups.push(() => {
+    instance.disconnect();
+    instance.destroy();
+    doc.destroy();
+  });
+  return doc;
+}
+
+it('two devices on either side of midnight UTC, clocks 40 minutes apart, sync their docs over WebRTC', async () => {
+  const { server } = await start();
+  const late = await device(server, 'late', networkKeyOf('network'), () =>
+    Date.parse('2026-03-14T23:40:00Z'),
+  );
+  const early = await device(server, 'early', networkKeyOf('network'), () =>
+    Date.parse('2026-03-15T00:20:00Z'),
+  );
+  late.getMap('stock').set('rice', 30);
+  await expect.poll(() => early.getMap('stock').get('rice'), { timeout: 20_000 }).toBe(30);
+  early.getMap('stock').set('beans', 7);
+  await expect.poll(() => late.getMap('stock').get('beans'), { timeout: 20_000 }).toBe(7);
+});
+
+it('a device with another network key, on the same server and room name, gets nothing', async () => {
+  const { server } = await start();
+  const member = await device(server, 'member', networkKeyOf('network'));
+  const other = await device(server, 'other-member', networkKeyOf('network'));
+  const stranger = await device(server, 'stranger', networkKeyOf('stranger'));
+  member.getMap('stock').set('rice', 30);
+  await expect.poll(() => other.getMap('stock').get('rice'), { timeout: 20_000 }).toBe(30);
+  await expect.poll(() => server.stats().topics).toBe(2); // the network's and the stranger's
+  expect(stranger.getMap('stock').size).toBe(0);
 });
