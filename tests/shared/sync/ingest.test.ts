@@ -432,6 +432,41 @@ describe('ingestUpdate refuses, leaving the doc untouched', () => {
     }
   });
 
+  it('clocks up to 2^40 are plausible, past it they are not; adjacent delete ranges are fine', () => {
+    const top = 2 ** 40;
+    const ok = [
+      craft([{ client: 7, clock: top - 1, structs: [{ kind: 'gc', len: 1 }] }]),
+      craft([], [[7, [[top - 2, 2]]]]),
+      craft(
+        [],
+        [
+          [
+            8,
+            [
+              [3, 2],
+              [5, 1],
+            ],
+          ],
+        ],
+      ),
+    ];
+    for (const update of ok) expect(checkUpdateBytes(update)).toEqual({ ok: true });
+    const bad = [
+      craft([{ client: 7, clock: top - 1, structs: [{ kind: 'gc', len: 2 }] }]),
+      craft([], [[7, [[top - 1, 2]]]]),
+    ];
+    for (const update of bad) expect(checkUpdateBytes(update)).toEqual({ ok: false, message: M.malformed });
+    // Applied, a far-off struct only waits; adjacent deletes of this doc's items apply.
+    const a = network();
+    expect(ingestUpdate(a, ok[0]!, 'peer')).toEqual({ ok: true, changed: false, pending: true });
+    const b = copyOf(a, 2);
+    itemsOf(b).set('itma', { name: 'Brown rice' }); // deletes clock 6 of client 1
+    levelsOf(b).delete('hub1|itma'); // deletes clock 7
+    const update = diff(b, a);
+    expect(ingestUpdate(a, update, 'peer')).toMatchObject({ ok: true, changed: true });
+    expect(levelsOf(a).has('hub1|itma')).toBe(false);
+  });
+
   it('an empty delete range, which Yjs would throw on after integrating the structs', () => {
     const a = network();
     const update = craft(
