@@ -1,13 +1,16 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../../shared/entries';
 import { decodeEntry, encodeEntry } from '../../../shared/wire';
 import {
+  BLOCK,
   chainStart,
   entryLine,
   extendChain,
   headHash,
   headMessage,
+  nextHead,
   type ChainState,
 } from '../../../shared/trust/chain';
 import { deviceIdOf, fingerprintOf, generateDeviceKeys, sign, verify } from '../../../shared/trust/crypto';
@@ -206,5 +209,55 @@ describe('the gate', () => {
       ),
       fcOptions(0.5),
     );
+  });
+});
+
+describe('the chain as docs/trust.md defines it', () => {
+  /** A reference written from the formula: c(-1) = H(start), c(j) = H(c(j-1) || 64 lines), head(n). */
+  const reference = (network: string, device: string, lines: readonly string[]): string => {
+    const h = (...parts: string[]) => {
+      const hash = createHash('sha256');
+      for (const p of parts) hash.update(p);
+      return hash.digest('base64url');
+    };
+    let block = h(`larder chain v1|${network}|${device}`);
+    const full = Math.floor(lines.length / BLOCK);
+    for (let j = 0; j < full; j++) block = h(block, lines.slice(j * BLOCK, (j + 1) * BLOCK).join(''));
+    const rest = lines.slice(full * BLOCK);
+    return lines.length > 0 && rest.length === 0 ? block : h(block, rest.join(''));
+  };
+
+  it('gives the head the formula gives, at every length across three blocks, save by save or at once', () => {
+    const entries = Array.from(
+      { length: 3 * BLOCK + 5 },
+      (_, i) =>
+        ({
+          kind: 'donation',
+          hub: 'hub1',
+          device: DEV,
+          seq: i + 1,
+          item: 'item',
+          at: Date.UTC(2025, 0, 1),
+          recordedAt: Date.UTC(2025, 0, 1),
+          qty: i + 1,
+          source: 'individual',
+        }) as Entry,
+    );
+    const lines = entries.map(entryLine);
+    let chain = chainStart(NET, DEV);
+    expect(chain.seq).toBe(0);
+    expect(chain.partial).toEqual([]);
+    expect(headHash(chain)).toBe(reference(NET, DEV, []));
+    for (let n = 1; n <= lines.length; n++) {
+      const saved = nextHead(NET, DEV, chain, [entries[n - 1]!]);
+      chain = saved.chain;
+      expect(chain.seq).toBe(n);
+      expect(chain.partial).toHaveLength(n % BLOCK);
+      expect(saved.hash).toBe(reference(NET, DEV, lines.slice(0, n)));
+      expect(saved.message).toBe(`larder head v1|${NET}|${DEV}|${n}|${saved.hash}`);
+    }
+    const once = nextHead(NET, DEV, chainStart(NET, DEV), entries);
+    expect(once.chain).toEqual(chain);
+    expect(headMessage('n', 'd', 3, 'h')).toBe('larder head v1|n|d|3|h');
   });
 });
