@@ -498,6 +498,122 @@ describe('undoEntry', () => {
   });
 });
 
+describe('limits, exactly at the edge', () => {
+  const oil = item('oil00001', 'Cooking oil', 'bottle', 10);
+  const withOil = { ...ctx, items: new Map([...items, [oil.id, oil]]) };
+
+  it('keeps a note of exactly 500 characters, and refuses 501', () => {
+    const note = 'n'.repeat(500);
+    const [e] = recordDonation(ctx, {
+      source: 'other',
+      note: ` ${note} `,
+      lines: [{ item: rice.id, quantity: '1' }],
+    });
+    expect(e!.note).toBe(note);
+    expect(
+      issuesOf(() =>
+        recordDiscard(ctx, {
+          reason: 'spoiled',
+          note: `${note}x`,
+          lines: [{ item: rice.id, quantity: '1' }],
+        }),
+      ),
+    ).toEqual([{ field: 'note', message: 'Note is too long: 501 characters, at most 500' }]);
+  });
+
+  it('accepts packs that add up to exactly the maximum, and refuses one pack more', () => {
+    const [e] = recordDonation(withOil, {
+      source: 'other',
+      lines: [{ item: oil.id, quantity: '100,000', inPacks: true }],
+    });
+    expect(e).toMatchObject({ qty: 1_000_000, packs: 100_000 });
+    expect(
+      issuesOf(() =>
+        recordDonation(withOil, {
+          source: 'other',
+          lines: [{ item: oil.id, quantity: '100001', inPacks: true }],
+        }),
+      ),
+    ).toEqual([
+      { field: 'lines.0.quantity', message: '100001 packs of 10 is 1,000,010 units, at most 1,000,000' },
+    ]);
+  });
+
+  it('records a pickup for exactly 100,000 households', () => {
+    const [e] = recordPickup(
+      ctx,
+      { households: '100,000', lines: [{ item: rice.id, quantity: '1' }] },
+      new Map([[rice.id, 5]]),
+    );
+    expect(e!.households).toBe(100_000);
+  });
+
+  it('takes a form of 200 lines, and refuses 201', () => {
+    const lines = (n: number) => Array.from({ length: n }, () => ({ item: rice.id, quantity: '1' }));
+    const entries = recordDonation(ctx, { source: 'other', lines: lines(200) });
+    expect(entries).toHaveLength(200);
+    expect(entries.at(-1)).toMatchObject({ seq: ctx.nextSeq + 199, group: ctx.nextSeq });
+    expect(issuesOf(() => recordDonation(ctx, { source: 'other', lines: lines(201) }))).toEqual([
+      { field: 'lines', message: 'A donation can have at most 200 lines' },
+    ]);
+    expect(issuesOf(() => recordDiscard(ctx, { reason: 'other', lines: lines(201) }))).toEqual([
+      { field: 'lines', message: 'A discard can have at most 200 lines' },
+    ]);
+  });
+
+  it('keeps an undo note of exactly 500 characters', () => {
+    const [d] = recordDonation(ctx, { source: 'other', lines: [{ item: rice.id, quantity: '1' }] });
+    expect(undoEntry(ctx, d!, 'u'.repeat(500)).note).toHaveLength(500);
+    expect(undoEntry(ctx, d!, '   ').note).toBeUndefined();
+  });
+});
+
+describe('undoEntry on transfers', () => {
+  const at = NOW_SEC - 60_000;
+  const base = { device: 'deva', item: rice.id, at, recordedAt: at };
+
+  it('undoes a send, a receipt and a request, each with the effect it had', () => {
+    const send: Entry = { kind: 'transfer_out', ...base, hub: 'hub1', seq: 3, qty: 10, to: 'hub2' };
+    const receipt: Entry = {
+      kind: 'transfer_in',
+      ...base,
+      hub: 'hub2',
+      seq: 4,
+      qty: 7,
+      from: 'hub1',
+      transfer: 'deva.3',
+    };
+    const request: Entry = { kind: 'transfer_request', ...base, hub: 'hub1', seq: 2, qty: 10, to: 'hub2' };
+    expect(undoEntry(ctx, send)).toMatchObject({
+      hub: 'hub1',
+      target: 'deva.3',
+      targetKind: 'transfer_out',
+      effect: 10,
+    });
+    expect(undoEntry(ctx, receipt)).toMatchObject({
+      hub: 'hub2',
+      targetKind: 'transfer_in',
+      effect: -7,
+      targetAt: at,
+    });
+    expect(Object.is(undoEntry(ctx, request).effect, 0)).toBe(true);
+  });
+
+  it('refuses to undo a settled difference', () => {
+    const settle: Entry = {
+      kind: 'transfer_resolve',
+      ...base,
+      hub: 'hub2',
+      seq: 5,
+      transfer: 'deva.3',
+      note: 'torn bags',
+    };
+    expect(issuesOf(() => undoEntry(ctx, settle))).toEqual([
+      { field: '', message: "A settled difference can't be undone: add a note to the transfer instead" },
+    ]);
+  });
+});
+
 // Each of these reproduced a bug found by review; they stay as regression tests.
 describe('regressions', () => {
   it('refuses an expiry date that does not exist (February 30th)', () => {
