@@ -231,6 +231,27 @@ describe('ingestUpdate accepts what peers legitimately send', () => {
     expect(itemsOf(raw).get('itma')).toBeUndefined();
   });
 
+  it('an edit made on top of another device’s edit waits for that edit, whole', () => {
+    const a = network();
+    const b = copyOf(a, 2);
+    const c = copyOf(a, 3);
+    const fromB: Uint8Array[] = [];
+    b.on('update', (u: Uint8Array) => fromB.push(u));
+    itemsOf(b).set('itma', { name: 'Brown rice' });
+    Y.applyUpdate(c, fromB[0]!);
+    const fromC: Uint8Array[] = [];
+    c.on('update', (u: Uint8Array) => fromC.push(u));
+    itemsOf(c).set('itma', { name: 'Jasmine rice' }); // inserted next to b's value, deleting it
+    // c's edit reaches a first: it waits for b's, and the item keeps its name meanwhile.
+    expect(ingestUpdate(a, fromC[0]!, 'peer')).toEqual({ ok: true, changed: false, pending: true });
+    expect(waitingUpdates(a)).toBe(1);
+    expect(a.store.pendingStructs).toBeNull();
+    expect(itemsOf(a).get('itma')).toEqual({ name: 'Rice' });
+    expect(ingestUpdate(a, fromB[0]!, 'peer')).toEqual({ ok: true, changed: true, pending: false });
+    expect(waitingUpdates(a)).toBe(0);
+    expect(itemsOf(a).get('itma')).toEqual({ name: 'Jasmine rice' });
+  });
+
   it('checkUpdateBytes accepts real updates, empty ones included', () => {
     expect(checkUpdateBytes(Y.encodeStateAsUpdate(network()))).toEqual({ ok: true });
     expect(checkUpdateBytes(Y.encodeStateAsUpdate(new Y.Doc()))).toEqual({ ok: true });
