@@ -1,11 +1,12 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   SEVERITIES,
   networkView,
   type HubPosition,
   type NetworkHub,
   type NetworkInput,
+  type NetworkView,
 } from '../../../shared/network';
 import { DAY_MS, HOUR_MS, fcOptions } from './fc';
 
@@ -46,7 +47,12 @@ const fixture: NetworkInput = {
 };
 
 describe('networkView: a small network', () => {
-  const view = networkView(fixture);
+  // Worked out before each test, not once when the file loads: a change to the code under test (as
+  // mutation testing makes, per test) must reach these examples.
+  let view: NetworkView;
+  beforeEach(() => {
+    view = networkView(fixture);
+  });
 
   it('sorts items by severity, then days of cover, and splits fresh from stale totals', () => {
     expect(view.items.map((i) => [i.item, i.worst, i.minCover])).toEqual([
