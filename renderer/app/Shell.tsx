@@ -16,6 +16,7 @@ import { TransfersScreen } from '../screens/TransfersScreen';
 import { LevelsScreen } from '../screens/LevelsScreen';
 import { NeedsScreen } from '../screens/NeedsScreen';
 import { MembersScreen } from '../screens/MembersScreen';
+import { ImportScreen } from '../screens/ImportScreen';
 import { useMyStatus } from './members';
 import { ScreenBoundary } from '../components/ScreenBoundary';
 import { DataNotice } from '../components/DataNotice';
@@ -32,6 +33,7 @@ const SCREENS = {
   levels: 'Levels',
   history: 'History',
   items: 'Items',
+  spreadsheet: 'Spreadsheet',
   sync: 'Sync',
   members: 'Members',
   problems: 'Problems',
@@ -39,7 +41,7 @@ const SCREENS = {
 export type ScreenId = keyof typeof SCREENS;
 
 /** A coordinator's device holds no stock: it records nothing of its own, and opens on the network view. */
-const HUB_ONLY: readonly ScreenId[] = ['donation', 'pickup', 'count', 'discard'];
+const HUB_ONLY: readonly ScreenId[] = ['donation', 'pickup', 'count', 'discard', 'spreadsheet'];
 
 function screenFromHash(allowed: readonly ScreenId[], fallback: ScreenId): ScreenId {
   const id = location.hash.replace(/^#\/?/, '') as ScreenId;
@@ -125,6 +127,7 @@ export function Shell() {
           {screen === 'levels' && <LevelsScreen />}
           {screen === 'history' && <HistoryScreen />}
           {screen === 'items' && <ItemsScreen />}
+          {screen === 'spreadsheet' && <ImportScreen />}
           {screen === 'sync' && <SyncScreen />}
           {screen === 'members' && <MembersScreen />}
           {screen === 'problems' && <ProblemsScreen />}

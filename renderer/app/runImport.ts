@@ -1,0 +1,96 @@
+import { idOf, type Count } from '../../shared/entries';
+import type { Item } from '../../shared/catalog';
+import { planImport, type ColumnMap, type ImportPlan, type ItemRef, type Sheet } from '../../shared/import';
+import type { LarderStore } from '../storage/store';
+import { toFormErrors } from './errors';
+
+export interface ImportOutcome {
+  plan: ImportPlan;
+  created: Item[];
+  levelsSet: number;
+  /** The opening count's entries, one per item; empty when the sheet had no quantities. */
+  count: Count[];
+  /** Set when a step failed: what was done stays done, and the rest was not. */
+  failed?: { step: 'items' | 'levels' | 'count'; message: string };
+}
+
+const MAX_NOTE_FILE_NAME = 200;
+
+/**
+ * Applies a sheet through the store's own commands, in the order that makes a retry safe: first the
+ * missing items (an item made before a failure is matched by name next time, never made twice), then the
+ * levels, then the quantities as ONE count, which records what was counted and what this device showed.
+ * The plan is made again here from the catalog as it is now, so items that arrived by sync since the
+ * preview are matched, not duplicated.
+ */
+export async function runImport(
+  store: LarderStore,
+  sheet: Sheet,
+  columns: ColumnMap,
+  fileName: string,
+  onProgress: (done: number, total: number) => void = () => {},
+): Promise<ImportOutcome> {
+  const plan = planImport(sheet, columns, [...store.itemsInDoc().values()]);
+  const outcome: ImportOutcome = { plan, created: [], levelsSet: 0, count: [] };
+  const fail = (step: 'items' | 'levels' | 'count', e: unknown) => {
+    outcome.failed = { step, message: toFormErrors(e).summary.join(' ') };
+    return outcome;
+  };
+  try {
+    for (const [i, c] of plan.create.entries()) {
+      onProgress(i, plan.create.length);
+      outcome.created.push(await store.saveItem(c.form));
+    }
+  } catch (e) {
+    return fail('items', e);
+  }
+  const idOfRef = (ref: ItemRef) => ('existing' in ref ? ref.existing : outcome.created[ref.created]!.id);
+
+  try {
+    // One write per distinct pair of levels, not one per item.
+    const byLevels = new Map<string, string[]>();
+    for (const l of plan.levels) {
+      const key = `${l.min}/${l.target}`;
+      byLevels.set(key, [...(byLevels.get(key) ?? []), idOfRef(l.item)]);
+    }
+    for (const [key, ids] of byLevels) {
+      const [min, target] = key.split('/');
+      await store.setManyLevels(ids, { min: min!, target: target! });
+      outcome.levelsSet += ids.length;
+    }
+  } catch (e) {
+    return fail('levels', e);
+  }
+
+  if (plan.counts.length === 0) return outcome;
+  try {
+    outcome.count = await store.recordCount({
+      lines: plan.counts.map((c) => ({ item: idOfRef(c.item), counted: String(c.counted) })),
+      note: `Opening count, imported from ${fileName.slice(0, MAX_NOTE_FILE_NAME)}`,
+    });
+  } catch (e) {
+    return fail('count', e);
+  }
+  return outcome;
+}
+
+/**
+ * Undoes an import's count, entry by entry, as History would; the items it created stay in the catalog.
+ * An entry already undone elsewhere (History, another device) is left as it is.
+ */
+export async function undoImportCount(
+  store: LarderStore,
+  count: readonly Count[],
+): Promise<{ undone: number; failed: string[] }> {
+  let undone = 0;
+  const failed: string[] = [];
+  for (const entry of count) {
+    try {
+      await store.undo(idOf(entry), 'Undo of an imported opening count');
+      undone++;
+    } catch (e) {
+      failed.push(toFormErrors(e).summary.join(' '));
+    }
+  }
+  return { undone, failed };
+}
