@@ -235,6 +235,28 @@ describe('entriesFromEvents', () => {
     ]);
   });
 
+  it('reports inserts at two places of one list with their own indexes, and nothing for a removed ledger', () => {
+    const doc1 = new Y.Doc();
+    appendEntries(doc1, 'devx', [donation('devx', 1), donation('devx', 2), donation('devx', 3)]);
+    const doc2 = new Y.Doc();
+    sync(doc1, doc2);
+    const seen = watch(doc2);
+    doc1.transact(() => {
+      const ledger = ledgersOf(doc1).get('devx')!;
+      ledger.insert(1, [['junk'] as never]);
+      ledger.push([encodeEntry(donation('devx', 4))]);
+      ledger.push([['more junk'] as never]);
+    });
+    sync(doc1, doc2);
+    const { entries, problems } = seen.take();
+    expect(entries.map((e) => e.seq)).toEqual([4]);
+    expect(problems.map((p) => p.where)).toEqual(['ledger/devx/1', 'ledger/devx/5']);
+    // A ledger that goes (only a hostile or broken peer does that) brings no entry and no problem.
+    (ledgersOf(doc1) as Y.Map<unknown>).delete('devx');
+    sync(doc1, doc2);
+    expect(seen.take()).toEqual({ entries: [], problems: [] });
+  });
+
   it('over random rounds of appends and syncs, yields exactly the new entries each time', () => {
     const roundArb = fc.array(
       fc.tuple(fc.constantFrom(...DEVICES), fc.array(movementArb(), { minLength: 1, maxLength: 4 })),
@@ -397,6 +419,56 @@ describe('what a hub writes, and what it reads back', () => {
     setCategoryLevels(doc, 'hub2', 'Food', levels);
     expect(levelsOf(doc).get('hub2|itma')).toEqual({ min: 4, target: 12 });
     expect(categoryLevelsOf(doc).get('hub2|Food')).toEqual({ min: 4, target: 12 });
+  });
+
+  it('keeps each setting under the name peers on every version read it from', () => {
+    const doc = new Y.Doc();
+    initNetwork(doc, {
+      networkId: 'net1',
+      hubId: 'hub1',
+      hubName: 'N',
+      deviceId: 'deva',
+      deviceName: 'D',
+      now: T,
+    });
+    putItem(doc, {
+      id: 'rice0001',
+      name: 'Rice',
+      category: 'Food',
+      unit: 'bag',
+      barcodes: [],
+      createdAt: T,
+      updatedAt: T,
+    });
+    setLevels(doc, 'hub1', 'rice0001', { min: 1, target: 2 });
+    setCategoryLevels(doc, 'hub1', 'Food', { min: 3, target: 4 });
+    appendEntries(doc, 'deva', [donation('deva', 1)], [1, 'h', 's']);
+    appendMemberOp(doc, ['op', 'deva', 'sig']);
+    const json = doc.toJSON() as Record<string, Record<string, unknown>>;
+    expect(Object.keys(json).sort()).toEqual(
+      [
+        'categoryLevels',
+        'devices',
+        'heads',
+        'hubs',
+        'items',
+        'ledgers',
+        'levels',
+        'members',
+        'network',
+      ].sort(),
+    );
+    expect(Object.keys(json.levels!)).toEqual(['hub1|rice0001']);
+    expect(Object.keys(json.categoryLevels!)).toEqual(['hub1|Food']);
+    expect(Object.keys(json.items!)).toEqual(['rice0001']);
+  });
+
+  it('says why an item is malformed', () => {
+    const doc = new Y.Doc();
+    itemsOf(doc).set('bad00001', { id: 'bad00001', name: '' });
+    const r = readItem(doc, 'bad00001');
+    expect(r.ok ? '' : r.reason).toMatch(/^Item bad00001: \S/);
+    expect(r.ok ? '' : r.reason).not.toContain('undefined');
   });
 
   it('accepts settings at the edges of what is allowed, and refuses one past them', () => {
