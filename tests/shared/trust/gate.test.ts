@@ -230,6 +230,35 @@ describe('a second entry at a taken position', () => {
     expect(gate.devices.get(DEV)?.pending).toHaveLength(3);
   });
 
+  it('256 combinations of copies none of which makes the head are all tried, silently', () => {
+    const gate = new Gate(NET);
+    const entries = ledger(8);
+    const r = run(gate, {
+      entries: [
+        ...entries.map((e) => donation(e.seq, { qty: 100 + e.seq })),
+        ...entries.map((e) => donation(e.seq, { qty: 200 + e.seq })),
+      ],
+      heads: heads([DEV, head(entries)]),
+      members: hubDevice(),
+    });
+    expect(r.release).toEqual([]);
+    expect(r.problems).toEqual([]);
+  });
+
+  it('verdicts come device by device in the order of their ids, whatever order they arrived in', () => {
+    const gate = new Gate(NET);
+    const [x, y] = ['dev1aaaa', 'dev2bbbb'];
+    const ex = ledger(2, x);
+    const ey = ledger(2, y);
+    const members = stateOf(NET, [member(x, 'admin', null), member(y, 'admin', null)]);
+    const r = run(gate, {
+      entries: [...ey, ...ex],
+      heads: heads([y, head(ey, y)], [x, head(ex, x)]),
+      members,
+    });
+    expect(ids(r.release)).toEqual([...ids(ex), ...ids(ey)]);
+  });
+
   it('the copy found after the first conflict is the one the head names, wherever it sits', () => {
     const entries = ledger(5);
     const copies = [donation(3, { qty: 30 }), donation(3, { qty: 31 }), donation(5, { qty: 50 })];
@@ -414,6 +443,12 @@ describe('revocation', () => {
     const r = run(gate, { members: revoked(2, 'not the hash'), membersChanged: true });
     expect(ids(r.release)).toEqual([`${DEV}.1`, `${DEV}.2`]);
     expect(whereOf(r)).toEqual([`entry/${DEV}.3`]);
+    // Nor one exactly at it.
+    const at = new Gate(NET);
+    run(at, { entries, heads: heads([DEV, head(entries)]), members: nobody() });
+    const exactly = run(at, { members: revoked(3, 'not the hash'), membersChanged: true });
+    expect(exactly.release).toHaveLength(3);
+    expect(exactly.problems).toEqual([]);
   });
 
   it('a revocation behind entries already counted asks for a rebuild; one at or ahead of them does not', () => {

@@ -228,6 +228,8 @@ describe('join requests and approvals', () => {
     expect(state.members.has(a.id)).toBe(false);
     expect(state.members.has(b.id)).toBe(false);
     expect(reasons(state)).toEqual(['members/1: Approval names a key that is not the device’s']);
+    // Nor is that key taken for the device's.
+    expect(state.keys.has(a.id)).toBe(false);
   });
 
   it('a second admin approves; an admin made a hub device no longer does, from that point of the log', async () => {
