@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ENTRY_KINDS,
+  exclusiveSlot,
+  isRealDay,
+  isTransfer,
+  ownEffect,
+  transferOf,
+  type Entry,
+} from '../../shared/entries';
+
+const at = Date.UTC(2025, 0, 1);
+const base = { hub: 'hub1', device: 'deva', seq: 4, item: 'itma', at, recordedAt: at };
+const examples: Record<Entry['kind'], Entry> = {
+  donation: { kind: 'donation', ...base, qty: 5, source: 'other' },
+  pickup: { kind: 'pickup', ...base, qty: 3 },
+  count: { kind: 'count', ...base, counted: 2, seen: 9 },
+  discard: { kind: 'discard', ...base, qty: 4, reason: 'spoiled' },
+  reversal: { kind: 'reversal', ...base, target: 'devb.2', targetKind: 'pickup', effect: 3 },
+  transfer_request: { kind: 'transfer_request', ...base, qty: 10, to: 'hub2' },
+  transfer_out: { kind: 'transfer_out', ...base, qty: 10, to: 'hub2', transfer: 'devc.1' },
+  transfer_in: { kind: 'transfer_in', ...base, qty: 8, from: 'hub2', transfer: 'devc.1' },
+  transfer_resolve: { kind: 'transfer_resolve', ...base, transfer: 'devc.1', note: 'torn' },
+};
+
+describe('entries', () => {
+  it('each kind changes on-hand by what it moved', () => {
+    expect(ENTRY_KINDS.map((k) => [k, ownEffect(examples[k])])).toEqual([
+      ['donation', 5],
+      ['pickup', -3],
+      ['count', -7],
+      ['discard', -4],
+      ['reversal', 3],
+      ['transfer_request', 0],
+      ['transfer_out', -10],
+      ['transfer_in', 8],
+      ['transfer_resolve', 0],
+    ]);
+  });
+
+  it('knows the transfer of every transfer entry, and which entries share a slot', () => {
+    expect(ENTRY_KINDS.filter((k) => isTransfer(examples[k]))).toEqual([
+      'transfer_request',
+      'transfer_out',
+      'transfer_in',
+      'transfer_resolve',
+    ]);
+    expect(transferOf(examples.transfer_request as never)).toBe('deva.4');
+    expect(transferOf(examples.transfer_out as never)).toBe('devc.1');
+    const { transfer: _t, ...unrequested } = examples.transfer_out as Extract<
+      Entry,
+      { kind: 'transfer_out' }
+    >;
+    expect(transferOf(unrequested)).toBe('deva.4');
+    expect(transferOf(examples.transfer_in as never)).toBe('devc.1');
+    expect(transferOf(examples.transfer_resolve as never)).toBe('devc.1');
+    expect(ENTRY_KINDS.map((k) => exclusiveSlot(examples[k]))).toEqual([
+      null,
+      null,
+      null,
+      null,
+      'undo:devb.2',
+      null,
+      'out:devc.1',
+      'in:devc.1',
+      null,
+    ]);
+    expect(exclusiveSlot(unrequested)).toBeNull();
+  });
+
+  it.each([
+    ['2024-02-29', true],
+    ['2025-12-31', true],
+    ['2023-02-29', false],
+    ['2021-02-30', false],
+    ['x2025-01-01', false],
+    ['2025-01-01x', false],
+    ['2025-1-01', false],
+    ['', false],
+  ])('%j is a real day: %s', (day, real) => {
+    expect(isRealDay(day)).toBe(real);
+  });
+});
