@@ -265,6 +265,9 @@ export function ImportScreen() {
             {s.repeats > 0 && ` ${plural(s.repeats, 'row repeats', 'rows repeat')} an item.`}
             {s.blankRows > 0 && ` ${plural(s.blankRows, 'blank row', 'blank rows')} ignored.`}
           </p>
+          {columns?.minimum !== null && columns?.target === null && plan.levels.length > 0 && (
+            <p className="muted">The sheet has no target column: each item’s target is set to its minimum.</p>
+          )}
           <div className="toolbar">
             <label className="switch">
               <input
@@ -306,8 +309,13 @@ export function ImportScreen() {
                           {importProblemText(p)}
                         </span>
                       ))}
-                      {r.problems.length === 0 && r.notes.length > 0 && (
-                        <span className="muted">{r.notes.map(importNoteText).join('; ')}</span>
+                      {r.problems.length === 0 && (
+                        <span className="muted">
+                          {r.notes
+                            .filter((n) => n.code !== 'target-from-minimum')
+                            .map(importNoteText)
+                            .join('; ')}
+                        </span>
                       )}
                     </td>
                   </tr>
@@ -325,7 +333,7 @@ export function ImportScreen() {
             <button
               type="button"
               className="primary"
-              disabled={nothingToDo || busy !== null || (outcome !== null && !outcome.failed)}
+              disabled={nothingToDo || busy !== null || (outcome !== null && !outcome.failed && !undoMessage)}
               onClick={() => void doImport()}
             >
               Import {plural(s.items, 'item', 'items')}
