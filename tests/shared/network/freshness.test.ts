@@ -18,6 +18,9 @@ describe('freshness', () => {
     ['a day and a millisecond ago', NOW - 24 * HOUR_MS - 1, { stale: true, ageMs: 24 * HOUR_MS + 1 }],
     ['a week ago', NOW - 7 * 24 * HOUR_MS, { stale: true, ageMs: 7 * 24 * HOUR_MS }],
     ['in the future (fast clock)', NOW + 5 * HOUR_MS, { stale: false, ageMs: 0 }],
+    // A time that is not a number vouches for nothing: stale, age unknown.
+    ['an unreadable time', Number.NaN, { stale: true, ageMs: null }],
+    ['an infinitely far-off time', Number.POSITIVE_INFINITY, { stale: true, ageMs: null }],
   ] as const)('%s', (_label, newest, expected) => {
     expect(freshness(newest, NOW)).toEqual(expected);
   });
