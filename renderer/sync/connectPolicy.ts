@@ -8,9 +8,9 @@ import { connectSrcDirective, syncServerSources } from '../../shared/sync/connec
  * - Desktop app: the main process sets the CSP header of every response from the list reported here
  *   (electron/sync-servers.ts), so the page allows exactly these servers from the start.
  * - Web build: a static page cannot know the servers (its build-time meta tag allows `ws:`/`wss:`),
- *   so the first list with a server in it adds a second, narrower policy as a meta tag. Policies only
- *   ever narrow: the page then reaches these servers and no other WebSocket host. Until a server is
- *   configured, the build-time policy stands.
+ *   so the first list (when sync starts, right after the app opens) adds a second, narrower policy as a
+ *   meta tag. Policies only ever narrow: the page then reaches these servers and no other WebSocket host;
+ *   with no server configured, none at all (adding one reloads the page, on the same screen).
  *
  * A loaded page's policy cannot be widened: when a server is added that it does not allow, 'reload'
  * (the caller reloads; the new page allows the new list).
@@ -26,7 +26,6 @@ export async function allowSyncServers(urls: readonly string[]): Promise<'ok' | 
   }
   const sources = syncServerSources(urls);
   if (narrowedTo) return sources.every((s) => narrowedTo!.has(s)) ? 'ok' : 'reload';
-  if (sources.length === 0) return 'ok';
   const meta = document.createElement('meta');
   meta.httpEquiv = 'Content-Security-Policy';
   meta.content = connectSrcDirective(urls);

@@ -1,0 +1,38 @@
+import { expect, test } from '@playwright/test';
+import { newProfileDir, openHub, removeProfileDir } from './browser';
+import { setUpHub } from './steps';
+
+/**
+ * The app talks only to hosts the user configured: in the web build, once the app has opened, the page's
+ * Content-Security-Policy lets it open WebSockets to the configured sync servers and nowhere else; with
+ * none configured, to no host at all.
+ */
+test('with no sync server configured, the page cannot open a WebSocket to any host', async ({ baseURL }) => {
+  const profile = newProfileDir('privacy');
+  const { context, page } = await openHub(profile, baseURL!);
+  try {
+    await setUpHub(page, 'Corner Store', 'Till');
+    const policies = page.locator('meta[http-equiv="Content-Security-Policy"]');
+    await expect(policies).toHaveCount(2);
+    await expect(policies.nth(1)).toHaveAttribute('content', "connect-src 'self'");
+    // A port nothing listens on: without the policy the socket would try, and fail only as unreachable.
+    const outcome = await page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          document.addEventListener('securitypolicyviolation', (e) =>
+            resolve(`blocked: ${e.violatedDirective}`),
+          );
+          try {
+            const socket = new WebSocket('ws://127.0.0.1:9/');
+            socket.onopen = () => resolve('opened');
+          } catch (e) {
+            resolve(`blocked: ${(e as Error).name}`);
+          }
+        }),
+    );
+    expect(outcome).toBe('blocked: connect-src');
+  } finally {
+    await context.close();
+    removeProfileDir(profile);
+  }
+});
