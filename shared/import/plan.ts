@@ -194,7 +194,8 @@ export function planImport(sheet: Sheet, columns: ColumnMap, catalog: readonly I
       problems.push({ code: 'too-many-barcodes', count: barcodes.length, max: MAX_BARCODES });
 
     // Which item: by name, else by a barcode the catalog knows.
-    let match = name ? byName.get(normalizeName(name)) : undefined;
+    const nameKey = name ? normalizeName(name) : '';
+    let match = name ? byName.get(nameKey) : undefined;
     if (!match && name)
       for (const b of barcodes) {
         const owner = byBarcode.get(b);
@@ -204,7 +205,7 @@ export function planImport(sheet: Sheet, columns: ColumnMap, catalog: readonly I
           break;
         }
       }
-    const key = match ? `id:${match.id}` : `name:${normalizeName(name)}`;
+    const key = match ? `id:${match.id}` : `name:${nameKey}`;
     const displayName = match?.name ?? name;
     if (match) {
       if (unit && unitKey(unit) !== unitKey(match.unit))
@@ -217,7 +218,7 @@ export function planImport(sheet: Sheet, columns: ColumnMap, catalog: readonly I
     } else if (name) {
       for (const b of barcodes) {
         const owner = byBarcode.get(b) ?? barcodeOwner.get(b);
-        if (owner && normalizeName(owner.name) !== normalizeName(name))
+        if (owner && normalizeName(owner.name) !== nameKey)
           problems.push({ code: 'barcode-taken', value: b, item: owner.name });
       }
     }
