@@ -568,6 +568,53 @@ describe('limits, exactly at the edge', () => {
   });
 });
 
+describe('what a pickup and an undo keep', () => {
+  it('a pickup in packs keeps the packs; blank households mean none given', () => {
+    const entries = recordPickup(
+      ctx,
+      { households: '   ', lines: [{ item: beans.id, quantity: '2', inPacks: true }] },
+      new Map([[beans.id, 100]]),
+    );
+    expect(entries).toStrictEqual([
+      {
+        kind: 'pickup',
+        hub: 'hub1',
+        device: 'deva',
+        seq: 10,
+        item: beans.id,
+        at: NOW_SEC,
+        recordedAt: NOW_SEC,
+        qty: 24,
+        packs: 2,
+      },
+    ]);
+  });
+
+  it('the below-zero warning is named so the screen can tell it from a refusal', () => {
+    try {
+      recordPickup(ctx, { lines: [{ item: rice.id, quantity: '1' }] }, new Map());
+    } catch (err) {
+      expect((err as Error).name).toBe('BelowZeroWarning');
+      return;
+    }
+    throw new Error('expected a warning');
+  });
+
+  it('an undo carries an expiry only for a donation that had one', () => {
+    const [plain] = recordDonation(ctx, { source: 'other', lines: [{ item: rice.id, quantity: '1' }] });
+    const [pickup] = recordPickup(
+      ctx,
+      { lines: [{ item: rice.id, quantity: '1' }] },
+      new Map([[rice.id, 5]]),
+    );
+    for (const target of [plain!, pickup!]) {
+      const undo = undoEntry({ device: 'devb', nextSeq: 3, now: NOW }, target);
+      expect(Object.keys(undo)).not.toContain('expiry');
+      expect(Object.keys(undo)).not.toContain('note');
+    }
+  });
+});
+
 describe('undoEntry on transfers', () => {
   const at = NOW_SEC - 60_000;
   const base = { device: 'deva', item: rice.id, at, recordedAt: at };

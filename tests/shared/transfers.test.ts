@@ -248,6 +248,52 @@ describe('a transfer, as the transfers screen shows it', () => {
   });
 });
 
+describe('a transfer, when the rows disagree or everything was undone', () => {
+  it('everything undone after settling: cancelled, between the same two hubs, the note kept', () => {
+    const net = new Network();
+    net.donate('nrt1', 'north', 30);
+    const send = net.record(sendTransfer(net.ctx('nrt1'), { ...move, quantity: '10' }));
+    const id = idOf(send);
+    const receipt = net.record(receiveTransfer(net.ctx('sth1'), net.transfer(id), '7'));
+    net.record(settleTransfer(net.ctx('sth1'), net.transfer(id), 'torn bags'));
+    net.undo('sth1', idOf(receipt));
+    net.undo('nrt1', id);
+    expect(net.transfer(id)).toMatchObject({
+      id,
+      to: 'south',
+      status: 'cancelled',
+      settled: { note: 'torn bags' },
+      inTransit: 0,
+      difference: 0,
+    });
+    expect([net.onHand('north'), net.onHand('south')]).toEqual([30, 0]);
+  });
+
+  it('settled twice in the same second: the note of the first entry in id order shows', () => {
+    const { net, id } = received('7');
+    const view = net.transfer(id);
+    const c = net.ctx('sth1');
+    const a = net.record(settleTransfer(c, view, 'first note'));
+    net.record(settleTransfer({ ...c, device: 'sth2' }, view, 'second note'));
+    expect(net.transfer(id).settled).toEqual({ note: 'first note', at: a.at, device: 'sth1' });
+  });
+
+  it('the route is the request’s or the send’s, whatever a receipt says', () => {
+    for (const requestFirst of [true, false]) {
+      const net = new Network();
+      net.donate('nrt1', 'north', 30);
+      const id = requestFirst
+        ? idOf(net.record(requestTransfer(net.ctx('coord'), { ...move, quantity: '10' })))
+        : idOf(net.record(sendTransfer(net.ctx('nrt1'), { ...move, quantity: '10' })));
+      if (requestFirst)
+        net.record(sendTransfer(net.ctx('nrt1'), { ...move, quantity: '10', request: net.transfer(id) }));
+      // A faulty device records the receipt as coming from East.
+      net.record({ ...receiveTransfer(net.ctx('sth1'), net.transfer(id), '10'), from: 'east' });
+      expect(net.transfer(id)).toMatchObject({ from: 'north', to: 'south', status: 'received' });
+    }
+  });
+});
+
 describe('transferViews', () => {
   it('lists each transfer once, the most recently active first, and nothing else', () => {
     const net = new Network();
