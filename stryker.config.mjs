@@ -16,6 +16,17 @@ export default {
   vitest: { configFile: 'tests/mutation/vitest.config.ts', related: false },
   plugins: ['@stryker-mutator/vitest-runner'],
   mutate: ['shared/**/*.ts'],
+  // The sandbox is a copy of the project: not other runs' sandboxes and reports, nor build output.
+  ignorePatterns: [
+    'dist',
+    'dist-electron',
+    'release',
+    'reports',
+    'test-results',
+    'playwright-report',
+    'bench',
+    '.e2e-profiles',
+  ],
   coverageAnalysis: 'perTest',
   concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
   timeoutMS: 10_000,
