@@ -527,6 +527,33 @@ describe('regressions with forged entries', () => {
     expect(project([r2, d, r1]).ledger).toStrictEqual(project([d, r1, r2]).ledger);
   });
 
+  it('an undo recorded for another hub or item never counts, and is reported', () => {
+    for (const other of [{ hub: 'hub2' }, { item: 'itmb' }]) {
+      const cross: Reversal = { ...reversalOf(d, 'devb', 1, at), ...other };
+      for (const order of [
+        [d, cross],
+        [cross, d],
+      ]) {
+        const result = project(order);
+        expect(result.stock.find((r) => r.key === 'hub1|itma')!.onHand).toBe(5);
+        expect(result.ledger.find((r) => r.id === 'deva.1')!.reversedBy).toBeUndefined();
+        expect(result.problems).toEqual([
+          { id: 'devb.1', reason: 'Entry devb.1 undoes deva.1 of another hub or item; it never counts' },
+        ]);
+      }
+    }
+  });
+
+  it('an undo of an undo changes nothing, and is reported', () => {
+    const r1 = reversalOf(d, 'devb', 1, at);
+    const r2: Reversal = { ...reversalOf(d, 'devc', 1, at), target: 'devb.1' };
+    const result = project([d, r1, r2]);
+    expect(result.stock[0]!.onHand).toBe(0);
+    expect(result.problems).toEqual([
+      { id: 'devc.1', reason: 'Entry devc.1 undoes an undo, which has no effect' },
+    ]);
+  });
+
   it('an incremental update matches a rebuild when two undos of one entry name different items', () => {
     const r1 = reversalOf(d, 'devb', 1, at);
     const r2: Reversal = { ...reversalOf(d, 'devc', 1, at), hub: 'hub2', item: 'itmb' };
