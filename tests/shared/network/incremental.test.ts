@@ -136,7 +136,7 @@ describe('NetworkViewModel', () => {
     const items = Array.from({ length: 90 }, (_, i) => ({
       id: `itm${String(i).padStart(2, '0')}`,
       name: `Item ${(i * 37) % 90}`,
-      category: null,
+      category: i % 2 ? 'Food' : 'Baby',
     }));
     const at = (i: number, hub: string, onHand: number): HubPosition => ({
       hub,

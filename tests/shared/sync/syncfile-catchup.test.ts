@@ -25,9 +25,10 @@ let oldKey: CryptoKey;
 let newKey: CryptoKey;
 let strangerKey: CryptoKey;
 beforeAll(async () => {
-  [oldKey, newKey, strangerKey] = await Promise.all(
-    [1, 2, 3].map(async (seed) => (await deriveSecrets(keyBytes(seed))).fileKey),
-  );
+  const key = async (seed: number) => (await deriveSecrets(keyBytes(seed))).fileKey;
+  oldKey = await key(1);
+  newKey = await key(2);
+  strangerKey = await key(3);
 });
 
 const keys: CatchUp = { epoch: 2, sealed: { devb1234: 'sealed-for-b', devc1234: 'sealed-for-c' } };
