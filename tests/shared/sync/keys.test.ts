@@ -67,6 +67,22 @@ describe('network secrets', () => {
     expect((await deriveSecrets(keyA)).room).toBe(s.room);
   });
 
+  it('are the same on every device and version: fixed values for a fixed key', async () => {
+    // Devices running different versions must meet in the same room and open each other's files.
+    const s = await deriveSecrets(keyA);
+    expect(s.room).toBe('larder-b3e8ebe57965364f3387a4fec40e62c2');
+    expect(s.webrtcPassword).toBe('yyrGHkjeqfBcdCMoNdBh7PrCZY5Hgh5BzbvmXjArOO0');
+    const sealed = Uint8Array.from(Buffer.from('d804c8bf07d6a3f4c825fc4cf67899a940f0f42887e5', 'hex'));
+    const plain = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: new Uint8Array(12).fill(7) },
+      s.fileKey,
+      sealed,
+    );
+    expect(new TextDecoder().decode(plain)).toBe('larder');
+    // The file key never leaves WebCrypto.
+    expect(s.fileKey.extractable).toBe(false);
+  });
+
   it('refuse a key of the wrong length', async () => {
     await expect(deriveSecrets(new Uint8Array(16))).rejects.toThrow(/32 bytes/);
     await expect(deriveSecrets(new Uint8Array(33))).rejects.toThrow(/32 bytes/);
