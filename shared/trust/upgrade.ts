@@ -61,8 +61,9 @@ export function carryOver(entries: readonly Entry[], device: string, firstSeq: n
   sorted.forEach((e, i) => moved.set(idOf(e), `${device}.${firstSeq + i}`));
   return sorted.map((e, i) => {
     const copy: Record<string, unknown> = { ...e, device, seq: firstSeq + i };
+    // Entry ids hold a dot; no other field's value does, so only references to moved entries change.
     for (const [field, value] of Object.entries(copy))
-      if (field !== 'device' && typeof value === 'string' && moved.has(value)) copy[field] = moved.get(value);
+      if (moved.has(value as string)) copy[field] = moved.get(value as string);
     return copy as unknown as Entry;
   });
 }
@@ -75,22 +76,18 @@ export function carryOver(entries: readonly Entry[], device: string, firstSeq: n
 export async function firstGenesis(
   network: string,
   raw: readonly unknown[],
-): Promise<{ anchor: string; device: string; name: string } | null> {
+): Promise<{ anchor: string; device: string } | null> {
+  // As many operations as a member list is read for (members.ts), no more.
   for (const value of raw.slice(0, 10_000)) {
-    if (!Array.isArray(value) || value.length !== 3 || value.some((v) => typeof v !== 'string')) continue;
-    const [payload, by, sig] = value as [string, string, string];
-    let op: unknown;
+    // Anything malformed throws on the way (or fails verify) and is passed over.
     try {
-      op = payload.length <= 4000 ? JSON.parse(payload) : null;
+      const [payload, by, sig] = value as [string, string, string];
+      const op = JSON.parse(payload) as { t: unknown; net: unknown; dev: unknown; key: string };
+      if (op.t !== 'genesis' || op.net !== network || by !== op.dev || deviceIdOf(op.key) !== by) continue;
+      if (await verify(op.key, opMessage(payload), sig)) return { anchor: networkIdOf(op.key), device: by };
     } catch {
       continue;
     }
-    if (!op || typeof op !== 'object') continue;
-    const { t, net, dev, key, name } = op as Record<string, unknown>;
-    if (t !== 'genesis' || net !== network || typeof key !== 'string' || typeof name !== 'string') continue;
-    if (by !== dev || deviceIdOf(key) !== dev) continue;
-    if (!(await verify(key, opMessage(payload), sig).catch(() => false))) continue;
-    return { anchor: networkIdOf(key), device: dev, name };
   }
   return null;
 }

@@ -144,10 +144,18 @@ describe('carryOver: what a device saved after its cut, recorded again under its
       effect: -1,
       targetKind: 'donation',
     };
-    const [p, u1, u2] = carryOver([pickup, undoMoved, undoOther], 'newdev01', 1);
+    const undoUndo: Entry = {
+      ...undoMoved,
+      seq: 7,
+      target: 'olddev01.5',
+      effect: -2,
+      targetKind: 'reversal',
+    };
+    const [p, u1, u2, u3] = carryOver([pickup, undoMoved, undoOther, undoUndo], 'newdev01', 1);
     expect(idOf(p!)).toBe('newdev01.1');
     expect(u1).toMatchObject({ device: 'newdev01', seq: 2, target: 'newdev01.1' });
     expect(u2).toMatchObject({ device: 'newdev01', seq: 3, target: 'olddev01.1' });
+    expect(u3).toMatchObject({ device: 'newdev01', seq: 4, target: 'newdev01.2' });
   });
 
   it('a transfer’s later steps follow its moved request', () => {
@@ -186,11 +194,7 @@ describe('firstGenesis: the upgrade a device from before signing follows', () =>
   it('the first genesis its own key signed, for this network; anchored on that key', async () => {
     const [admin, other] = await testDevices(31, 32);
     const ops = [await genesis(NET, admin), await genesis(NET, other)];
-    expect(await firstGenesis(NET, ops)).toEqual({
-      anchor: networkIdOf(admin.key),
-      device: admin.id,
-      name: 'Founder',
-    });
+    expect(await firstGenesis(NET, ops)).toEqual({ anchor: networkIdOf(admin.key), device: admin.id });
     expect(await firstGenesis(NET, [ops[1]!, ops[0]!])).toMatchObject({ device: other.id });
   });
 
@@ -201,6 +205,9 @@ describe('firstGenesis: the upgrade a device from before signing follows', () =>
     const junk: unknown[] = [
       null,
       'genesis',
+      { 0: 'x' },
+      ['null', admin.id, real[2]],
+      ['"genesis"', admin.id, real[2]],
       [payload, admin.id],
       [payload, admin.id, 42],
       ['{not json', admin.id, real[2]],
@@ -226,6 +233,10 @@ describe('firstGenesis: the upgrade a device from before signing follows', () =>
     ];
     expect(await firstGenesis(NET, junk)).toBeNull();
     expect(await firstGenesis(NET, [...junk, real])).toMatchObject({ device: admin.id });
+    // A member list is read for its first 10,000 operations: a genesis past them is not followed.
+    const padded = Array.from({ length: 10_000 }, () => null as unknown);
+    expect(await firstGenesis(NET, [...padded.slice(1), real])).toMatchObject({ device: admin.id });
+    expect(await firstGenesis(NET, [...padded, real])).toBeNull();
   });
 
   it('the member list anchored on it makes that device admin, and a second founder is refused', async () => {
