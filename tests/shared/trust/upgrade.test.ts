@@ -144,18 +144,13 @@ describe('carryOver: what a device saved after its cut, recorded again under its
       effect: -1,
       targetKind: 'donation',
     };
-    const undoUndo: Entry = {
-      ...undoMoved,
-      seq: 7,
-      target: 'olddev01.5',
-      effect: -2,
-      targetKind: 'reversal',
-    };
-    const [p, u1, u2, u3] = carryOver([pickup, undoMoved, undoOther, undoUndo], 'newdev01', 1);
+    const pickup2: Entry = { ...pickup, seq: 7, qty: 3 };
+    const undo2: Entry = { ...undoMoved, seq: 8, target: 'olddev01.7', effect: 3 };
+    const [p, u1, u2, , u3] = carryOver([pickup, undoMoved, undoOther, pickup2, undo2], 'newdev01', 1);
     expect(idOf(p!)).toBe('newdev01.1');
     expect(u1).toMatchObject({ device: 'newdev01', seq: 2, target: 'newdev01.1' });
     expect(u2).toMatchObject({ device: 'newdev01', seq: 3, target: 'olddev01.1' });
-    expect(u3).toMatchObject({ device: 'newdev01', seq: 4, target: 'newdev01.2' });
+    expect(u3).toMatchObject({ device: 'newdev01', seq: 5, target: 'newdev01.4' });
   });
 
   it('a transfer’s later steps follow its moved request', () => {
