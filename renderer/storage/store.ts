@@ -165,11 +165,10 @@ export class LarderStore {
     const sealer = new KeySealer(secrets);
     db.use(sealingMiddleware(sealer));
     const [row, identity] = await Promise.all([db.meta.get('self'), db.meta.get('identity')]);
-    let self = row?.key === 'self' ? await sealer.open(row) : null;
+    const self = row?.key === 'self' ? await sealer.open(row) : null;
     if (self && row?.key === 'self' && sealer.needsSealing(row)) {
       await sealer.prepare(self);
       await db.meta.put(self);
-      self = { ...self };
     }
     const store = new LarderStore(db, deps, self, identity?.key === 'identity' ? identity : null);
     store.sealer = sealer;
