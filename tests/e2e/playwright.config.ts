@@ -5,6 +5,8 @@ import { defineConfig } from '@playwright/test';
  * here). `npm run test:e2e` builds first; the preview server serves dist/ on 127.0.0.1 only.
  */
 export const PORT = Number(process.env.LARDER_E2E_PORT ?? 4180);
+/** Another build to serve (e.g. `npx vite build --mode web --outDir /tmp/x`), so parallel runs keep apart. */
+const DIST = process.env.LARDER_E2E_DIST;
 
 export default defineConfig({
   testDir: '.',
@@ -19,7 +21,7 @@ export default defineConfig({
   reporter: process.env.CI ? [['list']] : [['list']],
   outputDir: '../../test-results',
   webServer: {
-    command: `npx vite preview --port ${PORT} --strictPort --host 127.0.0.1`,
+    command: `npx vite preview --port ${PORT} --strictPort --host 127.0.0.1${DIST ? ` --outDir ${DIST}` : ''}`,
     cwd: '../..',
     url: `http://127.0.0.1:${PORT}/`,
     reuseExistingServer: false,
