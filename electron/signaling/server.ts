@@ -23,6 +23,9 @@
  * - every TCP socket counts, from the moment it is accepted: against `maxConnections` and against
  *   `maxConnectionsPerAddress` (an IPv6 client counts by its /64); one that has not completed the
  *   WebSocket upgrade within `handshakeTimeoutMs` is destroyed (a plain HTTP health check too);
+ * - new sockets per address are rate limited (`connectionBurstPerAddress`, then
+ *   `connectionsPerAddressPerSecond`; ./connectionRate.ts), refused with HTTP 429 and a Retry-After,
+ *   in a table of at most `maxTrackedAddresses` addresses (docs/signaling.md says why these numbers);
  * - a connection without any topic for `subscribeTimeoutMs` (it never subscribed, or left them all)
  *   is closed;
  * - messages are limited in size (ws's `maxPayload`), count and bytes per second (over either,
@@ -52,6 +55,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
 import { newNonce, verifyProof } from './proof';
+import { ConnectionRate } from './connectionRate';
 
 export interface SignalingServerOptions {
   /** Interface to bind. Default 127.0.0.1; pass '0.0.0.0' (or '::') explicitly to serve a LAN. */
@@ -70,6 +74,16 @@ export interface SignalingServerOptions {
   maxConnections?: number;
   /** TCP sockets at once from one remote address (IPv6: one /64). */
   maxConnectionsPerAddress?: number;
+  /**
+   * New TCP sockets one remote address may open in a burst, and then per second (a token bucket): an
+   * address that opens and closes connections in a loop is refused with HTTP 429 beyond them.
+   */
+  connectionBurstPerAddress?: number;
+  connectionsPerAddressPerSecond?: number;
+  /** Addresses the connection rate is tracked for; beyond it, new addresses share one bucket. */
+  maxTrackedAddresses?: number;
+  /** The clock of the connection rate limit, in milliseconds (tests); performance.now by default. */
+  now?: () => number;
   /**
    * Messages per connection per second, and their bytes: beyond either, the rest of that second's
    * messages are dropped and the connection is not read from until the second is over (TCP pushes
@@ -115,8 +129,12 @@ export interface SignalingServerStats {
   handshaking: number;
   /** Bytes waiting to be written to all connections now (the sum of their bufferedAmount). */
   queuedBytes: number;
-  /** Since start: TCP sockets refused because a connection limit was reached. */
+  /** Since start: TCP sockets refused because a connection limit was reached (rate limits included). */
   refused: number;
+  /** Since start: of those, the ones refused because their address opened connections too fast (429). */
+  rateLimited: number;
+  /** Addresses the connection rate limit tracks now (at most maxTrackedAddresses). */
+  trackedAddresses: number;
   /** Since start: sockets destroyed because they did not complete the handshake in time. */
   handshakeTimeouts: number;
   /** Since start: connections closed because they were subscribed to nothing for too long. */
@@ -153,6 +171,12 @@ export const SIGNALING_DEFAULTS = {
   maxConnections: 512,
   // A hub's devices behind one NAT share an address; an attacker's address gets no more than this.
   maxConnectionsPerAddress: 32,
+  // A hub of 32 devices that all reconnect at once (the server restarted) uses half the burst; y-webrtc
+  // (lib0's WebsocketClient) retries a refused connection at most every 2.5 s per device.
+  connectionBurstPerAddress: 64,
+  connectionsPerAddressPerSecond: 2,
+  // About 150 bytes each: at most ~1.5 MB however many addresses a flood comes from.
+  maxTrackedAddresses: 10_000,
   maxMessagesPerSecond: 200,
   // Far above what y-webrtc sends (a few kB when a peer joins), far below what parsing would cost.
   maxBytesPerSecond: 1024 * 1024,
@@ -173,6 +197,8 @@ const REFUSED_LINGER_MS = 1_000;
 const MAX_REFUSED_LINGERING = 64;
 const SERVICE_UNAVAILABLE =
   'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+const tooManyRequests = (retryAfterSeconds: number): string =>
+  `HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${retryAfterSeconds}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
 
 interface Client {
   readonly socket: WebSocket;
@@ -215,6 +241,9 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   const maxTopicLength: number = setting('maxTopicLength');
   const maxConnections: number = setting('maxConnections');
   const maxConnectionsPerAddress: number = setting('maxConnectionsPerAddress');
+  const connectionBurstPerAddress: number = setting('connectionBurstPerAddress');
+  const connectionsPerAddressPerSecond: number = setting('connectionsPerAddressPerSecond');
+  const maxTrackedAddresses: number = setting('maxTrackedAddresses');
   const maxMessagesPerSecond: number = setting('maxMessagesPerSecond');
   const maxBytesPerSecond: number = setting('maxBytesPerSecond');
   const maxRelayBytesPerSecond: number = setting('maxRelayBytesPerSecond');
@@ -244,6 +273,9 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     maxTopicLength,
     maxConnections,
     maxConnectionsPerAddress,
+    connectionBurstPerAddress,
+    connectionsPerAddressPerSecond,
+    maxTrackedAddresses,
     maxMessagesPerSecond,
     maxBytesPerSecond,
     maxRelayBytesPerSecond,
@@ -264,11 +296,20 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   const clients = new Set<Client>();
   const counted = new Map<Duplex, Counted>();
   const perAddress = new Map<string, number>();
+  const connectionRate = new ConnectionRate(
+    {
+      burst: connectionBurstPerAddress,
+      perSecond: connectionsPerAddressPerSecond,
+      maxAddresses: maxTrackedAddresses,
+    },
+    options.now,
+  );
   const refusing = new Set<Duplex>();
   const totals = {
     messages: 0,
     dropped: 0,
     refused: 0,
+    rateLimited: 0,
     handshakeTimeouts: 0,
     subscribeTimeouts: 0,
     slowReaders: 0,
@@ -329,14 +370,14 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     clientTracking: false,
   });
 
-  const refuse = (socket: Socket, reason: string): void => {
+  const refuse = (socket: Socket, reason: string, response = SERVICE_UNAVAILABLE): void => {
     totals.refused += 1;
     event(`refused a connection: ${reason}`);
     if (refusing.size >= MAX_REFUSED_LINGERING) {
       socket.destroy();
       return;
     }
-    // The 503 lets an honest client tell "full" from "down"; the socket is gone a moment later.
+    // The 503 (or 429) lets an honest client tell "full" from "down"; the socket is gone a moment later.
     refusing.add(socket);
     const timer = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS);
     timer.unref();
@@ -344,7 +385,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
       clearTimeout(timer);
       refusing.delete(socket);
     });
-    socket.end(SERVICE_UNAVAILABLE);
+    socket.end(response);
   };
 
   // Every TCP socket is counted from accept, before it has sent a byte.
@@ -353,6 +394,16 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
       socket.on('error', () => socket.destroy());
       const address = addressKey(socket.remoteAddress);
       const fromAddress = perAddress.get(address) ?? 0;
+      // First, so that an address looping on refused connections spends its own budget too.
+      const rate = connectionRate.take(address);
+      if (!rate.ok) {
+        totals.rateLimited += 1;
+        return refuse(
+          socket,
+          'connections opened too fast from one address',
+          tooManyRequests(rate.retryAfterSeconds),
+        );
+      }
       if (counted.size >= maxConnections) {
         return refuse(socket, `limit of ${maxConnections} connections reached`);
       }
@@ -749,6 +800,8 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
         handshaking: counted.size - clients.size,
         queuedBytes,
         refused: totals.refused,
+        rateLimited: totals.rateLimited,
+        trackedAddresses: connectionRate.size,
         handshakeTimeouts: totals.handshakeTimeouts,
         subscribeTimeouts: totals.subscribeTimeouts,
         slowReaders: totals.slowReaders,
