@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { z } from 'zod';
+import './i18n';
 import { App } from './app/App';
 import './styles.css';
 

@@ -1,0 +1,70 @@
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
+import { FORMAT_LOCALE, PSEUDO, isLanguage, type UiLanguage } from './languages';
+
+/**
+ * Numbers, dates and lists in the chosen language, through Intl. Hmong has no Intl data, so it is
+ * formatted as US English with numeric dates and a 24-hour clock (no English month names or AM/PM).
+ */
+const DATE_TIME: Partial<Record<UiLanguage, Intl.DateTimeFormatOptions>> = {
+  hmn: {
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  },
+};
+const DAY: Partial<Record<UiLanguage, Intl.DateTimeFormatOptions>> = {
+  hmn: { year: 'numeric', month: 'numeric', day: 'numeric' },
+};
+
+export interface Format {
+  language: UiLanguage;
+  number(n: number, options?: Intl.NumberFormatOptions): string;
+  /** A moment, date and time (an entry's time). */
+  dateTime(ms: number): string;
+  /** A calendar day, `YYYY-MM-DD` (an expiry date), as that local day. */
+  day(iso: string): string;
+  /** "a, b and c". */
+  list(items: readonly string[]): string;
+  /** "just now", "5 minutes ago", "2 days ago". */
+  age(ms: number, now: number): string;
+}
+
+export function formatFor(language: UiLanguage, t: TFunction): Format {
+  const locale = FORMAT_LOCALE[language];
+  const numbers = new Intl.NumberFormat(locale);
+  const dateTimes = new Intl.DateTimeFormat(
+    locale,
+    DATE_TIME[language] ?? { dateStyle: 'medium', timeStyle: 'short' },
+  );
+  const days = new Intl.DateTimeFormat(locale, DAY[language] ?? { dateStyle: 'medium' });
+  const lists = new Intl.ListFormat(locale, { type: 'conjunction' });
+  return {
+    language,
+    number: (n, options) => (options ? new Intl.NumberFormat(locale, options).format(n) : numbers.format(n)),
+    dateTime: (ms) => dateTimes.format(ms),
+    day: (iso) => days.format(new Date(`${iso}T00:00:00`)),
+    list: (items) => lists.format(items),
+    age: (ms, now) => {
+      const s = Math.max(0, Math.round((now - ms) / 1000));
+      if (s < 60) return t('format.justNow');
+      const m = Math.round(s / 60);
+      if (m < 60) return t('format.minutesAgo', { count: m });
+      const h = Math.round(m / 60);
+      if (h < 48) return t('format.hoursAgo', { count: h });
+      return t('format.daysAgo', { count: Math.round(h / 24) });
+    },
+  };
+}
+
+/** The formatter for the language on screen; re-renders when it changes. */
+export function useFormat(): Format {
+  const { t, i18n } = useTranslation();
+  const lng = i18n.resolvedLanguage ?? i18n.language;
+  const language: UiLanguage = lng === PSEUDO || isLanguage(lng) ? lng : 'en';
+  return useMemo(() => formatFor(language, t), [language, t]);
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { i18n } from '../../../renderer/i18n';
+import { formatFor } from '../../../renderer/i18n/format';
+import { pseudoString } from '../../../renderer/i18n/pseudo';
+
+describe('i18n setup', () => {
+  it('Hmong follows one plural form whatever the host language (CLDR has no hmn rules)', () => {
+    const resolver = i18n.services.pluralResolver as { getSuffixes: (code: string) => string[] };
+    expect(resolver.getSuffixes('hmn')).toEqual(['_other']);
+    expect(resolver.getSuffixes('es')).toEqual(['_one', '_many', '_other']);
+    expect(i18n.t('format.minutesAgo', { lng: 'hmn', count: 1 })).toBe('1 feeb dhau los');
+    expect(i18n.t('format.minutesAgo', { lng: 'en', count: 1 })).toBe('1 minute ago');
+    expect(i18n.t('format.minutesAgo', { lng: 'so', count: 3 })).toBe('3 daqiiqo ka hor');
+  });
+
+  it('falls back to English for a key a catalog lacks, and defaults to the app namespace', () => {
+    expect(i18n.options.defaultNS).toBe('app');
+    expect(i18n.t('language.label', { lng: 'es' })).toBe('Idioma');
+  });
+
+  it('makes a pseudo-locale from English, keeping placeholders and tags', () => {
+    expect(pseudoString('Saved {{count}} items')).toBe('⟦Šáṽéð {{count}} íţéɱš~~~~⟧');
+    expect(pseudoString('Open <1>Members</1>')).toMatch(/^⟦Óþéñ <1>Ṁéɱƀéŕš<\/1>~+⟧$/);
+    expect(i18n.t('language.label', { lng: 'pseudo' })).toMatch(/^⟦Ľáñĝúáĝé~+⟧$/);
+  });
+
+  it('formats numbers and dates in the language chosen; Hmong without English words', () => {
+    const day = Date.UTC(2026, 10, 30, 15, 4);
+    expect(formatFor('es', i18n.getFixedT('es')).number(1234.5)).toBe('1234,5');
+    expect(formatFor('en', i18n.getFixedT('en')).number(1234.5)).toBe('1,234.5');
+    expect(formatFor('hmn', i18n.getFixedT('hmn')).dateTime(day)).not.toMatch(/[A-Za-z]/);
+    expect(formatFor('hmn', i18n.getFixedT('hmn')).day('2026-11-30')).toBe('11/30/2026');
+    expect(formatFor('pseudo', i18n.getFixedT('pseudo')).day('2026-11-30')).not.toMatch(/[A-Za-z]/);
+    expect(formatFor('hmn', i18n.getFixedT('hmn')).age(day - 3 * 3_600_000, day)).toBe('3 teev dhau los');
+  });
+});
