@@ -112,7 +112,27 @@ export interface DamageMetaRow {
   missingCount: number;
 }
 
-export type MetaRow = SelfRow | ProjectionMetaRow | PeerRow | IdentityRow | DamageMetaRow;
+/** The relays this device uploads to and downloads from (ws:// or wss://), under `relays`. */
+export interface RelaysRow {
+  key: 'relays';
+  urls: string[];
+}
+
+/**
+ * Where this device stands with one relay mailbox (renderer/sync/relay.ts), under `relay:<mailbox>`: per
+ * device, the last sequence number downloaded; this device's next one; the Yjs state the relay is known
+ * to hold; and the blob sealed and saved before it was sent, until the relay acknowledges it.
+ */
+export interface RelayStateRow {
+  key: `relay:${string}`;
+  cursor: Record<string, number>;
+  nextSeq: number;
+  relayState: Uint8Array;
+  pending?: { seq: number; blob: Uint8Array; sig: string; after: Uint8Array };
+}
+
+export type MetaRow =
+  SelfRow | ProjectionMetaRow | PeerRow | IdentityRow | DamageMetaRow | RelaysRow | RelayStateRow;
 
 /** A device as the signed member list has it (or a device asking to join). */
 export interface MemberRow {

@@ -857,6 +857,16 @@ export class LarderStore {
     }
   }
 
+  /**
+   * This device's public signing key and its signature of `message` (what the relay checks: uploads,
+   * membership statements); null on a network made before signing, or before this device has a key.
+   */
+  async signAsDevice(message: string): Promise<{ key: string; sig: string } | null> {
+    const identity = this.identity;
+    if (!this.selfRow?.chain || !identity) return null;
+    return { key: identity.publicKey, sig: await sign(identity.privateKey, message) };
+  }
+
   async setSignaling(urls: string[]): Promise<void> {
     const self = this.requireSelf();
     const next = { ...self, signaling: urls };
