@@ -1,0 +1,129 @@
+import { toBase64Url } from '../sync/encoding';
+import type { CryptoKey } from '../sync/keys';
+import type { SignedHead } from '../doc';
+import { idOf } from '../entries';
+import type { LedgerRow, StockRow, UsageRow } from '../projection';
+import { headHash } from '../trust/chain';
+import { sha256Bytes, sign } from '../trust/crypto';
+import type { DeviceGate } from '../trust/gate';
+import type { MemberState } from '../trust/members';
+import { encodeBody, type CheckpointBody, type CheckpointSetting, type Cover } from './format';
+
+/** A checkpoint as it travels: the body's exact bytes, who signed them, and the signature. */
+export interface SignedCheckpoint {
+  body: Uint8Array;
+  by: string;
+  sig: string;
+}
+
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointError';
+  }
+}
+
+/** SHA-256 of the body, base64url: names a checkpoint, breaks ties between two. */
+export function checkpointDigest(body: Uint8Array): string {
+  return toBase64Url(sha256Bytes(body));
+}
+
+/** The exact text the maker signs: bound to the network, the maker and the body's digest. */
+export function checkpointMessage(network: string, by: string, digest: string): string {
+  return `larder checkpoint v1|${network}|${by}|${digest}`;
+}
+
+/**
+ * The positions a checkpoint can cover, from the gate's per-device states: for every device whose
+ * verified entries all have a verdict, its chain state there and the proof of that position (the
+ * device's signed head at exactly that point, or the admin's revocation or adoption cut there).
+ *
+ * `waiting` lists devices whose counted entries cannot be proven yet (a newer head arrived but has not
+ * gone through the gate, or entries wait for an approval): a checkpoint made now would carry figures a
+ * receiver could not tie to signed history, so the caller makes it once they are settled.
+ */
+export function coversFromGate(
+  devices: Iterable<DeviceGate>,
+  heads: ReadonlyMap<string, SignedHead>,
+  members: MemberState,
+): { covers: Cover[]; waiting: string[] } {
+  const covers: Cover[] = [];
+  const waiting: string[] = [];
+  for (const d of devices) {
+    if (d.decided === 0 && d.held.length === 0) continue; // nothing of it counted yet
+    if (d.decided !== d.chain.seq || d.held.length > 0) {
+      waiting.push(d.device);
+      continue;
+    }
+    const hash = headHash(d.chain);
+    const head = heads.get(d.device);
+    const revoked = members.members.get(d.device)?.revoked;
+    const base = {
+      device: d.device,
+      seq: d.chain.seq,
+      block: d.chain.block,
+      partial: [...d.chain.partial],
+      judgedAs: d.judgedAs ?? '',
+    };
+    if (head && head[0] === d.chain.seq && head[1] === hash)
+      covers.push({ ...base, proof: { kind: 'head', sig: head[2] } });
+    else if (revoked && revoked.cut === d.chain.seq && revoked.hash === hash)
+      covers.push({ ...base, proof: { kind: 'cut' } });
+    else waiting.push(d.device);
+  }
+  return { covers, waiting };
+}
+
+export interface CheckpointSource {
+  network: string;
+  /** The making device: it signs, and must be an admin or a coordinator for receivers to accept it. */
+  by: string;
+  at: number;
+  covers: readonly Cover[];
+  /** The projection of exactly the counted entries the covers reach (Projector.allStock() etc.). */
+  stock: Iterable<StockRow>;
+  usage: Iterable<UsageRow>;
+  ledger: Iterable<LedgerRow>;
+  settings: readonly CheckpointSetting[];
+}
+
+/** The body of a checkpoint, checked for what the maker can check: every row within a covered position. */
+export function checkpointBody(source: CheckpointSource): CheckpointBody {
+  const cut = new Map(source.covers.map((c) => [c.device, c.seq]));
+  const rows = [...source.ledger];
+  for (const r of rows) {
+    const last = cut.get(r.device);
+    if (last === undefined || r.seq > last)
+      throw new CheckpointError(
+        `Entry ${idOf(r)} counts but is beyond what device ${r.device} has signed; make the checkpoint once it is`,
+      );
+  }
+  return {
+    network: source.network,
+    by: source.by,
+    at: source.at,
+    covers: [...source.covers],
+    stock: [...source.stock],
+    usage: [...source.usage],
+    rows,
+    settings: [...source.settings],
+  };
+}
+
+/** Encodes and signs a checkpoint with the device's Ed25519 key. */
+export async function signCheckpoint(
+  body: CheckpointBody,
+  privateKey: CryptoKey,
+): Promise<SignedCheckpoint & { digest: string }> {
+  const bytes = encodeBody(body);
+  const digest = checkpointDigest(bytes);
+  const sig = await sign(privateKey, checkpointMessage(body.network, body.by, digest));
+  return { body: bytes, by: body.by, sig, digest };
+}
+
+export async function makeCheckpoint(
+  source: CheckpointSource,
+  privateKey: CryptoKey,
+): Promise<SignedCheckpoint & { digest: string }> {
+  return signCheckpoint(checkpointBody(source), privateKey);
+}
