@@ -51,6 +51,18 @@ const CONNECTIONS = Number(option('connections') ?? 1_000);
 const LIMITS: SignalingServerOptions = {
   maxConnections: CONNECTIONS + 100,
   maxConnectionsPerAddress: CONNECTIONS + 100,
+  // ... and as many new connections as that at once (the rate limit per address would refuse them too).
+  connectionBurstPerAddress: 2 * CONNECTIONS + 100,
+};
+/**
+ * The connection-churn attack comes from another loopback address than the honest peers (Linux routes
+ * all of 127/8 to lo), and its server runs with the default rate limit per address: that is what it
+ * measures.
+ */
+const CHURN_ADDRESS = '127.0.0.2';
+const CHURN_LIMITS: SignalingServerOptions = {
+  maxConnections: CONNECTIONS + 100,
+  maxConnectionsPerAddress: CONNECTIONS + 100,
 };
 const HONEST_INTERVAL_MS = 200;
 const FRESH_INTERVAL_MS = 1_000;
@@ -84,6 +96,8 @@ interface Attack {
   key: string;
   name: string;
   seconds: number;
+  /** The server's limits for this attack, when not LIMITS. */
+  limits?: SignalingServerOptions;
   /** `honestTopic`: the topic the honest peers meet on (as a server, or a log of it, would show it). */
   run(url: string, until: Promise<void>, honestTopic: string): Promise<AttackOutcome>;
 }
@@ -623,6 +637,55 @@ const proofFlood: Attack = {
   },
 };
 
+const connectionChurn: Attack = {
+  key: 'churn',
+  name: 'Connection churn',
+  seconds: 6,
+  limits: CHURN_LIMITS,
+  async run(url, until) {
+    let attempts = 0;
+    let opened = 0;
+    let tooMany = 0;
+    let otherFailures = 0;
+    let running = true;
+    const open = new Set<WebSocket>();
+    // One address opens WebSocket connections and closes each as soon as it is in, in a loop, with
+    // CONNECTIONS loops at once; a loop that is refused comes straight back (10 ms later).
+    const loop = (): Promise<void> =>
+      new Promise((resolve) => {
+        attempts += 1;
+        const socket = new WebSocket(url, { localAddress: CHURN_ADDRESS });
+        open.add(socket);
+        socket.once('open', () => {
+          opened += 1;
+          socket.terminate();
+        });
+        socket.once('error', (error) => {
+          if (/429/.test(error.message)) tooMany += 1;
+          else otherFailures += 1;
+        });
+        socket.once('close', () => {
+          open.delete(socket);
+          resolve();
+          if (running) setTimeout(() => void loop(), 10);
+        });
+      });
+    await openMany(CONNECTIONS, async () => {
+      await loop();
+      return null;
+    });
+    markOpen();
+    await until;
+    running = false;
+    for (const socket of open) socket.terminate();
+    return {
+      attempts,
+      opened,
+      note: `${CONNECTIONS} loops from one address (${CHURN_ADDRESS}, the honest peers are on 127.0.0.1), each opening a WebSocket connection, closing it once in and coming back 10 ms later, against the default rate limit (${SIGNALING_DEFAULTS.connectionBurstPerAddress} at once, then ${SIGNALING_DEFAULTS.connectionsPerAddressPerSecond} a second): ${opened.toLocaleString('en')} got in, ${tooMany.toLocaleString('en')} refused with 429, ${otherFailures.toLocaleString('en')} refused without an answer (the server lets at most 64 refused sockets read their status; it closes the others at once), ${attempts.toLocaleString('en')} attempts in all`,
+    };
+  },
+};
+
 const baseline: Attack = {
   key: 'none',
   name: 'No attack',
@@ -685,7 +748,7 @@ function statusKb(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 async function measure(attack: Attack, log: (line: string) => void): Promise<Measured> {
-  const server = spawnChild('server', ['--limits', JSON.stringify(LIMITS)]);
+  const server = spawnChild('server', ['--limits', JSON.stringify(attack.limits ?? LIMITS)]);
   let crashed = false;
   let stopping = false;
   let peakRssKb = 0;
@@ -863,6 +926,12 @@ function rows(results: Measured[]): Row[] {
     },
     { metric: 'Server: connections refused', values: stat((s) => s.refused), target: '—', met: null },
     {
+      metric: '… of which for their address’s rate (429)',
+      values: stat((s) => s.rateLimited),
+      target: '—',
+      met: null,
+    },
+    {
       metric: 'Server: closed, failed the challenge',
       values: stat((s) => s.proofFailures),
       target: '—',
@@ -969,10 +1038,19 @@ async function main(): Promise<void> {
     `All clients come from 127.0.0.1, so the server child runs with maxConnections and ` +
     `maxConnectionsPerAddress = ${LIMITS.maxConnectionsPerAddress} (defaults: ${SIGNALING_DEFAULTS.maxConnections} ` +
     `and ${SIGNALING_DEFAULTS.maxConnectionsPerAddress}), so that the ${CONNECTIONS} attacking connections get in; ` +
-    `every other limit and timeout is the default.`;
+    `and as many new connections at once (connectionBurstPerAddress = ${LIMITS.connectionBurstPerAddress}); ` +
+    `every other limit and timeout is the default. Connection churn comes from ${CHURN_ADDRESS} and runs against ` +
+    `the default rate limit per address.`;
   log(limitsNote);
 
-  const attacks = [baseline, deepNesting, slowReaders, idleFlood, handshakeFlood, proofFlood];
+  const all = [baseline, deepNesting, slowReaders, idleFlood, handshakeFlood, proofFlood, connectionChurn];
+  // --only churn,none: a subset (nothing is written then: the report is of every attack).
+  const only = option('only')?.split(',');
+  const attacks = only ? all.filter((attack) => only.includes(attack.key)) : all;
+  if (only && attacks.length === 0)
+    throw new Error(
+      `--only: no attack named ${only.join(', ')}; there are ${all.map((a) => a.key).join(', ')}`,
+    );
   const results: Measured[] = [];
   for (const attack of attacks) {
     log(
@@ -993,7 +1071,7 @@ async function main(): Promise<void> {
   console.log(limitsNote);
   console.log(`Signal bench run time: ${totalS.toFixed(0)} s (${load}, ${cpus().length} cores)`);
 
-  if (!flag('no-write')) {
+  if (!flag('no-write') && !only) {
     const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
     const markdown = `# Benchmarks: the signaling server under attack
 
@@ -1025,6 +1103,7 @@ ${ANALYSIS_SLOT}
 \`\`\`
 npm run bench:signal                                   # ${CONNECTIONS.toLocaleString('en')} connections per attack, about two minutes
 npm run bench:signal -- --connections 200 --no-write   # smaller, nothing written
+npm run bench:signal -- --only none,churn              # some attacks only (nothing written)
 \`\`\`
 
 The npm script raises the open-file limit (\`ulimit -n 4096\`): this process and the server each hold
