@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { LarderDB } from '../storage/db';
 import { LarderStore } from '../storage/store';
 import { StoreContext } from './StoreContext';
@@ -19,6 +20,7 @@ type Boot =
  * sequence numbers must come from one place.
  */
 export function App() {
+  const { t } = useTranslation();
   const [boot, setBoot] = useState<Boot>({ state: 'opening' });
   const [, setSetupStep] = useState(0);
 
@@ -86,18 +88,18 @@ export function App() {
     };
   }, []);
 
-  if (boot.state === 'opening') return <p className="boot">Opening Larder…</p>;
+  if (boot.state === 'opening') return <p className="boot">{t('boot.opening')}</p>;
   if (boot.state === 'other-tab')
     return (
       <main className="boot">
-        <h1>Larder is open in another tab</h1>
-        <p>Use that tab, or close it and reload this one. One device keeps one ledger at a time.</p>
+        <h1>{t('boot.otherTabTitle')}</h1>
+        <p>{t('boot.otherTabAdvice')}</p>
       </main>
     );
   if (boot.state === 'failed')
     return (
       <main className="boot" role="alert">
-        <h1>Larder could not open its data</h1>
+        <h1>{t('boot.failedTitle')}</h1>
         <p>{boot.message}</p>
       </main>
     );

@@ -1,28 +1,33 @@
 import jsQR from 'jsqr';
 import { useEffect, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 /** Frames are read this often: enough to catch a code held up to the camera, light on an old laptop. */
 const SCAN_EVERY_MS = 200;
 /** Frames are scaled down to this width before decoding (an invite's QR code is large and plain). */
 const SCAN_WIDTH = 640;
 
-type Phase = { kind: 'starting' } | { kind: 'scanning'; note?: string } | { kind: 'failed'; message: string };
+type CameraFailure = ReturnType<typeof cameraFailure>;
+type Phase =
+  | { kind: 'starting' }
+  | { kind: 'scanning'; note?: string }
+  | { kind: 'failed'; message: CameraFailure | 'qr.noCameraApi' };
 
-/** Why the camera did not open, in words a volunteer can act on. */
-export function cameraFailure(error: unknown): string {
+/** Why the camera did not open, in words a volunteer can act on (a catalog key). */
+export function cameraFailure(error: unknown) {
   const name = error instanceof DOMException || error instanceof Error ? error.name : '';
   switch (name) {
     case 'NotAllowedError':
     case 'SecurityError':
-      return 'The camera was not allowed. Allow it in the browser’s site settings, or paste the invite code.';
+      return 'qr.notAllowed' as const;
     case 'NotFoundError':
     case 'OverconstrainedError':
-      return 'This device has no camera Larder can use. Paste the invite code instead.';
+      return 'qr.noCamera' as const;
     case 'NotReadableError':
     case 'AbortError':
-      return 'The camera is busy (another program may be using it). Close that program, or paste the invite code.';
+      return 'qr.busy' as const;
     default:
-      return 'The camera could not be opened. Paste the invite code instead.';
+      return 'qr.failed' as const;
   }
 }
 
@@ -41,6 +46,7 @@ export function QrScanner({
   onRead: (text: string) => void;
   onClose: () => void;
 }) {
+  const { t } = useTranslation();
   const video = useRef<HTMLVideoElement>(null);
   const [phase, setPhase] = useState<Phase>({ kind: 'starting' });
   // The latest callbacks, without restarting the camera when the parent re-renders.
@@ -89,10 +95,7 @@ export function QrScanner({
 
     (async () => {
       if (!navigator.mediaDevices?.getUserMedia) {
-        setPhase({
-          kind: 'failed',
-          message: 'This browser cannot use a camera here. Paste the invite code instead.',
-        });
+        setPhase({ kind: 'failed', message: 'qr.noCameraApi' });
         return;
       }
       try {
@@ -118,15 +121,15 @@ export function QrScanner({
   }, []);
 
   return (
-    <div className="qr-scanner" role="group" aria-label="QR code scanner">
-      <video ref={video} muted playsInline aria-label="Camera view" hidden={phase.kind === 'failed'} />
+    <div className="qr-scanner" role="group" aria-label={t('qr.scanner')}>
+      <video ref={video} muted playsInline aria-label={t('qr.cameraView')} hidden={phase.kind === 'failed'} />
       <p role="status" className={phase.kind === 'failed' ? 'form-error' : 'hint'}>
-        {phase.kind === 'starting' && 'Opening the camera…'}
-        {phase.kind === 'scanning' && (phase.note ?? 'Hold the invite’s QR code in front of the camera.')}
-        {phase.kind === 'failed' && phase.message}
+        {phase.kind === 'starting' && t('qr.opening')}
+        {phase.kind === 'scanning' && (phase.note ?? t('qr.holdUp'))}
+        {phase.kind === 'failed' && t(phase.message)}
       </p>
       <button type="button" onClick={onClose}>
-        {phase.kind === 'failed' ? 'Close' : 'Stop the camera'}
+        {phase.kind === 'failed' ? t('qr.close') : t('qr.stop')}
       </button>
     </div>
   );

@@ -1,4 +1,5 @@
 import { Component, type ErrorInfo, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 
 interface ScreenBoundaryProps {
   /** The screen's name, as the navigation shows it. */
@@ -9,9 +10,6 @@ interface ScreenBoundaryProps {
 interface ScreenBoundaryState {
   error: Error | null;
 }
-
-export const SCREEN_PROBLEM_TITLE = 'This screen hit a problem';
-export const SCREEN_PROBLEM_ADVICE = 'Your saved entries are safe. Go to another screen, or reload Larder.';
 
 /**
  * One per screen (Shell gives each screen its own, keyed by the screen): a screen that throws while
@@ -32,22 +30,27 @@ export class ScreenBoundary extends Component<ScreenBoundaryProps, ScreenBoundar
   override render(): ReactNode {
     const { error } = this.state;
     if (!error) return this.props.children;
-    return (
-      <section className="card screen-problem" role="alert" aria-labelledby="screen-problem-title">
-        <h1 id="screen-problem-title">{SCREEN_PROBLEM_TITLE}</h1>
-        <p>{SCREEN_PROBLEM_ADVICE}</p>
-        <div className="actions">
-          <button type="button" className="primary" onClick={() => location.reload()}>
-            Reload Larder
-          </button>
-        </div>
-        <details>
-          <summary>Details for whoever looks after this device</summary>
-          <p className="muted">
-            {this.props.screen}: {error.message || error.name}
-          </p>
-        </details>
-      </section>
-    );
+    return <ScreenProblem screen={this.props.screen} error={error} />;
   }
+}
+
+function ScreenProblem({ screen, error }: { screen: string; error: Error }) {
+  const { t } = useTranslation();
+  return (
+    <section className="card screen-problem" role="alert" aria-labelledby="screen-problem-title">
+      <h1 id="screen-problem-title">{t('screenProblem.title')}</h1>
+      <p>{t('screenProblem.advice')}</p>
+      <div className="actions">
+        <button type="button" className="primary" onClick={() => location.reload()}>
+          {t('screenProblem.reload')}
+        </button>
+      </div>
+      <details>
+        <summary>{t('screenProblem.details')}</summary>
+        <p className="muted">
+          {screen}: {error.message || error.name}
+        </p>
+      </details>
+    </section>
+  );
 }

@@ -1,5 +1,6 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { useStore } from '../app/StoreContext';
 import { useSyncStatus } from '../app/SyncContext';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
@@ -8,6 +9,7 @@ import { Field } from '../components/Field';
 /** A device that just joined picks its hub: one of the network's (they arrive with the first sync) or a new one. */
 export function HubChoiceScreen({ onDone }: { onDone: () => void }) {
   const store = useStore();
+  const { t } = useTranslation();
   const status = useSyncStatus();
   const hubs = useLiveQuery(() => store.db.hubs.toArray(), []) ?? [];
   const [choice, setChoice] = useState<string>('new');
@@ -27,16 +29,16 @@ export function HubChoiceScreen({ onDone }: { onDone: () => void }) {
   return (
     <main className="setup">
       <form className="card setup-card" onSubmit={submit} noValidate>
-        <h1>Which hub is this device at?</h1>
+        <h1>{t('hubChoice.title')}</h1>
         <p className="lead">
           {status.connected > 0
-            ? `Connected to ${status.connected} ${status.connected === 1 ? 'device' : 'devices'} of the network.`
+            ? t('hubChoice.connected', { count: status.connected })
             : hubs.length > 0
-              ? 'The network’s hubs have arrived.'
-              : 'Waiting for the network’s data. You can also start a new hub now; the rest arrives when a device of the network is reachable.'}
+              ? t('hubChoice.arrived')
+              : t('hubChoice.waiting')}
         </p>
         <fieldset className="choice">
-          <legend>Hub</legend>
+          <legend>{t('hubChoice.hub')}</legend>
           {hubs.map((h) => (
             <label key={h.id}>
               <input type="radio" name="hub" checked={choice === h.id} onChange={() => setChoice(h.id)} />{' '}
@@ -44,12 +46,12 @@ export function HubChoiceScreen({ onDone }: { onDone: () => void }) {
             </label>
           ))}
           <label>
-            <input type="radio" name="hub" checked={choice === 'new'} onChange={() => setChoice('new')} /> A
-            new hub
+            <input type="radio" name="hub" checked={choice === 'new'} onChange={() => setChoice('new')} />{' '}
+            {t('hubChoice.newHub')}
           </label>
         </fieldset>
         {choice === 'new' && (
-          <Field label="Name of the new hub" error={errors.fields.newHubName}>
+          <Field label={t('hubChoice.newHubName')} error={errors.fields.newHubName}>
             {(p) => (
               <input {...p} value={newHubName} onChange={(e) => setNewHubName(e.target.value)} autoFocus />
             )}
@@ -61,7 +63,7 @@ export function HubChoiceScreen({ onDone }: { onDone: () => void }) {
           </p>
         )}
         <button type="submit" className="primary">
-          Continue
+          {t('hubChoice.continue')}
         </button>
       </form>
     </main>

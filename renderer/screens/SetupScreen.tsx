@@ -1,18 +1,22 @@
 import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import { useStore } from '../app/StoreContext';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { parseInvite } from '../../shared/sync/invite';
 import { Field } from '../components/Field';
 import { QrScanner } from '../components/QrScanner';
+import { LanguagePicker } from '../i18n/LanguagePicker';
 
 /** What the scanner says about a QR code that is not a usable invite (it keeps scanning). */
-const checkScannedInvite = (text: string): string | null => {
-  const parsed = parseInvite(text);
-  if (parsed.ok) return null;
-  if (!text.trim().startsWith('LARDER'))
-    return 'That QR code is not a Larder invite. Show the camera the one under Sync › Invite on another device.';
-  return `That invite’s QR code cannot be used: ${parsed.message}.`;
-};
+const checkScannedInvite =
+  (t: TFunction) =>
+  (text: string): string | null => {
+    const parsed = parseInvite(text);
+    if (parsed.ok) return null;
+    if (!text.trim().startsWith('LARDER')) return t('setup.scanNotInvite');
+    return t('setup.scanUnusable', { reason: parsed.message });
+  };
 
 /**
  * First start: either start a new network (made here, on this device, with no server) or join one
@@ -20,6 +24,7 @@ const checkScannedInvite = (text: string): string | null => {
  */
 export function SetupScreen({ onDone }: { onDone: () => void }) {
   const store = useStore();
+  const { t } = useTranslation();
   const [mode, setMode] = useState<'new' | 'join'>('new');
   const [hubName, setHubName] = useState('');
   const [deviceName, setDeviceName] = useState('');
@@ -47,38 +52,28 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
   return (
     <main className="setup">
       <form className="card setup-card" onSubmit={submit} noValidate>
-        <h1>Welcome to Larder</h1>
-        <p className="lead">
-          Larder keeps track of what your hub takes in and hands out. It works without internet, and it never
-          asks who picks things up.
-        </p>
+        <LanguagePicker />
+        <h1>{t('setup.title')}</h1>
+        <p className="lead">{t('setup.lead')}</p>
         <fieldset className="choice">
-          <legend>This device</legend>
+          <legend>{t('setup.thisDevice')}</legend>
           <label>
-            <input type="radio" name="mode" checked={mode === 'new'} onChange={() => setMode('new')} /> Start
-            a new network
+            <input type="radio" name="mode" checked={mode === 'new'} onChange={() => setMode('new')} />{' '}
+            {t('setup.startNew')}
           </label>
           <label>
-            <input type="radio" name="mode" checked={mode === 'join'} onChange={() => setMode('join')} /> Join
-            a network with an invite code
+            <input type="radio" name="mode" checked={mode === 'join'} onChange={() => setMode('join')} />{' '}
+            {t('setup.join')}
           </label>
         </fieldset>
         {mode === 'new' ? (
-          <Field
-            label="Name of this hub"
-            error={errors.fields.hubName}
-            hint="For example: St Anne's Community Kitchen"
-          >
+          <Field label={t('setup.hubName')} error={errors.fields.hubName} hint={t('setup.hubNameHint')}>
             {(props) => (
               <input {...props} value={hubName} onChange={(e) => setHubName(e.target.value)} autoFocus />
             )}
           </Field>
         ) : (
-          <Field
-            label="Invite code"
-            error={errors.fields.invite}
-            hint="Paste the code shown under Sync › Invite on a device of the network, or scan its QR code"
-          >
+          <Field label={t('setup.invite')} error={errors.fields.invite} hint={t('setup.inviteHint')}>
             {(props) => (
               <textarea
                 {...props}
@@ -96,7 +91,7 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
         {mode === 'join' &&
           (scanning ? (
             <QrScanner
-              check={checkScannedInvite}
+              check={checkScannedInvite(t)}
               onRead={(text) => {
                 setInvite(text);
                 setScanned(true);
@@ -107,19 +102,19 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
           ) : (
             <div className="actions scan-invite">
               <button type="button" onClick={() => setScanning(true)}>
-                Scan the invite’s QR code
+                {t('setup.scan')}
               </button>
               {scanned && (
                 <p role="status" className="saved">
-                  Invite code read from the QR code.
+                  {t('setup.scanned')}
                 </p>
               )}
             </div>
           ))}
         <Field
-          label="Name of this device"
+          label={t('setup.deviceName')}
           error={errors.fields.deviceName}
-          hint="For example: Front desk laptop"
+          hint={t('setup.deviceNameHint')}
         >
           {(props) => <input {...props} value={deviceName} onChange={(e) => setDeviceName(e.target.value)} />}
         </Field>
@@ -130,7 +125,7 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
               checked={asCoordinator}
               onChange={(e) => setAsCoordinator(e.target.checked)}
             />{' '}
-            This is a coordinator’s device: it holds no stock and sees every hub
+            {t('setup.asCoordinator')}
           </label>
         )}
         {errors.fields[''] && (
@@ -139,13 +134,9 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
           </p>
         )}
         <button type="submit" className="primary" disabled={busy}>
-          {mode === 'new' ? 'Create network' : 'Join network'}
+          {mode === 'new' ? t('setup.create') : t('setup.joinButton')}
         </button>
-        <p className="hint">
-          {mode === 'new'
-            ? 'A new network is created on this device. Other hubs can join it later.'
-            : 'The invite holds the network’s secret key: only devices with it can read or add to the network.'}
-        </p>
+        <p className="hint">{mode === 'new' ? t('setup.newHint') : t('setup.joinHint')}</p>
       </form>
     </main>
   );
