@@ -57,7 +57,7 @@ const refuse = (refusal: CheckpointRefusal): CheckpointVerdict => ({ ok: false, 
  * - its maker is an approved, unrevoked admin or coordinator, and signed exactly these bytes;
  * - every covered position is proven by the device's own signed head there, or by the admin's
  *   revocation or adoption cut there; the device is a member, judged now as it was then (role and hub:
- *   the gate's verdicts depend on them), and not covered past its revocation;
+ *   the gate's verdicts depend on them), and none of its entries after its revocation counts;
  * - no covered position contradicts a head the receiver verified at that same position (a device that
  *   signed two histories).
  * Settings are checked one by one as the doc's are; one that fails is left out and reported, not fatal.
@@ -87,6 +87,8 @@ export async function verifyCheckpoint(
   if (!(await verify(maker.key, checkpointMessage(network, body.by, digest), signed.sig)))
     return refuse({ code: 'checkpoint.badSignature' });
 
+  const lastCounted = new Map<string, number>();
+  for (const r of body.rows) lastCounted.set(r.device, Math.max(lastCounted.get(r.device) ?? 0, r.seq));
   let covered = 0;
   for (const c of body.covers) {
     const device = c.device;
@@ -94,7 +96,8 @@ export async function verifyCheckpoint(
     if (!member) return refuse({ code: 'checkpoint.coverNotMember', device });
     if (c.judgedAs !== `${member.role}|${member.hub ?? ''}`)
       return refuse({ code: 'checkpoint.coverJudgedOtherwise', device });
-    if (member.revoked && c.seq > member.revoked.cut)
+    // Covering positions past a revocation is right when they were set aside; counting one is not.
+    if (member.revoked && (lastCounted.get(device) ?? 0) > member.revoked.cut)
       return refuse({ code: 'checkpoint.coverPastRevocation', device });
     const hash = headHash({ seq: c.seq, block: c.block, partial: c.partial });
     const seen = known.get(device);
