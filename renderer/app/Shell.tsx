@@ -1,5 +1,7 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useFormat } from '../i18n/format';
 import { useStore } from './StoreContext';
 import { useUnprojected } from './hooks';
 import { useSyncStatus } from './SyncContext';
@@ -21,22 +23,23 @@ import { useMyStatus } from './members';
 import { ScreenBoundary } from '../components/ScreenBoundary';
 import { DataNotice } from '../components/DataNotice';
 
+/** Each screen's name in the navigation (a catalog key). */
 const SCREENS = {
-  stock: 'Stock',
-  donation: 'Record donation',
-  pickup: 'Record pickup',
-  count: 'Count stock',
-  discard: 'Discard stock',
-  transfers: 'Transfers',
-  network: 'Network',
-  needs: 'Needs list',
-  levels: 'Levels',
-  history: 'History',
-  items: 'Items',
-  spreadsheet: 'Spreadsheet',
-  sync: 'Sync',
-  members: 'Members',
-  problems: 'Problems',
+  stock: 'nav.stock',
+  donation: 'nav.donation',
+  pickup: 'nav.pickup',
+  count: 'nav.count',
+  discard: 'nav.discard',
+  transfers: 'nav.transfers',
+  network: 'nav.network',
+  needs: 'nav.needs',
+  levels: 'nav.levels',
+  history: 'nav.history',
+  items: 'nav.items',
+  spreadsheet: 'nav.spreadsheet',
+  sync: 'nav.sync',
+  members: 'nav.members',
+  problems: 'nav.problems',
 } as const;
 export type ScreenId = keyof typeof SCREENS;
 
@@ -51,6 +54,7 @@ function screenFromHash(allowed: readonly ScreenId[], fallback: ScreenId): Scree
 /** The app frame: hub and device at the top of the navigation, one screen at a time, kept in the URL hash. */
 export function Shell() {
   const store = useStore();
+  const { t } = useTranslation();
   const self = store.self!;
   const hubId = self.hubId;
   const coordinator = self.role === 'coordinator';
@@ -63,8 +67,8 @@ export function Shell() {
     return () => window.removeEventListener('hashchange', onHash);
   });
   useEffect(() => {
-    document.title = `${SCREENS[screen]} · Larder`;
-  }, [screen]);
+    document.title = `${t(SCREENS[screen])} · Larder`;
+  }, [screen, t]);
 
   const hub = useLiveQuery(() => (hubId ? store.db.hubs.get(hubId) : undefined), [hubId]);
   const device = useLiveQuery(() => store.db.devices.get(self.deviceId), [self.deviceId]);
@@ -75,11 +79,11 @@ export function Shell() {
 
   return (
     <div className="shell">
-      <nav className="sidebar" aria-label="Main">
+      <nav className="sidebar" aria-label={t('nav.main')}>
         <div className="brand">
           <span className="brand-name">Larder</span>
           <span className="brand-hub">
-            {coordinator ? 'Coordinator' : (hub?.name ?? store.ownHubName() ?? '…')}
+            {coordinator ? t('nav.coordinator') : (hub?.name ?? store.ownHubName() ?? '…')}
           </span>
           <span className="brand-device">{device?.name ?? self.deviceName}</span>
         </div>
@@ -94,14 +98,17 @@ export function Shell() {
                   location.hash = `#/${id}`;
                 }}
               >
-                {SCREENS[id]}
+                {t(SCREENS[id])}
                 {id === 'stock' && below && below.length > 0 ? (
-                  <span className="badge badge-low" aria-label={`${below.length} below minimum`}>
+                  <span
+                    className="badge badge-low"
+                    aria-label={t('nav.belowMinimum', { count: below.length })}
+                  >
                     {below.length}
                   </span>
                 ) : null}
                 {id === 'problems' && problems > 0 ? (
-                  <span className="badge badge-out" aria-label={`${problems} problems`}>
+                  <span className="badge badge-out" aria-label={t('nav.problemCount', { count: problems })}>
                     {problems}
                   </span>
                 ) : null}
@@ -115,7 +122,7 @@ export function Shell() {
       </nav>
       <main className="content">
         <DataNotice />
-        <ScreenBoundary key={screen} screen={SCREENS[screen]}>
+        <ScreenBoundary key={screen} screen={t(SCREENS[screen])}>
           {screen === 'stock' && <StockScreen />}
           {screen === 'donation' && <MovementScreen kind="donation" key="donation" />}
           {screen === 'pickup' && <MovementScreen kind="pickup" key="pickup" />}
@@ -142,44 +149,38 @@ export function Shell() {
  * figures a chunk at a time: how much is left, and that the figures are incomplete until then.
  */
 function BacklogIndicator() {
+  const { t } = useTranslation();
+  const format = useFormat();
   const left = useUnprojected();
   if (left === 0) return null;
   return (
-    <p className="backlog-indicator" role="status" aria-label="History being added">
-      Adding the network’s history to the figures: {left.toLocaleString()} entries to go. Figures are
-      incomplete until then; saving works as usual.
+    <p className="backlog-indicator" role="status" aria-label={t('shell.backlogLabel')}>
+      {t('shell.backlog', { count: left, n: format.number(left) })}
     </p>
   );
 }
 
 /** A device waiting for approval, or revoked: what it records is saved, but does not count (yet). */
 function ApprovalIndicator() {
+  const { t } = useTranslation();
   const status = useMyStatus();
   if (status !== 'waiting' && status !== 'revoked') return null;
   return (
-    <p className="backlog-indicator" role="status" aria-label="Approval">
-      {status === 'waiting' ? (
-        <>
-          Waiting for an admin to approve this device. What you record is saved here and counts once an admin
-          approves it: show them this device’s fingerprint under Members.
-        </>
-      ) : (
-        'An admin revoked this device: what it records does not count.'
-      )}
+    <p className="backlog-indicator" role="status" aria-label={t('shell.approvalLabel')}>
+      {status === 'waiting' ? t('shell.waitingApproval') : t('shell.revoked')}
     </p>
   );
 }
 
 /** Online or offline at a glance; never blocking, never a spinner. */
 function SyncIndicator() {
+  const { t } = useTranslation();
   const status = useSyncStatus();
   const n = status.connected;
   return (
-    <p className="sync-indicator" role="status" aria-label="Sync status">
+    <p className="sync-indicator" role="status" aria-label={t('shell.syncLabel')}>
       <span className={n > 0 ? 'dot dot-on' : 'dot'} aria-hidden="true" />
-      {n > 0
-        ? `Online · ${n} ${n === 1 ? 'device' : 'devices'} connected`
-        : 'Offline · working on this device'}
+      {n > 0 ? t('shell.online', { count: n }) : t('shell.offline')}
     </p>
   );
 }
