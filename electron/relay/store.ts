@@ -1,0 +1,317 @@
+/**
+ * What the relay keeps, and the rules it applies to it (docs/relay.md). Every write runs in one
+ * transaction that first locks its mailbox's row (SELECT ... FOR UPDATE), so several relay processes on
+ * one PostgreSQL apply the same rules as one; an upload is acknowledged only after its COMMIT.
+ */
+import crypto from 'node:crypto';
+import { deviceIdOf } from '../../shared/trust/crypto';
+import { networkIdOf } from '../../shared/trust/members';
+import {
+  blobHash,
+  blobMessage,
+  KEY_PATTERN,
+  mailboxIdOf,
+  statementPayload,
+  statementMessage,
+  statementSchema,
+  type RefusalCode,
+  type RelayBlob,
+  type RelayMemberView,
+  type SignedStatement,
+} from '../../shared/sync/relay';
+import type { Db } from './db';
+
+export interface StoreLimits {
+  /** Largest blob accepted, in bytes. */
+  maxBlobBytes: number;
+  /** Bytes of blobs one mailbox may hold. */
+  quotaBytes: number;
+  /** Membership statements (device keys) one mailbox may hold. */
+  maxMembersPerMailbox: number;
+  /** A fetch answers with at most this many bytes of blobs (and at least one blob). */
+  pageBytes: number;
+  /**
+   * A device no statement names yet (it just joined: its request to join must reach an admin through the
+   * relay) may upload this many blobs, each at most `maxApplicantBlobBytes`; all such devices of a
+   * mailbox together at most `maxApplicantBytes`.
+   */
+  maxApplicantBlobs: number;
+  maxApplicantBlobBytes: number;
+  maxApplicantBytes: number;
+}
+
+export interface Mailbox {
+  id: string;
+  readKey: string;
+  anchorId: string;
+  anchorKey: string;
+}
+
+export type Refusal = { ok: false; code: RefusalCode; message: string };
+const refuse = (code: RefusalCode, message: string): Refusal => ({ ok: false, code, message });
+
+/** Verifies an Ed25519 signature with Node's own implementation; false for anything malformed. */
+export function verifyEd25519(publicKey: string, message: string, signature: string): boolean {
+  if (!KEY_PATTERN.test(publicKey)) return false;
+  try {
+    const key = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: publicKey }, format: 'jwk' });
+    return crypto.verify(null, Buffer.from(message, 'utf8'), key, Buffer.from(signature, 'base64url'));
+  } catch {
+    return false;
+  }
+}
+
+interface MemberRow {
+  device_key: string;
+  role: 'admin' | 'member';
+  cut: number | null;
+  at: number | string;
+}
+
+type Query = Pick<Db, 'query'>;
+
+export class RelayStore {
+  constructor(
+    readonly db: Db,
+    readonly limits: StoreLimits,
+  ) {}
+
+  async findMailbox(readKey: string, anchorId: string): Promise<Mailbox | null> {
+    const { rows } = await this.db.query<{ id: string; anchor_key: string }>(
+      'SELECT id, anchor_key FROM relay_mailboxes WHERE read_key = $1 AND anchor_id = $2',
+      [readKey, anchorId],
+    );
+    const row = rows[0];
+    return row ? { id: row.id, readKey, anchorId, anchorKey: row.anchor_key } : null;
+  }
+
+  /**
+   * The mailbox of a read key and an anchor key, created when it does not exist yet. The anchor key must
+   * be the one the anchor id names (networkIdOf): a client cannot file a network under another anchor.
+   */
+  async openMailbox(
+    readKey: string,
+    anchorId: string,
+    anchorKey: string,
+    now: number,
+  ): Promise<Mailbox | null> {
+    if (!KEY_PATTERN.test(anchorKey) || networkIdOf(anchorKey) !== anchorId) return null;
+    const id = mailboxIdOf(readKey, anchorKey);
+    await this.db.query(
+      `INSERT INTO relay_mailboxes (id, read_key, anchor_id, anchor_key, created_at)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+      [id, readKey, anchorId, anchorKey, now],
+    );
+    return this.findMailbox(readKey, anchorId);
+  }
+
+  async heads(mailbox: string): Promise<Record<string, number>> {
+    const { rows } = await this.db.query<{ device: string; head: number }>(
+      'SELECT device, max(seq) AS head FROM relay_blobs WHERE mailbox = $1 GROUP BY device',
+      [mailbox],
+    );
+    return Object.fromEntries(rows.map((r) => [r.device, Number(r.head)]));
+  }
+
+  async members(mailbox: string): Promise<RelayMemberView[]> {
+    const { rows } = await this.db.query<MemberRow>(
+      'SELECT device_key, role, cut, at FROM relay_members WHERE mailbox = $1 ORDER BY device_key',
+      [mailbox],
+    );
+    return rows.map((r) => ({ key: r.device_key, role: r.role, cut: r.cut, at: Number(r.at) }));
+  }
+
+  async usedBytes(mailbox: string): Promise<number> {
+    const { rows } = await this.db.query<{ bytes: number | string }>(
+      'SELECT bytes FROM relay_mailboxes WHERE id = $1',
+      [mailbox],
+    );
+    return Number(rows[0]?.bytes ?? 0);
+  }
+
+  private async lock(tx: Query, mailbox: string): Promise<number> {
+    const { rows } = await tx.query<{ bytes: number | string }>(
+      'SELECT bytes FROM relay_mailboxes WHERE id = $1 FOR UPDATE',
+      [mailbox],
+    );
+    if (!rows[0]) throw new Error('mailbox vanished');
+    return Number(rows[0].bytes);
+  }
+
+  private async member(tx: Query, mailbox: string, key: string): Promise<MemberRow | null> {
+    const { rows } = await tx.query<MemberRow>(
+      'SELECT device_key, role, cut, at FROM relay_members WHERE mailbox = $1 AND device_key = $2',
+      [mailbox, key],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Applies admins' membership statements in the order given. A statement counts when its signature
+   * verifies and its signer is, at that point, the anchor (unless a statement revoked or demoted it) or a
+   * member with the admin role that is not revoked. An older statement about a key never replaces a newer
+   * one; a revoked key stays revoked (a second revocation can only move its cut-off earlier).
+   */
+  async applyStatements(
+    box: Mailbox,
+    statements: SignedStatement[],
+  ): Promise<{ accepted: number; refused: string[] }> {
+    let accepted = 0;
+    const refused: string[] = [];
+    for (const [i, st] of statements.entries()) {
+      const why = await this.applyStatement(box, st);
+      if (why) refused.push(`statement ${i}: ${why}`);
+      else accepted += 1;
+    }
+    return { accepted, refused };
+  }
+
+  private async applyStatement(box: Mailbox, st: SignedStatement): Promise<string | null> {
+    let json: unknown;
+    try {
+      json = JSON.parse(st.p);
+    } catch {
+      return 'not JSON';
+    }
+    const parsed = statementSchema.safeParse(json);
+    if (!parsed.success) return 'malformed';
+    const s = parsed.data;
+    if (statementPayload(s) !== st.p) return 'not in canonical form';
+    if (s.mailbox !== box.id) return 'for another mailbox';
+    if (!verifyEd25519(st.by, statementMessage(st.p), st.s)) return 'signature does not verify';
+    return this.db.transaction(async (tx) => {
+      await this.lock(tx, box.id);
+      const signer = await this.member(tx, box.id, st.by);
+      const signerIsAdmin = signer ? signer.role === 'admin' && signer.cut === null : st.by === box.anchorKey;
+      if (!signerIsAdmin) return 'signed by a key that is not an admin here';
+      const existing = await this.member(tx, box.id, s.key);
+      if (existing && Number(existing.at) >= s.at) return null; // as new or newer already: nothing to do
+      let cut = s.cut;
+      if (existing && existing.cut !== null) cut = cut === null ? existing.cut : Math.min(cut, existing.cut);
+      if (!existing) {
+        const { rows } = await tx.query<{ n: number | string }>(
+          'SELECT count(*) AS n FROM relay_members WHERE mailbox = $1',
+          [box.id],
+        );
+        if (Number(rows[0]?.n ?? 0) >= this.limits.maxMembersPerMailbox)
+          return `the mailbox holds ${this.limits.maxMembersPerMailbox} members already`;
+      }
+      await tx.query(
+        `INSERT INTO relay_members (mailbox, device_key, role, cut, at, payload, signed_by, sig)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (mailbox, device_key) DO UPDATE SET role = $3, cut = $4, at = $5, payload = $6,
+           signed_by = $7, sig = $8`,
+        [box.id, s.key, s.role, cut, s.at, st.p, st.by, st.s],
+      );
+      return null;
+    });
+  }
+
+  /**
+   * Stores one blob of a device. Checked, in order: its size; its signature (the device's own key over
+   * mailbox, key, sequence number and the blob's hash); then, locked: the device is a member (the
+   * anchor is one unless a statement says otherwise), or a device asking to join within its small
+   * allowance, and the sequence number is not past its cut-off; a
+   * taken sequence number is acknowledged again for the same blob and refused for another; a new one
+   * must follow the device's last; the mailbox's quota.
+   */
+  async upload(
+    box: Mailbox,
+    up: { key: string; seq: number; blob: Uint8Array; sig: string },
+    now: number,
+  ): Promise<{ ok: true; duplicate: boolean } | Refusal> {
+    if (up.blob.byteLength > this.limits.maxBlobBytes)
+      return refuse('too-large', `A blob may hold at most ${this.limits.maxBlobBytes} bytes`);
+    const hash = blobHash(up.blob);
+    if (!verifyEd25519(up.key, blobMessage(box.id, up.key, up.seq, hash), up.sig))
+      return refuse('bad-signature', 'The blob is not signed by the key it names');
+    const device = deviceIdOf(up.key);
+    return this.db.transaction(async (tx) => {
+      const used = await this.lock(tx, box.id);
+      const member = await this.member(tx, box.id, up.key);
+      if (!member && up.key !== box.anchorKey) {
+        const waiting =
+          'This device is not an approved member of the network yet: the relay takes more once an admin approves it';
+        if (up.seq > this.limits.maxApplicantBlobs || up.blob.byteLength > this.limits.maxApplicantBlobBytes)
+          return refuse('not-member', waiting);
+        const { rows } = await tx.query<{ bytes: number | string }>(
+          `SELECT coalesce(sum(octet_length(b.body)), 0) AS bytes FROM relay_blobs b
+           WHERE b.mailbox = $1 AND b.device_key <> $2 AND NOT EXISTS (
+             SELECT 1 FROM relay_members m WHERE m.mailbox = b.mailbox AND m.device_key = b.device_key)`,
+          [box.id, box.anchorKey],
+        );
+        if (Number(rows[0]?.bytes ?? 0) + up.blob.byteLength > this.limits.maxApplicantBytes)
+          return refuse('not-member', waiting);
+      }
+      if (member && member.cut !== null && up.seq > member.cut)
+        return refuse('revoked', 'This device was revoked: nothing after its cut-off is taken');
+      const { rows: taken } = await tx.query<{ hash: string }>(
+        'SELECT hash FROM relay_blobs WHERE mailbox = $1 AND device = $2 AND seq = $3',
+        [box.id, device, up.seq],
+      );
+      if (taken[0])
+        return taken[0].hash === hash
+          ? { ok: true as const, duplicate: true }
+          : refuse('taken', `Sequence number ${up.seq} of this device holds another blob`);
+      const { rows: head } = await tx.query<{ head: number | null }>(
+        'SELECT max(seq) AS head FROM relay_blobs WHERE mailbox = $1 AND device = $2',
+        [box.id, device],
+      );
+      const last = Number(head[0]?.head ?? 0);
+      if (up.seq !== last + 1)
+        return refuse('gap', `The next sequence number of this device is ${last + 1}, not ${up.seq}`);
+      if (used + up.blob.byteLength > this.limits.quotaBytes)
+        return refuse('quota', `The network's mailbox is full (${this.limits.quotaBytes} bytes)`);
+      await tx.query(
+        `INSERT INTO relay_blobs (mailbox, device, seq, device_key, hash, sig, body, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [box.id, device, up.seq, up.key, hash, up.sig, up.blob, now],
+      );
+      await tx.query('UPDATE relay_mailboxes SET bytes = bytes + $2 WHERE id = $1', [
+        box.id,
+        up.blob.byteLength,
+      ]);
+      return { ok: true as const, duplicate: false };
+    });
+  }
+
+  /** Blobs past the cursor (per device, the last sequence number the client has), one page at a time. */
+  async fetch(
+    mailbox: string,
+    cursor: Record<string, number>,
+  ): Promise<{ blobs: RelayBlob[]; more: boolean }> {
+    const heads = await this.heads(mailbox);
+    const behind = Object.keys(heads)
+      .filter((device) => heads[device]! > (cursor[device] ?? 0))
+      .sort();
+    const blobs: RelayBlob[] = [];
+    let bytes = 0;
+    for (const device of behind) {
+      const after = cursor[device] ?? 0;
+      const { rows } = await this.db.query<{
+        device_key: string;
+        seq: number;
+        sig: string;
+        body: Uint8Array;
+      }>(
+        `SELECT device_key, seq, sig, body FROM relay_blobs
+         WHERE mailbox = $1 AND device = $2 AND seq > $3 ORDER BY seq LIMIT 64`,
+        [mailbox, device, after],
+      );
+      for (const row of rows) {
+        if (blobs.length > 0 && bytes + row.body.byteLength > this.limits.pageBytes)
+          return { blobs, more: true };
+        blobs.push({
+          device,
+          key: row.device_key,
+          seq: Number(row.seq),
+          sig: row.sig,
+          blob: Buffer.from(row.body).toString('base64url'),
+        });
+        bytes += row.body.byteLength;
+      }
+      if (Number(rows.at(-1)?.seq ?? 0) < heads[device]!) return { blobs, more: true };
+    }
+    return { blobs, more: false };
+  }
+}

@@ -1,0 +1,450 @@
+import * as Y from 'yjs';
+import { encodeAppliedState } from '../../shared/sync/ingest';
+import { fromBase64Url, toBase64Url } from '../../shared/sync/encoding';
+import {
+  blobHash,
+  blobMessage,
+  deriveRelayKeys,
+  mailboxIdOf,
+  MAX_SEQ,
+  openRelayBlob,
+  proveRead,
+  RELAY_PROTOCOL,
+  sealRelayBlob,
+  statementMessage,
+  statementPayload,
+  type ClientMessage,
+  type RelayKeys,
+  type RelayMemberView,
+  type ServerMessage,
+  type SignedStatement,
+} from '../../shared/sync/relay';
+import { deviceIdOf } from '../../shared/trust/crypto';
+import { networkIdOf } from '../../shared/trust/members';
+import type { RandomBytes } from '../../shared/ids';
+import type { RelayStateRow } from '../storage/db';
+import type { LarderStore } from '../storage/store';
+
+/**
+ * This device and a relay (docs/relay.md): one round uploads what the relay lacks as far as this device
+ * knows, and downloads what other devices put there since last time, into the same door every peer
+ * update and sync file goes through (LarderStore.applyRemoteUpdate: the ingest checks, then the trust
+ * gate). Yjs takes an update it already has as nothing new, and entries count by id, so a change that
+ * arrives both over WebRTC and through the relay counts once.
+ *
+ * What is uploaded: everything this device holds past the state the relay is known to hold (`relayState`:
+ * what this device uploaded, and what it downloaded from blobs whose base it had covered). So the relay
+ * also receives what this device learned from live peers, and a laptop lost after syncing with a peer is
+ * restored from the relay all the same. A blob is sealed and saved (`pending`) before it is sent and
+ * sent again, byte for byte, until the relay acknowledges it: a crash or a lost connection between the
+ * two never gives one sequence number two different blobs.
+ */
+
+export const RELAY_ORIGIN = 'relay';
+
+/** What the app's WebSocket (or `ws` in Node) offers that this client uses. */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: 'close' | 'error' | 'open', listener: () => void): void;
+}
+export type SocketFactory = (url: string) => SocketLike;
+
+export interface RelaySyncOptions {
+  connect?: SocketFactory;
+  randomBytes?: RandomBytes;
+  /** How long to wait for any one answer of the relay. */
+  timeoutMs?: number;
+}
+
+export interface RelaySyncResult {
+  /** Blobs downloaded and applied, and how many of them brought something new. */
+  downloaded: number;
+  /** Blobs this device uploaded (acknowledged) in this round. */
+  uploaded: number;
+  /** Why this device's upload waits, when it does (not approved yet, rate, quota...). */
+  waiting: string | null;
+  /** Blobs that did not open or were refused by the ingest checks, and why (none of them counts). */
+  refused: number;
+  problems: { where: string; reason: string }[];
+  /** Membership statements this (admin) device sent. */
+  statements: number;
+  mailbox: string | null;
+}
+
+const defaultConnect: SocketFactory = (url) => new WebSocket(url) as unknown as SocketLike;
+const defaultRandom: RandomBytes = (n) => globalThis.crypto.getRandomValues(new Uint8Array(n));
+
+const keysCache = new Map<string, Promise<RelayKeys>>();
+function relayKeys(networkKey: string): Promise<RelayKeys> {
+  let keys = keysCache.get(networkKey);
+  if (!keys) {
+    const raw = fromBase64Url(networkKey);
+    if (!raw) throw new Error('The network key on this device is damaged');
+    keys = deriveRelayKeys(raw);
+    keysCache.clear();
+    keysCache.set(networkKey, keys);
+  }
+  return keys;
+}
+
+/** A request without its id (the connection numbers them). */
+type RequestBody = ClientMessage extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
+
+/** One connection to a relay: requests answered by id, pushes passed to `onPush`. */
+class RelayConnection {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (m: ServerMessage) => void>();
+  private first: ((m: ServerMessage) => void) | null = null;
+  private closed: Error | null = null;
+  private readonly fail = new Set<(e: Error) => void>();
+  onPush: (m: ServerMessage) => void = () => undefined;
+
+  private constructor(
+    private readonly socket: SocketLike,
+    private readonly timeoutMs: number,
+  ) {
+    socket.addEventListener('message', (event) => this.receive(event.data));
+    const lost = () => {
+      this.closed ??= new Error('The connection to the relay was lost');
+      for (const f of this.fail) f(this.closed);
+      this.fail.clear();
+    };
+    socket.addEventListener('close', lost);
+    socket.addEventListener('error', lost);
+  }
+
+  static open(url: string, connect: SocketFactory, timeoutMs: number): RelayConnection {
+    return new RelayConnection(connect(url), timeoutMs);
+  }
+
+  private receive(data: unknown): void {
+    let message: ServerMessage;
+    try {
+      message = JSON.parse(typeof data === 'string' ? data : String(data)) as ServerMessage;
+    } catch {
+      return;
+    }
+    if (typeof message !== 'object' || message === null) return;
+    if ('id' in message && typeof message.id === 'number') {
+      const resolve = this.waiting.get(message.id);
+      this.waiting.delete(message.id);
+      resolve?.(message);
+      return;
+    }
+    if (
+      (message.type === 'challenge' || message.type === 'welcome' || message.type === 'error') &&
+      this.first
+    ) {
+      const resolve = this.first;
+      this.first = null;
+      resolve(message);
+      return;
+    }
+    this.onPush(message);
+  }
+
+  private wait(
+    register: (resolve: (m: ServerMessage) => void) => void,
+    what: string,
+  ): Promise<ServerMessage> {
+    if (this.closed) return Promise.reject(this.closed);
+    return new Promise<ServerMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail.delete(onFail);
+        reject(new Error(`The relay did not answer in time (${what})`));
+      }, this.timeoutMs);
+      const onFail = (e: Error) => {
+        clearTimeout(timer);
+        reject(e);
+      };
+      this.fail.add(onFail);
+      register((m) => {
+        clearTimeout(timer);
+        this.fail.delete(onFail);
+        resolve(m);
+      });
+    });
+  }
+
+  /** The next unsolicited message (the challenge, then the welcome). */
+  next(what: string): Promise<ServerMessage> {
+    return this.wait((resolve) => (this.first = resolve), what);
+  }
+
+  send(message: ClientMessage): void {
+    if (this.closed) throw this.closed;
+    this.socket.send(JSON.stringify(message));
+  }
+
+  request(message: RequestBody, what: string): Promise<ServerMessage> {
+    const id = this.nextId++;
+    const answer = this.wait((resolve) => this.waiting.set(id, resolve), what);
+    this.send({ ...message, id } as ClientMessage);
+    return answer;
+  }
+
+  close(): void {
+    this.closed ??= new Error('closed');
+    try {
+      this.socket.close(1000);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+function mergeStates(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const merged = Y.decodeStateVector(a);
+  for (const [client, clock] of Y.decodeStateVector(b))
+    merged.set(client, Math.max(clock, merged.get(client) ?? 0));
+  return Y.encodeStateVector(merged);
+}
+
+/** Whether `state` reaches past `known` for any Yjs client. */
+function hasNew(state: Uint8Array, known: Uint8Array): boolean {
+  const k = Y.decodeStateVector(known);
+  for (const [client, clock] of Y.decodeStateVector(state)) if (clock > (k.get(client) ?? 0)) return true;
+  return false;
+}
+
+/**
+ * The relay holds everything below `known` (per Yjs client); a blob held everything from its `base` up to
+ * its `after`. Where the blob starts at or below what is known, the known state reaches its end.
+ */
+function extendKnown(known: Uint8Array, base: Uint8Array, after: Uint8Array): Uint8Array {
+  const k = Y.decodeStateVector(known);
+  const b = Y.decodeStateVector(base);
+  for (const [client, clock] of Y.decodeStateVector(after))
+    if ((b.get(client) ?? 0) <= (k.get(client) ?? 0)) k.set(client, Math.max(clock, k.get(client) ?? 0));
+  return Y.encodeStateVector(k);
+}
+
+/** The anchor's public key, from the member list this device has (the genesis admin's key). */
+function anchorKeyOf(store: LarderStore, anchorId: string): string | null {
+  const state = store.persistence.trust?.memberState;
+  for (const member of state?.members.values() ?? [])
+    if (networkIdOf(member.key) === anchorId) return member.key;
+  for (const key of state?.keys.values() ?? []) if (networkIdOf(key) === anchorId) return key;
+  return null;
+}
+
+/** The statements an admin's device owes the relay: every member whose view there differs from the list. */
+async function statementsToSend(
+  store: LarderStore,
+  mailbox: string,
+  relayMembers: RelayMemberView[],
+  cursor: Record<string, number>,
+): Promise<SignedStatement[]> {
+  const self = store.self!;
+  const state = store.persistence.trust?.memberState;
+  const me = state?.members.get(self.deviceId);
+  if (!state || !me || me.role !== 'admin' || me.revoked) return [];
+  const there = new Map(relayMembers.map((m) => [m.key, m]));
+  const out: SignedStatement[] = [];
+  for (const member of state.members.values()) {
+    if (member.legacy || !/^[A-Za-z0-9_-]{43}$/.test(member.key)) continue;
+    const role = member.role === 'admin' ? 'admin' : 'member';
+    // A revoked device's cut-off at the relay: the last of its blobs this admin's device has downloaded.
+    const cut = member.revoked ? Math.min(cursor[member.device] ?? 0, MAX_SEQ) : null;
+    const at = member.revoked ? member.revoked.at : member.approvedAt;
+    const current = there.get(member.key);
+    if (current && current.role === role && (current.cut === null) === (cut === null)) continue;
+    if (current && current.at >= at) continue;
+    const p = statementPayload({ t: 'relay-member', mailbox, key: member.key, role, cut, at });
+    const signed = await store.signAsDevice(statementMessage(p));
+    if (signed) out.push({ p, by: signed.key, s: signed.sig });
+  }
+  return out;
+}
+
+const text = (message: unknown) => (typeof message === 'string' ? message : JSON.stringify(message));
+
+const stateKey = (mailbox: string): RelayStateRow['key'] => `relay:${mailbox}`;
+
+async function loadState(store: LarderStore, mailbox: string): Promise<RelayStateRow> {
+  const row = await store.db.meta.get(stateKey(mailbox));
+  if (row && row.key === stateKey(mailbox)) return row as RelayStateRow;
+  return { key: stateKey(mailbox), cursor: {}, nextSeq: 1, relayState: Y.encodeStateVector(new Y.Doc()) };
+}
+
+/** One round with one relay: download what is new, send owed statements (admins), upload what it lacks. */
+export async function syncWithRelay(
+  store: LarderStore,
+  url: string,
+  options: RelaySyncOptions = {},
+): Promise<RelaySyncResult> {
+  await store.ready;
+  const self = store.self;
+  if (!self) throw new Error('Set up this device (start or join a network) before using a relay');
+  if (!self.chain)
+    throw new Error('A relay needs a network with signed entries: move the network to signed entries first');
+  const random = options.randomBytes ?? defaultRandom;
+  const keys = await relayKeys(self.networkKey);
+  const anchorId = self.anchor ?? self.networkId;
+  const knownAnchor = anchorKeyOf(store, anchorId);
+  const result: RelaySyncResult = {
+    downloaded: 0,
+    uploaded: 0,
+    waiting: null,
+    refused: 0,
+    problems: [],
+    statements: 0,
+    mailbox: null,
+  };
+
+  const conn = RelayConnection.open(url, options.connect ?? defaultConnect, options.timeoutMs ?? 30_000);
+  try {
+    const challenge = await conn.next('challenge');
+    if (challenge.type !== 'challenge' || challenge.protocol !== RELAY_PROTOCOL)
+      throw new Error('This address is not a Larder relay, or a relay of another version');
+    conn.send({
+      type: 'hello',
+      protocol: RELAY_PROTOCOL,
+      read: keys.readKey,
+      anchor: anchorId,
+      proof: proveRead(keys, challenge.nonce, anchorId),
+      ...(knownAnchor ? { anchorKey: knownAnchor } : {}),
+    });
+    const welcome = await conn.next('welcome');
+    if (welcome.type !== 'welcome')
+      throw new Error(`The relay refused this device: ${JSON.stringify(welcome)}`);
+    if (!welcome.mailbox || !welcome.anchorKey) return result; // nothing there, and nothing to create it with
+    // The relay cannot choose the anchor: the mailbox is derived from it and from the read key.
+    if (
+      networkIdOf(welcome.anchorKey) !== anchorId ||
+      welcome.mailbox !== mailboxIdOf(keys.readKey, welcome.anchorKey) ||
+      (knownAnchor && knownAnchor !== welcome.anchorKey)
+    )
+      throw new Error('The relay answered for another network: it was not used');
+    const mailbox = welcome.mailbox;
+    result.mailbox = mailbox;
+    const state = await loadState(store, mailbox);
+    const problem = (where: string, reason: string) => {
+      result.refused += 1;
+      if (result.problems.length < 100) result.problems.push({ where, reason });
+    };
+    const save = async () => store.db.meta.put(state);
+
+    // Download: every device's blobs past the cursor (this device's own only if it lost them).
+    const mine = self.deviceId;
+    state.cursor[mine] = Math.max(state.cursor[mine] ?? 0, state.nextSeq - 1);
+    for (;;) {
+      const page = await conn.request({ type: 'fetch', cursor: state.cursor }, 'fetch');
+      if (page.type !== 'blobs')
+        throw new Error(`The relay refused to send what it holds: ${JSON.stringify(page)}`);
+      const ranges: { base: Uint8Array; after: Uint8Array }[] = [];
+      for (const item of page.blobs) {
+        if (item.seq !== (state.cursor[item.device] ?? 0) + 1 || deviceIdOf(item.key) !== item.device) {
+          problem(`relay/${item.device}/${item.seq}`, 'The relay sent a blob out of order; it was skipped');
+          continue;
+        }
+        const bytes = fromBase64Url(item.blob);
+        const opened =
+          bytes &&
+          (await openRelayBlob(bytes, { mailbox, deviceKey: item.key, seq: item.seq }, keys.blobKey));
+        if (!opened) {
+          problem(
+            `relay/${item.device}/${item.seq}`,
+            'A blob from the relay did not open with this network’s key (damaged or forged); it was skipped',
+          );
+        } else {
+          const applied = await store.applyRemoteUpdate(opened.update, RELAY_ORIGIN);
+          if (!applied.ok) {
+            problem(`relay/${item.device}/${item.seq}`, `Refused from the relay: ${text(applied.message)}`);
+          } else {
+            result.downloaded += 1;
+            ranges.push(opened);
+          }
+        }
+        state.cursor[item.device] = item.seq;
+      }
+      // What the relay is known to hold: repeated until nothing moves, since blobs come device by device.
+      for (let moved = true; moved;) {
+        moved = false;
+        for (const r of ranges) {
+          const next = extendKnown(state.relayState, r.base, r.after);
+          if (hasNew(next, state.relayState)) {
+            state.relayState = next;
+            moved = true;
+          }
+        }
+      }
+      await save();
+      if (!page.more) break;
+    }
+
+    // Admins: the relay learns who may upload from statements they sign (names never go there).
+    const statements = await statementsToSend(store, mailbox, welcome.members, state.cursor);
+    if (statements.length > 0) {
+      const answer = await conn.request({ type: 'members', statements }, 'members');
+      if (answer.type === 'members-ok') result.statements = answer.accepted;
+    }
+
+    // Upload: the saved blob first, then what the relay still lacks.
+    const identity = await store.db.meta.get('identity');
+    if (identity?.key !== 'identity') throw new Error('This device has no signing key');
+    const deviceKey = identity.publicKey;
+    const head = welcome.heads[mine] ?? 0;
+    if (!state.pending && state.nextSeq <= head) state.nextSeq = head + 1;
+    for (let round = 0; round < 4; round++) {
+      if (!state.pending) {
+        const doc = store.persistence.doc;
+        // Both read in one synchronous moment: `after` describes exactly this update.
+        const update = encodeAppliedState(doc, state.relayState);
+        const after = Y.encodeStateVector(doc);
+        if (!hasNew(after, state.relayState)) break;
+        const seq = state.nextSeq;
+        const sealed = await sealRelayBlob(
+          { base: state.relayState, after, update },
+          { mailbox, deviceKey, seq },
+          keys.blobKey,
+          random,
+        );
+        if (sealed.byteLength > welcome.limits.maxBlobBytes) {
+          result.waiting = `What this device would upload (${sealed.byteLength} bytes) is larger than the relay takes in one piece (${welcome.limits.maxBlobBytes} bytes)`;
+          break;
+        }
+        const signed = await store.signAsDevice(blobMessage(mailbox, deviceKey, seq, blobHash(sealed)));
+        if (!signed) throw new Error('This device has no signing key');
+        state.pending = { seq, blob: sealed, sig: signed.sig, after };
+        await save();
+      }
+      const pending = state.pending;
+      const answer = await conn.request(
+        {
+          type: 'upload',
+          key: deviceKey,
+          seq: pending.seq,
+          blob: toBase64Url(pending.blob),
+          sig: pending.sig,
+        },
+        'upload',
+      );
+      if (answer.type === 'ack') {
+        state.relayState = mergeStates(state.relayState, pending.after);
+        state.nextSeq = pending.seq + 1;
+        state.cursor[mine] = pending.seq;
+        delete state.pending;
+        await save();
+        result.uploaded += 1;
+        continue;
+      }
+      if (answer.type === 'refused' && answer.code === 'taken') {
+        // This device's own record of the relay was older than the relay (a profile restored from a
+        // copy): seal again after the relay's last blob of this device.
+        delete state.pending;
+        state.nextSeq = Math.max(state.nextSeq, pending.seq + 1);
+        await save();
+        continue;
+      }
+      result.waiting = answer.type === 'refused' ? answer.message : `Unexpected answer: ${answer.type}`;
+      break;
+    }
+    return result;
+  } finally {
+    conn.close();
+  }
+}
