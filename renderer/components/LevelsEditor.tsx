@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { Item } from '../../shared/catalog';
 import type { Levels } from '../../shared/status';
 import { useStore } from '../app/StoreContext';
@@ -18,6 +19,7 @@ export function LevelsEditor({
   onDone: () => void;
 }) {
   const store = useStore();
+  const { t } = useTranslation();
   const [min, setMin] = useState(levels ? String(levels.min) : '');
   const [target, setTarget] = useState(levels ? String(levels.target) : '');
   const [errors, setErrors] = useState<FormErrors>(noErrors);
@@ -33,23 +35,36 @@ export function LevelsEditor({
   };
 
   return (
-    <form className="inline-form" onSubmit={submit} noValidate aria-label={`Levels for ${item.name}`}>
-      <Field label={`Minimum for ${item.name}`} error={errors.fields.min} hint="Below this, the item is low">
+    <form
+      className="inline-form"
+      onSubmit={submit}
+      noValidate
+      aria-label={t('levelsEditor.label', { name: item.name })}
+    >
+      <Field
+        label={t('levelsEditor.min', { name: item.name })}
+        error={errors.fields.min}
+        hint={t('levelsEditor.minHint')}
+      >
         {(p) => (
           <input {...p} inputMode="numeric" value={min} onChange={(e) => setMin(e.target.value)} autoFocus />
         )}
       </Field>
-      <Field label={`Target for ${item.name}`} error={errors.fields.target} hint="What the hub likes to have">
+      <Field
+        label={t('levelsEditor.target', { name: item.name })}
+        error={errors.fields.target}
+        hint={t('levelsEditor.targetHint')}
+      >
         {(p) => (
           <input {...p} inputMode="numeric" value={target} onChange={(e) => setTarget(e.target.value)} />
         )}
       </Field>
       <div className="actions">
         <button type="submit" className="primary">
-          Save levels
+          {t('levelsEditor.save')}
         </button>
         <button type="button" onClick={onDone}>
-          Cancel
+          {t('common.cancel')}
         </button>
       </div>
     </form>

@@ -1,5 +1,6 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { searchItems, type Item } from '../../shared/catalog';
 import {
   countNeeded,
@@ -12,7 +13,8 @@ import {
 import { useStore } from '../app/StoreContext';
 import { useHubStock, useItems } from '../app/hooks';
 import { effectiveLevels } from '../app/levels';
-import { daysUntil, formatDay } from '../app/time';
+import { daysUntil } from '../app/time';
+import { useFormat } from '../i18n/format';
 import { LevelsEditor } from '../components/LevelsEditor';
 
 type SortKey = 'name' | 'category' | 'onHand' | 'status' | 'expiry';
@@ -29,16 +31,19 @@ interface Row {
 }
 
 const STATUS_ORDER: Record<Row['status'], number> = { out: 0, low: 1, ok: 2, unstocked: 3 };
-const STATUS_LABEL: Record<Row['status'], string> = {
-  out: 'Out',
-  low: 'Low',
-  ok: 'OK',
-  unstocked: 'Not stocked',
-};
+/** The same words as the Network screen and the needs list use for a state (catalog keys). */
+export const STATUS_LABEL = {
+  out: 'status.out',
+  low: 'status.low',
+  ok: 'status.ok',
+  unstocked: 'status.unstocked',
+} as const satisfies Record<Row['status'], string>;
 
 /** What this hub has, read from the projected tables: it shows before the ledger itself has loaded. */
 export function StockScreen() {
   const store = useStore();
+  const { t } = useTranslation();
+  const format = useFormat();
   const ownHub = store.self?.hubId ?? null;
   const coordinator = store.self?.role === 'coordinator';
   const hubs = useLiveQuery(() => store.db.hubs.toArray(), []);
@@ -134,73 +139,70 @@ export function StockScreen() {
   return (
     <section aria-labelledby="stock-title">
       <header className="screen-header">
-        <h1 id="stock-title">Stock</h1>
-        <p className="muted">On hand, from every entry recorded at the hub and synced in.</p>
+        <h1 id="stock-title">{t('stock.title')}</h1>
+        <p className="muted">{t('stock.lead')}</p>
       </header>
       <div className="toolbar">
         {hubs && (hubs.length > 1 || coordinator) && (
           <div className="field">
-            <label htmlFor="stock-hub">Hub</label>
+            <label htmlFor="stock-hub">{t('stock.hub')}</label>
             <select id="stock-hub" value={hub} onChange={(e) => setHub(e.target.value)}>
               {[...hubs]
                 .sort((a, b) => (a.id === ownHub ? -1 : b.id === ownHub ? 1 : a.name.localeCompare(b.name)))
                 .map((h) => (
                   <option key={h.id} value={h.id}>
-                    {h.id === ownHub ? `${h.name} (this hub)` : h.name}
+                    {h.id === ownHub ? t('stock.thisHub', { name: h.name }) : h.name}
                   </option>
                 ))}
             </select>
           </div>
         )}
         <div className="field">
-          <label htmlFor="stock-search">Search stock</label>
+          <label htmlFor="stock-search">{t('stock.search')}</label>
           <input
             id="stock-search"
             type="search"
-            placeholder="Name, category or barcode"
+            placeholder={t('stock.searchPlaceholder')}
             value={query}
             onChange={(e) => setQuery(e.target.value)}
           />
         </div>
         <div className="field">
-          <label htmlFor="stock-filter">Show</label>
+          <label htmlFor="stock-filter">{t('stock.show')}</label>
           <select id="stock-filter" value={filter} onChange={(e) => setFilter(e.target.value as Filter)}>
-            <option value="all">All items</option>
-            <option value="attention">Needs attention</option>
-            <option value="out">Out</option>
-            <option value="low">Low</option>
-            <option value="ok">OK</option>
+            <option value="all">{t('stock.filterAll')}</option>
+            <option value="attention">{t('stock.filterAttention')}</option>
+            <option value="out">{t(STATUS_LABEL.out)}</option>
+            <option value="low">{t(STATUS_LABEL.low)}</option>
+            <option value="ok">{t(STATUS_LABEL.ok)}</option>
           </select>
         </div>
         {rows && (
           <p className="summary" aria-live="polite">
-            {rows.length} items · <span className="status status-out">{counts.out} out</span> ·{' '}
-            <span className="status status-low">{counts.low} low</span>
+            {t('stock.itemCount', { count: rows.length, n: format.number(rows.length) })} ·{' '}
+            <span className="status status-out">{t('stock.outCount', { count: counts.out })}</span> ·{' '}
+            <span className="status status-low">{t('stock.lowCount', { count: counts.low })}</span>
           </p>
         )}
       </div>
       {!rows ? (
-        <p>Loading stock…</p>
+        <p>{t('stock.loading')}</p>
       ) : rows.length === 0 ? (
-        <p className="empty">
-          {items && items.length === 0
-            ? 'No items yet. Add the things your hub handles under Items.'
-            : 'Nothing matches.'}
-        </p>
+        <p className="empty">{items && items.length === 0 ? t('stock.noItems') : t('stock.noMatch')}</p>
       ) : (
-        <table className="data stock" aria-label="Stock">
+        <table className="data stock" aria-label={t('stock.title')}>
           <thead>
             <tr>
-              {header('name', 'Item')}
-              {header('category', 'Category')}
-              {header('onHand', 'On hand', true)}
+              {header('name', t('stock.colItem'))}
+              {header('category', t('stock.colCategory'))}
+              {header('onHand', t('stock.colOnHand'), true)}
               <th scope="col" className="num">
-                Min / target
+                {t('stock.colLevels')}
               </th>
-              {header('status', 'Status')}
-              {header('expiry', 'Next expiry')}
+              {header('status', t('stock.colStatus'))}
+              {header('expiry', t('stock.colExpiry'))}
               <th scope="col">
-                <span className="visually-hidden">Actions</span>
+                <span className="visually-hidden">{t('stock.colActions')}</span>
               </th>
             </tr>
           </thead>
@@ -241,29 +243,33 @@ function StockRowView({
   onEdit: () => void;
   onDone: () => void;
 }) {
+  const { t } = useTranslation();
+  const format = useFormat();
   const days = row.expiry ? daysUntil(row.expiry, now) : null;
   return (
     <>
       <tr>
         <th scope="row">
           {row.item.name}
-          <span className="muted unit-note"> · {row.item.unit}s</span>
+          <span className="muted unit-note"> · {t('stock.unitNote', { unit: row.item.unit })}</span>
         </th>
         <td>{row.item.category}</td>
-        <td className="num strong">{row.onHand.toLocaleString()}</td>
-        <td className="num muted">{row.levels ? `${row.levels.min} / ${row.levels.target}` : '—'}</td>
+        <td className="num strong">{format.number(row.onHand)}</td>
+        <td className="num muted">
+          {row.levels ? `${format.number(row.levels.min)} / ${format.number(row.levels.target)}` : '—'}
+        </td>
         <td>
-          <span className={`status status-${row.status}`}>{STATUS_LABEL[row.status]}</span>
-          {row.countNeeded && <span className="status status-count">Count needed</span>}
+          <span className={`status status-${row.status}`}>{t(STATUS_LABEL[row.status])}</span>
+          {row.countNeeded && <span className="status status-count">{t('stock.countNeeded')}</span>}
         </td>
         <td>
           {row.expiry ? (
             <span className={row.expiringSoon ? 'status status-expiring' : undefined}>
               {row.expiringSoon
                 ? days! < 0
-                  ? `Expired ${formatDay(row.expiry)}`
-                  : `Expires in ${days} ${days === 1 ? 'day' : 'days'}`
-                : formatDay(row.expiry)}
+                  ? t('stock.expired', { day: format.day(row.expiry) })
+                  : t('stock.expiresIn', { count: days! })
+                : format.day(row.expiry)}
             </span>
           ) : (
             <span className="muted">—</span>
@@ -276,9 +282,9 @@ function StockRowView({
               className="link"
               onClick={onEdit}
               aria-expanded={editing}
-              aria-label={`Set levels for ${row.item.name}`}
+              aria-label={t('stock.setLevelsFor', { name: row.item.name })}
             >
-              Levels
+              {t('stock.levels')}
             </button>
           )}
         </td>
