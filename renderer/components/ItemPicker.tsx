@@ -1,4 +1,5 @@
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { searchItems, type Item } from '../../shared/catalog';
 
 interface ItemPickerProps {
@@ -28,6 +29,7 @@ export function ItemPicker({
   error,
   placeholder,
 }: ItemPickerProps) {
+  const { t } = useTranslation();
   const id = useId();
   const [query, setQuery] = useState('');
   const [active, setActive] = useState(0);
@@ -87,7 +89,7 @@ export function ItemPicker({
         aria-activedescendant={open && matches[active] ? `${id}-opt-${active}` : undefined}
         aria-invalid={error ? true : undefined}
         autoComplete="off"
-        placeholder={placeholder ?? 'Type a name or scan a barcode'}
+        placeholder={placeholder ?? t('picker.placeholder')}
         value={query}
         onChange={(e) => {
           cancelClose();
@@ -109,7 +111,7 @@ export function ItemPicker({
         }}
       />
       {open && matches.length > 0 && (
-        <ul className="picker-list" role="listbox" id={listId} aria-label={`${label} matches`}>
+        <ul className="picker-list" role="listbox" id={listId} aria-label={t('picker.matches', { label })}>
           {matches.map((item, i) => (
             <li
               key={item.id}
@@ -125,14 +127,14 @@ export function ItemPicker({
               <span>{item.name}</span>
               <span className="muted">
                 {item.category} · {item.unit}
-                {item.packSize ? ` · pack of ${item.packSize}` : ''}
+                {item.packSize ? ` · ${t('picker.packOf', { count: item.packSize })}` : ''}
               </span>
             </li>
           ))}
         </ul>
       )}
       {open && query.trim() && matches.length === 0 && !BARCODE.test(query.trim()) && (
-        <p className="picker-empty">No item matches “{query.trim()}”. Add it under Items.</p>
+        <p className="picker-empty">{t('picker.noMatch', { query: query.trim() })}</p>
       )}
       {error && (
         <span className="field-error" role="alert">

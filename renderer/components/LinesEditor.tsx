@@ -1,4 +1,6 @@
 import { useRef, type RefObject } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useFormat } from '../i18n/format';
 import type { Item } from '../../shared/catalog';
 import type { StockRow } from '../../shared/projection';
 
@@ -33,28 +35,29 @@ export function LinesEditor({
   onLineDone,
   quantityRefs,
 }: LinesEditorProps) {
+  const { t } = useTranslation();
+  const format = useFormat();
   const update = (key: number, patch: Partial<DraftLine>) =>
     onChange(lines.map((l) => (l.key === key ? { ...l, ...patch } : l)));
   const tableRef = useRef<HTMLTableElement>(null);
-  if (lines.length === 0)
-    return <p className="empty-lines">No items yet. Find an item above, or scan a barcode.</p>;
+  if (lines.length === 0) return <p className="empty-lines">{t('lines.empty')}</p>;
   return (
-    <table className="lines" ref={tableRef} aria-label="Lines">
+    <table className="lines" ref={tableRef} aria-label={t('lines.label')}>
       <thead>
         <tr>
-          <th scope="col">Item</th>
-          <th scope="col">Quantity</th>
-          {withExpiry && <th scope="col">Expiry (optional)</th>}
-          {stock && <th scope="col">On hand now</th>}
+          <th scope="col">{t('lines.item')}</th>
+          <th scope="col">{t('lines.quantity')}</th>
+          {withExpiry && <th scope="col">{t('lines.expiry')}</th>}
+          {stock && <th scope="col">{t('lines.onHandNow')}</th>}
           <th scope="col">
-            <span className="visually-hidden">Remove</span>
+            <span className="visually-hidden">{t('lines.remove')}</span>
           </th>
         </tr>
       </thead>
       <tbody>
         {lines.map((line, i) => {
           const item = items.get(line.item);
-          const name = item?.name ?? 'Unknown item';
+          const name = item?.name ?? t('lines.unknownItem');
           const qtyError = errors[`lines.${i}.quantity`];
           const expiryError = errors[`lines.${i}.expiry`];
           return (
@@ -68,7 +71,7 @@ export function LinesEditor({
               <td>
                 <div className="qty">
                   <input
-                    aria-label={`Quantity of ${name}`}
+                    aria-label={t('lines.quantityOf', { name })}
                     inputMode="numeric"
                     value={line.quantity}
                     aria-invalid={qtyError ? true : undefined}
@@ -86,15 +89,15 @@ export function LinesEditor({
                   />
                   {item?.packSize ? (
                     <select
-                      aria-label={`Unit for ${name}`}
+                      aria-label={t('lines.unitFor', { name })}
                       value={line.inPacks ? 'packs' : 'units'}
                       onChange={(e) => update(line.key, { inPacks: e.target.value === 'packs' })}
                     >
-                      <option value="units">{item.unit}s</option>
-                      <option value="packs">packs of {item.packSize}</option>
+                      <option value="units">{t('lines.units', { unit: item.unit })}</option>
+                      <option value="packs">{t('lines.packsOf', { count: item.packSize })}</option>
                     </select>
                   ) : (
-                    <span className="unit">{item?.unit ?? ''}s</span>
+                    <span className="unit">{item ? t('lines.units', { unit: item.unit }) : ''}</span>
                   )}
                 </div>
                 {qtyError && (
@@ -107,7 +110,7 @@ export function LinesEditor({
                 <td>
                   <input
                     type="date"
-                    aria-label={`Expiry of ${name}`}
+                    aria-label={t('lines.expiryOf', { name })}
                     value={line.expiry}
                     onChange={(e) => update(line.key, { expiry: e.target.value })}
                   />
@@ -118,15 +121,15 @@ export function LinesEditor({
                   )}
                 </td>
               )}
-              {stock && <td className="num">{stock.get(line.item)?.onHand ?? 0}</td>}
+              {stock && <td className="num">{format.number(stock.get(line.item)?.onHand ?? 0)}</td>}
               <td>
                 <button
                   type="button"
                   className="link"
-                  aria-label={`Remove ${name}`}
+                  aria-label={t('lines.removeItem', { name })}
                   onClick={() => onChange(lines.filter((l) => l.key !== line.key))}
                 >
-                  Remove
+                  {t('lines.remove')}
                 </button>
               </td>
             </tr>
