@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { Item } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
 import { toFormErrors } from '../app/errors';
@@ -17,16 +18,17 @@ export function UnknownBarcode({
   onDismiss: () => void;
 }) {
   const store = useStore();
+  const { t } = useTranslation();
   const [error, setError] = useState<string | undefined>();
   return (
-    <div className="notice" role="alert" aria-label="Unknown barcode">
+    <div className="notice" role="alert" aria-label={t('barcode.unknownLabel')}>
       <p>
-        <strong>Unknown barcode {code}.</strong> No item has it yet; nothing was added. Attach it to an item:
+        <strong>{t('barcode.unknown', { code })}</strong> {t('barcode.attachAdvice')}
       </p>
       <ItemPicker
-        label={`Attach barcode ${code} to`}
+        label={t('barcode.attachTo', { code })}
         items={items}
-        placeholder="Type the item's name"
+        placeholder={t('barcode.placeholder')}
         error={error}
         onPick={async (item) => {
           try {
@@ -38,7 +40,7 @@ export function UnknownBarcode({
         }}
       />
       <button type="button" className="link" onClick={onDismiss}>
-        Not now
+        {t('barcode.notNow')}
       </button>
     </div>
   );
