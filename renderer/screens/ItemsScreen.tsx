@@ -1,4 +1,5 @@
 import { useMemo, useRef, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import {
   DEFAULT_CATEGORIES,
   findDuplicateName,
@@ -27,6 +28,7 @@ function formOf(item: Item): ItemForm {
 /** The network's catalog: what hubs handle, in what unit, with which barcodes. */
 export function ItemsScreen() {
   const store = useStore();
+  const { t } = useTranslation();
   const items = useItems();
   const [form, setForm] = useState<ItemForm>(emptyForm);
   const [editing, setEditing] = useState<string | null>(null);
@@ -63,7 +65,7 @@ export function ItemsScreen() {
     e.preventDefault();
     try {
       const item = await store.saveItem(form, editing ?? undefined);
-      setSaved(`Saved item ${item.name}.`);
+      setSaved(t('items.saved', { name: item.name }));
       setForm({ ...emptyForm, category: form.category });
       setEditing(null);
       setErrors(noErrors);
@@ -77,25 +79,29 @@ export function ItemsScreen() {
   return (
     <section aria-labelledby="items-title">
       <header className="screen-header">
-        <h1 id="items-title">Items</h1>
-        <p className="muted">The catalog is shared by every hub in the network.</p>
+        <h1 id="items-title">{t('items.title')}</h1>
+        <p className="muted">{t('items.lead')}</p>
       </header>
       <div className="two-col">
-        <form className="card" onSubmit={submit} noValidate aria-label={editing ? 'Edit item' : 'New item'}>
-          <h2>{editing ? 'Edit item' : 'New item'}</h2>
+        <form
+          className="card"
+          onSubmit={submit}
+          noValidate
+          aria-label={editing ? t('items.edit') : t('items.new')}
+        >
+          <h2>{editing ? t('items.edit') : t('items.new')}</h2>
           <Field
-            label="Name"
+            label={t('items.name')}
             error={
-              errors.fields.name ??
-              (duplicate ? `An item named "${duplicate.name}" already exists` : undefined)
+              errors.fields.name ?? (duplicate ? t('items.duplicate', { name: duplicate.name }) : undefined)
             }
-            hint="For example: Rice 2 lb bag"
+            hint={t('items.nameHint')}
           >
             {(p) => (
               <input {...p} ref={nameRef} value={form.name} onChange={(e) => set({ name: e.target.value })} />
             )}
           </Field>
-          <Field label="Category" error={errors.fields.category}>
+          <Field label={t('items.category')} error={errors.fields.category}>
             {(p) => (
               <>
                 <input
@@ -113,10 +119,10 @@ export function ItemsScreen() {
             )}
           </Field>
           <div className="form-row">
-            <Field label="Unit" error={errors.fields.unit} hint="can, bag, pack, bottle…">
+            <Field label={t('items.unit')} error={errors.fields.unit} hint={t('items.unitHint')}>
               {(p) => <input {...p} value={form.unit} onChange={(e) => set({ unit: e.target.value })} />}
             </Field>
-            <Field label="Pack size (optional)" error={errors.fields.packSize} hint="Units in a box or case">
+            <Field label={t('items.packSize')} error={errors.fields.packSize} hint={t('items.packSizeHint')}>
               {(p) => (
                 <input
                   {...p}
@@ -127,18 +133,14 @@ export function ItemsScreen() {
               )}
             </Field>
           </div>
-          <Field
-            label="Barcodes (optional)"
-            error={errors.fields.barcodes}
-            hint="Separate several with spaces"
-          >
+          <Field label={t('items.barcodes')} error={errors.fields.barcodes} hint={t('items.barcodesHint')}>
             {(p) => (
               <input {...p} value={form.barcodes} onChange={(e) => set({ barcodes: e.target.value })} />
             )}
           </Field>
           <div className="actions">
             <button type="submit" className="primary">
-              {editing ? 'Save changes' : 'Add item'}
+              {editing ? t('items.saveChanges') : t('items.add')}
             </button>
             {editing && (
               <button
@@ -149,7 +151,7 @@ export function ItemsScreen() {
                   setErrors(noErrors);
                 }}
               >
-                Cancel
+                {t('common.cancel')}
               </button>
             )}
             <span role="status" className="saved">
@@ -159,23 +161,21 @@ export function ItemsScreen() {
         </form>
         <div>
           <div className="field">
-            <label htmlFor="items-search">Search items</label>
+            <label htmlFor="items-search">{t('items.search')}</label>
             <input id="items-search" type="search" value={query} onChange={(e) => setQuery(e.target.value)} />
           </div>
           {shown.length === 0 ? (
-            <p className="empty">
-              {all.length === 0 ? 'No items yet. Add the first one.' : 'Nothing matches.'}
-            </p>
+            <p className="empty">{all.length === 0 ? t('items.none') : t('stock.noMatch')}</p>
           ) : (
-            <table className="data" aria-label="Items">
+            <table className="data" aria-label={t('items.title')}>
               <thead>
                 <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Category</th>
-                  <th scope="col">Unit</th>
-                  <th scope="col">Barcodes</th>
+                  <th scope="col">{t('items.name')}</th>
+                  <th scope="col">{t('items.category')}</th>
+                  <th scope="col">{t('items.unit')}</th>
+                  <th scope="col">{t('items.colBarcodes')}</th>
                   <th scope="col">
-                    <span className="visually-hidden">Actions</span>
+                    <span className="visually-hidden">{t('stock.colActions')}</span>
                   </th>
                 </tr>
               </thead>
@@ -185,20 +185,20 @@ export function ItemsScreen() {
                     <th scope="row">
                       {item.name}
                       {(duplicateNames.get(normalizeName(item.name)) ?? 0) > 1 && (
-                        <span className="status status-low">Duplicate name</span>
+                        <span className="status status-low">{t('items.duplicateName')}</span>
                       )}
                     </th>
                     <td>{item.category}</td>
                     <td>
                       {item.unit}
-                      {item.packSize ? ` (pack of ${item.packSize})` : ''}
+                      {item.packSize ? ` (${t('picker.packOf', { count: item.packSize })})` : ''}
                     </td>
                     <td className="muted">{item.barcodes.join(', ') || '—'}</td>
                     <td>
                       <button
                         type="button"
                         className="link"
-                        aria-label={`Edit ${item.name}`}
+                        aria-label={t('items.editItem', { name: item.name })}
                         onClick={() => {
                           setEditing(item.id);
                           setForm(formOf(item));
@@ -207,7 +207,7 @@ export function ItemsScreen() {
                           nameRef.current?.focus();
                         }}
                       >
-                        Edit
+                        {t('items.editButton')}
                       </button>
                     </td>
                   </tr>
