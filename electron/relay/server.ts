@@ -17,8 +17,8 @@
  *
  * Hardening, as the sync server (electron/signaling/server.ts), with the same helpers: connections in
  * all and per address (IPv6 by /64), a handshake deadline, a hello deadline, frame size (ws maxPayload),
- * messages and bytes per second per connection (over either, the socket is paused until the second is
- * over), JSON depth checked before parsing, ping/pong liveness, an idle deadline, what waits to be written
+ * messages and bytes per second per connection (over either, the socket is not read until the second
+ * is over), JSON depth checked before parsing, ping/pong liveness, an idle deadline, what waits to be written
  * per connection and in all (a reader that falls behind is cut off, never buffered for). Requests of one
  * connection are handled one at a time, and a connection with too many waiting is paused. Per device:
  * uploads and bytes per minute (a token bucket, per process). Per mailbox: a storage quota, members.
@@ -145,6 +145,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
   });
   const maxBlobChars = Math.ceil((limit('maxBlobBytes') * 4) / 3);
   const maxPayload = maxBlobChars + 4096;
+  // At least one largest frame per second.
+  const maxBytesPerSecond = Math.max(limit('maxBytesPerSecond'), maxPayload);
   const totals = { uploads: 0, duplicates: 0, refused: 0, fetches: 0, slowReaders: 0, proofFailures: 0 };
   const clients = new Set<Client>();
   const counted = new Map<Duplex, { address: string; timer: NodeJS.Timeout | null }>();
@@ -224,9 +226,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
     if (socket.readyState !== socket.OPEN) return;
     const frame = Buffer.from(JSON.stringify(message));
     const queued = socket.bufferedAmount;
+    // One frame is always let through to a reader that has taken everything before it (a page or a blob
+    // is bounded by pageBytes and maxBlobBytes); a reader that has not is given no more than the limits.
     if (
-      queued + frame.length > limit('maxBufferedBytes') ||
-      (queued > 0 && queuedTotal() + frame.length > limit('maxTotalBufferedBytes'))
+      queued > 0 &&
+      (queued + frame.length > limit('maxBufferedBytes') ||
+        queuedTotal() + frame.length > limit('maxTotalBufferedBytes'))
     ) {
       totals.slowReaders += 1;
       log('disconnected a slow reader');
@@ -392,14 +397,15 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
         client.resumeTimer = setTimeout(
           () => {
             client.resumeTimer = null;
-            client.socket.resume();
+            if (client.queued <= limit('maxQueuedRequests')) client.socket.resume();
           },
           Math.max(1, client.windowStart + 1000 - Date.now()),
         );
         client.resumeTimer.unref();
       }
-      log('dropped messages (rate limit)');
-      return;
+      // This message is still handled (an honest client's request is never lost); the socket is not read
+      // again until the second is over, so TCP pushes back on the sender.
+      log('paused a connection (rate limit)');
     }
     touch(client);
     const text = bytes.toString('utf8');
