@@ -388,10 +388,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
         : Buffer.from(data);
     client.windowCount += 1;
     client.windowBytes += bytes.length;
-    if (
-      client.windowCount > limit('maxMessagesPerSecond') ||
-      client.windowBytes > limit('maxBytesPerSecond')
-    ) {
+    if (client.windowCount > limit('maxMessagesPerSecond') || client.windowBytes > maxBytesPerSecond) {
       if (!client.resumeTimer) {
         client.socket.pause();
         client.resumeTimer = setTimeout(
