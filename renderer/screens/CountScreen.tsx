@@ -1,11 +1,12 @@
 import { useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { Item } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
 import { useHubStock, useItems, useUnprojected } from '../app/hooks';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { ItemPicker } from '../components/ItemPicker';
 import { Field } from '../components/Field';
-import { NOTE_PRIVACY } from '../components/notes';
+import { useFormat } from '../i18n/format';
 
 interface CountLine {
   item: string;
@@ -18,6 +19,8 @@ interface CountLine {
  */
 export function CountScreen() {
   const store = useStore();
+  const { t } = useTranslation();
+  const format = useFormat();
   const itemRows = useItems();
   const stock = useHubStock();
   const unprojected = useUnprojected();
@@ -50,9 +53,7 @@ export function CountScreen() {
     try {
       const entries = await store.recordCount({ lines, note });
       const changed = entries.filter((e) => e.counted !== e.seen).length;
-      setSaved(
-        `Saved count of ${entries.length} ${entries.length === 1 ? 'item' : 'items'}; ${changed} ${changed === 1 ? 'differed' : 'differed'} from the record.`,
-      );
+      setSaved(`${t('count.saved', { count: entries.length })} ${t('count.differed', { count: changed })}`);
       setLines([]);
       setNote('');
       setErrors(noErrors);
@@ -74,10 +75,8 @@ export function CountScreen() {
   return (
     <section aria-labelledby="count-title">
       <header className="screen-header">
-        <h1 id="count-title">Count stock</h1>
-        <p className="muted">
-          Enter what is on the shelf for the items you counted. Items you don’t list keep their figures.
-        </p>
+        <h1 id="count-title">{t('nav.count')}</h1>
+        <p className="muted">{t('count.lead')}</p>
       </header>
       <form
         className="card movement"
@@ -89,38 +88,38 @@ export function CountScreen() {
         }}
       >
         <ItemPicker
-          label="Find item"
+          label={t('movement.findItem')}
           items={[...items.values()]}
           onPick={add}
           inputRef={pickerRef}
           error={errors.fields.lines}
         />
         {lines.length === 0 ? (
-          <p className="empty-lines">No items yet. Find an item you counted.</p>
+          <p className="empty-lines">{t('count.empty')}</p>
         ) : (
-          <table className="lines" aria-label="Counted items">
+          <table className="lines" aria-label={t('count.linesLabel')}>
             <thead>
               <tr>
-                <th scope="col">Item</th>
-                <th scope="col">On record here</th>
-                <th scope="col">Counted</th>
+                <th scope="col">{t('lines.item')}</th>
+                <th scope="col">{t('count.onRecord')}</th>
+                <th scope="col">{t('count.counted')}</th>
                 <th scope="col">
-                  <span className="visually-hidden">Remove</span>
+                  <span className="visually-hidden">{t('lines.remove')}</span>
                 </th>
               </tr>
             </thead>
             <tbody>
               {lines.map((line, i) => {
                 const item = items.get(line.item);
-                const name = item?.name ?? 'Unknown item';
+                const name = item?.name ?? t('lines.unknownItem');
                 const error = errors.fields[`lines.${i}.counted`];
                 return (
                   <tr key={line.item}>
                     <th scope="row">{name}</th>
-                    <td className="num">{stock?.get(line.item)?.onHand ?? 0}</td>
+                    <td className="num">{format.number(stock?.get(line.item)?.onHand ?? 0)}</td>
                     <td>
                       <input
-                        aria-label={`Counted ${name}`}
+                        aria-label={t('count.countedOf', { name })}
                         inputMode="numeric"
                         value={line.counted}
                         aria-invalid={error ? true : undefined}
@@ -150,10 +149,10 @@ export function CountScreen() {
                       <button
                         type="button"
                         className="link"
-                        aria-label={`Remove ${name}`}
+                        aria-label={t('lines.removeItem', { name })}
                         onClick={() => setLines(lines.filter((l) => l.item !== line.item))}
                       >
-                        Remove
+                        {t('lines.remove')}
                       </button>
                     </td>
                   </tr>
@@ -162,7 +161,7 @@ export function CountScreen() {
             </tbody>
           </table>
         )}
-        <Field label="Note (optional)" error={errors.fields.note} notice={NOTE_PRIVACY}>
+        <Field label={t('movement.note')} error={errors.fields.note} notice={t('notes.privacy')}>
           {(p) => <input {...p} value={note} onChange={(e) => setNote(e.target.value)} />}
         </Field>
         {errors.summary.length > 0 && Object.keys(errors.fields).length === 0 && (
@@ -174,12 +173,12 @@ export function CountScreen() {
         )}
         <div className="actions">
           <button type="submit" className="primary" disabled={busy || unprojected > 0}>
-            Save count
+            {t('count.save')}
           </button>
           <span className="hint">
             {unprojected > 0
-              ? `Counts can be saved once the network’s history is added to the figures (${unprojected.toLocaleString()} entries to go).`
-              : 'Ctrl+Enter saves'}
+              ? t('count.waitForHistory', { count: unprojected, n: format.number(unprojected) })
+              : t('movement.ctrlEnter')}
           </span>
           <span role="status" className="saved">
             {saved}
