@@ -1,3 +1,4 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { CryptoKey } from '../sync/keys';
 import { fromBase64Url, toBase64Url } from '../sync/encoding';
@@ -97,12 +98,25 @@ export async function sign(privateKey: CryptoKey, message: string): Promise<stri
 
 const importedKeys = new Map<string, Promise<CryptoKey | null>>();
 
+/**
+ * A key of small order (or no point at all) has no secret behind it: with R = the identity and S = 0 one
+ * "signature" verifies for every message, and WebCrypto (OpenSSL, BoringSSL) does not refuse such keys.
+ * Refused here as @noble's strict check refuses them in the synchronous head check (sync/headCheck.ts).
+ */
+function smallOrder(raw: Uint8Array): boolean {
+  try {
+    return ed25519.Point.fromBytes(raw).isSmallOrder();
+  } catch {
+    return true;
+  }
+}
+
 function publicKeyOf(publicKey: string): Promise<CryptoKey | null> {
   let key = importedKeys.get(publicKey);
   if (!key) {
     const raw = fromBase64Url(publicKey);
     key =
-      raw && raw.length === 32
+      raw && raw.length === 32 && !smallOrder(raw)
         ? subtle()
             .importKey('raw', new Uint8Array(raw), ED25519, true, ['verify'])
             .catch(() => null)
