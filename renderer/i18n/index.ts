@@ -33,6 +33,10 @@ void i18n.use(initReactI18next).init({
   react: { useSuspense: false },
 });
 followPluralLocale(i18n);
+// `{{kind, lowercase}}`: a word of the catalog inside a sentence ("Undo pickup of rice"), in the language's case rules.
+i18n.services.formatter?.add('lowercase', (value: unknown, lng: string | undefined) =>
+  String(value).toLocaleLowerCase(lng === PSEUDO ? 'en' : lng),
+);
 
 /** The plural rules a language follows (PLURAL_LOCALE: Hmong has no CLDR data of its own). */
 function followPluralLocale(instance: I18n) {

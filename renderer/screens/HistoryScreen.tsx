@@ -1,58 +1,98 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import Dexie from 'dexie';
 import { useMemo, useState } from 'react';
-import { ENTRY_KINDS, ownEffect, type EntryKind } from '../../shared/entries';
+import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
+import {
+  ENTRY_KINDS,
+  ownEffect,
+  type DiscardReason,
+  type DonationSource,
+  type EntryKind,
+} from '../../shared/entries';
 import type { LedgerRow } from '../../shared/projection';
 import { useStore } from '../app/StoreContext';
 import { useItems } from '../app/hooks';
 import { toFormErrors } from '../app/errors';
-import { formatDateTime } from '../app/time';
+import { useFormat, type Format } from '../i18n/format';
 
-const KIND_LABEL: Record<EntryKind, string> = {
-  donation: 'Donation',
-  pickup: 'Pickup',
-  count: 'Count',
-  discard: 'Discard',
-  reversal: 'Undo',
-  transfer_request: 'Transfer asked',
-  transfer_out: 'Sent',
-  transfer_in: 'Received',
-  transfer_resolve: 'Difference settled',
-};
+/** Each kind of entry as History names it (catalog keys). */
+export const KIND_LABEL = {
+  donation: 'kind.donation',
+  pickup: 'kind.pickup',
+  count: 'kind.count',
+  discard: 'kind.discard',
+  reversal: 'kind.reversal',
+  transfer_request: 'kind.transfer_request',
+  transfer_out: 'kind.transfer_out',
+  transfer_in: 'kind.transfer_in',
+  transfer_resolve: 'kind.transfer_resolve',
+} as const satisfies Record<EntryKind, string>;
+
+/** Donation sources and discard reasons, as the forms offer them (catalog keys). */
+export const SOURCE_LABEL = {
+  individual: 'source.individual',
+  business: 'source.business',
+  'food bank': 'source.foodBank',
+  purchase: 'source.purchase',
+  other: 'source.other',
+} as const satisfies Record<DonationSource, string>;
+export const REASON_LABEL = {
+  spoiled: 'reason.spoiled',
+  expired: 'reason.expired',
+  damaged: 'reason.damaged',
+  other: 'reason.other',
+} as const satisfies Record<DiscardReason, string>;
 const PAGE = 100;
 
-function details(row: LedgerRow, hubNames: ReadonlyMap<string, string>): string {
+function details(
+  row: LedgerRow,
+  hubNames: ReadonlyMap<string, string>,
+  undone: ReadonlyMap<string, LedgerRow>,
+  t: TFunction,
+  format: Format,
+): string {
   const parts: string[] = [];
+  const hub = (id: string) => hubNames.get(id) ?? id;
   switch (row.kind) {
     case 'donation':
-      parts.push(`from ${row.source}`);
-      if (row.packs) parts.push(`${row.packs} packs`);
-      if (row.expiry) parts.push(`expires ${row.expiry}`);
+      parts.push(t('history.from', { source: t(SOURCE_LABEL[row.source]) }));
+      if (row.packs) parts.push(t('history.packs', { count: row.packs }));
+      if (row.expiry) parts.push(t('history.expires', { day: format.day(row.expiry) }));
       break;
     case 'pickup':
-      if (row.households) parts.push(`${row.households} households`);
-      if (row.packs) parts.push(`${row.packs} packs`);
-      if (row.belowZero) parts.push('went below zero');
+      if (row.households) parts.push(t('history.households', { count: row.households }));
+      if (row.packs) parts.push(t('history.packs', { count: row.packs }));
+      if (row.belowZero) parts.push(t('history.belowZero'));
       break;
     case 'count':
-      parts.push(`counted ${row.counted}, record showed ${row.seen}`);
+      parts.push(
+        t('history.counted', { counted: format.number(row.counted), seen: format.number(row.seen) }),
+      );
       break;
     case 'discard':
-      parts.push(row.reason);
+      parts.push(t(REASON_LABEL[row.reason]));
       break;
-    case 'reversal':
-      parts.push(`undoes ${row.target}`);
+    case 'reversal': {
+      // What was undone, as a person knows it (its kind and when), not the entry's internal id.
+      const target = undone.get(row.target);
+      parts.push(
+        target
+          ? t('history.undoes', { kind: t(KIND_LABEL[target.kind]), when: format.dateTime(target.at) })
+          : t('history.undoesUnknown'),
+      );
       break;
+    }
     case 'transfer_request':
-      parts.push(`${row.qty} asked for ${hubNames.get(row.to) ?? row.to}`);
+      parts.push(t('history.askedFor', { qty: format.number(row.qty), hub: hub(row.to) }));
       break;
     case 'transfer_out':
-      parts.push(`to ${hubNames.get(row.to) ?? row.to}`);
-      if (row.applied === 0 && !row.reversedBy) parts.push('recorded twice, counted once');
+      parts.push(t('history.to', { hub: hub(row.to) }));
+      if (row.applied === 0 && !row.reversedBy) parts.push(t('history.twice'));
       break;
     case 'transfer_in':
-      parts.push(`from ${hubNames.get(row.from) ?? row.from}`);
-      if (row.qty > 0 && row.applied === 0 && !row.reversedBy) parts.push('recorded twice, counted once');
+      parts.push(t('history.fromHub', { hub: hub(row.from) }));
+      if (row.qty > 0 && row.applied === 0 && !row.reversedBy) parts.push(t('history.twice'));
       break;
     case 'transfer_resolve':
       break;
@@ -72,6 +112,8 @@ function change(row: LedgerRow): number {
 /** Every entry at this hub, newest first. Undo adds a reversal entry; both stay in the history. */
 export function HistoryScreen() {
   const store = useStore();
+  const { t } = useTranslation();
+  const format = useFormat();
   const self = store.self!;
   const hubs = useLiveQuery(() => store.db.hubs.toArray(), []);
   const [chosen, setChosen] = useState<string | null>(self.hubId);
@@ -109,12 +151,26 @@ export function HistoryScreen() {
     const filtered = item && kind ? query.filter((r) => r.kind === kind) : query;
     return filtered.reverse().limit(limit).toArray();
   }, [hub, item, kind, fromMs, toMs, limit]);
+  // The entries the shown undos undid, to name them.
+  const targets = useMemo(
+    () => [...new Set((rows ?? []).flatMap((r) => (r.kind === 'reversal' ? [r.target] : [])))],
+    [rows],
+  );
+  const undone =
+    useLiveQuery(async () => {
+      const found = await store.db.ledger.bulkGet(targets);
+      return new Map(found.flatMap((r) => (r ? [[r.id, r] as const] : [])));
+    }, [targets]) ?? new Map<string, LedgerRow>();
 
   const undo = async (row: LedgerRow) => {
     try {
       const reversal = await store.undo(row.id);
       setMessage({
-        text: `Saved: undid ${KIND_LABEL[row.kind].toLowerCase()} of ${names.get(row.item) ?? row.item} (${reversal.effect > 0 ? '+' : ''}${reversal.effect}).`,
+        text: t('history.undid', {
+          kind: t(KIND_LABEL[row.kind]),
+          item: names.get(row.item) ?? row.item,
+          change: format.number(reversal.effect, { signDisplay: 'exceptZero' }),
+        }),
         error: false,
       });
     } catch (e) {
@@ -127,15 +183,13 @@ export function HistoryScreen() {
   return (
     <section aria-labelledby="history-title">
       <header className="screen-header">
-        <h1 id="history-title">History</h1>
-        <p className="muted">
-          Every entry at this hub, newest first. Nothing is ever erased: an undo is an entry too.
-        </p>
+        <h1 id="history-title">{t('nav.history')}</h1>
+        <p className="muted">{t('history.lead')}</p>
       </header>
       <div className="toolbar">
         {self.role === 'coordinator' && (
           <div className="field">
-            <label htmlFor="history-hub">Hub</label>
+            <label htmlFor="history-hub">{t('stock.hub')}</label>
             <select id="history-hub" value={hub} onChange={(e) => setChosen(e.target.value)}>
               {(hubs ?? []).map((h) => (
                 <option key={h.id} value={h.id}>
@@ -146,9 +200,9 @@ export function HistoryScreen() {
           </div>
         )}
         <div className="field">
-          <label htmlFor="history-item">Item</label>
+          <label htmlFor="history-item">{t('lines.item')}</label>
           <select id="history-item" value={item} onChange={(e) => setItem(e.target.value)}>
-            <option value="">All items</option>
+            <option value="">{t('stock.filterAll')}</option>
             {(items ?? []).map((i) => (
               <option key={i.id} value={i.id}>
                 {i.name}
@@ -157,22 +211,22 @@ export function HistoryScreen() {
           </select>
         </div>
         <div className="field">
-          <label htmlFor="history-kind">Kind</label>
+          <label htmlFor="history-kind">{t('history.kind')}</label>
           <select id="history-kind" value={kind} onChange={(e) => setKind(e.target.value as EntryKind | '')}>
-            <option value="">All kinds</option>
+            <option value="">{t('history.allKinds')}</option>
             {ENTRY_KINDS.map((k) => (
               <option key={k} value={k}>
-                {KIND_LABEL[k]}
+                {t(KIND_LABEL[k])}
               </option>
             ))}
           </select>
         </div>
         <div className="field">
-          <label htmlFor="history-from">From</label>
+          <label htmlFor="history-from">{t('history.fromDate')}</label>
           <input id="history-from" type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
         </div>
         <div className="field">
-          <label htmlFor="history-to">To</label>
+          <label htmlFor="history-to">{t('history.toDate')}</label>
           <input id="history-to" type="date" value={to} onChange={(e) => setTo(e.target.value)} />
         </div>
       </div>
@@ -180,45 +234,46 @@ export function HistoryScreen() {
         {message?.text}
       </p>
       {!rows ? (
-        <p>Loading history…</p>
+        <p>{t('history.loading')}</p>
       ) : rows.length === 0 ? (
-        <p className="empty">No entries match.</p>
+        <p className="empty">{t('history.none')}</p>
       ) : (
-        <table className="data history" aria-label="History">
+        <table className="data history" aria-label={t('nav.history')}>
           <thead>
             <tr>
-              <th scope="col">When</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Item</th>
+              <th scope="col">{t('history.when')}</th>
+              <th scope="col">{t('history.kind')}</th>
+              <th scope="col">{t('lines.item')}</th>
               <th scope="col" className="num">
-                Change
+                {t('history.change')}
               </th>
-              <th scope="col">Details</th>
-              <th scope="col">Recorded on</th>
+              <th scope="col">{t('history.details')}</th>
+              <th scope="col">{t('history.recordedOn')}</th>
               <th scope="col">
-                <span className="visually-hidden">Actions</span>
+                <span className="visually-hidden">{t('stock.colActions')}</span>
               </th>
             </tr>
           </thead>
           <tbody>
             {rows.map((row) => (
               <tr key={row.id} className={row.reversedBy ? 'reversed' : undefined}>
-                <td>{formatDateTime(row.at)}</td>
+                <td>{format.dateTime(row.at)}</td>
                 <td>
-                  <span className={`kind kind-${row.kind}`}>{KIND_LABEL[row.kind]}</span>
+                  <span className={`kind kind-${row.kind}`}>{t(KIND_LABEL[row.kind])}</span>
                 </td>
                 <th scope="row">{names.get(row.item) ?? row.item}</th>
                 <td className={`num strong ${change(row) < 0 ? 'neg' : change(row) > 0 ? 'pos' : ''}`}>
-                  {change(row) > 0 ? '+' : ''}
-                  {change(row)}
+                  {format.number(change(row), { signDisplay: 'exceptZero' })}
                 </td>
                 <td>
-                  {details(row, hubNames)}
-                  {row.reversedBy && <span className="status status-count"> Undone</span>}
+                  {details(row, hubNames, undone, t, format)}
+                  {row.reversedBy && <span className="status status-count">{t('history.undone')}</span>}
                 </td>
                 <td className="muted">
                   {devices?.get(row.device) ?? row.device}
-                  {row.recordedAt - row.at > 60_000 ? ` · typed in ${formatDateTime(row.recordedAt)}` : ''}
+                  {row.recordedAt - row.at > 60_000
+                    ? ` · ${t('history.typedIn', { when: format.dateTime(row.recordedAt) })}`
+                    : ''}
                 </td>
                 <td>
                   {row.kind !== 'reversal' &&
@@ -229,19 +284,22 @@ export function HistoryScreen() {
                       <button
                         type="button"
                         className="link"
-                        aria-label={`Undo ${KIND_LABEL[row.kind].toLowerCase()} of ${names.get(row.item) ?? row.item}`}
+                        aria-label={t('history.undoOf', {
+                          kind: t(KIND_LABEL[row.kind]),
+                          item: names.get(row.item) ?? row.item,
+                        })}
                         onClick={() => setConfirming(row.id)}
                       >
-                        Undo
+                        {t('history.undo')}
                       </button>
                     )}
                   {confirming === row.id && (
                     <span className="confirm">
                       <button type="button" className="danger" onClick={() => void undo(row)}>
-                        Confirm undo
+                        {t('history.confirmUndo')}
                       </button>
                       <button type="button" className="link" onClick={() => setConfirming(null)}>
-                        Keep
+                        {t('history.keep')}
                       </button>
                     </span>
                   )}
@@ -253,7 +311,7 @@ export function HistoryScreen() {
       )}
       {rows && rows.length === limit && (
         <button type="button" onClick={() => setLimit(limit + PAGE)}>
-          Show older entries
+          {t('history.older')}
         </button>
       )}
     </section>

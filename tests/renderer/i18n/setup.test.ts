@@ -18,6 +18,16 @@ describe('i18n setup', () => {
     expect(i18n.t('language.label', { lng: 'es' })).toBe('Idioma');
   });
 
+  it('lowercases a catalog word inside a sentence where the language asks for it', () => {
+    const kind = i18n.t('kind.pickup');
+    expect(i18n.t('history.undid', { kind, item: 'Rice', change: '+5' })).toBe(
+      'Saved: undid pickup of Rice (+5).',
+    );
+    expect(
+      i18n.t('history.undoOf', { lng: 'es', kind: i18n.t('kind.pickup', { lng: 'es' }), item: 'Arroz' }),
+    ).toBe('Deshacer recogida de Arroz');
+  });
+
   it('makes a pseudo-locale from English, keeping placeholders and tags', () => {
     expect(pseudoString('Saved {{count}} items')).toBe('⟦Šáṽéð {{count}} íţéɱš~~~~⟧');
     expect(pseudoString('Open <1>Members</1>')).toMatch(/^⟦Óþéñ <1>Ṁéɱƀéŕš<\/1>~+⟧$/);
