@@ -6,6 +6,8 @@ import { stockKey } from '../projection';
 import { SETTING_MAPS, type SettingMap, type SignedSetting } from '../trust/settings';
 import { BLOCK } from '../trust/chain';
 import { decodeEntry, encodeEntry } from '../wire';
+import { toBase64Url } from '../sync/encoding';
+import { sha256Bytes } from '../trust/crypto';
 
 /**
  * A checkpoint: the state a device reaches after counting every entry up to a position in each device's
@@ -29,9 +31,14 @@ import { decodeEntry, encodeEntry } from '../wire';
  * - `settings`: the catalog, levels, hubs and device names as their writers signed them; a receiver checks
  *   each signature and right itself, so a checkpoint cannot forge a setting.
  *
+ * It travels in two parts. The **head** (covers, stock, usage, settings, and the SHA-256 of the rows) is
+ * small, grows with hubs x items and days, not with history, and is what the maker signs: a receiver
+ * verifies it and shows the stock view from it at once. The **rows** grow with history; they are checked
+ * against the digest in the head and decoded before the first entry after the checkpoint is counted.
+ *
  * The encoding is deterministic (positional tuples, rows in a fixed order, integers only), so two devices
- * that counted the same entries and hold the same settings make byte-identical bodies. The signature
- * covers the exact bytes.
+ * that counted the same entries and hold the same settings make byte-identical parts. The signature covers
+ * the head's exact bytes, and through its digest the rows'.
  */
 export const CHECKPOINT_VERSION = 1;
 
@@ -61,12 +68,28 @@ export interface Cover {
   proof: CoverProof;
   /** Role and hub the device's entries were judged with (gate.ts `judgedAs`). */
   judgedAs: string;
+  /** The last of its entries that counts (0: none; below `seq` when later ones were set aside). */
+  counted: number;
 }
 
 export interface CheckpointSetting {
   map: SettingMap;
   key: string;
   env: SignedSetting;
+}
+
+/** Everything but the rows: what the maker signs, and what a stock view needs. */
+export interface CheckpointHead {
+  network: string;
+  by: string;
+  at: number;
+  covers: Cover[];
+  stock: StockRow[];
+  usage: UsageRow[];
+  settings: CheckpointSetting[];
+  /** SHA-256 of the rows part, base64url, and how many rows it holds. */
+  rowsDigest: string;
+  rowCount: number;
 }
 
 export interface CheckpointBody {
@@ -93,12 +116,25 @@ const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const sortedPairs = (record: Record<string, number>): [string, number][] =>
   Object.entries(record).sort(([a], [b]) => byString(a, b));
 
+export interface EncodedCheckpoint {
+  head: Uint8Array;
+  rows: Uint8Array;
+}
+
+export const digestOf = (bytes: Uint8Array): string => toBase64Url(sha256Bytes(bytes));
+const utf8 = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
 /**
- * The body as bytes. Deterministic: rows sorted by their keys, no floats, no optional keys in tuples
- * (absent values are null), so the same state always gives the same bytes.
+ * The body as its two parts' bytes. Deterministic: rows sorted by their keys, no floats, no optional keys
+ * in tuples (absent values are null), so the same state always gives the same bytes.
  */
-export function encodeBody(body: CheckpointBody): Uint8Array {
-  const tuple = [
+export function encodeBody(body: CheckpointBody): EncodedCheckpoint {
+  const rows = utf8(
+    [...body.rows]
+      .sort((a, b) => byString(a.device, b.device) || a.seq - b.seq)
+      .map((r) => [encodeEntry(r), r.applied, r.reversedBy ?? null]),
+  );
+  const head = utf8([
     CHECKPOINT_VERSION,
     body.network,
     body.by,
@@ -112,6 +148,7 @@ export function encodeBody(body: CheckpointBody): Uint8Array {
         c.partial,
         c.proof.kind === 'head' ? c.proof.sig : null,
         c.judgedAs,
+        c.counted,
       ]),
     [...body.stock]
       .sort((a, b) => byString(a.key, b.key))
@@ -128,27 +165,22 @@ export function encodeBody(body: CheckpointBody): Uint8Array {
     [...body.usage]
       .sort((a, b) => byString(a.key, b.key))
       .map((u) => [u.hub, u.day, u.entries, sortedPairs(u.pickups)]),
-    [...body.rows]
-      .sort((a, b) => byString(a.device, b.device) || a.seq - b.seq)
-      .map((r) => [encodeEntry(r), r.applied, r.reversedBy ?? null]),
     [...body.settings]
       .sort((a, b) => byString(a.map, b.map) || byString(a.key, b.key))
       .map((s) => [s.map, s.key, [s.env.v ?? null, s.env.by, s.env.at, s.env.s]]),
-  ];
-  return new TextEncoder().encode(JSON.stringify(tuple));
+    digestOf(rows),
+    body.rows.length,
+  ]);
+  return { head, rows };
 }
 
 const id = z.string().regex(ID_PATTERN);
 const int = z.number().int();
 const nat = int.min(0).max(Number.MAX_SAFE_INTEGER);
-const qty = int.min(-(2 ** 40)).max(2 ** 40);
 const time = nat.max(Date.UTC(2100, 0, 1));
 const b64 = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
-const entryIdText = z.string().regex(/^[0-9a-z]{4,16}\.\d{1,10}$/);
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
-const pairs = (key: z.ZodType<string>) => z.array(z.tuple([key, qty])).max(100_000);
 
-const bodySchema = z.tuple([
+const headSchema = z.tuple([
   z.literal(CHECKPOINT_VERSION),
   id,
   id,
@@ -165,14 +197,13 @@ const bodySchema = z.tuple([
           .regex(/^[A-Za-z0-9_-]{86}$/)
           .nullable(),
         z.string().max(40),
+        int.min(0).max(2 ** 31 - 1),
       ]),
     )
     .max(CHECKPOINT_LIMITS.devices),
-  z
-    .array(z.tuple([id, id, qty, pairs(day), time.nullable(), time.nullable(), time, nat]))
-    .max(CHECKPOINT_LIMITS.stock),
-  z.array(z.tuple([id, day, nat, pairs(id)])).max(CHECKPOINT_LIMITS.usage),
-  z.array(z.tuple([z.array(z.unknown()).max(16), qty, entryIdText.nullable()])).max(CHECKPOINT_LIMITS.rows),
+  // The long lists are checked by hand below: zod costs seconds at a million rows.
+  z.array(z.unknown()).max(CHECKPOINT_LIMITS.stock),
+  z.array(z.unknown()).max(CHECKPOINT_LIMITS.usage),
   z
     .array(
       z.tuple([
@@ -182,98 +213,56 @@ const bodySchema = z.tuple([
       ]),
     )
     .max(CHECKPOINT_LIMITS.settings),
+  b64,
+  nat.max(CHECKPOINT_LIMITS.rows),
 ]);
 
-/**
- * Reads a body from bytes that may come from an adversary: every bound checked, every entry decoded and
- * validated as the doc's own entries are, and the invariants a real projection has checked too (each
- * entry within its device's covered range, no entry twice, each stock row's on hand the sum of what its
- * rows count for). Throws a CheckpointFormatError that says what is wrong.
- */
-export function decodeBody(bytes: Uint8Array): CheckpointBody {
+function parseJson(bytes: Uint8Array, what: string): unknown {
   if (bytes.byteLength > CHECKPOINT_LIMITS.bytes)
     throw new CheckpointFormatError(
-      `A checkpoint of ${bytes.byteLength} bytes is larger than the ${CHECKPOINT_LIMITS.bytes} allowed`,
+      `A checkpoint's ${what} of ${bytes.byteLength} bytes is larger than the ${CHECKPOINT_LIMITS.bytes} allowed`,
     );
-  let raw: unknown;
   try {
-    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
-    throw new CheckpointFormatError('The checkpoint is not readable (not UTF-8 JSON)');
+    throw new CheckpointFormatError(`The checkpoint's ${what} is not readable (not UTF-8 JSON)`);
   }
-  const parsed = bodySchema.safeParse(raw);
+}
+
+/**
+ * Reads a head from bytes that may come from an adversary: every bound and type checked, each device
+ * covered once with a chain state of the right shape, each stock and usage row well formed and there once.
+ * Throws a CheckpointFormatError that says what is wrong.
+ */
+export function decodeHead(bytes: Uint8Array): CheckpointHead {
+  const parsed = headSchema.safeParse(parseJson(bytes, 'head'));
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    throw new CheckpointFormatError(
-      `The checkpoint is malformed at ${first?.path.join('.') ?? '?'}: ${first?.message ?? 'invalid'}`,
-    );
+    fault(first?.path.join('.') ?? '?', first?.message ?? 'invalid');
   }
-  const [, network, by, at, coverTuples, stockTuples, usageTuples, rowTuples, settingTuples] = parsed.data;
-
-  const covers: Cover[] = coverTuples.map(([device, seq, block, partial, sig, judgedAs]) => ({
+  const [, network, by, at, coverTuples, stockTuples, usageTuples, settingTuples, rowsDigest, rowCount] =
+    parsed.data;
+  const covers: Cover[] = coverTuples.map(([device, seq, block, partial, sig, judgedAs, counted]) => ({
     device,
     seq,
     block,
     partial,
     proof: sig === null ? { kind: 'cut' } : { kind: 'head', sig },
     judgedAs,
+    counted,
   }));
-  const cut = new Map<string, number>();
+  const devices = new Set<string>();
   for (const c of covers) {
-    if (cut.has(c.device)) throw new CheckpointFormatError(`Device ${c.device} is covered twice`);
+    if (devices.has(c.device)) fault(`covers/${c.device}`, 'covered twice');
+    devices.add(c.device);
     if (c.partial.length !== c.seq % BLOCK)
-      throw new CheckpointFormatError(
-        `Device ${c.device}: a chain at ${c.seq} has ${c.seq % BLOCK} lines after its last block, not ${c.partial.length}`,
-      );
-    cut.set(c.device, c.seq);
+      fault(`covers/${c.device}`, `a chain at ${c.seq} has ${c.seq % BLOCK} lines after its last block`);
+    if (c.counted > c.seq) fault(`covers/${c.device}`, 'counts past what it covers');
   }
-
-  const rows: LedgerRow[] = [];
-  const seen = new Set<string>();
-  for (let i = 0; i < rowTuples.length; i++) {
-    const [wire, applied, reversedBy] = rowTuples[i]!;
-    const decoded = decodeEntry(wire);
-    if (!decoded.ok) throw new CheckpointFormatError(`Row ${i} of the checkpoint: ${decoded.reason}`);
-    const entry = decoded.entry;
-    const rowId = idOf(entry);
-    const last = cut.get(entry.device);
-    if (last === undefined || entry.seq > last)
-      throw new CheckpointFormatError(`Entry ${rowId} is not within the positions the checkpoint covers`);
-    if (seen.has(rowId)) throw new CheckpointFormatError(`Entry ${rowId} appears twice in the checkpoint`);
-    seen.add(rowId);
-    const slot = exclusiveSlot(entry) ?? undefined;
-    rows.push({
-      ...entry,
-      id: rowId,
-      applied,
-      ...(reversedBy !== null ? { reversedBy } : {}),
-      ...(slot ? { slot } : {}),
-      ...(isTransfer(entry) ? { root: transferOf(entry) } : {}),
-    });
-  }
-
-  const stock: StockRow[] = stockTuples.map(
-    ([hub, item, onHand, lots, lastCountAt, lastWarnAt, lastEntryAt, entryCount]) => ({
-      key: stockKey(hub, item),
-      hub,
-      item,
-      onHand,
-      lots: Object.fromEntries(lots),
-      lastCountAt,
-      lastWarnAt,
-      lastEntryAt,
-      entryCount,
-    }),
-  );
-  const usage: UsageRow[] = usageTuples.map(([hub, dayOf, entries, pickups]) => ({
-    key: stockKey(hub, dayOf),
-    hub,
-    day: dayOf,
-    entries,
-    pickups: Object.fromEntries(pickups),
-  }));
-  checkFigures(stock, rows);
-
+  const stock = stockTuples.map(stockRow);
+  const usage = usageTuples.map(usageRow);
+  if (new Set(stock.map((r) => r.key)).size !== stock.length) fault('stock', 'a row appears twice');
+  if (new Set(usage.map((r) => r.key)).size !== usage.length) fault('usage', 'a row appears twice');
   return {
     network,
     by,
@@ -281,13 +270,127 @@ export function decodeBody(bytes: Uint8Array): CheckpointBody {
     covers,
     stock,
     usage,
-    rows,
     settings: settingTuples.map(([map, key, [v, sBy, sAt, s]]) => ({
       map,
       key,
       env: { v: v ?? null, by: sBy, at: sAt, s },
     })),
+    rowsDigest,
+    rowCount,
   };
+}
+
+/**
+ * Reads the rows of a checkpoint whose head was verified: they must be the bytes the head names (its
+ * digest), every entry decoded and validated as the doc's own entries are, each within its device's
+ * counted range, none twice, and the head's figures must be what they count for (each stock row's on hand
+ * the sum of its rows' effects, its entry count their number), which is what a projection gives.
+ */
+export function decodeRows(head: CheckpointHead, bytes: Uint8Array): LedgerRow[] {
+  if (digestOf(bytes) !== head.rowsDigest) fault('rows', 'they are not the rows the head names');
+  const tuples = parseJson(bytes, 'rows');
+  if (!Array.isArray(tuples) || tuples.length !== head.rowCount)
+    fault('rows', `not a list of ${head.rowCount} rows`);
+  const counted = new Map(head.covers.map((c) => [c.device, c.counted]));
+  const rows: LedgerRow[] = [];
+  const seen = new Set<string>();
+  const last = new Map<string, number>();
+  for (let i = 0; i < tuples.length; i++) {
+    const [wire, applied, reversedBy] = tupleOf(tuples[i], 3, `row ${i}`);
+    if (!Array.isArray(wire) || wire.length > 16) fault(`row ${i}`, 'not an entry');
+    if (!isQty(applied)) fault(`row ${i}`, 'what it counts for is not a whole number');
+    if (reversedBy !== null && !(typeof reversedBy === 'string' && ENTRY_ID.test(reversedBy)))
+      fault(`row ${i}`, 'its undo is not an entry id');
+    const decoded = decodeEntry(wire);
+    if (!decoded.ok) fault(`row ${i}`, `not a valid entry (${JSON.stringify(decoded.reason)})`);
+    const entry = decoded.entry;
+    const rowId = idOf(entry);
+    if (entry.seq > (counted.get(entry.device) ?? 0))
+      fault(`row ${i}`, `entry ${rowId} is past what the checkpoint counts of its device`);
+    if (seen.has(rowId)) fault(`row ${i}`, `entry ${rowId} appears twice`);
+    seen.add(rowId);
+    last.set(entry.device, Math.max(last.get(entry.device) ?? 0, entry.seq));
+    const slot = exclusiveSlot(entry) ?? undefined;
+    rows.push({
+      ...entry,
+      id: rowId,
+      applied: applied as number,
+      ...(reversedBy !== null ? { reversedBy: reversedBy as string } : {}),
+      ...(slot ? { slot } : {}),
+      ...(isTransfer(entry) ? { root: transferOf(entry) } : {}),
+    });
+  }
+  for (const c of head.covers)
+    if ((last.get(c.device) ?? 0) !== c.counted)
+      fault(`covers/${c.device}`, `says ${c.counted} counts, the rows end at ${last.get(c.device) ?? 0}`);
+  checkFigures(head.stock, rows);
+  return rows;
+}
+
+/** Both parts at once (the maker's own check, and tests). */
+export function decodeBody(encoded: EncodedCheckpoint): CheckpointBody {
+  const head = decodeHead(encoded.head);
+  const rows = decodeRows(head, encoded.rows);
+  const { rowsDigest: _digest, rowCount: _count, ...rest } = head;
+  return { ...rest, rows };
+}
+
+const ENTRY_ID = /^[0-9a-z]{4,16}\.\d{1,10}$/;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const MAX_TIME = Date.UTC(2100, 0, 1);
+const isQty = (v: unknown): v is number => Number.isInteger(v) && Math.abs(v as number) <= 2 ** 40;
+const isNat = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isTime = (v: unknown): v is number => isNat(v) && v <= MAX_TIME;
+const isId = (v: unknown): v is string => typeof v === 'string' && ID_PATTERN.test(v);
+const isDay = (v: unknown): v is string => typeof v === 'string' && DAY.test(v);
+
+function fault(where: string, what: string): never {
+  throw new CheckpointFormatError(`The checkpoint is malformed at ${where}: ${what}`);
+}
+
+function tupleOf(v: unknown, length: number, where: string): unknown[] {
+  if (!Array.isArray(v) || v.length !== length) fault(where, `not a list of ${length}`);
+  return v as unknown[];
+}
+
+/** `[[key, n], ...]` into a record, keys checked, no key twice. */
+function pairsOf(v: unknown, isKey: (k: unknown) => k is string, where: string): Record<string, number> {
+  if (!Array.isArray(v) || v.length > 100_000) fault(where, 'not a list of pairs');
+  const out: Record<string, number> = {};
+  for (const pair of v as unknown[]) {
+    const [k, n] = tupleOf(pair, 2, where);
+    if (!isKey(k) || !isQty(n) || Object.hasOwn(out, k)) fault(where, 'a pair is not a key and a number');
+    out[k] = n;
+  }
+  return out;
+}
+
+function stockRow(v: unknown, i: number): StockRow {
+  const where = `stock row ${i}`;
+  const [hub, item, onHand, lots, lastCountAt, lastWarnAt, lastEntryAt, entryCount] = tupleOf(v, 8, where);
+  if (!isId(hub) || !isId(item)) fault(where, 'hub or item is not an id');
+  if (!isQty(onHand) || !isTime(lastEntryAt) || !isNat(entryCount))
+    fault(where, 'a figure is not a whole number');
+  if ((lastCountAt !== null && !isTime(lastCountAt)) || (lastWarnAt !== null && !isTime(lastWarnAt)))
+    fault(where, 'a time is not a time');
+  return {
+    key: stockKey(hub, item),
+    hub,
+    item,
+    onHand,
+    lots: pairsOf(lots, isDay, where),
+    lastCountAt: lastCountAt as number | null,
+    lastWarnAt: lastWarnAt as number | null,
+    lastEntryAt,
+    entryCount,
+  };
+}
+
+function usageRow(v: unknown, i: number): UsageRow {
+  const where = `usage row ${i}`;
+  const [hub, day, entries, pickups] = tupleOf(v, 4, where);
+  if (!isId(hub) || !isDay(day) || !isNat(entries)) fault(where, 'not a hub, a day and a number');
+  return { key: stockKey(hub, day), hub, day, entries, pickups: pairsOf(pickups, isId, where) };
 }
 
 /**
@@ -304,7 +407,6 @@ function checkFigures(stock: readonly StockRow[], rows: readonly LedgerRow[]): v
   }
   const keys = new Set<string>();
   for (const s of stock) {
-    if (keys.has(s.key)) throw new CheckpointFormatError(`Stock of ${s.key} appears twice`);
     keys.add(s.key);
     if ((sums.get(s.key) ?? 0) !== s.onHand)
       throw new CheckpointFormatError(

@@ -1,20 +1,28 @@
-import { toBase64Url } from '../sync/encoding';
 import type { CryptoKey } from '../sync/keys';
 import type { SignedHead } from '../doc';
 import { idOf } from '../entries';
 import type { LedgerRow, StockRow, UsageRow } from '../projection';
 import { headHash } from '../trust/chain';
-import { sha256Bytes, sign } from '../trust/crypto';
+import { sign } from '../trust/crypto';
 import type { DeviceGate } from '../trust/gate';
 import type { MemberState } from '../trust/members';
-import { encodeBody, type CheckpointBody, type CheckpointSetting, type Cover } from './format';
+import {
+  digestOf,
+  encodeBody,
+  type CheckpointBody,
+  type CheckpointSetting,
+  type Cover,
+  type EncodedCheckpoint,
+} from './format';
 
-/** A checkpoint as it travels: the body's exact bytes, who signed them, and the signature. */
-export interface SignedCheckpoint {
-  body: Uint8Array;
+/** A checkpoint as it travels: its two parts' exact bytes, who signed the head, and the signature. */
+export interface SignedCheckpoint extends EncodedCheckpoint {
   by: string;
   sig: string;
 }
+
+/** A covered position as the gate knows it (what counts there comes from the projection). */
+export type CoverPosition = Omit<Cover, 'counted'>;
 
 export class CheckpointError extends Error {
   constructor(message: string) {
@@ -23,12 +31,10 @@ export class CheckpointError extends Error {
   }
 }
 
-/** SHA-256 of the body, base64url: names a checkpoint, breaks ties between two. */
-export function checkpointDigest(body: Uint8Array): string {
-  return toBase64Url(sha256Bytes(body));
-}
+/** SHA-256 of the head, base64url: names a checkpoint (the head names its rows), breaks ties between two. */
+export const checkpointDigest = digestOf;
 
-/** The exact text the maker signs: bound to the network, the maker and the body's digest. */
+/** The exact text the maker signs: bound to the network, the maker and the head's digest. */
 export function checkpointMessage(network: string, by: string, digest: string): string {
   return `larder checkpoint v1|${network}|${by}|${digest}`;
 }
@@ -46,8 +52,8 @@ export function coversFromGate(
   devices: Iterable<DeviceGate>,
   heads: ReadonlyMap<string, SignedHead>,
   members: MemberState,
-): { covers: Cover[]; waiting: string[] } {
-  const covers: Cover[] = [];
+): { covers: CoverPosition[]; waiting: string[] } {
+  const covers: CoverPosition[] = [];
   const waiting: string[] = [];
   for (const d of devices) {
     if (d.decided === 0 && d.held.length === 0) continue; // nothing of it counted yet
@@ -79,7 +85,7 @@ export interface CheckpointSource {
   /** The making device: it signs, and must be an admin or a coordinator for receivers to accept it. */
   by: string;
   at: number;
-  covers: readonly Cover[];
+  covers: readonly CoverPosition[];
   /** The projection of exactly the counted entries the covers reach (Projector.allStock() etc.). */
   stock: Iterable<StockRow>;
   usage: Iterable<UsageRow>;
@@ -90,6 +96,7 @@ export interface CheckpointSource {
 /** The body of a checkpoint, checked for what the maker can check: every row within a covered position. */
 export function checkpointBody(source: CheckpointSource): CheckpointBody {
   const cut = new Map(source.covers.map((c) => [c.device, c.seq]));
+  const counted = new Map<string, number>();
   const rows = [...source.ledger];
   for (const r of rows) {
     const last = cut.get(r.device);
@@ -97,12 +104,13 @@ export function checkpointBody(source: CheckpointSource): CheckpointBody {
       throw new CheckpointError(
         `Entry ${idOf(r)} counts but is beyond what device ${r.device} has signed; make the checkpoint once it is`,
       );
+    counted.set(r.device, Math.max(counted.get(r.device) ?? 0, r.seq));
   }
   return {
     network: source.network,
     by: source.by,
     at: source.at,
-    covers: [...source.covers],
+    covers: source.covers.map((c) => ({ ...c, counted: counted.get(c.device) ?? 0 })),
     stock: [...source.stock],
     usage: [...source.usage],
     rows,
@@ -115,10 +123,10 @@ export async function signCheckpoint(
   body: CheckpointBody,
   privateKey: CryptoKey,
 ): Promise<SignedCheckpoint & { digest: string }> {
-  const bytes = encodeBody(body);
-  const digest = checkpointDigest(bytes);
+  const encoded = encodeBody(body);
+  const digest = checkpointDigest(encoded.head);
   const sig = await sign(privateKey, checkpointMessage(body.network, body.by, digest));
-  return { body: bytes, by: body.by, sig, digest };
+  return { ...encoded, by: body.by, sig, digest };
 }
 
 export async function makeCheckpoint(

@@ -1,7 +1,7 @@
 import type { Entry } from '../entries';
 import { Projector, type LedgerRow, type ProjectionProblem } from '../projection';
 import type { DeviceGate } from '../trust/gate';
-import type { CheckpointBody, Cover } from './format';
+import type { CheckpointHead, Cover } from './format';
 
 /**
  * Starting from a checkpoint: the projection seeded with its rows, and the gate's per-device states
@@ -9,9 +9,12 @@ import type { CheckpointBody, Cover } from './format';
  * projector exactly as they would have after the whole history, so the figures come out the same
  * (tests/shared/checkpoint/seed.property.test.ts).
  */
-export function seedProjector(body: CheckpointBody): { projector: Projector; problems: ProjectionProblem[] } {
-  const projector = new Projector({ stock: body.stock, usage: body.usage, ledger: body.rows });
-  return { projector, problems: undoProblems(body.rows) };
+export function seedProjector(
+  head: Pick<CheckpointHead, 'stock' | 'usage'>,
+  rows: readonly LedgerRow[],
+): { projector: Projector; problems: ProjectionProblem[] } {
+  const projector = new Projector({ stock: head.stock, usage: head.usage, ledger: rows });
+  return { projector, problems: undoProblems(rows) };
 }
 
 /**
@@ -46,6 +49,7 @@ export function gateStates(covers: readonly Cover[]): DeviceGate[] {
   return covers.map((c) => ({
     device: c.device,
     chain: { seq: c.seq, block: c.block, partial: [...c.partial] },
+    // Every covered position has its verdict: counted up to `counted`, set aside after it.
     decided: c.seq,
     held: [],
     pending: [],

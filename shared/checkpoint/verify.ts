@@ -3,7 +3,14 @@ import { verify } from '../trust/crypto';
 import type { VerifiedHead } from '../trust/gate';
 import type { MemberState, Role } from '../trust/members';
 import { verifySetting, type SettingMap, type SettingVerdict } from '../trust/settings';
-import { CheckpointFormatError, decodeBody, type CheckpointBody, type CheckpointSetting } from './format';
+import type { LedgerRow } from '../projection';
+import {
+  CheckpointFormatError,
+  decodeHead,
+  decodeRows,
+  type CheckpointHead,
+  type CheckpointSetting,
+} from './format';
 import { checkpointDigest, checkpointMessage, type SignedCheckpoint } from './make';
 
 /**
@@ -16,7 +23,8 @@ import { checkpointDigest, checkpointMessage, type SignedCheckpoint } from './ma
 export const CHECKPOINT_MAKERS: readonly Role[] = ['admin', 'coordinator'];
 
 export interface VerifiedCheckpoint {
-  body: CheckpointBody;
+  /** The head, with only the settings that hold. */
+  head: CheckpointHead;
   digest: string;
   /** Entries covered, all devices together: how much history a device starting here skips. */
   covered: number;
@@ -51,26 +59,27 @@ export type CheckpointVerdict =
 const refuse = (refusal: CheckpointRefusal): CheckpointVerdict => ({ ok: false, refusal });
 
 /**
- * Accepts a checkpoint only if every part a receiver can check holds, from its member list (and the
+ * Accepts a checkpoint's head only if every part a receiver can check holds, from its member list (and the
  * heads it has verified, when it has any):
- * - the body is well formed and consistent (format.ts), for this network;
+ * - the head is well formed (format.ts), for this network;
  * - its maker is an approved, unrevoked admin or coordinator, and signed exactly these bytes;
  * - every covered position is proven by the device's own signed head there, or by the admin's
  *   revocation or adoption cut there; the device is a member, judged now as it was then (role and hub:
  *   the gate's verdicts depend on them), and none of its entries after its revocation counts;
+ * - its rows are checked after, against the digest the signed head names (`checkpointRows`);
  * - no covered position contradicts a head the receiver verified at that same position (a device that
  *   signed two histories).
  * Settings are checked one by one as the doc's are; one that fails is left out and reported, not fatal.
  */
 export async function verifyCheckpoint(
-  signed: SignedCheckpoint,
+  signed: Pick<SignedCheckpoint, 'head' | 'by' | 'sig'>,
   network: string,
   members: MemberState,
   known: ReadonlyMap<string, VerifiedHead> = new Map(),
 ): Promise<CheckpointVerdict> {
-  let body: CheckpointBody;
+  let body: CheckpointHead;
   try {
-    body = decodeBody(signed.body);
+    body = decodeHead(signed.head);
   } catch (error) {
     if (error instanceof CheckpointFormatError)
       return refuse({ code: 'checkpoint.malformed', detail: error.message });
@@ -83,12 +92,10 @@ export async function verifyCheckpoint(
   if (maker.revoked) return refuse({ code: 'checkpoint.makerRevoked', device: body.by });
   if (!CHECKPOINT_MAKERS.includes(maker.role))
     return refuse({ code: 'checkpoint.makerRole', device: body.by, role: maker.role });
-  const digest = checkpointDigest(signed.body);
+  const digest = checkpointDigest(signed.head);
   if (!(await verify(maker.key, checkpointMessage(network, body.by, digest), signed.sig)))
     return refuse({ code: 'checkpoint.badSignature' });
 
-  const lastCounted = new Map<string, number>();
-  for (const r of body.rows) lastCounted.set(r.device, Math.max(lastCounted.get(r.device) ?? 0, r.seq));
   let covered = 0;
   for (const c of body.covers) {
     const device = c.device;
@@ -97,7 +104,7 @@ export async function verifyCheckpoint(
     if (c.judgedAs !== `${member.role}|${member.hub ?? ''}`)
       return refuse({ code: 'checkpoint.coverJudgedOtherwise', device });
     // Covering positions past a revocation is right when they were set aside; counting one is not.
-    if (member.revoked && (lastCounted.get(device) ?? 0) > member.revoked.cut)
+    if (member.revoked && c.counted > member.revoked.cut)
       return refuse({ code: 'checkpoint.coverPastRevocation', device });
     const hash = headHash({ seq: c.seq, block: c.block, partial: c.partial });
     const seen = known.get(device);
@@ -123,7 +130,24 @@ export async function verifyCheckpoint(
     if (verdict.ok) settings.push(s);
     else rejectedSettings.push({ map: s.map, key: s.key, reason: verdict.reason });
   }
-  return { ok: true, checkpoint: { body: { ...body, settings }, digest, covered, rejectedSettings } };
+  return { ok: true, checkpoint: { head: { ...body, settings }, digest, covered, rejectedSettings } };
+}
+
+/**
+ * The rows of a verified checkpoint, checked against its head (decodeRows): needed before the first
+ * entry after the checkpoint is counted, not for the stock view, so a device can show stock first.
+ */
+export function checkpointRows(
+  checkpoint: VerifiedCheckpoint,
+  rows: Uint8Array,
+): { ok: true; rows: LedgerRow[] } | { ok: false; refusal: CheckpointRefusal } {
+  try {
+    return { ok: true, rows: decodeRows(checkpoint.head, rows) };
+  } catch (error) {
+    if (error instanceof CheckpointFormatError)
+      return { ok: false, refusal: { code: 'checkpoint.malformed', detail: error.message } };
+    throw error;
+  }
 }
 
 /**

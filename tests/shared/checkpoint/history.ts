@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { Entry } from '../../../shared/entries';
 import { chainStart, entryLine, extendChain } from '../../../shared/trust/chain';
-import type { Cover } from '../../../shared/checkpoint/format';
+import type { CoverPosition } from '../../../shared/checkpoint/make';
 import { DEVICES, ledgerArb } from '../arbitraries';
 
 /**
@@ -60,7 +60,7 @@ export function cutsOf(entries: readonly Entry[], fractions: readonly number[]):
 export const isCovered = (cuts: Cuts) => (e: Entry) => e.seq <= (cuts.get(e.device) ?? 0);
 
 /** Real chain states at the cuts (the proofs are not checked by these tests: format and projection only). */
-export function coversAt(network: string, entries: readonly Entry[], cuts: Cuts): Cover[] {
+export function coversAt(network: string, entries: readonly Entry[], cuts: Cuts): CoverPosition[] {
   return [...cuts].map(([device, seq]) => {
     const lines = entries
       .filter((e) => e.device === device && e.seq <= seq)

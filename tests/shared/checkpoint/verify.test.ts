@@ -16,6 +16,7 @@ import {
   type SignedCheckpoint,
 } from '../../../shared/checkpoint/make';
 import {
+  checkpointRows,
   chooseCheckpoint,
   verifyCheckpoint,
   type VerifiedCheckpoint,
@@ -145,9 +146,12 @@ async function world(nA = 70, nB = 5) {
   return { entries, raw, r: replica(entries, raw) };
 }
 
+/** Both phases, as a device starting from a checkpoint runs them: the signed head, then the rows. */
 const refusal = async (cp: SignedCheckpoint, state = members(), known?: Map<string, VerifiedHead>) => {
   const v = await verifyCheckpoint(cp, NET, state, known);
-  return v.ok ? 'accepted' : v.refusal.code;
+  if (!v.ok) return v.refusal.code;
+  const rows = checkpointRows(v.checkpoint, cp.rows);
+  return rows.ok ? 'accepted' : rows.refusal.code;
 };
 
 describe('a checkpoint a receiver accepts', () => {
@@ -159,7 +163,7 @@ describe('a checkpoint a receiver accepts', () => {
     if (!v.ok) return;
     expect(v.checkpoint.covered).toBe(75);
     expect(v.checkpoint.digest).toBe(cp.digest);
-    expect(v.checkpoint.body.covers.map((c) => [c.device, c.seq, c.partial.length])).toEqual(
+    expect(v.checkpoint.head.covers.map((c) => [c.device, c.seq, c.partial.length])).toEqual(
       [
         [a.id, 70, 6],
         [b.id, 5, 5],
@@ -185,7 +189,7 @@ describe('a checkpoint a receiver accepts', () => {
     } as Entry;
     const head = await signedHead(a, later);
     const gate = new Gate(NET);
-    gate.load(gateStates(v.checkpoint.body.covers));
+    gate.load(gateStates(v.checkpoint.head.covers));
     const step = gate.step({
       entries: later.slice(70),
       heads: verifiedHeads(new Map([[a.id, head]])),
@@ -195,7 +199,9 @@ describe('a checkpoint a receiver accepts', () => {
     expect(step.problems).toEqual([]);
     expect(step.release.map((e) => e.seq)).toEqual([71, 72, 73]);
 
-    const { projector } = seedProjector(v.checkpoint.body);
+    const rows = checkpointRows(v.checkpoint, cp.rows);
+    if (!rows.ok) throw new Error(rows.refusal.code);
+    const { projector } = seedProjector(v.checkpoint.head, rows.rows);
     for (const e of step.release) projector.apply(e);
     const whole = replica(
       [...later, ...entriesOfB(5)],
@@ -217,7 +223,7 @@ describe('a checkpoint a receiver accepts', () => {
     });
     const r = replica(entries, new Map(), state);
     const cp = await checkpointFrom(r, new Map(), coord, state);
-    const body = decodeBody(cp.body);
+    const body = decodeBody(cp);
     expect(body.covers).toMatchObject([{ device: a.id, seq: 40, proof: { kind: 'cut' } }]);
     expect(Math.max(...body.rows.map((row) => row.seq))).toBe(40);
     expect(await refusal(cp, state)).toBe('accepted');
@@ -232,7 +238,7 @@ describe('a checkpoint a receiver accepts', () => {
     const raw = new Map([[a.id, await signedHead(a, entries)]]);
     const r = replica(entries, raw, state);
     const cp = await checkpointFrom(r, raw, coord, state);
-    const body = decodeBody(cp.body);
+    const body = decodeBody(cp);
     expect(body.covers).toMatchObject([{ device: a.id, seq: 70, proof: { kind: 'head' } }]);
     expect(Math.max(...body.rows.map((row) => row.seq))).toBe(40);
     expect(await refusal(cp, state)).toBe('accepted');
@@ -273,7 +279,7 @@ describe('a checkpoint a receiver accepts', () => {
     const cp = await checkpointFrom(r, raw, coord, members(), { settings });
     const v = await verifyCheckpoint(cp, NET, members());
     if (!v.ok) throw new Error(v.refusal.code);
-    expect(v.checkpoint.body.settings.map((s) => s.key)).toEqual(['rice']);
+    expect(v.checkpoint.head.settings.map((s) => s.key)).toEqual(['rice']);
     expect(v.checkpoint.rejectedSettings.map((s) => `${s.map}/${s.key}`)).toEqual(['levels/hub2|beans']);
   });
 });
@@ -301,11 +307,11 @@ describe('a checkpoint a receiver refuses', () => {
   it('when one byte of the body changed, or another key signed it', async () => {
     const { r, raw } = await world();
     const cp = await checkpointFrom(r, raw, coord);
-    const text = new TextDecoder().decode(cp.body);
+    const text = new TextDecoder().decode(cp.head);
     const changed = text.replace(`,${T0 + 86_400_000},`, `,${T0 + 86_400_001},`);
     expect(changed).not.toBe(text);
-    expect(await refusal({ ...cp, body: new TextEncoder().encode(changed) })).toBe('checkpoint.badSignature');
-    const byAdminsKey = await signCheckpoint(decodeBody(cp.body), admin.keys.privateKey);
+    expect(await refusal({ ...cp, head: new TextEncoder().encode(changed) })).toBe('checkpoint.badSignature');
+    const byAdminsKey = await signCheckpoint(decodeBody(cp), admin.keys.privateKey);
     expect(await refusal(byAdminsKey)).toBe('checkpoint.badSignature');
     expect(await refusal({ ...cp, by: admin.id })).toBe('checkpoint.makerMismatch');
   });
@@ -321,7 +327,7 @@ describe('a checkpoint a receiver refuses', () => {
 
   it('when a covered position is not what its device signed', async () => {
     const { r, raw } = await world();
-    const body = decodeBody((await checkpointFrom(r, raw, coord)).body);
+    const body = decodeBody(await checkpointFrom(r, raw, coord));
     const [first, second] = body.covers;
     // Device a's proof under device b's position.
     const swapped = { ...body, covers: [{ ...first!, proof: second!.proof }, second!] };
@@ -372,7 +378,7 @@ describe('a checkpoint a receiver refuses', () => {
 
   it('when its body is not consistent with itself', async () => {
     const { r, raw } = await world();
-    const body = decodeBody((await checkpointFrom(r, raw, coord)).body);
+    const body = decodeBody(await checkpointFrom(r, raw, coord));
     const code = async (changed: CheckpointBody) =>
       refusal(await signCheckpoint(changed, coord.keys.privateKey));
     const rice = body.stock.find((s) => s.item === 'rice')!;
@@ -384,11 +390,11 @@ describe('a checkpoint a receiver refuses', () => {
     ).toBe('checkpoint.malformed');
     const short = body.covers.map((c) => (c.device === a.id ? { ...c, seq: 64, partial: [] } : c));
     expect(await code({ ...body, covers: short })).toBe('checkpoint.malformed');
-    const notJson = {
-      ...(await signCheckpoint(body, coord.keys.privateKey)),
-      body: new TextEncoder().encode('[1,'),
-    };
-    expect(await refusal(notJson)).toBe('checkpoint.malformed');
+    const signed = await signCheckpoint(body, coord.keys.privateKey);
+    expect(await refusal({ ...signed, head: new TextEncoder().encode('[1,') })).toBe('checkpoint.malformed');
+    // Rows other than those the signed head names.
+    const otherRows = encodeBody({ ...body, rows: body.rows.slice(1) }).rows;
+    expect(await refusal({ ...signed, rows: otherRows })).toBe('checkpoint.malformed');
   });
 });
 
@@ -418,9 +424,11 @@ describe('making a checkpoint', () => {
   it('gives byte-identical bodies on two devices that counted the same, whatever the order', async () => {
     const { entries, raw, r } = await world();
     const reversed = replica([...entries].reverse(), raw);
-    const one = decodeBody((await checkpointFrom(r, raw, coord)).body);
-    const two = decodeBody((await checkpointFrom(reversed, raw, coord)).body);
-    expect(new TextDecoder().decode(encodeBody(two))).toBe(new TextDecoder().decode(encodeBody(one)));
+    const one = decodeBody(await checkpointFrom(r, raw, coord));
+    const two = decodeBody(await checkpointFrom(reversed, raw, coord));
+    const text = (body: CheckpointBody) =>
+      Object.values(encodeBody(body)).map((bytes: Uint8Array) => new TextDecoder().decode(bytes));
+    expect(text(two)).toEqual(text(one));
   });
 });
 
