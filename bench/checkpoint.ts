@@ -1,0 +1,172 @@
+import { cpus, loadavg } from 'node:os';
+import { readAllEntries, type SignedHead } from '../shared/doc';
+import { Projector } from '../shared/projection';
+import { deflate } from '../shared/sync/compress';
+import { chainStart, entryLine, extendChain, headHash, headMessage } from '../shared/trust/chain';
+import { generateDeviceKeys, sign } from '../shared/trust/crypto';
+import type { Member, MemberState } from '../shared/trust/members';
+import { makeCheckpoint, type CoverPosition } from '../shared/checkpoint/make';
+import { checkpointRows, verifyCheckpoint } from '../shared/checkpoint/verify';
+import { seedProjector } from '../shared/checkpoint/seed';
+import { generateNetwork } from './generate';
+import { commandLine } from './report';
+
+/**
+ * `npm run bench:checkpoint`: how long a coordinator takes to make and sign a checkpoint of the bench
+ * network (bench/generate.ts), how long a new device takes to verify it and seed its projection from it,
+ * and its size (the body as signed, and deflated as it would travel). For comparison, the time to project
+ * the whole history from its entries (what a device does today, before IndexedDB and Yjs costs).
+ *
+ *   npm run bench:checkpoint                      100k and 1M entries
+ *   npm run bench:checkpoint -- --sizes=100000    one size
+ *
+ * Each device of the network gets a key pair and signs its head; one coordinator makes the checkpoint.
+ * It measures and prints; it never fails on a figure.
+ */
+const { option } = commandLine();
+const sizes = (option('sizes') ?? '100000,1000000').split(',').map(Number);
+const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+
+function time<T>(f: () => T): [T, number] {
+  const t = performance.now();
+  const out = f();
+  return [out, performance.now() - t];
+}
+async function timeAsync<T>(f: () => Promise<T>): Promise<[T, number]> {
+  const t = performance.now();
+  const out = await f();
+  return [out, performance.now() - t];
+}
+
+async function measure(n: number) {
+  const net = generateNetwork(n);
+  const { entries } = readAllEntries(net.doc);
+  net.doc.destroy();
+  const network = net.networkId;
+
+  const [whole, projectMs] = time(() => {
+    const p = new Projector();
+    for (const e of entries) p.apply(e);
+    return p;
+  });
+
+  // Each device's chain and signed head, as the gate of the making device has them.
+  const byDevice = new Map<string, typeof entries>();
+  for (const e of entries) {
+    const list = byDevice.get(e.device);
+    if (list) list.push(e);
+    else byDevice.set(e.device, [e]);
+  }
+  const members = new Map<string, Member>();
+  const covers: CoverPosition[] = [];
+  const heads = new Map<string, SignedHead>();
+  for (const [device, list] of byDevice) {
+    list.sort((a, b) => a.seq - b.seq);
+    const keys = await generateDeviceKeys(random);
+    const hub = list[0]!.hub;
+    members.set(device, {
+      device,
+      key: keys.publicKey,
+      name: device,
+      hub,
+      role: 'hub',
+      approvedBy: 'bench',
+      approvedAt: 0,
+    });
+    const chain = extendChain(chainStart(network, device), list.map(entryLine));
+    const hash = headHash(chain);
+    const sig = await sign(keys.privateKey, headMessage(network, device, chain.seq, hash));
+    heads.set(device, [chain.seq, hash, sig]);
+    covers.push({
+      device,
+      seq: chain.seq,
+      block: chain.block,
+      partial: chain.partial,
+      proof: { kind: 'head', sig },
+      judgedAs: `hub|${hub}`,
+    });
+  }
+  const coordKeys = await generateDeviceKeys(random);
+  const coordinator = 'coordinator0';
+  members.set(coordinator, {
+    device: coordinator,
+    key: coordKeys.publicKey,
+    name: 'Coordinator',
+    hub: null,
+    role: 'coordinator',
+    approvedBy: 'bench',
+    approvedAt: 0,
+  });
+  const state: MemberState = {
+    network,
+    members,
+    requests: new Map(),
+    keys: new Map(),
+    rotation: null,
+    problems: [],
+  };
+
+  const [signed, makeMs] = await timeAsync(() =>
+    makeCheckpoint(
+      {
+        network,
+        by: coordinator,
+        at: Date.now(),
+        covers,
+        stock: whole.allStock(),
+        usage: whole.allUsage(),
+        ledger: whole.allLedger(),
+        settings: [],
+      },
+      coordKeys.privateKey,
+    ),
+  );
+  const [packedHead, deflateMs] = time(() => deflate(signed.head));
+  const packedRows = deflate(signed.rows);
+  const [verdict, verifyMs] = await timeAsync(() => verifyCheckpoint(signed, network, state));
+  if (!verdict.ok) throw new Error(`the bench's checkpoint was refused: ${verdict.refusal.code}`);
+  const [rows, rowsMs] = time(() => checkpointRows(verdict.checkpoint, signed.rows));
+  if (!rows.ok) throw new Error(`the bench's checkpoint rows were refused: ${rows.refusal.code}`);
+  const [seeded, seedMs] = time(() => seedProjector(verdict.checkpoint.head, rows.rows));
+  if (seeded.projector.allStock().length !== whole.allStock().length) throw new Error('seeded stock differs');
+
+  return {
+    n,
+    entries: entries.length,
+    devices: byDevice.size,
+    stockRows: whole.allStock().length,
+    usageRows: whole.allUsage().length,
+    projectMs,
+    makeMs,
+    deflateMs,
+    verifyMs,
+    rowsMs,
+    seedMs,
+    head: signed.head.byteLength,
+    rows: signed.rows.byteLength,
+    packedHead: packedHead.byteLength,
+    packedRows: packedRows.byteLength,
+  };
+}
+
+async function main() {
+  console.log(`checkpoint bench: ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)} at start`);
+  const rows: Awaited<ReturnType<typeof measure>>[] = [];
+  for (const n of sizes) {
+    const r = await measure(n);
+    rows.push(r);
+    console.log(JSON.stringify(r));
+  }
+  const f = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+  console.log(
+    '\n| entries | project whole history | make + sign | verify head | check rows | seed projection | head (deflated) | rows (deflated) | rows per entry, deflated |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows)
+    console.log(
+      `| ${r.entries.toLocaleString('en-US')} | ${f(r.projectMs)} ms | ${f(r.makeMs)} ms | ${f(r.verifyMs)} ms | ${f(r.rowsMs)} ms | ${f(r.seedMs)} ms | ${f(r.head / 1e6)} MB (${f(r.packedHead / 1e6)} MB) | ${f(r.rows / 1e6)} MB (${f(r.packedRows / 1e6)} MB) | ${f(r.packedRows / r.entries)} B |`,
+    );
+  console.log(`load ${loadavg()[0]!.toFixed(1)} at the end`);
+}
+
+void main();
