@@ -4,6 +4,7 @@ import { useStore } from '../app/StoreContext';
 import { useSyncStatus } from '../app/SyncContext';
 import { formatAge } from '../app/time';
 import { InvitePanel } from '../components/InvitePanel';
+import { RelayPanel } from '../components/RelayPanel';
 import { SignalingPanel } from '../components/SignalingPanel';
 import { SyncFilesPanel } from '../components/SyncFilesPanel';
 import { CheckDataPanel } from '../components/DataNotice';
@@ -112,6 +113,7 @@ export function SyncScreen() {
         <DeviceCard />
         <InvitePanel />
         <SignalingPanel />
+        <RelayPanel />
         <SyncFilesPanel />
         <CheckDataPanel />
       </div>

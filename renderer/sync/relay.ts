@@ -448,3 +448,112 @@ export async function syncWithRelay(
     conn.close();
   }
 }
+
+/** A relay address: ws:// or wss://, as sync servers. */
+export function relayUrlProblem(url: string): string | null {
+  if (!url) return 'Enter the address of a relay, such as ws://192.168.1.20:4455';
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'A relay address starts with ws:// or wss://, such as ws://192.168.1.20:4455';
+  }
+  if ((parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') || url.length > 300)
+    return 'A relay address starts with ws:// or wss://, such as ws://192.168.1.20:4455';
+  return null;
+}
+
+/** The relays this device uses (none unless a person adds one). */
+export async function relayUrls(store: LarderStore): Promise<string[]> {
+  const row = await store.db.meta.get('relays');
+  return row?.key === 'relays' ? row.urls : [];
+}
+
+export interface RelayStatus {
+  url: string;
+  /** When the last round ended, and how. */
+  at: number | null;
+  ok: boolean;
+  message: string;
+}
+
+/** How often a running app does a round with each relay. */
+export const RELAY_EVERY_MS = 30_000;
+
+/**
+ * Rounds with each configured relay while the app runs: when it starts, every RELAY_EVERY_MS, and on
+ * demand ("Sync now"). One round at a time per relay; a failing relay only reports its error.
+ */
+export class RelayService {
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private running = new Map<string, Promise<void>>();
+  private statuses = new Map<string, RelayStatus>();
+  private readonly listeners = new Set<() => void>();
+  private snapshot: RelayStatus[] = [];
+
+  constructor(
+    private readonly store: LarderStore,
+    private readonly options: RelaySyncOptions = {},
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.syncNow(), RELAY_EVERY_MS);
+    void this.syncNow();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** A round with every relay now; resolves when all are done (errors are in the status). */
+  async syncNow(): Promise<void> {
+    if (!this.store.self?.chain) return;
+    const urls = await relayUrls(this.store);
+    for (const url of this.statuses.keys()) if (!urls.includes(url)) this.statuses.delete(url);
+    await Promise.all(urls.map((url) => this.round(url)));
+  }
+
+  private round(url: string): Promise<void> {
+    const current = this.running.get(url);
+    if (current) return current;
+    const run = syncWithRelay(this.store, url, this.options)
+      .then((r) => {
+        const parts = [`${r.downloaded} received`, `${r.uploaded} sent`];
+        if (r.refused > 0) parts.push(`${r.refused} refused`);
+        const message = r.mailbox
+          ? r.waiting
+            ? `${parts.join(', ')}. Waiting: ${r.waiting}`
+            : parts.join(', ')
+          : 'The relay holds nothing for this network yet';
+        this.set(url, { url, at: Date.now(), ok: !r.waiting && r.refused === 0, message });
+      })
+      .catch((e: unknown) =>
+        this.set(url, {
+          url,
+          at: Date.now(),
+          ok: false,
+          message: e instanceof Error ? e.message : String(e),
+        }),
+      )
+      .finally(() => this.running.delete(url));
+    this.running.set(url, run);
+    return run;
+  }
+
+  private set(url: string, status: RelayStatus): void {
+    this.statuses.set(url, status);
+    this.snapshot = [...this.statuses.values()];
+    for (const l of this.listeners) l();
+  }
+
+  status(): RelayStatus[] {
+    return this.snapshot;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

@@ -3,6 +3,7 @@ import { fromBase64Url } from '../../shared/sync/encoding';
 import { topicAuthFor } from '../../shared/sync/roomAuth';
 import type { LarderStore } from '../storage/store';
 import { allowSyncServers } from './connectPolicy';
+import { RelayService, relayUrls } from './relay';
 import { setRefusedHandler } from './guardedSync';
 import { peerInfoOf, type PeerInfo } from './presence';
 
@@ -50,7 +51,11 @@ export class SyncService {
   private readonly listeners = new Set<() => void>();
   private snapshot: SyncStatus = { running: false, signaling: [], connected: 0, peers: [] };
 
+  /** Rounds with the relays this device uses, while sync runs. */
+  readonly relay: RelayService;
+
   constructor(private readonly store: LarderStore) {
+    this.relay = new RelayService(store);
     setRefusedHandler((message) => {
       void store.recordProblem(`peer update received ${new Date().toISOString()}`, message);
     });
@@ -73,11 +78,13 @@ export class SyncService {
     if (this.provider) return;
     // The page's CSP allows WebSockets to the configured sync servers only (connectPolicy.ts); a
     // server it was not loaded with needs a new page.
-    if ((await allowSyncServers(self.signaling)) === 'reload') {
+    // Relays too: one list, so the web build's single narrowing allows both (renderer/sync/relay.ts).
+    if ((await allowSyncServers([...self.signaling, ...(await relayUrls(this.store))])) === 'reload') {
       location.reload();
       return;
     }
     if (this.provider) return;
+    this.relay.start();
     const networkKey = fromBase64Url(self.networkKey);
     if (!networkKey) throw new Error('The network key on this device is damaged');
     const provider = new WebrtcProvider(secrets.room, this.store.persistence.doc, {
@@ -130,6 +137,7 @@ export class SyncService {
   }
 
   stop(): void {
+    this.relay.stop();
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
     if (this.provider) {
