@@ -12,8 +12,10 @@ type Report = { files: Record<string, { mutants: Mutant[] }> };
 const args = process.argv.slice(2);
 const minAt = args.indexOf('--min');
 const min = minAt >= 0 ? Number(args[minAt + 1]) : 80;
+if (!Number.isFinite(min)) throw new Error(`--min needs a number, not ${args[minAt + 1]}`);
+// The report is the argument that is neither an option nor the value of --min.
 const path =
-  args.find((a, i) => !a.startsWith('--') && i !== minAt + 1) ??
+  args.find((a, i) => !a.startsWith('--') && (minAt < 0 || i !== minAt + 1)) ??
   `${process.env.MUTATION_DIR ?? 'reports/mutation'}/mutation.json`;
 const report = JSON.parse(readFileSync(path, 'utf8')) as Report;
 
