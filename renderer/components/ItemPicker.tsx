@@ -1,6 +1,7 @@
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { searchItems, type Item } from '../../shared/catalog';
+import { useCategoryName } from '../i18n/categories';
 
 interface ItemPickerProps {
   items: readonly Item[];
@@ -30,6 +31,7 @@ export function ItemPicker({
   placeholder,
 }: ItemPickerProps) {
   const { t } = useTranslation();
+  const categoryName = useCategoryName();
   const id = useId();
   const [query, setQuery] = useState('');
   const [active, setActive] = useState(0);
@@ -126,7 +128,7 @@ export function ItemPicker({
             >
               <span>{item.name}</span>
               <span className="muted">
-                {item.category} · {item.unit}
+                {categoryName(item.category)} · {item.unit}
                 {item.packSize ? ` · ${t('picker.packOf', { count: item.packSize })}` : ''}
               </span>
             </li>

@@ -12,6 +12,7 @@ import { useStore } from '../app/StoreContext';
 import { useItems } from '../app/hooks';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { Field } from '../components/Field';
+import { useCategoryName } from '../i18n/categories';
 
 const emptyForm: ItemForm = { name: '', category: 'Food', unit: '', packSize: '', barcodes: '' };
 
@@ -29,6 +30,7 @@ function formOf(item: Item): ItemForm {
 export function ItemsScreen() {
   const store = useStore();
   const { t } = useTranslation();
+  const categoryName = useCategoryName();
   const items = useItems();
   const [form, setForm] = useState<ItemForm>(emptyForm);
   const [editing, setEditing] = useState<string | null>(null);
@@ -188,7 +190,7 @@ export function ItemsScreen() {
                         <span className="status status-low">{t('items.duplicateName')}</span>
                       )}
                     </th>
-                    <td>{item.category}</td>
+                    <td>{categoryName(item.category)}</td>
                     <td>
                       {item.unit}
                       {item.packSize ? ` (${t('picker.packOf', { count: item.packSize })})` : ''}

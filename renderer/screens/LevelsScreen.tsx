@@ -1,10 +1,13 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useMemo, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { DEFAULT_CATEGORIES } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
 import { useItems } from '../app/hooks';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { Field } from '../components/Field';
+import { useFormat } from '../i18n/format';
+import { useCategoryName } from '../i18n/categories';
 
 /**
  * A hub's minimum and target per item: a default per category, an item's own levels where it needs
@@ -12,6 +15,9 @@ import { Field } from '../components/Field';
  */
 export function LevelsScreen() {
   const store = useStore();
+  const { t } = useTranslation();
+  const format = useFormat();
+  const categoryName = useCategoryName();
   const self = store.self!;
   const coordinator = self.role === 'coordinator';
   const hubs = useLiveQuery(() => store.db.hubs.toArray(), []);
@@ -38,16 +44,13 @@ export function LevelsScreen() {
   return (
     <section aria-labelledby="levels-title">
       <header className="screen-header">
-        <h1 id="levels-title">Levels</h1>
-        <p className="muted">
-          Below the minimum an item is short; the target is what the hub likes to have. An item without its
-          own levels uses its category’s.
-        </p>
+        <h1 id="levels-title">{t('nav.levels')}</h1>
+        <p className="muted">{t('levels.lead')}</p>
       </header>
       {coordinator && (
         <div className="toolbar">
           <div className="field">
-            <label htmlFor="levels-hub">Hub</label>
+            <label htmlFor="levels-hub">{t('stock.hub')}</label>
             <select id="levels-hub" value={hub} onChange={(e) => setChosen(e.target.value)}>
               {(hubs ?? []).map((h) => (
                 <option key={h.id} value={h.id}>
@@ -63,21 +66,21 @@ export function LevelsScreen() {
       </p>
       <div className="two-col">
         <section className="card" aria-labelledby="category-levels-title">
-          <h2 id="category-levels-title">Defaults per category</h2>
+          <h2 id="category-levels-title">{t('levels.perCategory')}</h2>
           <div className="category-levels category-head" aria-hidden="true">
-            <span>Category</span>
-            <span>Minimum</span>
-            <span>Target</span>
+            <span>{t('items.category')}</span>
+            <span>{t('levels.minimum')}</span>
+            <span>{t('levels.target')}</span>
             <span />
           </div>
           {categories.map((c) => (
             <CategoryLevels
               key={`${hub}|${c}`}
-              category={c}
+              name={categoryName(c)}
               initial={byCategory?.get(c)}
               onSave={async (form) => {
                 await store.setCategoryLevels(c, form, forHub);
-                setMessage({ text: `Saved defaults for ${c}.`, error: false });
+                setMessage({ text: t('levels.savedDefaults', { category: categoryName(c) }), error: false });
               }}
             />
           ))}
@@ -88,29 +91,29 @@ export function LevelsScreen() {
             onApply={async (form) => {
               await store.setManyLevels([...selected], form, forHub);
               setMessage({
-                text: `Saved levels for ${selected.size} ${selected.size === 1 ? 'item' : 'items'}.`,
+                text: t('levels.savedMany', { count: selected.size }),
                 error: false,
               });
               setSelected(new Set());
             }}
           />
-          <table className="data" aria-label="Item levels">
+          <table className="data" aria-label={t('levels.itemLevels')}>
             <thead>
               <tr>
                 <th scope="col">
                   <input
                     type="checkbox"
-                    aria-label="Select all items"
+                    aria-label={t('levels.selectAll')}
                     checked={!!items && items.length > 0 && selected.size === items.length}
                     onChange={(e) =>
                       setSelected(e.target.checked ? new Set((items ?? []).map((i) => i.id)) : new Set())
                     }
                   />
                 </th>
-                <th scope="col">Item</th>
-                <th scope="col">Category</th>
+                <th scope="col">{t('lines.item')}</th>
+                <th scope="col">{t('items.category')}</th>
                 <th scope="col" className="num">
-                  Minimum / target
+                  {t('levels.minTarget')}
                 </th>
               </tr>
             </thead>
@@ -123,7 +126,7 @@ export function LevelsScreen() {
                     <td>
                       <input
                         type="checkbox"
-                        aria-label={`Select ${i.name}`}
+                        aria-label={t('levels.select', { name: i.name })}
                         checked={selected.has(i.id)}
                         onChange={(e) => {
                           const next = new Set(selected);
@@ -134,13 +137,15 @@ export function LevelsScreen() {
                       />
                     </td>
                     <th scope="row">{i.name}</th>
-                    <td>{i.category}</td>
+                    <td>{categoryName(i.category)}</td>
                     <td className="num">
                       {mine ? (
-                        `${mine.min} / ${mine.target}`
+                        `${format.number(mine.min)} / ${format.number(mine.target)}`
                       ) : fallback ? (
                         <span className="muted">
-                          {fallback.min} / {fallback.target} (category)
+                          {t('levels.fromCategory', {
+                            levels: `${format.number(fallback.min)} / ${format.number(fallback.target)}`,
+                          })}
                         </span>
                       ) : (
                         <span className="muted">—</span>
@@ -158,14 +163,16 @@ export function LevelsScreen() {
 }
 
 function CategoryLevels({
-  category,
+  name,
   initial,
   onSave,
 }: {
-  category: string;
+  /** The category as shown. */
+  name: string;
   initial?: { min: number; target: number };
   onSave: (form: { min: string; target: string }) => Promise<void>;
 }) {
+  const { t } = useTranslation();
   const [min, setMin] = useState(initial ? String(initial.min) : '');
   const [target, setTarget] = useState(initial ? String(initial.target) : '');
   const [errors, setErrors] = useState<FormErrors>(noErrors);
@@ -174,7 +181,7 @@ function CategoryLevels({
     <form
       className="category-levels"
       noValidate
-      aria-label={`Defaults for ${category}`}
+      aria-label={t('levels.defaultsFor', { category: name })}
       onSubmit={async (e: FormEvent) => {
         e.preventDefault();
         try {
@@ -185,22 +192,22 @@ function CategoryLevels({
         }
       }}
     >
-      <strong className="category-name">{category}</strong>
+      <strong className="category-name">{name}</strong>
       <input
-        aria-label={`Minimum for ${category}`}
+        aria-label={t('levelsEditor.min', { name })}
         aria-invalid={errors.fields.min ? true : undefined}
         inputMode="numeric"
         value={min}
         onChange={(e) => setMin(e.target.value)}
       />
       <input
-        aria-label={`Target for ${category}`}
+        aria-label={t('levelsEditor.target', { name })}
         aria-invalid={errors.fields.target ? true : undefined}
         inputMode="numeric"
         value={target}
         onChange={(e) => setTarget(e.target.value)}
       />
-      <button type="submit">Save</button>
+      <button type="submit">{t('common.save')}</button>
       {error && (
         <span className="field-error category-error" role="alert">
           {error}
@@ -217,6 +224,7 @@ function BulkLevels({
   count: number;
   onApply: (form: { min: string; target: string }) => Promise<void>;
 }) {
+  const { t } = useTranslation();
   const [min, setMin] = useState('');
   const [target, setTarget] = useState('');
   const [errors, setErrors] = useState<FormErrors>(noErrors);
@@ -224,7 +232,7 @@ function BulkLevels({
     <form
       className="card inline-form bulk-levels"
       noValidate
-      aria-label="Levels for selected items"
+      aria-label={t('levels.bulkLabel')}
       onSubmit={async (e: FormEvent) => {
         e.preventDefault();
         try {
@@ -237,16 +245,16 @@ function BulkLevels({
         }
       }}
     >
-      <Field label="Minimum for selected" error={errors.fields.min}>
+      <Field label={t('levels.bulkMin')} error={errors.fields.min}>
         {(p) => <input {...p} inputMode="numeric" value={min} onChange={(e) => setMin(e.target.value)} />}
       </Field>
-      <Field label="Target for selected" error={errors.fields.target}>
+      <Field label={t('levels.bulkTarget')} error={errors.fields.target}>
         {(p) => (
           <input {...p} inputMode="numeric" value={target} onChange={(e) => setTarget(e.target.value)} />
         )}
       </Field>
       <button type="submit" className="primary" disabled={count === 0}>
-        Apply to {count} {count === 1 ? 'item' : 'items'}
+        {t('levels.apply', { count })}
       </button>
       {errors.fields.items && (
         <span className="field-error" role="alert">

@@ -15,6 +15,7 @@ import { useHubStock, useItems } from '../app/hooks';
 import { effectiveLevels } from '../app/levels';
 import { daysUntil } from '../app/time';
 import { useFormat } from '../i18n/format';
+import { useCategoryName } from '../i18n/categories';
 import { LevelsEditor } from '../components/LevelsEditor';
 
 type SortKey = 'name' | 'category' | 'onHand' | 'status' | 'expiry';
@@ -245,6 +246,7 @@ function StockRowView({
 }) {
   const { t } = useTranslation();
   const format = useFormat();
+  const categoryName = useCategoryName();
   const days = row.expiry ? daysUntil(row.expiry, now) : null;
   return (
     <>
@@ -253,7 +255,7 @@ function StockRowView({
           {row.item.name}
           <span className="muted unit-note"> · {t('stock.unitNote', { unit: row.item.unit })}</span>
         </th>
-        <td>{row.item.category}</td>
+        <td>{categoryName(row.item.category)}</td>
         <td className="num strong">{format.number(row.onHand)}</td>
         <td className="num muted">
           {row.levels ? `${format.number(row.levels.min)} / ${format.number(row.levels.target)}` : '—'}
