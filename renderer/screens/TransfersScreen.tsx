@@ -1,14 +1,24 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useId, useMemo, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { Item } from '../../shared/catalog';
 import { transferViews, type TransferView } from '../../shared/transfers';
 import { useStore } from '../app/StoreContext';
 import { useItems } from '../app/hooks';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
-import { formatDateTime } from '../app/time';
+import { useFormat } from '../i18n/format';
 import { Field } from '../components/Field';
 import { ItemPicker } from '../components/ItemPicker';
-import { NOTE_PRIVACY } from '../components/notes';
+
+/** A transfer's state as shown (catalog keys). */
+const STATUS_LABEL = {
+  requested: 'transferStatus.requested',
+  'in transit': 'transferStatus.inTransit',
+  received: 'transferStatus.received',
+  discrepancy: 'transferStatus.discrepancy',
+  settled: 'transferStatus.settled',
+  cancelled: 'transferStatus.cancelled',
+} as const satisfies Record<TransferView['status'], string>;
 
 const STATUS_CLASS: Record<TransferView['status'], string> = {
   requested: 'status-count',
@@ -26,6 +36,8 @@ const STATUS_CLASS: Record<TransferView['status'], string> = {
  */
 export function TransfersScreen() {
   const store = useStore();
+  const { t } = useTranslation();
+  const format = useFormat();
   const self = store.self!;
   const coordinator = self.role === 'coordinator';
   const items = useItems();
@@ -38,7 +50,9 @@ export function TransfersScreen() {
   const itemById = new Map((items ?? []).map((i) => [i.id, i]));
   const itemName = (id: string) => itemById.get(id)?.name ?? id;
   const mine = (hub: string) => coordinator || hub === self.hubId;
-  const describe = (t: TransferView) => `${itemName(t.item)}, ${hubName(t.from)} to ${hubName(t.to)}`;
+  const describe = (v: TransferView) =>
+    t('transfers.describe', { item: itemName(v.item), from: hubName(v.from), to: hubName(v.to) });
+  const qty = (n: number | undefined) => (n === undefined ? '—' : format.number(n));
 
   const run = async (action: () => Promise<unknown>, done: string) => {
     try {
@@ -51,18 +65,15 @@ export function TransfersScreen() {
     }
   };
 
-  const toSend = transfers.filter((t) => t.status === 'requested' && mine(t.from));
-  const incoming = transfers.filter((t) => t.status === 'in transit' && mine(t.to));
-  const toSettle = transfers.filter((t) => t.status === 'discrepancy' && (mine(t.to) || mine(t.from)));
+  const toSend = transfers.filter((v) => v.status === 'requested' && mine(v.from));
+  const incoming = transfers.filter((v) => v.status === 'in transit' && mine(v.to));
+  const toSettle = transfers.filter((v) => v.status === 'discrepancy' && (mine(v.to) || mine(v.from)));
 
   return (
     <section aria-labelledby="transfers-title">
       <header className="screen-header">
-        <h1 id="transfers-title">Transfers</h1>
-        <p className="muted">
-          Stock moving between hubs. A send leaves the sender’s stock at once and is in transit until the
-          other hub records what arrived.
-        </p>
+        <h1 id="transfers-title">{t('nav.transfers')}</h1>
+        <p className="muted">{t('transfers.lead')}</p>
       </header>
       <p role="status" className={message?.error ? 'form-error' : 'saved'}>
         {message?.text}
@@ -70,28 +81,32 @@ export function TransfersScreen() {
       <div className="sync-grid">
         {(toSend.length > 0 || !coordinator) && (
           <section className="card" aria-labelledby="to-send-title">
-            <h2 id="to-send-title">To send</h2>
+            <h2 id="to-send-title">{t('transfers.toSend')}</h2>
             {toSend.length === 0 ? (
-              <p className="muted">No transfer has been asked of this hub.</p>
+              <p className="muted">{t('transfers.noneAsked')}</p>
             ) : (
-              toSend.map((t) => (
+              toSend.map((v) => (
                 <QuantityAction
-                  key={t.id}
-                  label={`Quantity sent (${describe(t)})`}
-                  summary={`${t.requested?.qty} ${itemName(t.item)} asked for ${hubName(t.to)}`}
-                  initial={String(t.requested?.qty ?? '')}
-                  button="Mark sent"
+                  key={v.id}
+                  label={t('transfers.quantitySent', { what: describe(v) })}
+                  summary={t('transfers.askedSummary', {
+                    qty: qty(v.requested?.qty),
+                    item: itemName(v.item),
+                    hub: hubName(v.to),
+                  })}
+                  initial={String(v.requested?.qty ?? '')}
+                  button={t('transfers.markSent')}
                   onSubmit={(q) =>
                     run(
                       () =>
                         store.sendTransfer({
-                          item: t.item,
-                          to: t.to,
+                          item: v.item,
+                          to: v.to,
                           quantity: q,
-                          request: t.id,
-                          from: t.from,
+                          request: v.id,
+                          from: v.from,
                         }),
-                      `Saved: sent ${q} ${itemName(t.item)} to ${hubName(t.to)}.`,
+                      t('transfers.savedSent', { qty: q, item: itemName(v.item), hub: hubName(v.to) }),
                     )
                   }
                 />
@@ -100,21 +115,36 @@ export function TransfersScreen() {
           </section>
         )}
         <section className="card" aria-labelledby="incoming-title">
-          <h2 id="incoming-title">Incoming</h2>
+          <h2 id="incoming-title">{t('transfers.incoming')}</h2>
           {incoming.length === 0 ? (
-            <p className="muted">Nothing on its way{coordinator ? '' : ' to this hub'}.</p>
+            <p className="muted">
+              {coordinator ? t('transfers.nothingComing') : t('transfers.nothingComingHere')}
+            </p>
           ) : (
-            incoming.map((t) => (
+            incoming.map((v) => (
               <QuantityAction
-                key={t.id}
-                label={`Quantity received (${describe(t)})`}
-                summary={`${t.sent?.qty} ${itemName(t.item)} sent by ${hubName(t.from)}${coordinator ? ` to ${hubName(t.to)}` : ''}`}
-                initial={String(t.sent?.qty ?? '')}
-                button="Record received"
+                key={v.id}
+                label={t('transfers.quantityReceived', { what: describe(v) })}
+                summary={
+                  coordinator
+                    ? t('transfers.sentSummaryTo', {
+                        qty: qty(v.sent?.qty),
+                        item: itemName(v.item),
+                        from: hubName(v.from),
+                        to: hubName(v.to),
+                      })
+                    : t('transfers.sentSummary', {
+                        qty: qty(v.sent?.qty),
+                        item: itemName(v.item),
+                        from: hubName(v.from),
+                      })
+                }
+                initial={String(v.sent?.qty ?? '')}
+                button={t('transfers.recordReceived')}
                 onSubmit={(q) =>
                   run(
-                    () => store.receiveTransfer(t.id, q),
-                    `Saved: received ${q} ${itemName(t.item)} from ${hubName(t.from)}.`,
+                    () => store.receiveTransfer(v.id, q),
+                    t('transfers.savedReceived', { qty: q, item: itemName(v.item), hub: hubName(v.from) }),
                   )
                 }
               />
@@ -123,14 +153,20 @@ export function TransfersScreen() {
         </section>
         {toSettle.length > 0 && (
           <section className="card" aria-labelledby="settle-title">
-            <h2 id="settle-title">Differences to settle</h2>
-            {toSettle.map((t) => (
+            <h2 id="settle-title">{t('transfers.toSettle')}</h2>
+            {toSettle.map((v) => (
               <SettleAction
-                key={t.id}
-                transfer={t}
-                label={`What happened (${describe(t)})`}
-                summary={`${hubName(t.from)} sent ${t.sent?.qty ?? 'nothing recorded'}, ${hubName(t.to)} received ${t.received?.qty}: ${t.difference > 0 ? '+' : ''}${t.difference}`}
-                onSubmit={(note) => run(() => store.settleTransfer(t.id, note), 'Saved: difference settled.')}
+                key={v.id}
+                transfer={v}
+                label={t('transfers.whatHappened', { what: describe(v) })}
+                summary={t('transfers.differenceSummary', {
+                  from: hubName(v.from),
+                  sent: v.sent ? format.number(v.sent.qty) : t('transfers.nothingRecorded'),
+                  to: hubName(v.to),
+                  received: qty(v.received?.qty),
+                  difference: format.number(v.difference, { signDisplay: 'exceptZero' }),
+                })}
+                onSubmit={(note) => run(() => store.settleTransfer(v.id, note), t('transfers.savedSettled'))}
               />
             ))}
           </section>
@@ -143,52 +179,51 @@ export function TransfersScreen() {
           />
         )}
       </div>
-      <h2 className="section-title">All transfers</h2>
+      <h2 className="section-title">{t('transfers.all')}</h2>
       {transfers.length === 0 ? (
-        <p className="empty">No transfers yet.</p>
+        <p className="empty">{t('transfers.none')}</p>
       ) : (
-        <table className="data" aria-label="All transfers">
+        <table className="data" aria-label={t('transfers.all')}>
           <thead>
             <tr>
-              <th scope="col">Item</th>
-              <th scope="col">From</th>
-              <th scope="col">To</th>
+              <th scope="col">{t('lines.item')}</th>
+              <th scope="col">{t('history.fromDate')}</th>
+              <th scope="col">{t('history.toDate')}</th>
               <th scope="col" className="num">
-                Asked
+                {t('transfers.asked')}
               </th>
               <th scope="col" className="num">
-                Sent
+                {t('transfers.sent')}
               </th>
               <th scope="col" className="num">
-                Received
+                {t('transfers.received')}
               </th>
-              <th scope="col">Status</th>
-              <th scope="col">Last change</th>
+              <th scope="col">{t('stock.colStatus')}</th>
+              <th scope="col">{t('transfers.lastChange')}</th>
             </tr>
           </thead>
           <tbody>
-            {transfers.map((t) => (
-              <tr key={t.id}>
-                <th scope="row">{itemName(t.item)}</th>
-                <td>{hubName(t.from)}</td>
-                <td>{hubName(t.to)}</td>
-                <td className="num">{t.requested?.qty ?? '—'}</td>
-                <td className="num">{t.sent?.qty ?? '—'}</td>
-                <td className="num">{t.received?.qty ?? '—'}</td>
+            {transfers.map((v) => (
+              <tr key={v.id}>
+                <th scope="row">{itemName(v.item)}</th>
+                <td>{hubName(v.from)}</td>
+                <td>{hubName(v.to)}</td>
+                <td className="num">{qty(v.requested?.qty)}</td>
+                <td className="num">{qty(v.sent?.qty)}</td>
+                <td className="num">{qty(v.received?.qty)}</td>
                 <td>
-                  <span className={`status ${STATUS_CLASS[t.status]}`}>{t.status}</span>
-                  {t.status === 'discrepancy' && (
+                  <span className={`status ${STATUS_CLASS[v.status]}`}>{t(STATUS_LABEL[v.status])}</span>
+                  {v.status === 'discrepancy' && (
                     <span className="neg strong">
                       {' '}
-                      {t.difference > 0 ? '+' : ''}
-                      {t.difference}
+                      {format.number(v.difference, { signDisplay: 'exceptZero' })}
                     </span>
                   )}
-                  {t.settled && <span className="muted"> “{t.settled.note}”</span>}
+                  {v.settled && <span className="muted"> “{v.settled.note}”</span>}
                 </td>
                 <td className="muted">
-                  {formatDateTime(
-                    Math.max(t.requested?.at ?? 0, t.sent?.at ?? 0, t.received?.at ?? 0, t.settled?.at ?? 0),
+                  {format.dateTime(
+                    Math.max(v.requested?.at ?? 0, v.sent?.at ?? 0, v.received?.at ?? 0, v.settled?.at ?? 0),
                   )}
                 </td>
               </tr>
@@ -245,6 +280,7 @@ function SettleAction(props: {
   summary: string;
   onSubmit: (note: string) => Promise<boolean>;
 }) {
+  const { t } = useTranslation();
   const [note, setNote] = useState('');
   const noticeId = useId();
   return (
@@ -264,14 +300,14 @@ function SettleAction(props: {
             id={props.label}
             value={note}
             onChange={(e) => setNote(e.target.value)}
-            placeholder="2 bags torn on the way"
+            placeholder={t('transfers.settlePlaceholder')}
             aria-describedby={noticeId}
           />
           <span className="hint field-notice" id={noticeId}>
-            {NOTE_PRIVACY}
+            {t('notes.privacy')}
           </span>
         </div>
-        <button type="submit">Settle difference</button>
+        <button type="submit">{t('transfers.settle')}</button>
       </div>
     </form>
   );
@@ -288,6 +324,7 @@ function NewSend({
   onDone: (m: { text: string; error: boolean }) => void;
 }) {
   const store = useStore();
+  const { t } = useTranslation();
   const [item, setItem] = useState<Item | null>(null);
   const [to, setTo] = useState('');
   const [quantity, setQuantity] = useState('');
@@ -295,10 +332,17 @@ function NewSend({
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     try {
-      if (!item) throw new Error('Choose an item');
+      if (!item) {
+        setErrors({ fields: { item: t('transfers.chooseItem') }, summary: [t('transfers.chooseItem')] });
+        return;
+      }
       await store.sendTransfer({ item: item.id, to, quantity });
       onDone({
-        text: `Saved: sent ${quantity} ${item.name} to ${hubs.find((h) => h.id === to)?.name ?? to}.`,
+        text: t('transfers.savedSent', {
+          qty: quantity,
+          item: item.name,
+          hub: hubs.find((h) => h.id === to)?.name ?? to,
+        }),
         error: false,
       });
       setItem(null);
@@ -310,21 +354,26 @@ function NewSend({
   };
   return (
     <form className="card" onSubmit={submit} noValidate aria-labelledby="new-send-title">
-      <h2 id="new-send-title">Send stock to another hub</h2>
+      <h2 id="new-send-title">{t('transfers.newSend')}</h2>
       {item ? (
         <p>
-          Item: <strong>{item.name}</strong>{' '}
+          {t('transfers.itemLabel')} <strong>{item.name}</strong>{' '}
           <button type="button" className="link" onClick={() => setItem(null)}>
-            Change
+            {t('transfers.change')}
           </button>
         </p>
       ) : (
-        <ItemPicker label="Item to send" items={items} onPick={setItem} error={errors.fields.item} />
+        <ItemPicker
+          label={t('transfers.itemToSend')}
+          items={items}
+          onPick={setItem}
+          error={errors.fields.item}
+        />
       )}
-      <Field label="To hub" error={errors.fields.to}>
+      <Field label={t('transfers.toHub')} error={errors.fields.to}>
         {(p) => (
           <select {...p} value={to} onChange={(e) => setTo(e.target.value)}>
-            <option value="">Choose…</option>
+            <option value="">{t('transfers.choose')}</option>
             {hubs.map((h) => (
               <option key={h.id} value={h.id}>
                 {h.name}
@@ -333,7 +382,7 @@ function NewSend({
           </select>
         )}
       </Field>
-      <Field label="Quantity to send" error={errors.fields.quantity}>
+      <Field label={t('transfers.quantityToSend')} error={errors.fields.quantity}>
         {(p) => (
           <input {...p} inputMode="numeric" value={quantity} onChange={(e) => setQuantity(e.target.value)} />
         )}
@@ -344,7 +393,7 @@ function NewSend({
         </p>
       )}
       <button type="submit" className="primary">
-        Record send
+        {t('transfers.recordSend')}
       </button>
     </form>
   );
