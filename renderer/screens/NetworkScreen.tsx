@@ -1,18 +1,22 @@
 import { useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import { DEFAULT_CATEGORIES } from '../../shared/catalog';
 import type { Move, Severity } from '../../shared/network';
 import { useStore } from '../app/StoreContext';
 import { useNetworkData } from '../app/networkData';
 import { toFormErrors } from '../app/errors';
-import { formatAge } from '../app/time';
+import { useFormat } from '../i18n/format';
+import { useCategoryName } from '../i18n/categories';
 
-const SEVERITY_LABEL: Record<Severity, string> = {
-  out: 'Out',
-  short: 'Short',
-  'running-out': 'Runs out soon',
-  ok: 'OK',
-  surplus: 'Surplus',
-};
+/** A hub's state for an item; below its minimum is "low" here as on the Stock screen (catalog keys). */
+const SEVERITY_LABEL = {
+  out: 'status.out',
+  short: 'status.low',
+  'running-out': 'network.runningOut',
+  ok: 'status.ok',
+  surplus: 'network.surplus',
+} as const satisfies Record<Severity, string>;
 const SEVERITY_CLASS: Record<Severity, string> = {
   out: 'status-out',
   short: 'status-low',
@@ -21,12 +25,11 @@ const SEVERITY_CLASS: Record<Severity, string> = {
   surplus: 'status-count',
 };
 
-function cover(days: number | null): string {
+function cover(days: number | null, t: TFunction): string {
   if (days === null) return '—';
-  if (days <= 0) return '0 days';
-  if (days < 1) return 'under a day';
-  const d = Math.floor(days);
-  return `${d} ${d === 1 ? 'day' : 'days'}`;
+  if (days <= 0) return t('network.days', { count: 0 });
+  if (days < 1) return t('network.underADay');
+  return t('network.days', { count: Math.floor(days) });
 }
 
 /**
@@ -36,6 +39,9 @@ function cover(days: number | null): string {
  */
 export function NetworkScreen() {
   const store = useStore();
+  const { t } = useTranslation();
+  const format = useFormat();
+  const categoryName = useCategoryName();
   const [category, setCategory] = useState('');
   const [hub, setHub] = useState('');
   const filter = useMemo(
@@ -47,7 +53,7 @@ export function NetworkScreen() {
 
   const hubName = (id: string) => data?.hubs.find((h) => h.id === id)?.name ?? id;
   const itemName = (id: string) => data?.itemsById.get(id)?.name ?? id;
-  const unit = (id: string) => data?.itemsById.get(id)?.unit ?? 'unit';
+  const unit = (id: string) => data?.itemsById.get(id)?.unit ?? t('network.unit');
   const categories = useMemo(
     () => [...new Set([...DEFAULT_CATEGORIES, ...(data?.items ?? []).map((i) => i.category)])].sort(),
     [data?.items],
@@ -68,7 +74,12 @@ export function NetworkScreen() {
     try {
       await store.requestTransfer({ item: m.item, from: m.from, to: m.to, quantity: String(m.qty) });
       setMessage({
-        text: `Transfer requested: ${m.qty} ${itemName(m.item)} from ${hubName(m.from)} to ${hubName(m.to)}. ${hubName(m.from)} sees it under Transfers.`,
+        text: t('network.requested', {
+          qty: format.number(m.qty),
+          item: itemName(m.item),
+          from: hubName(m.from),
+          to: hubName(m.to),
+        }),
         error: false,
       });
     } catch (e) {
@@ -79,28 +90,25 @@ export function NetworkScreen() {
   return (
     <section aria-labelledby="network-title">
       <header className="screen-header">
-        <h1 id="network-title">Network</h1>
-        <p className="muted">
-          Shortages across every hub, from the figures that reached this device. Hubs with no entry for 24
-          hours are stale and kept apart.
-        </p>
+        <h1 id="network-title">{t('nav.network')}</h1>
+        <p className="muted">{t('network.lead')}</p>
       </header>
       <div className="toolbar">
         <div className="field">
-          <label htmlFor="network-category">Category</label>
+          <label htmlFor="network-category">{t('items.category')}</label>
           <select id="network-category" value={category} onChange={(e) => setCategory(e.target.value)}>
-            <option value="">All categories</option>
+            <option value="">{t('network.allCategories')}</option>
             {categories.map((c) => (
               <option key={c} value={c}>
-                {c}
+                {categoryName(c)}
               </option>
             ))}
           </select>
         </div>
         <div className="field">
-          <label htmlFor="network-hub">Hub</label>
+          <label htmlFor="network-hub">{t('stock.hub')}</label>
           <select id="network-hub" value={hub} onChange={(e) => setHub(e.target.value)}>
-            <option value="">All hubs</option>
+            <option value="">{t('network.allHubs')}</option>
             {(data?.hubs ?? []).map((h) => (
               <option key={h.id} value={h.id}>
                 {h.name}
@@ -110,20 +118,20 @@ export function NetworkScreen() {
         </div>
       </div>
       {!data ? (
-        <p>Loading the network…</p>
+        <p>{t('network.loading')}</p>
       ) : (
         <>
           <div className="sync-grid">
             <section className="card" aria-labelledby="fresh-title">
-              <h2 id="fresh-title">Hubs</h2>
-              <table className="data compact" aria-label="Hub freshness">
+              <h2 id="fresh-title">{t('network.hubs')}</h2>
+              <table className="data compact" aria-label={t('network.freshness')}>
                 <thead>
                   <tr>
-                    <th scope="col">Hub</th>
-                    <th scope="col">Newest entry</th>
-                    <th scope="col">Figures</th>
+                    <th scope="col">{t('stock.hub')}</th>
+                    <th scope="col">{t('network.newest')}</th>
+                    <th scope="col">{t('network.figures')}</th>
                     <th scope="col" className="num">
-                      Needs
+                      {t('network.needs')}
                     </th>
                   </tr>
                 </thead>
@@ -131,44 +139,48 @@ export function NetworkScreen() {
                   {data.view.hubs.map((h) => (
                     <tr key={h.hub}>
                       <th scope="row">{h.name}</th>
-                      <td>{h.ageMs === null ? 'nothing yet' : formatAge(data.now - h.ageMs, data.now)}</td>
+                      <td>
+                        {h.ageMs === null
+                          ? t('network.nothingYet')
+                          : format.age(data.now - h.ageMs, data.now)}
+                      </td>
                       <td>
                         {h.stale ? (
-                          <span className="status status-low">Stale</span>
+                          <span className="status status-low">{t('network.stale')}</span>
                         ) : (
-                          <span className="status status-ok">Fresh</span>
+                          <span className="status status-ok">{t('network.fresh')}</span>
                         )}
                       </td>
-                      <td className="num">{h.stale ? '—' : h.shortages.length}</td>
+                      <td className="num">{h.stale ? '—' : format.number(h.shortages.length)}</td>
                     </tr>
                   ))}
                 </tbody>
               </table>
             </section>
             <section className="card" aria-labelledby="moves-title">
-              <h2 id="moves-title">Suggested moves</h2>
+              <h2 id="moves-title">{t('network.moves')}</h2>
               {moves.length === 0 ? (
-                <p className="muted">
-                  No move to suggest: no fresh hub is short of something another fresh hub has above its
-                  target.
-                </p>
+                <p className="muted">{t('network.noMoves')}</p>
               ) : (
-                <ul className="plain moves" aria-label="Suggested moves">
+                <ul className="plain moves" aria-label={t('network.moves')}>
                   {moves.map((m) => {
-                    const text = `${m.qty} ${itemName(m.item)} from ${hubName(m.from)} to ${hubName(m.to)}`;
+                    const words = {
+                      qty: format.number(m.qty),
+                      unit: unit(m.item),
+                      item: itemName(m.item),
+                      from: hubName(m.from),
+                      to: hubName(m.to),
+                    };
                     return (
                       <li key={`${m.item}|${m.from}|${m.to}`}>
-                        <span>
-                          Send <strong>{m.qty}</strong> {unit(m.item)}s of <strong>{itemName(m.item)}</strong>{' '}
-                          from {hubName(m.from)} to {hubName(m.to)}
-                        </span>
+                        <span>{t('network.move', words)}</span>
                         <button
                           type="button"
                           className="primary"
-                          aria-label={`Create transfer: ${text}`}
+                          aria-label={t('network.createTransferLabel', words)}
                           onClick={() => void createTransfer(m)}
                         >
-                          Create transfer
+                          {t('network.createTransfer')}
                         </button>
                       </li>
                     );
@@ -180,24 +192,24 @@ export function NetworkScreen() {
               </p>
             </section>
           </div>
-          <h2 className="section-title">Items</h2>
+          <h2 className="section-title">{t('items.title')}</h2>
           {data.view.items.length === 0 ? (
-            <p className="empty">No items match.</p>
+            <p className="empty">{t('network.noItems')}</p>
           ) : (
-            <table className="data network" aria-label="Network stock">
+            <table className="data network" aria-label={t('network.stockLabel')}>
               <thead>
                 <tr>
-                  <th scope="col">Item</th>
-                  <th scope="col">Worst</th>
+                  <th scope="col">{t('lines.item')}</th>
+                  <th scope="col">{t('network.worst')}</th>
                   <th scope="col" className="num">
-                    On hand
+                    {t('stock.colOnHand')}
                   </th>
                   <th scope="col" className="num">
-                    In transit
+                    {t('transferStatus.inTransit')}
                   </th>
-                  <th scope="col">Out or short at</th>
-                  <th scope="col">Surplus at</th>
-                  <th scope="col">Shortest cover</th>
+                  <th scope="col">{t('network.outOrLowAt')}</th>
+                  <th scope="col">{t('network.surplusAt')}</th>
+                  <th scope="col">{t('network.shortestCover')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -205,64 +217,91 @@ export function NetworkScreen() {
                   <tr key={i.item}>
                     <th scope="row">
                       {i.name}
-                      <span className="muted unit-note"> · {i.category ?? '—'}</span>
+                      <span className="muted unit-note">
+                        {' '}
+                        · {i.category ? categoryName(i.category) : '—'}
+                      </span>
                     </th>
                     <td>
                       {i.worst ? (
-                        <span className={`status ${SEVERITY_CLASS[i.worst]}`}>{SEVERITY_LABEL[i.worst]}</span>
+                        <span className={`status ${SEVERITY_CLASS[i.worst]}`}>
+                          {t(SEVERITY_LABEL[i.worst])}
+                        </span>
                       ) : (
                         <span className="muted">—</span>
                       )}
                     </td>
                     <td className="num">
-                      <strong>{i.freshTotal.toLocaleString()}</strong>
+                      <strong>{format.number(i.freshTotal)}</strong>
                       {i.staleTotal !== 0 && (
-                        <span className="muted stale-figure"> + {i.staleTotal.toLocaleString()} stale</span>
-                      )}
-                    </td>
-                    <td className="num">{i.inTransit ? i.inTransit.toLocaleString() : '—'}</td>
-                    <td>
-                      {[...i.outHubs.map((h) => `${hubName(h)} (out)`), ...i.shortHubs.map(hubName)].join(
-                        ', ',
-                      ) || (i.runningOutHubs.length ? '' : '—')}
-                      {i.runningOutHubs.length > 0 && (
-                        <span className="muted">
+                        <span className="muted stale-figure">
                           {' '}
-                          runs out soon: {i.runningOutHubs.map(hubName).join(', ')}
+                          {t('network.plusStale', { n: format.number(i.staleTotal) })}
                         </span>
                       )}
                     </td>
-                    <td>{i.surplusHubs.map((s) => `${hubName(s.hub)} (+${s.surplus})`).join(', ') || '—'}</td>
-                    <td>{cover(i.minCover)}</td>
+                    <td className="num">{i.inTransit ? format.number(i.inTransit) : '—'}</td>
+                    <td>
+                      {format.list([
+                        ...i.outHubs.map((h) => t('network.hubOut', { hub: hubName(h) })),
+                        ...i.shortHubs.map(hubName),
+                      ]) || (i.runningOutHubs.length ? '' : '—')}
+                      {i.runningOutHubs.length > 0 && (
+                        <span className="muted">
+                          {' '}
+                          {t('network.runsOutAt', { hubs: format.list(i.runningOutHubs.map(hubName)) })}
+                        </span>
+                      )}
+                    </td>
+                    <td>
+                      {format.list(
+                        i.surplusHubs.map(
+                          (s) =>
+                            `${hubName(s.hub)} (${format.number(s.surplus, { signDisplay: 'exceptZero' })})`,
+                        ),
+                      ) || '—'}
+                    </td>
+                    <td>{cover(i.minCover, t)}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
           )}
-          <h2 className="section-title">Shortages by hub</h2>
+          <h2 className="section-title">{t('network.byHub')}</h2>
           <div className="sync-grid">
             {data.view.hubs.map((h) => (
-              <section className="card" key={h.hub} aria-label={`Shortages at ${h.name}`}>
+              <section className="card" key={h.hub} aria-label={t('network.shortagesAt', { hub: h.name })}>
                 <h3>
-                  {h.name} {h.stale && <span className="status status-low">Stale</span>}
+                  {h.name} {h.stale && <span className="status status-low">{t('network.stale')}</span>}
                 </h3>
                 {h.stale ? (
                   <p className="muted">
-                    No entry from this hub for{' '}
-                    {h.ageMs === null ? 'ever' : formatAge(data.now - h.ageMs, data.now).replace(' ago', '')}:
-                    its figures are not trusted for shortages.
+                    {h.ageMs === null
+                      ? t('network.neverHeard')
+                      : t('network.staleSince', { age: format.age(data.now - h.ageMs, data.now) })}
                   </p>
                 ) : h.shortages.length === 0 ? (
-                  <p className="muted">Nothing short.</p>
+                  <p className="muted">{t('network.nothingShort')}</p>
                 ) : (
                   <ul className="plain">
                     {h.shortages.map((s) => (
                       <li key={s.item}>
                         <span className={`status ${SEVERITY_CLASS[s.severity]}`}>
-                          {SEVERITY_LABEL[s.severity]}
+                          {t(SEVERITY_LABEL[s.severity])}
                         </span>
-                        {itemName(s.item)}: {s.onHand} on hand{s.min !== null ? `, minimum ${s.min}` : ''}
-                        {s.cover !== null && s.cover > 0 ? `, ${cover(s.cover)} of cover` : ''}
+                        {s.min !== null
+                          ? t('network.shortLineMin', {
+                              item: itemName(s.item),
+                              onHand: format.number(s.onHand),
+                              min: format.number(s.min),
+                            })
+                          : t('network.shortLine', {
+                              item: itemName(s.item),
+                              onHand: format.number(s.onHand),
+                            })}
+                        {s.cover !== null && s.cover > 0
+                          ? t('network.coverSuffix', { cover: cover(s.cover, t) })
+                          : ''}
                       </li>
                     ))}
                   </ul>

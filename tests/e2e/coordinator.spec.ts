@@ -74,7 +74,7 @@ test('a coordinator sees a shortage, turns the suggested move into a transfer, a
 
     // The coordinator sees the shortage and the suggested move, and turns it into a transfer.
     await goTo(c.page, 'Network');
-    await expect(networkRow(c.page, 'Rice 2 lb bag')).toContainText('Short', { timeout: 20_000 });
+    await expect(networkRow(c.page, 'Rice 2 lb bag')).toContainText('Low', { timeout: 20_000 });
     await expect(networkRow(c.page, 'Rice 2 lb bag')).toContainText('105');
     const suggestion = c.page.getByRole('button', {
       name: 'Create transfer: 15 Rice 2 lb bag from Hub B to Hub A',
