@@ -1,15 +1,10 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useFormat } from '../i18n/format';
+import { KIND_LABEL } from '../screens/HistoryScreen';
 import { useStore } from '../app/StoreContext';
 import type { DataCheck } from '../storage/check';
-
-const when = (at: number) =>
-  new Date(at).toLocaleString('en-US', {
-    month: 'short',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: '2-digit',
-  });
 
 /**
  * Shown above every screen when this device found part of its saved data damaged at startup: what is
@@ -17,6 +12,8 @@ const when = (at: number) =>
  */
 export function DataNotice() {
   const store = useStore();
+  const { t } = useTranslation();
+  const format = useFormat();
   const notice = useLiveQuery(async () => {
     const damage = await store.db.meta.get('damage');
     if (damage?.key !== 'damage') return null;
@@ -30,11 +27,11 @@ export function DataNotice() {
   const dismiss = () => void store.db.meta.delete('damage');
   if (still.length === 0)
     return (
-      <section className="card notice" role="status" aria-label="Data notice">
+      <section className="card notice" role="status" aria-label={t('dataNotice.label')}>
         <p>
-          Everything that was missing from this device’s data is back.{' '}
+          {t('dataNotice.allBack')}{' '}
           <button type="button" onClick={dismiss}>
-            Dismiss
+            {t('dataNotice.dismiss')}
           </button>
         </p>
       </section>
@@ -42,30 +39,27 @@ export function DataNotice() {
   const count = damage.missingCount;
   return (
     <section className="warning" role="alert" aria-labelledby="data-notice-title">
-      <h2 id="data-notice-title">Some saved data could not be read</h2>
+      <h2 id="data-notice-title">{t('dataNotice.title')}</h2>
       <p>
-        When Larder started on {when(damage.at)}, part of this device’s saved data was damaged.{' '}
-        {count === 1 ? '1 entry is' : `${count.toLocaleString('en-US')} entries are`} missing from the figures
-        {damage.rows > 0 ? ' (the damaged data is kept aside, nothing was deleted)' : ''}. Entries recorded on
-        this device since then may not count until the missing ones are back.
+        {t('dataNotice.damaged', { when: format.dateTime(damage.at) })}{' '}
+        {t('dataNotice.missing', { count, n: format.number(count) })}
+        {damage.rows > 0 ? ` ${t('dataNotice.keptAside')}` : ''} {t('dataNotice.mayNotCount')}
       </p>
-      <ul className="plain small" aria-label="Missing entries">
+      <ul className="plain small" aria-label={t('dataNotice.missingLabel')}>
         {still.slice(0, 8).map((m) => (
           <li key={m.id}>
-            {m.kind[0]!.toUpperCase() + m.kind.slice(1)} · {items.get(m.item) ?? 'an item'} ·{' '}
-            {new Date(m.at).toLocaleDateString('en-US')}
+            {t(KIND_LABEL[m.kind])} · {items.get(m.item) ?? t('dataNotice.anItem')} · {format.dateTime(m.at)}
           </li>
         ))}
-        {still.length > 8 && <li>and {(still.length - 8).toLocaleString('en-US')} more</li>}
+        {still.length > 8 && <li>{t('dataNotice.more', { n: format.number(still.length - 8) })}</li>}
       </ul>
-      <p>To get them back from another device of the network:</p>
+      <p>{t('dataNotice.getBack')}</p>
       <ul className="plain">
         <li>
-          <a href="#/sync">Sync with another device</a>
-          {': connect'} to a device that has them.
+          <a href="#/sync">{t('dataNotice.syncLink')}</a> {t('dataNotice.syncRest')}
         </li>
         <li>
-          <a href="#/sync">Import a sync file</a> from another device (Sync › Sync files).
+          <a href="#/sync">{t('dataNotice.fileLink')}</a> {t('dataNotice.fileRest')}
         </li>
       </ul>
     </section>
@@ -75,6 +69,8 @@ export function DataNotice() {
 /** "Check data": compares every figure with the ledger, says what differs, and repairs it. */
 export function CheckDataPanel() {
   const store = useStore();
+  const { t } = useTranslation();
+  const format = useFormat();
   const [result, setResult] = useState<{ check: DataCheck; repaired: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -86,7 +82,7 @@ export function CheckDataPanel() {
       const check = repair ? await store.persistence.repairData() : await store.persistence.checkData();
       setResult({ check, repaired: repair });
     } catch (e) {
-      setError(`The check could not finish: ${e instanceof Error ? e.message : String(e)}`);
+      setError(t('check.failed', { reason: e instanceof Error ? e.message : String(e) }));
     } finally {
       setBusy(false);
     }
@@ -94,24 +90,22 @@ export function CheckDataPanel() {
   const differences = result?.check.differences ?? [];
   return (
     <section className="card" aria-labelledby="check-title">
-      <h2 id="check-title">Check data</h2>
-      <p className="muted">
-        Compares every figure, list and setting on this device with its ledger, and repairs what differs.
-      </p>
+      <h2 id="check-title">{t('check.title')}</h2>
+      <p className="muted">{t('check.lead')}</p>
       <button type="button" onClick={() => void run(false)} disabled={busy}>
-        {busy ? 'Checking…' : 'Check data'}
+        {busy ? t('check.checking') : t('check.title')}
       </button>
       {error && <p role="alert">{error}</p>}
       {result && (
-        <div role="status" aria-label="Check data result">
+        <div role="status" aria-label={t('check.resultLabel')}>
           {differences.length === 0 ? (
             <p>
-              {result.repaired ? 'Repaired. ' : ''}Everything matches the ledger (
-              {result.check.rows.toLocaleString('en-US')} rows checked).
+              {result.repaired ? `${t('check.repaired')} ` : ''}
+              {t('check.matches', { count: result.check.rows, n: format.number(result.check.rows) })}
             </p>
           ) : (
             <>
-              <p>Some of what this device shows differs from its ledger:</p>
+              <p>{t('check.differs')}</p>
               <ul>
                 {differences.map((d) => (
                   <li key={d.table}>
@@ -127,7 +121,7 @@ export function CheckDataPanel() {
                 ))}
               </ul>
               <button type="button" onClick={() => void run(true)} disabled={busy}>
-                Repair from the ledger
+                {t('check.repair')}
               </button>
             </>
           )}

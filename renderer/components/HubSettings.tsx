@@ -1,5 +1,6 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { useStore } from '../app/StoreContext';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import type { HubRow } from '../storage/db';
@@ -11,17 +12,19 @@ import { Field } from './Field';
  */
 export function HubSettings({ hub }: { hub?: string }) {
   const store = useStore();
+  const { t } = useTranslation();
   const id = hub ?? store.self?.hubId ?? null;
   // Wrapped, so "still loading" (undefined) differs from "no such hub" (row undefined).
   const found = useLiveQuery(async () => ({ row: id ? await store.db.hubs.get(id) : undefined }), [id]);
   if (!id) return null;
-  if (!found) return <p className="muted">Loading hub details…</p>;
-  if (!found.row) return <p className="muted">This hub’s details have not arrived on this device yet.</p>;
+  if (!found) return <p className="muted">{t('hubSettings.loading')}</p>;
+  if (!found.row) return <p className="muted">{t('hubSettings.notArrived')}</p>;
   return <HubSettingsForm key={id} row={found.row} actingFor={hub} />;
 }
 
 function HubSettingsForm({ row, actingFor }: { row: HubRow; actingFor?: string }) {
   const store = useStore();
+  const { t } = useTranslation();
   const [name, setName] = useState(row.name);
   const [address, setAddress] = useState(row.address ?? '');
   const [publish, setPublish] = useState(row.publishAddress === true);
@@ -36,11 +39,7 @@ function HubSettingsForm({ row, actingFor }: { row: HubRow; actingFor?: string }
     try {
       await store.updateHub({ name, address, publishAddress: publish }, actingFor);
       setErrors(noErrors);
-      setSaved(
-        publish && address.trim()
-          ? 'Saved. Needs lists show this address.'
-          : 'Saved. Needs lists do not show an address.',
-      );
+      setSaved(publish && address.trim() ? t('hubSettings.savedShown') : t('hubSettings.savedHidden'));
     } catch (error) {
       setErrors(toFormErrors(error));
     } finally {
@@ -50,14 +49,14 @@ function HubSettingsForm({ row, actingFor }: { row: HubRow; actingFor?: string }
 
   const formError = errors.summary.length > 0 && !errors.fields.name && !errors.fields.address;
   return (
-    <form className="hub-settings" onSubmit={submit} noValidate aria-label="Hub details">
-      <Field label="Hub name" error={errors.fields.name}>
+    <form className="hub-settings" onSubmit={submit} noValidate aria-label={t('hubSettings.label')}>
+      <Field label={t('hubSettings.name')} error={errors.fields.name}>
         {(p) => <input {...p} value={name} maxLength={80} onChange={(e) => setName(e.target.value)} />}
       </Field>
       <Field
-        label="Address (optional)"
+        label={t('hubSettings.address')}
         error={errors.fields.address}
-        hint="Where donors can bring things. Private unless you tick the box below."
+        hint={t('hubSettings.addressHint')}
       >
         {(p) => (
           <input
@@ -70,8 +69,8 @@ function HubSettingsForm({ row, actingFor }: { row: HubRow; actingFor?: string }
         )}
       </Field>
       <label className="checkbox">
-        <input type="checkbox" checked={publish} onChange={(e) => setPublish(e.target.checked)} /> Show this
-        address on needs lists
+        <input type="checkbox" checked={publish} onChange={(e) => setPublish(e.target.checked)} />{' '}
+        {t('hubSettings.publish')}
       </label>
       {formError && (
         <p role="alert" className="form-error">
@@ -80,7 +79,7 @@ function HubSettingsForm({ row, actingFor }: { row: HubRow; actingFor?: string }
       )}
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>
-          Save hub details
+          {t('hubSettings.save')}
         </button>
         <p role="status" className="saved">
           {saved}
