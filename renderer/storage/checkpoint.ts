@@ -1,0 +1,110 @@
+import type * as Y from 'yjs';
+import { headsOf, type SignedHead } from '../../shared/doc';
+import type { LedgerRow } from '../../shared/projection';
+import { isEnvelope, SETTING_MAPS } from '../../shared/trust/settings';
+import type { CheckpointSetting } from '../../shared/checkpoint/format';
+import {
+  CheckpointError,
+  coversFromGate,
+  makeCheckpoint,
+  type SignedCheckpoint,
+} from '../../shared/checkpoint/make';
+import { gateStates } from '../../shared/checkpoint/seed';
+import type { VerifiedCheckpoint } from '../../shared/checkpoint/verify';
+import type { LarderDB } from './db';
+import type { LarderStore } from './store';
+
+/**
+ * Checkpoints from and into a device's IndexedDB (shared/checkpoint/ holds the rules). A device makes one
+ * from what it has projected: its gate's per-device positions, its stock, usage and ledger rows, the
+ * signed heads and settings in its doc; a new device writes a verified one into its projection tables.
+ */
+
+/** The signed heads in a doc, as tuples (only well-shaped ones: the checkpoint's receivers verify them). */
+function headsIn(doc: Y.Doc): Map<string, SignedHead> {
+  const heads = new Map<string, SignedHead>();
+  headsOf(doc).forEach((value, device) => {
+    if (
+      Array.isArray(value) &&
+      value.length === 3 &&
+      Number.isInteger(value[0]) &&
+      typeof value[1] === 'string' &&
+      typeof value[2] === 'string'
+    )
+      heads.set(device, value as unknown as SignedHead);
+  });
+  return heads;
+}
+
+/** Every signed setting in the doc, as its writer signed it. */
+function settingsIn(doc: Y.Doc): CheckpointSetting[] {
+  const out: CheckpointSetting[] = [];
+  for (const map of SETTING_MAPS)
+    doc.getMap<unknown>(map).forEach((raw, key) => {
+      if (isEnvelope(raw)) out.push({ map, key, env: raw });
+    });
+  return out;
+}
+
+/**
+ * A checkpoint of everything this device counts, signed with its key. Only on a signed network, and
+ * only once every counted entry is covered by a position its device signed (else a CheckpointError that
+ * says how many devices it waits for: make it again after the next sync).
+ */
+export async function makeStoreCheckpoint(
+  store: LarderStore,
+  now: number,
+): Promise<SignedCheckpoint & { digest: string }> {
+  const self = store.self;
+  const members = store.persistence.trust?.memberState;
+  const identity = await store.db.meta.get('identity');
+  if (!self || !members || !identity || !('privateKey' in identity))
+    throw new CheckpointError('Only a device of a signed network, with its own key, makes checkpoints');
+  await store.persistence.flush();
+  const db = store.db;
+  const [gate, stock, usage, ledger] = await db.transaction(
+    'r',
+    [db.gate, db.stock, db.usage, db.ledger],
+    () => Promise.all([db.gate.toArray(), db.stock.toArray(), db.usage.toArray(), db.ledger.toArray()]),
+  );
+  const doc = store.persistence.doc;
+  const { covers, waiting } = coversFromGate(gate, headsIn(doc), members);
+  if (waiting.length > 0)
+    throw new CheckpointError(
+      `Waiting for ${waiting.length} device(s) whose entries are not all under a signed position yet`,
+    );
+  return makeCheckpoint(
+    {
+      network: self.networkId,
+      by: self.deviceId,
+      at: now,
+      covers,
+      stock,
+      usage,
+      ledger,
+      settings: settingsIn(doc),
+    },
+    identity.privateKey,
+  );
+}
+
+/**
+ * Writes a verified checkpoint and its checked rows into a new device's projection tables, in one
+ * transaction: the stock view is right as soon as it commits, and the gate goes on from each covered
+ * position. The settings tables are not written here: the doc's settings maps arrive with sync and are
+ * projected as usual.
+ */
+export async function seedFromCheckpoint(
+  db: LarderDB,
+  checkpoint: VerifiedCheckpoint,
+  rows: readonly LedgerRow[],
+): Promise<void> {
+  const { head } = checkpoint;
+  await db.transaction('rw', [db.stock, db.usage, db.ledger, db.gate], async () => {
+    await Promise.all([db.stock.clear(), db.usage.clear(), db.ledger.clear(), db.gate.clear()]);
+    await db.stock.bulkPut(head.stock);
+    await db.usage.bulkPut(head.usage);
+    await db.ledger.bulkPut([...rows]);
+    await db.gate.bulkPut(gateStates(head.covers));
+  });
+}
