@@ -1,11 +1,16 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { useStore } from '../app/StoreContext';
-import { formatDateTime } from '../app/time';
+import { useFormat } from '../i18n/format';
 import { toFormErrors } from '../app/errors';
 import { useMembers, useMyFingerprint, useMyStatus, type MemberView } from '../app/members';
 import type { Role } from '../../shared/trust/members';
 
-const ROLE_NAMES: Record<Role, string> = { admin: 'Admin', coordinator: 'Coordinator', hub: 'Hub device' };
+const ROLE_NAMES = {
+  admin: 'members.roleAdmin',
+  coordinator: 'members.roleCoordinator',
+  hub: 'members.roleHub',
+} as const satisfies Record<Role, string>;
 
 /**
  * Who is in the network: every device with its hub, role, who approved it, what it has written, and a
@@ -14,6 +19,8 @@ const ROLE_NAMES: Record<Role, string> = { admin: 'Admin', coordinator: 'Coordin
  */
 export function MembersScreen() {
   const store = useStore();
+  const { t } = useTranslation();
+  const format = useFormat();
   const members = useMembers();
   const me = useMyStatus();
   const fingerprint = useMyFingerprint();
@@ -43,31 +50,26 @@ export function MembersScreen() {
   return (
     <section aria-labelledby="members-title">
       <header className="screen-header">
-        <h1 id="members-title">Members</h1>
-        <p className="muted">
-          Every device in the network. What a device writes counts only once an admin has approved it, and
-          never after it was revoked.
-        </p>
+        <h1 id="members-title">{t('nav.members')}</h1>
+        <p className="muted">{t('members.lead')}</p>
       </header>
       <p className="notice">
-        This device’s fingerprint: <strong className="fingerprint">{fingerprint ?? '…'}</strong>. Read it
-        aloud to compare it with what an admin sees.
+        {t('members.fingerprint')} <strong className="fingerprint">{fingerprint ?? '…'}</strong>.{' '}
+        {t('members.readAloud')}
       </p>
       {me === 'waiting' && (
         <p className="warning" role="status">
-          This device is waiting for an admin’s approval. Everything it records is saved here, and counts on
-          every device once an admin approves it.
+          {t('members.waiting')}
         </p>
       )}
       {me === 'revoked' && (
         <p className="warning" role="status">
-          An admin revoked this device. What it records from now on does not count anywhere.
+          {t('members.revokedSelf')}
         </p>
       )}
       {admin && admins === 1 && (
         <p className="warning" role="status">
-          This network has only one admin. If this device is lost, nobody can approve or revoke devices: make
-          a second admin of a device you trust.
+          {t('members.oneAdmin')}
         </p>
       )}
       {message && (
@@ -81,43 +83,43 @@ export function MembersScreen() {
         </p>
       )}
 
-      <h2 className="section-title">Waiting for approval</h2>
+      <h2 className="section-title">{t('members.waitingTitle')}</h2>
       {requests.length === 0 ? (
-        <p className="empty">No device is waiting.</p>
+        <p className="empty">{t('members.noneWaiting')}</p>
       ) : (
-        <table className="data" aria-label="Waiting for approval">
+        <table className="data" aria-label={t('members.waitingTitle')}>
           <thead>
             <tr>
-              <th scope="col">Device</th>
-              <th scope="col">Hub</th>
-              <th scope="col">Asked</th>
-              <th scope="col">Fingerprint</th>
-              <th scope="col">Held apart</th>
-              {admin && <th scope="col">Action</th>}
+              <th scope="col">{t('members.device')}</th>
+              <th scope="col">{t('stock.hub')}</th>
+              <th scope="col">{t('members.asked')}</th>
+              <th scope="col">{t('members.fingerprintCol')}</th>
+              <th scope="col">{t('members.heldApart')}</th>
+              {admin && <th scope="col">{t('members.action')}</th>}
             </tr>
           </thead>
           <tbody>
             {requests.map((m) => (
               <tr key={m.device}>
                 <th scope="row">{m.name}</th>
-                <td>{m.hub ? (m.hubName ?? 'Unknown hub') : 'Coordinator (no hub)'}</td>
-                <td>{m.requestedAt ? formatDateTime(m.requestedAt) : ''}</td>
+                <td>{m.hub ? (m.hubName ?? t('members.unknownHub')) : t('members.coordinatorNoHub')}</td>
+                <td>{m.requestedAt ? format.dateTime(m.requestedAt) : ''}</td>
                 <td className="fingerprint">{m.fingerprint}</td>
-                <td className="num">{m.held}</td>
+                <td className="num">{format.number(m.held)}</td>
                 {admin && (
                   <td>
                     <button
                       type="button"
                       className="primary"
-                      aria-label={`Approve ${m.name}`}
+                      aria-label={t('members.approveLabel', { name: m.name })}
                       onClick={() =>
                         void act(async () => {
                           await store.approveDevice(m.device);
-                          return `${m.name} is approved. What it recorded now counts.`;
+                          return t('members.approved', { name: m.name });
                         })
                       }
                     >
-                      Approve
+                      {t('members.approve')}
                     </button>
                   </td>
                 )}
@@ -127,18 +129,18 @@ export function MembersScreen() {
         </table>
       )}
 
-      <h2 className="section-title">Devices</h2>
-      <table className="data" aria-label="Devices">
+      <h2 className="section-title">{t('members.devices')}</h2>
+      <table className="data" aria-label={t('members.devices')}>
         <thead>
           <tr>
-            <th scope="col">Device</th>
-            <th scope="col">Hub</th>
-            <th scope="col">Role</th>
-            <th scope="col">Approved</th>
-            <th scope="col">Entries</th>
-            <th scope="col">Last entry</th>
-            <th scope="col">Fingerprint</th>
-            {admin && <th scope="col">Action</th>}
+            <th scope="col">{t('members.device')}</th>
+            <th scope="col">{t('stock.hub')}</th>
+            <th scope="col">{t('members.role')}</th>
+            <th scope="col">{t('members.approvedCol')}</th>
+            <th scope="col">{t('members.entries')}</th>
+            <th scope="col">{t('members.lastEntry')}</th>
+            <th scope="col">{t('members.fingerprintCol')}</th>
+            {admin && <th scope="col">{t('members.action')}</th>}
           </tr>
         </thead>
         <tbody>
@@ -153,14 +155,14 @@ export function MembersScreen() {
               onMakeAdmin={() =>
                 void act(async () => {
                   await store.approveDevice(m.device, 'admin');
-                  return `${m.name} is now an admin.`;
+                  return t('members.madeAdmin', { name: m.name });
                 })
               }
               onRevoke={() =>
                 void act(async () => {
                   setConfirming(null);
                   const { cut } = await store.revokeDevice(m.device);
-                  return `${m.name} is revoked. Its first ${cut} entries still count; nothing it records from now on does.`;
+                  return t('members.revokedDone', { name: m.name, count: cut });
                 })
               }
             />
@@ -170,24 +172,24 @@ export function MembersScreen() {
 
       {revoked.length > 0 && (
         <>
-          <h2 className="section-title">Revoked</h2>
-          <table className="data" aria-label="Revoked devices">
+          <h2 className="section-title">{t('members.revokedTitle')}</h2>
+          <table className="data" aria-label={t('members.revokedLabel')}>
             <thead>
               <tr>
-                <th scope="col">Device</th>
-                <th scope="col">Hub</th>
-                <th scope="col">Revoked</th>
-                <th scope="col">Entries that count</th>
-                <th scope="col">Fingerprint</th>
+                <th scope="col">{t('members.device')}</th>
+                <th scope="col">{t('stock.hub')}</th>
+                <th scope="col">{t('members.revokedCol')}</th>
+                <th scope="col">{t('members.entriesThatCount')}</th>
+                <th scope="col">{t('members.fingerprintCol')}</th>
               </tr>
             </thead>
             <tbody>
               {revoked.map((m) => (
                 <tr key={m.device}>
                   <th scope="row">{m.name}</th>
-                  <td>{m.hubName ?? (m.hub ? 'Unknown hub' : '')}</td>
-                  <td>{m.revokedAt ? formatDateTime(m.revokedAt) : ''}</td>
-                  <td className="num">the first {m.cut ?? 0}</td>
+                  <td>{m.hubName ?? (m.hub ? t('members.unknownHub') : '')}</td>
+                  <td>{m.revokedAt ? format.dateTime(m.revokedAt) : ''}</td>
+                  <td className="num">{t('members.theFirst', { count: m.cut ?? 0 })}</td>
                   <td className="fingerprint">{m.fingerprint}</td>
                 </tr>
               ))}
@@ -198,25 +200,22 @@ export function MembersScreen() {
 
       {legacy.length > 0 && (
         <>
-          <h2 className="section-title">From before signing</h2>
-          <p className="muted">
-            Devices as they were when this network moved to signed entries. What they recorded until then
-            counts; each records again under its own key once an admin approves it.
-          </p>
-          <table className="data" aria-label="Devices from before signing">
+          <h2 className="section-title">{t('members.legacyTitle')}</h2>
+          <p className="muted">{t('members.legacyLead')}</p>
+          <table className="data" aria-label={t('members.legacyLabel')}>
             <thead>
               <tr>
-                <th scope="col">Device</th>
-                <th scope="col">Hub</th>
-                <th scope="col">Entries that count</th>
+                <th scope="col">{t('members.device')}</th>
+                <th scope="col">{t('stock.hub')}</th>
+                <th scope="col">{t('members.entriesThatCount')}</th>
               </tr>
             </thead>
             <tbody>
               {legacy.map((m) => (
                 <tr key={m.device}>
                   <th scope="row">{m.name}</th>
-                  <td>{m.hubName ?? (m.hub ? 'Unknown hub' : 'Coordinator (no hub)')}</td>
-                  <td className="num">the first {m.cut ?? 0}</td>
+                  <td>{m.hubName ?? (m.hub ? t('members.unknownHub') : t('members.coordinatorNoHub'))}</td>
+                  <td className="num">{t('members.theFirst', { count: m.cut ?? 0 })}</td>
                 </tr>
               ))}
             </tbody>
@@ -233,6 +232,7 @@ export function MembersScreen() {
  */
 function UpgradeNetwork() {
   const store = useStore();
+  const { t } = useTranslation();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const upgrade = async () => {
@@ -248,27 +248,19 @@ function UpgradeNetwork() {
   return (
     <section aria-labelledby="members-title">
       <header className="screen-header">
-        <h1 id="members-title">Members</h1>
+        <h1 id="members-title">{t('nav.members')}</h1>
       </header>
       <div className="card" role="group" aria-labelledby="upgrade-title">
-        <h2 id="upgrade-title">Protect this network with device signatures</h2>
-        <p>
-          This network was made before Larder’s devices signed what they write: anyone with its invite code,
-          or a lost laptop, can write to it as anyone, and nothing can take that away.
-        </p>
-        <p>
-          Moving it to signed entries makes <strong>this device its first admin</strong>. Everything recorded
-          so far, as this device has it now, keeps counting. The other devices follow the next time they sync
-          with this one or import its sync file: each asks to join with its own key, and what it records
-          (including anything this device had not seen yet) counts once you approve it here.
-        </p>
+        <h2 id="upgrade-title">{t('members.upgradeTitle')}</h2>
+        <p>{t('members.upgradeWhy')}</p>
+        <p>{t('members.upgradeHow')}</p>
         {error && (
           <p className="form-error" role="alert">
             {error}
           </p>
         )}
         <button type="button" className="primary" disabled={busy} onClick={() => void upgrade()}>
-          {busy ? 'Moving to signed entries…' : 'Move to signed entries and make this device admin'}
+          {busy ? t('members.upgrading') : t('members.upgrade')}
         </button>
       </div>
     </section>
@@ -284,50 +276,59 @@ function MemberRowView(props: {
   onMakeAdmin: () => void;
   onRevoke: () => void;
 }) {
+  const { t } = useTranslation();
+  const format = useFormat();
   const { m, isSelf, admin } = props;
-  const role = m.role === 'requested' ? '' : ROLE_NAMES[m.role];
+  const role = m.role === 'requested' ? '' : t(ROLE_NAMES[m.role]);
   return (
     <tr>
       <th scope="row">
         {m.name}
-        {isSelf && <span className="muted"> (this device)</span>}
+        {isSelf && <span className="muted"> {t('members.thisDevice')}</span>}
       </th>
-      <td>{m.hubName ?? (m.hub ? 'Unknown hub' : 'No hub')}</td>
+      <td>{m.hubName ?? (m.hub ? t('members.unknownHub') : t('members.noHub'))}</td>
       <td>{role}</td>
       <td>
-        {m.approvedAt ? formatDateTime(m.approvedAt) : ''}
-        {m.approvedByName && m.approvedBy !== m.device ? ` by ${m.approvedByName}` : ''}
-        {m.approvedBy === m.device ? ' (started the network)' : ''}
+        {m.approvedAt ? format.dateTime(m.approvedAt) : ''}
+        {m.approvedByName && m.approvedBy !== m.device
+          ? ` ${t('members.by', { name: m.approvedByName })}`
+          : ''}
+        {m.approvedBy === m.device ? ` ${t('members.started')}` : ''}
       </td>
-      <td className="num">{m.entriesSeen}</td>
-      <td>{m.lastEntryAt ? formatDateTime(m.lastEntryAt) : 'none yet'}</td>
+      <td className="num">{format.number(m.entriesSeen)}</td>
+      <td>{m.lastEntryAt ? format.dateTime(m.lastEntryAt) : t('members.noneYet')}</td>
       <td className="fingerprint">{m.fingerprint}</td>
       {admin && (
         <td>
           {isSelf ? null : props.confirming ? (
-            <div className="confirm" role="group" aria-label={`Revoke ${m.name}?`}>
-              <p>
-                Revoke {m.name}? The {m.entriesSeen} entries this device has seen from it still count; nothing
-                it records later will, on any device. This cannot be undone.
-              </p>
+            <div className="confirm" role="group" aria-label={t('members.revokeQuestion', { name: m.name })}>
+              <p>{t('members.revokeWarning', { name: m.name, count: m.entriesSeen })}</p>
               <div className="actions">
                 <button type="button" className="danger" onClick={props.onRevoke}>
-                  Revoke {m.name}
+                  {t('members.revokeName', { name: m.name })}
                 </button>
                 <button type="button" onClick={() => props.onConfirm(false)}>
-                  Cancel
+                  {t('common.cancel')}
                 </button>
               </div>
             </div>
           ) : (
             <div className="actions">
               {m.role !== 'admin' && (
-                <button type="button" aria-label={`Make ${m.name} an admin`} onClick={props.onMakeAdmin}>
-                  Make admin
+                <button
+                  type="button"
+                  aria-label={t('members.makeAdminLabel', { name: m.name })}
+                  onClick={props.onMakeAdmin}
+                >
+                  {t('members.makeAdmin')}
                 </button>
               )}
-              <button type="button" aria-label={`Revoke ${m.name}…`} onClick={() => props.onConfirm(true)}>
-                Revoke…
+              <button
+                type="button"
+                aria-label={t('members.revokeLabel', { name: m.name })}
+                onClick={() => props.onConfirm(true)}
+              >
+                {t('members.revoke')}
               </button>
             </div>
           )}
