@@ -45,8 +45,10 @@ export function checkpointMessage(network: string, by: string, digest: string): 
  * device's signed head at exactly that point, or the admin's revocation or adoption cut there).
  *
  * `waiting` lists devices whose counted entries cannot be proven yet (a newer head arrived but has not
- * gone through the gate, or entries wait for an approval): a checkpoint made now would carry figures a
- * receiver could not tie to signed history, so the caller makes it once they are settled.
+ * gone through the gate, entries wait for an approval, or positions wait behind a restart of the device's
+ * chain): a checkpoint made now would carry figures a receiver could not tie to signed history, or would
+ * hide entries still to come below its cut, so the caller makes it once they are settled. A head that
+ * names restarts of its chain is not a proof a checkpoint can carry yet: such a device waits too.
  */
 export function coversFromGate(
   devices: Iterable<DeviceGate>,
@@ -57,7 +59,7 @@ export function coversFromGate(
   const waiting: string[] = [];
   for (const d of devices) {
     if (d.decided === 0 && d.held.length === 0) continue; // nothing of it counted yet
-    if (d.decided !== d.chain.seq || d.held.length > 0) {
+    if (d.decided !== d.chain.seq || d.held.length > 0 || hasOpenGaps(d)) {
       waiting.push(d.device);
       continue;
     }
@@ -78,6 +80,15 @@ export function coversFromGate(
     else waiting.push(d.device);
   }
   return { covers, waiting };
+}
+
+/**
+ * Positions left open behind a restart of a device's chain (the gate records them as `gaps` where it
+ * supports restarts): entries that fill them would count after the checkpoint although they lie below its
+ * cut, so such a device waits.
+ */
+function hasOpenGaps(d: DeviceGate): boolean {
+  return ((d as { gaps?: readonly unknown[] }).gaps?.length ?? 0) > 0;
 }
 
 export interface CheckpointSource {

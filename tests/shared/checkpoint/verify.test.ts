@@ -421,6 +421,14 @@ describe('making a checkpoint', () => {
     ).rejects.toThrow(CheckpointError);
   });
 
+  it('waits for a device whose chain restarted with positions still open below it', async () => {
+    const { r, raw } = await world();
+    const gates = [...r.gate.devices.values()].map((d) =>
+      d.device === a.id ? Object.assign({}, d, { gaps: [{ chain: d.chain, to: 3, hash: 'x' }] }) : d,
+    );
+    expect(coversFromGate(gates, raw, members()).waiting).toEqual([a.id]);
+  });
+
   it('gives byte-identical bodies on two devices that counted the same, whatever the order', async () => {
     const { entries, raw, r } = await world();
     const reversed = replica([...entries].reverse(), raw);
