@@ -6,6 +6,7 @@ import { ID_PATTERN } from './ids';
 import type { Levels } from './status';
 import { decodeEntry, encodeEntry, type WireEntry } from './wire';
 import { settingValue } from './trust/settings';
+import { headKey, type Restart } from './trust/chain';
 
 /**
  * The layout of a network's Y.Doc: one doc per network, shared by every hub and device in it.
@@ -79,8 +80,13 @@ export function addDevice(doc: Y.Doc, deviceId: string, device: DeviceInfo): voi
   doc.transact(() => devicesOf(doc).set(deviceId, device), 'local');
 }
 
-/** A device's signed chain head, in the doc's `heads` map under its id: [seq, hash, signature]. */
-export type SignedHead = readonly [seq: number, hash: string, sig: string];
+/**
+ * A device's signed chain head, in the doc's `heads` map under its id: [seq, hash, signature], and the
+ * restarts of its chain after it lost entries of its own, if any (shared/trust/chain.ts).
+ */
+export type SignedHead =
+  | readonly [seq: number, hash: string, sig: string]
+  | readonly [seq: number, hash: string, sig: string, restarts: readonly Restart[]];
 /** The newest signed head of each device (only the newest matters: it covers every entry before it). */
 export const HEADS = 'heads';
 export const headsOf = (doc: Y.Doc) => doc.getMap<unknown>(HEADS);
@@ -114,7 +120,7 @@ export function appendEntries(
       ledgers.set(device, array);
     }
     array.push(entries.map(encodeEntry));
-    if (head) headsOf(doc).set(device, [...head]);
+    if (head) headsOf(doc).set(headKey(device, head.length === 4 ? head[3].length : 0), [...head]);
   }, 'local');
 }
 

@@ -3,7 +3,7 @@ import type { Item } from '../../shared/catalog';
 import type { DeviceInfo, HubInfo } from '../../shared/doc';
 import type { LedgerRow, StockRow, UsageRow } from '../../shared/projection';
 import type { Levels } from '../../shared/status';
-import type { ChainState } from '../../shared/trust/chain';
+import type { ChainState, Restart } from '../../shared/trust/chain';
 import type { DeviceGate } from '../../shared/trust/gate';
 import type { Role, SignedToken } from '../../shared/trust/members';
 import type { CryptoKey } from '../../shared/sync/keys';
@@ -40,6 +40,11 @@ export interface SelfRow {
    * this device's hash chain over its own entries, advanced in the transaction that stores them.
    */
   chain?: ChainState;
+  /**
+   * Where this device's chain started again after it lost entries of its own (damaged stored rows),
+   * oldest first: signed with every head it writes since (shared/trust/chain.ts). Absent: never.
+   */
+  restarts?: Restart[];
   /** A pre-approval from the invite, used in this device's join request once it has chosen its hub. */
   preApproval?: SignedToken;
   /** How many times an admin has changed the network key since this device joined (0 or absent: none). */

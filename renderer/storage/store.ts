@@ -44,7 +44,7 @@ import { parseLevelsForm, type LevelsForm } from '../../shared/levels';
 import type { IdentityRow, LarderDB, SelfRow } from './db';
 import { KeySealer, sealingMiddleware } from './sealedKey';
 import { secretBox, type SecretBox } from '../platform/secrets';
-import { chainStart, headHash, nextHead } from '../../shared/trust/chain';
+import { chainStart, headHash, MAX_RESTARTS, nextHead, restartBase } from '../../shared/trust/chain';
 import { generateDeviceKeys, deviceIdOf, sign } from '../../shared/trust/crypto';
 import {
   networkIdOf,
@@ -110,6 +110,11 @@ export class LarderStore {
   private saveGeneration = 0;
   /** Set while this device upgrades its network, or adopts an upgrade, so neither starts twice. */
   private upgrading: Promise<void> | null = null;
+  /**
+   * Set by the load when entries of this device's own, up to this position, are missing here (a damaged
+   * stored row was set aside, or rows wait behind one): its next save restarts its chain (`restartIfLost`).
+   */
+  private lostUpTo: number | null = null;
 
   private constructor(
     readonly db: LarderDB,
@@ -138,11 +143,42 @@ export class LarderStore {
    */
   load(): Promise<void> {
     if (!this.loading) {
-      this.loading = this.persistence.load();
+      this.loading = this.persistence.load().then(() => this.noteLostEntries());
       // Closing while the ledger still loads is normal (a tab closed early); callers that care await it.
       this.loading.catch(() => undefined);
     }
     return this.loading;
+  }
+
+  /**
+   * After the load, with no save in flight: whether this device's own signed history, as the doc here
+   * holds it, stops short of what it signed. Its next save then restarts its chain (`restartIfLost`).
+   */
+  private noteLostEntries(): void {
+    const self = this.selfRow;
+    const trust = this.persistence.trust;
+    if (!self?.chain || !trust || self.chain.seq === 0) return;
+    if ((trust.chainOf(self.deviceId)?.seq ?? 0) < self.chain.seq) this.lostUpTo = self.chain.seq;
+  }
+
+  /**
+   * A device that lost entries of its own cannot extend its chain in a way anyone can check without them,
+   * so what it records next would wait for them, on every device, possibly forever (they may never have
+   * left it). Instead it restarts its chain at its last position: the new head carries the restart
+   * ([position, the head it signed there]), its next entries chain from there and count at once, and the
+   * lost ones still verify against that head when a peer brings them back. Sequence numbers and entry ids
+   * go on from where they were, so nothing it may have published is ever reused (docs/trust.md).
+   */
+  private restartIfLost(self: SelfRow): void {
+    const lost = this.lostUpTo;
+    if (lost === null || !self.chain) return;
+    this.lostUpTo = null;
+    // Back already (a sync before this save), or a device that restarted more often than any disk fails.
+    if ((this.persistence.trust?.chainOf(self.deviceId)?.seq ?? 0) >= lost) return;
+    if ((self.restarts?.length ?? 0) >= MAX_RESTARTS) return;
+    const hash = headHash(self.chain);
+    self.restarts = [...(self.restarts ?? []), [self.chain.seq, hash]];
+    self.chain = restartBase(self.chain.seq, hash);
   }
 
   /** Resolves when the doc is loaded (starting the load if nothing has yet). */
@@ -1054,13 +1090,22 @@ export class LarderStore {
     if (entries[0]!.seq !== self.nextSeq) throw new Error('stale sequence number; try again');
     // A save that fails leaves no trace (persistence.ts): the claimed numbers and head go back, once, and
     // saves claimed on top of it fail too (their numbers and chain follow the failed one).
-    const claimed = { generation: this.saveGeneration, nextSeq: self.nextSeq, chain: self.chain };
+    const claimed = {
+      generation: this.saveGeneration,
+      nextSeq: self.nextSeq,
+      chain: self.chain,
+      restarts: self.restarts,
+      lostUpTo: this.lostUpTo,
+    };
     const rollback = () => {
       if (claimed.generation !== this.saveGeneration) return;
       this.saveGeneration++;
       const current = this.selfRow!;
       current.nextSeq = claimed.nextSeq;
       if (claimed.chain) current.chain = claimed.chain;
+      if (claimed.restarts) current.restarts = claimed.restarts;
+      else delete current.restarts;
+      this.lostUpTo = claimed.lostUpTo;
     };
     const stillClaimed = () => {
       if (claimed.generation !== this.saveGeneration) throw new EarlierSaveFailed();
@@ -1068,7 +1113,9 @@ export class LarderStore {
     self.nextSeq += entries.length;
     if (self.chain) {
       // Signed network: extend this device's chain and sign its new head, in claim order.
-      const { chain, hash, message } = nextHead(self.networkId, self.deviceId, self.chain, entries);
+      this.restartIfLost(self);
+      const restarts = self.restarts ?? [];
+      const { chain, hash, message } = nextHead(self.networkId, self.deviceId, self.chain, entries, restarts);
       self.chain = chain;
       const identity = this.requireIdentity();
       const signature = this.signing.then(() => sign(identity.privateKey, message));
@@ -1079,7 +1126,12 @@ export class LarderStore {
         throw error;
       });
       stillClaimed();
-      appendEntries(this.persistence.staging(), self.deviceId, entries, [chain.seq, hash, sig]);
+      appendEntries(
+        this.persistence.staging(),
+        self.deviceId,
+        entries,
+        restarts.length > 0 ? [chain.seq, hash, sig, restarts] : [chain.seq, hash, sig],
+      );
       await this.persistence.flush(() => this.db.meta.put(saved), rollback);
       return entries;
     }

@@ -1,6 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromBase64Url } from './encoding';
-import { headMessage } from '../trust/chain';
+import { headMessage, parseHeadKey, parseRestarts } from '../trust/chain';
 import { deviceIdOf } from '../trust/crypto';
 import { settingMessage, type SettingMap, type SignedSetting } from '../trust/settings';
 
@@ -10,10 +10,19 @@ import { settingMessage, type SettingMap, type SignedSetting } from '../trust/se
  * Ed25519 (strict RFC 8032 verification, as WebCrypto's). Results are cached by signature.
  */
 export interface HeadCheck {
-  /** True when `value` is [seq, hash, sig], signed by `key` for `device`, with seq above `after`. */
+  /**
+   * True when `value` is [seq, hash, sig] or [seq, hash, sig, restarts], signed by `key` for the device
+   * whose head it is, with seq above `after`. `device` is the head's key in the `heads` map: the device id,
+   * or `<id>/<n>` for heads after its n-th restart, which must carry n restarts (chain.ts).
+   */
   verify(device: string, key: string, value: unknown, after: number): boolean;
   /** True when a settings envelope carries a valid signature by `publicKey` (its writer's key). */
   verifySetting(map: SettingMap, key: string, envelope: SignedSetting, publicKey: string): boolean;
+}
+
+/** The device whose head a key of the `heads` map holds (the key itself when it is not well formed). */
+export function headDeviceOf(key: string): string {
+  return parseHeadKey(key)?.device ?? key;
 }
 
 /** The device and key an operation of the member list names, if its device id is the key's hash. */
@@ -57,11 +66,15 @@ export function headCheckFor(network: string): HeadCheck {
       return check(publicKey, s, settingMessage(network, map, key, { v: v ?? null, by, at }));
     },
     verify(device, key, value, after) {
-      if (!Array.isArray(value) || value.length !== 3) return false;
-      const [seq, hash, sig] = value as unknown[];
+      if (!Array.isArray(value) || (value.length !== 3 && value.length !== 4)) return false;
+      const [seq, hash, sig, rawRestarts] = value as unknown[];
       if (!Number.isInteger(seq) || (seq as number) <= after || (seq as number) > 2 ** 31) return false;
       if (typeof hash !== 'string' || hash.length > 64 || typeof sig !== 'string') return false;
-      return check(key, sig, headMessage(network, device, seq as number, hash));
+      const place = parseHeadKey(device);
+      const restarts = value.length === 4 ? parseRestarts(rawRestarts) : [];
+      if (!place || !restarts || restarts.length !== place.restarts) return false;
+      if (restarts.some(([at]) => at >= (seq as number))) return false;
+      return check(key, sig, headMessage(network, place.device, seq as number, hash, restarts));
     },
   };
 }

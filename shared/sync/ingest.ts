@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import { HEADS, LEDGERS, MEMBERS } from '../doc';
-import { headKeyOf, type HeadCheck } from './headCheck';
+import { headDeviceOf, headKeyOf, type HeadCheck } from './headCheck';
 import { isEnvelope, SETTING_MAPS, type SettingMap } from '../trust/settings';
 
 /**
@@ -447,7 +447,8 @@ class Checker {
     if (s.content instanceof Y.ContentDeleted) return null; // an earlier head, already replaced
     if (!(s.content instanceof Y.ContentAny) || s.content.arr.length !== 1)
       return INGEST_MESSAGES.badHead(device);
-    const key = this.keys().get(device);
+    // `device` is the head's key in the map: after a restart, `<id>/<n>` (shared/trust/chain.ts).
+    const key = this.keys().get(headDeviceOf(device));
     if (!key) return null;
     const value = s.content.arr[0];
     if (!check.verify(device, key, value, this.localHeadSeq(device))) return INGEST_MESSAGES.badHead(device);

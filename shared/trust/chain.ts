@@ -66,9 +66,71 @@ export function headHash(state: ChainState): string {
   return hashOf(state.block, state.partial);
 }
 
-/** The exact text a device signs for its head: bound to the network and the device. */
-export function headMessage(network: string, device: string, seq: number, hash: string): string {
-  return `larder head v1|${network}|${device}|${seq}|${hash}`;
+/**
+ * A point where a device's chain starts again: `[seq, hash]`, the head it had signed at `seq`. A device
+ * that lost entries of its own (damaged storage) cannot extend its chain in a way others can check
+ * without them, so it declares a restart at its last position, and its next entries chain from there:
+ * the chain after `seq` starts from the state `restartBase(seq, hash)` instead of the full state at
+ * `seq`. Entries up to `seq` still verify against `hash`, whenever they turn up (docs/trust.md).
+ */
+export type Restart = readonly [seq: number, hash: string];
+/** Restarts one device may declare: each follows a loss of stored data, which is rare. */
+export const MAX_RESTARTS = 64;
+
+/**
+ * The key of a device's head in the doc's `heads` map: its id, and `<id>/<n>` once its chain has
+ * restarted n times. Heads a device signed before a restart may come back from a peer after it (they
+ * were lost with its entries): under their own key they never compete, as concurrent writes to one map
+ * key would, with the heads it signs after it.
+ */
+export function headKey(device: string, restarts: number): string {
+  return restarts === 0 ? device : `${device}/${restarts}`;
+}
+
+/** The device and number of restarts a key of the `heads` map names; null when malformed. */
+export function parseHeadKey(key: string): { device: string; restarts: number } | null {
+  const at = key.indexOf('/');
+  if (at < 0) return key ? { device: key, restarts: 0 } : null;
+  const n = key.slice(at + 1);
+  if (at === 0 || !/^[1-9]\d{0,3}$/.test(n) || Number(n) > MAX_RESTARTS) return null;
+  return { device: key.slice(0, at), restarts: Number(n) };
+}
+
+/** The chain state a restart at `seq` continues from: its head hash is `hash`, and nothing is partial. */
+export function restartBase(seq: number, hash: string): ChainState {
+  return { seq, block: hash, partial: [] };
+}
+
+/** A head's list of restarts, if well formed: increasing positions, at most MAX_RESTARTS. */
+export function parseRestarts(value: unknown): Restart[] | null {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_RESTARTS) return null;
+  const out: Restart[] = [];
+  let last = 0;
+  for (const r of value as unknown[]) {
+    if (!Array.isArray(r) || r.length !== 2) return null;
+    const [seq, hash] = r as unknown[];
+    if (!Number.isInteger(seq) || (seq as number) <= last || (seq as number) > 2 ** 31) return null;
+    if (typeof hash !== 'string' || hash.length === 0 || hash.length > 64) return null;
+    out.push([seq as number, hash]);
+    last = seq as number;
+  }
+  return out;
+}
+
+/**
+ * The exact text a device signs for its head: bound to the network and the device, and to the restarts
+ * of its chain when it has any (a head without them is signed as before restarts existed).
+ */
+export function headMessage(
+  network: string,
+  device: string,
+  seq: number,
+  hash: string,
+  restarts: readonly Restart[] = [],
+): string {
+  if (restarts.length === 0) return `larder head v1|${network}|${device}|${seq}|${hash}`;
+  const list = restarts.map(([s, h]) => `${s}:${h}`).join(',');
+  return `larder head v2|${network}|${device}|${seq}|${hash}|${list}`;
 }
 
 /**
@@ -80,8 +142,9 @@ export function nextHead(
   device: string,
   chain: ChainState,
   entries: readonly Entry[],
+  restarts: readonly Restart[] = [],
 ): { chain: ChainState; hash: string; message: string } {
   const next = extendChain(chain, entries.map(entryLine));
   const hash = headHash(next);
-  return { chain: next, hash, message: headMessage(network, device, next.seq, hash) };
+  return { chain: next, hash, message: headMessage(network, device, next.seq, hash, restarts) };
 }

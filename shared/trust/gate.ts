@@ -2,7 +2,15 @@ import { appendAll } from '../arrays';
 import { idOf, type Entry } from '../entries';
 import type { SetAside } from '../doc';
 import { MAX_QUANTITY } from '../quantity';
-import { extendChain, entryLine, headHash, type ChainState, chainStart } from './chain';
+import {
+  extendChain,
+  entryLine,
+  headHash,
+  restartBase,
+  type ChainState,
+  chainStart,
+  type Restart,
+} from './chain';
 import { mayWriteFor, type Member, type MemberState } from './members';
 
 /**
@@ -17,6 +25,10 @@ import { mayWriteFor, type Member, type MemberState } from './members';
  *   most the largest allowed quantity.
  *
  * Entries waiting for a signature or for an approval are held apart (and shown), not counted.
+ *
+ * A device that lost entries of its own declares a restart of its chain in its head (chain.ts): its later
+ * entries verify from the restart, and the positions it lost stay open as a gap, filled (and counted)
+ * when their entries arrive and match the head the device signed there.
  */
 export interface DeviceGate {
   device: string;
@@ -30,11 +42,27 @@ export interface DeviceGate {
   pending: Entry[];
   /** Role and hub the decided entries were judged with; a change means a rebuild. */
   judgedAs?: string;
+  /**
+   * Positions before a restart that were missing here when the chain moved past them: each waits for
+   * its entries, verified from `chain` (the state before them) up to the head `hash` at `to`.
+   */
+  gaps?: Gap[];
+}
+
+/** Positions `chain.seq + 1 .. to` of a device, verified once they are all here and end at `hash`. */
+export interface Gap {
+  chain: ChainState;
+  to: number;
+  hash: string;
 }
 
 export interface VerifiedHead {
   seq: number;
   hash: string;
+  /** Where the device's chain started again, oldest first (signed with the head). */
+  restarts?: readonly Restart[];
+  /** The device's heads from before its restarts (fewer restarts each), oldest first. */
+  earlier?: readonly VerifiedHead[];
 }
 
 export interface GateInput {
@@ -90,7 +118,7 @@ export class Gate {
     };
     for (const e of input.entries) {
       const d = work(e.device);
-      if (e.seq <= d.chain.seq) {
+      if (e.seq <= d.chain.seq && !inGap(d, e.seq)) {
         result.problems.push({
           where: where(e),
           reason: `A second entry at position ${e.seq} of device ${e.device}, whose signed history has another there; it never counts`,
@@ -113,6 +141,8 @@ export class Gate {
       if (!before && !result.devices.has(device) && !head && !member?.revoked) continue;
       const d = work(device);
       const revoked = member?.revoked;
+      // Restarts first: positions after one (a revocation's cut-off among them) chain from its base.
+      if (head?.restarts) this.restart(d, head, result);
       // An admin's revocation names the chain hash at its cut-off: it verifies up to there on its own.
       if (revoked && revoked.hash && revoked.cut > d.chain.seq)
         this.advance(d, revoked.cut, revoked.hash, result);
@@ -124,6 +154,7 @@ export class Gate {
             reason: `Device ${device} signed two different histories; revoke it`,
           });
       }
+      this.fillGaps(d, result);
       this.decide(d, member, result);
       if (result.devices.get(device) && before && sameDevice(before, d)) result.devices.delete(device);
     }
@@ -132,6 +163,57 @@ export class Gate {
 
   adopt(result: GateResult): void {
     for (const [device, d] of result.devices) this.devices.set(device, d);
+  }
+
+  /**
+   * Moves the chain past each restart: verified up to it if its entries are here (then it continues from
+   * the restart's base), or else past a gap that waits for them. A restart it is already past is done.
+   */
+  private restart(d: DeviceGate, head: VerifiedHead, result: GateResult): void {
+    const restarts = head.restarts ?? [];
+    for (const [i, [seq, hash]] of restarts.entries()) {
+      // Heads signed before this restart (and after the one before) verify what they cover first.
+      for (const h of head.earlier ?? [])
+        if ((h.restarts?.length ?? 0) === i && h.seq > d.chain.seq && h.seq <= seq)
+          this.advance(d, h.seq, h.hash, result);
+      if (seq < d.chain.seq) continue;
+      if (seq > d.chain.seq) this.advance(d, seq, hash, result);
+      if (seq > d.chain.seq) {
+        // What is missing here waits as a gap; the chain goes on from the restart.
+        d.gaps = [...(d.gaps ?? []), { chain: d.chain, to: seq, hash }];
+        d.chain = restartBase(seq, hash);
+      } else if (headHash(d.chain) === hash) {
+        // Verified up to the restart (now or earlier): the chain goes on from its base. A chain that
+        // does not end at the restart's hash is left as it is, and the device's later entries never
+        // verify against it (they are reported as not matching what it signed).
+        d.chain = restartBase(seq, hash);
+      }
+    }
+  }
+
+  /** Verifies each gap whose entries have all arrived; its entries then wait for their verdict. */
+  private fillGaps(d: DeviceGate, result: GateResult): void {
+    if (!d.gaps?.length) return;
+    const open: Gap[] = [];
+    for (const gap of d.gaps) {
+      const within = (e: Entry) => e.seq > gap.chain.seq && e.seq <= gap.to;
+      const part: DeviceGate = {
+        ...d,
+        chain: gap.chain,
+        held: [],
+        pending: d.pending.filter(within),
+        gaps: [],
+      };
+      this.advance(part, gap.to, gap.hash, result);
+      if (part.chain.seq === gap.to) {
+        appendAll(d.held, part.held);
+        d.pending = d.pending.filter((e) => !within(e));
+      } else {
+        open.push(gap);
+      }
+    }
+    if (open.length > 0) d.gaps = open;
+    else delete d.gaps;
   }
 
   /** Extends the verified chain to `seq`, if the pending candidates can make `hash` there. */
@@ -168,7 +250,7 @@ export class Gate {
     appendAll(d.held, chosen.entries);
     const rest: Entry[] = [];
     for (const e of d.pending) {
-      if (e.seq > seq) rest.push(e);
+      if (e.seq > seq || inGap(d, e.seq)) rest.push(e);
       else if (!picked.has(e))
         result.problems.push({
           where: where(e),
@@ -223,8 +305,16 @@ function sameDevice(a: DeviceGate, b: DeviceGate): boolean {
     a.decided === b.decided &&
     a.held.length === b.held.length &&
     a.pending.length === b.pending.length &&
-    a.judgedAs === b.judgedAs
+    a.judgedAs === b.judgedAs &&
+    a.chain.block === b.chain.block &&
+    a.chain.partial.length === b.chain.partial.length &&
+    (a.gaps?.length ?? 0) === (b.gaps?.length ?? 0)
   );
+}
+
+/** Whether `seq` is a position of the device that waits in a gap (before a restart). */
+function inGap(d: DeviceGate, seq: number): boolean {
+  return !!d.gaps?.some((g) => seq > g.chain.seq && seq <= g.to);
 }
 
 /**

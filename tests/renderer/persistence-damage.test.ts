@@ -107,7 +107,8 @@ describe('a damaged database opens', () => {
           .sort(),
       );
 
-      // Saving works. On a signed network the new entry waits too (its chain runs through the missing ones).
+      // Saving works, with the next number (never one the device may have published); it counts at once
+      // (lost-own-entries.test.ts: the device restarts its chain).
       const [next] = await store.recordDonation({
         source: 'other',
         lines: [{ item: rice.id, quantity: '100' }],

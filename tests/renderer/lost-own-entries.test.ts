@@ -1,0 +1,117 @@
+// fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { readAllEntries } from '../../shared/doc';
+import { encodeAppliedState } from '../../shared/sync/ingest';
+import { LarderDB } from '../../renderer/storage/db';
+import type { LarderStore } from '../../renderer/storage/store';
+import { closeAll, itemForm, open, testDeps, uniqueName } from './faults';
+
+/**
+ * A device that lost some of its own entries (a damaged stored row, set aside at load) goes on recording,
+ * and what it records counts at once, here and on every peer, whether or not the lost entries ever come
+ * back. It never reuses a sequence number it may have published, and the lost entries count again when a
+ * peer brings them back (docs/trust.md, "A device that lost its own entries").
+ */
+afterEach(closeAll);
+
+const onHand = async (store: LarderStore, item: string) =>
+  (await store.db.stock.get(`${store.self!.hubId!}|${item}`))?.onHand ?? 0;
+
+/** Sends what `to` lacks of `from`'s doc, as a peer would (never what `from` holds back unapplied). */
+async function sync(from: Y.Doc | LarderStore, to: LarderStore): Promise<void> {
+  const doc = from instanceof Y.Doc ? from : from.persistence.doc;
+  const r = await to.applyRemoteUpdate(
+    encodeAppliedState(doc, Y.encodeStateVector(to.persistence.doc)),
+    'peer',
+  );
+  expect(r.ok, JSON.stringify(r)).toBe(true);
+}
+
+/** A hub device with five donations of Rice (1, 2, 4, 8, 16), one update row each; the third row damaged. */
+async function damagedHub() {
+  const name = uniqueName('lost');
+  const { deps, advance } = testDeps(11);
+  const store = await open(name, deps);
+  await store.createNetwork({ hubName: 'North', deviceName: 'Front desk' });
+  const rice = await store.saveItem(itemForm('Rice 2 lb'));
+  const rows: number[] = [];
+  for (const qty of [1, 2, 4, 8, 16]) {
+    advance(60_000);
+    await store.recordDonation({ source: 'other', lines: [{ item: rice.id, quantity: String(qty) }] });
+    rows.push((await store.db.updates.orderBy('id').last())!.id!);
+  }
+  // What a peer that synced before the damage holds: everything.
+  const full = new Y.Doc();
+  Y.applyUpdate(full, Y.encodeStateAsUpdate(store.persistence.doc));
+  store.close();
+  const raw = new LarderDB(name);
+  await raw.updates.update(rows[2]!, { update: new Uint8Array([1, 2, 3]) });
+  raw.close();
+  advance(60_000);
+  const damaged = await open(name, deps);
+  return { name, deps, advance, store: damaged, rice, full };
+}
+
+describe('a device that lost some of its own entries', () => {
+  it('goes on recording: its new entries count at once, and the lost ones count again when a peer brings them back', async () => {
+    const { name, deps, store, rice, full } = await damagedHub();
+    expect(await onHand(store, rice.id)).toBe(1 + 2);
+
+    const [next] = await store.recordDonation({
+      source: 'other',
+      lines: [{ item: rice.id, quantity: '100' }],
+    });
+    // Never a number it may already have published.
+    expect(next!.seq).toBe(6);
+    expect(await onHand(store, rice.id)).toBe(1 + 2 + 100);
+    await store.recordDonation({ source: 'other', lines: [{ item: rice.id, quantity: '200' }] });
+    expect(await onHand(store, rice.id)).toBe(303);
+    expect(await store.db.problems.count()).toBe(0);
+
+    // After a restart, still counted.
+    store.close();
+    const again = await open(name, deps);
+    expect(await onHand(again, rice.id)).toBe(303);
+
+    // A peer brings back the lost entries (4, and 8 and 16 that Yjs held back behind it): all count, once.
+    await sync(full, again);
+    expect(await onHand(again, rice.id)).toBe(31 + 300);
+    expect(
+      readAllEntries(again.persistence.doc)
+        .entries.map((e) => e.seq)
+        .sort((x, y) => x - y),
+    ).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(await again.db.problems.count()).toBe(0);
+    expect((await again.persistence.checkData()).differences).toEqual([]);
+  });
+
+  it('a peer that never had the lost entries counts what the device records after them, and the rest once they come', async () => {
+    const { store, rice, full } = await damagedHub();
+    await store.recordDonation({ source: 'other', lines: [{ item: rice.id, quantity: '100' }] });
+    // A new device of the network that syncs only with the damaged one.
+    const { deps } = testDeps(12);
+    const peer = await open(uniqueName('lost-peer'), deps);
+    await peer.joinNetwork({ invite: await store.preApprovedInvite(), deviceName: 'Back room' });
+    await sync(store, peer);
+    const hub = store.self!.hubId!;
+    const peerOnHand = async () => (await peer.db.stock.get(`${hub}|${rice.id}`))?.onHand ?? 0;
+    expect(await peerOnHand()).toBe(103);
+    // ... and from a device that synced before the damage, the lost ones.
+    await sync(full, peer);
+    expect(await peerOnHand()).toBe(131);
+    expect(await peer.db.problems.count()).toBe(0);
+  });
+
+  it('a device that lost nothing signs as before: no restart in its head', async () => {
+    const name = uniqueName('lost-none');
+    const { deps } = testDeps(13);
+    const store = await open(name, deps);
+    await store.createNetwork({ hubName: 'North', deviceName: 'Front desk' });
+    const rice = await store.saveItem(itemForm('Rice 2 lb'));
+    await store.recordDonation({ source: 'other', lines: [{ item: rice.id, quantity: '5' }] });
+    const head = store.persistence.doc.getMap('heads').get(store.self!.deviceId) as unknown[];
+    expect(head).toHaveLength(3);
+  });
+});
