@@ -1,4 +1,5 @@
 import { useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { BelowZeroWarning } from '../../shared/commands';
 import { DISCARD_REASONS, DONATION_SOURCES } from '../../shared/entries';
 import { findByBarcode, type Item } from '../../shared/catalog';
@@ -9,34 +10,26 @@ import { parseLocalDateTime } from '../app/time';
 import { ItemPicker } from '../components/ItemPicker';
 import { LinesEditor, type DraftLine } from '../components/LinesEditor';
 import { Field } from '../components/Field';
-import { NOTE_PRIVACY } from '../components/notes';
+import { useFormat } from '../i18n/format';
+import { KIND_LABEL, REASON_LABEL, SOURCE_LABEL } from './HistoryScreen';
 import { UnknownBarcode } from '../components/UnknownBarcode';
 
 type Kind = 'donation' | 'pickup' | 'discard';
 
-const TITLES: Record<Kind, { title: string; save: string; intro: string }> = {
-  donation: {
-    title: 'Record donation',
-    save: 'Save donation',
-    intro: 'Stock coming in: donations and purchases.',
-  },
-  pickup: {
-    title: 'Record pickup',
-    save: 'Save pickup',
-    intro: 'Stock going out. Only items and counts: never who picked them up.',
-  },
-  discard: {
-    title: 'Discard stock',
-    save: 'Save discard',
-    intro: 'Stock thrown away: spoiled, expired or damaged.',
-  },
-};
+/** Each form's title, save button and introduction (catalog keys). */
+const TITLES = {
+  donation: { title: 'nav.donation', save: 'movement.saveDonation', intro: 'movement.introDonation' },
+  pickup: { title: 'nav.pickup', save: 'movement.savePickup', intro: 'movement.introPickup' },
+  discard: { title: 'nav.discard', save: 'movement.saveDiscard', intro: 'movement.introDiscard' },
+} as const satisfies Record<Kind, { title: string; save: string; intro: string }>;
 
 let nextKey = 1;
 
 /** Donations, pickups and discards share one keyboard-first form: find item, Enter, quantity, Enter, Ctrl+Enter. */
 export function MovementScreen({ kind }: { kind: Kind }) {
   const store = useStore();
+  const { t } = useTranslation();
+  const format = useFormat();
   const itemRows = useItems();
   const stock = useHubStock();
   const items = useMemo(() => new Map((itemRows ?? []).map((i) => [i.id, i as Item])), [itemRows]);
@@ -53,7 +46,7 @@ export function MovementScreen({ kind }: { kind: Kind }) {
   const [unknownCode, setUnknownCode] = useState<string | null>(null);
   const pickerRef = useRef<HTMLInputElement>(null);
   const quantityRefs = useRef(new Map<number, HTMLInputElement>());
-  const t = TITLES[kind];
+  const titles = TITLES[kind];
   // Focus moves to a new line's quantity in the same frame it appears, so fast typing (or a scanner) is not
   // lost to the item finder.
   const focusLine = useRef<number | null>(null);
@@ -112,7 +105,11 @@ export function MovementScreen({ kind }: { kind: Kind }) {
             : await store.recordDiscard({ ...common, reason });
       const units = entries.reduce((s, e) => s + e.qty, 0);
       setSaved(
-        `Saved ${kind}: ${entries.length} ${entries.length === 1 ? 'line' : 'lines'}, ${units.toLocaleString()} ${units === 1 ? 'unit' : 'units'}.`,
+        t('movement.saved', {
+          kind: t(KIND_LABEL[kind]),
+          lines: t('movement.lineCount', { count: entries.length, n: format.number(entries.length) }),
+          units: t('movement.unitCount', { count: units, n: format.number(units) }),
+        }),
       );
       setLines([]);
       setNote('');
@@ -148,12 +145,12 @@ export function MovementScreen({ kind }: { kind: Kind }) {
   return (
     <section aria-labelledby="movement-title">
       <header className="screen-header">
-        <h1 id="movement-title">{t.title}</h1>
-        <p className="muted">{t.intro}</p>
+        <h1 id="movement-title">{t(titles.title)}</h1>
+        <p className="muted">{t(titles.intro)}</p>
       </header>
       <form className="card movement" onSubmit={onSubmit} onKeyDown={onKeyDown} noValidate>
         <ItemPicker
-          label="Find item"
+          label={t('movement.findItem')}
           items={[...items.values()]}
           onPick={(item) => addItem(item)}
           onBarcode={onBarcode}
@@ -183,12 +180,12 @@ export function MovementScreen({ kind }: { kind: Kind }) {
         />
         <div className="form-row">
           {kind === 'donation' && (
-            <Field label="Source" error={errors.fields.source}>
+            <Field label={t('movement.source')} error={errors.fields.source}>
               {(p) => (
                 <select {...p} value={source} onChange={(e) => setSource(e.target.value)}>
                   {DONATION_SOURCES.map((s) => (
                     <option key={s} value={s}>
-                      {s[0]!.toUpperCase() + s.slice(1)}
+                      {t(SOURCE_LABEL[s])}
                     </option>
                   ))}
                 </select>
@@ -197,9 +194,9 @@ export function MovementScreen({ kind }: { kind: Kind }) {
           )}
           {kind === 'pickup' && (
             <Field
-              label="Households (optional)"
+              label={t('movement.households')}
               error={errors.fields.households}
-              hint="How many households, not who"
+              hint={t('movement.householdsHint')}
             >
               {(p) => (
                 <input
@@ -212,36 +209,32 @@ export function MovementScreen({ kind }: { kind: Kind }) {
             </Field>
           )}
           {kind === 'discard' && (
-            <Field label="Reason" error={errors.fields.reason}>
+            <Field label={t('movement.reason')} error={errors.fields.reason}>
               {(p) => (
                 <select {...p} value={reason} onChange={(e) => setReason(e.target.value)}>
-                  <option value="">Choose…</option>
+                  <option value="">{t('transfers.choose')}</option>
                   {DISCARD_REASONS.map((r) => (
                     <option key={r} value={r}>
-                      {r[0]!.toUpperCase() + r.slice(1)}
+                      {t(REASON_LABEL[r])}
                     </option>
                   ))}
                 </select>
               )}
             </Field>
           )}
-          <Field
-            label="When"
-            error={errors.fields.at}
-            hint="Leave empty for now; set it when typing in a paper note"
-          >
+          <Field label={t('history.when')} error={errors.fields.at} hint={t('movement.whenHint')}>
             {(p) => (
               <input {...p} type="datetime-local" value={when} onChange={(e) => setWhen(e.target.value)} />
             )}
           </Field>
         </div>
-        <Field label="Note (optional)" error={errors.fields.note} notice={NOTE_PRIVACY}>
+        <Field label={t('movement.note')} error={errors.fields.note} notice={t('notes.privacy')}>
           {(p) => <input {...p} value={note} maxLength={600} onChange={(e) => setNote(e.target.value)} />}
         </Field>
         {warning && (
           <div className="warning" role="alert">
             <p>
-              <strong>This pickup takes more than this hub has on record.</strong>
+              <strong>{t('movement.belowZeroTitle')}</strong>
             </p>
             <ul>
               {warning.shortfalls.map((s) => (
@@ -250,12 +243,12 @@ export function MovementScreen({ kind }: { kind: Kind }) {
                 </li>
               ))}
             </ul>
-            <p>Records can be wrong. If you go ahead, these items are marked “count needed”.</p>
+            <p>{t('movement.belowZeroAdvice')}</p>
             <button type="button" className="primary" onClick={() => void save(true)}>
-              Record anyway
+              {t('movement.recordAnyway')}
             </button>{' '}
             <button type="button" onClick={() => setWarning(null)}>
-              Go back
+              {t('movement.goBack')}
             </button>
           </div>
         )}
@@ -268,9 +261,9 @@ export function MovementScreen({ kind }: { kind: Kind }) {
         )}
         <div className="actions">
           <button type="submit" className="primary" disabled={busy}>
-            {t.save}
+            {t(titles.save)}
           </button>
-          <span className="hint">Ctrl+Enter saves</span>
+          <span className="hint">{t('movement.ctrlEnter')}</span>
           <span role="status" className="saved">
             {saved}
           </span>

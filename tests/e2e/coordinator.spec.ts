@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { startSignalingServer, type SignalingServer } from '../../electron/signaling/server';
-import { NOTE_PRIVACY } from '../../renderer/components/notes';
+import { NOTE_PRIVACY } from './words';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
 import {
   addItem,

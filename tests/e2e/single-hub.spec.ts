@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { NOTE_PRIVACY } from '../../renderer/components/notes';
+import { NOTE_PRIVACY } from './words';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
 import { addItem, addLine, expectOnHand, goTo, pickItem, setUpHub } from './steps';
 
