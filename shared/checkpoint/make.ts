@@ -58,7 +58,8 @@ export function coversFromGate(
   const covers: CoverPosition[] = [];
   const waiting: string[] = [];
   for (const d of devices) {
-    if (d.decided === 0 && d.held.length === 0) continue; // nothing of it counted yet
+    // Nothing of it counts yet (it waits for an approval, or its head): left to the receiver's own gate.
+    if (d.decided === 0) continue;
     if (d.decided !== d.chain.seq || d.held.length > 0 || hasOpenGaps(d)) {
       waiting.push(d.device);
       continue;

@@ -421,6 +421,18 @@ describe('making a checkpoint', () => {
     ).rejects.toThrow(CheckpointError);
   });
 
+  it('leaves out a device waiting for approval: the receiver’s own gate judges its entries', async () => {
+    const { raw, entries } = await world();
+    const [stranger] = await testDevices(15);
+    const own = entriesOfB(4).map((e) => ({ ...e, device: stranger!.id }));
+    const withStranger = new Map(raw).set(stranger!.id, await signedHead(stranger!, own));
+    const held = replica([...entries, ...own], withStranger);
+    expect(held.gate.devices.get(stranger!.id)?.held).toHaveLength(4);
+    const cp = await checkpointFrom(held, withStranger, coord);
+    expect(decodeBody(cp).covers.map((c) => c.device)).not.toContain(stranger!.id);
+    expect(await refusal(cp)).toBe('accepted');
+  });
+
   it('waits for a device whose chain restarted with positions still open below it', async () => {
     const { r, raw } = await world();
     const gates = [...r.gate.devices.values()].map((d) =>
