@@ -6,7 +6,7 @@ import { readAllEntries } from '../../shared/doc';
 import { encodeAppliedState } from '../../shared/sync/ingest';
 import { LarderDB } from '../../renderer/storage/db';
 import type { LarderStore } from '../../renderer/storage/store';
-import { closeAll, itemForm, open, testDeps, uniqueName } from './faults';
+import { closeAll, fillDisk, itemForm, open, testDeps, uniqueName } from './faults';
 
 /**
  * A device that lost some of its own entries (a damaged stored row, set aside at load) goes on recording,
@@ -102,6 +102,31 @@ describe('a device that lost some of its own entries', () => {
     await sync(full, peer);
     expect(await peerOnHand()).toBe(131);
     expect(await peer.db.problems.count()).toBe(0);
+  });
+
+  it('a restart whose save fails (disk full) is made again by the next save, once', async () => {
+    const { store, rice } = await damagedHub();
+    const emptyDisk = fillDisk();
+    await expect(
+      store.recordDonation({ source: 'other', lines: [{ item: rice.id, quantity: '100' }] }),
+    ).rejects.toThrow();
+    emptyDisk();
+    const [next] = await store.recordDonation({
+      source: 'other',
+      lines: [{ item: rice.id, quantity: '100' }],
+    });
+    expect(next!.seq).toBe(6);
+    expect(await onHand(store, rice.id)).toBe(103);
+    const device = store.self!.deviceId;
+    const heads = store.persistence.doc.getMap('heads');
+    expect(heads.get(`${device}/1`)).toMatchObject([
+      6,
+      expect.any(String),
+      expect.any(String),
+      [[5, expect.any(String)]],
+    ]);
+    expect(heads.has(`${device}/2`)).toBe(false);
+    expect(store.self!.restarts).toHaveLength(1);
   });
 
   it('a device that lost nothing signs as before: no restart in its head', async () => {
