@@ -4,6 +4,7 @@ import type { Entry } from './entries';
 import { z } from 'zod';
 import { ID_PATTERN } from './ids';
 import type { Levels } from './status';
+import { msg, type DomainMessage } from './messages';
 import { decodeEntry, encodeEntry, type WireEntry } from './wire';
 import { settingValue } from './trust/settings';
 import { headKey, type Restart } from './trust/chain';
@@ -127,21 +128,18 @@ export function appendEntries(
 export interface SetAside {
   /** Where it was found: `ledger/<device>/<index>`, `items/<id>`... */
   where: string;
-  reason: string;
+  reason: DomainMessage;
 }
 
 /** Validates one wire entry found in `device`'s ledger. */
 export function checkLedgerEntry(
   device: string,
   wire: unknown,
-): { ok: true; entry: Entry } | { ok: false; reason: string } {
+): { ok: true; entry: Entry } | { ok: false; reason: DomainMessage } {
   const decoded = decodeEntry(wire);
   if (!decoded.ok) return decoded;
   if (decoded.entry.device !== device)
-    return {
-      ok: false,
-      reason: `Entry claims device ${decoded.entry.device} but is in the ledger of ${device}`,
-    };
+    return { ok: false, reason: msg('entry.wrongLedger', { device: decoded.entry.device, ledger: device }) };
   return decoded;
 }
 
@@ -151,7 +149,7 @@ export function readAllEntries(doc: Y.Doc): { entries: Entry[]; problems: SetAsi
   const problems: SetAside[] = [];
   ledgersOf(doc).forEach((array, device) => {
     if (!(array instanceof Y.Array)) {
-      problems.push({ where: `ledger/${device}`, reason: 'Ledger of a device is not a list' });
+      problems.push({ where: `ledger/${device}`, reason: msg('ledger.notList') });
       return;
     }
     array.toArray().forEach((wire, index) => {
@@ -189,7 +187,7 @@ export function entriesFromEvents(events: readonly Y.YEvent<Y.AbstractType<unkno
         if (change.action !== 'add') return;
         const value = map.get(device);
         if (value instanceof Y.Array) take(device, value.toArray(), 0);
-        else problems.push({ where: `ledger/${device}`, reason: 'Ledger of a device is not a list' });
+        else problems.push({ where: `ledger/${device}`, reason: msg('ledger.notList') });
       });
     } else if (event.path.length === 1 && event.target instanceof Y.Array) {
       const array = event.target as Y.Array<unknown>;
@@ -210,7 +208,10 @@ export function entriesFromEvents(events: readonly Y.YEvent<Y.AbstractType<unkno
   return { entries, problems };
 }
 
-export function readItem(doc: Y.Doc, id: string): { ok: true; item: Item } | { ok: false; reason: string } {
+export function readItem(
+  doc: Y.Doc,
+  id: string,
+): { ok: true; item: Item } | { ok: false; reason: DomainMessage } {
   return parseItem(id, settingValue(itemsOf(doc).get(id)));
 }
 
@@ -218,11 +219,15 @@ export function readItem(doc: Y.Doc, id: string): { ok: true; item: Item } | { o
 export function parseItem(
   id: string,
   raw: unknown,
-): { ok: true; item: Item } | { ok: false; reason: string } {
+): { ok: true; item: Item } | { ok: false; reason: DomainMessage } {
   const parsed = itemSchema.safeParse(raw);
   if (!parsed.success)
-    return { ok: false, reason: `Item ${id}: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
-  if (parsed.data.id !== id) return { ok: false, reason: `Item ${id} carries the id ${parsed.data.id}` };
+    return {
+      ok: false,
+      reason: msg('item.invalid', { id, field: parsed.error.issues[0]?.path.join('.') ?? '' }),
+    };
+  if (parsed.data.id !== id)
+    return { ok: false, reason: msg('item.idMismatch', { id, other: parsed.data.id }) };
   return { ok: true, item: parsed.data };
 }
 

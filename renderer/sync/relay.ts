@@ -260,6 +260,76 @@ async function statementsToSend(
   return out;
 }
 
+/** Blobs one round uploads at most (a device seeding an empty relay with a large network needs several). */
+const MAX_BLOBS_PER_ROUND = 64;
+
+/**
+ * The Yjs clients of an update, in an order where every client's structs depend only on clients before it
+ * (or on itself): each struct's left and right origins and parent name the structs it needs. Clients
+ * that depend on one another go together. The ingest checks hold an update back whole until everything
+ * it builds on is in, so pieces uploaded in this order never wait on a later piece.
+ */
+function clientGroups(update: Uint8Array): number[][] {
+  const deps = new Map<number, Set<number>>();
+  for (const s of Y.decodeUpdate(update).structs) {
+    let own = deps.get(s.id.client);
+    if (!own) deps.set(s.id.client, (own = new Set()));
+    if (!(s instanceof Y.Item)) continue;
+    for (const dep of [s.origin, s.rightOrigin, s.parent instanceof Y.ID ? s.parent : null])
+      if (dep && dep.client !== s.id.client) own.add(dep.client);
+  }
+  const placed = new Set<number>();
+  const groups: number[][] = [];
+  let left = [...deps.keys()].sort((x, y) => x - y);
+  while (left.length > 0) {
+    const ready = left.filter((c) => [...deps.get(c)!].every((d) => placed.has(d) || !deps.has(d)));
+    // A cycle: what is left goes together.
+    const group = ready.length > 0 ? ready.slice(0, 1) : left;
+    for (const c of group) placed.add(c);
+    groups.push(group);
+    left = left.filter((c) => !placed.has(c));
+  }
+  return groups;
+}
+
+/**
+ * The next blob to upload: everything the relay lacks, or, when that is larger than the relay takes, the
+ * part written by the first Yjs clients in dependency order (halved until it fits, or one group is left).
+ * Null when the relay lacks nothing. Each piece's update and `after` are read in one synchronous moment.
+ */
+async function sealPiece(
+  store: LarderStore,
+  known: Uint8Array,
+  seal: (contents: { base: Uint8Array; after: Uint8Array; update: Uint8Array }) => Promise<Uint8Array>,
+  maxBytes: number,
+): Promise<{ sealed: Uint8Array; after: Uint8Array } | null> {
+  const doc = store.persistence.doc;
+  const knownMap = Y.decodeStateVector(known);
+  let take = Infinity;
+  for (;;) {
+    const current = Y.decodeStateVector(Y.encodeStateVector(doc));
+    if (![...current].some(([client, clock]) => clock > (knownMap.get(client) ?? 0))) return null;
+    const whole = encodeAppliedState(doc, known);
+    const groups = clientGroups(whole);
+    take = Math.min(take, groups.length);
+    const chosen = groups.slice(0, take).flat();
+    let update = whole;
+    const after = new Map(knownMap);
+    if (take < groups.length) {
+      // Clients left out are asked from where this doc stands (nothing of theirs goes).
+      const target = new Map(current);
+      for (const client of chosen) target.set(client, knownMap.get(client) ?? 0);
+      update = encodeAppliedState(doc, Y.encodeStateVector(target));
+    }
+    for (const client of chosen)
+      after.set(client, Math.max(current.get(client) ?? 0, knownMap.get(client) ?? 0));
+    const afterState = Y.encodeStateVector(after);
+    const sealed = await seal({ base: known, after: afterState, update });
+    if (sealed.byteLength <= maxBytes || take === 1) return { sealed, after: afterState };
+    take = Math.ceil(take / 2);
+  }
+}
+
 const text = (message: unknown) => (typeof message === 'string' ? message : JSON.stringify(message));
 
 const stateKey = (mailbox: string): RelayStateRow['key'] => `relay:${mailbox}`;
@@ -389,24 +459,21 @@ export async function syncWithRelay(
     const deviceKey = identity.publicKey;
     const head = welcome.heads[mine] ?? 0;
     if (!state.pending && state.nextSeq <= head) state.nextSeq = head + 1;
-    for (let round = 0; round < 4; round++) {
+    for (let round = 0; round < MAX_BLOBS_PER_ROUND; round++) {
       if (!state.pending) {
-        const doc = store.persistence.doc;
-        // Both read in one synchronous moment: `after` describes exactly this update.
-        const update = encodeAppliedState(doc, state.relayState);
-        const after = Y.encodeStateVector(doc);
-        if (!hasNew(after, state.relayState)) break;
         const seq = state.nextSeq;
-        const sealed = await sealRelayBlob(
-          { base: state.relayState, after, update },
-          { mailbox, deviceKey, seq },
-          keys.blobKey,
-          random,
+        const piece = await sealPiece(
+          store,
+          state.relayState,
+          (contents) => sealRelayBlob(contents, { mailbox, deviceKey, seq }, keys.blobKey, random),
+          welcome.limits.maxBlobBytes,
         );
-        if (sealed.byteLength > welcome.limits.maxBlobBytes) {
-          result.waiting = `What this device would upload (${sealed.byteLength} bytes) is larger than the relay takes in one piece (${welcome.limits.maxBlobBytes} bytes)`;
+        if (!piece) break;
+        if (piece.sealed.byteLength > welcome.limits.maxBlobBytes) {
+          result.waiting = `What one Yjs client of this device would upload (${piece.sealed.byteLength} bytes) is larger than the relay takes in one piece (${welcome.limits.maxBlobBytes} bytes)`;
           break;
         }
+        const { sealed, after } = piece;
         const signed = await store.signAsDevice(blobMessage(mailbox, deviceKey, seq, blobHash(sealed)));
         if (!signed) throw new Error('This device has no signing key');
         state.pending = { seq, blob: sealed, sig: signed.sig, after };

@@ -6,7 +6,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
+import { openPglite, type Db } from '../../electron/relay/db';
 import { startRelay, type RelayServer } from '../../electron/relay/server';
+import { deflate } from '../../shared/sync/compress';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
 import { syncWithRelay, type SocketFactory } from '../../renderer/sync/relay';
@@ -22,7 +24,9 @@ const clock = new FakeClock(START);
 const rng = new Prng(11);
 let n = 0;
 let dataDir: string;
+let db: Db;
 let relay: RelayServer;
+const relays: RelayServer[] = [];
 
 async function device(): Promise<LarderStore> {
   const random = rng.fork();
@@ -51,11 +55,14 @@ function filesUnder(dir: string): Buffer[] {
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'larder-relay-test-'));
-  relay = await startRelay({ port: 0, dataDir });
-}, 120_000);
+  db = await openPglite(dataDir);
+  relay = await startRelay({ port: 0, db });
+  relays.push(relay);
+}, 300_000);
 
 afterAll(async () => {
-  await relay?.close();
+  for (const r of relays) await r.close();
+  await db?.close().catch(() => undefined);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -121,17 +128,61 @@ describe('two devices that are never online together', () => {
     c.close();
   }, 180_000);
 
+  it('seeds an empty relay with more than it takes in one piece, in pieces that never wait on a later one', async () => {
+    const name = `larder-relay-big-${process.pid}`;
+    const random = rng.fork();
+    const deps = { now: clock.now, randomBytes: (k: number) => random.bytes(k) };
+    let big = await LarderStore.open(new LarderDB(name), deps);
+    await big.ready;
+    await big.createNetwork({ hubName: 'Northside Hall', deviceName: 'Hall laptop' });
+    const items: string[] = [];
+    for (let i = 0; i < 15; i++)
+      items.push(
+        (await big.saveItem({ name: `Item ${i}`, category: 'Food', unit: 'bag', packSize: '', barcodes: '' }))
+          .id,
+      );
+    // Four sessions of the app: four Yjs clients in the doc, each with a share of the entries.
+    for (let session = 0; session < 4; session++) {
+      big.close();
+      big = await LarderStore.open(new LarderDB(name), deps);
+      await big.ready;
+      for (let k = 0; k < 5; k++)
+        await big.recordDonation({
+          source: 'individual',
+          lines: items.map((item, i) => ({ item, quantity: String(10 + session * 7 + k * 3 + i) })),
+        });
+    }
+    const doc = big.persistence.doc;
+    expect(Y.decodeStateVector(Y.encodeStateVector(doc)).size).toBeGreaterThanOrEqual(4);
+    const whole = deflate(Y.encodeStateAsUpdate(doc)).byteLength;
+    const small = await startRelay({ port: 0, db, maxBlobBytes: Math.floor(whole * 0.6) });
+    relays.push(small);
+    const seeded = await syncWithRelay(big, small.url, { connect, timeoutMs: 60_000 });
+    expect(seeded).toMatchObject({ waiting: null, refused: 0 });
+    expect(seeded.uploaded).toBeGreaterThan(1);
+    // A replacement gets all of it.
+    const c = await device();
+    await c.joinNetwork({ invite: big.inviteCode(), deviceName: 'Replacement' });
+    const restored = await syncWithRelay(c, small.url, { connect, timeoutMs: 60_000 });
+    expect(restored).toMatchObject({ downloaded: seeded.uploaded, refused: 0 });
+    const hub = big.self!.hubId!;
+    for (const item of items) expect(await onHand(c, hub, item)).toBe(await onHand(big, hub, item));
+    expect(await onHand(c, hub, items[0]!)).toBeGreaterThan(0);
+    c.close();
+    big.close();
+  }, 180_000);
+
   it('what the relay keeps on disk holds no name and no quantity in the clear', async () => {
-    const mailbox = (await relay.store.db.query<{ id: string }>('SELECT id FROM relay_mailboxes')).rows[0]!
-      .id;
-    await relay.close();
+    const mailbox = (await db.query<{ id: string }>('SELECT id FROM relay_mailboxes')).rows[0]!.id;
+    for (const r of relays.splice(0)) await r.close();
+    await db.close();
     const files = filesUnder(dataDir);
     const found = (text: string) => files.some((f) => f.includes(Buffer.from(text, 'utf8')));
     // The scan sees what is there: the mailbox id is stored in the clear.
     expect(found(mailbox)).toBe(true);
-    for (const text of Object.values(names)) expect(found(text), text).toBe(false);
+    for (const text of [...Object.values(names), 'Northside Hall', 'Hall laptop', 'Replacement'])
+      expect(found(text), text).toBe(false);
     a.close();
     b.close();
-    relay = await startRelay({ port: 0, dataDir });
   }, 120_000);
 });
