@@ -2,7 +2,8 @@ import { useLiveQuery } from 'dexie-react-hooks';
 import Dexie from 'dexie';
 import { useStore } from '../app/StoreContext';
 import { useSyncStatus } from '../app/SyncContext';
-import { formatAge } from '../app/time';
+import { useFormat } from '../i18n/format';
+import { LanguagePicker } from '../i18n/LanguagePicker';
 import { InvitePanel } from '../components/InvitePanel';
 import { RelayPanel } from '../components/RelayPanel';
 import { SignalingPanel } from '../components/SignalingPanel';
@@ -10,10 +11,13 @@ import { SyncFilesPanel } from '../components/SyncFilesPanel';
 import { CheckDataPanel } from '../components/DataNotice';
 import { useDesktopAlertsPref } from '../app/alerts';
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 /** How this device syncs: who is connected now, how fresh each hub's figures are, and the three paths. */
 export function SyncScreen() {
   const store = useStore();
+  const { t } = useTranslation();
+  const format = useFormat();
   const status = useSyncStatus();
   const hubs = useLiveQuery(async () => {
     const rows = await store.db.hubs.toArray();
@@ -40,49 +44,46 @@ export function SyncScreen() {
   return (
     <section aria-labelledby="sync-title">
       <header className="screen-header">
-        <h1 id="sync-title">Sync</h1>
-        <p className="muted">
-          Devices of the network exchange their entries directly, encrypted with the network’s key: on this
-          network, over the internet through a sync server you choose, or with a sync file on a USB stick.
-        </p>
+        <h1 id="sync-title">{t('nav.sync')}</h1>
+        <p className="muted">{t('sync.lead')}</p>
       </header>
       <div className="sync-grid">
         <section className="card" aria-labelledby="peers-title">
-          <h2 id="peers-title">Connected now</h2>
+          <h2 id="peers-title">{t('sync.connectedNow')}</h2>
           {status.peers.length === 0 ? (
-            <p className="muted">
-              No other device is connected. Everything still works here; changes are exchanged when a device
-              is reachable.
-            </p>
+            <p className="muted">{t('sync.noneConnected')}</p>
           ) : (
-            <ul className="peers" aria-label="Connected devices">
+            <ul className="peers" aria-label={t('sync.connectedDevices')}>
               {status.peers.map((p) => (
                 <li key={p.device}>
                   <span className="dot dot-on" aria-hidden="true" /> {p.deviceName}
-                  <span className="muted"> · {p.hub ? (hubNames.get(p.hub) ?? 'a hub') : 'no hub yet'}</span>
+                  <span className="muted">
+                    {' '}
+                    · {p.hub ? (hubNames.get(p.hub) ?? t('sync.aHub')) : t('sync.noHubYet')}
+                  </span>
                 </li>
               ))}
             </ul>
           )}
           {status.signaling.length > 0 && (
-            <ul className="plain small" aria-label="Sync server connections">
+            <ul className="plain small" aria-label={t('sync.serverConnections')}>
               {status.signaling.map((s) => (
                 <li key={s.url}>
                   <span className={s.connected ? 'dot dot-on' : 'dot'} aria-hidden="true" /> {s.url}:{' '}
-                  {s.connected ? 'reachable' : 'not reachable'}
+                  {s.connected ? t('sync.reachable') : t('sync.notReachable')}
                 </li>
               ))}
             </ul>
           )}
         </section>
         <section className="card" aria-labelledby="hubs-title">
-          <h2 id="hubs-title">Hubs</h2>
-          <table className="data compact" aria-label="Hubs">
+          <h2 id="hubs-title">{t('network.hubs')}</h2>
+          <table className="data compact" aria-label={t('network.hubs')}>
             <thead>
               <tr>
-                <th scope="col">Hub</th>
-                <th scope="col">Newest entry seen here</th>
-                <th scope="col">Status</th>
+                <th scope="col">{t('stock.hub')}</th>
+                <th scope="col">{t('sync.newestHere')}</th>
+                <th scope="col">{t('stock.colStatus')}</th>
               </tr>
             </thead>
             <tbody>
@@ -90,25 +91,23 @@ export function SyncScreen() {
                 <tr key={h.id}>
                   <th scope="row">
                     {h.name}
-                    {h.id === store.self?.hubId && <span className="muted"> (this hub)</span>}
+                    {h.id === store.self?.hubId && <span className="muted"> {t('sync.thisHub')}</span>}
                   </th>
-                  <td>{h.newest ? formatAge(h.newest, now) : 'no entries yet'}</td>
+                  <td>{h.newest ? format.age(h.newest, now) : t('sync.noEntries')}</td>
                   <td>
                     {h.id === store.self?.hubId ? (
-                      <span className="status status-ok">This device</span>
+                      <span className="status status-ok">{t('setup.thisDevice')}</span>
                     ) : onlinePeers.has(h.id) ? (
-                      <span className="status status-ok">Online</span>
+                      <span className="status status-ok">{t('sync.online')}</span>
                     ) : (
-                      <span className="status status-unstocked">Offline</span>
+                      <span className="status status-unstocked">{t('sync.offline')}</span>
                     )}
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <p className="hint">
-            {devices ? `${devices.size} ${devices.size === 1 ? 'device' : 'devices'} in the network.` : ''}
-          </p>
+          <p className="hint">{devices ? t('sync.deviceCount', { count: devices.size }) : ''}</p>
         </section>
         <DeviceCard />
         <InvitePanel />
@@ -121,19 +120,20 @@ export function SyncScreen() {
   );
 }
 
-/** This device: its role, and its opt-in desktop alerts. */
+/** This device: its role, its language and its opt-in desktop alerts (settings of this device, not synced). */
 function DeviceCard() {
   const store = useStore();
+  const { t } = useTranslation();
   const self = store.self!;
   const [on, setOn] = useDesktopAlertsPref();
   const [error, setError] = useState<string | null>(null);
   return (
     <section className="card" aria-labelledby="device-title">
-      <h2 id="device-title">This device</h2>
+      <h2 id="device-title">{t('setup.thisDevice')}</h2>
       <p>
-        {self.deviceName} ·{' '}
-        {self.role === 'coordinator' ? 'coordinator: holds no stock, sees every hub' : 'records for its hub'}
+        {self.deviceName} · {self.role === 'coordinator' ? t('sync.roleCoordinator') : t('sync.roleHub')}
       </p>
+      <LanguagePicker />
       {self.hubId && (
         <label className="switch">
           <input
@@ -142,7 +142,7 @@ function DeviceCard() {
             checked={on}
             onChange={(e) => void setOn(e.target.checked).then(setError)}
           />{' '}
-          Desktop alert when an item here drops below its minimum
+          {t('sync.desktopAlert')}
         </label>
       )}
       {error && (
