@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import QRCode from 'qrcode';
 import type { LarderWindow } from '../../electron/bridge-types';
 import { useStore } from '../app/StoreContext';
@@ -21,6 +22,7 @@ async function inviteServers(own: string[]): Promise<string[]> {
  */
 export function InvitePanel() {
   const store = useStore();
+  const { t } = useTranslation();
   const [code, setCode] = useState<string | null>(null);
   const [qr, setQr] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
@@ -41,14 +43,11 @@ export function InvitePanel() {
 
   return (
     <section className="card" aria-labelledby="invite-title">
-      <h2 id="invite-title">Invite a hub or device</h2>
+      <h2 id="invite-title">{t('invite.title')}</h2>
       {!code ? (
         <>
           <p className="muted">
-            The invite code lets a device join this network and read everything in it. Give it only to people
-            you trust, in person or over a private channel.{' '}
-            {store.signed &&
-              'What the new device records counts once an admin approves it on the Members screen.'}
+            {t('invite.secret')} {store.signed && t('invite.approval')}
           </p>
           {admin && (
             <label className="switch">
@@ -58,13 +57,12 @@ export function InvitePanel() {
                 onChange={(e) => setPreApprove(e.target.checked)}
                 aria-describedby="pre-approve-hint"
               />
-              Approve the device that uses this invite
+              {t('invite.preApprove')}
             </label>
           )}
           {admin && (
             <p id="pre-approve-hint" className="hint">
-              For a volunteer who must start now: one device, within 24 hours. Anyone holding the code in that
-              time could be that device.
+              {t('invite.preApproveHint')}
             </p>
           )}
           {error && (
@@ -83,13 +81,13 @@ export function InvitePanel() {
                 .then(setCode, (e: unknown) => setError(toFormErrors(e).summary.join(' ')))
             }
           >
-            Show invite code
+            {t('invite.show')}
           </button>
         </>
       ) : (
         <div className="invite">
-          {qr && <img src={qr} alt="QR code of the invite" width={320} height={320} />}
-          <label htmlFor="invite-code">Invite code</label>
+          {qr && <img src={qr} alt={t('invite.qrAlt')} width={320} height={320} />}
+          <label htmlFor="invite-code">{t('setup.invite')}</label>
           <textarea id="invite-code" readOnly rows={4} value={code} onFocus={(e) => e.target.select()} />
           <div className="actions">
             <button
@@ -98,7 +96,7 @@ export function InvitePanel() {
                 void navigator.clipboard?.writeText(code).then(() => setCopied(true));
               }}
             >
-              {copied ? 'Copied' : 'Copy'}
+              {copied ? t('invite.copied') : t('invite.copy')}
             </button>
             <button
               type="button"
@@ -107,7 +105,7 @@ export function InvitePanel() {
                 setCopied(false);
               }}
             >
-              Hide
+              {t('invite.hide')}
             </button>
           </div>
         </div>
