@@ -11,7 +11,7 @@ import { startRelay, type RelayServer } from '../../electron/relay/server';
 import { deflate } from '../../shared/sync/compress';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
-import { syncWithRelay, type SocketFactory } from '../../renderer/sync/relay';
+import { syncWithRelay, type SocketFactory, type SocketLike } from '../../renderer/sync/relay';
 import { FakeClock, Prng, START } from './replicas';
 
 /**
@@ -64,6 +64,49 @@ afterAll(async () => {
   for (const r of relays) await r.close();
   await db?.close().catch(() => undefined);
   rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('a connection lost between an upload and its acknowledgement', () => {
+  it('sends the same blob again, byte for byte, and nothing is uploaded twice', async () => {
+    const a = await device();
+    await a.createNetwork({ hubName: 'Lost Ack Pantry', deviceName: 'Desk' });
+    const item = (
+      await a.saveItem({ name: 'Oats', category: 'Food', unit: 'bag', packSize: '', barcodes: '' })
+    ).id;
+    await a.recordDonation({ source: 'individual', lines: [{ item, quantity: '12' }] });
+    // A socket that is cut the moment the upload has gone out (the relay may or may not have stored it).
+    const sent: string[] = [];
+    const cutting: SocketFactory = (url) => {
+      const socket = new WebSocket(url);
+      return {
+        get readyState() {
+          return socket.readyState;
+        },
+        send(data: string) {
+          socket.send(data);
+          if ((JSON.parse(data) as { type: string }).type === 'upload') {
+            sent.push(data);
+            socket.terminate();
+          }
+        },
+        close: (code?: number) => socket.close(code),
+        addEventListener: (type: string, listener: (event: { data: unknown }) => void) =>
+          socket.addEventListener(type as 'message', listener as never),
+      } as SocketLike;
+    };
+    await expect(syncWithRelay(a, relay.url, { connect: cutting, timeoutMs: 60_000 })).rejects.toThrow(
+      /lost/,
+    );
+    expect(sent).toHaveLength(1);
+    const second = await sync(a);
+    expect(second).toMatchObject({ uploaded: 1, waiting: null });
+    // The relay holds one blob of this device: the one sent before the cut.
+    const mailbox = second.mailbox!;
+    const rows = await db.query<{ seq: number }>('SELECT seq FROM relay_blobs WHERE mailbox = $1', [mailbox]);
+    expect(rows.rows.map((r) => Number(r.seq))).toEqual([1]);
+    expect(await sync(a)).toMatchObject({ uploaded: 0 });
+    a.close();
+  }, 120_000);
 });
 
 describe('two devices that are never online together', () => {
