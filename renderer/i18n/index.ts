@@ -17,6 +17,9 @@ import {
  * out of shared/) loaded the same way and addressed as `t('domain:...')` or `useTranslation('domain')`.
  * English is the fallback for a key a catalog lacks (the catalog test keeps that from shipping).
  */
+/** Where this device keeps its language choice (declared before the init below reads it). */
+const STORAGE_KEY = 'larder.language';
+
 export const i18n: I18n = i18next.createInstance();
 
 void i18n.use(initReactI18next).init({
@@ -46,8 +49,6 @@ function followPluralLocale(instance: I18n) {
   const getRule = resolver.getRule.bind(resolver);
   resolver.getRule = (code, options) => getRule(PLURAL_LOCALE[code as UiLanguage] ?? code, options);
 }
-
-const STORAGE_KEY = 'larder.language';
 
 /**
  * `?lng=` (a shipped language, or `pseudo` for tests) for this page only; otherwise this device's choice;
