@@ -124,6 +124,8 @@ export function statementPayload(s: Statement): string {
 }
 
 export const MAX_SEQ = 2 ** 31 - 1;
+/** Devices one cursor may name: members (1,000 at most) and the devices that asked to join. */
+export const MAX_CURSOR_DEVICES = 10_000;
 const seq = z.number().int().min(1).max(MAX_SEQ);
 const key = z.string().regex(KEY_PATTERN);
 const sig = z.string().regex(SIGNATURE_PATTERN);
@@ -160,7 +162,9 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     type: z.literal('fetch'),
     id: requestId,
     /** Per device id, the last sequence number the client has. */
-    cursor: z.record(deviceId, z.number().int().min(0).max(MAX_SEQ)),
+    cursor: z
+      .record(deviceId, z.number().int().min(0).max(MAX_SEQ))
+      .refine((c) => Object.keys(c).length <= MAX_CURSOR_DEVICES, 'too many devices in the cursor'),
   }),
   z.object({ type: z.literal('ping') }),
 ]);

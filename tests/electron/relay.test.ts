@@ -96,6 +96,17 @@ describe('reading a mailbox', () => {
     expect((await c.closedWith()).code).toBe(1008);
   });
 
+  it('refuses a cursor naming more devices than a mailbox can hold', async () => {
+    const r = await relay();
+    const net = await testNetwork();
+    const { c } = await member(r, net);
+    const cursor = Object.fromEntries(
+      Array.from({ length: 10_001 }, (_, i) => [`d${String(i).padStart(7, '0')}`, 1]),
+    );
+    expect(code(await c.request({ type: 'fetch', cursor }))).toBe('malformed');
+    expect(code(await c.request({ type: 'fetch', cursor: {} }))).toBe('blobs');
+  });
+
   it('with no mailbox yet and no anchor key to make one, holds nothing', async () => {
     const r = await relay();
     const net = await testNetwork();
