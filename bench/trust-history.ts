@@ -42,7 +42,7 @@ export async function signedHistory(
   const random = prng(20_261_130);
   const bytes = (k: number) => Uint8Array.from({ length: k }, () => Math.floor(random() * 256));
   const network = 'benchnet00000001';
-  const devices: { id: string; hub: string; keys: DeviceKeys; chain: ChainState }[] = [];
+  const devices: { id: string; hub: string; keys: DeviceKeys; chain: ChainState; client: number }[] = [];
   for (let d = 0; d < DEVICES; d++) {
     const keys = await generateDeviceKeys(bytes);
     const id = deviceIdOf(keys.publicKey);
@@ -51,6 +51,7 @@ export async function signedHistory(
       hub: `hub${String(d % HUBS).padStart(5, '0')}`,
       keys,
       chain: chainStart(network, id),
+      client: 1_000 + d,
     });
   }
   const signed = new Y.Doc();
@@ -100,7 +101,10 @@ export async function signedHistory(
     const { hash } = head;
     const sig = options.realSignatures ? await sign(dev.keys.privateKey, head.message) : fakeSig;
     // One transaction per save, as the app makes: grouping saves changes how replaced heads encode.
+    // Each device writes under its own Yjs client id, as it does in the app (a doc per device, synced).
     if (withDocs) {
+      signed.clientID = dev.client;
+      unsigned.clientID = dev.client;
       appendEntries(signed, dev.id, batch, [dev.chain.seq, hash, sig]);
       appendEntries(unsigned, dev.id, batch);
     }
