@@ -5,6 +5,7 @@ import type { Entry } from '../../shared/entries';
 import { fingerprintOf } from '../../shared/trust/crypto';
 import { Gate, type GateResult, type VerifiedHead } from '../../shared/trust/gate';
 import { verifyHeads } from '../../shared/trust/heads';
+import { prehashBlocks } from '../../shared/trust/prehash';
 import { evaluateMembers, memberStateDigest, type MemberState } from '../../shared/trust/members';
 import type { LarderDB, MemberRow } from './db';
 import { verifySetting, type SettingMap, type SettingVerdict } from '../../shared/trust/settings';
@@ -76,7 +77,9 @@ export class TrustLayer {
       appendAll(problems, verified.problems);
     }
     const gate = fresh ? new Gate(this.network) : this.gate;
-    const result = gate.step({ entries, heads: this.heads, members: this.state, membersChanged });
+    // Long histories (a new device, a rebuild): their blocks are hashed ahead with native SHA-256.
+    const blocks = await prehashBlocks(gate, entries, this.heads);
+    const result = gate.step({ entries, heads: this.heads, members: this.state, membersChanged, blocks });
     if (fresh) this.gate = gate;
     appendAll(problems, result.problems);
     return { release: result.release, problems, result, members: memberRows, rebuild: result.rebuild };

@@ -3,7 +3,9 @@ import { idOf, type Entry } from '../entries';
 import type { SetAside } from '../doc';
 import { MAX_QUANTITY } from '../quantity';
 import {
+  type BlockHashes,
   extendChain,
+  extendChainWithEntries,
   entryLine,
   headHash,
   restartBase,
@@ -72,6 +74,8 @@ export interface GateInput {
   members: MemberState;
   /** The member state changed since the last step: every device is looked at again. */
   membersChanged: boolean;
+  /** Block hashes computed ahead (prehash.ts); the gate checks they are for these very entries. */
+  blocks?: BlockHashes;
 }
 
 export interface GateResult {
@@ -145,9 +149,9 @@ export class Gate {
       if (head?.restarts) this.restart(d, head, result);
       // An admin's revocation names the chain hash at its cut-off: it verifies up to there on its own.
       if (revoked && revoked.hash && revoked.cut > d.chain.seq)
-        this.advance(d, revoked.cut, revoked.hash, result);
+        this.advance(d, revoked.cut, revoked.hash, result, input.blocks);
       if (head) {
-        if (head.seq > d.chain.seq) this.advance(d, head.seq, head.hash, result);
+        if (head.seq > d.chain.seq) this.advance(d, head.seq, head.hash, result, input.blocks);
         else if (head.seq === d.chain.seq && head.seq > 0 && headHash(d.chain) !== head.hash)
           result.problems.push({
             where: `device/${device}`,
@@ -217,7 +221,8 @@ export class Gate {
   }
 
   /** Extends the verified chain to `seq`, if the pending candidates can make `hash` there. */
-  private advance(d: DeviceGate, seq: number, hash: string, result: GateResult): void {
+  private advance(d: DeviceGate, seq: number, hash: string, result: GateResult, blocks?: BlockHashes): void {
+    if (this.advanceInOrder(d, seq, hash, blocks)) return;
     const bySeq = new Map<number, Entry[]>();
     for (const e of d.pending) {
       if (e.seq > seq) continue;
@@ -231,7 +236,7 @@ export class Gate {
       if (!list) return; // a gap: wait for what is missing
       slots.push(list);
     }
-    const chosen = findChain(d.chain, slots, hash);
+    const chosen = findChain(d.chain, slots, hash, blocks);
     if (!chosen) {
       if (slots.every((l) => l.length === 1))
         result.problems.push({
@@ -258,6 +263,27 @@ export class Gate {
         });
     }
     d.pending = rest;
+  }
+
+  /**
+   * The usual case, without building a map of positions: the candidates up to `seq` are exactly the next
+   * positions in order, one each (a device's ledger as it arrives), and they make `hash`. Then it decides
+   * as `advance` would; otherwise it changes nothing and leaves everything to it.
+   */
+  private advanceInOrder(d: DeviceGate, seq: number, hash: string, blocks?: BlockHashes): boolean {
+    const count = seq - d.chain.seq;
+    const pending = d.pending;
+    if (pending.length < count) return false;
+    for (let k = 0; k < count; k++) if (pending[k]!.seq !== d.chain.seq + 1 + k) return false;
+    for (let k = count; k < pending.length; k++) if (pending[k]!.seq <= seq) return false;
+    const entries = pending.slice(0, count);
+    const chain = extendChainWithEntries(d.chain, entries, blocks);
+    // Not what the device signed: `advance` finds so again and says it.
+    if (headHash(chain) !== hash) return false;
+    d.chain = chain;
+    appendAll(d.held, entries);
+    d.pending = pending.slice(count);
+    return true;
   }
 
   private decide(d: DeviceGate, member: Member | undefined, result: GateResult): void {
@@ -325,22 +351,21 @@ function findChain(
   start: ChainState,
   slots: readonly Entry[][],
   hash: string,
+  blocks: BlockHashes | undefined,
 ): { chain: ChainState; entries: Entry[] } | null {
   const firstConflict = slots.findIndex((l) => l.length > 1);
-  const lines = slots.map((list) => list.map(entryLine));
   if (firstConflict === -1) {
-    const chain = extendChain(
-      start,
-      lines.map((l) => l[0]!),
-    );
-    return headHash(chain) === hash ? { chain, entries: slots.map((l) => l[0]!) } : null;
+    const entries = slots.map((l) => l[0]!);
+    const chain = extendChainWithEntries(start, entries, blocks);
+    return headHash(chain) === hash ? { chain, entries } : null;
   }
-  const prefix = extendChain(
+  const prefix = extendChainWithEntries(
     start,
-    lines.slice(0, firstConflict).map((l) => l[0]!),
+    slots.slice(0, firstConflict).map((l) => l[0]!),
+    blocks,
   );
   const rest = slots.slice(firstConflict);
-  const restLines = lines.slice(firstConflict);
+  const restLines = rest.map((list) => list.map(entryLine));
   const choice = rest.map(() => 0);
   for (let tries = 0; tries < SEARCH_BUDGET; tries++) {
     const chain = extendChain(

@@ -1,0 +1,163 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { idOf, type Entry } from '../../../shared/entries';
+import { BLOCK } from '../../../shared/trust/chain';
+import { Gate, type GateResult, type VerifiedHead } from '../../../shared/trust/gate';
+import { nativeDigest, prehashBlocks, type Digest } from '../../../shared/trust/prehash';
+import { sha256Bytes } from '../../../shared/trust/crypto';
+import { fcOptions } from '../arbitraries';
+import { headOf, member, stateOf, T0 } from './fixtures';
+
+/**
+ * Blocks hashed ahead with native SHA-256 (shared/trust/prehash.ts) change how fast the gate verifies,
+ * never what it decides: every verdict, problem and chain is the one the gate reaches on its own.
+ */
+const NET = 'net0prehash';
+const DEVICES = ['deva0000', 'devb0000', 'devc0000'] as const;
+
+const pickup = (device: string, seq: number, qty = 1 + (seq % 7)): Entry => ({
+  kind: 'pickup',
+  hub: 'hub1',
+  device,
+  seq,
+  item: `item${seq % 5}`,
+  at: T0 + seq * 1000,
+  recordedAt: T0 + seq * 1000,
+  qty,
+});
+
+const members = () =>
+  stateOf(
+    NET,
+    DEVICES.map((d) => member(d, 'coordinator', null)),
+  );
+const summary = (r: GateResult) => ({
+  release: r.release.map(idOf),
+  problems: r.problems,
+  rebuild: r.rebuild,
+  devices: [...r.devices.values()].map((d) => ({
+    ...d,
+    held: d.held.map(idOf),
+    pending: d.pending.map(idOf),
+  })),
+});
+
+/** A history step by step: each step brings some entries (with copies, tampering, gaps) and heads. */
+const scenarioArb = fc.record({
+  lengths: fc.tuple(
+    fc.integer({ min: 0, max: 1200 }),
+    fc.integer({ min: 0, max: 200 }),
+    fc.integer({ min: 0, max: 130 }),
+  ),
+  /** Where each step cuts each device's history (fractions of its length). */
+  cuts: fc.array(
+    fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })),
+    {
+      minLength: 1,
+      maxLength: 3,
+    },
+  ),
+  tamper: fc.array(fc.nat(), { maxLength: 3 }),
+  copies: fc.array(fc.nat(), { maxLength: 3 }),
+  drop: fc.array(fc.nat(), { maxLength: 2 }),
+});
+
+async function runBoth(
+  steps: { entries: Entry[]; heads: Map<string, VerifiedHead> }[],
+  digest: Digest | null,
+) {
+  const plain = new Gate(NET);
+  const ahead = new Gate(NET);
+  let hashedAhead = 0;
+  for (const step of steps) {
+    const input = { entries: step.entries, heads: step.heads, members: members(), membersChanged: true };
+    const a = plain.step(input);
+    const blocks = await prehashBlocks(ahead, step.entries, step.heads, digest);
+    hashedAhead += blocks.size;
+    const b = ahead.step({ ...input, blocks });
+    expect(summary(b)).toEqual(summary(a));
+    plain.adopt(a);
+    ahead.adopt(b);
+  }
+  return hashedAhead;
+}
+
+describe('blocks hashed ahead', () => {
+  it('leave every verdict as the gate alone reaches it (copies, tampering, gaps, partial blocks, several steps)', async () => {
+    let used = 0;
+    await fc.assert(
+      fc.asyncProperty(scenarioArb, async ({ lengths, cuts, tamper, copies, drop }) => {
+        const ledgers = DEVICES.map((d, i) =>
+          Array.from({ length: lengths[i]! }, (_, k) => pickup(d, k + 1)),
+        );
+        const all = ledgers.flat();
+        const steps: { entries: Entry[]; heads: Map<string, VerifiedHead> }[] = [];
+        const from = DEVICES.map(() => 0);
+        for (const [entryCut, headCut] of [...cuts, [1, 1] as const]) {
+          const entries: Entry[] = [];
+          const heads = new Map<string, VerifiedHead>();
+          ledgers.forEach((ledger, i) => {
+            const to = Math.max(from[i]!, Math.floor(ledger.length * entryCut));
+            entries.push(...ledger.slice(from[i], to));
+            from[i] = to;
+            const signedUpTo = Math.floor(ledger.length * headCut);
+            if (signedUpTo > 0) heads.set(DEVICES[i]!, headOf(NET, DEVICES[i]!, ledger.slice(0, signedUpTo)));
+          });
+          steps.push({ entries, heads });
+        }
+        // Forgeries and mishaps: a tampered copy in place of an entry, a second copy beside one, a lost entry.
+        const first = steps[0]!.entries;
+        for (const t of tamper)
+          if (first.length > 0) {
+            const k = t % first.length;
+            first[k] = { ...first[k]!, qty: (first[k] as { qty: number }).qty + 1 } as Entry;
+          }
+        for (const c of copies)
+          if (all.length > 0) first.push({ ...all[c % all.length]!, note: 'copy' } as Entry);
+        for (const d of drop) if (first.length > 0) first.splice(d % first.length, 1);
+        used += await runBoth(steps, nativeDigest);
+      }),
+      fcOptions(0.3),
+    );
+    // The property is about something: blocks were in fact hashed ahead and used.
+    expect(used).toBeGreaterThan(0);
+  });
+
+  it('are hashed with the runtime’s SHA-256, the same hash as the gate’s own', async () => {
+    const bytes = new TextEncoder().encode('larder');
+    expect(await nativeDigest!(bytes)).toEqual(sha256Bytes(bytes));
+  });
+
+  it('are used only for the very entries they were made of: a copy made afterwards is hashed again', async () => {
+    const ledger = Array.from({ length: 10 * BLOCK }, (_, k) => pickup(DEVICES[0], k + 1));
+    const heads = new Map([[DEVICES[0], headOf(NET, DEVICES[0], ledger)]]);
+    const gate = new Gate(NET);
+    const blocks = await prehashBlocks(gate, ledger, heads);
+    expect(blocks.size).toBe(10);
+    // The same positions, but one entry changed after the blocks were hashed: the head no longer matches.
+    const changed = ledger.map((e) => ({ ...e }));
+    (changed[3 * BLOCK + 5] as { qty: number }).qty += 1;
+    const result = gate.step({ entries: changed, heads, members: members(), membersChanged: true, blocks });
+    expect(result.release).toEqual([]);
+    expect(result.problems.map((p) => p.where)).toEqual([`device/${DEVICES[0]}`]);
+    // And the original entries count, with the hashes made ahead.
+    const ok = new Gate(NET).step({
+      entries: ledger,
+      heads,
+      members: members(),
+      membersChanged: true,
+      blocks,
+    });
+    expect(ok.release).toHaveLength(10 * BLOCK);
+  });
+
+  it('are not made without native SHA-256, for short histories, or past a gap', async () => {
+    const ledger = Array.from({ length: 12 * BLOCK }, (_, k) => pickup(DEVICES[0], k + 1));
+    const heads = new Map([[DEVICES[0], headOf(NET, DEVICES[0], ledger)]]);
+    expect((await prehashBlocks(new Gate(NET), ledger, heads, null)).size).toBe(0);
+    const short = ledger.slice(0, 7 * BLOCK);
+    expect((await prehashBlocks(new Gate(NET), short, heads)).size).toBe(0);
+    const gap = ledger.filter((e) => e.seq !== 9 * BLOCK + 1);
+    expect((await prehashBlocks(new Gate(NET), gap, heads)).size).toBe(9);
+  });
+});
