@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { LarderWindow } from '../../electron/bridge-types';
 import { signalingUrlSchema } from '../../shared/sync/invite';
 import { useStore } from '../app/StoreContext';
@@ -12,6 +13,7 @@ import { useSync } from '../app/SyncContext';
 export function SignalingPanel() {
   const store = useStore();
   const sync = useSync();
+  const { t } = useTranslation();
   const [urls, setUrls] = useState<string[]>(store.self?.signaling ?? []);
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -27,11 +29,10 @@ export function SignalingPanel() {
     e.preventDefault();
     const url = draft.trim();
     const parsed = signalingUrlSchema.safeParse(url);
-    if (!url) return setError('Enter the address of a sync server, such as ws://192.168.1.20:4444');
-    if (!parsed.success)
-      return setError('A sync server address starts with ws:// or wss://, such as ws://192.168.1.20:4444');
-    if (urls.includes(url)) return setError('That server is already listed');
-    if (urls.length >= 10) return setError('At most 10 sync servers');
+    if (!url) return setError(t('signaling.empty', { example: t('signaling.placeholder') }));
+    if (!parsed.success) return setError(t('signaling.invalid', { example: t('signaling.placeholder') }));
+    if (urls.includes(url)) return setError(t('signaling.duplicate'));
+    if (urls.length >= 10) return setError(t('signaling.tooMany', { max: 10 }));
     setError(null);
     setDraft('');
     await save([...urls, url]);
@@ -39,24 +40,21 @@ export function SignalingPanel() {
 
   return (
     <section className="card" aria-labelledby="signaling-title">
-      <h2 id="signaling-title">Sync servers</h2>
+      <h2 id="signaling-title">{t('signaling.title')}</h2>
       {urls.length === 0 ? (
-        <p className="muted">
-          None: this device syncs only with sync files. Add the address of a sync server on your network or a
-          community server to sync directly.
-        </p>
+        <p className="muted">{t('signaling.none')}</p>
       ) : (
-        <ul className="plain" aria-label="Configured sync servers">
+        <ul className="plain" aria-label={t('signaling.configured')}>
           {urls.map((u) => (
             <li key={u}>
               <code>{u}</code>{' '}
               <button
                 type="button"
                 className="link"
-                aria-label={`Remove ${u}`}
+                aria-label={t('lines.removeItem', { name: u })}
                 onClick={() => void save(urls.filter((x) => x !== u))}
               >
-                Remove
+                {t('lines.remove')}
               </button>
             </li>
           ))}
@@ -64,11 +62,11 @@ export function SignalingPanel() {
       )}
       <form className="inline-form" onSubmit={add} noValidate>
         <div className={error ? 'field field-invalid' : 'field'}>
-          <label htmlFor="signaling-url">Sync server address</label>
+          <label htmlFor="signaling-url">{t('signaling.address')}</label>
           <input
             id="signaling-url"
             value={draft}
-            placeholder="ws://192.168.1.20:4444"
+            placeholder={t('signaling.placeholder')}
             aria-invalid={error ? true : undefined}
             onChange={(e) => setDraft(e.target.value)}
           />
@@ -78,7 +76,7 @@ export function SignalingPanel() {
             </span>
           )}
         </div>
-        <button type="submit">Add server</button>
+        <button type="submit">{t('signaling.add')}</button>
       </form>
       {bridge && (
         <>
@@ -96,6 +94,7 @@ export function SignalingPanel() {
 
 /** Desktop app only: run the sync server on this computer, for the other devices on the hub's network. */
 function HostSwitch({ onUrls }: { onUrls: (urls: string[]) => void }) {
+  const { t } = useTranslation();
   const bridge = (window as LarderWindow).larder!;
   const [hosting, setHosting] = useState<{ running: boolean; urls: string[] }>({ running: false, urls: [] });
   const [error, setError] = useState<string | null>(null);
@@ -123,14 +122,14 @@ function HostSwitch({ onUrls }: { onUrls: (urls: string[]) => void }) {
   return (
     <div className="host">
       <label className="switch">
-        <input type="checkbox" role="switch" checked={hosting.running} onChange={() => void toggle()} /> Host
-        sync on this computer
+        <input type="checkbox" role="switch" checked={hosting.running} onChange={() => void toggle()} />{' '}
+        {t('signaling.host')}
       </label>
       {hosting.running && (
         <p className="hint">
-          Other devices on this network can use:{' '}
-          {hosting.urls.filter((u) => !u.includes('127.0.0.1')).join(', ') || 'no network address found'}. New
-          invites include these addresses.
+          {t('signaling.hosted', {
+            urls: hosting.urls.filter((u) => !u.includes('127.0.0.1')).join(', ') || t('signaling.noAddress'),
+          })}
         </p>
       )}
       {error && (
@@ -147,6 +146,7 @@ function HostSwitch({ onUrls }: { onUrls: (urls: string[]) => void }) {
  * can announce itself, so found addresses are offered, never used without a click.
  */
 function Discover({ onPick }: { onPick: (url: string) => void }) {
+  const { t } = useTranslation();
   const bridge = (window as LarderWindow).larder!;
   const [found, setFound] = useState<string[] | null>(null);
   const [busy, setBusy] = useState(false);
@@ -164,16 +164,16 @@ function Discover({ onPick }: { onPick: (url: string) => void }) {
           }
         }}
       >
-        {busy ? 'Looking…' : 'Find sync servers on this network'}
+        {busy ? t('signaling.looking') : t('signaling.find')}
       </button>
-      {found && found.length === 0 && <p className="hint">None found. Ask the hub for its address.</p>}
+      {found && found.length === 0 && <p className="hint">{t('signaling.noneFound')}</p>}
       {found && found.length > 0 && (
-        <ul className="plain" aria-label="Sync servers found">
+        <ul className="plain" aria-label={t('signaling.found')}>
           {found.map((u) => (
             <li key={u}>
               <code>{u}</code>{' '}
               <button type="button" className="link" onClick={() => onPick(u)}>
-                Use
+                {t('signaling.use')}
               </button>
             </li>
           ))}
