@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IssueCollector } from './errors';
+import { msg } from './messages';
 import { ID_PATTERN } from './ids';
 import { parseQuantity } from './quantity';
 
@@ -64,44 +65,40 @@ export function validateItemForm(
 ): Omit<Item, 'id' | 'createdAt' | 'updatedAt'> {
   const issues = new IssueCollector();
   const name = form.name.replace(/\s+/g, ' ').trim();
-  if (!name) issues.add('name', 'Enter a name for the item');
+  if (!name) issues.add('name', msg('item.nameMissing'));
   else if (name.length > MAX_NAME_LENGTH)
-    issues.add(
-      'name',
-      `Name is too long: ${name.length.toLocaleString('en')} characters, at most ${MAX_NAME_LENGTH}`,
-    );
+    issues.add('name', msg('item.nameTooLong', { count: name.length, max: MAX_NAME_LENGTH }));
   else {
     const dup = findDuplicateName(name, existing, exceptId);
-    if (dup) issues.add('name', `An item named "${dup.name}" already exists`);
+    if (dup) issues.add('name', msg('item.nameTaken', { name: dup.name }));
   }
   const category = form.category.trim();
-  if (!category) issues.add('category', 'Choose a category');
-  else if (category.length > 40) issues.add('category', 'Category is too long: at most 40 characters');
+  if (!category) issues.add('category', msg('item.categoryMissing'));
+  else if (category.length > 40) issues.add('category', msg('item.categoryTooLong', { max: 40 }));
   const unit = form.unit.trim();
-  if (!unit) issues.add('unit', 'Enter a unit, such as can, bag or pack');
-  else if (unit.length > 30) issues.add('unit', 'Unit is too long: at most 30 characters');
+  if (!unit) issues.add('unit', msg('item.unitMissing'));
+  else if (unit.length > 30) issues.add('unit', msg('item.unitTooLong', { max: 30 }));
   let packSize: number | undefined;
   if (form.packSize.trim()) {
-    const q = parseQuantity(form.packSize, { label: 'Pack size' });
+    const q = parseQuantity(form.packSize, { field: 'packSize' });
     if (!q.ok) issues.add('packSize', q.message);
-    else if (q.value < 2)
-      issues.add('packSize', 'Pack size must be at least 2 (leave it empty for single units)');
-    else if (q.value > 10_000) issues.add('packSize', 'Pack size must be at most 10,000');
+    else if (q.value < 2) issues.add('packSize', msg('item.packSizeTooSmall'));
+    else if (q.value > 10_000) issues.add('packSize', msg('item.packSizeTooLarge', { max: 10_000 }));
     else packSize = q.value;
   }
   const barcodes = parseBarcodes(form.barcodes);
   for (const code of barcodes) {
     if (!/^[0-9A-Za-z-]{4,32}$/.test(code)) {
-      issues.add('barcodes', `"${code.slice(0, 40)}" is not a barcode: use 4 to 32 letters or digits`);
+      issues.add('barcodes', msg('item.barcodeInvalid', { value: code.slice(0, 40) }));
       break;
     }
     const owner = existing.find((i) => i.id !== exceptId && i.barcodes.includes(code));
     if (owner) {
-      issues.add('barcodes', `Barcode ${code} already belongs to "${owner.name}"`);
+      issues.add('barcodes', msg('item.barcodeTaken', { barcode: code, item: owner.name }));
       break;
     }
   }
-  if (barcodes.length > 20) issues.add('barcodes', 'At most 20 barcodes per item');
+  if (barcodes.length > 20) issues.add('barcodes', msg('item.tooManyBarcodes', { max: 20 }));
   issues.throwIfAny();
   return packSize === undefined
     ? { name, category, unit, barcodes }

@@ -14,7 +14,8 @@ import {
   type Pickup,
   type Reversal,
 } from './entries';
-import { IssueCollector, ValidationError } from './errors';
+import { IssueCollector, ValidationError, issue } from './errors';
+import { msg, word, type DomainMessage } from './messages';
 import { MAX_QUANTITY, parseQuantity } from './quantity';
 
 /**
@@ -65,14 +66,24 @@ export interface DiscardForm extends CommonForm {
 }
 
 export const MAX_NOTE_LENGTH = 500;
+export const MAX_LINES = 200;
+export const MAX_HOUSEHOLDS = 100_000;
 const EARLIEST = Date.UTC(2020, 0, 1);
 const FUTURE_SLACK_MS = 5 * 60_000;
 
 /** A pickup would take items below zero: the UI shows this and asks before recording anyway. */
 export class BelowZeroWarning extends Error {
   constructor(readonly shortfalls: { item: string; name: string; onHand: number; taking: number }[]) {
-    super(shortfalls.map((s) => `${s.name}: taking ${s.taking} but only ${s.onHand} on hand`).join('; '));
+    // For logs only: the screen says it from `messages`, in the volunteer's language.
+    super(shortfalls.map((s) => `${s.item}: taking ${s.taking}, ${s.onHand} on hand`).join('; '));
     this.name = 'BelowZeroWarning';
+  }
+
+  /** One message per item that would go below zero. */
+  get messages(): DomainMessage[] {
+    return this.shortfalls.map((s) =>
+      msg('pickup.belowZero', { item: s.name, taking: s.taking, onHand: s.onHand }),
+    );
   }
 }
 
@@ -86,15 +97,12 @@ function checkCommon(
 ) {
   const note = form.note?.trim() ?? '';
   if (note.length > MAX_NOTE_LENGTH)
-    issues.add(
-      'note',
-      `Note is too long: ${note.length.toLocaleString('en')} characters, at most ${MAX_NOTE_LENGTH}`,
-    );
+    issues.add('note', msg('form.noteTooLong', { count: note.length, max: MAX_NOTE_LENGTH }));
   let at = ctx.now;
   if (form.at !== undefined && form.at !== null) {
-    if (!Number.isFinite(form.at)) issues.add('at', 'Enter a valid date and time');
-    else if (form.at > ctx.now + FUTURE_SLACK_MS) issues.add('at', "The date can't be in the future");
-    else if (form.at < EARLIEST) issues.add('at', 'The date must be in 2020 or later');
+    if (!Number.isFinite(form.at)) issues.add('at', msg('form.dateInvalid'));
+    else if (form.at > ctx.now + FUTURE_SLACK_MS) issues.add('at', msg('form.dateInFuture'));
+    else if (form.at < EARLIEST) issues.add('at', msg('form.dateTooEarly', { year: 2020 }));
     else at = form.at;
   }
   return { note: note || undefined, at: toSecond(at), recordedAt: toSecond(ctx.now) };
@@ -111,22 +119,23 @@ function parseLines(
   lines: LineForm[],
   ctx: CommandContext,
   issues: IssueCollector,
-  what: string,
+  kind: 'donation' | 'pickup' | 'discard',
 ): ParsedLine[] {
   if (lines.length === 0) {
-    issues.add('lines', `Add at least one item to the ${what}`);
+    issues.add('lines', msg('form.noLines', { kind: word(`kind.${kind}`) }));
     return [];
   }
-  if (lines.length > 200) issues.add('lines', `A ${what} can have at most 200 lines`);
+  if (lines.length > MAX_LINES)
+    issues.add('lines', msg('form.tooManyLines', { kind: word(`kind.${kind}`), max: MAX_LINES }));
   const parsed: ParsedLine[] = [];
   lines.forEach((line, i) => {
     const field = `lines.${i}`;
     const item = ctx.items.get(line.item);
     if (!item) {
-      issues.add(`${field}.item`, 'Choose an item from the catalog');
+      issues.add(`${field}.item`, msg('form.itemUnknown'));
       return;
     }
-    const q = parseQuantity(line.quantity, { label: line.inPacks ? 'Number of packs' : 'Quantity' });
+    const q = parseQuantity(line.quantity, { field: line.inPacks ? 'packs' : 'quantity' });
     if (!q.ok) {
       issues.add(`${field}.quantity`, q.message);
       return;
@@ -135,7 +144,7 @@ function parseLines(
     let packs: number | undefined;
     if (line.inPacks) {
       if (!item.packSize) {
-        issues.add(`${field}.quantity`, `${item.name} has no pack size; enter single ${item.unit}s`);
+        issues.add(`${field}.quantity`, msg('form.noPackSize', { item: item.name, unit: item.unit }));
         return;
       }
       packs = q.value;
@@ -143,7 +152,7 @@ function parseLines(
       if (qty > MAX_QUANTITY) {
         issues.add(
           `${field}.quantity`,
-          `${packs} packs of ${item.packSize} is ${qty.toLocaleString('en')} units, at most ${MAX_QUANTITY.toLocaleString('en')}`,
+          msg('form.packsTooLarge', { packs, packSize: item.packSize, units: qty, max: MAX_QUANTITY }),
         );
         return;
       }
@@ -151,7 +160,7 @@ function parseLines(
     let expiry: string | undefined;
     if (line.expiry) {
       if (!isRealDay(line.expiry)) {
-        issues.add(`${field}.expiry`, 'Enter the expiry as a date');
+        issues.add(`${field}.expiry`, msg('form.expiryInvalid'));
         return;
       }
       expiry = line.expiry;
@@ -185,7 +194,7 @@ export function recordDonation(ctx: CommandContext, form: DonationForm): Donatio
   const issues = new IssueCollector();
   const common = checkCommon(form, ctx, issues);
   if (!(DONATION_SOURCES as readonly string[]).includes(form.source))
-    issues.add('source', 'Choose where the donation came from');
+    issues.add('source', msg('form.sourceMissing'));
   const lines = parseLines(form.lines, ctx, issues, 'donation');
   issues.throwIfAny();
   return lines.map((l, i) => ({
@@ -212,9 +221,10 @@ export function recordPickup(
   const common = checkCommon(form, ctx, issues);
   let households: number | undefined;
   if (form.households?.trim()) {
-    const h = parseQuantity(form.households, { label: 'Number of households' });
+    const h = parseQuantity(form.households, { field: 'households' });
     if (!h.ok) issues.add('households', h.message);
-    else if (h.value > 100_000) issues.add('households', 'Number of households must be at most 100,000');
+    else if (h.value > MAX_HOUSEHOLDS)
+      issues.add('households', msg('form.householdsTooMany', { max: MAX_HOUSEHOLDS }));
     else households = h.value;
   }
   const lines = parseLines(form.lines, ctx, issues, 'pickup');
@@ -252,16 +262,16 @@ export function recordCount(
 ): Count[] {
   const issues = new IssueCollector();
   const common = checkCommon(form, ctx, issues);
-  if (form.lines.length === 0) issues.add('lines', 'Enter a counted quantity for at least one item');
+  if (form.lines.length === 0) issues.add('lines', msg('form.countNoLines'));
   const seen = new Set<string>();
   const parsed: { item: Item; counted: number }[] = [];
   form.lines.forEach((line, i) => {
     const item = ctx.items.get(line.item);
-    if (!item) return issues.add(`lines.${i}.item`, 'Choose an item from the catalog');
+    if (!item) return issues.add(`lines.${i}.item`, msg('form.itemUnknown'));
     if (seen.has(item.id))
-      return issues.add(`lines.${i}.item`, `${item.name} is counted twice; enter one total`);
+      return issues.add(`lines.${i}.item`, msg('form.countedTwice', { item: item.name }));
     seen.add(item.id);
-    const q = parseQuantity(line.counted, { label: 'Counted quantity', allowZero: true });
+    const q = parseQuantity(line.counted, { field: 'counted', allowZero: true });
     if (!q.ok) return issues.add(`lines.${i}.counted`, q.message);
     parsed.push({ item, counted: q.value });
   });
@@ -278,7 +288,7 @@ export function recordDiscard(ctx: CommandContext, form: DiscardForm): Discard[]
   const issues = new IssueCollector();
   const common = checkCommon(form, ctx, issues);
   if (!(DISCARD_REASONS as readonly string[]).includes(form.reason))
-    issues.add('reason', 'Choose why the stock is discarded');
+    issues.add('reason', msg('form.discardReasonMissing'));
   const lines = parseLines(form.lines, ctx, issues, 'discard');
   issues.throwIfAny();
   return lines.map((l, i) => ({
@@ -295,23 +305,12 @@ export function undoEntry(
   target: Entry & { reversedBy?: string },
   note?: string,
 ): Reversal {
-  if (target.kind === 'reversal')
-    throw new ValidationError([
-      { field: '', message: "An undo can't be undone: record the entry again instead" },
-    ]);
-  if (target.kind === 'transfer_resolve')
-    throw new ValidationError([
-      { field: '', message: "A settled difference can't be undone: add a note to the transfer instead" },
-    ]);
-  if (target.reversedBy)
-    throw new ValidationError([
-      { field: '', message: `This entry was already undone (${target.reversedBy})` },
-    ]);
+  if (target.kind === 'reversal') throw new ValidationError([issue('', msg('undo.ofUndo'))]);
+  if (target.kind === 'transfer_resolve') throw new ValidationError([issue('', msg('undo.ofSettlement'))]);
+  if (target.reversedBy) throw new ValidationError([issue('', msg('undo.already'))]);
   const trimmed = note?.trim();
   if (trimmed && trimmed.length > MAX_NOTE_LENGTH)
-    throw new ValidationError([
-      { field: 'note', message: `Note is too long: at most ${MAX_NOTE_LENGTH} characters` },
-    ]);
+    throw new ValidationError([issue('note', msg('undo.noteTooLong', { max: MAX_NOTE_LENGTH }))]);
   const now = toSecond(ctx.now);
   return {
     kind: 'reversal',

@@ -22,12 +22,6 @@ import type { Levels } from './status';
 export const URGENCIES = ['out', 'low', 'below target'] as const;
 export type Urgency = (typeof URGENCIES)[number];
 
-export const URGENCY_LABEL: Record<Urgency, string> = {
-  out: 'Out',
-  low: 'Low',
-  'below target': 'Below target',
-};
-
 export interface NeedsScope {
   /** One hub's needs; the whole network's when absent. */
   hub?: string;
@@ -166,30 +160,50 @@ export function needsList(input: NeedsInput): NeedLine[] {
   return lines.sort(compareNeedLines);
 }
 
-export const NETWORK_CSV_FIELDS = ['Item', 'Category', 'Unit', 'Needed', 'Urgency', 'Hubs'] as const;
-export const HUB_CSV_FIELDS = ['Item', 'Category', 'Unit', 'Needed', 'Urgency', 'Hub'] as const;
+/** The needs CSV's columns, as codes: the renderer gives their headers in the volunteer's language. */
+export const NEEDS_CSV_COLUMNS = [
+  'item',
+  'category',
+  'unit',
+  'needed',
+  'urgency',
+  'hubs',
+  'hub',
+  'address',
+] as const;
+export type NeedsCsvColumn = (typeof NEEDS_CSV_COLUMNS)[number];
+export const NETWORK_CSV_FIELDS = ['item', 'category', 'unit', 'needed', 'urgency', 'hubs'] as const;
+export const HUB_CSV_FIELDS = ['item', 'category', 'unit', 'needed', 'urgency', 'hub'] as const;
 
-/** The CSV's header for these lines: a hub's list has an Address column only when the hub publishes one. */
-export function needsCsvFields(lines: readonly NeedLine[], scope: NeedsScope): string[] {
+/** The words a needs CSV is written in: its headers and the urgencies (the list itself holds only data). */
+export interface NeedsCsvWords {
+  headers: Readonly<Record<NeedsCsvColumn, string>>;
+  urgency: Readonly<Record<Urgency, string>>;
+}
+
+/** The CSV's columns for these lines: a hub's list has an address column only when the hub publishes one. */
+export function needsCsvFields(lines: readonly NeedLine[], scope: NeedsScope): NeedsCsvColumn[] {
   if (scope.hub === undefined) return [...NETWORK_CSV_FIELDS];
   const published = lines.some((l) => l.hubs.some((h) => h.hub === scope.hub && h.address));
-  return published ? [...HUB_CSV_FIELDS, 'Address'] : [...HUB_CSV_FIELDS];
+  return published ? [...HUB_CSV_FIELDS, 'address'] : [...HUB_CSV_FIELDS];
 }
 
 // Papaparse's own pattern (`escapeFormulae: true`) misses a cell that starts with `=` and holds a line break.
 const FORMULA = /^[=+\-@\t\r]/;
 
 /**
- * The needs list as CSV, for a spreadsheet or a donor: one row per item, with names, never ids. The
+ * The needs list as CSV, for a spreadsheet or a donor, in the words given (the volunteer's language): one
+ * row per item, with names, never ids. The
  * whole network's list names the hubs that need each item with their share ("North: 12; South: 4");
  * one hub's list names the hub, and its address only when published. Cells a spreadsheet would run as
  * a formula (starting with =, +, -, @) are prefixed with an apostrophe.
  */
-export function needsCsv(lines: readonly NeedLine[], scope: NeedsScope): string {
-  const fields = needsCsvFields(lines, scope);
-  const withAddress = fields.includes('Address');
+export function needsCsv(lines: readonly NeedLine[], scope: NeedsScope, words: NeedsCsvWords): string {
+  const columns = needsCsvFields(lines, scope);
+  const withAddress = columns.includes('address');
+  const fields = columns.map((c) => words.headers[c]);
   const data = lines.map((l) => {
-    const row: (string | number)[] = [l.name, l.category, l.unit, l.needed, URGENCY_LABEL[l.urgency]];
+    const row: (string | number)[] = [l.name, l.category, l.unit, l.needed, words.urgency[l.urgency]];
     if (scope.hub === undefined) row.push(l.hubs.map((h) => `${h.name}: ${h.needed}`).join('; '));
     else {
       const hub = l.hubs.find((h) => h.hub === scope.hub);

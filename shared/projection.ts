@@ -1,4 +1,5 @@
 import { exclusiveSlot, idOf, isTransfer, ownEffect, transferOf, type Entry } from './entries';
+import { msg, type DomainMessage } from './messages';
 
 /**
  * The projection from ledger entries to stock. It is a fold over entries that gives the same result for
@@ -70,7 +71,7 @@ export interface ProjectionSnapshot {
 
 export interface ProjectionProblem {
   id: string;
-  reason: string;
+  reason: DomainMessage;
 }
 
 /**
@@ -169,10 +170,7 @@ export class Projector {
   apply(entry: Entry): void {
     const id = idOf(entry);
     if (this.ledger.has(id)) {
-      this.problems.push({
-        id,
-        reason: `Entry ${id} appears twice in the ledger; the second copy is ignored`,
-      });
+      this.problems.push({ id, reason: msg('entry.duplicate', { id }) });
       return;
     }
     const slot = exclusiveSlot(entry) ?? undefined;
@@ -215,7 +213,7 @@ export class Projector {
     const target = this.ledger.get(row.target);
     if (!target) return; // it will be born undone when it arrives
     if (target.kind === 'reversal') {
-      this.problems.push({ id: row.id, reason: `Entry ${row.id} undoes an undo, which has no effect` });
+      this.problems.push({ id: row.id, reason: msg('entry.undoesUndo', { id: row.id }) });
       return;
     }
     if (!undoes(row, target)) {
@@ -336,8 +334,8 @@ function undoes(undo: LedgerRow & { kind: 'reversal' }, target: LedgerRow): bool
   return undo.hub === target.hub && undo.item === target.item;
 }
 
-function crossUndo(id: string, target: LedgerRow): string {
-  return `Entry ${id} undoes ${target.id} of another hub or item; it never counts`;
+function crossUndo(id: string, target: LedgerRow): DomainMessage {
+  return msg('entry.undoesOther', { id, target: target.id });
 }
 
 function push(map: Map<string, string[]>, key: string, id: string): void {

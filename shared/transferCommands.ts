@@ -1,6 +1,7 @@
 import type { Item } from './catalog';
 import type { TransferIn, TransferOut, TransferRequest, TransferResolve } from './entries';
-import { IssueCollector, ValidationError } from './errors';
+import { IssueCollector, ValidationError, issue } from './errors';
+import { msg, word } from './messages';
 import { MAX_NOTE_LENGTH } from './commands';
 import { parseQuantity } from './quantity';
 import type { TransferView } from './transfers';
@@ -30,10 +31,10 @@ function checkMove(
   form: { item: string; from: string; to: string; quantity: string },
   issues: IssueCollector,
 ): number | null {
-  if (!ctx.items.has(form.item)) issues.add('item', 'Choose an item from the catalog');
-  if (!ctx.hubs.has(form.from)) issues.add('from', 'Choose the hub that sends');
-  if (!ctx.hubs.has(form.to)) issues.add('to', 'Choose the hub that receives');
-  else if (form.to === form.from) issues.add('to', 'A hub cannot send to itself');
+  if (!ctx.items.has(form.item)) issues.add('item', msg('form.itemUnknown'));
+  if (!ctx.hubs.has(form.from)) issues.add('from', msg('transfer.senderMissing'));
+  if (!ctx.hubs.has(form.to)) issues.add('to', msg('transfer.receiverMissing'));
+  else if (form.to === form.from) issues.add('to', msg('transfer.toItself'));
   const q = parseQuantity(form.quantity);
   if (!q.ok) issues.add('quantity', q.message);
   return q.ok ? q.value : null;
@@ -59,9 +60,9 @@ export function sendTransfer(
   const qty = checkMove(ctx, form, issues);
   if (form.request) {
     if (form.request.status !== 'requested')
-      issues.add('', `This transfer is already ${form.request.status}; it cannot be sent again`);
+      issues.add('', msg('transfer.notSendable', { status: word(`status.${form.request.status}`) }));
     if (form.request.item !== form.item || form.request.from !== form.from || form.request.to !== form.to)
-      issues.add('', 'The send does not match its request');
+      issues.add('', msg('transfer.requestMismatch'));
   }
   issues.throwIfAny();
   return {
@@ -76,10 +77,11 @@ export function sendTransfer(
 /** "Received M" against a transfer: enters the receiver's stock; M may differ from what was sent. */
 export function receiveTransfer(ctx: TransferContext, transfer: TransferView, quantity: string): TransferIn {
   const issues = new IssueCollector();
-  const q = parseQuantity(quantity, { label: 'Quantity received', allowZero: true });
+  const q = parseQuantity(quantity, { field: 'received', allowZero: true });
   if (!q.ok) issues.add('quantity', q.message);
-  if (transfer.status === 'requested') issues.add('', 'Nothing has been sent yet for this transfer');
-  else if (transfer.status !== 'in transit') issues.add('', `This transfer is already ${transfer.status}`);
+  if (transfer.status === 'requested') issues.add('', msg('transfer.notSentYet'));
+  else if (transfer.status !== 'in transit')
+    issues.add('', msg('transfer.alreadyDone', { status: word(`status.${transfer.status}`) }));
   issues.throwIfAny();
   return {
     kind: 'transfer_in',
@@ -93,13 +95,10 @@ export function receiveTransfer(ctx: TransferContext, transfer: TransferView, qu
 /** Settles a difference between sent and received with a note; moves no stock. */
 export function settleTransfer(ctx: TransferContext, transfer: TransferView, note: string): TransferResolve {
   const text = note.replace(/\s+/g, ' ').trim();
-  if (transfer.status !== 'discrepancy')
-    throw new ValidationError([{ field: '', message: 'Only a transfer with a difference needs settling' }]);
-  if (!text) throw new ValidationError([{ field: 'note', message: 'Say what happened to the difference' }]);
+  if (transfer.status !== 'discrepancy') throw new ValidationError([issue('', msg('transfer.noDifference'))]);
+  if (!text) throw new ValidationError([issue('note', msg('transfer.settleNoteMissing'))]);
   if (text.length > MAX_NOTE_LENGTH)
-    throw new ValidationError([
-      { field: 'note', message: `Note is too long: at most ${MAX_NOTE_LENGTH} characters` },
-    ]);
+    throw new ValidationError([issue('note', msg('transfer.noteTooLong', { max: MAX_NOTE_LENGTH }))]);
   return {
     kind: 'transfer_resolve',
     ...header(ctx, transfer.to, transfer.item),

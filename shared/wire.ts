@@ -6,6 +6,7 @@ import {
   type Entry,
   type EntryKind,
 } from './entries';
+import { msg, word, type DomainMessage } from './messages';
 
 /**
  * The compact form an entry takes inside the Y.Doc. A network's ledger reaches a million entries, so
@@ -115,9 +116,10 @@ export function encodeEntry(entry: Entry): WireEntry {
   return tuple;
 }
 
-export type DecodeResult = { ok: true; entry: Entry } | { ok: false; reason: string };
+export type DecodeResult = { ok: true; entry: Entry } | { ok: false; reason: DomainMessage };
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const fail = (reason: DomainMessage): DecodeResult => ({ ok: false, reason });
 /** Names a value from an untrusted peer in a message without calling anything on it. */
 const describe = (v: unknown): string =>
   typeof v === 'string' ? JSON.stringify(v.slice(0, 20)) : typeof v === 'number' ? String(v) : typeof v;
@@ -129,20 +131,18 @@ const isDay = (v: unknown): v is number => isInt(v) && v > -20_000 && v < 66_000
  * Never throws: anything malformed comes back with a reason a person can read under "Problems".
  */
 export function decodeEntry(wire: unknown): DecodeResult {
-  if (!Array.isArray(wire)) return { ok: false, reason: 'Entry is not a list of fields' };
-  if (wire[0] !== VERSION) return { ok: false, reason: `Unknown entry format version ${describe(wire[0])}` };
-  if (wire.length < 10 || wire.length > 11)
-    return { ok: false, reason: 'Entry has the wrong number of fields' };
+  if (!Array.isArray(wire)) return fail(msg('entry.notList'));
+  if (wire[0] !== VERSION) return fail(msg('entry.unknownVersion', { value: describe(wire[0]) }));
+  if (wire.length < 10 || wire.length > 11) return fail(msg('entry.wrongFieldCount'));
   const [, kindCode, hub, device, seq, item, recordedSec, atBefore, a, b, rawExtras] = wire as unknown[];
   const kind = isInt(kindCode) ? KIND_CODES[kindCode] : undefined;
-  if (!kind) return { ok: false, reason: `Unknown entry kind ${describe(kindCode)}` };
-  if (!isInt(recordedSec) || !isInt(atBefore))
-    return { ok: false, reason: 'Entry time is not a whole number' };
+  if (!kind) return fail(msg('entry.unknownKind', { value: describe(kindCode) }));
+  if (!isInt(recordedSec) || !isInt(atBefore)) return fail(msg('entry.timeNotWhole'));
   if (
     rawExtras !== undefined &&
     (typeof rawExtras !== 'object' || rawExtras === null || Array.isArray(rawExtras))
   ) {
-    return { ok: false, reason: 'Entry extras are malformed' };
+    return fail(msg('entry.extrasMalformed'));
   }
   const extras = (rawExtras ?? {}) as Record<string, unknown>;
   const candidate: Record<string, unknown> = {
@@ -196,15 +196,15 @@ export function decodeEntry(wire: unknown): DecodeResult {
       Object.assign(candidate, { qty: a, transfer: b, from: extras.f });
       break;
     case 'transfer_resolve':
-      if (a !== 0) return { ok: false, reason: 'transfer_resolve entry: a resolution moves no stock' };
+      if (a !== 0) return fail(msg('entry.resolveMovesStock'));
       candidate.transfer = b;
       break;
   }
   const parsed = entrySchema.safeParse(candidate);
   if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const where = first?.path.join('.') || 'entry';
-    return { ok: false, reason: `${kind} entry: ${where} ${first?.message ?? 'is invalid'}` };
+    // The field is named; zod's own English sentence about it is not passed on.
+    const field = parsed.error.issues[0]?.path.join('.') ?? '';
+    return fail(msg('entry.fieldInvalid', { kind: word(`kind.${kind}`), field }));
   }
   return { ok: true, entry: parsed.data };
 }

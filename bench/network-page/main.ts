@@ -5,6 +5,7 @@ import { LarderStore } from '../../renderer/storage/store';
 import { NetworkModel } from '../../renderer/app/networkModel';
 import type { NetworkView } from '../../shared/network';
 import type { LarderNetworkBench, RemoteTiming } from './api';
+import { messageForLog } from '../../shared/messages';
 
 /**
  * The network bench page: seeds a coordinator's `larder` IndexedDB and drives the real NetworkModel
@@ -89,7 +90,7 @@ const bench: LarderNetworkBench = {
     const next = nextView(model);
     const t0 = performance.now();
     const applied = store.applyRemoteUpdate(update, 'peer').then((r) => {
-      if (!r.ok) throw new Error(r.message);
+      if (!r.ok) throw new Error(messageForLog(r.message));
       return performance.now();
     });
     const { publishedAt, viewedAt, view } = await next;

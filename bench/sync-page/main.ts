@@ -9,6 +9,7 @@ import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
 import { SyncService } from '../../renderer/sync/webrtc';
 import { prng } from '../generate';
 import type { ConvergeResult, LarderSyncBench, WireStats } from './api';
+import { messageForLog } from '../../shared/messages';
 
 /**
  * The sync bench page: served on the same origin as the other bench pages, it seeds this browser
@@ -296,7 +297,8 @@ const bench: LarderSyncBench = {
       fresh.close();
       await Dexie.delete(name);
     }
-    return { ok: result.ok, message: result.message, importMs, ledgerRows };
+    const message = typeof result.message === 'string' ? result.message : messageForLog(result.message);
+    return { ok: result.ok, message, importMs, ledgerRows };
   },
 };
 

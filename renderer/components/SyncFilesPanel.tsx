@@ -3,6 +3,8 @@ import { useRef, useState } from 'react';
 import { useStore } from '../app/StoreContext';
 import { exportSyncFile, importSyncFile, knownPeers } from '../sync/syncFiles';
 import { fileService, readPickedFile } from '../platform/files';
+import { ValidationError } from '../../shared/errors';
+import { domainText } from '../app/domainText';
 
 /**
  * For hubs with no network at all: carry an encrypted sync file on a USB stick. Importing is always
@@ -34,7 +36,13 @@ export function SyncFilesPanel() {
           error: false,
         });
     } catch (e) {
-      setMessage({ text: `Could not export: ${e instanceof Error ? e.message : String(e)}`, error: true });
+      const why =
+        e instanceof ValidationError
+          ? e.issues.map(domainText).join(' ')
+          : e instanceof Error
+            ? e.message
+            : String(e);
+      setMessage({ text: `Could not export: ${why}`, error: true });
     } finally {
       setBusy(false);
     }
@@ -47,7 +55,8 @@ export function SyncFilesPanel() {
     setMessage({ text: `Importing ${file.name}…`, error: false });
     try {
       const result = await importSyncFile(store, await readPickedFile(file));
-      setMessage({ text: result.message, error: !result.ok });
+      const notes = result.ok ? (result.notes ?? []) : [];
+      setMessage({ text: [result.message, ...notes].map(domainText).join(' '), error: !result.ok });
     } finally {
       setBusy(false);
       if (inputRef.current) inputRef.current.value = '';

@@ -14,15 +14,11 @@ import {
 import type { Item } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
 import { useItems } from '../app/hooks';
-import {
-  IMPORT_FIELD_LABEL,
-  IMPORT_STATUS_LABEL,
-  importNoteText,
-  importProblemText,
-} from '../app/importWords';
+import { IMPORT_FIELD_LABEL, IMPORT_STATUS_LABEL } from '../app/importWords';
 import { runImport, undoImportCount, type ImportOutcome } from '../app/runImport';
 import { SpreadsheetExport } from '../components/SpreadsheetExport';
 import '../import.css';
+import { useImportText } from '../app/domainText';
 
 /** Rows drawn in the preview at once; the summary and the import always cover every row. */
 const PREVIEW_ROWS = 300;
@@ -75,6 +71,7 @@ export function ImportScreen() {
   const [busy, setBusy] = useState<string | null>(null);
   const [outcome, setOutcome] = useState<ImportOutcome | null>(null);
   const [undoMessage, setUndoMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const importText = useImportText();
 
   const catalog = useMemo(() => (items ?? []) as Item[], [items]);
   const plan = useMemo(
@@ -213,7 +210,7 @@ export function ImportScreen() {
         </div>
         {fileProblem && (
           <p className="form-error" role="alert">
-            {importProblemText(fileProblem)}
+            {importText(fileProblem)}
           </p>
         )}
       </section>
@@ -247,7 +244,7 @@ export function ImportScreen() {
           </div>
           {columns.item === null && (
             <p className="form-error" role="alert">
-              {importProblemText({ code: 'no-item-column' })}
+              {importText({ code: 'no-item-column' })}
             </p>
           )}
         </section>
@@ -306,14 +303,14 @@ export function ImportScreen() {
                     <td>
                       {r.problems.map((p, i) => (
                         <span key={`p${i}`} className="import-row-problem">
-                          {importProblemText(p)}
+                          {importText(p)}
                         </span>
                       ))}
                       {r.problems.length === 0 && (
                         <span className="muted">
                           {r.notes
                             .filter((n) => n.code !== 'target-from-minimum')
-                            .map(importNoteText)
+                            .map(importText)
                             .join('; ')}
                         </span>
                       )}

@@ -13,6 +13,7 @@ import { Field } from '../components/Field';
 import { useFormat } from '../i18n/format';
 import { KIND_LABEL, REASON_LABEL, SOURCE_LABEL } from './HistoryScreen';
 import { UnknownBarcode } from '../components/UnknownBarcode';
+import { useDomainText } from '../app/domainText';
 
 type Kind = 'donation' | 'pickup' | 'discard';
 
@@ -41,6 +42,7 @@ export function MovementScreen({ kind }: { kind: Kind }) {
   const [note, setNote] = useState('');
   const [errors, setErrors] = useState<FormErrors>(noErrors);
   const [warning, setWarning] = useState<BelowZeroWarning | null>(null);
+  const text = useDomainText();
   const [saved, setSaved] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [unknownCode, setUnknownCode] = useState<string | null>(null);
@@ -237,10 +239,8 @@ export function MovementScreen({ kind }: { kind: Kind }) {
               <strong>{t('movement.belowZeroTitle')}</strong>
             </p>
             <ul>
-              {warning.shortfalls.map((s) => (
-                <li key={s.item}>
-                  {s.name}: taking {s.taking}, on hand {s.onHand}
-                </li>
+              {warning.messages.map((m, i) => (
+                <li key={warning.shortfalls[i]!.item}>{text(m)}</li>
               ))}
             </ul>
             <p>{t('movement.belowZeroAdvice')}</p>

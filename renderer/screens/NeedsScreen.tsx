@@ -3,7 +3,6 @@ import Dexie from 'dexie';
 import { useMemo, useState } from 'react';
 import { freshness } from '../../shared/network/freshness';
 import {
-  URGENCY_LABEL,
   needsCsv,
   needsList,
   publishedAddress,
@@ -19,6 +18,7 @@ import { HubSettings } from '../components/HubSettings';
 import { fileService } from '../platform/files';
 import type { HubRow, ItemRow } from '../storage/db';
 import '../needs.css';
+import { useNeedsWords } from '../app/domainText';
 
 const NETWORK = '';
 
@@ -134,6 +134,7 @@ export function NeedsScreen() {
   const [scope, setScope] = useState<string>(ownHub ?? NETWORK);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const data = useNeedsData();
+  const needsWords = useNeedsWords();
   const now = Date.now();
 
   const hubs = useMemo(
@@ -180,7 +181,7 @@ export function NeedsScreen() {
     const name = `larder-needs-${scopeHub ? slug(scopeHub.name) : 'network'}-${localDay(Date.now())}.csv`;
     try {
       // A byte-order mark, so spreadsheet programs read accented names as UTF-8.
-      const bytes = new TextEncoder().encode(`\uFEFF${needsCsv(lines, needsScope)}`);
+      const bytes = new TextEncoder().encode(`\uFEFF${needsCsv(lines, needsScope, needsWords)}`);
       const where = await fileService().save(
         name,
         bytes,
@@ -287,7 +288,7 @@ export function NeedsScreen() {
                       <th scope="row">{l.name}</th>
                       <td className="num strong">{quantityWithUnit(l.needed, l.unit)}</td>
                       <td>
-                        <span className={URGENCY_CLASS[l.urgency]}>{URGENCY_LABEL[l.urgency]}</span>
+                        <span className={URGENCY_CLASS[l.urgency]}>{needsWords.urgency[l.urgency]}</span>
                       </td>
                       {!scopeHub && (
                         <td className="needs-where">

@@ -13,6 +13,8 @@ import {
   type DamageKind,
   type ProblemKind,
 } from '../storage/report';
+import type { ProblemRow } from '../storage/db';
+import { useDomainText } from '../app/domainText';
 
 const plural = (n: number, one: string, many: string) =>
   `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
@@ -133,7 +135,8 @@ function DamagedRows({
   );
 }
 
-function RefusedData({ problems }: { problems: { where: string; reason: string; seenAt: number }[] }) {
+function RefusedData({ problems }: { problems: readonly ProblemRow[] }) {
+  const text = useDomainText();
   if (problems.length === 0) return null;
   const byKind = new Map<ProblemKind, number>();
   for (const p of problems) byKind.set(problemKind(p.where), (byKind.get(problemKind(p.where)) ?? 0) + 1);
@@ -167,7 +170,7 @@ function RefusedData({ problems }: { problems: { where: string; reason: string; 
               <td>
                 <code>{p.where}</code>
               </td>
-              <td>{p.reason}</td>
+              <td>{text(p.reason)}</td>
               <td>{formatDateTime(p.seenAt)}</td>
             </tr>
           ))}

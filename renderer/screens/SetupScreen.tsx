@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import { useStore } from '../app/StoreContext';
+import { domainText } from '../app/domainText';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { parseInvite } from '../../shared/sync/invite';
 import { Field } from '../components/Field';
@@ -15,7 +16,7 @@ const checkScannedInvite =
     const parsed = parseInvite(text);
     if (parsed.ok) return null;
     if (!text.trim().startsWith('LARDER')) return t('setup.scanNotInvite');
-    return t('setup.scanUnusable', { reason: parsed.message });
+    return t('setup.scanUnusable', { reason: domainText(parsed.message) });
   };
 
 /**

@@ -7,6 +7,7 @@ import type { ChainState, Restart } from '../../shared/trust/chain';
 import type { DeviceGate } from '../../shared/trust/gate';
 import type { Role, SignedToken } from '../../shared/trust/members';
 import type { CryptoKey } from '../../shared/sync/keys';
+import type { DomainMessage } from '../../shared/messages';
 
 /**
  * The device's IndexedDB, through Dexie. `updates` holds the network's Y.Doc as Yjs updates: the only
@@ -169,7 +170,13 @@ export type CategoryLevelsRow = Levels & { key: string; hub: string; category: s
 export interface ProblemRow {
   /** Where it was found in the doc; set-aside entries never count. */
   where: string;
-  reason: string;
+  /**
+   * Why, as a code the screen puts into the device's language. A string is a reason stored in English
+   * by a version before codes (rows stay until the next rebuild replaces them): shown as it was stored.
+   */
+  reason: DomainMessage | string;
+  /** What the runtime or a library said, for a developer reading the report; never shown on screen. */
+  detail?: string;
   seenAt: number;
 }
 

@@ -34,6 +34,7 @@ import { TrustLayer, type TrustPlan } from './trust';
 import { settingValue, type SettingMap, type SettingVerdict } from '../../shared/trust/settings';
 import { guardHeads } from '../../shared/sync/ingest';
 import { headCheckFor } from '../../shared/sync/headCheck';
+import { msg } from '../../shared/messages';
 
 /** Bump when the projection code changes what it writes: projections are then rebuilt from the doc. */
 export const PROJECTION_VERSION = 4;
@@ -616,7 +617,7 @@ export class DocPersistence {
       else {
         await db.hubs.delete(id);
         if (value !== undefined)
-          problems.push({ where: `hubs/${id}`, reason: 'Hub settings are invalid', seenAt });
+          problems.push({ where: `hubs/${id}`, reason: msg('settings.hubInvalid'), seenAt });
       }
     }
     for (const [id, raw] of batch.devices) {
@@ -626,7 +627,7 @@ export class DocPersistence {
       else {
         await db.devices.delete(id);
         if (value !== undefined)
-          problems.push({ where: `devices/${id}`, reason: 'Device settings are invalid', seenAt });
+          problems.push({ where: `devices/${id}`, reason: msg('settings.deviceInvalid'), seenAt });
       }
     }
     for (const [key, raw] of batch.levels) {
@@ -637,7 +638,7 @@ export class DocPersistence {
       else {
         await db.levels.delete(key);
         if (value !== undefined)
-          problems.push({ where: `levels/${key}`, reason: 'Minimum and target are invalid', seenAt });
+          problems.push({ where: `levels/${key}`, reason: msg('settings.levelsInvalid'), seenAt });
       }
     }
     for (const [key, raw] of batch.categoryLevels) {
@@ -648,7 +649,7 @@ export class DocPersistence {
       else {
         await db.categoryLevels.delete(key);
         if (value !== undefined)
-          problems.push({ where: `categoryLevels/${key}`, reason: 'Minimum and target are invalid', seenAt });
+          problems.push({ where: `categoryLevels/${key}`, reason: msg('settings.levelsInvalid'), seenAt });
       }
     }
     return problems;

@@ -1,3 +1,4 @@
+import { messageForLog } from '../../shared/messages';
 import type { DamagedRow, DamageMetaRow, LarderDB, ProblemRow } from './db';
 
 /**
@@ -137,7 +138,8 @@ export function buildProblemsReport(input: {
       list: problems.slice(0, MAX_REPORTED).map((p, i) => ({
         kind: problemKinds[i]!,
         where: bounded(p.where),
-        reason: bounded(p.reason),
+        // The code and its parameters: whoever reads the report reads them in any language.
+        reason: bounded(typeof p.reason === 'string' ? p.reason : messageForLog(p.reason)),
         seenAt: iso(p.seenAt),
       })),
     },

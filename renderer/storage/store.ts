@@ -37,7 +37,8 @@ import { encodeInvite, parseInvite, type Invite } from '../../shared/sync/invite
 import { ingestUpdate, type IngestResult } from '../../shared/sync/ingest';
 import { deriveSecrets, newNetworkKey, type NetworkSecrets } from '../../shared/sync/keys';
 import type { Entry, Reversal } from '../../shared/entries';
-import { IssueCollector, ValidationError } from '../../shared/errors';
+import { IssueCollector, ValidationError, issue } from '../../shared/errors';
+import { msg, type DomainMessage, type PlainCode } from '../../shared/messages';
 import { randomId, type RandomBytes } from '../../shared/ids';
 import { stockKey } from '../../shared/projection';
 import { parseLevelsForm, type LevelsForm } from '../../shared/levels';
@@ -78,20 +79,24 @@ export const browserDeps: StoreDeps = {
   randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
 };
 
-const DEVICE_HINT = 'Enter a name for this device, such as "Front desk laptop"';
+const MAX_PLACE_NAME = 80;
 
 function checkName(
   raw: string,
   field: string,
-  missing: string,
-  label: string,
+  missing: 'store.hubNameMissing' | 'store.newHubNameMissing' | 'store.deviceNameMissing',
+  tooLong: 'store.hubNameTooLong' | 'store.deviceNameTooLong',
   issues: IssueCollector,
 ): string {
   const name = raw.replace(/\s+/g, ' ').trim();
-  if (!name) issues.add(field, missing);
-  else if (name.length > 80) issues.add(field, `${label} is too long: at most 80 characters`);
+  if (!name) issues.add(field, msg(missing));
+  else if (name.length > MAX_PLACE_NAME) issues.add(field, msg(tooLong, { max: MAX_PLACE_NAME }));
   return name;
 }
+
+/** Refuses what was asked with one message about the whole form (or one field). */
+const refuse = (code: PlainCode, field = ''): ValidationError =>
+  new ValidationError([issue(field, msg(code))]);
 
 /**
  * The one way the app changes data: each method turns a form into doc changes through the pure commands,
@@ -131,7 +136,7 @@ export class LarderStore {
       // A network from before signing: an admin may have upgraded it; this device then follows.
       if (this.selfRow && !this.selfRow.chain && !this.upgrading && membersOf(this.doc).length > 0)
         void this.followUpgrade().catch((e: unknown) =>
-          this.recordProblem('members/upgrade', `This device could not move to signed entries: ${String(e)}`),
+          this.recordProblem('members/upgrade', msg('member.upgradeFailed'), e),
         );
     });
   }
@@ -227,18 +232,29 @@ export class LarderStore {
   /** This device's hub; recording needs one. */
   private requireHub(): string {
     const hub = this.requireSelf().hubId;
-    if (!hub) throw new ValidationError([{ field: '', message: 'Choose the hub this device is at first' }]);
+    if (!hub) throw refuse('store.chooseHubFirst');
     return hub;
   }
 
   /** First start: a new network with this hub and this device in it, made locally with a new random key. */
   async createNetwork(form: { hubName: string; deviceName: string }): Promise<SelfRow> {
     const issues = new IssueCollector();
-    const hubName = checkName(form.hubName, 'hubName', 'Enter the name of this hub', 'Hub name', issues);
-    const deviceName = checkName(form.deviceName, 'deviceName', DEVICE_HINT, 'Device name', issues);
+    const hubName = checkName(
+      form.hubName,
+      'hubName',
+      'store.hubNameMissing',
+      'store.hubNameTooLong',
+      issues,
+    );
+    const deviceName = checkName(
+      form.deviceName,
+      'deviceName',
+      'store.deviceNameMissing',
+      'store.deviceNameTooLong',
+      issues,
+    );
     issues.throwIfAny();
-    if (this.selfRow)
-      throw new ValidationError([{ field: '', message: 'This device already belongs to a network' }]);
+    if (this.selfRow) throw refuse('store.alreadyInNetwork');
     await this.ready;
     // The founding device's key anchors the network: the network id is derived from it.
     const identity = await this.newIdentity();
@@ -300,10 +316,15 @@ export class LarderStore {
     const issues = new IssueCollector();
     const parsed = parseInvite(form.invite);
     if (!parsed.ok) issues.add('invite', parsed.message);
-    const deviceName = checkName(form.deviceName, 'deviceName', DEVICE_HINT, 'Device name', issues);
+    const deviceName = checkName(
+      form.deviceName,
+      'deviceName',
+      'store.deviceNameMissing',
+      'store.deviceNameTooLong',
+      issues,
+    );
     issues.throwIfAny();
-    if (this.selfRow)
-      throw new ValidationError([{ field: '', message: 'This device already belongs to a network' }]);
+    if (this.selfRow) throw refuse('store.alreadyInNetwork');
     const { invite } = parsed as { ok: true; invite: Invite };
     await this.ready;
     // On a signed network the device makes its own key pair: its id is derived from the key.
@@ -350,22 +371,21 @@ export class LarderStore {
   async chooseHub(choice: { hubId: string } | { newHubName: string }): Promise<SelfRow> {
     await this.ready;
     const self = this.requireSelf();
-    if (self.hubId) throw new ValidationError([{ field: '', message: 'This device already has a hub' }]);
+    if (self.hubId) throw refuse('store.alreadyHasHub');
     const now = this.deps.now();
     let hubId: string;
     const changes: SettingChange[] = [];
     let newHubName = '';
     if ('hubId' in choice) {
-      if (this.setting('hubs', choice.hubId) === undefined)
-        throw new ValidationError([{ field: 'hub', message: 'That hub is not in this network' }]);
+      if (this.setting('hubs', choice.hubId) === undefined) throw refuse('store.hubUnknown', 'hub');
       hubId = choice.hubId;
     } else {
       const issues = new IssueCollector();
       const name = checkName(
         choice.newHubName,
         'newHubName',
-        'Enter the name of the new hub',
-        'Hub name',
+        'store.newHubNameMissing',
+        'store.hubNameTooLong',
         issues,
       );
       issues.throwIfAny();
@@ -396,10 +416,10 @@ export class LarderStore {
     await this.ready;
     const id = this.actingFor(hub);
     const issues = new IssueCollector();
-    const name = checkName(form.name, 'name', 'Enter the name of the hub', 'Hub name', issues);
+    const name = checkName(form.name, 'name', 'store.hubNameMissing', 'store.hubNameTooLong', issues);
     const address = form.address.replace(/\s+/g, ' ').trim();
-    if (address.length > 200) issues.add('address', 'Address is too long: at most 200 characters');
-    if (form.publishAddress && !address) issues.add('address', 'Enter the address to publish');
+    if (address.length > 200) issues.add('address', msg('store.addressTooLong', { max: 200 }));
+    if (form.publishAddress && !address) issues.add('address', msg('store.addressMissing'));
     issues.throwIfAny();
     const current = hubSchema.safeParse(this.setting('hubs', id));
     await this.putSettings([
@@ -546,8 +566,7 @@ export class LarderStore {
     const self = this.requireSelf();
     const identity = this.requireIdentity();
     const me = this.persistence.trust?.memberState?.members.get(self.deviceId);
-    if (!me || me.role !== 'admin' || me.revoked)
-      throw new ValidationError([{ field: '', message: 'Only an admin’s device can do this' }]);
+    if (!me || me.role !== 'admin' || me.revoked) throw refuse('store.adminOnly');
     return identity;
   }
 
@@ -587,9 +606,8 @@ export class LarderStore {
     await this.ready;
     const self = this.requireSelf();
     const row = await this.db.members.get(device);
-    if (!row) throw new ValidationError([{ field: '', message: 'That device has not asked to join' }]);
-    if (row.status === 'revoked')
-      throw new ValidationError([{ field: '', message: 'A revoked device cannot be approved again' }]);
+    if (!row) throw refuse('store.deviceNotAsking');
+    if (row.status === 'revoked') throw refuse('store.revokedCannotBeApproved');
     const wanted: Role = role ?? (row.role === 'requested' ? (row.hub ? 'hub' : 'coordinator') : row.role);
     await this.signAndAppend({
       t: 'approve',
@@ -611,8 +629,7 @@ export class LarderStore {
   async revokeDevice(device: string): Promise<{ cut: number }> {
     await this.ready;
     const self = this.requireSelf();
-    if (device === self.deviceId)
-      throw new ValidationError([{ field: '', message: 'A device cannot revoke itself; ask another admin' }]);
+    if (device === self.deviceId) throw refuse('store.cannotRevokeSelf');
     const identity = this.requireAdmin();
     const chain = this.persistence.trust?.chainOf(device) ?? null;
     const cut = chain?.seq ?? 0;
@@ -717,10 +734,7 @@ export class LarderStore {
       self.deviceId,
     );
     if (!key || key.length !== 32) {
-      await this.recordProblem(
-        'members/rotation',
-        'The new network key sealed to this device could not be opened',
-      );
+      await this.recordProblem('members/rotation', msg('member.rotationUnreadable'));
       return;
     }
     const current = this.selfRow!;
@@ -745,8 +759,7 @@ export class LarderStore {
   async upgradeToSigned(): Promise<SelfRow> {
     await this.ready;
     const self = this.requireSelf();
-    if (self.chain)
-      throw new ValidationError([{ field: '', message: 'This network already checks signatures' }]);
+    if (self.chain) throw refuse('store.alreadySigned');
     if (this.upgrading || membersOf(this.doc).length > 0) {
       // Another device upgraded first (or this one is already at it): follow that upgrade instead.
       await this.followUpgrade();
@@ -926,7 +939,7 @@ export class LarderStore {
     const fields = validateItemForm(form, [...items.values()], id);
     const now = this.deps.now();
     const previous = id ? items.get(id) : undefined;
-    if (id && !previous) throw new ValidationError([{ field: '', message: 'This item no longer exists' }]);
+    if (id && !previous) throw refuse('store.itemGone');
     const item: Item = {
       id: id ?? randomId(this.deps.randomBytes),
       ...fields,
@@ -942,7 +955,7 @@ export class LarderStore {
   async attachBarcode(itemId: string, code: string): Promise<Item> {
     await this.ready;
     const item = this.itemsInDoc().get(itemId);
-    if (!item) throw new ValidationError([{ field: 'item', message: 'Choose an item from the catalog' }]);
+    if (!item) throw refuse('form.itemUnknown', 'item');
     return this.saveItem(
       {
         name: item.name,
@@ -962,12 +975,8 @@ export class LarderStore {
   private actingFor(hub?: string): string {
     const self = this.requireSelf();
     if (hub && hub !== self.hubId) {
-      if (self.role !== 'coordinator')
-        throw new ValidationError([
-          { field: '', message: 'Only a coordinator can change another hub’s settings' },
-        ]);
-      if (this.setting('hubs', hub) === undefined)
-        throw new ValidationError([{ field: 'hub', message: 'That hub is not in this network' }]);
+      if (self.role !== 'coordinator') throw refuse('store.coordinatorOnlyOtherHub');
+      if (this.setting('hubs', hub) === undefined) throw refuse('store.hubUnknown', 'hub');
       return hub;
     }
     return this.requireHub();
@@ -983,8 +992,7 @@ export class LarderStore {
   /** The same minimum and target for many items at once (bulk editing). */
   async setManyLevels(itemIds: readonly string[], form: LevelsForm, hub?: string): Promise<void> {
     await this.ready;
-    if (itemIds.length === 0)
-      throw new ValidationError([{ field: 'items', message: 'Choose at least one item' }]);
+    if (itemIds.length === 0) throw refuse('store.noItemsChosen', 'items');
     const levels = parseLevelsForm(form);
     const at = this.actingFor(hub);
     await this.putSettings(itemIds.map((item) => ['levels', levelsKey(at, item), levelsValue(levels)]));
@@ -1022,8 +1030,7 @@ export class LarderStore {
 
   private async requireTransfer(id: string): Promise<TransferView> {
     const view = await this.transfer(id);
-    if (!view)
-      throw new ValidationError([{ field: '', message: 'That transfer is not known on this device' }]);
+    if (!view) throw refuse('store.transferUnknown');
     return view;
   }
 
@@ -1056,9 +1063,7 @@ export class LarderStore {
     const transfer = await this.requireTransfer(id);
     const self = this.requireSelf();
     if (self.role !== 'coordinator' && self.hubId !== transfer.to && self.hubId !== transfer.from)
-      throw new ValidationError([
-        { field: '', message: 'Only the two hubs or a coordinator can settle a transfer' },
-      ]);
+      throw refuse('store.settleNotAllowed');
     return (await this.commit([settleTransfer(this.transferContext(), transfer, note)]))[0]!;
   }
 
@@ -1158,13 +1163,7 @@ export class LarderStore {
     // A count records what this device showed: while part of a large update is still being added to the
     // figures, what it shows is short of what it holds, and the count would be off by the difference.
     const left = this.persistence.unprojected;
-    if (left > 0)
-      throw new ValidationError([
-        {
-          field: '',
-          message: `Counts can be saved once the network’s history is added to the figures (${left.toLocaleString('en-US')} entries to go): until then the figures a count compares with are incomplete.`,
-        },
-      ]);
+    if (left > 0) throw new ValidationError([issue('', msg('store.countWaitsForHistory', { count: left }))]);
     const onHand = await this.onHandAtThisHub(form.lines.map((l) => l.item));
     return this.commit(recordCount({ ...ctx, nextSeq: this.requireSelf().nextSeq }, form, onHand));
   }
@@ -1179,15 +1178,8 @@ export class LarderStore {
     await this.ready;
     const self = this.requireSelf();
     const target = await this.db.ledger.get(entryId);
-    if (!target)
-      throw new ValidationError([{ field: '', message: 'That entry is not in this device’s ledger' }]);
-    if (target.hub !== self.hubId && target.device !== self.deviceId)
-      throw new ValidationError([
-        {
-          field: '',
-          message: 'Only the hub’s own devices, or the device that recorded it, can undo this entry',
-        },
-      ]);
+    if (!target) throw refuse('store.entryUnknown');
+    if (target.hub !== self.hubId && target.device !== self.deviceId) throw refuse('store.undoNotAllowed');
     const [reversal] = await this.commit([
       undoEntry({ device: self.deviceId, nextSeq: self.nextSeq, now: this.deps.now() }, target, note),
     ]);
@@ -1210,8 +1202,14 @@ export class LarderStore {
   }
 
   /** Sets aside something a peer sent that failed its checks: shown under Problems, never counted. */
-  async recordProblem(where: string, reason: string): Promise<void> {
-    await this.db.problems.put({ where, reason, seenAt: this.deps.now() });
+  async recordProblem(where: string, reason: DomainMessage, cause?: unknown): Promise<void> {
+    const detail = cause === undefined ? undefined : String(cause).slice(0, 500);
+    await this.db.problems.put({
+      where,
+      reason,
+      seenAt: this.deps.now(),
+      ...(detail ? { detail } : {}),
+    });
   }
 
   async rebuildProjections() {

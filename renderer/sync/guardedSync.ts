@@ -17,6 +17,7 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { deflate, inflateExactly, MAX_UPDATE_BYTES } from '../../shared/sync/compress';
 import { encodeAppliedState, ingestUpdate } from '../../shared/sync/ingest';
+import { messageForLog, msg, type DomainMessage } from '../../shared/messages';
 
 export { MAX_UPDATE_BYTES };
 
@@ -28,8 +29,8 @@ export const messageLarderSyncStep2 = 3;
 /** An update, deflated. */
 export const messageLarderUpdate = 4;
 
-type Refused = (message: string) => void;
-let onRefused: Refused = (message) => console.warn(`Larder refused a peer update: ${message}`);
+type Refused = (message: DomainMessage) => void;
+let onRefused: Refused = (message) => console.warn('Larder refused a peer update', messageForLog(message));
 
 /** Where refused updates are reported (the sync service records them as problems). */
 export function setRefusedHandler(handler: Refused): void {
@@ -55,14 +56,14 @@ function writePacked(encoder: encoding.Encoder, plainType: number, packedType: n
 }
 
 /** Reads a deflated update: [varuint length][deflate of it]; otherwise the reason it is refused. */
-export function readPacked(decoder: decoding.Decoder): { update: Uint8Array } | { refused: string } {
+export function readPacked(decoder: decoding.Decoder): { update: Uint8Array } | { refused: DomainMessage } {
   const length = decoding.readVarUint(decoder);
   const packed = decoding.readVarUint8Array(decoder);
   if (length > MAX_UPDATE_BYTES)
-    return { refused: `A compressed update claims ${length} bytes: too large (64 MB at most)` };
+    return { refused: msg('update.tooLarge', { bytes: length, megabytes: MAX_UPDATE_BYTES / 2 ** 20 }) };
   // Streamed with a running count: the stated length is a limit, never a buffer reserved up front.
   const update = inflateExactly(packed, length);
-  return update ? { update } : { refused: 'A compressed update does not inflate to the length it states' };
+  return update ? { update } : { refused: msg('update.wrongLength') };
 }
 
 export const writeSyncStep1 = (encoder: encoding.Encoder, doc: Y.Doc): void => {
@@ -160,13 +161,13 @@ export const readSyncMessage = (
         readPackedUpdate(decoder, doc, transactionOrigin, errorHandler);
         return messageYjsUpdate;
       default:
-        onRefused(`A sync message of an unknown type (${messageType})`);
+        onRefused(msg('update.unknownMessage', { type: messageType }));
         return messageUnreadable;
     }
   } catch {
     // Only reading the peer's bytes can throw here, before any answer is written (observers' errors
     // are caught in applyChecked).
-    onRefused('A truncated or malformed sync message');
+    onRefused(msg('update.truncated'));
     return messageUnreadable;
   }
 };

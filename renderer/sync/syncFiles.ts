@@ -2,16 +2,11 @@ import * as Y from 'yjs';
 import { devicesOf, deviceSchema, entriesFromEvents, ledgersOf } from '../../shared/doc';
 import { randomId, type RandomBytes } from '../../shared/ids';
 import { checkUpdateBytes, encodeAppliedState } from '../../shared/sync/ingest';
-import {
-  openSyncFile,
-  readCatchUp,
-  sealSyncFile,
-  SYNC_FILE_EXTENSION,
-  SYNC_FILE_MESSAGES,
-} from '../../shared/sync/syncfile';
+import { openSyncFile, readCatchUp, sealSyncFile, SYNC_FILE_EXTENSION } from '../../shared/sync/syncfile';
 import type { MetaRow, PeerRow } from '../storage/db';
 import type { LarderStore } from '../storage/store';
 import { settingValue } from '../../shared/trust/settings';
+import { msg, type DomainMessage } from '../../shared/messages';
 
 /**
  * "Export sync file" and "Import sync file": the network's updates carried between devices by hand, for
@@ -45,8 +40,10 @@ export interface ExportedSyncFile {
   since: boolean;
 }
 
+/** What an import did, as messages the panel puts into words: the outcome, then any notes about it. */
 export type ImportResult =
-  { ok: true; newEntries: number; from: string; message: string } | { ok: false; message: string };
+  | { ok: true; newEntries: number; from: string; message: DomainMessage; notes?: DomainMessage[] }
+  | { ok: false; message: DomainMessage };
 
 export interface KnownPeer {
   device: string;
@@ -146,8 +143,6 @@ function mergeStateVectors(a: Uint8Array, b: Uint8Array): Uint8Array {
   return Y.encodeStateVector(merged);
 }
 
-const plural = (n: number, one: string, many: string) => `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
-
 /** Reads a sync file and merges what it holds; resolves once that is committed. Never throws on bad files. */
 export async function importSyncFile(
   store: LarderStore,
@@ -156,15 +151,11 @@ export async function importSyncFile(
 ): Promise<ImportResult> {
   await store.ready;
   const self = store.self;
-  if (!self)
-    return {
-      ok: false,
-      message: 'Set up this device (start or join a network) before importing a sync file',
-    };
+  if (!self) return { ok: false, message: msg('syncFile.setUpFirst') };
   const doc = store.persistence.doc;
   const { fileKey } = await store.secrets();
   let opened = await openSyncFile(bytes, { networkId: self.networkId, fileKey });
-  if (!opened.ok && opened.message === SYNC_FILE_MESSAGES.damaged) {
+  if (!opened.ok && opened.message.code === 'syncFile.damaged') {
     // Perhaps sealed with a newer key: an admin revoked a device while this one was away. The file then
     // carries the new key sealed to this device; the signed rotation inside it is what makes it stick.
     const newer = await store.keyFromCatchUp(await readCatchUp(bytes, fileKey));
@@ -180,14 +171,10 @@ export async function importSyncFile(
       ok: true,
       newEntries: 0,
       from: self.deviceName,
-      message: 'This sync file was exported by this device: there is nothing in it to import here',
+      message: msg('syncFile.ownExport'),
     };
   const checked = checkUpdateBytes(update);
-  if (!checked.ok)
-    return {
-      ok: false,
-      message: `This sync file holds data Larder cannot use; nothing was imported (${checked.message})`,
-    };
+  if (!checked.ok) return { ok: false, message: msg('syncFile.unusable') };
 
   let newEntries = 0;
   let setAside = 0;
@@ -202,22 +189,15 @@ export async function importSyncFile(
   let result;
   try {
     result = await store.applyRemoteUpdate(update, FILE_ORIGIN);
-  } catch (error) {
+  } catch {
     // The doc took the update but it could not be saved; the next change retries the save.
-    return {
-      ok: false,
-      message: `The sync file was read but could not be saved on this device: ${error instanceof Error ? error.message : String(error)}`,
-    };
+    return { ok: false, message: msg('syncFile.notSaved') };
   } finally {
     ledgers.unobserveDeep(count);
   }
   if (!result.ok)
-    return {
-      ok: false,
-      message: result.applied
-        ? `The sync file was imported, but something went wrong afterwards: ${result.message}`
-        : `Nothing was imported: ${result.message}`,
-    };
+    // Not applied: the refusal says why and that nothing was applied.
+    return { ok: false, message: result.applied ? msg('syncFile.failedAfter') : result.message };
 
   const now = options.now ?? Date.now();
   const previous = await peerRow(store, header.device);
@@ -230,24 +210,17 @@ export async function importSyncFile(
   } satisfies PeerRow);
 
   const from = deviceName(doc, header.device);
-  let message: string;
   if (!result.changed && result.pending)
-    return {
-      ok: true,
-      newEntries: 0,
-      from,
-      message: `Not imported yet: this file builds on changes from ${from} that this device has not received. Import the older sync files from that device: this one follows as soon as they are in (while Larder stays open; after a restart, import it again)`,
-    };
-  if (!result.changed) message = 'Nothing new: this device already had everything in the file';
-  else if (newEntries > 0)
-    message = `Imported ${plural(newEntries, 'new entry', 'new entries')} from ${from}`;
-  else message = `Imported changes from ${from} (no new entries)`;
-  if (setAside > 0)
-    message += `; ${plural(setAside, 'entry was', 'entries were')} invalid and set aside under Problems`;
-  if (result.pending)
-    message +=
-      '. Part of the file builds on changes this device has not received yet: import the older sync files from that device too';
-  return { ok: true, newEntries, from, message };
+    return { ok: true, newEntries: 0, from, message: msg('syncFile.waiting', { from }) };
+  const message = !result.changed
+    ? msg('syncFile.nothingNew')
+    : newEntries > 0
+      ? msg('syncFile.imported', { count: newEntries, from })
+      : msg('syncFile.importedChanges', { from });
+  const notes: DomainMessage[] = [];
+  if (setAside > 0) notes.push(msg('syncFile.setAside', { count: setAside }));
+  if (result.pending) notes.push(msg('syncFile.partlyWaiting'));
+  return { ok: true, newEntries, from, message, ...(notes.length > 0 ? { notes } : {}) };
 }
 
 /** Devices this device can export "only what they lack" for: those that sent it a sync file. */

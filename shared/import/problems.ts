@@ -1,3 +1,5 @@
+import { allOf } from '../messages';
+
 /**
  * What can be wrong with a file or a row, as a code and its parameters: the renderer turns these into words
  * (one function there, so a translation catalog can take over). Line numbers are the sheet's own, counting
@@ -48,3 +50,44 @@ export type FileProblem =
   | { code: 'too-many-columns'; columns: number; max: number }
   | { code: 'no-data-rows' }
   | { code: 'no-item-column' };
+
+// Every code, for the test that each has words in every language (the compiler keeps the lists complete).
+export const ROW_PROBLEM_CODES = allOf<RowProblem['code']>()([
+  'item-missing',
+  'item-name-too-long',
+  'category-too-long',
+  'unit-too-long',
+  'unit-differs',
+  'quantity-not-a-number',
+  'quantity-negative',
+  'quantity-not-whole',
+  'quantity-too-large',
+  'quantity-unit-differs',
+  'minimum-invalid',
+  'target-invalid',
+  'target-below-minimum',
+  'pack-size-invalid',
+  'barcode-invalid',
+  'too-many-barcodes',
+  'barcode-taken',
+  'duplicate-item',
+  'cell-too-long',
+  'unreadable-row',
+]);
+export const ROW_NOTE_CODES = allOf<RowNote['code']>()([
+  'unit-from-quantity',
+  'unit-default',
+  'category-default',
+  'matched-by-barcode',
+  'target-from-minimum',
+  'repeat',
+]);
+export const FILE_PROBLEM_CODES = allOf<FileProblem['code']>()([
+  'file-empty',
+  'file-too-large',
+  'file-not-text',
+  'too-many-rows',
+  'too-many-columns',
+  'no-data-rows',
+  'no-item-column',
+]);

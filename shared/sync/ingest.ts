@@ -2,6 +2,7 @@ import * as Y from 'yjs';
 import { HEADS, LEDGERS, MEMBERS } from '../doc';
 import { headDeviceOf, headKeyOf, type HeadCheck } from './headCheck';
 import { isEnvelope, SETTING_MAPS, type SettingMap } from '../trust/settings';
+import { msg, type DomainMessage } from '../messages';
 
 /**
  * The one door through which peer data (live sync, sync files) enters a network's doc. Peer data is
@@ -62,25 +63,23 @@ export type IngestResult =
     }
   | {
       ok: false;
-      message: string;
+      message: DomainMessage;
+      /** What Yjs said when it threw, for logs (never shown: it is a library's English). */
+      detail?: string;
       /** Yjs threw after it had applied (part of) the update: that part is in the doc and is being saved. */
       applied?: boolean;
     };
 
-export type UpdateCheck = { ok: true } | { ok: false; message: string };
+export type UpdateCheck = { ok: true } | { ok: false; message: DomainMessage };
 
 export const INGEST_MESSAGES = {
-  malformed: 'The update is malformed and was not applied',
-  subdocument: 'The update holds an embedded document, which Larder never makes; it was not applied',
-  deletesLedger:
-    'The update would delete ledger entries or member list changes, which are never deleted; it was not applied',
-  badSetting: (key: string) =>
-    `The update would delete the setting ${key}, or write it unsigned, on a network whose settings are signed; it was not applied`,
-  badHead: (device: string) =>
-    `The update holds a head for device ${device} that its key did not sign, or an older one; it was not applied`,
-  contradicts: 'The update contradicts data this device already has; it was not applied',
-  replacesLedger: (device: string) =>
-    `The update would replace the ledger of device ${device}; it was not applied`,
+  malformed: msg('update.malformed'),
+  subdocument: msg('update.subdocument'),
+  deletesLedger: msg('update.deletesLedger'),
+  badSetting: (key: string) => msg('update.badSetting', { key }),
+  badHead: (device: string) => msg('update.badHead', { device }),
+  contradicts: msg('update.contradicts'),
+  replacesLedger: (device: string) => msg('update.replacesLedger', { device }),
 } as const;
 
 /** No real device gets near this many operations; larger clocks only come from corrupt or hostile data. */
@@ -90,8 +89,9 @@ const MAX_DEPTH = 64;
 
 type Decoded = ReturnType<typeof Y.decodeUpdate>;
 type Struct = Decoded['structs'][number];
-type Refusal = { ok: false; message: string };
-const refuse = (message: string): Refusal => ({ ok: false, message });
+type Refusal = { ok: false; message: DomainMessage; detail?: string };
+const refuse = (message: DomainMessage, detail?: string): Refusal =>
+  detail === undefined ? { ok: false, message } : { ok: false, message, detail };
 
 /** Checks, without a doc, that bytes are an update Yjs can apply without failing halfway. */
 export function checkUpdateBytes(update: Uint8Array): UpdateCheck {
@@ -99,10 +99,7 @@ export function checkUpdateBytes(update: Uint8Array): UpdateCheck {
   return r.ok ? { ok: true } : r;
 }
 
-function decodeChecked(
-  update: Uint8Array,
-  v2: boolean,
-): { ok: true; decoded: Decoded } | { ok: false; message: string } {
+function decodeChecked(update: Uint8Array, v2: boolean): { ok: true; decoded: Decoded } | Refusal {
   if (!(update instanceof Uint8Array)) return refuse(INGEST_MESSAGES.malformed);
   let decoded: Decoded;
   try {
@@ -121,7 +118,7 @@ function decodeChecked(
  * and parent, when of its own client, earlier than the item (Yjs looks them up unchecked); delete ranges
  * non-empty and in order.
  */
-function structuralProblem({ structs, ds }: Decoded): string | null {
+function structuralProblem({ structs, ds }: Decoded): DomainMessage | null {
   const seen = new Set<number>();
   let previous: Struct | null = null;
   for (const s of structs) {
@@ -443,7 +440,7 @@ class Checker {
    * overwrite (and so hide) another device's signed head. A head whose device key is not known here yet
    * cannot be judged, and is let through; the gate verifies every head again before it counts anything.
    */
-  private headProblem(s: Y.Item, device: string, check: HeadCheck): string | null {
+  private headProblem(s: Y.Item, device: string, check: HeadCheck): DomainMessage | null {
     if (s.content instanceof Y.ContentDeleted) return null; // an earlier head, already replaced
     if (!(s.content instanceof Y.ContentAny) || s.content.arr.length !== 1)
       return INGEST_MESSAGES.badHead(device);
@@ -475,7 +472,7 @@ class Checker {
   }
 
   /** The first reason to refuse, or null. */
-  check(): string | null {
+  check(): DomainMessage | null {
     const headCheck = this.headCheck;
     const newHeads = new Set<string>();
     const newSettings = new Set<string>();
@@ -567,7 +564,7 @@ class Checker {
   }
 }
 
-function checkAgainstDoc(doc: Y.Doc, sources: readonly Decoded[]): string | null {
+function checkAgainstDoc(doc: Y.Doc, sources: readonly Decoded[]): DomainMessage | null {
   try {
     return new Checker(doc, sources).check();
   } catch {
@@ -730,9 +727,8 @@ function applyChecked(doc: Y.Doc, update: Uint8Array, decoded: Decoded, origin: 
     Y.applyUpdate(doc, update, origin);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    if (changed)
-      return { ok: false, applied: true, message: `An error followed applying the update: ${why}` };
-    return refuse(`The update could not be applied: ${why}`);
+    if (changed) return { ok: false, applied: true, message: msg('update.failedAfter'), detail: why };
+    return refuse(msg('update.failed'), why);
   } finally {
     doc.off('update', onUpdate);
   }

@@ -3,6 +3,7 @@ import { ID_PATTERN } from '../ids';
 import { fromBase64Url, toBase64Url } from './encoding';
 import { NETWORK_KEY_BYTES } from './keys';
 import { preApprovalPayload, preApprovalSchema, type SignedToken } from '../trust/members';
+import { msg, type DomainMessage } from '../messages';
 
 /**
  * An invite carries what a new device needs to join: the network id, the network key, and the signaling
@@ -82,35 +83,31 @@ function expandToken(net: string, [id, role, expSec, by, s]: CompactToken): Sign
   return { p: preApprovalPayload({ t: 'pre', net, id, role, exp: expSec * 1000 }), by, s };
 }
 
-export type InviteResult = { ok: true; invite: Invite } | { ok: false; message: string };
+export type InviteResult = { ok: true; invite: Invite } | { ok: false; message: DomainMessage };
+const fail = (message: DomainMessage): InviteResult => ({ ok: false, message });
 
 /** Reads a pasted (or scanned) invite; every way it can be wrong has its own message. */
 export function parseInvite(text: string): InviteResult {
   const code = text.replace(/\s+/g, '');
-  if (!code) return { ok: false, message: 'Paste the invite code you were given' };
-  if (!code.startsWith(PREFIX))
-    return { ok: false, message: 'This is not a Larder invite code (it should start with LARDER1-)' };
+  if (!code) return fail(msg('invite.empty'));
+  if (!code.startsWith(PREFIX)) return fail(msg('invite.notInvite', { prefix: PREFIX }));
   const body = code.slice(PREFIX.length);
-  if (!/^[A-Za-z0-9_-]*$/.test(body))
-    return { ok: false, message: 'The invite code is damaged: it contains characters an invite never has' };
+  if (!/^[A-Za-z0-9_-]*$/.test(body)) return fail(msg('invite.badCharacters'));
   const bytes = fromBase64Url(body);
-  if (!bytes) return { ok: false, message: 'The invite code is incomplete or damaged; copy it again' };
+  if (!bytes) return fail(msg('invite.incomplete'));
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
-    return { ok: false, message: 'The invite code is incomplete or damaged; copy it again' };
+    return fail(msg('invite.incomplete'));
   }
   const parsed = payloadSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    if (issue?.path[0] === 's')
-      return { ok: false, message: `A sync address in the invite is invalid: ${issue.message}` };
-    return { ok: false, message: 'The invite code is damaged or from a newer version of Larder' };
+    if (parsed.error.issues[0]?.path[0] === 's') return fail(msg('invite.badAddress'));
+    return fail(msg('invite.damaged'));
   }
   const key = fromBase64Url(parsed.data.k);
-  if (!key || key.length !== NETWORK_KEY_BYTES)
-    return { ok: false, message: 'The invite code is damaged: its key is incomplete' };
+  if (!key || key.length !== NETWORK_KEY_BYTES) return fail(msg('invite.keyIncomplete'));
   return {
     ok: true,
     invite: {

@@ -4,6 +4,8 @@ import { ID_PATTERN, type RandomBytes } from '../ids';
 import { deflate, inflateExactly, MAX_INFLATED_BYTES } from './compress';
 import { fromBase64Url, toBase64Url } from './encoding';
 import type { CryptoKey } from './keys';
+import { msg, type DomainMessage } from '../messages';
+import { ValidationError, issue } from '../errors';
 
 /**
  * A sync file carries a network's Yjs updates from one device to another on a USB stick or by email,
@@ -74,17 +76,17 @@ export type SyncFileInput = SyncFileHeader & {
 };
 
 export type OpenedSyncFile =
-  { ok: true; header: SyncFileHeader; update: Uint8Array } | { ok: false; message: string };
+  { ok: true; header: SyncFileHeader; update: Uint8Array } | { ok: false; message: DomainMessage };
 
 export const SYNC_FILE_MESSAGES = {
-  notSyncFile: 'This is not a Larder sync file',
-  newer: 'This sync file was made by a newer version of Larder; update Larder on this device to import it',
-  otherNetwork: 'This sync file belongs to another network',
-  damaged: 'This sync file is damaged or was altered; nothing was imported',
-  badHeader: 'This sync file is damaged: its description cannot be read; nothing was imported',
-  older: 'This sync file was made by a test version of Larder that is no longer supported; export it again',
-  tooLarge: 'This sync file holds more than Larder takes from one file (64 MB); nothing was imported',
-} as const;
+  notSyncFile: msg('syncFile.notSyncFile'),
+  newer: msg('syncFile.newer'),
+  otherNetwork: msg('syncFile.otherNetwork'),
+  damaged: msg('syncFile.damaged'),
+  badHeader: msg('syncFile.badHeader'),
+  older: msg('syncFile.older'),
+  tooLarge: msg('syncFile.tooLarge', { megabytes: MAX_INFLATED_BYTES / 2 ** 20 }),
+} as const satisfies Record<string, DomainMessage>;
 
 const idSchema = z.string().regex(ID_PATTERN);
 const headerSchema = z.object({
@@ -124,14 +126,19 @@ function encodeHeader(h: SyncFileHeader, size: number, catchUp?: string): Uint8A
   return new TextEncoder().encode(JSON.stringify(json));
 }
 
-/** Seals an update into a sync file. Throws only on invalid input (a programming error). */
+/**
+ * Seals an update into a sync file. Throws a ValidationError when the network holds more than one file can
+ * carry; otherwise only on invalid input (a programming error).
+ */
 export async function sealSyncFile(
   input: SyncFileInput,
   fileKey: CryptoKey,
   randomBytes: RandomBytes,
 ): Promise<Uint8Array> {
   if (input.update.byteLength > MAX_INFLATED_BYTES)
-    throw new Error('The network holds more than one sync file can carry (64 MB)');
+    throw new ValidationError([
+      issue('', msg('syncFile.networkTooLarge', { megabytes: MAX_INFLATED_BYTES / 2 ** 20 })),
+    ]);
   let catchUp: string | undefined;
   if (input.catchUp) {
     const iv = randomBytes(IV_BYTES);
@@ -170,7 +177,7 @@ export async function sealSyncFile(
   return out;
 }
 
-const fail = (message: string): OpenedSyncFile => ({ ok: false, message });
+const fail = (message: DomainMessage): OpenedSyncFile => ({ ok: false, message });
 
 /**
  * The sealed keys a file carries for devices that missed a key rotation, readable with the file key this

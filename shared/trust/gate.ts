@@ -14,6 +14,7 @@ import {
   type Restart,
 } from './chain';
 import { mayWriteFor, type Member, type MemberState } from './members';
+import { msg, type DomainMessage } from '../messages';
 
 /**
  * The gate between what the doc holds and what counts. Every replica runs it over the same data and
@@ -125,12 +126,12 @@ export class Gate {
       if (e.seq <= d.chain.seq && !inGap(d, e.seq)) {
         result.problems.push({
           where: where(e),
-          reason: `A second entry at position ${e.seq} of device ${e.device}, whose signed history has another there; it never counts`,
+          reason: msg('gate.positionTaken', { seq: e.seq, device: e.device }),
         });
         continue;
       }
       if (d.pending.length >= MAX_PENDING) {
-        result.problems.push({ where: where(e), reason: 'Too many unsigned entries for one device' });
+        result.problems.push({ where: where(e), reason: msg('gate.tooManyUnsigned') });
         continue;
       }
       d.pending.push(e);
@@ -155,7 +156,7 @@ export class Gate {
         else if (head.seq === d.chain.seq && head.seq > 0 && headHash(d.chain) !== head.hash)
           result.problems.push({
             where: `device/${device}`,
-            reason: `Device ${device} signed two different histories; revoke it`,
+            reason: msg('gate.forked', { device }),
           });
       }
       this.fillGaps(d, result);
@@ -241,12 +242,12 @@ export class Gate {
       if (slots.every((l) => l.length === 1))
         result.problems.push({
           where: `device/${d.device}`,
-          reason: `Entries of device ${d.device} up to ${seq} do not match what it signed; they never count`,
+          reason: msg('gate.notSigned', { device: d.device, seq }),
         });
       else if (slots.reduce((n, l) => n * l.length, 1) > SEARCH_BUDGET)
         result.problems.push({
           where: `device/${d.device}`,
-          reason: `Too many conflicting copies of entries of device ${d.device} to check`,
+          reason: msg('gate.tooManyCopies', { device: d.device }),
         });
       return;
     }
@@ -259,7 +260,7 @@ export class Gate {
       else if (!picked.has(e))
         result.problems.push({
           where: where(e),
-          reason: `A second entry at position ${e.seq} of device ${e.device}, whose signed history has another there; it never counts`,
+          reason: msg('gate.positionTaken', { seq: e.seq, device: e.device }),
         });
     }
     d.pending = rest;
@@ -309,20 +310,20 @@ export class Gate {
 }
 
 /** Why a verified entry of an approved member does not count, or null when it does. */
-export function verdict(e: Entry, member: Member): string | null {
+export function verdict(e: Entry, member: Member): DomainMessage | null {
   if (member.revoked && e.seq > member.revoked.cut) return afterCut(e, member);
   // A device from before signing wrote for whichever hub; its history counts as the upgrading admin signed it.
   if (!member.legacy && !mayWriteFor(member, e.hub))
-    return `Device ${e.device} belongs to another hub and cannot record for hub ${e.hub}`;
+    return msg('gate.otherHub', { device: e.device, hub: e.hub });
   if (e.kind === 'count' && Math.abs(e.counted - e.seen) > MAX_QUANTITY)
-    return `A count that moves stock by more than ${MAX_QUANTITY.toLocaleString('en-US')} units never counts`;
+    return msg('gate.countTooLarge', { max: MAX_QUANTITY });
   return null;
 }
 
-function afterCut(e: Entry, member: Member): string {
+function afterCut(e: Entry, member: Member): DomainMessage {
   return member.legacy
-    ? `Recorded without a signature by device ${e.device} after the network moved to signed entries; it never counts (the device records it again once approved)`
-    : `Recorded by device ${e.device} after it was revoked; it never counts`;
+    ? msg('gate.unsignedAfterUpgrade', { device: e.device })
+    : msg('gate.afterRevocation', { device: e.device });
 }
 
 function sameDevice(a: DeviceGate, b: DeviceGate): boolean {

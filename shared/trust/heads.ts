@@ -1,6 +1,8 @@
 import { verify } from './crypto';
 import { headMessage, parseHeadKey, parseRestarts } from './chain';
 import type { VerifiedHead } from './gate';
+import type { SetAside } from '../doc';
+import { msg } from '../messages';
 
 /**
  * Reads and verifies the devices' signed heads (the doc's `heads` map). A head counts only when it is
@@ -11,7 +13,7 @@ const cache = new Map<string, boolean>();
 
 export interface HeadsResult {
   heads: Map<string, VerifiedHead>;
-  problems: { where: string; reason: string }[];
+  problems: SetAside[];
 }
 
 export async function verifyHeads(
@@ -47,7 +49,7 @@ export async function verifyHeads(
           ? !restartsBelow(value[3], value[0] as number, place.restarts)
           : place.restarts > 0)
       ) {
-        problems.push({ where, reason: `The signed head of device ${device} is malformed` });
+        problems.push({ where, reason: msg('head.malformed', { device }) });
         return;
       }
       const [seq, hash, sig] = value as [number, string, string];
@@ -63,7 +65,7 @@ export async function verifyHeads(
         cache.set(cacheKey, ok);
       }
       if (ok) keep(device, restarts.length > 0 ? { seq, hash, restarts } : { seq, hash });
-      else problems.push({ where, reason: `The head of device ${device} is not signed by its key` });
+      else problems.push({ where, reason: msg('head.badSignature', { device }) });
     }),
   );
   for (const [device, list] of all) {

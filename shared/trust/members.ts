@@ -3,6 +3,7 @@ import { ID_PATTERN } from '../ids';
 import { deviceIdOf, sign, verify } from './crypto';
 import type { CryptoKey } from '../sync/keys';
 import { sha256Bytes } from './crypto';
+import { msg, type DomainMessage } from '../messages';
 
 /**
  * The member list: a signed, append-only log of operations in the doc's `members` array. What a device
@@ -168,7 +169,7 @@ export interface MemberState {
   keys: Map<string, string>;
   /** The newest key rotation an admin signed: the network key of that epoch, sealed to each device. */
   rotation: { epoch: number; sealed: Record<string, string>; by: string } | null;
-  problems: { where: string; reason: string }[];
+  problems: { where: string; reason: DomainMessage }[];
 }
 
 /** The network id a genesis key anchors: every invite carries it, so it is the root of trust. */
@@ -214,7 +215,7 @@ function parseAll(network: string, raw: readonly unknown[], problems: MemberStat
   raw.slice(0, MAX_OPS).forEach((value, index) => {
     const where = `members/${index}`;
     if (!Array.isArray(value) || value.length !== 3 || value.some((v) => typeof v !== 'string')) {
-      problems.push({ where, reason: 'Member list entry is malformed' });
+      problems.push({ where, reason: msg('member.malformed') });
       return;
     }
     const [payload, by, s] = value as [string, string, string];
@@ -226,17 +227,16 @@ function parseAll(network: string, raw: readonly unknown[], problems: MemberStat
     }
     const parsed = opSchema.safeParse(json);
     if (!parsed.success || !ID_PATTERN.test(by)) {
-      problems.push({ where, reason: 'Member list entry is malformed' });
+      problems.push({ where, reason: msg('member.malformed') });
       return;
     }
     if (parsed.data.net !== network) {
-      problems.push({ where, reason: 'Member list entry is for another network' });
+      problems.push({ where, reason: msg('member.otherNetwork') });
       return;
     }
     out.push({ op: parsed.data, by, sig: s, index, payload });
   });
-  if (raw.length > MAX_OPS)
-    problems.push({ where: 'members', reason: 'Member list is too long; the rest is ignored' });
+  if (raw.length > MAX_OPS) problems.push({ where: 'members', reason: msg('member.listTooLong') });
   return out;
 }
 
@@ -307,8 +307,7 @@ export async function evaluateMembers(
   );
   const indexed = ops.map((p, i) => ({ p, i })).filter(({ i }) => valid[i]);
   for (const { p, i } of ops.map((p, i) => ({ p, i })))
-    if (!valid[i])
-      problems.push({ where: `members/${p.index}`, reason: 'Member list entry has a bad signature' });
+    if (!valid[i]) problems.push({ where: `members/${p.index}`, reason: msg('member.badSignature') });
   indexed.sort((a, b) => order(a.p, b.p));
   /**
    * Replays the log. A pre-approval counts when its signer is an admin at the end of the log: a device
@@ -337,7 +336,7 @@ export async function evaluateMembers(
       switch (op.t) {
         case 'genesis':
           if (networkIdOf(op.key) !== anchor) {
-            problems.push({ where, reason: 'Claims to have founded the network but holds another key' });
+            problems.push({ where, reason: msg('member.falseFounder') });
           } else if (!state.members.has(op.dev)) {
             state.members.set(op.dev, {
               device: op.dev,
@@ -366,8 +365,7 @@ export async function evaluateMembers(
             });
           }
           const pre = tokens.get(i);
-          if (pre === null)
-            problems.push({ where, reason: 'The pre-approval in this join request is not valid' });
+          if (pre === null) problems.push({ where, reason: msg('member.preApprovalInvalid') });
           if (!pre || member) break;
           const { token } = pre;
           const fresh = op.at <= token.exp && op.at >= token.exp - PRE_APPROVAL_MS;
@@ -375,8 +373,8 @@ export async function evaluateMembers(
             problems.push({
               where,
               reason: usedTokens.has(token.id)
-                ? 'This invite’s pre-approval was already used by another device'
-                : 'The pre-approval in this join request has expired or was not given by an admin',
+                ? msg('member.preApprovalUsed')
+                : msg('member.preApprovalExpired'),
             });
             break;
           }
@@ -397,16 +395,16 @@ export async function evaluateMembers(
         }
         case 'approve': {
           if (!isAdmin(by)) {
-            problems.push({ where, reason: 'Only an admin can approve a device or change its role' });
+            problems.push({ where, reason: msg('member.approveNotAdmin') });
             break;
           }
           if (deviceIdOf(op.key) !== op.dev) {
-            problems.push({ where, reason: 'Approval names a key that is not the device’s' });
+            problems.push({ where, reason: msg('member.approveWrongKey') });
             break;
           }
           const previous = state.members.get(op.dev);
           if (previous?.revoked) {
-            problems.push({ where, reason: 'A revoked device cannot be approved again' });
+            problems.push({ where, reason: msg('member.approveRevoked') });
             break;
           }
           const box = op.box ?? previous?.box ?? state.requests.get(op.dev)?.box;
@@ -425,7 +423,7 @@ export async function evaluateMembers(
         }
         case 'revoke': {
           if (!isAdmin(by)) {
-            problems.push({ where, reason: 'Only an admin can revoke a device' });
+            problems.push({ where, reason: msg('member.revokeNotAdmin') });
             break;
           }
           const member = state.members.get(op.dev);
@@ -455,7 +453,7 @@ export async function evaluateMembers(
           if (!isAdmin(by)) {
             problems.push({
               where,
-              reason: 'Only an admin can sign the history of a device from before signing',
+              reason: msg('member.adoptNotAdmin'),
             });
             break;
           }
@@ -475,7 +473,7 @@ export async function evaluateMembers(
         }
         case 'rotate': {
           if (!isAdmin(by)) {
-            problems.push({ where, reason: 'Only an admin can change the network key' });
+            problems.push({ where, reason: msg('member.rotateNotAdmin') });
             break;
           }
           // The newest epoch wins; of two rotations to one epoch (two admins at once), the first in the log.

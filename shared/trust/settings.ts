@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { sign, verify } from './crypto';
 import type { CryptoKey } from '../sync/keys';
 import type { Member, MemberState } from './members';
+import { msg, word, type DomainMessage } from '../messages';
 
 /**
  * Settings (catalog, hubs, levels, device names, the network's own record) on a signed network: each
@@ -88,7 +89,7 @@ export function mayWriteSetting(member: Member, map: SettingMap, key: string): b
 export type SettingVerdict =
   | { ok: true; value: unknown }
   /** `held`: its writer is waiting for approval; it counts once approved, and is not a problem. */
-  | { ok: false; reason: string; held?: true };
+  | { ok: false; reason: DomainMessage; held?: true };
 
 const verified = new Map<string, boolean>();
 
@@ -101,14 +102,14 @@ export async function verifySetting(
   members: MemberState,
 ): Promise<SettingVerdict> {
   if (raw === undefined) return { ok: true, value: undefined };
+  const about = { setting: word(`setting.${map}`), key };
   const env = envelopeSchema.safeParse(raw);
-  if (!env.success)
-    return { ok: false, reason: `The ${map} setting ${key} is not signed; it does not count` };
+  if (!env.success) return { ok: false, reason: msg('setting.unsigned', about) };
   const { by, at, s } = env.data;
   const v = env.data.v ?? null;
   const member = members.members.get(by);
   const publicKey = member?.key ?? members.keys.get(by);
-  if (!publicKey) return { ok: false, reason: `The ${map} setting ${key} was signed by an unknown device` };
+  if (!publicKey) return { ok: false, reason: msg('setting.unknownSigner', about) };
   const text = settingMessage(network, map, key, { v, by, at });
   const cacheKey = `${publicKey}|${s}|${text}`;
   let ok = verified.get(cacheKey);
@@ -117,22 +118,17 @@ export async function verifySetting(
     if (verified.size > 50_000) verified.clear();
     verified.set(cacheKey, ok);
   }
-  if (!ok) return { ok: false, reason: `The ${map} setting ${key} does not carry a valid signature` };
-  if (!member)
-    return { ok: false, held: true, reason: `The ${map} setting ${key} is from a device not approved yet` };
-  if (member.revoked && at > member.revoked.at)
-    return { ok: false, reason: `The ${map} setting ${key} is from a revoked device` };
+  if (!ok) return { ok: false, reason: msg('setting.badSignature', about) };
+  if (!member) return { ok: false, held: true, reason: msg('setting.notApproved', about) };
+  if (member.revoked && at > member.revoked.at) return { ok: false, reason: msg('setting.revoked', about) };
   if (!mayWriteSetting(member, map, key))
-    return { ok: false, reason: `Device ${by} may not change the ${map} setting ${key}` };
+    return { ok: false, reason: msg('setting.notAllowed', { ...about, device: by }) };
   // A device's hub is the one its approval names: its own record cannot move it elsewhere.
   if (map === 'devices' && v !== null && key === by) {
     const approved = members.members.get(key);
     const hub = (v as { hub?: unknown }).hub;
     if (approved && hub !== approved.hub)
-      return {
-        ok: false,
-        reason: `Device ${key} cannot move itself to another hub; an admin approves its hub`,
-      };
+      return { ok: false, reason: msg('setting.ownHub', { device: key }) };
   }
   return { ok: true, value: v === null ? undefined : v };
 }

@@ -17,6 +17,7 @@ import {
   joinAsNewHub,
   setUpHub,
 } from './steps';
+import { messageForLog } from '../../shared/messages';
 
 /** Every host each page talks to: must be 127.0.0.1 only (the app and the project's signaling server). */
 function recordHosts(context: BrowserContext, hosts: Set<string>): void {
@@ -104,7 +105,7 @@ test('three hubs sync over real WebRTC on loopback, privately', async ({ baseURL
 
     // A curious signaling server: it sees only the day's topic and encrypted blobs.
     const parsed = parseInvite(invite);
-    if (!parsed.ok) throw new Error(parsed.message);
+    if (!parsed.ok) throw new Error(messageForLog(parsed.message));
     const secrets = await deriveSecrets(parsed.invite.key);
     const heard: string[] = [];
     const spy = await eavesdrop(signal.url, parsed.invite.key, heard);

@@ -11,6 +11,7 @@ import { openSyncFile, sealSyncFile } from '../../shared/sync/syncfile';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore, type StoreDeps } from '../../renderer/storage/store';
 import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
+import { messageForLog } from '../../shared/messages';
 
 /**
  * Peer data is untrusted: random and mutated updates and sync files go into the ingest path, which must
@@ -301,7 +302,7 @@ async function network() {
   await b.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Back room tablet' });
   const full = await exportSyncFile(a, { now: clock, randomBytes: prngBytes(3) });
   const imported = await importSyncFile(b, full.bytes);
-  if (!imported.ok) throw new Error(imported.message);
+  if (!imported.ok) throw new Error(messageForLog(imported.message));
   const incremental: Uint8Array[] = [];
   b.persistence.doc.on('update', (u: Uint8Array, origin: unknown) => {
     if (origin !== 'load') incremental.push(u);

@@ -6,10 +6,11 @@ import type { ItemForm } from '../../shared/catalog';
 import { BelowZeroWarning } from '../../shared/commands';
 import { hubsOf, itemsOf, readAllEntries } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
-import { ValidationError } from '../../shared/errors';
+import { ValidationError, issue } from '../../shared/errors';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore, type StoreDeps } from '../../renderer/storage/store';
 import { SignedDevice } from './signedDevice';
+import { msg, word } from '../../shared/messages';
 
 const START = Date.UTC(2025, 2, 1, 9, 0, 0);
 
@@ -298,7 +299,9 @@ describe('LarderStore with IndexedDB', () => {
     expect(await store.db.ledger.get(pickupId)).toMatchObject({ reversedBy: idOf(reversal) });
     expect((await store.db.stock.get(`${self.hubId!}|${rice.id}`))?.onHand).toBe(20);
     await expect(store.undo(pickupId)).rejects.toThrow(ValidationError);
-    await expect(store.undo(idOf(reversal))).rejects.toThrow("An undo can't be undone");
+    await expect(store.undo(idOf(reversal))).rejects.toMatchObject({
+      issues: [issue('', msg('undo.ofUndo'))],
+    });
     await expect(store.undo('nobody.1')).rejects.toThrow(ValidationError);
     expect(store.self?.nextSeq).toBe(5);
   });
@@ -319,17 +322,17 @@ describe('LarderStore with IndexedDB', () => {
 
   describe('bad input writes nothing', () => {
     it.each([
-      ['0', 'Quantity must be at least 1'],
-      ['-1', "Quantity can't be negative"],
-      ['1.5', 'Quantity must be a whole number'],
-      ['1000001', 'Quantity must be at most 1,000,000'],
-      ['abc', 'Quantity must be a number'],
+      ['0', msg('quantity.zero', { what: word('field.quantity') })],
+      ['-1', msg('quantity.negative', { what: word('field.quantity') })],
+      ['1.5', msg('quantity.notWhole', { what: word('field.quantity') })],
+      ['1000001', msg('quantity.tooLarge', { what: word('field.quantity'), max: 1_000_000 })],
+      ['abc', msg('quantity.notNumber', { what: word('field.quantity') })],
     ])('a donation of %j', async (quantity, message) => {
       const { store, rice } = await seeded();
       const before = await counts(store);
       const attempt = store.recordDonation({ source: 'other', lines: [{ item: rice.id, quantity }] });
       await expect(attempt).rejects.toBeInstanceOf(ValidationError);
-      await expect(attempt).rejects.toMatchObject({ issues: [{ field: 'lines.0.quantity', message }] });
+      await expect(attempt).rejects.toMatchObject({ issues: [issue('lines.0.quantity', message)] });
       expect(await counts(store)).toEqual(before);
       expect(store.self?.nextSeq).toBe(4);
     });
@@ -338,12 +341,12 @@ describe('LarderStore with IndexedDB', () => {
       const { store } = await seeded();
       const before = await counts(store);
       await expect(store.recordDonation({ source: 'other', lines: [] })).rejects.toMatchObject({
-        issues: [{ field: 'lines', message: 'Add at least one item to the donation' }],
+        issues: [issue('lines', msg('form.noLines', { kind: word('kind.donation') }))],
       });
       const long = store.saveItem(itemForm('x'.repeat(10_000)));
       await expect(long).rejects.toBeInstanceOf(ValidationError);
       await expect(long).rejects.toMatchObject({
-        issues: [{ field: 'name', message: 'Name is too long: 10,000 characters, at most 120' }],
+        issues: [issue('name', msg('item.nameTooLong', { count: 10_000, max: 120 }))],
       });
       await expect(store.saveItem(itemForm(' rice  2 LB'))).rejects.toBeInstanceOf(ValidationError);
       expect(await counts(store)).toEqual(before);
@@ -359,14 +362,14 @@ describe('LarderStore with IndexedDB', () => {
     );
     await expect(store.createNetwork({ hubName: '', deviceName: 'x'.repeat(81) })).rejects.toMatchObject({
       issues: [
-        { field: 'hubName', message: 'Enter the name of this hub' },
-        { field: 'deviceName', message: 'Device name is too long: at most 80 characters' },
+        issue('hubName', msg('store.hubNameMissing')),
+        issue('deviceName', msg('store.deviceNameTooLong', { max: 80 })),
       ],
     });
     await store.createNetwork({ hubName: 'North', deviceName: 'Desk' });
-    await expect(store.createNetwork({ hubName: 'South', deviceName: 'Desk' })).rejects.toThrow(
-      'already belongs to a network',
-    );
+    await expect(store.createNetwork({ hubName: 'South', deviceName: 'Desk' })).rejects.toMatchObject({
+      issues: [issue('', msg('store.alreadyInNetwork'))],
+    });
   });
 
   it('keeps every entry when small update rows are merged, and after compacting', async () => {
@@ -454,7 +457,9 @@ describe('LarderStore with IndexedDB', () => {
       expect(await store.db.meta.get('projection')).toMatchObject({ incomplete: true });
       // A count would compare with incomplete figures: it waits, with a reason, and saves nothing.
       const count = { lines: [{ item: rice.id, counted: '5' }] };
-      await expect(store.recordCount(count)).rejects.toThrow(/once the network’s history is added/);
+      await expect(store.recordCount(count)).rejects.toMatchObject({
+        issues: [{ field: '', code: 'store.countWaitsForHistory' }],
+      });
       expect(await applied).toMatchObject({ ok: true, changed: true });
 
       expect(store.persistence.unprojected).toBe(0);

@@ -10,6 +10,7 @@ import {
   reportFile,
 } from '../../renderer/storage/report';
 import { closeAll, itemForm, open, START, testDeps, uniqueName } from './faults';
+import { msg } from '../../shared/messages';
 
 afterEach(closeAll);
 
@@ -44,7 +45,10 @@ describe('the Problems report', () => {
     advance(60_000);
     const opened = await open(name, deps);
     // A peer's problem whose reference is long and chosen by the peer: it is cut short.
-    await opened.recordProblem(`items/${'x'.repeat(5_000)}`, 'Item is invalid');
+    await opened.recordProblem(
+      `items/${'x'.repeat(5_000)}`,
+      msg('item.invalid', { id: 'x'.repeat(5_000), field: 'name' }),
+    );
     const report = await problemsReport(opened.db, START + 10 * 60_000);
 
     expect(report.format).toBe('larder-problems-report');

@@ -82,7 +82,7 @@ describe('a staging doc', () => {
     // The same entries and the same set-aside problems (listed in an order that follows Yjs client ids).
     const read = (doc: Y.Doc) => {
       const { entries, problems } = readAllEntries(doc);
-      return { entries, problems: problems.map((p) => `${p.where}: ${p.reason}`).sort() };
+      return { entries, problems: problems.map((p) => `${p.where}: ${JSON.stringify(p.reason)}`).sort() };
     };
     expect(read(live)).toEqual(read(twin));
     expect(membersOf(live).toJSON()).toEqual(membersOf(twin).toJSON());

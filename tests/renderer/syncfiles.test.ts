@@ -11,6 +11,7 @@ import { SignedDevice } from './signedDevice';
 import { settingValue } from '../../shared/trust/settings';
 import { LarderStore, type StoreDeps } from '../../renderer/storage/store';
 import { exportSyncFile, importSyncFile, knownPeers } from '../../renderer/sync/syncFiles';
+import { msg } from '../../shared/messages';
 
 const START = Date.UTC(2025, 5, 2, 9, 0, 0);
 
@@ -115,7 +116,7 @@ describe('sync files between two devices', () => {
       ok: true,
       newEntries: 3,
       from: 'Front desk laptop',
-      message: 'Imported 3 new entries from Front desk laptop',
+      message: msg('syncFile.imported', { count: 3, from: 'Front desk laptop' }),
     });
     expect(await projections(b)).toEqual(await projections(a));
     expect((await projections(b)).ledger).toHaveLength(3);
@@ -146,7 +147,7 @@ describe('sync files between two devices', () => {
       ok: true,
       newEntries: 1,
       from: 'Back room tablet',
-      message: 'Imported 1 new entry from Back room tablet',
+      message: msg('syncFile.imported', { count: 1, from: 'Back room tablet' }),
     });
     expect(Y.encodeStateVector(a.persistence.doc)).toEqual(Y.encodeStateVector(b.persistence.doc));
     expect(await projections(a)).toEqual(await projections(b));
@@ -160,7 +161,7 @@ describe('sync files between two devices', () => {
     expect(await importSyncFile(b, back.bytes, { now: clock })).toMatchObject({
       ok: true,
       newEntries: 0,
-      message: 'Nothing new: this device already had everything in the file',
+      message: msg('syncFile.nothingNew'),
     });
   });
 
@@ -179,7 +180,7 @@ describe('sync files between two devices', () => {
     const nothingNew = {
       ok: true,
       newEntries: 0,
-      message: 'Nothing new: this device already had everything in the file',
+      message: msg('syncFile.nothingNew'),
     };
     expect(await importSyncFile(a, first.bytes, { now: clock })).toMatchObject(nothingNew);
     expect(await importSyncFile(a, second.bytes, { now: clock })).toMatchObject(nothingNew);
@@ -237,7 +238,7 @@ describe('sync files between two devices', () => {
       );
     const second = await importSyncFile(a, await seal(updates[1]!, 31));
     expect(second).toMatchObject({ ok: true, newEntries: 0 });
-    expect(second.ok && second.message).toMatch(/^Not imported yet: this file builds on changes/);
+    expect(second.ok && second.message.code).toBe('syncFile.waiting');
     expect((await a.db.items.get(rice.id))?.name).toBe('Rice 2 lb');
     expect(await importSyncFile(a, await seal(updates[0]!, 32))).toMatchObject({ ok: true, newEntries: 1 });
     expect((await a.db.items.get(rice.id))?.name).toBe('Jasmine rice');
@@ -250,7 +251,7 @@ describe('sync files between two devices', () => {
     expect(await importSyncFile(a, own.bytes)).toMatchObject({
       ok: true,
       newEntries: 0,
-      message: 'This sync file was exported by this device: there is nothing in it to import here',
+      message: msg('syncFile.ownExport'),
     });
     expect(await everything(a)).toEqual(before);
   });
@@ -332,7 +333,7 @@ describe('sync files that are refused change nothing', () => {
     const before = await everything(a);
     expect(await importSyncFile(a, file)).toEqual({
       ok: false,
-      message: `Nothing was imported: ${INGEST_MESSAGES.deletesLedger}`,
+      message: INGEST_MESSAGES.deletesLedger,
     });
     expect(await everything(a)).toEqual(before);
     expect(await knownPeers(a)).toEqual([]);
@@ -358,7 +359,7 @@ describe('sync files that are refused change nothing', () => {
     const r = await importSyncFile(a, file);
     expect(r).toEqual({
       ok: false,
-      message: `This sync file holds data Larder cannot use; nothing was imported (${INGEST_MESSAGES.malformed})`,
+      message: msg('syncFile.unusable'),
     });
     expect(await everything(a)).toEqual(before);
   });
@@ -369,7 +370,7 @@ describe('sync files that are refused change nothing', () => {
     const file = await exportSyncFile(a, opts(23));
     expect(await importSyncFile(fresh, file.bytes)).toEqual({
       ok: false,
-      message: 'Set up this device (start or join a network) before importing a sync file',
+      message: msg('syncFile.setUpFirst'),
     });
     await expect(exportSyncFile(fresh)).rejects.toThrow(/not been set up/);
   });

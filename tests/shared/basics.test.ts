@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { appendAll } from '../../shared/arrays';
-import { IssueCollector, ValidationError } from '../../shared/errors';
+import { IssueCollector, ValidationError, issue } from '../../shared/errors';
+import { msg, word } from '../../shared/messages';
 import { ID_PATTERN, entryId, randomId } from '../../shared/ids';
 
 describe('randomId', () => {
@@ -33,8 +34,9 @@ describe('ValidationError and IssueCollector', () => {
     const issues = new IssueCollector();
     expect(issues.count).toBe(0);
     expect(() => issues.throwIfAny()).not.toThrow();
-    issues.add('lines.0.quantity', 'Quantity must be at least 1');
-    issues.add('', 'Nothing has been sent yet');
+    const zero = msg('quantity.zero', { what: word('field.quantity') });
+    issues.add('lines.0.quantity', zero);
+    issues.add('', msg('transfer.notSentYet'));
     expect(issues.count).toBe(2);
     let error: unknown;
     try {
@@ -45,9 +47,13 @@ describe('ValidationError and IssueCollector', () => {
     expect(error).toBeInstanceOf(ValidationError);
     const v = error as ValidationError;
     expect(v.name).toBe('ValidationError');
-    expect(v.message).toBe('lines.0.quantity: Quantity must be at least 1; Nothing has been sent yet');
-    expect(v.messageFor('lines.0.quantity')).toBe('Quantity must be at least 1');
-    expect(v.messageFor('')).toBe('Nothing has been sent yet');
-    expect(v.messageFor('note')).toBeUndefined();
+    expect(v.issues).toEqual([issue('lines.0.quantity', zero), issue('', msg('transfer.notSentYet'))]);
+    expect(v.issueFor('lines.0.quantity')).toEqual(issue('lines.0.quantity', zero));
+    expect(v.issueFor('')?.code).toBe('transfer.notSentYet');
+    expect(v.issueFor('note')).toBeUndefined();
+    // The thrown message is for logs: codes and parameters, never a sentence.
+    expect(v.message).toBe(
+      'lines.0.quantity: quantity.zero {"what":{"word":"field.quantity"}}; transfer.notSentYet',
+    );
   });
 });

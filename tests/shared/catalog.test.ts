@@ -9,7 +9,8 @@ import {
   type Item,
   type ItemForm,
 } from '../../shared/catalog';
-import { ValidationError } from '../../shared/errors';
+import { ValidationError, issue } from '../../shared/errors';
+import { msg, word } from '../../shared/messages';
 
 const T = Date.UTC(2025, 0, 1);
 const item = (id: string, name: string, category: string, barcodes: string[] = []): Item => ({
@@ -70,12 +71,12 @@ describe('validateItemForm', () => {
   });
 
   it.each([
-    ['', 'Enter a name for the item'],
-    ['   ', 'Enter a name for the item'],
-    ['x'.repeat(10_000), 'Name is too long: 10,000 characters, at most 120'],
-    ['x'.repeat(121), 'Name is too long: 121 characters, at most 120'],
+    ['', msg('item.nameMissing')],
+    ['   ', msg('item.nameMissing')],
+    ['x'.repeat(10_000), msg('item.nameTooLong', { count: 10_000, max: 120 })],
+    ['x'.repeat(121), msg('item.nameTooLong', { count: 121, max: 120 })],
   ])('refuses the name %#', (name, message) => {
-    expect(issuesOf(() => validateItemForm(form({ name }), catalog))).toEqual([{ field: 'name', message }]);
+    expect(issuesOf(() => validateItemForm(form({ name }), catalog))).toEqual([issue('name', message)]);
   });
 
   it('accepts a name of exactly 120 characters', () => {
@@ -86,7 +87,7 @@ describe('validateItemForm', () => {
     'refuses %j as a duplicate of "Rice 2 lb"',
     (name) => {
       expect(issuesOf(() => validateItemForm(form({ name }), catalog))).toEqual([
-        { field: 'name', message: 'An item named "Rice 2 lb" already exists' },
+        issue('name', msg('item.nameTaken', { name: 'Rice 2 lb' })),
       ]);
     },
   );
@@ -94,21 +95,21 @@ describe('validateItemForm', () => {
   it('accepts the same name when editing that item, and accent-insensitive duplicates the other way round', () => {
     expect(validateItemForm(form({ name: 'rice 2 LB' }), catalog, rice.id).name).toBe('rice 2 LB');
     expect(issuesOf(() => validateItemForm(form({ name: 'CREME FRAICHE' }), catalog))).toEqual([
-      { field: 'name', message: 'An item named "Crème fraîche" already exists' },
+      issue('name', msg('item.nameTaken', { name: 'Crème fraîche' })),
     ]);
     expect(findDuplicateName('Rice 2 lbs', catalog)).toBeUndefined();
   });
 
   it.each([
-    ['1', 'Pack size must be at least 2 (leave it empty for single units)'],
-    ['0', 'Pack size must be at least 1'],
-    ['1.5', 'Pack size must be a whole number'],
-    ['x', 'Pack size must be a number'],
-    ['-2', "Pack size can't be negative"],
-    ['10001', 'Pack size must be at most 10,000'],
+    ['1', msg('item.packSizeTooSmall')],
+    ['0', msg('quantity.zero', { what: word('field.packSize') })],
+    ['1.5', msg('quantity.notWhole', { what: word('field.packSize') })],
+    ['x', msg('quantity.notNumber', { what: word('field.packSize') })],
+    ['-2', msg('quantity.negative', { what: word('field.packSize') })],
+    ['10001', msg('item.packSizeTooLarge', { max: 10_000 })],
   ])('refuses pack size %j', (packSize, message) => {
     expect(issuesOf(() => validateItemForm(form({ packSize }), catalog))).toEqual([
-      { field: 'packSize', message },
+      issue('packSize', message),
     ]);
   });
 
@@ -119,7 +120,7 @@ describe('validateItemForm', () => {
 
   it('refuses a barcode that belongs to another item, but not to the item being edited', () => {
     expect(issuesOf(() => validateItemForm(form({ barcodes: '999999 4000417025005' }), catalog))).toEqual([
-      { field: 'barcodes', message: 'Barcode 4000417025005 already belongs to "Rice milk"' },
+      issue('barcodes', msg('item.barcodeTaken', { barcode: '4000417025005', item: 'Rice milk' })),
     ]);
     expect(
       validateItemForm(form({ name: 'Rice milk', barcodes: '4000417025005' }), catalog, riceMilk.id).barcodes,
@@ -128,11 +129,11 @@ describe('validateItemForm', () => {
 
   it('refuses malformed barcodes and more than 20', () => {
     expect(issuesOf(() => validateItemForm(form({ barcodes: '123' }), catalog))).toEqual([
-      { field: 'barcodes', message: '"123" is not a barcode: use 4 to 32 letters or digits' },
+      issue('barcodes', msg('item.barcodeInvalid', { value: '123' })),
     ]);
     const many = Array.from({ length: 21 }, (_, i) => `code${i}`).join(' ');
     expect(issuesOf(() => validateItemForm(form({ barcodes: many }), catalog))).toEqual([
-      { field: 'barcodes', message: 'At most 20 barcodes per item' },
+      issue('barcodes', msg('item.tooManyBarcodes', { max: 20 })),
     ]);
   });
 

@@ -11,7 +11,8 @@ import {
   type CommandContext,
 } from '../../shared/commands';
 import { entrySchema, type Donation, type Entry } from '../../shared/entries';
-import { ValidationError } from '../../shared/errors';
+import { ValidationError, issue } from '../../shared/errors';
+import { msg, word } from '../../shared/messages';
 import { decodeEntry, encodeEntry } from '../../shared/wire';
 import { fcOptions } from './arbitraries';
 
@@ -45,12 +46,12 @@ function issuesOf(fn: () => unknown) {
 }
 
 const badQuantities = [
-  ['0', 'Quantity must be at least 1'],
-  ['-1', "Quantity can't be negative"],
-  ['1.5', 'Quantity must be a whole number'],
-  ['1000001', 'Quantity must be at most 1,000,000'],
-  ['abc', 'Quantity must be a number'],
-  ['', 'Enter a quantity'],
+  ['0', msg('quantity.zero', { what: word('field.quantity') })],
+  ['-1', msg('quantity.negative', { what: word('field.quantity') })],
+  ['1.5', msg('quantity.notWhole', { what: word('field.quantity') })],
+  ['1000001', msg('quantity.tooLarge', { what: word('field.quantity'), max: 1_000_000 })],
+  ['abc', msg('quantity.notNumber', { what: word('field.quantity') })],
+  ['', msg('quantity.empty', { what: word('field.quantity') })],
 ] as const;
 
 describe('recordDonation', () => {
@@ -101,7 +102,7 @@ describe('recordDonation', () => {
     const issues = issuesOf(() =>
       recordDonation(ctx, { source: 'other', lines: [{ item: rice.id, quantity }] }),
     );
-    expect(issues).toEqual([{ field: 'lines.0.quantity', message }]);
+    expect(issues).toEqual([issue('lines.0.quantity', message)]);
   });
 
   it('names the line of a bad quantity', () => {
@@ -111,19 +112,21 @@ describe('recordDonation', () => {
       { item: diapers.id, quantity: '2.5' },
     ];
     const issues = issuesOf(() => recordDonation(ctx, { source: 'other', lines }));
-    expect(issues).toEqual([{ field: 'lines.2.quantity', message: 'Quantity must be a whole number' }]);
+    expect(issues).toEqual([
+      issue('lines.2.quantity', msg('quantity.notWhole', { what: word('field.quantity') })),
+    ]);
   });
 
   it('refuses an empty donation', () => {
     expect(issuesOf(() => recordDonation(ctx, { source: 'other', lines: [] }))).toEqual([
-      { field: 'lines', message: 'Add at least one item to the donation' },
+      issue('lines', msg('form.noLines', { kind: word('kind.donation') })),
     ]);
   });
 
   it('refuses an item that is not in the catalog', () => {
     expect(
       issuesOf(() => recordDonation(ctx, { source: 'other', lines: [{ item: 'nothere1', quantity: '2' }] })),
-    ).toEqual([{ field: 'lines.0.item', message: 'Choose an item from the catalog' }]);
+    ).toEqual([issue('lines.0.item', msg('form.itemUnknown'))]);
   });
 
   it('collects every problem of the form at once', () => {
@@ -140,12 +143,12 @@ describe('recordDonation', () => {
       }),
     );
     expect(issues).toEqual([
-      { field: 'note', message: 'Note is too long: 501 characters, at most 500' },
-      { field: 'at', message: "The date can't be in the future" },
-      { field: 'source', message: 'Choose where the donation came from' },
-      { field: 'lines.0.quantity', message: 'Quantity must be a number' },
-      { field: 'lines.1.item', message: 'Choose an item from the catalog' },
-      { field: 'lines.2.expiry', message: 'Enter the expiry as a date' },
+      issue('note', msg('form.noteTooLong', { count: 501, max: 500 })),
+      issue('at', msg('form.dateInFuture')),
+      issue('source', msg('form.sourceMissing')),
+      issue('lines.0.quantity', msg('quantity.notNumber', { what: word('field.quantity') })),
+      issue('lines.1.item', msg('form.itemUnknown')),
+      issue('lines.2.expiry', msg('form.expiryInvalid')),
     ]);
   });
 
@@ -159,7 +162,7 @@ describe('recordDonation', () => {
       issuesOf(() =>
         recordDonation(ctx, { source: 'other', lines: [{ item: rice.id, quantity: '4', inPacks: true }] }),
       ),
-    ).toEqual([{ field: 'lines.0.quantity', message: 'Rice 2 lb has no pack size; enter single bags' }]);
+    ).toEqual([issue('lines.0.quantity', msg('form.noPackSize', { item: 'Rice 2 lb', unit: 'bag' }))]);
     expect(
       issuesOf(() =>
         recordDonation(ctx, {
@@ -168,13 +171,16 @@ describe('recordDonation', () => {
         }),
       ),
     ).toEqual([
-      { field: 'lines.0.quantity', message: '100000 packs of 12 is 1,200,000 units, at most 1,000,000' },
+      issue(
+        'lines.0.quantity',
+        msg('form.packsTooLarge', { packs: 100000, packSize: 12, units: 1_200_000, max: 1_000_000 }),
+      ),
     ]);
     expect(
       issuesOf(() =>
         recordDonation(ctx, { source: 'other', lines: [{ item: beans.id, quantity: '0', inPacks: true }] }),
       ),
-    ).toEqual([{ field: 'lines.0.quantity', message: 'Number of packs must be at least 1' }]);
+    ).toEqual([issue('lines.0.quantity', msg('quantity.zero', { what: word('field.packs') }))]);
   });
 
   it('backdates to a past time, in whole seconds, and keeps recordedAt now', () => {
@@ -203,15 +209,15 @@ describe('recordDonation', () => {
   });
 
   it.each([
-    [NOW + 5 * 60_000 + 1, "The date can't be in the future"],
-    [NOW + 86_400_000, "The date can't be in the future"],
-    [Date.UTC(2020, 0, 1) - 1, 'The date must be in 2020 or later'],
-    [Date.UTC(2019, 5, 1), 'The date must be in 2020 or later'],
-    [Number.NaN, 'Enter a valid date and time'],
+    [NOW + 5 * 60_000 + 1, msg('form.dateInFuture')],
+    [NOW + 86_400_000, msg('form.dateInFuture')],
+    [Date.UTC(2020, 0, 1) - 1, msg('form.dateTooEarly', { year: 2020 })],
+    [Date.UTC(2019, 5, 1), msg('form.dateTooEarly', { year: 2020 })],
+    [Number.NaN, msg('form.dateInvalid')],
   ])('refuses the date %d', (at, message) => {
     expect(
       issuesOf(() => recordDonation(ctx, { source: 'other', at, lines: [{ item: rice.id, quantity: '1' }] })),
-    ).toEqual([{ field: 'at', message }]);
+    ).toEqual([issue('at', message)]);
   });
 
   it('makes entries that pass the schema and survive the wire format, for any valid form', () => {
@@ -311,9 +317,10 @@ describe('recordPickup', () => {
       { item: rice.id, name: 'Rice 2 lb', onHand: 6, taking: 7 },
       { item: diapers.id, name: 'Diapers size 3', onHand: 0, taking: 1 },
     ]);
-    expect(w.message).toBe(
-      'Rice 2 lb: taking 7 but only 6 on hand; Diapers size 3: taking 1 but only 0 on hand',
-    );
+    expect(w.messages).toEqual([
+      msg('pickup.belowZero', { item: 'Rice 2 lb', taking: 7, onHand: 6 }),
+      msg('pickup.belowZero', { item: 'Diapers size 3', taking: 1, onHand: 0 }),
+    ]);
   });
 
   it('marks only the short items when the warning is acknowledged', () => {
@@ -333,12 +340,12 @@ describe('recordPickup', () => {
     const issues = issuesOf(() =>
       recordPickup(ctx, { households: '0', lines: [{ item: rice.id, quantity: '5' }] }, new Map()),
     );
-    expect(issues).toEqual([{ field: 'households', message: 'Number of households must be at least 1' }]);
+    expect(issues).toEqual([issue('households', msg('quantity.zero', { what: word('field.households') }))]);
     expect(issuesOf(() => recordPickup(ctx, { households: '100001', lines }, new Map()))).toEqual([
-      { field: 'households', message: 'Number of households must be at most 100,000' },
+      issue('households', msg('form.householdsTooMany', { max: 100_000 })),
     ]);
     expect(issuesOf(() => recordPickup(ctx, { lines: [] }, new Map()))).toEqual([
-      { field: 'lines', message: 'Add at least one item to the pickup' },
+      issue('lines', msg('form.noLines', { kind: word('kind.pickup') })),
     ]);
   });
 
@@ -346,7 +353,7 @@ describe('recordPickup', () => {
     const issues = issuesOf(() =>
       recordPickup(ctx, { lines: [{ item: rice.id, quantity }] }, new Map([[rice.id, 5]])),
     );
-    expect(issues).toEqual([{ field: 'lines.0.quantity', message }]);
+    expect(issues).toEqual([issue('lines.0.quantity', message)]);
   });
 });
 
@@ -405,13 +412,13 @@ describe('recordCount', () => {
       ),
     );
     expect(issues).toEqual([
-      { field: 'lines.0.counted', message: "Counted quantity can't be negative" },
-      { field: 'lines.1.counted', message: 'Enter a counted quantity' },
-      { field: 'lines.2.item', message: 'Black beans is counted twice; enter one total' },
-      { field: 'lines.3.item', message: 'Choose an item from the catalog' },
+      issue('lines.0.counted', msg('quantity.negative', { what: word('field.counted') })),
+      issue('lines.1.counted', msg('quantity.empty', { what: word('field.counted') })),
+      issue('lines.2.item', msg('form.countedTwice', { item: 'Black beans' })),
+      issue('lines.3.item', msg('form.itemUnknown')),
     ]);
     expect(issuesOf(() => recordCount(ctx, { lines: [] }, new Map()))).toEqual([
-      { field: 'lines', message: 'Enter a counted quantity for at least one item' },
+      issue('lines', msg('form.countNoLines')),
     ]);
   });
 });
@@ -422,13 +429,13 @@ describe('recordDiscard', () => {
     expect(e).toMatchObject({ kind: 'discard', qty: 2, reason: 'spoiled', seq: 10 });
     expect(
       issuesOf(() => recordDiscard(ctx, { reason: 'lost', lines: [{ item: rice.id, quantity: '2' }] })),
-    ).toEqual([{ field: 'reason', message: 'Choose why the stock is discarded' }]);
+    ).toEqual([issue('reason', msg('form.discardReasonMissing'))]);
   });
 
   it.each(badQuantities)('refuses quantity %j with "%s"', (quantity, message) => {
     expect(
       issuesOf(() => recordDiscard(ctx, { reason: 'damaged', lines: [{ item: rice.id, quantity }] })),
-    ).toEqual([{ field: 'lines.0.quantity', message }]);
+    ).toEqual([issue('lines.0.quantity', message)]);
   });
 });
 
@@ -480,20 +487,18 @@ describe('undoEntry', () => {
 
   it('refuses to undo an undo', () => {
     const reversal = undoEntry(undoCtx, donation);
-    expect(issuesOf(() => undoEntry(undoCtx, reversal))).toEqual([
-      { field: '', message: "An undo can't be undone: record the entry again instead" },
-    ]);
+    expect(issuesOf(() => undoEntry(undoCtx, reversal))).toEqual([issue('', msg('undo.ofUndo'))]);
   });
 
   it('refuses to undo an entry that was already undone', () => {
     expect(issuesOf(() => undoEntry(undoCtx, { ...donation, reversedBy: 'devc.3' }))).toEqual([
-      { field: '', message: 'This entry was already undone (devc.3)' },
+      issue('', msg('undo.already')),
     ]);
   });
 
   it('refuses a note that is too long', () => {
     expect(issuesOf(() => undoEntry(undoCtx, donation, 'x'.repeat(501)))).toEqual([
-      { field: 'note', message: 'Note is too long: at most 500 characters' },
+      issue('note', msg('undo.noteTooLong', { max: 500 })),
     ]);
   });
 });
@@ -518,7 +523,7 @@ describe('limits, exactly at the edge', () => {
           lines: [{ item: rice.id, quantity: '1' }],
         }),
       ),
-    ).toEqual([{ field: 'note', message: 'Note is too long: 501 characters, at most 500' }]);
+    ).toEqual([issue('note', msg('form.noteTooLong', { count: 501, max: 500 }))]);
   });
 
   it('accepts packs that add up to exactly the maximum, and refuses one pack more', () => {
@@ -535,7 +540,10 @@ describe('limits, exactly at the edge', () => {
         }),
       ),
     ).toEqual([
-      { field: 'lines.0.quantity', message: '100001 packs of 10 is 1,000,010 units, at most 1,000,000' },
+      issue(
+        'lines.0.quantity',
+        msg('form.packsTooLarge', { packs: 100_001, packSize: 10, units: 1_000_010, max: 1_000_000 }),
+      ),
     ]);
   });
 
@@ -554,10 +562,10 @@ describe('limits, exactly at the edge', () => {
     expect(entries).toHaveLength(200);
     expect(entries.at(-1)).toMatchObject({ seq: ctx.nextSeq + 199, group: ctx.nextSeq });
     expect(issuesOf(() => recordDonation(ctx, { source: 'other', lines: lines(201) }))).toEqual([
-      { field: 'lines', message: 'A donation can have at most 200 lines' },
+      issue('lines', msg('form.tooManyLines', { kind: word('kind.donation'), max: 200 })),
     ]);
     expect(issuesOf(() => recordDiscard(ctx, { reason: 'other', lines: lines(201) }))).toEqual([
-      { field: 'lines', message: 'A discard can have at most 200 lines' },
+      issue('lines', msg('form.tooManyLines', { kind: word('kind.discard'), max: 200 })),
     ]);
   });
 
@@ -655,9 +663,7 @@ describe('undoEntry on transfers', () => {
       transfer: 'deva.3',
       note: 'torn bags',
     };
-    expect(issuesOf(() => undoEntry(ctx, settle))).toEqual([
-      { field: '', message: "A settled difference can't be undone: add a note to the transfer instead" },
-    ]);
+    expect(issuesOf(() => undoEntry(ctx, settle))).toEqual([issue('', msg('undo.ofSettlement'))]);
   });
 });
 
@@ -672,7 +678,7 @@ describe('regressions', () => {
         lines: [{ item: rice.id, quantity: '1', expiry: '2021-02-30' }],
       }),
     );
-    expect(issues).toEqual([{ field: 'lines.0.expiry', message: 'Enter the expiry as a date' }]);
+    expect(issues).toEqual([issue('lines.0.expiry', msg('form.expiryInvalid'))]);
   });
 
   it('the undo of a count that changed nothing has effect 0, not -0', () => {

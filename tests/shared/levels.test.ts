@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../shared/errors';
+import { ValidationError, issue } from '../../shared/errors';
+import { msg, word } from '../../shared/messages';
 import { parseLevelsForm } from '../../shared/levels';
 
 function issuesOf(fn: () => unknown) {
@@ -26,23 +27,23 @@ describe('parseLevelsForm', () => {
 
   it('needs both once one is filled in', () => {
     expect(issuesOf(() => parseLevelsForm({ min: '3', target: ' ' }))).toEqual([
-      { field: 'target', message: 'Enter a target' },
+      issue('target', msg('quantity.empty', { what: word('field.target') })),
     ]);
     expect(issuesOf(() => parseLevelsForm({ min: '', target: '8' }))).toEqual([
-      { field: 'min', message: 'Enter a minimum' },
+      issue('min', msg('quantity.empty', { what: word('field.minimum') })),
     ]);
   });
 
   it('names each bad box', () => {
     expect(issuesOf(() => parseLevelsForm({ min: '-1', target: '2.5' }))).toEqual([
-      { field: 'min', message: "Minimum can't be negative" },
-      { field: 'target', message: 'Target must be a whole number' },
+      issue('min', msg('quantity.negative', { what: word('field.minimum') })),
+      issue('target', msg('quantity.notWhole', { what: word('field.target') })),
     ]);
   });
 
   it('refuses a target below the minimum', () => {
     expect(issuesOf(() => parseLevelsForm({ min: '10', target: '9' }))).toEqual([
-      { field: 'target', message: 'Target must be at least the minimum (10)' },
+      issue('target', msg('levels.targetBelowMinimum', { minimum: 10 })),
     ]);
   });
 });

@@ -4,16 +4,33 @@ import { describe, expect, it } from 'vitest';
 import {
   HUB_CSV_FIELDS,
   NETWORK_CSV_FIELDS,
-  URGENCY_LABEL,
   needsCsv,
   needsList,
   unitsNeeded,
   urgencyRank,
   type NeedLine,
+  type NeedsCsvColumn,
+  type NeedsCsvWords,
   type NeedsInput,
   type NeedsScope,
 } from '../../shared/needs';
 import { fcOptions } from './arbitraries';
+
+/** The words the renderer gives a needs CSV (here, English; the catalog's are tested in tests/renderer). */
+const WORDS: NeedsCsvWords = {
+  headers: {
+    item: 'Item',
+    category: 'Category',
+    unit: 'Unit',
+    needed: 'Needed',
+    urgency: 'Urgency',
+    hubs: 'Hubs',
+    hub: 'Hub',
+    address: 'Address',
+  },
+  urgency: { out: 'Out', low: 'Low', 'below target': 'Below target' },
+};
+const header = (columns: readonly NeedsCsvColumn[]) => columns.map((c) => WORDS.headers[c]);
 
 const L = (min: number, target: number) => ({ min, target });
 
@@ -110,9 +127,9 @@ describe('needsCsv', () => {
   const parse = (csv: string) => Papa.parse<string[]>(csv, { header: false, delimiter: ',' }).data;
 
   it('writes the network list with names, never ids or unpublished addresses', () => {
-    const csv = needsCsv(needsList({ ...fixture, scope: {} }), {});
+    const csv = needsCsv(needsList({ ...fixture, scope: {} }), {}, WORDS);
     expect(parse(csv)).toEqual([
-      [...NETWORK_CSV_FIELDS],
+      header(NETWORK_CSV_FIELDS),
       ['Diapers size 4', 'Baby', 'pack', '40', 'Out', 'North: 40'],
       ['Rice 2 lb', 'Food', 'bag', '35', 'Out', 'North: 30; East: 5'],
       ['Beans', 'Food', 'can', '23', 'Low', 'South: 15; North: 8'],
@@ -123,21 +140,31 @@ describe('needsCsv', () => {
   });
 
   it('adds the Address column to a hub’s list only when the hub publishes one', () => {
-    const north = needsCsv(needsList({ ...fixture, scope: { hub: 'hubn' } }), { hub: 'hubn' });
+    const north = needsCsv(needsList({ ...fixture, scope: { hub: 'hubn' } }), { hub: 'hubn' }, WORDS);
     expect(parse(north)).toEqual([
-      [...HUB_CSV_FIELDS, 'Address'],
+      header([...HUB_CSV_FIELDS, 'address']),
       ['Diapers size 4', 'Baby', 'pack', '40', 'Out', 'North', '1 Main St'],
       ['Rice 2 lb', 'Food', 'bag', '30', 'Out', 'North', '1 Main St'],
       ['Beans', 'Food', 'can', '8', 'Below target', 'North', '1 Main St'],
     ]);
-    const south = needsCsv(needsList({ ...fixture, scope: { hub: 'hubs' } }), { hub: 'hubs' });
-    expect(parse(south)[0]).toEqual([...HUB_CSV_FIELDS]);
+    const south = needsCsv(needsList({ ...fixture, scope: { hub: 'hubs' } }), { hub: 'hubs' }, WORDS);
+    expect(parse(south)[0]).toEqual(header(HUB_CSV_FIELDS));
     expect(south).not.toContain('Back Lane');
   });
 
+  it('writes its headers and urgencies in the words it is given', () => {
+    const es: NeedsCsvWords = {
+      headers: { ...WORDS.headers, item: 'Artículo', needed: 'Se necesita', hubs: 'Centros' },
+      urgency: { out: 'Agotado', low: 'Bajo', 'below target': 'Bajo el objetivo' },
+    };
+    const rows = parse(needsCsv(needsList({ ...fixture, scope: {} }), {}, es));
+    expect(rows[0]).toEqual(['Artículo', 'Category', 'Unit', 'Se necesita', 'Urgency', 'Centros']);
+    expect(rows.slice(1).map((r) => r[4])).toEqual(['Agotado', 'Agotado', 'Bajo', 'Bajo el objetivo']);
+  });
+
   it('writes just the header when nothing is needed', () => {
-    expect(parse(needsCsv([], {}))).toEqual([[...NETWORK_CSV_FIELDS]]);
-    expect(parse(needsCsv([], { hub: 'hubn' }))).toEqual([[...HUB_CSV_FIELDS]]);
+    expect(parse(needsCsv([], {}, WORDS))).toEqual([header(NETWORK_CSV_FIELDS)]);
+    expect(parse(needsCsv([], { hub: 'hubn' }, WORDS))).toEqual([header(HUB_CSV_FIELDS)]);
   });
 
   it('keeps commas, quotes and new lines in a cell, and defuses spreadsheet formulas', () => {
@@ -150,7 +177,7 @@ describe('needsCsv', () => {
       urgency: 'low',
       hubs: [{ hub: 'h1', name: 'St Anne\nKitchen', needed: 3, urgency: 'low' }],
     };
-    expect(parse(needsCsv([line], {}))[1]).toEqual([
+    expect(parse(needsCsv([line], {}, WORDS))[1]).toEqual([
       `'=HYPERLINK("http://x")`,
       "'=1+\n2",
       'bag, "large"',
@@ -249,25 +276,28 @@ describe('needsList and needsCsv: properties', () => {
     fc.assert(
       fc.property(input, (inp) => {
         const lines = needsList(inp);
-        const rows = Papa.parse<string[]>(needsCsv(lines, inp.scope), { header: false, delimiter: ',' }).data;
+        const rows = Papa.parse<string[]>(needsCsv(lines, inp.scope, WORDS), {
+          header: false,
+          delimiter: ',',
+        }).data;
         const hub = inp.scope.hub === undefined ? undefined : inp.hubs.find((h) => h.id === inp.scope.hub)!;
         const address = hub && hub.publishAddress === true ? hub.address?.trim() || undefined : undefined;
-        const header =
+        const expected =
           hub === undefined
-            ? [...NETWORK_CSV_FIELDS]
+            ? header(NETWORK_CSV_FIELDS)
             : address !== undefined && lines.length > 0
-              ? [...HUB_CSV_FIELDS, 'Address']
-              : [...HUB_CSV_FIELDS];
-        expect(rows[0]).toEqual(header);
+              ? header([...HUB_CSV_FIELDS, 'address'])
+              : header(HUB_CSV_FIELDS);
+        expect(rows[0]).toEqual(expected);
         expect(rows.slice(1)).toEqual(
           lines.map((l) => {
             const base = [l.name, l.category, l.unit].map(escapeFormula);
-            base.push(String(l.needed), URGENCY_LABEL[l.urgency]);
+            base.push(String(l.needed), WORDS.urgency[l.urgency]);
             if (hub === undefined)
               base.push(escapeFormula(l.hubs.map((h) => `${h.name}: ${h.needed}`).join('; ')));
             else {
               base.push(escapeFormula(hub.name));
-              if (header.length === 7) base.push(escapeFormula(address!));
+              if (expected.length === 7) base.push(escapeFormula(address!));
             }
             return base;
           }),

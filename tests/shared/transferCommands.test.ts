@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { entrySchema } from '../../shared/entries';
-import { ValidationError } from '../../shared/errors';
+import { ValidationError, issue } from '../../shared/errors';
+import { msg, word } from '../../shared/messages';
 import {
   receiveTransfer,
   requestTransfer,
@@ -62,24 +63,24 @@ describe('requestTransfer', () => {
   });
 
   it.each([
-    [{ item: 'nothere1' }, 'item', 'Choose an item from the catalog'],
-    [{ from: 'west' }, 'from', 'Choose the hub that sends'],
-    [{ to: 'west' }, 'to', 'Choose the hub that receives'],
-    [{ to: 'north' }, 'to', 'A hub cannot send to itself'],
-    [{ quantity: '0' }, 'quantity', 'Quantity must be at least 1'],
-    [{ quantity: '2.5' }, 'quantity', 'Quantity must be a whole number'],
+    [{ item: 'nothere1' }, 'item', msg('form.itemUnknown')],
+    [{ from: 'west' }, 'from', msg('transfer.senderMissing')],
+    [{ to: 'west' }, 'to', msg('transfer.receiverMissing')],
+    [{ to: 'north' }, 'to', msg('transfer.toItself')],
+    [{ quantity: '0' }, 'quantity', msg('quantity.zero', { what: word('field.quantity') })],
+    [{ quantity: '2.5' }, 'quantity', msg('quantity.notWhole', { what: word('field.quantity') })],
   ])('refuses %j', (over, field, message) => {
-    expect(issuesOf(() => requestTransfer(ctx, { ...move, ...over }))).toEqual([{ field, message }]);
+    expect(issuesOf(() => requestTransfer(ctx, { ...move, ...over }))).toEqual([issue(field, message)]);
   });
 
   it('names every problem at once', () => {
     expect(
       issuesOf(() => requestTransfer(ctx, { item: 'nothere1', from: 'west', to: 'west', quantity: '' })),
     ).toEqual([
-      { field: 'item', message: 'Choose an item from the catalog' },
-      { field: 'from', message: 'Choose the hub that sends' },
-      { field: 'to', message: 'Choose the hub that receives' },
-      { field: 'quantity', message: 'Enter a quantity' },
+      issue('item', msg('form.itemUnknown')),
+      issue('from', msg('transfer.senderMissing')),
+      issue('to', msg('transfer.receiverMissing')),
+      issue('quantity', msg('quantity.empty', { what: word('field.quantity') })),
     ]);
   });
 });
@@ -110,7 +111,7 @@ describe('sendTransfer', () => {
     'refuses to send against a request already %s',
     (status) => {
       expect(issuesOf(() => sendTransfer(ctx, { ...move, request: view(status) }))).toEqual([
-        { field: '', message: `This transfer is already ${status}; it cannot be sent again` },
+        issue('', msg('transfer.notSendable', { status: word(`status.${status}`) })),
       ]);
     },
   );
@@ -121,17 +122,17 @@ describe('sendTransfer', () => {
     ['another receiver', { to: 'east' }],
   ])('refuses a send that does not match its request (%s)', (_what, over) => {
     expect(issuesOf(() => sendTransfer(ctx, { ...move, ...over, request: view('requested') }))).toEqual([
-      { field: '', message: 'The send does not match its request' },
+      issue('', msg('transfer.requestMismatch')),
     ]);
   });
 
   it('refuses to send to the same hub, or to or from a hub it does not know', () => {
     expect(issuesOf(() => sendTransfer(ctx, { ...move, to: 'north' }))).toEqual([
-      { field: 'to', message: 'A hub cannot send to itself' },
+      issue('to', msg('transfer.toItself')),
     ]);
     expect(issuesOf(() => sendTransfer(ctx, { ...move, to: 'west', item: 'nothere1' }))).toEqual([
-      { field: 'item', message: 'Choose an item from the catalog' },
-      { field: 'to', message: 'Choose the hub that receives' },
+      issue('item', msg('form.itemUnknown')),
+      issue('to', msg('transfer.receiverMissing')),
     ]);
   });
 });
@@ -160,7 +161,7 @@ describe('receiveTransfer', () => {
 
   it('refuses a transfer that was only requested', () => {
     expect(issuesOf(() => receiveTransfer(ctx, view('requested'), '10'))).toEqual([
-      { field: '', message: 'Nothing has been sent yet for this transfer' },
+      issue('', msg('transfer.notSentYet')),
     ]);
   });
 
@@ -168,18 +169,18 @@ describe('receiveTransfer', () => {
     'refuses a transfer already %s',
     (status) => {
       expect(issuesOf(() => receiveTransfer(ctx, view(status), '10'))).toEqual([
-        { field: '', message: `This transfer is already ${status}` },
+        issue('', msg('transfer.alreadyDone', { status: word(`status.${status}`) })),
       ]);
     },
   );
 
   it.each([
-    ['', 'Enter a quantity received'],
-    ['-1', "Quantity received can't be negative"],
-    ['1.5', 'Quantity received must be a whole number'],
+    ['', msg('quantity.empty', { what: word('field.received') })],
+    ['-1', msg('quantity.negative', { what: word('field.received') })],
+    ['1.5', msg('quantity.notWhole', { what: word('field.received') })],
   ])('refuses the quantity %j', (quantity, message) => {
     expect(issuesOf(() => receiveTransfer(ctx, view('in transit'), quantity))).toEqual([
-      { field: 'quantity', message },
+      issue('quantity', message),
     ]);
   });
 });
@@ -205,7 +206,7 @@ describe('settleTransfer', () => {
     'refuses a transfer that is %s: only a difference needs settling',
     (status) => {
       expect(issuesOf(() => settleTransfer(ctx, view(status), 'note'))).toEqual([
-        { field: '', message: 'Only a transfer with a difference needs settling' },
+        issue('', msg('transfer.noDifference')),
       ]);
     },
   );
@@ -213,10 +214,10 @@ describe('settleTransfer', () => {
   it('needs a note that says what happened, of at most 500 characters', () => {
     for (const note of ['', ' \n\t '])
       expect(issuesOf(() => settleTransfer(ctx, view('discrepancy'), note))).toEqual([
-        { field: 'note', message: 'Say what happened to the difference' },
+        issue('note', msg('transfer.settleNoteMissing')),
       ]);
     expect(issuesOf(() => settleTransfer(ctx, view('discrepancy'), 'x'.repeat(501)))).toEqual([
-      { field: 'note', message: 'Note is too long: at most 500 characters' },
+      issue('note', msg('transfer.noteTooLong', { max: 500 })),
     ]);
     // Spaces collapse before the length is checked.
     const long = `${'x'.repeat(250)}     ${'y'.repeat(249)}`;

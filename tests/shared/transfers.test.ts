@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../shared/entries';
-import { ValidationError } from '../../shared/errors';
+import { ValidationError, issue } from '../../shared/errors';
+import { msg, word } from '../../shared/messages';
 import {
   requestTransfer,
   sendTransfer,
@@ -46,7 +47,7 @@ const refusal = (fn: () => unknown) => {
     fn();
   } catch (err) {
     expect(err).toBeInstanceOf(ValidationError);
-    return (err as ValidationError).message;
+    return (err as ValidationError).issues;
   }
   throw new Error('expected a ValidationError');
 };
@@ -189,9 +190,9 @@ describe('a transfer, as the transfers screen shows it', () => {
     const view = net.transfer(id);
     expect(view).toMatchObject({ id, from: 'north', to: 'south', status: 'cancelled', inTransit: 0 });
     expect(view.requested).toBeUndefined();
-    expect(refusal(() => sendTransfer(net.ctx('nrt1'), { ...move, quantity: '10', request: view }))).toBe(
-      'This transfer is already cancelled; it cannot be sent again',
-    );
+    expect(refusal(() => sendTransfer(net.ctx('nrt1'), { ...move, quantity: '10', request: view }))).toEqual([
+      issue('', msg('transfer.notSendable', { status: word('status.cancelled') })),
+    ]);
   });
 
   it('request undone after the send: the stock is on its way all the same, under the same transfer', () => {

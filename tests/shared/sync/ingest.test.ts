@@ -12,6 +12,7 @@ import {
 } from '../../../shared/sync/ingest';
 import { encodeEntry } from '../../../shared/wire';
 import { fcOptions } from '../arbitraries';
+import { msg, type DomainMessage } from '../../../shared/messages';
 
 const T = Date.UTC(2025, 0, 1);
 const donation = (device: string, seq: number): Donation => ({
@@ -63,7 +64,7 @@ function snapshot(doc: Y.Doc) {
   };
 }
 
-function expectRefused(doc: Y.Doc, update: Uint8Array, message: string) {
+function expectRefused(doc: Y.Doc, update: Uint8Array, message: DomainMessage) {
   const before = snapshot(doc);
   let events = 0;
   const count = () => events++;
@@ -365,7 +366,7 @@ describe('ingestUpdate refuses, leaving the doc untouched', () => {
 
   it('structurally unsound updates Yjs does not check', () => {
     const a = network();
-    const cases: [string, Uint8Array, string][] = [
+    const cases: [string, Uint8Array, DomainMessage][] = [
       [
         'an empty struct',
         craft([
@@ -814,7 +815,8 @@ describe('when Yjs throws while applying', () => {
     expect(r).toEqual({
       ok: false,
       applied: true,
-      message: 'An error followed applying the update: observer failed',
+      message: msg('update.failedAfter'),
+      detail: 'observer failed',
     });
     // The part Yjs applied is consistent data, in the doc like any other change.
     expect(readAllEntries(a).entries).toHaveLength(7);
@@ -832,7 +834,7 @@ describe('when Yjs throws while applying', () => {
     a.on('beforeTransaction', failing);
     const r = ingestUpdate(a, diff(b, a), 'peer');
     a.off('beforeTransaction', failing);
-    expect(r).toEqual({ ok: false, message: 'The update could not be applied: no room left' });
+    expect(r).toEqual({ ok: false, message: msg('update.failed'), detail: 'no room left' });
     expect(snapshot(a)).toEqual(before);
   });
 });

@@ -8,6 +8,7 @@ import { headMessage } from '../../../shared/trust/chain';
 import { sign } from '../../../shared/trust/crypto';
 import { signSetting, type SignedSetting } from '../../../shared/trust/settings';
 import { genesis, network as trustNetwork, request, type TestDevice } from '../trust/fixtures';
+import type { DomainMessage } from '../../../shared/messages';
 
 /**
  * Ingest on a signed network (guardHeads registered, as DocPersistence does): a device's head may only be
@@ -77,7 +78,7 @@ function copyOf(from: Y.Doc, clientID: number, guarded = true): Y.Doc {
 
 const diff = (from: Y.Doc, to: Y.Doc) => Y.encodeStateAsUpdate(from, Y.encodeStateVector(to));
 
-function expectRefused(doc: Y.Doc, update: Uint8Array, message: string) {
+function expectRefused(doc: Y.Doc, update: Uint8Array, message: DomainMessage) {
   const before = Y.encodeStateAsUpdate(doc);
   expect(ingestUpdate(doc, update, 'peer')).toEqual({ ok: false, message });
   expect(Y.encodeStateAsUpdate(doc)).toEqual(before);

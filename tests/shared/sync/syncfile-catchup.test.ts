@@ -10,6 +10,8 @@ import {
   type CatchUp,
   type SyncFileInput,
 } from '../../../shared/sync/syncfile';
+import { ValidationError, issue } from '../../../shared/errors';
+import { msg } from '../../../shared/messages';
 
 /**
  * After a key rotation, a sync file sealed with the new key carries the new key sealed to each device that
@@ -162,7 +164,14 @@ describe('sync files after a key rotation', () => {
 describe('sealing refuses what no file may hold (programming errors)', () => {
   it('an update past 64 MB', async () => {
     const huge = input({ update: new Uint8Array(64 * 1024 * 1024 + 1) });
-    await expect(sealSyncFile(huge, newKey, counterBytes)).rejects.toThrow(/64 MB/);
+    const refused = await sealSyncFile(huge, newKey, counterBytes).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as ValidationError).issues).toEqual([
+      issue('', msg('syncFile.networkTooLarge', { megabytes: 64 })),
+    ]);
   });
 
   it('a header past 1 MB, and a random source that gives the wrong number of bytes', async () => {

@@ -3,6 +3,7 @@ import { headMessage } from '../../../shared/trust/chain';
 import { sign } from '../../../shared/trust/crypto';
 import { verifyHeads } from '../../../shared/trust/heads';
 import { testDevices, type TestDevice } from './fixtures';
+import { msg } from '../../../shared/messages';
 
 /** Signed heads as the doc's `heads` map holds them: [seq, hash, signature], filed under their device. */
 const NET = 'net0head';
@@ -52,7 +53,7 @@ describe('verifying signed heads', () => {
       const result = await verifyHeads(NET, [[device, value]], keys);
       expect(result.heads.size).toBe(0);
       expect(result.problems).toEqual([
-        { where: `heads/${device}`, reason: `The head of device ${device} is not signed by its key` },
+        { where: `heads/${device}`, reason: msg('head.badSignature', { device }) },
       ]);
     }
     // The genuine head still verifies after its forgeries were refused.
@@ -86,7 +87,7 @@ describe('verifying signed heads', () => {
       const result = await verifyHeads(NET, [[a.id, value]], keys);
       expect(result.heads.size).toBe(0);
       expect(result.problems).toEqual([
-        { where: `heads/${a.id}`, reason: `The signed head of device ${a.id} is malformed` },
+        { where: `heads/${a.id}`, reason: msg('head.malformed', { device: a.id }) },
       ]);
     }
     const longest = await signedHead(a, 1, 'h'.repeat(64));

@@ -14,6 +14,7 @@ import {
 } from '../../../shared/trust/settings';
 import { fcOptions } from '../arbitraries';
 import { member, stateOf, T0, testDevices, type TestDevice } from './fixtures';
+import { msg, word } from '../../../shared/messages';
 
 /**
  * Signed settings: a value counts only with a valid signature of a device that had the right to write it.
@@ -143,7 +144,7 @@ describe('verifying a setting', () => {
   it('an unsigned value does not count', async () => {
     expect(await verifySetting(NET, 'items', 'rice', { name: 'Rice' }, members())).toEqual({
       ok: false,
-      reason: 'The items setting rice is not signed; it does not count',
+      reason: msg('setting.unsigned', { setting: word('setting.items'), key: 'rice' }),
     });
   });
 
@@ -151,7 +152,7 @@ describe('verifying a setting', () => {
     const raw = await signedBy(stranger, 'items', 'rice', 1);
     expect(await verifySetting(NET, 'items', 'rice', raw, members())).toEqual({
       ok: false,
-      reason: 'The items setting rice was signed by an unknown device',
+      reason: msg('setting.unknownSigner', { setting: word('setting.items'), key: 'rice' }),
     });
   });
 
@@ -160,7 +161,7 @@ describe('verifying a setting', () => {
     expect(await verifySetting(NET, 'items', 'rice', raw, members())).toEqual({
       ok: false,
       held: true,
-      reason: 'The items setting rice is from a device not approved yet',
+      reason: msg('setting.notApproved', { setting: word('setting.items'), key: 'rice' }),
     });
     const approved = members();
     approved.members.set(waiting.id, as(waiting, 'hub', 'hub1'));
@@ -174,7 +175,7 @@ describe('verifying a setting', () => {
     const raw = await signedBy(hub1, 'hubs', 'hub1', { name: 'North' });
     const bad = (map: SettingMap, key: string) => ({
       ok: false,
-      reason: `The ${map} setting ${key} does not carry a valid signature`,
+      reason: msg('setting.badSignature', { setting: word(`setting.${map}`), key }),
     });
     expect(await verifySetting(NET, 'hubs', 'hub1', { ...raw, v: { name: 'South' } }, members())).toEqual(
       bad('hubs', 'hub1'),
@@ -215,7 +216,7 @@ describe('verifying a setting', () => {
     const raw = await signedBy(hub1, 'hubs', 'hub2', { name: 'Taken over' });
     expect(await verifySetting(NET, 'hubs', 'hub2', raw, members())).toEqual({
       ok: false,
-      reason: `Device ${hub1.id} may not change the hubs setting hub2`,
+      reason: msg('setting.notAllowed', { setting: word('setting.hubs'), key: 'hub2', device: hub1.id }),
     });
   });
 
@@ -229,7 +230,7 @@ describe('verifying a setting', () => {
     });
     expect(await verifySetting(NET, 'hubs', 'hub1', after, revoked)).toEqual({
       ok: false,
-      reason: 'The hubs setting hub1 is from a revoked device',
+      reason: msg('setting.revoked', { setting: word('setting.hubs'), key: 'hub1' }),
     });
   });
 
@@ -243,7 +244,7 @@ describe('verifying a setting', () => {
       const move = await signedBy(hub1, 'devices', hub1.id, value);
       expect(await verifySetting(NET, 'devices', hub1.id, move, members())).toEqual({
         ok: false,
-        reason: `Device ${hub1.id} cannot move itself to another hub; an admin approves its hub`,
+        reason: msg('setting.ownHub', { device: hub1.id }),
       });
     }
     const cleared = await signedBy(hub1, 'devices', hub1.id, undefined);
