@@ -42,7 +42,7 @@ test('a volunteer records a donation and a pickup offline, and the stock survive
     await goTo(page, 'Record pickup');
     await addLine(page, 'diapers', '2');
     await page.getByRole('button', { name: 'Save pickup' }).click();
-    await expect(page.getByRole('alert')).toContainText('Diapers size 4: taking 2, on hand 0');
+    await expect(page.getByRole('alert')).toContainText('Diapers size 4: taking 2 but only 0 on hand');
     await page.getByRole('button', { name: 'Record anyway' }).click();
     await expect(page.getByRole('main').getByRole('status')).toHaveText('Saved pickup: 1 line, 2 units.');
     await goTo(page, 'Stock');
