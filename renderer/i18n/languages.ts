@@ -37,7 +37,7 @@ export const PLURAL_LOCALE: Record<UiLanguage, string> = {
 /**
  * The locale numbers and dates are formatted in. Intl has no Hmong data either (it would fall back to the
  * host's language), so Hmong formats as US English does (Hmong speakers here read US numbers), with
- * numeric dates and a 24-hour clock so that no English month name or AM/PM shows (see DATE_STYLE).
+ * numeric dates and a 24-hour clock so that no English month name or AM/PM shows (format.ts).
  * The pseudo-locale formats in Japanese: any date or number formatted without the chosen locale then
  * shows up in the pseudo-locale test as English.
  */
