@@ -1,4 +1,5 @@
 import { useEffect, useState, useSyncExternalStore, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { useStore } from '../app/StoreContext';
 import { useSync } from '../app/SyncContext';
 import { relayUrlProblem, relayUrls } from '../sync/relay';
@@ -11,6 +12,7 @@ import { relayUrlProblem, relayUrls } from '../sync/relay';
 export function RelayPanel() {
   const store = useStore();
   const sync = useSync();
+  const { t } = useTranslation();
   const [urls, setUrls] = useState<string[]>([]);
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -34,10 +36,10 @@ export function RelayPanel() {
   const add = async (e: FormEvent) => {
     e.preventDefault();
     const url = draft.trim();
-    const problem = relayUrlProblem(url);
-    if (problem) return setError(problem);
-    if (urls.includes(url)) return setError('That relay is already listed');
-    if (urls.length >= 5) return setError('At most 5 relays');
+    if (!url) return setError(t('relay.empty', { example: t('relay.placeholder') }));
+    if (relayUrlProblem(url)) return setError(t('relay.invalid', { example: t('relay.placeholder') }));
+    if (urls.includes(url)) return setError(t('relay.duplicate'));
+    if (urls.length >= 5) return setError(t('relay.tooMany', { max: 5 }));
     setError(null);
     setDraft('');
     await save([...urls, url]);
@@ -54,16 +56,13 @@ export function RelayPanel() {
 
   return (
     <section className="card" aria-labelledby="relay-title">
-      <h2 id="relay-title">Relay</h2>
+      <h2 id="relay-title">{t('relay.title')}</h2>
       {!store.signed ? (
-        <p className="muted">A relay needs a network with signed entries (Members).</p>
+        <p className="muted">{t('relay.signedOnly')}</p>
       ) : urls.length === 0 ? (
-        <p className="muted">
-          None. A relay keeps this network’s changes, sealed so it cannot read them, for devices that are not
-          online at the same time.
-        </p>
+        <p className="muted">{t('relay.none')}</p>
       ) : (
-        <ul className="plain" aria-label="Relays">
+        <ul className="plain" aria-label={t('relay.configured')}>
           {urls.map((u) => {
             const s = statuses.find((x) => x.url === u);
             return (
@@ -72,13 +71,19 @@ export function RelayPanel() {
                 <button
                   type="button"
                   className="link"
-                  aria-label={`Remove ${u}`}
+                  aria-label={t('lines.removeItem', { name: u })}
                   onClick={() => void save(urls.filter((x) => x !== u))}
                 >
-                  Remove
+                  {t('lines.remove')}
                 </button>
-                <div className="hint" aria-label={`Status of ${u}`}>
-                  {s ? s.message : 'Not reached yet'}
+                <div className="hint" aria-label={t('relay.statusOf', { url: u })}>
+                  {!s
+                    ? t('relay.notYet')
+                    : s.empty
+                      ? t('relay.emptyMailbox')
+                      : t('relay.status', { received: s.received, sent: s.sent })}
+                  {s && s.refused > 0 && ` ${t('relay.refused', { count: s.refused })}`}
+                  {s?.note && ` ${t('relay.note', { note: s.note })}`}
                 </div>
               </li>
             );
@@ -87,11 +92,11 @@ export function RelayPanel() {
       )}
       <form className="inline-form" onSubmit={add} noValidate>
         <div className={error ? 'field field-invalid' : 'field'}>
-          <label htmlFor="relay-url">Relay address</label>
+          <label htmlFor="relay-url">{t('relay.address')}</label>
           <input
             id="relay-url"
             value={draft}
-            placeholder="ws://192.168.1.20:4455"
+            placeholder={t('relay.placeholder')}
             aria-invalid={error ? true : undefined}
             onChange={(e) => setDraft(e.target.value)}
           />
@@ -101,11 +106,11 @@ export function RelayPanel() {
             </span>
           )}
         </div>
-        <button type="submit">Add relay</button>
+        <button type="submit">{t('relay.add')}</button>
       </form>
       {urls.length > 0 && (
         <button type="button" onClick={() => void syncNow()} disabled={busy}>
-          {busy ? 'Syncing…' : 'Sync with relay now'}
+          {busy ? t('relay.syncing') : t('relay.syncNow')}
         </button>
       )}
     </section>

@@ -541,7 +541,13 @@ export interface RelayStatus {
   /** When the last round ended, and how. */
   at: number | null;
   ok: boolean;
-  message: string;
+  received: number;
+  sent: number;
+  refused: number;
+  /** The relay holds nothing for this network yet (and this device could not start its mailbox). */
+  empty: boolean;
+  /** Why an upload waits, or why the round failed, as the relay or the connection said it. */
+  note: string | null;
 }
 
 /** How often a running app does a round with each relay. */
@@ -586,22 +592,28 @@ export class RelayService {
     const current = this.running.get(url);
     if (current) return current;
     const run = syncWithRelay(this.store, url, this.options)
-      .then((r) => {
-        const parts = [`${r.downloaded} received`, `${r.uploaded} sent`];
-        if (r.refused > 0) parts.push(`${r.refused} refused`);
-        const message = r.mailbox
-          ? r.waiting
-            ? `${parts.join(', ')}. Waiting: ${r.waiting}`
-            : parts.join(', ')
-          : 'The relay holds nothing for this network yet';
-        this.set(url, { url, at: Date.now(), ok: !r.waiting && r.refused === 0, message });
-      })
+      .then((r) =>
+        this.set(url, {
+          url,
+          at: Date.now(),
+          ok: !r.waiting && r.refused === 0,
+          received: r.downloaded,
+          sent: r.uploaded,
+          refused: r.refused,
+          empty: !r.mailbox,
+          note: r.waiting,
+        }),
+      )
       .catch((e: unknown) =>
         this.set(url, {
           url,
           at: Date.now(),
           ok: false,
-          message: e instanceof Error ? e.message : String(e),
+          received: 0,
+          sent: 0,
+          refused: 0,
+          empty: false,
+          note: e instanceof Error ? e.message : String(e),
         }),
       )
       .finally(() => this.running.delete(url));
