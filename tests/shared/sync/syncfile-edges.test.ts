@@ -66,7 +66,7 @@ async function craft(header: Uint8Array, update: Uint8Array): Promise<Uint8Array
     await crypto.subtle.encrypt(
       { name: 'AES-GCM', iv, additionalData: prefix, tagLength: 128 },
       fileKey,
-      deflate(update),
+      new Uint8Array(deflate(update)),
     ),
   );
   const file = new Uint8Array(prefix.length + 12 + sealed.length);
