@@ -202,9 +202,13 @@ function openSocket(url: string, timeoutMs: number): Promise<WebSocket> {
 }
 
 /** Opens a socket and waits for the server's challenge, which comes first. */
-function openChallenged(url: string, timeoutMs: number): Promise<{ socket: WebSocket; nonce: string }> {
+function openChallenged(
+  url: string,
+  timeoutMs: number,
+  localAddress?: string,
+): Promise<{ socket: WebSocket; nonce: string }> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
+    const socket = new WebSocket(url, localAddress ? { localAddress } : {});
     const fail = (error: Error) => {
       clearTimeout(timer);
       socket.terminate();
@@ -597,12 +601,15 @@ const proofFlood: Attack = {
     const open = new Set<WebSocket>();
     // Each connection asks for the honest peers' topic with a forged proof (a stranger's signature
     // over its challenge), is closed, and comes straight back: every attempt costs the server a
-    // handshake and one Ed25519 verification.
+    // handshake and one Ed25519 verification. From an address of its own, as connection churn: from the
+    // honest peers' address, the rate limit per address would refuse them too, which is what a limit per
+    // address means for devices behind the same router as an attacker (docs/signaling.md).
+    const from = CHURN_ADDRESS;
     const stranger = newTopicKey();
     const keepOne = async (): Promise<WebSocket | null> => {
       attempts += 1;
       try {
-        const { socket, nonce } = await openChallenged(url, 10_000);
+        const { socket, nonce } = await openChallenged(url, 10_000, from);
         open.add(socket);
         socket.on('error', () => {});
         socket.on('message', (raw) => {
