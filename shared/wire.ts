@@ -21,7 +21,7 @@ import { msg, word, type DomainMessage } from './messages';
 export type WireEntry = readonly unknown[];
 
 const VERSION = 1;
-const EPOCH_MS = Date.UTC(2020, 0, 1);
+export const EPOCH_MS = Date.UTC(2020, 0, 1);
 /** A kind's code is its position in ENTRY_KINDS (which only ever grows at the end). */
 const KIND_CODES: readonly EntryKind[] = ENTRY_KINDS;
 const DAY_MS = 86_400_000;
@@ -38,7 +38,8 @@ interface Extras {
   a?: number; // reversal: when its target happened, seconds since 2020
 }
 
-function dayNumber(iso: string): number {
+/** An ISO day as days since 2020-01-01, as entries store expiry. */
+export function dayNumber(iso: string): number {
   return Math.round((Date.parse(`${iso}T00:00:00Z`) - EPOCH_MS) / DAY_MS);
 }
 function isoFromDay(day: number): string {

@@ -1,5 +1,5 @@
 import { DISCARD_REASONS, DONATION_SOURCES, ENTRY_KINDS, type Entry, type EntryKind } from '../entries';
-import { encodeEntry } from '../wire';
+import { dayNumber, encodeEntry, EPOCH_MS } from '../wire';
 
 /**
  * The canonical line of an entry (`JSON.stringify(encodeEntry(entry))` and "\n", see chain.ts) written
@@ -13,8 +13,6 @@ import { encodeEntry } from '../wire';
  * (tests/shared/trust/line.test.ts checks both ways with fast-check).
  */
 
-const EPOCH_MS = Date.UTC(2020, 0, 1);
-const DAY_MS = 86_400_000;
 const VERSION = 1;
 const KIND_CODE = new Map<EntryKind, number>(ENTRY_KINDS.map((k, i) => [k, i]));
 const encoder = new TextEncoder();
@@ -235,8 +233,4 @@ export class LineWriter {
       this.buf[this.pos++] = c;
     }
   }
-}
-
-function dayNumber(iso: string): number {
-  return Math.round((Date.parse(`${iso}T00:00:00Z`) - EPOCH_MS) / DAY_MS);
 }
