@@ -179,6 +179,8 @@ export const HUB_CSV_FIELDS = ['item', 'category', 'unit', 'needed', 'urgency', 
 export interface NeedsCsvWords {
   headers: Readonly<Record<NeedsCsvColumn, string>>;
   urgency: Readonly<Record<Urgency, string>>;
+  /** A category as the reader says it (the suggested ones are stored in English); as stored if absent. */
+  category?: (stored: string) => string;
 }
 
 /** The CSV's columns for these lines: a hub's list has an address column only when the hub publishes one. */
@@ -203,7 +205,8 @@ export function needsCsv(lines: readonly NeedLine[], scope: NeedsScope, words: N
   const withAddress = columns.includes('address');
   const fields = columns.map((c) => words.headers[c]);
   const data = lines.map((l) => {
-    const row: (string | number)[] = [l.name, l.category, l.unit, l.needed, words.urgency[l.urgency]];
+    const category = words.category ? words.category(l.category) : l.category;
+    const row: (string | number)[] = [l.name, category, l.unit, l.needed, words.urgency[l.urgency]];
     if (scope.hub === undefined) row.push(l.hubs.map((h) => `${h.name}: ${h.needed}`).join('; '));
     else {
       const hub = l.hubs.find((h) => h.hub === scope.hub);

@@ -19,6 +19,9 @@ import { fileService } from '../platform/files';
 import type { HubRow, ItemRow } from '../storage/db';
 import '../needs.css';
 import { useNeedsWords } from '../app/domainText';
+import { useTranslation } from 'react-i18next';
+import { useFormat } from '../i18n/format';
+import { useCategoryName } from '../i18n/categories';
 
 const NETWORK = '';
 
@@ -73,13 +76,15 @@ function useNeedsData(): NeedsData | undefined {
   }, []);
 }
 
-/** "12 bags", "1 box", "3 boxes": the unit as a person would say it. */
-function quantityWithUnit(n: number, unit: string): string {
-  const count = n.toLocaleString();
-  if (n === 1) return `${count} ${unit}`;
-  if (/(s|x|z|ch|sh)$/i.test(unit)) return `${count} ${unit}es`;
-  if (/[^aeiou]y$/i.test(unit)) return `${count} ${unit.slice(0, -1)}ies`;
-  return `${count} ${unit}s`;
+/**
+ * "12 bags", "1 box", "3 boxes": an English unit as a person would say it. A unit is what a volunteer
+ * typed, never translated, so only an English screen makes it plural (by English rules).
+ */
+function englishPlural(n: number, unit: string): string {
+  if (n === 1) return unit;
+  if (/(s|x|z|ch|sh)$/i.test(unit)) return `${unit}es`;
+  if (/[^aeiou]y$/i.test(unit)) return `${unit.slice(0, -1)}ies`;
+  return `${unit}s`;
 }
 
 function localDay(ms: number): string {
@@ -135,7 +140,13 @@ export function NeedsScreen() {
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const data = useNeedsData();
   const needsWords = useNeedsWords();
+  const { t } = useTranslation();
+  const format = useFormat();
+  const categoryName = useCategoryName();
   const now = Date.now();
+  const english = format.language === 'en' || format.language === 'pseudo';
+  const quantity = (n: number, unit: string) =>
+    t('needs.quantity', { n: format.number(n), unit: english ? englishPlural(n, unit) : unit });
 
   const hubs = useMemo(
     () =>
@@ -173,54 +184,55 @@ export function NeedsScreen() {
       .filter((h): h is { id: string; name: string; address: string } => h.address !== undefined);
   }, [hubs, lines, scope]);
 
-  const who = scopeHub ? scopeHub.name : 'Across our network';
-  const today = new Date(now).toLocaleDateString(undefined, { dateStyle: 'long' });
+  const who = scopeHub ? scopeHub.name : t('needs.acrossNetwork');
+  const today = format.day(localDay(now));
 
   const download = async () => {
     if (!lines) return;
     const name = `larder-needs-${scopeHub ? slug(scopeHub.name) : 'network'}-${localDay(Date.now())}.csv`;
     try {
       // A byte-order mark, so spreadsheet programs read accented names as UTF-8.
-      const bytes = new TextEncoder().encode(`\uFEFF${needsCsv(lines, needsScope, needsWords)}`);
+      const csv = needsCsv(lines, needsScope, { ...needsWords, category: categoryName });
+      const bytes = new TextEncoder().encode(`\uFEFF${csv}`);
       const where = await fileService().save(
         name,
         bytes,
-        { name: 'CSV file', extensions: ['csv'] },
+        { name: t('common.csvFile'), extensions: ['csv'] },
         'text/csv',
       );
-      if (where) setMessage({ text: `Needs list saved: ${name}.`, error: false });
+      if (where) setMessage({ text: t('needs.saved', { name }), error: false });
     } catch (e) {
-      setMessage({ text: `Could not save: ${e instanceof Error ? e.message : String(e)}`, error: true });
+      setMessage({
+        text: t('common.couldNotSave', { reason: e instanceof Error ? e.message : String(e) }),
+        error: true,
+      });
     }
   };
 
   return (
     <section aria-labelledby="needs-title" className="needs-screen">
       <header className="screen-header no-print">
-        <h1 id="needs-title">Needs list</h1>
-        <p className="muted">
-          What to ask donors for: the units that bring each hub up to its target. Print it to post, or
-          download a CSV to share.
-        </p>
+        <h1 id="needs-title">{t('nav.needs')}</h1>
+        <p className="muted">{t('needs.lead')}</p>
       </header>
       <div className="toolbar no-print">
         <div className="field">
-          <label htmlFor="needs-scope">For</label>
+          <label htmlFor="needs-scope">{t('needs.for')}</label>
           <select id="needs-scope" value={scope} onChange={(e) => setScope(e.target.value)}>
-            <option value={NETWORK}>The whole network</option>
+            <option value={NETWORK}>{t('needs.wholeNetwork')}</option>
             {hubs.map((h) => (
               <option key={h.id} value={h.id}>
-                {h.id === ownHub ? `${h.name} (this hub)` : h.name}
+                {h.id === ownHub ? t('stock.thisHub', { name: h.name }) : h.name}
               </option>
             ))}
           </select>
         </div>
         <div className="actions needs-actions">
           <button type="button" className="primary" disabled={!lines?.length} onClick={() => window.print()}>
-            Print
+            {t('needs.print')}
           </button>
           <button type="button" disabled={!lines?.length} onClick={() => void download()}>
-            Download CSV
+            {t('needs.download')}
           </button>
         </div>
       </div>
@@ -230,54 +242,56 @@ export function NeedsScreen() {
       {staleHubs.length > 0 && (
         <p className="notice no-print">
           {staleHubs.length === 1
-            ? `The figures from ${staleHubs[0]!.name} are more than a day old, or none have arrived yet: what it needs may have changed.`
-            : `The figures from ${staleHubs.map((h) => h.name).join(', ')} are more than a day old, or none have arrived yet: what they need may have changed.`}
+            ? t('needs.staleOne', { hub: staleHubs[0]!.name })
+            : t('needs.staleMany', { hubs: format.list(staleHubs.map((h) => h.name)) })}
         </p>
       )}
 
       {!lines ? (
-        <p>Loading the needs list…</p>
+        <p>{t('needs.loading')}</p>
       ) : lines.length === 0 ? (
         <p className="empty needs-empty">
           {!anyLevels
-            ? `No levels are set yet${scopeHub ? ` for ${scopeHub.name}` : ''}, so nothing can be worked out as needed. Set a minimum and a target for each item under Levels, or with the Levels button on the Stock screen.`
+            ? scopeHub
+              ? t('needs.noLevelsAt', { hub: scopeHub.name })
+              : t('needs.noLevels')
             : scopeHub
-              ? `Nothing is needed right now: ${scopeHub.name} is at or above its target for every item.`
-              : 'Nothing is needed right now: every hub is at or above its target.'}
+              ? t('needs.nothingAt', { hub: scopeHub.name })
+              : t('needs.nothing')}
         </p>
       ) : (
         <article className="needs-sheet" aria-labelledby="needs-sheet-title">
           <header className="needs-sheet-header">
-            <h2 id="needs-sheet-title">What we need</h2>
+            <h2 id="needs-sheet-title">{t('needs.sheetTitle')}</h2>
             <p className="needs-who">{who}</p>
-            <p className="needs-date">Updated {today}</p>
+            <p className="needs-date">{t('needs.updated', { day: today })}</p>
             {scopeHub && dropOffs[0] && (
               <p className="needs-address">
-                Bring donations to: <strong>{dropOffs[0].address}</strong>
+                {t('needs.bringTo')} <strong>{dropOffs[0].address}</strong>
               </p>
             )}
           </header>
           {groups.map((g) => (
-            <section key={g.category} className="needs-group" aria-label={g.category}>
-              <h3>{g.category}</h3>
+            <section key={g.category} className="needs-group" aria-label={categoryName(g.category)}>
+              <h3>{categoryName(g.category)}</h3>
               <table
                 className={scopeHub ? 'data needs-table' : 'data needs-table with-where'}
-                aria-label={`Needed: ${g.category}`}
+                aria-label={t('needs.neededIn', { category: categoryName(g.category) })}
               >
                 <thead>
                   <tr>
                     <th scope="col" className="col-item">
-                      Item
+                      {t('stock.colItem')}
                     </th>
                     <th scope="col" className="col-needed num">
-                      Needed
+                      {t('needs.colNeeded')}
                     </th>
                     <th scope="col" className="col-urgency">
-                      Urgency
+                      {t('needs.colUrgency')}
                     </th>
                     {!scopeHub && (
                       <th scope="col" className="col-where">
-                        Where
+                        {t('needs.colWhere')}
                       </th>
                     )}
                   </tr>
@@ -286,13 +300,15 @@ export function NeedsScreen() {
                   {g.lines.map((l) => (
                     <tr key={l.item}>
                       <th scope="row">{l.name}</th>
-                      <td className="num strong">{quantityWithUnit(l.needed, l.unit)}</td>
+                      <td className="num strong">{quantity(l.needed, l.unit)}</td>
                       <td>
                         <span className={URGENCY_CLASS[l.urgency]}>{needsWords.urgency[l.urgency]}</span>
                       </td>
                       {!scopeHub && (
                         <td className="needs-where">
-                          {l.hubs.map((h) => `${h.name} (${h.needed.toLocaleString()})`).join(', ')}
+                          {l.hubs
+                            .map((h) => t('needs.hubShare', { hub: h.name, n: format.number(h.needed) }))
+                            .join(', ')}
                         </td>
                       )}
                     </tr>
@@ -303,7 +319,7 @@ export function NeedsScreen() {
           ))}
           {!scopeHub && dropOffs.length > 0 && (
             <section className="needs-dropoffs" aria-labelledby="needs-dropoffs-title">
-              <h3 id="needs-dropoffs-title">Where to bring donations</h3>
+              <h3 id="needs-dropoffs-title">{t('needs.dropOffs')}</h3>
               <ul>
                 {dropOffs.map((h) => (
                   <li key={h.id}>
@@ -318,10 +334,8 @@ export function NeedsScreen() {
 
       {ownHub && (
         <section className="card needs-settings no-print" aria-labelledby="needs-settings-title">
-          <h2 id="needs-settings-title">Your hub on the needs list</h2>
-          <p className="muted">
-            Your address stays on this network’s devices unless you choose to show it on needs lists.
-          </p>
+          <h2 id="needs-settings-title">{t('needs.settingsTitle')}</h2>
+          <p className="muted">{t('needs.settingsLead')}</p>
           <HubSettings />
         </section>
       )}

@@ -162,6 +162,14 @@ describe('needsCsv', () => {
     expect(rows.slice(1).map((r) => r[4])).toEqual(['Agotado', 'Agotado', 'Bajo', 'Bajo el objetivo']);
   });
 
+  it('writes each category as the reader says it when given the words, and as stored otherwise', () => {
+    const so: NeedsCsvWords = { ...WORDS, category: (c) => (c === 'Food' ? 'Cunto' : c) };
+    const rows = parse(needsCsv(needsList({ ...fixture, scope: {} }), {}, so));
+    expect(rows.slice(1).map((r) => r[1])).toEqual(['Baby', 'Cunto', 'Cunto', 'Cunto']);
+    const asStored = parse(needsCsv(needsList({ ...fixture, scope: {} }), {}, WORDS));
+    expect(asStored.slice(1).map((r) => r[1])).toEqual(['Baby', 'Food', 'Food', 'Food']);
+  });
+
   it('writes just the header when nothing is needed', () => {
     expect(parse(needsCsv([], {}, WORDS))).toEqual([header(NETWORK_CSV_FIELDS)]);
     expect(parse(needsCsv([], { hub: 'hubn' }, WORDS))).toEqual([header(HUB_CSV_FIELDS)]);
