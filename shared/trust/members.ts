@@ -35,6 +35,11 @@ const at = z
   .min(0)
   .max(Date.UTC(2100, 0, 1));
 const sig = z.string().regex(/^[A-Za-z0-9_-]{86}$/);
+/** An operation's JSON, at most; a rotation (one sealed key per remaining device) may be longer. */
+const MAX_OP_CHARS = 4000;
+/** A rotation seals the key to at most this many devices (about 130 characters each). */
+export const MAX_SEALED = 480;
+export const MAX_ROTATE_CHARS = 64_000;
 
 export const preApprovalSchema = z.object({
   t: z.literal('pre'),
@@ -123,7 +128,9 @@ const opSchema = z.discriminatedUnion('t', [
     /** The key's generation: 1 for the first rotation. */
     epoch: z.number().int().min(1).max(1_000_000),
     /** The new network key sealed to each remaining device (seal.ts), by device id. */
-    sealed: z.record(id, z.string().max(200)),
+    sealed: z
+      .record(id, z.string().max(200))
+      .refine((sealed) => Object.keys(sealed).length <= MAX_SEALED, { message: 'too many devices' }),
     at,
   }),
 ]);
@@ -221,12 +228,13 @@ function parseAll(network: string, raw: readonly unknown[], problems: MemberStat
     const [payload, by, s] = value as [string, string, string];
     let json: unknown;
     try {
-      json = payload.length <= 4000 ? JSON.parse(payload) : undefined;
+      json = payload.length <= MAX_ROTATE_CHARS ? JSON.parse(payload) : undefined;
     } catch {
       json = undefined;
     }
     const parsed = opSchema.safeParse(json);
-    if (!parsed.success || !ID_PATTERN.test(by)) {
+    const tooLong = parsed.success && parsed.data.t !== 'rotate' && payload.length > MAX_OP_CHARS;
+    if (!parsed.success || tooLong || !ID_PATTERN.test(by)) {
       problems.push({ where, reason: msg('member.malformed') });
       return;
     }

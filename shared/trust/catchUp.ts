@@ -1,0 +1,219 @@
+import { z } from 'zod';
+import { ID_PATTERN } from '../ids';
+import type { CryptoKey } from '../sync/keys';
+import { NETWORK_KEY_BYTES } from '../sync/keys';
+import { evaluateMembers, MAX_ROTATE_CHARS } from './members';
+import { openSealed } from './seal';
+
+/**
+ * Catching up with key rotations a device missed (it was away when an admin revoked a device).
+ *
+ * Every rotation seals its new network key to each remaining device's own X25519 key (members.ts,
+ * seal.ts), never under an older network key: an older key is what the revoked device holds. So a device
+ * that missed one rotation or several walks to the current key in one step, with its own sealed copy in
+ * the newest rotation, once it has that rotation and can tell an admin signed it. What it needs is the
+ * **catch-up material**: the signed `rotate` operations of the member log (and its `revoke` operations,
+ * so it learns at once whom to stop trusting), exactly as the log holds them. It travels where a device
+ * still holding an old key can read it:
+ *
+ * - in the rooms of earlier keys, where the remaining devices wait for a bounded time after a rotation
+ *   holding no doc at all, only this material (renderer/sync/catchUpRooms.ts);
+ * - in sync files, sealed under each earlier file key the exporter held (syncfile.ts).
+ *
+ * The revoked device can read the material too, and finds nothing sealed to it. The sender may be an
+ * adversary holding an old key: the material is bounded in count and size, checked with zod, and each
+ * operation counts only if its signature verifies and its signer is an admin in the member log as this
+ * device knows it (the operations are replayed after that log, as evaluateMembers does for the doc).
+ */
+
+/** Rotations kept in the material (the newest): a device further behind needs a sync file or an invite. */
+export const MAX_CATCH_UP_ROTATIONS = 8;
+/** Revocations kept in the material (the newest). */
+export const MAX_CATCH_UP_REVOCATIONS = 32;
+/** The material as JSON, at most: it travels in a WebRTC presence message (SCTP's limit is 256 KiB). */
+export const MAX_CATCH_UP_CHARS = 128 * 1024;
+/** How long after a rotation the remaining devices still wait in the earlier key's room. */
+export const CATCH_UP_WINDOW_MS = 90 * 24 * 60 * 60 * 1000;
+
+const id = z.string().regex(ID_PATTERN);
+const signedOp = z.tuple([
+  z.string().min(1).max(MAX_ROTATE_CHARS),
+  id,
+  z.string().regex(/^[A-Za-z0-9_-]{86}$/),
+]);
+
+export const catchUpSchema = z.object({
+  v: z.literal(1),
+  net: id,
+  ops: z
+    .array(signedOp)
+    .min(1)
+    .max(MAX_CATCH_UP_ROTATIONS + MAX_CATCH_UP_REVOCATIONS),
+});
+export type CatchUpMaterial = z.infer<typeof catchUpSchema>;
+
+export type CatchUpRefusal =
+  /** Not shaped like catch-up material (or an operation in it is not a revocation or a rotation). */
+  | 'catchUp.malformed'
+  /** More operations, or longer ones, than material may hold. */
+  | 'catchUp.tooLarge'
+  /** Material of another network. */
+  | 'catchUp.otherNetwork'
+  /** An operation whose signature does not verify (altered, or signed by an unknown key). */
+  | 'catchUp.badSignature'
+  /** An operation signed by a device that is not an admin in the member log as this device knows it. */
+  | 'catchUp.notAdmin'
+  /** Nothing newer than the key this device holds. */
+  | 'catchUp.noNewerKey'
+  /** The newest rotation has no copy sealed to this device (it was revoked, or joined after it). */
+  | 'catchUp.notForThisDevice'
+  /** The copy sealed to this device does not open with its key. */
+  | 'catchUp.unreadable';
+
+export type CatchUpResult =
+  { ok: true; epoch: number; key: Uint8Array } | { ok: false; code: CatchUpRefusal };
+
+type Kind = 'rotate' | 'revoke';
+
+function kindOf(payload: string): { t: Kind; net: unknown; epoch: unknown } | null {
+  try {
+    const json: unknown = JSON.parse(payload);
+    if (typeof json !== 'object' || json === null) return null;
+    const { t, net, epoch } = json as Record<string, unknown>;
+    return t === 'rotate' || t === 'revoke' ? { t, net, epoch } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The material for devices that missed rotations, from the member log as this device has it: its newest
+ * rotations and revocations, in the log's order, as they are stored. Null when the log holds no rotation.
+ * Operations that would not fit the bounds are left out, oldest first (the newest rotation always stays).
+ */
+export function catchUpMaterial(network: string, log: readonly unknown[]): CatchUpMaterial | null {
+  const rotations: { op: [string, string, string]; epoch: number; index: number }[] = [];
+  const revocations: { op: [string, string, string]; index: number }[] = [];
+  log.forEach((value, index) => {
+    const parsed = signedOp.safeParse(value);
+    if (!parsed.success) return;
+    const kind = kindOf(parsed.data[0]);
+    if (!kind || kind.net !== network) return;
+    if (kind.t === 'rotate' && typeof kind.epoch === 'number')
+      rotations.push({ op: parsed.data, epoch: kind.epoch, index });
+    else if (kind.t === 'revoke') revocations.push({ op: parsed.data, index });
+  });
+  if (rotations.length === 0) return null;
+  // The newest rotations by epoch (the log may hold two of one epoch: both go, the replay picks one).
+  const epochs = [...new Set(rotations.map((r) => r.epoch))].sort((a, b) => b - a);
+  const keptEpochs = new Set(epochs.slice(0, MAX_CATCH_UP_ROTATIONS));
+  let kept = [
+    ...rotations.filter((r) => keptEpochs.has(r.epoch)).slice(-MAX_CATCH_UP_ROTATIONS),
+    ...revocations.slice(-MAX_CATCH_UP_REVOCATIONS),
+  ].sort((a, b) => a.index - b.index);
+  const size = (ops: typeof kept) => JSON.stringify({ v: 1, net: network, ops: ops.map((k) => k.op) }).length;
+  const newest = rotations.reduce((a, b) => (b.epoch > a.epoch ? b : a));
+  while (kept.length > 1 && size(kept) > MAX_CATCH_UP_CHARS) {
+    const drop = kept.findIndex((k) => k !== newest);
+    kept = kept.filter((_, i) => i !== drop);
+  }
+  if (size(kept) > MAX_CATCH_UP_CHARS) return null;
+  return { v: 1, net: network, ops: kept.map((k) => k.op) };
+}
+
+export interface CatchUpInput {
+  network: string;
+  /** Whose genesis founds the member list (the network id, or the admin who upgraded an older network). */
+  anchor?: string;
+  /** The member log as this device has it (the doc's `members` array). */
+  log: readonly unknown[];
+  /** The material as it arrived: untrusted. */
+  material: unknown;
+  device: string;
+  /** The epoch of the key this device holds. */
+  epoch: number;
+  boxKeys: { privateKey: CryptoKey; publicKey: CryptoKey };
+}
+
+/**
+ * The current network key from catch-up material, for a device that holds an older one; or why not.
+ * Nothing here is kept: the caller takes up the key, and the operations reach its doc with the next sync.
+ */
+export async function walkToCurrentKey(input: CatchUpInput): Promise<CatchUpResult> {
+  const parsed = catchUpSchema.safeParse(input.material);
+  if (!parsed.success)
+    return {
+      ok: false,
+      code: parsed.error.issues.some((i) => i.code === 'too_big') ? 'catchUp.tooLarge' : 'catchUp.malformed',
+    };
+  const material = parsed.data;
+  if (JSON.stringify(material).length > MAX_CATCH_UP_CHARS) return { ok: false, code: 'catchUp.tooLarge' };
+  if (material.net !== input.network) return { ok: false, code: 'catchUp.otherNetwork' };
+  for (const [payload] of material.ops) {
+    const kind = kindOf(payload);
+    if (!kind) return { ok: false, code: 'catchUp.malformed' };
+    if (kind.net !== input.network) return { ok: false, code: 'catchUp.otherNetwork' };
+  }
+  // Replayed after the log as this device has it; operations it already holds are not repeated.
+  const known = new Set<string>();
+  for (const value of input.log)
+    if (Array.isArray(value) && typeof value[2] === 'string') known.add(value[2]);
+  const added = material.ops.filter((op) => !known.has(op[2]));
+  const log = [...input.log, ...added];
+  const state = await evaluateMembers(input.network, log, input.anchor ?? input.network);
+  const first = input.log.length;
+  for (const problem of state.problems) {
+    const index = Number(/^members\/(\d+)$/.exec(problem.where)?.[1] ?? -1);
+    if (index < first) continue;
+    if (problem.reason.code === 'member.badSignature') return { ok: false, code: 'catchUp.badSignature' };
+    if (problem.reason.code === 'member.malformed') return { ok: false, code: 'catchUp.malformed' };
+    if (problem.reason.code === 'member.rotateNotAdmin' || problem.reason.code === 'member.revokeNotAdmin')
+      return { ok: false, code: 'catchUp.notAdmin' };
+  }
+  const rotation = state.rotation;
+  if (!rotation || rotation.epoch <= input.epoch) return { ok: false, code: 'catchUp.noNewerKey' };
+  const sealed = rotation.sealed[input.device];
+  const self = state.members.get(input.device);
+  if (!sealed || !self || self.revoked) return { ok: false, code: 'catchUp.notForThisDevice' };
+  const key = await openSealed(sealed, input.boxKeys, input.network, rotation.epoch, input.device);
+  if (!key || key.length !== NETWORK_KEY_BYTES) return { ok: false, code: 'catchUp.unreadable' };
+  return { ok: true, epoch: rotation.epoch, key };
+}
+
+/** A network key this device held before a rotation, kept to wait in its room and to seal sync files. */
+export interface PastKey {
+  epoch: number;
+  /** base64url (sealed at rest in the desktop app, like the current key). */
+  key: string;
+  /** When it was replaced: it is served for CATCH_UP_WINDOW_MS after. */
+  until: number;
+}
+
+export interface KeyedRow {
+  networkKey: string;
+  epoch?: number;
+  previousKey?: string;
+  pastKeys?: PastKey[];
+}
+
+/** The row after taking up a new key: the one it held joins its past keys (the newest few, still fresh). */
+export function withNewKey<R extends KeyedRow>(row: R, key: string, epoch: number, now: number): R {
+  const past = [
+    ...(row.pastKeys ?? []).filter((p) => p.epoch !== (row.epoch ?? 0)),
+    { epoch: row.epoch ?? 0, key: row.networkKey, until: now },
+  ]
+    .filter((p) => now - p.until < CATCH_UP_WINDOW_MS)
+    .sort((a, b) => a.epoch - b.epoch)
+    .slice(-MAX_CATCH_UP_ROTATIONS);
+  return { ...row, networkKey: key, epoch, previousKey: row.networkKey, pastKeys: past };
+}
+
+/** The past keys whose rooms this device still waits in, newest first. */
+export function keysToServe(row: KeyedRow, now: number): PastKey[] {
+  return (row.pastKeys ?? [])
+    .filter(
+      (p) => p.epoch < (row.epoch ?? 0) && now - p.until < CATCH_UP_WINDOW_MS && p.key !== row.networkKey,
+    )
+    .sort((a, b) => b.epoch - a.epoch)
+    .slice(0, MAX_CATCH_UP_ROTATIONS);
+}
