@@ -6,6 +6,7 @@ import { fromBase64Url, toBase64Url } from './encoding';
 import type { CryptoKey } from './keys';
 import { msg, type DomainMessage } from '../messages';
 import { ValidationError, issue } from '../errors';
+import { MAX_SEALED } from '../trust/members';
 
 /**
  * A sync file carries a network's Yjs updates from one device to another on a USB stick or by email,
@@ -43,6 +44,8 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 /** A state vector is ~10 bytes per Yjs client id a network has ever seen; this allows 50,000 of them. */
 const MAX_HEADER_BYTES = 1 << 20;
+/** Copies of the catch-up under file keys older than the previous one, at most (catchUp.ts keeps as many). */
+export const MAX_OLDER_CATCH_UPS = 8;
 
 export interface SyncFileHeader {
   /** The network the file belongs to. */
@@ -61,8 +64,10 @@ export interface SyncFileHeader {
 
 /**
  * After a key rotation, a file sealed with the new key also carries, for devices that were away, the new
- * key sealed to each of them (as in the signed rotation), encrypted with the previous file key: a device
- * that still holds the old key finds its own sealed copy, and a revoked device finds none.
+ * key sealed to each of them (as in the signed rotation), encrypted with the previous file key, and once
+ * more with each older file key the exporter still holds (`catchUpOlder`, for a device that missed two
+ * rotations or more): a device that still holds an old key finds its own sealed copy, and a revoked device
+ * finds none. The sealed copies are the same in each; only the wrapping differs.
  */
 export interface CatchUp {
   epoch: number;
@@ -71,8 +76,11 @@ export interface CatchUp {
 
 export type SyncFileInput = SyncFileHeader & {
   update: Uint8Array;
-  /** The rotation's sealed keys, and the file key before it, when this device's key was rotated. */
-  catchUp?: { keys: CatchUp; previousFileKey: CryptoKey };
+  /**
+   * The rotation's sealed keys, and the file key before it, when this device's key was rotated; and the
+   * file keys before that, newest first, that it still holds (at most MAX_OLDER_CATCH_UPS).
+   */
+  catchUp?: { keys: CatchUp; previousFileKey: CryptoKey; olderFileKeys?: readonly CryptoKey[] };
 };
 
 export type OpenedSyncFile =
@@ -99,10 +107,14 @@ const headerSchema = z.object({
   size: z.number().int().min(0),
   /** base64url of IV || AES-GCM(previous file key, JSON CatchUp). */
   catchUp: z.string().max(MAX_HEADER_BYTES).optional(),
+  /** The same, under older file keys. */
+  catchUpOlder: z.array(z.string().max(MAX_HEADER_BYTES)).max(MAX_OLDER_CATCH_UPS).optional(),
 });
 const catchUpSchema = z.object({
   epoch: z.number().int().min(1),
-  sealed: z.record(idSchema, z.string().max(200)),
+  sealed: z
+    .record(idSchema, z.string().max(200))
+    .refine((sealed) => Object.keys(sealed).length <= MAX_SEALED),
 });
 
 const subtle = () => globalThis.crypto.subtle;
@@ -110,7 +122,12 @@ const subtle = () => globalThis.crypto.subtle;
 /** A copy backed by a plain ArrayBuffer, which is what WebCrypto's typings ask for. */
 const copy = (bytes: Uint8Array) => new Uint8Array(bytes);
 
-function encodeHeader(h: SyncFileHeader, size: number, catchUp?: string): Uint8Array {
+function encodeHeader(
+  h: SyncFileHeader,
+  size: number,
+  catchUp?: string,
+  catchUpOlder?: readonly string[],
+): Uint8Array {
   const json = {
     network: h.network,
     device: h.device,
@@ -120,6 +137,7 @@ function encodeHeader(h: SyncFileHeader, size: number, catchUp?: string): Uint8A
     for: h.forDevice,
     size,
     ...(catchUp ? { catchUp } : {}),
+    ...(catchUpOlder && catchUpOlder.length > 0 ? { catchUpOlder } : {}),
   };
   const parsed = headerSchema.safeParse(json);
   if (!parsed.success) throw new Error(`invalid sync file header: ${parsed.error.issues[0]?.message}`);
@@ -140,21 +158,24 @@ export async function sealSyncFile(
       issue('', msg('syncFile.networkTooLarge', { megabytes: MAX_INFLATED_BYTES / 2 ** 20 })),
     ]);
   let catchUp: string | undefined;
+  const catchUpOlder: string[] = [];
   if (input.catchUp) {
-    const iv = randomBytes(IV_BYTES);
-    const sealed = new Uint8Array(
-      await subtle().encrypt(
-        { name: 'AES-GCM', iv: copy(iv), tagLength: TAG_BYTES * 8 },
-        input.catchUp.previousFileKey,
-        new TextEncoder().encode(JSON.stringify(input.catchUp.keys)),
-      ),
-    );
-    const both = new Uint8Array(IV_BYTES + sealed.length);
-    both.set(iv);
-    both.set(sealed, IV_BYTES);
-    catchUp = toBase64Url(both);
+    const plain = new TextEncoder().encode(JSON.stringify(input.catchUp.keys));
+    const wrap = async (key: CryptoKey) => {
+      const iv = randomBytes(IV_BYTES);
+      const sealed = new Uint8Array(
+        await subtle().encrypt({ name: 'AES-GCM', iv: copy(iv), tagLength: TAG_BYTES * 8 }, key, plain),
+      );
+      const both = new Uint8Array(IV_BYTES + sealed.length);
+      both.set(iv);
+      both.set(sealed, IV_BYTES);
+      return toBase64Url(both);
+    };
+    catchUp = await wrap(input.catchUp.previousFileKey);
+    for (const key of (input.catchUp.olderFileKeys ?? []).slice(0, MAX_OLDER_CATCH_UPS))
+      catchUpOlder.push(await wrap(key));
   }
-  const header = encodeHeader(input, input.update.byteLength, catchUp);
+  const header = encodeHeader(input, input.update.byteLength, catchUp, catchUpOlder);
   if (header.length > MAX_HEADER_BYTES) throw new Error('sync file header too large');
   const prefix = new Uint8Array(HEADER_AT + header.length);
   prefix.set(MAGIC, 0);
@@ -192,8 +213,22 @@ export async function readCatchUp(bytes: Uint8Array, fileKey: CryptoKey): Promis
       new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(HEADER_AT, HEADER_AT + headerLength)),
     );
     const header = headerSchema.safeParse(json);
-    const raw = header.success && header.data.catchUp ? fromBase64Url(header.data.catchUp) : null;
-    if (!raw || raw.length < IV_BYTES + TAG_BYTES) return null;
+    if (!header.success) return null;
+    // The previous file key's copy first, then the older ones: the first that opens with this key.
+    for (const blob of [header.data.catchUp, ...(header.data.catchUpOlder ?? [])]) {
+      const found = blob ? await openCatchUp(blob, fileKey) : null;
+      if (found) return found;
+    }
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+async function openCatchUp(blob: string, fileKey: CryptoKey): Promise<CatchUp | null> {
+  const raw = fromBase64Url(blob);
+  if (!raw || raw.length < IV_BYTES + TAG_BYTES) return null;
+  try {
     const plain = await subtle().decrypt(
       { name: 'AES-GCM', iv: copy(raw.subarray(0, IV_BYTES)), tagLength: TAG_BYTES * 8 },
       fileKey,
@@ -202,7 +237,7 @@ export async function readCatchUp(bytes: Uint8Array, fileKey: CryptoKey): Promis
     const parsed = catchUpSchema.safeParse(JSON.parse(new TextDecoder().decode(plain)));
     return parsed.success ? parsed.data : null;
   } catch {
-    return null;
+    return null; // sealed with another key
   }
 }
 

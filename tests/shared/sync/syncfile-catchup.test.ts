@@ -84,6 +84,38 @@ describe('sync files after a key rotation', () => {
     });
   });
 
+  it('a device that missed two or three rotations reads the catch-up with the older file key it holds', async () => {
+    const olderKey = (await deriveSecrets(keyBytes(4))).fileKey;
+    const oldestKey = (await deriveSecrets(keyBytes(5))).fileKey;
+    const file = await sealSyncFile(
+      input({ catchUp: { keys, previousFileKey: oldKey, olderFileKeys: [olderKey, oldestKey] } }),
+      newKey,
+      counterBytes,
+    );
+    for (const held of [oldKey, olderKey, oldestKey]) expect(await readCatchUp(file, held)).toEqual(keys);
+    // Each older key opens its own sealed copy of the catch-up only, never the content.
+    expect(await openSyncFile(file, { networkId: NETWORK, fileKey: oldestKey })).toEqual({
+      ok: false,
+      message: M.damaged,
+    });
+    expect(await readCatchUp(file, strangerKey)).toBeNull();
+    expect(await readCatchUp(file, newKey)).toBeNull();
+  });
+
+  it('refuses more older copies than a file may carry', async () => {
+    const file = await sealSyncFile(
+      input({ catchUp: { keys, previousFileKey: oldKey, olderFileKeys: [oldKey] } }),
+      newKey,
+      counterBytes,
+    );
+    const header = headerOf(file);
+    const copies = header.catchUpOlder as string[];
+    expect(copies).toHaveLength(1);
+    const many = withHeader({ ...header, catchUpOlder: Array.from({ length: 9 }, () => copies[0]) });
+    expect(await readCatchUp(many, oldKey)).toBeNull();
+    expect(await readCatchUp(withHeader({ ...header, catchUpOlder: copies }), oldKey)).toEqual(keys);
+  });
+
   it('a device without the previous key finds nothing to read', async () => {
     const file = await sealSyncFile(
       input({ catchUp: { keys, previousFileKey: oldKey } }),
