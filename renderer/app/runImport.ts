@@ -3,6 +3,7 @@ import type { Item } from '../../shared/catalog';
 import { planImport, type ColumnMap, type ImportPlan, type ItemRef, type Sheet } from '../../shared/import';
 import type { LarderStore } from '../storage/store';
 import { toFormErrors } from './errors';
+import { i18n } from '../i18n';
 
 export interface ImportOutcome {
   plan: ImportPlan;
@@ -66,7 +67,8 @@ export async function runImport(
   try {
     outcome.count = await store.recordCount({
       lines: plan.counts.map((c) => ({ item: idOfRef(c.item), counted: String(c.counted) })),
-      note: `Opening count, imported from ${fileName.slice(0, MAX_NOTE_FILE_NAME)}`,
+      // In the words of the volunteer who imports (a note is stored as written, like any typed note).
+      note: i18n.t('import.openingNote', { file: fileName.slice(0, MAX_NOTE_FILE_NAME) }),
     });
   } catch (e) {
     return fail('count', e);
@@ -86,7 +88,7 @@ export async function undoImportCount(
   const failed: string[] = [];
   for (const entry of count) {
     try {
-      await store.undo(idOf(entry), 'Undo of an imported opening count');
+      await store.undo(idOf(entry), i18n.t('import.undoNote'));
       undone++;
     } catch (e) {
       failed.push(toFormErrors(e).summary.join(' '));

@@ -5,6 +5,7 @@ import { historyCsv, stockCsv } from '../../shared/import';
 import { useStore } from '../app/StoreContext';
 import { effectiveLevels } from '../app/levels';
 import { fileService } from '../platform/files';
+import { useTranslation } from 'react-i18next';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 function localDateTime(ms: number): string {
@@ -23,6 +24,7 @@ const slug = (name: string) =>
  */
 export function SpreadsheetExport() {
   const store = useStore();
+  const { t } = useTranslation();
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
 
   const save = async (what: 'stock' | 'history') => {
@@ -77,28 +79,32 @@ export function SpreadsheetExport() {
       const where = await fileService().save(
         name,
         new TextEncoder().encode(`\uFEFF${text}`),
-        { name: 'CSV file', extensions: ['csv'] },
+        { name: t('common.csvFile'), extensions: ['csv'] },
         'text/csv',
       );
       if (where)
-        setMessage({ text: `${what === 'stock' ? 'Stock' : 'History'} saved: ${where}.`, error: false });
+        setMessage({
+          text: what === 'stock' ? t('export.savedStock', { where }) : t('export.savedHistory', { where }),
+          error: false,
+        });
     } catch (e) {
-      setMessage({ text: `Could not save: ${e instanceof Error ? e.message : String(e)}`, error: true });
+      setMessage({
+        text: t('common.couldNotSave', { reason: e instanceof Error ? e.message : String(e) }),
+        error: true,
+      });
     }
   };
 
   return (
     <section className="card" aria-labelledby="export-title">
-      <h2 id="export-title">Download as CSV</h2>
-      <p className="muted">
-        For a spreadsheet, a report or a backup you can read. Both files come back in through Import above.
-      </p>
+      <h2 id="export-title">{t('export.title')}</h2>
+      <p className="muted">{t('export.lead')}</p>
       <div className="actions">
         <button type="button" onClick={() => void save('stock')}>
-          Download stock as CSV
+          {t('export.stock')}
         </button>
         <button type="button" onClick={() => void save('history')}>
-          Download history as CSV
+          {t('export.history')}
         </button>
       </div>
       <p role="status" className={message?.error ? 'form-error' : 'saved'}>

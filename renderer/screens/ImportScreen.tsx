@@ -8,6 +8,7 @@ import {
   type ColumnMap,
   type FileProblem,
   type ImportField,
+  type ImportPlan,
   type PlannedRow,
   type Sheet,
 } from '../../shared/import';
@@ -19,6 +20,9 @@ import { runImport, undoImportCount, type ImportOutcome } from '../app/runImport
 import { SpreadsheetExport } from '../components/SpreadsheetExport';
 import '../import.css';
 import { useImportText } from '../app/domainText';
+import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
+import { useFormat, type Format } from '../i18n/format';
 
 /** Rows drawn in the preview at once; the summary and the import always cover every row. */
 const PREVIEW_ROWS = 300;
@@ -46,10 +50,6 @@ const columnName = (index: number) => {
   return name;
 };
 
-function plural(count: number, one: string, many: string) {
-  return `${count.toLocaleString()} ${count === 1 ? one : many}`;
-}
-
 interface Loaded {
   name: string;
   sheet: Sheet;
@@ -72,6 +72,9 @@ export function ImportScreen() {
   const [outcome, setOutcome] = useState<ImportOutcome | null>(null);
   const [undoMessage, setUndoMessage] = useState<{ text: string; error: boolean } | null>(null);
   const importText = useImportText();
+  const { t } = useTranslation();
+  const format = useFormat();
+  const n = format.number;
 
   const catalog = useMemo(() => (items ?? []) as Item[], [items]);
   const plan = useMemo(
@@ -124,12 +127,12 @@ export function ImportScreen() {
 
   const doImport = async () => {
     if (!loaded || !columns) return;
-    setBusy('Importing…');
+    setBusy(t('import.importing'));
     setUndoMessage(null);
     try {
       setOutcome(
         await runImport(store, loaded.sheet, columns, loaded.name, (done, total) =>
-          setBusy(`Creating items: ${done.toLocaleString()} of ${total.toLocaleString()}…`),
+          setBusy(t('import.creating', { done: n(done), total: n(total) })),
         ),
       );
     } finally {
@@ -139,17 +142,19 @@ export function ImportScreen() {
 
   const undo = async () => {
     if (!outcome) return;
-    setBusy('Undoing the count…');
+    setBusy(t('import.undoing'));
     try {
       const { undone, failed } = await undoImportCount(store, outcome.count);
       setUndoMessage(
         failed.length === 0
-          ? {
-              text: `Undone: the opening count of ${plural(undone, 'item', 'items')} no longer counts (History shows it and its undo). The items stay in the catalog.`,
-              error: false,
-            }
+          ? { text: t('import.undone', { count: undone, n: n(undone) }), error: false }
           : {
-              text: `Undid ${undone.toLocaleString()} of ${outcome.count.length.toLocaleString()} count lines; ${failed.length.toLocaleString()} could not be undone: ${failed[0]} Undo the rest under History.`,
+              text: t('import.undonePartly', {
+                undone: n(undone),
+                total: n(outcome.count.length),
+                failed: n(failed.length),
+                reason: failed[0],
+              }),
               error: true,
             },
       );
@@ -165,22 +170,16 @@ export function ImportScreen() {
   return (
     <section aria-labelledby="import-title" className="import-screen">
       <header className="screen-header">
-        <h1 id="import-title">Spreadsheet</h1>
-        <p className="muted">
-          Bring in the stock sheet your hub keeps today, or take Larder’s stock and history out as CSV.
-        </p>
+        <h1 id="import-title">{t('nav.spreadsheet')}</h1>
+        <p className="muted">{t('import.lead')}</p>
       </header>
 
       <section className="card" aria-labelledby="import-pick-title">
-        <h2 id="import-pick-title">Import a sheet</h2>
-        <p className="muted">
-          Save your sheet as CSV (in your spreadsheet: File › Save as, or Download › CSV). One row per item;
-          Larder finds the item, category, unit, quantity, minimum and barcode columns. Nothing is saved until
-          you press Import.
-        </p>
+        <h2 id="import-pick-title">{t('import.pickTitle')}</h2>
+        <p className="muted">{t('import.pickLead')}</p>
         <div className="import-sources">
           <div className="field">
-            <label htmlFor="import-file">CSV file</label>
+            <label htmlFor="import-file">{t('common.csvFile')}</label>
             <input
               id="import-file"
               type="file"
@@ -192,9 +191,9 @@ export function ImportScreen() {
             />
           </div>
           <details className="import-paste">
-            <summary>Or paste the cells</summary>
+            <summary>{t('import.pasteSummary')}</summary>
             <div className="field">
-              <label htmlFor="import-paste">Cells copied from a spreadsheet</label>
+              <label htmlFor="import-paste">{t('import.pasteLabel')}</label>
               <textarea
                 id="import-paste"
                 rows={6}
@@ -203,8 +202,12 @@ export function ImportScreen() {
                 onChange={(e) => setPasted(e.target.value)}
               />
             </div>
-            <button type="button" disabled={!pasted.trim()} onClick={() => load('pasted cells', pasted)}>
-              Read pasted cells
+            <button
+              type="button"
+              disabled={!pasted.trim()}
+              onClick={() => load(t('import.pastedName'), pasted)}
+            >
+              {t('import.readPasted')}
             </button>
           </details>
         </div>
@@ -217,25 +220,22 @@ export function ImportScreen() {
 
       {loaded && columns && (
         <section className="card" aria-labelledby="import-columns-title">
-          <h2 id="import-columns-title">Columns in {loaded.name}</h2>
-          <p className="muted">
-            Larder guessed which column is which from the headers. Change any that is wrong; choose “Not in
-            this sheet” for what the sheet does not have.
-          </p>
+          <h2 id="import-columns-title">{t('import.columnsTitle', { name: loaded.name })}</h2>
+          <p className="muted">{t('import.columnsLead')}</p>
           <div className="import-columns">
             {IMPORT_FIELDS.map((field) => (
               <div className="field" key={field}>
-                <label htmlFor={`import-col-${field}`}>{IMPORT_FIELD_LABEL[field]}</label>
+                <label htmlFor={`import-col-${field}`}>{t(IMPORT_FIELD_LABEL[field])}</label>
                 <select
                   id={`import-col-${field}`}
                   value={columns[field] ?? ''}
                   aria-invalid={field === 'item' && columns.item === null ? true : undefined}
                   onChange={(e) => setColumn(field, e.target.value)}
                 >
-                  <option value="">Not in this sheet</option>
+                  <option value="">{t('import.notInSheet')}</option>
                   {loaded.sheet.header.map((h, i) => (
                     <option key={i} value={i}>
-                      {columnName(i)}: {h || '(no header)'}
+                      {columnName(i)}: {h || t('import.noHeader')}
                     </option>
                   ))}
                 </select>
@@ -252,18 +252,12 @@ export function ImportScreen() {
 
       {plan && s && loaded && (
         <section className="card" aria-labelledby="import-preview-title">
-          <h2 id="import-preview-title">Preview</h2>
-          <p className="import-summary" role="status" aria-label="Import summary">
-            {plural(s.items, 'item', 'items')}: {s.created.toLocaleString()} new,{' '}
-            {s.existing.toLocaleString()} already in the catalog;{' '}
-            {plural(s.counted, 'quantity goes', 'quantities go')} into one opening count.
-            {s.problemRows > 0 &&
-              ` ${plural(s.problemRows, 'row with a problem is', 'rows with problems are')} skipped.`}
-            {s.repeats > 0 && ` ${plural(s.repeats, 'row repeats', 'rows repeat')} an item.`}
-            {s.blankRows > 0 && ` ${plural(s.blankRows, 'blank row', 'blank rows')} ignored.`}
+          <h2 id="import-preview-title">{t('import.previewTitle')}</h2>
+          <p className="import-summary" role="status" aria-label={t('import.summaryLabel')}>
+            {summaryText(t, format, s)}
           </p>
           {columns?.minimum !== null && columns?.target === null && plan.levels.length > 0 && (
-            <p className="muted">The sheet has no target column: each item’s target is set to its minimum.</p>
+            <p className="muted">{t('import.noTarget')}</p>
           )}
           <div className="toolbar">
             <label className="switch">
@@ -273,32 +267,32 @@ export function ImportScreen() {
                 disabled={s.problemRows === 0}
                 onChange={(e) => setOnlyProblems(e.target.checked)}
               />
-              Show only rows with problems
+              {t('import.onlyProblems')}
             </label>
           </div>
           <div className="import-table-wrap">
-            <table className="data import-table" aria-label="Rows to import">
+            <table className="data import-table" aria-label={t('import.rowsLabel')}>
               <thead>
                 <tr>
                   <th scope="col" className="num">
-                    Line
+                    {t('import.colLine')}
                   </th>
-                  <th scope="col">Item</th>
+                  <th scope="col">{t('stock.colItem')}</th>
                   <th scope="col" className="num">
-                    Quantity
+                    {t('lines.quantity')}
                   </th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Problem or note</th>
+                  <th scope="col">{t('stock.colStatus')}</th>
+                  <th scope="col">{t('import.colProblem')}</th>
                 </tr>
               </thead>
               <tbody>
                 {shown.slice(0, PREVIEW_ROWS).map((r) => (
                   <tr key={r.line} className={r.status === 'problem' ? 'import-problem' : undefined}>
                     <td className="num">{r.line}</td>
-                    <th scope="row">{r.name || <span className="muted">(no name)</span>}</th>
-                    <td className="num">{r.quantity === null ? '—' : r.quantity.toLocaleString()}</td>
+                    <th scope="row">{r.name || <span className="muted">{t('import.noName')}</span>}</th>
+                    <td className="num">{r.quantity === null ? '—' : n(r.quantity)}</td>
                     <td>
-                      <span className={STATUS_CLASS[r.status]}>{IMPORT_STATUS_LABEL[r.status]}</span>
+                      <span className={STATUS_CLASS[r.status]}>{t(IMPORT_STATUS_LABEL[r.status])}</span>
                     </td>
                     <td>
                       {r.problems.map((p, i) => (
@@ -322,8 +316,7 @@ export function ImportScreen() {
           </div>
           {shown.length > PREVIEW_ROWS && (
             <p className="muted">
-              Showing the first {PREVIEW_ROWS.toLocaleString()} of {shown.length.toLocaleString()} rows; the
-              import covers them all.
+              {t('import.showingFirst', { shown: n(PREVIEW_ROWS), total: n(shown.length) })}
             </p>
           )}
           <div className="actions">
@@ -333,7 +326,7 @@ export function ImportScreen() {
               disabled={nothingToDo || busy !== null || (outcome !== null && !outcome.failed && !undoMessage)}
               onClick={() => void doImport()}
             >
-              Import {plural(s.items, 'item', 'items')}
+              {t('import.importButton', { count: s.items, n: n(s.items) })}
             </button>
             {busy && <span role="status">{busy}</span>}
           </div>
@@ -341,7 +334,7 @@ export function ImportScreen() {
           {outcome && !outcome.failed && outcome.count.length > 0 && !undoMessage && (
             <div className="actions">
               <button type="button" className="danger" disabled={busy !== null} onClick={() => void undo()}>
-                Undo this opening count
+                {t('import.undoButton')}
               </button>
             </div>
           )}
@@ -358,37 +351,65 @@ export function ImportScreen() {
   );
 }
 
+/** The preview's summary: how many items, new and known, counted, and what is skipped or ignored. */
+function summaryText(t: TFunction, format: Format, s: ImportPlan['summary']): string {
+  const n = format.number;
+  const parts = [
+    t('import.summaryItems', {
+      count: s.items,
+      n: n(s.items),
+      created: n(s.created),
+      existing: n(s.existing),
+    }),
+    t('import.summaryCounted', { count: s.counted, n: n(s.counted) }),
+  ];
+  if (s.problemRows > 0)
+    parts.push(t('import.summarySkipped', { count: s.problemRows, n: n(s.problemRows) }));
+  if (s.repeats > 0) parts.push(t('import.summaryRepeats', { count: s.repeats, n: n(s.repeats) }));
+  if (s.blankRows > 0) parts.push(t('import.summaryBlank', { count: s.blankRows, n: n(s.blankRows) }));
+  return parts.join(' ');
+}
+
 /** What the import did, in one sentence; when a step failed, what was done, what was not, and what to do. */
 function OutcomeMessage({ outcome, fileName }: { outcome: ImportOutcome; fileName: string }) {
-  const made = plural(outcome.created.length, 'new item', 'new items');
+  const { t } = useTranslation();
+  const { number: n } = useFormat();
+  const created = outcome.created.length;
+  const made = t('import.newItems', { count: created, n: n(created) });
   if (!outcome.failed) {
-    const parts = [`created ${made}`];
+    const parts = [t('import.didCreate', { made })];
     if (outcome.levelsSet > 0)
-      parts.push(`set the minimum and target for ${plural(outcome.levelsSet, 'item', 'items')}`);
+      parts.push(t('import.didLevels', { count: outcome.levelsSet, n: n(outcome.levelsSet) }));
     parts.push(
       outcome.count.length > 0
-        ? `recorded one opening count of ${plural(outcome.count.length, 'item', 'items')}`
-        : 'recorded no count (the sheet has no quantities)',
+        ? t('import.didCount', { count: outcome.count.length, n: n(outcome.count.length) })
+        : t('import.didNoCount'),
     );
     const skipped = outcome.plan.summary.problemRows;
     return (
-      <p role="status" className="saved" aria-label="Import result">
-        Imported {fileName}: {parts.join(', ')}.
-        {skipped > 0 && ` ${plural(skipped, 'row with a problem was', 'rows with problems were')} skipped.`}{' '}
-        See it under Stock and History.
+      <p role="status" className="saved" aria-label={t('import.resultLabel')}>
+        {t('import.imported', { file: fileName, parts: parts.join(', ') })}
+        {skipped > 0 && ` ${t('import.skipped', { count: skipped, n: n(skipped) })}`} {t('import.seeIt')}
       </p>
     );
   }
   const { step, message } = outcome.failed;
   const done =
     step === 'items'
-      ? `Created ${made} of ${outcome.plan.create.length.toLocaleString()}; then this failed: ${message}`
+      ? t('import.failedItems', { made, total: n(outcome.plan.create.length), reason: message })
       : step === 'levels'
-        ? `Created ${made}; setting the minimums and targets failed: ${message} No count was recorded.`
-        : `Created ${made}${outcome.levelsSet > 0 ? ` and set ${plural(outcome.levelsSet, 'minimum', 'minimums')}` : ''}, but the count was NOT recorded: ${message}`;
+        ? t('import.failedLevels', { made, reason: message })
+        : outcome.levelsSet > 0
+          ? t('import.failedCountLevels', {
+              made,
+              count: outcome.levelsSet,
+              n: n(outcome.levelsSet),
+              reason: message,
+            })
+          : t('import.failedCount', { made, reason: message });
   return (
-    <p role="alert" className="form-error" aria-label="Import result">
-      {done} Press Import again once this is fixed: the items already created are matched, not made twice.
+    <p role="alert" className="form-error" aria-label={t('import.resultLabel')}>
+      {done} {t('import.retry')}
     </p>
   );
 }
