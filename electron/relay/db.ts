@@ -1,8 +1,9 @@
 /**
  * The relay's store behind one small interface, so the same SQL runs on the embedded PGlite (PostgreSQL
- * compiled to WASM, in this process, one data directory) and later on a PostgreSQL server through `pg`
- * (whose Pool and PoolClient have the same `query(sql, params)`). Only portable PostgreSQL is used:
- * text, integer, bigint and bytea columns, INSERT ... ON CONFLICT, SELECT ... FOR UPDATE.
+ * compiled to WASM, in this process, one data directory) and on a PostgreSQL server through `pg`
+ * (./postgres.ts, for several relay processes on one server). Only portable PostgreSQL is used: text,
+ * integer, bigint, double precision and bytea columns, INSERT ... ON CONFLICT, SELECT ... FOR UPDATE,
+ * advisory locks, and LISTEN/NOTIFY for what one relay process must tell the others.
  */
 import { PGlite } from '@electric-sql/pglite';
 
@@ -10,6 +11,11 @@ export interface Db {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Pick<Db, 'query'>) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onPayload` for every NOTIFY on `channel` committed by any process of this store, this one
+   * included, until the returned function is called.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -46,10 +52,27 @@ export const SCHEMA = [
     received_at bigint NOT NULL,
     PRIMARY KEY (mailbox, device, seq)
   )`,
+  // Each device's upload budget (a token bucket), here rather than in a process's memory so that a device
+  // connected to several relay processes has one budget. A row older than a minute is a full bucket.
+  `CREATE TABLE IF NOT EXISTS relay_budgets (
+    mailbox text NOT NULL REFERENCES relay_mailboxes (id),
+    device_key text NOT NULL,
+    uploads double precision NOT NULL,
+    bytes double precision NOT NULL,
+    at bigint NOT NULL,
+    PRIMARY KEY (mailbox, device_key)
+  )`,
 ];
 
-export async function migrate(db: Pick<Db, 'query'>): Promise<void> {
-  for (const statement of SCHEMA) await db.query(statement);
+/** The channel on which a relay process tells the others (and itself) that a blob was stored. */
+export const NEW_BLOB_CHANNEL = 'larder_relay_new';
+
+/** Creates what is missing; relay processes starting together on one server take turns (an advisory lock). */
+export async function migrate(db: Pick<Db, 'transaction'>): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(1818325604)' /* 'lard' */);
+    for (const statement of SCHEMA) await tx.query(statement);
+  });
 }
 
 /**
@@ -58,8 +81,7 @@ export async function migrate(db: Pick<Db, 'query'>): Promise<void> {
  */
 export async function openPglite(dataDir: string): Promise<Db> {
   const pg = await PGlite.create({ dataDir, relaxedDurability: false });
-  await migrate(pg);
-  return {
+  const db: Db = {
     query: async <T>(sql: string, params: unknown[] = []) => ({
       rows: (await pg.query<T>(sql, params)).rows,
     }),
@@ -67,6 +89,12 @@ export async function openPglite(dataDir: string): Promise<Db> {
       pg.transaction((tx) =>
         fn({ query: async (sql, params = []) => ({ rows: (await tx.query(sql, params)).rows as never[] }) }),
       ),
+    listen: async (channel, onPayload) => {
+      const unlisten = await pg.listen(channel, onPayload);
+      return () => unlisten();
+    },
     close: () => pg.close(),
   };
+  await migrate(db);
+  return db;
 }

@@ -20,8 +20,11 @@
  * messages and bytes per second per connection (over either, the socket is not read until the second
  * is over), JSON depth checked before parsing, ping/pong liveness, an idle deadline, what waits to be written
  * per connection and in all (a reader that falls behind is cut off, never buffered for). Requests of one
- * connection are handled one at a time, and a connection with too many waiting is paused. Per device:
- * uploads and bytes per minute (a token bucket, per process). Per mailbox: a storage quota, members.
+ * connection are handled one at a time, and a connection with too many waiting is paused. Those limits
+ * protect this process and are its own. Per device: uploads and bytes per minute (a token bucket). Per
+ * mailbox: a storage quota, members. Those are kept in the store, so that several relay processes on
+ * one PostgreSQL (`database`) enforce them as one, and the 'new' push reaches a mailbox's connections
+ * on every process (LISTEN/NOTIFY): the processes hold nothing another needs.
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -35,10 +38,10 @@ import {
   type ClientMessage,
   type ServerMessage,
 } from '../../shared/sync/relay';
-import { deviceIdOf } from '../../shared/trust/crypto';
 import { addressKey, nestedDeeperThan } from '../signaling/server';
-import { openPglite, type Db } from './db';
-import { RelayStore, verifyEd25519, type Mailbox } from './store';
+import { NEW_BLOB_CHANNEL, openPglite, type Db } from './db';
+import { openPostgres } from './postgres';
+import { RelayStore, verifyEd25519, type Mailbox, type NewBlobNotice } from './store';
 
 export const RELAY_DEFAULTS = {
   host: '127.0.0.1',
@@ -70,8 +73,12 @@ type LimitName = Exclude<keyof typeof RELAY_DEFAULTS, 'host'>;
 
 export type RelayOptions = Partial<Record<LimitName, number>> & {
   host?: string;
-  /** Where PGlite keeps its files; or `db` to share one (tests, PostgreSQL later). */
+  /**
+   * Where the store is: PGlite's files in `dataDir`, or a PostgreSQL server (`database`, a postgres://
+   * connection string; several relays may share it), or `db`, opened by the caller (who closes it).
+   */
   dataDir?: string;
+  database?: string;
   db?: Db;
   /** One line per event, counts only: never keys, mailboxes, payloads or addresses. */
   log?: (line: string) => void;
@@ -101,6 +108,8 @@ export const RELAY_HEALTH_TEXT = 'Larder relay';
 
 interface Client {
   socket: WebSocket;
+  /** This process's id and a number: names the connection in NOTIFY payloads. */
+  id: string;
   nonce: string;
   mailbox: Mailbox | null;
   helloSeen: boolean;
@@ -132,8 +141,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
       // a failing logger never takes the relay down
     }
   };
-  if (!options.db && !options.dataDir) throw new Error('Relay: a data directory (or a database) is required');
-  const db = options.db ?? (await openPglite(options.dataDir!));
+  if (!options.db && !options.dataDir && !options.database)
+    throw new Error('Relay: a data directory or a database is required');
+  if (options.dataDir && options.database)
+    throw new Error('Relay: a data directory (PGlite) or a database (PostgreSQL), not both');
+  const db =
+    options.db ??
+    (options.database ? await openPostgres(options.database, { log }) : await openPglite(options.dataDir!));
   const store = new RelayStore(db, {
     maxBlobBytes: limit('maxBlobBytes'),
     quotaBytes: limit('quotaBytes'),
@@ -142,7 +156,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
     maxApplicantBlobs: limit('maxApplicantBlobs'),
     maxApplicantBlobBytes: limit('maxApplicantBlobBytes'),
     maxApplicantBytes: limit('maxApplicantBytes'),
+    uploadsPerMinute: limit('uploadsPerMinute'),
+    uploadBytesPerMinute: limit('uploadBytesPerMinute'),
   });
+  const instance = crypto.randomBytes(9).toString('base64url');
+  let connectionCount = 0;
   const maxBlobChars = Math.ceil((limit('maxBlobBytes') * 4) / 3);
   const maxPayload = maxBlobChars + 4096;
   // At least one largest frame per second.
@@ -153,8 +171,6 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
   const perAddress = new Map<string, number>();
   /** Per mailbox, its authenticated connections (for the 'new' push). */
   const listeners = new Map<string, Set<Client>>();
-  /** Per mailbox and device, its upload budget: a token bucket holding a minute's worth. */
-  const budgets = new Map<string, { uploads: number; bytes: number; at: number }>();
 
   const httpServer = http.createServer((request, response) => {
     response.writeHead(request.method === 'GET' || request.method === 'HEAD' ? 200 : 405, {
@@ -251,23 +267,20 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
     client.idleTimer.unref();
   };
 
-  const spendUpload = (box: Mailbox, key: string, bytes: number): boolean => {
-    const id = `${box.id}|${key}`;
-    const t = now();
-    const perMinute = limit('uploadsPerMinute');
-    const bytesPerMinute = limit('uploadBytesPerMinute');
-    const b = budgets.get(id) ?? { uploads: perMinute, bytes: bytesPerMinute, at: t };
-    const minutes = Math.max(0, t - b.at) / 60_000;
-    b.uploads = Math.min(perMinute, b.uploads + minutes * perMinute);
-    b.bytes = Math.min(bytesPerMinute, b.bytes + minutes * bytesPerMinute);
-    b.at = t;
-    if (budgets.size > 100_000) budgets.clear();
-    budgets.set(id, b);
-    if (b.uploads < 1 || b.bytes < bytes) return false;
-    b.uploads -= 1;
-    b.bytes -= bytes;
-    return true;
+  /** A blob was stored, by this process or another: every other connection of its mailbox here is told. */
+  const onNewBlob = (payload: string) => {
+    let notice: NewBlobNotice;
+    try {
+      notice = JSON.parse(payload) as NewBlobNotice;
+    } catch {
+      return log('ignored a malformed notification');
+    }
+    const set = listeners.get(notice.mailbox);
+    if (!set) return;
+    for (const other of set)
+      if (other.id !== notice.origin) send(other, { type: 'new', device: notice.device, seq: notice.seq });
   };
+  const unlisten = await db.listen(NEW_BLOB_CHANNEL, onNewBlob);
 
   const welcome = async (client: Client, box: Mailbox | null) => {
     client.mailbox = box;
@@ -342,19 +355,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
         });
       }
       const blob = new Uint8Array(Buffer.from(message.blob, 'base64url'));
-      if (!spendUpload(box, message.key, blob.byteLength)) {
-        totals.refused += 1;
-        return send(client, {
-          type: 'refused',
-          id: message.id,
-          code: 'rate',
-          message: 'Too many uploads from this device: try again in a minute',
-        });
-      }
       const result = await store.upload(
         box,
         { key: message.key, seq: message.seq, blob, sig: message.sig },
         now(),
+        client.id,
       );
       if (!result.ok) {
         totals.refused += 1;
@@ -362,12 +367,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
       }
       if (result.duplicate) totals.duplicates += 1;
       else totals.uploads += 1;
-      send(client, { type: 'ack', id: message.id, seq: message.seq, duplicate: result.duplicate });
-      if (!result.duplicate)
-        for (const other of listeners.get(box.id) ?? [])
-          if (other !== client)
-            send(other, { type: 'new', device: deviceIdOf(message.key), seq: message.seq });
-      return;
+      // The other connections of the mailbox, here and on other processes, hear of it by NOTIFY.
+      return send(client, { type: 'ack', id: message.id, seq: message.seq, duplicate: result.duplicate });
     }
     totals.fetches += 1;
     const page = await store.fetch(box.id, message.cursor);
@@ -447,6 +448,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
   const onConnection = (socket: WebSocket): void => {
     const client: Client = {
       socket,
+      id: `${instance}:${(connectionCount += 1)}`,
       nonce: crypto.randomBytes(32).toString('base64url'),
       mailbox: null,
       helloSeen: false,
@@ -493,6 +495,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
     }
   }, limit('pingIntervalMs'));
   pinger.unref();
+  const pruner = setInterval(() => {
+    store.pruneBudgets(now()).catch(() => log('could not prune upload budgets'));
+  }, 60_000);
+  pruner.unref();
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -500,6 +506,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
       httpServer.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    clearInterval(pinger);
+    clearInterval(pruner);
+    await unlisten();
+    if (!options.db) await db.close();
+    throw error;
   });
   const bound = httpServer.address() as AddressInfo;
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
@@ -511,12 +523,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
     stats: () => ({ connections: clients.size, ...totals }),
     close: async () => {
       clearInterval(pinger);
+      clearInterval(pruner);
       const running = [...clients].map((c) => c.queue);
       for (const client of clients) client.socket.terminate();
       for (const socket of counted.keys()) socket.destroy();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       // Requests already running finish before the store closes.
       await Promise.allSettled(running);
+      await unlisten();
       if (!options.db) await db.close();
     },
   };

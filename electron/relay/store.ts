@@ -1,7 +1,9 @@
 /**
  * What the relay keeps, and the rules it applies to it (docs/relay.md). Every write runs in one
  * transaction that first locks its mailbox's row (SELECT ... FOR UPDATE), so several relay processes on
- * one PostgreSQL apply the same rules as one; an upload is acknowledged only after its COMMIT.
+ * one PostgreSQL apply the same rules as one: quotas, sequence numbers and upload budgets are read and
+ * written under that lock; an upload is acknowledged only after its COMMIT, and announced to every
+ * process (NOTIFY, sent by the COMMIT) for their connections' 'new' push.
  */
 import crypto from 'node:crypto';
 import { deviceIdOf } from '../../shared/trust/crypto';
@@ -19,7 +21,7 @@ import {
   type RelayMemberView,
   type SignedStatement,
 } from '../../shared/sync/relay';
-import type { Db } from './db';
+import { NEW_BLOB_CHANNEL, type Db } from './db';
 
 export interface StoreLimits {
   /** Largest blob accepted, in bytes. */
@@ -38,6 +40,17 @@ export interface StoreLimits {
   maxApplicantBlobs: number;
   maxApplicantBlobBytes: number;
   maxApplicantBytes: number;
+  /** Per device and mailbox, across every relay process of the store: a token bucket of a minute's worth. */
+  uploadsPerMinute: number;
+  uploadBytesPerMinute: number;
+}
+
+/** What NOTIFY carries about a stored blob: `origin` is the connection it came from (not told again). */
+export interface NewBlobNotice {
+  mailbox: string;
+  device: string;
+  seq: number;
+  origin: string;
 }
 
 export interface Mailbox {
@@ -219,6 +232,7 @@ export class RelayStore {
     box: Mailbox,
     up: { key: string; seq: number; blob: Uint8Array; sig: string },
     now: number,
+    origin = '',
   ): Promise<{ ok: true; duplicate: boolean } | Refusal> {
     if (up.blob.byteLength > this.limits.maxBlobBytes)
       return refuse('too-large', `A blob may hold at most ${this.limits.maxBlobBytes} bytes`);
@@ -245,6 +259,8 @@ export class RelayStore {
       }
       if (member && member.cut !== null && up.seq > member.cut)
         return refuse('revoked', 'This device was revoked: nothing after its cut-off is taken');
+      if (!(await this.spend(tx, box.id, up.key, up.blob.byteLength, now)))
+        return refuse('rate', 'Too many uploads from this device: try again in a minute');
       const { rows: taken } = await tx.query<{ hash: string }>(
         'SELECT hash FROM relay_blobs WHERE mailbox = $1 AND device = $2 AND seq = $3',
         [box.id, device, up.seq],
@@ -271,8 +287,40 @@ export class RelayStore {
         box.id,
         up.blob.byteLength,
       ]);
+      const notice: NewBlobNotice = { mailbox: box.id, device, seq: up.seq, origin };
+      await tx.query('SELECT pg_notify($1, $2)', [NEW_BLOB_CHANNEL, JSON.stringify(notice)]);
       return { ok: true as const, duplicate: false };
     });
+  }
+
+  /**
+   * Takes one upload and `bytes` from the device's budget, refilled at the limits' rate up to a minute's
+   * worth; false (and nothing taken) when it holds less. Called under the mailbox's lock, so two relay
+   * processes never spend the same tokens.
+   */
+  private async spend(tx: Query, mailbox: string, key: string, bytes: number, now: number): Promise<boolean> {
+    const perMinute = this.limits.uploadsPerMinute;
+    const bytesPerMinute = this.limits.uploadBytesPerMinute;
+    const { rows } = await tx.query<{ uploads: number; bytes: number; at: number | string }>(
+      'SELECT uploads, bytes, at FROM relay_budgets WHERE mailbox = $1 AND device_key = $2',
+      [mailbox, key],
+    );
+    const row = rows[0];
+    const minutes = row ? Math.max(0, now - Number(row.at)) / 60_000 : 1;
+    const uploads = Math.min(perMinute, (row ? Number(row.uploads) : 0) + minutes * perMinute);
+    const left = Math.min(bytesPerMinute, (row ? Number(row.bytes) : 0) + minutes * bytesPerMinute);
+    if (uploads < 1 || left < bytes) return false;
+    await tx.query(
+      `INSERT INTO relay_budgets (mailbox, device_key, uploads, bytes, at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (mailbox, device_key) DO UPDATE SET uploads = $3, bytes = $4, at = $5`,
+      [mailbox, key, uploads - 1, left - bytes, now],
+    );
+    return true;
+  }
+
+  /** Forgets budgets untouched for a minute (they are full again): the table stays as small as the active devices. */
+  async pruneBudgets(now: number): Promise<void> {
+    await this.db.query('DELETE FROM relay_budgets WHERE at < $1', [now - 60_000]);
   }
 
   /** Blobs past the cursor (per device, the last sequence number the client has), one page at a time. */
