@@ -1,6 +1,7 @@
 import { BelowZeroWarning } from '../../shared/commands';
 import { ValidationError } from '../../shared/errors';
 import { domainText } from './domainText';
+import { i18n } from '../i18n';
 
 export interface FormErrors {
   /** Messages by field path (`lines.0.quantity`); '' is the whole form. */
@@ -25,5 +26,5 @@ export function toFormErrors(error: unknown): FormErrors {
   }
   if (error instanceof BelowZeroWarning) return { fields: {}, summary: error.messages.map(domainText) };
   const message = error instanceof Error ? error.message : String(error);
-  return { fields: {}, summary: [`Not saved: ${message}`] };
+  return { fields: {}, summary: [i18n.t('errors.notSaved', { reason: message })] };
 }

@@ -1,10 +1,12 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useFormat } from '../i18n/format';
+import type { TFunction } from 'i18next';
+import { useFormat, type Format } from '../i18n/format';
 import { KIND_LABEL } from '../screens/HistoryScreen';
 import { useStore } from '../app/StoreContext';
-import type { DataCheck } from '../storage/check';
+import type { CheckExample, DataCheck, RowName, TableDifference, TableName } from '../storage/check';
+import { ENTRY_KINDS, type EntryKind } from '../../shared/entries';
 
 /**
  * Shown above every screen when this device found part of its saved data damaged at startup: what is
@@ -43,7 +45,7 @@ export function DataNotice() {
       <p>
         {t('dataNotice.damaged', { when: format.dateTime(damage.at) })}{' '}
         {t('dataNotice.missing', { count, n: format.number(count) })}
-        {damage.rows > 0 ? ` ${t('dataNotice.keptAside')}` : ''} {t('dataNotice.mayNotCount')}
+        {damage.rows > 0 ? ` ${t('dataNotice.keptAside')}` : ''} {t('dataNotice.countsAgain')}
       </p>
       <ul className="plain small" aria-label={t('dataNotice.missingLabel')}>
         {still.slice(0, 8).map((m) => (
@@ -107,18 +109,21 @@ export function CheckDataPanel() {
             <>
               <p>{t('check.differs')}</p>
               <ul>
-                {differences.map((d) => (
-                  <li key={d.table}>
-                    {d.summary}
-                    {d.examples.length > 0 && (
-                      <ul className="plain small">
-                        {d.examples.map((e) => (
-                          <li key={e}>{e}</li>
-                        ))}
-                      </ul>
-                    )}
-                  </li>
-                ))}
+                {differences.map((d) => {
+                  const { summary, examples } = differenceText(t, format, d);
+                  return (
+                    <li key={d.table}>
+                      {summary}
+                      {examples.length > 0 && (
+                        <ul className="plain small">
+                          {examples.map((e, i) => (
+                            <li key={i}>{e}</li>
+                          ))}
+                        </ul>
+                      )}
+                    </li>
+                  );
+                })}
               </ul>
               <button type="button" onClick={() => void run(true)} disabled={busy}>
                 {t('check.repair')}
@@ -129,4 +134,73 @@ export function CheckDataPanel() {
       )}
     </section>
   );
+}
+
+/** Each table the check compares, as the panel names it (catalog keys). */
+const TABLE_TITLE: Record<TableName, string> = {
+  stock: 'check.table.stock',
+  ledger: 'check.table.ledger',
+  usage: 'check.table.usage',
+  items: 'check.table.items',
+  hubs: 'check.table.hubs',
+  devices: 'check.table.devices',
+  levels: 'check.table.levels',
+  categoryLevels: 'check.table.categoryLevels',
+  gate: 'check.table.gate',
+  members: 'check.table.members',
+};
+
+const isEntryKind = (kind: string): kind is EntryKind => (ENTRY_KINDS as readonly string[]).includes(kind);
+
+function rowText(t: TFunction, format: Format, row: RowName): string {
+  const item = (name: string | null) => name ?? t('check.row.anItem');
+  const hub = (name: string | null) => name ?? t('check.row.aHub');
+  switch (row.is) {
+    case 'at':
+      return t('check.row.at', { item: item(row.item), hub: hub(row.hub) });
+    case 'entry':
+      return t('check.row.entry', {
+        kind: isEntryKind(row.kind) ? t(KIND_LABEL[row.kind]) : row.kind,
+        item: item(row.item),
+        hub: hub(row.hub),
+        day: Number.isFinite(row.at) ? format.dateTime(row.at) : '?',
+      });
+    case 'use':
+      return t('check.row.use', { item: item(row.item), hub: hub(row.hub), day: format.day(row.day) });
+    case 'category':
+      return t('check.row.at', { item: row.category, hub: hub(row.hub) });
+    case 'named':
+      return row.name;
+    case 'device':
+      return t('check.row.device', { device: row.device });
+  }
+}
+
+function exampleText(t: TFunction, format: Format, e: CheckExample): string {
+  const row = rowText(t, format, e.row);
+  if (e.problem === 'missing') return t('check.example.missing', { row });
+  if (e.problem === 'extra') return t('check.example.extra', { row });
+  if (e.shows !== undefined && e.says !== undefined)
+    return t('check.example.wrongFigure', {
+      row,
+      shows: format.number(e.shows),
+      says: format.number(e.says),
+    });
+  return t('check.example.wrong', { row });
+}
+
+/** A table that differs, in words: "Stock figures: 1 wrong; 2 missing", and its examples named. */
+export function differenceText(
+  t: TFunction,
+  format: Format,
+  d: TableDifference,
+): { summary: string; examples: string[] } {
+  const parts: string[] = [];
+  if (d.wrong > 0) parts.push(t('check.wrong', { count: d.wrong, n: format.number(d.wrong) }));
+  if (d.missing > 0) parts.push(t('check.missing', { count: d.missing, n: format.number(d.missing) }));
+  if (d.extra > 0) parts.push(t('check.extra', { count: d.extra, n: format.number(d.extra) }));
+  return {
+    summary: t('check.summary', { table: t(TABLE_TITLE[d.table]), parts: parts.join('; ') }),
+    examples: d.examples.map((e) => exampleText(t, format, e)),
+  };
 }

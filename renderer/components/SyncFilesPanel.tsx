@@ -5,6 +5,9 @@ import { exportSyncFile, importSyncFile, knownPeers } from '../sync/syncFiles';
 import { fileService, readPickedFile } from '../platform/files';
 import { ValidationError } from '../../shared/errors';
 import { domainText } from '../app/domainText';
+import { useTranslation } from 'react-i18next';
+import { useFormat, type Format } from '../i18n/format';
+import type { TFunction } from 'i18next';
 
 /**
  * For hubs with no network at all: carry an encrypted sync file on a USB stick. Importing is always
@@ -12,6 +15,8 @@ import { domainText } from '../app/domainText';
  */
 export function SyncFilesPanel() {
   const store = useStore();
+  const { t } = useTranslation();
+  const format = useFormat();
   const [target, setTarget] = useState('');
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -27,12 +32,15 @@ export function SyncFilesPanel() {
     try {
       const file = await exportSyncFile(store, target ? { forDevice: target } : {});
       const where = await fileService().save(file.fileName, file.bytes, {
-        name: 'Larder sync file',
+        name: t('syncFiles.fileKind'),
         extensions: ['larder-sync'],
       });
       if (where)
         setMessage({
-          text: `Sync file saved: ${file.fileName} (${formatBytes(file.bytes.byteLength)}).`,
+          text: t('syncFiles.saved', {
+            name: file.fileName,
+            size: formatBytes(t, format, file.bytes.byteLength),
+          }),
           error: false,
         });
     } catch (e) {
@@ -42,7 +50,7 @@ export function SyncFilesPanel() {
           : e instanceof Error
             ? e.message
             : String(e);
-      setMessage({ text: `Could not export: ${why}`, error: true });
+      setMessage({ text: t('syncFiles.couldNotExport', { reason: why }), error: true });
     } finally {
       setBusy(false);
     }
@@ -52,7 +60,7 @@ export function SyncFilesPanel() {
     const file = files?.[0];
     if (!file) return;
     setBusy(true);
-    setMessage({ text: `Importing ${file.name}…`, error: false });
+    setMessage({ text: t('syncFiles.importing', { name: file.name }), error: false });
     try {
       const result = await importSyncFile(store, await readPickedFile(file));
       const notes = result.ok ? (result.notes ?? []) : [];
@@ -65,25 +73,25 @@ export function SyncFilesPanel() {
 
   return (
     <section className="card" aria-labelledby="files-title">
-      <h2 id="files-title">Sync files</h2>
-      <p className="muted">Encrypted with the network’s key: a lost USB stick reveals nothing.</p>
+      <h2 id="files-title">{t('syncFiles.title')}</h2>
+      <p className="muted">{t('syncFiles.lead')}</p>
       <div className="field">
-        <label htmlFor="export-target">Export for</label>
+        <label htmlFor="export-target">{t('syncFiles.exportFor')}</label>
         <select id="export-target" value={target} onChange={(e) => setTarget(e.target.value)}>
-          <option value="">Any device (everything)</option>
+          <option value="">{t('syncFiles.anyDevice')}</option>
           {peers.map((p) => (
             <option key={p.device} value={p.device}>
-              {devices?.get(p.device) ?? p.device}: only what it lacks
+              {t('syncFiles.onlyLacks', { device: devices?.get(p.device) ?? p.device })}
             </option>
           ))}
         </select>
       </div>
       <div className="actions">
         <button type="button" className="primary" disabled={busy} onClick={() => void doExport()}>
-          Export sync file
+          {t('syncFiles.export')}
         </button>
         <label className="button-like">
-          Import sync file
+          {t('syncFiles.import')}
           <input
             ref={inputRef}
             type="file"
@@ -100,8 +108,9 @@ export function SyncFilesPanel() {
   );
 }
 
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} bytes`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+function formatBytes(t: TFunction, format: Format, n: number): string {
+  const oneDecimal = { minimumFractionDigits: 1, maximumFractionDigits: 1 };
+  if (n < 1024) return t('common.bytes', { count: n, n: format.number(n) });
+  if (n < 1024 * 1024) return t('common.kilobytes', { n: format.number(n / 1024, oneDecimal) });
+  return t('common.megabytes', { n: format.number(n / 1024 / 1024, oneDecimal) });
 }

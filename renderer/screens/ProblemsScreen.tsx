@@ -1,11 +1,8 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useState } from 'react';
 import { useStore } from '../app/StoreContext';
-import { formatDateTime } from '../app/time';
 import { fileService } from '../platform/files';
 import {
-  DAMAGE_KIND_LABEL,
-  PROBLEM_KIND_LABEL,
   damageKind,
   problemKind,
   problemsReport,
@@ -15,9 +12,27 @@ import {
 } from '../storage/report';
 import type { ProblemRow } from '../storage/db';
 import { useDomainText } from '../app/domainText';
+import { useTranslation } from 'react-i18next';
+import { useFormat } from '../i18n/format';
 
-const plural = (n: number, one: string, many: string) =>
-  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+/** Each kind of damage and of problem, as catalog keys. */
+const DAMAGE_KIND_LABEL: Record<DamageKind, string> = {
+  'not-update-data': 'problems.damage.notUpdateData',
+  empty: 'problems.damage.empty',
+  'damaged-bytes': 'problems.damage.damagedBytes',
+  'refused-by-yjs': 'problems.damage.refusedByYjs',
+  other: 'problems.damage.other',
+};
+
+const PROBLEM_KIND_LABEL: Record<ProblemKind, string> = {
+  entry: 'problems.kind.entry',
+  ledger: 'problems.kind.ledger',
+  'device-history': 'problems.kind.deviceHistory',
+  'member-list': 'problems.kind.memberList',
+  setting: 'problems.kind.setting',
+  'peer-update': 'problems.kind.peerUpdate',
+  other: 'problems.kind.other',
+};
 
 /**
  * What was set aside: saved data this device could not read at a start (kept, never deleted), and what
@@ -40,6 +55,7 @@ export function ProblemsScreen() {
     [],
   );
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const { t } = useTranslation();
 
   const download = async () => {
     setMessage(null);
@@ -48,13 +64,13 @@ export function ProblemsScreen() {
       const where = await fileService().save(
         name,
         bytes,
-        { name: 'JSON file', extensions: ['json'] },
+        { name: t('problems.jsonFile'), extensions: ['json'] },
         'application/json',
       );
-      if (where) setMessage({ text: `Report saved: ${where}.`, error: false });
+      if (where) setMessage({ text: t('problems.reportSaved', { where }), error: false });
     } catch (e) {
       setMessage({
-        text: `Could not save the report: ${e instanceof Error ? e.message : String(e)}`,
+        text: t('problems.reportFailed', { reason: e instanceof Error ? e.message : String(e) }),
         error: true,
       });
     }
@@ -65,26 +81,20 @@ export function ProblemsScreen() {
   return (
     <section aria-labelledby="problems-title">
       <header className="screen-header">
-        <h1 id="problems-title">Problems</h1>
-        <p className="muted">
-          What this device set aside: saved data it could not read, and data that arrived here but failed its
-          checks. None of it counts in any figure, and none of it is deleted.
-        </p>
+        <h1 id="problems-title">{t('nav.problems')}</h1>
+        <p className="muted">{t('problems.lead')}</p>
       </header>
       {loading ? (
-        <p>Loading…</p>
+        <p>{t('problems.loading')}</p>
       ) : empty ? (
-        <p className="empty">No problems. Everything recorded or received passed its checks.</p>
+        <p className="empty">{t('problems.none')}</p>
       ) : (
         <>
           <section className="card" aria-labelledby="report-title">
-            <h2 id="report-title">Report</h2>
-            <p className="muted">
-              A file listing what was set aside and why, to send to whoever helps your hub. It holds ids,
-              dates and reasons only: no notes, names, or keys.
-            </p>
+            <h2 id="report-title">{t('problems.reportTitle')}</h2>
+            <p className="muted">{t('problems.reportLead')}</p>
             <button type="button" onClick={() => void download()}>
-              Download report
+              {t('problems.download')}
             </button>
             {message && <p role={message.error ? 'alert' : 'status'}>{message.text}</p>}
           </section>
@@ -101,32 +111,37 @@ function DamagedRows({
 }: {
   rows: { id: number; setAsideAt: number; entries: number; kind: DamageKind; bytes: number }[];
 }) {
+  const { t } = useTranslation();
+  const format = useFormat();
   if (rows.length === 0) return null;
   const entries = rows.reduce((n, r) => n + r.entries, 0);
   return (
     <section aria-labelledby="damaged-title">
-      <h2 id="damaged-title">Saved data that could not be read</h2>
+      <h2 id="damaged-title">{t('problems.damagedTitle')}</h2>
       <p>
-        {plural(rows.length, 'part', 'parts')} of this device’s saved data could not be read when Larder
-        started, holding about {plural(entries, 'entry', 'entries')}. They are kept aside on this device.
-        Syncing with another device, or importing a sync file from one, brings back what they held.
+        {t('problems.damagedParts', {
+          count: rows.length,
+          n: format.number(rows.length),
+          entries: t('problems.entries', { count: entries, n: format.number(entries) }),
+        })}{' '}
+        {t('problems.damagedRest')}
       </p>
-      <table className="data" aria-label="Saved data set aside">
+      <table className="data" aria-label={t('problems.damagedLabel')}>
         <thead>
           <tr>
-            <th scope="col">Set aside</th>
-            <th scope="col">What was wrong</th>
-            <th scope="col">Entries</th>
-            <th scope="col">Size</th>
+            <th scope="col">{t('problems.colSetAside')}</th>
+            <th scope="col">{t('problems.colWrong')}</th>
+            <th scope="col">{t('members.entries')}</th>
+            <th scope="col">{t('problems.colSize')}</th>
           </tr>
         </thead>
         <tbody>
           {rows.map((r) => (
             <tr key={r.id}>
-              <td>{formatDateTime(r.setAsideAt)}</td>
-              <td>{DAMAGE_KIND_LABEL[r.kind]}</td>
-              <td>{r.entries.toLocaleString('en-US')}</td>
-              <td>{plural(r.bytes, 'byte', 'bytes')}</td>
+              <td>{format.dateTime(r.setAsideAt)}</td>
+              <td>{t(DAMAGE_KIND_LABEL[r.kind])}</td>
+              <td>{format.number(r.entries)}</td>
+              <td>{t('common.bytes', { count: r.bytes, n: format.number(r.bytes) })}</td>
             </tr>
           ))}
         </tbody>
@@ -137,41 +152,40 @@ function DamagedRows({
 
 function RefusedData({ problems }: { problems: readonly ProblemRow[] }) {
   const text = useDomainText();
+  const { t } = useTranslation();
+  const format = useFormat();
   if (problems.length === 0) return null;
   const byKind = new Map<ProblemKind, number>();
   for (const p of problems) byKind.set(problemKind(p.where), (byKind.get(problemKind(p.where)) ?? 0) + 1);
   return (
     <section aria-labelledby="refused-title">
-      <h2 id="refused-title">Data that failed its checks</h2>
-      <p>
-        {plural(problems.length, 'thing', 'things')} arrived here or were found that failed their checks. They
-        are set aside and do not count.
-      </p>
-      <ul className="plain" aria-label="Failed checks by kind">
+      <h2 id="refused-title">{t('problems.refusedTitle')}</h2>
+      <p>{t('problems.refusedLead', { count: problems.length, n: format.number(problems.length) })}</p>
+      <ul className="plain" aria-label={t('problems.byKindLabel')}>
         {[...byKind].map(([kind, n]) => (
           <li key={kind}>
-            {PROBLEM_KIND_LABEL[kind]}: {n.toLocaleString('en-US')}
+            {t(PROBLEM_KIND_LABEL[kind])}: {format.number(n)}
           </li>
         ))}
       </ul>
-      <table className="data" aria-label="Problems">
+      <table className="data" aria-label={t('nav.problems')}>
         <thead>
           <tr>
-            <th scope="col">Kind</th>
-            <th scope="col">Where</th>
-            <th scope="col">Reason</th>
-            <th scope="col">Seen</th>
+            <th scope="col">{t('history.kind')}</th>
+            <th scope="col">{t('problems.colWhere')}</th>
+            <th scope="col">{t('movement.reason')}</th>
+            <th scope="col">{t('problems.colSeen')}</th>
           </tr>
         </thead>
         <tbody>
           {problems.map((p) => (
             <tr key={p.where}>
-              <td>{PROBLEM_KIND_LABEL[problemKind(p.where)]}</td>
+              <td>{t(PROBLEM_KIND_LABEL[problemKind(p.where)])}</td>
               <td>
                 <code>{p.where}</code>
               </td>
               <td>{text(p.reason)}</td>
-              <td>{formatDateTime(p.seenAt)}</td>
+              <td>{format.dateTime(p.seenAt)}</td>
             </tr>
           ))}
         </tbody>

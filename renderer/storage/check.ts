@@ -18,18 +18,37 @@ export interface DerivedTables {
   gate: DeviceGate[];
   members: MemberRow[];
 }
-type TableName = keyof DerivedTables;
+export type TableName = keyof DerivedTables;
 
-/** One table that differs from the rebuild, in words a volunteer reads. */
+/**
+ * A row as a volunteer knows it: by the names of its item and hub (null: not in this device's catalog),
+ * never put into words here (the Check data panel words it in the language on screen).
+ */
+export type RowName =
+  | { is: 'at'; item: string | null; hub: string | null }
+  | { is: 'entry'; kind: string; item: string | null; hub: string | null; at: number }
+  | { is: 'use'; item: string | null; hub: string | null; day: string }
+  | { is: 'category'; category: string; hub: string | null }
+  | { is: 'named'; name: string }
+  | { is: 'device'; device: string };
+
+/** One row that differs: missing, there when it should not be, or different (a stock figure with both). */
+export interface CheckExample {
+  row: RowName;
+  problem: 'wrong' | 'missing' | 'extra';
+  /** A stock figure that is wrong: what this device shows, and what the ledger says. */
+  shows?: number;
+  says?: number;
+}
+
+/** One table that differs from the rebuild: how many rows, and a few of them named. */
 export interface TableDifference {
   table: TableName;
-  /** "Stock figures: 1 wrong; 2 missing". */
-  summary: string;
   missing: number;
   extra: number;
   wrong: number;
-  /** A few of them, named: "Rice 2 lb at North: shows 94, the ledger says 52". */
-  examples: string[];
+  /** At most EXAMPLES of them ("Rice 2 lb at North: shows 94, the ledger says 52", once worded). */
+  examples: CheckExample[];
 }
 
 export interface DataCheck {
@@ -39,29 +58,18 @@ export interface DataCheck {
   ms: number;
 }
 
-const TABLES: { table: TableName; key: string; title: string; one: string; many: string }[] = [
-  { table: 'stock', key: 'key', title: 'Stock figures', one: 'stock figure', many: 'stock figures' },
-  { table: 'ledger', key: 'id', title: 'History', one: 'history entry', many: 'history entries' },
-  { table: 'usage', key: 'key', title: 'Daily use', one: 'day of use', many: 'days of use' },
-  { table: 'items', key: 'id', title: 'Catalog', one: 'catalog item', many: 'catalog items' },
-  { table: 'hubs', key: 'id', title: 'Hubs', one: 'hub', many: 'hubs' },
-  { table: 'devices', key: 'id', title: 'Devices', one: 'device', many: 'devices' },
-  { table: 'levels', key: 'key', title: 'Levels', one: 'minimum and target', many: 'minimums and targets' },
-  {
-    table: 'categoryLevels',
-    key: 'key',
-    title: 'Category levels',
-    one: 'category level',
-    many: 'category levels',
-  },
-  {
-    table: 'gate',
-    key: 'device',
-    title: 'Signatures',
-    one: 'device’s checked entries',
-    many: 'devices’ checked entries',
-  },
-  { table: 'members', key: 'device', title: 'Members', one: 'member', many: 'members' },
+/** Every table compared, in the order the panel lists them, with the field that keys a row. */
+const TABLES: { table: TableName; key: string }[] = [
+  { table: 'stock', key: 'key' },
+  { table: 'ledger', key: 'id' },
+  { table: 'usage', key: 'key' },
+  { table: 'items', key: 'id' },
+  { table: 'hubs', key: 'id' },
+  { table: 'devices', key: 'id' },
+  { table: 'levels', key: 'key' },
+  { table: 'categoryLevels', key: 'key' },
+  { table: 'gate', key: 'device' },
+  { table: 'members', key: 'device' },
 ];
 
 const EXAMPLES = 5;
@@ -77,7 +85,7 @@ export async function compareProjections(
   let rows = 0;
   const itemNames = new Map(derived.items.map((i) => [i.id, i.name]));
   const hubNames = new Map(derived.hubs.map((h) => [h.id, h.name]));
-  for (const { table, key, title, one, many } of TABLES) {
+  for (const { table, key } of TABLES) {
     const expected = new Map<string, unknown>(
       (derived[table] as unknown as Record<string, unknown>[]).map((r) => [String(r[key]), r]),
     );
@@ -86,7 +94,7 @@ export async function compareProjections(
     let missing = 0;
     let extra = 0;
     let wrong = 0;
-    const examples: string[] = [];
+    const examples: CheckExample[] = [];
     const name = (row: Record<string, unknown>) => describeRow(table, row, itemNames, hubNames);
     const seen = new Set<string>();
     for (const row of actual) {
@@ -95,30 +103,25 @@ export async function compareProjections(
       const should = expected.get(id) as Record<string, unknown> | undefined;
       if (!should) {
         extra++;
-        if (examples.length < EXAMPLES) examples.push(`${name(row)}: should not be there`);
+        if (examples.length < EXAMPLES) examples.push({ row: name(row), problem: 'extra' });
       } else if (canonical(row) !== canonical(should)) {
         wrong++;
         if (examples.length < EXAMPLES)
           examples.push(
             table === 'stock'
-              ? `${name(row)}: shows ${String(row.onHand)}, the ledger says ${String(should.onHand)}`
-              : `${name(row)}: differs from the ledger`,
+              ? { row: name(row), problem: 'wrong', shows: Number(row.onHand), says: Number(should.onHand) }
+              : { row: name(row), problem: 'wrong' },
           );
       }
     }
     for (const [id, row] of expected) {
       if (seen.has(id)) continue;
       missing++;
-      if (examples.length < EXAMPLES) examples.push(`${name(row as Record<string, unknown>)}: missing`);
+      if (examples.length < EXAMPLES)
+        examples.push({ row: name(row as Record<string, unknown>), problem: 'missing' });
     }
     if (missing + extra + wrong === 0) continue;
-    const count = (n: number) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-    const parts = [
-      wrong > 0 ? `${count(wrong)} wrong` : '',
-      missing > 0 ? `${count(missing)} missing` : '',
-      extra > 0 ? `${count(extra)} that should not be there` : '',
-    ].filter(Boolean);
-    differences.push({ table, summary: `${title}: ${parts.join('; ')}`, missing, extra, wrong, examples });
+    differences.push({ table, missing, extra, wrong, examples });
   }
   return { differences, rows, ms: ms + performance.now() - started };
 }
@@ -128,26 +131,32 @@ function describeRow(
   row: Record<string, unknown>,
   items: Map<string, string>,
   hubs: Map<string, string>,
-): string {
-  const item = (id: unknown) => items.get(String(id)) ?? 'an item no longer in the catalog';
-  const hub = (id: unknown) => hubs.get(String(id)) ?? 'a hub';
+): RowName {
+  const item = (id: unknown) => items.get(String(id)) ?? null;
+  const hub = (id: unknown) => hubs.get(String(id)) ?? null;
   switch (table) {
     case 'stock':
     case 'levels':
-      return `${item(row.item)} at ${hub(row.hub)}`;
+      return { is: 'at', item: item(row.item), hub: hub(row.hub) };
     case 'ledger':
-      return `${String(row.kind)} of ${item(row.item)} at ${hub(row.hub)} on ${new Date(Number(row.at)).toLocaleDateString('en-US')}`;
+      return {
+        is: 'entry',
+        kind: String(row.kind),
+        item: item(row.item),
+        hub: hub(row.hub),
+        at: Number(row.at),
+      };
     case 'usage':
-      return `use of ${item(row.item)} at ${hub(row.hub)} on ${String(row.day)}`;
+      return { is: 'use', item: item(row.item), hub: hub(row.hub), day: String(row.day) };
     case 'items':
     case 'hubs':
     case 'devices':
     case 'members':
-      return String(row.name ?? row.id ?? row.device);
+      return { is: 'named', name: String(row.name ?? row.id ?? row.device) };
     case 'categoryLevels':
-      return `${String(row.category)} at ${hub(row.hub)}`;
+      return { is: 'category', category: String(row.category), hub: hub(row.hub) };
     case 'gate':
-      return `device ${String(row.device)}`;
+      return { is: 'device', device: String(row.device) };
   }
 }
 

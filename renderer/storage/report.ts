@@ -25,15 +25,7 @@ export function damageKind(reason: string): DamageKind {
   return 'other';
 }
 
-export const DAMAGE_KIND_LABEL: Record<DamageKind, string> = {
-  'not-update-data': 'Not saved data at all',
-  empty: 'Empty',
-  'damaged-bytes': 'Damaged or cut short',
-  'refused-by-yjs': 'Readable, but could not be applied',
-  other: 'Could not be read',
-};
-
-/** What a problem is about, from where it was found; the words a coordinator reads. */
+/** What a problem is about, from where it was found (the Problems screen words each kind). */
 export type ProblemKind =
   'entry' | 'ledger' | 'device-history' | 'member-list' | 'setting' | 'peer-update' | 'other';
 
@@ -47,16 +39,6 @@ export function problemKind(where: string): ProblemKind {
   if (where.startsWith('peer update received')) return 'peer-update';
   return 'other';
 }
-
-export const PROBLEM_KIND_LABEL: Record<ProblemKind, string> = {
-  entry: 'Entries that do not count',
-  ledger: 'Entries that could not be read',
-  'device-history': 'A device’s signed history',
-  'member-list': 'Member list',
-  setting: 'Settings (catalog, hubs, levels, device names)',
-  'peer-update': 'Updates refused from a peer',
-  other: 'Other',
-};
 
 export interface ProblemsReport {
   format: typeof REPORT_FORMAT;
