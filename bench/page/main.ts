@@ -43,7 +43,7 @@ const bench: LarderBench = {
       nextSeq: net.self.nextSeq,
     } satisfies Omit<
       Record<keyof SelfRow, unknown>,
-      'chain' | 'preApproval' | 'epoch' | 'previousKey' | 'anchor' | 'restarts'
+      'chain' | 'preApproval' | 'epoch' | 'previousKey' | 'pastKeys' | 'anchor' | 'restarts'
     > as unknown as SelfRow;
     // The database exactly as the app leaves it after `compact()` (see seed.ts).
     const { storeMs, loadMs, rebuildMs, rebuiltEntries, rebuildProblems } = await seedDatabase(

@@ -6,6 +6,7 @@ import type { Levels } from '../../shared/status';
 import type { ChainState, Restart } from '../../shared/trust/chain';
 import type { DeviceGate } from '../../shared/trust/gate';
 import type { Role, SignedToken } from '../../shared/trust/members';
+import type { PastKey } from '../../shared/trust/catchUp';
 import type { CryptoKey } from '../../shared/sync/keys';
 import type { DomainMessage } from '../../shared/messages';
 
@@ -52,6 +53,11 @@ export interface SelfRow {
   epoch?: number;
   /** The network key before the newest rotation: sync files then carry the new key for devices that were away. */
   previousKey?: string;
+  /**
+   * Keys this device held before rotations (the newest few, for 90 days): it waits in their rooms with
+   * the catch-up material, and seals sync files' catch-up under their file keys (shared/trust/catchUp.ts).
+   */
+  pastKeys?: PastKey[];
   /**
    * A network made before signing came and upgraded since: the id of the admin key that upgraded it (its
    * member list is anchored there, not in the network id). Absent on every other network.

@@ -19,7 +19,7 @@ export class KeySealer {
   /** Seals the row's keys, once each, before a write that may carry a new key. */
   async prepare(self: SelfRow): Promise<void> {
     if (!this.box) return;
-    for (const key of [self.networkKey, self.previousKey])
+    for (const key of [self.networkKey, self.previousKey, ...(self.pastKeys ?? []).map((p) => p.key)])
       if (key && !key.startsWith(SEALED) && !this.sealed.has(key)) {
         const sealed = await this.box.seal(key);
         if (sealed) this.sealed.set(key, SEALED + sealed);
@@ -32,7 +32,14 @@ export class KeySealer {
     const previousKey = self.previousKey
       ? (this.sealed.get(self.previousKey) ?? self.previousKey)
       : undefined;
-    return { ...self, networkKey, ...(previousKey ? { previousKey } : {}) };
+    // Keys held before rotations, kept for a while to help devices that were away (catchUp.ts).
+    const pastKeys = self.pastKeys?.map((p) => ({ ...p, key: this.sealed.get(p.key) ?? p.key }));
+    return {
+      ...self,
+      networkKey,
+      ...(previousKey ? { previousKey } : {}),
+      ...(pastKeys ? { pastKeys } : {}),
+    };
   }
 
   /** The stored row with its keys opened; remembers the sealed forms so writing it back keeps them sealed. */
@@ -49,7 +56,10 @@ export class KeySealer {
     };
     const networkKey = await open(row.networkKey);
     const previousKey = row.previousKey ? await open(row.previousKey) : undefined;
-    return { ...row, networkKey, ...(previousKey ? { previousKey } : {}) };
+    const pastKeys = row.pastKeys
+      ? await Promise.all(row.pastKeys.map(async (p) => ({ ...p, key: await open(p.key) })))
+      : undefined;
+    return { ...row, networkKey, ...(previousKey ? { previousKey } : {}), ...(pastKeys ? { pastKeys } : {}) };
   }
 
   /** Whether the stored row still holds a key in the clear that this platform could seal. */

@@ -56,6 +56,14 @@ import {
   type Role,
 } from '../../shared/trust/members';
 import { openSealed, sealTo } from '../../shared/trust/seal';
+import {
+  catchUpMaterial,
+  keysToServe,
+  walkToCurrentKey,
+  withNewKey,
+  type CatchUpMaterial,
+  type CatchUpResult,
+} from '../../shared/trust/catchUp';
 import { settingValue, signSetting, SETTING_MAPS, type SettingMap } from '../../shared/trust/settings';
 import { carryOver, firstGenesis, legacyCuts } from '../../shared/trust/upgrade';
 import type { Levels } from '../../shared/status';
@@ -651,7 +659,8 @@ export class LarderStore {
     const state = this.persistence.trust?.memberState;
     const epoch = Math.max(state?.rotation?.epoch ?? 0, self.epoch ?? 0) + 1;
     const key = newNetworkKey(this.deps.randomBytes);
-    await this.sealer.prepare({ ...self, networkKey: toBase64Url(key), previousKey: self.networkKey });
+    const next = withNewKey(self, toBase64Url(key), epoch, now);
+    await this.sealer.prepare(next);
     const sealed: Record<string, string> = {};
     for (const m of state?.members.values() ?? [])
       if (!m.revoked && m.device !== device && m.box)
@@ -663,7 +672,6 @@ export class LarderStore {
     );
     appendMemberOp(this.persistence.staging(), revoke);
     appendMemberOp(this.persistence.staging(), rotate);
-    const next: SelfRow = { ...self, networkKey: toBase64Url(key), epoch, previousKey: self.networkKey };
     await this.persistence.flush(() => this.db.meta.put(next));
     this.adoptKey(next);
     return { cut };
@@ -673,13 +681,78 @@ export class LarderStore {
    * For sync files this device exports after a key rotation: the rotation's sealed keys and the file key
    * before it, so a device that was away (and still holds the old key) can open the file.
    */
-  async catchUpKeys(): Promise<{ keys: CatchUp; previousFileKey: CryptoKey } | null> {
+  async catchUpKeys(): Promise<{
+    keys: CatchUp;
+    previousFileKey: CryptoKey;
+    olderFileKeys: CryptoKey[];
+  } | null> {
     const self = this.requireSelf();
     const rotation = this.persistence.trust?.memberState?.rotation;
     const previous = self.previousKey ? fromBase64Url(self.previousKey) : null;
     if (!rotation || !previous || rotation.epoch !== self.epoch) return null;
     const { fileKey } = await deriveSecrets(previous);
-    return { keys: { epoch: rotation.epoch, sealed: rotation.sealed }, previousFileKey: fileKey };
+    // Older keys too, for a device that missed more than one rotation (within the catch-up window).
+    const olderFileKeys: CryptoKey[] = [];
+    for (const past of keysToServe(self, this.deps.now())) {
+      const raw = fromBase64Url(past.key);
+      if (raw && past.key !== self.previousKey) olderFileKeys.push((await deriveSecrets(raw)).fileKey);
+    }
+    return {
+      keys: { epoch: rotation.epoch, sealed: rotation.sealed },
+      previousFileKey: fileKey,
+      olderFileKeys,
+    };
+  }
+
+  /**
+   * What this device offers, in the rooms of the keys it held before, to devices that missed rotations:
+   * the member log's signed rotations and revocations (shared/trust/catchUp.ts). Null when there is none.
+   */
+  catchUpMaterial(): CatchUpMaterial | null {
+    const self = this.selfRow;
+    if (!self?.chain) return null;
+    return catchUpMaterial(self.networkId, membersOf(this.doc).toArray());
+  }
+
+  /** The keys whose rooms this device waits in for devices that were away: newest first, bounded. */
+  catchUpRooms(): { epoch: number; key: Uint8Array }[] {
+    const self = this.selfRow;
+    if (!self?.chain) return [];
+    const out: { epoch: number; key: Uint8Array }[] = [];
+    for (const past of keysToServe(self, this.deps.now())) {
+      const key = fromBase64Url(past.key);
+      if (key && key.length === 32) out.push({ epoch: past.epoch, key });
+    }
+    return out;
+  }
+
+  /**
+   * Takes up a newer network key from catch-up material a device offered in this key's room (this device
+   * was away while an admin rotated it). The material is untrusted: only rotations an admin of the member
+   * log as this device knows it signed count, and only a copy sealed to this device's own key opens.
+   */
+  async catchUpFrom(material: unknown): Promise<CatchUpResult> {
+    await this.ready;
+    const self = this.selfRow;
+    const identity = this.identity;
+    if (!self?.chain || !identity) return { ok: false, code: 'catchUp.notForThisDevice' };
+    const result = await walkToCurrentKey({
+      network: self.networkId,
+      anchor: self.anchor ?? self.networkId,
+      log: membersOf(this.doc).toArray(),
+      material,
+      device: self.deviceId,
+      epoch: self.epoch ?? 0,
+      boxKeys: { privateKey: identity.boxPrivateKey, publicKey: identity.boxPublicKey },
+    });
+    if (!result.ok) return result;
+    const current = this.selfRow!;
+    if ((current.epoch ?? 0) >= result.epoch) return { ok: false, code: 'catchUp.noNewerKey' };
+    const next = withNewKey(current, toBase64Url(result.key), result.epoch, this.deps.now());
+    await this.sealer.prepare(next);
+    await this.db.meta.put(next);
+    this.adoptKey(next);
+    return result;
   }
 
   /**
@@ -739,12 +812,7 @@ export class LarderStore {
     }
     const current = this.selfRow!;
     if ((current.epoch ?? 0) >= rotation.epoch) return;
-    const next: SelfRow = {
-      ...current,
-      networkKey: toBase64Url(key),
-      epoch: rotation.epoch,
-      previousKey: current.networkKey,
-    };
+    const next = withNewKey(current, toBase64Url(key), rotation.epoch, this.deps.now());
     await this.sealer.prepare(next);
     await this.db.meta.put(next);
     this.adoptKey(next);

@@ -28,6 +28,25 @@ export const messageYjsUpdate = 2;
 export const messageLarderSyncStep2 = 3;
 /** An update, deflated. */
 export const messageLarderUpdate = 4;
+/**
+ * "This peer holds no doc here: send it nothing." Sent instead of a sync step 1 by a device waiting in the
+ * room of a key it held before a rotation, where it offers catch-up material and never the doc
+ * (catchUpRooms.ts). The device that receives it marks the connection as such: not a sync peer.
+ */
+export const messageLarderNoDoc = 5;
+
+/** Docs that stand in a room without content: they send nothing and take nothing from peers. */
+const noDocs = new WeakSet<Y.Doc>();
+
+/** Marks a doc as standing in a room without content (an earlier key's room: catchUpRooms.ts). */
+export function holdNoDoc(doc: Y.Doc): void {
+  noDocs.add(doc);
+}
+
+/** The connection a message came from (the Larder patch of y-webrtc sets it on the room while reading). */
+interface DeliveringRoom {
+  deliveringConn?: { catchUpOnly?: boolean } | null;
+}
 
 type Refused = (message: DomainMessage) => void;
 let onRefused: Refused = (message) => console.warn('Larder refused a peer update', messageForLog(message));
@@ -67,6 +86,11 @@ export function readPacked(decoder: decoding.Decoder): { update: Uint8Array } | 
 }
 
 export const writeSyncStep1 = (encoder: encoding.Encoder, doc: Y.Doc): void => {
+  if (noDocs.has(doc)) {
+    // No state vector: the peer must not answer with its doc, which this room never takes.
+    encoding.writeVarUint(encoder, messageLarderNoDoc);
+    return;
+  }
   encoding.writeVarUint(encoder, messageYjsSyncStep1);
   encoding.writeVarUint8Array(encoder, Y.encodeStateVector(doc));
 };
@@ -141,9 +165,16 @@ export const readSyncMessage = (
   transactionOrigin: unknown,
   errorHandler?: (error: Error) => void,
 ): number => {
+  // A room held without a doc reads nothing a peer sends (not even to inflate it) and answers nothing.
+  if (noDocs.has(doc)) return messageUnreadable;
   try {
     const messageType = decoding.readVarUint(decoder);
     switch (messageType) {
+      case messageLarderNoDoc: {
+        const conn = (transactionOrigin as DeliveringRoom | null)?.deliveringConn;
+        if (conn) conn.catchUpOnly = true;
+        return messageUnreadable;
+      }
       case messageYjsSyncStep1:
         readSyncStep1(decoder, encoder, doc);
         return messageType;

@@ -6,6 +6,7 @@ import { allowSyncServers } from './connectPolicy';
 import { RelayService, relayUrls } from './relay';
 import { setRefusedHandler } from './guardedSync';
 import { peerInfoOf, type PeerInfo } from './presence';
+import { CatchUpRooms, offeredCatchUp } from './catchUpRooms';
 
 export type { PeerInfo };
 
@@ -28,6 +29,8 @@ const PRESENCE_FRESH_MS = 20_000;
 
 interface ConnLike {
   connected: boolean;
+  /** The peer holds no doc in this room: it only offers catch-up material (guardedSync.ts). */
+  catchUpOnly?: boolean;
   destroy(): void;
 }
 interface RoomLike {
@@ -50,6 +53,11 @@ export class SyncService {
   private readonly firstSeen = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
   private snapshot: SyncStatus = { running: false, signaling: [], connected: 0, peers: [] };
+  /** The rooms of earlier keys this device waits in for devices that were away (catchUpRooms.ts). */
+  private readonly catchUp = new CatchUpRooms();
+  /** Catch-up material already tried (by its text), so a peer repeating it costs nothing. */
+  private readonly triedCatchUps = new Set<string>();
+  private catchingUp = false;
 
   /** Rounds with the relays this device uses, while sync runs. */
   readonly relay: RelayService;
@@ -102,15 +110,49 @@ export class SyncService {
     } satisfies PeerInfo);
     provider.on('peers', () => this.update());
     provider.on('status', () => this.update());
-    provider.awareness.on('change', () => this.update());
+    provider.awareness.on('change', () => {
+      this.update();
+      void this.lookForCatchUp(provider);
+    });
+    void this.lookForCatchUp(provider);
     this.watchdog = setInterval(() => {
       this.unstick();
+      this.catchUp.refreshTopics();
       // A new day (or the overlap around midnight) moves the room to its topics. Checked every tick
       // rather than timed, so a laptop that slept through midnight moves as soon as it wakes.
       provider.refreshTopics();
       this.update();
     }, WATCHDOG_EVERY_MS);
+    await this.catchUp.start(this.store.catchUpRooms(), this.store.catchUpMaterial(), self.signaling);
+    // Stopped (or restarted) while the earlier rooms were joined: they belong to no running sync.
+    if (this.provider !== provider) this.catchUp.stop();
     this.update();
+  }
+
+  /**
+   * A peer in this room offering catch-up material: this device was away while an admin rotated the key.
+   * Each offer is tried once (the store checks it: signed by an admin, sealed to this device); when it
+   * yields a newer key, the store announces it and sync moves to the new room (App.tsx restarts it).
+   */
+  private async lookForCatchUp(provider: WebrtcProvider): Promise<void> {
+    if (this.catchingUp) return;
+    this.catchingUp = true;
+    try {
+      for (const [clientId, state] of provider.awareness.getStates()) {
+        if (clientId === provider.awareness.clientID || this.provider !== provider) continue;
+        const offer = offeredCatchUp(state);
+        if (!offer || this.triedCatchUps.has(offer.text)) continue;
+        if (this.triedCatchUps.size >= 64) this.triedCatchUps.clear();
+        this.triedCatchUps.add(offer.text);
+        const result = await this.store.catchUpFrom(offer.material);
+        if (result.ok) {
+          console.info(`Larder: took up the network key of rotation ${result.epoch} from a peer`);
+          return;
+        }
+      }
+    } finally {
+      this.catchingUp = false;
+    }
   }
 
   /**
@@ -138,6 +180,7 @@ export class SyncService {
 
   stop(): void {
     this.relay.stop();
+    this.catchUp.stop();
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
     if (this.provider) {
@@ -161,7 +204,10 @@ export class SyncService {
     } else {
       const room = (provider as unknown as { room: RoomLike | null }).room;
       // y-webrtc is patched to use no BroadcastChannel (one tab per device holds the ledger): peers only.
-      const connected = room ? [...room.webrtcConns.values()].filter((c) => c.connected).length : 0;
+      // A device waiting in this room with catch-up material only (an earlier key's room) is not a peer.
+      const connected = room
+        ? [...room.webrtcConns.values()].filter((c) => c.connected && !c.catchUpOnly).length
+        : 0;
       const peers: PeerInfo[] = [];
       const now = Date.now();
       provider.awareness.getStates().forEach((state, clientId) => {

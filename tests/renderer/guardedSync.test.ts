@@ -7,7 +7,9 @@ import * as Y from 'yjs';
 import { appendEntries, ledgersOf, readAllEntries } from '../../shared/doc';
 import { DONATION_SOURCES, type Entry } from '../../shared/entries';
 import {
+  holdNoDoc,
   MAX_UPDATE_BYTES,
+  messageLarderNoDoc,
   messageLarderSyncStep2,
   messageLarderUpdate,
   messageUnreadable,
@@ -191,5 +193,45 @@ describe('guarded sync messages refuse what a peer should not send', () => {
       ),
       { seed: 20_261_126, numRuns: 500 },
     );
+  });
+});
+
+describe('a room held without a doc (an earlier key’s room, where only catch-up material is offered)', () => {
+  it('asks for nothing, reads nothing, answers nothing; its peer marks the connection catch-up only', () => {
+    const empty = new Y.Doc();
+    holdNoDoc(empty);
+    // What it sends on connecting instead of a state vector.
+    const hello = encoding.createEncoder();
+    writeSyncStep1(hello, empty);
+    expect([...encoding.toUint8Array(hello)]).toEqual([messageLarderNoDoc]);
+
+    // The peer that receives it (a device that was away, or the revoked one) marks the connection.
+    const peerDoc = docWith('dev1', 'hub1', 5);
+    const conn: { catchUpOnly?: boolean } = {};
+    const reply = encoding.createEncoder();
+    const type = readSyncMessage(decoding.createDecoder(encoding.toUint8Array(hello)), reply, peerDoc, {
+      deliveringConn: conn,
+    });
+    expect(type).toBe(messageUnreadable);
+    expect(encoding.length(reply)).toBe(0);
+    expect(conn.catchUpOnly).toBe(true);
+
+    // Whatever a peer sends into the room without a doc is never read or applied: not a state vector
+    // (no doc goes back), not an update, not garbage.
+    const step1 = encoding.createEncoder();
+    writeSyncStep1(step1, peerDoc);
+    const update = encoding.createEncoder();
+    writeUpdate(update, Y.encodeStateAsUpdate(peerDoc));
+    for (const message of [
+      encoding.toUint8Array(step1),
+      encoding.toUint8Array(update),
+      new Uint8Array([9, 9]),
+    ]) {
+      const answer = encoding.createEncoder();
+      expect(readSyncMessage(decoding.createDecoder(message), answer, empty, null)).toBe(messageUnreadable);
+      expect(encoding.length(answer)).toBe(0);
+    }
+    expect(readAllEntries(empty).entries).toEqual([]);
+    expect(Y.encodeStateVector(empty)).toEqual(Y.encodeStateVector(new Y.Doc()));
   });
 });
