@@ -1,5 +1,7 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useRef, useSyncExternalStore } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useFormat } from '../i18n/format';
 import { stockStatus } from '../../shared/status';
 import { effectiveLevels } from './levels';
 import { useStore } from './StoreContext';
@@ -34,6 +36,7 @@ const listeners = new Set<() => void>();
 
 /** Desktop alerts are opt-in, per device: a preference of this screen, not data of the network. */
 export function useDesktopAlertsPref(): [boolean, (on: boolean) => Promise<string | null>] {
+  const { t } = useTranslation();
   const on = useSyncExternalStore(
     (l) => {
       listeners.add(l);
@@ -46,9 +49,9 @@ export function useDesktopAlertsPref(): [boolean, (on: boolean) => Promise<strin
   );
   const set = async (next: boolean) => {
     if (next) {
-      if (typeof Notification === 'undefined') return 'This browser cannot show desktop alerts';
+      if (typeof Notification === 'undefined') return t('alerts.unsupported');
       const permission = await Notification.requestPermission();
-      if (permission !== 'granted') return 'Desktop alerts were not allowed';
+      if (permission !== 'granted') return t('alerts.notAllowed');
     }
     localStorage.setItem(PREF, next ? 'on' : 'off');
     for (const l of listeners) l();
@@ -63,6 +66,8 @@ export function useDesktopAlerts(
   enabled: boolean,
 ): void {
   const known = useRef<Set<string> | null>(null);
+  const { t } = useTranslation();
+  const format = useFormat();
   useEffect(() => {
     if (!below) return;
     const now = new Set(below.map((b) => b.item));
@@ -72,12 +77,12 @@ export function useDesktopAlerts(
     const fresh = below.filter((b) => !previous.has(b.item));
     if (fresh.length === 0) return;
     const names = fresh.map((b) => b.name);
-    new Notification('Larder: below minimum', {
+    new Notification(t('alerts.title'), {
       body:
         names.length === 1
-          ? `${names[0]} is below its minimum`
-          : `${names.length} items are below their minimum: ${names.join(', ')}`,
+          ? t('alerts.one', { name: names[0] })
+          : t('alerts.many', { n: format.number(names.length), names: format.list(names) }),
       tag: 'larder-below-minimum',
     });
-  }, [below, enabled]);
+  }, [below, enabled, t, format]);
 }

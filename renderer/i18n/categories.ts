@@ -1,5 +1,6 @@
 import { useCallback } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import type { DEFAULT_CATEGORIES } from '../../shared/catalog';
 
 /** The categories Larder suggests, by their stored (English) name: catalog keys. */
@@ -21,4 +22,21 @@ const isDefault = (c: string): c is keyof typeof CATEGORY_KEY => Object.hasOwn(C
 export function useCategoryName(): (category: string) => string {
   const { t } = useTranslation();
   return useCallback((category: string) => (isDefault(category) ? t(CATEGORY_KEY[category]) : category), [t]);
+}
+
+/**
+ * What to store for a category a volunteer typed or picked in their language: a suggested one shown in
+ * the reader's words ("Cunto", "Comida") goes back to its stored English name, so every hub shares it;
+ * anything else is stored as typed.
+ */
+export function storedCategoryWith(t: TFunction, shown: string): string {
+  const key = shown.trim().toLocaleLowerCase();
+  for (const [stored, catalogKey] of Object.entries(CATEGORY_KEY))
+    if (t(catalogKey).toLocaleLowerCase() === key || stored.toLocaleLowerCase() === key) return stored;
+  return shown;
+}
+
+export function useStoredCategory(): (shown: string) => string {
+  const { t } = useTranslation();
+  return useCallback((shown: string) => storedCategoryWith(t, shown), [t]);
 }

@@ -12,14 +12,21 @@ import { useStore } from '../app/StoreContext';
 import { useItems } from '../app/hooks';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { Field } from '../components/Field';
-import { useCategoryName } from '../i18n/categories';
+import { useCategoryName, useStoredCategory } from '../i18n/categories';
 
-const emptyForm: ItemForm = { name: '', category: 'Food', unit: '', packSize: '', barcodes: '' };
+/** The form holds the category as shown (a suggested one in the reader's words); saving stores it. */
+const blankForm = (category: string): ItemForm => ({
+  name: '',
+  category,
+  unit: '',
+  packSize: '',
+  barcodes: '',
+});
 
-function formOf(item: Item): ItemForm {
+function formOf(item: Item, categoryName: (c: string) => string): ItemForm {
   return {
     name: item.name,
-    category: item.category,
+    category: categoryName(item.category),
     unit: item.unit,
     packSize: item.packSize ? String(item.packSize) : '',
     barcodes: item.barcodes.join(' '),
@@ -31,7 +38,9 @@ export function ItemsScreen() {
   const store = useStore();
   const { t } = useTranslation();
   const categoryName = useCategoryName();
+  const storedCategory = useStoredCategory();
   const items = useItems();
+  const emptyForm = blankForm(categoryName('Food'));
   const [form, setForm] = useState<ItemForm>(emptyForm);
   const [editing, setEditing] = useState<string | null>(null);
   const [errors, setErrors] = useState<FormErrors>(noErrors);
@@ -41,8 +50,11 @@ export function ItemsScreen() {
 
   const all = useMemo(() => (items ?? []) as Item[], [items]);
   const categories = useMemo(
-    () => [...new Set([...DEFAULT_CATEGORIES, ...all.map((i) => i.category)])].sort(),
-    [all],
+    () =>
+      [...new Set([...DEFAULT_CATEGORIES, ...all.map((i) => i.category)].map(categoryName))].sort((a, b) =>
+        a.localeCompare(b),
+      ),
+    [all, categoryName],
   );
   const duplicate = form.name.trim() ? findDuplicateName(form.name, all, editing ?? undefined) : undefined;
   const shown = useMemo(() => (query.trim() ? searchItems(query, all) : all), [query, all]);
@@ -66,7 +78,10 @@ export function ItemsScreen() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     try {
-      const item = await store.saveItem(form, editing ?? undefined);
+      const item = await store.saveItem(
+        { ...form, category: storedCategory(form.category) },
+        editing ?? undefined,
+      );
       setSaved(t('items.saved', { name: item.name }));
       setForm({ ...emptyForm, category: form.category });
       setEditing(null);
@@ -203,7 +218,7 @@ export function ItemsScreen() {
                         aria-label={t('items.editItem', { name: item.name })}
                         onClick={() => {
                           setEditing(item.id);
-                          setForm(formOf(item));
+                          setForm(formOf(item, categoryName));
                           setErrors(noErrors);
                           setSaved(null);
                           nameRef.current?.focus();
