@@ -12,11 +12,13 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
  * the app itself. The page cannot know at build time which sync servers a user will configure, so
  * `connect-src` here allows ws:/wss:; once sync starts with a server, renderer/sync/connectPolicy.ts adds
  * a narrower policy allowing only the configured servers (the desktop app sends that policy as a header
- * from the main process instead: electron/security.ts).
+ * from the main process instead: electron/security.ts). 'wasm-unsafe-eval' lets the page compile the
+ * WebAssembly SHA-256 it ships (hash-wasm, for verifying signed histories: shared/trust/crypto.ts); it
+ * allows no JavaScript eval and no script from anywhere but the app.
  */
 export const CSP = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
   "font-src 'self'",

@@ -125,6 +125,14 @@ export function resolveAppFile(
  * cannot run code. Zod 4 probes `new Function` and falls back when CSP forbids it, which logs one
  * CSP warning; the renderer can call `z.config({ jitless: true })` to silence it.
  */
+/**
+ * Scripts from the app only. 'wasm-unsafe-eval' lets it compile the WebAssembly SHA-256 it ships
+ * (hash-wasm, which verifies signed histories about five times faster than JavaScript:
+ * shared/trust/crypto.ts); it allows no JavaScript eval, and WebAssembly reaches nothing JavaScript could
+ * not.
+ */
+const SCRIPT_SRC = "script-src 'self' 'wasm-unsafe-eval'";
+
 const BASE_DIRECTIVES = [
   "default-src 'self'",
   "style-src 'self' 'unsafe-inline'",
@@ -140,7 +148,7 @@ const BASE_DIRECTIVES = [
 
 /** The policy for the app's responses, allowing connections to these sync servers only. */
 export function contentSecurityPolicy(syncServers: readonly string[] = []): string {
-  return ["script-src 'self'", ...BASE_DIRECTIVES, connectSrcDirective(syncServers)].join('; ');
+  return [SCRIPT_SRC, ...BASE_DIRECTIVES, connectSrcDirective(syncServers)].join('; ');
 }
 
 /** The policy with no sync server configured: connections to the app itself only. */
@@ -152,9 +160,7 @@ export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
  * Never sent for app:// responses.
  */
 export function devContentSecurityPolicy(syncServers: readonly string[] = []): string {
-  return ["script-src 'self' 'unsafe-inline'", ...BASE_DIRECTIVES, connectSrcDirective(syncServers)].join(
-    '; ',
-  );
+  return [`${SCRIPT_SRC} 'unsafe-inline'`, ...BASE_DIRECTIVES, connectSrcDirective(syncServers)].join('; ');
 }
 
 export const DEV_CONTENT_SECURITY_POLICY = devContentSecurityPolicy();

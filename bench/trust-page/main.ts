@@ -1,5 +1,6 @@
 import { Gate } from '../../shared/trust/gate';
 import { prehashBlocks } from '../../shared/trust/prehash';
+import { loadFastSha256 } from '../../shared/trust/crypto';
 import type { MemberState } from '../../shared/trust/members';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
@@ -9,12 +10,19 @@ import { signedHistory } from '../trust-history';
  * The trust bench page (served on 127.0.0.1, a secure context for WebCrypto): verifies a whole signed
  * history with the real gate, and records pickups through the real store on a signed network.
  */
+/**
+ * 'js': the gate alone, hashing with @noble/hashes (run these first: once the WebAssembly SHA-256 has
+ * loaded, the page keeps it); 'wasm': the gate alone, hashing with hash-wasm; 'ahead': as the store does,
+ * blocks hashed ahead in slices, then the gate.
+ */
+export type VerifyHow = 'js' | 'wasm' | 'ahead';
+
 declare global {
   interface Window {
     larderTrust: {
       verify(
         n: number,
-        ahead: boolean,
+        how: VerifyHow,
       ): Promise<{
         verifyMs: number;
         aheadMs: number;
@@ -28,7 +36,8 @@ declare global {
 }
 
 window.larderTrust = {
-  async verify(n, ahead) {
+  async verify(n, how) {
+    if (how !== 'js' && !(await loadFastSha256())) throw new Error('WebAssembly SHA-256 did not load');
     const history = await signedHistory(n, { realSignatures: false, docs: false });
     const members: MemberState = {
       network: history.network,
@@ -61,8 +70,13 @@ window.larderTrust = {
     });
     observer.observe({ type: 'longtask' });
     const t = performance.now();
-    // As the store does: blocks hashed ahead with WebCrypto's SHA-256 (or not), then the gate.
-    const blocks = await prehashBlocks(gate, history.entries, history.heads, ahead ? undefined : null);
+    // As the store does: blocks hashed ahead in slices (or not), then the gate.
+    const blocks = await prehashBlocks(
+      gate,
+      history.entries,
+      history.heads,
+      how === 'ahead' ? {} : { hash: null },
+    );
     const aheadMs = performance.now() - t;
     await new Promise((resolve) => setTimeout(resolve, 0));
     observer.disconnect();

@@ -2,7 +2,7 @@ import { appendAll } from '../../shared/arrays';
 import type * as Y from 'yjs';
 import { headsOf, membersOf, type SetAside } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
-import { fingerprintOf } from '../../shared/trust/crypto';
+import { fingerprintOf, loadFastSha256 } from '../../shared/trust/crypto';
 import { Gate, type GateResult, type VerifiedHead } from '../../shared/trust/gate';
 import { verifyHeads } from '../../shared/trust/heads';
 import { prehashBlocks } from '../../shared/trust/prehash';
@@ -42,6 +42,8 @@ export class TrustLayer {
   }
 
   async load(db: LarderDB): Promise<void> {
+    // Chain hashes in WebAssembly from the start (in JavaScript where the runtime refuses it).
+    await loadFastSha256();
     this.gate.load(await db.gate.toArray());
   }
 

@@ -2,44 +2,61 @@ import type { Entry } from '../entries';
 import { BLOCK, BlockHashes, blockBytes, chainStart, entryLine, extendChain, type ChainState } from './chain';
 import type { Gate, VerifiedHead } from './gate';
 import { LineWriter } from './line';
+import { loadFastSha256, sha256Bytes } from './crypto';
 import { toBase64Url } from '../sync/encoding';
 
 /**
  * Verifying a device's history hashes its entries in blocks of 64 (chain.ts). The gate runs synchronously
- * inside a batch, so on its own it hashes with SHA-256 in JavaScript: at a million entries that is most of
- * the time a new device or a rebuild spends verifying. This pass runs before the gate, asynchronously,
- * and hashes the same blocks with the runtime's native SHA-256 (WebCrypto: Chromium, Electron and Node all
- * have it), every device's chain at once. The gate then finds each block's hash ready (`BlockHashes`), for
- * exactly those entry objects after exactly that chain hash, and computes anything else itself.
+ * inside a batch, in one task: at a million entries, writing and hashing 69 MB of canonical lines there
+ * would hold the page for most of a second. This pass runs before the gate and hashes the same blocks in
+ * slices of a few milliseconds, letting the page breathe between them. The gate then finds each block's
+ * hash ready (`BlockHashes`), for exactly those entry objects after exactly that chain hash, and computes
+ * anything else itself.
  *
  * It picks the blocks the gate will hash: each device's candidates after its verified chain, one per
  * position, without gaps, up to its signed head. Conflicting copies, gaps and entries past the head are
  * left to the gate. Nothing here decides what counts: a wrong guess only means the gate hashes that block.
  */
-export type Digest = (bytes: Uint8Array<ArrayBuffer>) => Promise<Uint8Array>;
+export type Hash = (bytes: Uint8Array) => Uint8Array;
 
-/** WebCrypto's SHA-256, where the runtime has it. */
-export const nativeDigest: Digest | null =
-  typeof globalThis.crypto?.subtle?.digest === 'function'
-    ? async (bytes) => new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes))
-    : null;
+export interface PrehashOptions {
+  /** The SHA-256 to hash with (default: `sha256Bytes`, in WebAssembly once loaded); null: hash nothing ahead. */
+  hash?: Hash | null;
+  /** Hash for about this long, then let other tasks run (default 20 ms). */
+  sliceMs?: number;
+  /** How to let other tasks run (default: a zero-delay timer). */
+  pause?: () => Promise<void>;
+}
 
-/** Fewer blocks than this in all: not worth the round trips. */
+/** Fewer blocks than this in all: not worth a pass of its own. */
 const MIN_BLOCKS = 8;
+const SLICE_MS = 20;
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export async function prehashBlocks(
   gate: Gate,
   entries: readonly Entry[],
   heads: ReadonlyMap<string, VerifiedHead>,
-  digest: Digest | null = nativeDigest,
+  options: PrehashOptions = {},
 ): Promise<BlockHashes> {
   const known = new BlockHashes();
-  if (!digest) return known;
+  if (options.hash === null) return known;
+  const sliceMs = options.sliceMs ?? SLICE_MS;
+  const pause = options.pause ?? nextTask;
+  let sliceStart = performance.now();
+  /** Lets other tasks run once this slice has lasted long enough. */
+  const breathe = async () => {
+    if (performance.now() - sliceStart < sliceMs) return;
+    await pause();
+    sliceStart = performance.now();
+  };
   const byDevice = new Map<string, Entry[]>();
-  for (const e of entries) {
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
     const list = byDevice.get(e.device);
     if (list) list.push(e);
     else byDevice.set(e.device, [e]);
+    if ((i & 0x3fff) === 0x3fff) await breathe();
   }
   const work: { start: ChainState; run: Entry[] }[] = [];
   let blocks = 0;
@@ -58,20 +75,21 @@ export async function prehashBlocks(
       work.push({ start, run: rest });
       blocks += Math.floor(rest.length / BLOCK);
     }
+    await breathe();
   }
   if (blocks < MIN_BLOCKS) return known;
-  await Promise.all(
-    work.map(async ({ start, run }) => {
-      const writer = new LineWriter();
-      let previous = start.block;
-      for (let from = 0; run.length - from >= BLOCK; from += BLOCK) {
-        const bytes = blockBytes(previous, run, from, writer).slice();
-        const hash = toBase64Url(await digest(bytes));
-        known.set(previous, run.slice(from, from + BLOCK), hash);
-        previous = hash;
-      }
-    }),
-  );
+  if (!options.hash) await loadFastSha256();
+  const hash = options.hash ?? sha256Bytes;
+  const writer = new LineWriter();
+  for (const { start, run } of work) {
+    let previous = start.block;
+    for (let from = 0; run.length - from >= BLOCK; from += BLOCK) {
+      const digest = toBase64Url(hash(blockBytes(previous, run, from, writer)));
+      known.set(previous, run.slice(from, from + BLOCK), digest);
+      previous = digest;
+      await breathe();
+    }
+  }
   return known;
 }
 
@@ -82,16 +100,19 @@ function contiguousRun(
   pending: readonly Entry[],
   arriving: readonly Entry[],
 ): Entry[] {
-  const bySeq = new Map<number, Entry | null>();
+  // A run is no longer than the candidates there are, whatever position a head claims.
+  const slots: (Entry | null | undefined)[] = new Array(
+    Math.min(until - chain, pending.length + arriving.length),
+  );
   const add = (e: Entry) => {
-    if (e.seq <= chain || e.seq > until) return;
-    bySeq.set(e.seq, bySeq.has(e.seq) ? null : e);
+    const k = e.seq - chain - 1;
+    if (k < 0 || k >= slots.length) return;
+    slots[k] = slots[k] === undefined ? e : null;
   };
   for (const e of pending) add(e);
   for (const e of arriving) add(e);
   const run: Entry[] = [];
-  for (let s = chain + 1; s <= until; s++) {
-    const e = bySeq.get(s);
+  for (const e of slots) {
     if (!e) break;
     run.push(e);
   }

@@ -31,6 +31,25 @@ test('with no sync server configured, the page cannot open a WebSocket to any ho
         }),
     );
     expect(outcome).toBe('blocked: connect-src');
+    // The page may compile WebAssembly (its SHA-256 for verifying signed histories), never eval JavaScript.
+    const compiled = await page.evaluate(async () => {
+      const empty = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+      try {
+        await WebAssembly.compile(empty);
+        return 'compiled';
+      } catch (e) {
+        return `refused: ${(e as Error).name}`;
+      }
+    });
+    expect(compiled).toBe('compiled');
+    const evaluated = await page.evaluate(() => {
+      try {
+        return String(new Function('return 1')());
+      } catch (e) {
+        return `refused: ${(e as Error).name}`;
+      }
+    });
+    expect(evaluated).toBe('refused: EvalError');
   } finally {
     await context.close();
     removeProfileDir(profile);

@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { idOf, type Entry } from '../../../shared/entries';
 import { BLOCK } from '../../../shared/trust/chain';
 import { Gate, type GateResult, type VerifiedHead } from '../../../shared/trust/gate';
-import { nativeDigest, prehashBlocks, type Digest } from '../../../shared/trust/prehash';
-import { sha256Bytes } from '../../../shared/trust/crypto';
+import { prehashBlocks, type PrehashOptions } from '../../../shared/trust/prehash';
+import { sha256JS } from '../../../shared/trust/crypto';
 import { fcOptions } from '../arbitraries';
 import { headOf, member, stateOf, T0 } from './fixtures';
 
 /**
- * Blocks hashed ahead with native SHA-256 (shared/trust/prehash.ts) change how fast the gate verifies,
+ * Blocks hashed ahead, in slices (shared/trust/prehash.ts), change how long the gate holds the page,
  * never what it decides: every verdict, problem and chain is the one the gate reaches on its own.
  */
 const NET = 'net0prehash';
@@ -64,7 +64,7 @@ const scenarioArb = fc.record({
 
 async function runBoth(
   steps: { entries: Entry[]; heads: Map<string, VerifiedHead> }[],
-  digest: Digest | null,
+  options: PrehashOptions,
 ) {
   const plain = new Gate(NET);
   const ahead = new Gate(NET);
@@ -72,7 +72,7 @@ async function runBoth(
   for (const step of steps) {
     const input = { entries: step.entries, heads: step.heads, members: members(), membersChanged: true };
     const a = plain.step(input);
-    const blocks = await prehashBlocks(ahead, step.entries, step.heads, digest);
+    const blocks = await prehashBlocks(ahead, step.entries, step.heads, options);
     hashedAhead += blocks.size;
     const b = ahead.step({ ...input, blocks });
     expect(summary(b)).toEqual(summary(a));
@@ -85,6 +85,7 @@ async function runBoth(
 describe('blocks hashed ahead', () => {
   it('leave every verdict as the gate alone reaches it (copies, tampering, gaps, partial blocks, several steps)', async () => {
     let used = 0;
+    let pauses = 0;
     await fc.assert(
       fc.asyncProperty(scenarioArb, async ({ lengths, cuts, tamper, copies, drop }) => {
         const ledgers = DEVICES.map((d, i) =>
@@ -115,17 +116,51 @@ describe('blocks hashed ahead', () => {
         for (const c of copies)
           if (all.length > 0) first.push({ ...all[c % all.length]!, note: 'copy' } as Entry);
         for (const d of drop) if (first.length > 0) first.splice(d % first.length, 1);
-        used += await runBoth(steps, nativeDigest);
+        used += await runBoth(steps, { sliceMs: 0, pause: async () => void pauses++ });
       }),
       fcOptions(0.3),
     );
-    // The property is about something: blocks were in fact hashed ahead and used.
+    // The property is about something: blocks were in fact hashed ahead, in slices, and used.
     expect(used).toBeGreaterThan(0);
+    expect(pauses).toBeGreaterThan(0);
   });
 
-  it('are hashed with the runtime’s SHA-256, the same hash as the gate’s own', async () => {
-    const bytes = new TextEncoder().encode('larder');
-    expect(await nativeDigest!(bytes)).toEqual(sha256Bytes(bytes));
+  it('give the same verdicts hashed in JavaScript as in WebAssembly', async () => {
+    const ledger = Array.from({ length: 9 * BLOCK + 3 }, (_, k) => pickup(DEVICES[1], k + 1));
+    const heads = new Map([[DEVICES[1], headOf(NET, DEVICES[1], ledger)]]);
+    const steps = [{ entries: ledger, heads }];
+    expect(await runBoth(steps, { hash: (bytes) => sha256JS(bytes) })).toBe(9);
+    expect(await runBoth(steps, {})).toBe(9);
+  });
+
+  it('let other tasks run between slices, and hash the same blocks however it is sliced', async () => {
+    const ledger = Array.from({ length: 20 * BLOCK }, (_, k) => pickup(DEVICES[2], k + 1));
+    const heads = new Map([[DEVICES[2], headOf(NET, DEVICES[2], ledger)]]);
+    let pauses = 0;
+    const sliced = await prehashBlocks(new Gate(NET), ledger, heads, {
+      sliceMs: 0,
+      pause: async () => void pauses++,
+    });
+    const whole = await prehashBlocks(new Gate(NET), ledger, heads, { sliceMs: Infinity });
+    // A pause after the device's run is found and after every block hashed (each slice is over at once).
+    expect(pauses).toBe(21);
+    expect(sliced.size).toBe(20);
+    const a = new Gate(NET).step({
+      entries: ledger,
+      heads,
+      members: members(),
+      membersChanged: true,
+      blocks: sliced,
+    });
+    const b = new Gate(NET).step({
+      entries: ledger,
+      heads,
+      members: members(),
+      membersChanged: true,
+      blocks: whole,
+    });
+    expect(summary(a)).toEqual(summary(b));
+    expect(a.release).toHaveLength(20 * BLOCK);
   });
 
   it('are used only for the very entries they were made of: a copy made afterwards is hashed again', async () => {
@@ -151,10 +186,10 @@ describe('blocks hashed ahead', () => {
     expect(ok.release).toHaveLength(10 * BLOCK);
   });
 
-  it('are not made without native SHA-256, for short histories, or past a gap', async () => {
+  it('are not made when asked not to, for short histories, or past a gap', async () => {
     const ledger = Array.from({ length: 12 * BLOCK }, (_, k) => pickup(DEVICES[0], k + 1));
     const heads = new Map([[DEVICES[0], headOf(NET, DEVICES[0], ledger)]]);
-    expect((await prehashBlocks(new Gate(NET), ledger, heads, null)).size).toBe(0);
+    expect((await prehashBlocks(new Gate(NET), ledger, heads, { hash: null })).size).toBe(0);
     const short = ledger.slice(0, 7 * BLOCK);
     expect((await prehashBlocks(new Gate(NET), short, heads)).size).toBe(0);
     const gap = ledger.filter((e) => e.seq !== 9 * BLOCK + 1);
