@@ -1,0 +1,388 @@
+import { createHash, createPublicKey, hkdfSync, verify } from 'node:crypto';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { MAX_INFLATED_BYTES } from '../../../shared/sync/compress';
+import {
+  blobHash,
+  blobMessage,
+  clientMessageSchema,
+  deriveRelayKeys,
+  fromBase64Url,
+  mailboxIdOf,
+  MAX_CURSOR_DEVICES,
+  MAX_SEQ,
+  openRelayBlob,
+  proveRead,
+  readProofMessage,
+  RELAY_PROTOCOL,
+  sealRelayBlob,
+  statementPayload,
+  statementSchema,
+  toBase64Url,
+  type BlobContents,
+  type RelayKeys,
+  type Statement,
+} from '../../../shared/sync/relay';
+import { fcOptions } from '../arbitraries';
+
+/**
+ * What a relay and the devices that use it agree on (shared/sync/relay.ts), without a relay: the keys a
+ * network key gives, checked against Node's own HKDF, SHA-256 and Ed25519; the exact texts that are signed;
+ * which messages a relay takes from a client, at every bound; and the blobs a relay stores, which open only
+ * for the mailbox, device and sequence number they were sealed for. tests/electron/relay*.test.ts and
+ * tests/renderer/relay.test.ts run the same code against a real relay.
+ */
+
+const NETWORK_KEY = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
+const OTHER_KEY = Uint8Array.from({ length: 32 }, (_, i) => i);
+let keys: RelayKeys;
+let other: RelayKeys;
+beforeAll(async () => {
+  keys = await deriveRelayKeys(NETWORK_KEY);
+  other = await deriveRelayKeys(OTHER_KEY);
+});
+
+const salt = 'larder network v1';
+const nodeHkdf = (info: string) => new Uint8Array(hkdfSync('sha256', NETWORK_KEY, salt, info, 32));
+/** Node's own Ed25519, independent of @noble. */
+function nodeVerifies(publicKey: string, message: string, signature: string): boolean {
+  const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: publicKey }, format: 'jwk' });
+  return verify(null, new TextEncoder().encode(message), key, fromBase64Url(signature)!);
+}
+const sha256 = (text: string | Uint8Array) =>
+  toBase64Url(new Uint8Array(createHash('sha256').update(text).digest()));
+
+describe('the keys a network key gives', () => {
+  it('are the HKDF-SHA256 of the network key under the relay’s own infos', async () => {
+    expect(keys.readSeed).toEqual(nodeHkdf('larder relay read'));
+    expect(keys.readKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // The blob key is HKDF's "larder relay blob": a blob sealed with it opens with Node's key of that value.
+    const nodeBlobKey = await crypto.subtle.importKey(
+      'raw',
+      nodeHkdf('larder relay blob'),
+      'AES-GCM',
+      false,
+      ['decrypt'],
+    );
+    const at = { mailbox: 'm', deviceKey: 'd', seq: 1 };
+    const contents = { base: Uint8Array.of(0), after: Uint8Array.of(1, 5, 2), update: Uint8Array.of(9, 9) };
+    const blob = await sealRelayBlob(contents, at, keys.blobKey, (n) => new Uint8Array(n));
+    expect(await openRelayBlob(blob, at, nodeBlobKey)).toEqual(contents);
+    expect(await openRelayBlob(blob, at, other.blobKey)).toBeNull();
+  });
+
+  it('are the same from the same network key and differ from another', async () => {
+    const again = await deriveRelayKeys(NETWORK_KEY.slice());
+    expect(again.readKey).toBe(keys.readKey);
+    expect(again.readSeed).toEqual(keys.readSeed);
+    expect(other.readKey).not.toBe(keys.readKey);
+    expect(other.readSeed).not.toEqual(keys.readSeed);
+  });
+
+  it('come only from a key of 32 bytes', async () => {
+    for (const length of [0, 31, 33])
+      await expect(deriveRelayKeys(new Uint8Array(length)), String(length)).rejects.toThrow(
+        'network key must be 32 bytes',
+      );
+  });
+});
+
+describe('what is signed and hashed', () => {
+  const anchorKey = 'A'.repeat(43);
+
+  it('a mailbox is the SHA-256 of the read key and the anchor, so another anchor is another mailbox', () => {
+    expect(mailboxIdOf(keys.readKey, anchorKey)).toBe(
+      sha256(`larder relay mailbox v1|${keys.readKey}|${anchorKey}`),
+    );
+    expect(mailboxIdOf(keys.readKey, 'B'.repeat(43))).not.toBe(mailboxIdOf(keys.readKey, anchorKey));
+    expect(mailboxIdOf(other.readKey, anchorKey)).not.toBe(mailboxIdOf(keys.readKey, anchorKey));
+  });
+
+  it('the answer to a challenge is the read key’s signature of the nonce, the read key and the anchor', () => {
+    expect(readProofMessage('n0nce', 'READ', 'anch0r')).toBe('larder relay read v1\nn0nce\nREAD\nanch0r');
+    const proof = proveRead(keys, 'n0nce', 'anch0r');
+    expect(proof).toMatch(/^[A-Za-z0-9_-]{86}$/);
+    expect(nodeVerifies(keys.readKey, readProofMessage('n0nce', keys.readKey, 'anch0r'), proof)).toBe(true);
+    expect(nodeVerifies(keys.readKey, readProofMessage('n0nce', keys.readKey, 'other0'), proof)).toBe(false);
+    expect(nodeVerifies(other.readKey, readProofMessage('n0nce', other.readKey, 'anch0r'), proof)).toBe(
+      false,
+    );
+  });
+
+  it('a blob’s hash is its SHA-256, and a device signs it with the mailbox, its key and the sequence number', () => {
+    const blob = Uint8Array.of(1, 2, 3, 250);
+    expect(blobHash(blob)).toBe(sha256(blob));
+    expect(blobMessage('MBOX', 'DKEY', 7, 'HASH')).toBe('larder relay blob v1\nMBOX\nDKEY\n7\nHASH');
+  });
+
+  it('a statement’s payload has one field order, whatever order it was built in', () => {
+    const s: Statement = {
+      t: 'relay-member',
+      mailbox: 'M'.repeat(43),
+      key: 'K'.repeat(43),
+      role: 'member',
+      cut: null,
+      at: 5,
+    };
+    const reordered = {
+      at: 5,
+      cut: null,
+      role: 'member',
+      key: 'K'.repeat(43),
+      mailbox: 'M'.repeat(43),
+      t: 'relay-member',
+    } as Statement;
+    const payload = `{"t":"relay-member","mailbox":"${'M'.repeat(43)}","key":"${'K'.repeat(43)}","role":"member","cut":null,"at":5}`;
+    expect(statementPayload(s)).toBe(payload);
+    expect(statementPayload(reordered)).toBe(payload);
+  });
+});
+
+describe('a membership statement', () => {
+  const good: Statement = {
+    t: 'relay-member',
+    mailbox: 'M'.repeat(43),
+    key: 'K'.repeat(43),
+    role: 'admin',
+    cut: null,
+    at: 0,
+  };
+  const takes = (s: unknown) => statementSchema.safeParse(s).success;
+
+  it('is taken for an admin or a member, current or cut at any sequence number, at any time up to 2100', () => {
+    expect(takes(good)).toBe(true);
+    expect(takes({ ...good, role: 'member' })).toBe(true);
+    for (const cut of [0, 1, 2 ** 31 - 1]) expect(takes({ ...good, cut }), String(cut)).toBe(true);
+    expect(takes({ ...good, at: Date.UTC(2100, 0, 1) })).toBe(true);
+  });
+
+  it('is refused with any field out of shape', () => {
+    const bad: [string, unknown][] = [
+      ['t', 'relay-admin'],
+      ['mailbox', 'M'.repeat(42)],
+      ['mailbox', 'M'.repeat(44)],
+      ['mailbox', `${'M'.repeat(42)}+`],
+      ['key', 'K'.repeat(42)],
+      ['key', 'K'.repeat(44)],
+      ['key', `${'K'.repeat(42)}/`],
+      ['role', 'owner'],
+      ['cut', -1],
+      ['cut', 2 ** 31],
+      ['cut', 1.5],
+      ['cut', undefined],
+      ['at', -1],
+      ['at', Date.UTC(2100, 0, 1) + 1],
+      ['at', 0.5],
+    ];
+    for (const [field, value] of bad)
+      expect(takes({ ...good, [field]: value }), `${field}: ${value}`).toBe(false);
+  });
+});
+
+describe('a message from a client', () => {
+  const KEY = 'K'.repeat(43);
+  const SIG = 'S'.repeat(86);
+  const takes = (m: unknown) => clientMessageSchema.safeParse(m).success;
+  const hello = { type: 'hello', protocol: RELAY_PROTOCOL, read: KEY, anchor: 'anch0r', proof: SIG };
+  const upload = { type: 'upload', id: 0, key: KEY, seq: 1, blob: 'AQID', sig: SIG };
+  const statement = { p: 'x', by: KEY, s: SIG };
+
+  it('hello: with or without the anchor’s key, only in this protocol', () => {
+    expect(takes(hello)).toBe(true);
+    expect(takes({ ...hello, anchorKey: KEY })).toBe(true);
+    expect(takes({ ...hello, protocol: 'larder-relay-2' })).toBe(false);
+    expect(takes({ ...hello, read: SIG })).toBe(false);
+    expect(takes({ ...hello, proof: KEY })).toBe(false);
+    expect(takes({ ...hello, anchor: 'AN' })).toBe(false);
+    expect(takes({ ...hello, anchorKey: 'short' })).toBe(false);
+  });
+
+  it('members: at most 256 statements of at most 1,000 characters each', () => {
+    const members = (statements: unknown[]) => ({ type: 'members', id: 3, statements });
+    expect(takes(members([]))).toBe(true);
+    expect(takes(members(Array(256).fill(statement)))).toBe(true);
+    expect(takes(members(Array(257).fill(statement)))).toBe(false);
+    expect(takes(members([{ ...statement, p: 'x'.repeat(1000) }]))).toBe(true);
+    expect(takes(members([{ ...statement, p: 'x'.repeat(1001) }]))).toBe(false);
+    expect(takes(members([{ ...statement, by: SIG }]))).toBe(false);
+    expect(takes(members([{ ...statement, s: KEY }]))).toBe(false);
+  });
+
+  it('upload: sequence numbers 1 to 2^31 - 1, request ids from 0, a blob in base64url', () => {
+    expect(takes(upload)).toBe(true);
+    expect(takes({ ...upload, seq: MAX_SEQ, id: MAX_SEQ })).toBe(true);
+    expect(MAX_SEQ).toBe(2 ** 31 - 1);
+    for (const [field, value] of [
+      ['seq', 0],
+      ['seq', MAX_SEQ + 1],
+      ['seq', 1.5],
+      ['id', -1],
+      ['id', MAX_SEQ + 1],
+      ['id', 0.5],
+      ['blob', ''],
+      ['blob', 'AQ=='],
+      ['blob', 'A+B/'],
+      ['key', SIG],
+      ['sig', KEY],
+    ] as const)
+      expect(takes({ ...upload, [field]: value }), `${field}: ${value}`).toBe(false);
+  });
+
+  it('fetch: a cursor of device ids to sequence numbers from 0, naming at most 10,000 devices', () => {
+    const fetchOf = (cursor: Record<string, number>) => ({ type: 'fetch', id: 1, cursor });
+    const devices = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`dev${i}`, 0]));
+    expect(takes(fetchOf({}))).toBe(true);
+    expect(takes(fetchOf({ dev1: 0, dev2: MAX_SEQ }))).toBe(true);
+    expect(takes(fetchOf(devices(MAX_CURSOR_DEVICES)))).toBe(true);
+    const tooMany = clientMessageSchema.safeParse(fetchOf(devices(MAX_CURSOR_DEVICES + 1)));
+    expect(tooMany.success).toBe(false);
+    expect(tooMany.error?.issues.map((i) => i.message)).toEqual(['too many devices in the cursor']);
+    expect(takes(fetchOf({ dev1: -1 }))).toBe(false);
+    expect(takes(fetchOf({ dev1: MAX_SEQ + 1 }))).toBe(false);
+    expect(takes(fetchOf({ 'Not An Id': 1 }))).toBe(false);
+  });
+
+  it('ping; and nothing of another type', () => {
+    expect(takes({ type: 'ping' })).toBe(true);
+    expect(takes({ type: 'pong' })).toBe(false);
+    expect(takes({ ...upload, type: 'fetch' })).toBe(false);
+  });
+});
+
+describe('a blob', () => {
+  const at = { mailbox: 'M'.repeat(43), deviceKey: 'K'.repeat(43), seq: 12 };
+  const ivOf = (n: number) => Uint8Array.from({ length: n }, (_, i) => 40 + i);
+
+  function contentsOf(count: number): BlobContents {
+    const doc = new Y.Doc();
+    doc.clientID = 7;
+    const before = Y.encodeStateVector(doc);
+    for (let i = 0; i < count; i++) doc.getMap('items').set(`itm${i}`, { name: `Item ${i}` });
+    return { base: before, after: Y.encodeStateVector(doc), update: Y.encodeStateAsUpdate(doc, before) };
+  }
+
+  it('is [1][IV][sealed] and opens to what was sealed, for the mailbox, device and sequence number it was sealed for', async () => {
+    const contents = contentsOf(20);
+    const blob = await sealRelayBlob(contents, at, keys.blobKey, ivOf);
+    expect(blob[0]).toBe(1);
+    expect(blob.subarray(1, 13)).toEqual(ivOf(12));
+    expect(await openRelayBlob(blob, at, keys.blobKey)).toEqual(contents);
+    expect(await openRelayBlob(blob, { ...at }, keys.blobKey)).toEqual(contents);
+  });
+
+  it('opens to nothing elsewhere: another mailbox, device or sequence number, or another network', async () => {
+    const blob = await sealRelayBlob(contentsOf(3), at, keys.blobKey, ivOf);
+    for (const moved of [
+      { ...at, mailbox: 'N'.repeat(43) },
+      { ...at, deviceKey: 'L'.repeat(43) },
+      { ...at, seq: 13 },
+    ])
+      expect(await openRelayBlob(blob, moved, keys.blobKey)).toBeNull();
+    expect(await openRelayBlob(blob, at, other.blobKey)).toBeNull();
+  });
+
+  it('opens to nothing when any byte is changed, cut short, or of another version', async () => {
+    const blob = await sealRelayBlob(contentsOf(3), at, keys.blobKey, ivOf);
+    for (const i of [0, 1, 12, 13, blob.length - 1]) {
+      const bad = blob.slice();
+      bad[i]! ^= 1;
+      expect(await openRelayBlob(bad, at, keys.blobKey), `byte ${i}`).toBeNull();
+    }
+    for (const n of [0, 1, 13, 28, 29, blob.length - 1])
+      expect(await openRelayBlob(blob.slice(0, n), at, keys.blobKey), `${n} bytes`).toBeNull();
+  });
+
+  /** A blob sealed with the right key around any plaintext: what a faulty or hostile device could upload. */
+  async function sealedAround(plain: Uint8Array): Promise<Uint8Array> {
+    const iv = ivOf(12);
+    const aad = new TextEncoder().encode(`larder relay blob v1|${at.mailbox}|${at.deviceKey}|${at.seq}`);
+    const nodeBlobKey = await crypto.subtle.importKey(
+      'raw',
+      nodeHkdf('larder relay blob'),
+      'AES-GCM',
+      false,
+      ['encrypt'],
+    );
+    const sealed = new Uint8Array(
+      await crypto.subtle.encrypt(
+        { name: 'AES-GCM', iv, additionalData: aad, tagLength: 128 },
+        nodeBlobKey,
+        plain,
+      ),
+    );
+    return Uint8Array.from([1, ...iv, ...sealed]);
+  }
+
+  it('that is authentic but holds anything past its update, or an update of another length, opens to nothing', async () => {
+    const blob = await sealRelayBlob(contentsOf(3), at, keys.blobKey, ivOf);
+    const plain = new Uint8Array(
+      await crypto.subtle.decrypt(
+        {
+          name: 'AES-GCM',
+          iv: blob.slice(1, 13),
+          additionalData: new TextEncoder().encode(
+            `larder relay blob v1|${at.mailbox}|${at.deviceKey}|${at.seq}`,
+          ),
+          tagLength: 128,
+        },
+        keys.blobKey,
+        blob.slice(13),
+      ),
+    );
+    // The crafting is faithful: the same plaintext sealed again opens.
+    expect(await openRelayBlob(await sealedAround(plain), at, keys.blobKey)).toEqual(contentsOf(3));
+    expect(
+      await openRelayBlob(await sealedAround(Uint8Array.from([...plain, 0])), at, keys.blobKey),
+    ).toBeNull();
+    // Nothing at all inside, and a stream cut short.
+    expect(await openRelayBlob(await sealedAround(new Uint8Array(0)), at, keys.blobKey)).toBeNull();
+    expect(await openRelayBlob(await sealedAround(plain.slice(0, -1)), at, keys.blobKey)).toBeNull();
+  });
+
+  it('opens to the same contents for any contents and sequence number (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 40 }),
+        fc.uint8Array({ maxLength: 40 }),
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.integer({ min: 1, max: MAX_SEQ }),
+        async (base, after, update, seq) => {
+          const here = { ...at, seq };
+          const blob = await sealRelayBlob({ base, after, update }, here, keys.blobKey, ivOf);
+          expect(await openRelayBlob(blob, here, keys.blobKey)).toEqual({ base, after, update });
+        },
+      ),
+      fcOptions(0.5),
+    );
+  });
+
+  it('is refused when sealing with an IV of the wrong length, or an update past 64 MB', async () => {
+    await expect(sealRelayBlob(contentsOf(1), at, keys.blobKey, (n) => ivOf(n - 1))).rejects.toThrow(
+      'randomBytes returned the wrong number of bytes',
+    );
+    let asked = 0;
+    const big = { ...contentsOf(0), update: new Uint8Array(MAX_INFLATED_BYTES + 1) };
+    await expect(
+      sealRelayBlob(big, at, keys.blobKey, (n) => {
+        asked++;
+        return ivOf(n);
+      }),
+    ).rejects.toThrow('An update larger than 64 MB cannot go to the relay in one piece');
+    expect(asked).toBe(0);
+  });
+
+  it('of exactly 64 MB is sealed and opens whole', async () => {
+    const update = new Uint8Array(MAX_INFLATED_BYTES);
+    update[MAX_INFLATED_BYTES - 1] = 3;
+    const blob = await sealRelayBlob(
+      { base: Uint8Array.of(0), after: Uint8Array.of(0), update },
+      at,
+      keys.blobKey,
+      ivOf,
+    );
+    const opened = await openRelayBlob(blob, at, keys.blobKey);
+    expect(opened?.update.byteLength).toBe(MAX_INFLATED_BYTES);
+    expect(opened?.update[MAX_INFLATED_BYTES - 1]).toBe(3);
+  }, 120_000);
+});
