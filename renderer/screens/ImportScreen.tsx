@@ -235,7 +235,7 @@ export function ImportScreen() {
                   <option value="">{t('import.notInSheet')}</option>
                   {loaded.sheet.header.map((h, i) => (
                     <option key={i} value={i}>
-                      {columnName(i)}: {h || t('import.noHeader')}
+                      {t('import.column', { letter: columnName(i), header: h || t('import.noHeader') })}
                     </option>
                   ))}
                 </select>
