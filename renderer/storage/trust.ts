@@ -39,10 +39,12 @@ export class TrustLayer {
     readonly anchor: string = network,
   ) {
     this.gate = new Gate(network);
+    // Chain hashes in WebAssembly as soon as it has loaded (in JavaScript until then, or where refused).
+    void loadFastSha256();
   }
 
   async load(db: LarderDB): Promise<void> {
-    // Chain hashes in WebAssembly from the start (in JavaScript where the runtime refuses it).
+    // Before a long history is verified: loaded (or refused) first.
     await loadFastSha256();
     this.gate.load(await db.gate.toArray());
   }
