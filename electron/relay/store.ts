@@ -241,81 +241,113 @@ export class RelayStore {
       return refuse('bad-signature', 'The blob is not signed by the key it names');
     const device = deviceIdOf(up.key);
     return this.db.transaction(async (tx) => {
+      // The lock first, alone: in READ COMMITTED each later statement sees what was committed before it
+      // was granted (a statement that waited on the lock would read with its older snapshot).
       const used = await this.lock(tx, box.id);
-      const member = await this.member(tx, box.id, up.key);
-      if (!member && up.key !== box.anchorKey) {
+      // Then everything the rules read, in one round trip (it matters on a server across the network).
+      const { rows } = await tx.query<{
+        role: 'admin' | 'member' | null;
+        cut: number | null;
+        b_uploads: number | null;
+        b_bytes: number | null;
+        b_at: number | string | null;
+        taken: string | null;
+        head: number | null;
+      }>(
+        `SELECT r.role, r.cut, g.uploads AS b_uploads, g.bytes AS b_bytes, g.at AS b_at,
+           (SELECT hash FROM relay_blobs WHERE mailbox = $1 AND device = $3 AND seq = $4) AS taken,
+           (SELECT max(seq) FROM relay_blobs WHERE mailbox = $1 AND device = $3) AS head
+         FROM (SELECT 1) AS one
+         LEFT JOIN relay_members r ON r.mailbox = $1 AND r.device_key = $2
+         LEFT JOIN relay_budgets g ON g.mailbox = $1 AND g.device_key = $2`,
+        [box.id, up.key, device, up.seq],
+      );
+      const row = rows[0]!;
+      if (row.role === null && up.key !== box.anchorKey) {
         const waiting =
           'This device is not an approved member of the network yet: the relay takes more once an admin approves it';
         if (up.seq > this.limits.maxApplicantBlobs || up.blob.byteLength > this.limits.maxApplicantBlobBytes)
           return refuse('not-member', waiting);
-        const { rows } = await tx.query<{ bytes: number | string }>(
+        const { rows: applicants } = await tx.query<{ bytes: number | string }>(
           `SELECT coalesce(sum(octet_length(b.body)), 0) AS bytes FROM relay_blobs b
            WHERE b.mailbox = $1 AND b.device_key <> $2 AND NOT EXISTS (
              SELECT 1 FROM relay_members m WHERE m.mailbox = b.mailbox AND m.device_key = b.device_key)`,
           [box.id, box.anchorKey],
         );
-        if (Number(rows[0]?.bytes ?? 0) + up.blob.byteLength > this.limits.maxApplicantBytes)
+        if (Number(applicants[0]?.bytes ?? 0) + up.blob.byteLength > this.limits.maxApplicantBytes)
           return refuse('not-member', waiting);
       }
-      if (member && member.cut !== null && up.seq > member.cut)
+      if (row.role !== null && row.cut !== null && up.seq > row.cut)
         return refuse('revoked', 'This device was revoked: nothing after its cut-off is taken');
-      if (!(await this.spend(tx, box.id, up.key, up.blob.byteLength, now)))
+      const budget = this.refill(row, now);
+      if (budget.uploads < 1 || budget.bytes < up.blob.byteLength)
         return refuse('rate', 'Too many uploads from this device: try again in a minute');
-      const { rows: taken } = await tx.query<{ hash: string }>(
-        'SELECT hash FROM relay_blobs WHERE mailbox = $1 AND device = $2 AND seq = $3',
-        [box.id, device, up.seq],
-      );
-      if (taken[0])
-        return taken[0].hash === hash
-          ? { ok: true as const, duplicate: true }
-          : refuse('taken', `Sequence number ${up.seq} of this device holds another blob`);
-      const { rows: head } = await tx.query<{ head: number | null }>(
-        'SELECT max(seq) AS head FROM relay_blobs WHERE mailbox = $1 AND device = $2',
-        [box.id, device],
-      );
-      const last = Number(head[0]?.head ?? 0);
+      const spent = [box.id, up.key, budget.uploads - 1, budget.bytes - up.blob.byteLength, now];
+      const spendOnly = async (refusal: Refusal | { ok: true; duplicate: true }) => {
+        // A refused or repeated upload costs its device as much as a new one.
+        await tx.query(
+          `INSERT INTO relay_budgets (mailbox, device_key, uploads, bytes, at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (mailbox, device_key) DO UPDATE SET uploads = $3, bytes = $4, at = $5`,
+          spent,
+        );
+        return refusal;
+      };
+      if (row.taken !== null)
+        return spendOnly(
+          row.taken === hash
+            ? { ok: true as const, duplicate: true }
+            : refuse('taken', `Sequence number ${up.seq} of this device holds another blob`),
+        );
+      const last = Number(row.head ?? 0);
       if (up.seq !== last + 1)
-        return refuse('gap', `The next sequence number of this device is ${last + 1}, not ${up.seq}`);
+        return spendOnly(
+          refuse('gap', `The next sequence number of this device is ${last + 1}, not ${up.seq}`),
+        );
       if (used + up.blob.byteLength > this.limits.quotaBytes)
-        return refuse('quota', `The network's mailbox is full (${this.limits.quotaBytes} bytes)`);
-      await tx.query(
-        `INSERT INTO relay_blobs (mailbox, device, seq, device_key, hash, sig, body, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [box.id, device, up.seq, up.key, hash, up.sig, up.blob, now],
-      );
-      await tx.query('UPDATE relay_mailboxes SET bytes = bytes + $2 WHERE id = $1', [
-        box.id,
-        up.blob.byteLength,
-      ]);
+        return spendOnly(refuse('quota', `The network's mailbox is full (${this.limits.quotaBytes} bytes)`));
+      // The blob, the mailbox's bytes, the device's budget and the notice to every relay process, in one
+      // statement (NOTIFY is delivered at COMMIT, and not at all if the transaction rolls back).
       const notice: NewBlobNotice = { mailbox: box.id, device, seq: up.seq, origin };
-      await tx.query('SELECT pg_notify($1, $2)', [NEW_BLOB_CHANNEL, JSON.stringify(notice)]);
+      await tx.query(
+        `WITH blob AS (
+           INSERT INTO relay_blobs (mailbox, device, seq, device_key, hash, sig, body, received_at)
+           VALUES ($1, $6, $7, $2, $8, $9, $10, $5)
+         ), box AS (
+           UPDATE relay_mailboxes SET bytes = bytes + $11 WHERE id = $1
+         ), budget AS (
+           INSERT INTO relay_budgets (mailbox, device_key, uploads, bytes, at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (mailbox, device_key) DO UPDATE SET uploads = $3, bytes = $4, at = $5
+         )
+         SELECT pg_notify($12, $13)`,
+        [
+          ...spent,
+          device,
+          up.seq,
+          hash,
+          up.sig,
+          up.blob,
+          up.blob.byteLength,
+          NEW_BLOB_CHANNEL,
+          JSON.stringify(notice),
+        ],
+      );
       return { ok: true as const, duplicate: false };
     });
   }
 
-  /**
-   * Takes one upload and `bytes` from the device's budget, refilled at the limits' rate up to a minute's
-   * worth; false (and nothing taken) when it holds less. Called under the mailbox's lock, so two relay
-   * processes never spend the same tokens.
-   */
-  private async spend(tx: Query, mailbox: string, key: string, bytes: number, now: number): Promise<boolean> {
+  /** A device's upload budget now: refilled at the limits' rate since it was last spent, up to a minute's worth. */
+  private refill(
+    row: { b_uploads: number | null; b_bytes: number | null; b_at: number | string | null },
+    now: number,
+  ): { uploads: number; bytes: number } {
     const perMinute = this.limits.uploadsPerMinute;
     const bytesPerMinute = this.limits.uploadBytesPerMinute;
-    const { rows } = await tx.query<{ uploads: number; bytes: number; at: number | string }>(
-      'SELECT uploads, bytes, at FROM relay_budgets WHERE mailbox = $1 AND device_key = $2',
-      [mailbox, key],
-    );
-    const row = rows[0];
-    const minutes = row ? Math.max(0, now - Number(row.at)) / 60_000 : 1;
-    const uploads = Math.min(perMinute, (row ? Number(row.uploads) : 0) + minutes * perMinute);
-    const left = Math.min(bytesPerMinute, (row ? Number(row.bytes) : 0) + minutes * bytesPerMinute);
-    if (uploads < 1 || left < bytes) return false;
-    await tx.query(
-      `INSERT INTO relay_budgets (mailbox, device_key, uploads, bytes, at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (mailbox, device_key) DO UPDATE SET uploads = $3, bytes = $4, at = $5`,
-      [mailbox, key, uploads - 1, left - bytes, now],
-    );
-    return true;
+    if (row.b_at === null) return { uploads: perMinute, bytes: bytesPerMinute };
+    const minutes = Math.max(0, now - Number(row.b_at)) / 60_000;
+    return {
+      uploads: Math.min(perMinute, Number(row.b_uploads) + minutes * perMinute),
+      bytes: Math.min(bytesPerMinute, Number(row.b_bytes) + minutes * bytesPerMinute),
+    };
   }
 
   /** Forgets budgets untouched for a minute (they are full again): the table stays as small as the active devices. */
