@@ -5,6 +5,7 @@ import type { LarderWindow } from '../../electron/bridge-types';
 import { useStore } from '../app/StoreContext';
 import { useMyStatus } from '../app/members';
 import { toFormErrors } from '../app/errors';
+import { relayUrls } from '../sync/relay';
 
 /** The servers an invite names: this device's, plus this computer's LAN addresses when it hosts sync. */
 async function inviteServers(own: string[]): Promise<string[]> {
@@ -17,8 +18,8 @@ async function inviteServers(own: string[]): Promise<string[]> {
 }
 
 /**
- * The invite: network id, key and known sync servers, as text and as a QR code. It is a secret, so it is
- * shown only when asked for, and hidden again with one click.
+ * The invite: network id, key, known sync servers and this device's relays, as text and as a QR code.
+ * It is a secret, so it is shown only when asked for, and hidden again with one click.
  */
 export function InvitePanel() {
   const store = useStore();
@@ -74,9 +75,11 @@ export function InvitePanel() {
             type="button"
             className="primary"
             onClick={() =>
-              void inviteServers(store.self?.signaling ?? [])
-                .then((s) =>
-                  preApprove && admin ? store.preApprovedInvite('coordinator', s) : store.inviteCode(s),
+              void Promise.all([inviteServers(store.self?.signaling ?? []), relayUrls(store)])
+                .then(([s, relays]) =>
+                  preApprove && admin
+                    ? store.preApprovedInvite('coordinator', s, relays)
+                    : store.inviteCode(s, relays),
                 )
                 .then(setCode, (e: unknown) => setError(toFormErrors(e).summary.join(' ')))
             }

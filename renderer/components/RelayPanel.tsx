@@ -2,12 +2,14 @@ import { useEffect, useState, useSyncExternalStore, type FormEvent } from 'react
 import { useTranslation } from 'react-i18next';
 import { useStore } from '../app/StoreContext';
 import { useSync } from '../app/SyncContext';
+import { MAX_RELAYS } from '../../shared/sync/invite';
 import { relayUrlProblem, relayUrls } from '../sync/relay';
 
 /**
  * The relays this device uses: an always-on computer running `npm run relay` that keeps the network's
  * updates, sealed, so devices that are never online together still sync, and a replacement laptop gets
- * everything back. It stores only what it cannot read (docs/relay.md). None unless one is added here.
+ * everything back. It stores only what it cannot read (docs/relay.md). None unless one is added here or
+ * the invite this device joined with named one; the invites this device shows carry them.
  */
 export function RelayPanel() {
   const store = useStore();
@@ -39,7 +41,7 @@ export function RelayPanel() {
     if (!url) return setError(t('relay.empty', { example: t('relay.placeholder') }));
     if (relayUrlProblem(url)) return setError(t('relay.invalid', { example: t('relay.placeholder') }));
     if (urls.includes(url)) return setError(t('relay.duplicate'));
-    if (urls.length >= 5) return setError(t('relay.tooMany', { max: 5 }));
+    if (urls.length >= MAX_RELAYS) return setError(t('relay.tooMany', { max: MAX_RELAYS }));
     setError(null);
     setDraft('');
     await save([...urls, url]);

@@ -359,6 +359,8 @@ export class LarderStore {
     await this.sealer.prepare(self);
     const saveIdentity = async () => {
       if (identity) await this.db.meta.put(identity);
+      // The invite's relays, used from the first sync on (renderer/sync/relay.ts): no more steps.
+      if (identity && invite.relays?.length) await this.db.meta.put({ key: 'relays', urls: invite.relays });
       await this.db.meta.put(self);
     };
     if (form.asCoordinator) {
@@ -504,7 +506,8 @@ export class LarderStore {
     return this.secretsCache;
   }
 
-  inviteCode(signaling: string[] = this.requireSelf().signaling): string {
+  /** The invite code; `relays` (this device's, `relayUrls`) travel with it on a signed network. */
+  inviteCode(signaling: string[] = this.requireSelf().signaling, relays: string[] = []): string {
     const self = this.requireSelf();
     return encodeInvite({
       networkId: self.networkId,
@@ -512,6 +515,7 @@ export class LarderStore {
       signaling,
       signed: !!self.chain,
       ...(self.anchor ? { anchor: self.anchor } : {}),
+      ...(relays.length ? { relays } : {}),
     });
   }
 
@@ -523,6 +527,7 @@ export class LarderStore {
   async preApprovedInvite(
     role: 'hub' | 'coordinator' = 'coordinator',
     signaling: string[] = this.requireSelf().signaling,
+    relays: string[] = [],
   ): Promise<string> {
     const self = this.requireSelf();
     const identity = this.requireAdmin();
@@ -545,6 +550,7 @@ export class LarderStore {
       signed: true,
       preApproval: token,
       ...(self.anchor ? { anchor: self.anchor } : {}),
+      ...(relays.length ? { relays } : {}),
     });
   }
 

@@ -19,6 +19,7 @@ import {
   type ServerMessage,
   type SignedStatement,
 } from '../../shared/sync/relay';
+import { relayUrlSchema } from '../../shared/sync/invite';
 import { deviceIdOf } from '../../shared/trust/crypto';
 import { networkIdOf } from '../../shared/trust/members';
 import type { RandomBytes } from '../../shared/ids';
@@ -516,21 +517,15 @@ export async function syncWithRelay(
   }
 }
 
-/** A relay address: ws:// or wss://, as sync servers. */
+/** A relay address: ws:// or wss://, by the sync servers' rules (the same an invite's relays follow). */
 export function relayUrlProblem(url: string): string | null {
   if (!url) return 'Enter the address of a relay, such as ws://192.168.1.20:4455';
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return 'A relay address starts with ws:// or wss://, such as ws://192.168.1.20:4455';
-  }
-  if ((parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') || url.length > 300)
+  if (!relayUrlSchema.safeParse(url).success)
     return 'A relay address starts with ws:// or wss://, such as ws://192.168.1.20:4455';
   return null;
 }
 
-/** The relays this device uses (none unless a person adds one). */
+/** The relays this device uses (none unless a person adds one, or the invite it joined with named some). */
 export async function relayUrls(store: LarderStore): Promise<string[]> {
   const row = await store.db.meta.get('relays');
   return row?.key === 'relays' ? row.urls : [];

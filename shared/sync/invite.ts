@@ -7,7 +7,7 @@ import { msg, type DomainMessage } from '../messages';
 
 /**
  * An invite carries what a new device needs to join: the network id, the network key, and the signaling
- * addresses known to the inviter. It is a secret: whoever holds it can read and write the network.
+ * and relay addresses known to the inviter. It is a secret: whoever holds it can read and write the network.
  */
 export interface Invite {
   networkId: string;
@@ -22,6 +22,11 @@ export interface Invite {
    * the admin who upgraded it anchors its member list (shared/trust/members.ts).
    */
   anchor?: string;
+  /**
+   * The relays the inviter's device uses (docs/relay.md), on a signed network: the joining device uses
+   * them from its first sync. Older invites carry none, and older versions of Larder ignore them.
+   */
+  relays?: string[];
 }
 
 const PREFIX = 'LARDER1-';
@@ -40,6 +45,11 @@ export const signalingUrlSchema = z
     }
   }, 'not a ws:// or wss:// address');
 
+/** A relay's address follows the sync servers' rules (ws:// or wss://, no user or password, bounded). */
+export const relayUrlSchema = signalingUrlSchema;
+/** How many relays a device uses, and an invite carries, at most. */
+export const MAX_RELAYS = 5;
+
 const payloadSchema = z.object({
   v: z.literal(1),
   n: z.string().regex(ID_PATTERN),
@@ -47,6 +57,7 @@ const payloadSchema = z.object({
   s: z.array(signalingUrlSchema).max(10),
   t: z.literal(1).optional(),
   a: z.string().regex(ID_PATTERN).optional(),
+  r: z.array(relayUrlSchema).max(MAX_RELAYS).optional(),
   /** A pre-approval, as its parts (id, role, expiry in seconds, admin, signature): short enough for a QR code. */
   p: z
     .tuple([
@@ -67,6 +78,7 @@ export function encodeInvite(invite: Invite): string {
     s: invite.signaling,
     ...(invite.signed ? { t: 1 } : {}),
     ...(invite.signed && invite.anchor ? { a: invite.anchor } : {}),
+    ...(invite.signed && invite.relays?.length ? { r: invite.relays } : {}),
     ...(invite.preApproval ? { p: compactToken(invite.preApproval) } : {}),
   };
   return PREFIX + toBase64Url(new TextEncoder().encode(JSON.stringify(payload)));
@@ -103,7 +115,8 @@ export function parseInvite(text: string): InviteResult {
   }
   const parsed = payloadSchema.safeParse(json);
   if (!parsed.success) {
-    if (parsed.error.issues[0]?.path[0] === 's') return fail(msg('invite.badAddress'));
+    const field = parsed.error.issues[0]?.path[0];
+    if (field === 's' || field === 'r') return fail(msg('invite.badAddress'));
     return fail(msg('invite.damaged'));
   }
   const key = fromBase64Url(parsed.data.k);
@@ -116,6 +129,7 @@ export function parseInvite(text: string): InviteResult {
       signaling: parsed.data.s,
       ...(parsed.data.t === 1 ? { signed: true } : {}),
       ...(parsed.data.t === 1 && parsed.data.a ? { anchor: parsed.data.a } : {}),
+      ...(parsed.data.t === 1 && parsed.data.r?.length ? { relays: [...new Set(parsed.data.r)] } : {}),
       ...(parsed.data.p ? { preApproval: expandToken(parsed.data.n, parsed.data.p) } : {}),
     },
   };

@@ -11,7 +11,13 @@ import { startRelay, type RelayServer } from '../../electron/relay/server';
 import { deflate } from '../../shared/sync/compress';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
-import { syncWithRelay, type SocketFactory, type SocketLike } from '../../renderer/sync/relay';
+import {
+  RelayService,
+  relayUrls,
+  syncWithRelay,
+  type SocketFactory,
+  type SocketLike,
+} from '../../renderer/sync/relay';
 import { FakeClock, Prng, START } from './replicas';
 
 /**
@@ -162,10 +168,18 @@ describe('two devices that are never online together', () => {
     expect(Y.encodeStateVector(a.persistence.doc)).toEqual(Y.encodeStateVector(b.persistence.doc));
     expect(await sync(a)).toMatchObject({ downloaded: 0, uploaded: 0 });
 
-    // A's laptop is lost: a replacement joins with an invite and gets the whole network back.
+    // A's laptop is lost: a replacement joins with an invite and gets the whole network back. The
+    // invite carries the relay B uses, and the replacement uses it with no more steps.
+    await b.db.meta.put({ key: 'relays', urls: [relay.url] });
     const c = await device();
-    await c.joinNetwork({ invite: await b.inviteCode(), deviceName: 'Replacement' });
-    await sync(c);
+    await c.joinNetwork({
+      invite: b.inviteCode(b.self!.signaling, await relayUrls(b)),
+      deviceName: 'Replacement',
+    });
+    expect(await relayUrls(c)).toEqual([relay.url]);
+    const service = new RelayService(c, { connect, timeoutMs: 60_000 });
+    await service.syncNow();
+    expect(service.status()).toMatchObject([{ url: relay.url, ok: true, received: 3, refused: 0 }]);
     expect(await onHand(c, hubA, rice)).toBe(48213);
     expect(await onHand(c, hubB, rice)).toBe(7400);
     c.close();

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toBase64Url } from '../../../shared/sync/encoding';
-import { encodeInvite, parseInvite, type Invite } from '../../../shared/sync/invite';
+import { encodeInvite, MAX_RELAYS, parseInvite, type Invite } from '../../../shared/sync/invite';
 import { opMessage, signPreApproval } from '../../../shared/trust/members';
 import { verify } from '../../../shared/trust/crypto';
 import { fcOptions, idArb } from '../arbitraries';
@@ -154,6 +154,72 @@ describe('invite codes', () => {
       invite: { ...INVITE, signaling: [] },
     });
     expect(parseInvite(codeOf(payload({ t: 2 })))).toEqual({ ok: false, message: messages.newer });
+  });
+
+  describe('relays', () => {
+    const RELAYS = ['ws://192.168.1.20:4455', 'wss://relay.example.org/larder'];
+    const signed = { ...INVITE, signed: true };
+
+    it('a signed network’s invite carries the inviter’s relays', () => {
+      const invite = { ...signed, relays: RELAYS };
+      expect(parseInvite(encodeInvite(invite))).toEqual({ ok: true, invite });
+    });
+
+    it('an invite without relays, as every invite before them, still reads, with none', () => {
+      expect(parseInvite(encodeInvite(signed))).toEqual({ ok: true, invite: signed });
+      expect(parseInvite(encodeInvite({ ...signed, relays: [] }))).toEqual({ ok: true, invite: signed });
+      // The payload an older version wrote, key for key.
+      expect(parseInvite(codeOf(payload({ t: 1 })))).toEqual({
+        ok: true,
+        invite: { ...signed, signaling: [] },
+      });
+    });
+
+    it('an unsigned network has no relay: its invite carries none, and one that says so is read without', () => {
+      expect(parseInvite(encodeInvite({ ...INVITE, relays: RELAYS }))).toEqual({ ok: true, invite: INVITE });
+      expect(parseInvite(codeOf(payload({ r: RELAYS })))).toEqual({
+        ok: true,
+        invite: { ...INVITE, signaling: [] },
+      });
+    });
+
+    it('names a relay once', () => {
+      expect(parseInvite(codeOf(payload({ t: 1, r: [RELAYS[0], RELAYS[0], RELAYS[1]] })))).toEqual({
+        ok: true,
+        invite: { ...signed, signaling: [], relays: RELAYS },
+      });
+    });
+
+    it.each([
+      ['an http:// address', ['http://relay.example.org']],
+      ['an address with a password', ['wss://user:pw@relay.example.org']],
+      ['an address with a fragment', ['wss://relay.example.org/#x']],
+      ['not a URL', ['relay.example.org:4455']],
+      ['an address too long', [`wss://${'a'.repeat(200)}.org`]],
+      ['not a list', 'wss://relay.example.org'],
+      ['not text', [4455]],
+    ])('refuses a relay that is %s, as a bad address', (_label, r) => {
+      expect(parseInvite(codeOf(payload({ t: 1, r })))).toEqual({ ok: false, message: messages.address });
+    });
+
+    it(`refuses more than ${MAX_RELAYS} relays`, () => {
+      const r = Array.from({ length: MAX_RELAYS + 1 }, (_, i) => `wss://r${i}.example.org`);
+      expect(parseInvite(codeOf(payload({ t: 1, r }))).ok).toBe(false);
+      expect(parseInvite(codeOf(payload({ t: 1, r: r.slice(1) }))).ok).toBe(true);
+    });
+
+    it('property: any list of relays within the bound round-trips', () => {
+      const urlArb = fc
+        .tuple(fc.constantFrom('ws', 'wss'), fc.domain(), fc.integer({ min: 1, max: 65535 }))
+        .map(([scheme, host, port]) => `${scheme}://${host}:${port}/`);
+      fc.assert(
+        fc.property(fc.uniqueArray(urlArb, { minLength: 1, maxLength: MAX_RELAYS }), (relays) => {
+          const invite = { ...signed, relays };
+          expect(parseInvite(encodeInvite(invite))).toEqual({ ok: true, invite });
+        }),
+        fcOptions(),
+      );
+    });
   });
 
   it('a pre-approval travels as its parts and comes back as the token the admin signed', async () => {
