@@ -75,6 +75,19 @@ export async function overflowing(page: Page): Promise<string[]> {
         if (probe.getBoundingClientRect().width > inner + 1) out.push(`placeholder cut off: ${label}`);
         probe.remove();
       }
+      if (el instanceof HTMLSelectElement && el.selectedOptions[0]) {
+        // The chosen option's words wider than the box (less its arrow) are cut off.
+        const probe = document.createElement('span');
+        probe.style.cssText = `position:absolute;visibility:hidden;white-space:pre;font:${style.font}`;
+        probe.textContent = el.selectedOptions[0].text;
+        document.body.append(probe);
+        const arrow = 20;
+        const inner =
+          el.clientWidth - parseFloat(style.paddingInlineStart) - parseFloat(style.paddingInlineEnd) - arrow;
+        if (probe.getBoundingClientRect().width > inner + 1)
+          out.push(`choice cut off: select "${el.selectedOptions[0].text.slice(0, 40)}"`);
+        probe.remove();
+      }
     }
     return out;
   });

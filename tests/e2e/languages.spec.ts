@@ -4,7 +4,7 @@ import { goToScreen, overflowing, words, type Shipped } from './i18n';
 
 /**
  * Issue 9: a volunteer who reads Spanish, Somali or Hmong chooses it on the first screen and records a
- * donation and a pickup and reads the stock in it. Screenshots of each screen are saved (and were looked
+ * donation and a pickup and reads the stock in it, then the needs list and a pasted sheet's preview. Screenshots of each screen are saved (and were looked
  * at) under test-results/i18n/; a control whose words are cut off or spill out of the window fails.
  */
 const SHIPPED: Exclude<Shipped, 'en'>[] = ['es', 'so', 'hmn'];
@@ -87,6 +87,38 @@ for (const lng of SHIPPED) {
       await expect(page.getByRole('table', { name: w('nav.history') })).toContainText(w('kind.pickup'));
       await page.screenshot({ path: shot('history'), fullPage: true });
       await fits('History');
+
+      // Needs: levels for the rice, so that the list has a line; the printed sheet too.
+      await goToScreen(page, w('stock.title'));
+      await page.getByRole('button', { name: w('stock.setLevelsFor', { name: 'Rice 2 lb bag' }) }).click();
+      await page.getByLabel(w('levelsEditor.min', { name: 'Rice 2 lb bag' })).fill('20');
+      await page.getByLabel(w('levelsEditor.target', { name: 'Rice 2 lb bag' })).fill('40');
+      await page.getByRole('button', { name: w('levelsEditor.save') }).click();
+      await expect(page.getByLabel(w('levelsEditor.min', { name: 'Rice 2 lb bag' }))).toBeHidden();
+      await goToScreen(page, w('nav.needs'));
+      const sheet = page.getByRole('article', { name: w('needs.sheetTitle') });
+      await expect(sheet.getByRole('rowheader', { name: 'Rice 2 lb bag' })).toBeVisible();
+      await expect(sheet.getByRole('heading', { level: 3 })).toHaveText(w('category.food'));
+      await page.screenshot({ path: shot('needs'), fullPage: true });
+      await fits('Needs list');
+      await page.emulateMedia({ media: 'print' });
+      await page.screenshot({ path: shot('needs-print'), fullPage: true });
+      await page.emulateMedia({ media: 'screen' });
+
+      // Spreadsheet: a pasted sheet, its guessed columns and its preview with a row's problem named.
+      await goToScreen(page, w('nav.spreadsheet'));
+      await page.getByText(w('import.pasteSummary')).click();
+      await page
+        .getByLabel(w('import.pasteLabel'))
+        .fill(
+          'Item\tCategory\tQuantity\nRice 2 lb bag\tFood\t40\nCooking oil\tFood\t12\nBeans\tFood\ta dozen\n',
+        );
+      await page.getByRole('button', { name: w('import.readPasted') }).click();
+      const preview = page.getByRole('table', { name: w('import.rowsLabel') });
+      await expect(preview.getByRole('row')).toHaveCount(4);
+      await expect(preview.getByRole('row').nth(3)).toContainText('a dozen');
+      await page.screenshot({ path: shot('spreadsheet'), fullPage: true });
+      await fits('Spreadsheet');
     } finally {
       await context.close();
       removeProfileDir(profile);
