@@ -122,5 +122,15 @@ describe('the network key at rest', () => {
     expect(row.previousKey?.startsWith('sealed:')).toBe(true);
     expect(JSON.stringify(row)).not.toContain(a.self!.networkKey);
     expect(JSON.stringify(row)).not.toContain(a.self!.previousKey!);
+    // The keys held before rotations, kept to wait in their rooms for devices that were away.
+    expect(row.pastKeys?.map((p) => p.epoch)).toEqual([0]);
+    for (const past of row.pastKeys ?? []) expect(past.key.startsWith('sealed:')).toBe(true);
+    const pastKey = a.self!.pastKeys![0]!.key;
+    expect(pastKey).toBe(a.self!.previousKey);
+    a.close();
+    opened = [];
+    const again = await open(name, keychain());
+    expect(again.self!.pastKeys?.[0]?.key).toBe(pastKey);
+    expect(again.catchUpRooms().map((r) => toBase64Url(r.key))).toEqual([pastKey]);
   });
 });
