@@ -21,6 +21,25 @@ const DAY: Partial<Record<UiLanguage, Intl.DateTimeFormatOptions>> = {
   hmn: { year: 'numeric', month: 'numeric', day: 'numeric' },
 };
 
+/**
+ * Whether this runtime has month names for the locale. A browser built with trimmed ICU data (Debian's
+ * Chromium for Somali) formats the locale as English ("Nov 30, 2026") without saying so: then a date is
+ * written in figures, day first (as in Somalia and most of the world), with a 24-hour clock.
+ */
+export function hasDateWords(locale: string): boolean {
+  if (locale === 'en' || locale.startsWith('en-')) return true;
+  const month = (l: string) => new Intl.DateTimeFormat(l, { month: 'long' }).format(new Date(2026, 10, 30));
+  return month(locale) !== month('en');
+}
+const NUMERIC_LOCALE = 'en-GB';
+const NUMERIC_DAY: Intl.DateTimeFormatOptions = { year: 'numeric', month: '2-digit', day: '2-digit' };
+const NUMERIC_DATE_TIME: Intl.DateTimeFormatOptions = {
+  ...NUMERIC_DAY,
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+};
+
 export interface Format {
   language: UiLanguage;
   number(n: number, options?: Intl.NumberFormatOptions): string;
@@ -37,11 +56,13 @@ export interface Format {
 export function formatFor(language: UiLanguage, t: TFunction): Format {
   const locale = FORMAT_LOCALE[language];
   const numbers = new Intl.NumberFormat(locale);
-  const dateTimes = new Intl.DateTimeFormat(
-    locale,
-    DATE_TIME[language] ?? { dateStyle: 'medium', timeStyle: 'short' },
-  );
-  const days = new Intl.DateTimeFormat(locale, DAY[language] ?? { dateStyle: 'medium' });
+  const words = language === 'hmn' || hasDateWords(locale);
+  const dateTimes = words
+    ? new Intl.DateTimeFormat(locale, DATE_TIME[language] ?? { dateStyle: 'medium', timeStyle: 'short' })
+    : new Intl.DateTimeFormat(NUMERIC_LOCALE, NUMERIC_DATE_TIME);
+  const days = words
+    ? new Intl.DateTimeFormat(locale, DAY[language] ?? { dateStyle: 'medium' })
+    : new Intl.DateTimeFormat(NUMERIC_LOCALE, NUMERIC_DAY);
   const lists = new Intl.ListFormat(locale, { type: 'conjunction' });
   return {
     language,

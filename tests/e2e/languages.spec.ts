@@ -99,6 +99,10 @@ for (const lng of SHIPPED) {
       const sheet = page.getByRole('article', { name: w('needs.sheetTitle') });
       await expect(sheet.getByRole('rowheader', { name: 'Rice 2 lb bag' })).toBeVisible();
       await expect(sheet.getByRole('heading', { level: 3 })).toHaveText(w('category.food'));
+      // The date in the language, or in figures where the browser has no month names for it: never English.
+      await expect(sheet.getByText(w('needs.updated', { day: '' }).trim())).not.toHaveText(
+        /\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/,
+      );
       await page.screenshot({ path: shot('needs'), fullPage: true });
       await fits('Needs list');
       await page.emulateMedia({ media: 'print' });

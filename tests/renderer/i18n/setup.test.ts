@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { i18n } from '../../../renderer/i18n';
-import { formatFor } from '../../../renderer/i18n/format';
+import { formatFor, hasDateWords } from '../../../renderer/i18n/format';
 import { pseudoString } from '../../../renderer/i18n/pseudo';
 
 describe('i18n setup', () => {
@@ -42,5 +42,13 @@ describe('i18n setup', () => {
     expect(formatFor('hmn', i18n.getFixedT('hmn')).day('2026-11-30')).toBe('11/30/2026');
     expect(formatFor('pseudo', i18n.getFixedT('pseudo')).day('2026-11-30')).not.toMatch(/[A-Za-z]/);
     expect(formatFor('hmn', i18n.getFixedT('hmn')).age(day - 3 * 3_600_000, day)).toBe('3 teev dhau los');
+  });
+
+  it('knows when the runtime has no month names for a language (then dates are written in figures)', () => {
+    expect(hasDateWords('es')).toBe(true);
+    expect(hasDateWords('en')).toBe(true);
+    expect(hasDateWords('ja')).toBe(true);
+    // A locale the runtime has no data for comes back as English, which is what trimmed ICU does for Somali.
+    expect(hasDateWords('zz')).toBe(false);
   });
 });
