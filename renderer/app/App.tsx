@@ -8,6 +8,8 @@ import { SetupScreen } from '../screens/SetupScreen';
 import { HubChoiceScreen } from '../screens/HubChoiceScreen';
 import { SyncService } from '../sync/webrtc';
 import { SyncContext } from './SyncContext';
+import { FrontDesk } from './FrontDesk';
+import { useFrontDesk } from './frontDesk';
 
 type Boot =
   | { state: 'opening' }
@@ -23,6 +25,7 @@ export function App() {
   const { t } = useTranslation();
   const [boot, setBoot] = useState<Boot>({ state: 'opening' });
   const [, setSetupStep] = useState(0);
+  const [frontDesk] = useFrontDesk();
 
   useEffect(() => {
     let store: LarderStore | null = null;
@@ -115,6 +118,9 @@ export function App() {
           <SetupScreen onDone={next} />
         ) : !store.self.hubId && store.self.role === 'hub' ? (
           <HubChoiceScreen onDone={next} />
+        ) : frontDesk && store.self.hubId && store.self.role === 'hub' ? (
+          // Front-desk mode is for a hub's device: a coordinator's records nothing of its own.
+          <FrontDesk />
         ) : (
           <Shell />
         )}

@@ -40,8 +40,11 @@ export const STATUS_LABEL = {
   unstocked: 'status.unstocked',
 } as const satisfies Record<Row['status'], string>;
 
-/** What this hub has, read from the projected tables: it shows before the ledger itself has loaded. */
-export function StockScreen() {
+/**
+ * What this hub has, read from the projected tables: it shows before the ledger itself has loaded. At the
+ * front desk (`frontDesk`) it is for reading only: no levels to set, and no column for them.
+ */
+export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
   const store = useStore();
   const { t } = useTranslation();
   const format = useFormat();
@@ -197,14 +200,18 @@ export function StockScreen() {
               {header('name', t('stock.colItem'))}
               {header('category', t('stock.colCategory'))}
               {header('onHand', t('stock.colOnHand'), true)}
-              <th scope="col" className="num">
-                {t('stock.colLevels')}
-              </th>
+              {!frontDesk && (
+                <th scope="col" className="num">
+                  {t('stock.colLevels')}
+                </th>
+              )}
               {header('status', t('stock.colStatus'))}
               {header('expiry', t('stock.colExpiry'))}
-              <th scope="col">
-                <span className="visually-hidden">{t('stock.colActions')}</span>
-              </th>
+              {!frontDesk && (
+                <th scope="col">
+                  <span className="visually-hidden">{t('stock.colActions')}</span>
+                </th>
+              )}
             </tr>
           </thead>
           <tbody>
@@ -214,6 +221,7 @@ export function StockScreen() {
                 row={r}
                 now={now}
                 editable={hub === ownHub || coordinator}
+                readOnly={frontDesk}
                 hub={hub}
                 editing={editing === r.item.id}
                 onEdit={() => setEditing(editing === r.item.id ? null : r.item.id)}
@@ -232,6 +240,7 @@ function StockRowView({
   now,
   hub,
   editable,
+  readOnly,
   editing,
   onEdit,
   onDone,
@@ -240,6 +249,8 @@ function StockRowView({
   now: number;
   hub: string;
   editable: boolean;
+  /** The front desk's view: no levels column and no button to set them. */
+  readOnly: boolean;
   editing: boolean;
   onEdit: () => void;
   onDone: () => void;
@@ -257,9 +268,11 @@ function StockRowView({
         </th>
         <td>{categoryName(row.item.category)}</td>
         <td className="num strong">{format.number(row.onHand)}</td>
-        <td className="num muted">
-          {row.levels ? `${format.number(row.levels.min)} / ${format.number(row.levels.target)}` : '—'}
-        </td>
+        {!readOnly && (
+          <td className="num muted">
+            {row.levels ? `${format.number(row.levels.min)} / ${format.number(row.levels.target)}` : '—'}
+          </td>
+        )}
         <td>
           <span className={`status status-${row.status}`}>{t(STATUS_LABEL[row.status])}</span>
           {row.countNeeded && <span className="status status-count">{t('stock.countNeeded')}</span>}
@@ -277,21 +290,23 @@ function StockRowView({
             <span className="muted">—</span>
           )}
         </td>
-        <td>
-          {editable && (
-            <button
-              type="button"
-              className="link"
-              onClick={onEdit}
-              aria-expanded={editing}
-              aria-label={t('stock.setLevelsFor', { name: row.item.name })}
-            >
-              {t('stock.levels')}
-            </button>
-          )}
-        </td>
+        {!readOnly && (
+          <td>
+            {editable && (
+              <button
+                type="button"
+                className="link"
+                onClick={onEdit}
+                aria-expanded={editing}
+                aria-label={t('stock.setLevelsFor', { name: row.item.name })}
+              >
+                {t('stock.levels')}
+              </button>
+            )}
+          </td>
+        )}
       </tr>
-      {editing && (
+      {editing && !readOnly && (
         <tr className="editor-row">
           <td colSpan={7}>
             <LevelsEditor item={row.item} levels={row.levels} hub={hub} onDone={onDone} />

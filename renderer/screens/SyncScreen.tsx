@@ -10,6 +10,7 @@ import { SignalingPanel } from '../components/SignalingPanel';
 import { SyncFilesPanel } from '../components/SyncFilesPanel';
 import { CheckDataPanel } from '../components/DataNotice';
 import { useDesktopAlertsPref } from '../app/alerts';
+import { useFrontDesk } from '../app/frontDesk';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
@@ -126,6 +127,7 @@ function DeviceCard() {
   const { t } = useTranslation();
   const self = store.self!;
   const [on, setOn] = useDesktopAlertsPref();
+  const [, setFrontDesk] = useFrontDesk();
   const [error, setError] = useState<string | null>(null);
   return (
     <section className="card" aria-labelledby="device-title">
@@ -149,6 +151,16 @@ function DeviceCard() {
         <p className="field-error" role="alert">
           {error}
         </p>
+      )}
+      {self.hubId && self.role === 'hub' && (
+        <div className="front-desk-choice">
+          <button type="button" onClick={() => setFrontDesk(true)} aria-describedby="front-desk-hint">
+            {t('frontDesk.use')}
+          </button>
+          <p className="hint" id="front-desk-hint">
+            {t('frontDesk.useHint')}
+          </p>
+        </div>
       )}
     </section>
   );
