@@ -2,6 +2,16 @@ import { BelowZeroWarning } from '../../shared/commands';
 import { ValidationError } from '../../shared/errors';
 import { domainText } from './domainText';
 import { i18n } from '../i18n';
+import { EarlierSaveFailed } from '../storage/persistence';
+
+/** The browser's (or Dexie's) "no room left" on this device's storage, however deep it is wrapped. */
+function isStorageFull(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
+    if ((e as { name?: unknown }).name === 'QuotaExceededError') return true;
+    e = (e as { inner?: unknown; cause?: unknown }).inner ?? (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
 
 export interface FormErrors {
   /** Messages by field path (`lines.0.quantity`); '' is the whole form. */
@@ -25,6 +35,13 @@ export function toFormErrors(error: unknown): FormErrors {
     return { fields, summary };
   }
   if (error instanceof BelowZeroWarning) return { fields: {}, summary: error.messages.map(domainText) };
+  if (error instanceof EarlierSaveFailed)
+    return {
+      fields: {},
+      summary: [i18n.t('errors.notSaved', { reason: i18n.t('errors.earlierSaveFailed') })],
+    };
+  if (isStorageFull(error))
+    return { fields: {}, summary: [i18n.t('errors.notSaved', { reason: i18n.t('errors.storageFull') })] };
   const message = error instanceof Error ? error.message : String(error);
   return { fields: {}, summary: [i18n.t('errors.notSaved', { reason: message })] };
 }
