@@ -64,6 +64,19 @@ export const SCHEMA = [
   )`,
 ];
 
+/**
+ * Each device's last sequence number in a mailbox, kept with every upload: what every connection is
+ * told at its hello, read in one row per device rather than from all of a mailbox's blobs (PostgreSQL
+ * has no skip scan: max(seq) GROUP BY device reads every blob of the mailbox, every round of every
+ * device). Filled from the blobs when the table is first created.
+ */
+const HEADS = `CREATE TABLE relay_heads (
+    mailbox text NOT NULL REFERENCES relay_mailboxes (id),
+    device text NOT NULL,
+    head integer NOT NULL,
+    PRIMARY KEY (mailbox, device)
+  )`;
+
 /** The channel on which a relay process tells the others (and itself) that a blob was stored. */
 export const NEW_BLOB_CHANNEL = 'larder_relay_new';
 
@@ -72,6 +85,16 @@ export async function migrate(db: Pick<Db, 'transaction'>): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(1818325604)' /* 'lard' */);
     for (const statement of SCHEMA) await tx.query(statement);
+    const { rows } = await tx.query<{ exists: boolean }>(
+      "SELECT to_regclass('relay_heads') IS NOT NULL AS exists",
+    );
+    if (!rows[0]?.exists) {
+      await tx.query(HEADS);
+      await tx.query(
+        `INSERT INTO relay_heads (mailbox, device, head)
+         SELECT mailbox, device, max(seq) FROM relay_blobs GROUP BY mailbox, device`,
+      );
+    }
   });
 }
 

@@ -120,7 +120,7 @@ export class RelayStore {
 
   async heads(mailbox: string): Promise<Record<string, number>> {
     const { rows } = await this.db.query<{ device: string; head: number }>(
-      'SELECT device, max(seq) AS head FROM relay_blobs WHERE mailbox = $1 GROUP BY device',
+      'SELECT device, head FROM relay_heads WHERE mailbox = $1',
       [mailbox],
     );
     return Object.fromEntries(rows.map((r) => [r.device, Number(r.head)]));
@@ -256,7 +256,7 @@ export class RelayStore {
       }>(
         `SELECT r.role, r.cut, g.uploads AS b_uploads, g.bytes AS b_bytes, g.at AS b_at,
            (SELECT hash FROM relay_blobs WHERE mailbox = $1 AND device = $3 AND seq = $4) AS taken,
-           (SELECT max(seq) FROM relay_blobs WHERE mailbox = $1 AND device = $3) AS head
+           (SELECT head FROM relay_heads WHERE mailbox = $1 AND device = $3) AS head
          FROM (SELECT 1) AS one
          LEFT JOIN relay_members r ON r.mailbox = $1 AND r.device_key = $2
          LEFT JOIN relay_budgets g ON g.mailbox = $1 AND g.device_key = $2`,
@@ -305,7 +305,7 @@ export class RelayStore {
         );
       if (used + up.blob.byteLength > this.limits.quotaBytes)
         return spendOnly(refuse('quota', `The network's mailbox is full (${this.limits.quotaBytes} bytes)`));
-      // The blob, the mailbox's bytes, the device's budget and the notice to every relay process, in one
+      // The blob, the mailbox's bytes, the device's head and budget, and the notice to every relay process, in one
       // statement (NOTIFY is delivered at COMMIT, and not at all if the transaction rolls back).
       const notice: NewBlobNotice = { mailbox: box.id, device, seq: up.seq, origin };
       await tx.query(
@@ -314,6 +314,9 @@ export class RelayStore {
            VALUES ($1, $6, $7, $2, $8, $9, $10, $5)
          ), box AS (
            UPDATE relay_mailboxes SET bytes = bytes + $11 WHERE id = $1
+         ), head AS (
+           INSERT INTO relay_heads (mailbox, device, head) VALUES ($1, $6, $7)
+           ON CONFLICT (mailbox, device) DO UPDATE SET head = $7
          ), budget AS (
            INSERT INTO relay_budgets (mailbox, device_key, uploads, bytes, at) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (mailbox, device_key) DO UPDATE SET uploads = $3, bytes = $4, at = $5

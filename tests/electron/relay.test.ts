@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPglite, type Db } from '../../electron/relay/db';
+import { migrate, openPglite, type Db } from '../../electron/relay/db';
 import { startRelay, type RelayOptions, type RelayServer } from '../../electron/relay/server';
 import { blobHash, mailboxIdOf, type ServerMessage } from '../../shared/sync/relay';
 import { deviceIdOf, generateDeviceKeys, type DeviceKeys } from '../../shared/trust/crypto';
@@ -268,6 +268,26 @@ describe('writing a mailbox', () => {
       device: deviceIdOf(net.anchor.publicKey),
       seq: 1,
     });
+  });
+});
+
+describe('the store', () => {
+  it("keeps each device's head as it uploads, and fills them from the blobs of a store made before", async () => {
+    const r = await relay();
+    const net = await testNetwork();
+    const { c, mailbox } = await member(r, net);
+    const laptop = await generateDeviceKeys(random);
+    await c.state(mailbox, net.anchor, { key: laptop.publicKey, role: 'member', cut: null, at: 1 });
+    for (let seq = 1; seq <= 3; seq++) await c.upload(mailbox, net.anchor, seq, blob());
+    await c.upload(mailbox, laptop, 1, blob());
+    const expected = { [deviceIdOf(net.anchor.publicKey)]: 3, [deviceIdOf(laptop.publicKey)]: 1 };
+    expect(await r.store.heads(mailbox)).toEqual(expected);
+    // A store from before the heads were kept: migrating it fills them in.
+    await db.query('DROP TABLE relay_heads');
+    await migrate(db);
+    expect(await r.store.heads(mailbox)).toEqual(expected);
+    const again = await client(r);
+    expect(await again.hello(net)).toMatchObject({ heads: expected });
   });
 });
 
