@@ -530,7 +530,7 @@ export class LarderStore {
     relays: string[] = [],
   ): Promise<string> {
     const self = this.requireSelf();
-    const identity = this.requireAdmin();
+    const identity = await this.requireAdmin();
     const token = await signPreApproval(
       {
         t: 'pre',
@@ -576,10 +576,11 @@ export class LarderStore {
     return this.identity;
   }
 
-  private requireAdmin(): IdentityRow {
+  private async requireAdmin(): Promise<IdentityRow> {
     const self = this.requireSelf();
     const identity = this.requireIdentity();
-    const me = this.persistence.trust?.memberState?.members.get(self.deviceId);
+    // Not only the last projection's list: an app opened again with nothing new has not projected yet.
+    const me = (await this.persistence.trust?.currentMembers())?.members.get(self.deviceId);
     if (!me || me.role !== 'admin' || me.revoked) throw refuse('store.adminOnly');
     return identity;
   }
@@ -610,7 +611,7 @@ export class LarderStore {
 
   private async signAndAppend(op: MemberOp): Promise<void> {
     const self = this.requireSelf();
-    const identity = this.requireAdmin();
+    const identity = await this.requireAdmin();
     appendMemberOp(this.persistence.staging(), await signOp(op, self.deviceId, identity.privateKey));
     await this.persistence.flush();
   }
@@ -644,7 +645,7 @@ export class LarderStore {
     await this.ready;
     const self = this.requireSelf();
     if (device === self.deviceId) throw refuse('store.cannotRevokeSelf');
-    const identity = this.requireAdmin();
+    const identity = await this.requireAdmin();
     const chain = this.persistence.trust?.chainOf(device) ?? null;
     const cut = chain?.seq ?? 0;
     const now = this.deps.now();
@@ -662,7 +663,7 @@ export class LarderStore {
     );
     // The network key changes with it: the room, the sync password and the sync-file key all follow, and
     // the new key is sealed to every remaining device's own key. The revoked device cannot open it.
-    const state = this.persistence.trust?.memberState;
+    const state = await this.persistence.trust?.currentMembers();
     const epoch = Math.max(state?.rotation?.epoch ?? 0, self.epoch ?? 0) + 1;
     const key = newNetworkKey(this.deps.randomBytes);
     const next = withNewKey(self, toBase64Url(key), epoch, now);

@@ -53,6 +53,14 @@ export class TrustLayer {
     return this.state;
   }
 
+  /**
+   * The member list as the doc has it now: the last plan's, or (before any plan ran: the app just
+   * opened with nothing new to project) evaluated from the doc, as the projection would.
+   */
+  async currentMembers(): Promise<MemberState> {
+    return this.state ?? evaluateMembers(this.network, membersOf(this.doc).toArray(), this.anchor);
+  }
+
   /** The verified chain of a device as this device has it (for a revocation's cut-off). */
   chainOf(device: string) {
     return this.gate.devices.get(device)?.chain ?? null;
