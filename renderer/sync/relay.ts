@@ -224,8 +224,8 @@ function extendKnown(known: Uint8Array, base: Uint8Array, after: Uint8Array): Ui
 }
 
 /** The anchor's public key, from the member list this device has (the genesis admin's key). */
-function anchorKeyOf(store: LarderStore, anchorId: string): string | null {
-  const state = store.persistence.trust?.memberState;
+async function anchorKeyOf(store: LarderStore, anchorId: string): Promise<string | null> {
+  const state = await store.persistence.trust?.currentMembers();
   for (const member of state?.members.values() ?? [])
     if (networkIdOf(member.key) === anchorId) return member.key;
   for (const key of state?.keys.values() ?? []) if (networkIdOf(key) === anchorId) return key;
@@ -240,7 +240,8 @@ async function statementsToSend(
   cursor: Record<string, number>,
 ): Promise<SignedStatement[]> {
   const self = store.self!;
-  const state = store.persistence.trust?.memberState;
+  // As the doc has it now, also in an app just opened, before anything new was projected.
+  const state = await store.persistence.trust?.currentMembers();
   const me = state?.members.get(self.deviceId);
   if (!state || !me || me.role !== 'admin' || me.revoked) return [];
   const there = new Map(relayMembers.map((m) => [m.key, m]));
@@ -355,7 +356,7 @@ export async function syncWithRelay(
   const random = options.randomBytes ?? defaultRandom;
   const keys = await relayKeys(self.networkKey);
   const anchorId = self.anchor ?? self.networkId;
-  const knownAnchor = anchorKeyOf(store, anchorId);
+  const knownAnchor = await anchorKeyOf(store, anchorId);
   const result: RelaySyncResult = {
     downloaded: 0,
     uploaded: 0,

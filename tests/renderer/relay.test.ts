@@ -115,6 +115,32 @@ describe('a connection lost between an upload and its acknowledgement', () => {
   }, 120_000);
 });
 
+describe('an app opened again with nothing new', () => {
+  it('starts the mailbox as the founder and states its members, as before it closed', async () => {
+    const name = `larder-relay-reopen-${process.pid}`;
+    const random = rng.fork();
+    const deps = { now: clock.now, randomBytes: (k: number) => random.bytes(k) };
+    const first = await LarderStore.open(new LarderDB(name), deps);
+    await first.ready;
+    await first.createNetwork({ hubName: 'Reopened Hall', deviceName: 'Hall desk' });
+    const asking = await device();
+    await asking.joinNetwork({ invite: first.inviteCode(), deviceName: 'Door', asCoordinator: true });
+    await first.applyRemoteUpdate(Y.encodeStateAsUpdate(asking.persistence.doc), 'peer');
+    await first.approveDevice(asking.self!.deviceId);
+    first.close();
+    // Opened again (a restart, or the page reloaded to allow the relay): nothing new to project yet.
+    const again = await LarderStore.open(new LarderDB(name), deps);
+    await again.ready;
+    const round = await sync(again);
+    expect(round).toMatchObject({ waiting: null, refused: 0 });
+    expect(round.mailbox).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(round.uploaded).toBeGreaterThan(0);
+    expect(round.statements).toBeGreaterThanOrEqual(2);
+    again.close();
+    asking.close();
+  }, 120_000);
+});
+
 describe('two devices that are never online together', () => {
   const names = {
     hubA: 'Eastside Quinoa Pantry',
