@@ -7,6 +7,7 @@ import { RelayService, relayUrls } from './relay';
 import { setRefusedHandler } from './guardedSync';
 import { peerInfoOf, type PeerInfo } from './presence';
 import { CatchUpRooms, offeredCatchUp } from './catchUpRooms';
+import { claimedEpoch } from '../../shared/trust/catchUp';
 
 export type { PeerInfo };
 
@@ -138,10 +139,17 @@ export class SyncService {
     if (this.catchingUp) return;
     this.catchingUp = true;
     try {
+      const offers: { material: unknown; text: string; epoch: number }[] = [];
       for (const [clientId, state] of provider.awareness.getStates()) {
-        if (clientId === provider.awareness.clientID || this.provider !== provider) continue;
+        if (clientId === provider.awareness.clientID) continue;
         const offer = offeredCatchUp(state);
-        if (!offer || this.triedCatchUps.has(offer.text)) continue;
+        if (offer && !this.triedCatchUps.has(offer.text))
+          offers.push({ ...offer, epoch: claimedEpoch(offer.material) });
+      }
+      // The one that claims the newest key first: straight to the current room, not through another.
+      offers.sort((a, b) => b.epoch - a.epoch);
+      for (const offer of offers) {
+        if (this.provider !== provider) return;
         if (this.triedCatchUps.size >= 64) this.triedCatchUps.clear();
         this.triedCatchUps.add(offer.text);
         const result = await this.store.catchUpFrom(offer.material);

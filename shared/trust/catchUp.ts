@@ -121,6 +121,21 @@ export function catchUpMaterial(network: string, log: readonly unknown[]): Catch
   return { v: 1, net: network, ops: kept.map((k) => k.op) };
 }
 
+/**
+ * The newest epoch material says it reaches, unchecked: only to try the most promising of several offers
+ * first (a device waiting in an intermediate room may offer less than one that waits in the same room).
+ */
+export function claimedEpoch(material: unknown): number {
+  const parsed = catchUpSchema.safeParse(material);
+  if (!parsed.success) return 0;
+  let epoch = 0;
+  for (const [payload] of parsed.data.ops) {
+    const kind = kindOf(payload);
+    if (kind?.t === 'rotate' && typeof kind.epoch === 'number' && kind.epoch > epoch) epoch = kind.epoch;
+  }
+  return epoch;
+}
+
 export interface CatchUpInput {
   network: string;
   /** Whose genesis founds the member list (the network id, or the admin who upgraded an older network). */

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CATCH_UP_WINDOW_MS,
   catchUpMaterial,
+  claimedEpoch,
   keysToServe,
   MAX_CATCH_UP_CHARS,
   MAX_CATCH_UP_ROTATIONS,
@@ -88,6 +89,16 @@ describe('catching up with missed key rotations', () => {
       ),
       fcOptions(0.2),
     );
+  });
+
+  it('of several offers, the one that claims the newest key is tried first', async () => {
+    const base = await baseLog();
+    const first = await rotations([devices[0]!]);
+    const later = await rotations([devices[1]!], 1);
+    expect(claimedEpoch(catchUpMaterial(net, [...base, ...first]))).toBe(1);
+    expect(claimedEpoch(catchUpMaterial(net, [...base, ...first, ...later]))).toBe(2);
+    for (const junk of [null, {}, { v: 1, net, ops: [['{"t":"rotate"', 'x', 'y']] }])
+      expect(claimedEpoch(junk)).toBe(0);
   });
 
   it('a device that already took up part of the way goes on from there', async () => {
