@@ -43,7 +43,8 @@ import { quantile } from './stats';
  *
  * In each: fan-out latency (an upload sent → each other connection of the mailbox told 'new') and upload
  * acknowledgement latency at a paced rate, then uploads per second with every device uploading back to
- * back (one request in flight each); the relay's bytes per entry stored; the time to restore a 100k and a
+ * back (one request in flight each); sync rounds with nothing new per second (what every device does every
+ * 30 s: connect, prove, welcome, fetch, close); the relay's bytes per entry stored; the time to restore a 100k and a
  * 1M entry network (bench/generate.ts) onto an empty device through the relay: download every page,
  * open every blob (AES-GCM, inflate) and apply it to an empty Y.Doc (the app's projections are rebuilt
  * after that, measured in docs/benchmarks.md). The relays run as child processes, the clients in this one
@@ -52,7 +53,8 @@ import { quantile } from './stats';
  * 127.0.0.1) and uploads per device a minute (the flood is the point); everything else is the default.
  *
  *   npm run bench:relay
- *   npm run bench:relay -- --hubs 50 --devices 2 --rate 20 --paced 10 --flood 10 --restore 100000,1000000
+ *   npm run bench:relay -- --hubs 50 --devices 2 --rate 20 --paced 10 --flood 10 --rounds 10 \
+ *     --round-concurrency 20 --restore 100000,1000000
  *   npm run bench:relay -- --networks 4 --no-pglite --restore 0      # 4 mailboxes side by side
  *   npm run bench:relay -- --pg-port 54329 --no-postgres
  */
@@ -68,6 +70,9 @@ interface Config {
   rate: number;
   pacedSeconds: number;
   floodSeconds: number;
+  /** Seconds of sync rounds with nothing new, and how many at once. */
+  roundSeconds: number;
+  roundConcurrency: number;
   restore: number[];
 }
 
@@ -284,6 +289,10 @@ interface TrafficResult {
   floodAck: { p50: number; p95: number };
   floodFanout: { p50: number; p95: number; samples: number };
   floodLoad: string;
+  roundsPerSecond: number;
+  small: Awaited<ReturnType<typeof download>> & { load: string };
+  round: { p50: number; p95: number };
+  roundLoad: string;
   entries: number;
   mailboxes: string[];
 }
@@ -414,7 +423,50 @@ async function traffic(urls: string[], config: Config, log: (line: string) => vo
     `flood: ${flood} uploads in ${floodSeconds.toFixed(1)} s = ${result2.floodPerSecond.toFixed(0)}/s; ack p50 ${fmtMs(result2.floodAck.p50)} p95 ${fmtMs(result2.floodAck.p95)}; fan-out p50 ${fmtMs(result2.floodFanout.p50)} p95 ${fmtMs(result2.floodFanout.p95)}; load ${floodLoad}`,
   );
   for (const { device } of devices) device.conn.close();
-  return { ...result1, pacedLoad, ...result2, floodLoad, entries, mailboxes };
+
+  // Sync rounds with nothing new, as the app makes one every 30 s on each device: connect, prove the
+  // read key, the welcome (heads, members), a fetch from the heads (an empty page), close.
+  const rounds: number[] = [];
+  const roundEnd = performance.now() + config.roundSeconds * 1000;
+  const roundStart = performance.now();
+  await Promise.all(
+    Array.from({ length: config.roundConcurrency }, async (_, i) => {
+      while (performance.now() < roundEnd) {
+        const { net } = devices[(i * 7 + rounds.length) % devices.length]!;
+        const t = performance.now();
+        const c = await Conn.open(urls[rounds.length % urls.length]!);
+        const welcome = await c.hello(net);
+        const page = await c.request({ type: 'fetch', cursor: welcome.heads });
+        if (page.type !== 'blobs' || page.blobs.length > 0) throw new Error('a round found something new');
+        c.close();
+        rounds.push(performance.now() - t);
+      }
+    }),
+  );
+  const roundsPerSecond = rounds.length / ((performance.now() - roundStart) / 1000);
+  const roundLoad = load();
+  const round = { p50: quantile(rounds, 0.5), p95: quantile(rounds, 0.95) };
+  log(
+    `rounds with nothing new: ${rounds.length} at ${roundsPerSecond.toFixed(0)}/s (${config.roundConcurrency} at once); p50 ${fmtMs(round.p50)} p95 ${fmtMs(round.p95)}; load ${roundLoad}`,
+  );
+  // An empty device takes the first network's day-to-day blobs (one form each) back.
+  const small = await download(urls.at(-1)!, devices[0]!.net);
+  const smallLoad = load();
+  log(
+    `restore of one-form blobs: ${small.blobs} blobs, ${small.entries} entries in ${fmtMs(small.totalMs)} (download ${fmtMs(small.downloadMs)}, open ${fmtMs(small.openMs)}, apply ${fmtMs(small.applyMs)}); load ${smallLoad}`,
+  );
+  return {
+    ...result1,
+    pacedLoad,
+    ...result2,
+    floodLoad,
+    small: { ...small, load: smallLoad },
+    roundsPerSecond,
+    round,
+    roundLoad,
+    entries,
+    mailboxes,
+  };
 }
 
 interface RestoreResult {
@@ -427,6 +479,52 @@ interface RestoreResult {
   applyMs: number;
   totalMs: number;
   load: string;
+}
+
+/** An empty device's download of a whole mailbox: every page, every blob opened, applied to an empty doc. */
+async function download(url: string, net: Net) {
+  const start = performance.now();
+  const c = await Conn.open(url);
+  await c.hello(net);
+  const cursor: Record<string, number> = {};
+  const blobs: { device: string; key: string; seq: number; bytes: Uint8Array }[] = [];
+  for (;;) {
+    const page = await c.request({ type: 'fetch', cursor });
+    if (page.type !== 'blobs') throw new Error(JSON.stringify(page));
+    for (const b of page.blobs) {
+      blobs.push({ device: b.device, key: b.key, seq: b.seq, bytes: Buffer.from(b.blob, 'base64url') });
+      cursor[b.device] = b.seq;
+    }
+    if (!page.more) break;
+  }
+  c.close();
+  const downloaded = performance.now();
+  const opened: Uint8Array[] = [];
+  for (const b of blobs) {
+    const contents = await openRelayBlob(
+      b.bytes,
+      { mailbox: net.mailbox, deviceKey: b.key, seq: b.seq },
+      net.keys.blobKey,
+    );
+    if (!contents) throw new Error('a blob did not open');
+    opened.push(contents.update);
+  }
+  const openedAt = performance.now();
+  const empty = new Y.Doc({ gc: true });
+  empty.transact(() => {
+    for (const update of opened) Y.applyUpdate(empty, update);
+  });
+  const applied = performance.now();
+  let entries = 0;
+  for (const ledger of ledgersOf(empty).values()) entries += ledger.length;
+  return {
+    blobs: blobs.length,
+    entries,
+    downloadMs: downloaded - start,
+    openMs: openedAt - downloaded,
+    applyMs: applied - openedAt,
+    totalMs: applied - start,
+  };
 }
 
 /**
@@ -462,54 +560,22 @@ async function restore(urls: string[], gen: ReturnType<typeof generateNetwork>, 
   seeder.close();
   const seedMs = performance.now() - seedStart;
 
-  const start = performance.now();
-  const c = await Conn.open(urls.at(-1)!);
-  await c.hello(net);
-  const cursor: Record<string, number> = {};
-  const blobs: { device: string; key: string; seq: number; bytes: Uint8Array }[] = [];
-  for (;;) {
-    const page = await c.request({ type: 'fetch', cursor });
-    if (page.type !== 'blobs') throw new Error(JSON.stringify(page));
-    for (const b of page.blobs) {
-      blobs.push({ device: b.device, key: b.key, seq: b.seq, bytes: Buffer.from(b.blob, 'base64url') });
-      cursor[b.device] = b.seq;
-    }
-    if (!page.more) break;
-  }
-  c.close();
-  const downloaded = performance.now();
-  const opened: Uint8Array[] = [];
-  for (const b of blobs) {
-    const contents = await openRelayBlob(
-      b.bytes,
-      { mailbox: net.mailbox, deviceKey: b.key, seq: b.seq },
-      net.keys.blobKey,
-    );
-    if (!contents) throw new Error('a blob did not open');
-    opened.push(contents.update);
-  }
-  const openedAt = performance.now();
-  const empty = new Y.Doc({ gc: true });
-  empty.transact(() => {
-    for (const update of opened) Y.applyUpdate(empty, update);
-  });
-  const applied = performance.now();
-  let entries = 0;
-  for (const ledger of ledgersOf(empty).values()) entries += ledger.length;
+  const got = await download(urls.at(-1)!, net);
+  const entries = got.entries;
   if (entries !== gen.entries) throw new Error(`restored ${entries} entries of ${gen.entries}`);
   const result: RestoreResult = {
     entries,
-    blobs: blobs.length,
+    blobs: got.blobs,
     storedBytes,
     seedMs,
-    downloadMs: downloaded - start,
-    openMs: openedAt - downloaded,
-    applyMs: applied - openedAt,
-    totalMs: applied - start,
+    downloadMs: got.downloadMs,
+    openMs: got.openMs,
+    applyMs: got.applyMs,
+    totalMs: got.totalMs,
     load: load(),
   };
   log(
-    `restore ${label(gen.entries)}: ${blobs.length} blobs, ${(storedBytes / 1e6).toFixed(1)} MB (${(storedBytes / entries).toFixed(1)} B/entry); seeded in ${fmtMs(seedMs)}; download ${fmtMs(result.downloadMs)}, open ${fmtMs(result.openMs)}, apply ${fmtMs(result.applyMs)}: ${fmtMs(result.totalMs)}; load ${result.load}`,
+    `restore ${label(gen.entries)}: ${got.blobs} blobs, ${(storedBytes / 1e6).toFixed(1)} MB (${(storedBytes / entries).toFixed(1)} B/entry); seeded in ${fmtMs(seedMs)}; download ${fmtMs(result.downloadMs)}, open ${fmtMs(result.openMs)}, apply ${fmtMs(result.applyMs)}: ${fmtMs(result.totalMs)}; load ${result.load}`,
   );
   return result;
 }
@@ -557,6 +623,8 @@ async function main() {
     rate: Number(option('rate') ?? 20),
     pacedSeconds: Number(option('paced') ?? 10),
     floodSeconds: Number(option('flood') ?? 10),
+    roundSeconds: Number(option('rounds') ?? 10),
+    roundConcurrency: Number(option('round-concurrency') ?? 20),
     restore: list(option('restore'), [100_000, 1_000_000]),
   };
   for (const [k, v] of Object.entries(config))
@@ -660,8 +728,21 @@ function summary(results: Result[], config: Config): string {
     ]);
     rows.push([
       setup,
+      `sync rounds with nothing new per second (${config.roundConcurrency} at once); round p50 / p95`,
+      cell(`${t.roundsPerSecond.toFixed(0)}; ${fmtMs(t.round.p50)} / ${fmtMs(t.round.p95)}`, t.roundLoad),
+    ]);
+    rows.push([
+      setup,
       'bytes per entry stored, one form a blob (blob / whole table)',
       `${stored.bodyBytesPerEntry.toFixed(0)} B / ${stored.tableBytesPerEntry.toFixed(0)} B (${t.entries} entries)`,
+    ]);
+    rows.push([
+      setup,
+      'restore the one-form blobs above onto an empty device (download + open + apply)',
+      cell(
+        `${fmtMs(t.small.totalMs)} = ${fmtMs(t.small.downloadMs)} + ${fmtMs(t.small.openMs)} + ${fmtMs(t.small.applyMs)}; ${t.small.blobs} blobs, ${t.small.entries} entries`,
+        t.small.load,
+      ),
     ]);
     for (const r of restores)
       rows.push([
