@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
+import Papa from 'papaparse';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
 import { goToScreen, overflowing, words, type Shipped } from './i18n';
 
@@ -105,6 +107,25 @@ for (const lng of SHIPPED) {
       );
       await page.screenshot({ path: shot('needs'), fullPage: true });
       await fits('Needs list');
+      // Its CSV in the language too: headers, category and urgency (names and units as typed).
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: w('needs.download') }).click(),
+      ]);
+      const domain = JSON.parse(
+        readFileSync(new URL(`../../renderer/i18n/locales/${lng}/domain.json`, import.meta.url), 'utf8'),
+      ) as { needs: { csv: Record<string, string>; urgency: Record<string, string> } };
+      const csv = Papa.parse<string[]>(
+        readFileSync((await download.path())!, 'utf8').replace(/^\uFEFF/, ''),
+        {
+          header: false,
+          delimiter: ',',
+        },
+      ).data;
+      expect(csv).toEqual([
+        ['item', 'category', 'unit', 'needed', 'urgency', 'hub'].map((c) => domain.needs.csv[c]),
+        ['Rice 2 lb bag', w('category.food'), 'bag', '25', domain.needs.urgency.low, 'Cedar Riverside'],
+      ]);
       await page.emulateMedia({ media: 'print' });
       await page.screenshot({ path: shot('needs-print'), fullPage: true });
       await page.emulateMedia({ media: 'screen' });
