@@ -34,6 +34,8 @@ export const CATCH_UP_FIELD = 'larderCatchUp';
 
 export class CatchUpRooms {
   private readonly providers: WebrtcProvider[] = [];
+  /** Advanced by each start and stop: a start overtaken by either (a quick second rotation) gives up. */
+  private generation = 0;
 
   /** Joins the room of each earlier key, offering `material` there. */
   async start(
@@ -41,18 +43,28 @@ export class CatchUpRooms {
     material: CatchUpMaterial | null,
     signaling: readonly string[],
   ): Promise<void> {
+    const generation = ++this.generation;
     if (!material || rooms.length === 0) return;
     for (const { key } of rooms) {
       const secrets = await deriveSecrets(key);
+      if (generation !== this.generation) return;
       const doc = new Y.Doc();
       holdNoDoc(doc);
-      const provider = new WebrtcProvider(secrets.room, doc, {
-        signaling: [...signaling],
-        password: secrets.webrtcPassword,
-        maxConns: MAX_CONNS,
-        peerOpts: { config: { iceServers: [] } },
-        topicAuth: topicAuthFor(key),
-      });
+      let provider: WebrtcProvider;
+      try {
+        provider = new WebrtcProvider(secrets.room, doc, {
+          signaling: [...signaling],
+          password: secrets.webrtcPassword,
+          maxConns: MAX_CONNS,
+          peerOpts: { config: { iceServers: [] } },
+          topicAuth: topicAuthFor(key),
+        });
+      } catch (error) {
+        // y-webrtc allows one provider per room name in a page: the room of a key still being left.
+        console.warn('Larder: could not wait in an earlier key’s room', error);
+        doc.destroy();
+        continue;
+      }
       provider.awareness.setLocalStateField(CATCH_UP_FIELD, material);
       this.providers.push(provider);
     }
@@ -64,6 +76,7 @@ export class CatchUpRooms {
   }
 
   stop(): void {
+    this.generation += 1;
     for (const provider of this.providers) {
       provider.disconnect();
       provider.destroy();

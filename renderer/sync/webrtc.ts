@@ -124,9 +124,8 @@ export class SyncService {
       provider.refreshTopics();
       this.update();
     }, WATCHDOG_EVERY_MS);
+    // A stop (or a restart) while the earlier rooms are joined makes this start give up (catchUpRooms.ts).
     await this.catchUp.start(this.store.catchUpRooms(), this.store.catchUpMaterial(), self.signaling);
-    // Stopped (or restarted) while the earlier rooms were joined: they belong to no running sync.
-    if (this.provider !== provider) this.catchUp.stop();
     this.update();
   }
 
