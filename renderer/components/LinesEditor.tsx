@@ -24,7 +24,10 @@ interface LinesEditorProps {
   quantityRefs: RefObject<Map<number, HTMLInputElement>>;
 }
 
-/** The lines of a donation, pickup or discard: one row per item, keyboard first. */
+/**
+ * The lines of a donation, pickup or discard: one row per item, keyboard first. Each cell carries its
+ * column's name (`data-label`) for layouts that show a line as a card (the front desk on a phone).
+ */
 export function LinesEditor({
   lines,
   items,
@@ -68,7 +71,7 @@ export function LinesEditor({
                   <span className="field-error">{errors[`lines.${i}.item`]}</span>
                 )}
               </th>
-              <td>
+              <td data-label={t('lines.quantity')}>
                 <div className="qty">
                   <input
                     aria-label={t('lines.quantityOf', { name })}
@@ -107,7 +110,7 @@ export function LinesEditor({
                 )}
               </td>
               {withExpiry && (
-                <td>
+                <td data-label={t('lines.expiry')}>
                   <input
                     type="date"
                     aria-label={t('lines.expiryOf', { name })}
@@ -121,8 +124,12 @@ export function LinesEditor({
                   )}
                 </td>
               )}
-              {stock && <td className="num">{format.number(stock.get(line.item)?.onHand ?? 0)}</td>}
-              <td>
+              {stock && (
+                <td className="num" data-label={t('lines.onHandNow')}>
+                  {format.number(stock.get(line.item)?.onHand ?? 0)}
+                </td>
+              )}
+              <td className="line-remove">
                 <button
                   type="button"
                   className="link"

@@ -42,7 +42,8 @@ export const STATUS_LABEL = {
 
 /**
  * What this hub has, read from the projected tables: it shows before the ledger itself has loaded. At the
- * front desk (`frontDesk`) it is for reading only: no levels to set, and no column for them.
+ * front desk (`frontDesk`) it is for reading only: no levels to set, and no column for them. Each cell carries
+ * its column's name (`data-label`) for the front desk's phone layout, which shows a row as a card.
  */
 export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
   const store = useStore();
@@ -266,18 +267,20 @@ function StockRowView({
           {row.item.name}
           <span className="muted unit-note"> · {t('stock.unitNote', { unit: row.item.unit })}</span>
         </th>
-        <td>{categoryName(row.item.category)}</td>
-        <td className="num strong">{format.number(row.onHand)}</td>
+        <td data-label={t('stock.colCategory')}>{categoryName(row.item.category)}</td>
+        <td className="num strong" data-label={t('stock.colOnHand')}>
+          {format.number(row.onHand)}
+        </td>
         {!readOnly && (
           <td className="num muted">
             {row.levels ? `${format.number(row.levels.min)} / ${format.number(row.levels.target)}` : '—'}
           </td>
         )}
-        <td>
+        <td data-label={t('stock.colStatus')}>
           <span className={`status status-${row.status}`}>{t(STATUS_LABEL[row.status])}</span>
           {row.countNeeded && <span className="status status-count">{t('stock.countNeeded')}</span>}
         </td>
-        <td>
+        <td data-label={t('stock.colExpiry')}>
           {row.expiry ? (
             <span className={row.expiringSoon ? 'status status-expiring' : undefined}>
               {row.expiringSoon
