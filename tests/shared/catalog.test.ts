@@ -206,3 +206,91 @@ describe('regressions', () => {
     expect(searchItems('ABC-1234', [tagged])).toEqual([tagged]);
   });
 });
+
+describe('the item form at its limits, as the volunteer typing it is told', () => {
+  const fields = (over: Partial<ItemForm>) => issuesOf(() => validateItemForm(form(over), catalog));
+
+  it('a category of up to 40 characters and a unit of up to 30, counted once trimmed', () => {
+    const ok = validateItemForm(
+      form({ category: ` ${'c'.repeat(40)} `, unit: ` ${'u'.repeat(30)} ` }),
+      catalog,
+    );
+    expect([ok.category, ok.unit]).toEqual(['c'.repeat(40), 'u'.repeat(30)]);
+    expect(fields({ category: 'c'.repeat(41), unit: 'u'.repeat(31) })).toEqual([
+      issue('category', msg('item.categoryTooLong', { max: 40 })),
+      issue('unit', msg('item.unitTooLong', { max: 30 })),
+    ]);
+  });
+
+  it('a category or unit of spaces only is missing, not too long or taken as given', () => {
+    expect(fields({ category: '   ', unit: '\t ' })).toEqual([
+      issue('category', msg('item.categoryMissing')),
+      issue('unit', msg('item.unitMissing')),
+    ]);
+  });
+
+  it('a pack size of spaces only means no pack size', () => {
+    expect(validateItemForm(form({ packSize: '   ' }), catalog)).not.toHaveProperty('packSize');
+  });
+
+  it('up to 20 barcodes; one more is refused', () => {
+    const codes = (n: number) => Array.from({ length: n }, (_, i) => `code${i}`).join(' ');
+    expect(validateItemForm(form({ barcodes: codes(20) }), catalog).barcodes).toHaveLength(20);
+    expect(fields({ barcodes: codes(21) })).toEqual([
+      issue('barcodes', msg('item.tooManyBarcodes', { max: 20 })),
+    ]);
+  });
+
+  it('a barcode with anything but letters, digits and dashes at either end is refused, shown cut to 40 characters', () => {
+    for (const code of ['#1234', '1234#', 'ab.cd'])
+      expect(fields({ barcodes: code }), code).toEqual([
+        issue('barcodes', msg('item.barcodeInvalid', { value: code })),
+      ]);
+    const long = `${'9'.repeat(50)}!`;
+    expect(fields({ barcodes: long })).toEqual([
+      issue('barcodes', msg('item.barcodeInvalid', { value: '9'.repeat(40) })),
+    ]);
+  });
+
+  it('barcodes split at spaces, commas and semicolons, runs of them counting as one', () => {
+    expect(parseBarcodes(' 1111 ,, 2222;;  3333\n4444 ')).toEqual(['1111', '2222', '3333', '4444']);
+  });
+});
+
+describe('searching items, best match first', () => {
+  it('a barcode typed whole beats the start of the name, which beats the start of another word, which beats a word inside', () => {
+    const byBarcode = item('itme0001', 'Rolled grains', 'Food', ['oat']);
+    const a = item('itma0001', 'Oats', 'Food', ['oat9']);
+    const b = item('itmb0001', 'Oat milk', 'Drink');
+    const c = item('itmc0001', 'Milk, oat', 'Drink');
+    const d = item('itmd0001', 'Goats cheese', 'Food');
+    const ids = (query: string, items: Item[]) => searchItems(query, items).map((i) => i.id);
+    // Equal scores keep the order by name ("Oat milk" before "Oats").
+    expect(ids('oat', [d, c, b, a, byBarcode])).toEqual([
+      'itme0001',
+      'itmb0001',
+      'itma0001',
+      'itmc0001',
+      'itmd0001',
+    ]);
+    expect(ids('oat9', [d, c, b, a])).toEqual(['itma0001']);
+    // Two words: the start of the name and a word inside (2 + 0.5) beat two starts of other words (1 + 1).
+    const x = item('itmx0001', 'Milk goats', 'Drink');
+    const z = item('itmz0001', 'Soy milk oat', 'Drink');
+    expect(ids('milk oat', [z, x])).toEqual(['itmx0001', 'itmz0001']);
+  });
+
+  it('a query of spaces only lists every item by name', () => {
+    expect(searchItems('   ', [wipes, rice]).map((i) => i.name)).toEqual(['Baby wipes', 'Rice 2 lb']);
+  });
+
+  it('words of a name split at any punctuation: "milk" starts a word of "Milk,oat"', () => {
+    const m = item('itme0001', 'Soy,milk', 'Drink');
+    const other = item('itmf0001', 'Buttermilks', 'Drink');
+    expect(searchItems('milk', [other, m]).map((i) => i.id)).toEqual(['itme0001', 'itmf0001']);
+  });
+
+  it('a name of spaces only matches no other name', () => {
+    expect(findDuplicateName('   ', [item('itmg0001', '', 'Food')])).toBeUndefined();
+  });
+});
