@@ -10,7 +10,8 @@ import { addItem, escapeRegExp, goTo, pickItem, setUpHub } from './steps';
  * Stock, every control at least 44 x 44 px (WCAG 2.5.5), and a labelled way back to the full app. Checked at
  * a phone's width and a laptop's, with axe-core for the rest of WCAG; screenshots in test-results/front-desk/.
  */
-const SHOTS = 'test-results/front-desk';
+/** Where the screenshots go: another run's Playwright empties test-results/ as it starts, hence the option. */
+const SHOTS = process.env.LARDER_SHOTS_DIR ?? 'test-results/front-desk';
 const PHONE = { width: 390, height: 844 };
 const LAPTOP = { width: 1280, height: 800 };
 const MIN_TARGET = 44;

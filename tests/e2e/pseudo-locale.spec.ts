@@ -187,6 +187,29 @@ test('every screen in the pseudo-locale shows only words from the catalog', asyn
     await expect(page.getByRole('status', { name: p('check.resultLabel') })).toBeVisible();
     expect(await untranslated(page), 'Sync after an export and a check').toEqual([]);
 
+    // Front-desk mode, chosen in This device: its three tasks, a donation saved there, and the way out.
+    await page.getByRole('button', { name: p('frontDesk.use') }).click();
+    const desk = page.getByRole('navigation', { name: p('frontDesk.tasks') });
+    for (const key of ['nav.donation', 'nav.pickup', 'nav.stock']) {
+      await desk.getByRole('link', { name: p(key) }).click();
+      await expect(page.getByRole('heading', { level: 1, name: p(key) })).toBeVisible();
+      expect(await untranslated(page), `Front desk: ${key}`).toEqual([]);
+    }
+    await desk.getByRole('link', { name: p('nav.donation') }).click();
+    const deskFinder = page.getByRole('combobox', { name: p('movement.findItem') });
+    await deskFinder.fill('rice');
+    await expect(page.getByRole('listbox').getByRole('option', { selected: true })).toBeVisible();
+    await deskFinder.press('Enter');
+    await page.keyboard.type('3');
+    await page.keyboard.press('Control+Enter');
+    await expect(page.getByRole('main').getByRole('status')).toContainText('⟦');
+    expect(await untranslated(page), 'Front desk: donation saved').toEqual([]);
+    await page.getByRole('button', { name: p('frontDesk.leave') }).click();
+    await expect(page.getByRole('alertdialog', { name: p('frontDesk.leaveQuestion') })).toBeVisible();
+    expect(await untranslated(page), 'Front desk: leaving').toEqual([]);
+    await page.getByRole('button', { name: p('frontDesk.openFullApp') }).click();
+    await expect(nav).toContainText(HUB);
+
     // Problems: a stored update damaged as a failing disk might (seen at the next start), and then an
     // entry that failed its checks (written where the screen reads it when it opens).
     const inIndexedDb = (what: 'damage' | 'problem', where: string) =>
