@@ -1,5 +1,6 @@
 import { useEffect, useState, useSyncExternalStore, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useFormat } from '../i18n/format';
 import { useStore } from '../app/StoreContext';
 import { useSync } from '../app/SyncContext';
 import { MAX_RELAYS } from '../../shared/sync/invite';
@@ -15,6 +16,7 @@ export function RelayPanel() {
   const store = useStore();
   const sync = useSync();
   const { t } = useTranslation();
+  const format = useFormat();
   const [urls, setUrls] = useState<string[]>([]);
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -83,7 +85,10 @@ export function RelayPanel() {
                     ? t('relay.notYet')
                     : s.empty
                       ? t('relay.emptyMailbox')
-                      : t('relay.status', { received: s.received, sent: s.sent })}
+                      : t('relay.status', {
+                          received: format.number(s.received),
+                          sent: format.number(s.sent),
+                        })}
                   {s && s.refused > 0 && ` ${t('relay.refused', { count: s.refused })}`}
                   {s?.note && ` ${t('relay.note', { note: s.note })}`}
                 </div>
