@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import crypto from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +83,56 @@ const BENCH_LIMITS: RelayOptions = {
 };
 
 const load = () => loadavg()[0]!.toFixed(1);
+
+/**
+ * CPU time (ms) the server side has used so far: the relay processes, and PostgreSQL's (the postmaster,
+ * its live backends, and the backends that have exited, which the kernel adds to the postmaster's
+ * cutime/cstime). Unlike wall-clock figures, CPU per operation hardly depends on what else the machine
+ * runs: it is what the capacity estimates in docs/scaling.md are built on. Linux /proc only.
+ */
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+function statOf(pid: number): number[] | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text
+      .slice(text.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+  } catch {
+    return null;
+  }
+}
+/** Fields after the command: [0] state, [1] ppid, ... [11] utime, [12] stime, [13] cutime, [14] cstime. */
+function cpuMs(relays: number[], postmaster: number | null): { relay: number; db: number } {
+  let relay = 0;
+  for (const pid of relays) {
+    const f = statOf(pid);
+    if (f) relay += (f[11]! + f[12]!) * TICK_MS;
+  }
+  let db = 0;
+  if (postmaster !== null) {
+    const f = statOf(postmaster);
+    if (f) db += (f[11]! + f[12]! + f[13]! + f[14]!) * TICK_MS;
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      const c = statOf(Number(name));
+      if (c && c[1] === postmaster) db += (c[11]! + c[12]!) * TICK_MS;
+    }
+  }
+  return { relay, db };
+}
+interface Cpu {
+  relay: number;
+  db: number;
+}
+const cpuSince = (before: Cpu, servers: Servers): Cpu => {
+  const now = cpuMs(servers.relays, servers.postmaster);
+  return { relay: now.relay - before.relay, db: now.db - before.db };
+};
+interface Servers {
+  relays: number[];
+  postmaster: number | null;
+}
 const fmtMs = (v: number) => (Number.isFinite(v) ? `${v.toFixed(v < 10 ? 1 : 0)} ms` : 'n/a');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -290,6 +340,9 @@ interface TrafficResult {
   floodFanout: { p50: number; p95: number; samples: number };
   floodLoad: string;
   roundsPerSecond: number;
+  /** Server CPU ms per operation: relay processes, PostgreSQL (0 for PGlite, in the relay's process). */
+  roundCpu: Cpu;
+  uploadCpu: Cpu;
   small: Awaited<ReturnType<typeof download>> & { load: string };
   round: { p50: number; p95: number };
   roundLoad: string;
@@ -319,7 +372,12 @@ async function sizes(db: Db, mailboxes: string[], entries: number): Promise<Size
 }
 
 /** The paced phase, then the flood, over `networks` mailboxes of hubs × devicesPerHub devices each. */
-async function traffic(urls: string[], config: Config, log: (line: string) => void): Promise<TrafficResult> {
+async function traffic(
+  urls: string[],
+  servers: Servers,
+  config: Config,
+  log: (line: string) => void,
+): Promise<TrafficResult> {
   const rand = prng(42);
   const devices: { device: Device; net: Net }[] = [];
   const sentAt = new Map<string, number>();
@@ -400,6 +458,7 @@ async function traffic(urls: string[], config: Config, log: (line: string) => vo
   fanout = [];
   acks = [];
   let flood = 0;
+  const floodCpu = cpuMs(servers.relays, servers.postmaster);
   const floodStart = performance.now();
   const floodEnd = floodStart + config.floodSeconds * 1000;
   await Promise.all(
@@ -411,22 +470,25 @@ async function traffic(urls: string[], config: Config, log: (line: string) => vo
     }),
   );
   const floodSeconds = (performance.now() - floodStart) / 1000;
+  const floodUsed = cpuSince(floodCpu, servers);
   await sleep(500);
   const floodLoad = load();
   const result2 = {
     floodUploads: flood,
     floodPerSecond: flood / floodSeconds,
+    uploadCpu: { relay: floodUsed.relay / flood, db: floodUsed.db / flood },
     floodAck: { p50: quantile(acks, 0.5), p95: quantile(acks, 0.95) },
     floodFanout: { p50: quantile(fanout, 0.5), p95: quantile(fanout, 0.95), samples: fanout.length },
   };
   log(
-    `flood: ${flood} uploads in ${floodSeconds.toFixed(1)} s = ${result2.floodPerSecond.toFixed(0)}/s; ack p50 ${fmtMs(result2.floodAck.p50)} p95 ${fmtMs(result2.floodAck.p95)}; fan-out p50 ${fmtMs(result2.floodFanout.p50)} p95 ${fmtMs(result2.floodFanout.p95)}; load ${floodLoad}`,
+    `flood: ${flood} uploads in ${floodSeconds.toFixed(1)} s = ${result2.floodPerSecond.toFixed(0)}/s; server CPU ${result2.uploadCpu.relay.toFixed(1)} ms relay + ${result2.uploadCpu.db.toFixed(1)} ms PostgreSQL an upload; ack p50 ${fmtMs(result2.floodAck.p50)} p95 ${fmtMs(result2.floodAck.p95)}; fan-out p50 ${fmtMs(result2.floodFanout.p50)} p95 ${fmtMs(result2.floodFanout.p95)}; load ${floodLoad}`,
   );
   for (const { device } of devices) device.conn.close();
 
   // Sync rounds with nothing new, as the app makes one every 30 s on each device: connect, prove the
   // read key, the welcome (heads, members), a fetch from the heads (an empty page), close.
   const rounds: number[] = [];
+  const roundCpu = cpuMs(servers.relays, servers.postmaster);
   const roundEnd = performance.now() + config.roundSeconds * 1000;
   const roundStart = performance.now();
   await Promise.all(
@@ -444,10 +506,12 @@ async function traffic(urls: string[], config: Config, log: (line: string) => vo
     }),
   );
   const roundsPerSecond = rounds.length / ((performance.now() - roundStart) / 1000);
+  const roundUsed = cpuSince(roundCpu, servers);
+  const perRound = { relay: roundUsed.relay / rounds.length, db: roundUsed.db / rounds.length };
   const roundLoad = load();
   const round = { p50: quantile(rounds, 0.5), p95: quantile(rounds, 0.95) };
   log(
-    `rounds with nothing new: ${rounds.length} at ${roundsPerSecond.toFixed(0)}/s (${config.roundConcurrency} at once); p50 ${fmtMs(round.p50)} p95 ${fmtMs(round.p95)}; load ${roundLoad}`,
+    `rounds with nothing new: ${rounds.length} at ${roundsPerSecond.toFixed(0)}/s (${config.roundConcurrency} at once); server CPU ${perRound.relay.toFixed(1)} ms relay + ${perRound.db.toFixed(1)} ms PostgreSQL a round; p50 ${fmtMs(round.p50)} p95 ${fmtMs(round.p95)}; load ${roundLoad}`,
   );
   // An empty device takes the first network's day-to-day blobs (one form each) back.
   const small = await download(urls.at(-1)!, devices[0]!.net);
@@ -462,6 +526,7 @@ async function traffic(urls: string[], config: Config, log: (line: string) => vo
     floodLoad,
     small: { ...small, load: smallLoad },
     roundsPerSecond,
+    roundCpu: perRound,
     round,
     roundLoad,
     entries,
@@ -652,7 +717,12 @@ async function main() {
     const dir = mkdtempSync(path.join(tmpdir(), 'larder-bench-relay-'));
     const relay = await child({ ...BENCH_LIMITS, dataDir: dir });
     log(`PGlite, one instance: ${relay.url}`);
-    const trafficResult = await traffic([relay.url], config, log);
+    const trafficResult = await traffic(
+      [relay.url],
+      { relays: [relay.proc.pid!], postmaster: null },
+      config,
+      log,
+    );
     // PGlite's files are one process's: the relay stops while this one reads the sizes.
     await stopChild(relay.proc);
     const db = await openPglite(dir);
@@ -675,7 +745,8 @@ async function main() {
       const a = await child({ ...BENCH_LIMITS, database: cluster.url });
       const b = await child({ ...BENCH_LIMITS, database: cluster.url });
       log(`PostgreSQL, two instances: ${a.url} ${b.url}`);
-      const trafficResult = await traffic([a.url, b.url], config, log);
+      const servers = { relays: [a.proc.pid!, b.proc.pid!], postmaster: cluster.process.pid! };
+      const trafficResult = await traffic([a.url, b.url], servers, config, log);
       const db = await openPostgres(cluster.url);
       const stored = await sizes(db, trafficResult.mailboxes, trafficResult.entries);
       await db.close();
@@ -707,6 +778,16 @@ function summary(results: Result[], config: Config): string {
       setup,
       'uploads per second, every device back to back',
       cell(t.floodPerSecond.toFixed(0), t.floodLoad),
+    ]);
+    rows.push([
+      setup,
+      'server CPU an upload, relay + PostgreSQL (during the flood)',
+      `${t.uploadCpu.relay.toFixed(1)} ms + ${t.uploadCpu.db.toFixed(1)} ms`,
+    ]);
+    rows.push([
+      setup,
+      'server CPU a sync round with nothing new, relay + PostgreSQL',
+      `${t.roundCpu.relay.toFixed(1)} ms + ${t.roundCpu.db.toFixed(1)} ms`,
     ]);
     rows.push([
       setup,
