@@ -315,3 +315,62 @@ describe('needsList and needsCsv: properties', () => {
     );
   });
 });
+
+describe('the order and the urgency a volunteer sees', () => {
+  const hubs = [
+    { id: 'hubq', name: 'Depot' },
+    { id: 'hubp', name: 'Depot' },
+    { id: 'hubw', name: 'West' },
+    { id: 'hubx', name: 'Annex' },
+    { id: 'huby', name: 'Yard' },
+  ];
+  const items = [{ id: 'rice', name: 'Rice', category: 'Food', unit: 'bag' }];
+  const at = (hub: string, onHand: number) => ({ hub, item: 'rice', onHand, levels: L(10, 30) });
+  const parse = (csv: string) => Papa.parse<string[]>(csv, { header: false, delimiter: ',' }).data;
+
+  it('a hub at exactly its minimum is below target, one under it is low', () => {
+    const lines = needsList({ hubs, items, positions: [at('hubw', 10), at('hubx', 9)], scope: {} });
+    expect(lines[0]!.hubs.map((h) => [h.name, h.urgency])).toEqual([
+      ['Annex', 'low'],
+      ['West', 'below target'],
+    ]);
+    expect(needsList({ hubs, items, positions: [at('hubw', 10)], scope: {} })[0]!.urgency).toBe(
+      'below target',
+    );
+  });
+
+  it('lists the hubs that need an item most urgent first, then most needed, then by name, then by id', () => {
+    const positions = [at('huby', 25), at('hubq', 20), at('hubw', 0), at('hubp', 20), at('hubx', 28)];
+    // West is out (needs 30); the others are below target: Depot and Depot need 10, Yard 5, Annex 2.
+    const [line] = needsList({ hubs, items, positions, scope: {} });
+    expect(line!.hubs.map((h) => [h.hub, h.needed])).toEqual([
+      ['hubw', 30],
+      ['hubp', 10],
+      ['hubq', 10],
+      ['huby', 5],
+      ['hubx', 2],
+    ]);
+    // Urgency before amount: a low hub needing less comes before one below target needing more.
+    const [other] = needsList({ hubs, items, positions: [at('huby', 5), at('hubx', 11)], scope: {} });
+    expect(other!.hubs.map((h) => [h.hub, h.urgency, h.needed])).toEqual([
+      ['huby', 'low', 25],
+      ['hubx', 'below target', 19],
+    ]);
+  });
+
+  it('a hub’s CSV made from the whole network’s lines names that hub, and leaves the cells empty where it needs nothing', () => {
+    const network = needsList({
+      hubs: [{ id: 'hubp', name: 'Depot', address: '2 Dock Rd', publishAddress: true }, ...hubs.slice(2)],
+      items: [...items, { id: 'bean', name: 'Beans', category: 'Food', unit: 'can' }],
+      positions: [at('hubw', 0), at('hubp', 20), { hub: 'hubw', item: 'bean', onHand: 0, levels: L(1, 4) }],
+      scope: {},
+    });
+    expect(parse(needsCsv(network, { hub: 'hubp' }, WORDS))).toEqual([
+      header([...HUB_CSV_FIELDS, 'address']),
+      ['Beans', 'Food', 'can', '4', 'Out', '', ''],
+      ['Rice', 'Food', 'bag', '40', 'Out', 'Depot', '2 Dock Rd'],
+    ]);
+    // West publishes no address: no Address column, even though another hub on the same line does.
+    expect(parse(needsCsv(network, { hub: 'hubw' }, WORDS))[0]).toEqual(header(HUB_CSV_FIELDS));
+  });
+});
