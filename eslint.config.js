@@ -16,6 +16,7 @@ export default tseslint.config(
     ignores: [
       'dist/**',
       'dist-electron/**',
+      'dist-web/**',
       'release/**',
       'node_modules/**',
       'test-results/**',

@@ -1,4 +1,5 @@
 /// <reference types="vitest/config" />
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type PluginOption } from 'vite';
 import react from '@vitejs/plugin-react';
@@ -55,6 +56,30 @@ const guardPeerUpdates: PluginOption = {
 };
 
 /**
+ * `npm run web:lan` (mode `lan`) serves the built renderer to the hub's own network. Its pages need a secure context
+ * (WebCrypto signs and seals every entry, Web Locks keep one tab per device, the camera reads invites), which
+ * a browser grants to https:// and to localhost only: with LARDER_TLS_CERT and LARDER_TLS_KEY (PEM files, e.g.
+ * from mkcert) the preview serves https; without them the page works on this machine only, and it says so.
+ */
+function lanTls(): { cert: Buffer; key: Buffer } | undefined {
+  const cert = process.env.LARDER_TLS_CERT;
+  const key = process.env.LARDER_TLS_KEY;
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new Error('Set both LARDER_TLS_CERT and LARDER_TLS_KEY (PEM files), or neither.');
+  return { cert: readFileSync(cert), key: readFileSync(key) };
+}
+
+function lanHttps(): { cert: Buffer; key: Buffer } | undefined {
+  const tls = lanTls();
+  if (!tls)
+    console.warn(
+      'Serving plain http: other devices get the page but not a secure context, so Larder cannot start there ' +
+        '(set LARDER_TLS_CERT and LARDER_TLS_KEY to serve https; README, "Chromebooks, phones and the front desk").',
+    );
+  return tls;
+}
+
+/**
  * One config for the renderer (browser and Electron), the Electron build and vitest. `npm run web` serves
  * the renderer alone on 127.0.0.1; `npm run build` (mode `electron`) also builds electron/; vitest never
  * loads the Electron plugin.
@@ -69,7 +94,7 @@ export default defineConfig(({ mode, command }) => {
     build: { outDir: here('dist'), emptyOutDir: true, target: 'es2022', sourcemap: true },
     server: { host: '127.0.0.1', strictPort: true },
     optimizeDeps: { exclude: ['y-webrtc'], include: ['y-webrtc > simple-peer/simplepeer.min.js'] },
-    preview: { host: '127.0.0.1', strictPort: true },
+    preview: { host: '127.0.0.1', strictPort: true, https: mode === 'lan' ? lanHttps() : undefined },
     test: {
       root: here('.'),
       include: ['tests/**/*.test.{ts,tsx}'],
