@@ -4,7 +4,38 @@ import { useFormat } from '../i18n/format';
 import { useStore } from '../app/StoreContext';
 import { useSync } from '../app/SyncContext';
 import { MAX_RELAYS } from '../../shared/sync/invite';
-import { relayUrlProblem, relayUrls } from '../sync/relay';
+import { relayUrlProblem, relayUrls, type RelayNoteCode } from '../sync/relay';
+import type { TFunction } from 'i18next';
+
+/** Why a round failed or an upload waits, in the reader's words. */
+function noteText(t: TFunction, code: RelayNoteCode): string {
+  switch (code) {
+    case 'unreachable':
+      return t('relay.notes.unreachable');
+    case 'timeout':
+      return t('relay.notes.timeout');
+    case 'notRelay':
+      return t('relay.notes.notRelay');
+    case 'otherNetwork':
+      return t('relay.notes.otherNetwork');
+    case 'refused':
+      return t('relay.notes.refused');
+    case 'notMember':
+      return t('relay.notes.notMember');
+    case 'revoked':
+      return t('relay.notes.revoked');
+    case 'quota':
+      return t('relay.notes.quota');
+    case 'rate':
+      return t('relay.notes.rate');
+    case 'tooLarge':
+      return t('relay.notes.tooLarge');
+    case 'rejected':
+      return t('relay.notes.rejected');
+    case 'deviceKey':
+      return t('relay.notes.deviceKey');
+  }
+}
 
 /**
  * The relays this device uses: an always-on computer running `npm run relay` that keeps the network's
@@ -90,7 +121,7 @@ export function RelayPanel() {
                           sent: format.number(s.sent),
                         })}
                   {s && s.refused > 0 && ` ${t('relay.refused', { count: s.refused })}`}
-                  {s?.note && ` ${t('relay.note', { note: s.note })}`}
+                  {s?.note && ` ${s.noteCode ? noteText(t, s.noteCode) : t('relay.note', { note: s.note })}`}
                 </div>
               </li>
             );

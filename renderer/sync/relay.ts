@@ -15,6 +15,7 @@ import {
   statementPayload,
   type ClientMessage,
   type RelayKeys,
+  type RefusalCode,
   type RelayMemberView,
   type ServerMessage,
   type SignedStatement,
@@ -43,6 +44,54 @@ import type { LarderStore } from '../storage/store';
 
 export const RELAY_ORIGIN = 'relay';
 
+/**
+ * Why a round with a relay failed or why its upload waits, as a code the panel puts into the reader's
+ * words (relay.notes.* in the catalogs); the English message stays for logs and tests.
+ */
+export type RelayNoteCode =
+  | 'unreachable'
+  | 'timeout'
+  | 'notRelay'
+  | 'otherNetwork'
+  | 'refused'
+  | 'notMember'
+  | 'revoked'
+  | 'quota'
+  | 'rate'
+  | 'tooLarge'
+  | 'rejected'
+  | 'deviceKey';
+
+/** An error of a round with a relay, with its code. */
+export class RelayProblem extends Error {
+  constructor(
+    readonly code: RelayNoteCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RelayProblem';
+  }
+}
+
+/** A relay's refusal of an upload, as a note's code. */
+function noteOfRefusal(code: RefusalCode | undefined): RelayNoteCode {
+  switch (code) {
+    case 'not-member':
+      return 'notMember';
+    case 'revoked':
+      return 'revoked';
+    case 'quota':
+      return 'quota';
+    case 'rate':
+    case 'busy':
+      return 'rate';
+    case 'too-large':
+      return 'tooLarge';
+    default:
+      return 'rejected';
+  }
+}
+
 /** What the app's WebSocket (or `ws` in Node) offers that this client uses. */
 export interface SocketLike {
   readonly readyState: number;
@@ -67,6 +116,8 @@ export interface RelaySyncResult {
   uploaded: number;
   /** Why this device's upload waits, when it does (not approved yet, rate, quota...). */
   waiting: string | null;
+  /** The same, as a code for the reader's words. */
+  waitingCode: RelayNoteCode | null;
   /** Blobs that did not open or were refused by the ingest checks, and why (none of them counts). */
   refused: number;
   problems: { where: string; reason: string }[];
@@ -83,7 +134,7 @@ function relayKeys(networkKey: string): Promise<RelayKeys> {
   let keys = keysCache.get(networkKey);
   if (!keys) {
     const raw = fromBase64Url(networkKey);
-    if (!raw) throw new Error('The network key on this device is damaged');
+    if (!raw) throw new RelayProblem('deviceKey', 'The network key on this device is damaged');
     keys = deriveRelayKeys(raw);
     keysCache.clear();
     keysCache.set(networkKey, keys);
@@ -109,7 +160,7 @@ class RelayConnection {
   ) {
     socket.addEventListener('message', (event) => this.receive(event.data));
     const lost = () => {
-      this.closed ??= new Error('The connection to the relay was lost');
+      this.closed ??= new RelayProblem('unreachable', 'The connection to the relay was lost');
       for (const f of this.fail) f(this.closed);
       this.fail.clear();
     };
@@ -155,7 +206,7 @@ class RelayConnection {
     return new Promise<ServerMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail.delete(onFail);
-        reject(new Error(`The relay did not answer in time (${what})`));
+        reject(new RelayProblem('timeout', `The relay did not answer in time (${what})`));
       }, this.timeoutMs);
       const onFail = (e: Error) => {
         clearTimeout(timer);
@@ -361,6 +412,7 @@ export async function syncWithRelay(
     downloaded: 0,
     uploaded: 0,
     waiting: null,
+    waitingCode: null,
     refused: 0,
     problems: [],
     statements: 0,
@@ -371,7 +423,7 @@ export async function syncWithRelay(
   try {
     const challenge = await conn.next('challenge');
     if (challenge.type !== 'challenge' || challenge.protocol !== RELAY_PROTOCOL)
-      throw new Error('This address is not a Larder relay, or a relay of another version');
+      throw new RelayProblem('notRelay', 'This address is not a Larder relay, or a relay of another version');
     conn.send({
       type: 'hello',
       protocol: RELAY_PROTOCOL,
@@ -382,7 +434,7 @@ export async function syncWithRelay(
     });
     const welcome = await conn.next('welcome');
     if (welcome.type !== 'welcome')
-      throw new Error(`The relay refused this device: ${JSON.stringify(welcome)}`);
+      throw new RelayProblem('refused', `The relay refused this device: ${JSON.stringify(welcome)}`);
     if (!welcome.mailbox || !welcome.anchorKey) return result; // nothing there, and nothing to create it with
     // The relay cannot choose the anchor: the mailbox is derived from it and from the read key.
     if (
@@ -390,7 +442,7 @@ export async function syncWithRelay(
       welcome.mailbox !== mailboxIdOf(keys.readKey, welcome.anchorKey) ||
       (knownAnchor && knownAnchor !== welcome.anchorKey)
     )
-      throw new Error('The relay answered for another network: it was not used');
+      throw new RelayProblem('otherNetwork', 'The relay answered for another network: it was not used');
     const mailbox = welcome.mailbox;
     result.mailbox = mailbox;
     const state = await loadState(store, mailbox);
@@ -406,7 +458,7 @@ export async function syncWithRelay(
     for (;;) {
       const page = await conn.request({ type: 'fetch', cursor: state.cursor }, 'fetch');
       if (page.type !== 'blobs')
-        throw new Error(`The relay refused to send what it holds: ${JSON.stringify(page)}`);
+        throw new RelayProblem('refused', `The relay refused to send what it holds: ${JSON.stringify(page)}`);
       const ranges: { base: Uint8Array; after: Uint8Array }[] = [];
       for (const item of page.blobs) {
         if (item.seq !== (state.cursor[item.device] ?? 0) + 1 || deviceIdOf(item.key) !== item.device) {
@@ -457,7 +509,7 @@ export async function syncWithRelay(
 
     // Upload: the saved blob first, then what the relay still lacks.
     const identity = await store.db.meta.get('identity');
-    if (identity?.key !== 'identity') throw new Error('This device has no signing key');
+    if (identity?.key !== 'identity') throw new RelayProblem('deviceKey', 'This device has no signing key');
     const deviceKey = identity.publicKey;
     const head = welcome.heads[mine] ?? 0;
     if (!state.pending && state.nextSeq <= head) state.nextSeq = head + 1;
@@ -472,12 +524,13 @@ export async function syncWithRelay(
         );
         if (!piece) break;
         if (piece.sealed.byteLength > welcome.limits.maxBlobBytes) {
+          result.waitingCode = 'tooLarge';
           result.waiting = `What one Yjs client of this device would upload (${piece.sealed.byteLength} bytes) is larger than the relay takes in one piece (${welcome.limits.maxBlobBytes} bytes)`;
           break;
         }
         const { sealed, after } = piece;
         const signed = await store.signAsDevice(blobMessage(mailbox, deviceKey, seq, blobHash(sealed)));
-        if (!signed) throw new Error('This device has no signing key');
+        if (!signed) throw new RelayProblem('deviceKey', 'This device has no signing key');
         state.pending = { seq, blob: sealed, sig: signed.sig, after };
         await save();
       }
@@ -510,6 +563,7 @@ export async function syncWithRelay(
         continue;
       }
       result.waiting = answer.type === 'refused' ? answer.message : `Unexpected answer: ${answer.type}`;
+      result.waitingCode = answer.type === 'refused' ? noteOfRefusal(answer.code) : 'rejected';
       break;
     }
     return result;
@@ -544,6 +598,8 @@ export interface RelayStatus {
   empty: boolean;
   /** Why an upload waits, or why the round failed, as the relay or the connection said it. */
   note: string | null;
+  /** The same as a code, for the reader's words (null: a failure of another kind, `note` says it). */
+  noteCode: RelayNoteCode | null;
 }
 
 /** How often a running app does a round with each relay. */
@@ -598,6 +654,7 @@ export class RelayService {
           refused: r.refused,
           empty: !r.mailbox,
           note: r.waiting,
+          noteCode: r.waitingCode,
         }),
       )
       .catch((e: unknown) =>
@@ -610,6 +667,8 @@ export class RelayService {
           refused: 0,
           empty: false,
           note: e instanceof Error ? e.message : String(e),
+          // A socket that could not even open (refused, unreachable, blocked) closes without a word.
+          noteCode: e instanceof RelayProblem ? e.code : null,
         }),
       )
       .finally(() => this.running.delete(url));

@@ -4,7 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
 import * as Y from 'yjs';
 import { openPglite, type Db } from '../../electron/relay/db';
 import { startRelay, type RelayServer } from '../../electron/relay/server';
@@ -139,6 +140,30 @@ describe('an app opened again with nothing new', () => {
     again.close();
     asking.close();
   }, 120_000);
+});
+
+describe('what the Relay panel is told', () => {
+  it('a relay that cannot be reached, or a server that is not a relay, as codes the panel words', async () => {
+    const store = await device();
+    await store.createNetwork({ hubName: 'Note Hall', deviceName: 'Note desk' });
+    // Nothing listens on port 1 of loopback: the connection is refused.
+    await store.db.meta.put({ key: 'relays', urls: ['ws://127.0.0.1:1'] });
+    const service = new RelayService(store, { connect, timeoutMs: 60_000 });
+    await service.syncNow();
+    expect(service.status()).toMatchObject([{ ok: false, noteCode: 'unreachable' }]);
+    // A WebSocket server that speaks another protocol.
+    const other = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    other.on('connection', (socket) =>
+      socket.send(JSON.stringify({ type: 'challenge', nonce: 'x', protocol: 'y' })),
+    );
+    await new Promise((resolve) => other.once('listening', resolve));
+    const address = `ws://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    await store.db.meta.put({ key: 'relays', urls: [address] });
+    await service.syncNow();
+    expect(service.status()).toMatchObject([{ url: address, ok: false, noteCode: 'notRelay' }]);
+    await new Promise((resolve) => other.close(resolve));
+    store.close();
+  }, 60_000);
 });
 
 describe('two devices that are never online together', () => {
