@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, hkdfSync, verify } from 'node:crypto';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { MAX_INFLATED_BYTES } from '../../../shared/sync/compress';
 import {
@@ -17,6 +17,7 @@ import {
   readProofMessage,
   RELAY_PROTOCOL,
   sealRelayBlob,
+  statementMessage,
   statementPayload,
   statementSchema,
   toBase64Url,
@@ -36,11 +37,13 @@ import { fcOptions } from '../arbitraries';
 
 const NETWORK_KEY = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
 const OTHER_KEY = Uint8Array.from({ length: 32 }, (_, i) => i);
-let keys: RelayKeys;
-let other: RelayKeys;
-beforeAll(async () => {
-  keys = await deriveRelayKeys(NETWORK_KEY);
-  other = await deriveRelayKeys(OTHER_KEY);
+/**
+ * Each test derives its keys itself (not in a beforeAll): mutation testing switches a mutant on per test, so
+ * code run only by a hook would never be tested with the mutant in place.
+ */
+const derive = async (): Promise<{ keys: RelayKeys; other: RelayKeys }> => ({
+  keys: await deriveRelayKeys(NETWORK_KEY),
+  other: await deriveRelayKeys(OTHER_KEY),
 });
 
 const salt = 'larder network v1';
@@ -55,8 +58,12 @@ const sha256 = (text: string | Uint8Array) =>
 
 describe('the keys a network key gives', () => {
   it('are the HKDF-SHA256 of the network key under the relay’s own infos', async () => {
+    const { keys, other } = await derive();
     expect(keys.readSeed).toEqual(nodeHkdf('larder relay read'));
     expect(keys.readKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // The blob key never leaves WebCrypto: it cannot be exported, and it only seals and opens.
+    expect(keys.blobKey.extractable).toBe(false);
+    expect([...keys.blobKey.usages].sort()).toEqual(['decrypt', 'encrypt']);
     // The blob key is HKDF's "larder relay blob": a blob sealed with it opens with Node's key of that value.
     const nodeBlobKey = await crypto.subtle.importKey(
       'raw',
@@ -73,6 +80,7 @@ describe('the keys a network key gives', () => {
   });
 
   it('are the same from the same network key and differ from another', async () => {
+    const { keys, other } = await derive();
     const again = await deriveRelayKeys(NETWORK_KEY.slice());
     expect(again.readKey).toBe(keys.readKey);
     expect(again.readSeed).toEqual(keys.readSeed);
@@ -91,7 +99,8 @@ describe('the keys a network key gives', () => {
 describe('what is signed and hashed', () => {
   const anchorKey = 'A'.repeat(43);
 
-  it('a mailbox is the SHA-256 of the read key and the anchor, so another anchor is another mailbox', () => {
+  it('a mailbox is the SHA-256 of the read key and the anchor, so another anchor is another mailbox', async () => {
+    const { keys, other } = await derive();
     expect(mailboxIdOf(keys.readKey, anchorKey)).toBe(
       sha256(`larder relay mailbox v1|${keys.readKey}|${anchorKey}`),
     );
@@ -99,7 +108,8 @@ describe('what is signed and hashed', () => {
     expect(mailboxIdOf(other.readKey, anchorKey)).not.toBe(mailboxIdOf(keys.readKey, anchorKey));
   });
 
-  it('the answer to a challenge is the read key’s signature of the nonce, the read key and the anchor', () => {
+  it('the answer to a challenge is the read key’s signature of the nonce, the read key and the anchor', async () => {
+    const { keys, other } = await derive();
     expect(readProofMessage('n0nce', 'READ', 'anch0r')).toBe('larder relay read v1\nn0nce\nREAD\nanch0r');
     const proof = proveRead(keys, 'n0nce', 'anch0r');
     expect(proof).toMatch(/^[A-Za-z0-9_-]{86}$/);
@@ -136,6 +146,8 @@ describe('what is signed and hashed', () => {
     const payload = `{"t":"relay-member","mailbox":"${'M'.repeat(43)}","key":"${'K'.repeat(43)}","role":"member","cut":null,"at":5}`;
     expect(statementPayload(s)).toBe(payload);
     expect(statementPayload(reordered)).toBe(payload);
+    // What an admin signs: the payload under the statement's own prefix.
+    expect(statementMessage(payload)).toBe(`larder relay statement v1|${payload}`);
   });
 });
 
@@ -263,6 +275,7 @@ describe('a blob', () => {
   }
 
   it('is [1][IV][sealed] and opens to what was sealed, for the mailbox, device and sequence number it was sealed for', async () => {
+    const { keys } = await derive();
     const contents = contentsOf(20);
     const blob = await sealRelayBlob(contents, at, keys.blobKey, ivOf);
     expect(blob[0]).toBe(1);
@@ -272,6 +285,7 @@ describe('a blob', () => {
   });
 
   it('opens to nothing elsewhere: another mailbox, device or sequence number, or another network', async () => {
+    const { keys, other } = await derive();
     const blob = await sealRelayBlob(contentsOf(3), at, keys.blobKey, ivOf);
     for (const moved of [
       { ...at, mailbox: 'N'.repeat(43) },
@@ -283,6 +297,7 @@ describe('a blob', () => {
   });
 
   it('opens to nothing when any byte is changed, cut short, or of another version', async () => {
+    const { keys } = await derive();
     const blob = await sealRelayBlob(contentsOf(3), at, keys.blobKey, ivOf);
     for (const i of [0, 1, 12, 13, blob.length - 1]) {
       const bad = blob.slice();
@@ -315,6 +330,7 @@ describe('a blob', () => {
   }
 
   it('that is authentic but holds anything past its update, or an update of another length, opens to nothing', async () => {
+    const { keys } = await derive();
     const blob = await sealRelayBlob(contentsOf(3), at, keys.blobKey, ivOf);
     const plain = new Uint8Array(
       await crypto.subtle.decrypt(
@@ -341,6 +357,7 @@ describe('a blob', () => {
   });
 
   it('opens to the same contents for any contents and sequence number (property)', async () => {
+    const { keys } = await derive();
     await fc.assert(
       fc.asyncProperty(
         fc.uint8Array({ maxLength: 40 }),
@@ -358,6 +375,7 @@ describe('a blob', () => {
   });
 
   it('is refused when sealing with an IV of the wrong length, or an update past 64 MB', async () => {
+    const { keys } = await derive();
     await expect(sealRelayBlob(contentsOf(1), at, keys.blobKey, (n) => ivOf(n - 1))).rejects.toThrow(
       'randomBytes returned the wrong number of bytes',
     );
@@ -373,6 +391,7 @@ describe('a blob', () => {
   });
 
   it('of exactly 64 MB is sealed and opens whole', async () => {
+    const { keys } = await derive();
     const update = new Uint8Array(MAX_INFLATED_BYTES);
     update[MAX_INFLATED_BYTES - 1] = 3;
     const blob = await sealRelayBlob(
