@@ -3,6 +3,7 @@ import 'fake-indexeddb/auto';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
@@ -183,6 +184,41 @@ describe.skipIf(!available)('two relay instances on one PostgreSQL', () => {
     // before this answer, on the same socket, had it been sent.
     expect(await writer.request({ type: 'fetch', cursor: {} })).toMatchObject({ type: 'blobs' });
     expect(writer.messages.some(isNew)).toBe(false);
+  });
+
+  it('pushes again once the connection that listens is cut and opened again', async () => {
+    const [relayA, relayB] = [await relay(), await relay()];
+    const net = await testNetwork();
+    const writer = await client(relayA.url);
+    const mailbox = (await writer.hello(net))!.mailbox!;
+    const reader = await client(relayB.url);
+    await reader.hello(net);
+    const admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    const listening = async () =>
+      Number(
+        (
+          await admin.query<{ n: string }>(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()",
+          )
+        ).rows[0]!.n,
+      );
+    const before = await listening();
+    expect(before).toBeGreaterThanOrEqual(2);
+    const cut = await admin.query<{ cut: boolean }>(
+      "SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()",
+    );
+    expect(cut.rows.filter((r) => r.cut).length).toBe(before);
+    const deadline = Date.now() + 30_000;
+    while ((await listening()) < before) {
+      if (Date.now() > deadline) throw new Error('the relays did not listen again');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await admin.end();
+    expect(code(await writer.upload(mailbox, net.anchor, 1, random(64)))).toBe('ack');
+    expect(
+      await reader.until((m): m is Extract<ServerMessage, { type: 'new' }> => m.type === 'new'),
+    ).toMatchObject({ device: deviceIdOf(net.anchor.publicKey), seq: 1 });
   });
 
   it('allocates each sequence number once and keeps one upload budget per device, across instances', async () => {
