@@ -21,9 +21,10 @@ export interface PostgresCluster {
 /** The directory holding initdb and postgres, or null when PostgreSQL is not installed. */
 export function postgresBinaries(): string | null {
   const candidates: string[] = [];
+  // When given, LARDER_PG_BIN is the only place looked at (and a wrong one is as good as none).
   if (process.env.LARDER_PG_BIN) candidates.push(process.env.LARDER_PG_BIN);
   const debian = '/usr/lib/postgresql';
-  if (existsSync(debian))
+  if (!process.env.LARDER_PG_BIN && existsSync(debian))
     for (const version of readdirSync(debian).sort((a, b) => Number(b) - Number(a)))
       candidates.push(path.join(debian, version, 'bin'));
   return (
