@@ -694,7 +694,7 @@ export class LarderStore {
     olderFileKeys: CryptoKey[];
   } | null> {
     const self = this.requireSelf();
-    const rotation = this.persistence.trust?.memberState?.rotation;
+    const rotation = (await this.persistence.trust?.currentMembers())?.rotation;
     const previous = self.previousKey ? fromBase64Url(self.previousKey) : null;
     if (!rotation || !previous || rotation.epoch !== self.epoch) return null;
     const { fileKey } = await deriveSecrets(previous);

@@ -5,6 +5,7 @@ import * as Y from 'yjs';
 import { parseInvite } from '../../shared/sync/invite';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
+import { makeStoreCheckpoint } from '../../renderer/storage/checkpoint';
 import { FakeClock, Prng, START } from './replicas';
 
 /**
@@ -34,5 +35,48 @@ describe('an admin’s device opened again', () => {
     expect((await again.db.members.get(asking.self!.deviceId))?.status).not.toBe('requested');
     again.close();
     asking.close();
+  });
+
+  it('after revoking a device, gives the key rotation to the sync files it exports', async () => {
+    const clock = new FakeClock(START);
+    const random = new Prng(31);
+    const deps = { now: clock.now, randomBytes: (k: number) => random.bytes(k) };
+    const name = `larder-reopen-rotation-${process.pid}`;
+    const first = await LarderStore.open(new LarderDB(name), deps);
+    await first.ready;
+    await first.createNetwork({ hubName: 'Elm Hall', deviceName: 'Hall laptop' });
+    const lost = await LarderStore.open(new LarderDB(`${name}-b`), deps);
+    await lost.ready;
+    await lost.joinNetwork({ invite: first.inviteCode(), deviceName: 'Lost', asCoordinator: true });
+    await first.applyRemoteUpdate(Y.encodeStateAsUpdate(lost.persistence.doc), 'peer');
+    await first.approveDevice(lost.self!.deviceId);
+    await first.revokeDevice(lost.self!.deviceId);
+    expect(await first.catchUpKeys()).not.toBeNull();
+    first.close();
+    const again = await LarderStore.open(new LarderDB(name), deps);
+    await again.ready;
+    expect(await again.catchUpKeys()).not.toBeNull();
+    again.close();
+    lost.close();
+  });
+
+  it('makes a checkpoint before anything new arrives', async () => {
+    const clock = new FakeClock(START);
+    const random = new Prng(29);
+    const deps = { now: clock.now, randomBytes: (k: number) => random.bytes(k) };
+    const name = `larder-reopen-checkpoint-${process.pid}`;
+    const first = await LarderStore.open(new LarderDB(name), deps);
+    await first.ready;
+    await first.createNetwork({ hubName: 'Elm Hall', deviceName: 'Hall laptop' });
+    const item = (
+      await first.saveItem({ name: 'Oats', category: 'Food', unit: 'bag', packSize: '', barcodes: '' })
+    ).id;
+    await first.recordDonation({ source: 'individual', lines: [{ item, quantity: '12' }] });
+    first.close();
+    const again = await LarderStore.open(new LarderDB(name), deps);
+    await again.ready;
+    const checkpoint = await makeStoreCheckpoint(again, clock.now());
+    expect(checkpoint.digest).toMatch(/\S/);
+    again.close();
   });
 });
