@@ -81,6 +81,9 @@ describe('starting from a checkpoint', () => {
         const b = checkpointOf('devb', history, cutsOf(history, fb), o3);
         expect(figures(fromCheckpoint(a, history, o3))).toEqual(whole);
         expect(figures(fromCheckpoint(b, history, o1))).toEqual(whole);
+        // Nothing the checkpoint counts is taken again: no entry reported twice (the Problems screen lists those).
+        const duplicates = (p: Projector) => p.problems.filter((x) => x.reason.code === 'entry.duplicate');
+        expect(duplicates(fromCheckpoint(a, history, o3))).toEqual([]);
 
         // Whichever of the two concurrent checkpoints a device picks, every device picks the same one.
         const bodies = new Map<string, CheckpointBody>();
