@@ -221,7 +221,7 @@ describe.skipIf(!available)('two relay instances on one PostgreSQL', () => {
     ).toMatchObject({ device: deviceIdOf(net.anchor.publicKey), seq: 1 });
   });
 
-  it('allocates each sequence number once and keeps one upload budget per device, across instances', async () => {
+  it('allocates each sequence number once, and keeps one upload budget per device and one quota per mailbox, across instances', async () => {
     const [relayA, relayB] = [await relay({ uploadsPerMinute: 4 }), await relay({ uploadsPerMinute: 4 })];
     const net = await testNetwork();
     const onA = await client(relayA.url);
@@ -239,6 +239,16 @@ describe.skipIf(!available)('two relay instances on one PostgreSQL', () => {
     expect(code(await onB.upload(mailbox, net.anchor, 3, random(64)))).toBe('ack');
     expect(code(await onA.upload(mailbox, net.anchor, 4, random(64)))).toBe('rate');
     expect(code(await onB.upload(mailbox, net.anchor, 4, random(64)))).toBe('rate');
+    // One quota per mailbox, whichever instance the bytes came through.
+    const small = [await relay({ quotaBytes: 2500 }), await relay({ quotaBytes: 2500 })];
+    const other = await testNetwork();
+    const [x, y] = [await client(small[0]!.url), await client(small[1]!.url)];
+    const box = (await x.hello(other))!.mailbox!;
+    await y.hello(other);
+    expect(code(await x.upload(box, other.anchor, 1, random(1000)))).toBe('ack');
+    expect(code(await y.upload(box, other.anchor, 2, random(1000)))).toBe('ack');
+    expect(code(await x.upload(box, other.anchor, 3, random(1000)))).toBe('quota');
+    expect(code(await y.upload(box, other.anchor, 3, random(1000)))).toBe('quota');
     // Another device of the network has its own budget.
     const laptop = await generateDeviceKeys(random);
     await onA.state(mailbox, net.anchor, { key: laptop.publicKey, role: 'member', cut: null, at: 1 });
