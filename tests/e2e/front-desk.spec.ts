@@ -2,7 +2,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
-import { overflowing } from './i18n';
+import { overflowing, words } from './i18n';
 import { addItem, escapeRegExp, goTo, pickItem, setUpHub } from './steps';
 
 /**
@@ -149,6 +149,25 @@ test('front-desk mode: donation, pickup and stock with large targets, and the wa
     await page.reload();
     await expect(page.getByRole('heading', { level: 1, name: 'Stock' })).toBeVisible();
     await expect(tasks.getByRole('link', { name: 'Stock' })).toHaveAttribute('aria-current', 'page');
+
+    // In Spanish, Somali and Hmong (longer words) at a phone's width: nothing cut off, every target 44 px.
+    await page.setViewportSize(PHONE);
+    for (const lng of ['es', 'so', 'hmn'] as const) {
+      for (const task of ['donation', 'pickup', 'stock'] as const) {
+        await page.goto(`/?lng=${lng}#/${task}`);
+        const bar = page.getByRole('navigation', { name: words(lng, 'frontDesk.tasks') });
+        await expect(bar.getByRole('link', { name: words(lng, `nav.${task}`) })).toHaveAttribute(
+          'aria-current',
+          'page',
+        );
+        await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+        const where = `${lng} ${task} at phone width`;
+        expect(await smallTargets(page), `${where}: controls under 44 px`).toEqual([]);
+        expect(await overflowing(page), `${where}: cut off or past the edge`).toEqual([]);
+        await page.screenshot({ path: `${SHOTS}/${task}-${lng}-phone.png`, fullPage: true });
+      }
+    }
+    await page.goto('/#/stock');
 
     // The way out is labelled, and asks first: a tap by mistake, or Escape, stays at the desk.
     const leave = page.getByRole('button', { name: 'Leave front desk' });
