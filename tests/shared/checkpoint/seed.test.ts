@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Entry, Reversal } from '../../../shared/entries';
 import { msg } from '../../../shared/messages';
-import { coveredBy, undoProblems } from '../../../shared/checkpoint/seed';
+import { coveredBy, gateStates, undoProblems } from '../../../shared/checkpoint/seed';
 import type { Cover } from '../../../shared/checkpoint/format';
 import { idOf, Network } from '../ledger';
 
@@ -56,5 +56,30 @@ describe('the undo problems among a checkpoint’s rows', () => {
     expect(undoProblems(rows.filter((r) => r.kind !== 'donation'))).toEqual([]);
     expect(undoProblems(rows.filter((r) => r.kind === 'donation'))).toEqual([]);
     expect(undoProblems([])).toEqual([]);
+  });
+});
+
+describe('the gate’s state for each covered device', () => {
+  it('continues its chain from the covered position, every position up to it decided, nothing held', () => {
+    const partial = ['line-1', 'line-2'];
+    const covers = [
+      { device: 'deva', seq: 7, block: 'blockhash', partial, judgedAs: 'member|north' },
+      { device: 'devb', seq: 2, block: '', partial: [], judgedAs: '' },
+    ] as Cover[];
+    const states = gateStates(covers);
+    expect(states).toStrictEqual([
+      {
+        device: 'deva',
+        chain: { seq: 7, block: 'blockhash', partial: ['line-1', 'line-2'] },
+        decided: 7,
+        held: [],
+        pending: [],
+        judgedAs: 'member|north',
+      },
+      { device: 'devb', chain: { seq: 2, block: '', partial: [] }, decided: 2, held: [], pending: [] },
+    ]);
+    // The chain's lines are its own copy: the gate appends to them, the checkpoint stays as it was.
+    states[0]!.chain.partial.push('line-3');
+    expect(partial).toEqual(['line-1', 'line-2']);
   });
 });
