@@ -185,8 +185,14 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
         {rows && (
           <p className="summary" aria-live="polite">
             {t('stock.itemCount', { count: rows.length, n: format.number(rows.length) })} ·{' '}
-            <span className="status status-out">{t('stock.outCount', { count: counts.out })}</span> ·{' '}
-            <span className="status status-low">{t('stock.lowCount', { count: counts.low })}</span>
+            {/* A pill only when there is something to see: "0 out" is good news, not an alarm. */}
+            <span className={counts.out > 0 ? 'status status-out' : undefined}>
+              {t('stock.outCount', { count: counts.out })}
+            </span>{' '}
+            ·{' '}
+            <span className={counts.low > 0 ? 'status status-low' : undefined}>
+              {t('stock.lowCount', { count: counts.low })}
+            </span>
           </p>
         )}
       </div>

@@ -37,6 +37,10 @@ test('a volunteer records a donation and a pickup offline, and the stock survive
     await expectOnHand(page, 'Rice 2 lb bag', 15);
     await expectOnHand(page, 'Canned beans', 38);
     await expect(page.getByRole('row', { name: /Diapers size 4/ })).toContainText('Not stocked');
+    // Nothing out is good news: said plainly, not in a red pill.
+    const noneOut = page.getByRole('main').getByText('0 out', { exact: true });
+    await expect(noneOut).toBeVisible();
+    await expect(noneOut).toHaveCSS('background-color', 'rgba(0, 0, 0, 0)');
 
     // A pickup beyond what is on record is allowed after a warning, and asks for a count.
     await goTo(page, 'Record pickup');
@@ -49,6 +53,10 @@ test('a volunteer records a donation and a pickup offline, and the stock survive
     const diapers = page.getByRole('row', { name: /Diapers size 4/ });
     await expect(diapers).toContainText('Out');
     await expect(diapers).toContainText('Count needed');
+    await expect(page.getByRole('main').getByText('1 out', { exact: true })).not.toHaveCSS(
+      'background-color',
+      'rgba(0, 0, 0, 0)',
+    );
 
     // A count records what was counted; its effect is the difference from what this device showed.
     await goTo(page, 'Count stock');
