@@ -17,6 +17,8 @@ export interface FormErrors {
   /** Messages by field path (`lines.0.quantity`); '' is the whole form. */
   fields: Record<string, string>;
   summary: string[];
+  /** The field each summary message is about ('' for the whole form), when the error named fields. */
+  summaryFields?: readonly string[];
 }
 
 export const noErrors: FormErrors = { fields: {}, summary: [] };
@@ -32,7 +34,7 @@ export function toFormErrors(error: unknown): FormErrors {
     error.issues.forEach((i, n) => {
       if (!(i.field in fields)) fields[i.field] = summary[n]!;
     });
-    return { fields, summary };
+    return { fields, summary, summaryFields: error.issues.map((i) => i.field) };
   }
   if (error instanceof BelowZeroWarning) return { fields: {}, summary: error.messages.map(domainText) };
   if (error instanceof EarlierSaveFailed)
@@ -44,4 +46,16 @@ export function toFormErrors(error: unknown): FormErrors {
     return { fields: {}, summary: [i18n.t('errors.notSaved', { reason: i18n.t('errors.storageFull') })] };
   const message = error instanceof Error ? error.message : String(error);
   return { fields: {}, summary: [i18n.t('errors.notSaved', { reason: message })] };
+}
+
+/**
+ * The messages a form still has to show in its summary: those not already shown at a field, so no message
+ * is said twice. `shows` says which fields the form has a control (and so an error line) for; a field shows
+ * one message, the first about it.
+ */
+export function messagesBeyondFields(errors: FormErrors, shows: (field: string) => boolean): string[] {
+  return errors.summary.filter((message, n) => {
+    const field = errors.summaryFields?.[n];
+    return field === undefined || !shows(field) || errors.fields[field] !== message;
+  });
 }

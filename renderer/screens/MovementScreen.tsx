@@ -5,7 +5,7 @@ import { DISCARD_REASONS, DONATION_SOURCES } from '../../shared/entries';
 import { findByBarcode, type Item } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
 import { useHubStock, useItems } from '../app/hooks';
-import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
+import { messagesBeyondFields, noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { parseLocalDateTime } from '../app/time';
 import { ItemPicker } from '../components/ItemPicker';
 import { LinesEditor, type DraftLine } from '../components/LinesEditor';
@@ -23,6 +23,12 @@ const TITLES = {
   pickup: { title: 'nav.pickup', save: 'movement.savePickup', intro: 'movement.introPickup' },
   discard: { title: 'nav.discard', save: 'movement.saveDiscard', intro: 'movement.introDiscard' },
 } as const satisfies Record<Kind, { title: string; save: string; intro: string }>;
+
+/** The one field besides lines, date and note that each form shows. */
+const OWN_FIELD = { donation: 'source', pickup: 'households', discard: 'reason' } as const satisfies Record<
+  Kind,
+  string
+>;
 
 let nextKey = 1;
 
@@ -49,6 +55,11 @@ export function MovementScreen({ kind }: { kind: Kind }) {
   const pickerRef = useRef<HTMLInputElement>(null);
   const quantityRefs = useRef(new Map<number, HTMLInputElement>());
   const titles = TITLES[kind];
+  // What is said at a field is not said again below the form.
+  const formMessages = messagesBeyondFields(
+    errors,
+    (f) => f === 'lines' || f.startsWith('lines.') || f === 'at' || f === 'note' || f === OWN_FIELD[kind],
+  );
   // Focus moves to a new line's quantity in the same frame it appears, so fast typing (or a scanner) is not
   // lost to the item finder.
   const focusLine = useRef<number | null>(null);
@@ -252,10 +263,10 @@ export function MovementScreen({ kind }: { kind: Kind }) {
             </button>
           </div>
         )}
-        {errors.summary.length > 0 && !Object.keys(errors.fields).some((f) => f.startsWith('lines')) && (
+        {formMessages.length > 0 && (
           <div className="form-error" role="alert">
-            {errors.summary.map((m) => (
-              <p key={m}>{m}</p>
+            {formMessages.map((m, i) => (
+              <p key={i}>{m}</p>
             ))}
           </div>
         )}

@@ -56,6 +56,18 @@ test('bad input gets a specific message and saves nothing', async ({ baseURL }) 
     await finder.press('Enter');
     await expect(page.getByLabel('Quantity of Rice 2 lb bag')).toHaveValue('1');
 
+    // A bad households count is said once, at its field, not again below the form.
+    await goTo(page, 'Record pickup');
+    await addLine(page, 'rice', '1');
+    const households = page.getByLabel('Households (optional)');
+    await households.fill('a few');
+    await page.getByRole('button', { name: 'Save pickup' }).click();
+    await expect(households).toHaveAttribute('aria-invalid', 'true');
+    await expect(households).toHaveAccessibleDescription('Number of households must be a number');
+    await expect(page.getByRole('main').getByRole('alert')).toHaveText([
+      'Number of households must be a number',
+    ]);
+
     // An item name of 10,000 characters.
     await goTo(page, 'Items');
     await page.getByLabel('Name', { exact: true }).fill('x'.repeat(10_000));

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { i18n } from '../../../renderer/i18n';
-import { toFormErrors } from '../../../renderer/app/errors';
+import { messagesBeyondFields, toFormErrors } from '../../../renderer/app/errors';
+import { ValidationError } from '../../../shared/errors';
+import { msg, word } from '../../../shared/messages';
 import { EarlierSaveFailed } from '../../../renderer/storage/persistence';
 
 /** "Not saved: ..." in the language on screen, with the two storage failures a volunteer can act on worded. */
@@ -24,5 +26,30 @@ describe('toFormErrors', () => {
   it('keeps an unexpected error’s own message after the translated words', async () => {
     await i18n.changeLanguage('es');
     expect(toFormErrors(new Error('boom')).summary).toEqual(['No se guardó: boom']);
+  });
+});
+
+/** A form says each message once: at its field when it shows that field, else in the summary below the form. */
+describe('messagesBeyondFields', () => {
+  const error = new ValidationError([
+    { field: 'households', ...msg('form.householdsTooMany', { max: 100000 }) },
+    { field: 'lines.0.quantity', ...msg('form.noPackSize', { item: 'Rice', unit: 'bag' }) },
+    { field: 'lines.0.quantity', ...msg('form.itemUnknown') },
+    { field: '', ...msg('form.itemUnknown') },
+    { field: 'somewhereElse', ...msg('form.noLines', { kind: word('kind.donation') }) },
+  ]);
+  const errors = toFormErrors(error);
+  const shows = (f: string) => f === 'households' || f.startsWith('lines.');
+
+  it('leaves out what a field shows and keeps the whole form’s, a field the form lacks, and a second about one field', () => {
+    const summary = errors.summary;
+    expect(summary).toHaveLength(5);
+    expect(errors.fields.households).toBe(summary[0]);
+    expect(messagesBeyondFields(errors, shows)).toEqual([summary[2], summary[3], summary[4]]);
+  });
+
+  it('keeps every message of an error that named no field', () => {
+    const other = toFormErrors(new Error('boom'));
+    expect(messagesBeyondFields(other, () => true)).toEqual(other.summary);
   });
 });
