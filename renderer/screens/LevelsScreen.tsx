@@ -67,23 +67,29 @@ export function LevelsScreen() {
       <div className="two-col">
         <section className="card" aria-labelledby="category-levels-title">
           <h2 id="category-levels-title">{t('levels.perCategory')}</h2>
-          <div className="category-levels category-head" aria-hidden="true">
-            <span>{t('items.category')}</span>
-            <span>{t('levels.minimum')}</span>
-            <span>{t('levels.target')}</span>
-            <span />
+          {/* One grid for the header and every row, so each heading sits over its column. */}
+          <div className="category-table">
+            <div className="category-levels category-head" aria-hidden="true">
+              <span>{t('items.category')}</span>
+              <span>{t('levels.minimum')}</span>
+              <span>{t('levels.target')}</span>
+              <span />
+            </div>
+            {categories.map((c) => (
+              <CategoryLevels
+                key={`${hub}|${c}`}
+                name={categoryName(c)}
+                initial={byCategory?.get(c)}
+                onSave={async (form) => {
+                  await store.setCategoryLevels(c, form, forHub);
+                  setMessage({
+                    text: t('levels.savedDefaults', { category: categoryName(c) }),
+                    error: false,
+                  });
+                }}
+              />
+            ))}
           </div>
-          {categories.map((c) => (
-            <CategoryLevels
-              key={`${hub}|${c}`}
-              name={categoryName(c)}
-              initial={byCategory?.get(c)}
-              onSave={async (form) => {
-                await store.setCategoryLevels(c, form, forHub);
-                setMessage({ text: t('levels.savedDefaults', { category: categoryName(c) }), error: false });
-              }}
-            />
-          ))}
         </section>
         <section>
           <BulkLevels

@@ -20,6 +20,16 @@ test('levels: a default per category, bulk editing, and a clear message for a ta
 
     await goTo(page, 'Levels');
     const food = page.getByRole('form', { name: 'Defaults for Food' });
+    // Each column's heading starts where its inputs start (the header and the rows share one grid).
+    const defaults = page.getByRole('region', { name: 'Defaults per category' });
+    for (const [heading, input] of [
+      ['Minimum', 'Minimum for Food'],
+      ['Target', 'Target for Food'],
+    ]) {
+      const headingBox = await defaults.getByText(heading!, { exact: true }).boundingBox();
+      const inputBox = await food.getByLabel(input!).boundingBox();
+      expect(Math.abs(headingBox!.x - inputBox!.x), `${heading} over its inputs`).toBeLessThan(1);
+    }
     await food.getByLabel('Minimum for Food').fill('20');
     await food.getByLabel('Target for Food').fill('10');
     await food.getByRole('button', { name: 'Save' }).click();
