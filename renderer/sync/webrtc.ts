@@ -28,11 +28,28 @@ const WATCHDOG_EVERY_MS = 2_000;
 /** y-protocols renews a connected device's presence every 15 s and drops it after 30 s of silence. */
 const PRESENCE_FRESH_MS = 20_000;
 
-interface ConnLike {
+export interface ConnLike {
   connected: boolean;
   /** The peer holds no doc in this room: it only offers catch-up material (guardedSync.ts). */
   catchUpOnly?: boolean;
+  /** simple-peer's peer and its RTCPeerConnection (y-webrtc internals, read only). */
+  peer?: {
+    _pc?: { iceConnectionState?: string } | null;
+    on?(event: 'iceStateChange', listener: () => void): void;
+  };
   destroy(): void;
+}
+
+/**
+ * Whether a connection still reaches its device. y-webrtc counts a connection until simple-peer closes it,
+ * which for a device that just went away (lid shut, tab killed, network gone) waits for ICE to fail: 15 s
+ * and more. ICE says "disconnected" within a few seconds of hearing nothing, so that is when the device
+ * stops counting (it counts again if ICE recovers).
+ */
+export function reachesPeer(conn: ConnLike): boolean {
+  if (!conn.connected || conn.catchUpOnly) return false;
+  const ice = conn.peer?._pc?.iceConnectionState;
+  return ice !== 'disconnected' && ice !== 'failed' && ice !== 'closed';
 }
 interface RoomLike {
   webrtcConns: Map<string, ConnLike>;
@@ -52,6 +69,8 @@ export class SyncService {
   private provider: WebrtcProvider | null = null;
   private watchdog: ReturnType<typeof setInterval> | null = null;
   private readonly firstSeen = new Map<string, number>();
+  /** Connections whose ICE state changes already update the status. */
+  private readonly watched = new WeakSet<ConnLike>();
   private readonly listeners = new Set<() => void>();
   private snapshot: SyncStatus = { running: false, signaling: [], connected: 0, peers: [] };
   /** The rooms of earlier keys this device waits in for devices that were away (catchUpRooms.ts). */
@@ -109,7 +128,10 @@ export class SyncService {
       deviceName: self.deviceName,
       hub: self.hubId,
     } satisfies PeerInfo);
-    provider.on('peers', () => this.update());
+    provider.on('peers', () => {
+      this.watchIce();
+      this.update();
+    });
     provider.on('status', () => this.update());
     provider.awareness.on('change', () => {
       this.update();
@@ -185,6 +207,17 @@ export class SyncService {
     }
   }
 
+  /** A connection's ICE state changes the status at once (reachesPeer), not at the next watchdog tick. */
+  private watchIce(): void {
+    const room = (this.provider as unknown as { room: RoomLike | null } | null)?.room;
+    if (!room) return;
+    for (const conn of room.webrtcConns.values()) {
+      if (this.watched.has(conn)) continue;
+      this.watched.add(conn);
+      conn.peer?.on?.('iceStateChange', () => this.update());
+    }
+  }
+
   stop(): void {
     this.relay.stop();
     this.catchUp.stop();
@@ -211,10 +244,9 @@ export class SyncService {
     } else {
       const room = (provider as unknown as { room: RoomLike | null }).room;
       // y-webrtc is patched to use no BroadcastChannel (one tab per device holds the ledger): peers only.
-      // A device waiting in this room with catch-up material only (an earlier key's room) is not a peer.
-      const connected = room
-        ? [...room.webrtcConns.values()].filter((c) => c.connected && !c.catchUpOnly).length
-        : 0;
+      // A device waiting in this room with catch-up material only (an earlier key's room) is not a peer,
+      // nor is one that ICE no longer hears (reachesPeer).
+      const connected = room ? [...room.webrtcConns.values()].filter(reachesPeer).length : 0;
       const peers: PeerInfo[] = [];
       const now = Date.now();
       provider.awareness.getStates().forEach((state, clientId) => {
