@@ -323,7 +323,7 @@ describe('a blob', () => {
       await crypto.subtle.encrypt(
         { name: 'AES-GCM', iv, additionalData: aad, tagLength: 128 },
         nodeBlobKey,
-        plain,
+        new Uint8Array(plain),
       ),
     );
     return Uint8Array.from([1, ...iv, ...sealed]);

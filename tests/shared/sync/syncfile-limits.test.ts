@@ -110,7 +110,7 @@ async function rewritten(file: Uint8Array, edit: (header: string) => string): Pr
     await crypto.subtle.encrypt(
       { name: 'AES-GCM', iv, additionalData: prefix, tagLength: 128 },
       fileKey,
-      await deflatedUpdateOf(file),
+      new Uint8Array(await deflatedUpdateOf(file)),
     ),
   );
   const out = new Uint8Array(prefix.length + 12 + sealed.length);
