@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { NOTE_PRIVACY } from './words';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
-import { addItem, addLine, expectOnHand, goTo, pickItem, setUpHub } from './steps';
+import { addItem, addLine, expectOnHand, expectRadiosOnTheirLine, goTo, pickItem, setUpHub } from './steps';
 
 test('a volunteer records a donation and a pickup offline, and the stock survives a restart', async ({
   baseURL,
@@ -9,12 +9,7 @@ test('a volunteer records a donation and a pickup offline, and the stock survive
   const profile = newProfileDir('single');
   try {
     let { context, page } = await openHub(profile, baseURL!);
-    // Each radio button sits on its words' line (its label is one line, centred on it), not above them.
-    for (const choice of ['Start a new network', 'Join a network with an invite code']) {
-      const radio = await page.getByRole('radio', { name: choice }).boundingBox();
-      const label = await page.getByText(choice, { exact: true }).boundingBox();
-      expect(Math.abs(radio!.y + radio!.height / 2 - (label!.y + label!.height / 2)), choice).toBeLessThan(4);
-    }
+    await expectRadiosOnTheirLine(page, ['Start a new network', 'Join a network with an invite code']);
     await setUpHub(page, 'St Anne Kitchen', 'Front desk laptop');
     await addItem(page, { name: 'Rice 2 lb bag', unit: 'bag' });
     await addItem(page, { name: 'Canned beans', unit: 'can', packSize: '24' });

@@ -161,3 +161,13 @@ export async function donate(page: Page, item: string, quantity: string): Promis
     page.getByRole('main').getByRole('status').filter({ hasText: 'Saved donation' }),
   ).toBeVisible();
 }
+
+/** Each radio button sits on its words' line (its label is one line, centred on it), not above them. */
+export async function expectRadiosOnTheirLine(page: Page, choices: string[]): Promise<void> {
+  for (const choice of choices) {
+    await expect(page.getByRole('radio', { name: choice })).toBeVisible();
+    const radio = await page.getByRole('radio', { name: choice }).boundingBox();
+    const label = await page.getByText(choice, { exact: true }).boundingBox();
+    expect(Math.abs(radio!.y + radio!.height / 2 - (label!.y + label!.height / 2)), choice).toBeLessThan(4);
+  }
+}

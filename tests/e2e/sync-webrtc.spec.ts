@@ -11,6 +11,7 @@ import {
   addSyncServer,
   donate,
   expectConnected,
+  expectRadiosOnTheirLine,
   expectHubOnHand,
   goTo,
   inviteCode,
@@ -185,6 +186,7 @@ test('three hubs sync over real WebRTC on loopback, privately', async ({ baseURL
       .toBeGreaterThan(0);
     strangerSpy.close();
     await expect(d.page.getByRole('radio')).toHaveCount(1);
+    await expectRadiosOnTheirLine(d.page, ['A new hub']);
     await expect(d.page.getByText('Waiting for the network’s data.', { exact: false })).toBeVisible();
     await expectConnected(a.page, 2);
 
