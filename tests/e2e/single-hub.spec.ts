@@ -80,9 +80,13 @@ test('a volunteer records a donation and a pickup offline, and the stock survive
       'Saved: undid pickup of Rice 2 lb bag (+5)',
     );
     const history = page.getByRole('table', { name: 'History' });
-    await expect(
-      history.getByRole('row').filter({ has: page.getByRole('cell', { name: 'Undo', exact: true }) }),
-    ).toHaveCount(1);
+    const undoRow = history
+      .getByRole('row')
+      .filter({ has: page.getByRole('cell', { name: 'Undo', exact: true }) });
+    await expect(undoRow).toHaveCount(1);
+    // It names what it undid as a person knows it (kind and when), not by the entry's internal id.
+    await expect(undoRow).toContainText(/undoes the pickup of [A-Z][a-z]{2} \d{1,2}, \d{4}/);
+    await expect(undoRow).not.toContainText(/[a-z0-9]{6,}\.\d+/);
     await expect(
       history
         .getByRole('row')
