@@ -96,16 +96,29 @@ async function main() {
     build: { outDir: pageDir, emptyOutDir: true, target: 'es2022' },
   });
   const server = await serve([{ prefix: '/', dir: pageDir }]);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  // gc() in the page: the history is built in the page, and its garbage is collected before timing.
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_ARGS, '--js-flags=--expose-gc'],
+  });
   const browserRows: string[][] = [];
   try {
-    const page = await browser.newPage();
-    await page.goto(server.url);
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
-    // Every JavaScript run first: once the WebAssembly SHA-256 has loaded, the page keeps it.
+    const openPage = async () => {
+      const page = await browser.newPage();
+      await page.goto(server.url);
+      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+      return page;
+    };
+    // A fresh page for each run, as a device verifying a history has: the histories built for earlier
+    // runs would otherwise be collected during this one (in the pauses between slices, above all).
     for (const how of ['js', 'wasm', 'ahead'] as const) {
       for (const n of verifySizes) {
-        const r = await page.evaluate(([count, h]) => window.larderTrust.verify(count, h), [n, how] as const);
+        const fresh = await openPage();
+        const r = await fresh.evaluate(([count, h]) => window.larderTrust.verify(count, h), [
+          n,
+          how,
+        ] as const);
+        await fresh.close();
         const what = {
           js: 'the gate alone, SHA-256 in JavaScript (@noble/hashes)',
           wasm: 'the gate alone, SHA-256 in WebAssembly (hash-wasm)',
@@ -125,6 +138,7 @@ async function main() {
         );
       }
     }
+    const page = await openPage();
     const times = await page.evaluate((count) => window.larderTrust.pickups(count), PICKUPS);
     const sorted = [...times].sort((a, b) => a - b);
     console.log(
