@@ -130,7 +130,7 @@ const opSchema = z.discriminatedUnion('t', [
     /** The new network key sealed to each remaining device (seal.ts), by device id. */
     sealed: z
       .record(id, z.string().max(200))
-      .refine((sealed) => Object.keys(sealed).length <= MAX_SEALED, { message: 'too many devices' }),
+      .refine((sealed) => Object.keys(sealed).length <= MAX_SEALED, 'too many devices'),
     at,
   }),
 ]);
