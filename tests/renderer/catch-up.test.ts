@@ -1,12 +1,12 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
-import { afterEach, describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
+import { describe, expect, it } from 'vitest';
 import { LarderDB } from '../../renderer/storage/db';
-import { LarderStore } from '../../renderer/storage/store';
+import type { LarderStore } from '../../renderer/storage/store';
 import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
 import { SYNC_FILE_MESSAGES } from '../../shared/sync/syncfile';
-import { FakeClock, Prng, START } from './replicas';
+import { START } from './replicas';
+import { testStores } from './stores';
 
 /**
  * A device that was away while an admin revoked devices (and so rotated the network key, once or more)
@@ -14,32 +14,7 @@ import { FakeClock, Prng, START } from './replicas';
  * they held before, or from any sync file made after. It never needs a new invite; a revoked device
  * never gets the key.
  */
-let opened: LarderStore[] = [];
-let n = 0;
-const clock = new FakeClock(START);
-const rng = new Prng(11);
-
-async function device(): Promise<LarderStore> {
-  const random = rng.fork();
-  const store = await LarderStore.open(new LarderDB(`larder-catchup-${process.pid}-${++n}`), {
-    now: clock.now,
-    randomBytes: (k) => random.bytes(k),
-  });
-  await store.ready;
-  opened.push(store);
-  return store;
-}
-
-afterEach(() => {
-  for (const s of opened) s.close();
-  opened = [];
-});
-
-async function sync(from: LarderStore, to: LarderStore): Promise<void> {
-  const update = Y.encodeStateAsUpdate(from.persistence.doc, Y.encodeStateVector(to.persistence.doc));
-  const r = await to.applyRemoteUpdate(update, 'peer');
-  expect(r.ok, JSON.stringify(r)).toBe(true);
-}
+const { device, sync } = testStores('catchup', 11);
 
 const onHand = async (store: LarderStore, hub: string, item: string) =>
   (await store.db.stock.get(`${hub}|${item}`))?.onHand ?? 0;

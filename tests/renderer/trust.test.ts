@@ -1,6 +1,6 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { appendMemberOp, headsOf, itemsOf, ledgersOf } from '../../shared/doc';
 import { idOf, type Entry } from '../../shared/entries';
@@ -10,8 +10,9 @@ import { SYNC_FILE_MESSAGES } from '../../shared/sync/syncfile';
 import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
 import { signOp } from '../../shared/trust/members';
 import { LarderDB } from '../../renderer/storage/db';
-import { LarderStore } from '../../renderer/storage/store';
-import { FakeClock, Prng, START } from './replicas';
+import type { LarderStore } from '../../renderer/storage/store';
+import { START } from './replicas';
+import { testStores } from './stores';
 import { SignedDevice } from './signedDevice';
 import { msg, word, type DomainMessage, type MessageCode } from '../../shared/messages';
 import { issue } from '../../shared/errors';
@@ -20,34 +21,7 @@ import { issue } from '../../shared/errors';
  * The attacks of the trust issue, each tried by a holder of the network key through the real store: every
  * honest replica must refuse to count what the attacker had no right to write, and all of them must agree.
  */
-let opened: LarderStore[] = [];
-let n = 0;
-const clock = new FakeClock(START);
-const rng = new Prng(7);
-
-async function device(): Promise<LarderStore> {
-  const random = rng.fork();
-  const store = await LarderStore.open(new LarderDB(`larder-trust-${process.pid}-${++n}`), {
-    now: clock.now,
-    randomBytes: (k) => random.bytes(k),
-  });
-  await store.ready;
-  opened.push(store);
-  return store;
-}
-
-afterEach(() => {
-  for (const s of opened) s.close();
-  opened = [];
-});
-
-/** Sends `from`'s doc (what `to` lacks) to `to`, as a peer would. */
-async function sync(from: Y.Doc | LarderStore, to: LarderStore): Promise<void> {
-  const doc = from instanceof Y.Doc ? from : from.persistence.doc;
-  const update = Y.encodeStateAsUpdate(doc, Y.encodeStateVector(to.persistence.doc));
-  const r = await to.applyRemoteUpdate(update, 'peer');
-  expect(r.ok, JSON.stringify(r)).toBe(true);
-}
+const { clock, device, sync } = testStores('trust', 7);
 
 const onHand = async (store: LarderStore, hub: string, item: string) =>
   (await store.db.stock.get(`${hub}|${item}`))?.onHand ?? 0;
