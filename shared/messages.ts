@@ -217,6 +217,7 @@ export interface MessageParams {
   'member.rotateNotAdmin': None;
   'member.upgradeFailed': None;
   'member.rotationUnreadable': None;
+  'member.afterRevocation': None;
 
   // Signed settings.
   'setting.unsigned': { setting: Word; key: string };
@@ -414,6 +415,7 @@ const CODES: Record<MessageCode, true> = {
   'member.rotateNotAdmin': true,
   'member.upgradeFailed': true,
   'member.rotationUnreadable': true,
+  'member.afterRevocation': true,
   'setting.unsigned': true,
   'setting.unknownSigner': true,
   'setting.badSignature': true,

@@ -4,6 +4,7 @@ import { deviceIdOf, sign, verify } from './crypto';
 import type { CryptoKey } from '../sync/keys';
 import { sha256Bytes } from './crypto';
 import { msg, type DomainMessage } from '../messages';
+import { toBase64Url } from '../sync/encoding';
 
 /**
  * The member list: a signed, append-only log of operations in the doc's `members` array. What a device
@@ -35,6 +36,21 @@ const at = z
   .min(0)
   .max(Date.UTC(2100, 0, 1));
 const sig = z.string().regex(/^[A-Za-z0-9_-]{86}$/);
+/** An operation's hash (opHash): SHA-256, base64url. */
+const hash = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+const counter = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
+/**
+ * Each operation's place in its signer's own chain: `n` counts the signer's operations (1 for its first),
+ * `p` is the hash of its operation `n - 1`. A revocation names the last of them it accepts (`keep`), so
+ * what a revoked admin signs later never counts, wherever Yjs places it in the log.
+ */
+const link = { n: counter.min(1).optional(), p: hash.optional() };
+/** At most this many operations from before chains (no `n`) that a revocation accepts, by hash. */
+export const MAX_KEEP_OLD = 256;
 /** An operation's JSON, at most; a rotation (one sealed key per remaining device) may be longer. */
 const MAX_OP_CHARS = 4000;
 /** A rotation seals the key to at most this many devices (about 130 characters each). */
@@ -65,6 +81,7 @@ const opSchema = z.discriminatedUnion('t', [
     /** Null when a coordinator's device upgrades a network made before signing. */
     hub: id.nullable(),
     at,
+    ...link,
   }),
   z.object({
     t: z.literal('request'),
@@ -79,6 +96,7 @@ const opSchema = z.discriminatedUnion('t', [
     hubName: name.optional(),
     role: z.enum(['coordinator', 'hub']),
     at,
+    ...link,
     pre: signedToken.optional(),
   }),
   z.object({
@@ -91,6 +109,7 @@ const opSchema = z.discriminatedUnion('t', [
     hub: id.nullable(),
     role: z.enum(['admin', 'coordinator', 'hub']),
     at,
+    ...link,
   }),
   z.object({
     t: z.literal('revoke'),
@@ -104,7 +123,14 @@ const opSchema = z.discriminatedUnion('t', [
       .max(2 ** 31 - 1),
     /** The device's chain head hash at `cut`, as the admin's device had it (null when cut is 0). */
     hash: z.string().max(64).nullable(),
+    /**
+     * The revoked device's own member operations that still count: its chain up to operation `n` (whose
+     * hash is `h`), and those it signed before chains by hash. Absent in revocations from before chains:
+     * those restrict nothing of the member log.
+     */
+    keep: z.object({ n: counter, h: hash.nullable(), old: z.array(hash).max(MAX_KEEP_OLD) }).optional(),
     at,
+    ...link,
   }),
   z.object({
     t: z.literal('adopt'),
@@ -121,6 +147,7 @@ const opSchema = z.discriminatedUnion('t', [
       .max(2 ** 31 - 1),
     hash: z.string().max(64).nullable(),
     at,
+    ...link,
   }),
   z.object({
     t: z.literal('rotate'),
@@ -132,6 +159,7 @@ const opSchema = z.discriminatedUnion('t', [
       .record(id, z.string().max(200))
       .refine((sealed) => Object.keys(sealed).length <= MAX_SEALED, 'too many devices'),
     at,
+    ...link,
   }),
 ]);
 export type MemberOp = z.infer<typeof opSchema>;
@@ -147,13 +175,32 @@ export interface Member {
   role: Role;
   approvedBy: string;
   approvedAt: number;
-  /** Set when an admin revoked it: entries after `cut` never count. */
-  revoked?: { cut: number; hash: string | null; by: string; at: number };
+  /**
+   * Set when an admin revoked it: entries after `cut` never count, nor member operations it signed other
+   * than those `keep` names (when the revocation names them).
+   */
+  revoked?: { cut: number; hash: string | null; by: string; at: number; keep?: Keep };
   /**
    * A device from before signing, adopted when its network was upgraded (`revoked` holds the cut-off):
    * it had no key, and what it wrote before the cut counts for whichever hub, as it did then.
    */
   legacy?: true;
+}
+
+/** The member operations of a revoked device that still count (a revocation's `keep`). */
+export interface Keep {
+  /** Its chain up to operation `n` (0: none)... */
+  n: number;
+  /** ...whose hash is `h`. */
+  h: string | null;
+  /** Operations it signed before chains, by hash. */
+  old: string[];
+}
+
+/** Where a device's next member operation goes in its chain. */
+export interface Link {
+  n: number;
+  p?: string;
 }
 
 export interface JoinRequest {
@@ -176,6 +223,11 @@ export interface MemberState {
   keys: Map<string, string>;
   /** The newest key rotation an admin signed: the network key of that epoch, sealed to each device. */
   rotation: { epoch: number; sealed: Record<string, string>; by: string } | null;
+  /**
+   * What each device has signed into the log, as a revocation of it would name it (`keep`): the newest
+   * operation of its chain, and its operations from before chains. Signatures checked.
+   */
+  signed: Map<string, Keep>;
   problems: { where: string; reason: DomainMessage }[];
 }
 
@@ -191,6 +243,22 @@ export function opMessage(payload: string): string {
 export async function signOp(op: MemberOp, by: string, privateKey: CryptoKey): Promise<SignedOp> {
   const payload = JSON.stringify(op);
   return [payload, by, await sign(privateKey, opMessage(payload))];
+}
+
+/** An operation's hash: what the next operation of its signer (`p`) and a revocation (`keep`) name. */
+export function opHash(payload: string, by: string): string {
+  return toBase64Url(sha256Bytes(new TextEncoder().encode(`larder member op hash|${by}|${payload}`)));
+}
+
+/** Where the next operation of a device that has signed `signed` goes (nothing signed yet: its first). */
+export function nextLink(signed: Keep | undefined): Link {
+  return signed?.h ? { n: signed.n + 1, p: signed.h } : { n: 1 };
+}
+
+/** Where the operation after `op` (of the same signer) goes. */
+export function linkAfter(op: SignedOp): Link {
+  const json = JSON.parse(op[0]) as { n?: number };
+  return { n: (json.n ?? 0) + 1, p: opHash(op[0], op[1]) };
 }
 
 /** The exact text of a pre-approval, in one field order: an invite carries its parts, not the text. */
@@ -213,6 +281,7 @@ interface Parsed {
   sig: string;
   index: number;
   payload: string;
+  hash: string;
 }
 
 const MAX_OPS = 10_000;
@@ -233,7 +302,11 @@ function parseAll(network: string, raw: readonly unknown[], problems: MemberStat
       json = undefined;
     }
     const parsed = opSchema.safeParse(json);
-    const tooLong = parsed.success && parsed.data.t !== 'rotate' && payload.length > MAX_OP_CHARS;
+    const tooLong =
+      parsed.success &&
+      parsed.data.t !== 'rotate' &&
+      parsed.data.t !== 'revoke' &&
+      payload.length > MAX_OP_CHARS;
     if (!parsed.success || tooLong || !ID_PATTERN.test(by)) {
       problems.push({ where, reason: msg('member.malformed') });
       return;
@@ -242,7 +315,7 @@ function parseAll(network: string, raw: readonly unknown[], problems: MemberStat
       problems.push({ where, reason: msg('member.otherNetwork') });
       return;
     }
-    out.push({ op: parsed.data, by, sig: s, index, payload });
+    out.push({ op: parsed.data, by, sig: s, index, payload, hash: opHash(payload, by) });
   });
   if (raw.length > MAX_OPS) problems.push({ where: 'members', reason: msg('member.listTooLong') });
   return out;
@@ -317,28 +390,36 @@ export async function evaluateMembers(
   for (const { p, i } of ops.map((p, i) => ({ p, i })))
     if (!valid[i]) problems.push({ where: `members/${p.index}`, reason: msg('member.badSignature') });
   indexed.sort((a, b) => order(a.p, b.p));
+  const signedBy = signedOps(indexed.map(({ p }) => p));
   /**
    * Replays the log. A pre-approval counts when its signer is an admin at the end of the log: a device
    * may join (and its request land in the log) before the network's first operations reach it, so its
    * request can sit before the admin's genesis. Pre-approvals never make admins, so a first replay that
    * ignores them gives the admins every pre-approval is judged against.
    */
-  const replay = (tokenAdmins: Set<string> | null, problems: MemberState['problems']): MemberState => {
+  const replay = (
+    tokenAdmins: Set<string> | null,
+    problems: MemberState['problems'],
+    removal: Removal,
+  ): MemberState => {
     const state: MemberState = {
       network,
       members: new Map(),
       requests: new Map(),
       keys,
       rotation: null,
+      signed: new Map([...signedBy].map(([device, ops]) => [device, ops.keep])),
       problems,
     };
     const isTokenAdmin = (device: string) => tokenAdmins?.has(device) ?? false;
-    const isAdmin = (device: string) => {
+    /** An admin, or one revoked since, whose revocation keeps this operation (it was seen before). */
+    const isAdmin = (device: string, op: string) => {
       const m = state.members.get(device);
-      return !!m && m.role === 'admin' && !m.revoked;
+      return !!m && m.role === 'admin' && (!m.revoked || !!removal.kept.get(device)?.has(op));
     };
     const usedTokens = new Set<string>();
     for (const { p, i } of indexed) {
+      if (removal.excluded.has(p.index)) continue;
       const { op, by } = p;
       const where = `members/${p.index}`;
       switch (op.t) {
@@ -402,7 +483,7 @@ export async function evaluateMembers(
           break;
         }
         case 'approve': {
-          if (!isAdmin(by)) {
+          if (!isAdmin(by, p.hash)) {
             problems.push({ where, reason: msg('member.approveNotAdmin') });
             break;
           }
@@ -430,7 +511,7 @@ export async function evaluateMembers(
           break;
         }
         case 'revoke': {
-          if (!isAdmin(by)) {
+          if (!isAdmin(by, p.hash)) {
             problems.push({ where, reason: msg('member.revokeNotAdmin') });
             break;
           }
@@ -449,16 +530,16 @@ export async function evaluateMembers(
               role: 'hub',
               approvedBy: by,
               approvedAt: op.at,
-              revoked: { cut: op.cut, hash: op.hash, by, at: op.at },
+              revoked: revocation(op, by),
             });
             break;
           }
           if (member.revoked) break; // the first revocation's cut-off stands
-          member.revoked = { cut: op.cut, hash: op.hash, by, at: op.at };
+          member.revoked = revocation(op, by);
           break;
         }
         case 'adopt': {
-          if (!isAdmin(by)) {
+          if (!isAdmin(by, p.hash)) {
             problems.push({
               where,
               reason: msg('member.adoptNotAdmin'),
@@ -480,7 +561,7 @@ export async function evaluateMembers(
           break;
         }
         case 'rotate': {
-          if (!isAdmin(by)) {
+          if (!isAdmin(by, p.hash)) {
             problems.push({ where, reason: msg('member.rotateNotAdmin') });
             break;
           }
@@ -494,11 +575,98 @@ export async function evaluateMembers(
 
     return state;
   };
-  const first = replay(null, []);
-  const admins = new Set(
-    [...first.members.values()].filter((m) => m.role === 'admin' && !m.revoked).map((m) => m.device),
-  );
-  return replay(admins, problems);
+  const settle = (removal: Removal, problems: MemberState['problems']) => {
+    const first = replay(null, [], removal);
+    const admins = new Set(
+      [...first.members.values()].filter((m) => m.role === 'admin' && !m.revoked).map((m) => m.device),
+    );
+    return replay(admins, problems, removal);
+  };
+  /**
+   * Strong removal: a revoked device's own operations count only as far as its revocation names them
+   * (`keep`). Leaving out what it signed later can change who was an admin when (a revocation of the
+   * revoker, placed early in the log, no longer counts), so the replay runs again until what is left out
+   * no longer changes; each round is a function of the log alone, so every replica stops at the same one.
+   */
+  let removal: Removal = { excluded: new Set(), kept: new Map(), digest: '' };
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const next = strongRemoval(settle(removal, []), signedBy);
+    if (next.digest === removal.digest) break;
+    removal = next;
+  }
+  const state = settle(removal, problems);
+  for (const index of [...removal.excluded].sort((a, b) => a - b))
+    problems.push({ where: `members/${index}`, reason: msg('member.afterRevocation') });
+  return state;
+}
+
+/** Rounds of strong removal at most (a chain of revoked admins revoking each other is never this long). */
+const MAX_ROUNDS = 8;
+
+function revocation(op: Extract<MemberOp, { t: 'revoke' }>, by: string): NonNullable<Member['revoked']> {
+  return { cut: op.cut, hash: op.hash, by, at: op.at, ...(op.keep ? { keep: op.keep } : {}) };
+}
+
+interface SignerOps {
+  ops: Parsed[];
+  /** What a revocation of the signer made now would keep. */
+  keep: Keep;
+}
+
+/** Each signer's operations (signatures checked), and the newest of its chain. */
+function signedOps(ops: readonly Parsed[]): Map<string, SignerOps> {
+  const out = new Map<string, SignerOps>();
+  for (const p of ops) {
+    let mine = out.get(p.by);
+    if (!mine) out.set(p.by, (mine = { ops: [], keep: { n: 0, h: null, old: [] } }));
+    mine.ops.push(p);
+    const n = p.op.n;
+    if (n === undefined) {
+      if (mine.keep.old.length < MAX_KEEP_OLD) mine.keep.old.push(p.hash);
+    } else if (n > mine.keep.n) {
+      mine.keep.n = n;
+      mine.keep.h = p.hash;
+    }
+  }
+  return out;
+}
+
+interface Removal {
+  /** Log positions of revoked devices' operations that their revocation does not keep. */
+  excluded: ReadonlySet<number>;
+  /** The hashes of the operations each revoked device's revocation keeps. */
+  kept: ReadonlyMap<string, ReadonlySet<string>>;
+  digest: string;
+}
+
+/**
+ * What revocations keep of their devices' operations: a chain is followed back from the operation the
+ * revocation names, one step per number, down to its first; older operations by the hashes it lists.
+ */
+function strongRemoval(state: MemberState, signedBy: ReadonlyMap<string, SignerOps>): Removal {
+  const out = new Set<number>();
+  const keptBy = new Map<string, Set<string>>();
+  for (const member of state.members.values()) {
+    const keep = member.revoked?.keep;
+    const mine = signedBy.get(member.device);
+    if (!keep || !mine) continue;
+    const kept = new Set(keep.old);
+    const linked = new Map<string, Parsed>();
+    for (const p of mine.ops) if (p.op.n !== undefined) linked.set(p.hash, p);
+    let at: Parsed | undefined = keep.h ? linked.get(keep.h) : undefined;
+    for (let n = keep.n; at && at.op.n === n && n >= 1; n--) {
+      kept.add(at.hash);
+      if (n === 1 || !at.op.p) break;
+      at = linked.get(at.op.p);
+    }
+    keptBy.set(member.device, kept);
+    for (const p of mine.ops) if (!kept.has(p.hash)) out.add(p.index);
+  }
+  const digest = [
+    [...out].sort((a, b) => a - b).join(','),
+    ...[...keptBy].sort(([a], [b]) => (a < b ? -1 : 1)).map(([d, k]) => `${d}:${[...k].sort().join(',')}`),
+  ].join('|');
+  return { excluded: out, kept: keptBy, digest };
 }
 
 /** A stable digest of a member state, to tell whether anything that decides verdicts changed. */
