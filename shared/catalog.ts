@@ -7,6 +7,13 @@ import { parseQuantity } from './quantity';
 export const DEFAULT_CATEGORIES = ['Food', 'Baby', 'Hygiene', 'Household', 'Medical', 'Other'] as const;
 export const MAX_NAME_LENGTH = 120;
 
+/** The categories to offer: the suggested ones and every one the catalog uses, each once, in code-unit order. */
+export function categoryList(items: Iterable<{ category: string }>): string[] {
+  const all = new Set<string>(DEFAULT_CATEGORIES);
+  for (const item of items) all.add(item.category);
+  return [...all].sort();
+}
+
 export const itemSchema = z.object({
   id: z.string().regex(ID_PATTERN),
   name: z.string().min(1).max(MAX_NAME_LENGTH),

@@ -3,6 +3,7 @@ import { itemSchema, type Item } from './catalog';
 import type { Entry } from './entries';
 import { z } from 'zod';
 import { ID_PATTERN } from './ids';
+import { hubKey as levelsKey } from './keys';
 import type { Levels } from './status';
 import { msg, type DomainMessage } from './messages';
 import { decodeEntry, encodeEntry, type WireEntry } from './wire';
@@ -261,9 +262,8 @@ export function putItem(doc: Y.Doc, item: Item): void {
   doc.transact(() => itemsOf(doc).set(item.id, item), 'local');
 }
 
-export function levelsKey(hub: string, item: string): string {
-  return `${hub}|${item}`;
-}
+/** A levels row's key: `hub|item` for an item's own, `hub|category` for a category's default. */
+export { levelsKey };
 
 export function setLevels(doc: Y.Doc, hub: string, item: string, levels: Levels | null): void {
   doc.transact(() => {

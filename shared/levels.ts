@@ -1,4 +1,5 @@
 import { IssueCollector } from './errors';
+import { hubKey } from './keys';
 import { msg } from './messages';
 import { parseQuantity } from './quantity';
 import type { Levels } from './status';
@@ -20,4 +21,53 @@ export function parseLevelsForm(form: LevelsForm): Levels | null {
     issues.add('target', msg('levels.targetBelowMinimum', { minimum: min.value }));
   issues.throwIfAny();
   return { min: (min as { value: number }).value, target: (target as { value: number }).value };
+}
+
+/** Levels rows as they are kept: an item's own keyed `hub|item`, a category's default keyed `hub|category`. */
+export type LevelsByKey = ReadonlyMap<string, Levels>;
+
+/** Rows by their key, for `effectiveLevels`. */
+export function byKey<T extends { key: string }>(rows: Iterable<T>): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const row of rows) out.set(row.key, row);
+  return out;
+}
+
+/** An item's own levels at a hub, else its category's default there, else none. */
+export function effectiveLevels(
+  hub: string,
+  item: { id: string; category: string },
+  own: LevelsByKey,
+  byCategory: LevelsByKey,
+): Levels | undefined {
+  const l = own.get(hubKey(hub, item.id)) ?? byCategory.get(hubKey(hub, item.category));
+  return l ? { min: l.min, target: l.target } : undefined;
+}
+
+/** A hub's holding of an item with its effective levels (what the needs list and alerts read). */
+export interface LevelledPosition {
+  hub: string;
+  item: string;
+  onHand: number;
+  levels: Levels;
+}
+
+/**
+ * Every hub's position in every item it has levels for (own or its category's). An item with levels and
+ * nothing recorded at a hub yet is a position with nothing on hand: the hub needs all of its target.
+ */
+export function levelledPositions(
+  hubs: readonly string[],
+  items: readonly { id: string; category: string }[],
+  onHand: ReadonlyMap<string, number>,
+  own: LevelsByKey,
+  byCategory: LevelsByKey,
+): LevelledPosition[] {
+  const out: LevelledPosition[] = [];
+  for (const hub of hubs)
+    for (const item of items) {
+      const levels = effectiveLevels(hub, item, own, byCategory);
+      if (levels) out.push({ hub, item: item.id, onHand: onHand.get(hubKey(hub, item.id)) ?? 0, levels });
+    }
+  return out;
 }

@@ -1,5 +1,6 @@
 import Papa from 'papaparse';
 import type { Item } from './catalog';
+import { hubKey } from './keys';
 import type { Levels } from './status';
 
 /**
@@ -116,7 +117,7 @@ export function needsList(input: NeedsInput): NeedLine[] {
   const byItem = new Map<string, HubNeed[]>();
 
   for (const p of input.positions) {
-    const key = `${p.hub}|${p.item}`;
+    const key = hubKey(p.hub, p.item);
     if (seen.has(key)) throw new Error(`two positions for hub ${p.hub} and item ${p.item}`);
     seen.add(key);
     if (scope.hub !== undefined && p.hub !== scope.hub) continue;

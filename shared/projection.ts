@@ -1,4 +1,6 @@
 import { exclusiveSlot, idOf, isTransfer, ownEffect, transferOf, type Entry } from './entries';
+import { utcDay as dayOf } from './days';
+import { hubKey as stockKey } from './keys';
 import { msg, type DomainMessage } from './messages';
 
 /**
@@ -34,9 +36,8 @@ export interface UsageRow {
   pickups: Record<string, number>;
 }
 
-export function dayOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
+/** The UTC day an entry counts in (usage rows). */
+export { dayOf };
 
 /** An entry as the history shows it: the entry, its id, the effect it has, and its undo if any. */
 export type LedgerRow = Entry & {
@@ -50,9 +51,8 @@ export type LedgerRow = Entry & {
   root?: string;
 };
 
-export function stockKey(hub: string, item: string): string {
-  return `${hub}|${item}`;
-}
+/** A stock row's key, `hub|item`. */
+export { stockKey };
 
 /** A total order on entry ids, the same on every replica: device, then sequence number. */
 export function compareEntryIds(a: string, b: string): number {

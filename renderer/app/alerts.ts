@@ -3,7 +3,7 @@ import { useEffect, useRef, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
 import { stockStatus } from '../../shared/status';
-import { effectiveLevels } from './levels';
+import { effectiveLevels } from '../../shared/levels';
 import { useStore } from './StoreContext';
 
 /** Items at a hub that are below their minimum (own levels or their category's default), live. */

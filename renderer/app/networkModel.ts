@@ -6,7 +6,7 @@ import { transferViews, type TransferView } from '../../shared/transfers';
 import type { CategoryLevelsRow, HubRow, ItemRow, LevelsRow } from '../storage/db';
 import type { Commit } from '../storage/persistence';
 import type { LarderStore } from '../storage/store';
-import { effectiveLevels } from './levels';
+import { effectiveLevels } from '../../shared/levels';
 
 export interface HubWithFreshness extends HubRow {
   newestEntryAt: number | null;

@@ -4,9 +4,3 @@ export function parseLocalDateTime(value: string): number | null {
   const ms = new Date(value).getTime();
   return ms;
 }
-
-export function daysUntil(iso: string, now: number): number {
-  const startOfToday = new Date(now);
-  startOfToday.setHours(0, 0, 0, 0);
-  return Math.round((new Date(`${iso}T00:00:00`).getTime() - startOfToday.getTime()) / 86_400_000);
-}

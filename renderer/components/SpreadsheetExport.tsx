@@ -3,15 +3,11 @@ import { useState } from 'react';
 import { ownEffect } from '../../shared/entries';
 import { historyCsv, stockCsv } from '../../shared/import';
 import { useStore } from '../app/StoreContext';
-import { effectiveLevels } from '../app/levels';
+import { effectiveLevels } from '../../shared/levels';
+import { localDateTime, localDay } from '../../shared/days';
 import { fileService } from '../platform/files';
 import { useTranslation } from 'react-i18next';
 
-const pad = (n: number) => String(n).padStart(2, '0');
-function localDateTime(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
 const slug = (name: string) =>
   name
     .toLowerCase()
@@ -75,7 +71,7 @@ export function SpreadsheetExport() {
           }),
         );
       }
-      const name = `larder-${what}-${slug(hubRow?.name ?? 'hub')}-${localDateTime(Date.now()).slice(0, 10)}.csv`;
+      const name = `larder-${what}-${slug(hubRow?.name ?? 'hub')}-${localDay(Date.now())}.csv`;
       const where = await fileService().save(
         name,
         new TextEncoder().encode(`\uFEFF${text}`),

@@ -1,7 +1,7 @@
 import { useMemo, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import {
-  DEFAULT_CATEGORIES,
+  categoryList,
   findDuplicateName,
   normalizeName,
   searchItems,
@@ -50,10 +50,7 @@ export function ItemsScreen() {
 
   const all = useMemo(() => (items ?? []) as Item[], [items]);
   const categories = useMemo(
-    () =>
-      [...new Set([...DEFAULT_CATEGORIES, ...all.map((i) => i.category)].map(categoryName))].sort((a, b) =>
-        a.localeCompare(b),
-      ),
+    () => [...new Set(categoryList(all).map(categoryName))].sort((a, b) => a.localeCompare(b)),
     [all, categoryName],
   );
   const duplicate = form.name.trim() ? findDuplicateName(form.name, all, editing ?? undefined) : undefined;

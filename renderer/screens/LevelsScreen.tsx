@@ -1,7 +1,7 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { DEFAULT_CATEGORIES } from '../../shared/catalog';
+import { categoryList } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
 import { useItems } from '../app/hooks';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
@@ -33,10 +33,7 @@ export function LevelsScreen() {
       new Map((await store.db.categoryLevels.where('hub').equals(hub).toArray()).map((l) => [l.category, l])),
     [hub],
   );
-  const categories = useMemo(
-    () => [...new Set([...DEFAULT_CATEGORIES, ...(items ?? []).map((i) => i.category)])].sort(),
-    [items],
-  );
+  const categories = useMemo(() => categoryList(items ?? []), [items]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const forHub = coordinator ? hub : undefined;

@@ -13,7 +13,8 @@ import {
   type Urgency,
 } from '../../shared/needs';
 import { useStore } from '../app/StoreContext';
-import { effectiveLevels } from '../app/levels';
+import { byKey, levelledPositions } from '../../shared/levels';
+import { localDay } from '../../shared/days';
 import { HubSettings } from '../components/HubSettings';
 import { fileService } from '../platform/files';
 import type { HubRow, ItemRow } from '../storage/db';
@@ -47,22 +48,13 @@ function useNeedsData(): NeedsData | undefined {
       db.levels.toArray(),
       db.categoryLevels.toArray(),
     ]);
-    const own = new Map(levels.map((l) => [l.key, l]));
-    const byCategory = new Map(categoryLevels.map((l) => [l.key, l]));
-    const onHand = new Map(stock.map((s) => [`${s.hub}|${s.item}`, s.onHand]));
-    const positions: NeedsPosition[] = [];
-    for (const hub of hubs) {
-      for (const item of items) {
-        const l = effectiveLevels(hub.id, item, own, byCategory);
-        if (l)
-          positions.push({
-            hub: hub.id,
-            item: item.id,
-            onHand: onHand.get(`${hub.id}|${item.id}`) ?? 0,
-            levels: l,
-          });
-      }
-    }
+    const positions: NeedsPosition[] = levelledPositions(
+      hubs.map((h) => h.id),
+      items,
+      new Map(stock.map((s) => [s.key, s.onHand])),
+      byKey(levels),
+      byKey(categoryLevels),
+    );
     const withNewest = await Promise.all(
       hubs.map(async (h) => {
         const newest = await db.ledger
@@ -85,12 +77,6 @@ function englishPlural(n: number, unit: string): string {
   if (/(s|x|z|ch|sh)$/i.test(unit)) return `${unit}es`;
   if (/[^aeiou]y$/i.test(unit)) return `${unit.slice(0, -1)}ies`;
   return `${unit}s`;
-}
-
-function localDay(ms: number): string {
-  const d = new Date(ms);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
 /** A hub's name for a file name: "St Anne’s Kitchen" → "st-annes-kitchen". Never its id. */

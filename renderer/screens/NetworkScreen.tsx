@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
-import { DEFAULT_CATEGORIES } from '../../shared/catalog';
+import { categoryList } from '../../shared/catalog';
 import type { Move, Severity } from '../../shared/network';
 import { useStore } from '../app/StoreContext';
 import { useNetworkData } from '../app/networkData';
@@ -54,10 +54,7 @@ export function NetworkScreen() {
   const hubName = (id: string) => data?.hubs.find((h) => h.id === id)?.name ?? id;
   const itemName = (id: string) => data?.itemsById.get(id)?.name ?? id;
   const unit = (id: string) => data?.itemsById.get(id)?.unit ?? t('network.unit');
-  const categories = useMemo(
-    () => [...new Set([...DEFAULT_CATEGORIES, ...(data?.items ?? []).map((i) => i.category)])].sort(),
-    [data?.items],
-  );
+  const categories = useMemo(() => categoryList(data?.items ?? []), [data?.items]);
   // A move already asked for (or on its way) to that hub is not suggested again.
   const open = useMemo(
     () =>

@@ -12,8 +12,9 @@ import {
 } from '../../shared/status';
 import { useStore } from '../app/StoreContext';
 import { useHubStock, useItems } from '../app/hooks';
-import { effectiveLevels } from '../app/levels';
-import { daysUntil } from '../app/time';
+import { effectiveLevels } from '../../shared/levels';
+import { hubKey } from '../../shared/keys';
+import { daysUntil } from '../../shared/days';
 import { useFormat } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';
 import { LevelsEditor } from '../components/LevelsEditor';
@@ -66,7 +67,7 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
     const categoryMap = new Map(byCategory.map((l) => [l.key, l]));
     return {
       get: (item: Item) => effectiveLevels(hub, item, ownMap, categoryMap),
-      own: (item: Item) => ownMap.get(`${hub}|${item.id}`),
+      own: (item: Item) => ownMap.get(hubKey(hub, item.id)),
     };
   }, [hub]);
   const [query, setQuery] = useState('');

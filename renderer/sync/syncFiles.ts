@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
 import { devicesOf, deviceSchema, entriesFromEvents, ledgersOf } from '../../shared/doc';
+import { localDay } from '../../shared/days';
 import { randomId, type RandomBytes } from '../../shared/ids';
 import { checkUpdateBytes, encodeAppliedState } from '../../shared/sync/ingest';
 import { openSyncFile, readCatchUp, sealSyncFile, SYNC_FILE_EXTENSION } from '../../shared/sync/syncfile';
@@ -64,12 +65,6 @@ function requireSetUp(store: LarderStore) {
 function deviceName(doc: Y.Doc, device: string): string {
   const parsed = deviceSchema.safeParse(settingValue(devicesOf(doc).get(device)));
   return parsed.success ? parsed.data.name : `device ${device}`;
-}
-
-function localDay(ms: number): string {
-  const d = new Date(ms);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
 /**

@@ -3,6 +3,8 @@
  * The rate is averaged over the days the hub was open (recorded anything at all) in the last two weeks,
  * so a hub that opens twice a week is not credited with five idle days of zero pickups.
  */
+import { utcDay } from '../days';
+
 export const DAYS_WINDOW = 14;
 /** Items that will run out within this many days are flagged before they cross the minimum. */
 export const RUNNING_OUT_DAYS = 3;
@@ -17,9 +19,7 @@ function dayNumber(day: string): number {
 }
 
 /** The calendar day (UTC) of a time, as YYYY-MM-DD. */
-export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
+export { utcDay };
 
 /** The `days` calendar days ending with `today` (included), oldest first. */
 export function windowDays(today: string, days = DAYS_WINDOW): string[] {

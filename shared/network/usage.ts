@@ -1,3 +1,4 @@
+import { hubKey } from '../keys';
 import type { UsageRow } from '../projection';
 import { pickupRate, windowDays } from './cover';
 
@@ -27,7 +28,7 @@ export function ratesFromUsage(rows: Iterable<UsageRow>, today: string): Map<str
   }
   const rates = new Map<string, number>();
   for (const [hub, { active, pickups }] of byHub) {
-    for (const [item, days] of pickups) rates.set(`${hub}|${item}`, pickupRate(days, active, today));
+    for (const [item, days] of pickups) rates.set(hubKey(hub, item), pickupRate(days, active, today));
   }
   return rates;
 }

@@ -2,6 +2,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64Url, toBase64Url } from './encoding';
+import { utcDay } from '../days';
 
 /**
  * Where a network's devices meet on a sync server, and how they prove they belong there
@@ -40,9 +41,7 @@ export interface TopicKey {
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
 /** The UTC date of an instant, as YYYY-MM-DD. */
-export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
+export { utcDay };
 
 /** The day's topic and its signing key, from the network key. Same inputs, same key, on every device. */
 export function topicKeyFor(networkKey: Uint8Array, day: string): TopicKey {

@@ -1,0 +1,29 @@
+/**
+ * Calendar days as YYYY-MM-DD keys. The ledger, usage and rooms count days in UTC, the same on every
+ * device; what a person reads (a file's date, "expires in 3 days") is in this device's own time zone.
+ */
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** The UTC calendar day of an instant. */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** The calendar day of an instant in this device's time zone. */
+export function localDay(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** The local day and minute of an instant, "YYYY-MM-DD HH:MM", as a spreadsheet reads it. */
+export function localDateTime(ms: number): string {
+  const d = new Date(ms);
+  return `${localDay(ms)} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** Whole local calendar days from the day of `now` to the day `iso` (negative once it has passed). */
+export function daysUntil(iso: string, now: number): number {
+  const startOfToday = new Date(now);
+  startOfToday.setHours(0, 0, 0, 0);
+  return Math.round((new Date(`${iso}T00:00:00`).getTime() - startOfToday.getTime()) / 86_400_000);
+}
