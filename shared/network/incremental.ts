@@ -16,11 +16,11 @@ import {
   networkView,
   UNKNOWN_HUB,
   type HubPosition,
-  type InTransit,
   type NetworkFilter,
   type NetworkHub,
   type NetworkView,
 } from './view';
+import type { InTransit } from './transit';
 
 type CatalogItem = Pick<Item, 'id' | 'name' | 'category'>;
 

@@ -1,7 +1,7 @@
 import { stockKey } from '../projection';
 import type { Levels } from '../status';
 import { runsOutSoon } from './cover';
-import type { InTransit } from './view';
+import type { InTransit } from './transit';
 
 /** One hub's stock of one item, as the suggestions see it. */
 export interface Position {

@@ -1,4 +1,10 @@
-import type { InTransit } from './view';
+/** Stock sent and not yet received. `from`/`to` let a hub filter keep the transfers that involve it. */
+export interface InTransit {
+  item: string;
+  qty: number;
+  from?: string;
+  to?: string;
+}
 
 /**
  * The stock in transit, from the transfers' own views (see transfers.ts: `inTransit` is what left the

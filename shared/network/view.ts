@@ -13,6 +13,7 @@ import {
   type HubSummary,
   type ItemSummary,
 } from './summaries';
+import type { InTransit } from './transit';
 
 export interface NetworkHub {
   id: string;
@@ -28,14 +29,6 @@ export interface HubPosition {
   levels?: Levels;
   /** Units handed out per active day (see `pickupRate`). */
   rate: number;
-}
-
-/** Stock sent and not yet received. `from`/`to` let a hub filter keep the transfers that involve it. */
-export interface InTransit {
-  item: string;
-  qty: number;
-  from?: string;
-  to?: string;
 }
 
 export interface NetworkFilter {
