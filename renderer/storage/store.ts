@@ -48,11 +48,15 @@ import { secretBox, type SecretBox } from '../platform/secrets';
 import { chainStart, headHash, MAX_RESTARTS, nextHead, restartBase } from '../../shared/trust/chain';
 import { generateDeviceKeys, deviceIdOf, sign } from '../../shared/trust/crypto';
 import {
+  evaluateMembers,
+  linkAfter,
   networkIdOf,
+  nextLink,
   PRE_APPROVAL_MS,
   signOp,
   signPreApproval,
   type MemberOp,
+  type MemberState,
   type Role,
 } from '../../shared/trust/members';
 import { openSealed, sealTo } from '../../shared/trust/seal';
@@ -292,6 +296,7 @@ export class LarderStore {
         name: deviceName,
         hub: self.hubId!,
         at: now,
+        ...nextLink(undefined),
       },
       deviceId,
       identity.privateKey,
@@ -605,14 +610,30 @@ export class LarderStore {
       role: self.role,
       at: now,
       ...(self.preApproval ? { pre: self.preApproval } : {}),
+      ...(await this.nextLink(self)),
     };
     appendMemberOp(this.persistence.staging(), await signOp(op, self.deviceId, identity.privateKey));
+  }
+
+  /**
+   * The member list as this device's next operation builds on it: the doc with the changes still in
+   * flight (not the last projection's, which may not have seen this device's previous operation yet).
+   */
+  private membersNow(self: SelfRow): Promise<MemberState> {
+    const log = membersOf(this.persistence.staging()).toArray();
+    return evaluateMembers(self.networkId, log, self.anchor ?? self.networkId);
+  }
+
+  /** Where this device's next member operation goes in its own chain (what a revocation would keep). */
+  private async nextLink(self: SelfRow) {
+    return nextLink((await this.membersNow(self)).signed.get(self.deviceId));
   }
 
   private async signAndAppend(op: MemberOp): Promise<void> {
     const self = this.requireSelf();
     const identity = await this.requireAdmin();
-    appendMemberOp(this.persistence.staging(), await signOp(op, self.deviceId, identity.privateKey));
+    const linked = { ...op, ...(await this.nextLink(self)) };
+    appendMemberOp(this.persistence.staging(), await signOp(linked, self.deviceId, identity.privateKey));
     await this.persistence.flush();
   }
 
@@ -649,6 +670,7 @@ export class LarderStore {
     const chain = this.persistence.trust?.chainOf(device) ?? null;
     const cut = chain?.seq ?? 0;
     const now = this.deps.now();
+    const state = await this.membersNow(self);
     const revoke = await signOp(
       {
         t: 'revoke',
@@ -656,24 +678,26 @@ export class LarderStore {
         dev: device,
         cut,
         hash: chain && cut > 0 ? headHash(chain) : null,
+        // Its member operations this device has seen still count; anything else it signs never will.
+        keep: state.signed.get(device) ?? { n: 0, h: null, old: [] },
         at: now,
+        ...nextLink(state.signed.get(self.deviceId)),
       },
       self.deviceId,
       identity.privateKey,
     );
     // The network key changes with it: the room, the sync password and the sync-file key all follow, and
     // the new key is sealed to every remaining device's own key. The revoked device cannot open it.
-    const state = await this.persistence.trust?.currentMembers();
-    const epoch = Math.max(state?.rotation?.epoch ?? 0, self.epoch ?? 0) + 1;
+    const epoch = Math.max(state.rotation?.epoch ?? 0, self.epoch ?? 0) + 1;
     const key = newNetworkKey(this.deps.randomBytes);
     const next = withNewKey(self, toBase64Url(key), epoch, now);
     await this.sealer.prepare(next);
     const sealed: Record<string, string> = {};
-    for (const m of state?.members.values() ?? [])
+    for (const m of state.members.values())
       if (!m.revoked && m.device !== device && m.box)
         sealed[m.device] = await sealTo(m.box, key, self.networkId, epoch, m.device);
     const rotate = await signOp(
-      { t: 'rotate', net: self.networkId, epoch, sealed, at: now },
+      { t: 'rotate', net: self.networkId, epoch, sealed, at: now, ...linkAfter(revoke) },
       self.deviceId,
       identity.privateKey,
     );
@@ -860,6 +884,7 @@ export class LarderStore {
             name: self.deviceName,
             hub: self.hubId,
             at: now,
+            ...nextLink(undefined),
           },
           deviceId,
           identity.privateKey,
@@ -877,7 +902,17 @@ export class LarderStore {
           typeof info?.hub === 'string' ? info.hub : cut.device === self.deviceId ? self.hubId : null;
         ops.push(
           await signOp(
-            { t: 'adopt', net: network, dev: cut.device, name, hub, cut: cut.seq, hash: cut.hash, at: now },
+            {
+              t: 'adopt',
+              net: network,
+              dev: cut.device,
+              name,
+              hub,
+              cut: cut.seq,
+              hash: cut.hash,
+              at: now,
+              ...linkAfter(ops.at(-1)!),
+            },
             deviceId,
             identity.privateKey,
           ),

@@ -401,6 +401,7 @@ export async function evaluateMembers(
     tokenAdmins: Set<string> | null,
     problems: MemberState['problems'],
     removal: Removal,
+    trace: Trace = newTrace(),
   ): MemberState => {
     const state: MemberState = {
       network,
@@ -422,6 +423,8 @@ export async function evaluateMembers(
       if (removal.excluded.has(p.index)) continue;
       const { op, by } = p;
       const where = `members/${p.index}`;
+      if ((op.t === 'genesis' || (op.t === 'approve' && op.role === 'admin')) && !trace.since.has(op.dev))
+        trace.since.set(op.dev, p.index);
       switch (op.t) {
         case 'genesis':
           if (networkIdOf(op.key) !== anchor) {
@@ -512,6 +515,7 @@ export async function evaluateMembers(
         }
         case 'revoke': {
           if (!isAdmin(by, p.hash)) {
+            if (state.members.get(by)?.revoked) trace.blocked.push(p);
             problems.push({ where, reason: msg('member.revokeNotAdmin') });
             break;
           }
@@ -536,6 +540,7 @@ export async function evaluateMembers(
           }
           if (member.revoked) break; // the first revocation's cut-off stands
           member.revoked = revocation(op, by);
+          trace.revokedAt.set(op.dev, p);
           break;
         }
         case 'adopt': {
@@ -575,12 +580,12 @@ export async function evaluateMembers(
 
     return state;
   };
-  const settle = (removal: Removal, problems: MemberState['problems']) => {
+  const settle = (removal: Removal, problems: MemberState['problems'], trace?: Trace) => {
     const first = replay(null, [], removal);
     const admins = new Set(
       [...first.members.values()].filter((m) => m.role === 'admin' && !m.revoked).map((m) => m.device),
     );
-    return replay(admins, problems, removal);
+    return replay(admins, problems, removal, trace);
   };
   /**
    * Strong removal: a revoked device's own operations count only as far as its revocation names them
@@ -590,7 +595,9 @@ export async function evaluateMembers(
    */
   let removal: Removal = { excluded: new Set(), kept: new Map(), digest: '' };
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const next = strongRemoval(settle(removal, []), signedBy);
+    const trace = newTrace();
+    const state = settle(removal, [], trace);
+    const next = strongRemoval(state, signedBy, trace, overruled(trace, signedBy));
     if (next.digest === removal.digest) break;
     removal = next;
   }
@@ -631,6 +638,61 @@ function signedOps(ops: readonly Parsed[]): Map<string, SignerOps> {
   return out;
 }
 
+/** What a replay saw that strong removal needs: who became an admin where, revocations and refusals. */
+interface Trace {
+  /** The log position where each device first became an admin (the genesis, or its approval). */
+  since: Map<string, number>;
+  /** The revocation that revoked each device. */
+  revokedAt: Map<string, Parsed>;
+  /** Revocations refused because their signer had been revoked. */
+  blocked: Parsed[];
+}
+
+function newTrace(): Trace {
+  return { since: new Map(), revokedAt: new Map(), blocked: [] };
+}
+
+/**
+ * Two admins that revoke each other, neither having seen the other's revocation: the log's order would
+ * let whichever sits first win, and anyone can place an operation early in the log. A revoked admin's
+ * laptop can always claim not to have seen its revocation, so the rule must not depend on the order:
+ * the more senior admin (the one that became an admin earlier in the log, which no one can move) wins,
+ * as in @localfirst/auth. Returns the revocations overruled (their log positions).
+ */
+function overruled(trace: Trace, signedBy: ReadonlyMap<string, SignerOps>): Set<number> {
+  const out = new Set<number>();
+  for (const refused of trace.blocked) {
+    if (refused.op.t !== 'revoke') continue;
+    const signer = refused.by;
+    const other = refused.op.dev;
+    const against = trace.revokedAt.get(signer);
+    if (!against || against.by !== other) continue;
+    // It had seen the revocation of itself (it keeps it), so it was no longer an admin when it signed.
+    if (refused.op.keep && keptOf(refused.op.keep, signedBy.get(other)).has(against.hash)) continue;
+    const mine = trace.since.get(signer);
+    const theirs = trace.since.get(other);
+    if (mine !== undefined && theirs !== undefined && mine < theirs) out.add(against.index);
+  }
+  return out;
+}
+
+/**
+ * The hashes of the operations a revocation's `keep` names: its chain followed back from the operation
+ * it names, one step per number, down to the first; older operations by the hashes it lists.
+ */
+function keptOf(keep: Keep, mine: SignerOps | undefined): Set<string> {
+  const kept = new Set(keep.old);
+  const linked = new Map<string, Parsed>();
+  for (const p of mine?.ops ?? []) if (p.op.n !== undefined) linked.set(p.hash, p);
+  let at: Parsed | undefined = keep.h ? linked.get(keep.h) : undefined;
+  for (let n = keep.n; at && at.op.n === n && n >= 1; n--) {
+    kept.add(at.hash);
+    if (n === 1 || !at.op.p) break;
+    at = linked.get(at.op.p);
+  }
+  return kept;
+}
+
 interface Removal {
   /** Log positions of revoked devices' operations that their revocation does not keep. */
   excluded: ReadonlySet<number>;
@@ -639,26 +701,22 @@ interface Removal {
   digest: string;
 }
 
-/**
- * What revocations keep of their devices' operations: a chain is followed back from the operation the
- * revocation names, one step per number, down to its first; older operations by the hashes it lists.
- */
-function strongRemoval(state: MemberState, signedBy: ReadonlyMap<string, SignerOps>): Removal {
-  const out = new Set<number>();
+/** What revocations keep of their devices' operations (keptOf), and the rest, left out. */
+function strongRemoval(
+  state: MemberState,
+  signedBy: ReadonlyMap<string, SignerOps>,
+  trace: Trace,
+  overruled: ReadonlySet<number>,
+): Removal {
+  const out = new Set<number>(overruled);
   const keptBy = new Map<string, Set<string>>();
   for (const member of state.members.values()) {
     const keep = member.revoked?.keep;
     const mine = signedBy.get(member.device);
-    if (!keep || !mine) continue;
-    const kept = new Set(keep.old);
-    const linked = new Map<string, Parsed>();
-    for (const p of mine.ops) if (p.op.n !== undefined) linked.set(p.hash, p);
-    let at: Parsed | undefined = keep.h ? linked.get(keep.h) : undefined;
-    for (let n = keep.n; at && at.op.n === n && n >= 1; n--) {
-      kept.add(at.hash);
-      if (n === 1 || !at.op.p) break;
-      at = linked.get(at.op.p);
-    }
+    const by = trace.revokedAt.get(member.device);
+    // A revocation overruled by the senior admin it revoked leaves out nothing.
+    if (!keep || !mine || (by && overruled.has(by.index))) continue;
+    const kept = keptOf(keep, mine);
     keptBy.set(member.device, kept);
     for (const p of mine.ops) if (!kept.has(p.hash)) out.add(p.index);
   }

@@ -211,22 +211,43 @@ describe('a revoked admin’s operations count only as far as its revocation nam
     expect(state.signed.get(w.founder.id)?.old[0]).toBe(opHash(ops[1]![0], ops[1]![1]));
   });
 
-  it('two honest admins revoking each other, neither having seen the other’s: the first in the log stands', async () => {
+  it('two admins revoking each other, neither having seen the other’s: the senior one stands, wherever each sits', async () => {
     const w = await world();
     const adminA = await w.approve(w.f, w.a, 'admin');
     const keepF = w.f.keep();
     const keepA = w.x.keep();
     const fRevokesA = await w.revoke(w.f, w.a.id, keepA);
     const aRevokesF = await w.revoke(w.x, w.founder.id, keepF);
-    for (const [log, revokedBy] of [
-      [[w.genesis, adminA, fRevokesA, aRevokesF], w.founder.id],
-      [[w.genesis, adminA, aRevokesF, fRevokesA], w.a.id],
-    ] as const) {
+    for (const log of [
+      [w.genesis, adminA, fRevokesA, aRevokesF],
+      [w.genesis, adminA, aRevokesF, fRevokesA],
+    ]) {
       const state = await evaluateMembers(w.net, log);
-      const revoked = [...state.members.values()].filter((m) => m.revoked).map((m) => m.revoked!.by);
-      expect(revoked).toEqual([revokedBy]);
-      expect(reasons(state)).toEqual(['members/3: member.afterRevocation']);
+      const revoked = [...state.members.values()].filter((m) => m.revoked);
+      expect(revoked.map((m) => [m.device, m.revoked!.by])).toEqual([[w.a.id, w.founder.id]]);
+      expect(reasons(state)).toEqual([`members/${log.indexOf(aRevokesF)}: member.afterRevocation`]);
     }
+  });
+
+  it('a junior admin that had seen its own revocation does not overrule it by revoking the senior', async () => {
+    const w = await world();
+    const adminA = await w.approve(w.f, w.a, 'admin');
+    const fRevokesA = await w.revoke(w.f, w.a.id, w.x.keep());
+    const aRevokesF = await w.revoke(w.x, w.founder.id, w.f.keep()); // keeps fRevokesA: it had seen it
+    const state = await evaluateMembers(w.net, [w.genesis, adminA, aRevokesF, fRevokesA]);
+    expect(state.members.get(w.founder.id)?.revoked).toBeUndefined();
+    expect(state.members.get(w.a.id)?.revoked?.by).toBe(w.founder.id);
+  });
+
+  it('a senior admin revoked by a junior one, after it had seen that revocation, stays revoked', async () => {
+    const w = await world();
+    const adminA = await w.approve(w.f, w.a, 'admin');
+    const aRevokesF = await w.revoke(w.x, w.founder.id, w.f.keep());
+    // The founder signs after seeing it (it keeps A's revocation of itself): it was no longer an admin.
+    const fRevokesA = await w.revoke(w.f, w.a.id, w.x.keep());
+    const state = await evaluateMembers(w.net, [w.genesis, adminA, aRevokesF, fRevokesA]);
+    expect(state.members.get(w.founder.id)?.revoked?.by).toBe(w.a.id);
+    expect(state.members.get(w.a.id)?.revoked).toBeUndefined();
   });
 
   it('a revocation listing more than 256 old operations is malformed', async () => {
