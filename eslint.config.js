@@ -82,4 +82,42 @@ export default tseslint.config(
       ],
     },
   },
+  // Reads live in one place: screens, components and the app shell read through renderer/data/'s named
+  // hooks, never the database. Only renderer/storage/ (which writes it) and renderer/data/ (which reads
+  // it) touch `store.db`; renderer/sync/ keeps its own sync state there (relays, peers' files).
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    ignores: ['renderer/storage/**', 'renderer/data/**', 'renderer/sync/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'electron',
+              message: 'The renderer reaches Electron only through the preload bridge (window.larder).',
+            },
+            { name: 'dexie', message: 'Read through a hook in renderer/data/, not Dexie.' },
+            {
+              name: 'dexie-react-hooks',
+              message: 'Read through a hook in renderer/data/ (useLiveQuery lives there).',
+            },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[property.name='db']",
+          message:
+            'store.db is private to renderer/storage/ and renderer/data/: add or use a hook in renderer/data/.',
+        },
+        {
+          selector: "ObjectPattern > Property[key.name='db']",
+          message:
+            'store.db is private to renderer/storage/ and renderer/data/: add or use a hook in renderer/data/.',
+        },
+      ],
+    },
+  },
 );

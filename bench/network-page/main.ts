@@ -2,7 +2,7 @@ import { fromBase64Url } from '../../shared/sync/encoding';
 import { LarderDB } from '../../renderer/storage/db';
 import { fetchState, seedDatabase } from '../page/seed';
 import { LarderStore } from '../../renderer/storage/store';
-import { NetworkModel } from '../../renderer/app/networkModel';
+import { NetworkModel } from '../../renderer/data/networkModel';
 import type { NetworkView } from '../../shared/network';
 import type { LarderNetworkBench, RemoteTiming } from './api';
 import { messageForLog } from '../../shared/messages';

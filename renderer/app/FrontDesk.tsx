@@ -1,4 +1,4 @@
-import { useLiveQuery } from 'dexie-react-hooks';
+import { useHub } from '../data/hubs';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useStore } from './StoreContext';
@@ -42,7 +42,7 @@ export function FrontDesk() {
     document.title = `${t(TASKS[task])} · ${t('frontDesk.title')} · Larder`;
   }, [task, t]);
   const hubId = self.hubId;
-  const hub = useLiveQuery(() => (hubId ? store.db.hubs.get(hubId) : undefined), [hubId]);
+  const hub = useHub(hubId);
 
   return (
     <div className="front-desk">

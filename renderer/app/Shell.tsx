@@ -1,11 +1,14 @@
-import { useLiveQuery } from 'dexie-react-hooks';
+import { useDevice } from '../data/devices';
+import { useHub } from '../data/hubs';
+import { useProblemCount } from '../data/problems';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
 import { useStore } from './StoreContext';
 import { useUnprojected } from './hooks';
 import { useSyncStatus } from './SyncContext';
-import { useBelowMinimum, useDesktopAlerts, useDesktopAlertsPref } from './alerts';
+import { useDesktopAlerts, useDesktopAlertsPref } from './alerts';
+import { useBelowMinimum } from '../data/levels';
 import { StockScreen } from '../screens/StockScreen';
 import { HistoryScreen } from '../screens/HistoryScreen';
 import { ItemsScreen } from '../screens/ItemsScreen';
@@ -19,7 +22,7 @@ import { LevelsScreen } from '../screens/LevelsScreen';
 import { NeedsScreen } from '../screens/NeedsScreen';
 import { MembersScreen } from '../screens/MembersScreen';
 import { ImportScreen } from '../screens/ImportScreen';
-import { useMyStatus } from './members';
+import { useMyStatus } from '../data/members';
 import { ScreenBoundary } from '../components/ScreenBoundary';
 import { DataNotice } from '../components/DataNotice';
 
@@ -70,9 +73,9 @@ export function Shell() {
     document.title = `${t(SCREENS[screen])} · Larder`;
   }, [screen, t]);
 
-  const hub = useLiveQuery(() => (hubId ? store.db.hubs.get(hubId) : undefined), [hubId]);
-  const device = useLiveQuery(() => store.db.devices.get(self.deviceId), [self.deviceId]);
-  const problems = useLiveQuery(() => store.db.problems.count(), []) ?? 0;
+  const hub = useHub(hubId);
+  const device = useDevice(self.deviceId);
+  const problems = useProblemCount();
   const below = useBelowMinimum(hubId);
   const [alertsOn] = useDesktopAlertsPref();
   useDesktopAlerts(below, alertsOn);

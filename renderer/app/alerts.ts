@@ -1,35 +1,6 @@
-import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useRef, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
-import { stockStatus } from '../../shared/status';
-import { effectiveLevels } from '../../shared/levels';
-import { useStore } from './StoreContext';
-
-/** Items at a hub that are below their minimum (own levels or their category's default), live. */
-export function useBelowMinimum(hub: string | null): { item: string; name: string }[] | undefined {
-  const store = useStore();
-  return useLiveQuery(async () => {
-    if (!hub) return [];
-    const db = store.db;
-    const [stock, levels, categoryLevels, items] = await Promise.all([
-      db.stock.where('hub').equals(hub).toArray(),
-      db.levels.where('hub').equals(hub).toArray(),
-      db.categoryLevels.where('hub').equals(hub).toArray(),
-      db.items.toArray(),
-    ]);
-    const own = new Map(levels.map((l) => [l.key, l]));
-    const byCategory = new Map(categoryLevels.map((l) => [l.key, l]));
-    const onHand = new Map(stock.map((s) => [s.item, s.onHand]));
-    const out: { item: string; name: string }[] = [];
-    for (const item of items) {
-      const lv = effectiveLevels(hub, item, own, byCategory);
-      if (lv && lv.min > 0 && stockStatus(onHand.get(item.id) ?? 0, lv) !== 'ok')
-        out.push({ item: item.id, name: item.name });
-    }
-    return out;
-  }, [hub]);
-}
 
 const PREF = 'larder.desktopAlerts';
 const listeners = new Set<() => void>();

@@ -1,4 +1,4 @@
-import { useLiveQuery } from 'dexie-react-hooks';
+import { dismissDamageNotice, useDamageNotice } from '../data/problems';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
@@ -16,17 +16,10 @@ export function DataNotice() {
   const store = useStore();
   const { t } = useTranslation();
   const format = useFormat();
-  const notice = useLiveQuery(async () => {
-    const damage = await store.db.meta.get('damage');
-    if (damage?.key !== 'damage') return null;
-    const back = await store.db.ledger.bulkGet(damage.missing.map((m) => m.id));
-    const items = new Map((await store.db.items.toArray()).map((i) => [i.id, i.name]));
-    const still = damage.missing.filter((_, i) => !back[i]);
-    return { damage, still, items };
-  }, []);
+  const notice = useDamageNotice();
   if (!notice) return null;
   const { damage, still, items } = notice;
-  const dismiss = () => void store.db.meta.delete('damage');
+  const dismiss = () => void dismissDamageNotice(store);
   if (still.length === 0)
     return (
       <section className="card notice" role="status" aria-label={t('dataNotice.label')}>

@@ -1,4 +1,4 @@
-import { useLiveQuery } from 'dexie-react-hooks';
+import { useHubLookup } from '../data/hubs';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useStore } from '../app/StoreContext';
@@ -15,7 +15,7 @@ export function HubSettings({ hub }: { hub?: string }) {
   const { t } = useTranslation();
   const id = hub ?? store.self?.hubId ?? null;
   // Wrapped, so "still loading" (undefined) differs from "no such hub" (row undefined).
-  const found = useLiveQuery(async () => ({ row: id ? await store.db.hubs.get(id) : undefined }), [id]);
+  const found = useHubLookup(id);
   if (!id) return null;
   if (!found) return <p className="muted">{t('hubSettings.loading')}</p>;
   if (!found.row) return <p className="muted">{t('hubSettings.notArrived')}</p>;

@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import QRCode from 'qrcode';
 import type { LarderWindow } from '../../electron/bridge-types';
 import { useStore } from '../app/StoreContext';
-import { useMyStatus } from '../app/members';
+import { useMyStatus } from '../data/members';
 import { toFormErrors } from '../app/errors';
 import { relayUrls } from '../sync/relay';
 

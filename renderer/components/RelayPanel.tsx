@@ -4,7 +4,7 @@ import { useFormat } from '../i18n/format';
 import { useStore } from '../app/StoreContext';
 import { useSync } from '../app/SyncContext';
 import { MAX_RELAYS } from '../../shared/sync/invite';
-import { relayUrlProblem, relayUrls, type RelayNoteCode } from '../sync/relay';
+import { relayUrlProblem, relayUrls, saveRelayUrls, type RelayNoteCode } from '../sync/relay';
 import type { TFunction } from 'i18next';
 
 /** Why a round failed or an upload waits, in the reader's words. */
@@ -62,7 +62,7 @@ export function RelayPanel() {
   }, [store]);
 
   const save = async (next: string[]) => {
-    await store.db.meta.put({ key: 'relays', urls: next });
+    await saveRelayUrls(store, next);
     setUrls(next);
     // The page must be allowed to reach the new address (a restart checks, and reloads if needed).
     await sync.restart();

@@ -1,10 +1,8 @@
-import Dexie from 'dexie';
 import { useState } from 'react';
-import { ownEffect } from '../../shared/entries';
 import { historyCsv, stockCsv } from '../../shared/import';
 import { useStore } from '../app/StoreContext';
-import { effectiveLevels } from '../../shared/levels';
-import { localDateTime, localDay } from '../../shared/days';
+import { localDay } from '../../shared/days';
+import { historyForExport, stockForExport } from '../data/exports';
 import { fileService } from '../platform/files';
 import { useTranslation } from 'react-i18next';
 
@@ -26,52 +24,11 @@ export function SpreadsheetExport() {
   const save = async (what: 'stock' | 'history') => {
     try {
       const hub = store.self!.hubId!;
-      const db = store.db;
-      const [hubRow, items] = await Promise.all([db.hubs.get(hub), db.items.orderBy('nameKey').toArray()]);
-      let text: string;
-      if (what === 'stock') {
-        const [stock, own, byCategory] = await Promise.all([
-          db.stock.where('hub').equals(hub).toArray(),
-          db.levels.where('hub').equals(hub).toArray(),
-          db.categoryLevels.where('hub').equals(hub).toArray(),
-        ]);
-        const onHand = new Map(stock.map((r) => [r.item, r.onHand]));
-        const ownMap = new Map(own.map((l) => [l.key, l]));
-        const catMap = new Map(byCategory.map((l) => [l.key, l]));
-        text = stockCsv(
-          items.map((i) => ({
-            name: i.name,
-            category: i.category,
-            unit: i.unit,
-            onHand: onHand.get(i.id) ?? 0,
-            levels: effectiveLevels(hub, i, ownMap, catMap),
-            packSize: i.packSize,
-            barcodes: i.barcodes,
-          })),
-        );
-      } else {
-        const byId = new Map(items.map((i) => [i.id, i]));
-        const rows = await db.ledger
-          .where('[hub+at]')
-          .between([hub, Dexie.minKey], [hub, Dexie.maxKey], true, true)
-          .toArray();
-        text = historyCsv(
-          rows.map((r) => {
-            const item = byId.get(r.item);
-            return {
-              date: localDateTime(r.at),
-              entry: r.kind,
-              name: item?.name ?? r.item,
-              category: item?.category ?? '',
-              unit: item?.unit ?? '',
-              change: r.kind === 'reversal' ? r.effect : ownEffect(r),
-              counted: r.kind === 'count' ? r.counted : undefined,
-              note: r.note,
-            };
-          }),
-        );
-      }
-      const name = `larder-${what}-${slug(hubRow?.name ?? 'hub')}-${localDay(Date.now())}.csv`;
+      const { hubName, text } =
+        what === 'stock'
+          ? await stockForExport(store, hub).then((r) => ({ ...r, text: stockCsv(r.rows) }))
+          : await historyForExport(store, hub).then((r) => ({ ...r, text: historyCsv(r.rows) }));
+      const name = `larder-${what}-${slug(hubName ?? 'hub')}-${localDay(Date.now())}.csv`;
       const where = await fileService().save(
         name,
         new TextEncoder().encode(`\uFEFF${text}`),

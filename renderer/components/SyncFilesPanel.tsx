@@ -1,7 +1,7 @@
-import { useLiveQuery } from 'dexie-react-hooks';
+import { useDeviceNames, useKnownPeers } from '../data/devices';
 import { useRef, useState } from 'react';
 import { useStore } from '../app/StoreContext';
-import { exportSyncFile, importSyncFile, knownPeers } from '../sync/syncFiles';
+import { exportSyncFile, importSyncFile } from '../sync/syncFiles';
 import { fileService, readPickedFile } from '../platform/files';
 import { ValidationError } from '../../shared/errors';
 import { domainText } from '../app/domainText';
@@ -21,11 +21,8 @@ export function SyncFilesPanel() {
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
   const inputRef = useRef<HTMLInputElement>(null);
-  const peers = useLiveQuery(() => knownPeers(store), []) ?? [];
-  const devices = useLiveQuery(
-    async () => new Map((await store.db.devices.toArray()).map((d) => [d.id, d.name])),
-    [],
-  );
+  const peers = useKnownPeers() ?? [];
+  const devices = useDeviceNames();
 
   const doExport = async () => {
     setBusy(true);

@@ -2,7 +2,8 @@ import { useLayoutEffect, useMemo, useRef, useState, type FormEvent, type Keyboa
 import { useTranslation } from 'react-i18next';
 import type { Item } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
-import { useHubStock, useItems, useUnprojected } from '../app/hooks';
+import { useUnprojected } from '../app/hooks';
+import { useHubStock, useItems } from '../data/catalog';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { ItemPicker } from '../components/ItemPicker';
 import { Field } from '../components/Field';

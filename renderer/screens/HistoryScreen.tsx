@@ -1,5 +1,3 @@
-import { useLiveQuery } from 'dexie-react-hooks';
-import Dexie from 'dexie';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
@@ -12,7 +10,10 @@ import {
 } from '../../shared/entries';
 import type { LedgerRow } from '../../shared/projection';
 import { useStore } from '../app/StoreContext';
-import { useItems } from '../app/hooks';
+import { useItems } from '../data/catalog';
+import { useDeviceNames } from '../data/devices';
+import { useEntries, useHistory } from '../data/history';
+import { useHubChoice, useHubNames } from '../data/hubs';
 import { toFormErrors } from '../app/errors';
 import { useFormat, type Format } from '../i18n/format';
 
@@ -115,21 +116,14 @@ export function HistoryScreen() {
   const { t } = useTranslation();
   const format = useFormat();
   const self = store.self!;
-  const hubs = useLiveQuery(() => store.db.hubs.toArray(), []);
-  const [chosen, setChosen] = useState<string | null>(self.hubId);
   // A coordinator has no hub of its own: it reads any hub's history, starting with the first by name.
-  const hub = chosen ?? [...(hubs ?? [])].sort((a, b) => a.name.localeCompare(b.name))[0]?.id ?? '';
+  const { hubs, hub, choose: setChosen } = useHubChoice(self.hubId);
   // Undo is for the hub's own devices, and for entries a coordinator recorded for it.
   const canUndo = (row: LedgerRow) => self.hubId === hub || row.device === self.deviceId;
   const items = useItems();
   const names = useMemo(() => new Map((items ?? []).map((i) => [i.id, i.name])), [items]);
-  const devices = useLiveQuery(
-    async () => new Map((await store.db.devices.toArray()).map((d) => [d.id, d.name])),
-    [],
-  );
-  const hubNames =
-    useLiveQuery(async () => new Map((await store.db.hubs.toArray()).map((h) => [h.id, h.name])), []) ??
-    new Map<string, string>();
+  const devices = useDeviceNames();
+  const hubNames = useHubNames() ?? new Map<string, string>();
   const [item, setItem] = useState('');
   const [kind, setKind] = useState<'' | EntryKind>('');
   const [from, setFrom] = useState('');
@@ -138,29 +132,13 @@ export function HistoryScreen() {
   const [confirming, setConfirming] = useState<string | null>(null);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
 
-  const fromMs = from ? new Date(`${from}T00:00:00`).getTime() : Dexie.minKey;
-  const toMs = to ? new Date(`${to}T23:59:59.999`).getTime() : Dexie.maxKey;
-  const rows = useLiveQuery(() => {
-    const db = store.db;
-    // Use the index that narrows most; the other filter, if any, runs on what it returns.
-    const query = item
-      ? db.ledger.where('[hub+item+at]').between([hub, item, fromMs], [hub, item, toMs], true, true)
-      : kind
-        ? db.ledger.where('[hub+kind+at]').between([hub, kind, fromMs], [hub, kind, toMs], true, true)
-        : db.ledger.where('[hub+at]').between([hub, fromMs], [hub, toMs], true, true);
-    const filtered = item && kind ? query.filter((r) => r.kind === kind) : query;
-    return filtered.reverse().limit(limit).toArray();
-  }, [hub, item, kind, fromMs, toMs, limit]);
+  const rows = useHistory({ hub, item, kind, from, to, limit });
   // The entries the shown undos undid, to name them.
   const targets = useMemo(
     () => [...new Set((rows ?? []).flatMap((r) => (r.kind === 'reversal' ? [r.target] : [])))],
     [rows],
   );
-  const undone =
-    useLiveQuery(async () => {
-      const found = await store.db.ledger.bulkGet(targets);
-      return new Map(found.flatMap((r) => (r ? [[r.id, r] as const] : [])));
-    }, [targets]) ?? new Map<string, LedgerRow>();
+  const undone = useEntries(targets) ?? new Map<string, LedgerRow>();
 
   const undo = async (row: LedgerRow) => {
     try {

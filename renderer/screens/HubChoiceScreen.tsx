@@ -1,4 +1,4 @@
-import { useLiveQuery } from 'dexie-react-hooks';
+import { useHubs } from '../data/hubs';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useStore } from '../app/StoreContext';
@@ -11,7 +11,7 @@ export function HubChoiceScreen({ onDone }: { onDone: () => void }) {
   const store = useStore();
   const { t } = useTranslation();
   const status = useSyncStatus();
-  const hubs = useLiveQuery(() => store.db.hubs.toArray(), []) ?? [];
+  const hubs = useHubs() ?? [];
   const [choice, setChoice] = useState<string>('new');
   const [newHubName, setNewHubName] = useState('');
   const [errors, setErrors] = useState<FormErrors>(noErrors);

@@ -14,7 +14,7 @@ import {
 } from '../../shared/import';
 import type { Item } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
-import { useItems } from '../app/hooks';
+import { useItems } from '../data/catalog';
 import { IMPORT_FIELD_LABEL, IMPORT_STATUS_LABEL } from '../app/importWords';
 import { runImport, undoImportCount, type ImportOutcome } from '../app/runImport';
 import { SpreadsheetExport } from '../components/SpreadsheetExport';

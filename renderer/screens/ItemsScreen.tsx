@@ -9,7 +9,7 @@ import {
   type ItemForm,
 } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
-import { useItems } from '../app/hooks';
+import { useItems } from '../data/catalog';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { Field } from '../components/Field';
 import { useCategoryName, useStoredCategory } from '../i18n/categories';

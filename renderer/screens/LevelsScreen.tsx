@@ -1,9 +1,10 @@
-import { useLiveQuery } from 'dexie-react-hooks';
 import { useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { categoryList } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
-import { useItems } from '../app/hooks';
+import { useItems } from '../data/catalog';
+import { useHubChoice } from '../data/hubs';
+import { useCategoryLevelsAt, useItemLevelsAt } from '../data/levels';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { Field } from '../components/Field';
 import { useFormat } from '../i18n/format';
@@ -20,19 +21,10 @@ export function LevelsScreen() {
   const categoryName = useCategoryName();
   const self = store.self!;
   const coordinator = self.role === 'coordinator';
-  const hubs = useLiveQuery(() => store.db.hubs.toArray(), []);
-  const [chosen, setChosen] = useState<string | null>(self.hubId);
-  const hub = chosen ?? [...(hubs ?? [])].sort((a, b) => a.name.localeCompare(b.name))[0]?.id ?? '';
+  const { hubs, hub, choose: setChosen } = useHubChoice(self.hubId);
   const items = useItems();
-  const own = useLiveQuery(
-    async () => new Map((await store.db.levels.where('hub').equals(hub).toArray()).map((l) => [l.item, l])),
-    [hub],
-  );
-  const byCategory = useLiveQuery(
-    async () =>
-      new Map((await store.db.categoryLevels.where('hub').equals(hub).toArray()).map((l) => [l.category, l])),
-    [hub],
-  );
+  const own = useItemLevelsAt(hub);
+  const byCategory = useCategoryLevelsAt(hub);
   const categories = useMemo(() => categoryList(items ?? []), [items]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);

@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { useStore } from '../app/StoreContext';
 import { useFormat } from '../i18n/format';
 import { toFormErrors } from '../app/errors';
-import { useMembers, useMyFingerprint, useMyStatus, type MemberView } from '../app/members';
+import { useMembers, useMyFingerprint, useMyStatus, type MemberView } from '../data/members';
 import type { Role } from '../../shared/trust/members';
 
 const ROLE_NAMES = {

@@ -4,7 +4,7 @@ import { BelowZeroWarning } from '../../shared/commands';
 import { DISCARD_REASONS, DONATION_SOURCES } from '../../shared/entries';
 import { findByBarcode, type Item } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
-import { useHubStock, useItems } from '../app/hooks';
+import { useHubStock, useItems } from '../data/catalog';
 import { messagesBeyondFields, noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { parseLocalDateTime } from '../app/time';
 import { ItemPicker } from '../components/ItemPicker';

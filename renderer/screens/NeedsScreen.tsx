@@ -1,5 +1,3 @@
-import { useLiveQuery } from 'dexie-react-hooks';
-import Dexie from 'dexie';
 import { useMemo, useState } from 'react';
 import { freshness } from '../../shared/network/freshness';
 import {
@@ -8,16 +6,14 @@ import {
   publishedAddress,
   urgencyRank,
   type NeedLine,
-  type NeedsPosition,
   type NeedsScope,
   type Urgency,
 } from '../../shared/needs';
 import { useStore } from '../app/StoreContext';
-import { byKey, levelledPositions } from '../../shared/levels';
+import { useNeedsData } from '../data/levels';
 import { localDay } from '../../shared/days';
 import { HubSettings } from '../components/HubSettings';
 import { fileService } from '../platform/files';
-import type { HubRow, ItemRow } from '../storage/db';
 import '../needs.css';
 import { useNeedsWords } from '../app/domainText';
 import { useTranslation } from 'react-i18next';
@@ -25,48 +21,6 @@ import { useFormat } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';
 
 const NETWORK = '';
-
-interface NeedsData {
-  hubs: (HubRow & { newestEntryAt: number | null })[];
-  items: ItemRow[];
-  positions: NeedsPosition[];
-}
-
-/**
- * Every hub's stock in every item it has levels for, with its effective levels (the item's own, else
- * its category's). An item with levels and no entry yet at a hub is a position with nothing on hand:
- * the hub needs all of its target.
- */
-function useNeedsData(): NeedsData | undefined {
-  const store = useStore();
-  return useLiveQuery(async () => {
-    const db = store.db;
-    const [hubs, items, stock, levels, categoryLevels] = await Promise.all([
-      db.hubs.toArray(),
-      db.items.orderBy('nameKey').toArray(),
-      db.stock.toArray(),
-      db.levels.toArray(),
-      db.categoryLevels.toArray(),
-    ]);
-    const positions: NeedsPosition[] = levelledPositions(
-      hubs.map((h) => h.id),
-      items,
-      new Map(stock.map((s) => [s.key, s.onHand])),
-      byKey(levels),
-      byKey(categoryLevels),
-    );
-    const withNewest = await Promise.all(
-      hubs.map(async (h) => {
-        const newest = await db.ledger
-          .where('[hub+at]')
-          .between([h.id, Dexie.minKey], [h.id, Dexie.maxKey])
-          .last();
-        return { ...h, newestEntryAt: newest?.at ?? null };
-      }),
-    );
-    return { hubs: withNewest, items, positions };
-  }, []);
-}
 
 /**
  * "12 bags", "1 box", "3 boxes": an English unit as a person would say it. A unit is what a volunteer

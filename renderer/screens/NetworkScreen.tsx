@@ -4,7 +4,7 @@ import type { TFunction } from 'i18next';
 import { categoryList } from '../../shared/catalog';
 import type { Move, Severity } from '../../shared/network';
 import { useStore } from '../app/StoreContext';
-import { useNetworkData } from '../app/networkData';
+import { useNetworkData } from '../data/networkData';
 import { toFormErrors } from '../app/errors';
 import { useFormat } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';

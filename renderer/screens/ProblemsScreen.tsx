@@ -1,15 +1,8 @@
-import { useLiveQuery } from 'dexie-react-hooks';
+import { makeProblemsReport, useDamaged, useProblems } from '../data/problems';
 import { useState } from 'react';
 import { useStore } from '../app/StoreContext';
 import { fileService } from '../platform/files';
-import {
-  damageKind,
-  problemKind,
-  problemsReport,
-  reportFile,
-  type DamageKind,
-  type ProblemKind,
-} from '../storage/report';
+import { problemKind, reportFile, type DamageKind, type ProblemKind } from '../storage/report';
 import type { ProblemRow } from '../storage/db';
 import { useDomainText } from '../app/domainText';
 import { useTranslation } from 'react-i18next';
@@ -41,26 +34,15 @@ const PROBLEM_KIND_LABEL: Record<ProblemKind, string> = {
  */
 export function ProblemsScreen() {
   const store = useStore();
-  const problems = useLiveQuery(() => store.db.problems.orderBy('where').toArray(), []);
-  const damaged = useLiveQuery(
-    // The rows' bytes stay on disk: the screen needs only what they were and when.
-    async () =>
-      (await store.db.damaged.toArray()).map((d) => ({
-        id: d.id,
-        setAsideAt: d.setAsideAt,
-        entries: d.entries,
-        kind: damageKind(d.reason),
-        bytes: d.update instanceof Uint8Array ? d.update.byteLength : 0,
-      })),
-    [],
-  );
+  const problems = useProblems();
+  const damaged = useDamaged();
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const { t } = useTranslation();
 
   const download = async () => {
     setMessage(null);
     try {
-      const { name, bytes } = reportFile(await problemsReport(store.db, Date.now()));
+      const { name, bytes } = reportFile(await makeProblemsReport(store, Date.now()));
       const where = await fileService().save(
         name,
         bytes,

@@ -1,4 +1,3 @@
-import { useLiveQuery } from 'dexie-react-hooks';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { searchItems, type Item } from '../../shared/catalog';
@@ -11,9 +10,9 @@ import {
   type StockStatus,
 } from '../../shared/status';
 import { useStore } from '../app/StoreContext';
-import { useHubStock, useItems } from '../app/hooks';
-import { effectiveLevels } from '../../shared/levels';
-import { hubKey } from '../../shared/keys';
+import { useHubStock, useItems } from '../data/catalog';
+import { useHubChoice } from '../data/hubs';
+import { useHubLevels } from '../data/levels';
 import { daysUntil } from '../../shared/days';
 import { useFormat } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';
@@ -52,24 +51,11 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
   const format = useFormat();
   const ownHub = store.self?.hubId ?? null;
   const coordinator = store.self?.role === 'coordinator';
-  const hubs = useLiveQuery(() => store.db.hubs.toArray(), []);
-  const [chosen, setHub] = useState<string | null>(ownHub);
   // A coordinator has no hub of its own: it starts on the first hub by name.
-  const hub = chosen ?? [...(hubs ?? [])].sort((a, b) => a.name.localeCompare(b.name))[0]?.id ?? '';
+  const { hubs, hub, choose: setHub } = useHubChoice(ownHub);
   const items = useItems();
   const stock = useHubStock(hub);
-  const levels = useLiveQuery(async () => {
-    const [own, byCategory] = await Promise.all([
-      store.db.levels.where('hub').equals(hub).toArray(),
-      store.db.categoryLevels.where('hub').equals(hub).toArray(),
-    ]);
-    const ownMap = new Map(own.map((l) => [l.key, l]));
-    const categoryMap = new Map(byCategory.map((l) => [l.key, l]));
-    return {
-      get: (item: Item) => effectiveLevels(hub, item, ownMap, categoryMap),
-      own: (item: Item) => ownMap.get(hubKey(hub, item.id)),
-    };
-  }, [hub]);
+  const levels = useHubLevels(hub);
   const [query, setQuery] = useState('');
   const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: 'status', asc: true });
   const [filter, setFilter] = useState<Filter>('all');

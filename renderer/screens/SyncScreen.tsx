@@ -1,6 +1,6 @@
-import { useLiveQuery } from 'dexie-react-hooks';
-import Dexie from 'dexie';
 import { useStore } from '../app/StoreContext';
+import { useDevices } from '../data/devices';
+import { useHubsForSync } from '../data/hubs';
 import { useSyncStatus } from '../app/SyncContext';
 import { useFormat } from '../i18n/format';
 import { LanguagePicker } from '../i18n/LanguagePicker';
@@ -20,24 +20,8 @@ export function SyncScreen() {
   const { t } = useTranslation();
   const format = useFormat();
   const status = useSyncStatus();
-  const hubs = useLiveQuery(async () => {
-    const rows = await store.db.hubs.toArray();
-    const withNewest = await Promise.all(
-      rows.map(async (h) => {
-        const newest = await store.db.ledger
-          .where('[hub+at]')
-          .between([h.id, Dexie.minKey], [h.id, Dexie.maxKey])
-          .last();
-        const devices = await store.db.devices.where('hub').equals(h.id).count();
-        return { ...h, newest: newest?.at ?? null, devices };
-      }),
-    );
-    return withNewest.sort((a, b) => a.name.localeCompare(b.name));
-  }, []);
-  const devices = useLiveQuery(
-    async () => new Map((await store.db.devices.toArray()).map((d) => [d.id, d])),
-    [],
-  );
+  const hubs = useHubsForSync();
+  const devices = useDevices();
   const hubNames = new Map((hubs ?? []).map((h) => [h.id, h.name]));
   const onlinePeers = new Set(status.peers.map((p) => p.hub));
   const now = Date.now();
@@ -94,7 +78,7 @@ export function SyncScreen() {
                     {h.name}
                     {h.id === store.self?.hubId && <span className="muted"> {t('sync.thisHub')}</span>}
                   </th>
-                  <td>{h.newest ? format.age(h.newest, now) : t('sync.noEntries')}</td>
+                  <td>{h.newestEntryAt ? format.age(h.newestEntryAt, now) : t('sync.noEntries')}</td>
                   <td>
                     {h.id === store.self?.hubId ? (
                       <span className="status status-ok">{t('setup.thisDevice')}</span>

@@ -1,10 +1,11 @@
-import { useLiveQuery } from 'dexie-react-hooks';
 import { useId, useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Item } from '../../shared/catalog';
 import { transferViews, type TransferView } from '../../shared/transfers';
 import { useStore } from '../app/StoreContext';
-import { useItems } from '../app/hooks';
+import { useItems } from '../data/catalog';
+import { useTransferEntries } from '../data/history';
+import { useHubs } from '../data/hubs';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { useFormat } from '../i18n/format';
 import { Field } from '../components/Field';
@@ -41,8 +42,8 @@ export function TransfersScreen() {
   const self = store.self!;
   const coordinator = self.role === 'coordinator';
   const items = useItems();
-  const hubs = useLiveQuery(() => store.db.hubs.toArray(), []);
-  const rows = useLiveQuery(() => store.db.ledger.where('root').above('').toArray(), []);
+  const hubs = useHubs();
+  const rows = useTransferEntries();
   const transfers = useMemo(() => transferViews(rows ?? []), [rows]);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
 

@@ -586,6 +586,11 @@ export async function relayUrls(store: LarderStore): Promise<string[]> {
   return row?.key === 'relays' ? row.urls : [];
 }
 
+/** Sets the relays this device uses (the caller restarts sync so the page may reach them). */
+export async function saveRelayUrls(store: LarderStore, urls: string[]): Promise<void> {
+  await store.db.meta.put({ key: 'relays', urls });
+}
+
 export interface RelayStatus {
   url: string;
   /** When the last round ended, and how. */

@@ -2,9 +2,9 @@ import { useMemo, useSyncExternalStore } from 'react';
 import type { NetworkFilter } from '../../shared/network';
 import type { LarderStore } from '../storage/store';
 import { NetworkModel } from './networkModel';
-import { useStore } from './StoreContext';
+import { useStore } from '../app/StoreContext';
 
-export type { HubWithFreshness } from './networkModel';
+export type { HubWithFreshness } from './newest';
 
 const models = new WeakMap<LarderStore, NetworkModel>();
 

@@ -1,7 +1,7 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { fingerprintOf } from '../../shared/trust/crypto';
 import type { IdentityRow, MemberRow } from '../storage/db';
-import { useStore } from './StoreContext';
+import { useStore } from '../app/StoreContext';
 
 /** A device as the Members screen shows it: the member list joined with what this device has seen of it. */
 export interface MemberView extends MemberRow {

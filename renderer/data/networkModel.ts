@@ -1,4 +1,3 @@
-import Dexie from 'dexie';
 import { NetworkViewModel, ratesFromUsage, utcDay, windowDays, type HubPosition } from '../../shared/network';
 import { inTransitOf } from '../../shared/network/transit';
 import { stockKey, type StockRow } from '../../shared/projection';
@@ -6,11 +5,9 @@ import { transferViews, type TransferView } from '../../shared/transfers';
 import type { CategoryLevelsRow, HubRow, ItemRow, LevelsRow } from '../storage/db';
 import type { Commit } from '../storage/persistence';
 import type { LarderStore } from '../storage/store';
-import { effectiveLevels } from '../../shared/levels';
-
-export interface HubWithFreshness extends HubRow {
-  newestEntryAt: number | null;
-}
+import { hubsWithNewest, type HubWithFreshness } from './newest';
+import { byKey, effectiveLevels } from '../../shared/levels';
+import { splitHubKey } from '../../shared/keys';
 
 export interface NetworkSnapshot {
   version: number;
@@ -81,18 +78,10 @@ export class NetworkModel {
       db.usage.where('day').aboveOrEqual(since).toArray(),
       db.ledger.where('root').above('').toArray(),
     ]);
-    const withNewest: HubWithFreshness[] = await Promise.all(
-      hubs.map(async (h) => {
-        const newest = await db.ledger
-          .where('[hub+at]')
-          .between([h.id, Dexie.minKey], [h.id, Dexie.maxKey])
-          .last();
-        return { ...h, newestEntryAt: newest?.at ?? null };
-      }),
-    );
+    const withNewest = await hubsWithNewest(db, hubs);
     this.stock = new Map(stock.map((s) => [s.key, s]));
-    this.own = new Map(levels.map((l) => [l.key, l]));
-    this.byCategory = new Map(categoryLevels.map((l) => [l.key, l]));
+    this.own = byKey(levels);
+    this.byCategory = byKey(categoryLevels);
     this.rates = new Map();
     this.rateKeysByHub = new Map();
     for (const [key, rate] of ratesFromUsage(usage, utcDay(now))) this.setRate(key, rate);
@@ -183,7 +172,7 @@ export class NetworkModel {
       }
     }
     for (const key of new Set(keys)) {
-      const [hub = '', item = ''] = key.split('|');
+      const { hub, thing: item } = splitHubKey(key);
       changed.push(this.position(hub, snap.itemsById.get(item), item));
     }
     snap.model.setPositions(changed);
@@ -231,4 +220,4 @@ export class NetworkModel {
   }
 }
 
-const hubOf = (key: string) => key.slice(0, key.indexOf('|'));
+const hubOf = (key: string) => splitHubKey(key).hub;
