@@ -232,6 +232,16 @@ export class LarderDB extends Dexie {
     this.version(4).stores({ gate: 'device', members: 'device' });
     // Damaged update rows, set aside at load (kept, never deleted: see DocPersistence.load).
     this.version(5).stores({ damaged: 'id' });
+    // Indexes no query reads (ItemPicker matches barcodes in the catalog it holds; stock and levels are
+    // read per hub or by key): three fewer index entries per stock row, levels row and barcode to write
+    // and keep. Every ledger index is read: [hub+at] (History, Needs, Network, sync status, exports),
+    // [hub+item+at] and [hub+kind+at] (History's filters), slot (the incremental projection), root
+    // (transfers); slot and root exist only on the entries that have them.
+    this.version(6).stores({
+      stock: 'key, hub',
+      levels: 'key, hub',
+      items: 'id, nameKey',
+    });
   }
 
   /** Every projection table: what a rebuild clears and refills. */

@@ -1,0 +1,148 @@
+// fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
+import 'fake-indexeddb/auto';
+import Dexie from 'dexie';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { generateNetwork } from '../../bench/generate';
+import { LarderDB } from '../../renderer/storage/db';
+import { readAllEntries } from '../../shared/doc';
+import { Projector } from '../../shared/projection';
+import { uniqueName } from './faults';
+
+/**
+ * The database as version 5 of the schema left it (renderer/storage/db.ts before version 6), written by a
+ * Dexie that knows only versions 1-5, as a device that installed an older app has it.
+ */
+class V5 extends Dexie {
+  constructor(name: string) {
+    super(name);
+    this.version(1).stores({
+      updates: '++id',
+      meta: 'key',
+      stock: 'key, hub, item',
+      ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], target, at',
+      items: 'id, nameKey, *barcodes',
+      hubs: 'id',
+      devices: 'id, hub',
+      levels: 'key, hub, item',
+      problems: 'where',
+    });
+    this.version(2).stores({
+      ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root, at',
+      categoryLevels: 'key, hub',
+      usage: 'key, day, hub',
+    });
+    this.version(3).stores({ ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root' });
+    this.version(4).stores({ gate: 'device', members: 'device' });
+    this.version(5).stores({ damaged: 'id' });
+  }
+}
+
+const opened: Dexie[] = [];
+afterEach(() => {
+  for (const db of opened.splice(0)) db.close();
+});
+
+/** Every row of every table, by table name. */
+async function everything(db: Dexie): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const table of db.tables) out[table.name] = await table.toArray();
+  return out;
+}
+
+/** The index names IndexedDB itself holds for each table (not what Dexie was told). */
+function indexesOnDisk(db: Dexie): Record<string, string[]> {
+  const idb = db.backendDB();
+  const names = [...idb.objectStoreNames];
+  const tx = idb.transaction(names, 'readonly');
+  return Object.fromEntries(names.map((n) => [n, [...tx.objectStore(n).indexNames].sort()]));
+}
+
+describe('schema version 6', () => {
+  it('opens a version 5 database with data: nothing lost, unread indexes gone, every query still answers', async () => {
+    const name = uniqueName('schema');
+    const net = generateNetwork(600, 'schema-upgrade');
+    const { entries } = readAllEntries(net.doc);
+    const projector = new Projector();
+    for (const e of entries) projector.apply(e);
+    const ledger = projector.allLedger();
+    const stock = projector.allStock();
+    const hub = net.self.hubId;
+    const item = stock.find((s) => s.hub === hub)!.item;
+
+    const old = new V5(name);
+    opened.push(old);
+    await old.transaction(
+      'rw',
+      old.tables.map((t) => t.name),
+      async () => {
+        await old.table('updates').add({ update: Y.encodeStateAsUpdate(net.doc), entries: entries.length });
+        await old.table('meta').put({ key: 'projection', version: 4, rebuiltAt: 1 });
+        await old.table('ledger').bulkPut(ledger);
+        await old.table('stock').bulkPut(stock);
+        await old.table('usage').bulkPut(projector.allUsage());
+        await old.table('items').bulkPut([
+          {
+            id: item,
+            name: 'Rice',
+            nameKey: 'rice',
+            category: 'Food',
+            unit: 'bag',
+            barcodes: ['0123456789012'],
+          },
+        ]);
+        await old.table('hubs').put({ id: hub, name: 'North' });
+        await old.table('devices').put({ id: net.self.deviceId, hub, name: net.self.deviceName });
+        await old.table('levels').put({ key: `${hub}|${item}`, hub, item, low: 5, target: 20 });
+        await old
+          .table('categoryLevels')
+          .put({ key: `${hub}|Food`, hub, category: 'Food', low: 1, target: 2 });
+        await old.table('problems').put({ where: 'entry/x.1', reason: 'kept', seenAt: 2 });
+        await old.table('gate').put({ device: net.self.deviceId, held: [] });
+        await old.table('members').put({ device: net.self.deviceId, key: 'k', fingerprint: 'f', name: 'n' });
+        await old
+          .table('damaged')
+          .put({ id: 9, update: new Uint8Array([1, 2, 3]), entries: 0, reason: 'cut', setAsideAt: 3 });
+      },
+    );
+    const before = await everything(old);
+    expect(indexesOnDisk(old).stock).toEqual(['hub', 'item']);
+    old.close();
+
+    const db = new LarderDB(name);
+    opened.push(db);
+    await db.open();
+    expect(db.verno).toBe(6);
+    expect(await everything(db)).toStrictEqual(before);
+    expect(indexesOnDisk(db)).toMatchObject({
+      stock: ['hub'],
+      levels: ['hub'],
+      items: ['nameKey'],
+      ledger: ['[hub+at]', '[hub+item+at]', '[hub+kind+at]', 'root', 'slot'].sort(),
+      usage: ['day', 'hub'],
+      devices: ['hub'],
+      categoryLevels: ['hub'],
+    });
+
+    // The queries the screens make answer as before.
+    const inHub = ledger.filter((r) => r.hub === hub);
+    expect(await db.stock.where('hub').equals(hub).count()).toBe(stock.filter((s) => s.hub === hub).length);
+    expect(await db.levels.where('hub').equals(hub).count()).toBe(1);
+    expect(await db.items.orderBy('nameKey').primaryKeys()).toEqual([item]);
+    expect(await db.ledger.where('[hub+at]').between([hub, Dexie.minKey], [hub, Dexie.maxKey]).count()).toBe(
+      inHub.length,
+    );
+    expect(
+      await db.ledger
+        .where('[hub+item+at]')
+        .between([hub, item, Dexie.minKey], [hub, item, Dexie.maxKey])
+        .count(),
+    ).toBe(inHub.filter((r) => r.item === item).length);
+    expect(
+      await db.ledger
+        .where('[hub+kind+at]')
+        .between([hub, 'pickup', Dexie.minKey], [hub, 'pickup', Dexie.maxKey])
+        .count(),
+    ).toBe(inHub.filter((r) => r.kind === 'pickup').length);
+  });
+});
