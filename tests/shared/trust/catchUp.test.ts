@@ -283,7 +283,7 @@ describe('catching up with missed key rotations', () => {
         code: 'catchUp.tooLarge',
       });
       // Too many and malformed besides: still too large (the peer is told what matters most).
-      expect(await walk(d(), base, { ...material, ops: [...many, ['', '', '']] })).toEqual({
+      expect(await walk(d(), base, { ...material, net: 'NOT AN ID', ops: many })).toEqual({
         ok: false,
         code: 'catchUp.tooLarge',
       });
