@@ -244,7 +244,7 @@ export class LarderDB extends Dexie {
     });
   }
 
-  /** Every projection table: what a rebuild clears and refills. */
+  /** Every projection table: what a rebuild writes again. */
   get projectionTables() {
     return [
       this.stock,

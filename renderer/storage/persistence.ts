@@ -1,3 +1,4 @@
+import type { Table } from 'dexie';
 import * as Y from 'yjs';
 import {
   devicesOf,
@@ -47,6 +48,41 @@ const MERGE_AFTER_ROWS = 200;
  * projected this many at a time, one transaction each, so the device's own saves go in between.
  */
 export const PROJECT_CHUNK = 20_000;
+/**
+ * What a rebuild writes per transaction, at most (estimated by `rowBytes`). Chromium's IndexedDB (LevelDB
+ * scopes) keeps a transaction's writes in memory up to 1 MB; past that it writes an undo log to disk as
+ * it goes and deletes it key by key after the commit. Those deleted keys stay in LevelDB until a
+ * compaction reaches them, which nothing asks for, and every later open of the database walks over them:
+ * a database built by one rebuild transaction opened in 1.4-4 s in a just-started browser at 1M entries
+ * (docs/benchmarks.md, "Cold open"). Half the limit, for what the estimate misses.
+ */
+export const TRANSACTION_BYTES = 512 * 1024;
+
+/**
+ * A projection row and its index entries as LevelDB holds them, counted high: its fields twice (keys
+ * are UTF-16 there, and each index entry repeats the row's key) plus 512 bytes of keys and framing. A
+ * ledger row of 200 characters counts 912 bytes; Chromium writes about 650 for it.
+ */
+export const rowBytes = (row: unknown): number => 2 * JSON.stringify(row).length + 512;
+
+/** `rows` cut in order into runs of at most `budget` bytes by `rowBytes` (a larger row goes alone). */
+export function transactionChunks<T>(rows: readonly T[], budget = TRANSACTION_BYTES): T[][] {
+  const chunks: T[][] = [];
+  let chunk: T[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const size = rowBytes(row);
+    if (chunk.length > 0 && bytes + size > budget) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(row);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
 
 type SettingChange<T> = Map<string, T | undefined>;
 
@@ -717,26 +753,38 @@ export class DocPersistence {
     return run;
   }
 
+  /**
+   * Written in small transactions, not one (see `TRANSACTION_BYTES`): first the meta row says the
+   * projections are incomplete, so a device stopped halfway rebuilds again at its next start; then each
+   * table's rows are put, stock first, the ledger last, and the rows the doc no longer gives are deleted;
+   * then the meta row says they are complete. Saves wait for the rebuild (it runs on the same chain).
+   */
   private async rebuildNow(): Promise<{ entries: number; problems: number }> {
     const db = this.db;
     const trust = this.trustLayer;
     const derived = await this.derive(trust);
     const { plan, tables } = derived;
-    await db.transaction('rw', [...db.projectionTables, db.meta], async () => {
-      await Promise.all(db.projectionTables.map((t) => t.clear()));
-      await db.stock.bulkPut(tables.stock);
-      await db.usage.bulkPut(tables.usage);
-      const ledger = tables.ledger;
-      for (let i = 0; i < ledger.length; i += 50_000) await db.ledger.bulkPut(ledger.slice(i, i + 50_000));
-      await db.items.bulkPut(tables.items);
-      await db.hubs.bulkPut(tables.hubs);
-      await db.devices.bulkPut(tables.devices);
-      await db.levels.bulkPut(tables.levels);
-      await db.categoryLevels.bulkPut(tables.categoryLevels);
+    await db.transaction('rw', [db.gate, db.members, db.problems, db.meta], async () => {
+      await db.meta.put({
+        key: 'projection',
+        version: PROJECTION_VERSION,
+        rebuiltAt: derived.seenAt,
+        incomplete: true,
+      });
+      // The member list and each device's gate state: a row per device, a few hundred at most.
+      await Promise.all([db.gate.clear(), db.members.clear()]);
       if (plan) await trust!.write(db, plan);
-      if (derived.problems.length > 0) await db.problems.bulkPut(derived.problems);
-      await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: derived.seenAt });
     });
+    await replaceRows(db, db.stock, tables.stock);
+    await replaceRows(db, db.usage, tables.usage);
+    await replaceRows(db, db.items, tables.items);
+    await replaceRows(db, db.hubs, tables.hubs);
+    await replaceRows(db, db.devices, tables.devices);
+    await replaceRows(db, db.levels, tables.levels);
+    await replaceRows(db, db.categoryLevels, tables.categoryLevels);
+    await replaceRows(db, db.problems, derived.problems);
+    await replaceRows(db, db.ledger, tables.ledger);
+    await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: derived.seenAt });
     if (plan) trust!.adopt(plan);
     // Everything in the doc is projected now, the backlog too.
     if (this.unprojected > 0) this.finishBacklog();
@@ -843,4 +891,18 @@ function unreadable(update: unknown): string | null {
   if (!(update instanceof Uint8Array)) return 'it is not update data';
   if (update.byteLength === 0) return 'it is empty';
   return checkUpdateBytes(update).ok ? null : 'its bytes are damaged or cut short';
+}
+
+/**
+ * Makes `table` hold exactly `rows`: puts them a transaction of at most TRANSACTION_BYTES at a time, then
+ * deletes the rows whose keys are not among them (rows are overwritten in place, never cleared first, so a
+ * table read meanwhile is never empty).
+ */
+async function replaceRows<T>(db: LarderDB, table: Table<T, string>, rows: readonly T[]): Promise<void> {
+  const keyPath = table.schema.primKey.keyPath as string;
+  const keep = new Set(rows.map((row) => (row as Record<string, unknown>)[keyPath] as string));
+  const stale = (await table.toCollection().primaryKeys()).filter((key) => !keep.has(key));
+  for (const chunk of transactionChunks(rows)) await db.transaction('rw', table, () => table.bulkPut(chunk));
+  for (const chunk of transactionChunks(stale))
+    await db.transaction('rw', table, () => table.bulkDelete(chunk));
 }

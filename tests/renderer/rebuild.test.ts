@@ -1,0 +1,179 @@
+// fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
+import 'fake-indexeddb/auto';
+import fc from 'fast-check';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { generateNetwork } from '../../bench/generate';
+import { LarderDB } from '../../renderer/storage/db';
+import {
+  DocPersistence,
+  PROJECTION_VERSION,
+  TRANSACTION_BYTES,
+  rowBytes,
+  transactionChunks,
+} from '../../renderer/storage/persistence';
+import type { LedgerRow, StockRow } from '../../shared/projection';
+import { uniqueName } from './faults';
+
+/** No transaction holds more rows than this: each row counts at least 512 bytes (`rowBytes`). */
+const MOST_ROWS = TRANSACTION_BYTES / 512;
+
+/**
+ * A rebuild writes its rows in transactions of at most TRANSACTION_BYTES: Chromium writes an
+ * undo log for a larger one, and what is left of it slows every later open of the database (see
+ * docs/benchmarks.md, "Cold open"). Written in many transactions, it must still end with exactly the
+ * projections the doc gives, and a device stopped halfway must end there too at its next start.
+ */
+const ENTRIES = 2_600;
+let state: Uint8Array;
+const opened: LarderDB[] = [];
+
+beforeAll(() => {
+  const net = generateNetwork(ENTRIES, 'rebuild-test');
+  state = Y.encodeStateAsUpdate(net.doc);
+  net.doc.destroy();
+});
+
+afterEach(() => {
+  for (const db of opened.splice(0)) db.close();
+});
+
+/** A device's database holding the generated doc as its one update row, and no projection yet. */
+async function seeded(name = uniqueName('rebuild')): Promise<{ name: string; db: LarderDB }> {
+  const db = new LarderDB(name);
+  opened.push(db);
+  await db.updates.add({ update: state, entries: ENTRIES });
+  return { name, db };
+}
+
+async function loaded(db: LarderDB): Promise<DocPersistence> {
+  const persistence = new DocPersistence(db, () => Date.UTC(2026, 0, 10));
+  await persistence.load();
+  return persistence;
+}
+
+/** The writes (put, add, delete) each IndexedDB transaction made while `run` ran. */
+async function writesPerTransaction(run: () => Promise<unknown>): Promise<number[]> {
+  const proto = globalThis.IDBObjectStore.prototype;
+  const saved = { put: proto.put, add: proto.add, delete: proto.delete };
+  const tally = new Map<IDBTransaction, number>();
+  const counted = <A extends unknown[], R>(write: (this: IDBObjectStore, ...args: A) => R) =>
+    function (this: IDBObjectStore, ...args: A): R {
+      tally.set(this.transaction, (tally.get(this.transaction) ?? 0) + 1);
+      return write.apply(this, args);
+    };
+  proto.put = counted(saved.put);
+  proto.add = counted(saved.add);
+  proto.delete = counted(saved.delete);
+  try {
+    await run();
+  } finally {
+    Object.assign(proto, saved);
+  }
+  return [...tally.values()];
+}
+
+const noDifferences = async (persistence: DocPersistence) => {
+  const check = await persistence.checkData();
+  expect(check.differences).toEqual([]);
+  expect(check.rows).toBeGreaterThan(ENTRIES);
+};
+
+describe('rebuild', () => {
+  it('writes every projection row, never more than TRANSACTION_BYTES in one transaction', async () => {
+    const { db } = await seeded();
+    let persistence!: DocPersistence;
+    // No projection meta row: load() rebuilds.
+    const writes = await writesPerTransaction(async () => (persistence = await loaded(db)));
+    expect(await db.ledger.count()).toBe(ENTRIES);
+    expect(Math.max(...writes)).toBeLessThanOrEqual(MOST_ROWS);
+    const ledgerBytes = (await db.ledger.toArray()).reduce((sum, row) => sum + rowBytes(row), 0);
+    expect(writes.length).toBeGreaterThanOrEqual(Math.ceil(ledgerBytes / TRANSACTION_BYTES));
+    expect(await db.meta.get('projection')).toEqual({
+      key: 'projection',
+      version: PROJECTION_VERSION,
+      rebuiltAt: Date.UTC(2026, 0, 10),
+    });
+    await noDifferences(persistence);
+    persistence.destroy();
+  });
+
+  it('over earlier rows: rows the doc does not give are deleted, changed rows written again', async () => {
+    const { db } = await seeded();
+    const persistence = await loaded(db);
+    const ledger = await db.ledger.toArray();
+    const stock = await db.stock.toArray();
+    const stale: LedgerRow = { ...ledger[0]!, id: 'zzzzzzzz.1', seq: 1 };
+    const wrong: StockRow = { ...stock[0]!, onHand: stock[0]!.onHand + 1_000 };
+    await db.ledger.put(stale);
+    await db.stock.put(wrong);
+    await db.stock.put({ ...stock[1]!, key: `${stock[1]!.hub}|nosuchitem`, item: 'nosuchitem' });
+    await db.problems.put({ where: 'entry/zzzzzzzz.1', reason: 'left from an older version', seenAt: 1 });
+    expect((await persistence.checkData()).differences.length).toBeGreaterThan(0);
+
+    await persistence.rebuild();
+    expect(await db.ledger.get(stale.id)).toBeUndefined();
+    expect(await db.stock.get(wrong.key)).toStrictEqual(stock[0]);
+    expect(await db.stock.count()).toBe(stock.length);
+    expect(await db.ledger.count()).toBe(ledger.length);
+    expect(await db.problems.get('entry/zzzzzzzz.1')).toBeUndefined();
+    await noDifferences(persistence);
+    persistence.destroy();
+  });
+
+  it('stopped halfway (the disk filled up), it says so, and the next start rebuilds it all', async () => {
+    const { name, db } = await seeded();
+    const persistence = await loaded(db);
+    const ledgerBefore = await db.ledger.count();
+    // Rows written after this are not there: the next rebuild must put them back.
+    await db.ledger.clear();
+    const proto = globalThis.IDBObjectStore.prototype;
+    const put = proto.put;
+    let puts = 0;
+    proto.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if (++puts > MOST_ROWS * 2)
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return put.apply(this, args);
+    };
+    try {
+      await expect(persistence.rebuild()).rejects.toThrow();
+    } finally {
+      proto.put = put;
+    }
+    expect(await db.meta.get('projection')).toMatchObject({ incomplete: true });
+    expect(await db.ledger.count()).toBeLessThan(ledgerBefore);
+    persistence.destroy();
+    db.close();
+
+    const again = new LarderDB(name);
+    opened.push(again);
+    const restarted = await loaded(again);
+    expect(await again.meta.get('projection')).not.toHaveProperty('incomplete');
+    expect(await again.ledger.count()).toBe(ledgerBefore);
+    await noDifferences(restarted);
+    restarted.destroy();
+  });
+});
+
+describe('transactionChunks', () => {
+  it('cuts rows in order into runs within the budget; only a row larger than the budget goes alone', () => {
+    const row = fc.record({ id: fc.string({ maxLength: 16 }), note: fc.string({ maxLength: 600 }) });
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 200 }), fc.integer({ min: 1, max: 20_000 }), (rows, budget) => {
+        const chunks = transactionChunks(rows, budget);
+        expect(chunks.flat()).toEqual(rows);
+        for (const chunk of chunks) {
+          expect(chunk.length).toBeGreaterThan(0);
+          const bytes = chunk.reduce((sum, r) => sum + rowBytes(r), 0);
+          if (chunk.length > 1) expect(bytes).toBeLessThanOrEqual(budget);
+        }
+        // Greedy: a chunk is cut only when the next row would not fit in it.
+        for (let i = 1; i < chunks.length; i++) {
+          const before = chunks[i - 1]!.reduce((sum, r) => sum + rowBytes(r), 0);
+          expect(before + rowBytes(chunks[i]![0])).toBeGreaterThan(budget);
+        }
+      }),
+      { seed: 11, numRuns: 200 },
+    );
+  });
+});
