@@ -1,10 +1,11 @@
-import { useState } from 'react';
 import { historyCsv, stockCsv } from '../../shared/import';
 import { useStore } from '../app/StoreContext';
 import { localDay } from '../../shared/days';
 import { historyForExport, stockForExport } from '../data/exports';
 import { fileService } from '../platform/files';
 import { useTranslation } from 'react-i18next';
+import { useCommand } from '../app/useCommand';
+import { StatusMessage } from './StatusMessage';
 
 const slug = (name: string) =>
   name
@@ -19,34 +20,34 @@ const slug = (name: string) =>
 export function SpreadsheetExport() {
   const store = useStore();
   const { t } = useTranslation();
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const command = useCommand();
 
-  const save = async (what: 'stock' | 'history') => {
-    try {
-      const hub = store.self!.hubId!;
-      const { hubName, text } =
-        what === 'stock'
-          ? await stockForExport(store, hub).then((r) => ({ ...r, text: stockCsv(r.rows) }))
-          : await historyForExport(store, hub).then((r) => ({ ...r, text: historyCsv(r.rows) }));
-      const name = `larder-${what}-${slug(hubName ?? 'hub')}-${localDay(Date.now())}.csv`;
-      const where = await fileService().save(
-        name,
-        new TextEncoder().encode(`\uFEFF${text}`),
-        { name: t('common.csvFile'), extensions: ['csv'] },
-        'text/csv',
-      );
-      if (where)
-        setMessage({
-          text: what === 'stock' ? t('export.savedStock', { where }) : t('export.savedHistory', { where }),
-          error: false,
-        });
-    } catch (e) {
-      setMessage({
-        text: t('common.couldNotSave', { reason: e instanceof Error ? e.message : String(e) }),
-        error: true,
-      });
-    }
-  };
+  const save = (what: 'stock' | 'history') =>
+    command.run(
+      async () => {
+        const hub = store.self!.hubId!;
+        const { hubName, text } =
+          what === 'stock'
+            ? await stockForExport(store, hub).then((r) => ({ ...r, text: stockCsv(r.rows) }))
+            : await historyForExport(store, hub).then((r) => ({ ...r, text: historyCsv(r.rows) }));
+        const name = `larder-${what}-${slug(hubName ?? 'hub')}-${localDay(Date.now())}.csv`;
+        return fileService().save(
+          name,
+          new TextEncoder().encode(`\uFEFF${text}`),
+          { name: t('common.csvFile'), extensions: ['csv'] },
+          'text/csv',
+        );
+      },
+      {
+        done: (where) =>
+          where
+            ? what === 'stock'
+              ? t('export.savedStock', { where })
+              : t('export.savedHistory', { where })
+            : null,
+        failed: (e) => t('common.couldNotSave', { reason: e instanceof Error ? e.message : String(e) }),
+      },
+    );
 
   return (
     <section className="card" aria-labelledby="export-title">
@@ -60,9 +61,7 @@ export function SpreadsheetExport() {
           {t('export.history')}
         </button>
       </div>
-      <p role="status" className={message?.error ? 'form-error' : 'saved'}>
-        {message?.text}
-      </p>
+      <StatusMessage message={command.message} />
     </section>
   );
 }

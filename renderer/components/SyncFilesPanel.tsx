@@ -8,6 +8,8 @@ import { domainText } from '../app/domainText';
 import { useTranslation } from 'react-i18next';
 import { useFormat, type Format } from '../i18n/format';
 import type { TFunction } from 'i18next';
+import { useCommand } from '../app/useCommand';
+import { StatusMessage } from './StatusMessage';
 
 /**
  * For hubs with no network at all: carry an encrypted sync file on a USB stick. Importing is always
@@ -18,54 +20,52 @@ export function SyncFilesPanel() {
   const { t } = useTranslation();
   const format = useFormat();
   const [target, setTarget] = useState('');
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
-  const [busy, setBusy] = useState(false);
+  const command = useCommand();
   const inputRef = useRef<HTMLInputElement>(null);
   const peers = useKnownPeers() ?? [];
   const devices = useDeviceNames();
 
-  const doExport = async () => {
-    setBusy(true);
-    try {
-      const file = await exportSyncFile(store, target ? { forDevice: target } : {});
-      const where = await fileService().save(file.fileName, file.bytes, {
-        name: t('syncFiles.fileKind'),
-        extensions: ['larder-sync'],
-      });
-      if (where)
-        setMessage({
-          text: t('syncFiles.saved', {
-            name: file.fileName,
-            size: formatBytes(t, format, file.bytes.byteLength),
-          }),
-          error: false,
+  const doExport = () =>
+    command.run(
+      async () => {
+        const file = await exportSyncFile(store, target ? { forDevice: target } : {});
+        const where = await fileService().save(file.fileName, file.bytes, {
+          name: t('syncFiles.fileKind'),
+          extensions: ['larder-sync'],
         });
-    } catch (e) {
-      const why =
-        e instanceof ValidationError
-          ? e.issues.map(domainText).join(' ')
-          : e instanceof Error
-            ? e.message
-            : String(e);
-      setMessage({ text: t('syncFiles.couldNotExport', { reason: why }), error: true });
-    } finally {
-      setBusy(false);
-    }
-  };
+        return { file, where };
+      },
+      {
+        done: ({ file, where }) =>
+          where
+            ? t('syncFiles.saved', {
+                name: file.fileName,
+                size: formatBytes(t, format, file.bytes.byteLength),
+              })
+            : null,
+        failed: (e) =>
+          t('syncFiles.couldNotExport', {
+            reason:
+              e instanceof ValidationError
+                ? e.issues.map(domainText).join(' ')
+                : e instanceof Error
+                  ? e.message
+                  : String(e),
+          }),
+      },
+    );
 
   const doImport = async (files: FileList | null) => {
     const file = files?.[0];
     if (!file) return;
-    setBusy(true);
-    setMessage({ text: t('syncFiles.importing', { name: file.name }), error: false });
-    try {
-      const result = await importSyncFile(store, await readPickedFile(file));
-      const notes = result.ok ? (result.notes ?? []) : [];
-      setMessage({ text: [result.message, ...notes].map(domainText).join(' '), error: !result.ok });
-    } finally {
-      setBusy(false);
-      if (inputRef.current) inputRef.current.value = '';
-    }
+    command.say(t('syncFiles.importing', { name: file.name }));
+    await command.run(async () => importSyncFile(store, await readPickedFile(file)), {
+      done: (result) => ({
+        text: [result.message, ...(result.ok ? (result.notes ?? []) : [])].map(domainText).join(' '),
+        error: !result.ok,
+      }),
+    });
+    if (inputRef.current) inputRef.current.value = '';
   };
 
   return (
@@ -84,7 +84,7 @@ export function SyncFilesPanel() {
         </select>
       </div>
       <div className="actions">
-        <button type="button" className="primary" disabled={busy} onClick={() => void doExport()}>
+        <button type="button" className="primary" disabled={command.busy} onClick={() => void doExport()}>
           {t('syncFiles.export')}
         </button>
         <label className="button-like">
@@ -98,9 +98,7 @@ export function SyncFilesPanel() {
           />
         </label>
       </div>
-      <p role="status" className={message?.error ? 'form-error' : 'saved'}>
-        {message?.text}
-      </p>
+      <StatusMessage message={command.message} />
     </section>
   );
 }

@@ -14,8 +14,9 @@ import { useItems } from '../data/catalog';
 import { useDeviceNames } from '../data/devices';
 import { useEntries, useHistory } from '../data/history';
 import { useHubChoice, useHubNames } from '../data/hubs';
-import { toFormErrors } from '../app/errors';
 import { useFormat, type Format } from '../i18n/format';
+import { useCommand } from '../app/useCommand';
+import { StatusMessage } from '../components/StatusMessage';
 
 /** Each kind of entry as History names it (catalog keys). */
 export const KIND_LABEL = {
@@ -130,7 +131,7 @@ export function HistoryScreen() {
   const [to, setTo] = useState('');
   const [limit, setLimit] = useState(PAGE);
   const [confirming, setConfirming] = useState<string | null>(null);
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const command = useCommand();
 
   const rows = useHistory({ hub, item, kind, from, to, limit });
   // The entries the shown undos undid, to name them.
@@ -141,21 +142,15 @@ export function HistoryScreen() {
   const undone = useEntries(targets) ?? new Map<string, LedgerRow>();
 
   const undo = async (row: LedgerRow) => {
-    try {
-      const reversal = await store.undo(row.id);
-      setMessage({
-        text: t('history.undid', {
+    await command.run(() => store.undo(row.id), {
+      done: (reversal) =>
+        t('history.undid', {
           kind: t(KIND_LABEL[row.kind]),
           item: names.get(row.item) ?? row.item,
           change: format.number(reversal.effect, { signDisplay: 'exceptZero' }),
         }),
-        error: false,
-      });
-    } catch (e) {
-      setMessage({ text: toFormErrors(e).summary.join(' '), error: true });
-    } finally {
-      setConfirming(null);
-    }
+    });
+    setConfirming(null);
   };
 
   return (
@@ -208,9 +203,7 @@ export function HistoryScreen() {
           <input id="history-to" type="date" value={to} onChange={(e) => setTo(e.target.value)} />
         </div>
       </div>
-      <p role="status" className={message?.error ? 'form-error' : 'saved'}>
-        {message?.text}
-      </p>
+      <StatusMessage message={command.message} />
       {!rows ? (
         <p>{t('history.loading')}</p>
       ) : rows.length === 0 ? (

@@ -9,6 +9,8 @@ import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { Field } from '../components/Field';
 import { useFormat } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';
+import { useCommand } from '../app/useCommand';
+import { StatusMessage } from '../components/StatusMessage';
 
 /**
  * A hub's minimum and target per item: a default per category, an item's own levels where it needs
@@ -27,7 +29,7 @@ export function LevelsScreen() {
   const byCategory = useCategoryLevelsAt(hub);
   const categories = useMemo(() => categoryList(items ?? []), [items]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const command = useCommand();
   const forHub = coordinator ? hub : undefined;
 
   return (
@@ -50,9 +52,7 @@ export function LevelsScreen() {
           </div>
         </div>
       )}
-      <p role="status" className={message?.error ? 'form-error' : 'saved'}>
-        {message?.text}
-      </p>
+      <StatusMessage message={command.message} />
       <div className="two-col">
         <section className="card" aria-labelledby="category-levels-title">
           <h2 id="category-levels-title">{t('levels.perCategory')}</h2>
@@ -71,10 +71,7 @@ export function LevelsScreen() {
                 initial={byCategory?.get(c)}
                 onSave={async (form) => {
                   await store.setCategoryLevels(c, form, forHub);
-                  setMessage({
-                    text: t('levels.savedDefaults', { category: categoryName(c) }),
-                    error: false,
-                  });
+                  command.say(t('levels.savedDefaults', { category: categoryName(c) }));
                 }}
               />
             ))}
@@ -85,10 +82,7 @@ export function LevelsScreen() {
             count={selected.size}
             onApply={async (form) => {
               await store.setManyLevels([...selected], form, forHub);
-              setMessage({
-                text: t('levels.savedMany', { count: selected.size }),
-                error: false,
-              });
+              command.say(t('levels.savedMany', { count: selected.size }));
               setSelected(new Set());
             }}
           />

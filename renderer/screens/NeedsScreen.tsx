@@ -19,6 +19,8 @@ import { useNeedsWords } from '../app/domainText';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';
+import { useCommand } from '../app/useCommand';
+import { StatusMessage } from '../components/StatusMessage';
 
 const NETWORK = '';
 
@@ -77,7 +79,7 @@ export function NeedsScreen() {
   const self = store.self!;
   const ownHub = self.role === 'hub' ? self.hubId : null;
   const [scope, setScope] = useState<string>(ownHub ?? NETWORK);
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const command = useCommand();
   const data = useNeedsData();
   const needsWords = useNeedsWords();
   const { t } = useTranslation();
@@ -130,23 +132,23 @@ export function NeedsScreen() {
   const download = async () => {
     if (!lines) return;
     const name = `larder-needs-${scopeHub ? slug(scopeHub.name) : 'network'}-${localDay(Date.now())}.csv`;
-    try {
-      // A byte-order mark, so spreadsheet programs read accented names as UTF-8.
-      const csv = needsCsv(lines, needsScope, { ...needsWords, category: categoryName });
-      const bytes = new TextEncoder().encode(`\uFEFF${csv}`);
-      const where = await fileService().save(
-        name,
-        bytes,
-        { name: t('common.csvFile'), extensions: ['csv'] },
-        'text/csv',
-      );
-      if (where) setMessage({ text: t('needs.saved', { name }), error: false });
-    } catch (e) {
-      setMessage({
-        text: t('common.couldNotSave', { reason: e instanceof Error ? e.message : String(e) }),
-        error: true,
-      });
-    }
+    await command.run(
+      () => {
+        // A byte-order mark, so spreadsheet programs read accented names as UTF-8.
+        const csv = needsCsv(lines, needsScope, { ...needsWords, category: categoryName });
+        const bytes = new TextEncoder().encode(`\uFEFF${csv}`);
+        return fileService().save(
+          name,
+          bytes,
+          { name: t('common.csvFile'), extensions: ['csv'] },
+          'text/csv',
+        );
+      },
+      {
+        done: (where) => (where ? t('needs.saved', { name }) : null),
+        failed: (e) => t('common.couldNotSave', { reason: e instanceof Error ? e.message : String(e) }),
+      },
+    );
   };
 
   return (
@@ -176,9 +178,7 @@ export function NeedsScreen() {
           </button>
         </div>
       </div>
-      <p role="status" className={`no-print ${message?.error ? 'form-error' : 'saved'}`}>
-        {message?.text}
-      </p>
+      <StatusMessage message={command.message} className="no-print" />
       {staleHubs.length > 0 && (
         <p className="notice no-print">
           {staleHubs.length === 1

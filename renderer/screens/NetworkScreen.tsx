@@ -5,9 +5,10 @@ import { categoryList } from '../../shared/catalog';
 import type { Move, Severity } from '../../shared/network';
 import { useStore } from '../app/StoreContext';
 import { useNetworkData } from '../data/networkData';
-import { toFormErrors } from '../app/errors';
 import { useFormat } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';
+import { useCommand } from '../app/useCommand';
+import { StatusMessage } from '../components/StatusMessage';
 
 /** A hub's state for an item; below its minimum is "low" here as on the Stock screen (catalog keys). */
 const SEVERITY_LABEL = {
@@ -49,7 +50,7 @@ export function NetworkScreen() {
     [category, hub],
   );
   const data = useNetworkData(filter);
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const command = useCommand();
 
   const hubName = (id: string) => data?.hubs.find((h) => h.id === id)?.name ?? id;
   const itemName = (id: string) => data?.itemsById.get(id)?.name ?? id;
@@ -67,22 +68,19 @@ export function NetworkScreen() {
   );
   const moves = (data?.view.moves ?? []).filter((m) => !open.has(`${m.item}|${m.to}`));
 
-  const createTransfer = async (m: Move) => {
-    try {
-      await store.requestTransfer({ item: m.item, from: m.from, to: m.to, quantity: String(m.qty) });
-      setMessage({
-        text: t('network.requested', {
-          qty: format.number(m.qty),
-          item: itemName(m.item),
-          from: hubName(m.from),
-          to: hubName(m.to),
-        }),
-        error: false,
-      });
-    } catch (e) {
-      setMessage({ text: toFormErrors(e).summary.join(' '), error: true });
-    }
-  };
+  const createTransfer = (m: Move) =>
+    command.run(
+      () => store.requestTransfer({ item: m.item, from: m.from, to: m.to, quantity: String(m.qty) }),
+      {
+        done: () =>
+          t('network.requested', {
+            qty: format.number(m.qty),
+            item: itemName(m.item),
+            from: hubName(m.from),
+            to: hubName(m.to),
+          }),
+      },
+    );
 
   return (
     <section aria-labelledby="network-title">
@@ -184,9 +182,7 @@ export function NetworkScreen() {
                   })}
                 </ul>
               )}
-              <p role="status" className={message?.error ? 'form-error' : 'saved'}>
-                {message?.text}
-              </p>
+              <StatusMessage message={command.message} />
             </section>
           </div>
           <h2 className="section-title">{t('items.title')}</h2>

@@ -10,6 +10,8 @@ import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { useFormat } from '../i18n/format';
 import { Field } from '../components/Field';
 import { ItemPicker } from '../components/ItemPicker';
+import { useCommand } from '../app/useCommand';
+import { StatusMessage } from '../components/StatusMessage';
 
 /** A transfer's state as shown (catalog keys). */
 const STATUS_LABEL = {
@@ -45,7 +47,7 @@ export function TransfersScreen() {
   const hubs = useHubs();
   const rows = useTransferEntries();
   const transfers = useMemo(() => transferViews(rows ?? []), [rows]);
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const command = useCommand();
 
   const hubName = (id: string) => hubs?.find((h) => h.id === id)?.name ?? id;
   const itemById = new Map((items ?? []).map((i) => [i.id, i]));
@@ -55,16 +57,7 @@ export function TransfersScreen() {
     t('transfers.describe', { item: itemName(v.item), from: hubName(v.from), to: hubName(v.to) });
   const qty = (n: number | undefined) => (n === undefined ? '—' : format.number(n));
 
-  const run = async (action: () => Promise<unknown>, done: string) => {
-    try {
-      await action();
-      setMessage({ text: done, error: false });
-      return true;
-    } catch (e) {
-      setMessage({ text: toFormErrors(e).summary.join(' '), error: true });
-      return false;
-    }
-  };
+  const run = (action: () => Promise<unknown>, done: string) => command.run(action, { done: () => done });
 
   const toSend = transfers.filter((v) => v.status === 'requested' && mine(v.from));
   const incoming = transfers.filter((v) => v.status === 'in transit' && mine(v.to));
@@ -76,9 +69,7 @@ export function TransfersScreen() {
         <h1 id="transfers-title">{t('nav.transfers')}</h1>
         <p className="muted">{t('transfers.lead')}</p>
       </header>
-      <p role="status" className={message?.error ? 'form-error' : 'saved'}>
-        {message?.text}
-      </p>
+      <StatusMessage message={command.message} />
       <div className="sync-grid">
         {(toSend.length > 0 || !coordinator) && (
           <section className="card" aria-labelledby="to-send-title">
@@ -176,7 +167,7 @@ export function TransfersScreen() {
           <NewSend
             items={(items ?? []) as Item[]}
             hubs={(hubs ?? []).filter((h) => h.id !== self.hubId)}
-            onDone={setMessage}
+            onDone={(m) => command.say(m.text, m.error)}
           />
         )}
       </div>
