@@ -45,7 +45,8 @@ export const MAX_MISSING_LISTED = 500;
 const MERGE_AFTER_ROWS = 200;
 /**
  * A batch with more entries than this (a new device's first sync, a whole-history sync file) is
- * projected this many at a time, one transaction each, so the device's own saves go in between.
+ * projected in pieces of at most this many entries and TRANSACTION_BYTES (`projectionPiece`), one
+ * transaction each, so the device's own saves go in between.
  */
 export const PROJECT_CHUNK = 20_000;
 /**
@@ -64,6 +65,27 @@ export const TRANSACTION_BYTES = 512 * 1024;
  * ledger row of 200 characters counts 912 bytes; Chromium writes about 650 for it.
  */
 export const rowBytes = (row: unknown): number => 2 * JSON.stringify(row).length + 512;
+
+/**
+ * How many of `entries` (from `from` on) one transaction projects: at most `most`, and no more than fit in
+ * `budget` bytes, counting for each its ledger row (`rowBytes`) and 512 bytes for the stock and usage rows
+ * it changes. At least one.
+ */
+export function projectionPiece(
+  entries: readonly Entry[],
+  from: number,
+  most: number,
+  budget = TRANSACTION_BYTES,
+) {
+  let n = 0;
+  let bytes = 0;
+  while (from + n < entries.length && n < most) {
+    bytes += rowBytes(entries[from + n]) + 512;
+    if (n > 0 && bytes > budget) break;
+    n++;
+  }
+  return n;
+}
 
 /** `rows` cut in order into runs of at most `budget` bytes by `rowBytes` (a larger row goes alone). */
 export function transactionChunks<T>(rows: readonly T[], budget = TRANSACTION_BYTES): T[][] {
@@ -188,6 +210,7 @@ export class DocPersistence {
     private readonly db: LarderDB,
     private readonly now: () => number,
     private readonly chunk = PROJECT_CHUNK,
+    private readonly budget = TRANSACTION_BYTES,
   ) {}
 
   /**
@@ -465,8 +488,11 @@ export class DocPersistence {
     const counted = plan ? plan.release : batch.entries;
     // A very large batch: its update row commits now with the first chunk's projections; the rest
     // goes to the backlog, projected a chunk at a time after this (and after saves queued meanwhile).
-    const now = counted.length > this.chunk ? counted.slice(0, this.chunk) : counted;
-    const later = now === counted ? [] : counted.slice(this.chunk);
+    const now =
+      counted.length > this.chunk
+        ? counted.slice(0, projectionPiece(counted, 0, this.chunk, this.budget))
+        : counted;
+    const later = now === counted ? [] : counted.slice(now.length);
     try {
       await db.transaction('rw', [db.updates, ...db.projectionTables, db.meta], async () => {
         if (batch.updates.length > 0)
@@ -546,7 +572,8 @@ export class DocPersistence {
     if (this.unprojected === 0) return;
     const db = this.db;
     const seenAt = this.now();
-    const chunk = this.backlog.slice(this.backlogAt, this.backlogAt + this.chunk);
+    const n = projectionPiece(this.backlog, this.backlogAt, this.chunk, this.budget);
+    const chunk = this.backlog.slice(this.backlogAt, this.backlogAt + n);
     const last = this.backlogAt + chunk.length >= this.backlog.length;
     try {
       await db.transaction('rw', [...db.projectionTables, db.meta], async () => {

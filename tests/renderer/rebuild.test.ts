@@ -9,6 +9,7 @@ import {
   DocPersistence,
   PROJECTION_VERSION,
   TRANSACTION_BYTES,
+  projectionPiece,
   rowBytes,
   transactionChunks,
 } from '../../renderer/storage/persistence';
@@ -52,14 +53,14 @@ async function loaded(db: LarderDB): Promise<DocPersistence> {
   return persistence;
 }
 
-/** The writes (put, add, delete) each IndexedDB transaction made while `run` ran. */
-async function writesPerTransaction(run: () => Promise<unknown>): Promise<number[]> {
+/** The writes (put, add, delete) each IndexedDB transaction made while `run` ran (to `store` only, if named). */
+async function writesPerTransaction(run: () => Promise<unknown>, store?: string): Promise<number[]> {
   const proto = globalThis.IDBObjectStore.prototype;
   const saved = { put: proto.put, add: proto.add, delete: proto.delete };
   const tally = new Map<IDBTransaction, number>();
   const counted = <A extends unknown[], R>(write: (this: IDBObjectStore, ...args: A) => R) =>
     function (this: IDBObjectStore, ...args: A): R {
-      tally.set(this.transaction, (tally.get(this.transaction) ?? 0) + 1);
+      if (!store || this.name === store) tally.set(this.transaction, (tally.get(this.transaction) ?? 0) + 1);
       return write.apply(this, args);
     };
   proto.put = counted(saved.put);
@@ -152,6 +153,56 @@ describe('rebuild', () => {
     expect(await again.ledger.count()).toBe(ledgerBefore);
     await noDifferences(restarted);
     restarted.destroy();
+  });
+});
+
+describe('a very large update from a peer or a sync file', () => {
+  it('is projected in transactions within the budget, and ends with what a rebuild gives', async () => {
+    const db = new LarderDB(uniqueName('rebuild'));
+    opened.push(db);
+    // Batches over 1,000 entries are split; each piece is also held within TRANSACTION_BYTES.
+    const persistence = new DocPersistence(db, () => Date.UTC(2026, 0, 10), 1_000);
+    await persistence.load();
+    const ledgerWrites = await writesPerTransaction(async () => {
+      Y.applyUpdate(persistence.doc, state, 'remote');
+      await persistence.flush();
+      await persistence.projected();
+    }, 'ledger');
+    expect(await db.ledger.count()).toBe(ENTRIES);
+    // Each entry counts at least 1,024 bytes (its row and the stock and usage rows it changes).
+    expect(Math.max(...ledgerWrites)).toBeLessThanOrEqual(TRANSACTION_BYTES / 1_024);
+    // An undo rewrites the row it undid, which may sit in an earlier piece.
+    expect(ledgerWrites.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(ENTRIES);
+    expect(ledgerWrites.length).toBeGreaterThan(ENTRIES / 1_000);
+    expect(await db.meta.get('projection')).not.toHaveProperty('incomplete');
+    await noDifferences(persistence);
+    persistence.destroy();
+  });
+});
+
+describe('projectionPiece', () => {
+  it('takes entries while they fit in the budget and the count, at least one', () => {
+    const entry = fc.record({ id: fc.string({ maxLength: 16 }), note: fc.string({ maxLength: 600 }) });
+    fc.assert(
+      fc.property(
+        fc.array(entry, { minLength: 1, maxLength: 100 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 1, max: 40_000 }),
+        (raw, start, most, budget) => {
+          const entries = raw as unknown as Parameters<typeof projectionPiece>[0];
+          const from = start % entries.length;
+          const n = projectionPiece(entries, from, most, budget);
+          const cost = (k: number) =>
+            entries.slice(from, from + k).reduce((sum, e) => sum + rowBytes(e) + 512, 0);
+          expect(n).toBeGreaterThanOrEqual(1);
+          expect(n).toBeLessThanOrEqual(Math.min(most, entries.length - from));
+          if (n > 1) expect(cost(n)).toBeLessThanOrEqual(budget);
+          if (n < Math.min(most, entries.length - from)) expect(cost(n + 1)).toBeGreaterThan(budget);
+        },
+      ),
+      { seed: 12, numRuns: 300 },
+    );
   });
 });
 
