@@ -542,6 +542,20 @@ describe('the material a device hands out', () => {
     }
   });
 
+  it('over 128 KiB with two rotations to the newest epoch: keeps the one every replica takes (the first)', async () => {
+    const base = await baseLog();
+    const d = devices[3]!;
+    const first = await bigRotationTo(d, 2);
+    // A second admin's rotation to the same epoch, at once, with another key.
+    const one = await sealTo(d.box, keyOf(22), net, 2, d.id);
+    const sealed: Record<string, string> = { [d.id]: one };
+    for (let i = 0; i < 400; i++) sealed[`dev${String(i).padStart(5, '0')}`] = one;
+    const second = await signed({ t: 'rotate', net, epoch: 2, sealed, at: T0 + 7000 }, founder);
+    const material = catchUpMaterial(net, [...base, first, await bigRotationTo(d, 1), second]);
+    expect(material!.ops).toEqual([first, second]);
+    expect(await walk(d, base, material)).toEqual({ ok: true, epoch: 2, key: keyOf(2) });
+  });
+
   it('claims the newest epoch among its rotations only', async () => {
     const d = devices[3]!;
     const [r2, r1] = [await rotationTo(d, 2), await rotationTo(d, 1)];
