@@ -10,6 +10,7 @@ import { SyncService } from '../sync/webrtc';
 import { SyncContext } from './SyncContext';
 import { FrontDesk } from './FrontDesk';
 import { useFrontDesk } from './frontDesk';
+import { useSelf } from '../data/self';
 
 type Boot =
   | { state: 'opening' }
@@ -24,8 +25,6 @@ type Boot =
 export function App() {
   const { t } = useTranslation();
   const [boot, setBoot] = useState<Boot>({ state: 'opening' });
-  const [, setSetupStep] = useState(0);
-  const [frontDesk] = useFrontDesk();
 
   useEffect(() => {
     let store: LarderStore | null = null;
@@ -107,24 +106,23 @@ export function App() {
       </main>
     );
   const { store, sync } = boot;
-  const next = () => {
-    void sync.start();
-    setSetupStep((n) => n + 1);
-  };
   return (
     <StoreContext.Provider value={store}>
       <SyncContext.Provider value={sync}>
-        {!store.self ? (
-          <SetupScreen onDone={next} />
-        ) : !store.self.hubId && store.self.role === 'hub' ? (
-          <HubChoiceScreen onDone={next} />
-        ) : frontDesk && store.self.hubId && store.self.role === 'hub' ? (
-          // Front-desk mode is for a hub's device: a coordinator's records nothing of its own.
-          <FrontDesk />
-        ) : (
-          <Shell />
-        )}
+        <Screens sync={sync} />
       </SyncContext.Provider>
     </StoreContext.Provider>
   );
+}
+
+/** Setup, then the hub choice, then the app: whichever this device's own settings call for now. */
+function Screens({ sync }: { sync: SyncService }) {
+  const self = useSelf();
+  const [frontDesk] = useFrontDesk();
+  const next = () => void sync.start();
+  if (!self) return <SetupScreen onDone={next} />;
+  if (!self.hubId && self.role === 'hub') return <HubChoiceScreen onDone={next} />;
+  // Front-desk mode is for a hub's device: a coordinator's records nothing of its own.
+  if (frontDesk && self.hubId && self.role === 'hub') return <FrontDesk />;
+  return <Shell />;
 }

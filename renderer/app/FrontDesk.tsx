@@ -8,6 +8,7 @@ import { StockScreen } from '../screens/StockScreen';
 import { ScreenBoundary } from '../components/ScreenBoundary';
 import { DataNotice } from '../components/DataNotice';
 import '../frontdesk.css';
+import { useSelf } from '../data/self';
 
 /** The front desk's three tasks, by the same ids (and URL hashes) and names as in the full app. */
 const TASKS = {
@@ -31,7 +32,7 @@ function taskFromHash(): Task {
 export function FrontDesk() {
   const store = useStore();
   const { t } = useTranslation();
-  const self = store.self!;
+  const self = useSelf()!;
   const [task, setTask] = useState<Task>(taskFromHash);
   useEffect(() => {
     const onHash = () => setTask(taskFromHash());

@@ -25,6 +25,7 @@ import { ImportScreen } from '../screens/ImportScreen';
 import { useMyStatus } from '../data/members';
 import { ScreenBoundary } from '../components/ScreenBoundary';
 import { DataNotice } from '../components/DataNotice';
+import { useSelf } from '../data/self';
 
 /** Each screen's name in the navigation (a catalog key). */
 const SCREENS = {
@@ -58,7 +59,7 @@ function screenFromHash(allowed: readonly ScreenId[], fallback: ScreenId): Scree
 export function Shell() {
   const store = useStore();
   const { t } = useTranslation();
-  const self = store.self!;
+  const self = useSelf()!;
   const hubId = self.hubId;
   const coordinator = self.role === 'coordinator';
   const allowed = (Object.keys(SCREENS) as ScreenId[]).filter((id) => !coordinator || !HUB_ONLY.includes(id));

@@ -5,15 +5,16 @@ import { useStore } from '../app/StoreContext';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import type { HubRow } from '../storage/db';
 import { Field } from './Field';
+import { useSelf } from '../data/self';
 
 /**
  * A hub's name and address, and whether needs lists show the address. This device's hub, or, on a
  * coordinator's device, the hub given. Hub settings sync like the rest: the last edit wins.
  */
 export function HubSettings({ hub }: { hub?: string }) {
-  const store = useStore();
   const { t } = useTranslation();
-  const id = hub ?? store.self?.hubId ?? null;
+  const ownHub = useSelf()?.hubId ?? null;
+  const id = hub ?? ownHub;
   // Wrapped, so "still loading" (undefined) differs from "no such hub" (row undefined).
   const found = useHubLookup(id);
   if (!id) return null;

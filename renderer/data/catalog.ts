@@ -2,6 +2,7 @@ import { useLiveQuery } from 'dexie-react-hooks';
 import type { StockRow } from '../../shared/projection';
 import { useStore } from '../app/StoreContext';
 import type { ItemRow } from '../storage/db';
+import { useSelf } from './self';
 
 /** The catalog, sorted by name, live. */
 export function useItems(): ItemRow[] | undefined {
@@ -12,7 +13,8 @@ export function useItems(): ItemRow[] | undefined {
 /** A hub's stock rows by item id, live (this device's hub unless another is given). */
 export function useHubStock(hubId?: string): Map<string, StockRow> | undefined {
   const store = useStore();
-  const hub = hubId ?? store.self?.hubId ?? '';
+  const ownHub = useSelf()?.hubId;
+  const hub = hubId ?? ownHub ?? '';
   return useLiveQuery(async () => {
     const rows = await store.db.stock.where('hub').equals(hub).toArray();
     return new Map(rows.map((r) => [r.item, r]));

@@ -2,6 +2,7 @@ import { useLiveQuery } from 'dexie-react-hooks';
 import { fingerprintOf } from '../../shared/trust/crypto';
 import type { IdentityRow, MemberRow } from '../storage/db';
 import { useStore } from '../app/StoreContext';
+import { useSelf } from './self';
 
 /** A device as the Members screen shows it: the member list joined with what this device has seen of it. */
 export interface MemberView extends MemberRow {
@@ -50,7 +51,7 @@ export type MyStatus = 'admin' | 'member' | 'waiting' | 'revoked' | 'unsigned';
 /** This device's place in the member list, live. */
 export function useMyStatus(): MyStatus | undefined {
   const store = useStore();
-  const self = store.self;
+  const self = useSelf();
   return useLiveQuery(async () => {
     // Read when the query runs: an upgrade to signed entries changes the device's own row under it.
     const row0 = await store.db.meta.get('self');

@@ -17,6 +17,7 @@ import { useHubChoice, useHubNames } from '../data/hubs';
 import { useFormat, type Format } from '../i18n/format';
 import { useCommand } from '../app/useCommand';
 import { StatusMessage } from '../components/StatusMessage';
+import { useSelf } from '../data/self';
 
 /** Each kind of entry as History names it (catalog keys). */
 export const KIND_LABEL = {
@@ -116,7 +117,7 @@ export function HistoryScreen() {
   const store = useStore();
   const { t } = useTranslation();
   const format = useFormat();
-  const self = store.self!;
+  const self = useSelf()!;
   // A coordinator has no hub of its own: it reads any hub's history, starting with the first by name.
   const { hubs, hub, choose: setChosen } = useHubChoice(self.hubId);
   // Undo is for the hub's own devices, and for entries a coordinator recorded for it.

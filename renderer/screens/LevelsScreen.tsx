@@ -11,6 +11,7 @@ import { useFormat } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';
 import { useCommand } from '../app/useCommand';
 import { StatusMessage } from '../components/StatusMessage';
+import { useSelf } from '../data/self';
 
 /**
  * A hub's minimum and target per item: a default per category, an item's own levels where it needs
@@ -21,7 +22,7 @@ export function LevelsScreen() {
   const { t } = useTranslation();
   const format = useFormat();
   const categoryName = useCategoryName();
-  const self = store.self!;
+  const self = useSelf()!;
   const coordinator = self.role === 'coordinator';
   const { hubs, hub, choose: setChosen } = useHubChoice(self.hubId);
   const items = useItems();

@@ -9,7 +9,6 @@ import {
   type NeedsScope,
   type Urgency,
 } from '../../shared/needs';
-import { useStore } from '../app/StoreContext';
 import { useNeedsData } from '../data/levels';
 import { localDay } from '../../shared/days';
 import { HubSettings } from '../components/HubSettings';
@@ -21,6 +20,7 @@ import { useFormat } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';
 import { useCommand } from '../app/useCommand';
 import { StatusMessage } from '../components/StatusMessage';
+import { useSelf } from '../data/self';
 
 const NETWORK = '';
 
@@ -75,8 +75,7 @@ const URGENCY_CLASS: Record<Urgency, string> = {
  * only, never ids; a hub's address only when the hub chose to publish it.
  */
 export function NeedsScreen() {
-  const store = useStore();
-  const self = store.self!;
+  const self = useSelf()!;
   const ownHub = self.role === 'hub' ? self.hubId : null;
   const [scope, setScope] = useState<string>(ownHub ?? NETWORK);
   const command = useCommand();

@@ -9,7 +9,6 @@ import {
   type Levels,
   type StockStatus,
 } from '../../shared/status';
-import { useStore } from '../app/StoreContext';
 import { useHubStock, useItems } from '../data/catalog';
 import { useHubChoice } from '../data/hubs';
 import { useHubLevels } from '../data/levels';
@@ -17,6 +16,7 @@ import { daysUntil } from '../../shared/days';
 import { useFormat } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';
 import { LevelsEditor } from '../components/LevelsEditor';
+import { useSelf } from '../data/self';
 
 type SortKey = 'name' | 'category' | 'onHand' | 'status' | 'expiry';
 type Filter = 'all' | 'attention' | StockStatus;
@@ -46,11 +46,11 @@ export const STATUS_LABEL = {
  * its column's name (`data-label`) for the front desk's phone layout, which shows a row as a card.
  */
 export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
-  const store = useStore();
   const { t } = useTranslation();
   const format = useFormat();
-  const ownHub = store.self?.hubId ?? null;
-  const coordinator = store.self?.role === 'coordinator';
+  const self = useSelf();
+  const ownHub = self?.hubId ?? null;
+  const coordinator = self?.role === 'coordinator';
   // A coordinator has no hub of its own: it starts on the first hub by name.
   const { hubs, hub, choose: setHub } = useHubChoice(ownHub);
   const items = useItems();

@@ -1,4 +1,3 @@
-import { useStore } from '../app/StoreContext';
 import { useDevices } from '../data/devices';
 import { useHubsForSync } from '../data/hubs';
 import { useSyncStatus } from '../app/SyncContext';
@@ -13,13 +12,14 @@ import { useDesktopAlertsPref } from '../app/alerts';
 import { useFrontDesk } from '../app/frontDesk';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useSelf } from '../data/self';
 
 /** How this device syncs: who is connected now, how fresh each hub's figures are, and the three paths. */
 export function SyncScreen() {
-  const store = useStore();
   const { t } = useTranslation();
   const format = useFormat();
   const status = useSyncStatus();
+  const ownHub = useSelf()?.hubId;
   const hubs = useHubsForSync();
   const devices = useDevices();
   const hubNames = new Map((hubs ?? []).map((h) => [h.id, h.name]));
@@ -76,11 +76,11 @@ export function SyncScreen() {
                 <tr key={h.id}>
                   <th scope="row">
                     {h.name}
-                    {h.id === store.self?.hubId && <span className="muted"> {t('sync.thisHub')}</span>}
+                    {h.id === ownHub && <span className="muted"> {t('sync.thisHub')}</span>}
                   </th>
                   <td>{h.newestEntryAt ? format.age(h.newestEntryAt, now) : t('sync.noEntries')}</td>
                   <td>
-                    {h.id === store.self?.hubId ? (
+                    {h.id === ownHub ? (
                       <span className="status status-ok">{t('setup.thisDevice')}</span>
                     ) : onlinePeers.has(h.id) ? (
                       <span className="status status-ok">{t('sync.online')}</span>
@@ -107,9 +107,8 @@ export function SyncScreen() {
 
 /** This device: its role, its language and its opt-in desktop alerts (settings of this device, not synced). */
 function DeviceCard() {
-  const store = useStore();
   const { t } = useTranslation();
-  const self = store.self!;
+  const self = useSelf()!;
   const [on, setOn] = useDesktopAlertsPref();
   const [, setFrontDesk] = useFrontDesk();
   const [error, setError] = useState<string | null>(null);

@@ -12,6 +12,7 @@ import { Field } from '../components/Field';
 import { ItemPicker } from '../components/ItemPicker';
 import { useCommand } from '../app/useCommand';
 import { StatusMessage } from '../components/StatusMessage';
+import { useSelf } from '../data/self';
 
 /** A transfer's state as shown (catalog keys). */
 const STATUS_LABEL = {
@@ -41,7 +42,7 @@ export function TransfersScreen() {
   const store = useStore();
   const { t } = useTranslation();
   const format = useFormat();
-  const self = store.self!;
+  const self = useSelf()!;
   const coordinator = self.role === 'coordinator';
   const items = useItems();
   const hubs = useHubs();

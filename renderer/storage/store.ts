@@ -117,7 +117,8 @@ const refuse = (code: PlainCode, field = ''): ValidationError =>
 export class LarderStore {
   readonly persistence: DocPersistence;
   private loading: Promise<void> | null = null;
-  private selfRow: SelfRow | null;
+  private selfValue: { row: SelfRow | null } = { row: null };
+  private readonly selfListeners = new Set<() => void>();
   private secretsCache: Promise<NetworkSecrets> | null = null;
   private identity: IdentityRow | null;
   /** Signatures of this device's heads are made one after another, in the order entries were claimed. */
@@ -230,6 +231,30 @@ export class LarderStore {
 
   get self(): SelfRow | null {
     return this.selfRow;
+  }
+
+  /**
+   * This device's own settings as of their last change, in a box that is new each time they change (set up,
+   * hub chosen, network key taken up, moved to signed entries): a snapshot for `useSyncExternalStore`.
+   */
+  get selfSnapshot(): { readonly row: SelfRow | null } {
+    return this.selfValue;
+  }
+
+  /** Calls `listener` whenever this device's own settings change; returns how to stop. */
+  onSelfChanged(listener: () => void): () => void {
+    this.selfListeners.add(listener);
+    return () => this.selfListeners.delete(listener);
+  }
+
+  /** Every change of the device's row goes through here, so whoever shows it hears of it. */
+  private get selfRow(): SelfRow | null {
+    return this.selfValue.row;
+  }
+
+  private set selfRow(row: SelfRow | null) {
+    this.selfValue = { row };
+    for (const listener of [...this.selfListeners]) listener();
   }
 
   private get doc() {
