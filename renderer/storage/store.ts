@@ -715,8 +715,8 @@ export class LarderStore {
     // the new key is sealed to every remaining device's own key. The revoked device cannot open it.
     const epoch = Math.max(state.rotation?.epoch ?? 0, self.epoch ?? 0) + 1;
     const key = newNetworkKey(this.deps.randomBytes);
-    const next = withNewKey(self, toBase64Url(key), epoch, now);
-    await this.sealer.prepare(next);
+    const newKey = toBase64Url(key);
+    await this.sealer.prepare(withNewKey(self, newKey, epoch, now));
     const sealed: Record<string, string> = {};
     for (const m of state.members.values())
       if (!m.revoked && m.device !== device && m.box)
@@ -728,8 +728,8 @@ export class LarderStore {
     );
     appendMemberOp(this.persistence.staging(), revoke);
     appendMemberOp(this.persistence.staging(), rotate);
-    await this.persistence.flush(() => this.db.meta.put(next));
-    this.adoptKey(next);
+    await this.persistence.flush(() => this.storeNewKey(newKey, epoch, now));
+    this.takeUpKey(newKey, epoch, now);
     return { cut };
   }
 
@@ -804,10 +804,7 @@ export class LarderStore {
     if (!result.ok) return result;
     const current = this.selfRow!;
     if ((current.epoch ?? 0) >= result.epoch) return { ok: false, code: 'catchUp.noNewerKey' };
-    const next = withNewKey(current, toBase64Url(result.key), result.epoch, this.deps.now());
-    await this.sealer.prepare(next);
-    await this.db.meta.put(next);
-    this.adoptKey(next);
+    await this.adoptNewKey(toBase64Url(result.key), result.epoch);
     return result;
   }
 
@@ -868,10 +865,32 @@ export class LarderStore {
     }
     const current = this.selfRow!;
     if ((current.epoch ?? 0) >= rotation.epoch) return;
-    const next = withNewKey(current, toBase64Url(key), rotation.epoch, this.deps.now());
-    await this.sealer.prepare(next);
-    await this.db.meta.put(next);
-    this.adoptKey(next);
+    await this.adoptNewKey(toBase64Url(key), rotation.epoch);
+  }
+
+  /**
+   * Takes up a newer network key. Saves go on meanwhile and move this device's chain and sequence number
+   * on: a copy of the device's row made before the awaits, put back after them, rolled the chain back, so
+   * the next save signed a second head at a number already used (peers refuse it, and its entries).
+   * So only the key changes: on disk in the row as it stands there, in memory in the row as it is now.
+   */
+  private async adoptNewKey(key: string, epoch: number): Promise<void> {
+    const now = this.deps.now();
+    await this.sealer.prepare(withNewKey(this.selfRow!, key, epoch, now));
+    await this.db.transaction('rw', this.db.meta, () => this.storeNewKey(key, epoch, now));
+    this.takeUpKey(key, epoch, now);
+  }
+
+  /** Writes a newer network key into the device's row as it is on disk (inside a transaction on meta). */
+  private async storeNewKey(key: string, epoch: number, now: number): Promise<void> {
+    const stored = (await this.db.meta.get('self')) as SelfRow | undefined;
+    if (stored && (stored.epoch ?? 0) < epoch) await this.db.meta.put(withNewKey(stored, key, epoch, now));
+  }
+
+  /** The device's row in memory, as saves have moved it, with a newer network key. */
+  private takeUpKey(key: string, epoch: number, now: number): void {
+    const current = this.selfRow!;
+    if ((current.epoch ?? 0) < epoch) this.adoptKey(withNewKey(current, key, epoch, now));
   }
 
   /**
