@@ -44,12 +44,24 @@ export function stagingBase(doc: Y.Doc): Uint8Array {
       keep(new Y.Item(item.id, null, null, null, null, type, key, contentOf(item)));
       if (!item.deleted && item.content instanceof Y.ContentType) keepNested(item.content.type);
     });
+    const items: Y.Item[] = [];
+    for (let item = type._start; item; item = item.right) items.push(item);
+    // Yjs takes an item's origin of its own client to be an earlier struct of that client. Honest devices
+    // only append, so the previous item always is; a key holder can insert before its own earlier items
+    // (an attacker's member operation), and then each item is written with its own origins, every one of
+    // which is in this list, so Yjs places them as in the live doc.
+    const appendedInOrder = items.every(
+      (item, i) =>
+        i === 0 || items[i - 1]!.id.client !== item.id.client || items[i - 1]!.id.clock < item.id.clock,
+    );
     let previous: Y.Item | null = null;
-    for (let item = type._start; item; item = item.right) {
+    for (const item of items) {
       keep(
-        previous
-          ? new Y.Item(item.id, null, previous.lastId, null, null, null, null, contentOf(item))
-          : new Y.Item(item.id, null, null, null, null, type, null, contentOf(item)),
+        !appendedInOrder
+          ? new Y.Item(item.id, null, item.origin, null, item.rightOrigin, type, null, contentOf(item))
+          : previous
+            ? new Y.Item(item.id, null, previous.lastId, null, null, null, null, contentOf(item))
+            : new Y.Item(item.id, null, null, null, null, type, null, contentOf(item)),
       );
       previous = item;
     }

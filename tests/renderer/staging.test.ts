@@ -106,3 +106,42 @@ describe('a staging doc', () => {
     expect(stagingBase(live).byteLength).toBeLessThan(3_000);
   });
 });
+
+describe('a member list with items out of their writer’s own order', () => {
+  it.each([
+    ['a member operation', (d: Y.Doc) => appendMemberOp(d, ['revoke', 'e', 'f'])],
+    ['entries and a head', (d: Y.Doc) => appendEntries(d, 'me', [entry('me', 1, 4)], [1, 'h', 's'])],
+    ['a setting', (d: Y.Doc) => itemsOf(d).set('rice', { name: 'Rice 5 lb' })],
+  ])(
+    'still makes the update the live doc would make (a key holder can insert before its own earlier operations): %s',
+    (_, change) => {
+      const live = new Y.Doc();
+      appendMemberOp(live, ['genesis', 'a', 'b']);
+      const other = new Y.Doc();
+      Y.applyUpdate(other, Y.encodeStateAsUpdate(live));
+      appendMemberOp(other, ['one', 'x', 'y']); // its clock 0, at the end
+      other.transact(() => membersOf(other).insert(1, [['two', 'x', 'y']])); // its clock 1, before it
+      other.transact(() => membersOf(other).insert(0, [['zero', 'x', 'y']]));
+      Y.applyUpdate(live, Y.encodeStateAsUpdate(other));
+      appendMemberOp(live, ['approve', 'c', 'd']);
+      const twin = new Y.Doc();
+      Y.applyUpdate(twin, Y.encodeStateAsUpdate(live));
+      twin.clientID = live.clientID;
+      const fromStaging = staged(live, change);
+      const direct: Uint8Array[] = [];
+      twin.on('update', (u: Uint8Array) => direct.push(u));
+      change(twin);
+      expect(Y.decodeUpdate(fromStaging)).toEqual(Y.decodeUpdate(Y.mergeUpdates(direct)));
+      const id = live.clientID;
+      Y.applyUpdate(live, fromStaging);
+      live.clientID = id;
+      expect(
+        membersOf(live)
+          .toJSON()
+          .map((op) => op[0])
+          .slice(0, 5),
+      ).toEqual(['zero', 'genesis', 'two', 'one', 'approve']);
+      expect(Y.encodeStateAsUpdate(live)).toEqual(Y.encodeStateAsUpdate(twin));
+    },
+  );
+});
