@@ -157,7 +157,12 @@ async function measureSystem(system: System, n: number, url: string): Promise<Sy
       // Chromium reports 0 until the origin's databases have been opened in this browser.
       if (i === 0) usageBytes = await page.evaluate(() => window.larderCompare!.usage());
       views.push(view);
-      log(`  ${system}: first stock view (cold #${i + 1}) ${ms(view.ms)}, ${view.stock.length} items`);
+      const parts = Object.entries(view.parts)
+        .map(([k, v]) => `${k} ${ms(v)}`)
+        .join(', ');
+      log(
+        `  ${system}: first stock view (cold #${i + 1}) ${ms(view.ms)} (${parts}), ${view.stock.length} items`,
+      );
       await context.close();
     }
 
@@ -289,6 +294,22 @@ function stockAgrees(results: Map<System, SystemResult>): string {
     : `NO: ${differ.map((s) => NAMES[s]).join(', ')} differ from ${NAMES[systems[0]!]}`;
 }
 
+/** One line of details per system for the report. */
+function notesOf(system: System, r: SystemResult): string {
+  const views = r.views.map((v) => {
+    const parts = Object.entries(v.parts).map(([k, p]) => `${k} ${ms(p)}`);
+    return `${ms(v.ms)} (${parts.join(', ')})`;
+  });
+  const put =
+    system === 'pouchdb'
+      ? `; the put alone: median ${ms(median(r.pickups.putMs))}, p95 ${ms(quantile(r.pickups.putMs, 0.95))}`
+      : '';
+  return (
+    `- ${NAMES[system]}: cold first views ${views.join('; ')}. Pickups (ms, in order) ` +
+    `${r.pickups.ms.map((v) => v.toFixed(1)).join(', ')}${put}. Sync: ${r.syncNote}.`
+  );
+}
+
 function revision(): string {
   const git = (...a: string[]) =>
     spawnSync('git', ['--no-optional-locks', ...a], { cwd: root, encoding: 'utf8' }).stdout?.trim() ?? '';
@@ -328,18 +349,7 @@ async function main() {
       const rows = tableLines(metrics(n, results));
       const agrees = stockAgrees(results);
       console.log(`\nN=${label(n)}\n${plain(rows)}\nStock of the hub agrees: ${agrees}\n`);
-      const notes = systems.map(
-        (s) =>
-          `- ${NAMES[s]}: sync: ${results.get(s)!.syncNote}; pickups (ms, in order) ${results
-            .get(s)!
-            .pickups.ms.map((v) => v.toFixed(1))
-            .join(
-              ', ',
-            )}${s === 'pouchdb' ? `; the put alone: median ${ms(median(results.get(s)!.pickups.putMs))}, p95 ${ms(quantile(results.get(s)!.pickups.putMs, 0.95))}` : ''}; cold views ${results
-            .get(s)!
-            .views.map((v) => ms(v.ms))
-            .join(', ')}.`,
-      );
+      const notes = systems.map((s) => notesOf(s, results.get(s)!));
       sections.push(
         `### N=${label(n)}\n\n${markdown(rows)}\n\nStock of the self hub agrees: ${agrees}.\n\n${notes.join('\n')}`,
       );

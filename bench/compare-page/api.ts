@@ -16,6 +16,8 @@ export interface SeedResult {
 export interface FirstView {
   /** From the call to the self hub's stock, with item names, in memory. */
   ms: number;
+  /** Where the time went: opening (and loading) the system, then reading the stock. */
+  parts: Record<string, number>;
   /** On-hand per item at the self hub, as this system computed it (checked against the others). */
   stock: [string, number][];
 }
