@@ -108,6 +108,32 @@ describe('quantities and units', () => {
     ]);
   });
 
+  it('names a quantity that cannot be read without a bound, and takes the unit "12 cans" gives', () => {
+    expect(problemsOf('Item,Qty\nRice,lots\nOats,-3\nBeans,2.5\n')).toEqual([
+      [{ code: 'quantity-not-a-number', value: 'lots' }],
+      [{ code: 'quantity-negative', value: '-3' }],
+      [{ code: 'quantity-not-whole', value: '2.5' }],
+    ]);
+    const p = planOf('Item,Qty\nBeans,12 cans\n');
+    expect(p.rows[0]!.notes).toEqual([
+      { code: 'unit-from-quantity', unit: 'can' },
+      { code: 'category-default', category: 'Other' },
+    ]);
+    expect(p.create[0]!.form).toMatchObject({ unit: 'can' });
+  });
+
+  it('keeps the category and unit a new item’s row gives, with nothing to say about them', () => {
+    const p = planOf('Item,Category,Unit,Qty\n  Rice ,  Grains , bag ,  4 \n');
+    expect(p.rows[0]).toMatchObject({ status: 'new', name: 'Rice', quantity: 4, problems: [], notes: [] });
+    expect(p.create[0]!.form).toEqual({
+      name: 'Rice',
+      category: 'Grains',
+      unit: 'bag',
+      packSize: '',
+      barcodes: '',
+    });
+  });
+
   it('gives a new item without a unit or category the defaults, and says so', () => {
     const p = planOf('Item,Qty\nRice,4\n');
     expect(p.create[0]!.form).toMatchObject({ category: DEFAULT_IMPORT_CATEGORY, unit: DEFAULT_IMPORT_UNIT });
@@ -196,6 +222,18 @@ describe('pack sizes and barcodes', () => {
       ['new', []],
       ['repeat', []],
     ]);
+  });
+
+  it('refuses a barcode an earlier row gave another new item, and matches by name without a word on barcodes', () => {
+    const p = planOf('Item,Barcodes,Qty\nOats,33334444,1\nBarley,33334444 55556666,2\n');
+    expect(p.rows.map((r) => [r.status, r.problems])).toEqual([
+      ['new', []],
+      ['problem', [{ code: 'barcode-taken', value: '33334444', item: 'Oats' }]],
+    ]);
+    expect(p.create.map((c) => c.form.name)).toEqual(['Oats']);
+    const catalog = [item('rice0001', 'Rice', 'bag', ['11112222'])];
+    const own = planOf('Item,Barcodes,Qty\nRice,11112222,4\n', catalog);
+    expect(own.rows[0]).toMatchObject({ status: 'existing', problems: [], notes: [] });
   });
 
   it('refuses on a matched item a barcode another catalog item holds', () => {
