@@ -1,5 +1,4 @@
 import { makeProblemsReport, useDamaged, useProblems } from '../data/problems';
-import { useState } from 'react';
 import { useStore } from '../app/StoreContext';
 import { fileService } from '../platform/files';
 import { problemKind, reportFile, type DamageKind, type ProblemKind } from '../storage/report';
@@ -7,6 +6,7 @@ import type { ProblemRow } from '../storage/db';
 import { useDomainText } from '../app/domainText';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
+import { useCommand } from '../app/useCommand';
 
 /** Each kind of damage and of problem, as catalog keys. */
 const DAMAGE_KIND_LABEL: Record<DamageKind, string> = {
@@ -36,26 +36,26 @@ export function ProblemsScreen() {
   const store = useStore();
   const problems = useProblems();
   const damaged = useDamaged();
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const command = useCommand();
   const { t } = useTranslation();
 
   const download = async () => {
-    setMessage(null);
-    try {
-      const { name, bytes } = reportFile(await makeProblemsReport(store, Date.now()));
-      const where = await fileService().save(
-        name,
-        bytes,
-        { name: t('problems.jsonFile'), extensions: ['json'] },
-        'application/json',
-      );
-      if (where) setMessage({ text: t('problems.reportSaved', { where }), error: false });
-    } catch (e) {
-      setMessage({
-        text: t('problems.reportFailed', { reason: e instanceof Error ? e.message : String(e) }),
-        error: true,
-      });
-    }
+    command.clear();
+    await command.run(
+      async () => {
+        const { name, bytes } = reportFile(await makeProblemsReport(store, Date.now()));
+        return fileService().save(
+          name,
+          bytes,
+          { name: t('problems.jsonFile'), extensions: ['json'] },
+          'application/json',
+        );
+      },
+      {
+        done: (where) => (where ? t('problems.reportSaved', { where }) : null),
+        failed: (e) => t('problems.reportFailed', { reason: e instanceof Error ? e.message : String(e) }),
+      },
+    );
   };
 
   const loading = !problems || !damaged;
@@ -78,7 +78,10 @@ export function ProblemsScreen() {
             <button type="button" onClick={() => void download()}>
               {t('problems.download')}
             </button>
-            {message && <p role={message.error ? 'alert' : 'status'}>{message.text}</p>}
+            {/* Here only once there is something to say, and a failure as an alert: the report is asked for. */}
+            {command.message && (
+              <p role={command.message.error ? 'alert' : 'status'}>{command.message.text}</p>
+            )}
           </section>
           <DamagedRows rows={damaged} />
           <RefusedData problems={problems} />
