@@ -21,6 +21,24 @@ import * as Y from 'yjs';
  * as origin), which places them the same way in the staging doc.
  */
 export function stagingBase(doc: Y.Doc): Uint8Array {
+  const base = compactBase(doc);
+  if (base === null) return Y.encodeStateAsUpdate(doc);
+  // Every struct of the base must find what it builds on: one that Yjs cannot place holds back every
+  // later struct of its client, and the staging doc would number this device's next struct at a clock
+  // the live doc has used (the save's entries then never reach it). Checked on a scratch doc (the base is
+  // small); a doc whose base does not place cleanly is staged whole.
+  const check = new Y.Doc({ gc: true });
+  try {
+    Y.applyUpdate(check, base);
+  } catch {
+    return Y.encodeStateAsUpdate(doc);
+  }
+  if (check.store.pendingStructs || check.store.pendingDs) return Y.encodeStateAsUpdate(doc);
+  return base;
+}
+
+/** The small base, or null when a root list is not in its writers' own order (see below). */
+function compactBase(doc: Y.Doc): Uint8Array | null {
   const byClient = new Map<number, (Y.Item | Y.GC)[]>();
   const keep = (struct: Y.Item | Y.GC) => {
     const list = byClient.get(struct.id.client);
@@ -39,33 +57,31 @@ export function stagingBase(doc: Y.Doc): Uint8Array {
     );
   };
 
+  let outOfOrder = false;
   doc.share.forEach((type) => {
     type._map.forEach((item, key) => {
       keep(new Y.Item(item.id, null, null, null, null, type, key, contentOf(item)));
       if (!item.deleted && item.content instanceof Y.ContentType) keepNested(item.content.type);
     });
-    const items: Y.Item[] = [];
-    for (let item = type._start; item; item = item.right) items.push(item);
-    // Yjs takes an item's origin of its own client to be an earlier struct of that client. Honest devices
-    // only append, so the previous item always is; a key holder can insert before its own earlier items
-    // (an attacker's member operation), and then each item is written with its own origins, every one of
-    // which is in this list, so Yjs places them as in the live doc.
-    const appendedInOrder = items.every(
-      (item, i) =>
-        i === 0 || items[i - 1]!.id.client !== item.id.client || items[i - 1]!.id.clock < item.id.clock,
-    );
     let previous: Y.Item | null = null;
-    for (const item of items) {
+    for (let item = type._start; item; item = item.right) {
+      // Yjs takes an item's origin of its own client to be an earlier struct of that client. Honest
+      // devices only append, so the previous item always is; a key holder can insert before its own
+      // earlier items (an attacker's member operation). Written with the previous item as origin, such an
+      // item cannot be placed, and the staging doc numbered this device's next struct at a clock the
+      // live doc had already used (the save's entries were then lost). Such a doc is staged whole.
+      if (previous && previous.id.client === item.id.client && previous.id.clock > item.id.clock)
+        outOfOrder = true;
       keep(
-        !appendedInOrder
-          ? new Y.Item(item.id, null, item.origin, null, item.rightOrigin, type, null, contentOf(item))
-          : previous
-            ? new Y.Item(item.id, null, previous.lastId, null, null, null, null, contentOf(item))
-            : new Y.Item(item.id, null, null, null, null, type, null, contentOf(item)),
+        previous
+          ? new Y.Item(item.id, null, previous.lastId, null, null, null, null, contentOf(item))
+          : new Y.Item(item.id, null, null, null, null, type, null, contentOf(item)),
       );
       previous = item;
     }
   });
+
+  if (outOfOrder) return null;
 
   const own = doc.clientID;
   const ownState = Y.getState(doc.store, own);

@@ -110,7 +110,7 @@ describe('a staging doc', () => {
 describe('a member list with items out of their writer’s own order', () => {
   it.each([
     ['a member operation', (d: Y.Doc) => appendMemberOp(d, ['revoke', 'e', 'f'])],
-    ['entries and a head', (d: Y.Doc) => appendEntries(d, 'me', [entry('me', 1, 4)], [1, 'h', 's'])],
+    ['entries and a head', (d: Y.Doc) => appendEntries(d, 'me', [entry('me', 2, 4)], [2, 'h', 's'])],
     ['a setting', (d: Y.Doc) => itemsOf(d).set('rice', { name: 'Rice 5 lb' })],
   ])(
     'still makes the update the live doc would make (a key holder can insert before its own earlier operations): %s',
@@ -144,4 +144,40 @@ describe('a member list with items out of their writer’s own order', () => {
       expect(Y.encodeStateAsUpdate(live)).toEqual(Y.encodeStateAsUpdate(twin));
     },
   );
+});
+
+describe('a member list with another device’s item inside one of this device’s', () => {
+  it.each([
+    ['a member operation', (d: Y.Doc) => appendMemberOp(d, ['revoke', 'e', 'f'])],
+    ['entries and a head', (d: Y.Doc) => appendEntries(d, 'me', [entry('me', 2, 4)], [2, 'h', 's'])],
+  ])('makes the update the live doc would make, and the save reaches the live doc: %s', (_, change) => {
+    const live = new Y.Doc();
+    appendEntries(live, 'me', [entry('me', 1, 1)], [1, 'h', 's']);
+    // Two operations of this device in one struct; a key holder's insert splits it.
+    live.transact(() =>
+      membersOf(live).push([
+        ['genesis', 'a', 'b'],
+        ['approve', 'a', 'b'],
+      ]),
+    );
+    const other = new Y.Doc();
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(live));
+    other.transact(() => membersOf(other).insert(1, [['forged', 'x', 'y']]));
+    appendMemberOp(other, ['end', 'x', 'y']);
+    other.transact(() => membersOf(other).insert(0, [['first', 'x', 'y']]));
+    Y.applyUpdate(live, Y.encodeStateAsUpdate(other));
+    const twin = new Y.Doc();
+    Y.applyUpdate(twin, Y.encodeStateAsUpdate(live));
+    twin.clientID = live.clientID;
+    const fromStaging = staged(live, change);
+    const direct: Uint8Array[] = [];
+    twin.on('update', (u: Uint8Array) => direct.push(u));
+    change(twin);
+    expect(Y.decodeUpdate(fromStaging)).toEqual(Y.decodeUpdate(Y.mergeUpdates(direct)));
+    const id = live.clientID;
+    Y.applyUpdate(live, fromStaging);
+    live.clientID = id;
+    expect(Y.encodeStateAsUpdate(live)).toEqual(Y.encodeStateAsUpdate(twin));
+    expect(readAllEntries(live).entries.length).toBe(readAllEntries(twin).entries.length);
+  });
 });
