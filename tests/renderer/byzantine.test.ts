@@ -2,10 +2,10 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { appendMemberOp, headsOf, ledgersOf } from '../../shared/doc';
+import { appendMemberOp, headsOf, ledgersOf, membersOf } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
 import { INGEST_MESSAGES } from '../../shared/sync/ingest';
-import { signOp } from '../../shared/trust/members';
+import { evaluateMembers, nextLink, signOp, type MemberOp } from '../../shared/trust/members';
 import { encodeEntry } from '../../shared/wire';
 import type { LarderStore } from '../../renderer/storage/store';
 import { FakeClock, PEER, Prng, SimNetwork, openReplica, projectionJson, type Replica } from './replicas';
@@ -14,8 +14,9 @@ import { SignedDevice } from './signedDevice';
 /**
  * The randomized convergence test with a Byzantine replica: a laptop of hub 1 that an attacker holds (it
  * has the network key and its own approved key) sends random forgeries of every kind, in random order, to
- * random honest replicas while they are partitioned. Before it starts, the founder revokes another
- * admin's laptop: the network key rotates while every replica saves and syncs. When everything is delivered, every honest replica
+ * random honest replicas while they are partitioned. The attacker also holds the key of an admin that was
+ * revoked: it signs approvals, revocations of the founder and key rotations as if it had not seen its
+ * revocation, and places them anywhere after its own approval in the member log. When everything is delivered, every honest replica
  * must show the same figures, and those figures must be exactly the honest entries plus what the laptop
  * had the right to write (its own hub's donations): no forged entry counts anywhere.
  *
@@ -42,6 +43,7 @@ type Forgery =
   | 'other-hub'
   | 'forged-head'
   | 'non-admin-approve'
+  | 'revoked-admin'
   | 'stranger'
   | 'legit';
 
@@ -75,7 +77,8 @@ async function run(seed: number): Promise<void> {
     const laptop = await SignedDevice.approvedBy(a, { role: 'hub', hub: hubs[1]! });
     const stranger = await SignedDevice.create(a.self!.networkId);
     // An admin's laptop, taken: the founder revokes it before the attacker starts. The rotation reaches
-    // each replica while it saves (taking up a key once rolled a device's chain back: issue 7).
+    // each replica while it saves (taking up a key once rolled a device's chain back), and the attacker's
+    // operations in the middle of the member log once made honest saves vanish (the staging doc).
     const takenAdmin = await SignedDevice.approvedBy(a, { role: 'admin', hub: hubs[0]! });
     await a.revokeDevice(takenAdmin.id);
     await net.deliverAll();
@@ -210,6 +213,48 @@ async function run(seed: number): Promise<void> {
             ),
           );
           break;
+        case 'revoked-admin': {
+          const net = a.self!.networkId;
+          const log = membersOf(byz).toArray();
+          const own = log.findIndex(
+            (op) =>
+              Array.isArray(op) &&
+              String(op[0]).includes('"t":"approve"') &&
+              String(op[0]).includes(takenAdmin.id),
+          );
+          const signedBy = (await evaluateMembers(net, log)).signed.get(takenAdmin.id);
+          const style = rng.int(0, 2);
+          const link = style === 0 ? nextLink(signedBy) : style === 1 ? { n: rng.int(1, 3) } : {};
+          const at = clock.now();
+          const founderKeeps = (await evaluateMembers(net, log)).signed.get(a.self!.deviceId);
+          const ops: MemberOp[] = [
+            {
+              t: 'approve',
+              net,
+              dev: stranger.id,
+              key: stranger.keys.publicKey,
+              name: 'x',
+              hub: hubs[0]!,
+              role: 'admin',
+              at,
+              ...link,
+            },
+            {
+              t: 'revoke',
+              net,
+              dev: a.self!.deviceId,
+              cut: 0,
+              hash: null,
+              at,
+              ...(rng.bool(0.5) && founderKeeps ? { keep: founderKeeps } : {}),
+              ...link,
+            },
+            { t: 'rotate', net, epoch: 100 + rng.int(0, 100), sealed: {}, at, ...link },
+          ];
+          const op = await signOp(rng.pick(ops), takenAdmin.id, takenAdmin.keys.privateKey);
+          byz.transact(() => membersOf(byz).insert(rng.int(own + 1, log.length), [[...op]]));
+          break;
+        }
         case 'stranger':
           await stranger.append(byz, [
             {
@@ -260,6 +305,7 @@ async function run(seed: number): Promise<void> {
       'other-hub',
       'forged-head',
       'non-admin-approve',
+      'revoked-admin',
       'stranger',
       'legit',
     ];
@@ -296,6 +342,13 @@ async function run(seed: number): Promise<void> {
           (await s.db.stock.get(`${hub}|${rice.id}`))?.onHand ?? 0,
           `seed ${seed}: ${hub} on ${s.self!.deviceId}`,
         ).toBe(expected.get(`${hub}|${rice.id}`) ?? 0);
+    // A rebuild from the doc alone gives the same figures (a lost save would show here).
+    for (const s of stores()) {
+      await s.rebuildProjections();
+      expect((await projectionJson(s)).stock, `seed ${seed}: stock after a rebuild`).toEqual(
+        tables[0]!.stock,
+      );
+    }
     // Nothing the laptop or the stranger had no right to write counts: the only counted entries of theirs
     // are the laptop's own hub's donations.
     const counted = (await a.db.ledger.toArray()).filter((r) => r.applied !== 0);
