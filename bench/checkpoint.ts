@@ -103,6 +103,7 @@ async function measure(n: number) {
     requests: new Map(),
     keys: new Map(),
     rotation: null,
+    signed: new Map(),
     problems: [],
   };
 

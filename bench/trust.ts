@@ -45,6 +45,7 @@ function membersOf(devices: Iterable<string>, network: string): MemberState {
     requests: new Map(),
     keys: new Map(),
     rotation: null,
+    signed: new Map(),
     problems: [],
   };
 }

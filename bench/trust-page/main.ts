@@ -58,6 +58,7 @@ window.larderTrust = {
       requests: new Map(),
       keys: new Map(),
       rotation: null,
+      signed: new Map(),
       problems: [],
     };
     const gate = new Gate(history.network);

@@ -151,6 +151,7 @@ const approved = (): MemberState => ({
   requests: new Map(),
   keys: new Map(),
   rotation: null,
+  signed: new Map(),
   problems: [],
 });
 

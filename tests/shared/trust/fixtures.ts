@@ -168,6 +168,7 @@ export const stateOf = (network: string, members: readonly Member[]): MemberStat
   requests: new Map(),
   keys: new Map(),
   rotation: null,
+  signed: new Map(),
   problems: [],
 });
 

@@ -84,6 +84,7 @@ describe('legacyCuts: where the upgrade freezes each device from before signing'
           requests: new Map(),
           keys: new Map(),
           rotation: null,
+          signed: new Map(),
           problems: [],
         };
         const result = new Gate(NET).step({ entries, heads: new Map(), members, membersChanged: true });
