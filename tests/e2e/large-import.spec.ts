@@ -14,7 +14,8 @@ const ENTRIES = 45_000;
 const AT = Date.UTC(2026, 9, 1, 9);
 
 /**
- * A year of another hub's history, in one sync file: the device takes it in 20,000 entries at a time.
+ * A year of another hub's history, in one sync file: the device takes it in pieces (a few hundred entries,
+ * each within 512 kB: renderer/storage/persistence.ts, projectionPiece).
  * Meanwhile the sidebar says how much is left, saving works, and counts wait (they would compare with
  * incomplete figures).
  */
