@@ -229,6 +229,20 @@ describe('a checkpoint a receiver accepts', () => {
     expect(await refusal(cp, state)).toBe('accepted');
   });
 
+  it('refuses a cut the receiver’s member list does not hold at that position with that hash', async () => {
+    const entries = entriesOfA(70);
+    const cutHash = headHash(chainOf(NET, a.id, entries.slice(0, 40)));
+    const revokedAt = (cut: number, hash: string) =>
+      members({ a: asMember(a, 'hub', 'hub1', { cut, hash, by: admin.id, at: T0 }) });
+    const r = replica(entries, new Map(), revokedAt(40, cutHash));
+    const cp = await checkpointFrom(r, new Map(), coord, revokedAt(40, cutHash));
+    expect(await refusal(cp, revokedAt(40, cutHash))).toBe('accepted');
+    expect(await refusal(cp, revokedAt(41, cutHash))).toBe('checkpoint.coverNoCut');
+    expect(await refusal(cp, revokedAt(40, headHash(chainOf(NET, a.id, entries.slice(0, 39)))))).toBe(
+      'checkpoint.coverNoCut',
+    );
+  });
+
   it('covers a revoked device up to its signed head, counting nothing after the cut', async () => {
     const entries = entriesOfA(70);
     const cutHash = headHash(chainOf(NET, a.id, entries.slice(0, 40)));
@@ -372,6 +386,9 @@ describe('a checkpoint a receiver refuses', () => {
     expect(await refusal(cp, members(), new Map([[b.id, { seq: 5, hash: other }]]))).toBe(
       'checkpoint.coverFork',
     );
+    // The same head the receiver verified is no fork.
+    const same = headHash(chainOf(NET, b.id, entriesOfB(5)));
+    expect(await refusal(cp, members(), new Map([[b.id, { seq: 5, hash: same }]]))).toBe('accepted');
     // A head further on cannot be compared with the covered position: the gate checks it as entries arrive.
     expect(await refusal(cp, members(), new Map([[b.id, { seq: 9, hash: other }]]))).toBe('accepted');
   });
@@ -471,5 +488,10 @@ describe('choosing between concurrent checkpoints', () => {
     expect(chooseCheckpoint(tie)!.digest).toBe(lowest);
     expect(chooseCheckpoint([...tie].reverse())!.digest).toBe(lowest);
     expect(chooseCheckpoint([])).toBeNull();
+    // Covering more wins over a lower digest, in either order.
+    const more = { ...byCoord, covered: 10, digest: 'b' };
+    const fewer = { ...byCoord, covered: 5, digest: 'a' };
+    expect(chooseCheckpoint([more, fewer])).toBe(more);
+    expect(chooseCheckpoint([fewer, more])).toBe(more);
   });
 });
