@@ -1,4 +1,4 @@
-import Dexie from 'dexie';
+import Dexie, { type Table } from 'dexie';
 import * as Y from 'yjs';
 import { LarderDB, type SelfRow } from '../../renderer/storage/db';
 import {
@@ -89,16 +89,17 @@ async function seed(n: number, variant: Variant) {
       persistence as unknown as { derive(trust: null): Promise<{ tables: Record<string, unknown[]> }> }
     ).derive;
     const { tables } = await derive.call(persistence, null);
-    const rows = (name: string) => (tables[name] ?? []) as never[];
+    const rows = (name: string) => tables[name] ?? [];
+    const projections = db.projectionTables as unknown as Table<unknown, string>[];
     await db.transaction('rw', [...db.projectionTables, db.meta], async () => {
       if (variant === 'one-transaction') {
-        await Promise.all(db.projectionTables.map((table) => table.clear()));
-        for (const table of db.projectionTables) {
+        await Promise.all(projections.map((table) => table.clear()));
+        for (const table of projections) {
           const all = rows(table.name);
           for (let i = 0; i < all.length; i += 50_000) await table.bulkPut(all.slice(i, i + 50_000));
         }
       } else {
-        for (const table of db.projectionTables) await table.bulkPut(rows(table.name));
+        for (const table of projections) await table.bulkPut(rows(table.name));
       }
       await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: Date.now() });
     });

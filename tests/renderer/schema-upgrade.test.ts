@@ -13,32 +13,32 @@ import { uniqueName } from './faults';
  * The database as version 5 of the schema left it (renderer/storage/db.ts before version 6), written by a
  * Dexie that knows only versions 1-5, as a device that installed an older app has it.
  */
-class V5 extends Dexie {
-  constructor(name: string) {
-    super(name);
-    this.version(1).stores({
-      updates: '++id',
-      meta: 'key',
-      stock: 'key, hub, item',
-      ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], target, at',
-      items: 'id, nameKey, *barcodes',
-      hubs: 'id',
-      devices: 'id, hub',
-      levels: 'key, hub, item',
-      problems: 'where',
-    });
-    this.version(2).stores({
-      ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root, at',
-      categoryLevels: 'key, hub',
-      usage: 'key, day, hub',
-    });
-    this.version(3).stores({ ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root' });
-    this.version(4).stores({ gate: 'device', members: 'device' });
-    this.version(5).stores({ damaged: 'id' });
-  }
+function v5(name: string): Dexie {
+  const db = new Dexie(name);
+  db.version(1).stores({
+    updates: '++id',
+    meta: 'key',
+    stock: 'key, hub, item',
+    ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], target, at',
+    items: 'id, nameKey, *barcodes',
+    hubs: 'id',
+    devices: 'id, hub',
+    levels: 'key, hub, item',
+    problems: 'where',
+  });
+  db.version(2).stores({
+    ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root, at',
+    categoryLevels: 'key, hub',
+    usage: 'key, day, hub',
+  });
+  db.version(3).stores({ ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root' });
+  db.version(4).stores({ gate: 'device', members: 'device' });
+  db.version(5).stores({ damaged: 'id' });
+  return db;
 }
 
-const opened: Dexie[] = [];
+/** Open databases, closed after each test. */
+const opened: { close(): void }[] = [];
 afterEach(() => {
   for (const db of opened.splice(0)) db.close();
 });
@@ -70,41 +70,34 @@ describe('schema version 6', () => {
     const hub = net.self.hubId;
     const item = stock.find((s) => s.hub === hub)!.item;
 
-    const old = new V5(name);
+    const old = v5(name);
     opened.push(old);
-    await old.transaction(
-      'rw',
-      old.tables.map((t) => t.name),
-      async () => {
-        await old.table('updates').add({ update: Y.encodeStateAsUpdate(net.doc), entries: entries.length });
-        await old.table('meta').put({ key: 'projection', version: 4, rebuiltAt: 1 });
-        await old.table('ledger').bulkPut(ledger);
-        await old.table('stock').bulkPut(stock);
-        await old.table('usage').bulkPut(projector.allUsage());
-        await old.table('items').bulkPut([
-          {
-            id: item,
-            name: 'Rice',
-            nameKey: 'rice',
-            category: 'Food',
-            unit: 'bag',
-            barcodes: ['0123456789012'],
-          },
-        ]);
-        await old.table('hubs').put({ id: hub, name: 'North' });
-        await old.table('devices').put({ id: net.self.deviceId, hub, name: net.self.deviceName });
-        await old.table('levels').put({ key: `${hub}|${item}`, hub, item, low: 5, target: 20 });
-        await old
-          .table('categoryLevels')
-          .put({ key: `${hub}|Food`, hub, category: 'Food', low: 1, target: 2 });
-        await old.table('problems').put({ where: 'entry/x.1', reason: 'kept', seenAt: 2 });
-        await old.table('gate').put({ device: net.self.deviceId, held: [] });
-        await old.table('members').put({ device: net.self.deviceId, key: 'k', fingerprint: 'f', name: 'n' });
-        await old
-          .table('damaged')
-          .put({ id: 9, update: new Uint8Array([1, 2, 3]), entries: 0, reason: 'cut', setAsideAt: 3 });
+    // Each write its own transaction (one over all fifteen tables is too deep for TypeScript's types).
+    await old.table('updates').add({ update: Y.encodeStateAsUpdate(net.doc), entries: entries.length });
+    await old.table('meta').put({ key: 'projection', version: 4, rebuiltAt: 1 });
+    await old.table('ledger').bulkPut(ledger);
+    await old.table('stock').bulkPut(stock);
+    await old.table('usage').bulkPut(projector.allUsage());
+    await old.table('items').bulkPut([
+      {
+        id: item,
+        name: 'Rice',
+        nameKey: 'rice',
+        category: 'Food',
+        unit: 'bag',
+        barcodes: ['0123456789012'],
       },
-    );
+    ]);
+    await old.table('hubs').put({ id: hub, name: 'North' });
+    await old.table('devices').put({ id: net.self.deviceId, hub, name: net.self.deviceName });
+    await old.table('levels').put({ key: `${hub}|${item}`, hub, item, low: 5, target: 20 });
+    await old.table('categoryLevels').put({ key: `${hub}|Food`, hub, category: 'Food', low: 1, target: 2 });
+    await old.table('problems').put({ where: 'entry/x.1', reason: 'kept', seenAt: 2 });
+    await old.table('gate').put({ device: net.self.deviceId, held: [] });
+    await old.table('members').put({ device: net.self.deviceId, key: 'k', fingerprint: 'f', name: 'n' });
+    await old
+      .table('damaged')
+      .put({ id: 9, update: new Uint8Array([1, 2, 3]), entries: 0, reason: 'cut', setAsideAt: 3 });
     const before = await everything(old);
     expect(indexesOnDisk(old).stock).toEqual(['hub', 'item']);
     old.close();
