@@ -56,9 +56,12 @@ export class LineWriter {
     this.buf[this.pos++] = b;
   }
 
-  /** Printable ASCII with nothing JSON escapes; anything else is not plain. */
+  /**
+   * Printable ASCII with nothing JSON escapes; anything else is not plain. Reserves one byte more than the
+   * quoted string: the separator `fast()` writes after it, without a room check of its own.
+   */
   private plain(s: string): void {
-    this.room(s.length + 2);
+    this.room(s.length + 3);
     const buf = this.buf;
     let pos = this.pos;
     buf[pos++] = QUOTE;
@@ -71,10 +74,13 @@ export class LineWriter {
     this.pos = pos;
   }
 
-  /** A whole number as JSON writes it (safe integers only; -0 is "0"). */
+  /**
+   * A whole number as JSON writes it (safe integers only; -0 is "0"): up to 17 characters, and one byte
+   * more reserved for the separator `fast()` writes after it.
+   */
   private int(n: number): void {
     if (!Number.isSafeInteger(n)) throw NOT_PLAIN;
-    this.room(17);
+    this.room(18);
     if (n < 0) {
       this.byte(MINUS);
       n = -n;
