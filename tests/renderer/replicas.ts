@@ -158,6 +158,9 @@ export interface Chaos {
 
 export const NO_CHAOS: Chaos = { duplicate: 0, drop: 0, reorder: 0 };
 
+/** What the simulated network needs of a replica: its doc, and the way it takes a peer's update. */
+export type NetPeer = Pick<LarderStore, 'applyRemoteUpdate'> & { persistence: { doc: Y.Doc } };
+
 /**
  * A full-mesh network between replicas. Every update a replica's doc emits for a local change is queued
  * for every other replica; `deliverOne` hands one message of a random link to its recipient. A replica
@@ -180,7 +183,7 @@ export class SimNetwork {
   private readonly detachers: (() => void)[] = [];
 
   constructor(
-    private readonly stores: () => readonly LarderStore[],
+    private readonly stores: () => readonly NetPeer[],
     private readonly rng: Prng,
     private readonly chaos: Chaos,
   ) {
@@ -193,7 +196,7 @@ export class SimNetwork {
   }
 
   /** Starts capturing the local updates of `store` as replica `from` (again after a reopen). */
-  attach(store: LarderStore, from: number): void {
+  attach(store: NetPeer, from: number): void {
     const doc = store.persistence.doc;
     const onUpdate = (update: Uint8Array, origin: unknown) => {
       if (origin === PEER || origin === 'load') return;
