@@ -215,6 +215,7 @@ export interface MessageParams {
   'member.revokeNotAdmin': None;
   'member.adoptNotAdmin': None;
   'member.rotateNotAdmin': None;
+  'member.grantNotAdmin': None;
   'member.upgradeFailed': None;
   'member.rotationUnreadable': None;
   'member.afterRevocation': None;
@@ -413,6 +414,7 @@ const CODES: Record<MessageCode, true> = {
   'member.revokeNotAdmin': true,
   'member.adoptNotAdmin': true,
   'member.rotateNotAdmin': true,
+  'member.grantNotAdmin': true,
   'member.upgradeFailed': true,
   'member.rotationUnreadable': true,
   'member.afterRevocation': true,

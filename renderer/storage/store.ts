@@ -50,6 +50,7 @@ import { generateDeviceKeys, deviceIdOf, sign } from '../../shared/trust/crypto'
 import {
   evaluateMembers,
   linkAfter,
+  MAX_SEALED,
   networkIdOf,
   nextLink,
   PRE_APPROVAL_MS,
@@ -145,7 +146,10 @@ export class LarderStore {
     this.persistence = new DocPersistence(db, deps.now, deps.projectChunk);
     if (self?.chain) this.persistence.enableTrust(self.networkId, self.anchor);
     this.persistence.onCommitted((commit) => {
-      if (commit.settingsChanged) void this.adoptRotation().catch(() => undefined);
+      if (commit.settingsChanged)
+        void this.adoptRotation()
+          .then(() => this.grantMissingKeys())
+          .catch(() => undefined);
       // A network from before signing: an admin may have upgraded it; this device then follows.
       if (this.selfRow && !this.selfRow.chain && !this.upgrading && membersOf(this.doc).length > 0)
         void this.followUpgrade().catch((e: unknown) =>
@@ -866,6 +870,61 @@ export class LarderStore {
     const current = this.selfRow!;
     if ((current.epoch ?? 0) >= rotation.epoch) return;
     await this.adoptNewKey(toBase64Url(key), rotation.epoch);
+  }
+
+  /** Grants this device made or is making, by epoch and device: each is signed once per session. */
+  private granted = new Set<string>();
+  private granting: Promise<void> = Promise.resolve();
+
+  /**
+   * An admin that holds the current network key passes it on to members the newest rotation left out: a
+   * device approved after it, or one whose approval raced it (a rotation seals only to members, never to a
+   * device that is only asking to join: the lost laptop can ask too). The copy is sealed to the member's
+   * own key, and travels with the catch-up material to a device still in the earlier key's room. Runs after
+   * every commit that changed the member list; two admins doing it at once grant twice, which is harmless.
+   */
+  private grantMissingKeys(): Promise<void> {
+    this.granting = this.granting.then(() => this.grantNow()).catch(() => undefined);
+    return this.granting;
+  }
+
+  private async grantNow(): Promise<void> {
+    const self = this.selfRow;
+    const identity = this.identity;
+    const state = this.persistence.trust?.memberState;
+    const rotation = state?.rotation;
+    if (!self?.chain || !identity || !state || !rotation || (self.epoch ?? 0) !== rotation.epoch) return;
+    const me = state.members.get(self.deviceId);
+    if (!me || me.role !== 'admin' || me.revoked) return;
+    const missing = [...state.members.values()]
+      .filter(
+        (m) =>
+          m.box &&
+          !m.revoked &&
+          !Object.prototype.hasOwnProperty.call(rotation.sealed, m.device) &&
+          !this.granted.has(`${rotation.epoch}|${m.device}`),
+      )
+      .slice(0, MAX_SEALED);
+    const key = fromBase64Url(self.networkKey);
+    if (missing.length === 0 || !key) return;
+    const sealed: Record<string, string> = {};
+    for (const m of missing)
+      sealed[m.device] = await sealTo(m.box!, key, self.networkId, rotation.epoch, m.device);
+    const op = await signOp(
+      {
+        t: 'grant',
+        net: self.networkId,
+        epoch: rotation.epoch,
+        sealed,
+        at: this.deps.now(),
+        ...(await this.nextLink(self)),
+      },
+      self.deviceId,
+      identity.privateKey,
+    );
+    for (const m of missing) this.granted.add(`${rotation.epoch}|${m.device}`);
+    appendMemberOp(this.persistence.staging(), op);
+    await this.persistence.flush();
   }
 
   /**

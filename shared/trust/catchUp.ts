@@ -13,7 +13,8 @@ import { openSealed } from './seal';
  * that missed one rotation or several walks to the current key in one step, with its own sealed copy in
  * the newest rotation, once it has that rotation and can tell an admin signed it. What it needs is the
  * **catch-up material**: the signed `rotate` operations of the member log (and its `revoke` operations,
- * so it learns at once whom to stop trusting), exactly as the log holds them. It travels where a device
+ * so it learns at once whom to stop trusting; and the `grant`s of a rotation's key to members it left out,
+ * with their approvals), exactly as the log holds them. It travels where a device
  * still holding an old key can read it:
  *
  * - in the rooms of earlier keys, where the remaining devices wait for a bounded time after a rotation
@@ -30,6 +31,9 @@ import { openSealed } from './seal';
 export const MAX_CATCH_UP_ROTATIONS = 8;
 /** Revocations kept in the material (the newest). */
 export const MAX_CATCH_UP_REVOCATIONS = 32;
+/** Grants of a kept rotation's key kept in the material (the newest), and approvals of their devices. */
+export const MAX_CATCH_UP_GRANTS = 32;
+export const MAX_CATCH_UP_APPROVALS = 32;
 /** The material as JSON, at most: it travels in a WebRTC presence message (SCTP's limit is 256 KiB). */
 export const MAX_CATCH_UP_CHARS = 128 * 1024;
 /** How long after a rotation the remaining devices still wait in the earlier key's room. */
@@ -48,12 +52,12 @@ export const catchUpSchema = z.object({
   ops: z
     .array(signedOp)
     .min(1)
-    .max(MAX_CATCH_UP_ROTATIONS + MAX_CATCH_UP_REVOCATIONS),
+    .max(MAX_CATCH_UP_ROTATIONS + MAX_CATCH_UP_REVOCATIONS + MAX_CATCH_UP_GRANTS + MAX_CATCH_UP_APPROVALS),
 });
 export type CatchUpMaterial = z.infer<typeof catchUpSchema>;
 
 export type CatchUpRefusal =
-  /** Not shaped like catch-up material (or an operation in it is not a revocation or a rotation). */
+  /** Not shaped like catch-up material (or an operation in it is not one material may carry). */
   | 'catchUp.malformed'
   /** More operations, or longer ones, than material may hold. */
   | 'catchUp.tooLarge'
@@ -65,7 +69,7 @@ export type CatchUpRefusal =
   | 'catchUp.notAdmin'
   /** Nothing newer than the key this device holds. */
   | 'catchUp.noNewerKey'
-  /** The newest rotation has no copy sealed to this device (it was revoked, or joined after it). */
+  /** The newest rotation has no copy sealed to this device (it was revoked, or no admin granted it one). */
   | 'catchUp.notForThisDevice'
   /** The copy sealed to this device does not open with its key. */
   | 'catchUp.unreadable';
@@ -73,14 +77,27 @@ export type CatchUpRefusal =
 export type CatchUpResult =
   { ok: true; epoch: number; key: Uint8Array } | { ok: false; code: CatchUpRefusal };
 
-type Kind = 'rotate' | 'revoke';
+type Kind = 'rotate' | 'revoke' | 'grant' | 'approve';
+const KINDS: readonly string[] = ['rotate', 'revoke', 'grant', 'approve'];
 
-function kindOf(payload: string): { t: Kind; net: unknown; epoch: unknown } | null {
+interface Peek {
+  t: Kind;
+  net: unknown;
+  epoch: unknown;
+  /** The device an approval names. */
+  dev: unknown;
+  /** The devices a grant seals the key to. */
+  to: string[];
+}
+
+function kindOf(payload: string): Peek | null {
   try {
     const json: unknown = JSON.parse(payload);
     if (typeof json !== 'object' || json === null) return null;
-    const { t, net, epoch } = json as Record<string, unknown>;
-    return t === 'rotate' || t === 'revoke' ? { t, net, epoch } : null;
+    const { t, net, epoch, dev, sealed } = json as Record<string, unknown>;
+    if (typeof t !== 'string' || !KINDS.includes(t)) return null;
+    const to = t === 'grant' && typeof sealed === 'object' && sealed !== null ? Object.keys(sealed) : [];
+    return { t: t as Kind, net, epoch, dev, to };
   } catch {
     return null;
   }
@@ -88,12 +105,16 @@ function kindOf(payload: string): { t: Kind; net: unknown; epoch: unknown } | nu
 
 /**
  * The material for devices that missed rotations, from the member log as this device has it: its newest
- * rotations and revocations, in the log's order, as they are stored. Null when the log holds no rotation.
- * Operations that would not fit the bounds are left out, oldest first (the newest rotation always stays).
+ * rotations and revocations, in the log's order, as they are stored; and the grants of those rotations'
+ * keys to members they left out, with those members' approvals (a device that was waiting for approval
+ * when the key changed knows neither). Null when the log holds no rotation. Operations that would not fit
+ * the bounds are left out, oldest first (the newest rotation always stays).
  */
 export function catchUpMaterial(network: string, log: readonly unknown[]): CatchUpMaterial | null {
   const rotations: { op: [string, string, string]; epoch: number; index: number }[] = [];
   const revocations: { op: [string, string, string]; index: number }[] = [];
+  const grants: { op: [string, string, string]; epoch: number; to: string[]; index: number }[] = [];
+  const approvals: { op: [string, string, string]; dev: string; index: number }[] = [];
   log.forEach((value, index) => {
     const parsed = signedOp.safeParse(value);
     if (!parsed.success) return;
@@ -102,14 +123,22 @@ export function catchUpMaterial(network: string, log: readonly unknown[]): Catch
     if (kind.t === 'rotate' && typeof kind.epoch === 'number')
       rotations.push({ op: parsed.data, epoch: kind.epoch, index });
     else if (kind.t === 'revoke') revocations.push({ op: parsed.data, index });
+    else if (kind.t === 'grant' && typeof kind.epoch === 'number')
+      grants.push({ op: parsed.data, epoch: kind.epoch, to: kind.to, index });
+    else if (kind.t === 'approve' && typeof kind.dev === 'string')
+      approvals.push({ op: parsed.data, dev: kind.dev, index });
   });
   if (rotations.length === 0) return null;
   // The newest rotations by epoch (the log may hold two of one epoch: both go, the replay picks one).
   const epochs = [...new Set(rotations.map((r) => r.epoch))].sort((a, b) => b - a);
   const keptEpochs = new Set(epochs.slice(0, MAX_CATCH_UP_ROTATIONS));
+  const keptGrants = grants.filter((g) => keptEpochs.has(g.epoch)).slice(-MAX_CATCH_UP_GRANTS);
+  const granted = new Set(keptGrants.flatMap((g) => g.to));
   let kept = [
     ...rotations.filter((r) => keptEpochs.has(r.epoch)).slice(-MAX_CATCH_UP_ROTATIONS),
     ...revocations.slice(-MAX_CATCH_UP_REVOCATIONS),
+    ...keptGrants,
+    ...approvals.filter((a) => granted.has(a.dev)).slice(-MAX_CATCH_UP_APPROVALS),
   ].sort((a, b) => a.index - b.index);
   const size = (ops: typeof kept) => JSON.stringify({ v: 1, net: network, ops: ops.map((k) => k.op) }).length;
   const newest = rotations.reduce((a, b) => (b.epoch > a.epoch ? b : a));
@@ -135,6 +164,14 @@ export function claimedEpoch(material: unknown): number {
   }
   return epoch;
 }
+
+/** What a replay of the material refuses as signed by a device that is not an admin. */
+const ADMIN_ONLY = new Set([
+  'member.rotateNotAdmin',
+  'member.revokeNotAdmin',
+  'member.grantNotAdmin',
+  'member.approveNotAdmin',
+]);
 
 export interface CatchUpInput {
   network: string;
@@ -182,8 +219,7 @@ export async function walkToCurrentKey(input: CatchUpInput): Promise<CatchUpResu
     if (index < first) continue;
     if (problem.reason.code === 'member.badSignature') return { ok: false, code: 'catchUp.badSignature' };
     if (problem.reason.code === 'member.malformed') return { ok: false, code: 'catchUp.malformed' };
-    if (problem.reason.code === 'member.rotateNotAdmin' || problem.reason.code === 'member.revokeNotAdmin')
-      return { ok: false, code: 'catchUp.notAdmin' };
+    if (ADMIN_ONLY.has(problem.reason.code)) return { ok: false, code: 'catchUp.notAdmin' };
   }
   const rotation = state.rotation;
   if (!rotation || rotation.epoch <= input.epoch) return { ok: false, code: 'catchUp.noNewerKey' };

@@ -161,6 +161,21 @@ const opSchema = z.discriminatedUnion('t', [
     at,
     ...link,
   }),
+  z.object({
+    t: z.literal('grant'),
+    net: id,
+    /** The rotation whose key this passes on. */
+    epoch: z.number().int().min(1).max(1_000_000),
+    /**
+     * That key sealed to members its rotation left out: devices approved after it, or waiting for approval
+     * while it was made (a rotation seals only to members; a request may come from the lost laptop itself).
+     */
+    sealed: z
+      .record(id, z.string().max(200))
+      .refine((sealed) => Object.keys(sealed).length <= MAX_SEALED, 'too many devices'),
+    at,
+    ...link,
+  }),
 ]);
 export type MemberOp = z.infer<typeof opSchema>;
 /** As stored in the doc: the op's exact JSON, the signer's device id, the signature. */
@@ -221,7 +236,10 @@ export interface MemberState {
   requests: Map<string, JoinRequest>;
   /** Every device's key that appears in a valid operation (to verify its heads, even before approval). */
   keys: Map<string, string>;
-  /** The newest key rotation an admin signed: the network key of that epoch, sealed to each device. */
+  /**
+   * The newest key rotation an admin signed: the network key of that epoch, sealed to each device (the
+   * copies admins granted later to members it left out included; the rotation's own copy comes first).
+   */
   rotation: { epoch: number; sealed: Record<string, string>; by: string } | null;
   /**
    * What each device has signed into the log, as a revocation of it would name it (`keep`): the newest
@@ -305,6 +323,7 @@ function parseAll(network: string, raw: readonly unknown[], problems: MemberStat
     const tooLong =
       parsed.success &&
       parsed.data.t !== 'rotate' &&
+      parsed.data.t !== 'grant' &&
       parsed.data.t !== 'revoke' &&
       payload.length > MAX_OP_CHARS;
     if (!parsed.success || tooLong || !ID_PATTERN.test(by)) {
@@ -419,6 +438,8 @@ export async function evaluateMembers(
       return !!m && m.role === 'admin' && (!m.revoked || !!removal.kept.get(device)?.has(op));
     };
     const usedTokens = new Set<string>();
+    /** Copies of each epoch's key that admins granted, by device: the first in the log for each. */
+    const granted = new Map<number, Map<string, string>>();
     for (const { p, i } of indexed) {
       if (removal.excluded.has(p.index)) continue;
       const { op, by } = p;
@@ -575,7 +596,30 @@ export async function evaluateMembers(
             state.rotation = { epoch: op.epoch, sealed: op.sealed, by };
           break;
         }
+        case 'grant': {
+          if (!isAdmin(by, p.hash)) {
+            problems.push({ where, reason: msg('member.grantNotAdmin') });
+            break;
+          }
+          let copies = granted.get(op.epoch);
+          if (!copies) granted.set(op.epoch, (copies = new Map()));
+          for (const [device, sealed] of Object.entries(op.sealed))
+            if (!copies.has(device)) copies.set(device, sealed);
+          break;
+        }
       }
+    }
+    // A grant may sit before its rotation in the log (made concurrently, or placed there): it counts for
+    // the rotation of its epoch wherever it sits, and only for members the list still holds.
+    const copies = state.rotation && granted.get(state.rotation.epoch);
+    if (state.rotation && copies) {
+      const sealed = { ...state.rotation.sealed };
+      for (const [device, copy] of copies) {
+        const member = state.members.get(device);
+        if (member && !member.revoked && !Object.prototype.hasOwnProperty.call(sealed, device))
+          sealed[device] = copy;
+      }
+      state.rotation = { ...state.rotation, sealed };
     }
 
     return state;
