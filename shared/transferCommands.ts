@@ -92,8 +92,17 @@ export function receiveTransfer(ctx: TransferContext, transfer: TransferView, qu
   };
 }
 
-/** Settles a difference between sent and received with a note; moves no stock. */
-export function settleTransfer(ctx: TransferContext, transfer: TransferView, note: string): TransferResolve {
+/**
+ * Settles a difference between sent and received with a note; moves no stock. The entry is the settling
+ * hub's: `side` says which hub of the transfer records it (the receiving one unless the sending hub's
+ * device settles), since every replica's gate counts a hub device's entry only for its own hub.
+ */
+export function settleTransfer(
+  ctx: TransferContext,
+  transfer: TransferView,
+  note: string,
+  side: 'from' | 'to' = 'to',
+): TransferResolve {
   const text = note.replace(/\s+/g, ' ').trim();
   if (transfer.status !== 'discrepancy') throw new ValidationError([issue('', msg('transfer.noDifference'))]);
   if (!text) throw new ValidationError([issue('note', msg('transfer.settleNoteMissing'))]);
@@ -101,7 +110,7 @@ export function settleTransfer(ctx: TransferContext, transfer: TransferView, not
     throw new ValidationError([issue('note', msg('transfer.noteTooLong', { max: MAX_NOTE_LENGTH }))]);
   return {
     kind: 'transfer_resolve',
-    ...header(ctx, transfer.to, transfer.item),
+    ...header(ctx, side === 'from' ? transfer.from : transfer.to, transfer.item),
     transfer: transfer.id,
     note: text,
   };

@@ -1277,7 +1277,9 @@ export class LarderStore {
     const self = this.requireSelf();
     if (self.role !== 'coordinator' && self.hubId !== transfer.to && self.hubId !== transfer.from)
       throw refuse('store.settleNotAllowed');
-    return (await this.commit([settleTransfer(this.transferContext(), transfer, note)]))[0]!;
+    // Recorded for this device's hub when it is the sending one: the gate counts nothing else of a hub device.
+    const side = self.hubId === transfer.from ? 'from' : 'to';
+    return (await this.commit([settleTransfer(this.transferContext(), transfer, note, side)]))[0]!;
   }
 
   private async context(): Promise<CommandContext> {
