@@ -22,7 +22,7 @@ const onHand = async (store: LarderStore, hub: string, item: string) =>
 const grants = (store: LarderStore) =>
   membersOf(store.persistence.doc)
     .toArray()
-    .filter(([payload]) => (JSON.parse(payload) as { t: string }).t === 'grant');
+    .filter((op) => Array.isArray(op) && (JSON.parse(op[0] as string) as { t: string }).t === 'grant');
 
 /** Admin A; a laptop later lost; device P that asks to join (no pre-approval), then A revokes the laptop. */
 async function rotatedWhileAsking(options: { approveFirst?: boolean } = {}) {
