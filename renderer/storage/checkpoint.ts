@@ -46,10 +46,46 @@ function settingsIn(doc: Y.Doc): CheckpointSetting[] {
   return out;
 }
 
+/** How many times a checkpoint waits for a large update or a rebuild to be projected before it gives up. */
+const PROJECTION_WAITS = 3;
+
+/**
+ * The gate, stock, usage and ledger tables as one consistent state. A large update (and a rebuild) is
+ * projected in several transactions: the gate's positions are written with the first, the ledger and
+ * stock rows of the rest after, and the projection meta row says `incomplete` until the last. Read
+ * meanwhile, the gate would cover positions whose entries are not in the rows yet, and a device starting
+ * from the checkpoint would skip them for good; so the tables are read together with that row, and only
+ * once it says the projection is complete.
+ */
+async function projectedTables(store: LarderStore) {
+  const db = store.db;
+  for (let wait = 0; wait <= PROJECTION_WAITS; wait++) {
+    await store.persistence.flush();
+    await store.persistence.projected();
+    const [projection, gate, stock, usage, ledger] = await db.transaction(
+      'r',
+      [db.meta, db.gate, db.stock, db.usage, db.ledger],
+      () =>
+        Promise.all([
+          db.meta.get('projection'),
+          db.gate.toArray(),
+          db.stock.toArray(),
+          db.usage.toArray(),
+          db.ledger.toArray(),
+        ]),
+    );
+    if (!(projection?.key === 'projection' && projection.incomplete)) return { gate, stock, usage, ledger };
+  }
+  throw new CheckpointError(
+    'Entries are still being added to the figures; make the checkpoint once they are',
+  );
+}
+
 /**
  * A checkpoint of everything this device counts, signed with its key. Only on a signed network, and
  * only once every counted entry is covered by a position its device signed (else a CheckpointError that
- * says how many devices it waits for: make it again after the next sync).
+ * says how many devices it waits for: make it again after the next sync), and only from a complete
+ * projection (it waits for a large update or a rebuild to be projected).
  */
 export async function makeStoreCheckpoint(
   store: LarderStore,
@@ -61,13 +97,7 @@ export async function makeStoreCheckpoint(
   const identity = await store.db.meta.get('identity');
   if (!self || !members || !identity || !('privateKey' in identity))
     throw new CheckpointError('Only a device of a signed network, with its own key, makes checkpoints');
-  await store.persistence.flush();
-  const db = store.db;
-  const [gate, stock, usage, ledger] = await db.transaction(
-    'r',
-    [db.gate, db.stock, db.usage, db.ledger],
-    () => Promise.all([db.gate.toArray(), db.stock.toArray(), db.usage.toArray(), db.ledger.toArray()]),
-  );
+  const { gate, stock, usage, ledger } = await projectedTables(store);
   const doc = store.persistence.doc;
   const { covers, waiting } = coversFromGate(gate, headsIn(doc), members);
   if (waiting.length > 0)
