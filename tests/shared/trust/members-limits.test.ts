@@ -86,6 +86,15 @@ describe('the member list’s digest', () => {
     expect(memberStateDigest(other)).toBe(memberStateDigest(one));
   });
 
+  it('changes with the key of a device that only asked to join (its key verifies its heads)', async () => {
+    const { net, founder, a, b } = await network();
+    const g = await genesis(net, founder);
+    const askedA = await evaluateMembers(net, [g, await request(net, a)]);
+    const askedB = await evaluateMembers(net, [g, await request(net, b)]);
+    expect(askedA.members.size).toBe(1);
+    expect(memberStateDigest(askedA)).not.toBe(memberStateDigest(askedB));
+  });
+
   it('changes with a revocation’s cut-off', async () => {
     const { net, founder, a } = await network();
     const g = await genesis(net, founder);

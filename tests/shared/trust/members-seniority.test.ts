@@ -73,8 +73,9 @@ describe('two admins revoking each other, neither having seen the other’s revo
     const bAsHub = await w.approve(w.f, w.b, 'hub'); // B is in the list before A...
     const adminA = await w.approve(w.f, w.a, 'admin');
     const adminB = await w.approve(w.f, w.b, 'admin'); // ...but an admin after A.
-    const aRevokesB = await w.revoke(w.xa, w.b.id, w.xb.keep());
-    const bRevokesA = await w.revoke(w.xb, w.a.id, w.xa.keep());
+    const [keepA, keepB] = [w.xa.keep(), w.xb.keep()]; // what each had seen of the other
+    const aRevokesB = await w.revoke(w.xa, w.b.id, keepB);
+    const bRevokesA = await w.revoke(w.xb, w.a.id, keepA);
     for (const log of [
       [w.genesis, bAsHub, adminA, adminB, aRevokesB, bRevokesA],
       [w.genesis, bAsHub, adminA, adminB, bRevokesA, aRevokesB],
@@ -100,8 +101,9 @@ describe('two admins revoking each other, neither having seen the other’s revo
     });
     const adminA = await w.approve(w.f, w.a, 'admin');
     const adminB = await w.approve(w.f, w.b, 'admin');
-    const aRevokesB = await w.revoke(w.xa, w.b.id, w.xb.keep());
-    const bRevokesA = await w.revoke(w.xb, w.a.id, w.xa.keep());
+    const [keepA, keepB] = [w.xa.keep(), w.xb.keep()];
+    const aRevokesB = await w.revoke(w.xa, w.b.id, keepB);
+    const bRevokesA = await w.revoke(w.xb, w.a.id, keepA);
     const state = await evaluateMembers(w.net, [w.genesis, requestB, adminA, adminB, aRevokesB, bRevokesA]);
     expect(revokedBy(state)).toEqual([[w.b.id, w.a.id]]);
   });
