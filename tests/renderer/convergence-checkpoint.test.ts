@@ -208,7 +208,13 @@ class Seeded {
     const view = {
       self: host.self,
       db: this.db,
-      persistence: { trust: this.trust, doc: this.doc, flush: () => this.pump() },
+      persistence: {
+        trust: this.trust,
+        doc: this.doc,
+        // Each batch is projected in one transaction: once pumped, nothing is left to project.
+        flush: () => this.pump(),
+        projected: () => this.pump(),
+      },
     };
     return view as unknown as LarderStore;
   }
@@ -301,8 +307,8 @@ interface Ctx {
   step: number;
   made: Made[];
   waited: number;
-  /** Checkpoints asked for while the maker still had entries of a large update to project. */
-  duringBacklog: number;
+  /** Checkpoints asked for while the maker takes a state exchange. */
+  duringExchange: number;
   refused: number;
   entries: number;
   seeded: Seeded[];
@@ -422,8 +428,6 @@ async function command(ctx: Ctx, r: number): Promise<void> {
 /** A checkpoint by store `r` of what it has now; one made while entries wait for a signed head waits too. */
 async function checkpointAt(ctx: Ctx, r: number): Promise<void> {
   const store = ctx.replicas[r]!.store;
-  // Coordinators 1 and 5 project a large update two entries per transaction: a checkpoint may start meanwhile.
-  if (store.persistence.unprojected > 0) ctx.duringBacklog += 1;
   try {
     const signed = await makeStoreCheckpoint(store, ctx.clock.now());
     ctx.made.push({ by: `store ${r}`, step: ctx.step, signed });
@@ -520,7 +524,7 @@ async function run(seed: number, steps: number): Promise<void> {
     step: -1,
     made: [],
     waited: 0,
-    duringBacklog: 0,
+    duringExchange: 0,
     refused: 0,
     entries: 0,
     seeded: [],
@@ -576,7 +580,16 @@ async function run(seed: number, steps: number): Promise<void> {
         // The admin and the coordinators make checkpoints at moments of their own, each of what it has.
         if (roll < 0.63) {
           const r = rng.pick(MAKERS);
-          return () => checkpointAt(ctx, r);
+          if (!rng.bool(0.4)) return () => checkpointAt(ctx, r);
+          // Asked for while the maker takes a reconnect's state exchange (a large update: the coordinators
+          // project it two entries per transaction).
+          const other = rng.pick([...Array(STORES).keys()].filter((i) => i !== r));
+          return async () => {
+            ctx.duringExchange += 1;
+            net.setOnline(r, true);
+            net.setOnline(other, true);
+            await Promise.all([net.exchange(r, other), checkpointAt(ctx, r)]);
+          };
         }
         if (roll < 0.94) {
           const n = rng.int(1, 12);
@@ -713,7 +726,7 @@ async function run(seed: number, steps: number): Promise<void> {
     if (VERBOSE)
       console.log(
         `seed ${seed}: ${ctx.entries} entries (${ctx.refused} refused), ${ctx.made.length} checkpoints ` +
-          `(${ctx.made.map((m) => `${m.by}@${m.step}`).join(', ')}; ${ctx.waited} waited, ${ctx.duringBacklog} during a backlog), seeded: ` +
+          `(${ctx.made.map((m) => `${m.by}@${m.step}`).join(', ')}; ${ctx.waited} waited, ${ctx.duringExchange} during an exchange), seeded: ` +
           `${ctx.seeded.map((s) => `${s.name} covering ${s.checkpoint.covered}`).join(', ')}; network ${JSON.stringify(net.stats)}`,
       );
   } finally {
