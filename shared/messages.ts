@@ -143,6 +143,7 @@ export interface MessageParams {
   'store.hubNameMissing': None;
   'store.newHubNameMissing': None;
   'store.hubNameTooLong': Max;
+  'store.catchUpDaysInvalid': Max;
   'store.deviceNameMissing': None;
   'store.deviceNameTooLong': Max;
   'store.chooseHubFirst': None;
@@ -350,6 +351,7 @@ const CODES: Record<MessageCode, true> = {
   'store.hubNameMissing': true,
   'store.newHubNameMissing': true,
   'store.hubNameTooLong': true,
+  'store.catchUpDaysInvalid': true,
   'store.deviceNameMissing': true,
   'store.deviceNameTooLong': true,
   'store.chooseHubFirst': true,

@@ -45,6 +45,10 @@ export function App() {
       opened.onKeyChanged(() => {
         if (service.status().running) void service.restart();
       });
+      // An admin changed how long devices wait in earlier keys' rooms: sync joins them again with it.
+      opened.onCatchUpDaysChanged(() => {
+        if (service.status().running) void service.restart();
+      });
       setBoot({ state: 'open', store: opened, sync: service });
       // The ledger loads once the first screen is up (the screens read the projections meanwhile); a
       // save before then starts it at once. Sync starts when it is loaded.

@@ -5,6 +5,7 @@ import { useFormat } from '../i18n/format';
 import { toFormErrors } from '../app/errors';
 import { useMembers, useMyFingerprint, useMyStatus, type MemberView } from '../data/members';
 import type { Role } from '../../shared/trust/members';
+import { CatchUpWindow } from '../components/CatchUpWindow';
 
 const ROLE_NAMES = {
   admin: 'members.roleAdmin',
@@ -197,6 +198,8 @@ export function MembersScreen() {
           </table>
         </>
       )}
+
+      <CatchUpWindow admin={admin} />
 
       {legacy.length > 0 && (
         <>

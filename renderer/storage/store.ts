@@ -20,6 +20,7 @@ import {
   hubSchema,
   itemsOf,
   levelsKey,
+  networkOf,
   readItem,
   type DeviceInfo,
   type HubInfo,
@@ -62,14 +63,23 @@ import {
 } from '../../shared/trust/members';
 import { openSealed, sealTo } from '../../shared/trust/seal';
 import {
+  CATCH_UP_DAYS_SETTING,
+  catchUpDaysOf,
   catchUpMaterial,
   keysToServe,
+  MAX_CATCH_UP_DAYS,
   walkToCurrentKey,
   withNewKey,
   type CatchUpMaterial,
   type CatchUpResult,
 } from '../../shared/trust/catchUp';
-import { settingValue, signSetting, SETTING_MAPS, type SettingMap } from '../../shared/trust/settings';
+import {
+  settingValue,
+  signSetting,
+  SETTING_MAPS,
+  verifySetting,
+  type SettingMap,
+} from '../../shared/trust/settings';
 import { carryOver, firstGenesis, legacyCuts } from '../../shared/trust/upgrade';
 import type { Levels } from '../../shared/status';
 
@@ -146,6 +156,7 @@ export class LarderStore {
     this.persistence = new DocPersistence(db, deps.now, deps.projectChunk);
     if (self?.chain) this.persistence.enableTrust(self.networkId, self.anchor);
     this.persistence.onCommitted((commit) => {
+      void this.refreshCatchUpDays().catch(() => undefined);
       if (commit.settingsChanged)
         void this.adoptRotation()
           .then(() => this.grantMissingKeys())
@@ -165,7 +176,10 @@ export class LarderStore {
    */
   load(): Promise<void> {
     if (!this.loading) {
-      this.loading = this.persistence.load().then(() => this.noteLostEntries());
+      this.loading = this.persistence.load().then(() => {
+        this.noteLostEntries();
+        void this.refreshCatchUpDays().catch(() => undefined);
+      });
       // Closing while the ledger still loads is normal (a tab closed early); callers that care await it.
       this.loading.catch(() => undefined);
     }
@@ -779,7 +793,7 @@ export class LarderStore {
     const self = this.selfRow;
     if (!self?.chain) return [];
     const out: { epoch: number; key: Uint8Array }[] = [];
-    for (const past of keysToServe(self, this.deps.now())) {
+    for (const past of keysToServe(self, this.deps.now(), this.catchUpDaysNow)) {
       const key = fromBase64Url(past.key);
       if (key && key.length === 32) out.push({ epoch: past.epoch, key });
     }
@@ -870,6 +884,52 @@ export class LarderStore {
     const current = this.selfRow!;
     if ((current.epoch ?? 0) >= rotation.epoch) return;
     await this.adoptNewKey(toBase64Url(key), rotation.epoch);
+  }
+
+  private catchUpDaysNow = MAX_CATCH_UP_DAYS;
+  private catchUpDaysListeners = new Set<() => void>();
+
+  /**
+   * How many days after a rotation this network's devices wait in the earlier keys' rooms for devices
+   * that were away (0 to 90; an admin's signed setting, 90 without one). Waiting there lets whoever holds
+   * an old key, the revoked device included, see that the others are online and their addresses.
+   */
+  get catchUpDays(): number {
+    return this.catchUpDaysNow;
+  }
+
+  /** Called when the network's waiting time changes: sync joins the earlier rooms again with it. */
+  onCatchUpDaysChanged(listener: () => void): () => void {
+    this.catchUpDaysListeners.add(listener);
+    return () => this.catchUpDaysListeners.delete(listener);
+  }
+
+  /** Reads the waiting time from the doc; it counts only as an admin signed it (shared/trust/settings.ts). */
+  private async refreshCatchUpDays(): Promise<void> {
+    const self = this.selfRow;
+    // Not only the last projection's list: an app opened again with nothing new has not projected yet.
+    const members = await this.persistence.trust?.currentMembers();
+    if (!self?.chain || !members) return;
+    const raw = networkOf(this.doc).get(CATCH_UP_DAYS_SETTING);
+    const verdict = await verifySetting(self.networkId, 'network', CATCH_UP_DAYS_SETTING, raw, members);
+    const days = catchUpDaysOf(verdict.ok ? verdict.value : undefined);
+    if (days === this.catchUpDaysNow) return;
+    this.catchUpDaysNow = days;
+    for (const listener of this.catchUpDaysListeners) listener();
+  }
+
+  /** An admin sets how many days devices wait in the earlier keys' rooms (0 to 90). */
+  async setCatchUpDays(form: { days: string }): Promise<number> {
+    await this.ready;
+    await this.requireAdmin();
+    const text = form.days.trim();
+    const days = Number(text);
+    if (!/^\d{1,3}$/.test(text) || days > MAX_CATCH_UP_DAYS)
+      throw new ValidationError([issue('days', msg('store.catchUpDaysInvalid', { max: MAX_CATCH_UP_DAYS }))]);
+    await this.putSettings([['network', CATCH_UP_DAYS_SETTING, days]]);
+    await this.persistence.flush();
+    await this.refreshCatchUpDays();
+    return days;
   }
 
   /** Grants this device made or is making, by epoch and device: each is signed once per session. */

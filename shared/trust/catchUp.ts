@@ -36,8 +36,22 @@ export const MAX_CATCH_UP_GRANTS = 32;
 export const MAX_CATCH_UP_APPROVALS = 32;
 /** The material as JSON, at most: it travels in a WebRTC presence message (SCTP's limit is 256 KiB). */
 export const MAX_CATCH_UP_CHARS = 128 * 1024;
-/** How long after a rotation the remaining devices still wait in the earlier key's room. */
-export const CATCH_UP_WINDOW_MS = 90 * 24 * 60 * 60 * 1000;
+/** How long after a rotation the remaining devices still wait in the earlier key's room, at most (days). */
+export const MAX_CATCH_UP_DAYS = 90;
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const CATCH_UP_WINDOW_MS = MAX_CATCH_UP_DAYS * DAY_MS;
+/** The network setting (`network` map, admins only) with which an admin shortens that wait. */
+export const CATCH_UP_DAYS_SETTING = 'catchUpDays';
+
+/**
+ * The days the network's setting says to wait in earlier keys' rooms: a whole number from 0 (never wait:
+ * a device that was away catches up from a sync file) to 90; anything else, or none, is the default 90.
+ */
+export function catchUpDaysOf(value: unknown): number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_CATCH_UP_DAYS
+    ? value
+    : MAX_CATCH_UP_DAYS;
+}
 
 const id = z.string().regex(ID_PATTERN);
 const signedOp = z.tuple([
@@ -259,12 +273,14 @@ export function withNewKey<R extends KeyedRow>(row: R, key: string, epoch: numbe
   return { ...row, networkKey: key, epoch, previousKey: row.networkKey, pastKeys: past };
 }
 
-/** The past keys whose rooms this device still waits in, newest first. */
-export function keysToServe(row: KeyedRow, now: number): PastKey[] {
+/**
+ * The past keys this device still serves, newest first: in their rooms (within the network's window,
+ * `days`) and in the sync files it makes (within 90 days: a file reveals no one's presence).
+ */
+export function keysToServe(row: KeyedRow, now: number, days: number = MAX_CATCH_UP_DAYS): PastKey[] {
+  const windowMs = Math.min(days, MAX_CATCH_UP_DAYS) * DAY_MS;
   return (row.pastKeys ?? [])
-    .filter(
-      (p) => p.epoch < (row.epoch ?? 0) && now - p.until < CATCH_UP_WINDOW_MS && p.key !== row.networkKey,
-    )
+    .filter((p) => p.epoch < (row.epoch ?? 0) && now - p.until < windowMs && p.key !== row.networkKey)
     .sort((a, b) => b.epoch - a.epoch)
     .slice(0, MAX_CATCH_UP_ROTATIONS);
 }
