@@ -58,6 +58,21 @@ describe('a rotation', () => {
   });
 });
 
+describe('a grant (the current key passed on to members a rotation left out)', () => {
+  it('may run past 4,000 characters and seal to at most 480 devices', async () => {
+    const { net, founder } = await network();
+    const g = await genesis(net, founder);
+    const rotation = await signed({ t: 'rotate', net, epoch: 1, sealed: {}, at: T0 + 1 }, founder);
+    const grant = (count: number) =>
+      signed({ t: 'grant', net, epoch: 1, sealed: sealedTo(count), at: T0 + 2 }, founder);
+    const most = await grant(MAX_SEALED);
+    expect(most[0].length).toBeGreaterThan(4000);
+    expect((await evaluateMembers(net, [g, rotation, most])).problems).toEqual([]);
+    const over = await evaluateMembers(net, [g, rotation, await grant(MAX_SEALED + 1)]);
+    expect(over.problems).toEqual([{ where: 'members/2', reason: msg('member.malformed') }]);
+  });
+});
+
 describe('a revocation', () => {
   it('naming 100 old operations it keeps (over 4,000 characters) counts', async () => {
     const { net, founder, a } = await network();
