@@ -108,6 +108,21 @@ describe('two admins revoking each other, neither having seen the other’s revo
     expect(revokedBy(state)).toEqual([[w.b.id, w.a.id]]);
   });
 
+  it('an admin approved again later (another hub, say) keeps the seniority of its first approval', async () => {
+    const w = await world();
+    const adminA = await w.approve(w.f, w.a, 'admin');
+    const adminB = await w.approve(w.f, w.b, 'admin');
+    const againA = await w.approve(w.f, w.a, 'admin', T0 + 50);
+    const [keepA, keepB] = [w.xa.keep(), w.xb.keep()];
+    const aRevokesB = await w.revoke(w.xa, w.b.id, keepB);
+    const bRevokesA = await w.revoke(w.xb, w.a.id, keepA);
+    for (const log of [
+      [w.genesis, adminA, adminB, againA, aRevokesB, bRevokesA],
+      [w.genesis, adminA, adminB, againA, bRevokesA, aRevokesB],
+    ])
+      expect(revokedBy(await evaluateMembers(w.net, log))).toEqual([[w.b.id, w.a.id]]);
+  });
+
   it('a senior’s revocation from before chains (keeping nothing named) still outranks the junior’s', async () => {
     const w = await world();
     const adminA = await w.approve(w.f, w.a, 'admin');
