@@ -45,8 +45,9 @@ export function App() {
       opened.onKeyChanged(() => {
         if (service.status().running) void service.restart();
       });
-      // An admin changed how long devices wait in earlier keys' rooms: sync joins them again with it.
-      opened.onCatchUpDaysChanged(() => {
+      // What this device offers in earlier keys' rooms changed (an admin's waiting time, or a grant to a
+      // device approved since the rotation): sync joins them again with it.
+      opened.onCatchUpChanged(() => {
         if (service.status().running) void service.restart();
       });
       setBoot({ state: 'open', store: opened, sync: service });

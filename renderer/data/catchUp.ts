@@ -5,7 +5,7 @@ import { useStore } from '../app/StoreContext';
 export function useCatchUpDays(): number {
   const store = useStore();
   return useSyncExternalStore(
-    (listener) => store.onCatchUpDaysChanged(listener),
+    (listener) => store.onCatchUpChanged(listener),
     () => store.catchUpDays,
   );
 }

@@ -157,10 +157,12 @@ export class LarderStore {
     if (self?.chain) this.persistence.enableTrust(self.networkId, self.anchor);
     this.persistence.onCommitted((commit) => {
       void this.refreshCatchUpDays().catch(() => undefined);
-      if (commit.settingsChanged)
+      if (commit.settingsChanged) {
+        this.noteCatchUpMaterial();
         void this.adoptRotation()
           .then(() => this.grantMissingKeys())
           .catch(() => undefined);
+      }
       // A network from before signing: an admin may have upgraded it; this device then follows.
       if (this.selfRow && !this.selfRow.chain && !this.upgrading && membersOf(this.doc).length > 0)
         void this.followUpgrade().catch((e: unknown) =>
@@ -887,7 +889,7 @@ export class LarderStore {
   }
 
   private catchUpDaysNow = MAX_CATCH_UP_DAYS;
-  private catchUpDaysListeners = new Set<() => void>();
+  private catchUpListeners = new Set<() => void>();
 
   /**
    * How many days after a rotation this network's devices wait in the earlier keys' rooms for devices
@@ -898,10 +900,29 @@ export class LarderStore {
     return this.catchUpDaysNow;
   }
 
-  /** Called when the network's waiting time changes: sync joins the earlier rooms again with it. */
-  onCatchUpDaysChanged(listener: () => void): () => void {
-    this.catchUpDaysListeners.add(listener);
-    return () => this.catchUpDaysListeners.delete(listener);
+  /**
+   * Called when what this device offers in the earlier keys' rooms changes: the network's waiting time,
+   * or the material (a grant to a device approved since, a revocation) within one key. Sync joins the
+   * earlier rooms again with it. A new key (a rotation) is announced by onKeyChanged instead.
+   */
+  onCatchUpChanged(listener: () => void): () => void {
+    this.catchUpListeners.add(listener);
+    return () => this.catchUpListeners.delete(listener);
+  }
+
+  /** The material this device last offered, and under which key. */
+  private offered: { epoch: number; text: string } | null = null;
+
+  /** After a change of the member list: tells sync when the material it offers is out of date. */
+  private noteCatchUpMaterial(): void {
+    const self = this.selfRow;
+    if (!self?.chain) return;
+    const text = JSON.stringify(this.catchUpMaterial());
+    const epoch = self.epoch ?? 0;
+    const before = this.offered;
+    this.offered = { epoch, text };
+    if (before?.epoch === epoch && before.text !== text && this.catchUpRooms().length > 0)
+      for (const listener of this.catchUpListeners) listener();
   }
 
   /** Reads the waiting time from the doc; it counts only as an admin signed it (shared/trust/settings.ts). */
@@ -915,7 +936,7 @@ export class LarderStore {
     const days = catchUpDaysOf(verdict.ok ? verdict.value : undefined);
     if (days === this.catchUpDaysNow) return;
     this.catchUpDaysNow = days;
-    for (const listener of this.catchUpDaysListeners) listener();
+    for (const listener of this.catchUpListeners) listener();
   }
 
   /** An admin sets how many days devices wait in the earlier keys' rooms (0 to 90). */

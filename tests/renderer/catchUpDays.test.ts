@@ -57,7 +57,7 @@ describe('how long devices wait in earlier keys’ rooms', () => {
 
     clock.advance(10 * DAY);
     expect(rooms(b)).toEqual([0]);
-    const changed = new Promise<void>((resolve) => b.onCatchUpDaysChanged(resolve));
+    const changed = new Promise<void>((resolve) => b.onCatchUpChanged(resolve));
     expect(await a.setCatchUpDays({ days: ' 7 ' })).toBe(7);
     expect(a.catchUpDays).toBe(7);
     expect(rooms(a)).toEqual([]);
