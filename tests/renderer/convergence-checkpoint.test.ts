@@ -6,6 +6,7 @@ import { LarderDB } from '../../renderer/storage/db';
 import { makeStoreCheckpoint, seedFromCheckpoint } from '../../renderer/storage/checkpoint';
 import type { LarderStore } from '../../renderer/storage/store';
 import { TrustLayer } from '../../renderer/storage/trust';
+import { decodeHead } from '../../shared/checkpoint/format';
 import { CheckpointError, type SignedCheckpoint } from '../../shared/checkpoint/make';
 import { coveredBy } from '../../shared/checkpoint/seed';
 import {
@@ -37,7 +38,7 @@ import { canonicalJson, FakeClock, openReplica, Prng, SimNetwork, type Replica }
  * - peer 6 is offline from the start and seeded mid-run from the checkpoint every device would choose
  *   (`chooseCheckpoint`), then receives the whole history (the covered part too) in random order;
  * - peer 7 first receives history, including the checkpoint maker's entries made after the checkpoint,
- *   and only then is seeded from the admin's oldest checkpoint;
+ *   and only then is seeded from the admin's oldest checkpoint that covers any entry;
  * - coordinator 5 also keeps a second database seeded from a checkpoint and fed by its own doc; later
  *   that seeded database makes a checkpoint of its own (signed with 5's key), which seeds peer 8.
  *
@@ -479,8 +480,13 @@ async function seedPeer(
 async function seedLatePeer(ctx: Ctx): Promise<void> {
   const admin = ctx.replicas[ADMIN]!.store;
   const network = admin.self!.networkId;
-  if (!ctx.made.some((m) => m.by === `store ${ADMIN}`)) await checkpointAt(ctx, ADMIN);
-  const first = ctx.made.find((m) => m.by === `store ${ADMIN}`);
+  // The admin's oldest checkpoint that covers any entry (one made before anything was signed is trivial).
+  const oldest = () =>
+    ctx.made.find(
+      (m) => m.by === `store ${ADMIN}` && decodeHead(m.signed.head).covers.some((c) => c.seq > 0),
+    );
+  if (!oldest()) await checkpointAt(ctx, ADMIN);
+  const first = oldest();
   if (!first) return;
   ctx.clock.advance(60_000);
   await admin.recordDonation({
