@@ -8,6 +8,7 @@ import { setRefusedHandler } from './guardedSync';
 import { peerInfoOf, type PeerInfo } from './presence';
 import { CatchUpRooms, offeredCatchUp } from './catchUpRooms';
 import { claimedEpoch } from '../../shared/trust/catchUp';
+import { BEAT_EVERY_MS, Heartbeats } from './heartbeat';
 
 export type { PeerInfo };
 
@@ -30,12 +31,14 @@ const PRESENCE_FRESH_MS = 20_000;
 
 export interface ConnLike {
   connected: boolean;
+  remotePeerId?: string;
   /** The peer holds no doc in this room: it only offers catch-up material (guardedSync.ts). */
   catchUpOnly?: boolean;
-  /** simple-peer's peer and its RTCPeerConnection (y-webrtc internals, read only). */
+  /** simple-peer's peer and its RTCPeerConnection (y-webrtc internals; sent on only by heartbeat.ts). */
   peer?: {
     _pc?: { iceConnectionState?: string } | null;
-    on?(event: 'iceStateChange', listener: () => void): void;
+    on?(event: 'iceStateChange' | 'data', listener: (data: Uint8Array) => void): void;
+    send?(data: Uint8Array): void;
   };
   destroy(): void;
 }
@@ -43,11 +46,12 @@ export interface ConnLike {
 /**
  * Whether a connection still reaches its device. y-webrtc counts a connection until simple-peer closes it,
  * which for a device that just went away (lid shut, tab killed, network gone) waits for ICE to fail: 15 s
- * and more. ICE says "disconnected" within a few seconds of hearing nothing, so that is when the device
- * stops counting (it counts again if ICE recovers).
+ * and more. A device whose peer beats stops counting when it has missed three beats (heartbeat.ts, about
+ * 3 s); ICE saying "disconnected" (6-8 s) covers a peer that does not beat. It counts again when heard.
  */
-export function reachesPeer(conn: ConnLike): boolean {
+export function reachesPeer(conn: ConnLike, heartbeats?: Heartbeats, now = Date.now()): boolean {
   if (!conn.connected || conn.catchUpOnly) return false;
+  if (heartbeats?.silent(conn, now)) return false;
   const ice = conn.peer?._pc?.iceConnectionState;
   return ice !== 'disconnected' && ice !== 'failed' && ice !== 'closed';
 }
@@ -68,6 +72,8 @@ interface RoomLike {
 export class SyncService {
   private provider: WebrtcProvider | null = null;
   private watchdog: ReturnType<typeof setInterval> | null = null;
+  private beating: ReturnType<typeof setInterval> | null = null;
+  private readonly heartbeats = new Heartbeats();
   private readonly firstSeen = new Map<string, number>();
   /** Connections whose ICE state changes already update the status. */
   private readonly watched = new WeakSet<ConnLike>();
@@ -123,6 +129,7 @@ export class SyncService {
       topicAuth: topicAuthFor(networkKey),
     });
     this.provider = provider;
+    addEventListener('pagehide', this.onPageHide);
     provider.awareness.setLocalStateField('larder', {
       device: self.deviceId,
       deviceName: self.deviceName,
@@ -138,6 +145,16 @@ export class SyncService {
       void this.lookForCatchUp(provider);
     });
     void this.lookForCatchUp(provider);
+    // Beats on every open connection; the status changes as soon as a peer falls silent (or is heard again).
+    this.beating = setInterval(() => {
+      // A connection that replaced another after glare comes without a 'peers' event: watched here.
+      this.watchIce();
+      const conns = this.conns();
+      this.heartbeats.forgetAllBut(conns);
+      this.heartbeats.beat(conns);
+      const connected = conns.filter((c) => reachesPeer(c, this.heartbeats)).length;
+      if (connected !== this.snapshot.connected) this.update();
+    }, BEAT_EVERY_MS);
     this.watchdog = setInterval(() => {
       this.unstick();
       this.catchUp.refreshTopics();
@@ -207,22 +224,43 @@ export class SyncService {
     }
   }
 
-  /** A connection's ICE state changes the status at once (reachesPeer), not at the next watchdog tick. */
-  private watchIce(): void {
+  /** The room's WebRTC connections (y-webrtc internals, read only). */
+  private conns(): ConnLike[] {
     const room = (this.provider as unknown as { room: RoomLike | null } | null)?.room;
-    if (!room) return;
-    for (const conn of room.webrtcConns.values()) {
+    return room ? [...room.webrtcConns.values()] : [];
+  }
+
+  /**
+   * A connection's ICE state changes the status at once (reachesPeer), not at the next watchdog tick;
+   * what its peer sends is heard for the heartbeats.
+   */
+  private watchIce(): void {
+    for (const conn of this.conns()) {
       if (this.watched.has(conn)) continue;
       this.watched.add(conn);
       conn.peer?.on?.('iceStateChange', () => this.update());
+      this.heartbeats.watch(conn);
     }
   }
 
+  /**
+   * A page going away says goodbye (y-webrtc's own goodbye listens for beforeunload, which phones often
+   * skip): its presence is removed and its connections closed, so peers see it leave at once. A page kept
+   * in the back-forward cache joins again when it is shown.
+   */
+  private readonly onPageHide = (event: PageTransitionEvent): void => {
+    this.stop();
+    if (event.persisted) addEventListener('pageshow', () => void this.start(), { once: true });
+  };
+
   stop(): void {
+    removeEventListener('pagehide', this.onPageHide);
     this.relay.stop();
     this.catchUp.stop();
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
+    if (this.beating) clearInterval(this.beating);
+    this.beating = null;
     if (this.provider) {
       this.provider.disconnect();
       this.provider.destroy();
@@ -246,7 +284,9 @@ export class SyncService {
       // y-webrtc is patched to use no BroadcastChannel (one tab per device holds the ledger): peers only.
       // A device waiting in this room with catch-up material only (an earlier key's room) is not a peer,
       // nor is one that ICE no longer hears (reachesPeer).
-      const connected = room ? [...room.webrtcConns.values()].filter(reachesPeer).length : 0;
+      const connected = room
+        ? [...room.webrtcConns.values()].filter((c) => reachesPeer(c, this.heartbeats)).length
+        : 0;
       const peers: PeerInfo[] = [];
       const now = Date.now();
       provider.awareness.getStates().forEach((state, clientId) => {
