@@ -1,4 +1,5 @@
 import { dismissDamageNotice, useDamageNotice } from '../data/problems';
+import { Disclosure } from './Disclosure';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
@@ -84,8 +85,7 @@ export function CheckDataPanel() {
   };
   const differences = result?.check.differences ?? [];
   return (
-    <section className="card" aria-labelledby="check-title">
-      <h2 id="check-title">{t('check.title')}</h2>
+    <Disclosure name="check" title={t('check.section')} summary={t('check.sectionSummary')}>
       <p className="muted">{t('check.lead')}</p>
       <button type="button" onClick={() => void run(false)} disabled={busy}>
         {busy ? t('check.checking') : t('check.title')}
@@ -125,7 +125,7 @@ export function CheckDataPanel() {
           )}
         </div>
       )}
-    </section>
+    </Disclosure>
   );
 }
 

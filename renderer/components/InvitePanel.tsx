@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { Disclosure } from './Disclosure';
 import { useTranslation } from 'react-i18next';
 import QRCode from 'qrcode';
 import type { LarderWindow } from '../../electron/bridge-types';
@@ -43,8 +44,7 @@ export function InvitePanel() {
   }, [code]);
 
   return (
-    <section className="card" aria-labelledby="invite-title">
-      <h2 id="invite-title">{t('invite.title')}</h2>
+    <Disclosure name="invite" title={t('invite.title')} summary={t('invite.summary')}>
       {!code ? (
         <>
           <p className="muted">
@@ -113,6 +113,6 @@ export function InvitePanel() {
           </div>
         </div>
       )}
-    </section>
+    </Disclosure>
   );
 }

@@ -1,4 +1,5 @@
 import { useEffect, useState, useSyncExternalStore, type FormEvent } from 'react';
+import { Disclosure } from './Disclosure';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
 import { useStore } from '../app/StoreContext';
@@ -90,8 +91,7 @@ export function RelayPanel() {
   };
 
   return (
-    <section className="card" aria-labelledby="relay-title">
-      <h2 id="relay-title">{t('relay.title')}</h2>
+    <Disclosure name="relay" title={t('relay.title')} summary={t('relay.summary')}>
       {!store.signed ? (
         <p className="muted">{t('relay.signedOnly')}</p>
       ) : urls.length === 0 ? (
@@ -151,6 +151,6 @@ export function RelayPanel() {
           {busy ? t('relay.syncing') : t('relay.syncNow')}
         </button>
       )}
-    </section>
+    </Disclosure>
   );
 }

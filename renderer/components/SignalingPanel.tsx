@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import { Disclosure } from './Disclosure';
 import { useTranslation } from 'react-i18next';
 import type { LarderWindow } from '../../electron/bridge-types';
 import { signalingUrlSchema } from '../../shared/sync/invite';
@@ -39,8 +40,7 @@ export function SignalingPanel() {
   };
 
   return (
-    <section className="card" aria-labelledby="signaling-title">
-      <h2 id="signaling-title">{t('signaling.title')}</h2>
+    <Disclosure name="signaling" title={t('signaling.title')} summary={t('signaling.summary')}>
       {urls.length === 0 ? (
         <p className="muted">{t('signaling.none')}</p>
       ) : (
@@ -88,7 +88,7 @@ export function SignalingPanel() {
           <HostSwitch onUrls={(hostUrls) => void save([...new Set([...urls, ...hostUrls])])} />
         </>
       )}
-    </section>
+    </Disclosure>
   );
 }
 

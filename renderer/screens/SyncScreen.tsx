@@ -8,13 +8,18 @@ import { RelayPanel } from '../components/RelayPanel';
 import { SignalingPanel } from '../components/SignalingPanel';
 import { SyncFilesPanel } from '../components/SyncFilesPanel';
 import { CheckDataPanel } from '../components/DataNotice';
+import { Disclosure } from '../components/Disclosure';
 import { useDesktopAlertsPref } from '../app/alerts';
 import { useFrontDesk } from '../app/frontDesk';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSelf } from '../data/self';
 
-/** How this device syncs: who is connected now, how fresh each hub's figures are, and the three paths. */
+/**
+ * How this device syncs. First what a volunteer needs: who it is connected to now, when it last heard from
+ * the other hubs, and the sync file (the one action most need). The rest opens on demand: inviting a
+ * device, this device's settings, sync servers, relays and the data check.
+ */
 export function SyncScreen() {
   const { t } = useTranslation();
   const format = useFormat();
@@ -25,6 +30,11 @@ export function SyncScreen() {
   const hubNames = new Map((hubs ?? []).map((h) => [h.id, h.name]));
   const onlinePeers = new Set(status.peers.map((p) => p.hub));
   const now = Date.now();
+  // When this device last heard from another hub: the newest entry any other hub recorded.
+  const lastHeard = Math.max(
+    0,
+    ...(hubs ?? []).filter((h) => h.id !== ownHub && h.newestEntryAt).map((h) => h.newestEntryAt!),
+  );
 
   return (
     <section aria-labelledby="sync-title">
@@ -33,7 +43,7 @@ export function SyncScreen() {
         <p className="muted">{t('sync.lead')}</p>
       </header>
       <div className="sync-grid">
-        <section className="card" aria-labelledby="peers-title">
+        <section className="card sync-now" aria-labelledby="peers-title">
           <h2 id="peers-title">{t('sync.connectedNow')}</h2>
           {status.peers.length === 0 ? (
             <p className="muted">{t('sync.noneConnected')}</p>
@@ -50,6 +60,7 @@ export function SyncScreen() {
               ))}
             </ul>
           )}
+          <p>{lastHeard ? t('sync.lastHeard', { age: format.age(lastHeard, now) }) : t('sync.neverHeard')}</p>
           {status.signaling.length > 0 && (
             <ul className="plain small" aria-label={t('sync.serverConnections')}>
               {status.signaling.map((s) => (
@@ -60,9 +71,6 @@ export function SyncScreen() {
               ))}
             </ul>
           )}
-        </section>
-        <section className="card" aria-labelledby="hubs-title">
-          <h2 id="hubs-title">{t('network.hubs')}</h2>
           <table className="data compact" aria-label={t('network.hubs')}>
             <thead>
               <tr>
@@ -94,11 +102,15 @@ export function SyncScreen() {
           </table>
           <p className="hint">{devices ? t('sync.deviceCount', { count: devices.size }) : ''}</p>
         </section>
-        <DeviceCard />
+        <SyncFilesPanel />
+      </div>
+      {/* What a volunteer rarely needs, each opened on demand. */}
+      <h2 className="sync-more">{t('sync.more')}</h2>
+      <div className="sync-grid">
         <InvitePanel />
+        <DeviceCard />
         <SignalingPanel />
         <RelayPanel />
-        <SyncFilesPanel />
         <CheckDataPanel />
       </div>
     </section>
@@ -113,8 +125,7 @@ function DeviceCard() {
   const [, setFrontDesk] = useFrontDesk();
   const [error, setError] = useState<string | null>(null);
   return (
-    <section className="card" aria-labelledby="device-title">
-      <h2 id="device-title">{t('setup.thisDevice')}</h2>
+    <Disclosure name="device" title={t('setup.thisDevice')} summary={t('sync.deviceSummary')}>
       <p>
         {self.deviceName} · {self.role === 'coordinator' ? t('sync.roleCoordinator') : t('sync.roleHub')}
       </p>
@@ -145,6 +156,6 @@ function DeviceCard() {
           </p>
         </div>
       )}
-    </section>
+    </Disclosure>
   );
 }

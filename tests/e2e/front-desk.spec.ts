@@ -3,7 +3,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
 import { overflowing, words } from './i18n';
-import { addItem, escapeRegExp, goTo, pickItem, setUpHub } from './steps';
+import { addItem, escapeRegExp, goTo, openSection, pickItem, setUpHub } from './steps';
 
 /**
  * Issue 9, front-desk mode: a device chosen for the door shows only Record donation, Record pickup and
@@ -76,6 +76,7 @@ test('front-desk mode: donation, pickup and stock with large targets, and the wa
 
     // Chosen on this device, in its settings.
     await goTo(page, 'Sync');
+    await openSection(page, 'This device');
     const use = page.getByRole('button', { name: 'Use front-desk mode' });
     await expect(use).toHaveAccessibleDescription(/^Only Record donation, Record pickup and Stock/);
     await use.click();

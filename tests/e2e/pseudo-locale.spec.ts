@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
 import { words } from './i18n';
+import { openSection } from './steps';
 
 /**
  * Issue 9: every word on screen comes from the catalog. In the pseudo-locale (`?lng=pseudo`) every catalog
@@ -177,17 +178,20 @@ test('every screen in the pseudo-locale shows only words from the catalog', asyn
 
     // Sync: the invite shown, a sync file exported, the data checked.
     await goTo('nav.sync');
+    await openSection(page, p('invite.title'));
     await page.getByRole('button', { name: p('invite.show') }).click();
     await expect(page.getByLabel(p('setup.invite'))).not.toBeEmpty();
     expect(await untranslated(page), 'Sync with the invite shown').toEqual([]);
     await page.getByRole('button', { name: p('syncFiles.export') }).click();
     const files = page.getByRole('region', { name: p('syncFiles.title') });
     await expect(files.getByRole('status')).toContainText('⟦');
+    await openSection(page, p('check.section'));
     await page.getByRole('button', { name: p('check.title'), exact: true }).click();
     await expect(page.getByRole('status', { name: p('check.resultLabel') })).toBeVisible();
     expect(await untranslated(page), 'Sync after an export and a check').toEqual([]);
 
     // Front-desk mode, chosen in This device: its three tasks, a donation saved there, and the way out.
+    await openSection(page, p('setup.thisDevice'));
     await page.getByRole('button', { name: p('frontDesk.use') }).click();
     const desk = page.getByRole('navigation', { name: p('frontDesk.tasks') });
     for (const key of ['nav.donation', 'nav.pickup', 'nav.stock']) {

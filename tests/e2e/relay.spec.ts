@@ -9,7 +9,16 @@ import { parseInvite } from '../../shared/sync/invite';
 import { deriveRelayKeys, proveRead, RELAY_PROTOCOL, type ServerMessage } from '../../shared/sync/relay';
 import { messageForLog } from '../../shared/messages';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
-import { addItem, donate, expectHubOnHand, goTo, inviteCode, joinAsNewHub, setUpHub } from './steps';
+import {
+  addItem,
+  donate,
+  expectHubOnHand,
+  goTo,
+  inviteCode,
+  joinAsNewHub,
+  openSection,
+  setUpHub,
+} from './steps';
 
 /**
  * The relay end to end: a real relay process (`npm run relay`'s CLI, PGlite in a temporary directory) on
@@ -114,7 +123,8 @@ async function relayHolds(
   }
 }
 
-const relayPanel = (page: Page) => page.getByRole('region', { name: 'Relay', exact: true });
+/** Sync › Relay, opened (it is shown on demand). */
+const relayPanel = (page: Page) => openSection(page, 'Relay');
 
 /**
  * Waits for the round the app starts when it opens to bring something from the relay (bounded
@@ -122,17 +132,20 @@ const relayPanel = (page: Page) => page.getByRole('region', { name: 'Relay', exa
  */
 async function receivedFromRelay(page: Page, url: string): Promise<void> {
   await goTo(page, 'Sync');
-  await expect(relayPanel(page).getByLabel(`Status of ${url}`)).toHaveText(/^[1-9]\d* received, \d+ sent/, {
-    timeout: 90_000,
-  });
+  await expect((await relayPanel(page)).getByLabel(`Status of ${url}`)).toHaveText(
+    /^[1-9]\d* received, \d+ sent/,
+    {
+      timeout: 90_000,
+    },
+  );
 }
 
 /** Adds the relay under Sync › Relay (the page may reload to allow the new address). */
 async function addRelay(page: Page, url: string): Promise<void> {
   await goTo(page, 'Sync');
-  await relayPanel(page).getByLabel('Relay address').fill(url);
-  await relayPanel(page).getByRole('button', { name: 'Add relay' }).click();
-  await expect(relayPanel(page).getByRole('list', { name: 'Relays' })).toContainText(url);
+  await (await relayPanel(page)).getByLabel('Relay address').fill(url);
+  await (await relayPanel(page)).getByRole('button', { name: 'Add relay' }).click();
+  await expect((await relayPanel(page)).getByRole('list', { name: 'Relays' })).toContainText(url);
 }
 
 /**
@@ -142,7 +155,7 @@ async function addRelay(page: Page, url: string): Promise<void> {
  */
 async function uploadAll(page: Page, url: string): Promise<void> {
   await goTo(page, 'Sync');
-  const panel = relayPanel(page);
+  const panel = await relayPanel(page);
   const now = panel.getByRole('button', { name: 'Sync with relay now' });
   await now.click();
   await expect(now).toBeEnabled();
@@ -201,7 +214,7 @@ test('devices never open together converge through a relay process, which stores
     await joinAsNewHub(b.page, inviteB, HUB_B, DEVICE_B);
     // The relay came with the invite: B's Sync › Relay lists it, and B's first round used it.
     await goTo(b.page, 'Sync');
-    await expect(relayPanel(b.page).getByRole('list', { name: 'Relays' })).toContainText(relay.url);
+    await expect((await relayPanel(b.page)).getByRole('list', { name: 'Relays' })).toContainText(relay.url);
     await receivedFromRelay(b.page, relay.url);
     await expectHubOnHand(b.page, HUB_A, ITEM, FIRST);
     timings.push(`B saw A's donation ${Date.now() - t} ms after opening`);

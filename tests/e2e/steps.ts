@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 
 /**
  * What a volunteer does, step by step, by role and label: shared by the end-to-end specs. Every locator
@@ -102,8 +102,21 @@ export async function joinAsNewHub(
   await expect(page.getByRole('navigation', { name: 'Main' })).toContainText(hubName);
 }
 
+/**
+ * Opens a section of a screen shown on demand (Sync's invite, servers, relay, this device, data check),
+ * found by its title, and returns it; a section already open stays open.
+ */
+export async function openSection(page: Page, title: string): Promise<Locator> {
+  const section = page.getByRole('region', { name: title, exact: true });
+  const toggle = section.getByRole('button', { name: title, exact: true });
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+  return section;
+}
+
 export async function addSyncServer(page: Page, url: string): Promise<void> {
   await goTo(page, 'Sync');
+  await openSection(page, 'Sync servers');
   await page.getByLabel('Sync server address').fill(url);
   await page.getByRole('button', { name: 'Add server' }).click();
   await expect(page.getByRole('list', { name: 'Sync server connections' })).toContainText(
@@ -118,7 +131,7 @@ export async function addSyncServer(page: Page, url: string): Promise<void> {
  */
 export async function inviteCode(page: Page, { preApprove = true, hide = true } = {}): Promise<string> {
   await goTo(page, 'Sync');
-  const invite = page.getByRole('region', { name: 'Invite a hub or device' });
+  const invite = await openSection(page, 'Invite a hub or device');
   // Set either way: the box keeps its state between invites.
   await invite.getByLabel('Approve the device that uses this invite').setChecked(preApprove);
   await invite.getByRole('button', { name: 'Show invite code' }).click();

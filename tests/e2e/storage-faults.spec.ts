@@ -2,7 +2,7 @@ import { chromium, expect, test, type Page } from '@playwright/test';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_ARGS, newProfileDir, openHub, removeProfileDir } from './browser';
-import { addItem, addLine, donate, expectOnHand, goTo, setUpHub, statusSaying } from './steps';
+import { addItem, addLine, donate, expectOnHand, goTo, openSection, setUpHub, statusSaying } from './steps';
 
 /**
  * A hub in a Chromium whose profile is on a small disk of its own (small-disk-chromium.sh: a tmpfs in a
@@ -177,7 +177,7 @@ test('a damaged stored update: the app opens, says what is missing, and offers t
           };
         }),
     );
-    const panel = page.getByRole('region', { name: 'Check data' });
+    const panel = await openSection(page, 'Check the data on this device');
     await panel.getByRole('button', { name: 'Check data' }).click();
     const result = panel.getByRole('status', { name: 'Check data result' });
     await expect(result).toContainText('Stock figures: 1 wrong');
