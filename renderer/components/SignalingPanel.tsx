@@ -1,5 +1,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Disclosure } from './Disclosure';
+import { Field } from './Field';
+import { StatusMessage } from './StatusMessage';
+import { useCommand } from '../app/useCommand';
 import { useTranslation } from 'react-i18next';
 import type { LarderWindow } from '../../electron/bridge-types';
 import { signalingUrlSchema } from '../../shared/sync/invite';
@@ -18,13 +21,19 @@ export function SignalingPanel() {
   const [urls, setUrls] = useState<string[]>(store.self?.signaling ?? []);
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const command = useCommand();
   const bridge = (window as LarderWindow).larder;
 
-  const save = async (next: string[]) => {
-    await store.setSignaling(next);
-    setUrls(next);
-    await sync.restart();
-  };
+  /** Saves the list and restarts sync with it (the page may reload to allow a new server). */
+  const save = (next: string[], done: string) =>
+    command.run(
+      async () => {
+        await store.setSignaling(next);
+        setUrls(next);
+        await sync.restart();
+      },
+      { done: () => done },
+    );
 
   const add = async (e: FormEvent) => {
     e.preventDefault();
@@ -35,8 +44,7 @@ export function SignalingPanel() {
     if (urls.includes(url)) return setError(t('signaling.duplicate'));
     if (urls.length >= 10) return setError(t('signaling.tooMany', { max: 10 }));
     setError(null);
-    setDraft('');
-    await save([...urls, url]);
+    if (await save([...urls, url], t('signaling.added', { url }))) setDraft('');
   };
 
   return (
@@ -52,7 +60,13 @@ export function SignalingPanel() {
                 type="button"
                 className="link"
                 aria-label={t('lines.removeItem', { name: u })}
-                onClick={() => void save(urls.filter((x) => x !== u))}
+                disabled={command.busy}
+                onClick={() =>
+                  void save(
+                    urls.filter((x) => x !== u),
+                    t('signaling.removed', { url: u }),
+                  )
+                }
               >
                 {t('lines.remove')}
               </button>
@@ -60,32 +74,40 @@ export function SignalingPanel() {
           ))}
         </ul>
       )}
-      <form className="inline-form" onSubmit={add} noValidate>
-        <div className={error ? 'field field-invalid' : 'field'}>
-          <label htmlFor="signaling-url">{t('signaling.address')}</label>
-          <input
-            id="signaling-url"
-            value={draft}
-            placeholder={t('signaling.placeholder')}
-            aria-invalid={error ? true : undefined}
-            onChange={(e) => setDraft(e.target.value)}
-          />
-          {error && (
-            <span className="field-error" role="alert">
-              {error}
-            </span>
+      <form className="inline-form" onSubmit={(e) => void add(e)} noValidate>
+        <Field label={t('signaling.address')} error={error ?? undefined}>
+          {(props) => (
+            <input
+              {...props}
+              value={draft}
+              placeholder={t('signaling.placeholder')}
+              onChange={(e) => {
+                setDraft(e.target.value);
+                if (error) setError(null);
+              }}
+            />
           )}
-        </div>
-        <button type="submit">{t('signaling.add')}</button>
+        </Field>
+        <button type="submit" disabled={command.busy}>
+          {t('signaling.add')}
+        </button>
       </form>
+      <StatusMessage message={command.message} />
       {bridge && (
         <>
           <Discover
             onPick={(url) => {
-              if (!urls.includes(url)) void save([...urls, url]);
+              if (!urls.includes(url)) void save([...urls, url], t('signaling.added', { url }));
             }}
           />
-          <HostSwitch onUrls={(hostUrls) => void save([...new Set([...urls, ...hostUrls])])} />
+          <HostSwitch
+            onUrls={(hostUrls) =>
+              void save(
+                [...new Set([...urls, ...hostUrls])],
+                t('signaling.added', { url: hostUrls.join(', ') }),
+              )
+            }
+          />
         </>
       )}
     </Disclosure>
@@ -97,15 +119,15 @@ function HostSwitch({ onUrls }: { onUrls: (urls: string[]) => void }) {
   const { t } = useTranslation();
   const bridge = (window as LarderWindow).larder!;
   const [hosting, setHosting] = useState<{ running: boolean; urls: string[] }>({ running: false, urls: [] });
-  const [error, setError] = useState<string | null>(null);
+  const command = useCommand();
   useEffect(() => {
     void bridge.hostSync
       .status()
       .then((s) => setHosting({ running: s.running, urls: s.urls.filter((u) => u !== s.localUrl) }));
   }, [bridge]);
-  const toggle = async () => {
-    try {
-      setError(null);
+  const toggle = () =>
+    command.run(async () => {
+      command.clear();
       if (hosting.running) {
         await bridge.hostSync.stop();
         setHosting({ running: false, urls: [] });
@@ -115,14 +137,17 @@ function HostSwitch({ onUrls }: { onUrls: (urls: string[]) => void }) {
         // This computer reaches its own server on loopback; invites carry the LAN addresses.
         if (result.localUrl) onUrls([result.localUrl]);
       }
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-    }
-  };
+    });
   return (
     <div className="host">
       <label className="switch">
-        <input type="checkbox" role="switch" checked={hosting.running} onChange={() => void toggle()} />{' '}
+        <input
+          type="checkbox"
+          role="switch"
+          checked={hosting.running}
+          disabled={command.busy}
+          onChange={() => void toggle()}
+        />{' '}
         {t('signaling.host')}
       </label>
       {hosting.running && (
@@ -132,11 +157,7 @@ function HostSwitch({ onUrls }: { onUrls: (urls: string[]) => void }) {
           })}
         </p>
       )}
-      {error && (
-        <p className="field-error" role="alert">
-          {error}
-        </p>
-      )}
+      <StatusMessage message={command.message} />
     </div>
   );
 }
@@ -149,23 +170,19 @@ function Discover({ onPick }: { onPick: (url: string) => void }) {
   const { t } = useTranslation();
   const bridge = (window as LarderWindow).larder!;
   const [found, setFound] = useState<string[] | null>(null);
-  const [busy, setBusy] = useState(false);
+  const command = useCommand();
   return (
     <div className="discover">
       <button
         type="button"
-        disabled={busy}
-        onClick={async () => {
-          setBusy(true);
-          try {
-            setFound((await bridge.hostSync.discover({ durationMs: 2000 })).urls);
-          } finally {
-            setBusy(false);
-          }
-        }}
+        disabled={command.busy}
+        onClick={() =>
+          void command.run(async () => setFound((await bridge.hostSync.discover({ durationMs: 2000 })).urls))
+        }
       >
-        {busy ? t('signaling.looking') : t('signaling.find')}
+        {command.busy ? t('signaling.looking') : t('signaling.find')}
       </button>
+      <StatusMessage message={command.message} />
       {found && found.length === 0 && <p className="hint">{t('signaling.noneFound')}</p>}
       {found && found.length > 0 && (
         <ul className="plain" aria-label={t('signaling.found')}>

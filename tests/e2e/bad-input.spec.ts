@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
-import { addItem, addLine, goTo, setUpHub } from './steps';
+import { addItem, addLine, goTo, openSection, setUpHub } from './steps';
 
 /** The history, once loaded, holds no entry ("No entries match." shows only after loading). */
 async function expectNoHistory(page: Page): Promise<void> {
@@ -79,6 +79,18 @@ test('bad input gets a specific message and saves nothing', async ({ baseURL }) 
     // A duplicate name is flagged as it is typed, and refused.
     await page.getByLabel('Name', { exact: true }).fill('  rice 2 LB bag ');
     await expect(page.getByRole('alert')).toHaveText('An item named "Rice 2 lb bag" already exists');
+
+    // A sync server address that is not one: named at the field, which says what is wrong; nothing added.
+    await goTo(page, 'Sync');
+    const servers = await openSection(page, 'Sync servers');
+    const address = servers.getByLabel('Sync server address');
+    await address.fill('http://example.org');
+    await servers.getByRole('button', { name: 'Add server' }).click();
+    await expect(address).toHaveAttribute('aria-invalid', 'true');
+    await expect(address).toHaveAccessibleDescription(
+      'A sync server address starts with ws:// or wss://, such as ws://192.168.1.20:4444',
+    );
+    await expect(servers.getByRole('list', { name: 'Configured sync servers' })).toHaveCount(0);
 
     await expectNoHistory(page);
     await context.close();
