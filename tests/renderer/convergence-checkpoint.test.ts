@@ -40,7 +40,8 @@ import { canonicalJson, FakeClock, openReplica, Prng, SimNetwork, type Replica }
  * - peer 7 first receives history, including the checkpoint maker's entries made after the checkpoint,
  *   and only then is seeded from the admin's oldest checkpoint that covers any entry;
  * - coordinator 5 also keeps a second database seeded from a checkpoint and fed by its own doc; later
- *   that seeded database makes a checkpoint of its own (signed with 5's key), which seeds peer 8.
+ *   that seeded database makes a checkpoint of its own (signed with 5's key), which seeds peer 8;
+ * - now and then one of them restarts: its database is opened again and its gate loaded from it.
  *
  * When everything is delivered, every seeded database must hold exactly the stock rows (on hand, lots,
  * last count, warnings, entry counts), usage rows (the inputs of days of cover), ledger rows (each
@@ -103,14 +104,15 @@ class Seeded {
   private readonly detach: (() => void)[] = [];
   /** Everything the gate or the projector set aside: nothing here is forged, so it must stay empty. */
   readonly problems: string[] = [];
-  readonly trust: TrustLayer;
+  trust: TrustLayer;
+  restarts = 0;
 
   private constructor(
     readonly name: string,
-    readonly db: LarderDB,
+    public db: LarderDB,
     readonly doc: Y.Doc,
     readonly checkpoint: VerifiedCheckpoint,
-    network: string,
+    private readonly network: string,
   ) {
     this.covered = coveredBy(checkpoint.head.covers);
     this.trust = new TrustLayer(network, doc);
@@ -156,6 +158,24 @@ class Seeded {
     if (takeDoc) seeded.queue.push(...readAllEntries(doc).entries);
     await seeded.pump();
     return seeded;
+  }
+
+  /**
+   * As after quitting the app and starting it again: the database is opened again and the gate loaded
+   * from it, so what continues counting is only what was stored (the doc stays: it is the peer's own).
+   */
+  restart(): Promise<void> {
+    const run = this.chain.then(async () => {
+      this.db.close();
+      this.db = new LarderDB(this.db.name);
+      await this.db.open();
+      this.trust = new TrustLayer(this.network, this.doc);
+      await this.trust.load(this.db);
+      this.changed = { members: true, heads: true };
+      this.restarts += 1;
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   /** Entries handed over directly (not through the doc), counted as one batch. */
@@ -607,6 +627,8 @@ async function run(seed: number, steps: number): Promise<void> {
       if (rng.bool(0.3)) await Promise.all(actions.map((a) => a()));
       else for (const a of actions) await a();
       await ctx.shadow?.pump();
+      // Now and then a device started from a checkpoint quits and starts again.
+      if (rng.bool(0.1) && ctx.seeded.length > 0) await rng.pick(ctx.seeded).restart();
 
       // Coordinator 5 starts a second database from the checkpoint its member list chooses.
       if (!ctx.shadow && ctx.step >= shadowAt) {
@@ -632,8 +654,8 @@ async function run(seed: number, steps: number): Promise<void> {
           const chosen = chooseCheckpoint(ok.map((c) => c.v));
           return chosen ? ok.find((c) => c.v.digest === chosen.digest)!.made : null;
         });
-      // Peer 7 syncs first; once the admin's first checkpoint is followed by an entry of the admin's
-      // that peer 7 holds, it starts from that checkpoint.
+      // Peer 7 syncs first; then it holds an entry the admin made after its oldest checkpoint covering
+      // anything, and starts from that checkpoint.
       if (ctx.step === lateAt - 5) net.setOnline(LATE_PEER, true);
       if (!peers.get(LATE_PEER)!.seeded && ctx.step >= lateAt) await seedLatePeer(ctx);
       // The shadow, seeded from a checkpoint and fed since, makes one of its own; it seeds peer 8.
@@ -733,7 +755,7 @@ async function run(seed: number, steps: number): Promise<void> {
       console.log(
         `seed ${seed}: ${ctx.entries} entries (${ctx.refused} refused), ${ctx.made.length} checkpoints ` +
           `(${ctx.made.map((m) => `${m.by}@${m.step}`).join(', ')}; ${ctx.waited} waited, ${ctx.duringExchange} during an exchange), seeded: ` +
-          `${ctx.seeded.map((s) => `${s.name} covering ${s.checkpoint.covered}`).join(', ')}; network ${JSON.stringify(net.stats)}`,
+          `${ctx.seeded.map((s) => `${s.name} covering ${s.checkpoint.covered}, ${s.restarts} restarts`).join(', ')}; network ${JSON.stringify(net.stats)}`,
       );
   } finally {
     net.detach();
