@@ -16,9 +16,11 @@ import { SignedDevice } from './signedDevice';
  * has the network key and its own approved key) sends random forgeries of every kind, in random order, to
  * random honest replicas while they are partitioned. The attacker also holds the key of an admin that was
  * revoked: it signs approvals, revocations of the founder and key rotations as if it had not seen its
- * revocation, and places them anywhere after its own approval in the member log. When everything is delivered, every honest replica
+ * revocation, and places them anywhere after its own approval in the member log; both sign grants of the
+ * current key, anywhere in the log. When everything is delivered, every honest replica
  * must show the same figures, and those figures must be exactly the honest entries plus what the laptop
- * had the right to write (its own hub's donations): no forged entry counts anywhere.
+ * had the right to write (its own hub's donations): no forged entry counts anywhere; and every replica
+ * holds the founder's rotation with its own sealed copies, and has taken it up.
  *
  *   BYZANTINE_SEED=7    replays one seed;  BYZANTINE_SEEDS=50 runs fifty
  */
@@ -44,6 +46,7 @@ type Forgery =
   | 'forged-head'
   | 'non-admin-approve'
   | 'revoked-admin'
+  | 'forged-grant'
   | 'stranger'
   | 'legit';
 
@@ -255,6 +258,31 @@ async function run(seed: number): Promise<void> {
           byz.transact(() => membersOf(byz).insert(rng.int(own + 1, log.length), [[...op]]));
           break;
         }
+        case 'forged-grant': {
+          // A grant of the current key to a device of the attacker's choosing (a member, the stranger, the
+          // laptop), signed by the laptop (no admin) or by the revoked admin, placed anywhere it could be.
+          const net = a.self!.networkId;
+          const log = membersOf(byz).toArray();
+          const state = await evaluateMembers(net, log);
+          const signer = rng.pick([laptop, takenAdmin]);
+          // The laptop most often: the one member the rotation left out (it has no sealing key), so the
+          // only one a counted grant could add.
+          const to = rng.bool(0.5) ? laptop.id : rng.pick([b.self!.deviceId, c.self!.deviceId, stranger.id]);
+          const op = await signOp(
+            {
+              t: 'grant',
+              net,
+              epoch: state.rotation?.epoch ?? 1,
+              sealed: { [to]: 'A'.repeat(107) },
+              at: clock.now(),
+              ...(rng.bool(0.5) ? nextLink(state.signed.get(signer.id)) : {}),
+            },
+            signer.id,
+            signer.keys.privateKey,
+          );
+          byz.transact(() => membersOf(byz).insert(rng.int(0, log.length), [[...op]]));
+          break;
+        }
         case 'stranger':
           await stranger.append(byz, [
             {
@@ -306,6 +334,7 @@ async function run(seed: number): Promise<void> {
       'forged-head',
       'non-admin-approve',
       'revoked-admin',
+      'forged-grant',
       'stranger',
       'legit',
     ];
@@ -377,6 +406,20 @@ async function run(seed: number): Promise<void> {
         status: 'revoked',
       });
     }
+    // The network key: every replica holds the founder's rotation, with the founder's own sealed copies
+    // (no forged grant adds or replaces one), and took it up.
+    const rotations = await Promise.all(
+      stores().map(async (s) => (await s.persistence.trust!.currentMembers()).rotation),
+    );
+    const founders = rotations[0]!;
+    expect(founders.by, `seed ${seed}: the rotation is the founder's`).toBe(a.self!.deviceId);
+    expect(Object.keys(founders.sealed).sort(), `seed ${seed}: sealed to`).toEqual(
+      stores()
+        .map((s) => s.self!.deviceId)
+        .sort(),
+    );
+    for (let i = 1; i < HONEST; i++) expect(rotations[i], `seed ${seed}: rotation on ${i}`).toEqual(founders);
+    for (const s of stores()) expect(s.self!.epoch, `seed ${seed}: key taken up`).toBe(founders.epoch);
   } finally {
     net.detach();
     for (const r of replicas) r.store.close();
