@@ -1,5 +1,8 @@
 import { useEffect, useState, useSyncExternalStore, type FormEvent } from 'react';
 import { Disclosure } from './Disclosure';
+import { Field } from './Field';
+import { StatusMessage } from './StatusMessage';
+import { useCommand } from '../app/useCommand';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
 import { useStore } from '../app/StoreContext';
@@ -52,7 +55,7 @@ export function RelayPanel() {
   const [urls, setUrls] = useState<string[]>([]);
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const command = useCommand();
   const statuses = useSyncExternalStore(
     (l) => sync.relay.subscribe(l),
     () => sync.relay.status(),
@@ -62,12 +65,16 @@ export function RelayPanel() {
     void relayUrls(store).then(setUrls);
   }, [store]);
 
-  const save = async (next: string[]) => {
-    await saveRelayUrls(store, next);
-    setUrls(next);
-    // The page must be allowed to reach the new address (a restart checks, and reloads if needed).
-    await sync.restart();
-  };
+  const save = (next: string[], done: string) =>
+    command.run(
+      async () => {
+        await saveRelayUrls(store, next);
+        setUrls(next);
+        // The page must be allowed to reach the new address (a restart checks, and reloads if needed).
+        await sync.restart();
+      },
+      { done: () => done },
+    );
 
   const add = async (e: FormEvent) => {
     e.preventDefault();
@@ -77,18 +84,11 @@ export function RelayPanel() {
     if (urls.includes(url)) return setError(t('relay.duplicate'));
     if (urls.length >= MAX_RELAYS) return setError(t('relay.tooMany', { max: MAX_RELAYS }));
     setError(null);
-    setDraft('');
-    await save([...urls, url]);
+    if (await save([...urls, url], t('relay.added', { url }))) setDraft('');
   };
 
-  const syncNow = async () => {
-    setBusy(true);
-    try {
-      await sync.relay.syncNow();
-    } finally {
-      setBusy(false);
-    }
-  };
+  // What a round brought shows in each relay's status line; only a failure needs saying here.
+  const syncNow = () => command.run(() => sync.relay.syncNow());
 
   return (
     <Disclosure name="relay" title={t('relay.title')} summary={t('relay.summary')}>
@@ -107,7 +107,13 @@ export function RelayPanel() {
                   type="button"
                   className="link"
                   aria-label={t('lines.removeItem', { name: u })}
-                  onClick={() => void save(urls.filter((x) => x !== u))}
+                  disabled={command.busy}
+                  onClick={() =>
+                    void save(
+                      urls.filter((x) => x !== u),
+                      t('relay.removed', { url: u }),
+                    )
+                  }
                 >
                   {t('lines.remove')}
                 </button>
@@ -128,29 +134,30 @@ export function RelayPanel() {
           })}
         </ul>
       )}
-      <form className="inline-form" onSubmit={add} noValidate>
-        <div className={error ? 'field field-invalid' : 'field'}>
-          <label htmlFor="relay-url">{t('relay.address')}</label>
-          <input
-            id="relay-url"
-            value={draft}
-            placeholder={t('relay.placeholder')}
-            aria-invalid={error ? true : undefined}
-            onChange={(e) => setDraft(e.target.value)}
-          />
-          {error && (
-            <span className="field-error" role="alert">
-              {error}
-            </span>
+      <form className="inline-form" onSubmit={(e) => void add(e)} noValidate>
+        <Field label={t('relay.address')} error={error ?? undefined}>
+          {(props) => (
+            <input
+              {...props}
+              value={draft}
+              placeholder={t('relay.placeholder')}
+              onChange={(e) => {
+                setDraft(e.target.value);
+                if (error) setError(null);
+              }}
+            />
           )}
-        </div>
-        <button type="submit">{t('relay.add')}</button>
+        </Field>
+        <button type="submit" disabled={command.busy}>
+          {t('relay.add')}
+        </button>
       </form>
       {urls.length > 0 && (
-        <button type="button" onClick={() => void syncNow()} disabled={busy}>
-          {busy ? t('relay.syncing') : t('relay.syncNow')}
+        <button type="button" onClick={() => void syncNow()} disabled={command.busy}>
+          {command.busy ? t('relay.syncing') : t('relay.syncNow')}
         </button>
       )}
+      <StatusMessage message={command.message} />
     </Disclosure>
   );
 }

@@ -92,6 +92,19 @@ test('bad input gets a specific message and saves nothing', async ({ baseURL }) 
     );
     await expect(servers.getByRole('list', { name: 'Configured sync servers' })).toHaveCount(0);
 
+    // The same for a relay's address.
+    const relay = await openSection(page, 'Relay');
+    const relayAddress = relay.getByLabel('Relay address');
+    await relayAddress.fill('relay.example.org');
+    await relay.getByRole('button', { name: 'Add relay' }).click();
+    await expect(relayAddress).toHaveAttribute('aria-invalid', 'true');
+    await expect(relayAddress).toHaveAccessibleDescription(
+      'A relay address starts with ws:// or wss://, such as ws://192.168.1.20:4455',
+    );
+    await expect(relay.getByRole('list', { name: 'Relays' })).toHaveCount(0);
+    await relayAddress.fill('ws://');
+    await expect(relayAddress).not.toHaveAttribute('aria-invalid');
+
     await expectNoHistory(page);
     await context.close();
   } finally {
