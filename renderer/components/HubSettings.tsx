@@ -5,6 +5,8 @@ import { useStore } from '../app/StoreContext';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import type { HubRow } from '../storage/db';
 import { Field } from './Field';
+import { StatusMessage } from './StatusMessage';
+import { useCommand } from '../app/useCommand';
 import { useSelf } from '../data/self';
 
 /**
@@ -30,27 +32,31 @@ function HubSettingsForm({ row, actingFor }: { row: HubRow; actingFor?: string }
   const [address, setAddress] = useState(row.address ?? '');
   const [publish, setPublish] = useState(row.publishAddress === true);
   const [errors, setErrors] = useState<FormErrors>(noErrors);
-  const [saved, setSaved] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const command = useCommand();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setSaved(null);
-    try {
-      await store.updateHub({ name, address, publishAddress: publish }, actingFor);
-      setErrors(noErrors);
-      setSaved(publish && address.trim() ? t('hubSettings.savedShown') : t('hubSettings.savedHidden'));
-    } catch (error) {
-      setErrors(toFormErrors(error));
-    } finally {
-      setBusy(false);
-    }
+    command.clear();
+    await command.run(() => store.updateHub({ name, address, publishAddress: publish }, actingFor), {
+      done: () => {
+        setErrors(noErrors);
+        return publish && address.trim() ? t('hubSettings.savedShown') : t('hubSettings.savedHidden');
+      },
+      // A field's message shows at the field (once); the status line says what concerns no field.
+      failed: (error) => {
+        const found = toFormErrors(error);
+        setErrors(found);
+        return found.fields.name || found.fields.address ? '' : found.summary.join(' ');
+      },
+    });
   };
-
-  const formError = errors.summary.length > 0 && !errors.fields.name && !errors.fields.address;
   return (
-    <form className="hub-settings" onSubmit={submit} noValidate aria-label={t('hubSettings.label')}>
+    <form
+      className="hub-settings"
+      onSubmit={(e) => void submit(e)}
+      noValidate
+      aria-label={t('hubSettings.label')}
+    >
       <Field label={t('hubSettings.name')} error={errors.fields.name}>
         {(p) => <input {...p} value={name} maxLength={80} onChange={(e) => setName(e.target.value)} />}
       </Field>
@@ -73,18 +79,11 @@ function HubSettingsForm({ row, actingFor }: { row: HubRow; actingFor?: string }
         <input type="checkbox" checked={publish} onChange={(e) => setPublish(e.target.checked)} />{' '}
         {t('hubSettings.publish')}
       </label>
-      {formError && (
-        <p role="alert" className="form-error">
-          {errors.summary.join(' ')}
-        </p>
-      )}
       <div className="actions">
-        <button type="submit" className="primary" disabled={busy}>
+        <button type="submit" className="primary" disabled={command.busy}>
           {t('hubSettings.save')}
         </button>
-        <p role="status" className="saved">
-          {saved}
-        </p>
+        <StatusMessage message={command.message} />
       </div>
     </form>
   );

@@ -83,6 +83,19 @@ test('a hub prints and downloads its needs list, with its address only once it c
     await expect(settings.getByRole('status')).toHaveText('Saved. Needs lists show this address.');
     await expect(sheet).toContainText('Bring donations to: 12 Church Lane, Springfield');
 
+    // A hub with no name is refused at its field, which says why; the status line does not say it again.
+    const hubName = settings.getByLabel('Hub name');
+    await hubName.fill('');
+    await settings.getByRole('button', { name: 'Save hub details' }).click();
+    await expect(hubName).toHaveAttribute('aria-invalid', 'true');
+    await expect(hubName).toHaveAccessibleDescription(/\S/);
+    await expect(settings.getByRole('alert')).toHaveCount(1);
+    await expect(settings.getByRole('status')).toHaveText('');
+    await hubName.fill('St Anne Kitchen');
+    await settings.getByRole('button', { name: 'Save hub details' }).click();
+    await expect(hubName).not.toHaveAttribute('aria-invalid');
+    await expect(settings.getByRole('status')).toHaveText('Saved. Needs lists show this address.');
+
     [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Download CSV' }).click(),
