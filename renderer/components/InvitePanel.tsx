@@ -5,7 +5,8 @@ import QRCode from 'qrcode';
 import type { LarderWindow } from '../../electron/bridge-types';
 import { useStore } from '../app/StoreContext';
 import { useMyStatus } from '../data/members';
-import { toFormErrors } from '../app/errors';
+import { useCommand } from '../app/useCommand';
+import { StatusMessage } from './StatusMessage';
 import { relayUrls } from '../sync/relay';
 
 /** The servers an invite names: this device's, plus this computer's LAN addresses when it hosts sync. */
@@ -29,7 +30,7 @@ export function InvitePanel() {
   const [qr, setQr] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
   const [preApprove, setPreApprove] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const command = useCommand();
   const admin = useMyStatus() === 'admin';
 
   useEffect(() => {
@@ -66,26 +67,28 @@ export function InvitePanel() {
               {t('invite.preApproveHint')}
             </p>
           )}
-          {error && (
-            <p className="form-error" role="alert">
-              {error}
-            </p>
-          )}
           <button
             type="button"
             className="primary"
+            disabled={command.busy}
             onClick={() =>
-              void Promise.all([inviteServers(store.self?.signaling ?? []), relayUrls(store)])
-                .then(([s, relays]) =>
+              void command.run(async () => {
+                command.clear();
+                const [servers, relays] = await Promise.all([
+                  inviteServers(store.self?.signaling ?? []),
+                  relayUrls(store),
+                ]);
+                setCode(
                   preApprove && admin
-                    ? store.preApprovedInvite('coordinator', s, relays)
-                    : store.inviteCode(s, relays),
-                )
-                .then(setCode, (e: unknown) => setError(toFormErrors(e).summary.join(' ')))
+                    ? await store.preApprovedInvite('coordinator', servers, relays)
+                    : await store.inviteCode(servers, relays),
+                );
+              })
             }
           >
             {t('invite.show')}
           </button>
+          <StatusMessage message={command.message} />
         </>
       ) : (
         <div className="invite">
