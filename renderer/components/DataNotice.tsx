@@ -1,5 +1,7 @@
 import { dismissDamageNotice, useDamageNotice } from '../data/problems';
 import { Disclosure } from './Disclosure';
+import { StatusMessage } from './StatusMessage';
+import { useCommand } from '../app/useCommand';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
@@ -68,29 +70,26 @@ export function CheckDataPanel() {
   const { t } = useTranslation();
   const format = useFormat();
   const [result, setResult] = useState<{ check: DataCheck; repaired: boolean } | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const run = async (repair: boolean) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await store.ready;
-      const check = repair ? await store.persistence.repairData() : await store.persistence.checkData();
-      setResult({ check, repaired: repair });
-    } catch (e) {
-      setError(t('check.failed', { reason: e instanceof Error ? e.message : String(e) }));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const command = useCommand();
+  // What was found shows in the result below; only a check that could not run is said in the status line.
+  const run = (repair: boolean) =>
+    command.run(
+      async () => {
+        command.clear();
+        await store.ready;
+        const check = repair ? await store.persistence.repairData() : await store.persistence.checkData();
+        setResult({ check, repaired: repair });
+      },
+      { failed: (e) => t('check.failed', { reason: e instanceof Error ? e.message : String(e) }) },
+    );
   const differences = result?.check.differences ?? [];
   return (
     <Disclosure name="check" title={t('check.section')} summary={t('check.sectionSummary')}>
       <p className="muted">{t('check.lead')}</p>
-      <button type="button" onClick={() => void run(false)} disabled={busy}>
-        {busy ? t('check.checking') : t('check.title')}
+      <button type="button" onClick={() => void run(false)} disabled={command.busy}>
+        {command.busy ? t('check.checking') : t('check.title')}
       </button>
-      {error && <p role="alert">{error}</p>}
+      <StatusMessage message={command.message} />
       {result && (
         <div role="status" aria-label={t('check.resultLabel')}>
           {differences.length === 0 ? (
@@ -118,7 +117,7 @@ export function CheckDataPanel() {
                   );
                 })}
               </ul>
-              <button type="button" onClick={() => void run(true)} disabled={busy}>
+              <button type="button" onClick={() => void run(true)} disabled={command.busy}>
                 {t('check.repair')}
               </button>
             </>
