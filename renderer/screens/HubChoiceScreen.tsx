@@ -5,6 +5,8 @@ import { useStore } from '../app/StoreContext';
 import { useSyncStatus } from '../app/SyncContext';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { Field } from '../components/Field';
+import { StatusMessage } from '../components/StatusMessage';
+import { useCommand } from '../app/useCommand';
 
 /** A device that just joined picks its hub: one of the network's (they arrive with the first sync) or a new one. */
 export function HubChoiceScreen({ onDone }: { onDone: () => void }) {
@@ -15,20 +17,31 @@ export function HubChoiceScreen({ onDone }: { onDone: () => void }) {
   const [choice, setChoice] = useState<string>('new');
   const [newHubName, setNewHubName] = useState('');
   const [errors, setErrors] = useState<FormErrors>(noErrors);
+  const command = useCommand();
 
+  // Busy while it saves, so a second click cannot make a second hub.
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    try {
-      await store.chooseHub(choice === 'new' ? { newHubName } : { hubId: choice });
-      onDone();
-    } catch (error) {
-      setErrors(toFormErrors(error));
-    }
+    if (command.busy) return;
+    command.clear();
+    await command.run(() => store.chooseHub(choice === 'new' ? { newHubName } : { hubId: choice }), {
+      done: () => {
+        setErrors(noErrors);
+        onDone();
+        return null;
+      },
+      // The name's message shows at its field (once); the status line says what concerns no field.
+      failed: (error) => {
+        const found = toFormErrors(error);
+        setErrors(found);
+        return found.fields.newHubName && choice === 'new' ? '' : found.summary.join(' ');
+      },
+    });
   };
 
   return (
     <main className="setup">
-      <form className="card setup-card" onSubmit={submit} noValidate>
+      <form className="card setup-card" onSubmit={(e) => void submit(e)} noValidate>
         <h1>{t('hubChoice.title')}</h1>
         <p className="lead">
           {status.connected > 0
@@ -57,12 +70,8 @@ export function HubChoiceScreen({ onDone }: { onDone: () => void }) {
             )}
           </Field>
         )}
-        {errors.summary.length > 0 && !errors.fields.newHubName && (
-          <p role="alert" className="form-error">
-            {errors.summary.join(' ')}
-          </p>
-        )}
-        <button type="submit" className="primary">
+        <StatusMessage message={command.message} />
+        <button type="submit" className="primary" disabled={command.busy}>
           {t('hubChoice.continue')}
         </button>
       </form>

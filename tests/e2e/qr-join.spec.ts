@@ -55,6 +55,17 @@ test('a new device joins by filming the invite QR code another device shows', as
     await b.page.getByLabel('Name of this device').fill('B tablet');
     await b.page.getByRole('button', { name: 'Join network' }).click();
     await expect(b.page.getByRole('heading', { name: 'Which hub is this device at?' })).toBeVisible();
+
+    // A new hub with no name is refused at its field, which says why (once: not again in the status line).
+    await b.page.getByLabel('A new hub').check();
+    const hubName = b.page.getByLabel('Name of the new hub');
+    await b.page.getByRole('button', { name: 'Continue' }).click();
+    await expect(hubName).toHaveAttribute('aria-invalid', 'true');
+    await expect(hubName).toHaveAccessibleDescription(/\S/);
+    await expect(b.page.getByRole('alert')).toHaveCount(1);
+    await hubName.fill('Hub B');
+    await b.page.getByRole('button', { name: 'Continue' }).click();
+    await expect(b.page.getByRole('navigation', { name: 'Main' })).toContainText('Hub B');
   } finally {
     for (const context of contexts) await context.close().catch(() => undefined);
     for (const p of profiles) removeProfileDir(p);
