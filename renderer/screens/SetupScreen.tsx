@@ -6,6 +6,8 @@ import { domainText } from '../app/domainText';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { parseInvite } from '../../shared/sync/invite';
 import { Field } from '../components/Field';
+import { StatusMessage } from '../components/StatusMessage';
+import { useCommand } from '../app/useCommand';
 import { QrScanner } from '../components/QrScanner';
 import { LanguagePicker } from '../i18n/LanguagePicker';
 
@@ -34,25 +36,38 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
   const [scanning, setScanning] = useState(false);
   const [scanned, setScanned] = useState(false);
   const [errors, setErrors] = useState<FormErrors>(noErrors);
-  const [busy, setBusy] = useState(false);
+  const command = useCommand();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    try {
-      if (mode === 'new') await store.createNetwork({ hubName, deviceName });
-      else await store.joinNetwork({ invite, deviceName, asCoordinator });
-      onDone();
-    } catch (error) {
-      setErrors(toFormErrors(error));
-    } finally {
-      setBusy(false);
-    }
+    if (command.busy) return;
+    command.clear();
+    await command.run(
+      () =>
+        mode === 'new'
+          ? store.createNetwork({ hubName, deviceName })
+          : store.joinNetwork({ invite, deviceName, asCoordinator }),
+      {
+        done: () => {
+          setErrors(noErrors);
+          onDone();
+          return null;
+        },
+        // A field's message shows at its field (once); the status line says the rest, e.g. a failure
+        // that names no field (which this screen used to leave unsaid).
+        failed: (error) => {
+          const found = toFormErrors(error);
+          setErrors(found);
+          const shown = new Set(mode === 'new' ? ['hubName', 'deviceName'] : ['invite', 'deviceName']);
+          return found.summary.filter((_, i) => !shown.has(found.summaryFields?.[i] ?? '')).join(' ');
+        },
+      },
+    );
   };
 
   return (
     <main className="setup">
-      <form className="card setup-card" onSubmit={submit} noValidate>
+      <form className="card setup-card" onSubmit={(e) => void submit(e)} noValidate>
         <LanguagePicker />
         <h1>{t('setup.title')}</h1>
         <p className="lead">{t('setup.lead')}</p>
@@ -129,12 +144,8 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
             {t('setup.asCoordinator')}
           </label>
         )}
-        {errors.fields[''] && (
-          <p role="alert" className="form-error">
-            {errors.fields['']}
-          </p>
-        )}
-        <button type="submit" className="primary" disabled={busy}>
+        <StatusMessage message={command.message} />
+        <button type="submit" className="primary" disabled={command.busy}>
           {mode === 'new' ? t('setup.create') : t('setup.joinButton')}
         </button>
         <p className="hint">{mode === 'new' ? t('setup.newHint') : t('setup.joinHint')}</p>

@@ -10,6 +10,22 @@ test('a volunteer records a donation and a pickup offline, and the stock survive
   try {
     let { context, page } = await openHub(profile, baseURL!);
     await expectRadiosOnTheirLine(page, ['Start a new network', 'Join a network with an invite code']);
+    // Nothing typed: each field says what it needs, once, tied to the field.
+    await page.getByRole('button', { name: 'Create network' }).click();
+    for (const label of ['Name of this hub', 'Name of this device']) {
+      await expect(page.getByLabel(label)).toHaveAttribute('aria-invalid', 'true');
+      await expect(page.getByLabel(label)).toHaveAccessibleDescription(/\S/);
+    }
+    await expect(page.getByRole('alert')).toHaveCount(2);
+    // An invite that is not one is named at its field.
+    await page.getByLabel('Join a network with an invite code').check();
+    const invite = page.getByLabel('Invite code', { exact: true });
+    await invite.fill('LARDER1-not-an-invite');
+    await page.getByLabel('Name of this device').fill('Front desk laptop');
+    await page.getByRole('button', { name: 'Join network' }).click();
+    await expect(invite).toHaveAttribute('aria-invalid', 'true');
+    await expect(invite).toHaveAccessibleDescription(/\S/);
+    await page.getByLabel('Start a new network').check();
     await setUpHub(page, 'St Anne Kitchen', 'Front desk laptop');
     await addItem(page, { name: 'Rice 2 lb bag', unit: 'bag' });
     await addItem(page, { name: 'Canned beans', unit: 'can', packSize: '24' });
