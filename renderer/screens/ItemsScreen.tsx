@@ -12,6 +12,8 @@ import { useStore } from '../app/StoreContext';
 import { useItems } from '../data/catalog';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { Field } from '../components/Field';
+import { StatusMessage } from '../components/StatusMessage';
+import { useCommand } from '../app/useCommand';
 import { useCategoryName, useStoredCategory } from '../i18n/categories';
 
 /** The form holds the category as shown (a suggested one in the reader's words); saving stores it. */
@@ -33,6 +35,9 @@ function formOf(item: Item, categoryName: (c: string) => string): ItemForm {
   };
 }
 
+/** The fields this form shows, each with its own error. */
+const FORM_FIELDS = new Set(['name', 'category', 'unit', 'packSize', 'barcodes']);
+
 /** The network's catalog: what hubs handle, in what unit, with which barcodes. */
 export function ItemsScreen() {
   const store = useStore();
@@ -44,7 +49,7 @@ export function ItemsScreen() {
   const [form, setForm] = useState<ItemForm>(emptyForm);
   const [editing, setEditing] = useState<string | null>(null);
   const [errors, setErrors] = useState<FormErrors>(noErrors);
-  const [saved, setSaved] = useState<string | null>(null);
+  const command = useCommand();
   const [query, setQuery] = useState('');
   const nameRef = useRef<HTMLInputElement>(null);
 
@@ -74,20 +79,27 @@ export function ItemsScreen() {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    try {
-      const item = await store.saveItem(
-        { ...form, category: storedCategory(form.category) },
-        editing ?? undefined,
-      );
-      setSaved(t('items.saved', { name: item.name }));
-      setForm({ ...emptyForm, category: form.category });
-      setEditing(null);
-      setErrors(noErrors);
-      nameRef.current?.focus();
-    } catch (error) {
-      setSaved(null);
-      setErrors(toFormErrors(error));
-    }
+    if (command.busy) return;
+    command.clear();
+    await command.run(
+      () => store.saveItem({ ...form, category: storedCategory(form.category) }, editing ?? undefined),
+      {
+        done: (item) => {
+          setForm({ ...emptyForm, category: form.category });
+          setEditing(null);
+          setErrors(noErrors);
+          nameRef.current?.focus();
+          return t('items.saved', { name: item.name });
+        },
+        // A field's message shows at its field (once); the status line says what names no field
+        // (a failure to save, which this form used to leave unsaid).
+        failed: (error) => {
+          const found = toFormErrors(error);
+          setErrors(found);
+          return found.summary.filter((_, i) => !FORM_FIELDS.has(found.summaryFields?.[i] ?? '')).join(' ');
+        },
+      },
+    );
   };
 
   return (
@@ -153,7 +165,7 @@ export function ItemsScreen() {
             )}
           </Field>
           <div className="actions">
-            <button type="submit" className="primary">
+            <button type="submit" className="primary" disabled={command.busy}>
               {editing ? t('items.saveChanges') : t('items.add')}
             </button>
             {editing && (
@@ -168,9 +180,7 @@ export function ItemsScreen() {
                 {t('common.cancel')}
               </button>
             )}
-            <span role="status" className="saved">
-              {saved}
-            </span>
+            <StatusMessage message={command.message} />
           </div>
         </form>
         <div>
@@ -217,7 +227,7 @@ export function ItemsScreen() {
                           setEditing(item.id);
                           setForm(formOf(item, categoryName));
                           setErrors(noErrors);
-                          setSaved(null);
+                          command.clear();
                           nameRef.current?.focus();
                         }}
                       >

@@ -74,6 +74,8 @@ test('bad input gets a specific message and saves nothing', async ({ baseURL }) 
     await page.getByLabel('Unit', { exact: true }).fill('bag');
     await page.getByRole('button', { name: 'Add item' }).click();
     await expect(page.getByRole('alert')).toHaveText('Name is too long: 10,000 characters, at most 120');
+    // Said once, at its field: the form's status line stays empty.
+    await expect(page.getByRole('form', { name: 'New item' }).getByRole('status')).toHaveText('');
     await expect(page.getByRole('table', { name: 'Items' }).getByRole('row')).toHaveCount(2);
 
     // A duplicate name is flagged as it is typed, and refused.
