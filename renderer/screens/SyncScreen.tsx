@@ -11,7 +11,8 @@ import { CheckDataPanel } from '../components/DataNotice';
 import { Disclosure } from '../components/Disclosure';
 import { useDesktopAlertsPref } from '../app/alerts';
 import { useFrontDesk } from '../app/frontDesk';
-import { useState } from 'react';
+import { useCommand } from '../app/useCommand';
+import { StatusMessage } from '../components/StatusMessage';
 import { useTranslation } from 'react-i18next';
 import { useSelf } from '../data/self';
 
@@ -123,7 +124,7 @@ function DeviceCard() {
   const self = useSelf()!;
   const [on, setOn] = useDesktopAlertsPref();
   const [, setFrontDesk] = useFrontDesk();
-  const [error, setError] = useState<string | null>(null);
+  const command = useCommand();
   return (
     <Disclosure name="device" title={t('setup.thisDevice')} summary={t('sync.deviceSummary')}>
       <p>
@@ -136,16 +137,20 @@ function DeviceCard() {
             type="checkbox"
             role="switch"
             checked={on}
-            onChange={(e) => void setOn(e.target.checked).then(setError)}
+            disabled={command.busy}
+            onChange={(e) => {
+              const next = e.target.checked;
+              command.clear();
+              // Switching on asks for the browser's permission; why it did not switch on is said below.
+              void command.run(() => setOn(next), {
+                done: (refused) => (refused ? { text: refused, error: true } : null),
+              });
+            }}
           />{' '}
           {t('sync.desktopAlert')}
         </label>
       )}
-      {error && (
-        <p className="field-error" role="alert">
-          {error}
-        </p>
-      )}
+      <StatusMessage message={command.message} />
       {self.hubId && self.role === 'hub' && (
         <div className="front-desk-choice">
           <button type="button" onClick={() => setFrontDesk(true)} aria-describedby="front-desk-hint">

@@ -76,7 +76,14 @@ test('front-desk mode: donation, pickup and stock with large targets, and the wa
 
     // Chosen on this device, in its settings.
     await goTo(page, 'Sync');
-    await openSection(page, 'This device');
+    const device = await openSection(page, 'This device');
+    // Desktop alerts need the browser's permission; refused (as here), the switch says so and stays off.
+    const alertSwitch = device.getByRole('switch', { name: /^Desktop alert/ });
+    await alertSwitch.click();
+    await expect(device.getByRole('status')).toHaveText(
+      /^(Desktop alerts were not allowed|This browser cannot show desktop alerts)$/,
+    );
+    await expect(alertSwitch).not.toBeChecked();
     const use = page.getByRole('button', { name: 'Use front-desk mode' });
     await expect(use).toHaveAccessibleDescription(/^Only Record donation, Record pickup and Stock/);
     await use.click();
