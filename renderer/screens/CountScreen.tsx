@@ -7,6 +7,8 @@ import { useHubStock, useItems } from '../data/catalog';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { ItemPicker } from '../components/ItemPicker';
 import { Field } from '../components/Field';
+import { StatusMessage } from '../components/StatusMessage';
+import { useCommand } from '../app/useCommand';
 import { useFormat } from '../i18n/format';
 
 interface CountLine {
@@ -29,8 +31,7 @@ export function CountScreen() {
   const [lines, setLines] = useState<CountLine[]>([]);
   const [note, setNote] = useState('');
   const [errors, setErrors] = useState<FormErrors>(noErrors);
-  const [saved, setSaved] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const command = useCommand();
   const pickerRef = useRef<HTMLInputElement>(null);
   const inputs = useRef(new Map<string, HTMLInputElement>());
 
@@ -42,28 +43,32 @@ export function CountScreen() {
   }, [lines]);
 
   const add = (item: Item) => {
-    setSaved(null);
+    command.clear();
     focusItem.current = item.id;
     if (!lines.some((l) => l.item === item.id)) setLines([...lines, { item: item.id, counted: '' }]);
     else inputs.current.get(item.id)?.focus();
   };
 
   const save = async () => {
-    if (busy) return;
-    setBusy(true);
-    try {
-      const entries = await store.recordCount({ lines, note });
-      const changed = entries.filter((e) => e.counted !== e.seen).length;
-      setSaved(`${t('count.saved', { count: entries.length })} ${t('count.differed', { count: changed })}`);
-      setLines([]);
-      setNote('');
-      setErrors(noErrors);
-      pickerRef.current?.focus();
-    } catch (e) {
-      setErrors(toFormErrors(e));
-    } finally {
-      setBusy(false);
-    }
+    if (command.busy) return;
+    command.clear();
+    await command.run(() => store.recordCount({ lines, note }), {
+      done: (entries) => {
+        const changed = entries.filter((e) => e.counted !== e.seen).length;
+        setLines([]);
+        setNote('');
+        setErrors(noErrors);
+        pickerRef.current?.focus();
+        return `${t('count.saved', { count: entries.length })} ${t('count.differed', { count: changed })}`;
+      },
+      // A line's or the note's message shows at its field (once); the status line says the rest.
+      failed: (e) => {
+        const found = toFormErrors(e);
+        setErrors(found);
+        const shown = new Set(['note', ...lines.map((_, i) => `lines.${i}.counted`)]);
+        return found.summary.filter((_, i) => !shown.has(found.summaryFields?.[i] ?? '')).join(' ');
+      },
+    });
   };
 
   const onKeyDown = (e: KeyboardEvent) => {
@@ -114,6 +119,7 @@ export function CountScreen() {
                 const item = items.get(line.item);
                 const name = item?.name ?? t('lines.unknownItem');
                 const error = errors.fields[`lines.${i}.counted`];
+                const errorId = `count-line-${i}-error`;
                 return (
                   <tr key={line.item}>
                     <th scope="row">{name}</th>
@@ -124,6 +130,7 @@ export function CountScreen() {
                         inputMode="numeric"
                         value={line.counted}
                         aria-invalid={error ? true : undefined}
+                        aria-describedby={error ? errorId : undefined}
                         ref={(el) => {
                           if (el) inputs.current.set(line.item, el);
                           else inputs.current.delete(line.item);
@@ -141,7 +148,7 @@ export function CountScreen() {
                         }}
                       />
                       {error && (
-                        <span className="field-error" role="alert">
+                        <span className="field-error" id={errorId} role="alert">
                           {error}
                         </span>
                       )}
@@ -165,15 +172,8 @@ export function CountScreen() {
         <Field label={t('movement.note')} error={errors.fields.note} notice={t('notes.privacy')}>
           {(p) => <input {...p} value={note} onChange={(e) => setNote(e.target.value)} />}
         </Field>
-        {errors.summary.length > 0 && Object.keys(errors.fields).length === 0 && (
-          <div className="form-error" role="alert">
-            {errors.summary.map((m) => (
-              <p key={m}>{m}</p>
-            ))}
-          </div>
-        )}
         <div className="actions">
-          <button type="submit" className="primary" disabled={busy || unprojected > 0}>
+          <button type="submit" className="primary" disabled={command.busy || unprojected > 0}>
             {t('count.save')}
           </button>
           <span className="hint">
@@ -181,9 +181,7 @@ export function CountScreen() {
               ? t('count.waitForHistory', { count: unprojected, n: format.number(unprojected) })
               : t('movement.ctrlEnter')}
           </span>
-          <span role="status" className="saved">
-            {saved}
-          </span>
+          <StatusMessage message={command.message} />
         </div>
       </form>
     </section>

@@ -81,6 +81,14 @@ test('a volunteer records a donation and a pickup offline, and the stock survive
       .getByRole('table', { name: 'Counted items' })
       .getByLabel(`Counted ${await pickItem(page, 'diapers')}`, { exact: true });
     await expect(counted).toBeFocused();
+    // A count that is not a number is named at its line (tied to it), and said once.
+    await page.keyboard.type('lots');
+    await page.getByRole('button', { name: 'Save count' }).click();
+    await expect(counted).toHaveAttribute('aria-invalid', 'true');
+    await expect(counted).toHaveAccessibleDescription(/\S/);
+    await expect(page.getByRole('main').getByRole('status')).toHaveText('');
+    await counted.fill('');
+    await counted.focus();
     await page.keyboard.type('7');
     await expect(counted).toHaveValue('7');
     await page.getByRole('button', { name: 'Save count' }).click();
