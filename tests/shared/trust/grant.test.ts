@@ -202,3 +202,21 @@ describe('catch-up material with grants', () => {
     expect(catchUpMaterial(net, full)?.ops).toHaveLength(2);
   });
 });
+
+describe('the bounds of catch-up material with grants', () => {
+  it('keeps the newest 32 grants and the newest 32 approvals of granted devices', async () => {
+    const { before, rotation } = await rotatedWhilePending();
+    const many = await testDevices(...Array.from({ length: 40 }, (_, i) => 200 + i));
+    const approvals = await Promise.all(many.map((d, i) => approve(net, founder, d, { at: T0 + 7000 + i })));
+    // One grant per device, each its own operation: 40 grants, 40 approved devices.
+    const grants = await Promise.all(many.map((d, i) => grant(founder, 1, [d], T0 + 9000 + i)));
+    const material = catchUpMaterial(net, [...before, ...rotation, ...approvals, ...grants]);
+    const kinds = (material?.ops ?? []).map((op) => (JSON.parse(op[0]) as { t: string }).t);
+    expect(kinds.filter((t) => t === 'grant')).toHaveLength(32);
+    expect(kinds.filter((t) => t === 'approve')).toHaveLength(32);
+    // The newest of each, in the log's order.
+    expect(material!.ops.slice(-32)).toEqual(grants.slice(-32));
+    expect(material!.ops.filter((op) => op[0].includes('"t":"approve"'))).toEqual(approvals.slice(-32));
+    expect(kinds.slice(0, 2)).toEqual(['revoke', 'rotate']);
+  });
+});
