@@ -2,10 +2,11 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useStore } from '../app/StoreContext';
 import { useFormat } from '../i18n/format';
-import { toFormErrors } from '../app/errors';
 import { useMembers, useMyFingerprint, useMyStatus, type MemberView } from '../data/members';
 import type { Role } from '../../shared/trust/members';
 import { CatchUpWindow } from '../components/CatchUpWindow';
+import { StatusMessage } from '../components/StatusMessage';
+import { useCommand } from '../app/useCommand';
 
 const ROLE_NAMES = {
   admin: 'members.roleAdmin',
@@ -25,20 +26,11 @@ export function MembersScreen() {
   const members = useMembers();
   const me = useMyStatus();
   const fingerprint = useMyFingerprint();
-  const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const admin = me === 'admin';
-
-  const act = async (what: () => Promise<string>) => {
-    setError(null);
-    setMessage(null);
-    try {
-      setMessage(await what());
-    } catch (e) {
-      setError(toFormErrors(e).summary.join(' '));
-    }
-  };
+  // Approve, make admin, revoke: one at a time (a second click while one runs does nothing).
+  const command = useCommand();
+  const act = (what: () => Promise<string>) => command.run(what, { done: (said) => said });
 
   if (me === 'unsigned') return <UpgradeNetwork />;
 
@@ -73,16 +65,7 @@ export function MembersScreen() {
           {t('members.oneAdmin')}
         </p>
       )}
-      {message && (
-        <p className="saved" role="status">
-          {message}
-        </p>
-      )}
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <StatusMessage message={command.message} />
 
       <h2 className="section-title">{t('members.waitingTitle')}</h2>
       {requests.length === 0 ? (
@@ -112,6 +95,7 @@ export function MembersScreen() {
                     <button
                       type="button"
                       className="primary"
+                      disabled={command.busy}
                       aria-label={t('members.approveLabel', { name: m.name })}
                       onClick={() =>
                         void act(async () => {
@@ -152,6 +136,7 @@ export function MembersScreen() {
               isSelf={m.device === store.self?.deviceId}
               admin={admin}
               confirming={confirming === m.device}
+              busy={command.busy}
               onConfirm={(on) => setConfirming(on ? m.device : null)}
               onMakeAdmin={() =>
                 void act(async () => {
@@ -236,18 +221,7 @@ export function MembersScreen() {
 function UpgradeNetwork() {
   const store = useStore();
   const { t } = useTranslation();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const upgrade = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await store.upgradeToSigned();
-    } catch (e) {
-      setError(toFormErrors(e).summary.join(' '));
-      setBusy(false);
-    }
-  };
+  const command = useCommand();
   return (
     <section aria-labelledby="members-title">
       <header className="screen-header">
@@ -257,13 +231,14 @@ function UpgradeNetwork() {
         <h2 id="upgrade-title">{t('members.upgradeTitle')}</h2>
         <p>{t('members.upgradeWhy')}</p>
         <p>{t('members.upgradeHow')}</p>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <button type="button" className="primary" disabled={busy} onClick={() => void upgrade()}>
-          {busy ? t('members.upgrading') : t('members.upgrade')}
+        <StatusMessage message={command.message} />
+        <button
+          type="button"
+          className="primary"
+          disabled={command.busy}
+          onClick={() => void command.run(() => store.upgradeToSigned())}
+        >
+          {command.busy ? t('members.upgrading') : t('members.upgrade')}
         </button>
       </div>
     </section>
@@ -278,6 +253,7 @@ function MemberRowView(props: {
   onConfirm: (on: boolean) => void;
   onMakeAdmin: () => void;
   onRevoke: () => void;
+  busy: boolean;
 }) {
   const { t } = useTranslation();
   const format = useFormat();
@@ -307,7 +283,7 @@ function MemberRowView(props: {
             <div className="confirm" role="group" aria-label={t('members.revokeQuestion', { name: m.name })}>
               <p>{t('members.revokeWarning', { name: m.name, count: m.entriesSeen })}</p>
               <div className="actions">
-                <button type="button" className="danger" onClick={props.onRevoke}>
+                <button type="button" className="danger" disabled={props.busy} onClick={props.onRevoke}>
                   {t('members.revokeName', { name: m.name })}
                 </button>
                 <button type="button" onClick={() => props.onConfirm(false)}>
@@ -321,6 +297,7 @@ function MemberRowView(props: {
                 <button
                   type="button"
                   aria-label={t('members.makeAdminLabel', { name: m.name })}
+                  disabled={props.busy}
                   onClick={props.onMakeAdmin}
                 >
                   {t('members.makeAdmin')}
