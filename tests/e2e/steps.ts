@@ -185,3 +185,28 @@ export async function expectRadiosOnTheirLine(page: Page, choices: string[]): Pr
     expect(Math.abs(radio!.y + radio!.height / 2 - (label!.y + label!.height / 2)), choice).toBeLessThan(4);
   }
 }
+
+/** A row of one of the Members screen's tables (devices, requests, revoked), by the device's name. */
+export const memberRow = (
+  page: Page,
+  table: 'Devices' | 'Waiting for approval' | 'Revoked devices',
+  device: string,
+) =>
+  page
+    .getByRole('main')
+    .getByRole('table', { name: table })
+    .getByRole('row')
+    .filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${escapeRegExp(device)}`) }) });
+
+/** An admin revokes a device on the Members screen, confirming, and sees it among the revoked. */
+export async function revokeDevice(admin: Page, device: string): Promise<void> {
+  await goTo(admin, 'Members');
+  await memberRow(admin, 'Devices', device)
+    .getByRole('button', { name: `Revoke ${device}…` })
+    .click();
+  await admin
+    .getByRole('group', { name: `Revoke ${device}?` })
+    .getByRole('button', { name: `Revoke ${device}` })
+    .click();
+  await expect(memberRow(admin, 'Revoked devices', device)).toBeVisible();
+}

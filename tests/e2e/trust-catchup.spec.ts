@@ -1,4 +1,4 @@
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type BrowserContext } from '@playwright/test';
 import { startSignalingServer, type SignalingServer } from '../../electron/signaling/server';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
 import {
@@ -10,31 +10,13 @@ import {
   goTo,
   inviteCode,
   joinAsNewHub,
+  memberRow,
+  revokeDevice,
   setUpHub,
 } from './steps';
 
 // An action waiting on an element that never comes fails with its own message, not the test's timeout.
 test.use({ actionTimeout: 60_000 });
-
-/** The Members screen's table of devices, by its accessible name. */
-const rowOf = (page: Page, name: 'Devices' | 'Revoked devices', device: string) =>
-  page
-    .getByRole('main')
-    .getByRole('table', { name })
-    .getByRole('row')
-    .filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${device}`) }) });
-
-async function revoke(admin: Page, device: string): Promise<void> {
-  await goTo(admin, 'Members');
-  await rowOf(admin, 'Devices', device)
-    .getByRole('button', { name: `Revoke ${device}…` })
-    .click();
-  await admin
-    .getByRole('group', { name: `Revoke ${device}?` })
-    .getByRole('button', { name: `Revoke ${device}` })
-    .click();
-  await expect(rowOf(admin, 'Revoked devices', device)).toBeVisible();
-}
 
 /**
  * A device that was away while the admin revoked two devices (two key rotations) comes back: with no sync
@@ -85,12 +67,12 @@ test('a device that missed two key rotations finds the others by itself; the rev
     await expectConnected(a.page, 2);
     await e.context.close();
     mark('E closed');
-    await revoke(a.page, 'E phone');
+    await revokeDevice(a.page, 'E phone');
     mark('E revoked');
     // B takes up the first rotation and meets A again in its room.
     await expectConnected(a.page, 1);
     await expectConnected(b.page, 1);
-    await revoke(a.page, 'B tablet');
+    await revokeDevice(a.page, 'B tablet');
     mark('B revoked');
     await expect(a.page.getByRole('status', { name: 'Sync status' })).toContainText('Offline', {
       timeout: 60_000,
@@ -112,8 +94,8 @@ test('a device that missed two key rotations finds the others by itself; the rev
     await expectConnected(c2.page, 1);
     await expectConnected(a.page, 1);
     await goTo(c2.page, 'Members');
-    await expect(rowOf(c2.page, 'Revoked devices', 'B tablet')).toBeVisible();
-    await expect(rowOf(c2.page, 'Revoked devices', 'E phone')).toBeVisible();
+    await expect(memberRow(c2.page, 'Revoked devices', 'B tablet')).toBeVisible();
+    await expect(memberRow(c2.page, 'Revoked devices', 'E phone')).toBeVisible();
     console.log(`C reopened with the key of two rotations ago -> A counts its new entry: ${caughtUp} ms`);
 
     // B, revoked, holds the key of rotation 1: it meets devices waiting in that room with catch-up

@@ -1,4 +1,4 @@
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type BrowserContext } from '@playwright/test';
 import { startSignalingServer, type SignalingServer } from '../../electron/signaling/server';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
 import {
@@ -10,18 +10,13 @@ import {
   goTo,
   inviteCode,
   joinAsNewHub,
+  memberRow,
+  revokeDevice,
   setUpHub,
 } from './steps';
 
 // An action waiting on an element that never comes fails with its own message, not the test's timeout.
 test.use({ actionTimeout: 60_000 });
-
-const rowOf = (page: Page, name: 'Devices' | 'Waiting for approval' | 'Revoked devices', device: string) =>
-  page
-    .getByRole('main')
-    .getByRole('table', { name })
-    .getByRole('row')
-    .filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${device}`) }) });
 
 /**
  * A device asks to join; before an admin approves it, the admin revokes a lost laptop, so the network key
@@ -55,18 +50,16 @@ test('a device approved after the key changed reaches the new room by itself', a
     await expectConnected(a.page, 2);
     await donate(p.page, 'rice', '4');
     await goTo(a.page, 'Members');
-    await expect(rowOf(a.page, 'Waiting for approval', 'P tablet').getByRole('cell').nth(3)).toHaveText('1', {
-      timeout: 30_000,
-    });
+    await expect(memberRow(a.page, 'Waiting for approval', 'P tablet').getByRole('cell').nth(3)).toHaveText(
+      '1',
+      {
+        timeout: 30_000,
+      },
+    );
 
     // The laptop is lost: revoked, the key changes. P is not a member yet: no copy for it.
     await lost.context.close();
-    await rowOf(a.page, 'Devices', 'L laptop').getByRole('button', { name: 'Revoke L laptop…' }).click();
-    await a.page
-      .getByRole('group', { name: 'Revoke L laptop?' })
-      .getByRole('button', { name: 'Revoke L laptop' })
-      .click();
-    await expect(rowOf(a.page, 'Revoked devices', 'L laptop')).toBeVisible();
+    await revokeDevice(a.page, 'L laptop');
     // A is alone in the new room; P, in the old one, meets A there only as a device offering the key.
     await expect(p.page.getByRole('status', { name: 'Sync status' })).toContainText('Offline', {
       timeout: 60_000,
@@ -74,7 +67,7 @@ test('a device approved after the key changed reaches the new room by itself', a
     await expect(a.page.getByRole('status', { name: 'Sync status' })).toContainText('Offline');
 
     // The admin approves P: P takes up the key it is granted and joins A in the new room.
-    await rowOf(a.page, 'Waiting for approval', 'P tablet')
+    await memberRow(a.page, 'Waiting for approval', 'P tablet')
       .getByRole('button', { name: 'Approve P tablet' })
       .click();
     await expect(
@@ -86,7 +79,7 @@ test('a device approved after the key changed reaches the new room by itself', a
     await expectConnected(a.page, 1);
     await expectHubOnHand(a.page, 'Hub P', 'Rice 2 lb bag', 4);
     await goTo(p.page, 'Members');
-    await expect(rowOf(p.page, 'Revoked devices', 'L laptop')).toBeVisible();
+    await expect(memberRow(p.page, 'Revoked devices', 'L laptop')).toBeVisible();
     await expect(p.page.getByRole('status', { name: 'Approval' })).toBeHidden();
   } finally {
     for (const context of contexts) await context.close().catch(() => undefined);
