@@ -70,6 +70,11 @@ export type PreApproval = z.infer<typeof preApprovalSchema>;
 const signedToken = z.object({ p: z.string().max(2000), by: id, s: sig });
 export type SignedToken = z.infer<typeof signedToken>;
 
+/** A network key sealed to each of up to MAX_SEALED devices (seal.ts), by device id: rotations and grants. */
+const sealedCopies = z
+  .record(id, z.string().max(200))
+  .refine((sealed) => Object.keys(sealed).length <= MAX_SEALED, 'too many devices');
+
 const opSchema = z.discriminatedUnion('t', [
   z.object({
     t: z.literal('genesis'),
@@ -155,9 +160,7 @@ const opSchema = z.discriminatedUnion('t', [
     /** The key's generation: 1 for the first rotation. */
     epoch: z.number().int().min(1).max(1_000_000),
     /** The new network key sealed to each remaining device (seal.ts), by device id. */
-    sealed: z
-      .record(id, z.string().max(200))
-      .refine((sealed) => Object.keys(sealed).length <= MAX_SEALED, 'too many devices'),
+    sealed: sealedCopies,
     at,
     ...link,
   }),
@@ -170,9 +173,7 @@ const opSchema = z.discriminatedUnion('t', [
      * That key sealed to members its rotation left out: devices approved after it, or waiting for approval
      * while it was made (a rotation seals only to members; a request may come from the lost laptop itself).
      */
-    sealed: z
-      .record(id, z.string().max(200))
-      .refine((sealed) => Object.keys(sealed).length <= MAX_SEALED, 'too many devices'),
+    sealed: sealedCopies,
     at,
     ...link,
   }),
