@@ -39,15 +39,15 @@ import { ingestUpdate, type IngestResult } from '../../shared/sync/ingest';
 import { deriveSecrets, newNetworkKey, type NetworkSecrets } from '../../shared/sync/keys';
 import type { Entry, Reversal } from '../../shared/entries';
 import { IssueCollector, ValidationError, issue } from '../../shared/errors';
-import { msg, type DomainMessage, type PlainCode } from '../../shared/messages';
-import { randomId, type RandomBytes } from '../../shared/ids';
+import { msg, type DomainMessage } from '../../shared/messages';
+import { randomId } from '../../shared/ids';
 import { stockKey } from '../../shared/projection';
 import { parseLevelsForm, type LevelsForm } from '../../shared/levels';
-import type { IdentityRow, LarderDB, SelfRow } from './db';
+import type { LarderDB, SelfRow } from './db';
 import { KeySealer, sealingMiddleware } from './sealedKey';
 import { secretBox, type SecretBox } from '../platform/secrets';
 import { chainStart, headHash, MAX_RESTARTS, nextHead, restartBase } from '../../shared/trust/chain';
-import { generateDeviceKeys, deviceIdOf, sign } from '../../shared/trust/crypto';
+import { deviceIdOf, sign } from '../../shared/trust/crypto';
 import {
   evaluateMembers,
   linkAfter,
@@ -73,65 +73,32 @@ import {
   type CatchUpMaterial,
   type CatchUpResult,
 } from '../../shared/trust/catchUp';
-import {
-  settingValue,
-  signSetting,
-  SETTING_MAPS,
-  verifySetting,
-  type SettingMap,
-} from '../../shared/trust/settings';
+import { settingValue, SETTING_MAPS, verifySetting } from '../../shared/trust/settings';
 import { carryOver, firstGenesis, legacyCuts } from '../../shared/trust/upgrade';
 import type { Levels } from '../../shared/status';
 
-/** One setting to write: map, key, value (null clears it). */
-type SettingChange = [SettingMap, string, unknown];
 const levelsValue = (levels: Levels | null) => (levels ? { min: levels.min, target: levels.target } : null);
 import type { CatchUp } from '../../shared/sync/syncfile';
 import type { CryptoKey } from '../../shared/sync/keys';
-import { DocPersistence, EarlierSaveFailed } from './persistence';
+import { EarlierSaveFailed, type DocPersistence } from './persistence';
+import {
+  browserDeps,
+  checkName,
+  refuse,
+  StoreContext,
+  type SettingChange,
+  type StoreDeps,
+} from './store/context';
 
-export interface StoreDeps {
-  now: () => number;
-  randomBytes: RandomBytes;
-  /** Entries projected per transaction when a very large update arrives (tests make it small). */
-  projectChunk?: number;
-}
-
-export const browserDeps: StoreDeps = {
-  now: () => Date.now(),
-  randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
-};
-
-const MAX_PLACE_NAME = 80;
-
-function checkName(
-  raw: string,
-  field: string,
-  missing: 'store.hubNameMissing' | 'store.newHubNameMissing' | 'store.deviceNameMissing',
-  tooLong: 'store.hubNameTooLong' | 'store.deviceNameTooLong',
-  issues: IssueCollector,
-): string {
-  const name = raw.replace(/\s+/g, ' ').trim();
-  if (!name) issues.add(field, msg(missing));
-  else if (name.length > MAX_PLACE_NAME) issues.add(field, msg(tooLong, { max: MAX_PLACE_NAME }));
-  return name;
-}
-
-/** Refuses what was asked with one message about the whole form (or one field). */
-const refuse = (code: PlainCode, field = ''): ValidationError =>
-  new ValidationError([issue(field, msg(code))]);
+export { browserDeps, type StoreDeps } from './store/context';
 
 /**
  * The one way the app changes data: each method turns a form into doc changes through the pure commands,
  * and resolves only when they are committed in IndexedDB. Reads go straight to the Dexie tables.
  */
 export class LarderStore {
-  readonly persistence: DocPersistence;
   private loading: Promise<void> | null = null;
-  private selfValue: { row: SelfRow | null } = { row: null };
-  private readonly selfListeners = new Set<() => void>();
   private secretsCache: Promise<NetworkSecrets> | null = null;
-  private identity: IdentityRow | null;
   /** Signatures of this device's heads are made one after another, in the order entries were claimed. */
   private signing: Promise<unknown> = Promise.resolve();
   private readonly keyListeners = new Set<() => void>();
@@ -145,17 +112,8 @@ export class LarderStore {
    */
   private lostUpTo: number | null = null;
 
-  private constructor(
-    readonly db: LarderDB,
-    private readonly deps: StoreDeps,
-    self: SelfRow | null,
-    identity: IdentityRow | null,
-  ) {
-    this.selfRow = self;
-    this.identity = identity;
-    this.persistence = new DocPersistence(db, deps.now, deps.projectChunk);
-    if (self?.chain) this.persistence.enableTrust(self.networkId, self.anchor);
-    this.persistence.onCommitted((commit) => {
+  private constructor(private readonly ctx: StoreContext) {
+    this.ctx.persistence.onCommitted((commit) => {
       void this.refreshCatchUpDays().catch(() => undefined);
       if (commit.settingsChanged) {
         this.noteCatchUpMaterial();
@@ -164,9 +122,9 @@ export class LarderStore {
           .catch(() => undefined);
       }
       // A network from before signing: an admin may have upgraded it; this device then follows.
-      if (this.selfRow && !this.selfRow.chain && !this.upgrading && membersOf(this.doc).length > 0)
+      if (this.ctx.self && !this.ctx.self.chain && !this.upgrading && membersOf(this.ctx.doc).length > 0)
         void this.followUpgrade().catch((e: unknown) =>
-          this.recordProblem('members/upgrade', msg('member.upgradeFailed'), e),
+          this.ctx.recordProblem('members/upgrade', msg('member.upgradeFailed'), e),
         );
     });
   }
@@ -178,7 +136,7 @@ export class LarderStore {
    */
   load(): Promise<void> {
     if (!this.loading) {
-      this.loading = this.persistence.load().then(() => {
+      this.loading = this.ctx.persistence.load().then(() => {
         this.noteLostEntries();
         void this.refreshCatchUpDays().catch(() => undefined);
       });
@@ -193,8 +151,8 @@ export class LarderStore {
    * holds it, stops short of what it signed. Its next save then restarts its chain (`restartIfLost`).
    */
   private noteLostEntries(): void {
-    const self = this.selfRow;
-    const trust = this.persistence.trust;
+    const self = this.ctx.self;
+    const trust = this.ctx.persistence.trust;
     if (!self?.chain || !trust || self.chain.seq === 0) return;
     if ((trust.chainOf(self.deviceId)?.seq ?? 0) < self.chain.seq) this.lostUpTo = self.chain.seq;
   }
@@ -212,7 +170,7 @@ export class LarderStore {
     if (lost === null || !self.chain) return;
     this.lostUpTo = null;
     // Back already (a sync before this save), or a device that restarted more often than any disk fails.
-    if ((this.persistence.trust?.chainOf(self.deviceId)?.seq ?? 0) >= lost) return;
+    if ((this.ctx.persistence.trust?.chainOf(self.deviceId)?.seq ?? 0) >= lost) return;
     if ((self.restarts?.length ?? 0) >= MAX_RESTARTS) return;
     const hash = headHash(self.chain);
     self.restarts = [...(self.restarts ?? []), [self.chain.seq, hash]];
@@ -223,9 +181,6 @@ export class LarderStore {
   get ready(): Promise<void> {
     return this.load();
   }
-
-  /** Keeps the network key sealed at rest where the platform can (the desktop app's keychain). */
-  private sealer = new KeySealer(null);
 
   /**
    * Opens the device's store. `secrets` seals the network key at rest: the desktop app's keychain, or
@@ -244,13 +199,21 @@ export class LarderStore {
       await sealer.prepare(self);
       await db.meta.put(self);
     }
-    const store = new LarderStore(db, deps, self, identity?.key === 'identity' ? identity : null);
-    store.sealer = sealer;
-    return store;
+    return new LarderStore(
+      new StoreContext(db, deps, sealer, self, identity?.key === 'identity' ? identity : null),
+    );
+  }
+
+  get db(): LarderDB {
+    return this.ctx.db;
+  }
+
+  get persistence(): DocPersistence {
+    return this.ctx.persistence;
   }
 
   get self(): SelfRow | null {
-    return this.selfRow;
+    return this.ctx.self;
   }
 
   /**
@@ -258,39 +221,12 @@ export class LarderStore {
    * hub chosen, network key taken up, moved to signed entries): a snapshot for `useSyncExternalStore`.
    */
   get selfSnapshot(): { readonly row: SelfRow | null } {
-    return this.selfValue;
+    return this.ctx.selfSnapshot;
   }
 
   /** Calls `listener` whenever this device's own settings change; returns how to stop. */
   onSelfChanged(listener: () => void): () => void {
-    this.selfListeners.add(listener);
-    return () => this.selfListeners.delete(listener);
-  }
-
-  /** Every change of the device's row goes through here, so whoever shows it hears of it. */
-  private get selfRow(): SelfRow | null {
-    return this.selfValue.row;
-  }
-
-  private set selfRow(row: SelfRow | null) {
-    this.selfValue = { row };
-    for (const listener of [...this.selfListeners]) listener();
-  }
-
-  private get doc() {
-    return this.persistence.doc;
-  }
-
-  private requireSelf(): SelfRow {
-    if (!this.selfRow) throw new Error('This device has not been set up yet');
-    return this.selfRow;
-  }
-
-  /** This device's hub; recording needs one. */
-  private requireHub(): string {
-    const hub = this.requireSelf().hubId;
-    if (!hub) throw refuse('store.chooseHubFirst');
-    return hub;
+    return this.ctx.onSelfChanged(listener);
   }
 
   /** First start: a new network with this hub and this device in it, made locally with a new random key. */
@@ -311,26 +247,26 @@ export class LarderStore {
       issues,
     );
     issues.throwIfAny();
-    if (this.selfRow) throw refuse('store.alreadyInNetwork');
+    if (this.ctx.self) throw refuse('store.alreadyInNetwork');
     await this.ready;
     // The founding device's key anchors the network: the network id is derived from it.
-    const identity = await this.newIdentity();
+    const identity = await this.ctx.newIdentity();
     const deviceId = deviceIdOf(identity.publicKey);
     const networkId = networkIdOf(identity.publicKey);
     const self: SelfRow = {
       key: 'self',
       networkId,
-      networkKey: toBase64Url(newNetworkKey(this.deps.randomBytes)),
+      networkKey: toBase64Url(newNetworkKey(this.ctx.deps.randomBytes)),
       signaling: [],
       role: 'hub',
-      hubId: randomId(this.deps.randomBytes),
+      hubId: randomId(this.ctx.deps.randomBytes),
       deviceId,
       deviceName,
       nextSeq: 1,
       chain: chainStart(networkId, deviceId),
     };
-    const now = this.deps.now();
-    this.persistence.enableTrust(networkId);
+    const now = this.ctx.deps.now();
+    this.ctx.persistence.enableTrust(networkId);
     const genesis = await signOp(
       {
         t: 'genesis',
@@ -346,8 +282,8 @@ export class LarderStore {
       deviceId,
       identity.privateKey,
     );
-    appendMemberOp(this.persistence.staging(), genesis);
-    await this.putSettings(
+    appendMemberOp(this.ctx.persistence.staging(), genesis);
+    await this.ctx.putSettings(
       [
         ['network', 'id', networkId],
         ['network', 'createdAt', now],
@@ -356,13 +292,13 @@ export class LarderStore {
       ],
       { network: networkId, device: deviceId, privateKey: identity.privateKey },
     );
-    await this.sealer.prepare(self);
-    await this.persistence.flush(async () => {
-      await this.db.meta.put(identity);
-      await this.db.meta.put(self);
+    await this.ctx.sealer.prepare(self);
+    await this.ctx.persistence.flush(async () => {
+      await this.ctx.db.meta.put(identity);
+      await this.ctx.db.meta.put(self);
     });
-    this.identity = identity;
-    this.selfRow = self;
+    this.ctx.identity = identity;
+    this.ctx.self = self;
     return self;
   }
 
@@ -382,12 +318,12 @@ export class LarderStore {
       issues,
     );
     issues.throwIfAny();
-    if (this.selfRow) throw refuse('store.alreadyInNetwork');
+    if (this.ctx.self) throw refuse('store.alreadyInNetwork');
     const { invite } = parsed as { ok: true; invite: Invite };
     await this.ready;
     // On a signed network the device makes its own key pair: its id is derived from the key.
-    const identity = invite.signed ? await this.newIdentity() : null;
-    const deviceId = identity ? deviceIdOf(identity.publicKey) : randomId(this.deps.randomBytes);
+    const identity = invite.signed ? await this.ctx.newIdentity() : null;
+    const deviceId = identity ? deviceIdOf(identity.publicKey) : randomId(this.ctx.deps.randomBytes);
     const self: SelfRow = {
       key: 'self',
       networkId: invite.networkId,
@@ -403,41 +339,42 @@ export class LarderStore {
       ...(identity && invite.anchor ? { anchor: invite.anchor } : {}),
     };
     if (identity) {
-      this.persistence.enableTrust(invite.networkId, invite.anchor);
-      this.identity = identity;
+      this.ctx.persistence.enableTrust(invite.networkId, invite.anchor);
+      this.ctx.identity = identity;
     }
-    await this.sealer.prepare(self);
+    await this.ctx.sealer.prepare(self);
     const saveIdentity = async () => {
-      if (identity) await this.db.meta.put(identity);
+      if (identity) await this.ctx.db.meta.put(identity);
       // The invite's relays, used from the first sync on (renderer/sync/relay.ts): no more steps.
-      if (identity && invite.relays?.length) await this.db.meta.put({ key: 'relays', urls: invite.relays });
-      await this.db.meta.put(self);
+      if (identity && invite.relays?.length)
+        await this.ctx.db.meta.put({ key: 'relays', urls: invite.relays });
+      await this.ctx.db.meta.put(self);
     };
     if (form.asCoordinator) {
       // A coordinator holds no stock: it is in the network as a device without a hub.
-      const now = this.deps.now();
+      const now = this.ctx.deps.now();
       if (identity) await this.requestToJoin(self, null, now);
-      await this.putSettings(
+      await this.ctx.putSettings(
         [['devices', self.deviceId, { name: deviceName, hub: null, createdAt: now } satisfies DeviceInfo]],
         identity ? { network: self.networkId, device: self.deviceId, privateKey: identity.privateKey } : null,
       );
-      await this.persistence.flush(saveIdentity);
-    } else await this.persistence.flush(saveIdentity);
-    this.selfRow = self;
+      await this.ctx.persistence.flush(saveIdentity);
+    } else await this.ctx.persistence.flush(saveIdentity);
+    this.ctx.self = self;
     return self;
   }
 
   /** Puts this device at an existing hub of the network, or at a new hub it names. */
   async chooseHub(choice: { hubId: string } | { newHubName: string }): Promise<SelfRow> {
     await this.ready;
-    const self = this.requireSelf();
+    const self = this.ctx.requireSelf();
     if (self.hubId) throw refuse('store.alreadyHasHub');
-    const now = this.deps.now();
+    const now = this.ctx.deps.now();
     let hubId: string;
     const changes: SettingChange[] = [];
     let newHubName = '';
     if ('hubId' in choice) {
-      if (this.setting('hubs', choice.hubId) === undefined) throw refuse('store.hubUnknown', 'hub');
+      if (this.ctx.setting('hubs', choice.hubId) === undefined) throw refuse('store.hubUnknown', 'hub');
       hubId = choice.hubId;
     } else {
       const issues = new IssueCollector();
@@ -449,7 +386,7 @@ export class LarderStore {
         issues,
       );
       issues.throwIfAny();
-      hubId = randomId(this.deps.randomBytes);
+      hubId = randomId(this.ctx.deps.randomBytes);
       newHubName = name;
       changes.push(['hubs', hubId, { name, createdAt: now } satisfies HubInfo]);
     }
@@ -459,12 +396,12 @@ export class LarderStore {
       { name: self.deviceName, hub: hubId, createdAt: now } satisfies DeviceInfo,
     ]);
     // The request first: a new hub's settings count once the device that made them is approved for it.
-    if (self.chain && this.identity)
+    if (self.chain && this.ctx.identity)
       await this.requestToJoin(self, hubId, now, 'newHubName' in choice ? newHubName : undefined);
-    await this.putSettings(changes);
+    await this.ctx.putSettings(changes);
     const next: SelfRow = { ...self, hubId };
-    await this.persistence.flush(() => this.db.meta.put(next));
-    this.selfRow = next;
+    await this.ctx.persistence.flush(() => this.ctx.db.meta.put(next));
+    this.ctx.self = next;
     return next;
   }
 
@@ -481,20 +418,20 @@ export class LarderStore {
     if (address.length > 200) issues.add('address', msg('store.addressTooLong', { max: 200 }));
     if (form.publishAddress && !address) issues.add('address', msg('store.addressMissing'));
     issues.throwIfAny();
-    const current = hubSchema.safeParse(this.setting('hubs', id));
-    await this.putSettings([
+    const current = hubSchema.safeParse(this.ctx.setting('hubs', id));
+    await this.ctx.putSettings([
       [
         'hubs',
         id,
         {
           name,
-          createdAt: current.success ? current.data.createdAt : this.deps.now(),
+          createdAt: current.success ? current.data.createdAt : this.ctx.deps.now(),
           ...(address ? { address } : {}),
           publishAddress: form.publishAddress && !!address,
         } satisfies HubInfo,
       ],
     ]);
-    await this.persistence.flush();
+    await this.ctx.persistence.flush();
   }
 
   /**
@@ -502,52 +439,14 @@ export class LarderStore {
    * started a hub whose details count only once it is approved, and should still show its own hub's name.
    */
   ownHubName(): string | null {
-    const hub = this.selfRow?.hubId;
-    const parsed = hub ? hubSchema.safeParse(this.setting('hubs', hub)) : null;
+    const hub = this.ctx.self?.hubId;
+    const parsed = hub ? hubSchema.safeParse(this.ctx.setting('hubs', hub)) : null;
     return parsed?.success ? parsed.data.name : null;
-  }
-
-  /** A setting's value as the doc holds it (unverified: the projection decides whether it counts). */
-  private setting(map: SettingMap, key: string): unknown {
-    return settingValue(this.doc.getMap<unknown>(map).get(key));
-  }
-
-  /**
-   * Writes settings in one doc transaction. On a signed network each value is an envelope this device
-   * signs, and clearing one writes a signed tombstone; otherwise values are written as they are.
-   */
-  private async putSettings(
-    changes: readonly SettingChange[],
-    signer: { network: string; device: string; privateKey: CryptoKey } | null = this.signer(),
-  ): Promise<void> {
-    const now = this.deps.now();
-    const values = signer
-      ? await Promise.all(
-          changes.map(([map, key, value]) =>
-            signSetting(signer.network, map, key, value, signer.device, now, signer.privateKey),
-          ),
-        )
-      : changes.map(([, , value]) => value);
-    // Local changes go into the staging doc: the live doc gets them once they are on disk.
-    const doc = this.persistence.staging();
-    doc.transact(() => {
-      changes.forEach(([map, key], i) => {
-        const target = doc.getMap<unknown>(map);
-        if (values[i] === null) target.delete(key);
-        else target.set(key, values[i]);
-      });
-    }, 'local');
-  }
-
-  private signer(): { network: string; device: string; privateKey: CryptoKey } | null {
-    const self = this.selfRow;
-    if (!self?.chain || !this.identity) return null;
-    return { network: self.networkId, device: self.deviceId, privateKey: this.identity.privateKey };
   }
 
   /** The network key, invite and derived secrets: what sync needs. */
   async secrets(): Promise<NetworkSecrets> {
-    const self = this.requireSelf();
+    const self = this.ctx.requireSelf();
     if (!this.secretsCache) {
       const key = fromBase64Url(self.networkKey);
       if (!key) throw new Error('The network key on this device is damaged');
@@ -557,8 +456,8 @@ export class LarderStore {
   }
 
   /** The invite code; `relays` (this device's, `relayUrls`) travel with it on a signed network. */
-  inviteCode(signaling: string[] = this.requireSelf().signaling, relays: string[] = []): string {
-    const self = this.requireSelf();
+  inviteCode(signaling: string[] = this.ctx.requireSelf().signaling, relays: string[] = []): string {
+    const self = this.ctx.requireSelf();
     return encodeInvite({
       networkId: self.networkId,
       key: fromBase64Url(self.networkKey)!,
@@ -576,19 +475,19 @@ export class LarderStore {
    */
   async preApprovedInvite(
     role: 'hub' | 'coordinator' = 'coordinator',
-    signaling: string[] = this.requireSelf().signaling,
+    signaling: string[] = this.ctx.requireSelf().signaling,
     relays: string[] = [],
   ): Promise<string> {
-    const self = this.requireSelf();
-    const identity = await this.requireAdmin();
+    const self = this.ctx.requireSelf();
+    const identity = await this.ctx.requireAdmin();
     const token = await signPreApproval(
       {
         t: 'pre',
         net: self.networkId,
-        id: randomId(this.deps.randomBytes, 12),
+        id: randomId(this.ctx.deps.randomBytes, 12),
         role,
         // Whole seconds: the invite carries the expiry in seconds.
-        exp: Math.floor((this.deps.now() + PRE_APPROVAL_MS) / 1000) * 1000,
+        exp: Math.floor((this.ctx.deps.now() + PRE_APPROVAL_MS) / 1000) * 1000,
       },
       self.deviceId,
       identity.privateKey,
@@ -606,33 +505,7 @@ export class LarderStore {
 
   /** Whether this network checks signatures (every network made since signing came). */
   get signed(): boolean {
-    return !!this.selfRow?.chain;
-  }
-
-  private async newIdentity(): Promise<IdentityRow> {
-    const keys = await generateDeviceKeys(this.deps.randomBytes);
-    return {
-      key: 'identity',
-      privateKey: keys.privateKey,
-      publicKey: keys.publicKey,
-      boxPrivateKey: keys.boxPrivateKey,
-      boxPublicKey: keys.boxPublicKey,
-      boxKey: keys.boxKey,
-    };
-  }
-
-  private requireIdentity(): IdentityRow {
-    if (!this.identity) throw new Error('This device has no signing key');
-    return this.identity;
-  }
-
-  private async requireAdmin(): Promise<IdentityRow> {
-    const self = this.requireSelf();
-    const identity = this.requireIdentity();
-    // Not only the last projection's list: an app opened again with nothing new has not projected yet.
-    const me = (await this.persistence.trust?.currentMembers())?.members.get(self.deviceId);
-    if (!me || me.role !== 'admin' || me.revoked) throw refuse('store.adminOnly');
-    return identity;
+    return !!this.ctx.self?.chain;
   }
 
   /** This device asks to join (self-signed), with the invite's pre-approval if it had one. */
@@ -642,7 +515,7 @@ export class LarderStore {
     now: number,
     hubName?: string,
   ): Promise<void> {
-    const identity = this.requireIdentity();
+    const identity = this.ctx.requireIdentity();
     const op: MemberOp = {
       t: 'request',
       net: self.networkId,
@@ -657,7 +530,7 @@ export class LarderStore {
       ...(self.preApproval ? { pre: self.preApproval } : {}),
       ...(await this.nextLink(self)),
     };
-    appendMemberOp(this.persistence.staging(), await signOp(op, self.deviceId, identity.privateKey));
+    appendMemberOp(this.ctx.persistence.staging(), await signOp(op, self.deviceId, identity.privateKey));
   }
 
   /**
@@ -665,7 +538,7 @@ export class LarderStore {
    * flight (not the last projection's, which may not have seen this device's previous operation yet).
    */
   private membersNow(self: SelfRow): Promise<MemberState> {
-    const log = membersOf(this.persistence.staging()).toArray();
+    const log = membersOf(this.ctx.persistence.staging()).toArray();
     return evaluateMembers(self.networkId, log, self.anchor ?? self.networkId);
   }
 
@@ -675,18 +548,18 @@ export class LarderStore {
   }
 
   private async signAndAppend(op: MemberOp): Promise<void> {
-    const self = this.requireSelf();
-    const identity = await this.requireAdmin();
+    const self = this.ctx.requireSelf();
+    const identity = await this.ctx.requireAdmin();
     const linked = { ...op, ...(await this.nextLink(self)) };
-    appendMemberOp(this.persistence.staging(), await signOp(linked, self.deviceId, identity.privateKey));
-    await this.persistence.flush();
+    appendMemberOp(this.ctx.persistence.staging(), await signOp(linked, self.deviceId, identity.privateKey));
+    await this.ctx.persistence.flush();
   }
 
   /** An admin approves a device that asked to join (or changes a member's role). */
   async approveDevice(device: string, role?: Role): Promise<void> {
     await this.ready;
-    const self = this.requireSelf();
-    const row = await this.db.members.get(device);
+    const self = this.ctx.requireSelf();
+    const row = await this.ctx.db.members.get(device);
     if (!row) throw refuse('store.deviceNotAsking');
     if (row.status === 'revoked') throw refuse('store.revokedCannotBeApproved');
     const wanted: Role = role ?? (row.role === 'requested' ? (row.hub ? 'hub' : 'coordinator') : row.role);
@@ -699,7 +572,7 @@ export class LarderStore {
       name: row.name,
       hub: row.hub,
       role: wanted,
-      at: this.deps.now(),
+      at: this.ctx.deps.now(),
     });
   }
 
@@ -709,12 +582,12 @@ export class LarderStore {
    */
   async revokeDevice(device: string): Promise<{ cut: number }> {
     await this.ready;
-    const self = this.requireSelf();
+    const self = this.ctx.requireSelf();
     if (device === self.deviceId) throw refuse('store.cannotRevokeSelf');
-    const identity = await this.requireAdmin();
-    const chain = this.persistence.trust?.chainOf(device) ?? null;
+    const identity = await this.ctx.requireAdmin();
+    const chain = this.ctx.persistence.trust?.chainOf(device) ?? null;
     const cut = chain?.seq ?? 0;
-    const now = this.deps.now();
+    const now = this.ctx.deps.now();
     const state = await this.membersNow(self);
     const revoke = await signOp(
       {
@@ -734,9 +607,9 @@ export class LarderStore {
     // The network key changes with it: the room, the sync password and the sync-file key all follow, and
     // the new key is sealed to every remaining device's own key. The revoked device cannot open it.
     const epoch = Math.max(state.rotation?.epoch ?? 0, self.epoch ?? 0) + 1;
-    const key = newNetworkKey(this.deps.randomBytes);
+    const key = newNetworkKey(this.ctx.deps.randomBytes);
     const newKey = toBase64Url(key);
-    await this.sealer.prepare(withNewKey(self, newKey, epoch, now));
+    await this.ctx.sealer.prepare(withNewKey(self, newKey, epoch, now));
     const sealed: Record<string, string> = {};
     for (const m of state.members.values())
       if (!m.revoked && m.device !== device && m.box)
@@ -746,9 +619,9 @@ export class LarderStore {
       self.deviceId,
       identity.privateKey,
     );
-    appendMemberOp(this.persistence.staging(), revoke);
-    appendMemberOp(this.persistence.staging(), rotate);
-    await this.persistence.flush(() => this.storeNewKey(newKey, epoch, now));
+    appendMemberOp(this.ctx.persistence.staging(), revoke);
+    appendMemberOp(this.ctx.persistence.staging(), rotate);
+    await this.ctx.persistence.flush(() => this.storeNewKey(newKey, epoch, now));
     this.takeUpKey(newKey, epoch, now);
     return { cut };
   }
@@ -762,14 +635,14 @@ export class LarderStore {
     previousFileKey: CryptoKey;
     olderFileKeys: CryptoKey[];
   } | null> {
-    const self = this.requireSelf();
-    const rotation = (await this.persistence.trust?.currentMembers())?.rotation;
+    const self = this.ctx.requireSelf();
+    const rotation = (await this.ctx.persistence.trust?.currentMembers())?.rotation;
     const previous = self.previousKey ? fromBase64Url(self.previousKey) : null;
     if (!rotation || !previous || rotation.epoch !== self.epoch) return null;
     const { fileKey } = await deriveSecrets(previous);
     // Older keys too, for a device that missed more than one rotation (within the catch-up window).
     const olderFileKeys: CryptoKey[] = [];
-    for (const past of keysToServe(self, this.deps.now())) {
+    for (const past of keysToServe(self, this.ctx.deps.now())) {
       const raw = fromBase64Url(past.key);
       if (raw && past.key !== self.previousKey) olderFileKeys.push((await deriveSecrets(raw)).fileKey);
     }
@@ -785,17 +658,17 @@ export class LarderStore {
    * the member log's signed rotations and revocations (shared/trust/catchUp.ts). Null when there is none.
    */
   catchUpMaterial(): CatchUpMaterial | null {
-    const self = this.selfRow;
+    const self = this.ctx.self;
     if (!self?.chain) return null;
-    return catchUpMaterial(self.networkId, membersOf(this.doc).toArray());
+    return catchUpMaterial(self.networkId, membersOf(this.ctx.doc).toArray());
   }
 
   /** The keys whose rooms this device waits in for devices that were away: newest first, bounded. */
   catchUpRooms(): { epoch: number; key: Uint8Array }[] {
-    const self = this.selfRow;
+    const self = this.ctx.self;
     if (!self?.chain) return [];
     const out: { epoch: number; key: Uint8Array }[] = [];
-    for (const past of keysToServe(self, this.deps.now(), this.catchUpDaysNow)) {
+    for (const past of keysToServe(self, this.ctx.deps.now(), this.catchUpDaysNow)) {
       const key = fromBase64Url(past.key);
       if (key && key.length === 32) out.push({ epoch: past.epoch, key });
     }
@@ -809,20 +682,20 @@ export class LarderStore {
    */
   async catchUpFrom(material: unknown): Promise<CatchUpResult> {
     await this.ready;
-    const self = this.selfRow;
-    const identity = this.identity;
+    const self = this.ctx.self;
+    const identity = this.ctx.identity;
     if (!self?.chain || !identity) return { ok: false, code: 'catchUp.notForThisDevice' };
     const result = await walkToCurrentKey({
       network: self.networkId,
       anchor: self.anchor ?? self.networkId,
-      log: membersOf(this.doc).toArray(),
+      log: membersOf(this.ctx.doc).toArray(),
       material,
       device: self.deviceId,
       epoch: self.epoch ?? 0,
       boxKeys: { privateKey: identity.boxPrivateKey, publicKey: identity.boxPublicKey },
     });
     if (!result.ok) return result;
-    const current = this.selfRow!;
+    const current = this.ctx.self!;
     if ((current.epoch ?? 0) >= result.epoch) return { ok: false, code: 'catchUp.noNewerKey' };
     await this.adoptNewKey(toBase64Url(result.key), result.epoch);
     return result;
@@ -833,8 +706,8 @@ export class LarderStore {
    * Nothing is kept: the device takes up the key only once the signed rotation it came with is imported.
    */
   async keyFromCatchUp(catchUp: CatchUp | null): Promise<CryptoKey | null> {
-    const self = this.selfRow;
-    const identity = this.identity;
+    const self = this.ctx.self;
+    const identity = this.ctx.identity;
     if (!catchUp || !self?.chain || !identity || catchUp.epoch <= (self.epoch ?? 0)) return null;
     const sealed = catchUp.sealed[self.deviceId];
     if (!sealed) return null;
@@ -855,7 +728,7 @@ export class LarderStore {
   }
 
   private adoptKey(next: SelfRow): void {
-    this.selfRow = next;
+    this.ctx.self = next;
     this.secretsCache = null;
     for (const listener of this.keyListeners) listener();
   }
@@ -866,9 +739,9 @@ export class LarderStore {
    * device or sync file that brings the rotation.
    */
   private async adoptRotation(): Promise<void> {
-    const self = this.selfRow;
-    const identity = this.identity;
-    const rotation = this.persistence.trust?.memberState?.rotation;
+    const self = this.ctx.self;
+    const identity = this.ctx.identity;
+    const rotation = this.ctx.persistence.trust?.memberState?.rotation;
     if (!self?.chain || !identity || !rotation || rotation.epoch <= (self.epoch ?? 0)) return;
     const sealed = rotation.sealed[self.deviceId];
     if (!sealed) return; // not for this device: it was revoked, or joined after the rotation
@@ -880,10 +753,10 @@ export class LarderStore {
       self.deviceId,
     );
     if (!key || key.length !== 32) {
-      await this.recordProblem('members/rotation', msg('member.rotationUnreadable'));
+      await this.ctx.recordProblem('members/rotation', msg('member.rotationUnreadable'));
       return;
     }
-    const current = this.selfRow!;
+    const current = this.ctx.self!;
     if ((current.epoch ?? 0) >= rotation.epoch) return;
     await this.adoptNewKey(toBase64Url(key), rotation.epoch);
   }
@@ -915,7 +788,7 @@ export class LarderStore {
 
   /** After a change of the member list: tells sync when the material it offers is out of date. */
   private noteCatchUpMaterial(): void {
-    const self = this.selfRow;
+    const self = this.ctx.self;
     if (!self?.chain) return;
     const text = JSON.stringify(this.catchUpMaterial());
     const epoch = self.epoch ?? 0;
@@ -927,11 +800,11 @@ export class LarderStore {
 
   /** Reads the waiting time from the doc; it counts only as an admin signed it (shared/trust/settings.ts). */
   private async refreshCatchUpDays(): Promise<void> {
-    const self = this.selfRow;
+    const self = this.ctx.self;
     // Not only the last projection's list: an app opened again with nothing new has not projected yet.
-    const members = await this.persistence.trust?.currentMembers();
+    const members = await this.ctx.persistence.trust?.currentMembers();
     if (!self?.chain || !members) return;
-    const raw = networkOf(this.doc).get(CATCH_UP_DAYS_SETTING);
+    const raw = networkOf(this.ctx.doc).get(CATCH_UP_DAYS_SETTING);
     const verdict = await verifySetting(self.networkId, 'network', CATCH_UP_DAYS_SETTING, raw, members);
     const days = catchUpDaysOf(verdict.ok ? verdict.value : undefined);
     if (days === this.catchUpDaysNow) return;
@@ -942,13 +815,13 @@ export class LarderStore {
   /** An admin sets how many days devices wait in the earlier keys' rooms (0 to 90). */
   async setCatchUpDays(form: { days: string }): Promise<number> {
     await this.ready;
-    await this.requireAdmin();
+    await this.ctx.requireAdmin();
     const text = form.days.trim();
     const days = Number(text);
     if (!/^\d{1,3}$/.test(text) || days > MAX_CATCH_UP_DAYS)
       throw new ValidationError([issue('days', msg('store.catchUpDaysInvalid', { max: MAX_CATCH_UP_DAYS }))]);
-    await this.putSettings([['network', CATCH_UP_DAYS_SETTING, days]]);
-    await this.persistence.flush();
+    await this.ctx.putSettings([['network', CATCH_UP_DAYS_SETTING, days]]);
+    await this.ctx.persistence.flush();
     await this.refreshCatchUpDays();
     return days;
   }
@@ -970,9 +843,9 @@ export class LarderStore {
   }
 
   private async grantNow(): Promise<void> {
-    const self = this.selfRow;
-    const identity = this.identity;
-    const state = this.persistence.trust?.memberState;
+    const self = this.ctx.self;
+    const identity = this.ctx.identity;
+    const state = this.ctx.persistence.trust?.memberState;
     const rotation = state?.rotation;
     if (!self?.chain || !identity || !state || !rotation || (self.epoch ?? 0) !== rotation.epoch) return;
     const me = state.members.get(self.deviceId);
@@ -997,15 +870,15 @@ export class LarderStore {
         net: self.networkId,
         epoch: rotation.epoch,
         sealed,
-        at: this.deps.now(),
+        at: this.ctx.deps.now(),
         ...(await this.nextLink(self)),
       },
       self.deviceId,
       identity.privateKey,
     );
     for (const m of missing) this.granted.add(`${rotation.epoch}|${m.device}`);
-    appendMemberOp(this.persistence.staging(), op);
-    await this.persistence.flush();
+    appendMemberOp(this.ctx.persistence.staging(), op);
+    await this.ctx.persistence.flush();
   }
 
   /**
@@ -1015,21 +888,22 @@ export class LarderStore {
    * So only the key changes: on disk in the row as it stands there, in memory in the row as it is now.
    */
   private async adoptNewKey(key: string, epoch: number): Promise<void> {
-    const now = this.deps.now();
-    await this.sealer.prepare(withNewKey(this.selfRow!, key, epoch, now));
-    await this.db.transaction('rw', this.db.meta, () => this.storeNewKey(key, epoch, now));
+    const now = this.ctx.deps.now();
+    await this.ctx.sealer.prepare(withNewKey(this.ctx.self!, key, epoch, now));
+    await this.ctx.db.transaction('rw', this.ctx.db.meta, () => this.storeNewKey(key, epoch, now));
     this.takeUpKey(key, epoch, now);
   }
 
   /** Writes a newer network key into the device's row as it is on disk (inside a transaction on meta). */
   private async storeNewKey(key: string, epoch: number, now: number): Promise<void> {
-    const stored = (await this.db.meta.get('self')) as SelfRow | undefined;
-    if (stored && (stored.epoch ?? 0) < epoch) await this.db.meta.put(withNewKey(stored, key, epoch, now));
+    const stored = (await this.ctx.db.meta.get('self')) as SelfRow | undefined;
+    if (stored && (stored.epoch ?? 0) < epoch)
+      await this.ctx.db.meta.put(withNewKey(stored, key, epoch, now));
   }
 
   /** The device's row in memory, as saves have moved it, with a newer network key. */
   private takeUpKey(key: string, epoch: number, now: number): void {
-    const current = this.selfRow!;
+    const current = this.ctx.self!;
     if ((current.epoch ?? 0) < epoch) this.adoptKey(withNewKey(current, key, epoch, now));
   }
 
@@ -1041,21 +915,21 @@ export class LarderStore {
    */
   async upgradeToSigned(): Promise<SelfRow> {
     await this.ready;
-    const self = this.requireSelf();
+    const self = this.ctx.requireSelf();
     if (self.chain) throw refuse('store.alreadySigned');
-    if (this.upgrading || membersOf(this.doc).length > 0) {
+    if (this.upgrading || membersOf(this.ctx.doc).length > 0) {
       // Another device upgraded first (or this one is already at it): follow that upgrade instead.
       await this.followUpgrade();
-      return this.requireSelf();
+      return this.ctx.requireSelf();
     }
     let done!: () => void;
     this.upgrading = new Promise<void>((resolve) => (done = resolve));
     try {
-      const identity = await this.newIdentity();
+      const identity = await this.ctx.newIdentity();
       const deviceId = deviceIdOf(identity.publicKey);
       const network = self.networkId;
       const anchor = networkIdOf(identity.publicKey);
-      const now = this.deps.now();
+      const now = this.ctx.deps.now();
       const signer = { network, device: deviceId, privateKey: identity.privateKey };
       const ops = [
         await signOp(
@@ -1074,8 +948,8 @@ export class LarderStore {
           identity.privateKey,
         ),
       ];
-      for (const cut of legacyCuts(network, readAllEntries(this.doc).entries)) {
-        const info = this.setting('devices', cut.device) as Partial<DeviceInfo> | undefined;
+      for (const cut of legacyCuts(network, readAllEntries(this.ctx.doc).entries)) {
+        const info = this.ctx.setting('devices', cut.device) as Partial<DeviceInfo> | undefined;
         const name =
           typeof info?.name === 'string' && info.name
             ? info.name.slice(0, 80)
@@ -1105,7 +979,7 @@ export class LarderStore {
       // Every setting as it stands, signed by the new admin; and this device under its new id.
       const changes: SettingChange[] = [];
       for (const map of SETTING_MAPS)
-        this.doc.getMap<unknown>(map).forEach((value, key) => {
+        this.ctx.doc.getMap<unknown>(map).forEach((value, key) => {
           const v = settingValue(value);
           if (v !== undefined && v !== null) changes.push([map, key, v]);
         });
@@ -1121,23 +995,23 @@ export class LarderStore {
         chain: chainStart(network, deviceId),
         anchor,
       };
-      this.persistence.enableTrust(network, anchor);
-      const staging = this.persistence.staging();
+      this.ctx.persistence.enableTrust(network, anchor);
+      const staging = this.ctx.persistence.staging();
       staging.transact(() => {
         for (const op of ops) appendMemberOp(staging, op);
       }, 'local');
-      await this.putSettings(changes, signer);
-      await this.persistence.flush(async () => {
-        await this.db.meta.put(identity);
-        await this.db.meta.put(next);
+      await this.ctx.putSettings(changes, signer);
+      await this.ctx.persistence.flush(async () => {
+        await this.ctx.db.meta.put(identity);
+        await this.ctx.db.meta.put(next);
       });
-      this.identity = identity;
-      this.selfRow = next;
-      await this.persistence.rebuild();
+      this.ctx.identity = identity;
+      this.ctx.self = next;
+      await this.ctx.persistence.rebuild();
       this.adoptKey(next);
       return next;
     } finally {
-      if (!this.selfRow?.chain) this.upgrading = null;
+      if (!this.ctx.self?.chain) this.upgrading = null;
       done();
     }
   }
@@ -1152,21 +1026,21 @@ export class LarderStore {
     let done!: () => void;
     this.upgrading = new Promise<void>((resolve) => (done = resolve));
     try {
-      const self = this.selfRow;
+      const self = this.ctx.self;
       if (!self || self.chain) return;
       const network = self.networkId;
-      const genesis = await firstGenesis(network, membersOf(this.doc).toArray());
+      const genesis = await firstGenesis(network, membersOf(this.ctx.doc).toArray());
       if (!genesis) return;
-      this.persistence.enableTrust(network, genesis.anchor);
-      await this.persistence.rebuild();
-      const cut = this.persistence.trust?.memberState?.members.get(self.deviceId);
+      this.ctx.persistence.enableTrust(network, genesis.anchor);
+      await this.ctx.persistence.rebuild();
+      const cut = this.ctx.persistence.trust?.memberState?.members.get(self.deviceId);
       const after = cut?.revoked?.cut ?? 0;
-      const mine = readAllEntries(this.doc).entries.filter(
+      const mine = readAllEntries(this.ctx.doc).entries.filter(
         (e) => e.device === self.deviceId && e.seq > after,
       );
-      const identity = await this.newIdentity();
+      const identity = await this.ctx.newIdentity();
       const deviceId = deviceIdOf(identity.publicKey);
-      const now = this.deps.now();
+      const now = this.ctx.deps.now();
       const next: SelfRow = {
         ...self,
         deviceId,
@@ -1174,9 +1048,9 @@ export class LarderStore {
         chain: chainStart(network, deviceId),
         anchor: genesis.anchor,
       };
-      this.identity = identity;
+      this.ctx.identity = identity;
       await this.requestToJoin(next, next.hubId, now);
-      await this.putSettings(
+      await this.ctx.putSettings(
         [
           [
             'devices',
@@ -1186,16 +1060,16 @@ export class LarderStore {
         ],
         { network, device: deviceId, privateKey: identity.privateKey },
       );
-      await this.persistence.flush(async () => {
-        await this.db.meta.put(identity);
-        await this.db.meta.put(next);
+      await this.ctx.persistence.flush(async () => {
+        await this.ctx.db.meta.put(identity);
+        await this.ctx.db.meta.put(next);
       });
-      this.selfRow = next;
+      this.ctx.self = next;
       if (mine.length > 0) await this.commit(carryOver(mine, deviceId, next.nextSeq));
-      this.adoptKey(this.selfRow);
+      this.adoptKey(this.ctx.self);
     } finally {
       // Nothing to follow yet (no valid genesis): look again after the next commit.
-      if (!this.selfRow?.chain) this.upgrading = null;
+      if (!this.ctx.self?.chain) this.upgrading = null;
       done();
     }
   }
@@ -1205,22 +1079,22 @@ export class LarderStore {
    * membership statements); null on a network made before signing, or before this device has a key.
    */
   async signAsDevice(message: string): Promise<{ key: string; sig: string } | null> {
-    const identity = this.identity;
-    if (!this.selfRow?.chain || !identity) return null;
+    const identity = this.ctx.identity;
+    if (!this.ctx.self?.chain || !identity) return null;
     return { key: identity.publicKey, sig: await sign(identity.privateKey, message) };
   }
 
   async setSignaling(urls: string[]): Promise<void> {
-    const self = this.requireSelf();
+    const self = this.ctx.requireSelf();
     const next = { ...self, signaling: urls };
-    await this.db.meta.put(next);
-    this.selfRow = next;
+    await this.ctx.db.meta.put(next);
+    this.ctx.self = next;
   }
 
   itemsInDoc(): Map<string, Item> {
     const items = new Map<string, Item>();
-    itemsOf(this.doc).forEach((_, id) => {
-      const r = readItem(this.doc, id);
+    itemsOf(this.ctx.doc).forEach((_, id) => {
+      const r = readItem(this.ctx.doc, id);
       if (r.ok) items.set(id, r.item);
     });
     return items;
@@ -1231,17 +1105,17 @@ export class LarderStore {
     await this.ready;
     const items = this.itemsInDoc();
     const fields = validateItemForm(form, [...items.values()], id);
-    const now = this.deps.now();
+    const now = this.ctx.deps.now();
     const previous = id ? items.get(id) : undefined;
     if (id && !previous) throw refuse('store.itemGone');
     const item: Item = {
-      id: id ?? randomId(this.deps.randomBytes),
+      id: id ?? randomId(this.ctx.deps.randomBytes),
       ...fields,
       createdAt: previous?.createdAt ?? now,
       updatedAt: now,
     };
-    await this.putSettings([['items', item.id, item]]);
-    await this.persistence.flush();
+    await this.ctx.putSettings([['items', item.id, item]]);
+    await this.ctx.persistence.flush();
     return item;
   }
 
@@ -1267,20 +1141,20 @@ export class LarderStore {
    * device, the hub it acts for.
    */
   private actingFor(hub?: string): string {
-    const self = this.requireSelf();
+    const self = this.ctx.requireSelf();
     if (hub && hub !== self.hubId) {
       if (self.role !== 'coordinator') throw refuse('store.coordinatorOnlyOtherHub');
-      if (this.setting('hubs', hub) === undefined) throw refuse('store.hubUnknown', 'hub');
+      if (this.ctx.setting('hubs', hub) === undefined) throw refuse('store.hubUnknown', 'hub');
       return hub;
     }
-    return this.requireHub();
+    return this.ctx.requireHub();
   }
 
   async setLevels(itemId: string, form: LevelsForm, hub?: string): Promise<void> {
     await this.ready;
     const levels = parseLevelsForm(form);
-    await this.putSettings([['levels', levelsKey(this.actingFor(hub), itemId), levelsValue(levels)]]);
-    await this.persistence.flush();
+    await this.ctx.putSettings([['levels', levelsKey(this.actingFor(hub), itemId), levelsValue(levels)]]);
+    await this.ctx.persistence.flush();
   }
 
   /** The same minimum and target for many items at once (bulk editing). */
@@ -1289,37 +1163,37 @@ export class LarderStore {
     if (itemIds.length === 0) throw refuse('store.noItemsChosen', 'items');
     const levels = parseLevelsForm(form);
     const at = this.actingFor(hub);
-    await this.putSettings(itemIds.map((item) => ['levels', levelsKey(at, item), levelsValue(levels)]));
-    await this.persistence.flush();
+    await this.ctx.putSettings(itemIds.map((item) => ['levels', levelsKey(at, item), levelsValue(levels)]));
+    await this.ctx.persistence.flush();
   }
 
   /** The levels an item of this category gets at a hub when it has none of its own. */
   async setCategoryLevels(category: string, form: LevelsForm, hub?: string): Promise<void> {
     await this.ready;
     const levels = parseLevelsForm(form);
-    await this.putSettings([
+    await this.ctx.putSettings([
       ['categoryLevels', levelsKey(this.actingFor(hub), category), levelsValue(levels)],
     ]);
-    await this.persistence.flush();
+    await this.ctx.persistence.flush();
   }
 
   private transferContext(): TransferContext {
-    const self = this.requireSelf();
+    const self = this.ctx.requireSelf();
     const hubs = new Set<string>();
-    hubsOf(this.doc).forEach((raw, id) => {
+    hubsOf(this.ctx.doc).forEach((raw, id) => {
       if (settingValue(raw) !== undefined) hubs.add(id);
     });
     return {
       device: self.deviceId,
       nextSeq: self.nextSeq,
-      now: this.deps.now(),
+      now: this.ctx.deps.now(),
       items: this.itemsInDoc(),
       hubs,
     };
   }
 
   async transfer(id: string): Promise<TransferView | null> {
-    return transferView(await this.db.ledger.where('root').equals(id).toArray());
+    return transferView(await this.ctx.db.ledger.where('root').equals(id).toArray());
   }
 
   private async requireTransfer(id: string): Promise<TransferView> {
@@ -1331,7 +1205,7 @@ export class LarderStore {
   /** Asks a hub to send stock to another (a coordinator turning a suggested move into a transfer). */
   async requestTransfer(form: { item: string; from: string; to: string; quantity: string }) {
     await this.ready;
-    this.actingFor(form.from === this.selfRow?.hubId ? undefined : form.from);
+    this.actingFor(form.from === this.ctx.self?.hubId ? undefined : form.from);
     return (await this.commit([requestTransfer(this.transferContext(), form)]))[0]!;
   }
 
@@ -1355,7 +1229,7 @@ export class LarderStore {
   async settleTransfer(id: string, note: string) {
     await this.ready;
     const transfer = await this.requireTransfer(id);
-    const self = this.requireSelf();
+    const self = this.ctx.requireSelf();
     if (self.role !== 'coordinator' && self.hubId !== transfer.to && self.hubId !== transfer.from)
       throw refuse('store.settleNotAllowed');
     // Recorded for this device's hub when it is the sending one: the gate counts nothing else of a hub device.
@@ -1365,19 +1239,19 @@ export class LarderStore {
 
   private async context(): Promise<CommandContext> {
     await this.ready;
-    const self = this.requireSelf();
+    const self = this.ctx.requireSelf();
     return {
-      hub: this.requireHub(),
+      hub: this.ctx.requireHub(),
       device: self.deviceId,
       nextSeq: self.nextSeq,
-      now: this.deps.now(),
+      now: this.ctx.deps.now(),
       items: this.itemsInDoc(),
     };
   }
 
   private async onHandAtThisHub(itemIds: readonly string[]): Promise<Map<string, number>> {
-    const hub = this.requireHub();
-    const rows = await this.db.stock.bulkGet(itemIds.map((i) => stockKey(hub, i)));
+    const hub = this.ctx.requireHub();
+    const rows = await this.ctx.db.stock.bulkGet(itemIds.map((i) => stockKey(hub, i)));
     return new Map(itemIds.map((id, i) => [id, rows[i]?.onHand ?? 0]));
   }
 
@@ -1386,7 +1260,7 @@ export class LarderStore {
    * synchronously, before any await, so two quick saves never share one.
    */
   private async commit<E extends Entry>(entries: E[]): Promise<E[]> {
-    const self = this.requireSelf();
+    const self = this.ctx.requireSelf();
     if (entries.length === 0) return entries;
     if (entries[0]!.seq !== self.nextSeq) throw new Error('stale sequence number; try again');
     // A save that fails leaves no trace (persistence.ts): the claimed numbers and head go back, once, and
@@ -1401,7 +1275,7 @@ export class LarderStore {
     const rollback = () => {
       if (claimed.generation !== this.saveGeneration) return;
       this.saveGeneration++;
-      const current = this.selfRow!;
+      const current = this.ctx.self!;
       current.nextSeq = claimed.nextSeq;
       if (claimed.chain) current.chain = claimed.chain;
       if (claimed.restarts) current.restarts = claimed.restarts;
@@ -1418,7 +1292,7 @@ export class LarderStore {
       const restarts = self.restarts ?? [];
       const { chain, hash, message } = nextHead(self.networkId, self.deviceId, self.chain, entries, restarts);
       self.chain = chain;
-      const identity = this.requireIdentity();
+      const identity = this.ctx.requireIdentity();
       const signature = this.signing.then(() => sign(identity.privateKey, message));
       this.signing = signature.catch(() => undefined);
       const saved: SelfRow = { ...self };
@@ -1428,56 +1302,56 @@ export class LarderStore {
       });
       stillClaimed();
       appendEntries(
-        this.persistence.staging(),
+        this.ctx.persistence.staging(),
         self.deviceId,
         entries,
         restarts.length > 0 ? [chain.seq, hash, sig, restarts] : [chain.seq, hash, sig],
       );
-      await this.persistence.flush(() => this.db.meta.put(saved), rollback);
+      await this.ctx.persistence.flush(() => this.ctx.db.meta.put(saved), rollback);
       return entries;
     }
-    appendEntries(this.persistence.staging(), self.deviceId, entries);
+    appendEntries(this.ctx.persistence.staging(), self.deviceId, entries);
     const saved: SelfRow = { ...self };
     // The advanced sequence number commits with the entries: a crash can never hand out a used number.
-    await this.persistence.flush(() => this.db.meta.put(saved), rollback);
+    await this.ctx.persistence.flush(() => this.ctx.db.meta.put(saved), rollback);
     return entries;
   }
 
   async recordDonation(form: DonationForm) {
     const ctx = await this.context();
-    return this.commit(recordDonation({ ...ctx, nextSeq: this.requireSelf().nextSeq }, form));
+    return this.commit(recordDonation({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form));
   }
 
   async recordPickup(form: PickupForm) {
     const ctx = await this.context();
     const onHand = await this.onHandAtThisHub(form.lines.map((l) => l.item));
-    return this.commit(recordPickup({ ...ctx, nextSeq: this.requireSelf().nextSeq }, form, onHand));
+    return this.commit(recordPickup({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form, onHand));
   }
 
   async recordCount(form: CountForm) {
     const ctx = await this.context();
     // A count records what this device showed: while part of a large update is still being added to the
     // figures, what it shows is short of what it holds, and the count would be off by the difference.
-    const left = this.persistence.unprojected;
+    const left = this.ctx.persistence.unprojected;
     if (left > 0) throw new ValidationError([issue('', msg('store.countWaitsForHistory', { count: left }))]);
     const onHand = await this.onHandAtThisHub(form.lines.map((l) => l.item));
-    return this.commit(recordCount({ ...ctx, nextSeq: this.requireSelf().nextSeq }, form, onHand));
+    return this.commit(recordCount({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form, onHand));
   }
 
   async recordDiscard(form: DiscardForm) {
     const ctx = await this.context();
-    return this.commit(recordDiscard({ ...ctx, nextSeq: this.requireSelf().nextSeq }, form));
+    return this.commit(recordDiscard({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form));
   }
 
   /** Undoes an entry of this device's hub, or one this device recorded for a hub (a coordinator's). */
   async undo(entryId: string, note?: string): Promise<Reversal> {
     await this.ready;
-    const self = this.requireSelf();
-    const target = await this.db.ledger.get(entryId);
+    const self = this.ctx.requireSelf();
+    const target = await this.ctx.db.ledger.get(entryId);
     if (!target) throw refuse('store.entryUnknown');
     if (target.hub !== self.hubId && target.device !== self.deviceId) throw refuse('store.undoNotAllowed');
     const [reversal] = await this.commit([
-      undoEntry({ device: self.deviceId, nextSeq: self.nextSeq, now: this.deps.now() }, target, note),
+      undoEntry({ device: self.deviceId, nextSeq: self.nextSeq, now: this.ctx.deps.now() }, target, note),
     ]);
     return reversal!;
   }
@@ -1489,32 +1363,26 @@ export class LarderStore {
    */
   async applyRemoteUpdate(update: Uint8Array, origin: string): Promise<IngestResult> {
     await this.ready;
-    const result = ingestUpdate(this.doc, update, origin);
+    const result = ingestUpdate(this.ctx.doc, update, origin);
     if (result.ok && result.changed) {
-      await this.persistence.flush();
-      await this.persistence.projected();
+      await this.ctx.persistence.flush();
+      await this.ctx.persistence.projected();
     }
     return result;
   }
 
   /** Sets aside something a peer sent that failed its checks: shown under Problems, never counted. */
-  async recordProblem(where: string, reason: DomainMessage, cause?: unknown): Promise<void> {
-    const detail = cause === undefined ? undefined : String(cause).slice(0, 500);
-    await this.db.problems.put({
-      where,
-      reason,
-      seenAt: this.deps.now(),
-      ...(detail ? { detail } : {}),
-    });
+  recordProblem(where: string, reason: DomainMessage, cause?: unknown): Promise<void> {
+    return this.ctx.recordProblem(where, reason, cause);
   }
 
   async rebuildProjections() {
     await this.ready;
-    return this.persistence.rebuild();
+    return this.ctx.persistence.rebuild();
   }
 
   close(): void {
-    this.persistence.destroy();
-    this.db.close();
+    this.ctx.persistence.destroy();
+    this.ctx.db.close();
   }
 }

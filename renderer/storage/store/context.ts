@@ -1,0 +1,186 @@
+import type { Doc } from 'yjs';
+import { ValidationError, issue, type IssueCollector } from '../../../shared/errors';
+import { msg, type DomainMessage, type PlainCode } from '../../../shared/messages';
+import type { RandomBytes } from '../../../shared/ids';
+import type { CryptoKey } from '../../../shared/sync/keys';
+import { generateDeviceKeys } from '../../../shared/trust/crypto';
+import { settingValue, signSetting, type SettingMap } from '../../../shared/trust/settings';
+import type { IdentityRow, LarderDB, SelfRow } from '../db';
+import type { KeySealer } from '../sealedKey';
+import { DocPersistence } from '../persistence';
+
+export interface StoreDeps {
+  now: () => number;
+  randomBytes: RandomBytes;
+  /** Entries projected per transaction when a very large update arrives (tests make it small). */
+  projectChunk?: number;
+}
+
+export const browserDeps: StoreDeps = {
+  now: () => Date.now(),
+  randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+};
+
+/** One setting to write: map, key, value (null clears it). */
+export type SettingChange = [SettingMap, string, unknown];
+
+/** Who signs a setting or a member operation: on a network made before signing, nobody (null). */
+export interface Signer {
+  network: string;
+  device: string;
+  privateKey: CryptoKey;
+}
+
+/** Refuses what was asked with one message about the whole form (or one field). */
+export const refuse = (code: PlainCode, field = ''): ValidationError =>
+  new ValidationError([issue(field, msg(code))]);
+
+const MAX_PLACE_NAME = 80;
+
+/** A hub's or device's name, spaces folded; what is wrong with it goes to `issues` under `field`. */
+export function checkName(
+  raw: string,
+  field: string,
+  missing: 'store.hubNameMissing' | 'store.newHubNameMissing' | 'store.deviceNameMissing',
+  tooLong: 'store.hubNameTooLong' | 'store.deviceNameTooLong',
+  issues: IssueCollector,
+): string {
+  const name = raw.replace(/\s+/g, ' ').trim();
+  if (!name) issues.add(field, msg(missing));
+  else if (name.length > MAX_PLACE_NAME) issues.add(field, msg(tooLong, { max: MAX_PLACE_NAME }));
+  return name;
+}
+
+/**
+ * What every part of the store shares, held once: the database, the doc's persistence, this device's row
+ * (observable) and its keys. The parts (ledger, members, keys, settings...) each take this one object.
+ */
+export class StoreContext {
+  readonly persistence: DocPersistence;
+  /** This device's signing and sealing keys; null on a network made before signing. */
+  identity: IdentityRow | null;
+  private selfValue: { row: SelfRow | null };
+  private readonly selfListeners = new Set<() => void>();
+
+  constructor(
+    readonly db: LarderDB,
+    readonly deps: StoreDeps,
+    /** Keeps the network key sealed at rest where the platform can (the desktop app's keychain). */
+    readonly sealer: KeySealer,
+    self: SelfRow | null,
+    identity: IdentityRow | null,
+  ) {
+    this.selfValue = { row: self };
+    this.identity = identity;
+    this.persistence = new DocPersistence(db, deps.now, deps.projectChunk);
+    if (self?.chain) this.persistence.enableTrust(self.networkId, self.anchor);
+  }
+
+  get doc(): Doc {
+    return this.persistence.doc;
+  }
+
+  /** Every change of the device's row goes through here, so whoever shows it hears of it. */
+  get self(): SelfRow | null {
+    return this.selfValue.row;
+  }
+
+  set self(row: SelfRow | null) {
+    this.selfValue = { row };
+    for (const listener of [...this.selfListeners]) listener();
+  }
+
+  /** The device's row in a box that is new each time it changes (a `useSyncExternalStore` snapshot). */
+  get selfSnapshot(): { readonly row: SelfRow | null } {
+    return this.selfValue;
+  }
+
+  onSelfChanged(listener: () => void): () => void {
+    this.selfListeners.add(listener);
+    return () => this.selfListeners.delete(listener);
+  }
+
+  requireSelf(): SelfRow {
+    if (!this.self) throw new Error('This device has not been set up yet');
+    return this.self;
+  }
+
+  /** This device's hub; recording needs one. */
+  requireHub(): string {
+    const hub = this.requireSelf().hubId;
+    if (!hub) throw refuse('store.chooseHubFirst');
+    return hub;
+  }
+
+  requireIdentity(): IdentityRow {
+    if (!this.identity) throw new Error('This device has no signing key');
+    return this.identity;
+  }
+
+  async requireAdmin(): Promise<IdentityRow> {
+    const self = this.requireSelf();
+    const identity = this.requireIdentity();
+    // Not only the last projection's list: an app opened again with nothing new has not projected yet.
+    const me = (await this.persistence.trust?.currentMembers())?.members.get(self.deviceId);
+    if (!me || me.role !== 'admin' || me.revoked) throw refuse('store.adminOnly');
+    return identity;
+  }
+
+  async newIdentity(): Promise<IdentityRow> {
+    const keys = await generateDeviceKeys(this.deps.randomBytes);
+    return {
+      key: 'identity',
+      privateKey: keys.privateKey,
+      publicKey: keys.publicKey,
+      boxPrivateKey: keys.boxPrivateKey,
+      boxPublicKey: keys.boxPublicKey,
+      boxKey: keys.boxKey,
+    };
+  }
+
+  /** A setting's value as the doc holds it (unverified: the projection decides whether it counts). */
+  setting(map: SettingMap, key: string): unknown {
+    return settingValue(this.doc.getMap<unknown>(map).get(key));
+  }
+
+  signer(): Signer | null {
+    const self = this.self;
+    if (!self?.chain || !this.identity) return null;
+    return { network: self.networkId, device: self.deviceId, privateKey: this.identity.privateKey };
+  }
+
+  /**
+   * Writes settings in one doc transaction. On a signed network each value is an envelope this device
+   * signs, and clearing one writes a signed tombstone; otherwise values are written as they are.
+   */
+  async putSettings(changes: readonly SettingChange[], signer: Signer | null = this.signer()): Promise<void> {
+    const now = this.deps.now();
+    const values = signer
+      ? await Promise.all(
+          changes.map(([map, key, value]) =>
+            signSetting(signer.network, map, key, value, signer.device, now, signer.privateKey),
+          ),
+        )
+      : changes.map(([, , value]) => value);
+    // Local changes go into the staging doc: the live doc gets them once they are on disk.
+    const doc = this.persistence.staging();
+    doc.transact(() => {
+      changes.forEach(([map, key], i) => {
+        const target = doc.getMap<unknown>(map);
+        if (values[i] === null) target.delete(key);
+        else target.set(key, values[i]);
+      });
+    }, 'local');
+  }
+
+  /** Sets aside something a peer sent that failed its checks: shown under Problems, never counted. */
+  async recordProblem(where: string, reason: DomainMessage, cause?: unknown): Promise<void> {
+    const detail = cause === undefined ? undefined : String(cause).slice(0, 500);
+    await this.db.problems.put({
+      where,
+      reason,
+      seenAt: this.deps.now(),
+      ...(detail ? { detail } : {}),
+    });
+  }
+}
