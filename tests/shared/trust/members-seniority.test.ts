@@ -270,3 +270,57 @@ describe('a request or genesis names its own key', () => {
     expect(state.problems).toEqual([{ where: 'members/1', reason: msg('member.badSignature') }]);
   });
 });
+
+/**
+ * The removal rounds settle only when what they leave out stops changing. A weakened seniority rule (a
+ * refusal that is not a revoked admin's, a revocation of the refused signer by a third device, a signer
+ * that had seen its own revocation) makes the rounds swing between two states; these logs are ones where
+ * the state they would end on is not the right one, so the volunteer would see another member list.
+ */
+describe('a refused revocation that must not overrule anything', () => {
+  it('placed before its signer’s approval: what the later revocation of its signer keeps still counts', async () => {
+    const w = await world();
+    // A signs a revocation of B, and Yjs places it before A's approval (anyone can place early).
+    const aRevokesB = await w.revoke(w.xa, w.b.id, w.xb.keep(), T0 + 5);
+    const aApprovesC = await w.approve(w.xa, w.c, 'hub', T0 + 20);
+    const adminA = await w.approve(w.f, w.a, 'admin');
+    const adminB = await w.approve(w.f, w.b, 'admin');
+    // B had seen both of A's operations and keeps them; the log places A's approval of C after it.
+    const bRevokesA = await w.revoke(w.xb, w.a.id, w.xa.keep());
+    const log = [w.genesis, aRevokesB, adminA, adminB, bRevokesA, aApprovesC];
+    const state = await evaluateMembers(w.net, log);
+    expect(revokedBy(state)).toEqual([[w.a.id, w.b.id]]);
+    expect(state.members.get(w.c.id)).toMatchObject({ role: 'hub', approvedBy: w.a.id });
+    expect(reasons(state)).toEqual(['members/1: member.revokeNotAdmin']);
+  });
+
+  it('by a senior admin revoked by a third one: what the device it names approves afterwards counts', async () => {
+    const w = await world();
+    const adminA = await w.approve(w.f, w.a, 'admin');
+    const adminB = await w.approve(w.f, w.b, 'admin');
+    const fRevokesA = await w.revoke(w.f, w.a.id, w.xa.keep());
+    // A, senior to B and not having seen the founder's revocation, revokes B; B goes on approving C.
+    const aRevokesB = await w.revoke(w.xa, w.b.id, w.xb.keep());
+    const bApprovesC = await w.approve(w.xb, w.c, 'hub', T0 + 200);
+    const log = [w.genesis, adminA, adminB, fRevokesA, aRevokesB, bApprovesC];
+    const state = await evaluateMembers(w.net, log);
+    expect(revokedBy(state)).toEqual([[w.a.id, w.founder.id]]);
+    expect(state.members.get(w.b.id)).toMatchObject({ role: 'admin' });
+    expect(state.members.get(w.c.id)).toMatchObject({ role: 'hub', approvedBy: w.b.id });
+    expect(reasons(state)).toEqual(['members/4: member.afterRevocation']);
+  });
+
+  it('by a senior that had seen its own revocation: what the junior approves afterwards counts', async () => {
+    const w = await world();
+    const adminA = await w.approve(w.f, w.a, 'admin');
+    const aRevokesF = await w.revoke(w.xa, w.founder.id, w.f.keep());
+    // The founder revokes A after seeing A's revocation of itself (it keeps it); A then approves C.
+    const fRevokesA = await w.revoke(w.f, w.a.id, w.xa.keep());
+    const aApprovesC = await w.approve(w.xa, w.c, 'hub', T0 + 200);
+    const log = [w.genesis, adminA, aRevokesF, fRevokesA, aApprovesC];
+    const state = await evaluateMembers(w.net, log);
+    expect(revokedBy(state)).toEqual([[w.founder.id, w.a.id]]);
+    expect(state.members.get(w.c.id)).toMatchObject({ role: 'hub', approvedBy: w.a.id });
+    expect(reasons(state)).toEqual(['members/3: member.afterRevocation']);
+  });
+});
