@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import {
+  catchUpMaterial,
+  MAX_CATCH_UP_CHARS,
+  walkToCurrentKey,
+  type CatchUpMaterial,
+} from '../../../shared/trust/catchUp';
+import { type MemberOp, type SignedOp } from '../../../shared/trust/members';
+import { sealTo } from '../../../shared/trust/seal';
+import { approve, genesis, network, signed, T0, testDevices, type TestDevice } from './fixtures';
+
+/**
+ * Catch-up material at its edges (catchUp.ts): material of exactly 128 KiB goes out whole and is read,
+ * one character more and the oldest operation stays behind; and a revoked admin's operation that the
+ * member log leaves out (signed after its revocation) does not make the rest of the material refused.
+ */
+
+const keyOf = (epoch: number) => Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + epoch * 31) & 0xff);
+const boxOf = (d: TestDevice) => ({ privateKey: d.keys.boxPrivateKey, publicKey: d.keys.boxPublicKey });
+const epochsOf = (material: CatchUpMaterial | null) =>
+  material!.ops.map((op) => (JSON.parse(op[0]) as { epoch: number }).epoch);
+
+async function world() {
+  const { net, founder, a } = await network();
+  const [d] = await testDevices(81);
+  const base: SignedOp[] = [
+    await genesis(net, founder),
+    await approve(net, founder, a, { role: 'admin', at: T0 + 10 }),
+    await approve(net, founder, d, { box: d.box, at: T0 + 20 }),
+  ];
+  const walk = (material: unknown) =>
+    walkToCurrentKey({ network: net, log: base, material, device: d.id, epoch: 0, boxKeys: boxOf(d) });
+  const copies = new Map<number, string>();
+  for (const epoch of [1, 2, 3]) copies.set(epoch, await sealTo(d.box, keyOf(epoch), net, epoch, d.id));
+  /** A founder's rotation to `epoch` sealed to `d`, with copies for `fillers` more devices and `pad` more characters. */
+  const rotation = (epoch: number, fillers: number, pad = 0): MemberOp => {
+    const copy = copies.get(epoch)!;
+    const sealed: Record<string, string> = { [d.id]: copy };
+    for (let i = 0; i < fillers; i++) sealed[`away${String(i).padStart(5, '0')}`] = copy;
+    // Another device's copy, of the length that brings the material to the size wanted (at most 200).
+    if (pad > 0) sealed.padding = 'x'.repeat(pad);
+    return { t: 'rotate', net, epoch, sealed, at: T0 + 6000 + epoch };
+  };
+  return { net, founder, a, d, base, walk, rotation };
+}
+
+describe('catch-up material at 128 KiB', () => {
+  it('of exactly 128 KiB goes out whole and is read; one character more leaves the oldest rotation out', async () => {
+    const w = await world();
+    const r1 = await signed(w.rotation(1, 380), w.founder);
+    const r2 = await signed(w.rotation(2, 380), w.founder);
+    // The newest rotation grows copy by copy until one more would pass the bound; a padding copy fills the rest.
+    const sizeWith = (op: MemberOp) =>
+      JSON.stringify({ v: 1, net: w.net, ops: [r1, r2, [JSON.stringify(op), w.founder.id, r1[2]]] }).length;
+    let fillers = 0;
+    while (sizeWith(w.rotation(3, fillers + 1, 1)) <= MAX_CATCH_UP_CHARS) fillers++;
+    const pad = 1 + MAX_CATCH_UP_CHARS - sizeWith(w.rotation(3, fillers, 1));
+    expect(pad).toBeGreaterThan(0);
+    expect(pad).toBeLessThan(200);
+
+    const atBound = await signed(w.rotation(3, fillers, pad), w.founder);
+    const whole = catchUpMaterial(w.net, [...w.base, r1, r2, atBound]);
+    expect(JSON.stringify(whole).length).toBe(MAX_CATCH_UP_CHARS);
+    expect(whole!.ops).toEqual([r1, r2, atBound]);
+    expect(await w.walk(whole)).toEqual({ ok: true, epoch: 3, key: keyOf(3) });
+
+    const over = await signed(w.rotation(3, fillers, pad + 1), w.founder);
+    const trimmed = catchUpMaterial(w.net, [...w.base, r1, r2, over]);
+    expect(epochsOf(trimmed)).toEqual([2, 3]);
+    expect(await w.walk(trimmed)).toEqual({ ok: true, epoch: 3, key: keyOf(3) });
+    // Handed over untrimmed, the same operations are refused as too large.
+    expect(await w.walk({ v: 1, net: w.net, ops: [r1, r2, over] })).toEqual({
+      ok: false,
+      code: 'catchUp.tooLarge',
+    });
+  });
+});
+
+describe('a revoked admin’s operation the member log leaves out', () => {
+  it('does not make the material refused: the device takes up the key of the rotation that counts', async () => {
+    const w = await world();
+    // The founder revokes A, keeping nothing A signed (A had signed nothing), then rotates to epoch 1.
+    const revokeA = await signed(
+      {
+        t: 'revoke',
+        net: w.net,
+        dev: w.a.id,
+        cut: 0,
+        hash: null,
+        keep: { n: 0, h: null, old: [] },
+        at: T0 + 5000,
+      },
+      w.founder,
+    );
+    const good = await signed(w.rotation(1, 0), w.founder);
+    // A's laptop, revoked, goes on rotating to an epoch of its own, sealed to the device that was away.
+    const stolen = await signed(
+      {
+        t: 'rotate',
+        net: w.net,
+        epoch: 2,
+        sealed: { [w.d.id]: await sealTo(w.d.box, keyOf(99), w.net, 2, w.d.id) },
+        at: T0 + 7000,
+        n: 1,
+      },
+      w.a,
+    );
+    const material = catchUpMaterial(w.net, [...w.base, revokeA, good, stolen]);
+    // Every rotation goes (the replay decides which counts), and the revocation with them.
+    expect(material!.ops).toEqual([revokeA, good, stolen]);
+    expect(await w.walk(material)).toEqual({ ok: true, epoch: 1, key: keyOf(1) });
+  });
+});
