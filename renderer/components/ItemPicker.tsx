@@ -90,6 +90,7 @@ export function ItemPicker({
         aria-autocomplete="list"
         aria-activedescendant={open && matches[active] ? `${id}-opt-${active}` : undefined}
         aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${id}-error` : undefined}
         autoComplete="off"
         placeholder={placeholder ?? t('picker.placeholder')}
         value={query}
@@ -139,7 +140,7 @@ export function ItemPicker({
         <p className="picker-empty">{t('picker.noMatch', { query: query.trim() })}</p>
       )}
       {error && (
-        <span className="field-error" role="alert">
+        <span className="field-error" id={`${id}-error`} role="alert">
           {error}
         </span>
       )}

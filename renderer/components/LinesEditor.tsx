@@ -1,4 +1,4 @@
-import { useRef, type RefObject } from 'react';
+import { useId, useRef, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
 import type { Item } from '../../shared/catalog';
@@ -43,6 +43,8 @@ export function LinesEditor({
   const update = (key: number, patch: Partial<DraftLine>) =>
     onChange(lines.map((l) => (l.key === key ? { ...l, ...patch } : l)));
   const tableRef = useRef<HTMLTableElement>(null);
+  // A line's error is tied to its input, so a screen reader says it with the input (and only there).
+  const errorId = `${useId()}-error`;
   if (lines.length === 0) return <p className="empty-lines">{t('lines.empty')}</p>;
   return (
     <table className="lines" ref={tableRef} aria-label={t('lines.label')}>
@@ -63,6 +65,8 @@ export function LinesEditor({
           const name = item?.name ?? t('lines.unknownItem');
           const qtyError = errors[`lines.${i}.quantity`];
           const expiryError = errors[`lines.${i}.expiry`];
+          const qtyErrorId = `${errorId}-quantity-${line.key}`;
+          const expiryErrorId = `${errorId}-expiry-${line.key}`;
           return (
             <tr key={line.key} className={qtyError || expiryError ? 'line-invalid' : undefined}>
               <th scope="row">
@@ -78,6 +82,7 @@ export function LinesEditor({
                     inputMode="numeric"
                     value={line.quantity}
                     aria-invalid={qtyError ? true : undefined}
+                    aria-describedby={qtyError ? qtyErrorId : undefined}
                     ref={(el) => {
                       if (el) quantityRefs.current.set(line.key, el);
                       else quantityRefs.current.delete(line.key);
@@ -104,7 +109,7 @@ export function LinesEditor({
                   )}
                 </div>
                 {qtyError && (
-                  <span className="field-error" role="alert">
+                  <span className="field-error" id={qtyErrorId} role="alert">
                     {qtyError}
                   </span>
                 )}
@@ -115,10 +120,12 @@ export function LinesEditor({
                     type="date"
                     aria-label={t('lines.expiryOf', { name })}
                     value={line.expiry}
+                    aria-invalid={expiryError ? true : undefined}
+                    aria-describedby={expiryError ? expiryErrorId : undefined}
                     onChange={(e) => update(line.key, { expiry: e.target.value })}
                   />
                   {expiryError && (
-                    <span className="field-error" role="alert">
+                    <span className="field-error" id={expiryErrorId} role="alert">
                       {expiryError}
                     </span>
                   )}

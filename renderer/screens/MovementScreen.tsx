@@ -10,6 +10,8 @@ import { parseLocalDateTime } from '../app/time';
 import { ItemPicker } from '../components/ItemPicker';
 import { LinesEditor, type DraftLine } from '../components/LinesEditor';
 import { Field } from '../components/Field';
+import { StatusMessage } from '../components/StatusMessage';
+import { useCommand } from '../app/useCommand';
 import { useFormat } from '../i18n/format';
 import { KIND_LABEL, REASON_LABEL, SOURCE_LABEL } from './HistoryScreen';
 import { UnknownBarcode } from '../components/UnknownBarcode';
@@ -49,17 +51,20 @@ export function MovementScreen({ kind }: { kind: Kind }) {
   const [errors, setErrors] = useState<FormErrors>(noErrors);
   const [warning, setWarning] = useState<BelowZeroWarning | null>(null);
   const text = useDomainText();
-  const [saved, setSaved] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const command = useCommand();
   const [unknownCode, setUnknownCode] = useState<string | null>(null);
   const pickerRef = useRef<HTMLInputElement>(null);
   const quantityRefs = useRef(new Map<number, HTMLInputElement>());
   const titles = TITLES[kind];
-  // What is said at a field is not said again below the form.
-  const formMessages = messagesBeyondFields(
-    errors,
-    (f) => f === 'lines' || f.startsWith('lines.') || f === 'at' || f === 'note' || f === OWN_FIELD[kind],
-  );
+  // The fields this form shows an error at: a line's item, quantity and (donations) expiry, the lines as a
+  // whole at the item finder, the date, the note and the form's own field.
+  const showsError = (f: string) =>
+    f === 'lines' ||
+    /^lines\.\d+\.(item|quantity)$/.test(f) ||
+    (kind === 'donation' && /^lines\.\d+\.expiry$/.test(f)) ||
+    f === 'at' ||
+    f === 'note' ||
+    f === OWN_FIELD[kind];
   // Focus moves to a new line's quantity in the same frame it appears, so fast typing (or a scanner) is not
   // lost to the item finder.
   const focusLine = useRef<number | null>(null);
@@ -70,7 +75,7 @@ export function MovementScreen({ kind }: { kind: Kind }) {
   }, [lines]);
 
   const addItem = (item: Item, quantity = '') => {
-    setSaved(null);
+    command.clear();
     const existing = lines.find((l) => l.item === item.id);
     if (existing && !quantity) {
       // Picking an item that already has a line goes back to that line rather than adding a second one.
@@ -99,9 +104,8 @@ export function MovementScreen({ kind }: { kind: Kind }) {
   };
 
   const save = async (acknowledgeBelowZero = false) => {
-    if (busy) return;
-    setBusy(true);
-    setSaved(null);
+    if (command.busy) return;
+    command.clear();
     const formLines = lines.map((l) => ({
       item: l.item,
       quantity: l.quantity,
@@ -109,39 +113,45 @@ export function MovementScreen({ kind }: { kind: Kind }) {
       ...(l.expiry ? { expiry: l.expiry } : {}),
     }));
     const common = { lines: formLines, note, at: parseLocalDateTime(when) };
-    try {
-      const entries =
+    await command.run<readonly { qty: number }[]>(
+      () =>
         kind === 'donation'
-          ? await store.recordDonation({ ...common, source })
+          ? store.recordDonation({ ...common, source })
           : kind === 'pickup'
-            ? await store.recordPickup({ ...common, households, acknowledgeBelowZero })
-            : await store.recordDiscard({ ...common, reason });
-      const units = entries.reduce((s, e) => s + e.qty, 0);
-      setSaved(
-        t('movement.saved', {
-          kind: t(KIND_LABEL[kind]),
-          lines: t('movement.lineCount', { count: entries.length, n: format.number(entries.length) }),
-          units: t('movement.unitCount', { count: units, n: format.number(units) }),
-        }),
-      );
-      setLines([]);
-      setNote('');
-      setWhen('');
-      setHouseholds('');
-      setErrors(noErrors);
-      setWarning(null);
-      pickerRef.current?.focus();
-    } catch (error) {
-      if (error instanceof BelowZeroWarning) {
-        setWarning(error);
-        setErrors(noErrors);
-      } else {
-        setWarning(null);
-        setErrors(toFormErrors(error));
-      }
-    } finally {
-      setBusy(false);
-    }
+            ? store.recordPickup({ ...common, households, acknowledgeBelowZero })
+            : store.recordDiscard({ ...common, reason }),
+      {
+        // Said once the store's save has resolved: the entries are in this device's database.
+        done: (entries) => {
+          const units = entries.reduce((s, e) => s + e.qty, 0);
+          setLines([]);
+          setNote('');
+          setWhen('');
+          setHouseholds('');
+          setErrors(noErrors);
+          setWarning(null);
+          pickerRef.current?.focus();
+          return t('movement.saved', {
+            kind: t(KIND_LABEL[kind]),
+            lines: t('movement.lineCount', { count: entries.length, n: format.number(entries.length) }),
+            units: t('movement.unitCount', { count: units, n: format.number(units) }),
+          });
+        },
+        // A pickup beyond what is on record asks first (its own box says why); a field's message shows at
+        // its field, once; the status line says what names no field shown here (e.g. a save that failed).
+        failed: (error) => {
+          if (error instanceof BelowZeroWarning) {
+            setWarning(error);
+            setErrors(noErrors);
+            return '';
+          }
+          setWarning(null);
+          const found = toFormErrors(error);
+          setErrors(found);
+          return messagesBeyondFields(found, showsError).join(' ');
+        },
+      },
+    );
   };
 
   const onSubmit = (e: FormEvent) => {
@@ -255,29 +265,20 @@ export function MovementScreen({ kind }: { kind: Kind }) {
               ))}
             </ul>
             <p>{t('movement.belowZeroAdvice')}</p>
-            <button type="button" className="primary" onClick={() => void save(true)}>
+            <button type="button" className="primary" disabled={command.busy} onClick={() => void save(true)}>
               {t('movement.recordAnyway')}
             </button>{' '}
-            <button type="button" onClick={() => setWarning(null)}>
+            <button type="button" disabled={command.busy} onClick={() => setWarning(null)}>
               {t('movement.goBack')}
             </button>
           </div>
         )}
-        {formMessages.length > 0 && (
-          <div className="form-error" role="alert">
-            {formMessages.map((m, i) => (
-              <p key={i}>{m}</p>
-            ))}
-          </div>
-        )}
         <div className="actions">
-          <button type="submit" className="primary" disabled={busy}>
+          <button type="submit" className="primary" disabled={command.busy}>
             {t(titles.save)}
           </button>
           <span className="hint">{t('movement.ctrlEnter')}</span>
-          <span role="status" className="saved">
-            {saved}
-          </span>
+          <StatusMessage message={command.message} />
         </div>
       </form>
     </section>

@@ -22,6 +22,9 @@ test('bad input gets a specific message and saves nothing', async ({ baseURL }) 
     await expect(
       page.getByRole('main').getByRole('alert').filter({ hasText: 'Add at least one item to the donation' }),
     ).toBeVisible();
+    await expect(page.getByRole('combobox', { name: 'Find item' })).toHaveAccessibleDescription(
+      'Add at least one item to the donation',
+    );
 
     const cases: [string, string][] = [
       ['0', 'Quantity must be at least 1'],
@@ -36,6 +39,8 @@ test('bad input gets a specific message and saves nothing', async ({ baseURL }) 
       await quantity.fill(typed);
       await page.getByRole('button', { name: 'Save donation' }).click();
       await expect(quantity).toHaveAttribute('aria-invalid', 'true');
+      // Tied to its input, said there once, and not again in the status line.
+      await expect(quantity).toHaveAccessibleDescription(message);
       await expect(page.getByRole('alert')).toHaveText(message);
       await expect(page.getByRole('main').getByRole('status')).toHaveText('');
     }
