@@ -1,4 +1,4 @@
-import { type Item, type ItemForm, validateItemForm } from '../../shared/catalog';
+import { type Item, type ItemForm } from '../../shared/catalog';
 import {
   recordCount,
   recordDiscard,
@@ -17,11 +17,7 @@ import {
   hubsOf,
   membersOf,
   readAllEntries,
-  hubSchema,
-  itemsOf,
-  levelsKey,
   networkOf,
-  readItem,
   type DeviceInfo,
   type HubInfo,
 } from '../../shared/doc';
@@ -42,7 +38,7 @@ import { IssueCollector, ValidationError, issue } from '../../shared/errors';
 import { msg, type DomainMessage } from '../../shared/messages';
 import { randomId } from '../../shared/ids';
 import { stockKey } from '../../shared/projection';
-import { parseLevelsForm, type LevelsForm } from '../../shared/levels';
+import { type LevelsForm } from '../../shared/levels';
 import type { LarderDB, SelfRow } from './db';
 import { KeySealer, sealingMiddleware } from './sealedKey';
 import { secretBox, type SecretBox } from '../platform/secrets';
@@ -75,12 +71,11 @@ import {
 } from '../../shared/trust/catchUp';
 import { settingValue, SETTING_MAPS, verifySetting } from '../../shared/trust/settings';
 import { carryOver, firstGenesis, legacyCuts } from '../../shared/trust/upgrade';
-import type { Levels } from '../../shared/status';
 
-const levelsValue = (levels: Levels | null) => (levels ? { min: levels.min, target: levels.target } : null);
 import type { CatchUp } from '../../shared/sync/syncfile';
 import type { CryptoKey } from '../../shared/sync/keys';
 import { EarlierSaveFailed, type DocPersistence } from './persistence';
+import { Settings } from './store/settings';
 import {
   browserDeps,
   checkName,
@@ -97,7 +92,7 @@ export { browserDeps, type StoreDeps } from './store/context';
  * and resolves only when they are committed in IndexedDB. Reads go straight to the Dexie tables.
  */
 export class LarderStore {
-  private loading: Promise<void> | null = null;
+  private readonly settings: Settings;
   private secretsCache: Promise<NetworkSecrets> | null = null;
   /** Signatures of this device's heads are made one after another, in the order entries were claimed. */
   private signing: Promise<unknown> = Promise.resolve();
@@ -113,6 +108,11 @@ export class LarderStore {
   private lostUpTo: number | null = null;
 
   private constructor(private readonly ctx: StoreContext) {
+    this.settings = new Settings(ctx);
+    ctx.afterLoad = () => {
+      this.noteLostEntries();
+      void this.refreshCatchUpDays().catch(() => undefined);
+    };
     this.ctx.persistence.onCommitted((commit) => {
       void this.refreshCatchUpDays().catch(() => undefined);
       if (commit.settingsChanged) {
@@ -135,15 +135,7 @@ export class LarderStore {
    * main thread for seconds. Writes and sync wait for it through `ready`.
    */
   load(): Promise<void> {
-    if (!this.loading) {
-      this.loading = this.ctx.persistence.load().then(() => {
-        this.noteLostEntries();
-        void this.refreshCatchUpDays().catch(() => undefined);
-      });
-      // Closing while the ledger still loads is normal (a tab closed early); callers that care await it.
-      this.loading.catch(() => undefined);
-    }
-    return this.loading;
+    return this.ctx.load();
   }
 
   /**
@@ -179,7 +171,7 @@ export class LarderStore {
 
   /** Resolves when the doc is loaded (starting the load if nothing has yet). */
   get ready(): Promise<void> {
-    return this.load();
+    return this.ctx.ready;
   }
 
   /**
@@ -248,7 +240,7 @@ export class LarderStore {
     );
     issues.throwIfAny();
     if (this.ctx.self) throw refuse('store.alreadyInNetwork');
-    await this.ready;
+    await this.ctx.ready;
     // The founding device's key anchors the network: the network id is derived from it.
     const identity = await this.ctx.newIdentity();
     const deviceId = deviceIdOf(identity.publicKey);
@@ -320,7 +312,7 @@ export class LarderStore {
     issues.throwIfAny();
     if (this.ctx.self) throw refuse('store.alreadyInNetwork');
     const { invite } = parsed as { ok: true; invite: Invite };
-    await this.ready;
+    await this.ctx.ready;
     // On a signed network the device makes its own key pair: its id is derived from the key.
     const identity = invite.signed ? await this.ctx.newIdentity() : null;
     const deviceId = identity ? deviceIdOf(identity.publicKey) : randomId(this.ctx.deps.randomBytes);
@@ -366,7 +358,7 @@ export class LarderStore {
 
   /** Puts this device at an existing hub of the network, or at a new hub it names. */
   async chooseHub(choice: { hubId: string } | { newHubName: string }): Promise<SelfRow> {
-    await this.ready;
+    await this.ctx.ready;
     const self = this.ctx.requireSelf();
     if (self.hubId) throw refuse('store.alreadyHasHub');
     const now = this.ctx.deps.now();
@@ -403,45 +395,6 @@ export class LarderStore {
     await this.ctx.persistence.flush(() => this.ctx.db.meta.put(next));
     this.ctx.self = next;
     return next;
-  }
-
-  /** Renames a hub or sets its address; the address is published on needs lists only if asked. */
-  async updateHub(
-    form: { name: string; address: string; publishAddress: boolean },
-    hub?: string,
-  ): Promise<void> {
-    await this.ready;
-    const id = this.actingFor(hub);
-    const issues = new IssueCollector();
-    const name = checkName(form.name, 'name', 'store.hubNameMissing', 'store.hubNameTooLong', issues);
-    const address = form.address.replace(/\s+/g, ' ').trim();
-    if (address.length > 200) issues.add('address', msg('store.addressTooLong', { max: 200 }));
-    if (form.publishAddress && !address) issues.add('address', msg('store.addressMissing'));
-    issues.throwIfAny();
-    const current = hubSchema.safeParse(this.ctx.setting('hubs', id));
-    await this.ctx.putSettings([
-      [
-        'hubs',
-        id,
-        {
-          name,
-          createdAt: current.success ? current.data.createdAt : this.ctx.deps.now(),
-          ...(address ? { address } : {}),
-          publishAddress: form.publishAddress && !!address,
-        } satisfies HubInfo,
-      ],
-    ]);
-    await this.ctx.persistence.flush();
-  }
-
-  /**
-   * The name of this device's hub as the doc holds it, before it counts: a device waiting for approval
-   * started a hub whose details count only once it is approved, and should still show its own hub's name.
-   */
-  ownHubName(): string | null {
-    const hub = this.ctx.self?.hubId;
-    const parsed = hub ? hubSchema.safeParse(this.ctx.setting('hubs', hub)) : null;
-    return parsed?.success ? parsed.data.name : null;
   }
 
   /** The network key, invite and derived secrets: what sync needs. */
@@ -557,7 +510,7 @@ export class LarderStore {
 
   /** An admin approves a device that asked to join (or changes a member's role). */
   async approveDevice(device: string, role?: Role): Promise<void> {
-    await this.ready;
+    await this.ctx.ready;
     const self = this.ctx.requireSelf();
     const row = await this.ctx.db.members.get(device);
     if (!row) throw refuse('store.deviceNotAsking');
@@ -581,7 +534,7 @@ export class LarderStore {
    * device has seen of it (the cut-off), and sets aside whatever it records later.
    */
   async revokeDevice(device: string): Promise<{ cut: number }> {
-    await this.ready;
+    await this.ctx.ready;
     const self = this.ctx.requireSelf();
     if (device === self.deviceId) throw refuse('store.cannotRevokeSelf');
     const identity = await this.ctx.requireAdmin();
@@ -681,7 +634,7 @@ export class LarderStore {
    * log as this device knows it signed count, and only a copy sealed to this device's own key opens.
    */
   async catchUpFrom(material: unknown): Promise<CatchUpResult> {
-    await this.ready;
+    await this.ctx.ready;
     const self = this.ctx.self;
     const identity = this.ctx.identity;
     if (!self?.chain || !identity) return { ok: false, code: 'catchUp.notForThisDevice' };
@@ -814,7 +767,7 @@ export class LarderStore {
 
   /** An admin sets how many days devices wait in the earlier keys' rooms (0 to 90). */
   async setCatchUpDays(form: { days: string }): Promise<number> {
-    await this.ready;
+    await this.ctx.ready;
     await this.ctx.requireAdmin();
     const text = form.days.trim();
     const days = Number(text);
@@ -914,7 +867,7 @@ export class LarderStore {
    * signed again. The other devices follow as soon as they see it, and count again once approved.
    */
   async upgradeToSigned(): Promise<SelfRow> {
-    await this.ready;
+    await this.ctx.ready;
     const self = this.ctx.requireSelf();
     if (self.chain) throw refuse('store.alreadySigned');
     if (this.upgrading || membersOf(this.ctx.doc).length > 0) {
@@ -1092,89 +1045,41 @@ export class LarderStore {
   }
 
   itemsInDoc(): Map<string, Item> {
-    const items = new Map<string, Item>();
-    itemsOf(this.ctx.doc).forEach((_, id) => {
-      const r = readItem(this.ctx.doc, id);
-      if (r.ok) items.set(id, r.item);
-    });
-    return items;
+    return this.settings.itemsInDoc();
   }
 
   /** Creates an item, or edits it when `id` is given. */
-  async saveItem(form: ItemForm, id?: string): Promise<Item> {
-    await this.ready;
-    const items = this.itemsInDoc();
-    const fields = validateItemForm(form, [...items.values()], id);
-    const now = this.ctx.deps.now();
-    const previous = id ? items.get(id) : undefined;
-    if (id && !previous) throw refuse('store.itemGone');
-    const item: Item = {
-      id: id ?? randomId(this.ctx.deps.randomBytes),
-      ...fields,
-      createdAt: previous?.createdAt ?? now,
-      updatedAt: now,
-    };
-    await this.ctx.putSettings([['items', item.id, item]]);
-    await this.ctx.persistence.flush();
-    return item;
+  saveItem(form: ItemForm, id?: string): Promise<Item> {
+    return this.settings.saveItem(form, id);
   }
 
   /** Adds a barcode to an item (a scanner read a code nobody knew). */
-  async attachBarcode(itemId: string, code: string): Promise<Item> {
-    await this.ready;
-    const item = this.itemsInDoc().get(itemId);
-    if (!item) throw refuse('form.itemUnknown', 'item');
-    return this.saveItem(
-      {
-        name: item.name,
-        category: item.category,
-        unit: item.unit,
-        packSize: item.packSize ? String(item.packSize) : '',
-        barcodes: [...item.barcodes, code].join(' '),
-      },
-      itemId,
-    );
+  attachBarcode(itemId: string, code: string): Promise<Item> {
+    return this.settings.attachBarcode(itemId, code);
   }
 
-  /**
-   * The hub whose settings or transfers a change is for: this device's hub, or, on a coordinator's
-   * device, the hub it acts for.
-   */
-  private actingFor(hub?: string): string {
-    const self = this.ctx.requireSelf();
-    if (hub && hub !== self.hubId) {
-      if (self.role !== 'coordinator') throw refuse('store.coordinatorOnlyOtherHub');
-      if (this.ctx.setting('hubs', hub) === undefined) throw refuse('store.hubUnknown', 'hub');
-      return hub;
-    }
-    return this.ctx.requireHub();
-  }
-
-  async setLevels(itemId: string, form: LevelsForm, hub?: string): Promise<void> {
-    await this.ready;
-    const levels = parseLevelsForm(form);
-    await this.ctx.putSettings([['levels', levelsKey(this.actingFor(hub), itemId), levelsValue(levels)]]);
-    await this.ctx.persistence.flush();
+  setLevels(itemId: string, form: LevelsForm, hub?: string): Promise<void> {
+    return this.settings.setLevels(itemId, form, hub);
   }
 
   /** The same minimum and target for many items at once (bulk editing). */
-  async setManyLevels(itemIds: readonly string[], form: LevelsForm, hub?: string): Promise<void> {
-    await this.ready;
-    if (itemIds.length === 0) throw refuse('store.noItemsChosen', 'items');
-    const levels = parseLevelsForm(form);
-    const at = this.actingFor(hub);
-    await this.ctx.putSettings(itemIds.map((item) => ['levels', levelsKey(at, item), levelsValue(levels)]));
-    await this.ctx.persistence.flush();
+  setManyLevels(itemIds: readonly string[], form: LevelsForm, hub?: string): Promise<void> {
+    return this.settings.setManyLevels(itemIds, form, hub);
   }
 
   /** The levels an item of this category gets at a hub when it has none of its own. */
-  async setCategoryLevels(category: string, form: LevelsForm, hub?: string): Promise<void> {
-    await this.ready;
-    const levels = parseLevelsForm(form);
-    await this.ctx.putSettings([
-      ['categoryLevels', levelsKey(this.actingFor(hub), category), levelsValue(levels)],
-    ]);
-    await this.ctx.persistence.flush();
+  setCategoryLevels(category: string, form: LevelsForm, hub?: string): Promise<void> {
+    return this.settings.setCategoryLevels(category, form, hub);
+  }
+
+  /** Renames a hub or sets its address; the address is published on needs lists only if asked. */
+  updateHub(form: { name: string; address: string; publishAddress: boolean }, hub?: string): Promise<void> {
+    return this.settings.updateHub(form, hub);
+  }
+
+  /** The name of this device's hub as the doc holds it, before it counts (one waiting for approval). */
+  ownHubName(): string | null {
+    return this.settings.ownHubName();
   }
 
   private transferContext(): TransferContext {
@@ -1187,7 +1092,7 @@ export class LarderStore {
       device: self.deviceId,
       nextSeq: self.nextSeq,
       now: this.ctx.deps.now(),
-      items: this.itemsInDoc(),
+      items: this.settings.itemsInDoc(),
       hubs,
     };
   }
@@ -1204,30 +1109,30 @@ export class LarderStore {
 
   /** Asks a hub to send stock to another (a coordinator turning a suggested move into a transfer). */
   async requestTransfer(form: { item: string; from: string; to: string; quantity: string }) {
-    await this.ready;
-    this.actingFor(form.from === this.ctx.self?.hubId ? undefined : form.from);
+    await this.ctx.ready;
+    this.settings.actingFor(form.from === this.ctx.self?.hubId ? undefined : form.from);
     return (await this.commit([requestTransfer(this.transferContext(), form)]))[0]!;
   }
 
   /** "Sent N of X to hub B", optionally against a request. */
   async sendTransfer(form: { item: string; to: string; quantity: string; request?: string; from?: string }) {
-    await this.ready;
-    const from = this.actingFor(form.from);
+    await this.ctx.ready;
+    const from = this.settings.actingFor(form.from);
     const request = form.request ? await this.requireTransfer(form.request) : undefined;
     return (await this.commit([sendTransfer(this.transferContext(), { ...form, from, request })]))[0]!;
   }
 
   /** "Received M" against a transfer, at the receiving hub. */
   async receiveTransfer(id: string, quantity: string) {
-    await this.ready;
+    await this.ctx.ready;
     const transfer = await this.requireTransfer(id);
-    this.actingFor(transfer.to);
+    this.settings.actingFor(transfer.to);
     return (await this.commit([receiveTransfer(this.transferContext(), transfer, quantity)]))[0]!;
   }
 
   /** Settles the difference between sent and received with a note. */
   async settleTransfer(id: string, note: string) {
-    await this.ready;
+    await this.ctx.ready;
     const transfer = await this.requireTransfer(id);
     const self = this.ctx.requireSelf();
     if (self.role !== 'coordinator' && self.hubId !== transfer.to && self.hubId !== transfer.from)
@@ -1238,14 +1143,14 @@ export class LarderStore {
   }
 
   private async context(): Promise<CommandContext> {
-    await this.ready;
+    await this.ctx.ready;
     const self = this.ctx.requireSelf();
     return {
       hub: this.ctx.requireHub(),
       device: self.deviceId,
       nextSeq: self.nextSeq,
       now: this.ctx.deps.now(),
-      items: this.itemsInDoc(),
+      items: this.settings.itemsInDoc(),
     };
   }
 
@@ -1345,7 +1250,7 @@ export class LarderStore {
 
   /** Undoes an entry of this device's hub, or one this device recorded for a hub (a coordinator's). */
   async undo(entryId: string, note?: string): Promise<Reversal> {
-    await this.ready;
+    await this.ctx.ready;
     const self = this.ctx.requireSelf();
     const target = await this.ctx.db.ledger.get(entryId);
     if (!target) throw refuse('store.entryUnknown');
@@ -1362,7 +1267,7 @@ export class LarderStore {
    * in between). A malformed update is refused without touching the doc.
    */
   async applyRemoteUpdate(update: Uint8Array, origin: string): Promise<IngestResult> {
-    await this.ready;
+    await this.ctx.ready;
     const result = ingestUpdate(this.ctx.doc, update, origin);
     if (result.ok && result.changed) {
       await this.ctx.persistence.flush();
@@ -1377,7 +1282,7 @@ export class LarderStore {
   }
 
   async rebuildProjections() {
-    await this.ready;
+    await this.ctx.ready;
     return this.ctx.persistence.rebuild();
   }
 

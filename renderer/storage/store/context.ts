@@ -59,6 +59,9 @@ export class StoreContext {
   readonly persistence: DocPersistence;
   /** This device's signing and sealing keys; null on a network made before signing. */
   identity: IdentityRow | null;
+  /** What follows the doc's load, once (the store wires its parts' follow-ups in). */
+  afterLoad: () => void = () => undefined;
+  private loading: Promise<void> | null = null;
   private selfValue: { row: SelfRow | null };
   private readonly selfListeners = new Set<() => void>();
 
@@ -74,6 +77,25 @@ export class StoreContext {
     this.identity = identity;
     this.persistence = new DocPersistence(db, deps.now, deps.projectChunk);
     if (self?.chain) this.persistence.enableTrust(self.networkId, self.anchor);
+  }
+
+  /**
+   * Loads the network's doc (once). Reads never wait for it: the screens show the projections at once,
+   * and the app starts the load after its first screen is up, because applying a large doc holds the
+   * main thread for seconds. Writes and sync wait for it through `ready`.
+   */
+  load(): Promise<void> {
+    if (!this.loading) {
+      this.loading = this.persistence.load().then(() => this.afterLoad());
+      // Closing while the ledger still loads is normal (a tab closed early); callers that care await it.
+      this.loading.catch(() => undefined);
+    }
+    return this.loading;
+  }
+
+  /** Resolves when the doc is loaded (starting the load if nothing has yet). */
+  get ready(): Promise<void> {
+    return this.load();
   }
 
   get doc(): Doc {

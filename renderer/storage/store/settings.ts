@@ -1,0 +1,140 @@
+import { type Item, type ItemForm, validateItemForm } from '../../../shared/catalog';
+import { hubSchema, itemsOf, levelsKey, readItem, type HubInfo } from '../../../shared/doc';
+import { IssueCollector } from '../../../shared/errors';
+import { randomId } from '../../../shared/ids';
+import { parseLevelsForm, type LevelsForm } from '../../../shared/levels';
+import { msg } from '../../../shared/messages';
+import type { Levels } from '../../../shared/status';
+import { checkName, refuse, type StoreContext } from './context';
+
+const levelsValue = (levels: Levels | null) => (levels ? { min: levels.min, target: levels.target } : null);
+
+/** The network's settings this device edits: the catalog of items, hubs (names, addresses) and levels. */
+export class Settings {
+  constructor(private readonly ctx: StoreContext) {}
+
+  itemsInDoc(): Map<string, Item> {
+    const items = new Map<string, Item>();
+    itemsOf(this.ctx.doc).forEach((_, id) => {
+      const r = readItem(this.ctx.doc, id);
+      if (r.ok) items.set(id, r.item);
+    });
+    return items;
+  }
+
+  /** Creates an item, or edits it when `id` is given. */
+  async saveItem(form: ItemForm, id?: string): Promise<Item> {
+    await this.ctx.ready;
+    const items = this.itemsInDoc();
+    const fields = validateItemForm(form, [...items.values()], id);
+    const now = this.ctx.deps.now();
+    const previous = id ? items.get(id) : undefined;
+    if (id && !previous) throw refuse('store.itemGone');
+    const item: Item = {
+      id: id ?? randomId(this.ctx.deps.randomBytes),
+      ...fields,
+      createdAt: previous?.createdAt ?? now,
+      updatedAt: now,
+    };
+    await this.ctx.putSettings([['items', item.id, item]]);
+    await this.ctx.persistence.flush();
+    return item;
+  }
+
+  /** Adds a barcode to an item (a scanner read a code nobody knew). */
+  async attachBarcode(itemId: string, code: string): Promise<Item> {
+    await this.ctx.ready;
+    const item = this.itemsInDoc().get(itemId);
+    if (!item) throw refuse('form.itemUnknown', 'item');
+    return this.saveItem(
+      {
+        name: item.name,
+        category: item.category,
+        unit: item.unit,
+        packSize: item.packSize ? String(item.packSize) : '',
+        barcodes: [...item.barcodes, code].join(' '),
+      },
+      itemId,
+    );
+  }
+
+  /**
+   * The hub whose settings or transfers a change is for: this device's hub, or, on a coordinator's
+   * device, the hub it acts for.
+   */
+  actingFor(hub?: string): string {
+    const self = this.ctx.requireSelf();
+    if (hub && hub !== self.hubId) {
+      if (self.role !== 'coordinator') throw refuse('store.coordinatorOnlyOtherHub');
+      if (this.ctx.setting('hubs', hub) === undefined) throw refuse('store.hubUnknown', 'hub');
+      return hub;
+    }
+    return this.ctx.requireHub();
+  }
+
+  async setLevels(itemId: string, form: LevelsForm, hub?: string): Promise<void> {
+    await this.ctx.ready;
+    const levels = parseLevelsForm(form);
+    await this.ctx.putSettings([['levels', levelsKey(this.actingFor(hub), itemId), levelsValue(levels)]]);
+    await this.ctx.persistence.flush();
+  }
+
+  /** The same minimum and target for many items at once (bulk editing). */
+  async setManyLevels(itemIds: readonly string[], form: LevelsForm, hub?: string): Promise<void> {
+    await this.ctx.ready;
+    if (itemIds.length === 0) throw refuse('store.noItemsChosen', 'items');
+    const levels = parseLevelsForm(form);
+    const at = this.actingFor(hub);
+    await this.ctx.putSettings(itemIds.map((item) => ['levels', levelsKey(at, item), levelsValue(levels)]));
+    await this.ctx.persistence.flush();
+  }
+
+  /** The levels an item of this category gets at a hub when it has none of its own. */
+  async setCategoryLevels(category: string, form: LevelsForm, hub?: string): Promise<void> {
+    await this.ctx.ready;
+    const levels = parseLevelsForm(form);
+    await this.ctx.putSettings([
+      ['categoryLevels', levelsKey(this.actingFor(hub), category), levelsValue(levels)],
+    ]);
+    await this.ctx.persistence.flush();
+  }
+
+  /** Renames a hub or sets its address; the address is published on needs lists only if asked. */
+  async updateHub(
+    form: { name: string; address: string; publishAddress: boolean },
+    hub?: string,
+  ): Promise<void> {
+    await this.ctx.ready;
+    const id = this.actingFor(hub);
+    const issues = new IssueCollector();
+    const name = checkName(form.name, 'name', 'store.hubNameMissing', 'store.hubNameTooLong', issues);
+    const address = form.address.replace(/\s+/g, ' ').trim();
+    if (address.length > 200) issues.add('address', msg('store.addressTooLong', { max: 200 }));
+    if (form.publishAddress && !address) issues.add('address', msg('store.addressMissing'));
+    issues.throwIfAny();
+    const current = hubSchema.safeParse(this.ctx.setting('hubs', id));
+    await this.ctx.putSettings([
+      [
+        'hubs',
+        id,
+        {
+          name,
+          createdAt: current.success ? current.data.createdAt : this.ctx.deps.now(),
+          ...(address ? { address } : {}),
+          publishAddress: form.publishAddress && !!address,
+        } satisfies HubInfo,
+      ],
+    ]);
+    await this.ctx.persistence.flush();
+  }
+
+  /**
+   * The name of this device's hub as the doc holds it, before it counts: a device waiting for approval
+   * started a hub whose details count only once it is approved, and should still show its own hub's name.
+   */
+  ownHubName(): string | null {
+    const hub = this.ctx.self?.hubId;
+    const parsed = hub ? hubSchema.safeParse(this.ctx.setting('hubs', hub)) : null;
+    return parsed?.success ? parsed.data.name : null;
+  }
+}
