@@ -202,6 +202,18 @@ describe('settleTransfer', () => {
     expect(entrySchema.parse(e)).toStrictEqual(e);
   });
 
+  it('settled by a device of the sending hub, the entry is the sending hub’s (its gate counts it there)', () => {
+    const e = settleTransfer(
+      { ...ctx, device: 'nth1' },
+      view('discrepancy'),
+      'counted again: 3 short',
+      'from',
+    );
+    expect(e).toMatchObject({ kind: 'transfer_resolve', hub: 'north', device: 'nth1', transfer: 'coord.3' });
+    // By the receiving hub's device (`'to'`, the default), the receiving hub's.
+    expect(settleTransfer(ctx, view('discrepancy'), 'note', 'to').hub).toBe('south');
+  });
+
   it.each(['requested', 'in transit', 'received', 'settled', 'cancelled'] as const)(
     'refuses a transfer that is %s: only a difference needs settling',
     (status) => {
