@@ -24,7 +24,7 @@ export interface BeatingConn {
   remotePeerId?: string;
   peer?: {
     send?(data: Uint8Array): void;
-    on?(event: 'data', listener: (data: Uint8Array) => void): void;
+    on?(event: 'data' | 'connect', listener: (data: Uint8Array) => void): void;
   };
 }
 
@@ -50,12 +50,20 @@ export class Heartbeats {
     return conn.remotePeerId ?? conn;
   }
 
-  /** Starts listening to a connection (once per connection; later calls do nothing). */
+  /**
+   * Starts listening to a connection (once per connection; later calls do nothing), and beats on it the
+   * moment it opens. That first beat goes out before this device can hear anything on the connection, so
+   * before it can show the peer as connected: a peer that sees this device connected has its beat on the
+   * way, and knows it beats. Without it, a page that froze within a second of connecting had never beaten,
+   * and was judged by ICE alone, which a frozen page's browser keeps answering: "Online" for good.
+   */
   watch(conn: BeatingConn, now: () => number = Date.now): void {
     if (this.watched.has(conn) || !conn.peer?.on) return;
     this.watched.add(conn);
     const key = this.keyOf(conn);
     if (!this.heard.has(key)) this.heard.set(key, { at: now(), beats: false });
+    if (conn.connected) this.beat([conn]);
+    else conn.peer.on('connect', () => this.beat([conn]));
     conn.peer.on('data', (data) => {
       const heard = this.heard.get(key);
       if (!heard) return;

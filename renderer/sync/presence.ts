@@ -14,6 +14,12 @@ export interface PeerInfo {
   device: string;
   deviceName: string;
   hub: string | null;
+  /**
+   * The device's id in the sync room (y-webrtc's peer id), so a peer is listed while its connection is
+   * heard (heartbeat.ts) rather than until its presence expires, up to 30 s after it went away. Older
+   * versions do not send it; they are listed by how fresh their presence is.
+   */
+  peer?: string;
 }
 
 /** As a device's name in the doc: 1 to 80 characters (shared/doc.ts deviceSchema). */
@@ -30,17 +36,22 @@ const peerInfoSchema = z.object({
     .transform((name) => name.replace(UNSHOWABLE, '').replace(/\s+/g, ' ').trim().slice(0, NAME_MAX))
     .pipe(z.string().min(1)),
   hub: z.string().regex(ID_PATTERN).nullable(),
+  // y-webrtc makes it with random.uuidv4().
+  peer: z
+    .string()
+    .regex(/^[0-9a-f-]{1,64}$/)
+    .optional(),
 });
 
 const awarenessStateSchema = z.object({ larder: peerInfoSchema });
 
 /**
  * The presence a peer's awareness state holds, checked and cleaned: a plain object with the three
- * fields and nothing else, or null when the state does not hold a valid one.
+ * fields (and the room's peer id when it is sent) and nothing else, or null when the state does not hold a valid one.
  */
 export function peerInfoOf(state: unknown): PeerInfo | null {
   const parsed = awarenessStateSchema.safeParse(state);
   if (!parsed.success) return null;
-  const { device, deviceName, hub } = parsed.data.larder;
-  return { device, deviceName, hub };
+  const { device, deviceName, hub, peer } = parsed.data.larder;
+  return peer === undefined ? { device, deviceName, hub } : { device, deviceName, hub, peer };
 }

@@ -37,7 +37,7 @@ export interface ConnLike {
   /** simple-peer's peer and its RTCPeerConnection (y-webrtc internals; sent on only by heartbeat.ts). */
   peer?: {
     _pc?: { iceConnectionState?: string } | null;
-    on?(event: 'iceStateChange' | 'data', listener: (data: Uint8Array) => void): void;
+    on?(event: 'iceStateChange' | 'data' | 'connect', listener: (data: Uint8Array) => void): void;
     send?(data: Uint8Array): void;
   };
   destroy(): void;
@@ -100,11 +100,7 @@ export class SyncService {
     if (!self) return;
     if (this.provider) {
       // Already running: the device may just have chosen its hub.
-      this.provider.awareness.setLocalStateField('larder', {
-        device: self.deviceId,
-        deviceName: self.deviceName,
-        hub: self.hubId,
-      } satisfies PeerInfo);
+      this.announce(this.provider);
       return;
     }
     const secrets = await this.store.secrets();
@@ -130,11 +126,7 @@ export class SyncService {
     });
     this.provider = provider;
     addEventListener('pagehide', this.onPageHide);
-    provider.awareness.setLocalStateField('larder', {
-      device: self.deviceId,
-      deviceName: self.deviceName,
-      hub: self.hubId,
-    } satisfies PeerInfo);
+    this.announce(provider);
     provider.on('peers', () => {
       this.watchIce();
       this.update();
@@ -166,6 +158,19 @@ export class SyncService {
     // A stop (or a restart) while the earlier rooms are joined makes this start give up (catchUpRooms.ts).
     await this.catchUp.start(this.store.catchUpRooms(), this.store.catchUpMaterial(), self.signaling);
     this.update();
+  }
+
+  /** Tells the room who this device is (its presence: names for the others' sync screens). */
+  private announce(provider: WebrtcProvider): void {
+    const self = this.store.self;
+    if (!self) return;
+    const peer = (provider as unknown as { room: { peerId?: string } | null }).room?.peerId;
+    provider.awareness.setLocalStateField('larder', {
+      device: self.deviceId,
+      deviceName: self.deviceName,
+      hub: self.hubId,
+      ...(peer === undefined ? {} : { peer }),
+    } satisfies PeerInfo);
   }
 
   /**
@@ -284,19 +289,25 @@ export class SyncService {
       // y-webrtc is patched to use no BroadcastChannel (one tab per device holds the ledger): peers only.
       // A device waiting in this room with catch-up material only (an earlier key's room) is not a peer,
       // nor is one that ICE no longer hears (reachesPeer).
-      const connected = room
-        ? [...room.webrtcConns.values()].filter((c) => reachesPeer(c, this.heartbeats)).length
-        : 0;
+      const reached = room
+        ? [...room.webrtcConns.values()].filter((c) => reachesPeer(c, this.heartbeats))
+        : [];
+      const connected = reached.length;
+      const reachedPeers = new Set(reached.map((c) => c.remotePeerId));
       const peers: PeerInfo[] = [];
       const now = Date.now();
       provider.awareness.getStates().forEach((state, clientId) => {
         if (clientId === provider.awareness.clientID) return;
-        // A device that went away keeps its presence for up to 30 s: show only those renewed lately.
-        const lastUpdated = provider.awareness.meta.get(clientId)?.lastUpdated ?? 0;
         // Peers' presence is untrusted: checked with zod (presence.ts) before React ever sees it.
         const info = peerInfoOf(state);
-        if (info && now - lastUpdated < PRESENCE_FRESH_MS && !peers.some((p) => p.device === info.device))
-          peers.push(info);
+        if (!info || peers.some((p) => p.device === info.device)) return;
+        // A device that went away keeps its presence for up to 30 s. One that says which connection
+        // is its own is listed while that connection is heard; an older one while its presence is
+        // renewed.
+        const lastUpdated = provider.awareness.meta.get(clientId)?.lastUpdated ?? 0;
+        const here =
+          info.peer === undefined ? now - lastUpdated < PRESENCE_FRESH_MS : reachedPeers.has(info.peer);
+        if (here) peers.push(info);
       });
       this.snapshot = {
         running: true,

@@ -10,18 +10,29 @@ import { reachesPeer, type ConnLike } from '../../renderer/sync/webrtc';
 function fakeConn(ice = 'connected', remotePeerId?: string) {
   const sent: Uint8Array[] = [];
   const listeners: ((data: Uint8Array) => void)[] = [];
-  const conn: ConnLike & { receive(data: Uint8Array): void; sent: Uint8Array[] } = {
+  const onConnect: (() => void)[] = [];
+  const conn: ConnLike & {
+    receive(data: Uint8Array): void;
+    open(): void;
+    sent: Uint8Array[];
+  } = {
     connected: true,
     remotePeerId,
     peer: {
       _pc: { iceConnectionState: ice },
       on: (event, listener) => {
         if (event === 'data') listeners.push(listener);
+        if (event === 'connect') onConnect.push(() => listener(new Uint8Array()));
       },
       send: (data) => sent.push(data),
     },
     destroy: () => undefined,
     receive: (data) => listeners.forEach((l) => l(data)),
+    // As simple-peer: y-webrtc's own listener (registered first) marks the connection connected.
+    open: () => {
+      conn.connected = true;
+      onConnect.forEach((l) => l());
+    },
     sent,
   };
   return conn;
@@ -60,6 +71,40 @@ describe('heartbeats', () => {
     new Heartbeats().beat([open, opening, closing]);
     expect(open.sent).toEqual([HEARTBEAT]);
     expect(opening.sent).toEqual([]);
+  });
+
+  it('beat the moment a connection opens, so a peer that sees this device connected knows it beats', () => {
+    const heartbeats = new Heartbeats();
+    const opening = fakeConn();
+    opening.connected = false;
+    heartbeats.watch(opening);
+    expect(opening.sent).toEqual([]);
+    opening.open();
+    expect(opening.sent).toEqual([HEARTBEAT]);
+    // A connection first seen already open (one that replaced another after glare) beats at once.
+    const open = fakeConn();
+    heartbeats.watch(open);
+    expect(open.sent).toEqual([HEARTBEAT]);
+    heartbeats.watch(open);
+    expect(open.sent).toEqual([HEARTBEAT]);
+  });
+
+  it('a peer whose page froze right after connecting is silent after three beats, not judged by ICE for good', () => {
+    let now = 1_000_000;
+    const a = new Heartbeats();
+    const b = new Heartbeats();
+    const aToB = fakeConn('connected', 'peer-b');
+    const bToA = fakeConn('connected', 'peer-a');
+    aToB.connected = false;
+    bToA.connected = false;
+    a.watch(aToB, () => now);
+    b.watch(bToA, () => now);
+    bToA.open();
+    aToB.open();
+    // What B sent on opening reaches A; then B's page stops before its first timed beat.
+    bToA.sent.forEach((data) => aToB.receive(data));
+    now += SILENT_AFTER_MS + 1;
+    expect(reachesPeer(aToB, a, now)).toBe(false);
   });
 
   it('a peer that beats stops counting when it has been silent for longer than three beats, and counts again when heard', () => {

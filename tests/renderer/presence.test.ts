@@ -16,6 +16,14 @@ describe('presence from peers', () => {
     expect(peerInfoOf({ larder: { ...good, extra: { html: '<b>' } }, cursor: 1 })).toEqual(good);
   });
 
+  it("keeps the room's peer id a device sends (to list it while its connection is heard), and drops a malformed one", () => {
+    const peer = '6c1f2a4e-8b3d-4f7a-9e21-0d5c3b7a9f10';
+    expect(peerInfoOf({ larder: { ...good, peer } })).toEqual({ ...good, peer });
+    expect(Object.keys(peerInfoOf({ larder: good })!)).toEqual(['device', 'deviceName', 'hub']);
+    for (const bad of ['', 'x'.repeat(65), 'A<b>', 7, { id: peer }, null])
+      expect(peerInfoOf({ larder: { ...good, peer: bad } }), JSON.stringify(bad)).toBeNull();
+  });
+
   it('drops a presence whose device name is an object (which made React throw), or is not text', () => {
     for (const deviceName of [
       { $$typeof: 'x', props: {} },
