@@ -1,18 +1,6 @@
 import { type Item, type ItemForm } from '../../shared/catalog';
+import { type CountForm, type DiscardForm, type DonationForm, type PickupForm } from '../../shared/commands';
 import {
-  recordCount,
-  recordDiscard,
-  recordDonation,
-  recordPickup,
-  undoEntry,
-  type CommandContext,
-  type CountForm,
-  type DiscardForm,
-  type DonationForm,
-  type PickupForm,
-} from '../../shared/commands';
-import {
-  appendEntries,
   appendMemberOp,
   hubsOf,
   membersOf,
@@ -33,16 +21,15 @@ import { fromBase64Url, toBase64Url } from '../../shared/sync/encoding';
 import { encodeInvite, parseInvite, type Invite } from '../../shared/sync/invite';
 import { ingestUpdate, type IngestResult } from '../../shared/sync/ingest';
 import { deriveSecrets, newNetworkKey, type NetworkSecrets } from '../../shared/sync/keys';
-import type { Entry, Reversal } from '../../shared/entries';
+import type { Reversal } from '../../shared/entries';
 import { IssueCollector, ValidationError, issue } from '../../shared/errors';
 import { msg, type DomainMessage } from '../../shared/messages';
 import { randomId } from '../../shared/ids';
-import { stockKey } from '../../shared/projection';
 import { type LevelsForm } from '../../shared/levels';
 import type { LarderDB, SelfRow } from './db';
 import { KeySealer, sealingMiddleware } from './sealedKey';
 import { secretBox, type SecretBox } from '../platform/secrets';
-import { chainStart, headHash, MAX_RESTARTS, nextHead, restartBase } from '../../shared/trust/chain';
+import { chainStart, headHash } from '../../shared/trust/chain';
 import { deviceIdOf, sign } from '../../shared/trust/crypto';
 import {
   evaluateMembers,
@@ -74,7 +61,8 @@ import { carryOver, firstGenesis, legacyCuts } from '../../shared/trust/upgrade'
 
 import type { CatchUp } from '../../shared/sync/syncfile';
 import type { CryptoKey } from '../../shared/sync/keys';
-import { EarlierSaveFailed, type DocPersistence } from './persistence';
+import { type DocPersistence } from './persistence';
+import { Ledger } from './store/ledger';
 import { Settings } from './store/settings';
 import {
   browserDeps,
@@ -93,24 +81,17 @@ export { browserDeps, type StoreDeps } from './store/context';
  */
 export class LarderStore {
   private readonly settings: Settings;
+  private readonly ledger: Ledger;
   private secretsCache: Promise<NetworkSecrets> | null = null;
-  /** Signatures of this device's heads are made one after another, in the order entries were claimed. */
-  private signing: Promise<unknown> = Promise.resolve();
   private readonly keyListeners = new Set<() => void>();
-  /** Bumped when a save of entries fails: the numbers claimed before it are handed out again. */
-  private saveGeneration = 0;
   /** Set while this device upgrades its network, or adopts an upgrade, so neither starts twice. */
   private upgrading: Promise<void> | null = null;
-  /**
-   * Set by the load when entries of this device's own, up to this position, are missing here (a damaged
-   * stored row was set aside, or rows wait behind one): its next save restarts its chain (`restartIfLost`).
-   */
-  private lostUpTo: number | null = null;
 
   private constructor(private readonly ctx: StoreContext) {
     this.settings = new Settings(ctx);
+    this.ledger = new Ledger(ctx, this.settings);
     ctx.afterLoad = () => {
-      this.noteLostEntries();
+      this.ledger.noteLostEntries();
       void this.refreshCatchUpDays().catch(() => undefined);
     };
     this.ctx.persistence.onCommitted((commit) => {
@@ -136,37 +117,6 @@ export class LarderStore {
    */
   load(): Promise<void> {
     return this.ctx.load();
-  }
-
-  /**
-   * After the load, with no save in flight: whether this device's own signed history, as the doc here
-   * holds it, stops short of what it signed. Its next save then restarts its chain (`restartIfLost`).
-   */
-  private noteLostEntries(): void {
-    const self = this.ctx.self;
-    const trust = this.ctx.persistence.trust;
-    if (!self?.chain || !trust || self.chain.seq === 0) return;
-    if ((trust.chainOf(self.deviceId)?.seq ?? 0) < self.chain.seq) this.lostUpTo = self.chain.seq;
-  }
-
-  /**
-   * A device that lost entries of its own cannot extend its chain in a way anyone can check without them,
-   * so what it records next would wait for them, on every device, possibly forever (they may never have
-   * left it). Instead it restarts its chain at its last position: the new head carries the restart
-   * ([position, the head it signed there]), its next entries chain from there and count at once, and the
-   * lost ones still verify against that head when a peer brings them back. Sequence numbers and entry ids
-   * go on from where they were, so nothing it may have published is ever reused (docs/trust.md).
-   */
-  private restartIfLost(self: SelfRow): void {
-    const lost = this.lostUpTo;
-    if (lost === null || !self.chain) return;
-    this.lostUpTo = null;
-    // Back already (a sync before this save), or a device that restarted more often than any disk fails.
-    if ((this.ctx.persistence.trust?.chainOf(self.deviceId)?.seq ?? 0) >= lost) return;
-    if ((self.restarts?.length ?? 0) >= MAX_RESTARTS) return;
-    const hash = headHash(self.chain);
-    self.restarts = [...(self.restarts ?? []), [self.chain.seq, hash]];
-    self.chain = restartBase(self.chain.seq, hash);
   }
 
   /** Resolves when the doc is loaded (starting the load if nothing has yet). */
@@ -1018,7 +968,7 @@ export class LarderStore {
         await this.ctx.db.meta.put(next);
       });
       this.ctx.self = next;
-      if (mine.length > 0) await this.commit(carryOver(mine, deviceId, next.nextSeq));
+      if (mine.length > 0) await this.ledger.commit(carryOver(mine, deviceId, next.nextSeq));
       this.adoptKey(this.ctx.self);
     } finally {
       // Nothing to follow yet (no valid genesis): look again after the next commit.
@@ -1111,7 +1061,7 @@ export class LarderStore {
   async requestTransfer(form: { item: string; from: string; to: string; quantity: string }) {
     await this.ctx.ready;
     this.settings.actingFor(form.from === this.ctx.self?.hubId ? undefined : form.from);
-    return (await this.commit([requestTransfer(this.transferContext(), form)]))[0]!;
+    return (await this.ledger.commit([requestTransfer(this.transferContext(), form)]))[0]!;
   }
 
   /** "Sent N of X to hub B", optionally against a request. */
@@ -1119,7 +1069,7 @@ export class LarderStore {
     await this.ctx.ready;
     const from = this.settings.actingFor(form.from);
     const request = form.request ? await this.requireTransfer(form.request) : undefined;
-    return (await this.commit([sendTransfer(this.transferContext(), { ...form, from, request })]))[0]!;
+    return (await this.ledger.commit([sendTransfer(this.transferContext(), { ...form, from, request })]))[0]!;
   }
 
   /** "Received M" against a transfer, at the receiving hub. */
@@ -1127,7 +1077,7 @@ export class LarderStore {
     await this.ctx.ready;
     const transfer = await this.requireTransfer(id);
     this.settings.actingFor(transfer.to);
-    return (await this.commit([receiveTransfer(this.transferContext(), transfer, quantity)]))[0]!;
+    return (await this.ledger.commit([receiveTransfer(this.transferContext(), transfer, quantity)]))[0]!;
   }
 
   /** Settles the difference between sent and received with a note. */
@@ -1139,126 +1089,28 @@ export class LarderStore {
       throw refuse('store.settleNotAllowed');
     // Recorded for this device's hub when it is the sending one: the gate counts nothing else of a hub device.
     const side = self.hubId === transfer.from ? 'from' : 'to';
-    return (await this.commit([settleTransfer(this.transferContext(), transfer, note, side)]))[0]!;
+    return (await this.ledger.commit([settleTransfer(this.transferContext(), transfer, note, side)]))[0]!;
   }
 
-  private async context(): Promise<CommandContext> {
-    await this.ctx.ready;
-    const self = this.ctx.requireSelf();
-    return {
-      hub: this.ctx.requireHub(),
-      device: self.deviceId,
-      nextSeq: self.nextSeq,
-      now: this.ctx.deps.now(),
-      items: this.settings.itemsInDoc(),
-    };
+  recordDonation(form: DonationForm) {
+    return this.ledger.recordDonation(form);
   }
 
-  private async onHandAtThisHub(itemIds: readonly string[]): Promise<Map<string, number>> {
-    const hub = this.ctx.requireHub();
-    const rows = await this.ctx.db.stock.bulkGet(itemIds.map((i) => stockKey(hub, i)));
-    return new Map(itemIds.map((id, i) => [id, rows[i]?.onHand ?? 0]));
+  recordPickup(form: PickupForm) {
+    return this.ledger.recordPickup(form);
   }
 
-  /**
-   * Appends entries to the doc and waits for the Dexie commit. The sequence number is claimed
-   * synchronously, before any await, so two quick saves never share one.
-   */
-  private async commit<E extends Entry>(entries: E[]): Promise<E[]> {
-    const self = this.ctx.requireSelf();
-    if (entries.length === 0) return entries;
-    if (entries[0]!.seq !== self.nextSeq) throw new Error('stale sequence number; try again');
-    // A save that fails leaves no trace (persistence.ts): the claimed numbers and head go back, once, and
-    // saves claimed on top of it fail too (their numbers and chain follow the failed one).
-    const claimed = {
-      generation: this.saveGeneration,
-      nextSeq: self.nextSeq,
-      chain: self.chain,
-      restarts: self.restarts,
-      lostUpTo: this.lostUpTo,
-    };
-    const rollback = () => {
-      if (claimed.generation !== this.saveGeneration) return;
-      this.saveGeneration++;
-      const current = this.ctx.self!;
-      current.nextSeq = claimed.nextSeq;
-      if (claimed.chain) current.chain = claimed.chain;
-      if (claimed.restarts) current.restarts = claimed.restarts;
-      else delete current.restarts;
-      this.lostUpTo = claimed.lostUpTo;
-    };
-    const stillClaimed = () => {
-      if (claimed.generation !== this.saveGeneration) throw new EarlierSaveFailed();
-    };
-    self.nextSeq += entries.length;
-    if (self.chain) {
-      // Signed network: extend this device's chain and sign its new head, in claim order.
-      this.restartIfLost(self);
-      const restarts = self.restarts ?? [];
-      const { chain, hash, message } = nextHead(self.networkId, self.deviceId, self.chain, entries, restarts);
-      self.chain = chain;
-      const identity = this.ctx.requireIdentity();
-      const signature = this.signing.then(() => sign(identity.privateKey, message));
-      this.signing = signature.catch(() => undefined);
-      const saved: SelfRow = { ...self };
-      const sig = await signature.catch((error: unknown) => {
-        rollback();
-        throw error;
-      });
-      stillClaimed();
-      appendEntries(
-        this.ctx.persistence.staging(),
-        self.deviceId,
-        entries,
-        restarts.length > 0 ? [chain.seq, hash, sig, restarts] : [chain.seq, hash, sig],
-      );
-      await this.ctx.persistence.flush(() => this.ctx.db.meta.put(saved), rollback);
-      return entries;
-    }
-    appendEntries(this.ctx.persistence.staging(), self.deviceId, entries);
-    const saved: SelfRow = { ...self };
-    // The advanced sequence number commits with the entries: a crash can never hand out a used number.
-    await this.ctx.persistence.flush(() => this.ctx.db.meta.put(saved), rollback);
-    return entries;
+  recordCount(form: CountForm) {
+    return this.ledger.recordCount(form);
   }
 
-  async recordDonation(form: DonationForm) {
-    const ctx = await this.context();
-    return this.commit(recordDonation({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form));
-  }
-
-  async recordPickup(form: PickupForm) {
-    const ctx = await this.context();
-    const onHand = await this.onHandAtThisHub(form.lines.map((l) => l.item));
-    return this.commit(recordPickup({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form, onHand));
-  }
-
-  async recordCount(form: CountForm) {
-    const ctx = await this.context();
-    // A count records what this device showed: while part of a large update is still being added to the
-    // figures, what it shows is short of what it holds, and the count would be off by the difference.
-    const left = this.ctx.persistence.unprojected;
-    if (left > 0) throw new ValidationError([issue('', msg('store.countWaitsForHistory', { count: left }))]);
-    const onHand = await this.onHandAtThisHub(form.lines.map((l) => l.item));
-    return this.commit(recordCount({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form, onHand));
-  }
-
-  async recordDiscard(form: DiscardForm) {
-    const ctx = await this.context();
-    return this.commit(recordDiscard({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form));
+  recordDiscard(form: DiscardForm) {
+    return this.ledger.recordDiscard(form);
   }
 
   /** Undoes an entry of this device's hub, or one this device recorded for a hub (a coordinator's). */
-  async undo(entryId: string, note?: string): Promise<Reversal> {
-    await this.ctx.ready;
-    const self = this.ctx.requireSelf();
-    const target = await this.ctx.db.ledger.get(entryId);
-    if (!target) throw refuse('store.entryUnknown');
-    if (target.hub !== self.hubId && target.device !== self.deviceId) throw refuse('store.undoNotAllowed');
-    const [reversal] = await this.commit([
-      undoEntry({ device: self.deviceId, nextSeq: self.nextSeq, now: this.ctx.deps.now() }, target, note),
-    ]);
-    return reversal!;
+  undo(entryId: string, note?: string): Promise<Reversal> {
+    return this.ledger.undo(entryId, note);
   }
 
   /**

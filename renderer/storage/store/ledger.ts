@@ -1,0 +1,196 @@
+import {
+  recordCount,
+  recordDiscard,
+  recordDonation,
+  recordPickup,
+  undoEntry,
+  type CommandContext,
+  type CountForm,
+  type DiscardForm,
+  type DonationForm,
+  type PickupForm,
+} from '../../../shared/commands';
+import { appendEntries } from '../../../shared/doc';
+import type { Entry, Reversal } from '../../../shared/entries';
+import { ValidationError, issue } from '../../../shared/errors';
+import { msg } from '../../../shared/messages';
+import { stockKey } from '../../../shared/projection';
+import { headHash, MAX_RESTARTS, nextHead, restartBase } from '../../../shared/trust/chain';
+import { sign } from '../../../shared/trust/crypto';
+import type { SelfRow } from '../db';
+import { EarlierSaveFailed } from '../persistence';
+import { refuse, type StoreContext } from './context';
+import type { Settings } from './settings';
+
+/**
+ * This device's ledger entries: donations, pickups, counts, discards and undos turned into entries by the
+ * pure commands, numbered and (on a signed network) chained and signed, committed with the device's row.
+ */
+export class Ledger {
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly settings: Settings,
+  ) {}
+
+  /** Signatures of this device's heads are made one after another, in the order entries were claimed. */
+  private signing: Promise<unknown> = Promise.resolve();
+
+  /** Bumped when a save of entries fails: the numbers claimed before it are handed out again. */
+  private saveGeneration = 0;
+
+  /**
+   * Set by the load when entries of this device's own, up to this position, are missing here (a damaged
+   * stored row was set aside, or rows wait behind one): its next save restarts its chain (`restartIfLost`).
+   */
+  private lostUpTo: number | null = null;
+
+  /**
+   * After the load, with no save in flight: whether this device's own signed history, as the doc here
+   * holds it, stops short of what it signed. Its next save then restarts its chain (`restartIfLost`).
+   */
+  noteLostEntries(): void {
+    const self = this.ctx.self;
+    const trust = this.ctx.persistence.trust;
+    if (!self?.chain || !trust || self.chain.seq === 0) return;
+    if ((trust.chainOf(self.deviceId)?.seq ?? 0) < self.chain.seq) this.lostUpTo = self.chain.seq;
+  }
+
+  /**
+   * A device that lost entries of its own cannot extend its chain in a way anyone can check without them,
+   * so what it records next would wait for them, on every device, possibly forever (they may never have
+   * left it). Instead it restarts its chain at its last position: the new head carries the restart
+   * ([position, the head it signed there]), its next entries chain from there and count at once, and the
+   * lost ones still verify against that head when a peer brings them back. Sequence numbers and entry ids
+   * go on from where they were, so nothing it may have published is ever reused (docs/trust.md).
+   */
+  private restartIfLost(self: SelfRow): void {
+    const lost = this.lostUpTo;
+    if (lost === null || !self.chain) return;
+    this.lostUpTo = null;
+    // Back already (a sync before this save), or a device that restarted more often than any disk fails.
+    if ((this.ctx.persistence.trust?.chainOf(self.deviceId)?.seq ?? 0) >= lost) return;
+    if ((self.restarts?.length ?? 0) >= MAX_RESTARTS) return;
+    const hash = headHash(self.chain);
+    self.restarts = [...(self.restarts ?? []), [self.chain.seq, hash]];
+    self.chain = restartBase(self.chain.seq, hash);
+  }
+
+  private async commandContext(): Promise<CommandContext> {
+    await this.ctx.ready;
+    const self = this.ctx.requireSelf();
+    return {
+      hub: this.ctx.requireHub(),
+      device: self.deviceId,
+      nextSeq: self.nextSeq,
+      now: this.ctx.deps.now(),
+      items: this.settings.itemsInDoc(),
+    };
+  }
+
+  private async onHandAtThisHub(itemIds: readonly string[]): Promise<Map<string, number>> {
+    const hub = this.ctx.requireHub();
+    const rows = await this.ctx.db.stock.bulkGet(itemIds.map((i) => stockKey(hub, i)));
+    return new Map(itemIds.map((id, i) => [id, rows[i]?.onHand ?? 0]));
+  }
+
+  /**
+   * Appends entries to the doc and waits for the Dexie commit. The sequence number is claimed
+   * synchronously, before any await, so two quick saves never share one.
+   */
+  async commit<E extends Entry>(entries: E[]): Promise<E[]> {
+    const self = this.ctx.requireSelf();
+    if (entries.length === 0) return entries;
+    if (entries[0]!.seq !== self.nextSeq) throw new Error('stale sequence number; try again');
+    // A save that fails leaves no trace (persistence.ts): the claimed numbers and head go back, once, and
+    // saves claimed on top of it fail too (their numbers and chain follow the failed one).
+    const claimed = {
+      generation: this.saveGeneration,
+      nextSeq: self.nextSeq,
+      chain: self.chain,
+      restarts: self.restarts,
+      lostUpTo: this.lostUpTo,
+    };
+    const rollback = () => {
+      if (claimed.generation !== this.saveGeneration) return;
+      this.saveGeneration++;
+      const current = this.ctx.self!;
+      current.nextSeq = claimed.nextSeq;
+      if (claimed.chain) current.chain = claimed.chain;
+      if (claimed.restarts) current.restarts = claimed.restarts;
+      else delete current.restarts;
+      this.lostUpTo = claimed.lostUpTo;
+    };
+    const stillClaimed = () => {
+      if (claimed.generation !== this.saveGeneration) throw new EarlierSaveFailed();
+    };
+    self.nextSeq += entries.length;
+    if (self.chain) {
+      // Signed network: extend this device's chain and sign its new head, in claim order.
+      this.restartIfLost(self);
+      const restarts = self.restarts ?? [];
+      const { chain, hash, message } = nextHead(self.networkId, self.deviceId, self.chain, entries, restarts);
+      self.chain = chain;
+      const identity = this.ctx.requireIdentity();
+      const signature = this.signing.then(() => sign(identity.privateKey, message));
+      this.signing = signature.catch(() => undefined);
+      const saved: SelfRow = { ...self };
+      const sig = await signature.catch((error: unknown) => {
+        rollback();
+        throw error;
+      });
+      stillClaimed();
+      appendEntries(
+        this.ctx.persistence.staging(),
+        self.deviceId,
+        entries,
+        restarts.length > 0 ? [chain.seq, hash, sig, restarts] : [chain.seq, hash, sig],
+      );
+      await this.ctx.persistence.flush(() => this.ctx.db.meta.put(saved), rollback);
+      return entries;
+    }
+    appendEntries(this.ctx.persistence.staging(), self.deviceId, entries);
+    const saved: SelfRow = { ...self };
+    // The advanced sequence number commits with the entries: a crash can never hand out a used number.
+    await this.ctx.persistence.flush(() => this.ctx.db.meta.put(saved), rollback);
+    return entries;
+  }
+
+  async recordDonation(form: DonationForm) {
+    const ctx = await this.commandContext();
+    return this.commit(recordDonation({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form));
+  }
+
+  async recordPickup(form: PickupForm) {
+    const ctx = await this.commandContext();
+    const onHand = await this.onHandAtThisHub(form.lines.map((l) => l.item));
+    return this.commit(recordPickup({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form, onHand));
+  }
+
+  async recordCount(form: CountForm) {
+    const ctx = await this.commandContext();
+    // A count records what this device showed: while part of a large update is still being added to the
+    // figures, what it shows is short of what it holds, and the count would be off by the difference.
+    const left = this.ctx.persistence.unprojected;
+    if (left > 0) throw new ValidationError([issue('', msg('store.countWaitsForHistory', { count: left }))]);
+    const onHand = await this.onHandAtThisHub(form.lines.map((l) => l.item));
+    return this.commit(recordCount({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form, onHand));
+  }
+
+  async recordDiscard(form: DiscardForm) {
+    const ctx = await this.commandContext();
+    return this.commit(recordDiscard({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form));
+  }
+
+  /** Undoes an entry of this device's hub, or one this device recorded for a hub (a coordinator's). */
+  async undo(entryId: string, note?: string): Promise<Reversal> {
+    await this.ctx.ready;
+    const self = this.ctx.requireSelf();
+    const target = await this.ctx.db.ledger.get(entryId);
+    if (!target) throw refuse('store.entryUnknown');
+    if (target.hub !== self.hubId && target.device !== self.deviceId) throw refuse('store.undoNotAllowed');
+    const [reversal] = await this.commit([
+      undoEntry({ device: self.deviceId, nextSeq: self.nextSeq, now: this.ctx.deps.now() }, target, note),
+    ]);
+    return reversal!;
+  }
+}
