@@ -2,21 +2,13 @@ import { type Item, type ItemForm } from '../../shared/catalog';
 import { type CountForm, type DiscardForm, type DonationForm, type PickupForm } from '../../shared/commands';
 import {
   appendMemberOp,
-  hubsOf,
   membersOf,
   readAllEntries,
   networkOf,
   type DeviceInfo,
   type HubInfo,
 } from '../../shared/doc';
-import {
-  receiveTransfer,
-  requestTransfer,
-  sendTransfer,
-  settleTransfer,
-  type TransferContext,
-} from '../../shared/transferCommands';
-import { transferView, type TransferView } from '../../shared/transfers';
+import { type TransferView } from '../../shared/transfers';
 import { fromBase64Url, toBase64Url } from '../../shared/sync/encoding';
 import { encodeInvite, parseInvite, type Invite } from '../../shared/sync/invite';
 import { ingestUpdate, type IngestResult } from '../../shared/sync/ingest';
@@ -64,6 +56,7 @@ import type { CryptoKey } from '../../shared/sync/keys';
 import { type DocPersistence } from './persistence';
 import { Ledger } from './store/ledger';
 import { Settings } from './store/settings';
+import { Transfers } from './store/transfers';
 import {
   browserDeps,
   checkName,
@@ -82,6 +75,7 @@ export { browserDeps, type StoreDeps } from './store/context';
 export class LarderStore {
   private readonly settings: Settings;
   private readonly ledger: Ledger;
+  private readonly transfers: Transfers;
   private secretsCache: Promise<NetworkSecrets> | null = null;
   private readonly keyListeners = new Set<() => void>();
   /** Set while this device upgrades its network, or adopts an upgrade, so neither starts twice. */
@@ -90,6 +84,7 @@ export class LarderStore {
   private constructor(private readonly ctx: StoreContext) {
     this.settings = new Settings(ctx);
     this.ledger = new Ledger(ctx, this.settings);
+    this.transfers = new Transfers(ctx, this.settings, this.ledger);
     ctx.afterLoad = () => {
       this.ledger.noteLostEntries();
       void this.refreshCatchUpDays().catch(() => undefined);
@@ -1032,64 +1027,28 @@ export class LarderStore {
     return this.settings.ownHubName();
   }
 
-  private transferContext(): TransferContext {
-    const self = this.ctx.requireSelf();
-    const hubs = new Set<string>();
-    hubsOf(this.ctx.doc).forEach((raw, id) => {
-      if (settingValue(raw) !== undefined) hubs.add(id);
-    });
-    return {
-      device: self.deviceId,
-      nextSeq: self.nextSeq,
-      now: this.ctx.deps.now(),
-      items: this.settings.itemsInDoc(),
-      hubs,
-    };
-  }
-
-  async transfer(id: string): Promise<TransferView | null> {
-    return transferView(await this.ctx.db.ledger.where('root').equals(id).toArray());
-  }
-
-  private async requireTransfer(id: string): Promise<TransferView> {
-    const view = await this.transfer(id);
-    if (!view) throw refuse('store.transferUnknown');
-    return view;
+  transfer(id: string): Promise<TransferView | null> {
+    return this.transfers.transfer(id);
   }
 
   /** Asks a hub to send stock to another (a coordinator turning a suggested move into a transfer). */
-  async requestTransfer(form: { item: string; from: string; to: string; quantity: string }) {
-    await this.ctx.ready;
-    this.settings.actingFor(form.from === this.ctx.self?.hubId ? undefined : form.from);
-    return (await this.ledger.commit([requestTransfer(this.transferContext(), form)]))[0]!;
+  requestTransfer(form: { item: string; from: string; to: string; quantity: string }) {
+    return this.transfers.requestTransfer(form);
   }
 
   /** "Sent N of X to hub B", optionally against a request. */
-  async sendTransfer(form: { item: string; to: string; quantity: string; request?: string; from?: string }) {
-    await this.ctx.ready;
-    const from = this.settings.actingFor(form.from);
-    const request = form.request ? await this.requireTransfer(form.request) : undefined;
-    return (await this.ledger.commit([sendTransfer(this.transferContext(), { ...form, from, request })]))[0]!;
+  sendTransfer(form: { item: string; to: string; quantity: string; request?: string; from?: string }) {
+    return this.transfers.sendTransfer(form);
   }
 
   /** "Received M" against a transfer, at the receiving hub. */
-  async receiveTransfer(id: string, quantity: string) {
-    await this.ctx.ready;
-    const transfer = await this.requireTransfer(id);
-    this.settings.actingFor(transfer.to);
-    return (await this.ledger.commit([receiveTransfer(this.transferContext(), transfer, quantity)]))[0]!;
+  receiveTransfer(id: string, quantity: string) {
+    return this.transfers.receiveTransfer(id, quantity);
   }
 
   /** Settles the difference between sent and received with a note. */
-  async settleTransfer(id: string, note: string) {
-    await this.ctx.ready;
-    const transfer = await this.requireTransfer(id);
-    const self = this.ctx.requireSelf();
-    if (self.role !== 'coordinator' && self.hubId !== transfer.to && self.hubId !== transfer.from)
-      throw refuse('store.settleNotAllowed');
-    // Recorded for this device's hub when it is the sending one: the gate counts nothing else of a hub device.
-    const side = self.hubId === transfer.from ? 'from' : 'to';
-    return (await this.ledger.commit([settleTransfer(this.transferContext(), transfer, note, side)]))[0]!;
+  settleTransfer(id: string, note: string) {
+    return this.transfers.settleTransfer(id, note);
   }
 
   recordDonation(form: DonationForm) {

@@ -1,0 +1,82 @@
+import { hubsOf } from '../../../shared/doc';
+import {
+  receiveTransfer,
+  requestTransfer,
+  sendTransfer,
+  settleTransfer,
+  type TransferContext,
+} from '../../../shared/transferCommands';
+import { transferView, type TransferView } from '../../../shared/transfers';
+import { settingValue } from '../../../shared/trust/settings';
+import { refuse, type StoreContext } from './context';
+import type { Ledger } from './ledger';
+import type { Settings } from './settings';
+
+/** Transfers between hubs (request, send, receive, settle): entries of this device's ledger, for a hub it acts for. */
+export class Transfers {
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly settings: Settings,
+    private readonly ledger: Ledger,
+  ) {}
+
+  private transferContext(): TransferContext {
+    const self = this.ctx.requireSelf();
+    const hubs = new Set<string>();
+    hubsOf(this.ctx.doc).forEach((raw, id) => {
+      if (settingValue(raw) !== undefined) hubs.add(id);
+    });
+    return {
+      device: self.deviceId,
+      nextSeq: self.nextSeq,
+      now: this.ctx.deps.now(),
+      items: this.settings.itemsInDoc(),
+      hubs,
+    };
+  }
+
+  async transfer(id: string): Promise<TransferView | null> {
+    return transferView(await this.ctx.db.ledger.where('root').equals(id).toArray());
+  }
+
+  private async requireTransfer(id: string): Promise<TransferView> {
+    const view = await this.transfer(id);
+    if (!view) throw refuse('store.transferUnknown');
+    return view;
+  }
+
+  /** Asks a hub to send stock to another (a coordinator turning a suggested move into a transfer). */
+  async requestTransfer(form: { item: string; from: string; to: string; quantity: string }) {
+    await this.ctx.ready;
+    this.settings.actingFor(form.from === this.ctx.self?.hubId ? undefined : form.from);
+    return (await this.ledger.commit([requestTransfer(this.transferContext(), form)]))[0]!;
+  }
+
+  /** "Sent N of X to hub B", optionally against a request. */
+  async sendTransfer(form: { item: string; to: string; quantity: string; request?: string; from?: string }) {
+    await this.ctx.ready;
+    const from = this.settings.actingFor(form.from);
+    const request = form.request ? await this.requireTransfer(form.request) : undefined;
+    return (await this.ledger.commit([sendTransfer(this.transferContext(), { ...form, from, request })]))[0]!;
+  }
+
+  /** "Received M" against a transfer, at the receiving hub. */
+  async receiveTransfer(id: string, quantity: string) {
+    await this.ctx.ready;
+    const transfer = await this.requireTransfer(id);
+    this.settings.actingFor(transfer.to);
+    return (await this.ledger.commit([receiveTransfer(this.transferContext(), transfer, quantity)]))[0]!;
+  }
+
+  /** Settles the difference between sent and received with a note. */
+  async settleTransfer(id: string, note: string) {
+    await this.ctx.ready;
+    const transfer = await this.requireTransfer(id);
+    const self = this.ctx.requireSelf();
+    if (self.role !== 'coordinator' && self.hubId !== transfer.to && self.hubId !== transfer.from)
+      throw refuse('store.settleNotAllowed');
+    // Recorded for this device's hub when it is the sending one: the gate counts nothing else of a hub device.
+    const side = self.hubId === transfer.from ? 'from' : 'to';
+    return (await this.ledger.commit([settleTransfer(this.transferContext(), transfer, note, side)]))[0]!;
+  }
+}
