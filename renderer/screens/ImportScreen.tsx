@@ -18,6 +18,8 @@ import { useItems } from '../data/catalog';
 import { IMPORT_FIELD_LABEL, IMPORT_STATUS_LABEL } from '../app/importWords';
 import { runImport, undoImportCount, type ImportOutcome } from '../app/runImport';
 import { SpreadsheetExport } from '../components/SpreadsheetExport';
+import { StatusMessage } from '../components/StatusMessage';
+import { useCommand, type StatusText } from '../app/useCommand';
 import '../import.css';
 import { useImportText } from '../app/domainText';
 import { useTranslation } from 'react-i18next';
@@ -68,9 +70,10 @@ export function ImportScreen() {
   const [fileProblem, setFileProblem] = useState<FileProblem | null>(null);
   const [pasted, setPasted] = useState('');
   const [onlyProblems, setOnlyProblems] = useState(false);
-  const [busy, setBusy] = useState<string | null>(null);
   const [outcome, setOutcome] = useState<ImportOutcome | null>(null);
-  const [undoMessage, setUndoMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const [undone, setUndone] = useState(false);
+  // Importing and undoing: busy while either runs, and one status line for its progress and its result.
+  const command = useCommand();
   const importText = useImportText();
   const { t } = useTranslation();
   const format = useFormat();
@@ -84,7 +87,8 @@ export function ImportScreen() {
 
   const load = (name: string, text: string) => {
     setOutcome(null);
-    setUndoMessage(null);
+    setUndone(false);
+    command.clear();
     const read = readSheet(text);
     if (!read.ok) {
       setLoaded(null);
@@ -114,6 +118,8 @@ export function ImportScreen() {
 
   const setColumn = (field: ImportField, value: string) => {
     setOutcome(null);
+    setUndone(false);
+    command.clear();
     setColumns((c) => {
       if (!c) return c;
       const next = { ...c };
@@ -126,28 +132,32 @@ export function ImportScreen() {
   };
 
   const doImport = async () => {
-    if (!loaded || !columns) return;
-    setBusy(t('import.importing'));
-    setUndoMessage(null);
-    try {
-      setOutcome(
-        await runImport(store, loaded.sheet, columns, loaded.name, (done, total) =>
-          setBusy(t('import.creating', { done: n(done), total: n(total) })),
+    if (!loaded || !columns || command.busy) return;
+    setUndone(false);
+    command.say(t('import.importing'));
+    await command.run(
+      () =>
+        runImport(store, loaded.sheet, columns, loaded.name, (done, total) =>
+          command.say(t('import.creating', { done: n(done), total: n(total) })),
         ),
-      );
-    } finally {
-      setBusy(null);
-    }
+      {
+        // Said once every step has resolved in the store: what was done, or what failed and what to do.
+        done: (result) => {
+          setOutcome(result);
+          return outcomeText(t, format, result, loaded.name);
+        },
+      },
+    );
   };
 
   const undo = async () => {
-    if (!outcome) return;
-    setBusy(t('import.undoing'));
-    try {
-      const { undone, failed } = await undoImportCount(store, outcome.count);
-      setUndoMessage(
-        failed.length === 0
-          ? { text: t('import.undone', { count: undone, n: n(undone) }), error: false }
+    if (!outcome || command.busy) return;
+    command.say(t('import.undoing'));
+    await command.run(() => undoImportCount(store, outcome.count), {
+      done: ({ undone, failed }) => {
+        setUndone(true);
+        return failed.length === 0
+          ? t('import.undone', { count: undone, n: n(undone) })
           : {
               text: t('import.undonePartly', {
                 undone: n(undone),
@@ -156,11 +166,9 @@ export function ImportScreen() {
                 reason: failed[0],
               }),
               error: true,
-            },
-      );
-    } finally {
-      setBusy(null);
-    }
+            };
+      },
+    });
   };
 
   const shown = plan ? (onlyProblems ? plan.rows.filter((r) => r.status === 'problem') : plan.rows) : [];
@@ -184,6 +192,9 @@ export function ImportScreen() {
               id="import-file"
               type="file"
               accept=".csv,.tsv,.txt,text/csv,text/plain"
+              disabled={command.busy}
+              aria-invalid={fileProblem ? true : undefined}
+              aria-describedby={fileProblem ? 'import-file-error' : undefined}
               onChange={(e) => {
                 void pick(e.target.files?.[0]);
                 e.target.value = '';
@@ -204,7 +215,7 @@ export function ImportScreen() {
             </div>
             <button
               type="button"
-              disabled={!pasted.trim()}
+              disabled={!pasted.trim() || command.busy}
               onClick={() => load(t('import.pastedName'), pasted)}
             >
               {t('import.readPasted')}
@@ -212,7 +223,7 @@ export function ImportScreen() {
           </details>
         </div>
         {fileProblem && (
-          <p className="form-error" role="alert">
+          <p className="form-error" id="import-file-error" role="alert">
             {importText(fileProblem)}
           </p>
         )}
@@ -229,7 +240,11 @@ export function ImportScreen() {
                 <select
                   id={`import-col-${field}`}
                   value={columns[field] ?? ''}
+                  disabled={command.busy}
                   aria-invalid={field === 'item' && columns.item === null ? true : undefined}
+                  aria-describedby={
+                    field === 'item' && columns.item === null ? 'import-no-item-column' : undefined
+                  }
                   onChange={(e) => setColumn(field, e.target.value)}
                 >
                   <option value="">{t('import.notInSheet')}</option>
@@ -243,7 +258,7 @@ export function ImportScreen() {
             ))}
           </div>
           {columns.item === null && (
-            <p className="form-error" role="alert">
+            <p className="form-error" id="import-no-item-column" role="alert">
               {importText({ code: 'no-item-column' })}
             </p>
           )}
@@ -323,25 +338,22 @@ export function ImportScreen() {
             <button
               type="button"
               className="primary"
-              disabled={nothingToDo || busy !== null || (outcome !== null && !outcome.failed && !undoMessage)}
+              disabled={nothingToDo || command.busy || (outcome !== null && !outcome.failed && !undone)}
               onClick={() => void doImport()}
             >
               {t('import.importButton', { count: s.items, n: n(s.items) })}
             </button>
-            {busy && <span role="status">{busy}</span>}
           </div>
-          {outcome && <OutcomeMessage outcome={outcome} fileName={loaded.name} />}
-          {outcome && !outcome.failed && outcome.count.length > 0 && !undoMessage && (
+          <StatusMessage
+            message={command.message}
+            label={outcome && !undone && !command.busy ? t('import.resultLabel') : undefined}
+          />
+          {outcome && !outcome.failed && outcome.count.length > 0 && !undone && (
             <div className="actions">
-              <button type="button" className="danger" disabled={busy !== null} onClick={() => void undo()}>
+              <button type="button" className="danger" disabled={command.busy} onClick={() => void undo()}>
                 {t('import.undoButton')}
               </button>
             </div>
-          )}
-          {undoMessage && (
-            <p role="status" className={undoMessage.error ? 'form-error' : 'saved'}>
-              {undoMessage.text}
-            </p>
           )}
         </section>
       )}
@@ -371,9 +383,8 @@ function summaryText(t: TFunction, format: Format, s: ImportPlan['summary']): st
 }
 
 /** What the import did, in one sentence; when a step failed, what was done, what was not, and what to do. */
-function OutcomeMessage({ outcome, fileName }: { outcome: ImportOutcome; fileName: string }) {
-  const { t } = useTranslation();
-  const { number: n } = useFormat();
+function outcomeText(t: TFunction, format: Format, outcome: ImportOutcome, fileName: string): StatusText {
+  const n = format.number;
   const created = outcome.created.length;
   const made = t('import.newItems', { count: created, n: n(created) });
   if (!outcome.failed) {
@@ -386,12 +397,10 @@ function OutcomeMessage({ outcome, fileName }: { outcome: ImportOutcome; fileNam
         : t('import.didNoCount'),
     );
     const skipped = outcome.plan.summary.problemRows;
-    return (
-      <p role="status" className="saved" aria-label={t('import.resultLabel')}>
-        {t('import.imported', { file: fileName, parts: parts.join(', ') })}
-        {skipped > 0 && ` ${t('import.skipped', { count: skipped, n: n(skipped) })}`} {t('import.seeIt')}
-      </p>
-    );
+    const said = [t('import.imported', { file: fileName, parts: parts.join(', ') })];
+    if (skipped > 0) said.push(t('import.skipped', { count: skipped, n: n(skipped) }));
+    said.push(t('import.seeIt'));
+    return { text: said.join(' '), error: false };
   }
   const { step, message } = outcome.failed;
   const done =
@@ -407,9 +416,5 @@ function OutcomeMessage({ outcome, fileName }: { outcome: ImportOutcome; fileNam
               reason: message,
             })
           : t('import.failedCount', { made, reason: message });
-  return (
-    <p role="alert" className="form-error" aria-label={t('import.resultLabel')}>
-      {done} {t('import.retry')}
-    </p>
-  );
+  return { text: `${done} ${t('import.retry')}`, error: true };
 }

@@ -45,6 +45,13 @@ test('a volunteer imports the hub’s messy sheet as one opening count, undoes i
     await expect(columns.getByLabel('Minimum')).toHaveValue('5');
     await expect(columns.getByLabel('Barcode')).toHaveValue('6');
     await expect(columns.getByLabel('Target')).toHaveValue('');
+    // Without an item column nothing can be imported: said at the Item name select, tied to it.
+    await columns.getByLabel('Item name').selectOption('');
+    await expect(columns.getByLabel('Item name')).toHaveAccessibleDescription(
+      'Choose which column holds the item names.',
+    );
+    await expect(page.getByRole('table', { name: 'Rows to import' })).toHaveCount(0);
+    await columns.getByLabel('Item name').selectOption('1');
 
     const summary = page.getByRole('status', { name: 'Import summary' });
     await expect(summary).toHaveText(
@@ -120,6 +127,7 @@ test('a file that is not CSV is refused as a whole, saying what to do', async ({
     await expect(page.getByRole('main').getByRole('alert')).toHaveText(
       'This is not a CSV file. In your spreadsheet, choose File › Save as (or Download) › CSV, then pick that file.',
     );
+    await expect(page.getByLabel('CSV file')).toHaveAccessibleDescription(/^This is not a CSV file\./);
     await expect(page.getByRole('table', { name: 'Rows to import' })).toHaveCount(0);
   } finally {
     await context.close();

@@ -113,6 +113,34 @@ test('disk full, for real: the donation is not saved, and saving it again counts
     ).toHaveCount(2);
   }));
 
+test('disk full during an import: the status line says what was done and what to do; importing again completes it', ({
+  baseURL,
+}) =>
+  withSmallDisk('import-disk-full', baseURL!, async (page) => {
+    await setUpHub(page, 'Corner Store', 'Till');
+    await goTo(page, 'Spreadsheet');
+    await page.getByLabel('CSV file').setInputFiles({
+      name: 'shelf.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('Item,Unit,Quantity\nRice 2 lb,bag,40\nBlack beans,can,12\nOats,bag,3\n', 'utf8'),
+    });
+    const importButton = page.getByRole('button', { name: 'Import 3 items' });
+    await expect(importButton).toBeEnabled();
+    expect(await page.evaluate(fillDisk)).toBe('QuotaExceededError');
+    await importButton.click();
+    const result = page.getByRole('status', { name: 'Import result' });
+    await expect(result).toContainText('then this failed: Not saved');
+    await expect(result).toContainText('Press Import again once this is fixed');
+    const full = await page.evaluate(usage);
+    await page.evaluate(freeDisk);
+    await expect.poll(() => page.evaluate(usage), { timeout: 30_000 }).toBeLessThan(full / 2);
+    await importButton.click();
+    await expect(result).toContainText(/^Imported shelf\.csv: created \d new items?/);
+    await expectOnHand(page, 'Rice 2 lb', 40);
+    await expectOnHand(page, 'Black beans', 12);
+    await expectOnHand(page, 'Oats', 3);
+  }));
+
 test('a damaged stored update: the app opens, says what is missing, and offers the ways back', ({
   baseURL,
 }, testInfo) =>
