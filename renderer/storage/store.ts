@@ -10,7 +10,7 @@ import {
 } from '../../shared/doc';
 import { type TransferView } from '../../shared/transfers';
 import { fromBase64Url, toBase64Url } from '../../shared/sync/encoding';
-import { encodeInvite, parseInvite, type Invite } from '../../shared/sync/invite';
+import { parseInvite, type Invite } from '../../shared/sync/invite';
 import { ingestUpdate, type IngestResult } from '../../shared/sync/ingest';
 import { deriveSecrets, newNetworkKey, type NetworkSecrets } from '../../shared/sync/keys';
 import type { Reversal } from '../../shared/entries';
@@ -22,16 +22,14 @@ import type { LarderDB, SelfRow } from './db';
 import { KeySealer, sealingMiddleware } from './sealedKey';
 import { secretBox, type SecretBox } from '../platform/secrets';
 import { chainStart, headHash } from '../../shared/trust/chain';
-import { deviceIdOf, sign } from '../../shared/trust/crypto';
+import { deviceIdOf } from '../../shared/trust/crypto';
 import {
   evaluateMembers,
   linkAfter,
   MAX_SEALED,
   networkIdOf,
   nextLink,
-  PRE_APPROVAL_MS,
   signOp,
-  signPreApproval,
   type MemberOp,
   type MemberState,
   type Role,
@@ -54,6 +52,7 @@ import { carryOver, firstGenesis, legacyCuts } from '../../shared/trust/upgrade'
 import type { CatchUp } from '../../shared/sync/syncfile';
 import type { CryptoKey } from '../../shared/sync/keys';
 import { type DocPersistence } from './persistence';
+import { NetworkKeys } from './store/keys';
 import { Ledger } from './store/ledger';
 import { Settings } from './store/settings';
 import { Transfers } from './store/transfers';
@@ -76,13 +75,13 @@ export class LarderStore {
   private readonly settings: Settings;
   private readonly ledger: Ledger;
   private readonly transfers: Transfers;
-  private secretsCache: Promise<NetworkSecrets> | null = null;
-  private readonly keyListeners = new Set<() => void>();
+  private readonly keys: NetworkKeys;
   /** Set while this device upgrades its network, or adopts an upgrade, so neither starts twice. */
   private upgrading: Promise<void> | null = null;
 
   private constructor(private readonly ctx: StoreContext) {
     this.settings = new Settings(ctx);
+    this.keys = new NetworkKeys(ctx);
     this.ledger = new Ledger(ctx, this.settings);
     this.transfers = new Transfers(ctx, this.settings, this.ledger);
     ctx.afterLoad = () => {
@@ -93,7 +92,8 @@ export class LarderStore {
       void this.refreshCatchUpDays().catch(() => undefined);
       if (commit.settingsChanged) {
         this.noteCatchUpMaterial();
-        void this.adoptRotation()
+        void this.keys
+          .adoptRotation()
           .then(() => this.grantMissingKeys())
           .catch(() => undefined);
       }
@@ -342,70 +342,6 @@ export class LarderStore {
     return next;
   }
 
-  /** The network key, invite and derived secrets: what sync needs. */
-  async secrets(): Promise<NetworkSecrets> {
-    const self = this.ctx.requireSelf();
-    if (!this.secretsCache) {
-      const key = fromBase64Url(self.networkKey);
-      if (!key) throw new Error('The network key on this device is damaged');
-      this.secretsCache = deriveSecrets(key);
-    }
-    return this.secretsCache;
-  }
-
-  /** The invite code; `relays` (this device's, `relayUrls`) travel with it on a signed network. */
-  inviteCode(signaling: string[] = this.ctx.requireSelf().signaling, relays: string[] = []): string {
-    const self = this.ctx.requireSelf();
-    return encodeInvite({
-      networkId: self.networkId,
-      key: fromBase64Url(self.networkKey)!,
-      signaling,
-      signed: !!self.chain,
-      ...(self.anchor ? { anchor: self.anchor } : {}),
-      ...(relays.length ? { relays } : {}),
-    });
-  }
-
-  /**
-   * An invite that also approves the one device that uses it within 24 hours (an admin's device only):
-   * for a volunteer who must start now, without waiting for an admin to approve them. `role` is the most
-   * it grants: a coordinator's pre-approval admits a hub device too.
-   */
-  async preApprovedInvite(
-    role: 'hub' | 'coordinator' = 'coordinator',
-    signaling: string[] = this.ctx.requireSelf().signaling,
-    relays: string[] = [],
-  ): Promise<string> {
-    const self = this.ctx.requireSelf();
-    const identity = await this.ctx.requireAdmin();
-    const token = await signPreApproval(
-      {
-        t: 'pre',
-        net: self.networkId,
-        id: randomId(this.ctx.deps.randomBytes, 12),
-        role,
-        // Whole seconds: the invite carries the expiry in seconds.
-        exp: Math.floor((this.ctx.deps.now() + PRE_APPROVAL_MS) / 1000) * 1000,
-      },
-      self.deviceId,
-      identity.privateKey,
-    );
-    return encodeInvite({
-      networkId: self.networkId,
-      key: fromBase64Url(self.networkKey)!,
-      signaling,
-      signed: true,
-      preApproval: token,
-      ...(self.anchor ? { anchor: self.anchor } : {}),
-      ...(relays.length ? { relays } : {}),
-    });
-  }
-
-  /** Whether this network checks signatures (every network made since signing came). */
-  get signed(): boolean {
-    return !!this.ctx.self?.chain;
-  }
-
   /** This device asks to join (self-signed), with the invite's pre-approval if it had one. */
   private async requestToJoin(
     self: SelfRow,
@@ -519,8 +455,8 @@ export class LarderStore {
     );
     appendMemberOp(this.ctx.persistence.staging(), revoke);
     appendMemberOp(this.ctx.persistence.staging(), rotate);
-    await this.ctx.persistence.flush(() => this.storeNewKey(newKey, epoch, now));
-    this.takeUpKey(newKey, epoch, now);
+    await this.ctx.persistence.flush(() => this.keys.storeNewKey(newKey, epoch, now));
+    this.keys.takeUpKey(newKey, epoch, now);
     return { cut };
   }
 
@@ -595,7 +531,7 @@ export class LarderStore {
     if (!result.ok) return result;
     const current = this.ctx.self!;
     if ((current.epoch ?? 0) >= result.epoch) return { ok: false, code: 'catchUp.noNewerKey' };
-    await this.adoptNewKey(toBase64Url(result.key), result.epoch);
+    await this.keys.adoptNewKey(toBase64Url(result.key), result.epoch);
     return result;
   }
 
@@ -617,46 +553,6 @@ export class LarderStore {
       self.deviceId,
     );
     return key && key.length === 32 ? (await deriveSecrets(key)).fileKey : null;
-  }
-
-  /** Called when this device's network key changed (a rotation): sync reconnects with the new key. */
-  onKeyChanged(listener: () => void): () => void {
-    this.keyListeners.add(listener);
-    return () => this.keyListeners.delete(listener);
-  }
-
-  private adoptKey(next: SelfRow): void {
-    this.ctx.self = next;
-    this.secretsCache = null;
-    for (const listener of this.keyListeners) listener();
-  }
-
-  /**
-   * Takes up a key rotation an admin made, if it is newer than this device's key and sealed to it. Runs
-   * after every commit that changed the member list, so a device that was away catches up with the first
-   * device or sync file that brings the rotation.
-   */
-  private async adoptRotation(): Promise<void> {
-    const self = this.ctx.self;
-    const identity = this.ctx.identity;
-    const rotation = this.ctx.persistence.trust?.memberState?.rotation;
-    if (!self?.chain || !identity || !rotation || rotation.epoch <= (self.epoch ?? 0)) return;
-    const sealed = rotation.sealed[self.deviceId];
-    if (!sealed) return; // not for this device: it was revoked, or joined after the rotation
-    const key = await openSealed(
-      sealed,
-      { privateKey: identity.boxPrivateKey, publicKey: identity.boxPublicKey },
-      self.networkId,
-      rotation.epoch,
-      self.deviceId,
-    );
-    if (!key || key.length !== 32) {
-      await this.ctx.recordProblem('members/rotation', msg('member.rotationUnreadable'));
-      return;
-    }
-    const current = this.ctx.self!;
-    if ((current.epoch ?? 0) >= rotation.epoch) return;
-    await this.adoptNewKey(toBase64Url(key), rotation.epoch);
   }
 
   private catchUpDaysNow = MAX_CATCH_UP_DAYS;
@@ -780,32 +676,6 @@ export class LarderStore {
   }
 
   /**
-   * Takes up a newer network key. Saves go on meanwhile and move this device's chain and sequence number
-   * on: a copy of the device's row made before the awaits, put back after them, rolled the chain back, so
-   * the next save signed a second head at a number already used (peers refuse it, and its entries).
-   * So only the key changes: on disk in the row as it stands there, in memory in the row as it is now.
-   */
-  private async adoptNewKey(key: string, epoch: number): Promise<void> {
-    const now = this.ctx.deps.now();
-    await this.ctx.sealer.prepare(withNewKey(this.ctx.self!, key, epoch, now));
-    await this.ctx.db.transaction('rw', this.ctx.db.meta, () => this.storeNewKey(key, epoch, now));
-    this.takeUpKey(key, epoch, now);
-  }
-
-  /** Writes a newer network key into the device's row as it is on disk (inside a transaction on meta). */
-  private async storeNewKey(key: string, epoch: number, now: number): Promise<void> {
-    const stored = (await this.ctx.db.meta.get('self')) as SelfRow | undefined;
-    if (stored && (stored.epoch ?? 0) < epoch)
-      await this.ctx.db.meta.put(withNewKey(stored, key, epoch, now));
-  }
-
-  /** The device's row in memory, as saves have moved it, with a newer network key. */
-  private takeUpKey(key: string, epoch: number, now: number): void {
-    const current = this.ctx.self!;
-    if ((current.epoch ?? 0) < epoch) this.adoptKey(withNewKey(current, key, epoch, now));
-  }
-
-  /**
    * Moves a network made before signing came to signed entries, with this device as its first admin
    * (shared/trust/upgrade.ts). The history as this device has it now is signed as it is: every device's
    * entries up to the last one seen here keep counting; nothing unsigned counts after. Every setting is
@@ -906,7 +776,7 @@ export class LarderStore {
       this.ctx.identity = identity;
       this.ctx.self = next;
       await this.ctx.persistence.rebuild();
-      this.adoptKey(next);
+      this.keys.adoptKey(next);
       return next;
     } finally {
       if (!this.ctx.self?.chain) this.upgrading = null;
@@ -964,7 +834,7 @@ export class LarderStore {
       });
       this.ctx.self = next;
       if (mine.length > 0) await this.ledger.commit(carryOver(mine, deviceId, next.nextSeq));
-      this.adoptKey(this.ctx.self);
+      this.keys.adoptKey(this.ctx.self);
     } finally {
       // Nothing to follow yet (no valid genesis): look again after the next commit.
       if (!this.ctx.self?.chain) this.upgrading = null;
@@ -972,21 +842,35 @@ export class LarderStore {
     }
   }
 
-  /**
-   * This device's public signing key and its signature of `message` (what the relay checks: uploads,
-   * membership statements); null on a network made before signing, or before this device has a key.
-   */
-  async signAsDevice(message: string): Promise<{ key: string; sig: string } | null> {
-    const identity = this.ctx.identity;
-    if (!this.ctx.self?.chain || !identity) return null;
-    return { key: identity.publicKey, sig: await sign(identity.privateKey, message) };
-  }
-
   async setSignaling(urls: string[]): Promise<void> {
     const self = this.ctx.requireSelf();
     const next = { ...self, signaling: urls };
     await this.ctx.db.meta.put(next);
     this.ctx.self = next;
+  }
+
+  secrets(): Promise<NetworkSecrets> {
+    return this.keys.secrets();
+  }
+
+  inviteCode(signaling?: string[], relays?: string[]): string {
+    return this.keys.inviteCode(signaling, relays);
+  }
+
+  preApprovedInvite(role?: 'hub' | 'coordinator', signaling?: string[], relays?: string[]): Promise<string> {
+    return this.keys.preApprovedInvite(role, signaling, relays);
+  }
+
+  get signed(): boolean {
+    return this.keys.signed;
+  }
+
+  signAsDevice(message: string): Promise<{ key: string; sig: string } | null> {
+    return this.keys.signAsDevice(message);
+  }
+
+  onKeyChanged(listener: () => void): () => void {
+    return this.keys.onKeyChanged(listener);
   }
 
   itemsInDoc(): Map<string, Item> {
