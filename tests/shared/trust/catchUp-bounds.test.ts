@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   catchUpMaterial,
+  MAX_CATCH_UP_APPROVALS,
   MAX_CATCH_UP_CHARS,
   walkToCurrentKey,
   type CatchUpMaterial,
@@ -73,6 +74,30 @@ describe('catch-up material at 128 KiB', () => {
       ok: false,
       code: 'catchUp.tooLarge',
     });
+  });
+});
+
+describe('catch-up material with one grant to many devices', () => {
+  it('carries the newest 32 approvals of the devices it names, however many it names', async () => {
+    const w = await world();
+    const rotation = await signed(w.rotation(1, 0), w.founder);
+    const many = await testDevices(...Array.from({ length: MAX_CATCH_UP_APPROVALS + 8 }, (_, i) => 300 + i));
+    const approvals = await Promise.all(
+      many.map((d) => approve(w.net, w.founder, d, { box: d.box, at: T0 + 7000 })),
+    );
+    // An admin grants the key to all forty at once, in one operation.
+    const grant = await signed(
+      {
+        t: 'grant',
+        net: w.net,
+        epoch: 1,
+        sealed: Object.fromEntries(many.map((d) => [d.id, 'x'])),
+        at: T0 + 8000,
+      },
+      w.founder,
+    );
+    const material = catchUpMaterial(w.net, [...w.base, rotation, ...approvals, grant]);
+    expect(material!.ops).toEqual([rotation, ...approvals.slice(-MAX_CATCH_UP_APPROVALS), grant]);
   });
 });
 
