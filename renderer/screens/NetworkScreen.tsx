@@ -68,6 +68,8 @@ export function NetworkScreen() {
   );
   const moves = (data?.view.moves ?? []).filter((m) => !open.has(`${m.item}|${m.to}`));
 
+  // Busy while the request is saved: its button (and every other suggestion's) is disabled, so a double
+  // click cannot ask twice.
   const createTransfer = (m: Move) =>
     command.run(
       () => store.requestTransfer({ item: m.item, from: m.from, to: m.to, quantity: String(m.qty) }),
@@ -173,6 +175,7 @@ export function NetworkScreen() {
                           type="button"
                           className="primary"
                           aria-label={t('network.createTransferLabel', words)}
+                          disabled={command.busy}
                           onClick={() => void createTransfer(m)}
                         >
                           {t('network.createTransfer')}

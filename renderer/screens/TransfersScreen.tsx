@@ -1,4 +1,4 @@
-import { useId, useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Item } from '../../shared/catalog';
 import { transferViews, type TransferView } from '../../shared/transfers';
@@ -6,7 +6,7 @@ import { useStore } from '../app/StoreContext';
 import { useItems } from '../data/catalog';
 import { useTransferEntries } from '../data/history';
 import { useHubs } from '../data/hubs';
-import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
+import { messagesBeyondFields, noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { useFormat } from '../i18n/format';
 import { Field } from '../components/Field';
 import { ItemPicker } from '../components/ItemPicker';
@@ -33,6 +33,12 @@ const STATUS_CLASS: Record<TransferView['status'], string> = {
   cancelled: 'status-unstocked',
 };
 
+/** Where a transfer form shows what went wrong: its fields' errors, at the fields it has. */
+interface FormReport {
+  shows: ReadonlySet<string>;
+  setErrors: (errors: FormErrors) => void;
+}
+
 /**
  * Stock moving between hubs, with its two sides: the sender records what it sent (it leaves its stock
  * at once and shows as in transit), the receiver what arrived. A difference stays visible on both sides
@@ -58,7 +64,23 @@ export function TransfersScreen() {
     t('transfers.describe', { item: itemName(v.item), from: hubName(v.from), to: hubName(v.to) });
   const qty = (n: number | undefined) => (n === undefined ? '—' : format.number(n));
 
-  const run = (action: () => Promise<unknown>, done: string) => command.run(action, { done: () => done });
+  // One action at a time on this screen (every action's button is disabled while one runs). A field's error
+  // shows at its field in the form that asked, once; the status line says the rest, or what was saved once
+  // the store's save resolved.
+  const run = (action: () => Promise<unknown>, done: string, form: FormReport) =>
+    command.busy
+      ? Promise.resolve(false)
+      : command.run(action, {
+          done: () => {
+            form.setErrors(noErrors);
+            return done;
+          },
+          failed: (error) => {
+            const found = toFormErrors(error);
+            form.setErrors(found);
+            return messagesBeyondFields(found, (f) => form.shows.has(f)).join(' ');
+          },
+        });
 
   const toSend = transfers.filter((v) => v.status === 'requested' && mine(v.from));
   const incoming = transfers.filter((v) => v.status === 'in transit' && mine(v.to));
@@ -89,7 +111,8 @@ export function TransfersScreen() {
                   })}
                   initial={String(v.requested?.qty ?? '')}
                   button={t('transfers.markSent')}
-                  onSubmit={(q) =>
+                  busy={command.busy}
+                  onSubmit={(q, form) =>
                     run(
                       () =>
                         store.sendTransfer({
@@ -100,6 +123,7 @@ export function TransfersScreen() {
                           from: v.from,
                         }),
                       t('transfers.savedSent', { qty: q, item: itemName(v.item), hub: hubName(v.to) }),
+                      form,
                     )
                   }
                 />
@@ -134,10 +158,12 @@ export function TransfersScreen() {
                 }
                 initial={String(v.sent?.qty ?? '')}
                 button={t('transfers.recordReceived')}
-                onSubmit={(q) =>
+                busy={command.busy}
+                onSubmit={(q, form) =>
                   run(
                     () => store.receiveTransfer(v.id, q),
                     t('transfers.savedReceived', { qty: q, item: itemName(v.item), hub: hubName(v.from) }),
+                    form,
                   )
                 }
               />
@@ -159,7 +185,10 @@ export function TransfersScreen() {
                   received: qty(v.received?.qty),
                   difference: format.number(v.difference, { signDisplay: 'exceptZero' }),
                 })}
-                onSubmit={(note) => run(() => store.settleTransfer(v.id, note), t('transfers.savedSettled'))}
+                busy={command.busy}
+                onSubmit={(note, form) =>
+                  run(() => store.settleTransfer(v.id, note), t('transfers.savedSettled'), form)
+                }
               />
             ))}
           </section>
@@ -168,7 +197,9 @@ export function TransfersScreen() {
           <NewSend
             items={(items ?? []) as Item[]}
             hubs={(hubs ?? []).filter((h) => h.id !== self.hubId)}
-            onDone={(m) => command.say(m.text, m.error)}
+            busy={command.busy}
+            run={run}
+            clear={command.clear}
           />
         )}
       </div>
@@ -228,38 +259,41 @@ export function TransfersScreen() {
   );
 }
 
+const QUANTITY_FIELDS: ReadonlySet<string> = new Set(['quantity']);
+
+/** Sending what was asked, or receiving what was sent: one quantity. */
 function QuantityAction(props: {
   label: string;
   summary: string;
   initial: string;
   button: string;
-  onSubmit: (quantity: string) => Promise<boolean>;
+  busy: boolean;
+  onSubmit: (quantity: string, form: FormReport) => Promise<boolean>;
 }) {
   const [quantity, setQuantity] = useState(props.initial);
-  const [busy, setBusy] = useState(false);
+  const [errors, setErrors] = useState<FormErrors>(noErrors);
   return (
     <form
       className="transfer-action"
       noValidate
-      onSubmit={async (e: FormEvent) => {
+      onSubmit={(e: FormEvent) => {
         e.preventDefault();
-        setBusy(true);
-        await props.onSubmit(quantity);
-        setBusy(false);
+        void props.onSubmit(quantity, { shows: QUANTITY_FIELDS, setErrors });
       }}
     >
       <p>{props.summary}</p>
       <div className="inline-form">
-        <div className="field">
-          <label htmlFor={props.label}>{props.label}</label>
-          <input
-            id={props.label}
-            inputMode="numeric"
-            value={quantity}
-            onChange={(e) => setQuantity(e.target.value)}
-          />
-        </div>
-        <button type="submit" className="primary" disabled={busy}>
+        <Field label={props.label} error={errors.fields.quantity}>
+          {(p) => (
+            <input
+              {...p}
+              inputMode="numeric"
+              value={quantity}
+              onChange={(e) => setQuantity(e.target.value)}
+            />
+          )}
+        </Field>
+        <button type="submit" className="primary" disabled={props.busy}>
           {props.button}
         </button>
       </div>
@@ -267,54 +301,64 @@ function QuantityAction(props: {
   );
 }
 
+const SETTLE_FIELDS: ReadonlySet<string> = new Set(['note']);
+
+/** Settling a difference: what happened, in a note every hub reads. */
 function SettleAction(props: {
   transfer: TransferView;
   label: string;
   summary: string;
-  onSubmit: (note: string) => Promise<boolean>;
+  busy: boolean;
+  onSubmit: (note: string, form: FormReport) => Promise<boolean>;
 }) {
   const { t } = useTranslation();
   const [note, setNote] = useState('');
-  const noticeId = useId();
+  const [errors, setErrors] = useState<FormErrors>(noErrors);
   return (
     <form
       className="transfer-action"
       noValidate
       onSubmit={async (e: FormEvent) => {
         e.preventDefault();
-        if (await props.onSubmit(note)) setNote('');
+        if (await props.onSubmit(note, { shows: SETTLE_FIELDS, setErrors })) setNote('');
       }}
     >
       <p>{props.summary}</p>
       <div className="inline-form">
-        <div className="field">
-          <label htmlFor={props.label}>{props.label}</label>
-          <input
-            id={props.label}
-            value={note}
-            onChange={(e) => setNote(e.target.value)}
-            placeholder={t('transfers.settlePlaceholder')}
-            aria-describedby={noticeId}
-          />
-          <span className="hint field-notice" id={noticeId}>
-            {t('notes.privacy')}
-          </span>
-        </div>
-        <button type="submit">{t('transfers.settle')}</button>
+        <Field label={props.label} error={errors.fields.note} notice={t('notes.privacy')}>
+          {(p) => (
+            <input
+              {...p}
+              value={note}
+              onChange={(e) => setNote(e.target.value)}
+              placeholder={t('transfers.settlePlaceholder')}
+            />
+          )}
+        </Field>
+        <button type="submit" disabled={props.busy}>
+          {t('transfers.settle')}
+        </button>
       </div>
     </form>
   );
 }
 
+// The item finder is gone once an item is chosen, so what the store says about the item goes to the status line.
+const SEND_FIELDS: ReadonlySet<string> = new Set(['to', 'quantity']);
+
 /** A hub sends stock nobody asked for: "sent N of X to hub B". */
 function NewSend({
   items,
   hubs,
-  onDone,
+  busy,
+  run,
+  clear,
 }: {
   items: Item[];
   hubs: { id: string; name: string }[];
-  onDone: (m: { text: string; error: boolean }) => void;
+  busy: boolean;
+  run: (action: () => Promise<unknown>, done: string, form: FormReport) => Promise<boolean>;
+  clear: () => void;
 }) {
   const store = useStore();
   const { t } = useTranslation();
@@ -324,25 +368,21 @@ function NewSend({
   const [errors, setErrors] = useState<FormErrors>(noErrors);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    try {
-      if (!item) {
-        setErrors({ fields: { item: t('transfers.chooseItem') }, summary: [t('transfers.chooseItem')] });
-        return;
-      }
-      await store.sendTransfer({ item: item.id, to, quantity });
-      onDone({
-        text: t('transfers.savedSent', {
-          qty: quantity,
-          item: item.name,
-          hub: hubs.find((h) => h.id === to)?.name ?? to,
-        }),
-        error: false,
-      });
+    if (busy) return;
+    if (!item) {
+      clear();
+      setErrors({ fields: { item: t('transfers.chooseItem') }, summary: [t('transfers.chooseItem')] });
+      return;
+    }
+    const hub = hubs.find((h) => h.id === to)?.name ?? to;
+    const sent = await run(
+      () => store.sendTransfer({ item: item.id, to, quantity }),
+      t('transfers.savedSent', { qty: quantity, item: item.name, hub }),
+      { shows: SEND_FIELDS, setErrors },
+    );
+    if (sent) {
       setItem(null);
       setQuantity('');
-      setErrors(noErrors);
-    } catch (error) {
-      setErrors(toFormErrors(error));
     }
   };
   return (
@@ -380,12 +420,7 @@ function NewSend({
           <input {...p} inputMode="numeric" value={quantity} onChange={(e) => setQuantity(e.target.value)} />
         )}
       </Field>
-      {errors.summary.length > 0 && Object.keys(errors.fields).length === 0 && (
-        <p className="form-error" role="alert">
-          {errors.summary.join(' ')}
-        </p>
-      )}
-      <button type="submit" className="primary">
+      <button type="submit" className="primary" disabled={busy}>
         {t('transfers.recordSend')}
       </button>
     </form>

@@ -88,6 +88,13 @@ test('a coordinator sees a shortage, turns the suggested move into a transfer, a
     await goTo(b.page, 'Transfers');
     const sent = b.page.getByLabel('Quantity sent (Rice 2 lb bag, Hub B to Hub A)');
     await expect(sent).toHaveValue('15', { timeout: 20_000 });
+    // A quantity that is not a number is said at its field (tied to it), not again in the status line.
+    await sent.fill('lots');
+    await b.page.getByRole('button', { name: 'Mark sent' }).click();
+    await expect(sent).toHaveAttribute('aria-invalid', 'true');
+    await expect(sent).toHaveAccessibleDescription('Quantity must be a number');
+    await expect(b.page.getByRole('main').getByRole('status')).toHaveText('');
+    await sent.fill('15');
     await b.page.getByRole('button', { name: 'Mark sent' }).click();
     await expect(statusSaying(b.page, /Saved: sent 15/)).toBeVisible();
     for (const page of [a.page, b.page, c.page]) {
