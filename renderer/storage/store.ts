@@ -21,20 +21,10 @@ import { type LevelsForm } from '../../shared/levels';
 import type { LarderDB, SelfRow } from './db';
 import { KeySealer, sealingMiddleware } from './sealedKey';
 import { secretBox, type SecretBox } from '../platform/secrets';
-import { chainStart, headHash } from '../../shared/trust/chain';
+import { chainStart } from '../../shared/trust/chain';
 import { deviceIdOf } from '../../shared/trust/crypto';
-import {
-  evaluateMembers,
-  linkAfter,
-  MAX_SEALED,
-  networkIdOf,
-  nextLink,
-  signOp,
-  type MemberOp,
-  type MemberState,
-  type Role,
-} from '../../shared/trust/members';
-import { openSealed, sealTo } from '../../shared/trust/seal';
+import { linkAfter, networkIdOf, nextLink, signOp, type Role } from '../../shared/trust/members';
+import { openSealed } from '../../shared/trust/seal';
 import {
   CATCH_UP_DAYS_SETTING,
   catchUpDaysOf,
@@ -42,7 +32,6 @@ import {
   keysToServe,
   MAX_CATCH_UP_DAYS,
   walkToCurrentKey,
-  withNewKey,
   type CatchUpMaterial,
   type CatchUpResult,
 } from '../../shared/trust/catchUp';
@@ -54,6 +43,7 @@ import type { CryptoKey } from '../../shared/sync/keys';
 import { type DocPersistence } from './persistence';
 import { NetworkKeys } from './store/keys';
 import { Ledger } from './store/ledger';
+import { Members } from './store/members';
 import { Settings } from './store/settings';
 import { Transfers } from './store/transfers';
 import {
@@ -76,12 +66,14 @@ export class LarderStore {
   private readonly ledger: Ledger;
   private readonly transfers: Transfers;
   private readonly keys: NetworkKeys;
+  private readonly members: Members;
   /** Set while this device upgrades its network, or adopts an upgrade, so neither starts twice. */
   private upgrading: Promise<void> | null = null;
 
   private constructor(private readonly ctx: StoreContext) {
     this.settings = new Settings(ctx);
     this.keys = new NetworkKeys(ctx);
+    this.members = new Members(ctx, this.keys);
     this.ledger = new Ledger(ctx, this.settings);
     this.transfers = new Transfers(ctx, this.settings, this.ledger);
     ctx.afterLoad = () => {
@@ -94,7 +86,7 @@ export class LarderStore {
         this.noteCatchUpMaterial();
         void this.keys
           .adoptRotation()
-          .then(() => this.grantMissingKeys())
+          .then(() => this.members.grantMissingKeys())
           .catch(() => undefined);
       }
       // A network from before signing: an admin may have upgraded it; this device then follows.
@@ -290,7 +282,7 @@ export class LarderStore {
     if (form.asCoordinator) {
       // A coordinator holds no stock: it is in the network as a device without a hub.
       const now = this.ctx.deps.now();
-      if (identity) await this.requestToJoin(self, null, now);
+      if (identity) await this.members.requestToJoin(self, null, now);
       await this.ctx.putSettings(
         [['devices', self.deviceId, { name: deviceName, hub: null, createdAt: now } satisfies DeviceInfo]],
         identity ? { network: self.networkId, device: self.deviceId, privateKey: identity.privateKey } : null,
@@ -334,130 +326,12 @@ export class LarderStore {
     ]);
     // The request first: a new hub's settings count once the device that made them is approved for it.
     if (self.chain && this.ctx.identity)
-      await this.requestToJoin(self, hubId, now, 'newHubName' in choice ? newHubName : undefined);
+      await this.members.requestToJoin(self, hubId, now, 'newHubName' in choice ? newHubName : undefined);
     await this.ctx.putSettings(changes);
     const next: SelfRow = { ...self, hubId };
     await this.ctx.persistence.flush(() => this.ctx.db.meta.put(next));
     this.ctx.self = next;
     return next;
-  }
-
-  /** This device asks to join (self-signed), with the invite's pre-approval if it had one. */
-  private async requestToJoin(
-    self: SelfRow,
-    hub: string | null,
-    now: number,
-    hubName?: string,
-  ): Promise<void> {
-    const identity = this.ctx.requireIdentity();
-    const op: MemberOp = {
-      t: 'request',
-      net: self.networkId,
-      dev: self.deviceId,
-      key: identity.publicKey,
-      box: identity.boxKey,
-      name: self.deviceName,
-      hub,
-      ...(hubName ? { hubName } : {}),
-      role: self.role,
-      at: now,
-      ...(self.preApproval ? { pre: self.preApproval } : {}),
-      ...(await this.nextLink(self)),
-    };
-    appendMemberOp(this.ctx.persistence.staging(), await signOp(op, self.deviceId, identity.privateKey));
-  }
-
-  /**
-   * The member list as this device's next operation builds on it: the doc with the changes still in
-   * flight (not the last projection's, which may not have seen this device's previous operation yet).
-   */
-  private membersNow(self: SelfRow): Promise<MemberState> {
-    const log = membersOf(this.ctx.persistence.staging()).toArray();
-    return evaluateMembers(self.networkId, log, self.anchor ?? self.networkId);
-  }
-
-  /** Where this device's next member operation goes in its own chain (what a revocation would keep). */
-  private async nextLink(self: SelfRow) {
-    return nextLink((await this.membersNow(self)).signed.get(self.deviceId));
-  }
-
-  private async signAndAppend(op: MemberOp): Promise<void> {
-    const self = this.ctx.requireSelf();
-    const identity = await this.ctx.requireAdmin();
-    const linked = { ...op, ...(await this.nextLink(self)) };
-    appendMemberOp(this.ctx.persistence.staging(), await signOp(linked, self.deviceId, identity.privateKey));
-    await this.ctx.persistence.flush();
-  }
-
-  /** An admin approves a device that asked to join (or changes a member's role). */
-  async approveDevice(device: string, role?: Role): Promise<void> {
-    await this.ctx.ready;
-    const self = this.ctx.requireSelf();
-    const row = await this.ctx.db.members.get(device);
-    if (!row) throw refuse('store.deviceNotAsking');
-    if (row.status === 'revoked') throw refuse('store.revokedCannotBeApproved');
-    const wanted: Role = role ?? (row.role === 'requested' ? (row.hub ? 'hub' : 'coordinator') : row.role);
-    await this.signAndAppend({
-      t: 'approve',
-      net: self.networkId,
-      dev: device,
-      key: row.key,
-      ...(row.box ? { box: row.box } : {}),
-      name: row.name,
-      hub: row.hub,
-      role: wanted,
-      at: this.ctx.deps.now(),
-    });
-  }
-
-  /**
-   * "This laptop was lost": every replica stops counting the device's entries after the last one this
-   * device has seen of it (the cut-off), and sets aside whatever it records later.
-   */
-  async revokeDevice(device: string): Promise<{ cut: number }> {
-    await this.ctx.ready;
-    const self = this.ctx.requireSelf();
-    if (device === self.deviceId) throw refuse('store.cannotRevokeSelf');
-    const identity = await this.ctx.requireAdmin();
-    const chain = this.ctx.persistence.trust?.chainOf(device) ?? null;
-    const cut = chain?.seq ?? 0;
-    const now = this.ctx.deps.now();
-    const state = await this.membersNow(self);
-    const revoke = await signOp(
-      {
-        t: 'revoke',
-        net: self.networkId,
-        dev: device,
-        cut,
-        hash: chain && cut > 0 ? headHash(chain) : null,
-        // Its member operations this device has seen still count; anything else it signs never will.
-        keep: state.signed.get(device) ?? { n: 0, h: null, old: [] },
-        at: now,
-        ...nextLink(state.signed.get(self.deviceId)),
-      },
-      self.deviceId,
-      identity.privateKey,
-    );
-    // The network key changes with it: the room, the sync password and the sync-file key all follow, and
-    // the new key is sealed to every remaining device's own key. The revoked device cannot open it.
-    const epoch = Math.max(state.rotation?.epoch ?? 0, self.epoch ?? 0) + 1;
-    const key = newNetworkKey(this.ctx.deps.randomBytes);
-    const newKey = toBase64Url(key);
-    await this.ctx.sealer.prepare(withNewKey(self, newKey, epoch, now));
-    const sealed: Record<string, string> = {};
-    for (const m of state.members.values())
-      if (!m.revoked && m.device !== device && m.box)
-        sealed[m.device] = await sealTo(m.box, key, self.networkId, epoch, m.device);
-    const rotate = await signOp(
-      { t: 'rotate', net: self.networkId, epoch, sealed, at: now, ...linkAfter(revoke) },
-      self.deviceId,
-      identity.privateKey,
-    );
-    appendMemberOp(this.ctx.persistence.staging(), revoke);
-    appendMemberOp(this.ctx.persistence.staging(), rotate);
-    await this.ctx.persistence.flush(() => this.keys.storeNewKey(newKey, epoch, now));
-    this.keys.takeUpKey(newKey, epoch, now);
-    return { cut };
   }
 
   /**
@@ -620,61 +494,6 @@ export class LarderStore {
     return days;
   }
 
-  /** Grants this device made or is making, by epoch and device: each is signed once per session. */
-  private granted = new Set<string>();
-  private granting: Promise<void> = Promise.resolve();
-
-  /**
-   * An admin that holds the current network key passes it on to members the newest rotation left out: a
-   * device approved after it, or one whose approval raced it (a rotation seals only to members, never to a
-   * device that is only asking to join: the lost laptop can ask too). The copy is sealed to the member's
-   * own key, and travels with the catch-up material to a device still in the earlier key's room. Runs after
-   * every commit that changed the member list; two admins doing it at once grant twice, which is harmless.
-   */
-  private grantMissingKeys(): Promise<void> {
-    this.granting = this.granting.then(() => this.grantNow()).catch(() => undefined);
-    return this.granting;
-  }
-
-  private async grantNow(): Promise<void> {
-    const self = this.ctx.self;
-    const identity = this.ctx.identity;
-    const state = this.ctx.persistence.trust?.memberState;
-    const rotation = state?.rotation;
-    if (!self?.chain || !identity || !state || !rotation || (self.epoch ?? 0) !== rotation.epoch) return;
-    const me = state.members.get(self.deviceId);
-    if (!me || me.role !== 'admin' || me.revoked) return;
-    const missing = [...state.members.values()]
-      .filter(
-        (m) =>
-          m.box &&
-          !m.revoked &&
-          !Object.prototype.hasOwnProperty.call(rotation.sealed, m.device) &&
-          !this.granted.has(`${rotation.epoch}|${m.device}`),
-      )
-      .slice(0, MAX_SEALED);
-    const key = fromBase64Url(self.networkKey);
-    if (missing.length === 0 || !key) return;
-    const sealed: Record<string, string> = {};
-    for (const m of missing)
-      sealed[m.device] = await sealTo(m.box!, key, self.networkId, rotation.epoch, m.device);
-    const op = await signOp(
-      {
-        t: 'grant',
-        net: self.networkId,
-        epoch: rotation.epoch,
-        sealed,
-        at: this.ctx.deps.now(),
-        ...(await this.nextLink(self)),
-      },
-      self.deviceId,
-      identity.privateKey,
-    );
-    for (const m of missing) this.granted.add(`${rotation.epoch}|${m.device}`);
-    appendMemberOp(this.ctx.persistence.staging(), op);
-    await this.ctx.persistence.flush();
-  }
-
   /**
    * Moves a network made before signing came to signed entries, with this device as its first admin
    * (shared/trust/upgrade.ts). The history as this device has it now is signed as it is: every device's
@@ -817,7 +636,7 @@ export class LarderStore {
         anchor: genesis.anchor,
       };
       this.ctx.identity = identity;
-      await this.requestToJoin(next, next.hubId, now);
+      await this.members.requestToJoin(next, next.hubId, now);
       await this.ctx.putSettings(
         [
           [
@@ -871,6 +690,14 @@ export class LarderStore {
 
   onKeyChanged(listener: () => void): () => void {
     return this.keys.onKeyChanged(listener);
+  }
+
+  approveDevice(device: string, role?: Role): Promise<void> {
+    return this.members.approveDevice(device, role);
+  }
+
+  revokeDevice(device: string): Promise<{ cut: number }> {
+    return this.members.revokeDevice(device);
   }
 
   itemsInDoc(): Map<string, Item> {
