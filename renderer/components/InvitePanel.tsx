@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Disclosure } from './Disclosure';
 import { useTranslation } from 'react-i18next';
 import QRCode from 'qrcode';
@@ -31,6 +31,7 @@ export function InvitePanel() {
   const [copied, setCopied] = useState(false);
   const [preApprove, setPreApprove] = useState(false);
   const command = useCommand();
+  const codeRef = useRef<HTMLTextAreaElement>(null);
   const admin = useMyStatus() === 'admin';
 
   useEffect(() => {
@@ -94,12 +95,41 @@ export function InvitePanel() {
         <div className="invite">
           {qr && <img src={qr} alt={t('invite.qrAlt')} width={320} height={320} />}
           <label htmlFor="invite-code">{t('setup.invite')}</label>
-          <textarea id="invite-code" readOnly rows={4} value={code} onFocus={(e) => e.target.select()} />
+          <textarea
+            id="invite-code"
+            ref={codeRef}
+            readOnly
+            rows={4}
+            value={code}
+            onFocus={(e) => e.target.select()}
+          />
           <div className="actions">
             <button
               type="button"
+              disabled={command.busy}
               onClick={() => {
-                void navigator.clipboard?.writeText(code).then(() => setCopied(true));
+                command.clear();
+                setCopied(false);
+                void command.run(
+                  async () => {
+                    // No clipboard in a page served over plain http to another device (not a secure context).
+                    if (!navigator.clipboard) throw new Error('no clipboard');
+                    await navigator.clipboard.writeText(code);
+                  },
+                  {
+                    done: () => {
+                      setCopied(true);
+                      return null;
+                    },
+                    // Refused (no permission, the page not focused) or not there: the code is selected, ready to
+                    // copy by hand, and the status line says so.
+                    failed: () => {
+                      codeRef.current?.focus();
+                      codeRef.current?.select();
+                      return t('invite.copyFailed');
+                    },
+                  },
+                );
               }}
             >
               {copied ? t('invite.copied') : t('invite.copy')}
@@ -109,11 +139,13 @@ export function InvitePanel() {
               onClick={() => {
                 setCode(null);
                 setCopied(false);
+                command.clear();
               }}
             >
               {t('invite.hide')}
             </button>
           </div>
+          <StatusMessage message={command.message} />
         </div>
       )}
     </Disclosure>

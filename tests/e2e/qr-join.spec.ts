@@ -71,3 +71,44 @@ test('a new device joins by filming the invite QR code another device shows', as
     for (const p of profiles) removeProfileDir(p);
   }
 });
+
+test('copying the invite: copied when the browser lets it, said and selected to copy by hand when it refuses', async ({
+  baseURL,
+}) => {
+  const profile = newProfileDir('invite-copy');
+  const { context, page } = await openHub(profile, baseURL!, {
+    permissions: ['microphone', 'clipboard-read', 'clipboard-write'],
+  });
+  try {
+    await setUpHub(page, 'Hub A', 'A laptop');
+    const code = await inviteCode(page, { hide: false });
+    const invite = page.getByRole('region', { name: 'Invite a hub or device', exact: true });
+    await invite.getByRole('button', { name: 'Copy' }).click();
+    await expect(invite.getByRole('button', { name: 'Copied' })).toBeVisible();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(code);
+    await expect(invite.getByRole('status')).toHaveText('');
+
+    // The browser refuses to write to the clipboard (as when its permission is denied).
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Browser.setPermission', {
+      permission: { name: 'clipboard-write' },
+      setting: 'denied',
+      origin: new URL(baseURL!).origin,
+    });
+    await invite.getByRole('button', { name: 'Copied' }).click();
+    await expect(invite.getByRole('status')).toHaveText(
+      'Could not copy: select the code and copy it by hand.',
+    );
+    await expect(invite.getByRole('button', { name: 'Copy' })).toBeVisible();
+    // The code is selected, ready to copy by hand.
+    const field = invite.getByLabel('Invite code', { exact: true });
+    await expect(field).toBeFocused();
+    expect(await field.evaluate((el: HTMLTextAreaElement) => el.selectionEnd - el.selectionStart)).toBe(
+      code.length,
+    );
+    await page.screenshot({ path: 'test-results/screens/invite-copy-refused.png' });
+  } finally {
+    await context.close();
+    removeProfileDir(profile);
+  }
+});
