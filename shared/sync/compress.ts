@@ -59,7 +59,6 @@ export function inflateBounded(packed: Uint8Array, limit: number = MAX_INFLATED_
       if (total > cap) return null;
       at = end;
     }
-    // Stryker disable next-line BlockStatement: fflate calls back `final` only for a last piece that inflated, so after it throws `ended` is false and the null below follows
   } catch {
     return null;
   }
