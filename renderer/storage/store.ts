@@ -1,20 +1,13 @@
 import { type Item, type ItemForm } from '../../shared/catalog';
 import { type CountForm, type DiscardForm, type DonationForm, type PickupForm } from '../../shared/commands';
-import {
-  appendMemberOp,
-  membersOf,
-  readAllEntries,
-  networkOf,
-  type DeviceInfo,
-  type HubInfo,
-} from '../../shared/doc';
+import { appendMemberOp, membersOf, readAllEntries, type DeviceInfo, type HubInfo } from '../../shared/doc';
 import { type TransferView } from '../../shared/transfers';
 import { fromBase64Url, toBase64Url } from '../../shared/sync/encoding';
 import { parseInvite, type Invite } from '../../shared/sync/invite';
 import { ingestUpdate, type IngestResult } from '../../shared/sync/ingest';
 import { deriveSecrets, newNetworkKey, type NetworkSecrets } from '../../shared/sync/keys';
 import type { Reversal } from '../../shared/entries';
-import { IssueCollector, ValidationError, issue } from '../../shared/errors';
+import { IssueCollector } from '../../shared/errors';
 import { msg, type DomainMessage } from '../../shared/messages';
 import { randomId } from '../../shared/ids';
 import { type LevelsForm } from '../../shared/levels';
@@ -25,22 +18,14 @@ import { chainStart } from '../../shared/trust/chain';
 import { deviceIdOf } from '../../shared/trust/crypto';
 import { linkAfter, networkIdOf, nextLink, signOp, type Role } from '../../shared/trust/members';
 import { openSealed } from '../../shared/trust/seal';
-import {
-  CATCH_UP_DAYS_SETTING,
-  catchUpDaysOf,
-  catchUpMaterial,
-  keysToServe,
-  MAX_CATCH_UP_DAYS,
-  walkToCurrentKey,
-  type CatchUpMaterial,
-  type CatchUpResult,
-} from '../../shared/trust/catchUp';
-import { settingValue, SETTING_MAPS, verifySetting } from '../../shared/trust/settings';
+import { keysToServe, type CatchUpMaterial, type CatchUpResult } from '../../shared/trust/catchUp';
+import { settingValue, SETTING_MAPS } from '../../shared/trust/settings';
 import { carryOver, firstGenesis, legacyCuts } from '../../shared/trust/upgrade';
 
 import type { CatchUp } from '../../shared/sync/syncfile';
 import type { CryptoKey } from '../../shared/sync/keys';
 import { type DocPersistence } from './persistence';
+import { KeyCatchUp } from './store/catchUp';
 import { NetworkKeys } from './store/keys';
 import { Ledger } from './store/ledger';
 import { Members } from './store/members';
@@ -67,6 +52,7 @@ export class LarderStore {
   private readonly transfers: Transfers;
   private readonly keys: NetworkKeys;
   private readonly members: Members;
+  private readonly catchUp: KeyCatchUp;
   /** Set while this device upgrades its network, or adopts an upgrade, so neither starts twice. */
   private upgrading: Promise<void> | null = null;
 
@@ -74,16 +60,17 @@ export class LarderStore {
     this.settings = new Settings(ctx);
     this.keys = new NetworkKeys(ctx);
     this.members = new Members(ctx, this.keys);
+    this.catchUp = new KeyCatchUp(ctx, this.keys);
     this.ledger = new Ledger(ctx, this.settings);
     this.transfers = new Transfers(ctx, this.settings, this.ledger);
     ctx.afterLoad = () => {
       this.ledger.noteLostEntries();
-      void this.refreshCatchUpDays().catch(() => undefined);
+      void this.catchUp.refreshCatchUpDays().catch(() => undefined);
     };
     this.ctx.persistence.onCommitted((commit) => {
-      void this.refreshCatchUpDays().catch(() => undefined);
+      void this.catchUp.refreshCatchUpDays().catch(() => undefined);
       if (commit.settingsChanged) {
-        this.noteCatchUpMaterial();
+        this.catchUp.noteCatchUpMaterial();
         void this.keys
           .adoptRotation()
           .then(() => this.members.grantMissingKeys())
@@ -362,54 +349,6 @@ export class LarderStore {
   }
 
   /**
-   * What this device offers, in the rooms of the keys it held before, to devices that missed rotations:
-   * the member log's signed rotations and revocations (shared/trust/catchUp.ts). Null when there is none.
-   */
-  catchUpMaterial(): CatchUpMaterial | null {
-    const self = this.ctx.self;
-    if (!self?.chain) return null;
-    return catchUpMaterial(self.networkId, membersOf(this.ctx.doc).toArray());
-  }
-
-  /** The keys whose rooms this device waits in for devices that were away: newest first, bounded. */
-  catchUpRooms(): { epoch: number; key: Uint8Array }[] {
-    const self = this.ctx.self;
-    if (!self?.chain) return [];
-    const out: { epoch: number; key: Uint8Array }[] = [];
-    for (const past of keysToServe(self, this.ctx.deps.now(), this.catchUpDaysNow)) {
-      const key = fromBase64Url(past.key);
-      if (key && key.length === 32) out.push({ epoch: past.epoch, key });
-    }
-    return out;
-  }
-
-  /**
-   * Takes up a newer network key from catch-up material a device offered in this key's room (this device
-   * was away while an admin rotated it). The material is untrusted: only rotations an admin of the member
-   * log as this device knows it signed count, and only a copy sealed to this device's own key opens.
-   */
-  async catchUpFrom(material: unknown): Promise<CatchUpResult> {
-    await this.ctx.ready;
-    const self = this.ctx.self;
-    const identity = this.ctx.identity;
-    if (!self?.chain || !identity) return { ok: false, code: 'catchUp.notForThisDevice' };
-    const result = await walkToCurrentKey({
-      network: self.networkId,
-      anchor: self.anchor ?? self.networkId,
-      log: membersOf(this.ctx.doc).toArray(),
-      material,
-      device: self.deviceId,
-      epoch: self.epoch ?? 0,
-      boxKeys: { privateKey: identity.boxPrivateKey, publicKey: identity.boxPublicKey },
-    });
-    if (!result.ok) return result;
-    const current = this.ctx.self!;
-    if ((current.epoch ?? 0) >= result.epoch) return { ok: false, code: 'catchUp.noNewerKey' };
-    await this.keys.adoptNewKey(toBase64Url(result.key), result.epoch);
-    return result;
-  }
-
-  /**
    * The file key of a newer network key sealed to this device in a sync file's catch-up section, or null.
    * Nothing is kept: the device takes up the key only once the signed rotation it came with is imported.
    */
@@ -427,71 +366,6 @@ export class LarderStore {
       self.deviceId,
     );
     return key && key.length === 32 ? (await deriveSecrets(key)).fileKey : null;
-  }
-
-  private catchUpDaysNow = MAX_CATCH_UP_DAYS;
-  private catchUpListeners = new Set<() => void>();
-
-  /**
-   * How many days after a rotation this network's devices wait in the earlier keys' rooms for devices
-   * that were away (0 to 90; an admin's signed setting, 90 without one). Waiting there lets whoever holds
-   * an old key, the revoked device included, see that the others are online and their addresses.
-   */
-  get catchUpDays(): number {
-    return this.catchUpDaysNow;
-  }
-
-  /**
-   * Called when what this device offers in the earlier keys' rooms changes: the network's waiting time,
-   * or the material (a grant to a device approved since, a revocation) within one key. Sync joins the
-   * earlier rooms again with it. A new key (a rotation) is announced by onKeyChanged instead.
-   */
-  onCatchUpChanged(listener: () => void): () => void {
-    this.catchUpListeners.add(listener);
-    return () => this.catchUpListeners.delete(listener);
-  }
-
-  /** The material this device last offered, and under which key. */
-  private offered: { epoch: number; text: string } | null = null;
-
-  /** After a change of the member list: tells sync when the material it offers is out of date. */
-  private noteCatchUpMaterial(): void {
-    const self = this.ctx.self;
-    if (!self?.chain) return;
-    const text = JSON.stringify(this.catchUpMaterial());
-    const epoch = self.epoch ?? 0;
-    const before = this.offered;
-    this.offered = { epoch, text };
-    if (before?.epoch === epoch && before.text !== text && this.catchUpRooms().length > 0)
-      for (const listener of this.catchUpListeners) listener();
-  }
-
-  /** Reads the waiting time from the doc; it counts only as an admin signed it (shared/trust/settings.ts). */
-  private async refreshCatchUpDays(): Promise<void> {
-    const self = this.ctx.self;
-    // Not only the last projection's list: an app opened again with nothing new has not projected yet.
-    const members = await this.ctx.persistence.trust?.currentMembers();
-    if (!self?.chain || !members) return;
-    const raw = networkOf(this.ctx.doc).get(CATCH_UP_DAYS_SETTING);
-    const verdict = await verifySetting(self.networkId, 'network', CATCH_UP_DAYS_SETTING, raw, members);
-    const days = catchUpDaysOf(verdict.ok ? verdict.value : undefined);
-    if (days === this.catchUpDaysNow) return;
-    this.catchUpDaysNow = days;
-    for (const listener of this.catchUpListeners) listener();
-  }
-
-  /** An admin sets how many days devices wait in the earlier keys' rooms (0 to 90). */
-  async setCatchUpDays(form: { days: string }): Promise<number> {
-    await this.ctx.ready;
-    await this.ctx.requireAdmin();
-    const text = form.days.trim();
-    const days = Number(text);
-    if (!/^\d{1,3}$/.test(text) || days > MAX_CATCH_UP_DAYS)
-      throw new ValidationError([issue('days', msg('store.catchUpDaysInvalid', { max: MAX_CATCH_UP_DAYS }))]);
-    await this.ctx.putSettings([['network', CATCH_UP_DAYS_SETTING, days]]);
-    await this.ctx.persistence.flush();
-    await this.refreshCatchUpDays();
-    return days;
   }
 
   /**
@@ -698,6 +572,30 @@ export class LarderStore {
 
   revokeDevice(device: string): Promise<{ cut: number }> {
     return this.members.revokeDevice(device);
+  }
+
+  get catchUpDays(): number {
+    return this.catchUp.catchUpDays;
+  }
+
+  onCatchUpChanged(listener: () => void): () => void {
+    return this.catchUp.onCatchUpChanged(listener);
+  }
+
+  catchUpMaterial(): CatchUpMaterial | null {
+    return this.catchUp.catchUpMaterial();
+  }
+
+  catchUpRooms(): { epoch: number; key: Uint8Array }[] {
+    return this.catchUp.catchUpRooms();
+  }
+
+  catchUpFrom(material: unknown): Promise<CatchUpResult> {
+    return this.catchUp.catchUpFrom(material);
+  }
+
+  setCatchUpDays(form: { days: string }): Promise<number> {
+    return this.catchUp.setCatchUpDays(form);
   }
 
   itemsInDoc(): Map<string, Item> {
