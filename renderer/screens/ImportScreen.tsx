@@ -163,7 +163,7 @@ export function ImportScreen() {
                 undone: n(undone),
                 total: n(outcome.count.length),
                 failed: n(failed.length),
-                reason: failed[0],
+                reason: asSentence(failed[0]!),
               }),
               error: true,
             };
@@ -235,7 +235,10 @@ export function ImportScreen() {
           <p className="muted">{t('import.columnsLead')}</p>
           <div className="import-columns">
             {IMPORT_FIELDS.map((field) => (
-              <div className="field" key={field}>
+              <div
+                className={field === 'item' && columns.item === null ? 'field field-invalid' : 'field'}
+                key={field}
+              >
                 <label htmlFor={`import-col-${field}`}>{t(IMPORT_FIELD_LABEL[field])}</label>
                 <select
                   id={`import-col-${field}`}
@@ -254,14 +257,14 @@ export function ImportScreen() {
                     </option>
                   ))}
                 </select>
+                {field === 'item' && columns.item === null && (
+                  <span className="field-error" id="import-no-item-column" role="alert">
+                    {importText({ code: 'no-item-column' })}
+                  </span>
+                )}
               </div>
             ))}
           </div>
-          {columns.item === null && (
-            <p className="form-error" id="import-no-item-column" role="alert">
-              {importText({ code: 'no-item-column' })}
-            </p>
-          )}
         </section>
       )}
 
@@ -382,6 +385,12 @@ function summaryText(t: TFunction, format: Format, s: ImportPlan['summary']): st
   return parts.join(' ');
 }
 
+/**
+ * A reason as one sentence, so the words after it do not run on: a save's reason ("Not saved: the storage is
+ * full ... then save again") has no full stop of its own. The four languages end a sentence with a full stop.
+ */
+const asSentence = (reason: string) => (/[.!?…]$/.test(reason.trim()) ? reason.trim() : `${reason.trim()}.`);
+
 /** What the import did, in one sentence; when a step failed, what was done, what was not, and what to do. */
 function outcomeText(t: TFunction, format: Format, outcome: ImportOutcome, fileName: string): StatusText {
   const n = format.number;
@@ -402,7 +411,8 @@ function outcomeText(t: TFunction, format: Format, outcome: ImportOutcome, fileN
     said.push(t('import.seeIt'));
     return { text: said.join(' '), error: false };
   }
-  const { step, message } = outcome.failed;
+  const { step } = outcome.failed;
+  const message = asSentence(outcome.failed.message);
   const done =
     step === 'items'
       ? t('import.failedItems', { made, total: n(outcome.plan.create.length), reason: message })

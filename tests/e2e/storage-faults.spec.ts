@@ -130,7 +130,9 @@ test('disk full during an import: the status line says what was done and what to
     await importButton.click();
     const result = page.getByRole('status', { name: 'Import result' });
     await expect(result).toContainText('then this failed: Not saved');
-    await expect(result).toContainText('Press Import again once this is fixed');
+    // The reason ends its sentence before what to do next (it has no full stop of its own).
+    await expect(result).toContainText(/\. Press Import again once this is fixed/);
+    await page.screenshot({ path: 'test-results/screens/import-disk-full.png', fullPage: true });
     const full = await page.evaluate(usage);
     await page.evaluate(freeDisk);
     await expect.poll(() => page.evaluate(usage), { timeout: 30_000 }).toBeLessThan(full / 2);
