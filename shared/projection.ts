@@ -316,6 +316,38 @@ export class Projector {
     };
   }
 
+  /**
+   * The rows changed since the last call (or since it was made), and forgets they changed: a projector
+   * that holds everything (a rebuild's) goes on projecting new entries, and each batch writes only what
+   * it changed.
+   */
+  takeChanges(): { stock: StockRow[]; ledger: LedgerRow[]; usage: UsageRow[] } {
+    const changes = this.changes();
+    this.changedStock.clear();
+    this.changedLedger.clear();
+    this.changedUsage.clear();
+    return changes;
+  }
+
+  /** The ledger rows of these ids as they stand now (an id it does not hold is left out). */
+  ledgerRows(ids: readonly string[]): LedgerRow[] {
+    return ids.flatMap((id) => this.ledger.get(id) ?? []);
+  }
+
+  /** The usage rows of these keys as they stand now (a key it does not hold is left out). */
+  usageRows(keys: readonly string[]): UsageRow[] {
+    return keys.flatMap((key) => this.usage.get(key) ?? []);
+  }
+
+  /** Whether it holds a ledger row of this id / a usage row of this key. */
+  holdsLedger(id: string): boolean {
+    return this.ledger.has(id);
+  }
+
+  holdsUsage(key: string): boolean {
+    return this.usage.has(key);
+  }
+
   allStock(): StockRow[] {
     return [...this.stock.values()];
   }

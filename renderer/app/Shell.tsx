@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
 import { useStore } from './StoreContext';
-import { useUnprojected } from './hooks';
+import { useRebuildPercent, useUnprojected } from './hooks';
 import { useSyncStatus } from './SyncContext';
 import { useDesktopAlerts, useDesktopAlertsPref } from './alerts';
 import { useBelowMinimum } from '../data/levels';
@@ -122,6 +122,7 @@ export function Shell() {
         </ul>
         <ApprovalIndicator />
         <BacklogIndicator />
+        <RebuildIndicator />
         <SyncIndicator />
       </nav>
       <main className="content">
@@ -160,6 +161,22 @@ function BacklogIndicator() {
   return (
     <p className="backlog-indicator" role="status" aria-label={t('shell.backlogLabel')}>
       {t('shell.backlog', { count: left, n: format.number(left) })}
+    </p>
+  );
+}
+
+/**
+ * While a rebuild (after an update of Larder, or a revocation) writes the history a piece at a time
+ * between saves: how far it is. Stock figures are right already.
+ */
+function RebuildIndicator() {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const percent = useRebuildPercent();
+  if (percent === null) return null;
+  return (
+    <p className="backlog-indicator" role="status" aria-label={t('shell.rebuildLabel')}>
+      {t('shell.rebuilding', { percent: format.number(percent / 100, { style: 'percent' }) })}
     </p>
   );
 }

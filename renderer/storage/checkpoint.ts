@@ -62,6 +62,7 @@ async function projectedTables(store: LarderStore) {
   for (let wait = 0; wait <= PROJECTION_WAITS; wait++) {
     await store.persistence.flush();
     await store.persistence.projected();
+    await store.persistence.rebuilt();
     const [projection, gate, stock, usage, ledger] = await db.transaction(
       'r',
       [db.meta, db.gate, db.stock, db.usage, db.ledger],

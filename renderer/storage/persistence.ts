@@ -132,6 +132,28 @@ interface Staged {
   builtOn: number[];
 }
 
+/**
+ * A rebuild's second half: the usage and ledger rows, by far the most, written a transaction at a time
+ * between saves (one chain step each) from the rebuild's projector. That projector holds everything, so
+ * saves and syncs meanwhile are projected by it too (`project`), and each piece writes its rows as they
+ * stand then: a row changed by a save is never overwritten by an older copy.
+ */
+interface Rebuilding {
+  projector: Projector;
+  /** The usage keys, then the ledger ids, of the rebuild; `at` of them are written. */
+  usage: string[];
+  ledger: string[];
+  at: number;
+  /** A piece is queued or being written (false after one failed: the next save queues it again). */
+  queued: boolean;
+}
+
+/** How far a rebuild's history (usage and ledger rows) is written; null when no rebuild runs. */
+export interface RebuildProgress {
+  written: number;
+  total: number;
+}
+
 /** Thrown for a save made on top of one that failed: it would count against data that is not there. */
 export class EarlierSaveFailed extends Error {
   constructor() {
@@ -193,6 +215,12 @@ export class DocPersistence {
   private readonly backlogListeners = new Set<() => void>();
   private drained: { promise: Promise<void>; resolve: () => void } | null = null;
   private chunkQueued = false;
+  /** A rebuild whose history rows are still being written (see `Rebuilding`). */
+  private rebuilding: Rebuilding | null = null;
+  /** Rebuilds asked for that have not started: the projections are not complete until they are done. */
+  private rebuildsAsked = 0;
+  /** Who waits for every rebuild to be written (`rebuilt`). */
+  private rebuildWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   /** Set on a signed network: what counts is decided from signatures and the member list. */
   private trustLayer: TrustLayer | null = null;
   /** The doc the trust layer reads: the live doc, or a staging doc while a local change is planned. */
@@ -327,7 +355,7 @@ export class DocPersistence {
     if ((damaged.length > 0 || waiting) && (await this.recordDamage(damaged, at))) return;
     const meta = await this.db.meta.get('projection');
     if (!meta || meta.key !== 'projection' || meta.version !== PROJECTION_VERSION || meta.incomplete)
-      await this.rebuild();
+      await this.startRebuild();
   }
 
   /**
@@ -347,19 +375,22 @@ export class DocPersistence {
         const before = await db.meta.get('damage');
         const earlier = before?.key === 'damage' ? before : null;
         const missing = [...(earlier?.missing ?? []).filter((m) => !gone.includes(m.id)), ...listed];
+        // Entries already counted missing at an earlier start (one closed before its rebuild had deleted
+        // their rows) are not counted again.
+        const counted = new Set((earlier?.missing ?? []).map((m) => m.id));
         await db.meta.put({
           key: 'damage',
           at,
           rows: (earlier?.rows ?? 0) + damaged.length,
           missing: missing.slice(0, MAX_MISSING_LISTED),
-          missingCount: (earlier?.missingCount ?? 0) + gone.length,
+          missingCount: (earlier?.missingCount ?? 0) + gone.filter((id) => !counted.has(id)).length,
         });
       });
     } catch (error) {
       // The disk may be full: the rows stay where they are and are set aside at the next start.
       console.error('Larder could not set aside damaged data; it will try again at the next start', error);
     }
-    await this.rebuild();
+    await this.startRebuild();
     return true;
   }
 
@@ -417,8 +448,9 @@ export class DocPersistence {
       }),
     );
     this.chain = run.catch(() => undefined);
-    // A chunk of the backlog that failed earlier is tried again behind this save.
+    // A chunk of the backlog, or a piece of a rebuild, that failed earlier is tried again behind this save.
     if (this.unprojected > 0 && !this.chunkQueued) this.continueBacklog();
+    if (this.rebuilding && !this.rebuilding.queued) this.continueRebuild(this.rebuilding);
     return run;
   }
 
@@ -511,6 +543,8 @@ export class DocPersistence {
     } catch (error) {
       // The plan above may have moved the trust layer's member list and heads ahead of the disk.
       if (trust) this.trustStale = true;
+      // So may the rebuild's projector have (it projected this batch): derive everything again.
+      if (this.rebuilding) this.restartRebuild();
       throw error;
     }
     committed?.();
@@ -540,7 +574,8 @@ export class DocPersistence {
       key: 'projection',
       version: PROJECTION_VERSION,
       rebuiltAt,
-      ...(incomplete ? { incomplete: true } : {}),
+      // A rebuild still writing its history (or asked for) keeps it incomplete too.
+      ...(incomplete || this.rebuilding || this.rebuildsAsked > 0 ? { incomplete: true } : {}),
     });
   }
 
@@ -609,6 +644,22 @@ export class DocPersistence {
 
   private async project(entries: Entry[], seenAt: number): Promise<ProblemRow[]> {
     const db = this.db;
+    const rebuilding = this.rebuilding;
+    if (rebuilding) {
+      // The rebuild's projector holds everything, the rows not written yet included: it projects.
+      const { projector } = rebuilding;
+      const before = projector.problems.length;
+      for (const e of entries) projector.apply(e);
+      const changes = projector.takeChanges();
+      await Promise.all([
+        db.stock.bulkPut(changes.stock),
+        db.ledger.bulkPut(changes.ledger),
+        db.usage.bulkPut(changes.usage),
+      ]);
+      return projector.problems
+        .slice(before)
+        .map((p) => ({ where: `entry/${p.id}`, reason: p.reason, seenAt }));
+    }
     const need = Projector.lookups(entries);
     const [ledger, bySlot] = await Promise.all([
       db.ledger.bulkGet(need.entryIds),
@@ -769,9 +820,24 @@ export class DocPersistence {
     });
   }
 
-  /** Throws away every projection and derives them again from the doc (the backlog included). */
-  rebuild(): Promise<{ entries: number; problems: number }> {
+  /**
+   * Throws away every projection and derives them again from the doc (the backlog included). Resolves
+   * once every row is written, the history too; saves and syncs go on between its pieces.
+   */
+  async rebuild(): Promise<{ entries: number; problems: number }> {
+    const result = await this.startRebuild();
+    await this.rebuilt();
+    return result;
+  }
+
+  /**
+   * Starts a rebuild; resolves once the stock, the settings, the member list and the problems are
+   * written (the figures are right from then on). The usage and ledger rows follow, a piece at a time
+   * between saves (`Rebuilding`): `rebuilt` resolves once they are written.
+   */
+  private startRebuild(): Promise<{ entries: number; problems: number }> {
     if (!this.loaded) return Promise.reject(new Error('rebuild before the doc is loaded'));
+    this.rebuildsAsked++;
     const run = this.chain.then(() => this.rebuildNow());
     this.chain = run.then(
       () => undefined,
@@ -780,16 +846,70 @@ export class DocPersistence {
     return run;
   }
 
+  /** How far a rebuild's history rows are written, or null when none is being written. */
+  get rebuildProgress(): RebuildProgress | null {
+    const r = this.rebuilding;
+    return r ? { written: r.at, total: r.usage.length + r.ledger.length } : null;
+  }
+
+  /**
+   * Resolves once every rebuild asked for has written all its rows (at once when none runs); rejects when
+   * one could not write (the disk is full: it tries again behind the next save).
+   */
+  rebuilt(): Promise<void> {
+    if (!this.rebuilding && this.rebuildsAsked === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.rebuildWaiters.push({ resolve, reject }));
+  }
+
+  private settleRebuildWaiters(error?: unknown): void {
+    if (error === undefined && (this.rebuilding || this.rebuildsAsked > 0)) return;
+    for (const waiter of this.rebuildWaiters.splice(0))
+      if (error === undefined) waiter.resolve();
+      else waiter.reject(error);
+  }
+
   /**
    * Written in small transactions, not one (see `TRANSACTION_BYTES`): first the meta row says the
    * projections are incomplete, so a device stopped halfway rebuilds again at its next start; then each
-   * table's rows are put, stock first, the ledger last, and the rows the doc no longer gives are deleted;
-   * then the meta row says they are complete. Saves wait for the rebuild (it runs on the same chain).
+   * table's rows are put, stock first, and the rows the doc no longer gives are deleted. The usage and
+   * ledger rows follow a piece at a time between saves (`Rebuilding`); then the meta row says they are
+   * complete. Saves wait only for the first part.
    */
   private async rebuildNow(): Promise<{ entries: number; problems: number }> {
+    const trust = this.trustLayer;
+    // A rebuild still writing its history is replaced by this one (who waited for it waits for this one).
+    this.rebuilding = null;
+    this.rebuildsAsked--;
+    let derived: Awaited<ReturnType<DocPersistence['derive']>>;
+    try {
+      derived = await this.derive(trust);
+      await this.writeRebuiltFigures(derived);
+    } catch (error) {
+      this.settleRebuildWaiters(error);
+      throw error;
+    }
+    const { plan, tables, projector } = derived;
+    if (plan) trust!.adopt(plan);
+    // Everything in the doc is projected now, the backlog too (its rows follow with the history).
+    if (this.unprojected > 0) this.finishBacklog();
+    projector.takeChanges();
+    const rebuilding: Rebuilding = {
+      projector,
+      usage: tables.usage.map((row) => row.key),
+      ledger: tables.ledger.map((row) => row.id),
+      at: 0,
+      queued: false,
+    };
+    this.rebuilding = rebuilding;
+    this.notifyBacklog();
+    this.continueRebuild(rebuilding);
+    return { entries: derived.entries, problems: derived.problems.length };
+  }
+
+  /** A rebuild's first part: everything but the usage and ledger rows, the stock first. */
+  private async writeRebuiltFigures(derived: Awaited<ReturnType<DocPersistence['derive']>>) {
     const db = this.db;
     const trust = this.trustLayer;
-    const derived = await this.derive(trust);
     const { plan, tables } = derived;
     await db.transaction('rw', [db.gate, db.members, db.problems, db.meta], async () => {
       await db.meta.put({
@@ -803,19 +923,84 @@ export class DocPersistence {
       if (plan) await trust!.write(db, plan);
     });
     await replaceRows(db, db.stock, tables.stock);
-    await replaceRows(db, db.usage, tables.usage);
     await replaceRows(db, db.items, tables.items);
     await replaceRows(db, db.hubs, tables.hubs);
     await replaceRows(db, db.devices, tables.devices);
     await replaceRows(db, db.levels, tables.levels);
     await replaceRows(db, db.categoryLevels, tables.categoryLevels);
     await replaceRows(db, db.problems, derived.problems);
-    await replaceRows(db, db.ledger, tables.ledger);
-    await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: derived.seenAt });
-    if (plan) trust!.adopt(plan);
-    // Everything in the doc is projected now, the backlog too.
-    if (this.unprojected > 0) this.finishBacklog();
-    return { entries: derived.entries, problems: derived.problems.length };
+  }
+
+  /** Queues the next piece of a rebuild's history behind whatever is queued now (saves go first). */
+  private continueRebuild(rebuilding: Rebuilding): void {
+    rebuilding.queued = true;
+    const run = this.chain.then(() => this.writeRebuildPiece(rebuilding));
+    this.chain = run.catch(() => undefined);
+  }
+
+  /**
+   * Writes one transaction's worth (TRANSACTION_BYTES) of a rebuild's usage, then ledger rows, as the
+   * projector holds them now; after the last, deletes the rows the doc no longer gives and says the
+   * projections are complete.
+   */
+  private async writeRebuildPiece(rebuilding: Rebuilding): Promise<void> {
+    if (this.rebuilding !== rebuilding) return;
+    const db = this.db;
+    const { projector } = rebuilding;
+    const total = rebuilding.usage.length + rebuilding.ledger.length;
+    try {
+      if (rebuilding.at < total) {
+        const inUsage = rebuilding.at < rebuilding.usage.length;
+        const piece = inUsage
+          ? firstChunk(rebuilding.usage, rebuilding.at, (key) => projector.usageRows([key])[0], this.budget)
+          : firstChunk(
+              rebuilding.ledger,
+              rebuilding.at - rebuilding.usage.length,
+              (id) => projector.ledgerRows([id])[0],
+              this.budget,
+            );
+        if (inUsage) {
+          const rows = projector.usageRows(piece);
+          await db.transaction('rw', db.usage, () => db.usage.bulkPut(rows));
+        } else {
+          const rows = projector.ledgerRows(piece);
+          await db.transaction('rw', db.ledger, () => db.ledger.bulkPut(rows));
+        }
+        rebuilding.at += piece.length;
+      } else {
+        await deleteRowsNotIn(db, db.usage, (key) => projector.holdsUsage(key));
+        await deleteRowsNotIn(db, db.ledger, (id) => projector.holdsLedger(id));
+        this.rebuilding = null;
+        try {
+          await this.markProjection(this.unprojected > 0, this.now());
+        } catch (error) {
+          // Still incomplete on disk: the next start rebuilds, which is only slower.
+          console.error('Larder could not mark the rebuild complete', error);
+        }
+        this.settleRebuildWaiters();
+        this.notifyBacklog();
+        return;
+      }
+    } catch (error) {
+      // Left where it was: the next save tries again, and a restart rebuilds (the meta row says so).
+      console.error('Larder could not write part of a rebuild; it will try again', error);
+      rebuilding.queued = false;
+      this.settleRebuildWaiters(error);
+      this.notifyBacklog();
+      return;
+    }
+    this.notifyBacklog();
+    this.continueRebuild(rebuilding);
+  }
+
+  /**
+   * The rebuild's projector went ahead of the disk (a write failed): derive everything again. Until the
+   * new rebuild starts, saves are projected from the tables as they are; it rewrites all they wrote.
+   */
+  private restartRebuild(): void {
+    if (!this.rebuilding) return;
+    this.rebuilding = null;
+    void this.startRebuild().catch(() => undefined);
   }
 
   /** Every projection row a rebuild writes, derived from the doc in memory. */
@@ -842,16 +1027,27 @@ export class DocPersistence {
       gate: plan ? [...plan.result.devices.values()] : [],
       members: plan?.members ?? [],
     };
-    return { plan, tables, problems: all, entries: entries.length, seenAt };
+    return { plan, tables, projector, problems: all, entries: entries.length, seenAt };
   }
 
   /**
    * "Check data": compares every projection table with a rebuild from the doc, made in memory (nothing is
    * written). Waits for the saves queued before it.
    */
-  checkData(): Promise<DataCheck> {
-    if (!this.loaded) return Promise.reject(new Error('Data can be checked once it is loaded'));
+  async checkData(): Promise<DataCheck> {
+    if (!this.loaded) throw new Error('Data can be checked once it is loaded');
+    // A rebuild still writing its history would be found to differ from itself: checked after it.
+    for (;;) {
+      await this.rebuilt();
+      const check = await this.checkOnChain();
+      if (check) return check;
+    }
+  }
+
+  /** The check itself, on the chain; null when a rebuild started writing its history meanwhile. */
+  private checkOnChain(): Promise<DataCheck | null> {
     const run = this.chain.then(async () => {
+      if (this.rebuilding) return null;
       const started = performance.now();
       const layer = this.trustLayer;
       // A separate trust layer: a fresh plan must not touch the one saves use.
@@ -873,6 +1069,11 @@ export class DocPersistence {
   }
 
   destroy(): void {
+    // A rebuild still writing its history stops; the next start writes it again (meta: incomplete).
+    if (this.rebuilding || this.rebuildsAsked > 0) {
+      this.rebuilding = null;
+      this.settleRebuildWaiters(new Error('Larder was closed before the history was rewritten'));
+    }
     this.doc.destroy();
   }
 }
@@ -925,6 +1126,39 @@ function unreadable(update: unknown): string | null {
  * deletes the rows whose keys are not among them (rows are overwritten in place, never cleared first, so a
  * table read meanwhile is never empty).
  */
+/**
+ * The keys of `keys` from `from` on whose rows (`rowOf`) fit in one transaction of `budget` bytes; at
+ * least one.
+ */
+export function firstChunk(
+  keys: readonly string[],
+  from: number,
+  rowOf: (key: string) => unknown,
+  budget: number,
+): string[] {
+  let bytes = 0;
+  let end = from;
+  while (end < keys.length) {
+    const row = rowOf(keys[end]!);
+    const size = row === undefined ? 0 : rowBytes(row);
+    if (end > from && bytes + size > budget) break;
+    bytes += size;
+    end++;
+  }
+  return keys.slice(from, end);
+}
+
+/** Deletes, a transaction of at most TRANSACTION_BYTES at a time, the rows whose keys `keep` refuses. */
+async function deleteRowsNotIn(
+  db: LarderDB,
+  table: Table<unknown, string>,
+  keep: (key: string) => boolean,
+): Promise<void> {
+  const stale = (await table.toCollection().primaryKeys()).filter((key) => !keep(key));
+  for (const chunk of transactionChunks(stale))
+    await db.transaction('rw', table, () => table.bulkDelete(chunk));
+}
+
 async function replaceRows<T>(db: LarderDB, table: Table<T, string>, rows: readonly T[]): Promise<void> {
   const keyPath = table.schema.primKey.keyPath as string;
   const keep = new Set(rows.map((row) => (row as Record<string, unknown>)[keyPath] as string));

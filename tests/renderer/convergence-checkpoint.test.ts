@@ -235,6 +235,8 @@ class Seeded {
         // Each batch is projected in one transaction: once pumped, nothing is left to project.
         flush: () => this.pump(),
         projected: () => this.pump(),
+        // It never rebuilds.
+        rebuilt: () => Promise.resolve(),
       },
     };
     return view as unknown as LarderStore;

@@ -499,6 +499,8 @@ describe('LarderStore with IndexedDB', () => {
 
       const again = await open(name, deps);
       errors.mockRestore();
+      // Its start rebuilt the stock at once; the history follows, a piece at a time between saves.
+      await again.persistence.rebuilt();
       expect(await again.db.meta.get('projection')).not.toHaveProperty('incomplete');
       const afterRestart = await projections(again);
       expect(afterRestart.ledger.filter((r) => r.device !== again.self!.deviceId)).toHaveLength(120);

@@ -14,6 +14,9 @@ import {
   transactionChunks,
 } from '../../renderer/storage/persistence';
 import type { LedgerRow, StockRow } from '../../shared/projection';
+import { appendEntries, readAllEntries } from '../../shared/doc';
+import { undoEntry } from '../../shared/commands';
+import { idOf, type Entry } from '../../shared/entries';
 import { uniqueName } from './faults';
 
 /** No transaction holds more rows than this: each row counts at least 512 bytes (`rowBytes`). */
@@ -47,9 +50,11 @@ async function seeded(name = uniqueName('rebuild')): Promise<{ name: string; db:
   return { name, db };
 }
 
+/** A device started on `db`, once what its start rebuilt is all written (the history follows `load`). */
 async function loaded(db: LarderDB): Promise<DocPersistence> {
   const persistence = new DocPersistence(db, () => Date.UTC(2026, 0, 10));
   await persistence.load();
+  await persistence.rebuilt();
   return persistence;
 }
 
@@ -153,6 +158,74 @@ describe('rebuild', () => {
     expect(await again.ledger.count()).toBe(ledgerBefore);
     await noDifferences(restarted);
     restarted.destroy();
+  });
+});
+
+/** An undo, by the target's own device, of the entry of `doc` whose ledger row a rebuild writes last. */
+function undoOfLast(doc: Y.Doc): { target: Entry; undo: Entry } {
+  const { entries } = readAllEntries(doc);
+  const target = [...entries].reverse().find((e) => e.kind === 'donation' || e.kind === 'pickup')!;
+  const nextSeq = Math.max(...entries.filter((e) => e.device === target.device).map((e) => e.seq)) + 1;
+  return { target, undo: undoEntry({ device: target.device, nextSeq, now: Date.UTC(2026, 0, 10) }, target) };
+}
+
+describe('a rebuild writes its history between saves', () => {
+  it('a save made meanwhile commits before the history is written, and its rows are never overwritten by older copies', async () => {
+    const { db } = await seeded();
+    // A small budget: the history takes hundreds of pieces, one transaction each.
+    const persistence = new DocPersistence(db, () => Date.UTC(2026, 0, 10), 20_000, 4 * 1024);
+    await persistence.load();
+    // The stock is written: the figures are right before the history is.
+    expect(await db.stock.count()).toBeGreaterThan(0);
+    const progress = persistence.rebuildProgress!;
+    expect(progress.total).toBeGreaterThan(ENTRIES);
+    expect(progress.written).toBeLessThan(progress.total);
+
+    const { target, undo } = undoOfLast(persistence.doc);
+    expect(await db.ledger.get(idOf(target))).toBeUndefined();
+    const order: string[] = [];
+    const rebuilt = persistence.rebuilt().then(() => order.push('history written'));
+    appendEntries(persistence.doc, undo.device, [undo]);
+    await persistence.flush();
+    order.push('saved');
+    expect(order).toEqual(['saved']);
+    expect(persistence.rebuildProgress!.written).toBeLessThan(progress.total);
+    // The undo's row, and the undone entry's, as the save wrote them.
+    expect(await db.ledger.get(idOf(undo))).toBeDefined();
+
+    await rebuilt;
+    expect(persistence.rebuildProgress).toBeNull();
+    expect(await db.meta.get('projection')).not.toHaveProperty('incomplete');
+    // The undone entry's row, written by the rebuild after the save, says it is undone.
+    const undone = await db.ledger.get(idOf(target));
+    expect(undone).toBeDefined();
+    expect(undone!.applied).toBe(0);
+    await noDifferences(persistence);
+    persistence.destroy();
+  });
+
+  it('a piece that cannot be written (disk full) is tried again behind the next save', async () => {
+    const { db } = await seeded();
+    const persistence = new DocPersistence(db, () => Date.UTC(2026, 0, 10), 20_000, 16 * 1024);
+    await persistence.load();
+    const proto = globalThis.IDBObjectStore.prototype;
+    const put = proto.put;
+    proto.put = function () {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    };
+    try {
+      await expect(persistence.rebuilt()).rejects.toThrow(/quota/);
+    } finally {
+      proto.put = put;
+    }
+    expect(await db.meta.get('projection')).toMatchObject({ incomplete: true });
+    const { undo } = undoOfLast(persistence.doc);
+    appendEntries(persistence.doc, undo.device, [undo]);
+    await persistence.flush();
+    await persistence.rebuilt();
+    expect(await db.meta.get('projection')).not.toHaveProperty('incomplete');
+    await noDifferences(persistence);
+    persistence.destroy();
   });
 });
 
