@@ -144,7 +144,8 @@ describe('invite codes', () => {
     expect(parseInvite(encodeInvite(signed))).toEqual({ ok: true, invite: signed });
     const anchored = { ...INVITE, signed: true, anchor: 'adm1n0000000000x' };
     expect(parseInvite(encodeInvite(anchored))).toEqual({ ok: true, invite: anchored });
-    // An anchor only means something on a signed network: an unsigned invite carries none.
+    // An anchor only means something on a signed network: an unsigned invite carries none (not in its code either).
+    expect(encodeInvite({ ...INVITE, anchor: 'adm1n0000000000x' })).toBe(CODE);
     expect(parseInvite(encodeInvite({ ...INVITE, anchor: 'adm1n0000000000x' }))).toEqual({
       ok: true,
       invite: INVITE,
@@ -176,6 +177,8 @@ describe('invite codes', () => {
     });
 
     it('an unsigned network has no relay: its invite carries none, and one that says so is read without', () => {
+      // The code shown holds no relay address at all (it is the code of the same invite without them).
+      expect(encodeInvite({ ...INVITE, relays: RELAYS })).toBe(CODE);
       expect(parseInvite(encodeInvite({ ...INVITE, relays: RELAYS }))).toEqual({ ok: true, invite: INVITE });
       expect(parseInvite(codeOf(payload({ r: RELAYS })))).toEqual({
         ok: true,
