@@ -2,10 +2,10 @@ import { type Item, type ItemForm } from '../../shared/catalog';
 import { type CountForm, type DiscardForm, type DonationForm, type PickupForm } from '../../shared/commands';
 import { appendMemberOp, membersOf, readAllEntries, type DeviceInfo, type HubInfo } from '../../shared/doc';
 import { type TransferView } from '../../shared/transfers';
-import { fromBase64Url, toBase64Url } from '../../shared/sync/encoding';
+import { toBase64Url } from '../../shared/sync/encoding';
 import { parseInvite, type Invite } from '../../shared/sync/invite';
-import { ingestUpdate, type IngestResult } from '../../shared/sync/ingest';
-import { deriveSecrets, newNetworkKey, type NetworkSecrets } from '../../shared/sync/keys';
+import { type IngestResult } from '../../shared/sync/ingest';
+import { newNetworkKey, type NetworkSecrets } from '../../shared/sync/keys';
 import type { Reversal } from '../../shared/entries';
 import { IssueCollector } from '../../shared/errors';
 import { msg, type DomainMessage } from '../../shared/messages';
@@ -17,8 +17,7 @@ import { secretBox, type SecretBox } from '../platform/secrets';
 import { chainStart } from '../../shared/trust/chain';
 import { deviceIdOf } from '../../shared/trust/crypto';
 import { linkAfter, networkIdOf, nextLink, signOp, type Role } from '../../shared/trust/members';
-import { openSealed } from '../../shared/trust/seal';
-import { keysToServe, type CatchUpMaterial, type CatchUpResult } from '../../shared/trust/catchUp';
+import { type CatchUpMaterial, type CatchUpResult } from '../../shared/trust/catchUp';
 import { settingValue, SETTING_MAPS } from '../../shared/trust/settings';
 import { carryOver, firstGenesis, legacyCuts } from '../../shared/trust/upgrade';
 
@@ -29,6 +28,7 @@ import { KeyCatchUp } from './store/catchUp';
 import { NetworkKeys } from './store/keys';
 import { Ledger } from './store/ledger';
 import { Members } from './store/members';
+import { Remote, type SyncFileKeys } from './store/remote';
 import { Settings } from './store/settings';
 import { Transfers } from './store/transfers';
 import {
@@ -53,6 +53,7 @@ export class LarderStore {
   private readonly keys: NetworkKeys;
   private readonly members: Members;
   private readonly catchUp: KeyCatchUp;
+  private readonly remote: Remote;
   /** Set while this device upgrades its network, or adopts an upgrade, so neither starts twice. */
   private upgrading: Promise<void> | null = null;
 
@@ -61,6 +62,7 @@ export class LarderStore {
     this.keys = new NetworkKeys(ctx);
     this.members = new Members(ctx, this.keys);
     this.catchUp = new KeyCatchUp(ctx, this.keys);
+    this.remote = new Remote(ctx);
     this.ledger = new Ledger(ctx, this.settings);
     this.transfers = new Transfers(ctx, this.settings, this.ledger);
     ctx.afterLoad = () => {
@@ -319,53 +321,6 @@ export class LarderStore {
     await this.ctx.persistence.flush(() => this.ctx.db.meta.put(next));
     this.ctx.self = next;
     return next;
-  }
-
-  /**
-   * For sync files this device exports after a key rotation: the rotation's sealed keys and the file key
-   * before it, so a device that was away (and still holds the old key) can open the file.
-   */
-  async catchUpKeys(): Promise<{
-    keys: CatchUp;
-    previousFileKey: CryptoKey;
-    olderFileKeys: CryptoKey[];
-  } | null> {
-    const self = this.ctx.requireSelf();
-    const rotation = (await this.ctx.persistence.trust?.currentMembers())?.rotation;
-    const previous = self.previousKey ? fromBase64Url(self.previousKey) : null;
-    if (!rotation || !previous || rotation.epoch !== self.epoch) return null;
-    const { fileKey } = await deriveSecrets(previous);
-    // Older keys too, for a device that missed more than one rotation (within the catch-up window).
-    const olderFileKeys: CryptoKey[] = [];
-    for (const past of keysToServe(self, this.ctx.deps.now())) {
-      const raw = fromBase64Url(past.key);
-      if (raw && past.key !== self.previousKey) olderFileKeys.push((await deriveSecrets(raw)).fileKey);
-    }
-    return {
-      keys: { epoch: rotation.epoch, sealed: rotation.sealed },
-      previousFileKey: fileKey,
-      olderFileKeys,
-    };
-  }
-
-  /**
-   * The file key of a newer network key sealed to this device in a sync file's catch-up section, or null.
-   * Nothing is kept: the device takes up the key only once the signed rotation it came with is imported.
-   */
-  async keyFromCatchUp(catchUp: CatchUp | null): Promise<CryptoKey | null> {
-    const self = this.ctx.self;
-    const identity = this.ctx.identity;
-    if (!catchUp || !self?.chain || !identity || catchUp.epoch <= (self.epoch ?? 0)) return null;
-    const sealed = catchUp.sealed[self.deviceId];
-    if (!sealed) return null;
-    const key = await openSealed(
-      sealed,
-      { privateKey: identity.boxPrivateKey, publicKey: identity.boxPublicKey },
-      self.networkId,
-      catchUp.epoch,
-      self.deviceId,
-    );
-    return key && key.length === 32 ? (await deriveSecrets(key)).fileKey : null;
   }
 
   /**
@@ -681,19 +636,16 @@ export class LarderStore {
     return this.ledger.undo(entryId, note);
   }
 
-  /**
-   * Applies an update that came from a peer or a sync file, and resolves once what it brought is
-   * committed and projected (a very large one is projected in chunks, with this device's saves going
-   * in between). A malformed update is refused without touching the doc.
-   */
-  async applyRemoteUpdate(update: Uint8Array, origin: string): Promise<IngestResult> {
-    await this.ctx.ready;
-    const result = ingestUpdate(this.ctx.doc, update, origin);
-    if (result.ok && result.changed) {
-      await this.ctx.persistence.flush();
-      await this.ctx.persistence.projected();
-    }
-    return result;
+  applyRemoteUpdate(update: Uint8Array, origin: string): Promise<IngestResult> {
+    return this.remote.applyRemoteUpdate(update, origin);
+  }
+
+  catchUpKeys(): Promise<SyncFileKeys | null> {
+    return this.remote.catchUpKeys();
+  }
+
+  keyFromCatchUp(catchUp: CatchUp | null): Promise<CryptoKey | null> {
+    return this.remote.keyFromCatchUp(catchUp);
   }
 
   /** Sets aside something a peer sent that failed its checks: shown under Problems, never counted. */

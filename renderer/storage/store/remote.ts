@@ -1,0 +1,77 @@
+import { ingestUpdate, type IngestResult } from '../../../shared/sync/ingest';
+import { fromBase64Url } from '../../../shared/sync/encoding';
+import { deriveSecrets, type CryptoKey } from '../../../shared/sync/keys';
+import type { CatchUp } from '../../../shared/sync/syncfile';
+import { keysToServe } from '../../../shared/trust/catchUp';
+import { openSealed } from '../../../shared/trust/seal';
+import type { StoreContext } from './context';
+
+/** What a sync file exported after a key rotation carries for a device that still holds an earlier key. */
+export interface SyncFileKeys {
+  keys: CatchUp;
+  previousFileKey: CryptoKey;
+  olderFileKeys: CryptoKey[];
+}
+
+/** What comes from other devices: their updates (from a peer or a sync file), and a sync file's keys. */
+export class Remote {
+  constructor(private readonly ctx: StoreContext) {}
+
+  /**
+   * Applies an update that came from a peer or a sync file, and resolves once what it brought is
+   * committed and projected (a very large one is projected in chunks, with this device's saves going
+   * in between). A malformed update is refused without touching the doc.
+   */
+  async applyRemoteUpdate(update: Uint8Array, origin: string): Promise<IngestResult> {
+    await this.ctx.ready;
+    const result = ingestUpdate(this.ctx.doc, update, origin);
+    if (result.ok && result.changed) {
+      await this.ctx.persistence.flush();
+      await this.ctx.persistence.projected();
+    }
+    return result;
+  }
+
+  /**
+   * For sync files this device exports after a key rotation: the rotation's sealed keys and the file key
+   * before it, so a device that was away (and still holds the old key) can open the file.
+   */
+  async catchUpKeys(): Promise<SyncFileKeys | null> {
+    const self = this.ctx.requireSelf();
+    const rotation = (await this.ctx.persistence.trust?.currentMembers())?.rotation;
+    const previous = self.previousKey ? fromBase64Url(self.previousKey) : null;
+    if (!rotation || !previous || rotation.epoch !== self.epoch) return null;
+    const { fileKey } = await deriveSecrets(previous);
+    // Older keys too, for a device that missed more than one rotation (within the catch-up window).
+    const olderFileKeys: CryptoKey[] = [];
+    for (const past of keysToServe(self, this.ctx.deps.now())) {
+      const raw = fromBase64Url(past.key);
+      if (raw && past.key !== self.previousKey) olderFileKeys.push((await deriveSecrets(raw)).fileKey);
+    }
+    return {
+      keys: { epoch: rotation.epoch, sealed: rotation.sealed },
+      previousFileKey: fileKey,
+      olderFileKeys,
+    };
+  }
+
+  /**
+   * The file key of a newer network key sealed to this device in a sync file's catch-up section, or null.
+   * Nothing is kept: the device takes up the key only once the signed rotation it came with is imported.
+   */
+  async keyFromCatchUp(catchUp: CatchUp | null): Promise<CryptoKey | null> {
+    const self = this.ctx.self;
+    const identity = this.ctx.identity;
+    if (!catchUp || !self?.chain || !identity || catchUp.epoch <= (self.epoch ?? 0)) return null;
+    const sealed = catchUp.sealed[self.deviceId];
+    if (!sealed) return null;
+    const key = await openSealed(
+      sealed,
+      { privateKey: identity.boxPrivateKey, publicKey: identity.boxPublicKey },
+      self.networkId,
+      catchUp.epoch,
+      self.deviceId,
+    );
+    return key && key.length === 32 ? (await deriveSecrets(key)).fileKey : null;
+  }
+}
