@@ -1,15 +1,11 @@
 import { type Item, type ItemForm } from '../../shared/catalog';
 import { type CountForm, type DiscardForm, type DonationForm, type PickupForm } from '../../shared/commands';
-import { appendMemberOp, membersOf, readAllEntries, type DeviceInfo, type HubInfo } from '../../shared/doc';
+import { appendMemberOp, membersOf, readAllEntries, type DeviceInfo } from '../../shared/doc';
 import { type TransferView } from '../../shared/transfers';
-import { toBase64Url } from '../../shared/sync/encoding';
-import { parseInvite, type Invite } from '../../shared/sync/invite';
 import { type IngestResult } from '../../shared/sync/ingest';
-import { newNetworkKey, type NetworkSecrets } from '../../shared/sync/keys';
+import { type NetworkSecrets } from '../../shared/sync/keys';
 import type { Reversal } from '../../shared/entries';
-import { IssueCollector } from '../../shared/errors';
 import { msg, type DomainMessage } from '../../shared/messages';
-import { randomId } from '../../shared/ids';
 import { type LevelsForm } from '../../shared/levels';
 import type { LarderDB, SelfRow } from './db';
 import { KeySealer, sealingMiddleware } from './sealedKey';
@@ -25,20 +21,14 @@ import type { CatchUp } from '../../shared/sync/syncfile';
 import type { CryptoKey } from '../../shared/sync/keys';
 import { type DocPersistence } from './persistence';
 import { KeyCatchUp } from './store/catchUp';
+import { Device } from './store/device';
 import { NetworkKeys } from './store/keys';
 import { Ledger } from './store/ledger';
 import { Members } from './store/members';
 import { Remote, type SyncFileKeys } from './store/remote';
 import { Settings } from './store/settings';
 import { Transfers } from './store/transfers';
-import {
-  browserDeps,
-  checkName,
-  refuse,
-  StoreContext,
-  type SettingChange,
-  type StoreDeps,
-} from './store/context';
+import { browserDeps, refuse, StoreContext, type SettingChange, type StoreDeps } from './store/context';
 
 export { browserDeps, type StoreDeps } from './store/context';
 
@@ -54,6 +44,7 @@ export class LarderStore {
   private readonly members: Members;
   private readonly catchUp: KeyCatchUp;
   private readonly remote: Remote;
+  private readonly device: Device;
   /** Set while this device upgrades its network, or adopts an upgrade, so neither starts twice. */
   private upgrading: Promise<void> | null = null;
 
@@ -63,6 +54,7 @@ export class LarderStore {
     this.members = new Members(ctx, this.keys);
     this.catchUp = new KeyCatchUp(ctx, this.keys);
     this.remote = new Remote(ctx);
+    this.device = new Device(ctx, this.members);
     this.ledger = new Ledger(ctx, this.settings);
     this.transfers = new Transfers(ctx, this.settings, this.ledger);
     ctx.afterLoad = () => {
@@ -145,182 +137,6 @@ export class LarderStore {
   /** Calls `listener` whenever this device's own settings change; returns how to stop. */
   onSelfChanged(listener: () => void): () => void {
     return this.ctx.onSelfChanged(listener);
-  }
-
-  /** First start: a new network with this hub and this device in it, made locally with a new random key. */
-  async createNetwork(form: { hubName: string; deviceName: string }): Promise<SelfRow> {
-    const issues = new IssueCollector();
-    const hubName = checkName(
-      form.hubName,
-      'hubName',
-      'store.hubNameMissing',
-      'store.hubNameTooLong',
-      issues,
-    );
-    const deviceName = checkName(
-      form.deviceName,
-      'deviceName',
-      'store.deviceNameMissing',
-      'store.deviceNameTooLong',
-      issues,
-    );
-    issues.throwIfAny();
-    if (this.ctx.self) throw refuse('store.alreadyInNetwork');
-    await this.ctx.ready;
-    // The founding device's key anchors the network: the network id is derived from it.
-    const identity = await this.ctx.newIdentity();
-    const deviceId = deviceIdOf(identity.publicKey);
-    const networkId = networkIdOf(identity.publicKey);
-    const self: SelfRow = {
-      key: 'self',
-      networkId,
-      networkKey: toBase64Url(newNetworkKey(this.ctx.deps.randomBytes)),
-      signaling: [],
-      role: 'hub',
-      hubId: randomId(this.ctx.deps.randomBytes),
-      deviceId,
-      deviceName,
-      nextSeq: 1,
-      chain: chainStart(networkId, deviceId),
-    };
-    const now = this.ctx.deps.now();
-    this.ctx.persistence.enableTrust(networkId);
-    const genesis = await signOp(
-      {
-        t: 'genesis',
-        net: networkId,
-        dev: deviceId,
-        key: identity.publicKey,
-        box: identity.boxKey,
-        name: deviceName,
-        hub: self.hubId!,
-        at: now,
-        ...nextLink(undefined),
-      },
-      deviceId,
-      identity.privateKey,
-    );
-    appendMemberOp(this.ctx.persistence.staging(), genesis);
-    await this.ctx.putSettings(
-      [
-        ['network', 'id', networkId],
-        ['network', 'createdAt', now],
-        ['hubs', self.hubId!, { name: hubName, createdAt: now } satisfies HubInfo],
-        ['devices', deviceId, { name: deviceName, hub: self.hubId!, createdAt: now } satisfies DeviceInfo],
-      ],
-      { network: networkId, device: deviceId, privateKey: identity.privateKey },
-    );
-    await this.ctx.sealer.prepare(self);
-    await this.ctx.persistence.flush(async () => {
-      await this.ctx.db.meta.put(identity);
-      await this.ctx.db.meta.put(self);
-    });
-    this.ctx.identity = identity;
-    this.ctx.self = self;
-    return self;
-  }
-
-  /**
-   * Joins the network an invite names. The device has no hub yet: the network's hubs arrive with the
-   * first sync, and the person then picks this device's hub or starts a new one (`chooseHub`).
-   */
-  async joinNetwork(form: { invite: string; deviceName: string; asCoordinator?: boolean }): Promise<SelfRow> {
-    const issues = new IssueCollector();
-    const parsed = parseInvite(form.invite);
-    if (!parsed.ok) issues.add('invite', parsed.message);
-    const deviceName = checkName(
-      form.deviceName,
-      'deviceName',
-      'store.deviceNameMissing',
-      'store.deviceNameTooLong',
-      issues,
-    );
-    issues.throwIfAny();
-    if (this.ctx.self) throw refuse('store.alreadyInNetwork');
-    const { invite } = parsed as { ok: true; invite: Invite };
-    await this.ctx.ready;
-    // On a signed network the device makes its own key pair: its id is derived from the key.
-    const identity = invite.signed ? await this.ctx.newIdentity() : null;
-    const deviceId = identity ? deviceIdOf(identity.publicKey) : randomId(this.ctx.deps.randomBytes);
-    const self: SelfRow = {
-      key: 'self',
-      networkId: invite.networkId,
-      networkKey: toBase64Url(invite.key),
-      signaling: invite.signaling,
-      role: form.asCoordinator ? 'coordinator' : 'hub',
-      hubId: null,
-      deviceId,
-      deviceName,
-      nextSeq: 1,
-      ...(identity ? { chain: chainStart(invite.networkId, deviceId) } : {}),
-      ...(invite.preApproval ? { preApproval: invite.preApproval } : {}),
-      ...(identity && invite.anchor ? { anchor: invite.anchor } : {}),
-    };
-    if (identity) {
-      this.ctx.persistence.enableTrust(invite.networkId, invite.anchor);
-      this.ctx.identity = identity;
-    }
-    await this.ctx.sealer.prepare(self);
-    const saveIdentity = async () => {
-      if (identity) await this.ctx.db.meta.put(identity);
-      // The invite's relays, used from the first sync on (renderer/sync/relay.ts): no more steps.
-      if (identity && invite.relays?.length)
-        await this.ctx.db.meta.put({ key: 'relays', urls: invite.relays });
-      await this.ctx.db.meta.put(self);
-    };
-    if (form.asCoordinator) {
-      // A coordinator holds no stock: it is in the network as a device without a hub.
-      const now = this.ctx.deps.now();
-      if (identity) await this.members.requestToJoin(self, null, now);
-      await this.ctx.putSettings(
-        [['devices', self.deviceId, { name: deviceName, hub: null, createdAt: now } satisfies DeviceInfo]],
-        identity ? { network: self.networkId, device: self.deviceId, privateKey: identity.privateKey } : null,
-      );
-      await this.ctx.persistence.flush(saveIdentity);
-    } else await this.ctx.persistence.flush(saveIdentity);
-    this.ctx.self = self;
-    return self;
-  }
-
-  /** Puts this device at an existing hub of the network, or at a new hub it names. */
-  async chooseHub(choice: { hubId: string } | { newHubName: string }): Promise<SelfRow> {
-    await this.ctx.ready;
-    const self = this.ctx.requireSelf();
-    if (self.hubId) throw refuse('store.alreadyHasHub');
-    const now = this.ctx.deps.now();
-    let hubId: string;
-    const changes: SettingChange[] = [];
-    let newHubName = '';
-    if ('hubId' in choice) {
-      if (this.ctx.setting('hubs', choice.hubId) === undefined) throw refuse('store.hubUnknown', 'hub');
-      hubId = choice.hubId;
-    } else {
-      const issues = new IssueCollector();
-      const name = checkName(
-        choice.newHubName,
-        'newHubName',
-        'store.newHubNameMissing',
-        'store.hubNameTooLong',
-        issues,
-      );
-      issues.throwIfAny();
-      hubId = randomId(this.ctx.deps.randomBytes);
-      newHubName = name;
-      changes.push(['hubs', hubId, { name, createdAt: now } satisfies HubInfo]);
-    }
-    changes.push([
-      'devices',
-      self.deviceId,
-      { name: self.deviceName, hub: hubId, createdAt: now } satisfies DeviceInfo,
-    ]);
-    // The request first: a new hub's settings count once the device that made them is approved for it.
-    if (self.chain && this.ctx.identity)
-      await this.members.requestToJoin(self, hubId, now, 'newHubName' in choice ? newHubName : undefined);
-    await this.ctx.putSettings(changes);
-    const next: SelfRow = { ...self, hubId };
-    await this.ctx.persistence.flush(() => this.ctx.db.meta.put(next));
-    this.ctx.self = next;
-    return next;
   }
 
   /**
@@ -490,11 +306,20 @@ export class LarderStore {
     }
   }
 
-  async setSignaling(urls: string[]): Promise<void> {
-    const self = this.ctx.requireSelf();
-    const next = { ...self, signaling: urls };
-    await this.ctx.db.meta.put(next);
-    this.ctx.self = next;
+  createNetwork(form: { hubName: string; deviceName: string }): Promise<SelfRow> {
+    return this.device.createNetwork(form);
+  }
+
+  joinNetwork(form: { invite: string; deviceName: string; asCoordinator?: boolean }): Promise<SelfRow> {
+    return this.device.joinNetwork(form);
+  }
+
+  chooseHub(choice: { hubId: string } | { newHubName: string }): Promise<SelfRow> {
+    return this.device.chooseHub(choice);
+  }
+
+  setSignaling(urls: string[]): Promise<void> {
+    return this.device.setSignaling(urls);
   }
 
   secrets(): Promise<NetworkSecrets> {
