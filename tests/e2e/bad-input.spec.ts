@@ -60,6 +60,20 @@ test('bad input gets a specific message and saves nothing', async ({ baseURL }) 
     await expect(finder).toHaveValue('0123456789012');
     await finder.press('Enter');
     await expect(page.getByLabel('Quantity of Rice 2 lb bag')).toHaveValue('1');
+    // The unknown code attached to an item adds one of it, and is known from then on.
+    await finder.fill('9990001112223');
+    await expect(finder).toHaveValue('9990001112223');
+    await finder.press('Enter');
+    const attach = page.getByRole('combobox', { name: 'Attach barcode 9990001112223 to' });
+    await attach.fill('rice');
+    await expect(page.getByRole('option', { name: /Rice 2 lb bag/ })).toBeVisible();
+    await attach.press('Enter');
+    await expect(page.getByRole('alert', { name: 'Unknown barcode' })).toHaveCount(0);
+    await expect(page.getByLabel('Quantity of Rice 2 lb bag')).toHaveValue('2');
+    await finder.fill('9990001112223');
+    await expect(finder).toHaveValue('9990001112223');
+    await finder.press('Enter');
+    await expect(page.getByLabel('Quantity of Rice 2 lb bag')).toHaveValue('3');
 
     // A bad households count is said once, at its field, not again below the form.
     await goTo(page, 'Record pickup');
