@@ -190,6 +190,20 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
       values: per(browser, (r) => ms(r.seed.rebuildMs)),
       target: '—',
     },
+    {
+      metric: 'Chromium: rebuild, until stock and settings are written (saves wait for this only)',
+      values: per(browser, (r) => ms(r.seed.figuresMs)),
+      target: '—',
+    },
+    {
+      metric: 'Chromium: a pickup saved while the rebuild writes the history, median / max',
+      values: per(browser, (r) =>
+        r.seed.savesMs.length === 0
+          ? 'none (history written first)'
+          : `${ms(median(r.seed.savesMs))} / ${ms(Math.max(...r.seed.savesMs))}`,
+      ),
+      target: '—',
+    },
     { metric: 'Chromium: IndexedDB on disk', values: per(browser, (r) => mb(r.idbDiskMB)), target: '—' },
     {
       metric: 'Chromium: indexedDB.open, browser just started',

@@ -11,8 +11,12 @@ export interface SeedResult {
   storeMs: number;
   /** `DocPersistence.load()`: read the update row(s) and apply them to a fresh doc. */
   loadMs: number;
-  /** `DocPersistence.rebuild()`: read every entry, fold, clear and refill every projection table. */
+  /** `DocPersistence.rebuild()`: read every entry, fold, write every projection table (the history last). */
   rebuildMs: number;
+  /** Part of it until the stock, settings and problems are written (saves wait at most this long). */
+  figuresMs: number;
+  /** Pickups saved while the rebuild writes its history, each from change to commit. */
+  savesMs: number[];
   rebuiltEntries: number;
   rebuildProblems: number;
 }

@@ -46,11 +46,8 @@ const bench: LarderBench = {
       'chain' | 'preApproval' | 'epoch' | 'previousKey' | 'pastKeys' | 'anchor' | 'restarts'
     > as unknown as SelfRow;
     // The database exactly as the app leaves it after `compact()` (see seed.ts).
-    const { storeMs, loadMs, rebuildMs, rebuiltEntries, rebuildProblems } = await seedDatabase(
-      state,
-      n,
-      self,
-    );
+    const { storeMs, loadMs, rebuildMs, figuresMs, savesMs, rebuiltEntries, rebuildProblems } =
+      await seedDatabase(state, n, self, net.pickupItem);
     return {
       entries: n,
       mix: net.mix,
@@ -61,6 +58,8 @@ const bench: LarderBench = {
       storeMs,
       loadMs,
       rebuildMs,
+      figuresMs,
+      savesMs,
       rebuiltEntries,
       rebuildProblems,
     };

@@ -835,7 +835,7 @@ export class DocPersistence {
    * written (the figures are right from then on). The usage and ledger rows follow, a piece at a time
    * between saves (`Rebuilding`): `rebuilt` resolves once they are written.
    */
-  private startRebuild(): Promise<{ entries: number; problems: number }> {
+  startRebuild(): Promise<{ entries: number; problems: number }> {
     if (!this.loaded) return Promise.reject(new Error('rebuild before the doc is loaded'));
     this.rebuildsAsked++;
     const run = this.chain.then(() => this.rebuildNow());
