@@ -1,21 +1,16 @@
 import { type Item, type ItemForm } from '../../shared/catalog';
 import { type CountForm, type DiscardForm, type DonationForm, type PickupForm } from '../../shared/commands';
-import { appendMemberOp, membersOf, readAllEntries, type DeviceInfo } from '../../shared/doc';
 import { type TransferView } from '../../shared/transfers';
 import { type IngestResult } from '../../shared/sync/ingest';
 import { type NetworkSecrets } from '../../shared/sync/keys';
 import type { Reversal } from '../../shared/entries';
-import { msg, type DomainMessage } from '../../shared/messages';
+import { type DomainMessage } from '../../shared/messages';
 import { type LevelsForm } from '../../shared/levels';
 import type { LarderDB, SelfRow } from './db';
 import { KeySealer, sealingMiddleware } from './sealedKey';
 import { secretBox, type SecretBox } from '../platform/secrets';
-import { chainStart } from '../../shared/trust/chain';
-import { deviceIdOf } from '../../shared/trust/crypto';
-import { linkAfter, networkIdOf, nextLink, signOp, type Role } from '../../shared/trust/members';
+import { type Role } from '../../shared/trust/members';
 import { type CatchUpMaterial, type CatchUpResult } from '../../shared/trust/catchUp';
-import { settingValue, SETTING_MAPS } from '../../shared/trust/settings';
-import { carryOver, firstGenesis, legacyCuts } from '../../shared/trust/upgrade';
 
 import type { CatchUp } from '../../shared/sync/syncfile';
 import type { CryptoKey } from '../../shared/sync/keys';
@@ -28,7 +23,8 @@ import { Members } from './store/members';
 import { Remote, type SyncFileKeys } from './store/remote';
 import { Settings } from './store/settings';
 import { Transfers } from './store/transfers';
-import { browserDeps, refuse, StoreContext, type SettingChange, type StoreDeps } from './store/context';
+import { Upgrade } from './store/upgrade';
+import { browserDeps, StoreContext, type StoreDeps } from './store/context';
 
 export { browserDeps, type StoreDeps } from './store/context';
 
@@ -45,8 +41,7 @@ export class LarderStore {
   private readonly catchUp: KeyCatchUp;
   private readonly remote: Remote;
   private readonly device: Device;
-  /** Set while this device upgrades its network, or adopts an upgrade, so neither starts twice. */
-  private upgrading: Promise<void> | null = null;
+  private readonly upgrade: Upgrade;
 
   private constructor(private readonly ctx: StoreContext) {
     this.settings = new Settings(ctx);
@@ -57,6 +52,7 @@ export class LarderStore {
     this.device = new Device(ctx, this.members);
     this.ledger = new Ledger(ctx, this.settings);
     this.transfers = new Transfers(ctx, this.settings, this.ledger);
+    this.upgrade = new Upgrade(ctx, this.keys, this.members, this.ledger);
     ctx.afterLoad = () => {
       this.ledger.noteLostEntries();
       void this.catchUp.refreshCatchUpDays().catch(() => undefined);
@@ -70,11 +66,7 @@ export class LarderStore {
           .then(() => this.members.grantMissingKeys())
           .catch(() => undefined);
       }
-      // A network from before signing: an admin may have upgraded it; this device then follows.
-      if (this.ctx.self && !this.ctx.self.chain && !this.upgrading && membersOf(this.ctx.doc).length > 0)
-        void this.followUpgrade().catch((e: unknown) =>
-          this.ctx.recordProblem('members/upgrade', msg('member.upgradeFailed'), e),
-        );
+      this.upgrade.followIfUpgraded();
     });
   }
 
@@ -139,171 +131,12 @@ export class LarderStore {
     return this.ctx.onSelfChanged(listener);
   }
 
-  /**
-   * Moves a network made before signing came to signed entries, with this device as its first admin
-   * (shared/trust/upgrade.ts). The history as this device has it now is signed as it is: every device's
-   * entries up to the last one seen here keep counting; nothing unsigned counts after. Every setting is
-   * signed again. The other devices follow as soon as they see it, and count again once approved.
-   */
-  async upgradeToSigned(): Promise<SelfRow> {
-    await this.ctx.ready;
-    const self = this.ctx.requireSelf();
-    if (self.chain) throw refuse('store.alreadySigned');
-    if (this.upgrading || membersOf(this.ctx.doc).length > 0) {
-      // Another device upgraded first (or this one is already at it): follow that upgrade instead.
-      await this.followUpgrade();
-      return this.ctx.requireSelf();
-    }
-    let done!: () => void;
-    this.upgrading = new Promise<void>((resolve) => (done = resolve));
-    try {
-      const identity = await this.ctx.newIdentity();
-      const deviceId = deviceIdOf(identity.publicKey);
-      const network = self.networkId;
-      const anchor = networkIdOf(identity.publicKey);
-      const now = this.ctx.deps.now();
-      const signer = { network, device: deviceId, privateKey: identity.privateKey };
-      const ops = [
-        await signOp(
-          {
-            t: 'genesis',
-            net: network,
-            dev: deviceId,
-            key: identity.publicKey,
-            box: identity.boxKey,
-            name: self.deviceName,
-            hub: self.hubId,
-            at: now,
-            ...nextLink(undefined),
-          },
-          deviceId,
-          identity.privateKey,
-        ),
-      ];
-      for (const cut of legacyCuts(network, readAllEntries(this.ctx.doc).entries)) {
-        const info = this.ctx.setting('devices', cut.device) as Partial<DeviceInfo> | undefined;
-        const name =
-          typeof info?.name === 'string' && info.name
-            ? info.name.slice(0, 80)
-            : cut.device === self.deviceId
-              ? self.deviceName
-              : cut.device;
-        const hub =
-          typeof info?.hub === 'string' ? info.hub : cut.device === self.deviceId ? self.hubId : null;
-        ops.push(
-          await signOp(
-            {
-              t: 'adopt',
-              net: network,
-              dev: cut.device,
-              name,
-              hub,
-              cut: cut.seq,
-              hash: cut.hash,
-              at: now,
-              ...linkAfter(ops.at(-1)!),
-            },
-            deviceId,
-            identity.privateKey,
-          ),
-        );
-      }
-      // Every setting as it stands, signed by the new admin; and this device under its new id.
-      const changes: SettingChange[] = [];
-      for (const map of SETTING_MAPS)
-        this.ctx.doc.getMap<unknown>(map).forEach((value, key) => {
-          const v = settingValue(value);
-          if (v !== undefined && v !== null) changes.push([map, key, v]);
-        });
-      changes.push([
-        'devices',
-        deviceId,
-        { name: self.deviceName, hub: self.hubId, createdAt: now } satisfies DeviceInfo,
-      ]);
-      const next: SelfRow = {
-        ...self,
-        deviceId,
-        nextSeq: 1,
-        chain: chainStart(network, deviceId),
-        anchor,
-      };
-      this.ctx.persistence.enableTrust(network, anchor);
-      const staging = this.ctx.persistence.staging();
-      staging.transact(() => {
-        for (const op of ops) appendMemberOp(staging, op);
-      }, 'local');
-      await this.ctx.putSettings(changes, signer);
-      await this.ctx.persistence.flush(async () => {
-        await this.ctx.db.meta.put(identity);
-        await this.ctx.db.meta.put(next);
-      });
-      this.ctx.identity = identity;
-      this.ctx.self = next;
-      await this.ctx.persistence.rebuild();
-      this.keys.adoptKey(next);
-      return next;
-    } finally {
-      if (!this.ctx.self?.chain) this.upgrading = null;
-      done();
-    }
+  upgradeToSigned(): Promise<SelfRow> {
+    return this.upgrade.upgradeToSigned();
   }
 
-  /**
-   * Follows an upgrade an admin made on another device: this device makes its own key pair, asks to join
-   * under its new id, and records again what it had recorded after its cut-off (those entries count once
-   * an admin approves it; the unsigned copies never do).
-   */
-  async followUpgrade(): Promise<void> {
-    if (this.upgrading) return this.upgrading;
-    let done!: () => void;
-    this.upgrading = new Promise<void>((resolve) => (done = resolve));
-    try {
-      const self = this.ctx.self;
-      if (!self || self.chain) return;
-      const network = self.networkId;
-      const genesis = await firstGenesis(network, membersOf(this.ctx.doc).toArray());
-      if (!genesis) return;
-      this.ctx.persistence.enableTrust(network, genesis.anchor);
-      await this.ctx.persistence.rebuild();
-      const cut = this.ctx.persistence.trust?.memberState?.members.get(self.deviceId);
-      const after = cut?.revoked?.cut ?? 0;
-      const mine = readAllEntries(this.ctx.doc).entries.filter(
-        (e) => e.device === self.deviceId && e.seq > after,
-      );
-      const identity = await this.ctx.newIdentity();
-      const deviceId = deviceIdOf(identity.publicKey);
-      const now = this.ctx.deps.now();
-      const next: SelfRow = {
-        ...self,
-        deviceId,
-        nextSeq: 1,
-        chain: chainStart(network, deviceId),
-        anchor: genesis.anchor,
-      };
-      this.ctx.identity = identity;
-      await this.members.requestToJoin(next, next.hubId, now);
-      await this.ctx.putSettings(
-        [
-          [
-            'devices',
-            deviceId,
-            { name: next.deviceName, hub: next.hubId, createdAt: now } satisfies DeviceInfo,
-          ],
-        ],
-        { network, device: deviceId, privateKey: identity.privateKey },
-      );
-      await this.ctx.persistence.flush(async () => {
-        await this.ctx.db.meta.put(identity);
-        await this.ctx.db.meta.put(next);
-      });
-      this.ctx.self = next;
-      if (mine.length > 0) await this.ledger.commit(carryOver(mine, deviceId, next.nextSeq));
-      this.keys.adoptKey(this.ctx.self);
-    } finally {
-      // Nothing to follow yet (no valid genesis): look again after the next commit.
-      if (!this.ctx.self?.chain) this.upgrading = null;
-      done();
-    }
+  followUpgrade(): Promise<void> {
+    return this.upgrade.followUpgrade();
   }
 
   createNetwork(form: { hubName: string; deviceName: string }): Promise<SelfRow> {
