@@ -1,21 +1,20 @@
-import { type Item, type ItemForm } from '../../shared/catalog';
-import { type CountForm, type DiscardForm, type DonationForm, type PickupForm } from '../../shared/commands';
-import { type TransferView } from '../../shared/transfers';
-import { type IngestResult } from '../../shared/sync/ingest';
-import { type NetworkSecrets } from '../../shared/sync/keys';
+import type { Item, ItemForm } from '../../shared/catalog';
+import type { CountForm, DiscardForm, DonationForm, PickupForm } from '../../shared/commands';
 import type { Reversal } from '../../shared/entries';
-import { type DomainMessage } from '../../shared/messages';
-import { type LevelsForm } from '../../shared/levels';
-import type { LarderDB, SelfRow } from './db';
-import { KeySealer, sealingMiddleware } from './sealedKey';
-import { secretBox, type SecretBox } from '../platform/secrets';
-import { type Role } from '../../shared/trust/members';
-import { type CatchUpMaterial, type CatchUpResult } from '../../shared/trust/catchUp';
-
+import type { LevelsForm } from '../../shared/levels';
+import type { DomainMessage } from '../../shared/messages';
+import type { IngestResult } from '../../shared/sync/ingest';
+import type { CryptoKey, NetworkSecrets } from '../../shared/sync/keys';
 import type { CatchUp } from '../../shared/sync/syncfile';
-import type { CryptoKey } from '../../shared/sync/keys';
-import { type DocPersistence } from './persistence';
+import type { TransferView } from '../../shared/transfers';
+import type { CatchUpMaterial, CatchUpResult } from '../../shared/trust/catchUp';
+import type { Role } from '../../shared/trust/members';
+import { secretBox, type SecretBox } from '../platform/secrets';
+import type { LarderDB, SelfRow } from './db';
+import type { DocPersistence } from './persistence';
+import { KeySealer, sealingMiddleware } from './sealedKey';
 import { KeyCatchUp } from './store/catchUp';
+import { browserDeps, StoreContext, type StoreDeps } from './store/context';
 import { Device } from './store/device';
 import { NetworkKeys } from './store/keys';
 import { Ledger } from './store/ledger';
@@ -24,13 +23,17 @@ import { Remote, type SyncFileKeys } from './store/remote';
 import { Settings } from './store/settings';
 import { Transfers } from './store/transfers';
 import { Upgrade } from './store/upgrade';
-import { browserDeps, StoreContext, type StoreDeps } from './store/context';
 
 export { browserDeps, type StoreDeps } from './store/context';
 
 /**
  * The one way the app changes data: each method turns a form into doc changes through the pure commands,
  * and resolves only when they are committed in IndexedDB. Reads go straight to the Dexie tables.
+ *
+ * A thin facade: the work is done by one part per concern in ./store/ (device, settings, ledger,
+ * transfers, members, keys, catchUp, remote, upgrade), each documented there, all sharing one
+ * StoreContext (the database, the doc's persistence, this device's row and keys). This class opens the
+ * store, wires the parts together and to what follows a load or a commit, and delegates.
  */
 export class LarderStore {
   private readonly settings: Settings;
@@ -131,6 +134,7 @@ export class LarderStore {
     return this.ctx.onSelfChanged(listener);
   }
 
+  // Moving a network from before signing to signed entries (store/upgrade.ts).
   upgradeToSigned(): Promise<SelfRow> {
     return this.upgrade.upgradeToSigned();
   }
@@ -139,6 +143,7 @@ export class LarderStore {
     return this.upgrade.followUpgrade();
   }
 
+  // This device's own settings (store/device.ts).
   createNetwork(form: { hubName: string; deviceName: string }): Promise<SelfRow> {
     return this.device.createNetwork(form);
   }
@@ -155,6 +160,7 @@ export class LarderStore {
     return this.device.setSignaling(urls);
   }
 
+  // The network key, invites, this device's signature (store/keys.ts).
   secrets(): Promise<NetworkSecrets> {
     return this.keys.secrets();
   }
@@ -179,6 +185,7 @@ export class LarderStore {
     return this.keys.onKeyChanged(listener);
   }
 
+  // The member log (store/members.ts).
   approveDevice(device: string, role?: Role): Promise<void> {
     return this.members.approveDevice(device, role);
   }
@@ -187,6 +194,7 @@ export class LarderStore {
     return this.members.revokeDevice(device);
   }
 
+  // Devices that were away while the key rotated (store/catchUp.ts).
   get catchUpDays(): number {
     return this.catchUp.catchUpDays;
   }
@@ -211,16 +219,15 @@ export class LarderStore {
     return this.catchUp.setCatchUpDays(form);
   }
 
+  // The catalog, hubs and levels (store/settings.ts).
   itemsInDoc(): Map<string, Item> {
     return this.settings.itemsInDoc();
   }
 
-  /** Creates an item, or edits it when `id` is given. */
   saveItem(form: ItemForm, id?: string): Promise<Item> {
     return this.settings.saveItem(form, id);
   }
 
-  /** Adds a barcode to an item (a scanner read a code nobody knew). */
   attachBarcode(itemId: string, code: string): Promise<Item> {
     return this.settings.attachBarcode(itemId, code);
   }
@@ -229,50 +236,44 @@ export class LarderStore {
     return this.settings.setLevels(itemId, form, hub);
   }
 
-  /** The same minimum and target for many items at once (bulk editing). */
   setManyLevels(itemIds: readonly string[], form: LevelsForm, hub?: string): Promise<void> {
     return this.settings.setManyLevels(itemIds, form, hub);
   }
 
-  /** The levels an item of this category gets at a hub when it has none of its own. */
   setCategoryLevels(category: string, form: LevelsForm, hub?: string): Promise<void> {
     return this.settings.setCategoryLevels(category, form, hub);
   }
 
-  /** Renames a hub or sets its address; the address is published on needs lists only if asked. */
   updateHub(form: { name: string; address: string; publishAddress: boolean }, hub?: string): Promise<void> {
     return this.settings.updateHub(form, hub);
   }
 
-  /** The name of this device's hub as the doc holds it, before it counts (one waiting for approval). */
   ownHubName(): string | null {
     return this.settings.ownHubName();
   }
 
+  // Transfers between hubs (store/transfers.ts).
   transfer(id: string): Promise<TransferView | null> {
     return this.transfers.transfer(id);
   }
 
-  /** Asks a hub to send stock to another (a coordinator turning a suggested move into a transfer). */
   requestTransfer(form: { item: string; from: string; to: string; quantity: string }) {
     return this.transfers.requestTransfer(form);
   }
 
-  /** "Sent N of X to hub B", optionally against a request. */
   sendTransfer(form: { item: string; to: string; quantity: string; request?: string; from?: string }) {
     return this.transfers.sendTransfer(form);
   }
 
-  /** "Received M" against a transfer, at the receiving hub. */
   receiveTransfer(id: string, quantity: string) {
     return this.transfers.receiveTransfer(id, quantity);
   }
 
-  /** Settles the difference between sent and received with a note. */
   settleTransfer(id: string, note: string) {
     return this.transfers.settleTransfer(id, note);
   }
 
+  // This device's ledger entries (store/ledger.ts).
   recordDonation(form: DonationForm) {
     return this.ledger.recordDonation(form);
   }
@@ -289,11 +290,11 @@ export class LarderStore {
     return this.ledger.recordDiscard(form);
   }
 
-  /** Undoes an entry of this device's hub, or one this device recorded for a hub (a coordinator's). */
   undo(entryId: string, note?: string): Promise<Reversal> {
     return this.ledger.undo(entryId, note);
   }
 
+  // What comes from other devices: updates, sync files' keys (store/remote.ts).
   applyRemoteUpdate(update: Uint8Array, origin: string): Promise<IngestResult> {
     return this.remote.applyRemoteUpdate(update, origin);
   }
