@@ -28,8 +28,8 @@ describe('extending a chain with entries, the fast way', () => {
         fc.array(entryArb(), { minLength: 70, maxLength: 200 }),
         fc.array(fc.integer({ min: 1, max: 140 }), { minLength: 1, maxLength: 5 }),
         (entries, cuts) => {
-          const reference = extendChain(chainStart('dev1'), entries.map(entryLine));
-          let state = chainStart('dev1');
+          const reference = extendChain(chainStart('net1', 'dev1'), entries.map(entryLine));
+          let state = chainStart('net1', 'dev1');
           let at = 0;
           for (const cut of [...cuts, entries.length]) {
             const end = Math.min(entries.length, at + cut);
