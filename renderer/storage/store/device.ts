@@ -11,6 +11,10 @@ import type { SelfRow } from '../db';
 import { checkName, refuse, type SettingChange, type StoreContext } from './context';
 import type { Members } from './members';
 
+/** The device's name as a form gave it (`deviceName`), what is wrong with it in `issues`. */
+const deviceNameOf = (raw: string, issues: IssueCollector) =>
+  checkName(raw, 'deviceName', 'store.deviceNameMissing', 'store.deviceNameTooLong', issues);
+
 /**
  * This device's own settings: making a network or joining one (its key pair, its row, its join request),
  * the hub it stocks, and the signaling servers it uses.
@@ -31,13 +35,7 @@ export class Device {
       'store.hubNameTooLong',
       issues,
     );
-    const deviceName = checkName(
-      form.deviceName,
-      'deviceName',
-      'store.deviceNameMissing',
-      'store.deviceNameTooLong',
-      issues,
-    );
+    const deviceName = deviceNameOf(form.deviceName, issues);
     issues.throwIfAny();
     if (this.ctx.self) throw refuse('store.alreadyInNetwork');
     await this.ctx.ready;
@@ -102,13 +100,7 @@ export class Device {
     const issues = new IssueCollector();
     const parsed = parseInvite(form.invite);
     if (!parsed.ok) issues.add('invite', parsed.message);
-    const deviceName = checkName(
-      form.deviceName,
-      'deviceName',
-      'store.deviceNameMissing',
-      'store.deviceNameTooLong',
-      issues,
-    );
+    const deviceName = deviceNameOf(form.deviceName, issues);
     issues.throwIfAny();
     if (this.ctx.self) throw refuse('store.alreadyInNetwork');
     const { invite } = parsed as { ok: true; invite: Invite };

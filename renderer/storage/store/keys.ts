@@ -7,8 +7,24 @@ import { sign } from '../../../shared/trust/crypto';
 import { PRE_APPROVAL_MS, signPreApproval } from '../../../shared/trust/members';
 import { openSealed } from '../../../shared/trust/seal';
 import { withNewKey } from '../../../shared/trust/catchUp';
-import type { SelfRow } from '../db';
+import type { IdentityRow, SelfRow } from '../db';
 import type { StoreContext } from './context';
+
+/** Opens a copy of the network key of `epoch` sealed to this device's own key (by a rotation or a grant). */
+export function openSealedToDevice(
+  sealed: string,
+  self: SelfRow,
+  identity: IdentityRow,
+  epoch: number,
+): Promise<Uint8Array | null> {
+  return openSealed(
+    sealed,
+    { privateKey: identity.boxPrivateKey, publicKey: identity.boxPublicKey },
+    self.networkId,
+    epoch,
+    self.deviceId,
+  );
+}
 
 /**
  * The network key and what is made from it (sync secrets, invites), this device's signature, and taking up
@@ -119,13 +135,7 @@ export class NetworkKeys {
     if (!self?.chain || !identity || !rotation || rotation.epoch <= (self.epoch ?? 0)) return;
     const sealed = rotation.sealed[self.deviceId];
     if (!sealed) return; // not for this device: it was revoked, or joined after the rotation
-    const key = await openSealed(
-      sealed,
-      { privateKey: identity.boxPrivateKey, publicKey: identity.boxPublicKey },
-      self.networkId,
-      rotation.epoch,
-      self.deviceId,
-    );
+    const key = await openSealedToDevice(sealed, self, identity, rotation.epoch);
     if (!key || key.length !== 32) {
       await this.ctx.recordProblem('members/rotation', msg('member.rotationUnreadable'));
       return;

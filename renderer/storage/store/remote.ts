@@ -3,8 +3,8 @@ import { fromBase64Url } from '../../../shared/sync/encoding';
 import { deriveSecrets, type CryptoKey } from '../../../shared/sync/keys';
 import type { CatchUp } from '../../../shared/sync/syncfile';
 import { keysToServe } from '../../../shared/trust/catchUp';
-import { openSealed } from '../../../shared/trust/seal';
 import type { StoreContext } from './context';
+import { openSealedToDevice } from './keys';
 
 /** What a sync file exported after a key rotation carries for a device that still holds an earlier key. */
 export interface SyncFileKeys {
@@ -65,13 +65,7 @@ export class Remote {
     if (!catchUp || !self?.chain || !identity || catchUp.epoch <= (self.epoch ?? 0)) return null;
     const sealed = catchUp.sealed[self.deviceId];
     if (!sealed) return null;
-    const key = await openSealed(
-      sealed,
-      { privateKey: identity.boxPrivateKey, publicKey: identity.boxPublicKey },
-      self.networkId,
-      catchUp.epoch,
-      self.deviceId,
-    );
+    const key = await openSealedToDevice(sealed, self, identity, catchUp.epoch);
     return key && key.length === 32 ? (await deriveSecrets(key)).fileKey : null;
   }
 }
