@@ -64,6 +64,10 @@ describe('a device’s heads across restarts', () => {
       [9, 'H9'],
     ];
     expect((await verifyHeads(net, [[at2, await head(8, 'H8', past)]], keys)).problems).toEqual(where(at2));
+    // Filed as after two restarts but carrying one (signed with it).
+    expect((await verifyHeads(net, [[at2, await head(8, 'H8', [[5, 'H5']])]], keys)).problems).toEqual(
+      where(at2),
+    );
     // Filed as after a restart but carrying no restarts at all (signed without them).
     const plain = await head(8, 'H8');
     const read = await verifyHeads(net, [[at1, plain]], keys);
