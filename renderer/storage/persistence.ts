@@ -1162,8 +1162,6 @@ async function deleteRowsNotIn(
 async function replaceRows<T>(db: LarderDB, table: Table<T, string>, rows: readonly T[]): Promise<void> {
   const keyPath = table.schema.primKey.keyPath as string;
   const keep = new Set(rows.map((row) => (row as Record<string, unknown>)[keyPath] as string));
-  const stale = (await table.toCollection().primaryKeys()).filter((key) => !keep.has(key));
   for (const chunk of transactionChunks(rows)) await db.transaction('rw', table, () => table.bulkPut(chunk));
-  for (const chunk of transactionChunks(stale))
-    await db.transaction('rw', table, () => table.bulkDelete(chunk));
+  await deleteRowsNotIn(db, table, (key) => keep.has(key));
 }
