@@ -10,7 +10,7 @@ import { messagesBeyondFields, noErrors, toFormErrors, type FormErrors } from '.
 import { useFormat } from '../i18n/format';
 import { Field } from '../components/Field';
 import { ItemPicker } from '../components/ItemPicker';
-import { useCommand } from '../app/useCommand';
+import { useCommand, type StatusText } from '../app/useCommand';
 import { StatusMessage } from '../components/StatusMessage';
 import { useSelf } from '../data/self';
 
@@ -33,8 +33,12 @@ const STATUS_CLASS: Record<TransferView['status'], string> = {
   cancelled: 'status-unstocked',
 };
 
-/** Where a transfer form shows what went wrong: its fields' errors, at the fields it has. */
+/** The part of the screen a form sits in, where its status line is (the form itself may be gone once done). */
+type Place = 'toSend' | 'incoming' | 'settle' | 'newSend';
+
+/** Where a transfer form shows what went wrong: its fields' errors, at the fields it has, and its place. */
 interface FormReport {
+  place: Place;
   shows: ReadonlySet<string>;
   setErrors: (errors: FormErrors) => void;
 }
@@ -55,6 +59,10 @@ export function TransfersScreen() {
   const rows = useTransferEntries();
   const transfers = useMemo(() => transferViews(rows ?? []), [rows]);
   const command = useCommand();
+  // Which part of the screen asked last: its status line says what happened, next to the form used (a
+  // line at the top of the page sat a screen away from the new send on a phone).
+  const [asker, setAsker] = useState<Place | null>(null);
+  const said = (place: Place) => (asker === place ? command.message : null);
 
   const hubName = (id: string) => hubs?.find((h) => h.id === id)?.name ?? id;
   const itemById = new Map((items ?? []).map((i) => [i.id, i]));
@@ -65,22 +73,23 @@ export function TransfersScreen() {
   const qty = (n: number | undefined) => (n === undefined ? '—' : format.number(n));
 
   // One action at a time on this screen (every action's button is disabled while one runs). A field's error
-  // shows at its field in the form that asked, once; the status line says the rest, or what was saved once
-  // the store's save resolved.
-  const run = (action: () => Promise<unknown>, done: string, form: FormReport) =>
-    command.busy
-      ? Promise.resolve(false)
-      : command.run(action, {
-          done: () => {
-            form.setErrors(noErrors);
-            return done;
-          },
-          failed: (error) => {
-            const found = toFormErrors(error);
-            form.setErrors(found);
-            return messagesBeyondFields(found, (f) => form.shows.has(f)).join(' ');
-          },
-        });
+  // shows at its field in the form that asked, once; the status line of the part it sits in says the rest,
+  // or what was saved once the store's save resolved.
+  const run = (action: () => Promise<unknown>, done: string, form: FormReport) => {
+    if (command.busy) return Promise.resolve(false);
+    setAsker(form.place);
+    return command.run(action, {
+      done: () => {
+        form.setErrors(noErrors);
+        return done;
+      },
+      failed: (error) => {
+        const found = toFormErrors(error);
+        form.setErrors(found);
+        return messagesBeyondFields(found, (f) => form.shows.has(f)).join(' ');
+      },
+    });
+  };
 
   const toSend = transfers.filter((v) => v.status === 'requested' && mine(v.from));
   const incoming = transfers.filter((v) => v.status === 'in transit' && mine(v.to));
@@ -92,9 +101,8 @@ export function TransfersScreen() {
         <h1 id="transfers-title">{t('nav.transfers')}</h1>
         <p className="muted">{t('transfers.lead')}</p>
       </header>
-      <StatusMessage message={command.message} />
       <div className="sync-grid">
-        {(toSend.length > 0 || !coordinator) && (
+        {(toSend.length > 0 || !coordinator || said('toSend')) && (
           <section className="card" aria-labelledby="to-send-title">
             <h2 id="to-send-title">{t('transfers.toSend')}</h2>
             {toSend.length === 0 ? (
@@ -109,6 +117,7 @@ export function TransfersScreen() {
                     item: itemName(v.item),
                     hub: hubName(v.to),
                   })}
+                  place="toSend"
                   initial={String(v.requested?.qty ?? '')}
                   button={t('transfers.markSent')}
                   busy={command.busy}
@@ -129,6 +138,7 @@ export function TransfersScreen() {
                 />
               ))
             )}
+            <StatusMessage message={said('toSend')} />
           </section>
         )}
         <section className="card" aria-labelledby="incoming-title">
@@ -156,6 +166,7 @@ export function TransfersScreen() {
                         from: hubName(v.from),
                       })
                 }
+                place="incoming"
                 initial={String(v.sent?.qty ?? '')}
                 button={t('transfers.recordReceived')}
                 busy={command.busy}
@@ -169,8 +180,9 @@ export function TransfersScreen() {
               />
             ))
           )}
+          <StatusMessage message={said('incoming')} />
         </section>
-        {toSettle.length > 0 && (
+        {(toSettle.length > 0 || said('settle')) && (
           <section className="card" aria-labelledby="settle-title">
             <h2 id="settle-title">{t('transfers.toSettle')}</h2>
             {toSettle.map((v) => (
@@ -191,6 +203,7 @@ export function TransfersScreen() {
                 }
               />
             ))}
+            <StatusMessage message={said('settle')} />
           </section>
         )}
         {!coordinator && self.hubId && (
@@ -200,6 +213,7 @@ export function TransfersScreen() {
             busy={command.busy}
             run={run}
             clear={command.clear}
+            message={said('newSend')}
           />
         )}
       </div>
@@ -264,6 +278,7 @@ const QUANTITY_FIELDS: ReadonlySet<string> = new Set(['quantity']);
 /** Sending what was asked, or receiving what was sent: one quantity. */
 function QuantityAction(props: {
   label: string;
+  place: Place;
   summary: string;
   initial: string;
   button: string;
@@ -278,7 +293,7 @@ function QuantityAction(props: {
       noValidate
       onSubmit={(e: FormEvent) => {
         e.preventDefault();
-        void props.onSubmit(quantity, { shows: QUANTITY_FIELDS, setErrors });
+        void props.onSubmit(quantity, { place: props.place, shows: QUANTITY_FIELDS, setErrors });
       }}
     >
       <p>{props.summary}</p>
@@ -320,7 +335,7 @@ function SettleAction(props: {
       noValidate
       onSubmit={async (e: FormEvent) => {
         e.preventDefault();
-        if (await props.onSubmit(note, { shows: SETTLE_FIELDS, setErrors })) setNote('');
+        if (await props.onSubmit(note, { place: 'settle', shows: SETTLE_FIELDS, setErrors })) setNote('');
       }}
     >
       <p>{props.summary}</p>
@@ -353,12 +368,14 @@ function NewSend({
   busy,
   run,
   clear,
+  message,
 }: {
   items: Item[];
   hubs: { id: string; name: string }[];
   busy: boolean;
   run: (action: () => Promise<unknown>, done: string, form: FormReport) => Promise<boolean>;
   clear: () => void;
+  message: StatusText | null;
 }) {
   const store = useStore();
   const { t } = useTranslation();
@@ -378,7 +395,7 @@ function NewSend({
     const sent = await run(
       () => store.sendTransfer({ item: item.id, to, quantity }),
       t('transfers.savedSent', { qty: quantity, item: item.name, hub }),
-      { shows: SEND_FIELDS, setErrors },
+      { place: 'newSend', shows: SEND_FIELDS, setErrors },
     );
     if (sent) {
       setItem(null);
@@ -423,6 +440,7 @@ function NewSend({
       <button type="submit" className="primary" disabled={busy}>
         {t('transfers.recordSend')}
       </button>
+      <StatusMessage message={message} />
     </form>
   );
 }

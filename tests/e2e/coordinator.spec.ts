@@ -11,7 +11,6 @@ import {
   inviteCode,
   joinAsNewHub,
   setUpHub,
-  statusSaying,
 } from './steps';
 
 async function setLevels(page: Page, item: string, min: string, target: string): Promise<void> {
@@ -93,10 +92,14 @@ test('a coordinator sees a shortage, turns the suggested move into a transfer, a
     await b.page.getByRole('button', { name: 'Mark sent' }).click();
     await expect(sent).toHaveAttribute('aria-invalid', 'true');
     await expect(sent).toHaveAccessibleDescription('Quantity must be a number');
-    await expect(b.page.getByRole('main').getByRole('status')).toHaveText('');
+    // What was saved is said in the part of the screen the volunteer used (not at the top of the page),
+    // and stays there once the sent request has left the list.
+    const toSendPart = b.page.getByRole('region', { name: 'To send' });
+    await expect(toSendPart.getByRole('status')).toHaveText('');
     await sent.fill('15');
     await b.page.getByRole('button', { name: 'Mark sent' }).click();
-    await expect(statusSaying(b.page, /Saved: sent 15/)).toBeVisible();
+    await expect(toSendPart.getByRole('status')).toHaveText('Saved: sent 15 Rice 2 lb bag to Hub A.');
+    await expect(sent).toHaveCount(0);
     for (const page of [a.page, b.page, c.page]) {
       await goTo(page, 'Network');
       await expect(networkRow(page, 'Rice 2 lb bag').getByRole('cell').nth(1)).toHaveText('90', {
@@ -109,7 +112,9 @@ test('a coordinator sees a shortage, turns the suggested move into a transfer, a
     await goTo(a.page, 'Transfers');
     await a.page.getByLabel('Quantity received (Rice 2 lb bag, Hub B to Hub A)').fill('13');
     await a.page.getByRole('button', { name: 'Record received' }).click();
-    await expect(statusSaying(a.page, /Saved: received 13/)).toBeVisible();
+    await expect(a.page.getByRole('region', { name: 'Incoming' }).getByRole('status')).toHaveText(
+      'Saved: received 13 Rice 2 lb bag from Hub B.',
+    );
     for (const page of [a.page, b.page, c.page]) {
       await goTo(page, 'Network');
       await expect(networkRow(page, 'Rice 2 lb bag').getByRole('cell').nth(1)).toHaveText('103', {
@@ -135,6 +140,11 @@ test('a coordinator sees a shortage, turns the suggested move into a transfer, a
     await expect(settlement).toHaveAccessibleDescription(NOTE_PRIVACY);
     await settlement.fill('2 bags torn on the way');
     await c.page.getByRole('button', { name: 'Settle difference' }).click();
+    // The last difference settled, its part stays to say so.
+    await expect(
+      c.page.getByRole('region', { name: 'Differences to settle' }).getByRole('status'),
+    ).toHaveText('Saved: difference settled.');
+    await expect(settlement).toHaveCount(0);
     for (const page of [a.page, b.page, c.page]) {
       await goTo(page, 'Transfers');
       await expect(transferRow(page, 'Rice 2 lb bag')).toContainText('settled', { timeout: 20_000 });
