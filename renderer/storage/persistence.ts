@@ -386,6 +386,10 @@ export class DocPersistence {
           missingCount: (earlier?.missingCount ?? 0) + gone.filter((id) => !counted.has(id)).length,
         });
       });
+      // The missing entries' ledger rows go now, not when the rebuild reaches the history: the notice
+      // and the Problems report tell what is back from the rows there are.
+      for (const chunk of transactionChunks(gone))
+        await db.transaction('rw', db.ledger, () => db.ledger.bulkDelete(chunk));
     } catch (error) {
       // The disk may be full: the rows stay where they are and are set aside at the next start.
       console.error('Larder could not set aside damaged data; it will try again at the next start', error);
