@@ -47,7 +47,7 @@ export function LinesEditor({
   const errorId = `${useId()}-error`;
   if (lines.length === 0) return <p className="empty-lines">{t('lines.empty')}</p>;
   return (
-    <table className="lines" ref={tableRef} aria-label={t('lines.label')}>
+    <table className="lines line-cards" ref={tableRef} aria-label={t('lines.label')}>
       <thead>
         <tr>
           <th scope="col">{t('lines.item')}</th>

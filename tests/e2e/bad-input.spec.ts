@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
+import { overflowing } from './i18n';
 import { addItem, addLine, goTo, openSection, setUpHub } from './steps';
 
 /** The history, once loaded, holds no entry ("No entries match." shows only after loading). */
@@ -44,6 +45,13 @@ test('bad input gets a specific message and saves nothing', async ({ baseURL }) 
       await expect(page.getByRole('alert')).toHaveText(message);
       await expect(page.getByRole('main').getByRole('status')).toHaveText('');
     }
+
+    // On a phone the line is a card, its error still at its field: nothing past the window's edge (as a
+    // table it was wider than the window).
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect(quantity).toHaveAccessibleDescription('Quantity must be a number');
+    expect(await overflowing(page), 'Record donation at 390 px').toEqual([]);
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // An unknown barcode adds nothing and offers to attach it.
     await page.getByRole('button', { name: 'Remove Rice 2 lb bag' }).click();
