@@ -210,76 +210,78 @@ export function HistoryScreen() {
       ) : rows.length === 0 ? (
         <p className="empty">{t('history.none')}</p>
       ) : (
-        <table className="data history" aria-label={t('nav.history')}>
-          <thead>
-            <tr>
-              <th scope="col">{t('history.when')}</th>
-              <th scope="col">{t('history.kind')}</th>
-              <th scope="col">{t('lines.item')}</th>
-              <th scope="col" className="num">
-                {t('history.change')}
-              </th>
-              <th scope="col">{t('history.details')}</th>
-              <th scope="col">{t('history.recordedOn')}</th>
-              <th scope="col">
-                <span className="visually-hidden">{t('stock.colActions')}</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={row.id} className={row.reversedBy ? 'reversed' : undefined}>
-                <td>{format.dateTime(row.at)}</td>
-                <td>
-                  <span className={`kind kind-${row.kind}`}>{t(KIND_LABEL[row.kind])}</span>
-                </td>
-                <th scope="row">{names.get(row.item) ?? row.item}</th>
-                <td className={`num strong ${change(row) < 0 ? 'neg' : change(row) > 0 ? 'pos' : ''}`}>
-                  {format.number(change(row), { signDisplay: 'exceptZero' })}
-                </td>
-                <td>
-                  {details(row, hubNames, undone, t, format)}
-                  {row.reversedBy && <span className="status status-count">{t('history.undone')}</span>}
-                </td>
-                <td className="muted">
-                  {devices?.get(row.device) ?? row.device}
-                  {row.recordedAt - row.at > 60_000
-                    ? ` · ${t('history.typedIn', { when: format.dateTime(row.recordedAt) })}`
-                    : ''}
-                </td>
-                <td>
-                  {row.kind !== 'reversal' &&
-                    row.kind !== 'transfer_resolve' &&
-                    canUndo(row) &&
-                    !row.reversedBy &&
-                    confirming !== row.id && (
-                      <button
-                        type="button"
-                        className="link"
-                        aria-label={t('history.undoOf', {
-                          kind: t(KIND_LABEL[row.kind]),
-                          item: names.get(row.item) ?? row.item,
-                        })}
-                        onClick={() => setConfirming(row.id)}
-                      >
-                        {t('history.undo')}
-                      </button>
-                    )}
-                  {confirming === row.id && (
-                    <span className="confirm">
-                      <button type="button" className="danger" onClick={() => void undo(row)}>
-                        {t('history.confirmUndo')}
-                      </button>
-                      <button type="button" className="link" onClick={() => setConfirming(null)}>
-                        {t('history.keep')}
-                      </button>
-                    </span>
-                  )}
-                </td>
+        <div className="table-scroll">
+          <table className="data history" aria-label={t('nav.history')}>
+            <thead>
+              <tr>
+                <th scope="col">{t('history.when')}</th>
+                <th scope="col">{t('history.kind')}</th>
+                <th scope="col">{t('lines.item')}</th>
+                <th scope="col" className="num">
+                  {t('history.change')}
+                </th>
+                <th scope="col">{t('history.details')}</th>
+                <th scope="col">{t('history.recordedOn')}</th>
+                <th scope="col">
+                  <span className="visually-hidden">{t('stock.colActions')}</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {rows.map((row) => (
+                <tr key={row.id} className={row.reversedBy ? 'reversed' : undefined}>
+                  <td>{format.dateTime(row.at)}</td>
+                  <td>
+                    <span className={`kind kind-${row.kind}`}>{t(KIND_LABEL[row.kind])}</span>
+                  </td>
+                  <th scope="row">{names.get(row.item) ?? row.item}</th>
+                  <td className={`num strong ${change(row) < 0 ? 'neg' : change(row) > 0 ? 'pos' : ''}`}>
+                    {format.number(change(row), { signDisplay: 'exceptZero' })}
+                  </td>
+                  <td>
+                    {details(row, hubNames, undone, t, format)}
+                    {row.reversedBy && <span className="status status-count">{t('history.undone')}</span>}
+                  </td>
+                  <td className="muted">
+                    {devices?.get(row.device) ?? row.device}
+                    {row.recordedAt - row.at > 60_000
+                      ? ` · ${t('history.typedIn', { when: format.dateTime(row.recordedAt) })}`
+                      : ''}
+                  </td>
+                  <td>
+                    {row.kind !== 'reversal' &&
+                      row.kind !== 'transfer_resolve' &&
+                      canUndo(row) &&
+                      !row.reversedBy &&
+                      confirming !== row.id && (
+                        <button
+                          type="button"
+                          className="link"
+                          aria-label={t('history.undoOf', {
+                            kind: t(KIND_LABEL[row.kind]),
+                            item: names.get(row.item) ?? row.item,
+                          })}
+                          onClick={() => setConfirming(row.id)}
+                        >
+                          {t('history.undo')}
+                        </button>
+                      )}
+                    {confirming === row.id && (
+                      <span className="confirm">
+                        <button type="button" className="danger" onClick={() => void undo(row)}>
+                          {t('history.confirmUndo')}
+                        </button>
+                        <button type="button" className="link" onClick={() => setConfirming(null)}>
+                          {t('history.keep')}
+                        </button>
+                      </span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {rows && rows.length === limit && (
         <button type="button" onClick={() => setLimit(limit + PAGE)}>

@@ -191,53 +191,55 @@ export function ItemsScreen() {
           {shown.length === 0 ? (
             <p className="empty">{all.length === 0 ? t('items.none') : t('stock.noMatch')}</p>
           ) : (
-            <table className="data" aria-label={t('items.title')}>
-              <thead>
-                <tr>
-                  <th scope="col">{t('items.name')}</th>
-                  <th scope="col">{t('items.category')}</th>
-                  <th scope="col">{t('items.unit')}</th>
-                  <th scope="col">{t('items.colBarcodes')}</th>
-                  <th scope="col">
-                    <span className="visually-hidden">{t('stock.colActions')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {shown.map((item) => (
-                  <tr key={item.id}>
-                    <th scope="row">
-                      {item.name}
-                      {(duplicateNames.get(normalizeName(item.name)) ?? 0) > 1 && (
-                        <span className="status status-low">{t('items.duplicateName')}</span>
-                      )}
+            <div className="table-scroll">
+              <table className="data" aria-label={t('items.title')}>
+                <thead>
+                  <tr>
+                    <th scope="col">{t('items.name')}</th>
+                    <th scope="col">{t('items.category')}</th>
+                    <th scope="col">{t('items.unit')}</th>
+                    <th scope="col">{t('items.colBarcodes')}</th>
+                    <th scope="col">
+                      <span className="visually-hidden">{t('stock.colActions')}</span>
                     </th>
-                    <td>{categoryName(item.category)}</td>
-                    <td>
-                      {item.unit}
-                      {item.packSize ? ` (${t('picker.packOf', { count: item.packSize })})` : ''}
-                    </td>
-                    <td className="muted">{item.barcodes.join(', ') || '—'}</td>
-                    <td>
-                      <button
-                        type="button"
-                        className="link"
-                        aria-label={t('items.editItem', { name: item.name })}
-                        onClick={() => {
-                          setEditing(item.id);
-                          setForm(formOf(item, categoryName));
-                          setErrors(noErrors);
-                          command.clear();
-                          nameRef.current?.focus();
-                        }}
-                      >
-                        {t('items.editButton')}
-                      </button>
-                    </td>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {shown.map((item) => (
+                    <tr key={item.id}>
+                      <th scope="row">
+                        {item.name}
+                        {(duplicateNames.get(normalizeName(item.name)) ?? 0) > 1 && (
+                          <span className="status status-low">{t('items.duplicateName')}</span>
+                        )}
+                      </th>
+                      <td>{categoryName(item.category)}</td>
+                      <td>
+                        {item.unit}
+                        {item.packSize ? ` (${t('picker.packOf', { count: item.packSize })})` : ''}
+                      </td>
+                      <td className="muted">{item.barcodes.join(', ') || '—'}</td>
+                      <td>
+                        <button
+                          type="button"
+                          className="link"
+                          aria-label={t('items.editItem', { name: item.name })}
+                          onClick={() => {
+                            setEditing(item.id);
+                            setForm(formOf(item, categoryName));
+                            setErrors(noErrors);
+                            command.clear();
+                            nameRef.current?.focus();
+                          }}
+                        >
+                          {t('items.editButton')}
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </div>
       </div>

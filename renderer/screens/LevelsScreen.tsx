@@ -87,65 +87,67 @@ export function LevelsScreen() {
               setSelected(new Set());
             }}
           />
-          <table className="data" aria-label={t('levels.itemLevels')}>
-            <thead>
-              <tr>
-                <th scope="col">
-                  <input
-                    type="checkbox"
-                    aria-label={t('levels.selectAll')}
-                    checked={!!items && items.length > 0 && selected.size === items.length}
-                    onChange={(e) =>
-                      setSelected(e.target.checked ? new Set((items ?? []).map((i) => i.id)) : new Set())
-                    }
-                  />
-                </th>
-                <th scope="col">{t('lines.item')}</th>
-                <th scope="col">{t('items.category')}</th>
-                <th scope="col" className="num">
-                  {t('levels.minTarget')}
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {(items ?? []).map((i) => {
-                const mine = own?.get(i.id);
-                const fallback = byCategory?.get(i.category);
-                return (
-                  <tr key={i.id}>
-                    <td>
-                      <input
-                        type="checkbox"
-                        aria-label={t('levels.select', { name: i.name })}
-                        checked={selected.has(i.id)}
-                        onChange={(e) => {
-                          const next = new Set(selected);
-                          if (e.target.checked) next.add(i.id);
-                          else next.delete(i.id);
-                          setSelected(next);
-                        }}
-                      />
-                    </td>
-                    <th scope="row">{i.name}</th>
-                    <td>{categoryName(i.category)}</td>
-                    <td className="num">
-                      {mine ? (
-                        `${format.number(mine.min)} / ${format.number(mine.target)}`
-                      ) : fallback ? (
-                        <span className="muted">
-                          {t('levels.fromCategory', {
-                            levels: `${format.number(fallback.min)} / ${format.number(fallback.target)}`,
-                          })}
-                        </span>
-                      ) : (
-                        <span className="muted">—</span>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+          <div className="table-scroll">
+            <table className="data" aria-label={t('levels.itemLevels')}>
+              <thead>
+                <tr>
+                  <th scope="col">
+                    <input
+                      type="checkbox"
+                      aria-label={t('levels.selectAll')}
+                      checked={!!items && items.length > 0 && selected.size === items.length}
+                      onChange={(e) =>
+                        setSelected(e.target.checked ? new Set((items ?? []).map((i) => i.id)) : new Set())
+                      }
+                    />
+                  </th>
+                  <th scope="col">{t('lines.item')}</th>
+                  <th scope="col">{t('items.category')}</th>
+                  <th scope="col" className="num">
+                    {t('levels.minTarget')}
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {(items ?? []).map((i) => {
+                  const mine = own?.get(i.id);
+                  const fallback = byCategory?.get(i.category);
+                  return (
+                    <tr key={i.id}>
+                      <td>
+                        <input
+                          type="checkbox"
+                          aria-label={t('levels.select', { name: i.name })}
+                          checked={selected.has(i.id)}
+                          onChange={(e) => {
+                            const next = new Set(selected);
+                            if (e.target.checked) next.add(i.id);
+                            else next.delete(i.id);
+                            setSelected(next);
+                          }}
+                        />
+                      </td>
+                      <th scope="row">{i.name}</th>
+                      <td>{categoryName(i.category)}</td>
+                      <td className="num">
+                        {mine ? (
+                          `${format.number(mine.min)} / ${format.number(mine.target)}`
+                        ) : fallback ? (
+                          <span className="muted">
+                            {t('levels.fromCategory', {
+                              levels: `${format.number(fallback.min)} / ${format.number(fallback.target)}`,
+                            })}
+                          </span>
+                        ) : (
+                          <span className="muted">—</span>
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
         </section>
       </div>
     </section>

@@ -71,116 +71,122 @@ export function MembersScreen() {
       {requests.length === 0 ? (
         <p className="empty">{t('members.noneWaiting')}</p>
       ) : (
-        <table className="data" aria-label={t('members.waitingTitle')}>
-          <thead>
-            <tr>
-              <th scope="col">{t('members.device')}</th>
-              <th scope="col">{t('stock.hub')}</th>
-              <th scope="col">{t('members.asked')}</th>
-              <th scope="col">{t('members.fingerprintCol')}</th>
-              <th scope="col">{t('members.heldApart')}</th>
-              {admin && <th scope="col">{t('members.action')}</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {requests.map((m) => (
-              <tr key={m.device}>
-                <th scope="row">{m.name}</th>
-                <td>{m.hub ? (m.hubName ?? t('members.unknownHub')) : t('members.coordinatorNoHub')}</td>
-                <td>{m.requestedAt ? format.dateTime(m.requestedAt) : ''}</td>
-                <td className="fingerprint">{m.fingerprint}</td>
-                <td className="num">{format.number(m.held)}</td>
-                {admin && (
-                  <td>
-                    <button
-                      type="button"
-                      className="primary"
-                      disabled={command.busy}
-                      aria-label={t('members.approveLabel', { name: m.name })}
-                      onClick={() =>
-                        void act(async () => {
-                          await store.approveDevice(m.device);
-                          return t('members.approved', { name: m.name });
-                        })
-                      }
-                    >
-                      {t('members.approve')}
-                    </button>
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-
-      <h2 className="section-title">{t('members.devices')}</h2>
-      <table className="data" aria-label={t('members.devices')}>
-        <thead>
-          <tr>
-            <th scope="col">{t('members.device')}</th>
-            <th scope="col">{t('stock.hub')}</th>
-            <th scope="col">{t('members.role')}</th>
-            <th scope="col">{t('members.approvedCol')}</th>
-            <th scope="col">{t('members.entries')}</th>
-            <th scope="col">{t('members.lastEntry')}</th>
-            <th scope="col">{t('members.fingerprintCol')}</th>
-            {admin && <th scope="col">{t('members.action')}</th>}
-          </tr>
-        </thead>
-        <tbody>
-          {current.map((m) => (
-            <MemberRowView
-              key={m.device}
-              m={m}
-              isSelf={m.device === store.self?.deviceId}
-              admin={admin}
-              confirming={confirming === m.device}
-              busy={command.busy}
-              onConfirm={(on) => setConfirming(on ? m.device : null)}
-              onMakeAdmin={() =>
-                void act(async () => {
-                  await store.approveDevice(m.device, 'admin');
-                  return t('members.madeAdmin', { name: m.name });
-                })
-              }
-              onRevoke={() =>
-                void act(async () => {
-                  setConfirming(null);
-                  const { cut } = await store.revokeDevice(m.device);
-                  return t('members.revokedDone', { name: m.name, count: cut });
-                })
-              }
-            />
-          ))}
-        </tbody>
-      </table>
-
-      {revoked.length > 0 && (
-        <>
-          <h2 className="section-title">{t('members.revokedTitle')}</h2>
-          <table className="data" aria-label={t('members.revokedLabel')}>
+        <div className="table-scroll">
+          <table className="data" aria-label={t('members.waitingTitle')}>
             <thead>
               <tr>
                 <th scope="col">{t('members.device')}</th>
                 <th scope="col">{t('stock.hub')}</th>
-                <th scope="col">{t('members.revokedCol')}</th>
-                <th scope="col">{t('members.entriesThatCount')}</th>
+                <th scope="col">{t('members.asked')}</th>
                 <th scope="col">{t('members.fingerprintCol')}</th>
+                <th scope="col">{t('members.heldApart')}</th>
+                {admin && <th scope="col">{t('members.action')}</th>}
               </tr>
             </thead>
             <tbody>
-              {revoked.map((m) => (
+              {requests.map((m) => (
                 <tr key={m.device}>
                   <th scope="row">{m.name}</th>
-                  <td>{m.hubName ?? (m.hub ? t('members.unknownHub') : '')}</td>
-                  <td>{m.revokedAt ? format.dateTime(m.revokedAt) : ''}</td>
-                  <td className="num">{t('members.theFirst', { count: m.cut ?? 0 })}</td>
+                  <td>{m.hub ? (m.hubName ?? t('members.unknownHub')) : t('members.coordinatorNoHub')}</td>
+                  <td>{m.requestedAt ? format.dateTime(m.requestedAt) : ''}</td>
                   <td className="fingerprint">{m.fingerprint}</td>
+                  <td className="num">{format.number(m.held)}</td>
+                  {admin && (
+                    <td>
+                      <button
+                        type="button"
+                        className="primary"
+                        disabled={command.busy}
+                        aria-label={t('members.approveLabel', { name: m.name })}
+                        onClick={() =>
+                          void act(async () => {
+                            await store.approveDevice(m.device);
+                            return t('members.approved', { name: m.name });
+                          })
+                        }
+                      >
+                        {t('members.approve')}
+                      </button>
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
           </table>
+        </div>
+      )}
+
+      <h2 className="section-title">{t('members.devices')}</h2>
+      <div className="table-scroll">
+        <table className="data" aria-label={t('members.devices')}>
+          <thead>
+            <tr>
+              <th scope="col">{t('members.device')}</th>
+              <th scope="col">{t('stock.hub')}</th>
+              <th scope="col">{t('members.role')}</th>
+              <th scope="col">{t('members.approvedCol')}</th>
+              <th scope="col">{t('members.entries')}</th>
+              <th scope="col">{t('members.lastEntry')}</th>
+              <th scope="col">{t('members.fingerprintCol')}</th>
+              {admin && <th scope="col">{t('members.action')}</th>}
+            </tr>
+          </thead>
+          <tbody>
+            {current.map((m) => (
+              <MemberRowView
+                key={m.device}
+                m={m}
+                isSelf={m.device === store.self?.deviceId}
+                admin={admin}
+                confirming={confirming === m.device}
+                busy={command.busy}
+                onConfirm={(on) => setConfirming(on ? m.device : null)}
+                onMakeAdmin={() =>
+                  void act(async () => {
+                    await store.approveDevice(m.device, 'admin');
+                    return t('members.madeAdmin', { name: m.name });
+                  })
+                }
+                onRevoke={() =>
+                  void act(async () => {
+                    setConfirming(null);
+                    const { cut } = await store.revokeDevice(m.device);
+                    return t('members.revokedDone', { name: m.name, count: cut });
+                  })
+                }
+              />
+            ))}
+          </tbody>
+        </table>
+      </div>
+
+      {revoked.length > 0 && (
+        <>
+          <h2 className="section-title">{t('members.revokedTitle')}</h2>
+          <div className="table-scroll">
+            <table className="data" aria-label={t('members.revokedLabel')}>
+              <thead>
+                <tr>
+                  <th scope="col">{t('members.device')}</th>
+                  <th scope="col">{t('stock.hub')}</th>
+                  <th scope="col">{t('members.revokedCol')}</th>
+                  <th scope="col">{t('members.entriesThatCount')}</th>
+                  <th scope="col">{t('members.fingerprintCol')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {revoked.map((m) => (
+                  <tr key={m.device}>
+                    <th scope="row">{m.name}</th>
+                    <td>{m.hubName ?? (m.hub ? t('members.unknownHub') : '')}</td>
+                    <td>{m.revokedAt ? format.dateTime(m.revokedAt) : ''}</td>
+                    <td className="num">{t('members.theFirst', { count: m.cut ?? 0 })}</td>
+                    <td className="fingerprint">{m.fingerprint}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
       )}
 
@@ -190,24 +196,26 @@ export function MembersScreen() {
         <>
           <h2 className="section-title">{t('members.legacyTitle')}</h2>
           <p className="muted">{t('members.legacyLead')}</p>
-          <table className="data" aria-label={t('members.legacyLabel')}>
-            <thead>
-              <tr>
-                <th scope="col">{t('members.device')}</th>
-                <th scope="col">{t('stock.hub')}</th>
-                <th scope="col">{t('members.entriesThatCount')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {legacy.map((m) => (
-                <tr key={m.device}>
-                  <th scope="row">{m.name}</th>
-                  <td>{m.hubName ?? (m.hub ? t('members.unknownHub') : t('members.coordinatorNoHub'))}</td>
-                  <td className="num">{t('members.theFirst', { count: m.cut ?? 0 })}</td>
+          <div className="table-scroll">
+            <table className="data" aria-label={t('members.legacyLabel')}>
+              <thead>
+                <tr>
+                  <th scope="col">{t('members.device')}</th>
+                  <th scope="col">{t('stock.hub')}</th>
+                  <th scope="col">{t('members.entriesThatCount')}</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {legacy.map((m) => (
+                  <tr key={m.device}>
+                    <th scope="row">{m.name}</th>
+                    <td>{m.hubName ?? (m.hub ? t('members.unknownHub') : t('members.coordinatorNoHub'))}</td>
+                    <td className="num">{t('members.theFirst', { count: m.cut ?? 0 })}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
       )}
     </section>

@@ -213,47 +213,49 @@ export function NeedsScreen() {
           {groups.map((g) => (
             <section key={g.category} className="needs-group" aria-label={categoryName(g.category)}>
               <h3>{categoryName(g.category)}</h3>
-              <table
-                className={scopeHub ? 'data needs-table' : 'data needs-table with-where'}
-                aria-label={t('needs.neededIn', { category: categoryName(g.category) })}
-              >
-                <thead>
-                  <tr>
-                    <th scope="col" className="col-item">
-                      {t('stock.colItem')}
-                    </th>
-                    <th scope="col" className="col-needed num">
-                      {t('needs.colNeeded')}
-                    </th>
-                    <th scope="col" className="col-urgency">
-                      {t('needs.colUrgency')}
-                    </th>
-                    {!scopeHub && (
-                      <th scope="col" className="col-where">
-                        {t('needs.colWhere')}
+              <div className="table-scroll">
+                <table
+                  className={scopeHub ? 'data needs-table' : 'data needs-table with-where'}
+                  aria-label={t('needs.neededIn', { category: categoryName(g.category) })}
+                >
+                  <thead>
+                    <tr>
+                      <th scope="col" className="col-item">
+                        {t('stock.colItem')}
                       </th>
-                    )}
-                  </tr>
-                </thead>
-                <tbody>
-                  {g.lines.map((l) => (
-                    <tr key={l.item}>
-                      <th scope="row">{l.name}</th>
-                      <td className="num strong">{quantity(l.needed, l.unit)}</td>
-                      <td>
-                        <span className={URGENCY_CLASS[l.urgency]}>{needsWords.urgency[l.urgency]}</span>
-                      </td>
+                      <th scope="col" className="col-needed num">
+                        {t('needs.colNeeded')}
+                      </th>
+                      <th scope="col" className="col-urgency">
+                        {t('needs.colUrgency')}
+                      </th>
                       {!scopeHub && (
-                        <td className="needs-where">
-                          {l.hubs
-                            .map((h) => t('needs.hubShare', { hub: h.name, n: format.number(h.needed) }))
-                            .join(', ')}
-                        </td>
+                        <th scope="col" className="col-where">
+                          {t('needs.colWhere')}
+                        </th>
                       )}
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {g.lines.map((l) => (
+                      <tr key={l.item}>
+                        <th scope="row">{l.name}</th>
+                        <td className="num strong">{quantity(l.needed, l.unit)}</td>
+                        <td>
+                          <span className={URGENCY_CLASS[l.urgency]}>{needsWords.urgency[l.urgency]}</span>
+                        </td>
+                        {!scopeHub && (
+                          <td className="needs-where">
+                            {l.hubs
+                              .map((h) => t('needs.hubShare', { hub: h.name, n: format.number(h.needed) }))
+                              .join(', ')}
+                          </td>
+                        )}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
             </section>
           ))}
           {!scopeHub && dropOffs.length > 0 && (

@@ -121,38 +121,40 @@ export function NetworkScreen() {
           <div className="sync-grid">
             <section className="card" aria-labelledby="fresh-title">
               <h2 id="fresh-title">{t('network.hubs')}</h2>
-              <table className="data compact" aria-label={t('network.freshness')}>
-                <thead>
-                  <tr>
-                    <th scope="col">{t('stock.hub')}</th>
-                    <th scope="col">{t('network.newest')}</th>
-                    <th scope="col">{t('network.figures')}</th>
-                    <th scope="col" className="num">
-                      {t('network.needs')}
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.view.hubs.map((h) => (
-                    <tr key={h.hub}>
-                      <th scope="row">{h.name}</th>
-                      <td>
-                        {h.ageMs === null
-                          ? t('network.nothingYet')
-                          : format.age(data.now - h.ageMs, data.now)}
-                      </td>
-                      <td>
-                        {h.stale ? (
-                          <span className="status status-low">{t('network.stale')}</span>
-                        ) : (
-                          <span className="status status-ok">{t('network.fresh')}</span>
-                        )}
-                      </td>
-                      <td className="num">{h.stale ? '—' : format.number(h.shortages.length)}</td>
+              <div className="table-scroll">
+                <table className="data compact" aria-label={t('network.freshness')}>
+                  <thead>
+                    <tr>
+                      <th scope="col">{t('stock.hub')}</th>
+                      <th scope="col">{t('network.newest')}</th>
+                      <th scope="col">{t('network.figures')}</th>
+                      <th scope="col" className="num">
+                        {t('network.needs')}
+                      </th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {data.view.hubs.map((h) => (
+                      <tr key={h.hub}>
+                        <th scope="row">{h.name}</th>
+                        <td>
+                          {h.ageMs === null
+                            ? t('network.nothingYet')
+                            : format.age(data.now - h.ageMs, data.now)}
+                        </td>
+                        <td>
+                          {h.stale ? (
+                            <span className="status status-low">{t('network.stale')}</span>
+                          ) : (
+                            <span className="status status-ok">{t('network.fresh')}</span>
+                          )}
+                        </td>
+                        <td className="num">{h.stale ? '—' : format.number(h.shortages.length)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
             </section>
             <section className="card" aria-labelledby="moves-title">
               <h2 id="moves-title">{t('network.moves')}</h2>
@@ -192,76 +194,78 @@ export function NetworkScreen() {
           {data.view.items.length === 0 ? (
             <p className="empty">{t('network.noItems')}</p>
           ) : (
-            <table className="data network" aria-label={t('network.stockLabel')}>
-              <thead>
-                <tr>
-                  <th scope="col">{t('lines.item')}</th>
-                  <th scope="col">{t('network.worst')}</th>
-                  <th scope="col" className="num">
-                    {t('stock.colOnHand')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('transferStatus.inTransit')}
-                  </th>
-                  <th scope="col">{t('network.outOrLowAt')}</th>
-                  <th scope="col">{t('network.surplusAt')}</th>
-                  <th scope="col">{t('network.shortestCover')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.view.items.map((i) => (
-                  <tr key={i.item}>
-                    <th scope="row">
-                      {i.name}
-                      <span className="muted unit-note">
-                        {' '}
-                        · {i.category ? categoryName(i.category) : '—'}
-                      </span>
+            <div className="table-scroll">
+              <table className="data network" aria-label={t('network.stockLabel')}>
+                <thead>
+                  <tr>
+                    <th scope="col">{t('lines.item')}</th>
+                    <th scope="col">{t('network.worst')}</th>
+                    <th scope="col" className="num">
+                      {t('stock.colOnHand')}
                     </th>
-                    <td>
-                      {i.worst ? (
-                        <span className={`status ${SEVERITY_CLASS[i.worst]}`}>
-                          {t(SEVERITY_LABEL[i.worst])}
-                        </span>
-                      ) : (
-                        <span className="muted">—</span>
-                      )}
-                    </td>
-                    <td className="num">
-                      <strong>{format.number(i.freshTotal)}</strong>
-                      {i.staleTotal !== 0 && (
-                        <span className="muted stale-figure">
-                          {' '}
-                          {t('network.plusStale', { n: format.number(i.staleTotal) })}
-                        </span>
-                      )}
-                    </td>
-                    <td className="num">{i.inTransit ? format.number(i.inTransit) : '—'}</td>
-                    <td>
-                      {format.list([
-                        ...i.outHubs.map((h) => t('network.hubOut', { hub: hubName(h) })),
-                        ...i.shortHubs.map(hubName),
-                      ]) || (i.runningOutHubs.length ? '' : '—')}
-                      {i.runningOutHubs.length > 0 && (
-                        <span className="muted">
-                          {' '}
-                          {t('network.runsOutAt', { hubs: format.list(i.runningOutHubs.map(hubName)) })}
-                        </span>
-                      )}
-                    </td>
-                    <td>
-                      {format.list(
-                        i.surplusHubs.map(
-                          (s) =>
-                            `${hubName(s.hub)} (${format.number(s.surplus, { signDisplay: 'exceptZero' })})`,
-                        ),
-                      ) || '—'}
-                    </td>
-                    <td>{cover(i.minCover, t)}</td>
+                    <th scope="col" className="num">
+                      {t('transferStatus.inTransit')}
+                    </th>
+                    <th scope="col">{t('network.outOrLowAt')}</th>
+                    <th scope="col">{t('network.surplusAt')}</th>
+                    <th scope="col">{t('network.shortestCover')}</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {data.view.items.map((i) => (
+                    <tr key={i.item}>
+                      <th scope="row">
+                        {i.name}
+                        <span className="muted unit-note">
+                          {' '}
+                          · {i.category ? categoryName(i.category) : '—'}
+                        </span>
+                      </th>
+                      <td>
+                        {i.worst ? (
+                          <span className={`status ${SEVERITY_CLASS[i.worst]}`}>
+                            {t(SEVERITY_LABEL[i.worst])}
+                          </span>
+                        ) : (
+                          <span className="muted">—</span>
+                        )}
+                      </td>
+                      <td className="num">
+                        <strong>{format.number(i.freshTotal)}</strong>
+                        {i.staleTotal !== 0 && (
+                          <span className="muted stale-figure">
+                            {' '}
+                            {t('network.plusStale', { n: format.number(i.staleTotal) })}
+                          </span>
+                        )}
+                      </td>
+                      <td className="num">{i.inTransit ? format.number(i.inTransit) : '—'}</td>
+                      <td>
+                        {format.list([
+                          ...i.outHubs.map((h) => t('network.hubOut', { hub: hubName(h) })),
+                          ...i.shortHubs.map(hubName),
+                        ]) || (i.runningOutHubs.length ? '' : '—')}
+                        {i.runningOutHubs.length > 0 && (
+                          <span className="muted">
+                            {' '}
+                            {t('network.runsOutAt', { hubs: format.list(i.runningOutHubs.map(hubName)) })}
+                          </span>
+                        )}
+                      </td>
+                      <td>
+                        {format.list(
+                          i.surplusHubs.map(
+                            (s) =>
+                              `${hubName(s.hub)} (${format.number(s.surplus, { signDisplay: 'exceptZero' })})`,
+                          ),
+                        ) || '—'}
+                      </td>
+                      <td>{cover(i.minCover, t)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
           <h2 className="section-title">{t('network.byHub')}</h2>
           <div className="sync-grid">

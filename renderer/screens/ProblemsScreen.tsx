@@ -111,26 +111,28 @@ function DamagedRows({
         })}{' '}
         {t('problems.damagedRest')}
       </p>
-      <table className="data" aria-label={t('problems.damagedLabel')}>
-        <thead>
-          <tr>
-            <th scope="col">{t('problems.colSetAside')}</th>
-            <th scope="col">{t('problems.colWrong')}</th>
-            <th scope="col">{t('members.entries')}</th>
-            <th scope="col">{t('problems.colSize')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.id}>
-              <td>{format.dateTime(r.setAsideAt)}</td>
-              <td>{t(DAMAGE_KIND_LABEL[r.kind])}</td>
-              <td>{format.number(r.entries)}</td>
-              <td>{t('common.bytes', { count: r.bytes, n: format.number(r.bytes) })}</td>
+      <div className="table-scroll">
+        <table className="data" aria-label={t('problems.damagedLabel')}>
+          <thead>
+            <tr>
+              <th scope="col">{t('problems.colSetAside')}</th>
+              <th scope="col">{t('problems.colWrong')}</th>
+              <th scope="col">{t('members.entries')}</th>
+              <th scope="col">{t('problems.colSize')}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.id}>
+                <td>{format.dateTime(r.setAsideAt)}</td>
+                <td>{t(DAMAGE_KIND_LABEL[r.kind])}</td>
+                <td>{format.number(r.entries)}</td>
+                <td>{t('common.bytes', { count: r.bytes, n: format.number(r.bytes) })}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }
@@ -153,28 +155,30 @@ function RefusedData({ problems }: { problems: readonly ProblemRow[] }) {
           </li>
         ))}
       </ul>
-      <table className="data" aria-label={t('nav.problems')}>
-        <thead>
-          <tr>
-            <th scope="col">{t('history.kind')}</th>
-            <th scope="col">{t('problems.colWhere')}</th>
-            <th scope="col">{t('movement.reason')}</th>
-            <th scope="col">{t('problems.colSeen')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {problems.map((p) => (
-            <tr key={p.where}>
-              <td>{t(PROBLEM_KIND_LABEL[problemKind(p.where)])}</td>
-              <td>
-                <code>{p.where}</code>
-              </td>
-              <td>{text(p.reason)}</td>
-              <td>{format.dateTime(p.seenAt)}</td>
+      <div className="table-scroll">
+        <table className="data" aria-label={t('nav.problems')}>
+          <thead>
+            <tr>
+              <th scope="col">{t('history.kind')}</th>
+              <th scope="col">{t('problems.colWhere')}</th>
+              <th scope="col">{t('movement.reason')}</th>
+              <th scope="col">{t('problems.colSeen')}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {problems.map((p) => (
+              <tr key={p.where}>
+                <td>{t(PROBLEM_KIND_LABEL[problemKind(p.where)])}</td>
+                <td>
+                  <code>{p.where}</code>
+                </td>
+                <td>{text(p.reason)}</td>
+                <td>{format.dateTime(p.seenAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

@@ -188,42 +188,44 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
       ) : rows.length === 0 ? (
         <p className="empty">{items && items.length === 0 ? t('stock.noItems') : t('stock.noMatch')}</p>
       ) : (
-        <table className="data stock" aria-label={t('stock.title')}>
-          <thead>
-            <tr>
-              {header('name', t('stock.colItem'))}
-              {header('category', t('stock.colCategory'))}
-              {header('onHand', t('stock.colOnHand'), true)}
-              {!frontDesk && (
-                <th scope="col" className="num">
-                  {t('stock.colLevels')}
-                </th>
-              )}
-              {header('status', t('stock.colStatus'))}
-              {header('expiry', t('stock.colExpiry'))}
-              {!frontDesk && (
-                <th scope="col">
-                  <span className="visually-hidden">{t('stock.colActions')}</span>
-                </th>
-              )}
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <StockRowView
-                key={r.item.id}
-                row={r}
-                now={now}
-                editable={hub === ownHub || coordinator}
-                readOnly={frontDesk}
-                hub={hub}
-                editing={editing === r.item.id}
-                onEdit={() => setEditing(editing === r.item.id ? null : r.item.id)}
-                onDone={() => setEditing(null)}
-              />
-            ))}
-          </tbody>
-        </table>
+        <div className="table-scroll">
+          <table className="data stock" aria-label={t('stock.title')}>
+            <thead>
+              <tr>
+                {header('name', t('stock.colItem'))}
+                {header('category', t('stock.colCategory'))}
+                {header('onHand', t('stock.colOnHand'), true)}
+                {!frontDesk && (
+                  <th scope="col" className="num">
+                    {t('stock.colLevels')}
+                  </th>
+                )}
+                {header('status', t('stock.colStatus'))}
+                {header('expiry', t('stock.colExpiry'))}
+                {!frontDesk && (
+                  <th scope="col">
+                    <span className="visually-hidden">{t('stock.colActions')}</span>
+                  </th>
+                )}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <StockRowView
+                  key={r.item.id}
+                  row={r}
+                  now={now}
+                  editable={hub === ownHub || coordinator}
+                  readOnly={frontDesk}
+                  hub={hub}
+                  editing={editing === r.item.id}
+                  onEdit={() => setEditing(editing === r.item.id ? null : r.item.id)}
+                  onDone={() => setEditing(null)}
+                />
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );

@@ -72,35 +72,37 @@ export function SyncScreen() {
               ))}
             </ul>
           )}
-          <table className="data compact" aria-label={t('network.hubs')}>
-            <thead>
-              <tr>
-                <th scope="col">{t('stock.hub')}</th>
-                <th scope="col">{t('sync.newestHere')}</th>
-                <th scope="col">{t('stock.colStatus')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(hubs ?? []).map((h) => (
-                <tr key={h.id}>
-                  <th scope="row">
-                    {h.name}
-                    {h.id === ownHub && <span className="muted"> {t('sync.thisHub')}</span>}
-                  </th>
-                  <td>{h.newestEntryAt ? format.age(h.newestEntryAt, now) : t('sync.noEntries')}</td>
-                  <td>
-                    {h.id === ownHub ? (
-                      <span className="status status-ok">{t('setup.thisDevice')}</span>
-                    ) : onlinePeers.has(h.id) ? (
-                      <span className="status status-ok">{t('sync.online')}</span>
-                    ) : (
-                      <span className="status status-unstocked">{t('sync.offline')}</span>
-                    )}
-                  </td>
+          <div className="table-scroll">
+            <table className="data compact" aria-label={t('network.hubs')}>
+              <thead>
+                <tr>
+                  <th scope="col">{t('stock.hub')}</th>
+                  <th scope="col">{t('sync.newestHere')}</th>
+                  <th scope="col">{t('stock.colStatus')}</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {(hubs ?? []).map((h) => (
+                  <tr key={h.id}>
+                    <th scope="row">
+                      {h.name}
+                      {h.id === ownHub && <span className="muted"> {t('sync.thisHub')}</span>}
+                    </th>
+                    <td>{h.newestEntryAt ? format.age(h.newestEntryAt, now) : t('sync.noEntries')}</td>
+                    <td>
+                      {h.id === ownHub ? (
+                        <span className="status status-ok">{t('setup.thisDevice')}</span>
+                      ) : onlinePeers.has(h.id) ? (
+                        <span className="status status-ok">{t('sync.online')}</span>
+                      ) : (
+                        <span className="status status-unstocked">{t('sync.offline')}</span>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           <p className="hint">{devices ? t('sync.deviceCount', { count: devices.size }) : ''}</p>
         </section>
         <SyncFilesPanel />

@@ -221,53 +221,60 @@ export function TransfersScreen() {
       {transfers.length === 0 ? (
         <p className="empty">{t('transfers.none')}</p>
       ) : (
-        <table className="data" aria-label={t('transfers.all')}>
-          <thead>
-            <tr>
-              <th scope="col">{t('lines.item')}</th>
-              <th scope="col">{t('history.fromDate')}</th>
-              <th scope="col">{t('history.toDate')}</th>
-              <th scope="col" className="num">
-                {t('transfers.asked')}
-              </th>
-              <th scope="col" className="num">
-                {t('transfers.sent')}
-              </th>
-              <th scope="col" className="num">
-                {t('transfers.received')}
-              </th>
-              <th scope="col">{t('stock.colStatus')}</th>
-              <th scope="col">{t('transfers.lastChange')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {transfers.map((v) => (
-              <tr key={v.id}>
-                <th scope="row">{itemName(v.item)}</th>
-                <td>{hubName(v.from)}</td>
-                <td>{hubName(v.to)}</td>
-                <td className="num">{qty(v.requested?.qty)}</td>
-                <td className="num">{qty(v.sent?.qty)}</td>
-                <td className="num">{qty(v.received?.qty)}</td>
-                <td>
-                  <span className={`status ${STATUS_CLASS[v.status]}`}>{t(STATUS_LABEL[v.status])}</span>
-                  {v.status === 'discrepancy' && (
-                    <span className="neg strong">
-                      {' '}
-                      {format.number(v.difference, { signDisplay: 'exceptZero' })}
-                    </span>
-                  )}
-                  {v.settled && <span className="muted"> “{v.settled.note}”</span>}
-                </td>
-                <td className="muted">
-                  {format.dateTime(
-                    Math.max(v.requested?.at ?? 0, v.sent?.at ?? 0, v.received?.at ?? 0, v.settled?.at ?? 0),
-                  )}
-                </td>
+        <div className="table-scroll">
+          <table className="data" aria-label={t('transfers.all')}>
+            <thead>
+              <tr>
+                <th scope="col">{t('lines.item')}</th>
+                <th scope="col">{t('history.fromDate')}</th>
+                <th scope="col">{t('history.toDate')}</th>
+                <th scope="col" className="num">
+                  {t('transfers.asked')}
+                </th>
+                <th scope="col" className="num">
+                  {t('transfers.sent')}
+                </th>
+                <th scope="col" className="num">
+                  {t('transfers.received')}
+                </th>
+                <th scope="col">{t('stock.colStatus')}</th>
+                <th scope="col">{t('transfers.lastChange')}</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {transfers.map((v) => (
+                <tr key={v.id}>
+                  <th scope="row">{itemName(v.item)}</th>
+                  <td>{hubName(v.from)}</td>
+                  <td>{hubName(v.to)}</td>
+                  <td className="num">{qty(v.requested?.qty)}</td>
+                  <td className="num">{qty(v.sent?.qty)}</td>
+                  <td className="num">{qty(v.received?.qty)}</td>
+                  <td>
+                    <span className={`status ${STATUS_CLASS[v.status]}`}>{t(STATUS_LABEL[v.status])}</span>
+                    {v.status === 'discrepancy' && (
+                      <span className="neg strong">
+                        {' '}
+                        {format.number(v.difference, { signDisplay: 'exceptZero' })}
+                      </span>
+                    )}
+                    {v.settled && <span className="muted"> “{v.settled.note}”</span>}
+                  </td>
+                  <td className="muted">
+                    {format.dateTime(
+                      Math.max(
+                        v.requested?.at ?? 0,
+                        v.sent?.at ?? 0,
+                        v.received?.at ?? 0,
+                        v.settled?.at ?? 0,
+                      ),
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );

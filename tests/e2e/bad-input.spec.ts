@@ -135,6 +135,19 @@ test('bad input gets a specific message and saves nothing', async ({ baseURL }) 
     await expect(relayAddress).not.toHaveAttribute('aria-invalid');
 
     await expectNoHistory(page);
+
+    // On a phone, a table wider than the window (Stock's seven columns) scrolls sideways in its own box:
+    // the page itself stays as wide as the window (before, the whole page scrolled sideways).
+    await page.setViewportSize({ width: 390, height: 844 });
+    await goTo(page, 'Stock');
+    await expect(page.getByRole('table', { name: 'Stock' })).toBeVisible();
+    const pageWidth = await page.evaluate(() => [
+      document.documentElement.scrollWidth,
+      document.documentElement.clientWidth,
+    ]);
+    expect(pageWidth[0], 'Stock at 390 px: the page is no wider than the window').toBeLessThanOrEqual(
+      pageWidth[1]!,
+    );
     await context.close();
   } finally {
     removeProfileDir(profile);
