@@ -135,6 +135,13 @@ test('bad input gets a specific message and saves nothing', async ({ baseURL }) 
     await expect(relayAddress).not.toHaveAttribute('aria-invalid');
 
     await expectNoHistory(page);
+    // The filters' labels sit on one line (a select was shorter than the date fields, its label lower).
+    const labelTops = await Promise.all(
+      ['Item', 'Kind', 'From', 'To'].map(
+        async (label) => (await page.getByRole('main').getByText(label, { exact: true }).boundingBox())!.y,
+      ),
+    );
+    expect(Math.max(...labelTops) - Math.min(...labelTops), 'History filters: label tops').toBeLessThan(1);
 
     // On a phone, a table wider than the window (Stock's seven columns) scrolls sideways in its own box:
     // the page itself stays as wide as the window (before, the whole page scrolled sideways).
