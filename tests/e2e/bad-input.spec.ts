@@ -113,6 +113,13 @@ test('bad input gets a specific message and saves nothing', async ({ baseURL }) 
     await goTo(page, 'Sync');
     const servers = await openSection(page, 'Sync servers');
     const address = servers.getByLabel('Sync server address');
+    // The button beside the field sits on the field's line, its bottom on the input's.
+    const addBox = (await servers.getByRole('button', { name: 'Add server' }).boundingBox())!;
+    const addressBox = (await address.boundingBox())!;
+    expect(
+      Math.abs(addBox.y + addBox.height - (addressBox.y + addressBox.height)),
+      'Add server beside its field',
+    ).toBeLessThan(2);
     await address.fill('http://example.org');
     await servers.getByRole('button', { name: 'Add server' }).click();
     await expect(address).toHaveAttribute('aria-invalid', 'true');
