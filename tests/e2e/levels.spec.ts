@@ -30,6 +30,10 @@ test('levels: a default per category, bulk editing, and a clear message for a ta
       const inputBox = await food.getByLabel(input!).boundingBox();
       expect(Math.abs(headingBox!.x - inputBox!.x), `${heading} over its inputs`).toBeLessThan(1);
     }
+    // Its Save buttons stay inside the card (a column squeezed to 20rem let them spill over the list).
+    const card = (await defaults.boundingBox())!;
+    const save = (await food.getByRole('button', { name: 'Save' }).boundingBox())!;
+    expect(save.x + save.width, 'Save inside Defaults per category').toBeLessThanOrEqual(card.x + card.width);
     await food.getByLabel('Minimum for Food').fill('20');
     await food.getByLabel('Target for Food').fill('10');
     await food.getByRole('button', { name: 'Save' }).click();
