@@ -63,7 +63,7 @@ export class LarderStore {
     this.ctx.persistence.onCommitted((commit) => {
       void this.catchUp.refreshCatchUpDays().catch(() => undefined);
       if (commit.settingsChanged) {
-        this.catchUp.noteCatchUpMaterial();
+        void this.catchUp.noteCatchUpMaterial().catch(() => undefined);
         void this.keys
           .adoptRotation()
           .then(() => this.members.grantMissingKeys())
@@ -203,7 +203,7 @@ export class LarderStore {
     return this.catchUp.onCatchUpChanged(listener);
   }
 
-  catchUpMaterial(): CatchUpMaterial | null {
+  catchUpMaterial(): Promise<CatchUpMaterial | null> {
     return this.catchUp.catchUpMaterial();
   }
 

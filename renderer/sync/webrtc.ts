@@ -156,7 +156,7 @@ export class SyncService {
       this.update();
     }, WATCHDOG_EVERY_MS);
     // A stop (or a restart) while the earlier rooms are joined makes this start give up (catchUpRooms.ts).
-    await this.catchUp.start(this.store.catchUpRooms(), this.store.catchUpMaterial(), self.signaling);
+    await this.catchUp.start(this.store.catchUpRooms(), await this.store.catchUpMaterial(), self.signaling);
     this.update();
   }
 

@@ -124,12 +124,22 @@ function kindOf(payload: string): Peek | null {
  * when the key changed knows neither). Null when the log holds no rotation. Operations that would not fit
  * the bounds are left out, oldest first (the newest rotation always stays).
  */
-export function catchUpMaterial(network: string, log: readonly unknown[]): CatchUpMaterial | null {
+export function catchUpMaterial(
+  network: string,
+  log: readonly unknown[],
+  /**
+   * The log's operations that do not count (`setAsideOps`): left out, so that operations any key holder
+   * can append (a rotation to epoch 10^9 signed by a hub device, by a revoked admin after its revocation)
+   * never push the real rotations out of the newest ones kept.
+   */
+  setAside: ReadonlySet<number> = new Set(),
+): CatchUpMaterial | null {
   const rotations: { op: [string, string, string]; epoch: number; index: number }[] = [];
   const revocations: { op: [string, string, string]; index: number }[] = [];
   const grants: { op: [string, string, string]; epoch: number; to: string[]; index: number }[] = [];
   const approvals: { op: [string, string, string]; dev: string; index: number }[] = [];
   log.forEach((value, index) => {
+    if (setAside.has(index)) return;
     const parsed = signedOp.safeParse(value);
     if (!parsed.success) return;
     const kind = kindOf(parsed.data[0]);
@@ -162,6 +172,16 @@ export function catchUpMaterial(network: string, log: readonly unknown[]): Catch
   }
   if (size(kept) > MAX_CATCH_UP_CHARS) return null;
   return { v: 1, net: network, ops: kept.map((k) => k.op) };
+}
+
+/** The positions in the member log of the operations a replay set aside (its problems name them). */
+export function setAsideOps(problems: readonly { where: string }[]): Set<number> {
+  const out = new Set<number>();
+  for (const { where } of problems) {
+    const match = /^members\/(\d+)$/.exec(where);
+    if (match) out.add(Number(match[1]));
+  }
+  return out;
 }
 
 /**

@@ -59,7 +59,7 @@ describe('a device that missed two rotations', () => {
     const { a, b, lost1, lost2, rice, hubA, oldKey } = await twoRotationsWhileBWasAway();
     // A waits in the rooms of both keys it held before, offering the material there.
     expect(a.catchUpRooms().map((r) => r.epoch)).toEqual([1, 0]);
-    const material = a.catchUpMaterial();
+    const material = await a.catchUpMaterial();
     expect(material?.ops).toHaveLength(4);
 
     // The revoked devices, in those rooms too, find nothing sealed to them.

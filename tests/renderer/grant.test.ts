@@ -53,12 +53,15 @@ describe('a device approved after the network key changed', () => {
   it('gets the new key from a grant and takes it up from the catch-up material', async () => {
     const { a, p, lost, rice, hubA, oldKey } = await rotatedWhileAsking();
     // Before approval: nothing for it in the material (it might be the lost laptop asking again).
-    expect(await p.catchUpFrom(a.catchUpMaterial())).toEqual({ ok: false, code: 'catchUp.notForThisDevice' });
+    expect(await p.catchUpFrom(await a.catchUpMaterial())).toEqual({
+      ok: false,
+      code: 'catchUp.notForThisDevice',
+    });
     expect(grants(a)).toHaveLength(0);
 
     await a.approveDevice(p.self!.deviceId);
     await vi.waitFor(() => expect(grants(a)).toHaveLength(1));
-    const material = a.catchUpMaterial();
+    const material = await a.catchUpMaterial();
     const changed = new Promise<void>((resolve) => p.onKeyChanged(resolve));
     expect(await p.catchUpFrom(material)).toMatchObject({ ok: true, epoch: 1 });
     await changed;

@@ -6,6 +6,7 @@ import {
   CATCH_UP_DAYS_SETTING,
   catchUpDaysOf,
   catchUpMaterial,
+  setAsideOps,
   keysToServe,
   MAX_CATCH_UP_DAYS,
   walkToCurrentKey,
@@ -57,10 +58,14 @@ export class KeyCatchUp {
    * What this device offers, in the rooms of the keys it held before, to devices that missed rotations:
    * the member log's signed rotations and revocations (shared/trust/catchUp.ts). Null when there is none.
    */
-  catchUpMaterial(): CatchUpMaterial | null {
+  async catchUpMaterial(): Promise<CatchUpMaterial | null> {
     const self = this.ctx.self;
     if (!self?.chain) return null;
-    return catchUpMaterial(self.networkId, membersOf(this.ctx.doc).toArray());
+    // Only what counts in the member log as this device has it: anything set aside (signed by a device
+    // that is no admin, by a revoked admin after its revocation) could push the real rotations out.
+    const log = membersOf(this.ctx.doc).toArray();
+    const members = await this.ctx.persistence.trust?.currentMembers();
+    return catchUpMaterial(self.networkId, log, setAsideOps(members?.problems ?? []));
   }
 
   /** The keys whose rooms this device waits in for devices that were away: newest first, bounded. */
@@ -102,10 +107,19 @@ export class KeyCatchUp {
   }
 
   /** After a change of the member list: tells sync when the material it offers is out of date. */
-  noteCatchUpMaterial(): void {
+  noteCatchUpMaterial(): Promise<void> {
+    // One at a time, in the order asked: a slower earlier one must not overwrite a later one.
+    const run = this.noting.then(() => this.noteNow());
+    this.noting = run.catch(() => undefined);
+    return run;
+  }
+
+  private noting: Promise<void> = Promise.resolve();
+
+  private async noteNow(): Promise<void> {
     const self = this.ctx.self;
     if (!self?.chain) return;
-    const text = JSON.stringify(this.catchUpMaterial());
+    const text = JSON.stringify(await this.catchUpMaterial());
     const epoch = self.epoch ?? 0;
     const before = this.offered;
     this.offered = { epoch, text };

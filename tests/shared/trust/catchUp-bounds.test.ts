@@ -3,10 +3,12 @@ import {
   catchUpMaterial,
   MAX_CATCH_UP_APPROVALS,
   MAX_CATCH_UP_CHARS,
+  MAX_CATCH_UP_ROTATIONS,
+  setAsideOps,
   walkToCurrentKey,
   type CatchUpMaterial,
 } from '../../../shared/trust/catchUp';
-import { type MemberOp, type SignedOp } from '../../../shared/trust/members';
+import { evaluateMembers, type MemberOp, type SignedOp } from '../../../shared/trust/members';
 import { sealTo } from '../../../shared/trust/seal';
 import { approve, genesis, network, signed, T0, testDevices, type TestDevice } from './fixtures';
 
@@ -134,5 +136,44 @@ describe('a revoked admin’s operation the member log leaves out', () => {
     // Every rotation goes (the replay decides which counts), and the revocation with them.
     expect(material!.ops).toEqual([revokeA, good, stolen]);
     expect(await w.walk(material)).toEqual({ ok: true, epoch: 1, key: keyOf(1) });
+  });
+});
+
+describe('operations the member log sets aside', () => {
+  it('never push the real rotations out: a hub device signing rotations to higher epochs', async () => {
+    const w = await world();
+    const real = await signed(w.rotation(1, 0), w.founder);
+    // D is a member, not an admin, and holds the doc: it appends nine rotations of its own, to epochs far
+    // above the real one, each sealing a key of its choosing to itself.
+    const forged = await Promise.all(
+      Array.from({ length: MAX_CATCH_UP_ROTATIONS + 1 }, (_, i) =>
+        signed({ t: 'rotate', net: w.net, epoch: 1_000 + i, sealed: {}, at: T0 + 9000 + i }, w.d),
+      ),
+    );
+    const log = [...w.base, real, ...forged];
+    // Read blindly, the newest eight epochs are all D's: the real rotation is left out.
+    expect(epochsOf(catchUpMaterial(w.net, log))).not.toContain(1);
+    // As the member log judges them, D's are set aside (rotateNotAdmin) and the material holds the real one.
+    const state = await evaluateMembers(w.net, log);
+    const setAside = setAsideOps(state.problems);
+    expect([...setAside].sort((a, b) => a - b)).toEqual(forged.map((_, i) => w.base.length + 1 + i));
+    const material = catchUpMaterial(w.net, log, setAside);
+    expect(material!.ops).toEqual([real]);
+    expect(await w.walk(material)).toEqual({ ok: true, epoch: 1, key: keyOf(1) });
+  });
+
+  it('reads the positions of set-aside operations from the problems, and nothing else', () => {
+    expect(
+      [
+        ...setAsideOps([
+          { where: 'members/3' },
+          { where: 'members/12' },
+          { where: 'members' },
+          { where: 'members/x' },
+          { where: 'items/4' },
+          { where: 'members/7/extra' },
+        ]),
+      ].sort((a, b) => a - b),
+    ).toEqual([3, 12]);
   });
 });
