@@ -111,6 +111,17 @@ describe('invite codes', () => {
 
   // No base64 text of length 4n+1 decodes: a code cut to that length once said "characters an invite never
   // has"; it is incomplete, and says so.
+  it('a code whose bytes are not UTF-8 is refused, not read with replacement characters', () => {
+    // A well-formed payload, but the network id's bytes hold one that is no UTF-8 (0xff) where a
+    // letter was: read leniently it would become U+FFFD and pass for text.
+    const bytes = new TextEncoder().encode(JSON.stringify(payload({ n: 'k3v9q2m7x1c8b4zX' })));
+    const at = bytes.indexOf('X'.charCodeAt(0));
+    bytes[at] = 0xff;
+    expect(parseInvite('LARDER1-' + toBase64Url(bytes))).toEqual({ ok: false, message: messages.incomplete });
+    // The same payload, valid, is read.
+    expect(parseInvite(codeOf(payload({})))).toMatchObject({ ok: true });
+  });
+
   it('a code cut short to a length of 4n+1 base64 characters says it is incomplete', () => {
     const body = CODE.slice('LARDER1-'.length);
     const cut = body.slice(0, body.length - ((body.length - 1) % 4));
