@@ -2,7 +2,7 @@ import type { Item } from './catalog';
 import type { TransferIn, TransferOut, TransferRequest, TransferResolve } from './entries';
 import { IssueCollector, ValidationError, issue } from './errors';
 import { msg, word } from './messages';
-import { MAX_NOTE_LENGTH } from './commands';
+import { BelowZeroWarning, MAX_NOTE_LENGTH } from './commands';
 import { parseQuantity } from './quantity';
 import type { TransferView } from './transfers';
 
@@ -51,10 +51,22 @@ export function requestTransfer(
   return { kind: 'transfer_request', ...header(ctx, form.from, form.item), qty: qty!, to: form.to };
 }
 
-/** "Sent N of X to hub B": leaves the sender's stock at once; in transit until received. */
+/**
+ * "Sent N of X to hub B": leaves the sender's stock at once; in transit until received. Given what the
+ * sender has on hand, a send of more is refused with a BelowZeroWarning until the volunteer acknowledges
+ * it (records can be wrong, as for a pickup).
+ */
 export function sendTransfer(
   ctx: TransferContext,
-  form: { item: string; from: string; to: string; quantity: string; request?: TransferView },
+  form: {
+    item: string;
+    from: string;
+    to: string;
+    quantity: string;
+    request?: TransferView;
+    acknowledgeBelowZero?: boolean;
+  },
+  onHand?: number,
 ): TransferOut {
   const issues = new IssueCollector();
   const qty = checkMove(ctx, form, issues);
@@ -65,6 +77,10 @@ export function sendTransfer(
       issues.add('', msg('transfer.requestMismatch'));
   }
   issues.throwIfAny();
+  if (onHand !== undefined && qty! > onHand && !form.acknowledgeBelowZero)
+    throw new BelowZeroWarning([
+      { item: form.item, name: ctx.items.get(form.item)!.name, onHand, taking: qty! },
+    ]);
   return {
     kind: 'transfer_out',
     ...header(ctx, form.from, form.item),

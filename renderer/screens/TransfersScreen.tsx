@@ -1,6 +1,7 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Item } from '../../shared/catalog';
+import { BelowZeroWarning } from '../../shared/commands';
 import { transferViews, type TransferView } from '../../shared/transfers';
 import { useStore } from '../app/StoreContext';
 import { useItems } from '../data/catalog';
@@ -41,6 +42,8 @@ interface FormReport {
   place: Place;
   shows: ReadonlySet<string>;
   setErrors: (errors: FormErrors) => void;
+  /** A send of more than the hub has on record was refused: the form offers to send anyway. */
+  warned?: () => void;
 }
 
 /**
@@ -86,7 +89,10 @@ export function TransfersScreen() {
       failed: (error) => {
         const found = toFormErrors(error);
         form.setErrors(found);
-        return messagesBeyondFields(found, (f) => form.shows.has(f)).join(' ');
+        const said = messagesBeyondFields(found, (f) => form.shows.has(f)).join(' ');
+        if (!(error instanceof BelowZeroWarning)) return said;
+        form.warned?.();
+        return `${said}. ${t('transfers.belowZeroAdvice')}`;
       },
     });
   };
@@ -120,8 +126,9 @@ export function TransfersScreen() {
                   place="toSend"
                   initial={String(v.requested?.qty ?? '')}
                   button={t('transfers.markSent')}
+                  anywayButton={t('transfers.sendAnyway')}
                   busy={command.busy}
-                  onSubmit={(q, form) =>
+                  onSubmit={(q, form, anyway) =>
                     run(
                       () =>
                         store.sendTransfer({
@@ -130,6 +137,7 @@ export function TransfersScreen() {
                           quantity: q,
                           request: v.id,
                           from: v.from,
+                          acknowledgeBelowZero: anyway,
                         }),
                       t('transfers.savedSent', { qty: q, item: itemName(v.item), hub: hubName(v.to) }),
                       form,
@@ -289,18 +297,28 @@ function QuantityAction(props: {
   summary: string;
   initial: string;
   button: string;
+  /** Offered after a send of more than the hub has on record was refused (sends only). */
+  anywayButton?: string;
   busy: boolean;
-  onSubmit: (quantity: string, form: FormReport) => Promise<boolean>;
+  onSubmit: (quantity: string, form: FormReport, anyway: boolean) => Promise<boolean>;
 }) {
   const [quantity, setQuantity] = useState(props.initial);
   const [errors, setErrors] = useState<FormErrors>(noErrors);
+  // The quantity a refused send was for: sending that quantity again goes ahead.
+  const [warnedFor, setWarnedFor] = useState<string | null>(null);
+  const anyway = props.anywayButton !== undefined && warnedFor === quantity;
   return (
     <form
       className="transfer-action"
       noValidate
       onSubmit={(e: FormEvent) => {
         e.preventDefault();
-        void props.onSubmit(quantity, { place: props.place, shows: QUANTITY_FIELDS, setErrors });
+        const asked = quantity;
+        void props.onSubmit(
+          quantity,
+          { place: props.place, shows: QUANTITY_FIELDS, setErrors, warned: () => setWarnedFor(asked) },
+          anyway,
+        );
       }}
     >
       <p>{props.summary}</p>
@@ -316,7 +334,7 @@ function QuantityAction(props: {
           )}
         </Field>
         <button type="submit" className="primary" disabled={props.busy}>
-          {props.button}
+          {anyway ? props.anywayButton : props.button}
         </button>
       </div>
     </form>
@@ -390,6 +408,10 @@ function NewSend({
   const [to, setTo] = useState('');
   const [quantity, setQuantity] = useState('');
   const [errors, setErrors] = useState<FormErrors>(noErrors);
+  // The send a refusal was for (more than the hub has on record): the same send again goes ahead.
+  const [warnedFor, setWarnedFor] = useState<string | null>(null);
+  const asked = `${item?.id ?? ''}|${to}|${quantity}`;
+  const anyway = warnedFor === asked;
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (busy) return;
@@ -400,9 +422,9 @@ function NewSend({
     }
     const hub = hubs.find((h) => h.id === to)?.name ?? to;
     const sent = await run(
-      () => store.sendTransfer({ item: item.id, to, quantity }),
+      () => store.sendTransfer({ item: item.id, to, quantity, acknowledgeBelowZero: anyway }),
       t('transfers.savedSent', { qty: quantity, item: item.name, hub }),
-      { place: 'newSend', shows: SEND_FIELDS, setErrors },
+      { place: 'newSend', shows: SEND_FIELDS, setErrors, warned: () => setWarnedFor(asked) },
     );
     if (sent) {
       setItem(null);
@@ -445,7 +467,7 @@ function NewSend({
         )}
       </Field>
       <button type="submit" className="primary" disabled={busy}>
-        {t('transfers.recordSend')}
+        {anyway ? t('transfers.sendAnyway') : t('transfers.recordSend')}
       </button>
       <StatusMessage message={message} />
     </form>

@@ -261,7 +261,7 @@ export class LarderStore {
     return this.transfers.requestTransfer(form);
   }
 
-  sendTransfer(form: { item: string; to: string; quantity: string; request?: string; from?: string }) {
+  sendTransfer(form: Parameters<Transfers['sendTransfer']>[0]) {
     return this.transfers.sendTransfer(form);
   }
 

@@ -96,7 +96,15 @@ test('a coordinator sees a shortage, turns the suggested move into a transfer, a
     // and stays there once the sent request has left the list.
     const toSendPart = b.page.getByRole('region', { name: 'To send' });
     await expect(toSendPart.getByRole('status')).toHaveText('');
+    // More than B has on record: asked first, as a pickup is (records can be wrong).
+    await sent.fill('150');
+    await b.page.getByRole('button', { name: 'Mark sent' }).click();
+    await expect(toSendPart.getByRole('status')).toHaveText(
+      'Rice 2 lb bag: taking 150 but only 100 on hand. Records can be wrong: count the stock first, or send anyway.',
+    );
+    await expect(toSendPart.getByRole('button', { name: 'Send anyway' })).toBeVisible();
     await sent.fill('15');
+    await expect(toSendPart.getByRole('button', { name: 'Mark sent' })).toBeVisible();
     await b.page.getByRole('button', { name: 'Mark sent' }).click();
     await expect(toSendPart.getByRole('status')).toHaveText('Saved: sent 15 Rice 2 lb bag to Hub A.');
     await expect(sent).toHaveCount(0);

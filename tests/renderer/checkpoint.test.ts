@@ -150,7 +150,12 @@ describe('a checkpoint made from a store', () => {
             if (undone) made = [undone];
           }
         } else if (kind === 'send' && store === a) {
-          const out = await a.sendTransfer({ item, to: b.self!.hubId!, quantity: qty });
+          const out = await a.sendTransfer({
+            item,
+            to: b.self!.hubId!,
+            quantity: qty,
+            acknowledgeBelowZero: true,
+          });
           sent.push(idOf(out));
           made = [out];
         } else if (kind === 'receive' && store === b && sent.length > 0) {

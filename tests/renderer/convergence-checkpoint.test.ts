@@ -420,13 +420,22 @@ async function command(ctx: Ctx, r: number): Promise<void> {
       if (asked.length > 0 && rng.bool(0.5)) {
         const v = rng.pick(asked);
         return run(() =>
-          store.sendTransfer({ item: v.item, to: v.to, quantity: qty(), request: v.id, from: v.from }),
+          store.sendTransfer({
+            item: v.item,
+            to: v.to,
+            quantity: qty(),
+            request: v.id,
+            from: v.from,
+            acknowledgeBelowZero: true,
+          }),
         );
       }
       const from = hub ?? rng.pick(hubs);
       const to = rng.bool(0.5) ? ctx.replicas[3]!.store.self!.hubId! : rng.pick(hubs);
       if (to === from) return;
-      return run(() => store.sendTransfer({ item: item(), to, quantity: qty(), from }));
+      return run(() =>
+        store.sendTransfer({ item: item(), to, quantity: qty(), from, acknowledgeBelowZero: true }),
+      );
     }
     case 'receive': {
       const coming = views.filter((v) => v.status === 'in transit' && (hub ? v.to === hub : true));

@@ -352,12 +352,22 @@ async function transferCommand(ctx: Ctx, r: number, kind: 'send' | 'receive' | '
         const asked = views.filter((v) => v.status === 'requested' && v.from === hub);
         if (asked.length > 0 && rng.bool(0.6)) {
           const v = rng.pick(asked);
-          log.add([await store.sendTransfer({ item: v.item, to: v.to, quantity, request: v.id })]);
+          log.add([
+            await store.sendTransfer({
+              item: v.item,
+              to: v.to,
+              quantity,
+              request: v.id,
+              acknowledgeBelowZero: true,
+            }),
+          ]);
         } else if (others.length > 0) {
           // Often to the hub of replicas 3 and 4, whose two devices may then both record the receipt.
           const shared = ctx.replicas[3]!.store.self!.hubId!;
           const to = others.includes(shared) && rng.bool(0.5) ? shared : rng.pick(others);
-          log.add([await store.sendTransfer({ item: rng.pick(items).id, to, quantity })]);
+          log.add([
+            await store.sendTransfer({ item: rng.pick(items).id, to, quantity, acknowledgeBelowZero: true }),
+          ]);
         }
         return;
       }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BelowZeroWarning } from '../../shared/commands';
 import { entrySchema } from '../../shared/entries';
 import { ValidationError, issue } from '../../shared/errors';
 import { msg, word } from '../../shared/messages';
@@ -86,6 +87,26 @@ describe('requestTransfer', () => {
 });
 
 describe('sendTransfer', () => {
+  it('a send of more than the hub has on record asks first, as a pickup does; acknowledged, it goes ahead unchanged', () => {
+    let warning: unknown;
+    try {
+      sendTransfer(ctx, move, 9);
+    } catch (error) {
+      warning = error;
+    }
+    expect(warning).toBeInstanceOf(BelowZeroWarning);
+    expect((warning as BelowZeroWarning).messages).toEqual([
+      msg('pickup.belowZero', { item: rice.name, taking: 10, onHand: 9 }),
+    ]);
+    // Exactly what is on hand, or less, goes ahead; so does more, once acknowledged (no mark on the entry).
+    expect(sendTransfer(ctx, move, 10).qty).toBe(10);
+    expect(sendTransfer(ctx, { ...move, acknowledgeBelowZero: true }, 0)).toStrictEqual(
+      sendTransfer(ctx, move),
+    );
+    // A form error comes first: a bad quantity is said as such, not as a shortfall.
+    expect(issuesOf(() => sendTransfer(ctx, { ...move, quantity: 'ten' }, 0))[0]!.field).toBe('quantity');
+  });
+
   it('sends without a request: the send stands for itself', () => {
     const e = sendTransfer({ ...ctx, device: 'nrt1' }, move);
     expect(e).toStrictEqual({

@@ -1,4 +1,5 @@
 import { hubsOf } from '../../../shared/doc';
+import { stockKey } from '../../../shared/projection';
 import {
   receiveTransfer,
   requestTransfer,
@@ -52,12 +53,25 @@ export class Transfers {
     return (await this.ledger.commit([requestTransfer(this.transferContext(), form)]))[0]!;
   }
 
-  /** "Sent N of X to hub B", optionally against a request. */
-  async sendTransfer(form: { item: string; to: string; quantity: string; request?: string; from?: string }) {
+  /**
+   * "Sent N of X to hub B", optionally against a request. More than the sending hub has on hand is
+   * refused with a BelowZeroWarning until `acknowledgeBelowZero`.
+   */
+  async sendTransfer(form: {
+    item: string;
+    to: string;
+    quantity: string;
+    request?: string;
+    from?: string;
+    acknowledgeBelowZero?: boolean;
+  }) {
     await this.ctx.ready;
     const from = this.settings.actingFor(form.from);
     const request = form.request ? await this.requireTransfer(form.request) : undefined;
-    return (await this.ledger.commit([sendTransfer(this.transferContext(), { ...form, from, request })]))[0]!;
+    const onHand = (await this.ctx.db.stock.get(stockKey(from, form.item)))?.onHand ?? 0;
+    return (
+      await this.ledger.commit([sendTransfer(this.transferContext(), { ...form, from, request }, onHand)])
+    )[0]!;
   }
 
   /** "Received M" against a transfer, at the receiving hub. */
