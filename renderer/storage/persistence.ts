@@ -648,22 +648,25 @@ export class DocPersistence {
 
   private async project(entries: Entry[], seenAt: number): Promise<ProblemRow[]> {
     const db = this.db;
-    const rebuilding = this.rebuilding;
-    if (rebuilding) {
-      // The rebuild's projector holds everything, the rows not written yet included: it projects.
-      const { projector } = rebuilding;
-      const before = projector.problems.length;
-      for (const e of entries) projector.apply(e);
-      const changes = projector.takeChanges();
-      await Promise.all([
-        db.stock.bulkPut(changes.stock),
-        db.ledger.bulkPut(changes.ledger),
-        db.usage.bulkPut(changes.usage),
-      ]);
-      return projector.problems
-        .slice(before)
-        .map((p) => ({ where: `entry/${p.id}`, reason: p.reason, seenAt }));
-    }
+    // While a rebuild writes its history, its projector holds everything (the rows not written yet
+    // included) and projects; otherwise one is loaded with just the rows these entries touch.
+    const projector = this.rebuilding?.projector ?? (await this.projectorFor(entries));
+    const before = projector.problems.length;
+    for (const e of entries) projector.apply(e);
+    const changes = projector.takeChanges();
+    await Promise.all([
+      db.stock.bulkPut(changes.stock),
+      db.ledger.bulkPut(changes.ledger),
+      db.usage.bulkPut(changes.usage),
+    ]);
+    return projector.problems
+      .slice(before)
+      .map((p) => ({ where: `entry/${p.id}`, reason: p.reason, seenAt }));
+  }
+
+  /** A projector holding the stock, ledger and usage rows that applying `entries` reads or changes. */
+  private async projectorFor(entries: readonly Entry[]): Promise<Projector> {
+    const db = this.db;
     const need = Projector.lookups(entries);
     const [ledger, bySlot] = await Promise.all([
       db.ledger.bulkGet(need.entryIds),
@@ -682,19 +685,11 @@ export class DocPersistence {
       db.stock.bulkGet([...stockKeys]),
       db.usage.bulkGet([...usageKeys]),
     ]);
-    const projector = new Projector({
+    return new Projector({
       stock: stock.filter((r): r is StockRow => r !== undefined),
       ledger: ledgerById.values(),
       usage: usage.filter((r): r is UsageRow => r !== undefined),
     });
-    for (const e of entries) projector.apply(e);
-    const changes = projector.changes();
-    await Promise.all([
-      db.stock.bulkPut(changes.stock),
-      db.ledger.bulkPut(changes.ledger),
-      db.usage.bulkPut(changes.usage),
-    ]);
-    return projector.problems.map((p) => ({ where: `entry/${p.id}`, reason: p.reason, seenAt }));
   }
 
   /**
