@@ -59,3 +59,18 @@ export function messagesBeyondFields(errors: FormErrors, shows: (field: string) 
     return field === undefined || !shows(field) || errors.fields[field] !== message;
   });
 }
+
+/**
+ * A form's `failed` for useCommand: each field's message goes to its field (`setErrors`), and the status
+ * line says the rest (`messagesBeyondFields`), e.g. a failure that names no field.
+ */
+export function sayBeyondFields(
+  setErrors: (errors: FormErrors) => void,
+  shows: (field: string) => boolean,
+): (error: unknown) => string {
+  return (error) => {
+    const found = toFormErrors(error);
+    setErrors(found);
+    return messagesBeyondFields(found, shows).join(' ');
+  };
+}

@@ -10,7 +10,7 @@ import {
 } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
 import { useItems } from '../data/catalog';
-import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
+import { noErrors, sayBeyondFields, type FormErrors } from '../app/errors';
 import { Field } from '../components/Field';
 import { StatusMessage } from '../components/StatusMessage';
 import { useCommand } from '../app/useCommand';
@@ -93,11 +93,7 @@ export function ItemsScreen() {
         },
         // A field's message shows at its field (once); the status line says what names no field
         // (a failure to save, which this form used to leave unsaid).
-        failed: (error) => {
-          const found = toFormErrors(error);
-          setErrors(found);
-          return found.summary.filter((_, i) => !FORM_FIELDS.has(found.summaryFields?.[i] ?? '')).join(' ');
-        },
+        failed: sayBeyondFields(setErrors, (field) => FORM_FIELDS.has(field)),
       },
     );
   };

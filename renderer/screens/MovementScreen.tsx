@@ -5,7 +5,7 @@ import { DISCARD_REASONS, DONATION_SOURCES } from '../../shared/entries';
 import { findByBarcode, type Item } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
 import { useHubStock, useItems } from '../data/catalog';
-import { messagesBeyondFields, noErrors, toFormErrors, type FormErrors } from '../app/errors';
+import { noErrors, sayBeyondFields, type FormErrors } from '../app/errors';
 import { parseLocalDateTime } from '../app/time';
 import { ItemPicker } from '../components/ItemPicker';
 import { LinesEditor, type DraftLine } from '../components/LinesEditor';
@@ -146,9 +146,7 @@ export function MovementScreen({ kind }: { kind: Kind }) {
             return '';
           }
           setWarning(null);
-          const found = toFormErrors(error);
-          setErrors(found);
-          return messagesBeyondFields(found, showsError).join(' ');
+          return sayBeyondFields(setErrors, showsError)(error);
         },
       },
     );

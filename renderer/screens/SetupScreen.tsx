@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import { useStore } from '../app/StoreContext';
 import { domainText } from '../app/domainText';
-import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
+import { noErrors, sayBeyondFields, type FormErrors } from '../app/errors';
 import { parseInvite } from '../../shared/sync/invite';
 import { Field } from '../components/Field';
 import { StatusMessage } from '../components/StatusMessage';
@@ -55,12 +55,9 @@ export function SetupScreen({ onDone }: { onDone: () => void }) {
         },
         // A field's message shows at its field (once); the status line says the rest, e.g. a failure
         // that names no field (which this screen used to leave unsaid).
-        failed: (error) => {
-          const found = toFormErrors(error);
-          setErrors(found);
-          const shown = new Set(mode === 'new' ? ['hubName', 'deviceName'] : ['invite', 'deviceName']);
-          return found.summary.filter((_, i) => !shown.has(found.summaryFields?.[i] ?? '')).join(' ');
-        },
+        failed: sayBeyondFields(setErrors, (field) =>
+          (mode === 'new' ? ['hubName', 'deviceName'] : ['invite', 'deviceName']).includes(field),
+        ),
       },
     );
   };

@@ -7,7 +7,7 @@ import { useStore } from '../app/StoreContext';
 import { useItems } from '../data/catalog';
 import { useTransferEntries } from '../data/history';
 import { useHubs } from '../data/hubs';
-import { messagesBeyondFields, noErrors, toFormErrors, type FormErrors } from '../app/errors';
+import { noErrors, sayBeyondFields, type FormErrors } from '../app/errors';
 import { useFormat } from '../i18n/format';
 import { Field } from '../components/Field';
 import { ItemPicker } from '../components/ItemPicker';
@@ -87,9 +87,7 @@ export function TransfersScreen() {
         return done;
       },
       failed: (error) => {
-        const found = toFormErrors(error);
-        form.setErrors(found);
-        const said = messagesBeyondFields(found, (f) => form.shows.has(f)).join(' ');
+        const said = sayBeyondFields(form.setErrors, (f) => form.shows.has(f))(error);
         if (!(error instanceof BelowZeroWarning)) return said;
         form.warned?.();
         return `${said}. ${t('transfers.belowZeroAdvice')}`;
