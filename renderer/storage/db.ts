@@ -184,6 +184,21 @@ export interface ProblemRow {
   /** What the runtime or a library said, for a developer reading the report; never shown on screen. */
   detail?: string;
   seenAt: number;
+  /**
+   * Noticed on this device, not derived from the doc (a peer's update refused at the door, a rotation it
+   * could not read, a failed upgrade): a rebuild, which derives the other rows again, keeps it.
+   */
+  local?: true;
+}
+
+/** Whether a problem row was noticed here rather than derived from the doc (rows of older versions too). */
+export function isLocalProblem(row: ProblemRow): boolean {
+  return (
+    row.local === true ||
+    row.where.startsWith('peer update received') ||
+    row.where === 'members/rotation' ||
+    row.where === 'members/upgrade'
+  );
 }
 
 export class LarderDB extends Dexie {

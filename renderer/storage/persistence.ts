@@ -21,7 +21,7 @@ import { appendAll } from '../../shared/arrays';
 import { idOf, type Entry } from '../../shared/entries';
 import { normalizeName } from '../../shared/catalog';
 import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../shared/projection';
-import type { DamagedRow, LarderDB, ProblemRow } from './db';
+import { isLocalProblem, type DamagedRow, type LarderDB, type ProblemRow } from './db';
 import { stagingBase } from './staging';
 import {
   compareProjections,
@@ -927,7 +927,7 @@ export class DocPersistence {
     await replaceRows(db, db.devices, tables.devices);
     await replaceRows(db, db.levels, tables.levels);
     await replaceRows(db, db.categoryLevels, tables.categoryLevels);
-    await replaceRows(db, db.problems, derived.problems);
+    await replaceProblems(db, derived.problems);
   }
 
   /** Queues the next piece of a rebuild's history behind whatever is queued now (saves go first). */
@@ -1156,6 +1156,15 @@ async function deleteRowsNotIn(
   const stale = (await table.toCollection().primaryKeys()).filter((key) => !keep(key));
   for (const chunk of transactionChunks(stale))
     await db.transaction('rw', table, () => table.bulkDelete(chunk));
+}
+
+/** The problems the doc gives in place of the old ones; those noticed on this device stay (`isLocalProblem`). */
+async function replaceProblems(db: LarderDB, rows: readonly ProblemRow[]): Promise<void> {
+  const local = new Set(await db.problems.filter(isLocalProblem).primaryKeys());
+  const keep = new Set(rows.map((row) => row.where));
+  for (const chunk of transactionChunks(rows))
+    await db.transaction('rw', db.problems, () => db.problems.bulkPut(chunk));
+  await deleteRowsNotIn(db, db.problems, (key) => keep.has(key) || local.has(key));
 }
 
 async function replaceRows<T>(db: LarderDB, table: Table<T, string>, rows: readonly T[]): Promise<void> {

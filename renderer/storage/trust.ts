@@ -7,7 +7,7 @@ import { Gate, type GateResult, type VerifiedHead } from '../../shared/trust/gat
 import { verifyHeads } from '../../shared/trust/heads';
 import { prehashBlocks } from '../../shared/trust/prehash';
 import { evaluateMembers, memberStateDigest, type MemberState } from '../../shared/trust/members';
-import type { LarderDB, MemberRow } from './db';
+import { isLocalProblem, type LarderDB, type MemberRow } from './db';
 import { verifySetting, type SettingMap, type SettingVerdict } from '../../shared/trust/settings';
 
 /** What the trust layer decided for one batch: what counts, what is set aside, what to store. */
@@ -126,8 +126,13 @@ export class TrustLayer {
       await db.members.clear();
       await db.members.bulkPut(plan.members);
       // The member list was judged again as a whole: its problems are replaced, not added to (a request
-      // judged before the admin's operations arrived is judged again once they have).
-      await db.problems.where('where').startsWith('members/').delete();
+      // judged before the admin's operations arrived is judged again once they have). What this device
+      // noticed itself (a rotation it could not read, a failed upgrade) is not the log's to replace.
+      await db.problems
+        .where('where')
+        .startsWith('members/')
+        .filter((row) => !isLocalProblem(row))
+        .delete();
     }
   }
 }

@@ -202,6 +202,7 @@ export class StoreContext {
       where,
       reason,
       seenAt: this.deps.now(),
+      local: true,
       ...(detail ? { detail } : {}),
     });
   }
