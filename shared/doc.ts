@@ -172,20 +172,56 @@ export function checkLedgerEntry(
 
 /** Every valid entry in the doc, and what was set aside and why. */
 export function readAllEntries(doc: Y.Doc): { entries: Entry[]; problems: SetAside[] } {
-  const entries: Entry[] = [];
-  const problems: SetAside[] = [];
+  const read = emptyRead();
+  const pieces = checkWires(ledgerWires(doc), read);
+  while (!pieces.next().done);
+  return read;
+}
+
+/**
+ * `readAllEntries`, letting other tasks run (`breathe`) between pieces of the checks, which cost about
+ * 4 ms per thousand entries (seconds at a million). What it reads is what the ledgers held when it was
+ * called: entries a peer's update brings meanwhile are not read, even into an array not reached yet.
+ */
+export async function readAllEntriesPaced(
+  doc: Y.Doc,
+  breathe: () => Promise<void>,
+): Promise<{ entries: Entry[]; problems: SetAside[] }> {
+  const read = emptyRead();
+  const pieces = checkWires(ledgerWires(doc), read);
+  while (!pieces.next().done) await breathe();
+  return read;
+}
+
+const emptyRead = (): { entries: Entry[]; problems: SetAside[] } => ({ entries: [], problems: [] });
+
+/** Each device's ledger as its wire values stand now (null: not an array). Cheap: 20 ms at a million. */
+function ledgerWires(doc: Y.Doc): [device: string, wires: unknown[] | null][] {
+  const out: [string, unknown[] | null][] = [];
   ledgersOf(doc).forEach((array, device) => {
-    if (!(array instanceof Y.Array)) {
-      problems.push({ where: `ledger/${device}`, reason: msg('ledger.notList') });
-      return;
-    }
-    array.toArray().forEach((wire, index) => {
-      const r = checkLedgerEntry(device, wire);
-      if (r.ok) entries.push(r.entry);
-      else problems.push({ where: `ledger/${device}/${index}`, reason: r.reason });
-    });
+    out.push([device, array instanceof Y.Array ? array.toArray() : null]);
   });
-  return { entries, problems };
+  return out;
+}
+
+/** Checks the wires into `read`, pausing (yielding) after every 256. */
+function* checkWires(
+  ledgers: [string, unknown[] | null][],
+  read: ReturnType<typeof emptyRead>,
+): Generator<void> {
+  let n = 0;
+  for (const [device, wires] of ledgers) {
+    if (!wires) {
+      read.problems.push({ where: `ledger/${device}`, reason: msg('ledger.notList') });
+      continue;
+    }
+    for (let index = 0; index < wires.length; index++) {
+      const r = checkLedgerEntry(device, wires[index]);
+      if (r.ok) read.entries.push(r.entry);
+      else read.problems.push({ where: `ledger/${device}/${index}`, reason: r.reason });
+      if ((++n & 0xff) === 0) yield;
+    }
+  }
 }
 
 /**

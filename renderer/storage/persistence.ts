@@ -14,9 +14,11 @@ import {
   headsOf,
   membersOf,
   readAllEntries,
+  readAllEntriesPaced,
   parseItem,
   type SetAside,
 } from '../../shared/doc';
+import { pacer, type PaceOptions } from '../../shared/pace';
 import { appendAll } from '../../shared/arrays';
 import { idOf, type Entry } from '../../shared/entries';
 import { normalizeName } from '../../shared/catalog';
@@ -239,6 +241,8 @@ export class DocPersistence {
     private readonly now: () => number,
     private readonly chunk = PROJECT_CHUNK,
     private readonly budget = TRANSACTION_BYTES,
+    /** How a rebuild's reading and folding let the page run between slices (tests count the pauses). */
+    private readonly pace: PaceOptions = {},
   ) {}
 
   /**
@@ -1004,10 +1008,17 @@ export class DocPersistence {
 
   /** Every projection row a rebuild writes, derived from the doc in memory. */
   private async derive(trust: TrustLayer | null) {
-    const { entries, problems } = readAllEntries(this.doc);
+    // Reading and folding a whole history takes seconds at a million entries: in slices, so that the page
+    // answers meanwhile (saves and syncs wait on the chain; a peer's update is captured for after).
+    const breathe = pacer(this.pace);
+    const { entries, problems } = await readAllEntriesPaced(this.doc, breathe);
     const plan = trust ? await trust.plan(entries, { members: true, heads: true }, true) : null;
     const projector = new Projector();
-    for (const e of plan ? plan.release : entries) projector.apply(e);
+    const counted = plan ? plan.release : entries;
+    for (let i = 0; i < counted.length; i++) {
+      projector.apply(counted[i]!);
+      if ((i & 0xff) === 0xff) await breathe();
+    }
     const seenAt = this.now();
     const all: ProblemRow[] = [
       ...problems.map((p) => ({ ...p, seenAt })),

@@ -4,6 +4,7 @@ import type { Gate, VerifiedHead } from './gate';
 import { LineWriter } from './line';
 import { loadFastSha256, sha256Bytes } from './crypto';
 import { toBase64Url } from '../sync/encoding';
+import { pacer, type PaceOptions } from '../pace';
 
 /**
  * Verifying a device's history hashes its entries in blocks of 64 (chain.ts). The gate runs synchronously
@@ -19,19 +20,13 @@ import { toBase64Url } from '../sync/encoding';
  */
 export type Hash = (bytes: Uint8Array) => Uint8Array;
 
-export interface PrehashOptions {
+export interface PrehashOptions extends PaceOptions {
   /** The SHA-256 to hash with (default: `sha256Bytes`, in WebAssembly once loaded); null: hash nothing ahead. */
   hash?: Hash | null;
-  /** Hash for about this long, then let other tasks run (default 20 ms). */
-  sliceMs?: number;
-  /** How to let other tasks run (default: a zero-delay timer). */
-  pause?: () => Promise<void>;
 }
 
 /** Fewer blocks than this in all: not worth a pass of its own. */
 const MIN_BLOCKS = 8;
-const SLICE_MS = 20;
-const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export async function prehashBlocks(
   gate: Gate,
@@ -41,15 +36,8 @@ export async function prehashBlocks(
 ): Promise<BlockHashes> {
   const known = new BlockHashes();
   if (options.hash === null) return known;
-  const sliceMs = options.sliceMs ?? SLICE_MS;
-  const pause = options.pause ?? nextTask;
-  let sliceStart = performance.now();
   /** Lets other tasks run once this slice has lasted long enough. */
-  const breathe = async () => {
-    if (performance.now() - sliceStart < sliceMs) return;
-    await pause();
-    sliceStart = performance.now();
-  };
+  const breathe = pacer(options);
   const byDevice = new Map<string, Entry[]>();
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;

@@ -229,6 +229,42 @@ describe('a rebuild writes its history between saves', () => {
   });
 });
 
+describe('a rebuild lets the page run while it reads and folds the history', () => {
+  it('pauses between slices, and an entry a peer sends meanwhile counts once', async () => {
+    const { db } = await seeded();
+    let pauses = 0;
+    let sent: { target: Entry; undo: Entry } | null = null;
+    // Every check is the end of a slice (sliceMs 0): the pause is where other tasks would run.
+    const pause = async () => {
+      pauses++;
+      if (sent) return;
+      // At the first pause, the history is being read: an undo arrives for an entry of the device read
+      // last (its array is not reached yet). It is counted after the rebuild, not read into it as well.
+      sent = undoOfLast(persistence.doc);
+      appendEntries(persistence.doc, sent.undo.device, [sent.undo]);
+    };
+    const persistence = new DocPersistence(db, () => Date.UTC(2026, 0, 10), undefined, undefined, {
+      sliceMs: 0,
+      pause,
+    });
+    await persistence.load();
+    await persistence.rebuilt();
+    await persistence.flush();
+    await persistence.projected();
+    // About one pause per 256 entries read, and again per 256 folded.
+    expect(pauses).toBeGreaterThanOrEqual(Math.floor((2 * ENTRIES) / 256));
+    expect(sent).not.toBeNull();
+    const { target, undo } = sent!;
+    expect(await db.ledger.get(idOf(undo))).toBeDefined();
+    expect((await db.ledger.get(idOf(target)))!.applied).toBe(0);
+    // Read twice, the undo would be set aside as appearing twice.
+    expect(await db.problems.toArray()).toEqual([]);
+    expect(await db.ledger.count()).toBe(ENTRIES + 1);
+    await noDifferences(persistence);
+    persistence.destroy();
+  });
+});
+
 describe('a very large update from a peer or a sync file', () => {
   it('is projected in transactions within the budget, and ends with what a rebuild gives', async () => {
     const db = new LarderDB(uniqueName('rebuild'));

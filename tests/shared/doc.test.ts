@@ -24,6 +24,7 @@ import {
   networkOf,
   putItem,
   readAllEntries,
+  readAllEntriesPaced,
   readItem,
   readLevels,
   setLevels,
@@ -172,6 +173,41 @@ describe('appendEntries / readAllEntries', () => {
     for (const p of problems) expect(MESSAGE_CODES).toContain(p.reason.code);
     expect(problems.find((p) => p.where === 'ledger/devz')!.reason).toEqual(msg('ledger.notList'));
     expect(problems[0]!.reason).toEqual(msg('entry.notList'));
+  });
+});
+
+describe('readAllEntriesPaced', () => {
+  it('reads what readAllEntries reads, junk included, pausing after every 256 entries', async () => {
+    const doc = new Y.Doc();
+    const many = Array.from({ length: 600 }, (_, i) => donation('deva', i + 1));
+    appendEntries(doc, 'deva', many);
+    ledgersOf(doc)
+      .get('deva')!
+      .push([42 as never]);
+    appendEntries(doc, 'devb', [donation('devb', 1)]);
+    (ledgersOf(doc) as Y.Map<unknown>).set('devz', 5);
+    let pauses = 0;
+    const read = await readAllEntriesPaced(doc, async () => void pauses++);
+    expect(read).toEqual(readAllEntries(doc));
+    expect(read.entries).toHaveLength(601);
+    expect(read.problems.map((p) => p.where)).toEqual(['ledger/deva/600', 'ledger/devz']);
+    // 602 wires checked: a pause after the 256th and after the 512th.
+    expect(pauses).toBe(2);
+  });
+
+  it('reads the ledgers as they were when called, not what arrives during a pause', async () => {
+    const doc = new Y.Doc();
+    appendEntries(
+      doc,
+      'deva',
+      Array.from({ length: 300 }, (_, i) => donation('deva', i + 1)),
+    );
+    appendEntries(doc, 'devb', [donation('devb', 1)]);
+    const read = await readAllEntriesPaced(doc, async () => {
+      if (ledgersOf(doc).get('devb')!.length === 1) appendEntries(doc, 'devb', [donation('devb', 2)]);
+    });
+    expect(read.entries).toHaveLength(301);
+    expect(read.entries.at(-1)).toEqual(donation('devb', 1));
   });
 });
 
