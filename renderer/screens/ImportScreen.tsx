@@ -289,7 +289,7 @@ export function ImportScreen() {
             </label>
           </div>
           <div className="import-table-wrap">
-            <table className="data import-table" aria-label={t('import.rowsLabel')}>
+            <table className="data import-table line-cards" aria-label={t('import.rowsLabel')}>
               <thead>
                 <tr>
                   <th scope="col" className="num">
@@ -305,29 +305,12 @@ export function ImportScreen() {
               </thead>
               <tbody>
                 {shown.slice(0, PREVIEW_ROWS).map((r) => (
-                  <tr key={r.line} className={r.status === 'problem' ? 'import-problem' : undefined}>
-                    <td className="num">{r.line}</td>
-                    <th scope="row">{r.name || <span className="muted">{t('import.noName')}</span>}</th>
-                    <td className="num">{r.quantity === null ? '—' : n(r.quantity)}</td>
-                    <td>
-                      <span className={STATUS_CLASS[r.status]}>{t(IMPORT_STATUS_LABEL[r.status])}</span>
-                    </td>
-                    <td>
-                      {r.problems.map((p, i) => (
-                        <span key={`p${i}`} className="import-row-problem">
-                          {importText(p)}
-                        </span>
-                      ))}
-                      {r.problems.length === 0 && (
-                        <span className="muted">
-                          {r.notes
-                            .filter((n) => n.code !== 'target-from-minimum')
-                            .map(importText)
-                            .join('; ')}
-                        </span>
-                      )}
-                    </td>
-                  </tr>
+                  <PreviewRow
+                    key={r.line}
+                    row={r}
+                    quantity={r.quantity === null ? '—' : n(r.quantity)}
+                    importText={importText}
+                  />
                 ))}
               </tbody>
             </table>
@@ -427,4 +410,48 @@ function outcomeText(t: TFunction, format: Format, outcome: ImportOutcome, fileN
             })
           : t('import.failedCount', { made, reason: message });
   return { text: `${done} ${t('import.retry')}`, error: true };
+}
+
+/**
+ * A row of the preview. Where the preview is narrow (a phone, or Somali beside the sidebar on a tablet) it
+ * is a card (`line-cards`): the item across, its line, quantity and status under their names, and its
+ * problem across the card under them, where it reads in a line or two (as a fifth column it had a word or
+ * two a line, over five lines).
+ */
+function PreviewRow({
+  row: r,
+  quantity,
+  importText,
+}: {
+  row: PlannedRow;
+  quantity: string;
+  importText: ReturnType<typeof useImportText>;
+}) {
+  const { t } = useTranslation();
+  const notes = r.notes
+    .filter((n) => n.code !== 'target-from-minimum')
+    .map(importText)
+    .join('; ');
+  return (
+    <tr className={r.status === 'problem' ? 'import-problem' : undefined}>
+      <td className="num" data-label={t('import.colLine')}>
+        {r.line}
+      </td>
+      <th scope="row">{r.name || <span className="muted">{t('import.noName')}</span>}</th>
+      <td className="num" data-label={t('lines.quantity')}>
+        {quantity}
+      </td>
+      <td data-label={t('stock.colStatus')}>
+        <span className={STATUS_CLASS[r.status]}>{t(IMPORT_STATUS_LABEL[r.status])}</span>
+      </td>
+      <td className="card-wide" data-label={t('import.colProblem')}>
+        {r.problems.map((p, i) => (
+          <span key={`p${i}`} className="import-row-problem">
+            {importText(p)}
+          </span>
+        ))}
+        {r.problems.length === 0 && notes && <span className="muted">{notes}</span>}
+      </td>
+    </tr>
+  );
 }

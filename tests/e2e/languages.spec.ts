@@ -144,6 +144,18 @@ for (const lng of SHIPPED) {
       await expect(preview.getByRole('row').nth(3)).toContainText('a dozen');
       await page.screenshot({ path: shot('spreadsheet'), fullPage: true });
       await fits('Spreadsheet');
+
+      // On a tablet (800 px, beside the sidebar) each row is a card and its problem reads across it, in a
+      // line or two: as the table's fifth column it had a word or two a line (in Somali, five lines).
+      await page.setViewportSize({ width: 800, height: 900 });
+      const problem = preview.getByRole('row').filter({ hasText: 'Beans' }).getByText('a dozen');
+      await expect(problem).toBeVisible();
+      const lines = await problem.evaluate(
+        (el) => el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight),
+      );
+      expect(lines, `the problem of "a dozen" in ${lng} at 800 px: lines`).toBeLessThanOrEqual(2.1);
+      await page.screenshot({ path: shot('spreadsheet-800'), fullPage: true });
+      await fits('Spreadsheet at 800 px');
     } finally {
       await context.close();
       removeProfileDir(profile);
