@@ -196,6 +196,15 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
       target: '—',
     },
     {
+      metric:
+        'Chromium: rebuild, longest main-thread task until the figures are written / while the history is',
+      values: per(browser, (r) => {
+        const task = (v: number) => (v > 0 ? ms(v) : 'none over 50 ms');
+        return `${task(r.seed.figuresLongestTaskMs)} / ${task(r.seed.historyLongestTaskMs)}`;
+      }),
+      target: '< 50 ms',
+    },
+    {
       metric: 'Chromium: a pickup saved while the rebuild writes the history, median / max',
       values: per(browser, (r) =>
         r.seed.savesMs.length === 0

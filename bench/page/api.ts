@@ -19,6 +19,10 @@ export interface SeedResult {
   savesMs: number[];
   rebuiltEntries: number;
   rebuildProblems: number;
+  /** The longest main-thread task while the figures were derived and written (0: none over 50 ms). */
+  figuresLongestTaskMs: number;
+  /** The longest main-thread task while the history was written after them (0: none over 50 ms). */
+  historyLongestTaskMs: number;
 }
 
 export interface OpenResult {

@@ -15,6 +15,10 @@ export interface SeedTimings {
   savesMs: number[];
   rebuiltEntries: number;
   rebuildProblems: number;
+  /** The longest main-thread task (over 50 ms) while the figures were derived and written, 0 if none. */
+  figuresLongestTaskMs: number;
+  /** The longest main-thread task while the history was written after them, 0 if none. */
+  historyLongestTaskMs: number;
 }
 
 /** Fetches a generated network's doc state from the bench server. */
@@ -52,12 +56,20 @@ export async function seedDatabase(
   t = performance.now();
   await persistence.load();
   const loadMs = performance.now() - t;
+  const tasks: PerformanceEntry[] = [];
+  const observer = new PerformanceObserver((list) => tasks.push(...list.getEntries()));
+  observer.observe({ type: 'longtask' });
   t = performance.now();
   const rebuilt = await persistence.startRebuild();
-  const figuresMs = performance.now() - t;
+  const figuresEnd = performance.now();
+  const figuresMs = figuresEnd - t;
   const savesMs = saveItem ? await savesDuringRebuild(persistence, self, saveItem) : [];
   await persistence.rebuilt();
   const rebuildMs = performance.now() - t;
+  tasks.push(...observer.takeRecords());
+  observer.disconnect();
+  const longest = (from: number, to: number) =>
+    Math.max(0, ...tasks.filter((k) => k.startTime >= from && k.startTime < to).map((k) => k.duration));
   persistence.destroy();
   db.close();
   return {
@@ -68,6 +80,8 @@ export async function seedDatabase(
     savesMs,
     rebuiltEntries: rebuilt.entries,
     rebuildProblems: rebuilt.problems,
+    figuresLongestTaskMs: longest(t, figuresEnd),
+    historyLongestTaskMs: longest(figuresEnd, Infinity),
   };
 }
 
