@@ -72,7 +72,7 @@ export function MembersScreen() {
         <p className="empty">{t('members.noneWaiting')}</p>
       ) : (
         <div className="table-scroll">
-          <table className="data" aria-label={t('members.waitingTitle')}>
+          <table className="data line-cards" aria-label={t('members.waitingTitle')}>
             <thead>
               <tr>
                 <th scope="col">{t('members.device')}</th>
@@ -87,12 +87,20 @@ export function MembersScreen() {
               {requests.map((m) => (
                 <tr key={m.device}>
                   <th scope="row">{m.name}</th>
-                  <td>{m.hub ? (m.hubName ?? t('members.unknownHub')) : t('members.coordinatorNoHub')}</td>
-                  <td>{m.requestedAt ? format.dateTime(m.requestedAt) : ''}</td>
-                  <td className="fingerprint">{m.fingerprint}</td>
-                  <td className="num">{format.number(m.held)}</td>
+                  <td data-label={t('stock.hub')}>
+                    {m.hub ? (m.hubName ?? t('members.unknownHub')) : t('members.coordinatorNoHub')}
+                  </td>
+                  <td data-label={t('members.asked')}>
+                    {m.requestedAt ? format.dateTime(m.requestedAt) : ''}
+                  </td>
+                  <td className="fingerprint card-wide" data-label={t('members.fingerprintCol')}>
+                    {m.fingerprint}
+                  </td>
+                  <td className="num" data-label={t('members.heldApart')}>
+                    {format.number(m.held)}
+                  </td>
                   {admin && (
-                    <td>
+                    <td className="card-wide">
                       <button
                         type="button"
                         className="primary"
@@ -118,7 +126,7 @@ export function MembersScreen() {
 
       <h2 className="section-title">{t('members.devices')}</h2>
       <div className="table-scroll">
-        <table className="data" aria-label={t('members.devices')}>
+        <table className="data line-cards" aria-label={t('members.devices')}>
           <thead>
             <tr>
               <th scope="col">{t('members.device')}</th>
@@ -164,7 +172,7 @@ export function MembersScreen() {
         <>
           <h2 className="section-title">{t('members.revokedTitle')}</h2>
           <div className="table-scroll">
-            <table className="data" aria-label={t('members.revokedLabel')}>
+            <table className="data line-cards" aria-label={t('members.revokedLabel')}>
               <thead>
                 <tr>
                   <th scope="col">{t('members.device')}</th>
@@ -178,10 +186,16 @@ export function MembersScreen() {
                 {revoked.map((m) => (
                   <tr key={m.device}>
                     <th scope="row">{m.name}</th>
-                    <td>{m.hubName ?? (m.hub ? t('members.unknownHub') : '')}</td>
-                    <td>{m.revokedAt ? format.dateTime(m.revokedAt) : ''}</td>
-                    <td className="num">{t('members.theFirst', { count: m.cut ?? 0 })}</td>
-                    <td className="fingerprint">{m.fingerprint}</td>
+                    <td data-label={t('stock.hub')}>{m.hubName ?? (m.hub ? t('members.unknownHub') : '')}</td>
+                    <td data-label={t('members.revokedCol')}>
+                      {m.revokedAt ? format.dateTime(m.revokedAt) : ''}
+                    </td>
+                    <td className="num" data-label={t('members.entriesThatCount')}>
+                      {t('members.theFirst', { count: m.cut ?? 0 })}
+                    </td>
+                    <td className="fingerprint card-wide" data-label={t('members.fingerprintCol')}>
+                      {m.fingerprint}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -197,7 +211,7 @@ export function MembersScreen() {
           <h2 className="section-title">{t('members.legacyTitle')}</h2>
           <p className="muted">{t('members.legacyLead')}</p>
           <div className="table-scroll">
-            <table className="data" aria-label={t('members.legacyLabel')}>
+            <table className="data line-cards" aria-label={t('members.legacyLabel')}>
               <thead>
                 <tr>
                   <th scope="col">{t('members.device')}</th>
@@ -209,8 +223,12 @@ export function MembersScreen() {
                 {legacy.map((m) => (
                   <tr key={m.device}>
                     <th scope="row">{m.name}</th>
-                    <td>{m.hubName ?? (m.hub ? t('members.unknownHub') : t('members.coordinatorNoHub'))}</td>
-                    <td className="num">{t('members.theFirst', { count: m.cut ?? 0 })}</td>
+                    <td data-label={t('stock.hub')}>
+                      {m.hubName ?? (m.hub ? t('members.unknownHub') : t('members.coordinatorNoHub'))}
+                    </td>
+                    <td className="num" data-label={t('members.entriesThatCount')}>
+                      {t('members.theFirst', { count: m.cut ?? 0 })}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -273,20 +291,28 @@ function MemberRowView(props: {
         {m.name}
         {isSelf && <span className="muted"> {t('members.thisDevice')}</span>}
       </th>
-      <td>{m.hubName ?? (m.hub ? t('members.unknownHub') : t('members.noHub'))}</td>
-      <td>{role}</td>
-      <td>
+      <td data-label={t('stock.hub')}>
+        {m.hubName ?? (m.hub ? t('members.unknownHub') : t('members.noHub'))}
+      </td>
+      <td data-label={t('members.role')}>{role}</td>
+      <td data-label={t('members.approvedCol')}>
         {m.approvedAt ? format.dateTime(m.approvedAt) : ''}
         {m.approvedByName && m.approvedBy !== m.device
           ? ` ${t('members.by', { name: m.approvedByName })}`
           : ''}
         {m.approvedBy === m.device ? ` ${t('members.started')}` : ''}
       </td>
-      <td className="num">{format.number(m.entriesSeen)}</td>
-      <td>{m.lastEntryAt ? format.dateTime(m.lastEntryAt) : t('members.noneYet')}</td>
-      <td className="fingerprint">{m.fingerprint}</td>
+      <td className="num" data-label={t('members.entries')}>
+        {format.number(m.entriesSeen)}
+      </td>
+      <td data-label={t('members.lastEntry')}>
+        {m.lastEntryAt ? format.dateTime(m.lastEntryAt) : t('members.noneYet')}
+      </td>
+      <td className="fingerprint card-wide" data-label={t('members.fingerprintCol')}>
+        {m.fingerprint}
+      </td>
       {admin && (
-        <td>
+        <td className="card-wide">
           {isSelf ? null : props.confirming ? (
             <div className="confirm" role="group" aria-label={t('members.revokeQuestion', { name: m.name })}>
               <p>{t('members.revokeWarning', { name: m.name, count: m.entriesSeen })}</p>

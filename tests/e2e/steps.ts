@@ -186,6 +186,21 @@ export async function expectRadiosOnTheirLine(page: Page, choices: string[]): Pr
   }
 }
 
+/**
+ * Each of these controls (at least one) lies inside the window's width, where a phone user sees it without
+ * scrolling sideways: not past the edge of a box that scrolls sideways, nor of the page.
+ */
+export async function expectInsideWindow(page: Page, controls: Locator, what: string): Promise<void> {
+  await expect(controls.first()).toBeVisible();
+  const width = await page.evaluate(() => document.documentElement.clientWidth);
+  for (const control of await controls.all()) {
+    const name = `${what}: "${(await control.textContent())?.trim()}"`;
+    const box = (await control.boundingBox())!;
+    expect(box.x, `${name}, left edge`).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width, `${name}, right edge (window ${width} px)`).toBeLessThanOrEqual(width);
+  }
+}
+
 /** A row of one of the Members screen's tables (devices, requests, revoked), by the device's name. */
 export const memberRow = (
   page: Page,

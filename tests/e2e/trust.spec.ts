@@ -7,11 +7,17 @@ import {
   donate,
   expectConnected,
   expectHubOnHand,
+  expectInsideWindow,
   goTo,
   inviteCode,
   joinAsNewHub,
   setUpHub,
 } from './steps';
+
+const PHONE = { width: 390, height: 844 };
+const LAPTOP = { width: 1280, height: 800 };
+/** Where the screenshots go: another run's Playwright empties test-results/ as it starts, hence the option. */
+const SHOTS = process.env.LARDER_SHOTS_DIR ?? 'test-results/members';
 
 /** The Members screen's table of devices (or of requests), by its accessible name. */
 const table = (page: Page, name: 'Devices' | 'Waiting for approval' | 'Revoked devices') =>
@@ -59,7 +65,13 @@ test('an admin approves a joining device, and revokes a lost one, over real WebR
       a.page.getByLabel('Hub', { exact: true }).getByRole('option', { name: 'Hub B' }),
     ).toHaveCount(0);
 
+    // On a phone the request is a card with its Approve button in sight (as a table's last column it sat
+    // past the window's edge, in a box scrolled sideways).
     await goTo(a.page, 'Members');
+    await a.page.setViewportSize(PHONE);
+    await expectInsideWindow(a.page, request.getByRole('button'), 'Waiting for approval at 390 px');
+    await a.page.screenshot({ path: `${SHOTS}/members-request-390.png`, fullPage: true });
+    await a.page.setViewportSize(LAPTOP);
     await request.getByRole('button', { name: 'Approve B tablet' }).click();
     await expect(
       a.page.getByRole('main').getByRole('status').filter({ hasText: 'is approved' }),
@@ -75,18 +87,28 @@ test('an admin approves a joining device, and revokes a lost one, over real WebR
     await expectHubOnHand(a.page, 'Hub C', 'Rice 2 lb bag', 5);
     await expectHubOnHand(b.page, 'Hub C', 'Rice 2 lb bag', 5);
 
-    // B is lost. The admin revokes it: its 10 still count; the network key changes.
+    // B is lost. The admin revokes it, on a phone: its 10 still count; the network key changes. Each
+    // device's buttons, and the question's, are in sight at 390 px.
     await goTo(a.page, 'Members');
+    await a.page.setViewportSize(PHONE);
+    for (const device of ['B tablet', 'C laptop'])
+      await expectInsideWindow(
+        a.page,
+        rowOf(a.page, 'Devices', device).getByRole('button'),
+        `${device} at 390 px`,
+      );
+    await a.page.screenshot({ path: `${SHOTS}/members-devices-390.png`, fullPage: true });
     const revokeStarted = Date.now();
     await rowOf(a.page, 'Devices', 'B tablet').getByRole('button', { name: 'Revoke B tablet…' }).click();
-    await a.page
-      .getByRole('group', { name: 'Revoke B tablet?' })
-      .getByRole('button', { name: 'Revoke B tablet' })
-      .click();
+    const question = a.page.getByRole('group', { name: 'Revoke B tablet?' });
+    await expectInsideWindow(a.page, question.getByRole('button'), 'Revoke B tablet? at 390 px');
+    await a.page.screenshot({ path: `${SHOTS}/members-revoke-390.png`, fullPage: true });
+    await question.getByRole('button', { name: 'Revoke B tablet' }).click();
     await expect(
       a.page.getByRole('main').getByRole('status').filter({ hasText: 'is revoked' }),
     ).toBeVisible();
     await expect(rowOf(a.page, 'Revoked devices', 'B tablet')).toContainText('the first 1');
+    await a.page.setViewportSize(LAPTOP);
     // C takes up the new key and finds A again in the new room; B cannot follow.
     await goTo(c.page, 'Members');
     await expect(rowOf(c.page, 'Revoked devices', 'B tablet')).toBeVisible({ timeout: 60_000 });
