@@ -290,7 +290,8 @@ export class Gate {
   private decide(d: DeviceGate, member: Member | undefined, result: GateResult): void {
     if (member?.revoked && d.decided > member.revoked.cut) result.rebuild = true;
     const judgedAs = member ? `${member.role}|${member.hub ?? ''}` : undefined;
-    if (member && d.judgedAs !== undefined && d.judgedAs !== judgedAs && d.decided > 0) result.rebuild = true;
+    // A member no longer (strong removal left out its approval) was judged too: what counted must not.
+    if (d.judgedAs !== undefined && d.judgedAs !== judgedAs && d.decided > 0) result.rebuild = true;
     if (!member) return;
     d.judgedAs = judgedAs;
     for (const e of d.held) {
