@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { headCheckFor, headKeyOf } from '../../../shared/sync/headCheck';
+import { headCheckFor, headDeviceOf, headKeyOf } from '../../../shared/sync/headCheck';
 import { toBase64Url } from '../../../shared/sync/encoding';
-import { headMessage } from '../../../shared/trust/chain';
+import { headKey, headMessage } from '../../../shared/trust/chain';
 import { deviceIdOf, sign } from '../../../shared/trust/crypto';
 import { signSetting } from '../../../shared/trust/settings';
 import { genesis, network, type TestDevice } from '../trust/fixtures';
@@ -54,6 +54,14 @@ describe('a signed head at the limits of its shape', () => {
     const [seq, hash, sig] = await signedHead(3, 'h');
     for (const bad of [null, 12, [sig], { sig }])
       expect(check.verify(founder.id, founder.key, [seq, hash, bad], 0), String(bad)).toBe(false);
+  });
+
+  it('is refused with a fifth part, though its first three are what its device signed', async () => {
+    const check = headCheckFor(net);
+    const value = await signedHead(3, 'h');
+    expect(check.verify(founder.id, founder.key, value, 0)).toBe(true);
+    expect(check.verify(founder.id, founder.key, [...value, [], 'more'], 0)).toBe(false);
+    expect(check.verify(founder.id, founder.key, [...value, [[1, 'h']], 'more'], 0)).toBe(false);
   });
 
   it('agrees with the head message of chain.ts', () => {
@@ -125,5 +133,15 @@ describe('headKeyOf at its limits', () => {
 
   it('refuses JSON that is null, a number or a string, without throwing', () => {
     for (const text of ['null', '42', '"text"', 'true', '[]']) expect(headKeyOf([text]), text).toBeNull();
+  });
+});
+
+describe('headDeviceOf', () => {
+  it('reads the device out of a head filed after restarts, and leaves a key that names no device as it is', () => {
+    expect(headDeviceOf(founder.id)).toBe(founder.id);
+    expect(headDeviceOf(headKey(founder.id, 3))).toBe(founder.id);
+    // Not a head key: it names no device whose key is known, so ingest lets the gate judge it.
+    for (const key of [`${founder.id}/0`, `/1`, `${founder.id}/x`, ''])
+      expect(headDeviceOf(key), key).toBe(key);
   });
 });

@@ -4,7 +4,7 @@ import { appendEntries, appendMemberOp, headsOf, itemsOf, ledgersOf, membersOf }
 import type { Donation } from '../../../shared/entries';
 import { headCheckFor, headKeyOf, type HeadCheck } from '../../../shared/sync/headCheck';
 import { guardHeads, ingestUpdate, INGEST_MESSAGES as M } from '../../../shared/sync/ingest';
-import { headMessage } from '../../../shared/trust/chain';
+import { headKey, headMessage, type Restart } from '../../../shared/trust/chain';
 import { sign } from '../../../shared/trust/crypto';
 import { signSetting, type SignedSetting } from '../../../shared/trust/settings';
 import { genesis, network as trustNetwork, request, type TestDevice } from '../trust/fixtures';
@@ -235,6 +235,25 @@ describe('ingest on a signed network: heads', () => {
     const c = copyOf(a, 3, false);
     headsOf(c).set(stranger.id, [...(await head(stranger, 1, 'h', other))]);
     expect(ingestUpdate(a, diff(c, a), 'peer')).toMatchObject({ ok: true, changed: true });
+  });
+
+  it('judges a head filed after a restart by its device’s key: refused when another key signed it, taken when it did', async () => {
+    const a = await signedNetwork();
+    const restarts: Restart[] = [[1, 'h'.repeat(43)]];
+    const restarted = async (by: TestDevice) => [
+      4,
+      'k'.repeat(43),
+      await sign(by.keys.privateKey, headMessage(net, founder.id, 4, 'k'.repeat(43), restarts)),
+      restarts,
+    ];
+    const key = headKey(founder.id, 1);
+    const forged = copyOf(a, 3, false);
+    headsOf(forged).set(key, await restarted(other));
+    expectRefused(a, diff(forged, a), M.badHead(key));
+    const real = copyOf(a, 4, false);
+    headsOf(real).set(key, await restarted(founder));
+    expect(ingestUpdate(a, diff(real, a), 'peer')).toMatchObject({ ok: true, changed: true });
+    expect(headSeq(a, key)).toBe(4);
   });
 
   it('refuses deleting a head bare; without the guard (an unsigned network) it is only a setting', async () => {
