@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import { toFormErrors } from './errors';
 
 /** What a command says when it is done: a line of text, and whether it is a failure. */
@@ -20,12 +20,19 @@ export interface RunOptions<T> {
 /**
  * A form's or a button's command, with the handling every form repeated: `busy` while it runs, and one
  * status line for what happened (shown by StatusMessage). `run` resolves to whether the action succeeded.
+ *
+ * One at a time: a `run` while another is still pending does nothing and resolves to false. `busy` disables
+ * the buttons once the screen has redrawn, but a second press can come before that (a double press, or two
+ * Ctrl+Enter), when a form's `command.busy` is still false; without this it would save twice.
  */
 export function useCommand() {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<StatusText | null>(null);
+  const running = useRef(false);
   const run = useCallback(
     async <T>(action: () => Promise<T>, options: RunOptions<T> = {}): Promise<boolean> => {
+      if (running.current) return false;
+      running.current = true;
       setBusy(true);
       try {
         const result = await action();
@@ -36,6 +43,7 @@ export function useCommand() {
         setMessage({ text: (options.failed ?? errorSummary)(e), error: true });
         return false;
       } finally {
+        running.current = false;
         setBusy(false);
       }
     },
