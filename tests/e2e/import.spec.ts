@@ -107,6 +107,15 @@ test('a volunteer imports the hub’s messy sheet as one opening count, undoes i
     await expectOnHand(page, 'Rice 2 lb bag', 40);
     await expectOnHand(page, 'Black beans', 12);
     await expectOnHand(page, 'Toothpaste', 7);
+
+    // On a phone the file picker stays inside its card (its own width spilled past the card's edge).
+    await page.setViewportSize({ width: 390, height: 844 });
+    await goTo(page, 'Spreadsheet');
+    const card = (await page.getByRole('region', { name: 'Import a sheet' }).boundingBox())!;
+    const picker = (await page.getByLabel('CSV file').boundingBox())!;
+    expect(picker.x + picker.width, 'CSV file at 390 px: right edge').toBeLessThanOrEqual(
+      card.x + card.width,
+    );
   } finally {
     await context.close();
     removeProfileDir(profile);
