@@ -23,6 +23,11 @@ export interface SeedResult {
   figuresLongestTaskMs: number;
   /** The longest main-thread task while the history was written after them (0: none over 50 ms). */
   historyLongestTaskMs: number;
+  /** Cutting the one large row into pieces, after the rebuild (the app does it in the background). */
+  piecesMs: number;
+  /** Update rows after that, and the largest one's bytes. */
+  pieceRows: number;
+  largestRowBytes: number;
 }
 
 export interface OpenResult {

@@ -45,7 +45,7 @@ const bench: LarderBench = {
       Record<keyof SelfRow, unknown>,
       'chain' | 'preApproval' | 'epoch' | 'previousKey' | 'pastKeys' | 'anchor' | 'restarts'
     > as unknown as SelfRow;
-    // The database exactly as the app leaves it after `compact()` (see seed.ts).
+    // The database as the app leaves it after its first sync and first start (see seed.ts).
     const seeded = await seedDatabase(state, n, self, net.pickupItem);
     return {
       entries: n,

@@ -25,6 +25,7 @@ import { normalizeName } from '../../shared/catalog';
 import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../shared/projection';
 import { isLocalProblem, type DamagedRow, type LarderDB, type ProblemRow } from './db';
 import { stagingBase } from './staging';
+import { PIECE_BYTES, updatePieces } from './pieces';
 import {
   compareProjections,
   settingTablesInMemory,
@@ -43,8 +44,12 @@ import { msg } from '../../shared/messages';
 export const PROJECTION_VERSION = 4;
 /** Entries listed in the notice of damaged data (the count says how many there were in all). */
 export const MAX_MISSING_LISTED = 500;
-/** Small update rows are merged into one when there are more than this many. */
+/** Small update rows are merged when there are more than this many (`mergeSmallUpdates`). */
 const MERGE_AFTER_ROWS = 200;
+/** A stored row this small is merged with others; merged rows grow to about PIECE_BYTES. */
+const MERGE_BELOW = PIECE_BYTES / 4;
+/** A stored row larger than this (a new device's first sync, a sync file) is cut into pieces (`splitLargeRows`). */
+const SPLIT_ABOVE = 2 * PIECE_BYTES;
 /**
  * A batch with more entries than this (a new device's first sync, a whole-history sync file) is
  * projected in pieces of at most this many entries and TRANSACTION_BYTES (`projectionPiece`), one
@@ -203,6 +208,13 @@ export class DocPersistence {
   readonly doc = new Y.Doc({ gc: true });
   private batch = emptyBatch();
   private chain: Promise<void> = Promise.resolve();
+  /** Ids of stored update rows under MERGE_BELOW bytes: the next merge joins them. */
+  private smallRows: number[] = [];
+  /** Ids of stored update rows over SPLIT_ABOVE bytes, waiting to be cut into pieces. */
+  private largeRows: number[] = [];
+  /** Cutting large rows, one at a time, beside the chain (it touches only rows the chain never rewrites). */
+  private splitting: Promise<void> = Promise.resolve();
+  private destroyed = false;
   private scheduled = false;
   private loaded = false;
   /** Called after each committed batch with the entries it held (for sync status, alerts...). */
@@ -343,23 +355,74 @@ export class DocPersistence {
       if (reason) setAside(row, reason);
       return !reason;
     });
-    this.doc.transact(() => {
-      for (const row of readable) {
-        try {
-          Y.applyUpdate(this.doc, row.update, 'load');
-        } catch (error) {
-          setAside(row, `Yjs could not apply it (${error instanceof Error ? error.message : String(error)})`);
-        }
+    // One row per step, the page running between steps: a row is a piece of at most about PIECE_BYTES
+    // (larger ones are cut below), so no step holds the page for long, however long the history.
+    const breathe = pacer(this.pace);
+    for (const row of readable) {
+      try {
+        Y.applyUpdate(this.doc, row.update, 'load');
+        this.track(row.id!, row.update.byteLength);
+      } catch (error) {
+        setAside(row, `Yjs could not apply it (${error instanceof Error ? error.message : String(error)})`);
       }
-    }, 'load');
+      await breathe();
+    }
     this.attach();
     this.loaded = true;
+    this.splitLargeRows();
     await this.trustLayer?.load(this.db);
     const waiting = this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null;
     if ((damaged.length > 0 || waiting) && (await this.recordDamage(damaged, at))) return;
     const meta = await this.db.meta.get('projection');
     if (!meta || meta.key !== 'projection' || meta.version !== PROJECTION_VERSION || meta.incomplete)
       await this.startRebuild();
+  }
+
+  /** Notes a stored update row by its size: small ones are merged later, large ones cut into pieces. */
+  private track(id: number, bytes: number): void {
+    if (bytes < MERGE_BELOW) this.smallRows.push(id);
+    else if (bytes > SPLIT_ABOVE) this.largeRows.push(id);
+  }
+
+  /** Resolves once the large rows known so far are cut into pieces (or could not be). */
+  storedInPieces(): Promise<void> {
+    return this.splitting;
+  }
+
+  /**
+   * Cuts each large stored row into pieces of about PIECE_BYTES (`updatePieces`: the same structs and
+   * deletions, byte for byte), so that the next start applies it a piece per step. The pieces are written
+   * one per transaction, then the row is deleted: a start in between applies both, which Yjs takes as
+   * once. Runs in the background; a row it could not cut stays as it is and is tried at the next start.
+   */
+  private splitLargeRows(): void {
+    if (this.largeRows.length === 0) return;
+    this.splitting = this.splitting
+      .then(async () => {
+        const db = this.db;
+        while (this.largeRows.length > 0 && !this.destroyed) {
+          const id = this.largeRows.shift()!;
+          const row = await db.updates.get(id);
+          if (!row) continue;
+          const pieces = updatePieces(row.update);
+          if (pieces.length <= 1) continue;
+          const written: [number, number][] = [];
+          for (const [i, update] of pieces.entries()) {
+            if (this.destroyed) return;
+            // The row's entry count goes with its first piece, so the rows still add up to the doc's.
+            const pieceId = await db.updates.add({ update, entries: i === 0 ? row.entries : 0 });
+            written.push([pieceId, update.byteLength]);
+          }
+          await db.updates.delete(id);
+          for (const [pieceId, bytes] of written) this.track(pieceId, bytes);
+        }
+      })
+      .catch((error: unknown) =>
+        console.error(
+          'Larder could not cut a large stored row into pieces; it will try at the next start',
+          error,
+        ),
+      );
   }
 
   /**
@@ -533,10 +596,14 @@ export class DocPersistence {
         ? counted.slice(0, projectionPiece(counted, 0, this.chunk, this.budget))
         : counted;
     const later = now === counted ? [] : counted.slice(now.length);
+    let stored = null as [id: number, bytes: number] | null;
     try {
       await db.transaction('rw', [db.updates, ...db.projectionTables, db.meta], async () => {
-        if (batch.updates.length > 0)
-          await db.updates.add({ update: Y.mergeUpdates(batch.updates), entries: batch.entries.length });
+        if (batch.updates.length > 0) {
+          const update = Y.mergeUpdates(batch.updates);
+          const id = await db.updates.add({ update, entries: batch.entries.length });
+          stored = [id, update.byteLength];
+        }
         for (const write of batch.also) await write();
         const problems: ProblemRow[] = batch.problems.map((p) => ({ ...p, seenAt }));
         if (plan) {
@@ -556,6 +623,10 @@ export class DocPersistence {
       throw error;
     }
     committed?.();
+    if (stored) {
+      this.track(...stored);
+      this.splitLargeRows();
+    }
     if (plan) trust!.adopt(plan);
     if (later.length > 0) this.addToBacklog(later);
     // Entries that counted no longer should (a revocation behind them): derive everything again.
@@ -795,32 +866,72 @@ export class DocPersistence {
   }
 
   /**
-   * Keeps loading fast: merges the small rows written since the last merge into one, leaving the large
-   * base row alone (merging updates is cheap and needs no doc).
+   * Keeps loading fast: once there are more than MERGE_AFTER_ROWS small rows (saves write one each), merges
+   * them, in the order they were written, into rows of about PIECE_BYTES (merging updates is cheap and
+   * needs no doc). Larger rows are left alone; only the small rows are read.
    */
   private async mergeSmallUpdates(): Promise<void> {
+    if (this.smallRows.length <= MERGE_AFTER_ROWS) return;
     const db = this.db;
-    if ((await db.updates.count()) <= MERGE_AFTER_ROWS) return;
-    await db.transaction('rw', db.updates, async () => {
-      const rows = await db.updates.orderBy('id').toArray();
-      const [, ...small] = rows;
-      if (small.length < 2) return;
-      const merged = Y.mergeUpdates(small.map((r) => r.update));
-      await db.updates.bulkDelete(small.map((r) => r.id!));
-      await db.updates.add({ update: merged, entries: small.reduce((s, r) => s + r.entries, 0) });
-    });
+    const ids = this.smallRows.sort((a, b) => a - b);
+    this.smallRows = [];
+    const kept: [number, number][] = [];
+    try {
+      await db.transaction('rw', db.updates, async () => {
+        kept.length = 0;
+        const rows = (await db.updates.bulkGet(ids)).filter((row) => row !== undefined);
+        const groups: (typeof rows)[] = [];
+        let group: typeof rows = [];
+        let bytes = 0;
+        for (const row of rows) {
+          if (group.length > 0 && bytes + row.update.byteLength > PIECE_BYTES) {
+            groups.push(group);
+            group = [];
+            bytes = 0;
+          }
+          group.push(row);
+          bytes += row.update.byteLength;
+        }
+        if (group.length > 0) groups.push(group);
+        for (const rows of groups) {
+          if (rows.length === 1) {
+            kept.push([rows[0]!.id!, rows[0]!.update.byteLength]);
+            continue;
+          }
+          const update = Y.mergeUpdates(rows.map((r) => r.update));
+          await db.updates.bulkDelete(rows.map((r) => r.id!));
+          const id = await db.updates.add({ update, entries: rows.reduce((sum, r) => sum + r.entries, 0) });
+          kept.push([id, update.byteLength]);
+        }
+      });
+    } catch (error) {
+      // Left as they were: merged at the next save.
+      this.smallRows = ids;
+      throw error;
+    }
+    for (const [id, bytes] of kept) this.track(id, bytes);
   }
 
-  /** Replaces every row of the doc with one update: done after a rebuild, when the doc is loaded anyway. */
+  /**
+   * Replaces every row of the doc with its whole state, cut into pieces of about PIECE_BYTES, in one
+   * transaction (used by the benchmarks and tests to set a database up as a long-used device has it).
+   */
   async compact(): Promise<void> {
     const db = this.db;
     await this.chain;
-    const state = Y.encodeStateAsUpdate(this.doc);
+    await this.splitting;
+    const pieces = updatePieces(Y.encodeStateAsUpdate(this.doc));
+    const ids: number[] = [];
     await db.transaction('rw', db.updates, async () => {
+      ids.length = 0;
       const total = (await db.updates.toArray()).reduce((s, r) => s + r.entries, 0);
       await db.updates.clear();
-      await db.updates.add({ update: state, entries: total });
+      for (const [i, update] of pieces.entries())
+        ids.push(await db.updates.add({ update, entries: i === 0 ? total : 0 }));
     });
+    this.smallRows = [];
+    this.largeRows = [];
+    pieces.forEach((update, i) => this.track(ids[i]!, update.byteLength));
   }
 
   /**
@@ -1079,6 +1190,7 @@ export class DocPersistence {
   }
 
   destroy(): void {
+    this.destroyed = true;
     // A rebuild still writing its history stops; the next start writes it again (meta: incomplete).
     if (this.rebuilding || this.rebuildsAsked > 0) {
       this.rebuilding = null;

@@ -1,0 +1,67 @@
+import * as encoding from 'lib0/encoding';
+import * as Y from 'yjs';
+
+/**
+ * How large a stored row of the doc should be. Loading applies one row per step and lets the page run
+ * between steps, so a row's size bounds the longest task of a start. A piece closes once it holds this
+ * much: a single struct larger than this (a long run of entries one device appended in one go) makes a
+ * larger piece.
+ */
+export const PIECE_BYTES = 256 * 1024;
+
+/**
+ * A stored update cut into updates of about `maxBytes` each: runs of one client's structs, in the order
+ * the update holds them, then one update holding its delete set (left out when it deletes nothing). Applied
+ * in that order they give exactly what the update gives; in any other order too, Yjs holding back a
+ * struct until what it builds on has arrived (slower: keep the order).
+ *
+ * Works on the bytes, not on a doc: the structs are read as Yjs reads an update for merging and written
+ * back as it writes them (`Item.write`), so nothing is re-encoded or lost (deleted items keep their place,
+ * garbage-collected ranges stay ranges, gaps stay gaps). Costs one read of the update: about what applying
+ * it costs without integrating it.
+ */
+export function updatePieces(update: Uint8Array, maxBytes = PIECE_BYTES): Uint8Array[] {
+  const pieces: Uint8Array[] = [];
+  const { structs } = Y.decodeUpdate(update);
+  let body = new Y.UpdateEncoderV1();
+  let run: { client: number; clock: number; count: number } | null = null;
+  const close = () => {
+    if (run) pieces.push(piece(run.client, run.clock, run.count, body));
+    body = new Y.UpdateEncoderV1();
+    run = null;
+  };
+  for (const struct of structs) {
+    // A gap in a merged update: the run ends before it, the next starts after it.
+    if (struct instanceof Y.Skip) {
+      close();
+      continue;
+    }
+    const { client, clock } = struct.id;
+    if (run && run.client !== client) close();
+    if (!run) run = { client, clock, count: 0 };
+    struct.write(body, 0);
+    run.count++;
+    if (encoding.length(body.restEncoder) >= maxBytes) close();
+  }
+  close();
+  // Against the update's own state vector, Yjs writes no struct, only the delete set.
+  const deletions = Y.diffUpdate(update, Y.encodeStateVectorFromUpdate(update));
+  if (!isEmptyUpdate(deletions)) pieces.push(deletions);
+  return pieces;
+}
+
+/** No structs and no deletions: the V1 update Yjs writes for nothing. */
+const isEmptyUpdate = (update: Uint8Array) => update.length === 2 && update[0] === 0 && update[1] === 0;
+
+/** A V1 update of one client's run of `count` structs from `clock`, already written into `body`. */
+function piece(client: number, clock: number, count: number, body: Y.UpdateEncoderV1): Uint8Array {
+  const out = encoding.createEncoder();
+  encoding.writeVarUint(out, 1);
+  encoding.writeVarUint(out, count);
+  encoding.writeVarUint(out, client);
+  encoding.writeVarUint(out, clock);
+  encoding.writeUint8Array(out, body.toUint8Array());
+  // No deletions here: the last piece carries them all.
+  encoding.writeVarUint(out, 0);
+  return encoding.toUint8Array(out);
+}
