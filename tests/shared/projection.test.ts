@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { undoEntry } from '../../shared/commands';
-import { ENTRY_KINDS, type Count, type Donation, type Entry, type Reversal } from '../../shared/entries';
+import {
+  ENTRY_KINDS,
+  type Count,
+  type Donation,
+  type Entry,
+  type Pickup,
+  type Reversal,
+} from '../../shared/entries';
 import {
   Projector,
   compareEntryIds,
@@ -608,3 +615,93 @@ function applyInBatches(entries: readonly Entry[], sizes: readonly number[]) {
     problems,
   };
 }
+
+describe('the rows an incremental update loads from what is stored', () => {
+  const day = (d: number) => Date.UTC(2026, 2, d, 12);
+  const base = { hub: 'hub1', item: 'itma', recordedAt: day(1) };
+  const pickup: Pickup = { kind: 'pickup', ...base, device: 'deva', seq: 1, at: day(1), qty: 3 };
+  const donation: Donation = {
+    kind: 'donation',
+    ...base,
+    device: 'deva',
+    seq: 2,
+    at: day(1),
+    qty: 9,
+    source: 'other',
+  };
+
+  it('undoing yesterday’s pickup today takes it out of yesterday’s use, keeping yesterday’s entries', () => {
+    const undo = reversalOf(pickup, 'devb', 1, day(2));
+    const entries = [donation, pickup, undo];
+    const stored = applyInBatches(entries, [2, 1]);
+    const rebuilt = project(entries);
+    expect(stored.usage).toStrictEqual(rebuilt.usage);
+    // What days of cover reads: on the 1st two entries and no pickups left, on the 2nd the undo alone.
+    expect(rebuilt.usage.map((r) => [r.day, r.entries, r.pickups])).toEqual([
+      ['2026-03-01', 2, {}],
+      ['2026-03-02', 1, {}],
+    ]);
+    expect(stored.stock).toStrictEqual(rebuilt.stock);
+  });
+
+  it('asks the second round only for the slots a receipt or send shares, never an undo’s or a plain entry’s', () => {
+    const receipt: Entry = {
+      kind: 'transfer_in',
+      ...base,
+      device: 'deva',
+      seq: 3,
+      at: day(1),
+      qty: 4,
+      from: 'hub2',
+      transfer: 'devc.1',
+    };
+    const undo = reversalOf(donation, 'devb', 1, day(2));
+    const p = new Projector();
+    for (const e of [donation, receipt, undo]) p.apply(e);
+    expect(p.allLedger().find((r) => r.id === 'devb.1')?.slot).toBe('undo:deva.2');
+    expect(Projector.slotsOf(p.allLedger())).toEqual(['in:devc.1']);
+  });
+
+  it('undoing a receipt hands the transfer to the other receipt even when it names another hub', () => {
+    const receipt = (device: string, hub: string): Entry => ({
+      kind: 'transfer_in',
+      ...base,
+      hub,
+      device,
+      seq: 1,
+      at: day(1),
+      qty: 4,
+      from: 'hub2',
+      transfer: 'devz.1',
+    });
+    const first = receipt('deva', 'hub1');
+    const other = receipt('devc', 'hub3');
+    const undo: Reversal = {
+      kind: 'reversal',
+      ...base,
+      device: 'devb',
+      seq: 1,
+      at: day(2),
+      target: 'deva.1',
+      targetKind: 'transfer_in',
+      effect: -4,
+      targetAt: day(1),
+    };
+    const entries = [first, other, undo];
+    const stored = applyInBatches(entries, [2, 1]);
+    const rebuilt = project(entries);
+    expect(rebuilt.stock.map((r) => [r.key, r.onHand, r.entryCount])).toEqual([
+      ['hub1|itma', 0, 2],
+      ['hub3|itma', 4, 1],
+    ]);
+    expect(stored.stock).toStrictEqual(rebuilt.stock);
+  });
+
+  it('takes a snapshot without usage rows as holding none', () => {
+    const p = new Projector({ stock: [], ledger: [] });
+    p.apply(donation);
+    expect(p.allUsage()).toEqual([
+      { key: 'hub1|2026-03-01', hub: 'hub1', day: '2026-03-01', entries: 1, pickups: {} },
+    ]);
+  });
+});
