@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyMoves, arrivingFrom, suggestMoves, type Move, type Position } from '../../../shared/network';
+import { compareIds } from '../../../shared/network/suggest';
 import { fcOptions } from './fc';
 
 const L = (min: number, target: number) => ({ min, target });
@@ -115,6 +116,24 @@ describe('suggestMoves: examples', () => {
     ).toEqual([{ item: 'rice', from: 'b', to: 'a', qty: 8 }]);
   });
 
+  it('counts only what is really on its way: not a transfer without a destination, nor one received in full or over', () => {
+    const positions = [pos('a', 2, L(10, 20)), pos('b', 50, L(5, 30))];
+    // Two transfers to a: 5 still on the way, and one received 3 over what was sent (−3 in transit).
+    const transit = [
+      { item: 'rice', qty: 5, from: 'b', to: 'a' },
+      { item: 'rice', qty: -3, from: 'c', to: 'a' },
+      { item: 'rice', qty: 0, from: 'c', to: 'a' },
+      { item: 'rice', qty: 4, from: 'b' },
+    ];
+    expect(arrivingFrom(transit)).toEqual(new Map([['a|rice', 5]]));
+    expect(suggestMoves(positions, arrivingFrom(transit))).toEqual([
+      { item: 'rice', from: 'b', to: 'a', qty: 3 },
+    ]);
+    expect(arrivingFrom([...transit, { item: 'rice', qty: 2, from: 'c', to: 'a' }])).toEqual(
+      new Map([['a|rice', 7]]),
+    );
+  });
+
   it('rejects two positions for the same hub and item', () => {
     expect(() => suggestMoves([pos('a', 1, L(4, 4)), pos('a', 2, L(4, 4))])).toThrow(/Two positions/);
   });
@@ -125,7 +144,16 @@ describe('suggestMoves: examples', () => {
       [{ item: 'rice', from: 'b', to: 'a', qty: 8 }],
     );
     expect(after.map((p) => p.onHand)).toEqual([10, 42]);
-    expect(() => applyMoves([pos('a', 2)], [{ item: 'rice', from: 'z', to: 'a', qty: 1 }])).toThrow();
+    expect(() => applyMoves([pos('a', 2)], [{ item: 'rice', from: 'z', to: 'a', qty: 1 }])).toThrow(
+      'No position for hub z and item rice',
+    );
+  });
+
+  it('orders ids by code unit whatever the locale, and gives 0 only for the same id', () => {
+    expect([compareIds('hub2', 'hub10'), compareIds('hub10', 'hub2'), compareIds('hub2', 'hub2')]).toEqual([
+      1, -1, 0,
+    ]);
+    expect(compareIds('Z', 'a')).toBe(-1);
   });
 });
 
