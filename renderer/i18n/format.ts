@@ -53,20 +53,49 @@ export interface Format {
   age(ms: number, now: number): string;
 }
 
+/** The Intl formatters of a language, made once: a screen of 10,000 stock rows asks for them per row. */
+interface Formatters {
+  numbers: Intl.NumberFormat;
+  dateTimes: Intl.DateTimeFormat;
+  days: Intl.DateTimeFormat;
+  lists: Intl.ListFormat;
+  /** Number formats with options, by their options. */
+  withOptions: Map<string, Intl.NumberFormat>;
+}
+const formatters = new Map<UiLanguage, Formatters>();
+
+function formattersFor(language: UiLanguage): Formatters {
+  const known = formatters.get(language);
+  if (known) return known;
+  const locale = FORMAT_LOCALE[language];
+  const words = language === 'hmn' || hasDateWords(locale);
+  const made: Formatters = {
+    numbers: new Intl.NumberFormat(locale),
+    dateTimes: words
+      ? new Intl.DateTimeFormat(locale, DATE_TIME[language] ?? { dateStyle: 'medium', timeStyle: 'short' })
+      : new Intl.DateTimeFormat(NUMERIC_LOCALE, NUMERIC_DATE_TIME),
+    days: words
+      ? new Intl.DateTimeFormat(locale, DAY[language] ?? { dateStyle: 'medium' })
+      : new Intl.DateTimeFormat(NUMERIC_LOCALE, NUMERIC_DAY),
+    lists: new Intl.ListFormat(locale, { type: 'conjunction' }),
+    withOptions: new Map(),
+  };
+  formatters.set(language, made);
+  return made;
+}
+
 export function formatFor(language: UiLanguage, t: TFunction): Format {
   const locale = FORMAT_LOCALE[language];
-  const numbers = new Intl.NumberFormat(locale);
-  const words = language === 'hmn' || hasDateWords(locale);
-  const dateTimes = words
-    ? new Intl.DateTimeFormat(locale, DATE_TIME[language] ?? { dateStyle: 'medium', timeStyle: 'short' })
-    : new Intl.DateTimeFormat(NUMERIC_LOCALE, NUMERIC_DATE_TIME);
-  const days = words
-    ? new Intl.DateTimeFormat(locale, DAY[language] ?? { dateStyle: 'medium' })
-    : new Intl.DateTimeFormat(NUMERIC_LOCALE, NUMERIC_DAY);
-  const lists = new Intl.ListFormat(locale, { type: 'conjunction' });
+  const { numbers, dateTimes, days, lists, withOptions } = formattersFor(language);
+  const numberWith = (options: Intl.NumberFormatOptions) => {
+    const key = JSON.stringify(options);
+    let format = withOptions.get(key);
+    if (!format) withOptions.set(key, (format = new Intl.NumberFormat(locale, options)));
+    return format;
+  };
   return {
     language,
-    number: (n, options) => (options ? new Intl.NumberFormat(locale, options).format(n) : numbers.format(n)),
+    number: (n, options) => (options ? numberWith(options) : numbers).format(n),
     dateTime: (ms) => dateTimes.format(ms),
     day: (iso) => days.format(new Date(`${iso}T00:00:00`)),
     list: (items) => lists.format(items),
