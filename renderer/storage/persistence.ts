@@ -351,15 +351,16 @@ export class DocPersistence {
     const damaged: DamagedRow[] = [];
     const setAside = (row: (typeof rows)[number], reason: string) =>
       damaged.push({ id: row.id!, update: row.update, entries: row.entries, reason, setAsideAt: at });
-    const readable = rows.filter((row) => {
-      const reason = unreadable(row.update);
-      if (reason) setAside(row, reason);
-      return !reason;
-    });
     // One row per step, the page running between steps: a row is a piece of at most about PIECE_BYTES
     // (larger ones are cut below), so no step holds the page for long, however long the history.
     const breathe = pacer(this.pace);
-    for (const row of readable) {
+    for (const row of rows) {
+      const reason = unreadable(row.update);
+      if (reason) {
+        setAside(row, reason);
+        await breathe();
+        continue;
+      }
       try {
         Y.applyUpdate(this.doc, row.update, 'load');
         this.track(row.id!, row.update.byteLength);
