@@ -1,0 +1,131 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMapConsumer } from 'source-map-js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { installProbe, launch } from './browser';
+import { commandLine } from './report';
+import { serve } from './server';
+
+/**
+ * Where the main thread's time goes while the app starts: opens the app on a browser profile that
+ * `npm run bench -- --keep-profiles --port=N` seeded and kept (same port: IndexedDB belongs to the
+ * origin), with Chromium's sampling CPU profiler on, until the main thread has been quiet for 3 s.
+ * Prints the long tasks and the functions that took the most time (self and inclusive). It never fails on
+ * a figure; it is a tool for finding the next long task to take apart.
+ *
+ *   npx tsx bench/profile-start.ts --profile=/tmp/larder-bench-100000-XXXX --port=N [--top=30]
+ *
+ * Uses the app that run takes from /tmp/larder-bench-app.
+ */
+const { option } = commandLine();
+const profile = option('profile');
+const port = Number(option('port') ?? 0);
+const top = Number(option('top') ?? 30);
+const appDir = join(tmpdir(), 'larder-bench-app');
+if (!profile || !port || !existsSync(join(appDir, 'index.html'))) {
+  console.error(
+    'usage: npx tsx bench/profile-start.ts --profile=<kept profile> --port=<its port> (after npm run bench)',
+  );
+  process.exit(2);
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+interface Probe {
+  paintedAt: number | null;
+  longTasks: [number, number][];
+  lastTick: number;
+  blockedUntil: number;
+}
+
+const server = await serve([{ prefix: '/', dir: appDir }], port);
+const context = await launch(profile);
+try {
+  await context.addInitScript(installProbe);
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  await page.goto(`${server.url}/`, { waitUntil: 'commit' });
+  await page.waitForFunction(
+    () => (window as unknown as { __larderProbe?: Probe }).__larderProbe?.paintedAt != null,
+    undefined,
+    { timeout: 180_000, polling: 100 },
+  );
+  const probeOf = () =>
+    page.evaluate(() => {
+      const p = (window as unknown as { __larderProbe: Probe }).__larderProbe;
+      return { ...p, now: performance.now(), origin: performance.timeOrigin };
+    });
+  let probe = await probeOf();
+  const busy = (p: typeof probe) =>
+    Math.max(p.paintedAt ?? 0, p.blockedUntil, ...p.longTasks.map(([s, d]) => s + d));
+  while (probe.now - busy(probe) < 3_000) {
+    await new Promise((r) => setTimeout(r, 250));
+    probe = await probeOf();
+  }
+  const { profile: cpu } = (await cdp.send('Profiler.stop')) as unknown as { profile: CpuProfile };
+  console.log(`rows painted at ${probe.paintedAt?.toFixed(0)} ms; long tasks (start+duration, ms):`);
+  console.log(`  ${probe.longTasks.map(([s, d]) => `${s.toFixed(0)}+${d.toFixed(0)}`).join(', ') || 'none'}`);
+
+  // The app is minified: names and places come from its source maps.
+  const maps = new Map<string, SourceMapConsumer | null>();
+  const mapOf = (url: string) => {
+    const file = url.split('/').pop() ?? '';
+    if (!maps.has(file)) {
+      const path = join(appDir, 'assets', `${file}.map`);
+      maps.set(file, existsSync(path) ? new SourceMapConsumer(JSON.parse(readFileSync(path, 'utf8'))) : null);
+    }
+    return maps.get(file) ?? null;
+  };
+  const where = (f: ProfileNode['callFrame']) => {
+    const map = f.url ? mapOf(f.url) : null;
+    const at = map?.originalPositionFor({ line: f.lineNumber + 1, column: f.columnNumber });
+    if (!at?.source)
+      return `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+    const source = at.source.replace(/^(\.\.\/)+/, '');
+    return `${at.name ?? f.functionName ?? '(anonymous)'} ${source}:${at.line}`;
+  };
+  const byId = new Map(cpu.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of cpu.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  // Every sample from the navigation until the page was quiet: where the start's time goes.
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let total = 0;
+  cpu.samples.forEach((id, i) => {
+    const delta = (cpu.timeDeltas[i + 1] ?? 0) / 1000;
+    const node = byId.get(id)!;
+    const name = (n: ProfileNode) => where(n.callFrame);
+    if (node.callFrame.functionName === '(idle)') return;
+    total += delta;
+    self.set(name(node), (self.get(name(node)) ?? 0) + delta);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const key = name(byId.get(at)!);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + delta);
+    }
+  });
+  const print = (title: string, m: Map<string, number>) => {
+    console.log(`\n${title} (ms, of ${total.toFixed(0)} ms busy from the navigation until quiet):`);
+    for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
+      console.log(`  ${v.toFixed(0).padStart(6)}  ${k}`);
+  };
+  print('self time', self);
+  print('inclusive time', inclusive);
+} finally {
+  await context.close();
+  await server.close();
+}
