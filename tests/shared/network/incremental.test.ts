@@ -131,6 +131,37 @@ describe('NetworkViewModel', () => {
     );
   });
 
+  it('follows a hub renamed and nothing else, and stock in transit sent on to another hub', () => {
+    const hubs = HUBS.map((id) => ({ id, name: `Hub ${id}`, newestEntryAt: NOW - HOUR_MS }));
+    const items = [{ id: 'ita1', name: 'Rice', category: 'Food' }];
+    const short = (hub: string, onHand: number): HubPosition => ({
+      hub,
+      item: 'ita1',
+      onHand,
+      levels: { min: 10, target: 20 },
+      rate: 1,
+    });
+    const state = {
+      now: NOW,
+      hubs,
+      items,
+      positions: [short('hub1', 2), short('hub2', 2), short('hub3', 60)],
+      inTransit: [{ item: 'ita1', qty: 8, from: 'hub3', to: 'hub1' }] as InTransit[],
+    };
+    const model = new NetworkViewModel(state);
+    expect(model.view()).toEqual(networkView(state));
+    // Only its name changes: same freshness, same positions.
+    state.hubs = hubs.map((h) => (h.id === 'hub2' ? { ...h, name: 'Westside Pantry' } : h));
+    model.setHubs(state.hubs);
+    expect(model.view()).toEqual(networkView(state));
+    // The same 8 units now on their way to hub2 instead: hub1 is short again, hub2 is not.
+    state.inTransit = [{ item: 'ita1', qty: 8, from: 'hub3', to: 'hub2' }];
+    model.setInTransit(state.inTransit);
+    const view = model.view();
+    expect(view).toEqual(networkView(state));
+    expect(view.moves).toEqual([{ item: 'ita1', from: 'hub3', to: 'hub1', qty: 8 }]);
+  });
+
   it('keeps a large network in view order as many items change at once, then a few', () => {
     const hubs = HUBS.map((id) => ({ id, name: `Hub ${id}`, newestEntryAt: NOW - HOUR_MS }));
     const items = Array.from({ length: 90 }, (_, i) => ({
