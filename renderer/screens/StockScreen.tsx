@@ -1,5 +1,6 @@
-import { useMemo, useState } from 'react';
+import { useDeferredValue, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useNow } from '../app/useNow';
 import { searchItems, type Item } from '../../shared/catalog';
 import {
   countNeeded,
@@ -60,9 +61,9 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
   const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: 'status', asc: true });
   const [filter, setFilter] = useState<Filter>('all');
   const [editing, setEditing] = useState<string | null>(null);
-  const now = Date.now();
+  const now = useNow();
 
-  const rows = useMemo(() => {
+  const current = useMemo(() => {
     if (!items || !stock || !levels) return null;
     const found = query.trim() ? searchItems(query, items) : items;
     const out: Row[] = found.map((item) => {
@@ -101,6 +102,10 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
       ? filtered
       : filtered.sort((a, b) => dir * cmp[sort.key](a, b));
   }, [items, stock, levels, query, sort, filter, now]);
+  // A hub's whole catalog is hundreds of rows (150 ms to render 500 at once on an old laptop): React
+  // renders them in the background, in slices that leave the page free for clicks and keys, and shows
+  // them once done; meanwhile the rows shown before (or "Loading") stay.
+  const rows = useDeferredValue(current);
 
   const header = (key: SortKey, label: string, numeric = false) => (
     <th
