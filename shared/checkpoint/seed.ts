@@ -53,7 +53,7 @@ export function gateStates(covers: readonly Cover[]): DeviceGate[] {
     decided: c.seq,
     held: [],
     pending: [],
-    ...(c.judgedAs ? { judgedAs: c.judgedAs } : {}),
+    ...(c.judgedAs ? { judgedAs: c.judgedAs, vouched: true as const } : {}),
   }));
 }
 

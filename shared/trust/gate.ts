@@ -46,6 +46,11 @@ export interface DeviceGate {
   /** Role and hub the decided entries were judged with; a change means a rebuild. */
   judgedAs?: string;
   /**
+   * `judgedAs` is a checkpoint maker's (checkpoint/seed.ts), not yet this device's own: until the device's
+   * approval is in the member list here, its absence from that list is no removal.
+   */
+  vouched?: true;
+  /**
    * Positions before a restart that were missing here when the chain moved past them: each waits for
    * its entries, verified from `chain` (the state before them) up to the head `hash` at `to`.
    */
@@ -306,10 +311,14 @@ export class Gate {
     if (member?.revoked && d.decided > member.revoked.cut) result.rebuild = true;
     // Stryker disable next-line StringLiteral: judgedAs is only compared with itself, a hub is never that text
     const judgedAs = member ? `${member.role}|${member.hub ?? ''}` : undefined;
+    // Judged by the checkpoint this device started from, and its approval not here yet: nothing was
+    // counted on this device's own judgment, so there is nothing to take back; wait for the approval.
+    if (!member && d.vouched) return;
     // A member no longer (strong removal left out its approval) was judged too: what counted must not.
     if (d.judgedAs !== undefined && d.judgedAs !== judgedAs && d.decided > 0) result.rebuild = true;
     if (!member) return;
     d.judgedAs = judgedAs;
+    delete d.vouched;
     for (const e of d.held) {
       const reason = verdict(e, member);
       if (reason) result.problems.push({ where: where(e), reason });
@@ -356,6 +365,7 @@ function sameDevice(a: DeviceGate, b: DeviceGate): boolean {
     a.held.length === b.held.length &&
     a.pending.length === b.pending.length &&
     a.judgedAs === b.judgedAs &&
+    a.vouched === b.vouched &&
     // Stryker disable next-line ConditionalExpression: see above
     a.chain.block === b.chain.block &&
     // Stryker disable next-line ConditionalExpression: see above

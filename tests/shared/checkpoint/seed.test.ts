@@ -81,6 +81,8 @@ describe('the gate’s state for each covered device', () => {
         held: [],
         pending: [],
         judgedAs: 'member|north',
+        // The maker's judgment, until this device's own member list has the approval.
+        vouched: true,
       },
       { device: 'devb', chain: { seq: 2, block: '', partial: [] }, decided: 2, held: [], pending: [] },
     ]);

@@ -106,4 +106,64 @@ describe('a device whose approval no longer counts', () => {
     expect(rebuilt.rebuild).toBe(false);
     expect(fresh.devices.get(b.id)?.held.map(idOf)).toEqual(entries.map(idOf));
   });
+
+  it('is no removal on a device started from a checkpoint whose member list lacks the approval yet', async () => {
+    const { net, founder, b } = await network();
+    const f = signer(founder);
+    const genesis = await f({
+      t: 'genesis',
+      net,
+      dev: founder.id,
+      key: founder.key,
+      name: 'F',
+      hub: 'hub1',
+      at: T0,
+    });
+    const approveB = await f({
+      t: 'approve',
+      net,
+      dev: b.id,
+      key: b.key,
+      name: 'B',
+      hub: 'hub2',
+      role: 'hub',
+      at: T0 + 1,
+    });
+    const alone = await evaluateMembers(net, [genesis]);
+    const approved = await evaluateMembers(net, [genesis, approveB]);
+    const entries = [donation(b.id, 1), donation(b.id, 2), donation(b.id, 3)];
+    const heads = new Map([[b.id, headOf(net, b.id, entries)]]);
+    // The checkpoint's maker counted B's first two entries as a hub device of hub2.
+    const maker = new Gate(net);
+    maker.adopt(
+      maker.step({
+        entries: entries.slice(0, 2),
+        heads: new Map([[b.id, headOf(net, b.id, entries.slice(0, 2))]]),
+        members: approved,
+        membersChanged: true,
+      }),
+    );
+    const covered = maker.devices.get(b.id)!;
+    expect(covered).toMatchObject({ decided: 2, judgedAs: 'hub|hub2' });
+
+    const gate = new Gate(net);
+    gate.load([{ ...covered, vouched: true }]);
+    const step = (input: Partial<GateInput>) => {
+      const result = gate.step({ entries: [], heads, members: alone, membersChanged: false, ...input });
+      gate.adopt(result);
+      return result;
+    };
+    // Here the member list has only the founder so far: B's third entry waits, nothing is taken back.
+    const waiting = step({ entries: entries.slice(2), membersChanged: true });
+    expect(waiting.rebuild).toBe(false);
+    expect(waiting.release).toEqual([]);
+    expect(gate.devices.get(b.id)?.held.map(idOf)).toEqual([idOf(entries[2]!)]);
+    // The approval arrives: the entry counts, judged here now.
+    const counted = step({ members: approved, membersChanged: true });
+    expect(counted.rebuild).toBe(false);
+    expect(counted.release.map(idOf)).toEqual([idOf(entries[2]!)]);
+    expect(gate.devices.get(b.id)).not.toHaveProperty('vouched');
+    // From then on, B gone from the list (its approval left out) is a removal like any other.
+    expect(step({ members: alone, membersChanged: true }).rebuild).toBe(true);
+  });
 });
