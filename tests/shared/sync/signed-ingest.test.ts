@@ -7,7 +7,7 @@ import { guardHeads, ingestUpdate, INGEST_MESSAGES as M } from '../../../shared/
 import { headKey, headMessage, type Restart } from '../../../shared/trust/chain';
 import { sign } from '../../../shared/trust/crypto';
 import { signSetting, type SignedSetting } from '../../../shared/trust/settings';
-import { genesis, network as trustNetwork, request, type TestDevice } from '../trust/fixtures';
+import { genesis, network as trustNetwork, request, revoke, type TestDevice } from '../trust/fixtures';
 import type { DomainMessage } from '../../../shared/messages';
 
 /**
@@ -193,6 +193,19 @@ describe('ingest on a signed network: heads', () => {
     expect(headSeq(a, stranger.id)).toBe(1);
   });
 
+  it('accepts a newer signed head on a network whose member log holds operations that name no key', async () => {
+    const a = await signedNetwork();
+    // A revocation names a device but carries no key: it must not stop the head check from finding the key.
+    appendMemberOp(a, await revoke(net, founder, other.id, 0));
+    const b = copyOf(a, 2);
+    appendEntries(b, founder.id, [donation(founder.id, 2)], await head(founder, 2));
+    expect(ingestUpdate(a, diff(b, a), 'peer')).toMatchObject({ ok: true, changed: true });
+    expect(headSeq(a, founder.id)).toBe(2);
+    const c = copyOf(a, 3, false);
+    headsOf(c).set(founder.id, [...(await head(founder, 3, 'h', other))]);
+    expectRefused(a, diff(c, a), M.badHead(founder.id));
+  });
+
   it('refuses a head signed by another key, even in the update that brings the device’s key', async () => {
     const a = await signedNetwork();
     const b = copyOf(a, 2, false);
@@ -266,6 +279,17 @@ describe('ingest on a signed network: heads', () => {
     expect(headsOf(unsigned).has(founder.id)).toBe(false);
   });
 
+  it('refuses deleting a head bare even with a replaced head of the same device arriving beside it', async () => {
+    const a = await signedNetwork();
+    // The sender replaces the founder's head with a newer one it signed, then deletes that one too: the
+    // update holds the newer head as deleted content and deletes the head this device holds.
+    const c = copyOf(a, 3, false);
+    headsOf(c).set(founder.id, [...(await head(founder, 2))]);
+    headsOf(c).delete(founder.id);
+    expectRefused(a, diff(c, a), M.badHead(founder.id));
+    expect(headSeq(a, founder.id)).toBe(1);
+  });
+
   it('refuses a new head that arrives already deleted, unless it is an earlier head already replaced', async () => {
     const a = await signedNetwork();
     // A sender that keeps deleted content (gc off) sends the head's value with a delete set covering it.
@@ -332,6 +356,15 @@ describe('ingest on a signed network: settings', () => {
     const b = copyOf(a, 2, false);
     itemsOf(b).set('itmn', { ...good, v: { name: 'Forged' } });
     expect(ingestUpdate(a, diff(b, a), 'peer')).toMatchObject({ ok: true, changed: true });
+  });
+
+  it('takes a setting changed twice elsewhere: the value it replaced arrives as deleted content', async () => {
+    const a = await signedNetwork();
+    const b = copyOf(a, 2);
+    itemsOf(b).set('itmb', await setting(founder, 'itmb', { name: 'Beans' }, T + 1));
+    itemsOf(b).set('itmb', await setting(founder, 'itmb', { name: 'Black beans' }, T + 2));
+    expect(ingestUpdate(a, diff(b, a), 'peer')).toMatchObject({ ok: true, changed: true });
+    expect((itemsOf(a).get('itmb') as SignedSetting).v).toEqual({ name: 'Black beans' });
   });
 
   it('refuses deleting a signed setting bare', async () => {
