@@ -181,6 +181,19 @@ describe('ingestUpdate accepts what peers legitimately send', () => {
     expect(itemsOf(a).get('itma')).toEqual({ name: 'Brown rice' });
   });
 
+  it('takes a peer’s level set and cleared again since the last sync (a client this device knows)', () => {
+    const a = network();
+    const b = copyOf(a, 2);
+    levelsOf(b).set('hub1|itmb', { min: 2, target: 4 });
+    expect(ingestUpdate(a, diff(b, a), 'peer')).toMatchObject({ ok: true, changed: true });
+    // The update holds the new level as deleted content, and a delete starting where a's copy of b ends.
+    levelsOf(b).set('hub1|itmc', { min: 1, target: 3 });
+    levelsOf(b).delete('hub1|itmc');
+    expect(ingestUpdate(a, diff(b, a), 'peer')).toMatchObject({ ok: true });
+    expect(levelsOf(a).has('hub1|itmc')).toBe(false);
+    expect(Y.encodeStateVector(a)).toEqual(Y.encodeStateVector(b));
+  });
+
   it('reports a change for an update that only deletes (a cleared level)', () => {
     const a = network();
     const b = copyOf(a, 2);

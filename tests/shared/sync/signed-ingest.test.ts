@@ -184,6 +184,16 @@ describe('ingest on a signed network: heads', () => {
     expect(ledgersOf(a).get(founder.id)!.length).toBe(2);
   });
 
+  it('takes the next sync after a head was replaced, whose delete set covers the replaced head again', async () => {
+    const a = await signedNetwork();
+    const b = copyOf(a, 2);
+    appendEntries(b, founder.id, [donation(founder.id, 2)], await head(founder, 2));
+    expect(ingestUpdate(a, diff(b, a), 'peer')).toMatchObject({ ok: true, changed: true });
+    itemsOf(b).set('itmb', await setting(founder, 'itmb', { name: 'Beans' }));
+    expect(ingestUpdate(a, diff(b, a), 'peer')).toMatchObject({ ok: true, changed: true });
+    expect(headSeq(a, founder.id)).toBe(2);
+  });
+
   it('accepts a first head with the member operation that names its key, in one update', async () => {
     const a = await signedNetwork();
     const b = copyOf(a, 2);
