@@ -20,7 +20,11 @@ export const PIECE_BYTES = 256 * 1024;
  * garbage-collected ranges stay ranges, gaps stay gaps). Costs one read of the update: about what applying
  * it costs without integrating it.
  */
-export function updatePieces(update: Uint8Array, maxBytes = PIECE_BYTES): Uint8Array[] {
+export function updatePieces(
+  update: Uint8Array,
+  maxBytes = PIECE_BYTES,
+  sliceValues = SLICE_VALUES,
+): Uint8Array[] {
   const pieces: Uint8Array[] = [];
   const { structs } = Y.decodeUpdate(update);
   let body = new Y.UpdateEncoderV1();
@@ -30,24 +34,70 @@ export function updatePieces(update: Uint8Array, maxBytes = PIECE_BYTES): Uint8A
     body = new Y.UpdateEncoderV1();
     run = null;
   };
-  for (const struct of structs) {
+  for (const whole of structs) {
     // A gap in a merged update: the run ends before it, the next starts after it.
-    if (struct instanceof Y.Skip) {
+    if (whole instanceof Y.Skip) {
       close();
       continue;
     }
-    const { client, clock } = struct.id;
-    if (run && run.client !== client) close();
-    if (!run) run = { client, clock, count: 0 };
-    struct.write(body, 0);
-    run.count++;
-    if (encoding.length(body.restEncoder) >= maxBytes) close();
+    for (const struct of slices(whole, sliceValues)) {
+      const { client, clock } = struct.id;
+      if (run && run.client !== client) close();
+      if (!run) run = { client, clock, count: 0 };
+      struct.write(body, 0);
+      run.count++;
+      if (encoding.length(body.restEncoder) >= maxBytes) close();
+    }
   }
   close();
   // Against the update's own state vector, Yjs writes no struct, only the delete set.
   const deletions = Y.diffUpdate(update, Y.encodeStateVectorFromUpdate(update));
   if (!isEmptyUpdate(deletions)) pieces.push(deletions);
   return pieces;
+}
+
+/** Values per slice of a long run of values (a device's ledger appended in one go is one struct). */
+export const SLICE_VALUES = 512;
+
+/**
+ * A struct as structs of at most `most` values each, as Yjs itself writes an item that later inserts
+ * split: each slice after the first has the slice before it as its origin and the same right origin, so
+ * it integrates right after it (and Yjs merges them again). Only runs of values (`ContentAny`, what
+ * ledgers hold) are cut; anything else is written whole.
+ */
+function slices(struct: Y.Item | Y.GC, most: number): (Y.Item | Y.GC)[] {
+  if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentAny)) return [struct];
+  if (struct.length <= most) return [struct];
+  const { client, clock } = struct.id;
+  const values = struct.content.arr;
+  const out: Y.Item[] = [];
+  for (let at = 0; at < values.length; at += most) {
+    const content = new Y.ContentAny(values.slice(at, at + most));
+    out.push(
+      at === 0
+        ? new Y.Item(
+            struct.id,
+            null,
+            struct.origin,
+            null,
+            struct.rightOrigin,
+            struct.parent,
+            struct.parentSub,
+            content,
+          )
+        : new Y.Item(
+            Y.createID(client, clock + at),
+            null,
+            Y.createID(client, clock + at - 1),
+            null,
+            struct.rightOrigin,
+            null,
+            null,
+            content,
+          ),
+    );
+  }
+  return out;
 }
 
 /** No structs and no deletions: the V1 update Yjs writes for nothing. */

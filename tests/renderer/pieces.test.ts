@@ -4,7 +4,8 @@ import * as Y from 'yjs';
 import { generateNetwork } from '../../bench/generate';
 import { PIECE_BYTES, updatePieces } from '../../renderer/storage/pieces';
 
-const docPieces = (doc: Y.Doc, maxBytes?: number) => updatePieces(Y.encodeStateAsUpdate(doc), maxBytes);
+const docPieces = (doc: Y.Doc, maxBytes?: number, sliceValues?: number) =>
+  updatePieces(Y.encodeStateAsUpdate(doc), maxBytes, sliceValues);
 import { readAllEntries } from '../../shared/doc';
 import { fcOptions } from '../shared/arbitraries';
 
@@ -119,17 +120,39 @@ describe('updatePieces', () => {
 
   it('any history of maps, lists, nested lists, deletions and overwrites, cut at any size, in any order', () => {
     fc.assert(
-      fc.property(historyArb, fc.integer({ min: 1, max: 400 }), fc.nat(), (history, maxBytes, seed) => {
-        const doc = replay(history);
-        const pieces = docPieces(doc, maxBytes);
-        sameDoc(doc, fromPieces(pieces));
-        // Any order: a deterministic shuffle by the seed.
-        const order = pieces.map((p, i) => ({ p, k: (i * 2654435761 + seed) % 4294967296 }));
-        order.sort((x, y) => x.k - y.k);
-        sameDoc(doc, fromPieces(order.map((o) => o.p)));
-      }),
+      fc.property(
+        historyArb,
+        fc.integer({ min: 1, max: 400 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.nat(),
+        (history, maxBytes, sliceValues, seed) => {
+          const doc = replay(history);
+          // Runs of values cut too (a list's appends merge into one struct): slices of 1 to 8 values.
+          const pieces = docPieces(doc, maxBytes, sliceValues);
+          sameDoc(doc, fromPieces(pieces));
+          // Any order: a deterministic shuffle by the seed.
+          const order = pieces.map((p, i) => ({ p, k: (i * 2654435761 + seed) % 4294967296 }));
+          order.sort((x, y) => x.k - y.k);
+          sameDoc(doc, fromPieces(order.map((o) => o.p)));
+        },
+      ),
       fcOptions(),
     );
+  });
+
+  it('a long run of values one device appended at once (one struct) is cut into slices', () => {
+    const doc = new Y.Doc();
+    const log = doc.getArray<unknown>('log');
+    doc.getMap<unknown>('settings').set('a', 1);
+    log.push(Array.from({ length: 40_000 }, (_, i) => [i, 'donation', `item-${i % 500}-of-the-catalog`, 3]));
+    const before = doc.store.clients.get(doc.clientID)!.length;
+    const pieces = docPieces(doc);
+    expect(pieces.length).toBeGreaterThan(3);
+    for (const p of pieces) expect(p.byteLength).toBeLessThan(PIECE_BYTES + 64 * 1024);
+    const rebuilt = fromPieces(pieces);
+    sameDoc(doc, rebuilt);
+    // Yjs merges the slices back: as few structs as the doc cut.
+    expect(rebuilt.store.clients.get(doc.clientID)!.length).toBe(before);
   });
 
   it('an empty doc is no piece; a doc that deleted something ends with its deletions', () => {
