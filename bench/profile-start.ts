@@ -14,14 +14,17 @@ import { serve } from './server';
  * a figure; it is a tool for finding the next long task to take apart.
  *
  *   npx tsx bench/profile-start.ts --profile=/tmp/larder-bench-100000-XXXX --port=N [--top=30]
+ *   ... --what=pickups     instead: 20 pickups recorded one after the other through the store (bench page)
  *
- * Uses the app that run takes from /tmp/larder-bench-app.
+ * Uses the app and bench page that run builds into /tmp/larder-bench-app and /tmp/larder-bench-page.
  */
 const { option } = commandLine();
 const profile = option('profile');
 const port = Number(option('port') ?? 0);
 const top = Number(option('top') ?? 30);
+const what = option('what') ?? 'start';
 const appDir = join(tmpdir(), 'larder-bench-app');
+const pageDir = join(tmpdir(), 'larder-bench-page');
 if (!profile || !port || !existsSync(join(appDir, 'index.html'))) {
   console.error(
     'usage: npx tsx bench/profile-start.ts --profile=<kept profile> --port=<its port> (after npm run bench)',
@@ -47,43 +50,69 @@ interface Probe {
   blockedUntil: number;
 }
 
-const server = await serve([{ prefix: '/', dir: appDir }], port);
+const server = await serve(
+  [
+    { prefix: '/bench/', dir: pageDir },
+    { prefix: '/', dir: appDir },
+  ],
+  port,
+);
 const context = await launch(profile);
 try {
-  await context.addInitScript(installProbe);
-  const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Profiler.enable');
-  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-  await cdp.send('Profiler.start');
-  await page.goto(`${server.url}/`, { waitUntil: 'commit' });
-  await page.waitForFunction(
-    () => (window as unknown as { __larderProbe?: Probe }).__larderProbe?.paintedAt != null,
-    undefined,
-    { timeout: 180_000, polling: 100 },
-  );
-  const probeOf = () =>
-    page.evaluate(() => {
-      const p = (window as unknown as { __larderProbe: Probe }).__larderProbe;
-      return { ...p, now: performance.now(), origin: performance.timeOrigin };
-    });
-  let probe = await probeOf();
-  const busy = (p: typeof probe) =>
-    Math.max(p.paintedAt ?? 0, p.blockedUntil, ...p.longTasks.map(([s, d]) => s + d));
-  while (probe.now - busy(probe) < 3_000) {
-    await new Promise((r) => setTimeout(r, 250));
-    probe = await probeOf();
+  let cpu: CpuProfile;
+  if (what === 'pickups') {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/bench/`);
+    await page.waitForFunction(() => window.larderBench !== undefined);
+    const open = await page.evaluate(() => window.larderBench!.open());
+    console.log(`store.ready after ${open.readyMs.toFixed(0)} ms; ${open.updateRows} update rows`);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+    const times = await page.evaluate(() => window.larderBench!.pickups(null, 20));
+    cpu = ((await cdp.send('Profiler.stop')) as unknown as { profile: CpuProfile }).profile;
+    console.log(`pickups (ms): ${times.map((v) => v.toFixed(0)).join(', ')}`);
+    await page.evaluate(() => window.larderBench!.close());
+  } else {
+    await context.addInitScript(installProbe);
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+    await page.goto(`${server.url}/`, { waitUntil: 'commit' });
+    await page.waitForFunction(
+      () => (window as unknown as { __larderProbe?: Probe }).__larderProbe?.paintedAt != null,
+      undefined,
+      { timeout: 180_000, polling: 100 },
+    );
+    const probeOf = () =>
+      page.evaluate(() => {
+        const p = (window as unknown as { __larderProbe: Probe }).__larderProbe;
+        return { ...p, now: performance.now() };
+      });
+    let probe = await probeOf();
+    const busy = (p: typeof probe) =>
+      Math.max(p.paintedAt ?? 0, p.blockedUntil, ...p.longTasks.map(([s, d]) => s + d));
+    while (probe.now - busy(probe) < 3_000) {
+      await new Promise((r) => setTimeout(r, 250));
+      probe = await probeOf();
+    }
+    cpu = ((await cdp.send('Profiler.stop')) as unknown as { profile: CpuProfile }).profile;
+    console.log(`rows painted at ${probe.paintedAt?.toFixed(0)} ms; long tasks (start+duration, ms):`);
+    console.log(
+      `  ${probe.longTasks.map(([s, d]) => `${s.toFixed(0)}+${d.toFixed(0)}`).join(', ') || 'none'}`,
+    );
   }
-  const { profile: cpu } = (await cdp.send('Profiler.stop')) as unknown as { profile: CpuProfile };
-  console.log(`rows painted at ${probe.paintedAt?.toFixed(0)} ms; long tasks (start+duration, ms):`);
-  console.log(`  ${probe.longTasks.map(([s, d]) => `${s.toFixed(0)}+${d.toFixed(0)}`).join(', ') || 'none'}`);
 
   // The app is minified: names and places come from its source maps.
   const maps = new Map<string, SourceMapConsumer | null>();
   const mapOf = (url: string) => {
     const file = url.split('/').pop() ?? '';
     if (!maps.has(file)) {
-      const path = join(appDir, 'assets', `${file}.map`);
+      const dir = url.includes('/bench/') ? join(pageDir, 'assets') : join(appDir, 'assets');
+      const path = join(dir, `${file}.map`);
       maps.set(file, existsSync(path) ? new SourceMapConsumer(JSON.parse(readFileSync(path, 'utf8'))) : null);
     }
     return maps.get(file) ?? null;
@@ -99,7 +128,7 @@ try {
   const byId = new Map(cpu.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of cpu.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  // Every sample from the navigation until the page was quiet: where the start's time goes.
+  // Every sample taken: where the time goes.
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
   let total = 0;
@@ -119,7 +148,7 @@ try {
     }
   });
   const print = (title: string, m: Map<string, number>) => {
-    console.log(`\n${title} (ms, of ${total.toFixed(0)} ms busy from the navigation until quiet):`);
+    console.log(`\n${title} (ms, of ${total.toFixed(0)} ms busy):`);
     for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
       console.log(`  ${v.toFixed(0).padStart(6)}  ${k}`);
   };

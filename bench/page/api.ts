@@ -44,8 +44,11 @@ export interface LarderBench {
   /** Opens and closes the `larder` IndexedDB with the raw API: how long the browser takes to open it. */
   coldOpen(): Promise<number>;
   open(): Promise<OpenResult>;
-  /** Records `runs` one-line pickups of `item`, one after the other; milliseconds of each, action to committed. */
-  pickups(item: string, runs: number): Promise<number[]>;
+  /**
+   * Records `runs` one-line pickups of `item` (null: an item this device's hub has), one after the other;
+   * milliseconds of each, action to committed.
+   */
+  pickups(item: string | null, runs: number): Promise<number[]>;
   close(): void;
 }
 

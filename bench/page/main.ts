@@ -82,6 +82,8 @@ const bench: LarderBench = {
 
   async pickups(item, runs) {
     if (!store) throw new Error('open() first');
+    const hub = store.self?.hubId ?? '';
+    item ??= (await store.db.stock.where('key').startsWith(`${hub}|`).first())?.item ?? '';
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
       const t = performance.now();
