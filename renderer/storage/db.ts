@@ -20,6 +20,11 @@ export interface UpdateRow {
   update: Uint8Array;
   /** Entries in this update, for the numbers on the Sync screen. */
   entries: number;
+  /**
+   * SHA-256 of `update` (base64url) as it was written. A start that finds the bytes still match applies
+   * them at once; rows without it (older versions), or whose bytes changed, are read through first.
+   */
+  sum?: string;
 }
 
 export interface SelfRow {
