@@ -57,7 +57,10 @@ test('an admin approves a joining device, and revokes a lost one, over real WebR
     await expect(request.getByRole('cell').nth(3)).toHaveText('1', { timeout: 30_000 }); // held apart
     // The admin reads B's fingerprint aloud and compares it with what B shows.
     await goTo(b.page, 'Members');
-    const fingerprint = (await b.page.locator('strong.fingerprint').textContent())!.trim();
+    // Shown as "…" until the device's key is read: wait for the digits before reading them.
+    const own = b.page.locator('strong.fingerprint');
+    await expect(own).toHaveText(/^\d{5}( \d{5})+$/);
+    const fingerprint = (await own.textContent())!.trim();
     await expect(request).toContainText(fingerprint);
     // Hub B itself, which B started, counts only once B is approved.
     await goTo(a.page, 'Stock');
