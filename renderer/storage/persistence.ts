@@ -98,12 +98,16 @@ export function projectionPiece(
 }
 
 /** `rows` cut in order into runs of at most `budget` bytes by `rowBytes` (a larger row goes alone). */
-export function transactionChunks<T>(rows: readonly T[], budget = TRANSACTION_BYTES): T[][] {
+export function transactionChunks<T>(
+  rows: readonly T[],
+  budget = TRANSACTION_BYTES,
+  sizeOf: (row: T) => number = rowBytes,
+): T[][] {
   const chunks: T[][] = [];
   let chunk: T[] = [];
   let bytes = 0;
   for (const row of rows) {
-    const size = rowBytes(row);
+    const size = sizeOf(row);
     if (chunk.length > 0 && bytes + size > budget) {
       chunks.push(chunk);
       chunk = [];
@@ -896,21 +900,8 @@ export class DocPersistence {
     try {
       await db.transaction('rw', db.updates, async () => {
         kept.length = 0;
-        const rows = (await db.updates.bulkGet(ids)).filter((row) => row !== undefined);
-        const groups: (typeof rows)[] = [];
-        let group: typeof rows = [];
-        let bytes = 0;
-        for (const row of rows) {
-          if (group.length > 0 && bytes + row.update.byteLength > PIECE_BYTES) {
-            groups.push(group);
-            group = [];
-            bytes = 0;
-          }
-          group.push(row);
-          bytes += row.update.byteLength;
-        }
-        if (group.length > 0) groups.push(group);
-        for (const rows of groups) {
+        const found = (await db.updates.bulkGet(ids)).filter((row) => row !== undefined);
+        for (const rows of transactionChunks(found, PIECE_BYTES, (row) => row.update.byteLength)) {
           if (rows.length === 1) {
             kept.push([rows[0]!.id!, rows[0]!.update.byteLength]);
             continue;
