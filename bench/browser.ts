@@ -115,8 +115,14 @@ export function installProbe(): void {
   observer.observe(document, { childList: true, subtree: true });
 }
 
-export async function firstStockView(context: BrowserContext, origin: string): Promise<FirstView> {
+export async function firstStockView(
+  context: BrowserContext,
+  origin: string,
+  /** Around the view: before the navigation, and once the page is quiet (bench/profile-start.ts profiles it). */
+  around: { before?: (page: Page) => Promise<void>; after?: (page: Page) => Promise<void> } = {},
+): Promise<FirstView> {
   const page = await context.newPage();
+  await around.before?.(page);
   await page.goto(`${origin}/`, { waitUntil: 'commit' });
   await page.waitForFunction(
     () => (window as unknown as { __larderProbe?: InPageProbe }).__larderProbe?.paintedAt != null,
@@ -147,6 +153,7 @@ export async function firstStockView(context: BrowserContext, origin: string): P
     probe.blockedUntil,
     ...probe.longTasks.map(([start, duration]) => start + duration),
   );
+  await around.after?.(page);
   const heapSettledMB = await heapAfterGcMB(page);
   await page.close();
   return {

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { SourceMapConsumer } from 'source-map-js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installProbe, launch } from './browser';
+import type { CDPSession } from 'playwright-core';
+import { firstStockView, installProbe, launch } from './browser';
 import { commandLine } from './report';
 import { serve } from './server';
 
@@ -43,13 +44,6 @@ interface CpuProfile {
   samples: number[];
   timeDeltas: number[];
 }
-interface Probe {
-  paintedAt: number | null;
-  longTasks: [number, number][];
-  lastTick: number;
-  blockedUntil: number;
-}
-
 const server = await serve(
   [
     { prefix: '/bench/', dir: pageDir },
@@ -76,33 +70,23 @@ try {
     await page.evaluate(() => window.larderBench!.close());
   } else {
     await context.addInitScript(installProbe);
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Profiler.enable');
-    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-    await cdp.send('Profiler.start');
-    await page.goto(`${server.url}/`, { waitUntil: 'commit' });
-    await page.waitForFunction(
-      () => (window as unknown as { __larderProbe?: Probe }).__larderProbe?.paintedAt != null,
-      undefined,
-      { timeout: 180_000, polling: 100 },
-    );
-    const probeOf = () =>
-      page.evaluate(() => {
-        const p = (window as unknown as { __larderProbe: Probe }).__larderProbe;
-        return { ...p, now: performance.now() };
-      });
-    let probe = await probeOf();
-    const busy = (p: typeof probe) =>
-      Math.max(p.paintedAt ?? 0, p.blockedUntil, ...p.longTasks.map(([s, d]) => s + d));
-    while (probe.now - busy(probe) < 3_000) {
-      await new Promise((r) => setTimeout(r, 250));
-      probe = await probeOf();
-    }
-    cpu = ((await cdp.send('Profiler.stop')) as unknown as { profile: CpuProfile }).profile;
-    console.log(`rows painted at ${probe.paintedAt?.toFixed(0)} ms; long tasks (start+duration, ms):`);
+    let profiled: CpuProfile | null = null;
+    let cdp: CDPSession | null = null;
+    const view = await firstStockView(context, server.url, {
+      before: async (page) => {
+        cdp = await context.newCDPSession(page);
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+        await cdp.send('Profiler.start');
+      },
+      after: async () => {
+        profiled = ((await cdp!.send('Profiler.stop')) as unknown as { profile: CpuProfile }).profile;
+      },
+    });
+    cpu = profiled!;
+    console.log(`rows painted at ${view.rowsPaintedMs.toFixed(0)} ms; long tasks (start+duration, ms):`);
     console.log(
-      `  ${probe.longTasks.map(([s, d]) => `${s.toFixed(0)}+${d.toFixed(0)}`).join(', ') || 'none'}`,
+      `  ${view.longTasks.map(([s, d]) => `${s.toFixed(0)}+${d.toFixed(0)}`).join(', ') || 'none'}`,
     );
   }
 
