@@ -94,7 +94,7 @@ export async function makeStoreCheckpoint(
 ): Promise<SignedCheckpoint & { digest: string }> {
   const self = store.self;
   // As the doc has it now, also in an app just opened, before anything new was projected.
-  const members = await store.persistence.trust?.currentMembers();
+  const members = await store.currentMembers();
   const identity = await store.db.meta.get('identity');
   if (!self || !members || !identity || !('privateKey' in identity))
     throw new CheckpointError('Only a device of a signed network, with its own key, makes checkpoints');

@@ -8,7 +8,7 @@ import type { CryptoKey, NetworkSecrets } from '../../shared/sync/keys';
 import type { CatchUp } from '../../shared/sync/syncfile';
 import type { TransferView } from '../../shared/transfers';
 import type { CatchUpMaterial, CatchUpResult } from '../../shared/trust/catchUp';
-import type { Role } from '../../shared/trust/members';
+import type { MemberState, Role } from '../../shared/trust/members';
 import { secretBox, type SecretBox } from '../platform/secrets';
 import type { LarderDB, SelfRow } from './db';
 import type { DocPersistence } from './persistence';
@@ -305,6 +305,11 @@ export class LarderStore {
 
   keyFromCatchUp(catchUp: CatchUp | null): Promise<CryptoKey | null> {
     return this.remote.keyFromCatchUp(catchUp);
+  }
+
+  /** The member list as the doc has it, once it is loaded (see StoreContext.currentMembers). */
+  currentMembers(): Promise<MemberState | null> {
+    return this.ctx.currentMembers();
   }
 
   /** Sets aside something a peer sent that failed its checks: shown under Problems, never counted. */

@@ -276,7 +276,7 @@ function extendKnown(known: Uint8Array, base: Uint8Array, after: Uint8Array): Ui
 
 /** The anchor's public key, from the member list this device has (the genesis admin's key). */
 async function anchorKeyOf(store: LarderStore, anchorId: string): Promise<string | null> {
-  const state = await store.persistence.trust?.currentMembers();
+  const state = await store.currentMembers();
   for (const member of state?.members.values() ?? [])
     if (networkIdOf(member.key) === anchorId) return member.key;
   for (const key of state?.keys.values() ?? []) if (networkIdOf(key) === anchorId) return key;
@@ -292,7 +292,7 @@ async function statementsToSend(
 ): Promise<SignedStatement[]> {
   const self = store.self!;
   // As the doc has it now, also in an app just opened, before anything new was projected.
-  const state = await store.persistence.trust?.currentMembers();
+  const state = await store.currentMembers();
   const me = state?.members.get(self.deviceId);
   if (!state || !me || me.role !== 'admin' || me.revoked) return [];
   const there = new Map(relayMembers.map((m) => [m.key, m]));

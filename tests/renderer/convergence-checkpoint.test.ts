@@ -229,6 +229,7 @@ class Seeded {
     const view = {
       self: host.self,
       db: this.db,
+      currentMembers: () => this.trust.currentMembers(),
       persistence: {
         trust: this.trust,
         doc: this.doc,

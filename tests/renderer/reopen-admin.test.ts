@@ -37,6 +37,25 @@ describe('an admin’s device opened again', () => {
     asking.close();
   });
 
+  it('is the admin before its doc has loaded: the first click after a start waits for the load', async () => {
+    const clock = new FakeClock(START);
+    const random = new Prng(29);
+    const deps = { now: clock.now, randomBytes: (k: number) => random.bytes(k) };
+    const name = `larder-reopen-unloaded-${process.pid}`;
+    const first = await LarderStore.open(new LarderDB(name), deps);
+    await first.ready;
+    await first.createNetwork({ hubName: 'Elm Hall', deviceName: 'Hall laptop' });
+    first.close();
+
+    // The app starts loading the doc once its first screen is up; a click can come before that.
+    const again = await LarderStore.open(new LarderDB(name), deps);
+    expect(again.persistence.isLoaded).toBe(false);
+    const invite = parseInvite(await again.preApprovedInvite('hub'));
+    expect(invite.ok && invite.invite.preApproval).toBeTruthy();
+    expect((await again.currentMembers())?.members.get(again.self!.deviceId)?.role).toBe('admin');
+    again.close();
+  });
+
   it('after revoking a device, gives the key rotation to the sync files it exports', async () => {
     const clock = new FakeClock(START);
     const random = new Prng(31);

@@ -63,8 +63,8 @@ export class KeyCatchUp {
     if (!self?.chain) return null;
     // Only what counts in the member log as this device has it: anything set aside (signed by a device
     // that is no admin, by a revoked admin after its revocation) could push the real rotations out.
+    const members = await this.ctx.currentMembers();
     const log = membersOf(this.ctx.doc).toArray();
-    const members = await this.ctx.persistence.trust?.currentMembers();
     return catchUpMaterial(self.networkId, log, setAsideOps(members?.problems ?? []));
   }
 

@@ -5,6 +5,7 @@ import type { RandomBytes } from '../../../shared/ids';
 import type { CryptoKey } from '../../../shared/sync/keys';
 import { generateDeviceKeys } from '../../../shared/trust/crypto';
 import { settingValue, signSetting, type SettingMap } from '../../../shared/trust/settings';
+import type { MemberState } from '../../../shared/trust/members';
 import type { IdentityRow, LarderDB, SelfRow } from '../db';
 import type { KeySealer } from '../sealedKey';
 import { DocPersistence } from '../persistence';
@@ -139,11 +140,21 @@ export class StoreContext {
     return this.identity;
   }
 
+  /**
+   * The member list as the doc has it, once the doc is loaded: an app opened again has not loaded it yet
+   * when its first screen is up, and the list of an empty doc has no one in it (an admin's first click on
+   * "Show invite code" after a start was refused). Not only the last projection's list either: an app
+   * opened again with nothing new has not projected yet.
+   */
+  async currentMembers(): Promise<MemberState | null> {
+    await this.ready;
+    return (await this.persistence.trust?.currentMembers()) ?? null;
+  }
+
   async requireAdmin(): Promise<IdentityRow> {
     const self = this.requireSelf();
     const identity = this.requireIdentity();
-    // Not only the last projection's list: an app opened again with nothing new has not projected yet.
-    const me = (await this.persistence.trust?.currentMembers())?.members.get(self.deviceId);
+    const me = (await this.currentMembers())?.members.get(self.deviceId);
     if (!me || me.role !== 'admin' || me.revoked) throw refuse('store.adminOnly');
     return identity;
   }

@@ -38,7 +38,7 @@ export class Remote {
    */
   async catchUpKeys(): Promise<SyncFileKeys | null> {
     const self = this.ctx.requireSelf();
-    const rotation = (await this.ctx.persistence.trust?.currentMembers())?.rotation;
+    const rotation = (await this.ctx.currentMembers())?.rotation;
     const previous = self.previousKey ? fromBase64Url(self.previousKey) : null;
     if (!rotation || !previous || rotation.epoch !== self.epoch) return null;
     const { fileKey } = await deriveSecrets(previous);
