@@ -16,6 +16,8 @@ import { serve } from './server';
  *
  *   npx tsx bench/profile-start.ts --profile=/tmp/larder-bench-100000-XXXX --port=N [--top=30]
  *   ... --what=pickups     instead: 20 pickups recorded one after the other through the store (bench page)
+ *   ... --what=rebuild --n=300000
+ *                         instead: the bench page's seed of N entries (generate, store, load, rebuild)
  *
  * Uses the app and bench page that run builds into /tmp/larder-bench-app and /tmp/larder-bench-page.
  */
@@ -54,7 +56,21 @@ const server = await serve(
 const context = await launch(profile);
 try {
   let cpu: CpuProfile;
-  if (what === 'pickups') {
+  if (what === 'rebuild') {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/bench/`);
+    await page.waitForFunction(() => window.larderBench !== undefined);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+    await cdp.send('Profiler.start');
+    const seeded = await page.evaluate((n) => window.larderBench!.seed(n), Number(option('n') ?? 300_000));
+    cpu = ((await cdp.send('Profiler.stop')) as unknown as { profile: CpuProfile }).profile;
+    console.log(
+      `rebuild ${seeded.rebuildMs.toFixed(0)} ms, figures ${seeded.figuresMs.toFixed(0)} ms, longest task ` +
+        `${seeded.figuresLongestTaskMs.toFixed(0)} ms / ${seeded.historyLongestTaskMs.toFixed(0)} ms`,
+    );
+  } else if (what === 'pickups') {
     const page = await context.newPage();
     await page.goto(`${server.url}/bench/`);
     await page.waitForFunction(() => window.larderBench !== undefined);

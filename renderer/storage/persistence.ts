@@ -1,4 +1,4 @@
-import type { Table } from 'dexie';
+import type { Collection, Table } from 'dexie';
 import * as Y from 'yjs';
 import {
   devicesOf,
@@ -1286,15 +1286,30 @@ export function firstChunk(
   return keys.slice(from, end);
 }
 
-/** Deletes, a transaction of at most TRANSACTION_BYTES at a time, the rows whose keys `keep` refuses. */
-async function deleteRowsNotIn(
+/** Keys read per step when looking for rows to delete: a million ledger keys at once held the page 1.5 s. */
+export const KEYS_PER_STEP = 20_000;
+
+/**
+ * Deletes the rows whose keys `keep` refuses: the keys are read a page of `pageSize` at a time, in key
+ * order, and the stale ones deleted a transaction of at most TRANSACTION_BYTES at a time.
+ */
+export async function deleteRowsNotIn(
   db: LarderDB,
   table: Table<unknown, string>,
   keep: (key: string) => boolean,
+  pageSize = KEYS_PER_STEP,
 ): Promise<void> {
-  const stale = (await table.toCollection().primaryKeys()).filter((key) => !keep(key));
-  for (const chunk of transactionChunks(stale))
-    await db.transaction('rw', table, () => table.bulkDelete(chunk));
+  let after: string | null = null;
+  for (;;) {
+    const page: Collection<unknown, string> =
+      after === null ? table.toCollection() : table.where(':id').above(after);
+    const keys: string[] = await page.limit(pageSize).primaryKeys();
+    const stale = keys.filter((key) => !keep(key));
+    for (const chunk of transactionChunks(stale))
+      await db.transaction('rw', table, () => table.bulkDelete(chunk));
+    if (keys.length < pageSize) return;
+    after = keys[keys.length - 1]!;
+  }
 }
 
 /** The problems the doc gives in place of the old ones; those noticed on this device stay (`isLocalProblem`). */

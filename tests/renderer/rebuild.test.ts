@@ -8,6 +8,7 @@ import { LarderDB } from '../../renderer/storage/db';
 import {
   DocPersistence,
   PROJECTION_VERSION,
+  deleteRowsNotIn,
   TRANSACTION_BYTES,
   projectionPiece,
   rowBytes,
@@ -312,6 +313,31 @@ describe('projectionPiece', () => {
       ),
       { seed: 12, numRuns: 300 },
     );
+  });
+});
+
+describe('deleteRowsNotIn', () => {
+  it('reads the keys a page at a time and deletes exactly the rows refused, across page edges', async () => {
+    const db = new LarderDB(uniqueName('rebuild'));
+    opened.push(db);
+    const keys = Array.from({ length: 100 }, (_, i) => `k${String(i).padStart(3, '0')}`);
+    await db.hubs.bulkPut(keys.map((id) => ({ id, name: id, createdAt: 0 })));
+    const pages: number[] = [];
+    const proto = Object.getPrototypeOf(db.hubs.toCollection()) as { primaryKeys: () => Promise<string[]> };
+    const primaryKeys = proto.primaryKeys;
+    proto.primaryKeys = async function (this: unknown) {
+      const found = await primaryKeys.call(this);
+      pages.push(found.length);
+      return found;
+    };
+    try {
+      await deleteRowsNotIn(db, db.hubs as never, (key) => Number(key.slice(1)) % 3 === 0, 7);
+    } finally {
+      proto.primaryKeys = primaryKeys;
+    }
+    expect(await db.hubs.toCollection().primaryKeys()).toEqual(keys.filter((_, i) => i % 3 === 0));
+    // 100 keys, 7 a page: 15 pages, the last one short, never more than a page at once.
+    expect(pages).toEqual([...Array(14).fill(7), 2]);
   });
 });
 
