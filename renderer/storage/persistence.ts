@@ -344,8 +344,9 @@ export class DocPersistence {
   /**
    * Loads the persisted doc. Projections are already on disk, so the UI need not wait for this.
    *
-   * A damaged row does not stop the rest: each row's bytes are checked before Yjs sees them, and a row
-   * that cannot be read (damaged, cut short, empty) or that Yjs throws on is moved to `damaged`, bytes kept.
+   * A damaged row does not stop the rest: each row's bytes are checked before Yjs sees them (unless they
+   * still match the sum they were written with), and a row that cannot be read (damaged, cut short, empty)
+   * or that Yjs throws on is moved to `damaged`, bytes kept. Rows are applied one per step (see PIECE_BYTES).
    * Rows that build on a damaged one (later changes to the same lists) wait, held back by Yjs, until a sync
    * or a sync file brings what is missing; they stay where they are. Whatever the figures showed that the
    * doc no longer holds is recorded for the notice (meta `damage`), and the figures are derived again

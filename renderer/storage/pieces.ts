@@ -4,8 +4,8 @@ import * as Y from 'yjs';
 /**
  * How large a stored row of the doc should be. Loading applies one row per step and lets the page run
  * between steps, so a row's size bounds the longest task of a start. A piece closes once it holds this
- * much: a single struct larger than this (a long run of entries one device appended in one go) makes a
- * larger piece.
+ * much; a long run of values is cut into slices first (SLICE_VALUES), so only one struct of another kind
+ * larger than this could make a larger piece.
  */
 export const PIECE_BYTES = 256 * 1024;
 

@@ -130,8 +130,7 @@ export class KeyCatchUp {
   /** Reads the waiting time from the doc; it counts only as an admin signed it (shared/trust/settings.ts). */
   async refreshCatchUpDays(): Promise<void> {
     const self = this.ctx.self;
-    // Not only the last projection's list: an app opened again with nothing new has not projected yet.
-    const members = await this.ctx.persistence.trust?.currentMembers();
+    const members = await this.ctx.currentMembers();
     if (!self?.chain || !members) return;
     const raw = networkOf(this.ctx.doc).get(CATCH_UP_DAYS_SETTING);
     const verdict = await verifySetting(self.networkId, 'network', CATCH_UP_DAYS_SETTING, raw, members);
