@@ -64,7 +64,9 @@ export function transferView(rows: readonly LedgerRow[]): TransferView | null {
         if (!r.reversedBy && (!inn || compareEntryIds(r.id, inn.id) < 0)) inn = r;
         break;
       case 'transfer_resolve':
-        if (!settle || r.at > settle.at) settle = r;
+        // The newest settlement shows; of two in the same second, the first in id order, whatever the rows' order.
+        if (!settle || r.at > settle.at || (r.at === settle.at && compareEntryIds(r.id, settle.id) < 0))
+          settle = r;
         break;
       default:
         break;

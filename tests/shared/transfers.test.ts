@@ -277,6 +277,9 @@ describe('a transfer, when the rows disagree or everything was undone', () => {
     const a = net.record(settleTransfer(c, view, 'first note'));
     net.record(settleTransfer({ ...c, device: 'sth2' }, view, 'second note'));
     expect(net.transfer(id).settled).toEqual({ note: 'first note', at: a.at, device: 'sth1' });
+    // A replica that took them the other way round (or started from a checkpoint holding the second) shows the same.
+    const rows = net.rows().filter((r) => r.root === id);
+    expect(transferViews([...rows].reverse()).find((t) => t.id === id)!.settled!.note).toBe('first note');
   });
 
   it('the route is the request’s or the send’s, whatever a receipt says', () => {
