@@ -7,7 +7,7 @@ import { hubKey as levelsKey } from './keys';
 import type { Levels } from './status';
 import { msg, type DomainMessage } from './messages';
 import { decodeEntry, encodeEntry, type WireEntry } from './wire';
-import { settingValue } from './trust/settings';
+import { copiesBySetting, SETTING_COPIES, settingValue, type SettingMap } from './trust/settings';
 import { headKey, type Restart } from './trust/chain';
 
 /**
@@ -19,6 +19,8 @@ import { headKey, type Restart } from './trust/chain';
  *   in another device's array is rejected as a forgery.
  * - `items`, `hubs`, `devices`, `levels`, `network`: settings, Y.Maps of plain values. Concurrent edits of
  *   a setting resolve last-writer-wins, which is fine for names and levels. Quantities never live here.
+ * - `settingCopies`: on a signed network, each writer's own copy of the settings it wrote (see
+ *   shared/trust/settings.ts): what counts when a map's value was replaced by one that does not.
  */
 export const LEDGERS = 'ledgers';
 
@@ -50,6 +52,12 @@ export const levelsOf = (doc: Y.Doc) => doc.getMap<unknown>('levels');
 export const networkOf = (doc: Y.Doc) => doc.getMap<unknown>('network');
 /** Per hub and category: the minimum and target an item gets when it has none of its own. */
 export const categoryLevelsOf = (doc: Y.Doc) => doc.getMap<unknown>('categoryLevels');
+export const settingCopiesOf = (doc: Y.Doc) => doc.getMap<unknown>(SETTING_COPIES);
+
+/** The writers' own copies of one setting, by the device whose copy each is (for `judgeSetting`). */
+export function copiesOfSetting(doc: Y.Doc, map: SettingMap, key: string): Map<string, unknown> {
+  return copiesBySetting(settingCopiesOf(doc).entries()).get(`${map}/${key}`) ?? new Map();
+}
 
 export function initNetwork(
   doc: Y.Doc,

@@ -1,7 +1,14 @@
 import * as Y from 'yjs';
 import { HEADS, LEDGERS, MEMBERS } from '../doc';
 import { headDeviceOf, headKeyOf, type HeadCheck } from './headCheck';
-import { isEnvelope, SETTING_MAPS, type SettingMap } from '../trust/settings';
+import {
+  isEnvelope,
+  parseCopyKey,
+  SETTING_COPIES,
+  SETTING_MAPS,
+  type SettingMap,
+  type SignedSetting,
+} from '../trust/settings';
 import { msg, type DomainMessage } from '../messages';
 
 /**
@@ -168,6 +175,15 @@ type Parent =
   { kind: 'type'; type: SharedType } | { kind: 'root'; name: string } | { kind: 'new'; item: Y.Item };
 type Resolved = { kind: 'at'; parent: Parent; sub: string | null } | { kind: 'gc' | 'missing' | 'cycle' };
 
+const SETTING_ROOTS: ReadonlySet<string> = new Set([...SETTING_MAPS, SETTING_COPIES]);
+
+/** Whether values placed at a setting path (`map/key`) are, for a writer's own copy, that writer's. */
+function ownCopy(path: string, values: readonly SignedSetting[]): boolean {
+  if (!path.startsWith(`${SETTING_COPIES}/`)) return true;
+  const copy = parseCopyKey(path.slice(SETTING_COPIES.length + 1));
+  return !!copy && values.every((v) => v.by === copy.device);
+}
+
 const OTHER: Place = { kind: 'other' };
 const MEMBER: Place = { kind: 'member' };
 const GC = { kind: 'gc' } as const;
@@ -207,7 +223,7 @@ class Checker {
     this.ledgers = doc.share.get(LEDGERS);
     this.members = doc.share.get(MEMBERS);
     this.heads = doc.share.get(HEADS);
-    for (const name of SETTING_MAPS) {
+    for (const name of [...SETTING_MAPS, SETTING_COPIES]) {
       const type = doc.share.get(name);
       if (type) this.settingRoots.set(type, name);
     }
@@ -374,7 +390,7 @@ class Checker {
       case 'root':
         if (parent.name === MEMBERS && sub === null) return MEMBER;
         if (parent.name === HEADS && sub !== null) return { kind: 'head', device: sub };
-        if (sub !== null && (SETTING_MAPS as readonly string[]).includes(parent.name))
+        if (sub !== null && SETTING_ROOTS.has(parent.name))
           return { kind: 'setting', key: `${parent.name}/${sub}` };
         return parent.name === LEDGERS && sub !== null ? { kind: 'slot', device: sub } : OTHER;
       case 'new': {
@@ -465,8 +481,15 @@ class Checker {
 
   private signedSetting(path: string, values: readonly unknown[], check: HeadCheck): boolean {
     const at = path.indexOf('/');
-    const map = path.slice(0, at) as SettingMap;
-    const key = path.slice(at + 1);
+    let map = path.slice(0, at) as SettingMap;
+    let key = path.slice(at + 1);
+    // A writer's own copy (`settingCopies/map/device/key`) is signed as the setting it copies (that its
+    // values are its device's own is checked before: ownCopy).
+    if (map === (SETTING_COPIES as string)) {
+      const copy = parseCopyKey(key);
+      if (!copy) return false;
+      ({ map, key } = copy);
+    }
     return values.every((value) => {
       if (!isEnvelope(value)) return false;
       const publicKey = this.keys().get(value.by);
@@ -499,6 +522,8 @@ class Checker {
             if (!(s.content instanceof Y.ContentDeleted)) {
               if (!(s.content instanceof Y.ContentAny) || !s.content.arr.every(isEnvelope))
                 return INGEST_MESSAGES.badSetting(p.key);
+              // A writer's own copy of a setting holds only what that writer signed.
+              if (!ownCopy(p.key, s.content.arr)) return INGEST_MESSAGES.badSetting(p.key);
               // Replacing a value this device holds: only with one its writer's own key signed, so that
               // no key holder can hide a setting under a forged one (the writer's right is judged later).
               if (this.holdsSetting(p.key) && !this.signedSetting(p.key, s.content.arr, headCheck))

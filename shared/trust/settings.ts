@@ -17,6 +17,12 @@ import { msg, word, type DomainMessage } from '../messages';
  *
  * Clearing a setting writes a signed tombstone (`v: null`); the doc never deletes a signed value. A
  * revoked device's settings count only when signed before its revocation.
+ *
+ * Each map resolves concurrent writes last-writer-wins, so a key holder without the right (a member, or
+ * a device asking to join) could replace a value with one it signed itself: that value never counts, but
+ * it took the place of the one that did. So every signed write also goes into the writer's own copy of
+ * the setting (`settingCopies`, keyed `map/device/key`), which only that device's key may replace; when
+ * the value in the map does not count, the newest copy that does counts instead (`judgeSetting`).
  */
 export const SETTING_MAPS = ['items', 'hubs', 'devices', 'levels', 'categoryLevels', 'network'] as const;
 export type SettingMap = (typeof SETTING_MAPS)[number];
@@ -86,8 +92,25 @@ export function mayWriteSetting(member: Member, map: SettingMap, key: string): b
   }
 }
 
+/** The map of every writer's own copy of the settings it wrote. */
+export const SETTING_COPIES = 'settingCopies';
+
+/** Where a device's copy of a setting lives in `settingCopies`. */
+export const copyKey = (map: SettingMap, device: string, key: string) => `${map}/${device}/${key}`;
+
+/** The parts of a `settingCopies` key, or null for a key no honest device writes. */
+export function parseCopyKey(copy: string): { map: SettingMap; device: string; key: string } | null {
+  const m = /^([A-Za-z]+)\/([0-9a-z]{4,16})\/(.+)$/s.exec(copy);
+  if (!m || !(SETTING_MAPS as readonly string[]).includes(m[1]!)) return null;
+  return { map: m[1] as SettingMap, device: m[2]!, key: m[3]! };
+}
+
 export type SettingVerdict =
-  | { ok: true; value: unknown }
+  /**
+   * `setAside`: the map's value did not count (why), and this is the newest of its writers' own copies
+   * that does; shown under Problems.
+   */
+  | { ok: true; value: unknown; setAside?: DomainMessage }
   /** `held`: its writer is waiting for approval; it counts once approved, and is not a problem. */
   | { ok: false; reason: DomainMessage; held?: true };
 
@@ -131,4 +154,47 @@ export async function verifySetting(
       return { ok: false, reason: msg('setting.ownHub', { device: key }) };
   }
   return { ok: true, value: v === null ? undefined : v };
+}
+
+/**
+ * The value a setting counts as: the map's value when it counts; otherwise the newest of the writers' own
+ * copies that counts (by the time its writer signed; of two at once, the larger device id), with why the
+ * map's value did not. `copies`: the copies of this setting, by the device whose copy each is.
+ */
+export async function judgeSetting(
+  network: string,
+  map: SettingMap,
+  key: string,
+  raw: unknown,
+  copies: ReadonlyMap<string, unknown>,
+  members: MemberState,
+): Promise<SettingVerdict> {
+  const verdict = await verifySetting(network, map, key, raw, members);
+  if (verdict.ok || copies.size === 0) return verdict;
+  let best: { env: SignedSetting; value: unknown } | null = null;
+  for (const [device, copy] of copies) {
+    // A copy counts only as its own device's: no other key may fill its place.
+    if (!isEnvelope(copy) || copy.by !== device) continue;
+    if (best && (copy.at < best.env.at || (copy.at === best.env.at && copy.by < best.env.by))) continue;
+    const v = await verifySetting(network, map, key, copy, members);
+    if (v.ok) best = { env: copy, value: v.value };
+  }
+  if (!best) return verdict;
+  return verdict.held
+    ? { ok: true, value: best.value }
+    : { ok: true, value: best.value, setAside: verdict.reason };
+}
+
+/** Every copy in a `settingCopies` map, by setting (`map/key`) and then by the device whose copy it is. */
+export function copiesBySetting(copies: Iterable<[string, unknown]>): Map<string, Map<string, unknown>> {
+  const out = new Map<string, Map<string, unknown>>();
+  for (const [k, raw] of copies) {
+    const parsed = parseCopyKey(k);
+    if (!parsed) continue;
+    const at = `${parsed.map}/${parsed.key}`;
+    let byDevice = out.get(at);
+    if (!byDevice) out.set(at, (byDevice = new Map()));
+    byDevice.set(parsed.device, raw);
+  }
+  return out;
 }

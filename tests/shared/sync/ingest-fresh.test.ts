@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { appendEntries, appendMemberOp, headsOf, itemsOf } from '../../../shared/doc';
+import { appendEntries, appendMemberOp, headsOf, itemsOf, settingCopiesOf } from '../../../shared/doc';
 import type { Donation } from '../../../shared/entries';
 import { headCheckFor } from '../../../shared/sync/headCheck';
 import {
@@ -11,7 +11,7 @@ import {
 } from '../../../shared/sync/ingest';
 import { headMessage } from '../../../shared/trust/chain';
 import { sign } from '../../../shared/trust/crypto';
-import { signSetting } from '../../../shared/trust/settings';
+import { copyKey, signSetting } from '../../../shared/trust/settings';
 import { genesis, network as trustNetwork, request, type TestDevice } from '../trust/fixtures';
 
 /**
@@ -110,6 +110,64 @@ describe('a new device joining a signed network', () => {
     doc.clientID = 8;
     expect(ingestUpdate(doc, Y.encodeStateAsUpdate(peer), 'peer')).toMatchObject({ ok: true, changed: true });
     expect(itemsOf(doc).get('itmz')).toEqual({ name: 'Unsigned' });
+  });
+});
+
+describe('writers’ own copies of settings (settingCopies)', () => {
+  const rice = (by: TestDevice, name = 'Rice', at = T) =>
+    signSetting(net, 'items', 'itma', { name }, by.id, at, by.keys.privateKey);
+
+  it('takes a device’s copy of what it signed, and its replacement by a newer one it signed', async () => {
+    const peer = await peerState();
+    settingCopiesOf(peer).set(copyKey('items', founder.id, 'itma'), await rice(founder));
+    const doc = fresh(21);
+    expect(ingestUpdate(doc, Y.encodeStateAsUpdate(peer), 'peer')).toMatchObject({ ok: true, changed: true });
+    const sv = Y.encodeStateVector(peer);
+    settingCopiesOf(peer).set(copyKey('items', founder.id, 'itma'), await rice(founder, 'Rice 2 lb', T + 1));
+    expect(ingestUpdate(doc, Y.encodeStateAsUpdate(peer, sv), 'peer')).toMatchObject({
+      ok: true,
+      changed: true,
+    });
+    expect(settingCopiesOf(doc).get(copyKey('items', founder.id, 'itma'))).toMatchObject({
+      v: { name: 'Rice 2 lb' },
+    });
+  });
+
+  it('refuses another device’s envelope in a device’s copy, even where it holds none yet', async () => {
+    const peer = await peerState();
+    const where = copyKey('items', founder.id, 'itma');
+    settingCopiesOf(peer).set(where, await rice(other, 'Poison'));
+    expectRefused(fresh(22), Y.encodeStateAsUpdate(peer), M.badSetting(`settingCopies/${where}`));
+  });
+
+  it('refuses a copy under a key no device writes, or that is not an envelope', async () => {
+    for (const [key, value] of [
+      ['items/itma', await rice(founder)],
+      [`ledgers/${founder.id}/itma`, await rice(founder)],
+      [copyKey('items', founder.id, 'itma'), { name: 'Rice' }],
+    ] as const) {
+      const peer = await peerState();
+      settingCopiesOf(peer).set(key, value);
+      expectRefused(fresh(23), Y.encodeStateAsUpdate(peer), M.badSetting(`settingCopies/${key}`));
+    }
+  });
+
+  it('refuses a replacement its device did not sign, and a bare delete', async () => {
+    const peer = await peerState();
+    const where = copyKey('items', founder.id, 'itma');
+    settingCopiesOf(peer).set(where, await rice(founder));
+    const doc = fresh(24);
+    ingestUpdate(doc, Y.encodeStateAsUpdate(peer), 'peer');
+    const sv = Y.encodeStateVector(peer);
+    const replaced = new Y.Doc();
+    Y.applyUpdate(replaced, Y.encodeStateAsUpdate(peer));
+    const current = settingCopiesOf(replaced).get(where) as { v: unknown };
+    settingCopiesOf(replaced).set(where, { ...current, v: { name: 'Poison' } });
+    expectRefused(doc, Y.encodeStateAsUpdate(replaced, sv), M.badSetting(`settingCopies/${where}`));
+    const deleted = new Y.Doc();
+    Y.applyUpdate(deleted, Y.encodeStateAsUpdate(peer));
+    settingCopiesOf(deleted).delete(where);
+    expectRefused(doc, Y.encodeStateAsUpdate(deleted, sv), M.badSetting(`settingCopies/${where}`));
   });
 });
 

@@ -2,8 +2,12 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Member, MemberState, Role } from '../../../shared/trust/members';
 import {
+  copiesBySetting,
+  copyKey,
   isEnvelope,
+  judgeSetting,
   mayWriteSetting,
+  parseCopyKey,
   settingMessage,
   settingValue,
   signSetting,
@@ -266,5 +270,115 @@ describe('verifying a setting', () => {
     expect(SETTING_MAPS).toEqual(['items', 'hubs', 'devices', 'levels', 'categoryLevels', 'network']);
     const env: Omit<SignedSetting, 's'> = { v: 1, by: 'dev1', at: 0 };
     expect(new Set(SETTING_MAPS.map((m) => settingMessage(NET, m, 'k', env))).size).toBe(6);
+  });
+});
+
+describe('a setting replaced by a value that does not count: the writers’ own copies', () => {
+  const address = { name: 'North', address: '1 Main Street' };
+  const copiesOf = (...envs: SignedSetting[]) => new Map(envs.map((e) => [e.by, e as unknown]));
+
+  it('a device without the right hides nothing: the newest copy that counts counts, and the attempt is a problem', async () => {
+    const older = await signedBy(admin, 'hubs', 'hub1', { name: 'Old' }, T0);
+    const newer = await signedBy(hub1, 'hubs', 'hub1', address, T0 + 5);
+    const attack = await signedBy(coordinator, 'hubs', 'hub1', { name: 'Gone' }, T0 + 9);
+    // The coordinator's own copy of what it wrote does not count either.
+    const verdict = await judgeSetting(
+      NET,
+      'hubs',
+      'hub1',
+      attack,
+      copiesOf(older, newer, attack),
+      members(),
+    );
+    expect(verdict).toEqual({
+      ok: true,
+      value: address,
+      setAside: msg('setting.notAllowed', {
+        setting: word('setting.hubs'),
+        key: 'hub1',
+        device: coordinator.id,
+      }),
+    });
+    // In any order of the copies.
+    expect(
+      await judgeSetting(NET, 'hubs', 'hub1', attack, copiesOf(attack, newer, older), members()),
+    ).toEqual(verdict);
+  });
+
+  it('the newest copy by its signed time, whatever the map holds; a cleared copy clears', async () => {
+    const attack = await signedBy(hub1, 'hubs', 'hub2', { name: 'Taken over' }, T0 + 1);
+    const named = await signedBy(admin, 'hubs', 'hub2', { name: 'South' }, T0);
+    const cleared = await signedBy(admin, 'hubs', 'hub2', undefined, T0 + 2);
+    expect((await judgeSetting(NET, 'hubs', 'hub2', attack, copiesOf(named), members())).ok).toBe(true);
+    expect(await judgeSetting(NET, 'hubs', 'hub2', attack, copiesOf(cleared), members())).toMatchObject({
+      ok: true,
+      value: undefined,
+    });
+    // A newer copy that does not count never displaces an older one that does.
+    const newerAttack = await signedBy(hub1, 'hubs', 'hub2', { name: 'Again' }, T0 + 50);
+    expect(
+      await judgeSetting(NET, 'hubs', 'hub2', attack, copiesOf(named, newerAttack), members()),
+    ).toMatchObject({ ok: true, value: { name: 'South' } });
+  });
+
+  it('a copy counts only in its own device’s place', async () => {
+    const attack = await signedBy(hub1, 'hubs', 'hub2', { name: 'Taken over' }, T0 + 1);
+    const byAdmin = await signedBy(admin, 'hubs', 'hub2', { name: 'South' }, T0);
+    // The admin's genuine envelope, put in the coordinator's place: not a copy of the coordinator's.
+    const misplaced = new Map<string, unknown>([[coordinator.id, byAdmin]]);
+    expect(await judgeSetting(NET, 'hubs', 'hub2', attack, misplaced, members())).toEqual(
+      await verifySetting(NET, 'hubs', 'hub2', attack, members()),
+    );
+    // A copy whose signature is not its device's does not count.
+    const forged = new Map<string, unknown>([[admin.id, { ...byAdmin, v: { name: 'Forged' } }]]);
+    expect((await judgeSetting(NET, 'hubs', 'hub2', attack, forged, members())).ok).toBe(false);
+  });
+
+  it('a value held for a device waiting for approval: the copy that counts shows meanwhile, and is no problem', async () => {
+    const held = await signedBy(waiting, 'items', 'item1', { name: 'Renamed' }, T0 + 1);
+    const current = await signedBy(hub1, 'items', 'item1', { name: 'Rice' }, T0);
+    expect(await judgeSetting(NET, 'items', 'item1', held, copiesOf(current), members())).toEqual({
+      ok: true,
+      value: { name: 'Rice' },
+    });
+  });
+
+  it('a value that counts is the value, whatever the copies say; without copies nothing changes', async () => {
+    const value = await signedBy(hub1, 'hubs', 'hub1', address, T0);
+    const newerCopy = await signedBy(admin, 'hubs', 'hub1', { name: 'Newer' }, T0 + 9);
+    expect(await judgeSetting(NET, 'hubs', 'hub1', value, copiesOf(newerCopy), members())).toEqual({
+      ok: true,
+      value: address,
+    });
+    const attack = await signedBy(hub1, 'hubs', 'hub2', { name: 'Taken over' });
+    expect(await judgeSetting(NET, 'hubs', 'hub2', attack, new Map(), members())).toEqual(
+      await verifySetting(NET, 'hubs', 'hub2', attack, members()),
+    );
+  });
+
+  it('copy keys name the map, the device and the setting, and nothing else parses', () => {
+    expect(parseCopyKey(copyKey('levels', 'dev1', 'hub1|item1'))).toEqual({
+      map: 'levels',
+      device: 'dev1',
+      key: 'hub1|item1',
+    });
+    expect(parseCopyKey(copyKey('items', 'dev1', 'a/b'))).toEqual({
+      map: 'items',
+      device: 'dev1',
+      key: 'a/b',
+    });
+    for (const bad of ['items/dev1', 'ledgers/dev1/x', 'items/DEV1/x', 'items/d1/x', 'items//x', ''])
+      expect(parseCopyKey(bad)).toBeNull();
+    const grouped = copiesBySetting([
+      [copyKey('hubs', 'dev1', 'hub1'), 1],
+      [copyKey('hubs', 'dev2', 'hub1'), 2],
+      [copyKey('items', 'dev1', 'hub1'), 3],
+      ['junk', 4],
+    ]);
+    expect([...grouped.keys()]).toEqual(['hubs/hub1', 'items/hub1']);
+    expect([...grouped.get('hubs/hub1')!]).toEqual([
+      ['dev1', 1],
+      ['dev2', 2],
+    ]);
   });
 });
