@@ -11,6 +11,7 @@ import {
   levelsOf,
   levelsSchema,
   categoryLevelsOf,
+  settingCopiesOf,
   headsOf,
   membersOf,
   readAllEntries,
@@ -38,7 +39,12 @@ import {
 } from './check';
 import { checkUpdateBytes } from '../../shared/sync/ingest';
 import { TrustLayer, type TrustPlan } from './trust';
-import { settingValue, type SettingMap, type SettingVerdict } from '../../shared/trust/settings';
+import {
+  parseCopyKey,
+  settingValue,
+  type SettingMap,
+  type SettingVerdict,
+} from '../../shared/trust/settings';
 import { guardHeads } from '../../shared/sync/ingest';
 import { headCheckFor } from '../../shared/sync/headCheck';
 import { msg } from '../../shared/messages';
@@ -189,6 +195,11 @@ interface Batch {
   membersChanged: boolean;
   headsChanged: boolean;
 }
+
+/** The settings maps projected into tables (the network's own record is read from the doc). */
+const PROJECTED_SETTINGS = ['items', 'hubs', 'devices', 'levels', 'categoryLevels'] as const;
+const isProjectedSetting = (map: SettingMap): map is (typeof PROJECTED_SETTINGS)[number] =>
+  (PROJECTED_SETTINGS as readonly string[]).includes(map);
 
 const emptyBatch = (): Batch => ({
   updates: [],
@@ -807,7 +818,10 @@ export class DocPersistence {
       if (!verdicts) return raw;
       const verdict = verdicts.get(`${map}/${key}`);
       if (!verdict) return undefined;
-      if (verdict.ok) return verdict.value;
+      if (verdict.ok) {
+        if (verdict.setAside) problems.push({ where: `${map}/${key}`, reason: verdict.setAside, seenAt });
+        return verdict.value;
+      }
       if (!verdict.held) problems.push({ where: `${map}/${key}`, reason: verdict.reason, seenAt });
       return undefined;
     };
@@ -1238,6 +1252,16 @@ function capture(doc: Y.Doc, target: () => Batch, changed: () => void): void {
   watch(devicesOf(doc), (b) => b.devices);
   watch(levelsOf(doc), (b) => b.levels);
   watch(categoryLevelsOf(doc), (b) => b.categoryLevels);
+  // A writer's own copy changes what counts when the map's value does not: judge that setting again.
+  const copies = settingCopiesOf(doc);
+  copies.observe((event) => {
+    if (!mine(event.transaction.origin)) return;
+    for (const copy of event.keysChanged) {
+      const parsed = parseCopyKey(copy);
+      if (!parsed || !isProjectedSetting(parsed.map)) continue;
+      target()[parsed.map].set(parsed.key, doc.getMap<unknown>(parsed.map).get(parsed.key));
+    }
+  });
   membersOf(doc).observe((event) => {
     if (mine(event.transaction.origin)) target().membersChanged = true;
   });

@@ -1,6 +1,6 @@
 import { appendAll } from '../../shared/arrays';
 import type * as Y from 'yjs';
-import { headsOf, membersOf, type SetAside } from '../../shared/doc';
+import { headsOf, membersOf, settingCopiesOf, type SetAside } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
 import { fingerprintOf, loadFastSha256 } from '../../shared/trust/crypto';
 import { Gate, type GateResult, type VerifiedHead } from '../../shared/trust/gate';
@@ -8,7 +8,12 @@ import { verifyHeads } from '../../shared/trust/heads';
 import { prehashBlocks } from '../../shared/trust/prehash';
 import { evaluateMembers, memberStateDigest, type MemberState } from '../../shared/trust/members';
 import { isLocalProblem, type LarderDB, type MemberRow } from './db';
-import { verifySetting, type SettingMap, type SettingVerdict } from '../../shared/trust/settings';
+import {
+  copiesBySetting,
+  judgeSetting,
+  type SettingMap,
+  type SettingVerdict,
+} from '../../shared/trust/settings';
 
 /** What the trust layer decided for one batch: what counts, what is set aside, what to store. */
 export interface TrustPlan {
@@ -105,10 +110,13 @@ export class TrustLayer {
     const state =
       this.state ?? (await evaluateMembers(this.network, membersOf(this.doc).toArray(), this.anchor));
     const out = new Map<string, SettingVerdict>();
+    const copies = copiesBySetting(settingCopiesOf(this.doc).entries());
+    const none = new Map<string, unknown>();
     await Promise.all(
       [...keys].map(async ([map, key]) => {
         const raw = this.doc.getMap<unknown>(map).get(key);
-        out.set(`${map}/${key}`, await verifySetting(this.network, map, key, raw, state));
+        const mine = copies.get(`${map}/${key}`) ?? none;
+        out.set(`${map}/${key}`, await judgeSetting(this.network, map, key, raw, mine, state));
       }),
     );
     return out;

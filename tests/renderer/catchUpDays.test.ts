@@ -2,6 +2,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
+import { networkOf } from '../../shared/doc';
 import { ValidationError } from '../../shared/errors';
 import type { LarderStore } from '../../renderer/storage/store';
 import { SignedDevice } from './signedDevice';
@@ -88,15 +89,19 @@ describe('how long devices wait in earlier keys’ rooms', () => {
 
     // A member that writes the setting with its own valid signature, straight into the doc.
     await a.setCatchUpDays({ days: '30' });
+    await sync(a, b);
+    await vi.waitFor(() => expect(b.catchUpDays).toBe(30));
     const member = await SignedDevice.approvedBy(a, { role: 'coordinator' });
     const doc = new Y.Doc();
     Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
     await member.setting(doc, 'network', 'catchUpDays', 0, clock.now() + 1);
     await sync(doc, b);
     await sync(a, b);
-    // It replaces the admin's value in the doc (settings are last-writer-wins) but never counts: the
-    // device falls back to the default (the known limit: a member can hide a setting, not change it).
-    await vi.waitFor(() => expect(b.catchUpDays).toBe(90));
+    // It replaces the admin's value in the map (settings are last-writer-wins) but never counts: the
+    // admin's own copy of what it wrote still does.
+    expect((networkOf(b.persistence.doc).get('catchUpDays') as { by: string }).by).toBe(member.id);
+    await (b as unknown as { catchUp: { refreshCatchUpDays(): Promise<void> } }).catchUp.refreshCatchUpDays();
+    expect(b.catchUpDays).toBe(30);
     expect(rooms(b)).toEqual([0]);
   });
 });

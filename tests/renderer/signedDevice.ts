@@ -4,7 +4,7 @@ import type { Entry } from '../../shared/entries';
 import { chainStart, nextHead, type ChainState } from '../../shared/trust/chain';
 import { deviceIdOf, generateDeviceKeys, sign, type DeviceKeys } from '../../shared/trust/crypto';
 import { signOp, type Role } from '../../shared/trust/members';
-import { signSetting, type SettingMap } from '../../shared/trust/settings';
+import { signSetting, type SettingMap, type SignedSetting } from '../../shared/trust/settings';
 import type { LarderStore } from '../../renderer/storage/store';
 
 /**
@@ -60,7 +60,15 @@ export class SignedDevice {
     );
   }
 
-  /** Writes a setting it signs (shared/trust/settings.ts), as the app's store does. */
+  /** A setting's value as it signs it (shared/trust/settings.ts). */
+  envelope(map: SettingMap, key: string, value: unknown, at = Date.UTC(2025, 2, 1)): Promise<SignedSetting> {
+    return signSetting(this.network, map, key, value, this.id, at, this.keys.privateKey);
+  }
+
+  /**
+   * Writes a setting it signs into the map, and nothing into its own copy: as an older Larder did, or a
+   * key holder that means to hide the value the map held.
+   */
   async setting(
     doc: Y.Doc,
     map: SettingMap,
@@ -68,8 +76,7 @@ export class SignedDevice {
     value: unknown,
     at = Date.UTC(2025, 2, 1),
   ): Promise<void> {
-    const signed = await signSetting(this.network, map, key, value, this.id, at, this.keys.privateKey);
-    doc.getMap<unknown>(map).set(key, signed);
+    doc.getMap<unknown>(map).set(key, await this.envelope(map, key, value, at));
   }
 
   /** Appends entries (numbered after its last one, under this device's id) with a signed head. */

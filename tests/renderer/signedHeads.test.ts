@@ -2,7 +2,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { headsClientId, headsOf } from '../../shared/doc';
+import { headsClientId, headsOf, ledgersOf } from '../../shared/doc';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
 
@@ -43,7 +43,11 @@ it('a device’s replaced heads merge into one tombstone in the live doc, and a 
   expect(structs.at(-1)?.deleted).toBe(false);
   expect((headsOf(doc).get(self.deviceId) as unknown[])[0]).toBe(self.nextSeq - 1);
   // The device's own ledger appends stay in few structs too (no head between them).
-  expect(doc.store.clients.get(doc.clientID)!.length).toBeLessThan(12);
+  const ledger = ledgersOf(doc).get(self.deviceId)!;
+  const appends = doc.store.clients
+    .get(doc.clientID)!
+    .filter((s) => s instanceof Y.Item && s.parent === ledger);
+  expect(appends.length).toBeLessThan(4);
 
   store.close();
   opened = [];

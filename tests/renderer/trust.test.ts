@@ -2,7 +2,8 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { appendMemberOp, headsOf, itemsOf, ledgersOf } from '../../shared/doc';
+import { appendMemberOp, headsOf, itemsOf, ledgersOf, settingCopiesOf } from '../../shared/doc';
+import { copyKey, type SignedSetting } from '../../shared/trust/settings';
 import { idOf, type Entry } from '../../shared/entries';
 import { encodeEntry } from '../../shared/wire';
 import { INGEST_MESSAGES } from '../../shared/sync/ingest';
@@ -479,10 +480,11 @@ describe('a device that was away during a key rotation', () => {
 
 describe('settings are signed, and count only from a device with the right', () => {
   // Their writes carry valid signatures of their own, so they pass the door and replace the value in the
-  // doc: the setting is then set aside (shown under Problems) until a device with the right saves it
-  // again. A key holder can hide a setting this way; it cannot change one.
+  // map (last writer wins): that value is set aside (shown under Problems), and the newest of the
+  // writers' own copies that counts counts instead. A key holder can neither change a setting nor hide it.
   it('another hub’s device cannot publish this hub’s address, nor a stranger rename an item', async () => {
     const { a, b, rice, hubA } = await network();
+    await a.updateHub({ name: 'Northside', address: '1 Main Street', publishAddress: false });
     const church = await SignedDevice.approvedBy(a, { role: 'hub', hub: b.self!.hubId! });
     const stranger = await SignedDevice.create(a.self!.networkId);
     const doc = new Y.Doc();
@@ -496,14 +498,67 @@ describe('settings are signed, and count only from a device with the right', () 
     });
     await stranger.setting(doc, 'items', rice.id, { ...(await a.db.items.get(rice.id))!, name: 'Poison' });
     await sync(doc, a);
-    expect((await a.db.hubs.get(hubA))?.address).toBeUndefined();
-    expect((await a.db.items.get(rice.id))?.name).not.toBe('Poison');
-    const reasons = await problems(a);
-    expect(reasons).toContainEqual(
-      msg('setting.notAllowed', { setting: word('setting.hubs'), key: hubA, device: church.id }),
-    );
-    // The stranger's rename waits for an approval that never comes: held, not counted, not a problem.
-    expect((await a.db.problems.toArray()).some((p) => p.where === `items/${rice.id}`)).toBe(false);
+    await sync(a, b);
+    for (const store of [a, b]) {
+      expect(await store.db.hubs.get(hubA)).toMatchObject({
+        name: 'Northside',
+        address: '1 Main Street',
+        publishAddress: false,
+      });
+      expect((await store.db.items.get(rice.id))?.name).toBe('Rice');
+      const reasons = await problems(store);
+      expect(reasons).toContainEqual(
+        msg('setting.notAllowed', { setting: word('setting.hubs'), key: hubA, device: church.id }),
+      );
+      // The stranger's rename waits for an approval that never comes: held, not counted, not a problem.
+      expect((await store.db.problems.toArray()).some((p) => p.where === `items/${rice.id}`)).toBe(false);
+    }
+    // The hub's own device edits again: its new value counts, on top of the one set aside.
+    await a.updateHub({ name: 'Northside Pantry', address: '2 Main Street', publishAddress: true });
+    await sync(a, b);
+    expect(await b.db.hubs.get(hubA)).toMatchObject({ name: 'Northside Pantry', address: '2 Main Street' });
+  });
+
+  it('a key holder cannot fill or replace another device’s own copy of a setting', async () => {
+    const { a, b, hubA } = await network();
+    await a.updateHub({ name: 'Northside', address: '1 Main Street', publishAddress: false });
+    const church = await SignedDevice.approvedBy(a, { role: 'hub', hub: b.self!.hubId! });
+    await sync(a, b);
+    const mine = copyKey('hubs', a.self!.deviceId, hubA);
+    const refused = { ok: false, message: INGEST_MESSAGES.badSetting(`settingCopies/${mine}`) };
+    // The church's own valid envelope, put in the admin's place; then the admin's envelope, changed.
+    const envelope = await church.envelope('hubs', hubA, { name: 'Taken', createdAt: START });
+    const current = settingCopiesOf(a.persistence.doc).get(mine) as SignedSetting;
+    for (const value of [envelope, { ...current, v: { name: 'Taken', createdAt: START } }]) {
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
+      const sv = Y.encodeStateVector(doc);
+      settingCopiesOf(doc).set(mine, value);
+      expect(await b.applyRemoteUpdate(Y.encodeStateAsUpdate(doc, sv), 'peer')).toEqual(refused);
+    }
+    // Nor delete it bare.
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
+    const sv = Y.encodeStateVector(doc);
+    settingCopiesOf(doc).delete(mine);
+    expect(await b.applyRemoteUpdate(Y.encodeStateAsUpdate(doc, sv), 'peer')).toEqual(refused);
+    // Nor fill the place of a device that has written no copy yet.
+    const fresh = new Y.Doc();
+    Y.applyUpdate(fresh, Y.encodeStateAsUpdate(a.persistence.doc));
+    const fsv = Y.encodeStateVector(fresh);
+    const vacant = copyKey('hubs', b.self!.deviceId, hubA);
+    settingCopiesOf(fresh).set(vacant, envelope);
+    expect(await b.applyRemoteUpdate(Y.encodeStateAsUpdate(fresh, fsv), 'peer')).toEqual({
+      ok: false,
+      message: INGEST_MESSAGES.badSetting(`settingCopies/${vacant}`),
+    });
+    // Its own copy, a device writes as it likes (it counts only where it has the right).
+    const own = new Y.Doc();
+    Y.applyUpdate(own, Y.encodeStateAsUpdate(a.persistence.doc));
+    const osv = Y.encodeStateVector(own);
+    settingCopiesOf(own).set(copyKey('hubs', church.id, hubA), envelope);
+    expect(await b.applyRemoteUpdate(Y.encodeStateAsUpdate(own, osv), 'peer')).toMatchObject({ ok: true });
+    expect((await b.db.hubs.get(hubA))?.address).toBe('1 Main Street');
   });
 
   it('a key holder cannot delete a catalog item, or write it unsigned', async () => {

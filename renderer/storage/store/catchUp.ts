@@ -1,4 +1,4 @@
-import { membersOf, networkOf } from '../../../shared/doc';
+import { copiesOfSetting, membersOf, networkOf } from '../../../shared/doc';
 import { ValidationError, issue } from '../../../shared/errors';
 import { msg } from '../../../shared/messages';
 import { fromBase64Url, toBase64Url } from '../../../shared/sync/encoding';
@@ -13,7 +13,7 @@ import {
   type CatchUpMaterial,
   type CatchUpResult,
 } from '../../../shared/trust/catchUp';
-import { verifySetting } from '../../../shared/trust/settings';
+import { judgeSetting } from '../../../shared/trust/settings';
 import type { StoreContext } from './context';
 import type { NetworkKeys } from './keys';
 
@@ -133,7 +133,15 @@ export class KeyCatchUp {
     const members = await this.ctx.currentMembers();
     if (!self?.chain || !members) return;
     const raw = networkOf(this.ctx.doc).get(CATCH_UP_DAYS_SETTING);
-    const verdict = await verifySetting(self.networkId, 'network', CATCH_UP_DAYS_SETTING, raw, members);
+    const copies = copiesOfSetting(this.ctx.doc, 'network', CATCH_UP_DAYS_SETTING);
+    const verdict = await judgeSetting(
+      self.networkId,
+      'network',
+      CATCH_UP_DAYS_SETTING,
+      raw,
+      copies,
+      members,
+    );
     const days = catchUpDaysOf(verdict.ok ? verdict.value : undefined);
     if (days === this.catchUpDaysNow) return;
     this.catchUpDaysNow = days;

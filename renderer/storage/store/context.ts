@@ -4,7 +4,8 @@ import { msg, type DomainMessage, type PlainCode } from '../../../shared/message
 import type { RandomBytes } from '../../../shared/ids';
 import type { CryptoKey } from '../../../shared/sync/keys';
 import { generateDeviceKeys } from '../../../shared/trust/crypto';
-import { settingValue, signSetting, type SettingMap } from '../../../shared/trust/settings';
+import { copyKey, settingValue, signSetting, type SettingMap } from '../../../shared/trust/settings';
+import { settingCopiesOf } from '../../../shared/doc';
 import type { MemberState } from '../../../shared/trust/members';
 import type { IdentityRow, LarderDB, SelfRow } from '../db';
 import type { KeySealer } from '../sealedKey';
@@ -202,6 +203,8 @@ export class StoreContext {
         const target = doc.getMap<unknown>(map);
         if (values[i] === null) target.delete(key);
         else target.set(key, values[i]);
+        // This device's own copy: what counts if a key holder without the right replaces the value.
+        if (signer) settingCopiesOf(doc).set(copyKey(map, signer.device, key), values[i]);
       });
     }, 'local');
   }

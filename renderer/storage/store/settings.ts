@@ -112,7 +112,9 @@ export class Settings {
     if (address.length > 200) issues.add('address', msg('store.addressTooLong', { max: 200 }));
     if (form.publishAddress && !address) issues.add('address', msg('store.addressMissing'));
     issues.throwIfAny();
-    const current = hubSchema.safeParse(this.ctx.setting('hubs', id));
+    // The hub's details as they count (a value set aside never does), else as the doc holds them.
+    const counted = await this.ctx.db.hubs.get(id);
+    const current = hubSchema.safeParse(counted ?? this.ctx.setting('hubs', id));
     await this.ctx.putSettings([
       [
         'hubs',
