@@ -2,7 +2,8 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { appendMemberOp, headsOf, ledgersOf, membersOf } from '../../shared/doc';
+import { appendMemberOp, headsOf, hubsOf, ledgersOf, membersOf, settingCopiesOf } from '../../shared/doc';
+import { copyKey } from '../../shared/trust/settings';
 import type { Entry } from '../../shared/entries';
 import { INGEST_MESSAGES } from '../../shared/sync/ingest';
 import { evaluateMembers, nextLink, signOp, type MemberOp } from '../../shared/trust/members';
@@ -48,6 +49,8 @@ type Forgery =
   | 'revoked-admin'
   | 'forged-grant'
   | 'stranger'
+  | 'hide-setting'
+  | 'fill-copy'
   | 'legit';
 
 async function run(seed: number): Promise<void> {
@@ -92,7 +95,7 @@ async function run(seed: number): Promise<void> {
      * What the attacker sends: its whole state as a diff against the receiver's state when it is delivered
      * (as y-webrtc's sync step 2 does), or a one-off update made on a throwaway copy (a forged head).
      */
-    const outbox: { to: number; update: Uint8Array | null }[] = [];
+    const outbox: { to: number; update: Uint8Array | null; refusal?: string }[] = [];
     const refusals = EXPECTED_REFUSALS(stores().map((s) => s.self!.deviceId));
     /** Honest effect per hub|item, tallied from what the stores returned; plus the laptop's legit entries. */
     const expected = new Map<string, number>();
@@ -194,7 +197,29 @@ async function run(seed: number): Promise<void> {
           Y.applyUpdate(copy, Y.encodeStateAsUpdate(byz));
           headsOf(copy).set(victimId, [head[0] + rng.int(1, 3), head[1], head[2]]);
           const update = Y.encodeStateAsUpdate(copy, before);
-          for (let to = 0; to < HONEST; to++) outbox.splice(rng.int(0, outbox.length), 0, { to, update });
+          for (let to = 0; to < HONEST; to++)
+            outbox.splice(rng.int(0, outbox.length), 0, { to, update, refusal: 'update.badHead' });
+          return;
+        }
+        case 'hide-setting': {
+          // The laptop renames hub 0 with its own valid signature (it has no right to): the value takes
+          // the map's place, and maybe its own copy's.
+          const env = await laptop.envelope('hubs', hubs[0]!, { name: 'Seized', createdAt: 0 }, clock.now());
+          byz.transact(() => {
+            hubsOf(byz).set(hubs[0]!, env);
+            if (rng.bool(0.5)) settingCopiesOf(byz).set(copyKey('hubs', laptop.id, hubs[0]!), env);
+          });
+          break;
+        }
+        case 'fill-copy': {
+          // Its envelope in an honest device's own copy of hub 0's details: refused at the door.
+          const copy = new Y.Doc();
+          Y.applyUpdate(copy, Y.encodeStateAsUpdate(byz));
+          const env = await laptop.envelope('hubs', hubs[0]!, { name: 'Seized', createdAt: 0 }, clock.now());
+          settingCopiesOf(copy).set(copyKey('hubs', a.self!.deviceId, hubs[0]!), env);
+          const update = Y.encodeStateAsUpdate(copy, before);
+          for (let to = 0; to < HONEST; to++)
+            outbox.splice(rng.int(0, outbox.length), 0, { to, update, refusal: 'update.badSetting' });
           return;
         }
         case 'non-admin-approve':
@@ -311,7 +336,7 @@ async function run(seed: number): Promise<void> {
 
     const deliverForgeries = async (count: number) => {
       for (let i = 0; i < count && outbox.length > 0; i++) {
-        const { to, update } = outbox.splice(rng.int(0, outbox.length - 1), 1)[0]!;
+        const { to, update, refusal } = outbox.splice(rng.int(0, outbox.length - 1), 1)[0]!;
         const target = stores()[to]!;
         const bytes = update ?? Y.encodeStateAsUpdate(byz, Y.encodeStateVector(target.persistence.doc));
         const r = await target.applyRemoteUpdate(bytes, PEER);
@@ -319,8 +344,12 @@ async function run(seed: number): Promise<void> {
         // for the head it replaces, and is checked again (and refused) before it could be applied.
         if (r.ok) {
           if (update)
-            expect(r, `seed ${seed}: forged head`).toEqual({ ok: true, changed: false, pending: true });
-        } else if (update) expect(r.message.code, `seed ${seed}: forged head`).toBe('update.badHead');
+            expect(r, `seed ${seed}: ${refusal} forgery`).toEqual({
+              ok: true,
+              changed: false,
+              pending: true,
+            });
+        } else if (update) expect(r.message.code, `seed ${seed}: ${refusal} forgery`).toBe(refusal);
         else expect(refusals, `seed ${seed}: refusal ${r.message.code}`).toContainEqual(r.message);
       }
     };
@@ -336,8 +365,12 @@ async function run(seed: number): Promise<void> {
       'revoked-admin',
       'forged-grant',
       'stranger',
+      'hide-setting',
+      'fill-copy',
       'legit',
     ];
+    /** Hub 0's names its own devices gave it: the only ones it may show. */
+    const hubNames = ['Hub 0'];
     for (let step = 0; step < STEPS; step++) {
       clock.advance(rng.int(1_000, 600_000));
       if (rng.bool(0.15)) net.setOnline(rng.int(0, HONEST - 1), rng.bool(0.5));
@@ -347,6 +380,11 @@ async function run(seed: number): Promise<void> {
         const qty = rng.int(1, 30);
         await s.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: String(qty) }] });
         add(s.self!.hubId!, qty);
+      } else if (roll < 0.45) {
+        const s = rng.pick([a, c]);
+        const name = `Hub 0 (${step})`;
+        await s.updateHub({ name, address: '', publishAddress: false });
+        hubNames.push(name);
       } else if (roll < 0.7) await forge(rng.pick(kinds));
       else if (roll < 0.85) await deliverForgeries(rng.int(1, 4));
       else await net.deliverSome(rng.int(1, 8));
@@ -371,7 +409,11 @@ async function run(seed: number): Promise<void> {
       expect(tables[i]!.stock, `seed ${seed}: stock of replica ${i} vs 0`).toEqual(tables[0]!.stock);
       expect(tables[i]!.ledger, `seed ${seed}: ledger of replica ${i} vs 0`).toEqual(tables[0]!.ledger);
       expect(tables[i]!.members, `seed ${seed}: members of replica ${i} vs 0`).toEqual(tables[0]!.members);
+      expect(tables[i]!.hubs, `seed ${seed}: hubs of replica ${i} vs 0`).toEqual(tables[0]!.hubs);
     }
+    // The laptop's rename never shows, nor hides hub 0's name: one its own devices gave it shows.
+    for (const s of stores())
+      expect(hubNames, `seed ${seed}: hub 0's name`).toContain((await s.db.hubs.get(hubs[0]!))?.name);
     for (const s of stores())
       for (const hub of hubs)
         expect(
