@@ -4,7 +4,15 @@ import { msg, type DomainMessage, type PlainCode } from '../../../shared/message
 import type { RandomBytes } from '../../../shared/ids';
 import type { CryptoKey } from '../../../shared/sync/keys';
 import { generateDeviceKeys } from '../../../shared/trust/crypto';
-import { copyKey, settingValue, signSetting, type SettingMap } from '../../../shared/trust/settings';
+import {
+  copyKey,
+  isEnvelope,
+  settingValue,
+  signSetting,
+  SETTING_MAPS,
+  type SettingMap,
+  type SignedSetting,
+} from '../../../shared/trust/settings';
 import { settingCopiesOf } from '../../../shared/doc';
 import type { MemberState } from '../../../shared/trust/members';
 import type { IdentityRow, LarderDB, SelfRow } from '../db';
@@ -207,6 +215,32 @@ export class StoreContext {
         if (signer) settingCopiesOf(doc).set(copyKey(map, signer.device, key), values[i]);
       });
     }, 'local');
+  }
+
+  /**
+   * Gives every setting this device signed its own copy, where it has none or an older one: settings it
+   * wrote with a Larder from before the copies (shared/trust/settings.ts) become as hard to hide as new
+   * ones. The envelopes are copied as they were signed. Returns how many copies it wrote.
+   */
+  async keepOwnCopies(): Promise<number> {
+    const device = this.self?.chain ? this.self.deviceId : null;
+    if (!device) return 0;
+    const copies = settingCopiesOf(this.doc);
+    const missing: [string, SignedSetting][] = [];
+    for (const map of SETTING_MAPS)
+      this.doc.getMap<unknown>(map).forEach((raw, key) => {
+        if (!isEnvelope(raw) || raw.by !== device) return;
+        const where = copyKey(map, device, key);
+        const copy = copies.get(where);
+        if (!isEnvelope(copy) || copy.at < raw.at) missing.push([where, raw]);
+      });
+    if (missing.length === 0) return 0;
+    const doc = this.persistence.staging();
+    doc.transact(() => {
+      for (const [where, env] of missing) settingCopiesOf(doc).set(where, env);
+    }, 'local');
+    await this.persistence.flush();
+    return missing.length;
   }
 
   /** Sets aside something a peer sent that failed its checks: shown under Problems, never counted. */
