@@ -41,6 +41,7 @@ import { checkUpdateBytes } from '../../shared/sync/ingest';
 import { TrustLayer, type TrustPlan } from './trust';
 import {
   parseCopyKey,
+  SETTING_COPIES,
   settingValue,
   type SettingMap,
   type SettingVerdict,
@@ -255,6 +256,8 @@ export class DocPersistence {
   private rebuildWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   /** Set on a signed network: what counts is decided from signatures and the member list. */
   private trustLayer: TrustLayer | null = null;
+  /** This device's id, once it has one: its staging docs hold only its own copies of settings. */
+  ownDevice: () => string | null = () => null;
   /** The doc the trust layer reads: the live doc, or a staging doc while a local change is planned. */
   private planned: Y.Doc = this.doc;
   /** A failed write may have left the trust layer's cached verdicts ahead of the disk: start again. */
@@ -298,7 +301,7 @@ export class DocPersistence {
     if (!this.loaded) throw new Error('Changes can be made once the data is loaded');
     if (this.open) return this.open.doc;
     const doc = new Y.Doc({ gc: true });
-    Y.applyUpdate(doc, stagingBase(this.doc));
+    Y.applyUpdate(doc, stagingBase(this.doc, this.ownDevice()));
     for (const { update } of this.inFlight) Y.applyUpdate(doc, update);
     // Yjs gives a doc a new client id when an update it applies uses its own: the staging doc numbers
     // its structs as the live doc would.
@@ -328,7 +331,9 @@ export class DocPersistence {
    * against, the staging doc of a local change or the live doc.
    */
   private readonly trustView = {
-    getMap: (name: string) => this.planned.getMap(name),
+    // The writers' own copies of settings from the live doc: a staging doc holds only their ids
+    // (staging.ts), and a local change's own copy never decides a verdict (its value in the map does).
+    getMap: (name: string) => (name === SETTING_COPIES ? this.doc : this.planned).getMap(name),
     getArray: (name: string) => this.planned.getArray(name),
   } as unknown as Y.Doc;
 

@@ -1,5 +1,6 @@
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
+import { parseCopyKey, SETTING_COPIES } from '../../shared/trust/settings';
 
 /**
  * The base of a staging doc: a Yjs update that gives a fresh doc everything a local change reads or
@@ -9,7 +10,8 @@ import * as Y from 'yjs';
  *
  * What it holds, each struct under its real id so that new structs point at the right ones:
  * - every root map's current item per key (settings, heads, the ledgers map's arrays), with its content,
- *   or deleted if it is (a set deletes the current value, as in the live doc);
+ *   or deleted if it is (a set deletes the current value, as in the live doc); of the writers' own copies
+ *   of settings, only this device's (`ownDevice`, when known), without their values (see below);
  * - every root list's items in order, with their content (the member list);
  * - the last item of every nested list (a device's ledger), as deleted content of the same length: an
  *   append needs only its id, never the entries;
@@ -20,8 +22,8 @@ import * as Y from 'yjs';
  * a dozen hubs. Items are written with no origin and an explicit parent (or, in a list, the previous item
  * as origin), which places them the same way in the staging doc.
  */
-export function stagingBase(doc: Y.Doc): Uint8Array {
-  const base = compactBase(doc);
+export function stagingBase(doc: Y.Doc, ownDevice: string | null = null): Uint8Array {
+  const base = compactBase(doc, ownDevice);
   if (base === null) return Y.encodeStateAsUpdate(doc);
   // Every struct of the base must find what it builds on: one that Yjs cannot place holds back every
   // later struct of its client, and the staging doc would number this device's next struct at a clock
@@ -38,7 +40,7 @@ export function stagingBase(doc: Y.Doc): Uint8Array {
 }
 
 /** The small base, or null when a root list is not in its writers' own order (see below). */
-function compactBase(doc: Y.Doc): Uint8Array | null {
+function compactBase(doc: Y.Doc, ownDevice: string | null): Uint8Array | null {
   const byClient = new Map<number, (Y.Item | Y.GC)[]>();
   const keep = (struct: Y.Item | Y.GC) => {
     const list = byClient.get(struct.id.client);
@@ -58,9 +60,19 @@ function compactBase(doc: Y.Doc): Uint8Array | null {
   };
 
   let outOfOrder = false;
-  doc.share.forEach((type) => {
+  doc.share.forEach((type, name) => {
+    const copies = name === SETTING_COPIES;
     type._map.forEach((item, key) => {
-      keep(new Y.Item(item.id, null, null, null, null, type, key, contentOf(item)));
+      let content = contentOf(item);
+      if (copies) {
+        // The writers' own copies of settings: a local change replaces only this device's own, and what
+        // counts is judged from the live doc's (persistence.ts `trustView`). So only this device's are
+        // kept, live, with a placeholder for each value: with their content, on a network with thousands
+        // of signed levels, they doubled the base and the time of every save.
+        if (ownDevice !== null && parseCopyKey(key)?.device !== ownDevice) return;
+        if (content instanceof Y.ContentAny) content = new Y.ContentAny(content.arr.map(() => null));
+      }
+      keep(new Y.Item(item.id, null, null, null, null, type, key, content));
       if (!item.deleted && item.content instanceof Y.ContentType) keepNested(item.content.type);
     });
     let previous: Y.Item | null = null;

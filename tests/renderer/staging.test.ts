@@ -9,6 +9,7 @@ import {
   levelsOf,
   membersOf,
   readAllEntries,
+  settingCopiesOf,
 } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
 import { stagingBase } from '../../renderer/storage/staging';
@@ -26,9 +27,9 @@ const entry = (device: string, seq: number, qty: number): Entry => ({
 });
 
 /** The change `change` makes in a staging doc built from `live`, as one update. */
-function staged(live: Y.Doc, change: (doc: Y.Doc) => void): Uint8Array {
+function staged(live: Y.Doc, change: (doc: Y.Doc) => void, ownDevice: string | null = null): Uint8Array {
   const doc = new Y.Doc();
-  Y.applyUpdate(doc, stagingBase(live));
+  Y.applyUpdate(doc, stagingBase(live, ownDevice));
   // Yjs gives a doc a new client id when an applied update uses its own: set it after.
   doc.clientID = live.clientID;
   const updates: Uint8Array[] = [];
@@ -42,16 +43,19 @@ function liveDoc(): { live: Y.Doc; twin: Y.Doc } {
   const peer = new Y.Doc();
   appendEntries(peer, 'peer', [entry('peer', 1, 5), entry('peer', 2, 6)], [2, 'h', 's']);
   itemsOf(peer).set('rice', { name: 'Rice' });
+  settingCopiesOf(peer).set('items/peer/rice', { name: 'Rice' });
   appendMemberOp(peer, ['genesis', 'a', 'b']);
   const earlier = new Y.Doc();
   Y.applyUpdate(earlier, Y.encodeStateAsUpdate(peer));
   appendEntries(earlier, 'me', [entry('me', 1, 1)], [1, 'h', 's']);
   levelsOf(earlier).set('h1|rice', { min: 1, target: 2 });
   levelsOf(earlier).delete('h1|rice');
+  settingCopiesOf(earlier).set('levels/mine/h1|rice', { min: 1, target: 2 });
   const live = new Y.Doc();
   Y.applyUpdate(live, Y.encodeStateAsUpdate(earlier));
   appendEntries(live, 'me', [entry('me', 2, 2), entry('me', 3, 3)], [3, 'h', 's']);
   itemsOf(live).set('rice', { name: 'Rice 2 lb' });
+  settingCopiesOf(live).set('items/mine/rice', { name: 'Rice 2 lb' });
   appendMemberOp(live, ['approve', 'c', 'd']);
   const twin = new Y.Doc();
   Y.applyUpdate(twin, Y.encodeStateAsUpdate(live));
@@ -67,9 +71,18 @@ describe('a staging doc', () => {
     ['a cleared setting set again', (d: Y.Doc) => levelsOf(d).set('h1|rice', { min: 3, target: 4 })],
     ['a setting deleted', (d: Y.Doc) => itemsOf(d).delete('rice')],
     ['a member operation', (d: Y.Doc) => appendMemberOp(d, ['revoke', 'e', 'f'])],
+    [
+      'a setting and this device’s own copy of it',
+      (d: Y.Doc) =>
+        d.transact(() => {
+          itemsOf(d).set('rice', { name: 'Rice 5 lb' });
+          settingCopiesOf(d).set('items/mine/rice', { name: 'Rice 5 lb' });
+          settingCopiesOf(d).set('levels/mine/h1|oats', { min: 1, target: 1 });
+        }),
+    ],
   ])('makes the update the live doc would make: %s', (_, change) => {
     const { live, twin } = liveDoc();
-    const fromStaging = staged(live, change);
+    const fromStaging = staged(live, change, 'mine');
     const direct: Uint8Array[] = [];
     twin.on('update', (u: Uint8Array) => direct.push(u));
     change(twin);
@@ -88,6 +101,25 @@ describe('a staging doc', () => {
     expect(membersOf(live).toJSON()).toEqual(membersOf(twin).toJSON());
     expect(headsOf(live).toJSON()).toEqual(headsOf(twin).toJSON());
     expect(ledgersOf(live).size).toBe(ledgersOf(twin).size);
+  });
+
+  it('holds only this device’s own copies of settings, without their values', () => {
+    const { live } = liveDoc();
+    const copies = (ownDevice: string | null) => {
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, stagingBase(live, ownDevice));
+      return settingCopiesOf(doc).toJSON();
+    };
+    expect(copies('mine')).toEqual({ 'items/mine/rice': null, 'levels/mine/h1|rice': null });
+    expect(copies(null)).toEqual({
+      'items/peer/rice': null,
+      'items/mine/rice': null,
+      'levels/mine/h1|rice': null,
+    });
+    // The settings themselves keep their values: the trust layer judges them in the staging doc.
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, stagingBase(live, 'mine'));
+    expect(itemsOf(doc).get('rice')).toEqual({ name: 'Rice 2 lb' });
   });
 
   it('stays small while the ledger grows', () => {

@@ -513,6 +513,10 @@ describe('settings are signed, and count only from a device with the right', () 
       // The stranger's rename waits for an approval that never comes: held, not counted, not a problem.
       expect((await store.db.problems.toArray()).some((p) => p.where === `items/${rice.id}`)).toBe(false);
     }
+    // The admin approves another device: every setting is judged again, in the staging doc of that
+    // change, from the writers' copies in the live doc (the staging doc holds only placeholders of them).
+    await SignedDevice.approvedBy(a, { role: 'hub', hub: hubA });
+    expect((await a.db.hubs.get(hubA))?.address).toBe('1 Main Street');
     // The hub's own device edits again: its new value counts, on top of the one set aside.
     await a.updateHub({ name: 'Northside Pantry', address: '2 Main Street', publishAddress: true });
     await sync(a, b);

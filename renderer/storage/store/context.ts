@@ -87,6 +87,7 @@ export class StoreContext {
     this.identity = identity;
     this.persistence = new DocPersistence(db, deps.now, deps.projectChunk);
     if (self?.chain) this.persistence.enableTrust(self.networkId, self.anchor);
+    this.persistence.ownDevice = () => this.self?.deviceId ?? null;
   }
 
   /**
