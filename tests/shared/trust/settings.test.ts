@@ -356,6 +356,30 @@ describe('a setting replaced by a value that does not count: the writers’ own 
     );
   });
 
+  it('of two copies that count signed in the same second, the larger device id’s, whatever their order', async () => {
+    const attack = await signedBy(coordinator, 'hubs', 'hub1', { name: 'Gone' }, T0 + 9);
+    const fromAdmin = await signedBy(admin, 'hubs', 'hub1', { name: 'By the admin' }, T0 + 3);
+    const fromHub = await signedBy(hub1, 'hubs', 'hub1', { name: 'By the hub' }, T0 + 3);
+    const winner = admin.id > hub1.id ? fromAdmin : fromHub;
+    for (const copies of [copiesOf(fromAdmin, fromHub), copiesOf(fromHub, fromAdmin)])
+      expect(await judgeSetting(NET, 'hubs', 'hub1', attack, copies, members())).toMatchObject({
+        ok: true,
+        value: winner.v,
+      });
+    // A copy signed a second later wins over both, in any place among them.
+    const later = await signedBy(
+      admin.id > hub1.id ? hub1 : admin,
+      'hubs',
+      'hub1',
+      { name: 'Latest' },
+      T0 + 4,
+    );
+    for (const copies of [copiesOf(winner, later), copiesOf(later, winner)])
+      expect(await judgeSetting(NET, 'hubs', 'hub1', attack, copies, members())).toMatchObject({
+        value: { name: 'Latest' },
+      });
+  });
+
   it('copy keys name the map, the device and the setting, and nothing else parses', () => {
     expect(parseCopyKey(copyKey('levels', 'dev1', 'hub1|item1'))).toEqual({
       map: 'levels',
@@ -369,11 +393,16 @@ describe('a setting replaced by a value that does not count: the writers’ own 
     });
     for (const bad of ['items/dev1', 'ledgers/dev1/x', 'items/DEV1/x', 'items/d1/x', 'items//x', ''])
       expect(parseCopyKey(bad)).toBeNull();
+    // A key with anything before its map is no copy: read as that device's copy, an old envelope of its
+    // own replayed there could take the place of its newest.
+    for (const bad of ['1/hubs/dev1/hub1', ' hubs/dev1/hub1', 'x/y/hubs/dev1/hub1'])
+      expect(parseCopyKey(bad)).toBeNull();
     const grouped = copiesBySetting([
       [copyKey('hubs', 'dev1', 'hub1'), 1],
       [copyKey('hubs', 'dev2', 'hub1'), 2],
       [copyKey('items', 'dev1', 'hub1'), 3],
       ['junk', 4],
+      [`1/${copyKey('hubs', 'dev1', 'hub1')}`, 5],
     ]);
     expect([...grouped.keys()]).toEqual(['hubs/hub1', 'items/hub1']);
     expect([...grouped.get('hubs/hub1')!]).toEqual([
