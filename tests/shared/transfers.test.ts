@@ -140,18 +140,24 @@ describe('a transfer, as the transfers screen shows it', () => {
   });
 
   it('settled twice (two devices while apart): the newer note shows, in any order of the rows', () => {
-    const { net, id } = received('7');
-    const view = net.transfer(id);
-    const older = net.record(settleTransfer(net.ctx('sth2'), view, 'older note'));
-    const newer = net.record(settleTransfer(net.ctx('nrt1'), view, 'newer note'));
-    expect(newer.at).toBeGreaterThan(older.at);
-    const rows = net.rows();
-    for (const order of [rows, [...rows].reverse()])
-      expect(transferViews(order).find((t) => t.id === id)!.settled).toEqual({
-        note: 'newer note',
-        at: newer.at,
-        device: 'nrt1',
-      });
+    // Whichever of the two comes first in id order: the id breaks only a tie of the same second.
+    for (const [olderBy, newerBy] of [
+      ['sth2', 'nrt1'],
+      ['nrt1', 'sth2'],
+    ] as const) {
+      const { net, id } = received('7');
+      const view = net.transfer(id);
+      const older = net.record(settleTransfer(net.ctx(olderBy), view, 'older note'));
+      const newer = net.record(settleTransfer(net.ctx(newerBy), view, 'newer note'));
+      expect(newer.at).toBeGreaterThan(older.at);
+      const rows = net.rows();
+      for (const order of [rows, [...rows].reverse()])
+        expect(transferViews(order).find((t) => t.id === id)!.settled).toEqual({
+          note: 'newer note',
+          at: newer.at,
+          device: newerBy,
+        });
+    }
   });
 
   it('send undone: asked for again, the sender has its stock back and can send anew', () => {
