@@ -30,8 +30,11 @@ import {
   setLevels,
   levelsKey,
   itemsOf,
+  copiesOfSetting,
+  settingCopiesOf,
   type SetAside,
 } from '../../shared/doc';
+import { copyKey } from '../../shared/trust/settings';
 import type { Donation, Entry } from '../../shared/entries';
 import { encodeEntry } from '../../shared/wire';
 import { DEVICES, anyPools, entryArb, fcOptions, movementArb } from './arbitraries';
@@ -503,6 +506,25 @@ describe('what a hub writes, and what it reads back', () => {
     expect(Object.keys(json.levels!)).toEqual(['hub1|rice0001']);
     expect(Object.keys(json.categoryLevels!)).toEqual(['hub1|Food']);
     expect(Object.keys(json.items!)).toEqual(['rice0001']);
+  });
+
+  it('reads the writers’ own copies of one setting, by the device whose copy each is', () => {
+    const doc = new Y.Doc();
+    const copies = settingCopiesOf(doc);
+    copies.set(copyKey('hubs', 'devb', 'hub1'), 'b');
+    copies.set(copyKey('hubs', 'deva', 'hub1'), 'a');
+    copies.set(copyKey('hubs', 'deva', 'hub2'), 'other hub');
+    copies.set(copyKey('items', 'deva', 'hub1'), 'other map');
+    copies.set('junk', 'no copy');
+    expect([...copiesOfSetting(doc, 'hubs', 'hub1')].sort()).toEqual([
+      ['deva', 'a'],
+      ['devb', 'b'],
+    ]);
+    expect(copiesOfSetting(doc, 'items', 'hub1')).toEqual(new Map([['deva', 'other map']]));
+    // A setting nobody copied: no copies (the judge then has the map's value only).
+    expect(copiesOfSetting(doc, 'levels', 'hub1')).toEqual(new Map());
+    // Under the name peers read them from.
+    expect(Object.keys(doc.toJSON())).toEqual(['settingCopies']);
   });
 
   it('says why an item is malformed', () => {
