@@ -145,6 +145,19 @@ const STAGED = Symbol('staged');
  * Local changes waiting for their commit: made in a staging doc (see `staging`), never in the live doc,
  * which peers see, until their IndexedDB transaction has committed.
  */
+/** How many local changes one staging doc takes before a new one is built (it holds their entries). */
+const KEEP_STAGING_FOR = 64;
+
+/** A staging doc kept for the next local change (`DocPersistence.kept`). */
+interface KeptStaging {
+  doc: Y.Doc;
+  /** Where its capture puts what the next change makes. */
+  target: { batch: Batch };
+  changes: number;
+  /** The staged changes it holds: those made in it, and those in flight when it was built. */
+  holds: Set<number>;
+}
+
 interface Staged {
   id: number;
   doc: Y.Doc;
@@ -268,6 +281,12 @@ export class DocPersistence {
   private inFlight: { id: number; update: Uint8Array }[] = [];
   private readonly failedStaged = new Set<number>();
   private stagedCount = 0;
+  /**
+   * The last staging doc, kept for the next local change while only staged changes have reached the live
+   * doc since its base was built: a save then skips building a base (at a million entries, about half of
+   * what a save cost). Anything else reaching the live doc, or a failed save made in it, drops it.
+   */
+  private kept: KeptStaging | null = null;
 
   constructor(
     private readonly db: LarderDB,
@@ -289,6 +308,9 @@ export class DocPersistence {
       () => this.batch,
       () => this.schedule(),
     );
+    this.doc.on('update', (_: Uint8Array, origin: unknown) => {
+      if (origin !== STAGED) this.kept = null;
+    });
   }
 
   /**
@@ -300,19 +322,32 @@ export class DocPersistence {
   staging(): Y.Doc {
     if (!this.loaded) throw new Error('Changes can be made once the data is loaded');
     if (this.open) return this.open.doc;
+    const builtOn = this.inFlight.map((f) => f.id);
+    const kept = this.kept;
+    if (kept && kept.changes < KEEP_STAGING_FOR && builtOn.every((id) => kept.holds.has(id))) {
+      // The kept doc already holds every change in flight (they were made in it), and the live doc has
+      // had nothing else since its base: the same doc a new base plus those changes would make.
+      kept.changes++;
+      kept.doc.clientID = this.doc.clientID;
+      kept.target.batch = emptyBatch();
+      this.open = { id: ++this.stagedCount, doc: kept.doc, batch: kept.target.batch, builtOn };
+      kept.holds.add(this.open.id);
+      return kept.doc;
+    }
     const doc = new Y.Doc({ gc: true });
     Y.applyUpdate(doc, stagingBase(this.doc, this.ownDevice()));
     for (const { update } of this.inFlight) Y.applyUpdate(doc, update);
     // Yjs gives a doc a new client id when an update it applies uses its own: the staging doc numbers
     // its structs as the live doc would.
     doc.clientID = this.doc.clientID;
-    const batch = emptyBatch();
+    const target = { batch: emptyBatch() };
     capture(
       doc,
-      () => batch,
+      () => target.batch,
       () => undefined,
     );
-    this.open = { id: ++this.stagedCount, doc, batch, builtOn: this.inFlight.map((f) => f.id) };
+    this.open = { id: ++this.stagedCount, doc, batch: target.batch, builtOn };
+    this.kept = { doc, target, changes: 1, holds: new Set([...builtOn, this.open.id]) };
     return doc;
   }
 
@@ -579,6 +614,8 @@ export class DocPersistence {
         });
       } catch (error) {
         this.failedStaged.add(staged.id);
+        // Its doc holds a change the live doc never gets: no later change may be made in it.
+        if (this.kept?.doc === staged.doc) this.kept = null;
         onFailed?.();
         throw error;
       } finally {

@@ -1,0 +1,96 @@
+// fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
+import 'fake-indexeddb/auto';
+import { afterEach, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { readAllEntries } from '../../shared/doc';
+import { LarderDB } from '../../renderer/storage/db';
+import type { LarderStore } from '../../renderer/storage/store';
+import { FakeClock, Prng, openReplica, reopenReplica, type Replica } from './replicas';
+
+/**
+ * A save's staging doc is kept for the next save while nothing but saves reached the live doc
+ * (persistence.ts `kept`): the saves made in it must give exactly what saves made in fresh staging docs
+ * give: the live doc, the disk, and what a peer receives.
+ */
+let open: LarderStore[] = [];
+afterEach(() => {
+  for (const s of open) s.close();
+  open = [];
+});
+
+const keptDoc = (store: LarderStore) =>
+  (store.persistence as unknown as { kept: { doc: Y.Doc; changes: number } | null }).kept;
+
+async function pair(seed: number) {
+  const clock = new FakeClock();
+  const rng = new Prng(seed);
+  const replicas: Replica[] = [];
+  for (let i = 0; i < 2; i++) replicas.push(await openReplica(i * 2, clock, rng, `kept${seed}`));
+  const [a, b] = replicas.map((r) => r.store) as [LarderStore, LarderStore];
+  open.push(a, b);
+  await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
+  const rice = await a.saveItem({ name: 'Rice', category: 'Food', unit: 'bag', packSize: '', barcodes: '' });
+  await b.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Back room' });
+  const send = async (from: LarderStore, to: LarderStore) => {
+    const update = Y.encodeStateAsUpdate(from.persistence.doc, Y.encodeStateVector(to.persistence.doc));
+    expect((await to.applyRemoteUpdate(update, 'peer')).ok).toBe(true);
+  };
+  await send(b, a);
+  await send(a, b);
+  await b.chooseHub({ hubId: a.self!.hubId! });
+  await send(b, a);
+  return { a, b, rice, clock, rng, replicas, send };
+}
+
+it('saves one after another share a staging doc, and give the doc, the disk and the peer every entry', async () => {
+  const { a, b, rice, clock, rng, replicas, send } = await pair(3);
+  await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '500' }] });
+  const first = keptDoc(a)!.doc;
+  // 70 pickups: the staging doc serves 64 changes, then a new one is built.
+  for (let i = 0; i < 70; i++) {
+    clock.advance(1000);
+    await a.recordPickup({ lines: [{ item: rice.id, quantity: '1' }] });
+    if (i === 10) expect(keptDoc(a)!.doc).toBe(first);
+    // A peer's update now and then: the next save builds a new staging doc on it.
+    if (i === 20) {
+      await b.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '7' }] });
+      await send(b, a);
+      expect(keptDoc(a)).toBeNull();
+    }
+  }
+  expect(keptDoc(a)!.doc).not.toBe(first);
+  const hub = a.self!.hubId!;
+  expect((await a.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(500 + 7 - 70);
+  // The peer gets every save, and its figures and entries agree.
+  await send(a, b);
+  await b.persistence.flush();
+  expect((await b.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(437);
+  const entries = (s: LarderStore) =>
+    readAllEntries(s.persistence.doc).entries.map((e) => `${e.device}.${e.seq}`);
+  expect(entries(b).sort()).toEqual(entries(a).sort());
+  // The disk holds what the live doc holds: a restart gives the same doc and figures.
+  await a.persistence.flush();
+  a.close();
+  const again = (await reopenReplica(replicas[0]!, clock, rng)).store;
+  open.push(again);
+  expect(entries(again).sort()).toEqual(entries(a).sort());
+  expect((await again.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(437);
+  expect(await new LarderDB(replicas[0]!.dbName).problems.count()).toBe(0);
+});
+
+it('a setting a peer changed is replaced by the next local edit on both devices (the staging doc is not kept over it)', async () => {
+  for (const seed of [5, 6, 7, 8]) {
+    const { a, b, rice, send } = await pair(seed);
+    const hub = a.self!.hubId!;
+    await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '5' }] });
+    await a.updateHub({ name: 'Eastside', address: '', publishAddress: false });
+    await send(a, b);
+    await b.updateHub({ name: 'Eastside (back room)', address: '', publishAddress: false }, hub);
+    await send(b, a);
+    // A edits after it saw B's name: its edit replaces it, as it would with a fresh staging doc.
+    await a.updateHub({ name: 'Eastside Pantry', address: '', publishAddress: false });
+    await send(a, b);
+    for (const s of [a, b]) expect((await s.db.hubs.get(hub))?.name, `seed ${seed}`).toBe('Eastside Pantry');
+    for (const s of open.splice(0)) s.close();
+  }
+});
