@@ -140,6 +140,26 @@ describe('writers’ own copies of settings (settingCopies)', () => {
     expectRefused(fresh(22), Y.encodeStateAsUpdate(peer), M.badSetting(`settingCopies/${where}`));
   });
 
+  it('refuses a copy holding another device’s envelope after its own (the map reads the last)', async () => {
+    const where = copyKey('items', founder.id, 'itma');
+    // One item holding two values, as no honest device writes it: Y.Map#set writes one.
+    const both = async (values: unknown[]) => {
+      const peer = await peerState();
+      const copies = settingCopiesOf(peer);
+      peer.transact((tr) => {
+        const id = Y.createID(peer.clientID, Y.getState(peer.store, peer.clientID));
+        new Y.Item(id, null, null, null, null, copies, where, new Y.ContentAny(values)).integrate(tr, 0);
+      });
+      return peer;
+    };
+    const forged = await both([await rice(founder), await rice(other, 'Poison')]);
+    expect(settingCopiesOf(forged).get(where)).toMatchObject({ by: other.id, v: { name: 'Poison' } });
+    expectRefused(fresh(25), Y.encodeStateAsUpdate(forged), M.badSetting(`settingCopies/${where}`));
+    // Two of its own: taken.
+    const own = await both([await rice(founder), await rice(founder, 'Rice 2 lb', T + 1)]);
+    expect(ingestUpdate(fresh(26), Y.encodeStateAsUpdate(own), 'peer')).toMatchObject({ ok: true });
+  });
+
   it('refuses a copy under a key no device writes, or that is not an envelope', async () => {
     for (const [key, value] of [
       ['items/itma', await rice(founder)],
