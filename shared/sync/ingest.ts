@@ -499,6 +499,19 @@ class Checker {
 
   /** The first reason to refuse, or null. */
   check(): DomainMessage | null {
+    const steps = this.steps();
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * The check, as steps: it stops every CHECK_STEP structs or delete ranges, so that a caller can let
+   * the page run in between (`checkAgainstDocPaced`); its result is the generator's return value.
+   */
+  *steps(every = CHECK_STEP): Generator<void, DomainMessage | null> {
+    let done = 0;
     const headCheck = this.headCheck;
     const newHeads = new Set<string>();
     const newSettings = new Set<string>();
@@ -512,6 +525,7 @@ class Checker {
     for (const list of this.runs.values()) {
       for (const run of list) {
         for (const s of run) {
+          if (++done % every === 0) yield;
           if (!(s instanceof Y.Item) || !this.hasNewPart(s)) continue;
           if (this.straddlesWrongly(s)) return INGEST_MESSAGES.contradicts;
           const p = this.place(s);
@@ -555,6 +569,7 @@ class Checker {
         const state = this.state(client);
         const local = this.store.clients.get(client);
         for (const { clock, len } of ranges) {
+          if (++done % every === 0) yield;
           const end = clock + len;
           if (local && clock < state) {
             for (let i = Y.findIndexSS(local, clock); i < local.length; i++) {
@@ -591,6 +606,9 @@ class Checker {
     return null;
   }
 }
+
+/** How many structs (or delete ranges) the check looks at between two steps. */
+const CHECK_STEP = 4_096;
 
 function checkAgainstDoc(doc: Y.Doc, sources: readonly Decoded[]): DomainMessage | null {
   try {
@@ -629,7 +647,7 @@ function pendingSources(doc: Y.Doc): Decoded[] {
  * would still apply the update's deletes at once, so a setting replaced by a held-back value (an item
  * edited on another device) would be missing until the rest arrived. Such updates wait whole instead.
  */
-function wouldWait(doc: Y.Doc, decoded: Decoded): boolean {
+function wouldWait(doc: Y.Doc, decoded: Pick<Decoded, 'structs'>): boolean {
   const next = new Map<number, number>();
   const known = (client: number) => next.get(client) ?? Y.getState(doc.store, client);
   const byClient = new Map<number, Struct[]>();
@@ -724,6 +742,11 @@ function applyWaiting(doc: Y.Doc, origin: unknown): void {
  * validated later, when they are projected: invalid ones are set aside under Problems. Never throws.
  */
 export function ingestUpdate(doc: Y.Doc, update: Uint8Array, origin: unknown): IngestResult {
+  // A large update is being taken in steps: this one waits for it, and is checked against what it left.
+  if (large.has(doc)) {
+    hold(doc, update);
+    return { ok: true, changed: false, pending: true };
+  }
   const incoming = decodeChecked(update, false);
   if (!incoming.ok) return incoming;
   const problem = checkAgainstDoc(doc, [incoming.decoded]);
@@ -779,5 +802,154 @@ export function encodeAppliedState(doc: Y.Doc, targetStateVector?: Uint8Array): 
   } finally {
     store.pendingStructs = pendingStructs;
     store.pendingDs = pendingDs;
+  }
+}
+
+/** Docs taking large updates in steps (`ingestLarge`): how many are running or queued, and the last. */
+const large = new WeakMap<Y.Doc, { runs: number; tail: Promise<unknown> }>();
+
+/** Whether a large update is being taken into this doc (or waits its turn). */
+export function ingestBusy(doc: Y.Doc): boolean {
+  return large.has(doc);
+}
+
+/** Resolves once no large update is being taken into this doc. */
+export async function ingestIdle(doc: Y.Doc): Promise<void> {
+  for (let state = large.get(doc); state; state = large.get(doc)) await state.tail;
+}
+
+export interface LargeIngest {
+  /**
+   * Cuts an update into pieces: updates of their own that together hold exactly its structs and
+   * deletes (renderer/storage/pieces.ts, in a worker). Throws on bytes it cannot read.
+   */
+  cut: (update: Uint8Array) => Promise<Uint8Array[]>;
+  /** Awaited between steps: lets other tasks run (shared/pace.ts `pacer`). */
+  pause: () => Promise<void>;
+  /** How many structs the check looks at between two pauses (default CHECK_STEP). */
+  checkStep?: number;
+}
+
+/** How many times the check starts again because the doc changed meanwhile before it runs in one go. */
+const CHECK_TRIES = 3;
+
+/**
+ * Takes a large update (a new device's first sync, a sync file of a whole network) without holding the
+ * page for seconds: the update is cut into pieces off the page, each piece decoded in a step of its own,
+ * all of them checked together exactly as the whole update would be (`Checker.steps`, paused every few
+ * thousand structs), then applied a piece at a time. Between steps the page runs: this device's saves go
+ * on; updates from elsewhere wait (`ingestUpdate` holds them) and are taken once this one is in.
+ *
+ * The verdict is the whole update's: refused, nothing is applied. A save committed while the check runs
+ * (its steps would have seen a doc that has since changed) starts the check again. Applying the pieces in
+ * order gives the doc the whole update gives; a piece Yjs fails on after others were applied reports
+ * `update.failedAfter`, as a whole update that fails halfway does.
+ */
+export function ingestLarge(
+  doc: Y.Doc,
+  update: Uint8Array,
+  origin: unknown,
+  steps: LargeIngest,
+): Promise<IngestResult> {
+  const state = large.get(doc) ?? { runs: 0, tail: Promise.resolve() };
+  large.set(doc, state);
+  state.runs++;
+  // One at a time, each checked against what the one before left.
+  const run = state.tail
+    .then(() => takeLarge(doc, update, origin, steps))
+    .finally(() => {
+      if (--state.runs === 0) large.delete(doc);
+      applyWaiting(doc, origin);
+    });
+  state.tail = run.catch(() => undefined);
+  return run;
+}
+
+async function takeLarge(
+  doc: Y.Doc,
+  update: Uint8Array,
+  origin: unknown,
+  { cut, pause, checkStep = CHECK_STEP }: LargeIngest,
+): Promise<IngestResult> {
+  let pieces: Uint8Array[];
+  try {
+    pieces = await cut(update);
+  } catch {
+    return refuse(INGEST_MESSAGES.malformed);
+  }
+  const decoded: Decoded[] = [];
+  for (const piece of pieces) {
+    const r = decodeChecked(piece, false);
+    if (!r.ok) return r;
+    decoded.push(r.decoded);
+    await pause();
+  }
+  // What would wait for changes not here yet is held whole, as a small update is.
+  if (wouldWait(doc, { structs: decoded.flatMap((d) => d.structs) })) {
+    hold(doc, update);
+    return { ok: true, changed: false, pending: true };
+  }
+  await pause();
+  for (let tries = 1; ; tries++) {
+    let changed = false;
+    const onUpdate = () => {
+      changed = true;
+    };
+    doc.on('update', onUpdate);
+    let problem: DomainMessage | null;
+    try {
+      problem = await checkInSteps(doc, decoded, checkStep, tries < CHECK_TRIES ? pause : null);
+    } finally {
+      doc.off('update', onUpdate);
+    }
+    if (problem) return refuse(problem);
+    if (!changed) break;
+  }
+  // Held-back data that would now do harm together with this update is dropped, not this update.
+  const pending = pendingSources(doc);
+  if (pending.length > 0 && checkAgainstDoc(doc, [...decoded, ...pending])) {
+    doc.store.pendingStructs = null;
+    doc.store.pendingDs = null;
+  }
+  let changed = false;
+  const onUpdate = () => {
+    changed = true;
+  };
+  doc.on('update', onUpdate);
+  try {
+    for (const [i, piece] of pieces.entries()) {
+      if (i > 0) await pause();
+      try {
+        Y.applyUpdate(doc, piece, origin);
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        if (changed) return { ok: false, applied: true, message: msg('update.failedAfter'), detail: why };
+        return refuse(msg('update.failed'), why);
+      }
+    }
+  } finally {
+    doc.off('update', onUpdate);
+  }
+  const stillPending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
+  return { ok: true, changed, pending: stillPending || waitingUpdates(doc) > 0 };
+}
+
+/** The check of `sources` against the doc, paused between its steps (`pause` null: in one go). */
+async function checkInSteps(
+  doc: Y.Doc,
+  sources: readonly Decoded[],
+  every: number,
+  pause: (() => Promise<void>) | null,
+): Promise<DomainMessage | null> {
+  try {
+    const steps = new Checker(doc, sources).steps(every);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      if (pause) await pause();
+    }
+  } catch {
+    // TooDeep, or anything else unexpected in a hostile update: refuse rather than guess.
+    return INGEST_MESSAGES.malformed;
   }
 }

@@ -1,0 +1,204 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import {
+  appendEntries,
+  appendMemberOp,
+  headsOf,
+  itemsOf,
+  ledgersOf,
+  readAllEntries,
+} from '../../../shared/doc';
+import type { Donation } from '../../../shared/entries';
+import { headCheckFor } from '../../../shared/sync/headCheck';
+import {
+  guardHeads,
+  ingestIdle,
+  ingestLarge,
+  ingestUpdate,
+  INGEST_MESSAGES as M,
+  waitingUpdates,
+  type LargeIngest,
+} from '../../../shared/sync/ingest';
+import { headMessage } from '../../../shared/trust/chain';
+import { sign } from '../../../shared/trust/crypto';
+import { signSetting } from '../../../shared/trust/settings';
+import { updatePieces } from '../../../renderer/storage/pieces';
+import { genesis, network as trustNetwork, request, type TestDevice } from '../trust/fixtures';
+
+/**
+ * A large update taken in steps (`ingestLarge`: a new device's first sync, a whole network's sync file):
+ * the same doc and the same verdicts as the whole update taken at once, with the page let run between
+ * steps; what arrives meanwhile waits for it.
+ */
+const T = Date.UTC(2025, 0, 1);
+let net: string;
+let founder: TestDevice;
+let other: TestDevice;
+beforeAll(async () => {
+  const n = await trustNetwork();
+  net = n.net;
+  founder = n.founder;
+  other = n.a;
+});
+
+const donation = (device: string, seq: number): Donation => ({
+  kind: 'donation',
+  hub: 'hub1',
+  device,
+  seq,
+  item: 'itma',
+  at: T,
+  recordedAt: T,
+  qty: seq,
+  source: 'other',
+});
+
+async function head(d: TestDevice, seq: number) {
+  const sig = await sign(d.keys.privateKey, headMessage(net, d.id, seq, 'h'.repeat(43)));
+  return [seq, 'h'.repeat(43), sig] as const;
+}
+
+/** The founder's network with `n` entries in `sessions` appends, an item, and another device asking to join. */
+async function peerState(n = 3000, sessions = 6): Promise<Y.Doc> {
+  const doc = new Y.Doc({ gc: true });
+  doc.clientID = 1;
+  appendMemberOp(doc, await genesis(net, founder));
+  appendMemberOp(doc, await request(net, other));
+  const per = n / sessions;
+  for (let s = 0; s < sessions; s++) {
+    const from = s * per + 1;
+    const entries = Array.from({ length: per }, (_, i) => donation(founder.id, from + i));
+    appendEntries(doc, founder.id, entries, await head(founder, from + per - 1));
+  }
+  itemsOf(doc).set(
+    'itma',
+    await signSetting(net, 'items', 'itma', { name: 'Rice' }, founder.id, T, founder.keys.privateKey),
+  );
+  return doc;
+}
+
+function fresh(clientID: number): Y.Doc {
+  const doc = new Y.Doc({ gc: true });
+  doc.clientID = clientID;
+  guardHeads(doc, headCheckFor(net));
+  return doc;
+}
+
+/** Small pieces (8 kB, slices of 64 values), and a count of the pauses between steps. */
+function steps(onPause: (n: number) => void | Promise<void> = () => undefined) {
+  let pauses = 0;
+  const large: LargeIngest = {
+    cut: async (update) => updatePieces(update, 8_192, 64),
+    checkStep: 4,
+    pause: async () => {
+      pauses++;
+      await onPause(pauses);
+    },
+  };
+  return { large, pauses: () => pauses };
+}
+
+describe('a large update taken in steps', () => {
+  it('gives the doc the whole update gives, pausing between pieces and during the check', async () => {
+    const peer = await peerState();
+    const update = Y.encodeStateAsUpdate(peer);
+    const whole = fresh(5);
+    expect(ingestUpdate(whole, update, 'peer')).toEqual({ ok: true, changed: true, pending: false });
+    const doc = fresh(6);
+    const s = steps();
+    expect(await ingestLarge(doc, update, 'peer', s.large)).toEqual({
+      ok: true,
+      changed: true,
+      pending: false,
+    });
+    expect(Y.encodeStateVector(doc)).toEqual(Y.encodeStateVector(whole));
+    expect(readAllEntries(doc).entries).toEqual(readAllEntries(whole).entries);
+    expect(readAllEntries(doc).entries).toHaveLength(3000);
+    expect(headsOf(doc).toJSON()).toEqual(headsOf(whole).toJSON());
+    expect(itemsOf(doc).toJSON()).toEqual(itemsOf(whole).toJSON());
+    // One pause per piece decoded and applied, and more during the check.
+    const pieces = updatePieces(update, 8_192, 64).length;
+    expect(pieces).toBeGreaterThan(10);
+    expect(s.pauses()).toBeGreaterThanOrEqual(2 * pieces);
+  });
+
+  it('refuses what the whole update is refused for, and applies nothing of it', async () => {
+    const bad = await peerState();
+    headsOf(bad).set(founder.id, [...(await head(other, 3000))]);
+    const update = Y.encodeStateAsUpdate(bad);
+    expect(ingestUpdate(fresh(7), update, 'peer')).toEqual({ ok: false, message: M.badHead(founder.id) });
+    const doc = fresh(8);
+    expect(await ingestLarge(doc, update, 'peer', steps().large)).toEqual({
+      ok: false,
+      message: M.badHead(founder.id),
+    });
+    expect(Y.encodeStateAsUpdate(doc)).toEqual(Y.encodeStateAsUpdate(fresh(8)));
+  });
+
+  it('refuses bytes it cannot cut', async () => {
+    const doc = fresh(9);
+    const cut = async () => {
+      throw new Error('not an update');
+    };
+    expect(
+      await ingestLarge(doc, new Uint8Array([1, 2, 3]), 'peer', { cut, pause: async () => undefined }),
+    ).toEqual({ ok: false, message: M.malformed });
+  });
+
+  it('holds an update that arrives meanwhile, and takes it once the large one is in', async () => {
+    const peer = await peerState();
+    const update = Y.encodeStateAsUpdate(peer);
+    const doc = fresh(10);
+    // The peer records more while the large update is being taken; it sends that at the third pause.
+    const sv = Y.encodeStateVector(peer);
+    appendEntries(peer, founder.id, [donation(founder.id, 3001)], await head(founder, 3001));
+    const later = Y.encodeStateAsUpdate(peer, sv);
+    let meanwhile: unknown = null;
+    const s = steps((n) => {
+      if (n === 3) meanwhile = ingestUpdate(doc, later, 'peer');
+    });
+    const taking = ingestLarge(doc, update, 'peer', s.large);
+    await taking;
+    expect(meanwhile).toEqual({ ok: true, changed: false, pending: true });
+    await ingestIdle(doc);
+    expect(waitingUpdates(doc)).toBe(0);
+    expect(readAllEntries(doc).entries).toHaveLength(3001);
+  });
+
+  it('checks again when the doc changed during the check: a ledger this device started meanwhile is not replaced', async () => {
+    const peer = await peerState();
+    const update = Y.encodeStateAsUpdate(peer);
+    const doc = fresh(11);
+    // During the check (after every piece is decoded), this device starts a ledger under the same key.
+    const pieces = updatePieces(update, 8_192, 64).length;
+    const s = steps((n) => {
+      if (n === pieces + 2) appendEntries(doc, founder.id, [donation(founder.id, 1)]);
+    });
+    expect(await ingestLarge(doc, update, 'peer', s.large)).toEqual({
+      ok: false,
+      message: M.replacesLedger(founder.id),
+    });
+    // Only this device's own ledger is there.
+    expect(ledgersOf(doc).get(founder.id)!.length).toBe(1);
+  });
+
+  it('a doc that keeps changing is checked in one go at the last try', async () => {
+    const peer = await peerState(600, 2);
+    const update = Y.encodeStateAsUpdate(peer);
+    const doc = fresh(12);
+    const pieces = updatePieces(update, 8_192, 64).length;
+    let checking = false;
+    let changes = 0;
+    const s = steps((n) => {
+      checking = n > pieces;
+      // Something unrelated changes in the doc at every pause of the check.
+      if (checking) {
+        changes++;
+        doc.getMap('unrelated').set('n', changes);
+      }
+    });
+    expect(await ingestLarge(doc, update, 'peer', s.large)).toMatchObject({ ok: true, changed: true });
+    expect(readAllEntries(doc).entries).toHaveLength(600);
+    expect(changes).toBeGreaterThan(0);
+  });
+});
