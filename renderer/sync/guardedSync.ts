@@ -18,6 +18,7 @@ import * as Y from 'yjs';
 import { deflate, inflateExactly, MAX_UPDATE_BYTES } from '../../shared/sync/compress';
 import { encodeAppliedState, ingestUpdate } from '../../shared/sync/ingest';
 import { messageForLog, msg, type DomainMessage } from '../../shared/messages';
+import { ingestInSteps, LARGE_UPDATE_BYTES } from '../storage/largeUpdates';
 
 export { MAX_UPDATE_BYTES };
 
@@ -136,6 +137,20 @@ function applyChecked(
   transactionOrigin: unknown,
   errorHandler?: (error: Error) => void,
 ): void {
+  // A first sync's whole network (or a long absence's backlog) is taken in steps, letting the page run;
+  // what arrives meanwhile waits for it (ingestUpdate holds it).
+  if (update.byteLength > LARGE_UPDATE_BYTES) {
+    void ingestInSteps(doc, update, transactionOrigin).then(
+      (result) => {
+        if (!result.ok) onRefused(result.message);
+      },
+      (error: unknown) => {
+        errorHandler?.(error as Error);
+        console.error('Caught error while handling a Yjs update', error);
+      },
+    );
+    return;
+  }
   try {
     const result = ingestUpdate(doc, update, transactionOrigin);
     if (!result.ok) onRefused(result.message);

@@ -1,4 +1,5 @@
-import { ingestUpdate, type IngestResult } from '../../../shared/sync/ingest';
+import { ingestIdle, ingestUpdate, type IngestResult } from '../../../shared/sync/ingest';
+import { ingestInSteps, LARGE_UPDATE_BYTES } from '../largeUpdates';
 import { fromBase64Url } from '../../../shared/sync/encoding';
 import { deriveSecrets, type CryptoKey } from '../../../shared/sync/keys';
 import type { CatchUp } from '../../../shared/sync/syncfile';
@@ -24,7 +25,15 @@ export class Remote {
    */
   async applyRemoteUpdate(update: Uint8Array, origin: string): Promise<IngestResult> {
     await this.ctx.ready;
-    const result = ingestUpdate(this.ctx.doc, update, origin);
+    const doc = this.ctx.doc;
+    let result: IngestResult;
+    // A large one (a whole network's sync file, a relay's backlog) is taken in steps, off the page's
+    // back; a small one waits for any such to be in, then is taken at once.
+    if (update.byteLength > LARGE_UPDATE_BYTES) result = await ingestInSteps(doc, update, origin);
+    else {
+      await ingestIdle(doc);
+      result = ingestUpdate(doc, update, origin);
+    }
     if (result.ok && result.changed) {
       await this.ctx.persistence.flush();
       await this.ctx.persistence.projected();
