@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import { HEADS, LEDGERS, MEMBERS } from '../doc';
-import { headDeviceOf, headKeyOf, type HeadCheck } from './headCheck';
+import { headDeviceOf, headKeyOf, type HeadCheck, type SettingToVerify } from './headCheck';
 import {
   isEnvelope,
   parseCopyKey,
@@ -176,6 +176,18 @@ type Parent =
 type Resolved = { kind: 'at'; parent: Parent; sub: string | null } | { kind: 'gc' | 'missing' | 'cycle' };
 
 const SETTING_ROOTS: ReadonlySet<string> = new Set([...SETTING_MAPS, SETTING_COPIES]);
+
+/**
+ * The setting a setting path (`map/key`, or a writer's own copy `settingCopies/map/device/key`) holds,
+ * as its writer signed it; null for a copy path no device writes.
+ */
+function settingOf(path: string): { map: SettingMap; key: string } | null {
+  const at = path.indexOf('/');
+  const map = path.slice(0, at);
+  if (map !== SETTING_COPIES) return { map: map as SettingMap, key: path.slice(at + 1) };
+  const copy = parseCopyKey(path.slice(at + 1));
+  return copy && { map: copy.map, key: copy.key };
+}
 
 /** Whether values placed at a setting path (`map/key`) are, for a writer's own copy, that writer's. */
 function ownCopy(path: string, values: readonly SignedSetting[]): boolean {
@@ -479,22 +491,49 @@ class Checker {
     return !!item && !item.deleted;
   }
 
-  private signedSetting(path: string, values: readonly unknown[], check: HeadCheck): boolean {
-    const at = path.indexOf('/');
-    let map = path.slice(0, at) as SettingMap;
-    let key = path.slice(at + 1);
-    // A writer's own copy (`settingCopies/map/device/key`) is signed as the setting it copies (that its
-    // values are its device's own is checked before: ownCopy).
-    if (map === (SETTING_COPIES as string)) {
-      const copy = parseCopyKey(key);
-      if (!copy) return false;
-      ({ map, key } = copy);
-    }
+  /**
+   * Whether every value is signed by its writer's key. A writer whose key is not known here (a device
+   * whose request has not arrived) passes only when `unknownOk` (its value counts for nothing until its
+   * key arrives, and is judged again then).
+   */
+  private signedSetting(
+    path: string,
+    values: readonly unknown[],
+    check: HeadCheck,
+    unknownOk = false,
+  ): boolean {
+    const setting = settingOf(path);
+    if (!setting) return false;
     return values.every((value) => {
       if (!isEnvelope(value)) return false;
       const publicKey = this.keys().get(value.by);
-      return !!publicKey && check.verifySetting(map, key, value, publicKey);
+      if (!publicKey) return unknownOk;
+      return check.verifySetting(setting.map, setting.key, value, publicKey);
     });
+  }
+
+  /**
+   * The signatures the check will verify (new setting values whose writer's key is known), for
+   * `HeadCheck.prepareSettings`; in steps, as the check.
+   */
+  *settingsToVerify(every = CHECK_STEP): Generator<void, SettingToVerify[]> {
+    const out: SettingToVerify[] = [];
+    let done = 0;
+    for (const list of this.runs.values())
+      for (const run of list)
+        for (const s of run) {
+          if (++done % every === 0) yield;
+          if (!(s instanceof Y.Item) || !(s.content instanceof Y.ContentAny) || !this.hasNewPart(s)) continue;
+          const p = this.place(s);
+          const setting = p.kind === 'setting' ? settingOf(p.key) : null;
+          if (!setting) continue;
+          for (const envelope of s.content.arr) {
+            if (!isEnvelope(envelope)) continue;
+            const publicKey = this.keys().get(envelope.by);
+            if (publicKey) out.push({ ...setting, envelope, publicKey });
+          }
+        }
+    return out;
   }
 
   /** The first reason to refuse, or null. */
@@ -538,9 +577,13 @@ class Checker {
                 return INGEST_MESSAGES.badSetting(p.key);
               // A writer's own copy of a setting holds only what that writer signed.
               if (!ownCopy(p.key, s.content.arr)) return INGEST_MESSAGES.badSetting(p.key);
-              // Replacing a value this device holds: only with one its writer's own key signed, so that
-              // no key holder can hide a setting under a forged one (the writer's right is judged later).
-              if (this.holdsSetting(p.key) && !this.signedSetting(p.key, s.content.arr, headCheck))
+              // Signed by its writer's own key (the writer's right is judged later): a forged value under
+              // a known writer's name is refused even where this device holds none yet, or it could take
+              // the genuine one's place (Yjs orders concurrent values by client id), and every later sync
+              // from here to a device that holds the genuine one would be refused. A value replacing one
+              // held here needs its writer's key known; a first one from a writer not known yet counts
+              // for nothing until it is.
+              if (!this.signedSetting(p.key, s.content.arr, headCheck, !this.holdsSetting(p.key)))
                 return INGEST_MESSAGES.badSetting(p.key);
               newSettings.add(p.key);
             }
@@ -890,6 +933,13 @@ async function takeLarge(
     return { ok: true, changed: false, pending: true };
   }
   await pause();
+  // The settings' signatures, verified ahead with WebCrypto: a whole network's settings verified one by
+  // one inside the check took about 0.85 ms each.
+  const headCheck = headChecks.get(doc);
+  if (headCheck) {
+    const toVerify = await runInSteps(new Checker(doc, decoded).settingsToVerify(checkStep), pause);
+    if (toVerify) await headCheck.prepareSettings(toVerify);
+  }
   for (let tries = 1; ; tries++) {
     let changed = false;
     const onUpdate = () => {
@@ -932,6 +982,19 @@ async function takeLarge(
   }
   const stillPending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
   return { ok: true, changed, pending: stillPending || waitingUpdates(doc) > 0 };
+}
+
+/** Runs steps to their end, pausing between them; null if they throw (a hostile update: see below). */
+async function runInSteps<T>(steps: Generator<void, T>, pause: () => Promise<void>): Promise<T | null> {
+  try {
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      await pause();
+    }
+  } catch {
+    return null;
+  }
 }
 
 /** The check of `sources` against the doc, paused between its steps (`pause` null: in one go). */

@@ -9,7 +9,7 @@ import {
   readAllEntries,
 } from '../../../shared/doc';
 import type { Donation } from '../../../shared/entries';
-import { headCheckFor } from '../../../shared/sync/headCheck';
+import { headCheckFor, type HeadCheck } from '../../../shared/sync/headCheck';
 import {
   guardHeads,
   ingestIdle,
@@ -21,7 +21,7 @@ import {
 } from '../../../shared/sync/ingest';
 import { headMessage } from '../../../shared/trust/chain';
 import { sign } from '../../../shared/trust/crypto';
-import { signSetting } from '../../../shared/trust/settings';
+import { signSetting, type SignedSetting } from '../../../shared/trust/settings';
 import { updatePieces } from '../../../renderer/storage/pieces';
 import { genesis, network as trustNetwork, request, type TestDevice } from '../trust/fixtures';
 
@@ -180,6 +180,53 @@ describe('a large update taken in steps', () => {
     });
     // Only this device's own ledger is there.
     expect(ledgersOf(doc).get(founder.id)!.length).toBe(1);
+  });
+
+  it('verifies the settings it brings ahead, with WebCrypto, and still refuses a forged one', async () => {
+    const peer = await peerState(600, 2);
+    for (let i = 0; i < 40; i++)
+      itemsOf(peer).set(
+        `itm${i}`,
+        await signSetting(
+          net,
+          'items',
+          `itm${i}`,
+          { name: `Item ${i}` },
+          founder.id,
+          T,
+          founder.keys.privateKey,
+        ),
+      );
+    const real = headCheckFor(net);
+    let prepared = 0;
+    const counting = (): HeadCheck => ({
+      ...real,
+      prepareSettings: async (items) => {
+        prepared += items.length;
+        await real.prepareSettings(items);
+      },
+    });
+    const doc = new Y.Doc({ gc: true });
+    doc.clientID = 13;
+    guardHeads(doc, counting());
+    expect(await ingestLarge(doc, Y.encodeStateAsUpdate(peer), 'peer', steps().large)).toMatchObject({
+      ok: true,
+      changed: true,
+    });
+    // Rice and the 40 items: every setting whose writer's key the update brings.
+    expect(prepared).toBe(41);
+    expect(itemsOf(doc).size).toBe(41);
+
+    // A forged value under the founder's name among them: refused, verified ahead or not.
+    const genuine = itemsOf(peer).get('itm7') as SignedSetting;
+    itemsOf(peer).set('itm7', { ...genuine, v: { name: 'Forged' } });
+    const other = new Y.Doc({ gc: true });
+    other.clientID = 14;
+    guardHeads(other, headCheckFor(net));
+    expect(await ingestLarge(other, Y.encodeStateAsUpdate(peer), 'peer', steps().large)).toEqual({
+      ok: false,
+      message: M.badSetting('items/itm7'),
+    });
   });
 
   it('a doc that keeps changing is checked in one go at the last try', async () => {

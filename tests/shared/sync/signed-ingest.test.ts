@@ -362,10 +362,27 @@ describe('ingest on a signed network: settings', () => {
       itemsOf(b).set('itma', forged);
       expectRefused(a, diff(b, a), M.badSetting('items/itma'));
     }
-    // The same forged value under a key this device has no value for is let through (judged when projected).
+    // Nor under a key this device has no value for yet: a known writer's forged value could take the
+    // genuine one's place (Yjs orders concurrent values by client id) and poison every later sync.
     const b = copyOf(a, 2, false);
     itemsOf(b).set('itmn', { ...good, v: { name: 'Forged' } });
-    expect(ingestUpdate(a, diff(b, a), 'peer')).toMatchObject({ ok: true, changed: true });
+    expectRefused(a, diff(b, a), M.badSetting('items/itmn'));
+    // A first value from a writer whose key has not arrived yet is let through: it counts for nothing
+    // until the key comes (judged when projected).
+    const c = copyOf(a, 3, false);
+    itemsOf(c).set('itmn', { ...good, by: 'nobody1' });
+    expect(ingestUpdate(a, diff(c, a), 'peer')).toMatchObject({ ok: true, changed: true });
+  });
+
+  it('refuses a forged value that arrives with the genuine one it replaced, deleted (a new device)', async () => {
+    const a = await signedNetwork();
+    const fresh = new Y.Doc({ gc: true });
+    fresh.clientID = 9;
+    guardHeads(fresh, headCheckFor(net));
+    const b = copyOf(a, 2, false);
+    const current = itemsOf(b).get('itma') as SignedSetting;
+    itemsOf(b).set('itma', { ...current, v: { name: 'Forged' }, at: current.at + 1 });
+    expectRefused(fresh, Y.encodeStateAsUpdate(b), M.badSetting('items/itma'));
   });
 
   it('takes a setting changed twice elsewhere: the value it replaced arrives as deleted content', async () => {
