@@ -3,6 +3,8 @@ import { devicesOf, deviceSchema, entriesFromEvents, ledgersOf } from '../../sha
 import { localDay } from '../../shared/days';
 import { randomId, type RandomBytes } from '../../shared/ids';
 import { checkUpdateBytes, encodeAppliedState } from '../../shared/sync/ingest';
+import { pacer } from '../../shared/pace';
+import { LARGE_UPDATE_BYTES } from '../storage/largeUpdates';
 import { openSyncFile, readCatchUp, sealSyncFile, SYNC_FILE_EXTENSION } from '../../shared/sync/syncfile';
 import type { MetaRow, PeerRow } from '../storage/db';
 import type { LarderStore } from '../storage/store';
@@ -149,13 +151,15 @@ export async function importSyncFile(
   if (!self) return { ok: false, message: msg('syncFile.setUpFirst') };
   const doc = store.persistence.doc;
   const { fileKey } = await store.secrets();
-  let opened = await openSyncFile(bytes, { networkId: self.networkId, fileKey });
+  // A large file inflates with the page let run every 20 ms or so.
+  const pause = pacer();
+  let opened = await openSyncFile(bytes, { networkId: self.networkId, fileKey }, pause);
   if (!opened.ok && opened.message.code === 'syncFile.damaged') {
     // Perhaps sealed with a newer key: an admin revoked a device while this one was away. The file then
     // carries the new key sealed to this device; the signed rotation inside it is what makes it stick.
     const newer = await store.keyFromCatchUp(await readCatchUp(bytes, fileKey));
     if (newer) {
-      const retried = await openSyncFile(bytes, { networkId: self.networkId, fileKey: newer });
+      const retried = await openSyncFile(bytes, { networkId: self.networkId, fileKey: newer }, pause);
       if (retried.ok) opened = retried;
     }
   }
@@ -168,8 +172,10 @@ export async function importSyncFile(
       from: self.deviceName,
       message: msg('syncFile.ownExport'),
     };
-  const checked = checkUpdateBytes(update);
-  if (!checked.ok) return { ok: false, message: msg('syncFile.unusable') };
+  // Bytes Yjs could not read are refused before anything else; a large update is read through in steps
+  // as it is taken (store.applyRemoteUpdate), where such bytes are refused the same way.
+  const large = update.byteLength > LARGE_UPDATE_BYTES;
+  if (!large && !checkUpdateBytes(update).ok) return { ok: false, message: msg('syncFile.unusable') };
 
   let newEntries = 0;
   let setAside = 0;
@@ -190,9 +196,12 @@ export async function importSyncFile(
   } finally {
     ledgers.unobserveDeep(count);
   }
-  if (!result.ok)
+  if (!result.ok) {
+    if (large && !result.applied && result.message.code === 'update.malformed')
+      return { ok: false, message: msg('syncFile.unusable') };
     // Not applied: the refusal says why and that nothing was applied.
     return { ok: false, message: result.applied ? msg('syncFile.failedAfter') : result.message };
+  }
 
   const now = options.now ?? Date.now();
   const previous = await peerRow(store, header.device);

@@ -35,6 +35,22 @@ export function deflate(bytes: Uint8Array): Uint8Array {
  * claimed. Null too for a stream that is malformed or cut short; never throws.
  */
 export function inflateBounded(packed: Uint8Array, limit: number = MAX_INFLATED_BYTES): Uint8Array | null {
+  const steps = inflateSteps(packed, limit);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `inflateBounded` as steps, one per piece pushed into the inflater: a large sync file (15 MB packed at
+ * a million entries) inflates in one task of a second or more, so a caller that can wait lets the page
+ * run between steps (`inflateExactlyPaced`).
+ */
+export function* inflateSteps(
+  packed: Uint8Array,
+  limit: number = MAX_INFLATED_BYTES,
+): Generator<void, Uint8Array | null> {
   if (!Number.isSafeInteger(limit)) return null;
   // Stryker disable next-line ConditionalExpression: without it a negative cap refuses the first byte out (null either way)
   if (limit < 0) return null;
@@ -58,6 +74,7 @@ export function inflateBounded(packed: Uint8Array, limit: number = MAX_INFLATED_
       inflater.push(packed.subarray(at, end), end === packed.byteLength);
       if (total > cap) return null;
       at = end;
+      yield;
     }
   } catch {
     return null;
@@ -85,4 +102,19 @@ export function inflateExactly(packed: Uint8Array, length: number): Uint8Array |
   if (!Number.isSafeInteger(length) || length < 0 || length > MAX_INFLATED_BYTES) return null;
   const out = inflateBounded(packed, length);
   return out && out.byteLength === length ? out : null;
+}
+
+/** `inflateExactly`, letting other tasks run (`pause`) between the pieces it inflates. */
+export async function inflateExactlyPaced(
+  packed: Uint8Array,
+  length: number,
+  pause: () => Promise<void>,
+): Promise<Uint8Array | null> {
+  if (!Number.isSafeInteger(length) || length < 0 || length > MAX_INFLATED_BYTES) return null;
+  const steps = inflateSteps(packed, length);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value && step.value.byteLength === length ? step.value : null;
+    await pause();
+  }
 }

@@ -1,7 +1,7 @@
 import * as Y from 'yjs';
 import { z } from 'zod';
 import { ID_PATTERN, type RandomBytes } from '../ids';
-import { deflate, inflateExactly, MAX_INFLATED_BYTES } from './compress';
+import { deflate, inflateExactly, inflateExactlyPaced, MAX_INFLATED_BYTES } from './compress';
 import { fromBase64Url, toBase64Url } from './encoding';
 import type { CryptoKey } from './keys';
 import { msg, type DomainMessage } from '../messages';
@@ -248,6 +248,8 @@ async function openCatchUp(blob: string, fileKey: CryptoKey): Promise<CatchUp | 
 export async function openSyncFile(
   bytes: Uint8Array,
   network: { networkId: string; fileKey: CryptoKey },
+  /** Lets other tasks run while a large file inflates (shared/pace.ts `pacer`); at once without it. */
+  pause?: () => Promise<void>,
 ): Promise<OpenedSyncFile> {
   try {
     if (!(bytes instanceof Uint8Array) || bytes.length <= VERSION_AT)
@@ -294,7 +296,9 @@ export async function openSyncFile(
     }
     // Authentic, so only a faulty exporter (or one holding the key on purpose) could make this fail.
     // Streamed and counted: a file that inflates to more than its header states is cut off there.
-    const update = inflateExactly(packed, parsed.data.size);
+    const update = pause
+      ? await inflateExactlyPaced(packed, parsed.data.size, pause)
+      : inflateExactly(packed, parsed.data.size);
     if (!update) return fail(SYNC_FILE_MESSAGES.damaged);
 
     // The header is authentic from here on; a state vector that does not decode means a faulty exporter.

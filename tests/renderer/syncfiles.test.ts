@@ -339,29 +339,33 @@ describe('sync files that are refused change nothing', () => {
     expect(await knownPeers(a)).toEqual([]);
   });
 
-  it('an authentic file whose content is not an update', async () => {
+  it('an authentic file whose content is not an update, small or large (taken in steps)', async () => {
     const { a } = await hubA();
     const { fileKey } = await a.secrets();
-    const file = await sealSyncFile(
-      {
-        network: a.self!.networkId,
-        device: 'faulty12',
-        createdAt: clock,
-        stateVector: new Uint8Array([0]),
-        since: false,
-        forDevice: null,
-        update: new TextEncoder().encode('not a Yjs update'),
-      },
-      fileKey,
-      prngBytes(22),
-    );
-    const before = await everything(a);
-    const r = await importSyncFile(a, file);
-    expect(r).toEqual({
-      ok: false,
-      message: msg('syncFile.unusable'),
-    });
-    expect(await everything(a)).toEqual(before);
+    // The large one: over 512 kB, which the store reads through in steps (renderer/storage/largeUpdates.ts).
+    const large = new TextEncoder().encode('not a Yjs update '.repeat(40_000));
+    for (const update of [new TextEncoder().encode('not a Yjs update'), large]) {
+      const file = await sealSyncFile(
+        {
+          network: a.self!.networkId,
+          device: 'faulty12',
+          createdAt: clock,
+          stateVector: new Uint8Array([0]),
+          since: false,
+          forDevice: null,
+          update,
+        },
+        fileKey,
+        prngBytes(22),
+      );
+      const before = await everything(a);
+      const r = await importSyncFile(a, file);
+      expect(r, `${update.byteLength} bytes`).toEqual({
+        ok: false,
+        message: msg('syncFile.unusable'),
+      });
+      expect(await everything(a)).toEqual(before);
+    }
   });
 
   it('on a device that is not set up yet', async () => {

@@ -6,6 +6,7 @@ import {
   deflate,
   inflateBounded,
   inflateExactly,
+  inflateExactlyPaced,
   MAX_INFLATED_BYTES,
   MAX_UPDATE_BYTES,
 } from '../../../shared/sync/compress';
@@ -110,5 +111,37 @@ describe('inflateExactly', () => {
     expect(inflateExactly(deflate(text), 10_000)).toEqual(text);
     expect(inflateExactly(deflate(text), 9_999)).toBeNull();
     expect(inflateExactly(deflate(text), 10_001)).toBeNull();
+  });
+});
+
+describe('inflateExactlyPaced', () => {
+  it('gives what inflateExactly gives, for any bytes and any stated length (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 5000 }),
+        fc.integer({ min: -2, max: 2 }),
+        async (bytes, off) => {
+          const packed = deflate(bytes);
+          const length = bytes.byteLength + off;
+          const paced = await inflateExactlyPaced(packed, length, async () => undefined);
+          expect(paced).toEqual(inflateExactly(packed, length));
+        },
+      ),
+      fcOptions(),
+    );
+  });
+
+  it('lets other tasks run between the pieces it inflates, and still stops a bomb at the stated length', async () => {
+    const text = sample(3 * MB);
+    let pauses = 0;
+    const pause = async () => {
+      pauses++;
+    };
+    expect(same(await inflateExactlyPaced(deflate(text), text.byteLength, pause), text)).toBe(true);
+    expect(pauses).toBeGreaterThan(2);
+    expect(await inflateExactlyPaced(zerosDeflated(8), MB, pause)).toBeNull();
+    for (const length of [-1, 0.5, Number.NaN, MAX_INFLATED_BYTES + 1])
+      expect(await inflateExactlyPaced(deflate(text), length, pause), String(length)).toBeNull();
+    expect(await inflateExactlyPaced(new Uint8Array([1, 2, 3]), 3, pause)).toBeNull();
   });
 });
