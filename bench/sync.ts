@@ -538,7 +538,7 @@ async function measure(
         log(`    wrote ${file}`);
       }
       log(
-        `    ${importResult.ok ? 'imported' : 'FAILED'} in ${ms(importResult.importMs)}: ${importResult.message}`,
+        `    ${importResult.ok ? 'imported' : 'FAILED'} in ${ms(importResult.importMs)}: ${importResult.message}; page long tasks ${importResult.longTasks}, longest ${ms(importResult.longestTaskMs)}`,
       );
     }
     return {
@@ -690,6 +690,13 @@ function table(results: Map<number, SizeResult>): Row[] {
       ),
       target: '—',
     },
+    {
+      metric: '… its longest main-thread task (and how many over 50 ms)',
+      values: per((r) =>
+        r.importResult?.ok ? `${ms(r.importResult.longestTaskMs)} (${r.importResult.longTasks})` : 'n/a',
+      ),
+      target: '< 50 ms',
+    },
   ];
   return rows;
 }
@@ -704,7 +711,7 @@ function details(results: Map<number, SizeResult>): string {
         return `  - round ${x.index} (${x.mode}): committed on both ${ms(convergedMs(x, 'committedAt'))}, docs ${ms(convergedMs(x, 'docAt'))}, peer connected ${ms(connectedMs(x))}; data channels ${kB(dcBytes(x.wireAtConverged))} at convergence, ${kB(dcBytes(x.wireSettled))} ${SETTLE_MS / 1000} s later (${kinds}); transport ${kB(transportBytes(x.wireSettled))}; signaling ${kB(signalingBytes(x.signalingSettled))} (${kB(x.signalingSettled.up)} to the server, ${kB(x.signalingSettled.down)} from it); peer connections made A ${x.wireSettled[0].peerConnections}, B ${x.wireSettled[1].peerConnections}; recording ${NEW} entries took A ${ms(x.record[0].totalMs)}, B ${ms(x.record[1].totalMs)} (median ${ms(median(x.record[0].perRecordMs))} / ${ms(median(x.record[1].perRecordMs))} per record)`;
       });
       const imp = r.importResult
-        ? `; import into an empty device: ${r.importResult.ok ? `${ms(r.importResult.importMs)}, ${r.importResult.ledgerRows.toLocaleString('en')} ledger rows` : `did not finish (${r.importResult.message})`}`
+        ? `; import into an empty device: ${r.importResult.ok ? `${ms(r.importResult.importMs)}, ${r.importResult.ledgerRows.toLocaleString('en')} ledger rows, longest main-thread task ${ms(r.importResult.longestTaskMs)} (${r.importResult.longTasks} over 50 ms)` : `did not finish (${r.importResult.message})`}`
         : '';
       const failed = r.failed.map(
         (f) =>

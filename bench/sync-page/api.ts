@@ -61,6 +61,9 @@ export interface ImportResult {
   message: string;
   importMs: number;
   ledgerRows: number;
+  /** The page's long tasks (over 50 ms) while the file was imported: how many, and the longest. */
+  longTasks: number;
+  longestTaskMs: number;
 }
 
 export interface LarderSyncBench {

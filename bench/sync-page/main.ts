@@ -279,6 +279,11 @@ const bench: LarderSyncBench = {
     await db.meta.put(self);
     const fresh = await LarderStore.open(db);
     await fresh.ready;
+    const tasks: number[] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) tasks.push(entry.duration);
+    });
+    observer.observe({ type: 'longtask' });
     const t = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const result = await Promise.race([
@@ -292,13 +297,24 @@ const bench: LarderSyncBench = {
     ]);
     clearTimeout(timer);
     const importMs = performance.now() - t;
+    // Long tasks are reported after they end: let the last one's entry arrive.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const entry of observer.takeRecords()) tasks.push(entry.duration);
+    observer.disconnect();
     const ledgerRows = result.ok ? await db.ledger.count() : 0;
     if (result.ok) {
       fresh.close();
       await Dexie.delete(name);
     }
     const message = typeof result.message === 'string' ? result.message : messageForLog(result.message);
-    return { ok: result.ok, message, importMs, ledgerRows };
+    return {
+      ok: result.ok,
+      message,
+      importMs,
+      ledgerRows,
+      longTasks: tasks.length,
+      longestTaskMs: Math.max(0, ...tasks),
+    };
   },
 };
 
