@@ -16,7 +16,7 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { deflate, inflateExactly, MAX_UPDATE_BYTES } from '../../shared/sync/compress';
-import { encodeAppliedState, ingestUpdate } from '../../shared/sync/ingest';
+import { encodeAppliedState, ingestBusy, ingestUpdate } from '../../shared/sync/ingest';
 import { messageForLog, msg, type DomainMessage } from '../../shared/messages';
 import { ingestInSteps, LARGE_UPDATE_BYTES } from '../storage/largeUpdates';
 
@@ -138,8 +138,9 @@ function applyChecked(
   errorHandler?: (error: Error) => void,
 ): void {
   // A first sync's whole network (or a long absence's backlog) is taken in steps, letting the page run;
-  // what arrives meanwhile waits for it (ingestUpdate holds it).
-  if (update.byteLength > LARGE_UPDATE_BYTES) {
+  // what arrives meanwhile waits for it: ingestUpdate holds it, within a bounded memory, large or not (a
+  // peer sending large update after large update would otherwise queue them all).
+  if (update.byteLength > LARGE_UPDATE_BYTES && !ingestBusy(doc)) {
     void ingestInSteps(doc, update, transactionOrigin).then(
       (result) => {
         if (!result.ok) onRefused(result.message);

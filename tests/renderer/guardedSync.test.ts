@@ -22,6 +22,8 @@ import {
   writeUpdate,
 } from '../../renderer/sync/guardedSync';
 import { msg, type DomainMessage } from '../../shared/messages';
+import { ingestBusy, ingestIdle, waitingUpdates } from '../../shared/sync/ingest';
+import { LARGE_UPDATE_BYTES } from '../../renderer/storage/largeUpdates';
 
 const AT = Date.UTC(2025, 5, 2, 9, 0, 0);
 
@@ -102,6 +104,31 @@ describe('guarded sync messages between peers', () => {
       expect(deliver(target, bytes).type).toBe(messageYjsUpdate);
       expect(readAllEntries(target).entries).toHaveLength(n);
     }
+    expect(refused).toEqual([]);
+  });
+});
+
+describe('large updates from a peer', () => {
+  it('are taken in steps, one at a time: another large one arriving meanwhile waits, held, and is taken after', async () => {
+    const target = new Y.Doc();
+    const message = (device: string) => {
+      const encoder = encoding.createEncoder();
+      writeUpdate(encoder, Y.encodeStateAsUpdate(docWith(device, 'huba0001', 12_000)));
+      return encoding.toUint8Array(encoder);
+    };
+    const first = message('deva0001');
+    const second = message('devb0001');
+    expect(Y.encodeStateAsUpdate(docWith('deva0001', 'huba0001', 12_000)).byteLength).toBeGreaterThan(
+      LARGE_UPDATE_BYTES,
+    );
+    deliver(target, first);
+    // The first is being taken in steps; the second is held (bounded), not queued as another large one.
+    expect(ingestBusy(target)).toBe(true);
+    deliver(target, second);
+    expect(waitingUpdates(target)).toBe(1);
+    await ingestIdle(target);
+    expect(waitingUpdates(target)).toBe(0);
+    expect(readAllEntries(target).entries).toHaveLength(24_000);
     expect(refused).toEqual([]);
   });
 });
