@@ -961,20 +961,25 @@ async function takeLarge(
     doc.store.pendingStructs = null;
     doc.store.pendingDs = null;
   }
+  // What the pieces changed (a save committed between two of them is not theirs).
   let changed = false;
+  let applying = false;
   const onUpdate = () => {
-    changed = true;
+    if (applying) changed = true;
   };
   doc.on('update', onUpdate);
   try {
     for (const [i, piece] of pieces.entries()) {
       if (i > 0) await pause();
+      applying = true;
       try {
         Y.applyUpdate(doc, piece, origin);
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
         if (changed) return { ok: false, applied: true, message: msg('update.failedAfter'), detail: why };
         return refuse(msg('update.failed'), why);
+      } finally {
+        applying = false;
       }
     }
   } finally {

@@ -229,6 +229,22 @@ describe('a large update taken in steps', () => {
     });
   });
 
+  it('says it changed nothing when it brings nothing new, though this device saves between its steps', async () => {
+    const peer = await peerState(600, 2);
+    const update = Y.encodeStateAsUpdate(peer);
+    const doc = fresh(15);
+    expect(ingestUpdate(doc, update, 'peer')).toMatchObject({ ok: true, changed: true });
+    const s = steps((n) => {
+      doc.getMap('local').set('n', n);
+    });
+    expect(await ingestLarge(doc, update, 'peer', s.large)).toEqual({
+      ok: true,
+      changed: false,
+      pending: false,
+    });
+    expect(s.pauses()).toBeGreaterThan(3);
+  });
+
   it('a doc that keeps changing is checked in one go at the last try', async () => {
     const peer = await peerState(600, 2);
     const update = Y.encodeStateAsUpdate(peer);
