@@ -61,9 +61,9 @@ const MERGE_BELOW = PIECE_BYTES / 4;
 /** A stored row larger than this (a new device's first sync, a sync file) is cut into pieces (`splitLargeRows`). */
 const SPLIT_ABOVE = 2 * PIECE_BYTES;
 /**
- * A batch with more entries than this (a new device's first sync, a whole-history sync file) is
- * projected in pieces of at most this many entries and TRANSACTION_BYTES (`projectionPiece`), one
- * transaction each, so the device's own saves go in between.
+ * A batch with more entries than this, or more than TRANSACTION_BYTES of rows (a new device's first sync,
+ * a whole-history sync file), is projected in pieces of at most this many entries and TRANSACTION_BYTES
+ * (`projectionPiece`), one transaction each, so the device's own saves go in between.
  */
 export const PROJECT_CHUNK = 20_000;
 /**
@@ -664,12 +664,13 @@ export class DocPersistence {
       this.planned = this.doc;
     }
     const counted = plan ? plan.release : batch.entries;
-    // A very large batch: its update row commits now with the first chunk's projections; the rest
-    // goes to the backlog, projected a chunk at a time after this (and after saves queued meanwhile).
-    const now =
-      counted.length > this.chunk
-        ? counted.slice(0, projectionPiece(counted, 0, this.chunk, this.budget))
-        : counted;
+    // A batch larger than one transaction's worth (a first sync or a sync file, which arrive in pieces
+    // of about 256 kB: shared/sync/ingest.ts `ingestLarge`): its update row commits now with the first
+    // chunk's projections; the rest goes to the backlog, projected a chunk at a time after this (and
+    // after saves queued meanwhile). In one transaction, a piece's thousands of rows held the page for
+    // hundreds of milliseconds.
+    const fits = projectionPiece(counted, 0, this.chunk, this.budget);
+    const now = fits < counted.length ? counted.slice(0, fits) : counted;
     const later = now === counted ? [] : counted.slice(now.length);
     let stored = null as [id: number, bytes: number] | null;
     try {
