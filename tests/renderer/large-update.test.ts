@@ -5,6 +5,7 @@ import * as Y from 'yjs';
 import type { Entry } from '../../shared/entries';
 import { ingestBusy, ingestUpdate } from '../../shared/sync/ingest';
 import { LARGE_UPDATE_BYTES } from '../../renderer/storage/largeUpdates';
+import type { LarderStore } from '../../renderer/storage/store';
 import { SignedDevice } from './signedDevice';
 import { testStores } from './stores';
 
@@ -14,43 +15,47 @@ import { testStores } from './stores';
  */
 const { device } = testStores('large-update', 41);
 
-describe('a large update', () => {
-  it('is taken in steps: its entries count once it resolves, and an update arriving meanwhile is held, then taken', async () => {
-    const a = await device();
-    await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
-    const rice = await a.saveItem({
-      name: 'Rice',
-      category: 'Food',
-      unit: 'bag',
-      packSize: '',
-      barcodes: '',
-    });
-    const hub = a.self!.hubId!;
-    const laptop = await SignedDevice.approvedBy(a, { role: 'hub', hub });
-    const backRoom = await SignedDevice.approvedBy(a, { role: 'hub', hub });
-    const doc = new Y.Doc();
-    Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
-    const sv = Y.encodeStateVector(doc);
-    const base = {
+/** A hub's device, and what another device of its hub sends it: `batches` appends of 2,500 donations. */
+async function hubAndLaptop() {
+  const a = await device();
+  await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
+  const rice = await a.saveItem({ name: 'Rice', category: 'Food', unit: 'bag', packSize: '', barcodes: '' });
+  const hub = a.self!.hubId!;
+  const laptop = await SignedDevice.approvedBy(a, { role: 'hub', hub });
+  const donation = (qty: number) =>
+    ({
       kind: 'donation',
       hub,
       item: rice.id,
+      qty,
+      source: 'other',
       at: Date.UTC(2025, 2, 1),
       recordedAt: Date.UTC(2025, 2, 1),
-    };
-    for (let batch = 0; batch < 4; batch++)
-      await laptop.append(
+    }) as unknown as Entry;
+  /** What `from` (a device of the hub) sends that `a` lacks, after appending `n` donations in batches. */
+  const send = async (from: SignedDevice, batches: number, n = 2_500) => {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
+    const sv = Y.encodeStateVector(doc);
+    for (let b = 0; b < batches; b++)
+      await from.append(
         doc,
-        Array.from({ length: 2_500 }, () => ({ ...base, qty: 1, source: 'other' }) as unknown as Entry),
+        Array.from({ length: n }, () => donation(1)),
       );
-    const large = Y.encodeStateAsUpdate(doc, sv);
+    return Y.encodeStateAsUpdate(doc, sv);
+  };
+  const onHand = async (store: LarderStore) => (await store.db.stock.get(`${hub}|${rice.id}`))?.onHand;
+  return { a, hub, laptop, send, onHand };
+}
+
+describe('a large update', () => {
+  it('is taken in steps: its entries count once it resolves, and an update arriving meanwhile is held, then taken', async () => {
+    const { a, hub, laptop, send, onHand } = await hubAndLaptop();
+    const backRoom = await SignedDevice.approvedBy(a, { role: 'hub', hub });
+    const large = await send(laptop, 4);
     expect(large.byteLength).toBeGreaterThan(LARGE_UPDATE_BYTES);
-    // Another device's donation, which needs nothing of the large update.
-    const other = new Y.Doc();
-    Y.applyUpdate(other, Y.encodeStateAsUpdate(a.persistence.doc));
-    const osv = Y.encodeStateVector(other);
-    await backRoom.append(other, [{ ...base, qty: 5, source: 'other' } as unknown as Entry]);
-    const small = Y.encodeStateAsUpdate(other, osv);
+    // Another device's 5 donations, which need nothing of the large update.
+    const small = await send(backRoom, 1, 5);
 
     const taking = a.applyRemoteUpdate(large, 'peer');
     await vi.waitFor(() => expect(ingestBusy(a.persistence.doc)).toBe(true), { interval: 1 });
@@ -63,36 +68,12 @@ describe('a large update', () => {
     expect(await taking).toMatchObject({ ok: true, changed: true });
     await a.persistence.flush();
     await a.persistence.projected();
-    expect((await a.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(10_005);
+    expect(await onHand(a)).toBe(10_005);
   });
 
   it('over one transaction’s worth of rows is projected a chunk at a time, even under 20,000 entries', async () => {
-    const a = await device();
-    await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
-    const rice = await a.saveItem({
-      name: 'Rice',
-      category: 'Food',
-      unit: 'bag',
-      packSize: '',
-      barcodes: '',
-    });
-    const hub = a.self!.hubId!;
-    const laptop = await SignedDevice.approvedBy(a, { role: 'hub', hub });
-    const doc = new Y.Doc();
-    Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
-    const sv = Y.encodeStateVector(doc);
-    const base = {
-      kind: 'donation',
-      hub,
-      item: rice.id,
-      at: Date.UTC(2025, 2, 1),
-      recordedAt: Date.UTC(2025, 2, 1),
-    };
-    await laptop.append(
-      doc,
-      Array.from({ length: 3_000 }, () => ({ ...base, qty: 1, source: 'other' }) as unknown as Entry),
-    );
-    const update = Y.encodeStateAsUpdate(doc, sv);
+    const { a, laptop, send, onHand } = await hubAndLaptop();
+    const update = await send(laptop, 1, 3_000);
     expect(update.byteLength).toBeLessThan(LARGE_UPDATE_BYTES);
     const left: number[] = [];
     const stop = a.persistence.onBacklog(() => left.push(a.persistence.unprojected));
@@ -101,6 +82,6 @@ describe('a large update', () => {
     // Some of it waited in the backlog (counts wait meanwhile), and all of it is in the figures now.
     expect(Math.max(...left)).toBeGreaterThan(1_000);
     expect(a.persistence.unprojected).toBe(0);
-    expect((await a.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(3_000);
+    expect(await onHand(a)).toBe(3_000);
   });
 });
