@@ -141,10 +141,6 @@ type AlsoWrite = () => Promise<unknown>;
 /** The origin of a committed local change as it is applied to the live doc: already stored, not captured. */
 const STAGED = Symbol('staged');
 
-/**
- * Local changes waiting for their commit: made in a staging doc (see `staging`), never in the live doc,
- * which peers see, until their IndexedDB transaction has committed.
- */
 /** How many local changes one staging doc takes before a new one is built (it holds their entries). */
 const KEEP_STAGING_FOR = 64;
 
@@ -158,6 +154,10 @@ interface KeptStaging {
   holds: Set<number>;
 }
 
+/**
+ * Local changes waiting for their commit: made in a staging doc (see `staging`), never in the live doc,
+ * which peers see, until their IndexedDB transaction has committed.
+ */
 interface Staged {
   id: number;
   doc: Y.Doc;
