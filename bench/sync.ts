@@ -527,7 +527,7 @@ async function measure(
       }
       importResult = await pages[0].evaluate(
         ([self, timeout]) => window.larderSyncBench!.importIntoFresh(self, timeout),
-        [joined, 300_000] as const,
+        [joined, 900_000] as const,
       );
       if (cdp) {
         const { profile } = await cdp.send('Profiler.stop');
