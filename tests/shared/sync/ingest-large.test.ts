@@ -145,7 +145,7 @@ describe('a large update taken in steps', () => {
     ).toEqual({ ok: false, message: M.malformed });
   });
 
-  it('holds an update that arrives meanwhile, and takes it once the large one is in', async () => {
+  it('an update that builds on it, arriving meanwhile, waits and is taken once the large one is in', async () => {
     const peer = await peerState();
     const update = Y.encodeStateAsUpdate(peer);
     const doc = fresh(10);
@@ -165,11 +165,12 @@ describe('a large update taken in steps', () => {
     expect(readAllEntries(doc).entries).toHaveLength(3001);
   });
 
-  it('checks again when the doc changed during the check: a ledger this device started meanwhile is not replaced', async () => {
+  it('a ledger this device started during its steps is not replaced (ingest-steps.test.ts: the check run again)', async () => {
     const peer = await peerState();
     const update = Y.encodeStateAsUpdate(peer);
     const doc = fresh(11);
-    // During the check (after every piece is decoded), this device starts a ledger under the same key.
+    // After every piece is decoded (while its settings are listed), this device starts a ledger under the
+    // same key.
     const pieces = updatePieces(update, 8_192, 64).length;
     const s = steps((n) => {
       if (n === pieces + 2) appendEntries(doc, founder.id, [donation(founder.id, 1)]);
