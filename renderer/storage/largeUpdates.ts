@@ -4,11 +4,13 @@ import { ingestLarge, type IngestResult } from '../../shared/sync/ingest';
 import { workerCutter } from './pieceCutter';
 
 /**
- * Updates larger than this are taken in steps (shared/sync/ingest.ts `ingestLarge`): checked and applied
- * at once, one of about 512 kB held the page some 35 ms on this machine (at 200,000 entries, 11.5 MB took
- * 0.8 s: the check about 0.5 s, Yjs's apply 0.3 s).
+ * Updates larger than this are taken in steps (shared/sync/ingest.ts `ingestLarge`). Checked and applied at
+ * once, entries cost about 70 ms per MB on this machine (200,000 entries, 11.5 MB: 0.8 s, the check about
+ * 0.5 s, Yjs's apply 0.3 s), but signed settings far more: the door verifies each with @noble on the page
+ * (0.85 ms), so 500 levels set at once (177 kB, with their writer's copies) held it 521 ms; in steps they
+ * are verified ahead with WebCrypto, 86 ms in all, the longest step 70 ms.
  */
-export const LARGE_UPDATE_BYTES = 512 * 1024;
+export const LARGE_UPDATE_BYTES = 64 * 1024;
 
 /**
  * Takes a large update from a peer, a relay or a sync file in steps: cut into pieces in a worker, then

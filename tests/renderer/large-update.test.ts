@@ -71,17 +71,17 @@ describe('a large update', () => {
     expect(await onHand(a)).toBe(10_005);
   });
 
-  it('over one transaction’s worth of rows is projected a chunk at a time, even under 20,000 entries', async () => {
+  it('over one transaction’s worth of rows is projected a chunk at a time, taken at once or in steps', async () => {
     const { a, laptop, send, onHand } = await hubAndLaptop();
-    const update = await send(laptop, 1, 3_000);
+    const update = await send(laptop, 1, 800);
     expect(update.byteLength).toBeLessThan(LARGE_UPDATE_BYTES);
     const left: number[] = [];
     const stop = a.persistence.onBacklog(() => left.push(a.persistence.unprojected));
     expect(await a.applyRemoteUpdate(update, 'peer')).toMatchObject({ ok: true, changed: true });
     stop();
     // Some of it waited in the backlog (counts wait meanwhile), and all of it is in the figures now.
-    expect(Math.max(...left)).toBeGreaterThan(1_000);
+    expect(Math.max(...left)).toBeGreaterThan(300);
     expect(a.persistence.unprojected).toBe(0);
-    expect(await onHand(a)).toBe(3_000);
+    expect(await onHand(a)).toBe(800);
   });
 });
