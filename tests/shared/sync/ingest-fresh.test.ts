@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { appendEntries, appendMemberOp, headsOf, itemsOf, settingCopiesOf } from '../../../shared/doc';
-import type { Donation } from '../../../shared/entries';
 import { headCheckFor } from '../../../shared/sync/headCheck';
 import {
   checkUpdateBytes,
@@ -13,6 +12,7 @@ import { headMessage } from '../../../shared/trust/chain';
 import { sign } from '../../../shared/trust/crypto';
 import { copyKey, signSetting } from '../../../shared/trust/settings';
 import { genesis, network as trustNetwork, request, type TestDevice } from '../trust/fixtures';
+import { T, donation } from './donations';
 
 /**
  * Ingest on a device that has nothing yet (its doc has never defined the network's root types): a new
@@ -21,7 +21,6 @@ import { genesis, network as trustNetwork, request, type TestDevice } from '../t
  * nesting bound, and what ingest leaves behind on the doc.
  */
 
-const T = Date.UTC(2025, 0, 1);
 let net: string;
 let founder: TestDevice;
 let other: TestDevice;
@@ -31,18 +30,6 @@ beforeAll(async () => {
   net = n.net;
   founder = n.founder;
   other = n.a;
-});
-
-const donation = (device: string, seq: number): Donation => ({
-  kind: 'donation',
-  hub: 'hub1',
-  device,
-  seq,
-  item: 'itma',
-  at: T,
-  recordedAt: T,
-  qty: seq,
-  source: 'other',
 });
 
 async function head(d: TestDevice, seq: number, by = d) {

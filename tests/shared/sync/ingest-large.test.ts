@@ -8,7 +8,6 @@ import {
   ledgersOf,
   readAllEntries,
 } from '../../../shared/doc';
-import type { Donation } from '../../../shared/entries';
 import { headCheckFor, type HeadCheck } from '../../../shared/sync/headCheck';
 import {
   guardHeads,
@@ -24,13 +23,13 @@ import { sign } from '../../../shared/trust/crypto';
 import { signSetting, type SignedSetting } from '../../../shared/trust/settings';
 import { updatePieces } from '../../../renderer/storage/pieces';
 import { genesis, network as trustNetwork, request, type TestDevice } from '../trust/fixtures';
+import { T, donation } from './donations';
 
 /**
  * A large update taken in steps (`ingestLarge`: a new device's first sync, a whole network's sync file):
  * the same doc and the same verdicts as the whole update taken at once, with the page let run between
  * steps; what arrives meanwhile waits for it.
  */
-const T = Date.UTC(2025, 0, 1);
 let net: string;
 let founder: TestDevice;
 let other: TestDevice;
@@ -39,18 +38,6 @@ beforeAll(async () => {
   net = n.net;
   founder = n.founder;
   other = n.a;
-});
-
-const donation = (device: string, seq: number): Donation => ({
-  kind: 'donation',
-  hub: 'hub1',
-  device,
-  seq,
-  item: 'itma',
-  at: T,
-  recordedAt: T,
-  qty: seq,
-  source: 'other',
 });
 
 async function head(d: TestDevice, seq: number) {

@@ -8,7 +8,6 @@ import {
   levelsOf,
   readAllEntries,
 } from '../../../shared/doc';
-import type { Donation } from '../../../shared/entries';
 import { msg } from '../../../shared/messages';
 import type { WireEntry } from '../../../shared/wire';
 import { headCheckFor, type HeadCheck } from '../../../shared/sync/headCheck';
@@ -25,6 +24,7 @@ import {
 import { signSetting } from '../../../shared/trust/settings';
 import { updatePieces } from '../../../renderer/storage/pieces';
 import { genesis, network as trustNetwork, request, type TestDevice } from '../trust/fixtures';
+import { T, donation, donations } from './donations';
 
 /**
  * The steps of a large update (`ingestLarge`) and of the check (`Checker.steps`), next to what they must
@@ -35,22 +35,7 @@ import { genesis, network as trustNetwork, request, type TestDevice } from '../t
  * update. Mostly on an unsigned network (no head check); the settings' part on a signed one.
  */
 
-const T = Date.UTC(2025, 0, 1);
 const STEP = 4;
-
-const donation = (device: string, seq: number): Donation => ({
-  kind: 'donation',
-  hub: 'hub1',
-  device,
-  seq,
-  item: 'itma',
-  at: T,
-  recordedAt: T,
-  qty: seq,
-  source: 'other',
-});
-const donations = (device: string, from: number, n: number) =>
-  Array.from({ length: n }, (_, i) => donation(device, from + i));
 
 function replica(clientID: number): Y.Doc {
   const doc = new Y.Doc({ gc: true });

@@ -3,7 +3,6 @@ import * as enc from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { appendEntries, itemsOf, ledgersOf, levelsOf, readAllEntries } from '../../../shared/doc';
-import type { Donation } from '../../../shared/entries';
 import {
   checkUpdateBytes,
   ingestUpdate,
@@ -13,21 +12,7 @@ import {
 import { encodeEntry } from '../../../shared/wire';
 import { fcOptions } from '../arbitraries';
 import { msg, type DomainMessage } from '../../../shared/messages';
-
-const T = Date.UTC(2025, 0, 1);
-const donation = (device: string, seq: number): Donation => ({
-  kind: 'donation',
-  hub: 'hub1',
-  device,
-  seq,
-  item: 'itma',
-  at: T,
-  recordedAt: T,
-  qty: seq,
-  source: 'other',
-});
-const donations = (device: string, from: number, n: number) =>
-  Array.from({ length: n }, (_, i) => donation(device, from + i));
+import { donation, donations } from './donations';
 
 function replica(clientID: number): Y.Doc {
   const doc = new Y.Doc({ gc: true });

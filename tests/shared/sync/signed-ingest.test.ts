@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { appendEntries, appendMemberOp, headsOf, itemsOf, ledgersOf, membersOf } from '../../../shared/doc';
-import type { Donation } from '../../../shared/entries';
 import { headCheckFor, headKeyOf, type HeadCheck } from '../../../shared/sync/headCheck';
 import { guardHeads, ingestUpdate, INGEST_MESSAGES as M } from '../../../shared/sync/ingest';
 import { headKey, headMessage, type Restart } from '../../../shared/trust/chain';
@@ -9,6 +8,7 @@ import { sign } from '../../../shared/trust/crypto';
 import { signSetting, type SignedSetting } from '../../../shared/trust/settings';
 import { genesis, network as trustNetwork, request, revoke, type TestDevice } from '../trust/fixtures';
 import type { DomainMessage } from '../../../shared/messages';
+import { T, donation } from './donations';
 
 /**
  * Ingest on a signed network (guardHeads registered, as DocPersistence does): a device's head may only be
@@ -16,7 +16,6 @@ import type { DomainMessage } from '../../../shared/messages';
  * next to the legitimate case it must not catch.
  */
 
-const T = Date.UTC(2025, 0, 1);
 let net: string;
 let founder: TestDevice;
 let other: TestDevice;
@@ -30,18 +29,6 @@ beforeAll(async () => {
   other = n.a;
   stranger = n.b;
   check = headCheckFor(net);
-});
-
-const donation = (device: string, seq: number): Donation => ({
-  kind: 'donation',
-  hub: 'hub1',
-  device,
-  seq,
-  item: 'itma',
-  at: T,
-  recordedAt: T,
-  qty: seq,
-  source: 'other',
 });
 
 async function head(d: TestDevice, seq: number, hash = 'h'.repeat(43), by = d, network = net) {
