@@ -633,7 +633,7 @@ export class DocPersistence {
     next.problems = [...failed.problems, ...next.problems];
     next.membersChanged ||= failed.membersChanged;
     next.headsChanged ||= failed.headsChanged;
-    for (const key of ['items', 'hubs', 'devices', 'levels', 'categoryLevels'] as const) {
+    for (const key of PROJECTED_SETTINGS) {
       for (const [k, v] of failed[key]) if (!next[key].has(k)) next[key].set(k, v);
     }
   }
@@ -939,8 +939,7 @@ export class DocPersistence {
   ): Promise<Map<string, SettingVerdict> | null> {
     if (!trust) return null;
     const keys: [SettingMap, string][] = [];
-    for (const map of ['items', 'hubs', 'devices', 'levels', 'categoryLevels'] as const)
-      for (const key of batch[map].keys()) keys.push([map, key]);
+    for (const map of PROJECTED_SETTINGS) for (const key of batch[map].keys()) keys.push([map, key]);
     return trust.settingVerdicts(keys);
   }
 

@@ -107,13 +107,16 @@ export class TrustLayer {
    * `map/key`. Called before the IndexedDB transaction (signatures are checked asynchronously).
    */
   async settingVerdicts(keys: Iterable<[SettingMap, string]>): Promise<Map<string, SettingVerdict>> {
+    const out = new Map<string, SettingVerdict>();
+    const list = [...keys];
+    // Most writes (every save, most peers' updates) change no setting: no index of the copies for them.
+    if (list.length === 0) return out;
     const state =
       this.state ?? (await evaluateMembers(this.network, membersOf(this.doc).toArray(), this.anchor));
-    const out = new Map<string, SettingVerdict>();
     const copies = copiesBySetting(settingCopiesOf(this.doc).entries());
     const none = new Map<string, unknown>();
     await Promise.all(
-      [...keys].map(async ([map, key]) => {
+      list.map(async ([map, key]) => {
         const raw = this.doc.getMap<unknown>(map).get(key);
         const mine = copies.get(`${map}/${key}`) ?? none;
         out.set(`${map}/${key}`, await judgeSetting(this.network, map, key, raw, mine, state));
