@@ -7,7 +7,13 @@ import { hubKey as levelsKey } from './keys';
 import type { Levels } from './status';
 import { msg, type DomainMessage } from './messages';
 import { decodeEntry, encodeEntry, type WireEntry } from './wire';
-import { copiesBySetting, SETTING_COPIES, settingValue, type SettingMap } from './trust/settings';
+import {
+  SETTING_COPIES,
+  SETTING_VERSIONS,
+  settingValue,
+  writtenBySetting,
+  type SettingMap,
+} from './trust/settings';
 import { headKey, type Restart } from './trust/chain';
 
 /**
@@ -54,9 +60,15 @@ export const networkOf = (doc: Y.Doc) => doc.getMap<unknown>('network');
 export const categoryLevelsOf = (doc: Y.Doc) => doc.getMap<unknown>('categoryLevels');
 export const settingCopiesOf = (doc: Y.Doc) => doc.getMap<unknown>(SETTING_COPIES);
 
-/** The writers' own copies of one setting, by the device whose copy each is (for `judgeSetting`). */
-export function copiesOfSetting(doc: Y.Doc, map: SettingMap, key: string): Map<string, unknown> {
-  return copiesBySetting(settingCopiesOf(doc).entries()).get(`${map}/${key}`) ?? new Map();
+export const settingVersionsOf = (doc: Y.Doc) => doc.getMap<unknown>(SETTING_VERSIONS);
+
+/** What each writer wrote of every setting, by setting (`writtenBySetting`). */
+export const writtenOf = (doc: Y.Doc) =>
+  writtenBySetting(settingVersionsOf(doc).entries(), settingCopiesOf(doc).entries());
+
+/** What each writer wrote of one setting: its versions and old-style copies (for `judgeSetting`). */
+export function writtenOfSetting(doc: Y.Doc, map: SettingMap, key: string): [string, unknown][] {
+  return writtenOf(doc).get(`${map}/${key}`) ?? [];
 }
 
 export function initNetwork(

@@ -12,6 +12,8 @@ import {
   levelsSchema,
   categoryLevelsOf,
   settingCopiesOf,
+  settingVersionsOf,
+  writtenOf,
   headsOf,
   membersOf,
   readAllEntries,
@@ -42,6 +44,8 @@ import { TrustLayer, type TrustPlan } from './trust';
 import {
   parseCopyKey,
   SETTING_COPIES,
+  SETTING_VERSIONS,
+  parseVersionKey,
   settingValue,
   type SettingMap,
   type SettingVerdict,
@@ -366,9 +370,11 @@ export class DocPersistence {
    * against, the staging doc of a local change or the live doc.
    */
   private readonly trustView = {
-    // The writers' own copies of settings from the live doc: a staging doc holds only their ids
-    // (staging.ts), and a local change's own copy never decides a verdict (its value in the map does).
-    getMap: (name: string) => (name === SETTING_COPIES ? this.doc : this.planned).getMap(name),
+    // The writers' versions (and old-style copies) of settings from the live doc: a staging doc holds only
+    // this device's, as placeholders (staging.ts), and a local change's own version never decides a
+    // verdict (its value in the map, signed past every version held, does).
+    getMap: (name: string) =>
+      (name === SETTING_COPIES || name === SETTING_VERSIONS ? this.doc : this.planned).getMap(name),
     getArray: (name: string) => this.planned.getArray(name),
   } as unknown as Y.Doc;
 
@@ -929,6 +935,14 @@ export class DocPersistence {
     devicesOf(doc).forEach((v, k) => into.devices.set(k, v));
     levelsOf(doc).forEach((v, k) => into.levels.set(k, v));
     categoryLevelsOf(doc).forEach((v, k) => into.categoryLevels.set(k, v));
+    // A setting missing from its map still counts from its writers' versions (judgeSetting).
+    for (const setting of writtenOf(this.doc).keys()) {
+      const slash = setting.indexOf('/');
+      const map = setting.slice(0, slash) as SettingMap;
+      const key = setting.slice(slash + 1);
+      if (isProjectedSetting(map) && !into[map].has(key))
+        into[map].set(key, doc.getMap<unknown>(map).get(key));
+    }
     return into;
   }
 
@@ -1294,16 +1308,18 @@ function capture(doc: Y.Doc, target: () => Batch, changed: () => void): void {
   watch(devicesOf(doc), (b) => b.devices);
   watch(levelsOf(doc), (b) => b.levels);
   watch(categoryLevelsOf(doc), (b) => b.categoryLevels);
-  // A writer's own copy changes what counts when the map's value does not: judge that setting again.
-  const copies = settingCopiesOf(doc);
-  copies.observe((event) => {
-    if (!mine(event.transaction.origin)) return;
-    for (const copy of event.keysChanged) {
-      const parsed = parseCopyKey(copy);
-      if (!parsed || !isProjectedSetting(parsed.map)) continue;
-      target()[parsed.map].set(parsed.key, doc.getMap<unknown>(parsed.map).get(parsed.key));
-    }
-  });
+  // A writer's version (or old-style copy) may change what counts: judge that setting again.
+  const rejudge = (map: Y.Map<unknown>, parse: (key: string) => { map: SettingMap; key: string } | null) =>
+    map.observe((event) => {
+      if (!mine(event.transaction.origin)) return;
+      for (const written of event.keysChanged) {
+        const parsed = parse(written);
+        if (!parsed || !isProjectedSetting(parsed.map)) continue;
+        target()[parsed.map].set(parsed.key, doc.getMap<unknown>(parsed.map).get(parsed.key));
+      }
+    });
+  rejudge(settingCopiesOf(doc), parseCopyKey);
+  rejudge(settingVersionsOf(doc), parseVersionKey);
   membersOf(doc).observe((event) => {
     if (mine(event.transaction.origin)) target().membersChanged = true;
   });

@@ -1,6 +1,6 @@
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
-import { parseCopyKey, SETTING_COPIES } from '../../shared/trust/settings';
+import { parseCopyKey, parseVersionKey, SETTING_COPIES, SETTING_VERSIONS } from '../../shared/trust/settings';
 
 /**
  * The base of a staging doc: a Yjs update that gives a fresh doc everything a local change reads or
@@ -10,8 +10,9 @@ import { parseCopyKey, SETTING_COPIES } from '../../shared/trust/settings';
  *
  * What it holds, each struct under its real id so that new structs point at the right ones:
  * - every root map's current item per key (settings, heads, the ledgers map's arrays), with its content,
- *   or deleted if it is (a set deletes the current value, as in the live doc); of the writers' own copies
- *   of settings, only this device's (`ownDevice`, when known), without their values (see below);
+ *   or deleted if it is (a set deletes the current value, as in the live doc); of the writers' versions
+ *   (and old-style copies) of settings, only this device's (`ownDevice`, when known), without their
+ *   values (see below);
  * - every root list's items in order, with their content (the member list);
  * - the last item of every nested list (a device's ledger), as deleted content of the same length: an
  *   append needs only its id, never the entries;
@@ -62,14 +63,16 @@ function compactBase(doc: Y.Doc, ownDevice: string | null): Uint8Array | null {
   let outOfOrder = false;
   doc.share.forEach((type, name) => {
     const copies = name === SETTING_COPIES;
+    const versions = name === SETTING_VERSIONS;
     type._map.forEach((item, key) => {
       let content = contentOf(item);
-      if (copies) {
-        // The writers' own copies of settings: a local change replaces only this device's own, and what
-        // counts is judged from the live doc's (persistence.ts `trustView`). So only this device's are
-        // kept, live, with a placeholder for each value: with their content, on a network with thousands
-        // of signed levels, they doubled the base and the time of every save.
-        if (ownDevice !== null && parseCopyKey(key)?.device !== ownDevice) return;
+      if (copies || versions) {
+        // The writers' versions (and old-style copies) of settings: a local change adds or removes only
+        // this device's own, and what counts is judged from the live doc's (persistence.ts `trustView`).
+        // So only this device's are kept, with a placeholder for each value: with their content, on a
+        // network with thousands of signed levels, they doubled the base and the time of every save.
+        const device = copies ? parseCopyKey(key)?.device : parseVersionKey(key)?.device;
+        if (ownDevice !== null && device !== ownDevice) return;
         if (content instanceof Y.ContentAny) content = new Y.ContentAny(content.arr.map(() => null));
       }
       keep(new Y.Item(item.id, null, null, null, null, type, key, content));

@@ -59,7 +59,7 @@ export class LarderStore {
     ctx.afterLoad = () => {
       this.ledger.noteLostEntries();
       void this.catchUp.refreshCatchUpDays().catch(() => undefined);
-      void ctx.keepOwnCopies().catch(() => undefined);
+      void ctx.keepOwnVersions().catch(() => undefined);
     };
     this.ctx.persistence.onCommitted((commit) => {
       void this.catchUp.refreshCatchUpDays().catch(() => undefined);

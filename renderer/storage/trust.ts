@@ -1,6 +1,6 @@
 import { appendAll } from '../../shared/arrays';
 import type * as Y from 'yjs';
-import { headsOf, membersOf, settingCopiesOf, type SetAside } from '../../shared/doc';
+import { headsOf, membersOf, writtenOf, type SetAside } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
 import { fingerprintOf, loadFastSha256 } from '../../shared/trust/crypto';
 import { Gate, type GateResult, type VerifiedHead } from '../../shared/trust/gate';
@@ -8,12 +8,7 @@ import { verifyHeads } from '../../shared/trust/heads';
 import { prehashBlocks } from '../../shared/trust/prehash';
 import { evaluateMembers, memberStateDigest, type MemberState } from '../../shared/trust/members';
 import { isLocalProblem, type LarderDB, type MemberRow } from './db';
-import {
-  copiesBySetting,
-  judgeSetting,
-  type SettingMap,
-  type SettingVerdict,
-} from '../../shared/trust/settings';
+import { judgeSetting, type SettingMap, type SettingVerdict } from '../../shared/trust/settings';
 
 /** What the trust layer decided for one batch: what counts, what is set aside, what to store. */
 export interface TrustPlan {
@@ -113,13 +108,13 @@ export class TrustLayer {
     if (list.length === 0) return out;
     const state =
       this.state ?? (await evaluateMembers(this.network, membersOf(this.doc).toArray(), this.anchor));
-    const copies = copiesBySetting(settingCopiesOf(this.doc).entries());
-    const none = new Map<string, unknown>();
+    const written = writtenOf(this.doc);
+    const none: [string, unknown][] = [];
     await Promise.all(
       list.map(async ([map, key]) => {
         const raw = this.doc.getMap<unknown>(map).get(key);
-        const mine = copies.get(`${map}/${key}`) ?? none;
-        out.set(`${map}/${key}`, await judgeSetting(this.network, map, key, raw, mine, state));
+        const theirs = written.get(`${map}/${key}`) ?? none;
+        out.set(`${map}/${key}`, await judgeSetting(this.network, map, key, raw, theirs, state));
       }),
     );
     return out;

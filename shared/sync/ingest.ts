@@ -4,8 +4,10 @@ import { headDeviceOf, headKeyOf, type HeadCheck, type SettingToVerify } from '.
 import {
   isEnvelope,
   parseCopyKey,
+  parseVersionKey,
   SETTING_COPIES,
   SETTING_MAPS,
+  SETTING_VERSIONS,
   type SettingMap,
   type SignedSetting,
 } from '../trust/settings';
@@ -175,22 +177,37 @@ type Parent =
   { kind: 'type'; type: SharedType } | { kind: 'root'; name: string } | { kind: 'new'; item: Y.Item };
 type Resolved = { kind: 'at'; parent: Parent; sub: string | null } | { kind: 'gc' | 'missing' | 'cycle' };
 
-const SETTING_ROOTS: ReadonlySet<string> = new Set([...SETTING_MAPS, SETTING_COPIES]);
+const SETTING_ROOTS: ReadonlySet<string> = new Set([...SETTING_MAPS, SETTING_COPIES, SETTING_VERSIONS]);
 
 /**
- * The setting a setting path (`map/key`, or a writer's own copy `settingCopies/map/device/key`) holds,
- * as its writer signed it; null for a copy path no device writes.
+ * The setting a setting path holds (`map/key`; a writer's version `settingVersions/map/device/at/key`;
+ * an old-style copy `settingCopies/map/device/key`), as its writer signed it; null for a version or copy
+ * path no device writes.
  */
 function settingOf(path: string): { map: SettingMap; key: string } | null {
   const at = path.indexOf('/');
   const map = path.slice(0, at);
-  if (map !== SETTING_COPIES) return { map: map as SettingMap, key: path.slice(at + 1) };
-  const copy = parseCopyKey(path.slice(at + 1));
-  return copy && { map: copy.map, key: copy.key };
+  if (map === SETTING_VERSIONS) return parseVersionKey(path.slice(at + 1));
+  if (map === SETTING_COPIES) return parseCopyKey(path.slice(at + 1));
+  return { map: map as SettingMap, key: path.slice(at + 1) };
 }
 
-/** Whether values placed at a setting path (`map/key`) are, for a writer's own copy, that writer's. */
-function ownCopy(path: string, values: readonly SignedSetting[]): boolean {
+const VERSIONS_PREFIX = `${SETTING_VERSIONS}/`;
+
+/** Where an item ends, as the origin of the item placed right after it names it. */
+const lastIdKey = (s: Y.Item) => `${s.id.client}:${s.id.clock + s.length - 1}`;
+
+/**
+ * Whether values placed at a setting path may be there: a writer's version holds the one envelope its
+ * writer signed at that time; an old-style copy, only what its writer signed; a map, anything signed.
+ */
+function inItsPlace(path: string, values: readonly SignedSetting[]): boolean {
+  if (path.startsWith(VERSIONS_PREFIX)) {
+    const version = parseVersionKey(path.slice(VERSIONS_PREFIX.length));
+    return (
+      !!version && values.length === 1 && values[0]!.by === version.device && values[0]!.at === version.at
+    );
+  }
   if (!path.startsWith(`${SETTING_COPIES}/`)) return true;
   const copy = parseCopyKey(path.slice(SETTING_COPIES.length + 1));
   return !!copy && values.every((v) => v.by === copy.device);
@@ -235,7 +252,7 @@ class Checker {
     this.ledgers = doc.share.get(LEDGERS);
     this.members = doc.share.get(MEMBERS);
     this.heads = doc.share.get(HEADS);
-    for (const name of [...SETTING_MAPS, SETTING_COPIES]) {
+    for (const name of SETTING_ROOTS) {
       const type = doc.share.get(name);
       if (type) this.settingRoots.set(type, name);
     }
@@ -483,11 +500,89 @@ class Checker {
     return null;
   }
 
-  /** Whether this doc holds a live value for a setting (`map/key`). */
-  private holdsSetting(path: string): boolean {
+  /**
+   * Whether an update would leave a setting or head without a value: a signed value is replaced, never
+   * removed. A key holder could otherwise send an item that arrives deleted (its content collected, or in
+   * the update's delete set), placed after the current value: the value is deleted as the item
+   * integrates, and the key is empty on every replica. So where a key holds a value, here or in the
+   * update, its value once the update is in (worked out as Yjs places map items: `lastPlaced`) must be
+   * live; a writer's version may go only where a newer version of the same writer and setting stays.
+   *
+   * Also, an item that arrives with its content and in a delete set (only from a sender that keeps deleted
+   * content) must be followed by a new item of the same key that names it as origin: a value replaced
+   * twice elsewhere, its halves arriving in either order. `keyed`: the new items of each key (none for a
+   * version only deleted); `arrivesDeleted`: the items, new or held here, that the delete sets cover.
+   */
+  private emptiesKey(keyed: Map<string, Y.Item[]>, arrivesDeleted: Set<Y.Item>): DomainMessage | null {
+    const gone = (s: Y.Item) => s.deleted || s.content instanceof Y.ContentDeleted || arrivesDeleted.has(s);
+    const emptied: string[] = [];
+    const liveAfter = new Map<string, boolean>();
+    for (const [key, items] of keyed) {
+      const refusal = key.startsWith(`${HEADS}/`)
+        ? INGEST_MESSAGES.badHead(key.slice(HEADS.length + 1))
+        : INGEST_MESSAGES.badSetting(key);
+      const followed = new Set<string>();
+      for (const s of items) if (s.origin) followed.add(`${s.origin.client}:${s.origin.clock}`);
+      for (const s of items)
+        if (arrivesDeleted.has(s) && !(s.content instanceof Y.ContentDeleted) && !followed.has(lastIdKey(s)))
+          return refusal;
+      const current = this.keyItem(key);
+      const before = !!current && !current.deleted;
+      if (!before && !items.some((s) => !gone(s))) continue;
+      const last = lastPlaced(current, items);
+      // Null: an item names an origin not known here (the update waits whole, and is checked again).
+      if (!last) continue;
+      liveAfter.set(key, !gone(last));
+      if (gone(last)) {
+        if (!key.startsWith(VERSIONS_PREFIX)) return refusal;
+        emptied.push(key);
+      }
+    }
+    if (emptied.length > 0) {
+      const newest = this.newestVersions(liveAfter, arrivesDeleted);
+      for (const key of emptied) {
+        const it = parseVersionKey(key.slice(VERSIONS_PREFIX.length))!;
+        if ((newest.get(`${it.map}/${it.device}/${it.key}`) ?? -1) <= it.at)
+          return INGEST_MESSAGES.badSetting(key);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The time of the newest version of each writer and setting (`map/device/key`) that has a value once
+   * the update is in: `liveAfter` for the version keys the update touches, the doc's own otherwise.
+   */
+  private newestVersions(
+    liveAfter: ReadonlyMap<string, boolean>,
+    arrivesDeleted: ReadonlySet<Y.Item>,
+  ): Map<string, number> {
+    const newest = new Map<string, number>();
+    const note = (version: string, live: boolean) => {
+      const it = live ? parseVersionKey(version) : null;
+      if (!it) return;
+      const at = `${it.map}/${it.device}/${it.key}`;
+      if ((newest.get(at) ?? -1) < it.at) newest.set(at, it.at);
+    };
+    for (const [key, live] of liveAfter)
+      if (key.startsWith(VERSIONS_PREFIX)) note(key.slice(VERSIONS_PREFIX.length), live);
+    const versions = this.share.get(SETTING_VERSIONS);
+    if (versions instanceof Y.AbstractType)
+      for (const [key, item] of versions._map)
+        if (!liveAfter.has(VERSIONS_PREFIX + key)) note(key, !item.deleted && !arrivesDeleted.has(item));
+    return newest;
+  }
+
+  /** The item a root map holds under a key (`root/key`: a setting path, or `heads/device`), live or not. */
+  private keyItem(path: string): Y.Item | undefined {
     const at = path.indexOf('/');
     const root = this.share.get(path.slice(0, at));
-    const item = root instanceof Y.AbstractType ? root._map.get(path.slice(at + 1)) : undefined;
+    return root instanceof Y.AbstractType ? root._map.get(path.slice(at + 1)) : undefined;
+  }
+
+  /** Whether this doc holds a live value for a setting (`map/key`). */
+  private holdsSetting(path: string): boolean {
+    const item = this.keyItem(path);
     return !!item && !item.deleted;
   }
 
@@ -556,6 +651,9 @@ class Checker {
     const headCheck = this.headCheck;
     const newHeads = new Set<string>();
     const newSettings = new Set<string>();
+    // The new items of each setting and head key, and those the sources' delete sets cover (checked last).
+    const keyed = new Map<string, Y.Item[]>();
+    const arrivesDeleted = new Set<Y.Item>();
     const ledgers = this.ledgers;
     // Deletes of this device's own clocks it has not used yet: no peer can know of such items. Parked by
     // Yjs as pending, they would delete this device's next entries as it records them.
@@ -572,14 +670,20 @@ class Checker {
           if (this.straddlesWrongly(s)) return INGEST_MESSAGES.contradicts;
           const p = this.place(s);
           if (p.kind === 'cycle') return INGEST_MESSAGES.malformed;
+          if ((p.kind === 'setting' || p.kind === 'head') && headCheck) {
+            const key = p.kind === 'setting' ? p.key : `${HEADS}/${p.device}`;
+            const items = keyed.get(key);
+            if (items) items.push(s);
+            else keyed.set(key, [s]);
+          }
           if (p.kind === 'setting' && headCheck) {
             // Signed settings: a new value must at least be an envelope (its signature and the writer's
             // right are checked when it is projected); a cleared setting is a signed tombstone.
             if (!(s.content instanceof Y.ContentDeleted)) {
               if (!(s.content instanceof Y.ContentAny) || !s.content.arr.every(isEnvelope))
                 return INGEST_MESSAGES.badSetting(p.key);
-              // A writer's own copy of a setting holds only what that writer signed.
-              if (!ownCopy(p.key, s.content.arr)) return INGEST_MESSAGES.badSetting(p.key);
+              // A writer's version or copy of a setting holds only what that writer signed.
+              if (!inItsPlace(p.key, s.content.arr)) return INGEST_MESSAGES.badSetting(p.key);
               // Signed by its writer's own key (the writer's right is judged later): a forged value under
               // a known writer's name is refused even where this device holds none yet, or it could take
               // the genuine one's place (Yjs orders concurrent values by client id), and every later sync
@@ -628,9 +732,13 @@ class Checker {
               // A head is deleted only by the newer head that replaces it, arriving with the delete.
               if (headCheck && place.kind === 'head' && !newHeads.has(place.device))
                 return INGEST_MESSAGES.badHead(place.device);
-              // A signed setting is replaced by a newer value, never deleted bare.
-              if (headCheck && place.kind === 'setting' && !newSettings.has(place.key))
+              // A signed setting is replaced by a newer value, never deleted bare; a writer's version goes
+              // once a newer one of its writer is in (checked with the rest, below).
+              const version = place.kind === 'setting' && place.key.startsWith(VERSIONS_PREFIX);
+              if (headCheck && place.kind === 'setting' && !version && !newSettings.has(place.key))
                 return INGEST_MESSAGES.badSetting(place.key);
+              if (place.kind === 'setting' || place.kind === 'head') arrivesDeleted.add(s);
+              if (version && !keyed.has(place.key)) keyed.set(place.key, []);
             }
           }
           const from = Math.max(clock, state);
@@ -643,15 +751,54 @@ class Checker {
               const p = this.place(s);
               if (p.kind === 'cycle') return INGEST_MESSAGES.malformed;
               if (isAppendOnly(p)) return INGEST_MESSAGES.deletesLedger;
-              if (headCheck && p.kind === 'head' && !(s.content instanceof Y.ContentDeleted))
-                return INGEST_MESSAGES.badHead(p.device);
+              if (p.kind === 'setting' || p.kind === 'head') arrivesDeleted.add(s);
             }
           }
         }
       }
     }
+    if (headCheck) return this.emptiesKey(keyed, arrivesDeleted);
     return null;
   }
+}
+
+/**
+ * The item a map key's value would be once `incoming` items of that key integrate, `current` being its
+ * value here. Map items name only a left origin (the value their writer replaced), so Yjs places them as a
+ * tree: each item right after its origin, items of the same origin ordered by client id, each followed by
+ * the items placed after it. The value is the last item of that order: from the first items (no origin),
+ * the one of the largest client id, then the one after it of the largest client id, and so on. Null when
+ * some incoming item names an origin not known here (Yjs would hold it back: the update waits whole).
+ */
+function lastPlaced(current: Y.Item | undefined, incoming: readonly Y.Item[]): Y.Item | null {
+  const after = new Map<string, Y.Item[]>();
+  const known = new Set<string>(['']);
+  const add = (s: Y.Item) => {
+    const origin = s.origin ? `${s.origin.client}:${s.origin.clock}` : '';
+    const list = after.get(origin);
+    if (list) list.push(s);
+    else after.set(origin, [s]);
+    for (let clock = s.id.clock; clock < s.id.clock + s.length; clock++) known.add(`${s.id.client}:${clock}`);
+  };
+  for (let s: Y.Item | null = current ?? null; s; s = s.left) add(s);
+  for (const s of incoming) add(s);
+  for (const origin of after.keys()) if (!known.has(origin)) return null;
+  // An item Yjs merged with the one after it (both deleted) is followed by the items after either part.
+  const next = (s: Y.Item) => {
+    const out: Y.Item[] = [];
+    for (let clock = s.id.clock; clock < s.id.clock + s.length; clock++)
+      for (const t of after.get(`${s.id.client}:${clock}`) ?? []) out.push(t);
+    return out;
+  };
+  let last: Y.Item | null = null;
+  const seen = new Set<Y.Item>();
+  for (let list = after.get('') ?? []; list.length > 0; list = next(last!)) {
+    last = list.reduce((a, b) => (b.id.client > a.id.client ? b : a));
+    // An item named as its own origin (or after its own successor) is no tree: refuse what holds it.
+    if (seen.has(last)) return null;
+    seen.add(last);
+  }
+  return last;
 }
 
 /** How many structs (or delete ranges) the check looks at between two steps. */

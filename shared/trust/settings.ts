@@ -20,9 +20,16 @@ import { msg, word, type DomainMessage } from '../messages';
  *
  * Each map resolves concurrent writes last-writer-wins, so a key holder without the right (a member, or
  * a device asking to join) could replace a value with one it signed itself: that value never counts, but
- * it took the place of the one that did. So every signed write also goes into the writer's own copy of
- * the setting (`settingCopies`, keyed `map/device/key`), which only that device's key may replace; when
- * the value in the map does not count, the newest copy that does counts instead (`judgeSetting`).
+ * it took the place of the one that did. It could also put back an older envelope a writer signed (its
+ * signature is still valid), or place an item after a value that leaves the key empty. So every signed
+ * write also goes into a version of its own, `settingVersions` keyed `map/device/at/key`, which holds
+ * that one envelope and nothing else: a key holder can add a version its writer signed, never change or
+ * hide one, and a writer removes its own older versions only once a newer one is in (ingest checks all
+ * this). What counts is the newest, by the time its writer signed it, of the map's value and the
+ * versions that count (`judgeSetting`), so neither a value put back nor a value hidden changes anything.
+ *
+ * `settingCopies` (keyed `map/device/key`, one per writer) is what Larder wrote before versions: still
+ * read, no longer written.
  */
 export const SETTING_MAPS = ['items', 'hubs', 'devices', 'levels', 'categoryLevels', 'network'] as const;
 export type SettingMap = (typeof SETTING_MAPS)[number];
@@ -105,9 +112,53 @@ export function parseCopyKey(copy: string): { map: SettingMap; device: string; k
   return { map: m[1] as SettingMap, device: m[2]!, key: m[3]! };
 }
 
+/** The map of every writer's versions of the settings it wrote (see the top). */
+export const SETTING_VERSIONS = 'settingVersions';
+
+/** Where a device's version of a setting, signed at `at`, lives in `settingVersions`. */
+export const versionKey = (map: SettingMap, device: string, at: number, key: string) =>
+  `${map}/${device}/${at}/${key}`;
+
+/** The parts of a `settingVersions` key, or null for a key no honest device writes. */
+export function parseVersionKey(
+  version: string,
+): { map: SettingMap; device: string; at: number; key: string } | null {
+  const m = /^([A-Za-z]+)\/([0-9a-z]{4,16})\/(0|[1-9][0-9]{0,15})\/(.+)$/s.exec(version);
+  if (!m || !(SETTING_MAPS as readonly string[]).includes(m[1]!)) return null;
+  const at = Number(m[3]);
+  if (!Number.isSafeInteger(at)) return null;
+  return { map: m[1] as SettingMap, device: m[2]!, at, key: m[4]! };
+}
+
+/**
+ * What each writer wrote of each setting, besides the map's value: every version and old-style copy, by
+ * setting (`map/key`), as [the device whose place it is in, the value there] (for `judgeSetting`).
+ */
+export function writtenBySetting(
+  versions: Iterable<[string, unknown]>,
+  copies: Iterable<[string, unknown]> = [],
+): Map<string, [device: string, raw: unknown][]> {
+  const out = new Map<string, [string, unknown][]>();
+  const add = (map: SettingMap, key: string, device: string, raw: unknown) => {
+    const at = `${map}/${key}`;
+    const list = out.get(at);
+    if (list) list.push([device, raw]);
+    else out.set(at, [[device, raw]]);
+  };
+  for (const [k, raw] of versions) {
+    const parsed = parseVersionKey(k);
+    if (parsed) add(parsed.map, parsed.key, parsed.device, raw);
+  }
+  for (const [k, raw] of copies) {
+    const parsed = parseCopyKey(k);
+    if (parsed) add(parsed.map, parsed.key, parsed.device, raw);
+  }
+  return out;
+}
+
 export type SettingVerdict =
   /**
-   * `setAside`: the map's value did not count (why), and this is the newest of its writers' own copies
+   * `setAside`: the map's value did not count (why), and this is the newest of its writers' versions
    * that does; shown under Problems.
    */
   | { ok: true; value: unknown; setAside?: DomainMessage }
@@ -156,45 +207,53 @@ export async function verifySetting(
   return { ok: true, value: v === null ? undefined : v };
 }
 
+/** Whether envelope `a` was signed after `b`: by its writer's time, and of two at once, the larger device id. */
+const later = (a: SignedSetting, b: SignedSetting) => a.at > b.at || (a.at === b.at && a.by > b.by);
+
 /**
- * The value a setting counts as: the map's value when it counts; otherwise the newest of the writers' own
- * copies that counts (by the time its writer signed; of two at once, the larger device id), with why the
- * map's value did not. `copies`: the copies of this setting, by the device whose copy each is.
+ * The value a setting counts as: the newest, by the time its writer signed it (of two at once, the larger
+ * device id), of the map's value and the writers' versions (and old-style copies), among those that
+ * count. Writers sign a time past every value they hold (`nextSettingTime`), so a later change is newer
+ * wherever clocks stand. Newest rather than the map's value: a key holder can put back in the map an
+ * older envelope a writer signed, or hide the map's value; the versions still hold the writer's newest.
+ *
+ * When the map's value does not count (`setAside`: why), a problem is shown; a value held for a device
+ * waiting for approval is none. `written`: what each writer wrote of this setting, as [the device whose
+ * place it is in, the value there] (`writtenBySetting`).
  */
 export async function judgeSetting(
   network: string,
   map: SettingMap,
   key: string,
   raw: unknown,
-  copies: ReadonlyMap<string, unknown>,
+  written: Iterable<readonly [device: string, raw: unknown]>,
   members: MemberState,
 ): Promise<SettingVerdict> {
   const verdict = await verifySetting(network, map, key, raw, members);
-  if (verdict.ok || copies.size === 0) return verdict;
-  let best: { env: SignedSetting; value: unknown } | null = null;
-  for (const [device, copy] of copies) {
-    // A copy counts only as its own device's: no other key may fill its place.
-    if (!isEnvelope(copy) || copy.by !== device) continue;
-    if (best && (copy.at < best.env.at || (copy.at === best.env.at && copy.by < best.env.by))) continue;
+  // The versions newer than the map's value when it counts (all of them otherwise), newest first.
+  const floor = verdict.ok && isEnvelope(raw) ? raw : null;
+  const newer: SignedSetting[] = [];
+  for (const [device, copy] of written)
+    // A version or copy counts only as its own device's: no other key may fill its place.
+    if (isEnvelope(copy) && copy.by === device && (!floor || later(copy, floor))) newer.push(copy);
+  newer.sort((a, b) => (later(a, b) ? -1 : 1));
+  for (const copy of newer) {
     const v = await verifySetting(network, map, key, copy, members);
-    if (v.ok) best = { env: copy, value: v.value };
+    if (!v.ok) continue;
+    return verdict.ok || verdict.held
+      ? { ok: true, value: v.value }
+      : { ok: true, value: v.value, setAside: verdict.reason };
   }
-  if (!best) return verdict;
-  return verdict.held
-    ? { ok: true, value: best.value }
-    : { ok: true, value: best.value, setAside: verdict.reason };
+  return verdict;
 }
 
-/** Every copy in a `settingCopies` map, by setting (`map/key`) and then by the device whose copy it is. */
-export function copiesBySetting(copies: Iterable<[string, unknown]>): Map<string, Map<string, unknown>> {
-  const out = new Map<string, Map<string, unknown>>();
-  for (const [k, raw] of copies) {
-    const parsed = parseCopyKey(k);
-    if (!parsed) continue;
-    const at = `${parsed.map}/${parsed.key}`;
-    let byDevice = out.get(at);
-    if (!byDevice) out.set(at, (byDevice = new Map()));
-    byDevice.set(parsed.device, raw);
-  }
-  return out;
+/**
+ * The time a device signs a change of a setting with: now, or just past the newest value of it that the
+ * device holds (the map's, and every writer's versions) when its clock is behind, so that the change is
+ * the newest wherever it goes (`judgeSetting`).
+ */
+export function nextSettingTime(now: number, held: Iterable<unknown>): number {
+  let at = now;
+  for (const raw of held) if (isEnvelope(raw) && raw.at >= at) at = raw.at + 1;
+  return at;
 }

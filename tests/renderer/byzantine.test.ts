@@ -2,8 +2,9 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { appendMemberOp, headsOf, hubsOf, ledgersOf, membersOf, settingCopiesOf } from '../../shared/doc';
-import { copyKey } from '../../shared/trust/settings';
+import { appendMemberOp, headsOf, hubsOf, ledgersOf, membersOf, settingVersionsOf } from '../../shared/doc';
+import { isEnvelope, parseVersionKey, versionKey, type SignedSetting } from '../../shared/trust/settings';
+import { collectedAfter } from '../shared/sync/crafted';
 import type { Entry } from '../../shared/entries';
 import { INGEST_MESSAGES } from '../../shared/sync/ingest';
 import { evaluateMembers, nextLink, signOp, type MemberOp } from '../../shared/trust/members';
@@ -50,7 +51,10 @@ type Forgery =
   | 'forged-grant'
   | 'stranger'
   | 'hide-setting'
-  | 'fill-copy'
+  | 'fill-version'
+  | 'drop-version'
+  | 'replay-setting'
+  | 'hide-collected'
   | 'legit';
 
 async function run(seed: number): Promise<void> {
@@ -95,7 +99,30 @@ async function run(seed: number): Promise<void> {
      * What the attacker sends: its whole state as a diff against the receiver's state when it is delivered
      * (as y-webrtc's sync step 2 does), or a one-off update made on a throwaway copy (a forged head).
      */
-    const outbox: { to: number; update: Uint8Array | null; refusal?: string }[] = [];
+    /**
+     * `refusal`: how a one-off update must be refused. A one-off made on a copy of the attacker's doc also
+     * carries its delete set, without what replaced what it deletes: a replica that lacks what the forgery
+     * builds on (so the forgery itself cannot be judged yet) may refuse it for a head or a writer's version
+     * it would delete instead.
+     */
+    const outbox: { to: number; update: Uint8Array | null; refusal?: string; mayPass?: true }[] = [];
+    /** Every envelope of hub 0's details the attacker has seen, to replay later. */
+    const seenHub0: SignedSetting[] = [];
+    /** The newest version of hub 0's details a device wrote, as the attacker's doc holds it. */
+    const newestVersion = (device: string): SignedSetting | null => {
+      let newest: SignedSetting | null = null;
+      settingVersionsOf(byz).forEach((raw, key) => {
+        const v = parseVersionKey(key);
+        if (v?.device === device && v.map === 'hubs' && v.key === hubs[0] && isEnvelope(raw))
+          if (!newest || raw.at > newest.at) newest = raw;
+      });
+      return newest;
+    };
+    /** Sends a one-off update to every replica, now or later; `mayPass`: a replica may also take it. */
+    const sendAll = (update: Uint8Array, refusal: string, mayPass?: true) => {
+      for (let to = 0; to < HONEST; to++)
+        outbox.splice(rng.int(0, outbox.length), 0, { to, update, refusal, ...(mayPass ? { mayPass } : {}) });
+    };
     const refusals = EXPECTED_REFUSALS(stores().map((s) => s.self!.deviceId));
     /** Honest effect per hub|item, tallied from what the stores returned; plus the laptop's legit entries. */
     const expected = new Map<string, number>();
@@ -107,6 +134,11 @@ async function run(seed: number): Promise<void> {
       const source = rng.pick(stores());
       Y.applyUpdate(byz, Y.encodeStateAsUpdate(source.persistence.doc));
       const before = Y.encodeStateVector(byz);
+      const hub0Versions = [...settingVersionsOf(byz).entries()].filter(
+        ([key]) => parseVersionKey(key)?.map === 'hubs' && parseVersionKey(key)?.key === hubs[0],
+      );
+      for (const env of [hubsOf(byz).get(hubs[0]!), ...hub0Versions.map(([, raw]) => raw)])
+        if (isEnvelope(env) && !seenHub0.some((e) => e.s === env.s)) seenHub0.push(env);
       const victim = rng.pick(stores().filter((s) => s.self!.hubId));
       const victimId = victim.self!.deviceId;
       const base = { item: rice.id, at: clock.now(), recordedAt: clock.now() };
@@ -203,23 +235,64 @@ async function run(seed: number): Promise<void> {
         }
         case 'hide-setting': {
           // The laptop renames hub 0 with its own valid signature (it has no right to): the value takes
-          // the map's place, and maybe its own copy's.
+          // the map's place, and maybe its own version's.
           const env = await laptop.envelope('hubs', hubs[0]!, { name: 'Seized', createdAt: 0 }, clock.now());
           byz.transact(() => {
             hubsOf(byz).set(hubs[0]!, env);
-            if (rng.bool(0.5)) settingCopiesOf(byz).set(copyKey('hubs', laptop.id, hubs[0]!), env);
+            if (rng.bool(0.5))
+              settingVersionsOf(byz).set(versionKey('hubs', laptop.id, env.at, hubs[0]!), env);
           });
           break;
         }
-        case 'fill-copy': {
-          // Its envelope in an honest device's own copy of hub 0's details: refused at the door.
+        case 'fill-version': {
+          // Its envelope in an honest device's version of hub 0's details (at a time that device never
+          // signed at, or the newest it did): refused at the door.
           const copy = new Y.Doc();
           Y.applyUpdate(copy, Y.encodeStateAsUpdate(byz));
           const env = await laptop.envelope('hubs', hubs[0]!, { name: 'Seized', createdAt: 0 }, clock.now());
-          settingCopiesOf(copy).set(copyKey('hubs', a.self!.deviceId, hubs[0]!), env);
-          const update = Y.encodeStateAsUpdate(copy, before);
-          for (let to = 0; to < HONEST; to++)
-            outbox.splice(rng.int(0, outbox.length), 0, { to, update, refusal: 'update.badSetting' });
+          const honest = rng.pick([a, c]).self!.deviceId;
+          const newest = newestVersion(honest);
+          const at = newest && rng.bool(0.5) ? newest.at : env.at;
+          settingVersionsOf(copy).set(versionKey('hubs', honest, at, hubs[0]!), env);
+          sendAll(Y.encodeStateAsUpdate(copy, before), 'update.badSetting');
+          return;
+        }
+        case 'drop-version': {
+          // An honest device's newest version of hub 0's details, deleted: refused (a replica that does not
+          // have it yet holds the delete, and drops it when the version arrives).
+          const honest = rng.pick([a, c]).self!.deviceId;
+          const newest = newestVersion(honest);
+          if (!newest) return;
+          const copy = new Y.Doc();
+          Y.applyUpdate(copy, Y.encodeStateAsUpdate(byz));
+          const sv = Y.encodeStateVector(copy);
+          settingVersionsOf(copy).delete(versionKey('hubs', honest, newest.at, hubs[0]!));
+          sendAll(Y.encodeStateAsUpdate(copy, sv), 'update.badSetting', true);
+          return;
+        }
+        case 'replay-setting': {
+          // An earlier genuine envelope of hub 0's details (its signature still valid), put back in the map
+          // or as its version (its writer removed it when it wrote a newer one): both taken, and the newest
+          // still counts.
+          const env = rng.pick(seenHub0);
+          byz.transact(() => {
+            if (rng.bool(0.5)) hubsOf(byz).set(hubs[0]!, env);
+            else settingVersionsOf(byz).set(versionKey('hubs', env.by, env.at, hubs[0]!), env);
+          });
+          break;
+        }
+        case 'hide-collected': {
+          // An item placed after hub 0's details (or an honest device's newest version of them), already
+          // deleted: taken, it would leave the key empty. Refused; a replica that lacks the item it follows
+          // holds it until that arrives, and refuses it then. Taken where it would not be the value (a
+          // newer value here follows the same item with a larger client id): harmless.
+          const newest = newestVersion(rng.pick([a, c]).self!.deviceId);
+          const target = rng.bool(0.5)
+            ? newest && settingVersionsOf(byz)._map.get(versionKey('hubs', newest.by, newest.at, hubs[0]!))
+            : hubsOf(byz)._map.get(hubs[0]!);
+          if (!target) return;
+          const update = collectedAfter(target, rng.int(1_000_000, 2_000_000_000));
+          sendAll(update, 'update.badSetting', true);
           return;
         }
         case 'non-admin-approve':
@@ -336,20 +409,25 @@ async function run(seed: number): Promise<void> {
 
     const deliverForgeries = async (count: number) => {
       for (let i = 0; i < count && outbox.length > 0; i++) {
-        const { to, update, refusal } = outbox.splice(rng.int(0, outbox.length - 1), 1)[0]!;
+        const { to, update, refusal, mayPass } = outbox.splice(rng.int(0, outbox.length - 1), 1)[0]!;
+        const outboxMayPass = mayPass === true;
         const target = stores()[to]!;
         const bytes = update ?? Y.encodeStateAsUpdate(byz, Y.encodeStateVector(target.persistence.doc));
         const r = await target.applyRemoteUpdate(bytes, PEER);
         // A forged head is refused at the door (naming the victim, or a head its update deletes), or waits
         // for the head it replaces, and is checked again (and refused) before it could be applied.
         if (r.ok) {
-          if (update)
+          if (update && !outboxMayPass)
             expect(r, `seed ${seed}: ${refusal} forgery`).toEqual({
               ok: true,
               changed: false,
               pending: true,
             });
-        } else if (update) expect(r.message.code, `seed ${seed}: ${refusal} forgery`).toBe(refusal);
+        } else if (update)
+          expect(
+            [refusal, 'update.badHead', 'update.badSetting'],
+            `seed ${seed}: ${refusal} forgery`,
+          ).toContain(r.message.code);
         else expect(refusals, `seed ${seed}: refusal ${r.message.code}`).toContainEqual(r.message);
       }
     };
@@ -366,7 +444,10 @@ async function run(seed: number): Promise<void> {
       'forged-grant',
       'stranger',
       'hide-setting',
-      'fill-copy',
+      'fill-version',
+      'drop-version',
+      'replay-setting',
+      'hide-collected',
       'legit',
     ];
     /** Hub 0's names its own devices gave it: the only ones it may show. */
@@ -411,9 +492,10 @@ async function run(seed: number): Promise<void> {
       expect(tables[i]!.members, `seed ${seed}: members of replica ${i} vs 0`).toEqual(tables[0]!.members);
       expect(tables[i]!.hubs, `seed ${seed}: hubs of replica ${i} vs 0`).toEqual(tables[0]!.hubs);
     }
-    // The laptop's rename never shows, nor hides hub 0's name: one its own devices gave it shows.
+    // The laptop's rename never shows, nor hides hub 0's name, nor does a replayed earlier one: the last
+    // name its own devices gave it shows (each signed past every value its device held).
     for (const s of stores())
-      expect(hubNames, `seed ${seed}: hub 0's name`).toContain((await s.db.hubs.get(hubs[0]!))?.name);
+      expect((await s.db.hubs.get(hubs[0]!))?.name, `seed ${seed}: hub 0's name`).toBe(hubNames.at(-1));
     for (const s of stores())
       for (const hub of hubs)
         expect(

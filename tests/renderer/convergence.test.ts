@@ -3,8 +3,8 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { normalizeName, type ItemForm } from '../../shared/catalog';
-import { devicesOf, hubsOf, levelsKey, levelsOf } from '../../shared/doc';
-import { settingValue } from '../../shared/trust/settings';
+import { hubsOf, levelsKey, levelsOf, parseItem, writtenOf } from '../../shared/doc';
+import { isEnvelope, settingValue, type SettingMap } from '../../shared/trust/settings';
 import { transferViews } from '../../shared/transfers';
 import { DISCARD_REASONS, DONATION_SOURCES, type Entry } from '../../shared/entries';
 import { ValidationError } from '../../shared/errors';
@@ -485,18 +485,37 @@ async function assertConverged(ctx: Ctx): Promise<void> {
       expect(ledger.get(id)!.applied + 0, where(ctx, `undo ${id} of ${target} carries no effect`)).toBe(0);
   }
 
-  // Settings: the projected rows are exactly the doc's settings (whichever concurrent edit won).
+  // Settings: the projected rows are exactly the doc's settings: of concurrent edits, the one signed last
+  // (of the map's value and the writers' versions: shared/trust/settings.ts judgeSetting).
   const doc = docs[0]!;
+  const written = writtenOf(doc);
   // Every value here is signed by a device with the right to write it; cleared ones are tombstones.
-  const values = (map: Y.Map<unknown>) =>
-    Object.entries(map.toJSON())
-      .map(([key, raw]) => [key, settingValue(raw)] as const)
+  const values = (map: SettingMap) => {
+    const keys = new Set(doc.getMap<unknown>(map).keys());
+    for (const setting of written.keys())
+      if (setting.startsWith(`${map}/`)) keys.add(setting.slice(map.length + 1));
+    return [...keys]
+      .map((key) => {
+        let newest: unknown = doc.getMap<unknown>(map).get(key);
+        for (const [device, raw] of written.get(`${map}/${key}`) ?? [])
+          if (
+            isEnvelope(raw) &&
+            raw.by === device &&
+            (!isEnvelope(newest) || raw.at > newest.at || (raw.at === newest.at && raw.by > newest.by))
+          )
+            newest = raw;
+        return [key, settingValue(newest)] as const;
+      })
       .filter(([, value]) => value !== undefined);
+  };
   const settings = {
-    items: [...store.itemsInDoc().values()].map((item) => ({ ...item, nameKey: normalizeName(item.name) })),
-    hubs: values(hubsOf(doc)).map(([id, hub]) => ({ ...(hub as object), id })),
-    devices: values(devicesOf(doc)).map(([id, device]) => ({ ...(device as object), id })),
-    levels: values(levelsOf(doc)).map(([key, levels]) => {
+    items: values('items').flatMap(([id, raw]) => {
+      const r = parseItem(id, raw);
+      return r.ok ? [{ ...r.item, nameKey: normalizeName(r.item.name) }] : [];
+    }),
+    hubs: values('hubs').map(([id, hub]) => ({ ...(hub as object), id })),
+    devices: values('devices').map(([id, device]) => ({ ...(device as object), id })),
+    levels: values('levels').map(([key, levels]) => {
       const [hub, item] = key.split('|');
       return { ...(levels as object), key, hub, item };
     }),

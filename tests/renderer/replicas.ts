@@ -281,7 +281,8 @@ export class SimNetwork {
       stores[a]!.applyRemoteUpdate(forA, PEER),
       stores[b]!.applyRemoteUpdate(forB, PEER),
     ]);
-    for (const r of results) if (!r.ok) throw new Error(`state exchange ${a}<->${b} refused: ${r.message}`);
+    for (const r of results)
+      if (!r.ok) throw new Error(`state exchange ${a}<->${b} refused: ${JSON.stringify(r.message)}`);
   }
 
   /** A state exchange between two random online replicas, if there are two. */

@@ -1,10 +1,16 @@
 import type * as Y from 'yjs';
-import { appendEntries, appendMemberOp } from '../../shared/doc';
+import { appendEntries, appendMemberOp, settingVersionsOf, writtenOfSetting } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
 import { chainStart, nextHead, type ChainState } from '../../shared/trust/chain';
 import { deviceIdOf, generateDeviceKeys, sign, type DeviceKeys } from '../../shared/trust/crypto';
 import { signOp, type Role } from '../../shared/trust/members';
-import { signSetting, type SettingMap, type SignedSetting } from '../../shared/trust/settings';
+import {
+  nextSettingTime,
+  signSetting,
+  versionKey,
+  type SettingMap,
+  type SignedSetting,
+} from '../../shared/trust/settings';
 import type { LarderStore } from '../../renderer/storage/store';
 
 /**
@@ -66,17 +72,21 @@ export class SignedDevice {
   }
 
   /**
-   * Writes a setting it signs into the map, and nothing into its own copy: as an older Larder did, or a
-   * key holder that means to hide the value the map held.
+   * Writes a setting it signs, as a Larder device does: into the map, and as its own version. Without
+   * the right, its value takes the map's place all the same (the map is last writer wins), and counts for
+   * nothing: the versions decide.
    */
-  async setting(
-    doc: Y.Doc,
-    map: SettingMap,
-    key: string,
-    value: unknown,
-    at = Date.UTC(2025, 2, 1),
-  ): Promise<void> {
-    doc.getMap<unknown>(map).set(key, await this.envelope(map, key, value, at));
+  async setting(doc: Y.Doc, map: SettingMap, key: string, value: unknown, at?: number): Promise<void> {
+    // Signed past every value of the setting it holds.
+    const held = [
+      doc.getMap<unknown>(map).get(key),
+      ...writtenOfSetting(doc, map, key).map(([, raw]) => raw),
+    ];
+    const env = await this.envelope(map, key, value, at ?? nextSettingTime(Date.UTC(2025, 2, 1), held));
+    doc.transact(() => {
+      doc.getMap<unknown>(map).set(key, env);
+      settingVersionsOf(doc).set(versionKey(map, this.id, env.at, key), env);
+    });
   }
 
   /** Appends entries (numbered after its last one, under this device's id) with a signed head. */

@@ -30,11 +30,12 @@ import {
   setLevels,
   levelsKey,
   itemsOf,
-  copiesOfSetting,
   settingCopiesOf,
+  settingVersionsOf,
+  writtenOfSetting,
   type SetAside,
 } from '../../shared/doc';
-import { copyKey } from '../../shared/trust/settings';
+import { copyKey, versionKey } from '../../shared/trust/settings';
 import type { Donation, Entry } from '../../shared/entries';
 import { encodeEntry } from '../../shared/wire';
 import { DEVICES, anyPools, entryArb, fcOptions, movementArb } from './arbitraries';
@@ -508,23 +509,27 @@ describe('what a hub writes, and what it reads back', () => {
     expect(Object.keys(json.items!)).toEqual(['rice0001']);
   });
 
-  it('reads the writers’ own copies of one setting, by the device whose copy each is', () => {
+  it('reads what each writer wrote of one setting: its versions and old-style copies, by the device whose each is', () => {
     const doc = new Y.Doc();
     const copies = settingCopiesOf(doc);
     copies.set(copyKey('hubs', 'devb', 'hub1'), 'b');
-    copies.set(copyKey('hubs', 'deva', 'hub1'), 'a');
     copies.set(copyKey('hubs', 'deva', 'hub2'), 'other hub');
     copies.set(copyKey('items', 'deva', 'hub1'), 'other map');
     copies.set('junk', 'no copy');
-    expect([...copiesOfSetting(doc, 'hubs', 'hub1')].sort()).toEqual([
-      ['deva', 'a'],
+    const versions = settingVersionsOf(doc);
+    versions.set(versionKey('hubs', 'deva', 5, 'hub1'), 'a at 5');
+    versions.set(versionKey('hubs', 'deva', 7, 'hub1'), 'a at 7');
+    versions.set('hubs/deva/x/hub1', 'no version');
+    expect([...writtenOfSetting(doc, 'hubs', 'hub1')].sort()).toEqual([
+      ['deva', 'a at 5'],
+      ['deva', 'a at 7'],
       ['devb', 'b'],
     ]);
-    expect(copiesOfSetting(doc, 'items', 'hub1')).toEqual(new Map([['deva', 'other map']]));
-    // A setting nobody copied: no copies (the judge then has the map's value only).
-    expect(copiesOfSetting(doc, 'levels', 'hub1')).toEqual(new Map());
-    // Under the name peers read them from.
-    expect(Object.keys(doc.toJSON())).toEqual(['settingCopies']);
+    expect(writtenOfSetting(doc, 'items', 'hub1')).toEqual([['deva', 'other map']]);
+    // A setting nobody wrote: nothing (the judge then has the map's value only).
+    expect(writtenOfSetting(doc, 'levels', 'hub1')).toEqual([]);
+    // Under the names peers read them from.
+    expect(Object.keys(doc.toJSON()).sort()).toEqual(['settingCopies', 'settingVersions']);
   });
 
   it('says why an item is malformed', () => {

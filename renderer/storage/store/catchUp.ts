@@ -1,4 +1,4 @@
-import { copiesOfSetting, membersOf, networkOf } from '../../../shared/doc';
+import { membersOf, networkOf, writtenOfSetting } from '../../../shared/doc';
 import { ValidationError, issue } from '../../../shared/errors';
 import { msg } from '../../../shared/messages';
 import { fromBase64Url, toBase64Url } from '../../../shared/sync/encoding';
@@ -133,13 +133,13 @@ export class KeyCatchUp {
     const members = await this.ctx.currentMembers();
     if (!self?.chain || !members) return;
     const raw = networkOf(this.ctx.doc).get(CATCH_UP_DAYS_SETTING);
-    const copies = copiesOfSetting(this.ctx.doc, 'network', CATCH_UP_DAYS_SETTING);
+    const written = writtenOfSetting(this.ctx.doc, 'network', CATCH_UP_DAYS_SETTING);
     const verdict = await judgeSetting(
       self.networkId,
       'network',
       CATCH_UP_DAYS_SETTING,
       raw,
-      copies,
+      written,
       members,
     );
     const days = catchUpDaysOf(verdict.ok ? verdict.value : undefined);

@@ -5,15 +5,18 @@ import type { RandomBytes } from '../../../shared/ids';
 import type { CryptoKey } from '../../../shared/sync/keys';
 import { generateDeviceKeys } from '../../../shared/trust/crypto';
 import {
-  copyKey,
   isEnvelope,
+  nextSettingTime,
+  parseCopyKey,
+  parseVersionKey,
   settingValue,
   signSetting,
   SETTING_MAPS,
+  versionKey,
   type SettingMap,
   type SignedSetting,
 } from '../../../shared/trust/settings';
-import { settingCopiesOf } from '../../../shared/doc';
+import { settingCopiesOf, settingVersionsOf, writtenOf } from '../../../shared/doc';
 import type { MemberState } from '../../../shared/trust/members';
 import type { IdentityRow, LarderDB, SelfRow } from '../db';
 import type { KeySealer } from '../sealedKey';
@@ -198,47 +201,70 @@ export class StoreContext {
    */
   async putSettings(changes: readonly SettingChange[], signer: Signer | null = this.signer()): Promise<void> {
     const now = this.deps.now();
-    const values = signer
-      ? await Promise.all(
-          changes.map(([map, key, value]) =>
-            signSetting(signer.network, map, key, value, signer.device, now, signer.privateKey),
-          ),
-        )
-      : changes.map(([, , value]) => value);
     // Local changes go into the staging doc: the live doc gets them once they are on disk.
     const doc = this.persistence.staging();
+    if (!signer) {
+      doc.transact(() => {
+        for (const [map, key, value] of changes) {
+          if (value === null) doc.getMap<unknown>(map).delete(key);
+          else doc.getMap<unknown>(map).set(key, value);
+        }
+      }, 'local');
+      return;
+    }
+    // Signed past every value of the setting held here (the staging doc's, which holds this device's
+    // changes not yet on disk, the live doc's, and every writer's versions), so that it is the newest.
+    const written = writtenOf(this.doc);
+    const mine = ownVersions(doc, signer.device);
+    const values = await Promise.all(
+      changes.map(([map, key, value]) => {
+        const held = [
+          doc.getMap<unknown>(map).get(key),
+          this.doc.getMap<unknown>(map).get(key),
+          ...(written.get(`${map}/${key}`) ?? []).map(([, raw]) => raw),
+        ];
+        const after = Math.max(-1, ...(mine.get(`${map}/${key}`) ?? []).map(([, at]) => at));
+        const at = Math.max(nextSettingTime(now, held), after + 1);
+        return signSetting(signer.network, map, key, value, signer.device, at, signer.privateKey);
+      }),
+    );
     doc.transact(() => {
-      changes.forEach(([map, key], i) => {
-        const target = doc.getMap<unknown>(map);
-        if (values[i] === null) target.delete(key);
-        else target.set(key, values[i]);
-        // This device's own copy: what counts if a key holder without the right replaces the value.
-        if (signer) settingCopiesOf(doc).set(copyKey(map, signer.device, key), values[i]);
-      });
+      changes.forEach(([map, key], i) => writeSigned(doc, map, key, values[i]!, mine));
     }, 'local');
   }
 
   /**
-   * Gives every setting this device signed its own copy, where it has none or an older one: settings it
-   * wrote with a Larder from before the copies (shared/trust/settings.ts) become as hard to hide as new
-   * ones. The envelopes are copied as they were signed. Returns how many copies it wrote.
+   * Gives every setting this device signed a version (shared/trust/settings.ts), where it has none as new:
+   * settings it wrote with a Larder from before versions become as hard to roll back or hide as new ones.
+   * The envelopes are kept as they were signed. Returns how many versions it wrote.
    */
-  async keepOwnCopies(): Promise<number> {
+  async keepOwnVersions(): Promise<number> {
     const device = this.self?.chain ? this.self.deviceId : null;
     if (!device) return 0;
-    const copies = settingCopiesOf(this.doc);
-    const missing: [string, SignedSetting][] = [];
-    for (const map of SETTING_MAPS)
-      this.doc.getMap<unknown>(map).forEach((raw, key) => {
-        if (!isEnvelope(raw) || raw.by !== device) return;
-        const where = copyKey(map, device, key);
-        const copy = copies.get(where);
-        if (!isEnvelope(copy) || copy.at < raw.at) missing.push([where, raw]);
-      });
-    if (missing.length === 0) return 0;
     const doc = this.persistence.staging();
+    const mine = ownVersions(doc, device);
+    const newest = new Map<string, SignedSetting>();
+    const consider = (map: SettingMap, key: string, raw: unknown) => {
+      if (!isEnvelope(raw) || raw.by !== device) return;
+      const at = `${map}/${key}`;
+      const known = newest.get(at);
+      if (!known || raw.at > known.at) newest.set(at, raw);
+    };
+    for (const map of SETTING_MAPS)
+      this.doc.getMap<unknown>(map).forEach((raw, key) => consider(map, key, raw));
+    settingCopiesOf(this.doc).forEach((raw, copy) => {
+      const parsed = parseCopyKey(copy);
+      if (parsed?.device === device) consider(parsed.map, parsed.key, raw);
+    });
+    const missing = [...newest].filter(([at, env]) =>
+      (mine.get(at) ?? []).every(([, versionAt]) => versionAt < env.at),
+    );
+    if (missing.length === 0) return 0;
     doc.transact(() => {
-      for (const [where, env] of missing) settingCopiesOf(doc).set(where, env);
+      for (const [at, env] of missing) {
+        const slash = at.indexOf('/');
+        writeSigned(doc, at.slice(0, slash) as SettingMap, at.slice(slash + 1), env, mine, false);
+      }
     }, 'local');
     await this.persistence.flush();
     return missing.length;
@@ -255,4 +281,44 @@ export class StoreContext {
       ...(detail ? { detail } : {}),
     });
   }
+}
+
+/** This device's versions of each setting in a doc, by setting (`map/key`), as [version key, signed at]. */
+function ownVersions(doc: Doc, device: string): Map<string, [string, number][]> {
+  const out = new Map<string, [string, number][]>();
+  settingVersionsOf(doc).forEach((_, version) => {
+    const parsed = parseVersionKey(version);
+    if (parsed?.device !== device) return;
+    const at = `${parsed.map}/${parsed.key}`;
+    const list = out.get(at);
+    if (list) list.push([version, parsed.at]);
+    else out.set(at, [[version, parsed.at]]);
+  });
+  return out;
+}
+
+/**
+ * Writes a signed setting: its value in the map (unless `inMap` is false), its version, and removes this
+ * device's older versions of it (ingest lets a version go only once a newer one of its writer is in).
+ * `mine`: this device's versions (`ownVersions`), kept up to date.
+ */
+function writeSigned(
+  doc: Doc,
+  map: SettingMap,
+  key: string,
+  env: SignedSetting,
+  mine: Map<string, [string, number][]>,
+  inMap = true,
+): void {
+  if (inMap) doc.getMap<unknown>(map).set(key, env);
+  const versions = settingVersionsOf(doc);
+  const where = versionKey(map, env.by, env.at, key);
+  versions.set(where, env);
+  const at = `${map}/${key}`;
+  const kept: [string, number][] = [[where, env.at]];
+  for (const [version, versionAt] of mine.get(at) ?? []) {
+    if (versionAt < env.at) versions.delete(version);
+    else if (version !== where) kept.push([version, versionAt]);
+  }
+  mine.set(at, kept);
 }

@@ -25,6 +25,7 @@ import { signSetting } from '../../../shared/trust/settings';
 import { updatePieces } from '../../../renderer/storage/pieces';
 import { genesis, network as trustNetwork, request, type TestDevice } from '../trust/fixtures';
 import { T, donation, donations } from './donations';
+import { varUint } from './crafted';
 
 /**
  * The steps of a large update (`ingestLarge`) and of the check (`Checker.steps`), next to what they must
@@ -348,16 +349,6 @@ function craftParked(client: number, clock: number): Uint8Array {
   // Yjs update v1: 1 client, 1 struct, client 61 from clock 0; info = ContentAny (8) | origin | rightOrigin.
   const bytes = [1, 1, 61, 0, 8 | 128 | 64, ...varUint(client), ...varUint(clock), 60, 0, 1, 119, 1, 120, 0];
   return new Uint8Array(bytes);
-}
-
-function varUint(n: number): number[] {
-  const out: number[] = [];
-  while (n > 127) {
-    out.push((n & 127) | 128);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
 }
 
 describe('a large update on a signed network', () => {

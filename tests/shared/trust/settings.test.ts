@@ -2,10 +2,13 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Member, MemberState, Role } from '../../../shared/trust/members';
 import {
-  copiesBySetting,
+  writtenBySetting,
+  parseVersionKey,
+  versionKey,
   copyKey,
   isEnvelope,
   judgeSetting,
+  nextSettingTime,
   mayWriteSetting,
   parseCopyKey,
   settingMessage,
@@ -275,7 +278,7 @@ describe('verifying a setting', () => {
 
 describe('a setting replaced by a value that does not count: the writers’ own copies', () => {
   const address = { name: 'North', address: '1 Main Street' };
-  const copiesOf = (...envs: SignedSetting[]) => new Map(envs.map((e) => [e.by, e as unknown]));
+  const copiesOf = (...envs: SignedSetting[]) => envs.map((e) => [e.by, e as unknown] as const);
 
   it('a device without the right hides nothing: the newest copy that counts counts, and the attempt is a problem', async () => {
     const older = await signedBy(admin, 'hubs', 'hub1', { name: 'Old' }, T0);
@@ -325,12 +328,12 @@ describe('a setting replaced by a value that does not count: the writers’ own 
     const attack = await signedBy(hub1, 'hubs', 'hub2', { name: 'Taken over' }, T0 + 1);
     const byAdmin = await signedBy(admin, 'hubs', 'hub2', { name: 'South' }, T0);
     // The admin's genuine envelope, put in the coordinator's place: not a copy of the coordinator's.
-    const misplaced = new Map<string, unknown>([[coordinator.id, byAdmin]]);
+    const misplaced = [[coordinator.id, byAdmin as unknown]] as const;
     expect(await judgeSetting(NET, 'hubs', 'hub2', attack, misplaced, members())).toEqual(
       await verifySetting(NET, 'hubs', 'hub2', attack, members()),
     );
     // A copy whose signature is not its device's does not count.
-    const forged = new Map<string, unknown>([[admin.id, { ...byAdmin, v: { name: 'Forged' } }]]);
+    const forged = [[admin.id, { ...byAdmin, v: { name: 'Forged' } } as unknown]] as const;
     expect((await judgeSetting(NET, 'hubs', 'hub2', attack, forged, members())).ok).toBe(false);
   });
 
@@ -343,17 +346,55 @@ describe('a setting replaced by a value that does not count: the writers’ own 
     });
   });
 
-  it('a value that counts is the value, whatever the copies say; without copies nothing changes', async () => {
+  it('a value that counts is the value unless a copy that counts is newer: an older envelope put back in the map', async () => {
     const value = await signedBy(hub1, 'hubs', 'hub1', address, T0);
-    const newerCopy = await signedBy(admin, 'hubs', 'hub1', { name: 'Newer' }, T0 + 9);
-    expect(await judgeSetting(NET, 'hubs', 'hub1', value, copiesOf(newerCopy), members())).toEqual({
+    const olderCopy = await signedBy(admin, 'hubs', 'hub1', { name: 'Older' }, T0 - 9);
+    expect(await judgeSetting(NET, 'hubs', 'hub1', value, copiesOf(olderCopy), members())).toEqual({
       ok: true,
       value: address,
     });
+    // The hub's newest, in its copy; the map holds what it signed before (replayed by a key holder): the
+    // newest shows, and it is no problem (two writers at once look the same).
+    const newest = await signedBy(hub1, 'hubs', 'hub1', { name: 'Newest' }, T0 + 9);
+    expect(await judgeSetting(NET, 'hubs', 'hub1', value, copiesOf(olderCopy, newest), members())).toEqual({
+      ok: true,
+      value: { name: 'Newest' },
+    });
+    // A newer copy that does not count changes nothing.
+    const notAllowed = await signedBy(coordinator, 'hubs', 'hub1', { name: 'Not allowed' }, T0 + 20);
+    expect(await judgeSetting(NET, 'hubs', 'hub1', value, copiesOf(notAllowed), members())).toEqual({
+      ok: true,
+      value: address,
+    });
+    // The same envelope in the map and in its writer's copy: the map's.
+    expect(await judgeSetting(NET, 'hubs', 'hub1', newest, copiesOf(newest), members())).toEqual({
+      ok: true,
+      value: { name: 'Newest' },
+    });
     const attack = await signedBy(hub1, 'hubs', 'hub2', { name: 'Taken over' });
-    expect(await judgeSetting(NET, 'hubs', 'hub2', attack, new Map(), members())).toEqual(
+    expect(await judgeSetting(NET, 'hubs', 'hub2', attack, [], members())).toEqual(
       await verifySetting(NET, 'hubs', 'hub2', attack, members()),
     );
+  });
+
+  it('a map whose value is hidden (no value) takes the newest copy that counts, and shows no problem', async () => {
+    const named = await signedBy(admin, 'hubs', 'hub2', { name: 'South' }, T0);
+    expect(await judgeSetting(NET, 'hubs', 'hub2', undefined, copiesOf(named), members())).toEqual({
+      ok: true,
+      value: { name: 'South' },
+    });
+    expect(await judgeSetting(NET, 'hubs', 'hub2', undefined, [], members())).toEqual({
+      ok: true,
+      value: undefined,
+    });
+  });
+
+  it('nextSettingTime: now, or just past the newest envelope held', () => {
+    const env = (at: number) => ({ v: 1, by: 'dev1', at, s: 'x'.repeat(86) });
+    expect(nextSettingTime(100, [])).toBe(100);
+    expect(nextSettingTime(100, [env(99), undefined, 'junk', { at: 500 }])).toBe(100);
+    expect(nextSettingTime(100, [env(100)])).toBe(101);
+    expect(nextSettingTime(100, [env(40), env(250), env(120)])).toBe(251);
   });
 
   it('of two copies that count signed in the same second, the larger device id’s, whatever their order', async () => {
@@ -380,7 +421,7 @@ describe('a setting replaced by a value that does not count: the writers’ own 
       });
   });
 
-  it('copy keys name the map, the device and the setting, and nothing else parses', () => {
+  it('copy and version keys name the map, the device (and time) and the setting, and nothing else parses', () => {
     expect(parseCopyKey(copyKey('levels', 'dev1', 'hub1|item1'))).toEqual({
       map: 'levels',
       device: 'dev1',
@@ -397,15 +438,37 @@ describe('a setting replaced by a value that does not count: the writers’ own 
     // own replayed there could take the place of its newest.
     for (const bad of ['1/hubs/dev1/hub1', ' hubs/dev1/hub1', 'x/y/hubs/dev1/hub1'])
       expect(parseCopyKey(bad)).toBeNull();
-    const grouped = copiesBySetting([
-      [copyKey('hubs', 'dev1', 'hub1'), 1],
-      [copyKey('hubs', 'dev2', 'hub1'), 2],
-      [copyKey('items', 'dev1', 'hub1'), 3],
-      ['junk', 4],
-      [`1/${copyKey('hubs', 'dev1', 'hub1')}`, 5],
-    ]);
+    expect(parseVersionKey(versionKey('levels', 'dev1', 1234, 'hub1|a/b'))).toEqual({
+      map: 'levels',
+      device: 'dev1',
+      at: 1234,
+      key: 'hub1|a/b',
+    });
+    for (const bad of [
+      'levels/dev1/01/x',
+      'levels/dev1/-1/x',
+      'levels/dev1/1.5/x',
+      'levels/dev1/12',
+      'x/levels/dev1/1/k',
+    ])
+      expect(parseVersionKey(bad)).toBeNull();
+    expect(parseVersionKey(`items/dev1/${2 ** 53}/x`)).toBeNull();
+    const grouped = writtenBySetting(
+      [
+        [versionKey('hubs', 'dev1', 9, 'hub1'), 0],
+        ['junk', 6],
+      ],
+      [
+        [copyKey('hubs', 'dev1', 'hub1'), 1],
+        [copyKey('hubs', 'dev2', 'hub1'), 2],
+        [copyKey('items', 'dev1', 'hub1'), 3],
+        ['junk', 4],
+        [`1/${copyKey('hubs', 'dev1', 'hub1')}`, 5],
+      ],
+    );
     expect([...grouped.keys()]).toEqual(['hubs/hub1', 'items/hub1']);
-    expect([...grouped.get('hubs/hub1')!]).toEqual([
+    expect(grouped.get('hubs/hub1')).toEqual([
+      ['dev1', 0],
       ['dev1', 1],
       ['dev2', 2],
     ]);
