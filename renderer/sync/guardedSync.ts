@@ -18,7 +18,7 @@ import * as Y from 'yjs';
 import { deflate, inflateExactly, MAX_UPDATE_BYTES } from '../../shared/sync/compress';
 import { encodeAppliedState, ingestBusy, ingestUpdate } from '../../shared/sync/ingest';
 import { messageForLog, msg, type DomainMessage } from '../../shared/messages';
-import { ingestInSteps, LARGE_UPDATE_BYTES } from '../storage/largeUpdates';
+import { ingestInSteps, takeInSteps } from '../storage/largeUpdates';
 
 export { MAX_UPDATE_BYTES };
 
@@ -140,7 +140,7 @@ function applyChecked(
   // A first sync's whole network (or a long absence's backlog) is taken in steps, letting the page run;
   // what arrives meanwhile waits for it: ingestUpdate holds it, within a bounded memory, large or not (a
   // peer sending large update after large update would otherwise queue them all).
-  if (update.byteLength > LARGE_UPDATE_BYTES && !ingestBusy(doc)) {
+  if (!ingestBusy(doc) && takeInSteps(update)) {
     void ingestInSteps(doc, update, transactionOrigin).then(
       (result) => {
         if (!result.ok) onRefused(result.message);

@@ -4,7 +4,7 @@ import { localDay } from '../../shared/days';
 import { randomId, type RandomBytes } from '../../shared/ids';
 import { checkUpdateBytes, encodeAppliedState } from '../../shared/sync/ingest';
 import { pacer } from '../../shared/pace';
-import { LARGE_UPDATE_BYTES } from '../storage/largeUpdates';
+import { takeInSteps } from '../storage/largeUpdates';
 import { openSyncFile, readCatchUp, sealSyncFile, SYNC_FILE_EXTENSION } from '../../shared/sync/syncfile';
 import type { MetaRow, PeerRow } from '../storage/db';
 import type { LarderStore } from '../storage/store';
@@ -174,7 +174,7 @@ export async function importSyncFile(
     };
   // Bytes Yjs could not read are refused before anything else; a large update is read through in steps
   // as it is taken (store.applyRemoteUpdate), where such bytes are refused the same way.
-  const large = update.byteLength > LARGE_UPDATE_BYTES;
+  const large = takeInSteps(update);
   if (!large && !checkUpdateBytes(update).ok) return { ok: false, message: msg('syncFile.unusable') };
 
   let newEntries = 0;

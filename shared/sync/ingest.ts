@@ -102,6 +102,20 @@ type Refusal = { ok: false; message: DomainMessage; detail?: string };
 const refuse = (message: DomainMessage, detail?: string): Refusal =>
   detail === undefined ? { ok: false, message } : { ok: false, message, detail };
 
+/**
+ * How many signed setting values (envelopes) an update carries, wherever they would go; 0 for bytes Yjs
+ * cannot read (the door refuses those). Each costs the door a signature verified on the page.
+ */
+export function envelopesIn(update: Uint8Array): number {
+  const r = decodeChecked(update, false);
+  if (!r.ok) return 0;
+  let n = 0;
+  for (const s of r.decoded.structs)
+    if (s instanceof Y.Item && s.content instanceof Y.ContentAny)
+      for (const value of s.content.arr) if (isEnvelope(value)) n++;
+  return n;
+}
+
 /** Checks, without a doc, that bytes are an update Yjs can apply without failing halfway. */
 export function checkUpdateBytes(update: Uint8Array): UpdateCheck {
   const r = decodeChecked(update, false);

@@ -3,8 +3,8 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import type { Entry } from '../../shared/entries';
-import { ingestBusy, ingestUpdate } from '../../shared/sync/ingest';
-import { LARGE_UPDATE_BYTES } from '../../renderer/storage/largeUpdates';
+import { envelopesIn, ingestBusy, ingestUpdate } from '../../shared/sync/ingest';
+import { LARGE_UPDATE_BYTES, takeInSteps } from '../../renderer/storage/largeUpdates';
 import type { LarderStore } from '../../renderer/storage/store';
 import { SignedDevice } from './signedDevice';
 import { testStores } from './stores';
@@ -83,5 +83,41 @@ describe('a large update', () => {
     expect(Math.max(...left)).toBeGreaterThan(300);
     expect(a.persistence.unprojected).toBe(0);
     expect(await onHand(a)).toBe(800);
+  });
+});
+
+describe('an update with many signed settings', () => {
+  /** What an admin device sends `a` after setting `n` items' levels at hub `hub` (each with its version). */
+  async function levelsUpdate(a: LarderStore, admin: SignedDevice, hub: string, n: number) {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.persistence.doc));
+    const sv = Y.encodeStateVector(doc);
+    for (let i = 0; i < n; i++)
+      await admin.setting(doc, 'levels', `${hub}|item${String(i).padStart(4, '0')}`, { min: 2, target: 9 });
+    return Y.encodeStateAsUpdate(doc, sv);
+  }
+
+  it('is taken in steps under 64 kB too (its signatures verified ahead), one with a few at once', async () => {
+    const { a, hub } = await hubAndLaptop();
+    const admin = await SignedDevice.approvedBy(a, { role: 'admin', hub });
+    const many = await levelsUpdate(a, admin, hub, 40);
+    expect(many.byteLength).toBeLessThan(LARGE_UPDATE_BYTES);
+    expect(envelopesIn(many)).toBe(80);
+    expect(takeInSteps(many)).toBe(true);
+    const taking = a.applyRemoteUpdate(many, 'peer');
+    await vi.waitFor(() => expect(ingestBusy(a.persistence.doc)).toBe(true), { interval: 1 });
+    expect(await taking).toMatchObject({ ok: true, changed: true });
+    await a.persistence.projected();
+    expect(await a.db.levels.count()).toBe(40);
+
+    const few = await levelsUpdate(a, admin, hub, 8);
+    expect(envelopesIn(few)).toBe(16);
+    expect(takeInSteps(few)).toBe(false);
+    // Entries, however many fit under 64 kB, carry no envelope.
+    const { send } = await hubAndLaptop();
+    const entries = await send(await SignedDevice.approvedBy(a, { role: 'hub', hub }), 1, 300);
+    expect(envelopesIn(entries)).toBe(0);
+    expect(takeInSteps(entries)).toBe(false);
+    expect(envelopesIn(new Uint8Array([1, 2, 3]))).toBe(0);
   });
 });

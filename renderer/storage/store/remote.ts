@@ -1,5 +1,5 @@
 import { ingestIdle, ingestUpdate, type IngestResult } from '../../../shared/sync/ingest';
-import { ingestInSteps, LARGE_UPDATE_BYTES } from '../largeUpdates';
+import { ingestInSteps, takeInSteps } from '../largeUpdates';
 import { fromBase64Url } from '../../../shared/sync/encoding';
 import { deriveSecrets, type CryptoKey } from '../../../shared/sync/keys';
 import type { CatchUp } from '../../../shared/sync/syncfile';
@@ -27,9 +27,9 @@ export class Remote {
     await this.ctx.ready;
     const doc = this.ctx.doc;
     let result: IngestResult;
-    // A large one (a whole network's sync file, a relay's backlog) is taken in steps, off the page's
-    // back; a small one waits for any such to be in, then is taken at once.
-    if (update.byteLength > LARGE_UPDATE_BYTES) result = await ingestInSteps(doc, update, origin);
+    // A large one (a whole network's sync file, a relay's backlog), or one with many signed settings, is
+    // taken in steps, off the page's back; a small one waits for any such to be in, then is taken at once.
+    if (takeInSteps(update)) result = await ingestInSteps(doc, update, origin);
     else {
       await ingestIdle(doc);
       result = ingestUpdate(doc, update, origin);
