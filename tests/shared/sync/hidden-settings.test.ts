@@ -9,7 +9,7 @@ import {
   settingVersionsOf,
 } from '../../../shared/doc';
 import { headCheckFor } from '../../../shared/sync/headCheck';
-import { guardHeads, ingestUpdate, INGEST_MESSAGES as M } from '../../../shared/sync/ingest';
+import { envelopesIn, guardHeads, ingestUpdate, INGEST_MESSAGES as M } from '../../../shared/sync/ingest';
 import { headMessage } from '../../../shared/trust/chain';
 import { sign } from '../../../shared/trust/crypto';
 import { copyKey, signSetting, versionKey, type SignedSetting } from '../../../shared/trust/settings';
@@ -124,6 +124,56 @@ describe('an item that arrives deleted must not empty a key', () => {
     expect(itemsOf(b).toJSON()).toEqual(itemsOf(c).toJSON());
     expectTaken(a, diff(b, a));
     expect(itemsOf(a).toJSON()).toEqual(itemsOf(b).toJSON());
+  });
+
+  it('works out the value as Yjs places items: after the same item, the larger client id comes last', async () => {
+    // Replica 50's item, set twice: the value follows the first (deleted) one.
+    const a = await network();
+    a.clientID = 50;
+    const env = await rice(founder, 'Rice 2', T + 1);
+    itemsOf(a).set('itma', env);
+    const first = itemsOf(a)._map.get('itma')!.left!;
+    expect(first.deleted).toBe(true);
+    // A deleted item after the first one as well: with a smaller client id it is placed before the
+    // value (harmless, taken); with a larger one, after it (the key would be empty).
+    expectRefused(a, collectedAfter(first, 60), M.badSetting('items/itma'));
+    expect(ingestUpdate(a, collectedAfter(first, 40), 'peer')).toMatchObject({ ok: true, changed: true });
+    expect(itemsOf(a).get('itma')).toEqual(env);
+  });
+
+  it('follows items Yjs merged: a deleted item after the first of two merged ones comes after the value', async () => {
+    const a = await network();
+    for (const [i, name] of ['Rice 2', 'Rice 3', 'Rice 4'].entries())
+      itemsOf(a).set('itma', await rice(founder, name, T + 1 + i));
+    // Values set one after the other by client 1: two replaced ones in a row, deleted, are one item now.
+    const merged = itemsOf(a)._map.get('itma')!.left!;
+    expect(merged.length).toBe(2);
+    const inner = new Y.Item(
+      Y.createID(1, merged.id.clock),
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      new Y.ContentDeleted(1),
+    );
+    expectRefused(a, collectedAfter(inner, 99), M.badSetting('items/itma'));
+    expect(itemsOf(a).get('itma')).toMatchObject({ v: { name: 'Rice 4' } });
+  });
+
+  it('takes a key that has no value before or after: a setting deleted before the network was signed', async () => {
+    const unsigned = new Y.Doc({ gc: true });
+    unsigned.clientID = 3;
+    itemsOf(unsigned).set('gone', { id: 'gone', name: 'Old item' });
+    itemsOf(unsigned).delete('gone');
+    const a = await network();
+    Y.applyUpdate(unsigned, Y.encodeStateAsUpdate(a));
+    const fresh = new Y.Doc({ gc: true });
+    fresh.clientID = 9;
+    guardHeads(fresh, headCheckFor(net));
+    expectTaken(fresh, Y.encodeStateAsUpdate(unsigned));
+    expect(itemsOf(fresh).has('gone')).toBe(false);
   });
 
   it('takes values replaced twice by a sender that keeps deleted content: each is followed by its successor', async () => {
@@ -257,6 +307,32 @@ describe('a writer’s versions: added by anyone as signed, removed only behind 
     expect([...settingVersionsOf(c).keys()]).toEqual([V(T + 1)]);
   });
 
+  it('keeps the newest of a writer’s versions whatever their order: removing one behind it is taken', async () => {
+    const a = await network();
+    const doc = sender(a, 5, true);
+    for (const at of [T + 3, T + 1, T + 2])
+      settingVersionsOf(doc).set(V(at), await rice(founder, 'Rice', at));
+    expectTaken(a, diff(doc, a));
+    const b = sender(a, 6, true);
+    settingVersionsOf(b).delete(V(T + 2));
+    expectTaken(a, diff(b, a));
+    const c = sender(a, 7, true);
+    settingVersionsOf(c).delete(V(T + 3));
+    expectRefused(a, diff(c, a), M.badSetting(VP(T + 3)));
+  });
+
+  it('refuses a version emptied on a device that has no version yet', async () => {
+    const a = await withVersion();
+    const fresh = new Y.Doc({ gc: true });
+    fresh.clientID = 9;
+    guardHeads(fresh, headCheckFor(net));
+    const hidden = Y.mergeUpdates([
+      Y.encodeStateAsUpdate(a),
+      collectedAfter(settingVersionsOf(a)._map.get(V(T))!),
+    ]);
+    expectRefused(fresh, hidden, M.badSetting(VP(T)));
+  });
+
   it('takes an older version put back after its writer removed it: the newer one still counts', async () => {
     const a = await withVersion();
     const old = settingVersionsOf(a).get(V(T));
@@ -278,5 +354,32 @@ describe('a writer’s versions: added by anyone as signed, removed only behind 
     const b = sender(a, 5, true);
     itemsOf(b).set('itma', await rice(founder, 'Rice (old)', T - 10));
     expectTaken(a, diff(b, a));
+  });
+});
+
+describe('envelopesIn: how many signed values an update carries (each costs the door a verification)', () => {
+  it('counts envelopes wherever they go, one item holding several included, and nothing else', async () => {
+    const a = await network();
+    const b = sender(a, 5, true);
+    const env = await rice(founder, 'Rice 2', T + 1);
+    b.transact(() => {
+      itemsOf(b).set('itma', env);
+      settingVersionsOf(b).set(versionKey('items', founder.id, T + 1, 'itma'), env);
+      itemsOf(b).set('plain', { name: 'not signed' });
+    });
+    expect(envelopesIn(diff(b, a))).toBe(2);
+    const c = sender(a, 6, true);
+    c.transact((tr) => {
+      const id = Y.createID(c.clientID, 0);
+      new Y.Item(id, null, null, null, null, itemsOf(c), 'two', new Y.ContentAny([env, 'x', env])).integrate(
+        tr,
+        0,
+      );
+    });
+    expect(envelopesIn(diff(c, a))).toBe(2);
+    // A deleted item, or an empty update, carries none; bytes Yjs cannot read count none (refused anyway).
+    expect(envelopesIn(collectedAfter(itemsOf(a)._map.get('itma')!))).toBe(0);
+    expect(envelopesIn(Y.encodeStateAsUpdate(new Y.Doc()))).toBe(0);
+    expect(envelopesIn(new Uint8Array([1, 2, 3]))).toBe(0);
   });
 });
