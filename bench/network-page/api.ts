@@ -15,6 +15,8 @@ export interface ModelLoad {
   readyMs: number;
   /** `new NetworkModel(store)` and `subscribe` until the first snapshot is published. */
   firstSnapshotMs: number;
+  /** Of which: reading the rows, the hubs' newest entries, building the model (NetworkModel.lastLoad). */
+  firstSnapshotParts: { readMs: number; newestMs: number; buildMs: number } | null;
   /** The first `snapshot.model.view()` (every item and hub summarised). */
   firstViewMs: number;
   /** A second `view()` with nothing changed. */

@@ -63,6 +63,7 @@ const bench: LarderNetworkBench = {
     return {
       readyMs,
       firstSnapshotMs,
+      firstSnapshotParts: model.lastLoad,
       firstViewMs,
       repeatViewMs,
       stockRows,
