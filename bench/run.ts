@@ -43,7 +43,10 @@ const write = !flag('no-write');
 const keepProfile = flag('keep-profiles');
 const port = Number(option('port') ?? 0);
 const VIEWS = 3;
-const PICKUPS = 20;
+/** Pickups recorded one after the other; the first (cold: the staging doc is built) is reported apart. */
+const PICKUPS = 60;
+/** The warm pickups: all but the first. */
+const warmPickups = (r: { pickupsMs: number[] }) => r.pickupsMs.slice(1);
 
 const started = performance.now();
 const loadAtStart = loadavg()[0]!;
@@ -283,16 +286,16 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
       target: '—',
     },
     {
-      metric: `Record one pickup, median of ${PICKUPS}`,
-      values: per(browser, (r) => ms(median(r.pickupsMs))),
+      metric: `Record one pickup, median of ${PICKUPS - 1} after the first`,
+      values: per(browser, (r) => ms(median(warmPickups(r)))),
       target: '< 50 ms',
-      met: check(browser, (r) => median(r.pickupsMs) < 50),
+      met: check(browser, (r) => median(warmPickups(r)) < 50),
     },
     {
-      metric: `Record one pickup, p95 of ${PICKUPS}`,
-      values: per(browser, (r) => ms(quantile(r.pickupsMs, 0.95))),
+      metric: `Record one pickup, p95 of ${PICKUPS - 1} after the first`,
+      values: per(browser, (r) => ms(quantile(warmPickups(r), 0.95))),
       target: '< 50 ms',
-      met: check(browser, (r) => quantile(r.pickupsMs, 0.95) < 50),
+      met: check(browser, (r) => quantile(warmPickups(r), 0.95) < 50),
     },
     {
       metric: 'Record one pickup, first run (cold)',
@@ -371,7 +374,8 @@ ${mix}
 5. **Record one pickup**: Chromium is restarted again; the bench page first times a raw
    \`indexedDB.open('larder')\` (cold), then \`LarderStore.open(new LarderDB())\`, \`await store.ready\`, then
    ${PICKUPS} times \`store.recordPickup({ lines: [{ item, quantity: '1' }], acknowledgeBelowZero: true })\`, one
-   after the other, from the call until it resolves (committed in IndexedDB).
+   after the other, from the call until it resolves (committed in IndexedDB). The first builds the staging doc
+   the next ones reuse: it is reported apart ("cold"), and the median and p95 are of the others.
 6. **JS heap**: \`performance.memory.usedJSHeapSize\` at the first stock view; CDP
    \`Runtime.getHeapUsage\` after \`HeapProfiler.collectGarbage\` once the app page is quiet and after
    \`store.ready\` on the bench page. Node heap figures are after a full GC, relative to before the load.
