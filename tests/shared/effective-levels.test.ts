@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { categoryList, DEFAULT_CATEGORIES } from '../../shared/catalog';
-import { byKey, effectiveLevels, levelledPositions } from '../../shared/levels';
+import { byKey, effectiveLevels, levelledPositions, LevelsIndex } from '../../shared/levels';
 import { hubKey } from '../../shared/keys';
 import type { Levels } from '../../shared/status';
 import { fcOptions } from './arbitraries';
@@ -44,6 +44,23 @@ describe('effectiveLevels', () => {
               want ? { min: want.min, target: want.target } : undefined,
             );
           }
+      }),
+      fcOptions(),
+    );
+  });
+
+  it('LevelsIndex answers as effectiveLevels, for every hub and item, and returns copies of the levels only', () => {
+    fc.assert(
+      fc.property(rowsArb(ITEMS.map((i) => i.id)), rowsArb(CATEGORIES), (own, cat) => {
+        const index = new LevelsIndex(
+          own.map((r) => ({ ...r, item: r.thing })),
+          cat.map((r) => ({ ...r, category: r.thing })),
+        );
+        for (const hub of [...HUBS, 'nohub']) {
+          const at = index.at(hub);
+          for (const item of ITEMS)
+            expect(at(item)).toEqual(effectiveLevels(hub, item, byKey(own), byKey(cat)));
+        }
       }),
       fcOptions(),
     );

@@ -1,0 +1,88 @@
+// fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { NetworkModel, type NetworkSnapshot } from '../../renderer/data/networkModel';
+import type { LarderStore } from '../../renderer/storage/store';
+import { START } from './replicas';
+import { testStores } from './stores';
+
+/**
+ * The coordinator's figures as NetworkModel loads them from the projection (every stock row, and every item
+ * with levels at a hub that has recorded nothing of it), then patches them as entries commit.
+ */
+const { clock, device, sync } = testStores('network-model', 47);
+
+const form = (name: string, category: string) => ({
+  name,
+  category,
+  unit: 'bag',
+  packSize: '',
+  barcodes: '',
+});
+
+/** The next snapshot the model publishes after `act` (the first one when the model is new). */
+async function next(model: NetworkModel, act: () => Promise<unknown> = async () => undefined) {
+  const before = model.current?.version ?? 0;
+  const published = new Promise<NetworkSnapshot>((resolve) => {
+    const off = model.subscribe(() => {
+      const snap = model.current;
+      if (snap && snap.version > before) {
+        off();
+        resolve(snap);
+      }
+    });
+  });
+  await act();
+  return published;
+}
+
+/** What the view says of each item: the hubs it is out at, short at, and its total. */
+const itemsOf = (snap: NetworkSnapshot) =>
+  Object.fromEntries(
+    snap.model.view().items.map((i) => [i.name, { out: i.outHubs, short: i.shortHubs, total: i.freshTotal }]),
+  );
+
+describe('NetworkModel', () => {
+  it('holds every stock row and every item with levels at a hub that has none of it, as the figures move', async () => {
+    // Recent figures: a hub whose newest entry is older than a few days counts as stale, apart.
+    clock.advance(Date.now() - START);
+    const a = await device();
+    await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
+    const b = await device();
+    await b.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Church laptop' });
+    await sync(a, b);
+    await b.chooseHub({ newHubName: 'Westside Church' });
+    await sync(b, a);
+    const [hubA, hubB] = [a.self!.hubId!, b.self!.hubId!];
+    const rice = await a.saveItem(form('Rice', 'Food'));
+    await a.saveItem(form('Soap', 'Hygiene'));
+    await a.saveItem(form('Beans', 'Food'));
+    await a.setLevels(rice.id, { min: '10', target: '20' }, hubA);
+    await a.setCategoryLevels('Hygiene', { min: '5', target: '9' }, hubA);
+    await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '3' }] });
+    await sync(a, b);
+    await b.setLevels(rice.id, { min: '4', target: '8' }, hubB);
+    await b.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '6' }] });
+    await sync(b, a);
+
+    const model = new NetworkModel(a as LarderStore);
+    try {
+      const first = await next(model);
+      expect(itemsOf(first)).toEqual({
+        // Short at A (3 < 10); B holds 6, over its minimum of 4.
+        Rice: { out: [], short: [hubA], total: 9 },
+        // No entry of it anywhere, yet A has levels for it through its category: out there; B has none.
+        Soap: { out: [hubA], short: [], total: 0 },
+        // No levels, no entry: nowhere.
+        Beans: { out: [], short: [], total: 0 },
+      });
+      // A pickup at A patches its row: out there now.
+      const after = await next(model, () =>
+        a.recordPickup({ lines: [{ item: rice.id, quantity: '3' }], acknowledgeBelowZero: true }),
+      );
+      expect(itemsOf(after).Rice).toEqual({ out: [hubA], short: [], total: 6 });
+    } finally {
+      model.dispose();
+    }
+  });
+});
