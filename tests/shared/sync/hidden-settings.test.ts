@@ -13,10 +13,10 @@ import { envelopesIn, guardHeads, ingestUpdate, INGEST_MESSAGES as M } from '../
 import { headMessage } from '../../../shared/trust/chain';
 import { sign } from '../../../shared/trust/crypto';
 import { copyKey, signSetting, versionKey, type SignedSetting } from '../../../shared/trust/settings';
-import type { DomainMessage } from '../../../shared/messages';
 import { genesis, network as trustNetwork, request, type TestDevice } from '../trust/fixtures';
 import { T, donation } from './donations';
 import { collectedAfter } from './crafted';
+import { diff, expectRefused } from './door';
 
 /**
  * A signed value is replaced, never removed: a key holder must not be able to empty a setting, a writer's
@@ -67,14 +67,6 @@ function sender(a: Y.Doc, clientID: number, gc: boolean): Y.Doc {
   doc.clientID = clientID;
   Y.applyUpdate(doc, Y.encodeStateAsUpdate(a));
   return doc;
-}
-
-const diff = (from: Y.Doc, to: Y.Doc) => Y.encodeStateAsUpdate(from, Y.encodeStateVector(to));
-
-function expectRefused(doc: Y.Doc, update: Uint8Array, message: DomainMessage) {
-  const before = Y.encodeStateAsUpdate(doc);
-  expect(ingestUpdate(doc, update, 'peer')).toEqual({ ok: false, message });
-  expect(Y.encodeStateAsUpdate(doc)).toEqual(before);
 }
 
 const expectTaken = (doc: Y.Doc, update: Uint8Array) =>

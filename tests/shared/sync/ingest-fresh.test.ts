@@ -13,6 +13,7 @@ import { sign } from '../../../shared/trust/crypto';
 import { copyKey, signSetting } from '../../../shared/trust/settings';
 import { genesis, network as trustNetwork, request, type TestDevice } from '../trust/fixtures';
 import { T, donation } from './donations';
+import { expectRefused } from './door';
 
 /**
  * Ingest on a device that has nothing yet (its doc has never defined the network's root types): a new
@@ -57,12 +58,6 @@ async function peerState(): Promise<Y.Doc> {
     await signSetting(net, 'items', 'itma', { name: 'Rice' }, founder.id, T, founder.keys.privateKey),
   );
   return doc;
-}
-
-function expectRefused(doc: Y.Doc, update: Uint8Array, message: unknown) {
-  const before = Y.encodeStateAsUpdate(doc);
-  expect(ingestUpdate(doc, update, 'peer')).toEqual({ ok: false, message });
-  expect(Y.encodeStateAsUpdate(doc)).toEqual(before);
 }
 
 describe('a new device joining a signed network', () => {

@@ -7,8 +7,8 @@ import { headKey, headMessage, type Restart } from '../../../shared/trust/chain'
 import { sign } from '../../../shared/trust/crypto';
 import { signSetting, type SignedSetting } from '../../../shared/trust/settings';
 import { genesis, network as trustNetwork, request, revoke, type TestDevice } from '../trust/fixtures';
-import type { DomainMessage } from '../../../shared/messages';
 import { T, donation } from './donations';
+import { diff, expectRefused } from './door';
 
 /**
  * Ingest on a signed network (guardHeads registered, as DocPersistence does): a device's head may only be
@@ -61,14 +61,6 @@ function copyOf(from: Y.Doc, clientID: number, guarded = true): Y.Doc {
   const doc = replica(clientID, guarded);
   Y.applyUpdate(doc, Y.encodeStateAsUpdate(from));
   return doc;
-}
-
-const diff = (from: Y.Doc, to: Y.Doc) => Y.encodeStateAsUpdate(from, Y.encodeStateVector(to));
-
-function expectRefused(doc: Y.Doc, update: Uint8Array, message: DomainMessage) {
-  const before = Y.encodeStateAsUpdate(doc);
-  expect(ingestUpdate(doc, update, 'peer')).toEqual({ ok: false, message });
-  expect(Y.encodeStateAsUpdate(doc)).toEqual(before);
 }
 
 const headSeq = (doc: Y.Doc, device: string) => (headsOf(doc).get(device) as [number] | undefined)?.[0];
