@@ -241,8 +241,8 @@ export class StoreContext {
   async keepOwnVersions(): Promise<number> {
     const device = this.self?.chain ? this.self.deviceId : null;
     if (!device) return 0;
-    const doc = this.persistence.staging();
-    const mine = ownVersions(doc, device);
+    // At start nothing is staged yet: the live doc holds every version of this device's.
+    const mine = ownVersions(this.doc, device);
     const newest = new Map<string, SignedSetting>();
     const consider = (map: SettingMap, key: string, raw: unknown) => {
       if (!isEnvelope(raw) || raw.by !== device) return;
@@ -260,6 +260,7 @@ export class StoreContext {
       (mine.get(at) ?? []).every(([, versionAt]) => versionAt < env.at),
     );
     if (missing.length === 0) return 0;
+    const doc = this.persistence.staging();
     doc.transact(() => {
       for (const [at, env] of missing) {
         const slash = at.indexOf('/');
