@@ -108,10 +108,24 @@ describe('from values, when headers say nothing', () => {
 
   it('looks at the first 200 rows only', () => {
     const codes = Array.from({ length: 200 }, (_, i) => `nothing ${i}`);
-    const late = [...codes, ...Array.from({ length: 300 }, (_, i) => String(10_000_000 + i))];
+    // Barcodes in 1,000 of 1,200 rows (83%), none in the first 200.
+    const late = [...codes, ...Array.from({ length: 1_000 }, (_, i) => String(10_000_000 + i))];
     expect(guessColumns(['A', 'B'], rowsOf(names, late)).barcode).toBeNull();
     const early = [...Array.from({ length: 200 }, (_, i) => String(10_000_000 + i)), 'x', 'y'];
     expect(guessColumns(['A', 'B'], rowsOf(names, early)).barcode).toBe(1);
+  });
+
+  it('gives a column its values took to one field only: a column of barcodes is not also the item', () => {
+    // Twelve different barcodes would be the item by their number of different values (they are not
+    // numbers), but the barcode took that column first.
+    const codes = Array.from({ length: 12 }, (_, i) => String(4_006_381_333_900 + i));
+    const food = Array.from({ length: 12 }, (_, i) => ['Rice', 'Oats', 'Tuna'][i % 3]!);
+    expect(guessColumns(['A', 'B'], rowsOf(codes, food))).toEqual({ ...noColumns(), barcode: 0, item: 1 });
+  });
+
+  it('reads a cell a short row does not have as empty', () => {
+    // Rows with fewer cells than the header: the second column has no value at all.
+    expect(guessColumns(['A', 'B'], [['5'], ['7'], ['9']])).toEqual({ ...noColumns(), quantity: 0 });
   });
 
   it('never guesses a column Larder’s exports write for something else, or one a header took', () => {
