@@ -102,10 +102,14 @@ async function main() {
         for (const n of sizes) {
           log(`Chromium, N=${label(n)} (${server.url})`);
           try {
-            browserResults.set(
+            const result = await measureBrowser(
               n,
-              await measureBrowser(n, server.url, { views: VIEWS, pickups: PICKUPS, keepProfile }, log),
+              server.url,
+              { views: VIEWS, pickups: PICKUPS, keepProfile },
+              log,
             );
+            browserResults.set(n, result);
+            log(`  pickups (ms, in order): ${result.pickupsMs.map((v) => v.toFixed(1)).join(', ')}`);
           } catch (error) {
             const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
             failures.set(n, message);
