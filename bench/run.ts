@@ -45,6 +45,11 @@ const port = Number(option('port') ?? 0);
 const VIEWS = 3;
 /** Pickups recorded one after the other; the first (cold: the staging doc is built) is reported apart. */
 const PICKUPS = 60;
+/**
+ * Pickups recorded while the page may still be busy with what follows loading (at 1M its main thread is
+ * quiet only seconds after store.ready): the last ones show a save on a settled page.
+ */
+const SETTLING = 10;
 /** The warm pickups: all but the first. */
 const warmPickups = (r: { pickupsMs: number[] }) => r.pickupsMs.slice(1);
 
@@ -300,6 +305,12 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
       values: per(browser, (r) => ms(quantile(warmPickups(r), 0.95))),
       target: '< 50 ms',
       met: check(browser, (r) => quantile(warmPickups(r), 0.95) < 50),
+    },
+    {
+      metric: `Record one pickup, p95 of the last ${PICKUPS - SETTLING} (the page settled after loading)`,
+      values: per(browser, (r) => ms(quantile(r.pickupsMs.slice(SETTLING), 0.95))),
+      target: '< 50 ms',
+      met: check(browser, (r) => quantile(r.pickupsMs.slice(SETTLING), 0.95) < 50),
     },
     {
       metric: 'Record one pickup, first run (cold)',
