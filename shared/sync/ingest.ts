@@ -788,13 +788,13 @@ class Checker {
  */
 function lastPlaced(current: Y.Item | undefined, incoming: readonly Y.Item[]): Y.Item | null {
   const after = new Map<string, Y.Item[]>();
+  const originOf = (s: Y.Item) => (s.origin ? `${s.origin.client}:${s.origin.clock}` : '');
   const add = (s: Y.Item) => {
-    const origin = s.origin ? `${s.origin.client}:${s.origin.clock}` : '';
+    const origin = originOf(s);
     const list = after.get(origin);
     if (list) list.push(s);
     else after.set(origin, [s]);
   };
-  for (let s: Y.Item | null = current ?? null; s; s = s.left) add(s);
   for (const s of incoming) add(s);
   // An item Yjs merged with the one after it (both deleted) is followed by the items after either part.
   const next = (s: Y.Item) => {
@@ -804,17 +804,31 @@ function lastPlaced(current: Y.Item | undefined, incoming: readonly Y.Item[]): Y
       for (const t of after.get(`${s.id.client}:${clock}`) ?? []) out.push(t);
     return out;
   };
-  let last: Y.Item | null = null;
-  const seen = new Set<Y.Item>();
-  // Stryker disable next-line ArrayDeclaration: a key's first item has no origin, so the list is never missing
-  for (let list = after.get('') ?? []; list.length > 0; list = next(last!)) {
-    // Stryker disable next-line EqualityOperator: one client places two items after the same one only in a crafted update
-    last = list.reduce((a, b) => (b.id.client > a.id.client ? b : a));
-    // Stryker disable next-line ConditionalExpression: the check refuses an item whose origins loop (a cycle) before this
-    if (seen.has(last)) return null;
-    seen.add(last);
+  const descend = (from: Y.Item | null, list: Y.Item[]): Y.Item | null => {
+    let last = from;
+    const seen = new Set<Y.Item>();
+    for (; list.length > 0; list = next(last!)) {
+      // Stryker disable next-line EqualityOperator: one client places two items after the same one only in a crafted update
+      last = list.reduce((a, b) => (b.id.client > a.id.client ? b : a));
+      // Stryker disable next-line ConditionalExpression: the check refuses an item whose origins loop (a cycle) before this
+      if (seen.has(last)) return null;
+      seen.add(last);
+    }
+    return last;
+  };
+  // The current value has no item after it here (it would be the value). When every new item follows it
+  // or another new one (a value replaced: every save replaces its device's head), the value is found
+  // among the new items alone: walking the key's whole history (a head's grows with every save) cost
+  // 150-400 ms per update at 100,000 earlier values.
+  if (current) {
+    const own = new Set<string>();
+    for (const s of [current, ...incoming])
+      for (let clock = s.id.clock; clock < s.id.clock + s.length; clock++) own.add(`${s.id.client}:${clock}`);
+    if (incoming.every((s) => own.has(originOf(s)))) return descend(current, next(current));
   }
-  return last;
+  for (let s: Y.Item | null = current ?? null; s; s = s.left) add(s);
+  // Stryker disable next-line ArrayDeclaration: a key's first item has no origin, so the list is never missing
+  return descend(null, after.get('') ?? []);
 }
 
 /** How many structs (or delete ranges) the check looks at between two steps. */
