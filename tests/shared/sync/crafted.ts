@@ -35,3 +35,29 @@ export function collectedAfter(left: Y.Item, client = 99): Uint8Array {
     0,
   ]);
 }
+
+/** A string as lib0 writes it: its UTF-8 length, then its bytes. */
+function varString(text: string): number[] {
+  const bytes = [...new TextEncoder().encode(text)];
+  return [...varUint(bytes.length), ...bytes];
+}
+
+/**
+ * One item of client `client` under `key` of the root map `root`, as a key's first value (no origin), its
+ * content already collected, and no delete set: placed among the key's first values by client id.
+ */
+export function collectedFirst(root: string, key: string, client: number): Uint8Array {
+  // 1 client, 1 struct, from clock 0; info = ContentDeleted (1) | parentSub (32); parent named by its key (1).
+  return new Uint8Array([
+    1,
+    1,
+    ...varUint(client),
+    0,
+    1 | 32,
+    1,
+    ...varString(root),
+    ...varString(key),
+    1,
+    0,
+  ]);
+}

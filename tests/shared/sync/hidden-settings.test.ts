@@ -15,7 +15,7 @@ import { sign } from '../../../shared/trust/crypto';
 import { copyKey, signSetting, versionKey, type SignedSetting } from '../../../shared/trust/settings';
 import { genesis, network as trustNetwork, request, type TestDevice } from '../trust/fixtures';
 import { T, donation } from './donations';
-import { collectedAfter } from './crafted';
+import { collectedAfter, collectedFirst } from './crafted';
 import { diff, expectRefused } from './door';
 
 /**
@@ -131,6 +131,31 @@ describe('an item that arrives deleted must not empty a key', () => {
     expectRefused(a, collectedAfter(first, 60), M.badSetting('items/itma'));
     expect(ingestUpdate(a, collectedAfter(first, 40), 'peer')).toMatchObject({ ok: true, changed: true });
     expect(itemsOf(a).get('itma')).toEqual(env);
+  });
+
+  it('works out the value from the whole key when only some new items follow the current value', async () => {
+    const a = await network();
+    a.clientID = 50;
+    itemsOf(a).set('itma', await rice(founder, 'Rice 2', T + 1));
+    const first = itemsOf(a)._map.get('itma')!.left!;
+    // A replacement of the value, and a deleted item after the first value with a larger client id than
+    // the value's, in one update: the deleted one comes after both, and the key would be empty.
+    const b = sender(a, 70, true);
+    itemsOf(b).set('itma', await rice(founder, 'Rice 3', T + 2));
+    const both = Y.mergeUpdates([diff(b, a), collectedAfter(first, 60)]);
+    expectRefused(a, both, M.badSetting('items/itma'));
+    // With a smaller client id, it comes before the value: taken, and the replacement counts.
+    expectTaken(a, Y.mergeUpdates([diff(b, a), collectedAfter(first, 40)]));
+    expect(itemsOf(a).get('itma')).toMatchObject({ v: { name: 'Rice 3' } });
+  });
+
+  it('places a deleted first value among the key’s first values by client id', async () => {
+    // The founder's Rice is itma's first value, from client 1. Another first value, already deleted:
+    // from client 99 it comes after Rice (refused); from client 0, before it (taken, harmless).
+    const a = await network();
+    expectRefused(a, collectedFirst('items', 'itma', 99), M.badSetting('items/itma'));
+    expectTaken(a, collectedFirst('items', 'itma', 0));
+    expect(itemsOf(a).get('itma')).toMatchObject({ v: { name: 'Rice' } });
   });
 
   it('follows items Yjs merged: a deleted item after the first of two merged ones comes after the value', async () => {
