@@ -1,6 +1,7 @@
 import { NetworkViewModel, ratesFromUsage, utcDay, windowDays, type HubPosition } from '../../shared/network';
 import { inTransitOf } from '../../shared/network/transit';
-import { stockKey, type StockRow } from '../../shared/projection';
+import { stockKey } from '../../shared/projection';
+import { figuresOf } from '../../shared/onHand';
 import { transferViews, type TransferView } from '../../shared/transfers';
 import type { HubRow, ItemRow } from '../storage/db';
 import type { Commit } from '../storage/persistence';
@@ -28,10 +29,10 @@ export interface NetworkSnapshot {
 export class NetworkModel {
   private snapshot: NetworkSnapshot | null = null;
   private readonly listeners = new Set<() => void>();
-  private stock = new Map<string, StockRow>();
-  private rates = new Map<string, number>();
-  /** The keys of `rates` per hub, so an entry at one hub looks at that hub's rates only. */
-  private rateKeysByHub = new Map<string, Set<string>>();
+  /** On hand by hub, then item: every item with a stock row at the hub (zero included). */
+  private onHand = new Map<string, Map<string, number>>();
+  /** Pickups a day by hub, then item (none: 0), so an entry at one hub looks at that hub's rates only. */
+  private rates = new Map<string, Map<string, number>>();
   private levels = new LevelsIndex([], []);
   private loading: Promise<void> | null = null;
   /** How the last full load spent its time, in ms (for the benchmark): reading rows, hubs' newest entries, building. */
@@ -71,10 +72,11 @@ export class NetworkModel {
     const now = Date.now();
     const since = windowDays(utcDay(now))[0]!;
     const t0 = performance.now();
-    const [hubs, items, stock, levels, categoryLevels, usage, transferRows] = await Promise.all([
+    const [hubs, items, onHandRows, levels, categoryLevels, usage, transferRows] = await Promise.all([
       db.hubs.toArray(),
       db.items.orderBy('nameKey').toArray(),
-      db.stock.toArray(),
+      // The figures in few rows (shared/onHand.ts), not a stock row per hub and item.
+      db.onHand.toArray(),
       db.levels.toArray(),
       db.categoryLevels.toArray(),
       db.usage.where('day').aboveOrEqual(since).toArray(),
@@ -83,10 +85,10 @@ export class NetworkModel {
     const t1 = performance.now();
     const withNewest = await hubsWithNewest(db, hubs);
     const t2 = performance.now();
-    this.stock = new Map(stock.map((s) => [s.key, s]));
+    this.onHand = new Map();
+    for (const f of figuresOf(onHandRows)) this.setOnHand(f.hub, f.item, f.onHand);
     this.levels = new LevelsIndex(levels, categoryLevels);
     this.rates = new Map();
-    this.rateKeysByHub = new Map();
     for (const [key, rate] of ratesFromUsage(usage, utcDay(now))) this.setRate(key, rate);
     const itemsById = new Map(items.map((i) => [i.id, i]));
     const transfers = transferViews(transferRows);
@@ -114,15 +116,16 @@ export class NetworkModel {
     item: ItemRow | undefined,
     itemId: string,
     levelsAt = this.levels.at(hub),
-    key = stockKey(hub, itemId),
+    onHand = this.onHand.get(hub),
+    rates = this.rates.get(hub),
   ): HubPosition {
     const levels = item ? levelsAt(item) : undefined;
     return {
       hub,
       item: itemId,
-      onHand: this.stock.get(key)?.onHand ?? 0,
+      onHand: onHand?.get(itemId) ?? 0,
       ...(levels ? { levels } : {}),
-      rate: this.rates.get(key) ?? 0,
+      rate: rates?.get(itemId) ?? 0,
     };
   }
 
@@ -133,27 +136,19 @@ export class NetworkModel {
     byId: Map<string, ItemRow>,
   ): HubPosition[] {
     const out: HubPosition[] = [];
-    // Hub by hub, the levels lookup and the items with a stock row made once: 100,000 pairs at 50 hubs and
-    // 2,000 items, each looked up by building `hub|item` keys, took 180 ms at 54,000 stock rows.
-    const stocked = new Map<string, Set<string>>();
-    for (const s of this.stock.values()) {
-      let items = stocked.get(s.hub);
-      if (!items) stocked.set(s.hub, (items = new Set()));
-      items.add(s.item);
+    // Hub by hub, the levels lookup made once: 100,000 pairs at 50 hubs and 2,000 items, each looked up by
+    // building `hub|item` keys, took 180 ms at 54,000 stock rows.
+    for (const [hub, figures] of this.onHand) {
+      const at = this.levels.at(hub);
+      for (const item of figures.keys())
+        out.push(this.position(hub, byId.get(item), item, at, figures, this.rates.get(hub)));
     }
-    const levelsOf = new Map<string, ReturnType<LevelsIndex['at']>>();
-    const levelsAt = (hub: string) => {
-      let at = levelsOf.get(hub);
-      if (!at) levelsOf.set(hub, (at = this.levels.at(hub)));
-      return at;
-    };
-    for (const s of this.stock.values())
-      out.push(this.position(s.hub, byId.get(s.item), s.item, levelsAt(s.hub), s.key));
     for (const hub of hubs) {
-      const at = levelsAt(hub.id);
-      const has = stocked.get(hub.id);
+      const at = this.levels.at(hub.id);
+      const has = this.onHand.get(hub.id);
       for (const item of items)
-        if (!has?.has(item.id) && at(item)) out.push(this.position(hub.id, item, item.id, at));
+        if (!has?.has(item.id) && at(item))
+          out.push(this.position(hub.id, item, item.id, at, has, this.rates.get(hub.id)));
     }
     return out;
   }
@@ -176,7 +171,7 @@ export class NetworkModel {
         .filter((u) => u.day >= since)
         .toArray(),
     ]);
-    for (const row of rows) if (row) this.stock.set(row.key, row);
+    for (const row of rows) if (row) this.setOnHand(row.hub, row.item, row.onHand);
     const fresh = ratesFromUsage(usage, utcDay(now));
     const changed: HubPosition[] = [];
     const freshByHub = new Map<string, string[]>();
@@ -186,8 +181,9 @@ export class NetworkModel {
     }
     for (const hub of touchedHubs) {
       // A hub's rates change together when it starts a new active day: update the ones that moved.
-      for (const key of new Set([...(this.rateKeysByHub.get(hub) ?? []), ...(freshByHub.get(hub) ?? [])])) {
-        const before = this.rates.get(key) ?? 0;
+      const held = [...(this.rates.get(hub)?.keys() ?? [])].map((item) => stockKey(hub, item));
+      for (const key of new Set([...held, ...(freshByHub.get(hub) ?? [])])) {
+        const before = this.rates.get(hub)?.get(splitHubKey(key).thing) ?? 0;
         const after = fresh.get(key) ?? 0;
         if (before === after) continue;
         this.setRate(key, after);
@@ -224,17 +220,21 @@ export class NetworkModel {
     });
   }
 
+  private setOnHand(hub: string, item: string, onHand: number): void {
+    let figures = this.onHand.get(hub);
+    if (!figures) this.onHand.set(hub, (figures = new Map()));
+    figures.set(item, onHand);
+  }
+
   private setRate(key: string, rate: number): void {
-    const hub = hubOf(key);
+    const { hub, thing: item } = splitHubKey(key);
+    const rates = this.rates.get(hub);
     if (rate === 0) {
-      this.rates.delete(key);
-      this.rateKeysByHub.get(hub)?.delete(key);
+      rates?.delete(item);
       return;
     }
-    this.rates.set(key, rate);
-    let keys = this.rateKeysByHub.get(hub);
-    if (!keys) this.rateKeysByHub.set(hub, (keys = new Set()));
-    keys.add(key);
+    if (rates) rates.set(item, rate);
+    else this.rates.set(hub, new Map([[item, rate]]));
   }
 
   private publish(snapshot: NetworkSnapshot): void {

@@ -1,3 +1,4 @@
+import type { OnHandRow } from '../../shared/onHand';
 import type { LedgerRow, StockRow, UsageRow } from '../../shared/projection';
 import type { DeviceGate } from '../../shared/trust/gate';
 import type { CategoryLevelsRow, DeviceRow, HubRow, ItemRow, LarderDB, LevelsRow, MemberRow } from './db';
@@ -8,6 +9,7 @@ export type SettingTables = Pick<LarderDB, 'items' | 'hubs' | 'devices' | 'level
 /** Every projection table's rows as a rebuild writes them (problems aside: they keep when they were seen). */
 export interface DerivedTables {
   stock: StockRow[];
+  onHand: OnHandRow[];
   ledger: LedgerRow[];
   usage: UsageRow[];
   items: ItemRow[];
@@ -61,6 +63,7 @@ export interface DataCheck {
 /** Every table compared, in the order the panel lists them, with the field that keys a row. */
 const TABLES: { table: TableName; key: string }[] = [
   { table: 'stock', key: 'key' },
+  { table: 'onHand', key: 'key' },
   { table: 'ledger', key: 'id' },
   { table: 'usage', key: 'key' },
   { table: 'items', key: 'id' },
@@ -138,6 +141,8 @@ function describeRow(
     case 'stock':
     case 'levels':
       return { is: 'at', item: item(row.item), hub: hub(row.hub) };
+    case 'onHand':
+      return { is: 'named', name: hub(row.hub) ?? String(row.hub) };
     case 'ledger':
       return {
         is: 'entry',

@@ -1,6 +1,7 @@
 import type * as Y from 'yjs';
 import { headsOf, type SignedHead } from '../../shared/doc';
 import type { LedgerRow } from '../../shared/projection';
+import { onHandRows } from '../../shared/onHand';
 import { isEnvelope, SETTING_MAPS } from '../../shared/trust/settings';
 import type { CheckpointSetting } from '../../shared/checkpoint/format';
 import {
@@ -132,9 +133,16 @@ export async function seedFromCheckpoint(
   rows: readonly LedgerRow[],
 ): Promise<void> {
   const { head } = checkpoint;
-  await db.transaction('rw', [db.stock, db.usage, db.ledger, db.gate], async () => {
-    await Promise.all([db.stock.clear(), db.usage.clear(), db.ledger.clear(), db.gate.clear()]);
+  await db.transaction('rw', [db.stock, db.onHand, db.usage, db.ledger, db.gate], async () => {
+    await Promise.all([
+      db.stock.clear(),
+      db.onHand.clear(),
+      db.usage.clear(),
+      db.ledger.clear(),
+      db.gate.clear(),
+    ]);
     await db.stock.bulkPut(head.stock);
+    await db.onHand.bulkPut(onHandRows(head.stock));
     await db.usage.bulkPut(head.usage);
     await db.ledger.bulkPut([...rows]);
     await db.gate.bulkPut(gateStates(head.covers));

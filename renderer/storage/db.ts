@@ -3,6 +3,7 @@ import type { Item } from '../../shared/catalog';
 import type { DeviceInfo, HubInfo } from '../../shared/doc';
 import type { LedgerRow, StockRow, UsageRow } from '../../shared/projection';
 import type { Levels } from '../../shared/status';
+import { onHandRows, type OnHandRow } from '../../shared/onHand';
 import type { ChainState, Restart } from '../../shared/trust/chain';
 import type { DeviceGate } from '../../shared/trust/gate';
 import type { Role, SignedToken } from '../../shared/trust/members';
@@ -210,6 +211,8 @@ export class LarderDB extends Dexie {
   updates!: Table<UpdateRow, number>;
   meta!: Table<MetaRow, string>;
   stock!: Table<StockRow, string>;
+  /** The network view's figures: every hub's on-hand per item in few rows (shared/onHand.ts). */
+  onHand!: Table<OnHandRow, string>;
   ledger!: Table<LedgerRow, string>;
   items!: Table<ItemRow, string>;
   hubs!: Table<HubRow, string>;
@@ -262,12 +265,21 @@ export class LarderDB extends Dexie {
       levels: 'key, hub',
       items: 'id, nameKey',
     });
+    // The network view's figures in few rows (shared/onHand.ts), filled from the stock rows a device
+    // already has: about 3,200 rows at a million entries, not a rebuild of everything.
+    this.version(7)
+      .stores({ onHand: 'key' })
+      .upgrade(async (tx) => {
+        const stock = (await tx.table('stock').toArray()) as StockRow[];
+        await tx.table('onHand').bulkPut(onHandRows(stock));
+      });
   }
 
   /** Every projection table: what a rebuild writes again. */
   get projectionTables() {
     return [
       this.stock,
+      this.onHand,
       this.ledger,
       this.usage,
       this.items,

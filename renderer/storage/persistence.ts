@@ -28,6 +28,7 @@ import { appendAll } from '../../shared/arrays';
 import { idOf, type Entry } from '../../shared/entries';
 import { normalizeName } from '../../shared/catalog';
 import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../shared/projection';
+import { onHandKeysOf, onHandRows, patchOnHand } from '../../shared/onHand';
 import { isLocalProblem, type DamagedRow, type LarderDB, type ProblemRow } from './db';
 import { stagingBase } from './staging';
 import { PIECE_BYTES, updatePieces } from './pieces';
@@ -815,6 +816,11 @@ export class DocPersistence {
       db.stock.bulkPut(changes.stock),
       db.ledger.bulkPut(changes.ledger),
       db.usage.bulkPut(changes.usage),
+      // The network view's rows these stock rows are in, patched in the same transaction.
+      changes.stock.length > 0 &&
+        db.onHand
+          .bulkGet(onHandKeysOf(changes.stock))
+          .then((held) => db.onHand.bulkPut(patchOnHand(held, changes.stock))),
     ]);
     return projector.problems
       .slice(before)
@@ -1117,6 +1123,7 @@ export class DocPersistence {
       if (plan) await trust!.write(db, plan);
     });
     await replaceRows(db, db.stock, tables.stock);
+    await replaceRows(db, db.onHand, tables.onHand);
     await replaceRows(db, db.items, tables.items);
     await replaceRows(db, db.hubs, tables.hubs);
     await replaceRows(db, db.devices, tables.devices);
@@ -1220,8 +1227,10 @@ export class DocPersistence {
     const verdicts = await this.settingVerdicts(settings, trust);
     const memory = settingTablesInMemory();
     appendAll(all, await this.writeSettings(settings, seenAt, verdicts, this.doc, memory.tables));
+    const stock = projector.allStock();
     const tables: DerivedTables = {
-      stock: projector.allStock(),
+      stock,
+      onHand: onHandRows(stock),
       usage: projector.allUsage(),
       ledger: projector.allLedger(),
       ...memory.rows(),

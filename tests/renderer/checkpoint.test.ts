@@ -83,6 +83,9 @@ describe('a checkpoint made from a store', () => {
     await seedFromCheckpoint(fresh, v.checkpoint, rows.rows);
     expect(sorted(await fresh.stock.toArray())).toEqual(sorted(await a.db.stock.toArray()));
     expect(sorted(await fresh.usage.toArray())).toEqual(sorted(await a.db.usage.toArray()));
+    // The network view's rows too: a coordinator started from a checkpoint opens Network on them.
+    expect(await fresh.onHand.count()).toBeGreaterThan(0);
+    expect(sorted(await fresh.onHand.toArray())).toEqual(sorted(await a.db.onHand.toArray()));
     const effects = async (db: LarderDB) =>
       Object.fromEntries((await db.ledger.toArray()).map((r) => [r.id, [r.applied, r.reversedBy ?? null]]));
     expect(await effects(fresh)).toEqual(await effects(a.db));
