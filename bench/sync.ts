@@ -538,7 +538,7 @@ async function measure(
         log(`    wrote ${file}`);
       }
       log(
-        `    ${importResult.ok ? 'imported' : 'FAILED'} in ${ms(importResult.importMs)}: ${importResult.message}; page long tasks ${importResult.longTasks}, longest ${ms(importResult.longestTaskMs)}`,
+        `    ${importResult.ok ? 'figures right' : 'FAILED'} after ${ms(importResult.importMs)}${importResult.caughtUpByRebuild ? ' (caught up by a rebuild)' : ''}: ${importResult.message}; page long tasks ${importResult.longTasks}, longest ${ms(importResult.longestTaskMs)}; history written after ${ms(importResult.historyMs)}, long tasks meanwhile ${importResult.historyLongTasks}, longest ${ms(importResult.historyLongestTaskMs)}`,
       );
     }
     return {
@@ -684,7 +684,7 @@ function table(results: Map<number, SizeResult>): Row[] {
     },
     { metric: '… export time', values: per((r) => (r.file ? ms(r.file.exportMs) : 'n/a')), target: '—' },
     {
-      metric: '… import into an empty device (importSyncFile)',
+      metric: '… import into an empty device (importSyncFile): figures right',
       values: per((r) =>
         r.importResult ? (r.importResult.ok ? ms(r.importResult.importMs) : 'not finished') : 'not run',
       ),
@@ -694,6 +694,20 @@ function table(results: Map<number, SizeResult>): Row[] {
       metric: '… its longest main-thread task (and how many over 50 ms)',
       values: per((r) =>
         r.importResult?.ok ? `${ms(r.importResult.longestTaskMs)} (${r.importResult.longTasks})` : 'n/a',
+      ),
+      target: '< 50 ms',
+    },
+    {
+      metric: '… until its history is written too (saves go on meanwhile)',
+      values: per((r) => (r.importResult?.ok ? ms(r.importResult.historyMs) : 'n/a')),
+      target: '—',
+    },
+    {
+      metric: '… longest main-thread task while the history is written (how many over 50 ms)',
+      values: per((r) =>
+        r.importResult?.ok
+          ? `${ms(r.importResult.historyLongestTaskMs)} (${r.importResult.historyLongTasks})`
+          : 'n/a',
       ),
       target: '< 50 ms',
     },
@@ -711,7 +725,7 @@ function details(results: Map<number, SizeResult>): string {
         return `  - round ${x.index} (${x.mode}): committed on both ${ms(convergedMs(x, 'committedAt'))}, docs ${ms(convergedMs(x, 'docAt'))}, peer connected ${ms(connectedMs(x))}; data channels ${kB(dcBytes(x.wireAtConverged))} at convergence, ${kB(dcBytes(x.wireSettled))} ${SETTLE_MS / 1000} s later (${kinds}); transport ${kB(transportBytes(x.wireSettled))}; signaling ${kB(signalingBytes(x.signalingSettled))} (${kB(x.signalingSettled.up)} to the server, ${kB(x.signalingSettled.down)} from it); peer connections made A ${x.wireSettled[0].peerConnections}, B ${x.wireSettled[1].peerConnections}; recording ${NEW} entries took A ${ms(x.record[0].totalMs)}, B ${ms(x.record[1].totalMs)} (median ${ms(median(x.record[0].perRecordMs))} / ${ms(median(x.record[1].perRecordMs))} per record)`;
       });
       const imp = r.importResult
-        ? `; import into an empty device: ${r.importResult.ok ? `${ms(r.importResult.importMs)}, ${r.importResult.ledgerRows.toLocaleString('en')} ledger rows, longest main-thread task ${ms(r.importResult.longestTaskMs)} (${r.importResult.longTasks} over 50 ms)` : `did not finish (${r.importResult.message})`}`
+        ? `; import into an empty device: ${r.importResult.ok ? `figures right after ${ms(r.importResult.importMs)}${r.importResult.caughtUpByRebuild ? ' (caught up by a rebuild)' : ''}, history after ${ms(r.importResult.historyMs)}, ${r.importResult.ledgerRows.toLocaleString('en')} ledger rows, longest main-thread task ${ms(r.importResult.longestTaskMs)} (${r.importResult.longTasks} over 50 ms), while the history was written ${ms(r.importResult.historyLongestTaskMs)} (${r.importResult.historyLongTasks})` : `did not finish (${r.importResult.message})`}`
         : '';
       const failed = r.failed.map(
         (f) =>

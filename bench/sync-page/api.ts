@@ -59,11 +59,19 @@ export interface ExportResult {
 export interface ImportResult {
   ok: boolean;
   message: string;
+  /** Until importSyncFile resolved: the figures are right from then on (saves work). */
   importMs: number;
+  /** Until the history (usage and ledger rows) was written too, from the start of the import. */
+  historyMs: number;
+  /** Whether the figures were caught up by a rebuild (its history still being written when the import resolved). */
+  caughtUpByRebuild: boolean;
   ledgerRows: number;
   /** The page's long tasks (over 50 ms) while the file was imported: how many, and the longest. */
   longTasks: number;
   longestTaskMs: number;
+  /** The same while the history was written after that. */
+  historyLongTasks: number;
+  historyLongestTaskMs: number;
 }
 
 export interface LarderSyncBench {

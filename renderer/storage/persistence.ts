@@ -40,7 +40,7 @@ import {
   type DerivedTables,
   type SettingTables,
 } from './check';
-import { checkUpdateBytes } from '../../shared/sync/ingest';
+import { checkUpdateBytes, ingestIdle } from '../../shared/sync/ingest';
 import { TrustLayer, type TrustPlan } from './trust';
 import {
   parseCopyKey,
@@ -71,6 +71,14 @@ const SPLIT_ABOVE = 2 * PIECE_BYTES;
  * (`projectionPiece`), one transaction each, so the device's own saves go in between.
  */
 export const PROJECT_CHUNK = 20_000;
+/**
+ * A backlog of at least this many entries that is also longer than the history already projected (a new
+ * device's first sync, a whole network's sync file) is caught up by a rebuild once the update is all in
+ * (`catchUp`), not a chunk at a time: a rebuild folds the history in memory and writes the stock first, so
+ * the figures are right and saves work within seconds, and the history rows follow between saves. Chunk
+ * by chunk, every entry's ledger row is written before the stock is right: about 4.5 minutes at a million.
+ */
+export const CATCH_UP_ENTRIES = 20_000;
 /**
  * What a rebuild writes per transaction, at most (estimated by `rowBytes`). Chromium's IndexedDB (LevelDB
  * scopes) keeps a transaction's writes in memory up to 1 MB; past that it writes an undo log to disk as
@@ -266,6 +274,12 @@ export class DocPersistence {
   private readonly backlogListeners = new Set<() => void>();
   private drained: { promise: Promise<void>; resolve: () => void } | null = null;
   private chunkQueued = false;
+  /**
+   * Why the backlog's chunks wait: its update is still arriving, to be weighed for a rebuild (`catchUp`);
+   * or that rebuild failed after it may have written part of the figures (the backlog's entries counted
+   * in them), and is asked again behind the next save. Null: chunks go on.
+   */
+  private backlogHeld: 'weighing' | 'rebuild failed' | null = null;
   /** A rebuild whose history rows are still being written (see `Rebuilding`). */
   private rebuilding: Rebuilding | null = null;
   /** Rebuilds asked for that have not started: the projections are not complete until they are done. */
@@ -300,6 +314,7 @@ export class DocPersistence {
     private readonly budget = TRANSACTION_BYTES,
     /** How a rebuild's reading and folding let the page run between slices (tests count the pauses). */
     private readonly pace: PaceOptions = {},
+    private readonly catchUpAt = CATCH_UP_ENTRIES,
   ) {}
 
   /**
@@ -600,7 +615,10 @@ export class DocPersistence {
     );
     this.chain = run.catch(() => undefined);
     // A chunk of the backlog, or a piece of a rebuild, that failed earlier is tried again behind this save.
-    if (this.unprojected > 0 && !this.chunkQueued) this.continueBacklog();
+    if (this.backlogHeld === 'rebuild failed') {
+      this.backlogHeld = null;
+      void this.catchUpByRebuild();
+    } else if (this.unprojected > 0 && !this.chunkQueued) this.continueBacklog();
     if (this.rebuilding && !this.rebuilding.queued) this.continueRebuild(this.rebuilding);
     return run;
   }
@@ -676,7 +694,10 @@ export class DocPersistence {
     // chunk's projections; the rest goes to the backlog, projected a chunk at a time after this (and
     // after saves queued meanwhile). In one transaction, a piece's thousands of rows held the page for
     // hundreds of milliseconds.
-    const fits = projectionPiece(counted, 0, this.chunk, this.budget);
+    // While a large backlog waits to be caught up by a rebuild, what arrives joins it: the rebuild would
+    // write those rows again (at a million entries, a quarter of them were projected twice that way).
+    const fits =
+      this.backlogHeld === 'weighing' ? 0 : projectionPiece(counted, 0, this.chunk, this.budget);
     const now = fits < counted.length ? counted.slice(0, fits) : counted;
     const later = now === counted ? [] : counted.slice(now.length);
     let stored = null as [id: number, bytes: number] | null;
@@ -754,7 +775,50 @@ export class DocPersistence {
       appendAll(this.backlog, entries);
     }
     this.notifyBacklog();
-    this.continueBacklog();
+    if (this.shouldCatchUp()) void this.catchUp();
+    else this.continueBacklog();
+  }
+
+  /** A backlog long enough for a rebuild to be the faster way to right figures (CATCH_UP_ENTRIES). */
+  private shouldCatchUp(projected = 0): boolean {
+    return (
+      this.backlogHeld === null &&
+      !this.rebuilding &&
+      this.rebuildsAsked === 0 &&
+      this.unprojected >= this.catchUpAt &&
+      this.unprojected > projected
+    );
+  }
+
+  /**
+   * Waits for the large update the backlog comes from to be all in (its later pieces still arrive), then,
+   * if the backlog is still longer than the history projected, rebuilds (which projects the backlog too);
+   * otherwise the backlog goes on a chunk at a time. Chunks wait meanwhile: a rebuild writes their rows.
+   */
+  private async catchUp(): Promise<void> {
+    this.backlogHeld = 'weighing';
+    let rebuild = false;
+    try {
+      await ingestIdle(this.doc);
+      await this.chain;
+      const projected = await this.db.ledger.count();
+      this.backlogHeld = null;
+      rebuild = this.shouldCatchUp(projected);
+    } catch (error) {
+      console.error('Larder could not weigh catching up by a rebuild; it projects a chunk at a time', error);
+    }
+    this.backlogHeld = null;
+    if (rebuild) return this.catchUpByRebuild();
+    if (this.unprojected > 0 && !this.chunkQueued) this.continueBacklog();
+  }
+
+  private async catchUpByRebuild(): Promise<void> {
+    try {
+      await this.startRebuild();
+    } catch {
+      // The meta row still says incomplete (a restart rebuilds too); the next save asks again.
+      this.backlogHeld = 'rebuild failed';
+    }
   }
 
   /** Queues the next chunk of the backlog behind whatever is queued now (saves go first). */
@@ -766,7 +830,7 @@ export class DocPersistence {
 
   private async projectNextChunk(): Promise<void> {
     this.chunkQueued = false;
-    if (this.unprojected === 0) return;
+    if (this.unprojected === 0 || this.backlogHeld) return;
     const db = this.db;
     const seenAt = this.now();
     const n = projectionPiece(this.backlog, this.backlogAt, this.chunk, this.budget);
@@ -1102,6 +1166,7 @@ export class DocPersistence {
     };
     this.rebuilding = rebuilding;
     this.notifyBacklog();
+    this.rewritten();
     this.continueRebuild(rebuilding);
     return { entries: derived.entries, problems: derived.problems.length };
   }
@@ -1130,6 +1195,15 @@ export class DocPersistence {
     await replaceRows(db, db.levels, tables.levels);
     await replaceRows(db, db.categoryLevels, tables.categoryLevels);
     await replaceProblems(db, derived.problems);
+  }
+
+  /**
+   * Tells whoever keeps figures of their own (the network view) to read them again: a rebuild rewrote the
+   * tables (its figures first, then its usage and ledger rows).
+   */
+  private rewritten(): void {
+    const commit: Commit = { entries: [], settingsChanged: true };
+    for (const listener of this.committedListeners) listener(commit);
   }
 
   /** Queues the next piece of a rebuild's history behind whatever is queued now (saves go first). */
@@ -1180,6 +1254,7 @@ export class DocPersistence {
         }
         this.settleRebuildWaiters();
         this.notifyBacklog();
+        this.rewritten();
         return;
       }
     } catch (error) {

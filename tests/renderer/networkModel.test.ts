@@ -81,6 +81,10 @@ describe('NetworkModel', () => {
         a.recordPickup({ lines: [{ item: rice.id, quantity: '3' }], acknowledgeBelowZero: true }),
       );
       expect(itemsOf(after).Rice).toEqual({ out: [hubA], short: [], total: 6 });
+      // A rebuild rewrites every table (a new device's first sync is caught up by one): read again.
+      const rebuilt = await next(model, () => a.rebuildProjections());
+      expect(rebuilt.version).toBeGreaterThan(after.version);
+      expect(itemsOf(rebuilt)).toEqual(itemsOf(after));
     } finally {
       model.dispose();
     }

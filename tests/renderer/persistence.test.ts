@@ -481,6 +481,67 @@ describe('LarderStore with IndexedDB', () => {
       expect(await projections(store)).toStrictEqual(incremental);
     });
 
+    const atHub2Of = (rows: { key: string; onHand: number }[]) =>
+      rows.filter((r) => r.key.startsWith('hub2|')).map((r) => [r.key, r.onHand]);
+
+    it('a backlog longer than the history is caught up by a rebuild: the figures are right once the update is taken, the history follows, saves go in between', async () => {
+      const name = uniqueName();
+      const { deps } = testDeps(9);
+      const store = await open(name, { ...deps, projectChunk: 40, catchUpAt: 100 });
+      await store.createNetwork({ hubName: 'North', deviceName: 'Front desk' });
+      const rice = await store.saveItem(itemForm('Rice'));
+      const beans = await store.saveItem(itemForm('Beans'));
+      const update = await bigUpdate(store, [rice.id, beans.id], 230);
+      const committed: number[] = [];
+      store.persistence.onCommitted((c) => committed.push(c.entries.length));
+
+      expect(await store.applyRemoteUpdate(update, 'file')).toMatchObject({ ok: true, changed: true });
+      // The first chunk commits with the update; the other 190 were not projected chunk by chunk: a
+      // rebuild wrote the figures, and its history is still being written.
+      expect(committed).toEqual([40, 0]);
+      expect(store.persistence.unprojected).toBe(0);
+      expect(store.persistence.rebuildProgress).not.toBeNull();
+      const figures = atHub2Of(await store.db.stock.toArray());
+      expect(await store.db.ledger.count()).toBeLessThan(230);
+      // A volunteer saves and counts meanwhile: the figures are whole.
+      await store.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '2' }] });
+      expect(await store.recordCount({ lines: [{ item: beans.id, counted: '5' }] })).toHaveLength(1);
+
+      await store.persistence.rebuilt();
+      // Listeners were told twice that the tables were rewritten: figures, then history.
+      expect(committed.filter((n) => n === 0)).toHaveLength(2);
+      const caughtUp = await projections(store);
+      expect(caughtUp.ledger).toHaveLength(230 + 2);
+      await store.rebuildProjections();
+      expect(await projections(store)).toStrictEqual(caughtUp);
+      // The figures right after the update were those of the whole of it (the saves were at the other hub).
+      expect(figures).toEqual(atHub2Of(caughtUp.stock));
+      expect(figures).toHaveLength(2);
+    });
+
+    it('a backlog shorter than the history already projected goes a chunk at a time', async () => {
+      const name = uniqueName();
+      const { deps } = testDeps(10);
+      const store = await open(name, { ...deps, projectChunk: 40, catchUpAt: 100 });
+      await store.createNetwork({ hubName: 'North', deviceName: 'Front desk' });
+      const rice = await store.saveItem(itemForm('Rice'));
+      await store.applyRemoteUpdate(await bigUpdate(store, [rice.id], 230), 'file');
+      await store.persistence.rebuilt();
+      const committed: number[] = [];
+      store.persistence.onCommitted((c) => committed.push(c.entries.length));
+      // 150 more: 110 left after the first chunk, over catchUpAt but under the 230 entries projected.
+      expect(await store.applyRemoteUpdate(await bigUpdate(store, [rice.id], 150), 'file')).toMatchObject({
+        ok: true,
+      });
+      // (The approval of the sending device commits first, with no entries.)
+      expect(committed.filter((n) => n > 0)).toEqual([40, 40, 40, 30]);
+      expect(store.persistence.rebuildProgress).toBeNull();
+      const incremental = await projections(store);
+      expect(incremental.ledger).toHaveLength(230 + 150);
+      await store.rebuildProjections();
+      expect(await projections(store)).toStrictEqual(incremental);
+    });
+
     it('a device stopped halfway rebuilds its figures when it starts again', async () => {
       const name = uniqueName();
       const { deps } = testDeps(8);
@@ -558,7 +619,10 @@ describe('LarderStore with IndexedDB', () => {
       const update = Y.encodeStateAsUpdate(remote, Y.encodeStateVector(store.persistence.doc));
       const result = await store.applyRemoteUpdate(update, 'file');
       expect(result).toMatchObject({ ok: true, changed: true });
+      // Caught up by a rebuild (far more than the history held): the figures are right at once, the
+      // ledger rows follow.
       expect((await store.db.stock.get(`${self.hubId!}|${rice.id}`))?.onHand).toBe(15 + n);
+      await store.persistence.rebuilt();
       expect(await store.db.ledger.count()).toBe(ledgerBefore + n);
       expect(await store.db.problems.count()).toBe(0);
     }, 120_000);

@@ -27,6 +27,8 @@ export interface StoreDeps {
   randomBytes: RandomBytes;
   /** Entries projected per transaction when a very large update arrives (tests make it small). */
   projectChunk?: number;
+  /** A backlog at least this long (and longer than the history) is caught up by a rebuild (tests make it small). */
+  catchUpAt?: number;
 }
 
 export const browserDeps: StoreDeps = {
@@ -88,7 +90,14 @@ export class StoreContext {
   ) {
     this.selfValue = { row: self };
     this.identity = identity;
-    this.persistence = new DocPersistence(db, deps.now, deps.projectChunk);
+    this.persistence = new DocPersistence(
+      db,
+      deps.now,
+      deps.projectChunk,
+      undefined,
+      undefined,
+      deps.catchUpAt,
+    );
     if (self?.chain) this.persistence.enableTrust(self.networkId, self.anchor);
     this.persistence.ownDevice = () => this.self?.deviceId ?? null;
   }
