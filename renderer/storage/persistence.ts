@@ -696,8 +696,7 @@ export class DocPersistence {
     // hundreds of milliseconds.
     // While a large backlog waits to be caught up by a rebuild, what arrives joins it: the rebuild would
     // write those rows again (at a million entries, a quarter of them were projected twice that way).
-    const fits =
-      this.backlogHeld === 'weighing' ? 0 : projectionPiece(counted, 0, this.chunk, this.budget);
+    const fits = this.backlogHeld === 'weighing' ? 0 : projectionPiece(counted, 0, this.chunk, this.budget);
     const now = fits < counted.length ? counted.slice(0, fits) : counted;
     const later = now === counted ? [] : counted.slice(now.length);
     let stored = null as [id: number, bytes: number] | null;
