@@ -4,9 +4,20 @@
  */
 const pad = (n: number) => String(n).padStart(2, '0');
 
+const DAY_MS = 86_400_000;
+/** The last day asked for: a history is read in time order, so most instants fall on the same day. */
+let lastDay = NaN;
+let lastIso = '';
+
 /** The UTC calendar day of an instant. */
 export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  // The Unix epoch is a UTC midnight: whole multiples of a day are the days' starts.
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== lastDay) {
+    lastIso = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    lastDay = day;
+  }
+  return lastIso;
 }
 
 /** The calendar day of an instant in this device's time zone. */

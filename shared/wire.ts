@@ -42,8 +42,17 @@ interface Extras {
 export function dayNumber(iso: string): number {
   return Math.round((Date.parse(`${iso}T00:00:00Z`) - EPOCH_MS) / DAY_MS);
 }
+/** Expiry days decoded so far (a few hundred in a year of history): made once each. */
+const isoOfDay = new Map<number, string>();
 function isoFromDay(day: number): string {
-  return new Date(EPOCH_MS + day * DAY_MS).toISOString().slice(0, 10);
+  let iso = isoOfDay.get(day);
+  if (iso === undefined) {
+    iso = new Date(EPOCH_MS + day * DAY_MS).toISOString().slice(0, 10);
+    // Bounded: a forged history could hold any number of days.
+    if (isoOfDay.size >= 4096) isoOfDay.clear();
+    isoOfDay.set(day, iso);
+  }
+  return iso;
 }
 
 export function encodeEntry(entry: Entry): WireEntry {

@@ -34,6 +34,25 @@ describe('day keys', () => {
     );
   });
 
+  it('utcDay answers as toISOString for any run of instants, across days and back (it keeps the last day)', () => {
+    const plain = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const near = fc.integer({ min: -2 * 86_400_000, max: 2 * 86_400_000 });
+    fc.assert(
+      fc.property(timeArb, fc.array(near, { maxLength: 30 }), (start, steps) => {
+        let ms = start;
+        for (const step of [0, ...steps, -1, 1]) {
+          ms += step;
+          expect(utcDay(ms)).toBe(plain(ms));
+        }
+      }),
+      fcOptions(),
+    );
+    // The last millisecond of a day and the first of the next, before 1970 too.
+    for (const ms of [-1, 0, -86_400_000, -86_400_001, Date.UTC(2026, 0, 1) - 1, Date.UTC(2026, 0, 1)])
+      expect(utcDay(ms)).toBe(plain(ms));
+    expect(() => utcDay(NaN)).toThrow(RangeError);
+  });
+
   it('localDay holds the instant in this device’s time zone', () => {
     fc.assert(
       fc.property(timeArb, (ms) => {

@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fcOptions } from './arbitraries';
 import {
   ENTRY_KINDS,
   exclusiveSlot,
@@ -79,5 +81,24 @@ describe('entries', () => {
     ['', false],
   ])('%j is a real day: %s', (day, real) => {
     expect(isRealDay(day)).toBe(real);
+    // Asked again (real days are remembered): the same answer.
+    expect(isRealDay(day)).toBe(real);
+  });
+
+  it('isRealDay answers as the plain check for any string, asked any number of times', () => {
+    const plain = (iso: string) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(iso)) return false;
+      const ms = Date.parse(`${iso}T00:00:00Z`);
+      return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === iso;
+    };
+    const digits = (n: number) =>
+      fc.integer({ min: 0, max: 10 ** n - 1 }).map((v) => String(v).padStart(n, '0'));
+    const dayLike = fc.tuple(digits(4), digits(2), digits(2)).map(([y, m, d]) => `${y}-${m}-${d}`);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(dayLike, fc.string({ maxLength: 12 })), { maxLength: 40 }), (days) => {
+        for (const day of [...days, ...days]) expect(isRealDay(day), day).toBe(plain(day));
+      }),
+      fcOptions(),
+    );
   });
 });
