@@ -55,12 +55,14 @@ export function onHandKeysOf(figures: Iterable<OnHandFigure>): string[] {
 export function onHandRows(stock: Iterable<OnHandFigure>): OnHandRow[] {
   const byKey = new Map<string, Map<string, number>>();
   for (const f of stock) put(byKey, f);
-  return [...byKey.keys()].sort(compare).map((key) => rowOf(key, byKey.get(key)!));
+  // String order (UTF-16 code units, as `<`): the same on every device.
+  return [...byKey.keys()].sort().map((key) => rowOf(key, byKey.get(key)!));
 }
 
 /**
  * The rows these changed figures are in, patched: `held` are those rows as stored (any order, missing ones
- * absent or undefined), `changed` the stock rows a save wrote. Returns new rows; `held` is not changed.
+ * absent or undefined), `changed` the stock rows a save wrote. Returns new rows, in no particular order;
+ * `held` is not changed.
  */
 export function patchOnHand(
   held: Iterable<OnHandRow | undefined>,
@@ -75,7 +77,7 @@ export function patchOnHand(
   }
   const touched = new Set<string>();
   for (const f of changed) touched.add(put(byKey, f));
-  return [...touched].sort(compare).map((key) => rowOf(key, byKey.get(key)!));
+  return [...touched].map((key) => rowOf(key, byKey.get(key)!));
 }
 
 /** Each figure the rows hold. */
@@ -94,15 +96,11 @@ function put(byKey: Map<string, Map<string, number>>, f: OnHandFigure): string {
 }
 
 function rowOf(key: string, figures: Map<string, number>): OnHandRow {
-  const items = [...figures.keys()].sort(compare);
+  const items = [...figures.keys()].sort();
   return {
     key,
     hub: splitHubKey(key).hub,
     items,
     onHand: items.map((item) => figures.get(item)!),
   };
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -46,9 +46,11 @@ export function dayNumber(iso: string): number {
 const isoOfDay = new Map<number, string>();
 function isoFromDay(day: number): string {
   let iso = isoOfDay.get(day);
+  // Stryker disable next-line ConditionalExpression: making the day again gives the same day, slower
   if (iso === undefined) {
     iso = new Date(EPOCH_MS + day * DAY_MS).toISOString().slice(0, 10);
     // Bounded: a forged history could hold any number of days.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: only decides when what is remembered is forgotten
     if (isoOfDay.size >= 4096) isoOfDay.clear();
     isoOfDay.set(day, iso);
   }

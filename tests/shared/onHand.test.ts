@@ -88,6 +88,28 @@ describe('on-hand rows (the network view’s figures)', () => {
     expect(b).toMatchObject({ hub: 'hubB', items: ['a'], onHand: [-3] });
   });
 
+  it('order the items of a row by id, whatever order they came in, rebuilt or patched', () => {
+    // item19 and item20 share a bucket (worked out apart, in Python): one row holds both.
+    expect(onHandBucket('item19')).toBe(onHandBucket('item20'));
+    const key = onHandKey('hubA', 'item19');
+    expect(
+      onHandRows([
+        { hub: 'hubA', item: 'item20', onHand: 2 },
+        { hub: 'hubA', item: 'item19', onHand: 1 },
+      ]),
+    ).toStrictEqual([{ key, hub: 'hubA', items: ['item19', 'item20'], onHand: [1, 2] }]);
+    const [held] = onHandRows([{ hub: 'hubA', item: 'item20', onHand: 2 }]);
+    expect(patchOnHand([held], [{ hub: 'hubA', item: 'item19', onHand: 7 }])).toStrictEqual([
+      { key, hub: 'hubA', items: ['item19', 'item20'], onHand: [7, 2] },
+    ]);
+    // Rows come ordered by key from a rebuild: hubA's before hubB's.
+    const keys = onHandRows([
+      { hub: 'hubB', item: 'item19', onHand: 1 },
+      { hub: 'hubA', item: 'item19', onHand: 1 },
+    ]).map((r) => r.key);
+    expect(keys).toStrictEqual([onHandKey('hubA', 'item19'), onHandKey('hubB', 'item19')]);
+  });
+
   it('leave the rows they were given as they were', () => {
     const [held] = onHandRows([{ hub: 'hubA', item: 'rice', onHand: 4 }]);
     const copy = structuredClone(held);
