@@ -57,9 +57,11 @@ export const UNKNOWN_HUB: Freshness = { stale: true, ageMs: null };
 /** A position with its days of cover and severity worked out. */
 export function assess(p: HubPosition, stale: boolean): AssessedPosition {
   const cover = daysOfCover(p.onHand, p.rate);
-  const base = { hub: p.hub, item: p.item, onHand: p.onHand, stale };
   const severity = classify({ onHand: p.onHand, levels: p.levels, cover });
-  return p.levels ? { ...base, levels: p.levels, cover, severity } : { ...base, cover, severity };
+  // Written out, not spread from a shared base: the network view assesses 100,000 positions at once.
+  return p.levels
+    ? { hub: p.hub, item: p.item, onHand: p.onHand, stale, levels: p.levels, cover, severity }
+    : { hub: p.hub, item: p.item, onHand: p.onHand, stale, cover, severity };
 }
 
 /**
