@@ -120,13 +120,12 @@ export class NetworkModel {
     rates = this.rates.get(hub),
   ): HubPosition {
     const levels = item ? levelsAt(item) : undefined;
-    return {
-      hub,
-      item: itemId,
-      onHand: onHand?.get(itemId) ?? 0,
-      ...(levels ? { levels } : {}),
-      rate: rates?.get(itemId) ?? 0,
-    };
+    const figure = onHand?.get(itemId) ?? 0;
+    const rate = rates?.get(itemId) ?? 0;
+    // Written out, not spread: the first snapshot makes 100,000 of these (see `assess`).
+    return levels
+      ? { hub, item: itemId, onHand: figure, levels, rate }
+      : { hub, item: itemId, onHand: figure, rate };
   }
 
   /** Every stock row, plus items with levels at a hub that has no entry for them yet (short there too). */
