@@ -242,6 +242,8 @@ export interface MessageParams {
   'update.failed': None;
   'update.tooLarge': { bytes: number; megabytes: number };
   'update.wrongLength': None;
+  /** A message a peer sent in frames that do not fit together (shared/sync/fragments.ts): thrown away. */
+  'update.badFrames': None;
   'update.unknownMessage': { type: number };
   'update.truncated': None;
 
@@ -438,6 +440,7 @@ const CODES: Record<MessageCode, true> = {
   'update.failed': true,
   'update.tooLarge': true,
   'update.wrongLength': true,
+  'update.badFrames': true,
   'update.unknownMessage': true,
   'update.truncated': true,
   'invite.empty': true,

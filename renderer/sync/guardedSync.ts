@@ -21,6 +21,13 @@ import { messageForLog, msg, type DomainMessage } from '../../shared/messages';
 import { ingestInSteps, takeInSteps } from '../storage/largeUpdates';
 
 export { MAX_UPDATE_BYTES };
+// For the Larder patch of y-webrtc (it imports this module as 'y-protocols/sync'): messages in frames.
+export { Reassembler, sendFramed } from './peerFrames';
+
+/** Reports frames that did not fit together (y-webrtc's patch calls it). */
+export function refuseFrames(message: DomainMessage): void {
+  onRefused(message);
+}
 
 export const messageYjsSyncStep1 = 0;
 export const messageYjsSyncStep2 = 1;

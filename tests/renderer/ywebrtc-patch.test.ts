@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 /**
  * y-webrtc 10.3.0 is patched at install (patches/y-webrtc+10.3.0.patch, applied by patch-package on
  * `npm install`/`npm ci`): no copy of the doc to other tabs, no echo of a peer's update back to it, and
- * an offer that loses the glare gives way. If the install skipped the patch, sync would still work but
+ * an offer that loses the glare gives way, and a message larger than a data channel takes goes in frames. If the install skipped the patch, sync would still work but
  * slower and with twice the bytes: fail here instead.
  */
 it('the installed y-webrtc carries Larder’s patch', () => {
@@ -19,4 +19,7 @@ it('the installed y-webrtc carries Larder’s patch', () => {
   expect(source).toContain('if (conn === except) return');
   expect(source).toContain('room.rejectedSignals.add(');
   expect(source).toContain('const broadcastBcMessage = (room, m) => {}');
+  // Messages over a data channel's limit go in frames (peerFrames.ts), not silently nowhere.
+  expect(source).toContain('syncProtocol.sendFramed(webrtcConn, m)');
+  expect(source).toContain('this.frames.push(data)');
 });

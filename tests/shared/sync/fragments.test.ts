@@ -1,0 +1,113 @@
+import fc from 'fast-check';
+import * as encoding from 'lib0/encoding';
+import { describe, expect, it } from 'vitest';
+import {
+  FRAGMENT,
+  FRAGMENT_BYTES,
+  fragmentsOf,
+  MAX_FRAGMENTED_BYTES,
+  Reassembler,
+  type Reassembled,
+} from '../../../shared/sync/fragments';
+import { msg } from '../../../shared/messages';
+import { fcOptions } from '../arbitraries';
+
+const bytes = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+/** A y-webrtc message: its type (0 sync, 1 awareness...) first. */
+const message = (type: number, n: number) => {
+  const m = bytes(n, type);
+  m[0] = type;
+  return m;
+};
+const frame = (index: number, count: number, payload: Uint8Array) => {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, FRAGMENT);
+  encoding.writeVarUint(e, index);
+  encoding.writeVarUint(e, count);
+  encoding.writeUint8Array(e, payload);
+  return encoding.toUint8Array(e);
+};
+const refused: Reassembled = { refused: msg('update.badFrames') };
+
+describe('peer messages in frames', () => {
+  it('a message goes as it is up to FRAGMENT_BYTES, in frames under 256 KiB past it, and comes back whole', () => {
+    expect(fragmentsOf(message(0, FRAGMENT_BYTES))).toHaveLength(1);
+    const large = message(0, 5 * FRAGMENT_BYTES + 7);
+    const frames = fragmentsOf(large);
+    expect(frames).toHaveLength(6);
+    for (const f of frames) expect(f.byteLength).toBeLessThanOrEqual(FRAGMENT_BYTES + 16);
+    const r = new Reassembler();
+    const got = frames.map((f) => r.push(f));
+    expect(got.slice(0, 5)).toEqual(Array.from({ length: 5 }, () => ({ waiting: true })));
+    expect(got[5]).toEqual({ message: large });
+  });
+
+  it('any run of messages, large and small, sent in frames, comes out the same and in order (property)', () => {
+    const messageArb = fc
+      .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 2_000 }))
+      .map(([type, n]) => message(type, n));
+    fc.assert(
+      fc.property(fc.array(messageArb, { maxLength: 12 }), fc.integer({ min: 8, max: 300 }), (sent, size) => {
+        const r = new Reassembler();
+        const out: Uint8Array[] = [];
+        for (const m of sent)
+          for (const f of fragmentsOf(m, size)) {
+            const got = r.push(f);
+            expect(got).not.toHaveProperty('refused');
+            if ('message' in got) out.push(got.message);
+          }
+        expect(out).toEqual(sent);
+      }),
+      fcOptions(),
+    );
+  });
+
+  it('frames out of order, of two messages mixed, or a message between frames are thrown away, and the next message is taken', () => {
+    const [a0, a1, a2] = fragmentsOf(message(0, 300), 100);
+    const [b0] = fragmentsOf(message(0, 250), 100);
+    const next = message(1, 40);
+    for (const wrong of [
+      [a1!],
+      [a0!, a2!],
+      [a0!, b0!],
+      [a0!, frame(1, 2, bytes(10))],
+      [a0!, next],
+      [a0!, a0!],
+    ]) {
+      const r = new Reassembler();
+      const results = wrong.map((f) => r.push(f));
+      expect(results).toContainEqual(refused);
+      expect(r.push(next)).toEqual({ message: next });
+      // And a whole message in frames after that.
+      const again = [a0!, a1!, a2!].map((f) => r.push(f));
+      expect(again.at(-1)).toEqual({ message: message(0, 300) });
+    }
+  });
+
+  it('a frame cut short, a message in one frame or in more frames than the limit allows, is refused', () => {
+    const r = new Reassembler();
+    expect(r.push(Uint8Array.of(FRAGMENT))).toEqual(refused);
+    expect(r.push(Uint8Array.of(FRAGMENT, 0))).toEqual(refused);
+    expect(r.push(frame(0, 1, bytes(10)))).toEqual(refused);
+    expect(r.push(frame(0, 0, bytes(10)))).toEqual(refused);
+    const most = Math.ceil(MAX_FRAGMENTED_BYTES / FRAGMENT_BYTES);
+    expect(r.push(frame(0, most + 1, bytes(10)))).toEqual(refused);
+    expect(r.push(frame(0, most, bytes(10)))).toEqual({ waiting: true });
+  });
+
+  it('a message over MAX_FRAGMENTED_BYTES is refused as its frames come, without holding more than that', () => {
+    const r = new Reassembler();
+    const big = bytes(FRAGMENT_BYTES * 4);
+    const count = Math.ceil(MAX_FRAGMENTED_BYTES / big.byteLength);
+    let result: Reassembled = { waiting: true };
+    let index = 0;
+    for (; index < count && 'waiting' in result; index++) result = r.push(frame(index, count, big));
+    expect(result).toEqual(refused);
+    // Refused at the frame that would pass the limit, not after the last.
+    expect(index).toBe(Math.floor(MAX_FRAGMENTED_BYTES / big.byteLength) + 1);
+  });
+
+  it('an empty message passes as it is', () => {
+    expect(new Reassembler().push(new Uint8Array())).toEqual({ message: new Uint8Array() });
+  });
+});
