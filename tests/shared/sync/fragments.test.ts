@@ -31,7 +31,9 @@ const refused: Reassembled = { refused: msg('update.badFrames') };
 
 describe('peer messages in frames', () => {
   it('a message goes as it is up to FRAGMENT_BYTES, in frames under 256 KiB past it, and comes back whole', () => {
-    expect(fragmentsOf(message(0, FRAGMENT_BYTES))).toHaveLength(1);
+    const exactly = message(0, FRAGMENT_BYTES);
+    expect(fragmentsOf(exactly)).toEqual([exactly]);
+    expect(new Reassembler().push(exactly)).toEqual({ message: exactly });
     const large = message(0, 5 * FRAGMENT_BYTES + 7);
     const frames = fragmentsOf(large);
     expect(frames).toHaveLength(6);
@@ -105,6 +107,16 @@ describe('peer messages in frames', () => {
     expect(result).toEqual(refused);
     // Refused at the frame that would pass the limit, not after the last.
     expect(index).toBe(Math.floor(MAX_FRAGMENTED_BYTES / big.byteLength) + 1);
+  });
+
+  it('a message of exactly MAX_FRAGMENTED_BYTES is taken', () => {
+    const r = new Reassembler();
+    const part = bytes(FRAGMENT_BYTES);
+    const count = MAX_FRAGMENTED_BYTES / FRAGMENT_BYTES;
+    expect(Number.isInteger(count)).toBe(true);
+    let result: Reassembled = { waiting: true };
+    for (let index = 0; index < count; index++) result = r.push(frame(index, count, part));
+    expect('message' in result && result.message.byteLength).toBe(MAX_FRAGMENTED_BYTES);
   });
 
   it('an empty message passes as it is', () => {
