@@ -38,6 +38,7 @@ export class NetworkModel {
   /** How the last full load spent its time, in ms (for the benchmark): reading rows, hubs' newest entries, building. */
   lastLoad: { readMs: number; newestMs: number; buildMs: number } | null = null;
   private queue: Promise<void> = Promise.resolve();
+  private disposed = false;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly store: LarderStore) {
@@ -57,14 +58,26 @@ export class NetworkModel {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.unsubscribe();
     this.listeners.clear();
   }
 
+  /**
+   * Reads everything again. Never rejects: a read that fails (the database closing under a model that
+   * is being disposed, a rebuild's last rows landing after the screen closed) leaves the last snapshot
+   * up, and is reported unless the model is gone.
+   */
   private async reload(): Promise<void> {
+    if (this.disposed) return;
     this.loading = this.load();
-    await this.loading;
-    this.loading = null;
+    try {
+      await this.loading;
+    } catch (error) {
+      if (!this.disposed) console.error('Larder could not read the network figures', error);
+    } finally {
+      this.loading = null;
+    }
   }
 
   private async load(): Promise<void> {

@@ -1,6 +1,6 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { NetworkModel, type NetworkSnapshot } from '../../renderer/data/networkModel';
 import type { LarderStore } from '../../renderer/storage/store';
 import { START } from './replicas';
@@ -87,6 +87,26 @@ describe('NetworkModel', () => {
       expect(itemsOf(rebuilt)).toEqual(itemsOf(after));
     } finally {
       model.dispose();
+    }
+  });
+
+  it('reading again under a store that closes leaves the last figures up, and nothing unhandled', async () => {
+    const a = await device();
+    await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
+    const model = new NetworkModel(a as LarderStore);
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const first = await next(model);
+      // A settings change makes the model read everything again; the database closes meanwhile.
+      const saved = a.saveItem(form('Rice', 'Food'));
+      await saved;
+      a.db.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(model.current).toBe(first);
+      expect(errors).toHaveBeenCalledWith('Larder could not read the network figures', expect.anything());
+    } finally {
+      model.dispose();
+      errors.mockRestore();
     }
   });
 });
