@@ -804,9 +804,9 @@ export class DocPersistence {
       this.backlogHeld = null;
       rebuild = this.shouldCatchUp(projected);
     } catch (error) {
+      this.backlogHeld = null;
       console.error('Larder could not weigh catching up by a rebuild; it projects a chunk at a time', error);
     }
-    this.backlogHeld = null;
     if (rebuild) return this.catchUpByRebuild();
     if (this.unprojected > 0 && !this.chunkQueued) this.continueBacklog();
   }
