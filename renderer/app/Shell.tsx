@@ -166,8 +166,8 @@ function BacklogIndicator() {
 }
 
 /**
- * While a rebuild (after an update of Larder, or a revocation) writes the history a piece at a time
- * between saves: how far it is. Stock figures are right already.
+ * While a rebuild (after an update of Larder, a revocation, or a first sync caught up by one) writes the
+ * history a piece at a time between saves: how far it is. Stock figures are right already.
  */
 function RebuildIndicator() {
   const { t } = useTranslation();

@@ -14,12 +14,12 @@ const ENTRIES = 45_000;
 const AT = Date.UTC(2026, 9, 1, 9);
 
 /**
- * A year of another hub's history, in one sync file: the device takes it in pieces (a few hundred entries,
- * each within 512 kB: renderer/storage/persistence.ts, projectionPiece).
- * Meanwhile the sidebar says how much is left, saving works, and counts wait (they would compare with
- * incomplete figures).
+ * A year of another hub's history, in one sync file: more than the device holds and over 20,000 entries, so
+ * once it is all in, a rebuild writes the figures first and the history after (renderer/storage/persistence.ts,
+ * CATCH_UP_ENTRIES). Meanwhile the sidebar says how much is left, saving works, and counts wait until the
+ * figures are whole (they would compare with incomplete figures).
  */
-test('a whole-history sync file is taken in a chunk at a time; the device stays usable', async ({
+test('a whole-history sync file is taken in; the device stays usable while its history is added', async ({
   baseURL,
 }) => {
   // Bounds, not waits: a loaded 2-core machine takes several times longer to add 45,000 entries.
