@@ -40,6 +40,21 @@ export function fragmentsOf(message: Uint8Array, size = FRAGMENT_BYTES): Uint8Ar
 export type Reassembled = { message: Uint8Array } | { waiting: true } | { refused: DomainMessage };
 
 /**
+ * What every connection together may hold while messages are put back together: four whole messages. A
+ * room keeps up to 24 connections; at 64 MiB each, a holder of the key could otherwise make a device hold
+ * 1.5 GB. A message that would pass it is refused like any other bad frames (its sender syncs again later).
+ */
+export const MAX_HELD_BYTES = 4 * MAX_FRAGMENTED_BYTES;
+
+/** Bytes held by the reassemblers that share it. */
+export interface FrameBudget {
+  held: number;
+}
+
+/** The budget of every connection on this page. */
+const PAGE_BUDGET: FrameBudget = { held: 0 };
+
+/**
  * Puts one connection's frames back together. Frames of one message come in order and are not mixed with
  * others (one ordered channel, one sender): anything else, a message over MAX_FRAGMENTED_BYTES, or more
  * frames than that allows, throws the message away (`update.badFrames`). It holds one message at a time.
@@ -48,6 +63,16 @@ export class Reassembler {
   private parts: Uint8Array[] = [];
   private count = 0;
   private bytes = 0;
+
+  constructor(
+    private readonly budget: FrameBudget = PAGE_BUDGET,
+    private readonly most = MAX_HELD_BYTES,
+  ) {}
+
+  /** Lets go of a message half put together (its connection closed). */
+  dispose(): void {
+    this.reset();
+  }
 
   push(data: Uint8Array): Reassembled {
     const decoder = decoding.createDecoder(data);
@@ -70,9 +95,11 @@ export class Reassembler {
     // Out of order, or a frame of another message.
     if (index !== this.parts.length || (this.count > 0 && count !== this.count)) return this.refuse();
     if (this.bytes + part.byteLength > MAX_FRAGMENTED_BYTES) return this.refuse();
+    if (this.budget.held + part.byteLength > this.most) return this.refuse();
     this.count = count;
     this.parts.push(part);
     this.bytes += part.byteLength;
+    this.budget.held += part.byteLength;
     if (this.parts.length < count) return { waiting: true };
     const message = new Uint8Array(this.bytes);
     let at = 0;
@@ -90,6 +117,7 @@ export class Reassembler {
   }
 
   private reset(): void {
+    this.budget.held -= this.bytes;
     this.parts = [];
     this.count = 0;
     this.bytes = 0;

@@ -22,4 +22,5 @@ it('the installed y-webrtc carries Larder’s patch', () => {
   // Messages over a data channel's limit go in frames (peerFrames.ts), not silently nowhere.
   expect(source).toContain('syncProtocol.sendFramed(webrtcConn, m)');
   expect(source).toContain('this.frames.push(data)');
+  expect(source).toContain('this.frames.dispose()');
 });

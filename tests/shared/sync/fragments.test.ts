@@ -6,7 +6,9 @@ import {
   FRAGMENT_BYTES,
   fragmentsOf,
   MAX_FRAGMENTED_BYTES,
+  MAX_HELD_BYTES,
   Reassembler,
+  type FrameBudget,
   type Reassembled,
 } from '../../../shared/sync/fragments';
 import { msg } from '../../../shared/messages';
@@ -117,6 +119,34 @@ describe('peer messages in frames', () => {
     let result: Reassembled = { waiting: true };
     for (let index = 0; index < count; index++) result = r.push(frame(index, count, part));
     expect('message' in result && result.message.byteLength).toBe(MAX_FRAGMENTED_BYTES);
+  });
+
+  it('connections together hold at most their budget; a message done, refused or let go gives its part back', () => {
+    const budget: FrameBudget = { held: 0 };
+    const most = 1_000;
+    const [a, b, c] = [0, 1, 2].map(() => new Reassembler(budget, most));
+    const part = bytes(400);
+    expect(a!.push(frame(0, 3, part))).toEqual({ waiting: true });
+    expect(b!.push(frame(0, 3, part))).toEqual({ waiting: true });
+    expect(budget.held).toBe(800);
+    // A third connection's frame would pass the budget: refused, and it holds nothing.
+    expect(c!.push(frame(0, 3, part))).toEqual(refused);
+    expect(budget.held).toBe(800);
+    // One message done gives its bytes back.
+    expect(a!.push(frame(1, 3, bytes(100)))).toEqual({ waiting: true });
+    expect(a!.push(frame(2, 3, bytes(100)))).toHaveProperty('message');
+    expect(budget.held).toBe(400);
+    // A connection that closes lets go of its half message.
+    b!.dispose();
+    expect(budget.held).toBe(0);
+    expect(c!.push(frame(0, 3, part))).toEqual({ waiting: true });
+    // A refusal gives back what the refused message held.
+    expect(c!.push(frame(2, 3, part))).toEqual(refused);
+    expect(budget.held).toBe(0);
+  });
+
+  it('the page’s budget is four whole messages', () => {
+    expect(MAX_HELD_BYTES).toBe(4 * MAX_FRAGMENTED_BYTES);
   });
 
   it('an empty message passes as it is', () => {
