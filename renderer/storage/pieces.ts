@@ -1,5 +1,8 @@
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
+import { SLICE_VALUES, slices } from '../../shared/sync/docParts';
+
+export { SLICE_VALUES };
 
 /**
  * How large a stored row of the doc should be. Loading applies one row per step and lets the page run
@@ -54,50 +57,6 @@ export function updatePieces(
   const deletions = Y.diffUpdate(update, Y.encodeStateVectorFromUpdate(update));
   if (!isEmptyUpdate(deletions)) pieces.push(deletions);
   return pieces;
-}
-
-/** Values per slice of a long run of values (a device's ledger appended in one go is one struct). */
-export const SLICE_VALUES = 512;
-
-/**
- * A struct as structs of at most `most` values each, as Yjs itself writes an item that later inserts
- * split: each slice after the first has the slice before it as its origin and the same right origin, so
- * it integrates right after it (and Yjs merges them again). Only runs of values (`ContentAny`, what
- * ledgers hold) are cut; anything else is written whole.
- */
-function slices(struct: Y.Item | Y.GC, most: number): (Y.Item | Y.GC)[] {
-  if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentAny)) return [struct];
-  if (struct.length <= most) return [struct];
-  const { client, clock } = struct.id;
-  const values = struct.content.arr;
-  const out: Y.Item[] = [];
-  for (let at = 0; at < values.length; at += most) {
-    const content = new Y.ContentAny(values.slice(at, at + most));
-    out.push(
-      at === 0
-        ? new Y.Item(
-            struct.id,
-            null,
-            struct.origin,
-            null,
-            struct.rightOrigin,
-            struct.parent,
-            struct.parentSub,
-            content,
-          )
-        : new Y.Item(
-            Y.createID(client, clock + at),
-            null,
-            Y.createID(client, clock + at - 1),
-            null,
-            struct.rightOrigin,
-            null,
-            null,
-            content,
-          ),
-    );
-  }
-  return out;
 }
 
 /** No structs and no deletions: the V1 update Yjs writes for nothing. */
