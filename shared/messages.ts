@@ -244,6 +244,7 @@ export interface MessageParams {
   'update.wrongLength': None;
   /** A message a peer sent in frames that do not fit together (shared/sync/fragments.ts): thrown away. */
   'update.badFrames': None;
+  'update.partStuck': None;
   'update.unknownMessage': { type: number };
   'update.truncated': None;
 
@@ -441,6 +442,7 @@ const CODES: Record<MessageCode, true> = {
   'update.tooLarge': true,
   'update.wrongLength': true,
   'update.badFrames': true,
+  'update.partStuck': true,
   'update.unknownMessage': true,
   'update.truncated': true,
   'invite.empty': true,

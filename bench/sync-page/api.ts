@@ -51,6 +51,8 @@ export interface WireStats {
 }
 
 export interface ExportResult {
+  /** Parts the file holds (1 for a file of format 2). */
+  parts: number;
   bytes: number;
   entries: number | undefined;
   exportMs: number;
@@ -77,6 +79,11 @@ export interface ImportResult {
 export interface LarderSyncBench {
   /** Fetches the generated doc state, stores it as the app does after compact(), loads and rebuilds. */
   seed(dataUrl: string, entries: number, self: SelfRow): Promise<SyncSeedResult>;
+  /**
+   * Parts of at most this many bytes for sync step 2 and sync files (guardedSync's setSyncPartBytes), so
+   * that syncing a whole state in parts can be measured without a network past 1.1M entries.
+   */
+  partBytes(bytes: number): void;
   /** Rewrites the self row (a copied profile becomes another device of another hub). */
   setSelf(self: SelfRow): Promise<void>;
   open(): Promise<{ readyMs: number; nextSeq: number }>;

@@ -7,6 +7,7 @@ import { fetchState, seedDatabase } from '../page/seed';
 import { LarderStore } from '../../renderer/storage/store';
 import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
 import { SyncService } from '../../renderer/sync/webrtc';
+import { setSyncPartBytes } from '../../renderer/sync/guardedSync';
 import { prng } from '../generate';
 import type { ConvergeResult, LarderSyncBench, WireStats } from './api';
 import { messageForLog } from '../../shared/messages';
@@ -20,6 +21,8 @@ import { messageForLog } from '../../shared/messages';
 let store: LarderStore | null = null;
 let sync: SyncService | null = null;
 let lastFile: Uint8Array | null = null;
+/** Parts' size set by the runner (`--part-kb`), or null for the app's own. */
+let partBytes: number | null = null;
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -262,13 +265,20 @@ const bench: LarderSyncBench = {
     return out;
   },
 
+  partBytes(bytes) {
+    partBytes = bytes;
+    setSyncPartBytes(bytes);
+  },
+
   async exportFile() {
     const s = requireStore();
     const t = performance.now();
-    const file = await exportSyncFile(s);
+    const file = await exportSyncFile(s, partBytes ? { partBytes } : {});
     const exportMs = performance.now() - t;
     lastFile = file.bytes;
-    return { bytes: file.bytes.byteLength, entries: file.entries, exportMs };
+    // Format 3 lists its parts in the header; format 2 is one.
+    const parts = file.bytes[11] === 3 ? (fileHeader(file.bytes).parts as number[]).length : 1;
+    return { bytes: file.bytes.byteLength, entries: file.entries, exportMs, parts };
   },
 
   async importIntoFresh(self: SelfRow, timeoutMs: number) {
@@ -327,6 +337,12 @@ const bench: LarderSyncBench = {
     };
   },
 };
+
+/** A sync file's header (readable without the key). */
+function fileHeader(bytes: Uint8Array): Record<string, unknown> {
+  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(12);
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + length))) as Record<string, unknown>;
+}
 
 window.larderSyncBench = bench;
 document.getElementById('status')!.textContent = 'Larder sync bench page ready';

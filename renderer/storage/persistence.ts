@@ -40,7 +40,7 @@ import {
   type DerivedTables,
   type SettingTables,
 } from './check';
-import { checkUpdateBytes, ingestIdle } from '../../shared/sync/ingest';
+import { checkUpdateBytes, ingestSettled } from '../../shared/sync/ingest';
 import { TrustLayer, type TrustPlan } from './trust';
 import {
   parseCopyKey,
@@ -798,7 +798,8 @@ export class DocPersistence {
     this.backlogHeld = 'weighing';
     let rebuild = false;
     try {
-      await ingestIdle(this.doc);
+      // All of it: a state in parts (a new device's first sync past about 1M entries) comes part by part.
+      await ingestSettled(this.doc);
       await this.chain;
       const projected = await this.db.ledger.count();
       this.backlogHeld = null;

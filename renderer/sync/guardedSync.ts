@@ -11,18 +11,30 @@
  * hub's entries shrinks about four times. Two message types are added for that, `messageLarderSyncStep2`
  * and `messageLarderUpdate`: [varuint length of the update][deflate-raw of it]. Small updates (one entry
  * typed at the desk) go as plain y-protocols messages, which are still read.
+ *
+ * A whole state larger than one message should carry (a new device joining a network past about 1M entries)
+ * is answered in parts, one per sync step 1: `messageLarderSyncStep2Part`.
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { deflate, inflateExactly, MAX_UPDATE_BYTES } from '../../shared/sync/compress';
-import { encodeAppliedState, ingestBusy, ingestUpdate } from '../../shared/sync/ingest';
+import { docParts, PART_BYTES } from '../../shared/sync/docParts';
+import {
+  encodeAppliedState,
+  expectMore,
+  ingestBusy,
+  ingestIdle,
+  ingestUpdate,
+  type IngestResult,
+} from '../../shared/sync/ingest';
 import { messageForLog, msg, type DomainMessage } from '../../shared/messages';
 import { ingestInSteps, takeInSteps } from '../storage/largeUpdates';
 
 export { MAX_UPDATE_BYTES };
 // For the Larder patch of y-webrtc (it imports this module as 'y-protocols/sync'): messages in frames.
 export { Reassembler, sendFramed } from './peerFrames';
+import { sendFramed, type FramedConn } from './peerFrames';
 
 /** Reports frames that did not fit together (y-webrtc's patch calls it). */
 export function refuseFrames(message: DomainMessage): void {
@@ -42,6 +54,28 @@ export const messageLarderUpdate = 4;
  * (catchUpRooms.ts). The device that receives it marks the connection as such: not a sync peer.
  */
 export const messageLarderNoDoc = 5;
+/**
+ * A sync step 2 that holds only the first part of what the peer lacks, deflated as messageLarderSyncStep2:
+ * the whole would be more than one message should carry (SYNC_PART_BYTES, about 1M entries). The peer takes
+ * it, then asks again with a sync step 1 from where it now stands, and is answered with the next part; the
+ * last comes as a plain sync step 2, and only then is the peer synced.
+ */
+export const messageLarderSyncStep2Part = 6;
+
+/** y-webrtc's message type for sync messages: what a sync step 1 sent to a peer by this module starts with. */
+const Y_WEBRTC_MESSAGE_SYNC = 0;
+
+/**
+ * A sync step 2 carries at most this much of the doc (before deflating); more goes in parts
+ * (shared/sync/docParts.ts). Tests and the sync benchmark make it small.
+ */
+export const SYNC_PART_BYTES = PART_BYTES;
+let partBytes = SYNC_PART_BYTES;
+
+/** Sets the size of a sync step 2's parts (tests), or puts back SYNC_PART_BYTES. */
+export function setSyncPartBytes(bytes: number = SYNC_PART_BYTES): void {
+  partBytes = bytes;
+}
 
 /** Docs that stand in a room without content: they send nothing and take nothing from peers. */
 const noDocs = new WeakSet<Y.Doc>();
@@ -53,7 +87,49 @@ export function holdNoDoc(doc: Y.Doc): void {
 
 /** The connection a message came from (the Larder patch of y-webrtc sets it on the room while reading). */
 interface DeliveringRoom {
-  deliveringConn?: { catchUpOnly?: boolean } | null;
+  deliveringConn?: SyncConn | null;
+}
+
+/** y-webrtc's connection as this module uses it. */
+type SyncConn = FramedConn & {
+  catchUpOnly?: boolean;
+  /** Settles the wait for the next part of this peer's state in parts (see `expectNextPart`). */
+  larderNextPart?: () => void;
+};
+
+/**
+ * How long a device waits for the next part of a peer's state before it stops holding back its weighing of
+ * a rebuild for it (the part may still come, and is taken then). Covers the peer encoding the rest (about a
+ * second per million entries) and sending 15 MB or so over a slow Wi-Fi.
+ */
+export const NEXT_PART_WAIT_MS = 30_000;
+
+/**
+ * Tells the ingest that the next part of this peer's state is on its way (`expectMore`), until it arrives
+ * (`partArrived`), the rest is not asked for, or NEXT_PART_WAIT_MS pass. Any earlier wait on this
+ * connection ends here.
+ */
+function expectNextPart(conn: SyncConn, doc: Y.Doc): void {
+  const previous = conn.larderNextPart;
+  let settle = () => undefined as void;
+  const arrived = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, NEXT_PART_WAIT_MS);
+    settle = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+  conn.larderNextPart = settle;
+  expectMore(doc, arrived);
+  previous?.();
+}
+
+/** Whatever this peer sent of its state has arrived (and is being taken): no part is awaited from it. */
+function partArrived(conn: SyncConn | null | undefined): void {
+  const settle = conn?.larderNextPart;
+  if (!conn || !settle) return;
+  conn.larderNextPart = undefined;
+  settle();
 }
 
 type Refused = (message: DomainMessage) => void;
@@ -109,12 +185,17 @@ export const writeSyncStep2 = (
   doc: Y.Doc,
   encodedStateVector?: Uint8Array,
 ): void => {
-  writePacked(
-    encoder,
-    messageYjsSyncStep2,
-    messageLarderSyncStep2,
-    encodeAppliedState(doc, encodedStateVector),
-  );
+  const whole = encodeAppliedState(doc, encodedStateVector);
+  if (whole.byteLength <= partBytes) {
+    writePacked(encoder, messageYjsSyncStep2, messageLarderSyncStep2, whole);
+    return;
+  }
+  // More than a message should carry: the first part, and the peer asks again from where it then stands.
+  const { parts, complete } = docParts(doc, encodedStateVector, { maxBytes: partBytes, most: 1 });
+  const part = parts[0]!;
+  encoding.writeVarUint(encoder, complete ? messageLarderSyncStep2 : messageLarderSyncStep2Part);
+  encoding.writeVarUint(encoder, part.byteLength);
+  encoding.writeVarUint8Array(encoder, deflate(part));
 };
 
 export const readSyncStep1 = (decoder: decoding.Decoder, encoder: encoding.Encoder, doc: Y.Doc): void =>
@@ -125,47 +206,84 @@ export const readSyncStep2 = (
   doc: Y.Doc,
   transactionOrigin: unknown,
   errorHandler?: (error: Error) => void,
-): void => applyChecked(decoding.readVarUint8Array(decoder), doc, transactionOrigin, errorHandler);
+): void => {
+  void applyChecked(decoding.readVarUint8Array(decoder), doc, transactionOrigin, errorHandler);
+};
 
 function readPackedUpdate(
   decoder: decoding.Decoder,
   doc: Y.Doc,
   transactionOrigin: unknown,
   errorHandler?: (error: Error) => void,
-): void {
+): Promise<IngestResult | null> | null {
   const read = readPacked(decoder);
-  if ('refused' in read) onRefused(read.refused);
-  else applyChecked(read.update, doc, transactionOrigin, errorHandler);
+  if ('refused' in read) {
+    onRefused(read.refused);
+    return null;
+  }
+  return applyChecked(read.update, doc, transactionOrigin, errorHandler);
 }
 
+/**
+ * Once a part of a peer's sync step 2 is in, asks the peer for the rest: a sync step 1 from where the doc
+ * now stands. Not when the part was refused or did not move the doc (a peer answering with the same part
+ * again and again would otherwise keep both busy), nor once the connection has closed.
+ */
+async function askForTheRest(
+  taken: Promise<IngestResult | null> | null,
+  doc: Y.Doc,
+  before: Uint8Array,
+  conn: SyncConn,
+): Promise<void> {
+  const result = await taken;
+  await ingestIdle(doc);
+  const stuck = result?.ok && equalBytes(Y.encodeStateVector(doc), before);
+  if (!result?.ok || stuck || conn.closed || noDocs.has(doc)) {
+    // Nothing more is coming from this peer: the device need not wait for it.
+    partArrived(conn);
+    if (stuck) onRefused(msg('update.partStuck'));
+    return;
+  }
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, Y_WEBRTC_MESSAGE_SYNC);
+  writeSyncStep1(encoder, doc);
+  sendFramed(conn, encoding.toUint8Array(encoder));
+}
+
+const equalBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Takes an update from a peer; resolves with what became of it (null when an observer threw). Never rejects. */
 function applyChecked(
   update: Uint8Array,
   doc: Y.Doc,
   transactionOrigin: unknown,
   errorHandler?: (error: Error) => void,
-): void {
+): Promise<IngestResult | null> {
   // A first sync's whole network (or a long absence's backlog) is taken in steps, letting the page run;
   // what arrives meanwhile waits for it: ingestUpdate holds it, within a bounded memory, large or not (a
   // peer sending large update after large update would otherwise queue them all).
   if (!ingestBusy(doc) && takeInSteps(update)) {
-    void ingestInSteps(doc, update, transactionOrigin).then(
+    return ingestInSteps(doc, update, transactionOrigin).then(
       (result) => {
         if (!result.ok) onRefused(result.message);
+        return result;
       },
       (error: unknown) => {
         errorHandler?.(error as Error);
         console.error('Caught error while handling a Yjs update', error);
+        return null;
       },
     );
-    return;
   }
   try {
     const result = ingestUpdate(doc, update, transactionOrigin);
     if (!result.ok) onRefused(result.message);
+    return Promise.resolve(result);
   } catch (error) {
     // Thrown by an observer, not by the checks (they never throw): same as y-protocols.
     errorHandler?.(error as Error);
     console.error('Caught error while handling a Yjs update', error);
+    return Promise.resolve(null);
   }
 }
 
@@ -203,16 +321,30 @@ export const readSyncMessage = (
         return messageType;
       case messageYjsSyncStep2:
         readSyncStep2(decoder, doc, transactionOrigin, errorHandler);
+        partArrived((transactionOrigin as DeliveringRoom | null)?.deliveringConn);
         return messageType;
       case messageYjsUpdate:
         readUpdate(decoder, doc, transactionOrigin, errorHandler);
         return messageType;
+      case messageLarderSyncStep2Part: {
+        const conn = (transactionOrigin as DeliveringRoom | null)?.deliveringConn;
+        const before = Y.encodeStateVector(doc);
+        const taken = readPackedUpdate(decoder, doc, transactionOrigin, errorHandler);
+        if (conn) {
+          // The part is being taken (or was refused); the next is awaited from now on.
+          expectNextPart(conn, doc);
+          void askForTheRest(taken, doc, before, conn);
+        }
+        // Not synced yet: y-webrtc marks the peer synced on the last part, a plain sync step 2.
+        return messageYjsUpdate;
+      }
       case messageLarderSyncStep2:
-        readPackedUpdate(decoder, doc, transactionOrigin, errorHandler);
+        void readPackedUpdate(decoder, doc, transactionOrigin, errorHandler);
+        partArrived((transactionOrigin as DeliveringRoom | null)?.deliveringConn);
         // y-webrtc marks a peer synced on a sync step 2: report a deflated one as such.
         return messageYjsSyncStep2;
       case messageLarderUpdate:
-        readPackedUpdate(decoder, doc, transactionOrigin, errorHandler);
+        void readPackedUpdate(decoder, doc, transactionOrigin, errorHandler);
         return messageYjsUpdate;
       default:
         onRefused(msg('update.unknownMessage', { type: messageType }));

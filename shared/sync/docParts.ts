@@ -72,11 +72,25 @@ export function slices(struct: Y.Item | Y.GC, most: number, from = 0): (Y.Item |
   return out;
 }
 
+/**
+ * Values per slice for parts of `maxBytes`: SLICE_VALUES (about 30 kB of ledger entries), or fewer when parts
+ * are smaller than that (a relay that takes small blobs), counting 64 bytes a value, so that one slice does not
+ * make a part several times its size.
+ */
+export function slicesFor(maxBytes: number): number {
+  return Math.max(1, Math.min(SLICE_VALUES, Math.floor(maxBytes / 64)));
+}
+
 export interface DocParts {
   /** The parts, to be applied in this order. */
   parts: Uint8Array[];
   /** False when `most` parts were made and more of the state is left (ask again from the new state). */
   complete: boolean;
+  /**
+   * The state vector of a receiver that had `targetStateVector` and applied the parts. (Yjs's
+   * encodeStateVectorFromUpdate cannot tell: for a client whose structs do not start at clock 0 it says 0.)
+   */
+  reached: Uint8Array;
 }
 
 /** One client's run in the part being written. */
@@ -100,7 +114,7 @@ export interface PartOptions {
   maxBytes: number;
   /** At most this many parts (default: as many as it takes). */
   most?: number;
-  /** Values per slice of a long run of values (default SLICE_VALUES). */
+  /** Values per slice of a long run of values (default SLICE_VALUES, fewer for small parts: `slicesFor`). */
   sliceValues?: number;
 }
 
@@ -111,11 +125,16 @@ export interface PartOptions {
 export function docParts(
   doc: Y.Doc,
   targetStateVector: Uint8Array | undefined,
-  { maxBytes, most = Infinity, sliceValues = SLICE_VALUES }: PartOptions,
+  { maxBytes, most = Infinity, sliceValues = slicesFor(maxBytes) }: PartOptions,
 ): DocParts {
   const known = targetStateVector ? Y.decodeStateVector(targetStateVector) : new Map<number, number>();
   const placed = new Map<number, number>();
   const state = (client: number) => placed.get(client) ?? known.get(client) ?? 0;
+  const done = (complete: boolean): DocParts => {
+    const reached = new Map(known);
+    for (const [client, clock] of placed) reached.set(client, Math.max(clock, reached.get(client) ?? 0));
+    return { parts, complete, reached: Y.encodeStateVector(reached) };
+  };
   const cursors: Cursor[] = [];
   // Yjs writes clients with higher ids first (its conflict resolution then integrates fewer conflicts).
   const clients = [...doc.store.clients.entries()].sort(([a], [b]) => b - a);
@@ -182,7 +201,7 @@ export function docParts(
           // Stryker disable next-line EqualityOperator: a part of exactly maxBytes closes one struct later
           if (bytes >= maxBytes) {
             close();
-            if (parts.length >= most) return { parts, complete: false };
+            if (parts.length >= most) return done(false);
           }
         }
         cursor.index++;
@@ -203,10 +222,10 @@ export function docParts(
   // Stryker disable next-line EqualityOperator: exactly maxBytes with the delete set is one part more
   if (sections.size > 0 && bytes + deletes.length > maxBytes) {
     close();
-    if (parts.length >= most) return { parts, complete: false };
+    if (parts.length >= most) return done(false);
   }
   if (sections.size > 0 || !isNothing(deletes) || parts.length === 0) close(deletes);
-  return { parts, complete: true };
+  return done(true);
 }
 
 /** An empty delete set: it starts with its number of clients, 0. */

@@ -1046,6 +1046,38 @@ export async function ingestIdle(doc: Y.Doc): Promise<void> {
   for (let state = large.get(doc); state; state = large.get(doc)) await state.tail;
 }
 
+/** Per doc: parts of a state in parts that were asked for and have not arrived yet (`expectMore`). */
+const expected = new WeakMap<Y.Doc, Set<Promise<void>>>();
+
+/**
+ * Says that more of a peer's state in parts is on its way (renderer/sync/guardedSync.ts asks for the next
+ * part once one is in): `ingestSettled` waits for it too, until `arrived` settles (the next part is being
+ * taken, the peer will not send it, or too long has passed).
+ */
+export function expectMore(doc: Y.Doc, arrived: Promise<void>): void {
+  let waiting = expected.get(doc);
+  if (!waiting) expected.set(doc, (waiting = new Set()));
+  const set = waiting;
+  set.add(arrived);
+  void arrived.then(() => {
+    set.delete(arrived);
+    if (set.size === 0 && expected.get(doc) === set) expected.delete(doc);
+  });
+}
+
+/**
+ * Resolves once no large update is being taken into this doc and no part of a state in parts is on its way:
+ * a device that gets a whole network in parts weighs catching up by a rebuild once, on all of it.
+ */
+export async function ingestSettled(doc: Y.Doc): Promise<void> {
+  for (;;) {
+    await ingestIdle(doc);
+    const waiting = expected.get(doc);
+    if (!waiting) return;
+    await Promise.all(waiting);
+  }
+}
+
 export interface LargeIngest {
   /**
    * Cuts an update into pieces: updates of their own that together hold exactly its structs and
@@ -1079,16 +1111,41 @@ export function ingestLarge(
   origin: unknown,
   steps: LargeIngest,
 ): Promise<IngestResult> {
+  return queueLarge(doc, origin, () => takeLarge(doc, update, origin, steps));
+}
+
+/**
+ * Takes the parts of a state too large for one update (shared/sync/docParts.ts: a sync file in parts), each
+ * as `ingestLarge` takes an update, one after another in one turn: nothing else is taken between two of them
+ * and `ingestIdle` waits for the last. Stops at the first part refused; resolves with each part's result.
+ */
+export function ingestLargeParts(
+  doc: Y.Doc,
+  parts: readonly Uint8Array[],
+  origin: unknown,
+  steps: LargeIngest,
+): Promise<IngestResult[]> {
+  return queueLarge(doc, origin, async () => {
+    const results: IngestResult[] = [];
+    for (const part of parts) {
+      const result = await takeLarge(doc, part, origin, steps);
+      results.push(result);
+      if (!result.ok) break;
+    }
+    return results;
+  });
+}
+
+/** Runs `take` once the large updates queued before it are in; held-back updates are tried after it. */
+function queueLarge<T>(doc: Y.Doc, origin: unknown, take: () => Promise<T>): Promise<T> {
   const state = large.get(doc) ?? { runs: 0, tail: Promise.resolve() };
   large.set(doc, state);
   state.runs++;
   // One at a time, each checked against what the one before left.
-  const run = state.tail
-    .then(() => takeLarge(doc, update, origin, steps))
-    .finally(() => {
-      if (--state.runs === 0) large.delete(doc);
-      applyWaiting(doc, origin);
-    });
+  const run = state.tail.then(take).finally(() => {
+    if (--state.runs === 0) large.delete(doc);
+    applyWaiting(doc, origin);
+  });
   state.tail = run.catch(() => undefined);
   return run;
 }

@@ -2,15 +2,17 @@ import fc from 'fast-check';
 import { deflateSync } from 'fflate';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { appendEntries, ledgersOf, readAllEntries } from '../../shared/doc';
 import { DONATION_SOURCES, type Entry } from '../../shared/entries';
 import {
   holdNoDoc,
   MAX_UPDATE_BYTES,
+  NEXT_PART_WAIT_MS,
   messageLarderNoDoc,
   messageLarderSyncStep2,
+  messageLarderSyncStep2Part,
   messageLarderUpdate,
   messageUnreadable,
   messageYjsSyncStep1,
@@ -18,11 +20,13 @@ import {
   messageYjsUpdate,
   readSyncMessage,
   setRefusedHandler,
+  setSyncPartBytes,
+  SYNC_PART_BYTES,
   writeSyncStep1,
   writeUpdate,
 } from '../../renderer/sync/guardedSync';
 import { msg, type DomainMessage } from '../../shared/messages';
-import { ingestBusy, ingestIdle, waitingUpdates } from '../../shared/sync/ingest';
+import { ingestBusy, ingestIdle, ingestSettled, waitingUpdates } from '../../shared/sync/ingest';
 import { LARGE_UPDATE_BYTES } from '../../renderer/storage/largeUpdates';
 
 const AT = Date.UTC(2025, 5, 2, 9, 0, 0);
@@ -260,5 +264,102 @@ describe('a room held without a doc (an earlier key’s room, where only catch-u
     }
     expect(readAllEntries(empty).entries).toEqual([]);
     expect(Y.encodeStateVector(empty)).toEqual(Y.encodeStateVector(new Y.Doc()));
+  });
+});
+
+describe('a whole state larger than one message: a sync step 2 in parts, each asked for in turn', () => {
+  /** A y-webrtc connection as far as asking again goes: what it sent, and whether it closed. */
+  const connection = () => {
+    const sent: Uint8Array[] = [];
+    const conn = {
+      peer: { send: (m: Uint8Array) => sent.push(m), _channel: { bufferedAmount: 0 } },
+      closed: false,
+    };
+    return { conn, sent, room: { deliveringConn: conn } };
+  };
+  /** A sync step 1 this module sent to a peer: y-webrtc's message type (0), then the sync message. */
+  const unwrap = (sent: Uint8Array) => {
+    expect(sent[0]).toBe(0);
+    return sent.subarray(1);
+  };
+  afterEach(() => setSyncPartBytes());
+
+  it('a new device gets the network in parts; marked synced only by the last, the same entries as at once', async () => {
+    // 56 MiB: a 1M-entry network (57.5 MB) still goes whole, with 8 MiB under the 64 MiB a peer takes.
+    expect(SYNC_PART_BYTES).toBe(56 * 1024 * 1024);
+    expect(SYNC_PART_BYTES).toBe(MAX_UPDATE_BYTES - 8 * 1024 * 1024);
+    setSyncPartBytes(48 * 1024);
+    const source = docWith('deva0001', 'huba0001', 1500);
+    for (const device of ['devb0001', 'devc0001'])
+      Y.applyUpdate(source, Y.encodeStateAsUpdate(docWith(device, 'hubb0001', 1500)));
+    const whole = Y.encodeStateAsUpdate(source).byteLength;
+    expect(whole).toBeGreaterThan(3 * 48 * 1024);
+    const target = new Y.Doc();
+    const { sent, room } = connection();
+    const hello = encoding.createEncoder();
+    writeSyncStep1(hello, target);
+    let ask: Uint8Array = encoding.toUint8Array(hello);
+    const types: number[] = [];
+    // What waits for the whole state before weighing a rebuild (persistence's catch-up) waits for every part.
+    let settled: number | null = null;
+    for (let round = 0; round < 20; round++) {
+      const { answer } = deliver(source, ask);
+      types.push(firstVarUint(answer));
+      const reply = encoding.createEncoder();
+      const type = readSyncMessage(decoding.createDecoder(answer), reply, target, room);
+      expect(encoding.length(reply)).toBe(0);
+      if (round === 0) void ingestSettled(target).then(() => (settled = types.length));
+      if (firstVarUint(answer) === messageLarderSyncStep2) {
+        // The last: now y-webrtc marks the peer synced.
+        expect(type).toBe(messageYjsSyncStep2);
+        break;
+      }
+      // A part: read as an update (not synced yet); the rest is asked for once the part is in.
+      expect(type).toBe(messageYjsUpdate);
+      await vi.waitFor(() => expect(sent).toHaveLength(round + 1));
+      ask = unwrap(sent[round]!);
+      expect(firstVarUint(ask)).toBe(messageYjsSyncStep1);
+    }
+    await ingestIdle(target);
+    await vi.waitFor(() => expect(settled).toBe(types.length));
+    expect(types.length).toBeGreaterThanOrEqual(4);
+    expect(types.slice(0, -1).every((t) => t === messageLarderSyncStep2Part)).toBe(true);
+    expect(types.at(-1)).toBe(messageLarderSyncStep2);
+    // Keys of a map read in the order they arrived: compared by device and number.
+    const entries = (doc: Y.Doc) =>
+      readAllEntries(doc).entries.sort((x, y) => x.device.localeCompare(y.device) || x.seq - y.seq);
+    expect(entries(target)).toEqual(entries(source));
+    expect(entries(target)).toHaveLength(4500);
+    expect(Y.encodeStateVector(target)).toEqual(Y.encodeStateVector(source));
+    expect(target.store.pendingStructs).toBeNull();
+    expect(refused).toEqual([]);
+  });
+
+  it('the rest is not asked for over a closed connection, nor after a part that changed nothing', async () => {
+    setSyncPartBytes(16 * 1024);
+    const source = docWith('deva0001', 'huba0001', 1500);
+    const step1 = encoding.createEncoder();
+    writeSyncStep1(step1, new Y.Doc());
+    const { answer: part } = deliver(source, encoding.toUint8Array(step1));
+    expect(firstVarUint(part)).toBe(messageLarderSyncStep2Part);
+
+    const closed = connection();
+    closed.conn.closed = true;
+    const target = new Y.Doc();
+    readSyncMessage(decoding.createDecoder(part), encoding.createEncoder(), target, closed.room);
+    await ingestIdle(target);
+    await vi.waitFor(() => expect(readAllEntries(target).entries.length).toBeGreaterThan(0));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(closed.sent).toEqual([]);
+    // Nothing more is coming over it: nothing waits for it (not NEXT_PART_WAIT_MS).
+    expect(NEXT_PART_WAIT_MS).toBe(30_000);
+    await ingestSettled(target);
+
+    // The same part again moves nothing: reported, and not asked again (a loop otherwise).
+    const open = connection();
+    readSyncMessage(decoding.createDecoder(part), encoding.createEncoder(), target, open.room);
+    await vi.waitFor(() => expect(refused).toEqual([msg('update.partStuck')]));
+    expect(open.sent).toEqual([]);
+    await ingestSettled(target);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { generateNetwork } from '../../../bench/generate';
 import { appendEntries, readAllEntries } from '../../../shared/doc';
-import { docParts } from '../../../shared/sync/docParts';
+import { docParts, SLICE_VALUES, slicesFor } from '../../../shared/sync/docParts';
 import { encodeAppliedState, ingestUpdate } from '../../../shared/sync/ingest';
 import { fcOptions } from '../arbitraries';
 import { donations } from './donations';
@@ -147,6 +147,10 @@ describe('docParts', () => {
           const got = docParts(source, Y.encodeStateVector(receiver), { maxBytes, most: 1, sliceValues: 4 });
           expect(got.parts).toHaveLength(1);
           applyAll(receiver, got.parts);
+          // What the receiver holds after the part, as docParts says (relay.ts records it as the relay's state).
+          expect(Y.decodeStateVector(got.reached)).toEqual(
+            Y.decodeStateVector(Y.encodeStateVector(receiver)),
+          );
           complete = got.complete;
           expect(rounds).toBeLessThan(10_000);
         }
@@ -310,7 +314,10 @@ describe('docParts', () => {
     const doc = new Y.Doc();
     doc.getArray<number>('log').push([1, 2, 3]);
     const sv = Y.encodeStateVector(doc);
-    expect(docParts(doc, sv, { maxBytes: 10 })).toEqual({ parts: [new Uint8Array([0, 0])], complete: true });
+    expect(docParts(doc, sv, { maxBytes: 10 })).toMatchObject({
+      parts: [new Uint8Array([0, 0])],
+      complete: true,
+    });
     const receiver = copyOf(doc);
     doc.getArray<number>('log').delete(1, 1);
     const { parts } = docParts(doc, Y.encodeStateVector(receiver), { maxBytes: 10 });
@@ -333,12 +340,31 @@ describe('docParts', () => {
     applyAll(receiver, all.parts);
     sameDoc(doc, receiver);
     const first = docParts(doc, undefined, { maxBytes: 60, most: all.parts.length - 1 });
-    expect(first).toEqual({ parts: all.parts.slice(0, -1), complete: false });
+    expect(first).toMatchObject({ parts: all.parts.slice(0, -1), complete: false });
+    // All the structs went: the state vector reached is the doc's, though the deletions are still to come.
+    expect(Y.decodeStateVector(first.reached)).toEqual(Y.decodeStateVector(Y.encodeStateVector(doc)));
     // With room for it, the delete set goes in the last part of structs.
     const roomy = docParts(doc, undefined, { maxBytes: 100_000 });
     expect(roomy.parts).toHaveLength(1);
     const one = Y.decodeUpdate(roomy.parts[0]!);
     expect(one.structs.length).toBeGreaterThan(1);
     expect(one.ds.clients.size).toBe(1);
+  });
+});
+
+describe('slicesFor', () => {
+  it('512 values a slice for parts of 32 kB or more, fewer for smaller parts, never none', () => {
+    expect([1, 63, 64, 640, 32_767, 32_768, 56 * 2 ** 20].map(slicesFor)).toEqual([
+      1, 1, 1, 10, 511, 512, 512,
+    ]);
+    expect(SLICE_VALUES).toBe(512);
+  });
+
+  it('parts of a device’s long run of entries stay near the size asked', () => {
+    const doc = new Y.Doc();
+    appendEntries(doc, 'dev1', donations('dev1', 1, 3_000));
+    const { parts } = docParts(doc, undefined, { maxBytes: 4096 });
+    expect(parts.length).toBeGreaterThan(20);
+    for (const part of parts) expect(part.byteLength).toBeLessThan(2 * 4096);
   });
 });
