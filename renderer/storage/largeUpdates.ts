@@ -1,6 +1,6 @@
 import type * as Y from 'yjs';
 import { pacer } from '../../shared/pace';
-import { envelopesIn, ingestLarge, type IngestResult } from '../../shared/sync/ingest';
+import { envelopesIn, ingestLarge, ingestLargeParts, type IngestResult } from '../../shared/sync/ingest';
 import { workerCutter } from './pieceCutter';
 
 /**
@@ -35,6 +35,20 @@ export async function ingestInSteps(doc: Y.Doc, update: Uint8Array, origin: unkn
   const cutter = workerCutter();
   try {
     return await ingestLarge(doc, update, origin, { cut: cutter.cut, pause: pacer() });
+  } finally {
+    cutter.done();
+  }
+}
+
+/** Takes the parts of a sync file in parts, in order, in steps as `ingestInSteps` does (see ingestLargeParts). */
+export async function ingestPartsInSteps(
+  doc: Y.Doc,
+  parts: readonly Uint8Array[],
+  origin: unknown,
+): Promise<IngestResult[]> {
+  const cutter = workerCutter();
+  try {
+    return await ingestLargeParts(doc, parts, origin, { cut: cutter.cut, pause: pacer() });
   } finally {
     cutter.done();
   }

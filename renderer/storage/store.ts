@@ -300,6 +300,11 @@ export class LarderStore {
     return this.remote.applyRemoteUpdate(update, origin);
   }
 
+  /** The parts of a state in parts (a sync file in parts), in order: see Remote.applyRemoteParts. */
+  applyRemoteParts(parts: readonly Uint8Array[], origin: string): Promise<IngestResult> {
+    return this.remote.applyRemoteParts(parts, origin);
+  }
+
   catchUpKeys(): Promise<SyncFileKeys | null> {
     return this.remote.catchUpKeys();
   }

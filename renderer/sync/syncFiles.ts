@@ -2,6 +2,7 @@ import * as Y from 'yjs';
 import { devicesOf, deviceSchema, entriesFromEvents, ledgersOf } from '../../shared/doc';
 import { localDay } from '../../shared/days';
 import { randomId, type RandomBytes } from '../../shared/ids';
+import { docParts, PART_BYTES } from '../../shared/sync/docParts';
 import { checkUpdateBytes, encodeAppliedState } from '../../shared/sync/ingest';
 import { pacer } from '../../shared/pace';
 import { takeInSteps } from '../storage/largeUpdates';
@@ -23,12 +24,17 @@ import { msg, type DomainMessage } from '../../shared/messages';
 /** The origin of the doc transaction an import makes. */
 export const FILE_ORIGIN = 'file';
 
+/** A file's update larger than this goes in parts of about this size (shared/sync/docParts.ts). */
+export const FILE_PART_BYTES = PART_BYTES;
+
 const peerKey = (device: string): PeerRow['key'] => `peer:${device}`;
 const isPeerRow = (row: MetaRow | undefined): row is PeerRow => !!row && row.key.startsWith('peer:');
 
 export interface ExportOptions {
   /** Export only what this device lacks, if it ever sent us a file (else everything). */
   forDevice?: string;
+  /** Past this many bytes the update goes in parts of about this size (default FILE_PART_BYTES). */
+  partBytes?: number;
   /** Clock and randomness (tests pass deterministic ones). */
   now?: number;
   randomBytes?: RandomBytes;
@@ -109,7 +115,11 @@ export async function exportSyncFile(
   const random = options.randomBytes ?? defaultRandom;
   const peer = options.forDevice !== undefined ? await peerRow(store, options.forDevice) : undefined;
   // Both from the same synchronous moment: the state vector in the header describes exactly this update.
-  const update = encodeAppliedState(doc, peer?.stateVector);
+  const whole = encodeAppliedState(doc, peer?.stateVector);
+  // More than one update may carry (about 1.1M entries): in parts, each applied after the one before.
+  const partBytes = options.partBytes ?? FILE_PART_BYTES;
+  const update =
+    whole.byteLength <= partBytes ? whole : docParts(doc, peer?.stateVector, { maxBytes: partBytes }).parts;
   const stateVector = Y.encodeStateVector(doc);
   const entries = countEntriesPast(doc, peer ? Y.decodeStateVector(peer.stateVector) : new Map());
   const { fileKey } = await store.secrets();
@@ -164,7 +174,7 @@ export async function importSyncFile(
     }
   }
   if (!opened.ok) return opened;
-  const { header, update } = opened;
+  const { header, updates } = opened;
   if (header.device === self.deviceId)
     return {
       ok: true,
@@ -174,8 +184,8 @@ export async function importSyncFile(
     };
   // Bytes Yjs could not read are refused before anything else; a large update is read through in steps
   // as it is taken (store.applyRemoteUpdate), where such bytes are refused the same way.
-  const large = takeInSteps(update);
-  if (!large && !checkUpdateBytes(update).ok) return { ok: false, message: msg('syncFile.unusable') };
+  const large = updates.length > 1 || takeInSteps(updates[0]!);
+  if (!large && !checkUpdateBytes(updates[0]!).ok) return { ok: false, message: msg('syncFile.unusable') };
 
   let newEntries = 0;
   let setAside = 0;
@@ -189,7 +199,10 @@ export async function importSyncFile(
   ledgers.observeDeep(count);
   let result;
   try {
-    result = await store.applyRemoteUpdate(update, FILE_ORIGIN);
+    result =
+      updates.length === 1
+        ? await store.applyRemoteUpdate(updates[0]!, FILE_ORIGIN)
+        : await store.applyRemoteParts(updates, FILE_ORIGIN);
   } catch {
     // The doc took the update but it could not be saved; the next change retries the save.
     return { ok: false, message: msg('syncFile.notSaved') };

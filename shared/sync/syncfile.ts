@@ -14,11 +14,18 @@ import { MAX_SEALED } from '../trust/members';
  *
  *   offset  size  content
  *   0       11    "LARDER-SYNC" (ASCII)
- *   11      1     format version (2)
+ *   11      1     format version (2; 3 for a file in parts, below)
  *   12      4     header length H, unsigned big-endian
  *   16      H     header: UTF-8 JSON {network, device, createdAt, stateVector, since, for, size}
  *   16+H    12    AES-GCM IV (random)
  *   28+H    rest  AES-GCM ciphertext of the deflated Yjs update (v1), then its 16-byte tag
+ *
+ * A network whose state is more than one update may carry (64 MiB inflated, about 1.1M entries) goes in
+ * parts (shared/sync/docParts.ts), in a file of format version 3: the header lists each part's inflated
+ * size (`parts`), and after it come the parts, each [4-byte length L, big-endian][IV][ciphertext and tag]
+ * (L counts the IV, the ciphertext and the tag), sealed with the header bytes and the part's index (4 bytes,
+ * big-endian) as additional data, so no part can be dropped, repeated or moved. A file of one part is
+ * written as version 2, which every earlier Larder reads.
  *
  * The update is deflated before it is sealed (about four times smaller: 58 MB → 15 MB for a 1M-entry
  * network); `size` is its length once inflated. It only bounds the inflating, which is a stream with a
@@ -33,7 +40,12 @@ import { MAX_SEALED } from '../trust/members';
  */
 
 export const SYNC_FILE_MAGIC = 'LARDER-SYNC';
-export const SYNC_FILE_VERSION = 2;
+/** The newest format this code reads; it writes version 2 for a file of one part, 3 for several. */
+export const SYNC_FILE_VERSION = 3;
+const ONE_PART_VERSION = 2;
+/** A file holds at most this many parts (64 GiB of updates: far past what a device can hold). */
+export const MAX_FILE_PARTS = 1024;
+const PART_LENGTH_BYTES = 4;
 export const SYNC_FILE_EXTENSION = '.larder-sync';
 
 const MAGIC = new TextEncoder().encode(SYNC_FILE_MAGIC);
@@ -75,7 +87,8 @@ export interface CatchUp {
 }
 
 export type SyncFileInput = SyncFileHeader & {
-  update: Uint8Array;
+  /** The update, or its parts in the order they apply (each at most MAX_INFLATED_BYTES). */
+  update: Uint8Array | readonly Uint8Array[];
   /**
    * The rotation's sealed keys, and the file key before it, when this device's key was rotated; and the
    * file keys before that, newest first, that it still holds (at most MAX_OLDER_CATCH_UPS).
@@ -84,7 +97,13 @@ export type SyncFileInput = SyncFileHeader & {
 };
 
 export type OpenedSyncFile =
-  { ok: true; header: SyncFileHeader; update: Uint8Array } | { ok: false; message: DomainMessage };
+  | {
+      ok: true;
+      header: SyncFileHeader;
+      /** The file's update, or its parts, to be applied in this order. */
+      updates: Uint8Array[];
+    }
+  | { ok: false; message: DomainMessage };
 
 export const SYNC_FILE_MESSAGES = {
   notSyncFile: msg('syncFile.notSyncFile'),
@@ -105,6 +124,8 @@ const headerSchema = z.object({
   since: z.boolean(),
   for: idSchema.nullable(),
   size: z.number().int().min(0),
+  /** Version 3: each part's size once inflated. */
+  parts: z.array(z.number().int().min(0).max(MAX_INFLATED_BYTES)).min(2).max(MAX_FILE_PARTS).optional(),
   /** base64url of IV || AES-GCM(previous file key, JSON CatchUp). */
   catchUp: z.string().max(MAX_HEADER_BYTES).optional(),
   /** The same, under older file keys. */
@@ -124,7 +145,7 @@ const copy = (bytes: Uint8Array) => new Uint8Array(bytes);
 
 function encodeHeader(
   h: SyncFileHeader,
-  size: number,
+  sizes: readonly number[],
   catchUp?: string,
   catchUpOlder?: readonly string[],
 ): Uint8Array {
@@ -135,7 +156,8 @@ function encodeHeader(
     stateVector: toBase64Url(h.stateVector),
     since: h.since,
     for: h.forDevice,
-    size,
+    size: sizes.reduce((n, size) => n + size, 0),
+    ...(sizes.length > 1 ? { parts: sizes } : {}),
     ...(catchUp ? { catchUp } : {}),
     ...(catchUpOlder && catchUpOlder.length > 0 ? { catchUpOlder } : {}),
   };
@@ -153,7 +175,10 @@ export async function sealSyncFile(
   fileKey: CryptoKey,
   randomBytes: RandomBytes,
 ): Promise<Uint8Array> {
-  if (input.update.byteLength > MAX_INFLATED_BYTES)
+  const parts = input.update instanceof Uint8Array ? [input.update] : [...input.update];
+  if (parts.length === 0 || parts.length > MAX_FILE_PARTS)
+    throw new Error(`a sync file holds 1 to ${MAX_FILE_PARTS} parts, not ${parts.length}`);
+  if (parts.some((part) => part.byteLength > MAX_INFLATED_BYTES))
     throw new ValidationError([
       issue('', msg('syncFile.networkTooLarge', { megabytes: MAX_INFLATED_BYTES / 2 ** 20 })),
     ]);
@@ -175,26 +200,55 @@ export async function sealSyncFile(
     for (const key of (input.catchUp.olderFileKeys ?? []).slice(0, MAX_OLDER_CATCH_UPS))
       catchUpOlder.push(await wrap(key));
   }
-  const header = encodeHeader(input, input.update.byteLength, catchUp, catchUpOlder);
+  const sizes = parts.map((part) => part.byteLength);
+  const header = encodeHeader(input, sizes, catchUp, catchUpOlder);
   if (header.length > MAX_HEADER_BYTES) throw new Error('sync file header too large');
   const prefix = new Uint8Array(HEADER_AT + header.length);
   prefix.set(MAGIC, 0);
-  prefix[VERSION_AT] = SYNC_FILE_VERSION;
+  prefix[VERSION_AT] = parts.length === 1 ? ONE_PART_VERSION : SYNC_FILE_VERSION;
   new DataView(prefix.buffer).setUint32(LENGTH_AT, header.length);
   prefix.set(header, HEADER_AT);
-  const iv = randomBytes(IV_BYTES);
-  if (iv.length !== IV_BYTES) throw new Error('randomBytes returned the wrong number of bytes');
-  const sealed = new Uint8Array(
-    await subtle().encrypt(
-      { name: 'AES-GCM', iv: copy(iv), additionalData: prefix, tagLength: TAG_BYTES * 8 },
-      fileKey,
-      copy(deflate(input.update)),
-    ),
-  );
-  const out = new Uint8Array(prefix.length + IV_BYTES + sealed.length);
-  out.set(prefix, 0);
-  out.set(iv, prefix.length);
-  out.set(sealed, prefix.length + IV_BYTES);
+  const seal = async (part: Uint8Array, additionalData: Uint8Array) => {
+    const iv = randomBytes(IV_BYTES);
+    if (iv.length !== IV_BYTES) throw new Error('randomBytes returned the wrong number of bytes');
+    const sealed = new Uint8Array(
+      await subtle().encrypt(
+        { name: 'AES-GCM', iv: copy(iv), additionalData: copy(additionalData), tagLength: TAG_BYTES * 8 },
+        fileKey,
+        copy(deflate(part)),
+      ),
+    );
+    const both = new Uint8Array(IV_BYTES + sealed.length);
+    both.set(iv);
+    both.set(sealed, IV_BYTES);
+    return both;
+  };
+  if (parts.length === 1) return concat([prefix, await seal(parts[0]!, prefix)]);
+  const out: Uint8Array[] = [prefix];
+  for (const [i, part] of parts.entries()) {
+    const sealed = await seal(part, partData(prefix, i));
+    const length = new Uint8Array(PART_LENGTH_BYTES);
+    new DataView(length.buffer).setUint32(0, sealed.length);
+    out.push(length, sealed);
+  }
+  return concat(out);
+}
+
+/** A part's additional data: the file's magic, version, length and header, then the part's index. */
+function partData(prefix: Uint8Array, index: number): Uint8Array {
+  const data = new Uint8Array(prefix.length + 4);
+  data.set(prefix);
+  new DataView(data.buffer).setUint32(prefix.length, index);
+  return data;
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
   return out;
 }
 
@@ -259,7 +313,7 @@ export async function openSyncFile(
     const version = bytes[VERSION_AT]!;
     if (version > SYNC_FILE_VERSION) return fail(SYNC_FILE_MESSAGES.newer);
     if (version === 1) return fail(SYNC_FILE_MESSAGES.older);
-    if (version !== SYNC_FILE_VERSION || bytes.length < HEADER_AT) return fail(SYNC_FILE_MESSAGES.damaged);
+    if (version < ONE_PART_VERSION || bytes.length < HEADER_AT) return fail(SYNC_FILE_MESSAGES.damaged);
     const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(LENGTH_AT);
     const ivAt = HEADER_AT + headerLength;
     if (headerLength > MAX_HEADER_BYTES || ivAt + IV_BYTES + TAG_BYTES > bytes.length)
@@ -275,31 +329,60 @@ export async function openSyncFile(
     if (!parsed.success) return fail(SYNC_FILE_MESSAGES.badHeader);
     // Before decrypting: another network's key would only fail as "damaged", which misleads.
     if (parsed.data.network !== network.networkId) return fail(SYNC_FILE_MESSAGES.otherNetwork);
-    if (parsed.data.size > MAX_INFLATED_BYTES) return fail(SYNC_FILE_MESSAGES.tooLarge);
+    // Version 2 is one part of `size`; version 3 lists its parts (and only it does).
+    const sizes = version === ONE_PART_VERSION ? [parsed.data.size] : parsed.data.parts;
+    if (!sizes || (version === ONE_PART_VERSION && parsed.data.parts))
+      return fail(SYNC_FILE_MESSAGES.badHeader);
+    if (sizes.some((size) => size > MAX_INFLATED_BYTES)) return fail(SYNC_FILE_MESSAGES.tooLarge);
 
-    let packed: Uint8Array;
-    try {
-      packed = new Uint8Array(
-        await subtle().decrypt(
-          {
-            name: 'AES-GCM',
-            iv: copy(bytes.subarray(ivAt, ivAt + IV_BYTES)),
-            additionalData: copy(bytes.subarray(0, ivAt)),
-            tagLength: TAG_BYTES * 8,
-          },
-          network.fileKey,
-          copy(bytes.subarray(ivAt + IV_BYTES)),
-        ),
-      );
-    } catch {
-      return fail(SYNC_FILE_MESSAGES.damaged);
+    // Every part's seal is checked before anything is inflated: a file cut short or altered anywhere
+    // gives nothing.
+    const prefix = bytes.subarray(0, ivAt);
+    const sealed: { data: Uint8Array; additional: Uint8Array }[] = [];
+    if (version === ONE_PART_VERSION) sealed.push({ data: bytes.subarray(ivAt), additional: prefix });
+    else {
+      let at = ivAt;
+      for (let i = 0; i < sizes.length; i++) {
+        if (at + PART_LENGTH_BYTES > bytes.length) return fail(SYNC_FILE_MESSAGES.damaged);
+        const length = new DataView(bytes.buffer, bytes.byteOffset + at, PART_LENGTH_BYTES).getUint32(0);
+        at += PART_LENGTH_BYTES;
+        if (length < IV_BYTES + TAG_BYTES || at + length > bytes.length)
+          return fail(SYNC_FILE_MESSAGES.damaged);
+        sealed.push({ data: bytes.subarray(at, at + length), additional: partData(prefix, i) });
+        at += length;
+      }
+      if (at !== bytes.length) return fail(SYNC_FILE_MESSAGES.damaged);
+    }
+    const packed: Uint8Array[] = [];
+    for (const { data, additional } of sealed) {
+      try {
+        packed.push(
+          new Uint8Array(
+            await subtle().decrypt(
+              {
+                name: 'AES-GCM',
+                iv: copy(data.subarray(0, IV_BYTES)),
+                additionalData: copy(additional),
+                tagLength: TAG_BYTES * 8,
+              },
+              network.fileKey,
+              copy(data.subarray(IV_BYTES)),
+            ),
+          ),
+        );
+      } catch {
+        return fail(SYNC_FILE_MESSAGES.damaged);
+      }
     }
     // Authentic, so only a faulty exporter (or one holding the key on purpose) could make this fail.
-    // Streamed and counted: a file that inflates to more than its header states is cut off there.
-    const update = pause
-      ? await inflateExactlyPaced(packed, parsed.data.size, pause)
-      : inflateExactly(packed, parsed.data.size);
-    if (!update) return fail(SYNC_FILE_MESSAGES.damaged);
+    // Streamed and counted: a part that inflates to more than its header states is cut off there.
+    const updates: Uint8Array[] = [];
+    for (const [i, part] of packed.entries()) {
+      const size = sizes[i]!;
+      const update = pause ? await inflateExactlyPaced(part, size, pause) : inflateExactly(part, size);
+      if (!update) return fail(SYNC_FILE_MESSAGES.damaged);
+      updates.push(update);
+    }
 
     // The header is authentic from here on; a state vector that does not decode means a faulty exporter.
     const stateVector = fromBase64Url(parsed.data.stateVector);
@@ -319,7 +402,7 @@ export async function openSyncFile(
         since: parsed.data.since,
         forDevice: parsed.data.for,
       },
-      update,
+      updates,
     };
   } catch {
     return fail(SYNC_FILE_MESSAGES.damaged);

@@ -461,7 +461,7 @@ describe(`fuzzing the ingest path (seed ${SEED})`, () => {
       if (!r.ok) continue;
       // Only a mutation that leaves the file byte-identical in what GCM covers can open.
       opened++;
-      expect(ingestUpdate(doc, r.update, 'file').ok, where).toBe(true);
+      expect(ingestUpdate(doc, r.updates[0]!, 'file').ok, where).toBe(true);
     }
     expect(opened, `seed ${SEED}`).toBeLessThan(FILE_CASES / 20);
     if (opened === 0) expect(sameContent(content(doc), before), `seed ${SEED}`).toBe(true);

@@ -126,6 +126,41 @@ describe('sync files between two devices', () => {
     ]);
   });
 
+  it('carry a network larger than one part in parts: the same network, one file, every part sealed', async () => {
+    const { a, rice } = await hubA();
+    for (let i = 0; i < 40; i++)
+      await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: `${i + 1}` }] });
+    const b = await device(2);
+    await b.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Back room tablet' });
+    const whole = Y.encodeStateAsUpdate(a.persistence.doc).byteLength;
+    const file = await exportSyncFile(a, { ...opts(12), partBytes: 1024 });
+    expect(whole).toBeGreaterThan(3 * 1024);
+    expect(file.bytes[11]).toBe(3);
+    expect(file.entries).toBe(43);
+    // A part altered anywhere: nothing is taken.
+    const before = await everything(b);
+    const bad = file.bytes.slice();
+    bad[bad.length - 40]! ^= 1;
+    expect(await importSyncFile(b, bad, { now: clock })).toEqual({
+      ok: false,
+      message: SYNC_FILE_MESSAGES.damaged,
+    });
+    expect(await everything(b)).toEqual(before);
+    expect(await importSyncFile(b, file.bytes, { now: clock })).toEqual({
+      ok: true,
+      newEntries: 43,
+      from: 'Front desk laptop',
+      message: msg('syncFile.imported', { count: 43, from: 'Front desk laptop' }),
+    });
+    expect(await projections(b)).toEqual(await projections(a));
+    expect(Y.encodeStateVector(b.persistence.doc)).toEqual(Y.encodeStateVector(a.persistence.doc));
+    // Twice: nothing new.
+    expect(await importSyncFile(b, file.bytes, { now: clock })).toMatchObject({
+      ok: true,
+      message: msg('syncFile.nothingNew'),
+    });
+  });
+
   it('carry back only what the other side lacks, after which both hold the same', async () => {
     const { a, rice } = await hubA();
     const { b } = await joinedB(a);

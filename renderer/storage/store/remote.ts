@@ -1,5 +1,6 @@
 import { ingestIdle, ingestUpdate, type IngestResult } from '../../../shared/sync/ingest';
-import { ingestInSteps, takeInSteps } from '../largeUpdates';
+import { ingestInSteps, ingestPartsInSteps, takeInSteps } from '../largeUpdates';
+import { msg } from '../../../shared/messages';
 import { fromBase64Url } from '../../../shared/sync/encoding';
 import { deriveSecrets, type CryptoKey } from '../../../shared/sync/keys';
 import type { CatchUp } from '../../../shared/sync/syncfile';
@@ -39,6 +40,33 @@ export class Remote {
       await this.ctx.persistence.projected();
     }
     return result;
+  }
+
+  /**
+   * Applies the parts of a state too large for one update (a sync file in parts: shared/sync/docParts.ts),
+   * in order and in one turn: nothing from elsewhere is taken between two of them, so a device that gets a
+   * whole network this way weighs catching up by a rebuild once, on all of it. Resolves once they are
+   * committed and projected. The first part refused stops the rest; if parts before it went in (each is
+   * whole Yjs data, what a sync that broke off would leave), the result says so (`update.failedAfter`).
+   */
+  async applyRemoteParts(parts: readonly Uint8Array[], origin: string): Promise<IngestResult> {
+    await this.ctx.ready;
+    const results = await ingestPartsInSteps(this.ctx.doc, parts, origin);
+    const changed = results.some((r) => r.ok && r.changed);
+    if (changed) {
+      await this.ctx.persistence.flush();
+      await this.ctx.persistence.projected();
+    }
+    const last = results[results.length - 1];
+    if (!last) return { ok: true, changed: false };
+    if (last.ok) return { ok: true, changed, pending: results.some((r) => r.ok && r.pending) };
+    if (!changed && !last.applied) return last;
+    return {
+      ok: false,
+      applied: true,
+      message: msg('update.failedAfter'),
+      ...(last.detail ? { detail: last.detail } : {}),
+    };
   }
 
   /**

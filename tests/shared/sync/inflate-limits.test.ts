@@ -196,6 +196,6 @@ describe('a sync file sealed with the network key', () => {
     doc.getMap('items').set('itma', { name: 'Rice' });
     const update = Y.encodeStateAsUpdate(doc);
     const opened = await open(await craft(update.byteLength, deflateSync(update)));
-    expect(opened.ok && opened.update).toEqual(update);
+    expect(opened.ok && opened.updates[0]!).toEqual(update);
   });
 });

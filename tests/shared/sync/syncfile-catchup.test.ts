@@ -76,7 +76,7 @@ describe('sync files after a key rotation', () => {
     );
     expect(await readCatchUp(file, oldKey)).toEqual(keys);
     const opened = await openSyncFile(file, { networkId: NETWORK, fileKey: newKey });
-    expect(opened.ok && new Uint8Array(opened.update)).toEqual(input().update);
+    expect(opened.ok && new Uint8Array(opened.updates[0]!)).toEqual(input().update);
     // The old key opens the catch-up only, never the content.
     expect(await openSyncFile(file, { networkId: NETWORK, fileKey: oldKey })).toEqual({
       ok: false,

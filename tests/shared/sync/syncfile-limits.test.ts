@@ -128,7 +128,7 @@ describe('the readable header', () => {
     const file = await sealSyncFile(input, fileKey, fixedIv);
     expect(headerLengthOf(file)).toBe(MIB);
     const opened = await open(file);
-    expect(opened).toMatchObject({ ok: true, update: Uint8Array.of(1, 2, 3) });
+    expect(opened).toMatchObject({ ok: true, updates: [Uint8Array.of(1, 2, 3)] });
     expect(opened.ok && opened.header.device).toBe(input.device);
   });
 
@@ -226,7 +226,11 @@ describe('the update', () => {
     const opened = await open(file);
     expect(opened.ok).toBe(true);
     if (!opened.ok) return;
-    expect(opened.update.byteLength).toBe(MAX_INFLATED_BYTES);
-    expect([opened.update[0], opened.update[1], opened.update[MAX_INFLATED_BYTES - 1]]).toEqual([1, 0, 2]);
+    expect(opened.updates[0]!.byteLength).toBe(MAX_INFLATED_BYTES);
+    expect([
+      opened.updates[0]![0],
+      opened.updates[0]![1],
+      opened.updates[0]![MAX_INFLATED_BYTES - 1],
+    ]).toEqual([1, 0, 2]);
   }, 120_000);
 });

@@ -1,0 +1,156 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { docParts } from '../../../shared/sync/docParts';
+import { MAX_INFLATED_BYTES } from '../../../shared/sync/compress';
+import { deriveSecrets, type CryptoKey } from '../../../shared/sync/keys';
+import { ValidationError } from '../../../shared/errors';
+import { msg } from '../../../shared/messages';
+import {
+  MAX_FILE_PARTS,
+  openSyncFile,
+  sealSyncFile,
+  SYNC_FILE_MESSAGES as M,
+  SYNC_FILE_VERSION,
+  type SyncFileInput,
+} from '../../../shared/sync/syncfile';
+
+/**
+ * A network whose state is more than one update may carry goes in a file of several parts (format 3):
+ * each sealed on its own, bound to the header and to its place, so that a part dropped, repeated, moved or
+ * cut short makes the whole file damaged.
+ */
+
+const NETWORK = 'k3v9q2m7x1c8b4z0';
+const keyBytes = (seed: number) => Uint8Array.from({ length: 32 }, (_, i) => (i * 31 + seed) & 0xff);
+let counter = 0;
+const ivs = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i + ++counter) & 0xff);
+
+let fileKey: CryptoKey;
+beforeAll(async () => {
+  fileKey = (await deriveSecrets(keyBytes(1))).fileKey;
+});
+
+/** A doc of a few hundred values in a list and some settings, and its parts of about 2 kB. */
+function partsInput(): { doc: Y.Doc; input: SyncFileInput } {
+  const doc = new Y.Doc();
+  doc.clientID = 42;
+  const log = doc.getArray<string>('log');
+  for (let i = 0; i < 300; i++) log.insert(0, [`line ${i} of a hub's day`]);
+  doc.getMap('items').set('itma', { name: 'Rice' });
+  const { parts } = docParts(doc, undefined, { maxBytes: 2048 });
+  expect(parts.length).toBeGreaterThan(3);
+  return {
+    doc,
+    input: {
+      network: NETWORK,
+      device: 'deva1234',
+      createdAt: Date.UTC(2025, 5, 1),
+      stateVector: Y.encodeStateVector(doc),
+      since: false,
+      forDevice: null,
+      update: parts,
+    },
+  };
+}
+
+const open = (bytes: Uint8Array) => openSyncFile(bytes, { networkId: NETWORK, fileKey });
+const headerEnd = (file: Uint8Array) => 16 + new DataView(file.buffer, file.byteOffset).getUint32(12);
+
+/** The file's parts as [start, end) byte ranges, each [length][IV][ciphertext and tag]. */
+function partRanges(file: Uint8Array): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (let at = headerEnd(file); at < file.length;) {
+    const length = new DataView(file.buffer, file.byteOffset + at).getUint32(0);
+    ranges.push([at, at + 4 + length]);
+    at += 4 + length;
+  }
+  return ranges;
+}
+
+const join = (chunks: Uint8Array[]) => {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+};
+
+describe('sync files in parts', () => {
+  it('round-trip: format 3, each part back in order, the doc they make the same', async () => {
+    const { doc, input } = partsInput();
+    const parts = input.update as Uint8Array[];
+    const file = await sealSyncFile(input, fileKey, ivs);
+    expect(file[11]).toBe(3);
+    expect(SYNC_FILE_VERSION).toBe(3);
+    const header = JSON.parse(new TextDecoder().decode(file.subarray(16, headerEnd(file))));
+    expect(header.parts).toEqual(parts.map((p) => p.byteLength));
+    expect(header.size).toBe(parts.reduce((n, p) => n + p.byteLength, 0));
+    expect(partRanges(file)).toHaveLength(parts.length);
+    const opened = await open(file);
+    expect(opened.ok).toBe(true);
+    if (!opened.ok) return;
+    expect(opened.updates).toEqual(parts);
+    const copy = new Y.Doc();
+    for (const update of opened.updates) Y.applyUpdate(copy, update);
+    expect(copy.getArray('log').toJSON()).toEqual(doc.getArray('log').toJSON());
+  });
+
+  it('one part is written as format 2, which earlier Larders read', async () => {
+    const { input } = partsInput();
+    const one = [(input.update as Uint8Array[])[0]!];
+    const file = await sealSyncFile({ ...input, update: one }, fileKey, ivs);
+    expect(file[11]).toBe(2);
+    expect(JSON.parse(new TextDecoder().decode(file.subarray(16, headerEnd(file)))).parts).toBeUndefined();
+    expect(await open(file)).toMatchObject({ ok: true, updates: one });
+  });
+
+  it('a part dropped, repeated, moved, cut short or altered, or bytes added: damaged', async () => {
+    const { input } = partsInput();
+    const file = await sealSyncFile(input, fileKey, ivs);
+    const head = file.subarray(0, headerEnd(file));
+    const parts = partRanges(file).map(([a, b]) => file.subarray(a, b));
+    const altered = file.slice();
+    altered[partRanges(file)[2]![0] + 20]! ^= 1;
+    const longer = file.slice();
+    new DataView(longer.buffer).setUint32(partRanges(file)[1]![0], parts[1]!.length - 4 + 1);
+    for (const [what, bytes] of [
+      ['dropped', join([head, ...parts.slice(0, -1)])],
+      ['repeated', join([head, parts[0]!, ...parts.slice(0, -1)])],
+      ['moved', join([head, parts[1]!, parts[0]!, ...parts.slice(2)])],
+      ['cut short', file.subarray(0, file.length - 1)],
+      ['cut inside a length', file.subarray(0, partRanges(file)[1]![0] + 2)],
+      ['altered', altered],
+      ['a length that runs into the next part', longer],
+      ['added to', join([file, Uint8Array.of(0)])],
+      ['a part added', join([file, parts[0]!])],
+    ] as const)
+      expect(await open(bytes), what).toEqual({ ok: false, message: M.damaged });
+    // A part's seal covers its place: the same part sealed as the first does not open as the second.
+    expect(await open(file)).toMatchObject({ ok: true });
+  });
+
+  it('refuses to seal a part over what one part may inflate to, or more parts than a file holds', async () => {
+    const { input } = partsInput();
+    const big = new Uint8Array(MAX_INFLATED_BYTES + 1);
+    const refused = await sealSyncFile(
+      { ...input, update: [new Uint8Array([0, 0]), big] },
+      fileKey,
+      ivs,
+    ).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as ValidationError).issues).toEqual([
+      { field: '', ...msg('syncFile.networkTooLarge', { megabytes: 64 }) },
+    ]);
+    const many = Array.from({ length: MAX_FILE_PARTS + 1 }, () => new Uint8Array([0, 0]));
+    await expect(sealSyncFile({ ...input, update: many }, fileKey, ivs)).rejects.toThrow(/1 to 1024 parts/);
+    await expect(sealSyncFile({ ...input, update: [] }, fileKey, ivs)).rejects.toThrow(/not 0/);
+    const most = Array.from({ length: MAX_FILE_PARTS }, () => new Uint8Array([0, 0]));
+    const opened = await open(await sealSyncFile({ ...input, update: most }, fileKey, ivs));
+    expect(opened.ok && opened.updates).toHaveLength(MAX_FILE_PARTS);
+  });
+});
