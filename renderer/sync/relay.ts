@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { docParts } from '../../shared/sync/docParts';
 import { encodeAppliedState } from '../../shared/sync/ingest';
 import { fromBase64Url, toBase64Url } from '../../shared/sync/encoding';
 import {
@@ -347,7 +348,8 @@ function clientGroups(update: Uint8Array): number[][] {
 
 /**
  * The next blob to upload: everything the relay lacks, or, when that is larger than the relay takes, the
- * part written by the first Yjs clients in dependency order (halved until it fits, or one group is left).
+ * part written by the first Yjs clients in dependency order (halved until it fits), or, when one group of
+ * clients alone is too large, the first part of it (`sealPart`).
  * Null when the relay lacks nothing. Each piece's update and `after` are read in one synchronous moment.
  */
 async function sealPiece(
@@ -378,8 +380,34 @@ async function sealPiece(
       after.set(client, Math.max(current.get(client) ?? 0, knownMap.get(client) ?? 0));
     const afterState = Y.encodeStateVector(after);
     const sealed = await seal({ base: known, after: afterState, update });
-    if (sealed.byteLength <= maxBytes || take === 1) return { sealed, after: afterState };
+    if (sealed.byteLength <= maxBytes) return { sealed, after: afterState };
+    if (take === 1) return sealPart(doc, known, seal, maxBytes);
     take = Math.ceil(take / 2);
+  }
+}
+
+/** The smallest part `sealPart` makes, in bytes before deflating: below this one struct alone is too large. */
+const MIN_PART_BYTES = 1024;
+
+/**
+ * What the first Yjs clients would upload is still more than the relay takes in one blob (a device's own
+ * history of several hundred thousand entries is one client): the first part of what the relay lacks
+ * (shared/sync/docParts.ts: structs in the order they build on each other, so the part never waits on a
+ * later one), made smaller until it fits. `after` says how far it goes; the next round seals from there.
+ * A part that does not fit even at MIN_PART_BYTES is returned as it is (the caller reports it too large).
+ */
+async function sealPart(
+  doc: Y.Doc,
+  known: Uint8Array,
+  seal: (contents: { base: Uint8Array; after: Uint8Array; update: Uint8Array }) => Promise<Uint8Array>,
+  maxBytes: number,
+): Promise<{ sealed: Uint8Array; after: Uint8Array }> {
+  // Updates deflate about four times: twice the blob's size is a first guess that usually fits.
+  for (let budget = 2 * maxBytes; ; budget = Math.floor(budget / 2)) {
+    const { parts, reached: afterState } = docParts(doc, known, { maxBytes: budget, most: 1 });
+    const update = parts[0]!;
+    const sealed = await seal({ base: known, after: afterState, update });
+    if (sealed.byteLength <= maxBytes || budget < 2 * MIN_PART_BYTES) return { sealed, after: afterState };
   }
 }
 
@@ -525,7 +553,7 @@ export async function syncWithRelay(
         if (!piece) break;
         if (piece.sealed.byteLength > welcome.limits.maxBlobBytes) {
           result.waitingCode = 'tooLarge';
-          result.waiting = `What one Yjs client of this device would upload (${piece.sealed.byteLength} bytes) is larger than the relay takes in one piece (${welcome.limits.maxBlobBytes} bytes)`;
+          result.waiting = `One change of this device (${piece.sealed.byteLength} bytes sealed) is larger than the relay takes in one piece (${welcome.limits.maxBlobBytes} bytes)`;
           break;
         }
         const { sealed, after } = piece;

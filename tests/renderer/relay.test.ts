@@ -280,6 +280,52 @@ describe('two devices that are never online together', () => {
     big.close();
   }, 180_000);
 
+  it('seeds it with one Yjs client’s history larger than a piece (one session of the app): in parts', async () => {
+    const name = `larder-relay-one-${process.pid}`;
+    const random = rng.fork();
+    const deps = { now: clock.now, randomBytes: (k: number) => random.bytes(k) };
+    const one = await LarderStore.open(new LarderDB(name), deps);
+    await one.ready;
+    await one.createNetwork({ hubName: 'Southside Hall', deviceName: 'Hall desk' });
+    const items: string[] = [];
+    for (let i = 0; i < 12; i++)
+      items.push(
+        (await one.saveItem({ name: `Tin ${i}`, category: 'Food', unit: 'can', packSize: '', barcodes: '' }))
+          .id,
+      );
+    for (let k = 0; k < 120; k++)
+      await one.recordDonation({
+        source: 'individual',
+        lines: items.map((item, i) => ({ item, quantity: String(3 + k + i) })),
+      });
+    const doc = one.persistence.doc;
+    const whole = deflate(Y.encodeStateAsUpdate(doc)).byteLength;
+    // The app's own client holds all but the heads: one group of clients, which alone is several pieces.
+    const others = Y.decodeStateVector(Y.encodeStateVector(doc));
+    others.set(doc.clientID, 0);
+    const mine = deflate(Y.encodeStateAsUpdate(doc, Y.encodeStateVector(others))).byteLength;
+    const maxBlobBytes = Math.floor(whole * 0.3);
+    expect(mine).toBeGreaterThan(2 * maxBlobBytes);
+    const small = await startRelay({ port: 0, db, maxBlobBytes });
+    relays.push(small);
+    const seeded = await syncWithRelay(one, small.url, { connect, timeoutMs: 60_000 });
+    expect(seeded).toMatchObject({ waiting: null, waitingCode: null, refused: 0 });
+    expect(seeded.uploaded).toBeGreaterThanOrEqual(3);
+    // Nothing left to send.
+    expect(await syncWithRelay(one, small.url, { connect, timeoutMs: 60_000 })).toMatchObject({
+      uploaded: 0,
+    });
+    const c = await device();
+    await c.joinNetwork({ invite: one.inviteCode(), deviceName: 'Replacement' });
+    const restored = await syncWithRelay(c, small.url, { connect, timeoutMs: 60_000 });
+    expect(restored).toMatchObject({ downloaded: seeded.uploaded, refused: 0 });
+    const hub = one.self!.hubId!;
+    for (const item of items) expect(await onHand(c, hub, item)).toBe(await onHand(one, hub, item));
+    expect(Y.encodeStateVector(c.persistence.doc)).toEqual(Y.encodeStateVector(doc));
+    c.close();
+    one.close();
+  }, 180_000);
+
   it('what the relay keeps on disk holds no name and no quantity in the clear', async () => {
     const mailbox = (await db.query<{ id: string }>('SELECT id FROM relay_mailboxes')).rows[0]!.id;
     for (const r of relays.splice(0)) await r.close();
