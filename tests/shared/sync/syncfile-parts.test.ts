@@ -1,3 +1,4 @@
+import { deflateSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { docParts } from '../../../shared/sync/docParts';
@@ -77,6 +78,45 @@ const join = (chunks: Uint8Array[]) => {
   return out;
 };
 
+/** A file of `version` whose header is `header`, sealed part by part as syncfile.ts describes (format 3). */
+async function craft(version: number, header: object, parts: Uint8Array[]): Promise<Uint8Array> {
+  const text = new TextEncoder().encode(JSON.stringify(header));
+  const prefix = new Uint8Array(16 + text.length);
+  prefix.set(new TextEncoder().encode('LARDER-SYNC'), 0);
+  prefix[11] = version;
+  new DataView(prefix.buffer).setUint32(12, text.length);
+  prefix.set(text, 16);
+  const chunks: Uint8Array[] = [prefix];
+  for (const [i, part] of parts.entries()) {
+    const additional = new Uint8Array(prefix.length + 4);
+    additional.set(prefix);
+    new DataView(additional.buffer).setUint32(prefix.length, i);
+    const iv = new Uint8Array(12).fill(i + 1);
+    const sealed = new Uint8Array(
+      await crypto.subtle.encrypt(
+        { name: 'AES-GCM', iv, additionalData: version === 2 ? prefix : additional, tagLength: 128 },
+        fileKey,
+        new Uint8Array(deflateSync(part)),
+      ),
+    );
+    const length = new Uint8Array(4);
+    new DataView(length.buffer).setUint32(0, 12 + sealed.length);
+    chunks.push(...(version === 2 ? [] : [length]), iv, sealed);
+  }
+  return join(chunks);
+}
+
+const header = (sizes: number[]) => ({
+  network: NETWORK,
+  device: 'deva1234',
+  createdAt: Date.UTC(2025, 5, 1),
+  stateVector: 'AA',
+  since: false,
+  for: null,
+  size: sizes.reduce((n, x) => n + x, 0),
+  parts: sizes,
+});
+
 describe('sync files in parts', () => {
   it('round-trip: format 3, each part back in order, the doc they make the same', async () => {
     const { doc, input } = partsInput();
@@ -129,6 +169,42 @@ describe('sync files in parts', () => {
       expect(await open(bytes), what).toEqual({ ok: false, message: M.damaged });
     // A part's seal covers its place: the same part sealed as the first does not open as the second.
     expect(await open(file)).toMatchObject({ ok: true });
+  });
+
+  it('parts of the same size, swapped: damaged (each part is sealed to its place, not only to its size)', async () => {
+    const { input } = partsInput();
+    const file = await sealSyncFile(
+      { ...input, update: [Uint8Array.of(1, 2, 3), Uint8Array.of(4, 5, 6)] },
+      fileKey,
+      ivs,
+    );
+    const [first, second] = partRanges(file).map(([a, b]) => file.subarray(a, b));
+    expect(await open(join([file.subarray(0, headerEnd(file)), second!, first!]))).toEqual({
+      ok: false,
+      message: M.damaged,
+    });
+    expect(await open(file)).toMatchObject({
+      ok: true,
+      updates: [Uint8Array.of(1, 2, 3), Uint8Array.of(4, 5, 6)],
+    });
+  });
+
+  it('a header that does not match its format, or a part larger than one may be: refused before decrypting', async () => {
+    const parts = [Uint8Array.of(1, 2), Uint8Array.of(3, 4, 5)];
+    // As crafted, they open: the crafting is faithful.
+    expect(await open(await craft(3, header([2, 3]), parts))).toMatchObject({ ok: true, updates: parts });
+    const { parts: _, ...onePart } = header([2]);
+    expect(await open(await craft(2, onePart, [parts[0]!]))).toMatchObject({ ok: true, updates: [parts[0]] });
+    // Format 3 must list its parts, and format 2 must not.
+    expect(await open(await craft(3, onePart, [parts[0]!]))).toEqual({ ok: false, message: M.badHeader });
+    expect(await open(await craft(2, header([2]), [parts[0]!]))).toEqual({ ok: false, message: M.badHeader });
+    // One part (not the first) stated larger than a part may be: too large, as a format 2 file's size.
+    expect(await open(await craft(3, header([2, MAX_INFLATED_BYTES + 1]), parts))).toEqual({
+      ok: false,
+      message: M.tooLarge,
+    });
+    // A part that inflates to other than its stated size.
+    expect(await open(await craft(3, header([2, 4]), parts))).toEqual({ ok: false, message: M.damaged });
   });
 
   it('refuses to seal a part over what one part may inflate to, or more parts than a file holds', async () => {
