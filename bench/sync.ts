@@ -30,6 +30,7 @@ import type {
   ConvergeResult,
   ExportResult,
   ImportResult,
+  JoinResult,
   RecordResult,
   SyncSeedResult,
   WireStats,
@@ -56,6 +57,8 @@ const write = !flag('no-write');
  * past about 1M entries fills): measures a whole state carried in parts at a size that runs in minutes.
  */
 const partKb = option('part-kb') !== undefined ? Number(option('part-kb')) : null;
+/** After the rounds, a third browser with an empty database joins over WebRTC and gets the whole network from A. */
+const withJoin = flag('join');
 const withImport = !flag('no-import');
 /** Prints y-webrtc's own log (lib0 logging) with the time each line reached the runner. */
 const trace = flag('trace');
@@ -507,6 +510,43 @@ async function measure(
       );
       // Let the peer connections close before the next round.
       await sleep(1000);
+    }
+
+    let joinResult: JoinResult | null = null;
+    if (withJoin) {
+      log(
+        '  a new device (an empty database, a third browser) joins over WebRTC and gets the network from A…',
+      );
+      const total = await pageA.evaluate(() => window.larderSyncBench!.entryCount());
+      const dirC = await mkdtemp(join(tmpdir(), `larder-sync-c-${n}-`));
+      const ctxC = await launchRtc(dirC);
+      contexts.push(ctxC);
+      const pageC = await benchPage(ctxC, origin, 'C');
+      if (partKb !== null)
+        await pageC.evaluate((bytes) => window.larderSyncBench!.partBytes(bytes), partKb * 1024);
+      await pageA.evaluate(() => window.larderSyncBench!.startSync());
+      const joinedC: SelfRow = {
+        key: 'self',
+        networkId: net.networkId,
+        networkKey: toBase64Url(net.networkKey),
+        signaling: [proxy.url],
+        role: 'coordinator',
+        hubId: null,
+        deviceId: 'benchjoin001',
+        deviceName: 'Join bench',
+        nextSeq: 1,
+      };
+      joinResult = await pageC.evaluate(
+        ([self, entries, timeout]) => window.larderSyncBench!.joinOverWebrtc(self, entries, timeout),
+        [joinedC, total, 900_000] as const,
+      );
+      log(
+        `    ${joinResult.ok ? 'figures right' : 'FAILED'} after ${ms(joinResult.figuresMs)} (all ${total} entries in the doc after ${ms(joinResult.docMs)}${joinResult.caughtUpByRebuild ? ', caught up by a rebuild' : ''}; ${joinResult.parts} sync step${joinResult.parts === 1 ? '' : 's'} 2): ${joinResult.message}; page long tasks ${joinResult.longTasks}, longest ${ms(joinResult.longestTaskMs)}`,
+      );
+      await pageA.evaluate(() => window.larderSyncBench!.stopSync());
+      await ctxC.close();
+      contexts.splice(contexts.indexOf(ctxC), 1);
+      await rm(dirC, { recursive: true, force: true });
     }
 
     log('  exporting a full sync file on A…');

@@ -58,6 +58,22 @@ export interface ExportResult {
   exportMs: number;
 }
 
+/** A device with an empty database joining over WebRTC (`joinOverWebrtc`). */
+export interface JoinResult {
+  ok: boolean;
+  message: string;
+  /** From starting sync until the doc held every entry. */
+  docMs: number;
+  /** Until the figures were right: every entry in the doc, committed and projected (saves work). */
+  figuresMs: number;
+  caughtUpByRebuild: boolean;
+  /** Sync steps 2 it took: the parts of a state in parts (1 when it came whole). */
+  parts: number;
+  /** The page's long tasks (over 50 ms) until the figures were right. */
+  longTasks: number;
+  longestTaskMs: number;
+}
+
 export interface ImportResult {
   ok: boolean;
   message: string;
@@ -100,6 +116,13 @@ export interface LarderSyncBench {
   resetWire(): void;
   wire(): Promise<WireStats>;
   exportFile(): Promise<ExportResult>;
+  /**
+   * Opens a joined device's empty database (this page's profile must hold no other) and syncs over WebRTC
+   * until its doc holds `entries` entries and their figures are projected.
+   */
+  joinOverWebrtc(self: SelfRow, entries: number, timeoutMs: number): Promise<JoinResult>;
+  /** Ledger entries in this page's doc. */
+  entryCount(): number;
   /** Imports the file exported last into a second, empty database of a joined device, in this page. */
   importIntoFresh(self: SelfRow, timeoutMs: number): Promise<ImportResult>;
 }

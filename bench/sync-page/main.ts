@@ -281,6 +281,74 @@ const bench: LarderSyncBench = {
     return { bytes: file.bytes.byteLength, entries: file.entries, exportMs, parts };
   },
 
+  entryCount() {
+    let n = 0;
+    ledgersOf(requireStore().persistence.doc).forEach((array) => (n += array.length));
+    return n;
+  },
+
+  async joinOverWebrtc(self, entries, timeoutMs) {
+    const db = new LarderDB();
+    await db.meta.put(self);
+    db.close();
+    store = await LarderStore.open(new LarderDB());
+    await store.ready;
+    const joined = store;
+    sync = new SyncService(joined);
+    const doc = joined.persistence.doc;
+    const tasks: number[] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) tasks.push(entry.duration);
+    });
+    observer.observe({ type: 'longtask' });
+    const countEntries = () => {
+      let n = 0;
+      ledgersOf(doc).forEach((array) => (n += array.length));
+      return n;
+    };
+    let docAt: number | null = null;
+    const t = performance.now();
+    const allIn = new Promise<void>((resolve) => {
+      const check = () => {
+        if (countEntries() < entries) return;
+        docAt = performance.now();
+        doc.off('afterTransaction', check);
+        resolve();
+      };
+      doc.on('afterTransaction', check);
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<string>((resolve) => {
+      timer = setTimeout(
+        () => resolve(`not all in after ${timeoutMs / 1000} s (${countEntries()} entries)`),
+        timeoutMs,
+      );
+    });
+    await sync.start();
+    const failed = await Promise.race([allIn.then(() => null), timeout]);
+    let figuresAt = performance.now();
+    if (!failed) {
+      await joined.persistence.flush();
+      await joined.persistence.projected();
+      figuresAt = performance.now();
+    }
+    clearTimeout(timer);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const entry of observer.takeRecords()) tasks.push(entry.duration);
+    observer.disconnect();
+    return {
+      ok: !failed,
+      message: failed ?? 'all in',
+      docMs: (docAt ?? figuresAt) - t,
+      figuresMs: figuresAt - t,
+      caughtUpByRebuild: joined.persistence.rebuildProgress !== null,
+      // It sends a sync step 1 on connecting, then one to ask for each part after a part.
+      parts: Math.max(0, (window.__larderRtc!.sent['sync step 1']?.messages ?? 1) - 1) + 1,
+      longTasks: tasks.filter((d) => d > 50).length,
+      longestTaskMs: Math.max(0, ...tasks),
+    };
+  },
+
   async importIntoFresh(self: SelfRow, timeoutMs: number) {
     if (!lastFile) throw new Error('exportFile() first');
     const name = 'larder-import-bench';
