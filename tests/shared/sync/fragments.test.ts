@@ -66,18 +66,25 @@ describe('peer messages in frames', () => {
     );
   });
 
-  it('frames out of order, of two messages mixed, or a message between frames are thrown away, and the next message is taken', () => {
+  it('a message not in frames between frames (a heartbeat) is passed on at once, and the frames go on', () => {
+    const [a0, a1, a2] = fragmentsOf(message(0, 300), 100);
+    const beat = Uint8Array.of(1, 1, 0);
+    const r = new Reassembler();
+    expect([a0!, beat, a1!, beat, beat, a2!].map((f) => r.push(f))).toEqual([
+      { waiting: true },
+      { message: beat },
+      { waiting: true },
+      { message: beat },
+      { message: beat },
+      { message: message(0, 300) },
+    ]);
+  });
+
+  it('frames out of order or of two messages mixed are thrown away, and the next message is taken', () => {
     const [a0, a1, a2] = fragmentsOf(message(0, 300), 100);
     const [b0] = fragmentsOf(message(0, 250), 100);
     const next = message(1, 40);
-    for (const wrong of [
-      [a1!],
-      [a0!, a2!],
-      [a0!, b0!],
-      [a0!, frame(1, 2, bytes(10))],
-      [a0!, next],
-      [a0!, a0!],
-    ]) {
+    for (const wrong of [[a1!], [a0!, a2!], [a0!, b0!], [a0!, frame(1, 2, bytes(10))], [a0!, a0!]]) {
       const r = new Reassembler();
       const results = wrong.map((f) => r.push(f));
       expect(results).toContainEqual(refused);
