@@ -538,8 +538,9 @@ async function measure(
       };
       joinResult = await pageC.evaluate(
         ([self, entries, timeout]) => window.larderSyncBench!.joinOverWebrtc(self, entries, timeout),
-        [joinedC, total, 900_000] as const,
+        [joinedC, total, Number(option('join-timeout') ?? 900) * 1000] as const,
       );
+      if (!joinResult.ok) log(`    ${await pageC.evaluate(() => window.larderSyncBench!.debug())}`);
       log(
         `    ${joinResult.ok ? 'figures right' : 'FAILED'} after ${ms(joinResult.figuresMs)} (all ${total} entries in the doc after ${ms(joinResult.docMs)}${joinResult.caughtUpByRebuild ? ', caught up by a rebuild' : ''}; ${joinResult.parts} sync step${joinResult.parts === 1 ? '' : 's'} 2): ${joinResult.message}; page long tasks ${joinResult.longTasks}, longest ${ms(joinResult.longestTaskMs)}`,
       );
