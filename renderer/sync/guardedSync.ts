@@ -18,7 +18,8 @@
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
-import { deflate, inflateExactly, MAX_UPDATE_BYTES } from '../../shared/sync/compress';
+import { deflate, inflateExactly, inflateExactlyPaced, MAX_UPDATE_BYTES } from '../../shared/sync/compress';
+import { pacer } from '../../shared/pace';
 import { docParts, PART_BYTES } from '../../shared/sync/docParts';
 import {
   encodeAppliedState,
@@ -158,17 +159,6 @@ function writePacked(encoder: encoding.Encoder, plainType: number, packedType: n
   encoding.writeVarUint8Array(encoder, update);
 }
 
-/** Reads a deflated update: [varuint length][deflate of it]; otherwise the reason it is refused. */
-export function readPacked(decoder: decoding.Decoder): { update: Uint8Array } | { refused: DomainMessage } {
-  const length = decoding.readVarUint(decoder);
-  const packed = decoding.readVarUint8Array(decoder);
-  if (length > MAX_UPDATE_BYTES)
-    return { refused: msg('update.tooLarge', { bytes: length, megabytes: MAX_UPDATE_BYTES / 2 ** 20 }) };
-  // Streamed with a running count: the stated length is a limit, never a buffer reserved up front.
-  const update = inflateExactly(packed, length);
-  return update ? { update } : { refused: msg('update.wrongLength') };
-}
-
 export const writeSyncStep1 = (encoder: encoding.Encoder, doc: Y.Doc): void => {
   if (noDocs.has(doc)) {
     // No state vector: the peer must not answer with its doc, which this room never takes.
@@ -207,21 +197,102 @@ export const readSyncStep2 = (
   transactionOrigin: unknown,
   errorHandler?: (error: Error) => void,
 ): void => {
-  void applyChecked(decoding.readVarUint8Array(decoder), doc, transactionOrigin, errorHandler);
+  void takePlain(decoding.readVarUint8Array(decoder), doc, transactionOrigin, errorHandler);
 };
 
+/**
+ * Takes an update that came as it is, behind a large message still being inflated if there is one (peers'
+ * messages are taken in the order they came); `started` runs once it is handed to the ingest.
+ */
+function takePlain(
+  update: Uint8Array,
+  doc: Y.Doc,
+  transactionOrigin: unknown,
+  errorHandler?: (error: Error) => void,
+  started?: () => void,
+): Promise<IngestResult | null> {
+  const take = () => {
+    const taken = applyChecked(update, doc, transactionOrigin, errorHandler);
+    started?.();
+    return taken;
+  };
+  return inflating.has(doc) ? behindInflating(doc, take) : take();
+}
+
+/**
+ * Past this many bytes deflated (about 4 MB of doc, 70,000 entries) a peer's message is inflated in steps, the
+ * page let run between them: a part of 56 MiB took 786 ms in one task. Messages read meanwhile wait behind it.
+ */
+export const PACED_INFLATE_FROM = 1024 * 1024;
+let pacedFrom = PACED_INFLATE_FROM;
+
+/** Sets the size past which a peer's message is inflated in steps (tests), or puts back PACED_INFLATE_FROM. */
+export function setPacedInflateFrom(bytes: number = PACED_INFLATE_FROM): void {
+  pacedFrom = bytes;
+}
+
+/** Per doc: peer messages being inflated in steps, and what was read after them (in order, behind them). */
+const inflating = new WeakMap<Y.Doc, Promise<unknown>>();
+
+/** Resolves once every peer message read so far is inflated and taken (large ones: `ingestIdle` too). */
+export async function peerUpdatesIdle(doc: Y.Doc): Promise<void> {
+  for (let tail = inflating.get(doc); tail; tail = inflating.get(doc)) await tail;
+  await ingestIdle(doc);
+}
+
+/** Runs `take` after whatever this doc's peer messages are still waiting for, in the order they came. */
+function behindInflating<T>(doc: Y.Doc, take: () => Promise<T>): Promise<T> {
+  const before = inflating.get(doc) ?? Promise.resolve();
+  const run = before.then(take);
+  const tail = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  inflating.set(doc, tail);
+  void tail.then(() => {
+    if (inflating.get(doc) === tail) inflating.delete(doc);
+  });
+  return run;
+}
+
+/**
+ * Reads a deflated update ([varuint length][deflate of it]) and takes it; `started` runs once it is handed to
+ * the ingest (a large one is then queued there: `ingestIdle` waits for it). Null when it was refused.
+ */
 function readPackedUpdate(
   decoder: decoding.Decoder,
   doc: Y.Doc,
   transactionOrigin: unknown,
   errorHandler?: (error: Error) => void,
+  started?: () => void,
 ): Promise<IngestResult | null> | null {
-  const read = readPacked(decoder);
-  if ('refused' in read) {
-    onRefused(read.refused);
+  const length = decoding.readVarUint(decoder);
+  const packed = decoding.readVarUint8Array(decoder);
+  if (length > MAX_UPDATE_BYTES) {
+    onRefused(msg('update.tooLarge', { bytes: length, megabytes: MAX_UPDATE_BYTES / 2 ** 20 }));
+    started?.();
     return null;
   }
-  return applyChecked(read.update, doc, transactionOrigin, errorHandler);
+  const take = (update: Uint8Array | null) => {
+    if (!update) {
+      onRefused(msg('update.wrongLength'));
+      started?.();
+      return null;
+    }
+    const taken = applyChecked(update, doc, transactionOrigin, errorHandler);
+    started?.();
+    return taken;
+  };
+  // Streamed with a running count: the stated length is a limit, never a buffer reserved up front.
+  if (packed.byteLength <= PACED_INFLATE_FROM && !inflating.has(doc))
+    return take(inflateExactly(packed, length));
+  return behindInflating(doc, async () =>
+    take(
+      packed.byteLength > pacedFrom
+        ? await inflateExactlyPaced(packed, length, pacer())
+        : inflateExactly(packed, length),
+    ),
+  );
 }
 
 /**
@@ -236,7 +307,7 @@ async function askForTheRest(
   conn: SyncConn,
 ): Promise<void> {
   const result = await taken;
-  await ingestIdle(doc);
+  await peerUpdatesIdle(doc);
   const stuck = result?.ok && equalBytes(Y.encodeStateVector(doc), before);
   if (!result?.ok || stuck || conn.closed || noDocs.has(doc)) {
     // Nothing more is coming from this peer: the device need not wait for it.
@@ -319,30 +390,33 @@ export const readSyncMessage = (
       case messageYjsSyncStep1:
         readSyncStep1(decoder, encoder, doc);
         return messageType;
-      case messageYjsSyncStep2:
-        readSyncStep2(decoder, doc, transactionOrigin, errorHandler);
-        partArrived((transactionOrigin as DeliveringRoom | null)?.deliveringConn);
+      case messageYjsSyncStep2: {
+        const conn = (transactionOrigin as DeliveringRoom | null)?.deliveringConn;
+        void takePlain(decoding.readVarUint8Array(decoder), doc, transactionOrigin, errorHandler, () =>
+          partArrived(conn),
+        );
         return messageType;
+      }
       case messageYjsUpdate:
         readUpdate(decoder, doc, transactionOrigin, errorHandler);
         return messageType;
       case messageLarderSyncStep2Part: {
         const conn = (transactionOrigin as DeliveringRoom | null)?.deliveringConn;
         const before = Y.encodeStateVector(doc);
-        const taken = readPackedUpdate(decoder, doc, transactionOrigin, errorHandler);
-        if (conn) {
-          // The part is being taken (or was refused); the next is awaited from now on.
-          expectNextPart(conn, doc);
-          void askForTheRest(taken, doc, before, conn);
-        }
+        // Once the part is handed to the ingest (after it is inflated), the next part is what is awaited.
+        const taken = readPackedUpdate(decoder, doc, transactionOrigin, errorHandler, () => {
+          if (conn) expectNextPart(conn, doc);
+        });
+        if (conn) void askForTheRest(taken, doc, before, conn);
         // Not synced yet: y-webrtc marks the peer synced on the last part, a plain sync step 2.
         return messageYjsUpdate;
       }
-      case messageLarderSyncStep2:
-        void readPackedUpdate(decoder, doc, transactionOrigin, errorHandler);
-        partArrived((transactionOrigin as DeliveringRoom | null)?.deliveringConn);
-        // y-webrtc marks a peer synced on a sync step 2: report a deflated one as such.
+      case messageLarderSyncStep2: {
+        // Read now: y-webrtc sets the delivering connection only while this message is being read.
+        const conn = (transactionOrigin as DeliveringRoom | null)?.deliveringConn;
+        void readPackedUpdate(decoder, doc, transactionOrigin, errorHandler, () => partArrived(conn));
         return messageYjsSyncStep2;
+      }
       case messageLarderUpdate:
         void readPackedUpdate(decoder, doc, transactionOrigin, errorHandler);
         return messageYjsUpdate;

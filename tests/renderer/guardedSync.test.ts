@@ -19,6 +19,9 @@ import {
   messageYjsSyncStep2,
   messageYjsUpdate,
   readSyncMessage,
+  PACED_INFLATE_FROM,
+  peerUpdatesIdle,
+  setPacedInflateFrom,
   setRefusedHandler,
   setSyncPartBytes,
   SYNC_PART_BYTES,
@@ -361,5 +364,54 @@ describe('a whole state larger than one message: a sync step 2 in parts, each as
     await vi.waitFor(() => expect(refused).toEqual([msg('update.partStuck')]));
     expect(open.sent).toEqual([]);
     await ingestSettled(target);
+  });
+});
+
+describe('a large deflated message from a peer', () => {
+  afterEach(() => setPacedInflateFrom());
+
+  it('is inflated in steps, and what the peer sent after it is taken after it, in order', async () => {
+    // 1 MiB deflated (about 4 MB of doc): inflating a 56 MiB part took 786 ms in one task.
+    expect(PACED_INFLATE_FROM).toBe(1024 * 1024);
+    setPacedInflateFrom(1024);
+    const big = docWith('deva0001', 'huba0001', 2_000);
+    const bigMessage = encoding.createEncoder();
+    writeUpdate(bigMessage, Y.encodeStateAsUpdate(big));
+    expect(firstVarUint(encoding.toUint8Array(bigMessage))).toBe(messageLarderUpdate);
+    const after = docWith('devb0001', 'hubb0001', 1);
+    const smallMessage = encoding.createEncoder();
+    writeUpdate(smallMessage, Y.encodeStateAsUpdate(after));
+    expect(firstVarUint(encoding.toUint8Array(smallMessage))).toBe(messageYjsUpdate);
+
+    const target = new Y.Doc();
+    const order: string[] = [];
+    target.on('update', () => order.push([...ledgersOf(target).keys()].sort().join('+')));
+    expect(deliver(target, encoding.toUint8Array(bigMessage)).type).toBe(messageYjsUpdate);
+    expect(deliver(target, encoding.toUint8Array(smallMessage)).type).toBe(messageYjsUpdate);
+    // Nothing taken yet: the first is being inflated, the second waits behind it.
+    expect(order).toEqual([]);
+    await peerUpdatesIdle(target);
+    expect(order[0]).toBe('deva0001');
+    expect(order.at(-1)).toBe('deva0001+devb0001');
+    expect(readAllEntries(target).entries).toHaveLength(2_001);
+    expect(refused).toEqual([]);
+  });
+
+  it('that does not inflate to its stated length is refused, and what came after it is still taken', async () => {
+    setPacedInflateFrom(1024);
+    const big = docWith('deva0001', 'huba0001', 2_000);
+    const update = Y.encodeStateAsUpdate(big);
+    const wrong = encoding.createEncoder();
+    encoding.writeVarUint(wrong, messageLarderUpdate);
+    encoding.writeVarUint(wrong, update.byteLength + 1);
+    encoding.writeVarUint8Array(wrong, deflateSync(update));
+    const target = new Y.Doc();
+    deliver(target, encoding.toUint8Array(wrong));
+    const small = encoding.createEncoder();
+    writeUpdate(small, Y.encodeStateAsUpdate(docWith('devb0001', 'hubb0001', 1)));
+    deliver(target, encoding.toUint8Array(small));
+    await peerUpdatesIdle(target);
+    expect(refused).toEqual([msg('update.wrongLength')]);
+    expect(readAllEntries(target).entries.map((e) => e.device)).toEqual(['devb0001']);
   });
 });
