@@ -146,8 +146,8 @@ export function docParts(
     cursors.push({ client, structs, index, offset: from - structs[index]!.id.clock });
   }
   // What a struct builds on: another client's struct not placed yet (its own earlier ones always are).
-  // Stryker disable next-line ConditionalExpression: a struct's own client is placed up to it (the walk goes in clock order)
   const needs = (id: Y.ID | null, client: number) =>
+    // Stryker disable next-line ConditionalExpression: a struct's own client is placed up to it (the walk goes in clock order)
     !!id && id.client !== client && id.clock >= state(id.client);
   const ready = (struct: Y.Item | Y.GC, offset: number): boolean => {
     // Stryker disable next-line ConditionalExpression,BooleanLiteral: a GC struct has no origins or parent, so it is ready either way
