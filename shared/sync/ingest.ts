@@ -1061,7 +1061,8 @@ export function expectMore(doc: Y.Doc, arrived: Promise<void>): void {
   set.add(arrived);
   void arrived.then(() => {
     set.delete(arrived);
-    if (set.size === 0 && expected.get(doc) === set) expected.delete(doc);
+    // The map holds this set until it is empty, so it is still the one there.
+    if (set.size === 0) expected.delete(doc);
   });
 }
 

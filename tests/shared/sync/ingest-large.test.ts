@@ -9,10 +9,14 @@ import {
   readAllEntries,
 } from '../../../shared/doc';
 import { headCheckFor, type HeadCheck } from '../../../shared/sync/headCheck';
+import { docParts } from '../../../shared/sync/docParts';
 import {
+  expectMore,
   guardHeads,
   ingestIdle,
   ingestLarge,
+  ingestLargeParts,
+  ingestSettled,
   ingestUpdate,
   INGEST_MESSAGES as M,
   waitingUpdates,
@@ -251,5 +255,92 @@ describe('a large update taken in steps', () => {
     expect(await ingestLarge(doc, update, 'peer', s.large)).toMatchObject({ ok: true, changed: true });
     expect(readAllEntries(doc).entries).toHaveLength(600);
     expect(changes).toBeGreaterThan(0);
+  });
+});
+
+describe('the parts of a state in parts, taken in one turn (ingestLargeParts)', () => {
+  it('in order, each as a large update; nothing else is taken between two of them', async () => {
+    const peer = await peerState();
+    const { parts } = docParts(peer, undefined, { maxBytes: 16_384 });
+    expect(parts.length).toBeGreaterThan(3);
+    const doc = fresh(7);
+    let between = 0;
+    const s = steps(() => {
+      // Another peer's update arriving meanwhile waits for the last part.
+      if (between++ === 3)
+        expect(ingestUpdate(doc, Y.encodeStateAsUpdate(new Y.Doc()), 'other').ok).toBe(true);
+    });
+    const results = await ingestLargeParts(doc, parts, 'peer', s.large);
+    expect(results).toHaveLength(parts.length);
+    expect(results.every((r) => r.ok && r.changed)).toBe(true);
+    expect(Y.encodeStateVector(doc)).toEqual(Y.encodeStateVector(peer));
+    expect(readAllEntries(doc).entries).toHaveLength(3000);
+  });
+
+  it('stops at the first part refused: the parts after it are not taken', async () => {
+    const peer = await peerState();
+    const { parts } = docParts(peer, undefined, { maxBytes: 16_384 });
+    const doc = fresh(8);
+    const bad = new Uint8Array([1, 2, 3]);
+    const results = await ingestLargeParts(doc, [parts[0]!, bad, ...parts.slice(1)], 'peer', steps().large);
+    expect(results).toEqual([
+      { ok: true, changed: true, pending: false },
+      { ok: false, message: M.malformed },
+    ]);
+    expect(Y.decodeStateVector(Y.encodeStateVector(doc))).toEqual(
+      Y.decodeStateVector(docParts(peer, undefined, { maxBytes: 16_384, most: 1 }).reached),
+    );
+  });
+});
+
+describe('waiting for a state in parts (expectMore, ingestSettled)', () => {
+  /** Whether a wait started now is still going after the tasks queued so far. */
+  const stillWaiting = async (doc: Y.Doc) => {
+    let settled = false;
+    void ingestSettled(doc).then(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    return !settled;
+  };
+
+  it('settles once no large update is being taken and no part awaited is still to come', async () => {
+    const doc = new Y.Doc();
+    expect(await stillWaiting(doc)).toBe(false);
+    // Two parts awaited at once (two peers): each is waited for, whichever comes first.
+    let first = () => undefined as void;
+    let second = () => undefined as void;
+    expectMore(doc, new Promise<void>((resolve) => (first = resolve)));
+    expectMore(doc, new Promise<void>((resolve) => (second = resolve)));
+    let settled = false;
+    void ingestSettled(doc).then(() => (settled = true));
+    expect(await stillWaiting(doc)).toBe(true);
+    second();
+    expect(await stillWaiting(doc)).toBe(true);
+    expect(settled).toBe(false);
+    // The first part arrives (a large update starts) as its wait ends: the wait goes on until it is in.
+    const peer = await peerState(600, 2);
+    let release = () => undefined as void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const taking = ingestLarge(
+      doc,
+      Y.encodeStateAsUpdate(peer),
+      'peer',
+      steps((n) => (n === 1 ? held : undefined)).large,
+    );
+    first();
+    expect(await stillWaiting(doc)).toBe(true);
+    expect(settled).toBe(false);
+    release();
+    await taking;
+    await ingestIdle(doc);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(settled).toBe(true);
+    // Nothing is left waiting.
+    expect(await stillWaiting(doc)).toBe(false);
+    // A wait that starts after everything settled, for a part awaited later, waits for that one.
+    let third = () => undefined as void;
+    expectMore(doc, new Promise<void>((resolve) => (third = resolve)));
+    expect(await stillWaiting(doc)).toBe(true);
+    third();
+    expect(await stillWaiting(doc)).toBe(false);
   });
 });
