@@ -8,27 +8,12 @@ const docPieces = (doc: Y.Doc, maxBytes?: number, sliceValues?: number) =>
   updatePieces(Y.encodeStateAsUpdate(doc), maxBytes, sliceValues);
 import { readAllEntries } from '../../shared/doc';
 import { fcOptions } from '../shared/arbitraries';
+import { sameDoc } from '../shared/sync/sameDoc';
 
 /**
  * A start applies the stored doc one row per step, the page running between steps; a large row is cut by
  * `updatePieces` into rows that must give exactly what it gave, in their order or any other.
  */
-
-/** Everything a doc holds that a reader can tell apart: contents, clocks and deletions. */
-function sameDoc(a: Y.Doc, b: Y.Doc): void {
-  expect(b.store.pendingStructs).toBeNull();
-  expect(b.store.pendingDs).toBeNull();
-  expect(Y.decodeStateVector(Y.encodeStateVector(b))).toEqual(Y.decodeStateVector(Y.encodeStateVector(a)));
-  expect(
-    Y.equalDeleteSets(Y.createDeleteSetFromStructStore(a.store), Y.createDeleteSetFromStructStore(b.store)),
-  ).toBe(true);
-  for (const [name, type] of a.share) {
-    // A root type a doc got from an update is untyped until asked for as a list or a map.
-    const list = type instanceof Y.Array || (!(type instanceof Y.Map) && type._start !== null);
-    const read = (doc: Y.Doc) => (list ? doc.getArray(name) : doc.getMap(name)).toJSON();
-    expect(read(b), name).toEqual(read(a));
-  }
-}
 
 function fromPieces(pieces: readonly Uint8Array[]): Y.Doc {
   const doc = new Y.Doc();

@@ -7,6 +7,7 @@ import { docParts, SLICE_VALUES, slicesFor } from '../../../shared/sync/docParts
 import { encodeAppliedState, ingestUpdate } from '../../../shared/sync/ingest';
 import { fcOptions } from '../arbitraries';
 import { donations } from './donations';
+import { sameDoc } from './sameDoc';
 
 /**
  * A network too large for one sync message or one sync file goes in parts (`docParts`): applied one after
@@ -14,24 +15,6 @@ import { donations } from './donations';
  * and the ingest checks would hold the whole part), and together they must give exactly what the whole
  * state past the device's state vector gives.
  */
-
-/** Everything a doc holds that a reader can tell apart: contents, clocks and deletions. */
-function sameDoc(a: Y.Doc, b: Y.Doc): void {
-  expect(Y.decodeStateVector(Y.encodeStateVector(b))).toEqual(Y.decodeStateVector(Y.encodeStateVector(a)));
-  expect(
-    Y.equalDeleteSets(Y.createDeleteSetFromStructStore(a.store), Y.createDeleteSetFromStructStore(b.store)),
-  ).toBe(true);
-  for (const [name, type] of a.share) {
-    if (type instanceof Y.Text) {
-      expect(b.getText(name).toString(), name).toBe(type.toString());
-      continue;
-    }
-    // A root type a doc got from an update is untyped until asked for as a list or a map.
-    const list = type instanceof Y.Array || (!(type instanceof Y.Map) && type._start !== null);
-    const read = (doc: Y.Doc) => (list ? doc.getArray(name) : doc.getMap(name)).toJSON();
-    expect(read(b), name).toEqual(read(a));
-  }
-}
 
 /** Applies the parts in order; none may leave anything held back. */
 function applyAll(doc: Y.Doc, parts: readonly Uint8Array[]): void {
