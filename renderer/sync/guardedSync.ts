@@ -284,8 +284,7 @@ function readPackedUpdate(
     return taken;
   };
   // Streamed with a running count: the stated length is a limit, never a buffer reserved up front.
-  if (packed.byteLength <= PACED_INFLATE_FROM && !inflating.has(doc))
-    return take(inflateExactly(packed, length));
+  if (packed.byteLength <= pacedFrom && !inflating.has(doc)) return take(inflateExactly(packed, length));
   return behindInflating(doc, async () =>
     take(
       packed.byteLength > pacedFrom
