@@ -318,39 +318,9 @@ async function statementsToSend(
 const MAX_BLOBS_PER_ROUND = 64;
 
 /**
- * The Yjs clients of an update, in an order where every client's structs depend only on clients before it
- * (or on itself): each struct's left and right origins and parent name the structs it needs. Clients
- * that depend on one another go together. The ingest checks hold an update back whole until everything
- * it builds on is in, so pieces uploaded in this order never wait on a later piece.
- */
-function clientGroups(update: Uint8Array): number[][] {
-  const deps = new Map<number, Set<number>>();
-  for (const s of Y.decodeUpdate(update).structs) {
-    let own = deps.get(s.id.client);
-    if (!own) deps.set(s.id.client, (own = new Set()));
-    if (!(s instanceof Y.Item)) continue;
-    for (const dep of [s.origin, s.rightOrigin, s.parent instanceof Y.ID ? s.parent : null])
-      if (dep && dep.client !== s.id.client) own.add(dep.client);
-  }
-  const placed = new Set<number>();
-  const groups: number[][] = [];
-  let left = [...deps.keys()].sort((x, y) => x - y);
-  while (left.length > 0) {
-    const ready = left.filter((c) => [...deps.get(c)!].every((d) => placed.has(d) || !deps.has(d)));
-    // A cycle: what is left goes together.
-    const group = ready.length > 0 ? ready.slice(0, 1) : left;
-    for (const c of group) placed.add(c);
-    groups.push(group);
-    left = left.filter((c) => !placed.has(c));
-  }
-  return groups;
-}
-
-/**
- * The next blob to upload: everything the relay lacks, or, when that is larger than the relay takes, the
- * part written by the first Yjs clients in dependency order (halved until it fits), or, when one group of
- * clients alone is too large, the first part of it (`sealPart`).
- * Null when the relay lacks nothing. Each piece's update and `after` are read in one synchronous moment.
+ * The next blob to upload: everything the relay lacks, or, when that is larger than the relay takes, its first
+ * part (`sealPart`). Null when the relay lacks nothing. Each piece's update and `after` are read in one
+ * synchronous moment.
  */
 async function sealPiece(
   store: LarderStore,
@@ -360,40 +330,25 @@ async function sealPiece(
 ): Promise<{ sealed: Uint8Array; after: Uint8Array } | null> {
   const doc = store.persistence.doc;
   const knownMap = Y.decodeStateVector(known);
-  let take = Infinity;
-  for (;;) {
-    const current = Y.decodeStateVector(Y.encodeStateVector(doc));
-    if (![...current].some(([client, clock]) => clock > (knownMap.get(client) ?? 0))) return null;
-    const whole = encodeAppliedState(doc, known);
-    const groups = clientGroups(whole);
-    take = Math.min(take, groups.length);
-    const chosen = groups.slice(0, take).flat();
-    let update = whole;
-    const after = new Map(knownMap);
-    if (take < groups.length) {
-      // Clients left out are asked from where this doc stands (nothing of theirs goes).
-      const target = new Map(current);
-      for (const client of chosen) target.set(client, knownMap.get(client) ?? 0);
-      update = encodeAppliedState(doc, Y.encodeStateVector(target));
-    }
-    for (const client of chosen)
-      after.set(client, Math.max(current.get(client) ?? 0, knownMap.get(client) ?? 0));
-    const afterState = Y.encodeStateVector(after);
-    const sealed = await seal({ base: known, after: afterState, update });
-    if (sealed.byteLength <= maxBytes) return { sealed, after: afterState };
-    if (take === 1) return sealPart(doc, known, seal, maxBytes);
-    take = Math.ceil(take / 2);
-  }
+  const current = Y.decodeStateVector(Y.encodeStateVector(doc));
+  if (![...current].some(([client, clock]) => clock > (knownMap.get(client) ?? 0))) return null;
+  const update = encodeAppliedState(doc, known);
+  const after = new Map(knownMap);
+  for (const [client, clock] of current) after.set(client, Math.max(clock, knownMap.get(client) ?? 0));
+  const afterState = Y.encodeStateVector(after);
+  const sealed = await seal({ base: known, after: afterState, update });
+  if (sealed.byteLength <= maxBytes) return { sealed, after: afterState };
+  return sealPart(doc, known, seal, maxBytes);
 }
 
 /** The smallest part `sealPart` makes, in bytes before deflating: below this one struct alone is too large. */
 const MIN_PART_BYTES = 1024;
 
 /**
- * What the first Yjs clients would upload is still more than the relay takes in one blob (a device's own
- * history of several hundred thousand entries is one client): the first part of what the relay lacks
- * (shared/sync/docParts.ts: structs in the order they build on each other, so the part never waits on a
- * later one), made smaller until it fits. `after` says how far it goes; the next round seals from there.
+ * What the relay lacks is more than it takes in one blob (a device seeding an empty relay; a device's own
+ * history of several hundred thousand entries is more even alone): the first part of it
+ * (shared/sync/docParts.ts: structs in the order they build on each other, so no part waits on a later
+ * one), made smaller until it fits. `after` says how far it goes; the next round seals from there.
  * A part that does not fit even at MIN_PART_BYTES is returned as it is (the caller reports it too large).
  */
 async function sealPart(
