@@ -1,6 +1,6 @@
 import type * as Y from 'yjs';
 import { pacer } from '../../shared/pace';
-import { envelopesIn, ingestLarge, ingestLargeParts, type IngestResult } from '../../shared/sync/ingest';
+import { envelopesIn, ingestLargeParts, type IngestResult } from '../../shared/sync/ingest';
 import { workerCutter } from './pieceCutter';
 
 /**
@@ -32,15 +32,10 @@ export function takeInSteps(update: Uint8Array): boolean {
  * decoded, checked and applied with the page let run every 20 ms or so.
  */
 export async function ingestInSteps(doc: Y.Doc, update: Uint8Array, origin: unknown): Promise<IngestResult> {
-  const cutter = workerCutter();
-  try {
-    return await ingestLarge(doc, update, origin, { cut: cutter.cut, pause: pacer() });
-  } finally {
-    cutter.done();
-  }
+  return (await ingestPartsInSteps(doc, [update], origin))[0]!;
 }
 
-/** Takes the parts of a sync file in parts, in order, in steps as `ingestInSteps` does (see ingestLargeParts). */
+/** The parts of a state in parts (a sync file in parts), in order, each taken as `ingestInSteps` takes an update. */
 export async function ingestPartsInSteps(
   doc: Y.Doc,
   parts: readonly Uint8Array[],

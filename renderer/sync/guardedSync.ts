@@ -20,9 +20,8 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { deflate, inflateExactly, inflateExactlyPaced, MAX_UPDATE_BYTES } from '../../shared/sync/compress';
 import { pacer } from '../../shared/pace';
-import { docParts, PART_BYTES } from '../../shared/sync/docParts';
+import { PART_BYTES, stateParts } from '../../shared/sync/docParts';
 import {
-  encodeAppliedState,
   expectMore,
   ingestBusy,
   ingestIdle,
@@ -175,15 +174,15 @@ export const writeSyncStep2 = (
   doc: Y.Doc,
   encodedStateVector?: Uint8Array,
 ): void => {
-  const whole = encodeAppliedState(doc, encodedStateVector);
-  if (whole.byteLength <= partBytes) {
-    writePacked(encoder, messageYjsSyncStep2, messageLarderSyncStep2, whole);
+  // What the peer lacks, whole; or, when that is more than a message should carry, its first part (the peer
+  // asks again from where it then stands).
+  const { parts, complete } = stateParts(doc, encodedStateVector, { maxBytes: partBytes, most: 1 });
+  const part = parts[0]!;
+  if (complete) {
+    writePacked(encoder, messageYjsSyncStep2, messageLarderSyncStep2, part);
     return;
   }
-  // More than a message should carry: the first part, and the peer asks again from where it then stands.
-  const { parts, complete } = docParts(doc, encodedStateVector, { maxBytes: partBytes, most: 1 });
-  const part = parts[0]!;
-  encoding.writeVarUint(encoder, complete ? messageLarderSyncStep2 : messageLarderSyncStep2Part);
+  encoding.writeVarUint(encoder, messageLarderSyncStep2Part);
   encoding.writeVarUint(encoder, part.byteLength);
   encoding.writeVarUint8Array(encoder, deflate(part));
 };

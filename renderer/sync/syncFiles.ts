@@ -2,8 +2,8 @@ import * as Y from 'yjs';
 import { devicesOf, deviceSchema, entriesFromEvents, ledgersOf } from '../../shared/doc';
 import { localDay } from '../../shared/days';
 import { randomId, type RandomBytes } from '../../shared/ids';
-import { docParts, PART_BYTES } from '../../shared/sync/docParts';
-import { checkUpdateBytes, encodeAppliedState } from '../../shared/sync/ingest';
+import { PART_BYTES, stateParts } from '../../shared/sync/docParts';
+import { checkUpdateBytes } from '../../shared/sync/ingest';
 import { pacer } from '../../shared/pace';
 import { takeInSteps } from '../storage/largeUpdates';
 import { openSyncFile, readCatchUp, sealSyncFile, SYNC_FILE_EXTENSION } from '../../shared/sync/syncfile';
@@ -115,11 +115,10 @@ export async function exportSyncFile(
   const random = options.randomBytes ?? defaultRandom;
   const peer = options.forDevice !== undefined ? await peerRow(store, options.forDevice) : undefined;
   // Both from the same synchronous moment: the state vector in the header describes exactly this update.
-  const whole = encodeAppliedState(doc, peer?.stateVector);
   // More than one update may carry (about 1.1M entries): in parts, each applied after the one before.
-  const partBytes = options.partBytes ?? FILE_PART_BYTES;
-  const update =
-    whole.byteLength <= partBytes ? whole : docParts(doc, peer?.stateVector, { maxBytes: partBytes }).parts;
+  const { parts: update } = stateParts(doc, peer?.stateVector, {
+    maxBytes: options.partBytes ?? FILE_PART_BYTES,
+  });
   const stateVector = Y.encodeStateVector(doc);
   const entries = countEntriesPast(doc, peer ? Y.decodeStateVector(peer.stateVector) : new Map());
   const { fileKey } = await store.secrets();

@@ -228,6 +228,20 @@ export function docParts(
   return done(true);
 }
 
+/**
+ * The doc's state past `targetStateVector` as one update when it holds at most `maxBytes` (Yjs's own
+ * encoding: what every sync and file carried before parts), else as `docParts` cuts it.
+ */
+export function stateParts(
+  doc: Y.Doc,
+  targetStateVector: Uint8Array | undefined,
+  options: PartOptions,
+): Pick<DocParts, 'parts' | 'complete'> {
+  const whole = encodeAppliedState(doc, targetStateVector);
+  if (whole.byteLength <= options.maxBytes) return { parts: [whole], complete: true };
+  return docParts(doc, targetStateVector, options);
+}
+
 /** An empty delete set: it starts with its number of clients, 0. */
 const isNothing = (deletes: Uint8Array) => deletes[0] === 0;
 

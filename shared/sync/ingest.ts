@@ -1112,7 +1112,7 @@ export function ingestLarge(
   origin: unknown,
   steps: LargeIngest,
 ): Promise<IngestResult> {
-  return queueLarge(doc, origin, () => takeLarge(doc, update, origin, steps));
+  return ingestLargeParts(doc, [update], origin, steps).then((results) => results[0]!);
 }
 
 /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { generateNetwork } from '../../../bench/generate';
 import { appendEntries, readAllEntries } from '../../../shared/doc';
-import { docParts, SLICE_VALUES, slicesFor } from '../../../shared/sync/docParts';
+import { docParts, SLICE_VALUES, slicesFor, stateParts } from '../../../shared/sync/docParts';
 import { encodeAppliedState, ingestUpdate } from '../../../shared/sync/ingest';
 import { fcOptions } from '../arbitraries';
 import { donations } from './donations';
@@ -349,5 +349,20 @@ describe('slicesFor', () => {
     const { parts } = docParts(doc, undefined, { maxBytes: 4096 });
     expect(parts.length).toBeGreaterThan(20);
     for (const part of parts) expect(part.byteLength).toBeLessThan(2 * 4096);
+  });
+});
+
+describe('stateParts', () => {
+  it('the whole state as Yjs encodes it when it fits, else docParts’ parts', () => {
+    const doc = new Y.Doc();
+    appendEntries(doc, 'dev1', donations('dev1', 1, 300));
+    const whole = encodeAppliedState(doc);
+    expect(stateParts(doc, undefined, { maxBytes: whole.byteLength })).toEqual({
+      parts: [whole],
+      complete: true,
+    });
+    const cut = stateParts(doc, undefined, { maxBytes: whole.byteLength - 1, most: 1 });
+    const { parts, complete } = docParts(doc, undefined, { maxBytes: whole.byteLength - 1, most: 1 });
+    expect(cut).toMatchObject({ parts, complete });
   });
 });
