@@ -245,6 +245,7 @@ export interface MessageParams {
   /** A message a peer sent in frames that do not fit together (shared/sync/fragments.ts): thrown away. */
   'update.badFrames': None;
   'update.partStuck': None;
+  'update.queueFull': None;
   'update.unknownMessage': { type: number };
   'update.truncated': None;
 
@@ -443,6 +444,7 @@ const CODES: Record<MessageCode, true> = {
   'update.wrongLength': true,
   'update.badFrames': true,
   'update.partStuck': true,
+  'update.queueFull': true,
   'update.unknownMessage': true,
   'update.truncated': true,
   'invite.empty': true,

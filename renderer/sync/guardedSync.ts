@@ -215,7 +215,12 @@ function takePlain(
     started?.();
     return taken;
   };
-  return inflating.has(doc) ? behindInflating(doc, take) : take();
+  if (!inflating.has(doc)) return take();
+  if (queueFull(doc, update.byteLength)) {
+    started?.();
+    return Promise.resolve(null);
+  }
+  return behindInflating(doc, update.byteLength, take);
 }
 
 /**
@@ -232,6 +237,27 @@ export function setPacedInflateFrom(bytes: number = PACED_INFLATE_FROM): void {
 
 /** Per doc: peer messages being inflated in steps, and what was read after them (in order, behind them). */
 const inflating = new WeakMap<Y.Doc, Promise<unknown>>();
+/** Per doc: the bytes of the messages in that queue (as they came: deflated or not). */
+const queuedBytes = new WeakMap<Y.Doc, number>();
+
+/**
+ * The most a doc's queue of peer messages may hold: two whole messages. Peers decide how much they send and
+ * how fast; past this, a message is refused (`update.queueFull`) and comes again at the next sync.
+ */
+export const MAX_QUEUED_BYTES = 2 * (MAX_UPDATE_BYTES + 1024 * 1024);
+let maxQueued = MAX_QUEUED_BYTES;
+
+/** Sets the most the queue may hold (tests), or puts back MAX_QUEUED_BYTES. */
+export function setMaxQueuedBytes(bytes: number = MAX_QUEUED_BYTES): void {
+  maxQueued = bytes;
+}
+
+/** Whether a message of `bytes` would pass what the queue may hold: then it is refused, and said so. */
+function queueFull(doc: Y.Doc, bytes: number): boolean {
+  if ((queuedBytes.get(doc) ?? 0) + bytes <= maxQueued) return false;
+  onRefused(msg('update.queueFull'));
+  return true;
+}
 
 /** Resolves once every peer message read so far is inflated and taken (large ones: `ingestIdle` too). */
 export async function peerUpdatesIdle(doc: Y.Doc): Promise<void> {
@@ -240,9 +266,10 @@ export async function peerUpdatesIdle(doc: Y.Doc): Promise<void> {
 }
 
 /** Runs `take` after whatever this doc's peer messages are still waiting for, in the order they came. */
-function behindInflating<T>(doc: Y.Doc, take: () => Promise<T>): Promise<T> {
+function behindInflating<T>(doc: Y.Doc, bytes: number, take: () => Promise<T>): Promise<T> {
   const before = inflating.get(doc) ?? Promise.resolve();
-  const run = before.then(take);
+  queuedBytes.set(doc, (queuedBytes.get(doc) ?? 0) + bytes);
+  const run = before.then(take).finally(() => queuedBytes.set(doc, queuedBytes.get(doc)! - bytes));
   const tail = run.then(
     () => undefined,
     () => undefined,
@@ -284,7 +311,11 @@ function readPackedUpdate(
   };
   // Streamed with a running count: the stated length is a limit, never a buffer reserved up front.
   if (packed.byteLength <= pacedFrom && !inflating.has(doc)) return take(inflateExactly(packed, length));
-  return behindInflating(doc, async () =>
+  if (queueFull(doc, packed.byteLength)) {
+    started?.();
+    return null;
+  }
+  return behindInflating(doc, packed.byteLength, async () =>
     take(
       packed.byteLength > pacedFrom
         ? await inflateExactlyPaced(packed, length, pacer())

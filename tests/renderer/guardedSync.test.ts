@@ -21,6 +21,8 @@ import {
   readSyncMessage,
   PACED_INFLATE_FROM,
   peerUpdatesIdle,
+  MAX_QUEUED_BYTES,
+  setMaxQueuedBytes,
   setPacedInflateFrom,
   setRefusedHandler,
   setSyncPartBytes,
@@ -368,7 +370,39 @@ describe('a whole state larger than one message: a sync step 2 in parts, each as
 });
 
 describe('a large deflated message from a peer', () => {
-  afterEach(() => setPacedInflateFrom());
+  afterEach(() => {
+    setPacedInflateFrom();
+    setMaxQueuedBytes();
+  });
+
+  it('what waits behind it is bounded: past two whole messages a message is refused, and the queue empties', async () => {
+    expect(MAX_QUEUED_BYTES).toBe(2 * (MAX_UPDATE_BYTES + 1024 * 1024));
+    setPacedInflateFrom(1024);
+    const packed = (device: string) => {
+      const encoder = encoding.createEncoder();
+      writeUpdate(encoder, Y.encodeStateAsUpdate(docWith(device, 'huba0001', 300)));
+      return encoding.toUint8Array(encoder);
+    };
+    const [a, b, c] = [packed('deva0001'), packed('devb0001'), packed('devc0001')];
+    // Room for the first and one more, not a third.
+    setMaxQueuedBytes(a.byteLength + b.byteLength + 10);
+    const target = new Y.Doc();
+    for (const m of [a, b, c]) deliver(target, m);
+    const plain = encoding.createEncoder();
+    writeUpdate(plain, Y.encodeStateAsUpdate(docWith('devd0001', 'hubd0001', 1)));
+    deliver(target, encoding.toUint8Array(plain));
+    await peerUpdatesIdle(target);
+    expect(refused).toEqual([msg('update.queueFull'), msg('update.queueFull')]);
+    expect(new Set(readAllEntries(target).entries.map((e) => e.device))).toEqual(
+      new Set(['deva0001', 'devb0001']),
+    );
+    // All taken: the queue holds nothing, and what comes next is taken.
+    refused = [];
+    deliver(target, c);
+    await peerUpdatesIdle(target);
+    expect(refused).toEqual([]);
+    expect(readAllEntries(target).entries).toHaveLength(900);
+  });
 
   it('is inflated in steps, and what the peer sent after it is taken after it, in order', async () => {
     // 1 MiB deflated (about 4 MB of doc): inflating a 56 MiB part took 786 ms in one task.
