@@ -43,8 +43,14 @@ export const SYNC_FILE_MAGIC = 'LARDER-SYNC';
 /** The newest format this code reads; it writes version 2 for a file of one part, 3 for several. */
 export const SYNC_FILE_VERSION = 3;
 const ONE_PART_VERSION = 2;
-/** A file holds at most this many parts (64 GiB of updates: far past what a device can hold). */
+/** A file holds at most this many parts. */
 export const MAX_FILE_PARTS = 1024;
+/**
+ * What all the parts of one file may inflate to together: 1 GiB (a 10M-entry network's doc is about 575 MB).
+ * Opening a file inflates every part before any is taken, so this bounds the memory a file can make a device
+ * hold, whatever its exporter wrote (1,024 parts of 64 MiB would be 64 GiB from a file of 64 MB).
+ */
+export const MAX_FILE_INFLATED_BYTES = 16 * MAX_INFLATED_BYTES;
 const PART_LENGTH_BYTES = 4;
 export const SYNC_FILE_EXTENSION = '.larder-sync';
 
@@ -179,7 +185,10 @@ export async function sealSyncFile(
   const parts = input.update instanceof Uint8Array ? [input.update] : [...input.update];
   if (parts.length === 0 || parts.length > MAX_FILE_PARTS)
     throw new Error(`a sync file holds 1 to ${MAX_FILE_PARTS} parts, not ${parts.length}`);
-  if (parts.some((part) => part.byteLength > MAX_INFLATED_BYTES))
+  if (
+    parts.some((part) => part.byteLength > MAX_INFLATED_BYTES) ||
+    parts.reduce((n, part) => n + part.byteLength, 0) > MAX_FILE_INFLATED_BYTES
+  )
     throw new ValidationError([
       issue('', msg('syncFile.networkTooLarge', { megabytes: MAX_INFLATED_BYTES / 2 ** 20 })),
     ]);
@@ -335,6 +344,8 @@ export async function openSyncFile(
     if (!sizes || (version === ONE_PART_VERSION && parsed.data.parts))
       return fail(SYNC_FILE_MESSAGES.badHeader);
     if (sizes.some((size) => size > MAX_INFLATED_BYTES)) return fail(SYNC_FILE_MESSAGES.tooLarge);
+    if (sizes.reduce((n, size) => n + size, 0) > MAX_FILE_INFLATED_BYTES)
+      return fail(msg('syncFile.tooLarge', { megabytes: MAX_FILE_INFLATED_BYTES / 2 ** 20 }));
 
     // Every part's seal is checked before anything is inflated: a file cut short or altered anywhere
     // gives nothing. The bounds below only fail early: past them DataView throws or the seal fails,

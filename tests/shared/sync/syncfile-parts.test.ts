@@ -7,6 +7,7 @@ import { deriveSecrets, type CryptoKey } from '../../../shared/sync/keys';
 import { ValidationError } from '../../../shared/errors';
 import { msg } from '../../../shared/messages';
 import {
+  MAX_FILE_INFLATED_BYTES,
   MAX_FILE_PARTS,
   openSyncFile,
   sealSyncFile,
@@ -202,6 +203,18 @@ describe('sync files in parts', () => {
     expect(await open(await craft(3, header([2, MAX_INFLATED_BYTES + 1]), parts))).toEqual({
       ok: false,
       message: M.tooLarge,
+    });
+    // Parts each within the limit that together pass what one file may inflate to (1 GiB): too large, before
+    // anything is decrypted or inflated.
+    expect(MAX_FILE_INFLATED_BYTES).toBe(1024 * 2 ** 20);
+    const most = Array.from({ length: 16 }, () => MAX_INFLATED_BYTES);
+    expect(await open(await craft(3, header([...most, 2]), parts))).toEqual({
+      ok: false,
+      message: msg('syncFile.tooLarge', { megabytes: 1024 }),
+    });
+    expect(await open(await craft(3, header([...most.slice(1), 2]), parts))).toEqual({
+      ok: false,
+      message: M.damaged,
     });
     // A part that inflates to other than its stated size.
     expect(await open(await craft(3, header([2, 4]), parts))).toEqual({ ok: false, message: M.damaged });
