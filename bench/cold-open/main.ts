@@ -1,6 +1,7 @@
 import Dexie, { type Table } from 'dexie';
 import * as Y from 'yjs';
 import { LarderDB, type SelfRow } from '../../renderer/storage/db';
+import { countLedgerRows, putLedgerRows } from '../../renderer/storage/ledgerRows';
 import {
   DocPersistence,
   PROJECT_CHUNK,
@@ -8,6 +9,8 @@ import {
   TRANSACTION_BYTES,
 } from '../../renderer/storage/persistence';
 import { generateNetwork } from '../generate';
+import { compareEntryIds, Projector } from '../../shared/projection';
+import { readAllEntries } from '../../shared/doc';
 
 /**
  * The cold-open bench page (bench/cold-open.ts): builds the `larder` database in one of several ways from
@@ -23,7 +26,16 @@ import { generateNetwork } from '../generate';
  *   the update row and the first piece of entries commit together, the rest a piece at a time;
  *   `import-20k`: the same in pieces of PROJECT_CHUNK (20,000) entries whatever their size, as before.
  */
-export type Variant = 'rebuild' | 'rebuild-twice' | 'one-transaction' | 'at-once' | 'import' | 'import-20k';
+export type Variant =
+  | 'rebuild'
+  | 'rebuild-twice'
+  | 'one-transaction'
+  | 'at-once'
+  | 'import'
+  | 'import-20k'
+  | 'ledger-rows'
+  | 'ledger-rows-noindex'
+  | 'ledger-blocks';
 
 export interface ColdOpenBench {
   seed(
@@ -39,8 +51,47 @@ declare global {
   }
 }
 
+/**
+ * Only the ledger rows of the generated network, in a database of their own, to weigh their layouts:
+ * - `ledger-rows`: a row per entry with the indexes schema version 7 had ([hub+at], [hub+item+at],
+ *   [hub+kind+at], slot, root); `ledger-rows-noindex`: the same rows, no index;
+ * - `ledger-blocks`: the app's blocks (renderer/storage/ledgerRows.ts), as a rebuild writes them.
+ */
+async function ledgerOnly(n: number, variant: Variant) {
+  const net = generateNetwork(n);
+  const { entries } = readAllEntries(net.doc);
+  net.doc.destroy();
+  const projector = new Projector();
+  for (const e of entries) projector.apply(e);
+  const rows = projector.allLedger().sort((a, b) => compareEntryIds(a.id, b.id));
+  const t = performance.now();
+  if (variant === 'ledger-blocks') {
+    const db = new LarderDB();
+    await db.open();
+    for (let i = 0; i < rows.length; i += 2_000)
+      await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, rows.slice(i, i + 2_000)));
+    const writeMs = performance.now() - t;
+    const ledger = await countLedgerRows(db);
+    db.close();
+    return { storeMs: 0, loadMs: 0, writeMs, ledger };
+  }
+  const db = new Dexie('larder');
+  db.version(1).stores({
+    ledger: variant === 'ledger-rows' ? 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root' : 'id',
+  });
+  await db.open();
+  const table = db.table('ledger');
+  for (let i = 0; i < rows.length; i += 2_000)
+    await db.transaction('rw', table, () => table.bulkPut(rows.slice(i, i + 2_000)));
+  const writeMs = performance.now() - t;
+  const ledger = await table.count();
+  db.close();
+  return { storeMs: 0, loadMs: 0, writeMs, ledger };
+}
+
 async function seed(n: number, variant: Variant) {
   await Dexie.delete('larder');
+  if (variant.startsWith('ledger-')) return ledgerOnly(n, variant);
   const net = generateNetwork(n);
   const state = Y.encodeStateAsUpdate(net.doc);
   net.doc.destroy();
@@ -68,7 +119,7 @@ async function seed(n: number, variant: Variant) {
     await persistence.flush();
     await persistence.projected();
     const writeMs = performance.now() - t;
-    const ledger = await db.ledger.count();
+    const ledger = await countLedgerRows(db);
     persistence.destroy();
     db.close();
     return { storeMs: 0, loadMs, writeMs, ledger };
@@ -108,7 +159,7 @@ async function seed(n: number, variant: Variant) {
     if (variant === 'rebuild-twice') await persistence.rebuild();
   }
   const writeMs = performance.now() - t;
-  const ledger = await db.ledger.count();
+  const ledger = await countLedgerRows(db);
   persistence.destroy();
   db.close();
   return { storeMs, loadMs, writeMs, ledger };

@@ -3,6 +3,7 @@ import { ledgersOf } from '../../shared/doc';
 import { DONATION_SOURCES } from '../../shared/entries';
 import { entryId } from '../../shared/ids';
 import { LarderDB, type SelfRow } from '../../renderer/storage/db';
+import { countLedgerRows } from '../../renderer/storage/ledgerRows';
 import { fetchState, seedDatabase } from '../page/seed';
 import { LarderStore } from '../../renderer/storage/store';
 import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
@@ -385,7 +386,7 @@ const bench: LarderSyncBench = {
     await new Promise((resolve) => setTimeout(resolve, 100));
     for (const entry of observer.takeRecords()) tasks.push(entry.duration);
     observer.disconnect();
-    const ledgerRows = result.ok ? await db.ledger.count() : 0;
+    const ledgerRows = result.ok ? await countLedgerRows(db) : 0;
     if (result.ok) {
       fresh.close();
       await Dexie.delete(name);

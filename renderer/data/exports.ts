@@ -1,9 +1,9 @@
-import Dexie from 'dexie';
 import { localDateTime } from '../../shared/days';
 import { ownEffect } from '../../shared/entries';
 import type { HistoryCsvRow, StockCsvRow } from '../../shared/import';
 import { byKey, effectiveLevels } from '../../shared/levels';
 import type { LarderStore } from '../storage/store';
+import { hubLedgerRows } from '../storage/ledgerRows';
 
 /** A hub's name (or undefined) and its stock, one row per catalog item, as the stock CSV writes it. */
 export async function stockForExport(
@@ -44,7 +44,7 @@ export async function historyForExport(
   const [hubRow, items, entries] = await Promise.all([
     db.hubs.get(hub),
     db.items.orderBy('nameKey').toArray(),
-    db.ledger.where('[hub+at]').between([hub, Dexie.minKey], [hub, Dexie.maxKey], true, true).toArray(),
+    hubLedgerRows(db, hub, -Infinity, Infinity, Infinity).then((rows) => rows.reverse()),
   ]);
   const byId = new Map(items.map((i) => [i.id, i]));
   return {

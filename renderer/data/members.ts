@@ -2,6 +2,7 @@ import { useLiveQuery } from 'dexie-react-hooks';
 import { fingerprintOf } from '../../shared/trust/crypto';
 import type { IdentityRow, MemberRow } from '../storage/db';
 import { useStore } from '../app/StoreContext';
+import { getLedgerRows } from '../storage/ledgerRows';
 import { useSelf } from './self';
 
 /** A device as the Members screen shows it: the member list joined with what this device has seen of it. */
@@ -27,7 +28,8 @@ export function useMembers(): MemberView[] | undefined {
     const hubName = new Map(hubs.map((h) => [h.id, h.name]));
     const names = new Map(rows.map((r) => [r.device, r.name]));
     const gate = new Map(gates.map((g) => [g.device, g]));
-    const last = await store.db.ledger.bulkGet(
+    const last = await getLedgerRows(
+      store.db,
       rows.map((r) => `${r.device}.${gate.get(r.device)?.chain.seq ?? 0}`),
     );
     return rows

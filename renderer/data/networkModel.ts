@@ -6,6 +6,7 @@ import { transferViews, type TransferView } from '../../shared/transfers';
 import type { HubRow, ItemRow } from '../storage/db';
 import type { Commit } from '../storage/persistence';
 import type { LarderStore } from '../storage/store';
+import { allTransferLedgerRows } from '../storage/ledgerRows';
 import { hubsWithNewest, type HubWithFreshness } from './newest';
 import { LevelsIndex } from '../../shared/levels';
 import { splitHubKey } from '../../shared/keys';
@@ -93,7 +94,7 @@ export class NetworkModel {
       db.levels.toArray(),
       db.categoryLevels.toArray(),
       db.usage.where('day').aboveOrEqual(since).toArray(),
-      db.ledger.where('root').above('').toArray(),
+      allTransferLedgerRows(db),
     ]);
     const t1 = performance.now();
     const withNewest = await hubsWithNewest(db, hubs);
@@ -219,7 +220,7 @@ export class NetworkModel {
     }
     let transfers = snap.transfers;
     if (commit.entries.some((e) => e.kind.startsWith('transfer_') || e.kind === 'reversal')) {
-      transfers = transferViews(await db.ledger.where('root').above('').toArray());
+      transfers = transferViews(await allTransferLedgerRows(db));
       snap.model.setInTransit(inTransitOf(transfers));
     }
     if (now - snap.now > 60_000) snap.model.setNow(now);

@@ -1,4 +1,4 @@
-import Dexie from 'dexie';
+import { newestAtHub } from '../storage/ledgerRows';
 import type { HubRow, LarderDB } from '../storage/db';
 
 /* Plain queries (no React): the network model and the hooks both use them. */
@@ -10,8 +10,7 @@ export interface HubWithFreshness extends HubRow {
 
 /** The time of the newest entry from a hub that this device holds, or null. */
 export async function newestEntryAt(db: LarderDB, hub: string): Promise<number | null> {
-  const newest = await db.ledger.where('[hub+at]').between([hub, Dexie.minKey], [hub, Dexie.maxKey]).last();
-  return newest?.at ?? null;
+  return newestAtHub(db, hub);
 }
 
 /** Every hub with the time of its newest entry seen here (how fresh its figures are on this device). */

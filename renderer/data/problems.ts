@@ -1,6 +1,7 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useStore } from '../app/StoreContext';
 import type { LarderStore } from '../storage/store';
+import { getLedgerRows } from '../storage/ledgerRows';
 import type { ProblemRow } from '../storage/db';
 import { damageKind, problemsReport, type DamageKind, type ProblemsReport } from '../storage/report';
 
@@ -51,7 +52,10 @@ export function useDamageNotice() {
   return useLiveQuery(async () => {
     const damage = await store.db.meta.get('damage');
     if (damage?.key !== 'damage') return null;
-    const back = await store.db.ledger.bulkGet(damage.missing.map((m) => m.id));
+    const back = await getLedgerRows(
+      store.db,
+      damage.missing.map((m) => m.id),
+    );
     const items = new Map((await store.db.items.toArray()).map((i) => [i.id, i.name]));
     const still = damage.missing.filter((_, i) => !back[i]);
     return { damage, still, items };

@@ -1,6 +1,7 @@
 import type { OnHandRow } from '../../shared/onHand';
 import type { LedgerRow, StockRow, UsageRow } from '../../shared/projection';
 import type { DeviceGate } from '../../shared/trust/gate';
+import { allLedgerRows } from './ledgerRows';
 import type { CategoryLevelsRow, DeviceRow, HubRow, ItemRow, LarderDB, LevelsRow, MemberRow } from './db';
 
 /** The settings tables a projection writes row by row (put or delete). */
@@ -92,7 +93,9 @@ export async function compareProjections(
     const expected = new Map<string, unknown>(
       (derived[table] as unknown as Record<string, unknown>[]).map((r) => [String(r[key]), r]),
     );
-    const actual = (await db.table(table).toArray()) as Record<string, unknown>[];
+    const actual = (
+      table === 'ledger' ? await ledgerWithLinks(db) : await db.table(table).toArray()
+    ) as Record<string, unknown>[];
     rows += Math.max(actual.length, expected.size);
     let missing = 0;
     let extra = 0;
@@ -163,6 +166,24 @@ function describeRow(
     case 'gate':
       return { is: 'device', device: String(row.device) };
   }
+}
+
+/**
+ * The ledger rows in their blocks, each with the slot and root its `links` row gives (none when it has
+ * no link row): a link missing, left over or wrong shows as a wrong ledger row.
+ */
+async function ledgerWithLinks(db: LarderDB): Promise<LedgerRow[]> {
+  const [rows, links] = await Promise.all([allLedgerRows(db), db.links.toArray()]);
+  const byId = new Map(links.map((link) => [link.id, link]));
+  return rows.map((row) => {
+    const { slot: _slot, root: _root, ...rest } = row;
+    const link = byId.get(row.id);
+    return {
+      ...rest,
+      ...(link?.slot !== undefined && { slot: link.slot }),
+      ...(link?.root !== undefined && { root: link.root }),
+    } as LedgerRow;
+  });
 }
 
 /** A row as text with its keys sorted, leaving out undefined (IndexedDB and a rebuild may differ there). */

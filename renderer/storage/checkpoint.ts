@@ -13,6 +13,7 @@ import {
 import { gateStates } from '../../shared/checkpoint/seed';
 import type { VerifiedCheckpoint } from '../../shared/checkpoint/verify';
 import type { LarderDB } from './db';
+import { allLedgerRows, putLedgerRows } from './ledgerRows';
 import type { LarderStore } from './store';
 
 /**
@@ -66,14 +67,14 @@ async function projectedTables(store: LarderStore) {
     await store.persistence.rebuilt();
     const [projection, gate, stock, usage, ledger] = await db.transaction(
       'r',
-      [db.meta, db.gate, db.stock, db.usage, db.ledger],
+      [db.meta, db.gate, db.stock, db.usage, ...db.ledgerTables],
       () =>
         Promise.all([
           db.meta.get('projection'),
           db.gate.toArray(),
           db.stock.toArray(),
           db.usage.toArray(),
-          db.ledger.toArray(),
+          allLedgerRows(db),
         ]),
     );
     if (!(projection?.key === 'projection' && projection.incomplete)) return { gate, stock, usage, ledger };
@@ -133,18 +134,19 @@ export async function seedFromCheckpoint(
   rows: readonly LedgerRow[],
 ): Promise<void> {
   const { head } = checkpoint;
-  await db.transaction('rw', [db.stock, db.onHand, db.usage, db.ledger, db.gate], async () => {
+  await db.transaction('rw', [db.stock, db.onHand, db.usage, ...db.ledgerTables, db.gate], async () => {
     await Promise.all([
       db.stock.clear(),
       db.onHand.clear(),
       db.usage.clear(),
-      db.ledger.clear(),
+      db.blocks.clear(),
+      db.links.clear(),
       db.gate.clear(),
     ]);
     await db.stock.bulkPut(head.stock);
     await db.onHand.bulkPut(onHandRows(head.stock));
     await db.usage.bulkPut(head.usage);
-    await db.ledger.bulkPut([...rows]);
+    await putLedgerRows(db, rows);
     await db.gate.bulkPut(gateStates(head.covers));
   });
 }

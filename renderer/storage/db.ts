@@ -10,6 +10,7 @@ import type { Role, SignedToken } from '../../shared/trust/members';
 import type { PastKey } from '../../shared/trust/catchUp';
 import type { CryptoKey } from '../../shared/sync/keys';
 import type { DomainMessage } from '../../shared/messages';
+import type { BlockKey, LedgerBlock, LedgerLink } from './ledgerRows';
 
 /**
  * The device's IndexedDB, through Dexie. `updates` holds the network's Y.Doc as Yjs updates: the only
@@ -213,7 +214,10 @@ export class LarderDB extends Dexie {
   stock!: Table<StockRow, string>;
   /** The network view's figures: every hub's on-hand per item in few rows (shared/onHand.ts). */
   onHand!: Table<OnHandRow, string>;
-  ledger!: Table<LedgerRow, string>;
+  /** The ledger rows, a block of one device's entries a row (renderer/storage/ledgerRows.ts). */
+  blocks!: Table<LedgerBlock, BlockKey>;
+  /** The slot and transfer of the entries that have one: an index over the blocks. */
+  links!: Table<LedgerLink, string>;
   items!: Table<ItemRow, string>;
   hubs!: Table<HubRow, string>;
   devices!: Table<DeviceRow, string>;
@@ -273,6 +277,18 @@ export class LarderDB extends Dexie {
         const stock = (await tx.table('stock').toArray()) as StockRow[];
         await tx.table('onHand').bulkPut(onHandRows(stock));
       });
+    // The ledger in blocks of a device's entries (ledgerRows.ts): 52 B per entry on disk instead of 185.
+    // The rows come back with the rebuild PROJECTION_VERSION 5 asks for; nothing is migrated here.
+    this.version(8).stores({
+      ledger: null,
+      blocks: '[device+bucket], *spans',
+      links: 'id, slot, root',
+    });
+  }
+
+  /** The tables that hold the ledger rows: a transaction that writes them holds both. */
+  get ledgerTables() {
+    return [this.blocks, this.links];
   }
 
   /** Every projection table: what a rebuild writes again. */
@@ -280,7 +296,8 @@ export class LarderDB extends Dexie {
     return [
       this.stock,
       this.onHand,
-      this.ledger,
+      this.blocks,
+      this.links,
       this.usage,
       this.items,
       this.hubs,

@@ -27,7 +27,13 @@ import { toBase64Url } from '../../shared/sync/encoding';
 import { appendAll } from '../../shared/arrays';
 import { idOf, type Entry } from '../../shared/entries';
 import { normalizeName } from '../../shared/catalog';
-import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../shared/projection';
+import {
+  compareEntryIds,
+  Projector,
+  type LedgerRow,
+  type StockRow,
+  type UsageRow,
+} from '../../shared/projection';
 import { onHandKeysOf, onHandRows, patchOnHand } from '../../shared/onHand';
 import { isLocalProblem, type DamagedRow, type LarderDB, type ProblemRow } from './db';
 import { stagingBase } from './staging';
@@ -53,10 +59,22 @@ import {
 } from '../../shared/trust/settings';
 import { guardHeads } from '../../shared/sync/ingest';
 import { headCheckFor } from '../../shared/sync/headCheck';
+import {
+  BLOCK_ENTRIES,
+  blockKeyOf,
+  blockKeyText,
+  deleteLedgerRows,
+  getLedgerRows,
+  ledgerIds,
+  ledgerRowsAtMost,
+  ledgerRowsInSlots,
+  putLedgerRows,
+  sweepLedger,
+} from './ledgerRows';
 import { msg } from '../../shared/messages';
 
 /** Bump when the projection code changes what it writes: projections are then rebuilt from the doc. */
-export const PROJECTION_VERSION = 4;
+export const PROJECTION_VERSION = 5;
 /** Entries listed in the notice of damaged data (the count says how many there were in all). */
 export const MAX_MISSING_LISTED = 500;
 /** Small update rows are merged when there are more than this many (`mergeSmallUpdates`). */
@@ -97,9 +115,15 @@ export const TRANSACTION_BYTES = 512 * 1024;
 export const rowBytes = (row: unknown): number => 2 * JSON.stringify(row).length + 512;
 
 /**
+ * What a ledger block (BLOCK_ENTRIES rows of about 200 characters) weighs when a transaction writes it
+ * again, counted high as `rowBytes` counts: a piece of entries writes each block they fall in whole.
+ */
+export const BLOCK_BYTES = BLOCK_ENTRIES * 2 * 200;
+
+/**
  * How many of `entries` (from `from` on) one transaction projects: at most `most`, and no more than fit in
  * `budget` bytes, counting for each its ledger row (`rowBytes`) and 512 bytes for the stock and usage rows
- * it changes. At least one.
+ * it changes, and BLOCK_BYTES for each ledger block the piece writes again. At least one.
  */
 export function projectionPiece(
   entries: readonly Entry[],
@@ -109,8 +133,12 @@ export function projectionPiece(
 ) {
   let n = 0;
   let bytes = 0;
+  const blocks = new Set<string>();
   while (from + n < entries.length && n < most) {
-    bytes += rowBytes(entries[from + n]) + 512;
+    const entry = entries[from + n]!;
+    const block = blockKeyText([entry.device, Math.floor(entry.seq / BLOCK_ENTRIES)]);
+    bytes += rowBytes(entry) + 512 + (blocks.has(block) ? 0 : BLOCK_BYTES);
+    blocks.add(block);
     if (n > 0 && bytes > budget) break;
     n++;
   }
@@ -187,9 +215,11 @@ interface Staged {
  */
 interface Rebuilding {
   projector: Projector;
-  /** The usage keys, then the ledger ids, of the rebuild; `at` of them are written. */
+  /** The usage keys, then the ledger ids (by device and sequence number), of the rebuild; `at` of them are written. */
   usage: string[];
   ledger: string[];
+  /** The ledger blocks written so far (`blockKeyText`): the sweep at the end reads only the others. */
+  blocks: Set<string>;
   at: number;
   /** A piece is queued or being written (false after one failed: the next save queues it again). */
   queued: boolean;
@@ -527,9 +557,11 @@ export class DocPersistence {
   private async recordDamage(damaged: DamagedRow[], at: number): Promise<boolean> {
     const db = this.db;
     const have = new Set(readAllEntries(this.doc).entries.map(idOf));
-    const gone = (await db.ledger.toCollection().primaryKeys()).filter((id) => !have.has(id));
+    const gone = (await ledgerIds(db)).filter((id) => !have.has(id));
     if (damaged.length === 0 && gone.length === 0) return false;
-    const listed = (await db.ledger.bulkGet(gone.slice(0, MAX_MISSING_LISTED))).filter((r) => !!r);
+    const listed = (await getLedgerRows(db, gone.slice(0, MAX_MISSING_LISTED))).filter(
+      (r): r is LedgerRow => !!r,
+    );
     try {
       await db.transaction('rw', [db.updates, db.damaged, db.meta], async () => {
         await db.damaged.bulkPut(damaged);
@@ -551,7 +583,7 @@ export class DocPersistence {
       // The missing entries' ledger rows go now, not when the rebuild reaches the history: the notice
       // and the Problems report tell what is back from the rows there are.
       for (const chunk of transactionChunks(gone))
-        await db.transaction('rw', db.ledger, () => db.ledger.bulkDelete(chunk));
+        await db.transaction('rw', db.ledgerTables, () => deleteLedgerRows(db, chunk));
     } catch (error) {
       // The disk may be full: the rows stay where they are and are set aside at the next start.
       console.error('Larder could not set aside damaged data; it will try again at the next start', error);
@@ -801,7 +833,7 @@ export class DocPersistence {
       // All of it: a state in parts (a new device's first sync past about 1M entries) comes part by part.
       await ingestSettled(this.doc);
       await this.chain;
-      const projected = await this.db.ledger.count();
+      const projected = await ledgerRowsAtMost(this.db);
       this.backlogHeld = null;
       rebuild = this.shouldCatchUp(projected);
     } catch (error) {
@@ -878,7 +910,7 @@ export class DocPersistence {
     const changes = projector.takeChanges();
     await Promise.all([
       db.stock.bulkPut(changes.stock),
-      db.ledger.bulkPut(changes.ledger),
+      putLedgerRows(db, changes.ledger),
       db.usage.bulkPut(changes.usage),
       // The network view's rows these stock rows are in, patched in the same transaction.
       changes.stock.length > 0 &&
@@ -896,8 +928,8 @@ export class DocPersistence {
     const db = this.db;
     const need = Projector.lookups(entries);
     const [ledger, bySlot] = await Promise.all([
-      db.ledger.bulkGet(need.entryIds),
-      db.ledger.where('slot').anyOf(need.slots).toArray(),
+      getLedgerRows(db, need.entryIds),
+      ledgerRowsInSlots(db, need.slots),
     ]);
     const ledgerById = new Map<string, LedgerRow>();
     for (const row of [...ledger, ...bySlot]) if (row) ledgerById.set(row.id, row);
@@ -905,7 +937,7 @@ export class DocPersistence {
     const asked = new Set(need.slots);
     const moreSlots = Projector.slotsOf(ledgerById.values()).filter((slot) => !asked.has(slot));
     if (moreSlots.length > 0)
-      for (const row of await db.ledger.where('slot').anyOf(moreSlots).toArray()) ledgerById.set(row.id, row);
+      for (const row of await ledgerRowsInSlots(db, moreSlots)) ledgerById.set(row.id, row);
     const stockKeys = new Set([...need.stockKeys, ...Projector.stockKeysOf(ledgerById.values())]);
     const usageKeys = new Set([...need.usageKeys, ...Projector.usageKeysOf(ledgerById.values())]);
     const [stock, usage] = await Promise.all([
@@ -1160,7 +1192,9 @@ export class DocPersistence {
     const rebuilding: Rebuilding = {
       projector,
       usage: tables.usage.map((row) => row.key),
-      ledger: tables.ledger.map((row) => row.id),
+      // In block order, so that each block is written once, whole.
+      ledger: tables.ledger.map((row) => row.id).sort(compareEntryIds),
+      blocks: new Set(),
       at: 0,
       queued: false,
     };
@@ -1233,18 +1267,31 @@ export class DocPersistence {
               rebuilding.at - rebuilding.usage.length,
               (id) => projector.ledgerRows([id])[0],
               this.budget,
+              // A ledger row has no index entries of its own: its share of a block is about its text.
+              (row) => JSON.stringify(row).length,
             );
         if (inUsage) {
           const rows = projector.usageRows(piece);
           await db.transaction('rw', db.usage, () => db.usage.bulkPut(rows));
         } else {
           const rows = projector.ledgerRows(piece);
-          await db.transaction('rw', db.ledger, () => db.ledger.bulkPut(rows));
+          await db.transaction('rw', db.ledgerTables, () =>
+            putLedgerRows(db, rows, (id) => projector.holdsLedger(id)),
+          );
+          for (const id of piece) rebuilding.blocks.add(blockKeyText(blockKeyOf(id)));
         }
         rebuilding.at += piece.length;
       } else {
         await deleteRowsNotIn(db, db.usage, (key) => projector.holdsUsage(key));
-        await deleteRowsNotIn(db, db.ledger, (id) => projector.holdsLedger(id));
+        await sweepLedger(
+          db,
+          (id) => projector.holdsLedger(id),
+          rebuilding.blocks,
+          (id) => {
+            const row = projector.ledgerRows([id])[0];
+            return row?.slot !== undefined || row?.root !== undefined;
+          },
+        );
         this.rebuilding = null;
         try {
           await this.markProjection(this.unprojected > 0, this.now());
@@ -1440,12 +1487,13 @@ export function firstChunk(
   from: number,
   rowOf: (key: string) => unknown,
   budget: number,
+  sizeOf: (row: unknown) => number = rowBytes,
 ): string[] {
   let bytes = 0;
   let end = from;
   while (end < keys.length) {
     const row = rowOf(keys[end]!);
-    const size = row === undefined ? 0 : rowBytes(row);
+    const size = row === undefined ? 0 : sizeOf(row);
     if (end > from && bytes + size > budget) break;
     bytes += size;
     end++;

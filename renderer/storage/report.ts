@@ -1,5 +1,6 @@
 import { messageForLog } from '../../shared/messages';
 import type { DamagedRow, DamageMetaRow, LarderDB, ProblemRow } from './db';
+import { getLedgerRows } from './ledgerRows';
 
 /**
  * The Problems screen's "Download report": what this device set aside, for whoever helps a hub with it.
@@ -134,7 +135,10 @@ export function buildProblemsReport(input: {
  */
 async function stillMissing(db: LarderDB, damage: DamageMetaRow | null): Promise<number> {
   if (!damage) return 0;
-  const back = await db.ledger.bulkGet(damage.missing.map((m) => m.id));
+  const back = await getLedgerRows(
+    db,
+    damage.missing.map((m) => m.id),
+  );
   const listedBack = back.filter((r) => !!r).length;
   return Math.max(0, damage.missingCount - listedBack);
 }

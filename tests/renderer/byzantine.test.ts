@@ -1,5 +1,6 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
+import { ledgerOf } from './ledgerTable';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { appendMemberOp, headsOf, hubsOf, ledgersOf, membersOf, settingVersionsOf } from '../../shared/doc';
@@ -176,10 +177,7 @@ async function run(seed: number): Promise<void> {
           break;
         }
         case 'cross-undo': {
-          const rows = await source.db.ledger
-            .where('[hub+at]')
-            .between([hubs[0]!, 0], [hubs[0]!, Infinity])
-            .toArray();
+          const rows = await ledgerOf(source.db).ofHub(hubs[0]!);
           const target = rows.find((r) => r.kind === 'donation');
           if (!target) return;
           await laptop.append(byz, [
@@ -511,7 +509,7 @@ async function run(seed: number): Promise<void> {
     }
     // Nothing the laptop or the stranger had no right to write counts: the only counted entries of theirs
     // are the laptop's own hub's donations.
-    const counted = (await a.db.ledger.toArray()).filter((r) => r.applied !== 0);
+    const counted = (await ledgerOf(a.db).toArray()).filter((r) => r.applied !== 0);
     for (const r of counted) {
       if (r.device === stranger.id) throw new Error(`seed ${seed}: a stranger's entry counts: ${r.id}`);
       if (r.device === laptop.id)

@@ -1,5 +1,6 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
+import { ledgerOf } from './ledgerTable';
 import * as Y from 'yjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LarderDB } from '../../renderer/storage/db';
@@ -87,7 +88,9 @@ describe('a checkpoint made from a store', () => {
     expect(await fresh.onHand.count()).toBeGreaterThan(0);
     expect(sorted(await fresh.onHand.toArray())).toEqual(sorted(await a.db.onHand.toArray()));
     const effects = async (db: LarderDB) =>
-      Object.fromEntries((await db.ledger.toArray()).map((r) => [r.id, [r.applied, r.reversedBy ?? null]]));
+      Object.fromEntries(
+        (await ledgerOf(db).toArray()).map((r) => [r.id, [r.applied, r.reversedBy ?? null]]),
+      );
     expect(await effects(fresh)).toEqual(await effects(a.db));
     const positions = async (db: LarderDB) =>
       Object.fromEntries((await db.gate.toArray()).map((g) => [g.device, [g.chain.seq, g.decided]]));

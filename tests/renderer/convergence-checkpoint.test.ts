@@ -1,5 +1,7 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
+import { ledgerOf } from './ledgerTable';
+import { ledgerRowsInSlots, putLedgerRows } from '../../renderer/storage/ledgerRows';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { LarderDB } from '../../renderer/storage/db';
@@ -202,7 +204,7 @@ class Seeded {
     const db = this.db;
     await db.transaction(
       'rw',
-      [db.gate, db.members, db.problems, db.stock, db.ledger, db.usage],
+      [db.gate, db.members, db.problems, db.stock, ...db.ledgerTables, db.usage],
       async () => {
         await this.trust.write(db, plan);
         for (const p of plan.result.problems) this.problems.push(`${p.where}: ${p.reason.code}`);
@@ -258,15 +260,14 @@ async function projectInto(db: LarderDB, entries: readonly Entry[]) {
   if (entries.length === 0) return [];
   const need = Projector.lookups(entries);
   const [ledger, bySlot] = await Promise.all([
-    db.ledger.bulkGet(need.entryIds),
-    db.ledger.where('slot').anyOf(need.slots).toArray(),
+    ledgerOf(db).bulkGet(need.entryIds),
+    ledgerRowsInSlots(db, need.slots),
   ]);
   const rows = new Map<string, LedgerRow>();
   for (const row of [...ledger, ...bySlot]) if (row) rows.set(row.id, row);
   const asked = new Set(need.slots);
   const moreSlots = Projector.slotsOf(rows.values()).filter((slot) => !asked.has(slot));
-  if (moreSlots.length > 0)
-    for (const row of await db.ledger.where('slot').anyOf(moreSlots).toArray()) rows.set(row.id, row);
+  if (moreSlots.length > 0) for (const row of await ledgerRowsInSlots(db, moreSlots)) rows.set(row.id, row);
   const stockKeys = [...new Set([...need.stockKeys, ...Projector.stockKeysOf(rows.values())])];
   const usageKeys = [...new Set([...need.usageKeys, ...Projector.usageKeysOf(rows.values())])];
   const [stock, usage] = await Promise.all([db.stock.bulkGet(stockKeys), db.usage.bulkGet(usageKeys)]);
@@ -279,7 +280,7 @@ async function projectInto(db: LarderDB, entries: readonly Entry[]) {
   const changes = projector.changes();
   await Promise.all([
     db.stock.bulkPut(changes.stock),
-    db.ledger.bulkPut(changes.ledger),
+    putLedgerRows(db, changes.ledger),
     db.usage.bulkPut(changes.usage),
   ]);
   return projector.problems;
@@ -304,7 +305,7 @@ async function figures(db: LarderDB) {
       .map((r) => ['key' in r ? r.key : r.id, canonicalJson(r)] as const)
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([, json]) => json);
-  const ledger = await db.ledger.toArray();
+  const ledger = await ledgerOf(db).toArray();
   return {
     stock: sorted(await db.stock.toArray()),
     usage: sorted(await db.usage.toArray()),
@@ -361,7 +362,7 @@ async function command(ctx: Ctx, r: number): Promise<void> {
       ctx.refused += 1;
     }
   };
-  const views = transferViews(await store.db.ledger.toArray());
+  const views = transferViews(await ledgerOf(store.db).toArray());
   const hub = self.hubId;
   const mine = (v: { to: string; from: string }) => !hub || v.to === hub || v.from === hub;
   const kind = rng.weighted({
@@ -406,7 +407,7 @@ async function command(ctx: Ctx, r: number): Promise<void> {
         }),
       );
     case 'undo': {
-      const visible = (await store.db.ledger.toArray()).filter(
+      const visible = (await ledgerOf(store.db).toArray()).filter(
         (row) =>
           row.kind !== 'reversal' &&
           row.kind !== 'transfer_resolve' &&

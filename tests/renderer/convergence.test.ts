@@ -1,5 +1,6 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
+import { ledgerOf } from './ledgerTable';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { normalizeName, type ItemForm } from '../../shared/catalog';
@@ -297,7 +298,7 @@ async function command(ctx: Ctx, r: number): Promise<void> {
     }
     case 'undo': {
       // What this replica shows as not undone; entries undone elsewhere first, to provoke concurrent undos.
-      const visible = (await store.db.ledger.toArray()).filter(
+      const visible = (await ledgerOf(store.db).toArray()).filter(
         (row) => row.kind !== 'reversal' && row.kind !== 'transfer_resolve' && !row.reversedBy,
       );
       if (visible.length === 0) return;
@@ -349,7 +350,7 @@ async function transferCommand(ctx: Ctx, r: number, kind: 'send' | 'receive' | '
   const hub = store.self!.hubId!;
   const items = [...store.itemsInDoc().values()];
   const others = [...hubsOf(store.persistence.doc).keys()].filter((h) => h !== hub);
-  const views = transferViews(await store.db.ledger.toArray());
+  const views = transferViews(await ledgerOf(store.db).toArray());
   const quantity = String(rng.int(1, 20));
   try {
     switch (kind) {
@@ -449,7 +450,7 @@ async function assertConverged(ctx: Ctx): Promise<void> {
   );
 
   // The ledger: every issued entry, exactly as issued; an undone entry and every undo count for nothing.
-  const ledger = new Map((await store.db.ledger.toArray()).map((row) => [row.id, row]));
+  const ledger = new Map((await ledgerOf(store.db).toArray()).map((row) => [row.id, row]));
   expect([...ledger.keys()].sort(), where(ctx, 'ledger ids vs issued ids')).toEqual(
     [...log.byId.keys()].sort(),
   );

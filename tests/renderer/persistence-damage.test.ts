@@ -1,5 +1,6 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
+import { ledgerOf } from './ledgerTable';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { ledgersOf, readAllEntries } from '../../shared/doc';
@@ -160,8 +161,8 @@ describe('Check data', () => {
     // Tampered: a stock figure overwritten, a history entry gone, an item nobody made, a level changed.
     const stock = (await store.db.stock.get(`${hub}|${rice.id}`))!;
     await store.db.stock.put({ ...stock, onHand: 94 });
-    const someEntry = (await store.db.ledger.toArray())[0]!;
-    await store.db.ledger.delete(someEntry.id);
+    const someEntry = (await ledgerOf(store.db).toArray())[0]!;
+    await ledgerOf(store.db).delete(someEntry.id);
     await store.db.items.put({
       ...(await store.db.items.get(beans.id))!,
       id: 'ghost',
@@ -193,5 +194,27 @@ describe('Check data', () => {
     expect(await onHand(store, rice.id)).toBe(31);
     expect(await store.db.items.get('ghost')).toBeUndefined();
     expect((await store.persistence.checkData()).differences).toEqual([]);
+  });
+
+  it('a ledger link lost or left over (the index of undos and transfers) shows as a wrong ledger row, and repair puts it right', async () => {
+    const { name, deps, rows, self } = await hubWithRows();
+    const store = await open(name, deps);
+    const undone = `${self.deviceId}.${rows[0]!.seq}`;
+    const undo = await store.undo(undone);
+    const undoId = `${undo.device}.${undo.seq}`;
+    expect(await store.db.links.get(undoId)).toEqual({ id: undoId, slot: `undo:${undone}` });
+    expect((await store.persistence.checkData()).differences).toEqual([]);
+
+    // The undo's link is lost, and a plain donation gets one it should not have.
+    await store.db.links.delete(undoId);
+    const plain = `${self.deviceId}.${rows[1]!.seq}`;
+    await store.db.links.put({ id: plain, root: 'nosuchtransfer' });
+    const found = await store.persistence.checkData();
+    expect(found.differences).toMatchObject([{ table: 'ledger', wrong: 2, missing: 0, extra: 0 }]);
+
+    expect((await store.persistence.repairData()).differences).toEqual([]);
+    expect(await store.db.links.get(undoId)).toEqual({ id: undoId, slot: `undo:${undone}` });
+    expect(await store.db.links.get(plain)).toBeUndefined();
+    store.close();
   });
 });

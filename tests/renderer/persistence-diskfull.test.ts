@@ -1,5 +1,6 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
+import { ledgerOf } from './ledgerTable';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { headsOf, itemsOf, readAllEntries } from '../../shared/doc';
@@ -40,7 +41,7 @@ async function traces(store: LarderStore) {
     head: JSON.stringify(headsOf(doc).get(store.self!.deviceId)),
     nextSeq: store.self!.nextSeq,
     chain: JSON.stringify(store.self!.chain),
-    ledger: await store.db.ledger.count(),
+    ledger: await ledgerOf(store.db).count(),
     updates: await store.db.updates.count(),
   };
 }

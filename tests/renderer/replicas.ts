@@ -370,9 +370,13 @@ export async function projectionJson(store: LarderStore): Promise<Record<string,
   const out: Record<string, string[]> = {};
   for (const table of store.db.projectionTables) {
     const keyPath = table.schema.primKey.keyPath;
-    if (typeof keyPath !== 'string') throw new Error(`table ${table.name} has a compound key`);
+    // A compound key (the ledger's blocks: device and bucket) as its parts joined.
+    const keyOf = (r: Record<string, unknown>) =>
+      typeof keyPath === 'string'
+        ? String(r[keyPath])
+        : (keyPath ?? []).map((k) => String(r[k])).join('\u0000');
     const rows = (await table.toArray()) as Record<string, unknown>[];
-    out[table.name] = rows.sort(byKey((r) => String(r[keyPath]))).map((r) => {
+    out[table.name] = rows.sort(byKey(keyOf)).map((r) => {
       if (table.name !== 'problems') return canonicalJson(r);
       const { seenAt: _seenAt, ...rest } = r;
       return canonicalJson(rest);

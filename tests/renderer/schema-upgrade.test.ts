@@ -7,7 +7,9 @@ import { generateNetwork } from '../../bench/generate';
 import { LarderDB } from '../../renderer/storage/db';
 import { readAllEntries } from '../../shared/doc';
 import { onHandRows } from '../../shared/onHand';
-import { Projector } from '../../shared/projection';
+import { Projector, type LedgerRow } from '../../shared/projection';
+import { hubLedgerRows, putLedgerRows } from '../../renderer/storage/ledgerRows';
+import { PROJECTION_VERSION } from '../../renderer/storage/persistence';
 import { uniqueName } from './faults';
 
 /**
@@ -59,8 +61,8 @@ function indexesOnDisk(db: Dexie): Record<string, string[]> {
   return Object.fromEntries(names.map((n) => [n, [...tx.objectStore(n).indexNames].sort()]));
 }
 
-describe('schema versions 6 and 7', () => {
-  it('opens a version 5 database with data: nothing lost, unread indexes gone, every query still answers', async () => {
+describe('schema versions 6 to 8', () => {
+  it('opens a version 5 database with data: nothing lost but the ledger rows (rebuilt), unread indexes gone, every query still answers', async () => {
     const name = uniqueName('schema');
     const net = generateNetwork(600, 'schema-upgrade');
     const { entries } = readAllEntries(net.doc);
@@ -106,17 +108,26 @@ describe('schema versions 6 and 7', () => {
     const db = new LarderDB(name);
     opened.push(db);
     await db.open();
-    expect(db.verno).toBe(7);
-    // Version 7 adds the network view's rows, filled from the stock rows the device had.
-    const { onHand, ...rest } = await everything(db);
-    expect(rest).toStrictEqual(before);
+    expect(db.verno).toBe(8);
+    // Version 7 adds the network view's rows, filled from the stock rows the device had. Version 8 drops
+    // the ledger table for blocks and links, empty until the rebuild PROJECTION_VERSION 5 asks for (the
+    // meta row says version 4) writes them.
+    const { onHand, blocks, links, ...rest } = await everything(db);
+    const { ledger: oldLedger, ...kept } = before;
+    expect(oldLedger).toHaveLength(ledger.length);
+    expect(rest).toStrictEqual(kept);
+    expect(blocks).toEqual([]);
+    expect(links).toEqual([]);
+    expect(await db.meta.get('projection')).toMatchObject({ version: 4 });
+    expect(PROJECTION_VERSION).toBeGreaterThan(4);
     expect(onHand).toStrictEqual(onHandRows(stock));
     expect(onHand!.length).toBeGreaterThan(1);
     expect(indexesOnDisk(db)).toMatchObject({
       stock: ['hub'],
       levels: ['hub'],
       items: ['nameKey'],
-      ledger: ['[hub+at]', '[hub+item+at]', '[hub+kind+at]', 'root', 'slot'].sort(),
+      blocks: ['spans'],
+      links: ['root', 'slot'],
       usage: ['day', 'hub'],
       devices: ['hub'],
       categoryLevels: ['hub'],
@@ -127,20 +138,11 @@ describe('schema versions 6 and 7', () => {
     expect(await db.stock.where('hub').equals(hub).count()).toBe(stock.filter((s) => s.hub === hub).length);
     expect(await db.levels.where('hub').equals(hub).count()).toBe(1);
     expect(await db.items.orderBy('nameKey').primaryKeys()).toEqual([item]);
-    expect(await db.ledger.where('[hub+at]').between([hub, Dexie.minKey], [hub, Dexie.maxKey]).count()).toBe(
-      inHub.length,
-    );
-    expect(
-      await db.ledger
-        .where('[hub+item+at]')
-        .between([hub, item, Dexie.minKey], [hub, item, Dexie.maxKey])
-        .count(),
-    ).toBe(inHub.filter((r) => r.item === item).length);
-    expect(
-      await db.ledger
-        .where('[hub+kind+at]')
-        .between([hub, 'pickup', Dexie.minKey], [hub, 'pickup', Dexie.maxKey])
-        .count(),
-    ).toBe(inHub.filter((r) => r.kind === 'pickup').length);
+    await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, ledger));
+    const history = (match?: (r: LedgerRow) => boolean) =>
+      hubLedgerRows(db, hub, -Infinity, Infinity, Infinity, match).then((rows) => rows.length);
+    expect(await history()).toBe(inHub.length);
+    expect(await history((r) => r.item === item)).toBe(inHub.filter((r) => r.item === item).length);
+    expect(await history((r) => r.kind === 'pickup')).toBe(inHub.filter((r) => r.kind === 'pickup').length);
   });
 });

@@ -1,5 +1,6 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
+import { ledgerOf } from './ledgerTable';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { ItemForm } from '../../shared/catalog';
@@ -61,7 +62,7 @@ async function projections(store: LarderStore) {
   const byKey = <T>(rows: T[], key: (r: T) => string) => [...rows].sort((a, b) => (key(a) < key(b) ? -1 : 1));
   return {
     stock: byKey(await db.stock.toArray(), (r) => r.key),
-    ledger: byKey(await db.ledger.toArray(), (r) => r.id),
+    ledger: byKey(await ledgerOf(db).toArray(), (r) => r.id),
     items: byKey(await db.items.toArray(), (r) => r.id),
     hubs: byKey(await db.hubs.toArray(), (r) => r.id),
     devices: byKey(await db.devices.toArray(), (r) => r.id),

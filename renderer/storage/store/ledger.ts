@@ -19,6 +19,7 @@ import { headHash, MAX_RESTARTS, nextHead, restartBase } from '../../../shared/t
 import { sign } from '../../../shared/trust/crypto';
 import type { SelfRow } from '../db';
 import { EarlierSaveFailed } from '../persistence';
+import { getLedgerRow } from '../ledgerRows';
 import { refuse, type StoreContext } from './context';
 import type { Settings } from './settings';
 
@@ -185,7 +186,7 @@ export class Ledger {
   async undo(entryId: string, note?: string): Promise<Reversal> {
     await this.ctx.ready;
     const self = this.ctx.requireSelf();
-    const target = await this.ctx.db.ledger.get(entryId);
+    const target = await getLedgerRow(this.ctx.db, entryId);
     if (!target) throw refuse('store.entryUnknown');
     if (target.hub !== self.hubId && target.device !== self.deviceId) throw refuse('store.undoNotAllowed');
     const [reversal] = await this.commit([

@@ -10,6 +10,7 @@ import {
 import { transferView, type TransferView } from '../../../shared/transfers';
 import { settingValue } from '../../../shared/trust/settings';
 import { refuse, type StoreContext } from './context';
+import { transferLedgerRows } from '../ledgerRows';
 import type { Ledger } from './ledger';
 import type { Settings } from './settings';
 
@@ -37,7 +38,7 @@ export class Transfers {
   }
 
   async transfer(id: string): Promise<TransferView | null> {
-    return transferView(await this.ctx.db.ledger.where('root').equals(id).toArray());
+    return transferView(await transferLedgerRows(this.ctx.db, id));
   }
 
   private async requireTransfer(id: string): Promise<TransferView> {

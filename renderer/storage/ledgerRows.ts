@@ -1,0 +1,329 @@
+import Dexie from 'dexie';
+import type { LedgerRow } from '../../shared/projection';
+import type { LarderDB } from './db';
+
+/**
+ * The ledger rows (what the History, the exports and the projection read back) stored a block of a
+ * device's consecutive entries to an IndexedDB row, not one row per entry.
+ *
+ * A row per entry cost about 185 B on disk at 100,000 entries: 110 B for the row (its LevelDB key, the
+ * "exists" entry beside it, the value) and 75 B for its three compound index entries, each repeating the
+ * hub, the item, the time and the entry id. The same rows in blocks of 128 take 52 B per entry (measured
+ * with `npx tsx bench/cold-open.ts --variants=rows-now,rows-blocks-plain`; docs/benchmarks.md), and are
+ * written about 30 times faster. The rows inside are the same objects as before: nothing is re-encoded.
+ *
+ * - A block is keyed by its device and `bucket` (the entry's sequence number divided by BLOCK_ENTRIES), so
+ *   an entry is found from its id alone.
+ * - `spans` lists, for each hub the block's entries are at, the time of the newest of them: a multi-entry
+ *   index on it gives a hub's blocks newest first (History, the exports, how fresh a hub's figures are).
+ * - Entries in an exclusive slot or a transfer also get a row in `links` (id, slot, root), indexed by
+ *   both: the projection finds the other members of a slot, the transfers screen a transfer's entries.
+ *   About 1 entry in 100 has one.
+ *
+ * Every function here that writes must run inside a transaction holding `db.blocks` and `db.links`
+ * (`db.ledgerTables`): a block is read, changed and put back, which must not interleave with another
+ * write of the same block.
+ */
+
+/** Entries of one device per block. */
+export const BLOCK_ENTRIES = 128;
+
+/** One block: up to BLOCK_ENTRIES ledger rows of one device, by sequence number. */
+export interface LedgerBlock {
+  device: string;
+  bucket: number;
+  /** `[hub, newest at]` for each hub the block's entries are at. */
+  spans: [string, number][];
+  /** Sorted by sequence number. */
+  rows: LedgerRow[];
+}
+
+/** The slot and the transfer of an entry that has either (an index over the blocks). */
+export interface LedgerLink {
+  id: string;
+  slot?: string;
+  root?: string;
+}
+
+export type BlockKey = [device: string, bucket: number];
+
+function parseId(id: string): { device: string; seq: number } {
+  const dot = id.lastIndexOf('.');
+  return { device: id.slice(0, dot), seq: Number(id.slice(dot + 1)) };
+}
+
+/** The block an entry id is in. */
+export function blockKeyOf(id: string): BlockKey {
+  const { device, seq } = parseId(id);
+  return [device, Math.floor(seq / BLOCK_ENTRIES)];
+}
+
+/** A block key as one string (for sets and maps). */
+export const blockKeyText = ([device, bucket]: BlockKey) => `${device}\u0000${bucket}`;
+
+/** A block holding `rows` (sorted by sequence number), its spans worked out. */
+export function makeBlock(device: string, bucket: number, rows: LedgerRow[]): LedgerBlock {
+  const sorted = [...rows].sort((a, b) => a.seq - b.seq);
+  const newest = new Map<string, number>();
+  for (const row of sorted) newest.set(row.hub, Math.max(newest.get(row.hub) ?? -Infinity, row.at));
+  return { device, bucket, spans: [...newest], rows: sorted };
+}
+
+/** `ids` grouped by their block, each block's ids in the order given. */
+function byBlock(ids: readonly string[]): Map<string, { key: BlockKey; ids: string[] }> {
+  const groups = new Map<string, { key: BlockKey; ids: string[] }>();
+  for (const id of ids) {
+    const key = blockKeyOf(id);
+    const text = blockKeyText(key);
+    const group = groups.get(text);
+    if (group) group.ids.push(id);
+    else groups.set(text, { key, ids: [id] });
+  }
+  return groups;
+}
+
+async function blocksOf(db: LarderDB, keys: BlockKey[]): Promise<(LedgerBlock | undefined)[]> {
+  return keys.length === 0 ? [] : db.blocks.bulkGet(keys);
+}
+
+/** The rows of `ids`, in that order (undefined where there is none). */
+export async function getLedgerRows(
+  db: LarderDB,
+  ids: readonly string[],
+): Promise<(LedgerRow | undefined)[]> {
+  const groups = [...byBlock(ids).values()];
+  const blocks = await blocksOf(
+    db,
+    groups.map((g) => g.key),
+  );
+  const found = new Map<string, LedgerRow>();
+  blocks.forEach((block) => {
+    for (const row of block?.rows ?? []) found.set(row.id, row);
+  });
+  return ids.map((id) => found.get(id));
+}
+
+/** One entry's row, or undefined. */
+export async function getLedgerRow(db: LarderDB, id: string): Promise<LedgerRow | undefined> {
+  return (await getLedgerRows(db, [id]))[0];
+}
+
+function linkOf(row: LedgerRow): LedgerLink | null {
+  if (row.slot === undefined && row.root === undefined) return null;
+  const link: LedgerLink = { id: row.id };
+  if (row.slot !== undefined) link.slot = row.slot;
+  if (row.root !== undefined) link.root = row.root;
+  return link;
+}
+
+/**
+ * Puts `rows` (new ones, or new versions of rows already there) into their blocks, and their links.
+ * With `keep`, a block's rows that `keep` refuses are dropped as it is written (a rebuild's rows replace
+ * what an earlier projection left there).
+ */
+export async function putLedgerRows(
+  db: LarderDB,
+  rows: readonly LedgerRow[],
+  keep?: (id: string) => boolean,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const groups = [...byBlock([...byId.keys()]).values()];
+  const blocks = await blocksOf(
+    db,
+    groups.map((g) => g.key),
+  );
+  const put: LedgerBlock[] = [];
+  const dropped: string[] = [];
+  groups.forEach(({ key: [device, bucket], ids }, i) => {
+    const merged = new Map<string, LedgerRow>();
+    for (const row of blocks[i]?.rows ?? [])
+      if (!keep || keep(row.id)) merged.set(row.id, row);
+      else dropped.push(row.id);
+    for (const id of ids) {
+      // A row that had a link and has none now (never so for a row the projection wrote: its slot and
+      // root come from its entry) loses its link row too.
+      const before = merged.get(id);
+      if (before && linkOf(before) && !linkOf(byId.get(id)!)) dropped.push(id);
+      merged.set(id, byId.get(id)!);
+    }
+    put.push(makeBlock(device, bucket, [...merged.values()]));
+  });
+  const links = [...byId.values()].flatMap((row) => linkOf(row) ?? []);
+  await Promise.all([
+    db.blocks.bulkPut(put),
+    links.length > 0 && db.links.bulkPut(links),
+    dropped.length > 0 && db.links.bulkDelete(dropped),
+  ]);
+}
+
+/** Removes the rows of `ids` (and their links); a block left empty goes. */
+export async function deleteLedgerRows(db: LarderDB, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const groups = [...byBlock(ids).values()];
+  const blocks = await blocksOf(
+    db,
+    groups.map((g) => g.key),
+  );
+  const put: LedgerBlock[] = [];
+  const gone: BlockKey[] = [];
+  groups.forEach(({ key, ids: remove }, i) => {
+    const block = blocks[i];
+    if (!block) return;
+    const drop = new Set(remove);
+    const rows = block.rows.filter((row) => !drop.has(row.id));
+    if (rows.length === block.rows.length) return;
+    if (rows.length === 0) gone.push(key);
+    else put.push(makeBlock(key[0], key[1], rows));
+  });
+  await Promise.all([db.blocks.bulkPut(put), db.blocks.bulkDelete(gone), db.links.bulkDelete([...ids])]);
+}
+
+/** The rows in any of `slots`. */
+export async function ledgerRowsInSlots(db: LarderDB, slots: readonly string[]): Promise<LedgerRow[]> {
+  if (slots.length === 0) return [];
+  const ids = await db.links
+    .where('slot')
+    .anyOf([...slots])
+    .primaryKeys();
+  return (await getLedgerRows(db, ids)).filter((r): r is LedgerRow => r !== undefined);
+}
+
+/** The rows of one transfer (their root is its id). */
+export async function transferLedgerRows(db: LarderDB, root: string): Promise<LedgerRow[]> {
+  const ids = await db.links.where('root').equals(root).primaryKeys();
+  return (await getLedgerRows(db, ids)).filter((r): r is LedgerRow => r !== undefined);
+}
+
+/** The rows of every transfer. */
+export async function allTransferLedgerRows(db: LarderDB): Promise<LedgerRow[]> {
+  const ids = await db.links.where('root').above('').primaryKeys();
+  return (await getLedgerRows(db, ids)).filter((r): r is LedgerRow => r !== undefined);
+}
+
+/** Every row, by device and sequence number. */
+export async function allLedgerRows(db: LarderDB): Promise<LedgerRow[]> {
+  const blocks = await db.blocks.toArray();
+  return blocks.flatMap((block) => block.rows);
+}
+
+/** How many rows there are (reads every block: for tests and checks, not for a running app at scale). */
+export async function countLedgerRows(db: LarderDB): Promise<number> {
+  let n = 0;
+  await db.blocks.each((block) => {
+    n += block.rows.length;
+  });
+  return n;
+}
+
+/** At most how many rows there are, from the number of blocks alone (no block is read). */
+export async function ledgerRowsAtMost(db: LarderDB): Promise<number> {
+  return (await db.blocks.count()) * BLOCK_ENTRIES;
+}
+
+/** Every entry id there is a row for. */
+export async function ledgerIds(db: LarderDB): Promise<string[]> {
+  return (await allLedgerRows(db)).map((row) => row.id);
+}
+
+/** Newest first, then the higher id first: the order History lists entries in. */
+export function newestFirst(a: LedgerRow, b: LedgerRow): number {
+  return b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+/** A hub's blocks as the `spans` index lists them: newest entry first. */
+async function hubBlocks(
+  db: LarderDB,
+  hub: string,
+  fromMs: number,
+): Promise<{ key: BlockKey; newest: number }[]> {
+  const spans: { key: BlockKey; newest: number }[] = [];
+  await db.blocks
+    .where('spans')
+    .between([hub, fromMs], [hub, Dexie.maxKey], true, true)
+    .reverse()
+    .eachKey((span, cursor) => {
+      spans.push({ key: cursor.primaryKey as unknown as BlockKey, newest: (span as [string, number])[1] });
+    });
+  return spans;
+}
+
+/** Blocks read at a time while looking for a page of History. */
+const BLOCKS_PER_READ = 8;
+
+/**
+ * A hub's entries from `fromMs` to `toMs` (both included) that `match` accepts, newest first, up to
+ * `limit` (Infinity: all). Blocks are read newest first and reading stops as soon as no block left can
+ * hold an entry newer than the last of the page.
+ */
+export async function hubLedgerRows(
+  db: LarderDB,
+  hub: string,
+  fromMs: number,
+  toMs: number,
+  limit: number,
+  match: (row: LedgerRow) => boolean = () => true,
+  perRead = BLOCKS_PER_READ,
+): Promise<LedgerRow[]> {
+  const spans = await hubBlocks(db, hub, fromMs);
+  const found: LedgerRow[] = [];
+  for (let i = 0; i < spans.length; i += perRead) {
+    const blocks = await blocksOf(
+      db,
+      spans.slice(i, i + perRead).map((s) => s.key),
+    );
+    for (const block of blocks)
+      for (const row of block?.rows ?? [])
+        if (row.hub === hub && row.at >= fromMs && row.at <= toMs && match(row)) found.push(row);
+    found.sort(newestFirst);
+    if (found.length > limit) found.length = limit;
+    const next = spans[i + perRead];
+    // Every entry in a later block is at or before its newest: none can enter a full page ending later.
+    if (!next || (found.length === limit && found[found.length - 1]!.at > next.newest)) break;
+  }
+  return found;
+}
+
+/** The time of the newest entry at a hub, or null when there is none. */
+export async function newestAtHub(db: LarderDB, hub: string): Promise<number | null> {
+  const span = (await db.blocks
+    .where('spans')
+    .between([hub, Dexie.minKey], [hub, Dexie.maxKey], true, true)
+    .reverse()
+    .limit(1)
+    .keys()) as unknown as [string, number][];
+  return span[0]?.[1] ?? null;
+}
+
+/** Blocks read per transaction when sweeping. */
+const SWEEP_BLOCKS = 64;
+
+/**
+ * After a rebuild: drops every row `keep` refuses from the blocks not in `written` (blocks the rebuild
+ * wrote with the same `keep` hold no such row), and every link but those of the rows `linked` names
+ * (rows with a slot or a root: the rebuild put their links). Block keys are read first, without their
+ * rows; only the blocks not written are read.
+ */
+export async function sweepLedger(
+  db: LarderDB,
+  keep: (id: string) => boolean,
+  written: ReadonlySet<string>,
+  linked: (id: string) => boolean = keep,
+): Promise<void> {
+  const keys = (await db.blocks.toCollection().primaryKeys()) as unknown as BlockKey[];
+  const others = keys.filter((key) => !written.has(blockKeyText(key)));
+  for (let i = 0; i < others.length; i += SWEEP_BLOCKS)
+    await db.transaction('rw', db.ledgerTables, async () => {
+      const blocks = await blocksOf(db, others.slice(i, i + SWEEP_BLOCKS));
+      const stale = blocks.flatMap((block) => (block?.rows ?? []).filter((row) => !keep(row.id)));
+      await deleteLedgerRows(
+        db,
+        stale.map((row) => row.id),
+      );
+    });
+  const links = (await db.links.toCollection().primaryKeys()).filter((id) => !linked(id));
+  for (let i = 0; i < links.length; i += SWEEP_BLOCKS * BLOCK_ENTRIES)
+    await db.transaction('rw', db.links, () =>
+      db.links.bulkDelete(links.slice(i, i + SWEEP_BLOCKS * BLOCK_ENTRIES)),
+    );
+}

@@ -1,0 +1,249 @@
+// fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
+import 'fake-indexeddb/auto';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LarderDB } from '../../renderer/storage/db';
+import {
+  allLedgerRows,
+  allTransferLedgerRows,
+  BLOCK_ENTRIES,
+  blockKeyOf,
+  blockKeyText,
+  countLedgerRows,
+  deleteLedgerRows,
+  getLedgerRows,
+  hubLedgerRows,
+  ledgerRowsAtMost,
+  ledgerRowsInSlots,
+  newestAtHub,
+  newestFirst,
+  putLedgerRows,
+  sweepLedger,
+  transferLedgerRows,
+} from '../../renderer/storage/ledgerRows';
+import type { LedgerRow } from '../../shared/projection';
+import { fcOptions } from '../shared/arbitraries';
+import { uniqueName } from './faults';
+
+const opened: LarderDB[] = [];
+afterEach(() => {
+  for (const db of opened.splice(0)) db.close();
+});
+
+function freshDb(): LarderDB {
+  const db = new LarderDB(uniqueName('ledger-rows'));
+  opened.push(db);
+  return db;
+}
+
+const DEVICES = ['d1', 'd2', 'd3'];
+const HUBS = ['north', 'south'];
+const ITEMS = ['rice', 'oil', 'soap'];
+
+/** A row as the projection writes it, small: what matters here is where it is kept and found. */
+function row(device: string, seq: number, hub: string, item: string, at: number, extra: Partial<LedgerRow>) {
+  return {
+    kind: 'donation',
+    hub,
+    device,
+    seq,
+    item,
+    at,
+    recordedAt: at,
+    qty: 1,
+    source: 'individual',
+    id: `${device}.${seq}`,
+    applied: 1,
+    ...extra,
+  } as unknown as LedgerRow;
+}
+
+/** Seqs around block edges, so that rows share blocks and cross from one to the next. */
+const seqArb = fc.oneof(
+  fc.integer({ min: 1, max: 3 * BLOCK_ENTRIES }),
+  fc.constantFrom(BLOCK_ENTRIES - 1, BLOCK_ENTRIES, BLOCK_ENTRIES + 1, 2 * BLOCK_ENTRIES),
+);
+
+const rowArb = fc
+  .record({
+    device: fc.constantFrom(...DEVICES),
+    seq: seqArb,
+    hub: fc.constantFrom(...HUBS),
+    item: fc.constantFrom(...ITEMS),
+    // Few distinct times: equal times must be ordered by id, the same way every time.
+    at: fc.integer({ min: 0, max: 6 }),
+    link: fc.constantFrom('none', 'none', 'slot', 'root', 'both'),
+    applied: fc.integer({ min: -5, max: 5 }),
+  })
+  .map(({ device, seq, hub, item, at, link, applied }) =>
+    row(device, seq, hub, item, at * 1000, {
+      applied,
+      ...(link === 'slot' || link === 'both' ? { slot: `undo:${DEVICES[seq % 3]}.${seq % 5}` } : {}),
+      ...(link === 'root' || link === 'both' ? { root: `t${seq % 4}` } : {}),
+    }),
+  );
+
+/** Steps on the ledger: put a batch (new rows and new versions of rows), delete some ids. */
+const stepArb = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ put: fc.array(rowArb, { maxLength: 40 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      del: fc.array(
+        fc.tuple(fc.constantFrom(...DEVICES), seqArb).map(([d, s]) => `${d}.${s}`),
+        { maxLength: 20 },
+      ),
+    }),
+  },
+);
+
+async function apply(
+  db: LarderDB,
+  model: Map<string, LedgerRow>,
+  steps: { put?: LedgerRow[]; del?: string[] }[],
+) {
+  for (const step of steps) {
+    if (step.put) {
+      await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, step.put!));
+      for (const r of step.put) model.set(r.id, r);
+    } else {
+      await db.transaction('rw', db.ledgerTables, () => deleteLedgerRows(db, step.del!));
+      for (const id of step.del!) model.delete(id);
+    }
+  }
+}
+
+const byId = (rows: readonly LedgerRow[]) =>
+  [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+describe('ledger rows in blocks', () => {
+  it('give back exactly the rows put and not deleted: by id, all, by slot, by transfer, per hub', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 8 }), async (steps) => {
+        const db = freshDb();
+        const model = new Map<string, LedgerRow>();
+        await apply(db, model, steps);
+        const rows = [...model.values()];
+        expect(byId(await allLedgerRows(db))).toEqual(byId(rows));
+        expect(await countLedgerRows(db)).toBe(rows.length);
+        expect(await ledgerRowsAtMost(db)).toBeGreaterThanOrEqual(rows.length);
+        const asked = ['d1.1', 'd2.128', 'd3.129', 'zz.5', ...rows.slice(0, 5).map((r) => r.id)];
+        expect(await getLedgerRows(db, asked)).toEqual(asked.map((id) => model.get(id)));
+        const slots = ['undo:d1.1', 'undo:d2.2', 'undo:d3.3', 'undo:d1.4'];
+        expect(byId(await ledgerRowsInSlots(db, slots))).toEqual(
+          byId(rows.filter((r) => r.slot !== undefined && slots.includes(r.slot))),
+        );
+        expect(byId(await transferLedgerRows(db, 't1'))).toEqual(byId(rows.filter((r) => r.root === 't1')));
+        expect(byId(await allTransferLedgerRows(db))).toEqual(byId(rows.filter((r) => r.root !== undefined)));
+        // Every link row is of a row that has a slot or a root, and says what the row says.
+        const links = await db.links.toArray();
+        expect(links.map((l) => l.id).sort()).toEqual(
+          rows
+            .filter((r) => r.slot !== undefined || r.root !== undefined)
+            .map((r) => r.id)
+            .sort(),
+        );
+        for (const link of links) {
+          expect(link.slot).toBe(model.get(link.id)!.slot);
+          expect(link.root).toBe(model.get(link.id)!.root);
+        }
+        // Every block holds only its own rows, sorted, and says each hub's newest time.
+        for (const block of await db.blocks.toArray()) {
+          expect(block.rows.length).toBeGreaterThan(0);
+          expect(block.rows.map((r) => r.seq)).toEqual(
+            [...block.rows.map((r) => r.seq)].sort((a, b) => a - b),
+          );
+          for (const r of block.rows) expect(blockKeyOf(r.id)).toEqual([block.device, block.bucket]);
+          for (const hub of HUBS) {
+            const at = block.rows.filter((r) => r.hub === hub).map((r) => r.at);
+            expect(block.spans.find(([h]) => h === hub)?.[1]).toBe(at.length ? Math.max(...at) : undefined);
+          }
+        }
+        for (const hub of HUBS) {
+          const mine = rows.filter((r) => r.hub === hub);
+          expect(await newestAtHub(db, hub)).toBe(mine.length ? Math.max(...mine.map((r) => r.at)) : null);
+        }
+      }),
+      fcOptions(0.2),
+    );
+  });
+
+  it('list a hub’s entries newest first, between two times, filtered, a page at a time, as a sort of all would', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(stepArb, { minLength: 1, maxLength: 6 }),
+        fc.constantFrom(...HUBS),
+        fc.integer({ min: -1, max: 7 }),
+        fc.integer({ min: -1, max: 7 }),
+        fc.constantFrom(1, 2, 5, 30, Infinity),
+        fc.constantFrom('', ...ITEMS),
+        fc.constantFrom(1, 2, 8),
+        async (steps, hub, a, b, limit, item, perRead) => {
+          const db = freshDb();
+          const model = new Map<string, LedgerRow>();
+          await apply(db, model, steps);
+          const [from, to] = [Math.min(a, b) * 1000, Math.max(a, b) * 1000];
+          const match = (r: LedgerRow) => !item || r.item === item;
+          const expected = [...model.values()]
+            .filter((r) => r.hub === hub && r.at >= from && r.at <= to && match(r))
+            .sort(newestFirst)
+            .slice(0, limit);
+          expect(await hubLedgerRows(db, hub, from, to, limit, match, perRead)).toEqual(expected);
+        },
+      ),
+      fcOptions(0.3),
+    );
+  });
+
+  it('reads on while a later block may hold an entry at the same time as the last of a full page', async () => {
+    const db = freshDb();
+    const rows = [
+      row('d1', 1, 'north', 'rice', 10_000, {}),
+      row('d1', 2, 'north', 'rice', 5_000, {}),
+      // In a block whose newest entry is older than the first block's: read second.
+      row('d3', 1, 'north', 'rice', 5_000, {}),
+    ];
+    await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, rows));
+    // At equal times the higher id comes first: d3.1 before d1.2, though its block is read after.
+    const page = await hubLedgerRows(db, 'north', -Infinity, Infinity, 2, undefined, 1);
+    expect(page.map((r) => r.id)).toEqual(['d1.1', 'd3.1']);
+  });
+
+  it('a sweep drops the refused rows of the blocks not written, and every refused link', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(rowArb, { minLength: 1, maxLength: 60 }), fc.nat(), async (rows, cut) => {
+        const db = freshDb();
+        const model = new Map<string, LedgerRow>();
+        await apply(db, model, [{ put: rows }]);
+        const ids = [...model.keys()].sort();
+        const keep = new Set(ids.filter((_, i) => (i + cut) % 3 !== 0));
+        // The blocks "written" hold no refused row already (as a rebuild writes them, with the same keep).
+        const blocks = await db.blocks.toArray();
+        const written = new Set(
+          blocks
+            .filter((block) => block.rows.every((r) => keep.has(r.id)))
+            .map((block) => blockKeyText([block.device, block.bucket])),
+        );
+        // A link stays only for a row said to have one (a stray link goes even when its row stays).
+        const linked = (id: string) => keep.has(id) && id < 'd3';
+        await sweepLedger(db, (id) => keep.has(id), written, linked);
+        expect((await allLedgerRows(db)).map((r) => r.id).sort()).toEqual([...keep].sort());
+        for (const link of await db.links.toArray()) expect(linked(link.id)).toBe(true);
+      }),
+      fcOptions(0.2),
+    );
+  });
+
+  it('a rebuild’s put drops, from the blocks it writes, the rows it refuses', async () => {
+    const db = freshDb();
+    const old = [
+      row('d1', 1, 'north', 'rice', 1000, { slot: 'undo:x.1' }),
+      row('d1', 2, 'north', 'rice', 2000, {}),
+    ];
+    await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, old));
+    const fresh = row('d1', 3, 'north', 'oil', 3000, {});
+    await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, [fresh], (id) => id !== 'd1.1'));
+    expect((await allLedgerRows(db)).map((r) => r.id)).toEqual(['d1.2', 'd1.3']);
+    expect(await db.links.count()).toBe(0);
+  });
+});
