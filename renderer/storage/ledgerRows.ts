@@ -25,6 +25,32 @@ import type { LarderDB } from './db';
  * write of the same block.
  */
 
+/**
+ * The ids of `rows` with each block's together, blocks in the order they first appear (a rebuild's
+ * pieces then write each block once). One pass, pausing with `breathe` (a million ids sorted by
+ * `compareEntryIds` held the page about a second).
+ */
+export async function inBlockOrder(
+  rows: readonly { id: string }[],
+  breathe: () => Promise<void>,
+): Promise<string[]> {
+  const groups = new Map<string, string[]>();
+  for (let i = 0; i < rows.length; i++) {
+    const id = rows[i]!.id;
+    const key = blockKeyText(blockKeyOf(id));
+    const group = groups.get(key);
+    if (group) group.push(id);
+    else groups.set(key, [id]);
+    if ((i & 0x3ff) === 0x3ff) await breathe();
+  }
+  const out: string[] = [];
+  for (const group of groups.values()) {
+    for (const id of group) out.push(id);
+    await breathe();
+  }
+  return out;
+}
+
 /** Entries of one device per block. */
 export const BLOCK_ENTRIES = 128;
 

@@ -27,13 +27,7 @@ import { toBase64Url } from '../../shared/sync/encoding';
 import { appendAll } from '../../shared/arrays';
 import { idOf, type Entry } from '../../shared/entries';
 import { normalizeName } from '../../shared/catalog';
-import {
-  compareEntryIds,
-  Projector,
-  type LedgerRow,
-  type StockRow,
-  type UsageRow,
-} from '../../shared/projection';
+import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../shared/projection';
 import { onHandKeysOf, onHandRows, patchOnHand } from '../../shared/onHand';
 import { isLocalProblem, type DamagedRow, type LarderDB, type ProblemRow } from './db';
 import { stagingBase } from './staging';
@@ -62,6 +56,7 @@ import { headCheckFor } from '../../shared/sync/headCheck';
 import {
   BLOCK_ENTRIES,
   blockKeyOf,
+  inBlockOrder,
   blockKeyText,
   deleteLedgerRows,
   getLedgerRows,
@@ -1185,6 +1180,8 @@ export class DocPersistence {
       throw error;
     }
     const { plan, tables, projector } = derived;
+    // In block order, so that each ledger block is written once, whole.
+    const ledgerIds = await inBlockOrder(tables.ledger, pacer(this.pace));
     if (plan) trust!.adopt(plan);
     // Everything in the doc is projected now, the backlog too (its rows follow with the history).
     if (this.unprojected > 0) this.finishBacklog();
@@ -1192,8 +1189,7 @@ export class DocPersistence {
     const rebuilding: Rebuilding = {
       projector,
       usage: tables.usage.map((row) => row.key),
-      // In block order, so that each block is written once, whole.
-      ledger: tables.ledger.map((row) => row.id).sort(compareEntryIds),
+      ledger: ledgerIds,
       blocks: new Set(),
       at: 0,
       queued: false,

@@ -13,6 +13,7 @@ import {
   deleteLedgerRows,
   getLedgerRows,
   hubLedgerRows,
+  inBlockOrder,
   ledgerRowsAtMost,
   ledgerRowsInSlots,
   newestAtHub,
@@ -231,6 +232,26 @@ describe('ledger rows in blocks', () => {
         for (const link of await db.links.toArray()) expect(linked(link.id)).toBe(true);
       }),
       fcOptions(0.2),
+    );
+  });
+
+  it('inBlockOrder keeps every id once, each block’s together, in the order given within a block', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(rowArb, { maxLength: 3000 }), async (rows) => {
+        let pauses = 0;
+        const ids = await inBlockOrder(rows, () => Promise.resolve(void pauses++));
+        expect([...ids].sort()).toEqual(rows.map((r) => r.id).sort());
+        const blocks = ids.map((id) => blockKeyText(blockKeyOf(id)));
+        // Each block's ids are one run: a block never comes back after another one.
+        const runs = blocks.filter((b, i) => i === 0 || blocks[i - 1] !== b);
+        expect(new Set(runs).size).toBe(runs.length);
+        for (const block of new Set(blocks))
+          expect(ids.filter((id) => blockKeyText(blockKeyOf(id)) === block)).toEqual(
+            rows.map((r) => r.id).filter((id) => blockKeyText(blockKeyOf(id)) === block),
+          );
+        expect(pauses).toBeGreaterThanOrEqual(Math.floor(rows.length / 1024));
+      }),
+      fcOptions(0.1),
     );
   });
 
