@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { OpenResult, SeedResult } from './page/api';
+import type { HistoryTimes, OpenResult, SeedResult } from './page/api';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** The flags every bench browser runs with (TOOLCHAIN.md). */
@@ -45,6 +45,7 @@ export interface BrowserResult {
   open: OpenResult;
   heapReadyMB: number;
   pickupsMs: number[];
+  history: HistoryTimes;
 }
 
 export const launch = (dir: string): Promise<BrowserContext> =>
@@ -224,9 +225,10 @@ export async function measureBrowser(
       seed.pickupItem,
       opts.pickups,
     ] as const);
+    const history = await page.evaluate(() => window.larderBench!.history());
     await page.evaluate(() => window.larderBench!.close());
     await context.close();
-    return { n, seed, idbDiskMB, firstViews, coldOpenMs, open, heapReadyMB, pickupsMs };
+    return { n, seed, idbDiskMB, firstViews, coldOpenMs, open, heapReadyMB, pickupsMs, history };
   } finally {
     if (opts.keepProfile) log(`  kept the browser profile: ${dir}`);
     else await rm(dir, { recursive: true, force: true });

@@ -317,6 +317,15 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
       values: per(browser, (r) => ms(r.pickupsMs[0] ?? NaN)),
       target: '—',
     },
+    {
+      metric: 'History, first page of 100: all / most recorded item / least recorded item / undos',
+      values: per(
+        browser,
+        (r) =>
+          `${ms(r.history.all)} / ${ms(r.history.commonItem)} / ${ms(r.history.rareItem)} (${r.history.rows.rareItem} rows) / ${ms(r.history.undos)}`,
+      ),
+      target: '—',
+    },
   ];
 }
 

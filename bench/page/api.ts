@@ -39,6 +39,20 @@ export interface OpenResult {
   ledgerRows: number;
 }
 
+/** Milliseconds to read History's first page (100 entries, newest first) of this device's hub. */
+export interface HistoryTimes {
+  /** No filter. */
+  all: number;
+  /** The hub's most recorded item. */
+  commonItem: number;
+  /** Its least recorded item (a page that may need the hub's whole history read). */
+  rareItem: number;
+  /** Undos only (about 1 entry in 100). */
+  undos: number;
+  /** The entries those pages held (the rare item's may be fewer than a page). */
+  rows: { all: number; commonItem: number; rareItem: number; undos: number };
+}
+
 export interface LarderBench {
   seed(n: number): Promise<SeedResult>;
   /** Opens and closes the `larder` IndexedDB with the raw API: how long the browser takes to open it. */
@@ -49,6 +63,8 @@ export interface LarderBench {
    * milliseconds of each, action to committed.
    */
   pickups(item: string | null, runs: number): Promise<number[]>;
+  /** History's first page (renderer/data/history.ts, the query the screen runs) for this device's hub. */
+  history(): Promise<HistoryTimes>;
   close(): void;
 }
 

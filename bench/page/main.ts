@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import { LarderDB, type SelfRow } from '../../renderer/storage/db';
-import { countLedgerRows } from '../../renderer/storage/ledgerRows';
+import { countLedgerRows, hubLedgerRows } from '../../renderer/storage/ledgerRows';
+import type { LedgerRow } from '../../shared/projection';
 import { seedDatabase } from './seed';
 import { LarderStore } from '../../renderer/storage/store';
 import { generateNetwork } from '../generate';
@@ -11,6 +12,9 @@ import type { LarderBench } from './api';
  * the app opens. It uses the real storage modules, nothing re-implemented.
  */
 let store: LarderStore | null = null;
+
+/** The entries History shows at first (renderer/screens/HistoryScreen.tsx, PAGE). */
+const HISTORY_PAGE = 100;
 
 const base64Url = (bytes: Uint8Array) =>
   btoa(String.fromCharCode(...bytes))
@@ -92,6 +96,33 @@ const bench: LarderBench = {
       times.push(performance.now() - t);
     }
     return times;
+  },
+
+  async history() {
+    if (!store) throw new Error('open() first');
+    const db = store.db;
+    const hub = store.self?.hubId ?? '';
+    const stock = (await db.stock.where('hub').equals(hub).toArray()).sort(
+      (a, b) => a.entryCount - b.entryCount,
+    );
+    const rare = stock[0]!.item;
+    const common = stock[stock.length - 1]!.item;
+    const page = async (match: (row: LedgerRow) => boolean) => {
+      const t = performance.now();
+      const rows = await hubLedgerRows(db, hub, -Infinity, Infinity, HISTORY_PAGE, match);
+      return { ms: performance.now() - t, rows: rows.length };
+    };
+    const all = await page(() => true);
+    const commonItem = await page((r) => r.item === common);
+    const rareItem = await page((r) => r.item === rare);
+    const undos = await page((r) => r.kind === 'reversal');
+    return {
+      all: all.ms,
+      commonItem: commonItem.ms,
+      rareItem: rareItem.ms,
+      undos: undos.ms,
+      rows: { all: all.rows, commonItem: commonItem.rows, rareItem: rareItem.rows, undos: undos.rows },
+    };
   },
 
   close() {
