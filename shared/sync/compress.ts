@@ -1,4 +1,4 @@
-import { deflateSync, Inflate } from 'fflate';
+import { Deflate, deflateSync, Inflate } from 'fflate';
 
 /**
  * Deflate for what leaves a device (sync messages between peers, sync files): ledger entries repeat hub,
@@ -25,8 +25,53 @@ const MAX_RATIO = 1032;
 const MIN_PUSH = 1024;
 const MAX_PUSH = 64 * 1024;
 
+const levelFor = (bytes: Uint8Array) => (bytes.byteLength >= FAST_FROM ? 1 : 6);
+
 export function deflate(bytes: Uint8Array): Uint8Array {
-  return deflateSync(bytes, { level: bytes.byteLength >= FAST_FROM ? 1 : 6 });
+  return deflateSync(bytes, { level: levelFor(bytes) });
+}
+
+/** Bytes pushed into the deflater per step of `deflateSteps`: a few milliseconds of deflate each. */
+export const DEFLATE_PUSH = 256 * 1024;
+
+/**
+ * `deflate` as steps, one per DEFLATE_PUSH bytes pushed into a streaming deflater: a whole doc at a million
+ * entries (57 MB) deflates in one task of about 1.5 s, so a caller that can wait lets the page run between
+ * steps (`deflatePaced`). The bytes differ from `deflate`'s (the stream's blocks end elsewhere); they
+ * inflate to the same.
+ */
+export function* deflateSteps(bytes: Uint8Array): Generator<void, Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const deflater = new Deflate({ level: levelFor(bytes) }, (chunk) => {
+    chunks.push(chunk);
+    total += chunk.byteLength;
+  });
+  let at = 0;
+  do {
+    const end = Math.min(at + DEFLATE_PUSH, bytes.byteLength);
+    deflater.push(bytes.subarray(at, end), end === bytes.byteLength);
+    at = end;
+    if (at < bytes.byteLength) yield;
+  } while (at < bytes.byteLength);
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/** `deflate`, letting other tasks run (`pause`) between the pieces it deflates. */
+export async function deflatePaced(bytes: Uint8Array, pause: () => Promise<void>): Promise<Uint8Array> {
+  const steps = deflateSteps(bytes);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await pause();
+  }
 }
 
 /**

@@ -1,6 +1,13 @@
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { deflate, inflateExactlyPaced, MAX_INFLATED_BYTES } from '../../../shared/sync/compress';
+import {
+  deflate,
+  deflatePaced,
+  DEFLATE_PUSH,
+  inflateExactly,
+  inflateExactlyPaced,
+  MAX_INFLATED_BYTES,
+} from '../../../shared/sync/compress';
 
 /**
  * `inflateExactlyPaced` at its bound: a stated length past 64 MiB is refused before anything inflates
@@ -31,5 +38,34 @@ describe('inflateExactlyPaced at 64 MiB', () => {
     });
     expect(out?.byteLength).toBe(MAX_INFLATED_BYTES);
     expect(pauses).toBeGreaterThan(0);
+  });
+});
+
+describe('deflatePaced', () => {
+  /** Bytes that compress as a doc does: repeated ids with some noise between them. */
+  const docLike = (n: number, seed: number) => {
+    const out = new Uint8Array(n);
+    let x = seed;
+    for (let i = 0; i < n; i++) {
+      x = (x * 1_103_515_245 + 12_345) >>> 0;
+      out[i] = i % 40 < 30 ? 97 + (i % 26) : x >>> 24;
+    }
+    return out;
+  };
+
+  it('gives what inflates to the same bytes, a pause between every DEFLATE_PUSH bytes, none for one piece', async () => {
+    for (const size of [0, 1, 1000, DEFLATE_PUSH, DEFLATE_PUSH + 1, 3 * MB + 17]) {
+      const bytes = docLike(size, size);
+      let pauses = 0;
+      const packed = await deflatePaced(bytes, async () => {
+        pauses++;
+      });
+      // Compared as bytes: a deep equality of megabytes takes seconds.
+      const back = inflateExactly(packed, size);
+      expect(back && Buffer.compare(back, bytes)).toBe(0);
+      expect(pauses).toBe(Math.max(0, Math.ceil(size / DEFLATE_PUSH) - 1));
+      // As small as deflate's, give or take the ends of its blocks.
+      expect(packed.byteLength).toBeLessThanOrEqual(deflate(bytes).byteLength * 1.02 + 64);
+    }
   });
 });
