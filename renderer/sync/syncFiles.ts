@@ -136,6 +136,7 @@ export async function exportSyncFile(
     },
     fileKey,
     random,
+    pacer(),
   );
   const fileName = syncFileName(now, random);
   return { bytes, fileName, entries, since: peer !== undefined };

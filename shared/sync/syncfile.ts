@@ -1,7 +1,7 @@
 import * as Y from 'yjs';
 import { z } from 'zod';
 import { ID_PATTERN, type RandomBytes } from '../ids';
-import { deflate, inflateExactly, inflateExactlyPaced, MAX_INFLATED_BYTES } from './compress';
+import { deflate, deflatePaced, inflateExactly, inflateExactlyPaced, MAX_INFLATED_BYTES } from './compress';
 import { fromBase64Url, toBase64Url } from './encoding';
 import type { CryptoKey } from './keys';
 import { msg, type DomainMessage } from '../messages';
@@ -175,12 +175,15 @@ function encodeHeader(
 
 /**
  * Seals an update into a sync file. Throws a ValidationError when the network holds more than one file can
- * carry; otherwise only on invalid input (a programming error).
+ * carry; otherwise only on invalid input (a programming error). With `pause`, each part is deflated in
+ * steps, other tasks let run between them (a whole network at a million entries deflated in one task of
+ * about 1.5 s).
  */
 export async function sealSyncFile(
   input: SyncFileInput,
   fileKey: CryptoKey,
   randomBytes: RandomBytes,
+  pause?: () => Promise<void>,
 ): Promise<Uint8Array> {
   const parts = input.update instanceof Uint8Array ? [input.update] : [...input.update];
   if (parts.length === 0 || parts.length > MAX_FILE_PARTS)
@@ -225,7 +228,7 @@ export async function sealSyncFile(
       await subtle().encrypt(
         { name: 'AES-GCM', iv: copy(iv), additionalData: copy(additionalData), tagLength: TAG_BYTES * 8 },
         fileKey,
-        copy(deflate(part)),
+        copy(pause ? await deflatePaced(part, pause) : deflate(part)),
       ),
     );
     const both = new Uint8Array(IV_BYTES + sealed.length);

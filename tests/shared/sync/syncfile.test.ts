@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { DEFLATE_PUSH } from '../../../shared/sync/compress';
 import { deriveSecrets, type CryptoKey } from '../../../shared/sync/keys';
 import {
   openSyncFile,
@@ -134,13 +135,22 @@ describe('sync files', () => {
     const doc = new Y.Doc();
     doc.clientID = 42;
     const ledger = doc.getArray<unknown[]>('deva1234');
-    for (let i = 0; i < 2000; i++)
+    for (let i = 0; i < 12_000; i++)
       ledger.push([[i, 1, 'huba1234', 'deva1234', `itm${i % 40}`, 1 + (i % 7), 1.7e12 + i]]);
     const input = { ...smallInput(), update: Y.encodeStateAsUpdate(doc) };
+    expect(input.update.byteLength).toBeGreaterThan(DEFLATE_PUSH);
     const file = await sealSyncFile(input, fileKey, fixedIv);
     expect(file.byteLength).toBeLessThan(input.update.byteLength / 3);
     const opened = await open(file);
     expect(opened.ok && opened.updates[0]!).toEqual(input.update);
+
+    // Deflated in steps (an export in the app lets the page run between them): the same update comes back.
+    let pauses = 0;
+    const paced = await sealSyncFile(input, fileKey, fixedIv, () => Promise.resolve(void pauses++));
+    expect(pauses).toBe(Math.ceil(input.update.byteLength / DEFLATE_PUSH) - 1);
+    expect(paced.byteLength).toBeLessThan(input.update.byteLength / 3);
+    const reopened = await open(paced);
+    expect(reopened.ok && reopened.updates[0]!).toEqual(input.update);
   });
 
   it('says other files are not sync files', async () => {
