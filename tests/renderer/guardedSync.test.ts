@@ -29,6 +29,11 @@ import {
   SYNC_PART_BYTES,
   writeSyncStep1,
   writeUpdate,
+  answersSent,
+  messageAnsweredLater,
+  PACED_DEFLATE_FROM,
+  Reassembler,
+  setPacedDeflateFrom,
 } from '../../renderer/sync/guardedSync';
 import { msg, type DomainMessage } from '../../shared/messages';
 import { ingestBusy, ingestIdle, ingestSettled, waitingUpdates } from '../../shared/sync/ingest';
@@ -366,6 +371,100 @@ describe('a whole state larger than one message: a sync step 2 in parts, each as
     await vi.waitFor(() => expect(refused).toEqual([msg('update.partStuck')]));
     expect(open.sent).toEqual([]);
     await ingestSettled(target);
+  });
+});
+
+describe('a peer’s sync step 1 whose answer is large, over a connection', () => {
+  const connection = () => {
+    const sent: Uint8Array[] = [];
+    const conn = {
+      peer: { send: (m: Uint8Array) => sent.push(m), _channel: { bufferedAmount: 0 } },
+      closed: false,
+    };
+    return { conn, sent, room: { deliveringConn: conn } };
+  };
+  /** The messages `sent` carried, put together from their frames, each without y-webrtc's type (0). */
+  const received = (sent: Uint8Array[]) => {
+    const frames = new Reassembler();
+    return sent.flatMap((data) => {
+      const { message } = frames.push(data);
+      if (!message) return [];
+      expect(message[0]).toBe(0);
+      return [message.subarray(1)];
+    });
+  };
+  afterEach(() => {
+    setPacedDeflateFrom();
+    setSyncPartBytes();
+  });
+
+  it('is answered once deflated in steps: nothing at once, then the same state a direct answer gives', async () => {
+    expect(PACED_DEFLATE_FROM).toBe(1024 * 1024);
+    setPacedDeflateFrom(32 * 1024);
+    const source = docWith('deva0001', 'huba0001', 3000);
+    const ask = encoding.createEncoder();
+    writeSyncStep1(ask, new Y.Doc());
+    const { conn, sent, room } = connection();
+    const reply = encoding.createEncoder();
+    expect(readSyncMessage(decoding.createDecoder(encoding.toUint8Array(ask)), reply, source, room)).toBe(
+      messageAnsweredLater,
+    );
+    expect(encoding.length(reply)).toBe(0);
+    // Written to the doc after the question: not in this answer (it goes to the peer as an update).
+    appendEntries(
+      source,
+      'deva0001',
+      dayOf('deva0001', 'huba0001', 5).map((e, i) => ({ ...e, seq: 3001 + i })),
+    );
+    await answersSent(source);
+    const [answer, ...more] = received(sent);
+    expect(more).toEqual([]);
+    expect(firstVarUint(answer!)).toBe(messageLarderSyncStep2);
+    const target = new Y.Doc();
+    expect(readSyncMessage(decoding.createDecoder(answer!), encoding.createEncoder(), target, 'peer')).toBe(
+      messageYjsSyncStep2,
+    );
+    await ingestIdle(target);
+    expect(readAllEntries(target).entries).toHaveLength(3000);
+    expect(refused).toEqual([]);
+    expect(conn.closed).toBe(false);
+  });
+
+  it('in parts too; a small answer goes at once; nothing goes over a connection closed meanwhile', async () => {
+    setPacedDeflateFrom(32 * 1024);
+    setSyncPartBytes(64 * 1024);
+    const source = docWith('deva0001', 'huba0001', 3000);
+    const ask = encoding.createEncoder();
+    writeSyncStep1(ask, new Y.Doc());
+    const question = encoding.toUint8Array(ask);
+    const parts = connection();
+    readSyncMessage(decoding.createDecoder(question), encoding.createEncoder(), source, parts.room);
+    await answersSent(source);
+    expect(received(parts.sent).map(firstVarUint)).toEqual([messageLarderSyncStep2Part]);
+
+    const closing = connection();
+    readSyncMessage(decoding.createDecoder(question), encoding.createEncoder(), source, closing.room);
+    closing.conn.closed = true;
+    await answersSent(source);
+    expect(closing.sent).toEqual([]);
+
+    // A peer that lacks little: answered at once, as y-webrtc sends a reply.
+    const near = new Y.Doc();
+    Y.applyUpdate(near, Y.encodeStateAsUpdate(source));
+    appendEntries(
+      source,
+      'deva0001',
+      dayOf('deva0001', 'huba0001', 10).map((e, i) => ({ ...e, seq: 3001 + i })),
+    );
+    const nearAsk = encoding.createEncoder();
+    writeSyncStep1(nearAsk, near);
+    const small = connection();
+    const reply = encoding.createEncoder();
+    expect(
+      readSyncMessage(decoding.createDecoder(encoding.toUint8Array(nearAsk)), reply, source, small.room),
+    ).toBe(messageYjsSyncStep1);
+    expect(encoding.length(reply)).toBeGreaterThan(0);
+    expect(small.sent).toEqual([]);
   });
 });
 
