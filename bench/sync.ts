@@ -513,6 +513,7 @@ async function measure(
     }
 
     let joinResult: JoinResult | null = null;
+    let answeringTasks: { count: number; longestMs: number } | null = null;
     if (withJoin) {
       log(
         '  a new device (an empty database, a third browser) joins over WebRTC and gets the network from A…',
@@ -525,6 +526,8 @@ async function measure(
       if (partKb !== null)
         await pageC.evaluate((bytes) => window.larderSyncBench!.partBytes(bytes), partKb * 1024);
       await pageA.evaluate(() => window.larderSyncBench!.startSync());
+      // The answering hub's page while it answers: a hub's desk when a coordinator's new laptop joins.
+      await pageA.evaluate(() => window.larderSyncBench!.watchLongTasks());
       const joinedC: SelfRow = {
         key: 'self',
         networkId: net.networkId,
@@ -541,6 +544,10 @@ async function measure(
         [joinedC, total, Number(option('join-timeout') ?? 900) * 1000] as const,
       );
       if (!joinResult.ok) log(`    ${await pageC.evaluate(() => window.larderSyncBench!.debug())}`);
+      answeringTasks = await pageA.evaluate(() => window.larderSyncBench!.longTasks());
+      log(
+        `    the answering page (A): long tasks ${answeringTasks.count}, longest ${ms(answeringTasks.longestMs)}`,
+      );
       log(
         `    ${joinResult.ok ? 'figures right' : 'FAILED'} after ${ms(joinResult.figuresMs)} (all ${total} entries in the doc after ${ms(joinResult.docMs)}${joinResult.caughtUpByRebuild ? ', caught up by a rebuild' : ''}; ${joinResult.parts} sync step${joinResult.parts === 1 ? '' : 's'} 2): ${joinResult.message}; page long tasks ${joinResult.longTasks}, longest ${ms(joinResult.longestTaskMs)}`,
       );
@@ -551,9 +558,11 @@ async function measure(
     }
 
     log('  exporting a full sync file on A…');
+    await pages[0].evaluate(() => window.larderSyncBench!.watchLongTasks());
     const fileResult = await pages[0].evaluate(() => window.larderSyncBench!.exportFile());
+    const exportTasks = await pages[0].evaluate(() => window.larderSyncBench!.longTasks());
     log(
-      `    ${MB(fileResult.bytes)} in ${ms(fileResult.exportMs)} (${fileResult.entries} entries, ${fileResult.parts} part${fileResult.parts === 1 ? '' : 's'})`,
+      `    ${MB(fileResult.bytes)} in ${ms(fileResult.exportMs)} (${fileResult.entries} entries, ${fileResult.parts} part${fileResult.parts === 1 ? '' : 's'}); long tasks ${exportTasks.count}, longest ${ms(exportTasks.longestMs)}`,
     );
     let importResult: ImportResult | null = null;
     if (withImport) {

@@ -123,6 +123,10 @@ export interface LarderSyncBench {
   joinOverWebrtc(self: SelfRow, entries: number, timeoutMs: number): Promise<JoinResult>;
   /** Ledger entries in this page's doc. */
   entryCount(): number;
+  /** Starts recording this page's long tasks (over 50 ms), dropping what was recorded before. */
+  watchLongTasks(): void;
+  /** The long tasks recorded since `watchLongTasks`: how many, and the longest (0 when none). */
+  longTasks(): { count: number; longestMs: number };
   /** Imports the file exported last into a second, empty database of a joined device, in this page. */
   importIntoFresh(self: SelfRow, timeoutMs: number): Promise<ImportResult>;
 }

@@ -67,6 +67,9 @@ function settle(w: Watch) {
   if (w.docAt !== null && w.committedAt !== null) w.done();
 }
 
+/** The long tasks `watchLongTasks` records. */
+const watched: { observer: PerformanceObserver | null; tasks: number[] } = { observer: null, tasks: [] };
+
 const bench: LarderSyncBench = {
   async seed(dataUrl, entries, self) {
     const { state, fetchMs } = await fetchState(dataUrl);
@@ -280,6 +283,22 @@ const bench: LarderSyncBench = {
     // Format 3 lists its parts in the header; format 2 is one.
     const parts = file.bytes[11] === 3 ? (fileHeader(file.bytes).parts as number[]).length : 1;
     return { bytes: file.bytes.byteLength, entries: file.entries, exportMs, parts };
+  },
+
+  watchLongTasks() {
+    watched.observer?.disconnect();
+    const tasks: number[] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) tasks.push(entry.duration);
+    });
+    observer.observe({ type: 'longtask' });
+    watched.observer = observer;
+    watched.tasks = tasks;
+  },
+
+  longTasks() {
+    const tasks = watched.tasks;
+    return { count: tasks.length, longestMs: tasks.length ? Math.max(...tasks) : 0 };
   },
 
   entryCount() {
