@@ -528,6 +528,12 @@ async function measure(
       await pageA.evaluate(() => window.larderSyncBench!.startSync());
       // The answering hub's page while it answers: a hub's desk when a coordinator's new laptop joins.
       await pageA.evaluate(() => window.larderSyncBench!.watchLongTasks());
+      const answering = profileDir ? await pageA.context().newCDPSession(pageA) : null;
+      if (answering) {
+        await answering.send('Profiler.enable');
+        await answering.send('Profiler.setSamplingInterval', { interval: 1000 });
+        await answering.send('Profiler.start');
+      }
       const joinedC: SelfRow = {
         key: 'self',
         networkId: net.networkId,
@@ -545,6 +551,14 @@ async function measure(
       );
       if (!joinResult.ok) log(`    ${await pageC.evaluate(() => window.larderSyncBench!.debug())}`);
       answeringTasks = await pageA.evaluate(() => window.larderSyncBench!.longTasks());
+      if (answering) {
+        const { profile } = await answering.send('Profiler.stop');
+        await mkdir(profileDir!, { recursive: true });
+        const file = join(profileDir!, `join-answering-${label(n)}.cpuprofile`);
+        await writeFile(file, JSON.stringify(profile));
+        await answering.detach();
+        log(`    wrote ${file}`);
+      }
       log(
         `    the answering page (A): long tasks ${answeringTasks.count}, longest ${ms(answeringTasks.longestMs)}`,
       );

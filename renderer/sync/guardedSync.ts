@@ -91,6 +91,28 @@ export function holdNoDoc(doc: Y.Doc): void {
   noDocs.add(doc);
 }
 
+/**
+ * The origin of what a peer's message brings into the doc: its room and the connection it came from. The
+ * Larder patch of y-webrtc relays a doc update to every peer but the one it came from, which it knows from
+ * the room while the message is read (`deliveringConn`) and from this origin when it is taken later (in
+ * steps, or behind a large message): a new device taking a network in steps sent every step back to the
+ * peer that had sent it (15 MB over the wire at a million entries, and about 3 s of that peer's page
+ * decoding and applying what it already had).
+ */
+export interface PeerOrigin {
+  larderRoom: unknown;
+  larderConn: SyncConn;
+}
+
+/** The origin for what came over `conn` in `room`: one object per connection. */
+function peerOrigin(room: unknown, conn: SyncConn): PeerOrigin {
+  const known = conn.larderOrigin;
+  if (known && known.larderRoom === room) return known;
+  const origin = { larderRoom: room, larderConn: conn };
+  conn.larderOrigin = origin;
+  return origin;
+}
+
 /** The connection a message came from (the Larder patch of y-webrtc sets it on the room while reading). */
 interface DeliveringRoom {
   deliveringConn?: SyncConn | null;
@@ -101,6 +123,7 @@ type SyncConn = FramedConn & {
   catchUpOnly?: boolean;
   /** Settles the wait for the next part of this peer's state in parts (see `expectNextPart`). */
   larderNextPart?: () => void;
+  larderOrigin?: PeerOrigin;
 };
 
 /**
@@ -484,16 +507,18 @@ export const readSyncMessage = (
 ): number => {
   // A room held without a doc reads nothing a peer sends (not even to inflate it) and answers nothing.
   if (noDocs.has(doc)) return messageUnreadable;
+  // Read now: y-webrtc sets the delivering connection only while this message is being read. What the
+  // message brings is taken with an origin that names the connection, also when it is taken later.
+  const conn = (transactionOrigin as DeliveringRoom | null)?.deliveringConn ?? null;
+  const origin = conn ? peerOrigin(transactionOrigin, conn) : transactionOrigin;
   try {
     const messageType = decoding.readVarUint(decoder);
     switch (messageType) {
       case messageLarderNoDoc: {
-        const conn = (transactionOrigin as DeliveringRoom | null)?.deliveringConn;
         if (conn) conn.catchUpOnly = true;
         return messageUnreadable;
       }
       case messageYjsSyncStep1: {
-        const conn = (transactionOrigin as DeliveringRoom | null)?.deliveringConn;
         if (!conn) {
           readSyncStep1(decoder, encoder, doc);
           return messageType;
@@ -503,20 +528,18 @@ export const readSyncMessage = (
         return later ? messageAnsweredLater : messageType;
       }
       case messageYjsSyncStep2: {
-        const conn = (transactionOrigin as DeliveringRoom | null)?.deliveringConn;
-        void takePlain(decoding.readVarUint8Array(decoder), doc, transactionOrigin, errorHandler, () =>
+        void takePlain(decoding.readVarUint8Array(decoder), doc, origin, errorHandler, () =>
           partArrived(conn),
         );
         return messageType;
       }
       case messageYjsUpdate:
-        readUpdate(decoder, doc, transactionOrigin, errorHandler);
+        readUpdate(decoder, doc, origin, errorHandler);
         return messageType;
       case messageLarderSyncStep2Part: {
-        const conn = (transactionOrigin as DeliveringRoom | null)?.deliveringConn;
         const before = Y.encodeStateVector(doc);
         // Once the part is handed to the ingest (after it is inflated), the next part is what is awaited.
-        const taken = readPackedUpdate(decoder, doc, transactionOrigin, errorHandler, () => {
+        const taken = readPackedUpdate(decoder, doc, origin, errorHandler, () => {
           if (conn) expectNextPart(conn, doc);
         });
         if (conn) void askForTheRest(taken, doc, before, conn);
@@ -524,13 +547,11 @@ export const readSyncMessage = (
         return messageYjsUpdate;
       }
       case messageLarderSyncStep2: {
-        // Read now: y-webrtc sets the delivering connection only while this message is being read.
-        const conn = (transactionOrigin as DeliveringRoom | null)?.deliveringConn;
-        void readPackedUpdate(decoder, doc, transactionOrigin, errorHandler, () => partArrived(conn));
+        void readPackedUpdate(decoder, doc, origin, errorHandler, () => partArrived(conn));
         return messageYjsSyncStep2;
       }
       case messageLarderUpdate:
-        void readPackedUpdate(decoder, doc, transactionOrigin, errorHandler);
+        void readPackedUpdate(decoder, doc, origin, errorHandler);
         return messageYjsUpdate;
       default:
         onRefused(msg('update.unknownMessage', { type: messageType }));

@@ -34,6 +34,7 @@ import {
   PACED_DEFLATE_FROM,
   Reassembler,
   setPacedDeflateFrom,
+  type PeerOrigin,
 } from '../../renderer/sync/guardedSync';
 import { msg, type DomainMessage } from '../../shared/messages';
 import { ingestBusy, ingestIdle, ingestSettled, waitingUpdates } from '../../shared/sync/ingest';
@@ -143,6 +144,35 @@ describe('large updates from a peer', () => {
     await ingestIdle(target);
     expect(waitingUpdates(target)).toBe(0);
     expect(readAllEntries(target).entries).toHaveLength(24_000);
+    expect(refused).toEqual([]);
+  });
+});
+
+describe('what a peer’s message brings into the doc', () => {
+  it('is taken with an origin naming its connection, also in the later steps of a large update', async () => {
+    const target = new Y.Doc();
+    const conn = { peer: { send: () => undefined }, closed: false };
+    const room = { deliveringConn: conn as unknown };
+    const origins: unknown[] = [];
+    target.on('update', (_: Uint8Array, origin: unknown) => origins.push(origin));
+    const encoder = encoding.createEncoder();
+    writeUpdate(encoder, Y.encodeStateAsUpdate(docWith('deva0001', 'huba0001', 12_000)));
+    readSyncMessage(
+      decoding.createDecoder(encoding.toUint8Array(encoder)),
+      encoding.createEncoder(),
+      target,
+      room,
+    );
+    // y-webrtc clears the delivering connection once the message is read; the steps come after.
+    room.deliveringConn = null;
+    await ingestIdle(target);
+    expect(readAllEntries(target).entries).toHaveLength(12_000);
+    expect(origins.length).toBeGreaterThan(1);
+    // One object per connection, naming the room and the connection (the y-webrtc patch relays the update
+    // to every peer but that one).
+    const origin = origins[0] as PeerOrigin;
+    expect(origin).toEqual({ larderRoom: room, larderConn: conn });
+    for (const other of origins) expect(other).toBe(origin);
     expect(refused).toEqual([]);
   });
 });
@@ -387,8 +417,10 @@ describe('a peer’s sync step 1 whose answer is large, over a connection', () =
   const received = (sent: Uint8Array[]) => {
     const frames = new Reassembler();
     return sent.flatMap((data) => {
-      const { message } = frames.push(data);
-      if (!message) return [];
+      const got = frames.push(data);
+      expect(got).not.toHaveProperty('refused');
+      if (!('message' in got)) return [];
+      const { message } = got;
       expect(message[0]).toBe(0);
       return [message.subarray(1)];
     });

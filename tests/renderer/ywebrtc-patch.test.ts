@@ -23,4 +23,8 @@ it('the installed y-webrtc carries Larder’s patch', () => {
   expect(source).toContain('syncProtocol.sendFramed(webrtcConn, m)');
   expect(source).toContain('this.frames.push(data)');
   expect(source).toContain('this.frames.dispose()');
+  // Nor what a peer sent and the device took later, in steps (guardedSync's PeerOrigin).
+  expect(source).toContain('origin.larderRoom === this ? origin.larderConn : null');
+  // Nor a signaling message over a connection that closed while it was encrypted.
+  expect(source).toContain('if (conn.connected) conn.send(');
 });
