@@ -528,12 +528,17 @@ async function measure(
       await pageA.evaluate(() => window.larderSyncBench!.startSync());
       // The answering hub's page while it answers: a hub's desk when a coordinator's new laptop joins.
       await pageA.evaluate(() => window.larderSyncBench!.watchLongTasks());
-      const answering = profileDir ? await pageA.context().newCDPSession(pageA) : null;
-      if (answering) {
-        await answering.send('Profiler.enable');
-        await answering.send('Profiler.setSamplingInterval', { interval: 1000 });
-        await answering.send('Profiler.start');
-      }
+      const profilers = profileDir
+        ? await Promise.all(
+            [pageA, pageC].map(async (p) => {
+              const cdp = await p.context().newCDPSession(p);
+              await cdp.send('Profiler.enable');
+              await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
+              await cdp.send('Profiler.start');
+              return cdp;
+            }),
+          )
+        : null;
       const joinedC: SelfRow = {
         key: 'self',
         networkId: net.networkId,
@@ -551,13 +556,15 @@ async function measure(
       );
       if (!joinResult.ok) log(`    ${await pageC.evaluate(() => window.larderSyncBench!.debug())}`);
       answeringTasks = await pageA.evaluate(() => window.larderSyncBench!.longTasks());
-      if (answering) {
-        const { profile } = await answering.send('Profiler.stop');
+      if (profilers) {
         await mkdir(profileDir!, { recursive: true });
-        const file = join(profileDir!, `join-answering-${label(n)}.cpuprofile`);
-        await writeFile(file, JSON.stringify(profile));
-        await answering.detach();
-        log(`    wrote ${file}`);
+        for (const [i, cdp] of profilers.entries()) {
+          const { profile } = await cdp.send('Profiler.stop');
+          const file = join(profileDir!, `join-${i === 0 ? 'answering' : 'joining'}-${label(n)}.cpuprofile`);
+          await writeFile(file, JSON.stringify(profile));
+          await cdp.detach();
+          log(`    wrote ${file}`);
+        }
       }
       log(
         `    the answering page (A): long tasks ${answeringTasks.count}, longest ${ms(answeringTasks.longestMs)}`,

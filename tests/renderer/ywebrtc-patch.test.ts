@@ -25,6 +25,8 @@ it('the installed y-webrtc carries Larder’s patch', () => {
   expect(source).toContain('this.frames.dispose()');
   // Nor what a peer sent and the device took later, in steps (guardedSync's PeerOrigin).
   expect(source).toContain('origin.larderRoom === this ? origin.larderConn : null');
+  // And with no other peer to send it to, no message is built (deflated) at all.
+  expect(source).toContain('if (!others) return');
   // Nor a signaling message over a connection that closed while it was encrypted.
   expect(source).toContain('if (conn.connected) conn.send(');
 });
