@@ -80,6 +80,16 @@ function deliver(doc: Y.Doc, message: Uint8Array): { type: number; answer: Uint8
 
 const firstVarUint = (message: Uint8Array) => decoding.readVarUint(decoding.createDecoder(message));
 
+/** A y-webrtc connection as far as sending goes: what it sent, and whether it closed; and its room. */
+const connection = () => {
+  const sent: Uint8Array[] = [];
+  const conn = {
+    peer: { send: (m: Uint8Array) => sent.push(m), _channel: { bufferedAmount: 0 } },
+    closed: false,
+  };
+  return { conn, sent, room: { deliveringConn: conn } };
+};
+
 let refused: DomainMessage[] = [];
 setRefusedHandler((message) => refused.push(message));
 afterEach(() => {
@@ -308,15 +318,6 @@ describe('a room held without a doc (an earlier key’s room, where only catch-u
 });
 
 describe('a whole state larger than one message: a sync step 2 in parts, each asked for in turn', () => {
-  /** A y-webrtc connection as far as asking again goes: what it sent, and whether it closed. */
-  const connection = () => {
-    const sent: Uint8Array[] = [];
-    const conn = {
-      peer: { send: (m: Uint8Array) => sent.push(m), _channel: { bufferedAmount: 0 } },
-      closed: false,
-    };
-    return { conn, sent, room: { deliveringConn: conn } };
-  };
   /** A sync step 1 this module sent to a peer: y-webrtc's message type (0), then the sync message. */
   const unwrap = (sent: Uint8Array) => {
     expect(sent[0]).toBe(0);
@@ -405,14 +406,6 @@ describe('a whole state larger than one message: a sync step 2 in parts, each as
 });
 
 describe('a peer’s sync step 1 whose answer is large, over a connection', () => {
-  const connection = () => {
-    const sent: Uint8Array[] = [];
-    const conn = {
-      peer: { send: (m: Uint8Array) => sent.push(m), _channel: { bufferedAmount: 0 } },
-      closed: false,
-    };
-    return { conn, sent, room: { deliveringConn: conn } };
-  };
   /** The messages `sent` carried, put together from their frames, each without y-webrtc's type (0). */
   const received = (sent: Uint8Array[]) => {
     const frames = new Reassembler();
