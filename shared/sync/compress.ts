@@ -1,4 +1,5 @@
 import { Deflate, deflateSync, Inflate } from 'fflate';
+import { concatBytes } from './encoding';
 
 /**
  * Deflate for what leaves a device (sync messages between peers, sync files): ledger entries repeat hub,
@@ -42,11 +43,7 @@ export const DEFLATE_PUSH = 256 * 1024;
  */
 export function* deflateSteps(bytes: Uint8Array): Generator<void, Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let total = 0;
-  const deflater = new Deflate({ level: levelFor(bytes) }, (chunk) => {
-    chunks.push(chunk);
-    total += chunk.byteLength;
-  });
+  const deflater = new Deflate({ level: levelFor(bytes) }, (chunk) => chunks.push(chunk));
   let at = 0;
   do {
     const end = Math.min(at + DEFLATE_PUSH, bytes.byteLength);
@@ -54,15 +51,7 @@ export function* deflateSteps(bytes: Uint8Array): Generator<void, Uint8Array> {
     at = end;
     if (at < bytes.byteLength) yield;
   } while (at < bytes.byteLength);
-  // Stryker disable next-line ConditionalExpression: only spares a copy (the join of one chunk is the same bytes)
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /** `deflate`, letting other tasks run (`pause`) between the pieces it deflates. */
@@ -126,15 +115,7 @@ export function* inflateSteps(
     return null;
   }
   if (!ended) return null;
-  // Stryker disable next-line ConditionalExpression: only spares a copy (the join of one chunk is the same bytes)
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /**

@@ -2,7 +2,7 @@ import * as Y from 'yjs';
 import { z } from 'zod';
 import { ID_PATTERN, type RandomBytes } from '../ids';
 import { deflate, deflatePaced, inflateExactly, inflateExactlyPaced, MAX_INFLATED_BYTES } from './compress';
-import { fromBase64Url, toBase64Url } from './encoding';
+import { concatBytes, fromBase64Url, toBase64Url } from './encoding';
 import type { CryptoKey } from './keys';
 import { msg, type DomainMessage } from '../messages';
 import { ValidationError, issue } from '../errors';
@@ -236,7 +236,7 @@ export async function sealSyncFile(
     both.set(sealed, IV_BYTES);
     return both;
   };
-  if (parts.length === 1) return concat([prefix, await seal(parts[0]!, prefix)]);
+  if (parts.length === 1) return concatBytes([prefix, await seal(parts[0]!, prefix)]);
   const out: Uint8Array[] = [prefix];
   for (const [i, part] of parts.entries()) {
     const sealed = await seal(part, partData(prefix, i));
@@ -244,7 +244,7 @@ export async function sealSyncFile(
     new DataView(length.buffer).setUint32(0, sealed.length);
     out.push(length, sealed);
   }
-  return concat(out);
+  return concatBytes(out);
 }
 
 /** A part's additional data: the file's magic, version, length and header, then the part's index. */
@@ -253,16 +253,6 @@ function partData(prefix: Uint8Array, index: number): Uint8Array {
   data.set(prefix);
   new DataView(data.buffer).setUint32(prefix.length, index);
   return data;
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
 
 const fail = (message: DomainMessage): OpenedSyncFile => ({ ok: false, message });
