@@ -3,7 +3,7 @@ import { createServer, Socket, type AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import { build, type PluginOption } from 'vite';
 import * as Y from 'yjs';
 import { startSignalingServer } from '../electron/signaling/server';
@@ -166,6 +166,25 @@ const launchRtc = (dir: string): Promise<BrowserContext> =>
     // With no STUN server, WebRTC offers host candidates only to a page holding a media permission.
     permissions: ['microphone'],
   });
+
+/** Starts V8's sampling profiler on `page`, a sample every `intervalUs` microseconds (`--profile`). */
+async function startProfiler(page: Page, intervalUs: number): Promise<CDPSession> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: intervalUs });
+  await cdp.send('Profiler.start');
+  return cdp;
+}
+
+/** Stops the profiler and writes its profile to `name` in the `--profile` folder. */
+async function saveProfile(cdp: CDPSession, name: string): Promise<void> {
+  const { profile } = await cdp.send('Profiler.stop');
+  await mkdir(profileDir!, { recursive: true });
+  const file = join(profileDir!, name);
+  await writeFile(file, JSON.stringify(profile));
+  await cdp.detach();
+  log(`    wrote ${file}`);
+}
 
 async function benchPage(context: BrowserContext, origin: string, name: string): Promise<Page> {
   await context.addInitScript({ content: RTC_PROBE });
@@ -415,16 +434,7 @@ async function measure(
       );
       await both((p) => p.evaluate(() => window.larderSyncBench!.resetWire()));
       proxy.reset();
-      const profiling =
-        profileDir && rounds.length === 0
-          ? await both(async (p) => {
-              const cdp = await p.context().newCDPSession(p);
-              await cdp.send('Profiler.enable');
-              await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-              await cdp.send('Profiler.start');
-              return cdp;
-            })
-          : null;
+      const profiling = profileDir && rounds.length === 0 ? await both((p) => startProfiler(p, 200)) : null;
       if (mode === 'together') await both((p) => p.evaluate(() => window.larderSyncBench!.startSync()));
       else {
         // A is online (signaling connected, alone in the room) before B starts.
@@ -469,15 +479,8 @@ async function measure(
         continue;
       }
       if (profiling) {
-        await mkdir(profileDir!, { recursive: true });
         await Promise.all(
-          profiling.map(async (cdp, i) => {
-            const { profile } = await cdp.send('Profiler.stop');
-            const file = join(profileDir!, `sync-${label(n)}-${i === 0 ? 'A' : 'B'}.cpuprofile`);
-            await writeFile(file, JSON.stringify(profile));
-            await cdp.detach();
-            log(`    wrote ${file}`);
-          }),
+          profiling.map((cdp, i) => saveProfile(cdp, `sync-${label(n)}-${i === 0 ? 'A' : 'B'}.cpuprofile`)),
         );
       }
       const wireAtConverged = await both((p) => p.evaluate(() => window.larderSyncBench!.wire()));
@@ -529,15 +532,7 @@ async function measure(
       // The answering hub's page while it answers: a hub's desk when a coordinator's new laptop joins.
       await pageA.evaluate(() => window.larderSyncBench!.watchLongTasks());
       const profilers = profileDir
-        ? await Promise.all(
-            [pageA, pageC].map(async (p) => {
-              const cdp = await p.context().newCDPSession(p);
-              await cdp.send('Profiler.enable');
-              await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
-              await cdp.send('Profiler.start');
-              return cdp;
-            }),
-          )
+        ? await Promise.all([pageA, pageC].map((p) => startProfiler(p, 1000)))
         : null;
       const joinedC: SelfRow = {
         key: 'self',
@@ -556,16 +551,9 @@ async function measure(
       );
       if (!joinResult.ok) log(`    ${await pageC.evaluate(() => window.larderSyncBench!.debug())}`);
       answeringTasks = await pageA.evaluate(() => window.larderSyncBench!.longTasks());
-      if (profilers) {
-        await mkdir(profileDir!, { recursive: true });
-        for (const [i, cdp] of profilers.entries()) {
-          const { profile } = await cdp.send('Profiler.stop');
-          const file = join(profileDir!, `join-${i === 0 ? 'answering' : 'joining'}-${label(n)}.cpuprofile`);
-          await writeFile(file, JSON.stringify(profile));
-          await cdp.detach();
-          log(`    wrote ${file}`);
-        }
-      }
+      if (profilers)
+        for (const [i, cdp] of profilers.entries())
+          await saveProfile(cdp, `join-${i === 0 ? 'answering' : 'joining'}-${label(n)}.cpuprofile`);
       log(
         `    the answering page (A): long tasks ${answeringTasks.count}, longest ${ms(answeringTasks.longestMs)}`,
       );
@@ -599,24 +587,12 @@ async function measure(
         deviceName: 'Import bench',
         nextSeq: 1,
       };
-      const cdp = profileDir ? await pages[0].context().newCDPSession(pages[0]) : null;
-      if (cdp) {
-        await cdp.send('Profiler.enable');
-        await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
-        await cdp.send('Profiler.start');
-      }
+      const cdp = profileDir ? await startProfiler(pages[0], 1000) : null;
       importResult = await pages[0].evaluate(
         ([self, timeout]) => window.larderSyncBench!.importIntoFresh(self, timeout),
         [joined, 900_000] as const,
       );
-      if (cdp) {
-        const { profile } = await cdp.send('Profiler.stop');
-        await mkdir(profileDir!, { recursive: true });
-        const file = join(profileDir!, `import-${label(n)}.cpuprofile`);
-        await writeFile(file, JSON.stringify(profile));
-        await cdp.detach();
-        log(`    wrote ${file}`);
-      }
+      if (cdp) await saveProfile(cdp, `import-${label(n)}.cpuprofile`);
       log(
         `    ${importResult.ok ? 'figures right' : 'FAILED'} after ${ms(importResult.importMs)}${importResult.caughtUpByRebuild ? ' (caught up by a rebuild)' : ''}: ${importResult.message}; page long tasks ${importResult.longTasks}, longest ${ms(importResult.longestTaskMs)}; history written after ${ms(importResult.historyMs)}, long tasks meanwhile ${importResult.historyLongTasks}, longest ${ms(importResult.historyLongestTaskMs)}`,
       );
