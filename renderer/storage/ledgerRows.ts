@@ -8,9 +8,10 @@ import type { LarderDB } from './db';
  *
  * A row per entry cost about 185 B on disk at 100,000 entries: 110 B for the row (its LevelDB key, the
  * "exists" entry beside it, the value) and 75 B for its three compound index entries, each repeating the
- * hub, the item, the time and the entry id. The same rows in blocks of 128 take 52 B per entry (measured
- * with `npx tsx bench/cold-open.ts --variants=rows-now,rows-blocks-plain`; docs/benchmarks.md), and are
- * written about 30 times faster. The rows inside are the same objects as before: nothing is re-encoded.
+ * hub, the item, the time and the entry id. The same rows in blocks of 128 take 52 B per entry written at
+ * once, 70 B as the app writes them (a block is written again as it fills), and are written about 15 times
+ * faster (`npx tsx bench/cold-open.ts --variants=ledger-rows,ledger-blocks`; docs/benchmarks.md, "Ledger
+ * rows in blocks"). The rows inside are the same objects as before: nothing is re-encoded.
  *
  * - A block is keyed by its device and `bucket` (the entry's sequence number divided by BLOCK_ENTRIES), so
  *   an entry is found from its id alone.
@@ -24,32 +25,6 @@ import type { LarderDB } from './db';
  * (`db.ledgerTables`): a block is read, changed and put back, which must not interleave with another
  * write of the same block.
  */
-
-/**
- * The ids of `rows` with each block's together, blocks in the order they first appear (a rebuild's
- * pieces then write each block once). One pass, pausing with `breathe` (a million ids sorted by
- * `compareEntryIds` held the page about a second).
- */
-export async function inBlockOrder(
-  rows: readonly { id: string }[],
-  breathe: () => Promise<void>,
-): Promise<string[]> {
-  const groups = new Map<string, string[]>();
-  for (let i = 0; i < rows.length; i++) {
-    const id = rows[i]!.id;
-    const key = blockKeyText(blockKeyOf(id));
-    const group = groups.get(key);
-    if (group) group.push(id);
-    else groups.set(key, [id]);
-    if ((i & 0x3ff) === 0x3ff) await breathe();
-  }
-  const out: string[] = [];
-  for (const group of groups.values()) {
-    for (const id of group) out.push(id);
-    await breathe();
-  }
-  return out;
-}
 
 /** Entries of one device per block. */
 export const BLOCK_ENTRIES = 128;
@@ -319,6 +294,32 @@ export async function newestAtHub(db: LarderDB, hub: string): Promise<number | n
     .limit(1)
     .keys()) as unknown as [string, number][];
   return span[0]?.[1] ?? null;
+}
+
+/**
+ * The ids of `rows` with each block's together, blocks in the order they first appear (a rebuild's
+ * pieces then write each block once). One pass, pausing with `breathe` (a million ids sorted by
+ * `compareEntryIds` held the page about a second).
+ */
+export async function inBlockOrder(
+  rows: readonly { id: string }[],
+  breathe: () => Promise<void>,
+): Promise<string[]> {
+  const groups = new Map<string, string[]>();
+  for (let i = 0; i < rows.length; i++) {
+    const id = rows[i]!.id;
+    const key = blockKeyText(blockKeyOf(id));
+    const group = groups.get(key);
+    if (group) group.push(id);
+    else groups.set(key, [id]);
+    if ((i & 0x3ff) === 0x3ff) await breathe();
+  }
+  const out: string[] = [];
+  for (const group of groups.values()) {
+    for (const id of group) out.push(id);
+    await breathe();
+  }
+  return out;
 }
 
 /** Blocks read per transaction when sweeping. */
