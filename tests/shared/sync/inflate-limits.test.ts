@@ -14,6 +14,7 @@ import {
   setRefusedHandler,
 } from '../../../renderer/sync/guardedSync';
 import { msg, type DomainMessage } from '../../../shared/messages';
+import { concatBytes } from '../../../shared/sync/encoding';
 
 /**
  * Issue 8, part 3: what a key holder (a peer, or whoever made a sync file) can make a device inflate.
@@ -29,13 +30,7 @@ function bomb(mb: number): Uint8Array {
   const deflater = new Deflate({ level: 1 }, (chunk) => parts.push(chunk));
   const zeros = new Uint8Array(MB);
   for (let i = 0; i < mb; i++) deflater.push(zeros, i === mb - 1);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** ArrayBuffer bytes allocated (and not yet collected) while `run` runs. */

@@ -15,6 +15,7 @@ import {
   SYNC_FILE_VERSION,
   type SyncFileInput,
 } from '../../../shared/sync/syncfile';
+import { concatBytes } from '../../../shared/sync/encoding';
 
 /**
  * A network whose state is more than one update may carry goes in a file of several parts (format 3):
@@ -69,16 +70,6 @@ function partRanges(file: Uint8Array): [number, number][] {
   return ranges;
 }
 
-const join = (chunks: Uint8Array[]) => {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-};
-
 /** A file of `version` whose header is `header`, sealed part by part as syncfile.ts describes (format 3). */
 async function craft(version: number, header: object, parts: Uint8Array[]): Promise<Uint8Array> {
   const text = new TextEncoder().encode(JSON.stringify(header));
@@ -104,7 +95,7 @@ async function craft(version: number, header: object, parts: Uint8Array[]): Prom
     new DataView(length.buffer).setUint32(0, 12 + sealed.length);
     chunks.push(...(version === 2 ? [] : [length]), iv, sealed);
   }
-  return join(chunks);
+  return concatBytes(chunks);
 }
 
 const header = (sizes: number[]) => ({
@@ -157,15 +148,15 @@ describe('sync files in parts', () => {
     const longer = file.slice();
     new DataView(longer.buffer).setUint32(partRanges(file)[1]![0], parts[1]!.length - 4 + 1);
     for (const [what, bytes] of [
-      ['dropped', join([head, ...parts.slice(0, -1)])],
-      ['repeated', join([head, parts[0]!, ...parts.slice(0, -1)])],
-      ['moved', join([head, parts[1]!, parts[0]!, ...parts.slice(2)])],
+      ['dropped', concatBytes([head, ...parts.slice(0, -1)])],
+      ['repeated', concatBytes([head, parts[0]!, ...parts.slice(0, -1)])],
+      ['moved', concatBytes([head, parts[1]!, parts[0]!, ...parts.slice(2)])],
       ['cut short', file.subarray(0, file.length - 1)],
       ['cut inside a length', file.subarray(0, partRanges(file)[1]![0] + 2)],
       ['altered', altered],
       ['a length that runs into the next part', longer],
-      ['added to', join([file, Uint8Array.of(0)])],
-      ['a part added', join([file, parts[0]!])],
+      ['added to', concatBytes([file, Uint8Array.of(0)])],
+      ['a part added', concatBytes([file, parts[0]!])],
     ] as const)
       expect(await open(bytes), what).toEqual({ ok: false, message: M.damaged });
     // A part's seal covers its place: the same part sealed as the first does not open as the second.
@@ -180,7 +171,7 @@ describe('sync files in parts', () => {
       ivs,
     );
     const [first, second] = partRanges(file).map(([a, b]) => file.subarray(a, b));
-    expect(await open(join([file.subarray(0, headerEnd(file)), second!, first!]))).toEqual({
+    expect(await open(concatBytes([file.subarray(0, headerEnd(file)), second!, first!]))).toEqual({
       ok: false,
       message: M.damaged,
     });

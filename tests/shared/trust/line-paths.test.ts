@@ -4,6 +4,7 @@ import { ENTRY_KINDS, type Entry } from '../../../shared/entries';
 import { entryLine } from '../../../shared/trust/chain';
 import { LineWriter } from '../../../shared/trust/line';
 import { entryArb, reversalArb } from '../arbitraries';
+import { concatBytes } from '../../../shared/sync/encoding';
 
 /**
  * Which way the byte writer (shared/trust/line.ts) writes a line: the entries a device writes in one pass,
@@ -18,16 +19,6 @@ function written(entries: readonly Entry[]): Uint8Array {
   for (const e of entries) w.entry(e);
   return w.bytes().slice();
 }
-
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
 
 /** Writes each entry with JSON.stringify watched: how many of them went the reference way. */
 function referenceWays(entries: readonly Entry[]): number {
@@ -69,7 +60,7 @@ describe('the entries a device writes', () => {
         true,
       );
     expect(referenceWays(entries)).toBe(0);
-    expect(written(entries)).toEqual(concat(entries.map(reference)));
+    expect(written(entries)).toEqual(concatBytes(entries.map(reference)));
   });
 
   it('take every printable ASCII character in one pass, and anything JSON escapes the reference way', () => {

@@ -4,6 +4,7 @@ import type { Entry } from '../../../shared/entries';
 import { chainStart, entryLine, extendChain, extendChainWithEntries } from '../../../shared/trust/chain';
 import { LineWriter } from '../../../shared/trust/line';
 import { anyPools, entryArb, fcOptions, idArb, type Pools } from '../arbitraries';
+import { concatBytes } from '../../../shared/sync/encoding';
 
 /**
  * The byte writer must give exactly the bytes of the reference line (`JSON.stringify(encodeEntry(e))` and
@@ -17,16 +18,6 @@ function written(entries: readonly Entry[]): Uint8Array {
   for (const e of entries) w.entry(e);
   return w.bytes().slice();
 }
-
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
 
 /** Ids with what the fast path must refuse: quotes, backslashes, control characters, accents, emoji. */
 const oddIdArb = fc.oneof(
@@ -44,7 +35,7 @@ describe('canonical lines written as bytes', () => {
   it('are exactly the reference line for any entry (every kind, any note)', () => {
     fc.assert(
       fc.property(fc.array(entryArb(), { maxLength: 20 }), (entries) => {
-        expect(written(entries)).toEqual(concat(entries.map(reference)));
+        expect(written(entries)).toEqual(concatBytes(entries.map(reference)));
       }),
       fcOptions(),
     );
@@ -86,7 +77,7 @@ describe('canonical lines written as bytes', () => {
     const zero = { ...e!, seq: -0 } as Entry;
     expect(written([zero])).toEqual(reference(zero));
     const many = fc.sample(entryArb(), { seed: 5, numRuns: 2_000 });
-    expect(written(many)).toEqual(concat(many.map(reference)));
+    expect(written(many)).toEqual(concatBytes(many.map(reference)));
   });
 });
 
