@@ -29,7 +29,7 @@ export function updatePieces(
   sliceValues = SLICE_VALUES,
 ): Uint8Array[] {
   const pieces: Uint8Array[] = [];
-  const { structs } = Y.decodeUpdate(update);
+  const { structs, ds } = Y.decodeUpdate(update);
   let body = new Y.UpdateEncoderV1();
   let run: { client: number; clock: number; count: number } | null = null;
   const close = () => {
@@ -53,14 +53,29 @@ export function updatePieces(
     }
   }
   close();
-  // Against the update's own state vector, Yjs writes no struct, only the delete set.
-  const deletions = Y.diffUpdate(update, Y.encodeStateVectorFromUpdate(update));
-  if (!isEmptyUpdate(deletions)) pieces.push(deletions);
+  if (ds.clients.size > 0) pieces.push(deletions(ds));
   return pieces;
 }
 
-/** No structs and no deletions: the V1 update Yjs writes for nothing. */
-const isEmptyUpdate = (update: Uint8Array) => update.length === 2 && update[0] === 0 && update[1] === 0;
+/**
+ * A V1 update of no structs and the delete set `ds`, written as Yjs writes one (`writeDeleteSet`, which it
+ * does not export: clients in descending order, each range's clock and length): what `Y.diffUpdate` of the
+ * update against its own state vector gives, without reading the update twice more (2.2 s of 4.7 s at 1M).
+ */
+function deletions(ds: ReturnType<typeof Y.decodeUpdate>['ds']): Uint8Array {
+  const encoder = new Y.UpdateEncoderV1();
+  encoding.writeVarUint(encoder.restEncoder, 0);
+  encoding.writeVarUint(encoder.restEncoder, ds.clients.size);
+  for (const [client, ranges] of [...ds.clients.entries()].sort((a, b) => b[0] - a[0])) {
+    encoding.writeVarUint(encoder.restEncoder, client);
+    encoding.writeVarUint(encoder.restEncoder, ranges.length);
+    for (const range of ranges) {
+      encoder.writeDsClock(range.clock);
+      encoder.writeDsLen(range.len);
+    }
+  }
+  return encoder.toUint8Array();
+}
 
 /** A V1 update of one client's run of `count` structs from `clock`, already written into `body`. */
 function piece(client: number, clock: number, count: number, body: Y.UpdateEncoderV1): Uint8Array {

@@ -125,6 +125,20 @@ describe('updatePieces', () => {
     );
   });
 
+  it('the deletions piece is byte for byte what Yjs gives for the update against its own state vector', () => {
+    fc.assert(
+      fc.property(historyArb, (history) => {
+        const update = Y.encodeStateAsUpdate(replay(history));
+        const deletions = Y.diffUpdate(update, Y.encodeStateVectorFromUpdate(update));
+        const pieces = updatePieces(update);
+        const empty = deletions.length === 2 && deletions[0] === 0 && deletions[1] === 0;
+        if (empty) expect(pieces.every((p) => Y.decodeUpdate(p).structs.length > 0)).toBe(true);
+        else expect(pieces.at(-1)).toEqual(deletions);
+      }),
+      fcOptions(),
+    );
+  });
+
   it('a long run of values one device appended at once (one struct) is cut into slices', () => {
     const doc = new Y.Doc();
     const log = doc.getArray<unknown>('log');
