@@ -28,8 +28,8 @@ export function takeInSteps(update: Uint8Array): boolean {
 }
 
 /**
- * Takes a large update from a peer, a relay or a sync file in steps: cut into pieces in a worker, then
- * decoded, checked and applied with the page let run every 20 ms or so.
+ * Takes a large update from a peer, a relay or a sync file in steps: cut into pieces in a worker and
+ * decoded as they come, checked and applied with the page let run every 20 ms or so.
  */
 export async function ingestInSteps(doc: Y.Doc, update: Uint8Array, origin: unknown): Promise<IngestResult> {
   return (await ingestPartsInSteps(doc, [update], origin))[0]!;
@@ -43,7 +43,7 @@ export async function ingestPartsInSteps(
 ): Promise<IngestResult[]> {
   const cutter = workerCutter();
   try {
-    return await ingestLargeParts(doc, parts, origin, { cut: cutter.cut, pause: pacer() });
+    return await ingestLargeParts(doc, parts, origin, { cut: cutter.stream, pause: pacer() });
   } finally {
     cutter.done();
   }

@@ -28,33 +28,62 @@ export function updatePieces(
   maxBytes = PIECE_BYTES,
   sliceValues = SLICE_VALUES,
 ): Uint8Array[] {
-  const pieces: Uint8Array[] = [];
+  return [...eachPiece(update, maxBytes, sliceValues)];
+}
+
+/**
+ * `updatePieces` a batch at a time, each batch closed once it holds `batchBytes` (the last may hold less):
+ * a worker posts each as it is made, so that the page decodes the first while the rest are being cut.
+ */
+export function* pieceBatches(
+  update: Uint8Array,
+  batchBytes: number,
+  maxBytes = PIECE_BYTES,
+  sliceValues = SLICE_VALUES,
+): Generator<Uint8Array[]> {
+  let batch: Uint8Array[] = [];
+  let bytes = 0;
+  for (const piece of eachPiece(update, maxBytes, sliceValues)) {
+    batch.push(piece);
+    bytes += piece.byteLength;
+    if (bytes >= batchBytes) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+function* eachPiece(update: Uint8Array, maxBytes: number, sliceValues: number): Generator<Uint8Array> {
   const { structs, ds } = Y.decodeUpdate(update);
   let body = new Y.UpdateEncoderV1();
   let run: { client: number; clock: number; count: number } | null = null;
   const close = () => {
-    if (run) pieces.push(piece(run.client, run.clock, run.count, body));
+    const done = run ? piece(run.client, run.clock, run.count, body) : null;
     body = new Y.UpdateEncoderV1();
     run = null;
+    return done;
   };
   for (const whole of structs) {
     // A gap in a merged update: the run ends before it, the next starts after it.
     if (whole instanceof Y.Skip) {
-      close();
+      const done = close();
+      if (done) yield done;
       continue;
     }
     for (const struct of slices(whole, sliceValues)) {
       const { client, clock } = struct.id;
-      if (run && run.client !== client) close();
+      if (run && run.client !== client) yield close()!;
       if (!run) run = { client, clock, count: 0 };
       struct.write(body, 0);
       run.count++;
-      if (encoding.length(body.restEncoder) >= maxBytes) close();
+      if (encoding.length(body.restEncoder) >= maxBytes) yield close()!;
     }
   }
-  close();
-  if (ds.clients.size > 0) pieces.push(deletions(ds));
-  return pieces;
+  const last = close();
+  if (last) yield last;
+  if (ds.clients.size > 0) yield deletions(ds);
 }
 
 /**

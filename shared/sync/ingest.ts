@@ -1082,9 +1082,10 @@ export async function ingestSettled(doc: Y.Doc): Promise<void> {
 export interface LargeIngest {
   /**
    * Cuts an update into pieces: updates of their own that together hold exactly its structs and
-   * deletes (renderer/storage/pieces.ts, in a worker). Throws on bytes it cannot read.
+   * deletes (renderer/storage/pieces.ts, in a worker). All at once, or a batch at a time as they are made
+   * (each batch is decoded while the next is cut). Throws on bytes it cannot read.
    */
-  cut: (update: Uint8Array) => Promise<Uint8Array[]>;
+  cut: (update: Uint8Array) => Promise<Uint8Array[]> | AsyncIterable<Uint8Array[]>;
   /** Awaited between steps: lets other tasks run (shared/pace.ts `pacer`). */
   pause: () => Promise<void>;
   /** How many structs the check looks at between two pauses (default CHECK_STEP). */
@@ -1157,18 +1158,20 @@ async function takeLarge(
   origin: unknown,
   { cut, pause, checkStep = CHECK_STEP }: LargeIngest,
 ): Promise<IngestResult> {
-  let pieces: Uint8Array[];
+  const pieces: Uint8Array[] = [];
+  const decoded: Decoded[] = [];
   try {
-    pieces = await cut(update);
+    for await (const batch of batchesOf(cut, update)) {
+      for (const piece of batch) {
+        const r = decodeChecked(piece, false);
+        if (!r.ok) return r;
+        pieces.push(piece);
+        decoded.push(r.decoded);
+        await pause();
+      }
+    }
   } catch {
     return refuse(INGEST_MESSAGES.malformed);
-  }
-  const decoded: Decoded[] = [];
-  for (const piece of pieces) {
-    const r = decodeChecked(piece, false);
-    if (!r.ok) return r;
-    decoded.push(r.decoded);
-    await pause();
   }
   // What would wait for changes not here yet is held whole, as a small update is.
   if (wouldWait(doc, { structs: decoded.flatMap((d) => d.structs) })) {
@@ -1231,6 +1234,13 @@ async function takeLarge(
   }
   const stillPending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
   return { ok: true, changed, pending: stillPending || waitingUpdates(doc) > 0 };
+}
+
+/** What `cut` gives, as batches. */
+async function* batchesOf(cut: LargeIngest['cut'], update: Uint8Array): AsyncGenerator<Uint8Array[]> {
+  const pieces = cut(update);
+  if (Symbol.asyncIterator in pieces) yield* pieces;
+  else yield await pieces;
 }
 
 /** Runs steps to their end, pausing between them; null if they throw (a hostile update: see below). */

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { generateNetwork } from '../../bench/generate';
-import { PIECE_BYTES, updatePieces } from '../../renderer/storage/pieces';
+import { PIECE_BYTES, pieceBatches, updatePieces } from '../../renderer/storage/pieces';
 
 const docPieces = (doc: Y.Doc, maxBytes?: number, sliceValues?: number) =>
   updatePieces(Y.encodeStateAsUpdate(doc), maxBytes, sliceValues);
@@ -135,6 +135,29 @@ describe('updatePieces', () => {
         if (empty) expect(pieces.every((p) => Y.decodeUpdate(p).structs.length > 0)).toBe(true);
         else expect(pieces.at(-1)).toEqual(deletions);
       }),
+      fcOptions(),
+    );
+  });
+
+  it('in batches: the same pieces in the same order, each batch but the last holding at least its bytes', () => {
+    fc.assert(
+      fc.property(
+        historyArb,
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 2000 }),
+        (history, maxBytes, batchBytes) => {
+          const update = Y.encodeStateAsUpdate(replay(history));
+          const batches = [...pieceBatches(update, batchBytes, maxBytes, 4)];
+          expect(batches.flat()).toEqual(updatePieces(update, maxBytes, 4));
+          for (const [i, batch] of batches.entries()) {
+            expect(batch.length).toBeGreaterThan(0);
+            const bytes = batch.reduce((n, p) => n + p.byteLength, 0);
+            // Closed as soon as it holds batchBytes: without its last piece it held less.
+            expect(bytes - batch.at(-1)!.byteLength).toBeLessThan(batchBytes);
+            if (i < batches.length - 1) expect(bytes).toBeGreaterThanOrEqual(batchBytes);
+          }
+        },
+      ),
       fcOptions(),
     );
   });

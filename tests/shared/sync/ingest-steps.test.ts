@@ -172,6 +172,35 @@ describe('a large update on an unsigned network', () => {
     expect(Y.encodeStateVector(doc)).toEqual(Y.encodeStateVector(replica(13)));
   });
 
+  it('pieces given a batch at a time (as the worker makes them): the same doc, the same pauses', async () => {
+    const update = Y.encodeStateAsUpdate(peerState());
+    const whole = steps();
+    const inBatches = steps();
+    inBatches.large.cut = async function* (u) {
+      for (const piece of await cut(u)) yield [piece];
+    };
+    const a = replica(14);
+    const b = replica(14);
+    expect(await ingestLarge(a, update, 'peer', whole.large)).toMatchObject({ ok: true, changed: true });
+    expect(await ingestLarge(b, update, 'peer', inBatches.large)).toMatchObject({ ok: true, changed: true });
+    expect(Y.encodeStateAsUpdate(b)).toEqual(Y.encodeStateAsUpdate(a));
+    expect(inBatches.pauses()).toBe(whole.pauses());
+  });
+
+  it('a cut that fails after giving some batches: refused, nothing applied', async () => {
+    const update = Y.encodeStateAsUpdate(peerState());
+    const doc = replica(15);
+    const large: LargeIngest = {
+      cut: async function* (u) {
+        yield (await cut(u)).slice(0, 2);
+        throw new Error('the worker could not read the rest');
+      },
+      pause: async () => undefined,
+    };
+    expect(await ingestLarge(doc, update, 'peer', large)).toEqual({ ok: false, message: M.malformed });
+    expect(Y.encodeStateVector(doc)).toEqual(Y.encodeStateVector(replica(15)));
+  });
+
   it('holds whole an update that builds on changes not here yet, and takes it once they arrive', async () => {
     const p = peerState(60);
     const first = Y.encodeStateAsUpdate(p);
