@@ -19,6 +19,7 @@ import {
   readAllEntries,
   readAllEntriesPaced,
   parseItem,
+  type DecodedWires,
   type SetAside,
 } from '../../shared/doc';
 import { pacer, type PaceOptions } from '../../shared/pace';
@@ -305,6 +306,12 @@ export class DocPersistence {
    * in them), and is asked again behind the next save. Null: chunks go on.
    */
   private backlogHeld: 'weighing' | 'rebuild failed' | null = null;
+  /**
+   * The entries captured since the backlog was last empty, by their wire values: a rebuild that catches a
+   * backlog up reads them back from the doc without decoding them again (shared/doc.ts `DecodedWires`).
+   * Let go once nothing waits to be projected, so that it never holds more than the backlog does.
+   */
+  private decoded: DecodedWires = new WeakMap();
   /** A rebuild whose history rows are still being written (see `Rebuilding`). */
   private rebuilding: Rebuilding | null = null;
   /** Rebuilds asked for that have not started: the projections are not complete until they are done. */
@@ -352,6 +359,7 @@ export class DocPersistence {
       this.doc,
       () => this.batch,
       () => this.schedule(),
+      () => this.decoded,
     );
     this.doc.on('update', (_: Uint8Array, origin: unknown) => {
       if (origin !== STAGED) this.kept = null;
@@ -759,6 +767,7 @@ export class DocPersistence {
     }
     if (plan) trust!.adopt(plan);
     if (later.length > 0) this.addToBacklog(later);
+    else if (this.unprojected === 0 && this.backlogHeld === null) this.decoded = new WeakMap();
     // Entries that counted no longer should (a revocation behind them): derive everything again.
     if (plan?.rebuild) void this.rebuild().catch(() => undefined);
     const commit: Commit = {
@@ -886,6 +895,7 @@ export class DocPersistence {
   private finishBacklog(): void {
     this.backlog = [];
     this.backlogAt = 0;
+    this.decoded = new WeakMap();
     this.drained?.resolve();
     this.drained = null;
     this.notifyBacklog();
@@ -1327,7 +1337,7 @@ export class DocPersistence {
     // Reading and folding a whole history takes seconds at a million entries: in slices, so that the page
     // answers meanwhile (saves and syncs wait on the chain; a peer's update is captured for after).
     const breathe = pacer(this.pace);
-    const { entries, problems } = await readAllEntriesPaced(this.doc, breathe);
+    const { entries, problems } = await readAllEntriesPaced(this.doc, breathe, this.decoded);
     const plan = trust ? await trust.plan(entries, { members: true, heads: true }, true) : null;
     const projector = new Projector();
     const counted = plan ? plan.release : entries;
@@ -1412,7 +1422,12 @@ export class DocPersistence {
  * settings it brought, whether the member list or a head changed. A committed local change applied to the
  * live doc (origin STAGED) was captured in its staging doc and is already stored: it is skipped.
  */
-function capture(doc: Y.Doc, target: () => Batch, changed: () => void): void {
+function capture(
+  doc: Y.Doc,
+  target: () => Batch,
+  changed: () => void,
+  decoded: () => DecodedWires | undefined = () => undefined,
+): void {
   const mine = (origin: unknown) => origin !== STAGED;
   doc.on('update', (update: Uint8Array, origin: unknown) => {
     if (!mine(origin)) return;
@@ -1421,7 +1436,7 @@ function capture(doc: Y.Doc, target: () => Batch, changed: () => void): void {
   });
   ledgersOf(doc).observeDeep((events) => {
     if (!mine(events[0]?.transaction.origin)) return;
-    const found = entriesFromEvents(events);
+    const found = entriesFromEvents(events, decoded());
     appendAll(target().entries, found.entries);
     appendAll(target().problems, found.problems);
   });

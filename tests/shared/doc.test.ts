@@ -25,6 +25,7 @@ import {
   putItem,
   readAllEntries,
   readAllEntriesPaced,
+  type DecodedWires,
   readItem,
   readLevels,
   setLevels,
@@ -212,6 +213,50 @@ describe('readAllEntriesPaced', () => {
     });
     expect(read.entries).toHaveLength(301);
     expect(read.entries.at(-1)).toEqual(donation('devb', 1));
+  });
+});
+
+describe('entries decoded once (DecodedWires)', () => {
+  /** A replica that received `from`'s state, and what its events decoded on the way. */
+  function received(from: Y.Doc) {
+    const doc = new Y.Doc();
+    const decoded: DecodedWires = new WeakMap();
+    const seen: Entry[] = [];
+    ledgersOf(doc).observeDeep((events) => seen.push(...entriesFromEvents(events, decoded).entries));
+    sync(from, doc);
+    return { doc, decoded, seen };
+  }
+
+  it('reads back the very entries its events decoded, and what readAllEntries reads, junk and strays included', async () => {
+    fc.assert(
+      fc.asyncProperty(perDeviceArb, async (entries) => {
+        const from = new Y.Doc();
+        appendAll(from, entries);
+        ledgersOf(from)
+          .get(DEVICES[0]!)
+          ?.push([42 as never, [1, 0, 'hub1'] as never]);
+        const { doc, decoded, seen } = received(from);
+        const read = await readAllEntriesPaced(doc, async () => undefined, decoded);
+        expect(read).toEqual(readAllEntries(doc));
+        // Not decoded again: the same objects.
+        const byKey = new Map(seen.map((e) => [`${e.device}/${e.seq}`, e]));
+        for (const e of read.entries) expect(e).toBe(byKey.get(`${e.device}/${e.seq}`));
+      }),
+      fcOptions(),
+    );
+  });
+
+  it('a memo naming another device than the ledger it is found in is not taken: the wire value is decoded again', async () => {
+    const doc = new Y.Doc();
+    appendEntries(doc, 'devx', [donation('devx', 1)]);
+    appendEntries(doc, 'devy', [donation('devy', 1)]);
+    const decoded: DecodedWires = new WeakMap();
+    // As if devx's wire value had been decoded from devy's ledger: the memo says devx, the ledger devy.
+    const wire = ledgersOf(doc).get('devy')!.get(0) as unknown as object;
+    decoded.set(wire, donation('devx', 1));
+    const read = await readAllEntriesPaced(doc, async () => undefined, decoded);
+    expect(read.entries).toEqual([donation('devx', 1), donation('devy', 1)]);
+    expect(read.problems).toEqual([]);
   });
 });
 
