@@ -26,7 +26,7 @@ import {
   MAX_UPDATE_BYTES,
 } from '../../shared/sync/compress';
 import { pacer } from '../../shared/pace';
-import { PART_BYTES, stateParts } from '../../shared/sync/docParts';
+import { PART_BYTES, docPartsPaced, stateParts } from '../../shared/sync/docParts';
 import {
   expectMore,
   ingestBusy,
@@ -206,6 +206,17 @@ const answerTo = (doc: Y.Doc, encodedStateVector?: Uint8Array) => {
   return { part: parts[0]!, complete };
 };
 
+/** `answerTo`, written a step at a time with the page let run between steps. */
+async function answerInSteps(doc: Y.Doc, encodedStateVector: Uint8Array) {
+  const { parts, complete } = await docPartsPaced(
+    doc,
+    encodedStateVector,
+    { maxBytes: partBytes, most: 1 },
+    pacer(),
+  );
+  return { part: parts[0]!, complete };
+}
+
 /** Writes a sync step 2 of `part` (deflated already when `packed` is given). */
 function writeAnswer(
   encoder: encoding.Encoder,
@@ -244,6 +255,36 @@ export function setPacedDeflateFrom(bytes: number = PACED_DEFLATE_FROM): void {
   pacedDeflateFrom = bytes;
 }
 
+/**
+ * Past this many values (Yjs clock units: a ledger entry is one, a setting a few) that a peer lacks, its
+ * sync step 1 is answered with an answer written in steps (`docPartsPaced`): about 1 MB of entries. Writing
+ * a million at once held the answering hub's page 1.2-1.5 s.
+ */
+export const ANSWER_IN_STEPS_FROM = 16_384;
+let answerInStepsFrom = ANSWER_IN_STEPS_FROM;
+
+/** Sets how much a peer must lack for its answer to be written in steps (tests), or puts back the default. */
+export function setAnswerInStepsFrom(values: number = ANSWER_IN_STEPS_FROM): void {
+  answerInStepsFrom = values;
+}
+
+/** How many values (clock units) the doc holds past a state vector: what an answer to it would carry. */
+function valuesPast(doc: Y.Doc, encodedStateVector: Uint8Array): number {
+  let known: Map<number, number>;
+  try {
+    known = Y.decodeStateVector(encodedStateVector);
+  } catch {
+    // Not a state vector: the answer at once says so (`answerTo` throws as before).
+    return 0;
+  }
+  let values = 0;
+  for (const [client, structs] of doc.store.clients) {
+    const last = structs[structs.length - 1];
+    if (last) values += Math.max(0, last.id.clock + last.length - (known.get(client) ?? 0));
+  }
+  return values;
+}
+
 /** What readSyncMessage returns for a sync step 1 answered later: y-webrtc sends nothing now. */
 export const messageAnsweredLater = -2;
 
@@ -251,8 +292,10 @@ export const messageAnsweredLater = -2;
 const answering = new WeakMap<Y.Doc, Promise<void>>();
 
 /**
- * Answers a peer's sync step 1 once the answer is deflated in steps; the answer is what the doc holds now.
- * Sent framed over the connection it came from, unless that closed meanwhile. False (nothing done) when the
+ * Answers a peer's sync step 1 once the answer is deflated in steps. The answer is what the doc holds now;
+ * when the peer lacks much (ANSWER_IN_STEPS_FROM), what the doc holds once the answer is written, in steps
+ * too (what the doc gains meanwhile reaches the peer either way: as an update, or in the answer). Sent
+ * framed over the connection it came from, unless that closed meanwhile. False (nothing done) when the
  * answer is small enough to go at once.
  */
 function answerOverConn(
@@ -261,15 +304,20 @@ function answerOverConn(
   conn: SyncConn,
   encoder: encoding.Encoder,
 ): boolean {
-  const answer = answerTo(doc, encodedStateVector);
-  if (answer.part.byteLength < pacedDeflateFrom) {
-    writeAnswer(encoder, answer);
+  const inSteps = valuesPast(doc, encodedStateVector) >= answerInStepsFrom;
+  const now = inSteps ? null : answerTo(doc, encodedStateVector);
+  if (now && now.part.byteLength < pacedDeflateFrom) {
+    writeAnswer(encoder, now);
     return false;
   }
   const before = answering.get(doc) ?? Promise.resolve();
   const run = before.then(async () => {
     if (conn.closed) return;
-    const packed = await deflatePaced(answer.part, pacer());
+    const answer = now ?? (await answerInSteps(doc, encodedStateVector));
+    if (conn.closed || noDocs.has(doc)) return;
+    // Deflated at once when small (an answer written in steps may turn out small: the peer had most of it).
+    const packed =
+      answer.part.byteLength < pacedDeflateFrom ? undefined : await deflatePaced(answer.part, pacer());
     if (conn.closed || noDocs.has(doc)) return;
     const message = encoding.createEncoder();
     encoding.writeVarUint(message, Y_WEBRTC_MESSAGE_SYNC);

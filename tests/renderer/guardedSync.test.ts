@@ -30,6 +30,8 @@ import {
   writeSyncStep1,
   writeUpdate,
   answersSent,
+  ANSWER_IN_STEPS_FROM,
+  setAnswerInStepsFrom,
   messageAnsweredLater,
   PACED_DEFLATE_FROM,
   Reassembler,
@@ -421,6 +423,58 @@ describe('a peer’s sync step 1 whose answer is large, over a connection', () =
   afterEach(() => {
     setPacedDeflateFrom();
     setSyncPartBytes();
+    setAnswerInStepsFrom();
+  });
+
+  it('a peer lacking much is answered with an answer written in steps: what the doc holds once it is written', async () => {
+    expect(ANSWER_IN_STEPS_FROM).toBe(16_384);
+    setAnswerInStepsFrom(1000);
+    const source = docWith('deva0001', 'huba0001', 3000);
+    const ask = encoding.createEncoder();
+    writeSyncStep1(ask, new Y.Doc());
+    const { sent, room } = connection();
+    const reply = encoding.createEncoder();
+    expect(readSyncMessage(decoding.createDecoder(encoding.toUint8Array(ask)), reply, source, room)).toBe(
+      messageAnsweredLater,
+    );
+    expect(encoding.length(reply)).toBe(0);
+    // Written after the question, before the answer: in it.
+    appendEntries(
+      source,
+      'deva0001',
+      dayOf('deva0001', 'huba0001', 5).map((e, i) => ({ ...e, seq: 3001 + i })),
+    );
+    await answersSent(source);
+    const [answer, ...more] = received(sent);
+    expect(more).toEqual([]);
+    // Under PACED_DEFLATE_FROM: deflated at once, one whole answer.
+    expect(firstVarUint(answer!)).toBe(messageLarderSyncStep2);
+    const target = new Y.Doc();
+    readSyncMessage(decoding.createDecoder(answer!), encoding.createEncoder(), target, 'peer');
+    await ingestIdle(target);
+    expect(readAllEntries(target).entries).toHaveLength(3005);
+    expect(refused).toEqual([]);
+
+    // A peer that lacks less than that: answered at once.
+    const near = new Y.Doc();
+    Y.applyUpdate(near, Y.encodeStateAsUpdate(source));
+    appendEntries(
+      source,
+      'deva0001',
+      dayOf('deva0001', 'huba0001', 10).map((e, i) => ({ ...e, seq: 3006 + i })),
+    );
+    const nearAsk = encoding.createEncoder();
+    writeSyncStep1(nearAsk, near);
+    const nearReply = encoding.createEncoder();
+    expect(
+      readSyncMessage(
+        decoding.createDecoder(encoding.toUint8Array(nearAsk)),
+        nearReply,
+        source,
+        connection().room,
+      ),
+    ).toBe(messageYjsSyncStep1);
+    expect(encoding.length(nearReply)).toBeGreaterThan(0);
   });
 
   it('is answered once deflated in steps: nothing at once, then the same state a direct answer gives', async () => {

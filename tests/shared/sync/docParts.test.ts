@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { generateNetwork } from '../../../bench/generate';
 import { appendEntries, readAllEntries } from '../../../shared/doc';
-import { docParts, SLICE_VALUES, slicesFor, stateParts } from '../../../shared/sync/docParts';
+import { docParts, docPartsPaced, SLICE_VALUES, slicesFor, stateParts } from '../../../shared/sync/docParts';
 import { encodeAppliedState, ingestUpdate } from '../../../shared/sync/ingest';
 import { fcOptions } from '../arbitraries';
 import { donations } from './donations';
@@ -332,6 +332,53 @@ describe('docParts', () => {
     const one = Y.decodeUpdate(roomy.parts[0]!);
     expect(one.structs.length).toBeGreaterThan(1);
     expect(one.ds.clients.size).toBe(1);
+  });
+});
+
+describe('docPartsPaced', () => {
+  const net = () => generateNetwork(3_000, 'paced');
+  const more = (doc: Y.Doc, seq: number) => appendEntries(doc, 'devzzzz1', donations('devzzzz1', seq, 5));
+
+  it('the parts docParts gives, with pauses between its steps, and the doc’s state vector', async () => {
+    const { doc } = net();
+    let pauses = 0;
+    const paced = await docPartsPaced(doc, undefined, { maxBytes: 24 * 1024 }, async () => void pauses++);
+    expect(paced).toEqual({
+      ...docParts(doc, undefined, { maxBytes: 24 * 1024 }),
+      stateVector: Y.encodeStateVector(doc),
+    });
+    // A pause after every slice written: 3,000 entries in slices of at most 512 values, and the settings.
+    expect(pauses).toBeGreaterThan(6);
+  });
+
+  it('a change during a pause starts it again: the parts hold it and describe the doc as it then stands', async () => {
+    const { doc } = net();
+    let pauses = 0;
+    const paced = await docPartsPaced(doc, undefined, { maxBytes: 24 * 1024 }, async () => {
+      if (++pauses === 3) more(doc, 1);
+    });
+    const receiver = new Y.Doc();
+    applyAll(receiver, paced.parts);
+    sameDoc(doc, receiver);
+    expect(paced.stateVector).toEqual(Y.encodeStateVector(doc));
+    expect(readAllEntries(receiver).entries.filter((e) => e.device === 'devzzzz1')).toHaveLength(5);
+  });
+
+  it('changed during every try: the third walks the doc in one go, with nothing left out', async () => {
+    const { doc } = net();
+    let pauses = 0;
+    let seq = 1;
+    const paced = await docPartsPaced(doc, undefined, { maxBytes: 24 * 1024 }, async () => {
+      pauses++;
+      more(doc, seq);
+      seq += 5;
+    });
+    // Two tries, each stopped at its first pause; then no pause.
+    expect(pauses).toBe(2);
+    const receiver = new Y.Doc();
+    applyAll(receiver, paced.parts);
+    sameDoc(doc, receiver);
+    expect(readAllEntries(receiver).entries.filter((e) => e.device === 'devzzzz1')).toHaveLength(10);
   });
 });
 
