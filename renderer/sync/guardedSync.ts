@@ -26,7 +26,7 @@ import {
   MAX_UPDATE_BYTES,
 } from '../../shared/sync/compress';
 import { pacer } from '../../shared/pace';
-import { PART_BYTES, docPartsPaced, stateParts } from '../../shared/sync/docParts';
+import { PART_BYTES, docPartsPaced, stateParts, valuesPast } from '../../shared/sync/docParts';
 import {
   expectMore,
   ingestBusy,
@@ -268,23 +268,6 @@ export function setAnswerInStepsFrom(values: number = ANSWER_IN_STEPS_FROM): voi
   answerInStepsFrom = values;
 }
 
-/** How many values (clock units) the doc holds past a state vector: what an answer to it would carry. */
-function valuesPast(doc: Y.Doc, encodedStateVector: Uint8Array): number {
-  let known: Map<number, number>;
-  try {
-    known = Y.decodeStateVector(encodedStateVector);
-  } catch {
-    // Not a state vector: the answer at once says so (`answerTo` throws as before).
-    return 0;
-  }
-  let values = 0;
-  for (const [client, structs] of doc.store.clients) {
-    const last = structs[structs.length - 1];
-    if (last) values += Math.max(0, last.id.clock + last.length - (known.get(client) ?? 0));
-  }
-  return values;
-}
-
 /** What readSyncMessage returns for a sync step 1 answered later: y-webrtc sends nothing now. */
 export const messageAnsweredLater = -2;
 
@@ -304,7 +287,8 @@ function answerOverConn(
   conn: SyncConn,
   encoder: encoding.Encoder,
 ): boolean {
-  const inSteps = valuesPast(doc, encodedStateVector) >= answerInStepsFrom;
+  // A state vector that does not read as one is answered at once (`answerTo` throws, as before).
+  const inSteps = (valuesPast(doc, encodedStateVector) ?? 0) >= answerInStepsFrom;
   const now = inSteps ? null : answerTo(doc, encodedStateVector);
   if (now && now.part.byteLength < pacedDeflateFrom) {
     writeAnswer(encoder, now);

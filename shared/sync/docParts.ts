@@ -135,6 +135,28 @@ export function docParts(
 }
 
 /**
+ * How many values (Yjs clock units: a ledger entry is one, a setting a few) the doc holds past a state
+ * vector (everything when it is absent): what an answer or a sync file for it would carry. Null when the
+ * state vector does not read as one.
+ */
+export function valuesPast(doc: Y.Doc, encodedStateVector?: Uint8Array): number | null {
+  let known = new Map<number, number>();
+  if (encodedStateVector) {
+    try {
+      known = Y.decodeStateVector(encodedStateVector);
+    } catch {
+      return null;
+    }
+  }
+  let values = 0;
+  for (const [client, structs] of doc.store.clients) {
+    const last = structs[structs.length - 1];
+    if (last) values += Math.max(0, last.id.clock + last.length - (known.get(client) ?? 0));
+  }
+  return values;
+}
+
+/**
  * How many times `docPartsPaced` starts again because the doc changed during a pause before it walks the
  * doc in one go.
  */
@@ -153,8 +175,13 @@ export async function docPartsPaced(
   targetStateVector: Uint8Array | undefined,
   options: PartOptions,
   pause: () => Promise<void>,
+  /** Called at the last step, with the doc as the parts give it (a sync file counts its entries then). */
+  atLastStep: () => void = () => undefined,
 ): Promise<DocParts & { stateVector: Uint8Array }> {
-  const withState = (parts: DocParts) => ({ ...parts, stateVector: Y.encodeStateVector(doc) });
+  const withState = (parts: DocParts) => {
+    atLastStep();
+    return { ...parts, stateVector: Y.encodeStateVector(doc) };
+  };
   for (let tries = 1; tries < PACED_TRIES; tries++) {
     let changed = false;
     const onTransaction = () => {

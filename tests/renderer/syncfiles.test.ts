@@ -11,7 +11,7 @@ import { LarderDB } from '../../renderer/storage/db';
 import { SignedDevice } from './signedDevice';
 import { settingValue } from '../../shared/trust/settings';
 import { LarderStore, type StoreDeps } from '../../renderer/storage/store';
-import { exportSyncFile, importSyncFile, knownPeers } from '../../renderer/sync/syncFiles';
+import { exportSyncFile, importSyncFile, knownPeers, PACED_EXPORT_FROM } from '../../renderer/sync/syncFiles';
 import { msg } from '../../shared/messages';
 
 const START = Date.UTC(2025, 5, 2, 9, 0, 0);
@@ -160,6 +160,35 @@ describe('sync files between two devices', () => {
       ok: true,
       message: msg('syncFile.nothingNew'),
     });
+  });
+
+  it('written in steps (a large network), in parts or whole: the same network, its header the doc’s state', async () => {
+    const { a, rice } = await hubA();
+    for (let i = 0; i < 10; i++)
+      await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: `${i + 1}` }] });
+    expect(PACED_EXPORT_FROM).toBe(16_384);
+    for (const [n, partBytes] of [
+      [2, 1024],
+      [3, undefined],
+    ] as const) {
+      const b = await device(n);
+      await b.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Back room tablet' });
+      const file = await exportSyncFile(a, { ...opts(12), partBytes, pacedFrom: 1 });
+      expect(file.entries).toBe(13);
+      expect(await importSyncFile(b, file.bytes, { now: clock })).toMatchObject({ ok: true, newEntries: 13 });
+      expect(await projections(b)).toEqual(await projections(a));
+      expect(Y.encodeStateVector(b.persistence.doc)).toEqual(Y.encodeStateVector(a.persistence.doc));
+      // The header's state vector was the doc's: a second file for b, only what it lacks, carries nothing.
+      await exportSyncFile(b, { ...opts(13), pacedFrom: 1 }).then((back) =>
+        importSyncFile(a, back.bytes, { now: clock }),
+      );
+      expect(
+        await exportSyncFile(a, { forDevice: b.self!.deviceId, ...opts(14), pacedFrom: 1 }),
+      ).toMatchObject({
+        since: true,
+        entries: 0,
+      });
+    }
   });
 
   it('carry back only what the other side lacks, after which both hold the same', async () => {
