@@ -102,6 +102,15 @@ export class Projector {
   readonly problems: ProjectionProblem[] = [];
   /** Undos already reported as undoing another hub's entry (reported once per projector). */
   private readonly reported = new Set<string>();
+  /**
+   * Whether what changes is noted for `takeChanges`. A rebuild writes every row, so its projector notes
+   * nothing until it has folded the history (`untracked`, then `trackFromHere`): at a million entries,
+   * a million ids noted and listed only to be dropped.
+   */
+  private tracking = true;
+  /** The stock row and usage row last looked up: an entry looks up its own several times. */
+  private lastStock: StockRow | null = null;
+  private lastUsage: { hub: string; at: number; row: UsageRow } | null = null;
 
   constructor(snapshot?: ProjectionSnapshot) {
     if (!snapshot) return;
@@ -185,7 +194,7 @@ export class Projector {
       ...(isTransfer(entry) ? { root: transferOf(entry) } : {}),
     };
     this.ledger.set(id, row);
-    this.changedLedger.add(id);
+    if (this.tracking) this.changedLedger.add(id);
     this.index(row);
 
     if (row.kind === 'reversal') this.applyUndo(row);
@@ -203,7 +212,7 @@ export class Projector {
     if (entry.kind === 'count') stock.lastCountAt = Math.max(stock.lastCountAt ?? entry.at, entry.at);
     if (entry.kind === 'pickup' && entry.belowZero)
       stock.lastWarnAt = Math.max(stock.lastWarnAt ?? entry.at, entry.at);
-    this.usageRow(entry.hub, dayOf(entry.at)).entries += 1;
+    this.usageRow(entry.hub, entry.at).entries += 1;
   }
 
   private index(row: LedgerRow): void {
@@ -225,7 +234,7 @@ export class Projector {
     }
     const wasUndone = target.reversedBy !== undefined;
     target.reversedBy = canonical(this.validUndos(target));
-    this.changedLedger.add(target.id);
+    if (this.tracking) this.changedLedger.add(target.id);
     if (wasUndone) return;
     if (target.slot) this.resolveSlot(target.slot);
     else this.uncount(target);
@@ -267,35 +276,48 @@ export class Projector {
   private count(row: LedgerRow): void {
     this.addEffect(row, ownEffect(row));
     if (row.kind === 'donation' && row.expiry) addLot(this.stockRow(row.hub, row.item), row.expiry, row.qty);
-    if (row.kind === 'pickup') addPickups(this.usageRow(row.hub, dayOf(row.at)), row.item, row.qty);
+    if (row.kind === 'pickup') addPickups(this.usageRow(row.hub, row.at), row.item, row.qty);
   }
 
   private uncount(row: LedgerRow): void {
     this.addEffect(row, -row.applied);
     if (row.kind === 'donation' && row.expiry) addLot(this.stockRow(row.hub, row.item), row.expiry, -row.qty);
-    if (row.kind === 'pickup') addPickups(this.usageRow(row.hub, dayOf(row.at)), row.item, -row.qty);
+    if (row.kind === 'pickup') addPickups(this.usageRow(row.hub, row.at), row.item, -row.qty);
   }
 
   private addEffect(row: LedgerRow, delta: number): void {
     // Stryker disable next-line ConditionalExpression: a change of 0 only writes the same rows again
     if (delta === 0) return;
     row.applied += delta;
-    this.changedLedger.add(row.id);
+    if (this.tracking) this.changedLedger.add(row.id);
     this.stockRow(row.hub, row.item).onHand += delta;
   }
 
-  private usageRow(hub: string, day: string): UsageRow {
+  /** The usage row of `hub` on the day of `at`. */
+  private usageRow(hub: string, at: number): UsageRow {
+    const last = this.lastUsage;
+    if (last && last.hub === hub && last.at === at) {
+      if (this.tracking) this.changedUsage.add(last.row.key);
+      return last.row;
+    }
+    const day = dayOf(at);
     const key = stockKey(hub, day);
     let row = this.usage.get(key);
     if (!row) {
       row = { key, hub, day, entries: 0, pickups: {} };
       this.usage.set(key, row);
     }
-    this.changedUsage.add(key);
+    if (this.tracking) this.changedUsage.add(key);
+    this.lastUsage = { hub, at, row };
     return row;
   }
 
   private stockRow(hub: string, item: string): StockRow {
+    const last = this.lastStock;
+    if (last && last.hub === hub && last.item === item) {
+      if (this.tracking) this.changedStock.add(last.key);
+      return last;
+    }
     const key = stockKey(hub, item);
     let row = this.stock.get(key);
     if (!row) {
@@ -312,8 +334,23 @@ export class Projector {
       };
       this.stock.set(key, row);
     }
-    this.changedStock.add(key);
+    if (this.tracking) this.changedStock.add(key);
+    this.lastStock = row;
     return row;
+  }
+
+  /** Notes nothing that changes until `trackFromHere` (a rebuild's projector, while it folds everything). */
+  untracked(): this {
+    this.tracking = false;
+    return this;
+  }
+
+  /** Forgets what changed so far, without listing it, and notes what changes from now on. */
+  trackFromHere(): void {
+    this.changedStock.clear();
+    this.changedLedger.clear();
+    this.changedUsage.clear();
+    this.tracking = true;
   }
 
   changes(): { stock: StockRow[]; ledger: LedgerRow[]; usage: UsageRow[] } {

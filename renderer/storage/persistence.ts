@@ -1199,7 +1199,7 @@ export class DocPersistence {
     if (plan) trust!.adopt(plan);
     // Everything in the doc is projected now, the backlog too (its rows follow with the history).
     if (this.unprojected > 0) this.finishBacklog();
-    projector.takeChanges();
+    projector.trackFromHere();
     const rebuilding: Rebuilding = {
       projector,
       usage: tables.usage.map((row) => row.key),
@@ -1343,7 +1343,8 @@ export class DocPersistence {
     const breathe = pacer(this.pace);
     const { entries, problems } = await readAllEntriesPaced(this.doc, breathe, this.decoded);
     const plan = trust ? await trust.plan(entries, { members: true, heads: true }, true) : null;
-    const projector = new Projector();
+    // Every row is written from it: nothing to note as changed until it has folded the history.
+    const projector = new Projector().untracked();
     const counted = plan ? plan.release : entries;
     for (let i = 0; i < counted.length; i++) {
       projector.apply(counted[i]!);

@@ -189,6 +189,34 @@ describe('Projector', () => {
     );
   });
 
+  it('untracked (a rebuild folding everything), then tracked: the same rows, and from then on the same changes', () => {
+    fc.assert(
+      fc.property(ledgerArb, fc.nat(), (entries, cut) => {
+        const at = entries.length === 0 ? 0 : cut % (entries.length + 1);
+        const tracked = new Projector();
+        const quiet = new Projector().untracked();
+        for (const e of entries.slice(0, at)) {
+          tracked.apply(e);
+          quiet.apply(e);
+        }
+        expect(quiet.takeChanges()).toEqual({ stock: [], ledger: [], usage: [] });
+        tracked.takeChanges();
+        quiet.trackFromHere();
+        for (const e of entries.slice(at)) {
+          tracked.apply(e);
+          quiet.apply(e);
+        }
+        expect(sorted(quiet.takeChanges())).toStrictEqual(sorted(tracked.takeChanges()));
+        const { problems, ...rows } = project(entries);
+        expect(
+          sorted({ stock: quiet.allStock(), ledger: quiet.allLedger(), usage: quiet.allUsage() }),
+        ).toStrictEqual(rows);
+        expect(quiet.problems).toEqual(problems);
+      }),
+      fcOptions(),
+    );
+  });
+
   it('the generated ledgers hold every kind of entry, concurrent receipts and undos of transfers', () => {
     const seen = new Set<string>();
     fc.assert(
