@@ -14,7 +14,7 @@ const ENTRIES = 45_000;
 const AT = Date.UTC(2026, 9, 1, 9);
 
 /**
- * A year of another hub's history, in one sync file: more than the device holds and over 20,000 entries, so
+ * A year of another hub's history, in one sync file: more than the device holds and over 2,000 entries, so
  * once it is all in, a rebuild writes the figures first and the history after (renderer/storage/persistence.ts,
  * CATCH_UP_ENTRIES). Meanwhile the sidebar says how much is left, saving works, and counts wait until the
  * figures are whole (they would compare with incomplete figures; the domain's own tests check that a count is
