@@ -224,6 +224,12 @@ interface Rebuilding {
   queued: boolean;
 }
 
+/** What a change to the doc brought to the ledgers: valid entries, and values set aside. */
+export interface Brought {
+  entries: number;
+  setAside: number;
+}
+
 /** How far a rebuild's history (usage and ledger rows) is written; null when no rebuild runs. */
 export interface RebuildProgress {
   written: number;
@@ -363,6 +369,9 @@ export class DocPersistence {
       () => this.batch,
       () => this.schedule(),
       () => this.decoded,
+      (origin, brought) => {
+        for (const listener of this.broughtListeners) listener(origin, brought);
+      },
     );
     this.doc.on('update', (_: Uint8Array, origin: unknown) => {
       if (origin !== STAGED) this.kept = null;
@@ -448,6 +457,19 @@ export class DocPersistence {
   onCommitted(listener: (commit: Commit) => void): () => void {
     this.committedListeners.add(listener);
     return () => this.committedListeners.delete(listener);
+  }
+
+  private readonly broughtListeners = new Set<(origin: unknown, brought: Brought) => void>();
+
+  /**
+   * Called for each change to the live doc that brought ledger values (a peer's update, a piece of a sync
+   * file), as the doc takes it: its transaction's origin, and how many entries and set-aside values it
+   * brought. Counted as they are captured: a sync file's import says how many entries it brought without
+   * reading a million of them a second time (about 2 s).
+   */
+  onLedgerBrought(listener: (origin: unknown, brought: Brought) => void): () => void {
+    this.broughtListeners.add(listener);
+    return () => this.broughtListeners.delete(listener);
   }
 
   /**
@@ -1435,6 +1457,7 @@ function capture(
   target: () => Batch,
   changed: () => void,
   decoded: () => DecodedWires | undefined = () => undefined,
+  brought: (origin: unknown, what: Brought) => void = () => undefined,
 ): void {
   const mine = (origin: unknown) => origin !== STAGED;
   doc.on('update', (update: Uint8Array, origin: unknown) => {
@@ -1443,10 +1466,12 @@ function capture(
     changed();
   });
   ledgersOf(doc).observeDeep((events) => {
-    if (!mine(events[0]?.transaction.origin)) return;
+    const origin = events[0]?.transaction.origin;
+    if (!mine(origin)) return;
     const found = entriesFromEvents(events, decoded());
     appendAll(target().entries, found.entries);
     appendAll(target().problems, found.problems);
+    brought(origin, { entries: found.entries.length, setAside: found.problems.length });
   });
   const watch = (map: Y.Map<unknown>, pick: (b: Batch) => SettingChange<unknown>) =>
     map.observe((event) => {

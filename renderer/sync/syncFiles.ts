@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { devicesOf, deviceSchema, entriesFromEvents, ledgersOf } from '../../shared/doc';
+import { devicesOf, deviceSchema, ledgersOf } from '../../shared/doc';
 import { localDay } from '../../shared/days';
 import { randomId, type RandomBytes } from '../../shared/ids';
 import { PART_BYTES, docPartsPaced, stateParts, valuesPast } from '../../shared/sync/docParts';
@@ -213,14 +213,12 @@ export async function importSyncFile(
 
   let newEntries = 0;
   let setAside = 0;
-  const count = (events: Y.YEvent<Y.AbstractType<unknown>>[], tr: Y.Transaction) => {
-    if (tr.origin !== FILE_ORIGIN) return;
-    const found = entriesFromEvents(events);
-    newEntries += found.entries.length;
-    setAside += found.problems.length;
-  };
-  const ledgers = ledgersOf(doc);
-  ledgers.observeDeep(count);
+  // Counted as the store captures them (each entry is read once).
+  const stopCounting = store.persistence.onLedgerBrought((origin, brought) => {
+    if (origin !== FILE_ORIGIN) return;
+    newEntries += brought.entries;
+    setAside += brought.setAside;
+  });
   let result;
   try {
     result =
@@ -231,7 +229,7 @@ export async function importSyncFile(
     // The doc took the update but it could not be saved; the next change retries the save.
     return { ok: false, message: msg('syncFile.notSaved') };
   } finally {
-    ledgers.unobserveDeep(count);
+    stopCounting();
   }
   if (!result.ok) {
     if (large && !result.applied && result.message.code === 'update.malformed')

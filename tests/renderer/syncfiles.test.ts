@@ -309,6 +309,47 @@ describe('sync files between two devices', () => {
     expect((await a.db.items.get(rice.id))?.name).toBe('Jasmine rice');
   });
 
+  it('count what they bring as the store takes it: new entries, and values set aside', async () => {
+    const { a, rice } = await hubA();
+    const other = new Y.Doc();
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(a.persistence.doc));
+    const dev = await SignedDevice.approvedBy(a);
+    await dev.append(
+      other,
+      [1, 2].map((seq) => ({
+        kind: 'donation' as const,
+        hub: a.self!.hubId!,
+        device: dev.id,
+        seq,
+        item: rice.id,
+        qty: seq,
+        source: 'other' as const,
+        at: clock,
+        recordedAt: clock,
+      })),
+    );
+    const junk = new Y.Array<unknown>();
+    junk.push([42, 'not an entry', [1, 0]]);
+    ledgersOf(other).set('junkdev1', junk as never);
+    const { fileKey } = await a.secrets();
+    const file = await sealSyncFile(
+      {
+        network: a.self!.networkId,
+        device: dev.id,
+        createdAt: clock,
+        stateVector: Y.encodeStateVector(other),
+        since: false,
+        forDevice: null,
+        update: Y.encodeStateAsUpdate(other, Y.encodeStateVector(a.persistence.doc)),
+      },
+      fileKey,
+      prngBytes(33),
+    );
+    const imported = await importSyncFile(a, file);
+    expect(imported).toMatchObject({ ok: true, newEntries: 2 });
+    expect(imported.ok && imported.notes).toEqual([msg('syncFile.setAside', { count: 3 })]);
+  });
+
   it('say so when a device imports its own file', async () => {
     const { a } = await hubA();
     const own = await exportSyncFile(a, opts(17));
