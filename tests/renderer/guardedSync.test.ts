@@ -426,24 +426,33 @@ describe('a peer’s sync step 1 whose answer is large, over a connection', () =
     setAnswerInStepsFrom();
   });
 
+  /** A new device's sync step 1 to `source` over a connection: answered later, y-webrtc sends nothing now. */
+  const askedLater = (source: Y.Doc) => {
+    const ask = encoding.createEncoder();
+    writeSyncStep1(ask, new Y.Doc());
+    const connected = connection();
+    const reply = encoding.createEncoder();
+    expect(
+      readSyncMessage(decoding.createDecoder(encoding.toUint8Array(ask)), reply, source, connected.room),
+    ).toBe(messageAnsweredLater);
+    expect(encoding.length(reply)).toBe(0);
+    return connected;
+  };
+  /** `source`'s front desk records `n` entries more, from sequence number `seq`. */
+  const recordMore = (source: Y.Doc, n: number, seq: number) =>
+    appendEntries(
+      source,
+      'deva0001',
+      dayOf('deva0001', 'huba0001', n).map((e, i) => ({ ...e, seq: seq + i })),
+    );
+
   it('a peer lacking much is answered with an answer written in steps: what the doc holds once it is written', async () => {
     expect(ANSWER_IN_STEPS_FROM).toBe(16_384);
     setAnswerInStepsFrom(1000);
     const source = docWith('deva0001', 'huba0001', 3000);
-    const ask = encoding.createEncoder();
-    writeSyncStep1(ask, new Y.Doc());
-    const { sent, room } = connection();
-    const reply = encoding.createEncoder();
-    expect(readSyncMessage(decoding.createDecoder(encoding.toUint8Array(ask)), reply, source, room)).toBe(
-      messageAnsweredLater,
-    );
-    expect(encoding.length(reply)).toBe(0);
+    const { sent } = askedLater(source);
     // Written after the question, before the answer: in it.
-    appendEntries(
-      source,
-      'deva0001',
-      dayOf('deva0001', 'huba0001', 5).map((e, i) => ({ ...e, seq: 3001 + i })),
-    );
+    recordMore(source, 5, 3001);
     await answersSent(source);
     const [answer, ...more] = received(sent);
     expect(more).toEqual([]);
@@ -458,11 +467,7 @@ describe('a peer’s sync step 1 whose answer is large, over a connection', () =
     // A peer that lacks less than that: answered at once.
     const near = new Y.Doc();
     Y.applyUpdate(near, Y.encodeStateAsUpdate(source));
-    appendEntries(
-      source,
-      'deva0001',
-      dayOf('deva0001', 'huba0001', 10).map((e, i) => ({ ...e, seq: 3006 + i })),
-    );
+    recordMore(source, 10, 3006);
     const nearAsk = encoding.createEncoder();
     writeSyncStep1(nearAsk, near);
     const nearReply = encoding.createEncoder();
@@ -481,20 +486,9 @@ describe('a peer’s sync step 1 whose answer is large, over a connection', () =
     expect(PACED_DEFLATE_FROM).toBe(1024 * 1024);
     setPacedDeflateFrom(32 * 1024);
     const source = docWith('deva0001', 'huba0001', 3000);
-    const ask = encoding.createEncoder();
-    writeSyncStep1(ask, new Y.Doc());
-    const { conn, sent, room } = connection();
-    const reply = encoding.createEncoder();
-    expect(readSyncMessage(decoding.createDecoder(encoding.toUint8Array(ask)), reply, source, room)).toBe(
-      messageAnsweredLater,
-    );
-    expect(encoding.length(reply)).toBe(0);
+    const { conn, sent } = askedLater(source);
     // Written to the doc after the question: not in this answer (it goes to the peer as an update).
-    appendEntries(
-      source,
-      'deva0001',
-      dayOf('deva0001', 'huba0001', 5).map((e, i) => ({ ...e, seq: 3001 + i })),
-    );
+    recordMore(source, 5, 3001);
     await answersSent(source);
     const [answer, ...more] = received(sent);
     expect(more).toEqual([]);
@@ -530,11 +524,7 @@ describe('a peer’s sync step 1 whose answer is large, over a connection', () =
     // A peer that lacks little: answered at once, as y-webrtc sends a reply.
     const near = new Y.Doc();
     Y.applyUpdate(near, Y.encodeStateAsUpdate(source));
-    appendEntries(
-      source,
-      'deva0001',
-      dayOf('deva0001', 'huba0001', 10).map((e, i) => ({ ...e, seq: 3001 + i })),
-    );
+    recordMore(source, 10, 3001);
     const nearAsk = encoding.createEncoder();
     writeSyncStep1(nearAsk, near);
     const small = connection();
