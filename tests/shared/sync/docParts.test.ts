@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { generateNetwork } from '../../../bench/generate';
 import { appendEntries, readAllEntries } from '../../../shared/doc';
-import { docParts, docPartsPaced, SLICE_VALUES, slicesFor, stateParts } from '../../../shared/sync/docParts';
+import {
+  docParts,
+  docPartsPaced,
+  SLICE_VALUES,
+  slicesFor,
+  stateParts,
+  valuesPast,
+} from '../../../shared/sync/docParts';
 import { encodeAppliedState, ingestUpdate } from '../../../shared/sync/ingest';
 import { fcOptions } from '../arbitraries';
 import { donations } from './donations';
@@ -339,8 +346,13 @@ describe('docPartsPaced', () => {
   const net = () => generateNetwork(3_000, 'paced');
   const more = (doc: Y.Doc, seq: number) => appendEntries(doc, 'devzzzz1', donations('devzzzz1', seq, 5));
 
+  const listening = (doc: Y.Doc) =>
+    (doc as unknown as { _observers: Map<string, Set<unknown>> })._observers.get('afterTransaction')?.size ??
+    0;
+
   it('the parts docParts gives, with pauses between its steps, and the doc’s state vector', async () => {
     const { doc } = net();
+    const before = listening(doc);
     let pauses = 0;
     const paced = await docPartsPaced(doc, undefined, { maxBytes: 24 * 1024 }, async () => void pauses++);
     expect(paced).toEqual({
@@ -349,6 +361,8 @@ describe('docPartsPaced', () => {
     });
     // A pause after every slice written: 3,000 entries in slices of at most 512 values, and the settings.
     expect(pauses).toBeGreaterThan(6);
+    // It stops watching the doc once done.
+    expect(listening(doc)).toBe(before);
   });
 
   it('a change during a pause starts it again: the parts hold it and describe the doc as it then stands', async () => {
@@ -379,6 +393,25 @@ describe('docPartsPaced', () => {
     applyAll(receiver, paced.parts);
     sameDoc(doc, receiver);
     expect(readAllEntries(receiver).entries.filter((e) => e.device === 'devzzzz1')).toHaveLength(10);
+  });
+});
+
+describe('valuesPast', () => {
+  it('counts the values (clock units) a doc holds past a state vector; null for one that does not read', () => {
+    const doc = new Y.Doc();
+    appendEntries(doc, 'deva0001', donations('deva0001', 1, 30));
+    const all = valuesPast(doc);
+    // 30 entries, and the device's ledger array itself.
+    expect(all).toBe(Y.getState(doc.store, doc.clientID));
+    expect(all).toBeGreaterThanOrEqual(30);
+    const half = new Y.Doc();
+    Y.applyUpdate(half, Y.encodeStateAsUpdate(doc));
+    appendEntries(doc, 'deva0001', donations('deva0001', 31, 12));
+    expect(valuesPast(doc, Y.encodeStateVector(half))).toBe(12);
+    expect(valuesPast(doc, Y.encodeStateVector(doc))).toBe(0);
+    // A receiver ahead of the doc lacks nothing from it.
+    expect(valuesPast(half, Y.encodeStateVector(doc))).toBe(0);
+    expect(valuesPast(doc, new Uint8Array([0xff, 0xff, 0xff]))).toBeNull();
   });
 });
 
