@@ -672,6 +672,30 @@ describe('the rows an incremental update loads from what is stored', () => {
     expect(stored.stock).toStrictEqual(rebuilt.stock);
   });
 
+  it('two hubs’ pickups at the same moment, one after the other, each in its own hub’s rows; a row looked up just before tracking starts is noted when looked up again', () => {
+    const at = day(3);
+    const here: Pickup = { ...pickup, seq: 10, at, recordedAt: at };
+    const there: Pickup = { ...here, hub: 'hub2', device: 'devb' };
+    const p = new Projector();
+    p.apply(here);
+    p.apply(there);
+    expect(sorted(p.changes()).usage.map((r) => [r.hub, r.day, r.entries, r.pickups])).toEqual([
+      ['hub1', '2026-03-03', 1, { itma: 3 }],
+      ['hub2', '2026-03-03', 1, { itma: 3 }],
+    ]);
+    expect(sorted(p.changes()).stock.map((r) => [r.hub, r.onHand])).toEqual([
+      ['hub1', -3],
+      ['hub2', -3],
+    ]);
+    const q = new Projector().untracked();
+    q.apply(here);
+    q.trackFromHere();
+    q.apply({ ...here, seq: 11 });
+    const changes = q.takeChanges();
+    expect(changes.usage.map((r) => [r.hub, r.day, r.entries])).toEqual([['hub1', '2026-03-03', 2]]);
+    expect(changes.stock.map((r) => [r.hub, r.onHand])).toEqual([['hub1', -6]]);
+  });
+
   it('asks the second round only for the slots a receipt or send shares, never an undo’s or a plain entry’s', () => {
     const receipt: Entry = {
       kind: 'transfer_in',
