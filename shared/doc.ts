@@ -248,7 +248,8 @@ function* checkWires(
     }
     for (let index = 0; index < wires.length; index++) {
       const wire = wires[index];
-      const known = decoded && typeof wire === 'object' && wire !== null ? decoded.get(wire) : undefined;
+      // A WeakMap holds no value that is not an object: junk that is not finds nothing, and is checked.
+      const known = decoded?.get(wire as object);
       const r =
         known?.device === device ? { ok: true as const, entry: known } : checkLedgerEntry(device, wire);
       if (r.ok) read.entries.push(r.entry);
