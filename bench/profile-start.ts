@@ -14,7 +14,7 @@ import { serve } from './server';
  * Prints the long tasks and the functions that took the most time (self and inclusive). It never fails on
  * a figure; it is a tool for finding the next long task to take apart.
  *
- *   npx tsx bench/profile-start.ts --profile=/tmp/larder-bench-100000-XXXX --port=N [--top=30]
+ *   npx tsx bench/profile-start.ts --profile=/tmp/larder-bench-100000-XXXX --port=N [--top=30] [--stretches=4]
  *   ... --what=pickups     instead: 20 pickups recorded one after the other through the store (bench page)
  *   ... --what=rebuild --n=300000
  *                         instead: the bench page's seed of N entries (generate, store, load, rebuild)
@@ -154,6 +154,42 @@ try {
   };
   print('self time', self);
   print('inclusive time', inclusive);
+
+  // The longest stretches of samples with no idle between them (a long task, or tasks back to back), and
+  // the frames most of their samples went through: what to take apart next.
+  const runs: { startMs: number; ms: number; samples: number[] }[] = [];
+  let now = 0;
+  let run: { startMs: number; ms: number; samples: number[] } | null = null;
+  cpu.samples.forEach((id, i) => {
+    now += (cpu.timeDeltas[i] ?? 0) / 1000;
+    const idle = ['(idle)', '(program)'].includes(byId.get(id)!.callFrame.functionName);
+    if (idle) {
+      if (run) runs.push(run);
+      run = null;
+      return;
+    }
+    run ??= { startMs: now, ms: 0, samples: [] };
+    run.ms = now - run.startMs + (cpu.timeDeltas[i + 1] ?? 0) / 1000;
+    run.samples.push(id);
+  });
+  if (run) runs.push(run);
+  console.log(`
+longest busy stretches (ms from the profile's start; the frames most samples went through):`);
+  for (const r of runs.sort((a, b) => b.ms - a.ms).slice(0, Number(option('stretches') ?? 4))) {
+    const through = new Map<string, number>();
+    for (const id of r.samples) {
+      const seen = new Set<string>();
+      for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+        const key = where(byId.get(at)!.callFrame);
+        if (seen.has(key) || key.startsWith('(root)')) continue;
+        seen.add(key);
+        through.set(key, (through.get(key) ?? 0) + 1);
+      }
+    }
+    console.log(`  at ${r.startMs.toFixed(0)} ms, ${r.ms.toFixed(0)} ms (${r.samples.length} samples):`);
+    for (const [k, v] of [...through].sort((a, b) => b[1] - a[1]).slice(0, 8))
+      console.log(`    ${((100 * v) / r.samples.length).toFixed(0).padStart(3)}%  ${k}`);
+  }
 } finally {
   await context.close();
   await server.close();
