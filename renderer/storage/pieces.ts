@@ -10,7 +10,7 @@ export { SLICE_VALUES };
  * much; a long run of values is cut into slices first (SLICE_VALUES), so only one struct of another kind
  * larger than this could make a larger piece.
  */
-export const PIECE_BYTES = 256 * 1024;
+export const PIECE_BYTES = 128 * 1024;
 
 /**
  * A stored update cut into updates of about `maxBytes` each: runs of one client's structs, in the order
