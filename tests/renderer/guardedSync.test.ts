@@ -446,6 +446,16 @@ describe('a peer’s sync step 1 whose answer is large, over a connection', () =
       dayOf('deva0001', 'huba0001', n).map((e, i) => ({ ...e, seq: seq + i })),
     );
 
+  /** The one answer `sent` carried: its first type, what reading it returned, and the entries it gave a new doc. */
+  const theAnswer = async (sent: Uint8Array[]) => {
+    const [answer, ...more] = received(sent);
+    expect(more).toEqual([]);
+    const target = new Y.Doc();
+    const read = readSyncMessage(decoding.createDecoder(answer!), encoding.createEncoder(), target, 'peer');
+    await ingestIdle(target);
+    return { type: firstVarUint(answer!), read, entries: readAllEntries(target).entries.length };
+  };
+
   it('a peer lacking much is answered with an answer written in steps: what the doc holds once it is written', async () => {
     expect(ANSWER_IN_STEPS_FROM).toBe(16_384);
     setAnswerInStepsFrom(1000);
@@ -454,14 +464,12 @@ describe('a peer’s sync step 1 whose answer is large, over a connection', () =
     // Written after the question, before the answer: in it.
     recordMore(source, 5, 3001);
     await answersSent(source);
-    const [answer, ...more] = received(sent);
-    expect(more).toEqual([]);
     // Under PACED_DEFLATE_FROM: deflated at once, one whole answer.
-    expect(firstVarUint(answer!)).toBe(messageLarderSyncStep2);
-    const target = new Y.Doc();
-    readSyncMessage(decoding.createDecoder(answer!), encoding.createEncoder(), target, 'peer');
-    await ingestIdle(target);
-    expect(readAllEntries(target).entries).toHaveLength(3005);
+    expect(await theAnswer(sent)).toEqual({
+      type: messageLarderSyncStep2,
+      read: messageYjsSyncStep2,
+      entries: 3005,
+    });
     expect(refused).toEqual([]);
 
     // A peer that lacks less than that: answered at once.
@@ -490,15 +498,11 @@ describe('a peer’s sync step 1 whose answer is large, over a connection', () =
     // Written to the doc after the question: not in this answer (it goes to the peer as an update).
     recordMore(source, 5, 3001);
     await answersSent(source);
-    const [answer, ...more] = received(sent);
-    expect(more).toEqual([]);
-    expect(firstVarUint(answer!)).toBe(messageLarderSyncStep2);
-    const target = new Y.Doc();
-    expect(readSyncMessage(decoding.createDecoder(answer!), encoding.createEncoder(), target, 'peer')).toBe(
-      messageYjsSyncStep2,
-    );
-    await ingestIdle(target);
-    expect(readAllEntries(target).entries).toHaveLength(3000);
+    expect(await theAnswer(sent)).toEqual({
+      type: messageLarderSyncStep2,
+      read: messageYjsSyncStep2,
+      entries: 3000,
+    });
     expect(refused).toEqual([]);
     expect(conn.closed).toBe(false);
   });
