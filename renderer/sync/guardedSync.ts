@@ -124,6 +124,8 @@ type SyncConn = FramedConn & {
   /** Settles the wait for the next part of this peer's state in parts (see `expectNextPart`). */
   larderNextPart?: () => void;
   larderOrigin?: PeerOrigin;
+  /** A question of this peer's still waiting for its answer to be written (see `answerOverConn`). */
+  larderAsked?: { stateVector: Uint8Array };
 };
 
 /**
@@ -294,10 +296,19 @@ function answerOverConn(
     writeAnswer(encoder, now);
     return false;
   }
+  // A peer asking again before its last question is answered gets one answer, to its last question: a
+  // peer cannot queue answers (seconds of work each at a million entries) without end.
+  if (conn.larderAsked) {
+    conn.larderAsked.stateVector = encodedStateVector;
+    return true;
+  }
+  const asked = { stateVector: encodedStateVector };
+  conn.larderAsked = asked;
   const before = answering.get(doc) ?? Promise.resolve();
   const run = before.then(async () => {
+    if (conn.larderAsked === asked) conn.larderAsked = undefined;
     if (conn.closed) return;
-    const answer = now ?? (await answerInSteps(doc, encodedStateVector));
+    const answer = now ?? (await answerInSteps(doc, asked.stateVector));
     if (conn.closed || noDocs.has(doc)) return;
     // Deflated at once when small (an answer written in steps may turn out small: the peer had most of it).
     const packed =

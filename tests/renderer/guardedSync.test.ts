@@ -490,6 +490,39 @@ describe('a peer’s sync step 1 whose answer is large, over a connection', () =
     expect(encoding.length(nearReply)).toBeGreaterThan(0);
   });
 
+  it('a peer asking again before its answer is written gets one answer; another peer gets its own', async () => {
+    setAnswerInStepsFrom(1000);
+    const source = docWith('deva0001', 'huba0001', 3000);
+    const one = askedLater(source);
+    for (let i = 0; i < 5; i++) {
+      const again = encoding.createEncoder();
+      writeSyncStep1(again, new Y.Doc());
+      expect(
+        readSyncMessage(
+          decoding.createDecoder(encoding.toUint8Array(again)),
+          encoding.createEncoder(),
+          source,
+          one.room,
+        ),
+      ).toBe(messageAnsweredLater);
+    }
+    const other = askedLater(source);
+    await answersSent(source);
+    expect(await theAnswer(one.sent)).toMatchObject({ entries: 3000 });
+    expect(await theAnswer(other.sent)).toMatchObject({ entries: 3000 });
+    // Once answered, the peer's next question is answered again.
+    const next = encoding.createEncoder();
+    writeSyncStep1(next, new Y.Doc());
+    readSyncMessage(
+      decoding.createDecoder(encoding.toUint8Array(next)),
+      encoding.createEncoder(),
+      source,
+      one.room,
+    );
+    await answersSent(source);
+    expect(received(one.sent)).toHaveLength(2);
+  });
+
   it('is answered once deflated in steps: nothing at once, then the same state a direct answer gives', async () => {
     expect(PACED_DEFLATE_FROM).toBe(1024 * 1024);
     setPacedDeflateFrom(32 * 1024);
