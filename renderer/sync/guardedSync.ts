@@ -26,7 +26,13 @@ import {
   MAX_UPDATE_BYTES,
 } from '../../shared/sync/compress';
 import { pacer } from '../../shared/pace';
-import { PART_BYTES, docPartsPaced, stateParts, valuesPast } from '../../shared/sync/docParts';
+import {
+  PACED_PARTS_FROM,
+  PART_BYTES,
+  docPartsPaced,
+  stateParts,
+  valuesPast,
+} from '../../shared/sync/docParts';
 import {
   expectMore,
   ingestBusy,
@@ -258,11 +264,10 @@ export function setPacedDeflateFrom(bytes: number = PACED_DEFLATE_FROM): void {
 }
 
 /**
- * Past this many values (Yjs clock units: a ledger entry is one, a setting a few) that a peer lacks, its
- * sync step 1 is answered with an answer written in steps (`docPartsPaced`): about 1 MB of entries. Writing
- * a million at once held the answering hub's page 1.2-1.5 s.
+ * Past this many values that a peer lacks, its sync step 1 is answered with an answer written in steps
+ * (shared/sync/docParts.ts `PACED_PARTS_FROM`: a million entries at once held the answering hub's page).
  */
-export const ANSWER_IN_STEPS_FROM = 16_384;
+export const ANSWER_IN_STEPS_FROM = PACED_PARTS_FROM;
 let answerInStepsFrom = ANSWER_IN_STEPS_FROM;
 
 /** Sets how much a peer must lack for its answer to be written in steps (tests), or puts back the default. */

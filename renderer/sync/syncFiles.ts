@@ -2,7 +2,7 @@ import * as Y from 'yjs';
 import { devicesOf, deviceSchema, ledgersOf } from '../../shared/doc';
 import { localDay } from '../../shared/days';
 import { randomId, type RandomBytes } from '../../shared/ids';
-import { PART_BYTES, docPartsPaced, stateParts, valuesPast } from '../../shared/sync/docParts';
+import { PACED_PARTS_FROM, PART_BYTES, statePartsPaced } from '../../shared/sync/docParts';
 import { checkUpdateBytes } from '../../shared/sync/ingest';
 import { pacer } from '../../shared/pace';
 import { takeInSteps } from '../storage/largeUpdates';
@@ -105,11 +105,8 @@ async function peerRow(store: LarderStore, device: string): Promise<PeerRow | un
   return isPeerRow(row) ? row : undefined;
 }
 
-/**
- * Past this many values to write (Yjs clock units, about 1 MB of entries), a sync file's update is written
- * in steps (`docPartsPaced`): at a million entries, at once, it held the page for over a second.
- */
-export const PACED_EXPORT_FROM = 16_384;
+/** Past this many values to write, a sync file's update is written in steps (shared/sync/docParts.ts). */
+export const PACED_EXPORT_FROM = PACED_PARTS_FROM;
 
 /** Writes a sync file: everything, or only what `forDevice` lacked when it last exported to this device. */
 export async function exportSyncFile(
@@ -125,26 +122,20 @@ export async function exportSyncFile(
   // All from the same synchronous moment: the state vector in the header describes exactly this update.
   // More than one update may carry (about 1.1M entries): in parts, each applied after the one before.
   // Much to write (about 1 MB of entries or more): in steps, the page let run between them.
-  const partOptions = { maxBytes: options.partBytes ?? FILE_PART_BYTES };
   const known = peer ? Y.decodeStateVector(peer.stateVector) : new Map<number, number>();
   let entries = 0;
-  let update: Uint8Array[];
-  let stateVector: Uint8Array;
-  if ((valuesPast(doc, peer?.stateVector) ?? 0) >= (options.pacedFrom ?? PACED_EXPORT_FROM)) {
-    ({ parts: update, stateVector } = await docPartsPaced(
-      doc,
-      peer?.stateVector,
-      partOptions,
-      pacer(),
-      () => {
+  const { parts: update, stateVector } = await statePartsPaced(
+    doc,
+    peer?.stateVector,
+    { maxBytes: options.partBytes ?? FILE_PART_BYTES },
+    pacer(),
+    {
+      pacedFrom: options.pacedFrom ?? PACED_EXPORT_FROM,
+      atLastStep: () => {
         entries = countEntriesPast(doc, known);
       },
-    ));
-  } else {
-    update = stateParts(doc, peer?.stateVector, partOptions).parts;
-    stateVector = Y.encodeStateVector(doc);
-    entries = countEntriesPast(doc, known);
-  }
+    },
+  );
   const { fileKey } = await store.secrets();
   const catchUp = await store.catchUpKeys();
   const bytes = await sealSyncFile(
