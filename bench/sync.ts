@@ -560,6 +560,7 @@ async function measure(
       log(
         `    ${joinResult.ok ? 'figures right' : 'FAILED'} after ${ms(joinResult.figuresMs)} (all ${total} entries in the doc after ${ms(joinResult.docMs)}${joinResult.caughtUpByRebuild ? ', caught up by a rebuild' : ''}; ${joinResult.parts} sync step${joinResult.parts === 1 ? '' : 's'} 2): ${joinResult.message}; page long tasks ${joinResult.longTasks}, longest ${ms(joinResult.longestTaskMs)}`,
       );
+      for (const line of joinResult.longestScripts) log(`      long script: ${line}`);
       await pageA.evaluate(() => window.larderSyncBench!.stopSync());
       await ctxC.close();
       contexts.splice(contexts.indexOf(ctxC), 1);
@@ -596,6 +597,8 @@ async function measure(
       log(
         `    ${importResult.ok ? 'figures right' : 'FAILED'} after ${ms(importResult.importMs)}${importResult.caughtUpByRebuild ? ' (caught up by a rebuild)' : ''}: ${importResult.message}; page long tasks ${importResult.longTasks}, longest ${ms(importResult.longestTaskMs)}; history written after ${ms(importResult.historyMs)}, long tasks meanwhile ${importResult.historyLongTasks}, longest ${ms(importResult.historyLongestTaskMs)}`,
       );
+      for (const line of importResult.longestScripts) log(`      long script (import): ${line}`);
+      for (const line of importResult.historyLongestScripts) log(`      long script (history): ${line}`);
     }
     return {
       n,
@@ -875,8 +878,8 @@ async function main() {
     base: '/sync-bench/',
     logLevel: 'warn',
     plugins: [guardPeerUpdates],
-    // Readable names in CPU profiles.
-    build: { outDir: pageDir, emptyOutDir: true, target: 'es2022', minify: !profileDir },
+    // Not minified: readable names in CPU profiles, and the long scripts' positions point at readable code.
+    build: { outDir: pageDir, emptyOutDir: true, target: 'es2022', minify: false },
   });
   const dataDir = await mkdtemp(join(tmpdir(), 'larder-sync-data-'));
   await mkdir(dataDir, { recursive: true });
@@ -903,7 +906,8 @@ async function main() {
     await signaling.close();
     await server.close();
     await rm(dataDir, { recursive: true, force: true });
-    await rm(pageDir, { recursive: true, force: true });
+    // Kept with --profile: the profiles' and long scripts' positions point into it.
+    if (!profileDir) await rm(pageDir, { recursive: true, force: true });
   }
   const rows = table(results);
   const totalS = (performance.now() - started) / 1000;

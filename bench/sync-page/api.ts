@@ -72,6 +72,8 @@ export interface JoinResult {
   /** The page's long tasks (over 50 ms) until the figures were right. */
   longTasks: number;
   longestTaskMs: number;
+  /** The longest script runs (over 50 ms), what invoked them and where, when the browser tells. */
+  longestScripts: string[];
 }
 
 export interface ImportResult {
@@ -90,6 +92,9 @@ export interface ImportResult {
   /** The same while the history was written after that. */
   historyLongTasks: number;
   historyLongestTaskMs: number;
+  /** The longest script runs while the file was imported, and while the history was written. */
+  longestScripts: string[];
+  historyLongestScripts: string[];
 }
 
 export interface LarderSyncBench {

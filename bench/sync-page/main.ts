@@ -70,6 +70,51 @@ function settle(w: Watch) {
 /** The long tasks `watchLongTasks` records. */
 const watched: { observer: PerformanceObserver | null; tasks: number[] } = { observer: null, tasks: [] };
 
+/**
+ * The page's longest script runs while watched, from Chromium's long-animation-frame entries (each names
+ * the scripts over 5 ms in a frame: what invoked them and which function), so a long task can be told
+ * apart from its neighbours. Empty where the entry type is not supported.
+ */
+function watchScripts(): () => string[] {
+  const runs: { ms: number; at: number; what: string }[] = [];
+  const t0 = performance.now();
+  const take = (frames: PerformanceEntryList) => {
+    for (const frame of frames as unknown as LongFrame[])
+      for (const s of frame.scripts ?? [])
+        if (s.duration > 50)
+          runs.push({
+            ms: s.duration,
+            at: s.startTime - t0,
+            what: `${s.invoker ?? ''} -> ${s.sourceFunctionName || '(anonymous)'} (${s.sourceURL?.split('/').pop() ?? ''}:${s.sourceCharPosition ?? '?'})`,
+          });
+  };
+  let observer: PerformanceObserver;
+  try {
+    observer = new PerformanceObserver((list) => take(list.getEntries()));
+    observer.observe({ type: 'long-animation-frame' });
+  } catch {
+    return () => [];
+  }
+  return () => {
+    take(observer.takeRecords());
+    observer.disconnect();
+    return runs
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 6)
+      .map((r) => `${Math.round(r.ms)} ms at ${(r.at / 1000).toFixed(1)} s: ${r.what}`);
+  };
+}
+interface LongFrame {
+  scripts?: {
+    duration: number;
+    startTime: number;
+    invoker?: string;
+    sourceFunctionName?: string;
+    sourceURL?: string;
+    sourceCharPosition?: number;
+  }[];
+}
+
 const bench: LarderSyncBench = {
   async seed(dataUrl, entries, self) {
     const { state, fetchMs } = await fetchState(dataUrl);
@@ -324,6 +369,7 @@ const bench: LarderSyncBench = {
       for (const entry of list.getEntries()) tasks.push(entry.duration);
     });
     observer.observe({ type: 'longtask' });
+    const scripts = watchScripts();
     const countEntries = () => {
       let n = 0;
       ledgersOf(doc).forEach((array) => (n += array.length));
@@ -369,6 +415,7 @@ const bench: LarderSyncBench = {
       parts: Math.max(0, (window.__larderRtc!.sent['sync step 1']?.messages ?? 1) - 1) + 1,
       longTasks: tasks.filter((d) => d > 50).length,
       longestTaskMs: Math.max(0, ...tasks),
+      longestScripts: scripts(),
     };
   },
 
@@ -385,6 +432,7 @@ const bench: LarderSyncBench = {
       for (const entry of list.getEntries()) tasks.push(entry.duration);
     });
     observer.observe({ type: 'longtask' });
+    const scripts = watchScripts();
     const t = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const result = await Promise.race([
@@ -403,6 +451,8 @@ const bench: LarderSyncBench = {
     await new Promise((resolve) => setTimeout(resolve, 100));
     for (const entry of observer.takeRecords()) tasks.push(entry.duration);
     const importTasks = tasks.splice(0);
+    const importScripts = scripts();
+    const historyScripts = watchScripts();
     if (result.ok) await fresh.persistence.rebuilt();
     const historyMs = performance.now() - t;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -425,6 +475,8 @@ const bench: LarderSyncBench = {
       longestTaskMs: Math.max(0, ...importTasks),
       historyLongTasks: tasks.length,
       historyLongestTaskMs: Math.max(0, ...tasks),
+      longestScripts: importScripts,
+      historyLongestScripts: historyScripts(),
     };
   },
 };
