@@ -392,7 +392,7 @@ describe('transactionChunks', () => {
     const row = fc.record({ id: fc.string({ maxLength: 16 }), note: fc.string({ maxLength: 600 }) });
     fc.assert(
       fc.property(fc.array(row, { maxLength: 200 }), fc.integer({ min: 1, max: 20_000 }), (rows, budget) => {
-        const chunks = transactionChunks(rows, budget);
+        const chunks = [...transactionChunks(rows, budget)];
         expect(chunks.flat()).toEqual(rows);
         for (const chunk of chunks) {
           expect(chunk.length).toBeGreaterThan(0);
@@ -407,5 +407,20 @@ describe('transactionChunks', () => {
       }),
       { seed: 11, numRuns: 200 },
     );
+  });
+
+  it('measures a run when it is asked for, not every row up front', () => {
+    const rows = Array.from({ length: 1_000 }, (_, i) => ({ id: `r${i}` }));
+    const measured: number[] = [];
+    const chunks = transactionChunks(rows, 100, (row) => {
+      measured.push(Number(row.id.slice(1)));
+      return 10;
+    });
+    const first = chunks.next();
+    expect(first.value).toHaveLength(10);
+    // The first run's ten rows and the one that did not fit in it.
+    expect(measured).toEqual([...Array(11).keys()]);
+    expect([...chunks]).toHaveLength(99);
+    expect(measured).toHaveLength(1_000);
   });
 });
