@@ -1,6 +1,5 @@
 import type { Resource, ResourceLanguage } from 'i18next';
 import { pseudoCatalog } from './pseudo';
-import { PSEUDO } from './languages';
 
 type Tree = { [key: string]: string | Tree };
 
@@ -18,12 +17,17 @@ export function bundledResources(): Resource {
     if (!language || !namespace) continue;
     (resources[language] ??= {} as ResourceLanguage)[namespace] = withoutMeta(catalog);
   }
-  // The pseudo-locale is made from English at start-up (tests only; never offered in the language list).
-  const en = resources.en ?? {};
-  resources[PSEUDO] = Object.fromEntries(
-    Object.entries(en).map(([ns, catalog]) => [ns, pseudoCatalog(catalog as Tree)]),
-  );
   return resources;
+}
+
+/**
+ * The pseudo-locale's catalogs, made from English (tests only; never offered in the language list). Made
+ * only when a page asks for it: made at every start, it took a third of the app's first task.
+ */
+export function pseudoResources(en: ResourceLanguage): ResourceLanguage {
+  return Object.fromEntries(
+    Object.entries(en).map(([ns, catalog]) => [ns, pseudoCatalog(catalog as Tree)]),
+  ) as ResourceLanguage;
 }
 
 /** Namespaces found on disk, `app` first. */

@@ -1,6 +1,6 @@
 import i18next, { type i18n as I18n } from 'i18next';
 import { initReactI18next } from 'react-i18next';
-import { bundledNamespaces, bundledResources } from './catalogs';
+import { bundledNamespaces, bundledResources, pseudoResources } from './catalogs';
 import {
   DEFAULT_LANGUAGE,
   HTML_LANG,
@@ -22,11 +22,15 @@ const STORAGE_KEY = 'larder.language';
 
 export const i18n: I18n = i18next.createInstance();
 
+const resources = bundledResources();
+const firstLanguage = initialLanguage();
+
 void i18n.use(initReactI18next).init({
-  resources: bundledResources(),
+  resources:
+    firstLanguage === PSEUDO ? { ...resources, [PSEUDO]: pseudoResources(resources.en ?? {}) } : resources,
   ns: bundledNamespaces(),
   defaultNS: 'app',
-  lng: initialLanguage(),
+  lng: firstLanguage,
   fallbackLng: DEFAULT_LANGUAGE,
   supportedLngs: false,
   initAsync: false,
@@ -40,6 +44,13 @@ followPluralLocale(i18n);
 i18n.services.formatter?.add('lowercase', (value: unknown, lng: string | undefined) =>
   String(value).toLocaleLowerCase(lng === PSEUDO ? 'en' : lng),
 );
+
+/** Makes the pseudo-locale's catalogs if this page has not (a page opened with `?lng=pseudo` has). */
+export function loadPseudoLocale(): void {
+  if (i18n.hasResourceBundle(PSEUDO, 'app')) return;
+  for (const [ns, catalog] of Object.entries(pseudoResources(resources.en ?? {})))
+    i18n.addResourceBundle(PSEUDO, ns, catalog);
+}
 
 /** The plural rules a language follows (PLURAL_LOCALE: Hmong has no CLDR data of its own). */
 function followPluralLocale(instance: I18n) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { i18n } from '../../../renderer/i18n';
+import { i18n, loadPseudoLocale } from '../../../renderer/i18n';
 import { formatFor, hasDateWords } from '../../../renderer/i18n/format';
 import { pseudoString } from '../../../renderer/i18n/pseudo';
 
@@ -31,7 +31,11 @@ describe('i18n setup', () => {
   it('makes a pseudo-locale from English, keeping placeholders and tags', () => {
     expect(pseudoString('Saved {{count}} items')).toBe('⟦Šáṽéð {{count}} íţéɱš~~~~⟧');
     expect(pseudoString('Open <1>Members</1>')).toMatch(/^⟦Óþéñ <1>Ṁéɱƀéŕš<\/1>~+⟧$/);
+    // Made only when asked for (a page opened with ?lng=pseudo), not at every start.
+    expect(i18n.hasResourceBundle('pseudo', 'app')).toBe(false);
+    loadPseudoLocale();
     expect(i18n.t('language.label', { lng: 'pseudo' })).toMatch(/^⟦Ľáñĝúáĝé~+⟧$/);
+    expect(i18n.t('domain:word.kind.pickup', { lng: 'pseudo' })).toMatch(/^⟦.+⟧$/);
   });
 
   it('formats numbers and dates in the language chosen; Hmong without English words', () => {
@@ -40,6 +44,7 @@ describe('i18n setup', () => {
     expect(formatFor('en', i18n.getFixedT('en')).number(1234.5)).toBe('1,234.5');
     expect(formatFor('hmn', i18n.getFixedT('hmn')).dateTime(day)).not.toMatch(/[A-Za-z]/);
     expect(formatFor('hmn', i18n.getFixedT('hmn')).day('2026-11-30')).toBe('11/30/2026');
+    loadPseudoLocale();
     expect(formatFor('pseudo', i18n.getFixedT('pseudo')).day('2026-11-30')).not.toMatch(/[A-Za-z]/);
     expect(formatFor('hmn', i18n.getFixedT('hmn')).age(day - 3 * 3_600_000, day)).toBe('3 teev dhau los');
   });
