@@ -1,4 +1,4 @@
-import jsQR from 'jsqr';
+import type JsQr from 'jsqr';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
@@ -60,6 +60,9 @@ export function QrScanner({
     const canvas = document.createElement('canvas');
     const context = canvas.getContext('2d', { willReadFrequently: true });
     let lastRefused = '';
+    // The decoder is loaded with the camera, not with the app: evaluating it was a quarter of every
+    // start's first task, for a screen most starts never open.
+    let jsQR: typeof JsQr | null = null;
 
     const stop = () => {
       stopped = true;
@@ -70,7 +73,7 @@ export function QrScanner({
     const scan = () => {
       if (stopped) return;
       const v = video.current;
-      if (v && context && v.readyState >= v.HAVE_CURRENT_DATA && v.videoWidth > 0) {
+      if (jsQR && v && context && v.readyState >= v.HAVE_CURRENT_DATA && v.videoWidth > 0) {
         const scale = Math.min(1, SCAN_WIDTH / v.videoWidth);
         canvas.width = Math.round(v.videoWidth * scale);
         canvas.height = Math.round(v.videoHeight * scale);
@@ -99,6 +102,8 @@ export function QrScanner({
         return;
       }
       try {
+        // First, so that a decoder that cannot load leaves no camera switched on.
+        jsQR = (await import('jsqr')).default;
         const s = await navigator.mediaDevices.getUserMedia({
           video: { facingMode: 'environment' },
           audio: false,
