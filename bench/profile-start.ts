@@ -15,13 +15,16 @@ import { serve } from './server';
  * a figure; it is a tool for finding the next long task to take apart.
  *
  *   npx tsx bench/profile-start.ts --profile=/tmp/larder-bench-100000-XXXX --port=N [--top=30] [--stretches=4]
+ *   ... --trace            also records Chromium's trace and prints each main-thread task over 50 ms with
+ *                          what it did (script, style, layout, paint, garbage collection): a long task that
+ *                          is mostly layout shows as idle in a CPU profile
  *   ... --what=pickups     instead: 20 pickups recorded one after the other through the store (bench page)
  *   ... --what=rebuild --n=300000
  *                         instead: the bench page's seed of N entries (generate, store, load, rebuild)
  *
  * Uses the app and bench page that run builds into /tmp/larder-bench-app and /tmp/larder-bench-page.
  */
-const { option } = commandLine();
+const { option, flag } = commandLine();
 const profile = option('profile');
 const port = Number(option('port') ?? 0);
 const top = Number(option('top') ?? 30);
@@ -88,15 +91,18 @@ try {
     await context.addInitScript(installProbe);
     let profiled: CpuProfile | null = null;
     let cdp: CDPSession | null = null;
+    const tracing = flag('trace') ? traceEvents() : null;
     const view = await firstStockView(context, server.url, {
       before: async (page) => {
         cdp = await context.newCDPSession(page);
+        await tracing?.start(cdp);
         await cdp.send('Profiler.enable');
         await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
         await cdp.send('Profiler.start');
       },
       after: async () => {
         profiled = ((await cdp!.send('Profiler.stop')) as unknown as { profile: CpuProfile }).profile;
+        if (tracing) printLongTasks(await tracing.stop(cdp!));
       },
     });
     cpu = profiled!;
@@ -193,4 +199,87 @@ longest busy stretches (ms from the profile's start; the frames most samples wen
 } finally {
   await context.close();
   await server.close();
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  ts: number;
+  dur?: number;
+  pid: number;
+  tid: number;
+  args?: { data?: { functionName?: string; url?: string; type?: string } };
+}
+
+/** Chromium's trace of the page, from `start` to `stop` (the Tracing domain, events reported as they come). */
+function traceEvents() {
+  const events: TraceEvent[] = [];
+  return {
+    async start(cdp: CDPSession) {
+      cdp.on('Tracing.dataCollected', (e: { value: TraceEvent[] }) => events.push(...e.value));
+      await cdp.send('Tracing.start', {
+        categories: [
+          'toplevel',
+          'devtools.timeline',
+          'disabled-by-default-devtools.timeline',
+          'v8.execute',
+          'blink',
+        ].join(','),
+        transferMode: 'ReportEvents',
+      });
+    },
+    async stop(cdp: CDPSession): Promise<TraceEvent[]> {
+      const done = new Promise<void>((resolve) => cdp.once('Tracing.tracingComplete', () => resolve()));
+      await cdp.send('Tracing.end');
+      await done;
+      return events;
+    },
+  };
+}
+
+/**
+ * Each task over 50 ms on the page's main thread (the thread with the most RunTask time) and its time by
+ * kind of work: the complete events directly inside it, by name, with the script's function for calls.
+ */
+function printLongTasks(events: TraceEvent[]): void {
+  const busy = new Map<string, number>();
+  for (const e of events)
+    if (e.name === 'RunTask' && e.dur)
+      busy.set(`${e.pid}:${e.tid}`, (busy.get(`${e.pid}:${e.tid}`) ?? 0) + e.dur);
+  const main = [...busy].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const on = events.filter((e) => `${e.pid}:${e.tid}` === main && e.ph === 'X' && e.dur !== undefined);
+  const tasks = on.filter((e) => e.name === 'RunTask' && e.dur! > 50_000).sort((a, b) => a.ts - b.ts);
+  const t0 = Math.min(...on.map((e) => e.ts));
+  console.log(`\nmain-thread tasks over 50 ms (trace; ms from the trace's start):`);
+  for (const task of tasks) {
+    const inside = on
+      .filter((e) => e !== task && e.ts >= task.ts && e.ts + e.dur! <= task.ts + task.dur!)
+      .sort((a, b) => a.ts - b.ts || b.dur! - a.dur!);
+    // Self time of each event (its duration less its children's), by name; a call by its function.
+    const by = new Map<string, number>();
+    const stack: { e: TraceEvent; self: number; label: string }[] = [];
+    const close = () => {
+      const top = stack.pop()!;
+      by.set(top.label, (by.get(top.label) ?? 0) + top.self / 1000);
+    };
+    for (const e of inside) {
+      while (stack.length && stack.at(-1)!.e.ts + stack.at(-1)!.e.dur! <= e.ts) close();
+      if (stack.length) stack.at(-1)!.self -= e.dur!;
+      const fn = e.args?.data?.functionName;
+      const parentLabel = stack.at(-1)?.label;
+      // Work inside a script call is the call's, named by the outermost function (its callers' frames).
+      const label = fn
+        ? `${e.name} ${fn}`
+        : parentLabel?.includes(' ') && e.name.startsWith('v8')
+          ? parentLabel
+          : e.name;
+      stack.push({ e, self: e.dur!, label });
+    }
+    while (stack.length) close();
+    const parts = [...by].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    console.log(
+      `  at ${((task.ts - t0) / 1000).toFixed(0)} ms, ${(task.dur! / 1000).toFixed(0)} ms: ` +
+        parts.map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '),
+    );
+  }
 }
