@@ -6,13 +6,12 @@ import {
   decodeBody,
   decodeHead,
   decodeRows,
-  digestOf,
   encodeBody,
   type CheckpointBody,
-  type CheckpointHead,
 } from '../../../shared/checkpoint/format';
 import { checkpointBody } from '../../../shared/checkpoint/make';
 import { coversAt, cutsOf } from './history';
+import { COLUMN, fromUints, readBytes, readChanged, uints } from './rawRows';
 
 /**
  * A checkpoint at its edges: a history with transfers, undos and several days (what the receiver's ledger
@@ -113,21 +112,6 @@ const usageWith = (i: number, v: unknown) =>
     (rows as unknown[][])[0]![i] = v;
     return rows;
   });
-
-/** Rows as a peer sends them (bytes as given), read against a head naming their digest and `count`. */
-function readRows(bytes: Uint8Array, count?: number): unknown {
-  const head: CheckpointHead = {
-    ...decodeHead(encodeBody(body).head),
-    rowsDigest: digestOf(bytes),
-    rowCount: count ?? (json(bytes) as unknown[]).length,
-  };
-  return decodeRows(head, bytes);
-}
-const rowsWith = (change: (rows: unknown[][]) => void, count?: number) => {
-  const rows = json(encodeBody(body).rows) as unknown[][];
-  change(rows);
-  return readRows(bytesOf(rows), count);
-};
 
 describe('a checkpoint with transfers, undos and several days', () => {
   it('gives the receiver the sender’s ledger rows, with each one’s slot and transfer', () => {
@@ -239,38 +223,96 @@ describe('a peer’s rows', () => {
     );
   });
 
-  it('that are not UTF-8 are refused, naming the rows', () => {
-    expect(() => readRows(Uint8Array.from([0x5b, 0xff, 0x5d]), 0)).toThrow(
-      "The checkpoint's rows is not readable (not UTF-8 JSON)",
+  it('that are not rows of this format (the JSON of version 1) are refused, naming the rows', () => {
+    const v1 = bytesOf([[[1, 0, 'hub1', 'deva', 1, 'itma', 157_766_400, 0, 10, 0], 10, null]]);
+    expect(() => readBytes(body, v1, 1)).toThrow('The checkpoint is malformed at rows: not rows of format 2');
+    expect(() => readBytes(body, new Uint8Array(0), 0)).toThrow(
+      'The checkpoint is malformed at rows: its bytes end before its last value',
     );
   });
 
-  it('must be as many as the head says', () => {
+  it('must be as many as the head says, and their runs as many', () => {
     const count = body.rows.length;
-    expect(() => rowsWith(() => {}, count + 1)).toThrow(`malformed at rows: not a list of ${count + 1} rows`);
-    expect(() => rowsWith((rows) => rows.pop(), count)).toThrow(
-      `malformed at rows: not a list of ${count} rows`,
+    expect(() => readChanged(body, () => {}, count + 1)).toThrow(
+      `malformed at rows: not a list of ${count + 1} rows`,
+    );
+    expect(() => readChanged(body, (raw) => (raw.devices[0]!.runs[0]![1] -= 1))).toThrow(
+      `malformed at rows/devices: their runs hold ${count - 1} rows, not ${count}`,
+    );
+    expect(() => readChanged(body, (raw) => (raw.devices[0]!.runs[0]![1] = 0))).toThrow(
+      /malformed at rows\/devices\/deva: its runs hold more than the 6 rows/,
     );
   });
 
-  it('take an entry of up to 16 fields to the entry check', () => {
-    const sixteen = Array.from({ length: 16 }, () => 0);
-    expect(() => rowsWith((rows) => (rows[0]![0] = sixteen))).toThrow(
-      /malformed at row 0: not a valid entry \(/,
+  it('refuse a row whose kind has no code, or with a field its kind does not have', () => {
+    expect(() => readChanged(body, (raw) => (raw.columns[COLUMN.kind]![0] = 9))).toThrow(
+      'malformed at row 0: not a valid entry (no kind 9)',
+    );
+    const BELOW_ZERO = 16;
+    expect(() => readChanged(body, (raw) => (raw.columns[COLUMN.flags]![0]! |= BELOW_ZERO))).toThrow(
+      'malformed at row 0: it holds fields its kind does not have',
     );
   });
 
-  it('refuse an undo given as a list whose text is an entry id', () => {
-    expect(() => rowsWith((rows) => (rows[0]![2] = ['devb.3']))).toThrow(
-      'malformed at row 0: its undo is not an entry id',
+  it('refuse an undo that is not an entry id, or not in the part', () => {
+    const undone = {
+      ...body,
+      rows: body.rows.map((r) => (r.id === 'deva.1' ? { ...r, reversedBy: 'devb' } : r)),
+    };
+    expect(() => readBytes(undone, encodeBody(undone).rows)).toThrow(
+      /malformed at rows\/entry ids: string \d+ is not an entry id/,
     );
+    expect(() =>
+      readChanged(body, (raw) => {
+        const undos = uints(raw.columns[COLUMN.undo]!);
+        undos[0] = raw.refs.length + 1;
+        raw.columns[COLUMN.undo] = fromUints(undos);
+      }),
+    ).toThrow('malformed at row 0: its undo names no string of the part');
   });
 
   it('say which row holds an entry past what the checkpoint counts of its device', () => {
-    const SEQ = 4;
-    expect(() => rowsWith((rows) => ((rows[0]![0] as unknown[])[SEQ] = 9))).toThrow(
-      'The checkpoint is malformed at row 0: entry deva.9 is past what the checkpoint counts of its device',
+    // deva's 1, 2, 3 as 1, 2, 9
+    expect(() =>
+      readChanged(body, (raw) => {
+        raw.devices[0]!.runs = [
+          [0, 2],
+          [6, 1],
+        ];
+      }),
+    ).toThrow(
+      'The checkpoint is malformed at row 2: entry deva.9 is past what the checkpoint counts of its device',
     );
+  });
+
+  it('refuse a device listed twice or out of order, so that no entry is there twice', () => {
+    expect(() => readChanged(body, (raw) => raw.devices.push(raw.devices[0]!))).toThrow(
+      'malformed at rows/devices: a device is listed twice, out of order or not among the ids',
+    );
+    expect(() => readChanged(body, (raw) => raw.devices.reverse())).toThrow(
+      'malformed at rows/devices: a device is listed twice, out of order or not among the ids',
+    );
+  });
+
+  it('refuse dictionaries out of order, columns with bytes left over, and a column that ends early', () => {
+    expect(() => readChanged(body, (raw) => raw.ids.reverse())).toThrow(
+      'malformed at rows/ids: string 1 is not after the one before it',
+    );
+    expect(() =>
+      readChanged(
+        body,
+        (raw) => (raw.columns[COLUMN.applied] = Uint8Array.from([...raw.columns[COLUMN.applied]!, 0])),
+      ),
+    ).toThrow('malformed at rows/columns/applied: bytes are left after the last row');
+    expect(() =>
+      readChanged(body, (raw) => (raw.columns[COLUMN.applied] = raw.columns[COLUMN.applied]!.slice(0, -1))),
+    ).toThrow(`malformed at row ${body.rows.length - 1}: its bytes end before its last value`);
+    expect(() =>
+      readChanged(
+        body,
+        (raw) => (raw.columns[COLUMN.a] = Uint8Array.from([...raw.columns[COLUMN.a]!.slice(0, -1), 0x80])),
+      ),
+    ).toThrow(`malformed at row ${body.rows.length - 1}: its bytes end before its last value`);
   });
 
   it('whose stock row has no entries at all say they count for 0', () => {

@@ -5,14 +5,13 @@ import {
   CHECKPOINT_LIMITS,
   decodeBody,
   decodeHead,
-  decodeRows,
-  digestOf,
   encodeBody,
   type CheckpointBody,
-  type CheckpointHead,
 } from '../../../shared/checkpoint/format';
 import { checkpointBody } from '../../../shared/checkpoint/make';
+import type { LedgerRow } from '../../../shared/projection';
 import { coversAt, cutsOf } from './history';
+import { readBytes } from './rawRows';
 
 /**
  * What a peer's malformed checkpoint gets: each bad part refused with a message that says where and what,
@@ -64,19 +63,6 @@ function headWith(body: CheckpointBody, at: number, change: (part: unknown) => u
 const COVERS = 4;
 const STOCK = 5;
 const USAGE = 6;
-
-/** Rows as a peer sends them, with a head naming exactly them (so only their content is judged). */
-function rowsRead(body: CheckpointBody, change: (rows: unknown[]) => unknown): CheckpointHead {
-  const encoded = encodeBody(body);
-  const rows = change(json(encoded.rows));
-  const bytes = bytesOf(rows);
-  const head = {
-    ...decodeHead(encoded.head),
-    rowsDigest: digestOf(bytes),
-    rowCount: Array.isArray(rows) ? rows.length : 0,
-  };
-  return decodeRows(head, bytes) as unknown as CheckpointHead;
-}
 
 describe('a peer’s malformed checkpoint head', () => {
   const body = bodyOf(history);
@@ -183,27 +169,32 @@ describe('a peer’s malformed checkpoint head', () => {
 
 describe('a peer’s malformed checkpoint rows', () => {
   const body = bodyOf(history);
-  const row = (i: number, v: unknown) =>
-    rowsRead(body, (rows) => {
-      (rows as unknown[][])[0]![i] = v;
-      return rows;
-    });
+  /** The body's rows with one row changed, encoded, and read against a head naming exactly those bytes. */
+  const row = (id: string, change: Partial<LedgerRow> | Record<string, unknown>) => {
+    const changed = {
+      ...body,
+      rows: body.rows.map((r) => (r.id === id ? { ...r, ...change } : r)),
+    } as CheckpointBody;
+    return readBytes(changed, encodeBody(changed).rows);
+  };
 
   it('says which row is wrong and how', () => {
-    expect(() => rowsRead(body, () => ({}))).toThrow('malformed at rows: not a list of 0 rows');
-    expect(() => rowsRead(body, (rows) => [...rows.slice(0, 1), [1, 2]])).toThrow(
-      'malformed at row 1: not a list of 3',
+    expect(() => readBytes(body, new Uint8Array(0), 0)).toThrow(
+      'malformed at rows: its bytes end before its last value',
     );
-    for (const wire of ['x', Array.from({ length: 17 }, () => 0)])
-      expect(() => row(0, wire)).toThrow('malformed at row 0: not an entry');
-    expect(() => row(0, [1, 2, 3])).toThrow(/malformed at row 0: not a valid entry \(/);
-    for (const applied of [1.5, 2 ** 41, '1'])
-      expect(() => row(1, applied)).toThrow('malformed at row 0: what it counts for is not a whole number');
-    for (const undo of ['deva', 7, 'Dev.1'])
-      expect(() => row(2, undo)).toThrow('malformed at row 0: its undo is not an entry id');
-    expect(() => rowsRead(body, (rows) => [rows[0], ...rows])).toThrow(
-      /malformed at row 1: entry deva\.1 appears twice/,
+    expect(() => row('deva.1', { qty: 0 })).toThrow('malformed at row 0: not a valid entry (its qty)');
+    expect(() => row('devb.2', { recordedAt: Date.UTC(2101, 0, 1) })).toThrow(
+      'malformed at row 3: not a valid entry (its recordedAt)',
     );
+    for (const applied of [2 ** 41, -(2 ** 41)])
+      expect(() => row('deva.1', { applied })).toThrow(
+        'malformed at row 0: what it counts for is not a whole number',
+      );
+    for (const undo of ['deva', 'Dev.1'])
+      expect(() => row('deva.1', { reversedBy: undo })).toThrow(
+        'malformed at rows/entry ids: string 0 is not an entry id',
+      );
+    expect(() => row('deva.1', { hub: 'Hub!' })).toThrow('malformed at rows/ids: string 0 is not an id');
   });
 
   it('refuses rows that disagree with the covers or the stock', () => {

@@ -14,6 +14,7 @@ import {
 import { checkpointBody } from '../../../shared/checkpoint/make';
 import { fcOptions } from '../arbitraries';
 import { coversAt, cutsOf, historyArb } from './history';
+import { readBytes } from './rawRows';
 
 /**
  * A checkpoint arrives from a peer: whatever its bytes, reading them either gives a checkpoint whose
@@ -56,12 +57,34 @@ function replaced(value: unknown, path: readonly (string | number)[], by: unknow
 }
 
 function readOrRefuse(head: Uint8Array, rows: Uint8Array): 'read' | 'refused' {
+  return outcomeOf(() => decodeRows(decodeHead(head), rows));
+}
+
+function outcomeOf(read: () => unknown): 'read' | 'refused' {
   try {
-    decodeRows(decodeHead(head), rows);
+    read();
     return 'read';
   } catch (error) {
     if (error instanceof CheckpointFormatError) return 'refused';
     throw error;
+  }
+}
+
+/** The bytes with one byte changed, cut there, one added there, or one taken out there. */
+function damaged(bytes: Uint8Array, how: 'change' | 'cut' | 'add' | 'drop', at: number, byte: number) {
+  const i = at % (bytes.length + 1);
+  switch (how) {
+    case 'change': {
+      const out = bytes.slice();
+      out[i % bytes.length] = byte === out[i % bytes.length] ? byte ^ 0xff : byte;
+      return out;
+    }
+    case 'cut':
+      return bytes.slice(0, i);
+    case 'add':
+      return Uint8Array.from([...bytes.slice(0, i), byte, ...bytes.slice(i)]);
+    case 'drop':
+      return Uint8Array.from([...bytes.slice(0, i), ...bytes.slice(i + 1)]);
   }
 }
 
@@ -96,6 +119,38 @@ describe('reading a checkpoint from a peer', () => {
         }
       }),
       fcOptions(),
+    );
+  });
+
+  it('reads or refuses (with a CheckpointFormatError, nothing else) rows with any byte changed, cut, added or taken out', () => {
+    const outcomes = { read: 0, refused: 0 };
+    fc.assert(
+      fc.property(
+        historyArb,
+        fc.constantFrom('change' as const, 'cut' as const, 'add' as const, 'drop' as const),
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }),
+        (history, how, at, byte) => {
+          const body = bodyOf(history);
+          const bytes = damaged(encodeBody(body).rows, how, at, byte);
+          // The head names these bytes (as a maker's signature would): only their content is judged.
+          outcomes[outcomeOf(() => readBytes(body, bytes))]++;
+        },
+      ),
+      fcOptions(3),
+    );
+    expect(outcomes.refused).toBeGreaterThan(outcomes.read);
+  });
+
+  it('reads or refuses (with a CheckpointFormatError, nothing else) any bytes as rows', () => {
+    fc.assert(
+      fc.property(historyArb, fc.uint8Array({ maxLength: 600 }), fc.boolean(), (history, random, asRows) => {
+        const body = bodyOf(history);
+        // Half of them start as a rows part of the right format and count does, to reach what follows.
+        const bytes = asRows ? Uint8Array.from([2, body.rows.length & 0x7f, ...random]) : random;
+        outcomeOf(() => readBytes(body, bytes, body.rows.length));
+      }),
+      fcOptions(3),
     );
   });
 

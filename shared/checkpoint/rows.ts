@@ -1,0 +1,779 @@
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import {
+  DISCARD_REASONS,
+  DONATION_SOURCES,
+  ENTRY_KINDS,
+  exclusiveSlot,
+  isTransfer,
+  transferOf,
+  type Entry,
+} from '../entries';
+import { ID_PATTERN } from '../ids';
+import type { LedgerRow, StockRow } from '../projection';
+import { MAX_QUANTITY } from '../quantity';
+import { dayNumber, EPOCH_MS } from '../wire';
+import { CheckpointFormatError, fault } from './errors';
+
+/**
+ * The rows part of a checkpoint: every counted entry it covers, what it counts for now and the undo that
+ * cancelled it, in a binary, columnar form (lib0 varints). At a million entries the JSON form it replaces
+ * cost more to check than a replay of the history: JSON.parse, a zod object per entry, spreads and a set of
+ * ids. Here an entry's fields are read from columns and checked by hand (`entryFromFields`, which accepts
+ * exactly what the doc's own `decodeEntry` accepts: tests/shared/checkpoint/rows.property.test.ts).
+ *
+ *   varuint  format (ROWS_FORMAT)
+ *   varuint  rows
+ *   varuint  ids, then each (varuint length, ASCII): devices, hubs, items, `to` and `from` hubs,
+ *            strictly ascending, each an id
+ *   varuint  entry ids, then each as above: undo targets, transfers, undos, strictly ascending
+ *   varuint  devices, then each: its id's index (strictly ascending), varuint runs, and each run
+ *            `gap, length`: sequence numbers `end + gap + 1` to `end + gap + length` (end: the previous
+ *            run's last, 0 at first). Rows are in device, then sequence order, so each entry is there once.
+ *   12 x varuint  the byte length of each column, then the columns, one after the other:
+ *     kind      uint8 per row, the kind's code (wire.ts)
+ *     hub, item varuint index into ids
+ *     recorded  varint, seconds since 2020 less the previous row's
+ *     at        varint, seconds before `recorded` (as in the doc)
+ *     a         varint: qty, counted, effect (0 for a settlement)
+ *     b         donation source, pickup households (0: none), count seen, discard reason: varint;
+ *               undo target, receipt and settlement transfer: varuint index into entry ids;
+ *               request and send `to`: varuint index into ids
+ *     applied   varint, what the entry counts for now
+ *     undo      varuint, 0 or 1 + the index of the undo that cancelled it in entry ids
+ *     flags     uint8: note, group, expiry, packs, below zero, target time, requested transfer, each only
+ *               for a kind that has it
+ *     extras    in this order, where the kind has it: undo target kind, receipt `from` (index into ids),
+ *               then where flagged: group, expiry (varint days since 2020), packs, target time (varint
+ *               seconds since 2020), requested transfer (index into entry ids)
+ *     notes     per flagged note: varuint length in UTF-16 code units (at most 1,000), then each unit
+ *               (varuint), so any note the doc holds comes back as it was
+ *
+ * Deterministic: the same rows give the same bytes (sorted dictionaries, sorted rows, one way to write each
+ * value). Every count and length read is bounded before it is used (by the head's row count, the limits,
+ * and the bytes left), and any malformed part is refused with a CheckpointFormatError.
+ */
+export const ROWS_FORMAT = 2;
+
+const KINDS = ENTRY_KINDS;
+const MAX_TIME = Date.UTC(2100, 0, 1);
+const DAY_MS = 86_400_000;
+const MAX_SEQ = 2 ** 31 - 1;
+const MAX_NOTE = 500;
+const MAX_ID_BYTES = 16;
+const MAX_ENTRY_ID_BYTES = 27;
+const ENTRY_ID = /^[0-9a-z]{4,16}\.\d{1,10}$/;
+const TARGET_KINDS: ReadonlySet<string> = new Set(
+  KINDS.filter((k) => k !== 'reversal' && k !== 'transfer_resolve'),
+);
+
+const NOTE = 1;
+const GROUP = 2;
+const EXPIRY = 4;
+const PACKS = 8;
+const BELOW_ZERO = 16;
+const TARGET_AT = 32;
+const REQUEST = 64;
+/** The flags each kind may carry, by kind code. */
+const ALLOWED_FLAGS = KINDS.map(
+  (k) =>
+    NOTE |
+    GROUP |
+    (k === 'donation' ? EXPIRY | PACKS : 0) |
+    (k === 'pickup' ? PACKS | BELOW_ZERO : 0) |
+    (k === 'reversal' ? EXPIRY | TARGET_AT : 0) |
+    (k === 'transfer_out' ? REQUEST : 0),
+);
+const REVERSAL = KINDS.indexOf('reversal');
+const TRANSFER_IN = KINDS.indexOf('transfer_in');
+/** What each kind's `b` is, by kind code: a number, an index into entry ids, or an index into ids. */
+const NUMBER = 0;
+const AN_ENTRY_ID = 1;
+const AN_ID = 2;
+const B_OF = KINDS.map((k) =>
+  k === 'reversal' || k === 'transfer_in' || k === 'transfer_resolve'
+    ? AN_ENTRY_ID
+    : k === 'transfer_request' || k === 'transfer_out'
+      ? AN_ID
+      : NUMBER,
+);
+
+/** The columns, in the order their lengths and bytes are written. */
+const COLUMNS = [
+  'kind',
+  'hub',
+  'item',
+  'recorded',
+  'at',
+  'a',
+  'b',
+  'applied',
+  'undo',
+  'flags',
+  'extras',
+  'notes',
+] as const;
+const KIND = 0;
+const HUB = 1;
+const ITEM = 2;
+const RECORDED = 3;
+const AT = 4;
+const A = 5;
+const B = 6;
+const APPLIED = 7;
+const UNDO = 8;
+const FLAGS = 9;
+const EXTRAS = 10;
+const NOTES = 11;
+
+/**
+ * An entry's fields as the rows part holds them: the doc's wire tuple (wire.ts) with the extras named,
+ * `b` as a number and `ref` for the kinds whose `b` is a string.
+ */
+export interface EntryFields {
+  kind: number;
+  hub: string;
+  device: string;
+  seq: number;
+  item: string;
+  recordedSec: number;
+  atBefore: number;
+  a: number;
+  /** Donation source, pickup households (0: none), count seen, discard reason. */
+  b: number;
+  /** Undo target, request and send `to`, receipt and settlement transfer. */
+  ref: string;
+  note?: string | undefined;
+  group?: number | undefined;
+  /** Days since 2020-01-01. */
+  expiry?: number | undefined;
+  packs?: number | undefined;
+  belowZero?: boolean | undefined;
+  targetKind?: number | undefined;
+  /** Seconds since 2020-01-01. */
+  targetAt?: number | undefined;
+  /** The request a send fulfils. */
+  transfer?: string | undefined;
+  from?: string | undefined;
+}
+
+/** Ids found valid so far (a network has a few thousand): each checked once, not once per row. */
+const validIds = new Set<string>();
+function isId(v: string): boolean {
+  if (validIds.has(v)) return true;
+  if (typeof v !== 'string' || !ID_PATTERN.test(v)) return false;
+  // Bounded: a forged part could hold any number of ids.
+  if (validIds.size >= 65_536) validIds.clear();
+  validIds.add(v);
+  return true;
+}
+const isEntryId = (v: string) => ENTRY_ID.test(v);
+const isTime = (v: number) => Number.isSafeInteger(v) && v >= EPOCH_MS && v <= MAX_TIME;
+const within = (v: number, min: number, max: number) => Number.isSafeInteger(v) && v >= min && v <= max;
+const isQty = (v: number) => within(v, 1, MAX_QUANTITY);
+const isSeen = (v: number) => within(v, -10 * MAX_QUANTITY, 10 * MAX_QUANTITY);
+/** Whole numbers a row may count for (as in the head's stock). */
+const isApplied = (v: number) => Number.isInteger(v) && Math.abs(v) <= 2 ** 40;
+
+/**
+ * A note's length as the entry schema measures it (zod 4): in code points, a surrogate pair counting once
+ * and a lone surrogate once. Only a note longer than the bound in UTF-16 units needs counting.
+ */
+function codePoints(s: string): number {
+  let count = s.length;
+  if (count <= MAX_NOTE) return count;
+  for (let i = 0; i < s.length - 1; i++) {
+    if ((s.charCodeAt(i) & 0xfc00) === 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      count--;
+      i++;
+    }
+  }
+  return count;
+}
+
+/** Expiry days decoded so far: made once each (bounded, a forged part could hold any number). */
+const isoOfDay = new Map<number, string>();
+function isoFromDay(day: number): string {
+  let iso = isoOfDay.get(day);
+  if (iso === undefined) {
+    iso = new Date(EPOCH_MS + day * DAY_MS).toISOString().slice(0, 10);
+    if (isoOfDay.size >= 4096) isoOfDay.clear();
+    isoOfDay.set(day, iso);
+  }
+  return iso;
+}
+/** An expiry day the doc accepts (wire.ts: within 1970..2200). */
+const isExpiry = (v: number) => Number.isInteger(v) && v > -20_000 && v < 66_000;
+
+/**
+ * The entry these fields make, validated exactly as `decodeEntry` (wire.ts) validates the same fields in the
+ * doc's tuple (its zod `entrySchema`), without a schema object per entry; or the name of the first field
+ * found wrong. Fields a kind does not have are ignored, as `decodeEntry` ignores them.
+ */
+export function entryFromFields(f: EntryFields): Entry | string {
+  const kind = Number.isInteger(f.kind) ? KINDS[f.kind] : undefined;
+  if (kind === undefined) return 'kind';
+  if (!isId(f.hub)) return 'hub';
+  if (!isId(f.device)) return 'device';
+  if (!within(f.seq, 1, MAX_SEQ)) return 'seq';
+  if (!isId(f.item)) return 'item';
+  if (!Number.isInteger(f.recordedSec) || !Number.isInteger(f.atBefore)) return 'time';
+  const recordedAt = EPOCH_MS + f.recordedSec * 1000;
+  const at = EPOCH_MS + (f.recordedSec - f.atBefore) * 1000;
+  if (!isTime(recordedAt)) return 'recordedAt';
+  if (!isTime(at)) return 'at';
+  const { group, note, a, b, ref } = f;
+  if (group !== undefined && !within(group, 1, Number.MAX_SAFE_INTEGER)) return 'group';
+  if (note !== undefined && !(typeof note === 'string' && note.length >= 1 && codePoints(note) <= MAX_NOTE))
+    return 'note';
+  const e: Record<string, unknown> = {
+    kind,
+    hub: f.hub,
+    device: f.device,
+    seq: f.seq,
+    item: f.item,
+    at,
+    recordedAt,
+  };
+  if (group !== undefined) e.group = group;
+  if (note !== undefined) e.note = note;
+  switch (kind) {
+    case 'donation': {
+      const source = Number.isInteger(b) ? DONATION_SOURCES[b] : undefined;
+      if (!isQty(a)) return 'qty';
+      if (source === undefined) return 'source';
+      e.qty = a;
+      e.source = source;
+      if (f.expiry !== undefined) {
+        if (!isExpiry(f.expiry)) return 'expiry';
+        e.expiry = isoFromDay(f.expiry);
+      }
+      if (f.packs !== undefined) {
+        if (!isQty(f.packs)) return 'packs';
+        e.packs = f.packs;
+      }
+      break;
+    }
+    case 'pickup':
+      if (!isQty(a)) return 'qty';
+      e.qty = a;
+      if (b !== 0) {
+        if (!within(b, 1, 100_000)) return 'households';
+        e.households = b;
+      }
+      if (f.belowZero) e.belowZero = true;
+      if (f.packs !== undefined) {
+        if (!isQty(f.packs)) return 'packs';
+        e.packs = f.packs;
+      }
+      break;
+    case 'count':
+      if (!within(a, 0, MAX_QUANTITY)) return 'counted';
+      if (!isSeen(b)) return 'seen';
+      e.counted = a;
+      e.seen = b;
+      break;
+    case 'discard': {
+      const reason = Number.isInteger(b) ? DISCARD_REASONS[b] : undefined;
+      if (!isQty(a)) return 'qty';
+      if (reason === undefined) return 'reason';
+      e.qty = a;
+      e.reason = reason;
+      break;
+    }
+    case 'reversal': {
+      const targetKind =
+        f.targetKind !== undefined && Number.isInteger(f.targetKind) ? KINDS[f.targetKind] : undefined;
+      if (!isSeen(a)) return 'effect';
+      if (!isEntryId(ref)) return 'target';
+      if (targetKind === undefined || !TARGET_KINDS.has(targetKind)) return 'targetKind';
+      e.target = ref;
+      e.targetKind = targetKind;
+      e.effect = a;
+      if (f.expiry !== undefined) {
+        if (!isExpiry(f.expiry)) return 'expiry';
+        e.expiry = isoFromDay(f.expiry);
+      }
+      if (f.targetAt !== undefined) {
+        const targetAt = EPOCH_MS + f.targetAt * 1000;
+        if (!Number.isInteger(f.targetAt) || !isTime(targetAt)) return 'targetAt';
+        e.targetAt = targetAt;
+      }
+      break;
+    }
+    case 'transfer_request':
+      if (!isQty(a)) return 'qty';
+      if (!isId(ref)) return 'to';
+      e.qty = a;
+      e.to = ref;
+      break;
+    case 'transfer_out':
+      if (!isQty(a)) return 'qty';
+      if (!isId(ref)) return 'to';
+      e.qty = a;
+      e.to = ref;
+      if (f.transfer !== undefined) {
+        if (!isEntryId(f.transfer)) return 'transfer';
+        e.transfer = f.transfer;
+      }
+      break;
+    case 'transfer_in':
+      if (!within(a, 0, MAX_QUANTITY)) return 'qty';
+      if (f.from === undefined || !isId(f.from)) return 'from';
+      if (!isEntryId(ref)) return 'transfer';
+      e.qty = a;
+      e.from = f.from;
+      e.transfer = ref;
+      break;
+    case 'transfer_resolve':
+      if (a !== 0) return 'moves stock';
+      if (!isEntryId(ref)) return 'transfer';
+      if (note === undefined) return 'note';
+      e.transfer = ref;
+      break;
+  }
+  return e as Entry;
+}
+
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const seconds = (ms: number) => Math.floor((ms - EPOCH_MS) / 1000);
+
+/** The rows part's bytes. Deterministic: the same rows, in any order, give the same bytes. */
+export function encodeRows(rows: readonly LedgerRow[]): Uint8Array {
+  const sorted = [...rows].sort((x, y) => byString(x.device, y.device) || x.seq - y.seq);
+  const idSet = new Set<string>();
+  const refSet = new Set<string>();
+  for (const r of sorted) {
+    idSet.add(r.device).add(r.hub).add(r.item);
+    if (r.kind === 'reversal') refSet.add(r.target);
+    else if (r.kind === 'transfer_request') idSet.add(r.to);
+    else if (r.kind === 'transfer_out') {
+      idSet.add(r.to);
+      if (r.transfer !== undefined) refSet.add(r.transfer);
+    } else if (r.kind === 'transfer_in') {
+      idSet.add(r.from);
+      refSet.add(r.transfer);
+    } else if (r.kind === 'transfer_resolve') refSet.add(r.transfer);
+    if (r.reversedBy !== undefined) refSet.add(r.reversedBy);
+  }
+  const ids = [...idSet].sort(byString);
+  const refs = [...refSet].sort(byString);
+  const idIndex = new Map(ids.map((s, i) => [s, i]));
+  const refIndex = new Map(refs.map((s, i) => [s, i]));
+
+  const out = encoding.createEncoder();
+  encoding.writeVarUint(out, ROWS_FORMAT);
+  encoding.writeVarUint(out, sorted.length);
+  for (const dictionary of [ids, refs]) {
+    encoding.writeVarUint(out, dictionary.length);
+    for (const s of dictionary) encoding.writeVarString(out, s);
+  }
+
+  // Each device's sequence numbers as runs.
+  const devices: { index: number; runs: number[] }[] = [];
+  let end = 0;
+  for (const r of sorted) {
+    const index = idIndex.get(r.device)!;
+    let device = devices[devices.length - 1];
+    if (device?.index !== index) {
+      device = { index, runs: [] };
+      devices.push(device);
+      end = 0;
+    }
+    if (r.seq <= end) throw new Error(`entry ${r.id} is listed twice`);
+    if (r.seq === end + 1 && device.runs.length > 0) device.runs[device.runs.length - 1]! += 1;
+    else device.runs.push(r.seq - end - 1, 1);
+    end = r.seq;
+  }
+  encoding.writeVarUint(out, devices.length);
+  for (const d of devices) {
+    encoding.writeVarUint(out, d.index);
+    encoding.writeVarUint(out, d.runs.length / 2);
+    for (const n of d.runs) encoding.writeVarUint(out, n);
+  }
+
+  const col = COLUMNS.map(() => encoding.createEncoder());
+  let previous = 0;
+  for (const r of sorted) {
+    const recorded = seconds(r.recordedAt);
+    encoding.writeUint8(col[KIND]!, KINDS.indexOf(r.kind));
+    encoding.writeVarUint(col[HUB]!, idIndex.get(r.hub)!);
+    encoding.writeVarUint(col[ITEM]!, idIndex.get(r.item)!);
+    encoding.writeVarInt(col[RECORDED]!, recorded - previous);
+    encoding.writeVarInt(col[AT]!, recorded - seconds(r.at));
+    previous = recorded;
+    const extras = col[EXTRAS]!;
+    let flags = 0;
+    let expiry: string | undefined;
+    let packs: number | undefined;
+    let targetAt: number | undefined;
+    let request: string | undefined;
+    switch (r.kind) {
+      case 'donation':
+        encoding.writeVarInt(col[A]!, r.qty);
+        encoding.writeVarInt(col[B]!, DONATION_SOURCES.indexOf(r.source));
+        expiry = r.expiry;
+        packs = r.packs;
+        break;
+      case 'pickup':
+        encoding.writeVarInt(col[A]!, r.qty);
+        encoding.writeVarInt(col[B]!, r.households ?? 0);
+        packs = r.packs;
+        if (r.belowZero) flags |= BELOW_ZERO;
+        break;
+      case 'count':
+        encoding.writeVarInt(col[A]!, r.counted);
+        encoding.writeVarInt(col[B]!, r.seen);
+        break;
+      case 'discard':
+        encoding.writeVarInt(col[A]!, r.qty);
+        encoding.writeVarInt(col[B]!, DISCARD_REASONS.indexOf(r.reason));
+        break;
+      case 'reversal':
+        encoding.writeVarInt(col[A]!, r.effect);
+        encoding.writeVarUint(col[B]!, refIndex.get(r.target)!);
+        encoding.writeVarUint(extras, KINDS.indexOf(r.targetKind));
+        expiry = r.expiry;
+        targetAt = r.targetAt;
+        break;
+      case 'transfer_request':
+        encoding.writeVarInt(col[A]!, r.qty);
+        encoding.writeVarUint(col[B]!, idIndex.get(r.to)!);
+        break;
+      case 'transfer_out':
+        encoding.writeVarInt(col[A]!, r.qty);
+        encoding.writeVarUint(col[B]!, idIndex.get(r.to)!);
+        request = r.transfer;
+        break;
+      case 'transfer_in':
+        encoding.writeVarInt(col[A]!, r.qty);
+        encoding.writeVarUint(col[B]!, refIndex.get(r.transfer)!);
+        encoding.writeVarUint(extras, idIndex.get(r.from)!);
+        break;
+      case 'transfer_resolve':
+        encoding.writeVarInt(col[A]!, 0);
+        encoding.writeVarUint(col[B]!, refIndex.get(r.transfer)!);
+        break;
+    }
+    encoding.writeVarInt(col[APPLIED]!, r.applied);
+    encoding.writeVarUint(col[UNDO]!, r.reversedBy === undefined ? 0 : refIndex.get(r.reversedBy)! + 1);
+    if (r.note !== undefined) flags |= NOTE;
+    if (r.group !== undefined) {
+      flags |= GROUP;
+      encoding.writeVarUint(extras, r.group);
+    }
+    // As the doc's wire form: an empty expiry is no expiry.
+    if (expiry) {
+      flags |= EXPIRY;
+      encoding.writeVarInt(extras, dayNumber(expiry));
+    }
+    if (packs !== undefined) {
+      flags |= PACKS;
+      encoding.writeVarUint(extras, packs);
+    }
+    if (targetAt !== undefined) {
+      flags |= TARGET_AT;
+      encoding.writeVarInt(extras, seconds(targetAt));
+    }
+    if (request !== undefined) {
+      flags |= REQUEST;
+      encoding.writeVarUint(extras, refIndex.get(request)!);
+    }
+    encoding.writeUint8(col[FLAGS]!, flags);
+    if (r.note !== undefined) {
+      const notes = col[NOTES]!;
+      encoding.writeVarUint(notes, r.note.length);
+      for (let i = 0; i < r.note.length; i++) encoding.writeVarUint(notes, r.note.charCodeAt(i));
+    }
+  }
+  const parts = col.map((c) => encoding.toUint8Array(c));
+  for (const p of parts) encoding.writeVarUint(out, p.byteLength);
+  for (const p of parts) encoding.writeUint8Array(out, p);
+  return encoding.toUint8Array(out);
+}
+
+/** What the rows are checked against: the head's row count, covers and stock. */
+export interface RowsHead {
+  rowCount: number;
+  covers: readonly { device: string; counted: number }[];
+  stock: readonly StockRow[];
+}
+
+/** Thrown by the column readers when a column ends before a value; reported with the row. */
+const ENDED = new Error('column ended');
+/** lib0's own errors for a varint past the end of its bytes, or too long to be a number. */
+const LIB0_ENDED = 'Unexpected end of array';
+const LIB0_RANGE = 'Integer out of Range';
+
+function uint(d: decoding.Decoder): number {
+  if (d.pos >= d.arr.length) throw ENDED;
+  return decoding.readVarUint(d);
+}
+function int(d: decoding.Decoder): number {
+  if (d.pos >= d.arr.length) throw ENDED;
+  return decoding.readVarInt(d);
+}
+
+/**
+ * Reads a rows part whose digest the caller has checked against the head. Every entry decoded and checked
+ * as the doc's own entries are (`entryFromFields`), each within its device's counted range, once (devices
+ * and sequence numbers strictly ascending), each device's rows ending exactly where the head says it
+ * counts, and the head's on hand and entry count per `hub|item` what the rows count for.
+ */
+export function decodeRowsPart(head: RowsHead, bytes: Uint8Array): LedgerRow[] {
+  const progress: Progress = { where: 'rows', row: -1 };
+  try {
+    return readRows(head, bytes, progress);
+  } catch (error) {
+    const where = progress.row >= 0 ? `row ${progress.row}` : progress.where;
+    if (error === ENDED || (error instanceof Error && error.message === LIB0_ENDED))
+      fault(where, 'its bytes end before its last value');
+    if (error instanceof Error && error.message === LIB0_RANGE) fault(where, 'a number is out of range');
+    throw error;
+  }
+}
+
+/** Where reading is, for a fault found by a column reader: a part of the header, or a row. */
+interface Progress {
+  where: string;
+  row: number;
+}
+
+function readRows(head: RowsHead, bytes: Uint8Array, progress: Progress): LedgerRow[] {
+  const d = decoding.createDecoder(bytes);
+  const left = () => bytes.length - d.pos;
+  if (uint(d) !== ROWS_FORMAT) fault('rows', `not rows of format ${ROWS_FORMAT}`);
+  const rowCount = uint(d);
+  if (rowCount !== head.rowCount) fault('rows', `not a list of ${head.rowCount} rows`);
+
+  progress.where = 'rows/ids';
+  const ids = dictionary(d, 4 * rowCount, MAX_ID_BYTES, isId, 'ids', 'an id');
+  progress.where = 'rows/entry ids';
+  const refs = dictionary(d, 2 * rowCount, MAX_ENTRY_ID_BYTES, isEntryId, 'entry ids', 'an entry id');
+
+  progress.where = 'rows/devices';
+  const deviceCount = uint(d);
+  if (deviceCount > Math.min(left(), rowCount))
+    fault('rows/devices', `${deviceCount} is more than it can hold`);
+  const runDevice: number[] = [];
+  const runStart: number[] = [];
+  const runEnd: number[] = [];
+  const lastOf = new Map<string, number>();
+  let total = 0;
+  let previous = -1;
+  for (let i = 0; i < deviceCount; i++) {
+    const index = uint(d);
+    if (index <= previous || index >= ids.length)
+      fault('rows/devices', 'a device is listed twice, out of order or not among the ids');
+    previous = index;
+    const runs = uint(d);
+    if (runs < 1 || runs > rowCount - total)
+      fault(`rows/devices/${ids[index]}`, 'its runs are not as many as its rows');
+    let end = 0;
+    for (let r = 0; r < runs; r++) {
+      const start = end + uint(d) + 1;
+      const length = uint(d);
+      end = start + length - 1;
+      total += length;
+      if (length < 1 || total > rowCount)
+        fault(`rows/devices/${ids[index]}`, `its runs hold more than the ${rowCount} rows`);
+      if (end > MAX_SEQ) fault(`rows/devices/${ids[index]}`, 'a sequence number is out of range');
+      runDevice.push(index);
+      runStart.push(start);
+      runEnd.push(end);
+    }
+    lastOf.set(ids[index]!, end);
+  }
+  if (total !== rowCount) fault('rows/devices', `their runs hold ${total} rows, not ${rowCount}`);
+
+  progress.where = 'rows/columns';
+  const lengths = COLUMNS.map(() => uint(d));
+  if (lengths.reduce((sum, n) => sum + n, 0) !== left())
+    fault('rows/columns', 'their lengths are not what follows them');
+  if (lengths[KIND] !== rowCount || lengths[FLAGS] !== rowCount)
+    fault('rows/columns', 'the kinds or the flags are not one byte a row');
+  const col = lengths.map((n) => decoding.createDecoder(decoding.readUint8Array(d, n)));
+  const kinds = col[KIND]!;
+  const hubs = col[HUB]!;
+  const items = col[ITEM]!;
+  const recordeds = col[RECORDED]!;
+  const ats = col[AT]!;
+  const as = col[A]!;
+  const bs = col[B]!;
+  const applieds = col[APPLIED]!;
+  const undos = col[UNDO]!;
+  const flagss = col[FLAGS]!;
+  const extras = col[EXTRAS]!;
+  const notes = col[NOTES]!;
+
+  const counted = new Map(head.covers.map((c) => [c.device, c.counted]));
+  const idCount = ids.length;
+  const stockOf = (hub: number, item: number) => hub * idCount + item;
+  const sums = new Map<number, number>();
+  const counts = new Map<number, number>();
+  const rows: LedgerRow[] = [];
+  const f: EntryFields = {
+    kind: 0,
+    hub: '',
+    device: '',
+    seq: 0,
+    item: '',
+    recordedSec: 0,
+    atBefore: 0,
+    a: 0,
+    b: 0,
+    ref: '',
+  };
+  const indexIn = (dictionary: readonly string[], index: number, what: string): string => {
+    const s = dictionary[index];
+    if (s === undefined) fault(`row ${rows.length}`, `its ${what} names no string of the part`);
+    return s;
+  };
+  let recorded = 0;
+  for (let run = 0; run < runDevice.length; run++) {
+    const device = ids[runDevice[run]!]!;
+    const deviceCounted = counted.get(device) ?? 0;
+    for (let seq = runStart[run]!, end = runEnd[run]!; seq <= end; seq++) {
+      const i = rows.length;
+      progress.row = i;
+      const kind = decoding.readUint8(kinds);
+      if (kind >= KINDS.length) fault(`row ${i}`, `not a valid entry (no kind ${kind})`);
+      const hub = uint(hubs);
+      const item = uint(items);
+      f.kind = kind;
+      f.device = device;
+      f.seq = seq;
+      f.hub = indexIn(ids, hub, 'hub');
+      f.item = indexIn(ids, item, 'item');
+      recorded += int(recordeds);
+      f.recordedSec = recorded;
+      f.atBefore = int(ats);
+      f.a = int(as);
+      const bIs = B_OF[kind];
+      if (bIs === AN_ENTRY_ID) {
+        f.ref = indexIn(refs, uint(bs), 'transfer or target');
+        f.b = 0;
+      } else if (bIs === AN_ID) {
+        f.ref = indexIn(ids, uint(bs), 'hub');
+        f.b = 0;
+      } else {
+        f.ref = '';
+        f.b = int(bs);
+      }
+      const applied = int(applieds);
+      if (!isApplied(applied)) fault(`row ${i}`, 'what it counts for is not a whole number');
+      const undo = uint(undos);
+      const reversedBy = undo === 0 ? undefined : indexIn(refs, undo - 1, 'undo');
+      const flags = decoding.readUint8(flagss);
+      if ((flags & ~ALLOWED_FLAGS[kind]!) !== 0) fault(`row ${i}`, 'it holds fields its kind does not have');
+      f.targetKind = kind === REVERSAL ? uint(extras) : undefined;
+      f.from = kind === TRANSFER_IN ? indexIn(ids, uint(extras), 'from') : undefined;
+      f.group = flags & GROUP ? uint(extras) : undefined;
+      f.expiry = flags & EXPIRY ? int(extras) : undefined;
+      f.packs = flags & PACKS ? uint(extras) : undefined;
+      f.belowZero = (flags & BELOW_ZERO) !== 0;
+      f.targetAt = flags & TARGET_AT ? int(extras) : undefined;
+      f.transfer = flags & REQUEST ? indexIn(refs, uint(extras), 'request') : undefined;
+      f.note = flags & NOTE ? readNote(notes, i) : undefined;
+
+      const entry = entryFromFields(f);
+      if (typeof entry === 'string') fault(`row ${i}`, `not a valid entry (its ${entry})`);
+      const rowId = `${device}.${seq}`;
+      if (seq > deviceCounted)
+        fault(`row ${i}`, `entry ${rowId} is past what the checkpoint counts of its device`);
+      const row = entry as LedgerRow;
+      row.id = rowId;
+      row.applied = applied;
+      if (reversedBy !== undefined) row.reversedBy = reversedBy;
+      const slot = exclusiveSlot(entry);
+      if (slot) row.slot = slot;
+      if (isTransfer(entry)) row.root = transferOf(entry);
+      rows.push(row);
+      const key = stockOf(hub, item);
+      sums.set(key, (sums.get(key) ?? 0) + applied);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  progress.row = -1;
+  col.forEach((c, i) => {
+    if (c.pos !== c.arr.length) fault(`rows/columns/${COLUMNS[i]}`, 'bytes are left after the last row');
+  });
+
+  for (const c of head.covers) {
+    const last = lastOf.get(c.device) ?? 0;
+    if (last !== c.counted) fault(`covers/${c.device}`, `says ${c.counted} counts, the rows end at ${last}`);
+  }
+  checkFigures(head.stock, ids, sums, counts);
+  return rows;
+}
+
+/** A sorted dictionary of ASCII strings, each checked; at most `most` of them. */
+function dictionary(
+  d: decoding.Decoder,
+  most: number,
+  maxBytes: number,
+  valid: (s: string) => boolean,
+  name: string,
+  what: string,
+): string[] {
+  const count = uint(d);
+  if (count > Math.min(most, d.arr.length - d.pos))
+    fault(`rows/${name}`, `${count} is more than the rows can use`);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const length = uint(d);
+    if (length > maxBytes) fault(`rows/${name}`, `string ${i} is longer than ${what}`);
+    const s = String.fromCharCode(...decoding.readUint8Array(d, length));
+    if (!valid(s)) fault(`rows/${name}`, `string ${i} is not ${what}`);
+    if (i > 0 && !(s > out[i - 1]!)) fault(`rows/${name}`, `string ${i} is not after the one before it`);
+    out.push(s);
+  }
+  return out;
+}
+
+function readNote(notes: decoding.Decoder, i: number): string {
+  const length = uint(notes);
+  // At most MAX_NOTE code points, each one or two UTF-16 units.
+  if (length > 2 * MAX_NOTE) fault(`row ${i}`, 'not a valid entry (its note)');
+  let s = '';
+  for (let k = 0; k < length; k++) {
+    const unit = uint(notes);
+    if (unit > 0xffff) fault(`row ${i}`, 'its note holds a character out of range');
+    s += String.fromCharCode(unit);
+  }
+  return s;
+}
+
+/**
+ * A projection's stock is the sum of what its entries count for: a part whose figures disagree with its
+ * own rows was not made by the projector (a bug or a forgery), and later undos would take it further off.
+ */
+function checkFigures(
+  stock: readonly StockRow[],
+  ids: readonly string[],
+  sums: ReadonlyMap<number, number>,
+  counts: ReadonlyMap<number, number>,
+): void {
+  const index = new Map(ids.map((s, i) => [s, i]));
+  const keys = new Set<number>();
+  for (const s of stock) {
+    const hub = index.get(s.hub);
+    const item = index.get(s.item);
+    const key = hub === undefined || item === undefined ? -1 : hub * ids.length + item;
+    keys.add(key);
+    if ((sums.get(key) ?? 0) !== s.onHand)
+      throw new CheckpointFormatError(
+        `Stock of ${s.key} is ${s.onHand}, but the entries it covers count for ${sums.get(key) ?? 0}`,
+      );
+    if ((counts.get(key) ?? 0) !== s.entryCount)
+      throw new CheckpointFormatError(
+        `Stock of ${s.key} counts ${s.entryCount} entries, but the checkpoint has ${counts.get(key) ?? 0}`,
+      );
+  }
+  for (const key of sums.keys())
+    if (!keys.has(key)) {
+      const hub = ids[Math.floor(key / ids.length)]!;
+      const item = ids[key % ids.length]!;
+      throw new CheckpointFormatError(`Entries of ${hub}|${item} have no stock row`);
+    }
+}

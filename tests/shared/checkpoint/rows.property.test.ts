@@ -1,0 +1,480 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  ENTRY_KINDS,
+  exclusiveSlot,
+  idOf,
+  isTransfer,
+  transferOf,
+  type Entry,
+} from '../../../shared/entries';
+import type { LedgerRow, StockRow } from '../../../shared/projection';
+import { MAX_QUANTITY } from '../../../shared/quantity';
+import { CheckpointFormatError } from '../../../shared/checkpoint/format';
+import {
+  decodeRowsPart,
+  encodeRows,
+  entryFromFields,
+  type EntryFields,
+  type RowsHead,
+} from '../../../shared/checkpoint/rows';
+import { decodeEntry, encodeEntry, EPOCH_MS } from '../../../shared/wire';
+import {
+  countArb,
+  discardArb,
+  donationArb,
+  entryArb,
+  fcOptions,
+  idArb,
+  pickupArb,
+  reversalArb,
+  transferInArb,
+  transferOutArb,
+  transferRequestArb,
+  transferResolveArb,
+} from '../arbitraries';
+
+/**
+ * The rows part checks each entry without a zod object per entry (`entryFromFields`). It must accept
+ * exactly what the doc's own `decodeEntry` (wire.ts, zod `entrySchema`) accepts, and give the same entry:
+ * compared here on the same fields written as the doc's wire tuple, for random valid entries, valid
+ * entries with one field replaced, and fields drawn at random around every bound.
+ */
+const MAX_SEC = (Date.UTC(2100, 0, 1) - EPOCH_MS) / 1000;
+/** Kinds whose wire `b` is a string (an entry id or a hub). */
+const STRING_B = new Set(['reversal', 'transfer_request', 'transfer_out', 'transfer_in', 'transfer_resolve']);
+
+/** The doc's wire tuple holding these fields (wire.ts). */
+function wireOf(f: EntryFields): unknown[] {
+  const extras: Record<string, unknown> = {};
+  if (f.note !== undefined) extras.n = f.note;
+  if (f.group !== undefined) extras.g = f.group;
+  if (f.expiry !== undefined) extras.e = f.expiry;
+  if (f.packs !== undefined) extras.p = f.packs;
+  if (f.belowZero) extras.w = 1;
+  if (f.targetKind !== undefined) extras.t = f.targetKind;
+  if (f.targetAt !== undefined) extras.a = f.targetAt;
+  if (f.transfer !== undefined) extras.r = f.transfer;
+  if (f.from !== undefined) extras.f = f.from;
+  const kind = ENTRY_KINDS[f.kind];
+  const b = kind !== undefined && STRING_B.has(kind) ? f.ref : f.b;
+  const tuple: unknown[] = [1, f.kind, f.hub, f.device, f.seq, f.item, f.recordedSec, f.atBefore, f.a, b];
+  if (Object.keys(extras).length > 0) tuple.push(extras);
+  return tuple;
+}
+
+/** The fields of a doc wire tuple (what the rows part holds for that entry). */
+function fieldsOf(wire: readonly unknown[]): EntryFields {
+  const [, kind, hub, device, seq, item, recordedSec, atBefore, a, b, extras = {}] = wire as [
+    number,
+    number,
+    string,
+    string,
+    number,
+    string,
+    number,
+    number,
+    number,
+    number | string,
+    Record<string, unknown>?,
+  ];
+  const x = extras as {
+    n?: string;
+    g?: number;
+    e?: number;
+    p?: number;
+    w?: 1;
+    t?: number;
+    a?: number;
+    r?: string;
+    f?: string;
+  };
+  return {
+    kind,
+    hub,
+    device,
+    seq,
+    item,
+    recordedSec,
+    atBefore,
+    a,
+    b: typeof b === 'number' ? b : 0,
+    ref: typeof b === 'string' ? b : '',
+    note: x.n,
+    group: x.g,
+    expiry: x.e,
+    packs: x.p,
+    belowZero: x.w === 1,
+    targetKind: x.t,
+    targetAt: x.a,
+    transfer: x.r,
+    from: x.f,
+  };
+}
+
+const edgeInts = fc.constantFrom(
+  0,
+  -0,
+  1,
+  -1,
+  2,
+  4,
+  5,
+  9,
+  99_999,
+  100_000,
+  100_001,
+  MAX_QUANTITY,
+  MAX_QUANTITY + 1,
+  -MAX_QUANTITY,
+  10 * MAX_QUANTITY,
+  10 * MAX_QUANTITY + 1,
+  -10 * MAX_QUANTITY,
+  -10 * MAX_QUANTITY - 1,
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 40,
+  Number.MAX_SAFE_INTEGER,
+  Number.MAX_SAFE_INTEGER + 1,
+  2 ** 60,
+  -(2 ** 60),
+);
+const intArb = fc.oneof(edgeInts, fc.integer({ min: -12, max: 12 }), fc.integer(), fc.maxSafeInteger());
+const secondsArb = fc.oneof(
+  fc.constantFrom(0, -0, -1, MAX_SEC, MAX_SEC + 1, 2 ** 60),
+  fc.integer({ min: -5, max: MAX_SEC + 5 }),
+  intArb,
+);
+const entryIdArb = fc.oneof(
+  fc.tuple(idArb, fc.nat()).map(([d, n]) => `${d}.${n}`),
+  fc.constantFrom('abcd.0', 'abcd.0001', 'abcd.9999999999', 'abcd.12345678901', 'abc.1', 'abcd.', 'ABCD.1'),
+);
+const stringArb = fc.oneof(
+  idArb,
+  entryIdArb,
+  fc.constantFrom('', 'abc', 'abcd', 'a'.repeat(16), 'a'.repeat(17), 'ABCD', 'abc-', 'abcé'),
+  fc.string({ maxLength: 20 }),
+);
+const noteArb = fc.oneof(
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
+  fc.string({ unit: 'binary', minLength: 498, maxLength: 502 }),
+  fc.constant(''),
+);
+const expiryArb = fc.oneof(
+  fc.constantFrom(-20_001, -20_000, -19_999, 0, 65_999, 66_000, 66_001),
+  fc.integer({ min: -20_010, max: 66_010 }),
+  intArb,
+);
+
+/** Any fields, each drawn around its bounds (mostly invalid entries). */
+const anyFieldsArb: fc.Arbitrary<EntryFields> = fc.record(
+  {
+    kind: fc.oneof(fc.integer({ min: 0, max: 8 }), fc.integer({ min: -2, max: 260 })),
+    hub: stringArb,
+    device: stringArb,
+    seq: intArb,
+    item: stringArb,
+    recordedSec: secondsArb,
+    atBefore: fc.oneof(fc.constant(0), intArb),
+    a: intArb,
+    b: fc.oneof(fc.integer({ min: -1, max: 6 }), intArb),
+    ref: stringArb,
+    note: noteArb,
+    group: intArb,
+    expiry: expiryArb,
+    packs: intArb,
+    belowZero: fc.boolean(),
+    targetKind: fc.integer({ min: -1, max: 10 }),
+    targetAt: secondsArb,
+    transfer: stringArb,
+    from: stringArb,
+  },
+  { requiredKeys: ['kind', 'hub', 'device', 'seq', 'item', 'recordedSec', 'atBefore', 'a', 'b', 'ref'] },
+);
+
+const validFieldsArb = entryArb().map((e) => fieldsOf(encodeEntry(e)));
+
+const FIELD_NAMES: (keyof EntryFields)[] = [
+  'kind',
+  'hub',
+  'device',
+  'seq',
+  'item',
+  'recordedSec',
+  'atBefore',
+  'a',
+  'b',
+  'ref',
+  'note',
+  'group',
+  'expiry',
+  'packs',
+  'belowZero',
+  'targetKind',
+  'targetAt',
+  'transfer',
+  'from',
+];
+const REQUIRED = new Set<keyof EntryFields>([
+  'kind',
+  'hub',
+  'device',
+  'seq',
+  'item',
+  'recordedSec',
+  'atBefore',
+  'a',
+  'b',
+  'ref',
+]);
+
+/** A valid entry's fields with one of them replaced by a value drawn as above, or an optional one removed. */
+const nearFieldsArb: fc.Arbitrary<EntryFields> = fc
+  .tuple(validFieldsArb, anyFieldsArb, fc.constantFrom(...FIELD_NAMES), fc.boolean())
+  .map(([valid, other, key, remove]) => ({
+    ...valid,
+    [key]: remove && !REQUIRED.has(key) ? undefined : other[key],
+  }));
+
+/** Values around every bound a field has, by the type the rows part reads it as. */
+const EDGE_NUMBERS = [
+  0,
+  -0,
+  1,
+  -1,
+  2,
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  10,
+  99_999,
+  100_000,
+  100_001,
+  MAX_QUANTITY,
+  MAX_QUANTITY + 1,
+  -MAX_QUANTITY,
+  10 * MAX_QUANTITY,
+  10 * MAX_QUANTITY + 1,
+  -10 * MAX_QUANTITY,
+  -10 * MAX_QUANTITY - 1,
+  -20_001,
+  -20_000,
+  -19_999,
+  65_999,
+  66_000,
+  66_001,
+  MAX_SEC - 1,
+  MAX_SEC,
+  MAX_SEC + 1,
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 40,
+  Number.MAX_SAFE_INTEGER,
+  Number.MAX_SAFE_INTEGER + 1,
+  2 ** 60,
+  -(2 ** 60),
+];
+const EDGE_STRINGS = [
+  '',
+  'abc',
+  'abcd',
+  'a'.repeat(16),
+  'a'.repeat(17),
+  'ABCD',
+  'abc-',
+  'abcé',
+  'abcd.0',
+  'abcd.0001',
+  'abcd.9999999999',
+  'abcd.12345678901',
+  'abc.1',
+  'abcd.',
+  'ABCD.1',
+  'hub1',
+  'deva.1',
+];
+const NUMBER_FIELDS = new Set<keyof EntryFields>([
+  'kind',
+  'seq',
+  'recordedSec',
+  'atBefore',
+  'a',
+  'b',
+  'group',
+  'expiry',
+  'packs',
+  'targetKind',
+  'targetAt',
+]);
+const STRING_FIELDS = new Set<keyof EntryFields>([
+  'hub',
+  'device',
+  'item',
+  'ref',
+  'note',
+  'transfer',
+  'from',
+]);
+
+function agrees(fields: EntryFields): 'accepted' | 'refused' {
+  const theirs = decodeEntry(wireOf(fields));
+  const mine = entryFromFields(fields);
+  if (theirs.ok) {
+    expect(mine, JSON.stringify(fields)).toEqual(theirs.entry);
+    return 'accepted';
+  }
+  expect(typeof mine, `${JSON.stringify(fields)}: ${JSON.stringify(theirs.reason)}`).toBe('string');
+  return 'refused';
+}
+
+describe('an entry in the rows part', () => {
+  it('is accepted exactly when the doc’s decodeEntry accepts it, for an entry of each kind with any one field at any bound', () => {
+    const kinds: fc.Arbitrary<Entry>[] = [
+      donationArb(),
+      pickupArb(),
+      countArb(),
+      discardArb(),
+      reversalArb(),
+      transferRequestArb(),
+      transferOutArb(),
+      transferInArb(),
+      transferResolveArb(),
+    ];
+    const samples = kinds.flatMap((arb, i) => fc.sample(arb, { seed: i + 1, numRuns: 4 }));
+    const outcomes = { accepted: 0, refused: 0 };
+    for (const entry of samples) {
+      const valid = fieldsOf(encodeEntry(entry));
+      outcomes[agrees(valid)]++;
+      for (const key of FIELD_NAMES) {
+        const values: unknown[] = NUMBER_FIELDS.has(key)
+          ? EDGE_NUMBERS
+          : STRING_FIELDS.has(key)
+            ? EDGE_STRINGS
+            : [true, false];
+        for (const value of [...values, ...(REQUIRED.has(key) ? [] : [undefined])])
+          outcomes[agrees({ ...valid, [key]: value })]++;
+      }
+    }
+    expect(outcomes.accepted).toBeGreaterThan(1000);
+    expect(outcomes.refused).toBeGreaterThan(1000);
+  });
+
+  it('is accepted exactly when the doc’s decodeEntry accepts the same fields, and is the same entry', () => {
+    let accepted = 0;
+    let refused = 0;
+    fc.assert(
+      fc.property(fc.oneof(validFieldsArb, nearFieldsArb, anyFieldsArb), (fields) => {
+        const theirs = decodeEntry(wireOf(fields));
+        const mine = entryFromFields(fields);
+        if (theirs.ok) {
+          accepted++;
+          expect(mine).toEqual(theirs.entry);
+        } else {
+          refused++;
+          expect(typeof mine, JSON.stringify(theirs.reason)).toBe('string');
+        }
+      }),
+      fcOptions(20),
+    );
+    // Both sides of the comparison are exercised.
+    expect(accepted).toBeGreaterThan(500);
+    expect(refused).toBeGreaterThan(500);
+  });
+
+  it('comes back from the rows part as the doc’s wire form gives it back, whatever order rows are written in', () => {
+    const rowArb = fc.record({
+      entry: entryArb(),
+      applied: fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+      reversedBy: fc.option(
+        entryIdArb.filter((s) => /^[0-9a-z]{4,16}\.\d{1,10}$/.test(s)),
+        { nil: undefined },
+      ),
+    });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(rowArb, { selector: (r) => idOf(r.entry), maxLength: 30 }),
+        fc.infiniteStream(fc.nat()),
+        (drawn, order) => {
+          const rows: LedgerRow[] = drawn.map(({ entry, applied, reversedBy }) => {
+            const doc = decodeEntry(encodeEntry(entry));
+            if (!doc.ok) throw new Error('an entry the doc cannot hold');
+            return rowOf(doc.entry, applied, reversedBy);
+          });
+          const bytes = encodeRows(rows);
+          const shuffled = [...rows].sort(() => ((order.next().value as number) % 3) - 1);
+          expect(encodeRows(shuffled)).toEqual(bytes);
+          const read = decodeRowsPart(headOf(rows), bytes);
+          expect(byId(read)).toEqual(byId(rows));
+        },
+      ),
+      fcOptions(),
+    );
+  });
+
+  it('is refused with a CheckpointFormatError naming its row and field', () => {
+    const entry: Entry = {
+      kind: 'donation',
+      hub: 'hub1',
+      device: 'deva',
+      seq: 1,
+      item: 'itma',
+      at: EPOCH_MS,
+      recordedAt: EPOCH_MS,
+      qty: MAX_QUANTITY + 1,
+      source: 'other',
+    };
+    const rows = [rowOf(entry, 0, undefined)];
+    expect(() => decodeRowsPart(headOf(rows), encodeRows(rows))).toThrow(CheckpointFormatError);
+    expect(() => decodeRowsPart(headOf(rows), encodeRows(rows))).toThrow(
+      'The checkpoint is malformed at row 0: not a valid entry (its qty)',
+    );
+  });
+});
+
+const byId = (rows: readonly LedgerRow[]) => [...rows].sort((a, b) => (a.id < b.id ? -1 : 1));
+
+/** A ledger row as the projector makes one from an entry. */
+function rowOf(entry: Entry, applied: number, reversedBy: string | undefined): LedgerRow {
+  const slot = exclusiveSlot(entry);
+  return {
+    ...entry,
+    id: idOf(entry),
+    applied,
+    ...(reversedBy !== undefined ? { reversedBy } : {}),
+    ...(slot ? { slot } : {}),
+    ...(isTransfer(entry) ? { root: transferOf(entry) } : {}),
+  } as LedgerRow;
+}
+
+/** A head these rows agree with: each device counted to its last row, stock rows their sums. */
+function headOf(rows: readonly LedgerRow[]): RowsHead {
+  const counted = new Map<string, number>();
+  const stock = new Map<string, StockRow>();
+  for (const r of rows) {
+    counted.set(r.device, Math.max(counted.get(r.device) ?? 0, r.seq));
+    const key = `${r.hub}|${r.item}`;
+    const s = stock.get(key) ?? {
+      key,
+      hub: r.hub,
+      item: r.item,
+      onHand: 0,
+      lots: {},
+      lastCountAt: null,
+      lastWarnAt: null,
+      lastEntryAt: 0,
+      entryCount: 0,
+    };
+    s.onHand += r.applied;
+    s.entryCount += 1;
+    stock.set(key, s);
+  }
+  return {
+    rowCount: rows.length,
+    covers: [...counted].map(([device, c]) => ({ device, counted: c })),
+    stock: [...stock.values()],
+  };
+}
