@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { HistoryTimes, OpenResult, SeedResult } from './page/api';
+import type { HistoryTimes, NodeSeed, OpenResult, SeedResult } from './page/api';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** The flags every bench browser runs with (TOOLCHAIN.md). */
@@ -184,17 +184,31 @@ function duMB(dir: string): number {
 export async function measureBrowser(
   n: number,
   origin: string,
-  opts: { views: number; pickups: number; keepProfile?: boolean },
+  opts: {
+    views: number;
+    pickups: number;
+    keepProfile?: boolean;
+    /** Seed from the network Node generated (served under `url`) instead of generating it in the page. */
+    fromNode?: { url: string; seed: NodeSeed };
+  },
   log: (line: string) => void,
 ): Promise<BrowserResult> {
   const dir = await mkdtemp(join(tmpdir(), `larder-bench-${n}-`));
   try {
     let context = await launch(dir);
     let page = await benchPage(context, origin);
-    log(`  seeding IndexedDB in Chromium (generate, store, load, rebuild)…`);
-    const seed = await page.evaluate((count) => window.larderBench!.seed(count), n);
+    const fromNode = opts.fromNode;
     log(
-      `  seeded: generate ${(seed.generateMs / 1000).toFixed(1)} s, load ${seed.loadMs.toFixed(0)} ms, rebuild ${(seed.rebuildMs / 1000).toFixed(1)} s`,
+      `  seeding IndexedDB in Chromium (${fromNode ? 'fetch the pieces Node cut' : 'generate'}, store, load, rebuild)…`,
+    );
+    const seed = fromNode
+      ? await page.evaluate(([url, s]) => window.larderBench!.seedFromNode(url, s), [
+          fromNode.url,
+          fromNode.seed,
+        ] as const)
+      : await page.evaluate((count) => window.larderBench!.seed(count), n);
+    log(
+      `  seeded: ${fromNode ? `store ${(seed.storeMs / 1000).toFixed(1)} s` : `generate ${(seed.generateMs / 1000).toFixed(1)} s`}, load ${seed.loadMs.toFixed(0)} ms, rebuild ${(seed.rebuildMs / 1000).toFixed(1)} s`,
     );
     await context.close();
     const idbDiskMB = duMB(join(dir, 'Default', 'IndexedDB'));

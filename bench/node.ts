@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as Y from 'yjs';
@@ -6,6 +8,8 @@ import type { BenchKind } from './generate';
 import { Projector } from '../shared/projection';
 import { generateNetwork } from './generate';
 import { median } from './stats';
+import { updatePieces } from '../renderer/storage/pieces';
+import type { NodeSeed } from './page/api';
 
 setFlagsFromString('--expose-gc');
 /** A full garbage collection, so heap figures are what is retained, not what is waiting to be collected. */
@@ -35,8 +39,15 @@ const heapMB = () => {
   return process.memoryUsage().heapUsed / 2 ** 20;
 };
 
-/** Bytes per entry, and how long a device takes to load the doc and fold the ledger, in Node. */
-export function measureNode(n: number, log: (line: string) => void): NodeResult {
+/** At most this much of the pieces in one file the browser fetches. */
+const PACK_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Bytes per entry, and how long a device takes to load the doc and fold the ledger, in Node. With
+ * `exportTo`, also writes the doc there for the browser to seed from (`NodeSeed`): cut into the pieces
+ * the app stores (`updatePieces`), in packs of up to PACK_BYTES, with `seed.json` naming them.
+ */
+export function measureNode(n: number, log: (line: string) => void, exportTo?: string): NodeResult {
   let t = performance.now();
   const net = generateNetwork(n);
   const generateMs = performance.now() - t;
@@ -44,6 +55,25 @@ export function measureNode(n: number, log: (line: string) => void): NodeResult 
   const stateBytesV2 = Y.encodeStateAsUpdateV2(net.doc).byteLength;
   net.doc.destroy();
   log(`  generated ${n.toLocaleString('en')} entries in ${(generateMs / 1000).toFixed(1)} s`);
+  if (exportTo) {
+    t = performance.now();
+    const packs = writePacks(updatePieces(state), exportTo);
+    const seed: NodeSeed = {
+      entries: n,
+      networkId: net.networkId,
+      networkKey: Buffer.from(net.networkKey).toString('base64url'),
+      self: net.self,
+      pickupItem: net.pickupItem,
+      mix: net.mix,
+      stateBytes: state.byteLength,
+      generateMs,
+      packs,
+    };
+    writeFileSync(join(exportTo, 'seed.json'), JSON.stringify(seed));
+    log(
+      `  cut into pieces for the browser in ${((performance.now() - t) / 1000).toFixed(1)} s (${packs.length} packs)`,
+    );
+  }
 
   const baseHeap = heapMB();
   const applyMs: number[] = [];
@@ -91,4 +121,26 @@ export function measureNode(n: number, log: (line: string) => void): NodeResult 
   };
   doc.destroy();
   return result;
+}
+
+/** Writes `pieces` into `dir` as `pack-<i>.bin` files of at most PACK_BYTES; returns each pack's piece sizes. */
+function writePacks(pieces: readonly Uint8Array[], dir: string): number[][] {
+  mkdirSync(dir, { recursive: true });
+  const packs: number[][] = [];
+  let pack: Uint8Array[] = [];
+  let bytes = 0;
+  const flush = () => {
+    if (pack.length === 0) return;
+    writeFileSync(join(dir, `pack-${packs.length}.bin`), Buffer.concat(pack));
+    packs.push(pack.map((p) => p.byteLength));
+    pack = [];
+    bytes = 0;
+  };
+  for (const piece of pieces) {
+    if (bytes + piece.byteLength > PACK_BYTES) flush();
+    pack.push(piece);
+    bytes += piece.byteLength;
+  }
+  flush();
+  return packs;
 }

@@ -216,7 +216,7 @@ function traceEvents() {
   const events: TraceEvent[] = [];
   return {
     async start(cdp: CDPSession) {
-      cdp.on('Tracing.dataCollected', (e: { value: TraceEvent[] }) => events.push(...e.value));
+      cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as unknown as TraceEvent[])));
       await cdp.send('Tracing.start', {
         categories: [
           'toplevel',

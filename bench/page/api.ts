@@ -6,6 +6,8 @@ export interface SeedResult {
   mix: Record<BenchKind, number>;
   stateBytes: number;
   pickupItem: string;
+  /** Where the network was generated: in the page, or in Node (past what a page can generate). */
+  generatedIn: 'page' | 'node';
   generateMs: number;
   encodeMs: number;
   storeMs: number;
@@ -53,8 +55,28 @@ export interface HistoryTimes {
   rows: { all: number; commonItem: number; rareItem: number; undos: number };
 }
 
+/**
+ * A network generated in Node for the browser to seed from (past what a page can generate: at 10M the
+ * generator's own docs and entries took the tab past its heap), served as packs of the pieces the app
+ * stores (`pack-<i>.bin`, each the concatenation of its pieces, whose sizes `packs` lists).
+ */
+export interface NodeSeed {
+  entries: number;
+  networkId: string;
+  /** base64url. */
+  networkKey: string;
+  self: { hubId: string; deviceId: string; deviceName: string; nextSeq: number };
+  pickupItem: string;
+  mix: Record<BenchKind, number>;
+  stateBytes: number;
+  generateMs: number;
+  packs: number[][];
+}
+
 export interface LarderBench {
   seed(n: number): Promise<SeedResult>;
+  /** `seed`, from a network Node generated and cut into pieces, fetched from `baseUrl` (`NodeSeed`). */
+  seedFromNode(baseUrl: string, seed: NodeSeed): Promise<SeedResult>;
   /** Opens and closes the `larder` IndexedDB with the raw API: how long the browser takes to open it. */
   coldOpen(): Promise<number>;
   open(): Promise<OpenResult>;

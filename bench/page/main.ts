@@ -2,10 +2,10 @@ import * as Y from 'yjs';
 import { LarderDB, type SelfRow } from '../../renderer/storage/db';
 import { countLedgerRows, hubLedgerRows } from '../../renderer/storage/ledgerRows';
 import type { LedgerRow } from '../../shared/projection';
-import { seedDatabase } from './seed';
+import { fetchState, seedDatabase } from './seed';
 import { LarderStore } from '../../renderer/storage/store';
 import { generateNetwork } from '../generate';
-import type { LarderBench } from './api';
+import type { LarderBench, NodeSeed } from './api';
 
 /**
  * The bench page: served from the same origin as the built app, so the IndexedDB it seeds is the one
@@ -22,6 +22,29 @@ const base64Url = (bytes: Uint8Array) =>
     .replace(/\//g, '_')
     .replace(/=+$/, '');
 
+/**
+ * The self row as the app writes it for a hub device. Built loosely on purpose: it carries every field
+ * SelfRow has had (network key and signaling came with sync, role with coordinators); an app version that
+ * does not know a field ignores it. Check it against SelfRow in db.ts when that changes. The bench network
+ * is unsigned (no chain): its generated history is not signed by device keys.
+ */
+function selfRow(networkId: string, networkKey: string, self: NodeSeed['self']): SelfRow {
+  return {
+    key: 'self',
+    networkId,
+    networkKey,
+    signaling: [],
+    role: 'hub',
+    hubId: self.hubId,
+    deviceId: self.deviceId,
+    deviceName: self.deviceName,
+    nextSeq: self.nextSeq,
+  } satisfies Omit<
+    Record<keyof SelfRow, unknown>,
+    'chain' | 'preApproval' | 'epoch' | 'previousKey' | 'pastKeys' | 'anchor' | 'restarts'
+  > as unknown as SelfRow;
+}
+
 const bench: LarderBench = {
   async seed(n) {
     let t = performance.now();
@@ -31,25 +54,7 @@ const bench: LarderBench = {
     const state = Y.encodeStateAsUpdate(net.doc);
     const encodeMs = performance.now() - t;
     net.doc.destroy();
-
-    // The self row as the app writes it for a hub device. Built loosely on purpose: it carries every field
-    // SelfRow has had (network key and signaling came with sync, role with coordinators); an app version
-    // that does not know a field ignores it. Check it against SelfRow in db.ts when that changes. The bench
-    // network is unsigned (no chain): its generated history is not signed by device keys.
-    const self = {
-      key: 'self',
-      networkId: net.networkId,
-      networkKey: base64Url(net.networkKey),
-      signaling: [],
-      role: 'hub',
-      hubId: net.self.hubId,
-      deviceId: net.self.deviceId,
-      deviceName: net.self.deviceName,
-      nextSeq: net.self.nextSeq,
-    } satisfies Omit<
-      Record<keyof SelfRow, unknown>,
-      'chain' | 'preApproval' | 'epoch' | 'previousKey' | 'pastKeys' | 'anchor' | 'restarts'
-    > as unknown as SelfRow;
+    const self = selfRow(net.networkId, base64Url(net.networkKey), net.self);
     // The database as the app leaves it after its first sync and first start (see seed.ts).
     const seeded = await seedDatabase(state, n, self, net.pickupItem);
     return {
@@ -57,8 +62,34 @@ const bench: LarderBench = {
       mix: net.mix,
       stateBytes: state.byteLength,
       pickupItem: net.pickupItem,
+      generatedIn: 'page',
       generateMs,
       encodeMs,
+      ...seeded,
+    };
+  },
+
+  async seedFromNode(baseUrl, seed) {
+    // Each piece copied out of its pack: IndexedDB would store a view's whole buffer.
+    const pieces: Uint8Array[] = [];
+    for (const [i, sizes] of seed.packs.entries()) {
+      const { state: pack } = await fetchState(`${baseUrl}pack-${i}.bin`);
+      let at = 0;
+      for (const size of sizes) {
+        pieces.push(pack.slice(at, at + size));
+        at += size;
+      }
+    }
+    const self = selfRow(seed.networkId, seed.networkKey, seed.self);
+    const seeded = await seedDatabase(pieces, seed.entries, self, seed.pickupItem);
+    return {
+      entries: seed.entries,
+      mix: seed.mix,
+      stateBytes: seed.stateBytes,
+      pickupItem: seed.pickupItem,
+      generatedIn: 'node',
+      generateMs: seed.generateMs,
+      encodeMs: 0,
       ...seeded,
     };
   },

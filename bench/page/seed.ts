@@ -2,6 +2,8 @@ import Dexie from 'dexie';
 import { PROJECTION_VERSION, DocPersistence } from '../../renderer/storage/persistence';
 import { LarderDB, type SelfRow } from '../../renderer/storage/db';
 import { appendEntries } from '../../shared/doc';
+import { loadFastSha256, sha256Bytes } from '../../shared/trust/crypto';
+import { toBase64Url } from '../../shared/sync/encoding';
 import type { Entry } from '../../shared/entries';
 
 export interface SeedTimings {
@@ -34,14 +36,19 @@ export async function fetchState(url: string): Promise<{ state: Uint8Array; fetc
   return { state: new Uint8Array(await response.arrayBuffer()), fetchMs: performance.now() - t };
 }
 
+/** Pieces stored per transaction when seeding from pieces (about 4 MB). */
+const PIECES_PER_TRANSACTION = 32;
+
 /**
  * Replaces this origin's `larder` database with the one a device has after its first sync: the doc as
  * one update row, the self row and the projection version; then loads the doc and rebuilds every
  * projection table through the app's own DocPersistence, timing each step, and waits until the large row
  * is cut into pieces, as the app does after that first start (the app starts measured later load those).
+ * Given the pieces already cut (a network generated in Node), it stores those, with their sums, as the
+ * app leaves them once it has cut the row.
  */
 export async function seedDatabase(
-  state: Uint8Array,
+  state: Uint8Array | readonly Uint8Array[],
   entries: number,
   self: SelfRow,
   /** An item of the device's hub: pickups of it are saved while the rebuild writes its history. */
@@ -50,13 +57,23 @@ export async function seedDatabase(
   await Dexie.delete('larder');
   let t = performance.now();
   const db = new LarderDB();
+  await loadFastSha256();
+  const pieces = state instanceof Uint8Array ? null : state;
   await db.transaction('rw', db.updates, db.meta, async () => {
-    await db.updates.add({ update: state, entries });
+    if (state instanceof Uint8Array) await db.updates.add({ update: state, entries });
     await db.meta.put(self);
     // Written first so that load() only loads (it rebuilds by itself when the version is missing);
     // the rebuild below then fills every projection table and rewrites this row.
     await db.meta.put({ key: 'projection', version: PROJECTION_VERSION, rebuiltAt: Date.now() });
   });
+  for (let i = 0; pieces && i < pieces.length; i += PIECES_PER_TRANSACTION) {
+    const rows = pieces.slice(i, i + PIECES_PER_TRANSACTION).map((update, j) => ({
+      update,
+      entries: i + j === 0 ? entries : 0,
+      sum: toBase64Url(sha256Bytes(update)),
+    }));
+    await db.transaction('rw', db.updates, () => db.updates.bulkAdd(rows));
+  }
   const storeMs = performance.now() - t;
   const persistence = new DocPersistence(db, () => Date.now());
   t = performance.now();
