@@ -15,8 +15,7 @@ import { NetworkViewModel, networkView, ratesFromUsage, utcDay, type HubPosition
 import { Projector, stockKey } from '../shared/projection';
 import { prng } from './generate';
 
-// Not strict: `npm run bench -- --sizes=...` hands the storage bench's options to this script too.
-const { values } = parseArgs({ options: { entries: { type: 'string', default: '1000000' } }, strict: false });
+const { values } = parseArgs({ options: { entries: { type: 'string', default: '1000000' } } });
 const N = Number(values.entries);
 const HUBS = 50;
 const ITEMS = 2000;

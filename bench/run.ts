@@ -507,3 +507,10 @@ function revision(): string {
 }
 
 await main();
+// Then the coordinator's network view at scale (it takes no size: 1M entries over 50 hubs, in memory). It
+// ran after this script in `npm run bench`'s own line, where npm gave every option to it and none here.
+const networkView = spawnSync('npx', ['tsx', join(root, 'bench', 'network-view.ts')], {
+  cwd: root,
+  stdio: 'inherit',
+});
+process.exitCode = networkView.status ?? 1;
