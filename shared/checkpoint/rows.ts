@@ -157,17 +157,8 @@ export interface EntryFields {
   from?: string | undefined;
 }
 
-/** Ids found valid so far (a network has a few thousand): each checked once, not once per row. */
-const validIds = new Set<string>();
-function isId(v: string): boolean {
-  if (validIds.has(v)) return true;
-  if (typeof v !== 'string' || !ID_PATTERN.test(v)) return false;
-  // Bounded: a forged part could hold any number of ids.
-  if (validIds.size >= 65_536) validIds.clear();
-  validIds.add(v);
-  return true;
-}
-const isEntryId = (v: string) => ENTRY_ID.test(v);
+const isId = (v: unknown) => typeof v === 'string' && ID_PATTERN.test(v);
+const isEntryId = (v: unknown) => typeof v === 'string' && ENTRY_ID.test(v);
 const isTime = (v: number) => Number.isSafeInteger(v) && v >= EPOCH_MS && v <= MAX_TIME;
 const within = (v: number, min: number, max: number) => Number.isSafeInteger(v) && v >= min && v <= max;
 const isQty = (v: number) => within(v, 1, MAX_QUANTITY);
@@ -209,14 +200,19 @@ const isExpiry = (v: number) => Number.isInteger(v) && v > -20_000 && v < 66_000
  * The entry these fields make, validated exactly as `decodeEntry` (wire.ts) validates the same fields in the
  * doc's tuple (its zod `entrySchema`), without a schema object per entry; or the name of the first field
  * found wrong. Fields a kind does not have are ignored, as `decodeEntry` ignores them.
+ *
+ * `stringsChecked`: the rows part checks each string of its dictionaries once, with these same tests (an
+ * id, an entry id), and gives each field a string from the dictionary its kind needs; so the per-row
+ * string checks are skipped there. Everything else is checked for every entry.
  */
-export function entryFromFields(f: EntryFields): Entry | string {
+export function entryFromFields(f: EntryFields, stringsChecked = false): Entry | string {
   const kind = Number.isInteger(f.kind) ? KINDS[f.kind] : undefined;
+  const checkIds = !stringsChecked;
   if (kind === undefined) return 'kind';
-  if (!isId(f.hub)) return 'hub';
-  if (!isId(f.device)) return 'device';
+  if (checkIds && !isId(f.hub)) return 'hub';
+  if (checkIds && !isId(f.device)) return 'device';
   if (!within(f.seq, 1, MAX_SEQ)) return 'seq';
-  if (!isId(f.item)) return 'item';
+  if (checkIds && !isId(f.item)) return 'item';
   if (!Number.isInteger(f.recordedSec) || !Number.isInteger(f.atBefore)) return 'time';
   const recordedAt = EPOCH_MS + f.recordedSec * 1000;
   const at = EPOCH_MS + (f.recordedSec - f.atBefore) * 1000;
@@ -285,7 +281,7 @@ export function entryFromFields(f: EntryFields): Entry | string {
       const targetKind =
         f.targetKind !== undefined && Number.isInteger(f.targetKind) ? KINDS[f.targetKind] : undefined;
       if (!isSeen(a)) return 'effect';
-      if (!isEntryId(ref)) return 'target';
+      if (checkIds && !isEntryId(ref)) return 'target';
       if (targetKind === undefined || !TARGET_KINDS.has(targetKind)) return 'targetKind';
       e.target = ref;
       e.targetKind = targetKind;
@@ -303,31 +299,31 @@ export function entryFromFields(f: EntryFields): Entry | string {
     }
     case 'transfer_request':
       if (!isQty(a)) return 'qty';
-      if (!isId(ref)) return 'to';
+      if (checkIds && !isId(ref)) return 'to';
       e.qty = a;
       e.to = ref;
       break;
     case 'transfer_out':
       if (!isQty(a)) return 'qty';
-      if (!isId(ref)) return 'to';
+      if (checkIds && !isId(ref)) return 'to';
       e.qty = a;
       e.to = ref;
       if (f.transfer !== undefined) {
-        if (!isEntryId(f.transfer)) return 'transfer';
+        if (checkIds && !isEntryId(f.transfer)) return 'transfer';
         e.transfer = f.transfer;
       }
       break;
     case 'transfer_in':
       if (!within(a, 0, MAX_QUANTITY)) return 'qty';
-      if (f.from === undefined || !isId(f.from)) return 'from';
-      if (!isEntryId(ref)) return 'transfer';
+      if (f.from === undefined || (checkIds && !isId(f.from))) return 'from';
+      if (checkIds && !isEntryId(ref)) return 'transfer';
       e.qty = a;
       e.from = f.from;
       e.transfer = ref;
       break;
     case 'transfer_resolve':
       if (a !== 0) return 'moves stock';
-      if (!isEntryId(ref)) return 'transfer';
+      if (checkIds && !isEntryId(ref)) return 'transfer';
       if (note === undefined) return 'note';
       e.transfer = ref;
       break;
@@ -676,7 +672,7 @@ function readRows(head: RowsHead, bytes: Uint8Array, progress: Progress): Ledger
       f.transfer = flags & REQUEST ? indexIn(refs, uint(extras), 'request') : undefined;
       f.note = flags & NOTE ? readNote(notes, i) : undefined;
 
-      const entry = entryFromFields(f);
+      const entry = entryFromFields(f, true);
       if (typeof entry === 'string') fault(`row ${i}`, `not a valid entry (its ${entry})`);
       const rowId = `${device}.${seq}`;
       if (seq > deviceCounted)

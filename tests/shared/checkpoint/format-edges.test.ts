@@ -11,7 +11,7 @@ import {
 } from '../../../shared/checkpoint/format';
 import { checkpointBody } from '../../../shared/checkpoint/make';
 import { coversAt, cutsOf } from './history';
-import { COLUMN, fromUints, readBytes, readChanged, uints } from './rawRows';
+import { COLUMN, fromUints, parseRaw, readBytes, readChanged, uints } from './rawRows';
 
 /**
  * A checkpoint at its edges: a history with transfers, undos and several days (what the receiver's ledger
@@ -292,6 +292,23 @@ describe('a peer’s rows', () => {
     expect(() => readChanged(body, (raw) => raw.devices.reverse())).toThrow(
       'malformed at rows/devices: a device is listed twice, out of order or not among the ids',
     );
+  });
+
+  it('refuse any string of either dictionary that is not an id or an entry id, whatever it names', () => {
+    const { ids, refs } = parseRaw(encodeBody(body).rows);
+    // Devices, hubs, items, a send's `to`, a receipt's `from`; undo targets, transfers, undos.
+    expect(ids).toEqual(['deva', 'devb', 'hub1', 'hub2', 'itma', 'itmb']);
+    expect(refs).toEqual(['deva.2', 'devb.2', 'devb.3']);
+    for (let i = 0; i < ids.length; i++)
+      for (const bad of ['Hub!', 'abc', 'deva.1'])
+        expect(() => readChanged(body, (raw) => (raw.ids[i] = bad))).toThrow(
+          `malformed at rows/ids: string ${i} is not an id`,
+        );
+    for (let i = 0; i < refs.length; i++)
+      for (const bad of ['deva', 'Dev.1', 'deva.12345678901'])
+        expect(() => readChanged(body, (raw) => (raw.refs[i] = bad))).toThrow(
+          `malformed at rows/entry ids: string ${i} is not an entry id`,
+        );
   });
 
   it('refuse dictionaries out of order, columns with bytes left over, and a column that ends early', () => {
