@@ -50,8 +50,8 @@ import { CheckpointFormatError, fault } from './errors';
  *               (varuint), so any note the doc holds comes back as it was
  *
  * Deterministic: the same rows give the same bytes (sorted dictionaries, sorted rows, one way to write each
- * value). Every count and length read is bounded before it is used (by the head's row count, the limits,
- * and the bytes left), and any malformed part is refused with a CheckpointFormatError.
+ * value). Every count and length read is bounded before it is used (by the head's row count, itself within
+ * CHECKPOINT_LIMITS, and by the bytes left), and any malformed part is refused with a CheckpointFormatError.
  */
 export const ROWS_FORMAT = 2;
 
@@ -163,6 +163,8 @@ const isTime = (v: number) => Number.isSafeInteger(v) && v >= EPOCH_MS && v <= M
 const within = (v: number, min: number, max: number) => Number.isSafeInteger(v) && v >= min && v <= max;
 const isQty = (v: number) => within(v, 1, MAX_QUANTITY);
 const isSeen = (v: number) => within(v, -10 * MAX_QUANTITY, 10 * MAX_QUANTITY);
+/** Above this a running sum of what rows count for is no longer sure to be exact. */
+const MAX_SUM = 2 ** 52;
 /** Whole numbers a row may count for (as in the head's stock). */
 const isApplied = (v: number) => Number.isInteger(v) && Math.abs(v) <= 2 ** 40;
 
@@ -686,7 +688,10 @@ function readRows(head: RowsHead, bytes: Uint8Array, progress: Progress): Ledger
       if (isTransfer(entry)) row.root = transferOf(entry);
       rows.push(row);
       const key = stockOf(hub, item);
-      sums.set(key, (sums.get(key) ?? 0) + applied);
+      const sum = (sums.get(key) ?? 0) + applied;
+      // Exact while within 2^53 (real rows stay under 2^48); beyond, a sum could round to the head's figure.
+      if (Math.abs(sum) > MAX_SUM) fault(`row ${i}`, 'its stock row sums past what can be counted exactly');
+      sums.set(key, sum);
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
   }

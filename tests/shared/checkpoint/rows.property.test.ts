@@ -435,6 +435,30 @@ describe('an entry in the rows part', () => {
   });
 });
 
+describe('the rows of one hub and item', () => {
+  it('may not sum past what can be counted exactly (a rounded sum could match the head’s figure)', () => {
+    const donation = (seq: number): Entry => ({
+      kind: 'donation',
+      hub: 'hub1',
+      device: 'deva',
+      seq,
+      item: 'itma',
+      at: EPOCH_MS,
+      recordedAt: EPOCH_MS,
+      qty: 1,
+      source: 'other',
+    });
+    const rows = (n: number) =>
+      Array.from({ length: n }, (_, i) => rowOf(donation(i + 1), 2 ** 40, undefined));
+    const fits = rows(4096);
+    expect(decodeRowsPart(headOf(fits), encodeRows(fits))).toHaveLength(4096);
+    const past = rows(4097);
+    expect(() => decodeRowsPart(headOf(past), encodeRows(past))).toThrow(
+      'The checkpoint is malformed at row 4096: its stock row sums past what can be counted exactly',
+    );
+  });
+});
+
 const byId = (rows: readonly LedgerRow[]) => [...rows].sort((a, b) => (a.id < b.id ? -1 : 1));
 
 /** A ledger row as the projector makes one from an entry. */
