@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { HistoryTimes, NodeSeed, OpenResult, SeedResult } from './page/api';
+import { LEDGER_LOADED_MARK } from '../renderer/storage/marks';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** The flags every bench browser runs with (TOOLCHAIN.md). */
@@ -30,7 +31,9 @@ export interface FirstView {
   longTasks: [number, number][];
   /** When the main thread went quiet (end of the last long task or heartbeat gap): the doc has loaded. */
   quietAtMs: number;
-  /** CDP heap used on the app page once quiet, after a full GC. */
+  /** When the app marked its ledger loaded (`LEDGER_LOADED_MARK`). */
+  ledgerLoadedMs: number;
+  /** CDP heap used on the app page once the ledger is loaded and the page quiet, after a full GC. */
   heapSettledMB: number;
 }
 
@@ -130,8 +133,15 @@ export async function firstStockView(
     undefined,
     { timeout: 180_000, polling: 100 },
   );
-  // Wait until the main thread has been free for 3 s: the doc (and whatever follows it) has then loaded
-  // behind the view. Busy means a long task, a late heartbeat, or the heartbeat being late right now.
+  // Wait until the ledger has loaded behind the view (the app marks it: at 10M it loads for tens of
+  // seconds in short tasks, and a quiet main thread alone did not say it had), then until the main thread
+  // has been free for 3 s. Busy means a long task, a late heartbeat, or the heartbeat being late right now.
+  const ledgerLoadedMs = await page
+    .waitForFunction((mark) => performance.getEntriesByName(mark)[0]?.startTime, LEDGER_LOADED_MARK, {
+      timeout: 900_000,
+      polling: 250,
+    })
+    .then((handle) => handle.jsonValue() as Promise<number>);
   const probeOf = () =>
     page.evaluate(() => {
       const p = (window as unknown as { __larderProbe: InPageProbe }).__larderProbe;
@@ -163,6 +173,7 @@ export async function firstStockView(
     heapAtViewMB: (probe.heapAtView ?? NaN) / 2 ** 20,
     longTasks: probe.longTasks,
     quietAtMs,
+    ledgerLoadedMs,
     heapSettledMB,
   };
 }

@@ -21,6 +21,7 @@ import type { MemberState } from '../../../shared/trust/members';
 import type { IdentityRow, LarderDB, SelfRow } from '../db';
 import type { KeySealer } from '../sealedKey';
 import { DocPersistence } from '../persistence';
+import { LEDGER_LOADED_MARK } from '../marks';
 
 export interface StoreDeps {
   now: () => number;
@@ -109,7 +110,10 @@ export class StoreContext {
    */
   load(): Promise<void> {
     if (!this.loading) {
-      this.loading = this.persistence.load().then(() => this.afterLoad());
+      this.loading = this.persistence.load().then(() => {
+        this.afterLoad();
+        performance.mark(LEDGER_LOADED_MARK);
+      });
       // Closing while the ledger still loads is normal (a tab closed early); callers that care await it.
       this.loading.catch(() => undefined);
     }

@@ -1,0 +1,7 @@
+/**
+ * User Timing marks the app sets (no data in them): profilers show them on the timeline, and the benchmark
+ * (bench/browser.ts) waits for them.
+ */
+
+/** Set once the ledger (the network's doc) is loaded: `store.ready` has resolved. */
+export const LEDGER_LOADED_MARK = 'larder:ledger-loaded';
