@@ -18,22 +18,12 @@ import { useNeedsWords } from '../app/domainText';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';
+import { unitWord } from '../i18n/units';
 import { useCommand } from '../app/useCommand';
 import { StatusMessage } from '../components/StatusMessage';
 import { useSelf } from '../data/self';
 
 const NETWORK = '';
-
-/**
- * "12 bags", "1 box", "3 boxes": an English unit as a person would say it. A unit is what a volunteer
- * typed, never translated, so only an English screen makes it plural (by English rules).
- */
-function englishPlural(n: number, unit: string): string {
-  if (n === 1) return unit;
-  if (/(s|x|z|ch|sh)$/i.test(unit)) return `${unit}es`;
-  if (/[^aeiou]y$/i.test(unit)) return `${unit.slice(0, -1)}ies`;
-  return `${unit}s`;
-}
 
 /** A hub's name for a file name: "St Anne’s Kitchen" → "st-annes-kitchen". Never its id. */
 function slug(name: string): string {
@@ -85,9 +75,8 @@ export function NeedsScreen() {
   const format = useFormat();
   const categoryName = useCategoryName();
   const now = Date.now();
-  const english = format.language === 'en' || format.language === 'pseudo';
   const quantity = (n: number, unit: string) =>
-    t('needs.quantity', { n: format.number(n), unit: english ? englishPlural(n, unit) : unit });
+    t('needs.quantity', { n: format.number(n), unit: unitWord(format.language, n, unit) });
 
   const hubs = useMemo(
     () =>

@@ -16,6 +16,7 @@ import { useHubLevels } from '../data/levels';
 import { daysUntil } from '../../shared/days';
 import { useFormat } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';
+import { unitWord } from '../i18n/units';
 import { LevelsEditor } from '../components/LevelsEditor';
 import { useSelf } from '../data/self';
 
@@ -265,7 +266,10 @@ function StockRowView({
       <tr>
         <th scope="row">
           {row.item.name}
-          <span className="muted unit-note"> · {t('stock.unitNote', { unit: row.item.unit })}</span>
+          <span className="muted unit-note">
+            {' '}
+            · {t('stock.unitNote', { unit: unitWord(format.language, 2, row.item.unit) })}
+          </span>
         </th>
         <td data-label={t('stock.colCategory')}>{categoryName(row.item.category)}</td>
         <td className="num strong" data-label={t('stock.colOnHand')}>
