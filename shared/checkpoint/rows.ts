@@ -7,20 +7,26 @@ import {
   exclusiveSlot,
   isTransfer,
   transferOf,
-  type Entry,
 } from '../entries';
-import { ID_PATTERN } from '../ids';
+import {
+  dayNumber,
+  entryFromFields,
+  EPOCH_MS,
+  isEntryId,
+  isId,
+  MAX_NOTE,
+  MAX_SEQ,
+  type EntryFields,
+} from '../entryFields';
 import type { LedgerRow, StockRow } from '../projection';
-import { MAX_QUANTITY } from '../quantity';
-import { dayNumber, EPOCH_MS } from '../wire';
 import { CheckpointFormatError, fault } from './errors';
 
 /**
  * The rows part of a checkpoint: every counted entry it covers, what it counts for now and the undo that
  * cancelled it, in a binary, columnar form (lib0 varints). At a million entries the JSON form it replaces
  * cost more to check than a replay of the history: JSON.parse, a zod object per entry, spreads and a set of
- * ids. Here an entry's fields are read from columns and checked by hand (`entryFromFields`, which accepts
- * exactly what the doc's own `decodeEntry` accepts: tests/shared/checkpoint/rows.property.test.ts).
+ * ids. Here an entry's fields are read from columns and checked by hand with `entryFromFields`
+ * (entryFields.ts), the checks the doc's own `decodeEntry` makes: tests/shared/checkpoint/rows.property.test.ts.
  *
  *   varuint  format (ROWS_FORMAT)
  *   varuint  rows
@@ -56,16 +62,8 @@ import { CheckpointFormatError, fault } from './errors';
 export const ROWS_FORMAT = 2;
 
 const KINDS = ENTRY_KINDS;
-const MAX_TIME = Date.UTC(2100, 0, 1);
-const DAY_MS = 86_400_000;
-const MAX_SEQ = 2 ** 31 - 1;
-const MAX_NOTE = 500;
 const MAX_ID_BYTES = 16;
 const MAX_ENTRY_ID_BYTES = 27;
-const ENTRY_ID = /^[0-9a-z]{4,16}\.\d{1,10}$/;
-const TARGET_KINDS: ReadonlySet<string> = new Set(
-  KINDS.filter((k) => k !== 'reversal' && k !== 'transfer_resolve'),
-);
 
 const NOTE = 1;
 const GROUP = 2;
@@ -126,212 +124,10 @@ const FLAGS = 9;
 const EXTRAS = 10;
 const NOTES = 11;
 
-/**
- * An entry's fields as the rows part holds them: the doc's wire tuple (wire.ts) with the extras named,
- * `b` as a number and `ref` for the kinds whose `b` is a string.
- */
-export interface EntryFields {
-  kind: number;
-  hub: string;
-  device: string;
-  seq: number;
-  item: string;
-  recordedSec: number;
-  atBefore: number;
-  a: number;
-  /** Donation source, pickup households (0: none), count seen, discard reason. */
-  b: number;
-  /** Undo target, request and send `to`, receipt and settlement transfer. */
-  ref: string;
-  note?: string | undefined;
-  group?: number | undefined;
-  /** Days since 2020-01-01. */
-  expiry?: number | undefined;
-  packs?: number | undefined;
-  belowZero?: boolean | undefined;
-  targetKind?: number | undefined;
-  /** Seconds since 2020-01-01. */
-  targetAt?: number | undefined;
-  /** The request a send fulfils. */
-  transfer?: string | undefined;
-  from?: string | undefined;
-}
-
-const isId = (v: unknown) => typeof v === 'string' && ID_PATTERN.test(v);
-const isEntryId = (v: unknown) => typeof v === 'string' && ENTRY_ID.test(v);
-const isTime = (v: number) => Number.isSafeInteger(v) && v >= EPOCH_MS && v <= MAX_TIME;
-const within = (v: number, min: number, max: number) => Number.isSafeInteger(v) && v >= min && v <= max;
-const isQty = (v: number) => within(v, 1, MAX_QUANTITY);
-const isSeen = (v: number) => within(v, -10 * MAX_QUANTITY, 10 * MAX_QUANTITY);
 /** Above this a running sum of what rows count for is no longer sure to be exact. */
 const MAX_SUM = 2 ** 52;
 /** Whole numbers a row may count for (as in the head's stock). */
 const isApplied = (v: number) => Number.isInteger(v) && Math.abs(v) <= 2 ** 40;
-
-/**
- * A note's length as the entry schema measures it (zod 4): in code points, a surrogate pair counting once
- * and a lone surrogate once. Only a note longer than the bound in UTF-16 units needs counting.
- */
-function codePoints(s: string): number {
-  let count = s.length;
-  if (count <= MAX_NOTE) return count;
-  for (let i = 0; i < s.length - 1; i++) {
-    if ((s.charCodeAt(i) & 0xfc00) === 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      count--;
-      i++;
-    }
-  }
-  return count;
-}
-
-/** Expiry days decoded so far: made once each (bounded, a forged part could hold any number). */
-const isoOfDay = new Map<number, string>();
-function isoFromDay(day: number): string {
-  let iso = isoOfDay.get(day);
-  if (iso === undefined) {
-    iso = new Date(EPOCH_MS + day * DAY_MS).toISOString().slice(0, 10);
-    if (isoOfDay.size >= 4096) isoOfDay.clear();
-    isoOfDay.set(day, iso);
-  }
-  return iso;
-}
-/** An expiry day the doc accepts (wire.ts: within 1970..2200). */
-const isExpiry = (v: number) => Number.isInteger(v) && v > -20_000 && v < 66_000;
-
-/**
- * The entry these fields make, validated exactly as `decodeEntry` (wire.ts) validates the same fields in the
- * doc's tuple (its zod `entrySchema`), without a schema object per entry; or the name of the first field
- * found wrong. Fields a kind does not have are ignored, as `decodeEntry` ignores them.
- *
- * `stringsChecked`: the rows part checks each string of its dictionaries once, with these same tests (an
- * id, an entry id), and gives each field a string from the dictionary its kind needs; so the per-row
- * string checks are skipped there. Everything else is checked for every entry.
- */
-export function entryFromFields(f: EntryFields, stringsChecked = false): Entry | string {
-  const kind = Number.isInteger(f.kind) ? KINDS[f.kind] : undefined;
-  const checkIds = !stringsChecked;
-  if (kind === undefined) return 'kind';
-  if (checkIds && !isId(f.hub)) return 'hub';
-  if (checkIds && !isId(f.device)) return 'device';
-  if (!within(f.seq, 1, MAX_SEQ)) return 'seq';
-  if (checkIds && !isId(f.item)) return 'item';
-  if (!Number.isInteger(f.recordedSec) || !Number.isInteger(f.atBefore)) return 'time';
-  const recordedAt = EPOCH_MS + f.recordedSec * 1000;
-  const at = EPOCH_MS + (f.recordedSec - f.atBefore) * 1000;
-  if (!isTime(recordedAt)) return 'recordedAt';
-  if (!isTime(at)) return 'at';
-  const { group, note, a, b, ref } = f;
-  if (group !== undefined && !within(group, 1, Number.MAX_SAFE_INTEGER)) return 'group';
-  if (note !== undefined && !(typeof note === 'string' && note.length >= 1 && codePoints(note) <= MAX_NOTE))
-    return 'note';
-  const e: Record<string, unknown> = {
-    kind,
-    hub: f.hub,
-    device: f.device,
-    seq: f.seq,
-    item: f.item,
-    at,
-    recordedAt,
-  };
-  if (group !== undefined) e.group = group;
-  if (note !== undefined) e.note = note;
-  switch (kind) {
-    case 'donation': {
-      const source = Number.isInteger(b) ? DONATION_SOURCES[b] : undefined;
-      if (!isQty(a)) return 'qty';
-      if (source === undefined) return 'source';
-      e.qty = a;
-      e.source = source;
-      if (f.expiry !== undefined) {
-        if (!isExpiry(f.expiry)) return 'expiry';
-        e.expiry = isoFromDay(f.expiry);
-      }
-      if (f.packs !== undefined) {
-        if (!isQty(f.packs)) return 'packs';
-        e.packs = f.packs;
-      }
-      break;
-    }
-    case 'pickup':
-      if (!isQty(a)) return 'qty';
-      e.qty = a;
-      if (b !== 0) {
-        if (!within(b, 1, 100_000)) return 'households';
-        e.households = b;
-      }
-      if (f.belowZero) e.belowZero = true;
-      if (f.packs !== undefined) {
-        if (!isQty(f.packs)) return 'packs';
-        e.packs = f.packs;
-      }
-      break;
-    case 'count':
-      if (!within(a, 0, MAX_QUANTITY)) return 'counted';
-      if (!isSeen(b)) return 'seen';
-      e.counted = a;
-      e.seen = b;
-      break;
-    case 'discard': {
-      const reason = Number.isInteger(b) ? DISCARD_REASONS[b] : undefined;
-      if (!isQty(a)) return 'qty';
-      if (reason === undefined) return 'reason';
-      e.qty = a;
-      e.reason = reason;
-      break;
-    }
-    case 'reversal': {
-      const targetKind =
-        f.targetKind !== undefined && Number.isInteger(f.targetKind) ? KINDS[f.targetKind] : undefined;
-      if (!isSeen(a)) return 'effect';
-      if (checkIds && !isEntryId(ref)) return 'target';
-      if (targetKind === undefined || !TARGET_KINDS.has(targetKind)) return 'targetKind';
-      e.target = ref;
-      e.targetKind = targetKind;
-      e.effect = a;
-      if (f.expiry !== undefined) {
-        if (!isExpiry(f.expiry)) return 'expiry';
-        e.expiry = isoFromDay(f.expiry);
-      }
-      if (f.targetAt !== undefined) {
-        const targetAt = EPOCH_MS + f.targetAt * 1000;
-        if (!Number.isInteger(f.targetAt) || !isTime(targetAt)) return 'targetAt';
-        e.targetAt = targetAt;
-      }
-      break;
-    }
-    case 'transfer_request':
-      if (!isQty(a)) return 'qty';
-      if (checkIds && !isId(ref)) return 'to';
-      e.qty = a;
-      e.to = ref;
-      break;
-    case 'transfer_out':
-      if (!isQty(a)) return 'qty';
-      if (checkIds && !isId(ref)) return 'to';
-      e.qty = a;
-      e.to = ref;
-      if (f.transfer !== undefined) {
-        if (checkIds && !isEntryId(f.transfer)) return 'transfer';
-        e.transfer = f.transfer;
-      }
-      break;
-    case 'transfer_in':
-      if (!within(a, 0, MAX_QUANTITY)) return 'qty';
-      if (f.from === undefined || (checkIds && !isId(f.from))) return 'from';
-      if (checkIds && !isEntryId(ref)) return 'transfer';
-      e.qty = a;
-      e.from = f.from;
-      e.transfer = ref;
-      break;
-    case 'transfer_resolve':
-      if (a !== 0) return 'moves stock';
-      if (checkIds && !isEntryId(ref)) return 'transfer';
-      if (note === undefined) return 'note';
-      e.transfer = ref;
-      break;
-  }
-  return e as Entry;
-}
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const seconds = (ms: number) => Math.floor((ms - EPOCH_MS) / 1000);
@@ -669,7 +465,7 @@ function readRows(head: RowsHead, bytes: Uint8Array, progress: Progress): Ledger
       f.group = flags & GROUP ? uint(extras) : undefined;
       f.expiry = flags & EXPIRY ? int(extras) : undefined;
       f.packs = flags & PACKS ? uint(extras) : undefined;
-      f.belowZero = (flags & BELOW_ZERO) !== 0;
+      f.belowZero = flags & BELOW_ZERO ? true : undefined;
       f.targetAt = flags & TARGET_AT ? int(extras) : undefined;
       f.transfer = flags & REQUEST ? indexIn(refs, uint(extras), 'request') : undefined;
       f.note = flags & NOTE ? readNote(notes, i) : undefined;
