@@ -643,8 +643,8 @@ describe('regressions', () => {
   });
 
   it('a field holding an object whose toString is not a function is set aside, not thrown', () => {
-    // decodeEntry formats the bad field with String(), which throws for {toString: 1}; such an object
-    // survives Yjs encoding, so one hostile entry makes readAllEntries (and so every load) throw.
+    // decodeEntry once formatted the bad field with String(), which throws for {toString: 1}; such an object
+    // survives Yjs encoding, so one hostile entry made readAllEntries (and so every load) throw.
     const doc1 = new Y.Doc();
     appendEntries(doc1, 'devx', [donation('devx', 1)]);
     ledgersOf(doc1)
