@@ -89,6 +89,31 @@ const expiryArb = fc.oneof(
   intArb,
 );
 
+/** The fields every tuple has, then the extras (each optional). */
+const REQUIRED_FIELDS = [
+  'kind',
+  'hub',
+  'device',
+  'seq',
+  'item',
+  'recordedSec',
+  'atBefore',
+  'a',
+  'b',
+  'ref',
+] as const satisfies readonly (keyof EntryFields)[];
+const OPTIONAL_FIELDS = [
+  'note',
+  'group',
+  'expiry',
+  'packs',
+  'belowZero',
+  'targetKind',
+  'targetAt',
+  'transfer',
+  'from',
+] as const satisfies readonly (keyof EntryFields)[];
+
 /** Any fields, each drawn around its bounds (mostly invalid entries). */
 const anyFieldsArb: fc.Arbitrary<EntryFields> = fc.record(
   {
@@ -112,44 +137,13 @@ const anyFieldsArb: fc.Arbitrary<EntryFields> = fc.record(
     transfer: stringArb,
     from: stringArb,
   },
-  { requiredKeys: ['kind', 'hub', 'device', 'seq', 'item', 'recordedSec', 'atBefore', 'a', 'b', 'ref'] },
+  { requiredKeys: [...REQUIRED_FIELDS] },
 );
 
 const validFieldsArb = entryArb().map((e) => fieldsOf(encodeEntry(e)));
 
-const FIELD_NAMES: (keyof EntryFields)[] = [
-  'kind',
-  'hub',
-  'device',
-  'seq',
-  'item',
-  'recordedSec',
-  'atBefore',
-  'a',
-  'b',
-  'ref',
-  'note',
-  'group',
-  'expiry',
-  'packs',
-  'belowZero',
-  'targetKind',
-  'targetAt',
-  'transfer',
-  'from',
-];
-const REQUIRED = new Set<keyof EntryFields>([
-  'kind',
-  'hub',
-  'device',
-  'seq',
-  'item',
-  'recordedSec',
-  'atBefore',
-  'a',
-  'b',
-  'ref',
-]);
+const FIELD_NAMES = [...REQUIRED_FIELDS, ...OPTIONAL_FIELDS];
+const REQUIRED = new Set<keyof EntryFields>(REQUIRED_FIELDS);
 
 /** A valid entry's fields with one of them replaced by a value drawn as above, or an optional one removed. */
 const nearFieldsArb: fc.Arbitrary<EntryFields> = fc
