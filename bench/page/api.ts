@@ -1,4 +1,4 @@
-import type { BenchKind } from '../generate';
+import type { BenchKind, GeneratedNetwork } from '../generate';
 
 /** What the bench page (bench/page/main.ts) exposes as `window.larderBench`, for the runner to call. */
 export interface SeedResult {
@@ -60,14 +60,12 @@ export interface HistoryTimes {
  * generator's own docs and entries took the tab past its heap), served as packs of the pieces the app
  * stores (`pack-<i>.bin`, each the concatenation of its pieces, whose sizes `packs` lists).
  */
-export interface NodeSeed {
-  entries: number;
-  networkId: string;
+export interface NodeSeed extends Pick<
+  GeneratedNetwork,
+  'entries' | 'networkId' | 'self' | 'pickupItem' | 'mix'
+> {
   /** base64url. */
   networkKey: string;
-  self: { hubId: string; deviceId: string; deviceName: string; nextSeq: number };
-  pickupItem: string;
-  mix: Record<BenchKind, number>;
   stateBytes: number;
   generateMs: number;
   packs: number[][];
