@@ -1,4 +1,4 @@
-import { useDeferredValue, useMemo, useState } from 'react';
+import { startTransition, useDeferredValue, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import { useNow } from '../app/useNow';
@@ -22,6 +22,8 @@ import { LevelsEditor } from '../components/LevelsEditor';
 import { useSelf } from '../data/self';
 
 type SortKey = 'name' | 'category' | 'onHand' | 'status' | 'expiry';
+/** Rows the first view shows before the rest: more than a tall window holds. */
+const FIRST_ROWS = 60;
 type Filter = 'all' | 'attention' | StockStatus;
 
 interface Row {
@@ -113,6 +115,12 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
   // renders them in the background, in slices that leave the page free for clicks and keys, and shows
   // them once done; meanwhile the rows shown before (or "Loading") stay.
   const rows = useDeferredValue(current);
+  // The first view shows a screenful of rows, then all of them, rendered in the background as above: the
+  // browser lays a table out in one piece, and 500 rows took 110 ms of layout before the first row showed.
+  const [whole, setWhole] = useState(false);
+  useEffect(() => {
+    if (rows && !whole) startTransition(() => setWhole(true));
+  }, [rows, whole]);
 
   const header = (key: SortKey, label: string, numeric = false) => (
     <th
@@ -222,7 +230,7 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
               </tr>
             </thead>
             <tbody>
-              {rows.map((r) => (
+              {(whole ? rows : rows.slice(0, FIRST_ROWS)).map((r) => (
                 <StockRowView
                   key={r.item.id}
                   row={r}

@@ -45,6 +45,17 @@ test('a whole-history sync file is taken in; the device stays usable while its h
       createdAt: AT,
       updatedAt: AT,
     });
+    // A catalog longer than the stock view's first screenful (it shows 60 rows, then the rest).
+    for (let i = 1; i <= 119; i++)
+      putItem(doc, {
+        id: `itembean${String(i).padStart(3, '0')}`,
+        name: `Beans ${String(i).padStart(3, '0')}`,
+        category: 'Food',
+        unit: 'tin',
+        barcodes: [],
+        createdAt: AT,
+        updatedAt: AT,
+      });
     const entries = Array.from({ length: ENTRIES }, (_, i): Entry => ({
       kind: 'donation',
       hub: 'huba0001',
@@ -119,6 +130,9 @@ test('a whole-history sync file is taken in; the device stays usable while its h
     expect(shown.some((text) => text.includes('entries to go'))).toBe(true);
     await expectHubOnHand(page, 'Hub A', 'Rice', ENTRIES);
     await expectHubOnHand(page, 'Hub B (this hub)', 'Rice', 2);
+    // Every item of the catalog has its row (a header and 120), the last ones shown after the first 60.
+    await expect(page.getByRole('table', { name: 'Stock' }).getByRole('row')).toHaveCount(121);
+    await expect(page.getByRole('rowheader', { name: /^Beans 119/ })).toBeVisible();
     await goTo(page, 'Count stock');
     await expect(page.getByRole('button', { name: 'Save count' })).toBeEnabled();
   } finally {
