@@ -15,9 +15,10 @@ import { serve } from './server';
  * a figure; it is a tool for finding the next long task to take apart.
  *
  *   npx tsx bench/profile-start.ts --profile=/tmp/larder-bench-100000-XXXX --port=N [--top=30] [--stretches=4]
- *   ... --trace            also records Chromium's trace and prints each main-thread task over 50 ms with
+ *   ... --trace [--over=N] also records Chromium's trace and prints each main-thread task over N ms (50) with
  *                          what it did (script, style, layout, paint, garbage collection): a long task that
  *                          is mostly layout shows as idle in a CPU profile
+ *   ... --until=N          self and inclusive time of the profile's first N ms only (up to the rows painted, say)
  *   ... --what=pickups     instead: 20 pickups recorded one after the other through the store (bench page)
  *   ... --what=rebuild --n=300000
  *                         instead: the bench page's seed of N entries (generate, store, load, rebuild)
@@ -29,7 +30,8 @@ const profile = option('profile');
 const port = Number(option('port') ?? 0);
 const top = Number(option('top') ?? 30);
 const what = option('what') ?? 'start';
-const appDir = join(tmpdir(), 'larder-bench-app');
+// `--app=<dir>`: another build of the app (to compare two builds on the same profile).
+const appDir = option('app') ?? join(tmpdir(), 'larder-bench-app');
 const pageDir = join(tmpdir(), 'larder-bench-page');
 if (!profile || !port || !existsSync(join(appDir, 'index.html'))) {
   console.error(
@@ -102,7 +104,7 @@ try {
       },
       after: async () => {
         profiled = ((await cdp!.send('Profiler.stop')) as unknown as { profile: CpuProfile }).profile;
-        if (tracing) printLongTasks(await tracing.stop(cdp!));
+        if (tracing) printLongTasks(await tracing.stop(cdp!), Number(option('over') ?? 50));
       },
     });
     cpu = profiled!;
@@ -138,11 +140,15 @@ try {
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
   let total = 0;
+  // `--until=N`: only the first N ms of the profile (say, up to the first rows painted).
+  const until = Number(option('until') ?? Infinity);
+  let sampledAt = 0;
   cpu.samples.forEach((id, i) => {
+    sampledAt += (cpu.timeDeltas[i] ?? 0) / 1000;
     const delta = (cpu.timeDeltas[i + 1] ?? 0) / 1000;
     const node = byId.get(id)!;
     const name = (n: ProfileNode) => where(n.callFrame);
-    if (node.callFrame.functionName === '(idle)') return;
+    if (node.callFrame.functionName === '(idle)' || sampledAt > until) return;
     total += delta;
     self.set(name(node), (self.get(name(node)) ?? 0) + delta);
     const seen = new Set<string>();
@@ -241,16 +247,16 @@ function traceEvents() {
  * Each task over 50 ms on the page's main thread (the thread with the most RunTask time) and its time by
  * kind of work: the complete events directly inside it, by name, with the script's function for calls.
  */
-function printLongTasks(events: TraceEvent[]): void {
+function printLongTasks(events: TraceEvent[], overMs: number): void {
   const busy = new Map<string, number>();
   for (const e of events)
     if (e.name === 'RunTask' && e.dur)
       busy.set(`${e.pid}:${e.tid}`, (busy.get(`${e.pid}:${e.tid}`) ?? 0) + e.dur);
   const main = [...busy].sort((a, b) => b[1] - a[1])[0]?.[0];
   const on = events.filter((e) => `${e.pid}:${e.tid}` === main && e.ph === 'X' && e.dur !== undefined);
-  const tasks = on.filter((e) => e.name === 'RunTask' && e.dur! > 50_000).sort((a, b) => a.ts - b.ts);
+  const tasks = on.filter((e) => e.name === 'RunTask' && e.dur! > overMs * 1000).sort((a, b) => a.ts - b.ts);
   const t0 = Math.min(...on.map((e) => e.ts));
-  console.log(`\nmain-thread tasks over 50 ms (trace; ms from the trace's start):`);
+  console.log(`\nmain-thread tasks over ${overMs} ms (trace; ms from the trace's start):`);
   for (const task of tasks) {
     const inside = on
       .filter((e) => e !== task && e.ts >= task.ts && e.ts + e.dur! <= task.ts + task.dur!)
