@@ -10,22 +10,40 @@ import { useSyncStatus } from './SyncContext';
 import { useDesktopAlerts, useDesktopAlertsPref } from './alerts';
 import { useBelowMinimum } from '../data/levels';
 import { StockScreen } from '../screens/StockScreen';
-import { HistoryScreen } from '../screens/HistoryScreen';
-import { ItemsScreen } from '../screens/ItemsScreen';
-import { MovementScreen } from '../screens/MovementScreen';
-import { CountScreen } from '../screens/CountScreen';
-import { ProblemsScreen } from '../screens/ProblemsScreen';
-import { SyncScreen } from '../screens/SyncScreen';
-import { NetworkScreen } from '../screens/NetworkScreen';
-import { TransfersScreen } from '../screens/TransfersScreen';
-import { LevelsScreen } from '../screens/LevelsScreen';
-import { NeedsScreen } from '../screens/NeedsScreen';
-import { MembersScreen } from '../screens/MembersScreen';
-import { ImportScreen } from '../screens/ImportScreen';
+import { lazyScreen, preloadScreens } from './lazyScreen';
+import { firstViewShown } from './firstView';
 import { useMyStatus } from '../data/members';
 import { ScreenBoundary } from '../components/ScreenBoundary';
 import { DataNotice } from '../components/DataNotice';
 import { useSelf } from '../data/self';
+
+// Every screen but the stock view loads when first shown (lazyScreen.ts).
+const HistoryScreen = lazyScreen(() => import('../screens/HistoryScreen'), 'HistoryScreen');
+const ItemsScreen = lazyScreen(() => import('../screens/ItemsScreen'), 'ItemsScreen');
+const MovementScreen = lazyScreen(() => import('../screens/MovementScreen'), 'MovementScreen');
+const CountScreen = lazyScreen(() => import('../screens/CountScreen'), 'CountScreen');
+const ProblemsScreen = lazyScreen(() => import('../screens/ProblemsScreen'), 'ProblemsScreen');
+const SyncScreen = lazyScreen(() => import('../screens/SyncScreen'), 'SyncScreen');
+const NetworkScreen = lazyScreen(() => import('../screens/NetworkScreen'), 'NetworkScreen');
+const TransfersScreen = lazyScreen(() => import('../screens/TransfersScreen'), 'TransfersScreen');
+const LevelsScreen = lazyScreen(() => import('../screens/LevelsScreen'), 'LevelsScreen');
+const NeedsScreen = lazyScreen(() => import('../screens/NeedsScreen'), 'NeedsScreen');
+const MembersScreen = lazyScreen(() => import('../screens/MembersScreen'), 'MembersScreen');
+const ImportScreen = lazyScreen(() => import('../screens/ImportScreen'), 'ImportScreen');
+const LAZY_SCREENS = [
+  HistoryScreen,
+  ItemsScreen,
+  MovementScreen,
+  CountScreen,
+  ProblemsScreen,
+  SyncScreen,
+  NetworkScreen,
+  TransfersScreen,
+  LevelsScreen,
+  NeedsScreen,
+  MembersScreen,
+  ImportScreen,
+];
 
 /** Each screen's name in the navigation (a catalog key). */
 const SCREENS = {
@@ -73,6 +91,15 @@ export function Shell() {
   useEffect(() => {
     document.title = `${t(SCREENS[screen])} · Larder`;
   }, [screen, t]);
+  // The other screens' modules, once the first screen's figures are painted (not `store.ready`: asking
+  // for it starts the ledger's load).
+  useEffect(() => {
+    let left = false;
+    void firstViewShown().then(() => !left && preloadScreens(LAZY_SCREENS));
+    return () => {
+      left = true;
+    };
+  }, []);
 
   const hub = useHub(hubId);
   const device = useDevice(self.deviceId);

@@ -6,7 +6,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import { useFormat, type Format } from '../i18n/format';
-import { KIND_LABEL } from '../screens/HistoryScreen';
+import { KIND_LABEL } from '../i18n/entryWords';
 import { useStore } from '../app/StoreContext';
 import type { CheckExample, DataCheck, RowName, TableDifference, TableName } from '../storage/check';
 import { ENTRY_KINDS, type EntryKind } from '../../shared/entries';

@@ -1,4 +1,4 @@
-import { Component, type ErrorInfo, type ReactNode } from 'react';
+import { Component, Suspense, type ErrorInfo, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 
 interface ScreenBoundaryProps {
@@ -29,7 +29,9 @@ export class ScreenBoundary extends Component<ScreenBoundaryProps, ScreenBoundar
 
   override render(): ReactNode {
     const { error } = this.state;
-    if (!error) return this.props.children;
+    // A screen whose module is still loading (lazyScreen.ts) shows nothing for those few milliseconds; one
+    // that cannot load (the app's files changed under it) shows the problem and a reload.
+    if (!error) return <Suspense fallback={null}>{this.props.children}</Suspense>;
     return <ScreenProblem screen={this.props.screen} error={error} />;
   }
 }

@@ -1,13 +1,8 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
-import {
-  ENTRY_KINDS,
-  ownEffect,
-  type DiscardReason,
-  type DonationSource,
-  type EntryKind,
-} from '../../shared/entries';
+import { ENTRY_KINDS, ownEffect, type EntryKind } from '../../shared/entries';
+import { KIND_LABEL, REASON_LABEL, SOURCE_LABEL } from '../i18n/entryWords';
 import type { LedgerRow } from '../../shared/projection';
 import { useStore } from '../app/StoreContext';
 import { useItems } from '../data/catalog';
@@ -19,33 +14,6 @@ import { useCommand } from '../app/useCommand';
 import { StatusMessage } from '../components/StatusMessage';
 import { useSelf } from '../data/self';
 
-/** Each kind of entry as History names it (catalog keys). */
-export const KIND_LABEL = {
-  donation: 'kind.donation',
-  pickup: 'kind.pickup',
-  count: 'kind.count',
-  discard: 'kind.discard',
-  reversal: 'kind.reversal',
-  transfer_request: 'kind.transfer_request',
-  transfer_out: 'kind.transfer_out',
-  transfer_in: 'kind.transfer_in',
-  transfer_resolve: 'kind.transfer_resolve',
-} as const satisfies Record<EntryKind, string>;
-
-/** Donation sources and discard reasons, as the forms offer them (catalog keys). */
-export const SOURCE_LABEL = {
-  individual: 'source.individual',
-  business: 'source.business',
-  'food bank': 'source.foodBank',
-  purchase: 'source.purchase',
-  other: 'source.other',
-} as const satisfies Record<DonationSource, string>;
-export const REASON_LABEL = {
-  spoiled: 'reason.spoiled',
-  expired: 'reason.expired',
-  damaged: 'reason.damaged',
-  other: 'reason.other',
-} as const satisfies Record<DiscardReason, string>;
 const PAGE = 100;
 
 function details(

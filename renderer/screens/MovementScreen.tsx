@@ -13,7 +13,7 @@ import { Field } from '../components/Field';
 import { StatusMessage } from '../components/StatusMessage';
 import { useCommand } from '../app/useCommand';
 import { useFormat } from '../i18n/format';
-import { KIND_LABEL, REASON_LABEL, SOURCE_LABEL } from './HistoryScreen';
+import { KIND_LABEL, REASON_LABEL, SOURCE_LABEL } from '../i18n/entryWords';
 import { UnknownBarcode } from '../components/UnknownBarcode';
 import { useDomainText } from '../app/domainText';
 

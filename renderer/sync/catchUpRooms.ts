@@ -1,4 +1,4 @@
-import { WebrtcProvider } from 'y-webrtc';
+import type { WebrtcProvider } from 'y-webrtc';
 import * as Y from 'yjs';
 import { z } from 'zod';
 import { deriveSecrets } from '../../shared/sync/keys';
@@ -45,6 +45,8 @@ export class CatchUpRooms {
   ): Promise<void> {
     const generation = ++this.generation;
     if (!material || rooms.length === 0) return;
+    const { WebrtcProvider } = await import('y-webrtc');
+    if (generation !== this.generation) return;
     for (const { key } of rooms) {
       const secrets = await deriveSecrets(key);
       if (generation !== this.generation) return;

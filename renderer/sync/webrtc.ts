@@ -1,4 +1,4 @@
-import { WebrtcProvider } from 'y-webrtc';
+import type { WebrtcProvider } from 'y-webrtc';
 import { fromBase64Url } from '../../shared/sync/encoding';
 import { topicAuthFor } from '../../shared/sync/roomAuth';
 import type { LarderStore } from '../storage/store';
@@ -113,6 +113,9 @@ export class SyncService {
       location.reload();
       return;
     }
+    // y-webrtc and simple-peer load only now (a chunk of the app's own files): the first view does not
+    // wait for them to be compiled and run.
+    const { WebrtcProvider } = await import('y-webrtc');
     if (this.provider) return;
     this.relay.start();
     const networkKey = fromBase64Url(self.networkKey);
