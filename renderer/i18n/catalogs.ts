@@ -1,23 +1,35 @@
-import type { Resource, ResourceLanguage } from 'i18next';
+import type { ResourceLanguage } from 'i18next';
 import { pseudoCatalog } from './pseudo';
 
 type Tree = { [key: string]: string | Tree };
 
 /**
- * Every `locales/<language>/<namespace>.json`, bundled into the app (it works offline and talks to no
- * host, so there is no loading backend). A new namespace file registers itself.
+ * The catalogs, `locales/<language>/<namespace>.json`, all among the app's own files (it works offline and
+ * talks to no host). English is in the first bundle: it is the fallback, and most devices show it. Each
+ * other language's files are chunks of their own, loaded when that language is first shown
+ * (`loadCatalog`, through i18next's backend): the first view of an English device does not wait for
+ * three more languages to be compiled. A new namespace file registers itself.
  */
-const files = import.meta.glob<Tree>('./locales/*/*.json', { eager: true, import: 'default' });
+const english = import.meta.glob<Tree>('./locales/en/*.json', { eager: true, import: 'default' });
+const others = import.meta.glob<Tree>(['./locales/*/*.json', '!./locales/en/*.json'], { import: 'default' });
 
-export function bundledResources(): Resource {
-  const resources: Resource = {};
-  for (const [path, catalog] of Object.entries(files)) {
-    const match = /\/locales\/([^/]+)\/([^/]+)\.json$/.exec(path);
-    const [, language, namespace] = match ?? [];
-    if (!language || !namespace) continue;
-    (resources[language] ??= {} as ResourceLanguage)[namespace] = withoutMeta(catalog);
+/** English's catalogs, by namespace. */
+export function englishResources(): ResourceLanguage {
+  const language = {} as ResourceLanguage;
+  for (const [path, catalog] of Object.entries(english)) {
+    const namespace = /\/([^/]+)\.json$/.exec(path)?.[1];
+    if (namespace) language[namespace] = withoutMeta(catalog);
   }
-  return resources;
+  return language;
+}
+
+/**
+ * One namespace of a language other than English, loaded from its chunk; an empty catalog for a language
+ * or namespace the app does not ship (i18next then falls back to English, key by key).
+ */
+export async function loadCatalog(language: string, namespace: string): Promise<Tree> {
+  const load = others[`./locales/${language}/${namespace}.json`];
+  return load ? withoutMeta(await load()) : {};
 }
 
 /**
@@ -33,7 +45,7 @@ export function pseudoResources(en: ResourceLanguage): ResourceLanguage {
 /** Namespaces found on disk, `app` first. */
 export function bundledNamespaces(): string[] {
   const names = new Set<string>(['app']);
-  for (const path of Object.keys(files)) {
+  for (const path of Object.keys(english)) {
     const name = /\/([^/]+)\.json$/.exec(path)?.[1];
     if (name) names.add(name);
   }

@@ -1,6 +1,7 @@
 import i18next, { type i18n as I18n } from 'i18next';
 import { initReactI18next } from 'react-i18next';
-import { bundledNamespaces, bundledResources, pseudoResources } from './catalogs';
+import resourcesToBackend from 'i18next-resources-to-backend';
+import { bundledNamespaces, englishResources, loadCatalog, pseudoResources } from './catalogs';
 import {
   DEFAULT_LANGUAGE,
   HTML_LANG,
@@ -22,23 +23,32 @@ const STORAGE_KEY = 'larder.language';
 
 export const i18n: I18n = i18next.createInstance();
 
-const resources = bundledResources();
+const english = englishResources();
 const firstLanguage = initialLanguage();
 
-void i18n.use(initReactI18next).init({
-  resources:
-    firstLanguage === PSEUDO ? { ...resources, [PSEUDO]: pseudoResources(resources.en ?? {}) } : resources,
-  ns: bundledNamespaces(),
-  defaultNS: 'app',
-  lng: firstLanguage,
-  fallbackLng: DEFAULT_LANGUAGE,
-  supportedLngs: false,
-  initAsync: false,
-  returnEmptyString: false,
-  // React escapes what it renders; escaping here too would show `&amp;` in item names.
-  interpolation: { escapeValue: false },
-  react: { useSuspense: false },
-});
+/**
+ * Resolves once the first language's catalogs are loaded (at once for English): the app renders after it,
+ * so a Spanish device never shows English words first. Other languages load when chosen
+ * (`changeLanguage` waits for them).
+ */
+export const i18nReady: Promise<unknown> = i18n
+  .use(initReactI18next)
+  .use(resourcesToBackend(loadCatalog))
+  .init({
+    resources: { en: english, ...(firstLanguage === PSEUDO ? { [PSEUDO]: pseudoResources(english) } : {}) },
+    // English (and the pseudo-locale) are given; the rest come from the backend.
+    partialBundledLanguages: true,
+    ns: bundledNamespaces(),
+    defaultNS: 'app',
+    lng: firstLanguage,
+    fallbackLng: DEFAULT_LANGUAGE,
+    supportedLngs: false,
+    initAsync: false,
+    returnEmptyString: false,
+    // React escapes what it renders; escaping here too would show `&amp;` in item names.
+    interpolation: { escapeValue: false },
+    react: { useSuspense: false },
+  });
 followPluralLocale(i18n);
 // `{{kind, lowercase}}`: a word of the catalog inside a sentence ("Undo pickup of rice"), in the language's case rules.
 i18n.services.formatter?.add('lowercase', (value: unknown, lng: string | undefined) =>
@@ -48,7 +58,7 @@ i18n.services.formatter?.add('lowercase', (value: unknown, lng: string | undefin
 /** Makes the pseudo-locale's catalogs if this page has not (a page opened with `?lng=pseudo` has). */
 export function loadPseudoLocale(): void {
   if (i18n.hasResourceBundle(PSEUDO, 'app')) return;
-  for (const [ns, catalog] of Object.entries(pseudoResources(resources.en ?? {})))
+  for (const [ns, catalog] of Object.entries(pseudoResources(english)))
     i18n.addResourceBundle(PSEUDO, ns, catalog);
 }
 

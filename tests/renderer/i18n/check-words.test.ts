@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LANGUAGES } from '../../../renderer/i18n/languages';
 import { i18n } from '../../../renderer/i18n';
 import { formatFor } from '../../../renderer/i18n/format';
 import { differenceText } from '../../../renderer/components/DataNotice';
@@ -29,6 +30,8 @@ const ledger: TableDifference = {
 };
 
 describe('Check data in words', () => {
+  // Languages other than English load when first shown (renderer/i18n/catalogs.ts): these tests read them all.
+  beforeAll(() => i18n.loadLanguages(LANGUAGES.map((l) => l.code)));
   it('says in English how many rows differ and names a few', () => {
     const t = i18n.getFixedT('en');
     const text = differenceText(t, formatFor('en', t), stock);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MESSAGE_CODES, WORD_CODES, msg, word } from '../../../shared/messages';
 import { FILE_PROBLEM_CODES, ROW_NOTE_CODES, ROW_PROBLEM_CODES } from '../../../shared/import';
 import { NEEDS_CSV_COLUMNS, URGENCIES } from '../../../shared/needs';
@@ -62,6 +62,8 @@ describe('the domain catalog', () => {
 });
 
 describe('messages in words', () => {
+  // Languages other than English load when first shown (renderer/i18n/catalogs.ts): these tests read them all.
+  beforeAll(() => i18n.loadLanguages(LANGUAGES.map((l) => l.code)));
   const t = i18n.t.bind(i18n);
   const inLanguage = (language: 'en' | 'es' | 'so' | 'hmn') => (m: Parameters<typeof domainTextWith>[2]) =>
     domainTextWith(i18n.getFixedT(language), language, m);

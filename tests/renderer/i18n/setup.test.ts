@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LANGUAGES } from '../../../renderer/i18n/languages';
 import { i18n, loadPseudoLocale } from '../../../renderer/i18n';
 import { formatFor, hasDateWords } from '../../../renderer/i18n/format';
 import { pseudoString } from '../../../renderer/i18n/pseudo';
 
 describe('i18n setup', () => {
+  // Languages other than English load when first shown (renderer/i18n/catalogs.ts): these tests read them all.
+  beforeAll(() => i18n.loadLanguages(LANGUAGES.map((l) => l.code)));
   it('Hmong follows one plural form whatever the host language (CLDR has no hmn rules)', () => {
     const resolver = i18n.services.pluralResolver as { getSuffixes: (code: string) => string[] };
     expect(resolver.getSuffixes('hmn')).toEqual(['_other']);
