@@ -11,6 +11,7 @@ import { SyncContext } from './SyncContext';
 import { FrontDesk } from './FrontDesk';
 import { useFrontDesk } from './frontDesk';
 import { useSelf } from '../data/self';
+import { firstViewShown } from './firstView';
 
 type Boot =
   | { state: 'opening' }
@@ -51,9 +52,9 @@ export function App() {
         if (service.status().running) void service.restart();
       });
       setBoot({ state: 'open', store: opened, sync: service });
-      // The ledger loads once the first screen is up (the screens read the projections meanwhile); a
-      // save before then starts it at once. Sync starts when it is loaded.
-      setTimeout(() => {
+      // The ledger loads once the first screen's figures are painted (the screens read the projections
+      // meanwhile: firstView.ts); a save before then starts it at once. Sync starts when it is loaded.
+      void firstViewShown().then(() => {
         const idle = window.requestIdleCallback ?? ((cb: () => void) => setTimeout(cb, 0));
         idle(
           () => {
@@ -63,7 +64,7 @@ export function App() {
           },
           { timeout: 1500 },
         );
-      }, 250);
+      });
     };
     /** Holds the device lock for as long as this app is open; false if another tab holds it. */
     const tryLock = () =>

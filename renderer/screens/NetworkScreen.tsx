@@ -9,6 +9,7 @@ import { useFormat } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';
 import { useCommand } from '../app/useCommand';
 import { StatusMessage } from '../components/StatusMessage';
+import { useFirstView } from '../app/firstView';
 
 /** A hub's state for an item; below its minimum is "low" here as on the Stock screen (catalog keys). */
 const SEVERITY_LABEL = {
@@ -50,6 +51,7 @@ export function NetworkScreen() {
     [category, hub],
   );
   const data = useNetworkData(filter);
+  useFirstView(data !== null && data !== undefined);
   const command = useCommand();
 
   const hubName = (id: string) => data?.hubs.find((h) => h.id === id)?.name ?? id;

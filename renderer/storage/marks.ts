@@ -5,3 +5,6 @@
 
 /** Set once the ledger (the network's doc) is loaded: `store.ready` has resolved. */
 export const LEDGER_LOADED_MARK = 'larder:ledger-loaded';
+
+/** Set once the first screen's figures are painted (the stock rows, or the network view). */
+export const FIRST_VIEW_MARK = 'larder:first-view';
