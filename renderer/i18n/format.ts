@@ -53,31 +53,45 @@ export interface Format {
   age(ms: number, now: number): string;
 }
 
-/** The Intl formatters of a language, made once: a screen of 10,000 stock rows asks for them per row. */
+/**
+ * The Intl formatters of a language, each made once, when first used: a screen of 10,000 stock rows asks
+ * for them per row, and making all four at start took 20-40 ms of the first view (the stock view formats
+ * numbers and days, not times or lists).
+ */
 interface Formatters {
-  numbers: Intl.NumberFormat;
-  dateTimes: Intl.DateTimeFormat;
-  days: Intl.DateTimeFormat;
-  lists: Intl.ListFormat;
+  numbers: () => Intl.NumberFormat;
+  dateTimes: () => Intl.DateTimeFormat;
+  days: () => Intl.DateTimeFormat;
+  lists: () => Intl.ListFormat;
   /** Number formats with options, by their options. */
   withOptions: Map<string, Intl.NumberFormat>;
 }
 const formatters = new Map<UiLanguage, Formatters>();
 
+/** `make()` the first time it is called, the same object after. */
+function once<T>(make: () => T): () => T {
+  let made: T | undefined;
+  return () => (made ??= make());
+}
+
 function formattersFor(language: UiLanguage): Formatters {
   const known = formatters.get(language);
   if (known) return known;
   const locale = FORMAT_LOCALE[language];
-  const words = language === 'hmn' || hasDateWords(locale);
+  const words = once(() => language === 'hmn' || hasDateWords(locale));
   const made: Formatters = {
-    numbers: new Intl.NumberFormat(locale),
-    dateTimes: words
-      ? new Intl.DateTimeFormat(locale, DATE_TIME[language] ?? { dateStyle: 'medium', timeStyle: 'short' })
-      : new Intl.DateTimeFormat(NUMERIC_LOCALE, NUMERIC_DATE_TIME),
-    days: words
-      ? new Intl.DateTimeFormat(locale, DAY[language] ?? { dateStyle: 'medium' })
-      : new Intl.DateTimeFormat(NUMERIC_LOCALE, NUMERIC_DAY),
-    lists: new Intl.ListFormat(locale, { type: 'conjunction' }),
+    numbers: once(() => new Intl.NumberFormat(locale)),
+    dateTimes: once(() =>
+      words()
+        ? new Intl.DateTimeFormat(locale, DATE_TIME[language] ?? { dateStyle: 'medium', timeStyle: 'short' })
+        : new Intl.DateTimeFormat(NUMERIC_LOCALE, NUMERIC_DATE_TIME),
+    ),
+    days: once(() =>
+      words()
+        ? new Intl.DateTimeFormat(locale, DAY[language] ?? { dateStyle: 'medium' })
+        : new Intl.DateTimeFormat(NUMERIC_LOCALE, NUMERIC_DAY),
+    ),
+    lists: once(() => new Intl.ListFormat(locale, { type: 'conjunction' })),
     withOptions: new Map(),
   };
   formatters.set(language, made);
@@ -95,10 +109,10 @@ export function formatFor(language: UiLanguage, t: TFunction): Format {
   };
   return {
     language,
-    number: (n, options) => (options ? numberWith(options) : numbers).format(n),
-    dateTime: (ms) => dateTimes.format(ms),
-    day: (iso) => days.format(new Date(`${iso}T00:00:00`)),
-    list: (items) => lists.format(items),
+    number: (n, options) => (options ? numberWith(options) : numbers()).format(n),
+    dateTime: (ms) => dateTimes().format(ms),
+    day: (iso) => days().format(new Date(`${iso}T00:00:00`)),
+    list: (items) => lists().format(items),
     age: (ms, now) => {
       const s = Math.max(0, Math.round((now - ms) / 1000));
       if (s < 60) return t('format.justNow');
