@@ -3,6 +3,9 @@
  * (bench/browser.ts) waits for them.
  */
 
+/** Set when the ledger (the network's doc) starts loading. */
+export const LEDGER_LOADING_MARK = 'larder:ledger-loading';
+
 /** Set once the ledger (the network's doc) is loaded: `store.ready` has resolved. */
 export const LEDGER_LOADED_MARK = 'larder:ledger-loaded';
 

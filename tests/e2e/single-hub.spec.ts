@@ -126,6 +126,18 @@ test('a volunteer records a donation and a pickup offline, and the stock survive
     await expectOnHand(page, 'Rice 2 lb bag', 20);
     await expectOnHand(page, 'Canned beans', 38);
     await expectOnHand(page, 'Diapers size 4', 7);
+    // The ledger started loading only once the stock rows were painted (renderer/app/firstView.ts): the
+    // first view never waits behind it.
+    const marks = await page.waitForFunction(() => {
+      const at = (name: string) => performance.getEntriesByName(name)[0]?.startTime;
+      const loaded = at('larder:ledger-loaded');
+      return loaded === undefined
+        ? null
+        : { view: at('larder:first-view'), loading: at('larder:ledger-loading') };
+    });
+    const { view, loading } = (await marks.jsonValue())!;
+    expect(view).toBeDefined();
+    expect(view!).toBeLessThanOrEqual(loading!);
     await goTo(page, 'History');
     await expect(page.getByRole('table', { name: 'History' }).getByRole('row')).toHaveCount(1 + 7);
     await context.close();

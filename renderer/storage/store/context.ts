@@ -21,7 +21,7 @@ import type { MemberState } from '../../../shared/trust/members';
 import type { IdentityRow, LarderDB, SelfRow } from '../db';
 import type { KeySealer } from '../sealedKey';
 import { DocPersistence } from '../persistence';
-import { LEDGER_LOADED_MARK } from '../marks';
+import { LEDGER_LOADED_MARK, LEDGER_LOADING_MARK } from '../marks';
 
 export interface StoreDeps {
   now: () => number;
@@ -110,6 +110,7 @@ export class StoreContext {
    */
   load(): Promise<void> {
     if (!this.loading) {
+      performance.mark(LEDGER_LOADING_MARK);
       this.loading = this.persistence.load().then(() => {
         this.afterLoad();
         performance.mark(LEDGER_LOADED_MARK);
