@@ -1,17 +1,20 @@
-import { useEffect, useState } from 'react';
+import { Suspense, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { LarderDB } from '../storage/db';
 import { LarderStore } from '../storage/store';
 import { StoreContext } from './StoreContext';
 import { Shell } from './Shell';
-import { SetupScreen } from '../screens/SetupScreen';
-import { HubChoiceScreen } from '../screens/HubChoiceScreen';
 import { SyncService } from '../sync/webrtc';
 import { SyncContext } from './SyncContext';
-import { FrontDesk } from './FrontDesk';
 import { useFrontDesk } from './frontDesk';
 import { useSelf } from '../data/self';
 import { firstViewShown } from './firstView';
+import { lazyScreen } from './lazyScreen';
+
+// Shown once (setup, the hub's choice) or on front-desk devices only: loaded when shown (lazyScreen.ts).
+const SetupScreen = lazyScreen(() => import('../screens/SetupScreen'), 'SetupScreen');
+const HubChoiceScreen = lazyScreen(() => import('../screens/HubChoiceScreen'), 'HubChoiceScreen');
+const FrontDesk = lazyScreen(() => import('./FrontDesk'), 'FrontDesk');
 
 type Boot =
   | { state: 'opening' }
@@ -115,7 +118,9 @@ export function App() {
   return (
     <StoreContext.Provider value={store}>
       <SyncContext.Provider value={sync}>
-        <Screens sync={sync} />
+        <Suspense fallback={<p className="boot">{t('boot.opening')}</p>}>
+          <Screens sync={sync} />
+        </Suspense>
       </SyncContext.Provider>
     </StoreContext.Provider>
   );
