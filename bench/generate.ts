@@ -180,6 +180,9 @@ const FORM_TOTAL = FORMS.reduce((s, f) => s + f.weight, 0);
  * Random bytes, ids (never the same twice) and Yjs client ids (never the same twice), all from `rand`:
  * the same seed gives the same network.
  */
+/** A signed device's id length (shared/trust/crypto.ts `deviceIdOf`). */
+export const DEVICE_ID_LENGTH = 16;
+
 export function seededIds(rand: () => number) {
   const bytes = (k: number) => {
     const out = new Uint8Array(k);
@@ -187,9 +190,9 @@ export function seededIds(rand: () => number) {
     return out;
   };
   const usedIds = new Set<string>();
-  const id = () => {
-    let v = randomId(bytes);
-    while (usedIds.has(v)) v = randomId(bytes);
+  const id = (length = 8) => {
+    let v = randomId(bytes, length);
+    while (usedIds.has(v)) v = randomId(bytes, length);
     usedIds.add(v);
     return v;
   };
@@ -216,7 +219,10 @@ export function generateNetwork(n: number, seed = 'larder-bench'): GeneratedNetw
   const hubs = Array.from({ length: HUBS }, (_, h) => ({
     id: id(),
     name: `Hub ${h + 1}`,
-    devices: Array.from({ length: DEVICES_PER_HUB }, () => id()),
+    // 16 characters, as a device of a signed network has (deviceIdOf: every network made since signing
+    // came); hub and item ids have 8. Each entry carries its device's id: 8 B more per entry than the
+    // 8-character ids the bench gave devices before 2026-12-02.
+    devices: Array.from({ length: DEVICES_PER_HUB }, () => id(DEVICE_ID_LENGTH)),
     // Hubs differ in size: the busiest records about four times as much as the quietest.
     weight: 0.5 + 1.5 * rand(),
   }));

@@ -24,7 +24,7 @@ import { randomId } from '../shared/ids';
 import { stockKey } from '../shared/projection';
 import { toBase64Url } from '../shared/sync/encoding';
 import { chromiumVersion, launch } from './browser';
-import { prng, seededIds } from './generate';
+import { DEVICE_ID_LENGTH, prng, seededIds } from './generate';
 import type { ModelLoad, NetworkSeedResult, RemoteEntry, RemoteTiming } from './network-page/api';
 import { ANALYSIS_SLOT, commandLine, label, ms, startLog, writeReport } from './report';
 import { serve } from './server';
@@ -108,7 +108,7 @@ export function generateBigNetwork(n: number, now: number, remote: number, seed 
   const hubs = Array.from({ length: NET_HUBS }, (_, h) => ({
     id: id(),
     name: `Hub ${String(h + 1).padStart(2, '0')}`,
-    devices: Array.from({ length: DEVICES_PER_HUB }, () => id()),
+    devices: Array.from({ length: DEVICES_PER_HUB }, () => id(DEVICE_ID_LENGTH)),
     weight: 0.5 + 1.5 * rand(),
   }));
   const categories = Object.keys(BASES);
@@ -129,7 +129,7 @@ export function generateBigNetwork(n: number, now: number, remote: number, seed 
       updatedAt: start - 30 * DAY_MS,
     });
   }
-  const coordinator = { deviceId: id(), deviceName: 'Coordinator laptop' };
+  const coordinator = { deviceId: id(DEVICE_ID_LENGTH), deviceName: 'Coordinator laptop' };
 
   const doc = new Y.Doc({ gc: true });
   doc.clientID = clientId();
