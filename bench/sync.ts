@@ -263,7 +263,7 @@ function deviceOf(doc: Y.Doc, hubName: string): Device {
     if (d.hub === hubId && d.name.endsWith('front desk')) {
       const ledger = ledgersOf(doc).get(k);
       const length = ledger?.length ?? 0;
-      const last = length > 0 ? decodeEntry(ledger!.get(length - 1)) : null;
+      const last = length > 0 ? decodeEntry(ledger!.get(length - 1), k) : null;
       if (last && (!last.ok || last.entry.seq !== length)) throw new Error(`ledger of ${k} is not 1..n`);
       found = { hubId: hubId!, deviceId: k, deviceName: d.name, nextSeq: length + 1 };
     }

@@ -6,7 +6,7 @@ import { ID_PATTERN } from './ids';
 import { hubKey as levelsKey } from './keys';
 import type { Levels } from './status';
 import { msg, type DomainMessage } from './messages';
-import { decodeEntry, encodeEntry, type WireEntry } from './wire';
+import { decodeEntry, storedEntry, type WireEntry } from './wire';
 import {
   SETTING_COPIES,
   SETTING_VERSIONS,
@@ -159,7 +159,7 @@ export function appendEntries(
       array = new Y.Array<WireEntry>();
       ledgers.set(device, array);
     }
-    array.push(entries.map(encodeEntry));
+    array.push(entries.map(storedEntry));
     if (head) {
       const own = doc.clientID;
       doc.clientID = headsClientId(doc);
@@ -178,12 +178,12 @@ export interface SetAside {
   reason: DomainMessage;
 }
 
-/** Validates one wire entry found in `device`'s ledger. */
+/** Validates one wire entry found in `device`'s ledger (a stored tuple takes its device from there). */
 export function checkLedgerEntry(
   device: string,
   wire: unknown,
 ): { ok: true; entry: Entry } | { ok: false; reason: DomainMessage } {
-  const decoded = decodeEntry(wire);
+  const decoded = decodeEntry(wire, device);
   if (!decoded.ok) return decoded;
   if (decoded.entry.device !== device)
     return { ok: false, reason: msg('entry.wrongLedger', { device: decoded.entry.device, ledger: device }) };

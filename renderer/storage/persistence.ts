@@ -69,8 +69,12 @@ import {
 } from './ledgerRows';
 import { msg } from '../../shared/messages';
 
-/** Bump when the projection code changes what it writes: projections are then rebuilt from the doc. */
-export const PROJECTION_VERSION = 5;
+/**
+ * Bump when the projection code changes what it writes, or what it can read: projections are then rebuilt
+ * from the doc. 6: entries in the stored form (shared/wire.ts `storedEntry`), which a device of version 5
+ * set aside, now count.
+ */
+export const PROJECTION_VERSION = 6;
 /** Entries listed in the notice of damaged data (the count says how many there were in all). */
 export const MAX_MISSING_LISTED = 500;
 /** Small update rows are merged when there are more than this many (`mergeSmallUpdates`). */

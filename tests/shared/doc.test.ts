@@ -38,7 +38,7 @@ import {
 } from '../../shared/doc';
 import { copyKey, versionKey } from '../../shared/trust/settings';
 import type { Donation, Entry } from '../../shared/entries';
-import { encodeEntry } from '../../shared/wire';
+import { encodeEntry, storedEntry } from '../../shared/wire';
 import { DEVICES, anyPools, entryArb, fcOptions, movementArb } from './arbitraries';
 import { MESSAGE_CODES, msg } from '../../shared/messages';
 
@@ -128,8 +128,20 @@ describe('appendEntries / readAllEntries', () => {
     appendEntries(doc, 'deva', []);
     expect([...ledgersOf(doc).keys()].sort()).toEqual(['deva', 'devb']);
     expect(ledgersOf(doc).get('deva')!.toArray()).toEqual(
-      [1, 2, 3].map((s) => encodeEntry(donation('deva', s))),
+      [1, 2, 3].map((s) => storedEntry(donation('deva', s))),
     );
+    // The stored form: the device is the array's key, the version and kind one number.
+    expect(ledgersOf(doc).get('devb')!.get(0)).toEqual([
+      32,
+      ...encodeEntry(donation('devb', 1)).slice(2, 3),
+      ...encodeEntry(donation('devb', 1)).slice(4),
+    ]);
+    expect(readAllEntries(doc).entries).toEqual([
+      donation('deva', 1),
+      donation('deva', 2),
+      donation('deva', 3),
+      donation('devb', 1),
+    ]);
   });
 
   it("refuses to append another device's entries", () => {

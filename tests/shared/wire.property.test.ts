@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ENTRY_KINDS, type EntryKind } from '../../shared/entries';
 import { msg, word } from '../../shared/messages';
 import { MAX_QUANTITY } from '../../shared/quantity';
-import { decodeEntry, encodeEntry, type DecodeResult } from '../../shared/wire';
+import { decodeEntry, encodeEntry, STORED_KIND_BASE, type DecodeResult } from '../../shared/wire';
 import { entryArb, fcOptions, idArb } from './arbitraries';
 import { decodeEntryBySchema } from './decodeEntryBySchema';
 import { EDGE_NUMBERS, EDGE_OTHERS, EDGE_STRINGS, MAX_SEC, SEC } from './entryEdges';
@@ -24,7 +24,22 @@ function expectSame(wire: unknown): DecodeResult {
     // toStrictEqual already tells a key holding undefined from a missing one; said again, plainly.
     expect(Object.keys(actual.entry).sort()).toEqual(Object.keys(expected.entry).sort());
   }
+  // The same tuple in the stored form (no version, no device: the ledger array's key gives it; version and
+  // kind one number), where it has one: read the same, or refused for the same reason.
+  const stored = asStored(wire);
+  if (stored)
+    expect(decodeEntry(stored, (wire as unknown[])[3] as string), describeWire(stored)).toStrictEqual(
+      expected,
+    );
   return expected;
+}
+
+/** A canonical tuple (version 1, a kind code below 32) in the stored form; null when it has none. */
+function asStored(wire: unknown): unknown[] | null {
+  if (!Array.isArray(wire) || wire[0] !== 1) return null;
+  const kind: unknown = wire[1];
+  if (!Number.isInteger(kind) || (kind as number) < 0 || (kind as number) >= 32) return null;
+  return [STORED_KIND_BASE + (kind as number), wire[2], ...wire.slice(4)];
 }
 
 const describeWire = (wire: unknown) => {
