@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { entrySchema, type Donation, type Entry } from '../../shared/entries';
-import { decodeEntry, encodeEntry } from '../../shared/wire';
+import { decodeEntry, encodeEntry, STORED_KIND_BASE, storedEntry } from '../../shared/wire';
+import { decodeEntryBySchema } from './decodeEntryBySchema';
 import { MESSAGE_CODES, msg, word, type DomainMessage } from '../../shared/messages';
 import type { EntryKind } from '../../shared/entries';
 import { EPOCH_MS, entryArb, fcOptions } from './arbitraries';
@@ -299,5 +300,49 @@ describe('encodeEntry / decodeEntry', () => {
       expect(entrySchema.safeParse(e).success).toBe(false);
       expect(decodeEntry(encodeEntry(e)).ok).toBe(false);
     });
+  });
+});
+
+describe('the stored form (storedEntry)', () => {
+  it('is the canonical tuple without its device, the version and kind in one number, and reads back', () => {
+    fc.assert(
+      fc.property(entryArb(), (entry) => {
+        const canonical = encodeEntry(entry);
+        const stored = storedEntry(entry);
+        expect(stored).toEqual([
+          STORED_KIND_BASE + (canonical[1] as number),
+          canonical[2],
+          ...canonical.slice(4),
+        ]);
+        expect(stored.length).toBe(canonical.length - 2);
+        expect(decodeEntry(stored, entry.device)).toEqual({ ok: true, entry });
+        // Read in another device's array, it is that device's entry: its signature will not hold there.
+        expect(decodeEntry(stored, 'devzzzzz')).toEqual({
+          ok: true,
+          entry: { ...entry, device: 'devzzzzz' },
+        });
+      }),
+      fcOptions(),
+    );
+  });
+
+  it('is a version an earlier Larder does not know: it sets the entry aside, visibly, and keeps it', () => {
+    const entry: Donation = {
+      kind: 'donation',
+      hub: 'huba0001',
+      device: 'deva0001',
+      seq: 1,
+      item: 'itema001',
+      qty: 3,
+      source: 'individual',
+      at: EPOCH_MS + 1000,
+      recordedAt: EPOCH_MS + 1000,
+    };
+    // decodeEntryBySchema is decodeEntry as it was before the stored form.
+    expect(decodeEntryBySchema(storedEntry(entry))).toEqual({
+      ok: false,
+      reason: msg('entry.unknownVersion', { value: String(STORED_KIND_BASE) }),
+    });
+    expect(decodeEntryBySchema(encodeEntry(entry))).toEqual({ ok: true, entry });
   });
 });
