@@ -401,6 +401,11 @@ export class Projector {
     return [...this.ledger.values()];
   }
 
+  /** The ledger rows one by one (a caller that gathers millions can pause between them). */
+  ledgerValues(): IterableIterator<LedgerRow> {
+    return this.ledger.values();
+  }
+
   allUsage(): UsageRow[] {
     return [...this.usage.values()];
   }

@@ -1412,11 +1412,17 @@ export class DocPersistence {
     const memory = settingTablesInMemory();
     appendAll(all, await this.writeSettings(settings, seenAt, verdicts, this.doc, memory.tables));
     const stock = projector.allStock();
+    // A row per entry: gathered a slice at a time (at 10M entries, copying them in one go was one task).
+    const ledger: LedgerRow[] = [];
+    for (const row of projector.ledgerValues()) {
+      ledger.push(row);
+      if ((ledger.length & 0xffff) === 0) await breathe();
+    }
     const tables: DerivedTables = {
       stock,
       onHand: onHandRows(stock),
       usage: projector.allUsage(),
-      ledger: projector.allLedger(),
+      ledger,
       ...memory.rows(),
       gate: plan ? [...plan.result.devices.values()] : [],
       members: plan?.members ?? [],
