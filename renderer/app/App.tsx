@@ -8,7 +8,7 @@ import { SyncService } from '../sync/webrtc';
 import { SyncContext } from './SyncContext';
 import { useFrontDesk } from './frontDesk';
 import { useSelf } from '../data/self';
-import { firstViewShown } from './firstView';
+import { firstViewShown, useFirstView } from './firstView';
 import { lazyScreen } from './lazyScreen';
 
 // Shown once (setup, the hub's choice) or on front-desk devices only: loaded when shown (lazyScreen.ts).
@@ -54,19 +54,21 @@ export function App() {
       opened.onCatchUpChanged(() => {
         if (service.status().running) void service.restart();
       });
+      // A device not set up yet shows setup (or, joined, the hub's choice) first: their modules load now,
+      // beside the store's opening, not after it.
+      if (!opened.self?.hubId)
+        await Promise.all([SetupScreen.preload(), HubChoiceScreen.preload()]).catch(() => undefined);
+      // (Stopped meanwhile: the cleanup has closed the store.)
+      if (cancelled) return;
       setBoot({ state: 'open', store: opened, sync: service });
       // The ledger loads once the first screen's figures are painted (the screens read the projections
       // meanwhile: firstView.ts); a save before then starts it at once. Sync starts when it is loaded.
+      // Not after an idle moment too: the rest of the rows and the other screens' modules come right after
+      // the first view, and waiting for idle put sync off by up to 1.5 s each time a page opened.
       void firstViewShown().then(() => {
-        const idle = window.requestIdleCallback ?? ((cb: () => void) => setTimeout(cb, 0));
-        idle(
-          () => {
-            if (cancelled) return;
-            opened.load().catch(fail);
-            if (opened.self) void service.start();
-          },
-          { timeout: 1500 },
-        );
+        if (cancelled) return;
+        opened.load().catch(fail);
+        if (opened.self) void service.start();
       });
     };
     /** Holds the device lock for as long as this app is open; false if another tab holds it. */
@@ -130,6 +132,9 @@ export function App() {
 function Screens({ sync }: { sync: SyncService }) {
   const self = useSelf();
   const [frontDesk] = useFrontDesk();
+  const choosing = !self || (!self.hubId && self.role === 'hub');
+  // Setup and the hub's choice show no figures: the ledger need not wait for them (firstView.ts).
+  useFirstView(choosing);
   const next = () => void sync.start();
   if (!self) return <SetupScreen onDone={next} />;
   if (!self.hubId && self.role === 'hub') return <HubChoiceScreen onDone={next} />;

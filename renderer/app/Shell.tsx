@@ -11,7 +11,7 @@ import { useDesktopAlerts, useDesktopAlertsPref } from './alerts';
 import { useBelowMinimum } from '../data/levels';
 import { StockScreen } from '../screens/StockScreen';
 import { lazyScreen, preloadScreens } from './lazyScreen';
-import { firstViewShown } from './firstView';
+import { firstViewShown, useFirstView } from './firstView';
 import { useMyStatus } from '../data/members';
 import { ScreenBoundary } from '../components/ScreenBoundary';
 import { DataNotice } from '../components/DataNotice';
@@ -91,6 +91,9 @@ export function Shell() {
   useEffect(() => {
     document.title = `${t(SCREENS[screen])} · Larder`;
   }, [screen, t]);
+  // The stock and network views say when their figures are painted; any other first screen (a page
+  // opened again on the sync screen, say) has none to wait for: the ledger loads once it is drawn.
+  useFirstView(screen !== 'stock' && screen !== 'network');
   // The other screens' modules, once the first screen's figures are painted (not `store.ready`: asking
   // for it starts the ledger's load).
   useEffect(() => {

@@ -6,7 +6,8 @@ import { FIRST_VIEW_MARK } from '../storage/marks';
  * before it. Its load runs in short steps, but the page's idle moments while the first screen waits for
  * its IndexedDB reads were enough to start it, and then the screen's own rendering waited behind its steps:
  * the first stock rows came at 0.7 s or at 2 s, depending on that race. So the app starts the load once
- * the first screen says its figures are painted, or after FIRST_VIEW_WAIT_MS whatever the screen.
+ * the first screen says its figures are painted (the stock and network views when their rows are; any
+ * other screen once it is drawn), or after FIRST_VIEW_WAIT_MS whatever happens.
  */
 
 /** Starts the load anyway after this long (a screen that never says, a first run with nothing to show). */

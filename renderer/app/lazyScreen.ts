@@ -1,19 +1,30 @@
-import { lazy, type ComponentType, type LazyExoticComponent } from 'react';
+import { createElement, lazy, type ComponentType } from 'react';
 
 /**
  * A screen whose module loads when it is first shown (a chunk of its own, from the app's own files:
  * nothing is fetched from elsewhere). The first view needs only the stock screen, and the browser
  * compiles and runs a smaller bundle before it. `preload` loads the module ahead (see `preloadScreens`).
+ *
+ * Once the module is loaded (ahead, or by a first visit), the screen renders it directly: React.lazy alone
+ * would suspend on its first render even with the module in hand, and React holds a revealed boundary back
+ * for about 300 ms (its Suspense throttling): every first visit of a screen took that much longer.
  */
-export type LazyScreen<P> = LazyExoticComponent<ComponentType<P>> & { preload: () => Promise<unknown> };
+export type LazyScreen<P> = ComponentType<P> & { preload: () => Promise<unknown> };
 
 export function lazyScreen<M, K extends keyof M>(
   load: () => Promise<M>,
   name: K,
 ): LazyScreen<M[K] extends ComponentType<infer P> ? P : never> {
   type P = M[K] extends ComponentType<infer Q> ? Q : never;
-  const component = lazy(() => load().then((m) => ({ default: m[name] as ComponentType<P> })));
-  return Object.assign(component, { preload: load });
+  let loaded: ComponentType<P> | null = null;
+  const take = (m: M): ComponentType<P> => (loaded = m[name] as ComponentType<P>);
+  const Lazy = lazy(() => load().then((m) => ({ default: take(m) })));
+  const Screen = (props: P) =>
+    createElement(
+      (loaded ?? Lazy) as ComponentType<Record<string, unknown>>,
+      props as Record<string, unknown>,
+    );
+  return Object.assign(Screen, { preload: () => load().then(take) });
 }
 
 /**
