@@ -56,7 +56,8 @@ export function App() {
       });
       // A device not set up yet shows setup (or, joined, the hub's choice) first: their modules load now,
       // beside the store's opening, not after it.
-      if (!opened.self?.hubId)
+      const self = opened.self;
+      if (!self || (!self.hubId && self.role === 'hub'))
         await Promise.all([SetupScreen.preload(), HubChoiceScreen.preload()]).catch(() => undefined);
       // (Stopped meanwhile: the cleanup has closed the store.)
       if (cancelled) return;
