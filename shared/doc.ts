@@ -6,7 +6,10 @@ import { ID_PATTERN } from './ids';
 import { hubKey as levelsKey } from './keys';
 import type { Levels } from './status';
 import { msg, type DomainMessage } from './messages';
-import { decodeEntry, storedEntry, type WireEntry } from './wire';
+import { decodeEntry, packedEntry, type WireEntry } from './wire';
+
+/** What a device's ledger array holds: packed strings, and tuples written before them (shared/wire.ts). */
+export type LedgerWire = string | WireEntry;
 import {
   SETTING_COPIES,
   SETTING_VERSIONS,
@@ -50,7 +53,7 @@ export const levelsSchema = z
 export type HubInfo = z.infer<typeof hubSchema>;
 export type DeviceInfo = z.infer<typeof deviceSchema>;
 
-export const ledgersOf = (doc: Y.Doc) => doc.getMap<Y.Array<WireEntry>>(LEDGERS);
+export const ledgersOf = (doc: Y.Doc) => doc.getMap<Y.Array<LedgerWire>>(LEDGERS);
 export const itemsOf = (doc: Y.Doc) => doc.getMap<unknown>('items');
 export const hubsOf = (doc: Y.Doc) => doc.getMap<unknown>('hubs');
 export const devicesOf = (doc: Y.Doc) => doc.getMap<unknown>('devices');
@@ -156,10 +159,10 @@ export function appendEntries(
     const ledgers = ledgersOf(doc);
     let array = ledgers.get(device);
     if (!array) {
-      array = new Y.Array<WireEntry>();
+      array = new Y.Array<LedgerWire>();
       ledgers.set(device, array);
     }
-    array.push(entries.map(storedEntry));
+    array.push(entries.map(packedEntry));
     if (head) {
       const own = doc.clientID;
       doc.clientID = headsClientId(doc);
@@ -191,13 +194,14 @@ export function checkLedgerEntry(
 }
 
 /**
- * Entries already decoded, by the wire value they were decoded from. A wire value in the doc is never
- * changed (an entry is immutable; Yjs keeps the same object when it merges or splits the struct holding
- * it), so an entry decoded from it once, in the ledger of its own device, is what decoding it again would
- * give. `entriesFromEvents` fills one; `readAllEntriesPaced` takes from it: a new device's catch-up rebuild
+ * Entries already decoded, by the wire value they were decoded from (a packed string, or a tuple). A wire
+ * value in the doc is never changed (an entry is immutable; Yjs keeps the same value when it merges or
+ * splits the struct holding it), so an entry decoded from it once, in the ledger of its own device, is
+ * what decoding it again would give. A map, not a WeakMap: a string cannot be a WeakMap's key; its owner
+ * lets it go when nothing waits to be projected. `entriesFromEvents` fills one; `readAllEntriesPaced` takes from it: a new device's catch-up rebuild
  * reads back the million entries its first sync brought without checking each again (about 2 s).
  */
-export type DecodedWires = WeakMap<object, Entry>;
+export type DecodedWires = Map<unknown, Entry>;
 
 /** Every valid entry in the doc, and what was set aside and why. */
 export function readAllEntries(doc: Y.Doc): { entries: Entry[]; problems: SetAside[] } {
@@ -248,8 +252,8 @@ function* checkWires(
     }
     for (let index = 0; index < wires.length; index++) {
       const wire = wires[index];
-      // A WeakMap holds no value that is not an object: junk that is not finds nothing, and is checked.
-      const known = decoded?.get(wire as object);
+      // Only a valid wire is remembered, with its device: junk finds nothing, and is checked.
+      const known = decoded?.get(wire);
       const r =
         known?.device === device ? { ok: true as const, entry: known } : checkLedgerEntry(device, wire);
       if (r.ok) read.entries.push(r.entry);
@@ -277,8 +281,7 @@ export function entriesFromEvents(
       const r = checkLedgerEntry(device, wire);
       if (r.ok) {
         entries.push(r.entry);
-        // A valid wire value is an array: an object a WeakMap can hold.
-        decoded?.set(wire as object, r.entry);
+        decoded?.set(wire, r.entry);
       } else problems.push({ where: `ledger/${device}/${firstIndex + i}`, reason: r.reason });
     });
   };

@@ -170,6 +170,7 @@ export interface MessageParams {
   'entry.notList': None;
   'entry.unknownVersion': { value: string };
   'entry.wrongFieldCount': None;
+  'entry.packedUnreadable': { at: number };
   'entry.unknownKind': { value: string };
   'entry.timeNotWhole': None;
   'entry.extrasMalformed': None;
@@ -380,6 +381,7 @@ const CODES: Record<MessageCode, true> = {
   'entry.notList': true,
   'entry.unknownVersion': true,
   'entry.wrongFieldCount': true,
+  'entry.packedUnreadable': true,
   'entry.unknownKind': true,
   'entry.timeNotWhole': true,
   'entry.extrasMalformed': true,

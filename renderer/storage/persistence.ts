@@ -72,9 +72,9 @@ import { msg } from '../../shared/messages';
 /**
  * Bump when the projection code changes what it writes, or what it can read: projections are then rebuilt
  * from the doc. 6: entries in the stored form (shared/wire.ts `storedEntry`), which a device of version 5
- * set aside, now count.
+ * set aside, now count. 7: entries in the packed form (`packedEntry`), likewise.
  */
-export const PROJECTION_VERSION = 6;
+export const PROJECTION_VERSION = 7;
 /** Entries listed in the notice of damaged data (the count says how many there were in all). */
 export const MAX_MISSING_LISTED = 500;
 /** Small update rows are merged when there are more than this many (`mergeSmallUpdates`). */
@@ -329,7 +329,7 @@ export class DocPersistence {
    * backlog up reads them back from the doc without decoding them again (shared/doc.ts `DecodedWires`).
    * Let go once nothing waits to be projected, so that it never holds more than the backlog does.
    */
-  private decoded: DecodedWires = new WeakMap();
+  private decoded: DecodedWires = new Map();
   /** A rebuild whose history rows are still being written (see `Rebuilding`). */
   private rebuilding: Rebuilding | null = null;
   /** Rebuilds asked for that have not started: the projections are not complete until they are done. */
@@ -818,7 +818,7 @@ export class DocPersistence {
     }
     if (plan) trust!.adopt(plan);
     if (later.length > 0) this.addToBacklog(later);
-    else if (this.unprojected === 0 && this.backlogHeld === null) this.decoded = new WeakMap();
+    else if (this.unprojected === 0 && this.backlogHeld === null) this.decoded = new Map();
     // Entries that counted no longer should (a revocation behind them): derive everything again.
     if (plan?.rebuild) void this.rebuild().catch(() => undefined);
     const commit: Commit = {
@@ -950,7 +950,7 @@ export class DocPersistence {
   private finishBacklog(): void {
     this.backlog = [];
     this.backlogAt = 0;
-    this.decoded = new WeakMap();
+    this.decoded = new Map();
     this.drained?.resolve();
     this.drained = null;
     this.notifyBacklog();

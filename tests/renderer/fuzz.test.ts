@@ -6,7 +6,7 @@ import * as Y from 'yjs';
 import type { ItemForm } from '../../shared/catalog';
 import { ledgersOf, readAllEntries } from '../../shared/doc';
 import { entrySchema } from '../../shared/entries';
-import type { WireEntry } from '../../shared/wire';
+import type { LedgerWire } from '../../shared/doc';
 import { encodeAppliedState, ingestUpdate } from '../../shared/sync/ingest';
 import { openSyncFile, sealSyncFile } from '../../shared/sync/syncfile';
 import { LarderDB } from '../../renderer/storage/db';
@@ -322,7 +322,7 @@ async function network() {
   const hostile: Uint8Array[] = [];
   for (const harm of [
     (d: Y.Doc) => ledgersOf(d).get(a.self!.deviceId)!.delete(1, 1),
-    (d: Y.Doc) => ledgersOf(d).set(a.self!.deviceId, new Y.Array<WireEntry>()),
+    (d: Y.Doc) => ledgersOf(d).set(a.self!.deviceId, new Y.Array<LedgerWire>()),
   ]) {
     const copy = new Y.Doc();
     Y.applyUpdate(copy, encodeAppliedState(docA));

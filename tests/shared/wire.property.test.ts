@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { ENTRY_KINDS, type EntryKind } from '../../shared/entries';
 import { msg, word } from '../../shared/messages';
 import { MAX_QUANTITY } from '../../shared/quantity';
-import { decodeEntry, encodeEntry, STORED_KIND_BASE, type DecodeResult } from '../../shared/wire';
+import {
+  decodeEntry,
+  encodeEntry,
+  packedEntry,
+  packTuple,
+  STORED_KIND_BASE,
+  type DecodeResult,
+} from '../../shared/wire';
 import { entryArb, fcOptions, idArb } from './arbitraries';
 import { decodeEntryBySchema } from './decodeEntryBySchema';
 import { EDGE_NUMBERS, EDGE_OTHERS, EDGE_STRINGS, MAX_SEC, SEC } from './entryEdges';
@@ -16,7 +23,12 @@ import { EDGE_NUMBERS, EDGE_OTHERS, EDGE_STRINGS, MAX_SEC, SEC } from './entryEd
  * naming the same field; and never throw.
  */
 
+/** Tuples also compared in the packed form. */
+let packedCompared = 0;
+
 function expectSame(wire: unknown): DecodeResult {
+  // A string is read as a packed entry, which the schema path never knew: checked apart, below.
+  if (typeof wire === 'string') return expectPackedSound(wire, 'devx');
   const expected = decodeEntryBySchema(wire);
   const actual = decodeEntry(wire);
   expect(actual, describeWire(wire)).toStrictEqual(expected);
@@ -31,8 +43,37 @@ function expectSame(wire: unknown): DecodeResult {
     expect(decodeEntry(stored, (wire as unknown[])[3] as string), describeWire(stored)).toStrictEqual(
       expected,
     );
+  // And in the packed form, where its values are of the types that form holds.
+  const packed = Array.isArray(wire) ? packTuple(wire) : null;
+  if (packed !== null) packedCompared++;
+  if (packed !== null)
+    expect(decodeEntry(packed, (wire as unknown[])[3] as string), JSON.stringify(packed)).toStrictEqual(
+      expected,
+    );
   return expected;
 }
+
+/**
+ * A packed string, whatever it holds, is read without throwing; an entry read from it is one the schema
+ * path accepts from the entry's canonical tuple, and packed again reads back the same.
+ */
+function expectPackedSound(wire: string, ledger: string): DecodeResult {
+  const r = decodeEntry(wire, ledger);
+  if (r.ok) {
+    expect(decodeEntryBySchema(encodeEntry(r.entry)), JSON.stringify(wire)).toStrictEqual(r);
+    expect(decodeEntry(packedEntry(r.entry), ledger)).toStrictEqual(r);
+  } else expect(PACKED_REFUSALS, JSON.stringify(wire)).toContain(r.reason.code);
+  return r;
+}
+const PACKED_REFUSALS = [
+  'entry.unknownVersion',
+  'entry.packedUnreadable',
+  'entry.unknownKind',
+  'entry.timeNotWhole',
+  'entry.extrasMalformed',
+  'entry.resolveMovesStock',
+  'entry.fieldInvalid',
+];
 
 /** A canonical tuple (version 1, a kind code below 32) in the stored form; null when it has none. */
 function asStored(wire: unknown): unknown[] | null {
@@ -203,6 +244,7 @@ describe('decodeEntry gives what the zod entry schema gives', () => {
 
   it('for a tuple of each kind with any one field or extra at any edge value', () => {
     let compared = 0;
+    const packedBefore = packedCompared;
     for (const wire of Object.values(VALID)) {
       for (let at = 0; at < POSITIONS; at++)
         for (const value of [...EDGE_NUMBERS, ...EDGE_STRINGS, ...EDGE_OTHERS]) {
@@ -218,6 +260,44 @@ describe('decodeEntry gives what the zod entry schema gives', () => {
         }
     }
     expect(compared).toBeGreaterThan(20_000);
+    // Those whose values are of the types the packed form holds (whole numbers where numbers go...).
+    expect(packedCompared - packedBefore).toBeGreaterThan(5_000);
+  });
+
+  it('reads a packed entry changed anywhere (characters replaced, added, taken out, cut) as an entry the schema accepts, or refuses it', () => {
+    const refusals = new Map<string, number>();
+    let accepted = 0;
+    const edit = fc.oneof(
+      fc.record({
+        op: fc.constant('set' as const),
+        at: fc.nat(),
+        code: fc.oneof(fc.nat(130), fc.nat(0xffff)),
+      }),
+      fc.record({ op: fc.constant('add' as const), at: fc.nat(), code: fc.nat(130) }),
+      fc.record({ op: fc.constant('drop' as const), at: fc.nat(), code: fc.constant(0) }),
+      fc.record({ op: fc.constant('cut' as const), at: fc.nat(), code: fc.constant(0) }),
+    );
+    fc.assert(
+      fc.property(entryArb(), fc.array(edit, { minLength: 1, maxLength: 3 }), (entry, edits) => {
+        let s = packedEntry(entry);
+        for (const { op, at, code } of edits) {
+          const i = at % (s.length + 1);
+          const ch = String.fromCharCode(code);
+          if (op === 'set') s = s.slice(0, i) + ch + s.slice(i + 1);
+          else if (op === 'add') s = s.slice(0, i) + ch + s.slice(i);
+          else if (op === 'drop') s = s.slice(0, i) + s.slice(i + 1);
+          else s = s.slice(0, i);
+        }
+        const r = expectPackedSound(s, entry.device);
+        if (r.ok) accepted++;
+        else refusals.set(r.reason.code, (refusals.get(r.reason.code) ?? 0) + 1);
+      }),
+      fcOptions(10),
+    );
+    // Both sides exercised: changed entries that still read (a changed quantity, time...), and refusals.
+    expect(accepted).toBeGreaterThan(fcOptions(10).numRuns / 20);
+    for (const code of ['entry.packedUnreadable', 'entry.fieldInvalid', 'entry.unknownKind'])
+      expect(refusals.get(code), code).toBeGreaterThan(0);
   });
 
   it('names the field zod names first, for every pair of wrong fields of every kind', () => {

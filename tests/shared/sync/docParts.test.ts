@@ -425,7 +425,7 @@ describe('slicesFor', () => {
 
   it('parts of a device’s long run of entries stay near the size asked', () => {
     const doc = new Y.Doc();
-    appendEntries(doc, 'dev1', donations('dev1', 1, 3_000));
+    appendEntries(doc, 'dev1', donations('dev1', 1, 4_500));
     const { parts } = docParts(doc, undefined, { maxBytes: 4096 });
     expect(parts.length).toBeGreaterThan(20);
     for (const part of parts) expect(part.byteLength).toBeLessThan(2 * 4096);

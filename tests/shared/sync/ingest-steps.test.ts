@@ -9,7 +9,7 @@ import {
   readAllEntries,
 } from '../../../shared/doc';
 import { msg } from '../../../shared/messages';
-import type { WireEntry } from '../../../shared/wire';
+import type { LedgerWire } from '../../../shared/doc';
 import { headCheckFor, type HeadCheck } from '../../../shared/sync/headCheck';
 import {
   guardHeads,
@@ -97,7 +97,7 @@ describe('the check runs to its end', () => {
     const p = replica(9);
     const other = p.getMap('other');
     for (let i = 0; i < 5000; i++) other.set(`k${i}`, i);
-    ledgersOf(p).set('deva', new Y.Array<WireEntry>());
+    ledgersOf(p).set('deva', new Y.Array<LedgerWire>());
     const update = Y.encodeStateAsUpdate(p);
     expect(Y.decodeUpdate(update).structs.length).toBeGreaterThan(5000);
     expect(ingestUpdate(a, update, 'peer')).toEqual({ ok: false, message: M.replacesLedger('deva') });
@@ -109,7 +109,7 @@ describe('the check runs to its end', () => {
 
 describe('a large update on an unsigned network', () => {
   it('gives the doc the whole update gives, pausing after each piece decoded, every 4 structs or delete ranges of the check, and between pieces applied', async () => {
-    const update = Y.encodeStateAsUpdate(peerState());
+    const update = Y.encodeStateAsUpdate(peerState(900));
     const { pieces, structs, deletes } = shape(update);
     expect(pieces).toBeGreaterThan(3);
     expect(deletes).toBeGreaterThanOrEqual(STEP);
