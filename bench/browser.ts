@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,8 @@ export interface FirstView {
   ledgerLoadedMs: number;
   /** CDP heap used on the app page once the ledger is loaded and the page quiet, after a full GC. */
   heapSettledMB: number;
+  /** The renderer's resident memory then (`memoryAfterGc`). */
+  rendererSettledMB: number;
 }
 
 export interface BrowserResult {
@@ -47,6 +50,7 @@ export interface BrowserResult {
   coldOpenMs: number;
   open: OpenResult;
   heapReadyMB: number;
+  rendererReadyMB: number;
   pickupsMs: number[];
   history: HistoryTimes;
 }
@@ -54,13 +58,44 @@ export interface BrowserResult {
 export const launch = (dir: string): Promise<BrowserContext> =>
   chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 
-async function heapAfterGcMB(page: Page): Promise<number> {
+/**
+ * The page's V8 heap after a full garbage collection, and the resident memory of the browser's largest
+ * renderer process then (the page's: each bench browser shows one page at a time). The heap leaves out
+ * what Blink holds for V8: a string Blink made, such as each one `TextDecoder` decodes (Yjs reads every
+ * string in the doc with one), is an external string of about 24 B on the V8 heap whose characters live in
+ * Blink's memory. The resident memory counts them, and everything else the process holds (about 75-160 MB
+ * for a renderer showing an empty page).
+ */
+async function memoryAfterGc(page: Page): Promise<{ heapMB: number; rendererMB: number }> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('HeapProfiler.enable');
   await cdp.send('HeapProfiler.collectGarbage');
   const { usedSize } = await cdp.send('Runtime.getHeapUsage');
   await cdp.detach();
-  return usedSize / 2 ** 20;
+  return { heapMB: usedSize / 2 ** 20, rendererMB: await largestRendererMB(page) };
+}
+
+/** VmRSS of the largest renderer of the page's browser (Linux), NaN where it cannot be read. */
+async function largestRendererMB(page: Page): Promise<number> {
+  const browser = page.context().browser();
+  if (!browser) return NaN;
+  const cdp = await browser.newBrowserCDPSession();
+  try {
+    const { processInfo } = await cdp.send('SystemInfo.getProcessInfo');
+    let largest = NaN;
+    for (const p of processInfo) {
+      if (p.type !== 'renderer') continue;
+      try {
+        const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p.id}/status`, 'utf8'))?.[1]);
+        if (!(kb / 1024 <= largest)) largest = kb / 1024;
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    return largest;
+  } finally {
+    await cdp.detach();
+  }
 }
 
 async function benchPage(context: BrowserContext, origin: string): Promise<Page> {
@@ -165,7 +200,7 @@ export async function firstStockView(
     ...probe.longTasks.map(([start, duration]) => start + duration),
   );
   await around.after?.(page);
-  const heapSettledMB = await heapAfterGcMB(page);
+  const { heapMB: heapSettledMB, rendererMB: rendererSettledMB } = await memoryAfterGc(page);
   await page.close();
   return {
     rowsInDomMs: probe.rowsAt!,
@@ -175,6 +210,7 @@ export async function firstStockView(
     quietAtMs,
     ledgerLoadedMs,
     heapSettledMB,
+    rendererSettledMB,
   };
 }
 
@@ -244,7 +280,7 @@ export async function measureBrowser(
     const coldOpenMs = await page.evaluate(() => window.larderBench!.coldOpen());
     log(`  cold indexedDB.open('larder'): ${coldOpenMs.toFixed(0)} ms`);
     const open = await page.evaluate(() => window.larderBench!.open());
-    const heapReadyMB = await heapAfterGcMB(page);
+    const { heapMB: heapReadyMB, rendererMB: rendererReadyMB } = await memoryAfterGc(page);
     log(`  bench page: store.ready after ${open.readyMs.toFixed(0)} ms`);
     const pickupsMs = await page.evaluate(([item, runs]) => window.larderBench!.pickups(item, runs), [
       seed.pickupItem,
@@ -253,7 +289,18 @@ export async function measureBrowser(
     const history = await page.evaluate(() => window.larderBench!.history());
     await page.evaluate(() => window.larderBench!.close());
     await context.close();
-    return { n, seed, idbDiskMB, firstViews, coldOpenMs, open, heapReadyMB, pickupsMs, history };
+    return {
+      n,
+      seed,
+      idbDiskMB,
+      firstViews,
+      coldOpenMs,
+      open,
+      heapReadyMB,
+      rendererReadyMB,
+      pickupsMs,
+      history,
+    };
   } finally {
     if (opts.keepProfile) log(`  kept the browser profile: ${dir}`);
     else await rm(dir, { recursive: true, force: true });

@@ -357,6 +357,11 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
       met: check(browser, (r) => views(r, (v) => v.heapSettledMB) < 150),
     },
     {
+      metric: 'Renderer process memory (RSS), app page with the ledger loaded, once quiet (after GC, median)',
+      values: per(browser, (r) => mb(views(r, (v) => v.rendererSettledMB))),
+      target: '—',
+    },
+    {
       metric: 'Bench page: store.ready (doc loaded)',
       values: per(browser, (r) => ms(r.open.readyMs)),
       target: '—',
@@ -364,6 +369,11 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
     {
       metric: 'JS heap, bench page after store.ready (after GC)',
       values: per(browser, (r) => mb(r.heapReadyMB)),
+      target: '—',
+    },
+    {
+      metric: 'Renderer process memory (RSS), bench page after store.ready (after GC)',
+      values: per(browser, (r) => mb(r.rendererReadyMB)),
       target: '—',
     },
     {
@@ -475,6 +485,10 @@ ${mix}
 6. **JS heap**: \`performance.memory.usedJSHeapSize\` at the first stock view; CDP
    \`Runtime.getHeapUsage\` after \`HeapProfiler.collectGarbage\` once the app page is quiet and after
    \`store.ready\` on the bench page. Node heap figures are after a full GC, relative to before the load.
+   The V8 heap leaves out the characters of strings Blink made (every string Yjs decodes, through
+   \`TextDecoder\`, is one: about 24 B on the heap, its characters in Blink's memory), so the renderer
+   process's resident memory (VmRSS, largest renderer, from CDP \`SystemInfo.getProcessInfo\` and /proc) is
+   printed beside it: that counts them, and all the rest the process holds (75-160 MB for an empty page).
 
 Details:
 
