@@ -38,7 +38,7 @@ import {
 } from '../../shared/doc';
 import { copyKey, versionKey } from '../../shared/trust/settings';
 import type { Donation, Entry } from '../../shared/entries';
-import { encodeEntry, packedEntry, packTuple } from '../../shared/wire';
+import { encodeEntry, packedEntry, packTuple, storedEntry } from '../../shared/wire';
 import { DEVICES, anyPools, entryArb, fcOptions, movementArb } from './arbitraries';
 import { MESSAGE_CODES, msg } from '../../shared/messages';
 
@@ -118,6 +118,25 @@ describe('appendEntries / readAllEntries', () => {
       }),
       fcOptions(0.5),
     );
+  });
+
+  it('reads a device array holding all three forms: entries written by earlier Larders stay as they were', () => {
+    const doc = new Y.Doc();
+    // A device that wrote canonical tuples, then (updated) stored tuples, then (updated again) packed strings.
+    appendEntries(doc, 'deva', [donation('deva', 1)]);
+    ledgersOf(doc)
+      .get('deva')!
+      .insert(0, [encodeEntry(donation('deva', 2)) as never, storedEntry(donation('deva', 3)) as never]);
+    expect(
+      ledgersOf(doc)
+        .get('deva')!
+        .toArray()
+        .map((w) => (typeof w === 'string' ? 'packed' : w[0])),
+    ).toEqual([1, 32, 'packed']);
+    expect(readAllEntries(doc)).toEqual({
+      entries: [donation('deva', 2), donation('deva', 3), donation('deva', 1)],
+      problems: [],
+    });
   });
 
   it("keeps each device's entries in its own array, in order", () => {
