@@ -487,6 +487,12 @@ describe('the packed form (packedEntry)', () => {
       ok: false,
       reason: msg('entry.unknownKind', { value: '31' }),
     });
+    // Named as a kind it does not know even when the rest cannot be read: a later Larder's kind may hold
+    // values of other types.
+    expect(decodeEntry(c(0x40 + 20) + '\u00ff', 'deva')).toEqual({
+      ok: false,
+      reason: msg('entry.unknownKind', { value: '20' }),
+    });
     // A field of the right type with a wrong value is named as the schema names it.
     expect(decodeEntry(DONATION_PACKED, 'd')).toEqual({ ok: false, reason: invalid('donation', 'device') });
   });
