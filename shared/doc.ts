@@ -7,9 +7,6 @@ import { hubKey as levelsKey } from './keys';
 import type { Levels } from './status';
 import { msg, type DomainMessage } from './messages';
 import { decodeEntry, packedEntry, type WireEntry } from './wire';
-
-/** What a device's ledger array holds: packed strings, and tuples written before them (shared/wire.ts). */
-export type LedgerWire = string | WireEntry;
 import {
   SETTING_COPIES,
   SETTING_VERSIONS,
@@ -52,6 +49,9 @@ export const levelsSchema = z
 
 export type HubInfo = z.infer<typeof hubSchema>;
 export type DeviceInfo = z.infer<typeof deviceSchema>;
+
+/** What a device's ledger array holds: packed strings, and tuples written before them (shared/wire.ts). */
+export type LedgerWire = string | WireEntry;
 
 export const ledgersOf = (doc: Y.Doc) => doc.getMap<Y.Array<LedgerWire>>(LEDGERS);
 export const itemsOf = (doc: Y.Doc) => doc.getMap<unknown>('items');
@@ -198,8 +198,9 @@ export function checkLedgerEntry(
  * value in the doc is never changed (an entry is immutable; Yjs keeps the same value when it merges or
  * splits the struct holding it), so an entry decoded from it once, in the ledger of its own device, is
  * what decoding it again would give. A map, not a WeakMap: a string cannot be a WeakMap's key; its owner
- * lets it go when nothing waits to be projected. `entriesFromEvents` fills one; `readAllEntriesPaced` takes from it: a new device's catch-up rebuild
- * reads back the million entries its first sync brought without checking each again (about 2 s).
+ * lets it go when nothing waits to be projected. `entriesFromEvents` fills one; `readAllEntriesPaced` takes
+ * from it: a new device's catch-up rebuild reads back the million entries its first sync brought without
+ * checking each again (about 2 s).
  */
 export type DecodedWires = Map<unknown, Entry>;
 
