@@ -139,6 +139,13 @@ try {
   // Every sample taken: where the time goes.
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
+  // Self time by package (node_modules) or by source file of Larder's own.
+  const byFile = new Map<string, number>();
+  const fileOf = (key: string) => {
+    const path = key.slice(key.lastIndexOf(' ') + 1).replace(/:\d+$/, '');
+    const pkg = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(path);
+    return pkg ? pkg[1]! : path.replace(/^.*?\/(renderer|shared)\//, '$1/') || '(native)';
+  };
   let total = 0;
   // `--until=N`: only the first N ms of the profile (say, up to the first rows painted).
   const until = Number(option('until') ?? Infinity);
@@ -151,6 +158,7 @@ try {
     if (node.callFrame.functionName === '(idle)' || sampledAt > until) return;
     total += delta;
     self.set(name(node), (self.get(name(node)) ?? 0) + delta);
+    byFile.set(fileOf(name(node)), (byFile.get(fileOf(name(node))) ?? 0) + delta);
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const key = name(byId.get(at)!);
@@ -166,6 +174,7 @@ try {
   };
   print('self time', self);
   print('inclusive time', inclusive);
+  print('self time by package or file', byFile);
 
   // The longest stretches of samples with no idle between them (a long task, or tasks back to back), and
   // the frames most of their samples went through: what to take apart next.

@@ -228,7 +228,7 @@ const compare: LarderCompare = {
       const opened = performance.now() - t;
       const hub = store.self!.hubId!;
       const [rows, items] = await Promise.all([
-        store.db.stock.where('hub').equals(hub).toArray(),
+        store.db.shelf.where('hub').equals(hub).toArray(),
         store.db.items.toArray(),
       ]);
       // The view names each item: rows of items not in the catalog are not shown.

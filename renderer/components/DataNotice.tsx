@@ -131,6 +131,7 @@ export function CheckDataPanel() {
 /** Each table the check compares, as the panel names it (catalog keys). */
 const TABLE_TITLE: Record<TableName, string> = {
   stock: 'check.table.stock',
+  shelf: 'check.table.shelf',
   onHand: 'check.table.onHand',
   ledger: 'check.table.ledger',
   usage: 'check.table.usage',

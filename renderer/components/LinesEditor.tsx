@@ -2,7 +2,7 @@ import { useId, useRef, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
 import type { Item } from '../../shared/catalog';
-import type { StockRow } from '../../shared/projection';
+import type { ShelfRow } from '../../shared/shelf';
 
 export interface DraftLine {
   key: number;
@@ -15,7 +15,7 @@ export interface DraftLine {
 interface LinesEditorProps {
   lines: DraftLine[];
   items: ReadonlyMap<string, Item>;
-  stock?: ReadonlyMap<string, StockRow>;
+  stock?: ReadonlyMap<string, Pick<ShelfRow, 'onHand'>>;
   withExpiry?: boolean;
   errors: Record<string, string>;
   onChange: (lines: DraftLine[]) => void;

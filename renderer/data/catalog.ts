@@ -1,5 +1,5 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import type { StockRow } from '../../shared/projection';
+import type { ShelfRow } from '../../shared/shelf';
 import { useStore } from '../app/StoreContext';
 import type { ItemRow } from '../storage/db';
 import { useSelf } from './self';
@@ -10,13 +10,16 @@ export function useItems(): ItemRow[] | undefined {
   return useLiveQuery(() => store.db.items.orderBy('nameKey').toArray(), []);
 }
 
-/** A hub's stock rows by item id, live (this device's hub unless another is given). */
-export function useHubStock(hubId?: string): Map<string, StockRow> | undefined {
+/**
+ * A hub's stock by item id, live (this device's hub unless another is given): its shelf rows, the stock rows
+ * without their expiry lots (shared/shelf.ts), so that what a screen reads does not grow with history.
+ */
+export function useHubStock(hubId?: string): Map<string, ShelfRow> | undefined {
   const store = useStore();
   const ownHub = useSelf()?.hubId;
   const hub = hubId ?? ownHub ?? '';
   return useLiveQuery(async () => {
-    const rows = await store.db.stock.where('hub').equals(hub).toArray();
+    const rows = await store.db.shelf.where('hub').equals(hub).toArray();
     return new Map(rows.map((r) => [r.item, r]));
   }, [hub]);
 }

@@ -14,7 +14,7 @@ export async function stockForExport(
   const [hubRow, items, stock, own, byCategory] = await Promise.all([
     db.hubs.get(hub),
     db.items.orderBy('nameKey').toArray(),
-    db.stock.where('hub').equals(hub).toArray(),
+    db.shelf.where('hub').equals(hub).toArray(),
     db.levels.where('hub').equals(hub).toArray(),
     db.categoryLevels.where('hub').equals(hub).toArray(),
   ]);

@@ -52,7 +52,7 @@ export function useBelowMinimum(hub: string | null): { item: string; name: strin
     if (!hub) return [];
     const db = store.db;
     const [stock, levels, categoryLevels, items] = await Promise.all([
-      db.stock.where('hub').equals(hub).toArray(),
+      db.shelf.where('hub').equals(hub).toArray(),
       db.levels.where('hub').equals(hub).toArray(),
       db.categoryLevels.where('hub').equals(hub).toArray(),
       db.items.toArray(),
@@ -87,7 +87,7 @@ export function useNeedsData(): NeedsData | undefined {
     const [hubs, items, stock, levels, categoryLevels] = await Promise.all([
       db.hubs.toArray(),
       db.items.orderBy('nameKey').toArray(),
-      db.stock.toArray(),
+      db.shelf.toArray(),
       db.levels.toArray(),
       db.categoryLevels.toArray(),
     ]);

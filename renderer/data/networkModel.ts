@@ -177,7 +177,7 @@ export class NetworkModel {
     const touchedHubs = [...new Set(commit.entries.map((e) => e.hub))];
     const since = windowDays(utcDay(now))[0]!;
     const [rows, usage] = await Promise.all([
-      db.stock.bulkGet(keys),
+      db.shelf.bulkGet(keys),
       db.usage
         .where('hub')
         .anyOf(touchedHubs)

@@ -4,14 +4,7 @@ import type { TFunction } from 'i18next';
 import { useNow } from '../app/useNow';
 import { useFirstView } from '../app/firstView';
 import { searchItems, type Item } from '../../shared/catalog';
-import {
-  countNeeded,
-  expiresWithin,
-  nextExpiry,
-  stockStatus,
-  type Levels,
-  type StockStatus,
-} from '../../shared/status';
+import { countNeeded, expiresWithin, stockStatus, type Levels, type StockStatus } from '../../shared/status';
 import { useHubStock, useItems } from '../data/catalog';
 import { useHubChoice } from '../data/hubs';
 import { useHubLevels } from '../data/levels';
@@ -104,7 +97,7 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
       const row = stock.get(item.id);
       const lv = levels.get(item);
       const onHand = row?.onHand ?? 0;
-      const expiry = row ? nextExpiry(row) : null;
+      const expiry = row?.expiry ?? null;
       return {
         item,
         onHand,

@@ -1,4 +1,5 @@
 import type { OnHandRow } from '../../shared/onHand';
+import type { ShelfRow } from '../../shared/shelf';
 import type { LedgerRow, StockRow, UsageRow } from '../../shared/projection';
 import type { DeviceGate } from '../../shared/trust/gate';
 import { allLedgerRows } from './ledgerRows';
@@ -10,6 +11,7 @@ export type SettingTables = Pick<LarderDB, 'items' | 'hubs' | 'devices' | 'level
 /** Every projection table's rows as a rebuild writes them (problems aside: they keep when they were seen). */
 export interface DerivedTables {
   stock: StockRow[];
+  shelf: ShelfRow[];
   onHand: OnHandRow[];
   ledger: LedgerRow[];
   usage: UsageRow[];
@@ -64,6 +66,7 @@ export interface DataCheck {
 /** Every table compared, in the order the panel lists them, with the field that keys a row. */
 const TABLES: { table: TableName; key: string }[] = [
   { table: 'stock', key: 'key' },
+  { table: 'shelf', key: 'key' },
   { table: 'onHand', key: 'key' },
   { table: 'ledger', key: 'id' },
   { table: 'usage', key: 'key' },
@@ -114,7 +117,7 @@ export async function compareProjections(
         wrong++;
         if (examples.length < EXAMPLES)
           examples.push(
-            table === 'stock'
+            table === 'stock' || table === 'shelf'
               ? { row: name(row), problem: 'wrong', shows: Number(row.onHand), says: Number(should.onHand) }
               : { row: name(row), problem: 'wrong' },
           );
@@ -142,6 +145,7 @@ function describeRow(
   const hub = (id: unknown) => hubs.get(String(id)) ?? null;
   switch (table) {
     case 'stock':
+    case 'shelf':
     case 'levels':
       return { is: 'at', item: item(row.item), hub: hub(row.hub) };
     case 'onHand':

@@ -2,6 +2,7 @@ import type * as Y from 'yjs';
 import { headsOf, type SignedHead } from '../../shared/doc';
 import type { LedgerRow } from '../../shared/projection';
 import { onHandRows } from '../../shared/onHand';
+import { shelfRows } from '../../shared/shelf';
 import { isEnvelope, SETTING_MAPS } from '../../shared/trust/settings';
 import type { CheckpointSetting } from '../../shared/checkpoint/format';
 import {
@@ -134,9 +135,11 @@ export async function seedFromCheckpoint(
   rows: readonly LedgerRow[],
 ): Promise<void> {
   const { head } = checkpoint;
-  await db.transaction('rw', [db.stock, db.onHand, db.usage, ...db.ledgerTables, db.gate], async () => {
+  const tables = [db.stock, db.shelf, db.onHand, db.usage, ...db.ledgerTables, db.gate];
+  await db.transaction('rw', tables, async () => {
     await Promise.all([
       db.stock.clear(),
+      db.shelf.clear(),
       db.onHand.clear(),
       db.usage.clear(),
       db.blocks.clear(),
@@ -144,6 +147,7 @@ export async function seedFromCheckpoint(
       db.gate.clear(),
     ]);
     await db.stock.bulkPut(head.stock);
+    await db.shelf.bulkPut(shelfRows(head.stock));
     await db.onHand.bulkPut(onHandRows(head.stock));
     await db.usage.bulkPut(head.usage);
     await putLedgerRows(db, rows);

@@ -4,6 +4,7 @@ import type { DeviceInfo, HubInfo } from '../../shared/doc';
 import type { LedgerRow, StockRow, UsageRow } from '../../shared/projection';
 import type { Levels } from '../../shared/status';
 import { onHandRows, type OnHandRow } from '../../shared/onHand';
+import { shelfRows, type ShelfRow } from '../../shared/shelf';
 import type { ChainState, Restart } from '../../shared/trust/chain';
 import type { DeviceGate } from '../../shared/trust/gate';
 import type { Role, SignedToken } from '../../shared/trust/members';
@@ -212,6 +213,8 @@ export class LarderDB extends Dexie {
   updates!: Table<UpdateRow, number>;
   meta!: Table<MetaRow, string>;
   stock!: Table<StockRow, string>;
+  /** The stock rows as the screens read them: figures and next expiry, no expiry lots (shared/shelf.ts). */
+  shelf!: Table<ShelfRow, string>;
   /** The network view's figures: every hub's on-hand per item in few rows (shared/onHand.ts). */
   onHand!: Table<OnHandRow, string>;
   /** The ledger rows, a block of one device's entries a row (renderer/storage/ledgerRows.ts). */
@@ -287,6 +290,14 @@ export class LarderDB extends Dexie {
       blocks: '[device+bucket], *spans',
       links: 'id, slot, root',
     });
+    // The screens' stock rows without their expiry lots (shared/shelf.ts), filled from the stock rows a
+    // device already has, as the network view's were (version 7).
+    this.version(9)
+      .stores({ shelf: 'key, hub' })
+      .upgrade(async (tx) => {
+        const stock = (await tx.table('stock').toArray()) as StockRow[];
+        await tx.table('shelf').bulkPut(shelfRows(stock));
+      });
   }
 
   /** The tables that hold the ledger rows: a transaction that writes them holds both. */
@@ -298,6 +309,7 @@ export class LarderDB extends Dexie {
   get projectionTables() {
     return [
       this.stock,
+      this.shelf,
       this.onHand,
       this.blocks,
       this.links,

@@ -30,6 +30,7 @@ import { idOf, type Entry } from '../../shared/entries';
 import { normalizeName } from '../../shared/catalog';
 import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../shared/projection';
 import { onHandKeysOf, onHandRows, patchOnHand } from '../../shared/onHand';
+import { shelfRows } from '../../shared/shelf';
 import { isLocalProblem, type DamagedRow, type LarderDB, type ProblemRow, type UpdateRow } from './db';
 import { stagingBase } from './staging';
 import { PIECE_BYTES, updatePieces } from './pieces';
@@ -970,6 +971,7 @@ export class DocPersistence {
     const changes = projector.takeChanges();
     await Promise.all([
       db.stock.bulkPut(changes.stock),
+      db.shelf.bulkPut(shelfRows(changes.stock)),
       putLedgerRows(db, changes.ledger),
       db.usage.bulkPut(changes.usage),
       // The network view's rows these stock rows are in, patched in the same transaction.
@@ -1283,6 +1285,7 @@ export class DocPersistence {
       if (plan) await trust!.write(db, plan);
     });
     await replaceRows(db, db.stock, tables.stock);
+    await replaceRows(db, db.shelf, tables.shelf);
     await replaceRows(db, db.onHand, tables.onHand);
     await replaceRows(db, db.items, tables.items);
     await replaceRows(db, db.hubs, tables.hubs);
@@ -1420,6 +1423,7 @@ export class DocPersistence {
     }
     const tables: DerivedTables = {
       stock,
+      shelf: shelfRows(stock),
       onHand: onHandRows(stock),
       usage: projector.allUsage(),
       ledger,

@@ -87,6 +87,9 @@ describe('a checkpoint made from a store', () => {
     // The network view's rows too: a coordinator started from a checkpoint opens Network on them.
     expect(await fresh.onHand.count()).toBeGreaterThan(0);
     expect(sorted(await fresh.onHand.toArray())).toEqual(sorted(await a.db.onHand.toArray()));
+    // And the stock screen's.
+    expect(await fresh.shelf.count()).toBe(await a.db.stock.count());
+    expect(sorted(await fresh.shelf.toArray())).toEqual(sorted(await a.db.shelf.toArray()));
     const effects = async (db: LarderDB) =>
       Object.fromEntries(
         (await ledgerOf(db).toArray()).map((r) => [r.id, [r.applied, r.reversedBy ?? null]]),

@@ -10,6 +10,7 @@ import { transferViews } from '../../shared/transfers';
 import { DISCARD_REASONS, DONATION_SOURCES, type Entry } from '../../shared/entries';
 import { ValidationError } from '../../shared/errors';
 import { stockKey, type StockRow } from '../../shared/projection';
+import { shelfRows } from '../../shared/shelf';
 import {
   FakeClock,
   Prng,
@@ -447,6 +448,11 @@ async function assertConverged(ctx: Ctx): Promise<void> {
   ).toEqual(expected.map((r) => [r.key, r.onHand]));
   expect(canonicalJson(stock), where(ctx, 'stock rows vs the issued-entry log')).toBe(
     canonicalJson(expected),
+  );
+  // The screens' rows: each stock row's, written by the saves that changed it.
+  const shelf = (await store.db.shelf.toArray()).sort((a, b) => (a.key < b.key ? -1 : 1));
+  expect(canonicalJson(shelf), where(ctx, 'shelf rows vs the stock rows')).toBe(
+    canonicalJson(shelfRows(stock)),
   );
 
   // The ledger: every issued entry, exactly as issued; an undone entry and every undo count for nothing.

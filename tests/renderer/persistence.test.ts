@@ -150,6 +150,20 @@ describe('LarderStore with IndexedDB', () => {
       lastEntryAt: START + 120_000,
     });
     expect((await again.db.stock.get(`${self.hubId!}|${beans.id}`))?.onHand).toBe(24);
+    // What the screens read: the figures and the next expiry, committed with the stock row.
+    expect(await again.db.shelf.get(`${self.hubId!}|${rice.id}`)).toStrictEqual({
+      key: `${self.hubId!}|${rice.id}`,
+      hub: self.hubId!,
+      item: rice.id,
+      onHand: 15,
+      expiry: '2026-01-10',
+      lastCountAt: null,
+      lastWarnAt: null,
+    });
+    expect(await again.db.shelf.get(`${self.hubId!}|${beans.id}`)).toMatchObject({
+      onHand: 24,
+      expiry: null,
+    });
     expect(await again.db.hubs.get(self.hubId!)).toMatchObject({ name: 'North hub' });
     expect((await again.db.items.get(beans.id))?.nameKey).toBe('black beans');
     expect((await again.db.items.get(beans.id))?.barcodes).toEqual(['0123456789012']);

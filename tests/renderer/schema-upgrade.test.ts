@@ -7,6 +7,7 @@ import { generateNetwork } from '../../bench/generate';
 import { LarderDB } from '../../renderer/storage/db';
 import { readAllEntries } from '../../shared/doc';
 import { onHandRows } from '../../shared/onHand';
+import { shelfRows } from '../../shared/shelf';
 import { Projector, type LedgerRow } from '../../shared/projection';
 import { hubLedgerRows, putLedgerRows } from '../../renderer/storage/ledgerRows';
 import { PROJECTION_VERSION } from '../../renderer/storage/persistence';
@@ -61,7 +62,7 @@ function indexesOnDisk(db: Dexie): Record<string, string[]> {
   return Object.fromEntries(names.map((n) => [n, [...tx.objectStore(n).indexNames].sort()]));
 }
 
-describe('schema versions 6 to 8', () => {
+describe('schema versions 6 to 9', () => {
   it('opens a version 5 database with data: nothing lost but the ledger rows (rebuilt), unread indexes gone, every query still answers', async () => {
     const name = uniqueName('schema');
     const net = generateNetwork(600, 'schema-upgrade');
@@ -108,11 +109,12 @@ describe('schema versions 6 to 8', () => {
     const db = new LarderDB(name);
     opened.push(db);
     await db.open();
-    expect(db.verno).toBe(8);
+    expect(db.verno).toBe(9);
     // Version 7 adds the network view's rows, filled from the stock rows the device had. Version 8 drops
     // the ledger table for blocks and links, empty until the rebuild PROJECTION_VERSION 5 asks for (the
-    // meta row says version 4) writes them.
-    const { onHand, blocks, links, ...rest } = await everything(db);
+    // meta row says version 4) writes them. Version 9 adds the screens' shelf rows, filled from the stock
+    // rows too.
+    const { onHand, shelf, blocks, links, ...rest } = await everything(db);
     const { ledger: oldLedger, ...kept } = before;
     expect(oldLedger).toHaveLength(ledger.length);
     expect(rest).toStrictEqual(kept);
@@ -122,8 +124,11 @@ describe('schema versions 6 to 8', () => {
     expect(PROJECTION_VERSION).toBeGreaterThan(4);
     expect(onHand).toStrictEqual(onHandRows(stock));
     expect(onHand!.length).toBeGreaterThan(1);
+    expect(shelf).toStrictEqual(shelfRows(stock).sort((a, b) => (a.key < b.key ? -1 : 1)));
+    expect(shelf!.some((r) => (r as { expiry: string | null }).expiry !== null)).toBe(true);
     expect(indexesOnDisk(db)).toMatchObject({
       stock: ['hub'],
+      shelf: ['hub'],
       levels: ['hub'],
       items: ['nameKey'],
       blocks: ['spans'],
@@ -136,6 +141,7 @@ describe('schema versions 6 to 8', () => {
     // The queries the screens make answer as before.
     const inHub = ledger.filter((r) => r.hub === hub);
     expect(await db.stock.where('hub').equals(hub).count()).toBe(stock.filter((s) => s.hub === hub).length);
+    expect(await db.shelf.where('hub').equals(hub).count()).toBe(stock.filter((s) => s.hub === hub).length);
     expect(await db.levels.where('hub').equals(hub).count()).toBe(1);
     expect(await db.items.orderBy('nameKey').primaryKeys()).toEqual([item]);
     await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, ledger));

@@ -90,7 +90,7 @@ export class Ledger {
 
   private async onHandAtThisHub(itemIds: readonly string[]): Promise<Map<string, number>> {
     const hub = this.ctx.requireHub();
-    const rows = await this.ctx.db.stock.bulkGet(itemIds.map((i) => stockKey(hub, i)));
+    const rows = await this.ctx.db.shelf.bulkGet(itemIds.map((i) => stockKey(hub, i)));
     return new Map(itemIds.map((id, i) => [id, rows[i]?.onHand ?? 0]));
   }
 

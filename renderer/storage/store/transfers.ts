@@ -69,7 +69,7 @@ export class Transfers {
     await this.ctx.ready;
     const from = this.settings.actingFor(form.from);
     const request = form.request ? await this.requireTransfer(form.request) : undefined;
-    const onHand = (await this.ctx.db.stock.get(stockKey(from, form.item)))?.onHand ?? 0;
+    const onHand = (await this.ctx.db.shelf.get(stockKey(from, form.item)))?.onHand ?? 0;
     return (
       await this.ledger.commit([sendTransfer(this.transferContext(), { ...form, from, request }, onHand)])
     )[0]!;

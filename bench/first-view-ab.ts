@@ -1,0 +1,68 @@
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { firstStockView, installProbe, launch } from './browser';
+import { commandLine } from './report';
+import { serve } from './server';
+
+/**
+ * Two builds of the app, the same kept profile: each build opens its own copy of the profile (a newer
+ * build may upgrade the database, which an older one could then not open), in turns, the browser started
+ * afresh each time (a cold first stock view, as a device starting the app). Prints each run and the median
+ * of each build. For a change to the first view, measured on one machine at one time: the bench's own
+ * figures vary from run to run more than such a change.
+ *
+ *   npx tsx bench/first-view-ab.ts --profile=<kept profile> --port=<its port> --a=<app build> --b=<app build> [--runs=5]
+ *
+ * The first run of each build is left out of the medians (it upgrades its copy's database, if it must).
+ */
+const { option } = commandLine();
+const profile = option('profile');
+const port = Number(option('port') ?? 0);
+const builds = { a: option('a'), b: option('b') };
+const runs = Number(option('runs') ?? 5);
+if (
+  !profile ||
+  !port ||
+  !builds.a ||
+  !builds.b ||
+  ![builds.a, builds.b].every((d) => existsSync(join(d!, 'index.html')))
+) {
+  console.error(
+    'usage: npx tsx bench/first-view-ab.ts --profile=<kept profile> --port=<its port> --a=<app> --b=<app>',
+  );
+  process.exit(2);
+}
+const copies = { a: join(tmpdir(), 'larder-ab-a'), b: join(tmpdir(), 'larder-ab-b') };
+for (const which of ['a', 'b'] as const) {
+  rmSync(copies[which], { recursive: true, force: true });
+  cpSync(profile, copies[which], { recursive: true });
+}
+const results: Record<'a' | 'b', { painted: number; longest: number; quiet: number }[]> = { a: [], b: [] };
+for (let run = 0; run <= runs; run++)
+  for (const which of run % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
+    const server = await serve([{ prefix: '/', dir: builds[which]! }], port);
+    const context = await launch(copies[which]);
+    try {
+      await context.addInitScript(installProbe);
+      const view = await firstStockView(context, server.url);
+      const longest = Math.max(0, ...view.longTasks.map(([, d]) => d));
+      console.log(
+        `${which} run ${run}: rows painted ${view.rowsPaintedMs.toFixed(0)} ms, longest task ${longest.toFixed(0)} ms, ` +
+          `quiet at ${view.quietAtMs.toFixed(0)} ms${run === 0 ? ' (left out)' : ''}`,
+      );
+      if (run > 0) results[which].push({ painted: view.rowsPaintedMs, longest, quiet: view.quietAtMs });
+    } finally {
+      await context.close();
+      await server.close();
+    }
+  }
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+for (const which of ['a', 'b'] as const) {
+  const r = results[which];
+  console.log(
+    `${which} (${builds[which]}): rows painted median ${median(r.map((x) => x.painted)).toFixed(0)} ms ` +
+      `(${r.map((x) => x.painted.toFixed(0)).join(', ')}), longest task median ${median(r.map((x) => x.longest)).toFixed(0)} ms, ` +
+      `quiet at median ${median(r.map((x) => x.quiet)).toFixed(0)} ms`,
+  );
+}
