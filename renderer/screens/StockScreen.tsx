@@ -1,4 +1,4 @@
-import { startTransition, useDeferredValue, useEffect, useMemo, useState } from 'react';
+import { memo, startTransition, useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import { useNow } from '../app/useNow';
@@ -17,7 +17,14 @@ import { useSelf } from '../data/self';
 
 type SortKey = 'name' | 'category' | 'onHand' | 'status' | 'expiry';
 /** Rows the first view shows before the rest: more than a tall window holds. */
-const FIRST_ROWS = 60;
+const FIRST_ROWS = 30;
+/**
+ * Rows added at a time after the first ones, a commit (and a layout) each. 440 rows added at once were one
+ * layout task of 311-336 ms (a 1M-entry hub's 500 items, on this 2-core machine under Chromium's tracing):
+ * the longest task of the start. 25 at a time, with the table's columns at fixed widths (styles.css), are
+ * tasks of 55-76 ms under tracing, most of it shaping the new rows' words for the first time.
+ */
+const MORE_ROWS = 25;
 type Filter = 'all' | 'attention' | StockStatus;
 
 interface Row {
@@ -133,19 +140,24 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
   // renders them in the background, in slices that leave the page free for clicks and keys, and shows
   // them once done; meanwhile the rows shown before (or "Loading") stay.
   const rows = useDeferredValue(current);
-  // The first view shows a screenful of rows, then all of them, rendered in the background as above: the
-  // browser lays a table out in one piece, and 500 rows took 110 ms of layout before the first row showed.
-  const [whole, setWhole] = useState(false);
+  // The first view shows a screenful of rows, then the rest MORE_ROWS at a time, each step rendered in the
+  // background as above: 500 rows in the first commit took 110 ms of layout before the first row showed,
+  // and the other 440 in one commit a layout of 180-210 ms after. Once all are shown, all stay shown.
+  const [shown, setShown] = useState(FIRST_ROWS);
   useFirstView(rows !== null);
   useEffect(() => {
-    if (rows && !whole) startTransition(() => setWhole(true));
-  }, [rows, whole]);
+    if (!rows || shown === Infinity) return;
+    startTransition(() => setShown(shown + MORE_ROWS >= rows.length ? Infinity : shown + MORE_ROWS));
+  }, [rows, shown]);
+  // Stable, so that rows already shown are not rendered again at each step (StockRowView is memo).
+  const toggleEditing = useCallback((id: string) => setEditing((was) => (was === id ? null : id)), []);
+  const stopEditing = useCallback(() => setEditing(null), []);
 
   const header = (key: SortKey, label: string, numeric = false) => (
     <th
       scope="col"
       aria-sort={sort.key === key ? (sort.asc ? 'ascending' : 'descending') : 'none'}
-      className={numeric ? 'num' : undefined}
+      className={numeric ? `col-${key} num` : `col-${key}`}
     >
       <button
         type="button"
@@ -235,21 +247,21 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
                 {header('category', t('stock.colCategory'))}
                 {header('onHand', t('stock.colOnHand'), true)}
                 {!frontDesk && (
-                  <th scope="col" className="num">
+                  <th scope="col" className="col-levels num">
                     {t('stock.colLevels')}
                   </th>
                 )}
                 {header('status', t('stock.colStatus'))}
                 {header('expiry', t('stock.colExpiry'))}
                 {!frontDesk && (
-                  <th scope="col">
+                  <th scope="col" className="col-actions">
                     <span className="visually-hidden">{t('stock.colActions')}</span>
                   </th>
                 )}
               </tr>
             </thead>
             <tbody>
-              {(whole ? rows : rows.slice(0, FIRST_ROWS)).map((r) => (
+              {(shown >= rows.length ? rows : rows.slice(0, shown)).map((r) => (
                 <StockRowView
                   key={r.item.id}
                   row={r}
@@ -259,8 +271,8 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
                   readOnly={frontDesk}
                   hub={hub}
                   editing={editing === r.item.id}
-                  onEdit={() => setEditing(editing === r.item.id ? null : r.item.id)}
-                  onDone={() => setEditing(null)}
+                  onEdit={toggleEditing}
+                  onDone={stopEditing}
                 />
               ))}
             </tbody>
@@ -300,7 +312,7 @@ function byUnit(say: (unit: string) => string): (unit: string) => string {
   };
 }
 
-function StockRowView({
+const StockRowView = memo(function StockRowView({
   row,
   words: { t, format, categoryName, same },
   now,
@@ -319,7 +331,8 @@ function StockRowView({
   /** The front desk's view: no levels column and no button to set them. */
   readOnly: boolean;
   editing: boolean;
-  onEdit: () => void;
+  /** Opens or closes this row's levels editor (called with its item's id). */
+  onEdit: (item: string) => void;
   onDone: () => void;
 }) {
   const days = row.expiry ? daysUntil(row.expiry, now) : null;
@@ -362,7 +375,7 @@ function StockRowView({
               <button
                 type="button"
                 className="link"
-                onClick={onEdit}
+                onClick={() => onEdit(row.item.id)}
                 aria-expanded={editing}
                 aria-label={t('stock.setLevelsFor', { name: row.item.name })}
               >
@@ -381,4 +394,4 @@ function StockRowView({
       )}
     </>
   );
-}
+});
