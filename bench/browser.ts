@@ -30,6 +30,8 @@ export interface FirstView {
   heapAtViewMB: number;
   /** Long main-thread tasks (>50 ms) after navigation: [start, duration]. */
   longTasks: [number, number][];
+  /** Long animation frames (>50 ms): a frame's tasks with the rendering after them (layout, paint). */
+  longFrames: [number, number][];
   /** When the main thread went quiet (end of the last long task or heartbeat gap): the doc has loaded. */
   quietAtMs: number;
   /** When the app marked its ledger loaded (`LEDGER_LOADED_MARK`). */
@@ -110,6 +112,11 @@ interface InPageProbe {
   paintedAt: number | null;
   heapAtView: number | null;
   longTasks: [number, number][];
+  /**
+   * Long animation frames (over 50 ms, start and duration): a frame's tasks and the rendering after them.
+   * Chromium's long tasks leave the rendering out: a layout of 300 ms showed in the trace, not there.
+   */
+  longFrames: [number, number][];
   /** Heartbeat: last tick, and when a tick last came late (the main thread had been blocked until then). */
   lastTick: number;
   blockedUntil: number;
@@ -123,6 +130,7 @@ export function installProbe(): void {
     paintedAt: null,
     heapAtView: null,
     longTasks: [],
+    longFrames: [],
     lastTick: performance.now(),
     blockedUntil: 0,
   };
@@ -136,6 +144,9 @@ export function installProbe(): void {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) probe.longTasks.push([e.startTime, e.duration]);
   }).observe({ type: 'longtask', buffered: true });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) probe.longFrames.push([e.startTime, e.duration]);
+  }).observe({ type: 'long-animation-frame', buffered: true });
   const observer = new MutationObserver(() => {
     if (probe.rowsAt !== null || !document.querySelector('table[aria-label="Stock"] tbody tr')) return;
     probe.rowsAt = performance.now();
@@ -207,6 +218,7 @@ export async function firstStockView(
     rowsPaintedMs: probe.paintedAt!,
     heapAtViewMB: (probe.heapAtView ?? NaN) / 2 ** 20,
     longTasks: probe.longTasks,
+    longFrames: probe.longFrames,
     quietAtMs,
     ledgerLoadedMs,
     heapSettledMB,

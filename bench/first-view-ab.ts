@@ -43,6 +43,8 @@ interface Run {
   longest: number;
   longestAfter: number;
   over50: number;
+  longestFrame: number;
+  longestFrameAfter: number;
   quiet: number;
 }
 const results: Record<'a' | 'b', Run[]> = { a: [], b: [] };
@@ -58,9 +60,14 @@ for (let run = 0; run <= runs; run++)
       const after = view.longTasks.filter(([start]) => start >= view.rowsPaintedMs);
       const longestAfter = Math.max(0, ...after.map(([, d]) => d));
       const over50 = view.longTasks.filter(([, d]) => d > 50).length;
+      // Frames, with their rendering: a layout shows here, not among the long tasks.
+      const longestFrame = Math.max(0, ...view.longFrames.map(([, d]) => d));
+      const framesAfter = view.longFrames.filter(([start]) => start >= view.rowsPaintedMs);
+      const longestFrameAfter = Math.max(0, ...framesAfter.map(([, d]) => d));
       console.log(
         `${which} run ${run}: rows painted ${view.rowsPaintedMs.toFixed(0)} ms, longest task ${longest.toFixed(0)} ms ` +
-          `(after the rows ${longestAfter.toFixed(0)} ms), tasks over 50 ms ${over50}, ` +
+          `(after the rows ${longestAfter.toFixed(0)} ms), tasks over 50 ms ${over50}, longest frame ` +
+          `${longestFrame.toFixed(0)} ms (after the rows ${longestFrameAfter.toFixed(0)} ms), ` +
           `quiet at ${view.quietAtMs.toFixed(0)} ms${run === 0 ? ' (left out)' : ''}`,
       );
       if (run > 0)
@@ -69,6 +76,8 @@ for (let run = 0; run <= runs; run++)
           longest,
           longestAfter,
           over50,
+          longestFrame,
+          longestFrameAfter,
           quiet: view.quietAtMs,
         });
     } finally {
@@ -83,7 +92,8 @@ for (const which of ['a', 'b'] as const) {
     `${which} (${builds[which]}): rows painted median ${median(r.map((x) => x.painted)).toFixed(0)} ms ` +
       `(${r.map((x) => x.painted.toFixed(0)).join(', ')}), longest task median ${median(r.map((x) => x.longest)).toFixed(0)} ms ` +
       `(after the rows ${median(r.map((x) => x.longestAfter)).toFixed(0)} ms), tasks over 50 ms median ` +
-      `${median(r.map((x) => x.over50))}, ` +
+      `${median(r.map((x) => x.over50))}, longest frame median ${median(r.map((x) => x.longestFrame)).toFixed(0)} ms ` +
+      `(after the rows ${median(r.map((x) => x.longestFrameAfter)).toFixed(0)} ms), ` +
       `quiet at median ${median(r.map((x) => x.quiet)).toFixed(0)} ms`,
   );
 }
