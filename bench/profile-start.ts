@@ -210,6 +210,16 @@ longest busy stretches (ms from the profile's start; the frames most samples wen
     console.log(`  at ${r.startMs.toFixed(0)} ms, ${r.ms.toFixed(0)} ms (${r.samples.length} samples):`);
     for (const [k, v] of [...through].sort((a, b) => b[1] - a[1]).slice(0, 8))
       console.log(`    ${((100 * v) / r.samples.length).toFixed(0).padStart(3)}%  ${k}`);
+    // Where its samples were taken, by package or file (self).
+    const files = new Map<string, number>();
+    for (const id of r.samples) {
+      const file = fileOf(where(byId.get(id)!.callFrame));
+      files.set(file, (files.get(file) ?? 0) + 1);
+    }
+    const shares = [...files].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    console.log(
+      `    self: ${shares.map(([f, v]) => `${f} ${((100 * v) / r.samples.length).toFixed(0)}%`).join(', ')}`,
+    );
   }
 } finally {
   await context.close();

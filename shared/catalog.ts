@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from './lazy';
 import { IssueCollector } from './errors';
 import { msg } from './messages';
 import { ID_PATTERN } from './ids';
@@ -14,16 +15,18 @@ export function categoryList(items: Iterable<{ category: string }>): string[] {
   return [...all].sort();
 }
 
-export const itemSchema = z.object({
-  id: z.string().regex(ID_PATTERN),
-  name: z.string().min(1).max(MAX_NAME_LENGTH),
-  category: z.string().min(1).max(40),
-  unit: z.string().min(1).max(30),
-  packSize: z.number().int().min(2).max(10_000).optional(),
-  barcodes: z.array(z.string().regex(/^[0-9A-Za-z-]{4,32}$/)).max(20),
-  createdAt: z.number().int(),
-  updatedAt: z.number().int(),
-});
+export const itemSchema = lazySchema(() =>
+  z.object({
+    id: z.string().regex(ID_PATTERN),
+    name: z.string().min(1).max(MAX_NAME_LENGTH),
+    category: z.string().min(1).max(40),
+    unit: z.string().min(1).max(30),
+    packSize: z.number().int().min(2).max(10_000).optional(),
+    barcodes: z.array(z.string().regex(/^[0-9A-Za-z-]{4,32}$/)).max(20),
+    createdAt: z.number().int(),
+    updatedAt: z.number().int(),
+  }),
+);
 export type Item = z.infer<typeof itemSchema>;
 
 export interface ItemForm {

@@ -2,6 +2,7 @@ import * as Y from 'yjs';
 import { itemSchema, type Item } from './catalog';
 import type { Entry } from './entries';
 import { z } from 'zod';
+import { lazySchema } from './lazy';
 import { ID_PATTERN } from './ids';
 import { hubKey as levelsKey } from './keys';
 import type { Levels } from './status';
@@ -30,22 +31,28 @@ import { headKey, type Restart } from './trust/chain';
  */
 export const LEDGERS = 'ledgers';
 
-export const hubSchema = z.object({
-  name: z.string().min(1).max(80),
-  createdAt: z.number().int(),
-  /** Where donors can bring things. Shown on a needs list only when `publishAddress` is true. */
-  address: z.string().max(200).optional(),
-  publishAddress: z.boolean().optional(),
-});
-export const deviceSchema = z.object({
-  name: z.string().min(1).max(80),
-  /** Null for a coordinator's device, which holds no stock of its own. */
-  hub: z.string().regex(ID_PATTERN).nullable(),
-  createdAt: z.number().int(),
-});
-export const levelsSchema = z
-  .object({ min: z.number().int().min(0).max(1_000_000), target: z.number().int().min(0).max(1_000_000) })
-  .refine((l) => l.target >= l.min, 'target is below minimum');
+export const hubSchema = lazySchema(() =>
+  z.object({
+    name: z.string().min(1).max(80),
+    createdAt: z.number().int(),
+    /** Where donors can bring things. Shown on a needs list only when `publishAddress` is true. */
+    address: z.string().max(200).optional(),
+    publishAddress: z.boolean().optional(),
+  }),
+);
+export const deviceSchema = lazySchema(() =>
+  z.object({
+    name: z.string().min(1).max(80),
+    /** Null for a coordinator's device, which holds no stock of its own. */
+    hub: z.string().regex(ID_PATTERN).nullable(),
+    createdAt: z.number().int(),
+  }),
+);
+export const levelsSchema = lazySchema(() =>
+  z
+    .object({ min: z.number().int().min(0).max(1_000_000), target: z.number().int().min(0).max(1_000_000) })
+    .refine((l) => l.target >= l.min, 'target is below minimum'),
+);
 
 export type HubInfo = z.infer<typeof hubSchema>;
 export type DeviceInfo = z.infer<typeof deviceSchema>;

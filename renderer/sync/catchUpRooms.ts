@@ -1,6 +1,7 @@
 import type { WebrtcProvider } from 'y-webrtc';
 import * as Y from 'yjs';
 import { z } from 'zod';
+import { lazySchema } from '../../shared/lazy';
 import { deriveSecrets } from '../../shared/sync/keys';
 import { topicAuthFor } from '../../shared/sync/roomAuth';
 import { MAX_CATCH_UP_CHARS, type CatchUpMaterial } from '../../shared/trust/catchUp';
@@ -92,7 +93,7 @@ export class CatchUpRooms {
   }
 }
 
-const offeredSchema = z.object({ [CATCH_UP_FIELD]: z.unknown() });
+const offeredSchema = lazySchema(() => z.object({ [CATCH_UP_FIELD]: z.unknown() }));
 
 /**
  * The catch-up material a peer's presence offers, as it came (walkToCurrentKey checks it), or null.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from '../../shared/lazy';
 import { ID_PATTERN } from '../../shared/ids';
 
 /**
@@ -28,22 +29,25 @@ const NAME_MAX = 80;
 // eslint-disable-next-line no-control-regex
 const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
-const peerInfoSchema = z.object({
-  device: z.string().regex(ID_PATTERN),
-  deviceName: z
-    .string()
-    .max(NAME_MAX * 4)
-    .transform((name) => name.replace(UNSHOWABLE, '').replace(/\s+/g, ' ').trim().slice(0, NAME_MAX))
-    .pipe(z.string().min(1)),
-  hub: z.string().regex(ID_PATTERN).nullable(),
-  // y-webrtc makes it with random.uuidv4().
-  peer: z
-    .string()
-    .regex(/^[0-9a-f-]{1,64}$/)
-    .optional(),
-});
+/** Made the first time a presence is read (shared/lazy.ts), not when the app starts. */
+const awarenessStateSchema = lazySchema(() => {
+  const peerInfoSchema = z.object({
+    device: z.string().regex(ID_PATTERN),
+    deviceName: z
+      .string()
+      .max(NAME_MAX * 4)
+      .transform((name) => name.replace(UNSHOWABLE, '').replace(/\s+/g, ' ').trim().slice(0, NAME_MAX))
+      .pipe(z.string().min(1)),
+    hub: z.string().regex(ID_PATTERN).nullable(),
+    // y-webrtc makes it with random.uuidv4().
+    peer: z
+      .string()
+      .regex(/^[0-9a-f-]{1,64}$/)
+      .optional(),
+  });
 
-const awarenessStateSchema = z.object({ larder: peerInfoSchema });
+  return z.object({ larder: peerInfoSchema });
+});
 
 /**
  * The presence a peer's awareness state holds, checked and cleaned: a plain object with the three

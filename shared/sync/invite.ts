@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from '../lazy';
 import { ID_PATTERN } from '../ids';
 import { fromBase64Url, toBase64Url } from './encoding';
 import { NETWORK_KEY_BYTES } from './keys';
@@ -31,44 +32,48 @@ export interface Invite {
 
 const PREFIX = 'LARDER1-';
 
-export const signalingUrlSchema = z
-  .string()
-  .max(200)
-  .refine((u) => {
-    try {
-      const url = new URL(u);
-      return (
-        (url.protocol === 'ws:' || url.protocol === 'wss:') && !url.username && !url.password && !url.hash
-      );
-    } catch {
-      return false;
-    }
-  }, 'not a ws:// or wss:// address');
+export const signalingUrlSchema = lazySchema(() =>
+  z
+    .string()
+    .max(200)
+    .refine((u) => {
+      try {
+        const url = new URL(u);
+        return (
+          (url.protocol === 'ws:' || url.protocol === 'wss:') && !url.username && !url.password && !url.hash
+        );
+      } catch {
+        return false;
+      }
+    }, 'not a ws:// or wss:// address'),
+);
 
 /** A relay's address follows the sync servers' rules (ws:// or wss://, no user or password, bounded). */
 export const relayUrlSchema = signalingUrlSchema;
 /** How many relays a device uses, and an invite carries, at most. */
 export const MAX_RELAYS = 5;
 
-const payloadSchema = z.object({
-  v: z.literal(1),
-  n: z.string().regex(ID_PATTERN),
-  k: z.string(),
-  s: z.array(signalingUrlSchema).max(10),
-  t: z.literal(1).optional(),
-  a: z.string().regex(ID_PATTERN).optional(),
-  r: z.array(relayUrlSchema).max(MAX_RELAYS).optional(),
-  /** A pre-approval, as its parts (id, role, expiry in seconds, admin, signature): short enough for a QR code. */
-  p: z
-    .tuple([
-      z.string().regex(/^[0-9a-z]{8,32}$/),
-      z.enum(['hub', 'coordinator']),
-      z.number().int().min(0),
-      z.string().regex(ID_PATTERN),
-      z.string().regex(/^[A-Za-z0-9_-]{86}$/),
-    ])
-    .optional(),
-});
+const payloadSchema = lazySchema(() =>
+  z.object({
+    v: z.literal(1),
+    n: z.string().regex(ID_PATTERN),
+    k: z.string(),
+    s: z.array(signalingUrlSchema).max(10),
+    t: z.literal(1).optional(),
+    a: z.string().regex(ID_PATTERN).optional(),
+    r: z.array(relayUrlSchema).max(MAX_RELAYS).optional(),
+    /** A pre-approval, as its parts (id, role, expiry in seconds, admin, signature): short enough for a QR code. */
+    p: z
+      .tuple([
+        z.string().regex(/^[0-9a-z]{8,32}$/),
+        z.enum(['hub', 'coordinator']),
+        z.number().int().min(0),
+        z.string().regex(ID_PATTERN),
+        z.string().regex(/^[A-Za-z0-9_-]{86}$/),
+      ])
+      .optional(),
+  }),
+);
 
 export function encodeInvite(invite: Invite): string {
   const payload = {

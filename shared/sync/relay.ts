@@ -5,6 +5,7 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { z } from 'zod';
 import { ID_PATTERN, type RandomBytes } from '../ids';
+import { lazySchema } from '../lazy';
 import { deflate, inflateExactly, MAX_INFLATED_BYTES } from './compress';
 import { fromBase64Url, toBase64Url } from './encoding';
 import type { CryptoKey } from './keys';
@@ -88,24 +89,26 @@ export function blobMessage(mailbox: string, deviceKey: string, seq: number, has
  * up to which of their sequence numbers when revoked. It names keys and roles only: no device, hub or
  * network name. `at` orders statements about one key: an older one never replaces a newer.
  */
-export const statementSchema = z.object({
-  t: z.literal('relay-member'),
-  mailbox: z.string().regex(MAILBOX_PATTERN),
-  key: z.string().regex(KEY_PATTERN),
-  role: z.enum(['admin', 'member']),
-  /** Null while the device is a member; its last sequence number that counts once revoked. */
-  cut: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .nullable(),
-  at: z
-    .number()
-    .int()
-    .min(0)
-    .max(Date.UTC(2100, 0, 1)),
-});
+export const statementSchema = lazySchema(() =>
+  z.object({
+    t: z.literal('relay-member'),
+    mailbox: z.string().regex(MAILBOX_PATTERN),
+    key: z.string().regex(KEY_PATTERN),
+    role: z.enum(['admin', 'member']),
+    /** Null while the device is a member; its last sequence number that counts once revoked. */
+    cut: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .nullable(),
+    at: z
+      .number()
+      .int()
+      .min(0)
+      .max(Date.UTC(2100, 0, 1)),
+  }),
+);
 export type Statement = z.infer<typeof statementSchema>;
 /** A statement as it travels: its exact JSON, the signer's public key, the signature. */
 export interface SignedStatement {
@@ -126,48 +129,49 @@ export function statementPayload(s: Statement): string {
 export const MAX_SEQ = 2 ** 31 - 1;
 /** Devices one cursor may name: members (1,000 at most) and the devices that asked to join. */
 export const MAX_CURSOR_DEVICES = 10_000;
-const seq = z.number().int().min(1).max(MAX_SEQ);
-const key = z.string().regex(KEY_PATTERN);
-const sig = z.string().regex(SIGNATURE_PATTERN);
-const deviceId = z.string().regex(ID_PATTERN);
-const requestId = z.number().int().min(0).max(MAX_SEQ);
-
 /** Messages a client sends (JSON text frames). */
-export const clientMessageSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('hello'),
-    protocol: z.literal(RELAY_PROTOCOL),
-    read: key,
-    /** The network's anchor id (networkIdOf the genesis key), as every invite carries it. */
-    anchor: deviceId,
-    proof: sig,
-    /** The anchor's public key, when the client knows it: lets the first client create the mailbox. */
-    anchorKey: key.optional(),
-  }),
-  z.object({
-    type: z.literal('members'),
-    id: requestId,
-    statements: z.array(z.object({ p: z.string().max(1000), by: key, s: sig })).max(256),
-  }),
-  z.object({
-    type: z.literal('upload'),
-    id: requestId,
-    key,
-    seq,
-    /** base64url of the sealed blob. */
-    blob: z.string().regex(/^[A-Za-z0-9_-]+$/),
-    sig,
-  }),
-  z.object({
-    type: z.literal('fetch'),
-    id: requestId,
-    /** Per device id, the last sequence number the client has. */
-    cursor: z
-      .record(deviceId, z.number().int().min(0).max(MAX_SEQ))
-      .refine((c) => Object.keys(c).length <= MAX_CURSOR_DEVICES, 'too many devices in the cursor'),
-  }),
-  z.object({ type: z.literal('ping') }),
-]);
+export const clientMessageSchema = lazySchema(() => {
+  const seq = z.number().int().min(1).max(MAX_SEQ);
+  const key = z.string().regex(KEY_PATTERN);
+  const sig = z.string().regex(SIGNATURE_PATTERN);
+  const deviceId = z.string().regex(ID_PATTERN);
+  const requestId = z.number().int().min(0).max(MAX_SEQ);
+  return z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('hello'),
+      protocol: z.literal(RELAY_PROTOCOL),
+      read: key,
+      /** The network's anchor id (networkIdOf the genesis key), as every invite carries it. */
+      anchor: deviceId,
+      proof: sig,
+      /** The anchor's public key, when the client knows it: lets the first client create the mailbox. */
+      anchorKey: key.optional(),
+    }),
+    z.object({
+      type: z.literal('members'),
+      id: requestId,
+      statements: z.array(z.object({ p: z.string().max(1000), by: key, s: sig })).max(256),
+    }),
+    z.object({
+      type: z.literal('upload'),
+      id: requestId,
+      key,
+      seq,
+      /** base64url of the sealed blob. */
+      blob: z.string().regex(/^[A-Za-z0-9_-]+$/),
+      sig,
+    }),
+    z.object({
+      type: z.literal('fetch'),
+      id: requestId,
+      /** Per device id, the last sequence number the client has. */
+      cursor: z
+        .record(deviceId, z.number().int().min(0).max(MAX_SEQ))
+        .refine((c) => Object.keys(c).length <= MAX_CURSOR_DEVICES, 'too many devices in the cursor'),
+    }),
+    z.object({ type: z.literal('ping') }),
+  ]);
+});
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
 export interface RelayMemberView {

@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
 import { z } from 'zod';
+import { lazySchema, once } from '../lazy';
 import { ID_PATTERN, type RandomBytes } from '../ids';
 import { deflate, deflatePaced, inflateExactly, inflateExactlyPaced, MAX_INFLATED_BYTES } from './compress';
 import { concatBytes, fromBase64Url, toBase64Url } from './encoding';
@@ -121,29 +122,35 @@ export const SYNC_FILE_MESSAGES = {
   tooLarge: msg('syncFile.tooLarge', { megabytes: MAX_INFLATED_BYTES / 2 ** 20 }),
 } as const satisfies Record<string, DomainMessage>;
 
-const idSchema = z.string().regex(ID_PATTERN);
-const headerSchema = z.object({
-  network: idSchema,
-  device: idSchema,
-  createdAt: z.number().int().min(0).max(8.64e15),
-  stateVector: z.string().max(MAX_HEADER_BYTES),
-  since: z.boolean(),
-  for: idSchema.nullable(),
-  size: z.number().int().min(0),
-  /** Version 3: each part's size once inflated. */
-  // A part stated larger than one may inflate to is refused as too large, as `size` is (below).
-  parts: z.array(z.number().int().min(0)).min(2).max(MAX_FILE_PARTS).optional(),
-  /** base64url of IV || AES-GCM(previous file key, JSON CatchUp). */
-  catchUp: z.string().max(MAX_HEADER_BYTES).optional(),
-  /** The same, under older file keys. */
-  catchUpOlder: z.array(z.string().max(MAX_HEADER_BYTES)).max(MAX_OLDER_CATCH_UPS).optional(),
+/** The schemas, made the first time one is used (shared/lazy.ts): the app's first view reads none of them. */
+const schemas = once(() => {
+  const idSchema = z.string().regex(ID_PATTERN);
+  const headerSchema = z.object({
+    network: idSchema,
+    device: idSchema,
+    createdAt: z.number().int().min(0).max(8.64e15),
+    stateVector: z.string().max(MAX_HEADER_BYTES),
+    since: z.boolean(),
+    for: idSchema.nullable(),
+    size: z.number().int().min(0),
+    /** Version 3: each part's size once inflated. */
+    // A part stated larger than one may inflate to is refused as too large, as `size` is (below).
+    parts: z.array(z.number().int().min(0)).min(2).max(MAX_FILE_PARTS).optional(),
+    /** base64url of IV || AES-GCM(previous file key, JSON CatchUp). */
+    catchUp: z.string().max(MAX_HEADER_BYTES).optional(),
+    /** The same, under older file keys. */
+    catchUpOlder: z.array(z.string().max(MAX_HEADER_BYTES)).max(MAX_OLDER_CATCH_UPS).optional(),
+  });
+  const catchUpSchema = z.object({
+    epoch: z.number().int().min(1),
+    sealed: z
+      .record(idSchema, z.string().max(200))
+      .refine((sealed) => Object.keys(sealed).length <= MAX_SEALED),
+  });
+  return { headerSchema, catchUpSchema };
 });
-const catchUpSchema = z.object({
-  epoch: z.number().int().min(1),
-  sealed: z
-    .record(idSchema, z.string().max(200))
-    .refine((sealed) => Object.keys(sealed).length <= MAX_SEALED),
-});
+const headerSchema = lazySchema(() => schemas().headerSchema);
+const catchUpSchema = lazySchema(() => schemas().catchUpSchema);
 
 const subtle = () => globalThis.crypto.subtle;
 

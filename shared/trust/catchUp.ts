@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema, once } from '../lazy';
 import { ID_PATTERN } from '../ids';
 import type { CryptoKey } from '../sync/keys';
 import { NETWORK_KEY_BYTES } from '../sync/keys';
@@ -53,21 +54,26 @@ export function catchUpDaysOf(value: unknown): number {
     : MAX_CATCH_UP_DAYS;
 }
 
-const id = z.string().regex(ID_PATTERN);
-const signedOp = z.tuple([
-  z.string().min(1).max(MAX_ROTATE_CHARS),
-  id,
-  z.string().regex(/^[A-Za-z0-9_-]{86}$/),
-]);
-
-export const catchUpSchema = z.object({
-  v: z.literal(1),
-  net: id,
-  ops: z
-    .array(signedOp)
-    .min(1)
-    .max(MAX_CATCH_UP_ROTATIONS + MAX_CATCH_UP_REVOCATIONS + MAX_CATCH_UP_GRANTS + MAX_CATCH_UP_APPROVALS),
+/** The schemas, made the first time one is used (shared/lazy.ts): the app's first view reads none of them. */
+const schemas = once(() => {
+  const id = z.string().regex(ID_PATTERN);
+  const signedOp = z.tuple([
+    z.string().min(1).max(MAX_ROTATE_CHARS),
+    id,
+    z.string().regex(/^[A-Za-z0-9_-]{86}$/),
+  ]);
+  const catchUpSchema = z.object({
+    v: z.literal(1),
+    net: id,
+    ops: z
+      .array(signedOp)
+      .min(1)
+      .max(MAX_CATCH_UP_ROTATIONS + MAX_CATCH_UP_REVOCATIONS + MAX_CATCH_UP_GRANTS + MAX_CATCH_UP_APPROVALS),
+  });
+  return { signedOp, catchUpSchema };
 });
+const signedOp = lazySchema(() => schemas().signedOp);
+export const catchUpSchema = lazySchema(() => schemas().catchUpSchema);
 export type CatchUpMaterial = z.infer<typeof catchUpSchema>;
 
 export type CatchUpRefusal =

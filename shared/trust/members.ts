@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ID_PATTERN } from '../ids';
+import { lazySchema, once } from '../lazy';
 import { deviceIdOf, sign, verify } from './crypto';
 import type { CryptoKey } from '../sync/keys';
 import { sha256Bytes } from './crypto';
@@ -27,28 +28,6 @@ export type Role = 'admin' | 'coordinator' | 'hub';
 export const ROLES: readonly Role[] = ['admin', 'coordinator', 'hub'];
 export const PRE_APPROVAL_MS = 24 * 60 * 60 * 1000;
 
-const id = z.string().regex(ID_PATTERN);
-const key = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
-const name = z.string().min(1).max(80);
-const at = z
-  .number()
-  .int()
-  .min(0)
-  .max(Date.UTC(2100, 0, 1));
-const sig = z.string().regex(/^[A-Za-z0-9_-]{86}$/);
-/** An operation's hash (opHash): SHA-256, base64url. */
-const hash = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
-const counter = z
-  .number()
-  .int()
-  .min(0)
-  .max(2 ** 31 - 1);
-/**
- * Each operation's place in its signer's own chain: `n` counts the signer's operations (1 for its first),
- * `p` is the hash of its operation `n - 1`. A revocation names the last of them it accepts (`keep`), so
- * what a revoked admin signs later never counts, wherever Yjs places it in the log.
- */
-const link = { n: counter.min(1).optional(), p: hash.optional() };
 /** At most this many operations from before chains (no `n`) that a revocation accepts, by hash. */
 export const MAX_KEEP_OLD = 256;
 /** An operation's JSON, at most; a rotation (one sealed key per remaining device) may be longer. */
@@ -57,127 +36,158 @@ const MAX_OP_CHARS = 4000;
 export const MAX_SEALED = 480;
 export const MAX_ROTATE_CHARS = 64_000;
 
-export const preApprovalSchema = z.object({
-  t: z.literal('pre'),
-  net: id,
-  /** Random: a token can be used by one device only. */
-  id: z.string().regex(/^[0-9a-z]{8,32}$/),
-  role: z.enum(['coordinator', 'hub']),
-  exp: at,
-});
-export type PreApproval = z.infer<typeof preApprovalSchema>;
+/** The schemas, made the first time one is used (shared/lazy.ts): the app's first view reads none of them. */
+const schemas = once(() => {
+  const id = z.string().regex(ID_PATTERN);
+  const key = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+  const name = z.string().min(1).max(80);
+  const at = z
+    .number()
+    .int()
+    .min(0)
+    .max(Date.UTC(2100, 0, 1));
+  const sig = z.string().regex(/^[A-Za-z0-9_-]{86}$/);
+  /** An operation's hash (opHash): SHA-256, base64url. */
+  const hash = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+  const counter = z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1);
+  /**
+   * Each operation's place in its signer's own chain: `n` counts the signer's operations (1 for its first),
+   * `p` is the hash of its operation `n - 1`. A revocation names the last of them it accepts (`keep`), so
+   * what a revoked admin signs later never counts, wherever Yjs places it in the log.
+   */
+  const link = { n: counter.min(1).optional(), p: hash.optional() };
 
-const signedToken = z.object({ p: z.string().max(2000), by: id, s: sig });
-export type SignedToken = z.infer<typeof signedToken>;
-
-/** A network key sealed to each of up to MAX_SEALED devices (seal.ts), by device id: rotations and grants. */
-const sealedCopies = z
-  .record(id, z.string().max(200))
-  .refine((sealed) => Object.keys(sealed).length <= MAX_SEALED, 'too many devices');
-
-const opSchema = z.discriminatedUnion('t', [
-  z.object({
-    t: z.literal('genesis'),
+  const preApprovalSchema = z.object({
+    t: z.literal('pre'),
     net: id,
-    dev: id,
-    key,
-    box: key.optional(),
-    name,
-    /** Null when a coordinator's device upgrades a network made before signing. */
-    hub: id.nullable(),
-    at,
-    ...link,
-  }),
-  z.object({
-    t: z.literal('request'),
-    net: id,
-    dev: id,
-    key,
-    /** X25519 key to seal a rotated network key to. */
-    box: key.optional(),
-    name,
-    hub: id.nullable(),
-    /** The name of the hub, when the device starts a new one (an admin sees it before approving). */
-    hubName: name.optional(),
+    /** Random: a token can be used by one device only. */
+    id: z.string().regex(/^[0-9a-z]{8,32}$/),
     role: z.enum(['coordinator', 'hub']),
-    at,
-    ...link,
-    pre: signedToken.optional(),
-  }),
-  z.object({
-    t: z.literal('approve'),
-    net: id,
-    dev: id,
-    key,
-    box: key.optional(),
-    name,
-    hub: id.nullable(),
-    role: z.enum(['admin', 'coordinator', 'hub']),
-    at,
-    ...link,
-  }),
-  z.object({
-    t: z.literal('revoke'),
-    net: id,
-    dev: id,
-    /** The last sequence number of the device that still counts. */
-    cut: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1),
-    /** The device's chain head hash at `cut`, as the admin's device had it (null when cut is 0). */
-    hash: z.string().max(64).nullable(),
-    /**
-     * The revoked device's own member operations that still count: its chain up to operation `n` (whose
-     * hash is `h`), and those it signed before chains by hash. Absent in revocations from before chains:
-     * those restrict nothing of the member log.
-     */
-    keep: z.object({ n: counter, h: hash.nullable(), old: z.array(hash).max(MAX_KEEP_OLD) }).optional(),
-    at,
-    ...link,
-  }),
-  z.object({
-    t: z.literal('adopt'),
-    net: id,
-    /** A device id from before signing (not derived from a key). */
-    dev: id,
-    name,
-    hub: id.nullable(),
-    /** Its last sequence number that counts, and its chain hash there (null when cut is 0). */
-    cut: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1),
-    hash: z.string().max(64).nullable(),
-    at,
-    ...link,
-  }),
-  z.object({
-    t: z.literal('rotate'),
-    net: id,
-    /** The key's generation: 1 for the first rotation. */
-    epoch: z.number().int().min(1).max(1_000_000),
-    /** The new network key sealed to each remaining device (seal.ts), by device id. */
-    sealed: sealedCopies,
-    at,
-    ...link,
-  }),
-  z.object({
-    t: z.literal('grant'),
-    net: id,
-    /** The rotation whose key this passes on. */
-    epoch: z.number().int().min(1).max(1_000_000),
-    /**
-     * That key sealed to members its rotation left out: devices approved after it, or waiting for approval
-     * while it was made (a rotation seals only to members; a request may come from the lost laptop itself).
-     */
-    sealed: sealedCopies,
-    at,
-    ...link,
-  }),
-]);
+    exp: at,
+  });
+
+  const signedToken = z.object({ p: z.string().max(2000), by: id, s: sig });
+
+  /** A network key sealed to each of up to MAX_SEALED devices (seal.ts), by device id: rotations and grants. */
+  const sealedCopies = z
+    .record(id, z.string().max(200))
+    .refine((sealed) => Object.keys(sealed).length <= MAX_SEALED, 'too many devices');
+
+  const opSchema = z.discriminatedUnion('t', [
+    z.object({
+      t: z.literal('genesis'),
+      net: id,
+      dev: id,
+      key,
+      box: key.optional(),
+      name,
+      /** Null when a coordinator's device upgrades a network made before signing. */
+      hub: id.nullable(),
+      at,
+      ...link,
+    }),
+    z.object({
+      t: z.literal('request'),
+      net: id,
+      dev: id,
+      key,
+      /** X25519 key to seal a rotated network key to. */
+      box: key.optional(),
+      name,
+      hub: id.nullable(),
+      /** The name of the hub, when the device starts a new one (an admin sees it before approving). */
+      hubName: name.optional(),
+      role: z.enum(['coordinator', 'hub']),
+      at,
+      ...link,
+      pre: signedToken.optional(),
+    }),
+    z.object({
+      t: z.literal('approve'),
+      net: id,
+      dev: id,
+      key,
+      box: key.optional(),
+      name,
+      hub: id.nullable(),
+      role: z.enum(['admin', 'coordinator', 'hub']),
+      at,
+      ...link,
+    }),
+    z.object({
+      t: z.literal('revoke'),
+      net: id,
+      dev: id,
+      /** The last sequence number of the device that still counts. */
+      cut: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1),
+      /** The device's chain head hash at `cut`, as the admin's device had it (null when cut is 0). */
+      hash: z.string().max(64).nullable(),
+      /**
+       * The revoked device's own member operations that still count: its chain up to operation `n` (whose
+       * hash is `h`), and those it signed before chains by hash. Absent in revocations from before chains:
+       * those restrict nothing of the member log.
+       */
+      keep: z.object({ n: counter, h: hash.nullable(), old: z.array(hash).max(MAX_KEEP_OLD) }).optional(),
+      at,
+      ...link,
+    }),
+    z.object({
+      t: z.literal('adopt'),
+      net: id,
+      /** A device id from before signing (not derived from a key). */
+      dev: id,
+      name,
+      hub: id.nullable(),
+      /** Its last sequence number that counts, and its chain hash there (null when cut is 0). */
+      cut: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1),
+      hash: z.string().max(64).nullable(),
+      at,
+      ...link,
+    }),
+    z.object({
+      t: z.literal('rotate'),
+      net: id,
+      /** The key's generation: 1 for the first rotation. */
+      epoch: z.number().int().min(1).max(1_000_000),
+      /** The new network key sealed to each remaining device (seal.ts), by device id. */
+      sealed: sealedCopies,
+      at,
+      ...link,
+    }),
+    z.object({
+      t: z.literal('grant'),
+      net: id,
+      /** The rotation whose key this passes on. */
+      epoch: z.number().int().min(1).max(1_000_000),
+      /**
+       * That key sealed to members its rotation left out: devices approved after it, or waiting for approval
+       * while it was made (a rotation seals only to members; a request may come from the lost laptop itself).
+       */
+      sealed: sealedCopies,
+      at,
+      ...link,
+    }),
+  ]);
+
+  return { preApprovalSchema, signedToken, opSchema };
+});
+
+export const preApprovalSchema = lazySchema(() => schemas().preApprovalSchema);
+export type PreApproval = z.infer<typeof preApprovalSchema>;
+export type SignedToken = z.infer<ReturnType<typeof schemas>['signedToken']>;
+const opSchema = lazySchema(() => schemas().opSchema);
 export type MemberOp = z.infer<typeof opSchema>;
 /** As stored in the doc: the op's exact JSON, the signer's device id, the signature. */
 export type SignedOp = readonly [payload: string, by: string, sig: string];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from '../lazy';
 import { sign, verify } from './crypto';
 import type { CryptoKey } from '../sync/keys';
 import type { Member, MemberState } from './members';
@@ -41,12 +42,14 @@ export interface SignedSetting {
   s: string;
 }
 
-const envelopeSchema = z.object({
-  v: z.unknown(),
-  by: z.string().regex(/^[0-9a-z]{4,16}$/),
-  at: z.number().int().min(0),
-  s: z.string().regex(/^[A-Za-z0-9_-]{86}$/),
-});
+const envelopeSchema = lazySchema(() =>
+  z.object({
+    v: z.unknown(),
+    by: z.string().regex(/^[0-9a-z]{4,16}$/),
+    at: z.number().int().min(0),
+    s: z.string().regex(/^[A-Za-z0-9_-]{86}$/),
+  }),
+);
 
 export function isEnvelope(raw: unknown): raw is SignedSetting {
   return envelopeSchema.safeParse(raw).success;

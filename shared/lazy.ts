@@ -1,0 +1,52 @@
+/**
+ * `make()` the first time it is called, the same value after.
+ */
+export function once<T>(make: () => T): () => T {
+  let made: T | undefined;
+  let done = false;
+  return () => {
+    if (!done) {
+      made = make();
+      done = true;
+    }
+    return made as T;
+  };
+}
+
+/**
+ * A schema (any object) made the first time it is used rather than when its module loads: it stands for
+ * the made object in every way (its properties, methods bound to it, `in`, its keys, `instanceof`). Making
+ * Larder's zod schemas was most of the script the page ran before its first stock view (about 80 ms of a
+ * 144 ms task at the start of a 1M-entry hub, on a 2-core laptop), and that view uses none of them.
+ */
+export function lazySchema<T extends object>(make: () => T): T {
+  const made = once(make);
+  // Methods handed out bound to the made object, once each (a parse per entry must not bind each time).
+  const bound = new Map<PropertyKey, unknown>();
+  return new Proxy({} as T, {
+    get(_target, key) {
+      const schema = made();
+      const value: unknown = Reflect.get(schema, key, schema);
+      if (typeof value !== 'function') return value;
+      let fn = bound.get(key);
+      if (fn === undefined || (fn as { raw?: unknown }).raw !== value) {
+        const wrapped = (value as (...args: unknown[]) => unknown).bind(schema) as { raw?: unknown };
+        wrapped.raw = value;
+        bound.set(key, (fn = wrapped));
+      }
+      return fn;
+    },
+    has: (_target, key) => Reflect.has(made(), key),
+    ownKeys: () => Reflect.ownKeys(made()),
+    getOwnPropertyDescriptor(_target, key) {
+      const descriptor = Reflect.getOwnPropertyDescriptor(made(), key);
+      // The stand-in holds none of them itself: each must be reported as one that may change.
+      if (descriptor) descriptor.configurable = true;
+      return descriptor;
+    },
+    getPrototypeOf: () => Reflect.getPrototypeOf(made()),
+    set: () => false,
+    defineProperty: () => false,
+    deleteProperty: () => false,
+  });
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { lazySchema, once } from '../../shared/lazy';
+import { entrySchema } from '../../shared/entries';
+
+describe('once', () => {
+  it('makes its value the first time it is asked for, and only then (undefined too)', () => {
+    let made = 0;
+    const value = once(() => {
+      made++;
+      return undefined;
+    });
+    expect(made).toBe(0);
+    expect(value()).toBeUndefined();
+    expect(value()).toBeUndefined();
+    expect(made).toBe(1);
+  });
+});
+
+describe('lazySchema', () => {
+  const counted = () => {
+    let made = 0;
+    const schema = lazySchema(() => {
+      made++;
+      return z.object({ name: z.string().min(1), qty: z.number().int().min(1) });
+    });
+    return { schema, made: () => made };
+  };
+
+  it('is not made until it is used, then once', () => {
+    const { schema, made } = counted();
+    expect(made()).toBe(0);
+    expect(schema.safeParse({ name: 'rice', qty: 2 }).success).toBe(true);
+    expect(schema.parse({ name: 'rice', qty: 2 })).toEqual({ name: 'rice', qty: 2 });
+    expect(schema.safeParse({ name: '', qty: 0 }).success).toBe(false);
+    expect(() => schema.parse({ name: 'rice' })).toThrow();
+    expect(made()).toBe(1);
+  });
+
+  it('stands for the made schema: the same methods each time, its properties, keys, `in` and `instanceof`', () => {
+    const { schema } = counted();
+    expect(schema.safeParse).toBe(schema.safeParse);
+    expect(Object.keys(schema.shape)).toEqual(['name', 'qty']);
+    expect('safeParse' in schema).toBe(true);
+    expect('nothing' in schema).toBe(false);
+    expect(schema instanceof z.ZodObject).toBe(true);
+    expect(Reflect.ownKeys(schema)).toContain('_zod');
+    // A method taken off it still works on the made schema (it is bound).
+    const { safeParse } = schema;
+    expect(safeParse({ name: 'beans', qty: 1 }).success).toBe(true);
+  });
+
+  it('can be composed into other schemas, and methods that make new schemas work', () => {
+    const { schema } = counted();
+    const list = z.array(schema).max(2);
+    expect(list.safeParse([{ name: 'a', qty: 1 }]).success).toBe(true);
+    expect(list.safeParse([{ name: 'a', qty: 0 }]).success).toBe(false);
+    const optional = schema.optional();
+    expect(optional.safeParse(undefined).success).toBe(true);
+    expect(z.object({ line: schema }).safeParse({ line: { name: 'a', qty: 1 } }).success).toBe(true);
+  });
+
+  it('cannot be changed through the stand-in', () => {
+    const { schema } = counted();
+    expect(Reflect.set(schema, 'extra', 1)).toBe(false);
+    expect(Reflect.defineProperty(schema, 'extra', { value: 1 })).toBe(false);
+    expect(Reflect.deleteProperty(schema, 'shape')).toBe(false);
+    expect('extra' in schema).toBe(false);
+  });
+
+  it('the entry schema, made lazily, still refuses and accepts as before', () => {
+    const entry = {
+      kind: 'pickup',
+      hub: 'hub00001',
+      device: 'dev00001',
+      seq: 1,
+      item: 'item0001',
+      at: Date.UTC(2026, 0, 1),
+      recordedAt: Date.UTC(2026, 0, 1),
+      qty: 3,
+    };
+    expect(entrySchema.safeParse(entry).success).toBe(true);
+    expect(entrySchema.safeParse({ ...entry, qty: 0 }).success).toBe(false);
+    expect(entrySchema.safeParse({ ...entry, kind: 'gift' }).success).toBe(false);
+  });
+});
