@@ -1,7 +1,16 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { NOTE_PRIVACY } from './words';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
-import { addItem, addLine, expectOnHand, expectRadiosOnTheirLine, goTo, pickItem, setUpHub } from './steps';
+import {
+  addItem,
+  addLine,
+  expectOnHand,
+  expectRadiosOnTheirLine,
+  goTo,
+  pickItem,
+  setUpHub,
+  statusSaying,
+} from './steps';
 
 test('a volunteer records a donation and a pickup offline, and the stock survives a restart', async ({
   baseURL,
@@ -172,6 +181,64 @@ test('history filters by item and kind', async ({ baseURL }) => {
     await page.getByLabel('Kind').selectOption({ label: 'Discard' });
     await expect(rows).toHaveCount(1 + 1);
     await expect(rows.nth(1)).toContainText('damaged');
+    await context.close();
+  } finally {
+    removeProfileDir(profile);
+  }
+});
+
+test('the stock view shows the soonest expiry among the units on hand, as saves and undos change them', async ({
+  baseURL,
+}) => {
+  const profile = newProfileDir('expiry');
+  // A local calendar day `days` from today, as the date field takes it (the app counts days locally too).
+  const inDays = (days: number) => {
+    const d = new Date();
+    d.setDate(d.getDate() + days);
+    return [d.getFullYear(), d.getMonth() + 1, d.getDate()].map((n) => String(n).padStart(2, '0')).join('-');
+  };
+  const donate = async (page: Page, quantity: string, expiry: string) => {
+    await goTo(page, 'Record donation');
+    await addLine(page, 'rice', quantity);
+    await page.getByRole('table', { name: 'Lines' }).getByLabel('Expiry of Rice 2 lb bag').fill(expiry);
+    await page.keyboard.press('Control+Enter');
+    await expect(statusSaying(page, /^Saved donation/)).toBeVisible();
+  };
+  try {
+    let { context, page } = await openHub(profile, baseURL!);
+    await setUpHub(page, 'Corner Store', 'Till');
+    await addItem(page, { name: 'Rice 2 lb bag', unit: 'bag' });
+    await donate(page, '10', inDays(40));
+    await donate(page, '10', inDays(5));
+    const rice = () =>
+      page
+        .getByRole('table', { name: 'Stock' })
+        .getByRole('row')
+        .filter({ has: page.getByRole('rowheader', { name: /^Rice 2 lb bag/ }) });
+    const expiryCell = () => rice().getByRole('cell').nth(4);
+    await expectOnHand(page, 'Rice 2 lb bag', 20);
+    await expect(expiryCell()).toHaveText('Expires in 5 days');
+
+    // Handed out first-expired first: 8 left are assumed to be of the later lot, 40 days away (a date, no pill).
+    await goTo(page, 'Record pickup');
+    await addLine(page, 'rice', '12');
+    await page.getByRole('button', { name: 'Save pickup' }).click();
+    await expect(statusSaying(page, /^Saved pickup/)).toBeVisible();
+    await expectOnHand(page, 'Rice 2 lb bag', 8);
+    await expect(expiryCell()).not.toContainText('Expires in');
+    await expect(expiryCell()).toHaveText(/\d{4}$/);
+
+    // The pickup undone, the sooner lot is on hand again; and so after a restart.
+    await goTo(page, 'History');
+    await page.getByRole('button', { name: 'Undo pickup of Rice 2 lb bag' }).click();
+    await page.getByRole('button', { name: 'Confirm undo' }).click();
+    await expect(statusSaying(page, /^Saved: undid pickup/)).toBeVisible();
+    await expectOnHand(page, 'Rice 2 lb bag', 20);
+    await expect(expiryCell()).toHaveText('Expires in 5 days');
+    await context.close();
+    ({ context, page } = await openHub(profile, baseURL!));
+    await expectOnHand(page, 'Rice 2 lb bag', 20);
+    await expect(expiryCell()).toHaveText('Expires in 5 days');
     await context.close();
   } finally {
     removeProfileDir(profile);
