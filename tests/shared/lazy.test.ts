@@ -60,6 +60,36 @@ describe('lazySchema', () => {
     expect(z.object({ line: schema }).safeParse({ line: { name: 'a', qty: 1 } }).success).toBe(true);
   });
 
+  it('hands out methods bound to the made object, the same each time until the object changes them', () => {
+    class Counter {
+      n = 1;
+      read() {
+        return this.n;
+      }
+      swap() {
+        this.read = () => 42;
+      }
+    }
+    const counter = lazySchema(() => new Counter());
+    const { read } = counter;
+    expect(read()).toBe(1);
+    expect(counter.read).toBe(read);
+    counter.swap();
+    expect(counter.read).not.toBe(read);
+    expect(counter.read()).toBe(42);
+    expect(counter.n).toBe(1);
+    expect(counter instanceof Counter).toBe(true);
+  });
+
+  it("reports the made object's own properties as its own, and none it does not have", () => {
+    const { schema } = counted();
+    const made = z.object({ name: z.string().min(1), qty: z.number().int().min(1) });
+    expect(Object.keys(schema).sort()).toEqual(Object.keys(made).sort());
+    expect(Object.getOwnPropertyDescriptor(schema, 'nothing')).toBeUndefined();
+    expect(Object.getOwnPropertyDescriptor(schema, '_zod')).toMatchObject({ configurable: true });
+    expect(Object.keys({ ...schema }).sort()).toEqual(Object.keys(made).sort());
+  });
+
   it('cannot be changed through the stand-in', () => {
     const { schema } = counted();
     expect(Reflect.set(schema, 'extra', 1)).toBe(false);
