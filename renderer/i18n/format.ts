@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import { FORMAT_LOCALE, PSEUDO, isLanguage, type UiLanguage } from './languages';
+import { once } from '../../shared/lazy';
 
 /**
  * Numbers, dates and lists in the chosen language, through Intl. Hmong has no Intl data, so it is
@@ -67,12 +68,6 @@ interface Formatters {
   withOptions: Map<string, Intl.NumberFormat>;
 }
 const formatters = new Map<UiLanguage, Formatters>();
-
-/** `make()` the first time it is called, the same object after. */
-function once<T>(make: () => T): () => T {
-  let made: T | undefined;
-  return () => (made ??= make());
-}
 
 function formattersFor(language: UiLanguage): Formatters {
   const known = formatters.get(language);
