@@ -36,6 +36,8 @@ export interface FirstView {
   quietAtMs: number;
   /** When the app marked its ledger loaded (`LEDGER_LOADED_MARK`). */
   ledgerLoadedMs: number;
+  /** The app's own marks of its start (renderer/storage/marks.ts) and the page's load events: [name, ms]. */
+  marks: [string, number][];
   /** CDP heap used on the app page once the ledger is loaded and the page quiet, after a full GC. */
   heapSettledMB: number;
   /** The renderer's resident memory then (`memoryAfterGc`). */
@@ -210,6 +212,18 @@ export async function firstStockView(
     probe.blockedUntil,
     ...probe.longTasks.map(([start, duration]) => start + duration),
   );
+  const marks = await page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+    const out: [string, number][] = nav
+      ? [
+          ['html received', nav.responseEnd],
+          ['DOMContentLoaded (modules run)', nav.domContentLoadedEventStart],
+        ]
+      : [];
+    for (const m of performance.getEntriesByType('mark'))
+      if (m.name.startsWith('larder:')) out.push([m.name, m.startTime]);
+    return out.sort((x, y) => x[1] - y[1]);
+  });
   await around.after?.(page);
   const { heapMB: heapSettledMB, rendererMB: rendererSettledMB } = await memoryAfterGc(page);
   await page.close();
@@ -221,6 +235,7 @@ export async function firstStockView(
     longFrames: probe.longFrames,
     quietAtMs,
     ledgerLoadedMs,
+    marks,
     heapSettledMB,
     rendererSettledMB,
   };

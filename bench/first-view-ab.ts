@@ -13,10 +13,11 @@ import { serve } from './server';
  * figures vary from run to run more than such a change.
  *
  *   npx tsx bench/first-view-ab.ts --profile=<kept profile> --port=<its port> --a=<app build> --b=<app build> [--runs=5]
+ *   ... --marks also prints, per build, the median time of each of the start's marks (renderer/storage/marks.ts)
  *
  * The first run of each build is left out of the medians (it upgrades its copy's database, if it must).
  */
-const { option } = commandLine();
+const { option, flag } = commandLine();
 const profile = option('profile');
 const port = Number(option('port') ?? 0);
 const builds = { a: option('a'), b: option('b') };
@@ -48,6 +49,8 @@ interface Run {
   quiet: number;
 }
 const results: Record<'a' | 'b', Run[]> = { a: [], b: [] };
+const showMarks = flag('marks');
+const marks: Record<'a' | 'b', Map<string, number[]>> = { a: new Map(), b: new Map() };
 for (let run = 0; run <= runs; run++)
   for (const which of run % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
     const server = await serve([{ prefix: '/', dir: builds[which]! }], port);
@@ -70,6 +73,8 @@ for (let run = 0; run <= runs; run++)
           `${longestFrame.toFixed(0)} ms (after the rows ${longestFrameAfter.toFixed(0)} ms), ` +
           `quiet at ${view.quietAtMs.toFixed(0)} ms${run === 0 ? ' (left out)' : ''}`,
       );
+      if (run > 0 && showMarks)
+        for (const [name, at] of view.marks) marks[which].set(name, [...(marks[which].get(name) ?? []), at]);
       if (run > 0)
         results[which].push({
           painted: view.rowsPaintedMs,
@@ -97,3 +102,11 @@ for (const which of ['a', 'b'] as const) {
       `quiet at median ${median(r.map((x) => x.quiet)).toFixed(0)} ms`,
   );
 }
+if (showMarks)
+  for (const which of ['a', 'b'] as const) {
+    console.log(`${which}: the start's marks, median ms after navigation (runs)`);
+    for (const [name, at] of [...marks[which]].sort((x, y) => median(x[1]) - median(y[1])))
+      console.log(
+        `  ${median(at).toFixed(0).padStart(6)}  ${name} (${at.map((x) => x.toFixed(0)).join(', ')})`,
+      );
+  }
