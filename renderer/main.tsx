@@ -1,12 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { z } from 'zod';
 import { i18nReady } from './i18n';
 import { App } from './app/App';
 import './styles.css';
-
-// zod would probe `new Function` once, which the Content-Security-Policy (rightly) refuses.
-z.config({ jitless: true });
 
 // After the first language's words are loaded (at once for English: see renderer/i18n); a catalog that
 // could not load leaves English words, not a blank window.

@@ -4,6 +4,9 @@ import { IssueCollector } from './errors';
 import { msg } from './messages';
 import { ID_PATTERN } from './ids';
 import { parseQuantity } from './quantity';
+import { normalizeName, searchItems } from './search';
+
+export { normalizeName, searchItems };
 
 export const DEFAULT_CATEGORIES = ['Food', 'Baby', 'Hygiene', 'Household', 'Medical', 'Other'] as const;
 export const MAX_NAME_LENGTH = 120;
@@ -35,16 +38,6 @@ export interface ItemForm {
   unit: string;
   packSize: string;
   barcodes: string;
-}
-
-/** Names are compared the way a person reads them: case, accents and spacing don't make a new item. */
-export function normalizeName(name: string): string {
-  return name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/\s+/g, ' ')
-    .trim();
 }
 
 export function findDuplicateName(name: string, items: readonly Item[], exceptId?: string): Item | undefined {
@@ -118,28 +111,4 @@ export function validateItemForm(
 export function findByBarcode(code: string, items: readonly Item[]): Item | undefined {
   const c = code.trim();
   return items.find((i) => i.barcodes.includes(c));
-}
-
-/** Search as you type: every word must start a word of the name, category or a barcode. */
-export function searchItems(query: string, items: readonly Item[]): Item[] {
-  const words = normalizeName(query).split(' ').filter(Boolean);
-  const sorted = [...items].sort((a, b) => a.name.localeCompare(b.name));
-  if (words.length === 0) return sorted;
-  const scored: { item: Item; score: number }[] = [];
-  for (const item of sorted) {
-    const hay = normalizeName(`${item.name} ${item.category}`).split(/[^a-z0-9]+/);
-    let score = 0;
-    let all = true;
-    for (const w of words) {
-      if (item.barcodes.some((b) => b.toLowerCase() === w)) score += 3;
-      else if (hay.some((h) => h.startsWith(w))) score += hay[0]!.startsWith(w) ? 2 : 1;
-      else if (normalizeName(item.name).includes(w)) score += 0.5;
-      else {
-        all = false;
-        break;
-      }
-    }
-    if (all) scored.push({ item, score });
-  }
-  return scored.sort((a, b) => b.score - a.score).map((s) => s.item);
 }

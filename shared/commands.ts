@@ -15,8 +15,11 @@ import {
   type Reversal,
 } from './entries';
 import { IssueCollector, ValidationError, issue } from './errors';
-import { msg, word, type DomainMessage } from './messages';
+import { msg, word } from './messages';
 import { MAX_QUANTITY, parseQuantity } from './quantity';
+import { BelowZeroWarning } from './belowZero';
+
+export { BelowZeroWarning };
 
 /**
  * Commands turn what a volunteer filled in into ledger entries, or refuse with a ValidationError that
@@ -70,22 +73,6 @@ export const MAX_LINES = 200;
 export const MAX_HOUSEHOLDS = 100_000;
 const EARLIEST = Date.UTC(2020, 0, 1);
 const FUTURE_SLACK_MS = 5 * 60_000;
-
-/** A pickup would take items below zero: the UI shows this and asks before recording anyway. */
-export class BelowZeroWarning extends Error {
-  constructor(readonly shortfalls: { item: string; name: string; onHand: number; taking: number }[]) {
-    // For logs only: the screen says it from `messages`, in the volunteer's language.
-    super(shortfalls.map((s) => `${s.item}: taking ${s.taking}, ${s.onHand} on hand`).join('; '));
-    this.name = 'BelowZeroWarning';
-  }
-
-  /** One message per item that would go below zero. */
-  get messages(): DomainMessage[] {
-    return this.shortfalls.map((s) =>
-      msg('pickup.belowZero', { item: s.name, taking: s.taking, onHand: s.onHand }),
-    );
-  }
-}
 
 /** Entry times are whole seconds: that is what the ledger stores, so entries survive a round trip exactly. */
 const toSecond = (ms: number) => Math.floor(ms / 1000) * 1000;

@@ -13,19 +13,8 @@ export type DonationSource = (typeof DONATION_SOURCES)[number];
 export const DISCARD_REASONS = ['spoiled', 'expired', 'damaged', 'other'] as const;
 export type DiscardReason = (typeof DISCARD_REASONS)[number];
 
-/** Every kind of entry. The order is the wire format's kind code: append new kinds, never reorder. */
-export const ENTRY_KINDS = [
-  'donation',
-  'pickup',
-  'count',
-  'discard',
-  'reversal',
-  'transfer_request',
-  'transfer_out',
-  'transfer_in',
-  'transfer_resolve',
-] as const;
-export type EntryKind = (typeof ENTRY_KINDS)[number];
+import { ENTRY_KINDS, type EntryKind } from './entryKinds';
+export { ENTRY_KINDS, type EntryKind };
 
 /** Days found real so far (a few hundred in a year of history): checked once each. */
 const realDays = new Set<string>();

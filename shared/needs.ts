@@ -2,6 +2,15 @@ import Papa from 'papaparse';
 import type { Item } from './catalog';
 import { hubKey } from './keys';
 import type { Levels } from './status';
+import {
+  NEEDS_CSV_COLUMNS,
+  URGENCIES,
+  type NeedsCsvColumn,
+  type NeedsCsvWords,
+  type Urgency,
+} from './needsWords';
+
+export { NEEDS_CSV_COLUMNS, URGENCIES, type NeedsCsvColumn, type NeedsCsvWords, type Urgency };
 
 /**
  * The needs list: what the network, or one hub, should ask donors for. Pure: it reads positions and
@@ -19,9 +28,6 @@ import type { Levels } from './status';
  * are left out until their settings arrive, and a hub's address is on a line only when that hub chose to
  * publish it. Hub and item ids stay in the `hub`/`item` fields, for keys, never for display.
  */
-
-export const URGENCIES = ['out', 'low', 'below target'] as const;
-export type Urgency = (typeof URGENCIES)[number];
 
 export interface NeedsScope {
   /** One hub's needs; the whole network's when absent. */
@@ -161,28 +167,8 @@ export function needsList(input: NeedsInput): NeedLine[] {
   return lines.sort(compareNeedLines);
 }
 
-/** The needs CSV's columns, as codes: the renderer gives their headers in the volunteer's language. */
-export const NEEDS_CSV_COLUMNS = [
-  'item',
-  'category',
-  'unit',
-  'needed',
-  'urgency',
-  'hubs',
-  'hub',
-  'address',
-] as const;
-export type NeedsCsvColumn = (typeof NEEDS_CSV_COLUMNS)[number];
 export const NETWORK_CSV_FIELDS = ['item', 'category', 'unit', 'needed', 'urgency', 'hubs'] as const;
 export const HUB_CSV_FIELDS = ['item', 'category', 'unit', 'needed', 'urgency', 'hub'] as const;
-
-/** The words a needs CSV is written in: its headers and the urgencies (the list itself holds only data). */
-export interface NeedsCsvWords {
-  headers: Readonly<Record<NeedsCsvColumn, string>>;
-  urgency: Readonly<Record<Urgency, string>>;
-  /** A category as the reader says it (the suggested ones are stored in English); as stored if absent. */
-  category?: (stored: string) => string;
-}
 
 /** The CSV's columns for these lines: a hub's list has an address column only when the hub publishes one. */
 export function needsCsvFields(lines: readonly NeedLine[], scope: NeedsScope): NeedsCsvColumn[] {

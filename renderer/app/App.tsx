@@ -1,15 +1,16 @@
 import { Suspense, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { LarderDB } from '../storage/db';
-import { LarderStore } from '../storage/store';
+import { browserDeps, LarderStore } from '../storage/store';
+import { secretBox } from '../platform/secrets';
 import { StoreContext } from './StoreContext';
 import { Shell } from './Shell';
-import { SyncService } from '../sync/webrtc';
+import { SyncControl } from '../sync/control';
 import { SyncContext } from './SyncContext';
 import { useFrontDesk } from './frontDesk';
 import { useSelf } from '../data/self';
 import { firstViewShown, useFirstView } from './firstView';
-import { lazyScreen } from './lazyScreen';
+import { lazyScreen, loadTheRest } from './lazyScreen';
 
 // Shown once (setup, the hub's choice) or on front-desk devices only: loaded when shown (lazyScreen.ts).
 const SetupScreen = lazyScreen(() => import('../screens/SetupScreen'), 'SetupScreen');
@@ -20,7 +21,7 @@ type Boot =
   | { state: 'opening' }
   | { state: 'other-tab' }
   | { state: 'failed'; message: string }
-  | { state: 'open'; store: LarderStore; sync: SyncService };
+  | { state: 'open'; store: LarderStore; sync: SyncControl };
 
 /**
  * Opens this device's database. Only one tab may hold it at a time (a Web Lock), because a device's
@@ -32,7 +33,7 @@ export function App() {
 
   useEffect(() => {
     let store: LarderStore | null = null;
-    let sync: SyncService | null = null;
+    let sync: SyncControl | null = null;
     let cancelled = false;
     let releaseLock: () => void = () => undefined;
     const fail = (e: unknown) => {
@@ -40,20 +41,12 @@ export function App() {
     };
     const open = async () => {
       if (navigator.storage?.persist) void navigator.storage.persist();
-      const opened = await LarderStore.open(new LarderDB());
+      // The store's parts and sync's code load after the first screen (it reads the projections only).
+      const opened = await LarderStore.open(new LarderDB(), browserDeps, secretBox(), { partsLater: true });
       if (cancelled) return opened.close();
       store = opened;
-      const service = new SyncService(opened);
+      const service = new SyncControl(opened);
       sync = service;
-      // A key rotation (a device was revoked) moves sync to a new room with a new password.
-      opened.onKeyChanged(() => {
-        if (service.status().running) void service.restart();
-      });
-      // What this device offers in earlier keys' rooms changed (an admin's waiting time, or a grant to a
-      // device approved since the rotation): sync joins them again with it.
-      opened.onCatchUpChanged(() => {
-        if (service.status().running) void service.restart();
-      });
       // A device not set up yet shows setup (or, joined, the hub's choice) first: their modules load now,
       // beside the store's opening, not after it.
       const self = opened.self;
@@ -66,11 +59,22 @@ export function App() {
       // meanwhile: firstView.ts); a save before then starts it at once. Sync starts when it is loaded.
       // Not after an idle moment too: the rest of the rows and the other screens' modules come right after
       // the first view, and waiting for idle put sync off by up to 1.5 s each time a page opened.
-      void firstViewShown().then(() => {
-        if (cancelled) return;
-        opened.load().catch(fail);
-        if (opened.self) void service.start();
-      });
+      void firstViewShown()
+        .then(() => loadTheRest())
+        .then(() => {
+          if (cancelled) return;
+          // A key rotation (a device was revoked) moves sync to a new room with a new password.
+          opened.onKeyChanged(() => {
+            if (service.status().running) void service.restart();
+          });
+          // What this device offers in earlier keys' rooms changed (an admin's waiting time, or a grant to
+          // a device approved since the rotation): sync joins them again with it.
+          opened.onCatchUpChanged(() => {
+            if (service.status().running) void service.restart();
+          });
+          opened.load().catch(fail);
+          if (opened.self) void service.start();
+        }, fail);
     };
     /** Holds the device lock for as long as this app is open; false if another tab holds it. */
     const tryLock = () =>
@@ -130,7 +134,7 @@ export function App() {
 }
 
 /** Setup, then the hub choice, then the app: whichever this device's own settings call for now. */
-function Screens({ sync }: { sync: SyncService }) {
+function Screens({ sync }: { sync: SyncControl }) {
   const self = useSelf();
   const [frontDesk] = useFrontDesk();
   const choosing = !self || (!self.hubId && self.role === 'hub');

@@ -1,9 +1,10 @@
 import { createContext, useContext, useSyncExternalStore } from 'react';
-import type { SyncService, SyncStatus } from '../sync/webrtc';
+import type { SyncControl } from '../sync/control';
+import type { SyncStatus } from '../sync/webrtc';
 
-export const SyncContext = createContext<SyncService | null>(null);
+export const SyncContext = createContext<SyncControl | null>(null);
 
-export function useSync(): SyncService {
+export function useSync(): SyncControl {
   const sync = useContext(SyncContext);
   if (!sync) throw new Error('useSync outside SyncContext');
   return sync;

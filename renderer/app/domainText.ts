@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import type { DomainMessage, MessageParam } from '../../shared/messages';
 import type { FileProblem, RowNote, RowProblem } from '../../shared/import';
-import { NEEDS_CSV_COLUMNS, URGENCIES, type NeedsCsvWords } from '../../shared/needs';
+import { NEEDS_CSV_COLUMNS, URGENCIES, type NeedsCsvWords } from '../../shared/needsWords';
 import { currentLanguage, i18n } from '../i18n';
 import { FORMAT_LOCALE, PSEUDO, isLanguage, type UiLanguage } from '../i18n/languages';
 

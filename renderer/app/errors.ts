@@ -1,8 +1,8 @@
-import { BelowZeroWarning } from '../../shared/commands';
+import { BelowZeroWarning } from '../../shared/belowZero';
 import { ValidationError } from '../../shared/errors';
 import { domainText } from './domainText';
 import { i18n } from '../i18n';
-import { EarlierSaveFailed } from '../storage/persistence';
+import { EarlierSaveFailed } from '../storage/saveErrors';
 
 /** The browser's (or Dexie's) "no room left" on this device's storage, however deep it is wrapped. */
 function isStorageFull(error: unknown): boolean {

@@ -3,10 +3,10 @@ import { useStore } from './StoreContext';
 
 /** Entries of a very large update not yet added to the figures (0 almost always), live. */
 export function useUnprojected(): number {
-  const persistence = useStore().persistence;
+  const store = useStore();
   return useSyncExternalStore(
-    (listener) => persistence.onBacklog(listener),
-    () => persistence.unprojected,
+    (listener) => store.onBacklog(listener),
+    () => store.unprojected,
   );
 }
 
@@ -15,11 +15,11 @@ export function useUnprojected(): number {
  * rebuild runs. A number, so the snapshot stays the same between changes.
  */
 export function useRebuildPercent(): number | null {
-  const persistence = useStore().persistence;
+  const store = useStore();
   return useSyncExternalStore(
-    (listener) => persistence.onBacklog(listener),
+    (listener) => store.onBacklog(listener),
     () => {
-      const progress = persistence.rebuildProgress;
+      const progress = store.rebuildProgress;
       if (!progress) return null;
       return progress.total === 0 ? 100 : Math.floor((100 * progress.written) / progress.total);
     },

@@ -1,9 +1,21 @@
 import { createElement, lazy, type ComponentType } from 'react';
+import { LarderStore } from '../storage/store';
+import { SyncControl } from '../sync/control';
+
+/**
+ * The rest of the app's code: the store's parts (the doc, its persistence, signatures, sealing) and sync's.
+ * The first view (the stock screen) needs none of it; every screen loaded by `lazyScreen` has it loaded
+ * first, so it may use the store's and sync's members that answer at once (see LarderStore).
+ */
+export function loadTheRest(): Promise<void> {
+  return Promise.all([LarderStore.loadParts(), SyncControl.load()]).then(() => undefined);
+}
 
 /**
  * A screen whose module loads when it is first shown (a chunk of its own, from the app's own files:
- * nothing is fetched from elsewhere). The first view needs only the stock screen, and the browser
- * compiles and runs a smaller bundle before it. `preload` loads the module ahead (see `preloadScreens`).
+ * nothing is fetched from elsewhere), with the rest of the app's code (`loadTheRest`). The first view needs
+ * only the stock screen, and the browser compiles and runs a smaller bundle before it. `preload` loads the
+ * module ahead (see `preloadScreens`).
  *
  * Once the module is loaded (ahead, or by a first visit), the screen renders it directly: React.lazy alone
  * would suspend on its first render even with the module in hand, and React holds a revealed boundary back
@@ -18,13 +30,14 @@ export function lazyScreen<M, K extends keyof M>(
   type P = M[K] extends ComponentType<infer Q> ? Q : never;
   let loaded: ComponentType<P> | null = null;
   const take = (m: M): ComponentType<P> => (loaded = m[name] as ComponentType<P>);
-  const Lazy = lazy(() => load().then((m) => ({ default: take(m) })));
+  const loadWithRest = () => Promise.all([load(), loadTheRest()]).then(([m]) => m);
+  const Lazy = lazy(() => loadWithRest().then((m) => ({ default: take(m) })));
   const Screen = (props: P) =>
     createElement(
       (loaded ?? Lazy) as ComponentType<Record<string, unknown>>,
       props as Record<string, unknown>,
     );
-  return Object.assign(Screen, { preload: () => load().then(take) });
+  return Object.assign(Screen, { preload: () => loadWithRest().then(take) });
 }
 
 /**

@@ -9,7 +9,7 @@ import { useFormat, type Format } from '../i18n/format';
 import { KIND_LABEL } from '../i18n/entryWords';
 import { useStore } from '../app/StoreContext';
 import type { CheckExample, DataCheck, RowName, TableDifference, TableName } from '../storage/check';
-import { ENTRY_KINDS, type EntryKind } from '../../shared/entries';
+import { ENTRY_KINDS, type EntryKind } from '../../shared/entryKinds';
 
 /**
  * Shown above every screen when this device found part of its saved data damaged at startup: what is

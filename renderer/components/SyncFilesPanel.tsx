@@ -1,4 +1,5 @@
-import { useDeviceNames, useKnownPeers } from '../data/devices';
+import { useDeviceNames } from '../data/devices';
+import { useKnownPeers } from '../data/peers';
 import { useRef, useState } from 'react';
 import { useStore } from '../app/StoreContext';
 import { exportSyncFile, importSyncFile } from '../sync/syncFiles';

@@ -1,6 +1,5 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import { fingerprintOf } from '../../shared/trust/crypto';
-import type { IdentityRow, MemberRow } from '../storage/db';
+import type { MemberRow } from '../storage/db';
 import { useStore } from '../app/StoreContext';
 import { getLedgerRows } from '../storage/ledgerRows';
 import { useSelf } from './self';
@@ -64,13 +63,4 @@ export function useMyStatus(): MyStatus | undefined {
     if (row.status === 'revoked') return 'revoked';
     return row.role === 'admin' ? 'admin' : 'member';
   }, [self?.deviceId, self?.chain ? 1 : 0]);
-}
-
-/** This device's own key fingerprint, to read aloud to an admin. */
-export function useMyFingerprint(): string | null | undefined {
-  const store = useStore();
-  return useLiveQuery(async () => {
-    const identity = (await store.db.meta.get('identity')) as IdentityRow | undefined;
-    return identity ? fingerprintOf(identity.publicKey) : null;
-  }, []);
 }

@@ -33,6 +33,7 @@ import { onHandKeysOf, onHandRows, patchOnHand } from '../../shared/onHand';
 import { shelfRows } from '../../shared/shelf';
 import { isLocalProblem, type DamagedRow, type LarderDB, type ProblemRow, type UpdateRow } from './db';
 import { stagingBase } from './staging';
+import { EarlierSaveFailed } from './saveErrors';
 import { PIECE_BYTES, updatePieces } from './pieces';
 import { workerCutter } from './pieceCutter';
 import {
@@ -247,11 +248,7 @@ export interface RebuildProgress {
 }
 
 /** Thrown for a save made on top of one that failed: it would count against data that is not there. */
-export class EarlierSaveFailed extends Error {
-  constructor() {
-    super('An earlier save failed, so this one was not saved either; try again');
-  }
-}
+export { EarlierSaveFailed };
 
 interface Batch {
   updates: Uint8Array[];

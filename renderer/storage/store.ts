@@ -10,21 +10,20 @@ import type { TransferView } from '../../shared/transfers';
 import type { CatchUpMaterial, CatchUpResult } from '../../shared/trust/catchUp';
 import type { MemberState, Role } from '../../shared/trust/members';
 import { secretBox, type SecretBox } from '../platform/secrets';
-import type { LarderDB, SelfRow } from './db';
-import type { DocPersistence } from './persistence';
+import type { IdentityRow, LarderDB, SelfRow } from './db';
+import type { DocPersistence, RebuildProgress } from './persistence';
 import { KeySealer, sealingMiddleware } from './sealedKey';
-import { KeyCatchUp } from './store/catchUp';
-import { browserDeps, StoreContext, type StoreDeps } from './store/context';
-import { Device } from './store/device';
-import { NetworkKeys } from './store/keys';
-import { Ledger } from './store/ledger';
-import { Members } from './store/members';
-import { Remote, type SyncFileKeys } from './store/remote';
-import { Settings } from './store/settings';
-import { Transfers } from './store/transfers';
-import { Upgrade } from './store/upgrade';
+import { browserDeps, type StoreDeps } from './store/deps';
+import type { makeParts, StoreParts } from './store/parts';
+import type { SyncFileKeys } from './store/remote';
+import { SelfCell } from './store/selfCell';
+import type { Transfers } from './store/transfers';
 
-export { browserDeps, type StoreDeps } from './store/context';
+export { browserDeps, type StoreDeps } from './store/deps';
+
+/** The store's heavy half (store/parts.ts), once loaded: one module for every store of the page. */
+let partsModule: { makeParts: typeof makeParts } | null = null;
+let partsLoading: Promise<unknown> | null = null;
 
 /**
  * The one way the app changes data: each method turns a form into doc changes through the pure commands,
@@ -33,45 +32,66 @@ export { browserDeps, type StoreDeps } from './store/context';
  * A thin facade: the work is done by one part per concern in ./store/ (device, settings, ledger,
  * transfers, members, keys, catchUp, remote, upgrade), each documented there, all sharing one
  * StoreContext (the database, the doc's persistence, this device's row and keys). This class opens the
- * store, wires the parts together and to what follows a load or a commit, and delegates.
+ * store and delegates.
+ *
+ * The parts are the heavy half of the app's code (the doc, its persistence, signatures, sealing, sync
+ * files), and the first screen needs none of it: it reads the projections and this device's row. So the
+ * app opens its store with `partsLater` and loads them once its first screen is painted (`loadParts`);
+ * until then a command waits for them, and the members that answer at once (`persistence`, `signed`,
+ * `inviteCode`...) may be used only by screens loaded after them (renderer/app/lazyScreen.ts). Opened
+ * without `partsLater` (tests, the bench pages), a store has its parts from the start.
  */
 export class LarderStore {
-  private readonly settings: Settings;
-  private readonly ledger: Ledger;
-  private readonly transfers: Transfers;
-  private readonly keys: NetworkKeys;
-  private readonly members: Members;
-  private readonly catchUp: KeyCatchUp;
-  private readonly remote: Remote;
-  private readonly device: Device;
-  private readonly upgrade: Upgrade;
+  private made: StoreParts | null = null;
+  private closed = false;
+  /** Listeners to the persistence's backlog that subscribed before the parts were made. */
+  private readonly earlyBacklog = new Map<() => void, (() => void) | null>();
 
-  private constructor(private readonly ctx: StoreContext) {
-    this.settings = new Settings(ctx);
-    this.keys = new NetworkKeys(ctx);
-    this.members = new Members(ctx, this.keys);
-    this.catchUp = new KeyCatchUp(ctx, this.keys);
-    this.remote = new Remote(ctx);
-    this.device = new Device(ctx, this.members);
-    this.ledger = new Ledger(ctx, this.settings);
-    this.transfers = new Transfers(ctx, this.settings, this.ledger);
-    this.upgrade = new Upgrade(ctx, this.keys, this.members, this.ledger);
-    ctx.afterLoad = () => {
-      this.ledger.noteLostEntries();
-      void this.catchUp.refreshCatchUpDays().catch(() => undefined);
-      void ctx.keepOwnVersions().catch(() => undefined);
-    };
-    this.ctx.persistence.onCommitted((commit) => {
-      void this.catchUp.refreshCatchUpDays().catch(() => undefined);
-      if (commit.settingsChanged) {
-        void this.catchUp.noteCatchUpMaterial().catch(() => undefined);
-        void this.keys
-          .adoptRotation()
-          .then(() => this.members.grantMissingKeys())
-          .catch(() => undefined);
-      }
-      this.upgrade.followIfUpgraded();
-    });
+  private constructor(
+    readonly db: LarderDB,
+    private readonly deps: StoreDeps,
+    private readonly sealer: KeySealer,
+    private readonly selfCell: SelfCell,
+    private readonly identity: IdentityRow | null,
+  ) {}
+
+  /**
+   * Loads the store's parts (one module for the page, once). The app calls it after its first screen is
+   * painted; `load`, `ready` and every command call it too.
+   */
+  static loadParts(): Promise<void> {
+    partsLoading ??= import('./store/parts').then((module) => (partsModule = module));
+    return partsLoading.then(() => undefined);
+  }
+
+  /** The parts, made for this store the first time they are asked for (their module must be loaded). */
+  private get parts(): StoreParts {
+    if (this.made) return this.made;
+    if (this.closed) throw new Error('The store is closed');
+    if (!partsModule)
+      throw new Error('The store was asked for its parts before they were loaded (LarderStore.loadParts)');
+    const parts = partsModule.makeParts(this.db, this.deps, this.sealer, this.selfCell, this.identity);
+    this.made = parts;
+    for (const listener of this.earlyBacklog.keys()) {
+      this.earlyBacklog.set(listener, parts.ctx.persistence.onBacklog(listener));
+      listener();
+    }
+    return parts;
+  }
+
+  /** Runs `run` on the parts, after loading them if they are not yet. */
+  private later<T>(run: (parts: StoreParts) => Promise<T>): Promise<T> {
+    if (partsModule) return run(this.parts);
+    return LarderStore.loadParts().then(() => run(this.parts));
+  }
+
+  /** Whether the parts are made or can be made at once (for the reads that have an answer before them). */
+  private get hasParts(): boolean {
+    return this.made !== null || (partsModule !== null && !this.closed);
+  }
+
+  private get ctx() {
+    return this.parts.ctx;
   }
 
   /**
@@ -80,46 +100,74 @@ export class LarderStore {
    * main thread for seconds. Writes and sync wait for it through `ready`.
    */
   load(): Promise<void> {
-    return this.ctx.load();
+    return this.later((parts) => parts.ctx.load());
   }
 
   /** Resolves when the doc is loaded (starting the load if nothing has yet). */
   get ready(): Promise<void> {
-    return this.ctx.ready;
+    return this.load();
   }
 
   /**
    * Opens the device's store. `secrets` seals the network key at rest: the desktop app's keychain, or
    * nothing in a plain browser. A key kept in the clear is sealed at the first start that can seal it.
+   * With `partsLater`, the store's parts are not loaded here (see the class's comment).
    */
   static async open(
     db: LarderDB,
     deps: StoreDeps = browserDeps,
     secrets: SecretBox | null = secretBox(),
+    { partsLater = false }: { partsLater?: boolean } = {},
   ): Promise<LarderStore> {
     const sealer = new KeySealer(secrets);
     db.use(sealingMiddleware(sealer));
-    const [row, identity] = await Promise.all([db.meta.get('self'), db.meta.get('identity')]);
+    const [row, identity] = await Promise.all([
+      db.meta.get('self'),
+      db.meta.get('identity'),
+      partsLater ? null : LarderStore.loadParts(),
+    ]);
     const self = row?.key === 'self' ? await sealer.open(row) : null;
     if (self && row?.key === 'self' && sealer.needsSealing(row)) {
       await sealer.prepare(self);
       await db.meta.put(self);
     }
-    return new LarderStore(
-      new StoreContext(db, deps, sealer, self, identity?.key === 'identity' ? identity : null),
+    const store = new LarderStore(
+      db,
+      deps,
+      sealer,
+      new SelfCell(self),
+      identity?.key === 'identity' ? identity : null,
     );
-  }
-
-  get db(): LarderDB {
-    return this.ctx.db;
+    if (!partsLater) void store.parts;
+    return store;
   }
 
   get persistence(): DocPersistence {
     return this.ctx.persistence;
   }
 
+  /** Entries of a very large update not yet added to the figures (0 before the parts are loaded). */
+  get unprojected(): number {
+    return this.made ? this.made.ctx.persistence.unprojected : 0;
+  }
+
+  /** How far a rebuild has written the history; null when none runs (and before the parts are loaded). */
+  get rebuildProgress(): RebuildProgress | null {
+    return this.made ? this.made.ctx.persistence.rebuildProgress : null;
+  }
+
+  /** Calls `listener` when the backlog or a rebuild's progress changes, from before the parts are loaded. */
+  onBacklog(listener: () => void): () => void {
+    if (this.made) return this.made.ctx.persistence.onBacklog(listener);
+    this.earlyBacklog.set(listener, null);
+    return () => {
+      this.earlyBacklog.get(listener)?.();
+      this.earlyBacklog.delete(listener);
+    };
+  }
+
   get self(): SelfRow | null {
-    return this.ctx.self;
+    return this.selfCell.row;
   }
 
   /**
@@ -127,209 +175,212 @@ export class LarderStore {
    * hub chosen, network key taken up, moved to signed entries): a snapshot for `useSyncExternalStore`.
    */
   get selfSnapshot(): { readonly row: SelfRow | null } {
-    return this.ctx.selfSnapshot;
+    return this.selfCell.snapshot;
   }
 
   /** Calls `listener` whenever this device's own settings change; returns how to stop. */
   onSelfChanged(listener: () => void): () => void {
-    return this.ctx.onSelfChanged(listener);
+    return this.selfCell.subscribe(listener);
   }
 
   // Moving a network from before signing to signed entries (store/upgrade.ts).
   upgradeToSigned(): Promise<SelfRow> {
-    return this.upgrade.upgradeToSigned();
+    return this.later((p) => p.upgrade.upgradeToSigned());
   }
 
   followUpgrade(): Promise<void> {
-    return this.upgrade.followUpgrade();
+    return this.later((p) => p.upgrade.followUpgrade());
   }
 
   // This device's own settings (store/device.ts).
   createNetwork(form: { hubName: string; deviceName: string }): Promise<SelfRow> {
-    return this.device.createNetwork(form);
+    return this.later((p) => p.device.createNetwork(form));
   }
 
   joinNetwork(form: { invite: string; deviceName: string; asCoordinator?: boolean }): Promise<SelfRow> {
-    return this.device.joinNetwork(form);
+    return this.later((p) => p.device.joinNetwork(form));
   }
 
   chooseHub(choice: { hubId: string } | { newHubName: string }): Promise<SelfRow> {
-    return this.device.chooseHub(choice);
+    return this.later((p) => p.device.chooseHub(choice));
   }
 
   setSignaling(urls: string[]): Promise<void> {
-    return this.device.setSignaling(urls);
+    return this.later((p) => p.device.setSignaling(urls));
   }
 
   // The network key, invites, this device's signature (store/keys.ts).
   secrets(): Promise<NetworkSecrets> {
-    return this.keys.secrets();
+    return this.later((p) => p.keys.secrets());
   }
 
   inviteCode(signaling?: string[], relays?: string[]): string {
-    return this.keys.inviteCode(signaling, relays);
+    return this.parts.keys.inviteCode(signaling, relays);
   }
 
   preApprovedInvite(role?: 'hub' | 'coordinator', signaling?: string[], relays?: string[]): Promise<string> {
-    return this.keys.preApprovedInvite(role, signaling, relays);
+    return this.later((p) => p.keys.preApprovedInvite(role, signaling, relays));
   }
 
   get signed(): boolean {
-    return this.keys.signed;
+    return this.parts.keys.signed;
   }
 
   signAsDevice(message: string): Promise<{ key: string; sig: string } | null> {
-    return this.keys.signAsDevice(message);
+    return this.later((p) => p.keys.signAsDevice(message));
   }
 
   onKeyChanged(listener: () => void): () => void {
-    return this.keys.onKeyChanged(listener);
+    return this.parts.keys.onKeyChanged(listener);
   }
 
   // The member log (store/members.ts).
   approveDevice(device: string, role?: Role): Promise<void> {
-    return this.members.approveDevice(device, role);
+    return this.later((p) => p.members.approveDevice(device, role));
   }
 
   revokeDevice(device: string): Promise<{ cut: number }> {
-    return this.members.revokeDevice(device);
+    return this.later((p) => p.members.revokeDevice(device));
   }
 
   // Devices that were away while the key rotated (store/catchUp.ts).
   get catchUpDays(): number {
-    return this.catchUp.catchUpDays;
+    return this.parts.catchUp.catchUpDays;
   }
 
   onCatchUpChanged(listener: () => void): () => void {
-    return this.catchUp.onCatchUpChanged(listener);
+    return this.parts.catchUp.onCatchUpChanged(listener);
   }
 
   catchUpMaterial(): Promise<CatchUpMaterial | null> {
-    return this.catchUp.catchUpMaterial();
+    return this.later((p) => p.catchUp.catchUpMaterial());
   }
 
   catchUpRooms(): { epoch: number; key: Uint8Array }[] {
-    return this.catchUp.catchUpRooms();
+    return this.parts.catchUp.catchUpRooms();
   }
 
   catchUpFrom(material: unknown): Promise<CatchUpResult> {
-    return this.catchUp.catchUpFrom(material);
+    return this.later((p) => p.catchUp.catchUpFrom(material));
   }
 
   setCatchUpDays(form: { days: string }): Promise<number> {
-    return this.catchUp.setCatchUpDays(form);
+    return this.later((p) => p.catchUp.setCatchUpDays(form));
   }
 
   // The catalog, hubs and levels (store/settings.ts).
   itemsInDoc(): Map<string, Item> {
-    return this.settings.itemsInDoc();
+    return this.parts.settings.itemsInDoc();
   }
 
   saveItem(form: ItemForm, id?: string): Promise<Item> {
-    return this.settings.saveItem(form, id);
+    return this.later((p) => p.settings.saveItem(form, id));
   }
 
   attachBarcode(itemId: string, code: string): Promise<Item> {
-    return this.settings.attachBarcode(itemId, code);
+    return this.later((p) => p.settings.attachBarcode(itemId, code));
   }
 
   setLevels(itemId: string, form: LevelsForm, hub?: string): Promise<void> {
-    return this.settings.setLevels(itemId, form, hub);
+    return this.later((p) => p.settings.setLevels(itemId, form, hub));
   }
 
   setManyLevels(itemIds: readonly string[], form: LevelsForm, hub?: string): Promise<void> {
-    return this.settings.setManyLevels(itemIds, form, hub);
+    return this.later((p) => p.settings.setManyLevels(itemIds, form, hub));
   }
 
   setCategoryLevels(category: string, form: LevelsForm, hub?: string): Promise<void> {
-    return this.settings.setCategoryLevels(category, form, hub);
+    return this.later((p) => p.settings.setCategoryLevels(category, form, hub));
   }
 
   updateHub(form: { name: string; address: string; publishAddress: boolean }, hub?: string): Promise<void> {
-    return this.settings.updateHub(form, hub);
+    return this.later((p) => p.settings.updateHub(form, hub));
   }
 
   ownHubName(): string | null {
-    return this.settings.ownHubName();
+    return this.hasParts ? this.parts.settings.ownHubName() : null;
   }
 
   // Transfers between hubs (store/transfers.ts).
   transfer(id: string): Promise<TransferView | null> {
-    return this.transfers.transfer(id);
+    return this.later((p) => p.transfers.transfer(id));
   }
 
   requestTransfer(form: { item: string; from: string; to: string; quantity: string }) {
-    return this.transfers.requestTransfer(form);
+    return this.later((p) => p.transfers.requestTransfer(form));
   }
 
   sendTransfer(form: Parameters<Transfers['sendTransfer']>[0]) {
-    return this.transfers.sendTransfer(form);
+    return this.later((p) => p.transfers.sendTransfer(form));
   }
 
   receiveTransfer(id: string, quantity: string) {
-    return this.transfers.receiveTransfer(id, quantity);
+    return this.later((p) => p.transfers.receiveTransfer(id, quantity));
   }
 
   settleTransfer(id: string, note: string) {
-    return this.transfers.settleTransfer(id, note);
+    return this.later((p) => p.transfers.settleTransfer(id, note));
   }
 
   // This device's ledger entries (store/ledger.ts).
   recordDonation(form: DonationForm) {
-    return this.ledger.recordDonation(form);
+    return this.later((p) => p.ledger.recordDonation(form));
   }
 
   recordPickup(form: PickupForm) {
-    return this.ledger.recordPickup(form);
+    return this.later((p) => p.ledger.recordPickup(form));
   }
 
   recordCount(form: CountForm) {
-    return this.ledger.recordCount(form);
+    return this.later((p) => p.ledger.recordCount(form));
   }
 
   recordDiscard(form: DiscardForm) {
-    return this.ledger.recordDiscard(form);
+    return this.later((p) => p.ledger.recordDiscard(form));
   }
 
   undo(entryId: string, note?: string): Promise<Reversal> {
-    return this.ledger.undo(entryId, note);
+    return this.later((p) => p.ledger.undo(entryId, note));
   }
 
   // What comes from other devices: updates, sync files' keys (store/remote.ts).
   applyRemoteUpdate(update: Uint8Array, origin: string): Promise<IngestResult> {
-    return this.remote.applyRemoteUpdate(update, origin);
+    return this.later((p) => p.remote.applyRemoteUpdate(update, origin));
   }
 
   /** The parts of a state in parts (a sync file in parts), in order: see Remote.applyRemoteParts. */
   applyRemoteParts(parts: readonly Uint8Array[], origin: string): Promise<IngestResult> {
-    return this.remote.applyRemoteParts(parts, origin);
+    return this.later((p) => p.remote.applyRemoteParts(parts, origin));
   }
 
   catchUpKeys(): Promise<SyncFileKeys | null> {
-    return this.remote.catchUpKeys();
+    return this.later((p) => p.remote.catchUpKeys());
   }
 
   keyFromCatchUp(catchUp: CatchUp | null): Promise<CryptoKey | null> {
-    return this.remote.keyFromCatchUp(catchUp);
+    return this.later((p) => p.remote.keyFromCatchUp(catchUp));
   }
 
   /** The member list as the doc has it, once it is loaded (see StoreContext.currentMembers). */
   currentMembers(): Promise<MemberState | null> {
-    return this.ctx.currentMembers();
+    return this.later((p) => p.ctx.currentMembers());
   }
 
   /** Sets aside something a peer sent that failed its checks: shown under Problems, never counted. */
   recordProblem(where: string, reason: DomainMessage, cause?: unknown): Promise<void> {
-    return this.ctx.recordProblem(where, reason, cause);
+    return this.later((p) => p.ctx.recordProblem(where, reason, cause));
   }
 
-  async rebuildProjections() {
-    await this.ctx.ready;
-    return this.ctx.persistence.rebuild();
+  rebuildProjections() {
+    return this.later(async (p) => {
+      await p.ctx.ready;
+      return p.ctx.persistence.rebuild();
+    });
   }
 
   close(): void {
-    this.ctx.persistence.destroy();
-    this.ctx.db.close();
+    this.closed = true;
+    this.made?.ctx.persistence.destroy();
+    this.db.close();
   }
 }

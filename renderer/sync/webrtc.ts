@@ -1,3 +1,5 @@
+// First: zod's settings for the page, before anything here makes a schema.
+import '../zodConfig';
 import type { WebrtcProvider } from 'y-webrtc';
 import { fromBase64Url } from '../../shared/sync/encoding';
 import { topicAuthFor } from '../../shared/sync/roomAuth';

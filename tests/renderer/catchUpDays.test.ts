@@ -100,7 +100,9 @@ describe('how long devices wait in earlier keys’ rooms', () => {
     // It replaces the admin's value in the map (settings are last-writer-wins) but never counts: the
     // admin's own copy of what it wrote still does.
     expect((networkOf(b.persistence.doc).get('catchUpDays') as { by: string }).by).toBe(member.id);
-    await (b as unknown as { catchUp: { refreshCatchUpDays(): Promise<void> } }).catchUp.refreshCatchUpDays();
+    await (
+      b as unknown as { parts: { catchUp: { refreshCatchUpDays(): Promise<void> } } }
+    ).parts.catchUp.refreshCatchUpDays();
     expect(b.catchUpDays).toBe(30);
     expect(rooms(b)).toEqual([0]);
   });

@@ -1,7 +1,8 @@
 import type { Doc } from 'yjs';
 import { ValidationError, issue, type IssueCollector } from '../../../shared/errors';
 import { msg, type DomainMessage, type PlainCode } from '../../../shared/messages';
-import type { RandomBytes } from '../../../shared/ids';
+import type { StoreDeps } from './deps';
+import type { SelfCell } from './selfCell';
 import type { CryptoKey } from '../../../shared/sync/keys';
 import { generateDeviceKeys } from '../../../shared/trust/crypto';
 import {
@@ -23,19 +24,7 @@ import type { KeySealer } from '../sealedKey';
 import { DocPersistence } from '../persistence';
 import { LEDGER_LOADED_MARK, LEDGER_LOADING_MARK } from '../marks';
 
-export interface StoreDeps {
-  now: () => number;
-  randomBytes: RandomBytes;
-  /** Entries projected per transaction when a very large update arrives (tests make it small). */
-  projectChunk?: number;
-  /** A backlog at least this long (and longer than the history) is caught up by a rebuild (tests make it small). */
-  catchUpAt?: number;
-}
-
-export const browserDeps: StoreDeps = {
-  now: () => Date.now(),
-  randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
-};
+export { browserDeps, type StoreDeps } from './deps';
 
 /** One setting to write: map, key, value (null clears it). */
 export type SettingChange = [SettingMap, string, unknown];
@@ -78,18 +67,17 @@ export class StoreContext {
   /** What follows the doc's load, once (the store wires its parts' follow-ups in). */
   afterLoad: () => void = () => undefined;
   private loading: Promise<void> | null = null;
-  private selfValue: { row: SelfRow | null };
-  private readonly selfListeners = new Set<() => void>();
 
   constructor(
     readonly db: LarderDB,
     readonly deps: StoreDeps,
     /** Keeps the network key sealed at rest where the platform can (the desktop app's keychain). */
     readonly sealer: KeySealer,
-    self: SelfRow | null,
+    /** This device's row, held by the store from its opening (the first screen reads it before the parts load). */
+    private readonly selfCell: SelfCell,
     identity: IdentityRow | null,
   ) {
-    this.selfValue = { row: self };
+    const self = selfCell.row;
     this.identity = identity;
     this.persistence = new DocPersistence(
       db,
@@ -132,22 +120,20 @@ export class StoreContext {
 
   /** Every change of the device's row goes through here, so whoever shows it hears of it. */
   get self(): SelfRow | null {
-    return this.selfValue.row;
+    return this.selfCell.row;
   }
 
   set self(row: SelfRow | null) {
-    this.selfValue = { row };
-    for (const listener of [...this.selfListeners]) listener();
+    this.selfCell.row = row;
   }
 
   /** The device's row in a box that is new each time it changes (a `useSyncExternalStore` snapshot). */
   get selfSnapshot(): { readonly row: SelfRow | null } {
-    return this.selfValue;
+    return this.selfCell.snapshot;
   }
 
   onSelfChanged(listener: () => void): () => void {
-    this.selfListeners.add(listener);
-    return () => this.selfListeners.delete(listener);
+    return this.selfCell.subscribe(listener);
   }
 
   requireSelf(): SelfRow {

@@ -1,0 +1,71 @@
+import type { LarderStore } from '../storage/store';
+import type { RelayService } from './relay';
+import type { SyncService as Service, SyncStatus } from './webrtc';
+
+/** The sync service's module (webrtc.ts and what it imports), once loaded: one for the page. */
+let serviceModule: { SyncService: typeof Service } | null = null;
+let serviceLoading: Promise<unknown> | null = null;
+
+const STOPPED: SyncStatus = { running: false, signaling: [], connected: 0, peers: [] };
+
+/**
+ * The app's handle on sync (SyncService, webrtc.ts), from its first screen: sync's code (WebRTC, the relay,
+ * sync files, sealed catch-up) is not needed before sync starts, which the app does once its first screen is
+ * painted, so the service's module loads then. Until then the status is "not running"; `relay` is for the
+ * screens loaded after it (renderer/app/lazyScreen.ts).
+ */
+export class SyncControl {
+  private service: Service | null = null;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly store: LarderStore) {}
+
+  /** Loads the sync service's module (once for the page). */
+  static load(): Promise<void> {
+    serviceLoading ??= import('./webrtc').then((module) => (serviceModule = module));
+    return serviceLoading.then(() => undefined);
+  }
+
+  /** The service, made the first time it is asked for (its module must be loaded). */
+  private get made(): Service {
+    if (this.service) return this.service;
+    if (!serviceModule)
+      throw new Error('Sync was asked for its service before it was loaded (SyncControl.load)');
+    const service = new serviceModule.SyncService(this.store);
+    service.subscribe(() => {
+      for (const listener of [...this.listeners]) listener();
+    });
+    this.service = service;
+    // Its status is the service's from now on (a new snapshot): whoever shows it reads it again.
+    for (const listener of [...this.listeners]) listener();
+    return service;
+  }
+
+  async start(): Promise<void> {
+    await SyncControl.load();
+    await this.made.start();
+  }
+
+  async restart(): Promise<void> {
+    await SyncControl.load();
+    await this.made.restart();
+  }
+
+  stop(): void {
+    this.service?.stop();
+  }
+
+  status(): SyncStatus {
+    return this.service?.status() ?? STOPPED;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Rounds with the relays this device uses, while sync runs. */
+  get relay(): RelayService {
+    return this.made.relay;
+  }
+}

@@ -1,0 +1,17 @@
+import { msg, type DomainMessage } from './messages';
+
+/** A pickup would take items below zero: the UI shows this and asks before recording anyway. */
+export class BelowZeroWarning extends Error {
+  constructor(readonly shortfalls: { item: string; name: string; onHand: number; taking: number }[]) {
+    // For logs only: the screen says it from `messages`, in the volunteer's language.
+    super(shortfalls.map((s) => `${s.item}: taking ${s.taking}, ${s.onHand} on hand`).join('; '));
+    this.name = 'BelowZeroWarning';
+  }
+
+  /** One message per item that would go below zero. */
+  get messages(): DomainMessage[] {
+    return this.shortfalls.map((s) =>
+      msg('pickup.belowZero', { item: s.name, taking: s.taking, onHand: s.onHand }),
+    );
+  }
+}
