@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { memo, useCallback, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import { categoryList } from '../../shared/catalog';
@@ -10,6 +10,9 @@ import { useCategoryName } from '../i18n/categories';
 import { useCommand } from '../app/useCommand';
 import { StatusMessage } from '../components/StatusMessage';
 import { useFirstView } from '../app/firstView';
+import { firstRows, useShownRows } from '../app/slices';
+import type { Format } from '../i18n/format';
+import type { ItemSummary } from '../../shared/network/summaries';
 
 /** A hub's state for an item; below its minimum is "low" here as on the Stock screen (catalog keys). */
 const SEVERITY_LABEL = {
@@ -52,9 +55,13 @@ export function NetworkScreen() {
   );
   const data = useNetworkData(filter);
   useFirstView(data !== null && data !== undefined);
+  // The items table a slice at a time, as the stock table (renderer/app/slices.ts).
+  const shownItems = useShownRows(data ? data.view.items.length : null);
   const command = useCommand();
 
-  const hubName = (id: string) => data?.hubs.find((h) => h.id === id)?.name ?? id;
+  const hubs = data?.hubs;
+  // Stable while the hubs are, so that the item rows already shown are not rendered again (NetworkItemRow).
+  const hubName = useCallback((id: string) => hubs?.find((h) => h.id === id)?.name ?? id, [hubs]);
   const itemName = (id: string) => data?.itemsById.get(id)?.name ?? id;
   const unit = (id: string) => data?.itemsById.get(id)?.unit ?? t('network.unit');
   const categories = useMemo(() => categoryList(data?.items ?? []), [data?.items]);
@@ -200,70 +207,39 @@ export function NetworkScreen() {
               <table className="data network" aria-label={t('network.stockLabel')}>
                 <thead>
                   <tr>
-                    <th scope="col">{t('lines.item')}</th>
-                    <th scope="col">{t('network.worst')}</th>
-                    <th scope="col" className="num">
+                    <th scope="col" className="net-item">
+                      {t('lines.item')}
+                    </th>
+                    <th scope="col" className="net-worst">
+                      {t('network.worst')}
+                    </th>
+                    <th scope="col" className="num net-onHand">
                       {t('stock.colOnHand')}
                     </th>
-                    <th scope="col" className="num">
+                    <th scope="col" className="num net-transit">
                       {t('transferStatus.inTransit')}
                     </th>
-                    <th scope="col">{t('network.outOrLowAt')}</th>
-                    <th scope="col">{t('network.surplusAt')}</th>
-                    <th scope="col">{t('network.shortestCover')}</th>
+                    <th scope="col" className="net-short">
+                      {t('network.outOrLowAt')}
+                    </th>
+                    <th scope="col" className="net-surplus">
+                      {t('network.surplusAt')}
+                    </th>
+                    <th scope="col" className="net-cover">
+                      {t('network.shortestCover')}
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
-                  {data.view.items.map((i) => (
-                    <tr key={i.item}>
-                      <th scope="row">
-                        {i.name}
-                        <span className="muted unit-note">
-                          {' '}
-                          · {i.category ? categoryName(i.category) : '—'}
-                        </span>
-                      </th>
-                      <td>
-                        {i.worst ? (
-                          <span className={`status ${SEVERITY_CLASS[i.worst]}`}>
-                            {t(SEVERITY_LABEL[i.worst])}
-                          </span>
-                        ) : (
-                          <span className="muted">—</span>
-                        )}
-                      </td>
-                      <td className="num">
-                        <strong>{format.number(i.freshTotal)}</strong>
-                        {i.staleTotal !== 0 && (
-                          <span className="muted stale-figure">
-                            {' '}
-                            {t('network.plusStale', { n: format.number(i.staleTotal) })}
-                          </span>
-                        )}
-                      </td>
-                      <td className="num">{i.inTransit ? format.number(i.inTransit) : '—'}</td>
-                      <td>
-                        {format.list([
-                          ...i.outHubs.map((h) => t('network.hubOut', { hub: hubName(h) })),
-                          ...i.shortHubs.map(hubName),
-                        ]) || (i.runningOutHubs.length ? '' : '—')}
-                        {i.runningOutHubs.length > 0 && (
-                          <span className="muted">
-                            {' '}
-                            {t('network.runsOutAt', { hubs: format.list(i.runningOutHubs.map(hubName)) })}
-                          </span>
-                        )}
-                      </td>
-                      <td>
-                        {format.list(
-                          i.surplusHubs.map(
-                            (s) =>
-                              `${hubName(s.hub)} (${format.number(s.surplus, { signDisplay: 'exceptZero' })})`,
-                          ),
-                        ) || '—'}
-                      </td>
-                      <td>{cover(i.minCover, t)}</td>
-                    </tr>
+                  {firstRows(data.view.items, shownItems).map((i) => (
+                    <NetworkItemRow
+                      key={i.item}
+                      i={i}
+                      t={t}
+                      format={format}
+                      categoryName={categoryName}
+                      hubName={hubName}
+                    />
                   ))}
                 </tbody>
               </table>
@@ -316,3 +292,64 @@ export function NetworkScreen() {
     </section>
   );
 }
+
+/** One item's row of the network's items table; memoized, so each slice added renders only its own rows. */
+const NetworkItemRow = memo(function NetworkItemRow({
+  i,
+  t,
+  format,
+  categoryName,
+  hubName,
+}: {
+  i: ItemSummary;
+  t: TFunction;
+  format: Format;
+  categoryName: (category: string) => string;
+  hubName: (hub: string) => string;
+}) {
+  return (
+    <tr>
+      <th scope="row">
+        {i.name}
+        <span className="muted unit-note"> · {i.category ? categoryName(i.category) : '—'}</span>
+      </th>
+      <td>
+        {i.worst ? (
+          <span className={`status ${SEVERITY_CLASS[i.worst]}`}>{t(SEVERITY_LABEL[i.worst])}</span>
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
+      <td className="num">
+        <strong>{format.number(i.freshTotal)}</strong>
+        {i.staleTotal !== 0 && (
+          <span className="muted stale-figure">
+            {' '}
+            {t('network.plusStale', { n: format.number(i.staleTotal) })}
+          </span>
+        )}
+      </td>
+      <td className="num">{i.inTransit ? format.number(i.inTransit) : '—'}</td>
+      <td>
+        {format.list([
+          ...i.outHubs.map((h) => t('network.hubOut', { hub: hubName(h) })),
+          ...i.shortHubs.map(hubName),
+        ]) || (i.runningOutHubs.length ? '' : '—')}
+        {i.runningOutHubs.length > 0 && (
+          <span className="muted">
+            {' '}
+            {t('network.runsOutAt', { hubs: format.list(i.runningOutHubs.map(hubName)) })}
+          </span>
+        )}
+      </td>
+      <td>
+        {format.list(
+          i.surplusHubs.map(
+            (s) => `${hubName(s.hub)} (${format.number(s.surplus, { signDisplay: 'exceptZero' })})`,
+          ),
+        ) || '—'}
+      </td>
+      <td>{cover(i.minCover, t)}</td>
+    </tr>
+  );
+});

@@ -1,8 +1,9 @@
-import { memo, startTransition, useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
+import { memo, useCallback, useDeferredValue, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import { useNow } from '../app/useNow';
 import { useFirstView } from '../app/firstView';
+import { firstRows, useShownRows } from '../app/slices';
 import type { Item } from '../../shared/catalog';
 import { searchItems } from '../../shared/search';
 import { countNeeded, expiresWithin, stockStatus, type Levels, type StockStatus } from '../../shared/status';
@@ -17,15 +18,6 @@ import { LevelsEditor } from '../components/LevelsEditor';
 import { useSelf } from '../data/self';
 
 type SortKey = 'name' | 'category' | 'onHand' | 'status' | 'expiry';
-/** Rows the first view shows before the rest: more than a tall window holds. */
-const FIRST_ROWS = 30;
-/**
- * Rows added at a time after the first ones, a commit (and a layout) each. 440 rows added at once were one
- * layout task of 311-336 ms (a 1M-entry hub's 500 items, on this 2-core machine under Chromium's tracing):
- * the longest task of the start. 25 at a time, with the table's columns at fixed widths (styles.css), are
- * tasks of 55-76 ms under tracing, most of it shaping the new rows' words for the first time.
- */
-const MORE_ROWS = 25;
 type Filter = 'all' | 'attention' | StockStatus;
 
 interface Row {
@@ -141,15 +133,11 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
   // renders them in the background, in slices that leave the page free for clicks and keys, and shows
   // them once done; meanwhile the rows shown before (or "Loading") stay.
   const rows = useDeferredValue(current);
-  // The first view shows a screenful of rows, then the rest MORE_ROWS at a time, each step rendered in the
-  // background as above: 500 rows in the first commit took 110 ms of layout before the first row showed,
-  // and the other 440 in one commit a layout of 180-210 ms after. Once all are shown, all stay shown.
-  const [shown, setShown] = useState(FIRST_ROWS);
+  // The first view shows a screenful of rows, then the rest a slice at a time, each step rendered in the
+  // background as above (renderer/app/slices.ts): 500 rows in the first commit took 110 ms of layout before
+  // the first row showed, and the other 440 in one commit a layout of 180-210 ms after.
+  const shown = useShownRows(rows ? rows.length : null);
   useFirstView(rows !== null);
-  useEffect(() => {
-    if (!rows || shown === Infinity) return;
-    startTransition(() => setShown(shown + MORE_ROWS >= rows.length ? Infinity : shown + MORE_ROWS));
-  }, [rows, shown]);
   // Stable, so that rows already shown are not rendered again at each step (StockRowView is memo).
   const toggleEditing = useCallback((id: string) => setEditing((was) => (was === id ? null : id)), []);
   const stopEditing = useCallback(() => setEditing(null), []);
@@ -262,7 +250,7 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
               </tr>
             </thead>
             <tbody>
-              {(shown >= rows.length ? rows : rows.slice(0, shown)).map((r) => (
+              {firstRows(rows, shown).map((r) => (
                 <StockRowView
                   key={r.item.id}
                   row={r}

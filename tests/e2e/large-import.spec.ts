@@ -45,7 +45,7 @@ test('a whole-history sync file is taken in; the device stays usable while its h
       createdAt: AT,
       updatedAt: AT,
     });
-    // A catalog longer than the stock view's first screenful (it shows 60 rows, then the rest).
+    // A catalog longer than the stock view's first screenful (it shows 30 rows, then the rest a slice at a time).
     for (let i = 1; i <= 119; i++)
       putItem(doc, {
         id: `itembean${String(i).padStart(3, '0')}`,
@@ -130,9 +130,14 @@ test('a whole-history sync file is taken in; the device stays usable while its h
     expect(shown.some((text) => text.includes('entries to go'))).toBe(true);
     await expectHubOnHand(page, 'Hub A', 'Rice', ENTRIES);
     await expectHubOnHand(page, 'Hub B (this hub)', 'Rice', 2);
-    // Every item of the catalog has its row (a header and 120), the last ones shown after the first 60.
+    // Every item of the catalog has its row (a header and 120), the last ones shown after the first 30.
     await expect(page.getByRole('table', { name: 'Stock' }).getByRole('row')).toHaveCount(121);
     await expect(page.getByRole('rowheader', { name: /^Beans 119/ })).toBeVisible();
+    // And on the Network screen's items table, shown a slice at a time the same way.
+    await goTo(page, 'Network');
+    const networkItems = page.getByRole('table', { name: 'Network stock' });
+    await expect(networkItems.getByRole('row')).toHaveCount(121);
+    await expect(networkItems.getByRole('rowheader', { name: /^Beans 119/ })).toBeVisible();
     await goTo(page, 'Count stock');
     await expect(page.getByRole('button', { name: 'Save count' })).toBeEnabled();
   } finally {

@@ -1,0 +1,32 @@
+import { startTransition, useEffect, useState } from 'react';
+
+/** Rows a long table shows first: more than a tall window holds. */
+export const FIRST_ROWS = 30;
+
+/**
+ * Rows added at a time after the first ones, a commit (and a layout) each. 440 rows of the stock table added
+ * at once were one layout task of 311-336 ms (a 1M-entry hub's 500 items, on a 2-core machine under Chromium's
+ * tracing): the longest task of the start. 25 at a time, with the table's columns at fixed widths
+ * (styles.css), are tasks of 55-76 ms under tracing, most of it shaping the new rows' words for the first time.
+ */
+export const MORE_ROWS = 25;
+
+/**
+ * How many rows of a long list to show: FIRST_ROWS, then MORE_ROWS more after each commit, each step rendered
+ * in the background (a transition: clicks and keys come first), until all are shown (Infinity); once all are
+ * shown, all stay shown. `total` is the list's length, null while it is not known yet. Rows already shown
+ * should be memoized components, so a step renders only its new rows.
+ */
+export function useShownRows(total: number | null): number {
+  const [shown, setShown] = useState(FIRST_ROWS);
+  useEffect(() => {
+    if (total === null || shown === Infinity) return;
+    startTransition(() => setShown(shown + MORE_ROWS >= total ? Infinity : shown + MORE_ROWS));
+  }, [total, shown]);
+  return shown;
+}
+
+/** The rows to show of `rows`, given `shown` from useShownRows. */
+export function firstRows<T>(rows: readonly T[], shown: number): readonly T[] {
+  return shown >= rows.length ? rows : rows.slice(0, shown);
+}
