@@ -60,7 +60,14 @@ export class LarderStore {
    * painted; `load`, `ready` and every command call it too.
    */
   static loadParts(): Promise<void> {
-    partsLoading ??= import('./store/parts').then((module) => (partsModule = module));
+    // A load that failed (the page's server gone for a moment, on a hub's LAN) is tried again next time.
+    partsLoading ??= import('./store/parts').then(
+      (module) => (partsModule = module),
+      (error: unknown) => {
+        partsLoading = null;
+        throw error;
+      },
+    );
     return partsLoading.then(() => undefined);
   }
 

@@ -22,7 +22,14 @@ export class SyncControl {
 
   /** Loads the sync service's module (once for the page). */
   static load(): Promise<void> {
-    serviceLoading ??= import('./webrtc').then((module) => (serviceModule = module));
+    // A load that failed (the page's server gone for a moment, on a hub's LAN) is tried again next time.
+    serviceLoading ??= import('./webrtc').then(
+      (module) => (serviceModule = module),
+      (error: unknown) => {
+        serviceLoading = null;
+        throw error;
+      },
+    );
     return serviceLoading.then(() => undefined);
   }
 
