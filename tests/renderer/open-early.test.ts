@@ -42,7 +42,8 @@ describe('the early open of the database', () => {
     expect(script).toContain(`indexedDB.open('${new LarderDB().name}')`);
     const html = readFileSync(resolve(root, 'renderer/index.html'), 'utf8');
     // Before the app's module, and not blocking the page's parsing.
-    expect(html.indexOf('<script async src="./open-early.js"></script>')).toBeGreaterThan(0);
+    // A public file (served as is, not bundled): Vite writes the path relative to the page in the build.
+    expect(html.indexOf('<script async src="/open-early.js"></script>')).toBeGreaterThan(0);
     expect(html.indexOf('open-early.js')).toBeLessThan(html.indexOf('main.tsx'));
   });
 
