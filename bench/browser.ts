@@ -124,7 +124,10 @@ interface InPageProbe {
   blockedUntil: number;
 }
 
-/** Installed before the app's scripts: notes when the first stock row appears and what blocked the main thread. */
+/**
+ * Installed before the app's scripts: notes when the first stock row appears (the stock screen's table, or the
+ * Network screen's items table) and what blocked the main thread.
+ */
 export function installProbe(): void {
   if (location.pathname.startsWith('/bench/')) return;
   const probe: InPageProbe = {
@@ -150,7 +153,8 @@ export function installProbe(): void {
     for (const e of list.getEntries()) probe.longFrames.push([e.startTime, e.duration]);
   }).observe({ type: 'long-animation-frame', buffered: true });
   const observer = new MutationObserver(() => {
-    if (probe.rowsAt !== null || !document.querySelector('table[aria-label="Stock"] tbody tr')) return;
+    const rows = 'table[aria-label="Stock"] tbody tr, table[aria-label="Network stock"] tbody tr';
+    if (probe.rowsAt !== null || !document.querySelector(rows)) return;
     probe.rowsAt = performance.now();
     observer.disconnect();
     requestAnimationFrame(() => {
@@ -172,10 +176,12 @@ export async function firstStockView(
   origin: string,
   /** Around the view: before the navigation, and once the page is quiet (bench/profile-start.ts profiles it). */
   around: { before?: (page: Page) => Promise<void>; after?: (page: Page) => Promise<void> } = {},
+  /** The screen to open (the app's route): the stock screen unless `#/network`. */
+  hash = '',
 ): Promise<FirstView> {
   const page = await context.newPage();
   await around.before?.(page);
-  await page.goto(`${origin}/`, { waitUntil: 'commit' });
+  await page.goto(`${origin}/${hash}`, { waitUntil: 'commit' });
   await page.waitForFunction(
     () => (window as unknown as { __larderProbe?: InPageProbe }).__larderProbe?.paintedAt != null,
     undefined,

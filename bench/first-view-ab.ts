@@ -14,6 +14,7 @@ import { serve } from './server';
  *
  *   npx tsx bench/first-view-ab.ts --profile=<kept profile> --port=<its port> --a=<app build> --b=<app build> [--runs=5]
  *   ... --marks also prints, per build, the median time of each of the start's marks (renderer/storage/marks.ts)
+ *   ... --screen=network opens the Network screen (a coordinator's first view) instead of the stock screen
  *
  * The first run of each build is left out of the medians (it upgrades its copy's database, if it must).
  */
@@ -50,6 +51,7 @@ interface Run {
 }
 const results: Record<'a' | 'b', Run[]> = { a: [], b: [] };
 const showMarks = flag('marks');
+const hash = option('screen') === 'network' ? '#/network' : '';
 const marks: Record<'a' | 'b', Map<string, number[]>> = { a: new Map(), b: new Map() };
 for (let run = 0; run <= runs; run++)
   for (const which of run % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
@@ -57,7 +59,7 @@ for (let run = 0; run <= runs; run++)
     const context = await launch(copies[which]);
     try {
       await context.addInitScript(installProbe);
-      const view = await firstStockView(context, server.url);
+      const view = await firstStockView(context, server.url, {}, hash);
       const longest = Math.max(0, ...view.longTasks.map(([, d]) => d));
       // After the rows are painted: what the rest of the start costs (the ledger's load, the other rows).
       const after = view.longTasks.filter(([start]) => start >= view.rowsPaintedMs);
