@@ -14,6 +14,19 @@ export function once<T>(make: () => T): () => T {
 }
 
 /**
+ * Like `once` for a promise (a module loaded when first asked for): one load however many ask, and the same
+ * result after; but a load that failed is not kept, so the next ask tries again.
+ */
+export function onceUntilFailed<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | null = null;
+  return () =>
+    (loading ??= load().catch((error: unknown) => {
+      loading = null;
+      throw error;
+    }));
+}
+
+/**
  * A schema (any object) made the first time it is used rather than when its module loads: it stands for
  * the made object in every way (its properties, methods bound to it, `in`, its keys, `instanceof`). Making
  * Larder's zod schemas was most of the script the page ran before its first stock view (about 80 ms of a

@@ -1,4 +1,4 @@
-import type { EntryKind } from './entries';
+import { ENTRY_KINDS, type EntryKind } from './entryKinds';
 import type { TransferStatus } from './transfers';
 import type { SettingMap } from './trust/settings';
 
@@ -41,18 +41,6 @@ export const SETTING_WORDS = allOf<SettingMap>()([
   'levels',
   'categoryLevels',
   'network',
-]);
-// Listed here rather than imported: the core's modules import this one, and it imports only types.
-const ENTRY_KINDS = allOf<EntryKind>()([
-  'donation',
-  'pickup',
-  'count',
-  'discard',
-  'reversal',
-  'transfer_request',
-  'transfer_out',
-  'transfer_in',
-  'transfer_resolve',
 ]);
 const TRANSFER_STATUSES = allOf<TransferStatus>()([
   'requested',

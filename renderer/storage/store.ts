@@ -9,6 +9,7 @@ import type { CatchUp } from '../../shared/sync/syncfile';
 import type { TransferView } from '../../shared/transfers';
 import type { CatchUpMaterial, CatchUpResult } from '../../shared/trust/catchUp';
 import type { MemberState, Role } from '../../shared/trust/members';
+import { onceUntilFailed } from '../../shared/lazy';
 import { secretBox, type SecretBox } from '../platform/secrets';
 import type { IdentityRow, LarderDB, SelfRow } from './db';
 import type { DocPersistence, RebuildProgress } from './persistence';
@@ -23,7 +24,8 @@ export { browserDeps, type StoreDeps } from './store/deps';
 
 /** The store's heavy half (store/parts.ts), once loaded: one module for every store of the page. */
 let partsModule: { makeParts: typeof makeParts } | null = null;
-let partsLoading: Promise<unknown> | null = null;
+// A load that failed (the page's server gone for a moment, on a hub's LAN) is tried again next time.
+const loadPartsModule = onceUntilFailed(() => import('./store/parts'));
 
 /**
  * The one way the app changes data: each method turns a form into doc changes through the pure commands,
@@ -60,15 +62,9 @@ export class LarderStore {
    * painted; `load`, `ready` and every command call it too.
    */
   static loadParts(): Promise<void> {
-    // A load that failed (the page's server gone for a moment, on a hub's LAN) is tried again next time.
-    partsLoading ??= import('./store/parts').then(
-      (module) => (partsModule = module),
-      (error: unknown) => {
-        partsLoading = null;
-        throw error;
-      },
-    );
-    return partsLoading.then(() => undefined);
+    return loadPartsModule().then((module) => {
+      partsModule = module;
+    });
   }
 
   /** The parts, made for this store the first time they are asked for (their module must be loaded). */

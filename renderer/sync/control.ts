@@ -1,10 +1,12 @@
+import { onceUntilFailed } from '../../shared/lazy';
 import type { LarderStore } from '../storage/store';
 import type { RelayService } from './relay';
 import type { SyncService as Service, SyncStatus } from './webrtc';
 
 /** The sync service's module (webrtc.ts and what it imports), once loaded: one for the page. */
 let serviceModule: { SyncService: typeof Service } | null = null;
-let serviceLoading: Promise<unknown> | null = null;
+// A load that failed (the page's server gone for a moment, on a hub's LAN) is tried again next time.
+const loadServiceModule = onceUntilFailed(() => import('./webrtc'));
 
 const STOPPED: SyncStatus = { running: false, signaling: [], connected: 0, peers: [] };
 
@@ -22,15 +24,9 @@ export class SyncControl {
 
   /** Loads the sync service's module (once for the page). */
   static load(): Promise<void> {
-    // A load that failed (the page's server gone for a moment, on a hub's LAN) is tried again next time.
-    serviceLoading ??= import('./webrtc').then(
-      (module) => (serviceModule = module),
-      (error: unknown) => {
-        serviceLoading = null;
-        throw error;
-      },
-    );
-    return serviceLoading.then(() => undefined);
+    return loadServiceModule().then((module) => {
+      serviceModule = module;
+    });
   }
 
   /** The service, made the first time it is asked for (its module must be loaded). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { lazySchema, once } from '../../shared/lazy';
+import { lazySchema, once, onceUntilFailed } from '../../shared/lazy';
 import { entrySchema } from '../../shared/entries';
 
 describe('once', () => {
@@ -112,5 +112,30 @@ describe('lazySchema', () => {
     expect(entrySchema.safeParse(entry).success).toBe(true);
     expect(entrySchema.safeParse({ ...entry, qty: 0 }).success).toBe(false);
     expect(entrySchema.safeParse({ ...entry, kind: 'gift' }).success).toBe(false);
+  });
+});
+
+describe('onceUntilFailed', () => {
+  it('loads once however many ask, while loading and after, and gives each the same result', async () => {
+    let loads = 0;
+    const load = onceUntilFailed(async () => ({ n: ++loads }));
+    const [a, b] = await Promise.all([load(), load()]);
+    const c = await load();
+    expect(loads).toBe(1);
+    expect(a).toBe(b);
+    expect(c).toBe(a);
+  });
+
+  it('does not keep a load that failed: the next ask tries again, and its result is kept', async () => {
+    let loads = 0;
+    const load = onceUntilFailed(async () => {
+      loads++;
+      if (loads === 1) throw new Error('Failed to fetch dynamically imported module');
+      return loads;
+    });
+    await expect(load()).rejects.toThrow('Failed to fetch');
+    expect(await load()).toBe(2);
+    expect(await load()).toBe(2);
+    expect(loads).toBe(2);
   });
 });
