@@ -127,15 +127,6 @@ export class StoreContext {
     this.selfCell.row = row;
   }
 
-  /** The device's row in a box that is new each time it changes (a `useSyncExternalStore` snapshot). */
-  get selfSnapshot(): { readonly row: SelfRow | null } {
-    return this.selfCell.snapshot;
-  }
-
-  onSelfChanged(listener: () => void): () => void {
-    return this.selfCell.subscribe(listener);
-  }
-
   requireSelf(): SelfRow {
     if (!this.self) throw new Error('This device has not been set up yet');
     return this.self;
