@@ -65,3 +65,36 @@ export function lazySchema<T extends object>(make: () => T): T {
     // Stryker restore ArrowFunction
   });
 }
+
+/** How long to wait after each failure of a load tried until it succeeds: the last is repeated. */
+export const RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000] as const;
+
+/**
+ * Runs `task` until it succeeds, waiting `delays[n]` after its n-th failure (the last delay repeated), and
+ * telling `onFailure` of each failure. Resolves true once it succeeded, false if `stopped()` said so first
+ * (checked before each try). Meant for a load nothing can go on without, on a network that may be away for
+ * a moment (a hub's LAN server).
+ */
+export async function untilDone(
+  task: () => Promise<unknown>,
+  options: {
+    stopped: () => boolean;
+    onFailure?: (error: unknown, tries: number) => void;
+    delays?: readonly number[];
+    sleep?: (ms: number) => Promise<void>;
+  },
+): Promise<boolean> {
+  const delays = options.delays ?? RETRY_DELAYS_MS;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let tries = 0; !options.stopped();) {
+    try {
+      await task();
+      return true;
+    } catch (error) {
+      tries += 1;
+      options.onFailure?.(error, tries);
+      await sleep(delays[Math.min(tries, delays.length) - 1] ?? 0);
+    }
+  }
+  return false;
+}

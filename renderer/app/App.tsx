@@ -11,6 +11,7 @@ import { useFrontDesk } from './frontDesk';
 import { useSelf } from '../data/self';
 import { firstViewShown, useFirstView } from './firstView';
 import { lazyScreen, loadTheRest } from './lazyScreen';
+import { untilDone } from '../../shared/lazy';
 
 // Shown once (setup, the hub's choice) or on front-desk devices only: loaded when shown (lazyScreen.ts).
 const SetupScreen = lazyScreen(() => import('../screens/SetupScreen'), 'SetupScreen');
@@ -30,6 +31,8 @@ type Boot =
 export function App() {
   const { t } = useTranslation();
   const [boot, setBoot] = useState<Boot>({ state: 'opening' });
+  /** The rest of the code failed to load after the first view and is being tried again. */
+  const [restMissing, setRestMissing] = useState(false);
 
   useEffect(() => {
     let store: LarderStore | null = null;
@@ -59,10 +62,21 @@ export function App() {
       // meanwhile: firstView.ts); a save before then starts it at once. Sync starts when it is loaded.
       // Not after an idle moment too: the rest of the rows and the other screens' modules come right after
       // the first view, and waiting for idle put sync off by up to 1.5 s each time a page opened.
+      // On a hub's LAN the page's server may be away for a moment: the first view stays, says what waits,
+      // and the load is tried again until it succeeds (a command or another screen may load it sooner).
       void firstViewShown()
-        .then(() => loadTheRest())
-        .then(() => {
-          if (cancelled) return;
+        .then(() =>
+          untilDone(loadTheRest, {
+            stopped: () => cancelled,
+            onFailure: (error) => {
+              console.warn('Larder could not load the rest of its code; trying again', error);
+              if (!cancelled) setRestMissing(true);
+            },
+          }),
+        )
+        .then((loaded) => {
+          if (!loaded || cancelled) return;
+          setRestMissing(false);
           // A key rotation (a device was revoked) moves sync to a new room with a new password.
           opened.onKeyChanged(() => {
             if (service.status().running) void service.restart();
@@ -74,7 +88,8 @@ export function App() {
           });
           opened.load().catch(fail);
           if (opened.self) void service.start();
-        }, fail);
+        })
+        .catch(fail);
     };
     /** Holds the device lock for as long as this app is open; false if another tab holds it. */
     const tryLock = () =>
@@ -125,6 +140,11 @@ export function App() {
   return (
     <StoreContext.Provider value={store}>
       <SyncContext.Provider value={sync}>
+        {restMissing && (
+          <p className="warning rest-missing" role="alert">
+            {t('boot.restMissing')}
+          </p>
+        )}
         <Suspense fallback={<p className="boot">{t('boot.opening')}</p>}>
           <Screens sync={sync} />
         </Suspense>

@@ -21,6 +21,18 @@ export function loadTheRest(): Promise<void> {
  * would suspend on its first render even with the module in hand, and React holds a revealed boundary back
  * for about 300 ms (its Suspense throttling): every first visit of a screen took that much longer.
  */
+const failedLoads = new Set<() => unknown>();
+
+/**
+ * Lets every screen whose load failed load again the next time it is shown. Called by the screen's error
+ * boundary once it shows the failure, not when the load fails: React renders a failed screen again at once
+ * before showing its error, and a new load then would start a loop of loads instead of showing it.
+ */
+export function forgetFailedLoads(): void {
+  for (const renew of failedLoads) renew();
+  failedLoads.clear();
+}
+
 export type LazyScreen<P> = ComponentType<P> & { preload: () => Promise<unknown> };
 
 export function lazyScreen<M, K extends keyof M>(
@@ -31,7 +43,19 @@ export function lazyScreen<M, K extends keyof M>(
   let loaded: ComponentType<P> | null = null;
   const take = (m: M): ComponentType<P> => (loaded = m[name] as ComponentType<P>);
   const loadWithRest = () => Promise.all([load(), loadTheRest()]).then(([m]) => m);
-  const Lazy = lazy(() => loadWithRest().then((m) => ({ default: take(m) })));
+  // React.lazy keeps a failed load's error for good: after one (the page's server away for a moment), the
+  // screen gets a new one once the failure is shown (forgetFailedLoads), which loads again when next shown.
+  const makeLazy = () =>
+    lazy(() =>
+      loadWithRest().then(
+        (m) => ({ default: take(m) }),
+        (error: unknown) => {
+          failedLoads.add(() => (Lazy = makeLazy()));
+          throw error;
+        },
+      ),
+    );
+  let Lazy = makeLazy();
   const Screen = (props: P) =>
     createElement(
       (loaded ?? Lazy) as ComponentType<Record<string, unknown>>,

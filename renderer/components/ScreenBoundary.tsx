@@ -1,5 +1,6 @@
 import { Component, Suspense, type ErrorInfo, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { forgetFailedLoads } from '../app/lazyScreen';
 
 interface ScreenBoundaryProps {
   /** The screen's name, as the navigation shows it. */
@@ -25,6 +26,8 @@ export class ScreenBoundary extends Component<ScreenBoundaryProps, ScreenBoundar
 
   override componentDidCatch(error: Error, info: ErrorInfo): void {
     console.error(`The ${this.props.screen} screen hit a problem`, error, info.componentStack);
+    // A screen whose code could not load (its server away for a moment) loads again when next opened.
+    forgetFailedLoads();
   }
 
   override render(): ReactNode {

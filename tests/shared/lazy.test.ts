@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { lazySchema, once, onceUntilFailed } from '../../shared/lazy';
+import { lazySchema, once, onceUntilFailed, RETRY_DELAYS_MS, untilDone } from '../../shared/lazy';
 import { entrySchema } from '../../shared/entries';
 
 describe('once', () => {
@@ -137,5 +137,90 @@ describe('onceUntilFailed', () => {
     expect(await load()).toBe(2);
     expect(await load()).toBe(2);
     expect(loads).toBe(2);
+  });
+});
+
+describe('untilDone', () => {
+  it('tries again after each failure, waiting longer each time up to the last delay, until it succeeds', async () => {
+    let tries = 0;
+    const waited: number[] = [];
+    const heard: Array<[string, number]> = [];
+    const done = await untilDone(
+      async () => {
+        if (++tries < 5) throw new Error(`no answer ${tries}`);
+      },
+      {
+        stopped: () => false,
+        delays: [10, 20, 50],
+        sleep: async (ms) => void waited.push(ms),
+        onFailure: (error, n) => heard.push([(error as Error).message, n]),
+      },
+    );
+    expect(done).toBe(true);
+    expect(tries).toBe(5);
+    expect(waited).toEqual([10, 20, 50, 50]);
+    expect(heard).toEqual([
+      ['no answer 1', 1],
+      ['no answer 2', 2],
+      ['no answer 3', 3],
+      ['no answer 4', 4],
+    ]);
+  });
+
+  it('succeeding at once waits for nothing and hears of no failure', async () => {
+    const waited: number[] = [];
+    let failures = 0;
+    const done = await untilDone(async () => undefined, {
+      stopped: () => false,
+      sleep: async (ms) => void waited.push(ms),
+      onFailure: () => failures++,
+    });
+    expect([done, waited, failures]).toEqual([true, [], 0]);
+  });
+
+  it('stops trying once told to (the page closed), and says it did not succeed', async () => {
+    let tries = 0;
+    let stop = false;
+    const done = await untilDone(
+      async () => {
+        tries++;
+        throw new Error('no answer');
+      },
+      {
+        stopped: () => stop,
+        sleep: async () => {
+          if (tries === 3) stop = true;
+        },
+      },
+    );
+    expect([done, tries]).toEqual([false, 3]);
+    let never = 0;
+    expect(await untilDone(async () => void never++, { stopped: () => true })).toBe(false);
+    expect(never).toBe(0);
+  });
+
+  it('waits the default delays, a second then longer, at most half a minute, with a real timer', async () => {
+    expect([...RETRY_DELAYS_MS]).toEqual([1_000, 2_000, 5_000, 10_000, 30_000]);
+    vi.useFakeTimers();
+    try {
+      let tries = 0;
+      const run = untilDone(
+        async () => {
+          if (++tries < 3) throw new Error('no answer');
+        },
+        { stopped: () => false, delays: [100, 300] },
+      );
+      await vi.advanceTimersByTimeAsync(99);
+      expect(tries).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(tries).toBe(2);
+      await vi.advanceTimersByTimeAsync(299);
+      expect(tries).toBe(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(await run).toBe(true);
+      expect(tries).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,0 +1,53 @@
+import { expect, test } from '@playwright/test';
+import { newProfileDir, openHub, removeProfileDir } from './browser';
+import { addItem, donate, expectOnHand, goTo, setUpHub } from './steps';
+
+/**
+ * The stock view opens with half of the app's code; the rest (the ledger, signatures, sync) loads once it is
+ * painted. On a hub's LAN the computer serving the page may be away just then: the stock stays on screen,
+ * the page says what waits, and the rest loads by itself once the server answers again.
+ */
+test('the rest of the code loads by itself once the page’s server answers again; the stock stays meanwhile', async ({
+  baseURL,
+}) => {
+  const profile = newProfileDir('load-later');
+  const { context, page } = await openHub(profile, baseURL!);
+  try {
+    await setUpHub(page, 'Corner Store', 'Till');
+    await addItem(page, { name: 'Rice 1 kg', unit: 'bag' });
+    await donate(page, 'rice', '12');
+
+    // The server stops answering for the store's parts (the chunk every recording needs).
+    let away = true;
+    let refused = 0;
+    await context.route('**/assets/parts-*.js', async (route) => {
+      if (!away) return route.continue();
+      refused += 1;
+      return route.abort('connectionrefused');
+    });
+    await page.reload();
+    await expectOnHand(page, 'Rice 1 kg', 12);
+    const missing = page.getByRole('alert').filter({ hasText: 'Part of Larder has not loaded yet' });
+    await expect(missing).toBeVisible();
+    // A screen that needs the rest says it hit a problem (not a blank page), and the app keeps trying.
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Record donation' })
+      .click();
+    await expect(
+      page.getByRole('main').getByRole('heading', { name: 'This screen hit a problem' }),
+    ).toBeVisible();
+    await expect.poll(() => refused).toBeGreaterThanOrEqual(3);
+    await expect(missing).toBeVisible();
+
+    away = false;
+    await expect(missing).toBeHidden({ timeout: 60_000 });
+    // The screen that failed loads when it is opened again, and recording works.
+    await goTo(page, 'Stock');
+    await donate(page, 'rice', '3');
+    await expectOnHand(page, 'Rice 1 kg', 15);
+  } finally {
+    await context.close();
+    removeProfileDir(profile);
+  }
+});
