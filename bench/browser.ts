@@ -50,6 +50,8 @@ export interface BrowserResult {
   idbDiskMB: number;
   /** The first of them is the first page of a just-started browser (cold); the others are reloads. */
   firstViews: FirstView[];
+  /** The same for the Network screen (`#/network`, a coordinator's first view), in a browser started again. */
+  networkViews: FirstView[];
   /** `indexedDB.open('larder')` as the first thing in a just-started browser. */
   coldOpenMs: number;
   open: OpenResult;
@@ -261,6 +263,9 @@ function duMB(dir: string): number {
  * starts the app) and open the app `views` times; restart again, time a cold IndexedDB open, load the
  * store and record pickups one at a time.
  */
+/** Views of the Network screen per size: one cold, the others reloads (each waits for the ledger's load). */
+const NETWORK_VIEWS = 3;
+
 export async function measureBrowser(
   n: number,
   origin: string,
@@ -307,6 +312,17 @@ export async function measureBrowser(
 
     await context.close();
 
+    // Started again for the Network screen: a coordinator's first view reads every hub's figures.
+    context = await launch(dir);
+    await context.addInitScript(installProbe);
+    const networkViews: FirstView[] = [];
+    for (let i = 0; i < Math.min(opts.views, NETWORK_VIEWS); i++) {
+      const view = await firstStockView(context, origin, {}, '#/network');
+      networkViews.push(view);
+      log(`  Network screen view #${i + 1}: rows painted at ${view.rowsPaintedMs.toFixed(0)} ms`);
+    }
+    await context.close();
+
     // Restarted once more: the bench page times a cold IndexedDB open, then records pickups.
     context = await launch(dir);
     page = await benchPage(context, origin);
@@ -327,6 +343,7 @@ export async function measureBrowser(
       seed,
       idbDiskMB,
       firstViews,
+      networkViews,
       coldOpenMs,
       open,
       heapReadyMB,
