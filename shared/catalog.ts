@@ -7,16 +7,10 @@ import { parseQuantity } from './quantity';
 import { normalizeName, searchItems } from './search';
 
 export { normalizeName, searchItems };
+// In a module of their own, without zod: the Network screen (a coordinator's first view) offers them.
+export { categoryList, DEFAULT_CATEGORIES } from './categories';
 
-export const DEFAULT_CATEGORIES = ['Food', 'Baby', 'Hygiene', 'Household', 'Medical', 'Other'] as const;
 export const MAX_NAME_LENGTH = 120;
-
-/** The categories to offer: the suggested ones and every one the catalog uses, each once, in code-unit order. */
-export function categoryList(items: Iterable<{ category: string }>): string[] {
-  const all = new Set<string>(DEFAULT_CATEGORIES);
-  for (const item of items) all.add(item.category);
-  return [...all].sort();
-}
 
 export const itemSchema = lazySchema(() =>
   z.object({

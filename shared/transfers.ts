@@ -1,4 +1,5 @@
-import { compareEntryIds, type LedgerRow } from './projection';
+import { compareEntryIds } from './ids';
+import type { LedgerRow } from './projection';
 
 /**
  * A transfer's state, derived from its entries (request, send, receipt, settlement and their undos).

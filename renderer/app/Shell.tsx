@@ -24,7 +24,10 @@ const MovementScreen = lazyScreen(() => import('../screens/MovementScreen'), 'Mo
 const CountScreen = lazyScreen(() => import('../screens/CountScreen'), 'CountScreen');
 const ProblemsScreen = lazyScreen(() => import('../screens/ProblemsScreen'), 'ProblemsScreen');
 const SyncScreen = lazyScreen(() => import('../screens/SyncScreen'), 'SyncScreen');
-const NetworkScreen = lazyScreen(() => import('../screens/NetworkScreen'), 'NetworkScreen');
+// A coordinator's first view: its module loads alone, the rest once its figures are painted.
+const NetworkScreen = lazyScreen(() => import('../screens/NetworkScreen'), 'NetworkScreen', {
+  withTheRest: false,
+});
 const TransfersScreen = lazyScreen(() => import('../screens/TransfersScreen'), 'TransfersScreen');
 const LevelsScreen = lazyScreen(() => import('../screens/LevelsScreen'), 'LevelsScreen');
 const NeedsScreen = lazyScreen(() => import('../screens/NeedsScreen'), 'NeedsScreen');

@@ -4,8 +4,9 @@ import { SyncControl } from '../sync/control';
 
 /**
  * The rest of the app's code: the store's parts (the doc, its persistence, signatures, sealing) and sync's.
- * The first view (the stock screen) needs none of it; every screen loaded by `lazyScreen` has it loaded
- * first, so it may use the store's and sync's members that answer at once (see LarderStore).
+ * The first views (the stock screen, a coordinator's Network screen) need none of it; every other screen
+ * loaded by `lazyScreen` has it loaded first, so it may use the store's and sync's members that answer at
+ * once (see LarderStore).
  */
 export function loadTheRest(): Promise<void> {
   return Promise.all([LarderStore.loadParts(), SyncControl.load()]).then(() => undefined);
@@ -13,8 +14,9 @@ export function loadTheRest(): Promise<void> {
 
 /**
  * A screen whose module loads when it is first shown (a chunk of its own, from the app's own files:
- * nothing is fetched from elsewhere), with the rest of the app's code (`loadTheRest`). The first view needs
- * only the stock screen, and the browser compiles and runs a smaller bundle before it. `preload` loads the
+ * nothing is fetched from elsewhere), with the rest of the app's code (`loadTheRest`) unless it can be a
+ * first view. The first view needs only its own screen, and the browser compiles and runs a smaller bundle
+ * before it. `preload` loads the
  * module ahead (see `preloadScreens`).
  *
  * Once the module is loaded (ahead, or by a first visit), the screen renders it directly: React.lazy alone
@@ -38,11 +40,17 @@ export type LazyScreen<P> = ComponentType<P> & { preload: () => Promise<unknown>
 export function lazyScreen<M, K extends keyof M>(
   load: () => Promise<M>,
   name: K,
+  /**
+   * False for a screen that can be a first view: it reads the projections only and subscribes through
+   * the store's members that work before its parts (`onCommitted`, `onBacklog`); its commands load them.
+   * Its own module then loads alone, and the rest after it is painted, as for the stock screen.
+   */
+  { withTheRest = true }: { withTheRest?: boolean } = {},
 ): LazyScreen<M[K] extends ComponentType<infer P> ? P : never> {
   type P = M[K] extends ComponentType<infer Q> ? Q : never;
   let loaded: ComponentType<P> | null = null;
   const take = (m: M): ComponentType<P> => (loaded = m[name] as ComponentType<P>);
-  const loadWithRest = () => Promise.all([load(), loadTheRest()]).then(([m]) => m);
+  const loadWithRest = withTheRest ? () => Promise.all([load(), loadTheRest()]).then(([m]) => m) : load;
   // React.lazy keeps a failed load's error for good: after one (the page's server away for a moment), the
   // screen gets a new one once the failure is shown (forgetFailedLoads), which loads again when next shown.
   const makeLazy = () =>

@@ -1,6 +1,5 @@
 import { NetworkViewModel, ratesFromUsage, utcDay, windowDays, type HubPosition } from '../../shared/network';
 import { inTransitOf } from '../../shared/network/transit';
-import { stockKey } from '../../shared/projection';
 import { figuresOf } from '../../shared/onHand';
 import { transferViews, type TransferView } from '../../shared/transfers';
 import type { HubRow, ItemRow } from '../storage/db';
@@ -9,7 +8,7 @@ import type { LarderStore } from '../storage/store';
 import { allTransferLedgerRows } from '../storage/ledgerRows';
 import { hubsWithNewest, type HubWithFreshness } from './newest';
 import { LevelsIndex } from '../../shared/levels';
-import { splitHubKey } from '../../shared/keys';
+import { hubKey as stockKey, splitHubKey } from '../../shared/keys';
 
 export interface NetworkSnapshot {
   version: number;
@@ -43,7 +42,7 @@ export class NetworkModel {
   private readonly unsubscribe: () => void;
 
   constructor(private readonly store: LarderStore) {
-    this.unsubscribe = store.persistence.onCommitted((commit) => {
+    this.unsubscribe = store.onCommitted((commit) => {
       this.queue = this.queue.then(() => this.apply(commit)).catch(() => this.reload());
     });
   }

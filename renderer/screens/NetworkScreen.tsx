@@ -1,7 +1,7 @@
 import { memo, useCallback, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
-import { categoryList } from '../../shared/catalog';
+import { categoryList } from '../../shared/categories';
 import type { Move, Severity } from '../../shared/network';
 import { useStore } from '../app/StoreContext';
 import { useNetworkData } from '../data/networkData';

@@ -12,7 +12,7 @@ import type { MemberState, Role } from '../../shared/trust/members';
 import { onceUntilFailed } from '../../shared/lazy';
 import { secretBox, type SecretBox } from '../platform/secrets';
 import type { IdentityRow, LarderDB, SelfRow } from './db';
-import type { DocPersistence, RebuildProgress } from './persistence';
+import type { Commit, DocPersistence, RebuildProgress } from './persistence';
 import { KeySealer, sealingMiddleware } from './sealedKey';
 import { browserDeps, type StoreDeps } from './store/deps';
 import type { makeParts, StoreParts } from './store/parts';
@@ -46,8 +46,9 @@ const loadPartsModule = onceUntilFailed(() => import('./store/parts'));
 export class LarderStore {
   private made: StoreParts | null = null;
   private closed = false;
-  /** Listeners to the persistence's backlog that subscribed before the parts were made. */
-  private readonly earlyBacklog = new Map<() => void, (() => void) | null>();
+  /** Listeners to the persistence that subscribed before the parts were made: attached once they are. */
+  private readonly earlyBacklog = new EarlyListeners<() => void>();
+  private readonly earlyCommitted = new EarlyListeners<(commit: Commit) => void>();
 
   private constructor(
     readonly db: LarderDB,
@@ -75,10 +76,13 @@ export class LarderStore {
       throw new Error('The store was asked for its parts before they were loaded (LarderStore.loadParts)');
     const parts = partsModule.makeParts(this.db, this.deps, this.sealer, this.selfCell, this.identity);
     this.made = parts;
-    for (const listener of this.earlyBacklog.keys()) {
-      this.earlyBacklog.set(listener, parts.ctx.persistence.onBacklog(listener));
-      listener();
-    }
+    const { persistence } = parts.ctx;
+    this.earlyCommitted.attach((listener) => persistence.onCommitted(listener));
+    // (A backlog listener is told at once: the backlog it saw, none, may have changed.)
+    this.earlyBacklog.attach(
+      (listener) => persistence.onBacklog(listener),
+      (listener) => listener(),
+    );
     return parts;
   }
 
@@ -162,11 +166,17 @@ export class LarderStore {
   /** Calls `listener` when the backlog or a rebuild's progress changes, from before the parts are loaded. */
   onBacklog(listener: () => void): () => void {
     if (this.made) return this.made.ctx.persistence.onBacklog(listener);
-    this.earlyBacklog.set(listener, null);
-    return () => {
-      this.earlyBacklog.get(listener)?.();
-      this.earlyBacklog.delete(listener);
-    };
+    return this.earlyBacklog.add(listener);
+  }
+
+  /**
+   * Calls `listener` with each commit of the projections (see DocPersistence.onCommitted), from before the
+   * parts are loaded: nothing commits until they are (the Network screen, a coordinator's first view,
+   * subscribes before them).
+   */
+  onCommitted(listener: (commit: Commit) => void): () => void {
+    if (this.made) return this.made.ctx.persistence.onCommitted(listener);
+    return this.earlyCommitted.add(listener);
   }
 
   get self(): SelfRow | null {
@@ -385,5 +395,26 @@ export class LarderStore {
     this.closed = true;
     this.made?.ctx.persistence.destroy();
     this.db.close();
+  }
+}
+
+/** Listeners that subscribed before what they listen to was made: each attached to it once it is. */
+class EarlyListeners<L> {
+  /** Each listener, with its unsubscribe once attached. */
+  private readonly listeners = new Map<L, (() => void) | null>();
+
+  add(listener: L): () => void {
+    this.listeners.set(listener, null);
+    return () => {
+      this.listeners.get(listener)?.();
+      this.listeners.delete(listener);
+    };
+  }
+
+  attach(subscribe: (listener: L) => () => void, then?: (listener: L) => void): void {
+    for (const listener of this.listeners.keys()) {
+      this.listeners.set(listener, subscribe(listener));
+      then?.(listener);
+    }
   }
 }

@@ -1,5 +1,5 @@
 import type { Entry } from '../entries';
-import { stockKey } from '../projection';
+import { hubKey as stockKey } from '../keys';
 import { pickupRate, utcDay } from './cover';
 
 /** A ledger line as these helpers need it: `reversedBy` is set on an entry that was undone. */

@@ -1,5 +1,5 @@
 import type { Item } from '../catalog';
-import { stockKey } from '../projection';
+import { hubKey as stockKey } from '../keys';
 import { freshness, type Freshness } from './freshness';
 import { arrivingFrom, compareIds, suggestMoves, type Arriving, type Move } from './suggest';
 import {

@@ -1,4 +1,4 @@
-import { stockKey } from '../projection';
+import { hubKey as stockKey } from '../keys';
 import type { Levels } from '../status';
 import { runsOutSoon } from './cover';
 import type { InTransit } from './transit';

@@ -167,6 +167,17 @@ test('a coordinator sees a shortage, turns the suggested move into a transfer, a
       'Coordinator phone',
     );
     await expect(history.getByRole('row').filter({ hasText: 'Received' })).toContainText('A laptop');
+
+    // Started again, the coordinator's first view is Network, its code loaded before the rest: it follows
+    // what arrives once sync is back, without leaving the screen.
+    await c.page.goto('/');
+    await expect(c.page.getByRole('heading', { level: 1, name: 'Network' })).toBeVisible();
+    await expect(networkRow(c.page, 'Rice 2 lb bag').getByRole('cell').nth(1)).toHaveText('103');
+    await expectConnected(c.page, 2);
+    await donate(a.page, 'rice', '7');
+    await expect(networkRow(c.page, 'Rice 2 lb bag').getByRole('cell').nth(1)).toHaveText('110', {
+      timeout: 20_000,
+    });
   } finally {
     for (const p of pages) await p.context.close().catch(() => undefined);
     await signal.close();

@@ -14,6 +14,8 @@ import { describe, expect, it } from 'vitest';
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ENTRY = resolve(root, 'renderer/main.tsx');
+/** A coordinator's first view: its module loads alone, the rest after it (renderer/app/Shell.tsx). */
+const NETWORK_SCREEN = resolve(root, 'renderer/screens/NetworkScreen.tsx');
 
 /** Packages the first view must not load, by what they are for. */
 const LATER_PACKAGES = [
@@ -134,5 +136,39 @@ describe("the first view's code", () => {
     const parts = reached(resolve(root, 'renderer/storage/store/parts.ts'));
     expect([...parts.packages.keys()]).toEqual(expect.arrayContaining(['yjs', 'zod', '@noble/curves']));
     expect(parts.modules.has(resolve(root, 'renderer/storage/persistence.ts'))).toBe(true);
+  });
+});
+
+describe("a coordinator's first view: the Network screen's code, loaded alone", () => {
+  const { modules, packages } = reached(NETWORK_SCREEN);
+
+  it('follows its imports (its model, the network logic and the transfers are reached)', () => {
+    const names = [...modules.keys()].map((m) => relative(root, m));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'renderer/data/networkModel.ts',
+        'shared/network/index.ts',
+        'shared/transfers.ts',
+      ]),
+    );
+  });
+
+  it('loads none of the packages that come after it', () => {
+    const found = LATER_PACKAGES.filter((p) => packages.has(p)).map((p) => packages.get(p)!.join(' -> '));
+    expect(found).toEqual([]);
+  });
+
+  it("loads none of the store's and sync's heavy modules", () => {
+    const found = LATER_MODULES.map((m) => resolve(root, m))
+      .filter((m) => modules.has(m))
+      .map((m) => modules.get(m)!.join(' -> '));
+    expect(found).toEqual([]);
+  });
+
+  it('is declared to load alone (without the rest of the code), as this test assumes', () => {
+    const shell = readFileSync(resolve(root, 'renderer/app/Shell.tsx'), 'utf8');
+    expect(shell).toMatch(
+      /lazyScreen\(\(\) => import\('\.\.\/screens\/NetworkScreen'\), 'NetworkScreen', \{\s*withTheRest: false,?\s*\}\)/,
+    );
   });
 });

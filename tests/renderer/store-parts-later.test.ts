@@ -46,6 +46,9 @@ describe('a store opened with its parts later', () => {
     expect(() => store.persistence).toThrow('before they were loaded (LarderStore.loadParts)');
     let heard = 0;
     const stop = store.onBacklog(() => heard++);
+    // The Network screen (a coordinator's first view) follows commits from before the parts too.
+    const commits: string[][] = [];
+    const stopCommits = store.onCommitted((commit) => commits.push(commit.entries.map((e) => e.kind)));
     let selfChanges = 0;
     store.onSelfChanged(() => selfChanges++);
     // A command waits for the parts, then runs: the early listener is attached (told at once, and of the
@@ -65,6 +68,10 @@ describe('a store opened with its parts later', () => {
     const shelf = await store.db.shelf.where('hub').equals(store.self!.hubId!).toArray();
     expect(shelf.map((r) => [r.item, r.onHand])).toEqual([[item.id, 12]]);
     expect(store.ownHubName()).toBe('Eastside Pantry');
+    expect(commits).toContainEqual(['donation']);
+    stopCommits();
+    await store.recordDonation({ lines: [{ item: item.id, quantity: '1' }], source: 'individual' });
+    expect(commits.filter((kinds) => kinds.includes('donation'))).toHaveLength(1);
     // Stopped, the early listener hears nothing more (a rebuild tells the backlog's listeners its progress).
     stop();
     const after = heard;
