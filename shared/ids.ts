@@ -26,6 +26,7 @@ export function compareEntryIds(a: string, b: string): number {
   const [da = '', sa = '0'] = a.split('.');
   // Stryker disable next-line StringLiteral: the same
   const [db = '', sb = '0'] = b.split('.');
-  if (da !== db) return da < db ? -1 : 1;
+  if (da < db) return -1;
+  if (da > db) return 1;
   return Number(sa) - Number(sb);
 }
