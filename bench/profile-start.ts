@@ -19,6 +19,7 @@ import { serve } from './server';
  *                          what it did (script, style, layout, paint, garbage collection): a long task that
  *                          is mostly layout shows as idle in a CPU profile
  *   ... --until=N          self and inclusive time of the profile's first N ms only (up to the rows painted, say)
+ *   ... --screen=network   the Network screen (a coordinator's first view) instead of the stock screen
  *   ... --what=pickups     instead: 20 pickups recorded one after the other through the store (bench page)
  *   ... --what=rebuild --n=300000
  *                         instead: the bench page's seed of N entries (generate, store, load, rebuild)
@@ -94,19 +95,24 @@ try {
     let profiled: CpuProfile | null = null;
     let cdp: CDPSession | null = null;
     const tracing = flag('trace') ? traceEvents() : null;
-    const view = await firstStockView(context, server.url, {
-      before: async (page) => {
-        cdp = await context.newCDPSession(page);
-        await tracing?.start(cdp);
-        await cdp.send('Profiler.enable');
-        await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-        await cdp.send('Profiler.start');
+    const view = await firstStockView(
+      context,
+      server.url,
+      {
+        before: async (page) => {
+          cdp = await context.newCDPSession(page);
+          await tracing?.start(cdp);
+          await cdp.send('Profiler.enable');
+          await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+          await cdp.send('Profiler.start');
+        },
+        after: async () => {
+          profiled = ((await cdp!.send('Profiler.stop')) as unknown as { profile: CpuProfile }).profile;
+          if (tracing) printLongTasks(await tracing.stop(cdp!), Number(option('over') ?? 50));
+        },
       },
-      after: async () => {
-        profiled = ((await cdp!.send('Profiler.stop')) as unknown as { profile: CpuProfile }).profile;
-        if (tracing) printLongTasks(await tracing.stop(cdp!), Number(option('over') ?? 50));
-      },
-    });
+      option('screen') === 'network' ? '#/network' : '',
+    );
     cpu = profiled!;
     console.log(`rows painted at ${view.rowsPaintedMs.toFixed(0)} ms; long tasks (start+duration, ms):`);
     console.log(
