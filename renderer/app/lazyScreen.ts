@@ -12,17 +12,6 @@ export function loadTheRest(): Promise<void> {
   return Promise.all([LarderStore.loadParts(), SyncControl.load()]).then(() => undefined);
 }
 
-/**
- * A screen whose module loads when it is first shown (a chunk of its own, from the app's own files:
- * nothing is fetched from elsewhere), with the rest of the app's code (`loadTheRest`) unless it can be a
- * first view. The first view needs only its own screen, and the browser compiles and runs a smaller bundle
- * before it. `preload` loads the
- * module ahead (see `preloadScreens`).
- *
- * Once the module is loaded (ahead, or by a first visit), the screen renders it directly: React.lazy alone
- * would suspend on its first render even with the module in hand, and React holds a revealed boundary back
- * for about 300 ms (its Suspense throttling): every first visit of a screen took that much longer.
- */
 const failedLoads = new Set<() => unknown>();
 
 /**
@@ -35,6 +24,16 @@ export function forgetFailedLoads(): void {
   failedLoads.clear();
 }
 
+/**
+ * A screen whose module loads when it is first shown (a chunk of its own, from the app's own files:
+ * nothing is fetched from elsewhere), with the rest of the app's code (`loadTheRest`) unless it can be a
+ * first view. The first view needs only its own screen, and the browser compiles and runs a smaller bundle
+ * before it. `preload` loads the module ahead (see `preloadScreens`).
+ *
+ * Once the module is loaded (ahead, or by a first visit), the screen renders it directly: React.lazy alone
+ * would suspend on its first render even with the module in hand, and React holds a revealed boundary back
+ * for about 300 ms (its Suspense throttling): every first visit of a screen took that much longer.
+ */
 export type LazyScreen<P> = ComponentType<P> & { preload: () => Promise<unknown> };
 
 export function lazyScreen<M, K extends keyof M>(
