@@ -12,6 +12,7 @@ import { useSelf } from '../data/self';
 import { firstViewShown, useFirstView } from './firstView';
 import { lazyScreen, loadTheRest } from './lazyScreen';
 import { untilDone } from '../../shared/lazy';
+import { ScreenBoundary } from '../components/ScreenBoundary';
 
 // Shown once (setup, the hub's choice) or on front-desk devices only: loaded when shown (lazyScreen.ts).
 const SetupScreen = lazyScreen(() => import('../screens/SetupScreen'), 'SetupScreen');
@@ -145,9 +146,13 @@ export function App() {
             {t('boot.restMissing')}
           </p>
         )}
-        <Suspense fallback={<p className="boot">{t('boot.opening')}</p>}>
-          <Screens sync={sync} />
-        </Suspense>
+        {/* Setup, the hub's choice and the front desk have no boundary of their own (Shell gives each of its
+            screens one): a module of theirs that cannot load says so, with a reload, not a blank window. */}
+        <ScreenBoundary screen="Larder">
+          <Suspense fallback={<p className="boot">{t('boot.opening')}</p>}>
+            <Screens sync={sync} />
+          </Suspense>
+        </ScreenBoundary>
       </SyncContext.Provider>
     </StoreContext.Provider>
   );

@@ -51,3 +51,25 @@ test('the rest of the code loads by itself once the page’s server answers agai
     removeProfileDir(profile);
   }
 });
+
+test('a new device whose setup screen cannot load says so and offers a reload, which then sets it up', async ({
+  baseURL,
+}) => {
+  const profile = newProfileDir('load-setup');
+  const { context, page } = await openHub(profile, baseURL!);
+  try {
+    let away = true;
+    await context.route('**/assets/SetupScreen-*.js', (route) =>
+      away ? route.abort('connectionrefused') : route.continue(),
+    );
+    await page.reload();
+    const problem = page.getByRole('alert').filter({ hasText: 'This screen hit a problem' });
+    await expect(problem).toBeVisible();
+    away = false;
+    await problem.getByRole('button', { name: 'Reload Larder' }).click();
+    await setUpHub(page, 'Corner Store', 'Till');
+  } finally {
+    await context.close();
+    removeProfileDir(profile);
+  }
+});
