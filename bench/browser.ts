@@ -48,6 +48,11 @@ export interface BrowserResult {
   n: number;
   seed: SeedResult;
   idbDiskMB: number;
+  /**
+   * The same once the app has run on it (its views, the pickups: three browser starts): LevelDB merges what
+   * the build wrote as later starts open it, so this is what a device keeps.
+   */
+  idbDiskSettledMB: number;
   /** The first of them is the first page of a just-started browser (cold); the others are reloads. */
   firstViews: FirstView[];
   /** The same for the Network screen (`#/network`, a coordinator's first view), in a browser started again. */
@@ -338,10 +343,12 @@ export async function measureBrowser(
     const history = await page.evaluate(() => window.larderBench!.history());
     await page.evaluate(() => window.larderBench!.close());
     await context.close();
+    const idbDiskSettledMB = duMB(join(dir, 'Default', 'IndexedDB'));
     return {
       n,
       seed,
       idbDiskMB,
+      idbDiskSettledMB,
       firstViews,
       networkViews,
       coldOpenMs,

@@ -294,11 +294,20 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
       target: '—',
     },
     {
-      // du of the profile's IndexedDB right after the build (LevelDB merges its levels at the next starts).
+      // du of the profile's IndexedDB once the app has run on it (LevelDB merges its levels at the starts
+      // after the build): what a device keeps. Right after the build it holds what is not merged yet too.
       metric: 'Chromium: IndexedDB on disk (per entry, everything included)',
-      values: per(browser, (r) => `${mb(r.idbDiskMB)} (${Math.round((r.idbDiskMB * 2 ** 20) / r.n)} B)`),
+      values: per(
+        browser,
+        (r) => `${mb(r.idbDiskSettledMB)} (${Math.round((r.idbDiskSettledMB * 2 ** 20) / r.n)} B)`,
+      ),
       target: '< 120 B',
-      met: check(browser, (r) => (r.idbDiskMB * 2 ** 20) / r.n < 120),
+      met: check(browser, (r) => (r.idbDiskSettledMB * 2 ** 20) / r.n < 120),
+    },
+    {
+      metric: 'Chromium: IndexedDB on disk right after the build (levels not merged yet; info)',
+      values: per(browser, (r) => `${mb(r.idbDiskMB)} (${Math.round((r.idbDiskMB * 2 ** 20) / r.n)} B)`),
+      target: '—',
     },
     {
       metric: 'Chromium: indexedDB.open, browser just started',
