@@ -103,6 +103,21 @@ function reached(entry: string): { modules: Map<string, string[]>; packages: Map
   return { modules, packages };
 }
 
+/** The two checks of a first view's code: none of the later packages, none of the later modules. */
+function loadsNothingLater(modules: Map<string, string[]>, packages: Map<string, string[]>): void {
+  it('loads none of the packages that come after it', () => {
+    const found = LATER_PACKAGES.filter((p) => packages.has(p)).map((p) => packages.get(p)!.join(' -> '));
+    expect(found).toEqual([]);
+  });
+
+  it("loads none of the store's and sync's heavy modules", () => {
+    const found = LATER_MODULES.map((m) => resolve(root, m))
+      .filter((m) => modules.has(m))
+      .map((m) => modules.get(m)!.join(' -> '));
+    expect(found).toEqual([]);
+  });
+}
+
 describe("the first view's code", () => {
   const { modules, packages } = reached(ENTRY);
 
@@ -119,17 +134,7 @@ describe("the first view's code", () => {
     expect([...packages.keys()]).toEqual(expect.arrayContaining(['react', 'dexie', 'i18next']));
   });
 
-  it('loads none of the packages that come after it', () => {
-    const found = LATER_PACKAGES.filter((p) => packages.has(p)).map((p) => packages.get(p)!.join(' -> '));
-    expect(found).toEqual([]);
-  });
-
-  it("loads none of the store's and sync's heavy modules", () => {
-    const found = LATER_MODULES.map((m) => resolve(root, m))
-      .filter((m) => modules.has(m))
-      .map((m) => modules.get(m)!.join(' -> '));
-    expect(found).toEqual([]);
-  });
+  loadsNothingLater(modules, packages);
 
   it('finds such an import when there is one (the check itself can fail)', () => {
     // The store's parts, followed from their own module: the doc, zod and the signatures are reached.
@@ -153,17 +158,7 @@ describe("a coordinator's first view: the Network screen's code, loaded alone", 
     );
   });
 
-  it('loads none of the packages that come after it', () => {
-    const found = LATER_PACKAGES.filter((p) => packages.has(p)).map((p) => packages.get(p)!.join(' -> '));
-    expect(found).toEqual([]);
-  });
-
-  it("loads none of the store's and sync's heavy modules", () => {
-    const found = LATER_MODULES.map((m) => resolve(root, m))
-      .filter((m) => modules.has(m))
-      .map((m) => modules.get(m)!.join(' -> '));
-    expect(found).toEqual([]);
-  });
+  loadsNothingLater(modules, packages);
 
   it('is declared to load alone (without the rest of the code), as this test assumes', () => {
     const shell = readFileSync(resolve(root, 'renderer/app/Shell.tsx'), 'utf8');
