@@ -5,10 +5,12 @@ import { categoryList } from '../../shared/categories';
 import type { Move, Severity } from '../../shared/network';
 import { useStore } from '../app/StoreContext';
 import { useNetworkData } from '../data/networkData';
+import { useSelf } from '../data/self';
 import { useFormat } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';
 import { useCommand } from '../app/useCommand';
 import { StatusMessage } from '../components/StatusMessage';
+import { FoldedList } from '../components/FoldedList';
 import { useFirstView } from '../app/firstView';
 import { firstRows, useShownRows } from '../app/slices';
 import type { Format } from '../i18n/format';
@@ -29,6 +31,13 @@ const SEVERITY_CLASS: Record<Severity, string> = {
   ok: 'status-ok',
   surplus: 'status-count',
 };
+
+/**
+ * Suggested moves and each hub's shortages shown before "Show all": the cards stay a summary beside each
+ * other however large the network (every item of a 500-item catalog can be short at a hub).
+ */
+const MOVES_SHOWN = 8;
+const SHORTAGES_SHOWN = 6;
 
 function cover(days: number | null, t: TFunction): string {
   if (days === null) return '—';
@@ -58,6 +67,10 @@ export function NetworkScreen() {
   // The items table a slice at a time, as the stock table (renderer/app/slices.ts).
   const shownItems = useShownRows(data ? data.view.items.length : null);
   const command = useCommand();
+  const self = useSelf();
+  // A request is an entry of the sending hub: a coordinator's device may write it for any hub, a hub's
+  // device only for its own (the store refuses the rest), so only those moves get a button here.
+  const mayRequest = (m: Move) => self?.role === 'coordinator' || m.from === self?.hubId;
 
   const hubs = data?.hubs;
   // Stable while the hubs are, so that the item rows already shown are not rendered again (NetworkItemRow).
@@ -75,7 +88,16 @@ export function NetworkScreen() {
       ),
     [data?.transfers],
   );
-  const moves = (data?.view.moves ?? []).filter((m) => !open.has(`${m.item}|${m.to}`));
+  // The most urgent first: in the items table's order (the worst state somewhere first, then by name), each
+  // item's moves as suggested (the hub that needs most first).
+  const viewItems = data?.view.items;
+  const viewMoves = data?.view.moves;
+  const moves = useMemo(() => {
+    const rank = new Map((viewItems ?? []).map((i, n) => [i.item, n]));
+    return (viewMoves ?? [])
+      .filter((m) => !open.has(`${m.item}|${m.to}`))
+      .sort((a, b) => (rank.get(a.item) ?? rank.size) - (rank.get(b.item) ?? rank.size));
+  }, [viewItems, viewMoves, open]);
 
   // Busy while the request is saved: its button (and every other suggestion's) is disabled, so a double
   // click cannot ask twice.
@@ -170,8 +192,16 @@ export function NetworkScreen() {
               {moves.length === 0 ? (
                 <p className="muted">{t('network.noMoves')}</p>
               ) : (
-                <ul className="plain moves" aria-label={t('network.moves')}>
-                  {moves.map((m) => {
+                <FoldedList
+                  items={moves}
+                  first={MOVES_SHOWN}
+                  className="moves"
+                  label={t('network.moves')}
+                  showAll={t('network.showAllMoves', { count: moves.length })}
+                  showFewer={t('network.showFewer')}
+                  keyOf={(m) => `${m.item}|${m.from}|${m.to}`}
+                >
+                  {(m) => {
                     const words = {
                       qty: format.number(m.qty),
                       unit: unit(m.item),
@@ -180,21 +210,26 @@ export function NetworkScreen() {
                       to: hubName(m.to),
                     };
                     return (
-                      <li key={`${m.item}|${m.from}|${m.to}`}>
+                      <>
                         <span>{t('network.move', words)}</span>
-                        <button
-                          type="button"
-                          className="primary"
-                          aria-label={t('network.createTransferLabel', words)}
-                          disabled={command.busy}
-                          onClick={() => void createTransfer(m)}
-                        >
-                          {t('network.createTransfer')}
-                        </button>
-                      </li>
+                        {mayRequest(m) && (
+                          <button
+                            type="button"
+                            className="primary"
+                            aria-label={t('network.createTransferLabel', words)}
+                            disabled={command.busy}
+                            onClick={() => void createTransfer(m)}
+                          >
+                            {t('network.createTransfer')}
+                          </button>
+                        )}
+                      </>
                     );
-                  })}
-                </ul>
+                  }}
+                </FoldedList>
+              )}
+              {moves.some((m) => !mayRequest(m)) && (
+                <p className="muted small">{t('network.movesByOthers')}</p>
               )}
               <StatusMessage message={command.message} />
             </section>
@@ -261,9 +296,16 @@ export function NetworkScreen() {
                 ) : h.shortages.length === 0 ? (
                   <p className="muted">{t('network.nothingShort')}</p>
                 ) : (
-                  <ul className="plain">
-                    {h.shortages.map((s) => (
-                      <li key={s.item}>
+                  <FoldedList
+                    items={h.shortages}
+                    first={SHORTAGES_SHOWN}
+                    label={t('network.shortagesAt', { hub: h.name })}
+                    showAll={t('network.showAllShortages', { count: h.shortages.length })}
+                    showFewer={t('network.showFewer')}
+                    keyOf={(s) => s.item}
+                  >
+                    {(s) => (
+                      <>
                         <span className={`status ${SEVERITY_CLASS[s.severity]}`}>
                           {t(SEVERITY_LABEL[s.severity])}
                         </span>
@@ -280,9 +322,9 @@ export function NetworkScreen() {
                         {s.cover !== null && s.cover > 0
                           ? t('network.coverSuffix', { cover: cover(s.cover, t) })
                           : ''}
-                      </li>
-                    ))}
-                  </ul>
+                      </>
+                    )}
+                  </FoldedList>
                 )}
               </section>
             ))}

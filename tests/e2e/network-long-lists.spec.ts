@@ -1,0 +1,140 @@
+import { expect, test } from '@playwright/test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as Y from 'yjs';
+import { appendEntries, devicesOf, hubsOf, putItem, setCategoryLevels } from '../../shared/doc';
+import type { Entry } from '../../shared/entries';
+import { encodeInvite } from '../../shared/sync/invite';
+import { deriveSecrets } from '../../shared/sync/keys';
+import { sealSyncFile } from '../../shared/sync/syncfile';
+import { newProfileDir, openHub, removeProfileDir } from './browser';
+import { addLine, goTo, joinAsNewHub, statusSaying } from './steps';
+
+const ITEMS = 14;
+const beans = (n: number) => `Beans ${String(n).padStart(3, '0')}`;
+
+/**
+ * A network where one hub is short of every item another has too much of: the coordinator's cards (suggested
+ * moves, one hub's shortages) show the first few, most urgent first, and the rest on demand, instead of
+ * growing with the catalog.
+ */
+test('the Network screen’s moves and shortage cards show the most urgent first and the rest on demand', async ({
+  baseURL,
+}) => {
+  test.setTimeout(120_000);
+  const key = Uint8Array.from({ length: 32 }, (_, i) => (i * 29 + 7) & 0xff);
+  const networkId = 'longlist';
+  const profile = newProfileDir('network-long-lists');
+  const { context, page } = await openHub(profile, baseURL!);
+  try {
+    await joinAsNewHub(page, encodeInvite({ networkId, key, signaling: [] }), 'Hub B', 'B laptop');
+
+    // Hub A, fresh (its entries a minute old), holds 50 of each item against a target of 10.
+    const at = Date.now() - 60_000;
+    const doc = new Y.Doc();
+    hubsOf(doc).set('huba0001', { name: 'Hub A', createdAt: at });
+    devicesOf(doc).set('deva0001', { name: 'A front desk', hub: 'huba0001', createdAt: at });
+    for (let n = 1; n <= ITEMS; n++)
+      putItem(doc, {
+        id: `itembean${String(n).padStart(3, '0')}`,
+        name: beans(n),
+        category: 'Food',
+        unit: 'tin',
+        barcodes: [],
+        createdAt: at,
+        updatedAt: at,
+      });
+    setCategoryLevels(doc, 'huba0001', 'Food', { min: 5, target: 10 });
+    const entries = Array.from({ length: ITEMS }, (_, i): Entry => ({
+      kind: 'donation',
+      hub: 'huba0001',
+      device: 'deva0001',
+      seq: i + 1,
+      item: `itembean${String(i + 1).padStart(3, '0')}`,
+      qty: 50,
+      source: 'individual',
+      at: at + i,
+      recordedAt: at + i,
+    }));
+    appendEntries(doc, 'deva0001', entries);
+    const file = join(profile, 'hub-a.larder-sync');
+    writeFileSync(
+      file,
+      await sealSyncFile(
+        {
+          network: networkId,
+          device: 'deva0001',
+          createdAt: at,
+          stateVector: Y.encodeStateVector(doc),
+          since: false,
+          forDevice: null,
+          update: Y.encodeStateAsUpdate(doc),
+        },
+        (await deriveSecrets(key)).fileKey,
+        (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
+      ),
+    );
+    await goTo(page, 'Sync');
+    await page.getByLabel('Import sync file').setInputFiles(file);
+    await expect(statusSaying(page, /^Imported 14 new entries/)).toBeVisible({ timeout: 60_000 });
+
+    // Hub B wants at least 10 of each and has none, but one tin of the first item.
+    await goTo(page, 'Levels');
+    const food = page.getByRole('form', { name: 'Defaults for Food' });
+    await food.getByLabel('Minimum for Food').fill('10');
+    await food.getByLabel('Target for Food').fill('20');
+    await food.getByRole('button', { name: 'Save' }).click();
+    await expect(statusSaying(page, 'Saved defaults for Food.')).toBeVisible();
+    await goTo(page, 'Record donation');
+    await addLine(page, beans(1), '1');
+    await page.getByRole('button', { name: 'Save donation' }).click();
+    await expect(statusSaying(page, /^Saved donation/)).toBeVisible();
+
+    await goTo(page, 'Network');
+    const moves = page.getByRole('list', { name: 'Suggested moves' });
+    const showAllMoves = page.getByRole('button', { name: 'Show all 14 suggested moves' });
+    await expect(moves.getByRole('listitem')).toHaveCount(8);
+    await expect(showAllMoves).toHaveAttribute('aria-expanded', 'false');
+    // The items out somewhere come first (in the items table's order); Beans 001, only low at Hub B, last.
+    await expect(moves.getByRole('listitem').first()).toHaveText(
+      /^Send 10 tins of Beans 002 from Hub A to Hub B/,
+    );
+    await showAllMoves.click();
+    await expect(moves.getByRole('listitem')).toHaveCount(ITEMS);
+    await expect(moves.getByRole('listitem').last()).toHaveText(
+      /^Send 9 tins of Beans 001 from Hub A to Hub B/,
+    );
+    const fewerMoves = page
+      .getByRole('region', { name: 'Suggested moves' })
+      .getByRole('button', { name: 'Show fewer' });
+    await expect(fewerMoves).toHaveAttribute('aria-expanded', 'true');
+    await page.screenshot({ path: 'test-results/network-long-lists.png', fullPage: true });
+    await fewerMoves.click();
+    await expect(moves.getByRole('listitem')).toHaveCount(8);
+
+    // Hub B's card: 14 shortages, the 13 items it is out of first.
+    const atB = page.getByRole('region', { name: 'Shortages at Hub B' });
+    const shortages = atB.getByRole('list', { name: 'Shortages at Hub B' });
+    await expect(shortages.getByRole('listitem')).toHaveCount(6);
+    await expect(shortages.getByRole('listitem').first()).toHaveText(
+      /^Out\s*Beans 002: 0 on hand, minimum 10/,
+    );
+    await atB.getByRole('button', { name: 'Show all 14 shortages' }).click();
+    await expect(shortages.getByRole('listitem')).toHaveCount(ITEMS);
+    await expect(shortages.getByRole('listitem').last()).toHaveText(
+      /^Low\s*Beans 001: 1 on hand, minimum 10/,
+    );
+    await expect(page.getByRole('region', { name: 'Shortages at Hub A' })).toContainText('Nothing short.');
+
+    // A hub's device may ask only its own hub to send: moves from Hub A have no button here, and the card says
+    // who makes them into transfers (a click used to fail with "Only a coordinator can change another hub’s
+    // settings").
+    await expect(moves.getByRole('button')).toHaveCount(0);
+    await expect(page.getByRole('region', { name: 'Suggested moves' })).toContainText(
+      'A move from another hub is made into a transfer by a coordinator’s device or by the sending hub.',
+    );
+  } finally {
+    await context.close();
+    removeProfileDir(profile);
+  }
+});
