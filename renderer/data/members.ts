@@ -1,7 +1,6 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import type { MemberRow } from '../storage/db';
 import { useStore } from '../app/StoreContext';
-import { getLedgerRows } from '../storage/ledgerRows';
 import { useSelf } from './self';
 
 /** A device as the Members screen shows it: the member list joined with what this device has seen of it. */
@@ -27,6 +26,8 @@ export function useMembers(): MemberView[] | undefined {
     const hubName = new Map(hubs.map((h) => [h.id, h.name]));
     const names = new Map(rows.map((r) => [r.device, r.name]));
     const gate = new Map(gates.map((g) => [g.device, g]));
+    // Not for the first view (the Shell reads this module for its badge): unpacking blocks loads later.
+    const { getLedgerRows } = await import('../storage/ledgerRows');
     const last = await getLedgerRows(
       store.db,
       rows.map((r) => `${r.device}.${gate.get(r.device)?.chain.seq ?? 0}`),

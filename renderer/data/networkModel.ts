@@ -5,7 +5,7 @@ import { transferViews, type TransferView } from '../../shared/transfers';
 import type { HubRow, ItemRow } from '../storage/db';
 import type { Commit } from '../storage/persistence';
 import type { LarderStore } from '../storage/store';
-import { allTransferLedgerRows } from '../storage/ledgerRows';
+import { allTransferLedgerRows } from '../storage/ledgerIndex';
 import { hubsWithNewest, type HubWithFreshness } from './newest';
 import { LevelsIndex } from '../../shared/levels';
 import { hubKey as stockKey, splitHubKey } from '../../shared/keys';

@@ -1,4 +1,4 @@
-import { newestAtHub } from '../storage/ledgerRows';
+import { newestAtHub } from '../storage/ledgerIndex';
 import type { HubRow, LarderDB } from '../storage/db';
 
 /* Plain queries (no React): the network model and the hooks both use them. */

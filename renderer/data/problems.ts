@@ -1,7 +1,6 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useStore } from '../app/StoreContext';
 import type { LarderStore } from '../storage/store';
-import { getLedgerRows } from '../storage/ledgerRows';
 import type { ProblemRow } from '../storage/db';
 import { damageKind, problemsReport, type DamageKind, type ProblemsReport } from '../storage/report';
 
@@ -52,6 +51,8 @@ export function useDamageNotice() {
   return useLiveQuery(async () => {
     const damage = await store.db.meta.get('damage');
     if (damage?.key !== 'damage') return null;
+    // Loaded only when there is damage to tell of: unpacking the ledger's blocks is not for the first view.
+    const { getLedgerRows } = await import('../storage/ledgerRows');
     const back = await getLedgerRows(
       store.db,
       damage.missing.map((m) => m.id),

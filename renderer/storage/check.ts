@@ -174,7 +174,8 @@ function describeRow(
 
 /**
  * The ledger rows in their blocks, each with the slot and root its `links` row gives (none when it has
- * no link row): a link missing, left over or wrong shows as a wrong ledger row.
+ * no link row), and marked where the row its link keeps (what the transfers are read from) differs from
+ * its block's: a link missing, left over or wrong shows as a wrong ledger row.
  */
 async function ledgerWithLinks(db: LarderDB): Promise<LedgerRow[]> {
   const [rows, links] = await Promise.all([allLedgerRows(db), db.links.toArray()]);
@@ -182,10 +183,12 @@ async function ledgerWithLinks(db: LarderDB): Promise<LedgerRow[]> {
   return rows.map((row) => {
     const { slot: _slot, root: _root, ...rest } = row;
     const link = byId.get(row.id);
+    const linkRowDiffers = link?.row !== undefined && canonical(link.row) !== canonical(row);
     return {
       ...rest,
       ...(link?.slot !== undefined && { slot: link.slot }),
       ...(link?.root !== undefined && { root: link.root }),
+      ...(linkRowDiffers && { linkRow: link.row }),
     } as LedgerRow;
   });
 }

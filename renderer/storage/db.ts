@@ -11,7 +11,7 @@ import type { Role, SignedToken } from '../../shared/trust/members';
 import type { PastKey } from '../../shared/trust/catchUp';
 import type { CryptoKey } from '../../shared/sync/keys';
 import type { DomainMessage } from '../../shared/messages';
-import type { BlockKey, LedgerBlock, LedgerLink } from './ledgerRows';
+import type { BlockKey, LedgerLink, StoredBlock } from './ledgerIndex';
 
 /**
  * The device's IndexedDB, through Dexie. `updates` holds the network's Y.Doc as Yjs updates: the only
@@ -218,7 +218,7 @@ export class LarderDB extends Dexie {
   /** The network view's figures: every hub's on-hand per item in few rows (shared/onHand.ts). */
   onHand!: Table<OnHandRow, string>;
   /** The ledger rows, a block of one device's entries a row (renderer/storage/ledgerRows.ts). */
-  blocks!: Table<LedgerBlock, BlockKey>;
+  blocks!: Table<StoredBlock, BlockKey>;
   /** The slot and transfer of the entries that have one: an index over the blocks. */
   links!: Table<LedgerLink, string>;
   items!: Table<ItemRow, string>;

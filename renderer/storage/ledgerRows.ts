@@ -1,25 +1,36 @@
 import Dexie from 'dexie';
+import { decodeRows, encodeRows } from '../../shared/checkpoint/rows';
+import { rowsOfLinks } from './ledgerIndex';
 import type { LedgerRow } from '../../shared/projection';
 import type { LarderDB } from './db';
+import type { BlockKey, LedgerLink, StoredBlock } from './ledgerIndex';
+
+export type { BlockKey, LedgerLink, StoredBlock } from './ledgerIndex';
+export { allTransferLedgerRows, newestAtHub, transferLedgerRows } from './ledgerIndex';
 
 /**
  * The ledger rows (what the History, the exports and the projection read back) stored a block of a
- * device's consecutive entries to an IndexedDB row, not one row per entry.
+ * device's consecutive entries to an IndexedDB row, not one row per entry, each block's rows packed.
  *
  * A row per entry cost about 185 B on disk at 100,000 entries: 110 B for the row (its LevelDB key, the
  * "exists" entry beside it, the value) and 75 B for its three compound index entries, each repeating the
- * hub, the item, the time and the entry id. The same rows in blocks of 128 take 52 B per entry written at
- * once, 70 B as the app writes them (a block is written again as it fills), and are written about 15 times
- * faster (`npx tsx bench/cold-open.ts --variants=ledger-rows,ledger-blocks`; docs/benchmarks.md, "Ledger
- * rows in blocks"). The rows inside are the same objects as before: nothing is re-encoded.
+ * hub, the item, the time and the entry id. The same rows in blocks of 128 took 52 B per entry written at
+ * once, 70 B as the app writes them (a block is written again as it fills) (`npx tsx bench/cold-open.ts
+ * --variants=ledger-rows,ledger-blocks`; docs/benchmarks.md, "Ledger rows in blocks"). Kept as objects, a
+ * block's rows were about 200 B per entry before LevelDB compressed them (each row's field names and ids
+ * written out again); packed in the checkpoints' columnar form (shared/checkpoint/rows.ts: the block's ids
+ * once, then each field a column of small integers, times as differences) they are about 21 B.
  *
  * - A block is keyed by its device and `bucket` (the entry's sequence number divided by BLOCK_ENTRIES), so
  *   an entry is found from its id alone.
  * - `spans` lists, for each hub the block's entries are at, the time of the newest of them: a multi-entry
  *   index on it gives a hub's blocks newest first (History, the exports, how fresh a hub's figures are).
- * - Entries in an exclusive slot or a transfer also get a row in `links` (id, slot, root), indexed by
- *   both: the projection finds the other members of a slot, the transfers screen a transfer's entries.
- *   About 1 entry in 100 has one.
+ * - Entries in an exclusive slot or a transfer (about 1 in 100) also get a row in `links` (id, slot, root
+ *   and the row itself), indexed by slot and root: the projection finds the other members of a slot, the
+ *   transfers screen and the Network screen a transfer's entries, without unpacking a block
+ *   (ledgerIndex.ts: the Network screen's first view loads neither the packing nor what it needs).
+ * - Blocks written before the rows were packed (PROJECTION_VERSION 8) hold them as objects in `rows`; they
+ *   are read as they are until the rebuild that version asks for writes them packed.
  *
  * Every function here that writes must run inside a transaction holding `db.blocks` and `db.links`
  * (`db.ledgerTables`): a block is read, changed and put back, which must not interleave with another
@@ -29,7 +40,7 @@ import type { LarderDB } from './db';
 /** Entries of one device per block. */
 export const BLOCK_ENTRIES = 128;
 
-/** One block: up to BLOCK_ENTRIES ledger rows of one device, by sequence number. */
+/** One block as read: up to BLOCK_ENTRIES ledger rows of one device, by sequence number. */
 export interface LedgerBlock {
   device: string;
   bucket: number;
@@ -38,15 +49,6 @@ export interface LedgerBlock {
   /** Sorted by sequence number. */
   rows: LedgerRow[];
 }
-
-/** The slot and the transfer of an entry that has either (an index over the blocks). */
-export interface LedgerLink {
-  id: string;
-  slot?: string;
-  root?: string;
-}
-
-export type BlockKey = [device: string, bucket: number];
 
 function parseId(id: string): { device: string; seq: number } {
   const dot = id.lastIndexOf('.');
@@ -83,8 +85,23 @@ function byBlock(ids: readonly string[]): Map<string, { key: BlockKey; ids: stri
   return groups;
 }
 
+/** A block's rows, unpacked (or as they are, in a block written before they were packed). */
+function rowsOf(block: StoredBlock): LedgerRow[] {
+  return block.packed ? decodeRows(block.packed) : (block.rows ?? []);
+}
+
+function unpacked(block: StoredBlock): LedgerBlock {
+  return { device: block.device, bucket: block.bucket, spans: block.spans, rows: rowsOf(block) };
+}
+
+/** A block as stored: its rows packed. */
+function packed({ device, bucket, spans, rows }: LedgerBlock): StoredBlock {
+  return { device, bucket, spans, packed: encodeRows(rows) };
+}
+
 async function blocksOf(db: LarderDB, keys: BlockKey[]): Promise<(LedgerBlock | undefined)[]> {
-  return keys.length === 0 ? [] : db.blocks.bulkGet(keys);
+  if (keys.length === 0) return [];
+  return (await db.blocks.bulkGet(keys)).map((block) => block && unpacked(block));
 }
 
 /** The rows of `ids`, in that order (undefined where there is none). */
@@ -111,7 +128,7 @@ export async function getLedgerRow(db: LarderDB, id: string): Promise<LedgerRow 
 
 function linkOf(row: LedgerRow): LedgerLink | null {
   if (row.slot === undefined && row.root === undefined) return null;
-  const link: LedgerLink = { id: row.id };
+  const link: LedgerLink = { id: row.id, row };
   if (row.slot !== undefined) link.slot = row.slot;
   if (row.root !== undefined) link.root = row.root;
   return link;
@@ -152,7 +169,7 @@ export async function putLedgerRows(
   });
   const links = [...byId.values()].flatMap((row) => linkOf(row) ?? []);
   await Promise.all([
-    db.blocks.bulkPut(put),
+    db.blocks.bulkPut(put.map(packed)),
     links.length > 0 && db.links.bulkPut(links),
     dropped.length > 0 && db.links.bulkDelete(dropped),
   ]);
@@ -177,42 +194,36 @@ export async function deleteLedgerRows(db: LarderDB, ids: readonly string[]): Pr
     if (rows.length === 0) gone.push(key);
     else put.push(makeBlock(key[0], key[1], rows));
   });
-  await Promise.all([db.blocks.bulkPut(put), db.blocks.bulkDelete(gone), db.links.bulkDelete([...ids])]);
+  await Promise.all([
+    db.blocks.bulkPut(put.map(packed)),
+    db.blocks.bulkDelete(gone),
+    db.links.bulkDelete([...ids]),
+  ]);
 }
 
 /** The rows in any of `slots`. */
 export async function ledgerRowsInSlots(db: LarderDB, slots: readonly string[]): Promise<LedgerRow[]> {
   if (slots.length === 0) return [];
-  const ids = await db.links
-    .where('slot')
-    .anyOf([...slots])
-    .primaryKeys();
-  return (await getLedgerRows(db, ids)).filter((r): r is LedgerRow => r !== undefined);
-}
-
-/** The rows of one transfer (their root is its id). */
-export async function transferLedgerRows(db: LarderDB, root: string): Promise<LedgerRow[]> {
-  const ids = await db.links.where('root').equals(root).primaryKeys();
-  return (await getLedgerRows(db, ids)).filter((r): r is LedgerRow => r !== undefined);
-}
-
-/** The rows of every transfer. */
-export async function allTransferLedgerRows(db: LarderDB): Promise<LedgerRow[]> {
-  const ids = await db.links.where('root').above('').primaryKeys();
-  return (await getLedgerRows(db, ids)).filter((r): r is LedgerRow => r !== undefined);
+  return rowsOfLinks(
+    db,
+    await db.links
+      .where('slot')
+      .anyOf([...slots])
+      .toArray(),
+  );
 }
 
 /** Every row, by device and sequence number. */
 export async function allLedgerRows(db: LarderDB): Promise<LedgerRow[]> {
   const blocks = await db.blocks.toArray();
-  return blocks.flatMap((block) => block.rows);
+  return blocks.flatMap(rowsOf);
 }
 
 /** How many rows there are (reads every block: for tests and checks, not for a running app at scale). */
 export async function countLedgerRows(db: LarderDB): Promise<number> {
   let n = 0;
   await db.blocks.each((block) => {
-    n += block.rows.length;
+    n += rowsOf(block).length;
   });
   return n;
 }
@@ -283,17 +294,6 @@ export async function hubLedgerRows(
     if (!next || (found.length === limit && found[found.length - 1]!.at > next.newest)) break;
   }
   return found;
-}
-
-/** The time of the newest entry at a hub, or null when there is none. */
-export async function newestAtHub(db: LarderDB, hub: string): Promise<number | null> {
-  const span = (await db.blocks
-    .where('spans')
-    .between([hub, Dexie.minKey], [hub, Dexie.maxKey], true, true)
-    .reverse()
-    .limit(1)
-    .keys()) as unknown as [string, number][];
-  return span[0]?.[1] ?? null;
 }
 
 /**

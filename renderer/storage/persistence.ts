@@ -74,9 +74,10 @@ import { msg } from '../../shared/messages';
 /**
  * Bump when the projection code changes what it writes, or what it can read: projections are then rebuilt
  * from the doc. 6: entries in the stored form (shared/wire.ts `storedEntry`), which a device of version 5
- * set aside, now count. 7: entries in the packed form (`packedEntry`), likewise.
+ * set aside, now count. 7: entries in the packed form (`packedEntry`), likewise. 8: the ledger blocks' rows
+ * packed, and the transfers' rows kept whole in their links (ledgerRows.ts).
  */
-export const PROJECTION_VERSION = 7;
+export const PROJECTION_VERSION = 8;
 /** Entries listed in the notice of damaged data (the count says how many there were in all). */
 export const MAX_MISSING_LISTED = 500;
 /** Small update rows are merged when there are more than this many (`mergeSmallUpdates`). */

@@ -1,6 +1,5 @@
 import { messageForLog } from '../../shared/messages';
 import type { DamagedRow, DamageMetaRow, LarderDB, ProblemRow } from './db';
-import { getLedgerRows } from './ledgerRows';
 
 /**
  * The Problems screen's "Download report": what this device set aside, for whoever helps a hub with it.
@@ -135,6 +134,9 @@ export function buildProblemsReport(input: {
  */
 async function stillMissing(db: LarderDB, damage: DamageMetaRow | null): Promise<number> {
   if (!damage) return 0;
+  // Only when there was damage; the module that unpacks the ledger's blocks is not the first view's (the
+  // Shell's badge reads this one's damageKind).
+  const { getLedgerRows } = await import('./ledgerRows');
   const back = await getLedgerRows(
     db,
     damage.missing.map((m) => m.id),

@@ -315,6 +315,19 @@ function int(d: decoding.Decoder): number {
  * counts, and the head's on hand and entry count per `hub|item` what the rows count for.
  */
 export function decodeRowsPart(head: RowsHead, bytes: Uint8Array): LedgerRow[] {
+  return reading(head, bytes);
+}
+
+/**
+ * Reads rows this device packed itself (its IndexedDB's ledger blocks: renderer/storage/ledgerRows.ts): each
+ * entry decoded and checked as in a checkpoint's rows, without a head to check them against.
+ */
+export function decodeRows(bytes: Uint8Array): LedgerRow[] {
+  return reading(null, bytes);
+}
+
+/** readRows, its faults reported with where they were found. */
+function reading(head: RowsHead | null, bytes: Uint8Array): LedgerRow[] {
   const progress: Progress = { where: 'rows', row: -1 };
   try {
     return readRows(head, bytes, progress);
@@ -333,12 +346,15 @@ interface Progress {
   row: number;
 }
 
-function readRows(head: RowsHead, bytes: Uint8Array, progress: Progress): LedgerRow[] {
+/** With `head` null (rows of this device's own), what a checkpoint's head says is not checked. */
+function readRows(head: RowsHead | null, bytes: Uint8Array, progress: Progress): LedgerRow[] {
   const d = decoding.createDecoder(bytes);
   const left = () => bytes.length - d.pos;
   if (uint(d) !== ROWS_FORMAT) fault('rows', `not rows of format ${ROWS_FORMAT}`);
   const rowCount = uint(d);
-  if (rowCount !== head.rowCount) fault('rows', `not a list of ${head.rowCount} rows`);
+  if (head && rowCount !== head.rowCount) fault('rows', `not a list of ${head.rowCount} rows`);
+  // Each row takes at least two bytes (its kind and its flags); a checkpoint's count is its head's.
+  if (!head && rowCount > left() / 2) fault('rows', `${rowCount} rows is more than its bytes can hold`);
 
   progress.where = 'rows/ids';
   const ids = dictionary(d, 4 * rowCount, MAX_ID_BYTES, isId, 'ids', 'an id');
@@ -400,7 +416,7 @@ function readRows(head: RowsHead, bytes: Uint8Array, progress: Progress): Ledger
   const extras = col[EXTRAS]!;
   const notes = col[NOTES]!;
 
-  const counted = new Map(head.covers.map((c) => [c.device, c.counted]));
+  const counted = head ? new Map(head.covers.map((c) => [c.device, c.counted])) : null;
   const idCount = ids.length;
   const stockOf = (hub: number, item: number) => hub * idCount + item;
   const sums = new Map<number, number>();
@@ -426,7 +442,7 @@ function readRows(head: RowsHead, bytes: Uint8Array, progress: Progress): Ledger
   let recorded = 0;
   for (let run = 0; run < runDevice.length; run++) {
     const device = ids[runDevice[run]!]!;
-    const deviceCounted = counted.get(device) ?? 0;
+    const deviceCounted = counted ? (counted.get(device) ?? 0) : Infinity;
     for (let seq = runStart[run]!, end = runEnd[run]!; seq <= end; seq++) {
       const i = rows.length;
       progress.row = i;
@@ -483,6 +499,7 @@ function readRows(head: RowsHead, bytes: Uint8Array, progress: Progress): Ledger
       if (slot) row.slot = slot;
       if (isTransfer(entry)) row.root = transferOf(entry);
       rows.push(row);
+      if (!head) continue;
       const key = stockOf(hub, item);
       const sum = (sums.get(key) ?? 0) + applied;
       // Exact while within 2^53 (real rows stay under 2^48); beyond, a sum could round to the head's figure.
@@ -496,6 +513,7 @@ function readRows(head: RowsHead, bytes: Uint8Array, progress: Progress): Ledger
     if (c.pos !== c.arr.length) fault(`rows/columns/${COLUMNS[i]}`, 'bytes are left after the last row');
   });
 
+  if (!head) return rows;
   for (const c of head.covers) {
     const last = lastOf.get(c.device) ?? 0;
     if (last !== c.counted) fault(`covers/${c.device}`, `says ${c.counted} counts, the rows end at ${last}`);

@@ -23,6 +23,7 @@ import {
   transferLedgerRows,
 } from '../../renderer/storage/ledgerRows';
 import type { LedgerRow } from '../../shared/projection';
+import { decodeRows } from '../../shared/checkpoint/rows';
 import { fcOptions } from '../shared/arbitraries';
 import { uniqueName } from './faults';
 
@@ -37,26 +38,55 @@ function freshDb(): LarderDB {
   return db;
 }
 
-const DEVICES = ['d1', 'd2', 'd3'];
+const DEVICES = ['dev1', 'dev2', 'dev3'];
 const HUBS = ['north', 'south'];
-const ITEMS = ['rice', 'oil', 'soap'];
+const ITEMS = ['rice', 'oils', 'soap'];
+/** Times are seconds after this (entries are recorded to the second). */
+const T0 = Date.UTC(2026, 0, 1);
 
-/** A row as the projection writes it, small: what matters here is where it is kept and found. */
-function row(device: string, seq: number, hub: string, item: string, at: number, extra: Partial<LedgerRow>) {
-  return {
-    kind: 'donation',
-    hub,
-    device,
-    seq,
-    item,
-    at,
-    recordedAt: at,
-    qty: 1,
-    source: 'individual',
-    id: `${device}.${seq}`,
-    applied: 1,
-    ...extra,
-  } as unknown as LedgerRow;
+type Link = 'none' | 'slot' | 'root' | 'both';
+
+/**
+ * A row as the projection writes it, small: what matters here is where it is kept and found. Its link is
+ * its entry's, as the projection derives it: none for a donation, a slot for an undo (`undo:<target>`), a
+ * root for a transfer request (its own id), both for a receipt (`in:<transfer>`, the transfer).
+ */
+function row(
+  device: string,
+  seq: number,
+  hub: string,
+  item: string,
+  at: number,
+  extra: { applied?: number; link?: Link; ref?: string } = {},
+): LedgerRow {
+  const id = `${device}.${seq}`;
+  const ref = extra.ref ?? 'dev9.1';
+  const head = { hub, device, seq, item, at, recordedAt: at, id, applied: extra.applied ?? 1 };
+  switch (extra.link ?? 'none') {
+    case 'none':
+      return { ...head, kind: 'donation', qty: 1, source: 'individual' } as LedgerRow;
+    case 'slot':
+      return {
+        ...head,
+        kind: 'reversal',
+        target: ref,
+        targetKind: 'donation',
+        effect: -1,
+        slot: `undo:${ref}`,
+      } as LedgerRow;
+    case 'root':
+      return { ...head, kind: 'transfer_request', qty: 2, to: 'east', root: id } as LedgerRow;
+    case 'both':
+      return {
+        ...head,
+        kind: 'transfer_in',
+        qty: 2,
+        from: 'east',
+        transfer: ref,
+        slot: `in:${ref}`,
+        root: ref,
+      } as LedgerRow;
+  }
 }
 
 /** Seqs around block edges, so that rows share blocks and cross from one to the next. */
@@ -73,14 +103,14 @@ const rowArb = fc
     item: fc.constantFrom(...ITEMS),
     // Few distinct times: equal times must be ordered by id, the same way every time.
     at: fc.integer({ min: 0, max: 6 }),
-    link: fc.constantFrom('none', 'none', 'slot', 'root', 'both'),
+    link: fc.constantFrom<Link>('none', 'none', 'slot', 'root', 'both'),
     applied: fc.integer({ min: -5, max: 5 }),
   })
   .map(({ device, seq, hub, item, at, link, applied }) =>
-    row(device, seq, hub, item, at * 1000, {
+    row(device, seq, hub, item, T0 + at * 1000, {
       applied,
-      ...(link === 'slot' || link === 'both' ? { slot: `undo:${DEVICES[seq % 3]}.${seq % 5}` } : {}),
-      ...(link === 'root' || link === 'both' ? { root: `t${seq % 4}` } : {}),
+      link,
+      ref: link === 'slot' ? `${DEVICES[seq % 3]}.${(seq % 5) + 1}` : `dev${seq % 4}.1`,
     }),
   );
 
@@ -128,13 +158,14 @@ describe('ledger rows in blocks', () => {
         expect(byId(await allLedgerRows(db))).toEqual(byId(rows));
         expect(await countLedgerRows(db)).toBe(rows.length);
         expect(await ledgerRowsAtMost(db)).toBeGreaterThanOrEqual(rows.length);
-        const asked = ['d1.1', 'd2.128', 'd3.129', 'zz.5', ...rows.slice(0, 5).map((r) => r.id)];
+        const asked = ['dev1.1', 'dev2.128', 'dev3.129', 'zzzz.5', ...rows.slice(0, 5).map((r) => r.id)];
         expect(await getLedgerRows(db, asked)).toEqual(asked.map((id) => model.get(id)));
-        const slots = ['undo:d1.1', 'undo:d2.2', 'undo:d3.3', 'undo:d1.4'];
+        const slots = ['undo:dev1.1', 'undo:dev2.2', 'undo:dev3.3', 'undo:dev1.4', 'in:dev1.1'];
         expect(byId(await ledgerRowsInSlots(db, slots))).toEqual(
           byId(rows.filter((r) => r.slot !== undefined && slots.includes(r.slot))),
         );
-        expect(byId(await transferLedgerRows(db, 't1'))).toEqual(byId(rows.filter((r) => r.root === 't1')));
+        const root = rows.find((r) => r.root !== undefined)?.root ?? 'dev1.1';
+        expect(byId(await transferLedgerRows(db, root))).toEqual(byId(rows.filter((r) => r.root === root)));
         expect(byId(await allTransferLedgerRows(db))).toEqual(byId(rows.filter((r) => r.root !== undefined)));
         // Every link row is of a row that has a slot or a root, and says what the row says.
         const links = await db.links.toArray();
@@ -147,9 +178,12 @@ describe('ledger rows in blocks', () => {
         for (const link of links) {
           expect(link.slot).toBe(model.get(link.id)!.slot);
           expect(link.root).toBe(model.get(link.id)!.root);
+          expect(link.row).toEqual(model.get(link.id));
         }
-        // Every block holds only its own rows, sorted, and says each hub's newest time.
-        for (const block of await db.blocks.toArray()) {
+        // Every block holds only its own rows, packed, sorted, and says each hub's newest time.
+        for (const stored of await db.blocks.toArray()) {
+          expect(stored.rows).toBeUndefined();
+          const block = { ...stored, rows: decodeRows(stored.packed!) };
           expect(block.rows.length).toBeGreaterThan(0);
           expect(block.rows.map((r) => r.seq)).toEqual(
             [...block.rows.map((r) => r.seq)].sort((a, b) => a - b),
@@ -183,7 +217,7 @@ describe('ledger rows in blocks', () => {
           const db = freshDb();
           const model = new Map<string, LedgerRow>();
           await apply(db, model, steps);
-          const [from, to] = [Math.min(a, b) * 1000, Math.max(a, b) * 1000];
+          const [from, to] = [T0 + Math.min(a, b) * 1000, T0 + Math.max(a, b) * 1000];
           const match = (r: LedgerRow) => !item || r.item === item;
           const expected = [...model.values()]
             .filter((r) => r.hub === hub && r.at >= from && r.at <= to && match(r))
@@ -199,15 +233,15 @@ describe('ledger rows in blocks', () => {
   it('reads on while a later block may hold an entry at the same time as the last of a full page', async () => {
     const db = freshDb();
     const rows = [
-      row('d1', 1, 'north', 'rice', 10_000, {}),
-      row('d1', 2, 'north', 'rice', 5_000, {}),
+      row('dev1', 1, 'north', 'rice', T0 + 10_000),
+      row('dev1', 2, 'north', 'rice', T0 + 5_000),
       // In a block whose newest entry is older than the first block's: read second.
-      row('d3', 1, 'north', 'rice', 5_000, {}),
+      row('dev3', 1, 'north', 'rice', T0 + 5_000),
     ];
     await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, rows));
-    // At equal times the higher id comes first: d3.1 before d1.2, though its block is read after.
+    // At equal times the higher id comes first: dev3.1 before dev1.2, though its block is read after.
     const page = await hubLedgerRows(db, 'north', -Infinity, Infinity, 2, undefined, 1);
-    expect(page.map((r) => r.id)).toEqual(['d1.1', 'd3.1']);
+    expect(page.map((r) => r.id)).toEqual(['dev1.1', 'dev3.1']);
   });
 
   it('a sweep drops the refused rows of the blocks not written, and every refused link', async () => {
@@ -222,11 +256,11 @@ describe('ledger rows in blocks', () => {
         const blocks = await db.blocks.toArray();
         const written = new Set(
           blocks
-            .filter((block) => block.rows.every((r) => keep.has(r.id)))
+            .filter((block) => decodeRows(block.packed!).every((r) => keep.has(r.id)))
             .map((block) => blockKeyText([block.device, block.bucket])),
         );
         // A link stays only for a row said to have one (a stray link goes even when its row stays).
-        const linked = (id: string) => keep.has(id) && id < 'd3';
+        const linked = (id: string) => keep.has(id) && id < 'dev3';
         await sweepLedger(db, (id) => keep.has(id), written, linked);
         expect((await allLedgerRows(db)).map((r) => r.id).sort()).toEqual([...keep].sort());
         for (const link of await db.links.toArray()) expect(linked(link.id)).toBe(true);
@@ -258,13 +292,38 @@ describe('ledger rows in blocks', () => {
   it('a rebuild’s put drops, from the blocks it writes, the rows it refuses', async () => {
     const db = freshDb();
     const old = [
-      row('d1', 1, 'north', 'rice', 1000, { slot: 'undo:x.1' }),
-      row('d1', 2, 'north', 'rice', 2000, {}),
+      row('dev1', 1, 'north', 'rice', T0 + 1000, { link: 'slot' }),
+      row('dev1', 2, 'north', 'rice', T0 + 2000),
     ];
     await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, old));
-    const fresh = row('d1', 3, 'north', 'oil', 3000, {});
-    await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, [fresh], (id) => id !== 'd1.1'));
-    expect((await allLedgerRows(db)).map((r) => r.id)).toEqual(['d1.2', 'd1.3']);
+    const fresh = row('dev1', 3, 'north', 'oils', T0 + 3000);
+    await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, [fresh], (id) => id !== 'dev1.1'));
+    expect((await allLedgerRows(db)).map((r) => r.id)).toEqual(['dev1.2', 'dev1.3']);
     expect(await db.links.count()).toBe(0);
+  });
+
+  it('reads blocks and links written before the rows were packed, and packs a block when it is written again', async () => {
+    const db = freshDb();
+    const donation = row('dev1', 1, 'north', 'rice', T0 + 1000);
+    const request = row('dev1', 2, 'north', 'rice', T0 + 2000, { link: 'root' });
+    // As PROJECTION_VERSION 7 left them: the rows as objects, a link without its row.
+    await db.blocks.put({
+      device: 'dev1',
+      bucket: 0,
+      spans: [['north', T0 + 2000]],
+      rows: [donation, request],
+    });
+    await db.links.put({ id: request.id, root: request.id });
+    expect(await allLedgerRows(db)).toEqual([donation, request]);
+    expect(await getLedgerRows(db, [request.id])).toEqual([request]);
+    expect(await allTransferLedgerRows(db)).toEqual([request]);
+    expect(await transferLedgerRows(db, request.id)).toEqual([request]);
+    expect(await hubLedgerRows(db, 'north', -Infinity, Infinity, Infinity)).toEqual([request, donation]);
+
+    const later = row('dev1', 3, 'north', 'oils', T0 + 3000);
+    await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, [later]));
+    const [stored] = await db.blocks.toArray();
+    expect(stored!.rows).toBeUndefined();
+    expect(decodeRows(stored!.packed!)).toEqual([donation, request, later]);
   });
 });

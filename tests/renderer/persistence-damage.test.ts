@@ -1,6 +1,7 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
 import { ledgerOf } from './ledgerTable';
+import { getLedgerRow } from '../../renderer/storage/ledgerRows';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { ledgersOf, readAllEntries } from '../../shared/doc';
@@ -202,7 +203,10 @@ describe('Check data', () => {
     const undone = `${self.deviceId}.${rows[0]!.seq}`;
     const undo = await store.undo(undone);
     const undoId = `${undo.device}.${undo.seq}`;
-    expect(await store.db.links.get(undoId)).toEqual({ id: undoId, slot: `undo:${undone}` });
+    // The link keeps the undo's row whole: the transfers are read from the links alone (ledgerIndex.ts).
+    const link = { id: undoId, slot: `undo:${undone}`, row: await getLedgerRow(store.db, undoId) };
+    expect(link.row).toMatchObject({ id: undoId, kind: 'reversal', target: undone });
+    expect(await store.db.links.get(undoId)).toEqual(link);
     expect((await store.persistence.checkData()).differences).toEqual([]);
 
     // The undo's link is lost, and a plain donation gets one it should not have.
@@ -213,8 +217,16 @@ describe('Check data', () => {
     expect(found.differences).toMatchObject([{ table: 'ledger', wrong: 2, missing: 0, extra: 0 }]);
 
     expect((await store.persistence.repairData()).differences).toEqual([]);
-    expect(await store.db.links.get(undoId)).toEqual({ id: undoId, slot: `undo:${undone}` });
+    expect(await store.db.links.get(undoId)).toEqual(link);
     expect(await store.db.links.get(plain)).toBeUndefined();
+
+    // A link whose copy of the row is not its block's is a wrong ledger row too.
+    await store.db.links.put({ ...link, row: { ...link.row!, applied: 5 } });
+    expect((await store.persistence.checkData()).differences).toMatchObject([
+      { table: 'ledger', wrong: 1, missing: 0, extra: 0 },
+    ]);
+    expect((await store.persistence.repairData()).differences).toEqual([]);
+    expect(await store.db.links.get(undoId)).toEqual(link);
     store.close();
   });
 });

@@ -2,6 +2,8 @@
 import 'fake-indexeddb/auto';
 import { ledgerOf } from './ledgerTable';
 import fc from 'fast-check';
+import { decodeRows } from '../../shared/checkpoint/rows';
+import type { StoredBlock } from '../../renderer/storage/ledgerIndex';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { generateNetwork } from '../../bench/generate';
@@ -123,7 +125,7 @@ describe('rebuild', () => {
     const persistence = await loaded(db);
     const ledger = await ledgerOf(db).toArray();
     const stock = await db.stock.toArray();
-    const stale: LedgerRow = { ...ledger[0]!, id: 'zzzzzzzz.1', seq: 1 };
+    const stale: LedgerRow = { ...ledger[0]!, id: 'zzzzzzzz.1', device: 'zzzzzzzz', seq: 1 };
     const wrong: StockRow = { ...stock[0]!, onHand: stock[0]!.onHand + 1_000 };
     await ledgerOf(db).put(stale);
     await db.stock.put(wrong);
@@ -298,7 +300,10 @@ describe('a very large update from a peer or a sync file', () => {
     await persistence.load();
     // The ledger rows written in each transaction, counting every row of each block put (a block is
     // written whole), and their text.
-    const rowsOf = (value: unknown) => (value as { rows?: unknown[] }).rows?.length ?? 0;
+    const rowsOf = (value: unknown) => {
+      const block = value as StoredBlock;
+      return block.packed ? decodeRows(block.packed).length : (block.rows?.length ?? 0);
+    };
     const ledgerRows = await writesPerTransaction(
       async () => {
         Y.applyUpdate(persistence.doc, state, 'remote');
