@@ -134,7 +134,10 @@ const seconds = (ms: number) => Math.floor((ms - EPOCH_MS) / 1000);
 
 /** The rows part's bytes. Deterministic: the same rows, in any order, give the same bytes. */
 export function encodeRows(rows: readonly LedgerRow[]): Uint8Array {
-  const sorted = [...rows].sort((x, y) => byString(x.device, y.device) || x.seq - y.seq);
+  const order = (x: LedgerRow, y: LedgerRow) => byString(x.device, y.device) || x.seq - y.seq;
+  // A ledger block's rows come in order already (one device's, by sequence number): no sort for them.
+  const inOrder = rows.every((r, i) => i === 0 || order(rows[i - 1]!, r) < 0);
+  const sorted = inOrder ? rows : [...rows].sort(order);
   const idSet = new Set<string>();
   const refSet = new Set<string>();
   for (const r of sorted) {
