@@ -1,5 +1,5 @@
 import Dexie from 'dexie';
-import { decodeRows, encodeRows } from '../../shared/checkpoint/rows';
+import { decodeLedgerRows, encodeRows } from '../../shared/checkpoint/rows';
 import { rowsOfLinks } from './ledgerIndex';
 import type { LedgerRow } from '../../shared/projection';
 import type { LarderDB } from './db';
@@ -87,7 +87,7 @@ function byBlock(ids: readonly string[]): Map<string, { key: BlockKey; ids: stri
 
 /** A block's rows, unpacked (or as they are, in a block written before they were packed). */
 function rowsOf(block: StoredBlock): LedgerRow[] {
-  return block.packed ? decodeRows(block.packed) : (block.rows ?? []);
+  return block.packed ? decodeLedgerRows(block.packed) : (block.rows ?? []);
 }
 
 function unpacked(block: StoredBlock): LedgerBlock {

@@ -23,7 +23,7 @@ import {
   transferLedgerRows,
 } from '../../renderer/storage/ledgerRows';
 import type { LedgerRow } from '../../shared/projection';
-import { decodeRows } from '../../shared/checkpoint/rows';
+import { decodeLedgerRows } from '../../shared/checkpoint/rows';
 import { fcOptions } from '../shared/arbitraries';
 import { uniqueName } from './faults';
 
@@ -183,7 +183,7 @@ describe('ledger rows in blocks', () => {
         // Every block holds only its own rows, packed, sorted, and says each hub's newest time.
         for (const stored of await db.blocks.toArray()) {
           expect(stored.rows).toBeUndefined();
-          const block = { ...stored, rows: decodeRows(stored.packed!) };
+          const block = { ...stored, rows: decodeLedgerRows(stored.packed!) };
           expect(block.rows.length).toBeGreaterThan(0);
           expect(block.rows.map((r) => r.seq)).toEqual(
             [...block.rows.map((r) => r.seq)].sort((a, b) => a - b),
@@ -256,7 +256,7 @@ describe('ledger rows in blocks', () => {
         const blocks = await db.blocks.toArray();
         const written = new Set(
           blocks
-            .filter((block) => decodeRows(block.packed!).every((r) => keep.has(r.id)))
+            .filter((block) => decodeLedgerRows(block.packed!).every((r) => keep.has(r.id)))
             .map((block) => blockKeyText([block.device, block.bucket])),
         );
         // A link stays only for a row said to have one (a stray link goes even when its row stays).
@@ -324,6 +324,6 @@ describe('ledger rows in blocks', () => {
     await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, [later]));
     const [stored] = await db.blocks.toArray();
     expect(stored!.rows).toBeUndefined();
-    expect(decodeRows(stored!.packed!)).toEqual([donation, request, later]);
+    expect(decodeLedgerRows(stored!.packed!)).toEqual([donation, request, later]);
   });
 });

@@ -2,7 +2,7 @@
 import 'fake-indexeddb/auto';
 import { ledgerOf } from './ledgerTable';
 import fc from 'fast-check';
-import { decodeRows } from '../../shared/checkpoint/rows';
+import { decodeLedgerRows } from '../../shared/checkpoint/rows';
 import type { StoredBlock } from '../../renderer/storage/ledgerIndex';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -302,7 +302,7 @@ describe('a very large update from a peer or a sync file', () => {
     // written whole), and their text.
     const rowsOf = (value: unknown) => {
       const block = value as StoredBlock;
-      return block.packed ? decodeRows(block.packed).length : (block.rows?.length ?? 0);
+      return block.packed ? decodeLedgerRows(block.packed).length : (block.rows?.length ?? 0);
     };
     const ledgerRows = await writesPerTransaction(
       async () => {

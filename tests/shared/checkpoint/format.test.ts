@@ -12,6 +12,7 @@ import {
   type CheckpointBody,
 } from '../../../shared/checkpoint/format';
 import { checkpointBody } from '../../../shared/checkpoint/make';
+import { decodeLedgerRows } from '../../../shared/checkpoint/rows';
 import { fcOptions } from '../arbitraries';
 import { coversAt, cutsOf, historyArb } from './history';
 import { readBytes } from './rawRows';
@@ -135,6 +136,8 @@ describe('reading a checkpoint from a peer', () => {
           const bytes = damaged(encodeBody(body).rows, how, at, byte);
           // The head names these bytes (as a maker's signature would): only their content is judged.
           outcomes[outcomeOf(() => readBytes(body, bytes))]++;
+          // Read as a ledger block's rows, without a head (a damaged IndexedDB row), likewise.
+          outcomeOf(() => decodeLedgerRows(bytes));
         },
       ),
       fcOptions(3),
@@ -149,6 +152,7 @@ describe('reading a checkpoint from a peer', () => {
         // Half of them start as a rows part of the right format and count does, to reach what follows.
         const bytes = asRows ? Uint8Array.from([2, body.rows.length & 0x7f, ...random]) : random;
         outcomeOf(() => readBytes(body, bytes, body.rows.length));
+        outcomeOf(() => decodeLedgerRows(bytes));
       }),
       fcOptions(3),
     );

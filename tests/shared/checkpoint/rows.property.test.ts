@@ -11,7 +11,7 @@ import {
 import type { LedgerRow, StockRow } from '../../../shared/projection';
 import { MAX_QUANTITY } from '../../../shared/quantity';
 import { CheckpointFormatError } from '../../../shared/checkpoint/format';
-import { decodeRowsPart, encodeRows, type RowsHead } from '../../../shared/checkpoint/rows';
+import { decodeLedgerRows, decodeRowsPart, encodeRows, type RowsHead } from '../../../shared/checkpoint/rows';
 import { entryFromFields, type EntryFields } from '../../../shared/entryFields';
 import { decodeEntry, encodeEntry, EPOCH_MS, fieldsOf, type DecodeResult } from '../../../shared/wire';
 import {
@@ -269,6 +269,8 @@ describe('an entry in the rows part', () => {
           expect(encodeRows(shuffled)).toEqual(bytes);
           const read = decodeRowsPart(headOf(rows), bytes);
           expect(byId(read)).toEqual(byId(rows));
+          // Without a head (a ledger block's rows: renderer/storage/ledgerRows.ts), the same rows.
+          expect(decodeLedgerRows(bytes)).toEqual(read);
         },
       ),
       fcOptions(),
@@ -292,6 +294,33 @@ describe('an entry in the rows part', () => {
     expect(() => decodeRowsPart(headOf(rows), encodeRows(rows))).toThrow(
       'The checkpoint is malformed at row 0: not a valid entry (its qty)',
     );
+    expect(() => decodeLedgerRows(encodeRows(rows))).toThrow(
+      'The checkpoint is malformed at row 0: not a valid entry (its qty)',
+    );
+  });
+
+  it('without a head, is refused when its row count is not its rows’, or its bytes end early', () => {
+    const entry: Entry = {
+      kind: 'donation',
+      hub: 'hub1',
+      device: 'deva',
+      seq: 1,
+      item: 'itma',
+      at: EPOCH_MS,
+      recordedAt: EPOCH_MS,
+      qty: 3,
+      source: 'other',
+    };
+    const bytes = encodeRows([rowOf(entry, 3, undefined)]);
+    expect(decodeLedgerRows(bytes)).toEqual([rowOf(entry, 3, undefined)]);
+    // The row count is the second byte (format, rows): its device's runs hold one row, not 100.
+    const more = Uint8Array.from(bytes);
+    more[1] = 100;
+    expect(() => decodeLedgerRows(more)).toThrow(CheckpointFormatError);
+    const two = Uint8Array.from(bytes);
+    two[1] = 2;
+    expect(() => decodeLedgerRows(two)).toThrow(CheckpointFormatError);
+    expect(() => decodeLedgerRows(bytes.subarray(0, bytes.length - 1))).toThrow(CheckpointFormatError);
   });
 });
 
