@@ -8,6 +8,7 @@ import type { LarderStore } from '../storage/store';
 import { allTransferLedgerRows } from '../storage/ledgerIndex';
 import { hubsWithNewest, type HubWithFreshness } from './newest';
 import { LevelsIndex } from '../../shared/levels';
+import { NETWORK_READ_MARK, NETWORK_READING_MARK } from '../storage/marks';
 import { hubKey as stockKey, splitHubKey } from '../../shared/keys';
 
 export interface NetworkSnapshot {
@@ -85,6 +86,7 @@ export class NetworkModel {
     const now = Date.now();
     const since = windowDays(utcDay(now))[0]!;
     const t0 = performance.now();
+    if (!this.snapshot) performance.mark(NETWORK_READING_MARK);
     const [hubs, items, onHandRows, levels, categoryLevels, usage, transferRows] = await Promise.all([
       db.hubs.toArray(),
       db.items.orderBy('nameKey').toArray(),
@@ -98,6 +100,7 @@ export class NetworkModel {
     const t1 = performance.now();
     const withNewest = await hubsWithNewest(db, hubs);
     const t2 = performance.now();
+    if (!this.snapshot) performance.mark(NETWORK_READ_MARK);
     this.onHand = new Map();
     for (const f of figuresOf(onHandRows)) this.setOnHand(f.hub, f.item, f.onHand);
     this.levels = new LevelsIndex(levels, categoryLevels);

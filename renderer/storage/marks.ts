@@ -11,3 +11,7 @@ export const LEDGER_LOADED_MARK = 'larder:ledger-loaded';
 
 /** Set once the first screen's figures are painted (the stock rows, or the network view). */
 export const FIRST_VIEW_MARK = 'larder:first-view';
+
+/** Set when the Network screen's model starts reading its rows, and once they are read (renderer/data/networkModel.ts). */
+export const NETWORK_READING_MARK = 'larder:network-reading';
+export const NETWORK_READ_MARK = 'larder:network-read';
