@@ -19,6 +19,7 @@ import { serve } from './server';
  *                          what it did (script, style, layout, paint, garbage collection): a long task that
  *                          is mostly layout shows as idle in a CPU profile
  *   ... --until=N          self and inclusive time of the profile's first N ms only (up to the rows painted, say)
+ *   ... --from=N           ... and its stretches, from N ms on only (past a seed's generating, say)
  *   ... --screen=network   the Network screen (a coordinator's first view) instead of the stock screen
  *   ... --what=pickups     instead: 20 pickups recorded one after the other through the store (bench page)
  *   ... --what=rebuild --n=300000
@@ -155,13 +156,14 @@ try {
   let total = 0;
   // `--until=N`: only the first N ms of the profile (say, up to the first rows painted).
   const until = Number(option('until') ?? Infinity);
+  const from = Number(option('from') ?? 0);
   let sampledAt = 0;
   cpu.samples.forEach((id, i) => {
     sampledAt += (cpu.timeDeltas[i] ?? 0) / 1000;
     const delta = (cpu.timeDeltas[i + 1] ?? 0) / 1000;
     const node = byId.get(id)!;
     const name = (n: ProfileNode) => where(n.callFrame);
-    if (node.callFrame.functionName === '(idle)' || sampledAt > until) return;
+    if (node.callFrame.functionName === '(idle)' || sampledAt > until || sampledAt < from) return;
     total += delta;
     self.set(name(node), (self.get(name(node)) ?? 0) + delta);
     byFile.set(fileOf(name(node)), (byFile.get(fileOf(name(node))) ?? 0) + delta);
@@ -189,7 +191,7 @@ try {
   let run: { startMs: number; ms: number; samples: number[] } | null = null;
   cpu.samples.forEach((id, i) => {
     now += (cpu.timeDeltas[i] ?? 0) / 1000;
-    const idle = ['(idle)', '(program)'].includes(byId.get(id)!.callFrame.functionName);
+    const idle = ['(idle)', '(program)'].includes(byId.get(id)!.callFrame.functionName) || now < from;
     if (idle) {
       if (run) runs.push(run);
       run = null;
