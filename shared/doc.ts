@@ -7,7 +7,8 @@ import { ID_PATTERN } from './ids';
 import { hubKey as levelsKey } from './keys';
 import type { Levels } from './status';
 import { msg, type DomainMessage } from './messages';
-import { decodeEntry, packedEntry, type WireEntry } from './wire';
+import { decodeEntry, packedEntry, storedEntry, type WireEntry } from './wire';
+import { PACKED_FORM, type EntryForm } from './entryForms';
 import {
   SETTING_COPIES,
   SETTING_VERSIONS,
@@ -46,6 +47,8 @@ export const deviceSchema = lazySchema(() =>
     /** Null for a coordinator's device, which holds no stock of its own. */
     hub: z.string().regex(ID_PATTERN).nullable(),
     createdAt: z.number().int(),
+    /** The newest entry form the device reads (shared/entryForms.ts); absent in records from before. */
+    reads: z.number().int().min(1).max(1000).optional(),
   }),
 );
 export const levelsSchema = lazySchema(() =>
@@ -150,13 +153,15 @@ export function headsClientId(doc: Y.Doc): number {
 
 /**
  * Appends this device's new entries to its own ledger array, with the head that signs them, in one
- * transaction. The head is written under `headsClientId(doc)`.
+ * transaction. The head is written under `headsClientId(doc)`. `form`: what every device of the network
+ * reads (shared/entryForms.ts `formToWrite`).
  */
 export function appendEntries(
   doc: Y.Doc,
   device: string,
   entries: readonly Entry[],
   head?: SignedHead,
+  form: EntryForm = PACKED_FORM,
 ): void {
   if (entries.length === 0) return;
   for (const e of entries) {
@@ -169,7 +174,7 @@ export function appendEntries(
       array = new Y.Array<LedgerWire>();
       ledgers.set(device, array);
     }
-    array.push(entries.map(packedEntry));
+    array.push(entries.map((e): LedgerWire => (form === PACKED_FORM ? packedEntry(e) : storedEntry(e))));
     if (head) {
       const own = doc.clientID;
       doc.clientID = headsClientId(doc);

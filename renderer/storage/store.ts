@@ -1,3 +1,4 @@
+import type { EntryForm } from '../../shared/entryForms';
 import type { Item, ItemForm } from '../../shared/catalog';
 import type { CountForm, DiscardForm, DonationForm, PickupForm } from '../../shared/commands';
 import type { Reversal } from '../../shared/entries';
@@ -254,6 +255,11 @@ export class LarderStore {
 
   revokeDevice(device: string): Promise<{ cut: number }> {
     return this.later((p) => p.members.revokeDevice(device));
+  }
+
+  /** The form this device writes its entries in now: the newest every device reads (shared/entryForms.ts). */
+  get entryForm(): EntryForm {
+    return this.parts.ledger.entryForm;
   }
 
   // Devices that were away while the key rotated (store/catchUp.ts).

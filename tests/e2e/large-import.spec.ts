@@ -1,13 +1,11 @@
 import { expect, test } from '@playwright/test';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import { appendEntries, devicesOf, hubsOf, putItem } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
 import { encodeInvite } from '../../shared/sync/invite';
-import { deriveSecrets } from '../../shared/sync/keys';
-import { sealSyncFile } from '../../shared/sync/syncfile';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
+import { writeSyncFile } from './syncFile';
 import { addLine, expectHubOnHand, goTo, joinAsNewHub, statusSaying } from './steps';
 
 const ENTRIES = 45_000;
@@ -69,20 +67,7 @@ test('a whole-history sync file is taken in; the device stays usable while its h
     }));
     appendEntries(doc, 'deva0001', entries);
     const file = join(profile, 'hub-a.larder-sync');
-    const sealed = await sealSyncFile(
-      {
-        network: networkId,
-        device: 'deva0001',
-        createdAt: AT,
-        stateVector: Y.encodeStateVector(doc),
-        since: false,
-        forDevice: null,
-        update: Y.encodeStateAsUpdate(doc),
-      },
-      (await deriveSecrets(key)).fileKey,
-      (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
-    );
-    writeFileSync(file, sealed);
+    await writeSyncFile(file, doc, { networkId, key, device: 'deva0001', createdAt: AT });
 
     await goTo(page, 'Sync');
     // Every text the sidebar's "History being added" status shows, recorded as the page renders it: how

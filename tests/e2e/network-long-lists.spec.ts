@@ -1,13 +1,11 @@
 import { expect, test } from '@playwright/test';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import { appendEntries, devicesOf, hubsOf, putItem, setCategoryLevels } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
 import { encodeInvite } from '../../shared/sync/invite';
-import { deriveSecrets } from '../../shared/sync/keys';
-import { sealSyncFile } from '../../shared/sync/syncfile';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
+import { writeSyncFile } from './syncFile';
 import { addLine, goTo, joinAsNewHub, statusSaying } from './steps';
 
 const ITEMS = 14;
@@ -58,22 +56,7 @@ test('the Network screen’s moves and shortage cards show the most urgent first
     }));
     appendEntries(doc, 'deva0001', entries);
     const file = join(profile, 'hub-a.larder-sync');
-    writeFileSync(
-      file,
-      await sealSyncFile(
-        {
-          network: networkId,
-          device: 'deva0001',
-          createdAt: at,
-          stateVector: Y.encodeStateVector(doc),
-          since: false,
-          forDevice: null,
-          update: Y.encodeStateAsUpdate(doc),
-        },
-        (await deriveSecrets(key)).fileKey,
-        (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
-      ),
-    );
+    await writeSyncFile(file, doc, { networkId, key, device: 'deva0001', createdAt: at });
     await goTo(page, 'Sync');
     await page.getByLabel('Import sync file').setInputFiles(file);
     await expect(statusSaying(page, /^Imported 14 new entries/)).toBeVisible({ timeout: 60_000 });

@@ -11,23 +11,11 @@ import { testStores } from './stores';
  * transfer stayed "to settle" although the screen had said it was saved (found by the checkpoint
  * convergence test, seed 7).
  */
-const { device, sync } = testStores('settle-sending-hub', 5);
+const { sync, twoHubs } = testStores('settle-sending-hub', 5);
 
 describe('settling a transfer with a difference', () => {
   it('counts when the sending hub’s device settles it, on every replica', async () => {
-    const admin = await device();
-    await admin.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
-    const rice = await admin.saveItem({
-      name: 'Rice',
-      category: 'Food',
-      unit: 'bag',
-      packSize: '',
-      barcodes: '',
-    });
-    const west = await device();
-    await west.joinNetwork({ invite: await admin.preApprovedInvite(), deviceName: 'Church laptop' });
-    await sync(admin, west);
-    await west.chooseHub({ newHubName: 'Westside Church' });
+    const { admin, west, rice } = await twoHubs();
     await west.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '40' }] });
     await sync(west, admin);
 

@@ -38,5 +38,28 @@ export function testStores(tag: string, seed: number) {
     expect(r.ok, JSON.stringify(r)).toBe(true);
   }
 
-  return { clock, device, sync };
+  /**
+   * A signed network of two hubs: the admin's (Eastside Pantry, where it made the catalog's Rice) and West's
+   * (Westside Church, a device that joined with a pre-approved invite and started its hub), each with the
+   * other's doc.
+   */
+  async function twoHubs() {
+    const admin = await device();
+    await admin.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
+    const rice = await admin.saveItem({
+      name: 'Rice',
+      category: 'Food',
+      unit: 'bag',
+      packSize: '',
+      barcodes: '',
+    });
+    const west = await device();
+    await west.joinNetwork({ invite: await admin.preApprovedInvite(), deviceName: 'Church laptop' });
+    await sync(admin, west);
+    await west.chooseHub({ newHubName: 'Westside Church' });
+    await sync(west, admin);
+    return { admin, west, rice };
+  }
+
+  return { clock, device, sync, twoHubs };
 }

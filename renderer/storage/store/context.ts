@@ -65,7 +65,7 @@ export class StoreContext {
   /** This device's signing and sealing keys; null on a network made before signing. */
   identity: IdentityRow | null;
   /** What follows the doc's load, once (the store wires its parts' follow-ups in). */
-  afterLoad: () => void = () => undefined;
+  afterLoad: () => Promise<void> | void = () => undefined;
   private loading: Promise<void> | null = null;
 
   constructor(
@@ -99,8 +99,8 @@ export class StoreContext {
   load(): Promise<void> {
     if (!this.loading) {
       performance.mark(LEDGER_LOADING_MARK);
-      this.loading = this.persistence.load().then(() => {
-        this.afterLoad();
+      this.loading = this.persistence.load().then(async () => {
+        await this.afterLoad();
         performance.mark(LEDGER_LOADED_MARK);
       });
       // Closing while the ledger still loads is normal (a tab closed early); callers that care await it.

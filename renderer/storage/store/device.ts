@@ -1,4 +1,5 @@
 import { appendMemberOp, type DeviceInfo, type HubInfo } from '../../../shared/doc';
+import { READS_FORM } from '../../../shared/entryForms';
 import { IssueCollector } from '../../../shared/errors';
 import { randomId } from '../../../shared/ids';
 import { toBase64Url } from '../../../shared/sync/encoding';
@@ -78,7 +79,11 @@ export class Device {
         ['network', 'id', networkId],
         ['network', 'createdAt', now],
         ['hubs', self.hubId!, { name: hubName, createdAt: now } satisfies HubInfo],
-        ['devices', deviceId, { name: deviceName, hub: self.hubId!, createdAt: now } satisfies DeviceInfo],
+        [
+          'devices',
+          deviceId,
+          { name: deviceName, hub: self.hubId!, createdAt: now, reads: READS_FORM } satisfies DeviceInfo,
+        ],
       ],
       { network: networkId, device: deviceId, privateKey: identity.privateKey },
     );
@@ -139,7 +144,13 @@ export class Device {
       const now = this.ctx.deps.now();
       if (identity) await this.members.requestToJoin(self, null, now);
       await this.ctx.putSettings(
-        [['devices', self.deviceId, { name: deviceName, hub: null, createdAt: now } satisfies DeviceInfo]],
+        [
+          [
+            'devices',
+            self.deviceId,
+            { name: deviceName, hub: null, createdAt: now, reads: READS_FORM } satisfies DeviceInfo,
+          ],
+        ],
         identity ? { network: self.networkId, device: self.deviceId, privateKey: identity.privateKey } : null,
       );
       await this.ctx.persistence.flush(saveIdentity);
@@ -177,7 +188,7 @@ export class Device {
     changes.push([
       'devices',
       self.deviceId,
-      { name: self.deviceName, hub: hubId, createdAt: now } satisfies DeviceInfo,
+      { name: self.deviceName, hub: hubId, createdAt: now, reads: READS_FORM } satisfies DeviceInfo,
     ]);
     // The request first: a new hub's settings count once the device that made them is approved for it.
     if (self.chain && this.ctx.identity)
@@ -187,6 +198,21 @@ export class Device {
     await this.ctx.persistence.flush(() => this.ctx.db.meta.put(next));
     this.ctx.self = next;
     return next;
+  }
+
+  /**
+   * Says in this device's record which entry form it reads (shared/entryForms.ts), once after an update
+   * that reads a newer one: the network's devices write that form once every one of them says it reads it.
+   * Its record as it counts here (verified), not as the doc holds it, is signed again with that added.
+   */
+  async sayWhatItReads(): Promise<boolean> {
+    const self = this.ctx.self;
+    const row = self && (await this.ctx.db.devices.get(self.deviceId));
+    if (!row || (row.reads ?? 0) >= READS_FORM) return false;
+    const { id: _id, ...info } = row;
+    await this.ctx.putSettings([['devices', row.id, { ...info, reads: READS_FORM } satisfies DeviceInfo]]);
+    await this.ctx.persistence.flush();
+    return true;
   }
 
   async setSignaling(urls: string[]): Promise<void> {

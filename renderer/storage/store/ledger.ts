@@ -11,6 +11,7 @@ import {
   type PickupForm,
 } from '../../../shared/commands';
 import { appendEntries } from '../../../shared/doc';
+import { formToWrite, STORED_FORM, type EntryForm } from '../../../shared/entryForms';
 import type { Entry, Reversal } from '../../../shared/entries';
 import { ValidationError, issue } from '../../../shared/errors';
 import { msg } from '../../../shared/messages';
@@ -74,6 +75,39 @@ export class Ledger {
     const hash = headHash(self.chain);
     self.restarts = [...(self.restarts ?? []), [self.chain.seq, hash]];
     self.chain = restartBase(self.chain.seq, hash);
+  }
+
+  /**
+   * The form this device writes its entries in: the newest every device of the network reads
+   * (shared/entryForms.ts). Kept in memory, so that a save claims and appends without waiting: read when
+   * the doc is loaded and again whenever the settings or the member list change. Until then, the form
+   * every Larder reads.
+   */
+  private form: EntryForm = STORED_FORM;
+
+  get entryForm(): EntryForm {
+    return this.form;
+  }
+
+  /** Reads again what the network's devices read: its approved members' records (on a network from before
+   * signing, every device's), this device's own left out (it reads what it writes). */
+  async refreshForm(): Promise<void> {
+    try {
+      const own = this.ctx.self?.deviceId;
+      const [devices, members] = await Promise.all([
+        this.ctx.db.devices.toArray(),
+        this.ctx.db.members.toArray(),
+      ]);
+      const counted =
+        members.length > 0
+          ? new Set(members.filter((m) => m.status === 'member').map((m) => m.device))
+          : null;
+      this.form = formToWrite(
+        devices.filter((d) => d.id !== own && (!counted || counted.has(d.id))).map((d) => d.reads),
+      );
+    } catch {
+      // The database closing under a store being closed: the form stays as it was.
+    }
   }
 
   private async commandContext(): Promise<CommandContext> {
@@ -145,11 +179,12 @@ export class Ledger {
         self.deviceId,
         entries,
         restarts.length > 0 ? [chain.seq, hash, sig, restarts] : [chain.seq, hash, sig],
+        this.form,
       );
       await this.ctx.persistence.flush(() => this.ctx.db.meta.put(saved), rollback);
       return entries;
     }
-    appendEntries(this.ctx.persistence.staging(), self.deviceId, entries);
+    appendEntries(this.ctx.persistence.staging(), self.deviceId, entries, undefined, this.form);
     const saved: SelfRow = { ...self };
     // The advanced sequence number commits with the entries: a crash can never hand out a used number.
     await this.ctx.persistence.flush(() => this.ctx.db.meta.put(saved), rollback);

@@ -51,14 +51,20 @@ export function makeParts(
   const ledger = new Ledger(ctx, settings);
   const transfers = new Transfers(ctx, settings, ledger);
   const upgrade = new Upgrade(ctx, keys, members, ledger);
-  ctx.afterLoad = () => {
+  ctx.afterLoad = async () => {
     ledger.noteLostEntries();
     void catchUp.refreshCatchUpDays().catch(() => undefined);
-    void ctx.keepOwnVersions().catch(() => undefined);
+    void ctx
+      .keepOwnVersions()
+      .then(() => device.sayWhatItReads())
+      .catch(() => undefined);
+    // Before `ready` resolves, so that the first save after it writes the form the network reads.
+    await ledger.refreshForm();
   };
   ctx.persistence.onCommitted((commit) => {
     void catchUp.refreshCatchUpDays().catch(() => undefined);
     if (commit.settingsChanged) {
+      void ledger.refreshForm();
       void catchUp.noteCatchUpMaterial().catch(() => undefined);
       void keys
         .adoptRotation()

@@ -1,4 +1,5 @@
 import { appendMemberOp, membersOf, readAllEntries, type DeviceInfo } from '../../../shared/doc';
+import { READS_FORM } from '../../../shared/entryForms';
 import { msg } from '../../../shared/messages';
 import { chainStart } from '../../../shared/trust/chain';
 import { deviceIdOf } from '../../../shared/trust/crypto';
@@ -114,7 +115,7 @@ export class Upgrade {
       changes.push([
         'devices',
         deviceId,
-        { name: self.deviceName, hub: self.hubId, createdAt: now } satisfies DeviceInfo,
+        { name: self.deviceName, hub: self.hubId, createdAt: now, reads: READS_FORM } satisfies DeviceInfo,
       ]);
       const next: SelfRow = {
         ...self,
@@ -183,7 +184,12 @@ export class Upgrade {
           [
             'devices',
             deviceId,
-            { name: next.deviceName, hub: next.hubId, createdAt: now } satisfies DeviceInfo,
+            {
+              name: next.deviceName,
+              hub: next.hubId,
+              createdAt: now,
+              reads: READS_FORM,
+            } satisfies DeviceInfo,
           ],
         ],
         { network, device: deviceId, privateKey: identity.privateKey },

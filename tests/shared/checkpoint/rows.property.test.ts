@@ -277,18 +277,21 @@ describe('an entry in the rows part', () => {
     );
   });
 
+  /** One donation, the first of its device, of `qty`. */
+  const donationOf = (qty: number): Entry => ({
+    kind: 'donation',
+    hub: 'hub1',
+    device: 'deva',
+    seq: 1,
+    item: 'itma',
+    at: EPOCH_MS,
+    recordedAt: EPOCH_MS,
+    qty,
+    source: 'other',
+  });
+
   it('is refused with a CheckpointFormatError naming its row and field', () => {
-    const entry: Entry = {
-      kind: 'donation',
-      hub: 'hub1',
-      device: 'deva',
-      seq: 1,
-      item: 'itma',
-      at: EPOCH_MS,
-      recordedAt: EPOCH_MS,
-      qty: MAX_QUANTITY + 1,
-      source: 'other',
-    };
+    const entry = donationOf(MAX_QUANTITY + 1);
     const rows = [rowOf(entry, 0, undefined)];
     expect(() => decodeRowsPart(headOf(rows), encodeRows(rows))).toThrow(CheckpointFormatError);
     expect(() => decodeRowsPart(headOf(rows), encodeRows(rows))).toThrow(
@@ -300,17 +303,7 @@ describe('an entry in the rows part', () => {
   });
 
   it('without a head, is refused when its row count is not its rows’, or its bytes end early', () => {
-    const entry: Entry = {
-      kind: 'donation',
-      hub: 'hub1',
-      device: 'deva',
-      seq: 1,
-      item: 'itma',
-      at: EPOCH_MS,
-      recordedAt: EPOCH_MS,
-      qty: 3,
-      source: 'other',
-    };
+    const entry = donationOf(3);
     const bytes = encodeRows([rowOf(entry, 3, undefined)]);
     expect(decodeLedgerRows(bytes)).toEqual([rowOf(entry, 3, undefined)]);
     // The row count is the second byte (format, rows): its device's runs hold one row, not 100.
