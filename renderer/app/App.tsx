@@ -10,7 +10,7 @@ import { SyncContext } from './SyncContext';
 import { useFrontDesk } from './frontDesk';
 import { useSelf } from '../data/self';
 import { firstViewShown, useFirstView } from './firstView';
-import { lazyScreen, loadTheRest } from './lazyScreen';
+import { lazyScreen, loadTheRestAgain } from './lazyScreen';
 import { untilDone } from '../../shared/lazy';
 import { ScreenBoundary } from '../components/ScreenBoundary';
 
@@ -67,7 +67,7 @@ export function App() {
       // and the load is tried again until it succeeds (a command or another screen may load it sooner).
       void firstViewShown()
         .then(() =>
-          untilDone(loadTheRest, {
+          untilDone(() => loadTheRestAgain(), {
             stopped: () => cancelled,
             onFailure: (error) => {
               console.warn('Larder could not load the rest of its code; trying again', error);

@@ -12,6 +12,52 @@ export function loadTheRest(): Promise<void> {
   return Promise.all([LarderStore.loadParts(), SyncControl.load()]).then(() => undefined);
 }
 
+/** How a browser says a module's file could not be fetched (Chromium, Firefox, Safari), and its address. */
+const FETCH_FAILED =
+  /(?:Failed to fetch dynamically imported module|error loading dynamically imported module|Importing a module script failed)[:\s]*((?:https?|file):\/\/\S+)?/i;
+
+/** At most one reload for the code in this long (a file that answers but will not load must not loop). */
+const RELOAD_GUARD_MS = 60_000;
+const RELOADED_AT = 'larder.reloadedForCode';
+
+/** Whether `url` answers now, from its server and not from a cache. */
+export async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { cache: 'no-store' })).ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `loadTheRest` once more, for the retries after the first view. A browser may keep a module whose file
+ * could not be fetched as failed for as long as the page lives (Chromium 150 does, as the HTML standard's
+ * module map did; Chromium 156 fetches it again): then no retry can load it. So when a load fails because a
+ * file could not be fetched, the file (or, unnamed, the page) is asked for again directly; if it answers,
+ * the page reloads, at most once a minute, and loads it whole.
+ */
+export async function loadTheRestAgain(
+  load: () => Promise<void> = loadTheRest,
+  probe: (url: string) => Promise<boolean> = answers,
+  reload: () => void = () => location.reload(),
+  storage: Pick<Storage, 'getItem' | 'setItem'> = sessionStorage,
+  now: () => number = Date.now,
+): Promise<void> {
+  try {
+    await load();
+  } catch (error) {
+    const fetchFailed = FETCH_FAILED.exec(error instanceof Error ? error.message : String(error));
+    if (!fetchFailed) throw error;
+    const url = fetchFailed[1] ?? location.href.split('#')[0]!;
+    const last = Number(storage.getItem(RELOADED_AT) ?? 0);
+    if (now() - last < RELOAD_GUARD_MS || !(await probe(url))) throw error;
+    storage.setItem(RELOADED_AT, String(now()));
+    reload();
+    // The page is going: nothing after this runs.
+    return new Promise<void>(() => undefined);
+  }
+}
+
 const failedLoads = new Set<() => unknown>();
 
 /**

@@ -37,6 +37,8 @@ test('the rest of the code loads by itself once the page’s server answers agai
     await expect(
       page.getByRole('main').getByRole('heading', { name: 'This screen hit a problem' }),
     ).toBeVisible();
+    // Each try asks for the chunk again: by importing it, or, where the browser keeps a module that failed
+    // for the page's life (Debian's Chromium 150 does; 156 does not), by fetching it to see if it answers.
     await expect.poll(() => refused).toBeGreaterThanOrEqual(3);
     await expect(missing).toBeVisible();
 
