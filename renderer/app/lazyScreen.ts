@@ -48,7 +48,10 @@ export async function loadTheRestAgain(
   } catch (error) {
     const fetchFailed = FETCH_FAILED.exec(error instanceof Error ? error.message : String(error));
     if (!fetchFailed) throw error;
-    const url = fetchFailed[1] ?? location.href.split('#')[0]!;
+    // Only the page's own server is asked: a name in an error is never a reason to reach another host.
+    const page = location.href.split('#')[0]!;
+    const named = fetchFailed[1];
+    const url = named && new URL(named, page).origin === new URL(page).origin ? named : page;
     const last = Number(storage.getItem(RELOADED_AT) ?? 0);
     if (now() - last < RELOAD_GUARD_MS || !(await probe(url))) throw error;
     storage.setItem(RELOADED_AT, String(now()));

@@ -1,9 +1,8 @@
 import Dexie from 'dexie';
 import { decodeLedgerRows, encodeRows } from '../../shared/checkpoint/rows';
-import { rowsOfLinks } from './ledgerIndex';
 import type { LedgerRow } from '../../shared/projection';
 import type { LarderDB } from './db';
-import type { BlockKey, LedgerLink, StoredBlock } from './ledgerIndex';
+import { rowsOfLinks, type BlockKey, type LedgerLink, type StoredBlock } from './ledgerIndex';
 
 export type { BlockKey, LedgerLink, StoredBlock } from './ledgerIndex';
 export { allTransferLedgerRows, newestAtHub, transferLedgerRows } from './ledgerIndex';

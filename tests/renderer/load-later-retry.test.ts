@@ -1,6 +1,6 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 /**
  * The store's parts and sync's code load after the first view (LarderStore.loadParts, SyncControl.load). On
@@ -43,6 +43,8 @@ describe('the code loaded after the first view', () => {
 
 describe('the rest of the code, tried again after the first view (loadTheRestAgain)', () => {
   const CHUNK = 'http://127.0.0.1:5173/assets/parts-abc.js';
+  beforeEach(() => vi.stubGlobal('location', { href: 'http://127.0.0.1:5173/#/stock' }));
+  afterEach(() => vi.unstubAllGlobals());
   const fetchFailed = () =>
     Promise.reject(new TypeError(`Failed to fetch dynamically imported module: ${CHUNK}`));
 
@@ -106,16 +108,21 @@ describe('the rest of the code, tried again after the first view (loadTheRestAga
     expect(broken.reload).not.toHaveBeenCalled();
   });
 
+  it('asks only the page’s own server: a file the error names elsewhere is not asked for', async () => {
+    const { result, probed } = await attempt(() =>
+      Promise.reject(
+        new TypeError('Failed to fetch dynamically imported module: https://elsewhere.example/x.js'),
+      ),
+    );
+    await expect(result).rejects.toThrow();
+    expect(probed).toEqual(['http://127.0.0.1:5173/']);
+  });
+
   it('asks the page’s own address when the browser does not name the file', async () => {
-    vi.stubGlobal('location', { href: 'http://127.0.0.1:5173/#/stock' });
-    try {
-      const { result, probed } = await attempt(() =>
-        Promise.reject(new TypeError('Importing a module script failed.')),
-      );
-      await expect(result).rejects.toThrow();
-      expect(probed).toEqual(['http://127.0.0.1:5173/']);
-    } finally {
-      vi.unstubAllGlobals();
-    }
+    const { result, probed } = await attempt(() =>
+      Promise.reject(new TypeError('Importing a module script failed.')),
+    );
+    await expect(result).rejects.toThrow();
+    expect(probed).toEqual(['http://127.0.0.1:5173/']);
   });
 });
