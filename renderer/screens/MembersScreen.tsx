@@ -40,6 +40,10 @@ export function MembersScreen() {
   const revoked = members?.filter((m) => m.status === 'revoked' && !m.legacy) ?? [];
   const legacy = members?.filter((m) => m.legacy) ?? [];
   const admins = current.filter((m) => m.role === 'admin').length;
+  const selfId = store.self?.deviceId;
+  // Devices that hold the network's entries to an older form (their own record says so; this one's is said
+  // again at each start): named here, so a coordinator knows which laptop to update.
+  const older = current.filter((m) => m.readsOlder && m.device !== selfId);
 
   return (
     <section aria-labelledby="members-title">
@@ -126,6 +130,14 @@ export function MembersScreen() {
       )}
 
       <h2 className="section-title">{t('members.devices')}</h2>
+      {older.length > 0 && (
+        <p className="notice" role="note" aria-label={t('members.olderLarder')}>
+          {t('members.olderLarderNote', {
+            count: older.length,
+            names: format.list(older.map((m) => m.name)),
+          })}
+        </p>
+      )}
       <div className="table-scroll">
         <table className="data line-cards" aria-label={t('members.devices')}>
           <thead>
@@ -145,7 +157,7 @@ export function MembersScreen() {
               <MemberRowView
                 key={m.device}
                 m={m}
-                isSelf={m.device === store.self?.deviceId}
+                isSelf={m.device === selfId}
                 admin={admin}
                 confirming={confirming === m.device}
                 busy={command.busy}
@@ -291,6 +303,12 @@ function MemberRowView(props: {
       <th scope="row">
         {m.name}
         {isSelf && <span className="muted"> {t('members.thisDevice')}</span>}
+        {m.readsOlder && !isSelf && (
+          <>
+            {' '}
+            <span className="badge badge-low">{t('members.olderLarder')}</span>
+          </>
+        )}
       </th>
       <td data-label={t('stock.hub')}>
         {m.hubName ?? (m.hub ? t('members.unknownHub') : t('members.noHub'))}

@@ -3,6 +3,7 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it, vi } from 'vitest';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
+import { readMembers } from '../../renderer/data/members';
 import type { StoreContext } from '../../renderer/storage/store/context';
 import { ledgersOf } from '../../shared/doc';
 import { PACKED_FORM, STORED_FORM } from '../../shared/entryForms';
@@ -77,6 +78,29 @@ describe('the entry form a network writes', () => {
     await vi.waitFor(() => expect(admin.entryForm).toBe(PACKED_FORM));
     await donate(admin, '1');
     expect(typeof lastWritten(admin)).toBe('string');
+  });
+
+  it('names on the Members screen each member whose record says it reads an older form, until it says it reads the newest', async () => {
+    const { admin, west } = await network();
+    const olderOnes = async () => (await readMembers(admin)).filter((m) => m.readsOlder).map((m) => m.name);
+    expect(await olderOnes()).toEqual([]);
+
+    const old = await olderDevice(admin);
+    await vi.waitFor(async () => expect(await olderOnes()).toEqual(['Old laptop']));
+    // Every other member, this device included, reads the newest.
+    const shown = await readMembers(admin);
+    expect(shown.map((m) => m.device).sort()).toEqual(
+      [admin.self!.deviceId, west.self!.deviceId, old.id].sort(),
+    );
+
+    await old.setting(admin.persistence.doc, 'devices', old.id, {
+      name: 'Old laptop',
+      hub: admin.self!.hubId,
+      createdAt: START,
+      reads: PACKED_FORM,
+    });
+    await admin.persistence.flush();
+    await vi.waitFor(async () => expect(await olderOnes()).toEqual([]));
   });
 
   it('is not held back by a revoked device, nor by a device only asking to join', async () => {
