@@ -4,7 +4,7 @@ import { LarderDB } from '../storage/db';
 import { browserDeps, LarderStore } from '../storage/store';
 import { secretBox } from '../platform/secrets';
 import { StoreContext } from './StoreContext';
-import { Shell } from './Shell';
+import { prepareFirstScreen, Shell } from './Shell';
 import { SyncControl } from '../sync/control';
 import { SyncContext } from './SyncContext';
 import { useFrontDesk } from './frontDesk';
@@ -45,9 +45,11 @@ export function App() {
     };
     const open = async () => {
       if (navigator.storage?.persist) void navigator.storage.persist();
+      prepareFirstScreen(null);
       // The store's parts and sync's code load after the first screen (it reads the projections only).
       const opened = await LarderStore.open(new LarderDB(), browserDeps, secretBox(), { partsLater: true });
       if (cancelled) return opened.close();
+      prepareFirstScreen(opened);
       store = opened;
       const service = new SyncControl(opened);
       sync = service;

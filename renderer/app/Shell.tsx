@@ -5,6 +5,8 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
 import { useStore } from './StoreContext';
+import type { SelfRow } from '../storage/db';
+import type { LarderStore } from '../storage/store';
 import { useRebuildPercent, useUnprojected } from './hooks';
 import { useSyncStatus } from './SyncContext';
 import { useDesktopAlerts, useDesktopAlertsPref } from './alerts';
@@ -76,6 +78,40 @@ function screenFromHash(allowed: readonly ScreenId[], fallback: ScreenId): Scree
   return allowed.includes(id) ? id : fallback;
 }
 
+/** The screens a device may open, and the one it opens on when the URL names none of them. */
+function screensOf(role: SelfRow['role']): { allowed: ScreenId[]; fallback: ScreenId } {
+  const coordinator = role === 'coordinator';
+  return {
+    allowed: (Object.keys(SCREENS) as ScreenId[]).filter((id) => !coordinator || !HUB_ONLY.includes(id)),
+    fallback: coordinator ? 'network' : 'stock',
+  };
+}
+
+/**
+ * Starts what a first Network screen needs before the frame renders it, instead of after: its module as soon
+ * as the URL names it (before the store is open), and its figures' reads once the store is open and the
+ * device opens on it (a coordinator's, or the URL's). The first view then waits for neither in turn.
+ */
+export function prepareFirstScreen(store: LarderStore | null): void {
+  const self = store?.self;
+  // Before the store is open, only the URL tells; once open, the frame is shown to a device set up only.
+  const opensOn = (role: SelfRow['role']) => {
+    const { allowed, fallback } = screensOf(role);
+    return screenFromHash(allowed, fallback);
+  };
+  const network = !store
+    ? location.hash.replace(/^#\/?/, '') === 'network'
+    : !!self && (!!self.hubId || self.role === 'coordinator') && opensOn(self.role) === 'network';
+  if (!network) return;
+  // A failure here is the screen's own to show when it renders (lazyScreen.ts).
+  NetworkScreen.preload().catch(() => undefined);
+  if (store)
+    void import('../data/networkData').then(
+      (m) => m.prepareNetworkData(store),
+      () => undefined,
+    );
+}
+
 /** The app frame: hub and device at the top of the navigation, one screen at a time, kept in the URL hash. */
 export function Shell() {
   const store = useStore();
@@ -83,8 +119,7 @@ export function Shell() {
   const self = useSelf()!;
   const hubId = self.hubId;
   const coordinator = self.role === 'coordinator';
-  const allowed = (Object.keys(SCREENS) as ScreenId[]).filter((id) => !coordinator || !HUB_ONLY.includes(id));
-  const fallback: ScreenId = coordinator ? 'network' : 'stock';
+  const { allowed, fallback } = screensOf(self.role);
   const [screen, setScreen] = useState<ScreenId>(() => screenFromHash(allowed, fallback));
   useEffect(() => {
     const onHash = () => setScreen(screenFromHash(allowed, fallback));

@@ -17,6 +17,11 @@ function modelOf(store: LarderStore): NetworkModel {
   return model;
 }
 
+/** Starts reading the network's figures for `store` before a Network screen asks (Shell's prepareFirstScreen). */
+export function prepareNetworkData(store: LarderStore): void {
+  modelOf(store).prepare();
+}
+
 /**
  * Everything the coordinator's screens need: hubs with the time of their newest entry seen here, the
  * catalog, the transfers and the network view, kept current as entries commit (see NetworkModel).

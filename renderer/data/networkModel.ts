@@ -50,8 +50,13 @@ export class NetworkModel {
 
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
-    if (!this.snapshot && !this.loading) void this.reload();
+    this.prepare();
     return () => this.listeners.delete(listener);
+  }
+
+  /** Starts the first load, if it has not started: the screen subscribing later finds it under way or done. */
+  prepare(): void {
+    if (!this.snapshot && !this.loading) void this.reload();
   }
 
   get current(): NetworkSnapshot | null {
