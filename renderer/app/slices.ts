@@ -30,3 +30,15 @@ export function useShownRows(total: number | null): number {
 export function firstRows<T>(rows: readonly T[], shown: number): readonly T[] {
   return shown >= rows.length ? rows : rows.slice(0, shown);
 }
+
+/**
+ * False until `ready` has been committed once, then true for good (set in the background, as a slice): for
+ * a part of a first view below the fold, rendered after the part the first paint is for.
+ */
+export function useShownAfter(ready: boolean): boolean {
+  const [shown, setShown] = useState(false);
+  useEffect(() => {
+    if (ready && !shown) startTransition(() => setShown(true));
+  }, [ready, shown]);
+  return shown;
+}

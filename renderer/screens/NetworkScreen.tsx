@@ -12,7 +12,7 @@ import { useCommand } from '../app/useCommand';
 import { StatusMessage } from '../components/StatusMessage';
 import { FoldedList } from '../components/FoldedList';
 import { useFirstView } from '../app/firstView';
-import { firstRows, useShownRows } from '../app/slices';
+import { firstRows, useShownAfter, useShownRows } from '../app/slices';
 import type { Format } from '../i18n/format';
 import type { ItemSummary } from '../../shared/network/summaries';
 
@@ -66,6 +66,9 @@ export function NetworkScreen() {
   useFirstView(data !== null && data !== undefined);
   // The items table a slice at a time, as the stock table (renderer/app/slices.ts).
   const shownItems = useShownRows(data ? data.view.items.length : null);
+  // Each hub's shortages, below the items table: rendered once the figures above are (20 hubs' lists were a
+  // third of the first view's rendering).
+  const shownByHub = useShownAfter(!!data);
   const command = useCommand();
   const self = useSelf();
   // A request is an entry of the sending hub: a coordinator's device may write it for any hub, a hub's
@@ -281,54 +284,58 @@ export function NetworkScreen() {
             </div>
           )}
           <h2 className="section-title">{t('network.byHub')}</h2>
-          <div className="sync-grid">
-            {data.view.hubs.map((h) => (
-              <section className="card" key={h.hub} aria-label={t('network.shortagesAt', { hub: h.name })}>
-                <h3>
-                  {h.name} {h.stale && <span className="status status-low">{t('network.stale')}</span>}
-                </h3>
-                {h.stale ? (
-                  <p className="muted">
-                    {h.ageMs === null
-                      ? t('network.neverHeard')
-                      : t('network.staleSince', { age: format.age(data.now - h.ageMs, data.now) })}
-                  </p>
-                ) : h.shortages.length === 0 ? (
-                  <p className="muted">{t('network.nothingShort')}</p>
-                ) : (
-                  <FoldedList
-                    items={h.shortages}
-                    first={SHORTAGES_SHOWN}
-                    label={t('network.shortagesAt', { hub: h.name })}
-                    showAll={t('network.showAllShortages', { count: h.shortages.length })}
-                    showFewer={t('network.showFewer')}
-                    keyOf={(s) => s.item}
-                  >
-                    {(s) => (
-                      <>
-                        <span className={`status ${SEVERITY_CLASS[s.severity]}`}>
-                          {t(SEVERITY_LABEL[s.severity])}
-                        </span>
-                        {s.min !== null
-                          ? t('network.shortLineMin', {
-                              item: itemName(s.item),
-                              onHand: format.number(s.onHand),
-                              min: format.number(s.min),
-                            })
-                          : t('network.shortLine', {
-                              item: itemName(s.item),
-                              onHand: format.number(s.onHand),
-                            })}
-                        {s.cover !== null && s.cover > 0
-                          ? t('network.coverSuffix', { cover: cover(s.cover, t) })
-                          : ''}
-                      </>
-                    )}
-                  </FoldedList>
-                )}
-              </section>
-            ))}
-          </div>
+          {!shownByHub ? (
+            <p className="muted">{t('network.loading')}</p>
+          ) : (
+            <div className="sync-grid">
+              {data.view.hubs.map((h) => (
+                <section className="card" key={h.hub} aria-label={t('network.shortagesAt', { hub: h.name })}>
+                  <h3>
+                    {h.name} {h.stale && <span className="status status-low">{t('network.stale')}</span>}
+                  </h3>
+                  {h.stale ? (
+                    <p className="muted">
+                      {h.ageMs === null
+                        ? t('network.neverHeard')
+                        : t('network.staleSince', { age: format.age(data.now - h.ageMs, data.now) })}
+                    </p>
+                  ) : h.shortages.length === 0 ? (
+                    <p className="muted">{t('network.nothingShort')}</p>
+                  ) : (
+                    <FoldedList
+                      items={h.shortages}
+                      first={SHORTAGES_SHOWN}
+                      label={t('network.shortagesAt', { hub: h.name })}
+                      showAll={t('network.showAllShortages', { count: h.shortages.length })}
+                      showFewer={t('network.showFewer')}
+                      keyOf={(s) => s.item}
+                    >
+                      {(s) => (
+                        <>
+                          <span className={`status ${SEVERITY_CLASS[s.severity]}`}>
+                            {t(SEVERITY_LABEL[s.severity])}
+                          </span>
+                          {s.min !== null
+                            ? t('network.shortLineMin', {
+                                item: itemName(s.item),
+                                onHand: format.number(s.onHand),
+                                min: format.number(s.min),
+                              })
+                            : t('network.shortLine', {
+                                item: itemName(s.item),
+                                onHand: format.number(s.onHand),
+                              })}
+                          {s.cover !== null && s.cover > 0
+                            ? t('network.coverSuffix', { cover: cover(s.cover, t) })
+                            : ''}
+                        </>
+                      )}
+                    </FoldedList>
+                  )}
+                </section>
+              ))}
+            </div>
+          )}
         </>
       )}
     </section>
