@@ -82,6 +82,9 @@ const updateArb = fc.oneof(
   itemsArb.map((items) => ({ kind: 'items' as const, items })),
 );
 
+/** Steps of work done ahead, each of up to that many positions (0: none, 100: all of a small network). */
+const stepsArb = fc.array(fc.integer({ min: 0, max: 100 }), { maxLength: 4 });
+
 /** One position per hub and item, the last one given winning: what the model holds after upserts. */
 function latest(positions: readonly HubPosition[]): HubPosition[] {
   return [...new Map(positions.map((p) => [`${p.hub}|${p.item}`, p])).values()];
@@ -94,14 +97,20 @@ describe('NetworkViewModel', () => {
         fc.array(positionArb, { maxLength: 25 }),
         hubsArb,
         transitArb,
-        // Each update, and whether the view is looked at after it (changes pile up between looks).
-        fc.array(fc.tuple(updateArb, fc.boolean()), { maxLength: 8 }),
-        (positions, hubs, inTransit, updates) => {
+        // Each update, whether the view is looked at after it (changes pile up between looks), and the
+        // steps of work done ahead before (refreshSome, as the Network screen's first load does).
+        fc.array(fc.tuple(updateArb, fc.boolean(), stepsArb), { maxLength: 8 }),
+        stepsArb,
+        (positions, hubs, inTransit, updates, firstSteps) => {
           const items = ITEMS.map((id, i) => ({ id, name: `Item ${i}`, category: i % 2 ? 'Food' : 'Baby' }));
           const state = { now: NOW, hubs, items, positions: latest(positions), inTransit };
           const model = new NetworkViewModel(state);
+          const ahead = (steps: readonly number[]) => {
+            for (const limit of steps) model.refreshSome(limit);
+          };
+          ahead(firstSteps);
           expect(model.view()).toEqual(networkView(state));
-          for (const [u, look] of updates) {
+          for (const [u, look, steps] of updates) {
             if (u.kind === 'positions') {
               model.setPositions(u.positions);
               state.positions = latest([...state.positions, ...u.positions]);
@@ -118,6 +127,7 @@ describe('NetworkViewModel', () => {
               state.now = NOW + u.later;
               model.setNow(state.now);
             }
+            ahead(steps);
             if (look) expect(model.view()).toEqual(networkView(state));
           }
           expect(model.view()).toEqual(networkView(state));
@@ -129,6 +139,42 @@ describe('NetworkViewModel', () => {
       ),
       fcOptions,
     );
+  });
+
+  it('works out a large first view in steps, each bounded, and says when nothing is left', () => {
+    const hubs = Array.from({ length: 12 }, (_, h) => ({
+      id: `h${h}`,
+      name: `Hub ${h}`,
+      newestEntryAt: NOW,
+    }));
+    const items = Array.from({ length: 40 }, (_, i) => ({
+      id: `i${i}`,
+      name: `Item ${i}`,
+      category: 'Food',
+    }));
+    const positions = hubs.flatMap((h, n) =>
+      items.map((it, i) => ({
+        hub: h.id,
+        item: it.id,
+        onHand: (n * 7 + i * 3) % 11,
+        levels: { min: 4, target: 8 },
+        rate: (i % 3) / 2,
+      })),
+    );
+    const state = { now: NOW, hubs, items, positions, inTransit: [] };
+    const model = new NetworkViewModel(state);
+    let steps = 0;
+    while (model.refreshSome(50)) steps++;
+    // 480 positions by item (12 each: 5 items a step) then by hub (40 each: 2 hubs a step).
+    expect(steps).toBe(Math.ceil(40 / 5) + Math.ceil(12 / 2) - 1);
+    expect(model.refreshSome(50)).toBe(false);
+    expect(model.view()).toEqual(networkView(state));
+    // A change is worked out ahead too: one item at one hub.
+    const moved = { ...positions[0]!, onHand: 0 };
+    model.setPositions([moved]);
+    expect(model.refreshSome(1)).toBe(true);
+    expect(model.refreshSome(1000)).toBe(false);
+    expect(model.view()).toEqual(networkView({ ...state, positions: [moved, ...positions.slice(1)] }));
   });
 
   it('follows a hub renamed and nothing else, and stock in transit sent on to another hub', () => {
