@@ -7,7 +7,7 @@ import { useFormat } from '../i18n/format';
 import { useStore } from './StoreContext';
 import type { SelfRow } from '../storage/db';
 import type { LarderStore } from '../storage/store';
-import { useRebuildPercent, useUnprojected } from './hooks';
+import { useLoadPercent, useRebuildPercent, useUnprojected } from './hooks';
 import { useSyncStatus } from './SyncContext';
 import { useDesktopAlerts, useDesktopAlertsPref } from './alerts';
 import { useBelowMinimum } from '../data/levels';
@@ -189,6 +189,7 @@ export function Shell() {
           ))}
         </ul>
         <ApprovalIndicator />
+        <LoadIndicator />
         <BacklogIndicator />
         <RebuildIndicator />
         <SyncIndicator />
@@ -214,6 +215,22 @@ export function Shell() {
         </ScreenBoundary>
       </main>
     </div>
+  );
+}
+
+/**
+ * While the history loads behind the first screen (seconds at millions of entries): how far it is, and that
+ * saves wait for it (a pickup saved meanwhile is saved once it is open). The figures shown are up to date.
+ */
+function LoadIndicator() {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const percent = useLoadPercent();
+  if (percent === null) return null;
+  return (
+    <p className="backlog-indicator" role="status" aria-label={t('shell.loadingLabel')}>
+      {t('shell.loading', { percent: format.number(percent / 100, { style: 'percent' }) })}
+    </p>
   );
 }
 

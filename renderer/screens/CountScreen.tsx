@@ -2,7 +2,7 @@ import { useLayoutEffect, useMemo, useRef, useState, type FormEvent, type Keyboa
 import { useTranslation } from 'react-i18next';
 import type { Item } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
-import { useUnprojected } from '../app/hooks';
+import { useLoadPercent, useUnprojected } from '../app/hooks';
 import { useHubStock, useItems } from '../data/catalog';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { ItemPicker } from '../components/ItemPicker';
@@ -27,6 +27,8 @@ export function CountScreen() {
   const itemRows = useItems();
   const stock = useHubStock();
   const unprojected = useUnprojected();
+  // A save right after the app opened waits for the history's load (seconds at millions of entries).
+  const opening = useLoadPercent();
   const items = useMemo(() => new Map((itemRows ?? []).map((i) => [i.id, i as Item])), [itemRows]);
   const [lines, setLines] = useState<CountLine[]>([]);
   const [note, setNote] = useState('');
@@ -179,7 +181,11 @@ export function CountScreen() {
           <span className="hint">
             {unprojected > 0
               ? t('count.waitForHistory', { count: unprojected, n: format.number(unprojected) })
-              : t('movement.ctrlEnter')}
+              : command.busy && opening !== null
+                ? t('movement.savingOnceOpen', {
+                    percent: format.number(opening / 100, { style: 'percent' }),
+                  })
+                : t('movement.ctrlEnter')}
           </span>
           <StatusMessage message={command.message} />
         </div>

@@ -11,6 +11,7 @@ import { ItemPicker } from '../components/ItemPicker';
 import { LinesEditor, type DraftLine } from '../components/LinesEditor';
 import { Field } from '../components/Field';
 import { StatusMessage } from '../components/StatusMessage';
+import { useLoadPercent } from '../app/hooks';
 import { useCommand } from '../app/useCommand';
 import { useFormat } from '../i18n/format';
 import { KIND_LABEL, REASON_LABEL, SOURCE_LABEL } from '../i18n/entryWords';
@@ -52,6 +53,8 @@ export function MovementScreen({ kind }: { kind: Kind }) {
   const [warning, setWarning] = useState<BelowZeroWarning | null>(null);
   const text = useDomainText();
   const command = useCommand();
+  // A save right after the app opened waits for the history's load (seconds at millions of entries).
+  const opening = useLoadPercent();
   const [unknownCode, setUnknownCode] = useState<string | null>(null);
   const pickerRef = useRef<HTMLInputElement>(null);
   const quantityRefs = useRef(new Map<number, HTMLInputElement>());
@@ -275,7 +278,11 @@ export function MovementScreen({ kind }: { kind: Kind }) {
           <button type="submit" className="primary" disabled={command.busy}>
             {t(titles.save)}
           </button>
-          <span className="hint">{t('movement.ctrlEnter')}</span>
+          <span className="hint">
+            {command.busy && opening !== null
+              ? t('movement.savingOnceOpen', { percent: format.number(opening / 100, { style: 'percent' }) })
+              : t('movement.ctrlEnter')}
+          </span>
           <StatusMessage message={command.message} />
         </div>
       </form>

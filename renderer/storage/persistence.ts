@@ -305,6 +305,8 @@ export class DocPersistence {
   private destroyed = false;
   private scheduled = false;
   private loaded = false;
+  /** The doc's load under way (see loadProgress). */
+  private loadingRows: { done: number; total: number; startedAt: number } | null = null;
   /** Called after each committed batch with the entries it held (for sync status, alerts...). */
   private readonly committedListeners = new Set<(commit: Commit) => void>();
   /**
@@ -500,22 +502,41 @@ export class DocPersistence {
     // (larger ones are cut below), so no step holds the page for long, however long the history.
     const breathe = pacer(this.pace);
     await loadFastSha256();
-    for await (const row of this.storedRows()) {
-      // Bytes that still match the sum they were written with were readable then: no need to read them
-      // through before Yjs does (that read is about half of a start's work).
-      const reason = row.sum !== undefined && intact(row.update, row.sum) ? null : unreadable(row.update);
-      if (reason) {
-        setAside(row, reason);
+    // How far it is, for a screen to say while saves wait for it (seconds at ten million entries).
+    const progress = { done: 0, total: await this.db.updates.count(), startedAt: performance.now() };
+    let said = -1;
+    const stepped = () => {
+      progress.done++;
+      const percent = Math.floor((100 * progress.done) / Math.max(1, progress.total));
+      if (percent === said) return;
+      said = percent;
+      this.notifyBacklog();
+    };
+    this.loadingRows = progress;
+    try {
+      for await (const row of this.storedRows()) {
+        // Bytes that still match the sum they were written with were readable then: no need to read them
+        // through before Yjs does (that read is about half of a start's work).
+        const reason = row.sum !== undefined && intact(row.update, row.sum) ? null : unreadable(row.update);
+        if (reason) {
+          setAside(row, reason);
+        } else {
+          try {
+            Y.applyUpdate(this.doc, row.update, 'load');
+            this.track(row.id!, row.update.byteLength);
+          } catch (error) {
+            setAside(
+              row,
+              `Yjs could not apply it (${error instanceof Error ? error.message : String(error)})`,
+            );
+          }
+        }
+        stepped();
         await breathe();
-        continue;
       }
-      try {
-        Y.applyUpdate(this.doc, row.update, 'load');
-        this.track(row.id!, row.update.byteLength);
-      } catch (error) {
-        setAside(row, `Yjs could not apply it (${error instanceof Error ? error.message : String(error)})`);
-      }
-      await breathe();
+    } finally {
+      this.loadingRows = null;
+      this.notifyBacklog();
     }
     this.attach();
     this.loaded = true;
@@ -1203,6 +1224,15 @@ export class DocPersistence {
   }
 
   /** How far a rebuild's history rows are written, or null when none is being written. */
+  /**
+   * How far the doc's load is: stored rows applied, of how many, and since when (performance.now());
+   * null when no load runs. Backlog listeners hear of each whole percent.
+   */
+  get loadProgress(): { done: number; total: number; startedAt: number } | null {
+    const p = this.loadingRows;
+    return p ? { ...p } : null;
+  }
+
   get rebuildProgress(): RebuildProgress | null {
     const r = this.rebuilding;
     return r ? { written: r.at, total: r.usage.length + r.ledger.length } : null;

@@ -159,6 +159,11 @@ export class LarderStore {
     return this.made ? this.made.ctx.persistence.unprojected : 0;
   }
 
+  /** How far the doc's load is; null when none runs (before it starts, and once it is done). */
+  get loadProgress(): { done: number; total: number; startedAt: number } | null {
+    return this.made ? this.made.ctx.persistence.loadProgress : null;
+  }
+
   /** How far a rebuild has written the history; null when none runs (and before the parts are loaded). */
   get rebuildProgress(): RebuildProgress | null {
     return this.made ? this.made.ctx.persistence.rebuildProgress : null;

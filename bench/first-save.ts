@@ -1,0 +1,79 @@
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launch } from './browser';
+import { commandLine } from './report';
+import { serve } from './server';
+
+/**
+ * A volunteer who saves a pickup the moment the app has opened: the browser started afresh on a copy of a
+ * kept profile (`npm run bench -- --keep-profiles --port=N`), the app opened on Record pickup, an item and
+ * a quantity typed, Save pressed as soon as the form is there. Prints when the form showed, when Save was
+ * pressed, when "Saved" came, and what the form said meanwhile. A save waits for the history's load (the
+ * doc), which the app starts behind its first screen: this is how long that can be.
+ *
+ *   npx tsx bench/first-save.ts --profile=<kept profile> --port=<its port> [--app=<app build>] [--runs=2]
+ *
+ * Prints numbers; asserts nothing. Uses the app the bench built (/tmp/larder-bench-app) by default.
+ */
+const { option } = commandLine();
+const profile = option('profile');
+const port = Number(option('port') ?? 0);
+const app = option('app') ?? join(tmpdir(), 'larder-bench-app');
+const runs = Number(option('runs') ?? 2);
+if (!profile || !port || !existsSync(join(app, 'index.html'))) {
+  console.error(
+    'usage: npx tsx bench/first-save.ts --profile=<kept profile> --port=<its port> [--app=<dir>]',
+  );
+  process.exit(2);
+}
+const copy = join(tmpdir(), 'larder-first-save');
+rmSync(copy, { recursive: true, force: true });
+cpSync(profile, copy, { recursive: true });
+try {
+  for (let run = 1; run <= runs; run++) {
+    const server = await serve([{ prefix: '/', dir: app }], port);
+    const context = await launch(copy);
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      const start = Date.now();
+      await page.goto(`${server.url}#/pickup`);
+      const finder = page.getByRole('combobox', { name: 'Find item' });
+      await finder.waitFor();
+      const formAt = Date.now() - start;
+      await finder.fill('a');
+      await page
+        .getByRole('listbox', { name: 'Find item matches' })
+        .getByRole('option', { selected: true })
+        .waitFor();
+      await finder.press('Enter');
+      await page.keyboard.type('1');
+      const pressedAt = Date.now() - start;
+      await page.getByRole('button', { name: 'Save pickup' }).click();
+      const saying = new Set<string>();
+      const hint = page.getByRole('main').locator('.actions .hint');
+      const watch = setInterval(() => {
+        void hint
+          .textContent({ timeout: 100 })
+          .then((text) => text && saying.add(text.trim()))
+          .catch(() => undefined);
+      }, 250);
+      await page
+        .getByRole('main')
+        .getByRole('status')
+        .filter({ hasText: /^Saved/ })
+        .waitFor({ timeout: 120_000 });
+      clearInterval(watch);
+      const savedAt = Date.now() - start;
+      console.log(
+        `run ${run}: form at ${formAt} ms, Save pressed at ${pressedAt} ms, saved at ${savedAt} ms ` +
+          `(${savedAt - pressedAt} ms after pressing); the form said: ${[...saying].join(' | ')}`,
+      );
+    } finally {
+      await context.close();
+      await server.close();
+    }
+  }
+} finally {
+  rmSync(copy, { recursive: true, force: true });
+}
