@@ -23,8 +23,7 @@ import {
   type SetAside,
 } from '../../shared/doc';
 import { pacer, type PaceOptions } from '../../shared/pace';
-import { loadFastSha256, sha256Bytes } from '../../shared/trust/crypto';
-import { toBase64Url } from '../../shared/sync/encoding';
+import { loadRowSums, rowIntact, rowSum, rowSumIsCurrent } from './sums';
 import { appendAll } from '../../shared/arrays';
 import { idOf, type Entry } from '../../shared/entries';
 import { normalizeName } from '../../shared/catalog';
@@ -84,6 +83,9 @@ export const MAX_MISSING_LISTED = 500;
 const MERGE_AFTER_ROWS = 200;
 /** Stored rows read at a time when the doc is loaded (`storedRows`): about 2 MB of pieces. */
 export const LOAD_ROWS_PER_READ = 16;
+
+/** Rows given today's kind of sum per transaction, after a load found them with an older one. */
+const RESUM_ROWS = 16;
 /** A stored row this small is merged with others; merged rows grow to about PIECE_BYTES. */
 const MERGE_BELOW = PIECE_BYTES / 4;
 /** A stored row larger than this (a new device's first sync, a sync file) is cut into pieces (`splitLargeRows`). */
@@ -501,7 +503,7 @@ export class DocPersistence {
     // One row per step, the page running between steps: a row is a piece of at most about PIECE_BYTES
     // (larger ones are cut below), so no step holds the page for long, however long the history.
     const breathe = pacer(this.pace);
-    await loadFastSha256();
+    await loadRowSums();
     // How far it is, for a screen to say while saves wait for it (seconds at ten million entries).
     const progress = { done: 0, total: await this.db.updates.count(), startedAt: performance.now() };
     let said = -1;
@@ -513,14 +515,19 @@ export class DocPersistence {
       this.notifyBacklog();
     };
     this.loadingRows = progress;
+    // Rows written with an older kind of sum, checked now: written with today's after the load.
+    const resum = new Map<number, { was: string; sum: string }>();
     try {
       for await (const row of this.storedRows()) {
         // Bytes that still match the sum they were written with were readable then: no need to read them
         // through before Yjs does (that read is about half of a start's work).
-        const reason = row.sum !== undefined && intact(row.update, row.sum) ? null : unreadable(row.update);
+        const intact = row.sum !== undefined && rowIntact(row.update, row.sum);
+        const reason = intact ? null : unreadable(row.update);
         if (reason) {
           setAside(row, reason);
         } else {
+          if (intact && !rowSumIsCurrent(row.sum!))
+            resum.set(row.id!, { was: row.sum!, sum: rowSum(row.update) });
           try {
             Y.applyUpdate(this.doc, row.update, 'load');
             this.track(row.id!, row.update.byteLength);
@@ -541,6 +548,7 @@ export class DocPersistence {
     this.attach();
     this.loaded = true;
     this.splitLargeRows();
+    this.resumRows(resum);
     await this.trustLayer?.load(this.db);
     const waiting = this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null;
     if ((damaged.length > 0 || waiting) && (await this.recordDamage(damaged, at))) return;
@@ -571,6 +579,34 @@ export class DocPersistence {
   private track(id: number, bytes: number): void {
     if (bytes < MERGE_BELOW) this.smallRows.push(id);
     else if (bytes > SPLIT_ABOVE) this.largeRows.push(id);
+  }
+
+  /**
+   * Writes rows checked at this load with an older kind of sum (SHA-256, before stop 34) with today's
+   * (sums.ts), so the next start checks them at xxHash's speed: in the background, after the large rows are
+   * cut, a few rows per transaction. A row cut, merged or changed meanwhile keeps what it has.
+   */
+  private resumRows(resum: Map<number, { was: string; sum: string }>): void {
+    if (resum.size === 0) return;
+    const ids = [...resum.keys()];
+    this.splitting = this.splitting
+      .then(async () => {
+        for (let i = 0; i < ids.length && !this.destroyed; i += RESUM_ROWS) {
+          const some = ids.slice(i, i + RESUM_ROWS);
+          await this.db.transaction('rw', this.db.updates, () =>
+            this.db.updates
+              .where(':id')
+              .anyOf(some)
+              .modify((row) => {
+                const next = resum.get(row.id!);
+                if (next && row.sum === next.was) row.sum = next.sum;
+              }),
+          );
+        }
+      })
+      .catch((error: unknown) =>
+        console.error('Larder could not write its stored rows’ new sums; it will at the next start', error),
+      );
   }
 
   /** Resolves once the large rows known so far are cut into pieces (or could not be). */
@@ -605,7 +641,7 @@ export class DocPersistence {
               const pieceId = await db.updates.add({
                 update,
                 entries: i === 0 ? row.entries : 0,
-                sum: sumOf(update),
+                sum: rowSum(update),
               });
               written.push([pieceId, update.byteLength]);
             }
@@ -810,7 +846,7 @@ export class DocPersistence {
       await db.transaction('rw', [db.updates, ...db.projectionTables, db.meta], async () => {
         if (batch.updates.length > 0) {
           const update = Y.mergeUpdates(batch.updates);
-          const id = await db.updates.add({ update, entries: batch.entries.length, sum: sumOf(update) });
+          const id = await db.updates.add({ update, entries: batch.entries.length, sum: rowSum(update) });
           stored = [id, update.byteLength];
         }
         for (const write of batch.also) await write();
@@ -1163,7 +1199,7 @@ export class DocPersistence {
           const update = Y.mergeUpdates(rows.map((r) => r.update));
           await db.updates.bulkDelete(rows.map((r) => r.id!));
           const entries = rows.reduce((sum, r) => sum + r.entries, 0);
-          const id = await db.updates.add({ update, entries, sum: sumOf(update) });
+          const id = await db.updates.add({ update, entries, sum: rowSum(update) });
           kept.push([id, update.byteLength]);
         }
       });
@@ -1190,7 +1226,7 @@ export class DocPersistence {
       const total = (await db.updates.toArray()).reduce((s, r) => s + r.entries, 0);
       await db.updates.clear();
       for (const [i, update] of pieces.entries())
-        ids.push(await db.updates.add({ update, entries: i === 0 ? total : 0, sum: sumOf(update) }));
+        ids.push(await db.updates.add({ update, entries: i === 0 ? total : 0, sum: rowSum(update) }));
     });
     this.smallRows = [];
     this.largeRows = [];
@@ -1566,13 +1602,6 @@ function capture(
     if (mine(event.transaction.origin)) target().headsChanged = true;
   });
 }
-
-/** The sum a stored update row is written with (`UpdateRow.sum`). */
-const sumOf = (update: Uint8Array): string => toBase64Url(sha256Bytes(update));
-
-/** Whether stored bytes are still the ones written with `sum`. */
-const intact = (update: unknown, sum: string): boolean =>
-  update instanceof Uint8Array && sumOf(update) === sum;
 
 /** Why stored update bytes cannot be loaded, or null: checked before Yjs sees them (it may throw halfway). */
 function unreadable(update: unknown): string | null {
