@@ -192,10 +192,11 @@ export class NetworkViewModel {
       done += this.keysByItem.get(item)?.size ?? 1;
     }
     // A hub's summary reads its positions as their items assessed them: after every item.
-    const names = this.dirtyHubs.size > 0 ? this.itemNames() : null;
+    let names: Map<string, string> | null = null;
     for (const hub of this.dirtyHubs) {
       if (done >= limit) return true;
-      this.refreshHub(hub, names!);
+      names ??= this.itemNames();
+      this.refreshHub(hub, names);
       this.dirtyHubs.delete(hub);
       done += this.keysByHub.get(hub)?.size ?? 1;
     }
@@ -228,6 +229,7 @@ export class NetworkViewModel {
     if (this.resort || this.dirtyItems.size > 64) {
       for (const item of this.dirtyItems) this.refreshItem(item);
       this.sortedItems = [...this.itemSummaries.values()].sort(compareItemSummaries);
+      // Stryker disable next-line BooleanLiteral: only decides how much is recomputed (more is the same view, slower)
       this.resort = false;
     } else {
       for (const item of this.dirtyItems) {
@@ -240,11 +242,9 @@ export class NetworkViewModel {
       }
     }
     this.dirtyItems.clear();
-    if (this.dirtyHubs.size > 0) {
-      const names = this.itemNames();
-      for (const hub of this.dirtyHubs) this.refreshHub(hub, names);
-      this.dirtyHubs.clear();
-    }
+    let names: Map<string, string> | null = null;
+    for (const hub of this.dirtyHubs) this.refreshHub(hub, (names ??= this.itemNames()));
+    this.dirtyHubs.clear();
   }
 
   private refreshItem(id: string): void {

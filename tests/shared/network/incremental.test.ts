@@ -169,6 +169,12 @@ describe('NetworkViewModel', () => {
     expect(steps).toBe(Math.ceil(40 / 5) + Math.ceil(12 / 2) - 1);
     expect(model.refreshSome(50)).toBe(false);
     expect(model.view()).toEqual(networkView(state));
+    // A step stops once it has reached its limit, not past it: 24 positions are two items of 12.
+    const exact = new NetworkViewModel(state);
+    let exactSteps = 0;
+    while (exact.refreshSome(24)) exactSteps++;
+    expect(exactSteps).toBe(40 / 2 + 12 - 1);
+    expect(exact.view()).toEqual(networkView(state));
     // A change is worked out ahead too: one item at one hub.
     const moved = { ...positions[0]!, onHand: 0 };
     model.setPositions([moved]);
