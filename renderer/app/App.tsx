@@ -13,6 +13,7 @@ import { firstViewShown, useFirstView } from './firstView';
 import { lazyScreen, loadTheRestAgain } from './lazyScreen';
 import { untilDone } from '../../shared/lazy';
 import { ScreenBoundary } from '../components/ScreenBoundary';
+import { STORE_OPEN_MARK, STORE_OPENING_MARK } from '../storage/marks';
 
 // Shown once (setup, the hub's choice) or on front-desk devices only: loaded when shown (lazyScreen.ts).
 const SetupScreen = lazyScreen(() => import('../screens/SetupScreen'), 'SetupScreen');
@@ -46,9 +47,11 @@ export function App() {
     const open = async () => {
       if (navigator.storage?.persist) void navigator.storage.persist();
       prepareFirstScreen(null);
+      performance.mark?.(STORE_OPENING_MARK);
       // The store's parts and sync's code load after the first screen (it reads the projections only).
       const opened = await LarderStore.open(new LarderDB(), browserDeps, secretBox(), { partsLater: true });
       if (cancelled) return opened.close();
+      performance.mark?.(STORE_OPEN_MARK);
       prepareFirstScreen(opened);
       store = opened;
       const service = new SyncControl(opened);

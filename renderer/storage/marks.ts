@@ -15,3 +15,7 @@ export const FIRST_VIEW_MARK = 'larder:first-view';
 /** Set when the Network screen's model starts reading its rows, and once they are read (renderer/data/networkModel.ts). */
 export const NETWORK_READING_MARK = 'larder:network-reading';
 export const NETWORK_READ_MARK = 'larder:network-read';
+
+/** Set when the app starts opening its store (the device lock held), and once it is open (renderer/app/App.tsx). */
+export const STORE_OPENING_MARK = 'larder:store-opening';
+export const STORE_OPEN_MARK = 'larder:store-open';
