@@ -84,8 +84,11 @@ const MERGE_AFTER_ROWS = 200;
 /** Stored rows read at a time when the doc is loaded (`storedRows`): about 2 MB of pieces. */
 export const LOAD_ROWS_PER_READ = 16;
 
-/** Rows given today's kind of sum per transaction, after a load found them with an older one. */
-const RESUM_ROWS = 16;
+/**
+ * Rows given today's kind of sum per transaction, after a load found them with an older one: 16 rows of
+ * about 140 kB were tasks of 35-39 ms (Dexie reading them back and writing them) at 1M.
+ */
+const RESUM_ROWS = 8;
 /** A stored row this small is merged with others; merged rows grow to about PIECE_BYTES. */
 const MERGE_BELOW = PIECE_BYTES / 4;
 /** A stored row larger than this (a new device's first sync, a sync file) is cut into pieces (`splitLargeRows`). */
