@@ -3,7 +3,7 @@ import * as Y from 'yjs';
 import { z } from 'zod';
 import { lazySchema } from '../../shared/lazy';
 import { deriveSecrets } from '../../shared/sync/keys';
-import { topicAuthFor } from '../../shared/sync/roomAuth';
+import { topicAuthAhead } from '../../shared/sync/roomAuth';
 import { MAX_CATCH_UP_CHARS, type CatchUpMaterial } from '../../shared/trust/catchUp';
 import { holdNoDoc } from './guardedSync';
 
@@ -50,6 +50,7 @@ export class CatchUpRooms {
     if (generation !== this.generation) return;
     for (const { key } of rooms) {
       const secrets = await deriveSecrets(key);
+      const topicAuth = await topicAuthAhead(key);
       if (generation !== this.generation) return;
       const doc = new Y.Doc();
       holdNoDoc(doc);
@@ -60,7 +61,7 @@ export class CatchUpRooms {
           password: secrets.webrtcPassword,
           maxConns: MAX_CONNS,
           peerOpts: { config: { iceServers: [] } },
-          topicAuth: topicAuthFor(key),
+          topicAuth,
         });
       } catch (error) {
         // y-webrtc allows one provider per room name in a page: the room of a key still being left.

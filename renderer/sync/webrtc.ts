@@ -2,7 +2,7 @@
 import '../zodConfig';
 import type { WebrtcProvider } from 'y-webrtc';
 import { fromBase64Url } from '../../shared/sync/encoding';
-import { topicAuthFor } from '../../shared/sync/roomAuth';
+import { topicAuthAhead } from '../../shared/sync/roomAuth';
 import type { LarderStore } from '../storage/store';
 import { allowSyncServers } from './connectPolicy';
 import { RelayService, relayUrls } from './relay';
@@ -122,12 +122,15 @@ export class SyncService {
     this.relay.start();
     const networkKey = fromBase64Url(self.networkKey);
     if (!networkKey) throw new Error('The network key on this device is damaged');
+    // Today's topics worked out ahead, natively: y-webrtc lists them as it opens the room.
+    const topicAuth = await topicAuthAhead(networkKey);
+    if (this.provider) return;
     const provider = new WebrtcProvider(secrets.room, this.store.persistence.doc, {
       signaling: [...self.signaling],
       password: secrets.webrtcPassword,
       maxConns: 24,
       peerOpts: { config: { iceServers: [] } },
-      topicAuth: topicAuthFor(networkKey),
+      topicAuth,
     });
     this.provider = provider;
     addEventListener('pagehide', this.onPageHide);

@@ -3,6 +3,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64Url, toBase64Url } from './encoding';
 import { utcDay } from '../days';
+import { ed25519PublicKeyOf } from '../trust/crypto';
 
 /**
  * Where a network's devices meet on a sync server, and how they prove they belong there
@@ -14,7 +15,8 @@ import { utcDay } from '../days';
  * keeps no state and learns nothing that lets it join, read or predict another day's topic. Someone who
  * learns a topic (from a server's memory or logs) can neither subscribe to it nor publish on it.
  *
- * Derivation is synchronous (@noble), so y-webrtc can prove a topic the moment a challenge arrives.
+ * Derivation is synchronous (@noble), so y-webrtc can prove a topic the moment a challenge arrives; the
+ * topics of the days a device is in when sync starts are worked out ahead by WebCrypto (`topicAuthAhead`).
  */
 
 /** How a topic is written: the scheme, then the day's public key in base64url (43 characters). */
@@ -45,12 +47,27 @@ export { utcDay };
 
 /** The day's topic and its signing key, from the network key. Same inputs, same key, on every device. */
 export function topicKeyFor(networkKey: Uint8Array, day: string): TopicKey {
+  const seed = topicSeed(networkKey, day);
+  return { day, topic: TOPIC_PREFIX + toBase64Url(ed25519.getPublicKey(seed)), seed };
+}
+
+function topicSeed(networkKey: Uint8Array, day: string): Uint8Array {
   if (networkKey.length !== 32) throw new Error('network key must be 32 bytes');
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`not a UTC date: ${day}`);
   // The same salt as keys.ts; the info names the purpose and the day, so each day's key is unrelated to
   // the others and to the room name, the sync password and the sync-file key.
-  const seed = hkdf(sha256, networkKey, utf8('larder network v1'), utf8(`larder signaling topic ${day}`), 32);
-  return { day, topic: TOPIC_PREFIX + toBase64Url(ed25519.getPublicKey(seed)), seed };
+  return hkdf(sha256, networkKey, utf8('larder network v1'), utf8(`larder signaling topic ${day}`), 32);
+}
+
+/**
+ * `topicKeyFor`, the public key worked out by WebCrypto (asynchronously, in native code): @noble's first
+ * public key builds its tables first, a 40-50 ms task at every sync start. The same key; @noble's where the
+ * runtime has no Ed25519.
+ */
+export async function topicKeyAhead(networkKey: Uint8Array, day: string): Promise<TopicKey> {
+  const seed = topicSeed(networkKey, day);
+  const publicKey = await ed25519PublicKeyOf(seed);
+  return publicKey ? { day, topic: TOPIC_PREFIX + publicKey, seed } : topicKeyFor(networkKey, day);
 }
 
 /**
@@ -114,10 +131,17 @@ export interface TopicAuth {
   prove(topic: string, nonce: string): string | null;
 }
 
-/** A TopicAuth for one network key, reading the time from `now` (injected in tests). */
-export function topicAuthFor(networkKey: Uint8Array, now: () => number = Date.now): TopicAuth {
+/**
+ * A TopicAuth for one network key, reading the time from `now` (injected in tests). `ahead`: keys already
+ * worked out (`topicAuthAhead`); a day not among them is worked out when first listed.
+ */
+export function topicAuthFor(
+  networkKey: Uint8Array,
+  now: () => number = Date.now,
+  ahead: readonly TopicKey[] = [],
+): TopicAuth {
   const key = new Uint8Array(networkKey);
-  const byDay = new Map<string, TopicKey>();
+  const byDay = new Map<string, TopicKey>(ahead.map((k) => [k.day, k]));
   const current = (): TopicKey[] => {
     const days = topicDaysAt(now());
     for (const day of [...byDay.keys()]) if (!days.includes(day)) byDay.delete(day);
@@ -139,4 +163,17 @@ export function topicAuthFor(networkKey: Uint8Array, now: () => number = Date.no
       return proveTopic(topicKey, nonce);
     },
   };
+}
+
+/**
+ * `topicAuthFor` with the topics of the days it is in now worked out ahead by WebCrypto (`topicKeyAhead`), so
+ * that y-webrtc's first look at them, when sync starts, is not a long task. Proving a topic to a server still
+ * signs with @noble (it must answer a challenge at once): its first proof builds the tables.
+ */
+export async function topicAuthAhead(
+  networkKey: Uint8Array,
+  now: () => number = Date.now,
+): Promise<TopicAuth> {
+  const ahead = await Promise.all(topicDaysAt(now()).map((day) => topicKeyAhead(networkKey, day)));
+  return topicAuthFor(networkKey, now, ahead);
 }

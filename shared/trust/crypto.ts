@@ -71,6 +71,27 @@ async function keyFromSeed(
 }
 
 /**
+ * The raw Ed25519 public key of a 32-byte seed, in base64url, through WebCrypto (native code: no tables to
+ * build first, as @noble's first key takes 40-50 ms to); null where the runtime has no Ed25519. The seed is
+ * left as it is.
+ */
+export async function ed25519PublicKeyOf(seed: Uint8Array): Promise<string | null> {
+  const prefix = pkcs8Prefix(0x70);
+  const pkcs8 = new Uint8Array(prefix.length + 32);
+  pkcs8.set(prefix);
+  pkcs8.set(seed, prefix.length);
+  try {
+    const key = await subtle().importKey('pkcs8', pkcs8, { name: 'Ed25519' }, true, ['sign']);
+    const jwk = (await subtle().exportKey('jwk', key)) as { x?: string };
+    return jwk.x ?? null;
+  } catch {
+    return null;
+  } finally {
+    pkcs8.fill(0);
+  }
+}
+
+/**
  * New key pairs (Ed25519 to sign, X25519 to receive sealed keys) from random bytes (the app passes crypto.getRandomValues; tests a seeded generator,
  * so a failing seed replays with the same device ids). The private key is imported non-extractable; the
  * seed is dropped as soon as the public key is known.

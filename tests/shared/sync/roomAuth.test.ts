@@ -9,8 +9,10 @@ import {
   nextTopicChangeAt,
   proofMessage,
   proveTopic,
+  topicAuthAhead,
   topicAuthFor,
   topicDaysAt,
+  topicKeyAhead,
   topicKeyFor,
   topicPublicKey,
   utcDay,
@@ -170,6 +172,43 @@ describe('proofs', () => {
     expect(fromBase64Url(respelled.slice(TOPIC_PREFIX.length))).toEqual(fromBase64Url(encoded));
     expect(topicPublicKey(respelled)).toBeNull();
     expect(verifyTopicProof(respelled, 'n', proveTopic(day, 'n'))).toBe(false);
+  });
+});
+
+describe('topics worked out ahead (WebCrypto)', () => {
+  it('are the same keys as @noble gives, for any network key and day', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.integer({ min: at('2020-01-01T00:00:00Z'), max: at('2040-01-01T00:00:00Z') }),
+        async (key, t) => {
+          const day = utcDay(t);
+          const ahead = await topicKeyAhead(key, day);
+          const now = topicKeyFor(key, day);
+          expect(ahead.topic).toBe(now.topic);
+          expect(ahead.seed).toEqual(now.seed);
+          expect(nodeVerifies(ahead.topic, 'n', proveTopic(ahead, 'n'))).toBe(true);
+        },
+      ),
+      { ...fcOptions, numRuns: 50 },
+    );
+  });
+
+  it('give a provider in the same topics, proving them, and working out a day it had not (the clock moved)', async () => {
+    let now = MIDNIGHT - HOUR;
+    const ahead = await topicAuthAhead(KEY, () => now);
+    const plain = topicAuthFor(KEY, () => now);
+    expect(ahead.topics()).toEqual(plain.topics());
+    for (const topic of ahead.topics())
+      expect(verifyTopicProof(topic, 'c', ahead.prove(topic, 'c')!)).toBe(true);
+    now = MIDNIGHT + 2 * DAY + 12 * HOUR;
+    expect(ahead.topics()).toEqual([topicKeyFor(KEY, '2026-03-17').topic]);
+  });
+
+  it('refuse a network key of the wrong length, as topicKeyFor does', async () => {
+    await expect(topicKeyAhead(KEY.subarray(0, 31), '2026-03-14')).rejects.toThrow(
+      'network key must be 32 bytes',
+    );
   });
 });
 
