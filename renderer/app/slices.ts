@@ -17,8 +17,8 @@ export const MORE_ROWS = 25;
  * shown, all stay shown. `total` is the list's length, null while it is not known yet. Rows already shown
  * should be memoized components, so a step renders only its new rows.
  */
-export function useShownRows(total: number | null): number {
-  const [shown, setShown] = useState(FIRST_ROWS);
+export function useShownRows(total: number | null, first = FIRST_ROWS): number {
+  const [shown, setShown] = useState(first);
   useEffect(() => {
     if (total === null || shown === Infinity) return;
     startTransition(() => setShown(shown + MORE_ROWS >= total ? Infinity : shown + MORE_ROWS));

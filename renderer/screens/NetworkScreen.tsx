@@ -38,6 +38,8 @@ const SEVERITY_CLASS: Record<Severity, string> = {
  */
 const MOVES_SHOWN = 8;
 const SHORTAGES_SHOWN = 6;
+/** Items table rows in the first view: below the hubs' and the moves' cards, a laptop's window shows about ten. */
+const NETWORK_FIRST_ROWS = 15;
 
 function cover(days: number | null, t: TFunction): string {
   if (days === null) return '—';
@@ -65,7 +67,7 @@ export function NetworkScreen() {
   const data = useNetworkData(filter);
   useFirstView(data !== null && data !== undefined);
   // The items table a slice at a time, as the stock table (renderer/app/slices.ts).
-  const shownItems = useShownRows(data ? data.view.items.length : null);
+  const shownItems = useShownRows(data ? data.view.items.length : null, NETWORK_FIRST_ROWS);
   // Each hub's shortages, below the items table: rendered once the figures above are (20 hubs' lists were a
   // third of the first view's rendering).
   const shownByHub = useShownAfter(!!data);
