@@ -1,8 +1,7 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
 import { describe, expect, it, vi } from 'vitest';
-import { LarderDB } from '../../renderer/storage/db';
-import { LarderStore } from '../../renderer/storage/store';
+import type { LarderStore } from '../../renderer/storage/store';
 import { readMembers } from '../../renderer/data/members';
 import type { StoreContext } from '../../renderer/storage/store/context';
 import { ledgersOf } from '../../shared/doc';
@@ -16,7 +15,7 @@ import { testStores } from './stores';
  * aside there until it is updated, so its figures are wrong meanwhile: a device writes the newest form
  * every approved device says it reads (shared/entryForms.ts).
  */
-const { clock, sync, twoHubs } = testStores('entry-forms', 9);
+const { reopen, sync, twoHubs } = testStores('entry-forms', 9);
 
 /** What the store's last save put in its own ledger array: a packed string, or a stored tuple. */
 function lastWritten(store: LarderStore): unknown {
@@ -38,6 +37,18 @@ async function olderDevice(admin: LarderStore): Promise<SignedDevice> {
   await old.setting(admin.persistence.doc, 'devices', old.id, { name: 'Old laptop', hub, createdAt: START });
   await admin.persistence.flush();
   return old;
+}
+
+/** The older device, updated: its record says it reads the packed form. */
+async function updated(admin: LarderStore, old: SignedDevice): Promise<void> {
+  const hub = admin.self!.hubId;
+  await old.setting(admin.persistence.doc, 'devices', old.id, {
+    name: 'Old laptop',
+    hub,
+    createdAt: START,
+    reads: PACKED_FORM,
+  });
+  await admin.persistence.flush();
 }
 
 describe('the entry form a network writes', () => {
@@ -68,13 +79,7 @@ describe('the entry form a network writes', () => {
     }
 
     // Updated, the old laptop says it reads the packed form.
-    await old.setting(admin.persistence.doc, 'devices', old.id, {
-      name: 'Old laptop',
-      hub: admin.self!.hubId,
-      createdAt: START,
-      reads: PACKED_FORM,
-    });
-    await admin.persistence.flush();
+    await updated(admin, old);
     await vi.waitFor(() => expect(admin.entryForm).toBe(PACKED_FORM));
     await donate(admin, '1');
     expect(typeof lastWritten(admin)).toBe('string');
@@ -93,13 +98,7 @@ describe('the entry form a network writes', () => {
       [admin.self!.deviceId, west.self!.deviceId, old.id].sort(),
     );
 
-    await old.setting(admin.persistence.doc, 'devices', old.id, {
-      name: 'Old laptop',
-      hub: admin.self!.hubId,
-      createdAt: START,
-      reads: PACKED_FORM,
-    });
-    await admin.persistence.flush();
+    await updated(admin, old);
     await vi.waitFor(async () => expect(await olderOnes()).toEqual([]));
   });
 
@@ -137,19 +136,10 @@ describe('the entry form a network writes', () => {
     await vi.waitFor(() => expect(west.entryForm).toBe(STORED_FORM));
 
     // Started again (updated), it says what it reads, and the others write the packed form again.
-    const name = admin.db.name;
-    admin.close();
-    const reopened = await LarderStore.open(new LarderDB(name), {
-      now: clock.now,
-      randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
-    });
-    try {
-      await reopened.ready;
-      await vi.waitFor(async () => expect((await reopened.db.devices.get(own!.id))?.reads).toBe(PACKED_FORM));
-      await sync(reopened, west);
-      await vi.waitFor(() => expect(west.entryForm).toBe(PACKED_FORM));
-    } finally {
-      reopened.close();
-    }
+    const reopened = await reopen(admin);
+    await reopened.ready;
+    await vi.waitFor(async () => expect((await reopened.db.devices.get(own!.id))?.reads).toBe(PACKED_FORM));
+    await sync(reopened, west);
+    await vi.waitFor(() => expect(west.entryForm).toBe(PACKED_FORM));
   });
 });

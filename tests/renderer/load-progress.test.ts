@@ -1,15 +1,13 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { LarderDB } from '../../renderer/storage/db';
-import { LarderStore } from '../../renderer/storage/store';
 import { testStores } from './stores';
 
 /**
  * The history (the doc) loads behind the first screen, and saves wait for it: seconds at ten million
  * entries. The store says how far the load is (Shell's "Opening the history"), live.
  */
-const { clock, twoHubs } = testStores('load-progress', 11);
+const { reopen, twoHubs } = testStores('load-progress', 11);
 
 describe('the history load', () => {
   it('says how many stored rows it has applied, of how many, each whole percent, and nothing once done', async () => {
@@ -19,32 +17,22 @@ describe('the history load', () => {
     await admin.persistence.flush();
     const rows = await admin.db.updates.count();
     expect(rows).toBeGreaterThan(5);
-    const name = admin.db.name;
-    admin.close();
-
-    const reopened = await LarderStore.open(new LarderDB(name), {
-      now: clock.now,
-      randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+    const reopened = await reopen(admin);
+    expect(reopened.loadProgress).toBeNull();
+    const seen: { done: number; total: number }[] = [];
+    const stop = reopened.onBacklog(() => {
+      const p = reopened.loadProgress;
+      if (p) seen.push({ done: p.done, total: p.total });
     });
-    try {
-      expect(reopened.loadProgress).toBeNull();
-      const seen: { done: number; total: number }[] = [];
-      const stop = reopened.onBacklog(() => {
-        const p = reopened.loadProgress;
-        if (p) seen.push({ done: p.done, total: p.total });
-      });
-      await reopened.ready;
-      stop();
-      expect(reopened.loadProgress).toBeNull();
-      // Every row counted, of the rows stored, in order, the last one included.
-      expect(seen.length).toBeGreaterThan(1);
-      expect(seen.every((p) => p.total === rows)).toBe(true);
-      expect(seen.map((p) => p.done)).toEqual([...seen.map((p) => p.done)].sort((a, b) => a - b));
-      expect(seen.at(-1)!.done).toBe(rows);
-      // And what it loaded is the history: the donations count.
-      expect((await reopened.db.shelf.get(`${reopened.self!.hubId}|${rice.id}`))?.onHand).toBe(21);
-    } finally {
-      reopened.close();
-    }
+    await reopened.ready;
+    stop();
+    expect(reopened.loadProgress).toBeNull();
+    // Every row counted, of the rows stored, in order, the last one included.
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen.every((p) => p.total === rows)).toBe(true);
+    expect(seen.map((p) => p.done)).toEqual([...seen.map((p) => p.done)].sort((a, b) => a - b));
+    expect(seen.at(-1)!.done).toBe(rows);
+    // And what it loaded is the history: the donations count.
+    expect((await reopened.db.shelf.get(`${reopened.self!.hubId}|${rice.id}`))?.onHand).toBe(21);
   });
 });

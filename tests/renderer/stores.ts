@@ -61,5 +61,17 @@ export function testStores(tag: string, seed: number) {
     return { admin, west, rice };
   }
 
-  return { clock, device, sync, twoHubs };
+  /** Closes `store` and opens its database again, as the app does at its next start (closed after the test). */
+  async function reopen(store: LarderStore): Promise<LarderStore> {
+    const name = store.db.name;
+    store.close();
+    const again = await LarderStore.open(new LarderDB(name), {
+      now: clock.now,
+      randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+    });
+    opened.push(again);
+    return again;
+  }
+
+  return { clock, device, sync, twoHubs, reopen };
 }
