@@ -91,7 +91,14 @@ export class TrustLayer {
     const gate = fresh ? new Gate(this.network) : this.gate;
     // Long histories (a new device, a rebuild): their blocks are hashed ahead with native SHA-256.
     const blocks = await prehashBlocks(gate, entries, this.heads);
-    const result = gate.step({ entries, heads: this.heads, members: this.state, membersChanged, blocks });
+    // A long history (a new device, a rebuild) in groups of devices, the page running between them.
+    const result = await gate.stepInGroups({
+      entries,
+      heads: this.heads,
+      members: this.state,
+      membersChanged,
+      blocks,
+    });
     if (fresh) this.gate = gate;
     appendAll(problems, result.problems);
     return { release: result.release, problems, result, members: memberRows, rebuild: result.rebuild };
