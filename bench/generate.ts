@@ -42,6 +42,11 @@ export const START = Date.UTC(2025, 0, 1);
 const YEAR_MS = 365 * 86_400_000;
 const DAY_MS = 86_400_000;
 
+/** The start of a year of history that ends at midnight (UTC) today: `generateNetwork`'s `start`. */
+export function yearEndingToday(now = Date.now()): number {
+  return Math.floor(now / DAY_MS) * DAY_MS - YEAR_MS;
+}
+
 const deviceName = (hub: number, device: number) =>
   `Hub ${hub + 1} ${device === 0 ? 'front desk' : 'store room'}`;
 
@@ -210,7 +215,16 @@ export function seededIds(rand: () => number) {
  * Builds the network doc with `n` ledger entries over HUBS hubs of DEVICES_PER_HUB devices and ITEMS
  * items. Same `n` and seed, same bytes.
  */
-export function generateNetwork(n: number, seed = 'larder-bench'): GeneratedNetwork {
+export function generateNetwork(
+  n: number,
+  seed = 'larder-bench',
+  /**
+   * When the year of history starts. START (2025) by default, so tests and the sync benches make the same
+   * doc on any day; the app's bench passes a year that ends today (`yearEndingToday`), so that what reads
+   * the last weeks (days of cover, the Network screen's pickup rates, usage rows) has them to read.
+   */
+  { start = START }: { start?: number } = {},
+): GeneratedNetwork {
   const rand = prng(hashSeed(`${seed}/setup`));
   const { bytes, id, clientId } = seededIds(rand);
 
@@ -237,7 +251,7 @@ export function generateNetwork(n: number, seed = 'larder-bench'): GeneratedNetw
     const barcodes: string[] = [];
     if (rand() < 0.7) barcodes.push(String(5_000_000_000_000 + Math.floor(rand() * 1e12)));
     if (rand() < 0.1) barcodes.push(String(5_000_000_000_000 + Math.floor(rand() * 1e12)));
-    const createdAt = START - Math.floor(rand() * 30 * DAY_MS);
+    const createdAt = start - Math.floor(rand() * 30 * DAY_MS);
     items.push({
       id: itemId,
       name: `${base} (${brand})`,
@@ -257,14 +271,14 @@ export function generateNetwork(n: number, seed = 'larder-bench'): GeneratedNetw
   doc.clientID = clientId();
   doc.transact(() => {
     networkOf(doc).set('id', networkId);
-    networkOf(doc).set('createdAt', START - 40 * DAY_MS);
+    networkOf(doc).set('createdAt', start - 40 * DAY_MS);
     hubs.forEach((hub, h) => {
-      hubsOf(doc).set(hub.id, { name: hub.name, createdAt: START - 40 * DAY_MS } satisfies HubInfo);
+      hubsOf(doc).set(hub.id, { name: hub.name, createdAt: start - 40 * DAY_MS } satisfies HubInfo);
       hub.devices.forEach((device, d) =>
         devicesOf(doc).set(device, {
           name: deviceName(h, d),
           hub: hub.id,
-          createdAt: START - 40 * DAY_MS,
+          createdAt: start - 40 * DAY_MS,
         } satisfies DeviceInfo),
       );
     });
@@ -319,7 +333,7 @@ export function generateNetwork(n: number, seed = 'larder-bench'): GeneratedNetw
     while (made < count) {
       const dev = devices[r() < 0.6 ? 0 : 1]!;
       // Entries are spread evenly over the year, in order; a form's lines share one time.
-      const recordedAt = Math.floor((START + ((made + r()) / count) * YEAR_MS) / 1000) * 1000;
+      const recordedAt = Math.floor((start + ((made + r()) / count) * YEAR_MS) / 1000) * 1000;
       const at = r() < 0.03 ? recordedAt - (1 + Math.floor(r() * 72)) * 3_600_000 : recordedAt;
       const note = r() < 0.02 ? NOTES[Math.floor(r() * NOTES.length)] : undefined;
       let pick = r() * FORM_TOTAL;
