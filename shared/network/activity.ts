@@ -1,6 +1,6 @@
 import type { Entry } from '../entries';
 import { hubKey as stockKey } from '../keys';
-import { pickupRate, utcDay } from './cover';
+import { pickupRate, utcDay, windowDays } from './cover';
 
 /** A ledger line as these helpers need it: `reversedBy` is set on an entry that was undone. */
 export type ActivityRow = Entry & { reversedBy?: string };
@@ -48,9 +48,10 @@ export function pickupRates(
   dayOf: (ms: number) => string = utcDay,
 ): Map<string, number> {
   const rates = new Map<string, number>();
+  const window = windowDays(today);
   for (const [hub, activity] of dailyActivity(rows, dayOf)) {
     for (const [item, days] of activity.pickupsByItem) {
-      rates.set(stockKey(hub, item), pickupRate(days, activity.activeDays, today));
+      rates.set(stockKey(hub, item), pickupRate(days, activity.activeDays, today, window));
     }
   }
   return rates;

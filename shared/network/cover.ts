@@ -38,10 +38,12 @@ export function pickupRate(
   pickupsByDay: ReadonlyMap<string, number>,
   activeDays: ReadonlySet<string>,
   today: string,
+  /** `windowDays(today)`, when the caller works out many rates for one day (making it is most of the work). */
+  window: readonly string[] = windowDays(today),
 ): number {
   let total = 0;
   let active = 0;
-  for (const day of windowDays(today)) {
+  for (const day of window) {
     const units = pickupsByDay.get(day) ?? 0;
     if (!activeDays.has(day) && units === 0) continue;
     active += 1;

@@ -7,7 +7,8 @@ import { pickupRate, windowDays } from './cover';
  * the hub recorded anything, over the last 14 days (see `pickupRate`).
  */
 export function ratesFromUsage(rows: Iterable<UsageRow>, today: string): Map<string, number> {
-  const window = new Set(windowDays(today));
+  const days = windowDays(today);
+  const window = new Set(days);
   const byHub = new Map<string, { active: Set<string>; pickups: Map<string, Map<string, number>> }>();
   for (const row of rows) {
     if (!window.has(row.day) || row.entries <= 0) continue;
@@ -28,7 +29,7 @@ export function ratesFromUsage(rows: Iterable<UsageRow>, today: string): Map<str
   }
   const rates = new Map<string, number>();
   for (const [hub, { active, pickups }] of byHub) {
-    for (const [item, days] of pickups) rates.set(hubKey(hub, item), pickupRate(days, active, today));
+    for (const [item, byDay] of pickups) rates.set(hubKey(hub, item), pickupRate(byDay, active, today, days));
   }
   return rates;
 }
