@@ -18,6 +18,7 @@ import { useMyStatus } from '../data/members';
 import { ScreenBoundary } from '../components/ScreenBoundary';
 import { DataNotice } from '../components/DataNotice';
 import { useSelf } from '../data/self';
+import { startNetworkReads } from '../data/networkReads';
 
 // Every screen but the stock view loads when first shown (lazyScreen.ts).
 const HistoryScreen = lazyScreen(() => import('../screens/HistoryScreen'), 'HistoryScreen');
@@ -106,6 +107,8 @@ export function prepareFirstScreen(store: LarderStore | null): void {
   // A failure here is the screen's own to show when it renders (lazyScreen.ts). Its figures' module is
   // fetched from the start too: asked for only once the store is open, it came 40-65 ms after.
   NetworkScreen.preload().catch(() => undefined);
+  // Its reads start now, not once its module is here: they need only the database (networkReads.ts).
+  if (store) startNetworkReads(store);
   const data = import('../data/networkData');
   void data.then(
     (m) => store && m.prepareNetworkData(store),

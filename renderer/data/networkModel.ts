@@ -4,11 +4,11 @@ import { figuresOf } from '../../shared/onHand';
 import { transferViews, type TransferView } from '../../shared/transfers';
 import type { HubRow, ItemRow } from '../storage/db';
 import type { Commit } from '../storage/persistence';
-import type { LarderStore } from '../storage/store';
+import { LarderStore } from '../storage/store';
 import { allTransferLedgerRows } from '../storage/ledgerIndex';
-import { hubsWithNewest, type HubWithFreshness } from './newest';
+import type { HubWithFreshness } from './newest';
+import { readNetworkRows, takeNetworkReads, type NetworkRows } from './networkReads';
 import { LevelsIndex } from '../../shared/levels';
-import { NETWORK_READ_MARK, NETWORK_READING_MARK } from '../storage/marks';
 import { hubKey as stockKey, splitHubKey } from '../../shared/keys';
 import { pacer } from '../../shared/pace';
 
@@ -46,7 +46,16 @@ export class NetworkModel {
   private disposed = false;
   private readonly unsubscribe: () => void;
 
+  /**
+   * The rows read as the database opened, for the first load (a coordinator's device opening on this
+   * screen: networkReads.ts). Taken only while the store's parts are not loaded: until then nothing can
+   * have been written since they were read.
+   */
+  private early: Promise<NetworkRows> | null;
+
   constructor(private readonly store: LarderStore) {
+    const early = takeNetworkReads(store);
+    this.early = LarderStore.partsLoaded ? null : early;
     this.unsubscribe = store.onCommitted((commit) => {
       this.queue = this.queue.then(() => this.apply(commit)).catch(() => this.reload());
     });
@@ -92,31 +101,19 @@ export class NetworkModel {
 
   private async load(): Promise<void> {
     const db = this.store.db;
-    const now = Date.now();
-    const since = windowDays(utcDay(now))[0]!;
-    const t0 = performance.now();
-    if (!this.snapshot) performance.mark(NETWORK_READING_MARK);
-    const [hubs, items, onHandRows, levels, categoryLevels, usage, transferRows] = await Promise.all([
-      db.hubs.toArray(),
-      db.items.orderBy('nameKey').toArray(),
-      // The figures in few rows (shared/onHand.ts), not a stock row per hub and item.
-      db.onHand.toArray(),
-      db.levels.toArray(),
-      db.categoryLevels.toArray(),
-      db.usage.where('day').aboveOrEqual(since).toArray(),
-      allTransferLedgerRows(db),
-    ]);
-    const t1 = performance.now();
-    const withNewest = await hubsWithNewest(db, hubs);
+    // The first load takes the reads started as the database opened, if any (see `early`).
+    const early = this.early;
+    this.early = null;
+    const read = (early && (await early.catch(() => null))) ?? (await readNetworkRows(db, !this.snapshot));
+    const { now, hubs: withNewest, items, onHand: onHandRows, levels, categoryLevels, usage } = read;
     const t2 = performance.now();
-    if (!this.snapshot) performance.mark(NETWORK_READ_MARK);
     this.onHand = new Map();
     for (const f of figuresOf(onHandRows)) this.setOnHand(f.hub, f.item, f.onHand);
     this.levels = new LevelsIndex(levels, categoryLevels);
     this.rates = new Map();
     for (const [key, rate] of ratesFromUsage(usage, utcDay(now))) this.setRate(key, rate);
     const itemsById = new Map(items.map((i) => [i.id, i]));
-    const transfers = transferViews(transferRows);
+    const transfers = transferViews(read.transfers);
     const model = new NetworkViewModel({
       now,
       hubs: withNewest.map(({ id, name, newestEntryAt }) => ({ id, name, newestEntryAt })),
@@ -128,7 +125,7 @@ export class NetworkModel {
     // items it is a third of a second, one long task in the screen's first render otherwise.
     const pace = pacer();
     while (model.refreshSome(POSITIONS_A_STEP)) await pace();
-    this.lastLoad = { readMs: t1 - t0, newestMs: t2 - t1, buildMs: performance.now() - t2 };
+    this.lastLoad = { readMs: read.readMs, newestMs: read.newestMs, buildMs: performance.now() - t2 };
     this.publish({
       version: (this.snapshot?.version ?? 0) + 1,
       now,

@@ -69,6 +69,11 @@ export class LarderStore {
     });
   }
 
+  /** Whether the parts' module is loaded: until it is, no store of the page can have written anything. */
+  static get partsLoaded(): boolean {
+    return partsModule !== null;
+  }
+
   /** The parts, made for this store the first time they are asked for (their module must be loaded). */
   private get parts(): StoreParts {
     if (this.made) return this.made;

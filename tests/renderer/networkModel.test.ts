@@ -2,7 +2,8 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it, vi } from 'vitest';
 import { NetworkModel, type NetworkSnapshot } from '../../renderer/data/networkModel';
-import type { LarderStore } from '../../renderer/storage/store';
+import { LarderStore } from '../../renderer/storage/store';
+import { startNetworkReads, takeNetworkReads } from '../../renderer/data/networkReads';
 import { START } from './replicas';
 import { testStores } from './stores';
 
@@ -108,5 +109,42 @@ describe('NetworkModel', () => {
       model.dispose();
       errors.mockRestore();
     }
+  });
+
+  it('its first load takes the reads started as the database opened, unless something may have been written since', async () => {
+    clock.advance(Date.now() - clock.now());
+    const a = await device();
+    await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
+    const rice = await a.saveItem(form('Rice', 'Food'));
+    await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '3' }] });
+    const totalOf = async (model: NetworkModel) => {
+      try {
+        return itemsOf(await next(model)).Rice?.total;
+      } finally {
+        model.dispose();
+      }
+    };
+
+    // Before the store's parts are loaded nothing can write: the model takes the reads already made (here
+    // they are older than the figures, to tell them apart), once.
+    const partsLoaded = vi.spyOn(LarderStore, 'partsLoaded', 'get').mockReturnValue(false);
+    try {
+      startNetworkReads(a as LarderStore);
+      const early = takeNetworkReads(a as LarderStore)!;
+      await early;
+      startNetworkReads(a as LarderStore);
+      await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '4' }] });
+      expect(await totalOf(new NetworkModel(a as LarderStore))).toBe(3);
+      expect(takeNetworkReads(a as LarderStore)).toBeNull();
+      expect(await totalOf(new NetworkModel(a as LarderStore))).toBe(7);
+    } finally {
+      partsLoaded.mockRestore();
+    }
+
+    // Once they are loaded (a save may have committed since the reads), the model reads again.
+    startNetworkReads(a as LarderStore);
+    await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '5' }] });
+    expect(await totalOf(new NetworkModel(a as LarderStore))).toBe(12);
+    expect(takeNetworkReads(a as LarderStore)).toBeNull();
   });
 });

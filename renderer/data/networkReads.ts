@@ -1,0 +1,87 @@
+import { utcDay } from '../../shared/days';
+import { windowDays } from '../../shared/network/cover';
+import type { OnHandRow } from '../../shared/onHand';
+import type { LedgerRow, UsageRow } from '../../shared/projection';
+import { allTransferLedgerRows } from '../storage/ledgerIndex';
+import type { CategoryLevelsRow, ItemRow, LarderDB, LevelsRow } from '../storage/db';
+import type { LarderStore } from '../storage/store';
+import { hubsWithNewest, type HubWithFreshness } from './newest';
+import { NETWORK_READ_MARK, NETWORK_READING_MARK } from '../storage/marks';
+
+/** Everything the network view is built from, as read from the projections at one moment. */
+export interface NetworkRows {
+  /** When they were read: the view's "now" (days of cover, freshness). */
+  now: number;
+  hubs: HubWithFreshness[];
+  items: ItemRow[];
+  onHand: OnHandRow[];
+  levels: LevelsRow[];
+  categoryLevels: CategoryLevelsRow[];
+  usage: UsageRow[];
+  /** The ledger rows of every transfer. */
+  transfers: LedgerRow[];
+  /** How long the reads took, in ms: the rows, then the hubs' newest entries. */
+  readMs: number;
+  newestMs: number;
+}
+
+/**
+ * Reads every row the network view needs. Small and in the app's first module on purpose: a coordinator's
+ * device that opens on the Network screen starts these reads as the database opens (`startNetworkReads`),
+ * beside the store's opening and the screen's module, instead of after both.
+ */
+export async function readNetworkRows(db: LarderDB, first = false): Promise<NetworkRows> {
+  const now = Date.now();
+  const since = windowDays(utcDay(now))[0]!;
+  const t0 = performance.now();
+  if (first) performance.mark(NETWORK_READING_MARK);
+  const [hubs, items, onHand, levels, categoryLevels, usage, transfers] = await Promise.all([
+    db.hubs.toArray(),
+    db.items.orderBy('nameKey').toArray(),
+    // The figures in few rows (shared/onHand.ts), not a stock row per hub and item.
+    db.onHand.toArray(),
+    db.levels.toArray(),
+    db.categoryLevels.toArray(),
+    db.usage.where('day').aboveOrEqual(since).toArray(),
+    allTransferLedgerRows(db),
+  ]);
+  const t1 = performance.now();
+  const withNewest = await hubsWithNewest(db, hubs);
+  const t2 = performance.now();
+  if (first) performance.mark(NETWORK_READ_MARK);
+  return {
+    now,
+    hubs: withNewest,
+    items,
+    onHand,
+    levels,
+    categoryLevels,
+    usage,
+    transfers,
+    readMs: t1 - t0,
+    newestMs: t2 - t1,
+  };
+}
+
+/** Reads started before a network model was made for the store (at most one per store). */
+const early = new WeakMap<LarderStore, Promise<NetworkRows>>();
+
+/**
+ * Starts the network view's reads now, for the model made moments later to take (`takeNetworkReads`).
+ * Nothing is written to the projections before the store's parts are loaded (after the first view), so
+ * the rows read here are the ones the model would read itself (the model checks: NetworkModel `early`).
+ */
+export function startNetworkReads(store: LarderStore): void {
+  if (early.has(store)) return;
+  const reads = readNetworkRows(store.db, true);
+  // Not waited for if the screen is not shown after all; the model reads again if they failed.
+  reads.catch(() => undefined);
+  early.set(store, reads);
+}
+
+/** The reads `startNetworkReads` started for `store`, once: null if none were started (or already taken). */
+export function takeNetworkReads(store: LarderStore): Promise<NetworkRows> | null {
+  const reads = early.get(store) ?? null;
+  early.delete(store);
+  return reads;
+}
