@@ -107,23 +107,28 @@ export class NetworkModel {
     const read = (early && (await early.catch(() => null))) ?? (await readNetworkRows(db, !this.snapshot));
     const { now, hubs: withNewest, items, onHand: onHandRows, levels, categoryLevels, usage } = read;
     const t2 = performance.now();
+    // Worked out before it is shown, in slices with other tasks let run between them: at 50 hubs by 2,000
+    // items it is a third of a second, one long task in the screen's first render otherwise. (A commit
+    // meanwhile waits for this load: `apply`.)
+    const pace = pacer();
     this.onHand = new Map();
     for (const f of figuresOf(onHandRows)) this.setOnHand(f.hub, f.item, f.onHand);
     this.levels = new LevelsIndex(levels, categoryLevels);
+    await pace();
     this.rates = new Map();
     for (const [key, rate] of ratesFromUsage(usage, utcDay(now))) this.setRate(key, rate);
+    await pace();
     const itemsById = new Map(items.map((i) => [i.id, i]));
     const transfers = transferViews(read.transfers);
+    const positions = this.allPositions(withNewest, items, itemsById);
+    await pace();
     const model = new NetworkViewModel({
       now,
       hubs: withNewest.map(({ id, name, newestEntryAt }) => ({ id, name, newestEntryAt })),
       items,
-      positions: this.allPositions(withNewest, items, itemsById),
+      positions,
       inTransit: inTransitOf(transfers),
     });
-    // Worked out before it is shown, in slices with other tasks let run between them: at 50 hubs by 2,000
-    // items it is a third of a second, one long task in the screen's first render otherwise.
-    const pace = pacer();
     while (model.refreshSome(POSITIONS_A_STEP)) await pace();
     this.lastLoad = { readMs: read.readMs, newestMs: read.newestMs, buildMs: performance.now() - t2 };
     this.publish({
