@@ -1,6 +1,7 @@
 import { useId, useRef, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
+import { unitWord } from '../i18n/units';
 import type { Item } from '../../shared/catalog';
 import type { ShelfRow } from '../../shared/shelf';
 
@@ -101,11 +102,15 @@ export function LinesEditor({
                       value={line.inPacks ? 'packs' : 'units'}
                       onChange={(e) => update(line.key, { inPacks: e.target.value === 'packs' })}
                     >
-                      <option value="units">{t('lines.units', { unit: item.unit })}</option>
+                      <option value="units">
+                        {t('lines.units', { unit: unitWord(format.language, 2, item.unit) })}
+                      </option>
                       <option value="packs">{t('lines.packsOf', { count: item.packSize })}</option>
                     </select>
                   ) : (
-                    <span className="unit">{item ? t('lines.units', { unit: item.unit }) : ''}</span>
+                    <span className="unit">
+                      {item ? t('lines.units', { unit: unitWord(format.language, 2, item.unit) }) : ''}
+                    </span>
                   )}
                 </div>
                 {qtyError && (

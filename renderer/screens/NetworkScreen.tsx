@@ -7,6 +7,7 @@ import { useStore } from '../app/StoreContext';
 import { useNetworkData } from '../data/networkData';
 import { useSelf } from '../data/self';
 import { useFormat } from '../i18n/format';
+import { unitWord } from '../i18n/units';
 import { useCategoryName } from '../i18n/categories';
 import { useCommand } from '../app/useCommand';
 import { StatusMessage } from '../components/StatusMessage';
@@ -209,7 +210,7 @@ export function NetworkScreen() {
                   {(m) => {
                     const words = {
                       qty: format.number(m.qty),
-                      unit: unit(m.item),
+                      unit: unitWord(format.language, m.qty, unit(m.item)),
                       item: itemName(m.item),
                       from: hubName(m.from),
                       to: hubName(m.to),

@@ -122,4 +122,13 @@ describe('catalogs', () => {
     );
     expect(unused).toEqual([]);
   });
+
+  it('never makes a typed unit plural by adding an "s" (the code passes unitWord: "boxes", not "boxs")', () => {
+    const naive = namespaces.flatMap((ns) =>
+      [...catalog('en', ns)]
+        .filter(([, text]) => /\{\{\s*unit\s*\}\}s\b/.test(text))
+        .map(([key]) => `${ns}:${key}`),
+    );
+    expect(naive).toEqual([]);
+  });
 });
