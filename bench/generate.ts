@@ -47,6 +47,14 @@ export function yearEndingToday(now = Date.now()): number {
   return Math.floor(now / DAY_MS) * DAY_MS - YEAR_MS;
 }
 
+/**
+ * The network `npm run bench` measures (its Node rows and its browser pages alike): a year that ends today,
+ * as a hub's device has it (days of cover read the last two weeks), with transfers between hubs.
+ */
+export function appBenchNetwork(n: number): GeneratedNetwork {
+  return generateNetwork(n, undefined, { start: yearEndingToday(), transfers: true });
+}
+
 const deviceName = (hub: number, device: number) =>
   `Hub ${hub + 1} ${device === 0 ? 'front desk' : 'store room'}`;
 
@@ -154,6 +162,8 @@ export interface GeneratedNetwork {
   /** An item of the catalog with stock at the self hub (for the pickup timing). */
   pickupItem: string;
   mix: Record<BenchKind, number>;
+  /** Transfer entries (sends and receipts between hubs; none unless asked for) and transfers still in transit. */
+  transfers: { entries: number; inTransit: number };
   /** Entries with extras (expiry, note, group, packs, below-zero): the ones that cost more bytes. */
   withExtras: number;
   hubs: number;
@@ -180,6 +190,8 @@ const FORMS: readonly Form[] = [
   { kind: 'reversal', weight: 0.01 },
 ];
 const FORM_TOTAL = FORMS.reduce((s, f) => s + f.weight, 0);
+/** With transfers: the share of a hub's forms that send stock to another hub (one send a form). */
+export const TRANSFER_SHARE = 0.015;
 
 /**
  * Random bytes, ids (never the same twice) and Yjs client ids (never the same twice), all from `rand`:
@@ -223,7 +235,12 @@ export function generateNetwork(
    * doc on any day; the app's bench passes a year that ends today (`yearEndingToday`), so that what reads
    * the last weeks (days of cover, the Network screen's pickup rates, usage rows) has them to read.
    */
-  { start = START }: { start?: number } = {},
+  /**
+   * With `transfers`, hubs also send stock to each other (TRANSFER_SHARE of the forms): a send at one hub
+   * and, 1-3 days later, its receipt at the other; the sends of the last days are still in transit.
+   * Off by default, so the doc of a seed stays what tests and the sync benches were written against.
+   */
+  { start = START, transfers = false }: { start?: number; transfers?: boolean } = {},
 ): GeneratedNetwork {
   const rand = prng(hashSeed(`${seed}/setup`));
   const { bytes, id, clientId } = seededIds(rand);
@@ -305,6 +322,13 @@ export function generateNetwork(
   let withExtras = 0;
   let selfNextSeq = 1;
   let pickupItem = items[0]!.id;
+  // Sends waiting for their receipt, by the receiving hub's index. A hub sends only to hubs generated after
+  // it, whose loop then knows the send's id (its transfer) when the receipt is due.
+  const incoming = new Map<
+    number,
+    { transfer: string; from: string; item: string; qty: number; at: number }[]
+  >();
+  const transferTally = { entries: 0, inTransit: 0 };
 
   hubs.forEach((hub, h) => {
     const r = prng(hashSeed(`${seed}/hub/${h}`));
@@ -330,10 +354,61 @@ export function generateNetwork(
     };
 
     let made = 0;
+    const arriving = (incoming.get(h) ?? []).sort((a, b) => a.at - b.at);
+    const record = (dev: (typeof devices)[number], entry: Entry) => {
+      dev.nextSeq += 1;
+      made += 1;
+      transferTally.entries += 1;
+      const entryKey = stockKey(entry.hub, entry.item);
+      onHand.set(entryKey, (onHand.get(entryKey) ?? 0) + ownEffect(entry));
+      dev.buffer.push(entry);
+      flush(dev);
+    };
     while (made < count) {
       const dev = devices[r() < 0.6 ? 0 : 1]!;
       // Entries are spread evenly over the year, in order; a form's lines share one time.
       const recordedAt = Math.floor((start + ((made + r()) / count) * YEAR_MS) / 1000) * 1000;
+      if (transfers && arriving.length > 0 && arriving[0]!.at <= recordedAt) {
+        // A send from another hub arrives: its receipt (now and then a unit short, or broken on the way).
+        const sent = arriving.shift()!;
+        const qty = r() < 0.02 ? Math.max(0, sent.qty - 1) : sent.qty;
+        const base = {
+          hub: hub.id,
+          device: dev.device,
+          seq: dev.nextSeq,
+          item: sent.item,
+          at: recordedAt,
+          recordedAt,
+        };
+        record(dev, { kind: 'transfer_in', ...base, qty, from: sent.from, transfer: sent.transfer });
+        continue;
+      }
+      if (transfers && h < HUBS - 1 && r() < TRANSFER_SHARE) {
+        // A send of an item this hub holds plenty of, to a hub generated after it.
+        const item = pickItem();
+        const have = onHand.get(stockKey(hub.id, item)) ?? 0;
+        if (have >= 4) {
+          const to = h + 1 + Math.floor(r() * (HUBS - 1 - h));
+          const qty = Math.max(1, Math.floor(have / (2 + Math.floor(r() * 4))));
+          const out: Entry = {
+            kind: 'transfer_out',
+            hub: hub.id,
+            device: dev.device,
+            seq: dev.nextSeq,
+            item,
+            at: recordedAt,
+            recordedAt,
+            qty,
+            to: hubs[to]!.id,
+          };
+          const arrives = recordedAt + (1 + Math.floor(r() * 3)) * DAY_MS;
+          const list = incoming.get(to) ?? [];
+          list.push({ transfer: idOf(out), from: hub.id, item, qty, at: arrives });
+          incoming.set(to, list);
+          record(dev, out);
+          continue;
+        }
+      }
       const at = r() < 0.03 ? recordedAt - (1 + Math.floor(r() * 72)) * 3_600_000 : recordedAt;
       const note = r() < 0.02 ? NOTES[Math.floor(r() * NOTES.length)] : undefined;
       let pick = r() * FORM_TOTAL;
@@ -448,6 +523,8 @@ export function generateNetwork(
         flush(dev);
       }
     }
+    // Sends whose receipt would fall after the year's end are still on their way.
+    transferTally.inTransit += arriving.length;
     for (const dev of devices) {
       flush(dev, true);
       // The device's whole ledger reaches the network doc, as a sync would bring it.
@@ -479,6 +556,7 @@ export function generateNetwork(
     },
     pickupItem,
     mix,
+    transfers: transferTally,
     withExtras,
     hubs: HUBS,
     devices: HUBS * DEVICES_PER_HUB,

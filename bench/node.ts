@@ -6,7 +6,7 @@ import * as Y from 'yjs';
 import { readAllEntries } from '../shared/doc';
 import type { BenchKind } from './generate';
 import { Projector } from '../shared/projection';
-import { generateNetwork } from './generate';
+import { appBenchNetwork } from './generate';
 import { median } from './stats';
 import { updatePieces } from '../renderer/storage/pieces';
 import type { NodeSeed } from './page/api';
@@ -19,6 +19,7 @@ export interface NodeResult {
   n: number;
   generateMs: number;
   mix: Record<BenchKind, number>;
+  transfers: { entries: number; inTransit: number };
   withExtras: number;
   stateBytes: number;
   stateBytesV2: number;
@@ -49,7 +50,7 @@ const PACK_BYTES = 32 * 1024 * 1024;
  */
 export function measureNode(n: number, log: (line: string) => void, exportTo?: string): NodeResult {
   let t = performance.now();
-  const net = generateNetwork(n);
+  const net = appBenchNetwork(n);
   const generateMs = performance.now() - t;
   const state = Y.encodeStateAsUpdate(net.doc);
   const stateBytesV2 = Y.encodeStateAsUpdateV2(net.doc).byteLength;
@@ -108,6 +109,7 @@ export function measureNode(n: number, log: (line: string) => void, exportTo?: s
     n,
     generateMs,
     mix: net.mix,
+    transfers: net.transfers,
     withExtras: net.withExtras,
     stateBytes: state.byteLength,
     stateBytesV2,

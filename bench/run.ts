@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { chromiumVersion, measureBrowser, type BrowserResult } from './browser';
-import { CHUNK, DEVICES_PER_HUB, HUBS, ITEMS } from './generate';
+import { CHUNK, DEVICES_PER_HUB, HUBS, ITEMS, TRANSFER_SHARE } from './generate';
 import { measureNode, type NodeResult } from './node';
 import type { NodeSeed } from './page/api';
 import {
@@ -458,6 +458,9 @@ function markdown(
   const mix = [...node.values()]
     .map((r) => {
       const parts = Object.entries(r.mix).map(([k, v]) => `${k} ${((100 * v) / r.n).toFixed(1)}%`);
+      parts.push(
+        `transfers ${((100 * r.transfers.entries) / r.n).toFixed(1)}% (${r.transfers.inTransit} in transit)`,
+      );
       return `- N=${label(r.n)}: ${parts.join(', ')}; ${((100 * r.withExtras) / r.n).toFixed(0)}% of entries carry extras (group, expiry, note, packs, below-zero, reversal kind).`;
     })
     .join('\n');
@@ -496,7 +499,10 @@ ${failed ? `${failed}\n\n` : ''}${ANALYSIS_SLOT}
 ## What is measured
 
 The data is generated deterministically (seeded PRNG, \`bench/generate.ts\`): ${HUBS} hubs with ${DEVICES_PER_HUB}
-devices each and ${ITEMS} items, entries spread over 2025. Every device has its own Y.Doc (its own Yjs client
+devices each and ${ITEMS} items, entries spread over the year that ends the day the bench runs (so that days of
+cover and the Network screen's pickup rates have the last two weeks to read), with transfers between hubs: a send
+at one hub (${(TRANSFER_SHARE * 100).toFixed(1)}% of forms) and its receipt at the other 1-3 days later, 2% of
+them a unit short (\`appBenchNetwork\`). Every device has its own Y.Doc (its own Yjs client
 id) and appends its entries, built as domain \`Entry\` objects, with \`appendEntries(doc, device, entries)\` in
 chunks of ${CHUNK.toLocaleString('en')} per transaction; the network doc is what all of them give once synced. Multi-line
 forms share a group, 40% of donations have an expiry, 2% of forms a note, 3% are backdated, pickups below

@@ -4,7 +4,7 @@ import { countLedgerRows, hubLedgerRows } from '../../renderer/storage/ledgerRow
 import type { LedgerRow } from '../../shared/projection';
 import { fetchState, seedDatabase } from './seed';
 import { LarderStore } from '../../renderer/storage/store';
-import { generateNetwork, yearEndingToday } from '../generate';
+import { appBenchNetwork } from '../generate';
 import type { LarderBench, NodeSeed } from './api';
 
 /**
@@ -48,8 +48,7 @@ function selfRow(networkId: string, networkKey: string, self: NodeSeed['self']):
 const bench: LarderBench = {
   async seed(n) {
     let t = performance.now();
-    // A year that ends today, as a hub's device has it: the screens' days of cover read the last weeks.
-    const net = generateNetwork(n, undefined, { start: yearEndingToday() });
+    const net = appBenchNetwork(n);
     const generateMs = performance.now() - t;
     t = performance.now();
     const state = Y.encodeStateAsUpdate(net.doc);
