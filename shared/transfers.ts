@@ -101,6 +101,14 @@ export function transferView(rows: readonly LedgerRow[]): TransferView | null {
   };
 }
 
+/**
+ * Whether a transfer still waits on someone: a send asked for, or stock on its way. What the Network screen
+ * shows of transfers (in transit, and moves not to suggest again); the open ones are indexed (ledgerIndex.ts).
+ */
+export function isOpenTransfer(status: TransferStatus): boolean {
+  return status === 'requested' || status === 'in transit';
+}
+
 /** Groups transfer rows by transfer and derives each one, newest first. */
 export function transferViews(rows: readonly LedgerRow[]): TransferView[] {
   const byRoot = new Map<string, LedgerRow[]>();

@@ -5,7 +5,7 @@ import { transferViews, type TransferView } from '../../shared/transfers';
 import type { HubRow, ItemRow } from '../storage/db';
 import type { Commit } from '../storage/persistence';
 import { LarderStore } from '../storage/store';
-import { allTransferLedgerRows } from '../storage/ledgerIndex';
+import { openTransferLedgerRows } from '../storage/ledgerIndex';
 import type { HubWithFreshness } from './newest';
 import { readNetworkRows, takeNetworkReads, type NetworkRows } from './networkReads';
 import { LevelsIndex } from '../../shared/levels';
@@ -21,6 +21,7 @@ export interface NetworkSnapshot {
   hubs: HubWithFreshness[];
   items: ItemRow[];
   itemsById: Map<string, ItemRow>;
+  /** The open transfers (asked for, or on their way: `isOpenTransfer`), newest first. */
   transfers: TransferView[];
   model: NetworkViewModel;
 }
@@ -240,7 +241,7 @@ export class NetworkModel {
     }
     let transfers = snap.transfers;
     if (commit.entries.some((e) => e.kind.startsWith('transfer_') || e.kind === 'reversal')) {
-      transfers = transferViews(await allTransferLedgerRows(db));
+      transfers = transferViews(await openTransferLedgerRows(db));
       snap.model.setInTransit(inTransitOf(transfers));
     }
     if (now - snap.now > 60_000) snap.model.setNow(now);

@@ -2,7 +2,7 @@ import { utcDay } from '../../shared/days';
 import { windowDays } from '../../shared/network/cover';
 import type { OnHandRow } from '../../shared/onHand';
 import type { LedgerRow, UsageRow } from '../../shared/projection';
-import { allTransferLedgerRows } from '../storage/ledgerIndex';
+import { openTransferLedgerRows } from '../storage/ledgerIndex';
 import type { CategoryLevelsRow, ItemRow, LarderDB, LevelsRow } from '../storage/db';
 import type { LarderStore } from '../storage/store';
 import { hubsWithNewest, type HubWithFreshness } from './newest';
@@ -18,7 +18,7 @@ export interface NetworkRows {
   levels: LevelsRow[];
   categoryLevels: CategoryLevelsRow[];
   usage: UsageRow[];
-  /** The ledger rows of every transfer. */
+  /** The ledger rows of the open transfers (asked for, or on their way). */
   transfers: LedgerRow[];
   /** How long the reads took, in ms: the rows, then the hubs' newest entries. */
   readMs: number;
@@ -43,7 +43,7 @@ export async function readNetworkRows(db: LarderDB, first = false): Promise<Netw
     db.levels.toArray(),
     db.categoryLevels.toArray(),
     db.usage.where('day').aboveOrEqual(since).toArray(),
-    allTransferLedgerRows(db),
+    openTransferLedgerRows(db),
   ]);
   const t1 = performance.now();
   const withNewest = await hubsWithNewest(db, hubs);

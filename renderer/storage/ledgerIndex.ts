@@ -1,5 +1,6 @@
 import Dexie from 'dexie';
 import type { LedgerRow } from '../../shared/projection';
+import { isOpenTransfer, transferView } from '../../shared/transfers';
 import type { LarderDB } from './db';
 
 /**
@@ -28,8 +29,72 @@ export interface LedgerLink {
   id: string;
   slot?: string;
   root?: string;
+  /**
+   * The transfer (`root`) again while it is open (`isOpenTransfer`: asked for, or on its way), on every
+   * link of it; indexed, so the Network screen reads the open transfers, not every transfer ever made.
+   */
+  open?: string;
   /** The row as its block holds it (absent in links written before the rows were packed). */
   row?: LedgerRow;
+}
+
+/**
+ * Sets or clears `open` on `links`, which hold every link of each transfer they name (a transfer is judged
+ * from all its rows: `transferView`). Returns the links whose `open` changed. A transfer with a link
+ * written before links held their row is left as it is (its projection is rebuilt: PROJECTION_VERSION 8).
+ */
+export function markOpenTransfers(links: Iterable<LedgerLink>): LedgerLink[] {
+  const byRoot = new Map<string, LedgerLink[]>();
+  for (const link of links) {
+    if (link.root === undefined) continue;
+    const list = byRoot.get(link.root);
+    if (list) list.push(link);
+    else byRoot.set(link.root, [link]);
+  }
+  const changed: LedgerLink[] = [];
+  for (const [root, list] of byRoot) {
+    if (list.some((link) => link.row === undefined)) continue;
+    const view = transferView(list.map((link) => link.row!));
+    const open = view !== null && isOpenTransfer(view.status) ? root : undefined;
+    for (const link of list) {
+      if (link.open === open) continue;
+      if (open === undefined) delete link.open;
+      else link.open = open;
+      changed.push(link);
+    }
+  }
+  return changed;
+}
+
+/**
+ * Before `written` links are put (new rows, or new versions of rows): marks them and the stored links of
+ * their transfers, and returns the stored links whose mark changed, to be put with them. In the same
+ * transaction as the write (it reads `links`).
+ */
+export async function markWrittenLinks(db: LarderDB, written: readonly LedgerLink[]): Promise<LedgerLink[]> {
+  // The transfers they are of now, and were of before (a rewritten row that left one leaves it to judge).
+  const before = await db.links.bulkGet(written.map((link) => link.id));
+  const roots = [...new Set([...written, ...before].flatMap((link) => link?.root ?? []))];
+  if (roots.length === 0) return [];
+  const ids = new Set(written.map((link) => link.id));
+  const stored = (await db.links.where('root').anyOf(roots).toArray()).filter((link) => !ids.has(link.id));
+  const changed = new Set(markOpenTransfers([...stored, ...written]));
+  return stored.filter((link) => changed.has(link));
+}
+
+/**
+ * Deletes the links of `ids`; the transfers they belonged to are judged again from the links left. In a
+ * transaction that holds `links`.
+ */
+export async function deleteLinks(db: LarderDB, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const gone = (await db.links.bulkGet([...ids])).filter((link) => link !== undefined);
+  const roots = [...new Set(gone.flatMap((link) => link.root ?? []))];
+  await db.links.bulkDelete([...ids]);
+  if (roots.length === 0) return;
+  const left = await db.links.where('root').anyOf(roots).toArray();
+  const changed = markOpenTransfers(left);
+  if (changed.length > 0) await db.links.bulkPut(changed);
 }
 
 /**
@@ -54,6 +119,15 @@ export async function transferLedgerRows(db: LarderDB, root: string): Promise<Le
 /** The rows of every transfer. */
 export async function allTransferLedgerRows(db: LarderDB): Promise<LedgerRow[]> {
   return rowsOfLinks(db, await db.links.where('root').above('').toArray());
+}
+
+/**
+ * The rows of the open transfers (`isOpenTransfer`): what the Network screen shows. Their number follows
+ * what is on its way now, not the history (every transfer ever made was a 136 ms task of its first view at
+ * a million entries).
+ */
+export async function openTransferLedgerRows(db: LarderDB): Promise<LedgerRow[]> {
+  return rowsOfLinks(db, await db.links.where('open').above('').toArray());
 }
 
 /** The time of the newest entry at a hub, or null when there is none. */

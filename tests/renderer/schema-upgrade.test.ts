@@ -9,6 +9,7 @@ import { readAllEntries } from '../../shared/doc';
 import { onHandRows } from '../../shared/onHand';
 import { shelfRows } from '../../shared/shelf';
 import { Projector, type LedgerRow } from '../../shared/projection';
+import type { Entry } from '../../shared/entries';
 import { hubLedgerRows, putLedgerRows } from '../../renderer/storage/ledgerRows';
 import { PROJECTION_VERSION } from '../../renderer/storage/persistence';
 import { uniqueName } from './faults';
@@ -62,7 +63,7 @@ function indexesOnDisk(db: Dexie): Record<string, string[]> {
   return Object.fromEntries(names.map((n) => [n, [...tx.objectStore(n).indexNames].sort()]));
 }
 
-describe('schema versions 6 to 9', () => {
+describe('schema versions 6 to 10', () => {
   it('opens a version 5 database with data: nothing lost but the ledger rows (rebuilt), unread indexes gone, every query still answers', async () => {
     const name = uniqueName('schema');
     const net = generateNetwork(600, 'schema-upgrade');
@@ -109,7 +110,7 @@ describe('schema versions 6 to 9', () => {
     const db = new LarderDB(name);
     opened.push(db);
     await db.open();
-    expect(db.verno).toBe(9);
+    expect(db.verno).toBe(10);
     // Version 7 adds the network view's rows, filled from the stock rows the device had. Version 8 drops
     // the ledger table for blocks and links, empty until the rebuild PROJECTION_VERSION 5 asks for (the
     // meta row says version 4) writes them. Version 9 adds the screens' shelf rows, filled from the stock
@@ -132,7 +133,7 @@ describe('schema versions 6 to 9', () => {
       levels: ['hub'],
       items: ['nameKey'],
       blocks: ['spans'],
-      links: ['root', 'slot'],
+      links: ['open', 'root', 'slot'],
       usage: ['day', 'hub'],
       devices: ['hub'],
       categoryLevels: ['hub'],
@@ -150,5 +151,53 @@ describe('schema versions 6 to 9', () => {
     expect(await history()).toBe(inHub.length);
     expect(await history((r) => r.item === item)).toBe(inHub.filter((r) => r.item === item).length);
     expect(await history((r) => r.kind === 'pickup')).toBe(inHub.filter((r) => r.kind === 'pickup').length);
+  });
+
+  it('version 10 marks the links of the open transfers a version 9 database holds, and only those', async () => {
+    const name = uniqueName('schema-v9');
+    const old = v5(name);
+    // Versions 6 to 9 as they were (a database made at version 9 ran none of their upgrades).
+    old.version(6).stores({ stock: 'key, hub', levels: 'key, hub', items: 'id, nameKey' });
+    old.version(7).stores({ onHand: 'key' });
+    old.version(8).stores({ ledger: null, blocks: '[device+bucket], *spans', links: 'id, slot, root' });
+    old.version(9).stores({ shelf: 'key, hub' });
+    await old.open();
+    const at = Date.UTC(2026, 10, 1);
+    const base = (seq: number, hub: string) => ({
+      hub,
+      device: 'dev1',
+      seq,
+      item: 'rice',
+      at,
+      recordedAt: at,
+    });
+    const entries: Entry[] = [
+      // On its way: a send nobody asked for (the send is the transfer).
+      { kind: 'transfer_out', ...base(1, 'north'), qty: 5, to: 'south' },
+      // Received: a send and its receipt.
+      { kind: 'transfer_out', ...base(2, 'north'), qty: 3, to: 'south' },
+      { kind: 'transfer_in', ...base(3, 'south'), qty: 3, from: 'north', transfer: 'dev1.2' },
+      // Asked for, not sent yet.
+      { kind: 'transfer_request', ...base(4, 'north'), qty: 2, to: 'south' },
+    ];
+    const projector = new Projector();
+    for (const e of entries) projector.apply(e);
+    const links = projector
+      .allLedger()
+      .map((row) => ({ id: row.id, ...(row.slot ? { slot: row.slot } : {}), root: row.root!, row }));
+    await old.table('links').bulkPut(links);
+    old.close();
+
+    const db = new LarderDB(name);
+    opened.push(db);
+    await db.open();
+    expect(db.verno).toBe(10);
+    const open = await db.links.where('open').above('').toArray();
+    expect(open.map((l) => [l.id, l.open]).sort()).toEqual([
+      ['dev1.1', 'dev1.1'],
+      ['dev1.4', 'dev1.4'],
+    ]);
+    // Nothing else of the links changed.
+    expect((await db.links.toArray()).map(({ open: _, ...rest }) => rest)).toStrictEqual(links);
   });
 });
