@@ -502,7 +502,7 @@ The data is generated deterministically (seeded PRNG, \`bench/generate.ts\`): ${
 devices each and ${ITEMS} items, entries spread over the year that ends the day the bench runs (so that days of
 cover and the Network screen's pickup rates have the last two weeks to read), with transfers between hubs: a send
 at one hub (${(TRANSFER_SHARE * 100).toFixed(1)}% of forms) and its receipt at the other 1-3 days later, 2% of
-them a unit short (\`appBenchNetwork\`). Every device has its own Y.Doc (its own Yjs client
+them a unit short, nine in ten of those settled at once (\`appBenchNetwork\`). Every device has its own Y.Doc (its own Yjs client
 id) and appends its entries, built as domain \`Entry\` objects, with \`appendEntries(doc, device, entries)\` in
 chunks of ${CHUNK.toLocaleString('en')} per transaction; the network doc is what all of them give once synced. Multi-line
 forms share a group, 40% of donations have an expiry, 2% of forms a note, 3% are backdated, pickups below
