@@ -102,11 +102,19 @@ export function transferView(rows: readonly LedgerRow[]): TransferView | null {
 }
 
 /**
- * Whether a transfer still waits on someone: a send asked for, or stock on its way. What the Network screen
- * shows of transfers (in transit, and moves not to suggest again); the open ones are indexed (ledgerIndex.ts).
+ * Whether a transfer still waits on someone: a send asked for, stock on its way, or a difference to settle.
+ * The open ones are indexed (ledgerIndex.ts): the Transfers screen's cards and the Network screen read them,
+ * not every transfer ever made.
  */
 export function isOpenTransfer(status: TransferStatus): boolean {
-  return status === 'requested' || status === 'in transit';
+  return status === 'requested' || status === 'in transit' || status === 'discrepancy';
+}
+
+/** When a transfer last changed: the newest time of its rows (what `transferViews` orders by). */
+export function lastChangeOf(rows: readonly LedgerRow[]): number {
+  let last = -Infinity;
+  for (const r of rows) if (r.at > last) last = r.at;
+  return last;
 }
 
 /** Groups transfer rows by transfer and derives each one, newest first. */
@@ -121,7 +129,7 @@ export function transferViews(rows: readonly LedgerRow[]): TransferView[] {
   const views: { view: TransferView; at: number }[] = [];
   for (const list of byRoot.values()) {
     const view = transferView(list);
-    if (view) views.push({ view, at: Math.max(...list.map((r) => r.at)) });
+    if (view) views.push({ view, at: lastChangeOf(list) });
   }
   return views.sort((a, b) => b.at - a.at).map((v) => v.view);
 }

@@ -2,7 +2,12 @@ import { useLiveQuery } from 'dexie-react-hooks';
 import type { EntryKind } from '../../shared/entries';
 import type { LedgerRow } from '../../shared/projection';
 import { useStore } from '../app/StoreContext';
-import { allTransferLedgerRows, getLedgerRows, hubLedgerRows } from '../storage/ledgerRows';
+import {
+  getLedgerRows,
+  hubLedgerRows,
+  newestTransferLedgerRows,
+  openTransferLedgerRows,
+} from '../storage/ledgerRows';
 
 export interface HistoryFilter {
   hub: string;
@@ -42,8 +47,18 @@ export function useEntries(ids: readonly string[]): Map<string, LedgerRow> | und
   }, [ids]);
 }
 
-/** Every transfer's entries (those with a root), live. */
-export function useTransferEntries(): LedgerRow[] | undefined {
+/**
+ * The entries of the open transfers (asked for, on their way, or a difference to settle) and of the `count`
+ * that changed last, and whether older ones exist, live: what the Transfers screen shows, read without every
+ * transfer ever made (ledgerIndex.ts `open`, `last`).
+ */
+export function useTransferEntries(
+  count: number,
+): { open: LedgerRow[]; newest: LedgerRow[]; more: boolean } | undefined {
   const store = useStore();
-  return useLiveQuery(() => allTransferLedgerRows(store.db), []);
+  return useLiveQuery(async () => {
+    const open = await openTransferLedgerRows(store.db);
+    const newest = await newestTransferLedgerRows(store.db, count);
+    return { open, newest: newest.rows, more: newest.more };
+  }, [count]);
 }

@@ -2,7 +2,6 @@ import { memo, useCallback, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import { categoryList } from '../../shared/categories';
-import { isOpenTransfer } from '../../shared/transfers';
 import type { Move, Severity } from '../../shared/network';
 import { useStore } from '../app/StoreContext';
 import { useNetworkData } from '../data/networkData';
@@ -89,7 +88,9 @@ export function NetworkScreen() {
   const open = useMemo(
     () =>
       new Set(
-        (data?.transfers ?? []).filter((t) => isOpenTransfer(t.status)).map((t) => `${t.item}|${t.to}`),
+        (data?.transfers ?? [])
+          .filter((t) => t.status === 'requested' || t.status === 'in transit')
+          .map((t) => `${t.item}|${t.to}`),
       ),
     [data?.transfers],
   );

@@ -62,11 +62,12 @@ export function TransfersScreen() {
   const coordinator = self.role === 'coordinator';
   const items = useItems();
   const hubs = useHubs();
-  const rows = useTransferEntries();
-  const transfers = useMemo(() => transferViews(rows ?? []), [rows]);
-  // The newest first, a page at a time: a year of a city network's transfers is thousands of rows (at a
-  // million entries, 7,900 rows took 2.4-2.7 s to show).
+  // The table: the newest first, a page at a time (a year of a city network's transfers is thousands: at a
+  // million entries, 7,900 rows took 2.4-2.7 s to show). The cards: the open ones, however old.
   const [shown, setShown] = useState(TRANSFERS_PAGE);
+  const entries = useTransferEntries(shown);
+  const transfers = useMemo(() => transferViews(entries?.newest ?? []), [entries?.newest]);
+  const open = useMemo(() => transferViews(entries?.open ?? []), [entries?.open]);
   const command = useCommand();
   // Which part of the screen asked last: its status line says what happened, next to the form used (a
   // line at the top of the page sat a screen away from the new send on a phone).
@@ -101,9 +102,9 @@ export function TransfersScreen() {
     });
   };
 
-  const toSend = transfers.filter((v) => v.status === 'requested' && mine(v.from));
-  const incoming = transfers.filter((v) => v.status === 'in transit' && mine(v.to));
-  const toSettle = transfers.filter((v) => v.status === 'discrepancy' && (mine(v.to) || mine(v.from)));
+  const toSend = open.filter((v) => v.status === 'requested' && mine(v.from));
+  const incoming = open.filter((v) => v.status === 'in transit' && mine(v.to));
+  const toSettle = open.filter((v) => v.status === 'discrepancy' && (mine(v.to) || mine(v.from)));
 
   return (
     <section aria-labelledby="transfers-title">
@@ -254,7 +255,7 @@ export function TransfersScreen() {
               </tr>
             </thead>
             <tbody>
-              {transfers.slice(0, shown).map((v) => (
+              {transfers.map((v) => (
                 <tr key={v.id}>
                   <th scope="row">{itemName(v.item)}</th>
                   <td>{hubName(v.from)}</td>
@@ -288,7 +289,7 @@ export function TransfersScreen() {
           </table>
         </div>
       )}
-      {transfers.length > shown && (
+      {entries?.more && (
         <button type="button" onClick={() => setShown(shown + TRANSFERS_PAGE)}>
           {t('transfers.older')}
         </button>

@@ -11,7 +11,7 @@ import type { Role, SignedToken } from '../../shared/trust/members';
 import type { PastKey } from '../../shared/trust/catchUp';
 import type { CryptoKey } from '../../shared/sync/keys';
 import type { DomainMessage } from '../../shared/messages';
-import { markOpenTransfers, type BlockKey, type LedgerLink, type StoredBlock } from './ledgerIndex';
+import { markTransfers, type BlockKey, type LedgerLink, type StoredBlock } from './ledgerIndex';
 
 /**
  * The device's IndexedDB, through Dexie. `updates` holds the network's Y.Doc as Yjs updates: the only
@@ -298,13 +298,14 @@ export class LarderDB extends Dexie {
         const stock = (await tx.table('stock').toArray()) as StockRow[];
         await tx.table('shelf').bulkPut(shelfRows(stock));
       });
-    // The open transfers indexed (ledgerIndex.ts `open`): the Network screen read every transfer ever made.
-    // Marked here from the links a device already has (each holds its row), not by a rebuild.
+    // The open transfers and each transfer's last change indexed (ledgerIndex.ts `open`, `last`): the Network
+    // and Transfers screens read every transfer ever made. Marked here from the links a device already has
+    // (each holds its row), not by a rebuild.
     this.version(10)
-      .stores({ links: 'id, slot, root, open' })
+      .stores({ links: 'id, slot, root, open, last' })
       .upgrade(async (tx) => {
         const links = (await tx.table('links').where('root').above('').toArray()) as LedgerLink[];
-        const changed = markOpenTransfers(links);
+        const changed = markTransfers(links);
         if (changed.length > 0) await tx.table('links').bulkPut(changed);
       });
   }

@@ -1,6 +1,6 @@
 import Dexie from 'dexie';
 import type { LedgerRow } from '../../shared/projection';
-import { isOpenTransfer, transferView } from '../../shared/transfers';
+import { isOpenTransfer, lastChangeOf, transferView } from '../../shared/transfers';
 import type { LarderDB } from './db';
 
 /**
@@ -30,20 +30,26 @@ export interface LedgerLink {
   slot?: string;
   root?: string;
   /**
-   * The transfer (`root`) again while it is open (`isOpenTransfer`: asked for, or on its way), on every
-   * link of it; indexed, so the Network screen reads the open transfers, not every transfer ever made.
+   * The transfer (`root`) again while it is open (`isOpenTransfer`: asked for, on its way, or a difference
+   * to settle), on every link of it; indexed, so the screens read the open transfers, not every transfer
+   * ever made.
    */
   open?: string;
+  /**
+   * When the transfer last changed (`lastChangeOf` its rows), on every link of it; indexed, so the table of
+   * all transfers reads the newest ones only.
+   */
+  last?: number;
   /** The row as its block holds it (absent in links written before the rows were packed). */
   row?: LedgerRow;
 }
 
 /**
- * Sets or clears `open` on `links`, which hold every link of each transfer they name (a transfer is judged
- * from all its rows: `transferView`). Returns the links whose `open` changed. A transfer with a link
- * written before links held their row is left as it is (its projection is rebuilt: PROJECTION_VERSION 8).
+ * Sets `open` and `last` on `links`, which hold every link of each transfer they name (a transfer is judged
+ * from all its rows: `transferView`). Returns the links whose marks changed. A transfer with a link written
+ * before links held their row is left as it is (its projection is rebuilt: PROJECTION_VERSION 8).
  */
-export function markOpenTransfers(links: Iterable<LedgerLink>): LedgerLink[] {
+export function markTransfers(links: Iterable<LedgerLink>): LedgerLink[] {
   const byRoot = new Map<string, LedgerLink[]>();
   for (const link of links) {
     if (link.root === undefined) continue;
@@ -54,12 +60,15 @@ export function markOpenTransfers(links: Iterable<LedgerLink>): LedgerLink[] {
   const changed: LedgerLink[] = [];
   for (const [root, list] of byRoot) {
     if (list.some((link) => link.row === undefined)) continue;
-    const view = transferView(list.map((link) => link.row!));
+    const rows = list.map((link) => link.row!);
+    const view = transferView(rows);
     const open = view !== null && isOpenTransfer(view.status) ? root : undefined;
+    const last = lastChangeOf(rows);
     for (const link of list) {
-      if (link.open === open) continue;
+      if (link.open === open && link.last === last) continue;
       if (open === undefined) delete link.open;
       else link.open = open;
+      link.last = last;
       changed.push(link);
     }
   }
@@ -78,7 +87,7 @@ export async function markWrittenLinks(db: LarderDB, written: readonly LedgerLin
   if (roots.length === 0) return [];
   const ids = new Set(written.map((link) => link.id));
   const stored = (await db.links.where('root').anyOf(roots).toArray()).filter((link) => !ids.has(link.id));
-  const changed = new Set(markOpenTransfers([...stored, ...written]));
+  const changed = new Set(markTransfers([...stored, ...written]));
   return stored.filter((link) => changed.has(link));
 }
 
@@ -93,7 +102,7 @@ export async function deleteLinks(db: LarderDB, ids: readonly string[]): Promise
   await db.links.bulkDelete([...ids]);
   if (roots.length === 0) return;
   const left = await db.links.where('root').anyOf(roots).toArray();
-  const changed = markOpenTransfers(left);
+  const changed = markTransfers(left);
   if (changed.length > 0) await db.links.bulkPut(changed);
 }
 
@@ -122,12 +131,34 @@ export async function allTransferLedgerRows(db: LarderDB): Promise<LedgerRow[]> 
 }
 
 /**
- * The rows of the open transfers (`isOpenTransfer`): what the Network screen shows. Their number follows
- * what is on its way now, not the history (every transfer ever made was a 136 ms task of its first view at
- * a million entries).
+ * The rows of the open transfers (`isOpenTransfer`): what the Network screen and the Transfers screen's cards
+ * show. Their number follows what is under way now, not the history (every transfer ever made was a 136 ms
+ * task of the Network screen's first view at a million entries).
  */
 export async function openTransferLedgerRows(db: LarderDB): Promise<LedgerRow[]> {
   return rowsOfLinks(db, await db.links.where('open').above('').toArray());
+}
+
+/**
+ * The rows of the `count` transfers that changed last (`last`, newest first), and whether older ones exist:
+ * the table of all transfers a page at a time. Reads those transfers' links only.
+ */
+export async function newestTransferLedgerRows(
+  db: LarderDB,
+  count: number,
+): Promise<{ rows: LedgerRow[]; more: boolean }> {
+  const roots = new Set<string>();
+  await db.links
+    .orderBy('last')
+    .reverse()
+    .until(() => roots.size > count)
+    .each((link) => {
+      if (link.root !== undefined) roots.add(link.root);
+    });
+  const more = roots.size > count;
+  const newest = [...roots].slice(0, count);
+  if (newest.length === 0) return { rows: [], more };
+  return { rows: await rowsOfLinks(db, await db.links.where('root').anyOf(newest).toArray()), more };
 }
 
 /** The time of the newest entry at a hub, or null when there is none. */

@@ -15,6 +15,7 @@ export type { BlockKey, LedgerLink, StoredBlock } from './ledgerIndex';
 export {
   allTransferLedgerRows,
   newestAtHub,
+  newestTransferLedgerRows,
   openTransferLedgerRows,
   transferLedgerRows,
 } from './ledgerIndex';

@@ -18,13 +18,14 @@ import {
   ledgerRowsInSlots,
   newestAtHub,
   newestFirst,
+  newestTransferLedgerRows,
   openTransferLedgerRows,
   putLedgerRows,
   sweepLedger,
   transferLedgerRows,
 } from '../../renderer/storage/ledgerRows';
 import type { LedgerRow } from '../../shared/projection';
-import { isOpenTransfer, transferViews } from '../../shared/transfers';
+import { isOpenTransfer, lastChangeOf, transferViews } from '../../shared/transfers';
 import { decodeLedgerRows } from '../../shared/checkpoint/rows';
 import { fcOptions } from '../shared/arbitraries';
 import { uniqueName } from './faults';
@@ -128,7 +129,7 @@ const rowArb = fc
     at: fc.integer({ min: 0, max: 6 }),
     link: fc.constantFrom<Link>('none', 'none', 'slot', 'root', 'both', 'out'),
     applied: fc.integer({ min: -5, max: 5 }),
-    undone: fc.boolean({ weight: 0.2 }),
+    undone: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
   })
   .map(({ device, seq, hub, item, at, link, applied, undone }) =>
     row(device, seq, hub, item, T0 + at * 1000, {
@@ -149,11 +150,27 @@ async function expectOpenMarks(db: LarderDB, rows: readonly LedgerRow[]) {
       .filter((v) => isOpenTransfer(v.status))
       .map((v) => v.id),
   );
-  for (const link of await db.links.toArray())
+  const byRoot = new Map<string, LedgerRow[]>();
+  for (const r of rows) if (r.root !== undefined) byRoot.set(r.root, [...(byRoot.get(r.root) ?? []), r]);
+  for (const link of await db.links.toArray()) {
     expect(link.open).toBe(link.root !== undefined && open.has(link.root) ? link.root : undefined);
+    // Each link of a transfer says when the transfer last changed; a link of no transfer says nothing.
+    expect(link.last).toBe(link.root === undefined ? undefined : lastChangeOf(byRoot.get(link.root)!));
+  }
   expect(byId(await openTransferLedgerRows(db))).toEqual(
     byId(rows.filter((r) => r.root !== undefined && open.has(r.root))),
   );
+  // The newest transfers a page at a time: the rows of `count` transfers none older than any left out.
+  for (const count of [0, 1, 2, 5]) {
+    const page = await newestTransferLedgerRows(db, count);
+    const roots = new Set(page.rows.map((r) => r.root!));
+    expect(roots.size).toBe(Math.min(count, byRoot.size));
+    expect(page.more).toBe(byRoot.size > count);
+    expect(byId(page.rows)).toEqual(byId(rows.filter((r) => r.root !== undefined && roots.has(r.root))));
+    const oldestShown = Math.min(...[...roots].map((root) => lastChangeOf(byRoot.get(root)!)));
+    for (const [root, list] of byRoot)
+      if (!roots.has(root)) expect(lastChangeOf(list)).toBeLessThanOrEqual(oldestShown);
+  }
   return open.size;
 }
 

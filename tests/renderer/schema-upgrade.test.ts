@@ -133,7 +133,7 @@ describe('schema versions 6 to 10', () => {
       levels: ['hub'],
       items: ['nameKey'],
       blocks: ['spans'],
-      links: ['open', 'root', 'slot'],
+      links: ['last', 'open', 'root', 'slot'],
       usage: ['day', 'hub'],
       devices: ['hub'],
       categoryLevels: ['hub'],
@@ -197,7 +197,9 @@ describe('schema versions 6 to 10', () => {
       ['dev1.1', 'dev1.1'],
       ['dev1.4', 'dev1.4'],
     ]);
+    // Each transfer's last change (all at one time here) on each of its links, indexed.
+    expect(await db.links.where('last').equals(at).count()).toBe(links.length);
     // Nothing else of the links changed.
-    expect((await db.links.toArray()).map(({ open: _, ...rest }) => rest)).toStrictEqual(links);
+    expect((await db.links.toArray()).map(({ open: _, last: __, ...rest }) => rest)).toStrictEqual(links);
   });
 });
