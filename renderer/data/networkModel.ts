@@ -21,7 +21,7 @@ export interface NetworkSnapshot {
   hubs: HubWithFreshness[];
   items: ItemRow[];
   itemsById: Map<string, ItemRow>;
-  /** The open transfers (asked for, or on their way: `isOpenTransfer`), newest first. */
+  /** The open transfers (`isOpenTransfer`: asked for, on their way, or a difference to settle), newest first. */
   transfers: TransferView[];
   model: NetworkViewModel;
 }

@@ -18,7 +18,7 @@ export interface NetworkRows {
   levels: LevelsRow[];
   categoryLevels: CategoryLevelsRow[];
   usage: UsageRow[];
-  /** The ledger rows of the open transfers (asked for, or on their way). */
+  /** The ledger rows of the open transfers (asked for, on their way, or a difference to settle). */
   transfers: LedgerRow[];
   /** How long the reads took, in ms: the rows, then the hubs' newest entries. */
   readMs: number;

@@ -93,7 +93,8 @@ export async function markWrittenLinks(db: LarderDB, written: readonly LedgerLin
 
 /**
  * Deletes the links of `ids`; the transfers they belonged to are judged again from the links left. In a
- * transaction that holds `links`.
+ * transaction that holds `links`, called with some ids only (in Dexie, an awaited async function that
+ * touches no table inside a transaction can end it early: PrematureCommitError).
  */
 export async function deleteLinks(db: LarderDB, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
