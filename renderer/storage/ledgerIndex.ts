@@ -126,11 +126,6 @@ export async function transferLedgerRows(db: LarderDB, root: string): Promise<Le
   return rowsOfLinks(db, await db.links.where('root').equals(root).toArray());
 }
 
-/** The rows of every transfer. */
-export async function allTransferLedgerRows(db: LarderDB): Promise<LedgerRow[]> {
-  return rowsOfLinks(db, await db.links.where('root').above('').toArray());
-}
-
 /**
  * The rows of the open transfers (`isOpenTransfer`): what the Network screen and the Transfers screen's cards
  * show. Their number follows what is under way now, not the history (every transfer ever made was a 136 ms

@@ -13,7 +13,6 @@ import {
 
 export type { BlockKey, LedgerLink, StoredBlock } from './ledgerIndex';
 export {
-  allTransferLedgerRows,
   newestAtHub,
   newestTransferLedgerRows,
   openTransferLedgerRows,
