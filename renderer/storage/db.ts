@@ -11,7 +11,13 @@ import type { Role, SignedToken } from '../../shared/trust/members';
 import type { PastKey } from '../../shared/trust/catchUp';
 import type { CryptoKey } from '../../shared/sync/keys';
 import type { DomainMessage } from '../../shared/messages';
-import { markTransfers, type BlockKey, type LedgerLink, type StoredBlock } from './ledgerIndex';
+import {
+  markTransfers,
+  type BlockKey,
+  type LedgerLink,
+  type OpenTransferRow,
+  type StoredBlock,
+} from './ledgerIndex';
 
 /**
  * The device's IndexedDB, through Dexie. `updates` holds the network's Y.Doc as Yjs updates: the only
@@ -221,6 +227,8 @@ export class LarderDB extends Dexie {
   blocks!: Table<StoredBlock, BlockKey>;
   /** The slot and transfer of the entries that have one: an index over the blocks. */
   links!: Table<LedgerLink, string>;
+  /** The transfers still open (ledgerIndex.ts `markTransfers`), by id: a row each, gone once it closes. */
+  openTransfers!: Table<OpenTransferRow, string>;
   items!: Table<ItemRow, string>;
   hubs!: Table<HubRow, string>;
   devices!: Table<DeviceRow, string>;
@@ -298,21 +306,23 @@ export class LarderDB extends Dexie {
         const stock = (await tx.table('stock').toArray()) as StockRow[];
         await tx.table('shelf').bulkPut(shelfRows(stock));
       });
-    // The open transfers and each transfer's last change indexed (ledgerIndex.ts `open`, `last`): the Network
-    // and Transfers screens read every transfer ever made. Marked here from the links a device already has
-    // (each holds its row), not by a rebuild.
+    // The open transfers listed and each transfer's last change indexed (ledgerIndex.ts `openTransfers`,
+    // `last`): the Network and Transfers screens read every transfer ever made. Filled here from the links a
+    // device already has (each holds its row), not by a rebuild.
     this.version(10)
-      .stores({ links: 'id, slot, root, open, last' })
+      .stores({ links: 'id, slot, root, last', openTransfers: 'root' })
       .upgrade(async (tx) => {
         const links = (await tx.table('links').where('root').above('').toArray()) as LedgerLink[];
-        const changed = markTransfers(links);
-        if (changed.length > 0) await tx.table('links').bulkPut(changed);
+        const marked = markTransfers(links);
+        if (marked.links.length > 0) await tx.table('links').bulkPut(marked.links);
+        if (marked.open.length > 0)
+          await tx.table('openTransfers').bulkPut(marked.open.map((root) => ({ root })));
       });
   }
 
-  /** The tables that hold the ledger rows: a transaction that writes them holds both. */
+  /** The tables that hold the ledger rows: a transaction that writes them holds them all. */
   get ledgerTables() {
-    return [this.blocks, this.links];
+    return [this.blocks, this.links, this.openTransfers];
   }
 
   /** Every projection table: what a rebuild writes again. */
@@ -323,6 +333,7 @@ export class LarderDB extends Dexie {
       this.onHand,
       this.blocks,
       this.links,
+      this.openTransfers,
       this.usage,
       this.items,
       this.hubs,

@@ -30,12 +30,6 @@ export interface LedgerLink {
   slot?: string;
   root?: string;
   /**
-   * The transfer (`root`) again while it is open (`isOpenTransfer`: asked for, on its way, or a difference
-   * to settle), on every link of it; indexed, so the screens read the open transfers, not every transfer
-   * ever made.
-   */
-  open?: string;
-  /**
    * When the transfer last changed (`lastChangeOf` its rows), on every link of it; indexed, so the table of
    * all transfers reads the newest ones only.
    */
@@ -45,11 +39,28 @@ export interface LedgerLink {
 }
 
 /**
- * Sets `open` and `last` on `links`, which hold every link of each transfer they name (a transfer is judged
- * from all its rows: `transferView`). Returns the links whose marks changed. A transfer with a link written
- * before links held their row is left as it is (its projection is rebuilt: PROJECTION_VERSION 8).
+ * A transfer still open (`isOpenTransfer`: asked for, on its way, or a difference to settle), in a table of
+ * its own: a row while it is open, deleted once it closes. (A mark on the links, indexed, was tried first:
+ * Chromium leaves an index entry in place when its value changes, to be swept later, and every transfer opens
+ * and closes once, so at 10M entries reading the 745 open links walked every link ever marked: 600 ms.)
  */
-export function markTransfers(links: Iterable<LedgerLink>): LedgerLink[] {
+export interface OpenTransferRow {
+  root: string;
+}
+
+/** What `markTransfers` found: links whose `last` changed, and the transfers open and not. */
+export interface TransferMarks {
+  links: LedgerLink[];
+  open: string[];
+  closed: string[];
+}
+
+/**
+ * Judges the transfers `links` name, which hold every link of each (a transfer is judged from all its rows:
+ * `transferView`): sets `last` on their links, and says which are open. A transfer with a link written
+ * before links held their row is left out (its projection is rebuilt: PROJECTION_VERSION 8).
+ */
+export function markTransfers(links: Iterable<LedgerLink>): TransferMarks {
   const byRoot = new Map<string, LedgerLink[]>();
   for (const link of links) {
     if (link.root === undefined) continue;
@@ -57,54 +68,69 @@ export function markTransfers(links: Iterable<LedgerLink>): LedgerLink[] {
     if (list) list.push(link);
     else byRoot.set(link.root, [link]);
   }
-  const changed: LedgerLink[] = [];
+  const marks: TransferMarks = { links: [], open: [], closed: [] };
   for (const [root, list] of byRoot) {
     if (list.some((link) => link.row === undefined)) continue;
     const rows = list.map((link) => link.row!);
     const view = transferView(rows);
-    const open = view !== null && isOpenTransfer(view.status) ? root : undefined;
+    (view !== null && isOpenTransfer(view.status) ? marks.open : marks.closed).push(root);
     const last = lastChangeOf(rows);
     for (const link of list) {
-      if (link.open === open && link.last === last) continue;
-      if (open === undefined) delete link.open;
-      else link.open = open;
+      if (link.last === last) continue;
       link.last = last;
-      changed.push(link);
+      marks.links.push(link);
     }
   }
-  return changed;
+  return marks;
+}
+
+/** Writes which transfers are open, in a transaction that holds `openTransfers`. */
+export function writeOpenTransfers(db: LarderDB, marks: Pick<TransferMarks, 'open' | 'closed'>) {
+  return Promise.all([
+    marks.open.length > 0 && db.openTransfers.bulkPut(marks.open.map((root) => ({ root }))),
+    marks.closed.length > 0 && db.openTransfers.bulkDelete(marks.closed),
+  ]);
 }
 
 /**
- * Before `written` links are put (new rows, or new versions of rows): marks them and the stored links of
- * their transfers, and returns the stored links whose mark changed, to be put with them. In the same
- * transaction as the write (it reads `links`).
+ * Before `written` links are put (new rows, or new versions of rows): judges their transfers with the stored
+ * links of each, and returns the marks (`links`: the stored links whose `last` changed, to be put with them).
+ * In the same transaction as the write (it reads `links`).
  */
-export async function markWrittenLinks(db: LarderDB, written: readonly LedgerLink[]): Promise<LedgerLink[]> {
+export async function markWrittenLinks(db: LarderDB, written: readonly LedgerLink[]): Promise<TransferMarks> {
   // The transfers they are of now, and were of before (a rewritten row that left one leaves it to judge).
   const before = await db.links.bulkGet(written.map((link) => link.id));
   const roots = [...new Set([...written, ...before].flatMap((link) => link?.root ?? []))];
-  if (roots.length === 0) return [];
+  if (roots.length === 0) return { links: [], open: [], closed: [] };
   const ids = new Set(written.map((link) => link.id));
   const stored = (await db.links.where('root').anyOf(roots).toArray()).filter((link) => !ids.has(link.id));
-  const changed = new Set(markTransfers([...stored, ...written]));
-  return stored.filter((link) => changed.has(link));
+  const marks = markTransfers([...stored, ...written]);
+  const changed = new Set(marks.links);
+  // A transfer none of whose links is left (a rewritten row left it) is not open.
+  const judged = new Set([...marks.open, ...marks.closed]);
+  return {
+    links: stored.filter((link) => changed.has(link)),
+    open: marks.open,
+    closed: [...marks.closed, ...roots.filter((root) => !judged.has(root))],
+  };
 }
 
 /**
  * Deletes the links of `ids`; the transfers they belonged to are judged again from the links left. In a
- * transaction that holds `links`, called with some ids only (in Dexie, an awaited async function that
- * touches no table inside a transaction can end it early: PrematureCommitError).
+ * transaction that holds the ledger tables, called with some ids only (in Dexie, an awaited async function
+ * that touches no table inside a transaction can end it early: PrematureCommitError).
  */
 export async function deleteLinks(db: LarderDB, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
   const gone = (await db.links.bulkGet([...ids])).filter((link) => link !== undefined);
   const roots = [...new Set(gone.flatMap((link) => link.root ?? []))];
   await db.links.bulkDelete([...ids]);
   if (roots.length === 0) return;
   const left = await db.links.where('root').anyOf(roots).toArray();
-  const changed = markTransfers(left);
-  if (changed.length > 0) await db.links.bulkPut(changed);
+  const marks = markTransfers(left);
+  const judged = new Set([...marks.open, ...marks.closed]);
+  // A transfer with no link left is not open.
+  marks.closed.push(...roots.filter((root) => !judged.has(root)));
+  await Promise.all([marks.links.length > 0 && db.links.bulkPut(marks.links), writeOpenTransfers(db, marks)]);
 }
 
 /**
@@ -132,7 +158,8 @@ export async function transferLedgerRows(db: LarderDB, root: string): Promise<Le
  * task of the Network screen's first view at a million entries).
  */
 export async function openTransferLedgerRows(db: LarderDB): Promise<LedgerRow[]> {
-  return rowsOfLinks(db, await db.links.where('open').above('').toArray());
+  const roots = (await db.openTransfers.toCollection().primaryKeys()) as string[];
+  return rowsOfLinks(db, roots.length === 0 ? [] : await db.links.where('root').anyOf(roots).toArray());
 }
 
 /**

@@ -5,6 +5,7 @@ import type { LarderDB } from './db';
 import {
   deleteLinks,
   markWrittenLinks,
+  writeOpenTransfers,
   rowsOfLinks,
   type BlockKey,
   type LedgerLink,
@@ -43,7 +44,8 @@ export {
  * - Blocks written before the rows were packed (PROJECTION_VERSION 8) hold them as objects in `rows`; they
  *   are read as they are until the rebuild that version asks for writes them packed.
  *
- * Every function here that writes must run inside a transaction holding `db.blocks` and `db.links`
+ * Every function here that writes must run inside a transaction holding the ledger tables (`db.ledgerTables`:
+ * blocks, links and the open transfers)
  * (`db.ledgerTables`): a block is read, changed and put back, which must not interleave with another
  * write of the same block.
  */
@@ -181,10 +183,11 @@ export async function putLedgerRows(
   const links = [...byId.values()].flatMap((row) => linkOf(row) ?? []);
   // Their transfers judged again (open or not), with the other links of each. (Only called with something
   // to do: an awaited async function that touches no table inside a transaction ends it early, in Dexie.)
-  const marked = links.length > 0 ? await markWrittenLinks(db, links) : [];
+  const marks = links.length > 0 ? await markWrittenLinks(db, links) : null;
   await Promise.all([
     db.blocks.bulkPut(put.map(packed)),
-    links.length + marked.length > 0 && db.links.bulkPut([...links, ...marked]),
+    links.length > 0 && db.links.bulkPut([...links, ...(marks?.links ?? [])]),
+    marks && writeOpenTransfers(db, marks),
     dropped.length > 0 && deleteLinks(db, dropped),
   ]);
 }
@@ -364,7 +367,7 @@ export async function sweepLedger(
     });
   const links = (await db.links.toCollection().primaryKeys()).filter((id) => !linked(id));
   for (let i = 0; i < links.length; i += SWEEP_BLOCKS * BLOCK_ENTRIES)
-    await db.transaction('rw', db.links, () =>
+    await db.transaction('rw', [db.links, db.openTransfers], () =>
       deleteLinks(db, links.slice(i, i + SWEEP_BLOCKS * BLOCK_ENTRIES)),
     );
 }
