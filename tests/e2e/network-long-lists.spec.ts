@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import { appendEntries, devicesOf, hubsOf, putItem, setCategoryLevels } from '../../shared/doc';
@@ -10,6 +10,22 @@ import { addLine, goTo, joinAsNewHub, statusSaying } from './steps';
 
 const ITEMS = 14;
 const beans = (n: number) => `Beans ${String(n).padStart(3, '0')}`;
+
+/** Hub A's doc, written to a sync file by its device and imported here, which says how many entries came. */
+async function importFromHubA(
+  page: Page,
+  file: string,
+  doc: Y.Doc,
+  { networkId, key, at }: { networkId: string; key: Uint8Array; at: number },
+  entries: number,
+): Promise<void> {
+  await writeSyncFile(file, doc, { networkId, key, device: 'deva0001', createdAt: at });
+  await goTo(page, 'Sync');
+  await page.getByLabel('Import sync file').setInputFiles(file);
+  await expect(statusSaying(page, new RegExp(`^Imported ${entries} new entries`))).toBeVisible({
+    timeout: 60_000,
+  });
+}
 
 /**
  * A network where one hub is short of every item another has too much of: the coordinator's cards (suggested
@@ -55,11 +71,7 @@ test('the Network screen’s moves and shortage cards show the most urgent first
       recordedAt: at + i,
     }));
     appendEntries(doc, 'deva0001', entries);
-    const file = join(profile, 'hub-a.larder-sync');
-    await writeSyncFile(file, doc, { networkId, key, device: 'deva0001', createdAt: at });
-    await goTo(page, 'Sync');
-    await page.getByLabel('Import sync file').setInputFiles(file);
-    await expect(statusSaying(page, /^Imported 14 new entries/)).toBeVisible({ timeout: 60_000 });
+    await importFromHubA(page, join(profile, 'hub-a.larder-sync'), doc, { networkId, key, at }, ITEMS);
 
     // Hub B wants at least 10 of each and has none, but one tin of the first item.
     await goTo(page, 'Levels');
@@ -162,11 +174,13 @@ test('the table of all transfers shows the newest hundred, and older ones on dem
       recordedAt: start + i * 60_000,
     }));
     appendEntries(doc, 'deva0001', sends);
-    const file = join(profile, 'hub-a-sends.larder-sync');
-    await writeSyncFile(file, doc, { networkId, key, device: 'deva0001', createdAt: start });
-    await goTo(page, 'Sync');
-    await page.getByLabel('Import sync file').setInputFiles(file);
-    await expect(statusSaying(page, /^Imported 105 new entries/)).toBeVisible({ timeout: 60_000 });
+    await importFromHubA(
+      page,
+      join(profile, 'hub-a-sends.larder-sync'),
+      doc,
+      { networkId, key, at: start },
+      SENDS,
+    );
 
     await goTo(page, 'Transfers');
     const all = page.getByRole('table', { name: 'All transfers' });
