@@ -50,7 +50,7 @@ export function useEntries(ids: readonly string[]): Map<string, LedgerRow> | und
 /**
  * The entries of the open transfers (asked for, on their way, or a difference to settle) and of the `count`
  * that changed last, and whether older ones exist, live: what the Transfers screen shows, read without every
- * transfer ever made (ledgerIndex.ts `open`, `last`).
+ * transfer ever made (ledgerIndex.ts: `openTransfers`, `last`).
  */
 export function useTransferEntries(
   count: number,
