@@ -1,3 +1,4 @@
+import { groupBy } from '../arrays';
 import type { Item } from '../catalog';
 import type { Levels } from '../status';
 import { daysOfCover } from './cover';
@@ -117,15 +118,4 @@ export function networkView(input: NetworkInput): NetworkView {
     .sort(compareHubSummaries);
 
   return { items, hubs, moves };
-}
-
-function groupBy<T>(values: readonly T[], key: (v: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const v of values) {
-    const k = key(v);
-    const list = out.get(k);
-    if (list) list.push(v);
-    else out.set(k, [v]);
-  }
-  return out;
 }

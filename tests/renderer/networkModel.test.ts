@@ -147,4 +147,51 @@ describe('NetworkModel', () => {
     expect(await totalOf(new NetworkModel(a as LarderStore))).toBe(12);
     expect(takeNetworkReads(a as LarderStore)).toBeNull();
   });
+
+  it('counts the pickups of the last fortnight at each hub in its days of cover, as loaded and as entries commit', async () => {
+    clock.advance(Date.now() - clock.now());
+    const DAY = 86_400_000;
+    const a = await device();
+    await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
+    const b = await device();
+    await b.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Church laptop' });
+    await sync(a, b);
+    await b.chooseHub({ newHubName: 'Westside Church' });
+    await sync(b, a);
+    const [hubA, hubB] = [a.self!.hubId!, b.self!.hubId!];
+    const rice = await a.saveItem(form('Rice', 'Food'));
+    await sync(a, b);
+    const line = (quantity: string) => [{ item: rice.id, quantity }];
+    // At A: 100 in and 50 out three weeks ago (before the fortnight: in no rate), 4 and 6 out today.
+    const weeksAgo = clock.now() - 21 * DAY;
+    await a.recordDonation({ source: 'individual', lines: line('100'), at: weeksAgo });
+    await a.recordPickup({ lines: line('50'), at: weeksAgo });
+    await a.recordPickup({ lines: line('4') });
+    await a.recordPickup({ lines: line('6') });
+    // At B, two days with entries in the fortnight: 30 in five days ago, 12 out today.
+    await b.recordDonation({ source: 'individual', lines: line('30'), at: clock.now() - 5 * DAY });
+    await b.recordPickup({ lines: line('12') });
+    await sync(b, a);
+    const coverAt = (snap: NetworkSnapshot, hub: string) =>
+      snap.model.view({ hub }).items.find((i) => i.name === 'Rice')?.minCover;
+
+    const model = new NetworkModel(a as LarderStore);
+    try {
+      const first = await next(model);
+      // A: 40 left, 10 a day (one day with entries): 4 days. B: 18 left, 12 over two days: 3 days.
+      expect(coverAt(first, hubA)).toBe(4);
+      expect(coverAt(first, hubB)).toBe(3);
+      // A pickup at A today: 30 left, 20 a day. B's figures stay.
+      const after = await next(model, () => a.recordPickup({ lines: line('10') }));
+      expect(coverAt(after, hubA)).toBe(1.5);
+      expect(coverAt(after, hubB)).toBe(3);
+      // B's next pickup arrives from B: 12 left, 18 over two days.
+      await b.recordPickup({ lines: line('6') });
+      const synced = await next(model, () => sync(b, a));
+      expect(coverAt(synced, hubB)).toBeCloseTo(12 / 9, 9);
+      expect(coverAt(synced, hubA)).toBe(1.5);
+    } finally {
+      model.dispose();
+    }
+  });
 });
