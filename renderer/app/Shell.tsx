@@ -223,17 +223,21 @@ export function Shell() {
 }
 
 /**
- * While the history loads behind the first screen (seconds at millions of entries): how far it is, and that
- * saves wait for it (a pickup saved meanwhile is saved once it is open). The figures shown are up to date.
+ * While the history loads behind the first screen (seconds at millions of entries): how far it is, and what
+ * can be saved meanwhile. Donations, pickups, counts and discards are saved at once (DocPersistence
+ * `reserveEarly`), unless the figures were left incomplete or this device is not an approved member: then
+ * saves wait for it (and are kept once it is open). The figures shown are up to date.
  */
 function LoadIndicator() {
   const { t } = useTranslation();
   const format = useFormat();
+  const store = useStore();
   const percent = useLoadPercent();
   if (percent === null) return null;
+  const message = store.takesEarlySaves ? 'shell.loading' : 'shell.loadingWaits';
   return (
     <p className="backlog-indicator" role="status" aria-label={t('shell.loadingLabel')}>
-      {t('shell.loading', { percent: format.number(percent / 100, { style: 'percent' }) })}
+      {t(message, { percent: format.number(percent / 100, { style: 'percent' }) })}
     </p>
   );
 }

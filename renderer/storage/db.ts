@@ -1,6 +1,7 @@
 import Dexie, { type Table } from 'dexie';
 import type { Item } from '../../shared/catalog';
-import type { DeviceInfo, HubInfo } from '../../shared/doc';
+import type { DeviceInfo, HubInfo, SignedHead } from '../../shared/doc';
+import type { Entry } from '../../shared/entries';
 import type { LedgerRow, StockRow, UsageRow } from '../../shared/projection';
 import type { Levels } from '../../shared/status';
 import { onHandRows, type OnHandRow } from '../../shared/onHand';
@@ -183,6 +184,20 @@ export interface MemberRow {
 }
 
 export type ItemRow = Item & { nameKey: string };
+/**
+ * This device's own entries saved before the doc was loaded (DocPersistence `saveEarly`): committed and
+ * counted in the projections at once, then added to the doc, in the order they were saved, as soon as it
+ * is loaded, and deleted in that same transaction. With a row here, the doc is not yet the whole truth:
+ * the load adds them before anything derives figures from it.
+ */
+export interface JournalRow {
+  id?: number;
+  device: string;
+  entries: Entry[];
+  /** The signed head after them, on a signed network. */
+  head?: SignedHead;
+}
+
 export type HubRow = HubInfo & { id: string };
 export type DeviceRow = DeviceInfo & { id: string };
 export type LevelsRow = Levels & { key: string; hub: string; item: string };
@@ -239,6 +254,7 @@ export class LarderDB extends Dexie {
   gate!: Table<DeviceGate, string>;
   members!: Table<MemberRow, string>;
   damaged!: Table<DamagedRow, number>;
+  journal!: Table<JournalRow, number>;
 
   constructor(name = 'larder') {
     // "Saved" must survive a power cut, not only a crash: ask Chromium to flush each commit to disk.
@@ -318,6 +334,8 @@ export class LarderDB extends Dexie {
         if (marked.open.length > 0)
           await tx.table('openTransfers').bulkPut(marked.open.map((root) => ({ root })));
       });
+    // Saves made before the doc is loaded (JournalRow).
+    this.version(11).stores({ journal: '++id' });
   }
 
   /** The tables that hold the ledger rows: a transaction that writes them holds them all. */

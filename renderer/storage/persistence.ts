@@ -19,9 +19,11 @@ import {
   readAllEntries,
   readAllEntriesPaced,
   parseItem,
+  appendEntries,
   type DecodedWires,
   type SetAside,
 } from '../../shared/doc';
+import { STORED_FORM } from '../../shared/entryForms';
 import { pacer, type PaceOptions } from '../../shared/pace';
 import { loadRowSums, rowIntact, rowSum, rowSumIsCurrent } from './sums';
 import { appendAll } from '../../shared/arrays';
@@ -30,7 +32,14 @@ import { normalizeName } from '../../shared/catalog';
 import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../shared/projection';
 import { onHandKeysOf, onHandRows, patchOnHand } from '../../shared/onHand';
 import { shelfRows } from '../../shared/shelf';
-import { isLocalProblem, type DamagedRow, type LarderDB, type ProblemRow, type UpdateRow } from './db';
+import {
+  isLocalProblem,
+  type DamagedRow,
+  type JournalRow,
+  type LarderDB,
+  type ProblemRow,
+  type UpdateRow,
+} from './db';
 import { stagingBase } from './staging';
 import { EarlierSaveFailed } from './saveErrors';
 import { PIECE_BYTES, updatePieces } from './pieces';
@@ -259,6 +268,13 @@ export interface RebuildProgress {
   total: number;
 }
 
+/** A place held for a save committed before the doc is loaded (DocPersistence `reserveEarly`). */
+export interface EarlySave {
+  save(row: JournalRow, also: AlsoWrite, onFailed?: () => void): Promise<void>;
+  /** Gives the place back unwritten (the save failed before it was written). */
+  giveBack(): void;
+}
+
 /** Thrown for a save made on top of one that failed: it would count against data that is not there. */
 export { EarlierSaveFailed };
 
@@ -275,6 +291,11 @@ interface Batch {
   /** The member list or a signed head changed (signed networks). */
   membersChanged: boolean;
   headsChanged: boolean;
+  /**
+   * Entries of this batch already counted in the projections: this device's saves from before the doc was
+   * loaded (`saveEarly`), added to the doc now. The gate still judges them; the projector skips them.
+   */
+  preprojected?: ReadonlySet<string>;
 }
 
 /** The settings maps projected into tables (the network's own record is read from the doc). */
@@ -314,6 +335,13 @@ export class DocPersistence {
   /** Cutting large rows, one at a time, beside the chain (it touches only rows the chain never rewrites). */
   private splitting: Promise<void> = Promise.resolve();
   private destroyed = false;
+  /** The load has begun with whole figures: this device's saves are committed before the doc (`reserveEarly`). */
+  private earlyAllowed = false;
+  /** The load is adding the saves made before it to the doc: no more are taken that way. */
+  private earlyClosed = false;
+  /** Early saves claimed and not yet written or given back, and who waits for there to be none. */
+  private earlyHeld = 0;
+  private earlyFree: (() => void) | null = null;
   private scheduled = false;
   private loaded = false;
   /** The doc's load under way (see loadProgress). */
@@ -505,6 +533,7 @@ export class DocPersistence {
    * from what the doc holds.
    */
   async load(): Promise<void> {
+    this.earlyAllowed = await this.earlySavesAllowed();
     const at = this.now();
     const damaged: DamagedRow[] = [];
     const setAside = (row: UpdateRow, reason: string) =>
@@ -559,6 +588,8 @@ export class DocPersistence {
     this.splitLargeRows();
     this.resumRows(resum);
     await this.trustLayer?.load(this.db);
+    // Before anything derives figures from the doc (a rebuild, the damage check): it must hold them.
+    await this.addEarlySaves();
     const waiting = this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null;
     if ((damaged.length > 0 || waiting) && (await this.recordDamage(damaged, at))) return;
     const meta = await this.db.meta.get('projection');
@@ -731,6 +762,94 @@ export class DocPersistence {
     return this.loaded;
   }
 
+  /**
+   * Whether a save of this device's own entries claimed now is committed before the doc is loaded
+   * (`saveEarly`): while the load runs (seconds at ten million entries), until it adds them to the doc, if
+   * the figures were whole when it began (not a large update or a rebuild left halfway: a count or the
+   * below-zero check would read short figures) and this device was an approved member (or the network
+   * has no member list: before signing), so that the gate counts them as the projection does.
+   */
+  get takesEarlySaves(): boolean {
+    return this.earlyAllowed && !this.loaded && !this.earlyClosed && !this.destroyed;
+  }
+
+  /**
+   * Holds a place for an early save claimed now (`takesEarlySaves` must be true): the load adds the early
+   * saves to the doc only once every place held is written or given back (`EarlySave`).
+   */
+  reserveEarly(): EarlySave {
+    if (!this.takesEarlySaves) throw new Error('Early saves are not taken now');
+    this.earlyHeld++;
+    let open = true;
+    const giveBack = () => {
+      if (!open) return;
+      open = false;
+      if (--this.earlyHeld === 0) this.earlyFree?.();
+    };
+    return {
+      // Commits this device's own new entries while the doc is still loading, so that a volunteer's save
+      // is not held by the history's load: in one transaction, the entries in the journal (`JournalRow`),
+      // their projection (stock, history, usage: what the screens show), and `also` (the device's next
+      // sequence number). The load adds them to the doc, in order, before anything derives figures from
+      // it, and before any sync (`addEarlySaves`). Resolves once committed.
+      save: async (row, also, onFailed) => {
+        const db = this.db;
+        const run = this.chain.then(() =>
+          db.transaction('rw', [db.journal, ...db.projectionTables, db.meta], async () => {
+            await db.journal.add(row);
+            await also();
+            const problems = await this.project(row.entries, this.now());
+            if (problems.length > 0) await db.problems.bulkPut(problems);
+          }),
+        );
+        this.chain = run.catch(() => undefined);
+        try {
+          await run;
+        } catch (error) {
+          onFailed?.();
+          throw error;
+        } finally {
+          giveBack();
+        }
+        const commit: Commit = { entries: row.entries, settingsChanged: false };
+        for (const listener of this.committedListeners) listener(commit);
+      },
+      giveBack,
+    };
+  }
+
+  /** Whether saves may be committed before the doc while it loads (see `takesEarlySaves`). */
+  private async earlySavesAllowed(): Promise<boolean> {
+    const own = this.ownDevice();
+    if (own === null) return false;
+    const [meta, member, members] = await Promise.all([
+      this.db.meta.get('projection'),
+      this.db.members.get(own),
+      this.db.members.count(),
+    ]);
+    const whole = meta?.key === 'projection' && meta.version === PROJECTION_VERSION && !meta.incomplete;
+    return whole && (members === 0 || member?.status === 'member');
+  }
+
+  /**
+   * Adds the saves committed before the load (`saveEarly`) to the doc, one transaction each, in the order
+   * they were made, each deleting its journal row: once they are in, the doc is the whole truth again.
+   */
+  private async addEarlySaves(): Promise<void> {
+    this.earlyClosed = true;
+    // Early saves already claimed commit first.
+    if (this.earlyHeld > 0) await new Promise<void>((resolve) => (this.earlyFree = resolve));
+    this.earlyFree = null;
+    await this.chain;
+    const rows = await this.db.journal.toArray();
+    for (const row of rows) {
+      // The form every Larder reads: the device's own choice is read after the load.
+      appendEntries(this.staging(), row.device, row.entries, row.head, STORED_FORM);
+      this.open!.batch.preprojected = new Set(row.entries.map(idOf));
+      await this.flush(() => this.db.journal.delete(row.id!));
+    }
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -839,7 +958,19 @@ export class DocPersistence {
     } finally {
       this.planned = this.doc;
     }
-    const counted = plan ? plan.release : batch.entries;
+    let counted = plan ? plan.release : batch.entries;
+    // Saves from before the load, counted when they were made: not again. One the gate does not release
+    // (this device revoked meanwhile, or its entries waiting behind lost ones) is counted in figures it
+    // should not be in: they are derived again from the doc below.
+    let earlyRefused = false;
+    const pre = batch.preprojected;
+    if (pre) {
+      if (plan) {
+        const released = new Set(plan.release.map(idOf));
+        earlyRefused = [...pre].some((id) => !released.has(id));
+      }
+      counted = counted.filter((e) => !pre.has(idOf(e)));
+    }
     // A batch larger than one transaction's worth (a first sync or a sync file, which arrive in pieces
     // of about 256 kB: shared/sync/ingest.ts `ingestLarge`): its update row commits now with the first
     // chunk's projections; the rest goes to the backlog, projected a chunk at a time after this (and
@@ -852,7 +983,7 @@ export class DocPersistence {
     const later = now === counted ? [] : counted.slice(now.length);
     let stored = null as [id: number, bytes: number] | null;
     try {
-      await db.transaction('rw', [db.updates, ...db.projectionTables, db.meta], async () => {
+      await db.transaction('rw', [db.updates, ...db.projectionTables, db.meta, db.journal], async () => {
         if (batch.updates.length > 0) {
           const update = Y.mergeUpdates(batch.updates);
           const id = await db.updates.add({ update, entries: batch.entries.length, sum: rowSum(update) });
@@ -885,7 +1016,7 @@ export class DocPersistence {
     if (later.length > 0) this.addToBacklog(later);
     else if (this.unprojected === 0 && this.backlogHeld === null) this.decoded = new Map();
     // Entries that counted no longer should (a revocation behind them): derive everything again.
-    if (plan?.rebuild) void this.rebuild().catch(() => undefined);
+    if (plan?.rebuild || earlyRefused) void this.rebuild().catch(() => undefined);
     const commit: Commit = {
       entries: now,
       settingsChanged:

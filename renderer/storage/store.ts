@@ -169,6 +169,11 @@ export class LarderStore {
     return this.made ? this.made.ctx.persistence.loadProgress : null;
   }
 
+  /** Whether a donation, pickup, count or discard saved now is saved before the doc has loaded (see DocPersistence). */
+  get takesEarlySaves(): boolean {
+    return this.made ? this.made.ctx.persistence.takesEarlySaves : false;
+  }
+
   /** How far a rebuild has written the history; null when none runs (and before the parts are loaded). */
   get rebuildProgress(): RebuildProgress | null {
     return this.made ? this.made.ctx.persistence.rebuildProgress : null;

@@ -67,6 +67,8 @@ export class StoreContext {
   /** What follows the doc's load, once (the store wires its parts' follow-ups in). */
   afterLoad: () => Promise<void> | void = () => undefined;
   private loading: Promise<void> | null = null;
+  /** Whether `ready` has resolved: the doc is loaded, with the saves made before it. */
+  isReady = false;
 
   constructor(
     readonly db: LarderDB,
@@ -101,6 +103,7 @@ export class StoreContext {
       performance.mark(LEDGER_LOADING_MARK);
       this.loading = this.persistence.load().then(async () => {
         await this.afterLoad();
+        this.isReady = true;
         performance.mark(LEDGER_LOADED_MARK);
       });
       // Closing while the ledger still loads is normal (a tab closed early); callers that care await it.

@@ -10,7 +10,8 @@ import {
   type DonationForm,
   type PickupForm,
 } from '../../../shared/commands';
-import { appendEntries } from '../../../shared/doc';
+import { appendEntries, type SignedHead } from '../../../shared/doc';
+import type { Item } from '../../../shared/catalog';
 import { formToWrite, STORED_FORM, type EntryForm } from '../../../shared/entryForms';
 import type { Entry, Reversal } from '../../../shared/entries';
 import { ValidationError, issue } from '../../../shared/errors';
@@ -110,16 +111,27 @@ export class Ledger {
     }
   }
 
+  /**
+   * What a command needs. While the doc loads, a save does not wait for it (DocPersistence `saveEarly`):
+   * the catalog is read from its projection then, as the screens show it.
+   */
   private async commandContext(): Promise<CommandContext> {
-    await this.ctx.ready;
+    const early = this.ctx.persistence.takesEarlySaves;
+    if (!early) await this.ctx.ready;
+    const items = early ? await this.catalogAsShown() : this.settings.itemsInDoc();
     const self = this.ctx.requireSelf();
     return {
       hub: this.ctx.requireHub(),
       device: self.deviceId,
       nextSeq: self.nextSeq,
       now: this.ctx.deps.now(),
-      items: this.settings.itemsInDoc(),
+      items,
     };
+  }
+
+  private async catalogAsShown(): Promise<Map<string, Item>> {
+    const rows = await this.ctx.db.items.toArray();
+    return new Map(rows.map(({ nameKey: _, ...item }) => [item.id, item]));
   }
 
   private async onHandAtThisHub(itemIds: readonly string[]): Promise<Map<string, number>> {
@@ -159,36 +171,69 @@ export class Ledger {
       if (claimed.generation !== this.saveGeneration) throw new EarlierSaveFailed();
     };
     self.nextSeq += entries.length;
-    if (self.chain) {
-      // Signed network: extend this device's chain and sign its new head, in claim order.
-      this.restartIfLost(self);
-      const restarts = self.restarts ?? [];
-      const { chain, hash, message } = nextHead(self.networkId, self.deviceId, self.chain, entries, restarts);
-      self.chain = chain;
-      const identity = this.ctx.requireIdentity();
-      const signature = this.signing.then(() => sign(identity.privateKey, message));
-      this.signing = signature.catch(() => undefined);
+    // While the doc loads, into the journal (DocPersistence `reserveEarly`), the place held now, in claim
+    // order. Otherwise into the doc, once it holds the saves made while it loaded (`ready`).
+    const early = this.ctx.persistence.takesEarlySaves ? this.ctx.persistence.reserveEarly() : null;
+    const intoDoc = async (saved: SelfRow, head?: SignedHead): Promise<boolean> => {
+      if (early) {
+        const row = { device: self.deviceId, entries, ...(head ? { head } : {}) };
+        // Checked in its transaction: a save before it that failed fails this one too (it chains on it).
+        await early.save(
+          row,
+          () => {
+            stillClaimed();
+            return this.ctx.db.meta.put(saved);
+          },
+          rollback,
+        );
+        return false;
+      }
+      if (!this.ctx.isReady) {
+        await this.ctx.ready;
+        stillClaimed();
+      }
+      return true;
+    };
+    try {
+      if (self.chain) {
+        // Signed network: extend this device's chain and sign its new head, in claim order.
+        this.restartIfLost(self);
+        const restarts = self.restarts ?? [];
+        const { chain, hash, message } = nextHead(
+          self.networkId,
+          self.deviceId,
+          self.chain,
+          entries,
+          restarts,
+        );
+        self.chain = chain;
+        const identity = this.ctx.requireIdentity();
+        const signature = this.signing.then(() => sign(identity.privateKey, message));
+        this.signing = signature.catch(() => undefined);
+        const saved: SelfRow = { ...self };
+        const sig = await signature.catch((error: unknown) => {
+          rollback();
+          throw error;
+        });
+        stillClaimed();
+        const head: SignedHead =
+          restarts.length > 0 ? [chain.seq, hash, sig, restarts] : [chain.seq, hash, sig];
+        if (!(await intoDoc(saved, head))) return entries;
+        appendEntries(this.ctx.persistence.staging(), self.deviceId, entries, head, this.form);
+        await this.ctx.persistence.flush(() => this.ctx.db.meta.put(saved), rollback);
+        return entries;
+      }
       const saved: SelfRow = { ...self };
-      const sig = await signature.catch((error: unknown) => {
-        rollback();
-        throw error;
-      });
-      stillClaimed();
-      appendEntries(
-        this.ctx.persistence.staging(),
-        self.deviceId,
-        entries,
-        restarts.length > 0 ? [chain.seq, hash, sig, restarts] : [chain.seq, hash, sig],
-        this.form,
-      );
+      if (!(await intoDoc(saved))) return entries;
+      appendEntries(this.ctx.persistence.staging(), self.deviceId, entries, undefined, this.form);
+      // The advanced sequence number commits with the entries: a crash can never hand out a used number.
       await this.ctx.persistence.flush(() => this.ctx.db.meta.put(saved), rollback);
       return entries;
+    } catch (error) {
+      // A place held for an early save and not written (the save failed before it) is given back.
+      early?.giveBack();
+      throw error;
     }
-    appendEntries(this.ctx.persistence.staging(), self.deviceId, entries, undefined, this.form);
-    const saved: SelfRow = { ...self };
-    // The advanced sequence number commits with the entries: a crash can never hand out a used number.
-    await this.ctx.persistence.flush(() => this.ctx.db.meta.put(saved), rollback);
-    return entries;
   }
 
   async recordDonation(form: DonationForm) {
