@@ -11,7 +11,11 @@ import { DISCARD_REASONS, DONATION_SOURCES, type Entry } from '../../shared/entr
 import { ValidationError } from '../../shared/errors';
 import { stockKey, type StockRow } from '../../shared/projection';
 import { shelfRows } from '../../shared/shelf';
+import { LarderDB } from '../../renderer/storage/db';
+import { LarderStore } from '../../renderer/storage/store';
 import {
+  catchUpOf,
+  chunkOf,
   FakeClock,
   Prng,
   SimNetwork,
@@ -215,6 +219,8 @@ interface Ctx {
   step: number;
   ops: number;
   restarts: number;
+  /** Entries saved before a restarted replica's doc had loaded (`restartSavingEarly`). */
+  early: number;
 }
 
 const REPLAY = (seed: number) => `CONVERGENCE_SEED=${seed} CONVERGENCE_STEPS=${STEPS}`;
@@ -572,6 +578,64 @@ async function restart(ctx: Ctx, r: number): Promise<void> {
   ).toEqual(before);
 }
 
+/**
+ * Closes replica `r` and opens it again with its load held back, as at the start of a device whose long
+ * history takes seconds to load: a volunteer saves one to three donations and pickups meanwhile (they are
+ * committed before the doc, DocPersistence `reserveEarly`), and the load goes on after a random number of
+ * turns of the event loop, while some of them may still be on their way; it adds them to the doc first.
+ * Returns how many were saved before the doc was loaded.
+ */
+async function restartSavingEarly(ctx: Ctx, r: number): Promise<number> {
+  const { rng, clock, log } = ctx;
+  const old = ctx.replicas[r]!;
+  await old.store.persistence.flush();
+  old.store.close();
+  const random = rng.fork();
+  const store = await LarderStore.open(new LarderDB(old.dbName), {
+    now: clock.now,
+    randomBytes: (n) => random.bytes(n),
+    projectChunk: chunkOf(r),
+    catchUpAt: catchUpOf(r),
+  });
+  // Fixed before the load: the early saves are added to the doc by it.
+  store.persistence.doc.clientID = random.uint32();
+  ctx.replicas[r] = { ...old, store };
+  ctx.net.attach(store, r);
+  ctx.restarts += 1;
+  let release!: () => void;
+  let reach!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  const persistence = store.persistence as unknown as { storedRows(): AsyncGenerator<unknown> };
+  const rows = persistence.storedRows.bind(store.persistence);
+  persistence.storedRows = async function* () {
+    reach();
+    await held;
+    yield* rows();
+  };
+  const loading = store.load();
+  await reached;
+  const items = await store.db.items.toArray();
+  const early = store.persistence.takesEarlySaves;
+  const saves =
+    items.length === 0
+      ? []
+      : Array.from({ length: rng.int(1, 3) }, () => {
+          const item = rng.pick(items).id;
+          const quantity = String(rng.int(1, 30));
+          return rng.bool(0.5)
+            ? store.recordDonation({ lines: [{ item, quantity }], source: rng.pick(DONATION_SOURCES) })
+            : store.recordPickup({ lines: [{ item, quantity }], acknowledgeBelowZero: true });
+        });
+  for (let turns = rng.int(0, 6); turns > 0; turns--) await new Promise((resolve) => setImmediate(resolve));
+  const journaled = await store.db.journal.count();
+  release();
+  for (const saved of await Promise.all(saves)) log.add(saved);
+  await loading;
+  expect(await store.db.journal.count(), where(ctx, `journal of replica ${r} once loaded`)).toBe(0);
+  return early ? journaled : 0;
+}
+
 async function run(seed: number, steps: number): Promise<void> {
   const rng = new Prng(seed);
   const clock = new FakeClock();
@@ -582,7 +646,18 @@ async function run(seed: number, steps: number): Promise<void> {
     drop: 0.02,
     reorder: 0.3,
   });
-  const ctx: Ctx = { seed, rng, clock, replicas, net, log: new IssuedLog(), step: -1, ops: 0, restarts: 0 };
+  const ctx: Ctx = {
+    seed,
+    rng,
+    clock,
+    replicas,
+    net,
+    log: new IssuedLog(),
+    step: -1,
+    ops: 0,
+    restarts: 0,
+    early: 0,
+  };
   const stores = () => replicas.map((r) => r.store);
   try {
     // Replica 0 starts the network with a few items; the others join with its invite and get its state.
@@ -634,6 +709,8 @@ async function run(seed: number, steps: number): Promise<void> {
       if (rng.bool(0.02)) net.heal();
       // Now and then a device quits and starts again (between operations: a kill is the e2e tests' job).
       if (rng.bool(0.02)) await restart(ctx, rng.int(0, REPLICAS - 1));
+      // ... and now and then saves while its history loads.
+      if (rng.bool(0.03)) ctx.early += await restartSavingEarly(ctx, rng.int(0, REPLICAS - 1));
       const actions = Array.from({ length: rng.int(1, 3) }, (): (() => Promise<void>) => {
         const roll = rng.next();
         if (roll < 0.5) {
@@ -673,7 +750,7 @@ async function run(seed: number, steps: number): Promise<void> {
       console.log(
         `seed ${seed}: ${ctx.log.entries.length} entries, ${ctx.log.reversals.size} undone ` +
           `(${doubled} more than once, ${ctx.log.refusedUndos} undos refused), ${ctx.log.refusedCounts} counts waited, ` +
-          `${ctx.restarts} restarts, ` +
+          `${ctx.restarts} restarts (${ctx.early} entries saved before a doc had loaded), ` +
           `${ctx.log.entries.filter((e) => e.kind.startsWith('transfer_')).length} transfer entries, ` +
           `${[...ctx.log.slots.values()].filter((ids) => ids.length > 1).length} shared slots, ` +
           `network ${JSON.stringify(net.stats)}`,

@@ -88,13 +88,13 @@ export interface Replica {
  * Odd replicas project every update of more than two entries a chunk at a time, two entries per
  * transaction (the app does so past 20,000): the chunked path must converge to the same tables.
  */
-const chunkOf = (index: number): number | undefined => (index % 2 === 1 ? 2 : undefined);
+export const chunkOf = (index: number): number | undefined => (index % 2 === 1 ? 2 : undefined);
 /**
  * Replica 3 (and 7...) catches up a backlog of four entries or more that is longer than its projected
  * history by a rebuild (the app does so past 20,000): early in a run, or after a partition, it takes
  * that path, with saves and peers' updates arriving while the rebuild writes its history.
  */
-const catchUpOf = (index: number): number | undefined => (index % 4 === 3 ? 4 : undefined);
+export const catchUpOf = (index: number): number | undefined => (index % 4 === 3 ? 4 : undefined);
 
 /**
  * Opens a replica on a fresh database. The doc's Yjs client id is fixed from the PRNG (Yjs's own test
