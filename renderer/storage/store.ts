@@ -169,7 +169,10 @@ export class LarderStore {
     return this.made ? this.made.ctx.persistence.loadProgress : null;
   }
 
-  /** Whether a donation, pickup, count or discard saved now is saved before the doc has loaded (see DocPersistence). */
+  /**
+   * Whether a donation, pickup, count, discard or undo saved now is saved before the doc has loaded
+   * (DocPersistence `takesEarlySaves`).
+   */
   get takesEarlySaves(): boolean {
     return this.made ? this.made.ctx.persistence.takesEarlySaves : false;
   }

@@ -96,6 +96,25 @@ describe('a save while the doc loads', () => {
     expect(await admin.db.problems.count()).toBe(0);
   });
 
+  it('an undo while the doc loads is saved early too, after the save it undoes', async () => {
+    const { admin, west, rice } = await twoHubs();
+    const hub = west.self!.hubId!;
+    await west.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '10' }] });
+    const again = await reopenedLoading(west);
+    const [pickup] = await again.recordPickup({ lines: [{ item: rice.id, quantity: '4' }] });
+    const undo = await again.undo(idOf(pickup!));
+    expect(await onHand(again, hub, rice.id)).toBe(10);
+    expect(await again.db.journal.count()).toBe(2);
+    held!.release();
+    await again.ready;
+    const ids = readAllEntries(again.persistence.doc).entries.map(idOf);
+    expect(ids.indexOf(idOf(undo))).toBeGreaterThan(ids.indexOf(idOf(pickup!)));
+    expect(await onHand(again, hub, rice.id)).toBe(10);
+    await sync(again, admin);
+    expect(await onHand(admin, hub, rice.id)).toBe(10);
+    expect(await admin.db.problems.count()).toBe(0);
+  });
+
   it('survives the app closing before the load ends: the next start adds it to the doc', async () => {
     const { admin, west, rice } = await twoHubs();
     const hub = west.self!.hubId!;

@@ -264,7 +264,8 @@ export class Ledger {
 
   /** Undoes an entry of this device's hub, or one this device recorded for a hub (a coordinator's). */
   async undo(entryId: string, note?: string): Promise<Reversal> {
-    await this.ctx.ready;
+    // While the doc loads, an undo is saved early too (the entry it undoes is in the projected history).
+    if (!this.ctx.persistence.takesEarlySaves) await this.ctx.ready;
     const self = this.ctx.requireSelf();
     const target = await getLedgerRow(this.ctx.db, entryId);
     if (!target) throw refuse('store.entryUnknown');
