@@ -15,7 +15,6 @@ import { gateStates } from '../../shared/checkpoint/seed';
 import type { VerifiedCheckpoint } from '../../shared/checkpoint/verify';
 import type { LarderDB } from './db';
 import { allLedgerRows, putLedgerRows } from './ledgerRows';
-import { settleClosedTransfers } from './ledgerIndex';
 import type { LarderStore } from './store';
 
 /**
@@ -154,5 +153,4 @@ export async function seedFromCheckpoint(
     await putLedgerRows(db, rows);
     await db.gate.bulkPut(gateStates(head.covers));
   });
-  await settleClosedTransfers(db);
 }

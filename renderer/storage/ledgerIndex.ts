@@ -84,62 +84,12 @@ export function markTransfers(links: Iterable<LedgerLink>): TransferMarks {
   return marks;
 }
 
-/** Transfers found closed by a transaction, whose rows in `openTransfers` go after it (`settleClosedTransfers`). */
-const closedLater = new WeakMap<LarderDB, Set<string>>();
-
-/**
- * Writes which transfers are open, in a transaction that holds `openTransfers`: the open ones now; the rows
- * of those found closed are deleted after it, in a transaction of their own (`settleClosedTransfers`), so
- * that this one deletes nothing. In Chromium, a transaction that deletes a stored record keeps an undo log
- * of everything it writes on disk (LevelDBScopes), deleted once it has committed; every piece of a rebuild or
- * of a first sync closes some transfers, and at ten million entries they left 1.6 million deleted records
- * that every later opening of the database read past (`indexedDB.open` 300-470 ms instead of about 50).
- * Until then the table may list a transfer that has closed: its readers judge each from its rows.
- */
+/** Writes which transfers are open, in a transaction that holds `openTransfers`. */
 export function writeOpenTransfers(db: LarderDB, marks: Pick<TransferMarks, 'open' | 'closed'>) {
-  if (marks.closed.length > 0) {
-    let later = closedLater.get(db);
-    if (!later) closedLater.set(db, (later = new Set()));
-    for (const root of marks.closed) later.add(root);
-  }
   return Promise.all([
     marks.open.length > 0 && db.openTransfers.bulkPut(marks.open.map((root) => ({ root }))),
+    marks.closed.length > 0 && db.openTransfers.bulkDelete(marks.closed),
   ]);
-}
-
-/** Whether transfers found closed wait for their rows in `openTransfers` to go (`settleClosedTransfers`). */
-export function closedTransfersWaiting(db: LarderDB): boolean {
-  return (closedLater.get(db)?.size ?? 0) > 0;
-}
-
-/** Every transfer `openTransfers` lists is judged again at the next `settleClosedTransfers` (after a restart). */
-export async function recheckOpenTransfers(db: LarderDB): Promise<void> {
-  const roots = (await db.openTransfers.toCollection().primaryKeys()) as string[];
-  writeOpenTransfers(db, { open: [], closed: roots });
-}
-
-/**
- * Deletes the `openTransfers` rows of the transfers found closed since the last call (`writeOpenTransfers`),
- * each judged again from its links (it may have opened again since), in a transaction of its own, outside
- * any other. If it fails they are tried again at the next call.
- */
-export async function settleClosedTransfers(db: LarderDB): Promise<void> {
-  const later = closedLater.get(db);
-  if (!later || later.size === 0) return;
-  const roots = [...later];
-  later.clear();
-  try {
-    await db.transaction('rw', [db.links, db.openTransfers], async () => {
-      const listed = (await db.openTransfers.bulkGet(roots)).flatMap((row) => row?.root ?? []);
-      if (listed.length === 0) return;
-      const open = new Set(markTransfers(await db.links.where('root').anyOf(listed).toArray()).open);
-      const closed = listed.filter((root) => !open.has(root));
-      if (closed.length > 0) await db.openTransfers.bulkDelete(closed);
-    });
-  } catch (error) {
-    for (const root of roots) later.add(root);
-    throw error;
-  }
 }
 
 /**

@@ -53,7 +53,6 @@ import {
 } from './check';
 import { checkUpdateBytes, ingestSettled } from '../../shared/sync/ingest';
 import { TrustLayer, type TrustPlan } from './trust';
-import { closedTransfersWaiting, recheckOpenTransfers, settleClosedTransfers } from './ledgerIndex';
 import {
   parseCopyKey,
   SETTING_COPIES,
@@ -343,8 +342,6 @@ export class DocPersistence {
   /** Early saves claimed and not yet written or given back, and who waits for there to be none. */
   private earlyHeld = 0;
   private earlyFree: (() => void) | null = null;
-  /** Unlisting closed transfers is queued (`settleClosed`). */
-  private settling = false;
   private scheduled = false;
   private loaded = false;
   /** The doc's load under way (see loadProgress). */
@@ -593,11 +590,6 @@ export class DocPersistence {
     await this.trustLayer?.load(this.db);
     // Before anything derives figures from the doc (a rebuild, the damage check): it must hold them.
     await this.addEarlySaves();
-    // Transfers a session that ended early (closed, crashed) found closed and did not get to unlist.
-    void recheckOpenTransfers(this.db).then(
-      () => this.settleClosed(),
-      () => undefined,
-    );
     const waiting = this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null;
     if ((damaged.length > 0 || waiting) && (await this.recordDamage(damaged, at))) return;
     const meta = await this.db.meta.get('projection');
@@ -742,7 +734,6 @@ export class DocPersistence {
       // and the Problems report tell what is back from the rows there are.
       for (const chunk of transactionChunks(gone))
         await db.transaction('rw', db.ledgerTables, () => deleteLedgerRows(db, chunk));
-      this.settleClosed();
     } catch (error) {
       // The disk may be full: the rows stay where they are and are set aside at the next start.
       console.error('Larder could not set aside damaged data; it will try again at the next start', error);
@@ -820,29 +811,11 @@ export class DocPersistence {
         } finally {
           giveBack();
         }
-        this.settleClosed();
         const commit: Commit = { entries: row.entries, settingsChanged: false };
         for (const listener of this.committedListeners) listener(commit);
       },
       giveBack,
     };
-  }
-
-  /**
-   * Unlists the transfers the commits so far found closed (ledgerIndex.ts `settleClosedTransfers`), in a
-   * transaction of its own queued behind them: once, however many commits ask before it runs.
-   */
-  private settleClosed(): void {
-    if (this.settling || !closedTransfersWaiting(this.db)) return;
-    this.settling = true;
-    const run = this.chain.then(() => {
-      this.settling = false;
-      return settleClosedTransfers(this.db);
-    });
-    this.chain = run.catch((error: unknown) => {
-      // Listed a while longer (its readers judge each transfer from its rows); the next commit tries again.
-      console.error('Larder could not unlist closed transfers; it will try again', error);
-    });
   }
 
   /** Whether saves may be committed before the doc while it loads (see `takesEarlySaves`). */
@@ -1035,7 +1008,6 @@ export class DocPersistence {
       throw error;
     }
     committed?.();
-    this.settleClosed();
     if (stored) {
       this.track(...stored);
       this.splitLargeRows();
@@ -1163,7 +1135,6 @@ export class DocPersistence {
       return;
     }
     this.backlogAt += chunk.length;
-    this.settleClosed();
     const commit: Commit = { entries: chunk, settingsChanged: false };
     for (const listener of this.committedListeners) listener(commit);
     if (!last) this.notifyBacklog();
@@ -1576,7 +1547,6 @@ export class DocPersistence {
             putLedgerRows(db, rows, (id) => projector.holdsLedger(id)),
           );
           for (const id of piece) rebuilding.blocks.add(blockKeyText(blockKeyOf(id)));
-          this.settleClosed();
         }
         rebuilding.at += piece.length;
       } else {
@@ -1590,11 +1560,6 @@ export class DocPersistence {
             return row?.slot !== undefined || row?.root !== undefined;
           },
         );
-        // Before whoever waits for the rebuild is told: the open transfers it lists are those it wrote.
-        await settleClosedTransfers(db).catch((error: unknown) => {
-          console.error('Larder could not unlist closed transfers; it will try again', error);
-          this.settleClosed();
-        });
         this.rebuilding = null;
         try {
           await this.markProjection(this.unprojected > 0, this.now());

@@ -26,7 +26,6 @@ import {
 import type { LedgerRow } from '../../shared/projection';
 import { isOpenTransfer, lastChangeOf, transferViews } from '../../shared/transfers';
 import { decodeLedgerRows } from '../../shared/checkpoint/rows';
-import { settleClosedTransfers } from '../../renderer/storage/ledgerIndex';
 import { fcOptions } from '../shared/arbitraries';
 import { uniqueName } from './faults';
 
@@ -199,11 +198,9 @@ async function apply(
   for (const step of steps) {
     if (step.put) {
       await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, step.put!));
-      await settleClosedTransfers(db);
       for (const r of step.put) model.set(r.id, r);
     } else {
       await db.transaction('rw', db.ledgerTables, () => deleteLedgerRows(db, step.del!));
-      await settleClosedTransfers(db);
       for (const id of step.del!) model.delete(id);
     }
   }
@@ -311,7 +308,6 @@ describe('ledger rows in blocks', () => {
       row('dev3', 1, 'north', 'rice', T0 + 5_000),
     ];
     await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, rows));
-    await settleClosedTransfers(db);
     // At equal times the higher id comes first: dev3.1 before dev1.2, though its block is read after.
     const page = await hubLedgerRows(db, 'north', -Infinity, Infinity, 2, undefined, 1);
     expect(page.map((r) => r.id)).toEqual(['dev1.1', 'dev3.1']);
@@ -335,7 +331,6 @@ describe('ledger rows in blocks', () => {
         // A link stays only for a row said to have one (a stray link goes even when its row stays).
         const linked = (id: string) => keep.has(id) && id < 'dev3';
         await sweepLedger(db, (id) => keep.has(id), written, linked);
-        await settleClosedTransfers(db);
         expect((await allLedgerRows(db)).map((r) => r.id).sort()).toEqual([...keep].sort());
         for (const link of await db.links.toArray()) expect(linked(link.id)).toBe(true);
         // A transfer that lost links is judged again from those left.
@@ -375,10 +370,8 @@ describe('ledger rows in blocks', () => {
       row('dev1', 2, 'north', 'rice', T0 + 2000),
     ];
     await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, old));
-    await settleClosedTransfers(db);
     const fresh = row('dev1', 3, 'north', 'oils', T0 + 3000);
     await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, [fresh], (id) => id !== 'dev1.1'));
-    await settleClosedTransfers(db);
     expect((await allLedgerRows(db)).map((r) => r.id)).toEqual(['dev1.2', 'dev1.3']);
     expect(await db.links.count()).toBe(0);
   });
@@ -402,7 +395,6 @@ describe('ledger rows in blocks', () => {
 
     const later = row('dev1', 3, 'north', 'oils', T0 + 3000);
     await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, [later]));
-    await settleClosedTransfers(db);
     const [stored] = await db.blocks.toArray();
     expect(stored!.rows).toBeUndefined();
     expect(decodeLedgerRows(stored!.packed!)).toEqual([donation, request, later]);
