@@ -185,7 +185,7 @@ export interface MemberRow {
 
 export type ItemRow = Item & { nameKey: string };
 /**
- * This device's own entries saved before the doc was loaded (DocPersistence `saveEarly`): committed and
+ * This device's own entries saved before the doc was loaded (DocPersistence `reserveEarly`): committed and
  * counted in the projections at once, then added to the doc, in the order they were saved, as soon as it
  * is loaded, and deleted in that same transaction. With a row here, the doc is not yet the whole truth:
  * the load adds them before anything derives figures from it.

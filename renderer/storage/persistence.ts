@@ -293,7 +293,7 @@ interface Batch {
   headsChanged: boolean;
   /**
    * Entries of this batch already counted in the projections: this device's saves from before the doc was
-   * loaded (`saveEarly`), added to the doc now. The gate still judges them; the projector skips them.
+   * loaded (`reserveEarly`), added to the doc now. The gate still judges them; the projector skips them.
    */
   preprojected?: ReadonlySet<string>;
 }
@@ -764,7 +764,7 @@ export class DocPersistence {
 
   /**
    * Whether a save of this device's own entries claimed now is committed before the doc is loaded
-   * (`saveEarly`): while the load runs (seconds at ten million entries), until it adds them to the doc, if
+   * (`reserveEarly`): while the load runs (seconds at ten million entries), until it adds them to the doc, if
    * the figures were whole when it began (not a large update or a rebuild left halfway: a count or the
    * below-zero check would read short figures) and this device was an approved member (or the network
    * has no member list: before signing), so that the gate counts them as the projection does.
@@ -832,7 +832,7 @@ export class DocPersistence {
   }
 
   /**
-   * Adds the saves committed before the load (`saveEarly`) to the doc, one transaction each, in the order
+   * Adds the saves committed before the load (`reserveEarly`) to the doc, one transaction each, in the order
    * they were made, each deleting its journal row: once they are in, the doc is the whole truth again.
    */
   private async addEarlySaves(): Promise<void> {

@@ -50,6 +50,17 @@ async function reopenedLoading(store: LarderStore): Promise<LarderStore> {
   return again;
 }
 
+/**
+ * The two-hub network (stores.ts `twoHubs`) with `onHandAtWest` Rice donated at West, and West's device
+ * opened again with its load held: saves there are taken early.
+ */
+async function westLoading(onHandAtWest: string) {
+  const { admin, west, rice } = await twoHubs();
+  await west.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: onHandAtWest }] });
+  const hub = west.self!.hubId!;
+  return { admin, west, rice, hub, again: await reopenedLoading(west) };
+}
+
 const onHand = async (store: LarderStore, hub: string, item: string) =>
   (await store.db.shelf.get(stockKey(hub, item)))?.onHand ?? 0;
 const inDoc = (store: LarderStore) => new Set(readAllEntries(store.persistence.doc).entries.map(idOf));
@@ -57,10 +68,7 @@ const shelf = (store: LarderStore) => store.db.shelf.orderBy('key').toArray();
 
 describe('a save while the doc loads', () => {
   it('is saved and shown at once, then added to the doc in order and counted once, here and at a peer', async () => {
-    const { admin, west, rice } = await twoHubs();
-    const hub = west.self!.hubId!;
-    await west.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '20' }] });
-    const again = await reopenedLoading(west);
+    const { admin, rice, hub, again } = await westLoading('20');
 
     const pickup = await again.recordPickup({ lines: [{ item: rice.id, quantity: '3' }] });
     const donation = await again.recordDonation({
@@ -97,10 +105,7 @@ describe('a save while the doc loads', () => {
   });
 
   it('an undo while the doc loads is saved early too, after the save it undoes', async () => {
-    const { admin, west, rice } = await twoHubs();
-    const hub = west.self!.hubId!;
-    await west.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '10' }] });
-    const again = await reopenedLoading(west);
+    const { admin, rice, hub, again } = await westLoading('10');
     const [pickup] = await again.recordPickup({ lines: [{ item: rice.id, quantity: '4' }] });
     const undo = await again.undo(idOf(pickup!));
     expect(await onHand(again, hub, rice.id)).toBe(10);
@@ -116,10 +121,7 @@ describe('a save while the doc loads', () => {
   });
 
   it('survives the app closing before the load ends: the next start adds it to the doc', async () => {
-    const { admin, west, rice } = await twoHubs();
-    const hub = west.self!.hubId!;
-    await west.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '9' }] });
-    const loading = await reopenedLoading(west);
+    const { admin, rice, hub, again: loading } = await westLoading('9');
     const [pickup] = await loading.recordPickup({ lines: [{ item: rice.id, quantity: '4' }] });
     expect(await onHand(loading, hub, rice.id)).toBe(5);
 
@@ -195,10 +197,7 @@ describe('a save while the doc loads', () => {
   });
 
   it('that fails leaves no trace, and fails the saves claimed after it: their numbers go back', async () => {
-    const { admin, west, rice } = await twoHubs();
-    const hub = west.self!.hubId!;
-    await west.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '10' }] });
-    const again = await reopenedLoading(west);
+    const { admin, rice, hub, again } = await westLoading('10');
     const next = again.self!.nextSeq;
     // The first write of the next save fails (the disk full for a moment); the one claimed after it would
     // chain on entries that are not there.

@@ -11,7 +11,7 @@ import { testStores } from './stores';
  * The coordinator's figures as NetworkModel loads them from the projection (every stock row, and every item
  * with levels at a hub that has recorded nothing of it), then patches them as entries commit.
  */
-const { clock, device, sync } = testStores('network-model', 47);
+const { clock, device, sync, twoHubs } = testStores('network-model', 47);
 
 const form = (name: string, category: string) => ({
   name,
@@ -151,16 +151,9 @@ describe('NetworkModel', () => {
   it('counts the pickups of the last fortnight at each hub in its days of cover, as loaded and as entries commit', async () => {
     clock.advance(Date.now() - clock.now());
     const DAY = 86_400_000;
-    const a = await device();
-    await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
-    const b = await device();
-    await b.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Church laptop' });
+    const { admin: a, west: b, rice } = await twoHubs();
     await sync(a, b);
-    await b.chooseHub({ newHubName: 'Westside Church' });
-    await sync(b, a);
     const [hubA, hubB] = [a.self!.hubId!, b.self!.hubId!];
-    const rice = await a.saveItem(form('Rice', 'Food'));
-    await sync(a, b);
     const line = (quantity: string) => [{ item: rice.id, quantity }];
     // At A: 100 in and 50 out three weeks ago (before the fortnight: in no rate), 4 and 6 out today.
     const weeksAgo = clock.now() - 21 * DAY;

@@ -112,7 +112,7 @@ export class Ledger {
   }
 
   /**
-   * What a command needs. While the doc loads, a save does not wait for it (DocPersistence `saveEarly`):
+   * What a command needs. While the doc loads, a save does not wait for it (DocPersistence `reserveEarly`):
    * the catalog is read from its projection then, as the screens show it.
    */
   private async commandContext(): Promise<CommandContext> {
