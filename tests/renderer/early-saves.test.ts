@@ -256,10 +256,7 @@ describe('a save while the doc loads', () => {
   });
 
   it('claimed as the load ends: the load waits for it, and it is in the doc once the store is ready', async () => {
-    const { west, rice } = await twoHubs();
-    const hub = west.self!.hubId!;
-    await west.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '7' }] });
-    const again = await reopenedLoading(west);
+    const { rice, hub, again } = await westLoading('7');
     // The load goes on as soon as the save has its place, and the save is written only once the doc is
     // loaded (a slow signature, say): the load must not add the early saves to the doc before it.
     const persistence = again.persistence;

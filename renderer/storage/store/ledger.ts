@@ -174,29 +174,10 @@ export class Ledger {
     // While the doc loads, into the journal (DocPersistence `reserveEarly`), the place held now, in claim
     // order. Otherwise into the doc, once it holds the saves made while it loaded (`ready`).
     const early = this.ctx.persistence.takesEarlySaves ? this.ctx.persistence.reserveEarly() : null;
-    const intoDoc = async (saved: SelfRow, head?: SignedHead): Promise<boolean> => {
-      if (early) {
-        const row = { device: self.deviceId, entries, ...(head ? { head } : {}) };
-        // Checked in its transaction: a save before it that failed fails this one too (it chains on it).
-        await early.save(
-          row,
-          () => {
-            stillClaimed();
-            return this.ctx.db.meta.put(saved);
-          },
-          rollback,
-        );
-        return false;
-      }
-      if (!this.ctx.isReady) {
-        await this.ctx.ready;
-        stillClaimed();
-      }
-      return true;
-    };
     try {
+      // Signed network: extend this device's chain and sign its new head, in claim order.
+      let signing: Promise<SignedHead> | null = null;
       if (self.chain) {
-        // Signed network: extend this device's chain and sign its new head, in claim order.
         this.restartIfLost(self);
         const restarts = self.restarts ?? [];
         const { chain, hash, message } = nextHead(
@@ -210,23 +191,38 @@ export class Ledger {
         const identity = this.ctx.requireIdentity();
         const signature = this.signing.then(() => sign(identity.privateKey, message));
         this.signing = signature.catch(() => undefined);
-        const saved: SelfRow = { ...self };
-        const sig = await signature.catch((error: unknown) => {
+        signing = signature.then((sig): SignedHead =>
+          restarts.length > 0 ? [chain.seq, hash, sig, restarts] : [chain.seq, hash, sig],
+        );
+      }
+      // The advanced sequence number commits with the entries: a crash can never hand out a used number.
+      const saved: SelfRow = { ...self };
+      let head: SignedHead | undefined;
+      if (signing) {
+        head = await signing.catch((error: unknown) => {
           rollback();
           throw error;
         });
         stillClaimed();
-        const head: SignedHead =
-          restarts.length > 0 ? [chain.seq, hash, sig, restarts] : [chain.seq, hash, sig];
-        if (!(await intoDoc(saved, head))) return entries;
-        appendEntries(this.ctx.persistence.staging(), self.deviceId, entries, head, this.form);
-        await this.ctx.persistence.flush(() => this.ctx.db.meta.put(saved), rollback);
+      }
+      if (early) {
+        const row = { device: self.deviceId, entries, ...(head ? { head } : {}) };
+        // Checked in its transaction: a save before it that failed fails this one too (it chains on it).
+        await early.save(
+          row,
+          () => {
+            stillClaimed();
+            return this.ctx.db.meta.put(saved);
+          },
+          rollback,
+        );
         return entries;
       }
-      const saved: SelfRow = { ...self };
-      if (!(await intoDoc(saved))) return entries;
-      appendEntries(this.ctx.persistence.staging(), self.deviceId, entries, undefined, this.form);
-      // The advanced sequence number commits with the entries: a crash can never hand out a used number.
+      if (!this.ctx.isReady) {
+        await this.ctx.ready;
+        stillClaimed();
+      }
+      appendEntries(this.ctx.persistence.staging(), self.deviceId, entries, head, this.form);
       await this.ctx.persistence.flush(() => this.ctx.db.meta.put(saved), rollback);
       return entries;
     } catch (error) {
