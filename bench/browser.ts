@@ -221,7 +221,11 @@ export async function firstStockView(
     await new Promise((r) => setTimeout(r, 250));
     probe = await probeOf();
   }
+  // The view painted, the ledger loaded, and the last long task or late heartbeat over: with no task over
+  // 50 ms at all (the load is sliced) the last two alone said 0.
   const quietAtMs = Math.max(
+    probe.paintedAt ?? 0,
+    ledgerLoadedMs,
     probe.blockedUntil,
     ...probe.longTasks.map(([start, duration]) => start + duration),
   );

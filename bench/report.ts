@@ -58,6 +58,10 @@ export const ms = (v: number) =>
       : `${v.toFixed(v < 10 ? 1 : 0)} ms`
     : 'n/a';
 
+/** The longest of some long tasks (each over 50 ms, as Chromium reports them): "none over 50 ms" when there are none. */
+export const longest = (durations: readonly number[]) =>
+  durations.length > 0 ? ms(Math.max(...durations)) : 'none over 50 ms';
+
 /** One metric of a report's table: a value per size, its target, and per size whether it was met. */
 export interface Row {
   metric: string;
