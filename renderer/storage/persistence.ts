@@ -292,6 +292,11 @@ interface Batch {
   membersChanged: boolean;
   headsChanged: boolean;
   /**
+   * A staged change's batch once its commit has begun (`commitStaged`): a change made in its doc after that
+   * would be in no commit (see `lateChange`).
+   */
+  taken?: true;
+  /**
    * Entries of this batch already counted in the projections: this device's saves from before the doc was
    * loaded (`reserveEarly`), added to the doc now. The gate still judges them; the projector skips them.
    */
@@ -457,7 +462,10 @@ export class DocPersistence {
     const target = { batch: emptyBatch() };
     capture(
       doc,
-      () => target.batch,
+      () => {
+        if (target.batch.taken) this.lateChange(doc);
+        return target.batch;
+      },
       () => undefined,
     );
     this.open = { id: ++this.stagedCount, doc, batch: target.batch, builtOn };
@@ -870,6 +878,8 @@ export class DocPersistence {
       if (this.batch.updates.length > 0) void this.flush().catch(() => undefined);
       return this.commitStaged(staged, also, onFailed);
     }
+    // Opened and left empty (read from, say): closed, so that a change made in it now is refused (`lateChange`).
+    if (staged) staged.batch.taken = true;
     this.scheduled = false;
     const batch = this.batch;
     if (also) batch.also.push(also);
@@ -893,8 +903,22 @@ export class DocPersistence {
     return run;
   }
 
+  /**
+   * A change made in a staging doc after its staged change was taken for commit, and before any other was
+   * opened in it: code that held the doc across an await (a signature) while another save was flushed. It
+   * would be in no commit, and the doc, kept for the next change, would number that change's structs past
+   * the live doc's: every later save of this device would wait in the live doc for structs it never gets
+   * (found by the convergence test: levels signed while a donation was saved). So the doc is dropped and
+   * the change refused: the caller is told it is not saved. Callers take the staging doc after their awaits.
+   */
+  private lateChange(doc: Y.Doc): never {
+    if (this.kept?.doc === doc) this.kept = null;
+    throw new Error('A change was made in a staging doc after its save had begun: it is not saved');
+  }
+
   /** Commits a staged change, then applies it to the live doc; on failure it is dropped, and so is any built on it. */
   private commitStaged(staged: Staged, also?: AlsoWrite, onFailed?: () => void): Promise<void> {
+    staged.batch.taken = true;
     const update = Y.mergeUpdates(staged.batch.updates);
     staged.batch.updates = [update];
     if (also) staged.batch.also.push(also);

@@ -195,9 +195,9 @@ export class StoreContext {
    */
   async putSettings(changes: readonly SettingChange[], signer: Signer | null = this.signer()): Promise<void> {
     const now = this.deps.now();
-    // Local changes go into the staging doc: the live doc gets them once they are on disk.
-    const doc = this.persistence.staging();
     if (!signer) {
+      // Local changes go into the staging doc: the live doc gets them once they are on disk.
+      const doc = this.persistence.staging();
       doc.transact(() => {
         for (const [map, key, value] of changes) {
           if (value === null) doc.getMap<unknown>(map).delete(key);
@@ -208,23 +208,42 @@ export class StoreContext {
     }
     // Signed past every value of the setting held here (the staging doc's, which holds this device's
     // changes not yet on disk, the live doc's, and every writer's versions), so that it is the newest.
+    // The staging doc is taken again after the signatures (an await): a save flushed meanwhile takes the
+    // change it had open, and a change written into that one's doc would be in no commit
+    // (DocPersistence `lateChange`). Signed again, rarely, if what it holds moved past them meanwhile.
+    for (let attempt = 0; ; attempt++) {
+      if (attempt === 5) throw new Error('The settings kept changing while they were signed; try again');
+      const signAt = this.settingTimes(changes, signer, now);
+      const values = await Promise.all(
+        changes.map(([map, key, value], i) =>
+          signSetting(signer.network, map, key, value, signer.device, signAt[i]!, signer.privateKey),
+        ),
+      );
+      const doc = this.persistence.staging();
+      const due = this.settingTimes(changes, signer, now);
+      if (due.some((at, i) => at > signAt[i]!)) continue;
+      const mine = ownVersions(doc, signer.device);
+      doc.transact(() => {
+        changes.forEach(([map, key], i) => writeSigned(doc, map, key, values[i]!, mine));
+      }, 'local');
+      return;
+    }
+  }
+
+  /** The time each setting of `changes` is signed at: past every value of it held here (see putSettings). */
+  private settingTimes(changes: readonly SettingChange[], signer: Signer, now: number): number[] {
+    const doc = this.persistence.staging();
     const written = writtenOf(this.doc);
     const mine = ownVersions(doc, signer.device);
-    const values = await Promise.all(
-      changes.map(([map, key, value]) => {
-        const held = [
-          doc.getMap<unknown>(map).get(key),
-          this.doc.getMap<unknown>(map).get(key),
-          ...(written.get(`${map}/${key}`) ?? []).map(([, raw]) => raw),
-        ];
-        const after = Math.max(-1, ...(mine.get(`${map}/${key}`) ?? []).map(([, at]) => at));
-        const at = Math.max(nextSettingTime(now, held), after + 1);
-        return signSetting(signer.network, map, key, value, signer.device, at, signer.privateKey);
-      }),
-    );
-    doc.transact(() => {
-      changes.forEach(([map, key], i) => writeSigned(doc, map, key, values[i]!, mine));
-    }, 'local');
+    return changes.map(([map, key]) => {
+      const held = [
+        doc.getMap<unknown>(map).get(key),
+        this.doc.getMap<unknown>(map).get(key),
+        ...(written.get(`${map}/${key}`) ?? []).map(([, raw]) => raw),
+      ];
+      const after = Math.max(-1, ...(mine.get(`${map}/${key}`) ?? []).map(([, at]) => at));
+      return Math.max(nextSettingTime(now, held), after + 1);
+    });
   }
 
   /**

@@ -46,7 +46,9 @@ export class Members {
       ...(self.preApproval ? { pre: self.preApproval } : {}),
       ...(await this.nextLink(self)),
     };
-    appendMemberOp(this.ctx.persistence.staging(), await signOp(op, self.deviceId, identity.privateKey));
+    // Signed first: the staging doc is taken after every await (DocPersistence `lateChange`).
+    const signed = await signOp(op, self.deviceId, identity.privateKey);
+    appendMemberOp(this.ctx.persistence.staging(), signed);
   }
 
   /**
@@ -67,7 +69,8 @@ export class Members {
     const self = this.ctx.requireSelf();
     const identity = await this.ctx.requireAdmin();
     const linked = { ...op, ...(await this.nextLink(self)) };
-    appendMemberOp(this.ctx.persistence.staging(), await signOp(linked, self.deviceId, identity.privateKey));
+    const signed = await signOp(linked, self.deviceId, identity.privateKey);
+    appendMemberOp(this.ctx.persistence.staging(), signed);
     await this.ctx.persistence.flush();
   }
 
