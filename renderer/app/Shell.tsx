@@ -224,7 +224,7 @@ export function Shell() {
 
 /**
  * While the history loads behind the first screen (seconds at millions of entries): how far it is, and what
- * can be saved meanwhile. Donations, pickups, counts, discards and undos are saved at once (DocPersistence
+ * can be saved meanwhile. Donations, pickups, counts, discards, transfers and undos are saved at once (DocPersistence
  * `reserveEarly`), unless the figures were left incomplete or this device is not an approved member: then
  * saves wait for it (and are kept once it is open). The figures shown are up to date.
  */

@@ -616,13 +616,29 @@ async function restartSavingEarly(ctx: Ctx, r: number): Promise<number> {
   const loading = store.load();
   await reached;
   const items = await store.db.items.toArray();
+  // What the screens show while the doc loads: the hubs, and the transfers on their way to this hub.
+  const hub = store.self?.hubId;
+  const others = (await store.db.hubs.toCollection().primaryKeys()).filter((h) => h !== hub);
+  const coming = transferViews(await ledgerOf(store.db).toArray()).filter(
+    (v) => v.status === 'in transit' && v.to === hub,
+  );
   const early = store.persistence.takesEarlySaves;
   const saves =
     items.length === 0
       ? []
-      : Array.from({ length: rng.int(1, 3) }, () => {
+      : Array.from({ length: rng.int(1, 3) }, (): Promise<Entry[]> => {
           const item = rng.pick(items).id;
           const quantity = String(rng.int(1, 30));
+          const what = rng.weighted({ donation: 35, pickup: 35, send: 15, receive: 15 });
+          if (what === 'send' && others.length > 0)
+            return store
+              .sendTransfer({ item, to: rng.pick(others), quantity, acknowledgeBelowZero: true })
+              .then((entry) => [entry]);
+          if (what === 'receive' && coming.length > 0) {
+            // Taken from the list: a second receipt of one transfer here would be refused.
+            const v = coming.splice(rng.int(0, coming.length - 1), 1)[0]!;
+            return store.receiveTransfer(v.id, String(v.inTransit)).then((entry) => [entry]);
+          }
           return rng.bool(0.5)
             ? store.recordDonation({ lines: [{ item, quantity }], source: rng.pick(DONATION_SOURCES) })
             : store.recordPickup({ lines: [{ item, quantity }], acknowledgeBelowZero: true });

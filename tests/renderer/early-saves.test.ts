@@ -120,6 +120,59 @@ describe('a save while the doc loads', () => {
     expect(await admin.db.problems.count()).toBe(0);
   });
 
+  it('a transfer sent, and one received, while the doc loads are saved early: listed at once, counted once', async () => {
+    const { admin, rice, hub, again } = await westLoading('20');
+    const east = admin.self!.hubId!;
+    // West sends 5 to the admin's hub while its doc loads: on its way at once, West's stock down at once.
+    const sent = await again.sendTransfer({ item: rice.id, to: east, quantity: '5' });
+    const id = idOf(sent);
+    expect(again.persistence.isLoaded).toBe(false);
+    expect(await again.db.journal.count()).toBe(1);
+    expect(await onHand(again, hub, rice.id)).toBe(15);
+    expect(await again.transfer(id)).toMatchObject({ status: 'in transit', inTransit: 5 });
+    expect(await again.db.openTransfers.get(id)).toEqual({ root: id });
+    held!.release();
+    await again.ready;
+    expect(inDoc(again).has(id)).toBe(true);
+    expect(await again.db.journal.count()).toBe(0);
+    expect(await onHand(again, hub, rice.id)).toBe(15);
+    expect(await again.db.problems.count()).toBe(0);
+
+    // The admin's device takes it, and receives 4 of it while its own doc loads.
+    await sync(again, admin);
+    held!.restore();
+    const receiving = await reopenedLoading(admin);
+    const received = await receiving.receiveTransfer(id, '4');
+    expect(receiving.persistence.isLoaded).toBe(false);
+    expect(await receiving.db.journal.count()).toBe(1);
+    expect(await onHand(receiving, east, rice.id)).toBe(4);
+    expect(await receiving.transfer(id)).toMatchObject({ status: 'discrepancy', difference: -1 });
+    held!.release();
+    await receiving.ready;
+    expect(inDoc(receiving).has(idOf(received))).toBe(true);
+    expect(await onHand(receiving, east, rice.id)).toBe(4);
+
+    // Every replica agrees, and the figures are those the whole doc gives.
+    await sync(receiving, again);
+    for (const store of [again, receiving]) {
+      expect(await store.transfer(id)).toMatchObject({ status: 'discrepancy', difference: -1 });
+      expect(await store.db.problems.count()).toBe(0);
+      const figures = await shelf(store);
+      await store.rebuildProjections();
+      expect(await shelf(store)).toEqual(figures);
+    }
+  });
+
+  it('a transfer to a hub the projections do not list is refused while the doc loads, and nothing is saved', async () => {
+    const { again } = await westLoading('20');
+    const rice = [...(await again.db.items.toArray())][0]!;
+    await expect(
+      again.sendTransfer({ item: rice.id, to: 'no-such-hub', quantity: '1' }),
+    ).rejects.toThrow();
+    await expect(again.sendTransfer({ item: 'no-such-item', to: again.self!.hubId!, quantity: '1' })).rejects.toThrow();
+    expect(await again.db.journal.count()).toBe(0);
+  });
+
   it('survives the app closing before the load ends: the next start adds it to the doc', async () => {
     const { admin, rice, hub, again: loading } = await westLoading('9');
     const [pickup] = await loading.recordPickup({ lines: [{ item: rice.id, quantity: '4' }] });

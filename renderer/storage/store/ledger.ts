@@ -11,7 +11,6 @@ import {
   type PickupForm,
 } from '../../../shared/commands';
 import { appendEntries, type SignedHead } from '../../../shared/doc';
-import type { Item } from '../../../shared/catalog';
 import { formToWrite, STORED_FORM, type EntryForm } from '../../../shared/entryForms';
 import type { Entry, Reversal } from '../../../shared/entries';
 import { ValidationError, issue } from '../../../shared/errors';
@@ -113,12 +112,10 @@ export class Ledger {
 
   /**
    * What a command needs. While the doc loads, a save does not wait for it (DocPersistence `reserveEarly`):
-   * the catalog is read from its projection then, as the screens show it.
+   * the catalog is read from its projection then, as the screens show it (`Settings.forSave`).
    */
   private async commandContext(): Promise<CommandContext> {
-    const early = this.ctx.persistence.takesEarlySaves;
-    if (!early) await this.ctx.ready;
-    const items = early ? await this.catalogAsShown() : this.settings.itemsInDoc();
+    const { items } = await this.settings.forSave();
     const self = this.ctx.requireSelf();
     return {
       hub: this.ctx.requireHub(),
@@ -127,11 +124,6 @@ export class Ledger {
       now: this.ctx.deps.now(),
       items,
     };
-  }
-
-  private async catalogAsShown(): Promise<Map<string, Item>> {
-    const rows = await this.ctx.db.items.toArray();
-    return new Map(rows.map(({ nameKey: _, ...item }) => [item.id, item]));
   }
 
   private async onHandAtThisHub(itemIds: readonly string[]): Promise<Map<string, number>> {

@@ -1,5 +1,5 @@
 import { type Item, type ItemForm, validateItemForm } from '../../../shared/catalog';
-import { hubSchema, itemsOf, levelsKey, parseItem, type HubInfo } from '../../../shared/doc';
+import { hubSchema, hubsOf, itemsOf, levelsKey, parseItem, type HubInfo } from '../../../shared/doc';
 import { settingValue } from '../../../shared/trust/settings';
 import { IssueCollector } from '../../../shared/errors';
 import { randomId } from '../../../shared/ids';
@@ -35,6 +35,30 @@ export class Settings {
       if (checked.item) items.set(id, checked.item);
     });
     return items;
+  }
+
+  /**
+   * The catalog and the hubs a save is checked against. While the doc loads and saves are taken before it
+   * (DocPersistence `takesEarlySaves`), they are read from their projections, as the screens show them
+   * (what counts of the doc's settings); otherwise the save waits for the doc and they come from it.
+   */
+  async forSave(): Promise<{ items: Map<string, Item>; hubs: ReadonlySet<string> }> {
+    if (!this.ctx.persistence.takesEarlySaves) {
+      await this.ctx.ready;
+      const hubs = new Set<string>();
+      hubsOf(this.ctx.doc).forEach((raw, id) => {
+        if (settingValue(raw) !== undefined) hubs.add(id);
+      });
+      return { items: this.itemsInDoc(), hubs };
+    }
+    const [items, hubs] = await Promise.all([
+      this.ctx.db.items.toArray(),
+      this.ctx.db.hubs.toCollection().primaryKeys(),
+    ]);
+    return {
+      items: new Map(items.map(({ nameKey: _, ...item }) => [item.id, item])),
+      hubs: new Set(hubs),
+    };
   }
 
   /** Creates an item, or edits it when `id` is given. */
@@ -77,11 +101,12 @@ export class Settings {
    * The hub whose settings or transfers a change is for: this device's hub, or, on a coordinator's
    * device, the hub it acts for.
    */
-  actingFor(hub?: string): string {
+  actingFor(hub?: string, known?: ReadonlySet<string>): string {
     const self = this.ctx.requireSelf();
     if (hub && hub !== self.hubId) {
       if (self.role !== 'coordinator') throw refuse('store.coordinatorOnlyOtherHub');
-      if (this.ctx.setting('hubs', hub) === undefined) throw refuse('store.hubUnknown', 'hub');
+      const exists = known ? known.has(hub) : this.ctx.setting('hubs', hub) !== undefined;
+      if (!exists) throw refuse('store.hubUnknown', 'hub');
       return hub;
     }
     return this.ctx.requireHub();

@@ -1,4 +1,4 @@
-import { hubsOf } from '../../../shared/doc';
+import type { Item } from '../../../shared/catalog';
 import { stockKey } from '../../../shared/projection';
 import {
   receiveTransfer,
@@ -8,7 +8,6 @@ import {
   type TransferContext,
 } from '../../../shared/transferCommands';
 import { transferView, type TransferView } from '../../../shared/transfers';
-import { settingValue } from '../../../shared/trust/settings';
 import { refuse, type StoreContext } from './context';
 import { transferLedgerRows } from '../ledgerRows';
 import type { Ledger } from './ledger';
@@ -22,18 +21,19 @@ export class Transfers {
     private readonly ledger: Ledger,
   ) {}
 
-  private transferContext(): TransferContext {
+  /**
+   * What a transfer command is checked against (`Settings.forSave`: while the doc loads and saves are taken
+   * before it, the projections, so a send or a receipt is not held by the load), with this device's next
+   * number as it is now: read after every await, right before the entry is made and claimed.
+   */
+  private context(known: { items: Map<string, Item>; hubs: ReadonlySet<string> }): TransferContext {
     const self = this.ctx.requireSelf();
-    const hubs = new Set<string>();
-    hubsOf(this.ctx.doc).forEach((raw, id) => {
-      if (settingValue(raw) !== undefined) hubs.add(id);
-    });
     return {
       device: self.deviceId,
       nextSeq: self.nextSeq,
       now: this.ctx.deps.now(),
-      items: this.settings.itemsInDoc(),
-      hubs,
+      items: known.items,
+      hubs: known.hubs,
     };
   }
 
@@ -49,9 +49,9 @@ export class Transfers {
 
   /** Asks a hub to send stock to another (a coordinator turning a suggested move into a transfer). */
   async requestTransfer(form: { item: string; from: string; to: string; quantity: string }) {
-    await this.ctx.ready;
-    this.settings.actingFor(form.from === this.ctx.self?.hubId ? undefined : form.from);
-    return (await this.ledger.commit([requestTransfer(this.transferContext(), form)]))[0]!;
+    const known = await this.settings.forSave();
+    this.settings.actingFor(form.from === this.ctx.self?.hubId ? undefined : form.from, known.hubs);
+    return (await this.ledger.commit([requestTransfer(this.context(known), form)]))[0]!;
   }
 
   /**
@@ -66,32 +66,32 @@ export class Transfers {
     from?: string;
     acknowledgeBelowZero?: boolean;
   }) {
-    await this.ctx.ready;
-    const from = this.settings.actingFor(form.from);
+    const known = await this.settings.forSave();
+    const from = this.settings.actingFor(form.from, known.hubs);
     const request = form.request ? await this.requireTransfer(form.request) : undefined;
     const onHand = (await this.ctx.db.shelf.get(stockKey(from, form.item)))?.onHand ?? 0;
     return (
-      await this.ledger.commit([sendTransfer(this.transferContext(), { ...form, from, request }, onHand)])
+      await this.ledger.commit([sendTransfer(this.context(known), { ...form, from, request }, onHand)])
     )[0]!;
   }
 
   /** "Received M" against a transfer, at the receiving hub. */
   async receiveTransfer(id: string, quantity: string) {
-    await this.ctx.ready;
+    const known = await this.settings.forSave();
     const transfer = await this.requireTransfer(id);
-    this.settings.actingFor(transfer.to);
-    return (await this.ledger.commit([receiveTransfer(this.transferContext(), transfer, quantity)]))[0]!;
+    this.settings.actingFor(transfer.to, known.hubs);
+    return (await this.ledger.commit([receiveTransfer(this.context(known), transfer, quantity)]))[0]!;
   }
 
   /** Settles the difference between sent and received with a note. */
   async settleTransfer(id: string, note: string) {
-    await this.ctx.ready;
+    const known = await this.settings.forSave();
     const transfer = await this.requireTransfer(id);
     const self = this.ctx.requireSelf();
     if (self.role !== 'coordinator' && self.hubId !== transfer.to && self.hubId !== transfer.from)
       throw refuse('store.settleNotAllowed');
     // Recorded for this device's hub when it is the sending one: the gate counts nothing else of a hub device.
     const side = self.hubId === transfer.from ? 'from' : 'to';
-    return (await this.ledger.commit([settleTransfer(this.transferContext(), transfer, note, side)]))[0]!;
+    return (await this.ledger.commit([settleTransfer(this.context(known), transfer, note, side)]))[0]!;
   }
 }
