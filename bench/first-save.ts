@@ -41,7 +41,9 @@ try {
       const start = Date.now();
       const send = form === 'send';
       await page.goto(`${server.url}#/${send ? 'transfers' : 'pickup'}`);
-      const where = send ? page.getByRole('form', { name: 'Send stock to another hub' }) : page.getByRole('main');
+      const where = send
+        ? page.getByRole('form', { name: 'Send stock to another hub' })
+        : page.getByRole('main');
       const finder = where.getByRole('combobox', { name: send ? 'Item to send' : 'Find item' });
       await finder.waitFor();
       const formAt = Date.now() - start;

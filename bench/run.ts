@@ -363,9 +363,7 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
     },
     {
       metric: 'App: longest main-thread task at start (max)',
-      values: per(browser, (r) =>
-        longest(r.firstViews.flatMap((v) => v.longTasks.map(([, d]) => d))),
-      ),
+      values: per(browser, (r) => longest(r.firstViews.flatMap((v) => v.longTasks.map(([, d]) => d)))),
       target: '—',
     },
     {
