@@ -138,6 +138,7 @@ export interface MessageParams {
   'store.alreadyInNetwork': None;
   'store.alreadyHasHub': None;
   'store.hubUnknown': None;
+  'store.settingChangedMeanwhile': None;
   'store.addressTooLong': Max;
   'store.addressMissing': None;
   'store.adminOnly': None;
@@ -351,6 +352,7 @@ const CODES: Record<MessageCode, true> = {
   'store.alreadyInNetwork': true,
   'store.alreadyHasHub': true,
   'store.hubUnknown': true,
+  'store.settingChangedMeanwhile': true,
   'store.addressTooLong': true,
   'store.addressMissing': true,
   'store.adminOnly': true,

@@ -1,6 +1,6 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { readAllEntries } from '../../shared/doc';
 import { LarderDB } from '../../renderer/storage/db';
@@ -144,4 +144,24 @@ it('a change made in a staging doc after its save began is refused, and the next
   expect(ownInDoc(a)).toContain(`${pickup!.device}.${pickup!.seq}`);
   expect(waiting(a)).toBe(false);
   expect(a.persistence.doc.getMap('items').has('late-2')).toBe(false);
+});
+
+it('a setting whose held values keep moving past its signature while it is signed is refused with a clear code', async () => {
+  const { a, rice } = await pair(13);
+  const ctx = (a as unknown as { made: { ctx: object } }).made.ctx;
+  // Each look finds a later time due than the one just signed (another change of it landing each time).
+  let calls = 0;
+  const spy = vi
+    .spyOn(ctx as { settingTimes(changes: readonly unknown[]): number[] }, 'settingTimes')
+    .mockImplementation((changes) => changes.map(() => 1_000 + calls++));
+  try {
+    await expect(a.setLevels(rice.id, { min: '1', target: '5' })).rejects.toMatchObject({
+      issues: [{ code: 'store.settingChangedMeanwhile' }],
+    });
+  } finally {
+    spy.mockRestore();
+  }
+  expect(calls).toBe(10);
+  await a.setLevels(rice.id, { min: '1', target: '5' });
+  expect(await a.db.levels.get(`${a.self!.hubId!}|${rice.id}`)).toMatchObject({ min: 1, target: 5 });
 });

@@ -212,7 +212,7 @@ export class StoreContext {
     // change it had open, and a change written into that one's doc would be in no commit
     // (DocPersistence `lateChange`). Signed again, rarely, if what it holds moved past them meanwhile.
     for (let attempt = 0; ; attempt++) {
-      if (attempt === 5) throw new Error('The settings kept changing while they were signed; try again');
+      if (attempt === 5) throw refuse('store.settingChangedMeanwhile');
       const signAt = this.settingTimes(changes, signer, now);
       const values = await Promise.all(
         changes.map(([map, key, value], i) =>

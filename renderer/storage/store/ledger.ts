@@ -112,10 +112,10 @@ export class Ledger {
 
   /**
    * What a command needs. While the doc loads, a save does not wait for it (DocPersistence `reserveEarly`):
-   * the catalog is read from its projection then, as the screens show it (`Settings.forSave`).
+   * the catalog is read from its projection then, as the screens show it (`Settings.catalogForSave`).
    */
   private async commandContext(): Promise<CommandContext> {
-    const { items } = await this.settings.forSave();
+    const items = await this.settings.catalogForSave();
     const self = this.ctx.requireSelf();
     return {
       hub: this.ctx.requireHub(),

@@ -38,27 +38,37 @@ export class Settings {
   }
 
   /**
-   * The catalog and the hubs a save is checked against. While the doc loads and saves are taken before it
-   * (DocPersistence `takesEarlySaves`), they are read from their projections, as the screens show them
-   * (what counts of the doc's settings); otherwise the save waits for the doc and they come from it.
+   * Waits for the doc unless a save is taken before it now (DocPersistence `takesEarlySaves`, while the doc
+   * loads): then what a save is checked against is read from the projections, as the screens show it (what
+   * counts of the doc's settings). True if so.
    */
+  private async early(): Promise<boolean> {
+    if (this.ctx.persistence.takesEarlySaves) return true;
+    await this.ctx.ready;
+    return false;
+  }
+
+  /** The catalog a save is checked against (see `early`). */
+  async catalogForSave(): Promise<Map<string, Item>> {
+    if (!(await this.early())) return this.itemsInDoc();
+    const items = await this.ctx.db.items.toArray();
+    return new Map(items.map(({ nameKey: _, ...item }) => [item.id, item]));
+  }
+
+  /** The hubs a transfer is checked against (see `early`). */
+  async hubsForSave(): Promise<ReadonlySet<string>> {
+    if (await this.early()) return new Set(await this.ctx.db.hubs.toCollection().primaryKeys());
+    const hubs = new Set<string>();
+    hubsOf(this.ctx.doc).forEach((raw, id) => {
+      if (settingValue(raw) !== undefined) hubs.add(id);
+    });
+    return hubs;
+  }
+
+  /** Both (a transfer's). */
   async forSave(): Promise<{ items: Map<string, Item>; hubs: ReadonlySet<string> }> {
-    if (!this.ctx.persistence.takesEarlySaves) {
-      await this.ctx.ready;
-      const hubs = new Set<string>();
-      hubsOf(this.ctx.doc).forEach((raw, id) => {
-        if (settingValue(raw) !== undefined) hubs.add(id);
-      });
-      return { items: this.itemsInDoc(), hubs };
-    }
-    const [items, hubs] = await Promise.all([
-      this.ctx.db.items.toArray(),
-      this.ctx.db.hubs.toCollection().primaryKeys(),
-    ]);
-    return {
-      items: new Map(items.map(({ nameKey: _, ...item }) => [item.id, item])),
-      hubs: new Set(hubs),
-    };
+    const [items, hubs] = await Promise.all([this.catalogForSave(), this.hubsForSave()]);
+    return { items, hubs };
   }
 
   /** Creates an item, or edits it when `id` is given. */
