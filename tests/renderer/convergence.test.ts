@@ -135,6 +135,8 @@ class IssuedLog {
   /** Slot -> ids of the entries issued in it. */
   readonly slots = new Map<string, string[]>();
   refusedTransfers = 0;
+  /** Donations in packs of an item whose pack size another change took away meanwhile (refused, as they must be). */
+  refusedPacks = 0;
 
   add(entries: readonly Entry[]): void {
     for (const e of entries) {
@@ -281,7 +283,18 @@ async function command(ctx: Ctx, r: number): Promise<void> {
         };
       });
       const source = rng.pick(DONATION_SOURCES);
-      return movement(() => store.recordDonation({ lines, source, note: note(), at: at() }));
+      try {
+        return await movement(() => store.recordDonation({ lines, source, note: note(), at: at() }));
+      } catch (error) {
+        // The form was made from the catalog as read above; a change of the item meanwhile (an edit here
+        // or from a peer, in the same step) may have taken its pack size away: then packs are refused.
+        const stale = (i: { code: string; field: string }) =>
+          i.code === 'form.noPackSize' &&
+          !store.itemsInDoc().get(lines[Number(i.field.split('.')[1])]?.item ?? '')?.packSize;
+        if (!(error instanceof ValidationError) || !error.issues.every(stale)) throw error;
+        log.refusedPacks += 1;
+        return;
+      }
     }
     case 'pickup': {
       const lines = Array.from({ length: rng.int(1, 2) }, () => ({
