@@ -173,6 +173,52 @@ describe('ingest on a signed network: heads', () => {
     expect(headSeq(a, founder.id)).toBe(2);
   });
 
+  it('takes an update overlapping the heads held here: the replaced ones merged into one deleted item', async () => {
+    // Convergence seed 1080 (120 steps): a state exchange's diff, made from a state vector older than what
+    // the receiver held by the time it was checked, carried a device's replaced heads as one merged item
+    // starting before the receiver's live head (which lies inside it) and the newest head after it. The
+    // receiver's live head and the merged item both followed the same earlier head: the walk took the live
+    // one, which the update deletes, and refused the exchange as emptying the head.
+    const a = await signedNetwork();
+    const b = copyOf(a, 2);
+    const before = Y.encodeStateVector(a);
+    for (const seq of [2, 3])
+      appendEntries(b, founder.id, [donation(founder.id, seq)], await head(founder, seq));
+    expect(ingestUpdate(a, diff(b, a), 'peer')).toMatchObject({ ok: true, changed: true });
+    for (const seq of [4, 5])
+      appendEntries(b, founder.id, [donation(founder.id, seq)], await head(founder, seq));
+    const replaced = headsOf(b)._map.get(founder.id)!.left!;
+    expect(replaced.length).toBe(3); // heads 2, 3 and 4, replaced: one deleted item now
+    expect(ingestUpdate(a, Y.encodeStateAsUpdate(b, before), 'peer')).toMatchObject({
+      ok: true,
+      changed: true,
+    });
+    expect(headSeq(a, founder.id)).toBe(5);
+    expect(ledgersOf(a).get(founder.id)!.length).toBe(5);
+  });
+
+  it('takes such an overlap where the newest value comes from another client with a lower id', async () => {
+    // The receiver's live value lies inside the sender's merged deleted run, and the value after that run
+    // is from a client whose id is lower: Yjs orders values after the same one by client id, so the item
+    // inside the run, if not recognised as part of it, would be taken as the value.
+    const a = await signedNetwork();
+    const b = copyOf(a, 50);
+    const before = Y.encodeStateVector(a);
+    for (const name of ['Rice 2', 'Rice 3'])
+      itemsOf(b).set('itma', await setting(founder, 'itma', { name }, T + name.length));
+    expect(ingestUpdate(a, diff(b, a), 'peer')).toMatchObject({ ok: true, changed: true });
+    itemsOf(b).set('itma', await setting(founder, 'itma', { name: 'Rice 4' }, T + 20));
+    const c = copyOf(b, 3);
+    itemsOf(c).set('itma', await setting(founder, 'itma', { name: 'Rice 5' }, T + 30));
+    expect(ingestUpdate(b, diff(c, b), 'peer')).toMatchObject({ ok: true, changed: true });
+    expect(itemsOf(b)._map.get('itma')!.left!.length).toBe(3); // b's three values, replaced: one item
+    expect(ingestUpdate(a, Y.encodeStateAsUpdate(b, before), 'peer')).toMatchObject({
+      ok: true,
+      changed: true,
+    });
+    expect(itemsOf(a).get('itma')).toMatchObject({ v: { name: 'Rice 5' } });
+  });
+
   it('accepts a first head with the member operation that names its key, in one update', async () => {
     const a = await signedNetwork();
     const b = copyOf(a, 2);
