@@ -10,21 +10,34 @@ export function useUnprojected(): number {
   );
 }
 
-/**
- * How far a rebuild has written the history (usage and ledger rows), in whole percent, live; null when no
- * rebuild runs. A number, so the snapshot stays the same between changes.
- */
 /** A load shorter than this is not mentioned (most hubs' take a fraction of a second). */
 export const LOAD_SHOWN_AFTER_MS = 1_000;
 
 /**
  * How far the history's load is (the doc, which saves and sync wait for), in whole percent, live; null
- * when none runs, or while it has run for less than LOAD_SHOWN_AFTER_MS.
+ * when none runs, or while it has run for less than LOAD_SHOWN_AFTER_MS. Shown once that time is up even
+ * if the load has not moved since (its first read waiting on a slow disk): the store says when a load
+ * begins, and a timer here says when it has run long enough to be mentioned.
  */
 export function useLoadPercent(): number | null {
   const store = useStore();
   return useSyncExternalStore(
-    (listener) => store.onBacklog(listener),
+    (listener) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const heard = () => {
+        clearTimeout(timer);
+        const progress = store.loadProgress;
+        const left = progress ? LOAD_SHOWN_AFTER_MS - (performance.now() - progress.startedAt) : 0;
+        if (left > 0) timer = setTimeout(heard, left + 1);
+        listener();
+      };
+      const off = store.onBacklog(heard);
+      heard();
+      return () => {
+        off();
+        clearTimeout(timer);
+      };
+    },
     () => {
       const progress = store.loadProgress;
       if (!progress || performance.now() - progress.startedAt < LOAD_SHOWN_AFTER_MS) return null;
@@ -33,6 +46,10 @@ export function useLoadPercent(): number | null {
   );
 }
 
+/**
+ * How far a rebuild has written the history (usage and ledger rows), in whole percent, live; null when no
+ * rebuild runs. A number, so the snapshot stays the same between changes.
+ */
 export function useRebuildPercent(): number | null {
   const store = useStore();
   return useSyncExternalStore(

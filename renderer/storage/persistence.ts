@@ -549,9 +549,10 @@ export class DocPersistence {
     // One row per step, the page running between steps: a row is a piece of at most about PIECE_BYTES
     // (larger ones are cut below), so no step holds the page for long, however long the history.
     const breathe = pacer({ sliceMs: LOAD_SLICE_MS, ...this.pace });
-    await loadRowSums();
-    // How far it is, for a screen to say while saves wait for it (seconds at ten million entries).
-    const progress = { done: 0, total: await this.db.updates.count(), startedAt: performance.now() };
+    // How far it is, for a screen to say while saves wait for it (seconds at ten million entries). Under way
+    // from here, before its first read: a disk that is slow to answer (or a database another page holds)
+    // is a load too, of 0 rows so far.
+    const progress = { done: 0, total: 0, startedAt: performance.now() };
     let said = -1;
     const stepped = () => {
       progress.done++;
@@ -561,9 +562,12 @@ export class DocPersistence {
       this.notifyBacklog();
     };
     this.loadingRows = progress;
+    this.notifyBacklog();
     // Rows written with an older kind of sum, checked now: written with today's after the load.
     const resum = new Map<number, { was: string; sum: string }>();
     try {
+      await loadRowSums();
+      progress.total = await this.db.updates.count();
       for await (const row of this.storedRows()) {
         // Bytes that still match the sum they were written with were readable then: no need to read them
         // through before Yjs does (that read is about half of a start's work).
@@ -1423,7 +1427,6 @@ export class DocPersistence {
     return run;
   }
 
-  /** How far a rebuild's history rows are written, or null when none is being written. */
   /**
    * How far the doc's load is: stored rows applied, of how many, and since when (performance.now());
    * null when no load runs. Backlog listeners hear of each whole percent.
@@ -1433,6 +1436,7 @@ export class DocPersistence {
     return p ? { ...p } : null;
   }
 
+  /** How far a rebuild's history rows are written, or null when none is being written. */
   get rebuildProgress(): RebuildProgress | null {
     const r = this.rebuilding;
     return r ? { written: r.at, total: r.usage.length + r.ledger.length } : null;
