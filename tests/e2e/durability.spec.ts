@@ -1,11 +1,14 @@
 import { chromium, expect, test, type Page } from '@playwright/test';
 import { newProfileDir, removeProfileDir, spawnKillableChromium } from './browser';
+
+type Killable = Awaited<ReturnType<typeof spawnKillableChromium>>;
 import { addItem, addLine, donate, expectOnHand, goTo, setUpHub, statusSaying } from './steps';
 
 test('an entry acknowledged as saved survives the browser being killed at once', async ({ baseURL }) => {
   const profile = newProfileDir('kill');
+  let chrome: Killable | undefined;
   try {
-    let chrome = await spawnKillableChromium(profile);
+    chrome = await spawnKillableChromium(profile);
     let browser = await chromium.connectOverCDP(chrome.wsEndpoint);
     let page = browser.contexts()[0]!.pages()[0] ?? (await browser.contexts()[0]!.newPage());
     await page.goto(baseURL!);
@@ -29,6 +32,8 @@ test('an entry acknowledged as saved survives the browser being killed at once',
     await browser.close();
     await chrome.kill();
   } finally {
+    // A test that failed half way must not leave its browser running (and holding a core).
+    await chrome?.kill();
     removeProfileDir(profile);
   }
 });
@@ -80,8 +85,9 @@ test('while the history cannot be read the stock is shown and the bar says so; a
   baseURL,
 }) => {
   const profile = newProfileDir('kill-loading');
+  let chrome: Killable | undefined;
   try {
-    let chrome = await spawnKillableChromium(profile);
+    chrome = await spawnKillableChromium(profile);
     let browser = await chromium.connectOverCDP(chrome.wsEndpoint);
     let page = browser.contexts()[0]!.pages()[0] ?? (await browser.contexts()[0]!.newPage());
     await page.goto(baseURL!);
@@ -124,6 +130,8 @@ test('while the history cannot be read the stock is shown and the bar says so; a
     await browser.close();
     await chrome.kill();
   } finally {
+    // A test that failed half way must not leave its browser running (and holding a core).
+    await chrome?.kill();
     removeProfileDir(profile);
   }
 });
