@@ -262,62 +262,51 @@ export class LarderDB extends Dexie {
     // default): the first stock view at 10M entries spent a third of its longest task copying the stock
     // rows' expiry lots. Nothing mutates a live query's result (a write to one would throw).
     super(name, { chromeTransactionDurability: 'strict', cache: 'immutable' });
-    this.version(1).stores({
-      updates: '++id',
-      meta: 'key',
-      stock: 'key, hub, item',
-      ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], target, at',
-      items: 'id, nameKey, *barcodes',
-      hubs: 'id',
-      devices: 'id, hub',
-      levels: 'key, hub, item',
-      problems: 'where',
-    });
-    // Transfers: entries of which only one may count share a `slot`; a transfer's entries share a `root`.
-    // Projections are rebuilt from the doc when PROJECTION_VERSION changes, so no data migration here.
-    this.version(2).stores({
-      ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root, at',
-      categoryLevels: 'key, hub',
-      usage: 'key, day, hub',
-    });
-    // No screen reads the ledger by time alone (History narrows by hub first): one index fewer to
-    // write for every entry (a rebuild at 100k: 13.2–14.1 s instead of 14.7–15.8 s).
-    this.version(3).stores({
-      ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root',
-    });
-    // Signed networks: each device's verified chain and the entries held apart (gate), the member list.
-    this.version(4).stores({ gate: 'device', members: 'device' });
-    // Damaged update rows, set aside at load (kept, never deleted: see DocPersistence.load).
-    this.version(5).stores({ damaged: 'id' });
-    // Indexes no query reads (ItemPicker matches barcodes in the catalog it holds; stock and levels are
-    // read per hub or by key): three fewer index entries per stock row, levels row and barcode to write
-    // and keep. Every ledger index is read: [hub+at] (History, Needs, Network, sync status, exports),
-    // [hub+item+at] and [hub+kind+at] (History's filters), slot (the incremental projection), root
-    // (transfers); slot and root exist only on the entries that have them.
-    this.version(6).stores({
-      stock: 'key, hub',
-      levels: 'key, hub',
-      items: 'id, nameKey',
-    });
-    // The network view's figures in few rows (shared/onHand.ts), filled from the stock rows a device
-    // already has: about 3,200 rows at a million entries, not a rebuild of everything.
+    // Only the versions an upgrade runs at are declared (Dexie 3 and later read the schema a device has from
+    // its database, so the versions between need no declaration), each with every table it holds: Dexie
+    // parses every declared version again at each declaration, and eleven took 10-30 ms of each start.
+    // Versions 1 to 6, as this schema reached them: the ledger as a row per entry (dropped at 8); transfers
+    // (version 2): entries of which only one may count share a `slot`, a transfer's entries share a `root`;
+    // no ledger index by time alone (3: History narrows by hub first); signed networks (4): each device's
+    // verified chain and the entries held apart (`gate`), the member list; damaged update rows, set aside at
+    // load and kept (5: see DocPersistence.load); no index that no query reads (6: ItemPicker matches
+    // barcodes in the catalog it holds; stock and levels are read per hub or by key). Projections are
+    // rebuilt from the doc when PROJECTION_VERSION changes, so none of these moved data.
+    // Version 7: the network view's figures in few rows (shared/onHand.ts), filled from the stock rows a
+    // device already has: about 3,200 rows at a million entries, not a rebuild of everything.
     this.version(7)
-      .stores({ onHand: 'key' })
+      .stores({
+        updates: '++id',
+        meta: 'key',
+        stock: 'key, hub',
+        ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root',
+        items: 'id, nameKey',
+        hubs: 'id',
+        devices: 'id, hub',
+        levels: 'key, hub',
+        problems: 'where',
+        categoryLevels: 'key, hub',
+        usage: 'key, day, hub',
+        gate: 'device',
+        members: 'device',
+        damaged: 'id',
+        onHand: 'key',
+      })
       .upgrade(async (tx) => {
         const stock = (await tx.table('stock').toArray()) as StockRow[];
         await tx.table('onHand').bulkPut(onHandRows(stock));
       });
-    // The ledger in blocks of a device's entries (ledgerRows.ts): 52 B per entry on disk instead of 185.
-    // The rows come back with the rebuild PROJECTION_VERSION 5 asks for; nothing is migrated here.
-    this.version(8).stores({
-      ledger: null,
-      blocks: '[device+bucket], *spans',
-      links: 'id, slot, root',
-    });
-    // The screens' stock rows without their expiry lots (shared/shelf.ts), filled from the stock rows a
-    // device already has, as the network view's were (version 7).
+    // Version 8: the ledger in blocks of a device's entries (ledgerRows.ts), 52 B per entry on disk instead
+    // of 185; the rows come back with the rebuild PROJECTION_VERSION 5 asks for, nothing is migrated.
+    // Version 9: the screens' stock rows without their expiry lots (shared/shelf.ts), filled from the stock
+    // rows a device already has, as the network view's were (version 7).
     this.version(9)
-      .stores({ shelf: 'key, hub' })
+      .stores({
+        ledger: null,
+        blocks: '[device+bucket], *spans',
+        links: 'id, slot, root',
+        shelf: 'key, hub',
+      })
       .upgrade(async (tx) => {
         const stock = (await tx.table('stock').toArray()) as StockRow[];
         await tx.table('shelf').bulkPut(shelfRows(stock));

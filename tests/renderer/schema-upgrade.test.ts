@@ -15,32 +15,55 @@ import { PROJECTION_VERSION } from '../../renderer/storage/persistence';
 import { uniqueName } from './faults';
 
 /**
+ * Every version the schema had, declared as it was then (renderer/storage/db.ts now declares only the versions
+ * an upgrade runs at, each whole).
+ */
+const HISTORY: [number, Record<string, string | null>][] = [
+  [
+    1,
+    {
+      updates: '++id',
+      meta: 'key',
+      stock: 'key, hub, item',
+      ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], target, at',
+      items: 'id, nameKey, *barcodes',
+      hubs: 'id',
+      devices: 'id, hub',
+      levels: 'key, hub, item',
+      problems: 'where',
+    },
+  ],
+  [
+    2,
+    {
+      ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root, at',
+      categoryLevels: 'key, hub',
+      usage: 'key, day, hub',
+    },
+  ],
+  [3, { ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root' }],
+  [4, { gate: 'device', members: 'device' }],
+  [5, { damaged: 'id' }],
+  [6, { stock: 'key, hub', levels: 'key, hub', items: 'id, nameKey' }],
+  [7, { onHand: 'key' }],
+  [8, { ledger: null, blocks: '[device+bucket], *spans', links: 'id, slot, root' }],
+  [9, { shelf: 'key, hub' }],
+  [10, { links: 'id, slot, root, last', openTransfers: 'root' }],
+  [11, { journal: '++id' }],
+];
+
+/** The database as an app that knew versions 1 to `version` of the schema made it. */
+function upTo(version: number, name: string): Dexie {
+  const db = new Dexie(name);
+  for (const [v, spec] of HISTORY) if (v <= version) db.version(v).stores(spec);
+  return db;
+}
+
+/**
  * The database as version 5 of the schema left it (renderer/storage/db.ts before version 6), written by a
  * Dexie that knows only versions 1-5, as a device that installed an older app has it.
  */
-function v5(name: string): Dexie {
-  const db = new Dexie(name);
-  db.version(1).stores({
-    updates: '++id',
-    meta: 'key',
-    stock: 'key, hub, item',
-    ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], target, at',
-    items: 'id, nameKey, *barcodes',
-    hubs: 'id',
-    devices: 'id, hub',
-    levels: 'key, hub, item',
-    problems: 'where',
-  });
-  db.version(2).stores({
-    ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root, at',
-    categoryLevels: 'key, hub',
-    usage: 'key, day, hub',
-  });
-  db.version(3).stores({ ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root' });
-  db.version(4).stores({ gate: 'device', members: 'device' });
-  db.version(5).stores({ damaged: 'id' });
-  return db;
-}
+const v5 = (name: string) => upTo(5, name);
 
 /** Open databases, closed after each test. */
 const opened: { close(): void }[] = [];
@@ -159,12 +182,8 @@ describe('schema versions 6 to 10', () => {
 
   it('version 10 lists the open transfers a version 9 database holds, and only those', async () => {
     const name = uniqueName('schema-v9');
-    const old = v5(name);
-    // Versions 6 to 9 as they were (a database made at version 9 ran none of their upgrades).
-    old.version(6).stores({ stock: 'key, hub', levels: 'key, hub', items: 'id, nameKey' });
-    old.version(7).stores({ onHand: 'key' });
-    old.version(8).stores({ ledger: null, blocks: '[device+bucket], *spans', links: 'id, slot, root' });
-    old.version(9).stores({ shelf: 'key, hub' });
+    // Versions 1 to 9 as they were (a database made at version 9 ran none of their upgrades).
+    const old = upTo(9, name);
     await old.open();
     const at = Date.UTC(2026, 10, 1);
     const base = (seq: number, hub: string) => ({
@@ -202,5 +221,60 @@ describe('schema versions 6 to 10', () => {
     expect(await db.links.where('last').equals(at).count()).toBe(links.length);
     // Nothing else of the links changed.
     expect((await db.links.toArray()).map(({ last: _, ...rest }) => rest)).toStrictEqual(links);
+  });
+});
+
+/** Primary key and indexes of each table as IndexedDB holds them. */
+function schemaOnDisk(db: Dexie): Record<string, { key: unknown; indexes: string[] }> {
+  const idb = db.backendDB();
+  const names = [...idb.objectStoreNames].sort();
+  const tx = idb.transaction(names, 'readonly');
+  return Object.fromEntries(
+    names.map((n) => {
+      const store = tx.objectStore(n);
+      const indexes = [...store.indexNames].sort().map((i) => {
+        const index = store.index(i);
+        return `${i}:${JSON.stringify(index.keyPath)}:${index.unique}:${index.multiEntry}`;
+      });
+      return [n, { key: [store.keyPath, store.autoIncrement], indexes }];
+    }),
+  );
+}
+
+describe('the versions declared', () => {
+  it('give a new device the schema the whole history of declarations gave', async () => {
+    const whole = upTo(11, uniqueName('schema-whole'));
+    opened.push(whole);
+    await whole.open();
+    const now = new LarderDB(uniqueName('schema-now'));
+    opened.push(now);
+    await now.open();
+    expect(now.verno).toBe(11);
+    expect(schemaOnDisk(now)).toEqual(schemaOnDisk(whole));
+  });
+
+  it('open a database of every earlier version to that schema, its rows kept and the upgrades run', async () => {
+    const fresh = new LarderDB(uniqueName('schema-fresh'));
+    opened.push(fresh);
+    await fresh.open();
+    const expected = schemaOnDisk(fresh);
+    const stock = { key: 'north|rice', hub: 'north', item: 'rice', onHand: 7, lots: [] };
+    for (let version = 1; version <= 10; version++) {
+      const name = uniqueName(`schema-v${version}`);
+      const old = upTo(version, name);
+      await old.open();
+      await old.table('stock').put(stock);
+      await old.table('hubs').put({ id: 'north', name: 'North' });
+      old.close();
+      const db = new LarderDB(name);
+      opened.push(db);
+      await db.open();
+      expect(db.verno, `from version ${version}`).toBe(11);
+      expect(schemaOnDisk(db), `from version ${version}`).toEqual(expected);
+      expect(await db.hubs.toArray(), `from version ${version}`).toEqual([{ id: 'north', name: 'North' }]);
+      // The figures' rows made from the stock rows by the upgrades of versions 7 and 9, where they ran.
+      expect(await db.onHand.count(), `from version ${version}`).toBe(version < 7 ? 1 : 0);
+      expect(await db.shelf.count(), `from version ${version}`).toBe(version < 9 ? 1 : 0);
+    }
   });
 });
