@@ -46,13 +46,26 @@ export interface LedgerLink {
  */
 export interface OpenTransferRow {
   root: string;
+  /**
+   * Its rows, as its links hold them, kept with it: the open transfers are then one read of this table (a
+   * read of each one's links, a request per transfer, took 150-300 ms of the Network screen's first view at
+   * a million entries). Absent in a row written before they were kept, or while a link of the transfer has
+   * no row of its own: read from its links then.
+   */
+  rows?: LedgerRow[];
 }
 
-/** What `markTransfers` found: links whose `last` changed, and the transfers open and not. */
+const byId = (a: LedgerRow, b: LedgerRow) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * What `markTransfers` found: links whose `last` changed, the transfers open (with their rows) and not, and
+ * the transfers it could not judge (a link without its row).
+ */
 export interface TransferMarks {
   links: LedgerLink[];
-  open: string[];
+  open: OpenTransferRow[];
   closed: string[];
+  unjudged: string[];
 }
 
 /**
@@ -68,12 +81,17 @@ export function markTransfers(links: Iterable<LedgerLink>): TransferMarks {
     if (list) list.push(link);
     else byRoot.set(link.root, [link]);
   }
-  const marks: TransferMarks = { links: [], open: [], closed: [] };
+  const marks: TransferMarks = { links: [], open: [], closed: [], unjudged: [] };
   for (const [root, list] of byRoot) {
-    if (list.some((link) => link.row === undefined)) continue;
+    if (list.some((link) => link.row === undefined)) {
+      marks.unjudged.push(root);
+      continue;
+    }
     const rows = list.map((link) => link.row!);
     const view = transferView(rows);
-    (view !== null && isOpenTransfer(view.status) ? marks.open : marks.closed).push(root);
+    // In the order its links are read in (by id), as a read of them gave.
+    if (view !== null && isOpenTransfer(view.status)) marks.open.push({ root, rows: rows.sort(byId) });
+    else marks.closed.push(root);
     const last = lastChangeOf(rows);
     for (const link of list) {
       if (link.last === last) continue;
@@ -84,11 +102,15 @@ export function markTransfers(links: Iterable<LedgerLink>): TransferMarks {
   return marks;
 }
 
-/** Writes which transfers are open, in a transaction that holds `openTransfers`. */
-export function writeOpenTransfers(db: LarderDB, marks: Pick<TransferMarks, 'open' | 'closed'>) {
+/**
+ * Writes which transfers are open, with their rows, in a transaction that holds `openTransfers`. A transfer
+ * that could not be judged keeps its row if it has one, without the rows it held (they may be out of date).
+ */
+export function writeOpenTransfers(db: LarderDB, marks: Omit<TransferMarks, 'links'>) {
   return Promise.all([
-    marks.open.length > 0 && db.openTransfers.bulkPut(marks.open.map((root) => ({ root }))),
+    marks.open.length > 0 && db.openTransfers.bulkPut(marks.open),
     marks.closed.length > 0 && db.openTransfers.bulkDelete(marks.closed),
+    ...marks.unjudged.map((root) => db.openTransfers.update(root, { rows: undefined })),
   ]);
 }
 
@@ -112,17 +134,18 @@ export async function markWrittenLinks(db: LarderDB, written: readonly LedgerLin
   // The transfers they are of now, and were of before (a rewritten row that left one leaves it to judge).
   const before = await db.links.bulkGet(written.map((link) => link.id));
   const roots = [...new Set([...written, ...before].flatMap((link) => link?.root ?? []))];
-  if (roots.length === 0) return { links: [], open: [], closed: [] };
+  if (roots.length === 0) return { links: [], open: [], closed: [], unjudged: [] };
   const ids = new Set(written.map((link) => link.id));
   const stored = (await db.links.where('root').anyOf(roots).toArray()).filter((link) => !ids.has(link.id));
   const marks = markTransfers([...stored, ...written]);
   const changed = new Set(marks.links);
   // A transfer none of whose links is left (a rewritten row left it) is not open.
-  const judged = new Set([...marks.open, ...marks.closed]);
+  const judged = new Set([...marks.open.map((t) => t.root), ...marks.closed, ...marks.unjudged]);
   return {
     links: stored.filter((link) => changed.has(link)),
     open: marks.open,
     closed: [...marks.closed, ...roots.filter((root) => !judged.has(root))],
+    unjudged: marks.unjudged,
   };
 }
 
@@ -138,7 +161,7 @@ export async function deleteLinks(db: LarderDB, ids: readonly string[]): Promise
   if (roots.length === 0) return;
   const left = await db.links.where('root').anyOf(roots).toArray();
   const marks = markTransfers(left);
-  const judged = new Set([...marks.open, ...marks.closed]);
+  const judged = new Set([...marks.open.map((t) => t.root), ...marks.closed, ...marks.unjudged]);
   // A transfer with no link left is not open.
   marks.closed.push(...roots.filter((root) => !judged.has(root)));
   await Promise.all([marks.links.length > 0 && db.links.bulkPut(marks.links), writeOpenTransfers(db, marks)]);
@@ -169,8 +192,11 @@ export async function transferLedgerRows(db: LarderDB, root: string): Promise<Le
  * task of the Network screen's first view at a million entries).
  */
 export async function openTransferLedgerRows(db: LarderDB): Promise<LedgerRow[]> {
-  const roots = (await db.openTransfers.toCollection().primaryKeys()) as string[];
-  return rowsOfLinks(db, await linksOfTransfers(db, roots));
+  const open = await db.openTransfers.toArray();
+  const kept = open.flatMap((t) => t.rows ?? []);
+  const without = open.filter((t) => t.rows === undefined).map((t) => t.root);
+  if (without.length === 0) return kept;
+  return [...kept, ...(await rowsOfLinks(db, await linksOfTransfers(db, without)))];
 }
 
 /**
