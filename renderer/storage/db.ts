@@ -324,17 +324,6 @@ export class LarderDB extends Dexie {
       });
     // Saves made before the doc is loaded (JournalRow).
     this.version(11).stores({ journal: '++id' });
-    // Each open transfer's rows kept in its row (ledgerIndex.ts `OpenTransferRow`), filled here from the
-    // links of the transfers open now; the rest are kept as they change.
-    this.version(12)
-      .stores({})
-      .upgrade(async (tx) => {
-        const roots = (await tx.table('openTransfers').toCollection().primaryKeys()) as string[];
-        if (roots.length === 0) return;
-        const links = (await tx.table('links').where('root').anyOf(roots).toArray()) as LedgerLink[];
-        const marked = markTransfers(links);
-        if (marked.open.length > 0) await tx.table('openTransfers').bulkPut(marked.open);
-      });
   }
 
   /** The tables that hold the ledger rows: a transaction that writes them holds them all. */

@@ -49,8 +49,10 @@ export interface OpenTransferRow {
   /**
    * Its rows, as its links hold them, kept with it: the open transfers are then one read of this table (a
    * read of each one's links, a request per transfer, took 150-300 ms of the Network screen's first view at
-   * a million entries). Absent in a row written before they were kept, or while a link of the transfer has
-   * no row of its own: read from its links then.
+   * a million entries). Absent in a row written before they were kept (it gets them when its transfer next
+   * changes, or at a rebuild: filling them all at the update's first start took 690 ms of the main thread at
+   * a million entries, in Dexie's `anyOf` walk of the links) or while a link of the transfer has no row of
+   * its own: read from its links then.
    */
   rows?: LedgerRow[];
 }

@@ -50,7 +50,6 @@ const HISTORY: [number, Record<string, string | null>][] = [
   [9, { shelf: 'key, hub' }],
   [10, { links: 'id, slot, root, last', openTransfers: 'root' }],
   [11, { journal: '++id' }],
-  [12, {}],
 ];
 
 /** The database as an app that knew versions 1 to `version` of the schema made it. */
@@ -134,7 +133,7 @@ describe('schema versions 6 to 10', () => {
     const db = new LarderDB(name);
     opened.push(db);
     await db.open();
-    expect(db.verno).toBe(12);
+    expect(db.verno).toBe(11);
     // Version 7 adds the network view's rows, filled from the stock rows the device had. Version 8 drops
     // the ledger table for blocks and links, empty until the rebuild PROJECTION_VERSION 5 asks for (the
     // meta row says version 4) writes them. Version 9 adds the screens' shelf rows, filled from the stock
@@ -192,7 +191,7 @@ describe('schema versions 6 to 10', () => {
     const db = new LarderDB(name);
     opened.push(db);
     await db.open();
-    expect(db.verno).toBe(12);
+    expect(db.verno).toBe(11);
     // The send on its way and the request: the open transfers, listed, each with its rows.
     const rowOf = (id: string) => links.find((link) => link.id === id)!.row;
     expect(await db.openTransfers.toArray()).toEqual([
@@ -203,26 +202,6 @@ describe('schema versions 6 to 10', () => {
     expect(await db.links.where('last').equals(at).count()).toBe(links.length);
     // Nothing else of the links changed.
     expect((await db.links.toArray()).map(({ last: _, ...rest }) => rest)).toStrictEqual(links);
-  });
-
-  it('version 12 keeps the rows of the transfers a version 11 database lists as open, and changes nothing else', async () => {
-    const name = uniqueName('schema-v11');
-    const old = upTo(11, name);
-    await old.open();
-    const { links } = await someTransfers(old);
-    // As version 11 listed them: the ids of the open ones.
-    await old.table('openTransfers').bulkPut([{ root: 'dev1.1' }, { root: 'dev1.4' }]);
-    old.close();
-
-    const db = new LarderDB(name);
-    opened.push(db);
-    await db.open();
-    const rowOf = (id: string) => links.find((link) => link.id === id)!.row;
-    expect(await db.openTransfers.toArray()).toEqual([
-      { root: 'dev1.1', rows: [rowOf('dev1.1')] },
-      { root: 'dev1.4', rows: [rowOf('dev1.4')] },
-    ]);
-    expect(await db.links.toArray()).toStrictEqual(links);
   });
 });
 
@@ -277,13 +256,13 @@ function schemaOnDisk(db: Dexie): Record<string, { key: unknown; indexes: string
 
 describe('the versions declared', () => {
   it('give a new device the schema the whole history of declarations gave', async () => {
-    const whole = upTo(12, uniqueName('schema-whole'));
+    const whole = upTo(11, uniqueName('schema-whole'));
     opened.push(whole);
     await whole.open();
     const now = new LarderDB(uniqueName('schema-now'));
     opened.push(now);
     await now.open();
-    expect(now.verno).toBe(12);
+    expect(now.verno).toBe(11);
     expect(schemaOnDisk(now)).toEqual(schemaOnDisk(whole));
   });
 
@@ -293,7 +272,7 @@ describe('the versions declared', () => {
     await fresh.open();
     const expected = schemaOnDisk(fresh);
     const stock = { key: 'north|rice', hub: 'north', item: 'rice', onHand: 7, lots: [] };
-    for (let version = 1; version <= 11; version++) {
+    for (let version = 1; version <= 10; version++) {
       const name = uniqueName(`schema-v${version}`);
       const old = upTo(version, name);
       await old.open();
@@ -303,7 +282,7 @@ describe('the versions declared', () => {
       const db = new LarderDB(name);
       opened.push(db);
       await db.open();
-      expect(db.verno, `from version ${version}`).toBe(12);
+      expect(db.verno, `from version ${version}`).toBe(11);
       expect(schemaOnDisk(db), `from version ${version}`).toEqual(expected);
       expect(await db.hubs.toArray(), `from version ${version}`).toEqual([{ id: 'north', name: 'North' }]);
       // The figures' rows made from the stock rows by the upgrades of versions 7 and 9, where they ran.
