@@ -181,7 +181,7 @@ export function CountScreen() {
           <span className="hint">
             {unprojected > 0
               ? t('count.waitForHistory', { count: unprojected, n: format.number(unprojected) })
-              : command.busy && opening !== null
+              : command.busy && opening !== null && !store.takesEarlySaves
                 ? t('movement.savingOnceOpen', {
                     percent: format.number(opening / 100, { style: 'percent' }),
                   })

@@ -53,7 +53,8 @@ export function MovementScreen({ kind }: { kind: Kind }) {
   const [warning, setWarning] = useState<BelowZeroWarning | null>(null);
   const text = useDomainText();
   const command = useCommand();
-  // A save right after the app opened waits for the history's load (seconds at millions of entries).
+  // A save right after the app opened may wait for the history's load (seconds at millions of entries):
+  // when early saves are not taken (`store.takesEarlySaves`), the hint says so while it waits.
   const opening = useLoadPercent();
   const [unknownCode, setUnknownCode] = useState<string | null>(null);
   const pickerRef = useRef<HTMLInputElement>(null);
@@ -279,7 +280,7 @@ export function MovementScreen({ kind }: { kind: Kind }) {
             {t(titles.save)}
           </button>
           <span className="hint">
-            {command.busy && opening !== null
+            {command.busy && opening !== null && !store.takesEarlySaves
               ? t('movement.savingOnceOpen', { percent: format.number(opening / 100, { style: 'percent' }) })
               : t('movement.ctrlEnter')}
           </span>
