@@ -320,7 +320,8 @@ export class LarderDB extends Dexie {
         const links = (await tx.table('links').where('root').above('').toArray()) as LedgerLink[];
         const marked = markTransfers(links);
         if (marked.links.length > 0) await tx.table('links').bulkPut(marked.links);
-        if (marked.open.length > 0) await tx.table('openTransfers').bulkPut(marked.open);
+        if (marked.open.length > 0)
+          await tx.table('openTransfers').bulkPut(marked.open.map((root) => ({ root })));
       });
     // Saves made before the doc is loaded (JournalRow).
     this.version(11).stores({ journal: '++id' });

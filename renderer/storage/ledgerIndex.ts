@@ -46,28 +46,13 @@ export interface LedgerLink {
  */
 export interface OpenTransferRow {
   root: string;
-  /**
-   * Its rows, as its links hold them, kept with it: the open transfers are then one read of this table (a
-   * read of each one's links, a request per transfer, took 150-300 ms of the Network screen's first view at
-   * a million entries). Absent in a row written before they were kept (it gets them when its transfer next
-   * changes, or at a rebuild: filling them all at the update's first start took 690 ms of the main thread at
-   * a million entries, in Dexie's `anyOf` walk of the links) or while a link of the transfer has no row of
-   * its own: read from its links then.
-   */
-  rows?: LedgerRow[];
 }
 
-const byId = (a: LedgerRow, b: LedgerRow) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-
-/**
- * What `markTransfers` found: links whose `last` changed, the transfers open (with their rows) and not, and
- * the transfers it could not judge (a link without its row).
- */
+/** What `markTransfers` found: links whose `last` changed, and the transfers open and not. */
 export interface TransferMarks {
   links: LedgerLink[];
-  open: OpenTransferRow[];
+  open: string[];
   closed: string[];
-  unjudged: string[];
 }
 
 /**
@@ -83,17 +68,12 @@ export function markTransfers(links: Iterable<LedgerLink>): TransferMarks {
     if (list) list.push(link);
     else byRoot.set(link.root, [link]);
   }
-  const marks: TransferMarks = { links: [], open: [], closed: [], unjudged: [] };
+  const marks: TransferMarks = { links: [], open: [], closed: [] };
   for (const [root, list] of byRoot) {
-    if (list.some((link) => link.row === undefined)) {
-      marks.unjudged.push(root);
-      continue;
-    }
+    if (list.some((link) => link.row === undefined)) continue;
     const rows = list.map((link) => link.row!);
     const view = transferView(rows);
-    // In the order its links are read in (by id), as a read of them gave.
-    if (view !== null && isOpenTransfer(view.status)) marks.open.push({ root, rows: rows.sort(byId) });
-    else marks.closed.push(root);
+    (view !== null && isOpenTransfer(view.status) ? marks.open : marks.closed).push(root);
     const last = lastChangeOf(rows);
     for (const link of list) {
       if (link.last === last) continue;
@@ -104,15 +84,11 @@ export function markTransfers(links: Iterable<LedgerLink>): TransferMarks {
   return marks;
 }
 
-/**
- * Writes which transfers are open, with their rows, in a transaction that holds `openTransfers`. A transfer
- * that could not be judged keeps its row if it has one, without the rows it held (they may be out of date).
- */
-export function writeOpenTransfers(db: LarderDB, marks: Omit<TransferMarks, 'links'>) {
+/** Writes which transfers are open, in a transaction that holds `openTransfers`. */
+export function writeOpenTransfers(db: LarderDB, marks: Pick<TransferMarks, 'open' | 'closed'>) {
   return Promise.all([
-    marks.open.length > 0 && db.openTransfers.bulkPut(marks.open),
+    marks.open.length > 0 && db.openTransfers.bulkPut(marks.open.map((root) => ({ root }))),
     marks.closed.length > 0 && db.openTransfers.bulkDelete(marks.closed),
-    ...marks.unjudged.map((root) => db.openTransfers.update(root, { rows: undefined })),
   ]);
 }
 
@@ -136,18 +112,17 @@ export async function markWrittenLinks(db: LarderDB, written: readonly LedgerLin
   // The transfers they are of now, and were of before (a rewritten row that left one leaves it to judge).
   const before = await db.links.bulkGet(written.map((link) => link.id));
   const roots = [...new Set([...written, ...before].flatMap((link) => link?.root ?? []))];
-  if (roots.length === 0) return { links: [], open: [], closed: [], unjudged: [] };
+  if (roots.length === 0) return { links: [], open: [], closed: [] };
   const ids = new Set(written.map((link) => link.id));
   const stored = (await db.links.where('root').anyOf(roots).toArray()).filter((link) => !ids.has(link.id));
   const marks = markTransfers([...stored, ...written]);
   const changed = new Set(marks.links);
   // A transfer none of whose links is left (a rewritten row left it) is not open.
-  const judged = new Set([...marks.open.map((t) => t.root), ...marks.closed, ...marks.unjudged]);
+  const judged = new Set([...marks.open, ...marks.closed]);
   return {
     links: stored.filter((link) => changed.has(link)),
     open: marks.open,
     closed: [...marks.closed, ...roots.filter((root) => !judged.has(root))],
-    unjudged: marks.unjudged,
   };
 }
 
@@ -163,7 +138,7 @@ export async function deleteLinks(db: LarderDB, ids: readonly string[]): Promise
   if (roots.length === 0) return;
   const left = await db.links.where('root').anyOf(roots).toArray();
   const marks = markTransfers(left);
-  const judged = new Set([...marks.open.map((t) => t.root), ...marks.closed, ...marks.unjudged]);
+  const judged = new Set([...marks.open, ...marks.closed]);
   // A transfer with no link left is not open.
   marks.closed.push(...roots.filter((root) => !judged.has(root)));
   await Promise.all([marks.links.length > 0 && db.links.bulkPut(marks.links), writeOpenTransfers(db, marks)]);
@@ -194,11 +169,8 @@ export async function transferLedgerRows(db: LarderDB, root: string): Promise<Le
  * task of the Network screen's first view at a million entries).
  */
 export async function openTransferLedgerRows(db: LarderDB): Promise<LedgerRow[]> {
-  const open = await db.openTransfers.toArray();
-  const kept = open.flatMap((t) => t.rows ?? []);
-  const without = open.filter((t) => t.rows === undefined).map((t) => t.root);
-  if (without.length === 0) return kept;
-  return [...kept, ...(await rowsOfLinks(db, await linksOfTransfers(db, without)))];
+  const roots = (await db.openTransfers.toCollection().primaryKeys()) as string[];
+  return rowsOfLinks(db, await linksOfTransfers(db, roots));
 }
 
 /**
