@@ -1,4 +1,4 @@
-import { useSyncExternalStore } from 'react';
+import { useEffect, useState, useSyncExternalStore } from 'react';
 import { useStore } from './StoreContext';
 
 /** Entries of a very large update not yet added to the figures (0 almost always), live. */
@@ -60,4 +60,24 @@ export function useRebuildPercent(): number | null {
       return progress.total === 0 ? 100 : Math.floor((100 * progress.written) / progress.total);
     },
   );
+}
+
+/** How long a save runs before the form says "Saving…" (most take a few tens of milliseconds). */
+export const SAVING_SHOWN_AFTER_MS = 400;
+
+/**
+ * Whether `busy` has been true for SAVING_SHOWN_AFTER_MS: a save slow enough to say so (the disk busy, the
+ * history's load ahead of it), without the hint flickering at every quick save.
+ */
+export function useLongBusy(busy: boolean): boolean {
+  const [long, setLong] = useState(false);
+  useEffect(() => {
+    if (!busy) {
+      setLong(false);
+      return;
+    }
+    const timer = setTimeout(() => setLong(true), SAVING_SHOWN_AFTER_MS);
+    return () => clearTimeout(timer);
+  }, [busy]);
+  return busy && long;
 }

@@ -2,7 +2,7 @@ import { useLayoutEffect, useMemo, useRef, useState, type FormEvent, type Keyboa
 import { useTranslation } from 'react-i18next';
 import type { Item } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
-import { useLoadPercent, useUnprojected } from '../app/hooks';
+import { useLoadPercent, useLongBusy, useUnprojected } from '../app/hooks';
 import { useHubStock, useItems } from '../data/catalog';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { ItemPicker } from '../components/ItemPicker';
@@ -27,13 +27,14 @@ export function CountScreen() {
   const itemRows = useItems();
   const stock = useHubStock();
   const unprojected = useUnprojected();
-  // A save right after the app opened waits for the history's load (seconds at millions of entries).
+  // A save right after the app opened may wait for the history's load (seconds at millions of entries).
   const opening = useLoadPercent();
   const items = useMemo(() => new Map((itemRows ?? []).map((i) => [i.id, i as Item])), [itemRows]);
   const [lines, setLines] = useState<CountLine[]>([]);
   const [note, setNote] = useState('');
   const [errors, setErrors] = useState<FormErrors>(noErrors);
   const command = useCommand();
+  const slow = useLongBusy(command.busy);
   const pickerRef = useRef<HTMLInputElement>(null);
   const inputs = useRef(new Map<string, HTMLInputElement>());
 
@@ -185,7 +186,9 @@ export function CountScreen() {
                 ? t('movement.savingOnceOpen', {
                     percent: format.number(opening / 100, { style: 'percent' }),
                   })
-                : t('movement.ctrlEnter')}
+                : slow
+                  ? t('movement.saving')
+                  : t('movement.ctrlEnter')}
           </span>
           <StatusMessage message={command.message} />
         </div>

@@ -11,7 +11,7 @@ import { ItemPicker } from '../components/ItemPicker';
 import { LinesEditor, type DraftLine } from '../components/LinesEditor';
 import { Field } from '../components/Field';
 import { StatusMessage } from '../components/StatusMessage';
-import { useLoadPercent } from '../app/hooks';
+import { useLoadPercent, useLongBusy } from '../app/hooks';
 import { useCommand } from '../app/useCommand';
 import { useFormat } from '../i18n/format';
 import { KIND_LABEL, REASON_LABEL, SOURCE_LABEL } from '../i18n/entryWords';
@@ -56,6 +56,7 @@ export function MovementScreen({ kind }: { kind: Kind }) {
   // A save right after the app opened may wait for the history's load (seconds at millions of entries):
   // when early saves are not taken (`store.takesEarlySaves`), the hint says so while it waits.
   const opening = useLoadPercent();
+  const slow = useLongBusy(command.busy);
   const [unknownCode, setUnknownCode] = useState<string | null>(null);
   const pickerRef = useRef<HTMLInputElement>(null);
   const quantityRefs = useRef(new Map<number, HTMLInputElement>());
@@ -282,7 +283,9 @@ export function MovementScreen({ kind }: { kind: Kind }) {
           <span className="hint">
             {command.busy && opening !== null && !store.takesEarlySaves
               ? t('movement.savingOnceOpen', { percent: format.number(opening / 100, { style: 'percent' }) })
-              : t('movement.ctrlEnter')}
+              : slow
+                ? t('movement.saving')
+                : t('movement.ctrlEnter')}
           </span>
           <StatusMessage message={command.message} />
         </div>

@@ -105,8 +105,10 @@ test('while the history cannot be read the stock is shown and the bar says so; a
     await goTo(page, 'Record pickup');
     await addLine(page, 'lentils', '5');
     await page.getByRole('button', { name: 'Save pickup' }).click();
-    // Taken early (it does not wait for the history): not "Saving once the history is open", only busy.
+    // Taken early (it does not wait for the history), but the disk does not answer: "Saving…", not "Saving
+    // once the history is open".
     await expect(page.getByRole('button', { name: 'Save pickup' })).toBeDisabled();
+    await expect(page.getByRole('main').getByText('Saving…', { exact: true })).toBeVisible();
     await expect(page.getByRole('main').getByText(/Saving once the history is open/)).toBeHidden();
 
     // The disk answers again: the pickup is saved, and the browser is killed the moment it says so.
