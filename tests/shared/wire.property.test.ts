@@ -29,6 +29,15 @@ let packedCompared = 0;
 function expectSame(wire: unknown): DecodeResult {
   // A string is read as a packed entry, which the schema path never knew: checked apart, below.
   if (typeof wire === 'string') return expectPackedSound(wire, 'devx');
+  // A tuple whose first value is a stored kind (junk may start with 32) is in the stored form, which the
+  // schema path never knew either: read as in a ledger array, it must give what the schema path gives for
+  // its canonical tuple (found with FC_RUNS=2000: `[32,0,0,"",0,0,null,0,""]` compared as canonical).
+  const canonical = canonicalOfStored(wire, 'devx');
+  if (canonical) {
+    const expected = decodeEntryBySchema(canonical);
+    expect(decodeEntry(wire, 'devx'), describeWire(wire)).toStrictEqual(expected);
+    return expected;
+  }
   const expected = decodeEntryBySchema(wire);
   const actual = decodeEntry(wire);
   expect(actual, describeWire(wire)).toStrictEqual(expected);
@@ -74,6 +83,14 @@ const PACKED_REFUSALS = [
   'entry.resolveMovesStock',
   'entry.fieldInvalid',
 ];
+
+/** A tuple in the stored form (a stored kind first) as the canonical tuple of `ledger`; null for any other. */
+function canonicalOfStored(wire: unknown, ledger: string): unknown[] | null {
+  if (!Array.isArray(wire) || !Number.isInteger(wire[0])) return null;
+  const first = wire[0] as number;
+  if (first < STORED_KIND_BASE || first >= 2 * STORED_KIND_BASE) return null;
+  return [1, first - STORED_KIND_BASE, wire[1], ledger, ...wire.slice(2)];
+}
 
 /** A canonical tuple (version 1, a kind code below 32) in the stored form; null when it has none. */
 function asStored(wire: unknown): unknown[] | null {
