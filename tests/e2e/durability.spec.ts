@@ -1,31 +1,44 @@
-import { chromium, expect, test, type Page } from '@playwright/test';
+import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import { newProfileDir, removeProfileDir, spawnKillableChromium } from './browser';
+import { addItem, addLine, donate, expectOnHand, goTo, setUpHub, statusSaying } from './steps';
 
 type Killable = Awaited<ReturnType<typeof spawnKillableChromium>>;
-import { addItem, addLine, donate, expectOnHand, goTo, setUpHub, statusSaying } from './steps';
+
+/** Chromium started as a plain process on `profile` (so that it can be killed), with the app open. */
+async function startChromium(
+  profile: string,
+  baseURL: string,
+): Promise<{ chrome: Killable; browser: Browser; page: Page }> {
+  const chrome = await spawnKillableChromium(profile);
+  const browser = await chromium.connectOverCDP(chrome.wsEndpoint);
+  const page = browser.contexts()[0]!.pages()[0] ?? (await browser.contexts()[0]!.newPage());
+  await page.goto(baseURL);
+  return { chrome, browser, page };
+}
+
+/** No clean shutdown: SIGKILL, as a power cut or a crash would. */
+async function killNow(chrome: Killable, browser: Browser): Promise<void> {
+  await chrome.kill();
+  await browser.close().catch(() => undefined);
+}
 
 test('an entry acknowledged as saved survives the browser being killed at once', async ({ baseURL }) => {
   const profile = newProfileDir('kill');
   let chrome: Killable | undefined;
   try {
-    chrome = await spawnKillableChromium(profile);
-    let browser = await chromium.connectOverCDP(chrome.wsEndpoint);
-    let page = browser.contexts()[0]!.pages()[0] ?? (await browser.contexts()[0]!.newPage());
-    await page.goto(baseURL!);
+    let browser: Browser;
+    let page: Page;
+    ({ chrome, browser, page } = await startChromium(profile, baseURL!));
     await setUpHub(page, 'Mosque Pantry', 'Back office');
     await addItem(page, { name: 'Lentils 1 kg', unit: 'bag' });
     await goTo(page, 'Record donation');
     await addLine(page, 'lentils', '42');
     await page.keyboard.press('Control+Enter');
     await expect(page.getByRole('main').getByRole('status')).toHaveText('Saved donation: 1 line, 42 units.');
-    // No clean shutdown: SIGKILL the moment "Saved" shows.
-    await chrome.kill();
-    await browser.close().catch(() => undefined);
+    // The moment "Saved" shows.
+    await killNow(chrome, browser);
 
-    chrome = await spawnKillableChromium(profile);
-    browser = await chromium.connectOverCDP(chrome.wsEndpoint);
-    page = browser.contexts()[0]!.pages()[0] ?? (await browser.contexts()[0]!.newPage());
-    await page.goto(baseURL!);
+    ({ chrome, browser, page } = await startChromium(profile, baseURL!));
     await expectOnHand(page, 'Lentils 1 kg', 42);
     await goTo(page, 'History');
     await expect(page.getByRole('table', { name: 'History' })).toContainText('Lentils 1 kg');
@@ -87,10 +100,9 @@ test('while the history cannot be read the stock is shown and the bar says so; a
   const profile = newProfileDir('kill-loading');
   let chrome: Killable | undefined;
   try {
-    chrome = await spawnKillableChromium(profile);
-    let browser = await chromium.connectOverCDP(chrome.wsEndpoint);
-    let page = browser.contexts()[0]!.pages()[0] ?? (await browser.contexts()[0]!.newPage());
-    await page.goto(baseURL!);
+    let browser: Browser;
+    let page: Page;
+    ({ chrome, browser, page } = await startChromium(profile, baseURL!));
     await setUpHub(page, 'Mosque Pantry', 'Back office');
     await addItem(page, { name: 'Lentils 1 kg', unit: 'bag' });
     await donate(page, 'lentils', '20');
@@ -114,13 +126,9 @@ test('while the history cannot be read the stock is shown and the bar says so; a
     // The disk answers again: the pickup is saved, and the browser is killed the moment it says so.
     await release();
     await expect(statusSaying(page, 'Saved pickup: 1 line, 5 units.')).toBeVisible();
-    await chrome.kill();
-    await browser.close().catch(() => undefined);
+    await killNow(chrome, browser);
 
-    chrome = await spawnKillableChromium(profile);
-    browser = await chromium.connectOverCDP(chrome.wsEndpoint);
-    page = browser.contexts()[0]!.pages()[0] ?? (await browser.contexts()[0]!.newPage());
-    await page.goto(baseURL!);
+    ({ chrome, browser, page } = await startChromium(profile, baseURL!));
     await expectOnHand(page, 'Lentils 1 kg', 15);
     // The history opens, with the pickup in it, counted once, and so after another start.
     await goTo(page, 'History');
