@@ -1,4 +1,6 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useFormat } from '../i18n/format';
 import { useStore } from './StoreContext';
 
 /** Entries of a very large update not yet added to the figures (0 almost always), live. */
@@ -80,4 +82,26 @@ export function useLongBusy(busy: boolean): boolean {
     return () => clearTimeout(timer);
   }, [busy]);
   return busy && long;
+}
+
+/**
+ * What a form says while its command runs, or null when there is nothing to say yet. While the history is
+ * opening (`useLoadPercent`) a command that waits for it says so, with how far the opening is: every change
+ * but the saves taken early (`early`: donations, pickups, counts, discards, transfers and undos, when the
+ * store takes them; `store.takesEarlySaves`). Otherwise, once it has run SAVING_SHOWN_AFTER_MS, that it is
+ * saving, or working (`saves: false`, for a command that makes something rather than saving it).
+ */
+export function useBusyNote(busy: boolean, { early = false, saves = true } = {}): string | null {
+  const store = useStore();
+  const { t } = useTranslation();
+  const format = useFormat();
+  const opening = useLoadPercent();
+  const slow = useLongBusy(busy);
+  if (!busy) return null;
+  if (opening !== null && !(early && store.takesEarlySaves)) {
+    const percent = format.number(opening / 100, { style: 'percent' });
+    return saves ? t('movement.savingOnceOpen', { percent }) : t('common.waitsForHistory', { percent });
+  }
+  if (slow) return t(saves ? 'movement.saving' : 'common.working');
+  return null;
 }

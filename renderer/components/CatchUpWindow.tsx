@@ -6,7 +6,7 @@ import { useStore } from '../app/StoreContext';
 import { useCommand } from '../app/useCommand';
 import { useCatchUpDays } from '../data/catchUp';
 import { Field } from './Field';
-import { StatusMessage } from './StatusMessage';
+import { CommandStatus } from './StatusMessage';
 
 /**
  * How long, after a lost device is revoked, the others wait where a device that was away finds the new
@@ -65,7 +65,7 @@ export function CatchUpWindow({ admin }: { admin: boolean }) {
             <button type="submit" disabled={command.busy}>
               {t('members.catchUpSave')}
             </button>
-            <StatusMessage message={command.message} />
+            <CommandStatus command={command} />
           </div>
         </form>
       ) : (

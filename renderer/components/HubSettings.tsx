@@ -5,7 +5,7 @@ import { useStore } from '../app/StoreContext';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import type { HubRow } from '../storage/db';
 import { Field } from './Field';
-import { StatusMessage } from './StatusMessage';
+import { CommandStatus } from './StatusMessage';
 import { useCommand } from '../app/useCommand';
 import { useSelf } from '../data/self';
 
@@ -83,7 +83,7 @@ function HubSettingsForm({ row, actingFor }: { row: HubRow; actingFor?: string }
         <button type="submit" className="primary" disabled={command.busy}>
           {t('hubSettings.save')}
         </button>
-        <StatusMessage message={command.message} />
+        <CommandStatus command={command} />
       </div>
     </form>
   );

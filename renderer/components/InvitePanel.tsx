@@ -6,7 +6,7 @@ import type { LarderWindow } from '../../electron/bridge-types';
 import { useStore } from '../app/StoreContext';
 import { useMyStatus } from '../data/members';
 import { useCommand } from '../app/useCommand';
-import { StatusMessage } from './StatusMessage';
+import { CommandStatus, StatusMessage } from './StatusMessage';
 import { relayUrls } from '../sync/relay';
 
 /** The servers an invite names: this device's, plus this computer's LAN addresses when it hosts sync. */
@@ -89,7 +89,7 @@ export function InvitePanel() {
           >
             {t('invite.show')}
           </button>
-          <StatusMessage message={command.message} />
+          <CommandStatus command={command} saves={false} />
         </>
       ) : (
         <div className="invite">

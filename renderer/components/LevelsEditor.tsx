@@ -4,7 +4,9 @@ import type { Item } from '../../shared/catalog';
 import type { Levels } from '../../shared/status';
 import { useStore } from '../app/StoreContext';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
+import { useCommand } from '../app/useCommand';
 import { Field } from './Field';
+import { CommandStatus } from './StatusMessage';
 
 /** This hub's minimum and target for one item: settings, so a concurrent edit may win over this one. */
 export function LevelsEditor({
@@ -23,15 +25,21 @@ export function LevelsEditor({
   const [min, setMin] = useState(levels ? String(levels.min) : '');
   const [target, setTarget] = useState(levels ? String(levels.target) : '');
   const [errors, setErrors] = useState<FormErrors>(noErrors);
+  // One save at a time, and what it waits for said while it does (the history's opening, a busy disk).
+  const command = useCommand();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    try {
-      await store.setLevels(item.id, { min, target }, hub);
-      onDone();
-    } catch (error) {
-      setErrors(toFormErrors(error));
-    }
+    let saved = false;
+    await command.run(async () => {
+      try {
+        await store.setLevels(item.id, { min, target }, hub);
+        saved = true;
+      } catch (error) {
+        setErrors(toFormErrors(error));
+      }
+    });
+    if (saved) onDone();
   };
 
   return (
@@ -60,12 +68,13 @@ export function LevelsEditor({
         )}
       </Field>
       <div className="actions">
-        <button type="submit" className="primary">
+        <button type="submit" className="primary" disabled={command.busy}>
           {t('levelsEditor.save')}
         </button>
         <button type="button" onClick={onDone}>
           {t('common.cancel')}
         </button>
+        <CommandStatus command={command} />
       </div>
     </form>
   );

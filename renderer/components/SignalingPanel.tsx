@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Disclosure } from './Disclosure';
 import { Field } from './Field';
-import { StatusMessage } from './StatusMessage';
+import { CommandStatus, StatusMessage } from './StatusMessage';
 import { useCommand } from '../app/useCommand';
 import { useTranslation } from 'react-i18next';
 import type { LarderWindow } from '../../electron/bridge-types';
@@ -92,7 +92,7 @@ export function SignalingPanel() {
           {t('signaling.add')}
         </button>
       </form>
-      <StatusMessage message={command.message} />
+      <CommandStatus command={command} />
       {bridge && (
         <>
           <Discover

@@ -1,3 +1,4 @@
+import { useBusyNote } from '../app/hooks';
 import type { StatusText } from '../app/useCommand';
 
 /**
@@ -19,5 +20,35 @@ export function StatusMessage({
     <p role="status" className={className ? `${className} ${kind}` : kind} aria-label={label}>
       {message?.text}
     </p>
+  );
+}
+
+/**
+ * A command's status line, and while it runs what it waits for (`useBusyNote`): "Saving once the history is
+ * open (40%)…" while the history opens, "Saving…" when it takes a while. The note is beside the status, not
+ * in it, so a screen reader is not read every percent; what the last run said is cleared meanwhile (it is
+ * about an earlier save).
+ */
+export function CommandStatus({
+  command,
+  early,
+  saves,
+  className,
+  label,
+}: {
+  command: { busy: boolean; message: StatusText | null };
+  /** A save the store may take before the history is open (see useBusyNote). */
+  early?: boolean;
+  /** False for a command that makes something (an invite, a sync file) rather than saving a change. */
+  saves?: boolean;
+  className?: string;
+  label?: string;
+}) {
+  const note = useBusyNote(command.busy, { early, saves });
+  return (
+    <>
+      {note && <span className="hint busy-note">{note}</span>}
+      <StatusMessage message={note ? null : command.message} className={className} label={label} />
+    </>
   );
 }

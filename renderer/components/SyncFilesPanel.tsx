@@ -10,7 +10,7 @@ import { useTranslation } from 'react-i18next';
 import { useFormat, type Format } from '../i18n/format';
 import type { TFunction } from 'i18next';
 import { useCommand } from '../app/useCommand';
-import { StatusMessage } from './StatusMessage';
+import { CommandStatus } from './StatusMessage';
 
 /**
  * For hubs with no network at all: carry an encrypted sync file on a USB stick. Importing is always
@@ -99,7 +99,7 @@ export function SyncFilesPanel() {
           />
         </label>
       </div>
-      <StatusMessage message={command.message} />
+      <CommandStatus command={command} saves={false} />
     </section>
   );
 }

@@ -5,7 +5,7 @@ import { useStore } from '../app/StoreContext';
 import { toFormErrors } from '../app/errors';
 import { useCommand } from '../app/useCommand';
 import { ItemPicker } from './ItemPicker';
-import { StatusMessage } from './StatusMessage';
+import { CommandStatus } from './StatusMessage';
 
 /** A scanner read a code no item has: offer to attach it to an item, so next time it just works. */
 export function UnknownBarcode({
@@ -59,7 +59,7 @@ export function UnknownBarcode({
       <button type="button" className="link" disabled={command.busy} onClick={onDismiss}>
         {t('barcode.notNow')}
       </button>
-      <StatusMessage message={command.message} />
+      <CommandStatus command={command} />
     </div>
   );
 }

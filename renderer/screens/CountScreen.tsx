@@ -2,7 +2,7 @@ import { useLayoutEffect, useMemo, useRef, useState, type FormEvent, type Keyboa
 import { useTranslation } from 'react-i18next';
 import type { Item } from '../../shared/catalog';
 import { useStore } from '../app/StoreContext';
-import { useLoadPercent, useLongBusy, useUnprojected } from '../app/hooks';
+import { useBusyNote, useUnprojected } from '../app/hooks';
 import { useHubStock, useItems } from '../data/catalog';
 import { noErrors, toFormErrors, type FormErrors } from '../app/errors';
 import { ItemPicker } from '../components/ItemPicker';
@@ -27,14 +27,13 @@ export function CountScreen() {
   const itemRows = useItems();
   const stock = useHubStock();
   const unprojected = useUnprojected();
-  // A save right after the app opened may wait for the history's load (seconds at millions of entries).
-  const opening = useLoadPercent();
   const items = useMemo(() => new Map((itemRows ?? []).map((i) => [i.id, i as Item])), [itemRows]);
   const [lines, setLines] = useState<CountLine[]>([]);
   const [note, setNote] = useState('');
   const [errors, setErrors] = useState<FormErrors>(noErrors);
   const command = useCommand();
-  const slow = useLongBusy(command.busy);
+  // A save right after the app opened may wait for the history's load (seconds at millions of entries).
+  const busyNote = useBusyNote(command.busy, { early: true });
   const pickerRef = useRef<HTMLInputElement>(null);
   const inputs = useRef(new Map<string, HTMLInputElement>());
 
@@ -182,13 +181,7 @@ export function CountScreen() {
           <span className="hint">
             {unprojected > 0
               ? t('count.waitForHistory', { count: unprojected, n: format.number(unprojected) })
-              : command.busy && opening !== null && !store.takesEarlySaves
-                ? t('movement.savingOnceOpen', {
-                    percent: format.number(opening / 100, { style: 'percent' }),
-                  })
-                : slow
-                  ? t('movement.saving')
-                  : t('movement.ctrlEnter')}
+              : (busyNote ?? t('movement.ctrlEnter'))}
           </span>
           <StatusMessage message={command.message} />
         </div>

@@ -11,7 +11,7 @@ import { useEntries, useHistory } from '../data/history';
 import { useHubChoice, useHubNames } from '../data/hubs';
 import { useFormat, type Format } from '../i18n/format';
 import { useCommand } from '../app/useCommand';
-import { StatusMessage } from '../components/StatusMessage';
+import { CommandStatus } from '../components/StatusMessage';
 import { useSelf } from '../data/self';
 
 const PAGE = 100;
@@ -172,7 +172,7 @@ export function HistoryScreen() {
           <input id="history-to" type="date" value={to} onChange={(e) => setTo(e.target.value)} />
         </div>
       </div>
-      <StatusMessage message={command.message} />
+      <CommandStatus command={command} early />
       {!rows ? (
         <p>{t('history.loading')}</p>
       ) : rows.length === 0 ? (

@@ -12,7 +12,7 @@ import { useStore } from '../app/StoreContext';
 import { useItems } from '../data/catalog';
 import { noErrors, sayBeyondFields, type FormErrors } from '../app/errors';
 import { Field } from '../components/Field';
-import { StatusMessage } from '../components/StatusMessage';
+import { CommandStatus } from '../components/StatusMessage';
 import { useCommand } from '../app/useCommand';
 import { useCategoryName, useStoredCategory } from '../i18n/categories';
 
@@ -176,7 +176,7 @@ export function ItemsScreen() {
                 {t('common.cancel')}
               </button>
             )}
-            <StatusMessage message={command.message} />
+            <CommandStatus command={command} />
           </div>
         </form>
         <div>

@@ -10,7 +10,7 @@ import { Field } from '../components/Field';
 import { useFormat } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';
 import { useCommand } from '../app/useCommand';
-import { StatusMessage } from '../components/StatusMessage';
+import { CommandStatus } from '../components/StatusMessage';
 import { useSelf } from '../data/self';
 
 /**
@@ -53,7 +53,7 @@ export function LevelsScreen() {
           </div>
         </div>
       )}
-      <StatusMessage message={command.message} />
+      <CommandStatus command={command} />
       <div className="two-col">
         <section className="card" aria-labelledby="category-levels-title">
           <h2 id="category-levels-title">{t('levels.perCategory')}</h2>

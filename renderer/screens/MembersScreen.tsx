@@ -6,7 +6,7 @@ import { useMembers, useMyStatus, type MemberView } from '../data/members';
 import { useMyFingerprint } from '../data/fingerprint';
 import type { Role } from '../../shared/trust/members';
 import { CatchUpWindow } from '../components/CatchUpWindow';
-import { StatusMessage } from '../components/StatusMessage';
+import { CommandStatus } from '../components/StatusMessage';
 import { useCommand } from '../app/useCommand';
 
 const ROLE_NAMES = {
@@ -70,7 +70,7 @@ export function MembersScreen() {
           {t('members.oneAdmin')}
         </p>
       )}
-      <StatusMessage message={command.message} />
+      <CommandStatus command={command} />
 
       <h2 className="section-title">{t('members.waitingTitle')}</h2>
       {requests.length === 0 ? (
@@ -270,7 +270,7 @@ function UpgradeNetwork() {
         <h2 id="upgrade-title">{t('members.upgradeTitle')}</h2>
         <p>{t('members.upgradeWhy')}</p>
         <p>{t('members.upgradeHow')}</p>
-        <StatusMessage message={command.message} />
+        <CommandStatus command={command} />
         <button
           type="button"
           className="primary"

@@ -11,7 +11,7 @@ import { ItemPicker } from '../components/ItemPicker';
 import { LinesEditor, type DraftLine } from '../components/LinesEditor';
 import { Field } from '../components/Field';
 import { StatusMessage } from '../components/StatusMessage';
-import { useLoadPercent, useLongBusy } from '../app/hooks';
+import { useBusyNote } from '../app/hooks';
 import { useCommand } from '../app/useCommand';
 import { useFormat } from '../i18n/format';
 import { KIND_LABEL, REASON_LABEL, SOURCE_LABEL } from '../i18n/entryWords';
@@ -55,8 +55,7 @@ export function MovementScreen({ kind }: { kind: Kind }) {
   const command = useCommand();
   // A save right after the app opened may wait for the history's load (seconds at millions of entries):
   // when early saves are not taken (`store.takesEarlySaves`), the hint says so while it waits.
-  const opening = useLoadPercent();
-  const slow = useLongBusy(command.busy);
+  const busyNote = useBusyNote(command.busy, { early: true });
   const [unknownCode, setUnknownCode] = useState<string | null>(null);
   const pickerRef = useRef<HTMLInputElement>(null);
   const quantityRefs = useRef(new Map<number, HTMLInputElement>());
@@ -281,11 +280,7 @@ export function MovementScreen({ kind }: { kind: Kind }) {
             {t(titles.save)}
           </button>
           <span className="hint">
-            {command.busy && opening !== null && !store.takesEarlySaves
-              ? t('movement.savingOnceOpen', { percent: format.number(opening / 100, { style: 'percent' }) })
-              : slow
-                ? t('movement.saving')
-                : t('movement.ctrlEnter')}
+            {busyNote ?? t('movement.ctrlEnter')}
           </span>
           <StatusMessage message={command.message} />
         </div>

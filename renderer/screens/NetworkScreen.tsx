@@ -10,7 +10,7 @@ import { useFormat } from '../i18n/format';
 import { unitWord } from '../i18n/units';
 import { useCategoryName } from '../i18n/categories';
 import { useCommand } from '../app/useCommand';
-import { StatusMessage } from '../components/StatusMessage';
+import { CommandStatus } from '../components/StatusMessage';
 import { FoldedList } from '../components/FoldedList';
 import { useFirstView } from '../app/firstView';
 import { firstRows, useShownAfter, useShownRows } from '../app/slices';
@@ -237,7 +237,7 @@ export function NetworkScreen() {
               {moves.some((m) => !mayRequest(m)) && (
                 <p className="muted small">{t('network.movesByOthers')}</p>
               )}
-              <StatusMessage message={command.message} />
+              <CommandStatus command={command} early />
             </section>
           </div>
           <h2 className="section-title">{t('items.title')}</h2>

@@ -1,5 +1,5 @@
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
-import { newProfileDir, removeProfileDir, spawnKillableChromium } from './browser';
+import { newProfileDir, openHub, removeProfileDir, spawnKillableChromium } from './browser';
 import { addItem, addLine, donate, expectOnHand, goTo, setUpHub, statusSaying } from './steps';
 
 type Killable = Awaited<ReturnType<typeof spawnKillableChromium>>;
@@ -147,3 +147,47 @@ test('while the history cannot be read the stock is shown and the bar says so; a
     removeProfileDir(profile);
   }
 });
+
+test('while the history cannot be read, a change that waits for it says so, and is saved once it opens', async ({
+  baseURL,
+}) => {
+  const profile = newProfileDir('held-levels');
+  const { context, page } = await openHub(profile, baseURL!);
+  try {
+    await changeLevelsWhileHeld(page, baseURL!);
+  } finally {
+    await context.close();
+    removeProfileDir(profile);
+  }
+});
+
+async function changeLevelsWhileHeld(page: Page, baseURL: string): Promise<void> {
+  await setUpHub(page, 'Mosque Pantry', 'Back office');
+  await addItem(page, { name: 'Lentils 1 kg', unit: 'bag' });
+  await donate(page, 'lentils', '20');
+
+  const release = await holdHistoryLoad(page, baseURL);
+  await page.reload();
+  await expectOnHand(page, 'Lentils 1 kg', 20);
+  // Levels are a signed setting in the doc: they wait for the history, and the form says so (it said
+  // nothing and kept no one from pressing Save again).
+  await page
+    .getByRole('table', { name: 'Stock' })
+    .getByRole('button', { name: 'Set levels for Lentils 1 kg' })
+    .click();
+  const levels = page.getByRole('form', { name: /Lentils 1 kg/ });
+  await levels.getByLabel('Minimum for Lentils 1 kg').fill('30');
+  await levels.getByLabel('Target for Lentils 1 kg').fill('60');
+  await levels.getByRole('button', { name: 'Save levels' }).click();
+  await expect(levels.getByRole('button', { name: 'Save levels' })).toBeDisabled();
+  await expect(levels.getByText('Saving once the history is open (0%)…', { exact: true })).toBeVisible();
+
+  await release();
+  await expect(levels).toBeHidden();
+  const row = page
+    .getByRole('table', { name: 'Stock' })
+    .getByRole('row')
+    .filter({ has: page.getByRole('rowheader', { name: /^Lentils 1 kg/ }) });
+  await expect(row).toContainText('Low');
+  await expect(page.getByRole('status', { name: 'Opening the history' })).toBeHidden();
+}
