@@ -233,10 +233,17 @@ export async function readAllEntriesPaced(
   doc: Y.Doc,
   breathe: () => Promise<void>,
   decoded?: DecodedWires,
+  /** Told, at each pause, how many of the doc's ledger values have been read, of how many. */
+  progress?: (read: number, of: number) => void,
 ): Promise<{ entries: Entry[]; problems: SetAside[] }> {
   const read = emptyRead();
-  const pieces = checkWires(ledgerWires(doc), read, decoded);
-  while (!pieces.next().done) await breathe();
+  const ledgers = ledgerWires(doc);
+  const of = ledgers.reduce((n, [, wires]) => n + (wires?.length ?? 0), 0);
+  const pieces = checkWires(ledgers, read, decoded);
+  for (let step = pieces.next(); !step.done; step = pieces.next()) {
+    progress?.(step.value, of);
+    await breathe();
+  }
   return read;
 }
 
@@ -251,12 +258,12 @@ function ledgerWires(doc: Y.Doc): [device: string, wires: unknown[] | null][] {
   return out;
 }
 
-/** Checks the wires into `read`, pausing (yielding) after every 256. */
+/** Checks the wires into `read`, pausing (yielding how many it has checked) after every 256. */
 function* checkWires(
   ledgers: [string, unknown[] | null][],
   read: ReturnType<typeof emptyRead>,
   decoded?: DecodedWires,
-): Generator<void> {
+): Generator<number, void> {
   let n = 0;
   for (const [device, wires] of ledgers) {
     if (!wires) {
@@ -271,7 +278,7 @@ function* checkWires(
         known?.device === device ? { ok: true as const, entry: known } : checkLedgerEntry(device, wire);
       if (r.ok) read.entries.push(r.entry);
       else read.problems.push({ where: `ledger/${device}/${index}`, reason: r.reason });
-      if ((++n & 0xff) === 0) yield;
+      if ((++n & 0xff) === 0) yield n;
     }
   }
 }

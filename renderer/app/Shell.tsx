@@ -7,7 +7,7 @@ import { useFormat } from '../i18n/format';
 import { useStore } from './StoreContext';
 import type { SelfRow } from '../storage/db';
 import type { LarderStore } from '../storage/store';
-import { useLoadPercent, useRebuildPercent, useUnprojected } from './hooks';
+import { useFiguresPercent, useLoadPercent, useRebuildPercent, useUnprojected } from './hooks';
 import { useSyncStatus } from './SyncContext';
 import { useDesktopAlerts, useDesktopAlertsPref } from './alerts';
 import { useBelowMinimum } from '../data/levels';
@@ -194,6 +194,7 @@ export function Shell() {
         </ul>
         <ApprovalIndicator />
         <LoadIndicator />
+        <FiguresIndicator />
         <BacklogIndicator />
         <RebuildIndicator />
         <SyncIndicator />
@@ -238,6 +239,22 @@ function LoadIndicator() {
   return (
     <p className="backlog-indicator" role="status" aria-label={t('shell.loadingLabel')}>
       {t(message, { percent: format.number(percent / 100, { style: 'percent' }) })}
+    </p>
+  );
+}
+
+/**
+ * While a rebuild works out the figures again from the history (after an update of Larder, a revocation, a
+ * repair: seconds at a million entries, a minute at ten million): how far it is, and that saves wait for it.
+ */
+function FiguresIndicator() {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const percent = useFiguresPercent();
+  if (percent === null) return null;
+  return (
+    <p className="backlog-indicator" role="status" aria-label={t('shell.figuresLabel')}>
+      {t('shell.figures', { percent: format.number(percent / 100, { style: 'percent' }) })}
     </p>
   );
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
+import type { LarderStore } from '../storage/store';
 import { useStore } from './StoreContext';
 
 /** Entries of a very large update not yet added to the figures (0 almost always), live. */
@@ -16,20 +17,22 @@ export function useUnprojected(): number {
 export const LOAD_SHOWN_AFTER_MS = 1_000;
 
 /**
- * How far the history's load is (the doc, which saves and sync wait for), in whole percent, live; null
- * when none runs, or while it has run for less than LOAD_SHOWN_AFTER_MS. Shown once that time is up even
- * if the load has not moved since (its first read waiting on a slow disk): the store says when a load
- * begins, and a timer here says when it has run long enough to be mentioned.
+ * How far something the store says it is doing is (`progress`), in whole percent, live; null when nothing
+ * runs, or while it has run for less than LOAD_SHOWN_AFTER_MS. Shown once that time is up even if it has not
+ * moved since (a first read waiting on a slow disk): the store says when it begins, and a timer here says
+ * when it has run long enough to be mentioned.
  */
-export function useLoadPercent(): number | null {
+function useShownPercent(
+  progress: (store: LarderStore) => { done: number; total: number; startedAt: number } | null,
+): number | null {
   const store = useStore();
   return useSyncExternalStore(
     (listener) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const heard = () => {
         clearTimeout(timer);
-        const progress = store.loadProgress;
-        const left = progress ? LOAD_SHOWN_AFTER_MS - (performance.now() - progress.startedAt) : 0;
+        const now = progress(store);
+        const left = now ? LOAD_SHOWN_AFTER_MS - (performance.now() - now.startedAt) : 0;
         if (left > 0) timer = setTimeout(heard, left + 1);
         listener();
       };
@@ -41,12 +44,28 @@ export function useLoadPercent(): number | null {
       };
     },
     () => {
-      const progress = store.loadProgress;
-      if (!progress || performance.now() - progress.startedAt < LOAD_SHOWN_AFTER_MS) return null;
-      return Math.floor((100 * progress.done) / Math.max(1, progress.total));
+      const now = progress(store);
+      if (!now || performance.now() - now.startedAt < LOAD_SHOWN_AFTER_MS) return null;
+      return Math.floor((100 * now.done) / Math.max(1, now.total));
     },
   );
 }
+
+/** How far the history's load is (the doc, which saves and sync wait for): see useShownPercent. */
+export function useLoadPercent(): number | null {
+  return useShownPercent(loadProgress);
+}
+
+/**
+ * How far a rebuild has worked out the figures again (after an update of Larder, a revocation, a repair),
+ * which every save waits for: see useShownPercent.
+ */
+export function useFiguresPercent(): number | null {
+  return useShownPercent(figuresProgress);
+}
+
+const loadProgress = (store: LarderStore) => store.loadProgress;
+const figuresProgress = (store: LarderStore) => store.figuresProgress;
 
 /**
  * How far a rebuild has written the history (usage and ledger rows), in whole percent, live; null when no
@@ -85,7 +104,8 @@ export function useLongBusy(busy: boolean): boolean {
 }
 
 /**
- * What a form says while its command runs, or null when there is nothing to say yet. While the history is
+ * What a form says while its command runs, or null when there is nothing to say yet. While a rebuild works
+ * out the figures again, that it waits for them (every change does). While the history is
  * opening (`useLoadPercent`) a command that waits for it says so, with how far the opening is: every change
  * but the saves taken early (`early`: donations, pickups, counts, discards, transfers and undos, when the
  * store takes them; `store.takesEarlySaves`). Otherwise, once it has run SAVING_SHOWN_AFTER_MS, that it is
@@ -96,8 +116,14 @@ export function useBusyNote(busy: boolean, { early = false, saves = true } = {})
   const { t } = useTranslation();
   const format = useFormat();
   const opening = useLoadPercent();
+  const figures = useFiguresPercent();
   const slow = useLongBusy(busy);
   if (!busy) return null;
+  // A rebuild's figures come first: every save waits for them (at a start, after the history's load).
+  if (figures !== null) {
+    const percent = format.number(figures / 100, { style: 'percent' });
+    return saves ? t('movement.savingOnceFigures', { percent }) : t('common.waitsForFigures', { percent });
+  }
   if (opening !== null && !(early && store.takesEarlySaves)) {
     const percent = format.number(opening / 100, { style: 'percent' });
     return saves ? t('movement.savingOnceOpen', { percent }) : t('common.waitsForHistory', { percent });

@@ -351,6 +351,8 @@ export class DocPersistence {
   private loaded = false;
   /** The doc's load under way (see loadProgress). */
   private loadingRows: { done: number; total: number; startedAt: number } | null = null;
+  /** A rebuild working out the figures, which saves wait for (see figuresProgress). */
+  private derivingFigures: { done: number; total: number; startedAt: number } | null = null;
   /** Called after each committed batch with the entries it held (for sync status, alerts...). */
   private readonly committedListeners = new Set<(commit: Commit) => void>();
   /**
@@ -1436,6 +1438,15 @@ export class DocPersistence {
     return p ? { ...p } : null;
   }
 
+  /**
+   * How far a rebuild's first part is (the history read and folded into figures, which saves wait for), and
+   * since when (performance.now()); null when none runs. Backlog listeners hear of each whole percent.
+   */
+  get figuresProgress(): { done: number; total: number; startedAt: number } | null {
+    const p = this.derivingFigures;
+    return p ? { ...p } : null;
+  }
+
   /** How far a rebuild's history rows are written, or null when none is being written. */
   get rebuildProgress(): RebuildProgress | null {
     const r = this.rebuilding;
@@ -1471,12 +1482,19 @@ export class DocPersistence {
     this.rebuilding = null;
     this.rebuildsAsked--;
     let derived: Awaited<ReturnType<DocPersistence['derive']>>;
+    // Saves wait for this part (seconds at a million entries, a minute at ten million): how far it is is
+    // said from its start (figuresProgress).
+    this.derivingFigures = { done: 0, total: 0, startedAt: performance.now() };
+    this.notifyBacklog();
     try {
-      derived = await this.derive(trust);
+      derived = await this.derive(trust, this.derivingFigures);
       await this.writeRebuiltFigures(derived);
     } catch (error) {
       this.settleRebuildWaiters(error);
       throw error;
+    } finally {
+      this.derivingFigures = null;
+      this.notifyBacklog();
     }
     const { plan, tables, projector } = derived;
     // In block order, so that each ledger block is written once, whole.
@@ -1622,20 +1640,44 @@ export class DocPersistence {
     void this.startRebuild().catch(() => undefined);
   }
 
-  /** Every projection row a rebuild writes, derived from the doc in memory. */
-  private async derive(trust: TrustLayer | null) {
+  /**
+   * Every projection row a rebuild writes, derived from the doc in memory. `progress` is moved along as it
+   * goes: the doc's entries read, then folded (`total` is twice the entries, once known), listeners told of
+   * each whole percent.
+   */
+  private async derive(
+    trust: TrustLayer | null,
+    progress: { done: number; total: number } = { done: 0, total: 0 },
+  ) {
     // Reading and folding a whole history takes seconds at a million entries: in slices, so that the page
     // answers meanwhile (saves and syncs wait on the chain; a peer's update is captured for after).
     const breathe = pacer(this.pace);
-    const { entries, problems } = await readAllEntriesPaced(this.doc, breathe, this.decoded);
+    let said = -1;
+    const moved = (done: number, total: number) => {
+      progress.done = done;
+      progress.total = total;
+      const percent = Math.floor((100 * done) / Math.max(1, total));
+      if (percent === said) return;
+      said = percent;
+      this.notifyBacklog();
+    };
+    const { entries, problems } = await readAllEntriesPaced(this.doc, breathe, this.decoded, (read, of) =>
+      moved(read, 2 * of),
+    );
+    const total = 2 * (entries.length + problems.length);
+    moved(total / 2, total);
     const plan = trust ? await trust.plan(entries, { members: true, heads: true }, true) : null;
     // Every row is written from it: nothing to note as changed until it has folded the history.
     const projector = new Projector().untracked();
     const counted = plan ? plan.release : entries;
     for (let i = 0; i < counted.length; i++) {
       projector.apply(counted[i]!);
-      if ((i & 0xff) === 0xff) await breathe();
+      if ((i & 0xff) === 0xff) {
+        moved(total - counted.length + i, total);
+        await breathe();
+      }
     }
+    moved(total, total);
     const seenAt = this.now();
     const all: ProblemRow[] = [
       ...problems.map((p) => ({ ...p, seenAt })),

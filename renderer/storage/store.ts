@@ -177,6 +177,14 @@ export class LarderStore {
     return this.made ? this.made.ctx.persistence.takesEarlySaves : false;
   }
 
+  /**
+   * How far a rebuild's first part is (the figures worked out again from the history: saves wait for it);
+   * null when none runs (and before the parts are loaded).
+   */
+  get figuresProgress(): { done: number; total: number; startedAt: number } | null {
+    return this.made ? this.made.ctx.persistence.figuresProgress : null;
+  }
+
   /** How far a rebuild has written the history; null when none runs (and before the parts are loaded). */
   get rebuildProgress(): RebuildProgress | null {
     return this.made ? this.made.ctx.persistence.rebuildProgress : null;

@@ -193,6 +193,58 @@ function undoOfLast(doc: Y.Doc): { target: Entry; undo: Entry } {
 }
 
 describe('a rebuild writes its history between saves', () => {
+  it('says how far it has worked out the figures (which saves wait for): from its start, each whole percent, then nothing', async () => {
+    const { db } = await seeded();
+    const persistence = new DocPersistence(db, () => Date.UTC(2026, 0, 10));
+    expect(persistence.figuresProgress).toBeNull();
+    const seen: { done: number; total: number }[] = [];
+    const saving: { figures: boolean; saved: boolean }[] = [];
+    persistence.onBacklog(() => {
+      const p = persistence.figuresProgress;
+      if (p) seen.push({ done: p.done, total: p.total });
+    });
+    // No projection meta row: load() rebuilds, and resolves once the figures are written.
+    await persistence.load();
+    expect(persistence.figuresProgress).toBeNull();
+    // Said as it begins (the Shell's bar shows a second later whatever happens), then as the entries are
+    // read and folded: twice the entries in all, in order, to the end.
+    expect(seen[0]).toEqual({ done: 0, total: 0 });
+    const moving = seen.slice(1);
+    expect(moving.length).toBeGreaterThan(10);
+    expect(moving.every((p) => p.total === 2 * ENTRIES)).toBe(true);
+    const done = moving.map((p) => p.done);
+    expect(done).toEqual([...done].sort((a, b) => a - b));
+    expect(done.at(-1)).toBe(2 * ENTRIES);
+    // Each whole percent once at most.
+    const percents = moving.map((p) => Math.floor((100 * p.done) / p.total));
+    expect(new Set(percents).size).toBe(percents.length);
+
+    // A rebuild asked for later (a revocation, a repair) says so too, and a save made as it starts waits for
+    // its figures: when it commits, the progress is gone.
+    seen.length = 0;
+    const started = new Promise<void>((resolve) => {
+      const off = persistence.onBacklog(() => {
+        if (persistence.figuresProgress === null) return;
+        off();
+        resolve();
+      });
+    });
+    const rebuilding = persistence.startRebuild();
+    await started;
+    const { undo } = undoOfLast(persistence.doc);
+    appendEntries(persistence.doc, undo.device, [undo]);
+    const saved = persistence.flush().then(() => {
+      saving.push({ figures: persistence.figuresProgress !== null, saved: true });
+    });
+    await rebuilding;
+    await saved;
+    expect(saving).toEqual([{ figures: false, saved: true }]);
+    expect(seen.at(-1)).toEqual({ done: 2 * ENTRIES, total: 2 * ENTRIES });
+    await persistence.rebuilt();
+    await noDifferences(persistence);
+    persistence.destroy();
+  });
+
   it('a save made meanwhile commits before the history is written, and its rows are never overwritten by older copies', async () => {
     const { db } = await seeded();
     // A small budget: the history takes hundreds of pieces, one transaction each.
