@@ -282,7 +282,8 @@ function printLongTasks(events: TraceEvent[], overMs: number): void {
   const main = [...busy].sort((a, b) => b[1] - a[1])[0]?.[0];
   const on = events.filter((e) => `${e.pid}:${e.tid}` === main && e.ph === 'X' && e.dur !== undefined);
   const tasks = on.filter((e) => e.name === 'RunTask' && e.dur! > overMs * 1000).sort((a, b) => a.ts - b.ts);
-  const t0 = Math.min(...on.map((e) => e.ts));
+  // A loop, not Math.min(...): a trace of a long start holds more events than a call may take arguments.
+  const t0 = on.reduce((least, e) => Math.min(least, e.ts), Infinity);
   console.log(`\nmain-thread tasks over ${overMs} ms (trace; ms from the trace's start):`);
   for (const task of tasks) {
     const inside = on

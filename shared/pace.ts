@@ -12,17 +12,24 @@ export interface PaceOptions {
 
 export const SLICE_MS = 20;
 
-interface Yielding {
-  scheduler?: { yield?: () => Promise<void> };
+interface Scheduling {
+  scheduler?: { postTask?: (task: () => void) => Promise<void> };
 }
 
 /**
- * Lets other tasks run. Chromium's `scheduler.yield()` resumes ahead of other queued work and is not
- * clamped as nested timers are (4 ms each after the fifth).
+ * Lets other tasks run: every task queued before this pause runs before the work goes on. Where there is
+ * one, a task of the page's scheduler at its default priority (`scheduler.postTask`, "user-visible": the
+ * priority of timers, IndexedDB's answers and React's renders), which is not clamped as nested timers are
+ * (4 ms each after the fifth); else a zero-delay timer.
+ *
+ * Not `scheduler.yield()`: its continuation resumes ahead of every other task of its priority, so a loop that
+ * yields after each slice ran no timer, no IndexedDB answer and no React render until it ended. Measured at
+ * a start that rebuilt a million entries' figures: 243 slices of about 20 ms in a row, and not one timer
+ * for 5.9-6.3 s (the "Working out the figures" bar, React's, appeared only once they were done).
  */
 export function nextTask(): Promise<void> {
-  const scheduler = (globalThis as Yielding).scheduler;
-  if (typeof scheduler?.yield === 'function') return scheduler.yield();
+  const scheduler = (globalThis as Scheduling).scheduler;
+  if (typeof scheduler?.postTask === 'function') return scheduler.postTask(() => undefined);
   return new Promise<void>((resolve) => setTimeout(resolve, 0));
 }
 

@@ -42,11 +42,17 @@ describe('pacer', () => {
 });
 
 describe('nextTask', () => {
-  it("uses the scheduler's yield where there is one", async () => {
-    const yielded = vi.fn(() => Promise.resolve());
-    (globalThis as { scheduler?: unknown }).scheduler = { yield: yielded };
-    await nextTask();
-    expect(yielded).toHaveBeenCalledTimes(1);
+  it("posts a task to the page's scheduler where there is one (at its default priority, behind what is queued)", async () => {
+    const posted = vi.fn((task: () => void) => Promise.resolve(task()));
+    (globalThis as { scheduler?: unknown }).scheduler = { postTask: posted, yield: vi.fn() };
+    try {
+      await nextTask();
+      expect(posted).toHaveBeenCalledTimes(1);
+      // No options: the default priority, the one timers and IndexedDB's answers have.
+      expect(posted.mock.calls[0]).toHaveLength(1);
+    } finally {
+      delete (globalThis as { scheduler?: unknown }).scheduler;
+    }
   });
 
   it('else waits for a timer: other tasks run first', async () => {
