@@ -1,0 +1,101 @@
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launch } from './browser';
+import { commandLine } from './report';
+import { serve } from './server';
+
+/**
+ * A start that rebuilds the figures (as after an update of Larder that changes the projections): a copy of
+ * a kept profile (`npm run bench -- --keep-profiles --port=N`), its projection marked as made by an older
+ * version, then the app started on it. Saves wait for the rebuild's first part (the figures); the page
+ * should go on answering meanwhile. Prints, per run: when the "Working out the figures" and "Writing the
+ * history" bars first showed, how many times the bars' text changed, the gaps of over 200 ms between the
+ * ticks of a 50 ms timer (a page that runs no timer runs no React render and no IndexedDB answer either,
+ * though no single task is long), and when the ledger was loaded (`store.ready`: the figures written).
+ *
+ *   npx tsx bench/rebuild-start.ts --profile=<kept profile> --port=<its port> --app=<app build> [--runs=2]
+ *
+ * Prints numbers; asserts nothing.
+ */
+const { option } = commandLine();
+const profile = option('profile');
+const port = Number(option('port') ?? 0);
+const app = option('app');
+const runs = Number(option('runs') ?? 2);
+if (!profile || !port || !app || !existsSync(join(app, 'index.html'))) {
+  console.error(
+    'usage: npx tsx bench/rebuild-start.ts --profile=<kept profile> --port=<its port> --app=<app>',
+  );
+  process.exit(2);
+}
+
+interface Watched {
+  seen: [at: number, bars: string][];
+  gaps: [from: number, ms: number][];
+}
+
+const copy = join(tmpdir(), 'larder-rebuild-start');
+for (let run = 1; run <= runs; run++) {
+  rmSync(copy, { recursive: true, force: true });
+  cpSync(profile, copy, { recursive: true });
+  const server = await serve([{ prefix: '/', dir: app }], port);
+  const context = await launch(copy);
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(server.url);
+    await page.getByRole('table').first().waitFor();
+    // The stored projection as an older version left it: the next start rebuilds.
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const open = indexedDB.open('larder');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const db = open.result;
+            const tx = db.transaction('meta', 'readwrite');
+            const get = tx.objectStore('meta').get('projection');
+            get.onsuccess = () => void tx.objectStore('meta').put({ ...get.result, version: 1 });
+            tx.oncomplete = () => {
+              db.close();
+              resolve();
+            };
+            tx.onerror = () => reject(tx.error);
+          };
+        }),
+    );
+    await page.addInitScript(() => {
+      const w = window as unknown as Watched;
+      w.seen = [];
+      w.gaps = [];
+      let last = '';
+      let lastTick = performance.now();
+      setInterval(() => {
+        const t = performance.now();
+        if (t - lastTick > 200) w.gaps.push([Math.round(lastTick), Math.round(t - lastTick)]);
+        lastTick = t;
+        const bars = [...document.querySelectorAll('.backlog-indicator')].map((e) => e.textContent ?? '');
+        const now = bars.join(' | ');
+        if (now !== last) w.seen.push([Math.round(t), now]);
+        last = now;
+      }, 50);
+    });
+    await page.reload();
+    await page.getByRole('status', { name: 'History being rewritten' }).waitFor({ timeout: 600_000 });
+    const { seen, gaps, loaded } = await page.evaluate(() => {
+      const w = window as unknown as Watched;
+      const mark = performance.getEntriesByName('larder:ledger-loaded')[0];
+      return { seen: w.seen, gaps: w.gaps, loaded: mark ? Math.round(mark.startTime) : null };
+    });
+    const first = (prefix: string) => seen.find(([, bars]) => bars.includes(prefix))?.[0] ?? '-';
+    const longest = gaps.reduce((most, [, ms]) => Math.max(most, ms), 0);
+    console.log(
+      `run ${run}: figures bar at ${first('Working out the figures')} ms, history bar at ${first('Writing the history')} ms, ` +
+        `${seen.length} changes of the bars; ledger loaded at ${loaded} ms; timer gaps over 200 ms: ${gaps.length}, ` +
+        `longest ${longest} ms (${gaps.map(([from, ms]) => `${from}+${ms}`).join(', ')})`,
+    );
+  } finally {
+    await context.close();
+    await server.close();
+  }
+}
