@@ -558,7 +558,7 @@ async function measure(
         `    the answering page (A): long tasks ${answeringTasks.count}, longest ${ms(answeringTasks.longestMs)}`,
       );
       log(
-        `    ${joinResult.ok ? 'figures right' : 'FAILED'} after ${ms(joinResult.figuresMs)} (all ${total} entries in the doc after ${ms(joinResult.docMs)}${joinResult.caughtUpByRebuild ? ', caught up by a rebuild' : ''}; ${joinResult.parts} sync step${joinResult.parts === 1 ? '' : 's'} 2): ${joinResult.message}; page long tasks ${joinResult.longTasks}, longest ${ms(joinResult.longestTaskMs)}`,
+        `    ${joinResult.ok ? 'figures right' : 'FAILED'} after ${ms(joinResult.figuresMs)} (all ${total} entries in the doc after ${ms(joinResult.docMs)}${joinResult.caughtUpByRebuild ? ', caught up by a rebuild' : ''}; ${joinResult.parts} sync step${joinResult.parts === 1 ? '' : 's'} 2): ${joinResult.message}; page long tasks ${joinResult.longTasks}, longest ${ms(joinResult.longestTaskMs)}, a 50 ms timer waited at most ${ms(joinResult.longestTimerWaitMs)}`,
       );
       for (const line of joinResult.longestScripts) log(`      long script: ${line}`);
       await pageA.evaluate(() => window.larderSyncBench!.stopSync());
@@ -595,7 +595,7 @@ async function measure(
       );
       if (cdp) await saveProfile(cdp, `import-${label(n)}.cpuprofile`);
       log(
-        `    ${importResult.ok ? 'figures right' : 'FAILED'} after ${ms(importResult.importMs)}${importResult.caughtUpByRebuild ? ' (caught up by a rebuild)' : ''}: ${importResult.message}; page long tasks ${importResult.longTasks}, longest ${ms(importResult.longestTaskMs)}; history written after ${ms(importResult.historyMs)}, long tasks meanwhile ${importResult.historyLongTasks}, longest ${ms(importResult.historyLongestTaskMs)}`,
+        `    ${importResult.ok ? 'figures right' : 'FAILED'} after ${ms(importResult.importMs)}${importResult.caughtUpByRebuild ? ' (caught up by a rebuild)' : ''}: ${importResult.message}; page long tasks ${importResult.longTasks}, longest ${ms(importResult.longestTaskMs)}, a 50 ms timer waited at most ${ms(importResult.longestTimerWaitMs)}; history written after ${ms(importResult.historyMs)}, long tasks meanwhile ${importResult.historyLongTasks}, longest ${ms(importResult.historyLongestTaskMs)}, timer waited at most ${ms(importResult.historyLongestTimerWaitMs)}`,
       );
       for (const line of importResult.longestScripts) log(`      long script (import): ${line}`);
       for (const line of importResult.historyLongestScripts) log(`      long script (history): ${line}`);

@@ -72,6 +72,8 @@ export interface JoinResult {
   /** The page's long tasks (over 50 ms) until the figures were right. */
   longTasks: number;
   longestTaskMs: number;
+  /** The longest a 50 ms timer waited past its time: how long the page ran no other task. */
+  longestTimerWaitMs: number;
   /** The longest script runs (over 50 ms), what invoked them and where, when the browser tells. */
   longestScripts: string[];
 }
@@ -92,6 +94,9 @@ export interface ImportResult {
   /** The same while the history was written after that. */
   historyLongTasks: number;
   historyLongestTaskMs: number;
+  /** The longest a 50 ms timer waited past its time while the file was imported, and while the history was written. */
+  longestTimerWaitMs: number;
+  historyLongestTimerWaitMs: number;
   /** The longest script runs while the file was imported, and while the history was written. */
   longestScripts: string[];
   historyLongestScripts: string[];

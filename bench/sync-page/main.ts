@@ -67,6 +67,24 @@ function settle(w: Watch) {
   if (w.docAt !== null && w.committedAt !== null) w.done();
 }
 
+/**
+ * The longest wait of a 50 ms timer while watched: a page whose work pauses between short slices but lets
+ * no other task run shows no long task, yet answers nothing (shared/pace.ts). Returns how to stop and read it.
+ */
+function watchTimer(): () => number {
+  let last = performance.now();
+  let longest = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last - 50);
+    last = now;
+  }, 50);
+  return () => {
+    clearInterval(timer);
+    return Math.max(longest, performance.now() - last - 50);
+  };
+}
+
 /** The long tasks `watchLongTasks` records. */
 const watched: { observer: PerformanceObserver | null; tasks: number[] } = { observer: null, tasks: [] };
 
@@ -370,6 +388,7 @@ const bench: LarderSyncBench = {
     });
     observer.observe({ type: 'longtask' });
     const scripts = watchScripts();
+    const timerWait = watchTimer();
     const countEntries = () => {
       let n = 0;
       ledgersOf(doc).forEach((array) => (n += array.length));
@@ -415,6 +434,7 @@ const bench: LarderSyncBench = {
       parts: Math.max(0, (window.__larderRtc!.sent['sync step 1']?.messages ?? 1) - 1) + 1,
       longTasks: tasks.filter((d) => d > 50).length,
       longestTaskMs: Math.max(0, ...tasks),
+      longestTimerWaitMs: timerWait(),
       longestScripts: scripts(),
     };
   },
@@ -433,6 +453,7 @@ const bench: LarderSyncBench = {
     });
     observer.observe({ type: 'longtask' });
     const scripts = watchScripts();
+    const timerWait = watchTimer();
     const t = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const result = await Promise.race([
@@ -452,9 +473,12 @@ const bench: LarderSyncBench = {
     for (const entry of observer.takeRecords()) tasks.push(entry.duration);
     const importTasks = tasks.splice(0);
     const importScripts = scripts();
+    const importTimerWait = timerWait();
+    const historyTimerWait = watchTimer();
     const historyScripts = watchScripts();
     if (result.ok) await fresh.persistence.rebuilt();
     const historyMs = performance.now() - t;
+    const historyTimerWaitMs = historyTimerWait();
     await new Promise((resolve) => setTimeout(resolve, 100));
     for (const entry of observer.takeRecords()) tasks.push(entry.duration);
     observer.disconnect();
@@ -477,6 +501,8 @@ const bench: LarderSyncBench = {
       longestTaskMs: Math.max(0, ...importTasks),
       historyLongTasks: tasks.length,
       historyLongestTaskMs: Math.max(0, ...tasks),
+      longestTimerWaitMs: importTimerWait,
+      historyLongestTimerWaitMs: historyTimerWaitMs,
       longestScripts: importScripts,
       historyLongestScripts,
     };
