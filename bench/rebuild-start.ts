@@ -15,6 +15,7 @@ import { serve } from './server';
  * though no single task is long), and when the ledger was loaded (`store.ready`: the figures written).
  *
  *   npx tsx bench/rebuild-start.ts --profile=<kept profile> --port=<its port> --app=<app build> [--runs=2]
+ *   ... --shot=<file.png>  also a screenshot of the window once the "Working out the figures" bar shows
  *
  * Prints numbers; asserts nothing.
  */
@@ -23,6 +24,7 @@ const profile = option('profile');
 const port = Number(option('port') ?? 0);
 const app = option('app');
 const runs = Number(option('runs') ?? 2);
+const shot = option('shot');
 if (!profile || !port || !app || !existsSync(join(app, 'index.html'))) {
   console.error(
     'usage: npx tsx bench/rebuild-start.ts --profile=<kept profile> --port=<its port> --app=<app>',
@@ -81,6 +83,10 @@ for (let run = 1; run <= runs; run++) {
       }, 50);
     });
     await page.reload();
+    if (shot) {
+      await page.getByRole('status', { name: 'Working out the figures' }).waitFor({ timeout: 600_000 });
+      await page.screenshot({ path: shot });
+    }
     await page.getByRole('status', { name: 'History being rewritten' }).waitFor({ timeout: 600_000 });
     const { seen, gaps, loaded } = await page.evaluate(() => {
       const w = window as unknown as Watched;

@@ -192,11 +192,6 @@ export function Shell() {
             </li>
           ))}
         </ul>
-        <ApprovalIndicator />
-        <LoadIndicator />
-        <FiguresIndicator />
-        <BacklogIndicator />
-        <RebuildIndicator />
         <SyncIndicator />
       </nav>
       <main className="content">
@@ -218,6 +213,16 @@ export function Shell() {
           {screen === 'members' && <MembersScreen />}
           {screen === 'problems' && <ProblemsScreen />}
         </ScreenBoundary>
+        {/* Held at the foot of the window, over the screen, where the volunteer sees it without anything moving
+            (at the foot of the menu it was below the fold of a small laptop's screen): why a save waits, what the
+            figures lack, what this device's entries count for. */}
+        <div className="notices">
+          <ApprovalIndicator />
+          <LoadIndicator />
+          <FiguresIndicator />
+          <BacklogIndicator />
+          <RebuildIndicator />
+        </div>
       </main>
     </div>
   );
