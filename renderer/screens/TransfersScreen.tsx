@@ -12,7 +12,7 @@ import { useFormat } from '../i18n/format';
 import { Field } from '../components/Field';
 import { ItemPicker } from '../components/ItemPicker';
 import { useCommand, type StatusText } from '../app/useCommand';
-import { StatusMessage } from '../components/StatusMessage';
+import { CommandStatus } from '../components/StatusMessage';
 import { useSelf } from '../data/self';
 
 /** A transfer's state as shown (catalog keys). */
@@ -73,6 +73,8 @@ export function TransfersScreen() {
   // line at the top of the page sat a screen away from the new send on a phone).
   const [asker, setAsker] = useState<Place | null>(null);
   const said = (place: Place) => (asker === place ? command.message : null);
+  // A part's status line, and while its action runs what that waits for (CommandStatus).
+  const statusOf = (place: Place) => ({ busy: command.busy && asker === place, message: said(place) });
 
   const hubName = (id: string) => hubs?.find((h) => h.id === id)?.name ?? id;
   const itemById = new Map((items ?? []).map((i) => [i.id, i]));
@@ -151,7 +153,7 @@ export function TransfersScreen() {
                 />
               ))
             )}
-            <StatusMessage message={said('toSend')} />
+            <CommandStatus command={statusOf('toSend')} early />
           </section>
         )}
         <section className="card" aria-labelledby="incoming-title">
@@ -193,7 +195,7 @@ export function TransfersScreen() {
               />
             ))
           )}
-          <StatusMessage message={said('incoming')} />
+          <CommandStatus command={statusOf('incoming')} early />
         </section>
         {(toSettle.length > 0 || said('settle')) && (
           <section className="card" aria-labelledby="settle-title">
@@ -216,7 +218,7 @@ export function TransfersScreen() {
                 }
               />
             ))}
-            <StatusMessage message={said('settle')} />
+            <CommandStatus command={statusOf('settle')} early />
           </section>
         )}
         {!coordinator && self.hubId && (
@@ -226,7 +228,7 @@ export function TransfersScreen() {
             busy={command.busy}
             run={run}
             clear={command.clear}
-            message={said('newSend')}
+            status={statusOf('newSend')}
           />
         )}
       </div>
@@ -403,14 +405,15 @@ function NewSend({
   busy,
   run,
   clear,
-  message,
+  status,
 }: {
   items: Item[];
   hubs: { id: string; name: string }[];
   busy: boolean;
   run: (action: () => Promise<unknown>, done: string, form: FormReport) => Promise<boolean>;
   clear: () => void;
-  message: StatusText | null;
+  /** This form's status: its send running, and what it said. */
+  status: { busy: boolean; message: StatusText | null };
 }) {
   const store = useStore();
   const { t } = useTranslation();
@@ -479,7 +482,7 @@ function NewSend({
       <button type="submit" className="primary" disabled={busy}>
         {anyway ? t('transfers.sendAnyway') : t('transfers.recordSend')}
       </button>
-      <StatusMessage message={message} />
+      <CommandStatus command={status} early />
     </form>
   );
 }
