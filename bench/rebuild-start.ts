@@ -35,6 +35,8 @@ if (!profile || !port || !app || !existsSync(join(app, 'index.html'))) {
 interface Watched {
   seen: [at: number, bars: string][];
   gaps: [from: number, ms: number][];
+  /** Frames of over 200 ms (long-animation-frame), with the scripts that ran in them. */
+  frames: string[];
 }
 
 const copy = join(tmpdir(), 'larder-rebuild-start');
@@ -70,6 +72,28 @@ for (let run = 1; run <= runs; run++) {
       const w = window as unknown as Watched;
       w.seen = [];
       w.gaps = [];
+      w.frames = [];
+      interface Script {
+        duration: number;
+        invoker?: string;
+        sourceFunctionName?: string;
+        sourceURL?: string;
+        sourceCharPosition?: number;
+      }
+      new PerformanceObserver((list) => {
+        for (const frame of list.getEntries() as (PerformanceEntry & { scripts?: Script[] })[]) {
+          if (frame.duration < 200) continue;
+          const scripts = (frame.scripts ?? [])
+            .filter((x) => x.duration > 20)
+            .map(
+              (x) =>
+                `${Math.round(x.duration)} ms ${x.invoker ?? ''} -> ${x.sourceFunctionName || '(anonymous)'} (${x.sourceURL?.split('/').pop() ?? ''}:${x.sourceCharPosition ?? '?'})`,
+            );
+          w.frames.push(
+            `${Math.round(frame.startTime)}+${Math.round(frame.duration)}: ${scripts.join('; ') || 'no script over 20 ms (rendering, or garbage collection)'}`,
+          );
+        }
+      }).observe({ type: 'long-animation-frame', buffered: true });
       let last = '';
       let lastTick = performance.now();
       setInterval(() => {
@@ -88,10 +112,15 @@ for (let run = 1; run <= runs; run++) {
       await page.screenshot({ path: shot });
     }
     await page.getByRole('status', { name: 'History being rewritten' }).waitFor({ timeout: 600_000 });
-    const { seen, gaps, loaded } = await page.evaluate(() => {
+    const { seen, gaps, frames, loaded } = await page.evaluate(() => {
       const w = window as unknown as Watched;
       const mark = performance.getEntriesByName('larder:ledger-loaded')[0];
-      return { seen: w.seen, gaps: w.gaps, loaded: mark ? Math.round(mark.startTime) : null };
+      return {
+        seen: w.seen,
+        gaps: w.gaps,
+        frames: w.frames,
+        loaded: mark ? Math.round(mark.startTime) : null,
+      };
     });
     const first = (prefix: string) => seen.find(([, bars]) => bars.includes(prefix))?.[0] ?? '-';
     const longest = gaps.reduce((most, [, ms]) => Math.max(most, ms), 0);
@@ -100,6 +129,7 @@ for (let run = 1; run <= runs; run++) {
         `${seen.length} changes of the bars; ledger loaded at ${loaded} ms; timer gaps over 200 ms: ${gaps.length}, ` +
         `longest ${longest} ms (${gaps.map(([from, ms]) => `${from}+${ms}`).join(', ')})`,
     );
+    for (const frame of frames) console.log(`  frame ${frame}`);
   } finally {
     await context.close();
     await server.close();
