@@ -1,4 +1,4 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
 import type { LarderStore } from '../storage/store';
@@ -26,8 +26,9 @@ function useShownPercent(
   progress: (store: LarderStore) => { done: number; total: number; startedAt: number } | null,
 ): number | null {
   const store = useStore();
-  return useSyncExternalStore(
-    (listener) => {
+  // The same function from render to render: React subscribes again whenever it changes.
+  const subscribe = useCallback(
+    (listener: () => void) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const heard = () => {
         clearTimeout(timer);
@@ -43,12 +44,13 @@ function useShownPercent(
         clearTimeout(timer);
       };
     },
-    () => {
-      const now = progress(store);
-      if (!now || performance.now() - now.startedAt < LOAD_SHOWN_AFTER_MS) return null;
-      return Math.floor((100 * now.done) / Math.max(1, now.total));
-    },
+    [store, progress],
   );
+  return useSyncExternalStore(subscribe, () => {
+    const now = progress(store);
+    if (!now || performance.now() - now.startedAt < LOAD_SHOWN_AFTER_MS) return null;
+    return Math.floor((100 * now.done) / Math.max(1, now.total));
+  });
 }
 
 /** How far the history's load is (the doc, which saves and sync wait for): see useShownPercent. */
