@@ -607,8 +607,9 @@ export class DocPersistence {
     const waiting = this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null;
     if ((damaged.length > 0 || waiting) && (await this.recordDamage(damaged, at))) return;
     const meta = await this.db.meta.get('projection');
+    // Its bar follows the load's at once, if that was shown: from the load's start, not its own.
     if (!meta || meta.key !== 'projection' || meta.version !== PROJECTION_VERSION || meta.incomplete)
-      await this.startRebuild();
+      await this.startRebuild(progress.startedAt);
   }
 
   /**
@@ -1416,12 +1417,14 @@ export class DocPersistence {
   /**
    * Starts a rebuild; resolves once the stock, the settings, the member list and the problems are
    * written (the figures are right from then on). The usage and ledger rows follow, a piece at a time
-   * between saves (`Rebuilding`): `rebuilt` resolves once they are written.
+   * between saves (`Rebuilding`): `rebuilt` resolves once they are written. `since` is when what the
+   * volunteer waits for began (performance.now(); the start's load, for a rebuild at the end of it), which
+   * `figuresProgress` gives as its start.
    */
-  startRebuild(): Promise<{ entries: number; problems: number }> {
+  startRebuild(since?: number): Promise<{ entries: number; problems: number }> {
     if (!this.loaded) return Promise.reject(new Error('rebuild before the doc is loaded'));
     this.rebuildsAsked++;
-    const run = this.chain.then(() => this.rebuildNow());
+    const run = this.chain.then(() => this.rebuildNow(since));
     this.chain = run.then(
       () => undefined,
       () => undefined,
@@ -1476,7 +1479,7 @@ export class DocPersistence {
    * ledger rows follow a piece at a time between saves (`Rebuilding`); then the meta row says they are
    * complete. Saves wait only for the first part.
    */
-  private async rebuildNow(): Promise<{ entries: number; problems: number }> {
+  private async rebuildNow(since = performance.now()): Promise<{ entries: number; problems: number }> {
     const trust = this.trustLayer;
     // A rebuild still writing its history is replaced by this one (who waited for it waits for this one).
     this.rebuilding = null;
@@ -1484,7 +1487,7 @@ export class DocPersistence {
     let derived: Awaited<ReturnType<DocPersistence['derive']>>;
     // Saves wait for this part (seconds at a million entries, a minute at ten million): how far it is is
     // said from its start (figuresProgress).
-    this.derivingFigures = { done: 0, total: 0, startedAt: performance.now() };
+    this.derivingFigures = { done: 0, total: 0, startedAt: since };
     this.notifyBacklog();
     try {
       derived = await this.derive(trust, this.derivingFigures);

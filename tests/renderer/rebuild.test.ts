@@ -199,9 +199,13 @@ describe('a rebuild writes its history between saves', () => {
     expect(persistence.figuresProgress).toBeNull();
     const seen: { done: number; total: number }[] = [];
     const saving: { figures: boolean; saved: boolean }[] = [];
+    const began = { load: -1, figures: -1 };
     persistence.onBacklog(() => {
       const p = persistence.figuresProgress;
       if (p) seen.push({ done: p.done, total: p.total });
+      if (p && began.figures < 0) began.figures = p.startedAt;
+      const load = persistence.loadProgress;
+      if (load && began.load < 0) began.load = load.startedAt;
     });
     // No projection meta row: load() rebuilds, and resolves once the figures are written.
     await persistence.load();
@@ -209,6 +213,10 @@ describe('a rebuild writes its history between saves', () => {
     // Said as it begins (the Shell's bar shows a second later whatever happens), then as the entries are
     // read and folded: twice the entries in all, in order, to the end.
     expect(seen[0]).toEqual({ done: 0, total: 0 });
+    // A rebuild at the end of the start's load is dated from the load's start: its bar follows the load's
+    // at once, rather than a second after the load's has gone.
+    expect(began.load).toBeGreaterThanOrEqual(0);
+    expect(began.figures).toBe(began.load);
     const moving = seen.slice(1);
     expect(moving.length).toBeGreaterThan(10);
     expect(moving.every((p) => p.total === 2 * ENTRIES)).toBe(true);
