@@ -15,16 +15,19 @@ import { serve } from './server';
  * though no single task is long), and when the ledger was loaded (`store.ready`: the figures written).
  *
  *   npx tsx bench/rebuild-start.ts --profile=<kept profile> --port=<its port> --app=<app build> [--runs=2]
- *   ... --shot=<file.png>  also a screenshot of the window once the "Working out the figures" bar shows
+ *   ... --shot=<file.png>  also a screenshot of the window once the "Working out the figures" bar shows (or,
+ *                          with --pickup, once the pickup is saved)
+ *   ... --pickup           also a pickup of one unit saved once that bar shows: how long from Save to "Saved"
  *
  * Prints numbers; asserts nothing.
  */
-const { option } = commandLine();
+const { option, flag } = commandLine();
 const profile = option('profile');
 const port = Number(option('port') ?? 0);
 const app = option('app');
 const runs = Number(option('runs') ?? 2);
 const shot = option('shot');
+const pickup = flag('pickup');
 if (!profile || !port || !app || !existsSync(join(app, 'index.html'))) {
   console.error(
     'usage: npx tsx bench/rebuild-start.ts --profile=<kept profile> --port=<its port> --app=<app>',
@@ -107,10 +110,31 @@ for (let run = 1; run <= runs; run++) {
       }, 50);
     });
     await page.reload();
-    if (shot) {
+    if (shot || pickup)
       await page.getByRole('status', { name: 'Working out the figures' }).waitFor({ timeout: 600_000 });
-      await page.screenshot({ path: shot });
+    let saved = '';
+    if (pickup) {
+      await page.getByRole('link', { name: 'Record pickup' }).click();
+      const main = page.getByRole('main');
+      const finder = main.getByRole('combobox', { name: 'Find item' });
+      await finder.fill('a');
+      await main
+        .getByRole('listbox', { name: 'Find item matches' })
+        .getByRole('option', { selected: true })
+        .waitFor();
+      await finder.press('Enter');
+      await page.keyboard.type('1');
+      const pressed = Date.now();
+      await main.getByRole('button', { name: 'Save pickup' }).click();
+      await main
+        .getByRole('status')
+        .filter({ hasText: /^Saved/ })
+        .waitFor({ timeout: 600_000 });
+      const figures = await page.getByRole('status', { name: 'Working out the figures' }).isVisible();
+      saved = `; a pickup saved ${Date.now() - pressed} ms after Save was pressed (the figures bar ${figures ? 'still' : 'no longer'} shown)`;
     }
+    // With --pickup, once it is saved.
+    if (shot) await page.screenshot({ path: shot });
     await page.getByRole('status', { name: 'History being rewritten' }).waitFor({ timeout: 600_000 });
     const { seen, gaps, frames, loaded } = await page.evaluate(() => {
       const w = window as unknown as Watched;
@@ -127,7 +151,7 @@ for (let run = 1; run <= runs; run++) {
     console.log(
       `run ${run}: figures bar at ${first('Working out the figures')} ms, history bar at ${first('Writing the history')} ms, ` +
         `${seen.length} changes of the bars; ledger loaded at ${loaded} ms; timer gaps over 200 ms: ${gaps.length}, ` +
-        `longest ${longest} ms (${gaps.map(([from, ms]) => `${from}+${ms}`).join(', ')})`,
+        `longest ${longest} ms (${gaps.map(([from, ms]) => `${from}+${ms}`).join(', ')})${saved}`,
     );
     for (const frame of frames) console.log(`  frame ${frame}`);
   } finally {

@@ -263,7 +263,8 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
       target: '—',
     },
     {
-      metric: 'Chromium: rebuild, until stock and settings are written (saves wait for this only)',
+      metric:
+        'Chromium: rebuild, until stock and settings are written (saves but donations, pickups and discards wait for this)',
       values: per(browser, (r) => ms(r.seed.figuresMs)),
       target: '—',
     },

@@ -255,11 +255,14 @@ function LoadIndicator() {
 function FiguresIndicator() {
   const { t } = useTranslation();
   const format = useFormat();
+  const store = useStore();
   const percent = useFiguresPercent();
   if (percent === null) return null;
+  // Read at each percent (the bar renders again then): whether donations, pickups and discards save meanwhile.
+  const message = store.takesSavesWhileRebuilding ? 'shell.figuresSaves' : 'shell.figures';
   return (
     <p className="backlog-indicator" role="status" aria-label={t('shell.figuresLabel')}>
-      {t('shell.figures', { percent: format.number(percent / 100, { style: 'percent' }) })}
+      {t(message, { percent: format.number(percent / 100, { style: 'percent' }) })}
     </p>
   );
 }

@@ -107,13 +107,17 @@ export function useLongBusy(busy: boolean): boolean {
 
 /**
  * What a form says while its command runs, or null when there is nothing to say yet. While a rebuild works
- * out the figures again, that it waits for them (every change does). While the history is
+ * out the figures again, that it waits for them (every change does but this device's donations, pickups and
+ * discards when the store takes them meanwhile: `duringRebuild`, `store.takesSavesWhileRebuilding`). While the history is
  * opening (`useLoadPercent`) a command that waits for it says so, with how far the opening is: every change
  * but the saves taken early (`early`: donations, pickups, counts, discards, transfers and undos, when the
  * store takes them; `store.takesEarlySaves`). Otherwise, once it has run SAVING_SHOWN_AFTER_MS, that it is
  * saving, or working (`saves: false`, for a command that makes something rather than saving it).
  */
-export function useBusyNote(busy: boolean, { early = false, saves = true } = {}): string | null {
+export function useBusyNote(
+  busy: boolean,
+  { early = false, duringRebuild = false, saves = true } = {},
+): string | null {
   const store = useStore();
   const { t } = useTranslation();
   const format = useFormat();
@@ -122,7 +126,7 @@ export function useBusyNote(busy: boolean, { early = false, saves = true } = {})
   const slow = useLongBusy(busy);
   if (!busy) return null;
   // A rebuild's figures come first: every save waits for them (at a start, after the history's load).
-  if (figures !== null) {
+  if (figures !== null && !(duringRebuild && store.takesSavesWhileRebuilding)) {
     const percent = format.number(figures / 100, { style: 'percent' });
     return saves ? t('movement.savingOnceFigures', { percent }) : t('common.waitsForFigures', { percent });
   }

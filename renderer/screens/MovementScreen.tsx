@@ -55,7 +55,7 @@ export function MovementScreen({ kind }: { kind: Kind }) {
   const command = useCommand();
   // A save right after the app opened may wait for the history's load (seconds at millions of entries):
   // when early saves are not taken (`store.takesEarlySaves`), the hint says so while it waits.
-  const busyNote = useBusyNote(command.busy, { early: true });
+  const busyNote = useBusyNote(command.busy, { early: true, duringRebuild: true });
   const [unknownCode, setUnknownCode] = useState<string | null>(null);
   const pickerRef = useRef<HTMLInputElement>(null);
   const quantityRefs = useRef(new Map<number, HTMLInputElement>());

@@ -188,7 +188,9 @@ export type ItemRow = Item & { nameKey: string };
  * This device's own entries saved before the doc was loaded (DocPersistence `reserveEarly`): committed and
  * counted in the projections at once, then added to the doc, in the order they were saved, as soon as it
  * is loaded, and deleted in that same transaction. With a row here, the doc is not yet the whole truth:
- * the load adds them before anything derives figures from it.
+ * the load adds them before anything derives figures from it. Or saved while a rebuild worked out the
+ * figures (`rebuild`, DocPersistence `reserveWhileRebuilding`): then not in the projections until the
+ * rebuild's figures, which count them, are written.
  */
 export interface JournalRow {
   id?: number;
@@ -196,6 +198,8 @@ export interface JournalRow {
   entries: Entry[];
   /** The signed head after them, on a signed network. */
   head?: SignedHead;
+  /** Saved while a rebuild worked out the figures: counted by the rebuild, not when saved. */
+  rebuild?: true;
 }
 
 export type HubRow = HubInfo & { id: string };

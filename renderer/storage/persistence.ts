@@ -263,6 +263,21 @@ export interface Brought {
 }
 
 /** How far a rebuild's history (usage and ledger rows) is written; null when no rebuild runs. */
+/** Saves committed while a rebuild works out the figures (DocPersistence `reserveWhileRebuilding`). */
+interface RebuildSaves {
+  /** Whether saves are taken this way now: until the rebuild's fold of the history ends. */
+  open: boolean;
+  /** Places held and not yet written or given back, and who waits for there to be none. */
+  held: number;
+  free: (() => void) | null;
+  /** Their transactions, one after another in claim order. */
+  chain: Promise<unknown>;
+  /** What they committed, in order. */
+  rows: JournalRow[];
+  /** Who waits for them to be in the doc's staging (`rebuildSavesAdded`). */
+  staged: (() => void)[];
+}
+
 export interface RebuildProgress {
   written: number;
   total: number;
@@ -353,6 +368,8 @@ export class DocPersistence {
   private loadingRows: { done: number; total: number; startedAt: number } | null = null;
   /** A rebuild working out the figures, which saves wait for (see figuresProgress). */
   private derivingFigures: { done: number; total: number; startedAt: number } | null = null;
+  /** Saves committed while a rebuild works out the figures, until they are in the doc (reserveWhileRebuilding). */
+  private rebuildSaves: RebuildSaves | null = null;
   /** Called after each committed batch with the entries it held (for sync status, alerts...). */
   private readonly committedListeners = new Set<(commit: Commit) => void>();
   /**
@@ -603,7 +620,10 @@ export class DocPersistence {
     this.resumRows(resum);
     await this.trustLayer?.load(this.db);
     // Before anything derives figures from the doc (a rebuild, the damage check): it must hold them.
-    await this.addEarlySaves();
+    const before = await this.db.meta.get('projection');
+    const rebuildFollows =
+      !before || before.key !== 'projection' || before.version !== PROJECTION_VERSION || !!before.incomplete;
+    await this.addEarlySaves(rebuildFollows);
     const waiting = this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null;
     if ((damaged.length > 0 || waiting) && (await this.recordDamage(damaged, at))) return;
     const meta = await this.db.meta.get('projection');
@@ -833,6 +853,73 @@ export class DocPersistence {
     };
   }
 
+  /**
+   * Whether a donation, pickup or discard of this device claimed now is committed while a rebuild works out
+   * the figures (`reserveWhileRebuilding`), instead of waiting for it (seconds at a million entries, a
+   * minute and more at ten million): from the rebuild's start until its fold of the history ends, on a
+   * device that is an approved member (or on a network before signing).
+   */
+  get takesSavesWhileRebuilding(): boolean {
+    return this.rebuildSaves?.open === true && !this.destroyed;
+  }
+
+  /** Whether saves committed while a rebuild worked out the figures are not all in the doc's staging yet. */
+  get hasRebuildSaves(): boolean {
+    return this.rebuildSaves !== null;
+  }
+
+  /**
+   * Holds a place for a save claimed while a rebuild works out the figures (`takesSavesWhileRebuilding`
+   * must be true). Its `save` commits the entries in the journal (`rebuild`), and `also` (the device's next
+   * number), in one transaction, in claim order: "Saved" at once. They are not projected then (the tables
+   * are about to be written again, perhaps in another form); the rebuild counts them with the history, and
+   * once its figures are written adds them to the doc, in order, each deleting its journal row.
+   */
+  reserveWhileRebuilding(): EarlySave {
+    const window = this.rebuildSaves;
+    if (!window?.open) throw new Error('Saves are not taken while rebuilding now');
+    window.held++;
+    let open = true;
+    const giveBack = () => {
+      if (!open) return;
+      open = false;
+      if (--window.held === 0) window.free?.();
+    };
+    return {
+      save: async (row, also, onFailed) => {
+        const db = this.db;
+        const run = window.chain.then(() =>
+          db.transaction('rw', [db.journal, db.meta], async () => {
+            const id = await db.journal.add({ ...row, rebuild: true });
+            await also();
+            return id;
+          }),
+        );
+        window.chain = run.catch(() => undefined);
+        try {
+          const id = await run;
+          window.rows.push({ ...row, id, rebuild: true });
+        } catch (error) {
+          onFailed?.();
+          throw error;
+        } finally {
+          giveBack();
+        }
+      },
+      giveBack,
+    };
+  }
+
+  /**
+   * Resolves once the saves committed while a rebuild worked out the figures are in the doc's staging, in
+   * order (at once when there are none): a save of this device's own entries made after them appends after
+   * them. And, with `committed`, once they are committed in the doc too (a count reads the figures they are in).
+   */
+  async rebuildSavesAdded(committed = false): Promise<void> {
+    while (this.rebuildSaves) await new Promise<void>((resolve) => this.rebuildSaves?.staged.push(resolve));
+    if (committed) await this.chain;
+  }
+
   /** Whether saves may be committed before the doc while it loads (see `takesEarlySaves`). */
   private async earlySavesAllowed(): Promise<boolean> {
     const own = this.ownDevice();
@@ -850,7 +937,7 @@ export class DocPersistence {
    * Adds the saves committed before the load (`reserveEarly`) to the doc, one transaction each, in the order
    * they were made, each deleting its journal row: once they are in, the doc is the whole truth again.
    */
-  private async addEarlySaves(): Promise<void> {
+  private async addEarlySaves(rebuildFollows: boolean): Promise<void> {
     this.earlyClosed = true;
     // Early saves already claimed commit first.
     if (this.earlyHeld > 0) await new Promise<void>((resolve) => (this.earlyFree = resolve));
@@ -858,11 +945,26 @@ export class DocPersistence {
     await this.chain;
     const rows = await this.db.journal.toArray();
     for (const row of rows) {
-      // The form every Larder reads: the device's own choice is read after the load.
-      appendEntries(this.staging(), row.device, row.entries, row.head, STORED_FORM);
-      this.open!.batch.preprojected = new Set(row.entries.map(idOf));
-      await this.flush(() => this.db.journal.delete(row.id!));
+      // Counted when saved, or (saved while a rebuild worked out the figures, which stopped before it wrote
+      // them) by no one yet: then by the rebuild that follows if one does, else as they are added.
+      const counted = !row.rebuild || rebuildFollows;
+      await this.addJournalRow(row, counted, true);
     }
+  }
+
+  /**
+   * Adds a journal row's entries to the doc (staged now, in the order of the calls; committed on the chain,
+   * deleting the row in the same transaction). `counted`: already in the figures, not to be counted again.
+   */
+  private addJournalRow(row: JournalRow, counted: boolean, wait: boolean): Promise<void> {
+    // The form every Larder reads: the device's own choice is read after the load.
+    appendEntries(this.staging(), row.device, row.entries, row.head, STORED_FORM);
+    if (counted) this.open!.batch.preprojected = new Set(row.entries.map(idOf));
+    const done = this.flush(() => this.db.journal.delete(row.id!));
+    if (wait) return done;
+    // Left in the journal if it fails: the next start adds it.
+    done.catch((error: unknown) => console.error('Larder could not add a saved entry to the doc', error));
+    return Promise.resolve();
   }
 
   private schedule(): void {
@@ -1477,7 +1579,8 @@ export class DocPersistence {
    * projections are incomplete, so a device stopped halfway rebuilds again at its next start; then each
    * table's rows are put, stock first, and the rows the doc no longer gives are deleted. The usage and
    * ledger rows follow a piece at a time between saves (`Rebuilding`); then the meta row says they are
-   * complete. Saves wait only for the first part.
+   * complete. Saves wait only for the first part, but for this device's donations, pickups and discards,
+   * which do not wait at all (`reserveWhileRebuilding`).
    */
   private async rebuildNow(since = performance.now()): Promise<{ entries: number; problems: number }> {
     const trust = this.trustLayer;
@@ -1485,18 +1588,24 @@ export class DocPersistence {
     this.rebuilding = null;
     this.rebuildsAsked--;
     let derived: Awaited<ReturnType<DocPersistence['derive']>>;
-    // Saves wait for this part (seconds at a million entries, a minute at ten million): how far it is is
-    // said from its start (figuresProgress).
+    // Saves wait for this part (seconds at a million entries, a minute at ten million), but for this
+    // device's donations, pickups and discards (`reserveWhileRebuilding`): how far it is is said from its
+    // start (figuresProgress).
+    const saves = (await this.rebuildSavesAllowed()) ? newRebuildSaves() : null;
+    this.rebuildSaves = saves;
     this.derivingFigures = { done: 0, total: 0, startedAt: since };
     this.notifyBacklog();
+    let counted = false;
     try {
-      derived = await this.derive(trust, this.derivingFigures);
+      derived = await this.derive(trust, this.derivingFigures, saves);
       await this.writeRebuiltFigures(derived);
+      counted = true;
     } catch (error) {
       this.settleRebuildWaiters(error);
       throw error;
     } finally {
       this.derivingFigures = null;
+      if (saves) await this.addRebuildSaves(saves, counted);
       this.notifyBacklog();
     }
     const { plan, tables, projector } = derived;
@@ -1519,6 +1628,29 @@ export class DocPersistence {
     this.rewritten();
     this.continueRebuild(rebuilding);
     return { entries: derived.entries, problems: derived.problems.length };
+  }
+
+  /** Whether a rebuild starting now takes this device's saves meanwhile (`takesSavesWhileRebuilding`). */
+  private async rebuildSavesAllowed(): Promise<boolean> {
+    const own = this.ownDevice();
+    if (own === null || this.destroyed) return false;
+    const [member, members] = await Promise.all([this.db.members.get(own), this.db.members.count()]);
+    return members === 0 || member?.status === 'member';
+  }
+
+  /**
+   * Once a rebuild's figures are written (`counted`: with the saves made meanwhile in them) or it failed:
+   * takes no more saves, waits for those under way, and adds what they committed to the doc in order,
+   * after anything queued now. Saves of this device's own entries made after them wait for this.
+   */
+  private async addRebuildSaves(saves: RebuildSaves, counted: boolean): Promise<void> {
+    await closeRebuildSaves(saves);
+    try {
+      for (const row of saves.rows) await this.addJournalRow(row, counted, false);
+    } finally {
+      this.rebuildSaves = null;
+      for (const resolve of saves.staged.splice(0)) resolve();
+    }
   }
 
   /** A rebuild's first part: everything but the usage and ledger rows, the stock first. */
@@ -1651,6 +1783,8 @@ export class DocPersistence {
   private async derive(
     trust: TrustLayer | null,
     progress: { done: number; total: number } = { done: 0, total: 0 },
+    /** Saves committed meanwhile (not in the doc yet): counted after the history. */
+    saves: RebuildSaves | null = null,
   ) {
     // Reading and folding a whole history takes seconds at a million entries: in slices, so that the page
     // answers meanwhile (saves and syncs wait on the chain; a peer's update is captured for after).
@@ -1679,6 +1813,14 @@ export class DocPersistence {
         moved(total - counted.length + i, total);
         await breathe();
       }
+    }
+    // This device's saves made meanwhile follow its entries in the doc: counted after them (as a save made
+    // before the load is, before the gate has judged it; if it does not release one, the figures are
+    // derived again). From here on, saves wait for the figures.
+    if (saves) {
+      await closeRebuildSaves(saves);
+      this.notifyBacklog();
+      for (const row of saves.rows) for (const e of row.entries) projector.apply(e);
     }
     moved(total, total);
     const seenAt = this.now();
@@ -1832,6 +1974,22 @@ function unreadable(update: unknown): string | null {
  * The keys of `keys` from `from` on whose rows (`rowOf`) fit in one transaction of `budget` bytes; at
  * least one.
  */
+const newRebuildSaves = (): RebuildSaves => ({
+  open: true,
+  held: 0,
+  free: null,
+  chain: Promise.resolve(),
+  rows: [],
+  staged: [],
+});
+
+/** Takes no more saves while rebuilding, and resolves once those under way are committed (or failed). */
+async function closeRebuildSaves(saves: RebuildSaves): Promise<void> {
+  saves.open = false;
+  if (saves.held > 0) await new Promise<void>((resolve) => (saves.free = resolve));
+  await saves.chain;
+}
+
 export function firstChunk(
   keys: readonly string[],
   from: number,

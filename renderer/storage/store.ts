@@ -178,6 +178,14 @@ export class LarderStore {
   }
 
   /**
+   * Whether a donation, pickup or discard saved now is saved while a rebuild works out the figures, instead
+   * of waiting for it (DocPersistence `takesSavesWhileRebuilding`).
+   */
+  get takesSavesWhileRebuilding(): boolean {
+    return this.made ? this.made.ctx.persistence.takesSavesWhileRebuilding : false;
+  }
+
+  /**
    * How far a rebuild's first part is (the figures worked out again from the history: saves wait for it);
    * null when none runs (and before the parts are loaded).
    */

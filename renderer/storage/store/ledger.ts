@@ -39,6 +39,8 @@ export class Ledger {
 
   /** Bumped when a save of entries fails: the numbers claimed before it are handed out again. */
   private saveGeneration = 0;
+  /** Saves claimed that go into the doc and are not in its staging yet: later ones must not overtake them. */
+  private waitingForDoc = 0;
 
   /**
    * Set by the load when entries of this device's own, up to this position, are missing here (a damaged
@@ -136,7 +138,7 @@ export class Ledger {
    * Appends entries to the doc and waits for the Dexie commit. The sequence number is claimed
    * synchronously, before any await, so two quick saves never share one.
    */
-  async commit<E extends Entry>(entries: E[]): Promise<E[]> {
+  async commit<E extends Entry>(entries: E[], { whileRebuilding = false } = {}): Promise<E[]> {
     const self = this.ctx.requireSelf();
     if (entries.length === 0) return entries;
     if (entries[0]!.seq !== self.nextSeq) throw new Error('stale sequence number; try again');
@@ -164,8 +166,17 @@ export class Ledger {
     };
     self.nextSeq += entries.length;
     // While the doc loads, into the journal (DocPersistence `reserveEarly`), the place held now, in claim
-    // order. Otherwise into the doc, once it holds the saves made while it loaded (`ready`).
-    const early = this.ctx.persistence.takesEarlySaves ? this.ctx.persistence.reserveEarly() : null;
+    // order. A donation, pickup or discard while a rebuild works out the figures, into the journal too
+    // (`reserveWhileRebuilding`), unless a save claimed before it waits for the doc: it must come after
+    // that one. Otherwise into the doc, once it holds the saves made while it loaded (`ready`) or rebuilt.
+    const persistence = this.ctx.persistence;
+    const early = persistence.takesEarlySaves
+      ? persistence.reserveEarly()
+      : whileRebuilding && persistence.takesSavesWhileRebuilding && this.waitingForDoc === 0
+        ? persistence.reserveWhileRebuilding()
+        : null;
+    if (!early) this.waitingForDoc++;
+    let waiting = !early;
     try {
       // Signed network: extend this device's chain and sign its new head, in claim order.
       let signing: Promise<SignedHead> | null = null;
@@ -214,25 +225,37 @@ export class Ledger {
         await this.ctx.ready;
         stillClaimed();
       }
+      if (persistence.hasRebuildSaves) {
+        await persistence.rebuildSavesAdded();
+        stillClaimed();
+      }
       appendEntries(this.ctx.persistence.staging(), self.deviceId, entries, head, this.form);
+      this.waitingForDoc--;
+      waiting = false;
       await this.ctx.persistence.flush(() => this.ctx.db.meta.put(saved), rollback);
       return entries;
     } catch (error) {
       // A place held for an early save and not written (the save failed before it) is given back.
       early?.giveBack();
       throw error;
+    } finally {
+      if (waiting) this.waitingForDoc--;
     }
   }
 
   async recordDonation(form: DonationForm) {
     const ctx = await this.commandContext();
-    return this.commit(recordDonation({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form));
+    return this.commit(recordDonation({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form), {
+      whileRebuilding: true,
+    });
   }
 
   async recordPickup(form: PickupForm) {
     const ctx = await this.commandContext();
     const onHand = await this.onHandAtThisHub(form.lines.map((l) => l.item));
-    return this.commit(recordPickup({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form, onHand));
+    return this.commit(recordPickup({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form, onHand), {
+      whileRebuilding: true,
+    });
   }
 
   async recordCount(form: CountForm) {
@@ -241,13 +264,18 @@ export class Ledger {
     // figures, what it shows is short of what it holds, and the count would be off by the difference.
     const left = this.ctx.persistence.unprojected;
     if (left > 0) throw new ValidationError([issue('', msg('store.countWaitsForHistory', { count: left }))]);
+    // Nor in the figures are saves made while a rebuild works them out, until it has written them: the
+    // count compares with the figures once they are in.
+    if (this.ctx.persistence.hasRebuildSaves) await this.ctx.persistence.rebuildSavesAdded(true);
     const onHand = await this.onHandAtThisHub(form.lines.map((l) => l.item));
     return this.commit(recordCount({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form, onHand));
   }
 
   async recordDiscard(form: DiscardForm) {
     const ctx = await this.commandContext();
-    return this.commit(recordDiscard({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form));
+    return this.commit(recordDiscard({ ...ctx, nextSeq: this.ctx.requireSelf().nextSeq }, form), {
+      whileRebuilding: true,
+    });
   }
 
   /** Undoes an entry of this device's hub, or one this device recorded for a hub (a coordinator's). */

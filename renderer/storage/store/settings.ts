@@ -44,6 +44,9 @@ export class Settings {
    */
   private async early(): Promise<boolean> {
     if (this.ctx.persistence.takesEarlySaves) return true;
+    // A rebuild at the load's end (after an update) works out the figures: the doc is loaded, its settings
+    // are read from it, and the donation, pickup or discard checked against them does not wait.
+    if (this.ctx.persistence.isLoaded && this.ctx.persistence.takesSavesWhileRebuilding) return false;
     await this.ctx.ready;
     return false;
   }

@@ -1,0 +1,260 @@
+// fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { readAllEntries } from '../../shared/doc';
+import { idOf, type Entry } from '../../shared/entries';
+import { stockKey } from '../../shared/projection';
+import { DocPersistence, PROJECTION_VERSION } from '../../renderer/storage/persistence';
+import type { LarderStore } from '../../renderer/storage/store';
+import { testStores } from './stores';
+
+/**
+ * While a rebuild works out the figures (after an update of Larder, a revocation, a repair: seconds at a
+ * million entries, a minute and more at ten million), a donation, pickup or discard of this device is not
+ * held by it: committed in the journal at once, counted by the rebuild after the history, and added to the
+ * doc, in order, once its figures are written (DocPersistence `reserveWhileRebuilding`). Everything else
+ * waits for the figures, as before.
+ */
+const { sync, twoHubs, reopen } = testStores('rebuild-saves', 71);
+
+/** Holds every rebuild's fold of the history from now on, until `release` (its saves window open). */
+function holdRebuilds() {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const proto = DocPersistence.prototype as unknown as { derive(...args: unknown[]): Promise<unknown> };
+  const original = proto.derive;
+  const spy = vi.spyOn(proto, 'derive').mockImplementation(async function (
+    this: DocPersistence,
+    ...args: unknown[]
+  ) {
+    await held;
+    return original.apply(this, args);
+  });
+  return { release, restore: () => spy.mockRestore() };
+}
+
+let held: ReturnType<typeof holdRebuilds> | null = null;
+afterEach(() => {
+  held?.release();
+  held?.restore();
+  held = null;
+});
+
+const onHand = async (store: LarderStore, hub: string, item: string) =>
+  (await store.db.shelf.get(stockKey(hub, item)))?.onHand ?? 0;
+/** This device's entries in its doc, in the order of its ledger array. */
+const ownInDoc = (store: LarderStore): Entry[] =>
+  readAllEntries(store.persistence.doc).entries.filter((e) => e.device === store.self!.deviceId);
+
+/** The two-hub network with `start` Rice donated at West, and a rebuild begun there and held in its fold. */
+async function westRebuilding(start: string) {
+  const { admin, west, rice } = await twoHubs();
+  await west.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: start }] });
+  const hub = west.self!.hubId!;
+  held = holdRebuilds();
+  const rebuilt = west.rebuildProjections();
+  await vi.waitFor(() => expect(west.takesSavesWhileRebuilding).toBe(true));
+  return { admin, west, rice, hub, rebuilt };
+}
+
+describe('a save while a rebuild works out the figures', () => {
+  it('is saved at once, counted once with the history, then in the doc in order, here and at a peer', async () => {
+    const { admin, west, rice, hub, rebuilt } = await westRebuilding('20');
+    const before = west.self!.nextSeq;
+
+    const [pickup] = await west.recordPickup({ lines: [{ item: rice.id, quantity: '3' }] });
+    const [donation] = await west.recordDonation({
+      source: 'individual',
+      lines: [{ item: rice.id, quantity: '5' }],
+    });
+    // Committed while the rebuild is held: in the journal, not in the doc, not in the figures yet.
+    const journal = await west.db.journal.toArray();
+    expect(journal.map((r) => [r.rebuild, r.entries.map(idOf)])).toEqual([
+      [true, [idOf(pickup!)]],
+      [true, [idOf(donation!)]],
+    ]);
+    expect(ownInDoc(west).some((e) => idOf(e) === idOf(pickup!))).toBe(false);
+    expect(await onHand(west, hub, rice.id)).toBe(20);
+    // Its next number committed with it.
+    expect((await west.db.meta.get('self'))?.key === 'self' && west.self!.nextSeq).toBe(before + 2);
+
+    held!.release();
+    await rebuilt;
+    await west.persistence.rebuildSavesAdded(true);
+    await west.persistence.rebuilt();
+    expect(await onHand(west, hub, rice.id)).toBe(22);
+    expect(await west.db.journal.count()).toBe(0);
+    const seqs = ownInDoc(west).map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(seqs.slice(-2)).toEqual([pickup!.seq, donation!.seq]);
+    expect(await west.db.problems.count()).toBe(0);
+    expect((await west.persistence.checkData()).differences).toEqual([]);
+
+    // A save after them follows them.
+    const [after] = await west.recordDiscard({
+      reason: 'damaged',
+      lines: [{ item: rice.id, quantity: '1' }],
+    });
+    expect(after!.seq).toBe(donation!.seq + 1);
+    expect(await onHand(west, hub, rice.id)).toBe(21);
+
+    await sync(west, admin);
+    expect(await onHand(admin, hub, rice.id)).toBe(21);
+    expect(await admin.db.problems.count()).toBe(0);
+  });
+
+  it('of another kind waits for the figures, and a donation claimed after it waits too and comes after it', async () => {
+    const { west, rice, hub, rebuilt } = await westRebuilding('20');
+    const [first] = ownInDoc(west);
+    const claimed = west.self!.nextSeq;
+    const order: string[] = [];
+    // An undo reads the entry it undoes from the history: it waits for the figures.
+    const undo = west.undo(idOf(first!)).then((r) => {
+      order.push('undo');
+      return r;
+    });
+    await vi.waitFor(() => expect(west.self!.nextSeq).toBe(claimed + 1));
+    const donation = west
+      .recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '5' }] })
+      .then((r) => {
+        order.push('donation');
+        return r;
+      });
+    // Neither is saved while the rebuild is held, and nothing went into the journal.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(order).toEqual([]);
+    expect(await west.db.journal.count()).toBe(0);
+
+    held!.release();
+    await rebuilt;
+    const [reversal] = [await undo];
+    const [saved] = await donation;
+    expect(order).toEqual(['undo', 'donation']);
+    expect(saved!.seq).toBe(reversal.seq + 1);
+    const seqs = ownInDoc(west).map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    await west.persistence.rebuilt();
+    expect(await onHand(west, hub, rice.id)).toBe(5);
+    expect(await west.db.problems.count()).toBe(0);
+  });
+
+  it('is in the figures a count compares with: the count waits for them', async () => {
+    const { west, rice, hub, rebuilt } = await westRebuilding('20');
+    await west.recordPickup({ lines: [{ item: rice.id, quantity: '3' }] });
+    let counted = false;
+    const count = west.recordCount({ lines: [{ item: rice.id, counted: '15' }] }).then((r) => {
+      counted = true;
+      return r;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(counted).toBe(false);
+
+    held!.release();
+    await rebuilt;
+    const [entry] = await count;
+    // It saw 17 (20 less the pickup saved meanwhile), not the 20 the figures showed while they were worked out.
+    expect(entry).toMatchObject({ kind: 'count', counted: 15, seen: 17 });
+    await west.persistence.rebuilt();
+    expect(await onHand(west, hub, rice.id)).toBe(15);
+  });
+
+  it('survives the app closing before the figures are written: the next start counts it once', async () => {
+    const { admin, west, rice, hub } = await westRebuilding('9');
+    const [pickup] = await west.recordPickup({ lines: [{ item: rice.id, quantity: '4' }] });
+
+    // Closed with the rebuild still held (the window shut, the power cut after "Saved").
+    const next = await reopen(west);
+    held!.release();
+    held!.restore();
+    held = null;
+    await next.ready;
+    expect(ownInDoc(next).filter((e) => idOf(e) === idOf(pickup!))).toHaveLength(1);
+    expect(await next.db.journal.count()).toBe(0);
+    expect(await onHand(next, hub, rice.id)).toBe(5);
+    const [after] = await next.recordPickup({ lines: [{ item: rice.id, quantity: '1' }] });
+    expect(after!.seq).toBe(pickup!.seq + 1);
+    await sync(next, admin);
+    expect(await onHand(admin, hub, rice.id)).toBe(4);
+    expect(await admin.db.problems.count()).toBe(0);
+  });
+
+  it('at the first start after an update (the figures made by an older version): saved at once, counted once', async () => {
+    const { admin, west, rice } = await twoHubs();
+    await west.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '12' }] });
+    const hub = west.self!.hubId!;
+    const meta = await west.db.meta.get('projection');
+    await west.db.meta.put({ ...meta!, version: PROJECTION_VERSION - 1 } as typeof meta & object);
+
+    held = holdRebuilds();
+    const again = await reopen(west);
+    const ready = again.ready;
+    await vi.waitFor(() => expect(again.takesSavesWhileRebuilding).toBe(true));
+    const [pickup] = await again.recordPickup({ lines: [{ item: rice.id, quantity: '2' }] });
+    const [discard] = await again.recordDiscard({
+      reason: 'expired',
+      lines: [{ item: rice.id, quantity: '1' }],
+    });
+    expect(await again.db.journal.count()).toBe(2);
+    held.release();
+    await ready;
+    await again.persistence.rebuildSavesAdded(true);
+    await again.persistence.rebuilt();
+    expect(await onHand(again, hub, rice.id)).toBe(9);
+    expect(await again.db.journal.count()).toBe(0);
+    expect(ownInDoc(again).slice(-2).map(idOf)).toEqual([idOf(pickup!), idOf(discard!)]);
+    expect((await again.persistence.checkData()).differences).toEqual([]);
+    await sync(again, admin);
+    expect(await onHand(admin, hub, rice.id)).toBe(9);
+    expect(await admin.db.problems.count()).toBe(0);
+  });
+
+  it('at the first start after an update, closed before the figures are written: the next start counts it once', async () => {
+    const { admin, west, rice } = await twoHubs();
+    await west.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '12' }] });
+    const hub = west.self!.hubId!;
+    const meta = await west.db.meta.get('projection');
+    expect(meta).toMatchObject({ version: PROJECTION_VERSION });
+    await west.db.meta.put({ ...meta!, version: PROJECTION_VERSION - 1 } as typeof meta & object);
+
+    held = holdRebuilds();
+    const again = await reopen(west);
+    const ready = again.ready;
+    await vi.waitFor(() => expect(again.takesSavesWhileRebuilding).toBe(true));
+    const [pickup] = await again.recordPickup({ lines: [{ item: rice.id, quantity: '2' }] });
+    expect(await again.db.journal.count()).toBe(1);
+
+    // Closed again before the figures are written: the start after counts it once, from the doc.
+    const third = await reopen(again);
+    held.release();
+    held.restore();
+    held = null;
+    await ready.catch(() => undefined);
+    await third.ready;
+    await third.persistence.rebuilt();
+    expect(ownInDoc(third).filter((e) => idOf(e) === idOf(pickup!))).toHaveLength(1);
+    expect(await third.db.journal.count()).toBe(0);
+    expect(await onHand(third, hub, rice.id)).toBe(10);
+    expect(await third.db.meta.get('projection')).toMatchObject({ version: PROJECTION_VERSION });
+    await sync(third, admin);
+    expect(await onHand(admin, hub, rice.id)).toBe(10);
+  });
+
+  it('is not taken on a device its member rows say is revoked: its saves wait, as before', async () => {
+    const { west, rice } = await twoHubs();
+    await west.db.members.put({ ...(await west.db.members.get(west.self!.deviceId))!, status: 'revoked' });
+    held = holdRebuilds();
+    const rebuilt = west.rebuildProjections();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(west.takesSavesWhileRebuilding).toBe(false);
+    let saved = false;
+    const pickup = west
+      .recordPickup({ lines: [{ item: rice.id, quantity: '1' }] })
+      .then(() => (saved = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(saved).toBe(false);
+    expect(await west.db.journal.count()).toBe(0);
+    held.release();
+    await rebuilt.catch(() => undefined);
+    await pickup.catch(() => undefined);
+  });
+});
