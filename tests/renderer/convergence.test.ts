@@ -223,6 +223,8 @@ interface Ctx {
   restarts: number;
   /** Entries saved before a restarted replica's doc had loaded (`restartSavingEarly`). */
   early: number;
+  /** Entries saved while a rebuild worked out the figures (`rebuildSaving`). */
+  duringRebuild: number;
 }
 
 const REPLAY = (seed: number) => `CONVERGENCE_SEED=${seed} CONVERGENCE_STEPS=${STEPS}`;
@@ -598,6 +600,40 @@ async function restart(ctx: Ctx, r: number): Promise<void> {
  * turns of the event loop, while some of them may still be on their way; it adds them to the doc first.
  * Returns how many were saved before the doc was loaded.
  */
+/**
+ * Replica `r` rebuilds its projections (as after a revocation or a repair), its fold held until one to three
+ * of its commands have been claimed: donations, pickups and discards are saved meanwhile (DocPersistence
+ * `reserveWhileRebuilding`), the rest wait for the figures. Returns how many saves were taken that way.
+ */
+async function rebuildSaving(ctx: Ctx, r: number): Promise<number> {
+  const store = ctx.replicas[r]!.store;
+  const persistence = store.persistence as unknown as { derive(...args: unknown[]): Promise<unknown> };
+  const derive = persistence.derive.bind(store.persistence);
+  let release!: () => void;
+  let reach!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  persistence.derive = async (...args: unknown[]) => {
+    reach();
+    await held;
+    return derive(...args);
+  };
+  try {
+    const rebuilt = store.rebuildProjections();
+    await reached;
+    const commands = Array.from({ length: ctx.rng.int(1, 3) }, () => command(ctx, r));
+    // Let them claim their places (and those taken meanwhile commit) before the fold goes on.
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+    const taken = await store.db.journal.filter((row) => row.rebuild === true).count();
+    release();
+    await Promise.all([rebuilt, ...commands]);
+    return taken;
+  } finally {
+    release();
+    delete (persistence as { derive?: unknown }).derive;
+  }
+}
+
 async function restartSavingEarly(ctx: Ctx, r: number): Promise<number> {
   const { rng, clock, log } = ctx;
   const old = ctx.replicas[r]!;
@@ -686,6 +722,7 @@ async function run(seed: number, steps: number): Promise<void> {
     ops: 0,
     restarts: 0,
     early: 0,
+    duringRebuild: 0,
   };
   const stores = () => replicas.map((r) => r.store);
   try {
@@ -740,6 +777,8 @@ async function run(seed: number, steps: number): Promise<void> {
       if (rng.bool(0.02)) await restart(ctx, rng.int(0, REPLICAS - 1));
       // ... and now and then saves while its history loads.
       if (rng.bool(0.03)) ctx.early += await restartSavingEarly(ctx, rng.int(0, REPLICAS - 1));
+      // ... and records while a rebuild works out its figures.
+      if (rng.bool(0.03)) ctx.duringRebuild += await rebuildSaving(ctx, rng.int(0, REPLICAS - 1));
       const actions = Array.from({ length: rng.int(1, 3) }, (): (() => Promise<void>) => {
         const roll = rng.next();
         if (roll < 0.5) {
@@ -780,6 +819,7 @@ async function run(seed: number, steps: number): Promise<void> {
         `seed ${seed}: ${ctx.log.entries.length} entries, ${ctx.log.reversals.size} undone ` +
           `(${doubled} more than once, ${ctx.log.refusedUndos} undos refused), ${ctx.log.refusedCounts} counts waited, ` +
           `${ctx.restarts} restarts (${ctx.early} entries saved before a doc had loaded), ` +
+          `${ctx.duringRebuild} saves while a rebuild worked out the figures, ` +
           `${ctx.log.entries.filter((e) => e.kind.startsWith('transfer_')).length} transfer entries, ` +
           `${[...ctx.log.slots.values()].filter((ids) => ids.length > 1).length} shared slots, ` +
           `network ${JSON.stringify(net.stats)}`,
