@@ -262,7 +262,6 @@ export interface Brought {
   setAside: number;
 }
 
-/** How far a rebuild's history (usage and ledger rows) is written; null when no rebuild runs. */
 /** Saves committed while a rebuild works out the figures (DocPersistence `reserveWhileRebuilding`). */
 interface RebuildSaves {
   /** Whether saves are taken this way now: until the rebuild's fold of the history ends. */
@@ -278,6 +277,7 @@ interface RebuildSaves {
   staged: (() => void)[];
 }
 
+/** How far a rebuild's history (usage and ledger rows) is written; null when no rebuild runs. */
 export interface RebuildProgress {
   written: number;
   total: number;
@@ -1965,15 +1965,6 @@ function unreadable(update: unknown): string | null {
   return checkUpdateBytes(update).ok ? null : 'its bytes are damaged or cut short';
 }
 
-/**
- * Makes `table` hold exactly `rows`: puts them a transaction of at most TRANSACTION_BYTES at a time, then
- * deletes the rows whose keys are not among them (rows are overwritten in place, never cleared first, so a
- * table read meanwhile is never empty).
- */
-/**
- * The keys of `keys` from `from` on whose rows (`rowOf`) fit in one transaction of `budget` bytes; at
- * least one.
- */
 const newRebuildSaves = (): RebuildSaves => ({
   open: true,
   held: 0,
@@ -1990,6 +1981,10 @@ async function closeRebuildSaves(saves: RebuildSaves): Promise<void> {
   await saves.chain;
 }
 
+/**
+ * The keys of `keys` from `from` on whose rows (`rowOf`) fit in one transaction of `budget` bytes; at
+ * least one.
+ */
 export function firstChunk(
   keys: readonly string[],
   from: number,
@@ -2044,6 +2039,11 @@ async function replaceProblems(db: LarderDB, rows: readonly ProblemRow[]): Promi
   await deleteRowsNotIn(db, db.problems, (key) => keep.has(key) || local.has(key));
 }
 
+/**
+ * Makes `table` hold exactly `rows`: puts them a transaction of at most TRANSACTION_BYTES at a time, then
+ * deletes the rows whose keys are not among them (rows are overwritten in place, never cleared first, so a
+ * table read meanwhile is never empty).
+ */
 async function replaceRows<T>(db: LarderDB, table: Table<T, string>, rows: readonly T[]): Promise<void> {
   const keyPath = table.schema.primKey.keyPath as string;
   const keep = new Set(rows.map((row) => (row as Record<string, unknown>)[keyPath] as string));
