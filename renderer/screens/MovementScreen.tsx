@@ -279,9 +279,7 @@ export function MovementScreen({ kind }: { kind: Kind }) {
           <button type="submit" className="primary" disabled={command.busy}>
             {t(titles.save)}
           </button>
-          <span className="hint">
-            {busyNote ?? t('movement.ctrlEnter')}
-          </span>
+          <span className="hint">{busyNote ?? t('movement.ctrlEnter')}</span>
           <StatusMessage message={command.message} />
         </div>
       </form>
