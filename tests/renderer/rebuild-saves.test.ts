@@ -159,7 +159,9 @@ describe('a save while a rebuild works out the figures', () => {
   });
 
   it('survives the app closing before the figures are written: the next start counts it once', async () => {
-    const { admin, west, rice, hub } = await westRebuilding('9');
+    const { admin, west, rice, hub, rebuilt } = await westRebuilding('9');
+    // Its database closes under it: it fails, as it would in an app that quit.
+    rebuilt.catch(() => undefined);
     const [pickup] = await west.recordPickup({ lines: [{ item: rice.id, quantity: '4' }] });
 
     // Closed with the rebuild still held (the window shut, the power cut after "Saved").
@@ -243,18 +245,20 @@ describe('a save while a rebuild works out the figures', () => {
     const { west, rice } = await twoHubs();
     await west.db.members.put({ ...(await west.db.members.get(west.self!.deviceId))!, status: 'revoked' });
     held = holdRebuilds();
-    const rebuilt = west.rebuildProjections();
+    const rebuilt = west.rebuildProjections().catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(west.takesSavesWhileRebuilding).toBe(false);
     let saved = false;
-    const pickup = west
-      .recordPickup({ lines: [{ item: rice.id, quantity: '1' }] })
-      .then(() => (saved = true));
+    const donation = west
+      .recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '1' }] })
+      .then(() => (saved = true))
+      // Revoked by its own rows only (the doc says otherwise): what comes of the save is not this test's.
+      .catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(saved).toBe(false);
     expect(await west.db.journal.count()).toBe(0);
     held.release();
-    await rebuilt.catch(() => undefined);
-    await pickup.catch(() => undefined);
+    await rebuilt;
+    await donation;
   });
 });
