@@ -262,13 +262,34 @@ export interface Brought {
   setAside: number;
 }
 
+/** Places held for saves claimed and not yet written or given back, and who waits for there to be none. */
+class HeldPlaces {
+  private held = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  /** Holds a place; returns how to give it back (once: later calls do nothing). */
+  hold(): () => void {
+    this.held++;
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      if (--this.held === 0) for (const resolve of this.waiting.splice(0)) resolve();
+    };
+  }
+
+  /** Resolves once no place is held. */
+  async none(): Promise<void> {
+    if (this.held > 0) await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+}
+
 /** Saves committed while a rebuild works out the figures (DocPersistence `reserveWhileRebuilding`). */
 interface RebuildSaves {
   /** Whether saves are taken this way now: until the rebuild's fold of the history ends. */
   open: boolean;
-  /** Places held and not yet written or given back, and who waits for there to be none. */
-  held: number;
-  free: (() => void) | null;
+  /** Places held and not yet written or given back. */
+  places: HeldPlaces;
   /** Their transactions, one after another in claim order. */
   chain: Promise<unknown>;
   /** What they committed, in order. */
@@ -359,9 +380,8 @@ export class DocPersistence {
   private earlyAllowed = false;
   /** The load is adding the saves made before it to the doc: no more are taken that way. */
   private earlyClosed = false;
-  /** Early saves claimed and not yet written or given back, and who waits for there to be none. */
-  private earlyHeld = 0;
-  private earlyFree: (() => void) | null = null;
+  /** Early saves claimed and not yet written or given back. */
+  private readonly earlyPlaces = new HeldPlaces();
   private scheduled = false;
   private loaded = false;
   /** The doc's load under way (see loadProgress). */
@@ -814,13 +834,7 @@ export class DocPersistence {
    */
   reserveEarly(): EarlySave {
     if (!this.takesEarlySaves) throw new Error('Early saves are not taken now');
-    this.earlyHeld++;
-    let open = true;
-    const giveBack = () => {
-      if (!open) return;
-      open = false;
-      if (--this.earlyHeld === 0) this.earlyFree?.();
-    };
+    const giveBack = this.earlyPlaces.hold();
     return {
       // Commits this device's own new entries while the doc is still loading, so that a volunteer's save
       // is not held by the history's load: in one transaction, the entries in the journal (`JournalRow`),
@@ -878,13 +892,7 @@ export class DocPersistence {
   reserveWhileRebuilding(): EarlySave {
     const window = this.rebuildSaves;
     if (!window?.open) throw new Error('Saves are not taken while rebuilding now');
-    window.held++;
-    let open = true;
-    const giveBack = () => {
-      if (!open) return;
-      open = false;
-      if (--window.held === 0) window.free?.();
-    };
+    const giveBack = window.places.hold();
     return {
       save: async (row, also, onFailed) => {
         const db = this.db;
@@ -940,8 +948,7 @@ export class DocPersistence {
   private async addEarlySaves(rebuildFollows: boolean): Promise<void> {
     this.earlyClosed = true;
     // Early saves already claimed commit first.
-    if (this.earlyHeld > 0) await new Promise<void>((resolve) => (this.earlyFree = resolve));
-    this.earlyFree = null;
+    await this.earlyPlaces.none();
     await this.chain;
     const rows = await this.db.journal.toArray();
     for (const row of rows) {
@@ -1967,8 +1974,7 @@ function unreadable(update: unknown): string | null {
 
 const newRebuildSaves = (): RebuildSaves => ({
   open: true,
-  held: 0,
-  free: null,
+  places: new HeldPlaces(),
   chain: Promise.resolve(),
   rows: [],
   staged: [],
@@ -1977,7 +1983,7 @@ const newRebuildSaves = (): RebuildSaves => ({
 /** Takes no more saves while rebuilding, and resolves once those under way are committed (or failed). */
 async function closeRebuildSaves(saves: RebuildSaves): Promise<void> {
   saves.open = false;
-  if (saves.held > 0) await new Promise<void>((resolve) => (saves.free = resolve));
+  await saves.places.none();
   await saves.chain;
 }
 

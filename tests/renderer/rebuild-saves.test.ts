@@ -57,6 +57,24 @@ async function westRebuilding(start: string) {
   return { admin, west, rice, hub, rebuilt };
 }
 
+/**
+ * The two-hub network with 12 Rice donated at West, its projection then marked as made by an older version,
+ * and West started again (as after an update of Larder): its start's rebuild held in its fold.
+ */
+async function westUpdated() {
+  const { admin, west, rice } = await twoHubs();
+  await west.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '12' }] });
+  const hub = west.self!.hubId!;
+  const meta = await west.db.meta.get('projection');
+  expect(meta).toMatchObject({ version: PROJECTION_VERSION });
+  await west.db.meta.put({ ...meta!, version: PROJECTION_VERSION - 1 } as typeof meta & object);
+  held = holdRebuilds();
+  const again = await reopen(west);
+  const ready = again.ready;
+  await vi.waitFor(() => expect(again.takesSavesWhileRebuilding).toBe(true));
+  return { admin, rice, hub, again, ready };
+}
+
 describe('a save while a rebuild works out the figures', () => {
   it('is saved at once, counted once with the history, then in the doc in order, here and at a peer', async () => {
     const { admin, west, rice, hub, rebuilt } = await westRebuilding('20');
@@ -181,23 +199,14 @@ describe('a save while a rebuild works out the figures', () => {
   });
 
   it('at the first start after an update (the figures made by an older version): saved at once, counted once', async () => {
-    const { admin, west, rice } = await twoHubs();
-    await west.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '12' }] });
-    const hub = west.self!.hubId!;
-    const meta = await west.db.meta.get('projection');
-    await west.db.meta.put({ ...meta!, version: PROJECTION_VERSION - 1 } as typeof meta & object);
-
-    held = holdRebuilds();
-    const again = await reopen(west);
-    const ready = again.ready;
-    await vi.waitFor(() => expect(again.takesSavesWhileRebuilding).toBe(true));
+    const { admin, rice, hub, again, ready } = await westUpdated();
     const [pickup] = await again.recordPickup({ lines: [{ item: rice.id, quantity: '2' }] });
     const [discard] = await again.recordDiscard({
       reason: 'expired',
       lines: [{ item: rice.id, quantity: '1' }],
     });
     expect(await again.db.journal.count()).toBe(2);
-    held.release();
+    held!.release();
     await ready;
     await again.persistence.rebuildSavesAdded(true);
     await again.persistence.rebuilt();
@@ -211,24 +220,14 @@ describe('a save while a rebuild works out the figures', () => {
   });
 
   it('at the first start after an update, closed before the figures are written: the next start counts it once', async () => {
-    const { admin, west, rice } = await twoHubs();
-    await west.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '12' }] });
-    const hub = west.self!.hubId!;
-    const meta = await west.db.meta.get('projection');
-    expect(meta).toMatchObject({ version: PROJECTION_VERSION });
-    await west.db.meta.put({ ...meta!, version: PROJECTION_VERSION - 1 } as typeof meta & object);
-
-    held = holdRebuilds();
-    const again = await reopen(west);
-    const ready = again.ready;
-    await vi.waitFor(() => expect(again.takesSavesWhileRebuilding).toBe(true));
+    const { admin, rice, hub, again, ready } = await westUpdated();
     const [pickup] = await again.recordPickup({ lines: [{ item: rice.id, quantity: '2' }] });
     expect(await again.db.journal.count()).toBe(1);
 
     // Closed again before the figures are written: the start after counts it once, from the doc.
     const third = await reopen(again);
-    held.release();
-    held.restore();
+    held!.release();
+    held!.restore();
     held = null;
     await ready.catch(() => undefined);
     await third.ready;
