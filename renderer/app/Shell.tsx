@@ -231,8 +231,9 @@ export function Shell() {
 /**
  * While the history loads behind the first screen (seconds at millions of entries): how far it is, and what
  * can be saved meanwhile. Donations, pickups, counts, discards, transfers and undos are saved at once (DocPersistence
- * `reserveEarly`), unless the figures were left incomplete or this device is not an approved member: then
- * saves wait for it (and are kept once it is open). The figures shown are up to date.
+ * `reserveEarly`); when the figures are to be worked out again after the load (after an update of Larder),
+ * donations, pickups and discards only (`reserveWhileRebuilding`); when this device is not an approved member,
+ * nothing: saves wait for it (and are kept once it is open).
  */
 function LoadIndicator() {
   const { t } = useTranslation();
@@ -240,7 +241,11 @@ function LoadIndicator() {
   const store = useStore();
   const percent = useLoadPercent();
   if (percent === null) return null;
-  const message = store.takesEarlySaves ? 'shell.loading' : 'shell.loadingWaits';
+  const message = store.takesEarlySaves
+    ? 'shell.loading'
+    : store.takesSavesWhileRebuilding
+      ? 'shell.loadingRebuild'
+      : 'shell.loadingWaits';
   return (
     <p className="backlog-indicator" role="status" aria-label={t('shell.loadingLabel')}>
       {t(message, { percent: format.number(percent / 100, { style: 'percent' }) })}

@@ -130,7 +130,9 @@ export function useBusyNote(
     const percent = format.number(figures / 100, { style: 'percent' });
     return saves ? t('movement.savingOnceFigures', { percent }) : t('common.waitsForFigures', { percent });
   }
-  if (opening !== null && !(early && store.takesEarlySaves)) {
+  // Before a rebuild at the load's end, donations, pickups and discards are taken from the load's start.
+  const taken = (early && store.takesEarlySaves) || (duringRebuild && store.takesSavesWhileRebuilding);
+  if (opening !== null && !taken) {
     const percent = format.number(opening / 100, { style: 'percent' });
     return saves ? t('movement.savingOnceOpen', { percent }) : t('common.waitsForHistory', { percent });
   }

@@ -294,6 +294,10 @@ interface RebuildSaves {
   chain: Promise<unknown>;
   /** What they committed, in order. */
   rows: JournalRow[];
+  /** Their journal rows' ids, each noted in its transaction. */
+  ids: Set<number>;
+  /** Whether a rebuild counts them and adds them to the doc (for saves taken since a load began). */
+  claimed: boolean;
   /** Who waits for them to be in the doc's staging (`rebuildSavesAdded`). */
   staged: (() => void)[];
 }
@@ -580,7 +584,27 @@ export class DocPersistence {
    * from what the doc holds.
    */
   async load(): Promise<void> {
-    this.earlyAllowed = await this.earlySavesAllowed();
+    const during = await this.savesDuringLoad();
+    this.earlyAllowed = during === 'early';
+    // A rebuild follows the load (after an update of Larder): this device's donations, pickups and discards
+    // are taken from now on, counted by that rebuild (`reserveWhileRebuilding`), not held by the load too.
+    if (during === 'rebuild') this.rebuildSaves = newRebuildSaves();
+    try {
+      await this.loadDoc();
+    } catch (error) {
+      // Unless a rebuild took them, left in the journal: the next start's rebuild counts them.
+      const saves = this.rebuildSaves;
+      if (saves && !saves.claimed) {
+        await closeRebuildSaves(saves);
+        this.rebuildSaves = null;
+        for (const resolve of saves.staged.splice(0)) resolve();
+      }
+      throw error;
+    }
+  }
+
+  /** The load itself (see `load`), then the rebuild it calls for. */
+  private async loadDoc(): Promise<void> {
     const at = this.now();
     const damaged: DamagedRow[] = [];
     const setAside = (row: UpdateRow, reason: string) =>
@@ -650,6 +674,8 @@ export class DocPersistence {
     // Its bar follows the load's at once, if that was shown: from the load's start, not its own.
     if (!meta || meta.key !== 'projection' || meta.version !== PROJECTION_VERSION || meta.incomplete)
       await this.startRebuild(progress.startedAt);
+    else if (this.rebuildSaves && !this.rebuildSaves.claimed)
+      await this.addRebuildSaves(this.rebuildSaves, false);
   }
 
   /**
@@ -870,8 +896,9 @@ export class DocPersistence {
   /**
    * Whether a donation, pickup or discard of this device claimed now is committed while a rebuild works out
    * the figures (`reserveWhileRebuilding`), instead of waiting for it (seconds at a million entries, a
-   * minute and more at ten million): from the rebuild's start until its fold of the history ends, on a
-   * device that is an approved member (or on a network before signing).
+   * minute and more at ten million): from the rebuild's start (or the load's, for a rebuild that follows it)
+   * until its fold of the history ends, on a device that is an approved member (or on a network before
+   * signing).
    */
   get takesSavesWhileRebuilding(): boolean {
     return this.rebuildSaves?.open === true && !this.destroyed;
@@ -899,6 +926,8 @@ export class DocPersistence {
         const run = window.chain.then(() =>
           db.transaction('rw', [db.journal, db.meta], async () => {
             const id = await db.journal.add({ ...row, rebuild: true });
+            // Known before it commits: the load's `addEarlySaves` leaves it to the rebuild.
+            window.ids.add(id);
             await also();
             return id;
           }),
@@ -928,17 +957,24 @@ export class DocPersistence {
     if (committed) await this.chain;
   }
 
-  /** Whether saves may be committed before the doc while it loads (see `takesEarlySaves`). */
-  private async earlySavesAllowed(): Promise<boolean> {
+  /**
+   * Which of this device's saves are committed before the doc while it loads: all of them if the figures are
+   * whole (`takesEarlySaves`); its donations, pickups and discards if a rebuild follows the load (the figures
+   * were made by an older Larder, or a rebuild was left halfway: `takesSavesWhileRebuilding`, counted by that
+   * rebuild); none if this device is not an approved member (or the network has no member list: before
+   * signing), so that the gate counts them as the projection does.
+   */
+  private async savesDuringLoad(): Promise<'early' | 'rebuild' | null> {
     const own = this.ownDevice();
-    if (own === null) return false;
+    if (own === null) return null;
     const [meta, member, members] = await Promise.all([
       this.db.meta.get('projection'),
       this.db.members.get(own),
       this.db.members.count(),
     ]);
+    if (members > 0 && member?.status !== 'member') return null;
     const whole = meta?.key === 'projection' && meta.version === PROJECTION_VERSION && !meta.incomplete;
-    return whole && (members === 0 || member?.status === 'member');
+    return whole ? 'early' : 'rebuild';
   }
 
   /**
@@ -950,7 +986,9 @@ export class DocPersistence {
     // Early saves already claimed commit first.
     await this.earlyPlaces.none();
     await this.chain;
-    const rows = await this.db.journal.toArray();
+    // Not those saved since the load began for the rebuild that follows it: that rebuild counts and adds them.
+    const taken = this.rebuildSaves?.ids;
+    const rows = (await this.db.journal.toArray()).filter((row) => !taken?.has(row.id!));
     for (const row of rows) {
       // Counted when saved, or (saved while a rebuild worked out the figures, which stopped before it wrote
       // them) by no one yet: then by the rebuild that follows if one does, else as they are added.
@@ -1533,6 +1571,8 @@ export class DocPersistence {
   startRebuild(since?: number): Promise<{ entries: number; problems: number }> {
     if (!this.loaded) return Promise.reject(new Error('rebuild before the doc is loaded'));
     this.rebuildsAsked++;
+    // Saves taken since the load began are this rebuild's (`rebuildNow`), to count and add.
+    if (this.rebuildSaves) this.rebuildSaves.claimed = true;
     const run = this.chain.then(() => this.rebuildNow(since));
     this.chain = run.then(
       () => undefined,
@@ -1598,7 +1638,8 @@ export class DocPersistence {
     // Saves wait for this part (seconds at a million entries, a minute at ten million), but for this
     // device's donations, pickups and discards (`reserveWhileRebuilding`): how far it is is said from its
     // start (figuresProgress).
-    const saves = (await this.rebuildSavesAllowed()) ? newRebuildSaves() : null;
+    // Already taken since the load began, for a rebuild at its end.
+    const saves = this.rebuildSaves ?? ((await this.rebuildSavesAllowed()) ? newRebuildSaves() : null);
     this.rebuildSaves = saves;
     this.derivingFigures = { done: 0, total: 0, startedAt: since };
     this.notifyBacklog();
@@ -1977,6 +2018,8 @@ const newRebuildSaves = (): RebuildSaves => ({
   places: new HeldPlaces(),
   chain: Promise.resolve(),
   rows: [],
+  ids: new Set(),
+  claimed: false,
   staged: [],
 });
 

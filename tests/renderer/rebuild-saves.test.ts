@@ -17,13 +17,19 @@ import { testStores } from './stores';
  */
 const { sync, twoHubs, reopen } = testStores('rebuild-saves', 71);
 
-/** Holds every rebuild's fold of the history from now on, until `release` (its saves window open). */
-function holdRebuilds() {
+/**
+ * Holds every rebuild's fold of the history from now on (`derive`: its saves window open), or every load of
+ * the doc (`loadDoc`: from its first read), until `release`.
+ */
+function holdRebuilds(step: 'derive' | 'loadDoc' = 'derive') {
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
-  const proto = DocPersistence.prototype as unknown as { derive(...args: unknown[]): Promise<unknown> };
-  const original = proto.derive;
-  const spy = vi.spyOn(proto, 'derive').mockImplementation(async function (
+  const proto = DocPersistence.prototype as unknown as Record<
+    typeof step,
+    (...args: unknown[]) => Promise<unknown>
+  >;
+  const original = proto[step];
+  const spy = vi.spyOn(proto, step).mockImplementation(async function (
     this: DocPersistence,
     ...args: unknown[]
   ) {
@@ -59,19 +65,22 @@ async function westRebuilding(start: string) {
 
 /**
  * The two-hub network with 12 Rice donated at West, its projection then marked as made by an older version,
- * and West started again (as after an update of Larder): its start's rebuild held in its fold.
+ * and West started again (as after an update of Larder): its start's rebuild held in its fold, or (`loadDoc`)
+ * the history's load before it held.
  */
-async function westUpdated() {
+async function westUpdated(step: 'derive' | 'loadDoc' = 'derive') {
   const { admin, west, rice } = await twoHubs();
   await west.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '12' }] });
   const hub = west.self!.hubId!;
   const meta = await west.db.meta.get('projection');
   expect(meta).toMatchObject({ version: PROJECTION_VERSION });
   await west.db.meta.put({ ...meta!, version: PROJECTION_VERSION - 1 } as typeof meta & object);
-  held = holdRebuilds();
+  held = holdRebuilds(step);
   const again = await reopen(west);
   const ready = again.ready;
   await vi.waitFor(() => expect(again.takesSavesWhileRebuilding).toBe(true));
+  // Taken from the load's start: held in the fold, the load is over.
+  if (step === 'derive') await vi.waitFor(() => expect(again.persistence.figuresProgress).not.toBeNull());
   return { admin, rice, hub, again, ready };
 }
 
@@ -238,6 +247,85 @@ describe('a save while a rebuild works out the figures', () => {
     expect(await third.db.meta.get('projection')).toMatchObject({ version: PROJECTION_VERSION });
     await sync(third, admin);
     expect(await onHand(admin, hub, rice.id)).toBe(10);
+  });
+
+  it('at the first start after an update, while the history still loads: saved at once, counted once after it', async () => {
+    const { admin, rice, hub, again, ready } = await westUpdated('loadDoc');
+    expect(again.persistence.isLoaded).toBe(false);
+    // Checked against the items and stock the screens show (the projections), not held by the load.
+    const [pickup] = await again.recordPickup({ lines: [{ item: rice.id, quantity: '2' }] });
+    const [donation] = await again.recordDonation({
+      source: 'individual',
+      lines: [{ item: rice.id, quantity: '4' }],
+    });
+    expect(again.persistence.isLoaded).toBe(false);
+    expect((await again.db.journal.toArray()).map((r) => [r.rebuild, r.entries.map(idOf)])).toEqual([
+      [true, [idOf(pickup!)]],
+      [true, [idOf(donation!)]],
+    ]);
+    // Not added to the doc by the load (the rebuild that follows counts them after the history and adds them).
+    held!.release();
+    await ready;
+    await again.persistence.rebuildSavesAdded(true);
+    await again.persistence.rebuilt();
+    expect(await onHand(again, hub, rice.id)).toBe(14);
+    expect(await again.db.journal.count()).toBe(0);
+    const own = ownInDoc(again);
+    expect(own.filter((e) => idOf(e) === idOf(pickup!))).toHaveLength(1);
+    expect(own.slice(-2).map(idOf)).toEqual([idOf(pickup!), idOf(donation!)]);
+    expect(await again.db.meta.get('projection')).toMatchObject({ version: PROJECTION_VERSION });
+    expect((await again.persistence.checkData()).differences).toEqual([]);
+    await sync(again, admin);
+    expect(await onHand(admin, hub, rice.id)).toBe(14);
+    expect(await admin.db.problems.count()).toBe(0);
+  });
+
+  it('while the history still loads, a count waits for the figures; a donation meanwhile does not', async () => {
+    const { rice, hub, again, ready } = await westUpdated('loadDoc');
+    const [pickup] = await again.recordPickup({ lines: [{ item: rice.id, quantity: '2' }] });
+    let counted = false;
+    const count = again.recordCount({ lines: [{ item: rice.id, counted: '8' }] }).then((r) => {
+      counted = true;
+      return r;
+    });
+    // A count compares with the figures: it claims its number once they are worked out again, so a donation
+    // made while it waits is saved at once, before it.
+    const [donation] = await again.recordDonation({
+      source: 'individual',
+      lines: [{ item: rice.id, quantity: '5' }],
+    });
+    expect(donation!.seq).toBe(pickup!.seq + 1);
+    expect(await again.db.journal.count()).toBe(2);
+    expect(counted).toBe(false);
+
+    held!.release();
+    await ready;
+    const [entry] = await count;
+    // It saw 15 (12, less the pickup, plus the donation saved during the load), in the figures worked out again.
+    expect(entry).toMatchObject({ kind: 'count', counted: 8, seen: 15, seq: donation!.seq + 1 });
+    await again.persistence.rebuilt();
+    expect(await onHand(again, hub, rice.id)).toBe(8);
+    const seqs = ownInDoc(again).map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(await again.db.problems.count()).toBe(0);
+  });
+
+  it('while the history still loads, closed before it is open: the next start counts it once', async () => {
+    const { admin, rice, hub, again, ready } = await westUpdated('loadDoc');
+    const [pickup] = await again.recordPickup({ lines: [{ item: rice.id, quantity: '3' }] });
+    const third = await reopen(again);
+    held!.release();
+    held!.restore();
+    held = null;
+    await ready.catch(() => undefined);
+    await third.ready;
+    await third.persistence.rebuilt();
+    expect(ownInDoc(third).filter((e) => idOf(e) === idOf(pickup!))).toHaveLength(1);
+    expect(await third.db.journal.count()).toBe(0);
+    expect(await onHand(third, hub, rice.id)).toBe(9);
+    await sync(third, admin);
+    expect(await onHand(admin, hub, rice.id)).toBe(9);
+    expect(await admin.db.problems.count()).toBe(0);
   });
 
   it('is not taken on a device its member rows say is revoked: its saves wait, as before', async () => {

@@ -44,9 +44,10 @@ export class Settings {
    */
   private async early(): Promise<boolean> {
     if (this.ctx.persistence.takesEarlySaves) return true;
-    // A rebuild at the load's end (after an update) works out the figures: the doc is loaded, its settings
-    // are read from it, and the donation, pickup or discard checked against them does not wait.
-    if (this.ctx.persistence.isLoaded && this.ctx.persistence.takesSavesWhileRebuilding) return false;
+    // A rebuild works out the figures (after an update, at the load's end) and takes donations, pickups and
+    // discards meanwhile, from the load's start: until the doc is loaded, what they are checked against is
+    // read from the projections, then from the doc; neither waits.
+    if (this.ctx.persistence.takesSavesWhileRebuilding) return !this.ctx.persistence.isLoaded;
     await this.ctx.ready;
     return false;
   }
