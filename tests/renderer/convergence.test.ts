@@ -13,6 +13,7 @@ import { stockKey, type StockRow } from '../../shared/projection';
 import { shelfRows } from '../../shared/shelf';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
+import { PROJECTION_VERSION } from '../../renderer/storage/persistence';
 import {
   catchUpOf,
   chunkOf,
@@ -225,6 +226,8 @@ interface Ctx {
   early: number;
   /** Entries saved while a rebuild worked out the figures (`rebuildSaving`). */
   duringRebuild: number;
+  /** Of `early`, those saved while the doc loaded at a start after an update, for the rebuild after it. */
+  earlyForRebuild: number;
 }
 
 const REPLAY = (seed: number) => `CONVERGENCE_SEED=${seed} CONVERGENCE_STEPS=${STEPS}`;
@@ -598,7 +601,9 @@ async function restart(ctx: Ctx, r: number): Promise<void> {
  * history takes seconds to load: a volunteer saves one to three donations and pickups meanwhile (they are
  * committed before the doc, DocPersistence `reserveEarly`), and the load goes on after a random number of
  * turns of the event loop, while some of them may still be on their way; it adds them to the doc first.
- * Returns how many were saved before the doc was loaded.
+ * Now and then the start is the first after an update of Larder (its projection marked as made by an older
+ * version): donations and pickups are then committed for the rebuild after the load to count
+ * (`reserveWhileRebuilding`), transfers wait for it. Returns how many were saved before the doc was loaded.
  */
 /**
  * Replica `r` rebuilds its projections (as after a revocation or a repair), its fold held until one to three
@@ -638,6 +643,11 @@ async function restartSavingEarly(ctx: Ctx, r: number): Promise<number> {
   const { rng, clock, log } = ctx;
   const old = ctx.replicas[r]!;
   await old.store.persistence.flush();
+  const updated = rng.bool(0.3);
+  if (updated) {
+    const meta = await old.store.db.meta.get('projection');
+    if (meta) await old.store.db.meta.put({ ...meta, version: PROJECTION_VERSION - 1 } as typeof meta);
+  }
   old.store.close();
   const random = rng.fork();
   const store = await LarderStore.open(new LarderDB(old.dbName), {
@@ -671,7 +681,7 @@ async function restartSavingEarly(ctx: Ctx, r: number): Promise<number> {
   const coming = transferViews(await ledgerOf(store.db).toArray()).filter(
     (v) => v.status === 'in transit' && v.to === hub,
   );
-  const early = store.persistence.takesEarlySaves;
+  const early = store.persistence.takesEarlySaves || store.persistence.takesSavesWhileRebuilding;
   const saves =
     items.length === 0
       ? []
@@ -697,7 +707,12 @@ async function restartSavingEarly(ctx: Ctx, r: number): Promise<number> {
   release();
   for (const saved of await Promise.all(saves)) log.add(saved);
   await loading;
+  // Those the rebuild counted are added to the doc once its figures are written.
+  await store.persistence.rebuildSavesAdded(true);
+  // And its history written (a restart compares the tables before and after it).
+  await store.persistence.rebuilt();
   expect(await store.db.journal.count(), where(ctx, `journal of replica ${r} once loaded`)).toBe(0);
+  if (updated && early) ctx.earlyForRebuild += journaled;
   return early ? journaled : 0;
 }
 
@@ -721,6 +736,7 @@ async function run(seed: number, steps: number): Promise<void> {
     step: -1,
     ops: 0,
     restarts: 0,
+    earlyForRebuild: 0,
     early: 0,
     duringRebuild: 0,
   };
@@ -818,7 +834,8 @@ async function run(seed: number, steps: number): Promise<void> {
       console.log(
         `seed ${seed}: ${ctx.log.entries.length} entries, ${ctx.log.reversals.size} undone ` +
           `(${doubled} more than once, ${ctx.log.refusedUndos} undos refused), ${ctx.log.refusedCounts} counts waited, ` +
-          `${ctx.restarts} restarts (${ctx.early} entries saved before a doc had loaded), ` +
+          `${ctx.restarts} restarts (${ctx.early} entries saved before a doc had loaded, ` +
+          `${ctx.earlyForRebuild} of them after an update, for the rebuild), ` +
           `${ctx.duringRebuild} saves while a rebuild worked out the figures, ` +
           `${ctx.log.entries.filter((e) => e.kind.startsWith('transfer_')).length} transfer entries, ` +
           `${[...ctx.log.slots.values()].filter((ids) => ids.length > 1).length} shared slots, ` +
