@@ -341,6 +341,12 @@ interface Batch {
    * loaded (`reserveEarly`), added to the doc now. The gate still judges them; the projector skips them.
    */
   preprojected?: ReadonlySet<string>;
+  /**
+   * Entries of this batch the doc already held when a rebuild read it (captured before its read, written
+   * after it, behind it on the chain): judged and counted by that rebuild, not again (the gate would set
+   * each aside as a position already taken). `markFolded`.
+   */
+  folded?: Set<string>;
 }
 
 /** The settings maps projected into tables (the network's own record is read from the doc). */
@@ -390,6 +396,13 @@ export class DocPersistence {
   private loaded = false;
   /** The doc's load under way (see loadProgress). */
   private loadingRows: { done: number; total: number; startedAt: number } | null = null;
+  /** Batches of changes from peers queued on the chain and not written yet (`markFolded`). */
+  private readonly unwritten = new Set<Batch>();
+  /** Resolved once the load is done but for the rebuild that follows it, if one does (`loadedForSync`). */
+  private loadedBeforeRebuild!: () => void;
+  private readonly loadedForSyncPromise = new Promise<void>(
+    (resolve) => (this.loadedBeforeRebuild = resolve),
+  );
   /** A rebuild working out the figures, which saves wait for (see figuresProgress). */
   private derivingFigures: { done: number; total: number; startedAt: number } | null = null;
   /** Saves committed while a rebuild works out the figures, until they are in the doc (reserveWhileRebuilding). */
@@ -603,6 +616,16 @@ export class DocPersistence {
     }
   }
 
+  /**
+   * Resolves once the doc is loaded with this device's saves made before it, when a rebuild follows the load
+   * (the first start after an update of Larder, or one left halfway): before that rebuild's figures are
+   * written, so that sync need not wait for them. Never otherwise: then what waits for the load waits for it
+   * whole (`load`).
+   */
+  get loadedForSync(): Promise<void> {
+    return this.loadedForSyncPromise;
+  }
+
   /** The load itself (see `load`), then the rebuild it calls for. */
   private async loadDoc(): Promise<void> {
     const at = this.now();
@@ -672,9 +695,13 @@ export class DocPersistence {
     if ((damaged.length > 0 || waiting) && (await this.recordDamage(damaged, at))) return;
     const meta = await this.db.meta.get('projection');
     // Its bar follows the load's at once, if that was shown: from the load's start, not its own.
-    if (!meta || meta.key !== 'projection' || meta.version !== PROJECTION_VERSION || meta.incomplete)
-      await this.startRebuild(progress.startedAt);
-    else if (this.rebuildSaves && !this.rebuildSaves.claimed)
+    if (!meta || meta.key !== 'projection' || meta.version !== PROJECTION_VERSION || meta.incomplete) {
+      const rebuilt = this.startRebuild(progress.startedAt);
+      // Sync need not wait for it (seconds at a million entries, minutes at ten million): what peers bring
+      // meanwhile is committed and counted once its figures are written, as during any rebuild.
+      this.loadedBeforeRebuild();
+      await rebuilt;
+    } else if (this.rebuildSaves && !this.rebuildSaves.claimed)
       await this.addRebuildSaves(this.rebuildSaves, false);
   }
 
@@ -1038,14 +1065,17 @@ export class DocPersistence {
     const batch = this.batch;
     if (also) batch.also.push(also);
     this.batch = emptyBatch();
+    this.unwritten.add(batch);
     const run = this.chain.then(() =>
-      this.write(batch).catch((error: unknown) => {
-        // The doc already holds these changes (from peers): keep them queued so the next commit retries
-        // them, and let the caller say "not saved". What the caller wanted written with them is its own.
-        this.requeue(batch);
-        onFailed?.();
-        throw error;
-      }),
+      this.write(batch)
+        .catch((error: unknown) => {
+          // The doc already holds these changes (from peers): keep them queued so the next commit retries
+          // them, and let the caller say "not saved". What the caller wanted written with them is its own.
+          this.requeue(batch);
+          onFailed?.();
+          throw error;
+        })
+        .finally(() => this.unwritten.delete(batch)),
     );
     this.chain = run.catch(() => undefined);
     // A chunk of the backlog, or a piece of a rebuild, that failed earlier is tried again behind this save.
@@ -1106,6 +1136,7 @@ export class DocPersistence {
     next.problems = [...failed.problems, ...next.problems];
     next.membersChanged ||= failed.membersChanged;
     next.headsChanged ||= failed.headsChanged;
+    if (failed.folded) next.folded = new Set([...failed.folded, ...(next.folded ?? [])]);
     for (const key of PROJECTED_SETTINGS) {
       for (const [k, v] of failed[key]) if (!next[key].has(k)) next[key].set(k, v);
     }
@@ -1120,6 +1151,9 @@ export class DocPersistence {
     const db = this.db;
     const seenAt = this.now();
     await this.freshTrust();
+    // Not those a rebuild has judged and counted already (`folded`).
+    const folded = batch.folded;
+    const entries = folded ? batch.entries.filter((e) => !folded.has(idOf(e))) : batch.entries;
     // On a signed network only what the gate releases counts (signatures are checked before the
     // transaction: WebCrypto is asynchronous and would end an IndexedDB transaction).
     const trust = this.trustLayer;
@@ -1128,7 +1162,7 @@ export class DocPersistence {
     this.planned = doc;
     try {
       plan = trust
-        ? await trust.plan(batch.entries, { members: batch.membersChanged, heads: batch.headsChanged })
+        ? await trust.plan(entries, { members: batch.membersChanged, heads: batch.headsChanged })
         : null;
       // A changed member list can change which settings count: all of them are judged again.
       if (plan?.members) this.allSettings(batch, doc);
@@ -1136,7 +1170,7 @@ export class DocPersistence {
     } finally {
       this.planned = this.doc;
     }
-    let counted = plan ? plan.release : batch.entries;
+    let counted = plan ? plan.release : entries;
     // Saves from before the load, counted when they were made: not again. One the gate does not release
     // (this device revoked meanwhile, or its entries waiting behind lost ones) is counted in figures it
     // should not be in: they are derived again from the doc below.
@@ -1645,10 +1679,12 @@ export class DocPersistence {
     this.notifyBacklog();
     let counted = false;
     try {
-      derived = await this.derive(trust, this.derivingFigures, saves);
+      derived = await this.derive(trust, this.derivingFigures, saves, true);
       await this.writeRebuiltFigures(derived);
       counted = true;
     } catch (error) {
+      // What peers brought before it read the doc is counted by no one now: by their batches, then.
+      for (const batch of [this.batch, ...this.unwritten]) delete batch.folded;
       this.settleRebuildWaiters(error);
       throw error;
     } finally {
@@ -1676,6 +1712,18 @@ export class DocPersistence {
     this.rewritten();
     this.continueRebuild(rebuilding);
     return { entries: derived.entries, problems: derived.problems.length };
+  }
+
+  /**
+   * Notes, as a rebuild reads the doc, that the entries peers brought and not written yet are in what it
+   * reads (`Batch.folded`): their batches, written after it, do not judge or count them again.
+   */
+  private markFolded(): void {
+    for (const batch of [this.batch, ...this.unwritten]) {
+      if (batch.entries.length === 0) continue;
+      batch.folded ??= new Set();
+      for (const e of batch.entries) batch.folded.add(idOf(e));
+    }
   }
 
   /** Whether a rebuild starting now takes this device's saves meanwhile (`takesSavesWhileRebuilding`). */
@@ -1833,6 +1881,8 @@ export class DocPersistence {
     progress: { done: number; total: number } = { done: 0, total: 0 },
     /** Saves committed meanwhile (not in the doc yet): counted after the history. */
     saves: RebuildSaves | null = null,
+    /** What it derives is to be written (a rebuild, not a check): what it reads is counted (`markFolded`). */
+    written = false,
   ) {
     // Reading and folding a whole history takes seconds at a million entries: in slices, so that the page
     // answers meanwhile (saves and syncs wait on the chain; a peer's update is captured for after).
@@ -1846,6 +1896,8 @@ export class DocPersistence {
       said = percent;
       this.notifyBacklog();
     };
+    // What it reads is what the doc holds now, peers' entries captured and not written yet included.
+    if (written) this.markFolded();
     const { entries, problems } = await readAllEntriesPaced(this.doc, breathe, this.decoded, (read, of) =>
       moved(read, 2 * of),
     );

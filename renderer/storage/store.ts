@@ -122,6 +122,15 @@ export class LarderStore {
   }
 
   /**
+   * Resolves when sync may start: with `ready`, or, at the first start after an update of Larder, once the
+   * doc is loaded, while the rebuild after it works out the figures again (peers' entries are counted once
+   * it has).
+   */
+  get loadedForSync(): Promise<void> {
+    return this.later((parts) => parts.ctx.loadedForSync);
+  }
+
+  /**
    * Opens the device's store. `secrets` seals the network key at rest: the desktop app's keychain, or
    * nothing in a plain browser. A key kept in the clear is sealed at the first start that can seal it.
    * With `partsLater`, the store's parts are not loaded here (see the class's comment).

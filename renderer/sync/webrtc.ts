@@ -106,7 +106,9 @@ export class SyncService {
       return;
     }
     const secrets = await this.store.secrets();
-    await this.store.ready;
+    // Not held by a rebuild after the load (the first start after an update: a minute and more at ten
+    // million entries); what peers bring meanwhile is counted once its figures are written.
+    await this.store.loadedForSync;
     if (this.provider) return;
     // The page's CSP allows WebSockets to the configured sync servers only (connectPolicy.ts); a
     // server it was not loaded with needs a new page.

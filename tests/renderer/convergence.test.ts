@@ -608,7 +608,8 @@ async function restart(ctx: Ctx, r: number): Promise<void> {
 /**
  * Replica `r` rebuilds its projections (as after a revocation or a repair), its fold held until one to three
  * of its commands have been claimed: donations, pickups and discards are saved meanwhile (DocPersistence
- * `reserveWhileRebuilding`), the rest wait for the figures. Returns how many saves were taken that way.
+ * `reserveWhileRebuilding`), the rest wait for the figures; now and then a state exchange with another
+ * replica arrives meanwhile too. Returns how many saves were taken that way.
  */
 async function rebuildSaving(ctx: Ctx, r: number): Promise<number> {
   const store = ctx.replicas[r]!.store;
@@ -626,12 +627,16 @@ async function rebuildSaving(ctx: Ctx, r: number): Promise<number> {
   try {
     const rebuilt = store.rebuildProjections();
     await reached;
+    // Half the time a peer's state arrives too, before the rebuild reads the doc: counted by it, and not
+    // again when its batch is written after it (DocPersistence `markFolded`).
+    const other = (r + ctx.rng.int(1, REPLICAS - 1)) % REPLICAS;
+    const exchanging = ctx.rng.bool(0.5) ? ctx.net.exchange(r, other) : null;
     const commands = Array.from({ length: ctx.rng.int(1, 3) }, () => command(ctx, r));
     // Let them claim their places (and those taken meanwhile commit) before the fold goes on.
     for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 0));
     const taken = await store.db.journal.filter((row) => row.rebuild === true).count();
     release();
-    await Promise.all([rebuilt, ...commands]);
+    await Promise.all([rebuilt, ...commands, exchanging]);
     return taken;
   } finally {
     release();

@@ -117,6 +117,15 @@ export class StoreContext {
     return this.load();
   }
 
+  /**
+   * Resolves when sync may start (starting the load if nothing has yet): with `ready`, or sooner when a
+   * rebuild follows the load (the first start after an update of Larder): once the doc is loaded, before
+   * that rebuild's figures are written (DocPersistence `loadedForSync`).
+   */
+  get loadedForSync(): Promise<void> {
+    return Promise.race([this.load(), this.persistence.loadedForSync]);
+  }
+
   get doc(): Doc {
     return this.persistence.doc;
   }
