@@ -618,9 +618,9 @@ export class DocPersistence {
 
   /**
    * Resolves once the doc is loaded with this device's saves made before it, when a rebuild follows the load
-   * (the first start after an update of Larder, or one left halfway): before that rebuild's figures are
-   * written, so that sync need not wait for them. Never otherwise: then what waits for the load waits for it
-   * whole (`load`).
+   * (the first start after an update of Larder, one left halfway, or damaged rows set aside): before that
+   * rebuild's figures are written, so that sync need not wait for them. Never otherwise: then what waits for
+   * the load waits for it whole (`load`).
    */
   get loadedForSync(): Promise<void> {
     return this.loadedForSyncPromise;
@@ -846,7 +846,10 @@ export class DocPersistence {
       // The disk may be full: the rows stay where they are and are set aside at the next start.
       console.error('Larder could not set aside damaged data; it will try again at the next start', error);
     }
-    await this.startRebuild();
+    const rebuilt = this.startRebuild();
+    // Sync need not wait for it: a peer may well bring back what is missing (`loadedForSync`).
+    this.loadedBeforeRebuild();
+    await rebuilt;
     return true;
   }
 
