@@ -12,7 +12,8 @@ import { serve } from './server';
  * should go on answering meanwhile. Prints, per run: when the "Working out the figures" and "Writing the
  * history" bars first showed, how many times the bars' text changed, the gaps of over 200 ms between the
  * ticks of a 50 ms timer (a page that runs no timer runs no React render and no IndexedDB answer either,
- * though no single task is long), and when the ledger was loaded (`store.ready`: the figures written).
+ * though no single task is long), when sync started (its mark), and when the ledger was
+ * loaded (`store.ready`: the figures written).
  *
  *   npx tsx bench/rebuild-start.ts --profile=<kept profile> --port=<its port> --app=<app build> [--runs=2]
  *   ... --shot=<file.png>  also a screenshot of the window once the "Working out the figures" bar shows (or,
@@ -41,6 +42,7 @@ if (!profile || !port || !app || !existsSync(join(app, 'index.html'))) {
 
 interface Watched {
   seen: [at: number, bars: string][];
+
   gaps: [from: number, ms: number][];
   /** Frames of over 200 ms (long-animation-frame), with the scripts that ran in them. */
   frames: string[];
@@ -141,10 +143,12 @@ for (let run = 1; run <= runs; run++) {
     // With --pickup, once it is saved.
     if (shot) await page.screenshot({ path: shot });
     await page.getByRole('status', { name: 'History being rewritten' }).waitFor({ timeout: 600_000 });
-    const { seen, gaps, frames, loaded } = await page.evaluate(() => {
+    const { seen, gaps, frames, loaded, synced } = await page.evaluate(() => {
       const w = window as unknown as Watched;
       const mark = performance.getEntriesByName('larder:ledger-loaded')[0];
+      const sync = performance.getEntriesByName('larder:sync-started')[0];
       return {
+        synced: sync ? Math.round(sync.startTime) : null,
         seen: w.seen,
         gaps: w.gaps,
         frames: w.frames,
@@ -155,6 +159,7 @@ for (let run = 1; run <= runs; run++) {
     const longest = gaps.reduce((most, [, ms]) => Math.max(most, ms), 0);
     console.log(
       `run ${run}: figures bar at ${first('Working out the figures')} ms, history bar at ${first('Writing the history')} ms, ` +
+        `sync started at ${synced ?? '-'} ms, ` +
         `${seen.length} changes of the bars; ledger loaded at ${loaded} ms; timer gaps over 200 ms: ${gaps.length}, ` +
         `longest ${longest} ms (${gaps.map(([from, ms]) => `${from}+${ms}`).join(', ')})${saved}`,
     );

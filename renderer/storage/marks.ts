@@ -19,3 +19,6 @@ export const NETWORK_READ_MARK = 'larder:network-read';
 /** Set when the app starts opening its store (the device lock held), and once it is open (renderer/app/App.tsx). */
 export const STORE_OPENING_MARK = 'larder:store-opening';
 export const STORE_OPEN_MARK = 'larder:store-open';
+
+/** Set when sync starts: the WebRTC provider made on the loaded doc (renderer/sync/webrtc.ts). */
+export const SYNC_STARTED_MARK = 'larder:sync-started';

@@ -4,6 +4,7 @@ import type { WebrtcProvider } from 'y-webrtc';
 import { fromBase64Url } from '../../shared/sync/encoding';
 import { topicAuthAhead } from '../../shared/sync/roomAuth';
 import type { LarderStore } from '../storage/store';
+import { SYNC_STARTED_MARK } from '../storage/marks';
 import { allowSyncServers } from './connectPolicy';
 import { RelayService, relayUrls } from './relay';
 import { setRefusedHandler } from './guardedSync';
@@ -135,6 +136,7 @@ export class SyncService {
       topicAuth,
     });
     this.provider = provider;
+    performance.mark?.(SYNC_STARTED_MARK);
     addEventListener('pagehide', this.onPageHide);
     this.announce(provider);
     provider.on('peers', () => {
