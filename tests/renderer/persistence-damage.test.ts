@@ -36,6 +36,20 @@ async function hubWithRows() {
   return { name, deps, bytes, rice, beans, rows, self };
 }
 
+/**
+ * `hubWithRows` with its first update row damaged on disk, and `full`: a copy of the whole doc as it was, as
+ * another device of the network holds it.
+ */
+async function firstRowDamaged() {
+  const hub = await hubWithRows();
+  const raw = new LarderDB(hub.name);
+  const full = new Y.Doc();
+  for (const r of await raw.updates.toArray()) Y.applyUpdate(full, r.update);
+  await raw.updates.update(hub.rows[0]!.id, { update: new Uint8Array([1, 2, 3]) });
+  raw.close();
+  return { ...hub, full };
+}
+
 const onHand = async (store: LarderStore, item: string) =>
   (await store.db.stock.get(`${store.self!.hubId!}|${item}`))?.onHand ?? 0;
 
@@ -127,13 +141,7 @@ describe('a damaged database opens', () => {
   );
 
   it('a sync from a device that has them brings back the missing entries and what waited for them', async () => {
-    const { name, deps, rice, rows } = await hubWithRows();
-    // A copy of the whole doc, as another device of the network holds it.
-    const raw = new LarderDB(name);
-    const full = new Y.Doc();
-    for (const r of await raw.updates.toArray()) Y.applyUpdate(full, r.update);
-    await raw.updates.update(rows[0]!.id, { update: new Uint8Array([1, 2, 3]) });
-    raw.close();
+    const { name, deps, rice, full } = await firstRowDamaged();
 
     const store = await open(name, deps);
     expect(await onHand(store, rice.id)).toBe(0);
@@ -153,12 +161,7 @@ describe('a damaged database opens', () => {
   });
 
   it('sync need not wait for the rebuild after damaged rows are set aside: what a peer brings then counts once', async () => {
-    const { name, deps, rice, rows } = await hubWithRows();
-    const raw = new LarderDB(name);
-    const full = new Y.Doc();
-    for (const r of await raw.updates.toArray()) Y.applyUpdate(full, r.update);
-    await raw.updates.update(rows[0]!.id, { update: new Uint8Array([1, 2, 3]) });
-    raw.close();
+    const { name, deps, rice, full } = await firstRowDamaged();
 
     // The rebuild after the load held in its fold.
     let release!: () => void;

@@ -86,6 +86,32 @@ async function westUpdated(step: 'derive' | 'loadDoc' = 'derive') {
   return { admin, rice, hub, again, ready };
 }
 
+/**
+ * Closes `store` (its start held, `ready` its start's promise) and starts it again with nothing held: the
+ * pickup saved before is in the doc once, the journal empty, the figures here and at the admin's `onHand`.
+ */
+async function startedAgainCounting(
+  store: LarderStore,
+  ready: Promise<void>,
+  pickup: Entry,
+  { admin, hub, item, onHand: expected }: { admin: LarderStore; hub: string; item: string; onHand: number },
+): Promise<LarderStore> {
+  const next = await reopen(store);
+  held!.release();
+  held!.restore();
+  held = null;
+  await ready.catch(() => undefined);
+  await next.ready;
+  await next.persistence.rebuilt();
+  expect(ownInDoc(next).filter((e) => idOf(e) === idOf(pickup))).toHaveLength(1);
+  expect(await next.db.journal.count()).toBe(0);
+  expect(await onHand(next, hub, item)).toBe(expected);
+  await sync(next, admin);
+  expect(await onHand(admin, hub, item)).toBe(expected);
+  expect(await admin.db.problems.count()).toBe(0);
+  return next;
+}
+
 describe('a save while a rebuild works out the figures', () => {
   it('is saved at once, counted once with the history, then in the doc in order, here and at a peer', async () => {
     const { admin, west, rice, hub, rebuilt } = await westRebuilding('20');
@@ -236,19 +262,13 @@ describe('a save while a rebuild works out the figures', () => {
     expect(await again.db.journal.count()).toBe(1);
 
     // Closed again before the figures are written: the start after counts it once, from the doc.
-    const third = await reopen(again);
-    held!.release();
-    held!.restore();
-    held = null;
-    await ready.catch(() => undefined);
-    await third.ready;
-    await third.persistence.rebuilt();
-    expect(ownInDoc(third).filter((e) => idOf(e) === idOf(pickup!))).toHaveLength(1);
-    expect(await third.db.journal.count()).toBe(0);
-    expect(await onHand(third, hub, rice.id)).toBe(10);
+    const third = await startedAgainCounting(again, ready, pickup!, {
+      admin,
+      hub,
+      item: rice.id,
+      onHand: 10,
+    });
     expect(await third.db.meta.get('projection')).toMatchObject({ version: PROJECTION_VERSION });
-    await sync(third, admin);
-    expect(await onHand(admin, hub, rice.id)).toBe(10);
   });
 
   it('at the first start after an update, while the history still loads: saved at once, counted once after it', async () => {
@@ -315,19 +335,7 @@ describe('a save while a rebuild works out the figures', () => {
   it('while the history still loads, closed before it is open: the next start counts it once', async () => {
     const { admin, rice, hub, again, ready } = await westUpdated('loadDoc');
     const [pickup] = await again.recordPickup({ lines: [{ item: rice.id, quantity: '3' }] });
-    const third = await reopen(again);
-    held!.release();
-    held!.restore();
-    held = null;
-    await ready.catch(() => undefined);
-    await third.ready;
-    await third.persistence.rebuilt();
-    expect(ownInDoc(third).filter((e) => idOf(e) === idOf(pickup!))).toHaveLength(1);
-    expect(await third.db.journal.count()).toBe(0);
-    expect(await onHand(third, hub, rice.id)).toBe(9);
-    await sync(third, admin);
-    expect(await onHand(admin, hub, rice.id)).toBe(9);
-    expect(await admin.db.problems.count()).toBe(0);
+    await startedAgainCounting(again, ready, pickup!, { admin, hub, item: rice.id, onHand: 9 });
   });
 
   it('is not taken on a device its member rows say is revoked: its saves wait, as before', async () => {
