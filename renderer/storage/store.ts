@@ -122,9 +122,9 @@ export class LarderStore {
   }
 
   /**
-   * Resolves when sync may start: with `ready`, or, at the first start after an update of Larder, once the
-   * doc is loaded, while the rebuild after it works out the figures again (peers' entries are counted once
-   * it has).
+   * Resolves when sync may start: with `ready`, or, at the first start after an update of Larder (or one
+   * that set damaged rows aside), once the doc is loaded, while the rebuild after it works out the figures
+   * again (peers' entries are counted once it has).
    */
   get loadedForSync(): Promise<void> {
     return this.later((parts) => parts.ctx.loadedForSync);

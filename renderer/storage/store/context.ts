@@ -119,8 +119,8 @@ export class StoreContext {
 
   /**
    * Resolves when sync may start (starting the load if nothing has yet): with `ready`, or sooner when a
-   * rebuild follows the load (the first start after an update of Larder): once the doc is loaded, before
-   * that rebuild's figures are written (DocPersistence `loadedForSync`).
+   * rebuild follows the load (the first start after an update of Larder, or damaged rows set aside): once the
+   * doc is loaded, before that rebuild's figures are written (DocPersistence `loadedForSync`).
    */
   get loadedForSync(): Promise<void> {
     return Promise.race([this.load(), this.persistence.loadedForSync]);
