@@ -232,7 +232,7 @@ export function Shell() {
  * While the history loads behind the first screen (seconds at millions of entries): how far it is, and what
  * can be saved meanwhile. Donations, pickups, counts, discards, transfers and undos are saved at once (DocPersistence
  * `reserveEarly`); when the figures are to be worked out again after the load (after an update of Larder),
- * donations, pickups and discards only (`reserveWhileRebuilding`); when this device is not an approved member,
+ * only donations, pickups, discards, sends of a hub's own and requests (`reserveWhileRebuilding`); when this device is not an approved member,
  * nothing: saves wait for it (and are kept once it is open).
  */
 function LoadIndicator() {
@@ -263,7 +263,7 @@ function FiguresIndicator() {
   const store = useStore();
   const percent = useFiguresPercent();
   if (percent === null) return null;
-  // Read at each percent (the bar renders again then): whether donations, pickups and discards save meanwhile.
+  // Read at each percent (the bar renders again then): whether some saves go meanwhile (`loadingRebuild`).
   const message = store.takesSavesWhileRebuilding ? 'shell.figuresSaves' : 'shell.figures';
   return (
     <p className="backlog-indicator" role="status" aria-label={t('shell.figuresLabel')}>

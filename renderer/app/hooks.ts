@@ -107,8 +107,9 @@ export function useLongBusy(busy: boolean): boolean {
 
 /**
  * What a form says while its command runs, or null when there is nothing to say yet. While a rebuild works
- * out the figures again, that it waits for them (every change does but this device's donations, pickups and
- * discards when the store takes them meanwhile: `duringRebuild`, `store.takesSavesWhileRebuilding`). While the history is
+ * out the figures again, that it waits for them (every change does but this device's donations, pickups,
+ * discards, sends of its own and requests when the store takes them meanwhile: `duringRebuild`,
+ * `store.takesSavesWhileRebuilding`). While the history is
  * opening (`useLoadPercent`) a command that waits for it says so, with how far the opening is: every change
  * but the saves taken early (`early`: donations, pickups, counts, discards, transfers and undos, when the
  * store takes them; `store.takesEarlySaves`). Otherwise, once it has run SAVING_SHOWN_AFTER_MS, that it is
@@ -130,7 +131,7 @@ export function useBusyNote(
     const percent = format.number(figures / 100, { style: 'percent' });
     return saves ? t('movement.savingOnceFigures', { percent }) : t('common.waitsForFigures', { percent });
   }
-  // Before a rebuild at the load's end, donations, pickups and discards are taken from the load's start.
+  // Before a rebuild at the load's end, the saves `duringRebuild` are taken from the load's start.
   const taken = (early && store.takesEarlySaves) || (duringRebuild && store.takesSavesWhileRebuilding);
   if (opening !== null && !taken) {
     const percent = format.number(opening / 100, { style: 'percent' });

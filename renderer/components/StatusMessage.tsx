@@ -32,6 +32,7 @@ export function StatusMessage({
 export function CommandStatus({
   command,
   early,
+  duringRebuild,
   saves,
   className,
   label,
@@ -39,12 +40,14 @@ export function CommandStatus({
   command: { busy: boolean; message: StatusText | null };
   /** A save the store may take before the history is open (see useBusyNote). */
   early?: boolean;
+  /** A save the store may take while a rebuild works out the figures (see useBusyNote). */
+  duringRebuild?: boolean;
   /** False for a command that makes something (an invite, a sync file) rather than saving a change. */
   saves?: boolean;
   className?: string;
   label?: string;
 }) {
-  const note = useBusyNote(command.busy, { early, saves });
+  const note = useBusyNote(command.busy, { early, duringRebuild, saves });
   return (
     <>
       {note && <span className="hint busy-note">{note}</span>}

@@ -237,7 +237,7 @@ export function NetworkScreen() {
               {moves.some((m) => !mayRequest(m)) && (
                 <p className="muted small">{t('network.movesByOthers')}</p>
               )}
-              <CommandStatus command={command} early />
+              <CommandStatus command={command} early duringRebuild />
             </section>
           </div>
           <h2 className="section-title">{t('items.title')}</h2>

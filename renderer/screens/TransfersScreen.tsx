@@ -482,7 +482,7 @@ function NewSend({
       <button type="submit" className="primary" disabled={busy}>
         {anyway ? t('transfers.sendAnyway') : t('transfers.recordSend')}
       </button>
-      <CommandStatus command={status} early />
+      <CommandStatus command={status} early duringRebuild />
     </form>
   );
 }

@@ -924,11 +924,11 @@ export class DocPersistence {
   }
 
   /**
-   * Whether a donation, pickup or discard of this device claimed now is committed while a rebuild works out
-   * the figures (`reserveWhileRebuilding`), instead of waiting for it (seconds at a million entries, a
-   * minute and more at ten million): from the rebuild's start (or the load's, for a rebuild that follows it)
-   * until its fold of the history ends, on a device that is an approved member (or on a network before
-   * signing).
+   * Whether a save of this device that reads no ledger row (a donation, pickup or discard, a send of its
+   * own, a request for a transfer) claimed now is committed while a rebuild works out the figures
+   * (`reserveWhileRebuilding`), instead of waiting for it (seconds at a million entries, a minute and more
+   * at ten million): from the rebuild's start (or the load's, for a rebuild that follows it) until its fold
+   * of the history ends, on a device that is an approved member (or on a network before signing).
    */
   get takesSavesWhileRebuilding(): boolean {
     return this.rebuildSaves?.open === true && !this.destroyed;

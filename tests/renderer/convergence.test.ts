@@ -226,6 +226,8 @@ interface Ctx {
   early: number;
   /** Entries saved while a rebuild worked out the figures (`rebuildSaving`). */
   duringRebuild: number;
+  /** Of them, sends and requests for transfers. */
+  transfersDuringRebuild: number;
   /** Of `early`, those saved while the doc loaded at a start after an update, for the rebuild after it. */
   earlyForRebuild: number;
 }
@@ -602,13 +604,13 @@ async function restart(ctx: Ctx, r: number): Promise<void> {
  * committed before the doc, DocPersistence `reserveEarly`), and the load goes on after a random number of
  * turns of the event loop, while some of them may still be on their way; it adds them to the doc first.
  * Now and then the start is the first after an update of Larder (its projection marked as made by an older
- * version): donations and pickups are then committed for the rebuild after the load to count
- * (`reserveWhileRebuilding`), transfers wait for it. Returns how many were saved before the doc was loaded.
+ * version): donations, pickups and sends are then committed for the rebuild after the load to count
+ * (`reserveWhileRebuilding`), receipts wait for it. Returns how many were saved before the doc was loaded.
  */
 /**
  * Replica `r` rebuilds its projections (as after a revocation or a repair), its fold held until one to three
- * of its commands have been claimed: donations, pickups and discards are saved meanwhile (DocPersistence
- * `reserveWhileRebuilding`), the rest wait for the figures; now and then a state exchange with another
+ * of its commands have been claimed: donations, pickups, discards, sends of its own and requests are saved
+ * meanwhile (DocPersistence `reserveWhileRebuilding`), the rest wait for the figures; now and then a state exchange with another
  * replica arrives meanwhile too. Returns how many saves were taken that way.
  */
 async function rebuildSaving(ctx: Ctx, r: number): Promise<number> {
@@ -634,10 +636,11 @@ async function rebuildSaving(ctx: Ctx, r: number): Promise<number> {
     const commands = Array.from({ length: ctx.rng.int(1, 3) }, () => command(ctx, r));
     // Let them claim their places (and those taken meanwhile commit) before the fold goes on.
     for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 0));
-    const taken = await store.db.journal.filter((row) => row.rebuild === true).count();
+    const taken = await store.db.journal.filter((row) => row.rebuild === true).toArray();
+    ctx.transfersDuringRebuild += taken.filter((row) => row.entries[0]!.kind.startsWith('transfer_')).length;
     release();
     await Promise.all([rebuilt, ...commands, exchanging]);
-    return taken;
+    return taken.length;
   } finally {
     release();
     delete (persistence as { derive?: unknown }).derive;
@@ -744,6 +747,7 @@ async function run(seed: number, steps: number): Promise<void> {
     earlyForRebuild: 0,
     early: 0,
     duringRebuild: 0,
+    transfersDuringRebuild: 0,
   };
   const stores = () => replicas.map((r) => r.store);
   try {
@@ -841,7 +845,7 @@ async function run(seed: number, steps: number): Promise<void> {
           `(${doubled} more than once, ${ctx.log.refusedUndos} undos refused), ${ctx.log.refusedCounts} counts waited, ` +
           `${ctx.restarts} restarts (${ctx.early} entries saved before a doc had loaded, ` +
           `${ctx.earlyForRebuild} of them after an update, for the rebuild), ` +
-          `${ctx.duringRebuild} saves while a rebuild worked out the figures, ` +
+          `${ctx.duringRebuild} saves while a rebuild worked out the figures (${ctx.transfersDuringRebuild} sends or requests), ` +
           `${ctx.log.entries.filter((e) => e.kind.startsWith('transfer_')).length} transfer entries, ` +
           `${[...ctx.log.slots.values()].filter((ids) => ids.length > 1).length} shared slots, ` +
           `network ${JSON.stringify(net.stats)}`,

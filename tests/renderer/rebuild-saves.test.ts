@@ -193,6 +193,72 @@ describe('a save while a rebuild works out the figures', () => {
     expect(await west.db.problems.count()).toBe(0);
   });
 
+  it('a send of its own and a request are saved at once too; the other hub receives the send', async () => {
+    const { admin, west, rice, hub, rebuilt } = await westRebuilding('20');
+    const east = admin.self!.hubId!;
+    const sent = await west.sendTransfer({ item: rice.id, to: east, quantity: '4' });
+    const asked = await west.requestTransfer({ item: rice.id, from: hub, to: east, quantity: '2' });
+    // Committed while the rebuild is held: in the journal, in claim order, not in the figures yet.
+    const journal = await west.db.journal.toArray();
+    expect(journal.map((r) => [r.rebuild, r.entries.map(idOf)])).toEqual([
+      [true, [idOf(sent)]],
+      [true, [idOf(asked)]],
+    ]);
+    expect(await onHand(west, hub, rice.id)).toBe(20);
+
+    held!.release();
+    await rebuilt;
+    await west.persistence.rebuildSavesAdded(true);
+    await west.persistence.rebuilt();
+    expect(await onHand(west, hub, rice.id)).toBe(16);
+    expect(await west.db.journal.count()).toBe(0);
+    expect(ownInDoc(west).map(idOf).slice(-2)).toEqual([idOf(sent), idOf(asked)]);
+    // The history written after the figures holds both transfers, open.
+    expect((await west.transfer(idOf(sent)))?.status).toBe('in transit');
+    expect((await west.transfer(idOf(asked)))?.status).toBe('requested');
+    expect(await west.db.problems.count()).toBe(0);
+    expect((await west.persistence.checkData()).differences).toEqual([]);
+
+    await sync(west, admin);
+    await admin.receiveTransfer(idOf(sent), '4');
+    expect(await onHand(admin, east, rice.id)).toBe(4);
+    expect(await onHand(admin, hub, rice.id)).toBe(16);
+    expect(await admin.db.problems.count()).toBe(0);
+  });
+
+  it('a send against a request waits for the figures: it reads the request, which the rebuild writes again', async () => {
+    const { admin, west, rice, hub, rebuilt } = await westRebuilding('20');
+    const east = admin.self!.hubId!;
+    held!.release();
+    await rebuilt;
+    await west.persistence.rebuilt();
+    const asked = await west.requestTransfer({ item: rice.id, from: hub, to: east, quantity: '2' });
+    held!.restore();
+    held = holdRebuilds();
+    const again = west.rebuildProjections();
+    await vi.waitFor(() => expect(west.takesSavesWhileRebuilding).toBe(true));
+    let saved = false;
+    const send = west
+      .sendTransfer({ item: rice.id, to: east, quantity: '2', request: idOf(asked) })
+      .then((entry) => {
+        saved = true;
+        return entry;
+      });
+    // Its place is claimed (the next number taken), and nothing went into the journal.
+    await vi.waitFor(() => expect(west.self!.nextSeq).toBe(asked.seq + 2));
+    expect(saved).toBe(false);
+    expect(await west.db.journal.count()).toBe(0);
+
+    held!.release();
+    await again;
+    const entry = await send;
+    expect(entry.kind === 'transfer_out' && entry.transfer).toBe(idOf(asked));
+    await west.persistence.rebuilt();
+    expect(await onHand(west, hub, rice.id)).toBe(18);
+    expect((await west.transfer(idOf(asked)))?.status).toBe('in transit');
+    expect(await west.db.problems.count()).toBe(0);
+  });
+
   it('is in the figures a count compares with: the count waits for them', async () => {
     const { west, rice, hub, rebuilt } = await westRebuilding('20');
     await west.recordPickup({ lines: [{ item: rice.id, quantity: '3' }] });

@@ -47,16 +47,25 @@ export class Transfers {
     return view;
   }
 
-  /** Asks a hub to send stock to another (a coordinator turning a suggested move into a transfer). */
+  /**
+   * Asks a hub to send stock to another (a coordinator turning a suggested move into a transfer). Like a
+   * donation, not held by a rebuild working out the figures (`Ledger.commit`'s `whileRebuilding`): it reads
+   * no ledger row, and the rebuild counts it after the history.
+   */
   async requestTransfer(form: { item: string; from: string; to: string; quantity: string }) {
     const known = await this.settings.forSave();
     this.settings.actingFor(form.from === this.ctx.self?.hubId ? undefined : form.from, known.hubs);
-    return (await this.ledger.commit([requestTransfer(this.context(known), form)]))[0]!;
+    return (
+      await this.ledger.commit([requestTransfer(this.context(known), form)], { whileRebuilding: true })
+    )[0]!;
   }
 
   /**
    * "Sent N of X to hub B", optionally against a request. More than the sending hub has on hand is
-   * refused with a BelowZeroWarning until `acknowledgeBelowZero`.
+   * refused with a BelowZeroWarning until `acknowledgeBelowZero`. A send of its own, like a pickup, is not
+   * held by a rebuild working out the figures; one against a request reads the request's rows, which the
+   * rebuild is about to write again (perhaps in another form, after an update), so it waits for them, as
+   * receipts and settlements do.
    */
   async sendTransfer(form: {
     item: string;
@@ -71,7 +80,9 @@ export class Transfers {
     const request = form.request ? await this.requireTransfer(form.request) : undefined;
     const onHand = (await this.ctx.db.shelf.get(stockKey(from, form.item)))?.onHand ?? 0;
     return (
-      await this.ledger.commit([sendTransfer(this.context(known), { ...form, from, request }, onHand)])
+      await this.ledger.commit([sendTransfer(this.context(known), { ...form, from, request }, onHand)], {
+        whileRebuilding: !request,
+      })
     )[0]!;
   }
 
