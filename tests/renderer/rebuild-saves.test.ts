@@ -8,6 +8,7 @@ import { stockKey } from '../../shared/projection';
 import { ingestUpdate } from '../../shared/sync/ingest';
 import { DocPersistence, PROJECTION_VERSION } from '../../renderer/storage/persistence';
 import type { LarderStore } from '../../renderer/storage/store';
+import { holdRebuilds } from './hold';
 import { testStores } from './stores';
 
 /**
@@ -18,28 +19,6 @@ import { testStores } from './stores';
  * waits for the figures, as before.
  */
 const { sync, twoHubs, reopen } = testStores('rebuild-saves', 71);
-
-/**
- * Holds every rebuild's fold of the history from now on (`derive`: its saves window open), or every load of
- * the doc (`loadDoc`: from its first read), until `release`.
- */
-function holdRebuilds(step: 'derive' | 'loadDoc' = 'derive') {
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  const proto = DocPersistence.prototype as unknown as Record<
-    typeof step,
-    (...args: unknown[]) => Promise<unknown>
-  >;
-  const original = proto[step];
-  const spy = vi.spyOn(proto, step).mockImplementation(async function (
-    this: DocPersistence,
-    ...args: unknown[]
-  ) {
-    await held;
-    return original.apply(this, args);
-  });
-  return { release, restore: () => spy.mockRestore() };
-}
 
 let held: ReturnType<typeof holdRebuilds> | null = null;
 afterEach(() => {
