@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import type { HistoryTimes, NodeSeed, OpenResult, SeedResult } from './page/api';
 import { LEDGER_LOADED_MARK } from '../renderer/storage/marks';
 
@@ -64,6 +64,64 @@ export interface BrowserResult {
   rendererReadyMB: number;
   pickupsMs: number[];
   history: HistoryTimes;
+}
+
+/**
+ * Fills a form for one unit of the first item matching "a": a pickup (Record pickup, in `main`) or a send to
+ * the first other hub (Transfers, "Send stock to another hub"). The app must be on that screen. Returns the
+ * form and its save button; `savedIn` waits for its "Saved" (a send asks once to go ahead when the hub has
+ * less on record).
+ */
+export async function oneUnit(
+  page: Page,
+  form: 'pickup' | 'send',
+): Promise<{ where: Locator; save: Locator }> {
+  const send = form === 'send';
+  const where = send ? page.getByRole('form', { name: 'Send stock to another hub' }) : page.getByRole('main');
+  const finder = where.getByRole('combobox', { name: send ? 'Item to send' : 'Find item' });
+  await finder.fill('a');
+  await where
+    .getByRole('listbox', { name: `${send ? 'Item to send' : 'Find item'} matches` })
+    .getByRole('option', { selected: true })
+    .waitFor();
+  await finder.press('Enter');
+  if (send) {
+    await where.getByRole('combobox', { name: 'To hub' }).selectOption({ index: 1 });
+    await where.getByRole('textbox', { name: 'Quantity to send' }).fill('1');
+  } else await page.keyboard.type('1');
+  return { where, save: where.getByRole('button', { name: send ? 'Record send' : 'Save pickup' }) };
+}
+
+/** Waits for a form's "Saved" after its save button was pressed (see `oneUnit`). */
+export async function savedIn(where: Locator, timeout: number): Promise<void> {
+  const saved = where.getByRole('status').filter({ hasText: /^Saved/ });
+  const anyway = where.getByRole('button', { name: 'Send anyway' });
+  const either = (l: Locator) => l.waitFor({ timeout }).catch(() => undefined);
+  await Promise.race([either(saved), either(anyway)]);
+  if (await anyway.isVisible()) await anyway.click();
+  await saved.waitFor({ timeout });
+}
+
+/** Marks the app's stored projection as made by an older version (as after an update): its next start rebuilds. */
+export async function markProjectionOld(page: Page): Promise<void> {
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open('larder');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const tx = db.transaction('meta', 'readwrite');
+          const get = tx.objectStore('meta').get('projection');
+          get.onsuccess = () => void tx.objectStore('meta').put({ ...get.result, version: 1 });
+          tx.oncomplete = () => {
+            db.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+  );
 }
 
 export const launch = (dir: string): Promise<BrowserContext> =>

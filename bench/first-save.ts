@@ -1,7 +1,7 @@
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch } from './browser';
+import { launch, oneUnit, savedIn } from './browser';
 import { commandLine } from './report';
 import { serve } from './server';
 
@@ -41,24 +41,12 @@ try {
       const start = Date.now();
       const send = form === 'send';
       await page.goto(`${server.url}#/${send ? 'transfers' : 'pickup'}`);
-      const where = send
-        ? page.getByRole('form', { name: 'Send stock to another hub' })
-        : page.getByRole('main');
-      const finder = where.getByRole('combobox', { name: send ? 'Item to send' : 'Find item' });
+      const finder = page.getByRole('combobox', { name: send ? 'Item to send' : 'Find item' });
       await finder.waitFor();
       const formAt = Date.now() - start;
-      await finder.fill('a');
-      await where
-        .getByRole('listbox', { name: `${send ? 'Item to send' : 'Find item'} matches` })
-        .getByRole('option', { selected: true })
-        .waitFor();
-      await finder.press('Enter');
-      if (send) {
-        await where.getByRole('combobox', { name: 'To hub' }).selectOption({ index: 1 });
-        await where.getByRole('textbox', { name: 'Quantity to send' }).fill('1');
-      } else await page.keyboard.type('1');
+      const { where, save } = await oneUnit(page, send ? 'send' : 'pickup');
       const pressedAt = Date.now() - start;
-      await where.getByRole('button', { name: send ? 'Record send' : 'Save pickup' }).click();
+      await save.click();
       const saying = new Set<string>();
       const hint = send ? where.getByRole('status') : where.locator('.actions .hint');
       const watch = setInterval(() => {
@@ -67,15 +55,7 @@ try {
           .then((text) => text && saying.add(text.trim()))
           .catch(() => undefined);
       }, 250);
-      const saved = where.getByRole('status').filter({ hasText: /^Saved/ });
-      if (send) {
-        // More than the hub has on record: the form asks once, and the same send again goes ahead.
-        const anyway = where.getByRole('button', { name: 'Send anyway' });
-        const either = (l: typeof saved) => l.waitFor({ timeout: 120_000 }).catch(() => undefined);
-        await Promise.race([either(saved), either(anyway)]);
-        if (await anyway.isVisible()) await anyway.click();
-      }
-      await saved.waitFor({ timeout: 120_000 });
+      await savedIn(where, 120_000);
       clearInterval(watch);
       const savedAt = Date.now() - start;
       console.log(

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { SourceMapConsumer } from 'source-map-js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CDPSession } from 'playwright-core';
-import { firstStockView, installProbe, launch } from './browser';
+import { firstStockView, installProbe, launch, markProjectionOld } from './browser';
 import { commandLine } from './report';
 import { serve } from './server';
 
@@ -22,6 +22,8 @@ import { serve } from './server';
  *   ... --from=N           ... and its stretches, from N ms on only (past a seed's generating, say)
  *   ... --screen=network   the Network screen (a coordinator's first view) instead of the stock screen
  *   ... --what=pickups     instead: 20 pickups recorded one after the other through the store (bench page)
+ *   ... --what=history     instead: the app started after an update (on a copy of the profile), profiled while
+ *                          its rebuild writes the history's rows (from the "Writing the history" bar to its end)
  *   ... --what=rebuild --n=300000
  *                         instead: the bench page's seed of N entries (generate, store, load, rebuild)
  *
@@ -60,7 +62,13 @@ const server = await serve(
   ],
   port,
 );
-const context = await launch(profile);
+// `--what=history` rebuilds the profile: on a copy.
+const copy = join(tmpdir(), 'larder-profile-history');
+if (what === 'history') {
+  rmSync(copy, { recursive: true, force: true });
+  cpSync(profile, copy, { recursive: true });
+}
+const context = await launch(what === 'history' ? copy : profile);
 try {
   let cpu: CpuProfile;
   if (what === 'rebuild') {
@@ -77,6 +85,24 @@ try {
       `rebuild ${seeded.rebuildMs.toFixed(0)} ms, figures ${seeded.figuresMs.toFixed(0)} ms, longest task ` +
         `${seeded.figuresLongestTaskMs.toFixed(0)} ms / ${seeded.historyLongestTaskMs.toFixed(0)} ms`,
     );
+  } else if (what === 'history') {
+    // The app's own start after an update, on the profile (copied first: it is rebuilt), profiled from the
+    // "Writing the history" bar until it goes (the rebuild's second part, in the background).
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(server.url);
+    await page.getByRole('table').first().waitFor();
+    await markProjectionOld(page);
+    await page.reload();
+    const bar = page.getByRole('status', { name: 'History being rewritten' });
+    await bar.waitFor({ timeout: 600_000 });
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
+    const began = Date.now();
+    await cdp.send('Profiler.start');
+    await bar.waitFor({ state: 'detached', timeout: 3_600_000 });
+    cpu = ((await cdp.send('Profiler.stop')) as unknown as { profile: CpuProfile }).profile;
+    console.log(`history written in ${Date.now() - began} ms (from its bar to its end)`);
   } else if (what === 'pickups') {
     const page = await context.newPage();
     await page.goto(`${server.url}/bench/`);

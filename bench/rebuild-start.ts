@@ -1,7 +1,7 @@
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch } from './browser';
+import { launch, markProjectionOld, oneUnit, savedIn } from './browser';
 import { commandLine } from './report';
 import { serve } from './server';
 
@@ -20,6 +20,8 @@ import { serve } from './server';
  *                          with --pickup, once the pickup is saved)
  *   ... --pickup           also a pickup of one unit saved once that bar shows: how long from Save to "Saved"
  *   ... --pickup-during-load  the same, once the "Opening the history" bar shows (the load before the rebuild)
+ *   ... --send             a send of one unit to another hub (Transfers) instead of the pickup
+ *   ... --written          also waits for the history's rows to be written (the "Writing the history" bar gone)
  *
  * Prints numbers; asserts nothing.
  */
@@ -30,7 +32,11 @@ const app = option('app');
 const runs = Number(option('runs') ?? 2);
 const shot = option('shot');
 const duringLoad = flag('pickup-during-load');
-const pickup = flag('pickup') || duringLoad;
+/** Also waits for the rebuild's second part (the history's rows) and says when it ended. */
+const written = flag('written');
+/** A send to another hub (Transfers) instead of a pickup. */
+const send = flag('send');
+const pickup = flag('pickup') || duringLoad || send;
 /** The bar a pickup waits for before it is recorded. */
 const during = duringLoad ? 'Opening the history' : 'Working out the figures';
 if (!profile || !port || !app || !existsSync(join(app, 'index.html'))) {
@@ -59,24 +65,7 @@ for (let run = 1; run <= runs; run++) {
     await page.goto(server.url);
     await page.getByRole('table').first().waitFor();
     // The stored projection as an older version left it: the next start rebuilds.
-    await page.evaluate(
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const open = indexedDB.open('larder');
-          open.onerror = () => reject(open.error);
-          open.onsuccess = () => {
-            const db = open.result;
-            const tx = db.transaction('meta', 'readwrite');
-            const get = tx.objectStore('meta').get('projection');
-            get.onsuccess = () => void tx.objectStore('meta').put({ ...get.result, version: 1 });
-            tx.oncomplete = () => {
-              db.close();
-              resolve();
-            };
-            tx.onerror = () => reject(tx.error);
-          };
-        }),
-    );
+    await markProjectionOld(page);
     await page.addInitScript(() => {
       const w = window as unknown as Watched;
       w.seen = [];
@@ -119,30 +108,24 @@ for (let run = 1; run <= runs; run++) {
     if (shot || pickup) await page.getByRole('status', { name: during }).waitFor({ timeout: 600_000 });
     let saved = '';
     if (pickup) {
-      await page.getByRole('link', { name: 'Record pickup' }).click();
-      const main = page.getByRole('main');
-      const finder = main.getByRole('combobox', { name: 'Find item' });
-      await finder.fill('a');
-      await main
-        .getByRole('listbox', { name: 'Find item matches' })
-        .getByRole('option', { selected: true })
-        .waitFor();
-      await finder.press('Enter');
-      await page.keyboard.type('1');
+      await page.getByRole('link', { name: send ? 'Transfers' : 'Record pickup' }).click();
+      const { where, save } = await oneUnit(page, send ? 'send' : 'pickup');
       const pressed = Date.now();
       const barAtSave = await page.getByRole('status', { name: during }).isVisible();
-      await main.getByRole('button', { name: 'Save pickup' }).click();
-      await main
-        .getByRole('status')
-        .filter({ hasText: /^Saved/ })
-        .waitFor({ timeout: 600_000 });
+      await save.click();
+      await savedIn(where, 600_000);
       const took = Date.now() - pressed;
       const still = await page.getByRole('status', { name: during }).isVisible();
-      saved = `; a pickup saved ${took} ms after Save was pressed (the "${during}" bar ${barAtSave ? 'shown' : 'gone'} at Save, ${still ? 'still' : 'no longer'} shown at "Saved")`;
+      saved = `; a ${send ? 'send' : 'pickup'} saved ${took} ms after Save was pressed (the "${during}" bar ${barAtSave ? 'shown' : 'gone'} at Save, ${still ? 'still' : 'no longer'} shown at "Saved")`;
     }
     // With --pickup, once it is saved.
     if (shot) await page.screenshot({ path: shot });
     await page.getByRole('status', { name: 'History being rewritten' }).waitFor({ timeout: 600_000 });
+    // The rebuild's second part (usage and ledger rows, in the background) ends when its bar goes.
+    if (written)
+      await page
+        .getByRole('status', { name: 'History being rewritten' })
+        .waitFor({ state: 'detached', timeout: 3_600_000 });
     const { seen, gaps, frames, loaded, synced } = await page.evaluate(() => {
       const w = window as unknown as Watched;
       const mark = performance.getEntriesByName('larder:ledger-loaded')[0];
@@ -156,11 +139,15 @@ for (let run = 1; run <= runs; run++) {
       };
     });
     const first = (prefix: string) => seen.find(([, bars]) => bars.includes(prefix))?.[0] ?? '-';
+    const historyAt = seen.findIndex(([, bars]) => bars.includes('Writing the history'));
+    const historyDone = seen.slice(historyAt + 1).find(([, bars]) => !bars.includes('Writing the history'));
     const longest = gaps.reduce((most, [, ms]) => Math.max(most, ms), 0);
     console.log(
       `run ${run}: figures bar at ${first('Working out the figures')} ms, history bar at ${first('Writing the history')} ms, ` +
         `sync started at ${synced ?? '-'} ms, ` +
-        `${seen.length} changes of the bars; ledger loaded at ${loaded} ms; timer gaps over 200 ms: ${gaps.length}, ` +
+        `${seen.length} changes of the bars; ledger loaded at ${loaded} ms; ` +
+        (written ? `history written at ${historyDone?.[0] ?? '-'} ms; ` : '') +
+        `timer gaps over 200 ms: ${gaps.length}, ` +
         `longest ${longest} ms (${gaps.map(([from, ms]) => `${from}+${ms}`).join(', ')})${saved}`,
     );
     for (const frame of frames) console.log(`  frame ${frame}`);

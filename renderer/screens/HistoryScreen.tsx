@@ -172,7 +172,7 @@ export function HistoryScreen() {
           <input id="history-to" type="date" value={to} onChange={(e) => setTo(e.target.value)} />
         </div>
       </div>
-      <CommandStatus command={command} early />
+      <CommandStatus command={command} early duringRebuild />
       {!rows ? (
         <p>{t('history.loading')}</p>
       ) : rows.length === 0 ? (

@@ -226,7 +226,7 @@ interface Ctx {
   early: number;
   /** Entries saved while a rebuild worked out the figures (`rebuildSaving`). */
   duringRebuild: number;
-  /** Of them, sends and requests for transfers. */
+  /** Of them, sends and requests for transfers, and undos. */
   transfersDuringRebuild: number;
   /** Of `early`, those saved while the doc loaded at a start after an update, for the rebuild after it. */
   earlyForRebuild: number;
@@ -609,8 +609,8 @@ async function restart(ctx: Ctx, r: number): Promise<void> {
  */
 /**
  * Replica `r` rebuilds its projections (as after a revocation or a repair), its fold held until one to three
- * of its commands have been claimed: donations, pickups, discards, sends of its own and requests are saved
- * meanwhile (DocPersistence `reserveWhileRebuilding`), the rest wait for the figures; now and then a state exchange with another
+ * of its commands have been claimed: donations, pickups, discards, sends of its own, requests and undos are
+ * saved meanwhile (DocPersistence `reserveWhileRebuilding`), the rest wait for the figures; now and then a state exchange with another
  * replica arrives meanwhile too. Returns how many saves were taken that way.
  */
 async function rebuildSaving(ctx: Ctx, r: number): Promise<number> {
@@ -637,7 +637,9 @@ async function rebuildSaving(ctx: Ctx, r: number): Promise<number> {
     // Let them claim their places (and those taken meanwhile commit) before the fold goes on.
     for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 0));
     const taken = await store.db.journal.filter((row) => row.rebuild === true).toArray();
-    ctx.transfersDuringRebuild += taken.filter((row) => row.entries[0]!.kind.startsWith('transfer_')).length;
+    ctx.transfersDuringRebuild += taken.filter((row) =>
+      /^(transfer_|reversal)/.test(row.entries[0]!.kind),
+    ).length;
     release();
     await Promise.all([rebuilt, ...commands, exchanging]);
     return taken.length;
@@ -845,7 +847,7 @@ async function run(seed: number, steps: number): Promise<void> {
           `(${doubled} more than once, ${ctx.log.refusedUndos} undos refused), ${ctx.log.refusedCounts} counts waited, ` +
           `${ctx.restarts} restarts (${ctx.early} entries saved before a doc had loaded, ` +
           `${ctx.earlyForRebuild} of them after an update, for the rebuild), ` +
-          `${ctx.duringRebuild} saves while a rebuild worked out the figures (${ctx.transfersDuringRebuild} sends or requests), ` +
+          `${ctx.duringRebuild} saves while a rebuild worked out the figures (${ctx.transfersDuringRebuild} sends, requests or undos), ` +
           `${ctx.log.entries.filter((e) => e.kind.startsWith('transfer_')).length} transfer entries, ` +
           `${[...ctx.log.slots.values()].filter((ids) => ids.length > 1).length} shared slots, ` +
           `network ${JSON.stringify(net.stats)}`,

@@ -6,6 +6,7 @@ import { readAllEntries } from '../../shared/doc';
 import { idOf, type Entry } from '../../shared/entries';
 import { stockKey } from '../../shared/projection';
 import { ingestUpdate } from '../../shared/sync/ingest';
+import { ValidationError } from '../../shared/errors';
 import { DocPersistence, PROJECTION_VERSION } from '../../renderer/storage/persistence';
 import type { LarderStore } from '../../renderer/storage/store';
 import { holdRebuilds } from './hold';
@@ -137,41 +138,6 @@ describe('a save while a rebuild works out the figures', () => {
     expect(await admin.db.problems.count()).toBe(0);
   });
 
-  it('of another kind waits for the figures, and a donation claimed after it waits too and comes after it', async () => {
-    const { west, rice, hub, rebuilt } = await westRebuilding('20');
-    const [first] = ownInDoc(west);
-    const claimed = west.self!.nextSeq;
-    const order: string[] = [];
-    // An undo reads the entry it undoes from the history: it waits for the figures.
-    const undo = west.undo(idOf(first!)).then((r) => {
-      order.push('undo');
-      return r;
-    });
-    await vi.waitFor(() => expect(west.self!.nextSeq).toBe(claimed + 1));
-    const donation = west
-      .recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '5' }] })
-      .then((r) => {
-        order.push('donation');
-        return r;
-      });
-    // Neither is saved while the rebuild is held, and nothing went into the journal.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(order).toEqual([]);
-    expect(await west.db.journal.count()).toBe(0);
-
-    held!.release();
-    await rebuilt;
-    const [reversal] = [await undo];
-    const [saved] = await donation;
-    expect(order).toEqual(['undo', 'donation']);
-    expect(saved!.seq).toBe(reversal.seq + 1);
-    const seqs = ownInDoc(west).map((e) => e.seq);
-    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-    await west.persistence.rebuilt();
-    expect(await onHand(west, hub, rice.id)).toBe(5);
-    expect(await west.db.problems.count()).toBe(0);
-  });
-
   it('a send of its own and a request are saved at once too; the other hub receives the send', async () => {
     const { admin, west, rice, hub, rebuilt } = await westRebuilding('20');
     const east = admin.self!.hubId!;
@@ -205,7 +171,7 @@ describe('a save while a rebuild works out the figures', () => {
     expect(await admin.db.problems.count()).toBe(0);
   });
 
-  it('a send against a request waits for the figures: it reads the request, which the rebuild writes again', async () => {
+  it('of another kind (a send against a request) waits for the figures; a donation claimed after it waits too, and comes after it', async () => {
     const { admin, west, rice, hub, rebuilt } = await westRebuilding('20');
     const east = admin.self!.hubId!;
     held!.release();
@@ -216,26 +182,73 @@ describe('a save while a rebuild works out the figures', () => {
     held = holdRebuilds();
     const again = west.rebuildProjections();
     await vi.waitFor(() => expect(west.takesSavesWhileRebuilding).toBe(true));
-    let saved = false;
+    const order: string[] = [];
+    // It reads the request's rows, which the rebuild writes again (perhaps in another form, after an update).
     const send = west
       .sendTransfer({ item: rice.id, to: east, quantity: '2', request: idOf(asked) })
       .then((entry) => {
-        saved = true;
+        order.push('send');
         return entry;
       });
-    // Its place is claimed (the next number taken), and nothing went into the journal.
+    // Its place is claimed (the next number taken) before the donation's.
     await vi.waitFor(() => expect(west.self!.nextSeq).toBe(asked.seq + 2));
-    expect(saved).toBe(false);
+    const donation = west
+      .recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '5' }] })
+      .then((r) => {
+        order.push('donation');
+        return r;
+      });
+    // Neither is saved while the rebuild is held, and nothing went into the journal.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(order).toEqual([]);
     expect(await west.db.journal.count()).toBe(0);
 
     held!.release();
     await again;
     const entry = await send;
+    const [saved] = await donation;
+    expect(order).toEqual(['send', 'donation']);
     expect(entry.kind === 'transfer_out' && entry.transfer).toBe(idOf(asked));
+    expect(saved!.seq).toBe(entry.seq + 1);
+    const seqs = ownInDoc(west).map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
     await west.persistence.rebuilt();
-    expect(await onHand(west, hub, rice.id)).toBe(18);
+    expect(await onHand(west, hub, rice.id)).toBe(23);
     expect((await west.transfer(idOf(asked)))?.status).toBe('in transit');
     expect(await west.db.problems.count()).toBe(0);
+  });
+
+  it('an undo is saved at once too, of an entry in the history or one saved meanwhile; undoing one twice is refused', async () => {
+    const { admin, west, rice, hub, rebuilt } = await westRebuilding('20');
+    const [first] = ownInDoc(west).filter((e) => e.kind === 'donation');
+    const undoFirst = await west.undo(idOf(first!));
+    const [pickup] = await west.recordPickup({ lines: [{ item: rice.id, quantity: '3' }] });
+    // The pickup is in the journal only: its undo finds it there.
+    const undoPickup = await west.undo(idOf(pickup!));
+    const journal = await west.db.journal.toArray();
+    expect(journal.map((r) => [r.rebuild, r.entries.map(idOf)])).toEqual([
+      [true, [idOf(undoFirst)]],
+      [true, [idOf(pickup!)]],
+      [true, [idOf(undoPickup)]],
+    ]);
+    // Undone already (its undo waits in the journal, or the row says so): refused, as once the figures are in.
+    await expect(west.undo(idOf(pickup!))).rejects.toThrow(ValidationError);
+    await expect(west.undo(idOf(first!))).rejects.toThrow(ValidationError);
+    expect(await west.db.journal.count()).toBe(3);
+
+    held!.release();
+    await rebuilt;
+    await west.persistence.rebuildSavesAdded(true);
+    await west.persistence.rebuilt();
+    expect(await onHand(west, hub, rice.id)).toBe(0);
+    expect(await west.db.journal.count()).toBe(0);
+    expect((await west.persistence.checkData()).differences).toEqual([]);
+    expect(await west.db.problems.count()).toBe(0);
+    // The row says so now: refused without waiting.
+    await expect(west.undo(idOf(pickup!))).rejects.toThrow(ValidationError);
+    await sync(west, admin);
+    expect(await onHand(admin, hub, rice.id)).toBe(0);
+    expect(await admin.db.problems.count()).toBe(0);
   });
 
   it('is in the figures a count compares with: the count waits for them', async () => {

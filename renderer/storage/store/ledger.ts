@@ -12,7 +12,7 @@ import {
 } from '../../../shared/commands';
 import { appendEntries, type SignedHead } from '../../../shared/doc';
 import { formToWrite, STORED_FORM, type EntryForm } from '../../../shared/entryForms';
-import type { Entry, Reversal } from '../../../shared/entries';
+import { idOf, type Entry, type Reversal } from '../../../shared/entries';
 import { ValidationError, issue } from '../../../shared/errors';
 import { msg } from '../../../shared/messages';
 import { stockKey } from '../../../shared/projection';
@@ -166,8 +166,8 @@ export class Ledger {
     };
     self.nextSeq += entries.length;
     // While the doc loads, into the journal (DocPersistence `reserveEarly`), the place held now, in claim
-    // order. A save that reads no ledger row (`whileRebuilding`: a donation, pickup or discard, a send of its
-    // own, a request) while a rebuild works out the figures, into the journal too
+    // order. A save that needs nothing the rebuild is about to write (`whileRebuilding`: a donation, pickup or
+    // discard, a send of its own, a request, an undo) while a rebuild works out the figures, into the journal too
     // (`reserveWhileRebuilding`), unless a save claimed before it waits for the doc: it must come after
     // that one. Otherwise into the doc, once it holds the saves made while it loaded (`ready`) or rebuilt.
     const persistence = this.ctx.persistence;
@@ -281,15 +281,48 @@ export class Ledger {
 
   /** Undoes an entry of this device's hub, or one this device recorded for a hub (a coordinator's). */
   async undo(entryId: string, note?: string): Promise<Reversal> {
-    // While the doc loads, an undo is saved early too (the entry it undoes is in the projected history).
-    if (!this.ctx.persistence.takesEarlySaves) await this.ctx.ready;
+    const persistence = this.ctx.persistence;
+    // While the doc loads, an undo is saved early too (the entry it undoes is in the projected history). While
+    // a rebuild works out the figures, too (`whileRebuilding`), if the entry is found as `targetWhileRebuilding`
+    // reads it; else it waits for the figures, as before.
+    let target = persistence.takesEarlySaves
+      ? await getLedgerRow(this.ctx.db, entryId)
+      : persistence.takesSavesWhileRebuilding
+        ? await this.targetWhileRebuilding(entryId)
+        : undefined;
+    const whileRebuilding = target !== undefined && !persistence.takesEarlySaves;
+    if (!target) {
+      await this.ctx.ready;
+      target = await getLedgerRow(this.ctx.db, entryId);
+    }
     const self = this.ctx.requireSelf();
-    const target = await getLedgerRow(this.ctx.db, entryId);
     if (!target) throw refuse('store.entryUnknown');
     if (target.hub !== self.hubId && target.device !== self.deviceId) throw refuse('store.undoNotAllowed');
-    const [reversal] = await this.commit([
-      undoEntry({ device: self.deviceId, nextSeq: self.nextSeq, now: this.ctx.deps.now() }, target, note),
-    ]);
+    const [reversal] = await this.commit(
+      [undoEntry({ device: self.deviceId, nextSeq: self.nextSeq, now: this.ctx.deps.now() }, target, note)],
+      { whileRebuilding },
+    );
     return reversal!;
+  }
+
+  /**
+   * The entry an undo is of, while a rebuild works out the figures: its ledger row as the rebuild found it
+   * (the rows are written again only after the figures: what the History screen shows meanwhile), or, saved
+   * since the rebuild began, its entry in the journal; undone if an undo of it waits there too. Undefined
+   * when neither has it (the rows of a version too old to read, say): the undo then waits for the figures.
+   */
+  private async targetWhileRebuilding(
+    entryId: string,
+  ): Promise<(Entry & { reversedBy?: string }) | undefined> {
+    const [row, journal] = await Promise.all([
+      getLedgerRow(this.ctx.db, entryId),
+      this.ctx.db.journal.filter((r) => r.rebuild === true).toArray(),
+    ]);
+    const saved = journal.flatMap((r) => r.entries);
+    const target: (Entry & { reversedBy?: string }) | undefined =
+      row ?? saved.find((e) => idOf(e) === entryId);
+    if (!target || target.reversedBy) return target;
+    const undo = saved.find((e) => e.kind === 'reversal' && e.target === entryId);
+    return undo ? { ...target, reversedBy: idOf(undo) } : target;
   }
 }
