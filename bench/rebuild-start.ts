@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { launch, markProjectionOld, oneUnit, savedIn } from './browser';
 import { commandLine } from './report';
 import { serve } from './server';
+import type { Locator, Page } from 'playwright-core';
 
 /**
  * A start that rebuilds the figures (as after an update of Larder that changes the projections): a copy of
@@ -21,6 +22,7 @@ import { serve } from './server';
  *   ... --pickup           also a pickup of one unit saved once that bar shows: how long from Save to "Saved"
  *   ... --pickup-during-load  the same, once the "Opening the history" bar shows (the load before the rebuild)
  *   ... --send             a send of one unit to another hub (Transfers) instead of the pickup
+ *   ... --undo             the undo of History's newest entry instead of the pickup
  *   ... --written          also waits for the history's rows to be written (the "Writing the history" bar gone)
  *
  * Prints numbers; asserts nothing.
@@ -36,7 +38,19 @@ const duringLoad = flag('pickup-during-load');
 const written = flag('written');
 /** A send to another hub (Transfers) instead of a pickup. */
 const send = flag('send');
-const pickup = flag('pickup') || duringLoad || send;
+/** The undo of the newest entry History shows instead of a pickup. */
+const undo = flag('undo');
+const pickup = flag('pickup') || duringLoad || send || undo;
+
+/** History's newest entry that can be undone, its undo asked for: the form and its confirm button. */
+async function firstUndo(page: Page): Promise<{ where: Locator; save: Locator }> {
+  const main = page.getByRole('main');
+  await main
+    .getByRole('button', { name: /^Undo / })
+    .first()
+    .click();
+  return { where: main, save: main.getByRole('button', { name: 'Confirm undo' }) };
+}
 /** The bar a pickup waits for before it is recorded. */
 const during = duringLoad ? 'Opening the history' : 'Working out the figures';
 if (!profile || !port || !app || !existsSync(join(app, 'index.html'))) {
@@ -108,15 +122,15 @@ for (let run = 1; run <= runs; run++) {
     if (shot || pickup) await page.getByRole('status', { name: during }).waitFor({ timeout: 600_000 });
     let saved = '';
     if (pickup) {
-      await page.getByRole('link', { name: send ? 'Transfers' : 'Record pickup' }).click();
-      const { where, save } = await oneUnit(page, send ? 'send' : 'pickup');
+      await page.getByRole('link', { name: undo ? 'History' : send ? 'Transfers' : 'Record pickup' }).click();
+      const { where, save } = undo ? await firstUndo(page) : await oneUnit(page, send ? 'send' : 'pickup');
       const pressed = Date.now();
       const barAtSave = await page.getByRole('status', { name: during }).isVisible();
       await save.click();
       await savedIn(where, 600_000);
       const took = Date.now() - pressed;
       const still = await page.getByRole('status', { name: during }).isVisible();
-      saved = `; a ${send ? 'send' : 'pickup'} saved ${took} ms after Save was pressed (the "${during}" bar ${barAtSave ? 'shown' : 'gone'} at Save, ${still ? 'still' : 'no longer'} shown at "Saved")`;
+      saved = `; ${undo ? 'an undo' : send ? 'a send' : 'a pickup'} saved ${took} ms after Save was pressed (the "${during}" bar ${barAtSave ? 'shown' : 'gone'} at Save, ${still ? 'still' : 'no longer'} shown at "Saved")`;
     }
     // With --pickup, once it is saved.
     if (shot) await page.screenshot({ path: shot });

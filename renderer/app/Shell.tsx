@@ -232,7 +232,7 @@ export function Shell() {
  * While the history loads behind the first screen (seconds at millions of entries): how far it is, and what
  * can be saved meanwhile. Donations, pickups, counts, discards, transfers and undos are saved at once
  * (DocPersistence `reserveEarly`); when the figures are to be worked out again after the load (after an
- * update of Larder), only donations, pickups, discards, sends of a hub's own, requests and undos
+ * update of Larder), only donations, pickups, discards, transfers and undos
  * (`reserveWhileRebuilding`); when this device is not an approved member, nothing: saves wait for it (and are
  * kept once it is open).
  */

@@ -108,7 +108,7 @@ export function useLongBusy(busy: boolean): boolean {
 /**
  * What a form says while its command runs, or null when there is nothing to say yet. While a rebuild works
  * out the figures again, that it waits for them (every change does but this device's donations, pickups,
- * discards, sends of its own, requests and undos when the store takes them meanwhile: `duringRebuild`,
+ * discards, transfers and undos when the store takes them meanwhile: `duringRebuild`,
  * `store.takesSavesWhileRebuilding`). While the history is
  * opening (`useLoadPercent`) a command that waits for it says so, with how far the opening is: every change
  * but the saves taken early (`early`: donations, pickups, counts, discards, transfers and undos, when the

@@ -153,7 +153,7 @@ export function TransfersScreen() {
                 />
               ))
             )}
-            <CommandStatus command={statusOf('toSend')} early />
+            <CommandStatus command={statusOf('toSend')} early duringRebuild />
           </section>
         )}
         <section className="card" aria-labelledby="incoming-title">
@@ -195,7 +195,7 @@ export function TransfersScreen() {
               />
             ))
           )}
-          <CommandStatus command={statusOf('incoming')} early />
+          <CommandStatus command={statusOf('incoming')} early duringRebuild />
         </section>
         {(toSettle.length > 0 || said('settle')) && (
           <section className="card" aria-labelledby="settle-title">
@@ -218,7 +218,7 @@ export function TransfersScreen() {
                 }
               />
             ))}
-            <CommandStatus command={statusOf('settle')} early />
+            <CommandStatus command={statusOf('settle')} early duringRebuild />
           </section>
         )}
         {!coordinator && self.hubId && (

@@ -925,7 +925,7 @@ export class DocPersistence {
 
   /**
    * Whether a save of this device that needs nothing the rebuild is about to write (a donation, pickup or
-   * discard, a send of its own, a request for a transfer, an undo) claimed now is committed while a rebuild
+   * discard, a transfer, an undo) claimed now is committed while a rebuild
    * works out the figures (`reserveWhileRebuilding`), instead of waiting for it (seconds at a million
    * entries, a minute and more at ten million): from the rebuild's start (or the load's, for a rebuild that
    * follows it) until its fold of the history ends, on a device that is an approved member (or on a network
@@ -1664,8 +1664,8 @@ export class DocPersistence {
    * projections are incomplete, so a device stopped halfway rebuilds again at its next start; then each
    * table's rows are put, stock first, and the rows the doc no longer gives are deleted. The usage and
    * ledger rows follow a piece at a time between saves (`Rebuilding`); then the meta row says they are
-   * complete. Saves wait only for the first part, but for this device's donations, pickups, discards, sends,
-   * requests and undos, which do not wait at all (`reserveWhileRebuilding`).
+   * complete. Saves wait only for the first part, but for this device's donations, pickups, discards,
+   * transfers and undos, which do not wait at all (`reserveWhileRebuilding`).
    */
   private async rebuildNow(since = performance.now()): Promise<{ entries: number; problems: number }> {
     const trust = this.trustLayer;
@@ -1674,7 +1674,7 @@ export class DocPersistence {
     this.rebuildsAsked--;
     let derived: Awaited<ReturnType<DocPersistence['derive']>>;
     // Saves wait for this part (seconds at a million entries, a minute at ten million), but for this
-    // device's donations, pickups, discards, sends, requests and undos (`reserveWhileRebuilding`): how far it
+    // device's donations, pickups, discards, transfers and undos (`reserveWhileRebuilding`): how far it
     // is is said from its start (figuresProgress).
     // Already taken since the load began, for a rebuild at its end.
     const saves = this.rebuildSaves ?? ((await this.rebuildSavesAllowed()) ? newRebuildSaves() : null);

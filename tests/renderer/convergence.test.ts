@@ -226,7 +226,7 @@ interface Ctx {
   early: number;
   /** Entries saved while a rebuild worked out the figures (`rebuildSaving`). */
   duringRebuild: number;
-  /** Of them, sends and requests for transfers, and undos. */
+  /** Of them, transfers' entries and undos. */
   transfersDuringRebuild: number;
   /** Of `early`, those saved while the doc loaded at a start after an update, for the rebuild after it. */
   earlyForRebuild: number;
@@ -599,19 +599,10 @@ async function restart(ctx: Ctx, r: number): Promise<void> {
 }
 
 /**
- * Closes replica `r` and opens it again with its load held back, as at the start of a device whose long
- * history takes seconds to load: a volunteer saves one to three donations and pickups meanwhile (they are
- * committed before the doc, DocPersistence `reserveEarly`), and the load goes on after a random number of
- * turns of the event loop, while some of them may still be on their way; it adds them to the doc first.
- * Now and then the start is the first after an update of Larder (its projection marked as made by an older
- * version): donations, pickups and sends are then committed for the rebuild after the load to count
- * (`reserveWhileRebuilding`), receipts wait for it. Returns how many were saved before the doc was loaded.
- */
-/**
  * Replica `r` rebuilds its projections (as after a revocation or a repair), its fold held until one to three
- * of its commands have been claimed: donations, pickups, discards, sends of its own, requests and undos are
- * saved meanwhile (DocPersistence `reserveWhileRebuilding`), the rest wait for the figures; now and then a state exchange with another
- * replica arrives meanwhile too. Returns how many saves were taken that way.
+ * of its commands have been claimed: donations, pickups, discards, transfers and undos are saved meanwhile
+ * (DocPersistence `reserveWhileRebuilding`), the rest wait for the figures; now and then a state exchange
+ * with another replica arrives meanwhile too. Returns how many saves were taken that way.
  */
 async function rebuildSaving(ctx: Ctx, r: number): Promise<number> {
   const store = ctx.replicas[r]!.store;
@@ -649,6 +640,15 @@ async function rebuildSaving(ctx: Ctx, r: number): Promise<number> {
   }
 }
 
+/**
+ * Closes replica `r` and opens it again with its load held back, as at the start of a device whose long
+ * history takes seconds to load: a volunteer saves one to three donations and pickups meanwhile (they are
+ * committed before the doc, DocPersistence `reserveEarly`), and the load goes on after a random number of
+ * turns of the event loop, while some of them may still be on their way; it adds them to the doc first.
+ * Now and then the start is the first after an update of Larder (its projection marked as made by an older
+ * version): donations, pickups and sends are then committed for the rebuild after the load to count
+ * (`reserveWhileRebuilding`), and so are receipts. Returns how many were saved before the doc was loaded.
+ */
 async function restartSavingEarly(ctx: Ctx, r: number): Promise<number> {
   const { rng, clock, log } = ctx;
   const old = ctx.replicas[r]!;
@@ -847,7 +847,7 @@ async function run(seed: number, steps: number): Promise<void> {
           `(${doubled} more than once, ${ctx.log.refusedUndos} undos refused), ${ctx.log.refusedCounts} counts waited, ` +
           `${ctx.restarts} restarts (${ctx.early} entries saved before a doc had loaded, ` +
           `${ctx.earlyForRebuild} of them after an update, for the rebuild), ` +
-          `${ctx.duringRebuild} saves while a rebuild worked out the figures (${ctx.transfersDuringRebuild} sends, requests or undos), ` +
+          `${ctx.duringRebuild} saves while a rebuild worked out the figures (${ctx.transfersDuringRebuild} of transfers or undos), ` +
           `${ctx.log.entries.filter((e) => e.kind.startsWith('transfer_')).length} transfer entries, ` +
           `${[...ctx.log.slots.values()].filter((ids) => ids.length > 1).length} shared slots, ` +
           `network ${JSON.stringify(net.stats)}`,

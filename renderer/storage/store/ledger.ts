@@ -167,7 +167,7 @@ export class Ledger {
     self.nextSeq += entries.length;
     // While the doc loads, into the journal (DocPersistence `reserveEarly`), the place held now, in claim
     // order. A save that needs nothing the rebuild is about to write (`whileRebuilding`: a donation, pickup or
-    // discard, a send of its own, a request, an undo) while a rebuild works out the figures, into the journal too
+    // discard, a transfer, an undo) while a rebuild works out the figures, into the journal too
     // (`reserveWhileRebuilding`), unless a save claimed before it waits for the doc: it must come after
     // that one. Otherwise into the doc, once it holds the saves made while it loaded (`ready`) or rebuilt.
     const persistence = this.ctx.persistence;

@@ -1,4 +1,5 @@
 import type { Item } from '../../../shared/catalog';
+import { isTransfer, transferOf } from '../../../shared/entries';
 import { stockKey } from '../../../shared/projection';
 import {
   receiveTransfer,
@@ -48,6 +49,20 @@ export class Transfers {
   }
 
   /**
+   * Whether a command on transfer `id` (a send against its request, a receipt, a settlement) is saved while
+   * a rebuild works out the figures (`Ledger.commit`'s `whileRebuilding`): it is checked against the
+   * transfer's rows as the rebuild found them (written again only after the figures: what the Transfers
+   * screen shows meanwhile), unless this device saved something of that transfer since the rebuild began
+   * (in the journal, not in those rows): then it waits for the figures, as before.
+   */
+  private async whileRebuilding(id: string): Promise<boolean> {
+    const persistence = this.ctx.persistence;
+    if (!persistence.takesSavesWhileRebuilding || persistence.takesEarlySaves) return false;
+    const saved = await this.ctx.db.journal.filter((row) => row.rebuild === true).toArray();
+    return !saved.some((row) => row.entries.some((e) => isTransfer(e) && transferOf(e) === id));
+  }
+
+  /**
    * Asks a hub to send stock to another (a coordinator turning a suggested move into a transfer). Like a
    * donation, not held by a rebuild working out the figures (`Ledger.commit`'s `whileRebuilding`): it reads
    * no ledger row, and the rebuild counts it after the history.
@@ -62,10 +77,8 @@ export class Transfers {
 
   /**
    * "Sent N of X to hub B", optionally against a request. More than the sending hub has on hand is
-   * refused with a BelowZeroWarning until `acknowledgeBelowZero`. A send of its own, like a pickup, is not
-   * held by a rebuild working out the figures; one against a request reads the request's rows, which the
-   * rebuild is about to write again (perhaps in another form, after an update), so it waits for them, as
-   * receipts and settlements do.
+   * refused with a BelowZeroWarning until `acknowledgeBelowZero`. Like a pickup, not held by a rebuild
+   * working out the figures (against a request, see `whileRebuilding`).
    */
   async sendTransfer(form: {
     item: string;
@@ -81,7 +94,7 @@ export class Transfers {
     const onHand = (await this.ctx.db.shelf.get(stockKey(from, form.item)))?.onHand ?? 0;
     return (
       await this.ledger.commit([sendTransfer(this.context(known), { ...form, from, request }, onHand)], {
-        whileRebuilding: !request,
+        whileRebuilding: !request || (await this.whileRebuilding(request.id)),
       })
     )[0]!;
   }
@@ -91,7 +104,12 @@ export class Transfers {
     const known = await this.settings.forSave();
     const transfer = await this.requireTransfer(id);
     this.settings.actingFor(transfer.to, known.hubs);
-    return (await this.ledger.commit([receiveTransfer(this.context(known), transfer, quantity)]))[0]!;
+    const whileRebuilding = await this.whileRebuilding(id);
+    return (
+      await this.ledger.commit([receiveTransfer(this.context(known), transfer, quantity)], {
+        whileRebuilding,
+      })
+    )[0]!;
   }
 
   /** Settles the difference between sent and received with a note. */
@@ -103,6 +121,11 @@ export class Transfers {
       throw refuse('store.settleNotAllowed');
     // Recorded for this device's hub when it is the sending one: the gate counts nothing else of a hub device.
     const side = self.hubId === transfer.from ? 'from' : 'to';
-    return (await this.ledger.commit([settleTransfer(this.context(known), transfer, note, side)]))[0]!;
+    const whileRebuilding = await this.whileRebuilding(id);
+    return (
+      await this.ledger.commit([settleTransfer(this.context(known), transfer, note, side)], {
+        whileRebuilding,
+      })
+    )[0]!;
   }
 }
