@@ -156,8 +156,13 @@ for (let run = 1; run <= runs; run++) {
     const historyAt = seen.findIndex(([, bars]) => bars.includes('Writing the history'));
     const historyDone = seen.slice(historyAt + 1).find(([, bars]) => !bars.includes('Writing the history'));
     const longest = gaps.reduce((most, [, ms]) => Math.max(most, ms), 0);
+    // How many times the figures were worked out (a save that made them be derived again shows it twice).
+    const figuresShown = seen.filter(
+      ([, bars], i) =>
+        bars.includes('Working out the figures') && !seen[i - 1]?.[1].includes('Working out the figures'),
+    ).length;
     console.log(
-      `run ${run}: figures bar at ${first('Working out the figures')} ms, history bar at ${first('Writing the history')} ms, ` +
+      `run ${run}: figures bar at ${first('Working out the figures')} ms (shown ${figuresShown} time(s)), history bar at ${first('Writing the history')} ms, ` +
         `sync started at ${synced ?? '-'} ms, ` +
         `${seen.length} changes of the bars; ledger loaded at ${loaded} ms; ` +
         (written ? `history written at ${historyDone?.[0] ?? '-'} ms; ` : '') +

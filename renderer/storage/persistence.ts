@@ -286,8 +286,13 @@ class HeldPlaces {
 
 /** Saves committed while a rebuild works out the figures (DocPersistence `reserveWhileRebuilding`). */
 interface RebuildSaves {
-  /** Whether saves are taken this way now: until the rebuild's fold of the history ends. */
+  /** Whether saves are taken this way now: until the rebuild's figures are written. */
   open: boolean;
+  /**
+   * How many of `rows` the rebuild's fold counted (those committed when it reached them); null before it
+   * did. Those after are counted as they are added to the doc, once the figures are written.
+   */
+  folded: number | null;
   /** Places held and not yet written or given back. */
   places: HeldPlaces;
   /** Their transactions, one after another in claim order. */
@@ -925,11 +930,10 @@ export class DocPersistence {
 
   /**
    * Whether a save of this device that needs nothing the rebuild is about to write (a donation, pickup or
-   * discard, a transfer, an undo) claimed now is committed while a rebuild
-   * works out the figures (`reserveWhileRebuilding`), instead of waiting for it (seconds at a million
-   * entries, a minute and more at ten million): from the rebuild's start (or the load's, for a rebuild that
-   * follows it) until its fold of the history ends, on a device that is an approved member (or on a network
-   * before signing).
+   * discard, a transfer, an undo) claimed now is committed while a rebuild works out the figures
+   * (`reserveWhileRebuilding`), instead of waiting for it (seconds at a million entries, a minute and more
+   * at ten million): from the rebuild's start (or the load's, for a rebuild that follows it) until its
+   * figures are written, on a device that is an approved member (or on a network before signing).
    */
   get takesSavesWhileRebuilding(): boolean {
     return this.rebuildSaves?.open === true && !this.destroyed;
@@ -1024,23 +1028,31 @@ export class DocPersistence {
       // Counted when saved, or (saved while a rebuild worked out the figures, which stopped before it wrote
       // them) by no one yet: then by the rebuild that follows if one does, else as they are added.
       const counted = !row.rebuild || rebuildFollows;
-      await this.addJournalRow(row, counted, true);
+      await this.addJournalRow(row, counted);
     }
   }
 
   /**
-   * Adds a journal row's entries to the doc (staged now, in the order of the calls; committed on the chain,
-   * deleting the row in the same transaction). `counted`: already in the figures, not to be counted again.
+   * Adds a journal row's entries to the doc (staged now; committed on the chain, deleting the row in the
+   * same transaction). `counted`: already in the figures, not to be counted again.
    */
-  private addJournalRow(row: JournalRow, counted: boolean, wait: boolean): Promise<void> {
+  private addJournalRow(row: JournalRow, counted: boolean): Promise<void> {
+    return this.addJournalRows([row], () => counted);
+  }
+
+  /**
+   * Adds journal rows' entries to the doc in one batch, in order (staged now; committed on the chain,
+   * deleting the rows in the same transaction): `counted(i)` says which rows are already in the figures.
+   */
+  private addJournalRows(rows: readonly JournalRow[], counted: (i: number) => boolean): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
     // The form every Larder reads: the device's own choice is read after the load.
-    appendEntries(this.staging(), row.device, row.entries, row.head, STORED_FORM);
-    if (counted) this.open!.batch.preprojected = new Set(row.entries.map(idOf));
-    const done = this.flush(() => this.db.journal.delete(row.id!));
-    if (wait) return done;
-    // Left in the journal if it fails: the next start adds it.
-    done.catch((error: unknown) => console.error('Larder could not add a saved entry to the doc', error));
-    return Promise.resolve();
+    const staging = this.staging();
+    for (const row of rows) appendEntries(staging, row.device, row.entries, row.head, STORED_FORM);
+    const pre = new Set(rows.flatMap((row, i) => (counted(i) ? row.entries.map(idOf) : [])));
+    if (pre.size > 0) this.open!.batch.preprojected = pre;
+    const ids = rows.map((row) => row.id!);
+    return this.flush(() => this.db.journal.bulkDelete(ids));
   }
 
   private schedule(): void {
@@ -1693,27 +1705,34 @@ export class DocPersistence {
       throw error;
     } finally {
       this.derivingFigures = null;
-      if (saves) await this.addRebuildSaves(saves, counted);
+      if (saves && !counted) await this.addRebuildSaves(saves, false);
       this.notifyBacklog();
     }
     const { plan, tables, projector } = derived;
-    // In block order, so that each ledger block is written once, whole.
-    const ledgerIds = await inBlockOrder(tables.ledger, pacer(this.pace));
-    if (plan) trust!.adopt(plan);
-    // Everything in the doc is projected now, the backlog too (its rows follow with the history).
-    if (this.unprojected > 0) this.finishBacklog();
-    projector.trackFromHere();
-    const rebuilding: Rebuilding = {
-      projector,
-      usage: tables.usage.map((row) => row.key),
-      ledger: ledgerIds,
-      blocks: new Set(),
-      at: 0,
-      queued: false,
-    };
-    this.rebuilding = rebuilding;
-    this.notifyBacklog();
-    this.rewritten();
+    let rebuilding: Rebuilding;
+    try {
+      // In block order, so that each ledger block is written once, whole.
+      const ledgerIds = await inBlockOrder(tables.ledger, pacer(this.pace));
+      if (plan) trust!.adopt(plan);
+      // Everything in the doc is projected now, the backlog too (its rows follow with the history).
+      if (this.unprojected > 0) this.finishBacklog();
+      projector.trackFromHere();
+      rebuilding = {
+        projector,
+        usage: tables.usage.map((row) => row.key),
+        ledger: ledgerIds,
+        blocks: new Set(),
+        at: 0,
+        queued: false,
+      };
+      this.rebuilding = rebuilding;
+      this.notifyBacklog();
+      this.rewritten();
+    } finally {
+      // Those the fold counted, then those taken while the figures were written, counted as they are added
+      // (by the rebuild's projector, which holds everything now).
+      if (saves) await this.addRebuildSaves(saves, true);
+    }
     this.continueRebuild(rebuilding);
     return { entries: derived.entries, problems: derived.problems.length };
   }
@@ -1739,14 +1758,23 @@ export class DocPersistence {
   }
 
   /**
-   * Once a rebuild's figures are written (`counted`: with the saves made meanwhile in them) or it failed:
-   * takes no more saves, waits for those under way, and adds what they committed to the doc in order,
-   * after anything queued now. Saves of this device's own entries made after them wait for this.
+   * Once a rebuild's figures are written (`counted`: with the saves its fold reached in them; those taken
+   * after, while the figures were written, are counted as they are added) or it failed: takes no more saves,
+   * waits for those under way, and adds what they committed to the doc in order, after anything queued now.
+   * Saves of this device's own entries made after them wait for this.
    */
   private async addRebuildSaves(saves: RebuildSaves, counted: boolean): Promise<void> {
     await closeRebuildSaves(saves);
     try {
-      for (const row of saves.rows) await this.addJournalRow(row, counted, false);
+      // In one batch: planned one at a time, each against a staging doc already holding the next one's
+      // signed head, the first was judged "waiting" by the gate, taken for refused, and every save made
+      // during a rebuild made the figures be derived again once more, from the whole history.
+      const folded = saves.folded ?? 0;
+      // Not awaited (this runs on the chain its commit is queued on). Left in the journal if it fails: the
+      // next start adds them.
+      this.addJournalRows(saves.rows, (i) => counted && i < folded).catch((error: unknown) =>
+        console.error('Larder could not add saved entries to the doc', error),
+      );
     } finally {
       this.rebuildSaves = null;
       for (const resolve of saves.staged.splice(0)) resolve();
@@ -1920,11 +1948,11 @@ export class DocPersistence {
     }
     // This device's saves made meanwhile follow its entries in the doc: counted after them (as a save made
     // before the load is, before the gate has judged it; if it does not release one, the figures are
-    // derived again). From here on, saves wait for the figures.
+    // derived again). Those made from here on, while the figures are written (seconds at a million
+    // entries), are still taken: counted as they are added to the doc once the figures are written.
     if (saves) {
-      await closeRebuildSaves(saves);
-      this.notifyBacklog();
-      for (const row of saves.rows) for (const e of row.entries) projector.apply(e);
+      saves.folded = await settledRebuildSaves(saves);
+      for (const row of saves.rows.slice(0, saves.folded)) for (const e of row.entries) projector.apply(e);
     }
     moved(total, total);
     const seenAt = this.now();
@@ -2071,6 +2099,7 @@ function unreadable(update: unknown): string | null {
 
 const newRebuildSaves = (): RebuildSaves => ({
   open: true,
+  folded: null,
   places: new HeldPlaces(),
   chain: Promise.resolve(),
   rows: [],
@@ -2082,8 +2111,14 @@ const newRebuildSaves = (): RebuildSaves => ({
 /** Takes no more saves while rebuilding, and resolves once those under way are committed (or failed). */
 async function closeRebuildSaves(saves: RebuildSaves): Promise<void> {
   saves.open = false;
+  await settledRebuildSaves(saves);
+}
+
+/** Resolves once the saves under way now are committed (or failed): how many are committed then. */
+async function settledRebuildSaves(saves: RebuildSaves): Promise<number> {
   await saves.places.none();
   await saves.chain;
+  return saves.rows.length;
 }
 
 /**

@@ -228,6 +228,8 @@ interface Ctx {
   duringRebuild: number;
   /** Of them, transfers' entries and undos. */
   transfersDuringRebuild: number;
+  /** Of them, saves taken after the fold, while the figures were written. */
+  afterFold: number;
   /** Of `early`, those saved while the doc loaded at a start after an update, for the rebuild after it. */
   earlyForRebuild: number;
 }
@@ -606,37 +608,44 @@ async function restart(ctx: Ctx, r: number): Promise<void> {
  */
 async function rebuildSaving(ctx: Ctx, r: number): Promise<number> {
   const store = ctx.replicas[r]!.store;
-  const persistence = store.persistence as unknown as { derive(...args: unknown[]): Promise<unknown> };
-  const derive = persistence.derive.bind(store.persistence);
+  // Its fold held, or (half the time) the write of its figures after the fold: saves are taken then too,
+  // and counted as they are added to the doc.
+  const step = ctx.rng.bool(0.5) ? 'derive' : 'writeRebuiltFigures';
+  const persistence = store.persistence as unknown as Record<
+    typeof step,
+    (...args: unknown[]) => Promise<unknown>
+  >;
+  const original = persistence[step].bind(store.persistence);
   let release!: () => void;
   let reach!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
   const reached = new Promise<void>((resolve) => (reach = resolve));
-  persistence.derive = async (...args: unknown[]) => {
+  persistence[step] = async (...args: unknown[]) => {
     reach();
     await held;
-    return derive(...args);
+    return original(...args);
   };
   try {
     const rebuilt = store.rebuildProjections();
     await reached;
-    // Half the time a peer's state arrives too, before the rebuild reads the doc: counted by it, and not
-    // again when its batch is written after it (DocPersistence `markFolded`).
+    // Half the time a peer's state arrives too (held in the fold: before the rebuild reads the doc, counted
+    // by it, and not again when its batch is written after it: DocPersistence `markFolded`).
     const other = (r + ctx.rng.int(1, REPLICAS - 1)) % REPLICAS;
     const exchanging = ctx.rng.bool(0.5) ? ctx.net.exchange(r, other) : null;
     const commands = Array.from({ length: ctx.rng.int(1, 3) }, () => command(ctx, r));
-    // Let them claim their places (and those taken meanwhile commit) before the fold goes on.
+    // Let them claim their places (and those taken meanwhile commit) before the rebuild goes on.
     for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 0));
     const taken = await store.db.journal.filter((row) => row.rebuild === true).toArray();
     ctx.transfersDuringRebuild += taken.filter((row) =>
       /^(transfer_|reversal)/.test(row.entries[0]!.kind),
     ).length;
+    if (step === 'writeRebuiltFigures') ctx.afterFold += taken.length;
     release();
     await Promise.all([rebuilt, ...commands, exchanging]);
     return taken.length;
   } finally {
     release();
-    delete (persistence as { derive?: unknown }).derive;
+    delete (persistence as Partial<typeof persistence>)[step];
   }
 }
 
@@ -750,6 +759,7 @@ async function run(seed: number, steps: number): Promise<void> {
     early: 0,
     duringRebuild: 0,
     transfersDuringRebuild: 0,
+    afterFold: 0,
   };
   const stores = () => replicas.map((r) => r.store);
   try {
@@ -847,7 +857,7 @@ async function run(seed: number, steps: number): Promise<void> {
           `(${doubled} more than once, ${ctx.log.refusedUndos} undos refused), ${ctx.log.refusedCounts} counts waited, ` +
           `${ctx.restarts} restarts (${ctx.early} entries saved before a doc had loaded, ` +
           `${ctx.earlyForRebuild} of them after an update, for the rebuild), ` +
-          `${ctx.duringRebuild} saves while a rebuild worked out the figures (${ctx.transfersDuringRebuild} of transfers or undos), ` +
+          `${ctx.duringRebuild} saves while a rebuild worked out the figures (${ctx.transfersDuringRebuild} of transfers or undos, ${ctx.afterFold} after the fold), ` +
           `${ctx.log.entries.filter((e) => e.kind.startsWith('transfer_')).length} transfer entries, ` +
           `${[...ctx.log.slots.values()].filter((ids) => ids.length > 1).length} shared slots, ` +
           `network ${JSON.stringify(net.stats)}`,
