@@ -45,10 +45,11 @@ const pickup = flag('pickup') || duringLoad || send || undo;
 /** History's newest entry that can be undone, its undo asked for: the form and its confirm button. */
 async function firstUndo(page: Page): Promise<{ where: Locator; save: Locator }> {
   const main = page.getByRole('main');
+  // History reads its first page while the rebuild works (slowly, at 10M).
   await main
     .getByRole('button', { name: /^Undo / })
     .first()
-    .click();
+    .click({ timeout: 600_000 });
   return { where: main, save: main.getByRole('button', { name: 'Confirm undo' }) };
 }
 /** The bar a pickup waits for before it is recorded. */
