@@ -22,7 +22,8 @@ import type { Locator, Page } from 'playwright-core';
  *   ... --pickup           also a pickup of one unit saved once that bar shows: how long from Save to "Saved"
  *   ... --pickup-during-load  the same, once the "Opening the history" bar shows (the load before the rebuild)
  *   ... --send             a send of one unit to another hub (Transfers) instead of the pickup
- *   ... --undo             the undo of History's newest entry instead of the pickup
+ *   ... --undo             the undo of History's newest entry instead of the pickup (and how long History took
+ *                          to show its rows)
  *   ... --written          also waits for the history's rows to be written (the "Writing the history" bar gone)
  *
  * Prints numbers; asserts nothing.
@@ -124,14 +125,16 @@ for (let run = 1; run <= runs; run++) {
     let saved = '';
     if (pickup) {
       await page.getByRole('link', { name: undo ? 'History' : send ? 'Transfers' : 'Record pickup' }).click();
+      const opened = Date.now();
       const { where, save } = undo ? await firstUndo(page) : await oneUnit(page, send ? 'send' : 'pickup');
+      if (undo) saved += `; History showed its rows ${Date.now() - opened} ms after it was opened`;
       const pressed = Date.now();
       const barAtSave = await page.getByRole('status', { name: during }).isVisible();
       await save.click();
       await savedIn(where, 600_000);
       const took = Date.now() - pressed;
       const still = await page.getByRole('status', { name: during }).isVisible();
-      saved = `; ${undo ? 'an undo' : send ? 'a send' : 'a pickup'} saved ${took} ms after Save was pressed (the "${during}" bar ${barAtSave ? 'shown' : 'gone'} at Save, ${still ? 'still' : 'no longer'} shown at "Saved")`;
+      saved += `; ${undo ? 'an undo' : send ? 'a send' : 'a pickup'} saved ${took} ms after Save was pressed (the "${during}" bar ${barAtSave ? 'shown' : 'gone'} at Save, ${still ? 'still' : 'no longer'} shown at "Saved")`;
     }
     // With --pickup, once it is saved.
     if (shot) await page.screenshot({ path: shot });
