@@ -939,6 +939,14 @@ export class DocPersistence {
     return this.rebuildSaves?.open === true && !this.destroyed;
   }
 
+  /**
+   * This device's entries committed while the rebuild now running works out the figures (in the journal,
+   * not yet in the doc or in the ledger rows), in the order they were saved.
+   */
+  get savedWhileRebuilding(): Entry[] {
+    return this.rebuildSaves?.rows.flatMap((row) => row.entries) ?? [];
+  }
+
   /** Whether saves committed while a rebuild worked out the figures are not all in the doc's staging yet. */
   get hasRebuildSaves(): boolean {
     return this.rebuildSaves !== null;

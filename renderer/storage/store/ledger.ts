@@ -314,11 +314,8 @@ export class Ledger {
   private async targetWhileRebuilding(
     entryId: string,
   ): Promise<(Entry & { reversedBy?: string }) | undefined> {
-    const [row, journal] = await Promise.all([
-      getLedgerRow(this.ctx.db, entryId),
-      this.ctx.db.journal.filter((r) => r.rebuild === true).toArray(),
-    ]);
-    const saved = journal.flatMap((r) => r.entries);
+    const row = await getLedgerRow(this.ctx.db, entryId);
+    const saved = this.ctx.persistence.savedWhileRebuilding;
     const target: (Entry & { reversedBy?: string }) | undefined =
       row ?? saved.find((e) => idOf(e) === entryId);
     if (!target || target.reversedBy) return target;

@@ -55,11 +55,10 @@ export class Transfers {
    * screen shows meanwhile), unless this device saved something of that transfer since the rebuild began
    * (in the journal, not in those rows): then it waits for the figures, as before.
    */
-  private async whileRebuilding(id: string): Promise<boolean> {
+  private whileRebuilding(id: string): boolean {
     const persistence = this.ctx.persistence;
     if (!persistence.takesSavesWhileRebuilding || persistence.takesEarlySaves) return false;
-    const saved = await this.ctx.db.journal.filter((row) => row.rebuild === true).toArray();
-    return !saved.some((row) => row.entries.some((e) => isTransfer(e) && transferOf(e) === id));
+    return !persistence.savedWhileRebuilding.some((e) => isTransfer(e) && transferOf(e) === id);
   }
 
   /**
@@ -94,7 +93,7 @@ export class Transfers {
     const onHand = (await this.ctx.db.shelf.get(stockKey(from, form.item)))?.onHand ?? 0;
     return (
       await this.ledger.commit([sendTransfer(this.context(known), { ...form, from, request }, onHand)], {
-        whileRebuilding: !request || (await this.whileRebuilding(request.id)),
+        whileRebuilding: !request || this.whileRebuilding(request.id),
       })
     )[0]!;
   }
@@ -104,7 +103,7 @@ export class Transfers {
     const known = await this.settings.forSave();
     const transfer = await this.requireTransfer(id);
     this.settings.actingFor(transfer.to, known.hubs);
-    const whileRebuilding = await this.whileRebuilding(id);
+    const whileRebuilding = this.whileRebuilding(id);
     return (
       await this.ledger.commit([receiveTransfer(this.context(known), transfer, quantity)], {
         whileRebuilding,
@@ -121,7 +120,7 @@ export class Transfers {
       throw refuse('store.settleNotAllowed');
     // Recorded for this device's hub when it is the sending one: the gate counts nothing else of a hub device.
     const side = self.hubId === transfer.from ? 'from' : 'to';
-    const whileRebuilding = await this.whileRebuilding(id);
+    const whileRebuilding = this.whileRebuilding(id);
     return (
       await this.ledger.commit([settleTransfer(this.context(known), transfer, note, side)], {
         whileRebuilding,
