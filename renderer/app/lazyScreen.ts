@@ -55,6 +55,7 @@ export async function loadTheRestAgain(
     const last = Number(storage.getItem(RELOADED_AT) ?? 0);
     if (now() - last < RELOAD_GUARD_MS || !(await probe(url))) throw error;
     storage.setItem(RELOADED_AT, String(now()));
+    console.warn('Larder: reloading the page to load its code, which could not be fetched', error);
     reload();
     // The page is going: nothing after this runs.
     return new Promise<void>(() => undefined);

@@ -115,6 +115,7 @@ export class SyncService {
     // server it was not loaded with needs a new page.
     // Relays too: one list, so the web build's single narrowing allows both (renderer/sync/relay.ts).
     if ((await allowSyncServers([...self.signaling, ...(await relayUrls(this.store))])) === 'reload') {
+      console.warn('Larder: reloading the page to reach a sync server or relay added since it opened');
       location.reload();
       return;
     }

@@ -49,6 +49,12 @@ export async function openHub(
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
   await page.goto('/');
+  // The app reloading itself (a reload for its code or its sync servers) loses a form being filled in:
+  // said in the log, so a test that then misses what it typed shows why.
+  page.on('load', () => console.warn(`[page reloaded] ${profileDir}: ${page.url()}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.text().startsWith('Larder')) console.warn(`[page ${m.type()}] ${m.text()}`);
+  });
   return { context, page };
 }
 
