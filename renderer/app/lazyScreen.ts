@@ -1,4 +1,4 @@
-import { createElement, lazy, type ComponentType } from 'react';
+import { createElement, lazy, useState, type ComponentType } from 'react';
 import { LarderStore } from '../storage/store';
 import { SyncControl } from '../sync/control';
 
@@ -113,11 +113,15 @@ export function lazyScreen<M, K extends keyof M>(
       ),
     );
   let Lazy = makeLazy();
-  const Screen = (props: P) =>
-    createElement(
-      (loaded ?? Lazy) as ComponentType<Record<string, unknown>>,
-      props as Record<string, unknown>,
-    );
+  const Screen = (props: P) => {
+    // Chosen once per mounted screen: one first drawn through the lazy component keeps it (it renders at
+    // once when its module is in). Switching to the loaded component on a later render changes the element's
+    // type, and React mounts the screen afresh: a form being filled in loses what was typed. (An end-to-end
+    // run saw a donation form replaced half a second after it showed, on the same screen, as the rest of the
+    // app's code came in and the frame drew again; that this switch was the cause is likely, not proven.)
+    const [type] = useState(() => loaded ?? Lazy);
+    return createElement(type as ComponentType<Record<string, unknown>>, props as Record<string, unknown>);
+  };
   return Object.assign(Screen, { preload: () => loadWithRest().then(take) });
 }
 
