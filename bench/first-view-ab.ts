@@ -15,11 +15,14 @@ import { serve } from './server';
  *   npx tsx bench/first-view-ab.ts --profile=<kept profile> --port=<its port> --a=<app build> --b=<app build> [--runs=5]
  *   ... --marks also prints, per build, the median time of each of the start's marks (renderer/storage/marks.ts)
  *   ... --screen=network opens the Network screen (a coordinator's first view) instead of the stock screen
+ *   ... --profile-b=<dir> gives build b a profile of its own (each build's own database, made by its own
+ *       code: a rebuild by each, say), copied likewise
  *
  * The first run of each build is left out of the medians (it upgrades its copy's database, if it must).
  */
 const { option, flag } = commandLine();
 const profile = option('profile');
+const profiles = { a: profile, b: option('profile-b') ?? profile };
 const port = Number(option('port') ?? 0);
 const builds = { a: option('a'), b: option('b') };
 const runs = Number(option('runs') ?? 5);
@@ -38,7 +41,7 @@ if (
 const copies = { a: join(tmpdir(), 'larder-ab-a'), b: join(tmpdir(), 'larder-ab-b') };
 for (const which of ['a', 'b'] as const) {
   rmSync(copies[which], { recursive: true, force: true });
-  cpSync(profile, copies[which], { recursive: true });
+  cpSync(profiles[which]!, copies[which], { recursive: true });
 }
 interface Run {
   painted: number;

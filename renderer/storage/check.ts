@@ -173,22 +173,41 @@ function describeRow(
 }
 
 /**
- * The ledger rows in their blocks, each with the slot and root its `links` row gives (none when it has
- * no link row), and marked where the row its link keeps (what the transfers are read from) differs from
- * its block's: a link missing, left over or wrong shows as a wrong ledger row.
+ * The ledger rows in their blocks, each with the slot and root of the records it is kept in (none when it
+ * is in none), and marked where a record's copy of the row (what the transfers are read from) differs from
+ * its block's: a record missing, left over or wrong shows as a wrong ledger row.
  */
 async function ledgerWithLinks(db: LarderDB): Promise<LedgerRow[]> {
-  const [rows, links] = await Promise.all([allLedgerRows(db), db.links.toArray()]);
-  const byId = new Map(links.map((link) => [link.id, link]));
+  const [rows, transfers, slots] = await Promise.all([
+    allLedgerRows(db),
+    db.transfers.toArray(),
+    db.slots.toArray(),
+  ]);
+  const byId = new Map<string, { root?: string; slot?: string; copies: LedgerRow[] }>();
+  const kept = (id: string) => byId.get(id) ?? byId.set(id, { copies: [] }).get(id)!;
+  // A row in two records of one kind says both (and so differs from its rebuilt row).
+  const also = (was: string | undefined, key: string) => (was === undefined ? key : `${was} ${key}`);
+  for (const { root, rows: list } of transfers)
+    for (const row of list) {
+      const link = kept(row.id);
+      link.root = also(link.root, root);
+      link.copies.push(row);
+    }
+  for (const { slot, rows: list } of slots)
+    for (const row of list) {
+      const link = kept(row.id);
+      link.slot = also(link.slot, slot);
+      link.copies.push(row);
+    }
   return rows.map((row) => {
     const { slot: _slot, root: _root, ...rest } = row;
     const link = byId.get(row.id);
-    const linkRowDiffers = link?.row !== undefined && canonical(link.row) !== canonical(row);
+    const differs = link?.copies.find((copy) => canonical(copy) !== canonical(row));
     return {
       ...rest,
       ...(link?.slot !== undefined && { slot: link.slot }),
       ...(link?.root !== undefined && { root: link.root }),
-      ...(linkRowDiffers && { linkRow: link.row }),
+      ...(differs && { linkRow: differs }),
     } as LedgerRow;
   });
 }

@@ -143,7 +143,9 @@ export async function seedFromCheckpoint(
       db.onHand.clear(),
       db.usage.clear(),
       db.blocks.clear(),
-      db.links.clear(),
+      db.transfers.clear(),
+      db.slots.clear(),
+      db.openTransfers.clear(),
       db.gate.clear(),
     ]);
     await db.stock.bulkPut(head.stock);

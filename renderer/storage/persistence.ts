@@ -1872,10 +1872,7 @@ export class DocPersistence {
           db,
           (id) => projector.holdsLedger(id),
           rebuilding.blocks,
-          (id) => {
-            const row = projector.ledgerRows([id])[0];
-            return row?.slot !== undefined || row?.root !== undefined;
-          },
+          (id) => projector.ledgerRows([id])[0],
         );
         this.rebuilding = null;
         try {

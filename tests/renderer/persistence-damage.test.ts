@@ -242,36 +242,46 @@ describe('Check data', () => {
     expect((await store.persistence.checkData()).differences).toEqual([]);
   });
 
-  it('a ledger link lost or left over (the index of undos and transfers) shows as a wrong ledger row, and repair puts it right', async () => {
+  it('a row lost from or left over in the records of undos and transfers shows as a wrong ledger row, and repair puts it right', async () => {
     const { name, deps, rows, self } = await hubWithRows();
     const store = await open(name, deps);
     const undone = `${self.deviceId}.${rows[0]!.seq}`;
     const undo = await store.undo(undone);
     const undoId = `${undo.device}.${undo.seq}`;
-    // The link keeps the undo's row whole: the transfers are read from the links alone (ledgerIndex.ts).
-    const link = { id: undoId, slot: `undo:${undone}`, row: await getLedgerRow(store.db, undoId) };
-    expect(link.row).toMatchObject({ id: undoId, kind: 'reversal', target: undone });
-    expect(await store.db.links.get(undoId)).toEqual(link);
+    // The slot's record keeps the undo's row whole: the slots and transfers are read from their records
+    // alone (ledgerIndex.ts).
+    const record = { slot: `undo:${undone}`, rows: [await getLedgerRow(store.db, undoId)] };
+    expect(record.rows[0]).toMatchObject({ id: undoId, kind: 'reversal', target: undone });
+    expect(await store.db.slots.get(record.slot)).toEqual(record);
     expect((await store.persistence.checkData()).differences).toEqual([]);
 
-    // The undo's link is lost, and a plain donation gets one it should not have.
-    await store.db.links.delete(undoId);
+    // The undo's record is lost, and a plain donation is kept in a transfer it is not of.
+    await store.db.slots.delete(record.slot);
     const plain = `${self.deviceId}.${rows[1]!.seq}`;
-    await store.db.links.put({ id: plain, root: 'nosuchtransfer' });
+    const plainRow = (await getLedgerRow(store.db, plain))!;
+    await store.db.transfers.put({ root: 'nosuchtransfer', last: plainRow.at, rows: [plainRow] });
     const found = await store.persistence.checkData();
     expect(found.differences).toMatchObject([{ table: 'ledger', wrong: 2, missing: 0, extra: 0 }]);
 
     expect((await store.persistence.repairData()).differences).toEqual([]);
-    expect(await store.db.links.get(undoId)).toEqual(link);
-    expect(await store.db.links.get(plain)).toBeUndefined();
+    expect(await store.db.slots.get(record.slot)).toEqual(record);
+    expect(await store.db.transfers.get('nosuchtransfer')).toBeUndefined();
 
-    // A link whose copy of the row is not its block's is a wrong ledger row too.
-    await store.db.links.put({ ...link, row: { ...link.row!, applied: 5 } });
+    // A record whose copy of the row is not its block's is a wrong ledger row too.
+    await store.db.slots.put({ ...record, rows: [{ ...record.rows[0]!, applied: 5 }] });
     expect((await store.persistence.checkData()).differences).toMatchObject([
       { table: 'ledger', wrong: 1, missing: 0, extra: 0 },
     ]);
     expect((await store.persistence.repairData()).differences).toEqual([]);
-    expect(await store.db.links.get(undoId)).toEqual(link);
+    expect(await store.db.slots.get(record.slot)).toEqual(record);
+
+    // A row kept in a second record, besides its own, too.
+    await store.db.slots.put({ ...record, slot: 'undo:elsewhere' });
+    expect((await store.persistence.checkData()).differences).toMatchObject([
+      { table: 'ledger', wrong: 1, missing: 0, extra: 0 },
+    ]);
+    expect((await store.persistence.repairData()).differences).toEqual([]);
+    expect(await store.db.slots.get('undo:elsewhere')).toBeUndefined();
     store.close();
   });
 });
