@@ -2,6 +2,7 @@ import type { OnHandRow } from '../../shared/onHand';
 import type { ShelfRow } from '../../shared/shelf';
 import type { LedgerRow, StockRow, UsageRow } from '../../shared/projection';
 import type { DeviceGate } from '../../shared/trust/gate';
+import { slotBucket } from './ledgerIndex';
 import { allLedgerRows } from './ledgerRows';
 import type { CategoryLevelsRow, DeviceRow, HubRow, ItemRow, LarderDB, LevelsRow, MemberRow } from './db';
 
@@ -193,9 +194,12 @@ async function ledgerWithLinks(db: LarderDB): Promise<LedgerRow[]> {
       link.root = also(link.root, root);
       link.copies.push(row);
     }
-  for (const { slot, rows: list } of slots)
+  for (const { bucket, rows: list } of slots)
     for (const row of list) {
       const link = kept(row.id);
+      // A row in a record not its slot's is out of place: its slot shows with the record it is in.
+      const slot =
+        row.slot !== undefined && slotBucket(row.slot) === bucket ? row.slot : `${row.slot} in ${bucket}`;
       link.slot = also(link.slot, slot);
       link.copies.push(row);
     }

@@ -247,7 +247,7 @@ export class LarderDB extends Dexie {
   blocks!: Table<StoredBlock, BlockKey>;
   /** Each transfer's rows, whole, by its id, indexed by its last change (ledgerIndex.ts). */
   transfers!: Table<TransferRecord, string>;
-  /** The members of each exclusive slot, whole, by the slot (ledgerIndex.ts). */
+  /** The members of the exclusive slots, whole, a record per bucket of the entries they are about (ledgerIndex.ts). */
   slots!: Table<SlotRecord, string>;
   /** The transfers still open (ledgerIndex.ts `isOpenTransfer`), by id: a row each, gone once it closes. */
   openTransfers!: Table<OpenTransferRow, string>;
@@ -324,13 +324,13 @@ export class LarderDB extends Dexie {
     this.version(10).stores({ links: 'id, slot, root, last', openTransfers: 'root' });
     // Saves made before the doc is loaded (JournalRow).
     this.version(11).stores({ journal: '++id' });
-    // Version 12: a record per transfer and per slot holding their rows instead of a row per entry in
+    // Version 12: a record per transfer and per bucket of slots holding their rows instead of a row per entry in
     // `links` with three indexes (ledgerIndex.ts `TransferRecord`): 4-5 LevelDB keys per linked entry, and
     // as many undo records a rebuild leaves for the next opens to walk past. Filled from the links a device
     // has, each holding its row; a link without its row (written by PROJECTION_VERSION 7, whose database is
     // rebuilt at its next load) is left for that rebuild.
     this.version(12)
-      .stores({ links: null, transfers: 'root, last', slots: 'slot' })
+      .stores({ links: null, transfers: 'root, last', slots: 'bucket' })
       .upgrade(async (tx) => {
         const links = (await tx.table('links').toArray()) as { row?: LedgerRow }[];
         const { transfers, slots, open } = recordsOf(links.flatMap((link) => link.row ?? []));

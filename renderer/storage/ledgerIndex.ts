@@ -39,10 +39,30 @@ export interface TransferRecord {
   rows: LedgerRow[];
 }
 
-/** The members of an exclusive slot (`undo:<entry>`, `in:<transfer>`, `out:<request>`), whole, by id. */
+/**
+ * The members of the exclusive slots (`undo:<entry>`, `in:<transfer>`, `out:<request>`) about the entries of
+ * one bucket (`slotBucket`), whole, by id: most slots have one member (an undo, a receipt), and a record per
+ * slot was two LevelDB keys for each.
+ */
 export interface SlotRecord {
-  slot: string;
+  bucket: string;
   rows: LedgerRow[];
+}
+
+/** Entries per bucket of slots: the slots about `SLOT_BUCKET` consecutive entries of a device share a record. */
+const SLOT_BUCKET = 128;
+
+/**
+ * The record a slot's members are kept in: that of the entry the slot is about (what is undone, received or
+ * sent against), by its device and its sequence number divided by SLOT_BUCKET.
+ */
+export function slotBucket(slot: string): string {
+  const about = slot.slice(slot.indexOf(':') + 1);
+  const dot = about.lastIndexOf('.');
+  const seq = Number(about.slice(dot + 1));
+  // (An entry's slot is always `<kind>:<device>.<seq>`; anything else is a record of its own.)
+  if (dot < 0 || !Number.isSafeInteger(seq)) return slot;
+  return `${about.slice(0, dot)}.${Math.floor(seq / SLOT_BUCKET)}`;
 }
 
 /**
@@ -88,7 +108,7 @@ export function recordsOf(rows: Iterable<LedgerRow>): {
   };
   for (const row of rows) {
     if (row.root !== undefined) add(byRoot, row.root, row);
-    if (row.slot !== undefined) add(bySlot, row.slot, row);
+    if (row.slot !== undefined) add(bySlot, slotBucket(row.slot), row);
   }
   const transfers: TransferRecord[] = [];
   const open: string[] = [];
@@ -97,7 +117,7 @@ export function recordsOf(rows: Iterable<LedgerRow>): {
     transfers.push(made.record);
     if (made.open) open.push(root);
   }
-  const slots = [...bySlot].map(([slot, list]) => ({ slot, rows: list.sort(byEntryId) }));
+  const slots = [...bySlot].map(([bucket, list]) => ({ bucket, rows: list.sort(byEntryId) }));
   return { transfers, slots, open };
 }
 
@@ -134,14 +154,16 @@ export async function indexRowChanges(db: LarderDB, changes: readonly RowChange[
   for (const { before, after } of changes) {
     for (const row of [before, after]) {
       if (row?.root !== undefined) roots.add(row.root);
-      if (row?.slot !== undefined) slots.add(row.slot);
+      if (row?.slot !== undefined) slots.add(slotBucket(row.slot));
     }
     const id = (after ?? before)?.id;
     if (id !== undefined) ids.add(id);
     if (after?.root !== undefined)
       addedTo.roots.set(after.root, [...(addedTo.roots.get(after.root) ?? []), after]);
-    if (after?.slot !== undefined)
-      addedTo.slots.set(after.slot, [...(addedTo.slots.get(after.slot) ?? []), after]);
+    if (after?.slot !== undefined) {
+      const bucket = slotBucket(after.slot);
+      addedTo.slots.set(bucket, [...(addedTo.slots.get(bucket) ?? []), after]);
+    }
   }
   if (roots.size === 0 && slots.size === 0) return;
   const rootList = [...roots];
@@ -162,10 +184,10 @@ export async function indexRowChanges(db: LarderDB, changes: readonly RowChange[
   });
   const putSlots: SlotRecord[] = [];
   const goneSlots: string[] = [];
-  slotList.forEach((slot, i) => {
-    const rows = replaced(slotRecords[i]?.rows ?? [], ids, addedTo.slots.get(slot) ?? []);
-    if (rows === null) goneSlots.push(slot);
-    else putSlots.push({ slot, rows });
+  slotList.forEach((bucket, i) => {
+    const rows = replaced(slotRecords[i]?.rows ?? [], ids, addedTo.slots.get(bucket) ?? []);
+    if (rows === null) goneSlots.push(bucket);
+    else putSlots.push({ bucket, rows });
   });
   const openSet = new Set(open);
   await Promise.all([
@@ -214,11 +236,14 @@ export async function sweepRecords(
     await db.transaction('rw', db.slots, async () => {
       const records = (await db.slots.bulkGet(slots.slice(i, i + SWEEP_RECORDS))).flatMap((r) => r ?? []);
       const changed = records.flatMap((record) => {
-        const rows = record.rows.filter((row) => linkOf(row.id)?.slot === record.slot);
-        return rows.length === record.rows.length ? [] : [{ slot: record.slot, rows }];
+        const rows = record.rows.filter((row) => {
+          const slot = linkOf(row.id)?.slot;
+          return slot !== undefined && slot === row.slot && slotBucket(slot) === record.bucket;
+        });
+        return rows.length === record.rows.length ? [] : [{ bucket: record.bucket, rows }];
       });
       if (changed.length === 0) return;
-      const gone = changed.filter((c) => c.rows.length === 0).map((c) => c.slot);
+      const gone = changed.filter((c) => c.rows.length === 0).map((c) => c.bucket);
       const kept = changed.filter((c) => c.rows.length > 0);
       await Promise.all([
         gone.length > 0 && db.slots.bulkDelete(gone),
@@ -235,7 +260,9 @@ export async function transferLedgerRows(db: LarderDB, root: string): Promise<Le
 /** The rows in any of `slots`. */
 export async function ledgerRowsInSlots(db: LarderDB, slots: readonly string[]): Promise<LedgerRow[]> {
   if (slots.length === 0) return [];
-  return (await db.slots.bulkGet([...new Set(slots)])).flatMap((record) => record?.rows ?? []);
+  const asked = new Set(slots);
+  const records = await db.slots.bulkGet([...new Set(slots.map(slotBucket))]);
+  return records.flatMap((record) => (record?.rows ?? []).filter((row) => asked.has(row.slot!)));
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   sweepLedger,
   transferLedgerRows,
 } from '../../renderer/storage/ledgerRows';
+import { slotBucket } from '../../renderer/storage/ledgerIndex';
 import type { LedgerRow } from '../../shared/projection';
 import { isOpenTransfer, lastChangeOf, transferViews } from '../../shared/transfers';
 import { decodeLedgerRows } from '../../shared/checkpoint/rows';
@@ -236,13 +237,14 @@ describe('ledger rows in blocks', () => {
         expect(byId((await newestTransferLedgerRows(db, Infinity)).rows)).toEqual(
           byId(rows.filter((r) => r.root !== undefined)),
         );
-        // A record per slot, holding exactly the rows in it (by id), as they are now.
+        // A record per bucket of slots, holding exactly the rows in its slots (by id), as they are now.
         const bySlot = new Map<string, LedgerRow[]>();
         for (const r of rows)
-          if (r.slot !== undefined) bySlot.set(r.slot, [...(bySlot.get(r.slot) ?? []), r]);
+          if (r.slot !== undefined)
+            bySlot.set(slotBucket(r.slot), [...(bySlot.get(slotBucket(r.slot)) ?? []), r]);
         const slotRecords = await db.slots.toArray();
-        expect(slotRecords.map((r) => r.slot).sort()).toEqual([...bySlot.keys()].sort());
-        for (const record of slotRecords) expect(record.rows).toEqual(byId(bySlot.get(record.slot)!));
+        expect(slotRecords.map((r) => r.bucket).sort()).toEqual([...bySlot.keys()].sort());
+        for (const record of slotRecords) expect(record.rows).toEqual(byId(bySlot.get(record.bucket)!));
         // The open transfers are marked as their rows say, however the rows came and went.
         openSeen += (await expectOpenMarks(db, rows)) > 0 ? 1 : 0;
         // Every block holds only its own rows, packed, sorted, and says each hub's newest time.
@@ -344,6 +346,16 @@ describe('ledger rows in blocks', () => {
       }),
       fcOptions(0.2),
     );
+  });
+
+  it('keeps the members of the slots about 128 consecutive entries of a device in one record', () => {
+    expect(slotBucket('undo:dev1.0')).toBe('dev1.0');
+    expect(slotBucket('in:dev1.127')).toBe('dev1.0');
+    expect(slotBucket('out:dev1.128')).toBe('dev1.1');
+    expect(slotBucket('undo:a.b.300')).toBe('a.b.2');
+    // Never so for an entry's slot; kept apart all the same.
+    expect(slotBucket('undo:dev1')).toBe('undo:dev1');
+    expect(slotBucket('undo:dev1.x')).toBe('undo:dev1.x');
   });
 
   it('inBlockOrder keeps every id once, each block’s together, in the order given within a block', async () => {

@@ -2,6 +2,7 @@
 import 'fake-indexeddb/auto';
 import { ledgerOf } from './ledgerTable';
 import { getLedgerRow } from '../../renderer/storage/ledgerRows';
+import { slotBucket } from '../../renderer/storage/ledgerIndex';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import * as Y from 'yjs';
 import { ledgersOf, readAllEntries } from '../../shared/doc';
@@ -248,15 +249,15 @@ describe('Check data', () => {
     const undone = `${self.deviceId}.${rows[0]!.seq}`;
     const undo = await store.undo(undone);
     const undoId = `${undo.device}.${undo.seq}`;
-    // The slot's record keeps the undo's row whole: the slots and transfers are read from their records
+    // Its slot's record keeps the undo's row whole: the slots and transfers are read from their records
     // alone (ledgerIndex.ts).
-    const record = { slot: `undo:${undone}`, rows: [await getLedgerRow(store.db, undoId)] };
+    const record = { bucket: slotBucket(`undo:${undone}`), rows: [(await getLedgerRow(store.db, undoId))!] };
     expect(record.rows[0]).toMatchObject({ id: undoId, kind: 'reversal', target: undone });
-    expect(await store.db.slots.get(record.slot)).toEqual(record);
+    expect(await store.db.slots.get(record.bucket)).toEqual(record);
     expect((await store.persistence.checkData()).differences).toEqual([]);
 
     // The undo's record is lost, and a plain donation is kept in a transfer it is not of.
-    await store.db.slots.delete(record.slot);
+    await store.db.slots.delete(record.bucket);
     const plain = `${self.deviceId}.${rows[1]!.seq}`;
     const plainRow = (await getLedgerRow(store.db, plain))!;
     await store.db.transfers.put({ root: 'nosuchtransfer', last: plainRow.at, rows: [plainRow] });
@@ -264,7 +265,7 @@ describe('Check data', () => {
     expect(found.differences).toMatchObject([{ table: 'ledger', wrong: 2, missing: 0, extra: 0 }]);
 
     expect((await store.persistence.repairData()).differences).toEqual([]);
-    expect(await store.db.slots.get(record.slot)).toEqual(record);
+    expect(await store.db.slots.get(record.bucket)).toEqual(record);
     expect(await store.db.transfers.get('nosuchtransfer')).toBeUndefined();
 
     // A record whose copy of the row is not its block's is a wrong ledger row too.
@@ -273,15 +274,15 @@ describe('Check data', () => {
       { table: 'ledger', wrong: 1, missing: 0, extra: 0 },
     ]);
     expect((await store.persistence.repairData()).differences).toEqual([]);
-    expect(await store.db.slots.get(record.slot)).toEqual(record);
+    expect(await store.db.slots.get(record.bucket)).toEqual(record);
 
     // A row kept in a second record, besides its own, too.
-    await store.db.slots.put({ ...record, slot: 'undo:elsewhere' });
+    await store.db.slots.put({ ...record, bucket: 'elsewhere.0' });
     expect((await store.persistence.checkData()).differences).toMatchObject([
       { table: 'ledger', wrong: 1, missing: 0, extra: 0 },
     ]);
     expect((await store.persistence.repairData()).differences).toEqual([]);
-    expect(await store.db.slots.get('undo:elsewhere')).toBeUndefined();
+    expect(await store.db.slots.get('elsewhere.0')).toBeUndefined();
     store.close();
   });
 });
