@@ -2,7 +2,6 @@ import type { OnHandRow } from '../../shared/onHand';
 import type { ShelfRow } from '../../shared/shelf';
 import type { LedgerRow, StockRow, UsageRow } from '../../shared/projection';
 import type { DeviceGate } from '../../shared/trust/gate';
-import { slotBucket } from './ledgerIndex';
 import { allLedgerRows } from './ledgerRows';
 import type { CategoryLevelsRow, DeviceRow, HubRow, ItemRow, LarderDB, LevelsRow, MemberRow } from './db';
 
@@ -174,44 +173,22 @@ function describeRow(
 }
 
 /**
- * The ledger rows in their blocks, each with the slot and root of the records it is kept in (none when it
- * is in none), and marked where a record's copy of the row (what the transfers are read from) differs from
- * its block's: a record missing, left over or wrong shows as a wrong ledger row.
+ * The ledger rows in their blocks, each with the slot and root its `links` row gives (none when it has
+ * no link row), and marked where the row its link keeps (what the transfers are read from) differs from
+ * its block's: a link missing, left over or wrong shows as a wrong ledger row.
  */
 async function ledgerWithLinks(db: LarderDB): Promise<LedgerRow[]> {
-  const [rows, transfers, slots] = await Promise.all([
-    allLedgerRows(db),
-    db.transfers.toArray(),
-    db.slots.toArray(),
-  ]);
-  const byId = new Map<string, { root?: string; slot?: string; copies: LedgerRow[] }>();
-  const kept = (id: string) => byId.get(id) ?? byId.set(id, { copies: [] }).get(id)!;
-  // A row in two records of one kind says both (and so differs from its rebuilt row).
-  const also = (was: string | undefined, key: string) => (was === undefined ? key : `${was} ${key}`);
-  for (const { root, rows: list } of transfers)
-    for (const row of list) {
-      const link = kept(row.id);
-      link.root = also(link.root, root);
-      link.copies.push(row);
-    }
-  for (const { bucket, rows: list } of slots)
-    for (const row of list) {
-      const link = kept(row.id);
-      // A row in a record not its slot's is out of place: its slot shows with the record it is in.
-      const slot =
-        row.slot !== undefined && slotBucket(row.slot) === bucket ? row.slot : `${row.slot} in ${bucket}`;
-      link.slot = also(link.slot, slot);
-      link.copies.push(row);
-    }
+  const [rows, links] = await Promise.all([allLedgerRows(db), db.links.toArray()]);
+  const byId = new Map(links.map((link) => [link.id, link]));
   return rows.map((row) => {
     const { slot: _slot, root: _root, ...rest } = row;
     const link = byId.get(row.id);
-    const differs = link?.copies.find((copy) => canonical(copy) !== canonical(row));
+    const linkRowDiffers = link?.row !== undefined && canonical(link.row) !== canonical(row);
     return {
       ...rest,
       ...(link?.slot !== undefined && { slot: link.slot }),
       ...(link?.root !== undefined && { root: link.root }),
-      ...(differs && { linkRow: differs }),
+      ...(linkRowDiffers && { linkRow: link.row }),
     } as LedgerRow;
   });
 }

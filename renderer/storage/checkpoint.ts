@@ -143,9 +143,7 @@ export async function seedFromCheckpoint(
       db.onHand.clear(),
       db.usage.clear(),
       db.blocks.clear(),
-      db.transfers.clear(),
-      db.slots.clear(),
-      db.openTransfers.clear(),
+      db.links.clear(),
       db.gate.clear(),
     ]);
     await db.stock.bulkPut(head.stock);

@@ -13,12 +13,11 @@ import type { PastKey } from '../../shared/trust/catchUp';
 import type { CryptoKey } from '../../shared/sync/keys';
 import type { DomainMessage } from '../../shared/messages';
 import {
-  recordsOf,
+  markTransfers,
   type BlockKey,
+  type LedgerLink,
   type OpenTransferRow,
-  type SlotRecord,
   type StoredBlock,
-  type TransferRecord,
 } from './ledgerIndex';
 
 /**
@@ -245,11 +244,9 @@ export class LarderDB extends Dexie {
   onHand!: Table<OnHandRow, string>;
   /** The ledger rows, a block of one device's entries a row (renderer/storage/ledgerRows.ts). */
   blocks!: Table<StoredBlock, BlockKey>;
-  /** Each transfer's rows, whole, by its id, indexed by its last change (ledgerIndex.ts). */
-  transfers!: Table<TransferRecord, string>;
-  /** The members of the exclusive slots, whole, a record per bucket of the entries they are about (ledgerIndex.ts). */
-  slots!: Table<SlotRecord, string>;
-  /** The transfers still open (ledgerIndex.ts `isOpenTransfer`), by id: a row each, gone once it closes. */
+  /** The slot and transfer of the entries that have one: an index over the blocks. */
+  links!: Table<LedgerLink, string>;
+  /** The transfers still open (ledgerIndex.ts `markTransfers`), by id: a row each, gone once it closes. */
   openTransfers!: Table<OpenTransferRow, string>;
   items!: Table<ItemRow, string>;
   hubs!: Table<HubRow, string>;
@@ -319,33 +316,24 @@ export class LarderDB extends Dexie {
         await tx.table('shelf').bulkPut(shelfRows(stock));
       });
     // The open transfers listed and each transfer's last change indexed (ledgerIndex.ts `openTransfers`,
-    // `last`): the Network and Transfers screens read every transfer ever made. Filled (version 12) from
-    // the links a device already has (each holds its row), not by a rebuild.
-    this.version(10).stores({ links: 'id, slot, root, last', openTransfers: 'root' });
+    // `last`): the Network and Transfers screens read every transfer ever made. Filled here from the links a
+    // device already has (each holds its row), not by a rebuild.
+    this.version(10)
+      .stores({ links: 'id, slot, root, last', openTransfers: 'root' })
+      .upgrade(async (tx) => {
+        const links = (await tx.table('links').where('root').above('').toArray()) as LedgerLink[];
+        const marked = markTransfers(links);
+        if (marked.links.length > 0) await tx.table('links').bulkPut(marked.links);
+        if (marked.open.length > 0)
+          await tx.table('openTransfers').bulkPut(marked.open.map((root) => ({ root })));
+      });
     // Saves made before the doc is loaded (JournalRow).
     this.version(11).stores({ journal: '++id' });
-    // Version 12: a record per transfer and per bucket of slots holding their rows instead of a row per entry in
-    // `links` with three indexes (ledgerIndex.ts `TransferRecord`): 4-5 LevelDB keys per linked entry, and
-    // as many undo records a rebuild leaves for the next opens to walk past. Filled from the links a device
-    // has, each holding its row; a link without its row (written by PROJECTION_VERSION 7, whose database is
-    // rebuilt at its next load) is left for that rebuild.
-    this.version(12)
-      .stores({ links: null, transfers: 'root, last', slots: 'bucket' })
-      .upgrade(async (tx) => {
-        const links = (await tx.table('links').toArray()) as { row?: LedgerRow }[];
-        const { transfers, slots, open } = recordsOf(links.flatMap((link) => link.row ?? []));
-        await Promise.all([
-          transfers.length > 0 && tx.table('transfers').bulkPut(transfers),
-          slots.length > 0 && tx.table('slots').bulkPut(slots),
-          tx.table('openTransfers').clear(),
-        ]);
-        if (open.length > 0) await tx.table('openTransfers').bulkPut(open.map((root) => ({ root })));
-      });
   }
 
   /** The tables that hold the ledger rows: a transaction that writes them holds them all. */
   get ledgerTables() {
-    return [this.blocks, this.transfers, this.slots, this.openTransfers];
+    return [this.blocks, this.links, this.openTransfers];
   }
 
   /** Every projection table: what a rebuild writes again. */
@@ -355,8 +343,7 @@ export class LarderDB extends Dexie {
       this.shelf,
       this.onHand,
       this.blocks,
-      this.transfers,
-      this.slots,
+      this.links,
       this.openTransfers,
       this.usage,
       this.items,

@@ -3,16 +3,17 @@ import { decodeLedgerRows, encodeRows } from '../../shared/checkpoint/rows';
 import type { LedgerRow } from '../../shared/projection';
 import type { LarderDB } from './db';
 import {
-  indexRowChanges,
-  sweepRecords,
+  deleteLinks,
+  markWrittenLinks,
+  writeOpenTransfers,
+  rowsOfLinks,
   type BlockKey,
-  type RowChange,
+  type LedgerLink,
   type StoredBlock,
 } from './ledgerIndex';
 
-export type { BlockKey, SlotRecord, StoredBlock, TransferRecord } from './ledgerIndex';
+export type { BlockKey, LedgerLink, StoredBlock } from './ledgerIndex';
 export {
-  ledgerRowsInSlots,
   newestAtHub,
   newestTransferLedgerRows,
   openTransferLedgerRows,
@@ -36,16 +37,16 @@ export {
  *   an entry is found from its id alone.
  * - `spans` lists, for each hub the block's entries are at, the time of the newest of them: a multi-entry
  *   index on it gives a hub's blocks newest first (History, the exports, how fresh a hub's figures are).
- * - Entries in an exclusive slot or a transfer (a few in 100) are also kept whole in a record per transfer
- *   (`transfers`, keyed by its id, indexed by its last change) and per slot (`slots`): the projection finds
- *   the other members of a slot, the transfers screen and the Network screen a transfer's entries, without
- *   unpacking a block (ledgerIndex.ts: the Network screen's first view loads neither the packing nor what
- *   it needs).
+ * - Entries in an exclusive slot or a transfer (about 1 in 100) also get a row in `links` (id, slot, root
+ *   and the row itself), indexed by slot and root: the projection finds the other members of a slot, the
+ *   transfers screen and the Network screen a transfer's entries, without unpacking a block
+ *   (ledgerIndex.ts: the Network screen's first view loads neither the packing nor what it needs).
  * - Blocks written before the rows were packed (PROJECTION_VERSION 8) hold them as objects in `rows`; they
  *   are read as they are until the rebuild that version asks for writes them packed.
  *
  * Every function here that writes must run inside a transaction holding the ledger tables (`db.ledgerTables`:
- * blocks, transfers, slots and the open transfers): a block is read, changed and put back, which must not interleave with another
+ * blocks, links and the open transfers)
+ * (`db.ledgerTables`): a block is read, changed and put back, which must not interleave with another
  * write of the same block.
  */
 
@@ -138,10 +139,18 @@ export async function getLedgerRow(db: LarderDB, id: string): Promise<LedgerRow 
   return (await getLedgerRows(db, [id]))[0];
 }
 
+function linkOf(row: LedgerRow): LedgerLink | null {
+  if (row.slot === undefined && row.root === undefined) return null;
+  const link: LedgerLink = { id: row.id, row };
+  if (row.slot !== undefined) link.slot = row.slot;
+  if (row.root !== undefined) link.root = row.root;
+  return link;
+}
+
 /**
- * Puts `rows` (new ones, or new versions of rows already there) into their blocks, and into the records of
- * their transfers and slots. With `keep`, a block's rows that `keep` refuses are dropped as it is written (a
- * rebuild's rows replace what an earlier projection left there).
+ * Puts `rows` (new ones, or new versions of rows already there) into their blocks, and their links.
+ * With `keep`, a block's rows that `keep` refuses are dropped as it is written (a rebuild's rows replace
+ * what an earlier projection left there).
  */
 export async function putLedgerRows(
   db: LarderDB,
@@ -156,29 +165,34 @@ export async function putLedgerRows(
     groups.map((g) => g.key),
   );
   const put: LedgerBlock[] = [];
-  const changes: RowChange[] = [];
+  const dropped: string[] = [];
   groups.forEach(({ key: [device, bucket], ids }, i) => {
     const merged = new Map<string, LedgerRow>();
     for (const row of blocks[i]?.rows ?? [])
       if (!keep || keep(row.id)) merged.set(row.id, row);
-      else if (linked(row)) changes.push({ before: row });
+      else dropped.push(row.id);
     for (const id of ids) {
+      // A row that had a link and has none now (never so for a row the projection wrote: its slot and
+      // root come from its entry) loses its link row too.
       const before = merged.get(id);
-      const after = byId.get(id)!;
-      if (linked(after) || (before && linked(before))) changes.push({ before, after });
-      merged.set(id, after);
+      if (before && linkOf(before) && !linkOf(byId.get(id)!)) dropped.push(id);
+      merged.set(id, byId.get(id)!);
     }
     put.push(makeBlock(device, bucket, [...merged.values()]));
   });
-  // (Only called with something to do: an awaited async function that touches no table inside a
-  // transaction ends it early, in Dexie.)
-  await Promise.all([db.blocks.bulkPut(put.map(packed)), changes.length > 0 && indexRowChanges(db, changes)]);
+  const links = [...byId.values()].flatMap((row) => linkOf(row) ?? []);
+  // Their transfers judged again (open or not), with the other links of each. (Only called with something
+  // to do: an awaited async function that touches no table inside a transaction ends it early, in Dexie.)
+  const marks = links.length > 0 ? await markWrittenLinks(db, links) : null;
+  await Promise.all([
+    db.blocks.bulkPut(put.map(packed)),
+    links.length > 0 && db.links.bulkPut([...links, ...(marks?.links ?? [])]),
+    marks && writeOpenTransfers(db, marks),
+    dropped.length > 0 && deleteLinks(db, dropped),
+  ]);
 }
 
-/** Whether a row is kept in a transfer's or a slot's record too. */
-const linked = (row: LedgerRow) => row.slot !== undefined || row.root !== undefined;
-
-/** Removes the rows of `ids` (and from their transfers' and slots' records); a block left empty goes. */
+/** Removes the rows of `ids` (and their links); a block left empty goes. */
 export async function deleteLedgerRows(db: LarderDB, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   const groups = [...byBlock(ids).values()];
@@ -188,22 +202,32 @@ export async function deleteLedgerRows(db: LarderDB, ids: readonly string[]): Pr
   );
   const put: LedgerBlock[] = [];
   const gone: BlockKey[] = [];
-  const changes: RowChange[] = [];
   groups.forEach(({ key, ids: remove }, i) => {
     const block = blocks[i];
     if (!block) return;
     const drop = new Set(remove);
     const rows = block.rows.filter((row) => !drop.has(row.id));
     if (rows.length === block.rows.length) return;
-    for (const row of block.rows) if (drop.has(row.id) && linked(row)) changes.push({ before: row });
     if (rows.length === 0) gone.push(key);
     else put.push(makeBlock(key[0], key[1], rows));
   });
   await Promise.all([
     db.blocks.bulkPut(put.map(packed)),
     db.blocks.bulkDelete(gone),
-    changes.length > 0 && indexRowChanges(db, changes),
+    ids.length > 0 && deleteLinks(db, ids),
   ]);
+}
+
+/** The rows in any of `slots`. */
+export async function ledgerRowsInSlots(db: LarderDB, slots: readonly string[]): Promise<LedgerRow[]> {
+  if (slots.length === 0) return [];
+  return rowsOfLinks(
+    db,
+    await db.links
+      .where('slot')
+      .anyOf([...slots])
+      .toArray(),
+  );
 }
 
 /** Every row, by device and sequence number. */
@@ -343,15 +367,15 @@ const SWEEP_BLOCKS = 64;
 
 /**
  * After a rebuild: drops every row `keep` refuses from the blocks not in `written` (blocks the rebuild
- * wrote with the same `keep` hold no such row), and from the transfers' and slots' records every row that
- * `linkOf` (the rebuilt row of an id: its root and slot) does not put there. Block keys are read first,
- * without their rows; only the blocks not written are read.
+ * wrote with the same `keep` hold no such row), and every link but those of the rows `linked` names
+ * (rows with a slot or a root: the rebuild put their links). Block keys are read first, without their
+ * rows; only the blocks not written are read.
  */
 export async function sweepLedger(
   db: LarderDB,
   keep: (id: string) => boolean,
   written: ReadonlySet<string>,
-  linkOf: (id: string) => { root?: string | undefined; slot?: string | undefined } | undefined,
+  linked: (id: string) => boolean = keep,
 ): Promise<void> {
   const keys = (await db.blocks.toCollection().primaryKeys()) as unknown as BlockKey[];
   const others = keys.filter((key) => !written.has(blockKeyText(key)));
@@ -364,5 +388,9 @@ export async function sweepLedger(
         stale.map((row) => row.id),
       );
     });
-  await sweepRecords(db, linkOf);
+  const links = (await db.links.toCollection().primaryKeys()).filter((id) => !linked(id));
+  for (let i = 0; i < links.length; i += SWEEP_BLOCKS * BLOCK_ENTRIES)
+    await db.transaction('rw', [db.links, db.openTransfers], () =>
+      deleteLinks(db, links.slice(i, i + SWEEP_BLOCKS * BLOCK_ENTRIES)),
+    );
 }

@@ -1872,7 +1872,10 @@ export class DocPersistence {
           db,
           (id) => projector.holdsLedger(id),
           rebuilding.blocks,
-          (id) => projector.ledgerRows([id])[0],
+          (id) => {
+            const row = projector.ledgerRows([id])[0];
+            return row?.slot !== undefined || row?.root !== undefined;
+          },
         );
         this.rebuilding = null;
         try {

@@ -23,7 +23,6 @@ import {
   sweepLedger,
   transferLedgerRows,
 } from '../../renderer/storage/ledgerRows';
-import { slotBucket } from '../../renderer/storage/ledgerIndex';
 import type { LedgerRow } from '../../shared/projection';
 import { isOpenTransfer, lastChangeOf, transferViews } from '../../shared/transfers';
 import { decodeLedgerRows } from '../../shared/checkpoint/rows';
@@ -141,8 +140,8 @@ const rowArb = fc
   );
 
 /**
- * What the transfers' records and the open ones must say, from their rows (those `rows` hold with a root):
- * a record per transfer with its rows, and listed as open those left asked for or on their way.
+ * What the links' `open` marks must say: each link of a transfer that its rows (those `rows` hold) leave
+ * asked for or on its way carries the transfer's id; no other link carries one.
  */
 async function expectOpenMarks(db: LarderDB, rows: readonly LedgerRow[]) {
   const open = new Set(
@@ -156,12 +155,9 @@ async function expectOpenMarks(db: LarderDB, rows: readonly LedgerRow[]) {
   expect(((await db.openTransfers.toCollection().primaryKeys()) as string[]).sort()).toEqual(
     [...open].sort(),
   );
-  // A record per transfer, holding its rows (by id) and when it last changed.
-  const records = await db.transfers.toArray();
-  expect(records.map((r) => r.root).sort()).toEqual([...byRoot.keys()].sort());
-  for (const record of records) {
-    expect(record.rows).toEqual(byId(byRoot.get(record.root)!));
-    expect(record.last).toBe(lastChangeOf(byRoot.get(record.root)!));
+  for (const link of await db.links.toArray()) {
+    // Each link of a transfer says when the transfer last changed; a link of no transfer says nothing.
+    expect(link.last).toBe(link.root === undefined ? undefined : lastChangeOf(byRoot.get(link.root)!));
   }
   expect(byId(await openTransferLedgerRows(db))).toEqual(
     byId(rows.filter((r) => r.root !== undefined && open.has(r.root))),
@@ -237,14 +233,19 @@ describe('ledger rows in blocks', () => {
         expect(byId((await newestTransferLedgerRows(db, Infinity)).rows)).toEqual(
           byId(rows.filter((r) => r.root !== undefined)),
         );
-        // A record per bucket of slots, holding exactly the rows in its slots (by id), as they are now.
-        const bySlot = new Map<string, LedgerRow[]>();
-        for (const r of rows)
-          if (r.slot !== undefined)
-            bySlot.set(slotBucket(r.slot), [...(bySlot.get(slotBucket(r.slot)) ?? []), r]);
-        const slotRecords = await db.slots.toArray();
-        expect(slotRecords.map((r) => r.bucket).sort()).toEqual([...bySlot.keys()].sort());
-        for (const record of slotRecords) expect(record.rows).toEqual(byId(bySlot.get(record.bucket)!));
+        // Every link row is of a row that has a slot or a root, and says what the row says.
+        const links = await db.links.toArray();
+        expect(links.map((l) => l.id).sort()).toEqual(
+          rows
+            .filter((r) => r.slot !== undefined || r.root !== undefined)
+            .map((r) => r.id)
+            .sort(),
+        );
+        for (const link of links) {
+          expect(link.slot).toBe(model.get(link.id)!.slot);
+          expect(link.root).toBe(model.get(link.id)!.root);
+          expect(link.row).toEqual(model.get(link.id));
+        }
         // The open transfers are marked as their rows say, however the rows came and went.
         openSeen += (await expectOpenMarks(db, rows)) > 0 ? 1 : 0;
         // Every block holds only its own rows, packed, sorted, and says each hub's newest time.
@@ -312,7 +313,7 @@ describe('ledger rows in blocks', () => {
     expect(page.map((r) => r.id)).toEqual(['dev1.1', 'dev3.1']);
   });
 
-  it('a sweep drops the refused rows of the blocks not written, and every row out of place in a transfer or a slot', async () => {
+  it('a sweep drops the refused rows of the blocks not written, and every refused link', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(rowArb, { minLength: 1, maxLength: 60 }), fc.nat(), async (rows, cut) => {
         const db = freshDb();
@@ -327,35 +328,19 @@ describe('ledger rows in blocks', () => {
             .filter((block) => decodeLedgerRows(block.packed!).every((r) => keep.has(r.id)))
             .map((block) => blockKeyText([block.device, block.bucket])),
         );
-        // A row stays in a record only where its rebuilt row puts it (a stray one goes even when its row
-        // stays): none of dev3's, and dev2's in their transfers only.
-        const linkOf = (id: string): { root?: string | undefined; slot?: string | undefined } | undefined => {
-          const r = keep.has(id) && id < 'dev3' ? model.get(id) : undefined;
-          return r && (id < 'dev2' ? r : { root: r.root });
-        };
-        await sweepLedger(db, (id) => keep.has(id), written, linkOf);
+        // A link stays only for a row said to have one (a stray link goes even when its row stays).
+        const linked = (id: string) => keep.has(id) && id < 'dev3';
+        await sweepLedger(db, (id) => keep.has(id), written, linked);
         expect((await allLedgerRows(db)).map((r) => r.id).sort()).toEqual([...keep].sort());
-        const left = (await db.transfers.toArray()).flatMap((record) => record.rows);
-        const leftInSlots = (await db.slots.toArray()).flatMap((record) => record.rows);
-        expect(byId(left)).toEqual(byId([...model.values()].filter((r) => r.root && linkOf(r.id)?.root)));
-        expect(byId(leftInSlots)).toEqual(
-          byId([...model.values()].filter((r) => r.slot && linkOf(r.id)?.slot)),
+        for (const link of await db.links.toArray()) expect(linked(link.id)).toBe(true);
+        // A transfer that lost links is judged again from those left.
+        await expectOpenMarks(
+          db,
+          (await db.links.toArray()).map((link) => link.row!),
         );
-        // A transfer that lost rows is judged again from those left.
-        await expectOpenMarks(db, left);
       }),
       fcOptions(0.2),
     );
-  });
-
-  it('keeps the members of the slots about 128 consecutive entries of a device in one record', () => {
-    expect(slotBucket('undo:dev1.0')).toBe('dev1.0');
-    expect(slotBucket('in:dev1.127')).toBe('dev1.0');
-    expect(slotBucket('out:dev1.128')).toBe('dev1.1');
-    expect(slotBucket('undo:a.b.300')).toBe('a.b.2');
-    // Never so for an entry's slot; kept apart all the same.
-    expect(slotBucket('undo:dev1')).toBe('undo:dev1');
-    expect(slotBucket('undo:dev1.x')).toBe('undo:dev1.x');
   });
 
   it('inBlockOrder keeps every id once, each block’s together, in the order given within a block', async () => {
@@ -388,22 +373,24 @@ describe('ledger rows in blocks', () => {
     const fresh = row('dev1', 3, 'north', 'oils', T0 + 3000);
     await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, [fresh], (id) => id !== 'dev1.1'));
     expect((await allLedgerRows(db)).map((r) => r.id)).toEqual(['dev1.2', 'dev1.3']);
-    expect(await db.slots.count()).toBe(0);
+    expect(await db.links.count()).toBe(0);
   });
 
-  it('reads blocks written before the rows were packed, and packs a block when it is written again', async () => {
+  it('reads blocks and links written before the rows were packed, and packs a block when it is written again', async () => {
     const db = freshDb();
     const donation = row('dev1', 1, 'north', 'rice', T0 + 1000);
     const request = row('dev1', 2, 'north', 'rice', T0 + 2000, { link: 'root' });
-    // As PROJECTION_VERSION 7 left them: the rows as objects.
+    // As PROJECTION_VERSION 7 left them: the rows as objects, a link without its row.
     await db.blocks.put({
       device: 'dev1',
       bucket: 0,
       spans: [['north', T0 + 2000]],
       rows: [donation, request],
     });
+    await db.links.put({ id: request.id, root: request.id });
     expect(await allLedgerRows(db)).toEqual([donation, request]);
     expect(await getLedgerRows(db, [request.id])).toEqual([request]);
+    expect(await transferLedgerRows(db, request.id)).toEqual([request]);
     expect(await hubLedgerRows(db, 'north', -Infinity, Infinity, Infinity)).toEqual([request, donation]);
 
     const later = row('dev1', 3, 'north', 'oils', T0 + 3000);

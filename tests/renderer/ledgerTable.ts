@@ -22,6 +22,6 @@ export function ledgerOf(db: LarderDB) {
     ofHub: async (hub: string) => (await hubLedgerRows(db, hub, -Infinity, Infinity, Infinity)).reverse(),
     put: (row: LedgerRow) => write(() => putLedgerRows(db, [row])),
     delete: (id: string) => write(() => deleteLedgerRows(db, [id])),
-    clear: () => write(() => Promise.all(db.ledgerTables.map((table) => table.clear()))),
+    clear: () => write(() => Promise.all([db.blocks.clear(), db.links.clear()])),
   };
 }

@@ -2,7 +2,6 @@
 import 'fake-indexeddb/auto';
 import { ledgerOf } from './ledgerTable';
 import { getLedgerRow } from '../../renderer/storage/ledgerRows';
-import { slotBucket } from '../../renderer/storage/ledgerIndex';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import * as Y from 'yjs';
 import { ledgersOf, readAllEntries } from '../../shared/doc';
@@ -243,46 +242,36 @@ describe('Check data', () => {
     expect((await store.persistence.checkData()).differences).toEqual([]);
   });
 
-  it('a row lost from or left over in the records of undos and transfers shows as a wrong ledger row, and repair puts it right', async () => {
+  it('a ledger link lost or left over (the index of undos and transfers) shows as a wrong ledger row, and repair puts it right', async () => {
     const { name, deps, rows, self } = await hubWithRows();
     const store = await open(name, deps);
     const undone = `${self.deviceId}.${rows[0]!.seq}`;
     const undo = await store.undo(undone);
     const undoId = `${undo.device}.${undo.seq}`;
-    // Its slot's record keeps the undo's row whole: the slots and transfers are read from their records
-    // alone (ledgerIndex.ts).
-    const record = { bucket: slotBucket(`undo:${undone}`), rows: [(await getLedgerRow(store.db, undoId))!] };
-    expect(record.rows[0]).toMatchObject({ id: undoId, kind: 'reversal', target: undone });
-    expect(await store.db.slots.get(record.bucket)).toEqual(record);
+    // The link keeps the undo's row whole: the transfers are read from the links alone (ledgerIndex.ts).
+    const link = { id: undoId, slot: `undo:${undone}`, row: await getLedgerRow(store.db, undoId) };
+    expect(link.row).toMatchObject({ id: undoId, kind: 'reversal', target: undone });
+    expect(await store.db.links.get(undoId)).toEqual(link);
     expect((await store.persistence.checkData()).differences).toEqual([]);
 
-    // The undo's record is lost, and a plain donation is kept in a transfer it is not of.
-    await store.db.slots.delete(record.bucket);
+    // The undo's link is lost, and a plain donation gets one it should not have.
+    await store.db.links.delete(undoId);
     const plain = `${self.deviceId}.${rows[1]!.seq}`;
-    const plainRow = (await getLedgerRow(store.db, plain))!;
-    await store.db.transfers.put({ root: 'nosuchtransfer', last: plainRow.at, rows: [plainRow] });
+    await store.db.links.put({ id: plain, root: 'nosuchtransfer' });
     const found = await store.persistence.checkData();
     expect(found.differences).toMatchObject([{ table: 'ledger', wrong: 2, missing: 0, extra: 0 }]);
 
     expect((await store.persistence.repairData()).differences).toEqual([]);
-    expect(await store.db.slots.get(record.bucket)).toEqual(record);
-    expect(await store.db.transfers.get('nosuchtransfer')).toBeUndefined();
+    expect(await store.db.links.get(undoId)).toEqual(link);
+    expect(await store.db.links.get(plain)).toBeUndefined();
 
-    // A record whose copy of the row is not its block's is a wrong ledger row too.
-    await store.db.slots.put({ ...record, rows: [{ ...record.rows[0]!, applied: 5 }] });
+    // A link whose copy of the row is not its block's is a wrong ledger row too.
+    await store.db.links.put({ ...link, row: { ...link.row!, applied: 5 } });
     expect((await store.persistence.checkData()).differences).toMatchObject([
       { table: 'ledger', wrong: 1, missing: 0, extra: 0 },
     ]);
     expect((await store.persistence.repairData()).differences).toEqual([]);
-    expect(await store.db.slots.get(record.bucket)).toEqual(record);
-
-    // A row kept in a second record, besides its own, too.
-    await store.db.slots.put({ ...record, bucket: 'elsewhere.0' });
-    expect((await store.persistence.checkData()).differences).toMatchObject([
-      { table: 'ledger', wrong: 1, missing: 0, extra: 0 },
-    ]);
-    expect((await store.persistence.repairData()).differences).toEqual([]);
-    expect(await store.db.slots.get('elsewhere.0')).toBeUndefined();
+    expect(await store.db.links.get(undoId)).toEqual(link);
     store.close();
   });
 });

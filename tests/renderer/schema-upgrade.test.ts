@@ -50,7 +50,6 @@ const HISTORY: [number, Record<string, string | null>][] = [
   [9, { shelf: 'key, hub' }],
   [10, { links: 'id, slot, root, last', openTransfers: 'root' }],
   [11, { journal: '++id' }],
-  [12, { links: null, transfers: 'root, last', slots: 'bucket' }],
 ];
 
 /** The database as an app that knew versions 1 to `version` of the schema made it. */
@@ -134,18 +133,17 @@ describe('schema versions 6 to 10', () => {
     const db = new LarderDB(name);
     opened.push(db);
     await db.open();
-    expect(db.verno).toBe(12);
+    expect(db.verno).toBe(11);
     // Version 7 adds the network view's rows, filled from the stock rows the device had. Version 8 drops
     // the ledger table for blocks and links, empty until the rebuild PROJECTION_VERSION 5 asks for (the
     // meta row says version 4) writes them. Version 9 adds the screens' shelf rows, filled from the stock
-    // rows too. Version 12 keeps the links' rows in a record per transfer and per slot.
-    const { onHand, shelf, blocks, transfers, slots, openTransfers, journal, ...rest } = await everything(db);
+    // rows too.
+    const { onHand, shelf, blocks, links, openTransfers, journal, ...rest } = await everything(db);
     const { ledger: oldLedger, ...kept } = before;
     expect(oldLedger).toHaveLength(ledger.length);
     expect(rest).toStrictEqual(kept);
     expect(blocks).toEqual([]);
-    expect(transfers).toEqual([]);
-    expect(slots).toEqual([]);
+    expect(links).toEqual([]);
     expect(openTransfers).toEqual([]);
     // Version 11 adds the journal of saves made before the doc is loaded: none yet.
     expect(journal).toEqual([]);
@@ -161,8 +159,7 @@ describe('schema versions 6 to 10', () => {
       levels: ['hub'],
       items: ['nameKey'],
       blocks: ['spans'],
-      transfers: ['last'],
-      slots: [],
+      links: ['last', 'root', 'slot'],
       openTransfers: [],
       usage: ['day', 'hub'],
       devices: ['hub'],
@@ -183,63 +180,47 @@ describe('schema versions 6 to 10', () => {
     expect(await history((r) => r.kind === 'pickup')).toBe(inHub.filter((r) => r.kind === 'pickup').length);
   });
 
-  it('versions 10 to 12 keep each transfer and each slot in a record of its rows, and list the open transfers, from the links a version 9 database holds', async () => {
+  it('version 10 lists the open transfers a version 9 database holds, and only those', async () => {
     const name = uniqueName('schema-v9');
     // Versions 1 to 9 as they were (a database made at version 9 ran none of their upgrades).
     const old = upTo(9, name);
     await old.open();
     const at = Date.UTC(2026, 10, 1);
-    const base = (seq: number, hub: string, later = 0) => ({
+    const base = (seq: number, hub: string) => ({
       hub,
       device: 'dev1',
       seq,
       item: 'rice',
-      at: at + later,
-      recordedAt: at + later,
+      at,
+      recordedAt: at,
     });
     const entries: Entry[] = [
       // On its way: a send nobody asked for (the send is the transfer).
       { kind: 'transfer_out', ...base(1, 'north'), qty: 5, to: 'south' },
-      // Received: a send and its receipt, a minute later.
+      // Received: a send and its receipt.
       { kind: 'transfer_out', ...base(2, 'north'), qty: 3, to: 'south' },
-      { kind: 'transfer_in', ...base(3, 'south', 60_000), qty: 3, from: 'north', transfer: 'dev1.2' },
+      { kind: 'transfer_in', ...base(3, 'south'), qty: 3, from: 'north', transfer: 'dev1.2' },
       // Asked for, not sent yet.
       { kind: 'transfer_request', ...base(4, 'north'), qty: 2, to: 'south' },
-      // A donation and its undo (the undo in a slot, in no transfer).
-      { kind: 'donation', ...base(5, 'north'), qty: 4, source: 'individual' },
-      { kind: 'reversal', ...base(6, 'north'), target: 'dev1.5', targetKind: 'donation', effect: -4 },
     ];
     const projector = new Projector();
     for (const e of entries) projector.apply(e);
-    const rows = projector.allLedger();
-    const links = rows
-      .filter((row) => row.slot !== undefined || row.root !== undefined)
-      .map((row) => ({
-        id: row.id,
-        ...(row.slot ? { slot: row.slot } : {}),
-        ...(row.root ? { root: row.root } : {}),
-        row,
-      }));
-    // And a link as PROJECTION_VERSION 7 wrote it, without its row: left for the rebuild that version asks for.
-    await old.table('links').bulkPut([...links, { id: 'dev2.1', root: 'dev2.1' }]);
+    const links = projector
+      .allLedger()
+      .map((row) => ({ id: row.id, ...(row.slot ? { slot: row.slot } : {}), root: row.root!, row }));
+    await old.table('links').bulkPut(links);
     old.close();
 
     const db = new LarderDB(name);
     opened.push(db);
     await db.open();
-    expect(db.verno).toBe(12);
+    expect(db.verno).toBe(11);
     // The send on its way and the request: the open transfers, listed.
     expect(await db.openTransfers.toArray()).toEqual([{ root: 'dev1.1' }, { root: 'dev1.4' }]);
-    const row = (seq: number) => rows.find((r) => r.id === `dev1.${seq}`)!;
-    // A record per transfer: its rows, and its last change, indexed.
-    expect(await db.transfers.orderBy('last').toArray()).toEqual([
-      { root: 'dev1.1', last: at, rows: [row(1)] },
-      { root: 'dev1.4', last: at, rows: [row(4)] },
-      { root: 'dev1.2', last: at + 60_000, rows: [row(2), row(3)] },
-    ]);
-    // A record per bucket of slots (the entries they are about, dev1's first 128): the receipt and the undo.
-    expect(await db.slots.toArray()).toEqual([{ bucket: 'dev1.0', rows: [row(3), row(6)] }]);
-    expect(row(6).slot).toBe('undo:dev1.5');
+    // Each transfer's last change (all at one time here) on each of its links, indexed.
+    expect(await db.links.where('last').equals(at).count()).toBe(links.length);
+    // Nothing else of the links changed.
+    expect((await db.links.toArray()).map(({ last: _, ...rest }) => rest)).toStrictEqual(links);
   });
 });
 
@@ -262,13 +243,13 @@ function schemaOnDisk(db: Dexie): Record<string, { key: unknown; indexes: string
 
 describe('the versions declared', () => {
   it('give a new device the schema the whole history of declarations gave', async () => {
-    const whole = upTo(12, uniqueName('schema-whole'));
+    const whole = upTo(11, uniqueName('schema-whole'));
     opened.push(whole);
     await whole.open();
     const now = new LarderDB(uniqueName('schema-now'));
     opened.push(now);
     await now.open();
-    expect(now.verno).toBe(12);
+    expect(now.verno).toBe(11);
     expect(schemaOnDisk(now)).toEqual(schemaOnDisk(whole));
   });
 
@@ -278,7 +259,7 @@ describe('the versions declared', () => {
     await fresh.open();
     const expected = schemaOnDisk(fresh);
     const stock = { key: 'north|rice', hub: 'north', item: 'rice', onHand: 7, lots: [] };
-    for (let version = 1; version <= 11; version++) {
+    for (let version = 1; version <= 10; version++) {
       const name = uniqueName(`schema-v${version}`);
       const old = upTo(version, name);
       await old.open();
@@ -288,7 +269,7 @@ describe('the versions declared', () => {
       const db = new LarderDB(name);
       opened.push(db);
       await db.open();
-      expect(db.verno, `from version ${version}`).toBe(12);
+      expect(db.verno, `from version ${version}`).toBe(11);
       expect(schemaOnDisk(db), `from version ${version}`).toEqual(expected);
       expect(await db.hubs.toArray(), `from version ${version}`).toEqual([{ id: 'north', name: 'North' }]);
       // The figures' rows made from the stock rows by the upgrades of versions 7 and 9, where they ran.
