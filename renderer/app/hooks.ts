@@ -126,13 +126,16 @@ export function useBusyNote(
   const figures = useFiguresPercent();
   const slow = useLongBusy(busy);
   if (!busy) return null;
-  // A rebuild's figures come first: every save waits for them (at a start, after the history's load).
-  if (figures !== null && !(duringRebuild && store.takesSavesWhileRebuilding)) {
+  // A rebuild's figures come first: every save waits for them (at a start, after the history's load), but
+  // those taken meanwhile (`duringRebuild`), unless one claimed before waits for them, or this one does (a
+  // receipt of a transfer this device saved something of meanwhile, an undo of an entry not found).
+  const takenWhileRebuilding = duringRebuild && store.takesSavesWhileRebuilding && !store.savesWaitForDoc;
+  if (figures !== null && !takenWhileRebuilding) {
     const percent = format.number(figures / 100, { style: 'percent' });
     return saves ? t('movement.savingOnceFigures', { percent }) : t('common.waitsForFigures', { percent });
   }
   // Before a rebuild at the load's end, the saves `duringRebuild` are taken from the load's start.
-  const taken = (early && store.takesEarlySaves) || (duringRebuild && store.takesSavesWhileRebuilding);
+  const taken = (early && store.takesEarlySaves) || takenWhileRebuilding;
   if (opening !== null && !taken) {
     const percent = format.number(opening / 100, { style: 'percent' });
     return saves ? t('movement.savingOnceOpen', { percent }) : t('common.waitsForHistory', { percent });

@@ -195,6 +195,15 @@ export class LarderStore {
   }
 
   /**
+   * Whether a save claimed now would wait for the doc (the history's load or a rebuild's figures): one
+   * claimed before it waits for it (`Ledger.savesWaitingForDoc`). A form whose save is otherwise taken while
+   * the figures are worked out says then that it waits for them (`useBusyNote`).
+   */
+  get savesWaitForDoc(): boolean {
+    return this.made ? this.made.ledger.savesWaitingForDoc > 0 : false;
+  }
+
+  /**
    * How far a rebuild's first part is (the figures worked out again from the history: saves wait for it);
    * null when none runs (and before the parts are loaded).
    */

@@ -276,6 +276,8 @@ describe('a save while a rebuild works out the figures', () => {
     const rebuilt = west.rebuildProjections();
     await vi.waitFor(() => expect(west.takesSavesWhileRebuilding).toBe(true));
     const [first] = [await west.receiveTransfer(idOf(coming), '5')];
+    // Taken meanwhile: no save waits for the figures (a form says "Saving…" only if it is slow).
+    expect(west.savesWaitForDoc).toBe(false);
     const order: string[] = [];
     // The rows here still say "in transit": a second receipt of it is checked against them, and waits.
     const again = west.receiveTransfer(idOf(coming), '5').then((entry) => {
@@ -283,6 +285,8 @@ describe('a save while a rebuild works out the figures', () => {
       return entry;
     });
     await vi.waitFor(() => expect(west.self!.nextSeq).toBe(first.seq + 2));
+    // It waits for the figures, and a form says so (useBusyNote).
+    expect(west.savesWaitForDoc).toBe(true);
     const donation = west
       .recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '7' }] })
       .then((r) => {
@@ -299,6 +303,7 @@ describe('a save while a rebuild works out the figures', () => {
     const second = await again;
     const [saved] = await donation;
     expect(order).toEqual(['receipt', 'donation']);
+    expect(west.savesWaitForDoc).toBe(false);
     expect(saved!.seq).toBe(second.seq + 1);
     const seqs = ownInDoc(west).map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((x, y) => x - y));

@@ -43,6 +43,14 @@ export class Ledger {
   private waitingForDoc = 0;
 
   /**
+   * Saves claimed that wait for the doc (the history's load or a rebuild's figures): a save taken while the
+   * figures are worked out waits behind them too (`commit`).
+   */
+  get savesWaitingForDoc(): number {
+    return this.waitingForDoc;
+  }
+
+  /**
    * Set by the load when entries of this device's own, up to this position, are missing here (a damaged
    * stored row was set aside, or rows wait behind one): its next save restarts its chain (`restartIfLost`).
    */
