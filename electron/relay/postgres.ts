@@ -59,7 +59,12 @@ export async function openPostgres(connectionString: string, options: PostgresOp
     client.on('notification', (n) => {
       for (const fn of channels.get(n.channel) ?? []) fn(n.payload ?? '');
     });
+    let failed = false;
     client.on('error', (error) => {
+      // A broken connection can report more than one error (the server's reason, then the socket's end):
+      // the first one opens another, once.
+      if (failed) return;
+      failed = true;
       log(`PostgreSQL: the listening connection failed (${error.message}); opening it again`);
       if (listener === client) listener = null;
       void client.end().catch(() => undefined);

@@ -195,22 +195,27 @@ describe.skipIf(!available)('two relay instances on one PostgreSQL', () => {
     await reader.hello(net);
     const admin = new pg.Client({ connectionString: cluster.url });
     await admin.connect();
-    const listening = async () =>
+    // The relays' listening connections (idle, their last statement a LISTEN: it has taken effect),
+    // leaving out the pids already cut: pg_terminate_backend only signals, and on a busy machine a cut
+    // backend can still be listed after it returned, which would end the wait before a relay listens again.
+    const listening = async (cut: number[]) =>
       Number(
         (
           await admin.query<{ n: string }>(
-            "SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()",
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND state = 'idle' AND pid <> pg_backend_pid() AND NOT (pid = ANY($1::int[]))",
+            [cut],
           )
         ).rows[0]!.n,
       );
-    const before = await listening();
+    const before = await listening([]);
     expect(before).toBeGreaterThanOrEqual(2);
-    const cut = await admin.query<{ cut: boolean }>(
-      "SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()",
+    const cut = await admin.query<{ pid: number; cut: boolean }>(
+      "SELECT pid, pg_terminate_backend(pid) AS cut FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()",
     );
     expect(cut.rows.filter((r) => r.cut).length).toBe(before);
-    const deadline = Date.now() + 30_000;
-    while ((await listening()) < before) {
+    const pids = cut.rows.map((r) => r.pid);
+    const deadline = Date.now() + 60_000;
+    while ((await listening(pids)) < before) {
       if (Date.now() > deadline) throw new Error('the relays did not listen again');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -219,7 +224,7 @@ describe.skipIf(!available)('two relay instances on one PostgreSQL', () => {
     expect(
       await reader.until((m): m is Extract<ServerMessage, { type: 'new' }> => m.type === 'new'),
     ).toMatchObject({ device: deviceIdOf(net.anchor.publicKey), seq: 1 });
-  });
+  }, 90_000);
 
   it('allocates each sequence number once, and keeps one upload budget per device and one quota per mailbox, across instances', async () => {
     const [relayA, relayB] = [await relay({ uploadsPerMinute: 4 }), await relay({ uploadsPerMinute: 4 })];
