@@ -105,16 +105,57 @@ export function useLongBusy(busy: boolean): boolean {
   return busy && long;
 }
 
+/** What a form's command is doing, as far as the form can say (see `busyNote`). */
+export interface BusyState {
+  busy: boolean;
+  /** How far a rebuild has worked out the figures, in whole percent (`useFiguresPercent`); null: none shown. */
+  figures: number | null;
+  /** How far the history's load is (`useLoadPercent`); null: none shown. */
+  opening: number | null;
+  /** Whether the command has run SAVING_SHOWN_AFTER_MS (`useLongBusy`). */
+  slow: boolean;
+  /** The form's saves are taken while the history loads, when the store takes early saves. */
+  early: boolean;
+  /** The form's saves are taken while a rebuild works out the figures, when the store takes them. */
+  duringRebuild: boolean;
+  /** The command saves something (false: it makes something, a file, say). */
+  saves: boolean;
+  /** The store's flags, read at this render (LarderStore's getters of the same names). */
+  takesEarlySaves: boolean;
+  takesSavesWhileRebuilding: boolean;
+  savesWaitForDoc: boolean;
+}
+
+/** The note a form shows: which message, and the percent it names. Null: nothing to say (yet). */
+export type BusyNote =
+  { key: 'onceFigures' | 'onceOpen'; percent: number } | { key: 'saving' | 'working' } | null;
+
 /**
  * What a form says while its command runs, or null when there is nothing to say yet. While a rebuild works
  * out the figures again, that it waits for them (every change does but this device's donations, pickups,
  * discards, transfers and undos when the store takes them meanwhile: `duringRebuild`,
- * `store.takesSavesWhileRebuilding`). While the history is
- * opening (`useLoadPercent`) a command that waits for it says so, with how far the opening is: every change
- * but the saves taken early (`early`: donations, pickups, counts, discards, transfers and undos, when the
- * store takes them; `store.takesEarlySaves`). Otherwise, once it has run SAVING_SHOWN_AFTER_MS, that it is
- * saving, or working (`saves: false`, for a command that makes something rather than saving it).
+ * `takesSavesWhileRebuilding`), unless a save claimed before it waits for them, and so this one after it
+ * (`savesWaitForDoc`: a receipt of a transfer this device saved something of meanwhile, an undo of an entry
+ * not found). While the history is opening, a command that waits for it says so, with how far the opening
+ * is: every change but the saves taken early (`early`: donations, pickups, counts, discards, transfers and
+ * undos, when the store takes them; `takesEarlySaves`). Otherwise, once it has run SAVING_SHOWN_AFTER_MS,
+ * that it is saving, or working (`saves: false`).
  */
+export function busyNote(state: BusyState): BusyNote {
+  if (!state.busy) return null;
+  // A rebuild's figures come first: every save waits for them (at a start, after the history's load), but
+  // those taken meanwhile.
+  const takenWhileRebuilding =
+    state.duringRebuild && state.takesSavesWhileRebuilding && !state.savesWaitForDoc;
+  if (state.figures !== null && !takenWhileRebuilding) return { key: 'onceFigures', percent: state.figures };
+  // Before a rebuild at the load's end, the saves `duringRebuild` are taken from the load's start.
+  const taken = (state.early && state.takesEarlySaves) || takenWhileRebuilding;
+  if (state.opening !== null && !taken) return { key: 'onceOpen', percent: state.opening };
+  if (state.slow) return { key: state.saves ? 'saving' : 'working' };
+  return null;
+}
+
+/** `busyNote` for a form of this store, in the person's language. */
 export function useBusyNote(
   busy: boolean,
   { early = false, duringRebuild = false, saves = true } = {},
@@ -125,21 +166,22 @@ export function useBusyNote(
   const opening = useLoadPercent();
   const figures = useFiguresPercent();
   const slow = useLongBusy(busy);
-  if (!busy) return null;
-  // A rebuild's figures come first: every save waits for them (at a start, after the history's load), but
-  // those taken meanwhile (`duringRebuild`), unless one claimed before waits for them, or this one does (a
-  // receipt of a transfer this device saved something of meanwhile, an undo of an entry not found).
-  const takenWhileRebuilding = duringRebuild && store.takesSavesWhileRebuilding && !store.savesWaitForDoc;
-  if (figures !== null && !takenWhileRebuilding) {
-    const percent = format.number(figures / 100, { style: 'percent' });
+  const note = busyNote({
+    busy,
+    figures,
+    opening,
+    slow,
+    early,
+    duringRebuild,
+    saves,
+    takesEarlySaves: store.takesEarlySaves,
+    takesSavesWhileRebuilding: store.takesSavesWhileRebuilding,
+    savesWaitForDoc: store.savesWaitForDoc,
+  });
+  if (!note) return null;
+  if (!('percent' in note)) return t(note.key === 'saving' ? 'movement.saving' : 'common.working');
+  const percent = format.number(note.percent / 100, { style: 'percent' });
+  if (note.key === 'onceFigures')
     return saves ? t('movement.savingOnceFigures', { percent }) : t('common.waitsForFigures', { percent });
-  }
-  // Before a rebuild at the load's end, the saves `duringRebuild` are taken from the load's start.
-  const taken = (early && store.takesEarlySaves) || takenWhileRebuilding;
-  if (opening !== null && !taken) {
-    const percent = format.number(opening / 100, { style: 'percent' });
-    return saves ? t('movement.savingOnceOpen', { percent }) : t('common.waitsForHistory', { percent });
-  }
-  if (slow) return t(saves ? 'movement.saving' : 'common.working');
-  return null;
+  return saves ? t('movement.savingOnceOpen', { percent }) : t('common.waitsForHistory', { percent });
 }
