@@ -14,6 +14,7 @@ import {
   settingCopiesOf,
   settingVersionsOf,
   writtenOf,
+  HEADS,
   headsOf,
   membersOf,
   readAllEntries,
@@ -40,7 +41,7 @@ import {
   type ProblemRow,
   type UpdateRow,
 } from './db';
-import { stagingBase } from './staging';
+import { changesStaging, plannedHeads, stagingDoc } from './staging';
 import { EarlierSaveFailed } from './saveErrors';
 import { PIECE_BYTES, updatePieces } from './pieces';
 import { workerCutter } from './pieceCutter';
@@ -219,6 +220,8 @@ const KEEP_STAGING_FOR = 64;
 /** A staging doc kept for the next local change (`DocPersistence.kept`). */
 interface KeptStaging {
   doc: Y.Doc;
+  /** The device it was built for (its own versions of settings, the head and ledger it holds current). */
+  own: string | null;
   /** Where its capture puts what the next change makes. */
   target: { batch: Batch };
   changes: number;
@@ -488,8 +491,11 @@ export class DocPersistence {
         for (const listener of this.broughtListeners) listener(origin, brought);
       },
     );
-    this.doc.on('update', (_: Uint8Array, origin: unknown) => {
-      if (origin !== STAGED) this.kept = null;
+    // A kept staging doc stays through another device's entries and head (most of what peers send), and
+    // goes with anything else (`changesStaging`).
+    this.doc.on('afterTransaction', (tr: Y.Transaction) => {
+      const kept = this.kept;
+      if (kept && tr.origin !== STAGED && changesStaging(tr, kept.own)) this.kept = null;
     });
   }
 
@@ -504,7 +510,12 @@ export class DocPersistence {
     if (this.open) return this.open.doc;
     const builtOn = this.inFlight.map((f) => f.id);
     const kept = this.kept;
-    if (kept && kept.changes < KEEP_STAGING_FOR && builtOn.every((id) => kept.holds.has(id))) {
+    if (
+      kept &&
+      kept.changes < KEEP_STAGING_FOR &&
+      kept.own === this.ownDevice() &&
+      builtOn.every((id) => kept.holds.has(id))
+    ) {
       // The kept doc already holds every change in flight (they were made in it), and the live doc has
       // had nothing else since its base: the same doc a new base plus those changes would make.
       kept.changes++;
@@ -514,8 +525,8 @@ export class DocPersistence {
       kept.holds.add(this.open.id);
       return kept.doc;
     }
-    const doc = new Y.Doc({ gc: true });
-    Y.applyUpdate(doc, stagingBase(this.doc, this.ownDevice()));
+    const own = this.ownDevice();
+    const doc = stagingDoc(this.doc, own);
     for (const { update } of this.inFlight) Y.applyUpdate(doc, update);
     // Yjs gives a doc a new client id when an update it applies uses its own: the staging doc numbers
     // its structs as the live doc would.
@@ -530,7 +541,7 @@ export class DocPersistence {
       () => undefined,
     );
     this.open = { id: ++this.stagedCount, doc, batch: target.batch, builtOn };
-    this.kept = { doc, target, changes: 1, holds: new Set([...builtOn, this.open.id]) };
+    this.kept = { doc, own, target, changes: 1, holds: new Set([...builtOn, this.open.id]) };
     return doc;
   }
 
@@ -552,8 +563,13 @@ export class DocPersistence {
     // The writers' versions (and old-style copies) of settings from the live doc: a staging doc holds only
     // this device's, as placeholders (staging.ts), and a local change's own version never decides a
     // verdict (its value in the map, signed past every version held, does).
+    // The heads: the live doc's, with this device's own from the staging doc (`plannedHeads`).
     getMap: (name: string) =>
-      (name === SETTING_COPIES || name === SETTING_VERSIONS ? this.doc : this.planned).getMap(name),
+      name === SETTING_COPIES || name === SETTING_VERSIONS
+        ? this.doc.getMap(name)
+        : name === HEADS && this.planned !== this.doc
+          ? plannedHeads(this.doc, this.planned, this.ownDevice())
+          : this.planned.getMap(name),
     getArray: (name: string) => this.planned.getArray(name),
   } as unknown as Y.Doc;
 

@@ -8,9 +8,9 @@ import type { LarderStore } from '../../renderer/storage/store';
 import { FakeClock, Prng, openReplica, reopenReplica, type Replica } from './replicas';
 
 /**
- * A save's staging doc is kept for the next save while nothing but saves reached the live doc
- * (persistence.ts `kept`): the saves made in it must give exactly what saves made in fresh staging docs
- * give: the live doc, the disk, and what a peer receives.
+ * A save's staging doc is kept for the next save while nothing but saves, and other devices' entries and
+ * heads, reached the live doc (persistence.ts `kept`): the saves made in it must give exactly what saves
+ * made in fresh staging docs give: the live doc, the disk, and what a peer receives.
  */
 let open: LarderStore[] = [];
 afterEach(() => {
@@ -51,9 +51,15 @@ it('saves one after another share a staging doc, and give the doc, the disk and 
     clock.advance(1000);
     await a.recordPickup({ lines: [{ item: rice.id, quantity: '1' }] });
     if (i === 10) expect(keptDoc(a)!.doc).toBe(first);
-    // A peer's update now and then: the next save builds a new staging doc on it.
+    // A peer's entries (and its signed head): the staging doc is kept across them.
     if (i === 20) {
       await b.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '7' }] });
+      await send(b, a);
+      expect(keptDoc(a)!.doc).toBe(first);
+    }
+    // A peer's setting: the next save builds a new staging doc on it.
+    if (i === 30) {
+      await b.setLevels(rice.id, { min: '2', target: '9' });
       await send(b, a);
       expect(keptDoc(a)).toBeNull();
     }
