@@ -14,6 +14,8 @@ import {
   SETTING_VERSIONS,
   settingValue,
   writtenBySetting,
+  parseCopyKey,
+  parseVersionKey,
   type SettingMap,
 } from './trust/settings';
 import { headKey, type Restart } from './trust/chain';
@@ -79,9 +81,29 @@ export const settingVersionsOf = (doc: Y.Doc) => doc.getMap<unknown>(SETTING_VER
 export const writtenOf = (doc: Y.Doc) =>
   writtenBySetting(settingVersionsOf(doc).entries(), settingCopiesOf(doc).entries());
 
-/** What each writer wrote of one setting: its versions and old-style copies (for `judgeSetting`). */
+/**
+ * What each writer wrote of one setting: its versions and old-style copies (for `judgeSetting`), as
+ * `writtenOf(doc).get(...)` has them, without indexing every other setting: the Network's catch-up days
+ * are judged after every commit, and a network with 30,000 signed levels spent about 100 ms a commit
+ * parsing every writer's version of all of them. Only the keys of `map` are parsed, and only the values of
+ * this setting read.
+ */
 export function writtenOfSetting(doc: Y.Doc, map: SettingMap, key: string): [string, unknown][] {
-  return writtenOf(doc).get(`${map}/${key}`) ?? [];
+  const prefix = `${map}/`;
+  const out: [string, unknown][] = [];
+  const collect = (
+    written: Y.Map<unknown>,
+    parse: (k: string) => { map: SettingMap; device: string; key: string } | null,
+  ) => {
+    for (const k of written.keys()) {
+      if (!k.startsWith(prefix)) continue;
+      const parsed = parse(k);
+      if (parsed && parsed.map === map && parsed.key === key) out.push([parsed.device, written.get(k)]);
+    }
+  };
+  collect(settingVersionsOf(doc), parseVersionKey);
+  collect(settingCopiesOf(doc), parseCopyKey);
+  return out;
 }
 
 export function initNetwork(

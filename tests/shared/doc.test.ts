@@ -33,6 +33,7 @@ import {
   itemsOf,
   settingCopiesOf,
   settingVersionsOf,
+  writtenOf,
   writtenOfSetting,
   type SetAside,
 } from '../../shared/doc';
@@ -602,6 +603,36 @@ describe('what a hub writes, and what it reads back', () => {
     expect(writtenOfSetting(doc, 'levels', 'hub1')).toEqual([]);
     // Under the names peers read them from.
     expect(Object.keys(doc.toJSON()).sort()).toEqual(['settingCopies', 'settingVersions']);
+  });
+
+  it("reads one setting's versions and copies as the index of every setting has them, whatever else is written", () => {
+    const maps = ['hubs', 'items', 'levels', 'categoryLevels', 'network'] as const;
+    const written = fc.record({
+      kind: fc.constantFrom('version', 'copy', 'junk'),
+      map: fc.constantFrom(...maps),
+      device: fc.constantFrom('deva', 'devb', 'devc0001'),
+      at: fc.integer({ min: 0, max: 20 }),
+      key: fc.constantFrom('hub1', 'hub1|rice', 'a/b', 'catchUpDays', 'levels/hub1'),
+      value: fc.integer(),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(written, { maxLength: 30 }),
+        fc.constantFrom(...maps),
+        fc.constantFrom('hub1', 'hub1|rice', 'a/b', 'levels/hub1'),
+        (all, map, key) => {
+          const doc = new Y.Doc();
+          for (const w of all) {
+            if (w.kind === 'version')
+              settingVersionsOf(doc).set(versionKey(w.map, w.device, w.at, w.key), w.value);
+            else if (w.kind === 'copy') settingCopiesOf(doc).set(copyKey(w.map, w.device, w.key), w.value);
+            else settingVersionsOf(doc).set(`${w.map}/${w.device}/x${w.at}/${w.key}`, w.value);
+          }
+          expect(writtenOfSetting(doc, map, key)).toEqual(writtenOf(doc).get(`${map}/${key}`) ?? []);
+        },
+      ),
+      fcOptions(),
+    );
   });
 
   it('says why an item is malformed', () => {
