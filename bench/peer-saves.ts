@@ -1,0 +1,70 @@
+// fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
+import 'fake-indexeddb/auto';
+import * as Y from 'yjs';
+import type { LarderStore } from '../renderer/storage/store';
+import { FakeClock, Prng, openReplica } from '../tests/renderer/replicas';
+import { commandLine } from './report';
+
+/**
+ * A hub device recording pickups while a peer's entries keep arriving (two devices of one hub on a LAN), on
+ * a network with many signed levels (a coordinator's 50 hubs by 2,000 items set about 30,000): the time of
+ * each pickup, from the call to "saved", and of the staging doc it is made in (persistence.ts `staging`).
+ * In Node, on fake-indexeddb: the staging doc and the settings' checks are the same code as in the page,
+ * the disk is not. Prints numbers; asserts nothing.
+ *
+ *   npx tsx bench/peer-saves.ts [--levels=30000] [--runs=30]
+ */
+const { option } = commandLine();
+const levels = Number(option('levels') ?? 30_000);
+const runs = Number(option('runs') ?? 30);
+
+const clock = new FakeClock();
+const rng = new Prng(5);
+const a = (await openReplica(0, clock, rng, 'peer-saves')).store;
+const b = (await openReplica(2, clock, rng, 'peer-saves')).store;
+const send = async (from: LarderStore, to: LarderStore) => {
+  const update = Y.encodeStateAsUpdate(from.persistence.doc, Y.encodeStateVector(to.persistence.doc));
+  const result = await to.applyRemoteUpdate(update, 'peer');
+  if (!result.ok) throw new Error(JSON.stringify(result));
+};
+await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
+const rice = await a.saveItem({ name: 'Rice', category: 'Food', unit: 'bag', packSize: '', barcodes: '' });
+// The levels of items the bench does not make (the levels map does not need them to exist).
+const ids = Array.from({ length: levels }, (_, i) => `item${String(i).padStart(6, '0')}`);
+for (let i = 0; i < ids.length; i += 5000)
+  await a.setManyLevels(ids.slice(i, i + 5000), { min: '5', target: '10' });
+await b.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Back room' });
+await send(b, a);
+await send(a, b);
+await b.chooseHub({ hubId: a.self!.hubId! });
+await send(b, a);
+await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '500' }] });
+
+const saves: number[] = [];
+const staging: number[] = [];
+const persistence = a.persistence as unknown as { staging(): Y.Doc };
+const made = persistence.staging.bind(persistence);
+persistence.staging = () => {
+  const t = performance.now();
+  const doc = made();
+  staging.push(performance.now() - t);
+  return doc;
+};
+for (let i = 0; i < runs; i++) {
+  clock.advance(1000);
+  await b.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '1' }] });
+  await send(b, a);
+  const t = performance.now();
+  await a.recordPickup({ lines: [{ item: rice.id, quantity: '1' }] });
+  saves.push(performance.now() - t);
+}
+const sorted = (x: number[]) => [...x].sort((p, q) => p - q);
+const at = (x: number[], q: number) => sorted(x)[Math.min(x.length - 1, Math.floor(x.length * q))]!;
+const ms = (v: number) => `${v.toFixed(1)} ms`;
+console.log(
+  `${levels} signed levels, ${runs} pickups each after a peer's donation: saved in median ${ms(at(saves, 0.5))}, ` +
+    `p95 ${ms(at(saves, 0.95))}, max ${ms(Math.max(...saves))}; the staging doc: median ${ms(at(staging, 0.5))}, ` +
+    `max ${ms(Math.max(...staging))}`,
+);
+a.close();
+b.close();
