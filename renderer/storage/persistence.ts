@@ -41,7 +41,7 @@ import {
   type ProblemRow,
   type UpdateRow,
 } from './db';
-import { changesStaging, plannedHeads, stagingDoc } from './staging';
+import { changesStaging, plannedHeads, stagingDoc, stagingDocInSlices } from './staging';
 import { EarlierSaveFailed } from './saveErrors';
 import { PIECE_BYTES, updatePieces } from './pieces';
 import { workerCutter } from './pieceCutter';
@@ -216,6 +216,12 @@ const STAGED = Symbol('staged');
 
 /** How many local changes one staging doc takes before a new one is built (it holds their entries). */
 const KEEP_STAGING_FOR = 64;
+/**
+ * With no staging doc kept (after the load, or once a peer's setting changed what one held), one is built in
+ * slices after this long, so that the next save does not build it in one task (at 30,000 signed levels
+ * most of a second): `prepareStaging`.
+ */
+const PREPARE_STAGING_AFTER_MS = 1_000;
 
 /** A staging doc kept for the next local change (`DocPersistence.kept`). */
 interface KeptStaging {
@@ -460,11 +466,17 @@ export class DocPersistence {
   private readonly failedStaged = new Set<number>();
   private stagedCount = 0;
   /**
-   * The last staging doc, kept for the next local change while only staged changes have reached the live
-   * doc since its base was built: a save then skips building a base (at a million entries, about half of
-   * what a save cost). Anything else reaching the live doc, or a failed save made in it, drops it.
+   * The last staging doc, kept for the next local change while nothing it holds changed in the live doc
+   * since its base was built (staged changes, other devices' entries and heads: `changesStaging`): a save
+   * then skips building a base (at a million entries, about half of what a save cost; at 30,000 signed
+   * levels, most of a second). Anything else reaching the live doc, or a failed save made in it, drops it;
+   * another is then built in slices (`prepareStaging`).
    */
   private kept: KeptStaging | null = null;
+  /** Counts the live doc's changes that a staging doc being built in slices would miss (`prepareStaging`). */
+  private stagingEpoch = 0;
+  private preparingStaging = false;
+  private prepareTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly db: LarderDB,
@@ -494,9 +506,73 @@ export class DocPersistence {
     // A kept staging doc stays through another device's entries and head (most of what peers send), and
     // goes with anything else (`changesStaging`).
     this.doc.on('afterTransaction', (tr: Y.Transaction) => {
+      const staged = tr.origin === STAGED;
+      if (staged ? tr.changed.size > 0 : changesStaging(tr, this.ownDevice())) this.stagingEpoch++;
       const kept = this.kept;
-      if (kept && tr.origin !== STAGED && changesStaging(tr, kept.own)) this.kept = null;
+      if (kept && !staged && changesStaging(tr, kept.own)) {
+        this.kept = null;
+        this.prepareStagingSoon();
+      }
     });
+    this.prepareStagingSoon();
+  }
+
+  /** Builds a staging doc in slices a while from now, unless one is kept by then (`prepareStaging`). */
+  private prepareStagingSoon(): void {
+    if (this.prepareTimer || this.destroyed) return;
+    this.prepareTimer = setTimeout(() => {
+      this.prepareTimer = null;
+      void this.prepareStaging();
+    }, PREPARE_STAGING_AFTER_MS);
+  }
+
+  /**
+   * Builds the staging doc the next local change will be made in, in slices (`stagingDocInSlices`), and keeps
+   * it, unless the live doc changed what it holds meanwhile, a change was staged, or one is kept already.
+   * Tried again later while changes are in flight.
+   */
+  private async prepareStaging(): Promise<void> {
+    // A kept doc that has served its KEEP_STAGING_FOR changes is replaced.
+    const kept = this.kept;
+    if (this.preparingStaging || this.destroyed || !this.loaded) return;
+    if (kept && kept.changes < KEEP_STAGING_FOR) return;
+    if (this.open || this.inFlight.length > 0) return this.prepareStagingSoon();
+    this.preparingStaging = true;
+    const epoch = this.stagingEpoch;
+    const own = this.ownDevice();
+    const stale = () =>
+      this.destroyed ||
+      this.stagingEpoch !== epoch ||
+      this.open !== null ||
+      this.inFlight.length > 0 ||
+      this.kept !== kept ||
+      this.ownDevice() !== own;
+    try {
+      const doc = await stagingDocInSlices(this.doc, own, pacer(this.pace), stale);
+      if (!doc) return;
+      if (stale()) return doc.destroy();
+      doc.clientID = this.doc.clientID;
+      this.keepStaging(doc, own, []);
+    } catch {
+      // The next change builds its own.
+    } finally {
+      this.preparingStaging = false;
+    }
+  }
+
+  /** Keeps `doc` as the staging doc of the next changes (`kept`), holding the changes in `builtOn`. */
+  private keepStaging(doc: Y.Doc, own: string | null, builtOn: number[]): KeptStaging {
+    const target = { batch: emptyBatch() };
+    capture(
+      doc,
+      () => {
+        if (target.batch.taken) this.lateChange(doc);
+        return target.batch;
+      },
+      () => undefined,
+    );
+    this.kept = { doc, own, target, changes: 0, holds: new Set(builtOn) };
+    return this.kept;
   }
 
   /**
@@ -509,40 +585,30 @@ export class DocPersistence {
     if (!this.loaded) throw new Error('Changes can be made once the data is loaded');
     if (this.open) return this.open.doc;
     const builtOn = this.inFlight.map((f) => f.id);
-    const kept = this.kept;
+    let kept = this.kept;
+    // The kept doc may serve if it already holds every change in flight (they were made in it), and the
+    // live doc has had nothing since its base that it holds: the same doc a new base plus those changes
+    // would make.
     if (
-      kept &&
-      kept.changes < KEEP_STAGING_FOR &&
-      kept.own === this.ownDevice() &&
-      builtOn.every((id) => kept.holds.has(id))
+      !kept ||
+      kept.changes >= KEEP_STAGING_FOR ||
+      kept.own !== this.ownDevice() ||
+      !builtOn.every((id) => kept!.holds.has(id))
     ) {
-      // The kept doc already holds every change in flight (they were made in it), and the live doc has
-      // had nothing else since its base: the same doc a new base plus those changes would make.
-      kept.changes++;
-      kept.doc.clientID = this.doc.clientID;
-      kept.target.batch = emptyBatch();
-      this.open = { id: ++this.stagedCount, doc: kept.doc, batch: kept.target.batch, builtOn };
-      kept.holds.add(this.open.id);
-      return kept.doc;
+      const own = this.ownDevice();
+      const doc = stagingDoc(this.doc, own);
+      for (const { update } of this.inFlight) Y.applyUpdate(doc, update);
+      kept = this.keepStaging(doc, own, builtOn);
     }
-    const own = this.ownDevice();
-    const doc = stagingDoc(this.doc, own);
-    for (const { update } of this.inFlight) Y.applyUpdate(doc, update);
+    kept.changes++;
     // Yjs gives a doc a new client id when an update it applies uses its own: the staging doc numbers
     // its structs as the live doc would.
-    doc.clientID = this.doc.clientID;
-    const target = { batch: emptyBatch() };
-    capture(
-      doc,
-      () => {
-        if (target.batch.taken) this.lateChange(doc);
-        return target.batch;
-      },
-      () => undefined,
-    );
-    this.open = { id: ++this.stagedCount, doc, batch: target.batch, builtOn };
-    this.kept = { doc, own, target, changes: 1, holds: new Set([...builtOn, this.open.id]) };
-    return doc;
+    kept.doc.clientID = this.doc.clientID;
+    kept.target.batch = emptyBatch();
+    this.open = { id: ++this.stagedCount, doc: kept.doc, batch: kept.target.batch, builtOn };
+    kept.holds.add(this.open.id);
+    if (kept.changes >= KEEP_STAGING_FOR) this.prepareStagingSoon();
+    return kept.doc;
   }
 
   /**
@@ -2049,6 +2115,7 @@ export class DocPersistence {
 
   destroy(): void {
     this.destroyed = true;
+    if (this.prepareTimer) clearTimeout(this.prepareTimer);
     // A rebuild still writing its history stops; the next start writes it again (meta: incomplete).
     if (this.rebuilding || this.rebuildsAsked > 0) {
       this.rebuilding = null;

@@ -87,8 +87,9 @@ const ownHead = (key: string, ownDevice: string) => key === ownDevice || key.sta
 
 /**
  * The signed heads a local change is planned against: the live doc's, with this device's own (under its id,
- * and after restarts of its chain under `<id>/<n>`) as the staging doc has them (the change sets them there). A staging doc kept across another device's head (`changesStaging`)
- * holds an older one of it. All of the staging doc's when `ownDevice` is null.
+ * and after restarts of its chain under `<id>/<n>`) as the staging doc has them (the change sets them
+ * there). A staging doc kept across another device's head (`changesStaging`) holds an older one of it. All
+ * of the staging doc's when `ownDevice` is null.
  */
 export function plannedHeads(
   live: Y.Doc,
@@ -106,15 +107,36 @@ export function plannedHeads(
   } as Pick<Y.Map<unknown>, 'entries'>;
 }
 
-/** The small base, or null when a root list is not in its writers' own order (see below). */
-function compactBase(doc: Y.Doc, ownDevice: string | null): Uint8Array | null {
+/** What a base is made of: the structs kept, by client, and this doc's own client's clock. */
+interface Collected {
+  byClient: Map<number, (Y.Item | Y.GC)[]>;
+  own: number;
+  ownState: number;
+}
+
+/** Structs collected between two looks at the clock, and written into one part of a base built in slices. */
+const STEP_STRUCTS = 2_000;
+
+/**
+ * The structs of the small base, or null when a root list is not in its writers' own order (see below).
+ * Yields now and then (every STEP_STRUCTS structs), for a caller that builds the base in slices.
+ */
+function* collect(doc: Y.Doc, ownDevice: string | null): Generator<void, Collected | null> {
   const byClient = new Map<number, (Y.Item | Y.GC)[]>();
+  let count = 0;
   const keep = (struct: Y.Item | Y.GC) => {
+    count++;
     const list = byClient.get(struct.id.client);
     if (list) list.push(struct);
     else byClient.set(struct.id.client, [struct]);
   };
-  const contentOf = (item: Y.Item) => (item.deleted ? new Y.ContentDeleted(item.length) : item.content);
+  // A list item's content is copied: Yjs splices it in place when it splits or merges the item.
+  const contentOf = (item: Y.Item) =>
+    item.deleted
+      ? new Y.ContentDeleted(item.length)
+      : item.content instanceof Y.ContentAny
+        ? new Y.ContentAny(item.content.arr.slice())
+        : item.content;
 
   const keepNested = (type: Y.AbstractType<unknown>) => {
     let last = type._start;
@@ -127,23 +149,27 @@ function compactBase(doc: Y.Doc, ownDevice: string | null): Uint8Array | null {
   };
 
   let outOfOrder = false;
-  doc.share.forEach((type, name) => {
+  for (const [name, type] of doc.share) {
     const copies = name === SETTING_COPIES;
     const versions = name === SETTING_VERSIONS;
-    type._map.forEach((item, key) => {
-      let content = contentOf(item);
+    for (const [key, item] of type._map) {
+      if (count >= STEP_STRUCTS) {
+        count = 0;
+        yield;
+      }
+      let content = item.deleted ? new Y.ContentDeleted(item.length) : item.content;
       if (copies || versions) {
         // The writers' versions (and old-style copies) of settings: a local change adds or removes only
         // this device's own, and what counts is judged from the live doc's (persistence.ts `trustView`).
         // So only this device's are kept, with a placeholder for each value: with their content, on a
         // network with thousands of signed levels, they doubled the base and the time of every save.
         const device = copies ? parseCopyKey(key)?.device : parseVersionKey(key)?.device;
-        if (ownDevice !== null && device !== ownDevice) return;
+        if (ownDevice !== null && device !== ownDevice) continue;
         if (content instanceof Y.ContentAny) content = new Y.ContentAny(content.arr.map(() => null));
       }
       keep(new Y.Item(item.id, null, null, null, null, type, key, content));
       if (!item.deleted && item.content instanceof Y.ContentType) keepNested(item.content.type);
-    });
+    }
     let previous: Y.Item | null = null;
     for (let item = type._start; item; item = item.right) {
       // Yjs takes an item's origin of its own client to be an earlier struct of that client. Honest
@@ -160,16 +186,21 @@ function compactBase(doc: Y.Doc, ownDevice: string | null): Uint8Array | null {
       );
       previous = item;
     }
-  });
-
+  }
   if (outOfOrder) return null;
-
   const own = doc.clientID;
   const ownState = Y.getState(doc.store, own);
   if (ownState > 0 && !byClient.has(own)) byClient.set(own, []);
+  return { byClient, own, ownState };
+}
 
-  const encoder = new Y.UpdateEncoderV1();
-  encoding.writeVarUint(encoder.restEncoder, byClient.size);
+/**
+ * The base as Yjs updates of at most about `most` structs each (one update when it is Infinity), every
+ * client's structs in the order of their clocks, with garbage-collected ranges between them: applied in
+ * order, each part builds on the ones before it.
+ */
+function* baseParts({ byClient, own, ownState }: Collected, most: number): Generator<Uint8Array> {
+  const runs: [client: number, structs: (Y.Item | Y.GC)[]][] = [];
   for (const [client, kept] of byClient) {
     kept.sort((a, b) => a.id.clock - b.id.clock);
     const structs: (Y.Item | Y.GC)[] = [];
@@ -181,12 +212,84 @@ function compactBase(doc: Y.Doc, ownDevice: string | null): Uint8Array | null {
     }
     if (client === own && ownState > clock)
       structs.push(new Y.GC(Y.createID(client, clock), ownState - clock));
-    encoding.writeVarUint(encoder.restEncoder, structs.length);
-    encoder.writeClient(client);
-    encoding.writeVarUint(encoder.restEncoder, 0);
-    for (const struct of structs) struct.write(encoder, 0);
+    runs.push([client, structs]);
   }
-  // No deletions: deleted items are written with deleted content.
-  encoding.writeVarUint(encoder.restEncoder, 0);
-  return encoder.toUint8Array();
+  let part: [number, (Y.Item | Y.GC)[]][] = [];
+  let size = 0;
+  const encode = () => {
+    const encoder = new Y.UpdateEncoderV1();
+    encoding.writeVarUint(encoder.restEncoder, part.length);
+    for (const [client, structs] of part) {
+      encoding.writeVarUint(encoder.restEncoder, structs.length);
+      encoder.writeClient(client);
+      encoding.writeVarUint(encoder.restEncoder, structs[0]!.id.clock);
+      for (const struct of structs) struct.write(encoder, 0);
+    }
+    // No deletions: deleted items are written with deleted content.
+    encoding.writeVarUint(encoder.restEncoder, 0);
+    part = [];
+    size = 0;
+    return encoder.toUint8Array();
+  };
+  for (const [client, structs] of runs) {
+    if (structs.length === 0) continue;
+    for (let from = 0; from < structs.length;) {
+      const take = Math.max(1, Math.min(structs.length - from, most - size));
+      part.push([client, structs.slice(from, from + take)]);
+      size += take;
+      from += take;
+      if (size >= most) yield encode();
+    }
+  }
+  if (part.length > 0 || size === 0) yield encode();
+}
+
+/** The small base as one update, or null when a root list is not in its writers' own order. */
+function compactBase(doc: Y.Doc, ownDevice: string | null): Uint8Array | null {
+  const steps = collect(doc, ownDevice);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  if (step.value === null) return null;
+  return baseParts(step.value, Infinity).next().value as Uint8Array;
+}
+
+/**
+ * `stagingDoc` built in slices, with `pace` awaited between them (the page runs meanwhile): at 30,000 signed
+ * levels the base takes most of a second to make and apply. Null when `stale()` says the live doc changed
+ * meanwhile what the staging doc would hold (then it would not be the doc `stagingDoc` makes now), or
+ * when the base does not place cleanly (a save then stages the doc itself, as `stagingDoc` does).
+ */
+export async function stagingDocInSlices(
+  doc: Y.Doc,
+  ownDevice: string | null,
+  pace: () => Promise<void>,
+  stale: () => boolean,
+): Promise<Y.Doc | null> {
+  const steps = collect(doc, ownDevice);
+  let step = steps.next();
+  while (!step.done) {
+    await pace();
+    if (stale()) return null;
+    step = steps.next();
+  }
+  if (step.value === null) return null;
+  const staged = new Y.Doc({ gc: true });
+  try {
+    for (const part of baseParts(step.value, STEP_STRUCTS)) {
+      Y.applyUpdate(staged, part);
+      await pace();
+      if (stale()) {
+        staged.destroy();
+        return null;
+      }
+    }
+  } catch {
+    staged.destroy();
+    return null;
+  }
+  if (staged.store.pendingStructs || staged.store.pendingDs) {
+    staged.destroy();
+    return null;
+  }
+  return staged;
 }

@@ -2,7 +2,9 @@
 import 'fake-indexeddb/auto';
 import { afterEach, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
-import { readAllEntries } from '../../shared/doc';
+import { appendEntries, readAllEntries } from '../../shared/doc';
+import type { Entry } from '../../shared/entries';
+import { DocPersistence } from '../../renderer/storage/persistence';
 import { LarderDB } from '../../renderer/storage/db';
 import type { LarderStore } from '../../renderer/storage/store';
 import { FakeClock, Prng, openReplica, reopenReplica, type Replica } from './replicas';
@@ -57,11 +59,11 @@ it('saves one after another share a staging doc, and give the doc, the disk and 
       await send(b, a);
       expect(keptDoc(a)!.doc).toBe(first);
     }
-    // A peer's setting: the next save builds a new staging doc on it.
+    // A peer's setting: the next save is made in a new staging doc, built on it.
     if (i === 30) {
       await b.setLevels(rice.id, { min: '2', target: '9' });
       await send(b, a);
-      expect(keptDoc(a)).toBeNull();
+      expect(keptDoc(a)?.doc).not.toBe(first);
     }
   }
   expect(keptDoc(a)!.doc).not.toBe(first);
@@ -171,3 +173,102 @@ it('a setting whose held values keep moving past its signature while it is signe
   await a.setLevels(rice.id, { min: '1', target: '5' });
   expect(await a.db.levels.get(`${a.self!.hubId!}|${rice.id}`)).toMatchObject({ min: 1, target: 5 });
 });
+
+it('a staging doc is built in slices after the load, and again after a peer changed a setting, for the next save to be made in', async () => {
+  const { a, b, rice, clock, rng, replicas, send } = await pair(21);
+  await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '50' }] });
+  await a.persistence.flush();
+  a.close();
+  const again = (await reopenReplica(replicas[0]!, clock, rng)).store;
+  open.push(again);
+  // No save yet: one is built and kept, without a save asking for it.
+  await vi.waitFor(() => expect(keptDoc(again)).not.toBeNull(), { timeout: 20_000, interval: 50 });
+  const prepared = keptDoc(again)!.doc;
+  expect(keptDoc(again)!.changes).toBe(0);
+  await again.recordPickup({ lines: [{ item: rice.id, quantity: '1' }] });
+  expect(keptDoc(again)!.doc).toBe(prepared);
+  // A peer's setting: dropped, then built again on it.
+  await b.setLevels(rice.id, { min: '3', target: '9' });
+  await send(b, again);
+  await vi.waitFor(() => expect(keptDoc(again)?.doc).toBeDefined(), { timeout: 20_000, interval: 50 });
+  const rebuilt = keptDoc(again)!.doc;
+  expect(rebuilt).not.toBe(prepared);
+  await again.recordPickup({ lines: [{ item: rice.id, quantity: '2' }] });
+  expect(keptDoc(again)!.doc).toBe(rebuilt);
+  // What the saves made reached the doc, the disk and the peer, and counted once.
+  const hub = again.self!.hubId!;
+  expect((await again.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(47);
+  await send(again, b);
+  await b.persistence.flush();
+  expect((await b.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(47);
+  expect(waiting(again)).toBe(false);
+  expect(waiting(b)).toBe(false);
+  expect(await again.db.problems.count()).toBe(0);
+});
+
+it("a staging doc being built in slices when a save comes is not kept: the save's own is, and the next save reaches the doc", async () => {
+  const db = new LarderDB(`kept-slices-${process.pid}-${Date.now()}`);
+  const now = () => Date.UTC(2026, 0, 10);
+  const donation = (seq: number): Entry => ({
+    kind: 'donation',
+    hub: 'hub00001',
+    device: 'dev00001',
+    seq,
+    item: 'item0001',
+    at: now() + seq,
+    recordedAt: now() + seq,
+    qty: seq,
+    source: 'other',
+  });
+  // Every pause of the slices waits for the test once `hold` is set.
+  let hold: Promise<void> | null = null;
+  let pauses = 0;
+  const persistence = new DocPersistence(db, now, undefined, undefined, {
+    sliceMs: 0,
+    pause: () => {
+      pauses++;
+      return hold ?? Promise.resolve();
+    },
+  });
+  try {
+    const save = async (seq: number) => {
+      appendEntries(persistence.staging(), 'dev00001', [donation(seq)]);
+      await persistence.flush();
+    };
+    await persistence.load();
+    await save(1);
+    // A peer's setting drops the kept doc; one is then built in slices (a while later), and held in its
+    // first pause.
+    const peer = new Y.Doc();
+    Y.applyUpdate(peer, Y.encodeStateAsUpdate(persistence.doc));
+    peer.getMap('items').set('item0001', { name: 'Rice' });
+    Y.applyUpdate(persistence.doc, Y.encodeStateAsUpdate(peer, Y.encodeStateVector(persistence.doc)), 'peer');
+    await persistence.flush();
+    expect(keptOf(persistence)).toBeNull();
+    let release!: () => void;
+    hold = new Promise<void>((resolve) => (release = resolve));
+    const before = pauses;
+    await vi.waitFor(() => expect(preparing(persistence) && pauses > before).toBe(true), {
+      timeout: 20_000,
+      interval: 20,
+    });
+    // A save meanwhile: made in a staging doc of its own, which is kept.
+    await save(2);
+    const saved = keptOf(persistence)!.doc;
+    hold = null;
+    release();
+    await vi.waitFor(() => expect(preparing(persistence)).toBe(false), { timeout: 20_000, interval: 20 });
+    expect(keptOf(persistence)!.doc).toBe(saved);
+    await save(3);
+    expect(persistence.doc.store.pendingStructs).toBeNull();
+    expect(readAllEntries(persistence.doc).entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+  } finally {
+    persistence.destroy();
+    db.close();
+  }
+});
+
+const keptOf = (persistence: DocPersistence) =>
+  (persistence as unknown as { kept: { doc: Y.Doc } | null }).kept;
+const preparing = (persistence: DocPersistence) =>
+  (persistence as unknown as { preparingStaging: boolean }).preparingStaging;

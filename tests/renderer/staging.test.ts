@@ -14,7 +14,7 @@ import {
   settingCopiesOf,
 } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
-import { changesStaging, plannedHeads, stagingDoc } from '../../renderer/storage/staging';
+import { changesStaging, plannedHeads, stagingDoc, stagingDocInSlices } from '../../renderer/storage/staging';
 import { fcOptions } from '../shared/arbitraries';
 
 const entry = (device: string, seq: number, qty: number): Entry => ({
@@ -400,5 +400,90 @@ describe('a staging doc kept across what peers send', () => {
     live.on('afterTransaction', (tr: Y.Transaction) => (seen ||= changesStaging(tr, null)));
     appendEntries(live, 'peer', [entry('peer', 3, 1)]);
     expect(seen).toBe(true);
+  });
+});
+
+describe('a staging doc built in slices', () => {
+  /** A live doc with many settings (their base takes several parts) and the history of `liveDoc`. */
+  const bigLive = () => {
+    const { live } = liveDoc();
+    live.transact(() => {
+      for (let i = 0; i < 5_000; i++) levelsOf(live).set(`h${i % 7}|item${i}`, { min: i % 9, target: 9 });
+      for (let i = 0; i < 3_000; i++) settingVersionsOf(live).set(`levels/mine/${i}/h1|item${i}`, i);
+    });
+    return live;
+  };
+  const changes: [string, (d: Y.Doc) => void][] = [
+    ['entries and a head', (d) => appendEntries(d, 'me', [entry('me', 4, 4)], [4, 'h', 's'])],
+    ['a setting replaced', (d) => levelsOf(d).set('h3|item3', { min: 1, target: 2 })],
+    ['a member operation', (d) => appendMemberOp(d, ['revoke', 'e', 'f'])],
+    ['its own version of a setting', (d) => settingVersionsOf(d).set('levels/mine/9/h1|item9', null)],
+  ];
+
+  it.each(changes)(
+    'is the doc built at once: a change made in it is the same update (%s)',
+    async (_, change) => {
+      const live = bigLive();
+      let slices = 0;
+      const sliced = await stagingDocInSlices(
+        live,
+        'mine',
+        async () => {
+          slices++;
+        },
+        () => false,
+      );
+      expect(slices).toBeGreaterThan(3);
+      const made = (doc: Y.Doc) => {
+        doc.clientID = live.clientID;
+        const updates: Uint8Array[] = [];
+        doc.on('update', (u: Uint8Array) => updates.push(u));
+        change(doc);
+        return Y.decodeUpdate(Y.mergeUpdates(updates));
+      };
+      expect(Y.encodeStateVector(sliced!)).toEqual(Y.encodeStateVector(stagingDoc(live, 'mine')));
+      expect(sliced!.toJSON()).toEqual(stagingDoc(live, 'mine').toJSON());
+      expect(made(sliced!)).toEqual(made(stagingDoc(live, 'mine')));
+    },
+  );
+
+  it('gives nothing once the live doc changed what it would hold, or when its base does not place', async () => {
+    const live = bigLive();
+    let slices = 0;
+    expect(
+      await stagingDocInSlices(
+        live,
+        'mine',
+        async () => {
+          slices++;
+        },
+        () => slices > 2,
+      ),
+    ).toBeNull();
+    expect(slices).toBe(3);
+    // A member list with another device's item inside one of this device's: staged whole at a save.
+    const split = new Y.Doc();
+    split.transact(() =>
+      membersOf(split).push([
+        ['genesis', 'a', 'b'],
+        ['approve', 'a', 'b'],
+      ]),
+    );
+    const other = new Y.Doc();
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(split));
+    other.transact(() => membersOf(other).insert(1, [['forged', 'x', 'y']]));
+    other.transact(() => membersOf(other).insert(0, [['first', 'x', 'y']]));
+    Y.applyUpdate(split, Y.encodeStateAsUpdate(other));
+    appendEntries(split, 'me', [entry('me', 1, 1)], [1, 'h', 's']);
+    const whole = stagingDoc(split, 'me');
+    expect(membersOf(whole).toJSON()).toEqual(membersOf(split).toJSON());
+    expect(
+      await stagingDocInSlices(
+        split,
+        'me',
+        async () => undefined,
+        () => false,
+      ),
+    ).toBeNull();
   });
 });
