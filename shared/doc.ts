@@ -81,22 +81,43 @@ export const settingVersionsOf = (doc: Y.Doc) => doc.getMap<unknown>(SETTING_VER
 export const writtenOf = (doc: Y.Doc) =>
   writtenBySetting(settingVersionsOf(doc).entries(), settingCopiesOf(doc).entries());
 
+/** Up to this many settings are read one by one (`writtenFor`); more, through the index of all of them. */
+const FEW_SETTINGS = 8;
+
+/**
+ * What each writer wrote of the settings `wanted` names, as `writtenOf` has them: a change of a few settings
+ * (a level, a hub's name) reads each on its own (`writtenOfSetting`), not every writer's version of every
+ * setting (at 30,000 signed levels, 50-180 ms each time). Another setting asked for is read when asked.
+ */
+export function writtenFor(
+  doc: Y.Doc,
+  wanted: readonly (readonly [SettingMap, string, ...unknown[]])[],
+): (map: SettingMap, key: string) => [string, unknown][] {
+  if (wanted.length > FEW_SETTINGS) {
+    const index = writtenOf(doc);
+    return (map, key) => index.get(`${map}/${key}`) ?? [];
+  }
+  const found = new Map(wanted.map(([map, key]) => [`${map}/${key}`, writtenOfSetting(doc, map, key)]));
+  return (map, key) => found.get(`${map}/${key}`) ?? writtenOfSetting(doc, map, key);
+}
+
 /**
  * What each writer wrote of one setting: its versions and old-style copies (for `judgeSetting`), as
  * `writtenOf(doc).get(...)` has them, without indexing every other setting: the Network's catch-up days
  * are judged after every commit, and a network with 30,000 signed levels spent about 100 ms a commit
- * parsing every writer's version of all of them. Only the keys of `map` are parsed, and only the values of
- * this setting read.
+ * parsing every writer's version of all of them. Only the keys of `map` ending in `key` are parsed, and only
+ * the values of this setting read.
  */
 export function writtenOfSetting(doc: Y.Doc, map: SettingMap, key: string): [string, unknown][] {
   const prefix = `${map}/`;
+  const suffix = `/${key}`;
   const out: [string, unknown][] = [];
   const collect = (
     written: Y.Map<unknown>,
     parse: (k: string) => { map: SettingMap; device: string; key: string } | null,
   ) => {
     for (const k of written.keys()) {
-      if (!k.startsWith(prefix)) continue;
+      if (!k.startsWith(prefix) || !k.endsWith(suffix)) continue;
       const parsed = parse(k);
       if (parsed && parsed.map === map && parsed.key === key) out.push([parsed.device, written.get(k)]);
     }

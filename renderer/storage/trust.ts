@@ -1,6 +1,6 @@
 import { appendAll } from '../../shared/arrays';
 import type * as Y from 'yjs';
-import { headsOf, membersOf, writtenOf, type SetAside } from '../../shared/doc';
+import { headsOf, membersOf, writtenFor, type SetAside } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
 import { fingerprintOf, loadFastSha256 } from '../../shared/trust/crypto';
 import { Gate, type GateResult, type VerifiedHead } from '../../shared/trust/gate';
@@ -115,12 +115,11 @@ export class TrustLayer {
     if (list.length === 0) return out;
     const state =
       this.state ?? (await evaluateMembers(this.network, membersOf(this.doc).toArray(), this.anchor));
-    const written = writtenOf(this.doc);
-    const none: [string, unknown][] = [];
+    const written = writtenFor(this.doc, list);
     await Promise.all(
       list.map(async ([map, key]) => {
         const raw = this.doc.getMap<unknown>(map).get(key);
-        const theirs = written.get(`${map}/${key}`) ?? none;
+        const theirs = written(map, key);
         out.set(`${map}/${key}`, await judgeSetting(this.network, map, key, raw, theirs, state));
       }),
     );

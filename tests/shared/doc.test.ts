@@ -33,6 +33,7 @@ import {
   itemsOf,
   settingCopiesOf,
   settingVersionsOf,
+  writtenFor,
   writtenOf,
   writtenOfSetting,
   type SetAside,
@@ -629,6 +630,32 @@ describe('what a hub writes, and what it reads back', () => {
             else settingVersionsOf(doc).set(`${w.map}/${w.device}/x${w.at}/${w.key}`, w.value);
           }
           expect(writtenOfSetting(doc, map, key)).toEqual(writtenOf(doc).get(`${map}/${key}`) ?? []);
+        },
+      ),
+      fcOptions(),
+    );
+  });
+
+  it('reads the settings a change names, few or many, as the index has them, and any other asked for', () => {
+    const doc = new Y.Doc();
+    const maps = ['hubs', 'items', 'levels'] as const;
+    for (let i = 0; i < 40; i++) {
+      const map = maps[i % 3]!;
+      settingVersionsOf(doc).set(versionKey(map, i % 2 ? 'deva' : 'devb', i, `k${i % 13}`), i);
+      if (i % 5 === 0) settingCopiesOf(doc).set(copyKey(map, 'devc', `k${i % 13}`), -i);
+    }
+    const index = writtenOf(doc);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...maps), fc.integer({ min: 0, max: 14 })), { maxLength: 20 }),
+        fc.tuple(fc.constantFrom(...maps), fc.integer({ min: 0, max: 14 })),
+        (wanted, [otherMap, other]) => {
+          const read = writtenFor(
+            doc,
+            wanted.map(([map, k]) => [map, `k${k}`, null] as const),
+          );
+          for (const [map, k] of [...wanted, [otherMap, other] as const])
+            expect(read(map, `k${k}`)).toEqual(index.get(`${map}/k${k}`) ?? []);
         },
       ),
       fcOptions(),

@@ -17,7 +17,7 @@ import {
   type SettingMap,
   type SignedSetting,
 } from '../../../shared/trust/settings';
-import { settingCopiesOf, settingVersionsOf, writtenOf } from '../../../shared/doc';
+import { settingCopiesOf, settingVersionsOf, writtenFor } from '../../../shared/doc';
 import type { MemberState } from '../../../shared/trust/members';
 import type { IdentityRow, LarderDB, SelfRow } from '../db';
 import type { KeySealer } from '../sealedKey';
@@ -242,13 +242,13 @@ export class StoreContext {
   /** The time each setting of `changes` is signed at: past every value of it held here (see putSettings). */
   private settingTimes(changes: readonly SettingChange[], signer: Signer, now: number): number[] {
     const doc = this.persistence.staging();
-    const written = writtenOf(this.doc);
+    const written = writtenFor(this.doc, changes);
     const mine = ownVersions(doc, signer.device);
     return changes.map(([map, key]) => {
       const held = [
         doc.getMap<unknown>(map).get(key),
         this.doc.getMap<unknown>(map).get(key),
-        ...(written.get(`${map}/${key}`) ?? []).map(([, raw]) => raw),
+        ...written(map, key).map(([, raw]) => raw),
       ];
       const after = Math.max(-1, ...(mine.get(`${map}/${key}`) ?? []).map(([, at]) => at));
       return Math.max(nextSettingTime(now, held), after + 1);
