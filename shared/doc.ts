@@ -82,7 +82,7 @@ export const writtenOf = (doc: Y.Doc) =>
   writtenBySetting(settingVersionsOf(doc).entries(), settingCopiesOf(doc).entries());
 
 /** Up to this many settings are read one by one (`writtenFor`); more, through the index of all of them. */
-const FEW_SETTINGS = 8;
+export const FEW_SETTINGS = 8;
 
 /**
  * What each writer wrote of the settings `wanted` names, as `writtenOf` has them: a change of a few settings
