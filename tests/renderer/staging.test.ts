@@ -177,26 +177,34 @@ describe('a member list with items out of their writer’s own order', () => {
   );
 });
 
+/**
+ * A live doc whose member list has another device's item inside one of this device's (two operations in one
+ * struct, split by a key holder's insert), and an entry of this device.
+ */
+function splitMembers(): Y.Doc {
+  const live = new Y.Doc();
+  appendEntries(live, 'me', [entry('me', 1, 1)], [1, 'h', 's']);
+  live.transact(() =>
+    membersOf(live).push([
+      ['genesis', 'a', 'b'],
+      ['approve', 'a', 'b'],
+    ]),
+  );
+  const other = new Y.Doc();
+  Y.applyUpdate(other, Y.encodeStateAsUpdate(live));
+  other.transact(() => membersOf(other).insert(1, [['forged', 'x', 'y']]));
+  appendMemberOp(other, ['end', 'x', 'y']);
+  other.transact(() => membersOf(other).insert(0, [['first', 'x', 'y']]));
+  Y.applyUpdate(live, Y.encodeStateAsUpdate(other));
+  return live;
+}
+
 describe('a member list with another device’s item inside one of this device’s', () => {
   it.each([
     ['a member operation', (d: Y.Doc) => appendMemberOp(d, ['revoke', 'e', 'f'])],
     ['entries and a head', (d: Y.Doc) => appendEntries(d, 'me', [entry('me', 2, 4)], [2, 'h', 's'])],
   ])('makes the update the live doc would make, and the save reaches the live doc: %s', (_, change) => {
-    const live = new Y.Doc();
-    appendEntries(live, 'me', [entry('me', 1, 1)], [1, 'h', 's']);
-    // Two operations of this device in one struct; a key holder's insert splits it.
-    live.transact(() =>
-      membersOf(live).push([
-        ['genesis', 'a', 'b'],
-        ['approve', 'a', 'b'],
-      ]),
-    );
-    const other = new Y.Doc();
-    Y.applyUpdate(other, Y.encodeStateAsUpdate(live));
-    other.transact(() => membersOf(other).insert(1, [['forged', 'x', 'y']]));
-    appendMemberOp(other, ['end', 'x', 'y']);
-    other.transact(() => membersOf(other).insert(0, [['first', 'x', 'y']]));
-    Y.applyUpdate(live, Y.encodeStateAsUpdate(other));
+    const live = splitMembers();
     const twin = new Y.Doc();
     Y.applyUpdate(twin, Y.encodeStateAsUpdate(live));
     twin.clientID = live.clientID;
@@ -462,19 +470,7 @@ describe('a staging doc built in slices', () => {
     ).toBeNull();
     expect(slices).toBe(3);
     // A member list with another device's item inside one of this device's: staged whole at a save.
-    const split = new Y.Doc();
-    split.transact(() =>
-      membersOf(split).push([
-        ['genesis', 'a', 'b'],
-        ['approve', 'a', 'b'],
-      ]),
-    );
-    const other = new Y.Doc();
-    Y.applyUpdate(other, Y.encodeStateAsUpdate(split));
-    other.transact(() => membersOf(other).insert(1, [['forged', 'x', 'y']]));
-    other.transact(() => membersOf(other).insert(0, [['first', 'x', 'y']]));
-    Y.applyUpdate(split, Y.encodeStateAsUpdate(other));
-    appendEntries(split, 'me', [entry('me', 1, 1)], [1, 'h', 's']);
+    const split = splitMembers();
     const whole = stagingDoc(split, 'me');
     expect(membersOf(whole).toJSON()).toEqual(membersOf(split).toJSON());
     expect(
