@@ -76,3 +76,35 @@ it('a device keeps one version of each setting it writes: the newest', async () 
   expect(mine[0]![1]).toEqual(hubsOf(store.persistence.doc).get(hub));
   expect((mine[0]![1] as SignedSetting).v).toMatchObject({ address: '3 Main Street' });
 });
+
+it("a setting whose value another writer replaced gets its version from this device's old-style copy", async () => {
+  const name = `larder-setting-versions-3-${process.pid}`;
+  const store = await open(name);
+  await store.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
+  const device = store.self!.deviceId;
+  const doc = () => store.persistence.doc;
+  const item = await store.saveItem({
+    name: 'Rice',
+    category: 'Food',
+    unit: 'bag',
+    packSize: '',
+    barcodes: '',
+  });
+  const mine = itemsOf(doc()).get(item.id) as SignedSetting;
+  // As an older Larder left it, after another device's change of the item: the map holds theirs, this
+  // device's value is in its old-style copy only, and there are no versions.
+  doc().transact(() => {
+    for (const k of [...settingVersionsOf(doc()).keys()]) settingVersionsOf(doc()).delete(k);
+    itemsOf(doc()).set(item.id, { ...mine, by: 'other0001', at: mine.at + 1 });
+    settingCopiesOf(doc()).set(copyKey('items', device, item.id), mine);
+  });
+  await store.persistence.flush();
+  store.close();
+  opened = [];
+  const again = await open(name);
+  const version = versionKey('items', device, mine.at, item.id);
+  await vi.waitFor(() => expect(settingVersionsOf(again.persistence.doc).get(version)).toEqual(mine));
+  expect([...settingVersionsOf(again.persistence.doc).keys()].filter((k) => k.includes('other0001'))).toEqual(
+    [],
+  );
+});

@@ -18,6 +18,7 @@ import {
   type SignedSetting,
 } from '../../../shared/trust/settings';
 import { FEW_SETTINGS, settingCopiesOf, settingVersionsOf, writtenFor } from '../../../shared/doc';
+import { pacer } from '../../../shared/pace';
 import type { MemberState } from '../../../shared/trust/members';
 import type { IdentityRow, LarderDB, SelfRow } from '../db';
 import type { KeySealer } from '../sealedKey';
@@ -263,8 +264,9 @@ export class StoreContext {
   async keepOwnVersions(): Promise<number> {
     const device = this.self?.chain ? this.self.deviceId : null;
     if (!device) return 0;
-    // At start nothing is staged yet: the live doc holds every version of this device's.
-    const mine = ownVersions(this.doc, device);
+    // In slices, the page running between them: it runs at every start, and a device that signed 30,000
+    // levels read them all in one task of 120-260 ms (in Node).
+    const pace = pacer();
     const newest = new Map<string, SignedSetting>();
     const consider = (map: SettingMap, key: string, raw: unknown) => {
       if (!isEnvelope(raw) || raw.by !== device) return;
@@ -272,17 +274,42 @@ export class StoreContext {
       const known = newest.get(at);
       if (!known || raw.at > known.at) newest.set(at, raw);
     };
-    for (const map of SETTING_MAPS)
-      this.doc.getMap<unknown>(map).forEach((raw, key) => consider(map, key, raw));
-    settingCopiesOf(this.doc).forEach((raw, copy) => {
+    for (const map of SETTING_MAPS) {
+      const values = this.doc.getMap<unknown>(map);
+      for (const key of [...values.keys()]) {
+        consider(map, key, values.get(key));
+        await pace();
+      }
+    }
+    const copies = settingCopiesOf(this.doc);
+    for (const copy of [...copies.keys()]) {
       const parsed = parseCopyKey(copy);
-      if (parsed?.device === device) consider(parsed.map, parsed.key, raw);
-    });
-    const missing = [...newest].filter(([at, env]) =>
-      (mine.get(at) ?? []).every(([, versionAt]) => versionAt < env.at),
-    );
-    if (missing.length === 0) return 0;
+      if (parsed?.device === device) consider(parsed.map, parsed.key, copies.get(copy));
+      await pace();
+    }
+    const lacking = (mine: Map<string, [string, number][]>) =>
+      [...newest].filter(([at, env]) => (mine.get(at) ?? []).every(([, versionAt]) => versionAt < env.at));
+    // This device's versions as the live doc holds them; a setting it wrote meanwhile has its own.
+    const ownSoFar = new Map<string, [string, number][]>();
+    const versions = settingVersionsOf(this.doc);
+    for (const version of [...versions.keys()]) {
+      const parsed = parseVersionKey(version);
+      if (parsed?.device === device) {
+        const at = `${parsed.map}/${parsed.key}`;
+        ownSoFar.set(at, [...(ownSoFar.get(at) ?? []), [version, parsed.at]]);
+      }
+      await pace();
+    }
+    if (lacking(ownSoFar).length === 0) return 0;
+    // Checked again, at once, against the doc the versions are written in (a save may have staged or
+    // written versions since they were read).
     const doc = this.persistence.staging();
+    const settings = [...newest.keys()].map((at) => {
+      const slash = at.indexOf('/');
+      return [at.slice(0, slash) as SettingMap, at.slice(slash + 1)] as const;
+    });
+    const mine = ownVersions(doc, device, settings);
+    const missing = lacking(mine);
     doc.transact(() => {
       for (const [at, env] of missing) {
         const slash = at.indexOf('/');
