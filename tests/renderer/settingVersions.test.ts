@@ -5,6 +5,7 @@ import { hubsOf, itemsOf, settingCopiesOf, settingVersionsOf } from '../../share
 import { copyKey, versionKey, type SignedSetting } from '../../shared/trust/settings';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
+import { itemForm } from './faults';
 
 let opened: LarderStore[] = [];
 afterEach(() => {
@@ -32,13 +33,7 @@ it('a setting this device signed before versions gets its version at the next st
   expect(settingVersionsOf(doc()).get(where)).toEqual(env);
 
   // As an older Larder left it: values in the maps, no versions, and an old-style copy of the item.
-  const item = await store.saveItem({
-    name: 'Rice',
-    category: 'Food',
-    unit: 'bag',
-    packSize: '',
-    barcodes: '',
-  });
+  const item = await store.saveItem(itemForm('Rice'));
   const itemEnv = itemsOf(doc()).get(item.id) as SignedSetting;
   const itemVersion = versionKey('items', device, itemEnv.at, item.id);
   doc().transact(() => {
@@ -83,13 +78,7 @@ it("a setting whose value another writer replaced gets its version from this dev
   await store.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
   const device = store.self!.deviceId;
   const doc = () => store.persistence.doc;
-  const item = await store.saveItem({
-    name: 'Rice',
-    category: 'Food',
-    unit: 'bag',
-    packSize: '',
-    barcodes: '',
-  });
+  const item = await store.saveItem(itemForm('Rice'));
   const mine = itemsOf(doc()).get(item.id) as SignedSetting;
   // As an older Larder left it, after another device's change of the item: the map holds theirs, this
   // device's value is in its old-style copy only, and there are no versions.
