@@ -267,12 +267,12 @@ export class StoreContext {
     // In slices, the page running between them: it runs at every start, and a device that signed 30,000
     // levels read them all in one task of 120-260 ms (in Node).
     const pace = pacer();
-    const newest = new Map<string, SignedSetting>();
+    const newest = new Map<string, { map: SettingMap; key: string; env: SignedSetting }>();
     const consider = (map: SettingMap, key: string, raw: unknown) => {
       if (!isEnvelope(raw) || raw.by !== device) return;
       const at = `${map}/${key}`;
       const known = newest.get(at);
-      if (!known || raw.at > known.at) newest.set(at, raw);
+      if (!known || raw.at > known.env.at) newest.set(at, { map, key, env: raw });
     };
     for (const map of SETTING_MAPS) {
       const values = this.doc.getMap<unknown>(map);
@@ -288,33 +288,27 @@ export class StoreContext {
       await pace();
     }
     const lacking = (mine: Map<string, [string, number][]>) =>
-      [...newest].filter(([at, env]) => (mine.get(at) ?? []).every(([, versionAt]) => versionAt < env.at));
+      [...newest].filter(([at, { env }]) =>
+        (mine.get(at) ?? []).every(([, versionAt]) => versionAt < env.at),
+      );
     // This device's versions as the live doc holds them; a setting it wrote meanwhile has its own.
     const ownSoFar = new Map<string, [string, number][]>();
-    const versions = settingVersionsOf(this.doc);
-    for (const version of [...versions.keys()]) {
-      const parsed = parseVersionKey(version);
-      if (parsed?.device === device) {
-        const at = `${parsed.map}/${parsed.key}`;
-        ownSoFar.set(at, [...(ownSoFar.get(at) ?? []), [version, parsed.at]]);
-      }
+    for (const version of [...settingVersionsOf(this.doc).keys()]) {
+      noteOwnVersion(ownSoFar, version, device);
       await pace();
     }
     if (lacking(ownSoFar).length === 0) return 0;
     // Checked again, at once, against the doc the versions are written in (a save may have staged or
     // written versions since they were read).
     const doc = this.persistence.staging();
-    const settings = [...newest.keys()].map((at) => {
-      const slash = at.indexOf('/');
-      return [at.slice(0, slash) as SettingMap, at.slice(slash + 1)] as const;
-    });
-    const mine = ownVersions(doc, device, settings);
+    const mine = ownVersions(
+      doc,
+      device,
+      [...newest.values()].map(({ map, key }) => [map, key] as const),
+    );
     const missing = lacking(mine);
     doc.transact(() => {
-      for (const [at, env] of missing) {
-        const slash = at.indexOf('/');
-        writeSigned(doc, at.slice(0, slash) as SettingMap, at.slice(slash + 1), env, mine, false);
-      }
+      for (const [, { map, key, env }] of missing) writeSigned(doc, map, key, env, mine, false);
     }, 'local');
     await this.persistence.flush();
     return missing.length;
@@ -350,14 +344,19 @@ function ownVersions(
       : null;
   for (const version of settingVersionsOf(doc).keys()) {
     if (few && !few.some(([start, end]) => version.startsWith(start) && version.endsWith(end))) continue;
-    const parsed = parseVersionKey(version);
-    if (parsed?.device !== device) continue;
-    const at = `${parsed.map}/${parsed.key}`;
-    const list = out.get(at);
-    if (list) list.push([version, parsed.at]);
-    else out.set(at, [[version, parsed.at]]);
+    noteOwnVersion(out, version, device);
   }
   return out;
+}
+
+/** Adds `version` to `out` (`ownVersions`) if it is one of `device`'s. */
+function noteOwnVersion(out: Map<string, [string, number][]>, version: string, device: string): void {
+  const parsed = parseVersionKey(version);
+  if (parsed?.device !== device) return;
+  const at = `${parsed.map}/${parsed.key}`;
+  const list = out.get(at);
+  if (list) list.push([version, parsed.at]);
+  else out.set(at, [[version, parsed.at]]);
 }
 
 /**
