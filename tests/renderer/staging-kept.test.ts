@@ -271,4 +271,80 @@ it("a staging doc being built in slices when a save comes is not kept: the save'
 const keptOf = (persistence: DocPersistence) =>
   (persistence as unknown as { kept: { doc: Y.Doc } | null }).kept;
 const preparing = (persistence: DocPersistence) =>
-  (persistence as unknown as { preparingStaging: boolean }).preparingStaging;
+  (persistence as unknown as { preparingStaging: Promise<void> | null }).preparingStaging !== null;
+
+it('a change after a peer dropped the kept doc waits for one built in slices, and a change that comes while others wait goes on after them', async () => {
+  const db = new LarderDB(`kept-pending-${process.pid}-${Date.now()}`);
+  const now = () => Date.UTC(2026, 0, 10);
+  let pauses = 0;
+  const persistence = new DocPersistence(db, now, undefined, undefined, {
+    sliceMs: 0,
+    pause: () => {
+      pauses++;
+      return Promise.resolve();
+    },
+  });
+  try {
+    await persistence.load();
+    appendEntries(persistence.staging(), 'dev00001', [
+      {
+        kind: 'donation',
+        hub: 'hub00001',
+        device: 'dev00001',
+        seq: 1,
+        item: 'item0001',
+        at: now(),
+        recordedAt: now(),
+        qty: 5,
+        source: 'other',
+      },
+    ]);
+    await persistence.flush();
+    // The save's staging doc is kept: nothing to wait for.
+    expect(persistence.stagingPending()).toBeNull();
+    const peer = new Y.Doc();
+    Y.applyUpdate(peer, Y.encodeStateAsUpdate(persistence.doc));
+    peer.getMap('items').set('item0001', { name: 'Rice' });
+    Y.applyUpdate(persistence.doc, Y.encodeStateAsUpdate(peer, Y.encodeStateVector(persistence.doc)), 'peer');
+    expect(keptOf(persistence)).toBeNull();
+    const before = pauses;
+    const pending = persistence.stagingPending();
+    expect(pending).not.toBeNull();
+    // A change that asks once the build is done, before the ones awaiting it went on, waits behind them.
+    let asked: Promise<void> | null | undefined;
+    void pending!.then(() => {
+      asked = persistence.stagingPending();
+    });
+    await pending;
+    expect(asked).not.toBeNull();
+    expect(asked).not.toBeUndefined();
+    expect(pauses).toBeGreaterThan(before);
+    const built = keptOf(persistence)!.doc;
+    expect(built.getMap('items').get('item0001')).toEqual({ name: 'Rice' });
+    expect(persistence.staging()).toBe(built);
+    await persistence.flush();
+    // Once they went on, the kept doc serves at once.
+    await vi.waitFor(() => expect(persistence.stagingPending()).toBeNull(), { timeout: 20_000, interval: 5 });
+  } finally {
+    persistence.destroy();
+    db.close();
+  }
+});
+
+it('pickups made together after a peer dropped the kept doc reach the ledger in the order of their numbers', async () => {
+  const { a, b, rice, send } = await pair(11);
+  await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '50' }] });
+  await b.setLevels(rice.id, { min: '2', target: '9' });
+  await send(b, a);
+  expect(keptDoc(a)).toBeNull();
+  await Promise.all(
+    Array.from({ length: 6 }, () => a.recordPickup({ lines: [{ item: rice.id, quantity: '1' }] })),
+  );
+  const own = readAllEntries(a.persistence.doc)
+    .entries.filter((e) => e.device === a.self!.deviceId)
+    .map((e) => e.seq);
+  expect(own).toEqual([...own].sort((x, y) => x - y));
+  expect(own).toHaveLength(7);
+  expect((await a.db.stock.get(`${a.self!.hubId!}|${rice.id}`))?.onHand).toBe(44);
+  expect(await a.db.problems.count()).toBe(0);
+});

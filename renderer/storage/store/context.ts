@@ -205,6 +205,9 @@ export class StoreContext {
    */
   async putSettings(changes: readonly SettingChange[], signer: Signer | null = this.signer()): Promise<void> {
     const now = this.deps.now();
+    // A staging doc built in slices first, if one is due, rather than in one task here.
+    const pending = this.persistence.stagingPending();
+    if (pending) await pending;
     if (!signer) {
       // Local changes go into the staging doc: the live doc gets them once they are on disk.
       const doc = this.persistence.staging();
@@ -300,6 +303,8 @@ export class StoreContext {
     if (lacking(ownSoFar).length === 0) return 0;
     // Checked again, at once, against the doc the versions are written in (a save may have staged or
     // written versions since they were read).
+    const pending = this.persistence.stagingPending();
+    if (pending) await pending;
     const doc = this.persistence.staging();
     const mine = ownVersions(
       doc,

@@ -238,7 +238,14 @@ export class Ledger {
         await persistence.rebuildSavesAdded();
         stillClaimed();
       }
-      appendEntries(this.ctx.persistence.staging(), self.deviceId, entries, head, this.form);
+      // A staging doc built in slices first, if one is due (after a peer's setting, say), rather than in
+      // one task here; the saves awaiting it go on in the order they came.
+      const pending = persistence.stagingPending();
+      if (pending) {
+        await pending;
+        stillClaimed();
+      }
+      appendEntries(persistence.staging(), self.deviceId, entries, head, this.form);
       this.waitingForDoc--;
       waiting = false;
       await this.ctx.persistence.flush(() => this.ctx.db.meta.put(saved), rollback);
