@@ -1,4 +1,4 @@
-import { useMemo, useSyncExternalStore } from 'react';
+import { useDeferredValue, useMemo, useSyncExternalStore } from 'react';
 import type { NetworkFilter } from '../../shared/network';
 import type { LarderStore } from '../storage/store';
 import { NetworkModel } from './networkModel';
@@ -29,9 +29,15 @@ export function prepareNetworkData(store: LarderStore): void {
 export function useNetworkData(filter: NetworkFilter = {}) {
   const store = useStore();
   const model = modelOf(store);
-  const snapshot = useSyncExternalStore(
-    (l) => model.subscribe(l),
-    () => model.current,
+  // A new snapshot is rendered in the background (a transition, in slices that let clicks and keys in),
+  // the screen showing the one before meanwhile: an external store's change renders at once, in one task,
+  // and the first snapshot's render (the view worked out, the first rows) was a task of 55-66 ms at a 1M
+  // start.
+  const snapshot = useDeferredValue(
+    useSyncExternalStore(
+      (l) => model.subscribe(l),
+      () => model.current,
+    ),
   );
   return useMemo(() => {
     if (!snapshot) return undefined;
