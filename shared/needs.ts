@@ -98,7 +98,7 @@ export function urgencyOf(onHand: number, levels: Levels): Urgency {
 
 export const urgencyRank = (u: Urgency): number => URGENCIES.indexOf(u);
 
-const byText = (a: string, b: string) => a.localeCompare(b, 'en');
+const byText = new Intl.Collator('en').compare;
 const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Most urgent first, then by category, then by item name (then id, for a stable order). */

@@ -100,8 +100,15 @@ export function summarizeItem(
   };
 }
 
+/**
+ * English collation, made once: `localeCompare(b, 'en')` resolves its locale at each call, about twice the
+ * time of a kept collator's `compare` (the sorts of a coordinator's first view at 1M compare names
+ * thousands of times).
+ */
+const namesOrder = new Intl.Collator('en');
+
 export function compareNames(a: { name: string; id: string }, b: { name: string; id: string }): number {
-  return a.name.localeCompare(b.name, 'en') || compareIds(a.id, b.id);
+  return namesOrder.compare(a.name, b.name) || compareIds(a.id, b.id);
 }
 
 /** Most severe first, then fewest days of cover, then most hubs out or short, then by name. */
