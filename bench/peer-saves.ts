@@ -9,7 +9,9 @@ import { commandLine } from './report';
  * A hub device recording pickups while a peer's entries keep arriving (two devices of one hub on a LAN), on
  * a network with many signed levels (a coordinator's 50 hubs by 2,000 items set about 30,000): the time of
  * each pickup, from the call to "saved", and of the staging doc it is made in (persistence.ts `staging`);
- * then the time of setting one item's levels, as a coordinator editing them.
+ * then pickups each made at once after a peer's setting (which drops the staging doc kept: the pickup has
+ * one built), with the longest the thread was held meanwhile (a 1 ms timer's longest wait); then the time
+ * of setting one item's levels, as a coordinator editing them.
  * In Node, on fake-indexeddb: the staging doc and the settings' checks are the same code as in the page,
  * the disk is not. Prints numbers; asserts nothing.
  *
@@ -66,6 +68,37 @@ console.log(
   `${levels} signed levels, ${runs} pickups each after a peer's donation: saved in median ${ms(at(saves, 0.5))}, ` +
     `p95 ${ms(at(saves, 0.95))}, max ${ms(Math.max(...saves))}; the staging doc: median ${ms(at(staging, 0.5))}, ` +
     `max ${ms(Math.max(...staging))}`,
+);
+// Pickups each right after a peer's setting: the staging doc is built for each, in slices or in one go.
+const heldFor = () => {
+  let last = performance.now();
+  let longest = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 1);
+  return () => {
+    clearInterval(timer);
+    return Math.max(longest, performance.now() - last);
+  };
+};
+const afterSetting: number[] = [];
+const held: number[] = [];
+for (let i = 0; i < Math.min(runs, 15); i++) {
+  clock.advance(1000);
+  await b.setLevels(rice.id, { min: String(i + 1), target: String(i + 20) });
+  await send(b, a);
+  const stop = heldFor();
+  const t = performance.now();
+  await a.recordPickup({ lines: [{ item: rice.id, quantity: '1' }] });
+  afterSetting.push(performance.now() - t);
+  held.push(stop());
+}
+console.log(
+  `${levels} signed levels, ${afterSetting.length} pickups each right after a peer's setting: saved in median ` +
+    `${ms(at(afterSetting, 0.5))}, max ${ms(Math.max(...afterSetting))}; the thread held at most, median ` +
+    `${ms(at(held, 0.5))}, max ${ms(Math.max(...held))}`,
 );
 // A coordinator's edit: one item's levels, set again and again (each signed past the one before).
 const edits: number[] = [];
