@@ -30,8 +30,13 @@ export interface FirstView {
   heapAtViewMB: number;
   /** Long main-thread tasks (>50 ms) after navigation: [start, duration]. */
   longTasks: [number, number][];
-  /** Long animation frames (>50 ms): a frame's tasks with the rendering after them (layout, paint). */
-  longFrames: [number, number][];
+  /**
+   * Long animation frames (>50 ms): a frame's tasks with the rendering after them (layout, paint):
+   * [start, duration, blocking]. The blocking time is what of it held input back (each task's time past 50
+   * ms, the rendering counted with the last task): a frame of many short tasks with none drawn between them
+   * is long and blocks nothing.
+   */
+  longFrames: [number, number, number][];
   /** When the main thread went quiet (end of the last long task or heartbeat gap): the doc has loaded. */
   quietAtMs: number;
   /** When the app marked its ledger loaded (`LEDGER_LOADED_MARK`). */
@@ -183,7 +188,7 @@ interface InPageProbe {
    * Long animation frames (over 50 ms, start and duration): a frame's tasks and the rendering after them.
    * Chromium's long tasks leave the rendering out: a layout of 300 ms showed in the trace, not there.
    */
-  longFrames: [number, number][];
+  longFrames: [number, number, number][];
   /** Heartbeat: last tick, and when a tick last came late (the main thread had been blocked until then). */
   lastTick: number;
   blockedUntil: number;
@@ -215,7 +220,12 @@ export function installProbe(): void {
     for (const e of list.getEntries()) probe.longTasks.push([e.startTime, e.duration]);
   }).observe({ type: 'longtask', buffered: true });
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) probe.longFrames.push([e.startTime, e.duration]);
+    for (const e of list.getEntries())
+      probe.longFrames.push([
+        e.startTime,
+        e.duration,
+        (e as PerformanceEntry & { blockingDuration?: number }).blockingDuration ?? 0,
+      ]);
   }).observe({ type: 'long-animation-frame', buffered: true });
   const observer = new MutationObserver(() => {
     const rows = 'table[aria-label="Stock"] tbody tr, table[aria-label="Network stock"] tbody tr';

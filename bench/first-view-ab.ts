@@ -50,6 +50,8 @@ interface Run {
   over50: number;
   longestFrame: number;
   longestFrameAfter: number;
+  /** A frame's most blocking time (its tasks past 50 ms, with the rendering): what held input back. */
+  blocking: number;
   quiet: number;
 }
 const results: Record<'a' | 'b', Run[]> = { a: [], b: [] };
@@ -72,11 +74,12 @@ for (let run = 0; run <= runs; run++)
       const longestFrame = Math.max(0, ...view.longFrames.map(([, d]) => d));
       const framesAfter = view.longFrames.filter(([start]) => start >= view.rowsPaintedMs);
       const longestFrameAfter = Math.max(0, ...framesAfter.map(([, d]) => d));
+      const blocking = Math.max(0, ...view.longFrames.map(([, , b]) => b));
       console.log(
         `${which} run ${run}: rows painted ${view.rowsPaintedMs.toFixed(0)} ms, longest task ${longest.toFixed(0)} ms ` +
           `(after the rows ${longestAfter.toFixed(0)} ms), tasks over 50 ms ${over50}, longest frame ` +
-          `${longestFrame.toFixed(0)} ms (after the rows ${longestFrameAfter.toFixed(0)} ms), ` +
-          `quiet at ${view.quietAtMs.toFixed(0)} ms${run === 0 ? ' (left out)' : ''}`,
+          `${longestFrame.toFixed(0)} ms (after the rows ${longestFrameAfter.toFixed(0)} ms), most blocking ` +
+          `${blocking.toFixed(0)} ms, quiet at ${view.quietAtMs.toFixed(0)} ms${run === 0 ? ' (left out)' : ''}`,
       );
       if (run > 0 && showMarks)
         for (const [name, at] of view.marks) marks[which].set(name, [...(marks[which].get(name) ?? []), at]);
@@ -88,6 +91,7 @@ for (let run = 0; run <= runs; run++)
           over50,
           longestFrame,
           longestFrameAfter,
+          blocking,
           quiet: view.quietAtMs,
         });
     } finally {
@@ -103,8 +107,8 @@ for (const which of ['a', 'b'] as const) {
       `(${r.map((x) => x.painted.toFixed(0)).join(', ')}), longest task median ${median(r.map((x) => x.longest)).toFixed(0)} ms ` +
       `(after the rows ${median(r.map((x) => x.longestAfter)).toFixed(0)} ms), tasks over 50 ms median ` +
       `${median(r.map((x) => x.over50))}, longest frame median ${median(r.map((x) => x.longestFrame)).toFixed(0)} ms ` +
-      `(after the rows ${median(r.map((x) => x.longestFrameAfter)).toFixed(0)} ms), ` +
-      `quiet at median ${median(r.map((x) => x.quiet)).toFixed(0)} ms`,
+      `(after the rows ${median(r.map((x) => x.longestFrameAfter)).toFixed(0)} ms), most blocking median ` +
+      `${median(r.map((x) => x.blocking)).toFixed(0)} ms, quiet at median ${median(r.map((x) => x.quiet)).toFixed(0)} ms`,
   );
 }
 if (showMarks)
