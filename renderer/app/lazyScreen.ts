@@ -131,8 +131,8 @@ export function lazyScreen<M, K extends keyof M>(
  */
 export function preloadScreens(screens: readonly { preload: () => Promise<unknown> }[]): void {
   const idle = window.requestIdleCallback ?? ((cb: () => void) => setTimeout(cb, 0));
-  // One screen per idle moment: all of them asked for in one task was a task of 83-86 ms at a start (the
-  // module preload links each one's files need, added to the page).
+  // One screen per idle moment: all of them asked for in one task was a task of 83-86 ms at a 1M start (Vite's
+  // helper then added a preload link for every file they import; now only for their styles: vite.config.ts).
   const next = (i: number) => {
     if (i >= screens.length) return;
     idle(() => {
