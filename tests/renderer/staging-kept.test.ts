@@ -348,3 +348,26 @@ it('pickups made together after a peer dropped the kept doc reach the ledger in 
   expect((await a.db.stock.get(`${a.self!.hubId!}|${rice.id}`))?.onHand).toBe(44);
   expect(await a.db.problems.count()).toBe(0);
 });
+
+it("an admin's member change after a peer dropped the kept doc is made in one built in slices, not at once", async () => {
+  const { a, b, rice, send } = await pair(13);
+  await b.setLevels(rice.id, { min: '2', target: '9' });
+  await send(b, a);
+  expect(keptDoc(a)).toBeNull();
+  // Each time the change takes its staging doc: was one there to serve, or was it built in that task?
+  const persistence = a.persistence as unknown as { staging(): Y.Doc; keptServes(): boolean; open: unknown };
+  const served: boolean[] = [];
+  const staging = persistence.staging.bind(persistence);
+  persistence.staging = () => {
+    served.push(persistence.open !== null || persistence.keptServes());
+    return staging();
+  };
+  await a.approveDevice(b.self!.deviceId, 'coordinator');
+  expect(served.length).toBeGreaterThan(0);
+  expect(served.every(Boolean)).toBe(true);
+  expect((await a.db.members.get(b.self!.deviceId))?.role).toBe('coordinator');
+  await send(a, b);
+  await b.persistence.flush();
+  expect((await b.db.members.get(b.self!.deviceId))?.role).toBe('coordinator');
+  expect(await a.db.problems.count()).toBe(0);
+});

@@ -55,7 +55,11 @@ export class Members {
    * The member list as this device's next operation builds on it: the doc with the changes still in
    * flight (not the last projection's, which may not have seen this device's previous operation yet).
    */
-  private membersNow(self: SelfRow): Promise<MemberState> {
+  private async membersNow(self: SelfRow): Promise<MemberState> {
+    // A staging doc built in slices first, if one is due, rather than in one task here (an approval right
+    // after a peer's setting built it at once: at 30,000 signed levels, most of a second).
+    const pending = this.ctx.persistence.stagingPending();
+    if (pending) await pending;
     const log = membersOf(this.ctx.persistence.staging()).toArray();
     return evaluateMembers(self.networkId, log, self.anchor ?? self.networkId);
   }
