@@ -10,8 +10,9 @@ import { commandLine } from './report';
  * a network with many signed levels (a coordinator's 50 hubs by 2,000 items set about 30,000): the time of
  * each pickup, from the call to "saved", and of the staging doc it is made in (persistence.ts `staging`);
  * then pickups each made at once after a peer's setting (which drops the staging doc kept: the pickup has
- * one built), with the longest the thread was held meanwhile (a 1 ms timer's longest wait); then the time
- * of setting one item's levels, as a coordinator editing them.
+ * one built), with the longest the thread was held meanwhile (a 1 ms timer's longest wait); an admin's
+ * change of the other device's role likewise (the settings that device wrote are judged again); then the
+ * time of setting one item's levels, as a coordinator editing them.
  * In Node, on fake-indexeddb: the staging doc and the settings' checks are the same code as in the page,
  * the disk is not. Prints numbers; asserts nothing.
  *
@@ -99,6 +100,26 @@ console.log(
   `${levels} signed levels, ${afterSetting.length} pickups each right after a peer's setting: saved in median ` +
     `${ms(at(afterSetting, 0.5))}, max ${ms(Math.max(...afterSetting))}; the thread held at most, median ` +
     `${ms(at(held, 0.5))}, max ${ms(Math.max(...held))}`,
+);
+// An admin's member change (the other device's role, changed back and forth), each right after a peer's
+// setting: the member list is read from a staging doc (built in slices first if none is kept), and the
+// settings of the device whose standing changed are judged again.
+const approvals: number[] = [];
+const approvalHeld: number[] = [];
+for (let i = 0; i < Math.min(runs, 15); i++) {
+  clock.advance(1000);
+  await b.setLevels(rice.id, { min: String(i + 2), target: String(i + 30) });
+  await send(b, a);
+  const stop = heldFor();
+  const t = performance.now();
+  await a.approveDevice(b.self!.deviceId, i % 2 === 0 ? 'coordinator' : 'hub');
+  approvals.push(performance.now() - t);
+  approvalHeld.push(stop());
+}
+console.log(
+  `${levels} signed levels, ${approvals.length} role changes each right after a peer's setting: made in median ` +
+    `${ms(at(approvals, 0.5))}, max ${ms(Math.max(...approvals))}; the thread held at most, median ` +
+    `${ms(at(approvalHeld, 0.5))}, max ${ms(Math.max(...approvalHeld))}`,
 );
 // A coordinator's edit: one item's levels, set again and again (each signed past the one before).
 const edits: number[] = [];

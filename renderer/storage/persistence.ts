@@ -55,6 +55,7 @@ import {
 import { checkUpdateBytes, ingestSettled } from '../../shared/sync/ingest';
 import { TrustLayer, type TrustPlan } from './trust';
 import {
+  isEnvelope,
   parseCopyKey,
   SETTING_COPIES,
   SETTING_VERSIONS,
@@ -1309,8 +1310,10 @@ export class DocPersistence {
       plan = trust
         ? await trust.plan(entries, { members: batch.membersChanged, heads: batch.headsChanged })
         : null;
-      // A changed member list can change which settings count: all of them are judged again.
-      if (plan?.members) this.allSettings(batch, doc);
+      // A changed member list can change which settings count: those of the writers whose standing changed
+      // are judged again (all of them when there is no earlier list to compare with). An approval judged
+      // every one: at 30,000 signed levels, 3.6 s and a task of 0.7 s.
+      if (plan?.members) this.allSettings(batch, doc, plan.writers);
       verdicts = await this.settingVerdicts(batch);
     } finally {
       this.planned = this.doc;
@@ -1353,7 +1356,9 @@ export class DocPersistence {
           for (const p of plan.problems) problems.push({ ...p, seenAt });
         }
         if (now.length > 0) appendAll(problems, await this.project(now, seenAt));
-        appendAll(problems, await this.writeSettings(batch, seenAt, verdicts, doc));
+        const settingProblems = await this.writeSettings(batch, seenAt, verdicts, doc);
+        await this.clearSettingProblems(batch, settingProblems);
+        appendAll(problems, settingProblems);
         if (problems.length > 0) await db.problems.bulkPut(problems);
         if (later.length > 0) await this.markProjection(true, seenAt);
       });
@@ -1644,8 +1649,12 @@ export class DocPersistence {
     return problems;
   }
 
-  /** Every setting in the doc, as a batch's setting changes (a rebuild, or a member list that changed). */
-  private allSettings(into: Batch, doc: Y.Doc = this.doc): Batch {
+  /**
+   * Every setting in the doc, as a batch's setting changes (a rebuild, or a member list that changed); with
+   * `writers`, only those one of these devices wrote: the map's value or a version in its place.
+   */
+  private allSettings(into: Batch, doc: Y.Doc = this.doc, writers: ReadonlySet<string> | null = null): Batch {
+    if (writers) return this.settingsBy(writers, into, doc);
     itemsOf(doc).forEach((v, k) => into.items.set(k, v));
     hubsOf(doc).forEach((v, k) => into.hubs.set(k, v));
     devicesOf(doc).forEach((v, k) => into.devices.set(k, v));
@@ -1659,6 +1668,47 @@ export class DocPersistence {
       if (isProjectedSetting(map) && !into[map].has(key))
         into[map].set(key, doc.getMap<unknown>(map).get(key));
     }
+    return into;
+  }
+
+  /**
+   * A setting judged again that now counts (or is held, or cleared) has no problem any more: the one shown
+   * for it before goes, as a rebuild would leave it out (a device's levels set aside while it was not allowed
+   * to write them, once it is again). `found`: the problems the settings have now.
+   */
+  private async clearSettingProblems(batch: Batch, found: readonly ProblemRow[]): Promise<void> {
+    if (PROJECTED_SETTINGS.every((map) => batch[map].size === 0)) return;
+    const now = new Set(found.map((p) => p.where));
+    const gone = (await this.db.problems.filter((row) => !isLocalProblem(row)).primaryKeys()).filter(
+      (where) => {
+        const slash = where.indexOf('/');
+        const map = where.slice(0, slash) as SettingMap;
+        return (
+          slash > 0 && isProjectedSetting(map) && batch[map].has(where.slice(slash + 1)) && !now.has(where)
+        );
+      },
+    );
+    if (gone.length > 0) await this.db.problems.bulkDelete(gone);
+  }
+
+  /** The settings `writers` wrote (`allSettings`), added to a batch's setting changes. */
+  private settingsBy(writers: ReadonlySet<string>, into: Batch, doc: Y.Doc): Batch {
+    if (writers.size === 0) return into;
+    for (const map of PROJECTED_SETTINGS)
+      doc.getMap<unknown>(map).forEach((v, k) => {
+        if (isEnvelope(v) && writers.has(v.by)) into[map].set(k, v);
+      });
+    // Versions and copies are keyed `<map>/<device>/...`: only the keys of these devices are parsed.
+    const add = (parsed: { map: SettingMap; key: string } | null) => {
+      if (parsed && isProjectedSetting(parsed.map) && !into[parsed.map].has(parsed.key))
+        into[parsed.map].set(parsed.key, doc.getMap<unknown>(parsed.map).get(parsed.key));
+    };
+    const by = (k: string) => {
+      const from = k.indexOf('/') + 1;
+      return from > 0 && writers.has(k.slice(from, k.indexOf('/', from)));
+    };
+    for (const k of settingVersionsOf(this.doc).keys()) if (by(k)) add(parseVersionKey(k));
+    for (const k of settingCopiesOf(this.doc).keys()) if (by(k)) add(parseCopyKey(k));
     return into;
   }
 

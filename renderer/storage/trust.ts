@@ -8,7 +8,14 @@ import { verifyHeads } from '../../shared/trust/heads';
 import { prehashBlocks } from '../../shared/trust/prehash';
 import { evaluateMembers, memberStateDigest, type MemberState } from '../../shared/trust/members';
 import { isLocalProblem, type LarderDB, type MemberRow } from './db';
-import { judgeSetting, type SettingMap, type SettingVerdict } from '../../shared/trust/settings';
+import {
+  judgeSetting,
+  memberStanding,
+  writerStandings,
+  writersChanged,
+  type SettingMap,
+  type SettingVerdict,
+} from '../../shared/trust/settings';
 
 /** What the trust layer decided for one batch: what counts, what is set aside, what to store. */
 export interface TrustPlan {
@@ -17,6 +24,11 @@ export interface TrustPlan {
   result: GateResult;
   /** The member list changed: its projection is rewritten. */
   members: MemberRow[] | null;
+  /**
+   * With `members`: the devices whose standing as writers changed (`writersChanged`), whose settings are
+   * judged again; null for every setting (no earlier list to compare with, or a rebuild).
+   */
+  writers: ReadonlySet<string> | null;
   rebuild: boolean;
 }
 
@@ -30,6 +42,11 @@ export class TrustLayer {
   private gate: Gate;
   private state: MemberState | null = null;
   private digest = '';
+  /**
+   * Each device's standing as a writer of settings in the member list on disk (`load`): what the settings
+   * on disk were judged with, for the first plan after it to compare with (`writersChanged`).
+   */
+  private stored: Map<string, string> | null = null;
   private heads: Map<string, VerifiedHead> = new Map();
 
   constructor(
@@ -47,6 +64,13 @@ export class TrustLayer {
     // Before a long history is verified: loaded (or refused) first.
     await loadFastSha256();
     this.gate.load(await db.gate.toArray());
+    const rows = await db.members.toArray();
+    this.stored = new Map(
+      rows.map((r) => [
+        r.device,
+        r.status === 'requested' ? `k|${r.key}` : memberStanding(r.key, r.role, r.hub, r.revokedAt),
+      ]),
+    );
   }
 
   get memberState(): MemberState | null {
@@ -74,7 +98,10 @@ export class TrustLayer {
     const problems: SetAside[] = [];
     let membersChanged = false;
     let memberRows: MemberRow[] | null = null;
+    let writers: Set<string> | null = null;
     if (changed.members || !this.state || fresh) {
+      const before = fresh ? null : this.state ? writerStandings(this.state) : this.stored;
+      this.stored = null;
       const state = await evaluateMembers(this.network, membersOf(this.doc).toArray(), this.anchor);
       const digest = memberStateDigest(state);
       membersChanged = digest !== this.digest || fresh;
@@ -82,6 +109,7 @@ export class TrustLayer {
       this.digest = digest;
       appendAll(problems, state.problems);
       memberRows = memberRowsOf(state);
+      writers = before ? writersChanged(before, state) : null;
     }
     if (changed.heads || membersChanged || fresh) {
       const verified = await verifyHeads(this.network, headsOf(this.doc).entries(), this.state.keys);
@@ -101,7 +129,14 @@ export class TrustLayer {
     });
     if (fresh) this.gate = gate;
     appendAll(problems, result.problems);
-    return { release: result.release, problems, result, members: memberRows, rebuild: result.rebuild };
+    return {
+      release: result.release,
+      problems,
+      result,
+      members: memberRows,
+      writers,
+      rebuild: result.rebuild,
+    };
   }
 
   /**

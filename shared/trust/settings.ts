@@ -211,6 +211,42 @@ export async function verifySetting(
   return { ok: true, value: v === null ? undefined : v };
 }
 
+/**
+ * What `verifySetting` reads of a member (its key, role and hub, and when it was revoked), as text: two
+ * member lists that give a device the same standing judge every setting it wrote alike. Kept beside
+ * `verifySetting`: what one reads, the other names.
+ */
+export const memberStanding = (key: string, role: string, hub: string | null, revokedAt?: number) =>
+  `m|${key}|${role}|${hub ?? ''}|${revokedAt ?? ''}`;
+
+/** A device's standing as a writer of settings in `members` (`memberStanding`; a key alone for a non-member). */
+export function writerStanding(members: MemberState, device: string): string {
+  const member = members.members.get(device);
+  if (member) return memberStanding(member.key, member.role, member.hub, member.revoked?.at);
+  const key = members.keys.get(device);
+  return key === undefined ? '' : `k|${key}`;
+}
+
+/**
+ * The devices whose standing as writers differs between a member list before (each device's standing, as
+ * `writerStanding` gave it) and `after`: only settings one of them wrote may be judged otherwise now.
+ */
+export function writersChanged(before: ReadonlyMap<string, string>, after: MemberState): Set<string> {
+  const changed = new Set<string>();
+  const devices = new Set([...before.keys(), ...after.members.keys(), ...after.keys.keys()]);
+  for (const device of devices)
+    if ((before.get(device) ?? '') !== writerStanding(after, device)) changed.add(device);
+  return changed;
+}
+
+/** Every device's standing as a writer in `members` (`writerStanding`). */
+export function writerStandings(members: MemberState): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const device of new Set([...members.members.keys(), ...members.keys.keys()]))
+    out.set(device, writerStanding(members, device));
+  return out;
+}
+
 /** Whether envelope `a` was signed after `b`: by its writer's time, and of two at once, the larger device id. */
 // Stryker disable next-line EqualityOperator: one writer signs one value of a setting at a time
 const later = (a: SignedSetting, b: SignedSetting) => a.at > b.at || (a.at === b.at && a.by > b.by);

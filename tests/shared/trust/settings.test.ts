@@ -15,6 +15,8 @@ import {
   settingValue,
   signSetting,
   verifySetting,
+  writersChanged,
+  writerStandings,
   SETTING_MAPS,
   type SettingMap,
   type SignedSetting,
@@ -472,5 +474,69 @@ describe('a setting replaced by a value that does not count: the writers’ own 
       ['dev1', 1],
       ['dev2', 2],
     ]);
+  });
+});
+
+describe('writers whose standing changed (what persistence judges again when the member list changes)', () => {
+  const standingArb = fc.record({
+    present: fc.constantFrom('member', 'key', 'none'),
+    role: fc.constantFrom<Role>('admin', 'coordinator', 'hub'),
+    hub: fc.constantFrom(null, 'hub0', 'hub1'),
+    revokedAt: fc.option(fc.constantFrom(T0 - 1, T0 + 1), { nil: undefined }),
+    ownKey: fc.boolean(),
+  });
+  type Standing = typeof standingArb extends fc.Arbitrary<infer T> ? T : never;
+  const everyone = () => [admin, hub1, coordinator, waiting, stranger];
+  const listOf = (standings: readonly Standing[]): MemberState => {
+    const state = stateOf(NET, []);
+    everyone().forEach((d, i) => {
+      const s = standings[i]!;
+      // A key not its own: its signatures fail.
+      const key = s.ownKey ? d.key : stranger.key === d.key ? admin.key : stranger.key;
+      const revoked =
+        s.revokedAt === undefined ? undefined : { cut: 0, hash: null, by: admin.id, at: s.revokedAt };
+      if (s.present === 'member') state.members.set(d.id, { ...as(d, s.role, s.hub, revoked), key });
+      else if (s.present === 'key') state.keys.set(d.id, key);
+    });
+    return state;
+  };
+
+  it('a setting is judged otherwise under a new member list only when one of the devices named wrote it', async () => {
+    // Each device's levels for two hubs and its own device record, signed at T0.
+    const written = await Promise.all(
+      everyone().flatMap((d) => [
+        signedBy(d, 'levels', 'hub0|item1', { min: 1, target: 4 }).then(
+          (env) => ['levels', 'hub0|item1', env] as const,
+        ),
+        signedBy(d, 'levels', 'hub1|item1', { min: 1, target: 4 }).then(
+          (env) => ['levels', 'hub1|item1', env] as const,
+        ),
+        signedBy(d, 'devices', d.id, { name: d.id, hub: 'hub1', createdAt: T0 }).then(
+          (env) => ['devices', d.id, env] as const,
+        ),
+      ]),
+    );
+    // The list after: each device's standing as before, or with one of its parts drawn again.
+    const change = fc.constantFrom('none', 'present', 'role', 'hub', 'revokedAt', 'ownKey' as const);
+    const pairs = fc
+      .tuple(fc.array(fc.tuple(standingArb, standingArb, change), { minLength: 5, maxLength: 5 }))
+      .map(([rows]) => ({
+        was: rows.map(([was]) => was),
+        is: rows.map(([was, other, part]) => (part === 'none' ? was : { ...was, [part]: other[part] })),
+      }));
+    await fc.assert(
+      fc.asyncProperty(pairs, async ({ was, is }) => {
+        const before = listOf(was);
+        const after = listOf(is);
+        expect(writersChanged(writerStandings(before), before).size).toBe(0);
+        const named = writersChanged(writerStandings(before), after);
+        for (const [map, key, env] of written) {
+          const then = await verifySetting(NET, map, key, env, before);
+          const now = await verifySetting(NET, map, key, env, after);
+          if (!named.has(env.by)) expect(now, `${map}/${key} by ${env.by}`).toEqual(then);
+        }
+      }),
+      fcOptions(0.5),
+    );
   });
 });
