@@ -2,7 +2,7 @@
 import 'fake-indexeddb/auto';
 import * as Y from 'yjs';
 import type { LarderStore } from '../renderer/storage/store';
-import { FakeClock, Prng, openReplica } from '../tests/renderer/replicas';
+import { FakeClock, Prng, openReplica, reopenReplica } from '../tests/renderer/replicas';
 import { commandLine } from './report';
 
 /**
@@ -12,7 +12,7 @@ import { commandLine } from './report';
  * then pickups each made at once after a peer's setting (which drops the staging doc kept: the pickup has
  * one built), with the longest the thread was held meanwhile (a 1 ms timer's longest wait); an admin's
  * change of the other device's role likewise (the settings that device wrote are judged again); then the
- * time of setting one item's levels, as a coordinator editing them.
+ * time of setting one item's levels, as a coordinator editing them; and the first pickup after a restart.
  * In Node, on fake-indexeddb: the staging doc and the settings' checks are the same code as in the page,
  * the disk is not. Prints numbers; asserts nothing.
  *
@@ -24,7 +24,8 @@ const runs = Number(option('runs') ?? 30);
 
 const clock = new FakeClock();
 const rng = new Prng(5);
-const a = (await openReplica(0, clock, rng, 'peer-saves')).store;
+const replicaA = await openReplica(0, clock, rng, 'peer-saves');
+let a = replicaA.store;
 const b = (await openReplica(2, clock, rng, 'peer-saves')).store;
 const send = async (from: LarderStore, to: LarderStore) => {
   const update = Y.encodeStateAsUpdate(from.persistence.doc, Y.encodeStateVector(to.persistence.doc));
@@ -132,6 +133,24 @@ for (let i = 0; i < 15; i++) {
 console.log(
   `${levels} signed levels, one item's levels set ${edits.length} times: median ${ms(at(edits, 0.5))}, ` +
     `max ${ms(Math.max(...edits))}`,
+);
+// The first pickup after the app starts again: its commit is the first to read the member list since.
+const restarts: number[] = [];
+const restartHeld: number[] = [];
+for (let i = 0; i < 3; i++) {
+  a.close();
+  a = (await reopenReplica(replicaA, clock, rng)).store;
+  await a.ready;
+  clock.advance(1000);
+  const stop = heldFor();
+  const t = performance.now();
+  await a.recordPickup({ lines: [{ item: rice.id, quantity: '1' }] });
+  restarts.push(performance.now() - t);
+  restartHeld.push(stop());
+}
+console.log(
+  `${levels} signed levels, the first pickup after each of ${restarts.length} restarts: ` +
+    `${restarts.map(ms).join(', ')}; the thread held at most ${restartHeld.map(ms).join(', ')}`,
 );
 a.close();
 b.close();
