@@ -1154,6 +1154,10 @@ export class DocPersistence {
     // Not those saved since the load began for the rebuild that follows it: that rebuild counts and adds them.
     const taken = this.rebuildSaves?.ids;
     const rows = (await this.db.journal.toArray()).filter((row) => !taken?.has(row.id!));
+    // Their staging doc built in slices first (no save after the load goes before them: those wait for the
+    // store to be ready), not in one task with the first of them: at a million entries, 60-120 ms.
+    const pending = rows.length > 0 ? this.stagingPending() : null;
+    if (pending) await pending;
     for (const row of rows) {
       // Counted when saved, or (saved while a rebuild worked out the figures, which stopped before it wrote
       // them) by no one yet: then by the rebuild that follows if one does, else as they are added.

@@ -362,3 +362,28 @@ describe('a save while the doc loads', () => {
     expect(again.persistence.takesEarlySaves).toBe(false);
   });
 });
+
+it('the saves made while the doc loaded are added in a staging doc built in slices, not in one at once', async () => {
+  const { rice, hub, again } = await westLoading('20');
+  await again.recordPickup({ lines: [{ item: rice.id, quantity: '3' }] });
+  await again.recordPickup({ lines: [{ item: rice.id, quantity: '2' }] });
+  // Each time a staging doc is taken: was one there to serve, or was it built in that task?
+  const persistence = again.persistence as unknown as {
+    staging(): unknown;
+    keptServes(): boolean;
+    open: unknown;
+  };
+  const served: boolean[] = [];
+  const staging = persistence.staging.bind(persistence);
+  persistence.staging = () => {
+    served.push(persistence.open !== null || persistence.keptServes());
+    return staging();
+  };
+  held!.release();
+  await again.ready;
+  expect(await again.db.journal.count()).toBe(0);
+  expect(served).toHaveLength(2);
+  expect(served.every(Boolean)).toBe(true);
+  expect(await onHand(again, hub, rice.id)).toBe(15);
+  expect(await again.db.problems.count()).toBe(0);
+});
