@@ -20,13 +20,25 @@ export interface HistoryFilter {
 }
 
 /** A hub's entries, newest first, narrowed by item, kind and days, up to `limit`, live. */
-export function useHistory({ hub, item, kind, from, to, limit }: HistoryFilter): LedgerRow[] | undefined {
+export function useHistory({
+  hub,
+  item,
+  kind,
+  from,
+  to,
+  limit,
+}: HistoryFilter): { rows: LedgerRow[]; stale: boolean } | undefined {
   const store = useStore();
   const fromMs = from ? new Date(`${from}T00:00:00`).getTime() : -Infinity;
   const toMs = to ? new Date(`${to}T23:59:59.999`).getTime() : Infinity;
-  return useLiveQuery(
-    () =>
-      hubLedgerRows(
+  // A live query keeps its last result until the new one comes: the rows say which filter they are for, and
+  // rows of an earlier filter are `stale` (a hub's history by a seldom recorded item reads all of it: at ten
+  // million entries, half a second and more of the old rows under the new filter).
+  const key = JSON.stringify([hub, item, kind, from, to, limit]);
+  const result = useLiveQuery(
+    async () => ({
+      key,
+      rows: await hubLedgerRows(
         store.db,
         hub,
         fromMs,
@@ -34,8 +46,10 @@ export function useHistory({ hub, item, kind, from, to, limit }: HistoryFilter):
         limit,
         (r) => (!item || r.item === item) && (!kind || r.kind === kind),
       ),
+    }),
     [hub, item, kind, fromMs, toMs, limit],
   );
+  return result && { rows: result.rows, stale: result.key !== key };
 }
 
 /** Entries by id (those the shown undos undid, to name them), live. */

@@ -102,7 +102,10 @@ export function HistoryScreen() {
   const [confirming, setConfirming] = useState<string | null>(null);
   const command = useCommand();
 
-  const rows = useHistory({ hub, item, kind, from, to, limit });
+  const history = useHistory({ hub, item, kind, from, to, limit });
+  const rows = history?.rows;
+  // The rows shown are of the filter before, while this one's are read.
+  const stale = history?.stale ?? false;
   // The entries the shown undos undid, to name them.
   const targets = useMemo(
     () => [...new Set((rows ?? []).flatMap((r) => (r.kind === 'reversal' ? [r.target] : [])))],
@@ -173,13 +176,16 @@ export function HistoryScreen() {
         </div>
       </div>
       <CommandStatus command={command} early duringRebuild />
-      {!rows ? (
-        <p>{t('history.loading')}</p>
-      ) : rows.length === 0 ? (
-        <p className="empty">{t('history.none')}</p>
+      {(!rows || stale) && <p role="status">{t('history.loading')}</p>}
+      {!rows ? null : rows.length === 0 ? (
+        !stale && <p className="empty">{t('history.none')}</p>
       ) : (
         <div className="table-scroll">
-          <table className="data history" aria-label={t('nav.history')}>
+          <table
+            className={stale ? 'data history stale' : 'data history'}
+            aria-label={t('nav.history')}
+            aria-busy={stale || undefined}
+          >
             <thead>
               <tr>
                 <th scope="col">{t('history.when')}</th>

@@ -181,6 +181,12 @@ test('history filters by item and kind', async ({ baseURL }) => {
     await page.getByLabel('Kind').selectOption({ label: 'Discard' });
     await expect(rows).toHaveCount(1 + 1);
     await expect(rows.nth(1)).toContainText('damaged');
+    // Rows of the filter before are shown dimmed and busy while the new filter's are read; once they are
+    // shown, nothing says it is still loading.
+    await expect(page.getByRole('table', { name: 'History' })).not.toHaveAttribute('aria-busy');
+    await expect(
+      page.getByRole('main').getByRole('status').filter({ hasText: 'Loading history' }),
+    ).toHaveCount(0);
     await context.close();
   } finally {
     removeProfileDir(profile);
