@@ -18,28 +18,40 @@ afterEach(() => {
   open = [];
 });
 
-it('a coordinator made a hub device, then coordinator again (across a restart), has its levels for a hub count, then not, then again; as a rebuild has them', async () => {
+/** Peer to peer: what `from` has that `to` lacks, applied and committed. */
+async function send(from: LarderStore, to: LarderStore): Promise<void> {
+  const update = Y.encodeStateAsUpdate(from.persistence.doc, Y.encodeStateVector(to.persistence.doc));
+  expect((await to.applyRemoteUpdate(update, 'peer')).ok).toBe(true);
+  await to.persistence.flush();
+}
+
+/**
+ * `count` replicas: the first starts a network (Eastside Pantry, with Rice), the second joins it as a
+ * coordinator's laptop (no hub of its own), pre-approved, and both have each other's state.
+ */
+async function network(tag: string, seed: number, count: number) {
   const clock = new FakeClock();
-  const rng = new Prng(5);
+  const rng = new Prng(seed);
   const replicas = [];
-  for (let i = 0; i < 3; i++) replicas.push(await openReplica(i, clock, rng, 'member-settings'));
+  for (let i = 0; i < count; i++) replicas.push(await openReplica(i, clock, rng, tag));
   const [a, b] = replicas.map((r) => r.store) as [LarderStore, LarderStore];
-  let c = replicas[2]!.store;
-  open.push(a, b, c);
-  const send = async (from: LarderStore, to: LarderStore) => {
-    const update = Y.encodeStateAsUpdate(from.persistence.doc, Y.encodeStateVector(to.persistence.doc));
-    expect((await to.applyRemoteUpdate(update, 'peer')).ok).toBe(true);
-    await to.persistence.flush();
-  };
+  open.push(...replicas.map((r) => r.store));
   await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
-  const hubA = a.self!.hubId!;
   const rice = await a.saveItem({ name: 'Rice', category: 'Food', unit: 'bag', packSize: '', barcodes: '' });
-  // B: a coordinator's laptop (no hub of its own); C: a hub device of a new hub.
   await b.joinNetwork({
     invite: await a.preApprovedInvite(),
     deviceName: 'Coordinator',
     asCoordinator: true,
   });
+  await send(b, a);
+  await send(a, b);
+  return { clock, rng, replicas, a, b, rice, hubA: a.self!.hubId! };
+}
+
+it('a coordinator made a hub device, then coordinator again (across a restart), has its levels for a hub count, then not, then again; as a rebuild has them', async () => {
+  const { clock, rng, replicas, a, b, rice, hubA } = await network('member-settings', 5, 3);
+  let c = replicas[2]!.store;
+  // C: a hub device of a new hub.
   await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Church hall' });
   await send(c, a);
   await send(a, c);
@@ -94,27 +106,7 @@ it('a coordinator made a hub device, then coordinator again (across a restart), 
 });
 
 it("a writer's newer version behind an older value put back in the map is judged again when the writer's standing changes", async () => {
-  const clock = new FakeClock();
-  const rng = new Prng(9);
-  const replicas = [];
-  for (let i = 0; i < 2; i++) replicas.push(await openReplica(i, clock, rng, 'member-versions'));
-  const [a, b] = replicas.map((r) => r.store) as [LarderStore, LarderStore];
-  open.push(a, b);
-  const send = async (from: LarderStore, to: LarderStore) => {
-    const update = Y.encodeStateAsUpdate(from.persistence.doc, Y.encodeStateVector(to.persistence.doc));
-    expect((await to.applyRemoteUpdate(update, 'peer')).ok).toBe(true);
-    await to.persistence.flush();
-  };
-  await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
-  const hubA = a.self!.hubId!;
-  const rice = await a.saveItem({ name: 'Rice', category: 'Food', unit: 'bag', packSize: '', barcodes: '' });
-  await b.joinNetwork({
-    invite: await a.preApprovedInvite(),
-    deviceName: 'Coordinator',
-    asCoordinator: true,
-  });
-  await send(b, a);
-  await send(a, b);
+  const { clock, a, b, rice, hubA } = await network('member-versions', 9, 2);
   const key = `${hubA}|${rice.id}`;
   // A sets the levels, then B (a coordinator) sets them again.
   clock.advance(1_000);
