@@ -378,6 +378,11 @@ export class Projector {
     return keys.flatMap((key) => this.usage.get(key) ?? []);
   }
 
+  /** The ledger row of this id as it stands now, if it holds one. */
+  ledgerRow(id: string): LedgerRow | undefined {
+    return this.ledger.get(id);
+  }
+
   /** Whether it holds a ledger row of this id / a usage row of this key. */
   holdsLedger(id: string): boolean {
     return this.ledger.has(id);

@@ -2048,7 +2048,7 @@ export class DocPersistence {
           (id) => projector.holdsLedger(id),
           rebuilding.blocks,
           (id) => {
-            const row = projector.ledgerRows([id])[0];
+            const row = projector.ledgerRow(id);
             return row?.slot !== undefined || row?.root !== undefined;
           },
         );

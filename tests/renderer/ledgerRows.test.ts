@@ -315,30 +315,36 @@ describe('ledger rows in blocks', () => {
 
   it('a sweep drops the refused rows of the blocks not written, and every refused link', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(rowArb, { minLength: 1, maxLength: 60 }), fc.nat(), async (rows, cut) => {
-        const db = freshDb();
-        const model = new Map<string, LedgerRow>();
-        await apply(db, model, [{ put: rows }]);
-        const ids = [...model.keys()].sort();
-        const keep = new Set(ids.filter((_, i) => (i + cut) % 3 !== 0));
-        // The blocks "written" hold no refused row already (as a rebuild writes them, with the same keep).
-        const blocks = await db.blocks.toArray();
-        const written = new Set(
-          blocks
-            .filter((block) => decodeLedgerRows(block.packed!).every((r) => keep.has(r.id)))
-            .map((block) => blockKeyText([block.device, block.bucket])),
-        );
-        // A link stays only for a row said to have one (a stray link goes even when its row stays).
-        const linked = (id: string) => keep.has(id) && id < 'dev3';
-        await sweepLedger(db, (id) => keep.has(id), written, linked);
-        expect((await allLedgerRows(db)).map((r) => r.id).sort()).toEqual([...keep].sort());
-        for (const link of await db.links.toArray()) expect(linked(link.id)).toBe(true);
-        // A transfer that lost links is judged again from those left.
-        await expectOpenMarks(
-          db,
-          (await db.links.toArray()).map((link) => link.row!),
-        );
-      }),
+      fc.asyncProperty(
+        fc.array(rowArb, { minLength: 1, maxLength: 60 }),
+        fc.nat(),
+        // Link keys read a few at a time too: every page of them is swept.
+        fc.integer({ min: 1, max: 80 }),
+        async (rows, cut, linkKeysPerStep) => {
+          const db = freshDb();
+          const model = new Map<string, LedgerRow>();
+          await apply(db, model, [{ put: rows }]);
+          const ids = [...model.keys()].sort();
+          const keep = new Set(ids.filter((_, i) => (i + cut) % 3 !== 0));
+          // The blocks "written" hold no refused row already (as a rebuild writes them, with the same keep).
+          const blocks = await db.blocks.toArray();
+          const written = new Set(
+            blocks
+              .filter((block) => decodeLedgerRows(block.packed!).every((r) => keep.has(r.id)))
+              .map((block) => blockKeyText([block.device, block.bucket])),
+          );
+          // A link stays only for a row said to have one (a stray link goes even when its row stays).
+          const linked = (id: string) => keep.has(id) && id < 'dev3';
+          await sweepLedger(db, (id) => keep.has(id), written, linked, linkKeysPerStep);
+          expect((await allLedgerRows(db)).map((r) => r.id).sort()).toEqual([...keep].sort());
+          for (const link of await db.links.toArray()) expect(linked(link.id)).toBe(true);
+          // A transfer that lost links is judged again from those left.
+          await expectOpenMarks(
+            db,
+            (await db.links.toArray()).map((link) => link.row!),
+          );
+        },
+      ),
       fcOptions(0.2),
     );
   });
