@@ -3,7 +3,7 @@ import { SourceMapConsumer } from 'source-map-js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CDPSession } from 'playwright-core';
-import { firstStockView, installProbe, launch, markProjectionOld } from './browser';
+import { firstStockView, installProbe, launch, markProjectionOld, type InPageProbe } from './browser';
 import { commandLine } from './report';
 import { serve } from './server';
 
@@ -88,6 +88,7 @@ try {
   } else if (what === 'history') {
     // The app's own start after an update, on the profile (copied first: it is rebuilt), profiled from the
     // "Writing the history" bar until it goes (the rebuild's second part, in the background).
+    await context.addInitScript(installProbe);
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(server.url);
     await page.getByRole('table').first().waitFor();
@@ -99,10 +100,28 @@ try {
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
     const began = Date.now();
+    const from = await page.evaluate(() => performance.now());
     await cdp.send('Profiler.start');
     await bar.waitFor({ state: 'detached', timeout: 3_600_000 });
     cpu = ((await cdp.send('Profiler.stop')) as unknown as { profile: CpuProfile }).profile;
     console.log(`history written in ${Date.now() - began} ms (from its bar to its end)`);
+    // The long tasks meanwhile, and just after (the sweep at its end), as the page's observer saw them.
+    await page.waitForTimeout(2_000);
+    const tasks = await page.evaluate(
+      (since) =>
+        (window as unknown as { __larderProbe: InPageProbe }).__larderProbe.longTasks
+          .filter(([at]) => at >= since)
+          .map(([, ms]) => Math.round(ms)),
+      from,
+    );
+    console.log(
+      `tasks over 50 ms meanwhile: ${tasks.length}; longest ${
+        tasks
+          .sort((x, y) => y - x)
+          .slice(0, 6)
+          .join(', ') || 'none'
+      } ms`,
+    );
   } else if (what === 'pickups') {
     const page = await context.newPage();
     await page.goto(`${server.url}/bench/`);
