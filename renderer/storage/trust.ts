@@ -10,6 +10,7 @@ import { evaluateMembers, memberStateDigest, type MemberState } from '../../shar
 import { isLocalProblem, type LarderDB, type MemberRow } from './db';
 import {
   judgeSetting,
+  keyStanding,
   memberStanding,
   writerStandings,
   writersChanged,
@@ -68,7 +69,7 @@ export class TrustLayer {
     this.stored = new Map(
       rows.map((r) => [
         r.device,
-        r.status === 'requested' ? `k|${r.key}` : memberStanding(r.key, r.role, r.hub, r.revokedAt),
+        r.status === 'requested' ? keyStanding(r.key) : memberStanding(r.key, r.role, r.hub, r.revokedAt),
       ]),
     );
   }

@@ -219,12 +219,15 @@ export async function verifySetting(
 export const memberStanding = (key: string, role: string, hub: string | null, revokedAt?: number) =>
   `m|${key}|${role}|${hub ?? ''}|${revokedAt ?? ''}`;
 
+/** The standing of a device that is not a member, known by its key alone (a request to join, say). */
+export const keyStanding = (key: string) => `k|${key}`;
+
 /** A device's standing as a writer of settings in `members` (`memberStanding`; a key alone for a non-member). */
 export function writerStanding(members: MemberState, device: string): string {
   const member = members.members.get(device);
   if (member) return memberStanding(member.key, member.role, member.hub, member.revoked?.at);
   const key = members.keys.get(device);
-  return key === undefined ? '' : `k|${key}`;
+  return key === undefined ? '' : keyStanding(key);
 }
 
 /**
