@@ -8,10 +8,15 @@ export class BelowZeroWarning extends Error {
     this.name = 'BelowZeroWarning';
   }
 
-  /** One message per item that would go below zero. */
+  /**
+   * One message per item that would go below zero. A record already below zero is said as how far below it
+   * is ("only -13 on hand" read as nonsense to volunteers).
+   */
   get messages(): DomainMessage[] {
     return this.shortfalls.map((s) =>
-      msg('pickup.belowZero', { item: s.name, taking: s.taking, onHand: s.onHand }),
+      s.onHand < 0
+        ? msg('pickup.alreadyBelowZero', { item: s.name, taking: s.taking, below: -s.onHand })
+        : msg('pickup.belowZero', { item: s.name, taking: s.taking, onHand: s.onHand }),
     );
   }
 }

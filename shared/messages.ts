@@ -91,6 +91,7 @@ export interface MessageParams {
   'form.countNoLines': None;
   'form.countedTwice': { item: string };
   'pickup.belowZero': { item: string; taking: number; onHand: number };
+  'pickup.alreadyBelowZero': { item: string; taking: number; below: number };
 
   // Undo.
   'undo.ofUndo': None;
@@ -315,6 +316,7 @@ const CODES: Record<MessageCode, true> = {
   'form.countNoLines': true,
   'form.countedTwice': true,
   'pickup.belowZero': true,
+  'pickup.alreadyBelowZero': true,
   'undo.ofUndo': true,
   'undo.ofSettlement': true,
   'undo.already': true,

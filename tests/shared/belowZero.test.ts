@@ -21,6 +21,17 @@ describe('the below-zero warning', () => {
     expect(warning).toBeInstanceOf(Error);
   });
 
+  it('says a record already below zero as how far below it is, not as a negative on hand', () => {
+    const warning = new BelowZeroWarning([
+      { item: 'i-rice', name: 'Rice 1kg', onHand: -13, taking: 1 },
+      { item: 'i-oil', name: 'Oil', onHand: 0, taking: 2 },
+    ]);
+    expect(warning.messages).toEqual([
+      { code: 'pickup.alreadyBelowZero', params: { item: 'Rice 1kg', taking: 1, below: 13 } },
+      { code: 'pickup.belowZero', params: { item: 'Oil', taking: 2, onHand: 0 } },
+    ]);
+  });
+
   it('is the class the commands throw (one class, wherever it is imported from)', () => {
     expect(FromCommands).toBe(BelowZeroWarning);
   });
