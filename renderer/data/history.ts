@@ -4,6 +4,7 @@ import type { LedgerRow } from '../../shared/projection';
 import { useStore } from '../app/StoreContext';
 import {
   getLedgerRows,
+  hubItemLedgerRows,
   hubLedgerRows,
   newestTransferLedgerRows,
   openTransferLedgerRows,
@@ -32,23 +33,18 @@ export function useHistory({
   const fromMs = from ? new Date(`${from}T00:00:00`).getTime() : -Infinity;
   const toMs = to ? new Date(`${to}T23:59:59.999`).getTime() : Infinity;
   // A live query keeps its last result until the new one comes: the rows say which filter they are for, and
-  // rows of an earlier filter are `stale` (a hub's history by a seldom recorded item reads all of it: at ten
-  // million entries, half a second and more of the old rows under the new filter).
+  // rows of an earlier filter are `stale` (a hub's whole history read for a kind seldom recorded, or for an
+  // item before its blocks are listed: at ten million entries, half a second and more).
   const key = JSON.stringify([hub, item, kind, from, to, limit]);
-  const result = useLiveQuery(
-    async () => ({
+  const result = useLiveQuery(async () => {
+    const ofKind = (r: LedgerRow) => !kind || r.kind === kind;
+    return {
       key,
-      rows: await hubLedgerRows(
-        store.db,
-        hub,
-        fromMs,
-        toMs,
-        limit,
-        (r) => (!item || r.item === item) && (!kind || r.kind === kind),
-      ),
-    }),
-    [hub, item, kind, fromMs, toMs, limit],
-  );
+      rows: item
+        ? await hubItemLedgerRows(store.db, hub, item, fromMs, toMs, limit, ofKind)
+        : await hubLedgerRows(store.db, hub, fromMs, toMs, limit, ofKind),
+    };
+  }, [hub, item, kind, fromMs, toMs, limit]);
   return result && { rows: result.rows, stale: result.key !== key };
 }
 

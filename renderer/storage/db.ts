@@ -19,6 +19,7 @@ import {
   type OpenTransferRow,
   type StoredBlock,
 } from './ledgerIndex';
+import { PENDING, type ItemBlocksRow } from './itemBlocks';
 
 /**
  * The device's IndexedDB, through Dexie. `updates` holds the network's Y.Doc as Yjs updates: the only
@@ -248,6 +249,8 @@ export class LarderDB extends Dexie {
   links!: Table<LedgerLink, string>;
   /** The transfers still open (ledgerIndex.ts `markTransfers`), by id: a row each, gone once it closes. */
   openTransfers!: Table<OpenTransferRow, string>;
+  /** Which blocks hold a hub's entries of an item (itemBlocks.ts): History by an item seldom recorded. */
+  itemBlocks!: Table<ItemBlocksRow, [string, string]>;
   items!: Table<ItemRow, string>;
   hubs!: Table<HubRow, string>;
   devices!: Table<DeviceRow, string>;
@@ -329,11 +332,21 @@ export class LarderDB extends Dexie {
       });
     // Saves made before the doc is loaded (JournalRow).
     this.version(11).stores({ journal: '++id' });
+    // Which blocks hold a hub's entries of an item (itemBlocks.ts). A device that has blocks already lists
+    // them in the background after its start (`fillItemBlocks`): the row PENDING says it has not yet.
+    this.version(12)
+      .stores({ itemBlocks: '[hub+item]' })
+      .upgrade(async (tx) => {
+        if ((await tx.table('blocks').count()) > 0)
+          await tx
+            .table('itemBlocks')
+            .put({ hub: PENDING[0], item: PENDING[1], pending: 1 } satisfies ItemBlocksRow);
+      });
   }
 
   /** The tables that hold the ledger rows: a transaction that writes them holds them all. */
   get ledgerTables() {
-    return [this.blocks, this.links, this.openTransfers];
+    return [this.blocks, this.links, this.openTransfers, this.itemBlocks];
   }
 
   /** Every projection table: what a rebuild writes again. */
@@ -345,6 +358,7 @@ export class LarderDB extends Dexie {
       this.blocks,
       this.links,
       this.openTransfers,
+      this.itemBlocks,
       this.usage,
       this.items,
       this.hubs,

@@ -76,6 +76,7 @@ import {
   ledgerIds,
   ledgerRowsAtMost,
   ledgerRowsInSlots,
+  listItemBlocks,
   putLedgerRows,
   sweepLedger,
 } from './ledgerRows';
@@ -400,6 +401,10 @@ export class DocPersistence {
   private largeRows: number[] = [];
   /** Cutting large rows, one at a time, beside the chain (it touches only rows the chain never rewrites). */
   private splitting: Promise<void> = Promise.resolve();
+  /** The blocks being listed by item (itemBlocks.ts `fillItemBlocks`), after a large write or an upgrade. */
+  private listing: Promise<void> = Promise.resolve();
+  /** A write too large to list its blocks by item marked the lists unfinished since a fill was last asked for. */
+  private unlisted = false;
   private destroyed = false;
   /** The load has begun with whole figures: this device's saves are committed before the doc (`reserveEarly`). */
   private earlyAllowed = false;
@@ -811,6 +816,7 @@ export class DocPersistence {
     this.attach();
     this.loaded = true;
     this.splitLargeRows();
+    this.listItemBlocks(true);
     this.resumRows(resum);
     await this.trustLayer?.load(this.db);
     // Before anything derives figures from the doc (a rebuild, the damage check): it must hold them.
@@ -882,6 +888,38 @@ export class DocPersistence {
       .catch((error: unknown) =>
         console.error('Larder could not write its stored rows’ new sums; it will at the next start', error),
       );
+  }
+
+  /** Resolves once the blocks are listed by item (or could not be, or the store closed). */
+  itemBlocksListed(): Promise<void> {
+    return this.listing;
+  }
+
+  /** A large write of ledger rows (a first sync's, a rebuild's) is under way: a fill would begin again. */
+  private get writingLarge(): boolean {
+    return this.unprojected > 0 || this.rebuilding !== null;
+  }
+
+  /**
+   * Lists the blocks by item, in the background, if a write too large to list them marked the lists
+   * unfinished (`unlisted`, or at a start: an upgrade, or a write before a restart), once no large write is
+   * under way: History by an item reads the hub's blocks until it is done. Stopped by a large write (asked
+   * again once it ends) or the store closing; a fill that fails leaves the rest to the next start.
+   */
+  private listItemBlocks(atStart = false): void {
+    if (!atStart && !this.unlisted) return;
+    if (this.writingLarge) return;
+    this.unlisted = false;
+    this.listing = this.listing
+      .then(() => listItemBlocks(this.db, () => this.destroyed || this.writingLarge))
+      .catch((error: unknown) => {
+        // (Closing the store ends a fill midway: the next start begins it again.)
+        if (!this.destroyed)
+          console.error(
+            "Larder could not list its history's blocks by item; it begins again at the next start",
+            error,
+          );
+      });
   }
 
   /** Resolves once the large rows known so far are cut into pieces (or could not be). */
@@ -1045,6 +1083,7 @@ export class DocPersistence {
         }
         const commit: Commit = { entries: row.entries, settingsChanged: false };
         for (const listener of this.committedListeners) listener(commit);
+        this.listItemBlocks();
       },
       giveBack,
     };
@@ -1395,6 +1434,7 @@ export class DocPersistence {
         0,
     };
     for (const listener of this.committedListeners) listener(commit);
+    this.listItemBlocks();
     await this.mergeSmallUpdates();
   }
 
@@ -1503,6 +1543,7 @@ export class DocPersistence {
     this.backlogAt += chunk.length;
     const commit: Commit = { entries: chunk, settingsChanged: false };
     for (const listener of this.committedListeners) listener(commit);
+    this.listItemBlocks();
     if (!last) this.notifyBacklog();
     if (last) this.finishBacklog();
     else this.continueBacklog();
@@ -1512,6 +1553,7 @@ export class DocPersistence {
   private finishBacklog(): void {
     this.backlog = [];
     this.backlogAt = 0;
+    this.listItemBlocks();
     this.decoded = new Map();
     this.drained?.resolve();
     this.drained = null;
@@ -1533,7 +1575,9 @@ export class DocPersistence {
     await Promise.all([
       db.stock.bulkPut(changes.stock),
       db.shelf.bulkPut(shelfRows(changes.stock)),
-      putLedgerRows(db, changes.ledger),
+      putLedgerRows(db, changes.ledger).then((unlisted) => {
+        if (unlisted) this.unlisted = true;
+      }),
       db.usage.bulkPut(changes.usage),
       // The network view's rows these stock rows are in, patched in the same transaction.
       changes.stock.length > 0 &&
@@ -1998,6 +2042,7 @@ export class DocPersistence {
   private rewritten(): void {
     const commit: Commit = { entries: [], settingsChanged: true };
     for (const listener of this.committedListeners) listener(commit);
+    this.listItemBlocks();
   }
 
   /** Queues the next piece of a rebuild's history behind whatever is queued now (saves go first). */
@@ -2036,7 +2081,9 @@ export class DocPersistence {
         } else {
           const rows = projector.ledgerRows(piece);
           await db.transaction('rw', db.ledgerTables, () =>
-            putLedgerRows(db, rows, (id) => projector.holdsLedger(id)),
+            putLedgerRows(db, rows, (id) => projector.holdsLedger(id)).then((unlisted) => {
+              if (unlisted) this.unlisted = true;
+            }),
           );
           for (const id of piece) rebuilding.blocks.add(blockKeyText(blockKeyOf(id)));
         }

@@ -11,10 +11,12 @@ import {
   countLedgerRows,
   deleteLedgerRows,
   getLedgerRows,
+  hubItemLedgerRows,
   hubLedgerRows,
   inBlockOrder,
   ledgerRowsAtMost,
   ledgerRowsInSlots,
+  listItemBlocks,
   newestAtHub,
   newestFirst,
   newestTransferLedgerRows,
@@ -26,6 +28,13 @@ import {
 import type { LedgerRow } from '../../shared/projection';
 import { isOpenTransfer, lastChangeOf, transferViews } from '../../shared/transfers';
 import { decodeLedgerRows } from '../../shared/checkpoint/rows';
+import {
+  itemBlocksUnfinished,
+  listedItemBlocks,
+  markUnlisted,
+  NOTE_ROWS_MAX,
+  noteItemBlocks,
+} from '../../renderer/storage/itemBlocks';
 import { fcOptions } from '../shared/arbitraries';
 import { uniqueName } from './faults';
 
@@ -206,6 +215,16 @@ async function apply(
   }
 }
 
+type BlockKeyArg = [string, number];
+
+/** The blocks listed for a hub and item (null: not listed), by key. */
+async function listedKeys(db: LarderDB, hub: string, item: string) {
+  const listed = await listedItemBlocks(db, hub, item);
+  return (
+    listed && listed.map((b) => b.key).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]))
+  );
+}
+
 const byId = (rows: readonly LedgerRow[]) =>
   [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
@@ -296,6 +315,224 @@ describe('ledger rows in blocks', () => {
         },
       ),
       fcOptions(0.3),
+    );
+  });
+
+  it('list a hub’s entries of an item from the blocks listed for it, as a sort of all would, before and after a database from before the lists is filled', async () => {
+    // Cases in which a read came while the lists were being filled (the fallback was taken), and after.
+    const seen = { filling: 0, listed: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(stepArb, { minLength: 1, maxLength: 6 }),
+        fc.array(stepArb, { maxLength: 3 }),
+        fc.boolean(),
+        fc.constantFrom(1, 2, 64),
+        fc.integer({ min: 0, max: 3 }),
+        fc.constantFrom(...HUBS),
+        fc.constantFrom(...ITEMS),
+        fc.integer({ min: -1, max: 7 }),
+        fc.integer({ min: -1, max: 7 }),
+        fc.constantFrom(1, 2, 5, Infinity),
+        fc.constantFrom('', 'donation', 'reversal'),
+        fc.constantFrom(0, 1, 32),
+        fc.constantFrom(1_000, 60_000, 90_000),
+        async (
+          stepsAt,
+          laterAt,
+          fromBefore,
+          perStep,
+          stepsFirst,
+          hub,
+          item,
+          a,
+          b,
+          limit,
+          kind,
+          firstRead,
+          unit,
+        ) => {
+          // The rows' times `unit` apart (steps of a second: all in one or two of the lists' minutes; of a
+          // minute and more: the blocks' newest minutes differ, and reading stops early).
+          const spread = (list: typeof stepsAt) =>
+            list.map((step) =>
+              'put' in step
+                ? { put: step.put.map((r) => ({ ...r, at: T0 + ((r.at - T0) / 1000) * unit })) }
+                : step,
+            );
+          const [steps, later] = [spread(stepsAt), spread(laterAt)];
+          const db = freshDb();
+          const model = new Map<string, LedgerRow>();
+          await apply(db, model, steps);
+          const [from, to] = [T0 + Math.min(a, b) * unit, T0 + Math.max(a, b) * unit];
+          const ofKind = (r: LedgerRow) => !kind || r.kind === kind;
+          // The listed blocks read `firstRead` in the first step, twice as many in each after.
+          const read = () => hubItemLedgerRows(db, hub, item, from, to, limit, ofKind, firstRead);
+          const expected = () =>
+            [...model.values()]
+              .filter((r) => r.hub === hub && r.item === item && r.at >= from && r.at <= to && ofKind(r))
+              .sort(newestFirst)
+              .slice(0, limit);
+          if (fromBefore) {
+            // The blocks as a database from before the lists holds them: listed by a fill, stopped after
+            // some of its steps the first time (nothing listed then), and rows written before it runs again.
+            await db.itemBlocks.clear();
+            await markUnlisted(db);
+            let step = 0;
+            await listItemBlocks(db, () => step++ >= stepsFirst, perStep);
+            if (await itemBlocksUnfinished(db)) {
+              expect(await listedItemBlocks(db, hub, item)).toBeNull();
+              expect(await read()).toEqual(expected());
+              seen.filling++;
+            }
+            await apply(db, model, later);
+            await listItemBlocks(db, () => false, perStep);
+            expect(await itemBlocksUnfinished(db)).toBe(false);
+          } else await apply(db, model, later);
+          // Every block that holds a row of a hub and item is listed for them.
+          for (const stored of await db.blocks.toArray()) {
+            const rows = decodeLedgerRows(stored.packed!);
+            for (const r of rows) {
+              // Listed, and no sooner than its newest entry of the item.
+              const listed = await listedItemBlocks(db, r.hub, r.item);
+              const block = listed!.find((b) => b.key[0] === stored.device && b.key[1] === stored.bucket);
+              expect(block!.newest).toBeGreaterThanOrEqual(r.at);
+            }
+          }
+          expect(await read()).toEqual(expected());
+          seen.listed++;
+        },
+      ),
+      fcOptions(0.3),
+    );
+    expect(seen.filling).toBeGreaterThan(0);
+  });
+
+  it('a write too large to list marks the lists unfinished; a fill lists every block, and begins again after a large write while it ran', async () => {
+    const db = freshDb();
+    const many = (device: string, hub: string, n: number, item = (seq: number) => ITEMS[seq % 3]!) =>
+      Array.from({ length: n }, (_, i) => row(device, i + 1, hub, item(i + 1), T0 + (i % 7) * 1000));
+    // A save's few rows are listed in the same transaction.
+    const small = many('dev1', 'north', 3);
+    expect(await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, small))).toBe(false);
+    expect(await itemBlocksUnfinished(db)).toBe(false);
+    expect(await listedKeys(db, 'north', 'oils')).toEqual([['dev1', 0]]);
+    // A first sync's piece: marked, not listed.
+    const large = many('dev2', 'south', NOTE_ROWS_MAX + 1);
+    expect(await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, large))).toBe(true);
+    expect(await itemBlocksUnfinished(db)).toBe(true);
+    expect(await listedKeys(db, 'south', 'rice')).toBeNull();
+    expect(await listedKeys(db, 'north', 'oils')).toBeNull();
+    // A fill during which another large write comes, to blocks it has passed (dev0's come first): it reads
+    // on, then begins again, and lists both.
+    const later = many('dev0', 'south', NOTE_ROWS_MAX + 1, () => 'soap');
+    let steps = 0;
+    await listItemBlocks(
+      db,
+      () => {
+        if (++steps === 2) void db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, later));
+        return false;
+      },
+      1,
+    );
+    expect(await itemBlocksUnfinished(db)).toBe(false);
+    const blocksOf = (rows: LedgerRow[], item: string) => [
+      ...new Map(
+        rows.filter((r) => r.item === item).map((r) => [blockKeyText(blockKeyOf(r.id)), blockKeyOf(r.id)]),
+      ).values(),
+    ];
+    expect(await listedKeys(db, 'south', 'rice')).toEqual(blocksOf(large, 'rice'));
+    expect(blocksOf(large, 'rice').length).toBeGreaterThan(1);
+    expect(await listedKeys(db, 'south', 'soap')).toEqual([
+      ...blocksOf(later, 'soap'),
+      ...blocksOf(large, 'soap'),
+    ]);
+    expect(await listedKeys(db, 'north', 'oils')).toEqual([['dev1', 0]]);
+    expect(await listedKeys(db, 'north', 'beans')).toEqual([]);
+    for (const [hub, item] of [
+      ['south', 'soap'],
+      ['south', 'oils'],
+      ['north', 'rice'],
+    ] as const)
+      expect(await hubItemLedgerRows(db, hub, item, -Infinity, Infinity, Infinity)).toEqual(
+        [...small, ...large, ...later].filter((r) => r.hub === hub && r.item === item).sort(newestFirst),
+      );
+  });
+
+  it('read an item’s listed blocks newest first, and no more than a page needs', async () => {
+    const db = freshDb();
+    // Ten blocks of dev1, two rows of rice each, the newest in the last block; soap in every block.
+    const rows = Array.from({ length: 10 }, (_, bucket) => [
+      row('dev1', bucket * BLOCK_ENTRIES + 1, 'north', 'rice', T0 + (bucket + 1) * 60_000 - 1_000),
+      row('dev1', bucket * BLOCK_ENTRIES + 2, 'north', 'rice', T0 + (bucket + 1) * 60_000),
+      row('dev1', bucket * BLOCK_ENTRIES + 3, 'north', 'soap', T0),
+    ]).flat();
+    await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, rows));
+    const read: string[] = [];
+    const bulkGet = db.blocks.bulkGet.bind(db.blocks);
+    db.blocks.bulkGet = ((keys: BlockKeyArg[]) => {
+      read.push(...keys.map((key) => blockKeyText(key)));
+      return bulkGet(keys);
+    }) as typeof db.blocks.bulkGet;
+    const page = await hubItemLedgerRows(db, 'north', 'rice', -Infinity, Infinity, 2, () => true, 1);
+    expect(page.map((r) => r.id)).toEqual(['dev1.1154', 'dev1.1153']);
+    expect(read).toEqual([blockKeyText(['dev1', 9])]);
+    // A page of five: the newest three blocks, in the two steps that hold them (1, then 2).
+    read.length = 0;
+    const five = await hubItemLedgerRows(db, 'north', 'rice', -Infinity, Infinity, 5, () => true, 1);
+    expect(five).toEqual(
+      rows
+        .filter((r) => r.item === 'rice')
+        .sort(newestFirst)
+        .slice(0, 5),
+    );
+    expect(read).toEqual(
+      [
+        ['dev1', 9],
+        ['dev1', 8],
+        ['dev1', 7],
+      ].map((k) => blockKeyText(k as BlockKeyArg)),
+    );
+    // Up to a time: the blocks whose newest is before it are not read.
+    read.length = 0;
+    const from = T0 + 8 * 60_000;
+    expect(await hubItemLedgerRows(db, 'north', 'rice', from, Infinity, Infinity, () => true, 32)).toEqual(
+      rows.filter((r) => r.item === 'rice' && r.at >= from).sort(newestFirst),
+    );
+    expect(read).toHaveLength(3);
+  });
+
+  it('stop listing the blocks of an item once it is in more than the most, and read its history as the hub’s', async () => {
+    const db = freshDb();
+    const rows = [0, 1, 2].map((bucket) =>
+      row('dev1', bucket * BLOCK_ENTRIES + 1, 'north', 'rice', T0 + bucket * 1000),
+    );
+    await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, rows));
+    expect(await listedKeys(db, 'north', 'rice')).toEqual([
+      ['dev1', 0],
+      ['dev1', 1],
+      ['dev1', 2],
+    ]);
+    expect(await listedKeys(db, 'north', 'beans')).toEqual([]);
+    const note = (bucket: number, max: number) =>
+      db.transaction('rw', db.ledgerTables, () =>
+        noteItemBlocks(
+          db,
+          [{ key: ['dev2', bucket], rows: [row('dev2', bucket * BLOCK_ENTRIES, 'north', 'rice', T0)] }],
+          max,
+        ),
+      );
+    // A block already listed changes nothing; a fourth, past a most of three, makes the item dense.
+    await note(0, 4);
+    await note(0, 4);
+    expect(await listedKeys(db, 'north', 'rice')).toHaveLength(4);
+    await note(1, 4);
+    expect(await db.itemBlocks.get(['north', 'rice'])).toEqual({ hub: 'north', item: 'rice', dense: true });
+    expect(await listedKeys(db, 'north', 'rice')).toBeNull();
+    await note(2, 4);
+    expect(await db.itemBlocks.get(['north', 'rice'])).toEqual({ hub: 'north', item: 'rice', dense: true });
+    // Read as the hub's history: every row of the item, as put.
+    expect(await hubItemLedgerRows(db, 'north', 'rice', -Infinity, Infinity, Infinity)).toEqual(
+      [...rows].sort(newestFirst),
     );
   });
 

@@ -2,6 +2,8 @@
 import 'fake-indexeddb/auto';
 import * as Y from 'yjs';
 import { LarderDB } from '../../renderer/storage/db';
+import { listedItemBlocks } from '../../renderer/storage/itemBlocks';
+import { decodeLedgerRows } from '../../shared/checkpoint/rows';
 import { LarderStore, type StoreDeps } from '../../renderer/storage/store';
 
 /**
@@ -361,14 +363,41 @@ const byKey =
     key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
 /**
+ * The blocks of `db` not listed under a hub and item their rows are of (itemBlocks.ts), as text: none while
+ * the lists are whole. A list may name more blocks than hold its item (lists only grow), so two devices' lists
+ * differ legitimately, and what is compared is this.
+ */
+export async function unlistedItemBlocks(db: LarderDB): Promise<string[]> {
+  const missing: string[] = [];
+  for (const block of await db.blocks.toArray())
+    for (const row of decodeLedgerRows(block.packed!)) {
+      const listed = await listedItemBlocks(db, row.hub, row.item);
+      // (Listed no sooner than its newest entry of the item: History stops reading by it.)
+      if (
+        listed &&
+        !listed.some(
+          ({ key: [d, b], newest }) => d === block.device && b === block.bucket && newest >= row.at,
+        )
+      )
+        missing.push(`${row.hub}|${row.item} in ${block.device}/${block.bucket}`);
+    }
+  return [...new Set(missing)];
+}
+
+/**
  * Every projection table (`db.projectionTables`, so a new table is compared without touching this file),
  * each as a list of canonical JSON rows sorted by primary key: compared with toEqual, a diff names the
  * rows that differ. `seenAt` of a problem is when this device noticed it, which legitimately differs
- * between devices, so it is left out.
+ * between devices, so it is left out. The blocks listed by item are given as those not listed that should
+ * be (`unlistedItemBlocks`): none.
  */
 export async function projectionJson(store: LarderStore): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const table of store.db.projectionTables) {
+    if (table.name === 'itemBlocks') {
+      out[table.name] = await unlistedItemBlocks(store.db);
+      continue;
+    }
     const keyPath = table.schema.primKey.keyPath;
     // A compound key (the ledger's blocks: device and bucket) as its parts joined.
     const keyOf = (r: Record<string, unknown>) =>
