@@ -442,11 +442,12 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
       target: '—',
     },
     {
-      metric: 'History, first page of 100: all / most recorded item / least recorded item / undos',
+      metric:
+        'History, first page of 100: all / most recorded item / least recorded item / undos; waited for the blocks listed by item',
       values: per(
         browser,
         (r) =>
-          `${ms(r.history.all)} / ${ms(r.history.commonItem)} / ${ms(r.history.rareItem)} (${r.history.rows.rareItem} rows) / ${ms(r.history.undos)}`,
+          `${ms(r.history.all)} / ${ms(r.history.commonItem)} / ${ms(r.history.rareItem)} (${r.history.rows.rareItem} rows) / ${ms(r.history.undos)}; ${ms(r.history.listsWaitMs)}`,
       ),
       target: '—',
     },

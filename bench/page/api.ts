@@ -53,6 +53,8 @@ export interface HistoryTimes {
   undos: number;
   /** The entries those pages held (the rare item's may be fewer than a page). */
   rows: { all: number; commonItem: number; rareItem: number; undos: number };
+  /** How long History waited for the blocks to be listed by item (a fill after the start, if not done). */
+  listsWaitMs: number;
 }
 
 /**
@@ -83,8 +85,17 @@ export interface LarderBench {
    * milliseconds of each, action to committed.
    */
   pickups(item: string | null, runs: number): Promise<number[]>;
-  /** History's first page (renderer/data/history.ts, the query the screen runs) for this device's hub. */
+  /**
+   * History's first page (renderer/data/history.ts, the queries the screen runs) for this device's hub,
+   * once its blocks are listed by item.
+   */
   history(): Promise<HistoryTimes>;
+  /**
+   * Waits until the blocks are listed by item (a fill after a start, in the background): how long after
+   * `open()`'s store.ready they were, whether a fill was due then, and the longest main-thread task from
+   * store.ready until then (0: none over 50 ms; `open()` counts the rows meanwhile).
+   */
+  itemLists(): Promise<{ waitedMs: number; unfinished: boolean; longestTaskMs: number }>;
   close(): void;
 }
 

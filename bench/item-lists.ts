@@ -1,0 +1,65 @@
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { launch } from './browser';
+import { commandLine } from './report';
+import { serve } from './server';
+
+/**
+ * The blocks listed by item on a database from before the lists (schema version 11, itemBlocks.ts): a
+ * profile `npm run bench -- --keep-profiles --port=N` seeded and kept with that code, opened (on a copy)
+ * by this code's bench page. Prints how long the fill took after the doc was loaded, the longest
+ * main-thread task meanwhile, then History's first pages as the screen reads them (the least recorded
+ * item's from the lists), and the same once more on the now listed database after a restart.
+ *
+ *   npx tsx bench/item-lists.ts --profile=/tmp/larder-bench-1000000-XXXX --port=N
+ */
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { option } = commandLine();
+const profile = option('profile');
+const port = Number(option('port') ?? 0);
+if (!profile || !port || !existsSync(profile)) {
+  console.error('usage: npx tsx bench/item-lists.ts --profile=<kept profile> --port=<its port>');
+  process.exit(2);
+}
+const pageDir = join(tmpdir(), 'larder-item-lists-page');
+await build({
+  configFile: false,
+  root: join(root, 'bench', 'page'),
+  base: '/bench/',
+  logLevel: 'warn',
+  build: { outDir: pageDir, emptyOutDir: true, target: 'es2022' },
+});
+const copy = join(tmpdir(), 'larder-item-lists-profile');
+rmSync(copy, { recursive: true, force: true });
+cpSync(profile, copy, { recursive: true });
+const server = await serve([{ prefix: '/bench/', dir: pageDir }], port);
+try {
+  for (const run of ['from before the lists', 'listed, after a restart']) {
+    const context = await launch(copy);
+    try {
+      const page = await context.newPage();
+      await page.goto(`${server.url}/bench/`);
+      await page.waitForFunction(() => window.larderBench !== undefined);
+      const open = await page.evaluate(() => window.larderBench!.open());
+      const lists = await page.evaluate(() => window.larderBench!.itemLists());
+      const history = await page.evaluate(() => window.larderBench!.history());
+      console.log(
+        `${run}: store.ready ${open.readyMs.toFixed(0)} ms, ${open.ledgerRows} rows; lists ${lists.unfinished ? 'unfinished' : 'whole'} then, ` +
+          `listed ${lists.waitedMs.toFixed(0)} ms after it, longest task meanwhile ${lists.longestTaskMs.toFixed(0)} ms (the rows counted too)`,
+      );
+      console.log(
+        `  History: all ${history.all.toFixed(1)} ms, most recorded item ${history.commonItem.toFixed(1)} ms, ` +
+          `least recorded item ${history.rareItem.toFixed(1)} ms (${history.rows.rareItem} rows), undos ${history.undos.toFixed(1)} ms`,
+      );
+      await page.evaluate(() => window.larderBench!.close());
+    } finally {
+      await context.close();
+    }
+  }
+} finally {
+  await server.close();
+  rmSync(copy, { recursive: true, force: true });
+}
