@@ -239,10 +239,75 @@ export async function itemBlocksUnfinished(db: LarderDB): Promise<boolean> {
 const FILL_WRITE = 100;
 
 /**
- * While the lists are unfinished: reads every block, `perStep` at a time (`rowsOf` unpacks one), gathers
- * each hub and item's blocks in memory, then writes each list once, joined with what saves listed
- * meanwhile, and says the lists are finished, unless a large write marked them unfinished again since it
- * began (then it begins again). Resolves when done or `stopped` (the next start begins again).
+ * A hub and item's blocks as a fill gathers them, in the blocks' key order (device, then bucket): the shape
+ * of a stored list, appended to. Plain arrays of small integers: at ten million entries a fill holds up to
+ * ITEM_BLOCKS_MAX blocks for each of about 10,000 hubs and items (a map and an object per block took about
+ * 150 B each, 0.75 GB at that size).
+ */
+interface Gathered {
+  hub: string;
+  item: string;
+  devices: string[];
+  buckets: number[][];
+  newest: number[][];
+  count: number;
+  dense: boolean;
+}
+
+/** Adds a block's rows to the gathered lists; blocks must come in key order. */
+function gather(
+  pairs: Map<string, Gathered>,
+  [device, bucket]: BlockKey,
+  rows: readonly { hub: string; item: string; at: number }[],
+  max: number,
+): void {
+  for (const row of rows) {
+    const text = pairText(row.hub, row.item);
+    let pair = pairs.get(text);
+    if (!pair) {
+      pair = { hub: row.hub, item: row.item, devices: [], buckets: [], newest: [], count: 0, dense: false };
+      pairs.set(text, pair);
+    }
+    if (pair.dense) continue;
+    const minute = minuteOf(row.at);
+    let d = pair.devices.length - 1;
+    if (pair.devices[d] !== device) {
+      pair.devices.push(device);
+      pair.buckets.push([]);
+      pair.newest.push([]);
+      d++;
+    }
+    const buckets = pair.buckets[d]!;
+    const newest = pair.newest[d]!;
+    const last = buckets.length - 1;
+    if (buckets[last] === bucket) {
+      if (minute > newest[last]!) newest[last] = minute;
+      continue;
+    }
+    buckets.push(bucket);
+    newest.push(minute);
+    if (++pair.count > max) {
+      // Dense: nothing of it is kept in memory either.
+      pair.dense = true;
+      pair.devices = [];
+      pair.buckets = [];
+      pair.newest = [];
+    }
+  }
+}
+
+/** The blocks of a gathered list (not dense), as `withBlocks` takes them. */
+function* gatheredBlocks(pair: Gathered): Generator<{ key: BlockKey; minute: number }> {
+  for (let d = 0; d < pair.devices.length; d++)
+    for (let j = 0; j < pair.buckets[d]!.length; j++)
+      yield { key: [pair.devices[d]!, pair.buckets[d]![j]!], minute: pair.newest[d]![j]! };
+}
+
+/**
+ * While the lists are unfinished: reads every block, `perStep` at a time in key order (`rowsOf` unpacks
+ * one), gathers each hub and item's blocks in memory, then writes each list once, joined with what saves
+ * listed meanwhile, and says the lists are finished, unless a large write marked them unfinished again since
+ * it began (then it begins again). Resolves when done or `stopped` (the next start begins again).
  */
 export async function fillItemBlocks(
   db: LarderDB,
@@ -254,7 +319,7 @@ export async function fillItemBlocks(
   for (;;) {
     const mark = await db.itemBlocks.get(PENDING);
     if (!mark || stopped()) return;
-    const pairs = new Map<string, Pair>();
+    const pairs = new Map<string, Gathered>();
     let after: BlockKey | null = null;
     for (;;) {
       if (stopped()) return;
@@ -263,14 +328,7 @@ export async function fillItemBlocks(
       )
         .limit(perStep)
         .toArray();
-      pairsOf(
-        page.map((block) => ({ key: [block.device, block.bucket] as BlockKey, rows: rowsOf(block) })),
-        pairs,
-      );
-      // An item past the most is dense: its blocks need not be kept in memory either.
-      for (const pair of pairs.values())
-        if (pair.blocks.size > max + 1)
-          for (const key of [...pair.blocks.keys()].slice(max + 1)) pair.blocks.delete(key);
+      for (const block of page) gather(pairs, [block.device, block.bucket], rowsOf(block), max);
       const last = page[page.length - 1];
       if (page.length < perStep || !last) break;
       after = [last.device, last.bucket];
@@ -281,9 +339,13 @@ export async function fillItemBlocks(
       const part = list.slice(i, i + FILL_WRITE);
       await db.transaction('rw', db.itemBlocks, async () => {
         const stored = await db.itemBlocks.bulkGet(part.map((pair) => [pair.hub, pair.item]));
-        const put = part.flatMap(
-          (pair, j) => withBlocks(pair.hub, pair.item, stored[j], pair.blocks.values(), max) ?? [],
-        );
+        const put = part.flatMap((pair, j): ItemBlocksRow[] => {
+          if (!pair.dense) {
+            const row = withBlocks(pair.hub, pair.item, stored[j], gatheredBlocks(pair), max);
+            return row ? [row] : [];
+          }
+          return stored[j]?.dense ? [] : [{ hub: pair.hub, item: pair.item, dense: true }];
+        });
         if (put.length > 0) await db.itemBlocks.bulkPut(put);
       });
     }

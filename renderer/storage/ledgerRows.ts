@@ -398,8 +398,13 @@ export async function hubItemLedgerRows(
  * While some blocks are not listed by item (a large write, or a database from before the lists), lists
  * them all (itemBlocks.ts `fillItemBlocks`, each block unpacked here).
  */
-export function listItemBlocks(db: LarderDB, stopped: () => boolean, perStep?: number): Promise<void> {
-  return fillItemBlocks(db, rowsOf, stopped, perStep);
+export function listItemBlocks(
+  db: LarderDB,
+  stopped: () => boolean,
+  perStep?: number,
+  max?: number,
+): Promise<void> {
+  return fillItemBlocks(db, rowsOf, stopped, perStep, max);
 }
 
 /**

@@ -32,6 +32,7 @@ import {
   itemBlocksUnfinished,
   listedItemBlocks,
   markUnlisted,
+  minuteOf,
   NOTE_ROWS_MAX,
   noteItemBlocks,
 } from '../../renderer/storage/itemBlocks';
@@ -530,6 +531,17 @@ describe('ledger rows in blocks', () => {
     expect(await listedKeys(db, 'north', 'rice')).toBeNull();
     await note(2, 4);
     expect(await db.itemBlocks.get(['north', 'rice'])).toEqual({ hub: 'north', item: 'rice', dense: true });
+    // A fill, with a most of two: rice (three blocks of dev1, two of dev2) is dense, soap listed.
+    await db.transaction('rw', db.ledgerTables, () =>
+      putLedgerRows(db, [row('dev3', 5, 'north', 'soap', T0 + 60_000)]),
+    );
+    await db.itemBlocks.clear();
+    await markUnlisted(db);
+    await listItemBlocks(db, () => false, 1, 2);
+    expect(await db.itemBlocks.toArray()).toEqual([
+      { hub: 'north', item: 'rice', dense: true },
+      { hub: 'north', item: 'soap', devices: ['dev3'], buckets: [[0]], newest: [[minuteOf(T0 + 60_000)]] },
+    ]);
     // Read as the hub's history: every row of the item, as put.
     expect(await hubItemLedgerRows(db, 'north', 'rice', -Infinity, Infinity, Infinity)).toEqual(
       [...rows].sort(newestFirst),
