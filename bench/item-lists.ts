@@ -14,12 +14,16 @@ import { serve } from './server';
  * main-thread task meanwhile, then History's first pages as the screen reads them (the least recorded
  * item's from the lists), and the same once more on the now listed database after a restart.
  *
- *   npx tsx bench/item-lists.ts --profile=/tmp/larder-bench-1000000-XXXX --port=N
+ * With `--pickups=N`, records N one-line pickups right after the doc is loaded (while the fill runs, in the
+ * first run) and prints their median and p95.
+ *
+ *   npx tsx bench/item-lists.ts --profile=/tmp/larder-bench-1000000-XXXX --port=N [--pickups=30]
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { option } = commandLine();
 const profile = option('profile');
 const port = Number(option('port') ?? 0);
+const pickups = Number(option('pickups') ?? 0);
 if (!profile || !port || !existsSync(profile)) {
   console.error('usage: npx tsx bench/item-lists.ts --profile=<kept profile> --port=<its port>');
   process.exit(2);
@@ -44,6 +48,15 @@ try {
       await page.goto(`${server.url}/bench/`);
       await page.waitForFunction(() => window.larderBench !== undefined);
       const open = await page.evaluate(() => window.larderBench!.open());
+      if (pickups > 0) {
+        const times = (await page.evaluate((runs) => window.larderBench!.pickups(null, runs), pickups)).sort(
+          (a, b) => a - b,
+        );
+        const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!.toFixed(0);
+        console.log(
+          `${run}: ${pickups} pickups right after store.ready: median ${at(0.5)} ms, p95 ${at(0.95)} ms`,
+        );
+      }
       const lists = await page.evaluate(() => window.larderBench!.itemLists());
       const history = await page.evaluate(() => window.larderBench!.history());
       console.log(

@@ -1,5 +1,6 @@
 import type { LedgerRow } from '../../shared/projection';
 import type { LarderDB } from './db';
+import { nextTask } from '../../shared/pace';
 import type { BlockKey, StoredBlock } from './ledgerIndex';
 
 /**
@@ -303,6 +304,19 @@ function* gatheredBlocks(pair: Gathered): Generator<{ key: BlockKey; minute: num
       yield { key: [pair.devices[d]!, pair.buckets[d]![j]!], minute: pair.newest[d]![j]! };
 }
 
+export interface FillOptions {
+  /** Checked before each step: true stops the fill (the lists stay unfinished). */
+  stopped?: () => boolean;
+  /** Blocks read per step. */
+  perStep?: number;
+  max?: number;
+  /**
+   * Awaited before each step: what must go first (the device's saves: each step holds the blocks or the
+   * lists for a moment, and a save would wait behind it). By default the page's other tasks.
+   */
+  before?: () => Promise<void>;
+}
+
 /**
  * While the lists are unfinished: reads every block, `perStep` at a time in key order (`rowsOf` unpacks
  * one), gathers each hub and item's blocks in memory, then writes each list once, joined with what saves
@@ -312,9 +326,7 @@ function* gatheredBlocks(pair: Gathered): Generator<{ key: BlockKey; minute: num
 export async function fillItemBlocks(
   db: LarderDB,
   rowsOf: (block: StoredBlock) => readonly { hub: string; item: string; at: number }[],
-  stopped: () => boolean = () => false,
-  perStep = 32,
-  max = ITEM_BLOCKS_MAX,
+  { stopped = () => false, perStep = 32, max = ITEM_BLOCKS_MAX, before = () => nextTask() }: FillOptions = {},
 ): Promise<void> {
   for (;;) {
     const mark = await db.itemBlocks.get(PENDING);
@@ -322,6 +334,7 @@ export async function fillItemBlocks(
     const pairs = new Map<string, Gathered>();
     let after: BlockKey | null = null;
     for (;;) {
+      await before();
       if (stopped()) return;
       const page: StoredBlock[] = await (
         after ? db.blocks.where(':id').above(after) : db.blocks.toCollection()
@@ -335,6 +348,7 @@ export async function fillItemBlocks(
     }
     const list = [...pairs.values()];
     for (let i = 0; i < list.length; i += FILL_WRITE) {
+      await before();
       if (stopped()) return;
       const part = list.slice(i, i + FILL_WRITE);
       await db.transaction('rw', db.itemBlocks, async () => {

@@ -11,7 +11,7 @@ import {
   type LedgerLink,
   type StoredBlock,
 } from './ledgerIndex';
-import { fillItemBlocks, listedItemBlocks, noteItemBlocks } from './itemBlocks';
+import { fillItemBlocks, listedItemBlocks, noteItemBlocks, type FillOptions } from './itemBlocks';
 
 export type { BlockKey, LedgerLink, StoredBlock } from './ledgerIndex';
 export {
@@ -398,13 +398,8 @@ export async function hubItemLedgerRows(
  * While some blocks are not listed by item (a large write, or a database from before the lists), lists
  * them all (itemBlocks.ts `fillItemBlocks`, each block unpacked here).
  */
-export function listItemBlocks(
-  db: LarderDB,
-  stopped: () => boolean,
-  perStep?: number,
-  max?: number,
-): Promise<void> {
-  return fillItemBlocks(db, rowsOf, stopped, perStep, max);
+export function listItemBlocks(db: LarderDB, options: FillOptions = {}): Promise<void> {
+  return fillItemBlocks(db, rowsOf, options);
 }
 
 /**

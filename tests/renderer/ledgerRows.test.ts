@@ -379,14 +379,14 @@ describe('ledger rows in blocks', () => {
             await db.itemBlocks.clear();
             await markUnlisted(db);
             let step = 0;
-            await listItemBlocks(db, () => step++ >= stepsFirst, perStep);
+            await listItemBlocks(db, { stopped: () => step++ >= stepsFirst, perStep });
             if (await itemBlocksUnfinished(db)) {
               expect(await listedItemBlocks(db, hub, item)).toBeNull();
               expect(await read()).toEqual(expected());
               seen.filling++;
             }
             await apply(db, model, later);
-            await listItemBlocks(db, () => false, perStep);
+            await listItemBlocks(db, { perStep });
             expect(await itemBlocksUnfinished(db)).toBe(false);
           } else await apply(db, model, later);
           // Every block that holds a row of a hub and item is listed for them.
@@ -427,14 +427,13 @@ describe('ledger rows in blocks', () => {
     // on, then begins again, and lists both.
     const later = many('dev0', 'south', NOTE_ROWS_MAX + 1, () => 'soap');
     let steps = 0;
-    await listItemBlocks(
-      db,
-      () => {
+    await listItemBlocks(db, {
+      stopped: () => {
         if (++steps === 2) void db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, later));
         return false;
       },
-      1,
-    );
+      perStep: 1,
+    });
     expect(await itemBlocksUnfinished(db)).toBe(false);
     const blocksOf = (rows: LedgerRow[], item: string) => [
       ...new Map(
@@ -537,7 +536,7 @@ describe('ledger rows in blocks', () => {
     );
     await db.itemBlocks.clear();
     await markUnlisted(db);
-    await listItemBlocks(db, () => false, 1, 2);
+    await listItemBlocks(db, { perStep: 1, max: 2 });
     expect(await db.itemBlocks.toArray()).toEqual([
       { hub: 'north', item: 'rice', dense: true },
       { hub: 'north', item: 'soap', devices: ['dev3'], buckets: [[0]], newest: [[minuteOf(T0 + 60_000)]] },
