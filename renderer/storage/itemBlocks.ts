@@ -1,6 +1,6 @@
+import { nextTask } from '../../shared/pace';
 import type { LedgerRow } from '../../shared/projection';
 import type { LarderDB } from './db';
-import { nextTask } from '../../shared/pace';
 import type { BlockKey, StoredBlock } from './ledgerIndex';
 
 /**
@@ -21,7 +21,8 @@ import type { BlockKey, StoredBlock } from './ledgerIndex';
  * - Past ITEM_BLOCKS_MAX blocks a row is `dense` and lists nothing: such an item is recorded often enough
  *   that reading the hub's blocks newest first finds a page soon, and the row stops being written.
  * - A small write of rows (a save, a peer's few entries) lists its blocks in the same transaction
- *   (`putLedgerRows`): a row read per item, written when a block is new to it. A large one (a rebuild's
+ *   (`putLedgerRows`): a row read per item, written back when a block is new to it or its newest minute
+ *   moved (a save's, mostly: a few kilobytes at most). A large one (a rebuild's
  *   piece, a first sync's) would write every item's growing list again at each piece, gigabytes at ten
  *   million entries: it marks the lists unfinished instead, and `fillItemBlocks` lists every block once,
  *   in the background, each list written once. A database that had blocks before the table is marked so too.
@@ -52,8 +53,9 @@ export interface ItemBlocksRow {
 export const PENDING: [string, string] = ['', ''];
 
 /**
- * The most blocks listed for one hub and item: read at once, about 0.13 ms a block at ten million entries
- * (about 65 ms for the most); an item in more blocks is found soon by the hub's newest blocks first.
+ * The most blocks listed for one hub and item (a list of them all is about 3 kB). Reading blocks costs
+ * about 0.13-0.3 ms each: a page of an item in that many blocks, read newest first, takes at most some
+ * 150 ms; an item in more blocks is found soon among the hub's newest blocks.
  */
 export const ITEM_BLOCKS_MAX = 512;
 
