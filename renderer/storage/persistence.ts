@@ -928,13 +928,19 @@ export class DocPersistence {
    * again once it ends) or the store closing; a fill that fails leaves the rest to the next start.
    */
   private listItemBlocks(atStart = false): void {
-    if (!atStart && !this.unlisted) return;
-    if (this.writingLarge) return;
+    // At a start the lists may have been left unfinished (a fill is cheap to ask for: it reads one row).
+    if (atStart) this.unlisted = true;
+    if (!this.unlisted || this.writingLarge) return;
     this.unlisted = false;
     this.listing = this.listing
       .then(() =>
         listItemBlocks(this.db, {
-          stopped: () => this.destroyed || this.writingLarge,
+          stopped: () => {
+            if (this.destroyed) return true;
+            // Asked for again once the large write is done.
+            if (this.writingLarge) this.unlisted = true;
+            return this.writingLarge;
+          },
           // Saves (and whatever else is queued to write) go first: a step waits for them.
           before: () => this.quietForListing(),
         }),
