@@ -310,6 +310,20 @@ async function hubBlocksAfter(
 /** Blocks read at a time while looking for a page of History. */
 const BLOCKS_PER_READ = 8;
 
+/** Reads `keys`' blocks and adds the rows `wanted` accepts to `found`, kept newest first and cut at `limit`. */
+async function addToPage(
+  db: LarderDB,
+  keys: BlockKey[],
+  wanted: (row: LedgerRow) => boolean,
+  found: LedgerRow[],
+  limit: number,
+): Promise<void> {
+  for (const block of await blocksOf(db, keys))
+    for (const row of block?.rows ?? []) if (wanted(row)) found.push(row);
+  found.sort(newestFirst);
+  if (found.length > limit) found.length = limit;
+}
+
 /**
  * A hub's entries from `fromMs` to `toMs` (both included) that `match` accepts, newest first, up to
  * `limit` (Infinity: all). Blocks are read newest first and reading stops as soon as no block left can
@@ -329,15 +343,13 @@ export async function hubLedgerRows(
   const found: LedgerRow[] = [];
   while (next.length > 0) {
     spans.push(...next);
-    const blocks = await blocksOf(
+    await addToPage(
       db,
       next.map((s) => s.key),
+      (row) => row.hub === hub && row.at >= fromMs && row.at <= toMs && match(row),
+      found,
+      limit,
     );
-    for (const block of blocks)
-      for (const row of block?.rows ?? [])
-        if (row.hub === hub && row.at >= fromMs && row.at <= toMs && match(row)) found.push(row);
-    found.sort(newestFirst);
-    if (found.length > limit) found.length = limit;
     next = await hubBlocksAfter(db, hub, fromMs, spans, perRead);
     // Every entry in a later block is at or before its newest: none can enter a full page ending later.
     if (next.length === 0 || (found.length === limit && found[found.length - 1]!.at > next[0]!.newest)) break;
@@ -380,13 +392,13 @@ export async function hubItemLedgerRows(
     const part = blocks.slice(at, at + step);
     at += part.length;
     step *= 2;
-    for (const block of await blocksOf(
+    await addToPage(
       db,
       part.map((b) => b.key),
-    ))
-      for (const row of block?.rows ?? []) if (wanted(row)) found.push(row);
-    found.sort(newestFirst);
-    if (found.length > limit) found.length = limit;
+      wanted,
+      found,
+      limit,
+    );
     // Every entry of the item in a later block is at or before its newest: none can enter a full page.
     const next = blocks[at];
     if (!next || (found.length === limit && found[found.length - 1]!.at > next.newest)) break;
