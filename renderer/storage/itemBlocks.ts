@@ -100,17 +100,15 @@ function pairsOf(
   return into;
 }
 
-/** Inserts `value` into the sorted `list` if it is not there; true if it was not. */
-function insertSorted<T>(list: T[], value: T, before: (a: T, b: T) => boolean): number {
+/** Where `value` is, or would go, in the sorted `list`. */
+function lowerBound<T>(list: readonly T[], value: T): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (before(list[mid]!, value)) lo = mid + 1;
+    if (list[mid]! < value) lo = mid + 1;
     else hi = mid;
   }
-  if (lo < list.length && !before(value, list[lo]!) && !before(list[lo]!, value)) return -1;
-  list.splice(lo, 0, value);
   return lo;
 }
 
@@ -135,40 +133,27 @@ function withBlocks(
     key: [device, bucket],
     minute,
   } of blocks) {
-    let at = devices.indexOf(device);
-    if (at < 0) {
-      at = insertSorted(devices, device, (a, b) => a < b);
+    const at = lowerBound(devices, device);
+    if (devices[at] !== device) {
+      devices.splice(at, 0, device);
       buckets.splice(at, 0, []);
       newest.splice(at, 0, []);
     }
     const mine = buckets[at]!;
     const times = newest[at]!;
-    const j = insertSorted(mine, bucket, (a, b) => a < b);
-    if (j >= 0) {
+    const j = lowerBound(mine, bucket);
+    if (mine[j] !== bucket) {
+      mine.splice(j, 0, bucket);
       times.splice(j, 0, minute);
       changed = true;
       count++;
-      continue;
-    }
-    const held = lowerBound(mine, bucket);
-    if (minute > (times[held] ?? -Infinity)) {
-      times[held] = minute;
+    } else if (minute > times[j]!) {
+      times[j] = minute;
       changed = true;
     }
   }
   if (!changed) return null;
   return count > max ? { hub, item, dense: true } : { hub, item, devices, buckets, newest };
-}
-
-function lowerBound(list: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**
@@ -199,7 +184,7 @@ export async function noteItemBlocks(
 /** Marks the lists unfinished (anew, if they were already: a fill under way begins again). */
 export async function markUnlisted(db: LarderDB): Promise<void> {
   const before = await db.itemBlocks.get(PENDING);
-  await db.itemBlocks.put({ hub: '', item: '', pending: (before?.pending ?? 0) + 1 });
+  await db.itemBlocks.put({ hub: PENDING[0], item: PENDING[1], pending: (before?.pending ?? 0) + 1 });
 }
 
 /** A block listed for a hub and item, and the latest its newest entry of the item can be (ms). */
