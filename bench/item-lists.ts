@@ -8,11 +8,12 @@ import { commandLine } from './report';
 import { serve } from './server';
 
 /**
- * The blocks listed by item on a database from before the lists (schema version 11, itemBlocks.ts): a
- * profile `npm run bench -- --keep-profiles --port=N` seeded and kept with that code, opened (on a copy)
- * by this code's bench page. Prints how long the fill took after the doc was loaded, the longest
- * main-thread task meanwhile, then History's first pages as the screen reads them (the least recorded
- * item's from the lists), and the same once more on the now listed database after a restart.
+ * The blocks listed by item on a database from before the lists as they are (schema version 11, or 12's
+ * lists by hub and item, itemBlocks.ts): a profile `npm run bench -- --keep-profiles --port=N` seeded and
+ * kept with that code, opened (on a copy) by this code's bench page. Prints how long the fill took after the
+ * doc was loaded, the longest main-thread task meanwhile, then History's first pages as the screen reads
+ * them (the least recorded item's from the lists), and the same once more on the now listed database after
+ * a restart.
  *
  * With `--pickups=N`, records N one-line pickups right after the doc is loaded (while the fill runs, in the
  * first run) and prints their median and p95.

@@ -144,7 +144,7 @@ export async function seedFromCheckpoint(
       db.usage.clear(),
       db.blocks.clear(),
       db.links.clear(),
-      db.itemBlocks.clear(),
+      db.itemLists.clear(),
       db.gate.clear(),
     ]);
     await db.stock.bulkPut(head.stock);

@@ -19,7 +19,7 @@ import {
   type OpenTransferRow,
   type StoredBlock,
 } from './ledgerIndex';
-import { PENDING, type ItemBlocksRow } from './itemBlocks';
+import { PENDING, type ItemListKey, type ItemListRow } from './itemBlocks';
 
 /**
  * The device's IndexedDB, through Dexie. `updates` holds the network's Y.Doc as Yjs updates: the only
@@ -250,7 +250,7 @@ export class LarderDB extends Dexie {
   /** The transfers still open (ledgerIndex.ts `markTransfers`), by id: a row each, gone once it closes. */
   openTransfers!: Table<OpenTransferRow, string>;
   /** Which blocks hold a hub's entries of an item (itemBlocks.ts): History by an item seldom recorded. */
-  itemBlocks!: Table<ItemBlocksRow, [string, string]>;
+  itemLists!: Table<ItemListRow, ItemListKey>;
   items!: Table<ItemRow, string>;
   hubs!: Table<HubRow, string>;
   devices!: Table<DeviceRow, string>;
@@ -332,21 +332,22 @@ export class LarderDB extends Dexie {
       });
     // Saves made before the doc is loaded (JournalRow).
     this.version(11).stores({ journal: '++id' });
-    // Which blocks hold a hub's entries of an item (itemBlocks.ts). A device that has blocks already lists
-    // them in the background after its start (`fillItemBlocks`): the row PENDING says it has not yet.
-    this.version(12)
-      .stores({ itemBlocks: '[hub+item]' })
+    // Which blocks hold a hub's entries of an item (itemBlocks.ts), a row per hub, item, device and part of
+    // its blocks (version 12 kept a row per hub and item, and none past 512 blocks). A device that has blocks
+    // lists them in the background after its start (`fillItemBlocks`): the row PENDING says it has not yet.
+    this.version(13)
+      .stores({ itemBlocks: null, itemLists: '[hub+item+device+part]' })
       .upgrade(async (tx) => {
-        if ((await tx.table('blocks').count()) > 0)
-          await tx
-            .table('itemBlocks')
-            .put({ hub: PENDING[0], item: PENDING[1], pending: 1 } satisfies ItemBlocksRow);
+        if ((await tx.table('blocks').count()) > 0) {
+          const [hub, item, device, part] = PENDING;
+          await tx.table('itemLists').put({ hub, item, device, part, pending: 1 } satisfies ItemListRow);
+        }
       });
   }
 
   /** The tables that hold the ledger rows: a transaction that writes them holds them all. */
   get ledgerTables() {
-    return [this.blocks, this.links, this.openTransfers, this.itemBlocks];
+    return [this.blocks, this.links, this.openTransfers, this.itemLists];
   }
 
   /** Every projection table: what a rebuild writes again. */
@@ -358,7 +359,7 @@ export class LarderDB extends Dexie {
       this.blocks,
       this.links,
       this.openTransfers,
-      this.itemBlocks,
+      this.itemLists,
       this.usage,
       this.items,
       this.hubs,

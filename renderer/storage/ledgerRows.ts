@@ -45,7 +45,7 @@ export {
  * - Blocks written before the rows were packed (PROJECTION_VERSION 8) hold them as objects in `rows`; they
  *   are read as they are until the rebuild that version asks for writes them packed.
  *
- * - Which blocks hold a hub's entries of an item is listed in `itemBlocks` (itemBlocks.ts), for History
+ * - Which blocks hold a hub's entries of an item is listed in `itemLists` (itemBlocks.ts), for History
  *   filtered by an item seldom recorded.
  *
  * Every function here that writes must run inside a transaction holding the ledger tables (`db.ledgerTables`:
@@ -365,9 +365,8 @@ const LISTED_FIRST_READ = 32;
 
 /**
  * A hub's entries of `item` from `fromMs` to `toMs` that `match` accepts, newest first, up to `limit`: the
- * blocks `itemBlocks` lists for them, newest first, until no block left can hold an entry newer than the
- * page's last; or, for an item in too many blocks to list (or before the lists are filled), the hub's blocks
- * newest first (`hubLedgerRows`).
+ * blocks `itemLists` lists for them, newest first, until no block left can hold an entry newer than the
+ * page's last; or, while some blocks are not listed yet, the hub's blocks newest first (`hubLedgerRows`).
  */
 export async function hubItemLedgerRows(
   db: LarderDB,

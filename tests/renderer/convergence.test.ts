@@ -457,7 +457,7 @@ async function assertConverged(ctx: Ctx): Promise<void> {
   const tables = await Promise.all(replicas.map((r) => projectionJson(r.store)));
   // Every block listed under each hub and item its rows are of, on every replica.
   tables.forEach((t, i) =>
-    expect(t.itemBlocks, where(ctx, `blocks not listed by item on replica ${i}`)).toEqual([]),
+    expect(t.itemLists, where(ctx, `blocks not listed by item on replica ${i}`)).toEqual([]),
   );
   for (let i = 1; i < replicas.length; i++) {
     expect(snapshots[i], where(ctx, `state vector and delete set of replica ${i} vs 0`)).toEqual(

@@ -34,7 +34,9 @@ import {
   markUnlisted,
   minuteOf,
   NOTE_ROWS_MAX,
-  noteItemBlocks,
+  PART_BUCKETS,
+  PENDING,
+  fillItemBlocks,
 } from '../../renderer/storage/itemBlocks';
 import { fcOptions } from '../shared/arbitraries';
 import { uniqueName } from './faults';
@@ -122,10 +124,20 @@ function row(
   }
 }
 
-/** Seqs around block edges, so that rows share blocks and cross from one to the next. */
+/** The first seq of the second part of a device's blocks listed by item (itemBlocks.ts). */
+const PART_ENTRIES = PART_BUCKETS * BLOCK_ENTRIES;
+
+/**
+ * Seqs around block edges, so that rows share blocks and cross from one to the next, and around the edges of
+ * the parts the item lists keep a row each.
+ */
 const seqArb = fc.oneof(
-  fc.integer({ min: 1, max: 3 * BLOCK_ENTRIES }),
-  fc.constantFrom(BLOCK_ENTRIES - 1, BLOCK_ENTRIES, BLOCK_ENTRIES + 1, 2 * BLOCK_ENTRIES),
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 3 * BLOCK_ENTRIES }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(BLOCK_ENTRIES - 1, BLOCK_ENTRIES, BLOCK_ENTRIES + 1, 2 * BLOCK_ENTRIES),
+  },
+  { weight: 1, arbitrary: fc.constantFrom(PART_ENTRIES - 1, PART_ENTRIES, 2 * PART_ENTRIES + 5) },
 );
 
 const rowArb = fc
@@ -321,7 +333,7 @@ describe('ledger rows in blocks', () => {
 
   it('list a hub’s entries of an item from the blocks listed for it, as a sort of all would, before and after a database from before the lists is filled', async () => {
     // Cases in which a read came while the lists were being filled (the fallback was taken), and after.
-    const seen = { filling: 0, listed: 0 };
+    const seen = { filling: 0, resumed: 0, listed: 0 };
     await fc.assert(
       fc.asyncProperty(
         fc.array(stepArb, { minLength: 1, maxLength: 6 }),
@@ -375,8 +387,9 @@ describe('ledger rows in blocks', () => {
               .slice(0, limit);
           if (fromBefore) {
             // The blocks as a database from before the lists holds them: listed by a fill, stopped after
-            // some of its steps the first time (nothing listed then), and rows written before it runs again.
-            await db.itemBlocks.clear();
+            // some of its steps the first time (the parts it finished written, and noted on the mark), and
+            // rows written before it goes on.
+            await db.itemLists.clear();
             await markUnlisted(db);
             let step = 0;
             await listItemBlocks(db, { stopped: () => step++ >= stepsFirst, perStep });
@@ -384,6 +397,7 @@ describe('ledger rows in blocks', () => {
               expect(await listedItemBlocks(db, hub, item)).toBeNull();
               expect(await read()).toEqual(expected());
               seen.filling++;
+              if ((await db.itemLists.get(PENDING))?.after) seen.resumed++;
             }
             await apply(db, model, later);
             await listItemBlocks(db, { perStep });
@@ -406,6 +420,7 @@ describe('ledger rows in blocks', () => {
       fcOptions(0.3),
     );
     expect(seen.filling).toBeGreaterThan(0);
+    expect(seen.resumed).toBeGreaterThan(0);
   });
 
   it('a write too large to list marks the lists unfinished; a fill lists every block, and begins again after a large write while it ran', async () => {
@@ -501,50 +516,97 @@ describe('ledger rows in blocks', () => {
     expect(read).toHaveLength(3);
   });
 
-  it('stop listing the blocks of an item once it is in more than the most, and read its history as the hub’s', async () => {
+  it('list an item in any number of blocks, a row per device and part of its blocks; a save writes its part’s row alone', async () => {
     const db = freshDb();
-    const rows = [0, 1, 2].map((bucket) =>
-      row('dev1', bucket * BLOCK_ENTRIES + 1, 'north', 'rice', T0 + bucket * 1000),
-    );
-    await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, rows));
-    expect(await listedKeys(db, 'north', 'rice')).toEqual([
-      ['dev1', 0],
-      ['dev1', 1],
-      ['dev1', 2],
+    const at = (bucket: number) => T0 + bucket * 60_000;
+    const rice = (device: string, bucket: number) =>
+      row(device, bucket * BLOCK_ENTRIES + 1, 'north', 'rice', at(bucket));
+    const first = [0, PART_BUCKETS - 1, PART_BUCKETS, 2 * PART_BUCKETS + 3].map((b) => rice('dev1', b));
+    await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, [...first, rice('dev2', 0)]));
+    expect(await db.itemLists.toArray()).toEqual([
+      {
+        hub: 'north',
+        item: 'rice',
+        device: 'dev1',
+        part: 0,
+        buckets: [0, 511],
+        newest: [0, 511].map((b) => minuteOf(at(b))),
+      },
+      { hub: 'north', item: 'rice', device: 'dev1', part: 1, buckets: [512], newest: [minuteOf(at(512))] },
+      { hub: 'north', item: 'rice', device: 'dev1', part: 2, buckets: [1027], newest: [minuteOf(at(1027))] },
+      { hub: 'north', item: 'rice', device: 'dev2', part: 0, buckets: [0], newest: [minuteOf(at(0))] },
     ]);
-    expect(await listedKeys(db, 'north', 'beans')).toEqual([]);
-    const note = (bucket: number, max: number) =>
-      db.transaction('rw', db.ledgerTables, () =>
-        noteItemBlocks(
-          db,
-          [{ key: ['dev2', bucket], rows: [row('dev2', bucket * BLOCK_ENTRIES, 'north', 'rice', T0)] }],
-          max,
-        ),
-      );
-    // A block already listed changes nothing; a fourth, past a most of three, makes the item dense.
-    await note(0, 4);
-    await note(0, 4);
-    expect(await listedKeys(db, 'north', 'rice')).toHaveLength(4);
-    await note(1, 4);
-    expect(await db.itemBlocks.get(['north', 'rice'])).toEqual({ hub: 'north', item: 'rice', dense: true });
-    expect(await listedKeys(db, 'north', 'rice')).toBeNull();
-    await note(2, 4);
-    expect(await db.itemBlocks.get(['north', 'rice'])).toEqual({ hub: 'north', item: 'rice', dense: true });
-    // A fill, with a most of two: rice (three blocks of dev1, two of dev2) is dense, soap listed.
-    await db.transaction('rw', db.ledgerTables, () =>
-      putLedgerRows(db, [row('dev3', 5, 'north', 'soap', T0 + 60_000)]),
-    );
-    await db.itemBlocks.clear();
-    await markUnlisted(db);
-    await listItemBlocks(db, { perStep: 1, max: 2 });
-    expect(await db.itemBlocks.toArray()).toEqual([
-      { hub: 'north', item: 'rice', dense: true },
-      { hub: 'north', item: 'soap', devices: ['dev3'], buckets: [[0]], newest: [[minuteOf(T0 + 60_000)]] },
+    // A save in the newest part writes that part's row, and no other.
+    const put: unknown[] = [];
+    const bulkPut = db.itemLists.bulkPut.bind(db.itemLists);
+    db.itemLists.bulkPut = ((rows: unknown[]) => {
+      put.push(...rows);
+      return bulkPut(rows as never);
+    }) as typeof db.itemLists.bulkPut;
+    await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, [rice('dev1', 1030)]));
+    expect(put).toEqual([
+      {
+        hub: 'north',
+        item: 'rice',
+        device: 'dev1',
+        part: 2,
+        buckets: [1027, 1030],
+        newest: [1027, 1030].map((b) => minuteOf(at(b))),
+      },
     ]);
-    // Read as the hub's history: every row of the item, as put.
+    // An item in more blocks than a part holds, written a few at a time as saves write them: all listed,
+    // and read from the lists.
+    const many = Array.from({ length: PART_BUCKETS + 100 }, (_, b) =>
+      row('dev3', b * BLOCK_ENTRIES + 2, 'north', 'soap', at(b)),
+    );
+    for (let i = 0; i < many.length; i += 200)
+      await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, many.slice(i, i + 200)));
+    expect(await listedKeys(db, 'north', 'soap')).toHaveLength(many.length);
+    expect(await hubItemLedgerRows(db, 'north', 'soap', -Infinity, Infinity, Infinity)).toEqual(
+      [...many].sort(newestFirst),
+    );
     expect(await hubItemLedgerRows(db, 'north', 'rice', -Infinity, Infinity, Infinity)).toEqual(
-      [...rows].sort(newestFirst),
+      [...first, rice('dev2', 0), rice('dev1', 1030)].sort(newestFirst),
     );
+  });
+
+  it('a fill stopped after it listed a part goes on after that part; a large write since makes it begin again', async () => {
+    const db = freshDb();
+    const rice = (device: string, bucket: number) =>
+      row(device, bucket * BLOCK_ENTRIES + 1, 'north', 'rice', T0 + bucket * 1000);
+    const rows = [rice('dev1', 0), rice('dev1', 1), rice('dev1', PART_BUCKETS), rice('dev2', 0)];
+    await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, rows));
+    await db.itemLists.clear();
+    await markUnlisted(db);
+    const read: string[] = [];
+    const rowsRead = (block: { device: string; bucket: number; packed?: Uint8Array }) => {
+      read.push(blockKeyText([block.device, block.bucket]));
+      return decodeLedgerRows(block.packed!);
+    };
+    // One block a step, stopped once it has read four: dev1's part 0 (two blocks) was written when the
+    // third block, in part 1, was read; part 1 when the fourth, dev2's, was.
+    await fillItemBlocks(db, rowsRead, { perStep: 1, stopped: () => read.length >= 4 });
+    expect(read).toEqual(['dev1\u00000', 'dev1\u00001', `dev1\u0000${PART_BUCKETS}`, 'dev2\u00000']);
+    expect(await db.itemLists.get(PENDING)).toMatchObject({ pending: 1, after: ['dev1', 1] });
+    expect(await listedItemBlocks(db, 'north', 'rice')).toBeNull();
+    // The next start goes on from dev2's part 0.
+    read.length = 0;
+    await fillItemBlocks(db, rowsRead, { perStep: 1 });
+    expect(read).toEqual(['dev2\u00000']);
+    expect(await itemBlocksUnfinished(db)).toBe(false);
+    expect(await listedKeys(db, 'north', 'rice')).toEqual(rows.map((r) => blockKeyOf(r.id)));
+    // A large write marks the lists anew, with nothing read yet: the next fill reads every block.
+    await db.itemLists.clear();
+    await markUnlisted(db);
+    read.length = 0;
+    await fillItemBlocks(db, rowsRead, { perStep: 1, stopped: () => read.length >= 4 });
+    expect(await db.itemLists.get(PENDING)).toMatchObject({ after: ['dev1', 1] });
+    await markUnlisted(db);
+    expect(await db.itemLists.get(PENDING)).toEqual({ hub: '', item: '', device: '', part: 0, pending: 2 });
+    read.length = 0;
+    await fillItemBlocks(db, rowsRead, { perStep: 2 });
+    expect(read).toHaveLength(rows.length);
+    expect(await listedKeys(db, 'north', 'rice')).toEqual(rows.map((r) => blockKeyOf(r.id)));
   });
 
   it('reads on while a later block may hold an entry at the same time as the last of a full page', async () => {

@@ -394,7 +394,7 @@ export async function unlistedItemBlocks(db: LarderDB): Promise<string[]> {
 export async function projectionJson(store: LarderStore): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const table of store.db.projectionTables) {
-    if (table.name === 'itemBlocks') {
+    if (table.name === 'itemLists') {
       out[table.name] = await unlistedItemBlocks(store.db);
       continue;
     }

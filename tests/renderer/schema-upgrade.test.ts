@@ -52,6 +52,7 @@ const HISTORY: [number, Record<string, string | null>][] = [
   [10, { links: 'id, slot, root, last', openTransfers: 'root' }],
   [11, { journal: '++id' }],
   [12, { itemBlocks: '[hub+item]' }],
+  [13, { itemBlocks: null, itemLists: '[hub+item+device+part]' }],
 ];
 
 /** The database as an app that knew versions 1 to `version` of the schema made it. */
@@ -135,23 +136,22 @@ describe('schema versions 6 to 10', () => {
     const db = new LarderDB(name);
     opened.push(db);
     await db.open();
-    expect(db.verno).toBe(12);
+    expect(db.verno).toBe(13);
     // Version 7 adds the network view's rows, filled from the stock rows the device had. Version 8 drops
     // the ledger table for blocks and links, empty until the rebuild PROJECTION_VERSION 5 asks for (the
     // meta row says version 4) writes them. Version 9 adds the screens' shelf rows, filled from the stock
     // rows too.
-    const { onHand, shelf, blocks, links, openTransfers, journal, itemBlocks, ...rest } =
-      await everything(db);
+    const { onHand, shelf, blocks, links, openTransfers, journal, itemLists, ...rest } = await everything(db);
     const { ledger: oldLedger, ...kept } = before;
     expect(oldLedger).toHaveLength(ledger.length);
     expect(rest).toStrictEqual(kept);
     expect(blocks).toEqual([]);
     expect(links).toEqual([]);
     expect(openTransfers).toEqual([]);
-    // Version 11 adds the journal of saves made before the doc is loaded: none yet. Version 12 the blocks
+    // Version 11 adds the journal of saves made before the doc is loaded: none yet. Version 13 the blocks
     // listed by item: none, as there are no blocks.
     expect(journal).toEqual([]);
-    expect(itemBlocks).toEqual([]);
+    expect(itemLists).toEqual([]);
     expect(await db.meta.get('projection')).toMatchObject({ version: 4 });
     expect(PROJECTION_VERSION).toBeGreaterThan(4);
     expect(onHand).toStrictEqual(onHandRows(stock));
@@ -219,7 +219,7 @@ describe('schema versions 6 to 10', () => {
     const db = new LarderDB(name);
     opened.push(db);
     await db.open();
-    expect(db.verno).toBe(12);
+    expect(db.verno).toBe(13);
     // The send on its way and the request: the open transfers, listed.
     expect(await db.openTransfers.toArray()).toEqual([{ root: 'dev1.1' }, { root: 'dev1.4' }]);
     // Each transfer's last change (all at one time here) on each of its links, indexed.
@@ -229,21 +229,30 @@ describe('schema versions 6 to 10', () => {
   });
 });
 
-describe('schema version 12', () => {
-  it('leaves a database with blocks to list by item in the background, and one without none', async () => {
-    const name = uniqueName('schema-v11');
-    const old = upTo(11, name);
-    await old.open();
-    await old.table('blocks').put({ device: 'dev1', bucket: 0, spans: [['north', 1]], rows: [] });
-    old.close();
-    const db = new LarderDB(name);
-    opened.push(db);
-    await db.open();
-    expect(db.verno).toBe(12);
-    expect(await db.itemBlocks.toArray()).toEqual([{ hub: '', item: '', pending: 1 }]);
-    expect(await itemBlocksUnfinished(db)).toBe(true);
+describe('schema versions 12 and 13', () => {
+  it('leave a database with blocks to list by item in the background, and one without none', async () => {
+    for (const version of [11, 12]) {
+      const name = uniqueName(`schema-v${version}`);
+      const old = upTo(version, name);
+      await old.open();
+      await old.table('blocks').put({ device: 'dev1', bucket: 0, spans: [['north', 1]], rows: [] });
+      // Version 12's lists, a row per hub and item: dropped, and listed again in parts.
+      if (version === 12)
+        await old
+          .table('itemBlocks')
+          .put({ hub: 'north', item: 'rice', devices: ['dev1'], buckets: [[0]], newest: [[1]] });
+      old.close();
+      const db = new LarderDB(name);
+      opened.push(db);
+      await db.open();
+      expect(db.verno).toBe(13);
+      expect(await db.itemLists.toArray(), `from version ${version}`).toEqual([
+        { hub: '', item: '', device: '', part: 0, pending: 1 },
+      ]);
+      expect(await itemBlocksUnfinished(db)).toBe(true);
+    }
     // A new device's database: nothing to list.
-    const fresh = new LarderDB(uniqueName('schema-v12'));
+    const fresh = new LarderDB(uniqueName('schema-v13'));
     opened.push(fresh);
     await fresh.open();
     expect(await itemBlocksUnfinished(fresh)).toBe(false);
@@ -269,13 +278,13 @@ function schemaOnDisk(db: Dexie): Record<string, { key: unknown; indexes: string
 
 describe('the versions declared', () => {
   it('give a new device the schema the whole history of declarations gave', async () => {
-    const whole = upTo(12, uniqueName('schema-whole'));
+    const whole = upTo(13, uniqueName('schema-whole'));
     opened.push(whole);
     await whole.open();
     const now = new LarderDB(uniqueName('schema-now'));
     opened.push(now);
     await now.open();
-    expect(now.verno).toBe(12);
+    expect(now.verno).toBe(13);
     expect(schemaOnDisk(now)).toEqual(schemaOnDisk(whole));
   });
 
@@ -285,7 +294,7 @@ describe('the versions declared', () => {
     await fresh.open();
     const expected = schemaOnDisk(fresh);
     const stock = { key: 'north|rice', hub: 'north', item: 'rice', onHand: 7, lots: [] };
-    for (let version = 1; version <= 11; version++) {
+    for (let version = 1; version <= 12; version++) {
       const name = uniqueName(`schema-v${version}`);
       const old = upTo(version, name);
       await old.open();
@@ -295,14 +304,14 @@ describe('the versions declared', () => {
       const db = new LarderDB(name);
       opened.push(db);
       await db.open();
-      expect(db.verno, `from version ${version}`).toBe(12);
+      expect(db.verno, `from version ${version}`).toBe(13);
       expect(schemaOnDisk(db), `from version ${version}`).toEqual(expected);
       expect(await db.hubs.toArray(), `from version ${version}`).toEqual([{ id: 'north', name: 'North' }]);
       // The figures' rows made from the stock rows by the upgrades of versions 7 and 9, where they ran.
       expect(await db.onHand.count(), `from version ${version}`).toBe(version < 7 ? 1 : 0);
       expect(await db.shelf.count(), `from version ${version}`).toBe(version < 9 ? 1 : 0);
-      // No blocks to list by item (version 12): nothing is left to do in the background.
-      expect(await db.itemBlocks.count(), `from version ${version}`).toBe(0);
+      // No blocks to list by item (versions 12 and 13): nothing is left to do in the background.
+      expect(await db.itemLists.count(), `from version ${version}`).toBe(0);
     }
   });
 });
