@@ -134,6 +134,7 @@ const TABLE_TITLE: Record<TableName, string> = {
   shelf: 'check.table.shelf',
   onHand: 'check.table.onHand',
   ledger: 'check.table.ledger',
+  itemLists: 'check.table.itemLists',
   usage: 'check.table.usage',
   items: 'check.table.items',
   hubs: 'check.table.hubs',

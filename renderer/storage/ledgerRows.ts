@@ -11,7 +11,15 @@ import {
   type LedgerLink,
   type StoredBlock,
 } from './ledgerIndex';
-import { fillItemBlocks, listedItemBlocks, noteItemBlocks, type FillOptions } from './itemBlocks';
+import {
+  fillItemBlocks,
+  itemBlocksUnfinished,
+  listedItemBlocks,
+  minuteOf,
+  noteItemBlocks,
+  partOf,
+  type FillOptions,
+} from './itemBlocks';
 
 export type { BlockKey, LedgerLink, StoredBlock } from './ledgerIndex';
 export {
@@ -411,6 +419,24 @@ export async function hubItemLedgerRows(
  */
 export function listItemBlocks(db: LarderDB, options: FillOptions = {}): Promise<void> {
   return fillItemBlocks(db, rowsOf, options);
+}
+
+/**
+ * The rows among `rows` (ledger rows this device keeps) whose block is not listed under their hub and item,
+ * or is listed with a newest minute before theirs (History by item would miss them): none while the lists
+ * are whole, and none while they are unfinished (History reads the hub's blocks then). Reads every list once.
+ */
+export async function unlistedLedgerRows(db: LarderDB, rows: readonly LedgerRow[]): Promise<LedgerRow[]> {
+  if (await itemBlocksUnfinished(db)) return [];
+  const lists = new Map<string, { buckets?: number[]; newest?: number[] }>();
+  for (const list of await db.itemLists.toArray())
+    lists.set(`${list.hub}\u0000${list.item}\u0000${list.device}\u0000${list.part}`, list);
+  return rows.filter((row) => {
+    const [device, bucket] = blockKeyOf(row.id);
+    const list = lists.get(`${row.hub}\u0000${row.item}\u0000${device}\u0000${partOf(bucket)}`);
+    const at = list?.buckets?.indexOf(bucket) ?? -1;
+    return at < 0 || !(list!.newest![at]! >= minuteOf(row.at));
+  });
 }
 
 /**

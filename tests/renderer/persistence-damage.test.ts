@@ -1,7 +1,8 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
 import { ledgerOf } from './ledgerTable';
-import { getLedgerRow } from '../../renderer/storage/ledgerRows';
+import { getLedgerRow, hubItemLedgerRows } from '../../renderer/storage/ledgerRows';
+import { itemBlocksUnfinished, listedItemBlocks } from '../../renderer/storage/itemBlocks';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import * as Y from 'yjs';
 import { ledgersOf, readAllEntries } from '../../shared/doc';
@@ -240,6 +241,30 @@ describe('Check data', () => {
     expect(await onHand(store, rice.id)).toBe(31);
     expect(await store.db.items.get('ghost')).toBeUndefined();
     expect((await store.persistence.checkData()).differences).toEqual([]);
+  });
+
+  it('an entry whose block is missing from the lists of History by item shows, by name, and repair lists it again', async () => {
+    const { name, deps, rice } = await hubWithRows();
+    const store = await open(name, deps);
+    const hub = store.self!.hubId!;
+    const byItem = () => hubItemLedgerRows(store.db, hub, rice.id, -Infinity, Infinity, Infinity);
+    const rows = await byItem();
+    expect(rows).toHaveLength(5);
+    expect(await listedItemBlocks(store.db, hub, rice.id)).not.toBeNull();
+    // The lists lost: History by Rice would show nothing.
+    await store.db.itemLists.clear();
+    expect(await byItem()).toEqual([]);
+    const found = await store.persistence.checkData();
+    expect(found.differences).toMatchObject([{ table: 'itemLists', missing: 5, extra: 0, wrong: 0 }]);
+    expect(found.differences[0]!.examples[0]).toEqual({
+      row: { is: 'entry', kind: 'donation', item: 'Rice 2 lb', hub: 'North', at: expect.any(Number) },
+      problem: 'missing',
+    });
+    expect((await store.persistence.repairData()).differences).toEqual([]);
+    await store.persistence.itemBlocksListed();
+    expect(await itemBlocksUnfinished(store.db)).toBe(false);
+    expect(await byItem()).toEqual(rows);
+    store.close();
   });
 
   it('a ledger link lost or left over (the index of undos and transfers) shows as a wrong ledger row, and repair puts it right', async () => {
