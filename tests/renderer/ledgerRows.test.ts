@@ -574,7 +574,13 @@ describe('ledger rows in blocks', () => {
     const db = freshDb();
     const rice = (device: string, bucket: number) =>
       row(device, bucket * BLOCK_ENTRIES + 1, 'north', 'rice', T0 + bucket * 1000);
-    const rows = [rice('dev1', 0), rice('dev1', 1), rice('dev1', PART_BUCKETS), rice('dev2', 0)];
+    const rows = [
+      rice('dev1', 0),
+      rice('dev1', 1),
+      rice('dev1', PART_BUCKETS),
+      rice('dev1', PART_BUCKETS + 1),
+      rice('dev2', 0),
+    ];
     await db.transaction('rw', db.ledgerTables, () => putLedgerRows(db, rows));
     await db.itemLists.clear();
     await markUnlisted(db);
@@ -584,15 +590,20 @@ describe('ledger rows in blocks', () => {
       return decodeLedgerRows(block.packed!);
     };
     // One block a step, stopped once it has read four: dev1's part 0 (two blocks) was written when the
-    // third block, in part 1, was read; part 1 when the fourth, dev2's, was.
+    // third block, in part 1, was read; part 1 is not whole yet.
     await fillItemBlocks(db, rowsRead, { perStep: 1, stopped: () => read.length >= 4 });
-    expect(read).toEqual(['dev1\u00000', 'dev1\u00001', `dev1\u0000${PART_BUCKETS}`, 'dev2\u00000']);
-    expect(await db.itemLists.get(PENDING)).toMatchObject({ pending: 1, after: ['dev1', 1] });
+    expect(read).toEqual([
+      'dev1\u00000',
+      'dev1\u00001',
+      `dev1\u0000${PART_BUCKETS}`,
+      `dev1\u0000${PART_BUCKETS + 1}`,
+    ]);
+    expect(await db.itemLists.get(PENDING)).toMatchObject({ pending: 1, after: ['dev1', 0] });
     expect(await listedItemBlocks(db, 'north', 'rice')).toBeNull();
-    // The next start goes on from dev2's part 0.
+    // The next start goes on from dev1's part 1.
     read.length = 0;
     await fillItemBlocks(db, rowsRead, { perStep: 1 });
-    expect(read).toEqual(['dev2\u00000']);
+    expect(read).toEqual([`dev1\u0000${PART_BUCKETS}`, `dev1\u0000${PART_BUCKETS + 1}`, 'dev2\u00000']);
     expect(await itemBlocksUnfinished(db)).toBe(false);
     expect(await listedKeys(db, 'north', 'rice')).toEqual(rows.map((r) => blockKeyOf(r.id)));
     // A large write marks the lists anew, with nothing read yet: the next fill reads every block.
@@ -600,7 +611,7 @@ describe('ledger rows in blocks', () => {
     await markUnlisted(db);
     read.length = 0;
     await fillItemBlocks(db, rowsRead, { perStep: 1, stopped: () => read.length >= 4 });
-    expect(await db.itemLists.get(PENDING)).toMatchObject({ after: ['dev1', 1] });
+    expect(await db.itemLists.get(PENDING)).toMatchObject({ after: ['dev1', 0] });
     await markUnlisted(db);
     expect(await db.itemLists.get(PENDING)).toEqual({ hub: '', item: '', device: '', part: 0, pending: 2 });
     read.length = 0;

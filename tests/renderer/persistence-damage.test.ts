@@ -251,6 +251,13 @@ describe('Check data', () => {
     const rows = await byItem();
     expect(rows).toHaveLength(5);
     expect(await listedItemBlocks(store.db, hub, rice.id)).not.toBeNull();
+    // A block listed as if its newest Rice were older than it is: History by Rice would stop before it.
+    const lists = await store.db.itemLists.where(':id').between([hub, rice.id], [hub, rice.id, []]).toArray();
+    expect(lists).toHaveLength(1);
+    await store.db.itemLists.put({ ...lists[0]!, newest: lists[0]!.newest!.map(() => 1) });
+    expect((await store.persistence.checkData()).differences).toMatchObject([
+      { table: 'itemLists', missing: 5 },
+    ]);
     // The lists lost: History by Rice would show nothing.
     await store.db.itemLists.clear();
     expect(await byItem()).toEqual([]);
