@@ -946,10 +946,10 @@ export class DocPersistence {
         }),
       )
       .catch((error: unknown) => {
-        // (Closing the store ends a fill midway: the next start begins it again.)
+        // (Closing the store ends a fill midway: the next start goes on after the last part it wrote.)
         if (!this.destroyed)
           console.error(
-            "Larder could not list its history's blocks by item; it begins again at the next start",
+            "Larder could not list its history's blocks by item; it goes on at the next start",
             error,
           );
       });

@@ -188,7 +188,7 @@ test('a damaged stored update: the app opens, says what is missing, and offers t
     await page.screenshot({ path: testInfo.outputPath('damaged-notice.png'), fullPage: true });
 
     // Check data on the Sync screen: everything matches after the load rebuilt the figures; a tampered
-    // figure is found and repaired.
+    // figure, and the lists History by item reads (lost), are found and repaired.
     await notice.getByRole('link', { name: 'Sync with another device' }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'Sync' })).toBeVisible();
     await page.evaluate(
@@ -196,12 +196,13 @@ test('a damaged stored update: the app opens, says what is missing, and offers t
         new Promise<void>((resolve) => {
           const open = indexedDB.open('larder');
           open.onsuccess = () => {
-            const tx = open.result.transaction('stock', 'readwrite');
+            const tx = open.result.transaction(['stock', 'itemLists'], 'readwrite');
             const cursor = tx.objectStore('stock').openCursor();
             cursor.onsuccess = () => {
               const c = cursor.result;
               if (c) c.update({ ...(c.value as object), onHand: 94 });
             };
+            tx.objectStore('itemLists').clear();
             tx.oncomplete = () => {
               open.result.close();
               resolve();
@@ -214,6 +215,8 @@ test('a damaged stored update: the app opens, says what is missing, and offers t
     const result = panel.getByRole('status', { name: 'Check data result' });
     await expect(result).toContainText('Stock figures: 1 wrong');
     await expect(result).toContainText('Rice 2 lb at Corner Store: shows 94, the ledger says 10');
+    await expect(result).toContainText(/History by item: \d+ missing/);
+    await expect(result).toContainText('Donation of Rice 2 lb at Corner Store');
     await page.screenshot({ path: testInfo.outputPath('check-data.png'), fullPage: true });
     await panel.getByRole('button', { name: 'Repair from the ledger' }).click();
     await expect(result).toContainText('Repaired. Everything matches the ledger');
