@@ -4,7 +4,7 @@
  */
 const pad = (n: number) => String(n).padStart(2, '0');
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 /** The last day asked for: a history is read in time order, so most instants fall on the same day. */
 let lastDay = NaN;
 let lastIso = '';

@@ -1,5 +1,5 @@
 import { exclusiveSlot, idOf, isTransfer, ownEffect, transferOf, type Entry } from './entries';
-import { utcDay as dayOf } from './days';
+import { DAY_MS, utcDay as dayOf } from './days';
 import { hubKey as stockKey } from './keys';
 import { compareEntryIds } from './ids';
 import { msg, type DomainMessage } from './messages';
@@ -102,9 +102,14 @@ export class Projector {
    * a million ids noted and listed only to be dropped.
    */
   private tracking = true;
-  /** The stock row and usage row last looked up: an entry looks up its own several times. */
+  /**
+   * The stock row and usage row last looked up: an entry looks up its own several times, and entries come
+   * mostly in a device's order, one day of a hub after another (the usage row's hub and UTC day number).
+   */
   private lastStock: StockRow | null = null;
-  private lastUsage: { hub: string; at: number; row: UsageRow } | null = null;
+  private lastUsage: UsageRow | null = null;
+  private lastUsageHub = '';
+  private lastUsageDay = NaN;
 
   constructor(snapshot?: ProjectionSnapshot) {
     if (!snapshot) return;
@@ -179,14 +184,12 @@ export class Projector {
       this.problems.push({ id, reason: msg('entry.duplicate', { id }) });
       return;
     }
-    const slot = exclusiveSlot(entry) ?? undefined;
-    const row: LedgerRow = {
-      ...entry,
-      id,
-      applied: 0,
-      ...(slot ? { slot } : {}),
-      ...(isTransfer(entry) ? { root: transferOf(entry) } : {}),
-    };
+    // One object, its fields set in place: conditional spreads made and copied two more objects an entry
+    // (a fold of a million entries spent a fifth of its time in this function).
+    const row = { ...entry, id, applied: 0 } as LedgerRow;
+    const slot = exclusiveSlot(entry);
+    if (slot) row.slot = slot;
+    if (isTransfer(entry)) row.root = transferOf(entry);
     this.ledger.set(id, row);
     if (this.tracking) this.changedLedger.add(id);
     this.index(row);
@@ -240,8 +243,9 @@ export class Projector {
    */
   private validUndos(target: LedgerRow): string[] {
     const valid: string[] = [];
-    // Stryker disable next-line ArrayDeclaration: an id that is no entry is passed over by the check below
-    for (const id of this.undos.get(target.id) ?? []) {
+    const undos = this.undos.get(target.id);
+    if (!undos) return valid;
+    for (const id of undos) {
       const undo = this.ledger.get(id);
       // Stryker disable next-line ConditionalExpression,OptionalChaining: only undos are filed in `undos`, each with its ledger row
       if (undo?.kind !== 'reversal') continue;
@@ -289,10 +293,11 @@ export class Projector {
 
   /** The usage row of `hub` on the day of `at`. */
   private usageRow(hub: string, at: number): UsageRow {
+    const dayNumber = Math.floor(at / DAY_MS);
     const last = this.lastUsage;
-    if (last && last.hub === hub && last.at === at) {
-      if (this.tracking) this.changedUsage.add(last.row.key);
-      return last.row;
+    if (last && this.lastUsageHub === hub && this.lastUsageDay === dayNumber) {
+      if (this.tracking) this.changedUsage.add(last.key);
+      return last;
     }
     const day = dayOf(at);
     const key = stockKey(hub, day);
@@ -302,7 +307,9 @@ export class Projector {
       this.usage.set(key, row);
     }
     if (this.tracking) this.changedUsage.add(key);
-    this.lastUsage = { hub, at, row };
+    this.lastUsage = row;
+    this.lastUsageHub = hub;
+    this.lastUsageDay = dayNumber;
     return row;
   }
 
