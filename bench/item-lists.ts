@@ -16,15 +16,16 @@ import { serve } from './server';
  * a restart.
  *
  * With `--pickups=N`, records N one-line pickups right after the doc is loaded (while the fill runs, in the
- * first run) and prints their median and p95.
+ * first run) and prints their median and p95. `--restarts=N` starts the listed database N times (1).
  *
- *   npx tsx bench/item-lists.ts --profile=/tmp/larder-bench-1000000-XXXX --port=N [--pickups=30]
+ *   npx tsx bench/item-lists.ts --profile=/tmp/larder-bench-1000000-XXXX --port=N [--pickups=30] [--restarts=3]
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { option } = commandLine();
 const profile = option('profile');
 const port = Number(option('port') ?? 0);
 const pickups = Number(option('pickups') ?? 0);
+const restarts = Math.max(1, Number(option('restarts') ?? 1));
 if (!profile || !port || !existsSync(profile)) {
   console.error('usage: npx tsx bench/item-lists.ts --profile=<kept profile> --port=<its port>');
   process.exit(2);
@@ -42,7 +43,11 @@ rmSync(copy, { recursive: true, force: true });
 cpSync(profile, copy, { recursive: true });
 const server = await serve([{ prefix: '/bench/', dir: pageDir }], port);
 try {
-  for (const run of ['from before the lists', 'listed, after a restart']) {
+  const runs = [
+    'from before the lists',
+    ...Array.from({ length: restarts }, (_, i) => `listed, restart ${i + 1}`),
+  ];
+  for (const run of runs) {
     const context = await launch(copy);
     try {
       const page = await context.newPage();
@@ -50,7 +55,7 @@ try {
       await page.waitForFunction(() => window.larderBench !== undefined);
       const open = await page.evaluate(() => window.larderBench!.open());
       if (pickups > 0) {
-        const times = (await page.evaluate((runs) => window.larderBench!.pickups(null, runs), pickups)).sort(
+        const times = (await page.evaluate((n) => window.larderBench!.pickups(null, n), pickups)).sort(
           (a, b) => a - b,
         );
         const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!.toFixed(0);

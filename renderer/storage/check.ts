@@ -23,7 +23,10 @@ export interface DerivedTables {
   gate: DeviceGate[];
   members: MemberRow[];
 }
-/** A table compared: a projection, or the lists of History by item (`itemLists`, checked against the ledger rows kept). */
+/**
+ * A table compared: a projection, or the lists History by item reads (`itemLists`, checked against the
+ * ledger rows the device keeps).
+ */
 export type TableName = keyof DerivedTables | 'itemLists';
 
 /**
