@@ -1,5 +1,5 @@
 import Dexie, { cmp } from 'dexie';
-import { decodeLedgerRows, encodeRows } from '../../shared/checkpoint/rows';
+import { decodeLedgerRows, encodeRows, ledgerRowPlaces } from '../../shared/checkpoint/rows';
 import type { LedgerRow } from '../../shared/projection';
 import type { LarderDB } from './db';
 import {
@@ -415,10 +415,14 @@ export async function hubItemLedgerRows(
 
 /**
  * While some blocks are not listed by item (a large write, or a database from before the lists), lists
- * them all (itemBlocks.ts `fillItemBlocks`, each block unpacked here).
+ * them all (itemBlocks.ts `fillItemBlocks`): of each block, its rows' hub, item and time alone.
  */
 export function listItemBlocks(db: LarderDB, options: FillOptions = {}): Promise<void> {
-  return fillItemBlocks(db, rowsOf, options);
+  return fillItemBlocks(
+    db,
+    (block) => (block.packed ? ledgerRowPlaces(block.packed) : (block.rows ?? [])),
+    options,
+  );
 }
 
 /**

@@ -319,7 +319,7 @@ function int(d: decoding.Decoder): number {
  * counts, and the head's on hand and entry count per `hub|item` what the rows count for.
  */
 export function decodeRowsPart(head: RowsHead, bytes: Uint8Array): LedgerRow[] {
-  return reading(head, bytes);
+  return reading((progress) => readRows(head, bytes, progress));
 }
 
 /**
@@ -327,14 +327,46 @@ export function decodeRowsPart(head: RowsHead, bytes: Uint8Array): LedgerRow[] {
  * entry decoded and checked as in a checkpoint's rows, without a head to check them against.
  */
 export function decodeLedgerRows(bytes: Uint8Array): LedgerRow[] {
-  return reading(null, bytes);
+  return reading((progress) => readRows(null, bytes, progress));
 }
 
-/** readRows, its faults reported with where they were found. */
-function reading(head: RowsHead | null, bytes: Uint8Array): LedgerRow[] {
+/** A row's hub, item and time: what listing a device's blocks by item reads of it. */
+export interface RowPlace {
+  hub: string;
+  item: string;
+  at: number;
+}
+
+/**
+ * The hub, item and time of each of this device's own rows in `bytes`, in the order `decodeLedgerRows` gives
+ * them, read from those columns alone, no row made: listing the blocks by item reads every row of every
+ * block, and making each row was about half of it.
+ */
+export function ledgerRowPlaces(bytes: Uint8Array): RowPlace[] {
+  return reading((progress) => {
+    const { rowCount, ids, col } = readHeader(null, bytes, progress);
+    const [hubs, items, recordeds, ats] = [col[HUB]!, col[ITEM]!, col[RECORDED]!, col[AT]!];
+    const places: RowPlace[] = [];
+    let recorded = 0;
+    for (let i = 0; i < rowCount; i++) {
+      progress.row = i;
+      const hub = ids[uint(hubs)];
+      const item = ids[uint(items)];
+      if (hub === undefined || item === undefined)
+        fault(`row ${i}`, 'its hub or item names no string of the part');
+      // As `entryFromFields` makes them: seconds since EPOCH_MS, the time as how long before it was recorded.
+      recorded += int(recordeds);
+      places.push({ hub, item, at: EPOCH_MS + (recorded - int(ats)) * 1000 });
+    }
+    return places;
+  });
+}
+
+/** A reader of rows, its faults reported with where they were found. */
+function reading<T>(read: (progress: Progress) => T): T {
   const progress: Progress = { where: 'rows', row: -1 };
   try {
-    return readRows(head, bytes, progress);
+    return read(progress);
   } catch (error) {
     const where = progress.row >= 0 ? `row ${progress.row}` : progress.where;
     if (error === ENDED || (error instanceof Error && error.message === LIB0_ENDED))
@@ -350,8 +382,21 @@ interface Progress {
   row: number;
 }
 
-/** With `head` null (rows of this device's own), what a checkpoint's head says is not checked. */
-function readRows(head: RowsHead | null, bytes: Uint8Array, progress: Progress): LedgerRow[] {
+/** What precedes the rows' columns: the strings they name, each device's runs of rows, and a reader per column. */
+interface RowsHeader {
+  rowCount: number;
+  ids: string[];
+  refs: string[];
+  runDevice: number[];
+  runStart: number[];
+  runEnd: number[];
+  /** The last sequence number of each device's rows. */
+  lastOf: Map<string, number>;
+  col: decoding.Decoder[];
+}
+
+/** Reads and checks what precedes the columns; with `head` null, what a checkpoint's head says is not checked. */
+function readHeader(head: RowsHead | null, bytes: Uint8Array, progress: Progress): RowsHeader {
   const d = decoding.createDecoder(bytes);
   const left = () => bytes.length - d.pos;
   if (uint(d) !== ROWS_FORMAT) fault('rows', `not rows of format ${ROWS_FORMAT}`);
@@ -407,6 +452,12 @@ function readRows(head: RowsHead | null, bytes: Uint8Array, progress: Progress):
   if (lengths[KIND] !== rowCount || lengths[FLAGS] !== rowCount)
     fault('rows/columns', 'the kinds or the flags are not one byte a row');
   const col = lengths.map((n) => decoding.createDecoder(decoding.readUint8Array(d, n)));
+  return { rowCount, ids, refs, runDevice, runStart, runEnd, lastOf, col };
+}
+
+/** With `head` null (rows of this device's own), what a checkpoint's head says is not checked. */
+function readRows(head: RowsHead | null, bytes: Uint8Array, progress: Progress): LedgerRow[] {
+  const { ids, refs, runDevice, runStart, runEnd, lastOf, col } = readHeader(head, bytes, progress);
   const kinds = col[KIND]!;
   const hubs = col[HUB]!;
   const items = col[ITEM]!;

@@ -12,7 +12,7 @@ import {
   type CheckpointBody,
 } from '../../../shared/checkpoint/format';
 import { checkpointBody } from '../../../shared/checkpoint/make';
-import { decodeLedgerRows } from '../../../shared/checkpoint/rows';
+import { decodeLedgerRows, ledgerRowPlaces } from '../../../shared/checkpoint/rows';
 import { fcOptions } from '../arbitraries';
 import { coversAt, cutsOf, historyArb } from './history';
 import { readBytes } from './rawRows';
@@ -69,6 +69,15 @@ function outcomeOf(read: () => unknown): 'read' | 'refused' {
     if (error instanceof CheckpointFormatError) return 'refused';
     throw error;
   }
+}
+
+/** `ledgerRowPlaces` of `bytes`: read (each place with its hub and item) or refused, as `outcomeOf` says. */
+function placesOutcome(bytes: Uint8Array): 'read' | 'refused' {
+  return outcomeOf(() => {
+    for (const place of ledgerRowPlaces(bytes))
+      if (typeof place.hub !== 'string' || typeof place.item !== 'string' || !Number.isFinite(place.at))
+        throw new Error(`a place read without its hub, item or time: ${JSON.stringify(place)}`);
+  });
 }
 
 /** The bytes with one byte changed, cut there, one added there, or one taken out there. */
@@ -136,8 +145,10 @@ describe('reading a checkpoint from a peer', () => {
           const bytes = damaged(encodeBody(body).rows, how, at, byte);
           // The head names these bytes (as a maker's signature would): only their content is judged.
           outcomes[outcomeOf(() => readBytes(body, bytes))]++;
-          // Read as a ledger block's rows, without a head (a damaged IndexedDB row), likewise.
+          // Read as a ledger block's rows, without a head (a damaged IndexedDB row), likewise, and their
+          // hubs, items and times alone.
           outcomeOf(() => decodeLedgerRows(bytes));
+          placesOutcome(bytes);
         },
       ),
       fcOptions(3),
@@ -153,6 +164,7 @@ describe('reading a checkpoint from a peer', () => {
         const bytes = asRows ? Uint8Array.from([2, body.rows.length & 0x7f, ...random]) : random;
         outcomeOf(() => readBytes(body, bytes, body.rows.length));
         outcomeOf(() => decodeLedgerRows(bytes));
+        placesOutcome(bytes);
       }),
       fcOptions(3),
     );

@@ -11,7 +11,13 @@ import {
 import type { LedgerRow, StockRow } from '../../../shared/projection';
 import { MAX_QUANTITY } from '../../../shared/quantity';
 import { CheckpointFormatError } from '../../../shared/checkpoint/format';
-import { decodeLedgerRows, decodeRowsPart, encodeRows, type RowsHead } from '../../../shared/checkpoint/rows';
+import {
+  decodeLedgerRows,
+  decodeRowsPart,
+  encodeRows,
+  ledgerRowPlaces,
+  type RowsHead,
+} from '../../../shared/checkpoint/rows';
 import { entryFromFields, type EntryFields } from '../../../shared/entryFields';
 import { decodeEntry, encodeEntry, EPOCH_MS, fieldsOf, type DecodeResult } from '../../../shared/wire';
 import {
@@ -271,6 +277,8 @@ describe('an entry in the rows part', () => {
           expect(byId(read)).toEqual(byId(rows));
           // Without a head (a ledger block's rows: renderer/storage/ledgerRows.ts), the same rows.
           expect(decodeLedgerRows(bytes)).toEqual(read);
+          // Their hubs, items and times alone (the blocks listed by item), in the same order.
+          expect(ledgerRowPlaces(bytes)).toEqual(read.map(({ hub, item, at }) => ({ hub, item, at })));
         },
       ),
       fcOptions(),
@@ -314,6 +322,10 @@ describe('an entry in the rows part', () => {
     two[1] = 2;
     expect(() => decodeLedgerRows(two)).toThrow(CheckpointFormatError);
     expect(() => decodeLedgerRows(bytes.subarray(0, bytes.length - 1))).toThrow(CheckpointFormatError);
+    // The hubs, items and times alone are refused likewise.
+    expect(ledgerRowPlaces(bytes)).toEqual([{ hub: 'hub1', item: 'itma', at: EPOCH_MS }]);
+    for (const bad of [more, two, bytes.subarray(0, bytes.length - 1)])
+      expect(() => ledgerRowPlaces(bad)).toThrow(CheckpointFormatError);
   });
 });
 
