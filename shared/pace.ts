@@ -47,3 +47,29 @@ export function pacer(options: PaceOptions = {}): () => Promise<void> {
     sliceStart = performance.now();
   };
 }
+
+/** What `afterQuiet` waits on: injected, so that the rule runs on a fake clock in tests. */
+export interface Quiet {
+  /** Resolves once the writes queued now are done (saves go first). */
+  settled: () => Promise<unknown>;
+  /** When the last commit came (the same clock as `now`). */
+  lastCommitAt: () => number;
+  /** How long no commit must have come. */
+  quietMs: number;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+/**
+ * Resolves once the writes queued are done and no commit has come for `quietMs`: background work (a fill
+ * of the item lists) takes its next step only then, so that a volunteer saving one pickup after another is
+ * not kept waiting behind it. A commit that comes while it sleeps starts the wait again, from that commit.
+ */
+export async function afterQuiet({ settled, lastCommitAt, quietMs, now, sleep }: Quiet): Promise<void> {
+  for (;;) {
+    await settled();
+    const wait = lastCommitAt() + quietMs - now();
+    if (wait <= 0) return;
+    await sleep(wait);
+  }
+}

@@ -25,7 +25,7 @@ import {
   type SetAside,
 } from '../../shared/doc';
 import { STORED_FORM } from '../../shared/entryForms';
-import { nextTask, pacer, type PaceOptions } from '../../shared/pace';
+import { afterQuiet, nextTask, pacer, type PaceOptions } from '../../shared/pace';
 import { loadRowSums, rowIntact, rowSum, rowSumIsCurrent } from './sums';
 import { appendAll } from '../../shared/arrays';
 import { idOf, type Entry } from '../../shared/entries';
@@ -908,12 +908,14 @@ export class DocPersistence {
    * after another has the first wait a step at most.
    */
   private async quietForListing(): Promise<void> {
-    for (;;) {
-      await this.chain;
-      const wait = this.lastCommitAt + LISTING_QUIET_MS - performance.now();
-      if (wait <= 0) return nextTask();
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
+    await afterQuiet({
+      settled: () => this.chain,
+      lastCommitAt: () => this.lastCommitAt,
+      quietMs: LISTING_QUIET_MS,
+      now: () => performance.now(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    });
+    return nextTask();
   }
 
   /** A large write of ledger rows (a first sync's, a rebuild's) is under way: a fill would begin again. */

@@ -34,7 +34,11 @@ proto.transaction = function (
   mode?: IDBTransactionMode,
   options?: IDBTransactionOptions,
 ) {
-  recording?.push({ stores: [stores].flat().sort(), mode: mode ?? 'readonly', durability: options?.durability });
+  recording?.push({
+    stores: [stores].flat().sort(),
+    mode: mode ?? 'readonly',
+    durability: options?.durability,
+  });
   return unspied.call(this, stores, mode, options);
 } as typeof unspied;
 afterAll(() => {
@@ -80,7 +84,13 @@ describe('what a commit asks of the disk', () => {
   it('flushes a save before "Saved": its update row is committed strictly', async () => {
     const store = await device();
     await store.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
-    const rice = await store.saveItem({ name: 'Rice', category: 'Food', unit: 'bag', packSize: '', barcodes: '' });
+    const rice = await store.saveItem({
+      name: 'Rice',
+      category: 'Food',
+      unit: 'bag',
+      packSize: '',
+      barcodes: '',
+    });
     const opened = await transactionsWhile(() =>
       store.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '4' }] }),
     );
@@ -98,7 +108,7 @@ describe('what a commit asks of the disk', () => {
 
   it("writes a rebuild's history relaxed, and ends it with a strict commit", async () => {
     const net = generateNetwork(1_500, 'durability-test');
-    const db = new LarderDB(uniqueName('durability'));
+    const db = new LarderDB(uniqueName('durability-rebuild'));
     opened.push(db);
     await db.updates.add({ update: Y.encodeStateAsUpdate(net.doc), entries: 1_500 });
     net.doc.destroy();

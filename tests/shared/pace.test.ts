@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { nextTask, pacer } from '../../shared/pace';
+import { afterQuiet, nextTask, pacer } from '../../shared/pace';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -61,5 +61,89 @@ describe('nextTask', () => {
     await nextTask();
     order.push('after the pause');
     expect(order).toEqual(['other task', 'after the pause']);
+  });
+});
+
+describe('afterQuiet', () => {
+  /** A fake clock: `sleep` moves it on, and runs what the test planned for that moment (a commit). */
+  function clock(commits: number[]) {
+    let now = 0;
+    let last = -Infinity;
+    const log: string[] = [];
+    const planned = [...commits].sort((a, b) => a - b);
+    const commitUpTo = (t: number) => {
+      while (planned.length > 0 && planned[0]! <= t) last = planned.shift()!;
+    };
+    commitUpTo(0);
+    return {
+      log,
+      get now() {
+        return now;
+      },
+      quiet: {
+        settled: async () => void log.push(`settled@${now}`),
+        lastCommitAt: () => last,
+        quietMs: 500,
+        now: () => now,
+        sleep: async (ms: number) => {
+          log.push(`sleep ${ms}@${now}`);
+          now += ms;
+          commitUpTo(now);
+        },
+      },
+    };
+  }
+
+  it('goes on at once when nothing was committed for the quiet time', async () => {
+    const c = clock([]);
+    await afterQuiet(c.quiet);
+    expect(c.now).toBe(0);
+    expect(c.log).toEqual(['settled@0']);
+  });
+
+  it('waits until the quiet time after the last commit, exactly', async () => {
+    const c = clock([-200]);
+    await afterQuiet(c.quiet);
+    expect(c.now).toBe(300);
+    expect(c.log).toEqual(['settled@0', 'sleep 300@0', 'settled@300']);
+  });
+
+  it('starts the wait again from each commit that comes while it waits', async () => {
+    // A volunteer saving pickups 400 ms apart: the background work waits for 500 ms without one.
+    const c = clock([0, 400, 800, 1_200]);
+    await afterQuiet(c.quiet);
+    expect(c.now).toBe(1_700);
+    expect(c.log).toEqual([
+      'settled@0',
+      'sleep 500@0',
+      'settled@500',
+      'sleep 400@500',
+      'settled@900',
+      'sleep 400@900',
+      'settled@1300',
+      'sleep 400@1300',
+      'settled@1700',
+    ]);
+  });
+
+  it('waits for the queued writes first, each time round', async () => {
+    const order: string[] = [];
+    let now = 0;
+    let last = 0;
+    await afterQuiet({
+      settled: async () => {
+        order.push(`settled@${now}`);
+        // A save queued before the step commits as the writes settle.
+        if (now === 0) last = 100;
+      },
+      lastCommitAt: () => last,
+      quietMs: 500,
+      now: () => now,
+      sleep: async (ms) => {
+        order.push(`sleep ${ms}`);
+        now += ms;
+      },
+    });
+    expect(order).toEqual(['settled@0', 'sleep 600', 'settled@600']);
   });
 });
