@@ -15,6 +15,8 @@ import { serve } from './server';
  *   npx tsx bench/first-view-ab.ts --profile=<kept profile> --port=<its port> --a=<app build> --b=<app build> [--runs=5]
  *   ... --marks also prints, per build, the median time of each of the start's marks (renderer/storage/marks.ts)
  *   ... --screen=network opens the Network screen (a coordinator's first view) instead of the stock screen
+ *   ... --http-cache serves the builds as `vite preview` does (npm run web:lan): the browser keeps its copies and
+ *       its compiled code between starts (bench/server.ts); by default nothing is kept
  *   ... --profile-b=<dir> gives build b a profile of its own (each build's own database, made by its own
  *       code: a rebuild by each, say), copied likewise
  *
@@ -56,11 +58,13 @@ interface Run {
 }
 const results: Record<'a' | 'b', Run[]> = { a: [], b: [] };
 const showMarks = flag('marks');
+/** Served as `vite preview` serves (revalidated copies, V8's code cache kept): see bench/server.ts. */
+const httpCache = flag('http-cache') ? 'revalidate' : 'none';
 const hash = option('screen') === 'network' ? '#/network' : '';
 const marks: Record<'a' | 'b', Map<string, number[]>> = { a: new Map(), b: new Map() };
 for (let run = 0; run <= runs; run++)
   for (const which of run % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
-    const server = await serve([{ prefix: '/', dir: builds[which]! }], port);
+    const server = await serve([{ prefix: '/', dir: builds[which]! }], port, httpCache);
     const context = await launch(copies[which]);
     try {
       await context.addInitScript(installProbe);

@@ -19,10 +19,17 @@ const TYPES: Record<string, string> = {
 /**
  * A static server on 127.0.0.1 (a random free port unless one is given) with one origin for the built app (`/` -> dist/) and the
  * bench page (`/bench/` -> its bundle), so both see the same IndexedDB.
+ *
+ * `cache`: 'none' (the default) answers every file with `no-store`: the browser keeps nothing, so each start
+ * compiles all the code again, as on a device's very first start. 'revalidate' answers as `vite preview`
+ * (what `npm run web:lan` serves the hub's Chromebooks with) does: `no-cache` with an ETag, and 304 when the
+ * browser's copy is current, so the browser keeps its copies and V8 its compiled code between starts, as the
+ * desktop app's own scheme lets it (electron/app-protocol.ts, `codeCache`).
  */
 export async function serve(
   mounts: { prefix: string; dir: string }[],
   port = 0,
+  cache: 'none' | 'revalidate' = 'none',
 ): Promise<{ url: string; close(): Promise<void> }> {
   // Longest prefix first, so `/bench/` wins over `/`.
   const sorted = [...mounts].sort((a, b) => b.prefix.length - a.prefix.length);
@@ -44,10 +51,15 @@ export async function serve(
       try {
         const info = await stat(file);
         if (!info.isFile()) throw new Error('not a file');
+        const etag = `W/"${info.size}-${info.mtime.getTime()}"`;
+        if (cache === 'revalidate' && req.headers['if-none-match'] === etag) {
+          res.writeHead(304, { etag, 'cache-control': 'no-cache' }).end();
+          return;
+        }
         res.writeHead(200, {
           'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
           'content-length': info.size,
-          'cache-control': 'no-store',
+          ...(cache === 'revalidate' ? { etag, 'cache-control': 'no-cache' } : { 'cache-control': 'no-store' }),
         });
         if (req.method === 'HEAD') res.end();
         else createReadStream(file).pipe(res);

@@ -19,7 +19,6 @@ import {
   type OpenTransferRow,
   type StoredBlock,
 } from './ledgerIndex';
-import { durabilityMiddleware } from './durability';
 import { PENDING, type ItemListKey, type ItemListRow } from './itemBlocks';
 
 /**
@@ -265,8 +264,10 @@ export class LarderDB extends Dexie {
   journal!: Table<JournalRow, number>;
 
   constructor(name = 'larder') {
-    // "Saved" must survive a power cut, not only a crash: ask Chromium to flush each commit to disk (but
-    // those that write only what the doc derives: durability.ts).
+    // "Saved" must survive a power cut, not only a crash: ask Chromium to flush each commit to disk. The
+    // projections' commits too: relaxed, they could be lost while a later strict commit survives (LevelDB
+    // flushes only its current log file), a rebuild's figures gone under its "done" mark
+    // (tests/renderer/durability.test.ts).
     // Live queries share Dexie's cache as it is, frozen, instead of a deep copy per query ('cloned', the
     // default): the first stock view at 10M entries spent a third of its longest task copying the stock
     // rows' expiry lots. Nothing mutates a live query's result (a write to one would throw).
@@ -345,8 +346,6 @@ export class LarderDB extends Dexie {
           await tx.table('itemLists').put({ hub, item, device, part, pending: 1 } satisfies ItemListRow);
         }
       });
-    // What only projection tables are written in need not be flushed at each commit (durability.ts).
-    this.use(durabilityMiddleware(new Set(this.projectionTables.map((table) => table.name))));
   }
 
   /** The tables that hold the ledger rows: a transaction that writes them holds them all. */

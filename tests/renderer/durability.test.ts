@@ -4,16 +4,22 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { generateNetwork } from '../../bench/generate';
 import { LarderDB } from '../../renderer/storage/db';
-import { durabilityFor } from '../../renderer/storage/durability';
 import { DocPersistence } from '../../renderer/storage/persistence';
 import { uniqueName } from './faults';
 import { testStores } from './stores';
 
 /**
- * Commits that hold what cannot be worked out again (the doc's rows, the journal of saves, this device's
- * own rows) are flushed to disk before they complete; commits of projection tables alone are not
- * (renderer/storage/durability.ts). Each IndexedDB transaction the app opens is recorded here with the
- * durability it asked the browser for.
+ * Every commit is flushed to disk before it completes (LarderDB asks for `strict` durability), so "Saved"
+ * survives a power cut on a hub's old laptop, not only a crash; and so do the projection rows a rebuild or
+ * a fill writes, though they could be worked out again from the doc.
+ *
+ * Why those too (stop 50 tried otherwise, and took it out): with projection-only commits `relaxed`, a
+ * rebuild at a million entries asked for 871 flushes instead of 1,374 (strace), and took no less time on
+ * this machine (a flush costs 0.2 ms here). But a relaxed commit is not ordered before a later strict one
+ * after a power cut: Chromium's IndexedDB on LevelDB flushes only the current log file at a strict commit,
+ * not the one it switched from (a switch every few MB written), so a rebuild's stock rows could be lost
+ * while its strict "complete" mark survives: figures wrong, and nothing left to say so. Each IndexedDB
+ * transaction the app opens is recorded here with the durability it asked the browser for.
  */
 interface Opened {
   stores: string[];
@@ -57,26 +63,6 @@ async function transactionsWhile(run: () => Promise<unknown>): Promise<Opened[]>
 }
 
 const writes = (opened: Opened[]) => opened.filter((t) => t.mode === 'readwrite');
-const DERIVED = new Set(new LarderDB('durability-names').projectionTables.map((table) => table.name));
-const holdsSource = (t: Opened) => t.stores.some((name) => !DERIVED.has(name));
-
-describe('durabilityFor', () => {
-  it('is relaxed for projection tables only, strict as soon as anything else is written', () => {
-    const derived = new Set(['stock', 'blocks']);
-    expect(durabilityFor(['stock'], 'readwrite', derived)).toBe('relaxed');
-    expect(durabilityFor(['blocks', 'stock'], 'readwrite', derived)).toBe('relaxed');
-    expect(durabilityFor(['stock', 'updates'], 'readwrite', derived)).toBe('strict');
-    expect(durabilityFor(['meta'], 'readwrite', derived)).toBe('strict');
-    expect(durabilityFor([], 'readwrite', derived)).toBe('strict');
-    expect(durabilityFor(['stock'], 'readonly', derived)).toBeNull();
-  });
-
-  it('counts the doc, the journal and the meta rows as what the rest derives from', () => {
-    for (const source of ['updates', 'journal', 'meta', 'damaged']) expect(DERIVED.has(source)).toBe(false);
-    for (const derived of ['stock', 'shelf', 'onHand', 'blocks', 'links', 'itemLists', 'usage', 'gate'])
-      expect(DERIVED.has(derived)).toBe(true);
-  });
-});
 
 describe('what a commit asks of the disk', () => {
   const { device } = testStores('durability', 5);
@@ -94,10 +80,9 @@ describe('what a commit asks of the disk', () => {
     const opened = await transactionsWhile(() =>
       store.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '4' }] }),
     );
-    const saves = writes(opened).filter((t) => t.stores.includes('updates'));
-    expect(saves.length).toBeGreaterThan(0);
-    for (const t of saves) expect(t.durability).toBe('strict');
-    for (const t of writes(opened).filter(holdsSource)) expect(t.durability).toBe('strict');
+    // The save's update row and its projection (one transaction), and whatever else it wrote.
+    expect(writes(opened).filter((t) => t.stores.includes('updates')).length).toBeGreaterThan(0);
+    for (const t of writes(opened)) expect(t.durability).toBe('strict');
     expect((await store.db.stock.get(`${store.self!.hubId}|${rice.id}`))?.onHand).toBe(4);
   });
 
@@ -106,7 +91,7 @@ describe('what a commit asks of the disk', () => {
     for (const db of opened.splice(0)) db.close();
   });
 
-  it("writes a rebuild's history relaxed, and ends it with a strict commit", async () => {
+  it("flushes each of a rebuild's commits too: the figures, the history's chunks, the mark that it is done", async () => {
     const net = generateNetwork(1_500, 'durability-test');
     const db = new LarderDB(uniqueName('durability-rebuild'));
     opened.push(db);
@@ -119,16 +104,10 @@ describe('what a commit asks of the disk', () => {
       await persistence.rebuilt();
     });
     const rw = writes(all);
-    const relaxed = rw.filter((t) => t.durability === 'relaxed');
-    // The history's chunks: ledger blocks among them, none holding a table the projections derive from.
-    expect(relaxed.some((t) => t.stores.includes('blocks'))).toBe(true);
-    for (const t of relaxed) expect(holdsSource(t)).toBe(false);
-    for (const t of rw.filter(holdsSource)) expect(t.durability).toBe('strict');
-    for (const t of rw.filter((t) => !holdsSource(t))) expect(t.durability).toBe('relaxed');
-    // The projection's meta row (the rebuild done) is written last of all, strictly: it flushes the rest.
-    const lastMeta = rw.map((t) => t.stores.includes('meta')).lastIndexOf(true);
-    expect(rw[lastMeta]!.durability).toBe('strict');
-    expect(rw.slice(lastMeta + 1).filter((t) => !t.stores.every((s) => s === 'itemLists'))).toEqual([]);
+    // The figures, the history's chunks (ledger blocks among them) and the projection's meta row.
+    for (const table of ['stock', 'blocks', 'meta'])
+      expect(rw.filter((t) => t.stores.includes(table)).length).toBeGreaterThan(0);
+    for (const t of rw) expect(t.durability).toBe('strict');
     expect((await persistence.checkData()).differences).toEqual([]);
     persistence.destroy();
   });
