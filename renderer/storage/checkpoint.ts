@@ -13,7 +13,7 @@ import {
 } from '../../shared/checkpoint/make';
 import { gateStates } from '../../shared/checkpoint/seed';
 import type { VerifiedCheckpoint } from '../../shared/checkpoint/verify';
-import type { LarderDB } from './db';
+import type { CheckpointMetaRow, LarderDB, ProjectionMetaRow } from './db';
 import { allLedgerRows, putLedgerRows } from './ledgerRows';
 import type { LarderStore } from './store';
 
@@ -127,15 +127,17 @@ export async function makeStoreCheckpoint(
  * Writes a verified checkpoint and its checked rows into a new device's projection tables, in one
  * transaction: the stock view is right as soon as it commits, and the gate goes on from each covered
  * position. The settings tables are not written here: the doc's settings maps arrive with sync and are
- * projected as usual.
+ * projected as usual. `meta`, when given, is written in the same transaction (DocPersistence.seed: the
+ * projection's version, and the checkpoint the device is behind).
  */
 export async function seedFromCheckpoint(
   db: LarderDB,
   checkpoint: VerifiedCheckpoint,
   rows: readonly LedgerRow[],
+  meta?: { projection: ProjectionMetaRow; checkpoint: CheckpointMetaRow },
 ): Promise<void> {
   const { head } = checkpoint;
-  const tables = [db.stock, db.shelf, db.onHand, db.usage, ...db.ledgerTables, db.gate];
+  const tables = [db.stock, db.shelf, db.onHand, db.usage, ...db.ledgerTables, db.gate, db.meta];
   await db.transaction('rw', tables, async () => {
     await Promise.all([
       db.stock.clear(),
@@ -153,5 +155,6 @@ export async function seedFromCheckpoint(
     await db.usage.bulkPut(head.usage);
     await putLedgerRows(db, rows);
     await db.gate.bulkPut(gateStates(head.covers));
+    if (meta) await db.meta.bulkPut([meta.projection, meta.checkpoint]);
   });
 }

@@ -160,7 +160,29 @@ export interface RelayStateRow {
 }
 
 export type MetaRow =
-  SelfRow | ProjectionMetaRow | PeerRow | IdentityRow | DamageMetaRow | RelaysRow | RelayStateRow;
+  | SelfRow
+  | ProjectionMetaRow
+  | PeerRow
+  | IdentityRow
+  | DamageMetaRow
+  | RelaysRow
+  | RelayStateRow
+  | CheckpointMetaRow;
+
+/**
+ * This device started from a checkpoint (DocPersistence.seed) and its doc does not hold the history the
+ * checkpoint covers yet: the last sequence number it covers per device, and its digest. Gone once the doc
+ * holds that history (the device is then as one that had it all along).
+ */
+export interface CheckpointMetaRow {
+  key: 'checkpoint';
+  covers: [device: string, seq: number][];
+  /** How many covered entries have arrived since, per device (renderer/storage/behindCheckpoint.ts). */
+  arrived: [device: string, count: number][];
+  digest: string;
+  /** A rebuild was asked for meanwhile: it runs once the history is in. */
+  rebuild?: true;
+}
 
 /** A device as the signed member list has it (or a device asking to join). */
 export interface MemberRow {

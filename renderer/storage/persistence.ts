@@ -54,6 +54,8 @@ import {
 } from './check';
 import { checkUpdateBytes, ingestSettled } from '../../shared/sync/ingest';
 import { TrustLayer, type TrustPlan } from './trust';
+import { BehindCheckpoint } from './behindCheckpoint';
+import type { VerifiedCheckpoint } from '../../shared/checkpoint/verify';
 import {
   isEnvelope,
   parseCopyKey,
@@ -89,6 +91,16 @@ import { msg } from '../../shared/messages';
  * packed, and the transfers' rows kept whole in their links (ledgerRows.ts).
  */
 export const PROJECTION_VERSION = 8;
+
+/** Figures cannot be derived from the doc yet: this device started from a checkpoint (DocPersistence.seed). */
+export class BehindCheckpointError extends Error {
+  constructor() {
+    super(
+      'This device started from a checkpoint and its history has not all arrived yet: its figures can be checked or worked out again once it has',
+    );
+    this.name = 'BehindCheckpointError';
+  }
+}
 /** Entries listed in the notice of damaged data (the count says how many there were in all). */
 export const MAX_MISSING_LISTED = 500;
 /** Small update rows are merged when there are more than this many (`mergeSmallUpdates`). */
@@ -464,6 +476,13 @@ export class DocPersistence {
   private rebuildWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   /** Set on a signed network: what counts is decided from signatures and the member list. */
   private trustLayer: TrustLayer | null = null;
+  /**
+   * The checkpoint this device started from (`seed`), while its doc does not hold all the history the
+   * checkpoint covers: the positions it covers, and how many covered entries have arrived since, per device.
+   * Meanwhile a covered entry that arrives is not counted again (its row came with the checkpoint), and
+   * nothing is derived again from the doc (a rebuild, Check data): the doc lacks what the figures hold.
+   */
+  private behind: BehindCheckpoint | null = null;
   /** This device's id, once it has one: its staging docs hold only its own copies of settings. */
   ownDevice: () => string | null = () => null;
   /** The doc the trust layer reads: the live doc, or a staging doc while a local change is planned. */
@@ -824,16 +843,26 @@ export class DocPersistence {
     this.listItemBlocks(true);
     this.resumRows(resum);
     await this.trustLayer?.load(this.db);
+    const seeded = await this.db.meta.get('checkpoint');
+    if (seeded?.key === 'checkpoint') this.behind = BehindCheckpoint.fromRow(seeded);
     // Before anything derives figures from the doc (a rebuild, the damage check): it must hold them.
     const before = await this.db.meta.get('projection');
     const rebuildFollows =
-      !before || before.key !== 'projection' || before.version !== PROJECTION_VERSION || !!before.incomplete;
+      !this.behind &&
+      (!before ||
+        before.key !== 'projection' ||
+        before.version !== PROJECTION_VERSION ||
+        !!before.incomplete);
     await this.addEarlySaves(rebuildFollows);
     const waiting = this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null;
     if ((damaged.length > 0 || waiting) && (await this.recordDamage(damaged, at))) return;
     const meta = await this.db.meta.get('projection');
-    // Its bar follows the load's at once, if that was shown: from the load's start, not its own.
-    if (!meta || meta.key !== 'projection' || meta.version !== PROJECTION_VERSION || meta.incomplete) {
+    // Its bar follows the load's at once, if that was shown: from the load's start, not its own. (Not behind
+    // a checkpoint: the doc lacks the history the figures hold; once it holds it, `arrivedBehind` rebuilds.)
+    if (
+      !this.behind &&
+      (!meta || meta.key !== 'projection' || meta.version !== PROJECTION_VERSION || meta.incomplete)
+    ) {
       const rebuilt = this.startRebuild(progress.startedAt);
       // Sync need not wait for it (seconds at a million entries, minutes at ten million): what peers bring
       // meanwhile is committed and counted once its figures are written, as during any rebuild.
@@ -1377,7 +1406,17 @@ export class DocPersistence {
     await this.freshTrust();
     // Not those a rebuild has judged and counted already (`folded`).
     const folded = batch.folded;
-    const entries = folded ? batch.entries.filter((e) => !folded.has(idOf(e))) : batch.entries;
+    const unfolded = folded ? batch.entries.filter((e) => !folded.has(idOf(e))) : batch.entries;
+    // Behind a checkpoint, what it covers is counted already: to the gate, a second entry at a taken position.
+    const behind = this.behind;
+    const entries = behind ? unfolded.filter((e) => !behind.covered(e)) : unfolded;
+    const arrival = behind?.arriving(unfolded) ?? null;
+    // Once the doc holds every covered position, this device is as one that had the history all along.
+    const caughtUp =
+      arrival?.mayHoldAll === true &&
+      arrival.next.holdsAll((await readAllEntriesPaced(this.doc, pacer(this.pace))).entries);
+    // Then a rebuild asked for meanwhile, or one its projection's version asks for, runs.
+    const rebuildAfter = caughtUp && (behind!.rebuildWanted || !(await this.projectionCurrent()));
     // On a signed network only what the gate releases counts (signatures are checked before the
     // transaction: WebCrypto is asynchronous and would end an IndexedDB transaction).
     const trust = this.trustLayer;
@@ -1416,7 +1455,13 @@ export class DocPersistence {
     // hundreds of milliseconds.
     // While a large backlog waits to be caught up by a rebuild, what arrives joins it: the rebuild would
     // write those rows again (at a million entries, a quarter of them were projected twice that way).
-    const fits = this.backlogHeld === 'weighing' ? 0 : projectionPiece(counted, 0, this.chunk, this.budget);
+    // (Behind a checkpoint, all of it at once: a backlog left half projected by a restart is made right by a
+    // rebuild from the doc, which such a device cannot do yet. What is not covered is seldom much.)
+    const fits = behind
+      ? counted.length
+      : this.backlogHeld === 'weighing'
+        ? 0
+        : projectionPiece(counted, 0, this.chunk, this.budget);
     const now = fits < counted.length ? counted.slice(0, fits) : counted;
     const later = now === counted ? [] : counted.slice(now.length);
     let stored = null as [id: number, bytes: number] | null;
@@ -1438,6 +1483,11 @@ export class DocPersistence {
         await this.clearSettingProblems(batch, settingProblems);
         appendAll(problems, settingProblems);
         if (problems.length > 0) await db.problems.bulkPut(problems);
+        if (caughtUp) {
+          await db.meta.delete('checkpoint');
+          // (Should the app close before the rebuild asked for meanwhile runs, the next start runs it.)
+          if (behind!.rebuildWanted) await this.markProjection(true, seenAt);
+        } else if (arrival) await db.meta.put(arrival.next.row);
         if (later.length > 0) await this.markProjection(true, seenAt);
       });
     } catch (error) {
@@ -1448,6 +1498,8 @@ export class DocPersistence {
       throw error;
     }
     committed?.();
+    if (arrival) this.behind = caughtUp ? null : arrival.next;
+    if (rebuildAfter) void this.startRebuild().catch(() => undefined);
     if (stored) {
       this.track(...stored);
       this.splitLargeRows();
@@ -1486,6 +1538,45 @@ export class DocPersistence {
     });
   }
 
+  /** Whether the projection is whole and of this version of Larder (else a start rebuilds it). */
+  private async projectionCurrent(): Promise<boolean> {
+    const meta = await this.db.meta.get('projection');
+    return meta?.key === 'projection' && meta.version === PROJECTION_VERSION && !meta.incomplete;
+  }
+
+  /**
+   * Starts this device from a verified checkpoint and its checked rows (shared/checkpoint/verify.ts): its
+   * figures, history and gate are the checkpoint's from the moment it commits, and what its doc brings
+   * after is counted on top, covered entries skipped (`BehindCheckpoint`). Only on a device whose doc holds
+   * no ledger entry yet (a new device, before its first sync), on the chain (after what is queued).
+   */
+  seed(checkpoint: VerifiedCheckpoint, rows: readonly LedgerRow[]): Promise<void> {
+    const run = this.chain.then(async () => {
+      if (!this.loaded) throw new Error('A checkpoint is taken once the doc is loaded');
+      if (ledgersOf(this.doc).size > 0 || this.unprojected > 0 || this.rebuilding)
+        throw new Error('Only a device with no entries yet starts from a checkpoint');
+      const { seedFromCheckpoint } = await import('./checkpoint');
+      const behind = BehindCheckpoint.start(checkpoint.digest, checkpoint.head.covers);
+      await seedFromCheckpoint(this.db, checkpoint, rows, {
+        projection: { key: 'projection', version: PROJECTION_VERSION, rebuiltAt: this.now() },
+        checkpoint: behind.row,
+      });
+      this.behind = behind;
+      // The gate goes on from the covered positions (read from the table just written).
+      this.trustStale = true;
+      await this.freshTrust();
+    });
+    this.chain = run.catch(() => undefined);
+    return run.then(() => {
+      for (const listener of this.committedListeners) listener({ entries: [], settingsChanged: true });
+    });
+  }
+
+  /** Whether this device started from a checkpoint whose history its doc does not hold all of yet. */
+  get behindCheckpoint(): boolean {
+    return this.behind !== null;
+  }
+
   private addToBacklog(entries: Entry[]): void {
     if (this.unprojected === 0) {
       this.backlog = entries;
@@ -1510,6 +1601,7 @@ export class DocPersistence {
   /** A backlog long enough for a rebuild to be the faster way to right figures (CATCH_UP_ENTRIES). */
   private shouldCatchUp(projected = 0): boolean {
     return (
+      this.behind === null &&
       this.backlogHeld === null &&
       !this.rebuilding &&
       this.rebuildsAsked === 0 &&
@@ -1883,6 +1975,13 @@ export class DocPersistence {
    */
   startRebuild(since?: number): Promise<{ entries: number; problems: number }> {
     if (!this.loaded) return Promise.reject(new Error('rebuild before the doc is loaded'));
+    const behind = this.behind;
+    if (behind) {
+      // Its doc lacks history its figures hold: derived from it, they would lose that history. Once the
+      // history is in (`arrivedBehind`), the rebuild runs.
+      behind.rebuildWanted = true;
+      return this.db.meta.put(behind.row).then(() => Promise.reject(new BehindCheckpointError()));
+    }
     this.rebuildsAsked++;
     // Saves taken since the load began are this rebuild's (`rebuildNow`), to count and add.
     if (this.rebuildSaves) this.rebuildSaves.claimed = true;
@@ -2257,6 +2356,8 @@ export class DocPersistence {
    */
   async checkData(): Promise<DataCheck> {
     if (!this.loaded) throw new Error('Data can be checked once it is loaded');
+    // Checked against its doc, a device behind its checkpoint would find every covered row "extra".
+    if (this.behind) throw new BehindCheckpointError();
     // A rebuild still writing its history would be found to differ from itself: checked after it.
     for (;;) {
       await this.rebuilt();

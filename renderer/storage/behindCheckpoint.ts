@@ -1,0 +1,91 @@
+import type { Entry } from '../../shared/entries';
+import type { Cover } from '../../shared/checkpoint/format';
+import type { CheckpointMetaRow } from './db';
+
+type Position = Pick<Entry, 'device' | 'seq'>;
+
+/**
+ * A device that started from a checkpoint (DocPersistence.seed) while its doc does not hold the history the
+ * checkpoint covers: which positions it covers, and how many covered entries have arrived since, per device
+ * (kept in the `checkpoint` meta row, written with each batch that brings some).
+ *
+ * The counts only say when to look: a device's own array could hold two entries at one position (a forged
+ * one beside the real one), so once every covered device has brought as many as its checkpoint covers, the
+ * doc itself is read (`holdsAll`) for every position, 1 to the covered one, of every covered device.
+ */
+export class BehindCheckpoint {
+  /** A rebuild was asked for meanwhile (a revocation behind counted entries): run once the history is in. */
+  rebuildWanted = false;
+
+  private constructor(
+    readonly digest: string,
+    private readonly covers: ReadonlyMap<string, number>,
+    private readonly arrived: ReadonlyMap<string, number>,
+  ) {}
+
+  /** As a checkpoint of these covers leaves a device: nothing of its history arrived yet. */
+  static start(digest: string, covers: readonly Cover[]): BehindCheckpoint {
+    return new BehindCheckpoint(
+      digest,
+      new Map(covers.map((c) => [c.device, c.seq])),
+      new Map(covers.map((c) => [c.device, 0])),
+    );
+  }
+
+  /** As a start finds it (the meta row). */
+  static fromRow(row: CheckpointMetaRow): BehindCheckpoint {
+    const arrived = new Map(row.arrived);
+    const behind = new BehindCheckpoint(
+      row.digest,
+      new Map(row.covers),
+      new Map(row.covers.map(([device]) => [device, arrived.get(device) ?? 0])),
+    );
+    behind.rebuildWanted = row.rebuild === true;
+    return behind;
+  }
+
+  get row(): CheckpointMetaRow {
+    return {
+      key: 'checkpoint',
+      digest: this.digest,
+      covers: [...this.covers],
+      arrived: [...this.arrived],
+      ...(this.rebuildWanted ? { rebuild: true as const } : {}),
+    };
+  }
+
+  /** Whether the checkpoint counts this position already. */
+  covered(e: Position): boolean {
+    return e.seq >= 1 && e.seq <= (this.covers.get(e.device) ?? 0);
+  }
+
+  /**
+   * What a batch's entries change: null when none is covered; else this, counted on, and whether every
+   * covered device has now brought at least as many entries as its checkpoint covers (then look: `holdsAll`).
+   */
+  arriving(entries: readonly Position[]): { next: BehindCheckpoint; mayHoldAll: boolean } | null {
+    let arrived: Map<string, number> | null = null;
+    for (const e of entries) {
+      if (!this.covered(e)) continue;
+      arrived ??= new Map(this.arrived);
+      arrived.set(e.device, (arrived.get(e.device) ?? 0) + 1);
+    }
+    if (!arrived) return null;
+    const next = new BehindCheckpoint(this.digest, this.covers, arrived);
+    next.rebuildWanted = this.rebuildWanted;
+    const mayHoldAll = [...this.covers].every(([device, seq]) => (arrived.get(device) ?? 0) >= seq);
+    return { next, mayHoldAll };
+  }
+
+  /** Whether these entries (a doc's) hold every covered position of every covered device. */
+  holdsAll(entries: Iterable<Position>): boolean {
+    const seen = new Map<string, Set<number>>();
+    for (const e of entries) {
+      if (!this.covered(e)) continue;
+      let seqs = seen.get(e.device);
+      if (!seqs) seen.set(e.device, (seqs = new Set()));
+      seqs.add(e.seq);
+    }
+    return [...this.covers].every(([device, seq]) => (seen.get(device)?.size ?? 0) === seq);
+  }
+}
