@@ -1557,9 +1557,24 @@ export class DocPersistence {
         throw new Error('Only a device with no entries yet starts from a checkpoint');
       const { seedFromCheckpoint } = await import('./checkpoint');
       const behind = BehindCheckpoint.start(checkpoint.digest, checkpoint.head.covers);
-      await seedFromCheckpoint(this.db, checkpoint, rows, {
-        projection: { key: 'projection', version: PROJECTION_VERSION, rebuiltAt: this.now() },
-        checkpoint: behind.row,
+      // Its settings as their writers signed them and the checkpoint's receiver verified them: the stock
+      // view names its items and hubs before the doc brings them (which projects them again, as usual).
+      const settings = emptyBatch();
+      const verdicts = new Map<string, SettingVerdict>();
+      for (const { map, key, value } of checkpoint.settingValues) {
+        if (!isProjectedSetting(map)) continue;
+        settings[map].set(key, value);
+        verdicts.set(`${map}/${key}`, { ok: true, value });
+      }
+      const db = this.db;
+      const seenAt = this.now();
+      await db.transaction('rw', [...db.projectionTables, db.meta], async () => {
+        await seedFromCheckpoint(db, checkpoint, rows, {
+          projection: { key: 'projection', version: PROJECTION_VERSION, rebuiltAt: seenAt },
+          checkpoint: behind.row,
+        });
+        const problems = await this.writeSettings(settings, seenAt, verdicts);
+        if (problems.length > 0) await db.problems.bulkPut(problems);
       });
       this.behind = behind;
       // The gate goes on from the covered positions (read from the table just written).

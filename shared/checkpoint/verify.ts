@@ -30,6 +30,8 @@ export interface VerifiedCheckpoint {
   covered: number;
   /** Settings whose signature or writer's right did not hold: left out, with the verdict's reason. */
   rejectedSettings: { map: SettingMap; key: string; reason: RejectedSetting['reason'] }[];
+  /** The value each setting that holds counts as (undefined: cleared), as its verdict gave it. */
+  settingValues: { map: SettingMap; key: string; value: unknown }[];
 }
 type RejectedSetting = Extract<SettingVerdict, { ok: false }>;
 
@@ -125,12 +127,18 @@ export async function verifyCheckpoint(
 
   const settings: CheckpointSetting[] = [];
   const rejectedSettings: VerifiedCheckpoint['rejectedSettings'] = [];
+  const settingValues: VerifiedCheckpoint['settingValues'] = [];
   for (const s of body.settings) {
     const verdict = await verifySetting(network, s.map, s.key, s.env, members);
-    if (verdict.ok) settings.push(s);
-    else rejectedSettings.push({ map: s.map, key: s.key, reason: verdict.reason });
+    if (verdict.ok) {
+      settings.push(s);
+      settingValues.push({ map: s.map, key: s.key, value: verdict.value });
+    } else rejectedSettings.push({ map: s.map, key: s.key, reason: verdict.reason });
   }
-  return { ok: true, checkpoint: { head: { ...body, settings }, digest, covered, rejectedSettings } };
+  return {
+    ok: true,
+    checkpoint: { head: { ...body, settings }, digest, covered, rejectedSettings, settingValues },
+  };
 }
 
 /**

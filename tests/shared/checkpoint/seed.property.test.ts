@@ -95,6 +95,7 @@ describe('starting from a checkpoint', () => {
             digest: checkpointDigest(head),
             covered: body.covers.reduce((n, c) => n + c.seq, 0),
             rejectedSettings: [],
+            settingValues: [],
           };
         });
         const chosen = chooseCheckpoint(verified)!;
