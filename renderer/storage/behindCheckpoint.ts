@@ -14,14 +14,33 @@ type Position = Pick<Entry, 'device' | 'seq'>;
  * doc itself is read (`holdsAll`) for every position, 1 to the covered one, of every covered device.
  */
 export class BehindCheckpoint {
-  /** A rebuild was asked for meanwhile (a revocation behind counted entries): run once the history is in. */
-  rebuildWanted = false;
-
   private constructor(
     readonly digest: string,
     private readonly covers: ReadonlyMap<string, number>,
     private readonly arrived: ReadonlyMap<string, number>,
+    /** How many of the checkpoint's own rows are written; null once all are. */
+    readonly historyAt: number | null,
+    /**
+     * Whether a rebuild was asked for meanwhile (a revocation behind counted entries), to run once the history
+     * is in: one box shared by this and every state made from it, so that a state made before the ask and
+     * stored after it still stores it.
+     */
+    private readonly asked: { rebuild: boolean } = { rebuild: false },
   ) {}
+
+  get rebuildWanted(): boolean {
+    return this.asked.rebuild;
+  }
+
+  /** Notes that a rebuild was asked for (for this state and every one made from it). */
+  wantRebuild(): void {
+    this.asked.rebuild = true;
+  }
+
+  /** This, with `at` of the checkpoint's rows written (null: all of them). */
+  withHistory(at: number | null): BehindCheckpoint {
+    return new BehindCheckpoint(this.digest, this.covers, this.arrived, at, this.asked);
+  }
 
   /** As a checkpoint of these covers leaves a device: nothing of its history arrived yet. */
   static start(digest: string, covers: readonly Cover[]): BehindCheckpoint {
@@ -29,19 +48,20 @@ export class BehindCheckpoint {
       digest,
       new Map(covers.map((c) => [c.device, c.seq])),
       new Map(covers.map((c) => [c.device, 0])),
+      0,
     );
   }
 
   /** As a start finds it (the meta row). */
   static fromRow(row: CheckpointMetaRow): BehindCheckpoint {
     const arrived = new Map(row.arrived);
-    const behind = new BehindCheckpoint(
+    return new BehindCheckpoint(
       row.digest,
       new Map(row.covers),
       new Map(row.covers.map(([device]) => [device, arrived.get(device) ?? 0])),
+      row.history ?? null,
+      { rebuild: row.rebuild === true },
     );
-    behind.rebuildWanted = row.rebuild === true;
-    return behind;
   }
 
   get row(): CheckpointMetaRow {
@@ -51,6 +71,7 @@ export class BehindCheckpoint {
       covers: [...this.covers],
       arrived: [...this.arrived],
       ...(this.rebuildWanted ? { rebuild: true as const } : {}),
+      ...(this.historyAt !== null ? { history: this.historyAt } : {}),
     };
   }
 
@@ -71,8 +92,7 @@ export class BehindCheckpoint {
       arrived.set(e.device, (arrived.get(e.device) ?? 0) + 1);
     }
     if (!arrived) return null;
-    const next = new BehindCheckpoint(this.digest, this.covers, arrived);
-    next.rebuildWanted = this.rebuildWanted;
+    const next = new BehindCheckpoint(this.digest, this.covers, arrived, this.historyAt, this.asked);
     const mayHoldAll = [...this.covers].every(([device, seq]) => (arrived.get(device) ?? 0) >= seq);
     return { next, mayHoldAll };
   }

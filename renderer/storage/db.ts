@@ -167,7 +167,8 @@ export type MetaRow =
   | DamageMetaRow
   | RelaysRow
   | RelayStateRow
-  | CheckpointMetaRow;
+  | CheckpointMetaRow
+  | CheckpointRowsMetaRow;
 
 /**
  * This device started from a checkpoint (DocPersistence.seed) and its doc does not hold the history the
@@ -182,6 +183,17 @@ export interface CheckpointMetaRow {
   digest: string;
   /** A rebuild was asked for meanwhile: it runs once the history is in. */
   rebuild?: true;
+  /**
+   * The checkpoint's own rows (its history) written so far, in their order: present until all are, a few
+   * thousand a transaction after its figures (`CheckpointRowsMetaRow` keeps them until then).
+   */
+  history?: number;
+}
+
+/** The rows of the checkpoint this device started from, as they came, until they are all written. */
+export interface CheckpointRowsMetaRow {
+  key: 'checkpointRows';
+  bytes: Uint8Array;
 }
 
 /** A device as the signed member list has it (or a device asking to join). */

@@ -92,6 +92,9 @@ import { msg } from '../../shared/messages';
  */
 export const PROJECTION_VERSION = 8;
 
+/** Rows of a checkpoint's history written per transaction as a device starts from it (DocPersistence.seed). */
+const SEED_HISTORY_ROWS = 2_048;
+
 /** Figures cannot be derived from the doc yet: this device started from a checkpoint (DocPersistence.seed). */
 export class BehindCheckpointError extends Error {
   constructor() {
@@ -845,6 +848,7 @@ export class DocPersistence {
     await this.trustLayer?.load(this.db);
     const seeded = await this.db.meta.get('checkpoint');
     if (seeded?.key === 'checkpoint') this.behind = BehindCheckpoint.fromRow(seeded);
+    if (this.behind && this.behind.historyAt !== null) this.resumeSeedHistory();
     // Before anything derives figures from the doc (a rebuild, the damage check): it must hold them.
     const before = await this.db.meta.get('projection');
     const rebuildFollows =
@@ -1545,17 +1549,26 @@ export class DocPersistence {
   }
 
   /**
-   * Starts this device from a verified checkpoint and its checked rows (shared/checkpoint/verify.ts): its
-   * figures, history and gate are the checkpoint's from the moment it commits, and what its doc brings
-   * after is counted on top, covered entries skipped (`BehindCheckpoint`). Only on a device whose doc holds
-   * no ledger entry yet (a new device, before its first sync), on the chain (after what is queued).
+   * Starts this device from a verified checkpoint and the bytes of its rows (shared/checkpoint/verify.ts):
+   * its figures, settings and gate are the checkpoint's once the first transaction commits (this resolves
+   * then), and what its doc brings after is counted on top, covered entries skipped (`BehindCheckpoint`).
+   * The checkpoint's own rows (its history: what an undo or a second receipt that arrives later needs) are
+   * written next, `seedHistoryRows` a transaction, before anything else this device writes; kept as they
+   * came until then, so that a start goes on with them (`seedHistoryWritten`). Only on a device whose doc
+   * holds no ledger entry yet (a new device, before its first sync), on the chain (after what is queued).
+   * Rows that do not match the checkpoint's head are refused (a CheckpointFormatError), nothing written.
    */
-  seed(checkpoint: VerifiedCheckpoint, rows: readonly LedgerRow[]): Promise<void> {
+  seed(checkpoint: VerifiedCheckpoint, rowBytes: Uint8Array): Promise<void> {
+    let rows: LedgerRow[] = [];
     const run = this.chain.then(async () => {
       if (!this.loaded) throw new Error('A checkpoint is taken once the doc is loaded');
       if (ledgersOf(this.doc).size > 0 || this.unprojected > 0 || this.rebuilding)
         throw new Error('Only a device with no entries yet starts from a checkpoint');
-      const { seedFromCheckpoint } = await import('./checkpoint');
+      const [{ seedFromCheckpoint }, { decodeRows }] = await Promise.all([
+        import('./checkpoint'),
+        import('../../shared/checkpoint/format'),
+      ]);
+      rows = decodeRows(checkpoint.head, rowBytes);
       const behind = BehindCheckpoint.start(checkpoint.digest, checkpoint.head.covers);
       // Its settings as their writers signed them and the checkpoint's receiver verified them: the stock
       // view names its items and hubs before the doc brings them (which projects them again, as usual).
@@ -1569,10 +1582,11 @@ export class DocPersistence {
       const db = this.db;
       const seenAt = this.now();
       await db.transaction('rw', [...db.projectionTables, db.meta], async () => {
-        await seedFromCheckpoint(db, checkpoint, rows, {
+        await seedFromCheckpoint(db, checkpoint, [], {
           projection: { key: 'projection', version: PROJECTION_VERSION, rebuiltAt: seenAt },
           checkpoint: behind.row,
         });
+        await db.meta.put({ key: 'checkpointRows', bytes: rowBytes });
         const problems = await this.writeSettings(settings, seenAt, verdicts);
         if (problems.length > 0) await db.problems.bulkPut(problems);
       });
@@ -1581,10 +1595,64 @@ export class DocPersistence {
       this.trustStale = true;
       await this.freshTrust();
     });
-    this.chain = run.catch(() => undefined);
+    this.queueSeedHistory(run.then(() => rows));
     return run.then(() => {
       for (const listener of this.committedListeners) listener({ entries: [], settingsChanged: true });
     });
+  }
+
+  /** Rows of a checkpoint's history written per transaction (tests make it smaller). */
+  seedHistoryRows = SEED_HISTORY_ROWS;
+  private seedHistory: Promise<void> = Promise.resolve();
+
+  /** Resolves once the rows of the checkpoint this device started from are all written (or could not be). */
+  seedHistoryWritten(): Promise<void> {
+    return this.seedHistory;
+  }
+
+  /** Writes the checkpoint's rows (`rows`, once read), on the chain: before anything queued after it. */
+  private queueSeedHistory(rows: Promise<readonly LedgerRow[]>): void {
+    const run = this.chain.then(async () => {
+      const all = await rows.catch(() => null);
+      if (all) await this.writeSeedHistory(all);
+    });
+    this.chain = run.catch(() => undefined);
+    this.seedHistory = run.catch((error: unknown) => {
+      if (!this.destroyed)
+        console.error("Larder could not write its checkpoint's history; it goes on at the next start", error);
+    });
+  }
+
+  private async writeSeedHistory(rows: readonly LedgerRow[]): Promise<void> {
+    const db = this.db;
+    for (;;) {
+      const behind = this.behind;
+      const at = behind?.historyAt;
+      if (!behind || at === null || at === undefined || this.destroyed) break;
+      const chunk = rows.slice(at, at + Math.max(1, this.seedHistoryRows));
+      const done = at + chunk.length >= rows.length;
+      const next = behind.withHistory(done ? null : at + chunk.length);
+      await db.transaction('rw', [...db.ledgerTables, db.meta], async () => {
+        if (chunk.length > 0 && (await putLedgerRows(db, chunk))) this.unlisted = true;
+        await db.meta.put(next.row);
+        if (done) await db.meta.delete('checkpointRows');
+      });
+      this.behind = next;
+      await nextTask();
+    }
+    this.listItemBlocks();
+  }
+
+  /** At a start, a checkpoint's history left half written: the rest, from the rows kept for it. */
+  private resumeSeedHistory(): void {
+    this.queueSeedHistory(
+      this.db.meta.get('checkpointRows').then((row) => {
+        if (row?.key !== 'checkpointRows') throw new Error("The checkpoint's rows are gone");
+        return import('../../shared/checkpoint/rows').then(({ decodeLedgerRows }) =>
+          decodeLedgerRows(row.bytes),
+        );
+      }),
+    );
   }
 
   /** Whether this device started from a checkpoint whose history its doc does not hold all of yet. */
@@ -1994,7 +2062,7 @@ export class DocPersistence {
     if (behind) {
       // Its doc lacks history its figures hold: derived from it, they would lose that history. Once the
       // history is in (`arrivedBehind`), the rebuild runs.
-      behind.rebuildWanted = true;
+      behind.wantRebuild();
       return this.db.meta.put(behind.row).then(() => Promise.reject(new BehindCheckpointError()));
     }
     this.rebuildsAsked++;
