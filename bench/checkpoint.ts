@@ -1,15 +1,13 @@
 import { cpus, loadavg } from 'node:os';
-import { readAllEntries, type SignedHead } from '../shared/doc';
+import { readAllEntries } from '../shared/doc';
 import { Projector } from '../shared/projection';
 import { deflate } from '../shared/sync/compress';
-import { chainStart, entryLine, extendChain, headHash, headMessage } from '../shared/trust/chain';
-import { generateDeviceKeys, loadFastSha256, sign } from '../shared/trust/crypto';
-import type { Member, MemberState } from '../shared/trust/members';
+import { loadFastSha256 } from '../shared/trust/crypto';
 import { digestOf } from '../shared/checkpoint/format';
-import { makeCheckpoint, type CoverPosition } from '../shared/checkpoint/make';
 import { checkpointRows, verifyCheckpoint } from '../shared/checkpoint/verify';
 import { seedProjector } from '../shared/checkpoint/seed';
 import { generateNetwork } from './generate';
+import { signedCheckpointOf } from './signedCheckpoint';
 import { commandLine } from './report';
 
 /**
@@ -57,78 +55,7 @@ async function measure(n: number) {
     return p;
   });
 
-  // Each device's chain and signed head, as the gate of the making device has them.
-  const byDevice = new Map<string, typeof entries>();
-  for (const e of entries) {
-    const list = byDevice.get(e.device);
-    if (list) list.push(e);
-    else byDevice.set(e.device, [e]);
-  }
-  const members = new Map<string, Member>();
-  const covers: CoverPosition[] = [];
-  const heads = new Map<string, SignedHead>();
-  for (const [device, list] of byDevice) {
-    list.sort((a, b) => a.seq - b.seq);
-    const keys = await generateDeviceKeys(random);
-    const hub = list[0]!.hub;
-    members.set(device, {
-      device,
-      key: keys.publicKey,
-      name: device,
-      hub,
-      role: 'hub',
-      approvedBy: 'bench',
-      approvedAt: 0,
-    });
-    const chain = extendChain(chainStart(network, device), list.map(entryLine));
-    const hash = headHash(chain);
-    const sig = await sign(keys.privateKey, headMessage(network, device, chain.seq, hash));
-    heads.set(device, [chain.seq, hash, sig]);
-    covers.push({
-      device,
-      seq: chain.seq,
-      block: chain.block,
-      partial: chain.partial,
-      proof: { kind: 'head', sig },
-      judgedAs: `hub|${hub}`,
-    });
-  }
-  const coordKeys = await generateDeviceKeys(random);
-  const coordinator = 'coordinator0';
-  members.set(coordinator, {
-    device: coordinator,
-    key: coordKeys.publicKey,
-    name: 'Coordinator',
-    hub: null,
-    role: 'coordinator',
-    approvedBy: 'bench',
-    approvedAt: 0,
-  });
-  const state: MemberState = {
-    network,
-    members,
-    requests: new Map(),
-    keys: new Map(),
-    rotation: null,
-    signed: new Map(),
-    problems: [],
-  };
-
-  const [signed, makeMs] = await timeAsync(() =>
-    makeCheckpoint(
-      {
-        network,
-        by: coordinator,
-        at: Date.now(),
-        covers,
-        stock: whole.allStock(),
-        usage: whole.allUsage(),
-        ledger: whole.allLedger(),
-        settings: [],
-      },
-      coordKeys.privateKey,
-    ),
-  );
+  const { signed, state, devices, makeMs } = await signedCheckpointOf(network, entries, whole, random);
   const [packedHead, deflateMs] = time(() => deflate(signed.head));
   const packedRows = deflate(signed.rows);
   const [verdict, verifyMs] = await timeAsync(() => verifyCheckpoint(signed, network, state));
@@ -142,7 +69,7 @@ async function measure(n: number) {
   return {
     n,
     entries: entries.length,
-    devices: byDevice.size,
+    devices,
     stockRows: whole.allStock().length,
     usageRows: whole.allUsage().length,
     projectMs,

@@ -96,7 +96,32 @@ export interface LarderBench {
    * store.ready until then (0: none over 50 ms; `open()` counts the rows meanwhile).
    */
   itemLists(): Promise<{ waitedMs: number; unfinished: boolean; longestTaskMs: number }>;
+  /**
+   * A new device started from a checkpoint (bench/checkpoint-start.ts): fetches `checkpoint-head.bin`,
+   * `checkpoint-rows.bin` and `checkpoint-members.json` from `baseUrl`, verifies the checkpoint with that
+   * member list, and seeds a new database through the app's persistence (DocPersistence.seed: its rows
+   * checked, its figures, then its history); then reads one hub's stock rows as the stock screen does.
+   */
+  startFromCheckpoint(baseUrl: string, network: string): Promise<CheckpointStartResult>;
   close(): void;
+}
+
+export interface CheckpointStartResult {
+  fetchMs: number;
+  verifyMs: number;
+  /** The rows checked and decoded, the figures and settings committed (DocPersistence.seed). */
+  seedMs: number;
+  /** After that, the checkpoint's history written (a few thousand rows a transaction). */
+  historyMs: number;
+  /** From the fetched bytes to the figures committed in IndexedDB. */
+  totalMs: number;
+  /** One hub's shelf rows read after the seed, as the stock screen reads them. */
+  shelfReadMs: number;
+  shelfRows: number;
+  stockRows: number;
+  ledgerRows: number;
+  /** The longest main-thread task from the fetched bytes until the history was written. */
+  longestTaskMs: number;
 }
 
 declare global {
