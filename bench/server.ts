@@ -59,7 +59,9 @@ export async function serve(
         res.writeHead(200, {
           'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
           'content-length': info.size,
-          ...(cache === 'revalidate' ? { etag, 'cache-control': 'no-cache' } : { 'cache-control': 'no-store' }),
+          ...(cache === 'revalidate'
+            ? { etag, 'cache-control': 'no-cache' }
+            : { 'cache-control': 'no-store' }),
         });
         if (req.method === 'HEAD') res.end();
         else createReadStream(file).pipe(res);
