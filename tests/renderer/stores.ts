@@ -61,10 +61,24 @@ export function testStores(tag: string, seed: number) {
     return { admin, west, rice };
   }
 
-  /** Closes `store` and opens its database again, as the app does at its next start (closed after the test). */
-  async function reopen(store: LarderStore): Promise<LarderStore> {
+  /**
+   * Closes `store` and opens its database again, as the app does at its next start (closed after the test);
+   * `meanwhile` looks at the database while the app is closed.
+   */
+  async function reopen(
+    store: LarderStore,
+    meanwhile?: (db: LarderDB) => Promise<void>,
+  ): Promise<LarderStore> {
     const name = store.db.name;
     store.close();
+    if (meanwhile) {
+      const db = new LarderDB(name);
+      try {
+        await meanwhile(db);
+      } finally {
+        db.close();
+      }
+    }
     const again = await LarderStore.open(new LarderDB(name), {
       now: clock.now,
       randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
