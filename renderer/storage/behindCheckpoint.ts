@@ -37,9 +37,18 @@ export class BehindCheckpoint {
     this.asked.rebuild = true;
   }
 
+  /**
+   * The covered positions the doc lacked when the counts first said it might hold them all (`learnMissing`),
+   * less those that arrived since. Once known, no batch reads the doc again: a peer sending entries at
+   * covered positions could otherwise make every batch read the whole doc.
+   */
+  private missing: ReadonlyMap<string, ReadonlySet<number>> | null = null;
+
   /** This, with `at` of the checkpoint's rows written (null: all of them). */
   withHistory(at: number | null): BehindCheckpoint {
-    return new BehindCheckpoint(this.digest, this.covers, this.arrived, at, this.asked);
+    const next = new BehindCheckpoint(this.digest, this.covers, this.arrived, at, this.asked);
+    next.missing = this.missing;
+    return next;
   }
 
   /** As a checkpoint of these covers leaves a device: nothing of its history arrived yet. */
@@ -81,8 +90,10 @@ export class BehindCheckpoint {
   }
 
   /**
-   * What a batch's entries change: null when none is covered; else this, counted on, and whether every
-   * covered device has now brought at least as many entries as its checkpoint covers (then look: `holdsAll`).
+   * What a batch's entries change: null when none is covered; else this, counted on, and whether the doc may
+   * now hold every covered position: every covered device has brought at least as many entries as the
+   * checkpoint covers (then read the doc: `learnMissing`), or, once the positions it lacked are known, none
+   * is left (`knowsMissing`: it holds them all).
    */
   arriving(entries: readonly Position[]): { next: BehindCheckpoint; mayHoldAll: boolean } | null {
     let arrived: Map<string, number> | null = null;
@@ -93,12 +104,26 @@ export class BehindCheckpoint {
     }
     if (!arrived) return null;
     const next = new BehindCheckpoint(this.digest, this.covers, arrived, this.historyAt, this.asked);
+    if (this.missing) {
+      const missing = new Map([...this.missing].map(([device, seqs]) => [device, new Set(seqs)]));
+      for (const e of entries) if (this.covered(e)) missing.get(e.device)?.delete(e.seq);
+      next.missing = missing;
+      return { next, mayHoldAll: [...missing.values()].every((seqs) => seqs.size === 0) };
+    }
     const mayHoldAll = [...this.covers].every(([device, seq]) => (arrived.get(device) ?? 0) >= seq);
     return { next, mayHoldAll };
   }
 
-  /** Whether these entries (a doc's) hold every covered position of every covered device. */
-  holdsAll(entries: Iterable<Position>): boolean {
+  /** Whether the positions the doc lacks are known (`learnMissing`): `arriving` then says all it holds. */
+  get knowsMissing(): boolean {
+    return this.missing !== null;
+  }
+
+  /**
+   * Reads which covered positions these entries (the doc's) lack, every one from 1 to the covered one of every
+   * covered device, and keeps them for later batches; true when none is lacking.
+   */
+  learnMissing(entries: Iterable<Position>): boolean {
     const seen = new Map<string, Set<number>>();
     for (const e of entries) {
       if (!this.covered(e)) continue;
@@ -106,6 +131,14 @@ export class BehindCheckpoint {
       if (!seqs) seen.set(e.device, (seqs = new Set()));
       seqs.add(e.seq);
     }
-    return [...this.covers].every(([device, seq]) => (seen.get(device)?.size ?? 0) === seq);
+    const missing = new Map<string, Set<number>>();
+    for (const [device, last] of this.covers) {
+      const have = seen.get(device);
+      const lacks = new Set<number>();
+      if ((have?.size ?? 0) < last) for (let seq = 1; seq <= last; seq++) if (!have?.has(seq)) lacks.add(seq);
+      if (lacks.size > 0) missing.set(device, lacks);
+    }
+    this.missing = missing;
+    return missing.size === 0;
   }
 }

@@ -862,7 +862,7 @@ export class DocPersistence {
     if ((damaged.length > 0 || waiting) && (await this.recordDamage(damaged, at))) return;
     const meta = await this.db.meta.get('projection');
     // Its bar follows the load's at once, if that was shown: from the load's start, not its own. (Not behind
-    // a checkpoint: the doc lacks the history the figures hold; once it holds it, `arrivedBehind` rebuilds.)
+    // a checkpoint: the doc lacks the history the figures hold; once it holds it, `write` rebuilds.)
     if (
       !this.behind &&
       (!meta || meta.key !== 'projection' || meta.version !== PROJECTION_VERSION || meta.incomplete)
@@ -1416,9 +1416,11 @@ export class DocPersistence {
     const entries = behind ? unfolded.filter((e) => !behind.covered(e)) : unfolded;
     const arrival = behind?.arriving(unfolded) ?? null;
     // Once the doc holds every covered position, this device is as one that had the history all along.
+    // (The doc is read once, the first time the counts say it may: what it lacked is known from then on.)
     const caughtUp =
       arrival?.mayHoldAll === true &&
-      arrival.next.holdsAll((await readAllEntriesPaced(this.doc, pacer(this.pace))).entries);
+      (arrival.next.knowsMissing ||
+        arrival.next.learnMissing((await readAllEntriesPaced(this.doc, pacer(this.pace))).entries));
     // Then a rebuild asked for meanwhile, or one its projection's version asks for, runs.
     const rebuildAfter = caughtUp && (behind!.rebuildWanted || !(await this.projectionCurrent()));
     // On a signed network only what the gate releases counts (signatures are checked before the

@@ -35,13 +35,33 @@ describe('BehindCheckpoint', () => {
 
   it('holds it all only with every position, not with as many entries at fewer positions', () => {
     const b = BehindCheckpoint.start('digest', covers);
-    expect(b.holdsAll([at('d1', 1), at('d1', 2), at('d1', 3), at('d2', 1), at('d1', 7)])).toBe(true);
+    expect(b.knowsMissing).toBe(false);
+    expect(
+      BehindCheckpoint.start('digest', covers).learnMissing([
+        at('d1', 1),
+        at('d1', 2),
+        at('d1', 3),
+        at('d2', 1),
+        at('d1', 7),
+      ]),
+    ).toBe(true);
     // Two entries at position 2 (a forged one beside the real one), none at 3: the counts say "maybe", the
     // positions say no.
     const forged = [at('d1', 1), at('d1', 2), at('d1', 2), at('d2', 1)];
-    expect(b.arriving(forged)!.mayHoldAll).toBe(true);
-    expect(b.holdsAll(forged)).toBe(false);
-    expect(b.holdsAll([at('d1', 1), at('d1', 2), at('d1', 3)])).toBe(false);
+    const maybe = b.arriving(forged)!;
+    expect(maybe.mayHoldAll).toBe(true);
+    expect(maybe.next.learnMissing(forged)).toBe(false);
+    expect(maybe.next.knowsMissing).toBe(true);
+    // From then on the doc is not read again: more forged entries change nothing, the real one ends it.
+    const more = maybe.next.arriving([at('d1', 2), at('d1', 1)])!;
+    expect(more.mayHoldAll).toBe(false);
+    expect(more.next.knowsMissing).toBe(true);
+    const real = more.next.arriving([at('d1', 3)])!;
+    expect(real.mayHoldAll).toBe(true);
+    // And it survives the history's progress (by the counts alone, another forged one would say "maybe").
+    expect(more.next.withHistory(10).arriving([at('d1', 1)])!.mayHoldAll).toBe(false);
+    expect(more.next.withHistory(10).arriving([at('d1', 3)])!.mayHoldAll).toBe(true);
+    expect(BehindCheckpoint.start('digest', covers).learnMissing([at('d1', 1), at('d1', 2)])).toBe(false);
   });
 
   it('keeps a rebuild asked for in every state made from it, and in its row', () => {
