@@ -28,6 +28,12 @@ import { MAX_SEALED } from '../trust/members';
  * big-endian) as additional data, so no part can be dropped, repeated or moved. A file of one part is
  * written as version 2, which every earlier Larder reads.
  *
+ * A full export by an admin or a coordinator also carries a **checkpoint** (shared/checkpoint/bundle.ts), so a
+ * new device can show right figures in seconds and take the history behind them after. That file is version 4:
+ * laid out as version 3 (every part length-prefixed and sealed with its index), the update's parts first (the
+ * header's `parts`, or its `size` for one), then the checkpoint's bytes in parts of their own, their inflated
+ * sizes listed in the header's `checkpoint`. A Larder from before checkpoints says the file is newer.
+ *
  * The update is deflated before it is sealed (about four times smaller: 58 MB → 15 MB for a 1M-entry
  * network); `size` is its length once inflated. It only bounds the inflating, which is a stream with a
  * running count (compress.ts): no file gives more than 64 MB, whatever its header says.
@@ -41,9 +47,10 @@ import { MAX_SEALED } from '../trust/members';
  */
 
 export const SYNC_FILE_MAGIC = 'LARDER-SYNC';
-/** The newest format this code reads; it writes version 2 for a file of one part, 3 for several. */
-export const SYNC_FILE_VERSION = 3;
+/** The newest format this code reads; it writes version 2 for a file of one part, 3 for several, 4 with a checkpoint. */
+export const SYNC_FILE_VERSION = 4;
 const ONE_PART_VERSION = 2;
+const PARTS_VERSION = 3;
 /** A file holds at most this many parts. */
 export const MAX_FILE_PARTS = 1024;
 /**
@@ -96,6 +103,8 @@ export interface CatchUp {
 export type SyncFileInput = SyncFileHeader & {
   /** The update, or its parts in the order they apply (each at most MAX_INFLATED_BYTES). */
   update: Uint8Array | readonly Uint8Array[];
+  /** A checkpoint bundle (shared/checkpoint/bundle.ts) for a new device to start from, when there is one. */
+  checkpoint?: Uint8Array;
   /**
    * The rotation's sealed keys, and the file key before it, when this device's key was rotated; and the
    * file keys before that, newest first, that it still holds (at most MAX_OLDER_CATCH_UPS).
@@ -109,6 +118,8 @@ export type OpenedSyncFile =
       header: SyncFileHeader;
       /** The file's update, or its parts, to be applied in this order. */
       updates: Uint8Array[];
+      /** The checkpoint bundle it carries (version 4), unchecked: verified by whoever starts from it. */
+      checkpoint?: Uint8Array;
     }
   | { ok: false; message: DomainMessage };
 
@@ -136,6 +147,8 @@ const schemas = once(() => {
     /** Version 3: each part's size once inflated. */
     // A part stated larger than one may inflate to is refused as too large, as `size` is (below).
     parts: z.array(z.number().int().min(0)).min(2).max(MAX_FILE_PARTS).optional(),
+    /** Version 4: the checkpoint's parts' sizes once inflated, after the update's parts. */
+    checkpoint: z.array(z.number().int().min(0)).min(1).max(MAX_FILE_PARTS).optional(),
     /** base64url of IV || AES-GCM(previous file key, JSON CatchUp). */
     catchUp: z.string().max(MAX_HEADER_BYTES).optional(),
     /** The same, under older file keys. */
@@ -160,6 +173,7 @@ const copy = (bytes: Uint8Array) => new Uint8Array(bytes);
 function encodeHeader(
   h: SyncFileHeader,
   sizes: readonly number[],
+  checkpointSizes: readonly number[],
   catchUp?: string,
   catchUpOlder?: readonly string[],
 ): Uint8Array {
@@ -172,6 +186,7 @@ function encodeHeader(
     for: h.forDevice,
     size: sizes.reduce((n, size) => n + size, 0),
     ...(sizes.length > 1 ? { parts: sizes } : {}),
+    ...(checkpointSizes.length > 0 ? { checkpoint: checkpointSizes } : {}),
     ...(catchUp ? { catchUp } : {}),
     ...(catchUpOlder && catchUpOlder.length > 0 ? { catchUpOlder } : {}),
   };
@@ -192,8 +207,12 @@ export async function sealSyncFile(
   randomBytes: RandomBytes,
   pause?: () => Promise<void>,
 ): Promise<Uint8Array> {
-  const parts = input.update instanceof Uint8Array ? [input.update] : [...input.update];
-  if (parts.length === 0 || parts.length > MAX_FILE_PARTS)
+  const updateParts = input.update instanceof Uint8Array ? [input.update] : [...input.update];
+  const checkpointParts: Uint8Array[] = [];
+  for (let at = 0; input.checkpoint && at < input.checkpoint.length; at += MAX_INFLATED_BYTES)
+    checkpointParts.push(input.checkpoint.subarray(at, at + MAX_INFLATED_BYTES));
+  const parts = [...updateParts, ...checkpointParts];
+  if (updateParts.length === 0 || parts.length > MAX_FILE_PARTS)
     throw new Error(`a sync file holds 1 to ${MAX_FILE_PARTS} parts, not ${parts.length}`);
   if (
     parts.some((part) => part.byteLength > MAX_INFLATED_BYTES) ||
@@ -220,12 +239,19 @@ export async function sealSyncFile(
     for (const key of (input.catchUp.olderFileKeys ?? []).slice(0, MAX_OLDER_CATCH_UPS))
       catchUpOlder.push(await wrap(key));
   }
-  const sizes = parts.map((part) => part.byteLength);
-  const header = encodeHeader(input, sizes, catchUp, catchUpOlder);
+  const sizes = updateParts.map((part) => part.byteLength);
+  const header = encodeHeader(
+    input,
+    sizes,
+    checkpointParts.map((part) => part.byteLength),
+    catchUp,
+    catchUpOlder,
+  );
   if (header.length > MAX_HEADER_BYTES) throw new Error('sync file header too large');
   const prefix = new Uint8Array(HEADER_AT + header.length);
   prefix.set(MAGIC, 0);
-  prefix[VERSION_AT] = parts.length === 1 ? ONE_PART_VERSION : SYNC_FILE_VERSION;
+  prefix[VERSION_AT] =
+    checkpointParts.length > 0 ? SYNC_FILE_VERSION : parts.length === 1 ? ONE_PART_VERSION : PARTS_VERSION;
   new DataView(prefix.buffer).setUint32(LENGTH_AT, header.length);
   prefix.set(header, HEADER_AT);
   const seal = async (part: Uint8Array, additionalData: Uint8Array) => {
@@ -339,10 +365,21 @@ export async function openSyncFile(
     if (!parsed.success) return fail(SYNC_FILE_MESSAGES.badHeader);
     // Before decrypting: another network's key would only fail as "damaged", which misleads.
     if (parsed.data.network !== network.networkId) return fail(SYNC_FILE_MESSAGES.otherNetwork);
-    // Version 2 is one part of `size`; version 3 lists its parts (and only it does).
-    const sizes = version === ONE_PART_VERSION ? [parsed.data.size] : parsed.data.parts;
-    if (!sizes || (version === ONE_PART_VERSION && parsed.data.parts))
+    // Version 2 is one part of `size`; version 3 lists its parts (and only it does); version 4 is either
+    // of those, then the checkpoint's parts (and only it has them).
+    const { parts: listed, checkpoint: checkpointSizes = [] } = parsed.data;
+    const updateSizes =
+      version === ONE_PART_VERSION || (version === SYNC_FILE_VERSION && !listed)
+        ? [parsed.data.size]
+        : listed;
+    if (
+      !updateSizes ||
+      (version === ONE_PART_VERSION && listed) ||
+      (version === SYNC_FILE_VERSION) !== checkpointSizes.length > 0 ||
+      updateSizes.length + checkpointSizes.length > MAX_FILE_PARTS
+    )
       return fail(SYNC_FILE_MESSAGES.badHeader);
+    const sizes = [...updateSizes, ...checkpointSizes];
     if (sizes.some((size) => size > MAX_INFLATED_BYTES)) return fail(SYNC_FILE_MESSAGES.tooLarge);
     if (sizes.reduce((n, size) => n + size, 0) > MAX_FILE_INFLATED_BYTES)
       return fail(msg('syncFile.tooLarge', { megabytes: MAX_FILE_INFLATED_BYTES / 2 ** 20 }));
@@ -391,13 +428,16 @@ export async function openSyncFile(
     }
     // Authentic, so only a faulty exporter (or one holding the key on purpose) could make this fail.
     // Streamed and counted: a part that inflates to more than its header states is cut off there.
-    const updates: Uint8Array[] = [];
+    const inflated: Uint8Array[] = [];
     for (const [i, part] of packed.entries()) {
       const size = sizes[i]!;
       const update = pause ? await inflateExactlyPaced(part, size, pause) : inflateExactly(part, size);
       if (!update) return fail(SYNC_FILE_MESSAGES.damaged);
-      updates.push(update);
+      inflated.push(update);
     }
+    const updates = inflated.slice(0, updateSizes.length);
+    const checkpoint =
+      checkpointSizes.length > 0 ? concatBytes(inflated.slice(updateSizes.length)) : undefined;
 
     // The header is authentic from here on; a state vector that does not decode means a faulty exporter.
     const stateVector = fromBase64Url(parsed.data.stateVector);
@@ -418,6 +458,7 @@ export async function openSyncFile(
         forDevice: parsed.data.for,
       },
       updates,
+      ...(checkpoint ? { checkpoint } : {}),
     };
   } catch {
     return fail(SYNC_FILE_MESSAGES.damaged);

@@ -115,7 +115,8 @@ describe('sync files in parts', () => {
     const parts = input.update as Uint8Array[];
     const file = await sealSyncFile(input, fileKey, ivs);
     expect(file[11]).toBe(3);
-    expect(SYNC_FILE_VERSION).toBe(3);
+    // The newest format read is 4, a file with a checkpoint (below); without one, parts are format 3.
+    expect(SYNC_FILE_VERSION).toBe(4);
     const header = JSON.parse(new TextDecoder().decode(file.subarray(16, headerEnd(file))));
     expect(header.parts).toEqual(parts.map((p) => p.byteLength));
     expect(header.size).toBe(parts.reduce((n, p) => n + p.byteLength, 0));
@@ -209,6 +210,85 @@ describe('sync files in parts', () => {
     });
     // A part that inflates to other than its stated size.
     expect(await open(await craft(3, header([2, 4]), parts))).toEqual({ ok: false, message: M.damaged });
+  });
+
+  it('with a checkpoint: format 4, its bytes after the update in parts of their own, each sealed to its place', async () => {
+    const { input } = partsInput();
+    const checkpoint = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7) & 0xff);
+    for (const update of [input.update, (input.update as Uint8Array[])[0]!]) {
+      const file = await sealSyncFile({ ...input, update, checkpoint }, fileKey, ivs);
+      expect(file[11]).toBe(4);
+      const updates = update instanceof Uint8Array ? [update] : [...update];
+      const stated = JSON.parse(new TextDecoder().decode(file.subarray(16, headerEnd(file))));
+      expect(stated.checkpoint).toEqual([5000]);
+      expect(stated.size).toBe(updates.reduce((n, p) => n + p.byteLength, 0));
+      expect(partRanges(file)).toHaveLength(updates.length + 1);
+      expect(await open(file)).toEqual({ ok: true, header: expect.anything(), updates, checkpoint });
+      // The checkpoint's part moved before the update's, or dropped: damaged.
+      const head = file.subarray(0, headerEnd(file));
+      const parts = partRanges(file).map(([a, b]) => file.subarray(a, b));
+      for (const bytes of [
+        concatBytes([head, parts.at(-1)!, ...parts.slice(0, -1)]),
+        concatBytes([head, ...parts.slice(0, -1)]),
+      ])
+        expect(await open(bytes)).toEqual({ ok: false, message: M.damaged });
+    }
+    // Without one, the file is as before (format 2 or 3) and opens with no checkpoint.
+    const without = await open(await sealSyncFile(input, fileKey, ivs));
+    expect(without.ok && 'checkpoint' in without).toBe(false);
+  });
+
+  it('a checkpoint only in format 4, and format 4 only with one', async () => {
+    const parts = [Uint8Array.of(1, 2), Uint8Array.of(3, 4, 5)];
+    const cp = Uint8Array.of(9, 8, 7, 6);
+    const { parts: _, ...onePart } = header([2]);
+    // As crafted, they open: one update part (its size in `size`) or several (in `parts`), then the checkpoint.
+    expect(await open(await craft(4, { ...onePart, checkpoint: [4] }, [parts[0]!, cp]))).toMatchObject({
+      ok: true,
+      updates: [parts[0]],
+      checkpoint: cp,
+    });
+    expect(
+      await open(
+        await craft(4, { ...header([2, 3]), checkpoint: [2, 2] }, [
+          ...parts,
+          cp.subarray(0, 2),
+          cp.subarray(2),
+        ]),
+      ),
+    ).toMatchObject({
+      ok: true,
+      updates: parts,
+      checkpoint: cp,
+    });
+    // Format 4 without one, formats 2 and 3 with one: refused.
+    expect(await open(await craft(4, header([2, 3]), parts))).toEqual({ ok: false, message: M.badHeader });
+    expect(await open(await craft(3, { ...header([2, 3]), checkpoint: [4] }, [...parts, cp]))).toEqual({
+      ok: false,
+      message: M.badHeader,
+    });
+    expect(await open(await craft(2, { ...onePart, checkpoint: [4] }, [parts[0]!]))).toEqual({
+      ok: false,
+      message: M.badHeader,
+    });
+    // A checkpoint stated larger than a part may be, or the file over what it may inflate to: too large.
+    expect(
+      await open(await craft(4, { ...onePart, checkpoint: [MAX_INFLATED_BYTES + 1] }, [parts[0]!, cp])),
+    ).toEqual({
+      ok: false,
+      message: M.tooLarge,
+    });
+    const most = Array.from({ length: 16 }, () => MAX_INFLATED_BYTES);
+    expect(await open(await craft(4, { ...onePart, checkpoint: most }, [parts[0]!, cp]))).toEqual({
+      ok: false,
+      message: msg('syncFile.tooLarge', { megabytes: 1024 }),
+    });
+    // More parts, update and checkpoint together, than a file holds.
+    const many = Array.from({ length: MAX_FILE_PARTS }, () => 1);
+    expect(await open(await craft(4, { ...header([1, 1]), checkpoint: many }, parts))).toEqual({
+      ok: false,
+      message: M.badHeader,
+    });
   });
 
   it('refuses to seal a part over what one part may inflate to, or more parts than a file holds', async () => {

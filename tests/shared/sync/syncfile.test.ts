@@ -7,6 +7,7 @@ import {
   openSyncFile,
   sealSyncFile,
   SYNC_FILE_MESSAGES as M,
+  SYNC_FILE_VERSION,
   type SyncFileInput,
 } from '../../../shared/sync/syncfile';
 import { fcOptions } from '../arbitraries';
@@ -121,7 +122,7 @@ describe('sync files', () => {
 
   it('says a file from a newer Larder needs a newer Larder', async () => {
     const file = await sealSyncFile(smallInput(), fileKey, fixedIv);
-    file[11] = 4;
+    file[11] = SYNC_FILE_VERSION + 1;
     expect(await open(file)).toEqual({ ok: false, message: M.newer });
   });
 
