@@ -269,6 +269,8 @@ export interface MessageParams {
   'syncFile.importedChanges': { from: string };
   'syncFile.setAside': { count: number };
   'syncFile.partlyWaiting': None;
+  'syncFile.fromCheckpoint': { from: string };
+  'syncFile.checkpointRefused': None;
 }
 
 export type MessageCode = keyof MessageParams;
@@ -467,6 +469,8 @@ const CODES: Record<MessageCode, true> = {
   'syncFile.importedChanges': true,
   'syncFile.setAside': true,
   'syncFile.partlyWaiting': true,
+  'syncFile.fromCheckpoint': true,
+  'syncFile.checkpointRefused': true,
 };
 
 /** Every code, for the test that each has words in every language (the Record above keeps it complete). */

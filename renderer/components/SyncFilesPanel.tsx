@@ -60,7 +60,10 @@ export function SyncFilesPanel() {
     const file = files?.[0];
     if (!file) return;
     command.say(t('syncFiles.importing', { name: file.name }));
-    await command.run(async () => importSyncFile(store, await readPickedFile(file)), {
+    // A new device shows its stock from the file's checkpoint while the history behind it goes in.
+    const onCheckpoint = ({ from, covered }: { from: string; covered: number }) =>
+      command.say(t('syncFiles.checkpointReady', { from, count: covered }));
+    await command.run(async () => importSyncFile(store, await readPickedFile(file), { onCheckpoint }), {
       done: (result) => ({
         text: [result.message, ...(result.ok ? (result.notes ?? []) : [])].map(domainText).join(' '),
         error: !result.ok,

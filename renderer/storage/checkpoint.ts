@@ -1,10 +1,12 @@
 import type * as Y from 'yjs';
-import { headsOf, type SignedHead } from '../../shared/doc';
+import { headsOf, membersOf, type SignedHead } from '../../shared/doc';
 import type { LedgerRow } from '../../shared/projection';
 import { onHandRows } from '../../shared/onHand';
 import { shelfRows } from '../../shared/shelf';
 import { isEnvelope, SETTING_MAPS } from '../../shared/trust/settings';
-import type { CheckpointSetting } from '../../shared/checkpoint/format';
+import { CheckpointFormatError, decodeHead, type CheckpointSetting } from '../../shared/checkpoint/format';
+import { decodeBundle, encodeBundle } from '../../shared/checkpoint/bundle';
+import { evaluateMembers } from '../../shared/trust/members';
 import {
   CheckpointError,
   coversFromGate,
@@ -12,7 +14,12 @@ import {
   type SignedCheckpoint,
 } from '../../shared/checkpoint/make';
 import { gateStates } from '../../shared/checkpoint/seed';
-import type { VerifiedCheckpoint } from '../../shared/checkpoint/verify';
+import {
+  CHECKPOINT_MAKERS,
+  verifyCheckpoint,
+  type CheckpointRefusal,
+  type VerifiedCheckpoint,
+} from '../../shared/checkpoint/verify';
 import type { CheckpointMetaRow, LarderDB, ProjectionMetaRow } from './db';
 import { allLedgerRows, putLedgerRows } from './ledgerRows';
 import type { LarderStore } from './store';
@@ -157,4 +164,73 @@ export async function seedFromCheckpoint(
     await db.gate.bulkPut(gateStates(head.covers));
     if (meta) await db.meta.bulkPut([meta.projection, meta.checkpoint]);
   });
+}
+
+/**
+ * A checkpoint of this device's state with the member log to verify it by, as a sync file carries it
+ * (shared/checkpoint/bundle.ts); null when this device may not make one (only admins and coordinators
+ * may) or cannot now (a CheckpointError: a device's counted entries are not all under a signed position
+ * yet, or entries are still being added to the figures). `covered`: the entries it spares its receiver.
+ */
+export async function storeCheckpointBundle(
+  store: LarderStore,
+  now: number,
+): Promise<{ bytes: Uint8Array; covered: number } | null> {
+  const self = store.self;
+  const members = await store.currentMembers();
+  const me = self && members?.members.get(self.deviceId);
+  if (!me || me.revoked || !CHECKPOINT_MAKERS.includes(me.role)) return null;
+  let checkpoint: SignedCheckpoint;
+  try {
+    checkpoint = await makeStoreCheckpoint(store, now);
+  } catch (error) {
+    if (error instanceof CheckpointError) return null;
+    throw error;
+  }
+  const covered = decodeHead(checkpoint.head).covers.reduce((n, c) => n + c.seq, 0);
+  const log = membersOf(store.persistence.doc).toArray();
+  return { bytes: encodeBundle({ checkpoint, members: log }), covered };
+}
+
+/** What came of starting from a checkpoint bundle: its maker and time, or why it was not used. */
+export type CheckpointStart =
+  | { ok: true; by: string; byName: string; at: number; covered: number }
+  | { ok: false; refusal: CheckpointRefusal };
+
+/**
+ * Starts this new device (joined, no entries yet) from a checkpoint bundle: replays the member log that
+ * came with it from this network's own anchor (the invite's network id), verifies the checkpoint by it,
+ * and seeds the store (DocPersistence.seed), which resolves once the figures are committed. A bundle that
+ * is malformed or fails verification is refused with the checkpoint's refusal code, nothing written.
+ */
+export async function startFromBundle(store: LarderStore, bytes: Uint8Array): Promise<CheckpointStart> {
+  const self = store.self;
+  if (!self) throw new Error('A device starts from a checkpoint once it has joined a network');
+  const malformed = (error: unknown): CheckpointStart => {
+    if (error instanceof CheckpointFormatError)
+      return { ok: false, refusal: { code: 'checkpoint.malformed', detail: error.message } };
+    throw error;
+  };
+  let bundle;
+  try {
+    bundle = decodeBundle(bytes);
+  } catch (error) {
+    return malformed(error);
+  }
+  const members = await evaluateMembers(self.networkId, bundle.members, self.anchor ?? self.networkId);
+  const verdict = await verifyCheckpoint(bundle.checkpoint, self.networkId, members);
+  if (!verdict.ok) return verdict;
+  try {
+    await store.persistence.seed(verdict.checkpoint, bundle.checkpoint.rows);
+  } catch (error) {
+    return malformed(error);
+  }
+  const { head, covered } = verdict.checkpoint;
+  return {
+    ok: true,
+    by: head.by,
+    byName: members.members.get(head.by)?.name ?? head.by,
+    at: head.at,
+    covered,
+  };
 }

@@ -1564,7 +1564,7 @@ export class DocPersistence {
     let rows: LedgerRow[] = [];
     const run = this.chain.then(async () => {
       if (!this.loaded) throw new Error('A checkpoint is taken once the doc is loaded');
-      if (ledgersOf(this.doc).size > 0 || this.unprojected > 0 || this.rebuilding)
+      if (!this.mayStartFromCheckpoint)
         throw new Error('Only a device with no entries yet starts from a checkpoint');
       const [{ seedFromCheckpoint }, { decodeRows }] = await Promise.all([
         import('./checkpoint'),
@@ -1654,6 +1654,20 @@ export class DocPersistence {
           decodeLedgerRows(row.bytes),
         );
       }),
+    );
+  }
+
+  /**
+   * Whether this device may start from a checkpoint (`seed`): loaded, its doc holds no ledger entry yet,
+   * nothing is being projected, and it has not started from one already.
+   */
+  get mayStartFromCheckpoint(): boolean {
+    return (
+      this.loaded &&
+      ledgersOf(this.doc).size === 0 &&
+      this.unprojected === 0 &&
+      !this.rebuilding &&
+      this.behind === null
     );
   }
 

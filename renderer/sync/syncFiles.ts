@@ -37,6 +37,11 @@ export interface ExportOptions {
   partBytes?: number;
   /** Past this many values to write, the update is written in steps (default PACED_EXPORT_FROM; tests). */
   pacedFrom?: number;
+  /**
+   * Whether a full export carries a checkpoint for a new device to start from, when this device may make
+   * one (an admin's or a coordinator's; default true).
+   */
+  checkpoint?: boolean;
   /** Clock and randomness (tests pass deterministic ones). */
   now?: number;
   randomBytes?: RandomBytes;
@@ -49,6 +54,17 @@ export interface ExportedSyncFile {
   entries?: number;
   /** True when the file holds only what `forDevice` lacked. */
   since: boolean;
+  /** Entries the checkpoint it carries spares a new device from counting, when it carries one. */
+  checkpointCovers?: number;
+}
+
+export interface ImportOptions {
+  now?: number;
+  /**
+   * Called once a new device has started from the file's checkpoint (its stock figures are committed and
+   * shown) and before the history behind it is taken, which at a million entries takes a while longer.
+   */
+  onCheckpoint?: (started: { from: string; covered: number }) => void;
 }
 
 /** What an import did, as messages the panel puts into words: the outcome, then any notes about it. */
@@ -123,6 +139,13 @@ export async function exportSyncFile(
   // More than one update may carry (about 1.1M entries): in parts, each applied after the one before.
   // Much to write (about 1 MB of entries or more): in steps, the page let run between them.
   const known = peer ? Y.decodeStateVector(peer.stateVector) : new Map<number, number>();
+  // Made before the doc's state is taken, so the file's history holds everything the checkpoint covers.
+  const checkpoint =
+    !peer && options.checkpoint !== false
+      ? await import('../storage/checkpoint').then(({ storeCheckpointBundle }) =>
+          storeCheckpointBundle(store, now),
+        )
+      : null;
   let entries = 0;
   const { parts: update, stateVector } = await statePartsPaced(
     doc,
@@ -147,6 +170,7 @@ export async function exportSyncFile(
       since: peer !== undefined,
       forDevice: peer ? peer.device : null,
       update,
+      ...(checkpoint ? { checkpoint: checkpoint.bytes } : {}),
       ...(catchUp ? { catchUp } : {}),
     },
     fileKey,
@@ -154,7 +178,13 @@ export async function exportSyncFile(
     pacer(),
   );
   const fileName = syncFileName(now, random);
-  return { bytes, fileName, entries, since: peer !== undefined };
+  return {
+    bytes,
+    fileName,
+    entries,
+    since: peer !== undefined,
+    ...(checkpoint ? { checkpointCovers: checkpoint.covered } : {}),
+  };
 }
 
 /** Per Yjs client id, the larger clock: a peer's state only grows, whatever order its files come in. */
@@ -169,7 +199,7 @@ function mergeStateVectors(a: Uint8Array, b: Uint8Array): Uint8Array {
 export async function importSyncFile(
   store: LarderStore,
   bytes: Uint8Array,
-  options: { now?: number } = {},
+  options: ImportOptions = {},
 ): Promise<ImportResult> {
   await store.ready;
   const self = store.self;
@@ -201,6 +231,22 @@ export async function importSyncFile(
   // as it is taken (store.applyRemoteUpdate), where such bytes are refused the same way.
   const large = updates.length > 1 || takeInSteps(updates[0]!);
   if (!large && !checkUpdateBytes(updates[0]!).ok) return { ok: false, message: msg('syncFile.unusable') };
+
+  // A new device (nothing counted yet) starts from the file's checkpoint when it verifies: its figures are
+  // right in seconds, then the history behind them is taken as any file's is (what the checkpoint counted
+  // is not counted again). One that does not verify is left aside, and the history counted instead.
+  const notes: DomainMessage[] = [];
+  if (opened.checkpoint && store.persistence.mayStartFromCheckpoint) {
+    const { startFromBundle } = await import('../storage/checkpoint');
+    const started = await startFromBundle(store, opened.checkpoint);
+    if (started.ok) {
+      notes.push(msg('syncFile.fromCheckpoint', { from: started.byName }));
+      options.onCheckpoint?.({ from: started.byName, covered: started.covered });
+    } else {
+      console.warn("The sync file's checkpoint was not used:", started.refusal);
+      notes.push(msg('syncFile.checkpointRefused'));
+    }
+  }
 
   let newEntries = 0;
   let setAside = 0;
@@ -247,7 +293,6 @@ export async function importSyncFile(
     : newEntries > 0
       ? msg('syncFile.imported', { count: newEntries, from })
       : msg('syncFile.importedChanges', { from });
-  const notes: DomainMessage[] = [];
   if (setAside > 0) notes.push(msg('syncFile.setAside', { count: setAside }));
   if (result.pending) notes.push(msg('syncFile.partlyWaiting'));
   return { ok: true, newEntries, from, message, ...(notes.length > 0 ? { notes } : {}) };

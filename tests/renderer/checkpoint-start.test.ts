@@ -197,5 +197,16 @@ describe('a device started from a checkpoint', () => {
     await expect(b.persistence.seed(verdict.checkpoint, cp.rows)).rejects.toThrow(/no entries yet/);
     expect(await figures(b)).toEqual(before);
     expect(b.persistence.behindCheckpoint).toBe(false);
+    expect(b.persistence.mayStartFromCheckpoint).toBe(false);
+  });
+
+  it('is refused a second time, before the history behind the first is in', async () => {
+    const { a } = await network();
+    const { c, cp, rowBytes } = await startedFromCheckpoint(a);
+    expect(c.persistence.doc.getMap('ledgers').size).toBe(0);
+    expect(c.persistence.mayStartFromCheckpoint).toBe(false);
+    await expect(c.persistence.seed(cp, rowBytes)).rejects.toThrow(/no entries yet/);
+    expect(c.persistence.behindCheckpoint).toBe(true);
+    expect(await figures(c)).toEqual(await figures(a));
   });
 });

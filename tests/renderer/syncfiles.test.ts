@@ -118,7 +118,11 @@ describe('sync files between two devices', () => {
       newEntries: 3,
       from: 'Front desk laptop',
       message: msg('syncFile.imported', { count: 3, from: 'Front desk laptop' }),
+      // A's an admin: its full file carries a checkpoint, and B, new, started from it.
+      notes: [msg('syncFile.fromCheckpoint', { from: 'Front desk laptop' })],
     });
+    expect(full.checkpointCovers).toBe(3);
+    expect(b.persistence.behindCheckpoint).toBe(false);
     expect(await projections(b)).toEqual(await projections(a));
     expect((await projections(b)).ledger).toHaveLength(3);
     expect(Y.encodeStateVector(b.persistence.doc)).toEqual(Y.encodeStateVector(a.persistence.doc));
@@ -134,7 +138,8 @@ describe('sync files between two devices', () => {
     const b = await device(2);
     await b.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Back room tablet' });
     const whole = Y.encodeStateAsUpdate(a.persistence.doc).byteLength;
-    const file = await exportSyncFile(a, { ...opts(12), partBytes: 1024 });
+    // Without a checkpoint (below): the history alone, in parts.
+    const file = await exportSyncFile(a, { ...opts(12), partBytes: 1024, checkpoint: false });
     expect(whole).toBeGreaterThan(3 * 1024);
     expect(file.bytes[11]).toBe(3);
     expect(file.entries).toBe(43);
