@@ -103,7 +103,35 @@ export interface LarderBench {
    * checked, its figures, then its history); then reads one hub's stock rows as the stock screen does.
    */
   startFromCheckpoint(baseUrl: string, network: string): Promise<CheckpointStartResult>;
+  /**
+   * A new device joins from a coordinator's full sync file (bench/join-file.ts), all through the app's own
+   * store: a coordinator's device makes a signed network and records `entries` entries in saves of 200
+   * lines, exports a full sync file with a checkpoint and one without, and a new device joined with its
+   * invite imports each.
+   */
+  joinFromFile(entries: number): Promise<{ recordMs: number; runs: JoinFromFileRun[] }>;
   close(): void;
+}
+
+export interface JoinFromFileRun {
+  checkpoint: boolean;
+  exportMs: number;
+  fileBytes: number;
+  checkpointCovers: number | null;
+  /** From the import's start: the checkpoint's figures committed (null: none used). */
+  checkpointReadyMs: number | null;
+  /** From the import's start: importSyncFile resolved (the history in, saves go on). */
+  importMs: number;
+  /** From the import's start: the checkpoint's own history rows written too. */
+  historyMs: number;
+  message: string;
+  /** Whether the new device's stock rows equal the coordinator's. */
+  same: boolean;
+  stockRows: number;
+  /** The longest main-thread task from the import's start until the history was written. */
+  longestTaskMs: number;
+  /** ...and until the checkpoint's figures were committed. */
+  longestTaskToReadyMs: number;
 }
 
 export interface CheckpointStartResult {

@@ -11,7 +11,8 @@ import { loadFastSha256 } from '../../shared/trust/crypto';
 import type { Member, MemberState } from '../../shared/trust/members';
 import Dexie from 'dexie';
 import { appBenchNetwork } from '../generate';
-import type { LarderBench, NodeSeed } from './api';
+import type { JoinFromFileRun, LarderBench, NodeSeed } from './api';
+import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
 
 /**
  * The bench page: served from the same origin as the built app, so the IndexedDB it seeds is the one
@@ -254,6 +255,85 @@ const bench: LarderBench = {
     persistence.destroy();
     db.close();
     return result;
+  },
+
+  async joinFromFile(entries) {
+    await loadFastSha256();
+    const names = ['larder-join-a', 'larder-join-with', 'larder-join-without'];
+    await Promise.all(names.map((name) => Dexie.delete(name)));
+    const a = await LarderStore.open(new LarderDB(names[0]!));
+    await a.ready;
+    await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Coordinator laptop' });
+    const items: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const item = await a.saveItem({
+        name: `Item ${i}`,
+        category: 'Food',
+        unit: 'bag',
+        packSize: '',
+        barcodes: '',
+      });
+      items.push(item.id);
+    }
+    const recording = performance.now();
+    for (let done = 0, save = 0; done < entries; save++) {
+      const count = Math.min(200, entries - done);
+      const lines = Array.from({ length: count }, (_, i) => ({
+        item: items[(done + i) % items.length]!,
+        quantity: String(save % 4 === 3 ? 1 : 1 + ((done + i) % 9)),
+      }));
+      if (save % 4 === 3) await a.recordPickup({ lines });
+      else await a.recordDonation({ source: 'individual', lines });
+      done += count;
+    }
+    const recordMs = performance.now() - recording;
+    await a.persistence.flush();
+    const key = (r: { key: string }) => r.key;
+    const stockOf = async (s: LarderStore) =>
+      JSON.stringify((await s.db.stock.toArray()).sort((x, y) => (key(x) < key(y) ? -1 : 1)));
+    const theirs = await stockOf(a);
+    const runs: JoinFromFileRun[] = [];
+    for (const checkpoint of [true, false]) {
+      const exporting = performance.now();
+      const file = await exportSyncFile(a, { checkpoint });
+      const exportMs = performance.now() - exporting;
+      const c = await LarderStore.open(new LarderDB(names[checkpoint ? 1 : 2]!));
+      await c.ready;
+      await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'New tablet' });
+      const tasks: PerformanceEntry[] = [];
+      const observer = new PerformanceObserver((list) => tasks.push(...list.getEntries()));
+      observer.observe({ type: 'longtask', buffered: false });
+      const start = performance.now();
+      let ready: number | null = null;
+      let tasksToReady = 0;
+      const result = await importSyncFile(c, file.bytes, {
+        onCheckpoint: () => {
+          ready = performance.now() - start;
+          tasksToReady = Math.max(0, ...tasks.map((t) => t.duration));
+        },
+      });
+      const importMs = performance.now() - start;
+      await c.persistence.seedHistoryWritten();
+      const historyMs = performance.now() - start;
+      observer.disconnect();
+      runs.push({
+        checkpoint,
+        exportMs,
+        fileBytes: file.bytes.byteLength,
+        checkpointCovers: file.checkpointCovers ?? null,
+        checkpointReadyMs: ready,
+        importMs,
+        historyMs,
+        message: JSON.stringify(result.ok ? [result.message, ...(result.notes ?? [])] : result.message),
+        same: (await stockOf(c)) === theirs,
+        stockRows: await c.db.stock.count(),
+        longestTaskMs: Math.max(0, ...tasks.map((t) => t.duration)),
+        longestTaskToReadyMs: tasksToReady,
+      });
+      c.close();
+    }
+    a.close();
+    return { recordMs, runs };
   },
 
   close() {

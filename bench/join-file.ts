@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { launch } from './browser';
+import { commandLine } from './report';
+import { serve } from './server';
+
+/**
+ * A new device joins from a coordinator's full sync file, in Chromium, all through the app's own store
+ * (bench/page `joinFromFile`): a coordinator's device makes a signed network and records N entries (saves
+ * of 200 lines over 300 items at one hub), exports a full sync file, with a checkpoint and without, and a new
+ * device joined with its invite imports it. Prints when the stock figures were right (the checkpoint's, or
+ * the import's end without one), when the import was done, and the longest main-thread task. Prints
+ * numbers; asserts nothing.
+ *
+ *   npx tsx bench/join-file.ts [--sizes=100000,1000000] [--runs=1]
+ */
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { option } = commandLine();
+const sizes = (option('sizes') ?? '100000').split(',').map(Number);
+const runs = Number(option('runs') ?? 1);
+
+const pageDir = join(tmpdir(), 'larder-join-file-page');
+await build({
+  configFile: false,
+  root: join(root, 'bench', 'page'),
+  base: '/bench/',
+  logLevel: 'warn',
+  build: { outDir: pageDir, emptyOutDir: true, target: 'es2022' },
+});
+const ms = (v: number | null) => (v === null ? 'n/a' : `${(v / 1000).toFixed(1)} s`);
+console.log(`join from a sync file: load ${loadavg()[0]!.toFixed(1)} at start`);
+const server = await serve([{ prefix: '/bench/', dir: pageDir }], 0);
+try {
+  for (const n of sizes)
+    for (let run = 1; run <= runs; run++) {
+      const profile = mkdtempSync(join(tmpdir(), 'larder-join-file-profile-'));
+      const context = await launch(profile);
+      try {
+        const page = await context.newPage();
+        await page.goto(`${server.url}/bench/`);
+        await page.waitForFunction(() => window.larderBench !== undefined);
+        const { recordMs, runs: imports } = await page.evaluate(
+          (entries) => window.larderBench!.joinFromFile(entries),
+          n,
+        );
+        console.log(`${n.toLocaleString('en-US')} entries (run ${run}), recorded in ${ms(recordMs)}:`);
+        for (const r of imports)
+          console.log(
+            `  ${r.checkpoint ? 'with a checkpoint' : 'without one'}: stock right after ${ms(r.checkpointReadyMs ?? r.importMs)}, import done ${ms(r.importMs)}, history rows ${ms(r.historyMs)}; longest task ${r.longestTaskMs.toFixed(0)} ms (${r.longestTaskToReadyMs.toFixed(0)} ms until the figures); file ${(r.fileBytes / 1e6).toFixed(1)} MB, exported in ${ms(r.exportMs)}; same stock: ${r.same} (${r.stockRows} rows); ${r.message}`,
+          );
+      } finally {
+        await context.close();
+        rmSync(profile, { recursive: true, force: true });
+      }
+    }
+} finally {
+  await server.close();
+}
+console.log(`load ${loadavg()[0]!.toFixed(1)} at the end`);
