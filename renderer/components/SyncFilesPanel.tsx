@@ -65,7 +65,7 @@ export function SyncFilesPanel() {
       command.say(t('syncFiles.checkpointReady', { from, count: covered }));
     await command.run(async () => importSyncFile(store, await readPickedFile(file), { onCheckpoint }), {
       done: (result) => ({
-        text: [result.message, ...(result.ok ? (result.notes ?? []) : [])].map(domainText).join(' '),
+        text: sentences([result.message, ...(result.ok ? (result.notes ?? []) : [])].map(domainText)),
         error: !result.ok,
       }),
     });
@@ -105,6 +105,13 @@ export function SyncFilesPanel() {
       <CommandStatus command={command} saves={false} />
     </section>
   );
+}
+
+/** The outcome and its notes as one paragraph: a part without its own full stop gets one before the next. */
+function sentences(parts: string[]): string {
+  return parts
+    .map((part, i) => (i < parts.length - 1 && !/[.!?…]$/.test(part) ? `${part}.` : part))
+    .join(' ');
 }
 
 function formatBytes(t: TFunction, format: Format, n: number): string {

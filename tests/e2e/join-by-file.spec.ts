@@ -1,0 +1,54 @@
+import { expect, test, type BrowserContext } from '@playwright/test';
+import { newProfileDir, openHub, removeProfileDir } from './browser';
+import { addItem, donate, expectHubOnHand, goTo, inviteCode, joinAsNewHub, setUpHub } from './steps';
+
+// An action waiting on an element that never comes fails with its own message, not the test's timeout.
+test.use({ actionTimeout: 60_000 });
+
+/**
+ * A new device joins by a sync file alone (no network at all): the admin's full export carries a
+ * checkpoint, and the new device, joined with an invite but holding nothing yet, starts from it, then takes
+ * the history behind it. Its figures for the admin's hub are the admin's, and what it records itself counts.
+ */
+test('a new device joins from the admin’s sync file, starting from its checkpoint', async ({ baseURL }) => {
+  test.setTimeout(240_000);
+  const profiles = ['a', 'b'].map((n) => newProfileDir(`join-file-${n}`));
+  const contexts: BrowserContext[] = [];
+  try {
+    const a = await openHub(profiles[0]!, baseURL!);
+    contexts.push(a.context);
+    await setUpHub(a.page, 'Eastside Pantry', 'Front desk laptop');
+    await addItem(a.page, { name: 'Rice 2 lb bag', unit: 'bag' });
+    await donate(a.page, 'rice', '20');
+    await donate(a.page, 'rice', '7');
+
+    const b = await openHub(profiles[1]!, baseURL!);
+    contexts.push(b.context);
+    await joinAsNewHub(b.page, await inviteCode(a.page), 'Northside Mosque', 'Mosque tablet');
+
+    await goTo(a.page, 'Sync');
+    const exported = a.page.getByRole('region', { name: 'Sync files' });
+    const [download] = await Promise.all([
+      a.page.waitForEvent('download'),
+      exported.getByRole('button', { name: 'Export sync file' }).click(),
+    ]);
+    await expect(exported.getByRole('status')).toContainText('Sync file saved');
+    const file = (await download.path())!;
+
+    await goTo(b.page, 'Sync');
+    const files = b.page.getByRole('region', { name: 'Sync files' });
+    await files.getByLabel('Import sync file').setInputFiles(file);
+    await expect(files.getByRole('status')).toHaveText(
+      'Imported 2 new entries from Front desk laptop. The stock figures started from a checkpoint signed by Front desk laptop.',
+      { timeout: 60_000 },
+    );
+    await expectHubOnHand(b.page, 'Eastside Pantry', 'Rice 2 lb bag', 27);
+    // Its own saves count, on top.
+    await donate(b.page, 'rice', '4');
+    await expectHubOnHand(b.page, 'Northside Mosque (this hub)', 'Rice 2 lb bag', 4);
+    await expectHubOnHand(b.page, 'Eastside Pantry', 'Rice 2 lb bag', 27);
+  } finally {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    for (const p of profiles) removeProfileDir(p);
+  }
+});
