@@ -42,11 +42,14 @@ try {
         const page = await context.newPage();
         await page.goto(`${server.url}/bench/`);
         await page.waitForFunction(() => window.larderBench !== undefined);
-        const { recordMs, runs: imports } = await page.evaluate(
-          (entries) => window.larderBench!.joinFromFile(entries),
-          n,
+        const {
+          recordMs,
+          saves,
+          runs: imports,
+        } = await page.evaluate((entries) => window.larderBench!.joinFromFile(entries), n);
+        console.log(
+          `${n.toLocaleString('en-US')} entries (run ${run}), recorded in ${ms(recordMs)} (a save of 200 lines: ${saves.first.toFixed(0)} ms median in the first tenth, ${saves.last.toFixed(0)} ms in the last):`,
         );
-        console.log(`${n.toLocaleString('en-US')} entries (run ${run}), recorded in ${ms(recordMs)}:`);
         for (const r of imports)
           console.log(
             `  ${r.checkpoint ? 'with a checkpoint' : 'without one'}: stock right after ${ms(r.checkpointReadyMs ?? r.importMs)}, import done ${ms(r.importMs)}, history rows ${ms(r.historyMs)}; longest task ${r.longestTaskMs.toFixed(0)} ms (${r.longestTaskToReadyMs.toFixed(0)} ms until the figures); file ${(r.fileBytes / 1e6).toFixed(1)} MB, exported in ${ms(r.exportMs)}; same stock: ${r.same} (${r.stockRows} rows); ${r.message}`,

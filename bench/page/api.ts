@@ -109,7 +109,9 @@ export interface LarderBench {
    * lines, exports a full sync file with a checkpoint and one without, and a new device joined with its
    * invite imports each.
    */
-  joinFromFile(entries: number): Promise<{ recordMs: number; runs: JoinFromFileRun[] }>;
+  joinFromFile(
+    entries: number,
+  ): Promise<{ recordMs: number; saves: { first: number; last: number }; runs: JoinFromFileRun[] }>;
   close(): void;
 }
 

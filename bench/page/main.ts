@@ -276,7 +276,9 @@ const bench: LarderBench = {
       items.push(item.id);
     }
     const recording = performance.now();
+    const saveMs: number[] = [];
     for (let done = 0, save = 0; done < entries; save++) {
+      const t = performance.now();
       const count = Math.min(200, entries - done);
       const lines = Array.from({ length: count }, (_, i) => ({
         item: items[(done + i) % items.length]!,
@@ -284,9 +286,13 @@ const bench: LarderBench = {
       }));
       if (save % 4 === 3) await a.recordPickup({ lines });
       else await a.recordDonation({ source: 'individual', lines });
+      saveMs.push(performance.now() - t);
       done += count;
     }
     const recordMs = performance.now() - recording;
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
+    const tenth = Math.max(1, Math.floor(saveMs.length / 10));
+    const saves = { first: median(saveMs.slice(0, tenth)), last: median(saveMs.slice(-tenth)) };
     await a.persistence.flush();
     const key = (r: { key: string }) => r.key;
     const stockOf = async (s: LarderStore) =>
@@ -333,7 +339,7 @@ const bench: LarderBench = {
       c.close();
     }
     a.close();
-    return { recordMs, runs };
+    return { recordMs, saves, runs };
   },
 
   close() {
