@@ -24,7 +24,19 @@ import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../s
 import { ingestUpdate } from '../../shared/sync/ingest';
 import { transferViews } from '../../shared/transfers';
 import { evaluateMembers, type MemberState } from '../../shared/trust/members';
-import { canonicalJson, FakeClock, openReplica, Prng, SimNetwork, type Replica } from './replicas';
+import {
+  canonicalJson,
+  FakeClock,
+  openReplica,
+  Prng,
+  reopenReplica,
+  SimNetwork,
+  type Replica,
+} from './replicas';
+import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
+import { startFromBundle } from '../../renderer/storage/checkpoint';
+import { openSyncFile } from '../../shared/sync/syncfile';
+import { msg } from '../../shared/messages';
 
 /**
  * Seeded randomized convergence with checkpoints (issue 11, point 2). Six real stores record random
@@ -43,7 +55,13 @@ import { canonicalJson, FakeClock, openReplica, Prng, SimNetwork, type Replica }
  *   and only then is seeded from the admin's oldest checkpoint that covers any entry;
  * - coordinator 5 also keeps a second database seeded from a checkpoint and fed by its own doc; later
  *   that seeded database makes a checkpoint of its own (signed with 5's key), which seeds peer 8;
- * - now and then one of them restarts: its database is opened again and its gate loaded from it.
+ * - now and then one of them restarts: its database is opened again and its gate loaded from it;
+ * - store 9 is the app itself joining by a sync file: a new device (a real store) joins with an invite while
+ *   offline, imports the full sync file the admin or a coordinator exports at that moment, starts from the
+ *   checkpoint it carries (`startFromBundle`, `DocPersistence.seed`: verified by the member log that came
+ *   with it), takes the file's history behind it, then comes online and receives the rest in random order;
+ *   or, half the time, it takes the file's checkpoint alone and the whole history from the network, in
+ *   random order; now and then it restarts, also while it is behind its checkpoint.
  *
  * When everything is delivered, every seeded database must hold exactly the stock rows (on hand, lots,
  * last count, warnings, entry counts), usage rows (the inputs of days of cover), ledger rows (each
@@ -59,7 +77,8 @@ import { canonicalJson, FakeClock, openReplica, Prng, SimNetwork, type Replica }
  *   CHECKPOINT_CONVERGENCE_STEPS=120   steps per seed (default 60)
  *   CHECKPOINT_CONVERGENCE_VERBOSE=1   prints what each seed did
  */
-const FIXED_SEEDS = [20_261_201, 7];
+/** 5,022: store 9 takes a checkpoint alone and restarts three times while behind it (the others: a file). */
+const FIXED_SEEDS = [20_261_201, 7, 5_022];
 const envInt = (name: string) => {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return undefined;
@@ -91,6 +110,8 @@ const MAKERS = [ADMIN, ...COORDINATORS];
 const CHOSEN_PEER = 6;
 const LATE_PEER = 7;
 const CHAINED_PEER = 8;
+/** A real store that joins by a sync file carrying a checkpoint. */
+const JOINER = 9;
 const EXPIRIES = ['2025-04-01', '2025-05-15', '2026-01-01'];
 
 /**
@@ -339,6 +360,16 @@ interface Ctx {
   seeded: Seeded[];
   /** Coordinator 5's second database, started from a checkpoint and fed by its own doc. */
   shadow: Seeded | null;
+  /** Store 9, and whether it has joined and started from a checkpoint yet. */
+  joiner: {
+    replica: Replica;
+    joined: boolean;
+    started: string | null;
+    restarts: number;
+    /** Restarts while behind its checkpoint (its doc lacking history the checkpoint covers). */
+    restartsBehind: number;
+    rng: Prng;
+  };
 }
 
 const where = (ctx: Ctx, what: string) =>
@@ -545,13 +576,80 @@ async function seedLatePeer(ctx: Ctx): Promise<void> {
   ctx.seeded.push(peer.seeded);
 }
 
+/**
+ * Store 9 joins (once, with a pre-approved invite, while offline) and imports the full sync file a maker
+ * exports now. A file without a checkpoint (the maker cannot make one yet: entries waiting for a signed
+ * head) is not imported: it tries again at a later step. `surely`: the admin's file, after everything
+ * was delivered, which carries one.
+ */
+async function joinByFile(ctx: Ctx, surely = false): Promise<void> {
+  const { joiner } = ctx;
+  const store = joiner.replica.store;
+  if (!joiner.joined) {
+    await store.joinNetwork({
+      invite: await ctx.replicas[ADMIN]!.store.preApprovedInvite(),
+      deviceName: 'Device 9',
+    });
+    joiner.joined = true;
+  }
+  const maker = surely ? ADMIN : joiner.rng.pick(MAKERS);
+  const file = await exportSyncFile(ctx.replicas[maker]!.store, { now: ctx.clock.now() });
+  if (file.checkpointCovers === undefined) {
+    if (surely) throw new Error(where(ctx, 'the admin could not make a checkpoint once all was delivered'));
+    return;
+  }
+  // Half the time only the file's checkpoint is taken (as a device joining over sync will), and the
+  // history behind it comes from the network, in random order, with restarts while it is behind.
+  const historyByNetwork = !surely && joiner.rng.bool(0.5);
+  if (historyByNetwork) {
+    const { fileKey } = await store.secrets();
+    const opened = await openSyncFile(file.bytes, { networkId: store.self!.networkId, fileKey });
+    if (!opened.ok || !opened.checkpoint) throw new Error(where(ctx, `store ${maker}'s file did not open`));
+    const started = await startFromBundle(store, opened.checkpoint);
+    expect(started, where(ctx, `store 9 starts from store ${maker}'s checkpoint`)).toMatchObject({
+      ok: true,
+    });
+    expect(store.persistence.behindCheckpoint).toBe(file.checkpointCovers > 0);
+  } else {
+    const result = await importSyncFile(store, file.bytes, { now: ctx.clock.now() });
+    expect(result, where(ctx, `store 9 imports store ${maker}'s file`)).toMatchObject({
+      ok: true,
+      notes: [msg('syncFile.fromCheckpoint', { from: `Device ${maker}` })],
+    });
+  }
+  joiner.started =
+    `store ${maker}'s ${historyByNetwork ? 'checkpoint alone' : 'file'} at step ${ctx.step}, ` +
+    `covering ${file.checkpointCovers}`;
+  ctx.net.setOnline(JOINER, true);
+}
+
+/** Store 9 quits and starts again (its doc a new session), perhaps still behind its checkpoint. */
+async function restartJoiner(ctx: Ctx): Promise<void> {
+  const { joiner } = ctx;
+  if (joiner.replica.store.persistence.behindCheckpoint) joiner.restartsBehind += 1;
+  joiner.replica.store.close();
+  joiner.replica = await reopenReplica(joiner.replica, ctx.clock, joiner.rng);
+  ctx.net.attach(joiner.replica.store, JOINER);
+  joiner.restarts += 1;
+}
+
 async function run(seed: number, steps: number): Promise<void> {
   const rng = new Prng(seed);
   const clock = new FakeClock();
   const replicas: Replica[] = [];
   for (let i = 0; i < STORES; i++) replicas.push(await openReplica(i, clock, rng, `cpconv${seed}`));
   const peers = new Map([CHOSEN_PEER, LATE_PEER, CHAINED_PEER].map((i) => [i, new DocPeer()]));
-  const all = () => [...replicas.map((r) => r.store), ...peers.values()];
+  // Its own random source, so that the other devices' runs stay as they were for each seed.
+  const joinerRng = new Prng(seed + 1);
+  const joiner = {
+    replica: await openReplica(JOINER, clock, joinerRng, `cpconv${seed}`),
+    joined: false,
+    started: null as string | null,
+    restarts: 0,
+    restartsBehind: 0,
+    rng: joinerRng,
+  };
+  const all = () => [...replicas.map((r) => r.store), ...peers.values(), joiner.replica.store];
   const net = new SimNetwork(all, rng.fork(), { duplicate: 0.05, drop: 0.02, reorder: 0.3 });
   const ctx: Ctx = {
     seed,
@@ -568,8 +666,9 @@ async function run(seed: number, steps: number): Promise<void> {
     entries: 0,
     seeded: [],
     shadow: null,
+    joiner,
   };
-  for (const i of peers.keys()) net.setOnline(i, false);
+  for (const i of [...peers.keys(), JOINER]) net.setOnline(i, false);
   const store = (i: number) => replicas[i]!.store;
   try {
     await store(ADMIN).createNetwork({ hubName: 'Hub 0', deviceName: 'Device 0' });
@@ -601,6 +700,7 @@ async function run(seed: number, steps: number): Promise<void> {
     const chosenAt = Math.floor(steps * (0.35 + 0.3 * rng.next()));
     const lateAt = Math.floor(steps * (0.6 + 0.2 * rng.next()));
     const chainedAt = Math.floor(steps * (0.7 + 0.2 * rng.next()));
+    const joinAt = Math.floor(steps * (0.3 + 0.5 * joinerRng.next()));
     let shadowMade: Made | null = null;
 
     for (ctx.step = 0; ctx.step < steps; ctx.step++) {
@@ -684,6 +784,9 @@ async function run(seed: number, steps: number): Promise<void> {
       }
       if (shadowMade && !peers.get(CHAINED_PEER)!.seeded)
         await seedPeer(ctx, CHAINED_PEER, (ok) => ok.find((c) => c.made === shadowMade)?.made ?? null);
+      // Store 9 joins by a maker's sync file (again at each later step until one carries a checkpoint).
+      if (!joiner.started && ctx.step >= joinAt) await joinByFile(ctx);
+      else if (joiner.started && joinerRng.bool(0.08)) await restartJoiner(ctx);
     }
 
     // Everything heals and is delivered; the seeded devices count what they have not yet.
@@ -708,10 +811,27 @@ async function run(seed: number, steps: number): Promise<void> {
       await seedPeer(ctx, CHAINED_PEER, (ok) => ok.find((c) => c.made === shadowMade)?.made ?? null);
       await settle();
     }
+    if (!joiner.started) {
+      await joinByFile(ctx, true);
+      await settle();
+    }
+    // The device that joined by a file holds the whole history now: counted once, as every store does.
+    const joined = joiner.replica.store;
+    await joined.persistence.seedHistoryWritten();
+    await joined.persistence.flush();
+    await joined.persistence.rebuilt();
+    expect(joined.persistence.behindCheckpoint, where(ctx, 'store 9 still behind its checkpoint')).toBe(
+      false,
+    );
 
     const full = await figures(store(ADMIN).db);
     for (let i = 1; i < STORES; i++)
       expect(await figures(store(i).db), where(ctx, `store ${i} vs store 0`)).toEqual(full);
+    expect(
+      await figures(joined.db),
+      where(ctx, `store 9 (joined by a file, from ${joiner.started}) vs store 0`),
+    ).toEqual(full);
+    expect(await joined.db.problems.count(), where(ctx, 'problems at store 9')).toBe(0);
     expect(
       ctx.seeded.map((s) => s.name),
       where(ctx, 'devices started from a checkpoint'),
@@ -768,12 +888,14 @@ async function run(seed: number, steps: number): Promise<void> {
       console.log(
         `seed ${seed}: ${ctx.entries} entries (${ctx.refused} refused), ${ctx.made.length} checkpoints ` +
           `(${ctx.made.map((m) => `${m.by}@${m.step}`).join(', ')}; ${ctx.waited} waited, ${ctx.duringExchange} during an exchange), seeded: ` +
-          `${ctx.seeded.map((s) => `${s.name} covering ${s.checkpoint.covered}, ${s.restarts} restarts`).join(', ')}; network ${JSON.stringify(net.stats)}`,
+          `${ctx.seeded.map((s) => `${s.name} covering ${s.checkpoint.covered}, ${s.restarts} restarts`).join(', ')}; ` +
+          `store 9 joined by a file from ${joiner.started}, ${joiner.restarts} restarts (${joiner.restartsBehind} behind it); network ${JSON.stringify(net.stats)}`,
       );
   } finally {
     net.detach();
     for (const s of ctx.seeded) s.close();
     for (const r of replicas) r.store.close();
+    joiner.replica.store.close();
   }
 }
 
