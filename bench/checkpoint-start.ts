@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
+import { join } from 'node:path';
+import { buildBenchPage } from './pages';
 import { readAllEntries } from '../shared/doc';
 import { Projector } from '../shared/projection';
 import { loadFastSha256 } from '../shared/trust/crypto';
@@ -23,7 +22,6 @@ import { signedCheckpointOf } from './signedCheckpoint';
  *
  *   npx tsx bench/checkpoint-start.ts [--sizes=100000,1000000] [--runs=2]
  */
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { option } = commandLine();
 const sizes = (option('sizes') ?? '100000,1000000').split(',').map(Number);
 const runs = Number(option('runs') ?? 2);
@@ -31,13 +29,7 @@ const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
 await loadFastSha256();
 const pageDir = join(tmpdir(), 'larder-checkpoint-start-page');
-await build({
-  configFile: false,
-  root: join(root, 'bench', 'page'),
-  base: '/bench/',
-  logLevel: 'warn',
-  build: { outDir: pageDir, emptyOutDir: true, target: 'es2022' },
-});
+await buildBenchPage('page', '/bench/', pageDir);
 console.log(`checkpoint start: load ${loadavg()[0]!.toFixed(1)} at start`);
 const ms = (v: number) => `${v.toFixed(0)} ms`;
 for (const n of sizes) {

@@ -1,9 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
+import { join } from 'node:path';
+import { buildBenchPage } from './pages';
 import type { BrowserContext } from 'playwright-core';
 import { launch } from './browser';
 import type { Variant } from './cold-open/main';
@@ -20,7 +19,6 @@ import { median } from './stats';
  *
  *   npx tsx bench/cold-open.ts --sizes=100000 --variants=rebuild,at-once --opens=3 --port=5304
  */
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { option } = commandLine();
 const sizes = (option('sizes') ?? '100000').split(',').map(Number);
 const variants = (option('variants') ?? 'rebuild,rebuild-twice,at-once').split(',') as Variant[];
@@ -64,13 +62,7 @@ async function page(context: BrowserContext, origin: string) {
 
 async function main() {
   const dir = join(tmpdir(), 'larder-cold-open-page');
-  await build({
-    configFile: false,
-    root: join(root, 'bench', 'cold-open'),
-    base: '/',
-    logLevel: 'warn',
-    build: { outDir: dir, emptyOutDir: true, target: 'es2022' },
-  });
+  await buildBenchPage('cold-open', '/', dir);
   const server = await serve([{ prefix: '/', dir }], port);
   const lines: string[] = [];
   try {

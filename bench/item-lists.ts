@@ -1,8 +1,7 @@
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
+import { join } from 'node:path';
+import { buildBenchPage } from './pages';
 import { launch } from './browser';
 import { commandLine } from './report';
 import { serve } from './server';
@@ -20,7 +19,6 @@ import { serve } from './server';
  *
  *   npx tsx bench/item-lists.ts --profile=/tmp/larder-bench-1000000-XXXX --port=N [--pickups=30] [--restarts=3]
  */
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { option } = commandLine();
 const profile = option('profile');
 const port = Number(option('port') ?? 0);
@@ -31,13 +29,7 @@ if (!profile || !port || !existsSync(profile)) {
   process.exit(2);
 }
 const pageDir = join(tmpdir(), 'larder-item-lists-page');
-await build({
-  configFile: false,
-  root: join(root, 'bench', 'page'),
-  base: '/bench/',
-  logLevel: 'warn',
-  build: { outDir: pageDir, emptyOutDir: true, target: 'es2022' },
-});
+await buildBenchPage('page', '/bench/', pageDir);
 const copy = join(tmpdir(), 'larder-item-lists-profile');
 rmSync(copy, { recursive: true, force: true });
 cpSync(profile, copy, { recursive: true });

@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
+import { join } from 'node:path';
+import { buildBenchPage } from './pages';
 import { launch } from './browser';
 import { commandLine } from './report';
 import { serve } from './server';
@@ -17,19 +16,12 @@ import { serve } from './server';
  *
  *   npx tsx bench/join-file.ts [--sizes=100000,1000000] [--runs=1]
  */
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { option } = commandLine();
 const sizes = (option('sizes') ?? '100000').split(',').map(Number);
 const runs = Number(option('runs') ?? 1);
 
 const pageDir = join(tmpdir(), 'larder-join-file-page');
-await build({
-  configFile: false,
-  root: join(root, 'bench', 'page'),
-  base: '/bench/',
-  logLevel: 'warn',
-  build: { outDir: pageDir, emptyOutDir: true, target: 'es2022' },
-});
+await buildBenchPage('page', '/bench/', pageDir);
 const ms = (v: number | null) => (v === null ? 'n/a' : `${(v / 1000).toFixed(1)} s`);
 console.log(`join from a sync file: load ${loadavg()[0]!.toFixed(1)} at start`);
 const server = await serve([{ prefix: '/bench/', dir: pageDir }], 0);

@@ -3,7 +3,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
+import { buildBenchPage } from './pages';
 import * as Y from 'yjs';
 import type { SelfRow } from '../renderer/storage/db';
 import { DEFAULT_CATEGORIES, type Item } from '../shared/catalog';
@@ -548,14 +548,8 @@ Needs Chromium at \`/usr/bin/chromium\`. Everything stays on 127.0.0.1.
 
 async function main() {
   const pageDir = join(tmpdir(), 'larder-network-bench-page');
-  await build({
-    configFile: false,
-    root: join(root, 'bench', 'network-page'),
-    base: '/network-bench/',
-    logLevel: 'warn',
-    // Readable names in CPU profiles.
-    build: { outDir: pageDir, emptyOutDir: true, target: 'es2022', minify: !profileDir },
-  });
+  // Readable names in CPU profiles.
+  await buildBenchPage('network-page', '/network-bench/', pageDir, { build: { minify: !profileDir } });
   const dataDir = await mkdtemp(join(tmpdir(), 'larder-network-data-'));
   const server = await serve([
     { prefix: '/network-bench/', dir: pageDir },

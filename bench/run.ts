@@ -5,7 +5,7 @@ import { getHeapStatistics } from 'node:v8';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
+import { buildBenchPage } from './pages';
 import { chromiumVersion, measureBrowser, type BrowserResult } from './browser';
 import { CHUNK, DEVICES_PER_HUB, HUBS, ITEMS, TRANSFER_SHARE } from './generate';
 import { measureNode, type NodeResult } from './node';
@@ -130,14 +130,8 @@ async function main() {
       log(`  ${appBuildError}`);
     } else {
       const pageDir = join(tmpdir(), 'larder-bench-page');
-      await build({
-        configFile: false,
-        root: join(root, 'bench', 'page'),
-        base: '/bench/',
-        logLevel: 'warn',
-        // Source maps for bench/profile-start.ts (the page's own files stay minified as the app's are).
-        build: { outDir: pageDir, emptyOutDir: true, target: 'es2022', sourcemap: true },
-      });
+      // Source maps for bench/profile-start.ts (the page's own files stay minified as the app's are).
+      await buildBenchPage('page', '/bench/', pageDir, { build: { sourcemap: true } });
       const server = await serve(
         [
           { prefix: '/bench/', dir: pageDir },

@@ -4,7 +4,8 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
-import { build, type PluginOption } from 'vite';
+import { type PluginOption } from 'vite';
+import { buildBenchPage } from './pages';
 import * as Y from 'yjs';
 import { startSignalingServer } from '../electron/signaling/server';
 import type { SelfRow } from '../renderer/storage/db';
@@ -872,14 +873,10 @@ server, relay); the browsers use no STUN or TURN server.
 async function main() {
   log(`sizes ${sizes.map(label).join(', ')}, ${ROUNDS} rounds, ${NEW} new entries per hub per round`);
   const pageDir = join(tmpdir(), 'larder-sync-bench-page');
-  await build({
-    configFile: false,
-    root: join(root, 'bench', 'sync-page'),
-    base: '/sync-bench/',
-    logLevel: 'warn',
+  // Not minified: readable names in CPU profiles, and the long scripts' positions point at readable code.
+  await buildBenchPage('sync-page', '/sync-bench/', pageDir, {
     plugins: [guardPeerUpdates],
-    // Not minified: readable names in CPU profiles, and the long scripts' positions point at readable code.
-    build: { outDir: pageDir, emptyOutDir: true, target: 'es2022', minify: false },
+    build: { minify: false },
   });
   const dataDir = await mkdtemp(join(tmpdir(), 'larder-sync-data-'));
   await mkdir(dataDir, { recursive: true });

@@ -1,10 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as Y from 'yjs';
 import { chromium } from 'playwright-core';
-import { build } from 'vite';
+import { buildBenchPage } from './pages';
 import { CHROMIUM, CHROMIUM_ARGS } from './browser';
 import { commandLine, label, ms } from './report';
 import { serve } from './server';
@@ -26,7 +25,6 @@ import { signedHistory } from './trust-history';
  *                                            bytes at 100k (building 1M signed docs takes many minutes),
  *                                            verification in Chromium at both
  */
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { option } = commandLine();
 const sizes = (option('sizes') ?? '100000,1000000').split(',').map(Number);
 /** Sizes for the Chromium verification (it builds no docs, so it reaches further quickly). */
@@ -89,13 +87,7 @@ async function main() {
   }
 
   const pageDir = await mkdtemp(join(tmpdir(), 'larder-trust-page-'));
-  await build({
-    configFile: false,
-    root: join(root, 'bench', 'trust-page'),
-    base: '/',
-    logLevel: 'warn',
-    build: { outDir: pageDir, emptyOutDir: true, target: 'es2022' },
-  });
+  await buildBenchPage('trust-page', '/', pageDir);
   const server = await serve([{ prefix: '/', dir: pageDir }]);
   // gc() in the page: the history is built in the page, and its garbage is collected before timing.
   const browser = await chromium.launch({

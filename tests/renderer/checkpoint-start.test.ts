@@ -1,6 +1,5 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
-import { ledgerOf } from './ledgerTable';
 import * as Y from 'yjs';
 import { describe, expect, it } from 'vitest';
 import type { LarderStore } from '../../renderer/storage/store';
@@ -8,7 +7,7 @@ import { BehindCheckpointError, PROJECTION_VERSION } from '../../renderer/storag
 import { makeStoreCheckpoint } from '../../renderer/storage/checkpoint';
 import { verifyCheckpoint } from '../../shared/checkpoint/verify';
 import { updatePieces } from '../../renderer/storage/pieces';
-import { testStores } from './stores';
+import { projectedFigures, testStores } from './stores';
 
 /**
  * A store started from a checkpoint (DocPersistence.seed, issue 11 point 2): a new device of the network,
@@ -25,23 +24,7 @@ const { clock, device, sync, twoHubs, reopen } = testStores('cpstart', 50);
 
 const sorted = <T extends { key: string }>(rows: T[]) => rows.sort((x, y) => (x.key < y.key ? -1 : 1));
 
-/** Everything the screens show from the projection: stock, days of use, each entry's effect and undo. */
-async function figures(store: LarderStore) {
-  const db = store.db;
-  await store.persistence.seedHistoryWritten();
-  await store.persistence.flush();
-  await store.persistence.rebuilt();
-  const effects = Object.fromEntries(
-    (await ledgerOf(db).toArray()).map((r) => [r.id, [r.applied, r.reversedBy ?? null]]),
-  );
-  return {
-    stock: sorted(await db.stock.toArray()),
-    shelf: sorted(await db.shelf.toArray()),
-    onHand: sorted(await db.onHand.toArray()),
-    usage: sorted(await db.usage.toArray()),
-    effects,
-  };
-}
+const figures = projectedFigures;
 
 /** An admin's hub and a second hub's device, with levels, donations, a pickup and an undo, in sync. */
 async function network() {

@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
 import { FakeClock, Prng, START } from './replicas';
+import { ledgerOf } from './ledgerTable';
 
 /**
  * Real stores for a test file (the file installs fake-indexeddb first): each opened on its own database
@@ -88,4 +89,27 @@ export function testStores(tag: string, seed: number) {
   }
 
   return { clock, device, sync, twoHubs, reopen };
+}
+
+const sortedByKey = <T extends { key: string }>(rows: T[]) => rows.sort((x, y) => (x.key < y.key ? -1 : 1));
+
+/**
+ * Everything the screens show from a store's projection, once what it has is written (a checkpoint's
+ * history, queued batches, a rebuild): stock, shelf, network and usage rows, each entry's effect and undo.
+ */
+export async function projectedFigures(store: LarderStore) {
+  const db = store.db;
+  await store.persistence.seedHistoryWritten();
+  await store.persistence.flush();
+  await store.persistence.rebuilt();
+  const effects = Object.fromEntries(
+    (await ledgerOf(db).toArray()).map((r) => [r.id, [r.applied, r.reversedBy ?? null]]),
+  );
+  return {
+    stock: sortedByKey(await db.stock.toArray()),
+    shelf: sortedByKey(await db.shelf.toArray()),
+    onHand: sortedByKey(await db.onHand.toArray()),
+    usage: sortedByKey(await db.usage.toArray()),
+    effects,
+  };
 }

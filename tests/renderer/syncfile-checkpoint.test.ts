@@ -7,7 +7,7 @@ import { decodeBundle, encodeBundle } from '../../shared/checkpoint/bundle';
 import { msg } from '../../shared/messages';
 import { openSyncFile, sealSyncFile } from '../../shared/sync/syncfile';
 import { ledgerOf } from './ledgerTable';
-import { testStores } from './stores';
+import { projectedFigures, testStores } from './stores';
 
 /**
  * A new device joins from a sync file (issue 11 point 2): an admin's or a coordinator's full export carries a
@@ -20,21 +20,7 @@ const { clock, device, sync, twoHubs } = testStores('sfcp', 51);
 
 const sorted = <T extends { key: string }>(rows: T[]) => rows.sort((x, y) => (x.key < y.key ? -1 : 1));
 
-async function figures(store: LarderStore) {
-  const db = store.db;
-  await store.persistence.seedHistoryWritten();
-  await store.persistence.flush();
-  await store.persistence.rebuilt();
-  const effects = Object.fromEntries(
-    (await ledgerOf(db).toArray()).map((r) => [r.id, [r.applied, r.reversedBy ?? null]]),
-  );
-  return {
-    stock: sorted(await db.stock.toArray()),
-    shelf: sorted(await db.shelf.toArray()),
-    usage: sorted(await db.usage.toArray()),
-    effects,
-  };
-}
+const figures = projectedFigures;
 
 /** Two hubs in sync, with donations, a pickup and an undo; the admin's hub a little ahead. */
 async function network() {
