@@ -88,7 +88,28 @@ export function testStores(tag: string, seed: number) {
     return again;
   }
 
-  return { clock, device, sync, twoHubs, reopen };
+  /**
+   * Two hubs in sync with a little history: levels on the admin's Rice, two donations there (the second
+   * undone), a pickup an hour later, and a donation at West. `pickup` is the pickup's entry id.
+   */
+  async function twoHubsWithHistory() {
+    const { admin: a, west: b, rice } = await twoHubs();
+    await a.setLevels(rice.id, { min: '20', target: '60' });
+    await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '500' }] });
+    const mistaken = await a.recordDonation({
+      source: 'business',
+      lines: [{ item: rice.id, quantity: '39' }],
+    });
+    clock.advance(3_600_000);
+    const pickup = await a.recordPickup({ lines: [{ item: rice.id, quantity: '12' }] });
+    await a.undo(`${mistaken[0]!.device}.${mistaken[0]!.seq}`);
+    await b.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '100' }] });
+    await sync(b, a);
+    await sync(a, b);
+    return { a, b, rice, pickup: `${pickup[0]!.device}.${pickup[0]!.seq}` };
+  }
+
+  return { clock, device, sync, twoHubs, twoHubsWithHistory, reopen };
 }
 
 const sortedByKey = <T extends { key: string }>(rows: T[]) => rows.sort((x, y) => (x.key < y.key ? -1 : 1));

@@ -16,26 +16,13 @@ import { projectedFigures, testStores } from './stores';
  * what the checkpoint did not. A checkpoint that does not verify is set aside with a note, and the history
  * counted instead; a device with entries of its own never starts from one.
  */
-const { clock, device, sync, twoHubs } = testStores('sfcp', 51);
+const { clock, device, sync, twoHubsWithHistory } = testStores('sfcp', 51);
 
 const sorted = <T extends { key: string }>(rows: T[]) => rows.sort((x, y) => (x.key < y.key ? -1 : 1));
 
 const figures = projectedFigures;
 
-/** Two hubs in sync, with donations, a pickup and an undo; the admin's hub a little ahead. */
-async function network() {
-  const { admin: a, west: b, rice } = await twoHubs();
-  await a.setLevels(rice.id, { min: '20', target: '60' });
-  await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '500' }] });
-  const mistaken = await a.recordDonation({ source: 'business', lines: [{ item: rice.id, quantity: '39' }] });
-  clock.advance(3_600_000);
-  await a.recordPickup({ lines: [{ item: rice.id, quantity: '12' }] });
-  await a.undo(`${mistaken[0]!.device}.${mistaken[0]!.seq}`);
-  await b.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '100' }] });
-  await sync(b, a);
-  await sync(a, b);
-  return { a, b, rice };
-}
+const network = twoHubsWithHistory;
 
 async function newDevice(a: LarderStore) {
   const c = await device();
