@@ -170,7 +170,8 @@ export async function seedFromCheckpoint(
  * A checkpoint of this device's state with the member log to verify it by, as a sync file carries it
  * (shared/checkpoint/bundle.ts); null when this device may not make one (only admins and coordinators
  * may) or cannot now (a CheckpointError: a device's counted entries are not all under a signed position
- * yet, or entries are still being added to the figures). `covered`: the entries it spares its receiver.
+ * yet, or entries are still being added to the figures; any other failure is logged): the file then goes
+ * without one. `covered`: the entries it spares its receiver.
  */
 export async function storeCheckpointBundle(
   store: LarderStore,
@@ -184,8 +185,10 @@ export async function storeCheckpointBundle(
   try {
     checkpoint = await makeStoreCheckpoint(store, now);
   } catch (error) {
-    if (error instanceof CheckpointError) return null;
-    throw error;
+    // The file goes without one: a checkpoint only spares its receiver time.
+    if (!(error instanceof CheckpointError))
+      console.warn('Larder could not make a checkpoint for the file', error);
+    return null;
   }
   const covered = decodeHead(checkpoint.head).covers.reduce((n, c) => n + c.seq, 0);
   const log = membersOf(store.persistence.doc).toArray();

@@ -1,6 +1,6 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { LarderStore } from '../../renderer/storage/store';
 import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
 import { decodeBundle, encodeBundle } from '../../shared/checkpoint/bundle';
@@ -120,6 +120,29 @@ describe('a new device joining from a sync file with a checkpoint', () => {
       expect(result, what).toMatchObject({ ok: true, notes: [msg('syncFile.checkpointRefused')] });
       expect(c.persistence.behindCheckpoint, what).toBe(false);
       expect(await figures(c), what).toEqual(await figures(a));
+    }
+  });
+
+  it('an export goes on without a checkpoint that failed to be made', async () => {
+    const { a } = await network();
+    const identity = await a.db.meta.get('identity');
+    // A signing key that no longer works (a damaged row): signing the checkpoint throws.
+    await a.db.meta.put({ ...identity!, privateKey: 'not a key' } as never);
+    const warned = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const file = await exportSyncFile(a, opts());
+      expect(file.checkpointCovers).toBeUndefined();
+      expect(file.bytes[11]).not.toBe(4);
+      expect(warned).toHaveBeenCalledWith(
+        'Larder could not make a checkpoint for the file',
+        expect.anything(),
+      );
+      const c = await newDevice(a);
+      expect(await importSyncFile(c, file.bytes, opts())).toMatchObject({ ok: true });
+      expect(await figures(c)).toEqual(await figures(a));
+    } finally {
+      warned.mockRestore();
+      await a.db.meta.put(identity!);
     }
   });
 
