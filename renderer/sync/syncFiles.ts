@@ -238,7 +238,11 @@ export async function importSyncFile(
   const notes: DomainMessage[] = [];
   if (opened.checkpoint && store.persistence.mayStartFromCheckpoint) {
     const { startFromBundle } = await import('../storage/checkpoint');
-    const started = await startFromBundle(store, opened.checkpoint);
+    // A peer's entries arriving while it is verified make the device no longer new: the history, then.
+    const started = await startFromBundle(store, opened.checkpoint).catch((error: unknown) => ({
+      ok: false as const,
+      refusal: String(error),
+    }));
     if (started.ok) {
       notes.push(msg('syncFile.fromCheckpoint', { from: started.byName }));
       options.onCheckpoint?.({ from: started.byName, covered: started.covered });

@@ -123,6 +123,27 @@ describe('a new device joining from a sync file with a checkpoint', () => {
     }
   });
 
+  it('a device that stops being new while the checkpoint is verified takes the history instead', async () => {
+    const { a } = await network();
+    const file = await exportSyncFile(a, opts());
+    const c = await newDevice(a);
+    // As when a peer's entries land between the check and the start: the store refuses to start.
+    const seed = vi
+      .spyOn(c.persistence, 'seed')
+      .mockRejectedValue(new Error('Only a device with no entries yet starts from a checkpoint'));
+    const warned = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const result = await importSyncFile(c, file.bytes, opts());
+      expect(seed).toHaveBeenCalledTimes(1);
+      expect(result).toMatchObject({ ok: true, notes: [msg('syncFile.checkpointRefused')] });
+      expect(c.persistence.behindCheckpoint).toBe(false);
+      expect(await figures(c)).toEqual(await figures(a));
+    } finally {
+      seed.mockRestore();
+      warned.mockRestore();
+    }
+  });
+
   it('an export goes on without a checkpoint that failed to be made', async () => {
     const { a } = await network();
     const identity = await a.db.meta.get('identity');
