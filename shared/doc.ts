@@ -218,14 +218,19 @@ export function appendEntries(
       ledgers.set(device, array);
     }
     array.push(entries.map((e): LedgerWire => (form === PACKED_FORM ? packedEntry(e) : storedEntry(e))));
-    if (head) {
-      const own = doc.clientID;
-      doc.clientID = headsClientId(doc);
-      try {
-        headsOf(doc).set(headKey(device, head.length === 4 ? head[3].length : 0), [...head]);
-      } finally {
-        doc.clientID = own;
-      }
+    if (head) putHead(doc, device, head);
+  }, 'local');
+}
+
+/** Writes a device's signed head, under the heads' own Yjs client id (`headsClientId`). */
+export function putHead(doc: Y.Doc, device: string, head: SignedHead): void {
+  doc.transact(() => {
+    const own = doc.clientID;
+    doc.clientID = headsClientId(doc);
+    try {
+      headsOf(doc).set(headKey(device, head.length === 4 ? head[3].length : 0), [...head]);
+    } finally {
+      doc.clientID = own;
     }
   }, 'local');
 }

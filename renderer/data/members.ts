@@ -53,7 +53,7 @@ export async function readMembers(store: LarderStore): Promise<MemberView[]> {
         hubName: r.hub ? (hubName.get(r.hub) ?? r.requestedHubName ?? null) : null,
         approvedByName: r.approvedBy ? (names.get(r.approvedBy) ?? null) : null,
         entriesSeen: g?.chain.seq ?? 0,
-        held: (g?.held.length ?? 0) + (g?.pending.length ?? 0),
+        held: (g?.held.length ?? 0) + (g?.waiting ?? 0),
         lastEntryAt: last[i]?.recordedAt ?? null,
         readsOlder: (reads.get(r.device) ?? STORED_FORM) < READS_FORM,
       };

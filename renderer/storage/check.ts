@@ -2,6 +2,7 @@ import type { OnHandRow } from '../../shared/onHand';
 import type { ShelfRow } from '../../shared/shelf';
 import type { LedgerRow, StockRow, UsageRow } from '../../shared/projection';
 import type { DeviceGate } from '../../shared/trust/gate';
+import { readGates } from './gateRows';
 import { allLedgerRows, unlistedLedgerRows } from './ledgerRows';
 import type { CategoryLevelsRow, DeviceRow, HubRow, ItemRow, LarderDB, LevelsRow, MemberRow } from './db';
 
@@ -101,7 +102,11 @@ export async function compareProjections(
       (derived[table] as unknown as Record<string, unknown>[]).map((r) => [String(r[key]), r]),
     );
     const actual = (
-      table === 'ledger' ? await ledgerWithLinks(db) : await db.table(table).toArray()
+      table === 'ledger'
+        ? await ledgerWithLinks(db)
+        : table === 'gate'
+          ? (await readGates(db)).gates
+          : await db.table(table).toArray()
     ) as Record<string, unknown>[];
     rows += Math.max(actual.length, expected.size);
     let missing = 0;

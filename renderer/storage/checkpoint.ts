@@ -14,6 +14,7 @@ import {
   type SignedCheckpoint,
 } from '../../shared/checkpoint/make';
 import { gateStates } from '../../shared/checkpoint/seed';
+import { gateRowOf } from './gateRows';
 import {
   CHECKPOINT_MAKERS,
   verifyCheckpoint,
@@ -144,7 +145,7 @@ export async function seedFromCheckpoint(
   meta?: { projection: ProjectionMetaRow; checkpoint: CheckpointMetaRow },
 ): Promise<void> {
   const { head } = checkpoint;
-  const tables = [db.stock, db.shelf, db.onHand, db.usage, ...db.ledgerTables, db.gate, db.meta];
+  const tables = [db.stock, db.shelf, db.onHand, db.usage, ...db.ledgerTables, ...db.gateTables, db.meta];
   await db.transaction('rw', tables, async () => {
     await Promise.all([
       db.stock.clear(),
@@ -155,13 +156,14 @@ export async function seedFromCheckpoint(
       db.links.clear(),
       db.itemLists.clear(),
       db.gate.clear(),
+      db.gatePending.clear(),
     ]);
     await db.stock.bulkPut(head.stock);
     await db.shelf.bulkPut(shelfRows(head.stock));
     await db.onHand.bulkPut(onHandRows(head.stock));
     await db.usage.bulkPut(head.usage);
     await putLedgerRows(db, rows);
-    await db.gate.bulkPut(gateStates(head.covers));
+    await db.gate.bulkPut(gateStates(head.covers).map((d) => gateRowOf(d, 0)));
     if (meta) await db.meta.bulkPut([meta.projection, meta.checkpoint]);
   });
 }

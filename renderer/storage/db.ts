@@ -269,6 +269,25 @@ export function isLocalProblem(row: ProblemRow): boolean {
   );
 }
 
+/**
+ * A device's gate state as stored (shared/trust/gate.ts `DeviceGate`), its candidates beyond the verified
+ * chain apart, in `gatePending` (gateRows.ts): a history arriving in pieces waits whole for the head that
+ * signs its end, and written again with each piece, its wait grew with its square.
+ */
+export type GateRow = Omit<DeviceGate, 'pending'> & {
+  /** How many candidates wait in its `gatePending` rows. */
+  waiting: number;
+  /** Its `gatePending` rows are parts 0 to `parts - 1`. */
+  parts: number;
+};
+
+/** Some of a device's candidates beyond its verified chain: part `part` of them, in the order they came. */
+export interface GatePendingRow {
+  device: string;
+  part: number;
+  entries: Entry[];
+}
+
 export class LarderDB extends Dexie {
   updates!: Table<UpdateRow, number>;
   meta!: Table<MetaRow, string>;
@@ -292,7 +311,8 @@ export class LarderDB extends Dexie {
   categoryLevels!: Table<CategoryLevelsRow, string>;
   usage!: Table<UsageRow, string>;
   problems!: Table<ProblemRow, string>;
-  gate!: Table<DeviceGate, string>;
+  gate!: Table<GateRow, string>;
+  gatePending!: Table<GatePendingRow, [string, number]>;
   members!: Table<MemberRow, string>;
   damaged!: Table<DamagedRow, number>;
   journal!: Table<JournalRow, number>;
@@ -380,6 +400,22 @@ export class LarderDB extends Dexie {
           await tx.table('itemLists').put({ hub, item, device, part, pending: 1 } satisfies ItemListRow);
         }
       });
+    // Each device's candidates beyond its verified chain in rows of their own (GateRow), moved out of its
+    // gate row: a few hundred rows, most of them with none.
+    this.version(14)
+      .stores({ gatePending: '[device+part]' })
+      .upgrade(async (tx) => {
+        const rows = (await tx.table('gate').toArray()) as (DeviceGate | GateRow)[];
+        const moved = rows.map((row) => movePending(row));
+        await tx.table('gate').bulkPut(moved.map(([row]) => row));
+        const parts = moved.flatMap(([, part]) => (part ? [part] : []));
+        if (parts.length > 0) await tx.table('gatePending').bulkPut(parts);
+      });
+  }
+
+  /** The tables of the gate's device states. */
+  get gateTables() {
+    return [this.gate, this.gatePending];
   }
 
   /** The tables that hold the ledger rows: a transaction that writes them holds them all. */
@@ -405,7 +441,16 @@ export class LarderDB extends Dexie {
       this.categoryLevels,
       this.problems,
       this.gate,
+      this.gatePending,
       this.members,
     ];
   }
+}
+
+/** A gate row of version 13 or earlier, its candidates in a part of their own (none: no part). */
+function movePending(row: DeviceGate | GateRow): [GateRow, GatePendingRow | null] {
+  if (!('pending' in row)) return [row, null];
+  const { pending, ...rest } = row;
+  const part = pending.length > 0 ? { device: row.device, part: 0, entries: pending } : null;
+  return [{ ...rest, waiting: pending.length, parts: part ? 1 : 0 }, part];
 }

@@ -2247,7 +2247,7 @@ export class DocPersistence {
     const db = this.db;
     const trust = this.trustLayer;
     const { plan, tables } = derived;
-    await db.transaction('rw', [db.gate, db.members, db.problems, db.meta], async () => {
+    await db.transaction('rw', [...db.gateTables, db.members, db.problems, db.meta], async () => {
       await db.meta.put({
         key: 'projection',
         version: PROJECTION_VERSION,
@@ -2255,7 +2255,7 @@ export class DocPersistence {
         incomplete: true,
       });
       // The member list and each device's gate state: a row per device, a few hundred at most.
-      await Promise.all([db.gate.clear(), db.members.clear()]);
+      await Promise.all([db.gate.clear(), db.gatePending.clear(), db.members.clear()]);
       if (plan) await trust!.write(db, plan);
     });
     await replaceRows(db, db.stock, tables.stock);

@@ -8,6 +8,7 @@ import { verifyHeads } from '../../shared/trust/heads';
 import { prehashBlocks } from '../../shared/trust/prehash';
 import { evaluateMembers, memberStateDigest, type MemberState } from '../../shared/trust/members';
 import { isLocalProblem, type LarderDB, type MemberRow } from './db';
+import { readGates, writeGates } from './gateRows';
 import {
   judgeSetting,
   keyStanding,
@@ -31,6 +32,10 @@ export interface TrustPlan {
    */
   writers: ReadonlySet<string> | null;
   rebuild: boolean;
+  /** Judged from no earlier state (a rebuild): nothing stored before is kept. */
+  fresh: boolean;
+  /** How many parts of candidates each device has once `write` commits (gateRows.ts). */
+  parts?: Map<string, number>;
 }
 
 /**
@@ -49,6 +54,8 @@ export class TrustLayer {
    */
   private stored: Map<string, string> | null = null;
   private heads: Map<string, VerifiedHead> = new Map();
+  /** How many parts of candidates each device has on disk (gateRows.ts). */
+  private parts = new Map<string, number>();
 
   constructor(
     readonly network: string,
@@ -64,7 +71,9 @@ export class TrustLayer {
   async load(db: LarderDB): Promise<void> {
     // Before a long history is verified: loaded (or refused) first.
     await loadFastSha256();
-    this.gate.load(await db.gate.toArray());
+    const { gates, parts } = await readGates(db);
+    this.gate.load(gates);
+    this.parts = parts;
     const rows = await db.members.toArray();
     this.stored = new Map(
       rows.map((r) => [
@@ -137,6 +146,7 @@ export class TrustLayer {
       members: memberRows,
       writers,
       rebuild: result.rebuild,
+      fresh,
     };
   }
 
@@ -165,11 +175,16 @@ export class TrustLayer {
   /** Called once the plan's writes are committed. */
   adopt(plan: TrustPlan): void {
     this.gate.adopt(plan.result);
+    if (plan.fresh) this.parts = new Map();
+    for (const [device, count] of plan.parts ?? []) this.parts.set(device, count);
   }
 
-  /** Stores what a plan changed: device chains and held entries, and the member list when judged again. */
+  /**
+   * Stores what a plan changed: device chains and held entries, and the member list when judged again. In
+   * a transaction that holds `db.gateTables`, `db.members` and `db.problems`.
+   */
   async write(db: LarderDB, plan: TrustPlan): Promise<void> {
-    if (plan.result.devices.size > 0) await db.gate.bulkPut([...plan.result.devices.values()]);
+    plan.parts = await writeGates(db, plan.result, this.parts, plan.fresh);
     if (plan.members) {
       await db.members.clear();
       await db.members.bulkPut(plan.members);

@@ -51,7 +51,7 @@ export function checkpointMessage(network: string, by: string, digest: string): 
  * names restarts of its chain is not a proof a checkpoint can carry yet: such a device waits too.
  */
 export function coversFromGate(
-  devices: Iterable<DeviceGate>,
+  devices: Iterable<Omit<DeviceGate, 'pending'>>,
   heads: ReadonlyMap<string, SignedHead>,
   members: MemberState,
 ): { covers: CoverPosition[]; waiting: string[] } {
@@ -88,7 +88,7 @@ export function coversFromGate(
  * supports restarts): entries that fill them would count after the checkpoint although they lie below its
  * cut, so such a device waits.
  */
-function hasOpenGaps(d: DeviceGate): boolean {
+function hasOpenGaps(d: Omit<DeviceGate, 'pending'>): boolean {
   return ((d as { gaps?: readonly unknown[] }).gaps?.length ?? 0) > 0;
 }
 

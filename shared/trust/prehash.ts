@@ -54,7 +54,12 @@ export async function prehashBlocks(
     const state = gate.devices.get(device);
     const chain = state?.chain ?? chainStart(gate.network, device);
     if (head.seq - chain.seq < BLOCK) continue;
-    const run = contiguousRun(chain.seq, head.seq, state?.pending ?? [], byDevice.get(device) ?? []);
+    const pending = state?.pending ?? [];
+    const arriving = byDevice.get(device) ?? [];
+    // Fewer candidates than positions up to the head: the gate waits for the rest and hashes nothing (a
+    // history arriving in pieces waits whole for its last: hashing its run at each piece grew as its square).
+    if (pending.length + arriving.length < head.seq - chain.seq) continue;
+    const run = contiguousRun(chain.seq, head.seq, pending, arriving);
     // Complete a partly filled block the way the gate will, so the rest starts on a block boundary.
     const fill = chain.partial.length === 0 ? 0 : Math.min(BLOCK - chain.partial.length, run.length);
     const start = fill === 0 ? chain : extendChain(chain, run.slice(0, fill).map(entryLine));

@@ -225,7 +225,7 @@ class Seeded {
     const db = this.db;
     await db.transaction(
       'rw',
-      [db.gate, db.members, db.problems, db.stock, ...db.ledgerTables, db.usage],
+      [...db.gateTables, db.members, db.problems, db.stock, ...db.ledgerTables, db.usage],
       async () => {
         await this.trust.write(db, plan);
         for (const p of plan.result.problems) this.problems.push(`${p.where}: ${p.reason.code}`);

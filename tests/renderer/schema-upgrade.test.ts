@@ -13,6 +13,7 @@ import type { Entry } from '../../shared/entries';
 import { hubLedgerRows, putLedgerRows } from '../../renderer/storage/ledgerRows';
 import { PROJECTION_VERSION } from '../../renderer/storage/persistence';
 import { itemBlocksUnfinished } from '../../renderer/storage/itemBlocks';
+import { readGates } from '../../renderer/storage/gateRows';
 import { uniqueName } from './faults';
 
 /**
@@ -53,6 +54,7 @@ const HISTORY: [number, Record<string, string | null>][] = [
   [11, { journal: '++id' }],
   [12, { itemBlocks: '[hub+item]' }],
   [13, { itemBlocks: null, itemLists: '[hub+item+device+part]' }],
+  [14, { gatePending: '[device+part]' }],
 ];
 
 /** The database as an app that knew versions 1 to `version` of the schema made it. */
@@ -136,12 +138,13 @@ describe('schema versions 6 to 10', () => {
     const db = new LarderDB(name);
     opened.push(db);
     await db.open();
-    expect(db.verno).toBe(13);
+    expect(db.verno).toBe(14);
     // Version 7 adds the network view's rows, filled from the stock rows the device had. Version 8 drops
     // the ledger table for blocks and links, empty until the rebuild PROJECTION_VERSION 5 asks for (the
     // meta row says version 4) writes them. Version 9 adds the screens' shelf rows, filled from the stock
     // rows too.
-    const { onHand, shelf, blocks, links, openTransfers, journal, itemLists, ...rest } = await everything(db);
+    const { onHand, shelf, blocks, links, openTransfers, journal, itemLists, gatePending, ...rest } =
+      await everything(db);
     const { ledger: oldLedger, ...kept } = before;
     expect(oldLedger).toHaveLength(ledger.length);
     expect(rest).toStrictEqual(kept);
@@ -152,6 +155,8 @@ describe('schema versions 6 to 10', () => {
     // listed by item: none, as there are no blocks.
     expect(journal).toEqual([]);
     expect(itemLists).toEqual([]);
+    // Version 14 the gate's waiting entries in rows of their own: none here.
+    expect(gatePending).toEqual([]);
     expect(await db.meta.get('projection')).toMatchObject({ version: 4 });
     expect(PROJECTION_VERSION).toBeGreaterThan(4);
     expect(onHand).toStrictEqual(onHandRows(stock));
@@ -219,7 +224,7 @@ describe('schema versions 6 to 10', () => {
     const db = new LarderDB(name);
     opened.push(db);
     await db.open();
-    expect(db.verno).toBe(13);
+    expect(db.verno).toBe(14);
     // The send on its way and the request: the open transfers, listed.
     expect(await db.openTransfers.toArray()).toEqual([{ root: 'dev1.1' }, { root: 'dev1.4' }]);
     // Each transfer's last change (all at one time here) on each of its links, indexed.
@@ -245,7 +250,7 @@ describe('schema versions 12 and 13', () => {
       const db = new LarderDB(name);
       opened.push(db);
       await db.open();
-      expect(db.verno).toBe(13);
+      expect(db.verno).toBe(14);
       expect(await db.itemLists.toArray(), `from version ${version}`).toEqual([
         { hub: '', item: '', device: '', part: 0, pending: 1 },
       ]);
@@ -256,6 +261,34 @@ describe('schema versions 12 and 13', () => {
     opened.push(fresh);
     await fresh.open();
     expect(await itemBlocksUnfinished(fresh)).toBe(false);
+  });
+});
+
+describe('schema version 14', () => {
+  it('moves each device’s candidates waiting at the gate to rows of their own, nothing else changed', async () => {
+    const name = uniqueName('schema-v14');
+    const old = upTo(13, name);
+    await old.open();
+    const entry = (seq: number) =>
+      ({ kind: 'donation', device: 'dev1', seq, hub: 'h', item: 'i', qty: seq }) as unknown as Entry;
+    const chain = { seq: 0, block: 'b', partial: [] };
+    const waiting = { device: 'dev1', chain, decided: 0, held: [], pending: [entry(1), entry(2)] };
+    const none = { ...waiting, device: 'dev2', pending: [], judgedAs: 'hub|h' };
+    await old.table('gate').bulkPut([waiting, none]);
+    old.close();
+    const db = new LarderDB(name);
+    opened.push(db);
+    await db.open();
+    const { pending: _1, ...kept1 } = waiting;
+    const { pending: _2, ...kept2 } = none;
+    expect(await db.gate.toArray()).toStrictEqual([
+      { ...kept1, waiting: 2, parts: 1 },
+      { ...kept2, waiting: 0, parts: 0 },
+    ]);
+    expect(await db.gatePending.toArray()).toStrictEqual([
+      { device: 'dev1', part: 0, entries: waiting.pending },
+    ]);
+    expect((await readGates(db)).gates).toStrictEqual([waiting, none]);
   });
 });
 
@@ -278,13 +311,13 @@ function schemaOnDisk(db: Dexie): Record<string, { key: unknown; indexes: string
 
 describe('the versions declared', () => {
   it('give a new device the schema the whole history of declarations gave', async () => {
-    const whole = upTo(13, uniqueName('schema-whole'));
+    const whole = upTo(14, uniqueName('schema-whole'));
     opened.push(whole);
     await whole.open();
     const now = new LarderDB(uniqueName('schema-now'));
     opened.push(now);
     await now.open();
-    expect(now.verno).toBe(13);
+    expect(now.verno).toBe(14);
     expect(schemaOnDisk(now)).toEqual(schemaOnDisk(whole));
   });
 
@@ -294,7 +327,7 @@ describe('the versions declared', () => {
     await fresh.open();
     const expected = schemaOnDisk(fresh);
     const stock = { key: 'north|rice', hub: 'north', item: 'rice', onHand: 7, lots: [] };
-    for (let version = 1; version <= 12; version++) {
+    for (let version = 1; version <= 13; version++) {
       const name = uniqueName(`schema-v${version}`);
       const old = upTo(version, name);
       await old.open();
@@ -304,7 +337,7 @@ describe('the versions declared', () => {
       const db = new LarderDB(name);
       opened.push(db);
       await db.open();
-      expect(db.verno, `from version ${version}`).toBe(13);
+      expect(db.verno, `from version ${version}`).toBe(14);
       expect(schemaOnDisk(db), `from version ${version}`).toEqual(expected);
       expect(await db.hubs.toArray(), `from version ${version}`).toEqual([{ id: 'north', name: 'North' }]);
       // The figures' rows made from the stock rows by the upgrades of versions 7 and 9, where they ran.

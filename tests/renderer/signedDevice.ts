@@ -1,5 +1,11 @@
 import type * as Y from 'yjs';
-import { appendEntries, appendMemberOp, settingVersionsOf, writtenOfSetting } from '../../shared/doc';
+import {
+  appendEntries,
+  appendMemberOp,
+  putHead,
+  settingVersionsOf,
+  writtenOfSetting,
+} from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
 import { chainStart, nextHead, type ChainState } from '../../shared/trust/chain';
 import { deviceIdOf, generateDeviceKeys, sign, type DeviceKeys } from '../../shared/trust/crypto';
@@ -19,6 +25,8 @@ import type { LarderStore } from '../../renderer/storage/store';
  */
 export class SignedDevice {
   private chain: ChainState;
+  /** The head `appendUnsigned` left to sign. */
+  private unsigned: { hash: string; message: string } | null = null;
 
   private constructor(
     readonly network: string,
@@ -98,5 +106,27 @@ export class SignedDevice {
     const sig = await sign(this.keys.privateKey, message);
     appendEntries(doc, this.id, own, [this.chain.seq, hash, sig]);
     return own;
+  }
+
+  /**
+   * Appends entries as `append` does, without a head for them: a history that arrives before the head that
+   * signs it (`signHead`).
+   */
+  appendUnsigned(doc: Y.Doc, entries: readonly Entry[]): Entry[] {
+    const first = this.chain.seq + 1;
+    const own = entries.map((e, i) => ({ ...e, device: this.id, seq: first + i }));
+    const { chain, hash, message } = nextHead(this.network, this.id, this.chain, own);
+    this.chain = chain;
+    this.unsigned = { hash, message };
+    appendEntries(doc, this.id, own);
+    return own;
+  }
+
+  /** Signs the head of what `appendUnsigned` appended. */
+  async signHead(doc: Y.Doc): Promise<void> {
+    if (!this.unsigned) throw new Error('nothing appended unsigned');
+    const sig = await sign(this.keys.privateKey, this.unsigned.message);
+    putHead(doc, this.id, [this.chain.seq, this.unsigned.hash, sig]);
+    this.unsigned = null;
   }
 }

@@ -19,6 +19,7 @@ import { testStores } from './stores';
 import { SignedDevice } from './signedDevice';
 import { msg, word, type DomainMessage, type MessageCode } from '../../shared/messages';
 import { issue } from '../../shared/errors';
+import { readGates } from '../../renderer/storage/gateRows';
 
 /**
  * The attacks of the trust issue, each tried by a holder of the network key through the real store: every
@@ -267,7 +268,7 @@ describe('a holder of the network key cannot write what it has no right to', () 
     await sync(doc, a);
     expect(await onHand(a, hubA, rice.id)).toBe(539);
     // Its key is not known yet (it has not asked to join): the entry waits, unverified, held apart.
-    const gate = await a.db.gate.get(stranger.id);
+    const gate = (await readGates(a.db)).gates.find((g) => g.device === stranger.id);
     expect([...gate!.held, ...gate!.pending].map((e) => ('qty' in e ? e.qty : null))).toEqual([11]);
     // It asks to join; still nothing counts until an admin approves.
     await stranger.ask(doc, hubA);

@@ -84,6 +84,28 @@ describe('signed heads', () => {
     expect(gate.devices.get(DEV)?.chain).toEqual(chainOf(NET, DEV, entries));
   });
 
+  it('says whose candidates only grew, and how many they had: a history arriving in pieces', () => {
+    const gate = new Gate(NET);
+    const entries = ledger(5);
+    const h = heads([DEV, head(entries)]);
+    const other = ledger(2, 'devOther');
+    const first = run(gate, { entries: [...entries.slice(0, 2), ...other], heads: h, members: hubDevice() });
+    expect(first.kept).toEqual(
+      new Map([
+        [DEV, 0],
+        ['devOther', 0],
+      ]),
+    );
+    const second = run(gate, { entries: entries.slice(2, 4), heads: h, members: hubDevice() });
+    expect(second.kept).toEqual(new Map([[DEV, 2]]));
+    expect(gate.devices.get(DEV)?.pending).toEqual(entries.slice(0, 4));
+    // The last arrives: the chain takes them all, and nothing is kept.
+    const third = run(gate, { entries: [entries[4]!], heads: h, members: hubDevice() });
+    expect(ids(third.release)).toEqual(ids(entries));
+    expect(third.devices.get(DEV)?.pending).toEqual([]);
+    expect(third.kept.has(DEV)).toBe(false);
+  });
+
   it('a gap waits for what is missing, then everything up to the head counts at once', () => {
     const gate = new Gate(NET);
     const entries = ledger(4);
@@ -747,6 +769,7 @@ describe('a long history stepped in groups of devices', () => {
           expect(sorted(grouped.problems)).toEqual(sorted(once.problems));
           expect(grouped.rebuild).toBe(once.rebuild);
           expect(new Map([...grouped.devices].sort())).toEqual(new Map([...once.devices].sort()));
+          expect(new Map([...grouped.kept].sort())).toEqual(new Map([...once.kept].sort()));
           // Nothing changed the gate: both were computed from the same state.
           expect(gate.step(input).release.length).toBe(once.release.length);
         },

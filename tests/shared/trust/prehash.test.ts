@@ -197,7 +197,8 @@ describe('blocks hashed ahead', () => {
     expect((await prehashBlocks(new Gate(NET), ledger, heads, { hash: null })).size).toBe(0);
     const short = ledger.slice(0, 7 * BLOCK);
     expect((await prehashBlocks(new Gate(NET), short, heads)).size).toBe(0);
-    const gap = ledger.filter((e) => e.seq !== 9 * BLOCK + 1);
+    // A gap, and as many candidates as positions (one past the head): up to the gap.
+    const gap = [...ledger.filter((e) => e.seq !== 9 * BLOCK + 1), pickup(DEVICES[0], 12 * BLOCK + 1)];
     expect((await prehashBlocks(new Gate(NET), gap, heads)).size).toBe(9);
   });
 });
