@@ -239,6 +239,8 @@ export interface MessageParams {
   'update.queueFull': None;
   'update.unknownMessage': { type: number };
   'update.truncated': None;
+  /** A peer's checkpoint (guardedSync.ts) that did not verify here: the history is taken instead. */
+  'update.checkpointRefused': None;
 
   // Invites.
   'invite.empty': None;
@@ -443,6 +445,7 @@ const CODES: Record<MessageCode, true> = {
   'update.queueFull': true,
   'update.unknownMessage': true,
   'update.truncated': true,
+  'update.checkpointRefused': true,
   'invite.empty': true,
   'invite.notInvite': true,
   'invite.badCharacters': true,

@@ -73,6 +73,37 @@ export const messageLarderNoDoc = 5;
  * last comes as a plain sync step 2, and only then is the peer synced.
  */
 export const messageLarderSyncStep2Part = 6;
+/**
+ * A checkpoint for a new device to start from (shared/checkpoint/bundle.ts), deflated as
+ * messageLarderSyncStep2: its figures are right in seconds, then the history behind them is taken as usual
+ * (docs/checkpoints.md). Sent before the answer to a sync step 1 that said its device would start from one
+ * (WANTS_CHECKPOINT after the state vector), by a device that makes checkpoints (an admin's or a
+ * coordinator's), when the answer is large enough to be written in steps. Older Larders read the state
+ * vector and nothing after it: they answer as before, and are never sent one.
+ */
+export const messageLarderCheckpoint = 7;
+/** Written after a sync step 1's state vector: this device has no entry yet, and would start from a checkpoint. */
+const WANTS_CHECKPOINT = 1;
+/** The largest checkpoint a peer may send (inflated), and this device sends. */
+export const MAX_CHECKPOINT_BYTES = MAX_UPDATE_BYTES;
+
+/** What sync asks of the store about checkpoints (renderer/sync/webrtc.ts sets it for the network's doc). */
+export interface CheckpointCarrier {
+  /** Whether this device would start from a checkpoint now (joined, no entry yet: `mayStartFromCheckpoint`). */
+  wants(): boolean;
+  /** A checkpoint for a peer that would start from one; null when this device makes none now. */
+  bundle(): Promise<Uint8Array | null>;
+  /** Starts from a peer's checkpoint (verified first); resolves once its figures are in, or it was refused. */
+  start(bundle: Uint8Array): Promise<void>;
+}
+
+const carriers = new WeakMap<Y.Doc, CheckpointCarrier>();
+
+/** Sets (or, with null, removes) what sync asks about checkpoints for this doc. */
+export function setCheckpointCarrier(doc: Y.Doc, carrier: CheckpointCarrier | null): void {
+  if (carrier) carriers.set(doc, carrier);
+  else carriers.delete(doc);
+}
 
 /** y-webrtc's message type for sync messages: what a sync step 1 sent to a peer by this module starts with. */
 const Y_WEBRTC_MESSAGE_SYNC = 0;
@@ -131,8 +162,16 @@ type SyncConn = FramedConn & {
   larderNextPart?: () => void;
   larderOrigin?: PeerOrigin;
   /** A question of this peer's still waiting for its answer to be written (see `answerOverConn`). */
-  larderAsked?: { stateVector: Uint8Array };
+  larderAsked?: Asked;
+  /** A checkpoint was sent to this peer: once is enough. */
+  larderCheckpointSent?: boolean;
 };
+
+/** A peer's sync step 1: where it stands, and whether it would start from a checkpoint. */
+interface Asked {
+  stateVector: Uint8Array;
+  checkpoint: boolean;
+}
 
 /**
  * How long a device waits for the next part of a peer's state before it stops holding back its weighing of
@@ -203,6 +242,7 @@ export const writeSyncStep1 = (encoder: encoding.Encoder, doc: Y.Doc): void => {
   }
   encoding.writeVarUint(encoder, messageYjsSyncStep1);
   encoding.writeVarUint8Array(encoder, Y.encodeStateVector(doc));
+  if (carriers.get(doc)?.wants()) encoding.writeVarUint(encoder, WANTS_CHECKPOINT);
 };
 
 /**
@@ -293,6 +333,7 @@ function answerOverConn(
   encodedStateVector: Uint8Array,
   conn: SyncConn,
   encoder: encoding.Encoder,
+  wantsCheckpoint = false,
 ): boolean {
   // A state vector that does not read as one is answered at once (`answerTo` throws, as before).
   const inSteps = (valuesPast(doc, encodedStateVector) ?? 0) >= answerInStepsFrom;
@@ -305,14 +346,19 @@ function answerOverConn(
   // peer cannot queue answers (seconds of work each at a million entries) without end.
   if (conn.larderAsked) {
     conn.larderAsked.stateVector = encodedStateVector;
+    conn.larderAsked.checkpoint = wantsCheckpoint;
     return true;
   }
-  const asked = { stateVector: encodedStateVector };
+  const asked: Asked = { stateVector: encodedStateVector, checkpoint: wantsCheckpoint };
   conn.larderAsked = asked;
   const before = answering.get(doc) ?? Promise.resolve();
   const run = before.then(async () => {
     if (conn.larderAsked === asked) conn.larderAsked = undefined;
     if (conn.closed) return;
+    // Before the answer is written (in steps: not one taken when asked), so that its history holds
+    // everything the checkpoint counts.
+    if (asked.checkpoint && !now) await sendCheckpoint(doc, conn);
+    if (conn.closed || noDocs.has(doc)) return;
     const answer = now ?? (await answerInSteps(doc, asked.stateVector));
     if (conn.closed || noDocs.has(doc)) return;
     // Deflated at once when small (an answer written in steps may turn out small: the peer had most of it).
@@ -330,6 +376,56 @@ function answerOverConn(
     if (answering.get(doc) === tail) answering.delete(doc);
   });
   return true;
+}
+
+/**
+ * Sends this device's checkpoint to a peer that would start from one, once per connection; nothing when this
+ * device makes none (a hub's device; the checkpoint cannot be made now) or it is too large to send.
+ */
+async function sendCheckpoint(doc: Y.Doc, conn: SyncConn): Promise<void> {
+  const carrier = carriers.get(doc);
+  if (!carrier || conn.larderCheckpointSent) return;
+  conn.larderCheckpointSent = true;
+  const bundle = await carrier.bundle();
+  if (!bundle || bundle.byteLength > MAX_CHECKPOINT_BYTES || conn.closed || noDocs.has(doc)) return;
+  const packed = bundle.byteLength < pacedDeflateFrom ? deflate(bundle) : await deflatePaced(bundle, pacer());
+  if (conn.closed || noDocs.has(doc)) return;
+  const message = encoding.createEncoder();
+  encoding.writeVarUint(message, Y_WEBRTC_MESSAGE_SYNC);
+  encoding.writeVarUint(message, messageLarderCheckpoint);
+  encoding.writeVarUint(message, bundle.byteLength);
+  encoding.writeVarUint8Array(message, packed);
+  sendFramed(conn, encoding.toUint8Array(message));
+}
+
+/**
+ * Takes a peer's checkpoint, when this device would start from one: what peers send after it waits behind it
+ * (in the order it came), so the history the checkpoint spares is taken once its figures are in. A device
+ * that would not (it has entries; it started from another peer's) reads it and lets it go.
+ */
+function takeCheckpoint(doc: Y.Doc, length: number, packed: Uint8Array): Promise<void> | null {
+  const carrier = carriers.get(doc);
+  if (!carrier?.wants()) return null;
+  if (length > MAX_CHECKPOINT_BYTES) {
+    onRefused(msg('update.tooLarge', { bytes: length, megabytes: MAX_CHECKPOINT_BYTES / 2 ** 20 }));
+    return null;
+  }
+  if (queueFull(doc, packed.byteLength)) return null;
+  return behindInflating(doc, packed.byteLength, async () => {
+    const bundle =
+      packed.byteLength > pacedFrom
+        ? await inflateExactlyPaced(packed, length, pacer())
+        : inflateExactly(packed, length);
+    if (!bundle) {
+      onRefused(msg('update.wrongLength'));
+      return;
+    }
+    // Another peer's checkpoint, or history, may have come first.
+    if (!carrier.wants()) return;
+    await carrier
+      .start(bundle)
+      .catch((error: unknown) => console.error('Larder could not start from a peer’s checkpoint', error));
+  });
 }
 
 /** Resolves once every answer being deflated has been sent (tests). */
@@ -572,7 +668,11 @@ export const readSyncMessage = (
           return messageType;
         }
         // Over a WebRTC connection: a large answer is deflated in steps and sent when it is ready.
-        const later = answerOverConn(doc, decoding.readVarUint8Array(decoder), conn, encoder);
+        const stateVector = decoding.readVarUint8Array(decoder);
+        // Older Larders write nothing after the state vector.
+        const wantsCheckpoint =
+          decoding.hasContent(decoder) && decoding.readVarUint(decoder) === WANTS_CHECKPOINT;
+        const later = answerOverConn(doc, stateVector, conn, encoder, wantsCheckpoint);
         return later ? messageAnsweredLater : messageType;
       }
       case messageYjsSyncStep2: {
@@ -601,6 +701,12 @@ export const readSyncMessage = (
       case messageLarderUpdate:
         void readPackedUpdate(decoder, doc, origin, errorHandler);
         return messageYjsUpdate;
+      case messageLarderCheckpoint: {
+        const length = decoding.readVarUint(decoder);
+        void takeCheckpoint(doc, length, decoding.readVarUint8Array(decoder));
+        // Not synced by it: the answer follows.
+        return messageYjsUpdate;
+      }
       default:
         onRefused(msg('update.unknownMessage', { type: messageType }));
         return messageUnreadable;

@@ -7,7 +7,8 @@ import type { LarderStore } from '../storage/store';
 import { SYNC_STARTED_MARK } from '../storage/marks';
 import { allowSyncServers } from './connectPolicy';
 import { RelayService, relayUrls } from './relay';
-import { setRefusedHandler } from './guardedSync';
+import { setCheckpointCarrier, setRefusedHandler } from './guardedSync';
+import { checkpointCarrier } from './checkpointCarrier';
 import { peerInfoOf, type PeerInfo } from './presence';
 import { CatchUpRooms, offeredCatchUp } from './catchUpRooms';
 import { claimedEpoch } from '../../shared/trust/catchUp';
@@ -129,6 +130,8 @@ export class SyncService {
     // Today's topics worked out ahead, natively: y-webrtc lists them as it opens the room.
     const topicAuth = await topicAuthAhead(networkKey);
     if (this.provider) return;
+    // A new device starts from a peer's checkpoint; an admin's or a coordinator's sends one (guardedSync.ts).
+    setCheckpointCarrier(this.store.persistence.doc, checkpointCarrier(this.store));
     const provider = new WebrtcProvider(secrets.room, this.store.persistence.doc, {
       signaling: [...self.signaling],
       password: secrets.webrtcPassword,
@@ -282,6 +285,7 @@ export class SyncService {
     if (this.provider) {
       this.provider.disconnect();
       this.provider.destroy();
+      setCheckpointCarrier(this.store.persistence.doc, null);
     }
     this.provider = null;
     this.firstSeen.clear();

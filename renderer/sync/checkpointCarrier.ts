@@ -1,0 +1,57 @@
+import { msg } from '../../shared/messages';
+import type { LarderStore } from '../storage/store';
+import type { CheckpointCarrier } from './guardedSync';
+
+/**
+ * How long a checkpoint made for peers is sent again to the next new device (making one reads every
+ * projection table: seconds at a million entries). An older one is as good: the history that follows it
+ * brings what came since.
+ */
+export const CHECKPOINT_REUSE_MS = 10 * 60_000;
+/** How long "this device makes none now" holds before it is asked again (its entries may be signed since). */
+export const NO_CHECKPOINT_REUSE_MS = 60_000;
+
+/**
+ * What live sync asks the store about checkpoints (guardedSync.ts): whether this device would start from one
+ * (joined, no entry yet), the one it sends a new device (made when first asked, then kept a while; none from
+ * a hub's device), and starting from a peer's, which is verified first; one that does not verify is reported
+ * under Problems, and the device takes the whole history instead.
+ */
+export function checkpointCarrier(store: LarderStore, now: () => number = Date.now): CheckpointCarrier {
+  let made: { at: number; bundle: Promise<Uint8Array | null>; none?: true } | null = null;
+  const module = () => import('../storage/checkpoint');
+  return {
+    wants: () => !!store.self && store.persistence.mayStartFromCheckpoint,
+    bundle: () => {
+      const at = now();
+      if (!made || at - made.at > (made.none ? NO_CHECKPOINT_REUSE_MS : CHECKPOINT_REUSE_MS)) {
+        const current: NonNullable<typeof made> = {
+          at,
+          bundle: module()
+            .then(({ storeCheckpointBundle }) => storeCheckpointBundle(store, at))
+            .then((bundle) => {
+              if (!bundle) current.none = true;
+              return bundle?.bytes ?? null;
+            }),
+        };
+        made = current;
+      }
+      return made.bundle;
+    },
+    start: async (bytes) => {
+      const { startFromBundle } = await module();
+      const started = await startFromBundle(store, bytes);
+      if (started.ok) {
+        console.info(
+          `Larder started from ${started.byName}'s checkpoint (${started.covered} entries counted in it)`,
+        );
+        return;
+      }
+      console.warn('A peer’s checkpoint was not used:', started.refusal);
+      await store.recordProblem(
+        `peer update received ${new Date(now()).toISOString()}`,
+        msg('update.checkpointRefused'),
+      );
+    },
+  };
+}
