@@ -10,9 +10,10 @@ import { serve } from './server';
  * A new device joins from a coordinator's full sync file, in Chromium, all through the app's own store
  * (bench/page `joinFromFile`): a coordinator's device makes a signed network and records N entries (saves
  * of 200 lines over 300 items at one hub), exports a full sync file, with a checkpoint and without, and a new
- * device joined with its invite imports it. Prints when the stock figures were right (the checkpoint's, or
- * the import's end without one), when the import was done, and the longest main-thread task. Prints
- * numbers; asserts nothing.
+ * device joined with its invite imports it; then a new device joins over live sync's messages instead
+ * (bench/page/wire.ts: passed between the two stores of the page, no WebRTC), with the coordinator's
+ * checkpoint and without. Prints when the stock figures were right (the checkpoint's, or the import's end
+ * without one), when the import was done, and the longest main-thread task. Prints numbers; asserts nothing.
  *
  *   npx tsx bench/join-file.ts [--sizes=100000,1000000] [--runs=1]
  */
@@ -44,7 +45,7 @@ try {
         );
         for (const r of imports)
           console.log(
-            `  ${r.checkpoint ? 'with a checkpoint' : 'without one'}: stock right after ${ms(r.checkpointReadyMs ?? r.importMs)}, import done ${ms(r.importMs)}, history rows ${ms(r.historyMs)}; longest task ${r.longestTaskMs.toFixed(0)} ms (${r.longestTaskToReadyMs.toFixed(0)} ms until the figures); file ${(r.fileBytes / 1e6).toFixed(1)} MB, exported in ${ms(r.exportMs)}; same stock: ${r.same} (${r.stockRows} rows); ${r.message}`,
+            `  ${r.way === 'file' ? 'file' : 'sync messages'}, ${r.checkpoint ? 'with a checkpoint' : 'without one'}: stock right after ${ms(r.checkpointReadyMs ?? r.importMs)}, import done ${ms(r.importMs)}, history rows ${ms(r.historyMs)}; longest task ${r.longestTaskMs.toFixed(0)} ms (${r.longestTaskToReadyMs.toFixed(0)} ms until the figures); ${r.way === 'file' ? 'file' : 'sent'} ${(r.fileBytes / 1e6).toFixed(1)} MB${r.way === 'file' ? `, exported in ${ms(r.exportMs)}` : ''}; same stock: ${r.same} (${r.stockRows} rows); ${r.message}`,
           );
       } finally {
         await context.close();

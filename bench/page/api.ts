@@ -116,8 +116,11 @@ export interface LarderBench {
 }
 
 export interface JoinFromFileRun {
+  /** From a sync file, or over sync messages passed between the two stores of the page (no WebRTC). */
+  way: 'file' | 'sync';
   checkpoint: boolean;
   exportMs: number;
+  /** The file's size, or the bytes sent both ways over sync. */
   fileBytes: number;
   checkpointCovers: number | null;
   /** From the import's start: the checkpoint's figures committed (null: none used). */

@@ -13,6 +13,7 @@ import Dexie from 'dexie';
 import { appBenchNetwork } from '../generate';
 import type { JoinFromFileRun, LarderBench, NodeSeed } from './api';
 import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
+import { joinOverMessages } from './wire';
 
 /**
  * The bench page: served from the same origin as the built app, so the IndexedDB it seeds is the one
@@ -259,7 +260,13 @@ const bench: LarderBench = {
 
   async joinFromFile(entries) {
     await loadFastSha256();
-    const names = ['larder-join-a', 'larder-join-with', 'larder-join-without'];
+    const names = [
+      'larder-join-a',
+      'larder-join-with',
+      'larder-join-without',
+      'larder-join-sync-with',
+      'larder-join-sync-without',
+    ];
     await Promise.all(names.map((name) => Dexie.delete(name)));
     const a = await LarderStore.open(new LarderDB(names[0]!));
     await a.ready;
@@ -323,6 +330,7 @@ const bench: LarderBench = {
       const historyMs = performance.now() - start;
       observer.disconnect();
       runs.push({
+        way: 'file',
         checkpoint,
         exportMs,
         fileBytes: file.bytes.byteLength,
@@ -331,6 +339,43 @@ const bench: LarderBench = {
         importMs,
         historyMs,
         message: JSON.stringify(result.ok ? [result.message, ...(result.notes ?? [])] : result.message),
+        same: (await stockOf(c)) === theirs,
+        stockRows: await c.db.stock.count(),
+        longestTaskMs: Math.max(0, ...tasks.map((t) => t.duration)),
+        longestTaskToReadyMs: tasksToReady,
+      });
+      c.close();
+    }
+    // The same over live sync's messages (renderer/sync/guardedSync.ts), passed between the two stores.
+    for (const checkpoint of [true, false]) {
+      const c = await LarderStore.open(new LarderDB(names[checkpoint ? 3 : 4]!));
+      await c.ready;
+      await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'New tablet' });
+      const tasks: PerformanceEntry[] = [];
+      const observer = new PerformanceObserver((list) => tasks.push(...list.getEntries()));
+      observer.observe({ type: 'longtask', buffered: false });
+      const start = performance.now();
+      const { readyMs, bytes } = await joinOverMessages(a, c, checkpoint);
+      const tasksToReady =
+        readyMs === null
+          ? 0
+          : Math.max(0, ...tasks.filter((t) => t.startTime - start < readyMs).map((t) => t.duration));
+      await c.persistence.flush();
+      await c.persistence.projected();
+      const importMs = performance.now() - start;
+      await c.persistence.seedHistoryWritten();
+      const historyMs = performance.now() - start;
+      observer.disconnect();
+      runs.push({
+        way: 'sync',
+        checkpoint,
+        exportMs: 0,
+        fileBytes: bytes,
+        checkpointCovers: null,
+        checkpointReadyMs: readyMs,
+        importMs,
+        historyMs,
+        message: readyMs === null ? 'no checkpoint' : 'started from the checkpoint',
         same: (await stockOf(c)) === theirs,
         stockRows: await c.db.stock.count(),
         longestTaskMs: Math.max(0, ...tasks.map((t) => t.duration)),

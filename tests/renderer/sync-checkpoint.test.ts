@@ -1,0 +1,183 @@
+// fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
+import 'fake-indexeddb/auto';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { readAllEntries } from '../../shared/doc';
+import {
+  answersSent,
+  messageLarderCheckpoint,
+  peerUpdatesIdle,
+  Reassembler,
+  readSyncMessage,
+  setAnswerInStepsFrom,
+  setCheckpointCarrier,
+  setRefusedHandler,
+  writeSyncStep1,
+  type CheckpointCarrier,
+} from '../../renderer/sync/guardedSync';
+import {
+  checkpointCarrier,
+  CHECKPOINT_REUSE_MS,
+  NO_CHECKPOINT_REUSE_MS,
+} from '../../renderer/sync/checkpointCarrier';
+import type { LarderStore } from '../../renderer/storage/store';
+import { projectedFigures, testStores } from './stores';
+
+/**
+ * A new device joins over live sync and starts from an admin's checkpoint (issue 11 point 2): the store's
+ * side of renderer/sync/guardedSync.ts (renderer/sync/checkpointCarrier.ts), through the sync messages two
+ * real stores exchange. Its figures are the admin's before the history behind them is taken; then it is as
+ * a device that took the history all along.
+ */
+const { device, twoHubsWithHistory } = testStores('sync-checkpoint', 53);
+
+setRefusedHandler(() => undefined);
+afterEach(() => setAnswerInStepsFrom());
+
+/** A connection as far as sending goes, and its room while a message of it is read. */
+const connection = () => {
+  const sent: Uint8Array[] = [];
+  const conn = {
+    peer: { send: (m: Uint8Array) => sent.push(m), _channel: { bufferedAmount: 0 } },
+    closed: false,
+  };
+  return { sent, room: { deliveringConn: conn } };
+};
+
+const received = (sent: Uint8Array[]) => {
+  const frames = new Reassembler();
+  return sent.flatMap((data) => {
+    const got = frames.push(data);
+    return 'message' in got ? [got.message.subarray(1)] : [];
+  });
+};
+
+/** `to` asks `from` for what it lacks over a connection, and takes what `from` sends: their types. */
+async function firstSync(from: LarderStore, to: LarderStore): Promise<number[]> {
+  const ask = encoding.createEncoder();
+  writeSyncStep1(ask, to.persistence.doc);
+  const there = connection();
+  const reply = encoding.createEncoder();
+  readSyncMessage(
+    decoding.createDecoder(encoding.toUint8Array(ask)),
+    reply,
+    from.persistence.doc,
+    there.room,
+  );
+  await answersSent(from.persistence.doc);
+  const messages = received(there.sent);
+  if (encoding.length(reply) > 0) messages.push(encoding.toUint8Array(reply));
+  const back = connection();
+  for (const message of messages)
+    readSyncMessage(decoding.createDecoder(message), encoding.createEncoder(), to.persistence.doc, back.room);
+  await peerUpdatesIdle(to.persistence.doc);
+  await to.persistence.flush();
+  await to.persistence.projected();
+  return messages.map((m) => decoding.readVarUint(decoding.createDecoder(m)));
+}
+
+/** A network with history, and a device that has just joined it (nothing of the network yet). */
+async function joining() {
+  const { a, b } = await twoHubsWithHistory();
+  const c = await device();
+  await c.joinNetwork({ invite: a.inviteCode(), deviceName: 'Newcomer' });
+  // Answered in steps (as a network of 16,384 values and more is): a checkpoint goes first.
+  setAnswerInStepsFrom(10);
+  return { a, b, c };
+}
+
+/** The store's carrier, noting what the device held when its start resolved. */
+function watched(store: LarderStore) {
+  const real = checkpointCarrier(store);
+  const seen: { entries: number; stock: unknown }[] = [];
+  const carrier: CheckpointCarrier = {
+    ...real,
+    start: async (bundle) => {
+      await real.start(bundle);
+      seen.push({
+        entries: readAllEntries(store.persistence.doc).entries.length,
+        stock: (await projectedFigures(store)).stock,
+      });
+    },
+  };
+  setCheckpointCarrier(store.persistence.doc, carrier);
+  return seen;
+}
+
+describe('a new device joining over live sync', () => {
+  it('starts from an admin’s checkpoint, then takes the history behind it and is as if it had it all along', async () => {
+    const { a, c } = await joining();
+    setCheckpointCarrier(a.persistence.doc, checkpointCarrier(a));
+    // Only a device that holds no entry yet would start from one.
+    expect(checkpointCarrier(a).wants()).toBe(false);
+    expect(checkpointCarrier(c).wants()).toBe(true);
+    const seen = watched(c);
+    expect(await firstSync(a, c)).toContain(messageLarderCheckpoint);
+    expect(checkpointCarrier(c).wants()).toBe(false);
+    const admin = await projectedFigures(a);
+    // Its figures were the admin's before it held a single entry.
+    expect(seen).toEqual([{ entries: 0, stock: admin.stock }]);
+    // Then the history: the same figures, each entry's effect too, and nothing to repair.
+    expect(await projectedFigures(c)).toEqual(admin);
+    expect(readAllEntries(c.persistence.doc).entries).toHaveLength(
+      readAllEntries(a.persistence.doc).entries.length,
+    );
+    expect(await c.db.meta.get('checkpoint')).toBeUndefined();
+    expect((await c.persistence.checkData()).differences).toEqual([]);
+    expect(await c.db.problems.toArray()).toEqual([]);
+  });
+
+  it('takes the whole history when the checkpoint does not verify, and says so under Problems', async () => {
+    const { a, c } = await joining();
+    const real = checkpointCarrier(a);
+    setCheckpointCarrier(a.persistence.doc, {
+      ...real,
+      bundle: async () => {
+        const bytes = (await real.bundle())!.slice();
+        // One byte of the signed head changed on the way.
+        bytes[bytes.length - 3]! ^= 1;
+        return bytes;
+      },
+    });
+    const seen = watched(c);
+    expect(await firstSync(a, c)).toContain(messageLarderCheckpoint);
+    expect(seen).toEqual([{ entries: 0, stock: [] }]);
+    expect(await projectedFigures(c)).toEqual(await projectedFigures(a));
+    const problems = await c.db.problems.toArray();
+    expect(problems.map((p) => p.reason)).toEqual([{ code: 'update.checkpointRefused' }]);
+    expect(problems[0]!.where).toMatch(/^peer update received /);
+  });
+
+  it('takes the whole history from a hub’s device, which makes no checkpoint', async () => {
+    const { b, c } = await joining();
+    setCheckpointCarrier(b.persistence.doc, checkpointCarrier(b));
+    const seen = watched(c);
+    expect(await firstSync(b, c)).not.toContain(messageLarderCheckpoint);
+    expect(seen).toEqual([]);
+    expect(await projectedFigures(c)).toEqual(await projectedFigures(b));
+  });
+
+  it('is sent the checkpoint made for the last new device while it is recent, a new one after', async () => {
+    const { a, b } = await joining();
+    let now = Date.UTC(2026, 11, 5, 9);
+    const admin = checkpointCarrier(a, () => now);
+    const first = admin.bundle();
+    expect(await first).toBeInstanceOf(Uint8Array);
+    now += CHECKPOINT_REUSE_MS;
+    expect(admin.bundle()).toBe(first);
+    now += 1;
+    const second = admin.bundle();
+    expect(second).not.toBe(first);
+    expect(await second).toBeInstanceOf(Uint8Array);
+    // None from a hub's device: asked again a minute later (an admin's may be able to make one by then).
+    const hub = checkpointCarrier(b, () => now);
+    const none = hub.bundle();
+    expect(await none).toBeNull();
+    now += NO_CHECKPOINT_REUSE_MS;
+    expect(hub.bundle()).toBe(none);
+    now += 1;
+    expect(hub.bundle()).not.toBe(none);
+  });
+});
