@@ -3,7 +3,6 @@ import 'fake-indexeddb/auto';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { afterEach, describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
 import { readAllEntries } from '../../shared/doc';
 import {
   answersSent,
