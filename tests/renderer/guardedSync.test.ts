@@ -20,6 +20,7 @@ import {
   messageYjsUpdate,
   readSyncMessage,
   PACED_INFLATE_FROM,
+  PACED_INFLATED_FROM,
   peerUpdatesIdle,
   MAX_QUEUED_BYTES,
   setMaxQueuedBytes,
@@ -636,6 +637,29 @@ describe('a large deflated message from a peer', () => {
     expect(order.at(-1)).toBe('deva0001+devb0001');
     expect(readAllEntries(target).entries).toHaveLength(301);
     expect(refused).toEqual([]);
+  });
+
+  it('is inflated in steps when it states a large update, however small it is deflated', async () => {
+    expect(PACED_INFLATED_FROM).toBe(1024 * 1024);
+    // 5 MB that deflate to a few kilobytes (a first sync at 100,000 entries: 3 MB in 0.7 MB, inflated at once
+    // in a task of 250-600 ms).
+    const zeros = new Uint8Array(5 * 1024 * 1024);
+    const message = encoding.createEncoder();
+    encoding.writeVarUint(message, messageLarderUpdate);
+    encoding.writeVarUint(message, zeros.byteLength);
+    encoding.writeVarUint8Array(message, deflateSync(zeros));
+    expect(encoding.length(message)).toBeLessThan(PACED_INFLATE_FROM);
+    const target = new Y.Doc();
+    deliver(target, encoding.toUint8Array(message));
+    // Not inflated in the task that read it (inflated, it would be handed to the ingest at once), and what
+    // the peer sent next waits behind it.
+    expect(ingestBusy(target)).toBe(false);
+    const next = encoding.createEncoder();
+    writeUpdate(next, Y.encodeStateAsUpdate(docWith('devb0001', 'hubb0001', 1)));
+    deliver(target, encoding.toUint8Array(next));
+    expect(readAllEntries(target).entries).toEqual([]);
+    await peerUpdatesIdle(target);
+    expect(readAllEntries(target).entries).toHaveLength(1);
   });
 
   it('that does not inflate to its stated length is refused, and what came after it is still taken', async () => {
