@@ -113,15 +113,23 @@ const SEARCH_BUDGET = 256;
  * million entries held the page 250-310 ms (bench:trust); a group of this many takes a few milliseconds.
  */
 export const GROUP_ENTRIES = 16_384;
-/** Candidates kept per device beyond its verified chain; more is an attack, not a device. */
-const MAX_PENDING = 1_000_000;
+/**
+ * Candidates kept per device beyond its verified chain, past the positions its verified head signs; more is
+ * an attack, not a device. (Those under its head are its own history: a device that signed ten million
+ * positions has ten million candidates to verify, all there at once in a rebuild.)
+ */
+export const MAX_PENDING = 1_000_000;
 
 const where = (e: Entry) => `entry/${idOf(e)}`;
 
 export class Gate {
   readonly devices = new Map<string, DeviceGate>();
 
-  constructor(readonly network: string) {}
+  constructor(
+    readonly network: string,
+    /** MAX_PENDING (tests make it small). */
+    private readonly maxPending = MAX_PENDING,
+  ) {}
 
   /** Loads persisted device states (after a restart). */
   load(rows: Iterable<DeviceGate>): void {
@@ -162,7 +170,8 @@ export class Gate {
         });
         continue;
       }
-      if (d.pending.length >= MAX_PENDING) {
+      const signed = Math.max(0, (input.heads.get(e.device)?.seq ?? 0) - d.chain.seq);
+      if (d.pending.length >= this.maxPending + signed) {
         result.problems.push({ where: where(e), reason: msg('gate.tooManyUnsigned') });
         continue;
       }

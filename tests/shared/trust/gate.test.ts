@@ -352,6 +352,28 @@ describe('a second entry at a taken position', () => {
   });
 });
 
+describe('a long history of one device', () => {
+  it('counts whole, however many positions its head signs; past them, the bound on unsigned ones holds', () => {
+    // The bound is a million; ten here. A rebuild gives the gate a device's whole history at once.
+    const gate = new Gate(NET, 10);
+    const entries = ledger(25);
+    const all = run(gate, { entries, heads: heads([DEV, head(entries)]), members: hubDevice() });
+    expect(all.problems).toEqual([]);
+    expect(ids(all.release)).toEqual(ids(entries));
+    // Past its head: ten more at most wait for the next head.
+    const more = ledger(40).slice(25);
+    const after = run(gate, { entries: more, heads: heads([DEV, head(entries)]), members: hubDevice() });
+    expect(gate.devices.get(DEV)?.pending).toEqual(more.slice(0, 10));
+    expect(whereOf(after)).toEqual(more.slice(10).map((e) => `entry/${idOf(e)}`));
+    expect(new Set(after.problems.map((p) => p.reason.code))).toEqual(new Set(['gate.tooManyUnsigned']));
+    // With no head at all, as many.
+    const stranger = new Gate(NET, 10);
+    const unsigned = run(stranger, { entries: ledger(12), members: hubDevice() });
+    expect(stranger.devices.get(DEV)?.pending).toHaveLength(10);
+    expect(unsigned.problems).toHaveLength(2);
+  });
+});
+
 describe('approval', () => {
   it('verified entries of a device not approved yet are held, and count the moment it is', () => {
     const gate = new Gate(NET);
