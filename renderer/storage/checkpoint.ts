@@ -22,7 +22,8 @@ import {
   type VerifiedCheckpoint,
 } from '../../shared/checkpoint/verify';
 import type { CheckpointMetaRow, LarderDB, ProjectionMetaRow } from './db';
-import { allLedgerRows, putLedgerRows } from './ledgerRows';
+import { putLedgerRows, storedBlocks, unpackPaced } from './ledgerRows';
+import { pacer } from '../../shared/pace';
 import type { LarderStore } from './store';
 
 /**
@@ -74,7 +75,7 @@ async function projectedTables(store: LarderStore) {
     await store.persistence.flush();
     await store.persistence.projected();
     await store.persistence.rebuilt();
-    const [projection, gate, stock, usage, ledger] = await db.transaction(
+    const [projection, gate, stock, usage, blocks] = await db.transaction(
       'r',
       [db.meta, db.gate, db.stock, db.usage, ...db.ledgerTables],
       () =>
@@ -83,10 +84,12 @@ async function projectedTables(store: LarderStore) {
           db.gate.toArray(),
           db.stock.toArray(),
           db.usage.toArray(),
-          allLedgerRows(db),
+          storedBlocks(db),
         ]),
     );
-    if (!(projection?.key === 'projection' && projection.incomplete)) return { gate, stock, usage, ledger };
+    // Decoded after the transaction, the page let run between blocks (an answering admin's desk).
+    if (!(projection?.key === 'projection' && projection.incomplete))
+      return { gate, stock, usage, ledger: await unpackPaced(blocks, pacer()) };
   }
   throw new CheckpointError(
     'Entries are still being added to the figures; make the checkpoint once they are',

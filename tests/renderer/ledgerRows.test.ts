@@ -22,8 +22,10 @@ import {
   newestTransferLedgerRows,
   openTransferLedgerRows,
   putLedgerRows,
+  storedBlocks,
   sweepLedger,
   transferLedgerRows,
+  unpackPaced,
 } from '../../renderer/storage/ledgerRows';
 import type { LedgerRow } from '../../shared/projection';
 import { isOpenTransfer, lastChangeOf, transferViews } from '../../shared/transfers';
@@ -252,6 +254,12 @@ describe('ledger rows in blocks', () => {
         await apply(db, model, steps);
         const rows = [...model.values()];
         expect(byId(await allLedgerRows(db))).toEqual(byId(rows));
+        // Unpacked outside a transaction, a pause after each block: the same rows in the same order.
+        const blocks = await storedBlocks(db);
+        let pauses = 0;
+        const paced = await unpackPaced(blocks, async () => void pauses++);
+        expect(paced).toEqual(await allLedgerRows(db));
+        expect(pauses).toBe(blocks.length);
         expect(await countLedgerRows(db)).toBe(rows.length);
         expect(await ledgerRowsAtMost(db)).toBeGreaterThanOrEqual(rows.length);
         const asked = ['dev1.1', 'dev2.128', 'dev3.129', 'zzzz.5', ...rows.slice(0, 5).map((r) => r.id)];
