@@ -15,7 +15,6 @@ import {
   messageYjsSyncStep2,
   messageYjsUpdate,
   peerUpdatesIdle,
-  Reassembler,
   readSyncMessage,
   setAnswerInStepsFrom,
   setCheckpointCarrier,
@@ -24,6 +23,7 @@ import {
   type CheckpointCarrier,
 } from '../../renderer/sync/guardedSync';
 import { msg, type DomainMessage } from '../../shared/messages';
+import { connection, received } from './peerConns';
 
 /**
  * A checkpoint over live sync (renderer/sync/guardedSync.ts): a new device says after its sync step 1's state
@@ -54,27 +54,6 @@ function docWith(n: number): Y.Doc {
 
 /** A stand-in checkpoint: 200 kB that deflate well. */
 const BUNDLE = Uint8Array.from({ length: 200_000 }, (_, i) => (i * 7) % 251);
-
-/** A y-webrtc connection as far as sending goes, and its room while a message of it is read. */
-const connection = () => {
-  const sent: Uint8Array[] = [];
-  const conn = {
-    peer: { send: (m: Uint8Array) => sent.push(m), _channel: { bufferedAmount: 0 } },
-    closed: false,
-  };
-  return { conn, sent, room: { deliveringConn: conn } };
-};
-
-/** The messages `sent` carried, put together from their frames, without y-webrtc's type (0). */
-const received = (sent: Uint8Array[]) => {
-  const frames = new Reassembler();
-  return sent.flatMap((data) => {
-    const got = frames.push(data);
-    if (!('message' in got)) return [];
-    expect(got.message[0]).toBe(0);
-    return [got.message.subarray(1)];
-  });
-};
 
 const firstVarUint = (message: Uint8Array) => decoding.readVarUint(decoding.createDecoder(message));
 

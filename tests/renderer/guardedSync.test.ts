@@ -40,6 +40,7 @@ import {
   type PeerOrigin,
 } from '../../renderer/sync/guardedSync';
 import { msg, type DomainMessage } from '../../shared/messages';
+import { connection } from './peerConns';
 import { ingestBusy, ingestIdle, ingestSettled, waitingUpdates } from '../../shared/sync/ingest';
 import { LARGE_UPDATE_BYTES } from '../../renderer/storage/largeUpdates';
 
@@ -82,16 +83,6 @@ function deliver(doc: Y.Doc, message: Uint8Array): { type: number; answer: Uint8
 }
 
 const firstVarUint = (message: Uint8Array) => decoding.readVarUint(decoding.createDecoder(message));
-
-/** A y-webrtc connection as far as sending goes: what it sent, and whether it closed; and its room. */
-const connection = () => {
-  const sent: Uint8Array[] = [];
-  const conn = {
-    peer: { send: (m: Uint8Array) => sent.push(m), _channel: { bufferedAmount: 0 } },
-    closed: false,
-  };
-  return { conn, sent, room: { deliveringConn: conn } };
-};
 
 let refused: DomainMessage[] = [];
 setRefusedHandler((message) => refused.push(message));

@@ -8,7 +8,6 @@ import {
   answersSent,
   messageLarderCheckpoint,
   peerUpdatesIdle,
-  Reassembler,
   readSyncMessage,
   setAnswerInStepsFrom,
   setCheckpointCarrier,
@@ -23,6 +22,7 @@ import {
 } from '../../renderer/sync/checkpointCarrier';
 import type { LarderStore } from '../../renderer/storage/store';
 import { projectedFigures, testStores } from './stores';
+import { connection, received } from './peerConns';
 
 /**
  * A new device joins over live sync and starts from an admin's checkpoint (issue 11 point 2): the store's
@@ -34,24 +34,6 @@ const { device, twoHubsWithHistory } = testStores('sync-checkpoint', 53);
 
 setRefusedHandler(() => undefined);
 afterEach(() => setAnswerInStepsFrom());
-
-/** A connection as far as sending goes, and its room while a message of it is read. */
-const connection = () => {
-  const sent: Uint8Array[] = [];
-  const conn = {
-    peer: { send: (m: Uint8Array) => sent.push(m), _channel: { bufferedAmount: 0 } },
-    closed: false,
-  };
-  return { sent, room: { deliveringConn: conn } };
-};
-
-const received = (sent: Uint8Array[]) => {
-  const frames = new Reassembler();
-  return sent.flatMap((data) => {
-    const got = frames.push(data);
-    return 'message' in got ? [got.message.subarray(1)] : [];
-  });
-};
 
 /** `to` asks `from` for what it lacks over a connection, and takes what `from` sends: their types. */
 async function firstSync(from: LarderStore, to: LarderStore): Promise<number[]> {
