@@ -10,6 +10,11 @@ import type { CheckpointCarrier } from './guardedSync';
 export const CHECKPOINT_REUSE_MS = 10 * 60_000;
 /** How long "this device makes none now" holds before it is asked again (its entries may be signed since). */
 export const NO_CHECKPOINT_REUSE_MS = 60_000;
+/**
+ * How long a new device's answer waits for the checkpoint being made (a few seconds at a million entries);
+ * past it the answer goes without one, and the checkpoint, once made, goes to the next new device.
+ */
+export const CHECKPOINT_WAIT_MS = 15_000;
 
 /**
  * What live sync asks the store about checkpoints (guardedSync.ts): whether this device would start from one
@@ -17,7 +22,11 @@ export const NO_CHECKPOINT_REUSE_MS = 60_000;
  * a hub's device), and starting from a peer's, which is verified first; one that does not verify is reported
  * under Problems, and the device takes the whole history instead.
  */
-export function checkpointCarrier(store: LarderStore, now: () => number = Date.now): CheckpointCarrier {
+export function checkpointCarrier(
+  store: LarderStore,
+  now: () => number = Date.now,
+  waitMs = CHECKPOINT_WAIT_MS,
+): CheckpointCarrier {
   let made: { at: number; bundle: Promise<Uint8Array | null>; none?: true } | null = null;
   const module = () => import('../storage/checkpoint');
   return {
@@ -25,6 +34,10 @@ export function checkpointCarrier(store: LarderStore, now: () => number = Date.n
     bundle: () => {
       const at = now();
       if (!made || at - made.at > (made.none ? NO_CHECKPOINT_REUSE_MS : CHECKPOINT_REUSE_MS)) {
+        // Figures still being written (a rebuild, a backlog): a checkpoint would wait for them (minutes, for
+        // a rebuild), and the new device's answer with it. None now; the next new device asks again.
+        const persistence = store.persistence;
+        if (persistence.rebuildProgress !== null || persistence.unprojected > 0) return Promise.resolve(null);
         const current: NonNullable<typeof made> = {
           at,
           bundle: module()
@@ -32,11 +45,23 @@ export function checkpointCarrier(store: LarderStore, now: () => number = Date.n
             .then((bundle) => {
               if (!bundle) current.none = true;
               return bundle?.bytes ?? null;
+            })
+            .catch((error: unknown) => {
+              console.warn('Larder could not make a checkpoint for a new device', error);
+              current.none = true;
+              return null;
             }),
         };
         made = current;
       }
-      return made.bundle;
+      const bundle = made.bundle;
+      return new Promise<Uint8Array | null>((resolve) => {
+        const timer = setTimeout(() => resolve(null), waitMs);
+        void bundle.then((bytes) => {
+          clearTimeout(timer);
+          resolve(bytes);
+        });
+      });
     },
     start: async (bytes) => {
       const { startFromBundle } = await module();

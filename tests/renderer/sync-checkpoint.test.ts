@@ -2,7 +2,7 @@
 import 'fake-indexeddb/auto';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readAllEntries } from '../../shared/doc';
 import {
   answersSent,
@@ -144,21 +144,56 @@ describe('a new device joining over live sync', () => {
     const { a, b } = await joining();
     let now = Date.UTC(2026, 11, 5, 9);
     const admin = checkpointCarrier(a, () => now);
-    const first = admin.bundle();
-    expect(await first).toBeInstanceOf(Uint8Array);
+    const first = await admin.bundle();
+    expect(first).toBeInstanceOf(Uint8Array);
     now += CHECKPOINT_REUSE_MS;
-    expect(admin.bundle()).toBe(first);
+    expect(await admin.bundle()).toBe(first);
     now += 1;
-    const second = admin.bundle();
+    const second = await admin.bundle();
+    expect(second).toBeInstanceOf(Uint8Array);
     expect(second).not.toBe(first);
-    expect(await second).toBeInstanceOf(Uint8Array);
     // None from a hub's device: asked again a minute later (an admin's may be able to make one by then).
+    const asked = vi.spyOn(b, 'currentMembers');
     const hub = checkpointCarrier(b, () => now);
-    const none = hub.bundle();
-    expect(await none).toBeNull();
+    expect(await hub.bundle()).toBeNull();
     now += NO_CHECKPOINT_REUSE_MS;
-    expect(hub.bundle()).toBe(none);
+    expect(await hub.bundle()).toBeNull();
+    expect(asked).toHaveBeenCalledTimes(1);
     now += 1;
-    expect(hub.bundle()).not.toBe(none);
+    expect(await hub.bundle()).toBeNull();
+    expect(asked).toHaveBeenCalledTimes(2);
+  });
+
+  it('is not waited for while figures are still being written, nor past a while', async () => {
+    const { a } = await joining();
+    // A rebuild writing its rows (or a backlog): none now, and nothing made.
+    let tried = 0;
+    const writing = (persistence: object) =>
+      ({
+        self: a.self,
+        persistence,
+        currentMembers: () => {
+          tried++;
+          return a.currentMembers();
+        },
+      }) as unknown as LarderStore;
+    const rebuilding = writing({ rebuildProgress: { written: 0, total: 9 }, unprojected: 0 });
+    expect(await checkpointCarrier(rebuilding).bundle()).toBeNull();
+    expect(await checkpointCarrier(writing({ rebuildProgress: null, unprojected: 3 })).bundle()).toBeNull();
+    expect(tried).toBe(0);
+    const asked = vi.spyOn(a, 'currentMembers');
+    // Made too slowly: the answer goes without it; once made, the next new device gets it.
+    let members!: () => void;
+    const real = asked.getMockImplementation() ?? (() => a.persistence.trust!.currentMembers());
+    asked.mockImplementationOnce(async () => {
+      await new Promise<void>((resolve) => (members = resolve));
+      return real();
+    });
+    const slow = checkpointCarrier(a, Date.now, 50);
+    expect(await slow.bundle()).toBeNull();
+    members();
+    expect(await slow.bundle()).toBeInstanceOf(Uint8Array);
+    // Made once (who may make one, then the making, each read the member list).
+    expect(asked).toHaveBeenCalledTimes(2);
   });
 });
