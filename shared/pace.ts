@@ -73,3 +73,20 @@ export async function afterQuiet({ settled, lastCommitAt, quietMs, now, sleep }:
     await sleep(wait);
   }
 }
+
+/** Runs work written as steps (a generator that yields between them) to its end at once. */
+export function runSteps<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Runs work written as steps to its end, awaiting `pause` between steps (`pacer`: other tasks run). */
+export async function runStepsPaced<T>(steps: Generator<void, T>, pause: () => Promise<void>): Promise<T> {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await pause();
+  }
+}

@@ -131,6 +131,8 @@ export async function makeStoreCheckpoint(
       settings: settingsIn(doc),
     },
     identity.privateKey,
+    // Its rows encoded in steps: an answering admin's page goes on meanwhile.
+    pacer(),
   );
 }
 

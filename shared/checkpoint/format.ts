@@ -7,7 +7,8 @@ import { BLOCK } from '../trust/chain';
 import { toBase64Url } from '../sync/encoding';
 import { sha256Bytes } from '../trust/crypto';
 import { CheckpointFormatError, fault } from './errors';
-import { decodeRowsPart, encodeRows } from './rows';
+import { decodeRowsPart, encodeRows, encodeRowsSteps } from './rows';
+import { runStepsPaced } from '../pace';
 
 export { CheckpointFormatError } from './errors';
 
@@ -128,7 +129,21 @@ const utf8 = (value: unknown) => new TextEncoder().encode(JSON.stringify(value))
  */
 export function encodeBody(body: CheckpointBody): EncodedCheckpoint {
   const rows = encodeRows(body.rows);
-  const head = utf8([
+  return { head: encodeHead(body, rows), rows };
+}
+
+/** `encodeBody`, the rows encoded in steps with `pause` awaited between them: the same bytes. */
+export async function encodeBodyPaced(
+  body: CheckpointBody,
+  pause: () => Promise<void>,
+): Promise<EncodedCheckpoint> {
+  const rows = await runStepsPaced(encodeRowsSteps(body.rows), pause);
+  return { head: encodeHead(body, rows), rows };
+}
+
+/** The head's bytes, for the rows' bytes `rows`. */
+function encodeHead(body: CheckpointBody, rows: Uint8Array): Uint8Array {
+  return utf8([
     CHECKPOINT_VERSION,
     body.network,
     body.by,
@@ -166,7 +181,6 @@ export function encodeBody(body: CheckpointBody): EncodedCheckpoint {
     digestOf(rows),
     body.rows.length,
   ]);
-  return { head, rows };
 }
 
 const id = z.string().regex(ID_PATTERN);

@@ -9,6 +9,7 @@ import type { MemberState } from '../trust/members';
 import {
   digestOf,
   encodeBody,
+  encodeBodyPaced,
   type CheckpointBody,
   type CheckpointSetting,
   type Cover,
@@ -130,12 +131,16 @@ export function checkpointBody(source: CheckpointSource): CheckpointBody {
   };
 }
 
-/** Encodes and signs a checkpoint with the device's Ed25519 key. */
+/**
+ * Encodes and signs a checkpoint with the device's Ed25519 key; with `pause`, its rows are encoded in steps,
+ * `pause` awaited between them (the same bytes).
+ */
 export async function signCheckpoint(
   body: CheckpointBody,
   privateKey: CryptoKey,
+  pause?: () => Promise<void>,
 ): Promise<SignedCheckpoint & { digest: string }> {
-  const encoded = encodeBody(body);
+  const encoded = pause ? await encodeBodyPaced(body, pause) : encodeBody(body);
   const digest = checkpointDigest(encoded.head);
   const sig = await sign(privateKey, checkpointMessage(body.network, body.by, digest));
   return { ...encoded, by: body.by, sig, digest };
@@ -144,6 +149,7 @@ export async function signCheckpoint(
 export async function makeCheckpoint(
   source: CheckpointSource,
   privateKey: CryptoKey,
+  pause?: () => Promise<void>,
 ): Promise<SignedCheckpoint & { digest: string }> {
-  return signCheckpoint(checkpointBody(source), privateKey);
+  return signCheckpoint(checkpointBody(source), privateKey, pause);
 }

@@ -15,6 +15,7 @@ import {
   decodeLedgerRows,
   decodeRowsPart,
   encodeRows,
+  encodeRowsSteps,
   ledgerRowPlaces,
   type RowsHead,
 } from '../../../shared/checkpoint/rows';
@@ -273,6 +274,15 @@ describe('an entry in the rows part', () => {
           const bytes = encodeRows(rows);
           const shuffled = [...rows].sort(() => ((order.next().value as number) % 3) - 1);
           expect(encodeRows(shuffled)).toEqual(bytes);
+          // In steps (a step every 4 rows of each pass): the same bytes, a step more per 4 rows a pass.
+          const steps = encodeRowsSteps(shuffled, 4);
+          let yields = 0;
+          for (let step = steps.next(); ; step = steps.next(), yields++)
+            if (step.done) {
+              expect(step.value).toEqual(bytes);
+              break;
+            }
+          expect(yields).toBe(Math.floor((3 * rows.length) / 4));
           const read = decodeRowsPart(headOf(rows), bytes);
           expect(byId(read)).toEqual(byId(rows));
           // Without a head (a ledger block's rows: renderer/storage/ledgerRows.ts), the same rows.

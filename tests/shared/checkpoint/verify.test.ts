@@ -327,6 +327,9 @@ describe('a checkpoint a receiver refuses', () => {
     expect(await refusal({ ...cp, head: new TextEncoder().encode(changed) })).toBe('checkpoint.badSignature');
     const byAdminsKey = await signCheckpoint(decodeBody(cp), admin.keys.privateKey);
     expect(await refusal(byAdminsKey)).toBe('checkpoint.badSignature');
+    // Its rows encoded in steps (rows.property.test.ts counts them): the very same bytes and signature.
+    const paced = await signCheckpoint(decodeBody(cp), coord.keys.privateKey, async () => undefined);
+    expect(paced).toEqual({ ...cp, digest: expect.any(String) });
     expect(await refusal({ ...cp, by: admin.id })).toBe('checkpoint.makerMismatch');
   });
 
