@@ -15,6 +15,11 @@ export const NO_CHECKPOINT_REUSE_MS = 60_000;
  * past it the answer goes without one, and the checkpoint, once made, goes to the next new device.
  */
 export const CHECKPOINT_WAIT_MS = 15_000;
+/**
+ * Checkpoints from peers that did not verify before this device stops asking for one (until sync starts
+ * again): verifying one costs seconds at a million entries, and a key holder could send one after another.
+ */
+export const MAX_REFUSED_CHECKPOINTS = 2;
 
 /**
  * What live sync asks the store about checkpoints (guardedSync.ts): whether this device would start from one
@@ -28,9 +33,11 @@ export function checkpointCarrier(
   waitMs = CHECKPOINT_WAIT_MS,
 ): CheckpointCarrier {
   let made: { at: number; bundle: Promise<Uint8Array | null>; none?: true } | null = null;
+  let refused = 0;
   const module = () => import('../storage/checkpoint');
   return {
-    wants: () => !!store.self && store.persistence.mayStartFromCheckpoint,
+    wants: () =>
+      refused < MAX_REFUSED_CHECKPOINTS && !!store.self && store.persistence.mayStartFromCheckpoint,
     bundle: () => {
       const at = now();
       if (!made || at - made.at > (made.none ? NO_CHECKPOINT_REUSE_MS : CHECKPOINT_REUSE_MS)) {
@@ -72,6 +79,7 @@ export function checkpointCarrier(
         );
         return;
       }
+      refused++;
       console.warn('A peer’s checkpoint was not used:', started.refusal);
       await store.recordProblem(
         `peer update received ${new Date(now()).toISOString()}`,

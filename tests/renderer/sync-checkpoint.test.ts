@@ -131,6 +131,19 @@ describe('a new device joining over live sync', () => {
     expect(problems[0]!.where).toMatch(/^peer update received /);
   });
 
+  it('stops asking for one after two that do not verify', async () => {
+    const { c } = await joining();
+    const carrier = checkpointCarrier(c);
+    const noBundle = new Uint8Array([1, 2, 3]);
+    await carrier.start(noBundle);
+    expect(carrier.wants()).toBe(true);
+    await carrier.start(noBundle);
+    expect(carrier.wants()).toBe(false);
+    expect(await c.db.problems.count()).toBeGreaterThan(0);
+    // Sync started again: asked once more.
+    expect(checkpointCarrier(c).wants()).toBe(true);
+  });
+
   it('takes the whole history from a hub’s device, which makes no checkpoint', async () => {
     const { b, c } = await joining();
     setCheckpointCarrier(b.persistence.doc, checkpointCarrier(b));
