@@ -305,17 +305,22 @@ const bench: LarderBench = {
     const stockOf = async (s: LarderStore) =>
       JSON.stringify((await s.db.stock.toArray()).sort((x, y) => (key(x) < key(y) ? -1 : 1)));
     const theirs = await stockOf(a);
-    const runs: JoinFromFileRun[] = [];
-    for (const checkpoint of [true, false]) {
-      const exporting = performance.now();
-      const file = await exportSyncFile(a, { checkpoint });
-      const exportMs = performance.now() - exporting;
-      const c = await LarderStore.open(new LarderDB(names[checkpoint ? 1 : 2]!));
+    /** A new device joined with the coordinator's invite, and the long tasks of the page from now on. */
+    const newDevice = async (name: string) => {
+      const c = await LarderStore.open(new LarderDB(name));
       await c.ready;
       await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'New tablet' });
       const tasks: PerformanceEntry[] = [];
       const observer = new PerformanceObserver((list) => tasks.push(...list.getEntries()));
       observer.observe({ type: 'longtask', buffered: false });
+      return { c, tasks, observer };
+    };
+    const runs: JoinFromFileRun[] = [];
+    for (const checkpoint of [true, false]) {
+      const exporting = performance.now();
+      const file = await exportSyncFile(a, { checkpoint });
+      const exportMs = performance.now() - exporting;
+      const { c, tasks, observer } = await newDevice(names[checkpoint ? 1 : 2]!);
       const start = performance.now();
       let ready: number | null = null;
       let tasksToReady = 0;
@@ -348,12 +353,7 @@ const bench: LarderBench = {
     }
     // The same over live sync's messages (renderer/sync/guardedSync.ts), passed between the two stores.
     for (const checkpoint of [true, false]) {
-      const c = await LarderStore.open(new LarderDB(names[checkpoint ? 3 : 4]!));
-      await c.ready;
-      await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'New tablet' });
-      const tasks: PerformanceEntry[] = [];
-      const observer = new PerformanceObserver((list) => tasks.push(...list.getEntries()));
-      observer.observe({ type: 'longtask', buffered: false });
+      const { c, tasks, observer } = await newDevice(names[checkpoint ? 3 : 4]!);
       const start = performance.now();
       const { readyMs, bytes } = await joinOverMessages(a, c, checkpoint);
       const tasksToReady =

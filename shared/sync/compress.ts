@@ -1,5 +1,6 @@
 import { Deflate, deflateSync, Inflate } from 'fflate';
 import { concatBytes } from './encoding';
+import { runSteps, runStepsPaced } from '../pace';
 
 /**
  * Deflate for what leaves a device (sync messages between peers, sync files): ledger entries repeat hub,
@@ -55,13 +56,8 @@ export function* deflateSteps(bytes: Uint8Array): Generator<void, Uint8Array> {
 }
 
 /** `deflate`, letting other tasks run (`pause`) between the pieces it deflates. */
-export async function deflatePaced(bytes: Uint8Array, pause: () => Promise<void>): Promise<Uint8Array> {
-  const steps = deflateSteps(bytes);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-    await pause();
-  }
+export function deflatePaced(bytes: Uint8Array, pause: () => Promise<void>): Promise<Uint8Array> {
+  return runStepsPaced(deflateSteps(bytes), pause);
 }
 
 /**
@@ -70,11 +66,7 @@ export async function deflatePaced(bytes: Uint8Array, pause: () => Promise<void>
  * claimed. Null too for a stream that is malformed or cut short; never throws.
  */
 export function inflateBounded(packed: Uint8Array, limit: number = MAX_INFLATED_BYTES): Uint8Array | null {
-  const steps = inflateSteps(packed, limit);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
+  return runSteps(inflateSteps(packed, limit));
 }
 
 /**
@@ -140,10 +132,6 @@ export async function inflateExactlyPaced(
   // Stryker disable next-line ConditionalExpression,LogicalOperator: inflateSteps refuses the same lengths at its first step, before any pause
   if (!Number.isSafeInteger(length) || length < 0) return null;
   if (length > MAX_INFLATED_BYTES) return null;
-  const steps = inflateSteps(packed, length);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value && step.value.byteLength === length ? step.value : null;
-    await pause();
-  }
+  const out = await runStepsPaced(inflateSteps(packed, length), pause);
+  return out && out.byteLength === length ? out : null;
 }
