@@ -7,8 +7,8 @@ import { BLOCK } from '../trust/chain';
 import { toBase64Url } from '../sync/encoding';
 import { sha256Bytes } from '../trust/crypto';
 import { CheckpointFormatError, fault } from './errors';
-import { decodeRowsPart, encodeRows, encodeRowsSteps } from './rows';
-import { runStepsPaced } from '../pace';
+import { decodeRowsPartSteps, encodeRows, encodeRowsSteps } from './rows';
+import { runSteps, runStepsPaced } from '../pace';
 
 export { CheckpointFormatError } from './errors';
 
@@ -297,12 +297,22 @@ export function decodeHead(bytes: Uint8Array): CheckpointHead {
  * the sum of its rows' effects, its entry count their number), which is what a projection gives (rows.ts).
  */
 export function decodeRows(head: CheckpointHead, bytes: Uint8Array): LedgerRow[] {
+  return runSteps(decodeRowsSteps(head, bytes));
+}
+
+/** `decodeRows` as steps (rows.ts `decodeRowsPartSteps`): the same rows and faults, paced by a caller that can wait. */
+export function* decodeRowsSteps(
+  head: CheckpointHead,
+  bytes: Uint8Array,
+  every?: number,
+): Generator<void, LedgerRow[]> {
   if (bytes.byteLength > CHECKPOINT_LIMITS.bytes)
     throw new CheckpointFormatError(
       `A checkpoint's rows of ${bytes.byteLength} bytes is larger than the ${CHECKPOINT_LIMITS.bytes} allowed`,
     );
   if (digestOf(bytes) !== head.rowsDigest) fault('rows', 'they are not the rows the head names');
-  return decodeRowsPart(head, bytes);
+  yield;
+  return yield* decodeRowsPartSteps(head, bytes, every);
 }
 
 /** Both parts at once (the maker's own check, and tests). */

@@ -170,6 +170,44 @@ describe('a device started from a checkpoint', () => {
     expect(b.persistence.mayStartFromCheckpoint).toBe(false);
   });
 
+  it('reads its rows in steps, other tasks running between them, and is refused if entries came meanwhile', async () => {
+    const { a } = await network();
+    const cp = await makeStoreCheckpoint(a, clock.now());
+    const verdict = await verifyCheckpoint(cp, a.self!.networkId, a.persistence.trust!.memberState!);
+    if (!verdict.ok) throw new Error(JSON.stringify(verdict.refusal));
+    const join = async () => {
+      const c = await device();
+      await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Community centre tablet' });
+      // Two rows a step, other tasks let run after each.
+      let pauses = 0;
+      c.persistence.seedReading = {
+        every: 2,
+        pace: { sliceMs: 0, pause: () => new Promise((resolve) => setTimeout(() => resolve(++pauses), 0)) },
+      };
+      return { c, pauses: () => pauses };
+    };
+    const quiet = await join();
+    await quiet.c.persistence.seed(verdict.checkpoint, cp.rows);
+    // A pause after the digest is checked, then one between each two rows.
+    const rowCount = verdict.checkpoint.head.rowCount;
+    expect(rowCount).toBeGreaterThan(4);
+    expect(quiet.pauses()).toBe(Math.ceil(rowCount / 2));
+    expect(await figures(quiet.c)).toEqual(await figures(a));
+
+    // The doc is sent while the rows are read: the device no longer starts empty, and the checkpoint is
+    // not taken (nothing of it written); the history counts instead, to the same figures.
+    const busy = await join();
+    const seeding = busy.c.persistence.seed(verdict.checkpoint, cp.rows);
+    const arrived = sync(a, busy.c);
+    await expect(seeding).rejects.toThrow(/no entries yet/);
+    await arrived;
+    expect(busy.pauses()).toBeGreaterThan(0);
+    expect(busy.c.persistence.behindCheckpoint).toBe(false);
+    expect(await busy.c.db.meta.get('checkpointRows')).toBeUndefined();
+    expect(await figures(busy.c)).toEqual(await figures(a));
+    expect(await busy.c.db.problems.count()).toBe(0);
+  });
+
   it('is refused a second time, before the history behind the first is in', async () => {
     const { a } = await network();
     const { c, cp, rowBytes } = await startedFromCheckpoint(a);

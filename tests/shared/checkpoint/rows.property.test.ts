@@ -10,10 +10,12 @@ import {
 } from '../../../shared/entries';
 import type { LedgerRow, StockRow } from '../../../shared/projection';
 import { MAX_QUANTITY } from '../../../shared/quantity';
+import { runSteps } from '../../../shared/pace';
 import { CheckpointFormatError } from '../../../shared/checkpoint/format';
 import {
   decodeLedgerRows,
   decodeRowsPart,
+  decodeRowsPartSteps,
   encodeRows,
   encodeRowsSteps,
   ledgerRowPlaces,
@@ -285,6 +287,15 @@ describe('an entry in the rows part', () => {
           expect(yields).toBe(Math.floor((3 * rows.length) / 4));
           const read = decodeRowsPart(headOf(rows), bytes);
           expect(byId(read)).toEqual(byId(rows));
+          // Read in steps (a step every 3 rows): the same rows, a step per 3 rows after the first.
+          const reading = decodeRowsPartSteps(headOf(rows), bytes, 3);
+          let reads = 0;
+          for (let step = reading.next(); ; step = reading.next(), reads++)
+            if (step.done) {
+              expect(step.value).toEqual(read);
+              break;
+            }
+          expect(reads).toBe(Math.max(0, Math.ceil(rows.length / 3) - 1));
           // Without a head (a ledger block's rows: renderer/storage/ledgerRows.ts), the same rows.
           expect(decodeLedgerRows(bytes)).toEqual(read);
           // Their hubs, items and times alone (the blocks listed by item), in the same order.
@@ -360,6 +371,15 @@ describe('the rows of one hub and item', () => {
     expect(() => decodeRowsPart(headOf(past), encodeRows(past))).toThrow(
       'The checkpoint is malformed at row 4096: its stock row sums past what can be counted exactly',
     );
+    // Read in steps, the same fault, found after four steps; and the bytes cut short, named by their row.
+    const steps = decodeRowsPartSteps(headOf(past), encodeRows(past), 1000);
+    for (let i = 0; i < 4; i++) expect(steps.next().done).toBe(false);
+    expect(() => steps.next()).toThrow(
+      'The checkpoint is malformed at row 4096: its stock row sums past what can be counted exactly',
+    );
+    const bytes = encodeRows(fits);
+    const short = decodeRowsPartSteps(headOf(fits), bytes.subarray(0, bytes.length - 1), 1000);
+    expect(() => runSteps(short)).toThrow(CheckpointFormatError);
   });
 });
 
