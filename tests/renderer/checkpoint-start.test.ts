@@ -182,7 +182,16 @@ describe('a device started from a checkpoint', () => {
       let pauses = 0;
       c.persistence.seedReading = {
         every: 2,
-        pace: { sliceMs: 0, pause: () => new Promise((resolve) => setTimeout(() => resolve(++pauses), 0)) },
+        pace: {
+          sliceMs: 0,
+          pause: () =>
+            new Promise((resolve) =>
+              setTimeout(() => {
+                pauses++;
+                resolve();
+              }, 0),
+            ),
+        },
       };
       return { c, pauses: () => pauses };
     };
