@@ -112,6 +112,37 @@ describe('a device started from a checkpoint', () => {
     expect((await a.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(500 - 12 - 3);
   });
 
+  it('takes saves at once: a hub and items known from the checkpoint alone, counted once the history is in', async () => {
+    const { a, rice } = await network();
+    const { c } = await startedFromCheckpoint(a);
+    // Its doc holds none of the hubs and items yet: the checkpoint's projections do.
+    expect(c.persistence.doc.getMap('hubs').size).toBe(0);
+    const hub = a.self!.hubId!;
+    await c.chooseHub({ hubId: hub });
+    await expect(c.chooseHub({ hubId: 'nohub000' })).rejects.toThrow(/alreadyHasHub/);
+    const saved = await c.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '5' }] });
+    expect(saved).toHaveLength(1);
+    const pickup = await c.recordPickup({ lines: [{ item: rice.id, quantity: '2' }] });
+    expect(pickup).toHaveLength(1);
+    await expect(
+      c.recordDonation({ source: 'individual', lines: [{ item: 'noitem00', quantity: '5' }] }),
+    ).rejects.toThrow(/itemUnknown/);
+    // Saved, and held until the member list that approves this device arrives with the history.
+    expect(c.persistence.doc.getMap('ledgers').size).toBe(1);
+    await sync(a, c);
+    await sync(c, a);
+    expect(c.persistence.behindCheckpoint).toBe(false);
+    expect((await a.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(500 - 12 + 5 - 2);
+    expect(await figures(c)).toEqual(await figures(a));
+    expect(await c.db.problems.count()).toBe(0);
+  });
+
+  it('is told a hub it knows of neither from its doc nor from its checkpoint', async () => {
+    const { a } = await network();
+    const { c } = await startedFromCheckpoint(a);
+    await expect(c.chooseHub({ hubId: 'nohub000' })).rejects.toThrow(/hubUnknown/);
+  });
+
   it('runs a rebuild asked for while behind once the history is in, also after a restart', async () => {
     const { a } = await network();
     const { c } = await startedFromCheckpoint(a);

@@ -169,7 +169,11 @@ export class Device {
     const changes: SettingChange[] = [];
     let newHubName = '';
     if ('hubId' in choice) {
-      if (this.ctx.setting('hubs', choice.hubId) === undefined) throw refuse('store.hubUnknown', 'hub');
+      // A device started from a checkpoint knows the hubs from it before its doc holds them.
+      const known =
+        this.ctx.setting('hubs', choice.hubId) !== undefined ||
+        (this.ctx.persistence.behindCheckpoint && (await this.ctx.db.hubs.get(choice.hubId)) !== undefined);
+      if (!known) throw refuse('store.hubUnknown', 'hub');
       hubId = choice.hubId;
     } else {
       const issues = new IssueCollector();

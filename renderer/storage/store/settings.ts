@@ -39,8 +39,9 @@ export class Settings {
 
   /**
    * Waits for the doc unless a save is taken before it now (DocPersistence `takesEarlySaves`, while the doc
-   * loads): then what a save is checked against is read from the projections, as the screens show it (what
-   * counts of the doc's settings). True if so.
+   * loads), or the doc does not hold the settings yet (a device started from a checkpoint): then what a save
+   * is checked against is read from the projections, as the screens show it (what counts of the doc's
+   * settings). True if so.
    */
   private async early(): Promise<boolean> {
     if (this.ctx.persistence.takesEarlySaves) return true;
@@ -49,7 +50,9 @@ export class Settings {
     // read from the projections, then from the doc; neither waits.
     if (this.ctx.persistence.takesSavesWhileRebuilding) return !this.ctx.persistence.isLoaded;
     await this.ctx.ready;
-    return false;
+    // A device started from a checkpoint: its projections hold the catalog and the hubs the checkpoint
+    // carried (verified) from its first seconds, its doc only once the history behind them arrives.
+    return this.ctx.persistence.behindCheckpoint;
   }
 
   /** The catalog a save is checked against (see `early`). */
