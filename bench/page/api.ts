@@ -115,6 +115,12 @@ export interface LarderBench {
   close(): void;
 }
 
+/** From a new device's figures (its checkpoint's): its hub chosen, and a donation committed after. */
+export interface SaveAfterFigures {
+  hubMs: number;
+  savedMs: number;
+}
+
 export interface JoinFromFileRun {
   /** From a sync file, or over sync messages passed between the two stores of the page (no WebRTC). */
   way: 'file' | 'sync';
@@ -125,6 +131,8 @@ export interface JoinFromFileRun {
   checkpointCovers: number | null;
   /** From the import's start: the checkpoint's figures committed (null: none used). */
   checkpointReadyMs: number | null;
+  /** From the checkpoint's figures: the new device chose a hub, then saved a donation (or why it failed). */
+  saveAfterFiguresMs: SaveAfterFigures | string | null;
   /** From the import's start: importSyncFile resolved (the history in, saves go on). */
   importMs: number;
   /** From the import's start: the checkpoint's own history rows written too. */

@@ -23,6 +23,7 @@ export async function joinOverMessages(
   from: LarderStore,
   to: LarderStore,
   checkpoint: boolean,
+  onReady?: () => void,
 ): Promise<{ readyMs: number | null; bytes: number }> {
   const start = performance.now();
   let readyMs: number | null = null;
@@ -34,6 +35,7 @@ export async function joinOverMessages(
         start: async (bundle) => {
           await theirs.start(bundle);
           readyMs = performance.now() - start;
+          onReady?.();
         },
       }
     : { ...theirs, wants: () => false };
@@ -75,9 +77,11 @@ export async function joinOverMessages(
   writeSyncStep1(ask, to.persistence.doc);
   b.conn.peer.send(encoding.toUint8Array(ask));
   const devices = ledgersOf(from.persistence.doc).size;
+  // The sender's devices' entries (the new device may save its own meanwhile).
   const entries = () => {
     let n = 0;
-    for (const ledger of ledgersOf(to.persistence.doc).values()) n += ledger.length;
+    const theirs = ledgersOf(to.persistence.doc);
+    for (const device of ledgersOf(from.persistence.doc).keys()) n += theirs.get(device)?.length ?? 0;
     return n;
   };
   let expected = 0;
