@@ -227,6 +227,12 @@ export function transferOf(entry: TransferEntry): string {
   return entry.transfer;
 }
 
+/** Whether an entry refers to an earlier one: an undo to its target, a send, receipt or resolve to its request. */
+export function refersToEntry(entry: Entry): boolean {
+  if (entry.kind === 'reversal') return true;
+  return isTransfer(entry) && entry.kind !== 'transfer_request' && transferOf(entry) !== idOf(entry);
+}
+
 /**
  * Entries of which at most one may count: only the first, in an order every replica agrees on, has an
  * effect. Two devices that undo the same entry, or that both record the receipt (or the send) of one

@@ -28,7 +28,7 @@ import { STORED_FORM } from '../../shared/entryForms';
 import { afterQuiet, nextTask, pacer, runStepsPaced, type PaceOptions } from '../../shared/pace';
 import { loadRowSums, rowIntact, rowSum, rowSumIsCurrent } from './sums';
 import { appendAll } from '../../shared/arrays';
-import { idOf, type Entry } from '../../shared/entries';
+import { idOf, refersToEntry, type Entry } from '../../shared/entries';
 import { normalizeName } from '../../shared/catalog';
 import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../shared/projection';
 import { onHandKeysOf, onHandRows, patchOnHand } from '../../shared/onHand';
@@ -1413,9 +1413,17 @@ export class DocPersistence {
     const folded = batch.folded;
     const unfolded = folded ? batch.entries.filter((e) => !folded.has(idOf(e))) : batch.entries;
     // Behind a checkpoint, what it covers is counted already: to the gate, a second entry at a taken position.
-    const behind = this.behind;
-    const entries = behind ? unfolded.filter((e) => !behind.covered(e)) : unfolded;
-    const arrival = behind?.arriving(unfolded) ?? null;
+    let behind = this.behind;
+    const entries = behind ? unfolded.filter((e) => !behind!.covered(e)) : unfolded;
+    let arrival = behind?.arriving(unfolded) ?? null;
+    // The checkpoint's rows not all written yet (they are written between other writes: saves do not wait
+    // for them): an entry that refers to an earlier one (an undo, a receipt, a resolve) needs that one's row,
+    // and a device is as one with the whole history only with every row in. The rest of them first, then.
+    if (this.seedRows && (arrival?.mayHoldAll === true || entries.some(refersToEntry))) {
+      await this.seedHistoryNow();
+      behind = this.behind;
+      arrival = behind?.arriving(unfolded) ?? null;
+    }
     // Once the doc holds every covered position, this device is as one that had the history all along.
     // (The doc is read once, the first time the counts say it may: what it lacked is known from then on.)
     const caughtUp =
@@ -1556,8 +1564,9 @@ export class DocPersistence {
    * its figures, settings and gate are the checkpoint's once the first transaction commits (this resolves
    * then), and what its doc brings after is counted on top, covered entries skipped (`BehindCheckpoint`).
    * The checkpoint's own rows (its history: what an undo or a second receipt that arrives later needs) are
-   * written next, `seedHistoryRows` a transaction, before anything else this device writes; kept as they
-   * came until then, so that a start goes on with them (`seedHistoryWritten`). Only on a device whose doc
+   * written next, `seedHistoryRows` a transaction, other writes going between two (a write that needs
+   * them, the rest first: `queueSeedHistory`); kept as they came until then, so that a start goes on with
+   * them (`seedHistoryWritten`). Only on a device whose doc
    * holds no ledger entry yet (a new device, before its first sync), on the chain (after what is queued).
    * Rows that do not match the checkpoint's head are refused (a CheckpointFormatError), nothing written.
    */
@@ -1622,37 +1631,71 @@ export class DocPersistence {
     return this.seedHistory;
   }
 
-  /** Writes the checkpoint's rows (`rows`, once read), on the chain: before anything queued after it. */
+  /** The checkpoint's rows while some are not written yet (`queueSeedHistory`); null once all are. */
+  private seedRows: Promise<readonly LedgerRow[] | null> | null = null;
+
+  /**
+   * Writes the checkpoint's rows (`rows`, once read) on the chain, a transaction of `seedHistoryRows` at a
+   * time, each queued behind what was queued while the one before it was written: a save made meanwhile
+   * waits for one transaction, not for all of them (11 s at 1M). A write that needs them all first (an entry
+   * referring to an earlier one, the doc's history whole) writes the rest before it (`seedHistoryNow`).
+   */
   private queueSeedHistory(rows: Promise<readonly LedgerRow[]>): void {
-    const run = this.chain.then(async () => {
-      const all = await rows.catch(() => null);
-      if (all) await this.writeSeedHistory(all);
-    });
-    this.chain = run.catch(() => undefined);
-    this.seedHistory = run.catch((error: unknown) => {
-      if (!this.destroyed)
-        console.error("Larder could not write its checkpoint's history; it goes on at the next start", error);
+    // Rows that could not be read (a seed refused: its caller is told) leave nothing to write.
+    this.seedRows = rows.catch(() => null);
+    this.seedHistory = new Promise<void>((resolve) => {
+      const step = () => {
+        const run = this.chain.then(() => this.seedHistoryStep());
+        this.chain = run.then(
+          () => undefined,
+          () => undefined,
+        );
+        run.then(
+          (more) => (more ? step() : resolve()),
+          (error: unknown) => {
+            // Not written now: the rest at the next start (the meta row says where it stopped).
+            this.seedRows = null;
+            if (!this.destroyed)
+              console.error(
+                "Larder could not write its checkpoint's history; it goes on at the next start",
+                error,
+              );
+            resolve();
+          },
+        );
+      };
+      step();
     });
   }
 
-  private async writeSeedHistory(rows: readonly LedgerRow[]): Promise<void> {
-    const db = this.db;
-    for (;;) {
-      const behind = this.behind;
-      const at = behind?.historyAt;
-      if (!behind || at === null || at === undefined || this.destroyed) break;
-      const chunk = rows.slice(at, at + Math.max(1, this.seedHistoryRows));
-      const done = at + chunk.length >= rows.length;
-      const next = behind.withHistory(done ? null : at + chunk.length);
-      await db.transaction('rw', [...db.ledgerTables, db.meta], async () => {
-        if (chunk.length > 0 && (await putLedgerRows(db, chunk))) this.unlisted = true;
-        await db.meta.put(next.row);
-        if (done) await db.meta.delete('checkpointRows');
-      });
-      this.behind = next;
-      await nextTask();
+  /** Writes the next transaction of the checkpoint's rows, on the chain; true if more are left. */
+  private async seedHistoryStep(): Promise<boolean> {
+    const rows = await this.seedRows;
+    const behind = this.behind;
+    const at = behind?.historyAt;
+    if (!rows || !behind || at === null || at === undefined || this.destroyed) {
+      this.seedRows = null;
+      return false;
     }
+    const db = this.db;
+    const chunk = rows.slice(at, at + Math.max(1, this.seedHistoryRows));
+    const done = at + chunk.length >= rows.length;
+    const next = behind.withHistory(done ? null : at + chunk.length);
+    await db.transaction('rw', [...db.ledgerTables, db.meta], async () => {
+      if (chunk.length > 0 && (await putLedgerRows(db, chunk))) this.unlisted = true;
+      await db.meta.put(next.row);
+      if (done) await db.meta.delete('checkpointRows');
+    });
+    this.behind = next;
+    if (!done) return true;
+    this.seedRows = null;
     this.listItemBlocks();
+    return false;
+  }
+
+  /** The rest of the checkpoint's rows, now (inside a write on the chain). */
+  private async seedHistoryNow(): Promise<void> {
+    while (await this.seedHistoryStep()) await nextTask();
   }
 
   /** At a start, a checkpoint's history left half written: the rest, from the rows kept for it. */

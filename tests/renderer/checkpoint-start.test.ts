@@ -1,6 +1,7 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
 import * as Y from 'yjs';
+import * as encoding from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
 import type { LarderStore } from '../../renderer/storage/store';
 import { BehindCheckpointError, PROJECTION_VERSION } from '../../renderer/storage/persistence';
@@ -8,6 +9,7 @@ import { makeStoreCheckpoint } from '../../renderer/storage/checkpoint';
 import { verifyCheckpoint } from '../../shared/checkpoint/verify';
 import { updatePieces } from '../../renderer/storage/pieces';
 import { projectedFigures, testStores } from './stores';
+import { ledgerOf } from './ledgerTable';
 
 /**
  * A store started from a checkpoint (DocPersistence.seed, issue 11 point 2): a new device of the network,
@@ -135,6 +137,104 @@ describe('a device started from a checkpoint', () => {
     expect((await a.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(500 - 12 + 5 - 2);
     expect(await figures(c)).toEqual(await figures(a));
     expect(await c.db.problems.count()).toBe(0);
+  });
+
+  it('takes a save between the transactions of its history, not behind them all', async () => {
+    const { a, rice } = await network();
+    // A longer history: twenty more rows.
+    for (let i = 0; i < 20; i++)
+      await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '1' }] });
+    const cp = await makeStoreCheckpoint(a, clock.now());
+    const verdict = await verifyCheckpoint(cp, a.self!.networkId, a.persistence.trust!.memberState!);
+    if (!verdict.ok) throw new Error(JSON.stringify(verdict.refusal));
+    const c = await device();
+    await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Community centre tablet' });
+    // A row a transaction: the history takes over twenty.
+    c.persistence.seedHistoryRows = 1;
+    await c.persistence.seed(verdict.checkpoint, cp.rows);
+    const hub = a.self!.hubId!;
+    await c.chooseHub({ hubId: hub });
+    await c.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '5' }] });
+    // Saved with most of the history still to write.
+    const meta = (await c.db.meta.get('checkpoint')) as { history?: number } | undefined;
+    expect(meta?.history).toBeLessThan(verdict.checkpoint.head.rowCount / 2);
+    await c.persistence.seedHistoryWritten();
+    expect(await c.db.meta.get('checkpoint')).not.toHaveProperty('history');
+    await sync(a, c);
+    await sync(c, a);
+    expect(c.persistence.behindCheckpoint).toBe(false);
+    expect(await figures(c)).toEqual(await figures(a));
+    expect((await a.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(500 - 12 + 20 + 5);
+    expect(await c.db.problems.count()).toBe(0);
+  });
+
+  it('writes the rest of its history first when what arrives refers to it, or completes it', async () => {
+    const { a, rice, pickup } = await network();
+    const cp = await makeStoreCheckpoint(a, clock.now());
+    const verdict = await verifyCheckpoint(cp, a.self!.networkId, a.persistence.trust!.memberState!);
+    if (!verdict.ok) throw new Error(JSON.stringify(verdict.refusal));
+    const c = await device();
+    await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Community centre tablet' });
+    c.persistence.seedHistoryRows = 1;
+    // After the checkpoint, an undo of a pickup it covers; the doc arrives at once, before the history
+    // rows are written: the undo needs its target's row, and the device is whole only with every row.
+    await a.undo(pickup);
+    await a.recordPickup({ lines: [{ item: rice.id, quantity: '7' }] });
+    const seeding = c.persistence.seed(verdict.checkpoint, cp.rows);
+    await seeding;
+    await sync(a, c);
+    expect(c.persistence.behindCheckpoint).toBe(false);
+    expect(await figures(c)).toEqual(await figures(a));
+    expect((await ledgerOf(c.db).get(pickup))?.reversedBy).toBeDefined();
+    expect((await c.persistence.checkData()).differences).toEqual([]);
+    expect(await c.db.problems.count()).toBe(0);
+  });
+
+  it('writes the rest of its history before an undo that reaches into it, its doc not whole yet', async () => {
+    const { a, b, pickup } = await network();
+    const cp = await makeStoreCheckpoint(a, clock.now());
+    const verdict = await verifyCheckpoint(cp, a.self!.networkId, a.persistence.trust!.memberState!);
+    if (!verdict.ok) throw new Error(JSON.stringify(verdict.refusal));
+    const c = await device();
+    await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Community centre tablet' });
+    c.persistence.seedHistoryRows = 1;
+    await a.undo(pickup);
+    await c.persistence.seed(verdict.checkpoint, cp.rows);
+    // The admin's doc without the other hub's device's writes: the checkpoint covers that device, whose
+    // history has not arrived, so the doc is not whole; only the undo needs the rest of the rows now.
+    const other = b.persistence.doc.clientID;
+    const without = encoding.createEncoder();
+    encoding.writeVarUint(without, 1);
+    encoding.writeVarUint(without, other);
+    encoding.writeVarUint(without, Y.getState(a.persistence.doc.store, other));
+    const update = Y.encodeStateAsUpdate(a.persistence.doc, encoding.toUint8Array(without));
+    const r = await c.applyRemoteUpdate(update, 'peer');
+    expect(r.ok, JSON.stringify(r)).toBe(true);
+    expect(c.persistence.behindCheckpoint).toBe(true);
+    expect((await ledgerOf(c.db).get(pickup))?.reversedBy).toBeDefined();
+    expect(await figures(c)).toEqual(await figures(a));
+    await sync(a, c);
+    expect(c.persistence.behindCheckpoint).toBe(false);
+    expect(await figures(c)).toEqual(await figures(a));
+    expect(await c.db.problems.count()).toBe(0);
+  });
+
+  it('writes the rest of its history before it is whole, when its doc is', async () => {
+    const { a } = await network();
+    const { c } = await (async () => {
+      const cp = await makeStoreCheckpoint(a, clock.now());
+      const verdict = await verifyCheckpoint(cp, a.self!.networkId, a.persistence.trust!.memberState!);
+      if (!verdict.ok) throw new Error(JSON.stringify(verdict.refusal));
+      const c = await device();
+      await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Community centre tablet' });
+      c.persistence.seedHistoryRows = 1;
+      await c.persistence.seed(verdict.checkpoint, cp.rows);
+      return { c };
+    })();
+    await sync(a, c);
+    expect(c.persistence.behindCheckpoint).toBe(false);
+    expect(await figures(c)).toEqual(await figures(a));
+    expect((await c.persistence.checkData()).differences).toEqual([]);
   });
 
   it('is told a hub it knows of neither from its doc nor from its checkpoint', async () => {

@@ -7,6 +7,7 @@ import {
   isRealDay,
   isTransfer,
   ownEffect,
+  refersToEntry,
   transferOf,
   type Entry,
 } from '../../shared/entries';
@@ -38,6 +39,21 @@ describe('entries', () => {
       ['transfer_in', 8],
       ['transfer_resolve', 0],
     ]);
+  });
+
+  it('knows which entries refer to an earlier one (whose row they need)', () => {
+    expect(ENTRY_KINDS.filter((k) => refersToEntry(examples[k]))).toEqual([
+      'reversal',
+      'transfer_out',
+      'transfer_in',
+      'transfer_resolve',
+    ]);
+    // A send nobody asked for is a transfer of its own.
+    const { transfer: _t, ...unrequested } = examples.transfer_out as Extract<
+      Entry,
+      { kind: 'transfer_out' }
+    >;
+    expect(refersToEntry(unrequested)).toBe(false);
   });
 
   it('knows the transfer of every transfer entry, and which entries share a slot', () => {
