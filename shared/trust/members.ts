@@ -400,11 +400,17 @@ export async function evaluateMembers(
       return checkSignature(keys.get(p.by), p.payload, p.sig);
     }),
   );
+  // Whether the network's founding operation is here: a device may join, and ask, before any operation of
+  // the network reaches it (its first sync, or the history behind a checkpoint, brings them).
+  const founded = ops.some((p, i) => valid[i] && p.op.t === 'genesis' && networkIdOf(p.op.key) === anchor);
   const tokens = new Map<number, { token: PreApproval; by: string } | null>();
   await Promise.all(
     ops.map(async (p, i) => {
       if (!valid[i] || p.op.t !== 'request' || !p.op.pre) return;
       const pre = p.op.pre;
+      // Signed by a device this log does not know yet, before the network's operations arrived: judged once
+      // they have (a request meanwhile), not reported as invalid until then.
+      if (!founded && !keys.has(pre.by)) return;
       let json: unknown;
       try {
         json = JSON.parse(pre.p);

@@ -454,6 +454,21 @@ describe('pre-approved invites', () => {
     expect(state.problems.map((p) => p.where)).toEqual(['members/3', 'members/4', 'members/5']);
   });
 
+  it('a request made before the network’s operations arrived is judged once they have, not reported before', async () => {
+    const pre = await preApproval(net, founder);
+    const device = (await testDevice(5))!;
+    const asked = await request(net, device, { pre });
+    // A device that joined with the invite and asked before its first sync: its log holds its request alone.
+    const before = await evaluateMembers(net, [asked]);
+    expect(before.problems).toEqual([]);
+    expect([...before.requests.keys()]).toEqual([device.id]);
+    expect(before.members.has(device.id)).toBe(false);
+    // Then the founder's operations: the pre-approval admits it, and nothing is reported.
+    const after = await evaluateMembers(net, [asked, await genesis(net, founder)]);
+    expect(after.problems).toEqual([]);
+    expect(after.members.get(device.id)?.approvedBy).toBe(founder.id);
+  });
+
   it('a token with a bad signature, or that is not a token, is reported and admits nobody', async () => {
     const pre = await preApproval(net, founder);
     const tampered = { ...pre, p: pre.p.replace('"role":"hub"', '"role":"coordinator"') };
