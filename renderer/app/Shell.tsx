@@ -7,7 +7,13 @@ import { useFormat } from '../i18n/format';
 import { useStore } from './StoreContext';
 import type { SelfRow } from '../storage/db';
 import type { LarderStore } from '../storage/store';
-import { useFiguresPercent, useLoadPercent, useRebuildPercent, useUnprojected } from './hooks';
+import {
+  useCheckpointPercent,
+  useFiguresPercent,
+  useLoadPercent,
+  useRebuildPercent,
+  useUnprojected,
+} from './hooks';
 import { useSyncStatus } from './SyncContext';
 import { useDesktopAlerts, useDesktopAlertsPref } from './alerts';
 import { useBelowMinimum } from '../data/levels';
@@ -222,6 +228,7 @@ export function Shell() {
           <FiguresIndicator />
           <BacklogIndicator />
           <RebuildIndicator />
+          <CheckpointIndicator />
         </div>
       </main>
     </div>
@@ -301,6 +308,22 @@ function RebuildIndicator() {
   return (
     <p className="backlog-indicator" role="status" aria-label={t('shell.rebuildLabel')}>
       {t('shell.rebuilding', { percent: format.number(percent / 100, { style: 'percent' }) })}
+    </p>
+  );
+}
+
+/**
+ * While this device is behind the checkpoint it started from: its figures are right, the history behind them
+ * (History, what an undo of an older entry needs) still arriving, and how much of it is in.
+ */
+function CheckpointIndicator() {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const percent = useCheckpointPercent();
+  if (percent === null) return null;
+  return (
+    <p className="backlog-indicator" role="status" aria-label={t('shell.checkpointLabel')}>
+      {t('shell.checkpointHistory', { percent: format.number(percent / 100, { style: 'percent' }) })}
     </p>
   );
 }

@@ -85,6 +85,23 @@ export function useRebuildPercent(): number | null {
   );
 }
 
+/**
+ * While this device is behind the checkpoint it started from (its history still arriving), how much of that
+ * history is in, in whole percent, live; null otherwise. A number, so the snapshot stays the same between
+ * changes.
+ */
+export function useCheckpointPercent(): number | null {
+  const store = useStore();
+  return useSyncExternalStore(
+    (listener) => store.onBacklog(listener),
+    () => {
+      const progress = store.checkpointProgress;
+      if (!progress) return null;
+      return progress.covered === 0 ? 100 : Math.floor((100 * progress.arrived) / progress.covered);
+    },
+  );
+}
+
 /** How long a save runs before the form says "Saving…" (most take a few tens of milliseconds). */
 export const SAVING_SHOWN_AFTER_MS = 400;
 

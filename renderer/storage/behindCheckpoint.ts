@@ -32,6 +32,21 @@ export class BehindCheckpoint {
     return this.asked.rebuild;
   }
 
+  /**
+   * How much of the history behind the checkpoint has arrived: of the entries it covers, how many the doc
+   * has brought (each device's count up to what the checkpoint covers of it). A progress, not a proof: the
+   * doc is whole only when `arriving` says so.
+   */
+  get progress(): { arrived: number; covered: number } {
+    let arrived = 0;
+    let covered = 0;
+    for (const [device, n] of this.covers) {
+      covered += n;
+      arrived += Math.min(n, this.arrived.get(device) ?? 0);
+    }
+    return { arrived, covered };
+  }
+
   /** Notes that a rebuild was asked for (for this state and every one made from it). */
   wantRebuild(): void {
     this.asked.rebuild = true;

@@ -848,7 +848,10 @@ export class DocPersistence {
     this.resumRows(resum);
     await this.trustLayer?.load(this.db);
     const seeded = await this.db.meta.get('checkpoint');
-    if (seeded?.key === 'checkpoint') this.behind = BehindCheckpoint.fromRow(seeded);
+    if (seeded?.key === 'checkpoint') {
+      this.behind = BehindCheckpoint.fromRow(seeded);
+      this.notifyBacklog();
+    }
     if (this.behind && this.behind.historyAt !== null) this.resumeSeedHistory();
     // Before anything derives figures from the doc (a rebuild, the damage check): it must hold them.
     const before = await this.db.meta.get('projection');
@@ -1513,7 +1516,10 @@ export class DocPersistence {
       throw error;
     }
     committed?.();
-    if (arrival) this.behind = caughtUp ? null : arrival.next;
+    if (arrival) {
+      this.behind = caughtUp ? null : arrival.next;
+      this.notifyBacklog();
+    }
     if (rebuildAfter) void this.startRebuild().catch(() => undefined);
     if (stored) {
       this.track(...stored);
@@ -1609,6 +1615,7 @@ export class DocPersistence {
         if (problems.length > 0) await db.problems.bulkPut(problems);
       });
       this.behind = behind;
+      this.notifyBacklog();
       // The gate goes on from the covered positions (read from the table just written).
       this.trustStale = true;
       await this.freshTrust();
@@ -1727,6 +1734,11 @@ export class DocPersistence {
   /** Whether this device started from a checkpoint whose history its doc does not hold all of yet. */
   get behindCheckpoint(): boolean {
     return this.behind !== null;
+  }
+
+  /** While behind a checkpoint: how much of the history behind it has arrived (`onBacklog` says when it moves). */
+  get checkpointProgress(): { arrived: number; covered: number } | null {
+    return this.behind?.progress ?? null;
   }
 
   private addToBacklog(entries: Entry[]): void {

@@ -216,6 +216,11 @@ export class LarderStore {
     return this.made ? this.made.ctx.persistence.rebuildProgress : null;
   }
 
+  /** While this device is behind the checkpoint it started from: how much of the history behind it is in. */
+  get checkpointProgress(): { arrived: number; covered: number } | null {
+    return this.made ? this.made.ctx.persistence.checkpointProgress : null;
+  }
+
   /** Calls `listener` when the backlog or a rebuild's progress changes, from before the parts are loaded. */
   onBacklog(listener: () => void): () => void {
     if (this.made) return this.made.ctx.persistence.onBacklog(listener);

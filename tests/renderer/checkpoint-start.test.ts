@@ -66,7 +66,7 @@ describe('a device started from a checkpoint', () => {
 
   it('counts what came after the checkpoint, not what it covers, through a restart, then is whole', async () => {
     const { a, b, rice, pickup } = await network();
-    const { c } = await startedFromCheckpoint(a);
+    const { c, cp } = await startedFromCheckpoint(a);
     // After the checkpoint: an undo reaching back before it, a pickup, another hub's donation.
     await a.undo(pickup);
     await a.recordPickup({ lines: [{ item: rice.id, quantity: '7' }] });
@@ -80,13 +80,26 @@ describe('a device started from a checkpoint', () => {
     await again.ready;
     expect(again.persistence.behindCheckpoint).toBe(true);
     expect((await again.db.stock.toArray()).length).toBeGreaterThan(0);
-    // The whole doc, a piece at a time (a device's later structs need its earlier ones).
+    // The whole doc, a piece at a time (a device's later structs need its earlier ones). How much of the
+    // history behind the checkpoint is in (the sidebar shows it) moves with them, and is gone once all is.
+    const covered = again.checkpointProgress!.covered;
+    expect(again.checkpointProgress).toEqual({ arrived: 0, covered });
+    expect(covered).toBe(cp.covered);
+    let heard = 0;
+    const off = again.onBacklog(() => heard++);
+    const seen: number[] = [];
     const pieces = updatePieces(Y.encodeStateAsUpdate(a.persistence.doc), 2_000);
     expect(pieces.length).toBeGreaterThan(2);
     for (const piece of pieces) {
       const r = await again.applyRemoteUpdate(piece, 'peer');
       expect(r.ok, JSON.stringify(r)).toBe(true);
+      seen.push(again.checkpointProgress?.arrived ?? covered);
     }
+    off();
+    expect(seen).toEqual([...seen].sort((x, y) => x - y));
+    expect(seen.some((n) => n > 0 && n < covered)).toBe(true);
+    expect(again.checkpointProgress).toBeNull();
+    expect(heard).toBeGreaterThan(0);
     expect(await figures(again)).toEqual(await figures(a));
     // The doc holds everything behind the checkpoint now: a device like any other, whose projections
     // were then rebuilt in their new version.
