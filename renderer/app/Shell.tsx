@@ -301,13 +301,27 @@ function BacklogIndicator() {
  * history a piece at a time between saves: how far it is. Stock figures are right already.
  */
 function RebuildIndicator() {
+  return (
+    <PercentIndicator percent={useRebuildPercent()} label="shell.rebuildLabel" text="shell.rebuilding" />
+  );
+}
+
+/** A status saying how far something is, in whole percent; nothing while `percent` is null. */
+function PercentIndicator({
+  percent,
+  label,
+  text,
+}: {
+  percent: number | null;
+  label: 'shell.rebuildLabel' | 'shell.checkpointLabel';
+  text: 'shell.rebuilding' | 'shell.checkpointHistory';
+}) {
   const { t } = useTranslation();
   const format = useFormat();
-  const percent = useRebuildPercent();
   if (percent === null) return null;
   return (
-    <p className="backlog-indicator" role="status" aria-label={t('shell.rebuildLabel')}>
-      {t('shell.rebuilding', { percent: format.number(percent / 100, { style: 'percent' }) })}
+    <p className="backlog-indicator" role="status" aria-label={t(label)}>
+      {t(text, { percent: format.number(percent / 100, { style: 'percent' }) })}
     </p>
   );
 }
@@ -317,14 +331,12 @@ function RebuildIndicator() {
  * (History, what an undo of an older entry needs) still arriving, and how much of it is in.
  */
 function CheckpointIndicator() {
-  const { t } = useTranslation();
-  const format = useFormat();
-  const percent = useCheckpointPercent();
-  if (percent === null) return null;
   return (
-    <p className="backlog-indicator" role="status" aria-label={t('shell.checkpointLabel')}>
-      {t('shell.checkpointHistory', { percent: format.number(percent / 100, { style: 'percent' }) })}
-    </p>
+    <PercentIndicator
+      percent={useCheckpointPercent()}
+      label="shell.checkpointLabel"
+      text="shell.checkpointHistory"
+    />
   );
 }
 

@@ -74,16 +74,28 @@ const figuresProgress = (store: LarderStore) => store.figuresProgress;
  * rebuild runs. A number, so the snapshot stays the same between changes.
  */
 export function useRebuildPercent(): number | null {
+  return usePercentOf(rebuildDone);
+}
+
+/** How far `progress` is, in whole percent, live (the store says when it moves); null when it is null. */
+function usePercentOf(
+  progress: (store: LarderStore) => { done: number; total: number } | null,
+): number | null {
   const store = useStore();
   return useSyncExternalStore(
     (listener) => store.onBacklog(listener),
     () => {
-      const progress = store.rebuildProgress;
-      if (!progress) return null;
-      return progress.total === 0 ? 100 : Math.floor((100 * progress.written) / progress.total);
+      const now = progress(store);
+      if (!now) return null;
+      return now.total === 0 ? 100 : Math.floor((100 * now.done) / now.total);
     },
   );
 }
+
+const rebuildDone = (store: LarderStore) => {
+  const progress = store.rebuildProgress;
+  return progress && { done: progress.written, total: progress.total };
+};
 
 /**
  * While this device is behind the checkpoint it started from (its history still arriving), how much of that
@@ -91,16 +103,13 @@ export function useRebuildPercent(): number | null {
  * changes.
  */
 export function useCheckpointPercent(): number | null {
-  const store = useStore();
-  return useSyncExternalStore(
-    (listener) => store.onBacklog(listener),
-    () => {
-      const progress = store.checkpointProgress;
-      if (!progress) return null;
-      return progress.covered === 0 ? 100 : Math.floor((100 * progress.arrived) / progress.covered);
-    },
-  );
+  return usePercentOf(checkpointArrived);
 }
+
+const checkpointArrived = (store: LarderStore) => {
+  const progress = store.checkpointProgress;
+  return progress && { done: progress.arrived, total: progress.covered };
+};
 
 /** How long a save runs before the form says "Saving…" (most take a few tens of milliseconds). */
 export const SAVING_SHOWN_AFTER_MS = 400;

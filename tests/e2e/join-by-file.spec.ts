@@ -1,6 +1,15 @@
 import { expect, test, type BrowserContext } from '@playwright/test';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
-import { addItem, donate, expectHubOnHand, goTo, inviteCode, joinAsNewHub, setUpHub } from './steps';
+import {
+  addItem,
+  donate,
+  expectHubOnHand,
+  goTo,
+  inviteCode,
+  joinAsNewHub,
+  recordStatusTexts,
+  setUpHub,
+} from './steps';
 
 // An action waiting on an element that never comes fails with its own message, not the test's timeout.
 test.use({ actionTimeout: 60_000 });
@@ -37,17 +46,9 @@ test('a new device joins from the admin’s sync file, starting from its checkpo
 
     await goTo(b.page, 'Sync');
     const files = b.page.getByRole('region', { name: 'Sync files' });
-    // Every text the sidebar's "History arriving" status shows while the history behind the checkpoint comes
-    // in (the same file brings it, so it may show for a moment or not at all): recorded, not raced.
-    await b.page.evaluate(() => {
-      const shown: string[] = [];
-      (window as unknown as { arrivingShown: string[] }).arrivingShown = shown;
-      new MutationObserver(() => {
-        const status = document.querySelector('.backlog-indicator[aria-label="History arriving"]');
-        const text = status?.textContent ?? '';
-        if (text && shown[shown.length - 1] !== text) shown.push(text);
-      }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
+    // What the sidebar's "History arriving" status says while the history behind the checkpoint comes in (the
+    // same file brings it, so it may show for a moment or not at all).
+    const arriving = await recordStatusTexts(b.page, 'History arriving');
     await files.getByLabel('Import sync file').setInputFiles(file);
     await expect(files.getByRole('status')).toHaveText(
       'Imported 2 new entries from Front desk laptop. The stock figures started from a checkpoint signed by Front desk laptop.',
@@ -56,10 +57,7 @@ test('a new device joins from the admin’s sync file, starting from its checkpo
     await expectHubOnHand(b.page, 'Eastside Pantry', 'Rice 2 lb bag', 27);
     // The history is all in: the status is gone, and what it said meanwhile (if anything) was how much.
     await expect(b.page.getByRole('status', { name: 'History arriving' })).toHaveCount(0);
-    const shown = await b.page.evaluate(
-      () => (window as unknown as { arrivingShown: string[] }).arrivingShown,
-    );
-    for (const text of shown)
+    for (const text of await arriving())
       expect(text).toMatch(
         /^Stock figures are up to date, from a checkpoint\. The history behind them is arriving: \d+% in\./,
       );

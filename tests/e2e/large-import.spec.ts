@@ -6,7 +6,7 @@ import type { Entry } from '../../shared/entries';
 import { encodeInvite } from '../../shared/sync/invite';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
 import { writeSyncFile } from './syncFile';
-import { addLine, expectHubOnHand, goTo, joinAsNewHub, statusSaying } from './steps';
+import { addLine, expectHubOnHand, goTo, joinAsNewHub, recordStatusTexts, statusSaying } from './steps';
 
 const ENTRIES = 45_000;
 const AT = Date.UTC(2026, 9, 1, 9);
@@ -70,18 +70,9 @@ test('a whole-history sync file is taken in; the device stays usable while its h
     await writeSyncFile(file, doc, { networkId, key, device: 'deva0001', createdAt: AT });
 
     await goTo(page, 'Sync');
-    // Every text the sidebar's "History being added" status shows, recorded as the page renders it: how
-    // long it shows depends on the machine (45,000 entries of one device are written in a few seconds
-    // since the ledger is kept in blocks), so the test records it rather than races it.
-    await page.evaluate(() => {
-      const shown: string[] = [];
-      (window as unknown as { backlogShown: string[] }).backlogShown = shown;
-      new MutationObserver(() => {
-        const status = document.querySelector('.backlog-indicator[aria-label="History being added"]');
-        const text = status?.textContent ?? '';
-        if (text && shown[shown.length - 1] !== text) shown.push(text);
-      }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
+    // Every text the sidebar's "History being added" status shows: how long it shows depends on the machine
+    // (45,000 entries of one device are written in a few seconds since the ledger is kept in blocks).
+    const adding = await recordStatusTexts(page, 'History being added');
     await page.getByLabel('Import sync file').setInputFiles(file);
     const backlog = page.getByRole('status', { name: 'History being added' });
     // Decrypting, inflating and applying the file comes first: on a loaded 2-core machine (stress-ng on
@@ -111,7 +102,7 @@ test('a whole-history sync file is taken in; the device stays usable while its h
     // Then the history is all in: every entry counts, and counts can be saved again. Meanwhile the sidebar
     // said how many entries were still to go.
     await expect(backlog).toBeHidden({ timeout: 240_000 });
-    const shown = await page.evaluate(() => (window as unknown as { backlogShown: string[] }).backlogShown);
+    const shown = await adding();
     expect(shown.some((text) => text.includes('entries to go'))).toBe(true);
     await expectHubOnHand(page, 'Hub A', 'Rice', ENTRIES);
     await expectHubOnHand(page, 'Hub B (this hub)', 'Rice', 2);

@@ -225,3 +225,25 @@ export async function revokeDevice(admin: Page, device: string): Promise<void> {
     .click();
   await expect(memberRow(admin, 'Revoked devices', device)).toBeVisible();
 }
+
+/**
+ * Records every text the sidebar's status labelled `label` shows from now on, as the page renders it: how long
+ * such a status shows depends on the machine, so a test records it rather than races it. The returned function
+ * reads what was shown.
+ */
+export async function recordStatusTexts(page: Page, label: string): Promise<() => Promise<string[]>> {
+  const key = `shown:${label}`;
+  await page.evaluate(
+    ({ key, label }) => {
+      const shown: string[] = [];
+      (window as unknown as Record<string, string[]>)[key] = shown;
+      new MutationObserver(() => {
+        const status = document.querySelector(`.backlog-indicator[aria-label="${label}"]`);
+        const text = status?.textContent ?? '';
+        if (text && shown[shown.length - 1] !== text) shown.push(text);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    },
+    { key, label },
+  );
+  return () => page.evaluate((key) => (window as unknown as Record<string, string[]>)[key]!, key);
+}

@@ -30,15 +30,25 @@ const figures = projectedFigures;
 
 const network = twoHubsWithHistory;
 
-/** A new device of the network, joined but not synced, started from the admin's checkpoint. */
-async function startedFromCheckpoint(a: LarderStore) {
-  const cp = await makeStoreCheckpoint(a, clock.now());
-  const verdict = await verifyCheckpoint(cp, a.self!.networkId, a.persistence.trust!.memberState!);
+/**
+ * The admin's checkpoint, verified, and a new device of the network joined but not synced nor started from it
+ * yet, writing `historyRows` of the checkpoint's rows a transaction when given.
+ */
+async function joinedWithCheckpoint(a: LarderStore, historyRows?: number) {
+  const made = await makeStoreCheckpoint(a, clock.now());
+  const verdict = await verifyCheckpoint(made, a.self!.networkId, a.persistence.trust!.memberState!);
   if (!verdict.ok) throw new Error(JSON.stringify(verdict.refusal));
   const c = await device();
   await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Community centre tablet' });
-  await c.persistence.seed(verdict.checkpoint, cp.rows);
-  return { c, cp: verdict.checkpoint, rowBytes: cp.rows };
+  if (historyRows !== undefined) c.persistence.seedHistoryRows = historyRows;
+  return { c, cp: verdict.checkpoint, rowBytes: made.rows };
+}
+
+/** A new device of the network, joined but not synced, started from the admin's checkpoint. */
+async function startedFromCheckpoint(a: LarderStore, historyRows?: number) {
+  const joined = await joinedWithCheckpoint(a, historyRows);
+  await joined.c.persistence.seed(joined.cp, joined.rowBytes);
+  return joined;
 }
 
 describe('a device started from a checkpoint', () => {
@@ -159,20 +169,14 @@ describe('a device started from a checkpoint', () => {
     // A longer history: twenty more rows.
     for (let i = 0; i < 20; i++)
       await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '1' }] });
-    const cp = await makeStoreCheckpoint(a, clock.now());
-    const verdict = await verifyCheckpoint(cp, a.self!.networkId, a.persistence.trust!.memberState!);
-    if (!verdict.ok) throw new Error(JSON.stringify(verdict.refusal));
-    const c = await device();
-    await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Community centre tablet' });
     // A row a transaction: the history takes over twenty.
-    c.persistence.seedHistoryRows = 1;
-    await c.persistence.seed(verdict.checkpoint, cp.rows);
+    const { c, cp } = await startedFromCheckpoint(a, 1);
     const hub = a.self!.hubId!;
     await c.chooseHub({ hubId: hub });
     await c.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '5' }] });
     // Saved with most of the history still to write.
     const meta = (await c.db.meta.get('checkpoint')) as { history?: number } | undefined;
-    expect(meta?.history).toBeLessThan(verdict.checkpoint.head.rowCount / 2);
+    expect(meta?.history).toBeLessThan(cp.head.rowCount / 2);
     await c.persistence.seedHistoryWritten();
     expect(await c.db.meta.get('checkpoint')).not.toHaveProperty('history');
     await sync(a, c);
@@ -185,18 +189,12 @@ describe('a device started from a checkpoint', () => {
 
   it('writes the rest of its history first when what arrives refers to it, or completes it', async () => {
     const { a, rice, pickup } = await network();
-    const cp = await makeStoreCheckpoint(a, clock.now());
-    const verdict = await verifyCheckpoint(cp, a.self!.networkId, a.persistence.trust!.memberState!);
-    if (!verdict.ok) throw new Error(JSON.stringify(verdict.refusal));
-    const c = await device();
-    await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Community centre tablet' });
-    c.persistence.seedHistoryRows = 1;
+    const { c, cp, rowBytes } = await joinedWithCheckpoint(a, 1);
     // After the checkpoint, an undo of a pickup it covers; the doc arrives at once, before the history
     // rows are written: the undo needs its target's row, and the device is whole only with every row.
     await a.undo(pickup);
     await a.recordPickup({ lines: [{ item: rice.id, quantity: '7' }] });
-    const seeding = c.persistence.seed(verdict.checkpoint, cp.rows);
-    await seeding;
+    await c.persistence.seed(cp, rowBytes);
     await sync(a, c);
     expect(c.persistence.behindCheckpoint).toBe(false);
     expect(await figures(c)).toEqual(await figures(a));
@@ -207,14 +205,9 @@ describe('a device started from a checkpoint', () => {
 
   it('writes the rest of its history before an undo that reaches into it, its doc not whole yet', async () => {
     const { a, b, pickup } = await network();
-    const cp = await makeStoreCheckpoint(a, clock.now());
-    const verdict = await verifyCheckpoint(cp, a.self!.networkId, a.persistence.trust!.memberState!);
-    if (!verdict.ok) throw new Error(JSON.stringify(verdict.refusal));
-    const c = await device();
-    await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Community centre tablet' });
-    c.persistence.seedHistoryRows = 1;
+    const { c, cp, rowBytes } = await joinedWithCheckpoint(a, 1);
     await a.undo(pickup);
-    await c.persistence.seed(verdict.checkpoint, cp.rows);
+    await c.persistence.seed(cp, rowBytes);
     // The admin's doc without the other hub's device's writes: the checkpoint covers that device, whose
     // history has not arrived, so the doc is not whole; only the undo needs the rest of the rows now.
     const other = b.persistence.doc.clientID;
@@ -236,16 +229,7 @@ describe('a device started from a checkpoint', () => {
 
   it('writes the rest of its history before it is whole, when its doc is', async () => {
     const { a } = await network();
-    const { c } = await (async () => {
-      const cp = await makeStoreCheckpoint(a, clock.now());
-      const verdict = await verifyCheckpoint(cp, a.self!.networkId, a.persistence.trust!.memberState!);
-      if (!verdict.ok) throw new Error(JSON.stringify(verdict.refusal));
-      const c = await device();
-      await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Community centre tablet' });
-      c.persistence.seedHistoryRows = 1;
-      await c.persistence.seed(verdict.checkpoint, cp.rows);
-      return { c };
-    })();
+    const { c } = await startedFromCheckpoint(a, 1);
     await sync(a, c);
     expect(c.persistence.behindCheckpoint).toBe(false);
     expect(await figures(c)).toEqual(await figures(a));
@@ -318,12 +302,9 @@ describe('a device started from a checkpoint', () => {
 
   it('reads its rows in steps, other tasks running between them, and is refused if entries came meanwhile', async () => {
     const { a } = await network();
-    const cp = await makeStoreCheckpoint(a, clock.now());
-    const verdict = await verifyCheckpoint(cp, a.self!.networkId, a.persistence.trust!.memberState!);
-    if (!verdict.ok) throw new Error(JSON.stringify(verdict.refusal));
     const join = async () => {
-      const c = await device();
-      await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Community centre tablet' });
+      const { c, cp, rowBytes } = await joinedWithCheckpoint(a);
+      const seed = () => c.persistence.seed(cp, rowBytes);
       // Two rows a step, other tasks let run after each.
       let pauses = 0;
       c.persistence.seedReading = {
@@ -339,12 +320,12 @@ describe('a device started from a checkpoint', () => {
             ),
         },
       };
-      return { c, pauses: () => pauses };
+      return { c, seed, rowCount: cp.head.rowCount, pauses: () => pauses };
     };
     const quiet = await join();
-    await quiet.c.persistence.seed(verdict.checkpoint, cp.rows);
+    await quiet.seed();
     // A pause after the digest is checked, then one between each two rows.
-    const rowCount = verdict.checkpoint.head.rowCount;
+    const rowCount = quiet.rowCount;
     expect(rowCount).toBeGreaterThan(4);
     expect(quiet.pauses()).toBe(Math.ceil(rowCount / 2));
     expect(await figures(quiet.c)).toEqual(await figures(a));
@@ -352,7 +333,7 @@ describe('a device started from a checkpoint', () => {
     // The doc is sent while the rows are read: the device no longer starts empty, and the checkpoint is
     // not taken (nothing of it written); the history counts instead, to the same figures.
     const busy = await join();
-    const seeding = busy.c.persistence.seed(verdict.checkpoint, cp.rows);
+    const seeding = busy.seed();
     const arrived = sync(a, busy.c);
     await expect(seeding).rejects.toThrow(/no entries yet/);
     await arrived;
