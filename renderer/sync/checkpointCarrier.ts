@@ -3,9 +3,8 @@ import type { LarderStore } from '../storage/store';
 import type { CheckpointCarrier } from './guardedSync';
 
 /**
- * How long a checkpoint made for peers is sent again to the next new device (making one reads every
- * projection table: seconds at a million entries). An older one is as good: the history that follows it
- * brings what came since.
+ * How long a bundle made for peers is sent again to the next new device (its checkpoint is reused as long:
+ * renderer/storage/checkpoint.ts).
  */
 export const CHECKPOINT_REUSE_MS = 10 * 60_000;
 /** How long "this device makes none now" holds before it is asked again (its entries may be signed since). */
