@@ -1422,7 +1422,8 @@ export class DocPersistence {
     // The checkpoint's rows not all written yet (they are written between other writes: saves do not wait
     // for them): an entry that refers to an earlier one (an undo, a receipt, a resolve) needs that one's row,
     // and a device is as one with the whole history only with every row in. The rest of them first, then.
-    if (this.seedRows && (arrival?.mayHoldAll === true || entries.some(refersToEntry))) {
+    // (Only once started from it: a write queued before the start must not wait for rows the start reads.)
+    if (this.seedRows && behind && (arrival?.mayHoldAll === true || entries.some(refersToEntry))) {
       await this.seedHistoryNow();
       behind = this.behind;
       arrival = behind?.arriving(unfolded) ?? null;
