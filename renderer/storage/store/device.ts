@@ -11,6 +11,7 @@ import { networkIdOf, nextLink, signOp } from '../../../shared/trust/members';
 import type { SelfRow } from '../db';
 import { checkName, refuse, type SettingChange, type StoreContext } from './context';
 import type { Members } from './members';
+import type { Settings } from './settings';
 
 /** The device's name as a form gave it (`deviceName`), what is wrong with it in `issues`. */
 const deviceNameOf = (raw: string, issues: IssueCollector) =>
@@ -24,6 +25,7 @@ export class Device {
   constructor(
     private readonly ctx: StoreContext,
     private readonly members: Members,
+    private readonly settings: Settings,
   ) {}
 
   /** First start: a new network with this hub and this device in it, made locally with a new random key. */
@@ -169,11 +171,8 @@ export class Device {
     const changes: SettingChange[] = [];
     let newHubName = '';
     if ('hubId' in choice) {
-      // A device started from a checkpoint knows the hubs from it before its doc holds them.
-      const known =
-        this.ctx.setting('hubs', choice.hubId) !== undefined ||
-        (this.ctx.persistence.behindCheckpoint && (await this.ctx.db.hubs.get(choice.hubId)) !== undefined);
-      if (!known) throw refuse('store.hubUnknown', 'hub');
+      // As a save is checked (a device started from a checkpoint knows the hubs from it before its doc does).
+      if (!(await this.settings.hubsForSave()).has(choice.hubId)) throw refuse('store.hubUnknown', 'hub');
       hubId = choice.hubId;
     } else {
       const issues = new IssueCollector();

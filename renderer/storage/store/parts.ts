@@ -47,7 +47,7 @@ export function makeParts(
   const members = new Members(ctx, keys);
   const catchUp = new KeyCatchUp(ctx, keys);
   const remote = new Remote(ctx);
-  const device = new Device(ctx, members);
+  const device = new Device(ctx, members, settings);
   const ledger = new Ledger(ctx, settings);
   const transfers = new Transfers(ctx, settings, ledger);
   const upgrade = new Upgrade(ctx, keys, members, ledger);
