@@ -220,7 +220,8 @@ export async function storeCheckpointBundle(
     return null;
   }
   const covered = decodeHead(checkpoint.head).covers.reduce((n, c) => n + c.seq, 0);
-  const log = membersOf(store.persistence.doc).toArray();
+  // As this device replays it (with the one its own checkpoint came with, while its doc lacks some of that).
+  const log = store.persistence.trust?.memberLog() ?? membersOf(store.persistence.doc).toArray();
   return { bytes: encodeBundle({ checkpoint, members: log }), covered };
 }
 
@@ -253,7 +254,7 @@ export async function startFromBundle(store: LarderStore, bytes: Uint8Array): Pr
   const verdict = await verifyCheckpoint(bundle.checkpoint, self.networkId, members);
   if (!verdict.ok) return verdict;
   try {
-    await store.persistence.seed(verdict.checkpoint, bundle.checkpoint.rows);
+    await store.persistence.seed(verdict.checkpoint, bundle.checkpoint.rows, bundle.members);
   } catch (error) {
     return malformed(error);
   }

@@ -168,7 +168,8 @@ export type MetaRow =
   | RelaysRow
   | RelayStateRow
   | CheckpointMetaRow
-  | CheckpointRowsMetaRow;
+  | CheckpointRowsMetaRow
+  | CheckpointMembersMetaRow;
 
 /**
  * This device started from a checkpoint (DocPersistence.seed) and its doc does not hold the history the
@@ -194,6 +195,15 @@ export interface CheckpointMetaRow {
 export interface CheckpointRowsMetaRow {
   key: 'checkpointRows';
   bytes: Uint8Array;
+}
+
+/**
+ * The member log that came with the checkpoint this device started from (shared/checkpoint/bundle.ts), as it
+ * came: replayed with the doc's until the doc holds the history (renderer/storage/trust.ts `lend`).
+ */
+export interface CheckpointMembersMetaRow {
+  key: 'checkpointMembers';
+  ops: unknown[];
 }
 
 /** A device as the signed member list has it (or a device asking to join). */

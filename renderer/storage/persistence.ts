@@ -1439,6 +1439,9 @@ export class DocPersistence {
     // On a signed network only what the gate releases counts (signatures are checked before the
     // transaction: WebCrypto is asynchronous and would end an IndexedDB transaction).
     const trust = this.trustLayer;
+    // The doc's member log is the log from this write on (should it fail, the trust layer is read from the
+    // disk again, the lent log with it).
+    if (caughtUp) trust?.lend(null);
     let plan: TrustPlan | null;
     let verdicts: Map<string, SettingVerdict> | null;
     this.planned = doc;
@@ -1504,6 +1507,7 @@ export class DocPersistence {
         if (problems.length > 0) await db.problems.bulkPut(problems);
         if (caughtUp) {
           await db.meta.delete('checkpoint');
+          await db.meta.delete('checkpointMembers');
           // (Should the app close before the rebuild asked for meanwhile runs, the next start runs it.)
           if (behind!.rebuildWanted) await this.markProjection(true, seenAt);
         } else if (arrival) await db.meta.put(arrival.next.row);
@@ -1576,8 +1580,14 @@ export class DocPersistence {
    * them (`seedHistoryWritten`). Only on a device whose doc
    * holds no ledger entry yet (a new device, before its first sync), on the chain (after what is queued).
    * Rows that do not match the checkpoint's head are refused (a CheckpointFormatError), nothing written.
+   * `members`: the member log the checkpoint was verified with (its bundle's), replayed with the doc's until
+   * the history arrives (TrustLayer `lend`): what approves this device counts from the start.
    */
-  seed(checkpoint: VerifiedCheckpoint, rowBytes: Uint8Array): Promise<void> {
+  seed(
+    checkpoint: VerifiedCheckpoint,
+    rowBytes: Uint8Array,
+    members: readonly unknown[] | null = null,
+  ): Promise<void> {
     let rows: LedgerRow[] = [];
     const run = this.chain.then(async () => {
       if (!this.loaded) throw new Error('A checkpoint is taken once the doc is loaded');
@@ -1612,6 +1622,7 @@ export class DocPersistence {
           checkpoint: behind.row,
         });
         await db.meta.put({ key: 'checkpointRows', bytes: rowBytes });
+        if (members) await db.meta.put({ key: 'checkpointMembers', ops: [...members] });
         const problems = await this.writeSettings(settings, seenAt, verdicts);
         if (problems.length > 0) await db.problems.bulkPut(problems);
       });
@@ -1620,11 +1631,34 @@ export class DocPersistence {
       // The gate goes on from the covered positions (read from the table just written).
       this.trustStale = true;
       await this.freshTrust();
+      if (members) await this.projectLentMembers(seenAt);
     });
     this.queueSeedHistory(run.then(() => rows));
     return run.then(() => {
       for (const listener of this.committedListeners) listener({ entries: [], settingsChanged: true });
     });
+  }
+
+  /**
+   * The member list as the log a checkpoint came with and the doc give it, projected at the start: the
+   * Members screen and this device's own standing are right from then, not from its first save. Should it
+   * fail, the next write judges the list again (nothing else rests on it).
+   */
+  private async projectLentMembers(seenAt: number): Promise<void> {
+    const trust = this.trustLayer;
+    if (!trust) return;
+    const db = this.db;
+    try {
+      const plan = await trust.plan([], { members: true, heads: false });
+      await db.transaction('rw', [...db.gateTables, db.members, db.problems], async () => {
+        await trust.write(db, plan);
+        if (plan.problems.length > 0) await db.problems.bulkPut(plan.problems.map((p) => ({ ...p, seenAt })));
+      });
+      trust.adopt(plan);
+    } catch (error) {
+      this.trustStale = true;
+      console.error('Larder could not project the member list its checkpoint came with', error);
+    }
   }
 
   /** How a checkpoint's rows are read: rows a step, and how often other tasks run (tests make them smaller). */

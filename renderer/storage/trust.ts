@@ -6,7 +6,12 @@ import { fingerprintOf, loadFastSha256 } from '../../shared/trust/crypto';
 import { Gate, type GateResult, type VerifiedHead } from '../../shared/trust/gate';
 import { verifyHeads } from '../../shared/trust/heads';
 import { prehashBlocks } from '../../shared/trust/prehash';
-import { evaluateMembers, memberStateDigest, type MemberState } from '../../shared/trust/members';
+import {
+  evaluateMembers,
+  memberStateDigest,
+  withLentOps,
+  type MemberState,
+} from '../../shared/trust/members';
 import { isLocalProblem, type LarderDB, type MemberRow } from './db';
 import { readGates, writeGates } from './gateRows';
 import {
@@ -56,6 +61,14 @@ export class TrustLayer {
   private heads: Map<string, VerifiedHead> = new Map();
   /** How many parts of candidates each device has on disk (gateRows.ts). */
   private parts = new Map<string, number>();
+  /**
+   * The member log that came with the checkpoint this device started from (the `checkpointMembers` meta row),
+   * while its doc lacks some of it: replayed with the doc's (`withLentOps`), it approves this device, and its
+   * own entries count, seconds after the start rather than once the history arrives.
+   */
+  private lent: readonly unknown[] | null = null;
+  /** The lent log was taken up or let go since the last plan: the member list is judged again. */
+  private lentMoved = false;
 
   constructor(
     readonly network: string,
@@ -74,6 +87,8 @@ export class TrustLayer {
     const { gates, parts } = await readGates(db);
     this.gate.load(gates);
     this.parts = parts;
+    const lent = await db.meta.get('checkpointMembers');
+    this.lend(lent?.key === 'checkpointMembers' ? lent.ops : null);
     const rows = await db.members.toArray();
     this.stored = new Map(
       rows.map((r) => [
@@ -81,6 +96,18 @@ export class TrustLayer {
         r.status === 'requested' ? keyStanding(r.key) : memberStanding(r.key, r.role, r.hub, r.revokedAt),
       ]),
     );
+  }
+
+  /** Takes up the member log a checkpoint came with, or (null) lets it go: the doc holds the history now. */
+  lend(ops: readonly unknown[] | null): void {
+    if (ops === this.lent) return;
+    this.lent = ops;
+    this.lentMoved = true;
+  }
+
+  /** The member log as this device replays it: the doc's (or `doc`'s), with the lent one's it lacks. */
+  memberLog(doc: Y.Doc = this.doc): readonly unknown[] {
+    return withLentOps(membersOf(doc).toArray(), this.lent);
   }
 
   get memberState(): MemberState | null {
@@ -92,7 +119,7 @@ export class TrustLayer {
    * opened with nothing new to project) evaluated from the doc, as the projection would.
    */
   async currentMembers(): Promise<MemberState> {
-    return this.state ?? evaluateMembers(this.network, membersOf(this.doc).toArray(), this.anchor);
+    return this.state ?? evaluateMembers(this.network, this.memberLog(), this.anchor);
   }
 
   /** The verified chain of a device as this device has it (for a revocation's cut-off). */
@@ -109,10 +136,11 @@ export class TrustLayer {
     let membersChanged = false;
     let memberRows: MemberRow[] | null = null;
     let writers: Set<string> | null = null;
-    if (changed.members || !this.state || fresh) {
+    if (changed.members || !this.state || fresh || this.lentMoved) {
+      this.lentMoved = false;
       const before = fresh ? null : this.state ? writerStandings(this.state) : this.stored;
       this.stored = null;
-      const state = await evaluateMembers(this.network, membersOf(this.doc).toArray(), this.anchor);
+      const state = await evaluateMembers(this.network, this.memberLog(), this.anchor);
       const digest = memberStateDigest(state);
       membersChanged = digest !== this.digest || fresh;
       this.state = state;
@@ -159,8 +187,7 @@ export class TrustLayer {
     const list = [...keys];
     // Most writes (every save, most peers' updates) change no setting: no index of the copies for them.
     if (list.length === 0) return out;
-    const state =
-      this.state ?? (await evaluateMembers(this.network, membersOf(this.doc).toArray(), this.anchor));
+    const state = this.state ?? (await evaluateMembers(this.network, this.memberLog(), this.anchor));
     const written = writtenFor(this.doc, list);
     await Promise.all(
       list.map(async ([map, key]) => {

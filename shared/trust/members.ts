@@ -304,6 +304,29 @@ export async function signPreApproval(
   return { p, by, s: await sign(privateKey, opMessage(p)) };
 }
 
+/**
+ * The member log a device replays while it lacks the network's own: its doc's operations, with those of a
+ * log it was lent (the one that came with the checkpoint it started from: shared/checkpoint/bundle.ts) that
+ * the doc does not hold yet. Every operation is signed and replayed by the same rules, so a lent log can add
+ * only what its signers wrote, never forge; its order is kept (the maker's doc's), and the doc's own
+ * operations it lacks (this device's request, what was written since) follow it. Once the doc holds every
+ * lent operation, the doc's log alone, in its own order, is the log.
+ */
+export function withLentOps(own: readonly unknown[], lent: readonly unknown[] | null): readonly unknown[] {
+  if (!lent || lent.length === 0) return own;
+  const keyOf = (value: unknown) => JSON.stringify(value) ?? '';
+  const ownKeys = own.map(keyOf);
+  const held = new Set(ownKeys);
+  const lentKeys = lent.map(keyOf);
+  if (lentKeys.every((key) => held.has(key))) return own;
+  const inLent = new Set(lentKeys);
+  const out = lent.slice();
+  ownKeys.forEach((key, i) => {
+    if (!inLent.has(key)) out.push(own[i]);
+  });
+  return out;
+}
+
 interface Parsed {
   op: MemberOp;
   by: string;

@@ -10,6 +10,7 @@ import { verifyCheckpoint } from '../../shared/checkpoint/verify';
 import { updatePieces } from '../../renderer/storage/pieces';
 import { projectedFigures, testStores } from './stores';
 import { ledgerOf } from './ledgerTable';
+import { membersOf } from '../../shared/doc';
 
 /**
  * A store started from a checkpoint (DocPersistence.seed, issue 11 point 2): a new device of the network,
@@ -41,13 +42,15 @@ async function joinedWithCheckpoint(a: LarderStore, historyRows?: number) {
   const c = await device();
   await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Community centre tablet' });
   if (historyRows !== undefined) c.persistence.seedHistoryRows = historyRows;
-  return { c, cp: verdict.checkpoint, rowBytes: made.rows };
+  // The member log it was verified with, as a bundle carries it (storeCheckpointBundle).
+  const members = membersOf(a.persistence.doc).toArray();
+  return { c, cp: verdict.checkpoint, rowBytes: made.rows, members };
 }
 
 /** A new device of the network, joined but not synced, started from the admin's checkpoint. */
 async function startedFromCheckpoint(a: LarderStore, historyRows?: number) {
   const joined = await joinedWithCheckpoint(a, historyRows);
-  await joined.c.persistence.seed(joined.cp, joined.rowBytes);
+  await joined.c.persistence.seed(joined.cp, joined.rowBytes, joined.members);
   return joined;
 }
 
@@ -161,6 +164,71 @@ describe('a device started from a checkpoint', () => {
     expect(c.persistence.behindCheckpoint).toBe(false);
     expect((await a.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(500 - 12 + 5 - 2);
     expect(await figures(c)).toEqual(await figures(a));
+    expect(await c.db.problems.count()).toBe(0);
+  });
+
+  it('counts its own saves at once: the member log its checkpoint came with approves it, through a restart', async () => {
+    const { a, rice } = await network();
+    const { c } = await startedFromCheckpoint(a);
+    const hub = a.self!.hubId!;
+    const onHand = async (store: LarderStore) => (await store.db.stock.get(`${hub}|${rice.id}`))?.onHand;
+    await c.chooseHub({ hubId: hub });
+    await c.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '5' }] });
+    // Its pre-approved request in its doc, the admin's operations in the log that came with the checkpoint:
+    // a member, its donation counted, with none of the history arrived.
+    expect(c.persistence.doc.getArray('members').length).toBe(1);
+    expect(await onHand(c)).toBe(500 - 12 + 5);
+    expect((await c.db.members.get(c.self!.deviceId))?.status).toBe('member');
+    expect(await c.db.meta.get('checkpointMembers')).toBeDefined();
+    const again = await reopen(c);
+    await again.ready;
+    await again.recordPickup({ lines: [{ item: rice.id, quantity: '2' }] });
+    expect(await onHand(again)).toBe(500 - 12 + 5 - 2);
+    await sync(a, again);
+    await sync(again, a);
+    expect(again.persistence.behindCheckpoint).toBe(false);
+    // The doc's log is the log now; the lent one is let go, to the same member list as the admin's.
+    expect(await again.db.meta.get('checkpointMembers')).toBeUndefined();
+    const byDevice = <T extends { device: string }>(rows: T[]) =>
+      rows.sort((x, y) => (x.device < y.device ? -1 : 1));
+    expect(byDevice(await again.db.members.toArray())).toEqual(byDevice(await a.db.members.toArray()));
+    expect(await onHand(a)).toBe(500 - 12 + 5 - 2);
+    expect(await figures(again)).toEqual(await figures(a));
+    expect(await again.db.problems.count()).toBe(0);
+  });
+
+  it('lets the lent log go once the history is in: the doc’s log is the log, as on every other device', async () => {
+    const { a, b } = await network();
+    // A device the admin approved after the other hub last synced with it: in the log the checkpoint
+    // comes with, not in the other hub's doc.
+    const d = await device();
+    await d.joinNetwork({ invite: a.inviteCode(), deviceName: 'Spare laptop' });
+    await sync(a, d);
+    await d.chooseHub({ hubId: a.self!.hubId! });
+    await sync(d, a);
+    await a.approveDevice(d.self!.deviceId);
+    const { c } = await startedFromCheckpoint(a);
+    expect((await c.db.members.get(d.self!.deviceId))?.status).toBe('member');
+    // The whole history from the other hub, which never saw the approval nor the request.
+    await sync(b, c);
+    expect(c.persistence.behindCheckpoint).toBe(false);
+    expect(await c.db.members.get(d.self!.deviceId)).toBeUndefined();
+    expect(await b.db.members.get(d.self!.deviceId)).toBeUndefined();
+    await sync(a, c);
+    expect((await c.db.members.get(d.self!.deviceId))?.status).toBe('member');
+  });
+
+  it('holds its own saves until the history approves it, when its checkpoint came without a member log', async () => {
+    const { a, rice } = await network();
+    const { c, cp, rowBytes } = await joinedWithCheckpoint(a);
+    await c.persistence.seed(cp, rowBytes);
+    const hub = a.self!.hubId!;
+    await c.chooseHub({ hubId: hub });
+    await c.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '5' }] });
+    expect((await c.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(500 - 12);
+    expect((await c.db.members.get(c.self!.deviceId))?.status).toBe('requested');
+    await sync(a, c);
+    expect((await c.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(500 - 12 + 5);
     expect(await c.db.problems.count()).toBe(0);
   });
 

@@ -60,7 +60,9 @@ export class Members {
     // after a peer's setting built it at once: at 30,000 signed levels, most of a second).
     const pending = this.ctx.persistence.stagingPending();
     if (pending) await pending;
-    const log = membersOf(this.ctx.persistence.staging()).toArray();
+    const staging = this.ctx.persistence.staging();
+    // With the log this device's checkpoint came with, while its doc lacks some of it (TrustLayer `lend`).
+    const log = this.ctx.persistence.trust?.memberLog(staging) ?? membersOf(staging).toArray();
     return evaluateMembers(self.networkId, log, self.anchor ?? self.networkId);
   }
 
