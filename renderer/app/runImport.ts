@@ -31,7 +31,7 @@ export async function runImport(
   fileName: string,
   onProgress: (done: number, total: number) => void = () => {},
 ): Promise<ImportOutcome> {
-  const plan = planImport(sheet, columns, [...store.itemsInDoc().values()]);
+  const plan = planImport(sheet, columns, [...(await store.catalogForSave()).values()]);
   const outcome: ImportOutcome = { plan, created: [], levelsSet: 0, count: [] };
   const fail = (step: 'items' | 'levels' | 'count', e: unknown) => {
     outcome.failed = { step, message: toFormErrors(e).summary.join(' ') };

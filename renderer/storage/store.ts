@@ -349,6 +349,11 @@ export class LarderStore {
     return this.parts.settings.itemsInDoc();
   }
 
+  /** The catalog a new or edited item is checked against: the doc's, or behind a checkpoint, its catalog's. */
+  catalogForSave(): Promise<Map<string, Item>> {
+    return this.later((p) => p.settings.catalogForSave());
+  }
+
   saveItem(form: ItemForm, id?: string): Promise<Item> {
     return this.later((p) => p.settings.saveItem(form, id));
   }

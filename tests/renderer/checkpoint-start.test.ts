@@ -11,6 +11,8 @@ import { updatePieces } from '../../renderer/storage/pieces';
 import { projectedFigures, testStores } from './stores';
 import { ledgerOf } from './ledgerTable';
 import { membersOf } from '../../shared/doc';
+import { noColumns } from '../../shared/import';
+import { runImport } from '../../renderer/app/runImport';
 
 /**
  * A store started from a checkpoint (DocPersistence.seed, issue 11 point 2): a new device of the network,
@@ -302,6 +304,48 @@ describe('a device started from a checkpoint', () => {
     expect(c.persistence.behindCheckpoint).toBe(false);
     expect(await figures(c)).toEqual(await figures(a));
     expect((await c.persistence.checkData()).differences).toEqual([]);
+  });
+
+  it('checks a new item’s name against its checkpoint’s catalog, and edits an item known from it alone', async () => {
+    const { a, rice } = await network();
+    const { c } = await startedFromCheckpoint(a);
+    await c.chooseHub({ hubId: a.self!.hubId! });
+    const form = { name: ' rice ', category: 'Food', unit: 'bag', packSize: '', barcodes: '' };
+    await expect(c.saveItem(form)).rejects.toThrow(/nameTaken/);
+    expect(c.persistence.doc.getMap('items').size).toBe(0);
+    // A scanner's unknown code, added to an item the doc does not hold yet.
+    const scanned = await c.attachBarcode(rice.id, '4006381333931');
+    expect(scanned).toMatchObject({ id: rice.id, name: 'Rice', barcodes: ['4006381333931'] });
+    expect((await c.db.items.get(rice.id))?.barcodes).toEqual(['4006381333931']);
+    await sync(a, c);
+    await sync(c, a);
+    expect((await a.db.items.get(rice.id))?.barcodes).toEqual(['4006381333931']);
+    expect(await figures(c)).toEqual(await figures(a));
+    expect(await c.db.problems.count()).toBe(0);
+  });
+
+  it('imports a sheet against its checkpoint’s catalog: an item it names is matched, not made again', async () => {
+    const { a, rice } = await network();
+    const { c } = await startedFromCheckpoint(a);
+    const hub = a.self!.hubId!;
+    await c.chooseHub({ hubId: hub });
+    const sheet = {
+      header: ['Item', 'Quantity'],
+      rows: [
+        { line: 2, cells: ['Rice', '480'] },
+        { line: 3, cells: ['Beans', '10'] },
+      ],
+      delimiter: ',',
+      blankRows: 0,
+    };
+    const outcome = await runImport(c, sheet, { ...noColumns(), item: 0, quantity: 1 }, 'stock.csv');
+    expect(outcome.failed).toBeUndefined();
+    expect(outcome.created.map((i) => i.name)).toEqual(['Beans']);
+    expect((await c.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(480);
+    await sync(a, c);
+    await sync(c, a);
+    expect((await a.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(480);
+    expect(await figures(c)).toEqual(await figures(a));
   });
 
   it('is told a hub it knows of neither from its doc nor from its checkpoint', async () => {

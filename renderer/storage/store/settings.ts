@@ -81,7 +81,8 @@ export class Settings {
   /** Creates an item, or edits it when `id` is given. */
   async saveItem(form: ItemForm, id?: string): Promise<Item> {
     await this.ctx.ready;
-    const items = this.itemsInDoc();
+    // Behind a checkpoint, its catalog: a name already taken, or the item edited, may be in it alone.
+    const items = await this.catalogForSave();
     const fields = validateItemForm(form, [...items.values()], id);
     const now = this.ctx.deps.now();
     const previous = id ? items.get(id) : undefined;
@@ -100,7 +101,7 @@ export class Settings {
   /** Adds a barcode to an item (a scanner read a code nobody knew). */
   async attachBarcode(itemId: string, code: string): Promise<Item> {
     await this.ctx.ready;
-    const item = this.itemsInDoc().get(itemId);
+    const item = (await this.catalogForSave()).get(itemId);
     if (!item) throw refuse('form.itemUnknown', 'item');
     return this.saveItem(
       {
