@@ -119,6 +119,8 @@ export interface LarderBench {
 export interface SaveAfterFigures {
   hubMs: number;
   savedMs: number;
+  /** In the device's own stock view (null: not within ten minutes). */
+  countedMs: number | null;
 }
 
 export interface JoinFromFileRun {
