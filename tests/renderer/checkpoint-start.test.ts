@@ -297,6 +297,35 @@ describe('a device started from a checkpoint', () => {
     expect(await c.db.problems.count()).toBe(0);
   });
 
+  it('does not wait for a checkpoint’s rows in a write queued before the start that reads them', async () => {
+    const { a, pickup } = await network();
+    await a.undo(pickup);
+    const { c, cp, rowBytes, members } = await joinedWithCheckpoint(a, 1);
+    // The next write (the history, with an undo in it) held at its start until the seed is queued behind it.
+    const persistence = c.persistence as unknown as { write: (...args: unknown[]) => Promise<void> };
+    const write = persistence.write.bind(persistence);
+    let reached!: () => void;
+    const atWrite = new Promise<void>((resolve) => (reached = resolve));
+    let go!: () => void;
+    const held = new Promise<void>((resolve) => (go = resolve));
+    persistence.write = async (...args) => {
+      persistence.write = write;
+      reached();
+      await held;
+      return write(...args);
+    };
+    const arriving = c.applyRemoteUpdate(Y.encodeStateAsUpdate(a.persistence.doc), 'peer');
+    await atWrite;
+    // Its rows are known (and not written) from here; the write ahead of the start needs none of them.
+    const seeding = c.persistence.seed(cp, rowBytes, members);
+    go();
+    expect((await arriving).ok).toBe(true);
+    await expect(seeding).rejects.toThrow(/no entries yet/);
+    expect(c.persistence.behindCheckpoint).toBe(false);
+    expect(await figures(c)).toEqual(await figures(a));
+    expect(await c.db.problems.count()).toBe(0);
+  });
+
   it('writes the rest of its history before it is whole, when its doc is', async () => {
     const { a } = await network();
     const { c } = await startedFromCheckpoint(a, 1);
