@@ -25,6 +25,7 @@ import type { CheckpointMetaRow, LarderDB, ProjectionMetaRow } from './db';
 import { putLedgerRows, storedBlocks, unpackPaced } from './ledgerRows';
 import { pacer } from '../../shared/pace';
 import type { LarderStore } from './store';
+import { CHECKPOINT_REUSE_MS } from '../../shared/checkpoint/reuse';
 
 /**
  * Checkpoints from and into a device's IndexedDB (shared/checkpoint/ holds the rules). A device makes one
@@ -172,13 +173,6 @@ export async function seedFromCheckpoint(
     if (meta) await db.meta.bulkPut([meta.projection, meta.checkpoint]);
   });
 }
-
-/**
- * How long a checkpoint this device made is used again, for a sync file or a new device over sync: making one
- * reads every projection table (5.7 s at a million entries). An older one is as good: the history that
- * follows it brings what came since.
- */
-export const CHECKPOINT_REUSE_MS = 10 * 60_000;
 
 const recent = new WeakMap<LarderStore, { at: number; checkpoint: Promise<SignedCheckpoint> }>();
 

@@ -1,12 +1,8 @@
+import { CHECKPOINT_REUSE_MS } from '../../shared/checkpoint/reuse';
 import { msg } from '../../shared/messages';
 import type { LarderStore } from '../storage/store';
 import type { CheckpointCarrier } from './guardedSync';
 
-/**
- * How long a bundle made for peers is sent again to the next new device (its checkpoint is reused as long:
- * renderer/storage/checkpoint.ts).
- */
-export const CHECKPOINT_REUSE_MS = 10 * 60_000;
 /** How long "this device makes none now" holds before it is asked again (its entries may be signed since). */
 export const NO_CHECKPOINT_REUSE_MS = 60_000;
 /**

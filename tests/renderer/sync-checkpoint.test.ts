@@ -15,11 +15,8 @@ import {
   writeSyncStep1,
   type CheckpointCarrier,
 } from '../../renderer/sync/guardedSync';
-import {
-  checkpointCarrier,
-  CHECKPOINT_REUSE_MS,
-  NO_CHECKPOINT_REUSE_MS,
-} from '../../renderer/sync/checkpointCarrier';
+import { checkpointCarrier, NO_CHECKPOINT_REUSE_MS } from '../../renderer/sync/checkpointCarrier';
+import { CHECKPOINT_REUSE_MS } from '../../shared/checkpoint/reuse';
 import type { LarderStore } from '../../renderer/storage/store';
 import { projectedFigures, testStores } from './stores';
 import { connection, received } from './peerConns';
