@@ -244,12 +244,15 @@ describe('a large update taken in steps', () => {
     const pieces = updatePieces(update, 8_192, 64).length;
     let checking = false;
     let changes = 0;
+    const other = new Y.Doc({ gc: true });
+    other.clientID = 99;
     const s = steps((n) => {
       checking = n > pieces;
-      // Something unrelated changes in the doc at every pause of the check.
+      // Something unrelated changes in the doc at every pause of the check: another peer's small update.
       if (checking) {
         changes++;
-        doc.getMap('unrelated').set('n', changes);
+        other.getMap('unrelated').set('n', changes);
+        Y.applyUpdate(doc, Y.encodeStateAsUpdate(other, Y.encodeStateVector(doc)));
       }
     });
     expect(await ingestLarge(doc, update, 'peer', s.large)).toMatchObject({ ok: true, changed: true });

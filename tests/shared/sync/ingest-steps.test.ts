@@ -30,8 +30,8 @@ import { varUint } from './crafted';
 /**
  * The steps of a large update (`ingestLarge`) and of the check (`Checker.steps`), next to what they must
  * keep: the check runs to its end however many steps it takes; the page is let run exactly as often as
- * promised (every `checkStep` structs or delete ranges, between pieces); a save committed during the check
- * starts it again; what waits (an update held meanwhile, Yjs's pending data) is neither lost nor taken
+ * promised (every `checkStep` structs or delete ranges, between pieces); a change by another client during
+ * the check, or a device's first entry, starts it again, this device's own later saves do not; what waits (an update held meanwhile, Yjs's pending data) is neither lost nor taken
  * when it would do harm; no listener is left on the doc; Yjs failing halfway is reported as for a whole
  * update. Mostly on an unsigned network (no head check); the settings' part on a signed one.
  */
@@ -152,13 +152,56 @@ describe('a large update on an unsigned network', () => {
     const update = Y.encodeStateAsUpdate(peerState());
     const { pieces, structs, deletes } = shape(update);
     const doc = replica(12);
+    // Another peer's small updates, taken at every pause: each a new value, deleting none.
+    const other = replica(99);
     let changes = 0;
     const s = steps((n) => {
-      if (n > pieces + 1) doc.getMap('unrelated').set('n', ++changes);
+      if (n <= pieces + 1) return;
+      other.getMap('unrelated').set(`n${++changes}`, changes);
+      Y.applyUpdate(doc, Y.encodeStateAsUpdate(other, Y.encodeStateVector(doc)));
     });
     expect(await ingestLarge(doc, update, 'peer', s.large)).toMatchObject({ ok: true, changed: true });
     expect(readAllEntries(doc).entries).toHaveLength(600);
     expect(s.pauses()).toBe(pieces + 1 + 2 * Math.floor((structs + deletes) / STEP) + pieces - 1);
+  });
+
+  it('a doc from which another client’s values are deleted at every pause: the same', async () => {
+    const update = Y.encodeStateAsUpdate(peerState());
+    const { pieces, structs, deletes } = shape(update);
+    const doc = replica(17);
+    const other = replica(98);
+    for (let i = 0; i < 200; i++) other.getMap('unrelated').set(`k${i}`, i);
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(other));
+    let deleted = 0;
+    const s = steps((n) => {
+      if (n <= pieces + 1) return;
+      // A peer's update that only deletes.
+      const before = Y.encodeStateVector(other);
+      other.getMap('unrelated').delete(`k${deleted++}`);
+      expect(Y.encodeStateVector(other)).toEqual(before);
+      Y.applyUpdate(doc, Y.encodeStateAsUpdate(other, Y.encodeStateVector(doc)));
+    });
+    expect(await ingestLarge(doc, update, 'peer', s.large)).toMatchObject({ ok: true, changed: true });
+    expect(doc.getMap('unrelated').size).toBe(200 - deleted);
+    expect(s.pauses()).toBe(pieces + 1 + 2 * Math.floor((structs + deletes) / STEP) + pieces - 1);
+  });
+
+  it('does not start again for this device’s own saves during the check, each with its signed head', async () => {
+    const update = Y.encodeStateAsUpdate(peerState());
+    const { pieces, structs, deletes } = shape(update);
+    const doc = replica(16);
+    appendEntries(doc, 'devb', [donation('devb', 1)], [1, 'hash', 'sig']);
+    let seq = 1;
+    const s = steps((n) => {
+      if (n <= pieces + 1) return;
+      seq++;
+      appendEntries(doc, 'devb', [donation('devb', seq)], [seq, 'hash', 'sig']);
+    });
+    expect(await ingestLarge(doc, update, 'peer', s.large)).toMatchObject({ ok: true, changed: true });
+    expect(readAllEntries(doc).entries).toHaveLength(600 + seq);
+    // One try, paused as promised: no second one, none in one go.
+    expect(s.pauses()).toBe(pieces + 1 + Math.floor((structs + deletes) / STEP) + pieces - 1);
+    expect(seq).toBeGreaterThan(3);
   });
 
   it('refuses a piece that does not read as an update, and applies nothing', async () => {

@@ -2,7 +2,15 @@ import fc from 'fast-check';
 import * as enc from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { appendEntries, itemsOf, ledgersOf, levelsOf, readAllEntries } from '../../../shared/doc';
+import {
+  appendEntries,
+  headsClientId,
+  headsOf,
+  itemsOf,
+  ledgersOf,
+  levelsOf,
+  readAllEntries,
+} from '../../../shared/doc';
 import {
   checkUpdateBytes,
   ingestUpdate,
@@ -582,6 +590,21 @@ describe('what Yjs holds back (pending) is checked with the next update', () => 
     appendEntries(raw, 'deva', donations('deva', 6, 3));
     Y.applyUpdate(raw, craft([{ client: 9, clock: 0, structs: [{ kind: 'gc', len: 1 }] }]));
     expect(readAllEntries(raw).entries).toHaveLength(5);
+  });
+
+  it('refuses deletes of clocks its signed heads have not used yet (they would delete its next head)', () => {
+    const a = network();
+    const heads = headsClientId(a);
+    expectRefused(a, craft([], [[heads, [[Y.getState(a.store, heads), 1000]]]]), M.malformed);
+    // What Yjs alone does with it: parks it, then deletes the device's next head on the next apply.
+    const raw = network();
+    const rawHeads = headsClientId(raw);
+    Y.applyUpdate(raw, craft([], [[rawHeads, [[Y.getState(raw.store, rawHeads), 1000]]]]));
+    expect(raw.store.pendingDs).not.toBeNull();
+    appendEntries(raw, 'deva', donations('deva', 6, 3), [8, 'hash', 'sig']);
+    expect(headsOf(raw).size).toBe(1);
+    Y.applyUpdate(raw, craft([{ client: 9, clock: 0, structs: [{ kind: 'gc', len: 1 }] }]));
+    expect(headsOf(raw).size).toBe(0);
   });
 
   it('drops a parked delete of another device’s entries when they arrive, and takes the entries', () => {
