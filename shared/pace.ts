@@ -33,6 +33,31 @@ export function nextTask(): Promise<void> {
   return new Promise<void>((resolve) => setTimeout(resolve, 0));
 }
 
+/** How many asynchronous checks `inBatches` starts at once. */
+export const BATCH = 256;
+
+/**
+ * `check` of every item, `size` at a time, other tasks let run between two batches (`nextTask`; none for a
+ * list of one batch or less): the results, in order. For many WebCrypto signature checks: started at once,
+ * Chromium ran 5,000 of them in one task of 280 ms, and even in batches of 64 to 256 awaited one after the
+ * other, 20,000 ran in one task of 1.1 s; 256 a batch with a task between two, no task reached 50 ms, in
+ * the same total time.
+ */
+export async function inBatches<T, R>(
+  items: readonly T[],
+  check: (item: T, index: number) => Promise<R>,
+  size = BATCH,
+  pause: () => Promise<void> = nextTask,
+): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) {
+    if (i > 0) await pause();
+    const part = await Promise.all(items.slice(i, i + size).map((item, j) => check(item, i + j)));
+    for (const r of part) out.push(r);
+  }
+  return out;
+}
+
 /**
  * A function to await often inside a long loop: it returns at once until the slice has lasted `sliceMs`,
  * then lets other tasks run and starts the next slice.

@@ -1,4 +1,5 @@
 import { appendAll } from '../../shared/arrays';
+import { inBatches } from '../../shared/pace';
 import type * as Y from 'yjs';
 import { headsOf, membersOf, writtenFor, type SetAside } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
@@ -189,13 +190,13 @@ export class TrustLayer {
     if (list.length === 0) return out;
     const state = this.state ?? (await evaluateMembers(this.network, this.memberLog(), this.anchor));
     const written = writtenFor(this.doc, list);
-    await Promise.all(
-      list.map(async ([map, key]) => {
-        const raw = this.doc.getMap<unknown>(map).get(key);
-        const theirs = written(map, key);
-        out.set(`${map}/${key}`, await judgeSetting(this.network, map, key, raw, theirs, state));
-      }),
-    );
+    // In batches, other tasks let run between two: a history's settings (thousands of levels) started at
+    // once were checked in one task (shared/pace.ts `inBatches`).
+    await inBatches(list, async ([map, key]) => {
+      const raw = this.doc.getMap<unknown>(map).get(key);
+      const theirs = written(map, key);
+      out.set(`${map}/${key}`, await judgeSetting(this.network, map, key, raw, theirs, state));
+    });
     return out;
   }
 

@@ -3,6 +3,7 @@ import { fromBase64Url } from './encoding';
 import { headMessage, parseHeadKey, parseRestarts } from '../trust/chain';
 import { deviceIdOf, verify as verifyAsync } from '../trust/crypto';
 import { settingMessage, type SettingMap, type SignedSetting } from '../trust/settings';
+import { inBatches } from '../pace';
 
 /**
  * The synchronous check of a device's signed head that ingest.ts runs before Yjs sees an update. Yjs
@@ -35,9 +36,6 @@ export interface SettingToVerify {
 
 /** How many verdicts the cache keeps (a large update's settings are verified ahead into it). */
 const CACHE_SIZE = 40_000;
-
-/** How many signatures are handed to WebCrypto at once. */
-const PREPARE_BATCH = 256;
 
 /** The device whose head a key of the `heads` map holds (the key itself when it is not well formed). */
 export function headDeviceOf(key: string): string {
@@ -92,16 +90,13 @@ export function headCheckFor(network: string): HeadCheck {
     async prepareSettings(items) {
       // Only what WebCrypto finds valid is cached: a signature it refuses is checked here again, so the
       // door's verdict on a forged one is the same whichever way the update came.
-      for (let i = 0; i < items.length; i += PREPARE_BATCH) {
-        await Promise.all(
-          items.slice(i, i + PREPARE_BATCH).map(async ({ map, key, envelope, publicKey }) => {
-            const message = messageOf(map, key, envelope);
-            const cacheKey = `${publicKey}|${envelope.s}|${message}`;
-            if (cache.has(cacheKey)) return;
-            if (await verifyAsync(publicKey, message, envelope.s)) cache.set(cacheKey, true);
-          }),
-        );
-      }
+      // In batches, other tasks let run between two (shared/pace.ts `inBatches`).
+      await inBatches(items, async ({ map, key, envelope, publicKey }) => {
+        const message = messageOf(map, key, envelope);
+        const cacheKey = `${publicKey}|${envelope.s}|${message}`;
+        if (cache.has(cacheKey)) return;
+        if (await verifyAsync(publicKey, message, envelope.s)) cache.set(cacheKey, true);
+      });
     },
     verify(device, key, value, after) {
       if (!Array.isArray(value) || (value.length !== 3 && value.length !== 4)) return false;

@@ -3,6 +3,7 @@ import { headMessage, parseHeadKey, parseRestarts } from './chain';
 import type { VerifiedHead } from './gate';
 import type { SetAside } from '../doc';
 import { msg } from '../messages';
+import { inBatches } from '../pace';
 
 /**
  * Reads and verifies the devices' signed heads (the doc's `heads` map). A head counts only when it is
@@ -31,43 +32,40 @@ export async function verifyHeads(
     if (list) list.push(head);
     else all.set(device, [head]);
   };
-  await Promise.all(
-    [...raw].map(async ([mapKey, value]) => {
-      const where = `heads/${mapKey}`;
-      const place = parseHeadKey(mapKey);
-      const device = place?.device ?? mapKey;
-      if (
-        !place ||
-        !Array.isArray(value) ||
-        (value.length !== 3 && value.length !== 4) ||
-        !Number.isInteger(value[0]) ||
-        (value[0] as number) < 1 ||
-        typeof value[1] !== 'string' ||
-        typeof value[2] !== 'string' ||
-        value[1].length > 64 ||
-        (value.length === 4
-          ? !restartsBelow(value[3], value[0] as number, place.restarts)
-          : place.restarts > 0)
-      ) {
-        problems.push({ where, reason: msg('head.malformed', { device }) });
-        return;
-      }
-      const [seq, hash, sig] = value as [number, string, string];
-      const restarts = value.length === 4 ? parseRestarts(value[3])! : [];
-      const key = keys.get(device);
-      if (!key) return; // the device's key has not arrived yet: look again when it has
-      const message = headMessage(network, device, seq, hash, restarts);
-      const cacheKey = `${key}|${sig}|${message}`;
-      let ok = cache.get(cacheKey);
-      if (ok === undefined) {
-        ok = await verify(key, message, sig);
-        if (cache.size > 10_000) cache.clear();
-        cache.set(cacheKey, ok);
-      }
-      if (ok) keep(device, restarts.length > 0 ? { seq, hash, restarts } : { seq, hash });
-      else problems.push({ where, reason: msg('head.badSignature', { device }) });
-    }),
-  );
+  // In batches, other tasks let run between two (pace.ts `inBatches`).
+  await inBatches([...raw], async ([mapKey, value]) => {
+    const where = `heads/${mapKey}`;
+    const place = parseHeadKey(mapKey);
+    const device = place?.device ?? mapKey;
+    if (
+      !place ||
+      !Array.isArray(value) ||
+      (value.length !== 3 && value.length !== 4) ||
+      !Number.isInteger(value[0]) ||
+      (value[0] as number) < 1 ||
+      typeof value[1] !== 'string' ||
+      typeof value[2] !== 'string' ||
+      value[1].length > 64 ||
+      (value.length === 4 ? !restartsBelow(value[3], value[0] as number, place.restarts) : place.restarts > 0)
+    ) {
+      problems.push({ where, reason: msg('head.malformed', { device }) });
+      return;
+    }
+    const [seq, hash, sig] = value as [number, string, string];
+    const restarts = value.length === 4 ? parseRestarts(value[3])! : [];
+    const key = keys.get(device);
+    if (!key) return; // the device's key has not arrived yet: look again when it has
+    const message = headMessage(network, device, seq, hash, restarts);
+    const cacheKey = `${key}|${sig}|${message}`;
+    let ok = cache.get(cacheKey);
+    if (ok === undefined) {
+      ok = await verify(key, message, sig);
+      if (cache.size > 10_000) cache.clear();
+      cache.set(cacheKey, ok);
+    }
+    if (ok) keep(device, restarts.length > 0 ? { seq, hash, restarts } : { seq, hash });
+    else problems.push({ where, reason: msg('head.badSignature', { device }) });
+  });
   for (const [device, list] of all) {
     list.sort((a, b) => (a.restarts?.length ?? 0) - (b.restarts?.length ?? 0));
     const newest = list[list.length - 1]!;

@@ -6,6 +6,7 @@ import type { CryptoKey } from '../sync/keys';
 import { sha256Bytes } from './crypto';
 import { msg, type DomainMessage } from '../messages';
 import { toBase64Url } from '../sync/encoding';
+import { inBatches } from '../pace';
 
 /**
  * The member list: a signed, append-only log of operations in the doc's `members` array. What a device
@@ -414,22 +415,22 @@ export async function evaluateMembers(
   // Keys: any op naming a key whose hash is its device id.
   const keys = new Map<string, string>();
   for (const { op } of ops) if ('key' in op && deviceIdOf(op.key) === op.dev) keys.set(op.dev, op.key);
-  const valid = await Promise.all(
-    ops.map(async (p) => {
-      if (p.op.t === 'genesis' || p.op.t === 'request') {
-        if (p.by !== p.op.dev || deviceIdOf(p.op.key) !== p.op.dev) return false;
-        return checkSignature(p.op.key, p.payload, p.sig);
-      }
-      return checkSignature(keys.get(p.by), p.payload, p.sig);
-    }),
-  );
+  // In batches, other tasks let run between two (a long log's checks started at once ran in one task).
+  const valid = await inBatches(ops, async (p) => {
+    if (p.op.t === 'genesis' || p.op.t === 'request') {
+      if (p.by !== p.op.dev || deviceIdOf(p.op.key) !== p.op.dev) return false;
+      return checkSignature(p.op.key, p.payload, p.sig);
+    }
+    return checkSignature(keys.get(p.by), p.payload, p.sig);
+  });
   // Whether the network's founding operation is here: a device may join, and ask, before any operation of
   // the network reaches it (its first sync, or the history behind a checkpoint, brings them).
   const founded = ops.some((p, i) => valid[i] && p.op.t === 'genesis' && networkIdOf(p.op.key) === anchor);
   const tokens = new Map<number, { token: PreApproval; by: string } | null>();
-  await Promise.all(
-    ops.map(async (p, i) => {
-      if (!valid[i] || p.op.t !== 'request' || !p.op.pre) return;
+  await inBatches(
+    ops.map((p, i) => ({ p, i })).filter(({ p, i }) => valid[i] && p.op.t === 'request' && !!p.op.pre),
+    async ({ p, i }) => {
+      if (p.op.t !== 'request' || !p.op.pre) return;
       const pre = p.op.pre;
       // Signed by a device this log does not know yet, before the network's operations arrived: judged once
       // they have (a request meanwhile), not reported as invalid until then.
@@ -443,7 +444,7 @@ export async function evaluateMembers(
       const token = preApprovalSchema.safeParse(json);
       const ok = token.success && (await checkSignature(keys.get(pre.by), pre.p, pre.s));
       tokens.set(i, ok ? { token: token.data, by: pre.by } : null);
-    }),
+    },
   );
   const indexed = ops.map((p, i) => ({ p, i })).filter(({ i }) => valid[i]);
   for (const { p, i } of ops.map((p, i) => ({ p, i })))

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { afterQuiet, nextTask, pacer } from '../../shared/pace';
+import { afterQuiet, BATCH, inBatches, nextTask, pacer } from '../../shared/pace';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -145,5 +145,38 @@ describe('afterQuiet', () => {
       },
     });
     expect(order).toEqual(['settled@0', 'sleep 600', 'settled@600']);
+  });
+});
+
+describe('inBatches', () => {
+  it('checks `size` at a time, in order, other tasks let run between two batches only', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let pauses = 0;
+    const seen: number[] = [];
+    const check = async (n: number, i: number) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      seen.push(i);
+      await Promise.resolve();
+      inFlight--;
+      return n * 2;
+    };
+    const pause = async () => {
+      // Every check of the batch before has ended.
+      expect(inFlight).toBe(0);
+      pauses++;
+    };
+    const items = Array.from({ length: 10 }, (_, i) => i + 1);
+    expect(await inBatches(items, check, 4, pause)).toEqual(items.map((n) => n * 2));
+    expect(most).toBe(4);
+    expect(pauses).toBe(2);
+    expect(seen).toEqual(items.map((_, i) => i));
+    // One batch or less: no pause at all (a save's few settings wait for nothing).
+    pauses = 0;
+    expect(await inBatches([1, 2, 3, 4], check, 4, pause)).toEqual([2, 4, 6, 8]);
+    expect(await inBatches([], check, 4, pause)).toEqual([]);
+    expect(pauses).toBe(0);
+    expect(BATCH).toBe(256);
   });
 });
