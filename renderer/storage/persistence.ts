@@ -1631,7 +1631,7 @@ export class DocPersistence {
       // The gate goes on from the covered positions (read from the table just written).
       this.trustStale = true;
       await this.freshTrust();
-      if (members) await this.projectLentMembers(seenAt);
+      if (members) await this.projectLentMembers();
     });
     this.queueSeedHistory(run.then(() => rows));
     return run.then(() => {
@@ -1640,23 +1640,20 @@ export class DocPersistence {
   }
 
   /**
-   * The member list as the log a checkpoint came with and the doc give it, projected at the start: the
-   * Members screen and this device's own standing are right from then, not from its first save. Should it
-   * fail, the next write judges the list again (nothing else rests on it).
+   * The member list as the log a checkpoint came with and the doc give it, projected at the start, through
+   * a write of its own (on the chain, as the seed is): the Members screen and this device's standing are right
+   * from then, not from its first save, and the settings of every writer whose standing changed are judged
+   * again with it (this device's new hub, chosen before its first sync, counts once it is a member). Should
+   * it fail, the next write judges the list again.
    */
-  private async projectLentMembers(seenAt: number): Promise<void> {
-    const trust = this.trustLayer;
-    if (!trust) return;
-    const db = this.db;
+  private async projectLentMembers(): Promise<void> {
+    const batch = emptyBatch();
+    batch.membersChanged = true;
+    // A write with no update of its own is one only with something to write beside it.
+    batch.also.push(async () => undefined);
     try {
-      const plan = await trust.plan([], { members: true, heads: false });
-      await db.transaction('rw', [...db.gateTables, db.members, db.problems], async () => {
-        await trust.write(db, plan);
-        if (plan.problems.length > 0) await db.problems.bulkPut(plan.problems.map((p) => ({ ...p, seenAt })));
-      });
-      trust.adopt(plan);
+      await this.write(batch);
     } catch (error) {
-      this.trustStale = true;
       console.error('Larder could not project the member list its checkpoint came with', error);
     }
   }

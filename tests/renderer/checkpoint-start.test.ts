@@ -220,6 +220,26 @@ describe('a device started from a checkpoint', () => {
     expect((await c.db.members.get(d.self!.deviceId))?.status).toBe('member');
   });
 
+  it('counts the new hub it chose before its first sync, once the lent log approves it', async () => {
+    const { a, rice } = await network();
+    const { c, cp, rowBytes, members } = await joinedWithCheckpoint(a);
+    // As a volunteer does on a new laptop: a hub of its own, then the admin's sync file.
+    await c.chooseHub({ newHubName: 'Community centre' });
+    const hub = c.self!.hubId!;
+    expect(await c.db.hubs.get(hub)).toBeUndefined();
+    await c.persistence.seed(cp, rowBytes, members);
+    expect((await c.db.hubs.get(hub))?.name).toBe('Community centre');
+    expect(await c.db.hubs.count()).toBe(3);
+    await c.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '5' }] });
+    expect((await c.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(5);
+    await sync(a, c);
+    await sync(c, a);
+    expect((await a.db.hubs.get(hub))?.name).toBe('Community centre');
+    expect((await a.db.stock.get(`${hub}|${rice.id}`))?.onHand).toBe(5);
+    expect(await figures(c)).toEqual(await figures(a));
+    expect(await c.db.problems.count()).toBe(0);
+  });
+
   it('holds its own saves until the history approves it, when its checkpoint came without a member log', async () => {
     const { a, rice } = await network();
     const { c, cp, rowBytes } = await joinedWithCheckpoint(a);
