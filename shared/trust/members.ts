@@ -305,6 +305,9 @@ export async function signPreApproval(
   return { p, by, s: await sign(privateKey, opMessage(p)) };
 }
 
+/** The most operations a member log replay reads (a longer log is cut there). */
+const MAX_OPS = 10_000;
+
 /**
  * The member log a device replays while it lacks the network's own: its doc's operations, with those of a
  * log it was lent (the one that came with the checkpoint it started from: shared/checkpoint/bundle.ts) that
@@ -325,7 +328,9 @@ export function withLentOps(own: readonly unknown[], lent: readonly unknown[] | 
   ownKeys.forEach((key, i) => {
     if (!inLent.has(key)) out.push(own[i]);
   });
-  return out;
+  // A replay reads MAX_OPS operations: a lent log that would push the doc's own past them (padded by whoever
+  // made it, to hide a revocation the doc holds, say) is not used.
+  return out.length > MAX_OPS ? own : out;
 }
 
 interface Parsed {
@@ -336,8 +341,6 @@ interface Parsed {
   payload: string;
   hash: string;
 }
-
-const MAX_OPS = 10_000;
 
 function parseAll(network: string, raw: readonly unknown[], problems: MemberState['problems']): Parsed[] {
   const out: Parsed[] = [];

@@ -41,6 +41,17 @@ describe('a lent member log', () => {
     expect(withLentOps(own, lent)).toEqual(copies([log.genesis, log.requestA, log.approveA, log.requestB]));
   });
 
+  it('is not used when it would push the doc’s own operations past what a replay reads', () => {
+    const own = copies([log.genesis, log.requestA]);
+    const padded = [
+      ...copies([log.approveA]),
+      ...Array.from({ length: 9_999 }, (_, i) => ['pad', 'x', String(i)]),
+    ];
+    expect(withLentOps(own, padded)).toBe(own);
+    // Up to the limit, it is.
+    expect(withLentOps(own, padded.slice(0, 9_998))).toHaveLength(10_000);
+  });
+
   it('approves what its signers approved, and no more', async () => {
     // The doc holds only this device's request; the lent log the network's founding and its approval.
     const own = copies([log.requestA]);
