@@ -177,6 +177,6 @@ describe('inBatches', () => {
     expect(await inBatches([1, 2, 3, 4], check, 4, pause)).toEqual([2, 4, 6, 8]);
     expect(await inBatches([], check, 4, pause)).toEqual([]);
     expect(pauses).toBe(0);
-    expect(BATCH).toBe(256);
+    expect(BATCH).toBe(64);
   });
 });
