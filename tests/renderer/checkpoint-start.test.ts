@@ -264,9 +264,10 @@ describe('a device started from a checkpoint', () => {
     const hub = a.self!.hubId!;
     await c.chooseHub({ hubId: hub });
     await c.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '5' }] });
-    // Saved with most of the history still to write.
+    // Saved with some of the history still to write (how much depends on how busy the machine is: the
+    // history goes on writing while the save is made; at a start behind all of it, none would be left).
     const meta = (await c.db.meta.get('checkpoint')) as { history?: number } | undefined;
-    expect(meta?.history).toBeLessThan(cp.head.rowCount / 2);
+    expect(meta?.history).toBeLessThan(cp.head.rowCount);
     await c.persistence.seedHistoryWritten();
     expect(await c.db.meta.get('checkpoint')).not.toHaveProperty('history');
     await sync(a, c);
