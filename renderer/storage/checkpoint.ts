@@ -7,12 +7,7 @@ import { isEnvelope, SETTING_MAPS } from '../../shared/trust/settings';
 import { CheckpointFormatError, decodeHead, type CheckpointSetting } from '../../shared/checkpoint/format';
 import { decodeBundle, encodeBundle } from '../../shared/checkpoint/bundle';
 import { evaluateMembers } from '../../shared/trust/members';
-import {
-  CheckpointError,
-  coversFromGate,
-  makeCheckpoint,
-  type SignedCheckpoint,
-} from '../../shared/checkpoint/make';
+import { CheckpointError, signEncoded, type SignedCheckpoint } from '../../shared/checkpoint/make';
 import { gateStates } from '../../shared/checkpoint/seed';
 import { gateRowOf } from './gateRows';
 import {
@@ -22,8 +17,8 @@ import {
   type VerifiedCheckpoint,
 } from '../../shared/checkpoint/verify';
 import type { CheckpointMetaRow, LarderDB, ProjectionMetaRow } from './db';
-import { putLedgerRows, storedBlocks, unpackPaced } from './ledgerRows';
-import { pacer } from '../../shared/pace';
+import { putLedgerRows } from './ledgerRows';
+import { checkpointEncoder, type CheckpointEncoder } from './checkpointEncoder';
 import type { LarderStore } from './store';
 import { CHECKPOINT_REUSE_MS } from '../../shared/checkpoint/reuse';
 
@@ -62,50 +57,21 @@ function settingsIn(doc: Y.Doc): CheckpointSetting[] {
 /** How many times a checkpoint waits for a large update or a rebuild to be projected before it gives up. */
 const PROJECTION_WAITS = 3;
 
-/**
- * The gate, stock, usage and ledger tables as one consistent state. A large update (and a rebuild) is
- * projected in several transactions: the gate's positions are written with the first, the ledger and
- * stock rows of the rest after, and the projection meta row says `incomplete` until the last. Read
- * meanwhile, the gate would cover positions whose entries are not in the rows yet, and a device starting
- * from the checkpoint would skip them for good; so the tables are read together with that row, and only
- * once it says the projection is complete.
- */
-async function projectedTables(store: LarderStore) {
-  const db = store.db;
-  for (let wait = 0; wait <= PROJECTION_WAITS; wait++) {
-    await store.persistence.flush();
-    await store.persistence.projected();
-    await store.persistence.rebuilt();
-    const [projection, gate, stock, usage, blocks] = await db.transaction(
-      'r',
-      [db.meta, db.gate, db.stock, db.usage, ...db.ledgerTables],
-      () =>
-        Promise.all([
-          db.meta.get('projection'),
-          db.gate.toArray(),
-          db.stock.toArray(),
-          db.usage.toArray(),
-          storedBlocks(db),
-        ]),
-    );
-    // Decoded after the transaction, the page let run between blocks (an answering admin's desk).
-    if (!(projection?.key === 'projection' && projection.incomplete))
-      return { gate, stock, usage, ledger: await unpackPaced(blocks, pacer()) };
-  }
-  throw new CheckpointError(
-    'Entries are still being added to the figures; make the checkpoint once they are',
-  );
-}
+/** The heads as a string to compare (a few hundred devices at most). */
+const headsKey = (heads: Map<string, SignedHead>) => JSON.stringify([...heads]);
 
 /**
  * A checkpoint of everything this device counts, signed with its key. Only on a signed network, and
  * only once every counted entry is covered by a position its device signed (else a CheckpointError that
  * says how many devices it waits for: make it again after the next sync), and only from a complete
- * projection (it waits for a large update or a rebuild to be projected).
+ * projection: it waits for a large update or a rebuild to be projected (checkpointTables.ts says why).
+ * The tables are read and encoded by `encode` (in the app, a worker: checkpointEncoder.ts); the head is
+ * signed here.
  */
 export async function makeStoreCheckpoint(
   store: LarderStore,
   now: number,
+  encode: CheckpointEncoder = checkpointEncoder(store.db),
 ): Promise<SignedCheckpoint & { digest: string }> {
   const self = store.self;
   // As the doc has it now, also in an app just opened, before anything new was projected.
@@ -113,27 +79,33 @@ export async function makeStoreCheckpoint(
   const identity = await store.db.meta.get('identity');
   if (!self || !members || !identity || !('privateKey' in identity))
     throw new CheckpointError('Only a device of a signed network, with its own key, makes checkpoints');
-  const { gate, stock, usage, ledger } = await projectedTables(store);
-  const doc = store.persistence.doc;
-  const { covers, waiting } = coversFromGate(gate, headsIn(doc), members);
-  if (waiting.length > 0)
-    throw new CheckpointError(
-      `Waiting for ${waiting.length} device(s) whose entries are not all under a signed position yet`,
-    );
-  return makeCheckpoint(
-    {
+  for (let wait = 0; wait <= PROJECTION_WAITS; wait++) {
+    await store.persistence.flush();
+    await store.persistence.projected();
+    await store.persistence.rebuilt();
+    const doc = store.persistence.doc;
+    const heads = headsIn(doc);
+    const reply = await encode({
+      db: store.db.name,
       network: self.networkId,
       by: self.deviceId,
       at: now,
-      covers,
-      stock,
-      usage,
-      ledger,
+      heads,
+      members: members.members,
       settings: settingsIn(doc),
-    },
-    identity.privateKey,
-    // Its rows encoded in steps: an answering admin's page goes on meanwhile.
-    pacer(),
+    });
+    if (reply.kind === 'encoded')
+      return signEncoded(reply.encoded, self.networkId, self.deviceId, identity.privateKey);
+    if (reply.kind === 'refused') throw new CheckpointError(reply.message);
+    // The heads were read before the tables: a head that came and went through the gate meanwhile is
+    // not a reason to give up.
+    if (reply.kind === 'waiting' && headsKey(headsIn(doc)) === headsKey(heads))
+      throw new CheckpointError(
+        `Waiting for ${reply.devices} device(s) whose entries are not all under a signed position yet`,
+      );
+  }
+  throw new CheckpointError(
+    'Entries are still being added to the figures; make the checkpoint once they are',
   );
 }
 

@@ -54,7 +54,7 @@ export function checkpointMessage(network: string, by: string, digest: string): 
 export function coversFromGate(
   devices: Iterable<Omit<DeviceGate, 'pending'>>,
   heads: ReadonlyMap<string, SignedHead>,
-  members: MemberState,
+  members: Pick<MemberState, 'members'>,
 ): { covers: CoverPosition[]; waiting: string[] } {
   const covers: CoverPosition[] = [];
   const waiting: string[] = [];
@@ -141,9 +141,22 @@ export async function signCheckpoint(
   pause?: () => Promise<void>,
 ): Promise<SignedCheckpoint & { digest: string }> {
   const encoded = pause ? await encodeBodyPaced(body, pause) : encodeBody(body);
+  return signEncoded(encoded, body.network, body.by, privateKey);
+}
+
+/**
+ * Signs a checkpoint already encoded (by `network`'s device `by`, whose key `privateKey` is): its head's
+ * digest, which names the rows' digest.
+ */
+export async function signEncoded(
+  encoded: EncodedCheckpoint,
+  network: string,
+  by: string,
+  privateKey: CryptoKey,
+): Promise<SignedCheckpoint & { digest: string }> {
   const digest = checkpointDigest(encoded.head);
-  const sig = await sign(privateKey, checkpointMessage(body.network, body.by, digest));
-  return { ...encoded, by: body.by, sig, digest };
+  const sig = await sign(privateKey, checkpointMessage(network, by, digest));
+  return { head: encoded.head, rows: encoded.rows, by, sig, digest };
 }
 
 export async function makeCheckpoint(

@@ -35,6 +35,11 @@ test('a new device joins from the admin’s sync file, starting from its checkpo
     contexts.push(b.context);
     await joinAsNewHub(b.page, await inviteCode(a.page), 'Northside Mosque', 'Mosque tablet');
 
+    // The checkpoint is made in a worker of its own (renderer/storage/checkpointEncoder.ts), not on the page.
+    const workers: string[] = [];
+    const warnings: string[] = [];
+    a.page.on('worker', (worker) => workers.push(worker.url()));
+    a.page.on('console', (m) => void (m.type() === 'warning' && warnings.push(m.text())));
     await goTo(a.page, 'Sync');
     const exported = a.page.getByRole('region', { name: 'Sync files' });
     const [download] = await Promise.all([
@@ -43,6 +48,8 @@ test('a new device joins from the admin’s sync file, starting from its checkpo
     ]);
     await expect(exported.getByRole('status')).toContainText('Sync file saved');
     const file = (await download.path())!;
+    expect(workers.filter((url) => /checkpoint\.worker/.test(url))).toHaveLength(1);
+    expect(warnings.filter((text) => text.includes('checkpoint in a worker'))).toEqual([]);
 
     await goTo(b.page, 'Sync');
     const files = b.page.getByRole('region', { name: 'Sync files' });
