@@ -128,6 +128,8 @@ export interface JoinFromFileRun {
   way: 'file' | 'sync';
   checkpoint: boolean;
   exportMs: number;
+  /** The longest main-thread task while the coordinator's device exported the file (0 over sync). */
+  exportLongestTaskMs: number;
   /** The file's size, or the bytes sent both ways over sync. */
   fileBytes: number;
   checkpointCovers: number | null;
