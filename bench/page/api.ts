@@ -142,8 +142,8 @@ export interface JoinFromFileRun {
   /** From the import's start: the checkpoint's own history rows written too. */
   historyMs: number;
   message: string;
-  /** Whether the new device's stock rows equal the coordinator's. */
-  same: boolean;
+  /** Whether the new device's stock rows equal the coordinator's (false: and what its tables said). */
+  same: true | string;
   stockRows: number;
   /** The longest main-thread task from the import's start until the history was written. */
   longestTaskMs: number;

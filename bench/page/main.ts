@@ -326,6 +326,24 @@ const bench: LarderBench = {
         return { hubMs, savedMs, countedMs: performance.now() - t };
       })().catch((error: unknown) => String(error));
     };
+    /**
+     * Why a new device's stock differs from the coordinator's, as far as its tables tell (a run at 100k once
+     * ended over sync with none of its rows): what is still to project, held by the gate, set aside, and
+     * the rows a few seconds later.
+     */
+    const whyDifferent = async (c: LarderStore) => {
+      const unprojected = c.persistence.unprojected;
+      const [gate, pending, problems] = await Promise.all([
+        c.db.gate.toArray(),
+        c.db.gatePending.count(),
+        c.db.problems.count(),
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      await c.persistence.flush();
+      await c.persistence.projected();
+      const later = (await sharedStockOf(c)) === theirs;
+      return ` (then: ${unprojected} unprojected, gate ${JSON.stringify(gate.map((d) => [d.device.slice(0, 6), d.decided, d.chain.seq, d.waiting]))}, ${pending} pending parts, ${problems} problems; 3 s later the same stock: ${later}, ${await c.db.stock.count()} rows)`;
+    };
     /** The new device's stock rows but those of a hub of its own. */
     const sharedStockOf = async (c: LarderStore) => {
       const own = c.self?.hubId;
@@ -383,7 +401,7 @@ const bench: LarderBench = {
         importMs,
         historyMs,
         message: JSON.stringify(result.ok ? [result.message, ...(result.notes ?? [])] : result.message),
-        same: (await sharedStockOf(c)) === theirs,
+        same: (await sharedStockOf(c)) === theirs || `false${await whyDifferent(c)}`,
         stockRows: await c.db.stock.count(),
         longestTaskMs: Math.max(0, ...tasks.map((t) => t.duration)),
         longestTaskToReadyMs: tasksToReady,
@@ -419,7 +437,7 @@ const bench: LarderBench = {
         importMs,
         historyMs,
         message: readyMs === null ? 'no checkpoint' : 'started from the checkpoint',
-        same: (await sharedStockOf(c)) === theirs,
+        same: (await sharedStockOf(c)) === theirs || `false${await whyDifferent(c)}`,
         stockRows: await c.db.stock.count(),
         longestTaskMs: Math.max(0, ...tasks.map((t) => t.duration)),
         longestTaskToReadyMs: tasksToReady,
