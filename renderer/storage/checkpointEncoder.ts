@@ -1,11 +1,7 @@
 import { pacer } from '../../shared/pace';
-import {
-  encodeFromTables,
-  type CheckpointReply,
-  type CheckpointRequest,
-  type WorkerAnswer,
-} from './checkpointTables';
+import { encodeFromTables, type CheckpointReply, type CheckpointRequest } from './checkpointTables';
 import type { LarderDB } from './db';
+import { askOwnWorker, offPage } from '../platform/oneShotWorker';
 
 /** Encodes a checkpoint from a device's tables (checkpointTables.ts `encodeFromTables`). */
 export type CheckpointEncoder = (request: CheckpointRequest) => Promise<CheckpointReply>;
@@ -19,39 +15,17 @@ export const encodeHere =
 /**
  * In a dedicated worker started for this one checkpoint (checkpoint.worker.ts), so that reading and encoding
  * a million rows never holds the page nor grows its heap; on this thread where there is no Worker, or when
- * the worker fails (it cannot start, or stops): what it did is done again here.
+ * the worker fails.
  */
 export function checkpointEncoder(db: LarderDB): CheckpointEncoder {
-  const here = encodeHere(db);
-  if (typeof Worker === 'undefined') return here;
-  return async (request) => {
-    try {
-      return await inWorker(request);
-    } catch (error) {
-      console.warn('Larder could not make the checkpoint in a worker; making it on the page', error);
-      return here(request);
-    }
-  };
-}
-
-function inWorker(request: CheckpointRequest): Promise<CheckpointReply> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./checkpoint.worker.ts', import.meta.url), { type: 'module' });
-    worker.onmessage = (event: MessageEvent<WorkerAnswer>) => {
-      worker.terminate();
-      const answer = event.data;
-      if ('reply' in answer) resolve(answer.reply);
-      else reject(new Error(`checkpoint worker: ${answer.error}`));
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      worker.terminate();
-      reject(new Error(`checkpoint worker: ${event.message}`));
-    };
-    worker.onmessageerror = () => {
-      worker.terminate();
-      reject(new Error('checkpoint worker: its answer could not be read'));
-    };
-    worker.postMessage(request);
-  });
+  return offPage(
+    'make the checkpoint',
+    (request) =>
+      askOwnWorker<CheckpointRequest, CheckpointReply>(
+        () => new Worker(new URL('./checkpoint.worker.ts', import.meta.url), { type: 'module' }),
+        'checkpoint worker',
+        request,
+      ),
+    encodeHere(db),
+  );
 }

@@ -8,6 +8,7 @@ import { CheckpointError, checkpointBody, coversFromGate } from '../../shared/ch
 import type { Member } from '../../shared/trust/members';
 import type { LarderDB } from './db';
 import { storedBlocks, unpackPaced } from './ledgerRows';
+import { buffersOf, type WorkerAnswer } from '../platform/oneShotWorker';
 
 /**
  * A checkpoint's two parts encoded from a device's projection tables: what `makeStoreCheckpoint` asks of
@@ -82,9 +83,6 @@ export async function encodeFromTables(
   return { kind: 'encoded', encoded: await encodeBodyPaced(body, pause) };
 }
 
-/** What the checkpoint worker answers: the reply, or the message of what went wrong. */
-export type WorkerAnswer = { reply: CheckpointReply } | { error: string };
-
 /**
  * The checkpoint worker's work (checkpoint.worker.ts) for one request: opens the device's database by its
  * name, encodes from its tables with nothing to wait for between steps, and closes it. With the answer, the
@@ -93,13 +91,12 @@ export type WorkerAnswer = { reply: CheckpointReply } | { error: string };
 export async function answerRequest(
   request: CheckpointRequest,
   open: (name: string) => LarderDB,
-): Promise<{ answer: WorkerAnswer; transfer: ArrayBuffer[] }> {
+): Promise<{ answer: WorkerAnswer<CheckpointReply>; transfer: ArrayBuffer[] }> {
   const db = open(request.db);
   try {
     const reply = await encodeFromTables(db, request, () => Promise.resolve());
-    const buffers =
-      reply.kind === 'encoded' ? new Set([reply.encoded.head.buffer, reply.encoded.rows.buffer]) : [];
-    return { answer: { reply }, transfer: [...buffers] as ArrayBuffer[] };
+    const transfer = reply.kind === 'encoded' ? buffersOf([reply.encoded.head, reply.encoded.rows]) : [];
+    return { answer: { reply }, transfer };
   } catch (error) {
     return { answer: { error: error instanceof Error ? error.message : String(error) }, transfer: [] };
   } finally {

@@ -6,7 +6,14 @@ import { PACED_PARTS_FROM, PART_BYTES, statePartsPaced } from '../../shared/sync
 import { checkUpdateBytes } from '../../shared/sync/ingest';
 import { pacer } from '../../shared/pace';
 import { takeInSteps } from '../storage/largeUpdates';
-import { openSyncFile, readCatchUp, sealSyncFile, SYNC_FILE_EXTENSION } from '../../shared/sync/syncfile';
+import {
+  readCatchUp,
+  sealSyncFile,
+  SYNC_FILE_EXTENSION,
+  type OpenedSyncFile,
+} from '../../shared/sync/syncfile';
+import { openHere, type OpenRequest } from './syncFileOpener';
+import { askOwnWorker, offPage } from '../platform/oneShotWorker';
 import type { MetaRow, PeerRow } from '../storage/db';
 import type { LarderStore } from '../storage/store';
 import { settingValue } from '../../shared/trust/settings';
@@ -195,6 +202,18 @@ function mergeStateVectors(a: Uint8Array, b: Uint8Array): Uint8Array {
   return Y.encodeStateVector(merged);
 }
 
+/** Opens a sync file in a worker of its own (syncFile.worker.ts), or here where there is none. */
+const openOffPage = offPage(
+  'open the sync file',
+  (request: OpenRequest) =>
+    askOwnWorker<OpenRequest, OpenedSyncFile>(
+      () => new Worker(new URL('./syncFile.worker.ts', import.meta.url), { type: 'module' }),
+      'sync file worker',
+      request,
+    ),
+  openHere,
+);
+
 /** Reads a sync file and merges what it holds; resolves once that is committed. Never throws on bad files. */
 export async function importSyncFile(
   store: LarderStore,
@@ -206,15 +225,14 @@ export async function importSyncFile(
   if (!self) return { ok: false, message: msg('syncFile.setUpFirst') };
   const doc = store.persistence.doc;
   const { fileKey } = await store.secrets();
-  // A large file inflates with the page let run every 20 ms or so.
-  const pause = pacer();
-  let opened = await openSyncFile(bytes, { networkId: self.networkId, fileKey }, pause);
+  // Opened in a worker (a large file inflates to tens of megabytes), or here letting the page run.
+  let opened = await openOffPage({ bytes, networkId: self.networkId, fileKey });
   if (!opened.ok && opened.message.code === 'syncFile.damaged') {
     // Perhaps sealed with a newer key: an admin revoked a device while this one was away. The file then
     // carries the new key sealed to this device; the signed rotation inside it is what makes it stick.
     const newer = await store.keyFromCatchUp(await readCatchUp(bytes, fileKey));
     if (newer) {
-      const retried = await openSyncFile(bytes, { networkId: self.networkId, fileKey: newer }, pause);
+      const retried = await openOffPage({ bytes, networkId: self.networkId, fileKey: newer });
       if (retried.ok) opened = retried;
     }
   }

@@ -35,11 +35,14 @@ test('a new device joins from the admin’s sync file, starting from its checkpo
     contexts.push(b.context);
     await joinAsNewHub(b.page, await inviteCode(a.page), 'Northside Mosque', 'Mosque tablet');
 
-    // The checkpoint is made in a worker of its own (renderer/storage/checkpointEncoder.ts), not on the page.
+    // The checkpoint is made and the file opened in workers of their own (renderer/storage/checkpointEncoder.ts,
+    // renderer/sync/syncFileOpener.ts), not on the page.
     const workers: string[] = [];
     const warnings: string[] = [];
-    a.page.on('worker', (worker) => workers.push(worker.url()));
-    a.page.on('console', (m) => void (m.type() === 'warning' && warnings.push(m.text())));
+    for (const { page } of [a, b]) {
+      page.on('worker', (worker) => workers.push(worker.url()));
+      page.on('console', (m) => void (m.type() === 'warning' && warnings.push(m.text())));
+    }
     await goTo(a.page, 'Sync');
     const exported = a.page.getByRole('region', { name: 'Sync files' });
     const [download] = await Promise.all([
@@ -49,7 +52,6 @@ test('a new device joins from the admin’s sync file, starting from its checkpo
     await expect(exported.getByRole('status')).toContainText('Sync file saved');
     const file = (await download.path())!;
     expect(workers.filter((url) => /checkpoint\.worker/.test(url))).toHaveLength(1);
-    expect(warnings.filter((text) => text.includes('checkpoint in a worker'))).toEqual([]);
 
     await goTo(b.page, 'Sync');
     const files = b.page.getByRole('region', { name: 'Sync files' });
@@ -62,6 +64,8 @@ test('a new device joins from the admin’s sync file, starting from its checkpo
       { timeout: 60_000 },
     );
     await expectHubOnHand(b.page, 'Eastside Pantry', 'Rice 2 lb bag', 27);
+    expect(workers.filter((url) => /syncFile\.worker/.test(url))).toHaveLength(1);
+    expect(warnings.filter((text) => text.includes('in a worker'))).toEqual([]);
     // The history is all in: the status is gone, and what it said meanwhile (if anything) was how much.
     await expect(b.page.getByRole('status', { name: 'History arriving' })).toHaveCount(0);
     for (const text of await arriving())

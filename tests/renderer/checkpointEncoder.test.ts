@@ -9,9 +9,10 @@ import {
 } from '../../renderer/storage/checkpointEncoder';
 import {
   answerRequest,
+  type CheckpointReply,
   type CheckpointRequest,
-  type WorkerAnswer,
 } from '../../renderer/storage/checkpointTables';
+import type { WorkerAnswer } from '../../renderer/platform/oneShotWorker';
 import { LarderDB } from '../../renderer/storage/db';
 import { CheckpointError } from '../../shared/checkpoint/make';
 import { headsOf } from '../../shared/doc';
@@ -30,7 +31,7 @@ const started: FakeWorker[] = [];
 
 class FakeWorker {
   static behaviour: Behaviour = 'answer';
-  onmessage: ((event: { data: WorkerAnswer }) => void) | null = null;
+  onmessage: ((event: { data: WorkerAnswer<CheckpointReply> }) => void) | null = null;
   onerror: ((event: { message: string; preventDefault: () => void }) => void) | null = null;
   onmessageerror: (() => void) | null = null;
   terminated = false;
@@ -96,7 +97,7 @@ describe('a checkpoint made in a worker', () => {
       expect(made.digest).toBe(onPage.digest);
       expect(started[0]!.terminated).toBe(true);
       expect(warn).toHaveBeenCalledWith(
-        'Larder could not make the checkpoint in a worker; making it on the page',
+        'Larder could not make the checkpoint in a worker; doing it on the page',
         expect.any(Error),
       );
     },
