@@ -1,7 +1,9 @@
-import { answerOpen, type OpenRequest } from './syncFileOpener';
+import { answerOpen, answerSeal, type OpenRequest, type SealRequest } from './syncFileWork';
 
-/** Opens one sync file off the page's thread (syncFileOpener.ts), then is ended. */
-self.onmessage = async (event: MessageEvent<OpenRequest>) => {
-  const { answer, transfer } = await answerOpen(event.data);
+/** Opens or seals one sync file off the page's thread (syncFileWork.ts), then is ended. */
+self.onmessage = async (event: MessageEvent<OpenRequest | SealRequest>) => {
+  const request = event.data;
+  const { answer, transfer } =
+    request.kind === 'open' ? await answerOpen(request) : await answerSeal(request);
   self.postMessage(answer, { transfer });
 };

@@ -6,13 +6,8 @@ import { PACED_PARTS_FROM, PART_BYTES, statePartsPaced } from '../../shared/sync
 import { checkUpdateBytes } from '../../shared/sync/ingest';
 import { pacer } from '../../shared/pace';
 import { takeInSteps } from '../storage/largeUpdates';
-import {
-  readCatchUp,
-  sealSyncFile,
-  SYNC_FILE_EXTENSION,
-  type OpenedSyncFile,
-} from '../../shared/sync/syncfile';
-import { openHere, type OpenRequest } from './syncFileOpener';
+import { readCatchUp, SYNC_FILE_EXTENSION, type OpenedSyncFile } from '../../shared/sync/syncfile';
+import { openHere, sealHere, systemRandom, type OpenRequest, type SealRequest } from './syncFileWork';
 import { askOwnWorker, offPage } from '../platform/oneShotWorker';
 import type { MetaRow, PeerRow } from '../storage/db';
 import type { LarderStore } from '../storage/store';
@@ -86,7 +81,7 @@ export interface KnownPeer {
   importedAt: number;
 }
 
-const defaultRandom: RandomBytes = (n) => globalThis.crypto.getRandomValues(new Uint8Array(n));
+const defaultRandom = systemRandom;
 
 function requireSetUp(store: LarderStore) {
   const self = store.self;
@@ -168,8 +163,9 @@ export async function exportSyncFile(
   );
   const { fileKey } = await store.secrets();
   const catchUp = await store.catchUpKeys();
-  const bytes = await sealSyncFile(
-    {
+  const bytes = await sealOffPage(options.randomBytes)({
+    kind: 'seal',
+    input: {
       network: self.networkId,
       device: self.deviceId,
       createdAt: now,
@@ -181,9 +177,7 @@ export async function exportSyncFile(
       ...(catchUp ? { catchUp } : {}),
     },
     fileKey,
-    random,
-    pacer(),
-  );
+  });
   const fileName = syncFileName(now, random);
   return {
     bytes,
@@ -202,17 +196,30 @@ function mergeStateVectors(a: Uint8Array, b: Uint8Array): Uint8Array {
   return Y.encodeStateVector(merged);
 }
 
-/** Opens a sync file in a worker of its own (syncFile.worker.ts), or here where there is none. */
+/** Asks a worker of its own (syncFile.worker.ts) to open or seal a sync file. */
+const askSyncFileWorker = <Reply>(request: OpenRequest | SealRequest) =>
+  askOwnWorker<OpenRequest | SealRequest, Reply>(
+    () => new Worker(new URL('./syncFile.worker.ts', import.meta.url), { type: 'module' }),
+    'sync file worker',
+    request,
+  );
+
+/** Opens a sync file in a worker, or here where there is none. */
 const openOffPage = offPage(
   'open the sync file',
-  (request: OpenRequest) =>
-    askOwnWorker<OpenRequest, OpenedSyncFile>(
-      () => new Worker(new URL('./syncFile.worker.ts', import.meta.url), { type: 'module' }),
-      'sync file worker',
-      request,
-    ),
+  (request: OpenRequest) => askSyncFileWorker<OpenedSyncFile>(request),
   openHere,
 );
+
+/** Seals a sync file in a worker, or here where there is none (or with the caller's random bytes: tests). */
+const sealOffPage = (random: RandomBytes | undefined) =>
+  random
+    ? sealHere(random)
+    : offPage(
+        'seal the sync file',
+        (request: SealRequest) => askSyncFileWorker<Uint8Array>(request),
+        sealHere(),
+      );
 
 /** Reads a sync file and merges what it holds; resolves once that is committed. Never throws on bad files. */
 export async function importSyncFile(
@@ -226,13 +233,13 @@ export async function importSyncFile(
   const doc = store.persistence.doc;
   const { fileKey } = await store.secrets();
   // Opened in a worker (a large file inflates to tens of megabytes), or here letting the page run.
-  let opened = await openOffPage({ bytes, networkId: self.networkId, fileKey });
+  let opened = await openOffPage({ kind: 'open', bytes, networkId: self.networkId, fileKey });
   if (!opened.ok && opened.message.code === 'syncFile.damaged') {
     // Perhaps sealed with a newer key: an admin revoked a device while this one was away. The file then
     // carries the new key sealed to this device; the signed rotation inside it is what makes it stick.
     const newer = await store.keyFromCatchUp(await readCatchUp(bytes, fileKey));
     if (newer) {
-      const retried = await openOffPage({ bytes, networkId: self.networkId, fileKey: newer });
+      const retried = await openOffPage({ kind: 'open', bytes, networkId: self.networkId, fileKey: newer });
       if (retried.ok) opened = retried;
     }
   }

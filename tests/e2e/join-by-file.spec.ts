@@ -35,8 +35,8 @@ test('a new device joins from the admin’s sync file, starting from its checkpo
     contexts.push(b.context);
     await joinAsNewHub(b.page, await inviteCode(a.page), 'Northside Mosque', 'Mosque tablet');
 
-    // The checkpoint is made and the file opened in workers of their own (renderer/storage/checkpointEncoder.ts,
-    // renderer/sync/syncFileOpener.ts), not on the page.
+    // The checkpoint is made, the file sealed and opened in workers of their own
+    // (renderer/storage/checkpointEncoder.ts, renderer/sync/syncFileWork.ts), not on the page.
     const workers: string[] = [];
     const warnings: string[] = [];
     for (const { page } of [a, b]) {
@@ -52,6 +52,7 @@ test('a new device joins from the admin’s sync file, starting from its checkpo
     await expect(exported.getByRole('status')).toContainText('Sync file saved');
     const file = (await download.path())!;
     expect(workers.filter((url) => /checkpoint\.worker/.test(url))).toHaveLength(1);
+    expect(workers.filter((url) => /syncFile\.worker/.test(url))).toHaveLength(1);
 
     await goTo(b.page, 'Sync');
     const files = b.page.getByRole('region', { name: 'Sync files' });
@@ -64,7 +65,7 @@ test('a new device joins from the admin’s sync file, starting from its checkpo
       { timeout: 60_000 },
     );
     await expectHubOnHand(b.page, 'Eastside Pantry', 'Rice 2 lb bag', 27);
-    expect(workers.filter((url) => /syncFile\.worker/.test(url))).toHaveLength(1);
+    expect(workers.filter((url) => /syncFile\.worker/.test(url))).toHaveLength(2);
     expect(warnings.filter((text) => text.includes('in a worker'))).toEqual([]);
     // The history is all in: the status is gone, and what it said meanwhile (if anything) was how much.
     await expect(b.page.getByRole('status', { name: 'History arriving' })).toHaveCount(0);
