@@ -7,16 +7,12 @@ import {
   encodeHere,
   type CheckpointEncoder,
 } from '../../renderer/storage/checkpointEncoder';
-import {
-  answerRequest,
-  type CheckpointReply,
-  type CheckpointRequest,
-} from '../../renderer/storage/checkpointTables';
-import type { WorkerAnswer } from '../../renderer/platform/oneShotWorker';
+import { answerRequest, type CheckpointRequest } from '../../renderer/storage/checkpointTables';
 import { LarderDB } from '../../renderer/storage/db';
 import { CheckpointError } from '../../shared/checkpoint/make';
 import { headsOf } from '../../shared/doc';
 import { testStores } from './stores';
+import { fakeWorkers, type FakeBehaviour } from './fakeWorker';
 
 /**
  * A checkpoint's tables read and encoded off the page (checkpointEncoder.ts, checkpoint.worker.ts): with a
@@ -26,44 +22,16 @@ import { testStores } from './stores';
  */
 const { clock, twoHubsWithHistory } = testStores('cpencoder', 61);
 
-type Behaviour = 'answer' | 'crash' | 'error';
-const started: FakeWorker[] = [];
-
-class FakeWorker {
-  static behaviour: Behaviour = 'answer';
-  onmessage: ((event: { data: WorkerAnswer<CheckpointReply> }) => void) | null = null;
-  onerror: ((event: { message: string; preventDefault: () => void }) => void) | null = null;
-  onmessageerror: (() => void) | null = null;
-  terminated = false;
-  transferred: ArrayBuffer[] = [];
-  constructor(
-    readonly url: URL,
-    readonly options: WorkerOptions,
-  ) {
-    started.push(this);
-  }
-  postMessage(request: CheckpointRequest): void {
-    // What crosses to a worker is a structured clone: nothing of the page's objects.
-    const copy = structuredClone(request);
-    void (async () => {
-      if (FakeWorker.behaviour === 'crash')
-        return this.onerror?.({ message: 'out of memory', preventDefault: () => {} });
-      if (FakeWorker.behaviour === 'error') return this.onmessage?.({ data: { error: 'no such table' } });
-      const { answer, transfer } = await answerRequest(copy, (name) => new LarderDB(name));
-      this.transferred = transfer;
-      this.onmessage?.({ data: answer });
-    })();
-  }
-  terminate(): void {
-    this.terminated = true;
-  }
-}
+const workers = fakeWorkers((request: CheckpointRequest) =>
+  answerRequest(request, (name) => new LarderDB(name)),
+);
+const { started } = workers;
+type Behaviour = FakeBehaviour;
 
 afterEach(() => {
   vi.unstubAllGlobals();
   vi.restoreAllMocks();
-  started.length = 0;
-  FakeWorker.behaviour = 'answer';
+  workers.reset();
 });
 
 describe('a checkpoint made in a worker', () => {
@@ -71,7 +39,7 @@ describe('a checkpoint made in a worker', () => {
     const { a } = await twoHubsWithHistory();
     const now = clock.now();
     const onPage = await makeStoreCheckpoint(a, now, encodeHere(a.db));
-    vi.stubGlobal('Worker', FakeWorker);
+    vi.stubGlobal('Worker', workers.Worker);
     const inWorker = await makeStoreCheckpoint(a, now, checkpointEncoder(a.db));
     expect(started).toHaveLength(1);
     expect(started[0]!.options).toEqual({ type: 'module' });
@@ -90,8 +58,8 @@ describe('a checkpoint made in a worker', () => {
       const { a } = await twoHubsWithHistory();
       const now = clock.now();
       const onPage = await makeStoreCheckpoint(a, now, encodeHere(a.db));
-      vi.stubGlobal('Worker', FakeWorker);
-      FakeWorker.behaviour = behaviour;
+      vi.stubGlobal('Worker', workers.Worker);
+      workers.state.behaviour = behaviour;
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
       const made = await makeStoreCheckpoint(a, now, checkpointEncoder(a.db));
       expect(made.digest).toBe(onPage.digest);

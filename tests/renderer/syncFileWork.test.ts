@@ -9,9 +9,9 @@ import {
   type SealRequest,
 } from '../../renderer/sync/syncFileWork';
 import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
-import type { WorkerAnswer } from '../../renderer/platform/oneShotWorker';
 import type { OpenedSyncFile } from '../../shared/sync/syncfile';
 import { testStores } from './stores';
+import { fakeWorkers } from './fakeWorker';
 
 /**
  * Sync files opened and sealed off the page (renderer/sync/syncFileWork.ts, syncFile.worker.ts): with a
@@ -20,39 +20,15 @@ import { testStores } from './stores';
  */
 const { clock, twoHubsWithHistory } = testStores('syncopener', 73);
 
-const started: FakeWorker[] = [];
-
-class FakeWorker {
-  static crash = false;
-  onmessage: ((event: { data: WorkerAnswer<OpenedSyncFile | Uint8Array> }) => void) | null = null;
-  onerror: ((event: { message: string; preventDefault: () => void }) => void) | null = null;
-  onmessageerror: (() => void) | null = null;
-  terminated = false;
-  transferred: ArrayBuffer[] = [];
-  sent: OpenRequest | SealRequest | null = null;
-  constructor() {
-    started.push(this);
-  }
-  postMessage(request: OpenRequest | SealRequest): void {
-    const copy = structuredClone(request);
-    this.sent = copy;
-    void (async () => {
-      if (FakeWorker.crash) return this.onerror?.({ message: 'out of memory', preventDefault: () => {} });
-      const { answer, transfer } = copy.kind === 'open' ? await answerOpen(copy) : await answerSeal(copy);
-      this.transferred = transfer;
-      this.onmessage?.({ data: answer });
-    })();
-  }
-  terminate(): void {
-    this.terminated = true;
-  }
-}
+const workers = fakeWorkers<OpenRequest | SealRequest, OpenedSyncFile | Uint8Array>((request) =>
+  request.kind === 'open' ? answerOpen(request) : answerSeal(request),
+);
+const { started } = workers;
 
 afterEach(() => {
   vi.unstubAllGlobals();
   vi.restoreAllMocks();
-  started.length = 0;
-  FakeWorker.crash = false;
+  workers.reset();
 });
 
 describe('a sync file opened in a worker', () => {
@@ -106,7 +82,7 @@ describe('a sync file opened in a worker', () => {
     const row = `${a.self!.hubId}|${rice.id}`;
     await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '3' }] });
     const before = (await b.db.stock.get(row))!.onHand;
-    vi.stubGlobal('Worker', FakeWorker);
+    vi.stubGlobal('Worker', workers.Worker);
     // (Without a checkpoint: its own worker is checkpointEncoder.test.ts's.)
     const file = await exportSyncFile(a, { now: clock.now(), checkpoint: false });
     expect(await importSyncFile(b, file.bytes, { now: clock.now() })).toMatchObject({
@@ -128,8 +104,8 @@ describe('a sync file opened in a worker', () => {
     const row = `${a.self!.hubId}|${rice.id}`;
     await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '3' }] });
     const before = (await b.db.stock.get(row))!.onHand;
-    vi.stubGlobal('Worker', FakeWorker);
-    FakeWorker.crash = true;
+    vi.stubGlobal('Worker', workers.Worker);
+    workers.state.behaviour = 'crash';
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const file = await exportSyncFile(a, { now: clock.now(), checkpoint: false });
     expect(await importSyncFile(b, file.bytes, { now: clock.now() })).toMatchObject({
