@@ -18,13 +18,8 @@
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
-import {
-  deflate,
-  deflatePaced,
-  inflateExactly,
-  inflateExactlyPaced,
-  MAX_UPDATE_BYTES,
-} from '../../shared/sync/compress';
+import { deflate, inflateExactly, MAX_UPDATE_BYTES } from '../../shared/sync/compress';
+import { deflateOffPage, inflateExactlyOffPage } from './compressOffPage';
 import { pacer } from '../../shared/pace';
 import {
   PACED_PARTS_FROM,
@@ -291,14 +286,15 @@ export const readSyncStep1 = (decoder: decoding.Decoder, encoder: encoding.Encod
   writeSyncStep2(encoder, doc, decoding.readVarUint8Array(decoder));
 
 /**
- * Past this many bytes of doc, a peer's sync step 1 is answered after the answer is deflated in steps, the
- * page let run between them: a new device's first sync at a million entries deflated 57 MB in one task of
- * about 1.5 s on the answering hub's page (its desk froze while a coordinator's laptop joined).
+ * Past this many bytes of doc, a peer's sync step 1 is answered after the answer is deflated off the page (a
+ * worker: compressOffPage.ts; in steps, the page let run between them, where there is none): a new device's
+ * first sync at a million entries deflated 57 MB in one task of about 1.5 s on the answering hub's page (its
+ * desk froze while a coordinator's laptop joined).
  */
 export const PACED_DEFLATE_FROM = 1024 * 1024;
 let pacedDeflateFrom = PACED_DEFLATE_FROM;
 
-/** Sets the size past which an answer is deflated in steps (tests), or puts back PACED_DEFLATE_FROM. */
+/** Sets the size past which an answer is deflated off the page (tests), or puts back PACED_DEFLATE_FROM. */
 export function setPacedDeflateFrom(bytes: number = PACED_DEFLATE_FROM): void {
   pacedDeflateFrom = bytes;
 }
@@ -322,7 +318,7 @@ export const messageAnsweredLater = -2;
 const answering = new WeakMap<Y.Doc, Promise<void>>();
 
 /**
- * Answers a peer's sync step 1 once the answer is deflated in steps. The answer is what the doc holds now;
+ * Answers a peer's sync step 1 once the answer is deflated off the page. The answer is what the doc holds now;
  * when the peer lacks much (ANSWER_IN_STEPS_FROM), what the doc holds once the answer is written, in steps
  * too (what the doc gains meanwhile reaches the peer either way: as an update, or in the answer). Sent
  * framed over the connection it came from, unless that closed meanwhile. False (nothing done) when the
@@ -362,8 +358,7 @@ function answerOverConn(
     const answer = now ?? (await answerInSteps(doc, asked.stateVector));
     if (conn.closed || noDocs.has(doc)) return;
     // Deflated at once when small (an answer written in steps may turn out small: the peer had most of it).
-    const packed =
-      answer.part.byteLength < pacedDeflateFrom ? undefined : await deflatePaced(answer.part, pacer());
+    const packed = answer.part.byteLength < pacedDeflateFrom ? undefined : await deflateOffPage(answer.part);
     if (conn.closed || noDocs.has(doc)) return;
     const message = encoding.createEncoder();
     encoding.writeVarUint(message, Y_WEBRTC_MESSAGE_SYNC);
@@ -388,7 +383,7 @@ async function sendCheckpoint(doc: Y.Doc, conn: SyncConn): Promise<void> {
   conn.larderCheckpointSent = true;
   const bundle = await carrier.bundle();
   if (!bundle || bundle.byteLength > MAX_CHECKPOINT_BYTES || conn.closed || noDocs.has(doc)) return;
-  const packed = bundle.byteLength < pacedDeflateFrom ? deflate(bundle) : await deflatePaced(bundle, pacer());
+  const packed = bundle.byteLength < pacedDeflateFrom ? deflate(bundle) : await deflateOffPage(bundle);
   if (conn.closed || noDocs.has(doc)) return;
   const message = encoding.createEncoder();
   encoding.writeVarUint(message, Y_WEBRTC_MESSAGE_SYNC);
@@ -413,7 +408,7 @@ function takeCheckpoint(doc: Y.Doc, length: number, packed: Uint8Array): Promise
   if (queueFull(doc, packed.byteLength)) return null;
   return behindInflating(doc, packed.byteLength, async () => {
     const bundle = inflatedInSteps(packed, length)
-      ? await inflateExactlyPaced(packed, length, pacer())
+      ? await inflateExactlyOffPage(packed, length)
       : inflateExactly(packed, length);
     if (!bundle) {
       onRefused(msg('update.wrongLength'));
@@ -466,31 +461,32 @@ function takePlain(
 }
 
 /**
- * Past this many bytes deflated (about 4 MB of doc, 70,000 entries) a peer's message is inflated in steps, the
- * page let run between them: a part of 56 MiB took 786 ms in one task. Messages read meanwhile wait behind it.
+ * Past this many bytes deflated (about 4 MB of doc, 70,000 entries) a peer's message is inflated off the page
+ * (a worker; in steps, the page let run between them, where there is none): a part of 56 MiB took 786 ms in
+ * one task. Messages read meanwhile wait behind it.
  */
 export const PACED_INFLATE_FROM = 1024 * 1024;
 let pacedFrom = PACED_INFLATE_FROM;
 
-/** Sets the size past which a peer's message is inflated in steps (tests), or puts back PACED_INFLATE_FROM. */
+/** Sets the size past which a peer’s message is inflated off the page (tests), or puts back the default. */
 export function setPacedInflateFrom(bytes: number = PACED_INFLATE_FROM): void {
   pacedFrom = bytes;
 }
 
 /**
- * Past this many bytes inflated, as the message states it, a peer's message is inflated in steps too, however
- * small it is deflated: a new device's first sync at 100,000 entries (0.7 MB deflated, 3 MB of doc) was
- * inflated in one task of 250-600 ms, the inflater's code not yet compiled (46 ms once it is). (A peer that
- * states more than it sends only has its message inflated in steps; one that sends more is cut off at what
- * it stated.)
+ * Past this many bytes inflated, as the message states it, a peer's message is inflated off the page too,
+ * however small it is deflated: a new device's first sync at 100,000 entries (0.7 MB deflated, 3 MB of doc)
+ * was inflated in one task of 250-600 ms, the inflater's code not yet compiled (46 ms once it is). (A peer
+ * that states more than it sends only has its message inflated off the page; one that sends more is cut off
+ * at what it stated.)
  */
 export const PACED_INFLATED_FROM = 1024 * 1024;
 
-/** Whether a peer's deflated message is inflated in steps (`inflateExactlyPaced`). */
+/** Whether a peer's deflated message is inflated off the page (`inflateExactlyOffPage`). */
 const inflatedInSteps = (packed: Uint8Array, length: number) =>
   packed.byteLength > pacedFrom || length > PACED_INFLATED_FROM;
 
-/** Per doc: peer messages being inflated in steps, and what was read after them (in order, behind them). */
+/** Per doc: peer messages being inflated off the page, and what was read after them (in order, behind them). */
 const inflating = new WeakMap<Y.Doc, Promise<unknown>>();
 /** Per doc: the bytes of the messages in that queue (as they came: deflated or not). */
 const queuedBytes = new WeakMap<Y.Doc, number>();
@@ -573,7 +569,7 @@ function readPackedUpdate(
   return behindInflating(doc, packed.byteLength, async () =>
     take(
       inflatedInSteps(packed, length)
-        ? await inflateExactlyPaced(packed, length, pacer())
+        ? await inflateExactlyOffPage(packed, length)
         : inflateExactly(packed, length),
     ),
   );
@@ -679,7 +675,7 @@ export const readSyncMessage = (
           readSyncStep1(decoder, encoder, doc);
           return messageType;
         }
-        // Over a WebRTC connection: a large answer is deflated in steps and sent when it is ready.
+        // Over a WebRTC connection: a large answer is deflated off the page and sent when it is ready.
         const stateVector = decoding.readVarUint8Array(decoder);
         // Older Larders write nothing after the state vector.
         const wantsCheckpoint =
