@@ -13,8 +13,9 @@ import { buffersOf, type WorkerAnswer } from '../platform/oneShotWorker';
  * A sync file opened (decrypted, inflated, checked: shared/sync/syncfile.ts `openSyncFile`) or sealed
  * (deflated, encrypted: `sealSyncFile`) off the page, in syncFile.worker.ts (syncFiles.ts asks it): a full
  * file of a million entries inflates to some 60 MB, seconds of work and copies the page would otherwise hold
- * and collect. What goes to the worker is copied (a memory copy: the page keeps what it needs should the
- * worker fail, and a file to open again with another key); what comes back is moved, not copied.
+ * and collect. A file to open goes to the worker as a copy (the page may open it again with another key); an
+ * update to seal is moved there (syncFiles.ts writes it again should the worker fail); what comes back is
+ * moved, not copied.
  */
 
 export interface OpenRequest {

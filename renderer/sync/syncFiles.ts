@@ -8,7 +8,7 @@ import { pacer } from '../../shared/pace';
 import { takeInSteps } from '../storage/largeUpdates';
 import { readCatchUp, SYNC_FILE_EXTENSION, type OpenedSyncFile } from '../../shared/sync/syncfile';
 import { openHere, sealHere, systemRandom, type OpenRequest, type SealRequest } from './syncFileWork';
-import { askOwnWorker, offPage } from '../platform/oneShotWorker';
+import { askOwnWorker, buffersOf, offPage } from '../platform/oneShotWorker';
 import type { MetaRow, PeerRow } from '../storage/db';
 import type { LarderStore } from '../storage/store';
 import { settingValue } from '../../shared/trust/settings';
@@ -148,22 +148,32 @@ export async function exportSyncFile(
           storeCheckpointBundle(store, now),
         )
       : null;
-  let entries = 0;
-  const { parts: update, stateVector } = await statePartsPaced(
-    doc,
-    peer?.stateVector,
-    { maxBytes: options.partBytes ?? FILE_PART_BYTES },
-    pacer(),
-    {
-      pacedFrom: options.pacedFrom ?? PACED_EXPORT_FROM,
-      atLastStep: () => {
-        entries = countEntriesPast(doc, known);
+  /** The doc's state to seal, written in steps (again, should a worker have been given it and failed). */
+  const write = async () => {
+    let entries = 0;
+    const { parts, stateVector } = await statePartsPaced(
+      doc,
+      peer?.stateVector,
+      { maxBytes: options.partBytes ?? FILE_PART_BYTES },
+      pacer(),
+      {
+        pacedFrom: options.pacedFrom ?? PACED_EXPORT_FROM,
+        atLastStep: () => {
+          entries = countEntriesPast(doc, known);
+        },
       },
-    },
-  );
+    );
+    return { update: parts, stateVector, entries };
+  };
   const { fileKey } = await store.secrets();
   const catchUp = await store.catchUpKeys();
-  const bytes = await sealOffPage(options.randomBytes)({
+  const sealing = ({
+    update,
+    stateVector,
+  }: {
+    update: Uint8Array[];
+    stateVector: Uint8Array;
+  }): SealRequest => ({
     kind: 'seal',
     input: {
       network: self.networkId,
@@ -178,6 +188,20 @@ export async function exportSyncFile(
     },
     fileKey,
   });
+  let written = await write();
+  let bytes: Uint8Array;
+  if (options.randomBytes || typeof Worker === 'undefined') bytes = await sealHere(random)(sealing(written));
+  else
+    try {
+      // The update is moved to the worker, not copied (57 MB at a million entries: a copy held the page
+      // 150 ms); should the worker fail, it is written again for the page to seal.
+      bytes = await askSyncFileWorker<Uint8Array>(sealing(written), buffersOf(written.update));
+    } catch (error) {
+      console.warn('Larder could not seal the sync file in a worker; doing it on the page', error);
+      written = await write();
+      bytes = await sealHere(random)(sealing(written));
+    }
+  const entries = written.entries;
   const fileName = syncFileName(now, random);
   return {
     bytes,
@@ -197,11 +221,12 @@ function mergeStateVectors(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /** Asks a worker of its own (syncFile.worker.ts) to open or seal a sync file. */
-const askSyncFileWorker = <Reply>(request: OpenRequest | SealRequest) =>
+const askSyncFileWorker = <Reply>(request: OpenRequest | SealRequest, transfer?: ArrayBuffer[]) =>
   askOwnWorker<OpenRequest | SealRequest, Reply>(
     () => new Worker(new URL('./syncFile.worker.ts', import.meta.url), { type: 'module' }),
     'sync file worker',
     request,
+    transfer,
   );
 
 /** Opens a sync file in a worker, or here where there is none. */
@@ -210,16 +235,6 @@ const openOffPage = offPage(
   (request: OpenRequest) => askSyncFileWorker<OpenedSyncFile>(request),
   openHere,
 );
-
-/** Seals a sync file in a worker, or here where there is none (or with the caller's random bytes: tests). */
-const sealOffPage = (random: RandomBytes | undefined) =>
-  random
-    ? sealHere(random)
-    : offPage(
-        'seal the sync file',
-        (request: SealRequest) => askSyncFileWorker<Uint8Array>(request),
-        sealHere(),
-      );
 
 /** Reads a sync file and merges what it holds; resolves once that is committed. Never throws on bad files. */
 export async function importSyncFile(

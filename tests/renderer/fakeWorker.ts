@@ -19,7 +19,9 @@ export function fakeWorkers<Request, Reply>(
     onerror: ((event: { message: string; preventDefault: () => void }) => void) | null = null;
     onmessageerror: (() => void) | null = null;
     terminated = false;
+    /** What it moved back, and what the page moved to it. */
     transferred: ArrayBuffer[] = [];
+    given: Transferable[] = [];
     sent: Request | null = null;
     constructor(
       readonly url: URL,
@@ -27,9 +29,10 @@ export function fakeWorkers<Request, Reply>(
     ) {
       started.push(this);
     }
-    postMessage(request: Request): void {
-      // What crosses to a worker is a structured clone: nothing of the page's objects.
-      const copy = structuredClone(request);
+    postMessage(request: Request, transfer: Transferable[] = []): void {
+      // What crosses to a worker is a structured clone, what is transferred moved (gone from the page).
+      this.given = transfer;
+      const copy = structuredClone(request, { transfer });
       this.sent = copy;
       void (async () => {
         if (state.behaviour === 'crash')

@@ -94,7 +94,10 @@ describe('a sync file opened in a worker', () => {
       ['seal', true],
       ['open', true],
     ]);
-    // What was sent to open is a copy: the caller's bytes are whole.
+    // The update to seal was moved to the worker, not copied; what was sent to open is a copy: the caller's
+    // bytes are whole.
+    expect(started[0]!.given).toHaveLength(1);
+    expect(started[1]!.given).toEqual([]);
     expect((started[1]!.sent as OpenRequest).bytes).toEqual(file.bytes);
     expect(file.bytes.byteLength).toBeGreaterThan(0);
   });
