@@ -4,7 +4,7 @@ import type { LedgerRow } from '../../shared/projection';
 import { onHandRows } from '../../shared/onHand';
 import { shelfRows } from '../../shared/shelf';
 import { isEnvelope, SETTING_MAPS } from '../../shared/trust/settings';
-import { CheckpointFormatError, decodeHead, type CheckpointSetting } from '../../shared/checkpoint/format';
+import { CheckpointFormatError, type CheckpointSetting } from '../../shared/checkpoint/format';
 import { decodeBundle, encodeBundle } from '../../shared/checkpoint/bundle';
 import { evaluateMembers } from '../../shared/trust/members';
 import { CheckpointError, signEncoded, type SignedCheckpoint } from '../../shared/checkpoint/make';
@@ -57,6 +57,9 @@ function settingsIn(doc: Y.Doc): CheckpointSetting[] {
 /** How many times a checkpoint waits for a large update or a rebuild to be projected before it gives up. */
 const PROJECTION_WAITS = 3;
 
+/** A checkpoint this device made: signed, with its digest and the entries its covers reach. */
+export type MadeCheckpoint = SignedCheckpoint & { digest: string; covered: number };
+
 /** The heads as a string to compare (a few hundred devices at most). */
 const headsKey = (heads: Map<string, SignedHead>) => JSON.stringify([...heads]);
 
@@ -72,7 +75,7 @@ export async function makeStoreCheckpoint(
   store: LarderStore,
   now: number,
   encode: CheckpointEncoder = checkpointEncoder(store.db),
-): Promise<SignedCheckpoint & { digest: string }> {
+): Promise<MadeCheckpoint> {
   const self = store.self;
   // As the doc has it now, also in an app just opened, before anything new was projected.
   const members = await store.currentMembers();
@@ -94,8 +97,10 @@ export async function makeStoreCheckpoint(
       members: members.members,
       settings: settingsIn(doc),
     });
-    if (reply.kind === 'encoded')
-      return signEncoded(reply.encoded, self.networkId, self.deviceId, identity.privateKey);
+    if (reply.kind === 'encoded') {
+      const signed = await signEncoded(reply.encoded, self.networkId, self.deviceId, identity.privateKey);
+      return { ...signed, covered: reply.covered };
+    }
     if (reply.kind === 'refused') throw new CheckpointError(reply.message);
     // The heads were read before the tables: a head that came and went through the gate meanwhile is
     // not a reason to give up.
@@ -146,10 +151,10 @@ export async function seedFromCheckpoint(
   });
 }
 
-const recent = new WeakMap<LarderStore, { at: number; checkpoint: Promise<SignedCheckpoint> }>();
+const recent = new WeakMap<LarderStore, { at: number; checkpoint: Promise<MadeCheckpoint> }>();
 
 /** This device's checkpoint made at most CHECKPOINT_REUSE_MS ago, or a new one (one that failed is not kept). */
-function recentCheckpoint(store: LarderStore, now: number): Promise<SignedCheckpoint> {
+function recentCheckpoint(store: LarderStore, now: number): Promise<MadeCheckpoint> {
   const last = recent.get(store);
   if (last && now >= last.at && now - last.at <= CHECKPOINT_REUSE_MS) return last.checkpoint;
   const checkpoint = makeStoreCheckpoint(store, now);
@@ -176,7 +181,7 @@ export async function storeCheckpointBundle(
   const members = await store.currentMembers();
   const me = self && members?.members.get(self.deviceId);
   if (!me || me.revoked || !CHECKPOINT_MAKERS.includes(me.role)) return null;
-  let checkpoint: SignedCheckpoint;
+  let checkpoint: MadeCheckpoint;
   try {
     checkpoint = await recentCheckpoint(store, now);
   } catch (error) {
@@ -185,10 +190,9 @@ export async function storeCheckpointBundle(
       console.warn('Larder could not make a checkpoint for the file', error);
     return null;
   }
-  const covered = decodeHead(checkpoint.head).covers.reduce((n, c) => n + c.seq, 0);
   // As this device replays it (with the one its own checkpoint came with, while its doc lacks some of that).
   const log = store.persistence.trust?.memberLog() ?? membersOf(store.persistence.doc).toArray();
-  return { bytes: encodeBundle({ checkpoint, members: log }), covered };
+  return { bytes: encodeBundle({ checkpoint, members: log }), covered: checkpoint.covered };
 }
 
 /** What came of starting from a checkpoint bundle: its maker and time, or why it was not used. */

@@ -32,7 +32,8 @@ export interface CheckpointRequest {
 
 /** The encoder's answer. */
 export type CheckpointReply =
-  | { kind: 'encoded'; encoded: EncodedCheckpoint }
+  /** `covered`: the entries its covers reach (what it spares a receiver). */
+  | { kind: 'encoded'; encoded: EncodedCheckpoint; covered: number }
   /** A large update or a rebuild is still being projected: ask again once it is. */
   | { kind: 'incomplete' }
   /** Counted entries not under a signed position yet, on this many devices (`coversFromGate`). */
@@ -80,7 +81,8 @@ export async function encodeFromTables(
     if (error instanceof CheckpointError) return { kind: 'refused', message: error.message };
     throw error;
   }
-  return { kind: 'encoded', encoded: await encodeBodyPaced(body, pause) };
+  const covered = covers.reduce((n, c) => n + c.seq, 0);
+  return { kind: 'encoded', encoded: await encodeBodyPaced(body, pause), covered };
 }
 
 /**

@@ -10,6 +10,7 @@ import {
 import { answerRequest, type CheckpointRequest } from '../../renderer/storage/checkpointTables';
 import { LarderDB } from '../../renderer/storage/db';
 import { CheckpointError } from '../../shared/checkpoint/make';
+import { decodeHead } from '../../shared/checkpoint/format';
 import { headsOf } from '../../shared/doc';
 import { testStores } from './stores';
 import { fakeWorkers, type FakeBehaviour } from './fakeWorker';
@@ -49,6 +50,10 @@ describe('a checkpoint made in a worker', () => {
     expect(inWorker.head).toEqual(onPage.head);
     expect(inWorker.rows).toEqual(onPage.rows);
     expect(inWorker.digest).toBe(onPage.digest);
+    // What it spares a receiver: every entry its covers reach (the two hubs' entries).
+    expect(inWorker.covered).toBe(decodeHead(inWorker.head).covers.reduce((n, c) => n + c.seq, 0));
+    expect(inWorker.covered).toBe(onPage.covered);
+    expect(inWorker.covered).toBeGreaterThan(2);
     expect(inWorker.rows.byteLength).toBeGreaterThan(0);
   });
 
