@@ -81,8 +81,6 @@ export interface KnownPeer {
   importedAt: number;
 }
 
-const defaultRandom = systemRandom;
-
 function requireSetUp(store: LarderStore) {
   const self = store.self;
   if (!self) throw new Error('This device has not been set up yet');
@@ -135,7 +133,7 @@ export async function exportSyncFile(
   const self = requireSetUp(store);
   const doc = store.persistence.doc;
   const now = options.now ?? Date.now();
-  const random = options.randomBytes ?? defaultRandom;
+  const random = options.randomBytes ?? systemRandom;
   const peer = options.forDevice !== undefined ? await peerRow(store, options.forDevice) : undefined;
   // All from the same synchronous moment: the state vector in the header describes exactly this update.
   // More than one update may carry (about 1.1M entries): in parts, each applied after the one before.
