@@ -5,20 +5,32 @@ import { buildBenchPage } from './pages';
 import { launch } from './browser';
 import { commandLine } from './report';
 import { serve } from './server';
+import type { Page } from 'playwright-core';
+import type { JoinArgs, JoinFromFileRun } from './page/api';
+
+/** A page's JS heap after a full collection, MB. */
+async function heapMB(page: Page): Promise<number> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+  await cdp.detach();
+  return usedSize / 1e6;
+}
 
 /**
  * A new device joins from a coordinator's full sync file, in Chromium, all through the app's own store
- * (bench/page `joinFromFile`): a coordinator's device makes a signed network and records N entries (saves
- * of 200 lines over 300 items at one hub), exports a full sync file, with a checkpoint and without, and a new
- * device joined with its invite imports it; then a new device joins over live sync's messages instead
- * (bench/page/wire.ts: passed between the two stores of the page, no WebRTC), with the coordinator's
- * checkpoint and without. Prints when the stock figures were right (the checkpoint's, or the import's end
- * without one), when the import was done, and the longest main-thread task. Prints numbers; asserts nothing.
+ * (bench/page/join.ts). Two pages, each with its own heap as two machines have: in one, a coordinator's
+ * device makes a signed network and records N entries (saves of 200 lines over 300 items at one hub) and
+ * exports a full sync file, with a checkpoint and without; in the other, a new device joined with its invite
+ * imports it. Then the new device joins over live sync's messages instead (bench/page/wire.ts: passed
+ * between the pages over a BroadcastChannel, no WebRTC), with the coordinator's checkpoint and without.
+ * Prints when the stock figures were right (the checkpoint's, or the import's end without one), when the
+ * import was done, and the new device's page's longest main-thread task. Prints numbers; asserts nothing.
  *
  *   npx tsx bench/join-file.ts [--sizes=100000,1000000] [--runs=1] [--profile=DIR]
  *
- * With `--profile`, the page is built unminified and its CPU profile (the recording too: its saves are long
- * tasks of their own) written to DIR, one file per size and run, to be read with Chromium's DevTools.
+ * With `--profile`, the page is built unminified and the new device's page's CPU profile written to DIR,
+ * one file per size and run, to be read with Chromium's DevTools.
  */
 const { option } = commandLine();
 const sizes = (option('sizes') ?? '100000').split(',').map(Number);
@@ -37,9 +49,18 @@ try {
       const profile = mkdtempSync(join(tmpdir(), 'larder-join-file-profile-'));
       const context = await launch(profile);
       try {
-        const page = await context.newPage();
-        await page.goto(`${server.url}/bench/`);
-        await page.waitForFunction(() => window.larderBench !== undefined);
+        const [coordinator, page] = [await context.newPage(), await context.newPage()];
+        for (const p of [coordinator, page]) {
+          await p.goto(`${server.url}/bench/`);
+          await p.waitForFunction(() => window.larderBench !== undefined);
+        }
+        const { recordMs, saves, item, stock } = await coordinator.evaluate(
+          (entries) => window.larderBench!.coordinatorRecord(entries),
+          n,
+        );
+        console.log(
+          `${n.toLocaleString('en-US')} entries (run ${run}), recorded in ${ms(recordMs)} (a save of 200 lines: ${saves.first.toFixed(0)} ms median in the first tenth, ${saves.last.toFixed(0)} ms in the last); the new device's page's heap before it joins: ${(await heapMB(page)).toFixed(0)} MB, the coordinator's ${(await heapMB(coordinator)).toFixed(0)} MB`,
+        );
         const cdp = profileDir ? await context.newCDPSession(page) : null;
         let profiledFrom = 0;
         if (cdp) {
@@ -57,14 +78,50 @@ try {
           await cdp.send('Profiler.start');
           profiledFrom = await page.evaluate(() => performance.now());
         }
-        const {
-          recordMs,
-          saves,
-          runs: imports,
-        } = await page.evaluate((entries) => window.larderBench!.joinFromFile(entries), n);
-        console.log(
-          `${n.toLocaleString('en-US')} entries (run ${run}), recorded in ${ms(recordMs)} (a save of 200 lines: ${saves.first.toFixed(0)} ms median in the first tenth, ${saves.last.toFixed(0)} ms in the last):`,
-        );
+        const imports: (JoinFromFileRun & { heapMB: number })[] = [];
+        /** The new device's page's heap with its store open after a join, then the store closed. */
+        const heapAfter = async (p: Page) => {
+          const mb = await heapMB(p);
+          await p.evaluate(() => window.larderBench!.deviceClose());
+          return mb;
+        };
+        const joinArgs = async (name: string, checkpoint: boolean): Promise<JoinArgs> => ({
+          name,
+          checkpoint,
+          stock,
+          item,
+          invite: await coordinator.evaluate(() => window.larderBench!.coordinatorInvite()),
+        });
+        for (const checkpoint of [true, false]) {
+          const exported = await coordinator.evaluate(
+            (c) => window.larderBench!.coordinatorExport(c),
+            checkpoint,
+          );
+          const args = await joinArgs(checkpoint ? 'larder-join-with' : 'larder-join-without', checkpoint);
+          const joined = await page.evaluate((a) => window.larderBench!.joinByFile(a), args);
+          await coordinator.evaluate(() => window.larderBench!.coordinatorStop());
+          imports.push({ ...joined, ...exported, heapMB: await heapAfter(page) });
+        }
+        for (const checkpoint of [true, false]) {
+          const expected = await coordinator.evaluate(() => window.larderBench!.coordinatorServe());
+          const args = await joinArgs(
+            checkpoint ? 'larder-join-sync-with' : 'larder-join-sync-without',
+            checkpoint,
+          );
+          const joined = await page.evaluate(([a, e]) => window.larderBench!.joinBySync(a, e), [
+            args,
+            expected,
+          ] as const);
+          await coordinator.evaluate(() => window.larderBench!.coordinatorStop());
+          imports.push({
+            ...joined,
+            exportMs: 0,
+            exportLongestTaskMs: 0,
+            checkpointCovers: null,
+            heapMB: await heapAfter(page),
+          });
+        }
+        await coordinator.evaluate(() => window.larderBench!.coordinatorClose());
         if (cdp) {
           const { profile } = await cdp.send('Profiler.stop');
           const longTasks = await page.evaluate(
@@ -78,7 +135,7 @@ try {
         }
         for (const r of imports)
           console.log(
-            `  ${r.way === 'file' ? 'file' : 'sync messages'}, ${r.checkpoint ? 'with a checkpoint' : 'without one'}: stock right after ${ms(r.checkpointReadyMs ?? r.importMs)}, import done ${ms(r.importMs)}, history rows ${ms(r.historyMs)}; longest task ${r.longestTaskMs.toFixed(0)} ms (${r.longestTaskToReadyMs.toFixed(0)} ms until the figures); ${r.way === 'file' ? 'file' : 'sent'} ${(r.fileBytes / 1e6).toFixed(1)} MB${r.way === 'file' ? `, exported in ${ms(r.exportMs)} (longest task ${r.exportLongestTaskMs.toFixed(0)} ms)` : ''}; same stock: ${r.same} (${r.stockRows} rows); ${r.message}${r.saveAfterFiguresMs === null ? '' : `; a save right after the figures: ${typeof r.saveAfterFiguresMs === 'string' ? r.saveAfterFiguresMs : `its hub chosen ${r.saveAfterFiguresMs.hubMs.toFixed(0)} ms later, a donation committed at ${r.saveAfterFiguresMs.savedMs.toFixed(0)} ms, counted at ${r.saveAfterFiguresMs.countedMs === null ? 'never' : `${r.saveAfterFiguresMs.countedMs.toFixed(0)} ms`}`}`}`,
+            `  ${r.way === 'file' ? 'file' : 'sync messages'}, ${r.checkpoint ? 'with a checkpoint' : 'without one'}: stock right after ${ms(r.checkpointReadyMs ?? r.importMs)}, import done ${ms(r.importMs)}, history rows ${ms(r.historyMs)}; longest task ${r.longestTaskMs.toFixed(0)} ms (${r.longestTaskToReadyMs.toFixed(0)} ms until the figures); heap after it ${r.heapMB.toFixed(0)} MB; ${r.way === 'file' ? 'file' : 'sent'} ${(r.fileBytes / 1e6).toFixed(1)} MB${r.way === 'file' ? `, exported in ${ms(r.exportMs)} (longest task ${r.exportLongestTaskMs.toFixed(0)} ms)` : ''}; same stock: ${r.same} (${r.stockRows} rows); ${r.message}${r.saveAfterFiguresMs === null ? '' : `; a save right after the figures: ${typeof r.saveAfterFiguresMs === 'string' ? r.saveAfterFiguresMs : `its hub chosen ${r.saveAfterFiguresMs.hubMs.toFixed(0)} ms later, a donation committed at ${r.saveAfterFiguresMs.savedMs.toFixed(0)} ms, counted at ${r.saveAfterFiguresMs.countedMs === null ? 'never' : `${r.saveAfterFiguresMs.countedMs.toFixed(0)} ms`}`}`}`,
           );
       } finally {
         await context.close();

@@ -104,14 +104,24 @@ export interface LarderBench {
    */
   startFromCheckpoint(baseUrl: string, network: string): Promise<CheckpointStartResult>;
   /**
-   * A new device joins from a coordinator's full sync file (bench/join-file.ts), all through the app's own
-   * store: a coordinator's device makes a signed network and records `entries` entries in saves of 200
-   * lines, exports a full sync file with a checkpoint and one without, and a new device joined with its
-   * invite imports each.
+   * bench/join-file.ts's coordinator, in a page of its own (bench/page/join.ts): makes a signed network and
+   * records `entries` entries in saves of 200 lines; then makes invites, exports full sync files (kept for
+   * the new device's page to ask for), and answers sync messages.
    */
-  joinFromFile(
-    entries: number,
-  ): Promise<{ recordMs: number; saves: { first: number; last: number }; runs: JoinFromFileRun[] }>;
+  coordinatorRecord(entries: number): Promise<CoordinatorRecord>;
+  coordinatorInvite(): Promise<string>;
+  coordinatorExport(checkpoint: boolean): Promise<CoordinatorExport>;
+  /** Starts answering the new device's page: the coordinator's entries per device, to wait for. */
+  coordinatorServe(): [string, number][];
+  /** Stops answering and drops the file kept: the bytes it sent. */
+  coordinatorStop(): number;
+  coordinatorClose(): void;
+  /** A new device, in another page, joins from the file the coordinator's page exported last. */
+  joinByFile(args: JoinArgs): Promise<NewDeviceRun>;
+  /** ...or over sync messages from the coordinator's page, until it holds `expected`. */
+  joinBySync(args: JoinArgs, expected: [string, number][]): Promise<NewDeviceRun>;
+  /** Closes the new device's store, which a join leaves open (for its page's heap to be measured). */
+  deviceClose(): void;
   close(): void;
 }
 
@@ -123,8 +133,35 @@ export interface SaveAfterFigures {
   countedMs: number | null;
 }
 
+export interface CoordinatorRecord {
+  recordMs: number;
+  /** A save of 200 lines: median ms in the first tenth and in the last. */
+  saves: { first: number; last: number };
+  /** An item the new device donates right after its figures. */
+  item: string;
+  /** The coordinator's stock rows, as JSON, to compare the new device's with. */
+  stock: string;
+}
+
+export interface CoordinatorExport {
+  exportMs: number;
+  /** The longest main-thread task of the coordinator's page while it exported. */
+  exportLongestTaskMs: number;
+  fileBytes: number;
+  checkpointCovers: number | null;
+}
+
+export interface JoinArgs extends Pick<CoordinatorRecord, 'stock' | 'item'> {
+  /** The new device's database. */
+  name: string;
+  invite: string;
+  checkpoint: boolean;
+}
+
+export type NewDeviceRun = Omit<JoinFromFileRun, 'exportMs' | 'exportLongestTaskMs' | 'checkpointCovers'>;
+
 export interface JoinFromFileRun {
-  /** From a sync file, or over sync messages passed between the two stores of the page (no WebRTC). */
+  /** From a sync file, or over sync messages between the two pages (a BroadcastChannel, no WebRTC). */
   way: 'file' | 'sync';
   checkpoint: boolean;
   exportMs: number;

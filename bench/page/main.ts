@@ -11,9 +11,18 @@ import { loadFastSha256 } from '../../shared/trust/crypto';
 import type { Member, MemberState } from '../../shared/trust/members';
 import Dexie from 'dexie';
 import { appBenchNetwork } from '../generate';
-import type { JoinFromFileRun, LarderBench, NodeSeed, SaveAfterFigures } from './api';
-import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
-import { joinOverMessages } from './wire';
+import type { LarderBench, NodeSeed } from './api';
+import {
+  coordinatorClose,
+  coordinatorExport,
+  coordinatorInvite,
+  coordinatorRecord,
+  coordinatorServe,
+  coordinatorStop,
+  joinByFile,
+  joinBySync,
+  deviceClose,
+} from './join';
 
 /**
  * The bench page: served from the same origin as the built app, so the IndexedDB it seeds is the one
@@ -258,195 +267,15 @@ const bench: LarderBench = {
     return result;
   },
 
-  async joinFromFile(entries) {
-    await loadFastSha256();
-    const names = [
-      'larder-join-a',
-      'larder-join-with',
-      'larder-join-without',
-      'larder-join-sync-with',
-      'larder-join-sync-without',
-    ];
-    await Promise.all(names.map((name) => Dexie.delete(name)));
-    const a = await LarderStore.open(new LarderDB(names[0]!));
-    await a.ready;
-    await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Coordinator laptop' });
-    const items: string[] = [];
-    for (let i = 0; i < 300; i++) {
-      const item = await a.saveItem({
-        name: `Item ${i}`,
-        category: 'Food',
-        unit: 'bag',
-        packSize: '',
-        barcodes: '',
-      });
-      items.push(item.id);
-    }
-    const recording = performance.now();
-    const saveMs: number[] = [];
-    for (let done = 0, save = 0; done < entries; save++) {
-      const t = performance.now();
-      const count = Math.min(200, entries - done);
-      const lines = Array.from({ length: count }, (_, i) => ({
-        item: items[(done + i) % items.length]!,
-        quantity: String(save % 4 === 3 ? 1 : 1 + ((done + i) % 9)),
-      }));
-      if (save % 4 === 3) await a.recordPickup({ lines });
-      else await a.recordDonation({ source: 'individual', lines });
-      saveMs.push(performance.now() - t);
-      done += count;
-    }
-    const recordMs = performance.now() - recording;
-    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
-    const tenth = Math.max(1, Math.floor(saveMs.length / 10));
-    const saves = { first: median(saveMs.slice(0, tenth)), last: median(saveMs.slice(-tenth)) };
-    await a.persistence.flush();
-    const key = (r: { key: string }) => r.key;
-    const stockOf = async (s: LarderStore) =>
-      JSON.stringify((await s.db.stock.toArray()).sort((x, y) => (key(x) < key(y) ? -1 : 1)));
-    const theirs = await stockOf(a);
-    /**
-     * A donation on the new device as soon as its figures are right, at a hub of its own (its stock rows left
-     * out of the comparison): from the figures to the save committed (null if it failed: its message).
-     */
-    const NEW_HUB = 'New tablet hub';
-    const saveOnce = (c: LarderStore): Promise<SaveAfterFigures | string> => {
-      const t = performance.now();
-      return (async () => {
-        await c.chooseHub({ newHubName: NEW_HUB });
-        const hubMs = performance.now() - t;
-        await c.recordDonation({ source: 'individual', lines: [{ item: items[0]!, quantity: '5' }] });
-        const savedMs = performance.now() - t;
-        // Counted: in this device's own stock view (its entries count once the member list approves it).
-        const row = `${c.self!.hubId}|${items[0]}`;
-        while (((await c.db.stock.get(row))?.onHand ?? 0) < 5) {
-          if (performance.now() - t > 600_000) return { hubMs, savedMs, countedMs: null };
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-        return { hubMs, savedMs, countedMs: performance.now() - t };
-      })().catch((error: unknown) => String(error));
-    };
-    /**
-     * Why a new device's stock differs from the coordinator's, as far as its tables tell (a run at 100k once
-     * ended over sync with none of its rows): what is still to project, held by the gate, set aside, and
-     * the rows a few seconds later.
-     */
-    const whyDifferent = async (c: LarderStore) => {
-      const unprojected = c.persistence.unprojected;
-      const [gate, pending, problems] = await Promise.all([
-        c.db.gate.toArray(),
-        c.db.gatePending.count(),
-        c.db.problems.count(),
-      ]);
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
-      await c.persistence.flush();
-      await c.persistence.projected();
-      const later = (await sharedStockOf(c)) === theirs;
-      return ` (then: ${unprojected} unprojected, gate ${JSON.stringify(gate.map((d) => [d.device.slice(0, 6), d.decided, d.chain.seq, d.waiting]))}, ${pending} pending parts, ${problems} problems; 3 s later the same stock: ${later}, ${await c.db.stock.count()} rows)`;
-    };
-    /** The new device's stock rows but those of a hub of its own. */
-    const sharedStockOf = async (c: LarderStore) => {
-      const own = c.self?.hubId;
-      const rows = (await c.db.stock.toArray()).filter((r) => !own || !r.key.startsWith(`${own}|`));
-      return JSON.stringify(rows.sort((x, y) => (key(x) < key(y) ? -1 : 1)));
-    };
-    /** A new device joined with the coordinator's invite, and the long tasks of the page from now on. */
-    const newDevice = async (name: string) => {
-      const c = await LarderStore.open(new LarderDB(name));
-      await c.ready;
-      await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'New tablet' });
-      const tasks: PerformanceEntry[] = [];
-      const observer = new PerformanceObserver((list) => tasks.push(...list.getEntries()));
-      observer.observe({ type: 'longtask', buffered: false });
-      return { c, tasks, observer };
-    };
-    const runs: JoinFromFileRun[] = [];
-    for (const checkpoint of [true, false]) {
-      const exportTasks: PerformanceEntry[] = [];
-      const exportObserver = new PerformanceObserver((list) => exportTasks.push(...list.getEntries()));
-      exportObserver.observe({ type: 'longtask', buffered: false });
-      const exporting = performance.now();
-      const file = await exportSyncFile(a, { checkpoint });
-      const exportMs = performance.now() - exporting;
-      // Tasks are reported after they end: the export's last one, once the next task has begun.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      exportTasks.push(...exportObserver.takeRecords());
-      exportObserver.disconnect();
-      const { c, tasks, observer } = await newDevice(names[checkpoint ? 1 : 2]!);
-      const start = performance.now();
-      let ready: number | null = null;
-      let tasksToReady = 0;
-      let saving: Promise<SaveAfterFigures | string> | null = null;
-      const result = await importSyncFile(c, file.bytes, {
-        onCheckpoint: () => {
-          ready = performance.now() - start;
-          tasksToReady = Math.max(0, ...tasks.map((t) => t.duration));
-          saving = saveOnce(c);
-        },
-      });
-      const importMs = performance.now() - start;
-      await c.persistence.seedHistoryWritten();
-      const historyMs = performance.now() - start;
-      observer.disconnect();
-      const saved = await (saving as Promise<SaveAfterFigures | string> | null);
-      runs.push({
-        way: 'file',
-        saveAfterFiguresMs: saved ?? null,
-        checkpoint,
-        exportMs,
-        exportLongestTaskMs: Math.max(0, ...exportTasks.map((t) => t.duration)),
-        fileBytes: file.bytes.byteLength,
-        checkpointCovers: file.checkpointCovers ?? null,
-        checkpointReadyMs: ready,
-        importMs,
-        historyMs,
-        message: JSON.stringify(result.ok ? [result.message, ...(result.notes ?? [])] : result.message),
-        same: (await sharedStockOf(c)) === theirs || `false${await whyDifferent(c)}`,
-        stockRows: await c.db.stock.count(),
-        longestTaskMs: Math.max(0, ...tasks.map((t) => t.duration)),
-        longestTaskToReadyMs: tasksToReady,
-      });
-      c.close();
-    }
-    // The same over live sync's messages (renderer/sync/guardedSync.ts), passed between the two stores.
-    for (const checkpoint of [true, false]) {
-      const { c, tasks, observer } = await newDevice(names[checkpoint ? 3 : 4]!);
-      const start = performance.now();
-      let saving: Promise<SaveAfterFigures | string> | null = null;
-      const { readyMs, bytes } = await joinOverMessages(a, c, checkpoint, () => (saving = saveOnce(c)));
-      const tasksToReady =
-        readyMs === null
-          ? 0
-          : Math.max(0, ...tasks.filter((t) => t.startTime - start < readyMs).map((t) => t.duration));
-      await c.persistence.flush();
-      await c.persistence.projected();
-      const importMs = performance.now() - start;
-      await c.persistence.seedHistoryWritten();
-      const historyMs = performance.now() - start;
-      observer.disconnect();
-      const saved = await (saving as Promise<SaveAfterFigures | string> | null);
-      runs.push({
-        way: 'sync',
-        saveAfterFiguresMs: saved ?? null,
-        checkpoint,
-        exportMs: 0,
-        exportLongestTaskMs: 0,
-        fileBytes: bytes,
-        checkpointCovers: null,
-        checkpointReadyMs: readyMs,
-        importMs,
-        historyMs,
-        message: readyMs === null ? 'no checkpoint' : 'started from the checkpoint',
-        same: (await sharedStockOf(c)) === theirs || `false${await whyDifferent(c)}`,
-        stockRows: await c.db.stock.count(),
-        longestTaskMs: Math.max(0, ...tasks.map((t) => t.duration)),
-        longestTaskToReadyMs: tasksToReady,
-      });
-      c.close();
-    }
-    a.close();
-    return { recordMs, saves, runs };
-  },
+  coordinatorRecord,
+  coordinatorInvite,
+  coordinatorExport,
+  coordinatorServe,
+  coordinatorStop,
+  coordinatorClose,
+  joinByFile,
+  joinBySync,
+  deviceClose,
 
   close() {
     store?.close();
