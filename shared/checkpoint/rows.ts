@@ -345,8 +345,12 @@ export function decodeRowsPart(head: RowsHead, bytes: Uint8Array): LedgerRow[] {
   return runSteps(decodeRowsPartSteps(head, bytes));
 }
 
-/** Rows per step of `decodeRowsPartSteps`: a few milliseconds each (a million rows took 0.9 s in one task). */
-export const DECODE_STEP = 16_384;
+/**
+ * Rows per step of `decodeRowsPartSteps`: a few milliseconds each (a million rows took 0.9 s in one task). A
+ * step is as long as a task can be, whatever the slice: 16,384 rows made tasks of 140 ms on a new device's
+ * page at 100k (the decoder not yet optimised, its garbage collected), where a slice is 20 ms.
+ */
+export const DECODE_STEP = 4_096;
 
 /**
  * `decodeRowsPart` as steps, yielding every `every` rows: the same rows and the same faults, other tasks let
