@@ -36,18 +36,22 @@ export function askOwnWorker<Request, Reply>(
 
 /**
  * `inWorker` where the page can start workers, and `here` where it cannot (tests in Node) or when the worker
- * fails (it cannot start, or stops): then what it did is done again here, and the console says so.
+ * fails (it cannot start, or stops): then what it did is done again here, and the console says so. An error
+ * `answers` says is the work's own answer (bad input, found in the worker) is not the worker failing: it is
+ * passed on, not done again.
  */
 export function offPage<Request, Reply>(
   what: string,
   inWorker: (request: Request) => Promise<Reply>,
   here: (request: Request) => Promise<Reply>,
+  answers: (error: unknown) => boolean = () => false,
 ): (request: Request) => Promise<Reply> {
   return async (request) => {
     if (typeof Worker === 'undefined') return here(request);
     try {
       return await inWorker(request);
     } catch (error) {
+      if (answers(error)) throw error;
       console.warn(`Larder could not ${what} in a worker; doing it on the page`, error);
       return here(request);
     }
@@ -57,4 +61,54 @@ export function offPage<Request, Reply>(
 /** The buffers under `arrays`, once each (a buffer listed twice cannot be transferred). */
 export function buffersOf(arrays: readonly Uint8Array[]): ArrayBuffer[] {
   return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
+}
+
+/**
+ * A dedicated worker kept for a piece of work of several requests (a checkpoint's rows read once, then
+ * written a transaction at a time), asked one request at a time, each answered as `askOwnWorker`'s is. Once
+ * it has failed (it stopped, or its answer could not be read) every later request fails; `close` ends it.
+ */
+export interface WorkerSession<Request, Reply> {
+  ask(request: Request, transfer?: Transferable[]): Promise<Reply>;
+  close(): void;
+}
+
+export function workerSession<Request, Reply>(
+  start: () => Worker,
+  name: string,
+): WorkerSession<Request, Reply> {
+  const worker = start();
+  let failed: Error | null = null;
+  let waiting: { resolve: (reply: Reply) => void; reject: (error: Error) => void } | null = null;
+  const fail = (error: Error) => {
+    failed ??= error;
+    worker.terminate();
+    waiting?.reject(error);
+    waiting = null;
+  };
+  worker.onmessage = (event: MessageEvent<WorkerAnswer<Reply>>) => {
+    const answer = event.data;
+    const asked = waiting;
+    waiting = null;
+    if ('reply' in answer) asked?.resolve(answer.reply);
+    else asked?.reject(new Error(`${name}: ${answer.error}`));
+  };
+  worker.onerror = (event) => {
+    event.preventDefault();
+    fail(new Error(`${name}: ${event.message}`));
+  };
+  worker.onmessageerror = () => fail(new Error(`${name}: its answer could not be read`));
+  return {
+    ask(request, transfer = []) {
+      if (failed) return Promise.reject(failed);
+      if (waiting) return Promise.reject(new Error(`${name}: asked again before it answered`));
+      return new Promise<Reply>((resolve, reject) => {
+        waiting = { resolve, reject };
+        worker.postMessage(request, transfer);
+      });
+    },
+    close() {
+      fail(new Error(`${name}: closed`));
+    },
+  };
 }

@@ -25,7 +25,7 @@ import {
   type SetAside,
 } from '../../shared/doc';
 import { STORED_FORM } from '../../shared/entryForms';
-import { afterQuiet, nextTask, pacer, runStepsPaced, type PaceOptions } from '../../shared/pace';
+import { afterQuiet, nextTask, pacer, type PaceOptions } from '../../shared/pace';
 import { loadRowSums, rowIntact, rowSum, rowSumIsCurrent } from './sums';
 import { appendAll } from '../../shared/arrays';
 import { idOf, refersToEntry, type Entry } from '../../shared/entries';
@@ -82,7 +82,7 @@ import {
   putLedgerRows,
   sweepLedger,
 } from './ledgerRows';
-import { DECODE_STEP } from '../../shared/checkpoint/rows';
+import { readSeedRows, SEED_READING, type SeedReading, type SeedRows } from './seedRows';
 import { msg } from '../../shared/messages';
 
 /**
@@ -1588,18 +1588,17 @@ export class DocPersistence {
     rowBytes: Uint8Array,
     members: readonly unknown[] | null = null,
   ): Promise<void> {
-    let rows: LedgerRow[] = [];
+    let rows: SeedRows | null = null;
+    // Its own bytes: the rows come as a view into what they arrived in (a whole sync file's, 60 MB at 1M),
+    // which storing them, or sending them to a worker, would copy whole.
+    const bytes = rowBytes.byteLength === rowBytes.buffer.byteLength ? rowBytes : rowBytes.slice();
     const run = this.chain.then(async () => {
       if (!this.loaded) throw new Error('A checkpoint is taken once the doc is loaded');
       if (!this.mayStartFromCheckpoint)
         throw new Error('Only a device with no entries yet starts from a checkpoint');
-      const [{ seedFromCheckpoint }, { decodeRowsSteps }] = await Promise.all([
-        import('./checkpoint'),
-        import('../../shared/checkpoint/format'),
-      ]);
-      // In steps, other tasks let run between them: a million rows took 0.9 s in one task.
-      const { every, pace } = this.seedReading;
-      rows = await runStepsPaced(decodeRowsSteps(checkpoint.head, rowBytes, every), pacer(pace));
+      const { seedFromCheckpoint } = await import('./checkpoint');
+      // Checked and held in a worker (a million rows took 0.9 s in one task), or here in steps.
+      rows = await readSeedRows(this.db, checkpoint.head, bytes, this.seedReading);
       // Other tasks ran meanwhile: a save on this device, or an entry that came some other way, means its doc
       // no longer starts empty, and the checkpoint is not taken after all (its history counts instead).
       if (!this.mayStartFromCheckpoint)
@@ -1621,7 +1620,7 @@ export class DocPersistence {
           projection: { key: 'projection', version: PROJECTION_VERSION, rebuiltAt: seenAt },
           checkpoint: behind.row,
         });
-        await db.meta.put({ key: 'checkpointRows', bytes: rowBytes });
+        await db.meta.put({ key: 'checkpointRows', bytes });
         if (members) await db.meta.put({ key: 'checkpointMembers', ops: [...members] });
         const problems = await this.writeSettings(settings, seenAt, verdicts);
         if (problems.length > 0) await db.problems.bulkPut(problems);
@@ -1633,7 +1632,16 @@ export class DocPersistence {
       await this.freshTrust();
       if (members) await this.projectLentMembers();
     });
-    this.queueSeedHistory(run.then(() => rows));
+    this.queueSeedHistory(
+      run.then(
+        () => rows!,
+        (error: unknown) => {
+          // Not started from it: its rows let go.
+          (rows as SeedRows | null)?.close();
+          throw error;
+        },
+      ),
+    );
     return run.then(() => {
       for (const listener of this.committedListeners) listener({ entries: [], settingsChanged: true });
     });
@@ -1658,8 +1666,8 @@ export class DocPersistence {
     }
   }
 
-  /** How a checkpoint's rows are read: rows a step, and how often other tasks run (tests make them smaller). */
-  seedReading: { every: number; pace?: PaceOptions } = { every: DECODE_STEP };
+  /** How a checkpoint's rows are read on the page: rows a step, and how often other tasks run (tests make them smaller). */
+  seedReading: SeedReading = SEED_READING;
 
   /** Rows of a checkpoint's history written per transaction (tests make it smaller). */
   seedHistoryRows = SEED_HISTORY_ROWS;
@@ -1671,7 +1679,7 @@ export class DocPersistence {
   }
 
   /** The checkpoint's rows while some are not written yet (`queueSeedHistory`); null once all are. */
-  private seedRows: Promise<readonly LedgerRow[] | null> | null = null;
+  private seedRows: Promise<SeedRows | null> | null = null;
 
   /**
    * Writes the checkpoint's rows (`rows`, once read) on the chain, a transaction of `seedHistoryRows` at a
@@ -1679,7 +1687,7 @@ export class DocPersistence {
    * waits for one transaction, not for all of them (11 s at 1M). A write that needs them all first (an entry
    * referring to an earlier one, the doc's history whole) writes the rest before it (`seedHistoryNow`).
    */
-  private queueSeedHistory(rows: Promise<readonly LedgerRow[]>): void {
+  private queueSeedHistory(rows: Promise<SeedRows>): void {
     // Rows that could not be read (a seed refused: its caller is told) leave nothing to write.
     this.seedRows = rows.catch(() => null);
     this.seedHistory = new Promise<void>((resolve) => {
@@ -1693,7 +1701,7 @@ export class DocPersistence {
           (more) => (more ? step() : resolve()),
           (error: unknown) => {
             // Not written now: the rest at the next start (the meta row says where it stopped).
-            this.seedRows = null;
+            this.letSeedRowsGo();
             if (!this.destroyed)
               console.error(
                 "Larder could not write its checkpoint's history; it goes on at the next start",
@@ -1713,23 +1721,26 @@ export class DocPersistence {
     const behind = this.behind;
     const at = behind?.historyAt;
     if (!rows || !behind || at === null || at === undefined || this.destroyed) {
-      this.seedRows = null;
+      this.letSeedRowsGo();
       return false;
     }
-    const db = this.db;
-    const chunk = rows.slice(at, at + Math.max(1, this.seedHistoryRows));
-    const done = at + chunk.length >= rows.length;
-    const next = behind.withHistory(done ? null : at + chunk.length);
-    await db.transaction('rw', [...db.ledgerTables, db.meta], async () => {
-      if (chunk.length > 0 && (await putLedgerRows(db, chunk))) this.unlisted = true;
-      await db.meta.put(next.row);
-      if (done) await db.meta.delete('checkpointRows');
-    });
+    const n = Math.max(0, Math.min(Math.max(1, this.seedHistoryRows), rows.count - at));
+    const done = at + n >= rows.count;
+    const next = behind.withHistory(done ? null : at + n);
+    // In the worker that read them, if they were (it opened this database by its name).
+    if (await rows.write(at, n, next.row, done)) this.unlisted = true;
     this.behind = next;
     if (!done) return true;
-    this.seedRows = null;
+    this.letSeedRowsGo();
     this.listItemBlocks();
     return false;
+  }
+
+  /** No more of the checkpoint's rows to write now: they are let go (their worker ends). */
+  private letSeedRowsGo(): void {
+    const rows = this.seedRows;
+    this.seedRows = null;
+    void rows?.then((r) => r?.close());
   }
 
   /** The rest of the checkpoint's rows, now (inside a write on the chain). */
@@ -1742,9 +1753,7 @@ export class DocPersistence {
     this.queueSeedHistory(
       this.db.meta.get('checkpointRows').then((row) => {
         if (row?.key !== 'checkpointRows') throw new Error("The checkpoint's rows are gone");
-        return import('../../shared/checkpoint/rows').then(({ decodeLedgerRows }) =>
-          decodeLedgerRows(row.bytes),
-        );
+        return readSeedRows(this.db, null, row.bytes, this.seedReading);
       }),
     );
   }
@@ -2176,7 +2185,14 @@ export class DocPersistence {
       // Its doc lacks history its figures hold: derived from it, they would lose that history. Once the
       // history is in (`arrivedBehind`), the rebuild runs.
       behind.wantRebuild();
-      return this.db.meta.put(behind.row).then(() => Promise.reject(new BehindCheckpointError()));
+      // Kept for a restart, on the chain: a write in flight (the checkpoint's history, a transaction at a
+      // time) puts the row as it was before, and would otherwise overwrite this one. As it stands then.
+      const kept = this.chain.then(() => this.behind && this.db.meta.put(this.behind.row));
+      this.chain = kept.then(
+        () => undefined,
+        () => undefined,
+      );
+      return kept.then(() => Promise.reject(new BehindCheckpointError()));
     }
     this.rebuildsAsked++;
     // Saves taken since the load began are this rebuild's (`rebuildNow`), to count and add.
@@ -2594,6 +2610,7 @@ export class DocPersistence {
       this.rebuilding = null;
       this.settleRebuildWaiters(new Error('Larder was closed before the history was rewritten'));
     }
+    this.letSeedRowsGo();
     this.doc.destroy();
   }
 }

@@ -7,7 +7,7 @@ import { BLOCK } from '../trust/chain';
 import { toBase64Url } from '../sync/encoding';
 import { sha256Bytes } from '../trust/crypto';
 import { CheckpointFormatError, fault } from './errors';
-import { decodeRowsPartSteps, encodeRows, encodeRowsSteps } from './rows';
+import { decodeRowsPartSteps, encodeRows, encodeRowsSteps, type RowsHead } from './rows';
 import { runSteps, runStepsPaced } from '../pace';
 
 export { CheckpointFormatError } from './errors';
@@ -300,9 +300,12 @@ export function decodeRows(head: CheckpointHead, bytes: Uint8Array): LedgerRow[]
   return runSteps(decodeRowsSteps(head, bytes));
 }
 
+/** What of a head reading its rows needs: what they must count for, and their digest. */
+export type RowsDigestHead = RowsHead & Pick<CheckpointHead, 'rowsDigest'>;
+
 /** `decodeRows` as steps (rows.ts `decodeRowsPartSteps`): the same rows and faults, paced by a caller that can wait. */
 export function* decodeRowsSteps(
-  head: CheckpointHead,
+  head: RowsDigestHead,
   bytes: Uint8Array,
   every?: number,
 ): Generator<void, LedgerRow[]> {

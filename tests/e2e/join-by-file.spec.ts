@@ -35,8 +35,9 @@ test('a new device joins from the admin’s sync file, starting from its checkpo
     contexts.push(b.context);
     await joinAsNewHub(b.page, await inviteCode(a.page), 'Northside Mosque', 'Mosque tablet');
 
-    // The checkpoint is made, the file sealed and opened in workers of their own
-    // (renderer/storage/checkpointEncoder.ts, renderer/sync/syncFileWork.ts), not on the page.
+    // The checkpoint is made, the file sealed and opened, the checkpoint's rows written, in workers of their
+    // own (renderer/storage/checkpointEncoder.ts, renderer/sync/syncFileWork.ts, renderer/storage/seedRows.ts),
+    // not on the page.
     const workers: string[] = [];
     const warnings: string[] = [];
     for (const { page } of [a, b]) {
@@ -66,6 +67,8 @@ test('a new device joins from the admin’s sync file, starting from its checkpo
     );
     await expectHubOnHand(b.page, 'Eastside Pantry', 'Rice 2 lb bag', 27);
     expect(workers.filter((url) => /syncFile\.worker/.test(url))).toHaveLength(2);
+    // The checkpoint's rows, its history, read and written in a worker kept for them (seedRows.ts).
+    expect(workers.filter((url) => /seedRows\.worker/.test(url))).toHaveLength(1);
     expect(warnings.filter((text) => text.includes('in a worker'))).toEqual([]);
     // The history is all in: the status is gone, and what it said meanwhile (if anything) was how much.
     await expect(b.page.getByRole('status', { name: 'History arriving' })).toHaveCount(0);

@@ -4,13 +4,17 @@ import type { WorkerAnswer } from '../../renderer/platform/oneShotWorker';
 export type FakeBehaviour = 'answer' | 'crash' | 'error';
 
 /**
- * A stand-in for the browser's Worker, for the one-shot workers (renderer/platform/oneShotWorker.ts): it
+ * A stand-in for the browser's Worker, for the workers of renderer/platform/oneShotWorker.ts: it
  * does the worker's own work (`work`, the function its module calls) on a structured clone of what it is
  * sent, in this thread, and answers as the worker does; or it crashes, or answers with an error, as
  * `behaviour` says. `started` lists the workers started, with what each was sent and what it moved back.
  */
 export function fakeWorkers<Request, Reply>(
-  work: (request: Request) => Promise<{ answer: WorkerAnswer<Reply>; transfer: ArrayBuffer[] }>,
+  work: (
+    request: Request,
+    /** The worker asked: a worker kept for several requests keeps its state with it. */
+    worker: { readonly url: URL },
+  ) => Promise<{ answer: WorkerAnswer<Reply>; transfer: ArrayBuffer[] }>,
 ) {
   const started: FakeWorker[] = [];
   const state = { behaviour: 'answer' as FakeBehaviour };
@@ -23,6 +27,8 @@ export function fakeWorkers<Request, Reply>(
     transferred: ArrayBuffer[] = [];
     given: Transferable[] = [];
     sent: Request | null = null;
+    /** Everything it was sent, in order. */
+    log: Request[] = [];
     constructor(
       readonly url: URL,
       readonly options: WorkerOptions,
@@ -34,11 +40,12 @@ export function fakeWorkers<Request, Reply>(
       this.given = transfer;
       const copy = structuredClone(request, { transfer });
       this.sent = copy;
+      this.log.push(copy);
       void (async () => {
         if (state.behaviour === 'crash')
           return this.onerror?.({ message: 'out of memory', preventDefault: () => {} });
         if (state.behaviour === 'error') return this.onmessage?.({ data: { error: 'no such table' } });
-        const { answer, transfer } = await work(copy);
+        const { answer, transfer } = await work(copy, this);
         this.transferred = transfer;
         this.onmessage?.({ data: answer });
       })();
