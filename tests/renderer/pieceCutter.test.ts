@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
-import { workerCutter } from '../../renderer/storage/pieceCutter';
+import { SlicedUpdates, workerCutter, type UpdateSlice } from '../../renderer/storage/pieceCutter';
 import { pieceBatches, updatePieces } from '../../renderer/storage/pieces';
 
 /**
@@ -11,6 +11,8 @@ import { pieceBatches, updatePieces } from '../../renderer/storage/pieces';
 
 type Behaviour = { crashAfter?: number; errorAfter?: number };
 const started: FakeWorker[] = [];
+/** Tasks other than the cutter's that have run (a test's timer counts them). */
+let ticks = 0;
 
 class FakeWorker {
   onmessage: ((event: { data: unknown }) => void) | null = null;
@@ -18,11 +20,18 @@ class FakeWorker {
   terminated = false;
   /** What the page has been sent, batch by batch, by the time each batch goes. */
   sent = 0;
+  /** The slices the page sent, with what it moved for each, as the worker's side takes them. */
+  slices: { slice: UpdateSlice; moved: Transferable[]; ticks: number }[] = [];
+  private readonly taken = new SlicedUpdates();
   static behaviour: Behaviour = {};
   constructor() {
     started.push(this);
   }
-  postMessage({ id, update }: { id: number; update: Uint8Array }): void {
+  postMessage(message: UpdateSlice, moved: Transferable[] = []): void {
+    this.slices.push({ slice: message, moved, ticks });
+    const update = this.taken.take(message);
+    if (!update) return;
+    const id = message.id;
     const { crashAfter, errorAfter } = FakeWorker.behaviour;
     void (async () => {
       let n = 0;
@@ -79,6 +88,39 @@ describe('workerCutter', () => {
     expect(started).toHaveLength(1);
     cutter.done();
     expect(started[0]!.terminated).toBe(true);
+  });
+
+  it('sends the update in slices of its own, each moved, the page let run between them', async () => {
+    vi.stubGlobal('Worker', FakeWorker);
+    const whole = largeUpdate();
+    // A view into a larger buffer (an update that came in a sync file with more after it).
+    const arrived = new Uint8Array(whole.byteLength + 5_000);
+    arrived.set(whole, 1_000);
+    const update = arrived.subarray(1_000, 1_000 + whole.byteLength);
+    const cutter = workerCutter(100_000);
+    ticks = 0;
+    const ticking = setInterval(() => ticks++, 0);
+    const got: Uint8Array[][] = [];
+    try {
+      for await (const batch of cutter.stream(update)) got.push(batch);
+    } finally {
+      clearInterval(ticking);
+    }
+    expect(got.flat()).toEqual(expected(whole));
+    const { slices } = started[0]!;
+    expect(slices).toHaveLength(Math.ceil(whole.byteLength / 100_000));
+    expect(slices.map(({ slice }) => slice.at)).toEqual(slices.map((_, i) => i * 100_000));
+    for (const { slice, moved } of slices) {
+      expect(slice.total).toBe(whole.byteLength);
+      // Its own buffer, no larger than a slice, and moved rather than copied again.
+      expect(slice.slice.buffer.byteLength).toBe(slice.slice.byteLength);
+      expect(slice.slice.byteLength).toBeLessThanOrEqual(100_000);
+      expect(moved).toEqual([slice.slice.buffer]);
+    }
+    // The caller's bytes are untouched, and other tasks ran between each two slices.
+    expect(update).toEqual(whole);
+    for (let i = 1; i < slices.length; i++) expect(slices[i]!.ticks).toBeGreaterThan(slices[i - 1]!.ticks);
+    cutter.done();
   });
 
   it('a worker that crashes halfway: the rest is cut on the page, no piece given twice or left out', async () => {
