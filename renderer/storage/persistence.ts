@@ -853,6 +853,8 @@ export class DocPersistence {
       this.notifyBacklog();
     }
     if (this.behind && this.behind.historyAt !== null) this.resumeSeedHistory();
+    // On the chain: a checkpoint taken right after this start keeps its own rows there first.
+    else this.chain = this.chain.then(() => this.dropStrayRows());
     // Before anything derives figures from the doc (a rebuild, the damage check): it must hold them.
     const before = await this.db.meta.get('projection');
     const rebuildFollows =
@@ -1596,37 +1598,18 @@ export class DocPersistence {
       if (!this.loaded) throw new Error('A checkpoint is taken once the doc is loaded');
       if (!this.mayStartFromCheckpoint)
         throw new Error('Only a device with no entries yet starts from a checkpoint');
-      const { seedFromCheckpoint } = await import('./checkpoint');
-      // Checked and held in a worker (a million rows took 0.9 s in one task), or here in steps.
-      rows = await readSeedRows(this.db, checkpoint.head, bytes, this.seedReading);
-      // Other tasks ran meanwhile: a save on this device, or an entry that came some other way, means its doc
-      // no longer starts empty, and the checkpoint is not taken after all (its history counts instead).
-      if (!this.mayStartFromCheckpoint)
-        throw new Error('Only a device with no entries yet starts from a checkpoint');
-      const behind = BehindCheckpoint.start(checkpoint.digest, checkpoint.head.covers);
-      // Its settings as their writers signed them and the checkpoint's receiver verified them: the stock
-      // view names its items and hubs before the doc brings them (which projects them again, as usual).
-      const settings = emptyBatch();
-      const verdicts = new Map<string, SettingVerdict>();
-      for (const { map, key, value } of checkpoint.settingValues) {
-        if (!isProjectedSetting(map)) continue;
-        settings[map].set(key, value);
-        verdicts.set(`${map}/${key}`, { ok: true, value });
+      // Checked and held in a worker (a million rows took 0.9 s in one task), or here in steps; their bytes
+      // kept for a start to go on from by whoever read them (IndexedDB copies megabytes on the putting thread).
+      rows = await readSeedRows(this.db, checkpoint.head, bytes, true, this.seedReading);
+      let seeded = false;
+      try {
+        await this.seedFigures(checkpoint, members);
+        seeded = true;
+      } finally {
+        // Not started from it: the bytes kept for it go (none were before: only a device with no entries
+        // gets this far, and only once).
+        if (!seeded) await this.db.meta.delete('checkpointRows').catch(() => undefined);
       }
-      const db = this.db;
-      const seenAt = this.now();
-      await db.transaction('rw', [...db.projectionTables, db.meta], async () => {
-        await seedFromCheckpoint(db, checkpoint, [], {
-          projection: { key: 'projection', version: PROJECTION_VERSION, rebuiltAt: seenAt },
-          checkpoint: behind.row,
-        });
-        await db.meta.put({ key: 'checkpointRows', bytes });
-        if (members) await db.meta.put({ key: 'checkpointMembers', ops: [...members] });
-        const problems = await this.writeSettings(settings, seenAt, verdicts);
-        if (problems.length > 0) await db.problems.bulkPut(problems);
-      });
-      this.behind = behind;
-      this.notifyBacklog();
       // The gate goes on from the covered positions (read from the table just written).
       this.trustStale = true;
       await this.freshTrust();
@@ -1645,6 +1628,41 @@ export class DocPersistence {
     return run.then(() => {
       for (const listener of this.committedListeners) listener({ entries: [], settingsChanged: true });
     });
+  }
+
+  /** `seed`'s figures, settings, gate and meta rows, in one transaction, once its rows are read and kept. */
+  private async seedFigures(
+    checkpoint: VerifiedCheckpoint,
+    members: readonly unknown[] | null,
+  ): Promise<void> {
+    // Other tasks ran meanwhile: a save on this device, or an entry that came some other way, means its doc
+    // no longer starts empty, and the checkpoint is not taken after all (its history counts instead).
+    if (!this.mayStartFromCheckpoint)
+      throw new Error('Only a device with no entries yet starts from a checkpoint');
+    const { seedFromCheckpoint } = await import('./checkpoint');
+    const behind = BehindCheckpoint.start(checkpoint.digest, checkpoint.head.covers);
+    // Its settings as their writers signed them and the checkpoint's receiver verified them: the stock
+    // view names its items and hubs before the doc brings them (which projects them again, as usual).
+    const settings = emptyBatch();
+    const verdicts = new Map<string, SettingVerdict>();
+    for (const { map, key, value } of checkpoint.settingValues) {
+      if (!isProjectedSetting(map)) continue;
+      settings[map].set(key, value);
+      verdicts.set(`${map}/${key}`, { ok: true, value });
+    }
+    const db = this.db;
+    const seenAt = this.now();
+    await db.transaction('rw', [...db.projectionTables, db.meta], async () => {
+      await seedFromCheckpoint(db, checkpoint, [], {
+        projection: { key: 'projection', version: PROJECTION_VERSION, rebuiltAt: seenAt },
+        checkpoint: behind.row,
+      });
+      if (members) await db.meta.put({ key: 'checkpointMembers', ops: [...members] });
+      const problems = await this.writeSettings(settings, seenAt, verdicts);
+      if (problems.length > 0) await db.problems.bulkPut(problems);
+    });
+    this.behind = behind;
+    this.notifyBacklog();
   }
 
   /**
@@ -1748,12 +1766,25 @@ export class DocPersistence {
     while (await this.seedHistoryStep()) await nextTask();
   }
 
+  /**
+   * A checkpoint's rows kept with no history of it left to write: kept before its figures were written, and
+   * the app closed in between (`seed`). Only their key is read at a start, not their megabytes.
+   */
+  private async dropStrayRows(): Promise<void> {
+    try {
+      const keys = await this.db.meta.where('key').equals('checkpointRows').primaryKeys();
+      if (keys.length > 0 && !this.behind) await this.db.meta.delete('checkpointRows');
+    } catch (error) {
+      console.error('Larder could not drop the rows of a checkpoint it did not start from', error);
+    }
+  }
+
   /** At a start, a checkpoint's history left half written: the rest, from the rows kept for it. */
   private resumeSeedHistory(): void {
     this.queueSeedHistory(
       this.db.meta.get('checkpointRows').then((row) => {
         if (row?.key !== 'checkpointRows') throw new Error("The checkpoint's rows are gone");
-        return readSeedRows(this.db, null, row.bytes, this.seedReading);
+        return readSeedRows(this.db, null, row.bytes, false, this.seedReading);
       }),
     );
   }
