@@ -21,6 +21,7 @@ import { putLedgerRows } from './ledgerRows';
 import { checkpointEncoder, type CheckpointEncoder } from './checkpointEncoder';
 import type { LarderStore } from './store';
 import { CHECKPOINT_REUSE_MS } from '../../shared/checkpoint/reuse';
+import { nextTask } from '../../shared/pace';
 
 /**
  * Checkpoints from and into a device's IndexedDB (shared/checkpoint/ holds the rules). A device makes one
@@ -221,8 +222,11 @@ export async function startFromBundle(store: LarderStore, bytes: Uint8Array): Pr
     return malformed(error);
   }
   const members = await evaluateMembers(self.networkId, bundle.members, self.anchor ?? self.networkId);
+  // Each its own task: at 1M, the member log, the head's check and its signature were one of 150-200 ms.
+  await nextTask();
   const verdict = await verifyCheckpoint(bundle.checkpoint, self.networkId, members);
   if (!verdict.ok) return verdict;
+  await nextTask();
   try {
     await store.persistence.seed(verdict.checkpoint, bundle.checkpoint.rows, bundle.members);
   } catch (error) {
