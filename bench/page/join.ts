@@ -130,6 +130,12 @@ export function coordinatorClose(): void {
   coordinator = null;
 }
 
+/** Whether the gate has decided each device's entries up to `expected` (a join is in then). */
+async function gateDecided(c: LarderStore, expected: [string, number][]): Promise<boolean> {
+  const rows = await c.db.gate.bulkGet(expected.map(([device]) => device));
+  return expected.every(([, length], i) => (rows[i]?.decided ?? 0) >= length);
+}
+
 /** The new device's stock rows but those of a hub of its own. */
 async function sharedStockOf(c: LarderStore): Promise<string> {
   const own = c.self?.hubId;
@@ -255,8 +261,16 @@ export async function joinBySync(
     () => (saving = saveOnce(c, item)),
   );
   const tasksToReady = readyMs === null ? 0 : longest(tasks.filter((t) => t.startTime - start < readyMs));
+  // In once the gate has decided every entry it was sent: a device's signed head can come in a later message
+  // than its entries, which wait for it (the doc held them all while the stock did not count them yet).
   await c.persistence.flush();
   await c.persistence.projected();
+  const deciding = performance.now();
+  while (!(await gateDecided(c, expected)) && performance.now() - deciding < 600_000) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await c.persistence.flush();
+    await c.persistence.projected();
+  }
   const importMs = performance.now() - start;
   await c.persistence.seedHistoryWritten();
   const historyMs = performance.now() - start;
