@@ -87,7 +87,37 @@ export async function prehashBlocks(
 }
 
 /** The candidates at chain+1, chain+2, ... up to `until`, while each position has exactly one. */
-function contiguousRun(
+export function contiguousRun(
+  chain: number,
+  until: number,
+  pending: readonly Entry[],
+  arriving: readonly Entry[],
+): Entry[] {
+  return inOrderRun(chain, until, pending, arriving) ?? slottedRun(chain, until, pending, arriving);
+}
+
+/**
+ * The usual case, a device's ledger arriving as it was written: every candidate the next position, so none
+ * twice, and the run is all of them up to `until`, found in one pass (null otherwise). Placing a million
+ * candidates in slots held a new device's page 95 ms.
+ */
+function inOrderRun(
+  chain: number,
+  until: number,
+  pending: readonly Entry[],
+  arriving: readonly Entry[],
+): Entry[] | null {
+  const run: Entry[] = [];
+  for (const list of [pending, arriving])
+    for (const e of list) {
+      if (e.seq !== chain + 1 + run.length) return null;
+      run.push(e);
+    }
+  return run.length > until - chain ? run.slice(0, Math.max(0, until - chain)) : run;
+}
+
+/** Any other case: each candidate placed in its position's slot, a position with two ending the run. */
+function slottedRun(
   chain: number,
   until: number,
   pending: readonly Entry[],

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { idOf, type Entry } from '../../../shared/entries';
 import { BLOCK } from '../../../shared/trust/chain';
 import { Gate, type GateResult, type VerifiedHead } from '../../../shared/trust/gate';
-import { prehashBlocks, type PrehashOptions } from '../../../shared/trust/prehash';
+import { contiguousRun, prehashBlocks, type PrehashOptions } from '../../../shared/trust/prehash';
 import { sha256JS } from '../../../shared/trust/crypto';
 import { fcOptions } from '../arbitraries';
 import { headOf, member, stateOf, T0 } from './fixtures';
@@ -200,5 +200,41 @@ describe('blocks hashed ahead', () => {
     // A gap, and as many candidates as positions (one past the head): up to the gap.
     const gap = [...ledger.filter((e) => e.seq !== 9 * BLOCK + 1), pickup(DEVICES[0], 12 * BLOCK + 1)];
     expect((await prehashBlocks(new Gate(NET), gap, heads)).size).toBe(9);
+  });
+
+  it('pick the run of candidates each position has exactly one of, in order or not (the in-order pass included)', () => {
+    /** What the run is: each position from chain+1 on, while exactly one candidate is at it, up to `until`. */
+    const reference = (chain: number, until: number, candidates: Entry[]) => {
+      const run: Entry[] = [];
+      for (let seq = chain + 1; seq <= until; seq++) {
+        const at = candidates.filter((e) => e.seq === seq);
+        if (at.length !== 1) break;
+        run.push(at[0]!);
+      }
+      return run;
+    };
+    const device = DEVICES[0];
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 20 }),
+        fc.nat({ max: 40 }),
+        fc.array(fc.integer({ min: -2, max: 45 }), { maxLength: 40 }),
+        fc.nat({ max: 40 }),
+        fc.boolean(),
+        (chain, span, offsets, split, inOrder) => {
+          // In order from the chain on (the usual case), or any positions, copies and gaps among them.
+          const seqs = inOrder
+            ? offsets.map((_, k) => chain + 1 + k)
+            : offsets.map((o) => Math.max(1, chain + o));
+          const candidates = seqs.map((seq) => pickup(device, seq));
+          const cut = Math.min(split, candidates.length);
+          const until = chain + span;
+          expect(contiguousRun(chain, until, candidates.slice(0, cut), candidates.slice(cut))).toEqual(
+            reference(chain, until, candidates),
+          );
+        },
+      ),
+      fcOptions(),
+    );
   });
 });
