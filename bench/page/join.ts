@@ -223,27 +223,45 @@ export async function joinByFile({ name, invite, checkpoint, stock, item }: Join
       saving = saveOnce(c, item);
     },
   });
+  return finish({ c, tasks, observer }, start, saving, stock, {
+    way: 'file',
+    checkpoint,
+    fileBytes: bytes.byteLength,
+    checkpointReadyMs: ready,
+    message: JSON.stringify(result.ok ? [result.message, ...(result.notes ?? [])] : result.message),
+    longestTaskToReadyMs: tasksToReady,
+  });
+}
+
+/**
+ * A join's end, the same either way: the import done now, then the checkpoint's history written, the save
+ * made after the figures, and the stock compared with the coordinator's. The store is left open (`device`).
+ */
+async function finish(
+  { c, tasks, observer }: Awaited<ReturnType<typeof newDevice>>,
+  start: number,
+  saving: Promise<SaveAfterFigures | string> | null,
+  stock: string,
+  run: Pick<
+    NewDeviceRun,
+    'way' | 'checkpoint' | 'fileBytes' | 'checkpointReadyMs' | 'message' | 'longestTaskToReadyMs'
+  >,
+): Promise<NewDeviceRun> {
   const importMs = performance.now() - start;
   await c.persistence.seedHistoryWritten();
   const historyMs = performance.now() - start;
   observer.disconnect();
-  const saved = await (saving as Promise<SaveAfterFigures | string> | null);
-  const run: NewDeviceRun = {
-    way: 'file',
-    checkpoint,
+  const saved = await saving;
+  device = c;
+  return {
+    ...run,
     saveAfterFiguresMs: saved ?? null,
-    fileBytes: bytes.byteLength,
-    checkpointReadyMs: ready,
     importMs,
     historyMs,
-    message: JSON.stringify(result.ok ? [result.message, ...(result.notes ?? [])] : result.message),
     same: (await sharedStockOf(c)) === stock || `false${await whyDifferent(c, stock)}`,
     stockRows: await c.db.stock.count(),
     longestTaskMs: longest(tasks),
-    longestTaskToReadyMs: tasksToReady,
   };
-  device = c;
-  return run;
 }
 
 /** A new device joins over sync messages from the coordinator's page (serving: `coordinatorServe`). */
@@ -271,27 +289,14 @@ export async function joinBySync(
     await c.persistence.flush();
     await c.persistence.projected();
   }
-  const importMs = performance.now() - start;
-  await c.persistence.seedHistoryWritten();
-  const historyMs = performance.now() - start;
-  observer.disconnect();
-  const saved = await (saving as Promise<SaveAfterFigures | string> | null);
-  const run: NewDeviceRun = {
+  return finish({ c, tasks, observer }, start, saving, stock, {
     way: 'sync',
     checkpoint,
-    saveAfterFiguresMs: saved ?? null,
     fileBytes: sent + received,
     checkpointReadyMs: readyMs,
-    importMs,
-    historyMs,
     message: readyMs === null ? 'no checkpoint' : 'started from the checkpoint',
-    same: (await sharedStockOf(c)) === stock || `false${await whyDifferent(c, stock)}`,
-    stockRows: await c.db.stock.count(),
-    longestTaskMs: longest(tasks),
     longestTaskToReadyMs: tasksToReady,
-  };
-  device = c;
-  return run;
+  });
 }
 
 /** Closes the new device's store, left open for the runner to measure its page's heap. */
