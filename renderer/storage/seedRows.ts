@@ -53,7 +53,7 @@ export type SeedRowsReply =
   | { kind: 'written'; unlisted: boolean };
 
 /** The rows' transaction: rows, how far the history is written, and the kept bytes dropped at the end. */
-export async function writeSeedChunk(
+async function writeSeedChunk(
   db: LarderDB,
   rows: readonly LedgerRow[],
   meta: CheckpointMetaRow,
@@ -94,7 +94,10 @@ function rowsHeld(db: LarderDB, rows: readonly LedgerRow[]): SeedRows {
   };
 }
 
-/** On the page, letting it run between steps: for tests in Node, and where a page has no worker. */
+/**
+ * Read where this runs (`reading` says how often other tasks run between steps: on the page, for tests in
+ * Node and where a page has no worker; in the worker, in one go), kept if asked, and held for writing.
+ */
 async function readHere(
   db: LarderDB,
   head: RowsDigestHead | null,
@@ -132,10 +135,10 @@ export async function answerSeedRows(
       state.rows?.close();
       state.rows = null;
       try {
-        const db = open(request.name);
-        const rows = await readRows(request.head, request.bytes, { every: Infinity });
-        if (request.keep) await keepRows(db, request.bytes);
-        state.rows = rowsHeld(db, rows);
+        // As the page reads them, in one go: nothing else waits on this thread.
+        state.rows = await readHere(open(request.name), request.head, request.bytes, request.keep, {
+          every: Infinity,
+        });
       } catch (error) {
         if (error instanceof CheckpointFormatError)
           return { reply: { kind: 'refused', message: error.message } };
