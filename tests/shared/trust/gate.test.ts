@@ -744,7 +744,8 @@ describe('a long history stepped in groups of devices', () => {
         fc.boolean(),
         fc.constantFrom('same', 'admins', 'nobody'),
         fc.nat(),
-        async (scenario, groupEntries, cut, membersChanged, loaded, judgedOtherwise, headMask) => {
+        fc.boolean(),
+        async (scenario, groupEntries, cut, membersChanged, loaded, judgedOtherwise, headMask, swap) => {
           const members = membersOf(scenario);
           // Judged before as admins (a device whose role differs now asks for a rebuild), or not approved
           // before (its verified entries held until now).
@@ -757,7 +758,12 @@ describe('a long history stepped in groups of devices', () => {
               : judgedOtherwise === 'nobody'
                 ? stateOf(NET, [])
                 : members;
-          const all = scenario.flatMap((d) => [...d.entries, ...d.copies]);
+          // Copies beside the entries, or in their place: a history in order that its head does not sign.
+          const all = scenario.flatMap((d) =>
+            swap
+              ? d.entries.map((e) => d.copies.find((c) => c.seq === e.seq) ?? e)
+              : [...d.entries, ...d.copies],
+          );
           const headsOf = (upTo: (d: (typeof scenario)[number]) => number) =>
             new Map(
               scenario
@@ -824,6 +830,43 @@ describe('a long history stepped in groups of devices', () => {
     const grouped = await gate.stepInGroups(input, { ...noPause, groupEntries: 4 });
     expect(grouped.rebuild).toBe(true);
     expect(grouped.release).toHaveLength(20);
+  });
+
+  it('steps a long device in parts, once its whole chain ends at the hash it signed', async () => {
+    const entries = ledger(40, 'devLong');
+    const members = stateOf(NET, [member('devLong', 'hub', 'hub1')]);
+    const counting = () => {
+      const seen = { pauses: 0 };
+      return {
+        seen,
+        options: { pause: () => ((seen.pauses += 1), Promise.resolve()), sliceMs: 0, groupEntries: 8 },
+      };
+    };
+    // Its history arrived before its head (held here), and the head comes with the last entries.
+    const gate = new Gate(NET);
+    gate.adopt(gate.step({ entries: entries.slice(0, 36), heads: new Map(), members, membersChanged: true }));
+    expect(gate.devices.get('devLong')!.pending).toHaveLength(36);
+    const input: GateInput = {
+      entries: entries.slice(36),
+      heads: heads(['devLong', head(entries, 'devLong')]),
+      members,
+      membersChanged: false,
+    };
+    const once = gate.step(input);
+    const { seen, options } = counting();
+    const parts = await gate.stepInGroups(input, options);
+    expect(parts.release).toEqual(entries);
+    expect(parts.devices).toEqual(once.devices);
+    // Five parts of 8, the page let run after each (and after each slice of the check before them).
+    expect(seen.pauses).toBeGreaterThanOrEqual(10);
+    // One entry not the one signed: nothing of the device counts, as in one step, which says why.
+    const forged = [...entries.slice(36, 39), donation(40, { device: 'devLong', qty: 99 })];
+    const wrong = await gate.stepInGroups({ ...input, entries: forged }, counting().options);
+    expect(wrong.release).toEqual([]);
+    expect(wrong.problems).toEqual(gate.step({ ...input, entries: forged }).problems);
+    expect(wrong.problems.map((p) => p.reason)).toEqual([
+      msg('gate.notSigned', { device: 'devLong', seq: 40 }),
+    ]);
   });
 
   it('steps each group on its own, a device never split, pausing between groups', async () => {
