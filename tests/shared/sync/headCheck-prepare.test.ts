@@ -1,6 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { headCheckFor, type SettingToVerify } from '../../../shared/sync/headCheck';
 import { signSetting } from '../../../shared/trust/settings';
+import { headMessage } from '../../../shared/trust/chain';
+import { sign } from '../../../shared/trust/crypto';
 import { network, type TestDevice } from '../trust/fixtures';
 
 /**
@@ -81,5 +83,49 @@ describe('settings verified ahead', () => {
     expect(verify).toHaveBeenCalledTimes(301);
     for (const [i, s] of items.entries())
       expect(check.verifySetting('items', s.key, s.envelope, s.publicKey), String(i)).toBe(i !== 290);
+  });
+});
+
+describe('heads verified ahead', () => {
+  const hash = 'h'.repeat(43);
+  const signedHead = async (seq: number) => ({
+    device: founder.id,
+    key: founder.key,
+    value: [seq, hash, await sign(founder.keys.privateKey, headMessage(net, founder.id, seq, hash))],
+  });
+
+  it('keeps what WebCrypto found valid, and the door takes it from there, still above what it holds', async () => {
+    const genuine = await signedHead(5);
+    const forged = { ...genuine, value: [6, hash, (genuine.value as unknown[])[2]] };
+    vi.spyOn(globalThis.crypto.subtle, 'verify').mockResolvedValue(true);
+    const check = headCheckFor(net);
+    await check.prepareHeads([forged]);
+    expect(check.verify(forged.device, forged.key, forged.value, 0)).toBe(true);
+    // Verified ahead, but not newer than the head held here: refused all the same.
+    expect(check.verify(forged.device, forged.key, forged.value, 6)).toBe(false);
+    expect(headCheckFor(net).verify(forged.device, forged.key, forged.value, 0)).toBe(false);
+  });
+
+  it('checks again what WebCrypto refused, and verifies only well-formed heads, each once', async () => {
+    const genuine = await signedHead(5);
+    const forged = { ...genuine, value: [6, hash, (genuine.value as unknown[])[2]] };
+    const verify = vi.spyOn(globalThis.crypto.subtle, 'verify').mockResolvedValue(false);
+    const check = headCheckFor(net);
+    await check.prepareHeads([
+      genuine,
+      forged,
+      { ...genuine, value: ['5', hash, 'x'] },
+      { ...genuine, device: '' },
+    ]);
+    expect(verify).toHaveBeenCalledTimes(2);
+    expect(check.verify(genuine.device, genuine.key, genuine.value, 0)).toBe(true);
+    expect(check.verify(forged.device, forged.key, forged.value, 0)).toBe(false);
+    verify.mockRestore();
+    const counted = vi.spyOn(globalThis.crypto.subtle, 'verify');
+    const fresh = headCheckFor(net);
+    await fresh.prepareHeads([genuine]);
+    await fresh.prepareHeads([genuine]);
+    expect(counted).toHaveBeenCalledTimes(1);
+    expect(fresh.verify(genuine.device, genuine.key, genuine.value, 0)).toBe(true);
   });
 });

@@ -174,7 +174,7 @@ describe('a large update taken in steps', () => {
     expect(ledgersOf(doc).get(founder.id)!.length).toBe(1);
   });
 
-  it('verifies the settings it brings ahead, with WebCrypto, and still refuses a forged one', async () => {
+  it('verifies the settings and heads it brings ahead, with WebCrypto, and still refuses a forged one', async () => {
     const peer = await peerState(600, 2);
     for (let i = 0; i < 40; i++)
       itemsOf(peer).set(
@@ -191,11 +191,16 @@ describe('a large update taken in steps', () => {
       );
     const real = headCheckFor(net);
     let prepared = 0;
+    const heads: string[] = [];
     const counting = (): HeadCheck => ({
       ...real,
       prepareSettings: async (items) => {
         prepared += items.length;
         await real.prepareSettings(items);
+      },
+      prepareHeads: async (items) => {
+        for (const h of items) heads.push(h.device);
+        await real.prepareHeads(items);
       },
     });
     const doc = new Y.Doc({ gc: true });
@@ -208,6 +213,8 @@ describe('a large update taken in steps', () => {
     // Rice and the 40 items: every setting whose writer's key the update brings.
     expect(prepared).toBe(41);
     expect(itemsOf(doc).size).toBe(41);
+    // And the founder's head (its earlier ones arrive replaced, with nothing to verify).
+    expect(heads).toEqual([founder.id]);
 
     // A forged value under the founder's name among them: refused, verified ahead or not.
     const genuine = itemsOf(peer).get('itm7') as SignedSetting;
