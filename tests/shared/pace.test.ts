@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { afterQuiet, BATCH, inBatches, nextTask, pacer } from '../../shared/pace';
+import { afterQuiet, BATCH, inBatches, nextTask, ownBytes, pacer } from '../../shared/pace';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -178,5 +178,26 @@ describe('inBatches', () => {
     expect(await inBatches([], check, 4, pause)).toEqual([]);
     expect(pauses).toBe(0);
     expect(BATCH).toBe(64);
+  });
+});
+
+describe('ownBytes', () => {
+  it('copies a view into a buffer of its own, a part at a time, breathing after each part', async () => {
+    const whole = Uint8Array.from({ length: 100 }, (_, i) => i);
+    const view = whole.subarray(10, 35);
+    let breaths = 0;
+    const own = await ownBytes(view, async () => void breaths++, 10);
+    expect([...own]).toEqual([...view]);
+    expect(own.buffer.byteLength).toBe(25);
+    // 25 bytes in parts of 10: three parts.
+    expect(breaths).toBe(3);
+    // Its own: the source changing after does not change it.
+    whole[10] = 99;
+    expect(own[0]).toBe(10);
+  });
+
+  it('keeps a view that is its buffer whole, without copying', async () => {
+    const whole = new Uint8Array(8);
+    expect(await ownBytes(whole, () => Promise.resolve())).toBe(whole);
   });
 });
