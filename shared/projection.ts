@@ -3,6 +3,7 @@ import { DAY_MS, utcDay as dayOf } from './days';
 import { hubKey as stockKey } from './keys';
 import { compareEntryIds } from './ids';
 import { msg, type DomainMessage } from './messages';
+import { RowMap } from './rowMap';
 
 /**
  * The projection from ledger entries to stock. It is a fold over entries that gives the same result for
@@ -84,7 +85,7 @@ export interface ProjectionProblem {
  */
 export class Projector {
   private readonly stock = new Map<string, StockRow>();
-  private readonly ledger = new Map<string, LedgerRow>();
+  private readonly ledger = new RowMap<LedgerRow>();
   /** Members of each exclusive slot (`in:<transfer>`, `out:<request>`). */
   private readonly slots = new Map<string, string[]>();
   /** Undos of each entry, by the entry's id. */
