@@ -254,15 +254,39 @@ export function checkLedgerEntry(
 }
 
 /**
- * Entries already decoded, by the wire value they were decoded from (a packed string, or a tuple). A wire
- * value in the doc is never changed (an entry is immutable; Yjs keeps the same value when it merges or
- * splits the struct holding it), so an entry decoded from it once, in the ledger of its own device, is
- * what decoding it again would give. A map, not a WeakMap: a string cannot be a WeakMap's key; its owner
- * lets it go when nothing waits to be projected. `entriesFromEvents` fills one; `readAllEntriesPaced` takes
- * from it: a new device's catch-up rebuild reads back the million entries its first sync brought without
- * checking each again (about 2 s).
+ * Entries already decoded, by where their wire value is in its device's ledger, with the value itself. A
+ * wire value in the doc is never changed (an entry is immutable), so an entry decoded once from the value
+ * found at a device's position is what decoding the value found there again would give, when it is the same
+ * value. `entriesFromEvents` fills one; `readAllEntriesPaced` takes from it: a new device's catch-up rebuild
+ * reads back the million entries its first sync brought without checking each again (about 2 s).
+ *
+ * Kept by position, in arrays, rather than in a Map keyed by the values: putting a million strings in a Map
+ * spent 4.2 s of four joining pages (hashing, and the table doubling as it grew). Its owner lets it go when
+ * nothing waits to be projected.
  */
-export type DecodedWires = Map<unknown, Entry>;
+export class DecodedWires {
+  /** Each device's decoded run: its first position, then the values and their entries from there on. */
+  private readonly runs = new Map<string, { from: number; wires: unknown[]; entries: Entry[] }>();
+
+  set(device: string, index: number, wire: unknown, entry: Entry): void {
+    const run = this.runs.get(device);
+    if (run && index >= run.from && index <= run.from + run.wires.length) {
+      run.wires[index - run.from] = wire;
+      run.entries[index - run.from] = entry;
+      return;
+    }
+    // Not next to what is held (the first, or after a gap): a run of its own from here (only a cache).
+    this.runs.set(device, { from: index, wires: [wire], entries: [entry] });
+  }
+
+  /** The entry decoded from `wire` at this position of the device's ledger, if it is the same value. */
+  get(device: string, index: number, wire: unknown): Entry | undefined {
+    const run = this.runs.get(device);
+    if (!run || index < run.from) return undefined;
+    const at = index - run.from;
+    return at < run.wires.length && run.wires[at] === wire ? run.entries[at] : undefined;
+  }
+}
 
 /** Every valid entry in the doc, and what was set aside and why. */
 export function readAllEntries(doc: Y.Doc): { entries: Entry[]; problems: SetAside[] } {
@@ -333,8 +357,9 @@ function* checkWires(
     for (const [wires, length] of runs)
       for (let i = 0; i < length; i++) {
         const wire = wires[i];
-        // Only a valid wire is remembered, with its device: junk finds nothing, and is checked.
-        const known = decoded?.get(wire);
+        // Only a valid wire is remembered, where it was and with its device: junk finds nothing, and is
+        // checked.
+        const known = decoded?.get(device, index, wire);
         const r =
           known?.device === device ? { ok: true as const, entry: known } : checkLedgerEntry(device, wire);
         if (r.ok) read.entries.push(r.entry);
@@ -363,7 +388,7 @@ export function entriesFromEvents(
       const r = checkLedgerEntry(device, wire);
       if (r.ok) {
         entries.push(r.entry);
-        decoded?.set(wire, r.entry);
+        decoded?.set(device, firstIndex + i, wire, r.entry);
       } else problems.push({ where: `ledger/${device}/${firstIndex + i}`, reason: r.reason });
     });
   };

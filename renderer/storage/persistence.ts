@@ -21,7 +21,7 @@ import {
   readAllEntriesPaced,
   parseItem,
   appendEntries,
-  type DecodedWires,
+  DecodedWires,
   type SetAside,
 } from '../../shared/doc';
 import { STORED_FORM } from '../../shared/entryForms';
@@ -471,7 +471,7 @@ export class DocPersistence {
    * backlog up reads them back from the doc without decoding them again (shared/doc.ts `DecodedWires`).
    * Let go once nothing waits to be projected, so that it never holds more than the backlog does.
    */
-  private decoded: DecodedWires = new Map();
+  private decoded = new DecodedWires();
   /** A rebuild whose history rows are still being written (see `Rebuilding`). */
   private rebuilding: Rebuilding | null = null;
   /** Rebuilds asked for that have not started: the projections are not complete until they are done. */
@@ -1534,7 +1534,7 @@ export class DocPersistence {
     }
     if (plan) trust!.adopt(plan);
     if (later.length > 0) this.addToBacklog(later);
-    else if (this.unprojected === 0 && this.backlogHeld === null) this.decoded = new Map();
+    else if (this.unprojected === 0 && this.backlogHeld === null) this.decoded = new DecodedWires();
     // Entries that counted no longer should (a revocation behind them): derive everything again.
     if (plan?.rebuild || earlyRefused) void this.rebuild().catch(() => undefined);
     const commit: Commit = {
@@ -1919,7 +1919,7 @@ export class DocPersistence {
     this.backlog = [];
     this.backlogAt = 0;
     this.listItemBlocks();
-    this.decoded = new Map();
+    this.decoded = new DecodedWires();
     this.drained?.resolve();
     this.drained = null;
     this.notifyBacklog();

@@ -25,7 +25,7 @@ import {
   putItem,
   readAllEntries,
   readAllEntriesPaced,
-  type DecodedWires,
+  DecodedWires,
   readItem,
   readLevels,
   setLevels,
@@ -249,7 +249,7 @@ describe('entries decoded once (DecodedWires)', () => {
   /** A replica that received `from`'s state, and what its events decoded on the way. */
   function received(from: Y.Doc) {
     const doc = new Y.Doc();
-    const decoded: DecodedWires = new Map();
+    const decoded = new DecodedWires();
     const seen: Entry[] = [];
     ledgersOf(doc).observeDeep((events) => seen.push(...entriesFromEvents(events, decoded).entries));
     sync(from, doc);
@@ -275,17 +275,61 @@ describe('entries decoded once (DecodedWires)', () => {
     );
   });
 
-  it('a memo naming another device than the ledger it is found in is not taken: the wire value is decoded again', async () => {
+  it('a memo of another device, another position or another value is not taken: the wire value is decoded again', async () => {
     const doc = new Y.Doc();
-    appendEntries(doc, 'devx', [donation('devx', 1)]);
-    appendEntries(doc, 'devy', [donation('devy', 1)]);
-    const decoded: DecodedWires = new Map();
-    // As if devx's wire value had been decoded from devy's ledger: the memo says devx, the ledger devy.
-    const wire = ledgersOf(doc).get('devy')!.get(0);
-    decoded.set(wire, donation('devx', 1));
+    appendEntries(doc, 'devx', [donation('devx', 1), donation('devx', 2)]);
+    appendEntries(doc, 'devy', [donation('devy', 1), donation('devy', 2)]);
+    const wire = (device: string, index: number) => ledgersOf(doc).get(device)!.get(index);
+    const decoded = new DecodedWires();
+    const forged = (seq: number) => donation('devz', seq, 99);
+    // devx's first value remembered as devy's; devx's second at its first position; devy's first as
+    // another value.
+    decoded.set('devy', 0, wire('devx', 0), forged(1));
+    decoded.set('devx', 0, wire('devx', 1), forged(2));
+    decoded.set('devy', 1, 'p|another', forged(3));
     const read = await readAllEntriesPaced(doc, async () => undefined, decoded);
-    expect(read.entries).toEqual([donation('devx', 1), donation('devy', 1)]);
+    expect(read.entries).toEqual(readAllEntries(doc).entries);
     expect(read.problems).toEqual([]);
+    // Its own value at its own position: taken as remembered.
+    const again = new DecodedWires();
+    again.set('devy', 1, wire('devy', 1), donation('devy', 2));
+    expect((await readAllEntriesPaced(doc, async () => undefined, again)).entries[3]).toBe(
+      again.get('devy', 1, wire('devy', 1)),
+    );
+  });
+
+  it('reads back entries that arrived appended to a ledger, at their positions, without decoding them again', async () => {
+    const from = new Y.Doc();
+    appendEntries(from, 'deva', [donation('deva', 1), donation('deva', 2)]);
+    const { doc, decoded, seen } = received(from);
+    appendEntries(from, 'deva', [donation('deva', 3), donation('deva', 4)]);
+    sync(from, doc);
+    expect(seen).toHaveLength(4);
+    const read = await readAllEntriesPaced(doc, async () => undefined, decoded);
+    expect(read.entries).toEqual([1, 2, 3, 4].map((seq) => donation('deva', seq)));
+    read.entries.forEach((e, i) => expect(e).toBe(seen[i]));
+  });
+
+  it('keeps a run of positions per device, starting again after a gap', () => {
+    const decoded = new DecodedWires();
+    const e = (seq: number) => donation('deva', seq);
+    decoded.set('deva', 5, 'w5', e(6));
+    decoded.set('deva', 6, 'w6', e(7));
+    decoded.set('deva', 5, 'v5', e(1));
+    expect(decoded.get('deva', 5, 'v5')).toEqual(e(1));
+    expect(decoded.get('deva', 5, 'w5')).toBeUndefined();
+    expect(decoded.get('deva', 6, 'w6')).toEqual(e(7));
+    expect(decoded.get('deva', 4, 'w5')).toBeUndefined();
+    expect(decoded.get('deva', 7, undefined)).toBeUndefined();
+    expect(decoded.get('devb', 5, 'v5')).toBeUndefined();
+    // A gap: a run of its own from there.
+    decoded.set('deva', 9, 'w9', e(10));
+    expect(decoded.get('deva', 9, 'w9')).toEqual(e(10));
+    expect(decoded.get('deva', 6, 'w6')).toBeUndefined();
+    // Before the run: the same.
+    decoded.set('deva', 2, 'w2', e(3));
+    expect(decoded.get('deva', 2, 'w2')).toEqual(e(3));
+    expect(decoded.get('deva', 9, 'w9')).toBeUndefined();
   });
 });
 
