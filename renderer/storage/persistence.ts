@@ -25,7 +25,7 @@ import {
   type SetAside,
 } from '../../shared/doc';
 import { STORED_FORM } from '../../shared/entryForms';
-import { afterQuiet, nextTask, ownBytes, pacer, type PaceOptions } from '../../shared/pace';
+import { afterQuiet, nextTask, pacer, type PaceOptions } from '../../shared/pace';
 import { loadRowSums, rowIntact, rowSum, rowSumIsCurrent } from './sums';
 import { appendAll } from '../../shared/arrays';
 import { idOf, refersToEntry, type Entry } from '../../shared/entries';
@@ -1591,17 +1591,15 @@ export class DocPersistence {
     members: readonly unknown[] | null = null,
   ): Promise<void> {
     let rows: SeedRows | null = null;
-    // Its own bytes: the rows come as a view into what they arrived in (a whole sync file's, 60 MB at 1M),
-    // which storing them, or sending them to a worker, would copy whole. Copied from now, in parts.
-    const copied = ownBytes(rowBytes, pacer(this.pace));
     const run = this.chain.then(async () => {
-      const bytes = await copied;
       if (!this.loaded) throw new Error('A checkpoint is taken once the doc is loaded');
       if (!this.mayStartFromCheckpoint)
         throw new Error('Only a device with no entries yet starts from a checkpoint');
       // Checked and held in a worker (a million rows took 0.9 s in one task), or here in steps; their bytes
       // kept for a start to go on from by whoever read them (IndexedDB copies megabytes on the putting thread).
-      rows = await readSeedRows(this.db, checkpoint.head, bytes, true, this.seedReading);
+      // (The rows come as a view into what they arrived in, a whole sync file's, 60 MB at 1M: whoever keeps
+      // them keeps a copy of their own bytes, made in parts.)
+      rows = await readSeedRows(this.db, checkpoint.head, rowBytes, true, this.seedReading);
       let seeded = false;
       try {
         await this.seedFigures(checkpoint, members);

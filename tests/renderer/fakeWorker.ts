@@ -26,6 +26,8 @@ export function fakeWorkers<Request, Reply>(
     /** What it moved back, and what the page moved to it. */
     transferred: ArrayBuffer[] = [];
     given: Transferable[] = [];
+    /** What the page moved with each request, in order. */
+    moved: Transferable[][] = [];
     sent: Request | null = null;
     /** Everything it was sent, in order. */
     log: Request[] = [];
@@ -38,6 +40,7 @@ export function fakeWorkers<Request, Reply>(
     postMessage(request: Request, transfer: Transferable[] = []): void {
       // What crosses to a worker is a structured clone, what is transferred moved (gone from the page).
       this.given = transfer;
+      this.moved.push(transfer);
       const copy = structuredClone(request, { transfer });
       this.sent = copy;
       this.log.push(copy);

@@ -100,6 +100,9 @@ describe("a checkpoint's rows read and written in a worker", () => {
     const read = started[0]!.log[0] as Extract<SeedRowsRequest, { kind: 'read' }>;
     expect(read.bytes.buffer.byteLength).toBe(rowBytes.byteLength);
     expect(read.keep).toBe(true);
+    // Moved, not copied in the posting (the page made its copy in parts): the page's view untouched.
+    expect(started[0]!.moved[0]).toEqual([read.bytes.buffer].map(() => expect.any(ArrayBuffer)));
+    expect(view.byteLength).toBe(rowBytes.byteLength);
     expect(started).toHaveLength(1);
     const [worker] = started;
     expect(worker!.url.pathname).toMatch(/seedRows\.worker\.ts$/);
@@ -157,7 +160,14 @@ describe("a checkpoint's rows read and written in a worker", () => {
     vi.stubGlobal('Worker', workers.Worker);
     workers.state.behaviour = 'crash';
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    await c.persistence.seed(cp, rowBytes);
+    const arrived = new Uint8Array(rowBytes.byteLength + 1000);
+    arrived.set(rowBytes, 500);
+    const put = vi.spyOn(c.db.meta, 'put');
+    await c.persistence.seed(cp, arrived.subarray(500, 500 + rowBytes.byteLength));
+    // Kept by the page: its own bytes, not all they arrived in.
+    const kept = put.mock.calls.map(([row]) => row).filter((row) => row.key === 'checkpointRows');
+    expect(kept).toHaveLength(1);
+    expect(kept[0]!.bytes!.buffer.byteLength).toBe(rowBytes.byteLength);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0]![0])).toMatch(/could not read the checkpoint's rows in a worker/);
     expect(started).toHaveLength(1);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { afterQuiet, BATCH, inBatches, nextTask, ownBytes, pacer } from '../../shared/pace';
+import { afterQuiet, BATCH, inBatches, nextTask, ownBytes, copyBytes, pacer } from '../../shared/pace';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -196,8 +196,12 @@ describe('ownBytes', () => {
     expect(own[0]).toBe(10);
   });
 
-  it('keeps a view that is its buffer whole, without copying', async () => {
-    const whole = new Uint8Array(8);
+  it('keeps a view that is its buffer whole, without copying (copyBytes copies it)', async () => {
+    const whole = Uint8Array.from([1, 2, 3]);
     expect(await ownBytes(whole, () => Promise.resolve())).toBe(whole);
+    const copy = await copyBytes(whole, () => Promise.resolve());
+    expect(copy).not.toBe(whole);
+    expect(copy.buffer).not.toBe(whole.buffer);
+    expect([...copy]).toEqual([1, 2, 3]);
   });
 });
