@@ -21,10 +21,12 @@ export const MAX_UPDATE_BYTES = MAX_INFLATED_BYTES;
 const MAX_RATIO = 1032;
 /**
  * Compressed input is fed to the inflater in pieces no larger than what can inflate to what is left
- * under the cap (and at least 1 kB), so at most ~1 MB more than the cap ever comes out before the
- * running count stops the stream. 64 kB at most: larger pieces are no faster.
+ * under the cap (and at least 16 kB), so at most ~16 MB more than the cap ever comes out before the
+ * running count stops the stream. 64 kB at most: larger pieces are no faster. Not less than 16 kB: each
+ * piece costs the inflater a new window of its output (fflate copies 32 kB and grows a buffer by 128 kB),
+ * and a sync message of 0.2 MB fed 1 kB at a time held a joining page 160-280 ms.
  */
-const MIN_PUSH = 1024;
+const MIN_PUSH = 16 * 1024;
 const MAX_PUSH = 64 * 1024;
 
 const levelFor = (bytes: Uint8Array) => (bytes.byteLength >= FAST_FROM ? 1 : 6);
