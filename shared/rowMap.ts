@@ -2,13 +2,13 @@
  * A map from string keys to many values (a rebuild's million ledger rows), iterated in the order keys were
  * first set, as a Map is. A Map of a million keys copies all of them into a new table each time it doubles:
  * folding a history, the 524,288th row held a page 106 ms (and at ten million, the 8,388,608th far longer).
- * Here the keys are spread over SHARDS maps, each a sixty-fourth as large when it grows, and the values are
- * kept in an array (an array that doubles copies pointers only, without hashing).
+ * Here the keys are spread over 2^SHARD_BITS maps (64), each a sixty-fourth as large when it grows, and the
+ * values are kept in an array (an array that doubles copies pointers only, without hashing).
  */
-const SHARDS = 64; // h >>> 26: the top six bits
+const SHARD_BITS = 6;
 
 export class RowMap<V> {
-  private readonly shards: Map<string, number>[] = Array.from({ length: SHARDS }, () => new Map());
+  private readonly shards: Map<string, number>[] = Array.from({ length: 1 << SHARD_BITS }, () => new Map());
   private readonly rows: V[] = [];
 
   private shard(key: string): Map<string, number> {
@@ -19,7 +19,7 @@ export class RowMap<V> {
       key.charCodeAt(n - 1) | (key.charCodeAt(n - 2) << 8) | (key.charCodeAt(n - 3) << 16),
       0x9e3779b1,
     );
-    return this.shards[h >>> 26]!;
+    return this.shards[h >>> (32 - SHARD_BITS)]!;
   }
 
   get size(): number {
