@@ -309,9 +309,9 @@ export class Gate {
   /**
    * A device too long for one step, in the plain case, as steps of about `most` entries each: its
    * candidates (those held here, then those arriving) are exactly the next positions in order up to its
-   * signed head, and it is approved and not revoked. Its chain is first verified to
-   * the head here, a slice at a time; only then is each part a step with a head at the part's end, whose
-   * hash this very chain makes. What each part releases is verified by the device's signature, as one step
+   * signed head, and it is approved and not revoked. Its chain is first verified to the head here, a slice
+   * at a time; only then is each part a step with a head at the part's end, whose hash this very chain
+   * makes. What each part releases is verified by the device's signature, as one step
    * would have it; where the chain does not end at the signed hash, null, and the device is one step as any
    * other (which reports it). Null too for any other case.
    */
