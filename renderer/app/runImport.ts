@@ -16,11 +16,17 @@ export interface ImportOutcome {
 }
 
 const MAX_NOTE_FILE_NAME = 200;
+/**
+ * New items saved this many at a time, each batch one change and one commit (`store.saveItems`): the progress
+ * moves, and a failure leaves whole batches made (matched by name on the next try).
+ */
+export const ITEMS_A_SAVE = 500;
 
 /**
  * Applies a sheet through the store's own commands, in the order that makes a retry safe: first the
- * missing items (an item made before a failure is matched by name next time, never made twice), then the
- * levels, then the quantities as ONE count, which records what was counted and what this device showed.
+ * missing items, a batch at a time (an item made before a failure is matched by name next time, never made
+ * twice), then the levels, then the quantities as ONE count, which records what was counted and what this
+ * device showed.
  * The plan is made again here from the catalog as it is now, so items that arrived by sync since the
  * preview are matched, not duplicated.
  */
@@ -38,9 +44,10 @@ export async function runImport(
     return outcome;
   };
   try {
-    for (const [i, c] of plan.create.entries()) {
+    for (let i = 0; i < plan.create.length; i += ITEMS_A_SAVE) {
       onProgress(i, plan.create.length);
-      outcome.created.push(await store.saveItem(c.form));
+      const forms = plan.create.slice(i, i + ITEMS_A_SAVE).map((c) => c.form);
+      outcome.created.push(...(await store.saveItems(forms)));
     }
   } catch (e) {
     return fail('items', e);

@@ -358,6 +358,11 @@ export class LarderStore {
     return this.later((p) => p.settings.saveItem(form, id));
   }
 
+  /** Creates many items at once, all or none (a sheet's import): Settings.saveItems. */
+  saveItems(forms: readonly ItemForm[]): Promise<Item[]> {
+    return this.later((p) => p.settings.saveItems(forms));
+  }
+
   attachBarcode(itemId: string, code: string): Promise<Item> {
     return this.later((p) => p.settings.attachBarcode(itemId, code));
   }

@@ -1,16 +1,20 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  CatalogIndex,
   findByBarcode,
   findDuplicateName,
   normalizeName,
   parseBarcodes,
   searchItems,
   validateItemForm,
+  validateNewItemForms,
   type Item,
   type ItemForm,
 } from '../../shared/catalog';
 import { ValidationError, issue } from '../../shared/errors';
 import { msg, word } from '../../shared/messages';
+import { fcOptions } from './arbitraries';
 
 const T = Date.UTC(2025, 0, 1);
 const item = (id: string, name: string, category: string, barcodes: string[] = []): Item => ({
@@ -145,6 +149,114 @@ describe('validateItemForm', () => {
       ),
     );
     expect(issues.map((i) => i.field)).toEqual(['name', 'category', 'unit', 'packSize', 'barcodes']);
+  });
+});
+
+describe('validateNewItemForms: many new items at once (a sheet’s import)', () => {
+  let n = 0;
+  const make = (fields: Omit<Item, 'id' | 'createdAt' | 'updatedAt'>): Item => ({
+    id: `new${String(n++).padStart(5, '0')}`,
+    ...fields,
+    createdAt: T,
+    updatedAt: T,
+  });
+
+  it('makes every item, each checked against the catalog and the forms before it', () => {
+    const made = validateNewItemForms(
+      [form({ name: 'Lentils' }), form({ name: 'Oats', barcodes: '777777' })],
+      catalog,
+      make,
+    );
+    expect(made.map(({ name, barcodes }) => ({ name, barcodes }))).toEqual([
+      { name: 'Lentils', barcodes: [] },
+      { name: 'Oats', barcodes: ['777777'] },
+    ]);
+    // Two forms of one name (any case, accents, spacing), or one barcode: the second is refused.
+    expect(
+      issuesOf(() =>
+        validateNewItemForms([form({ name: 'Lentils' }), form({ name: ' LENTÍLS ' })], [], make),
+      ),
+    ).toEqual([issue('name', msg('item.nameTaken', { name: 'Lentils' }))]);
+    expect(
+      issuesOf(() =>
+        validateNewItemForms(
+          [form({ name: 'Oats', barcodes: '777777' }), form({ name: 'Oat milk', barcodes: '1234 777777' })],
+          [],
+          make,
+        ),
+      ),
+    ).toEqual([issue('barcodes', msg('item.barcodeTaken', { barcode: '777777', item: 'Oats' }))]);
+    // A name or a barcode the catalog has.
+    expect(
+      issuesOf(() => validateNewItemForms([form(), form({ name: 'rice 2 LB' })], catalog, make)),
+    ).toEqual([issue('name', msg('item.nameTaken', { name: 'Rice 2 lb' }))]);
+    expect(validateNewItemForms([], catalog, make)).toEqual([]);
+  });
+
+  // Names and barcodes from small pools, so that forms meet each other and the catalog often.
+  const formArb = fc.record({
+    name: fc.constantFrom(
+      'Rice 2 lb',
+      'rice 2 LB',
+      'Crème fraîche',
+      'creme  fraiche',
+      'Oats',
+      'OATS',
+      'Tea',
+      '',
+      ' ',
+    ),
+    category: fc.constantFrom('Food', 'Baby', '', 'x'.repeat(41)),
+    unit: fc.constantFrom('bag', 'unit', ''),
+    packSize: fc.constantFrom('', '12', '1', 'a dozen'),
+    barcodes: fc.constantFrom('', '555555', '777777', '888888 777777', '0123456789012', 'bad!', '12'),
+  });
+
+  it('gives what one validateItemForm after another gives, against the catalog and the items made so far', () => {
+    fc.assert(
+      fc.property(fc.array(formArb, { maxLength: 12 }), fc.subarray(catalog), (forms, existing) => {
+        let sequential: { items: Item[] } | { issues: unknown } = { items: [] };
+        const made: Item[] = [];
+        n = 0;
+        try {
+          for (const f of forms) made.push(make(validateItemForm(f, [...existing, ...made])));
+          sequential = { items: made };
+        } catch (error) {
+          sequential = { issues: (error as ValidationError).issues };
+        }
+        n = 0;
+        let bulk: { items: Item[] } | { issues: unknown };
+        try {
+          bulk = { items: validateNewItemForms(forms, existing, make) };
+        } catch (error) {
+          expect(error).toBeInstanceOf(ValidationError);
+          bulk = { issues: (error as ValidationError).issues };
+        }
+        expect(bulk).toEqual(sequential);
+      }),
+      fcOptions(),
+    );
+  });
+
+  it('checks a form against an index as against the list it was made from, editing or not', () => {
+    fc.assert(
+      fc.property(
+        formArb,
+        fc.subarray(catalog),
+        fc.constantFrom(undefined, ...catalog.map((i) => i.id)),
+        (f, existing, id) => {
+          const outcome = (against: readonly Item[] | CatalogIndex) => {
+            try {
+              return validateItemForm(f, against, id);
+            } catch (error) {
+              return (error as ValidationError).issues;
+            }
+          };
+          expect(outcome(new CatalogIndex(existing))).toEqual(outcome(existing));
+        },
+      ),
+      fcOptions(),
+    );
   });
 });
 

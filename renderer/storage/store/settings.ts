@@ -1,4 +1,4 @@
-import { type Item, type ItemForm, validateItemForm } from '../../../shared/catalog';
+import { type Item, type ItemForm, validateItemForm, validateNewItemForms } from '../../../shared/catalog';
 import { hubSchema, hubsOf, itemsOf, levelsKey, parseItem, type HubInfo } from '../../../shared/doc';
 import { settingValue } from '../../../shared/trust/settings';
 import { IssueCollector } from '../../../shared/errors';
@@ -96,6 +96,28 @@ export class Settings {
     await this.ctx.putSettings([['items', item.id, item]]);
     await this.ctx.persistence.flush();
     return item;
+  }
+
+  /**
+   * Creates many items in one change and one commit (a sheet's import), all or none: each form is checked
+   * as `saveItem` checks one, against the catalog and the forms before it. One item at a time, each its own
+   * signature round, commit and check against the whole catalog, took 100 ms an item in Chromium (a sheet
+   * of 2,000 new items: 202 s).
+   */
+  async saveItems(forms: readonly ItemForm[]): Promise<Item[]> {
+    await this.ctx.ready;
+    if (forms.length === 0) return [];
+    const items = await this.catalogForSave();
+    const now = this.ctx.deps.now();
+    const made = validateNewItemForms(forms, items.values(), (fields) => ({
+      id: randomId(this.ctx.deps.randomBytes),
+      ...fields,
+      createdAt: now,
+      updatedAt: now,
+    }));
+    await this.ctx.putSettings(made.map((item) => ['items', item.id, item]));
+    await this.ctx.persistence.flush();
+    return made;
   }
 
   /** Adds a barcode to an item (a scanner read a code nobody knew). */
