@@ -221,10 +221,8 @@ export async function startFromBundle(store: LarderStore, bytes: Uint8Array): Pr
   } catch (error) {
     return malformed(error);
   }
-  // Each its own task: at 1M, the member log, the head's check and its signature were one of 150-200 ms;
-  // then this module's first run and the bundle's reading with the member log's, one of 63 ms.
-  await nextTask();
   const members = await evaluateMembers(self.networkId, bundle.members, self.anchor ?? self.networkId);
+  // Each its own task: at 1M, the member log, the head's check and its signature were one of 150-200 ms.
   await nextTask();
   const verdict = await verifyCheckpoint(bundle.checkpoint, self.networkId, members);
   if (!verdict.ok) return verdict;
