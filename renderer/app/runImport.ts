@@ -84,22 +84,23 @@ export async function runImport(
 }
 
 /**
- * Undoes an import's count, entry by entry, as History would; the items it created stay in the catalog.
- * An entry already undone elsewhere (History, another device) is left as it is.
+ * Undoes an import's count, all its lines in one commit (`store.undoMany`), as History would undo each; the
+ * items it created stay in the catalog. An entry already undone elsewhere (History, another device) is left
+ * as it is, and said so.
  */
 export async function undoImportCount(
   store: LarderStore,
   count: readonly Count[],
 ): Promise<{ undone: number; failed: string[] }> {
-  let undone = 0;
-  const failed: string[] = [];
-  for (const entry of count) {
-    try {
-      await store.undo(idOf(entry), i18n.t('import.undoNote'));
-      undone++;
-    } catch (e) {
-      failed.push(toFormErrors(e).summary.join(' '));
-    }
+  try {
+    const { undone, failed } = await store.undoMany(count.map(idOf), i18n.t('import.undoNote'));
+    return {
+      undone: undone.length,
+      failed: failed.map(({ error }) => toFormErrors(error).summary.join(' ')),
+    };
+  } catch (e) {
+    // Not saved (the device's storage, say): none of the lines is undone, each for that reason.
+    const reason = toFormErrors(e).summary.join(' ');
+    return { undone: 0, failed: count.map(() => reason) };
   }
-  return { undone, failed };
 }

@@ -429,6 +429,11 @@ export class LarderStore {
     return this.later((p) => p.ledger.undo(entryId, note));
   }
 
+  /** Undoes many entries in one commit (Ledger.undoMany): what was undone, and what could not be and why. */
+  undoMany(entryIds: readonly string[], note?: string) {
+    return this.later((p) => p.ledger.undoMany(entryIds, note));
+  }
+
   // What comes from other devices: updates, sync files' keys (store/remote.ts).
   applyRemoteUpdate(update: Uint8Array, origin: string): Promise<IngestResult> {
     return this.later((p) => p.remote.applyRemoteUpdate(update, origin));
