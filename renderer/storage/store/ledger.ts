@@ -311,10 +311,8 @@ export class Ledger {
       target = await getLedgerRow(this.ctx.db, entryId);
     }
     const self = this.ctx.requireSelf();
-    if (!target) throw refuse('store.entryUnknown');
-    if (target.hub !== self.hubId && target.device !== self.deviceId) throw refuse('store.undoNotAllowed');
     const [reversal] = await this.commit(
-      [undoEntry({ device: self.deviceId, nextSeq: self.nextSeq, now: this.ctx.deps.now() }, target, note)],
+      [reversalOf(self, self.nextSeq, this.ctx.deps.now(), target, note)],
       { whileRebuilding },
     );
     return reversal!;
@@ -340,14 +338,9 @@ export class Ledger {
     entryIds.forEach((entryId, i) => {
       const target = rows[i];
       try {
-        if (!target) throw refuse('store.entryUnknown');
-        if (target.hub !== self.hubId && target.device !== self.deviceId)
-          throw refuse('store.undoNotAllowed');
         if (taken.has(entryId)) throw new ValidationError([issue('', msg('undo.already'))]);
+        undone.push(reversalOf(self, self.nextSeq + undone.length, now, target, note));
         taken.add(entryId);
-        undone.push(
-          undoEntry({ device: self.deviceId, nextSeq: self.nextSeq + undone.length, now }, target, note),
-        );
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         // The note is the same for every entry: too long for one, too long for all.
@@ -375,4 +368,20 @@ export class Ledger {
     const undo = saved.find((e) => e.kind === 'reversal' && e.target === entryId);
     return undo ? { ...target, reversedBy: idOf(undo) } : target;
   }
+}
+
+/**
+ * The undo of `target` by this device, numbered `seq`: refused when the entry is unknown here, or neither of
+ * this device's hub nor recorded by this device (a coordinator's for another hub), then as `undoEntry` refuses.
+ */
+function reversalOf(
+  self: SelfRow,
+  seq: number,
+  now: number,
+  target: (Entry & { reversedBy?: string }) | undefined,
+  note?: string,
+): Reversal {
+  if (!target) throw refuse('store.entryUnknown');
+  if (target.hub !== self.hubId && target.device !== self.deviceId) throw refuse('store.undoNotAllowed');
+  return undoEntry({ device: self.deviceId, nextSeq: seq, now }, target, note);
 }
