@@ -419,6 +419,33 @@ describe('a device started from a checkpoint', () => {
     expect(await figures(again)).toEqual(await figures(a));
   });
 
+  it('runs a rebuild asked for while behind at the next start, should the app close as the history is in', async () => {
+    const { a } = await network();
+    const { c } = await startedFromCheckpoint(a);
+    const seededAt = (await c.db.meta.get('projection')) as { rebuiltAt: number };
+    await expect(c.persistence.startRebuild()).rejects.toBeInstanceOf(BehindCheckpointError);
+    clock.advance(60_000);
+    // The app closes between the history's commit and the rebuild it asked for: the rebuild never starts.
+    const started: string[] = [];
+    c.persistence.startRebuild = () => {
+      started.push('rebuild');
+      return new Promise<never>(() => undefined);
+    };
+    await sync(a, c);
+    expect(c.persistence.behindCheckpoint).toBe(false);
+    expect(started).toEqual(['rebuild']);
+    const again = await reopen(c, async (db) => {
+      // What the next start reads: the checkpoint gone, the projection marked as not whole.
+      expect(await db.meta.get('checkpoint')).toBeUndefined();
+      expect(await db.meta.get('projection')).toMatchObject({ incomplete: true });
+    });
+    await again.ready;
+    await again.persistence.rebuilt();
+    expect(await again.db.meta.get('projection')).toMatchObject({ rebuiltAt: seededAt.rebuiltAt + 60_000 });
+    expect(await again.db.meta.get('projection')).not.toHaveProperty('incomplete');
+    expect(await figures(again)).toEqual(await figures(a));
+  });
+
   it('writes its figures first and its history after, going on with it at the next start', async () => {
     const { a } = await network();
     const cp = await makeStoreCheckpoint(a, clock.now());
