@@ -9,9 +9,12 @@ type Position = Pick<Entry, 'device' | 'seq'>;
  * checkpoint covers: which positions it covers, and how many covered entries have arrived since, per device
  * (kept in the `checkpoint` meta row, written with each batch that brings some).
  *
- * The counts only say when to look: a device's own array could hold two entries at one position (a forged
- * one beside the real one), so once every covered device has brought as many as its checkpoint covers, the
- * doc itself is read (`holdsAll`) for every position, 1 to the covered one, of every covered device.
+ * The counts alone cannot say that the doc holds the history: a device's own array could hold two entries
+ * at one position (a forged one beside the real one). What says it is which covered positions the doc has
+ * brought (`Positions`): known from the start on a device seeded in this session (its doc was empty then),
+ * marked as each batch brings them. After a restart they are not known (only the counts are kept): once
+ * every covered device has brought as many entries as its checkpoint covers, the doc is read once for them
+ * (`learnMissing`), and they are marked from then on.
  */
 export class BehindCheckpoint {
   private constructor(
@@ -53,27 +56,32 @@ export class BehindCheckpoint {
   }
 
   /**
-   * The covered positions the doc lacked when the counts first said it might hold them all (`learnMissing`),
-   * less those that arrived since. Once known, no batch reads the doc again: a peer sending entries at
-   * covered positions could otherwise make every batch read the whole doc.
+   * Which covered positions the doc has brought, once known (from the start, or `learnMissing`): then no
+   * batch reads the doc. (A peer sending entries at covered positions could otherwise make every batch read
+   * the whole doc; and at a million entries, reading it once was seconds of decoding on the page.)
    */
-  private missing: ReadonlyMap<string, ReadonlySet<number>> | null = null;
+  private positions: Positions | null = null;
 
   /** This, with `at` of the checkpoint's rows written (null: all of them). */
   withHistory(at: number | null): BehindCheckpoint {
     const next = new BehindCheckpoint(this.digest, this.covers, this.arrived, at, this.asked);
-    next.missing = this.missing;
+    next.positions = this.positions;
     return next;
   }
 
-  /** As a checkpoint of these covers leaves a device: nothing of its history arrived yet. */
+  /**
+   * As a checkpoint of these covers leaves a device (whose doc is empty: `DocPersistence.seed` is refused on
+   * any other): nothing of its history arrived yet, no covered position brought.
+   */
   static start(digest: string, covers: readonly Cover[]): BehindCheckpoint {
-    return new BehindCheckpoint(
+    const start = new BehindCheckpoint(
       digest,
       new Map(covers.map((c) => [c.device, c.seq])),
       new Map(covers.map((c) => [c.device, 0])),
       0,
     );
+    start.positions = new Positions(start.covers);
+    return start;
   }
 
   /** As a start finds it (the meta row). */
@@ -105,10 +113,14 @@ export class BehindCheckpoint {
   }
 
   /**
-   * What a batch's entries change: null when none is covered; else this, counted on, and whether the doc may
-   * now hold every covered position: every covered device has brought at least as many entries as the
-   * checkpoint covers (then read the doc: `learnMissing`), or, once the positions it lacked are known, none
-   * is left (`knowsMissing`: it holds them all).
+   * What a batch's entries (brought by the doc) change: null when none is covered; else this, counted on, and
+   * whether the doc may now hold every covered position. With the positions known (`knowsMissing`), it
+   * holds them all when none is left unbrought; else when every covered device has brought at least as many
+   * entries as the checkpoint covers (then read the doc: `learnMissing`).
+   *
+   * The positions are marked here and shared by every state made from this one, committed or not: they say
+   * what the doc has brought, which a write that fails does not take back. So states are meant to be used
+   * one after the other, each from the last, as the store does.
    */
   arriving(entries: readonly Position[]): { next: BehindCheckpoint; mayHoldAll: boolean } | null {
     let arrived: Map<string, number> | null = null;
@@ -116,45 +128,58 @@ export class BehindCheckpoint {
       if (!this.covered(e)) continue;
       arrived ??= new Map(this.arrived);
       arrived.set(e.device, (arrived.get(e.device) ?? 0) + 1);
+      this.positions?.mark(e);
     }
     if (!arrived) return null;
     const next = new BehindCheckpoint(this.digest, this.covers, arrived, this.historyAt, this.asked);
-    if (this.missing) {
-      const missing = new Map([...this.missing].map(([device, seqs]) => [device, new Set(seqs)]));
-      for (const e of entries) if (this.covered(e)) missing.get(e.device)?.delete(e.seq);
-      next.missing = missing;
-      return { next, mayHoldAll: [...missing.values()].every((seqs) => seqs.size === 0) };
+    if (this.positions) {
+      next.positions = this.positions;
+      return { next, mayHoldAll: this.positions.left === 0 };
     }
     const mayHoldAll = [...this.covers].every(([device, seq]) => (arrived.get(device) ?? 0) >= seq);
     return { next, mayHoldAll };
   }
 
-  /** Whether the positions the doc lacks are known (`learnMissing`): `arriving` then says all it holds. */
+  /**
+   * Whether the covered positions the doc has brought are known (from the start, or `learnMissing`): then
+   * `arriving` says whether it holds them all, without reading the doc.
+   */
   get knowsMissing(): boolean {
-    return this.missing !== null;
+    return this.positions !== null;
   }
 
   /**
-   * Reads which covered positions these entries (the doc's) lack, every one from 1 to the covered one of every
-   * covered device, and keeps them for later batches; true when none is lacking.
+   * Learns which covered positions these entries (all of the doc's) are at, every one from 1 to the covered
+   * one of every covered device, and keeps them for later batches; true when none is lacking.
    */
   learnMissing(entries: Iterable<Position>): boolean {
-    // A byte per covered position, not a set of them: a million positions in sets took 200 ms in one task.
-    const seen = new Map<string, Uint8Array>();
-    for (const e of entries) {
-      if (!this.covered(e)) continue;
-      let got = seen.get(e.device);
-      if (!got) seen.set(e.device, (got = new Uint8Array(this.covers.get(e.device)! + 1)));
-      got[e.seq] = 1;
+    const positions = new Positions(this.covers);
+    for (const e of entries) if (this.covered(e)) positions.mark(e);
+    this.positions = positions;
+    return positions.left === 0;
+  }
+}
+
+/**
+ * The covered positions a doc has brought, a byte per position of each covered device (not a set of them: a
+ * million positions in sets took 200 ms in one task; these are 1 MB at a million), and how many are left.
+ */
+class Positions {
+  private readonly seen = new Map<string, Uint8Array>();
+  left = 0;
+
+  constructor(covers: ReadonlyMap<string, number>) {
+    for (const [device, last] of covers) {
+      this.seen.set(device, new Uint8Array(last + 1));
+      this.left += last;
     }
-    const missing = new Map<string, Set<number>>();
-    for (const [device, last] of this.covers) {
-      const got = seen.get(device);
-      const lacks = new Set<number>();
-      for (let seq = 1; seq <= last; seq++) if (!got?.[seq]) lacks.add(seq);
-      if (lacks.size > 0) missing.set(device, lacks);
-    }
-    this.missing = missing;
-    return missing.size === 0;
+  }
+
+  /** Notes a covered position as brought (a second entry at it changes nothing). */
+  mark(e: Position): void {
+    const seen = this.seen.get(e.device);
+    if (!seen || e.seq < 1 || e.seq >= seen.length || seen[e.seq] === 1) return;
+    seen[e.seq] = 1;
+    this.left--;
   }
 }

@@ -34,21 +34,31 @@ describe('BehindCheckpoint', () => {
   });
 
   it('holds it all only with every position, not with as many entries at fewer positions', () => {
+    // Seeded in this session: its doc was empty, so the positions it brings are known from the start.
     const b = BehindCheckpoint.start('digest', covers);
-    expect(b.knowsMissing).toBe(false);
-    expect(
-      BehindCheckpoint.start('digest', covers).learnMissing([
-        at('d1', 1),
-        at('d1', 2),
-        at('d1', 3),
-        at('d2', 1),
-        at('d1', 7),
-      ]),
-    ).toBe(true);
-    // Two entries at position 2 (a forged one beside the real one), none at 3: the counts say "maybe", the
-    // positions say no.
+    expect(b.knowsMissing).toBe(true);
+    // Two entries at position 2 (a forged one beside the real one), none at 3: as many entries as the
+    // checkpoint covers, not its positions.
+    const forged = b.arriving([at('d1', 1), at('d1', 2), at('d1', 2), at('d2', 1)])!;
+    expect(forged.next.row.arrived).toEqual([
+      ['d1', 3],
+      ['d2', 1],
+    ]);
+    expect(forged.mayHoldAll).toBe(false);
+    // More of the same change nothing; an entry of another device, or past what is covered, neither.
+    const more = forged.next.arriving([at('d1', 2), at('d1', 1), at('d1', 4), at('d3', 3)])!;
+    expect(more.mayHoldAll).toBe(false);
+    // The real one ends it, through the history's progress too.
+    expect(more.next.withHistory(10).arriving([at('d1', 3)])!.mayHoldAll).toBe(true);
+  });
+
+  it('after a restart, knows the positions only once it has read them from the doc', () => {
+    const first = BehindCheckpoint.start('digest', covers).arriving([at('d1', 1), at('d1', 2)])!;
+    const again = BehindCheckpoint.fromRow(first.next.row);
+    expect(again.knowsMissing).toBe(false);
+    // By the counts alone, a forged entry says "maybe": the doc is read then.
     const forged = [at('d1', 1), at('d1', 2), at('d1', 2), at('d2', 1)];
-    const maybe = b.arriving(forged)!;
+    const maybe = again.arriving([at('d1', 2), at('d2', 1)])!;
     expect(maybe.mayHoldAll).toBe(true);
     expect(maybe.next.learnMissing(forged)).toBe(false);
     expect(maybe.next.knowsMissing).toBe(true);
@@ -56,12 +66,18 @@ describe('BehindCheckpoint', () => {
     const more = maybe.next.arriving([at('d1', 2), at('d1', 1)])!;
     expect(more.mayHoldAll).toBe(false);
     expect(more.next.knowsMissing).toBe(true);
-    const real = more.next.arriving([at('d1', 3)])!;
-    expect(real.mayHoldAll).toBe(true);
-    // And it survives the history's progress (by the counts alone, another forged one would say "maybe").
-    expect(more.next.withHistory(10).arriving([at('d1', 1)])!.mayHoldAll).toBe(false);
-    expect(more.next.withHistory(10).arriving([at('d1', 3)])!.mayHoldAll).toBe(true);
-    expect(BehindCheckpoint.start('digest', covers).learnMissing([at('d1', 1), at('d1', 2)])).toBe(false);
+    expect(more.next.withHistory(10).knowsMissing).toBe(true);
+    expect(more.next.arriving([at('d1', 3)])!.mayHoldAll).toBe(true);
+    expect(
+      BehindCheckpoint.fromRow(first.next.row).learnMissing([
+        at('d1', 1),
+        at('d1', 2),
+        at('d1', 3),
+        at('d2', 1),
+        at('d1', 7),
+      ]),
+    ).toBe(true);
+    expect(BehindCheckpoint.fromRow(first.next.row).learnMissing([at('d1', 1), at('d1', 2)])).toBe(false);
   });
 
   it('keeps a rebuild asked for in every state made from it, and in its row', () => {

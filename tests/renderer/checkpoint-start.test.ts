@@ -2,7 +2,7 @@
 import 'fake-indexeddb/auto';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { LarderStore } from '../../renderer/storage/store';
 import { BehindCheckpointError, PROJECTION_VERSION } from '../../renderer/storage/persistence';
 import { makeStoreCheckpoint } from '../../renderer/storage/checkpoint';
@@ -11,8 +11,22 @@ import { updatePieces } from '../../renderer/storage/pieces';
 import { projectedFigures, testStores } from './stores';
 import { ledgerOf } from './ledgerTable';
 import { membersOf } from '../../shared/doc';
+import type * as DocModule from '../../shared/doc';
 import { noColumns } from '../../shared/import';
 import { runImport } from '../../renderer/app/runImport';
+
+// Counts the store's reads of every entry of its doc (the catch-up's look at which positions it holds).
+const wholeReads = vi.hoisted(() => ({ count: 0 }));
+vi.mock('../../shared/doc', async (importOriginal) => {
+  const actual = await importOriginal<typeof DocModule>();
+  return {
+    ...actual,
+    readAllEntriesPaced: (...args: Parameters<typeof actual.readAllEntriesPaced>) => {
+      wholeReads.count++;
+      return actual.readAllEntriesPaced(...args);
+    },
+  };
+});
 
 /**
  * A store started from a checkpoint (DocPersistence.seed, issue 11 point 2): a new device of the network,
@@ -123,6 +137,27 @@ describe('a device started from a checkpoint', () => {
     expect(await again.db.meta.get('checkpoint')).toBeUndefined();
     expect((await again.persistence.checkData()).differences).toEqual([]);
     expect(await again.db.problems.count()).toBe(0);
+  });
+
+  it('knows which covered positions its doc brings: whole without reading it again, unless it restarted', async () => {
+    const { a } = await network();
+    const { c } = await startedFromCheckpoint(a);
+    let before = wholeReads.count;
+    await sync(a, c);
+    expect(c.persistence.behindCheckpoint).toBe(false);
+    // Its doc was empty at the start: what each batch brought is all there is (at a million entries, reading
+    // them all again was seconds of decoding on the page).
+    expect(wholeReads.count - before).toBe(0);
+    expect(await figures(c)).toEqual(await figures(a));
+    // A start in between forgets the positions (only the counts are kept): the doc is read once for them.
+    const { c: d } = await startedFromCheckpoint(a);
+    const again = await reopen(d);
+    await again.ready;
+    before = wholeReads.count;
+    await sync(a, again);
+    expect(again.persistence.behindCheckpoint).toBe(false);
+    expect(wholeReads.count - before).toBe(1);
+    expect(await figures(again)).toEqual(await figures(a));
   });
 
   it('saves its own entries, which the others count; a rebuild asked for meanwhile runs once it is whole', async () => {
