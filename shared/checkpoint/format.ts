@@ -53,6 +53,12 @@ export const CHECKPOINT_LIMITS = {
   bytes: 512 * 1024 * 1024,
   devices: 10_000,
   rows: 20_000_000,
+  /**
+   * Positions covered, all devices together: what a receiver keeps a bit of while the history behind arrives
+   * (renderer/storage/behindCheckpoint.ts). Counted positions have rows; those after a device's last
+   * counted one were set aside, and are seldom many.
+   */
+  positions: 40_000_000,
   stock: 2_000_000,
   usage: 2_000_000,
   settings: 500_000,
@@ -269,6 +275,9 @@ export function decodeHead(bytes: Uint8Array): CheckpointHead {
       fault(`covers/${c.device}`, `a chain at ${c.seq} has ${c.seq % BLOCK} lines after its last block`);
     if (c.counted > c.seq) fault(`covers/${c.device}`, 'counts past what it covers');
   }
+  const positions = covers.reduce((n, c) => n + c.seq, 0);
+  if (positions > CHECKPOINT_LIMITS.positions)
+    fault('covers', `${positions} positions, more than ${CHECKPOINT_LIMITS.positions}`);
   const stock = stockTuples.map(stockRow);
   const usage = usageTuples.map(usageRow);
   if (new Set(stock.map((r) => r.key)).size !== stock.length) fault('stock', 'a row appears twice');

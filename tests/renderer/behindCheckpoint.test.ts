@@ -52,6 +52,28 @@ describe('BehindCheckpoint', () => {
     expect(more.next.withHistory(10).arriving([at('d1', 3)])!.mayHoldAll).toBe(true);
   });
 
+  it('tells every position apart, across the bits of many bytes', () => {
+    const wide = [
+      { device: 'd1', seq: 40 },
+      { device: 'd2', seq: 9 },
+    ] as unknown as Cover[];
+    const all = (device: string, last: number) => Array.from({ length: last }, (_, i) => at(device, i + 1));
+    let b = BehindCheckpoint.start('digest', wide);
+    // Every position but one of each byte's first and last bit (8, 16, 33), twice over.
+    const most = [...all('d1', 40), ...all('d2', 9)].filter(
+      (e) => !(e.device === 'd1' && [8, 16, 33].includes(e.seq)),
+    );
+    const first = b.arriving([...most, ...most, at('d1', 0), at('d1', 41), at('d2', 10)])!;
+    expect(first.mayHoldAll).toBe(false);
+    b = first.next;
+    for (const seq of [16, 33]) {
+      const next = b.arriving([at('d1', seq)])!;
+      expect(next.mayHoldAll).toBe(false);
+      b = next.next;
+    }
+    expect(b.arriving([at('d1', 8)])!.mayHoldAll).toBe(true);
+  });
+
   it('after a restart, knows the positions only once it has read them from the doc', () => {
     const first = BehindCheckpoint.start('digest', covers).arriving([at('d1', 1), at('d1', 2)])!;
     const again = BehindCheckpoint.fromRow(first.next.row);

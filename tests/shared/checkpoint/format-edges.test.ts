@@ -207,6 +207,23 @@ describe('a peer’s head at the exact bounds', () => {
     expect(() => decodeHead(inString)).toThrow("The checkpoint's head is not readable (not UTF-8 JSON)");
   });
 
+  it('refuses covers of more positions than a receiver keeps track of, and takes exactly as many', () => {
+    // The first device's cover moved so that all of them together cover `total` positions.
+    const covering = (total: number) =>
+      headWith(COVERS, (covers) => {
+        const list = covers as unknown[][];
+        const seq = total - list.slice(1).reduce((n, c) => n + (c[1] as number), 0);
+        list[0]![1] = seq;
+        list[0]![3] = Array.from({ length: seq % 64 }, () => 'line');
+        return list;
+      });
+    const limit = CHECKPOINT_LIMITS.positions;
+    expect(decodeHead(covering(limit)).covers.reduce((n, c) => n + c.seq, 0)).toBe(limit);
+    expect(() => decodeHead(covering(limit + 1))).toThrow(
+      `The checkpoint is malformed at covers: ${limit + 1} positions, more than ${limit}`,
+    );
+  });
+
   it('says which device is covered twice', () => {
     const twice = headWith(COVERS, (covers) => [...(covers as unknown[]), (covers as unknown[])[0]]);
     expect(() => decodeHead(twice)).toThrow(
