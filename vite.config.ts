@@ -108,6 +108,17 @@ export default defineConfig(({ mode, command }) => {
         resolveDependencies: (_file, deps, { hostType }) =>
           hostType === 'html' ? deps : deps.filter((dep) => dep.endsWith('.css')),
       },
+      rolldownOptions: {
+        output: {
+          // The first view's modules (every one the page imports statically: React, Dexie, i18next, the first
+          // screens and the small modules later chunks share with them) in one file, not some twenty: in a
+          // browser just started they arrived from 77 to 340 ms after the page asked for them, six at a
+          // time, each small one as slow as a large one. In one, a cold first stock view at 100k painted at
+          // 564 ms median against 692 (bench/first-view-ab.ts, six starts of each), the modules run at 265
+          // ms against 379. Later chunks (the store's parts, sync, screens) are split as before.
+          codeSplitting: { groups: [{ name: 'first', tags: ['$initial'] }] },
+        },
+      },
     },
     server: { host: '127.0.0.1', strictPort: true },
     optimizeDeps: { exclude: ['y-webrtc'], include: ['y-webrtc > simple-peer/simplepeer.min.js'] },
