@@ -75,3 +75,22 @@ test('a new device whose setup screen cannot load says so and offers a reload, w
     removeProfileDir(profile);
   }
 });
+
+/**
+ * The first view's code is one file (vite.config.ts, `codeSplitting`): some twenty files, fetched six at a
+ * time by a browser just started, held a cold first stock view back by about 130 ms (docs/benchmarks.md,
+ * "Stop 59"). The page names what it loads first: its entry and what it preloads.
+ */
+test('the page loads its first view’s code from one file, besides the bundler’s runtime', async ({
+  request,
+  baseURL,
+}) => {
+  const html = await (await request.get(baseURL!)).text();
+  const entry = [...html.matchAll(/<script type="module"[^>]*src="([^"]+)"/g)].map((m) => m[1]);
+  const preloaded = [...html.matchAll(/<link rel="modulepreload"[^>]*href="([^"]+)"/g)].map((m) => m[1]);
+  expect(entry).toHaveLength(1);
+  expect(preloaded.filter((file) => !/rolldown-runtime/.test(file!))).toEqual([]);
+  // And it is the app: React and the stock screen are in it, not fetched after it.
+  const code = await (await request.get(new URL(entry[0]!, baseURL).href)).text();
+  expect(code.length).toBeGreaterThan(300_000);
+});
