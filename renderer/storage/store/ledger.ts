@@ -321,8 +321,8 @@ export class Ledger {
   /**
    * Undoes many entries in one commit (an imported count's lines): each as `undo` would, the ones that cannot
    * be (unknown here, of another hub, an undo, already undone) left as they are and said why. One commit, not
-   * one per entry: 300 lines undone one by one took 22 s in Chromium. Waits for the doc and the figures, as
-   * a count does.
+   * one per entry: 300 lines undone one by one took 22 s in Chromium. Waits for the doc, as `undo` does when
+   * it cannot be saved early; its commit then waits, as every save's, for saves made during a rebuild.
    */
   async undoMany(
     entryIds: readonly string[],
