@@ -9,6 +9,7 @@ import { SyncControl } from '../sync/control';
 import { SyncContext } from './SyncContext';
 import { useFrontDesk } from './frontDesk';
 import { useSelf } from '../data/self';
+import { watchEarlyStock } from '../data/earlyStock';
 import { firstViewShown, useFirstView } from './firstView';
 import { lazyScreen, loadTheRestAgain } from './lazyScreen';
 import { untilDone } from '../../shared/lazy';
@@ -47,6 +48,8 @@ export function App() {
     const open = async () => {
       if (navigator.storage?.persist) void navigator.storage.persist();
       prepareFirstScreen(null);
+      // The stock rows open-early.js may be reading: settled by the stock view's first render if in time.
+      watchEarlyStock();
       performance.mark?.(STORE_OPENING_MARK);
       // The store's parts and sync's code load after the first screen (it reads the projections only).
       const opened = await LarderStore.open(new LarderDB(), browserDeps, secretBox(), { partsLater: true });

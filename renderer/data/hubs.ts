@@ -6,10 +6,10 @@ import { hubsWithNewest, type HubWithFreshness } from './newest';
 
 export type { HubWithFreshness } from './newest';
 
-/** Every hub of the network, live. */
-export function useHubs(): HubRow[] | undefined {
+/** Every hub of the network, live; `first` until it has read (rows read as the page opened: earlyStock.ts). */
+export function useHubs(first?: HubRow[]): HubRow[] | undefined {
   const store = useStore();
-  return useLiveQuery(() => store.db.hubs.toArray(), []);
+  return useLiveQuery(() => store.db.hubs.toArray(), [], first);
 }
 
 /** One hub, live; undefined while loading or when it has not arrived. */
@@ -39,12 +39,15 @@ export function defaultHub(hubs: readonly HubRow[] | undefined, ownHub: string |
  * The hub a screen shows and the choice of it: this device's own hub to start with, or, on a
  * coordinator's device, the first by name until one is picked.
  */
-export function useHubChoice(ownHub: string | null): {
+export function useHubChoice(
+  ownHub: string | null,
+  first?: HubRow[],
+): {
   hubs: HubRow[] | undefined;
   hub: string;
   choose: (hub: string) => void;
 } {
-  const hubs = useHubs();
+  const hubs = useHubs(first);
   const [chosen, choose] = useState<string | null>(ownHub);
   return { hubs, hub: chosen ?? defaultHub(hubs, null), choose };
 }

@@ -7,23 +7,45 @@ import { useStore } from '../app/StoreContext';
 import type { CategoryLevelsRow, ItemRow, LevelsRow } from '../storage/db';
 import { hubsWithNewest, type HubWithFreshness } from './newest';
 
-/** A hub's levels, live: each item's effective levels there, and its own levels if it has any. */
+/** A hub's levels: each item's effective levels there, and its own levels if it has any. */
+export interface HubLevels {
+  get: (item: Item) => Levels | undefined;
+  own: (item: Item) => LevelsRow | undefined;
+}
+
+/**
+ * A hub's levels, live; made from `first` (its rows read as the page opened: earlyStock.ts) until the query
+ * has read.
+ */
 export function useHubLevels(
   hub: string,
-): { get: (item: Item) => Levels | undefined; own: (item: Item) => LevelsRow | undefined } | undefined {
+  first?: { levels: readonly LevelsRow[]; categoryLevels: readonly CategoryLevelsRow[] },
+): HubLevels | undefined {
   const store = useStore();
-  return useLiveQuery(async () => {
-    const [own, byCategory] = await Promise.all([
-      store.db.levels.where('hub').equals(hub).toArray(),
-      store.db.categoryLevels.where('hub').equals(hub).toArray(),
-    ]);
-    const ownMap = byKey(own);
-    const categoryMap = byKey(byCategory);
-    return {
-      get: (item: Item) => effectiveLevels(hub, item, ownMap, categoryMap),
-      own: (item: Item) => ownMap.get(hubKey(hub, item.id)),
-    };
-  }, [hub]);
+  return useLiveQuery(
+    async () => {
+      const [own, byCategory] = await Promise.all([
+        store.db.levels.where('hub').equals(hub).toArray(),
+        store.db.categoryLevels.where('hub').equals(hub).toArray(),
+      ]);
+      return hubLevels(hub, own, byCategory);
+    },
+    [hub],
+    first && hubLevels(hub, first.levels, first.categoryLevels),
+  );
+}
+
+function hubLevels(
+  hub: string,
+  own: readonly LevelsRow[],
+  byCategory: readonly CategoryLevelsRow[],
+): HubLevels {
+  const ownMap = byKey(own);
+  const categoryMap = byKey(byCategory);
+  return {
+    get: (item: Item) => effectiveLevels(hub, item, ownMap, categoryMap),
+    own: (item: Item) => ownMap.get(hubKey(hub, item.id)),
+  };
 }
 
 /** A hub's own levels by item id, live (the Levels screen's table). */

@@ -10,6 +10,7 @@ import { countNeeded, expiresWithin, stockStatus, type Levels, type StockStatus 
 import { useHubStock, useItems } from '../data/catalog';
 import { useHubChoice } from '../data/hubs';
 import { useHubLevels } from '../data/levels';
+import { useEarlyStock } from '../data/earlyStock';
 import { daysUntil } from '../../shared/days';
 import { useFormat, type Format } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';
@@ -80,10 +81,13 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
   const ownHub = self?.hubId ?? null;
   const coordinator = self?.role === 'coordinator';
   // A coordinator has no hub of its own: it starts on the first hub by name.
-  const { hubs, hub, choose: setHub } = useHubChoice(ownHub);
-  const items = useItems();
-  const stock = useHubStock(hub);
-  const levels = useHubLevels(hub);
+  // The first render takes the rows read as the page opened, while the app's code loaded (earlyStock.ts):
+  // the first rows come with it instead of after four reads. The live queries replace them once they have read.
+  const early = useEarlyStock(ownHub ?? '');
+  const { hubs, hub, choose: setHub } = useHubChoice(ownHub, early?.hubs);
+  const items = useItems(early?.items);
+  const stock = useHubStock(hub, early?.shelf);
+  const levels = useHubLevels(hub, early ?? undefined);
   const [query, setQuery] = useState('');
   const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: 'status', asc: true });
   const [filter, setFilter] = useState<Filter>('all');
@@ -301,7 +305,46 @@ function byUnit(say: (unit: string) => string): (unit: string) => string {
   };
 }
 
-const StockRowView = memo(function StockRowView({
+/**
+ * Whether two renders of a row would show the same: its figures and its item's fields, not the objects.
+ * The live queries answer with new objects each time they read (after every save, and after the first
+ * render's early rows), and a row rendered again for nothing is 500 rows rendered again.
+ */
+export function sameRow(a: Row, b: Row): boolean {
+  return (
+    a.onHand === b.onHand &&
+    a.status === b.status &&
+    a.countNeeded === b.countNeeded &&
+    a.expiry === b.expiry &&
+    a.expiringSoon === b.expiringSoon &&
+    sameFields(a.levels, b.levels) &&
+    sameFields(a.item, b.item)
+  );
+}
+
+/** Same own fields: values compared with `===`, arrays (an item's barcodes) element by element. */
+function sameFields<T extends object>(a: T | undefined, b: T | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  const keys = Object.keys(a) as (keyof T)[];
+  return (
+    keys.length === Object.keys(b).length &&
+    keys.every((k) => Object.hasOwn(b, k) && (a[k] === b[k] || sameArray(a[k], b[k])))
+  );
+}
+
+const sameArray = (a: unknown, b: unknown) =>
+  Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => x === b[i]);
+
+type RowProps = Parameters<typeof StockRow>[0];
+
+const StockRowView = memo(StockRow, (before: RowProps, after: RowProps) =>
+  (Object.keys(after) as (keyof RowProps)[]).every((k) =>
+    k === 'row' ? sameRow(before.row, after.row) : before[k] === after[k],
+  ),
+);
+
+function StockRow({
   row,
   words: { t, format, categoryName, same },
   now,
@@ -383,4 +426,4 @@ const StockRowView = memo(function StockRowView({
       )}
     </>
   );
-});
+}

@@ -9,6 +9,9 @@ export const LEDGER_LOADING_MARK = 'larder:ledger-loading';
 /** Set once the ledger (the network's doc) is loaded: `store.ready` has resolved. */
 export const LEDGER_LOADED_MARK = 'larder:ledger-loaded';
 
+/** Set when the stock view's first render took the rows open-early.js read (renderer/data/earlyStock.ts). */
+export const EARLY_STOCK_MARK = 'larder:early-stock';
+
 /** Set once the first screen's figures are painted (the stock rows, or the network view). */
 export const FIRST_VIEW_MARK = 'larder:first-view';
 

@@ -5,7 +5,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { LarderDB } from '../../renderer/storage/db';
+import { LarderDB, type SelfRow } from '../../renderer/storage/db';
+import type { EarlyStock } from '../../renderer/data/earlyStock';
 
 /**
  * renderer/public/open-early.js starts opening the device's database as the page is parsed, before the
@@ -15,8 +16,15 @@ import { LarderDB } from '../../renderer/storage/db';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const script = readFileSync(resolve(root, 'renderer/public/open-early.js'), 'utf8');
 
-/** Runs the script as the page would (its own globals: only IndexedDB), and waits for its open to end. */
-async function runScript(): Promise<void> {
+/** The connection the script's last run opened. */
+const connections: IDBDatabase[] = [];
+
+/**
+ * Runs the script as the page would (its own globals: IndexedDB, the page's address and its window), and
+ * waits for its open to end. Returns what it left in `window.larderEarlyStock` (the promise, undefined if
+ * none).
+ */
+async function runScript(hash = '#/stock'): Promise<Promise<EarlyStock | null> | undefined> {
   const opened: IDBOpenDBRequest[] = [];
   const spy = {
     open: (name: string) => {
@@ -25,14 +33,18 @@ async function runScript(): Promise<void> {
       return request;
     },
   };
-  runInNewContext(script, { indexedDB: spy });
+  const window: { larderEarlyStock?: Promise<EarlyStock | null> } = {};
+  connections.length = 0;
+  runInNewContext(script, { indexedDB: spy, location: { hash }, window });
   expect(opened).toHaveLength(1);
   const request = opened[0]!;
+  request.addEventListener('success', () => connections.push(request.result));
   await new Promise<void>((done) => {
     // The script's own handlers run first (they were set before these).
     request.addEventListener('success', () => setTimeout(done, 0));
     request.addEventListener('error', () => setTimeout(done, 0));
   });
+  return window.larderEarlyStock;
 }
 
 const databases = async () => (await indexedDB.databases()).map((d) => [d.name, d.version]);
@@ -79,5 +91,111 @@ describe('the early open of the database', () => {
     });
     expect(row).toEqual({ key: 'probe', value: 1 });
     held.close();
+  });
+
+  it("reads a hub device's stock rows as the app's stock view reads them, and lets an upgrade through", async () => {
+    const db = new LarderDB();
+    await db.open();
+    const level = (hub: string, item: string, min: number) => ({
+      key: `${hub}|${item}`,
+      hub,
+      item,
+      min,
+      target: min * 2,
+    });
+    const shelf = (hub: string, item: string, onHand: number) => ({
+      key: `${hub}|${item}`,
+      hub,
+      item,
+      onHand,
+      expiry: null,
+      lastCountAt: null,
+      lastWarnAt: null,
+    });
+    const item = (id: string, name: string) => ({
+      id,
+      name,
+      nameKey: name.toLowerCase(),
+      category: 'grains',
+      unit: 'bag',
+      barcodes: [],
+      createdAt: 1,
+      updatedAt: 1,
+    });
+    await db.items.bulkPut([item('i1', 'Rice'), item('i2', 'Beans'), item('i3', 'Oil')]);
+    await db.shelf.bulkPut([shelf('h1', 'i1', 5), shelf('h2', 'i1', 7), shelf('h1', 'i3', 0)]);
+    await db.levels.bulkPut([level('h1', 'i1', 3), level('h2', 'i2', 4)]);
+    await db.categoryLevels.bulkPut([{ key: 'h2|grains', hub: 'h2', category: 'grains', min: 1, target: 2 }]);
+    await db.hubs.bulkPut([
+      { id: 'h1', name: 'Church' },
+      { id: 'h2', name: 'Corner store' },
+    ] as never);
+    const self = {
+      key: 'self',
+      role: 'hub',
+      hubId: 'h2',
+      networkId: 'n',
+      networkKey: 'sealed',
+      signaling: [],
+    };
+    await db.meta.put(self as unknown as SelfRow);
+    const version = db.backendDB().version;
+    db.close();
+
+    const early = await (await runScript())!;
+    await db.open();
+    expect(early).toEqual({
+      version,
+      hub: 'h2',
+      items: await db.items.orderBy('nameKey').toArray(),
+      shelf: await db.shelf.where('hub').equals('h2').toArray(),
+      levels: await db.levels.where('hub').equals('h2').toArray(),
+      categoryLevels: await db.categoryLevels.where('hub').equals('h2').toArray(),
+      hubs: await db.hubs.toArray(),
+    });
+    expect(early!.items.map((i) => i.name)).toEqual(['Beans', 'Oil', 'Rice']);
+    // Nothing of the self row but its hub: the network key stays in the database.
+    expect(JSON.stringify(early)).not.toContain('sealed');
+    // Closed once read, not left open for the page's life.
+    expect(() => connections[0]!.transaction('meta')).toThrow(/closed|InvalidState/i);
+    db.close();
+
+    // Its connection closes once read: an upgrade goes through.
+    const upgrade = indexedDB.open('larder', version + 1);
+    await new Promise<void>((done, fail) => {
+      upgrade.onsuccess = () => (upgrade.result.close(), done());
+      upgrade.onblocked = () => fail(new Error('the upgrade was blocked by the early reads'));
+      upgrade.onerror = () => fail(upgrade.error);
+    });
+
+    // Another first screen named by the address: nothing read.
+    expect(await runScript('#/history')).toBeUndefined();
+    expect(await runScript('')).toBeTruthy();
+    expect(await runScript('#/')).toBeTruthy();
+
+    // A coordinator's device (no hub of its own) or a hub device with no hub chosen yet: nothing.
+    const again = new LarderDB();
+    await again.open();
+    // (A coordinator has no hub; one that had would still show no hub's stock first.)
+    await again.meta.put({ ...self, role: 'coordinator' } as unknown as SelfRow);
+    again.close();
+    expect(await (await runScript())!).toBeNull();
+    await again.open();
+    await again.meta.put({ ...self, hubId: null } as unknown as SelfRow);
+    again.close();
+    expect(await (await runScript())!).toBeNull();
+    await again.open();
+    await again.meta.delete('self');
+    again.close();
+    expect(await (await runScript())!).toBeNull();
+  });
+
+  it('says it read nothing on a device with no database, and creates none', async () => {
+    await new Promise<void>((done) => {
+      const gone = indexedDB.deleteDatabase('larder');
+      gone.onsuccess = gone.onerror = () => done();
+    });
+    expect(await (await runScript())!).toBeNull();
+    expect(await databases()).toEqual([]);
   });
 });
