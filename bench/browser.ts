@@ -58,10 +58,13 @@ export interface BrowserResult {
    * the build wrote as later starts open it, so this is what a device keeps.
    */
   idbDiskSettledMB: number;
-  /** The first of them is the first page of a just-started browser (cold); the others are reloads. */
-  firstViews: FirstView[];
-  /** The same for the Network screen (`#/network`, a coordinator's first view), in a browser started again. */
-  networkViews: FirstView[];
+  /**
+   * The stock view's first pages, a list per browser start: the first of each is the first page of a
+   * just-started browser (cold); the others are reloads.
+   */
+  firstViews: FirstView[][];
+  /** The same for the Network screen (`#/network`, a coordinator's first view), in browsers started again. */
+  networkViews: FirstView[][];
   /** `indexedDB.open('larder')` as the first thing in a just-started browser. */
   coldOpenMs: number;
   open: OpenResult;
@@ -349,6 +352,11 @@ export async function measureBrowser(
   origin: string,
   opts: {
     views: number;
+    /**
+     * Browser starts for each screen's views: one cold page each (a single one, on this 2-core machine,
+     * varied by 100 ms or more from one run to the next).
+     */
+    starts: number;
     pickups: number;
     keepProfile?: boolean;
     /** Seed from the network Node generated (served under `url`) instead of generating it in the page. */
@@ -376,30 +384,39 @@ export async function measureBrowser(
     await context.close();
     const idbDiskMB = duMB(join(dir, 'Default', 'IndexedDB'));
 
-    // A fresh browser process, as when the device starts the app.
-    context = await launch(dir);
-    await context.addInitScript(installProbe);
-    const firstViews: FirstView[] = [];
-    for (let i = 0; i < opts.views; i++) {
-      const view = await firstStockView(context, origin);
-      firstViews.push(view);
-      log(
-        `  first stock view #${i + 1}: rows painted at ${view.rowsPaintedMs.toFixed(0)} ms, main thread quiet at ${view.quietAtMs.toFixed(0)} ms`,
-      );
+    // A fresh browser process, as when the device starts the app; started again for each cold page.
+    const firstViews: FirstView[][] = [];
+    for (let start = 0; start < opts.starts; start++) {
+      context = await launch(dir);
+      await context.addInitScript(installProbe);
+      const views: FirstView[] = [];
+      for (let i = 0; i < opts.views; i++) {
+        const view = await firstStockView(context, origin);
+        views.push(view);
+        log(
+          `  start ${start + 1}, first stock view #${i + 1}: rows painted at ${view.rowsPaintedMs.toFixed(0)} ms, main thread quiet at ${view.quietAtMs.toFixed(0)} ms`,
+        );
+      }
+      firstViews.push(views);
+      await context.close();
     }
-
-    await context.close();
 
     // Started again for the Network screen: a coordinator's first view reads every hub's figures.
-    context = await launch(dir);
-    await context.addInitScript(installProbe);
-    const networkViews: FirstView[] = [];
-    for (let i = 0; i < Math.min(opts.views, NETWORK_VIEWS); i++) {
-      const view = await firstStockView(context, origin, {}, '#/network');
-      networkViews.push(view);
-      log(`  Network screen view #${i + 1}: rows painted at ${view.rowsPaintedMs.toFixed(0)} ms`);
+    const networkViews: FirstView[][] = [];
+    for (let start = 0; start < opts.starts; start++) {
+      context = await launch(dir);
+      await context.addInitScript(installProbe);
+      const views: FirstView[] = [];
+      for (let i = 0; i < Math.min(opts.views, NETWORK_VIEWS); i++) {
+        const view = await firstStockView(context, origin, {}, '#/network');
+        views.push(view);
+        log(
+          `  start ${start + 1}, Network screen view #${i + 1}: rows painted at ${view.rowsPaintedMs.toFixed(0)} ms`,
+        );
+      }
+      networkViews.push(views);
+      await context.close();
     }
-    await context.close();
 
     // Restarted once more: the bench page times a cold IndexedDB open, then records pickups.
     context = await launch(dir);

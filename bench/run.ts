@@ -6,7 +6,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBenchPage } from './pages';
-import { chromiumVersion, measureBrowser, type BrowserResult } from './browser';
+import { chromiumVersion, measureBrowser, type BrowserResult, type FirstView } from './browser';
 import { CHUNK, DEVICES_PER_HUB, HUBS, ITEMS, TRANSFER_SHARE } from './generate';
 import { measureNode, type NodeResult } from './node';
 import type { NodeSeed } from './page/api';
@@ -51,6 +51,8 @@ const write = !flag('no-write');
 const keepProfile = flag('keep-profiles');
 const port = Number(option('port') ?? 0);
 const VIEWS = 3;
+/** Browser starts for the first views (each start's first page is cold): see `measureBrowser`. */
+const STARTS = 3;
 /** Pickups recorded one after the other; the first (cold: the staging doc is built) is reported apart. */
 const PICKUPS = 60;
 /**
@@ -149,6 +151,8 @@ async function main() {
               server.url,
               {
                 views: VIEWS,
+                // At 10M a page waits about a minute for its ledger: one start there.
+                starts: n >= 10_000_000 ? 1 : STARTS,
                 pickups: PICKUPS,
                 keepProfile,
                 fromNode: fromNode(n)
@@ -200,11 +204,14 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
     sizes.map((n) => (m.has(n) ? f(m.get(n)!) : '—'));
   const check = <T>(m: Map<number, T>, f: (r: T) => boolean) =>
     sizes.map((n) => (m.has(n) ? f(m.get(n)!) : null));
-  const views = (r: BrowserResult, f: (v: BrowserResult['firstViews'][number]) => number) =>
-    median(r.firstViews.map(f));
-  const cold = (r: BrowserResult) => r.firstViews[0]!;
-  const warm = (r: BrowserResult, f: (v: BrowserResult['firstViews'][number]) => number) =>
-    median(r.firstViews.slice(1).map(f));
+  // Each browser start's first page is a cold one, its others warm (reloads): medians over the starts.
+  type Of = (v: FirstView) => number;
+  const allViews = (r: BrowserResult) => r.firstViews.flat();
+  const views = (r: BrowserResult, f: Of) => median(allViews(r).map(f));
+  const colds = (starts: FirstView[][]) => starts.map((start) => start[0]!);
+  const warms = (starts: FirstView[][]) => starts.flatMap((start) => start.slice(1));
+  const cold = (r: BrowserResult, f: Of) => median(colds(r.firstViews).map(f));
+  const warm = (r: BrowserResult, f: Of) => median(warms(r.firstViews).map(f));
   const range = (values: number[]) =>
     values.length > 1 ? ` (${ms(Math.min(...values))}–${ms(Math.max(...values))})` : '';
   return [
@@ -311,54 +318,60 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
       target: '—',
     },
     {
-      metric: 'First stock view, cold: browser just started',
-      values: per(browser, (r) => ms(cold(r).rowsPaintedMs)),
+      metric: `First stock view, cold: browser just started (median of ${STARTS} starts)`,
+      values: per(browser, (r) => ms(cold(r, (v) => v.rowsPaintedMs))),
       // Issue 11's target for the first stock view.
       target: '< 500 ms',
-      met: check(browser, (r) => cold(r).rowsPaintedMs < 500),
+      met: check(browser, (r) => cold(r, (v) => v.rowsPaintedMs) < 500),
     },
     {
-      metric: `First stock view, warm: reload (median of ${VIEWS - 1})`,
+      metric: `First stock view, warm: reload (median of ${STARTS * (VIEWS - 1)})`,
       values: per(
         browser,
         (r) =>
-          `${ms(warm(r, (v) => v.rowsPaintedMs))}${range(r.firstViews.slice(1).map((v) => v.rowsPaintedMs))}`,
+          `${ms(warm(r, (v) => v.rowsPaintedMs))}${range(warms(r.firstViews).map((v) => v.rowsPaintedMs))}`,
       ),
       target: '< 500 ms',
       met: check(browser, (r) => warm(r, (v) => v.rowsPaintedMs) < 500),
     },
     {
-      metric: "Network screen (a coordinator's first view), cold / warm: items table painted",
+      metric: "Network screen (a coordinator's first view), cold / warm: items table painted (medians)",
       values: per(browser, (r) =>
         r.networkViews.length
-          ? `${ms(r.networkViews[0]!.rowsPaintedMs)} / ${ms(median(r.networkViews.slice(1).map((v) => v.rowsPaintedMs)))}`
+          ? `${ms(median(colds(r.networkViews).map((v) => v.rowsPaintedMs)))} / ${ms(median(warms(r.networkViews).map((v) => v.rowsPaintedMs)))}`
           : '—',
       ),
       // Issue 11's target for a coordinator opening Network.
       target: '< 500 ms',
       met: check(
         browser,
-        (r) => r.networkViews.length > 0 && r.networkViews.every((v) => v.rowsPaintedMs < 500),
+        (r) => r.networkViews.length > 0 && r.networkViews.flat().every((v) => v.rowsPaintedMs < 500),
       ),
     },
     {
       metric: 'First stock view, rows in DOM (cold / warm)',
-      values: per(browser, (r) => `${ms(cold(r).rowsInDomMs)} / ${ms(warm(r, (v) => v.rowsInDomMs))}`),
+      values: per(
+        browser,
+        (r) => `${ms(cold(r, (v) => v.rowsInDomMs))} / ${ms(warm(r, (v) => v.rowsInDomMs))}`,
+      ),
       target: '—',
     },
     {
       metric: 'App main thread busy until (cold / warm)',
-      values: per(browser, (r) => `${ms(cold(r).quietAtMs)} / ${ms(warm(r, (v) => v.quietAtMs))}`),
+      values: per(browser, (r) => `${ms(cold(r, (v) => v.quietAtMs))} / ${ms(warm(r, (v) => v.quietAtMs))}`),
       target: '—',
     },
     {
       metric: 'App: ledger loaded behind the view, store.ready (cold / warm)',
-      values: per(browser, (r) => `${ms(cold(r).ledgerLoadedMs)} / ${ms(warm(r, (v) => v.ledgerLoadedMs))}`),
+      values: per(
+        browser,
+        (r) => `${ms(cold(r, (v) => v.ledgerLoadedMs))} / ${ms(warm(r, (v) => v.ledgerLoadedMs))}`,
+      ),
       target: '—',
     },
     {
       metric: 'App: longest main-thread task at start (max)',
-      values: per(browser, (r) => longest(r.firstViews.flatMap((v) => v.longTasks.map(([, d]) => d)))),
+      values: per(browser, (r) => longest(allViews(r).flatMap((v) => v.longTasks.map(([, d]) => d)))),
       target: '—',
     },
     {
@@ -367,8 +380,8 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
       values: per(
         browser,
         (r) =>
-          `${ms(Math.max(0, ...r.firstViews.flatMap((v) => v.longFrames.map(([, d]) => d))))}; ` +
-          `${cold(r).longFrames.length}`,
+          `${ms(Math.max(0, ...allViews(r).flatMap((v) => v.longFrames.map(([, d]) => d))))}; ` +
+          `${cold(r, (v) => v.longFrames.length)}`,
       ),
       target: '< 50 ms',
     },
@@ -376,7 +389,7 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
       // A frame of many short tasks with no frame drawn between them is long and blocks nothing (stop 46).
       metric: 'App: most blocking time of a frame at start (its tasks past 50 ms, with the rendering; max)',
       values: per(browser, (r) =>
-        ms(Math.max(0, ...r.firstViews.flatMap((v) => v.longFrames.map(([, , blocking]) => blocking)))),
+        ms(Math.max(0, ...allViews(r).flatMap((v) => v.longFrames.map(([, , blocking]) => blocking)))),
       ),
       target: '—',
     },
@@ -470,15 +483,17 @@ function markdown(
   const detail = [...browser.values()]
     .map((r) => {
       const views = r.firstViews
+        .flatMap((start, s) => start.map((v, i) => [v, i, s] as const))
         .map(
-          (v, i) =>
-            `  - view ${i + 1} (${i === 0 ? 'cold' : 'warm'}): rows in DOM ${ms(v.rowsInDomMs)}, painted ${ms(v.rowsPaintedMs)}, main thread quiet ${ms(v.quietAtMs)}; long tasks ${v.longTasks.map(([s, d]) => `${ms(s)}+${ms(d)}`).join(', ') || 'none'}`,
+          ([v, i, s]) =>
+            `  - start ${s + 1}, view ${i + 1} (${i === 0 ? 'cold' : 'warm'}): rows in DOM ${ms(v.rowsInDomMs)}, painted ${ms(v.rowsPaintedMs)}, main thread quiet ${ms(v.quietAtMs)}; long tasks ${v.longTasks.map(([s, d]) => `${ms(s)}+${ms(d)}`).join(', ') || 'none'}`,
         )
         .join('\n');
       const network = r.networkViews
+        .flatMap((start, s) => start.map((v, i) => [v, i, s] as const))
         .map(
-          (v, i) =>
-            `  - Network screen ${i + 1} (${i === 0 ? 'cold' : 'warm'}): items table painted ${ms(v.rowsPaintedMs)}, main thread quiet ${ms(v.quietAtMs)}; longest frame ${ms(Math.max(0, ...v.longFrames.map(([, d]) => d)))}`,
+          ([v, i, s]) =>
+            `  - start ${s + 1}, Network screen ${i + 1} (${i === 0 ? 'cold' : 'warm'}): items table painted ${ms(v.rowsPaintedMs)}, main thread quiet ${ms(v.quietAtMs)}; longest frame ${ms(Math.max(0, ...v.longFrames.map(([, d]) => d)))}`,
         )
         .join('\n');
       return `- N=${label(r.n)}: pickups (ms, in order) ${r.pickupsMs.map((v) => v.toFixed(1)).join(', ')}; rebuild wrote ${r.seed.rebuiltEntries.toLocaleString('en')} ledger rows (${r.seed.rebuildProblems} problems); bench page open() ${ms(r.open.openMs)}, ledger rows ${r.open.ledgerRows.toLocaleString('en')}, update rows ${r.open.updateRows}.\n${views}${network ? `\n${network}` : ''}`;
@@ -523,15 +538,17 @@ ${mix}
 4. **First stock view**: Chromium is restarted on that profile (as a device starts the app); a page opens
    \`/\` (the built app) and an init script notes \`performance.now()\` (ms since navigation start) when the
    first row of the table named "Stock" enters the DOM and when the next frame has been produced ("painted",
-   the figure compared with the target). ${VIEWS} page loads: the first in the just-started browser
-   ("cold"), then reloads ("warm"). "Main thread busy until": the latest of the rows painted, the ledger
+   the figure compared with the target). ${STARTS} browser starts (one at 10M) of ${VIEWS} page loads each:
+   the first in the just-started browser ("cold"), then reloads ("warm"); the table gives the medians (a
+   single cold start varied by 100 ms or more from one run to the next). "Main thread busy until": the latest of the rows painted, the ledger
    loaded (the app's mark) and the end of the last long task or heartbeat gap (a 50 ms interval timer) before
    3 s without any, i.e. when the doc, and what follows its load, is done. Long frames are the Long
    Animation Frames API's (a frame's tasks and the rendering after them); a frame's blocking time is what of
    it held input back (each task's time past 50 ms, the rendering counted with the last task): a long frame
    of many short tasks with none drawn between them blocks nothing.
    **The Network screen** is timed the same way in a browser started again: \`/#/network\` (a coordinator's
-   first view), its items table's first row painted; one cold page load, then two reloads.
+   first view), its items table's first row painted; as many starts, each one cold page load, then two
+   reloads.
 5. **Record one pickup**: Chromium is restarted again; the bench page first times a raw
    \`indexedDB.open('larder')\` (cold), then \`LarderStore.open(new LarderDB())\`, \`await store.ready\`, then
    ${PICKUPS} times \`store.recordPickup({ lines: [{ item, quantity: '1' }], acknowledgeBelowZero: true })\`, one
