@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { firstStockView, installProbe, launch } from './browser';
 import { commandLine } from './report';
 import { serve } from './server';
+import { median, medianDifference } from './stats';
 
 /**
  * Two builds of the app, the same kept profile: each build opens its own copy of the profile (a newer
@@ -103,7 +104,6 @@ for (let run = 0; run <= runs; run++)
       await server.close();
     }
   }
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 for (const which of ['a', 'b'] as const) {
   const r = results[which];
   console.log(
@@ -113,6 +113,15 @@ for (const which of ['a', 'b'] as const) {
       `${median(r.map((x) => x.over50))}, longest frame median ${median(r.map((x) => x.longestFrame)).toFixed(0)} ms ` +
       `(after the rows ${median(r.map((x) => x.longestFrameAfter)).toFixed(0)} ms), most blocking median ` +
       `${median(r.map((x) => x.blocking)).toFixed(0)} ms, quiet at median ${median(r.map((x) => x.quiet)).toFixed(0)} ms`,
+  );
+}
+{
+  // Whether the runs tell the builds apart (bench/stats.ts): an interval that holds 0 does not.
+  const paint = (which: 'a' | 'b') => results[which].map((x) => x.painted);
+  const { difference, low, high } = medianDifference(paint('a'), paint('b'));
+  console.log(
+    `b - a, rows painted: ${difference.toFixed(0)} ms (90% bootstrap interval ${low.toFixed(0)} to ${high.toFixed(0)} ms` +
+      `${low <= 0 && high >= 0 ? ': these runs do not tell the builds apart' : ''})`,
   );
 }
 if (showMarks)
