@@ -19,6 +19,7 @@ import { useDesktopAlerts, useDesktopAlertsPref } from './alerts';
 import { useBelowMinimum } from '../data/levels';
 import { StockScreen } from '../screens/StockScreen';
 import { lazyScreen, preloadScreens } from './lazyScreen';
+import { peekEarlyStock } from '../data/earlyStock';
 import { firstViewShown, useFirstView } from './firstView';
 import { useMyStatus } from '../data/members';
 import { ScreenBoundary } from '../components/ScreenBoundary';
@@ -152,7 +153,11 @@ export function Shell() {
     };
   }, []);
 
-  const hub = useHub(hubId);
+  // Named from the rows read as the page opened, when there are (earlyStock.ts): not "…" in the first frame.
+  const hub = useHub(
+    hubId,
+    peekEarlyStock(store)?.hubs.find((h) => h.id === hubId),
+  );
   const device = useDevice(self.deviceId);
   const problems = useProblemCount();
   const below = useBelowMinimum(hubId);

@@ -122,3 +122,13 @@ export function rowsFor(early: Early, store: LarderStore, hub: string): EarlySto
   const rows = early.rows;
   return rows && rows.hub === hub && fits(rows, store) ? rows : null;
 }
+
+/**
+ * The early rows, if they have settled and stand for `store`, without taking them: for the frame around the
+ * stock view, which names the hub from them in the same first render (it showed "…" until its own read).
+ */
+export function peekEarlyStock(store: LarderStore): EarlyStock | null {
+  const mine = takeEarlyStock(store);
+  if (!mine?.settled || mine.used || !mine.rows) return null;
+  return fits(mine.rows, store) ? mine.rows : null;
+}

@@ -12,10 +12,10 @@ export function useHubs(first?: HubRow[]): HubRow[] | undefined {
   return useLiveQuery(() => store.db.hubs.toArray(), [], first);
 }
 
-/** One hub, live; undefined while loading or when it has not arrived. */
-export function useHub(id: string | null | undefined): HubRow | undefined {
+/** One hub, live; undefined while loading (`first` until it has read) or when it has not arrived. */
+export function useHub(id: string | null | undefined, first?: HubRow): HubRow | undefined {
   const store = useStore();
-  return useLiveQuery(() => (id ? store.db.hubs.get(id) : undefined), [id]);
+  return useLiveQuery(() => (id ? store.db.hubs.get(id) : undefined), [id], first);
 }
 
 /** One hub, live, wrapped so that "still loading" (undefined) differs from "no such hub" (row undefined). */

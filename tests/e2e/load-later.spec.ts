@@ -98,7 +98,7 @@ test('the page loads its first view’s code from one file, besides the bundler�
 /**
  * A hub device reopened on its stock view shows the rows renderer/public/open-early.js read while the app's
  * code loaded (renderer/data/earlyStock.ts), then the live ones: the figures are the same, and saves change
- * them as before. A page opened on another screen reads nothing early.
+ * them as before; the menu names the hub from them too. A page opened on another screen reads nothing early.
  */
 test('a hub device reopened shows its stock from the rows read as the page opened, and saves go on', async ({
   baseURL,
@@ -111,9 +111,22 @@ test('a hub device reopened shows its stock from the rows read as the page opene
     await addItem(page, { name: 'Rice 1 kg', unit: 'bag' });
     await donate(page, 'rice', '12');
     await goTo(page, 'Stock');
+    // What the menu names as the hub in the commit that first shows a stock row (before any paint): the frame
+    // takes the hub's name from the same early rows, so it is never "…" beside the figures.
+    await context.addInitScript(() => {
+      new MutationObserver((_, observer) => {
+        if (!document.querySelector('table.stock tbody tr')) return;
+        (window as { brandWithFirstRows?: string }).brandWithFirstRows =
+          document.querySelector('.brand-hub')?.textContent ?? '';
+        observer.disconnect();
+      }).observe(document, { childList: true, subtree: true });
+    });
     await page.reload();
     await expectOnHand(page, 'Rice 1 kg', 12);
     expect(await tookEarlyRows()).toBe(1);
+    expect(await page.evaluate(() => (window as { brandWithFirstRows?: string }).brandWithFirstRows)).toBe(
+      'Corner Store',
+    );
     // Opened on the donation screen: nothing read early; the stock view reads for itself.
     await donate(page, 'rice', '3');
     await page.reload();

@@ -102,4 +102,20 @@ describe('the stock rows read as the page opened', () => {
     vi.stubGlobal('window', {});
     expect(module.takeEarlyStock(store())).toBeNull();
   });
+
+  it("lend the frame its hub's name before the view takes them, without taking them", async () => {
+    const read = rows({ hubs: [{ id: 'h1', name: 'Corner store' } as never] });
+    vi.stubGlobal('window', { larderEarlyStock: Promise.resolve(read) });
+    const mine = store();
+    expect(module.peekEarlyStock(mine)).toBeNull(); // not settled yet
+    const early = module.takeEarlyStock(mine)!;
+    await settle(early);
+    expect(module.peekEarlyStock(mine)).toBe(read);
+    expect(early.used).toBe(false);
+    expect(module.rowsFor(early, mine, 'h1')).toBe(read);
+    // Another store, or taken by the view already: nothing.
+    expect(module.peekEarlyStock(store({ role: 'hub', hubId: 'h2' }))).toBeNull();
+    early.used = true;
+    expect(module.peekEarlyStock(mine)).toBeNull();
+  });
 });
