@@ -385,38 +385,34 @@ export async function measureBrowser(
     const idbDiskMB = duMB(join(dir, 'Default', 'IndexedDB'));
 
     // A fresh browser process, as when the device starts the app; started again for each cold page.
-    const firstViews: FirstView[][] = [];
-    for (let start = 0; start < opts.starts; start++) {
-      context = await launch(dir);
-      await context.addInitScript(installProbe);
-      const views: FirstView[] = [];
-      for (let i = 0; i < opts.views; i++) {
-        const view = await firstStockView(context, origin);
-        views.push(view);
-        log(
-          `  start ${start + 1}, first stock view #${i + 1}: rows painted at ${view.rowsPaintedMs.toFixed(0)} ms, main thread quiet at ${view.quietAtMs.toFixed(0)} ms`,
-        );
+    const viewsOverStarts = async (screen: string, hash: string, views: number) => {
+      const starts: FirstView[][] = [];
+      for (let start = 0; start < opts.starts; start++) {
+        const browser = await launch(dir);
+        try {
+          await browser.addInitScript(installProbe);
+          const pages: FirstView[] = [];
+          for (let i = 0; i < views; i++) {
+            const view = await firstStockView(browser, origin, {}, hash);
+            pages.push(view);
+            log(
+              `  start ${start + 1}, ${screen} #${i + 1}: rows painted at ${view.rowsPaintedMs.toFixed(0)} ms, main thread quiet at ${view.quietAtMs.toFixed(0)} ms`,
+            );
+          }
+          starts.push(pages);
+        } finally {
+          await browser.close();
+        }
       }
-      firstViews.push(views);
-      await context.close();
-    }
-
+      return starts;
+    };
+    const firstViews = await viewsOverStarts('first stock view', '', opts.views);
     // Started again for the Network screen: a coordinator's first view reads every hub's figures.
-    const networkViews: FirstView[][] = [];
-    for (let start = 0; start < opts.starts; start++) {
-      context = await launch(dir);
-      await context.addInitScript(installProbe);
-      const views: FirstView[] = [];
-      for (let i = 0; i < Math.min(opts.views, NETWORK_VIEWS); i++) {
-        const view = await firstStockView(context, origin, {}, '#/network');
-        views.push(view);
-        log(
-          `  start ${start + 1}, Network screen view #${i + 1}: rows painted at ${view.rowsPaintedMs.toFixed(0)} ms`,
-        );
-      }
-      networkViews.push(views);
-      await context.close();
-    }
+    const networkViews = await viewsOverStarts(
+      'Network screen view',
+      '#/network',
+      Math.min(opts.views, NETWORK_VIEWS),
+    );
 
     // Restarted once more: the bench page times a cold IndexedDB open, then records pickups.
     context = await launch(dir);
