@@ -10,6 +10,7 @@ import { SyncContext } from './SyncContext';
 import { useFrontDesk } from './frontDesk';
 import { useSelf } from '../data/self';
 import { watchEarlyStock } from '../data/earlyStock';
+import { watchEarlyNetwork } from '../data/networkPreview';
 import { firstViewShown, useFirstView } from './firstView';
 import { lazyScreen, loadTheRestAgain } from './lazyScreen';
 import { untilDone } from '../../shared/lazy';
@@ -48,14 +49,16 @@ export function App() {
     const open = async () => {
       if (navigator.storage?.persist) void navigator.storage.persist();
       prepareFirstScreen(null);
-      // The stock rows open-early.js may be reading: settled by the stock view's first render if in time.
+      // The stock rows or the network view's preview open-early.js may be reading: settled by the first
+      // screen's first render if in time.
       watchEarlyStock();
+      watchEarlyNetwork();
       performance.mark?.(STORE_OPENING_MARK);
       // The store's parts and sync's code load after the first screen (it reads the projections only).
       const opened = await LarderStore.open(new LarderDB(), browserDeps, secretBox(), { partsLater: true });
       if (cancelled) return opened.close();
       performance.mark?.(STORE_OPEN_MARK);
-      prepareFirstScreen(opened);
+      const firstScreen = prepareFirstScreen(opened);
       store = opened;
       const service = new SyncControl(opened);
       sync = service;
@@ -64,6 +67,8 @@ export function App() {
       const self = opened.self;
       if (!self || (!self.hubId && self.role === 'hub'))
         await Promise.all([SetupScreen.preload(), HubChoiceScreen.preload()]).catch(() => undefined);
+      // A first Network screen's module, if it is not here yet (Shell's prepareFirstScreen says why).
+      else await firstScreen;
       // (Stopped meanwhile: the cleanup has closed the store.)
       if (cancelled) return;
       setBoot({ state: 'open', store: opened, sync: service });

@@ -4,6 +4,7 @@ import { useStore } from '../app/StoreContext';
 import type { CategoryLevelsRow, HubRow, ItemRow, LevelsRow } from '../storage/db';
 import type { LarderStore } from '../storage/store';
 import { EARLY_STOCK_MARK } from '../storage/marks';
+import { EARLY_WAIT_MS, earlyReads, type Early } from './earlyReads';
 
 /**
  * The stock view's rows as renderer/public/open-early.js read them while the page was parsed: this hub's
@@ -29,56 +30,16 @@ declare global {
   }
 }
 
-/**
- * How long the stock view waits for the early reads before it reads for itself. They are the database's
- * first requests, and the view's own would be answered after them anyway: only a fault keeps them longer.
- */
-export const EARLY_STOCK_WAIT_MS = 2_000;
+/** How long the stock view waits for the early reads before it reads for itself (earlyReads.ts). */
+export const EARLY_STOCK_WAIT_MS = EARLY_WAIT_MS;
 
-export interface Early {
-  promise: Promise<void>;
-  settled: boolean;
-  rows: EarlyStock | null;
-  /** The store that took them: they were read for this page's start, and stand for no other store. */
-  store: LarderStore | null;
-  /** Taken by a first render already: a view mounted later reads for itself (these rows may be old by then). */
-  used: boolean;
-}
+const early = earlyReads<EarlyStock>('larderEarlyStock');
 
-let early: Early | null | undefined;
-
-/**
- * Takes the page's early reads, if open-early.js started any (once per page): called as the app starts to
- * open its store (App.tsx), so that they have settled by the stock view's first render when they were read
- * in time. (Taken only at that render, a promise already resolved still made the view wait a turn: React
- * `use` cannot see that it has, and the frame was rendered twice.)
- */
-export function watchEarlyStock(): void {
-  if (early !== undefined) return;
-  const reads = typeof window === 'undefined' ? undefined : window.larderEarlyStock;
-  if (typeof window !== 'undefined') delete window.larderEarlyStock;
-  if (!reads || typeof reads.then !== 'function') {
-    early = null;
-    return;
-  }
-  const taking: Early = { promise: Promise.resolve(), settled: false, rows: null, store: null, used: false };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), EARLY_STOCK_WAIT_MS)));
-  taking.promise = Promise.race([reads.catch(() => null), late]).then((rows) => {
-    clearTimeout(timer);
-    taking.rows = rows;
-    taking.settled = true;
-  });
-  early = taking;
-}
+/** Takes the page's early reads, if open-early.js started any: as the app starts to open its store (App.tsx). */
+export const watchEarlyStock = early.watch;
 
 /** The page's early reads, for the first store that asks (null for any other, and when there are none). */
-export function takeEarlyStock(store: LarderStore): Early | null {
-  watchEarlyStock();
-  if (!early) return null;
-  early.store ??= store;
-  return early.store === store ? early : null;
-}
+export const takeEarlyStock = early.take;
 
 /** Whether rows read before the store opened stand for its projections: the same database and hub. */
 export function fits(rows: EarlyStock, store: LarderStore): boolean {
@@ -118,7 +79,7 @@ export function useEarlyStock(hub: string): EarlyStock | null {
 }
 
 /** The settled early reads' rows, if they stand for `store`'s projections and show `hub`. */
-export function rowsFor(early: Early, store: LarderStore, hub: string): EarlyStock | null {
+export function rowsFor(early: Early<EarlyStock>, store: LarderStore, hub: string): EarlyStock | null {
   const rows = early.rows;
   return rows && rows.hub === hub && fits(rows, store) ? rows : null;
 }

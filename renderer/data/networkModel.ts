@@ -12,6 +12,7 @@ import { LevelsIndex } from '../../shared/levels';
 import { hubKey as stockKey, splitHubKey } from '../../shared/keys';
 import { pacer } from '../../shared/pace';
 import { groupBy } from '../../shared/arrays';
+import { PREVIEW_SAVE_DELAY_MS, previewOf, savePreview } from './networkPreview';
 
 /** Positions worked out between two looks at the clock while the first view is prepared. */
 const POSITIONS_A_STEP = 1_000;
@@ -47,6 +48,8 @@ export class NetworkModel {
   private queue: Promise<void> = Promise.resolve();
   private disposed = false;
   private readonly unsubscribe: () => void;
+  /** The preview's save, waiting for the figures to stop changing (networkPreview.ts). */
+  private previewTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * The rows read as the database opened, for the first load (a coordinator's device opening on this
@@ -80,6 +83,7 @@ export class NetworkModel {
 
   dispose(): void {
     this.disposed = true;
+    clearTimeout(this.previewTimer);
     this.unsubscribe();
     this.listeners.clear();
   }
@@ -281,6 +285,27 @@ export class NetworkModel {
   private publish(snapshot: NetworkSnapshot): void {
     this.snapshot = snapshot;
     for (const l of this.listeners) l();
+    this.keepPreview();
+  }
+
+  /**
+   * Saves the view's preview for the next start (networkPreview.ts) once the figures have not changed for
+   * PREVIEW_SAVE_DELAY_MS: while a peer's entries arrive, a save per entry would write for nothing.
+   */
+  private keepPreview(): void {
+    clearTimeout(this.previewTimer);
+    this.previewTimer = setTimeout(() => {
+      // (A model disposed of has cleared this timer.)
+      const snapshot = this.snapshot;
+      if (!snapshot) return;
+      let version: number;
+      try {
+        version = this.store.db.backendDB().version;
+      } catch {
+        return;
+      }
+      void savePreview(this.store.db, previewOf(snapshot, version));
+    }, PREVIEW_SAVE_DELAY_MS);
   }
 }
 

@@ -11,18 +11,30 @@
  * another, and the ~100 ms it took to answer them came after the app's modules had run, before the first
  * rows. It leaves them in `window.larderEarlyStock` (a promise; null when it read nothing) for the app to
  * take if they still stand for its database (same version, same hub), and closes its connection.
+ *
+ * On a page opening on the Network screen, it reads the view this device saved the last time it showed
+ * that screen (renderer/data/networkPreview.ts), for the screen to show while it reads its figures again:
+ * `window.larderEarlyNetwork`.
  */
 /* global indexedDB, location, window */
 (function () {
   'use strict';
   var settle;
   var early = null;
+  var read = null;
   try {
     // Only where the stock view is the first screen (a hub's default, or the URL names it).
-    if (/^#?\/?(stock)?$/.test(location.hash))
+    if (/^#?\/?(stock)?$/.test(location.hash)) {
+      read = readStock;
       early = window.larderEarlyStock = new Promise(function (resolve) {
         settle = resolve;
       });
+    } else if (/^#\/?network$/.test(location.hash)) {
+      read = readPreview;
+      early = window.larderEarlyNetwork = new Promise(function (resolve) {
+        settle = resolve;
+      });
+    }
   } catch {
     early = null;
   }
@@ -43,7 +55,7 @@
         db.close();
       };
       if (!early) return db.close();
-      readStock(db);
+      read(db);
     };
     request.onerror = function (event) {
       event.preventDefault();
@@ -52,6 +64,29 @@
   } catch {
     // No IndexedDB here (a private window may refuse it): the app says so when it opens.
     done(null);
+  }
+
+  function readPreview(db) {
+    var tx;
+    try {
+      tx = db.transaction(['meta'], 'readonly');
+    } catch {
+      db.close();
+      return done(null);
+    }
+    var preview = null;
+    tx.objectStore('meta').get('networkPreview').onsuccess = function (event) {
+      preview = event.target.result || null;
+    };
+    tx.oncomplete = function () {
+      db.close();
+      done(preview ? { version: db.version, preview: preview } : null);
+    };
+    tx.onerror = tx.onabort = function (event) {
+      if (event && event.preventDefault) event.preventDefault();
+      db.close();
+      done(null);
+    };
   }
 
   function readStock(db) {

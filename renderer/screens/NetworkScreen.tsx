@@ -2,9 +2,10 @@ import { memo, useCallback, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import { categoryList } from '../../shared/categories';
-import type { Move, Severity } from '../../shared/network';
+import { movesToShow, type Move, type Severity } from '../../shared/network';
 import { useStore } from '../app/StoreContext';
 import { useNetworkData } from '../data/networkData';
+import { PREVIEW_ITEMS, PREVIEW_MOVES, useNetworkPreview, type PreviewHub } from '../data/networkPreview';
 import { useSelf } from '../data/self';
 import { useFormat } from '../i18n/format';
 import { unitWord } from '../i18n/units';
@@ -37,10 +38,13 @@ const SEVERITY_CLASS: Record<Severity, string> = {
  * Suggested moves and each hub's shortages shown before "Show all": the cards stay a summary beside each
  * other however large the network (every item of a 500-item catalog can be short at a hub).
  */
-const MOVES_SHOWN = 8;
+const MOVES_SHOWN = PREVIEW_MOVES;
 const SHORTAGES_SHOWN = 6;
-/** Items table rows in the first view: below the hubs' and the moves' cards, a laptop's window shows about ten. */
-const NETWORK_FIRST_ROWS = 15;
+/**
+ * Items table rows in the first view: below the hubs' and the moves' cards, a laptop's window shows about
+ * ten. (The view saved for the next start holds as many: networkPreview.ts.)
+ */
+const NETWORK_FIRST_ROWS = PREVIEW_ITEMS;
 
 function cover(days: number | null, t: TFunction): string {
   if (days === null) return '—';
@@ -66,6 +70,11 @@ export function NetworkScreen() {
     [category, hub],
   );
   const data = useNetworkData(filter);
+  // Until the figures are worked out at a start, the view this device saved the last time (networkPreview.ts),
+  // marked as such, with nothing that acts on it: no filter, no request.
+  const saved = useNetworkPreview();
+  const preview = !data && !category && !hub ? saved : null;
+  // Said of the live figures only: the ledger's load starts then (firstView.ts), and must not slow their reads.
   useFirstView(data !== null && data !== undefined);
   // The items table a slice at a time, as the stock table (renderer/app/slices.ts).
   const shownItems = useShownRows(data ? data.view.items.length : null, NETWORK_FIRST_ROWS);
@@ -79,31 +88,34 @@ export function NetworkScreen() {
   const mayRequest = (m: Move) => self?.role === 'coordinator' || m.from === self?.hubId;
 
   const hubs = data?.hubs;
+  const previewHubs = preview?.hubs;
   // Stable while the hubs are, so that the item rows already shown are not rendered again (NetworkItemRow).
-  const hubName = useCallback((id: string) => hubs?.find((h) => h.id === id)?.name ?? id, [hubs]);
-  const itemName = (id: string) => data?.itemsById.get(id)?.name ?? id;
-  const unit = (id: string) => data?.itemsById.get(id)?.unit ?? t('network.unit');
-  const categories = useMemo(() => categoryList(data?.items ?? []), [data?.items]);
-  // A move already asked for (or on its way) to that hub is not suggested again.
-  const open = useMemo(
-    () =>
-      new Set(
-        (data?.transfers ?? [])
-          .filter((t) => t.status === 'requested' || t.status === 'in transit')
-          .map((t) => `${t.item}|${t.to}`),
-      ),
-    [data?.transfers],
+  const hubName = useCallback(
+    (id: string) =>
+      hubs?.find((h) => h.id === id)?.name ?? previewHubs?.find((h) => h.hub === id)?.name ?? id,
+    [hubs, previewHubs],
   );
-  // The most urgent first: in the items table's order (the worst state somewhere first, then by name), each
-  // item's moves as suggested (the hub that needs most first).
+  const previewNames = useMemo(() => new Map(preview?.names.map((n) => [n[0], n])), [preview]);
+  const itemName = (id: string) => data?.itemsById.get(id)?.name ?? previewNames.get(id)?.[1] ?? id;
+  const unit = (id: string) =>
+    data?.itemsById.get(id)?.unit ?? previewNames.get(id)?.[2] ?? t('network.unit');
+  const categories = useMemo(() => categoryList(data?.items ?? []), [data?.items]);
+  // Not a move already asked for (or on its way) to that hub; the most urgent first (`movesToShow`).
   const viewItems = data?.view.items;
   const viewMoves = data?.view.moves;
-  const moves = useMemo(() => {
-    const rank = new Map((viewItems ?? []).map((i, n) => [i.item, n]));
-    return (viewMoves ?? [])
-      .filter((m) => !open.has(`${m.item}|${m.to}`))
-      .sort((a, b) => (rank.get(a.item) ?? rank.size) - (rank.get(b.item) ?? rank.size));
-  }, [viewItems, viewMoves, open]);
+  const transfers = data?.transfers;
+  const moves = useMemo(
+    () => (viewMoves ? movesToShow(viewMoves, viewItems ?? [], transfers ?? []) : (preview?.moves ?? [])),
+    [viewItems, viewMoves, transfers, preview],
+  );
+  // The hubs' freshness and needs, from the figures or the saved view.
+  const hubRows: PreviewHub[] | undefined = useMemo(
+    () => data?.view.hubs.map((h) => ({ ...h, shortages: h.shortages.length })) ?? preview?.hubs ?? undefined,
+    [data?.view.hubs, preview],
+  );
+  const shown = data
+    ? { now: data.now, items: data.view.items }
+    : preview && { now: preview.takenAt, items: preview.items };
 
   // Busy while the request is saved: its button (and every other suggestion's) is disabled, so a double
   // click cannot ask twice.
@@ -122,7 +134,7 @@ export function NetworkScreen() {
     );
 
   return (
-    <section aria-labelledby="network-title">
+    <section aria-labelledby="network-title" aria-busy={preview ? true : undefined}>
       <header className="screen-header">
         <h1 id="network-title">{t('nav.network')}</h1>
         <p className="muted">{t('network.lead')}</p>
@@ -130,7 +142,12 @@ export function NetworkScreen() {
       <div className="toolbar">
         <div className="field">
           <label htmlFor="network-category">{t('items.category')}</label>
-          <select id="network-category" value={category} onChange={(e) => setCategory(e.target.value)}>
+          <select
+            id="network-category"
+            value={category}
+            disabled={!!preview}
+            onChange={(e) => setCategory(e.target.value)}
+          >
             <option value="">{t('network.allCategories')}</option>
             {categories.map((c) => (
               <option key={c} value={c}>
@@ -141,7 +158,7 @@ export function NetworkScreen() {
         </div>
         <div className="field">
           <label htmlFor="network-hub">{t('stock.hub')}</label>
-          <select id="network-hub" value={hub} onChange={(e) => setHub(e.target.value)}>
+          <select id="network-hub" value={hub} disabled={!!preview} onChange={(e) => setHub(e.target.value)}>
             <option value="">{t('network.allHubs')}</option>
             {(data?.hubs ?? []).map((h) => (
               <option key={h.id} value={h.id}>
@@ -151,7 +168,12 @@ export function NetworkScreen() {
           </select>
         </div>
       </div>
-      {!data ? (
+      {preview && (
+        <p className="muted" role="status">
+          {t('network.preview', { time: format.dateTime(preview.takenAt) })}
+        </p>
+      )}
+      {!shown || !hubRows ? (
         <p>{t('network.loading')}</p>
       ) : (
         <>
@@ -171,13 +193,13 @@ export function NetworkScreen() {
                     </tr>
                   </thead>
                   <tbody>
-                    {data.view.hubs.map((h) => (
+                    {hubRows.map((h) => (
                       <tr key={h.hub}>
                         <th scope="row">{h.name}</th>
                         <td>
                           {h.ageMs === null
                             ? t('network.nothingYet')
-                            : format.age(data.now - h.ageMs, data.now)}
+                            : format.age(shown.now - h.ageMs, shown.now)}
                         </td>
                         <td>
                           {h.stale ? (
@@ -186,7 +208,7 @@ export function NetworkScreen() {
                             <span className="status status-ok">{t('network.fresh')}</span>
                           )}
                         </td>
-                        <td className="num">{h.stale ? '—' : format.number(h.shortages.length)}</td>
+                        <td className="num">{h.stale ? '—' : format.number(h.shortages)}</td>
                       </tr>
                     ))}
                   </tbody>
@@ -223,7 +245,7 @@ export function NetworkScreen() {
                             type="button"
                             className="primary"
                             aria-label={t('network.createTransferLabel', words)}
-                            disabled={command.busy}
+                            disabled={command.busy || !!preview}
                             onClick={() => void createTransfer(m)}
                           >
                             {t('network.createTransfer')}
@@ -241,7 +263,7 @@ export function NetworkScreen() {
             </section>
           </div>
           <h2 className="section-title">{t('items.title')}</h2>
-          {data.view.items.length === 0 ? (
+          {shown.items.length === 0 ? (
             <p className="empty">{t('network.noItems')}</p>
           ) : (
             <div className="table-scroll">
@@ -272,7 +294,7 @@ export function NetworkScreen() {
                   </tr>
                 </thead>
                 <tbody>
-                  {firstRows(data.view.items, shownItems).map((i) => (
+                  {firstRows(shown.items, shownItems).map((i) => (
                     <NetworkItemRow
                       key={i.item}
                       i={i}
@@ -287,7 +309,7 @@ export function NetworkScreen() {
             </div>
           )}
           <h2 className="section-title">{t('network.byHub')}</h2>
-          {!shownByHub ? (
+          {!shownByHub || !data ? (
             <p className="muted">{t('network.loading')}</p>
           ) : (
             <div className="sync-grid">

@@ -4,6 +4,8 @@ import type { DeviceInfo, HubInfo, SignedHead } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
 import type { LedgerRow, StockRow, UsageRow } from '../../shared/projection';
 import type { Levels } from '../../shared/status';
+import type { Move } from '../../shared/network/suggest';
+import type { ItemSummary } from '../../shared/network/summaries';
 import { onHandRows, type OnHandRow } from '../../shared/onHand';
 import { shelfRows, type ShelfRow } from '../../shared/shelf';
 import type { ChainState, Restart } from '../../shared/trust/chain';
@@ -169,7 +171,38 @@ export type MetaRow =
   | RelayStateRow
   | CheckpointMetaRow
   | CheckpointRowsMetaRow
-  | CheckpointMembersMetaRow;
+  | CheckpointMembersMetaRow
+  | NetworkPreviewRow;
+
+export interface PreviewHub {
+  hub: string;
+  name: string;
+  stale: boolean;
+  ageMs: number | null;
+  /** How many items are out, short or running out there. */
+  shortages: number;
+}
+
+/**
+ * The Network screen's first view as this device last worked it out (renderer/data/networkPreview.ts): shown
+ * at the next start while the figures are read again. Derived from the projections, as they are.
+ */
+export interface NetworkPreviewRow {
+  key: 'networkPreview';
+  /** The shape's version (`PREVIEW_FORMAT`): a preview of another shape is not shown. */
+  format: number;
+  /** The database's version when saved: after an upgrade the figures may be worked out otherwise. */
+  version: number;
+  /** The figures' moment (the view's "now"): ages and cover are as of then. */
+  takenAt: number;
+  hubs: PreviewHub[];
+  /** The items table's first rows. */
+  items: ItemSummary[];
+  /** The first suggested moves shown (`movesToShow`). */
+  moves: Move[];
+  /** The moves' items: id, name, unit. */
+  names: [string, string, string][];
+}
 
 /**
  * This device started from a checkpoint (DocPersistence.seed) and its doc does not hold the history the

@@ -12,6 +12,9 @@ export const LEDGER_LOADED_MARK = 'larder:ledger-loaded';
 /** Set when the stock view's first render took the rows open-early.js read (renderer/data/earlyStock.ts). */
 export const EARLY_STOCK_MARK = 'larder:early-stock';
 
+/** Set when the Network screen's first render showed the view saved at the last start (renderer/data/networkPreview.ts). */
+export const NETWORK_PREVIEW_MARK = 'larder:network-preview';
+
 /** Set once the first screen's figures are painted (the stock rows, or the network view). */
 export const FIRST_VIEW_MARK = 'larder:first-view';
 

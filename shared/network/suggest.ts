@@ -130,3 +130,24 @@ export function applyMoves<P extends Position>(positions: readonly P[], moves: r
   }
   return after;
 }
+
+/**
+ * The suggestions a coordinator is shown: none already asked for or on its way to the same hub (an open
+ * transfer of that item to it), the most urgent first: in the items table's order (`itemOrder`, the worst
+ * state somewhere first), each item's moves as suggested (the hub that needs most first).
+ */
+export function movesToShow(
+  moves: readonly Move[],
+  itemOrder: readonly { item: string }[],
+  transfers: readonly { item: string; to: string; status: string }[],
+): Move[] {
+  const open = new Set(
+    transfers
+      .filter((t) => t.status === 'requested' || t.status === 'in transit')
+      .map((t) => stockKey(t.to, t.item)),
+  );
+  const rank = new Map(itemOrder.map((i, n) => [i.item, n]));
+  return moves
+    .filter((m) => !open.has(stockKey(m.to, m.item)))
+    .sort((a, b) => (rank.get(a.item) ?? rank.size) - (rank.get(b.item) ?? rank.size));
+}

@@ -7,6 +7,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { LarderDB, type SelfRow } from '../../renderer/storage/db';
 import type { EarlyStock } from '../../renderer/data/earlyStock';
+import type { EarlyNetwork } from '../../renderer/data/networkPreview';
 
 /**
  * renderer/public/open-early.js starts opening the device's database as the page is parsed, before the
@@ -19,12 +20,22 @@ const script = readFileSync(resolve(root, 'renderer/public/open-early.js'), 'utf
 /** The connection the script's last run opened. */
 const connections: IDBDatabase[] = [];
 
+interface EarlyWindow {
+  larderEarlyStock?: Promise<EarlyStock | null>;
+  larderEarlyNetwork?: Promise<EarlyNetwork | null>;
+}
+
 /**
  * Runs the script as the page would (its own globals: IndexedDB, the page's address and its window), and
  * waits for its open to end. Returns what it left in `window.larderEarlyStock` (the promise, undefined if
  * none).
  */
 async function runScript(hash = '#/stock'): Promise<Promise<EarlyStock | null> | undefined> {
+  return (await runForWindow(hash)).larderEarlyStock;
+}
+
+/** The same, returning the page's window as the script left it. */
+async function runForWindow(hash: string): Promise<EarlyWindow> {
   const opened: IDBOpenDBRequest[] = [];
   const spy = {
     open: (name: string) => {
@@ -33,7 +44,7 @@ async function runScript(hash = '#/stock'): Promise<Promise<EarlyStock | null> |
       return request;
     },
   };
-  const window: { larderEarlyStock?: Promise<EarlyStock | null> } = {};
+  const window: EarlyWindow = {};
   connections.length = 0;
   runInNewContext(script, { indexedDB: spy, location: { hash }, window });
   expect(opened).toHaveLength(1);
@@ -44,7 +55,7 @@ async function runScript(hash = '#/stock'): Promise<Promise<EarlyStock | null> |
     request.addEventListener('success', () => setTimeout(done, 0));
     request.addEventListener('error', () => setTimeout(done, 0));
   });
-  return window.larderEarlyStock;
+  return window;
 }
 
 const databases = async () => (await indexedDB.databases()).map((d) => [d.name, d.version]);
@@ -190,12 +201,41 @@ describe('the early open of the database', () => {
     expect(await (await runScript())!).toBeNull();
   });
 
+  it("reads the Network screen's saved view on a page opening on that screen, and nothing else", async () => {
+    const db = new LarderDB();
+    await db.open();
+    await db.meta.delete('networkPreview');
+    const version = db.backendDB().version;
+    db.close();
+    // None saved yet: read, and nothing found.
+    const none = await runForWindow('#/network');
+    expect(none.larderEarlyStock).toBeUndefined();
+    expect(await none.larderEarlyNetwork).toBeNull();
+
+    await db.open();
+    // The row as stored (the app checks it: networkPreview.ts `isPreview`); the script passes it on unread.
+    const preview = { key: 'networkPreview', format: 1, version, takenAt: 5, hubs: [], items: [], moves: [] };
+    await db.meta.put(preview as never);
+    db.close();
+    for (const hash of ['#/network', '#network']) {
+      const page = await runForWindow(hash);
+      expect(page.larderEarlyStock).toBeUndefined();
+      expect(await page.larderEarlyNetwork).toEqual({ version, preview });
+      // Closed once read.
+      expect(() => connections[0]!.transaction('meta')).toThrow(/closed|InvalidState/i);
+    }
+    // Other screens: not read.
+    for (const hash of ['#/stock', '#/networks', '#/transfers'])
+      expect((await runForWindow(hash)).larderEarlyNetwork).toBeUndefined();
+  });
+
   it('says it read nothing on a device with no database, and creates none', async () => {
     await new Promise<void>((done) => {
       const gone = indexedDB.deleteDatabase('larder');
       gone.onsuccess = gone.onerror = () => done();
     });
     expect(await (await runScript())!).toBeNull();
+    expect(await (await runForWindow('#/network')).larderEarlyNetwork).toBeNull();
     expect(await databases()).toEqual([]);
   });
 });

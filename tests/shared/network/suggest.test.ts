@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyMoves, arrivingFrom, suggestMoves, type Move, type Position } from '../../../shared/network';
-import { compareIds } from '../../../shared/network/suggest';
+import { compareIds, movesToShow } from '../../../shared/network/suggest';
 import { fcOptions } from './fc';
 
 const L = (min: number, target: number) => ({ min, target });
@@ -339,5 +339,47 @@ describe('suggestMoves: the generated networks', () => {
     const samples = fc.sample(positionsArb, fcOptions);
     const withMoves = samples.filter((ps) => suggestMoves(ps).length > 0).length;
     expect(withMoves / samples.length).toBeGreaterThan(0.4);
+  });
+});
+
+describe('movesToShow', () => {
+  const m = (item: string, from: string, to: string, qty = 1): Move => ({ item, from, to, qty });
+  const order = [{ item: 'soap' }, { item: 'rice' }, { item: 'beans' }];
+
+  it('puts the moves in the items table’s order, keeping each item’s own order', () => {
+    const moves = [m('rice', 'a', 'b', 5), m('beans', 'a', 'c'), m('soap', 'c', 'b'), m('rice', 'c', 'd', 2)];
+    expect(movesToShow(moves, order, [])).toEqual([
+      m('soap', 'c', 'b'),
+      m('rice', 'a', 'b', 5),
+      m('rice', 'c', 'd', 2),
+      m('beans', 'a', 'c'),
+    ]);
+  });
+
+  it('puts an item the table does not list last', () => {
+    expect(movesToShow([m('tea', 'a', 'b'), m('beans', 'a', 'b')], order, [])).toEqual([
+      m('beans', 'a', 'b'),
+      m('tea', 'a', 'b'),
+    ]);
+  });
+
+  it('leaves out a move of an item already asked for or on its way to that hub, from anywhere', () => {
+    const moves = [m('rice', 'a', 'b'), m('rice', 'a', 'c'), m('soap', 'a', 'b'), m('beans', 'c', 'b')];
+    const transfers = [
+      { item: 'rice', to: 'b', status: 'requested' },
+      { item: 'soap', to: 'b', status: 'in transit' },
+      // Done, cancelled or to settle: the move is suggested again.
+      { item: 'beans', to: 'b', status: 'received' },
+      { item: 'beans', to: 'b', status: 'cancelled' },
+      { item: 'beans', to: 'b', status: 'discrepancy' },
+      { item: 'rice', to: 'c', status: 'settled' },
+    ];
+    expect(movesToShow(moves, order, transfers)).toEqual([m('rice', 'a', 'c'), m('beans', 'c', 'b')]);
+  });
+
+  it('does not reorder the moves it was given', () => {
+    const moves = [m('beans', 'a', 'b'), m('soap', 'a', 'b')];
+    movesToShow(moves, order, []);
+    expect(moves).toEqual([m('beans', 'a', 'b'), m('soap', 'a', 'b')]);
   });
 });
