@@ -6,6 +6,7 @@ import { LarderStore } from '../../renderer/storage/store';
 import { startNetworkReads, takeNetworkReads } from '../../renderer/data/networkReads';
 import { START } from './replicas';
 import { testStores } from './stores';
+import { nextSnapshot as next } from './networkSnapshots';
 
 /**
  * The coordinator's figures as NetworkModel loads them from the projection (every stock row, and every item
@@ -20,22 +21,6 @@ const form = (name: string, category: string) => ({
   packSize: '',
   barcodes: '',
 });
-
-/** The next snapshot the model publishes after `act` (the first one when the model is new). */
-async function next(model: NetworkModel, act: () => Promise<unknown> = async () => undefined) {
-  const before = model.current?.version ?? 0;
-  const published = new Promise<NetworkSnapshot>((resolve) => {
-    const off = model.subscribe(() => {
-      const snap = model.current;
-      if (snap && snap.version > before) {
-        off();
-        resolve(snap);
-      }
-    });
-  });
-  await act();
-  return published;
-}
 
 /** What the view says of each item: the hubs it is out at, short at, and its total. */
 const itemsOf = (snap: NetworkSnapshot) =>

@@ -2,7 +2,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it, vi } from 'vitest';
 import { movesToShow } from '../../shared/network';
-import { NetworkModel, type NetworkSnapshot } from '../../renderer/data/networkModel';
+import { NetworkModel } from '../../renderer/data/networkModel';
 import {
   isPreview,
   PREVIEW_ITEMS,
@@ -15,6 +15,7 @@ import {
 } from '../../renderer/data/networkPreview';
 import type { LarderStore } from '../../renderer/storage/store';
 import { testStores } from './stores';
+import { nextSnapshot as next } from './networkSnapshots';
 
 /**
  * The Network screen's first view as the device last worked it out, saved for its next start
@@ -24,22 +25,6 @@ import { testStores } from './stores';
 const { clock, device, sync, twoHubs } = testStores('network-preview', 61);
 
 const ITEMS = 20;
-
-/** The next snapshot the model publishes after `act` (the first one when the model is new). */
-async function next(model: NetworkModel, act: () => Promise<unknown> = async () => undefined) {
-  const before = model.current?.version ?? 0;
-  const published = new Promise<NetworkSnapshot>((resolve) => {
-    const off = model.subscribe(() => {
-      const snap = model.current;
-      if (snap && snap.version > before) {
-        off();
-        resolve(snap);
-      }
-    });
-  });
-  await act();
-  return published;
-}
 
 /**
  * Two hubs: Eastside (A) wants at least 10 of every food item and has none but a bag of rice; Westside (B)
