@@ -1,0 +1,94 @@
+import { LarderDB } from '../../renderer/storage/db';
+import { LarderStore } from '../../renderer/storage/store';
+import type { StoreOpen, WorkerAnswer, WorkerBench } from './api';
+
+/*
+ * The store opened on the page, as the app does now, or in a dedicated Worker (docs/worker.md, point 1 of
+ * issue 11), on the same origin as the app (its database): how long each takes, and how the page answers
+ * meanwhile. Served beside the app by bench/worker-load.ts.
+ */
+
+declare global {
+  interface Window {
+    larderWorkerBench: WorkerBench;
+  }
+}
+
+/** Watches the page while `work` runs: long tasks, and how late a 10 ms timer comes. */
+async function watched<T>(work: () => Promise<T>) {
+  let longTasks = 0;
+  let longest = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      longTasks++;
+      longest = Math.max(longest, e.duration);
+    }
+  });
+  observer.observe({ type: 'longtask' });
+  let waiting = true;
+  let longestWait = 0;
+  let last = performance.now();
+  const tick = () => {
+    const now = performance.now();
+    longestWait = Math.max(longestWait, now - last - 10);
+    last = now;
+    if (waiting) setTimeout(tick, 10);
+  };
+  setTimeout(tick, 10);
+  const result = await work();
+  waiting = false;
+  // Long tasks are reported after they end: a moment for the last one.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  observer.disconnect();
+  return { result, longTasks, longest, longestWait };
+}
+
+const heap = () => {
+  const memory = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory;
+  return memory ? memory.usedJSHeapSize / 2 ** 20 : null;
+};
+
+window.larderWorkerBench = {
+  async open(where) {
+    const t = performance.now();
+    if (where === 'page') {
+      const { result, longTasks, longest, longestWait } = await watched(async () => {
+        const store = await LarderStore.open(new LarderDB());
+        const openMs = performance.now() - t;
+        await store.ready;
+        const readyMs = performance.now() - t;
+        const heapMB = heap();
+        store.close();
+        return { openMs, readyMs, heapMB };
+      });
+      return {
+        where,
+        ...result,
+        pageLongTasks: longTasks,
+        pageLongestTaskMs: longest,
+        pageLongestWaitMs: longestWait,
+      } satisfies StoreOpen;
+    }
+    const worker = new Worker(new URL('./store.worker.ts', import.meta.url), { type: 'module' });
+    const { result, longTasks, longest, longestWait } = await watched(
+      () =>
+        new Promise<WorkerAnswer>((resolve, reject) => {
+          worker.onmessage = (event: MessageEvent<WorkerAnswer>) => resolve(event.data);
+          worker.onerror = (event) => reject(new Error(event.message));
+          worker.postMessage('open');
+        }),
+    );
+    worker.terminate();
+    if (result.error) throw new Error(`the store did not open in the worker: ${result.error}`);
+    return {
+      where,
+      openMs: result.openMs,
+      readyMs: result.readyMs,
+      pageLongTasks: longTasks,
+      pageLongestTaskMs: longest,
+      pageLongestWaitMs: longestWait,
+      heapMB: heap(),
+    } satisfies StoreOpen;
+  },
+};
+document.getElementById('status')!.textContent = 'ready';
