@@ -55,7 +55,9 @@ export function App() {
       watchEarlyNetwork();
       performance.mark?.(STORE_OPENING_MARK);
       // The store's parts and sync's code load after the first screen (it reads the projections only).
-      const opened = await LarderStore.open(new LarderDB(), browserDeps, secretBox(), { partsLater: true });
+      // The database's version as open-early.js found it, if it has: at the latest, declared whole (db.ts).
+      const db = new LarderDB(undefined, window.larderDbVersion);
+      const opened = await LarderStore.open(db, browserDeps, secretBox(), { partsLater: true });
       if (cancelled) return opened.close();
       performance.mark?.(STORE_OPEN_MARK);
       const firstScreen = prepareFirstScreen(opened);

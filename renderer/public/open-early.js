@@ -50,6 +50,8 @@
     };
     request.onsuccess = function () {
       var db = request.result;
+      // The database's version, for the app to declare its schema whole when it is the latest (db.ts).
+      window.larderDbVersion = db.version;
       // An upgrade by the app (a new version of Larder) must not wait for this connection.
       db.onversionchange = function () {
         db.close();

@@ -1,4 +1,4 @@
-import Dexie, { type Table } from 'dexie';
+import Dexie, { type Table, type Transaction } from 'dexie';
 import type { Item } from '../../shared/catalog';
 import type { DeviceInfo, HubInfo, SignedHead } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
@@ -331,6 +331,125 @@ export interface GatePendingRow {
   entries: Entry[];
 }
 
+declare global {
+  interface Window {
+    /** This device's database's version (IndexedDB's), set by open-early.js once it has opened it. */
+    larderDbVersion?: number;
+  }
+}
+
+/** One version of the schema an upgrade runs at: the tables it adds or changes (null: dropped). */
+interface SchemaStep {
+  version: number;
+  stores: Record<string, string | null>;
+  upgrade?: (tx: Transaction) => Promise<void>;
+}
+
+/**
+ * The schema's versions, in order. Versions 1 to 6, as this schema reached them: the ledger as a row per
+ * entry (dropped at 8); transfers (version 2): entries of which only one may count share a `slot`, a
+ * transfer's entries share a `root`; no ledger index by time alone (3: History narrows by hub first); signed
+ * networks (4): each device's verified chain and the entries held apart (`gate`), the member list; damaged
+ * update rows, set aside at load and kept (5: see DocPersistence.load); no index that no query reads (6:
+ * ItemPicker matches barcodes in the catalog it holds; stock and levels are read per hub or by key).
+ * Projections are rebuilt from the doc when PROJECTION_VERSION changes, so none of these moved data.
+ */
+const VERSIONS: readonly SchemaStep[] = [
+  // Version 7: the network view's figures in few rows (shared/onHand.ts), filled from the stock rows a
+  // device already has: about 3,200 rows at a million entries, not a rebuild of everything.
+  {
+    version: 7,
+    stores: {
+      updates: '++id',
+      meta: 'key',
+      stock: 'key, hub',
+      ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root',
+      items: 'id, nameKey',
+      hubs: 'id',
+      devices: 'id, hub',
+      levels: 'key, hub',
+      problems: 'where',
+      categoryLevels: 'key, hub',
+      usage: 'key, day, hub',
+      gate: 'device',
+      members: 'device',
+      damaged: 'id',
+      onHand: 'key',
+    },
+    upgrade: async (tx) => {
+      const stock = (await tx.table('stock').toArray()) as StockRow[];
+      await tx.table('onHand').bulkPut(onHandRows(stock));
+    },
+  },
+  // Version 8: the ledger in blocks of a device's entries (ledgerRows.ts), 52 B per entry on disk instead
+  // of 185; the rows come back with the rebuild PROJECTION_VERSION 5 asks for, nothing is migrated.
+  // Version 9: the screens' stock rows without their expiry lots (shared/shelf.ts), filled from the stock
+  // rows a device already has, as the network view's were (version 7).
+  {
+    version: 9,
+    stores: {
+      ledger: null,
+      blocks: '[device+bucket], *spans',
+      links: 'id, slot, root',
+      shelf: 'key, hub',
+    },
+    upgrade: async (tx) => {
+      const stock = (await tx.table('stock').toArray()) as StockRow[];
+      await tx.table('shelf').bulkPut(shelfRows(stock));
+    },
+  },
+  // The open transfers listed and each transfer's last change indexed (ledgerIndex.ts `openTransfers`,
+  // `last`): the Network and Transfers screens read every transfer ever made. Filled here from the links a
+  // device already has (each holds its row), not by a rebuild.
+  {
+    version: 10,
+    stores: { links: 'id, slot, root, last', openTransfers: 'root' },
+    upgrade: async (tx) => {
+      const links = (await tx.table('links').where('root').above('').toArray()) as LedgerLink[];
+      const marked = markTransfers(links);
+      if (marked.links.length > 0) await tx.table('links').bulkPut(marked.links);
+      if (marked.open.length > 0)
+        await tx.table('openTransfers').bulkPut(marked.open.map((root) => ({ root })));
+    },
+  },
+  // Saves made before the doc is loaded (JournalRow).
+  { version: 11, stores: { journal: '++id' } },
+  // Which blocks hold a hub's entries of an item (itemBlocks.ts), a row per hub, item, device and part of
+  // its blocks (version 12 kept a row per hub and item, and none past 512 blocks). A device that has blocks
+  // lists them in the background after its start (`fillItemBlocks`): the row PENDING says it has not yet.
+  {
+    version: 13,
+    stores: { itemBlocks: null, itemLists: '[hub+item+device+part]' },
+    upgrade: async (tx) => {
+      if ((await tx.table('blocks').count()) > 0) {
+        const [hub, item, device, part] = PENDING;
+        await tx.table('itemLists').put({ hub, item, device, part, pending: 1 } satisfies ItemListRow);
+      }
+    },
+  },
+  // Each device's candidates beyond its verified chain in rows of their own (GateRow), moved out of its
+  // gate row: a few hundred rows, most of them with none.
+  {
+    version: 14,
+    stores: { gatePending: '[device+part]' },
+    upgrade: async (tx) => {
+      const rows = (await tx.table('gate').toArray()) as (DeviceGate | GateRow)[];
+      const moved = rows.map((row) => movePending(row));
+      await tx.table('gate').bulkPut(moved.map(([row]) => row));
+      const parts = moved.flatMap(([, part]) => (part ? [part] : []));
+      if (parts.length > 0) await tx.table('gatePending').bulkPut(parts);
+    },
+  },
+];
+
+/** The latest version, and its whole schema: every version's tables, each as last declared, less the dropped. */
+export const LATEST_VERSION = VERSIONS[VERSIONS.length - 1]!.version;
+export const LATEST_SCHEMA: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(
+    Object.assign({}, ...VERSIONS.map((step) => step.stores)) as Record<string, string | null>,
+  ).filter((entry): entry is [string, string] => entry[1] !== null),
+);
+
 export class LarderDB extends Dexie {
   updates!: Table<UpdateRow, number>;
   meta!: Table<MetaRow, string>;
@@ -360,7 +479,12 @@ export class LarderDB extends Dexie {
   damaged!: Table<DamagedRow, number>;
   journal!: Table<JournalRow, number>;
 
-  constructor(name = 'larder') {
+  /**
+   * `onDisk`: the version of the database on this device as IndexedDB reports it (Dexie's times ten), when
+   * known before it is opened (open-early.js reads it as the page opens): at the latest, the schema is
+   * declared once instead of version by version. Unknown or older: every version, and their upgrades.
+   */
+  constructor(name = 'larder', onDisk?: number) {
     // "Saved" must survive a power cut, not only a crash: ask Chromium to flush each commit to disk. The
     // projections' commits too: relaxed, they could be lost while a later strict commit survives (LevelDB
     // flushes only its current log file), a rebuild's figures gone under its "done" mark
@@ -372,88 +496,15 @@ export class LarderDB extends Dexie {
     // Only the versions an upgrade runs at are declared (Dexie 3 and later read the schema a device has from
     // its database, so the versions between need no declaration), each with every table it holds: Dexie
     // parses every declared version again at each declaration: eleven took 11-13 ms of a cold start, four 4-8.
-    // Versions 1 to 6, as this schema reached them: the ledger as a row per entry (dropped at 8); transfers
-    // (version 2): entries of which only one may count share a `slot`, a transfer's entries share a `root`;
-    // no ledger index by time alone (3: History narrows by hub first); signed networks (4): each device's
-    // verified chain and the entries held apart (`gate`), the member list; damaged update rows, set aside at
-    // load and kept (5: see DocPersistence.load); no index that no query reads (6: ItemPicker matches
-    // barcodes in the catalog it holds; stock and levels are read per hub or by key). Projections are
-    // rebuilt from the doc when PROJECTION_VERSION changes, so none of these moved data.
-    // Version 7: the network view's figures in few rows (shared/onHand.ts), filled from the stock rows a
-    // device already has: about 3,200 rows at a million entries, not a rebuild of everything.
-    this.version(7)
-      .stores({
-        updates: '++id',
-        meta: 'key',
-        stock: 'key, hub',
-        ledger: 'id, [hub+at], [hub+item+at], [hub+kind+at], slot, root',
-        items: 'id, nameKey',
-        hubs: 'id',
-        devices: 'id, hub',
-        levels: 'key, hub',
-        problems: 'where',
-        categoryLevels: 'key, hub',
-        usage: 'key, day, hub',
-        gate: 'device',
-        members: 'device',
-        damaged: 'id',
-        onHand: 'key',
-      })
-      .upgrade(async (tx) => {
-        const stock = (await tx.table('stock').toArray()) as StockRow[];
-        await tx.table('onHand').bulkPut(onHandRows(stock));
-      });
-    // Version 8: the ledger in blocks of a device's entries (ledgerRows.ts), 52 B per entry on disk instead
-    // of 185; the rows come back with the rebuild PROJECTION_VERSION 5 asks for, nothing is migrated.
-    // Version 9: the screens' stock rows without their expiry lots (shared/shelf.ts), filled from the stock
-    // rows a device already has, as the network view's were (version 7).
-    this.version(9)
-      .stores({
-        ledger: null,
-        blocks: '[device+bucket], *spans',
-        links: 'id, slot, root',
-        shelf: 'key, hub',
-      })
-      .upgrade(async (tx) => {
-        const stock = (await tx.table('stock').toArray()) as StockRow[];
-        await tx.table('shelf').bulkPut(shelfRows(stock));
-      });
-    // The open transfers listed and each transfer's last change indexed (ledgerIndex.ts `openTransfers`,
-    // `last`): the Network and Transfers screens read every transfer ever made. Filled here from the links a
-    // device already has (each holds its row), not by a rebuild.
-    this.version(10)
-      .stores({ links: 'id, slot, root, last', openTransfers: 'root' })
-      .upgrade(async (tx) => {
-        const links = (await tx.table('links').where('root').above('').toArray()) as LedgerLink[];
-        const marked = markTransfers(links);
-        if (marked.links.length > 0) await tx.table('links').bulkPut(marked.links);
-        if (marked.open.length > 0)
-          await tx.table('openTransfers').bulkPut(marked.open.map((root) => ({ root })));
-      });
-    // Saves made before the doc is loaded (JournalRow).
-    this.version(11).stores({ journal: '++id' });
-    // Which blocks hold a hub's entries of an item (itemBlocks.ts), a row per hub, item, device and part of
-    // its blocks (version 12 kept a row per hub and item, and none past 512 blocks). A device that has blocks
-    // lists them in the background after its start (`fillItemBlocks`): the row PENDING says it has not yet.
-    this.version(13)
-      .stores({ itemBlocks: null, itemLists: '[hub+item+device+part]' })
-      .upgrade(async (tx) => {
-        if ((await tx.table('blocks').count()) > 0) {
-          const [hub, item, device, part] = PENDING;
-          await tx.table('itemLists').put({ hub, item, device, part, pending: 1 } satisfies ItemListRow);
-        }
-      });
-    // Each device's candidates beyond its verified chain in rows of their own (GateRow), moved out of its
-    // gate row: a few hundred rows, most of them with none.
-    this.version(14)
-      .stores({ gatePending: '[device+part]' })
-      .upgrade(async (tx) => {
-        const rows = (await tx.table('gate').toArray()) as (DeviceGate | GateRow)[];
-        const moved = rows.map((row) => movePending(row));
-        await tx.table('gate').bulkPut(moved.map(([row]) => row));
-        const parts = moved.flatMap(([, part]) => (part ? [part] : []));
-        if (parts.length > 0) await tx.table('gatePending').bulkPut(parts);
-      });
+    // A database already at the latest version has nothing to upgrade: the schema is declared once, whole.
+    if (onDisk === LATEST_VERSION * 10) {
+      this.version(LATEST_VERSION).stores(LATEST_SCHEMA);
+      return;
+    }
+    for (const step of VERSIONS) {
+      const declared = this.version(step.version).stores(step.stores);
+      if (step.upgrade) declared.upgrade(step.upgrade);
+    }
   }
 
   /** The tables of the gate's device states. */

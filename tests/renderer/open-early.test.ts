@@ -23,6 +23,7 @@ const connections: IDBDatabase[] = [];
 interface EarlyWindow {
   larderEarlyStock?: Promise<EarlyStock | null>;
   larderEarlyNetwork?: Promise<EarlyNetwork | null>;
+  larderDbVersion?: number;
 }
 
 /**
@@ -221,6 +222,8 @@ describe('the early open of the database', () => {
       const page = await runForWindow(hash);
       expect(page.larderEarlyStock).toBeUndefined();
       expect(await page.larderEarlyNetwork).toEqual({ version, preview });
+      // The database's version, for the app to declare its schema whole at the latest (db.ts).
+      expect(page.larderDbVersion).toBe(version);
       // Closed once read.
       expect(() => connections[0]!.transaction('meta')).toThrow(/closed|InvalidState/i);
     }
@@ -235,7 +238,9 @@ describe('the early open of the database', () => {
       gone.onsuccess = gone.onerror = () => done();
     });
     expect(await (await runScript())!).toBeNull();
-    expect(await (await runForWindow('#/network')).larderEarlyNetwork).toBeNull();
+    const none = await runForWindow('#/network');
+    expect(await none.larderEarlyNetwork).toBeNull();
+    expect(none.larderDbVersion).toBeUndefined();
     expect(await databases()).toEqual([]);
   });
 });
