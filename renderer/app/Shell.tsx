@@ -102,7 +102,9 @@ function screensOf(role: SelfRow['role']): { allowed: ScreenId[]; fallback: Scre
  * Resolves once its module is loaded (at once when the first screen is another): the frame is shown then,
  * not before. A frame shown first showed the screen's fallback while the module came, and React reveals a
  * screen no sooner than 300 ms after a fallback was shown: the saved view (networkPreview.ts) painted at
- * 690-730 ms at a 1M start instead of 550-570.
+ * 690-730 ms at a 1M start instead of 550-570. (A module that does not come kept the app on its "Opening"
+ * fallback before too, its one Suspense boundary: App.tsx. One that fails resolves this, and the screen's
+ * error boundary says so.)
  */
 export function prepareFirstScreen(store: LarderStore | null): Promise<void> {
   const self = store?.self;
