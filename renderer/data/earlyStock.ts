@@ -44,17 +44,11 @@ export const takeEarlyStock = early.take;
 /** Whether rows read before the store opened stand for its projections: the same database and hub. */
 export function fits(rows: EarlyStock, store: LarderStore): boolean {
   const self = store.self;
-  let version: number;
-  try {
-    version = store.db.backendDB().version;
-  } catch {
-    return false;
-  }
   return (
     !!self &&
     self.role === 'hub' &&
     self.hubId === rows.hub &&
-    rows.version === version &&
+    rows.version === store.db.openVersion() &&
     [rows.items, rows.shelf, rows.levels, rows.categoryLevels, rows.hubs].every(Array.isArray)
   );
 }

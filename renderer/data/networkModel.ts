@@ -297,13 +297,8 @@ export class NetworkModel {
     this.previewTimer = setTimeout(() => {
       // (A model disposed of has cleared this timer.)
       const snapshot = this.snapshot;
-      if (!snapshot) return;
-      let version: number;
-      try {
-        version = this.store.db.backendDB().version;
-      } catch {
-        return;
-      }
+      const version = this.store.db.openVersion();
+      if (!snapshot || version === null) return;
       void savePreview(this.store.db, previewOf(snapshot, version));
     }, PREVIEW_SAVE_DELAY_MS);
   }

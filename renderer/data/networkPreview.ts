@@ -1,7 +1,8 @@
 import { use, useEffect, useState } from 'react';
 import { movesToShow } from '../../shared/network/suggest';
 import { useStore } from '../app/StoreContext';
-import type { LarderDB, NetworkPreviewRow as NetworkPreview } from '../storage/db';
+import type { LarderDB, NetworkPreviewRow as NetworkPreview, PreviewHub } from '../storage/db';
+import type { HubSummary } from '../../shared/network/summaries';
 import { NETWORK_PREVIEW_MARK } from '../storage/marks';
 import type { LarderStore } from '../storage/store';
 import { earlyReads, type Early } from './earlyReads';
@@ -31,6 +32,11 @@ export const PREVIEW_FORMAT = 1;
 
 export type { NetworkPreviewRow as NetworkPreview, PreviewHub } from '../storage/db';
 
+/** A hub's line of the freshness table, as the screen shows it and the preview keeps it. */
+export function previewHub(h: HubSummary): PreviewHub {
+  return { hub: h.hub, name: h.name, stale: h.stale, ageMs: h.ageMs, shortages: h.shortages.length };
+}
+
 /** The preview of a snapshot's unfiltered view (what the screen shows first). */
 export function previewOf(snapshot: NetworkSnapshot, version: number): NetworkPreview {
   const view = snapshot.model.view({});
@@ -45,13 +51,7 @@ export function previewOf(snapshot: NetworkSnapshot, version: number): NetworkPr
     format: PREVIEW_FORMAT,
     version,
     takenAt: snapshot.now,
-    hubs: view.hubs.map((h) => ({
-      hub: h.hub,
-      name: h.name,
-      stale: h.stale,
-      ageMs: h.ageMs,
-      shortages: h.shortages.length,
-    })),
+    hubs: view.hubs.map(previewHub),
     items: view.items.slice(0, PREVIEW_ITEMS),
     moves: shown,
     names: [...names.values()],
@@ -147,13 +147,8 @@ export function previewFor(
   store: LarderStore,
   now = Date.now(),
 ): NetworkPreview | null {
-  if (!read || !isPreview(read.preview)) return null;
-  let version: number;
-  try {
-    version = store.db.backendDB().version;
-  } catch {
-    return null;
-  }
+  const version = store.db.openVersion();
+  if (!read || version === null || !isPreview(read.preview)) return null;
   const preview = read.preview;
   const age = now - preview.takenAt;
   return read.version === version && preview.version === version && age >= 0 && age <= PREVIEW_MAX_AGE_MS

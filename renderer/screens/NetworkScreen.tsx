@@ -5,7 +5,13 @@ import { categoryList } from '../../shared/categories';
 import { movesToShow, type Move, type Severity } from '../../shared/network';
 import { useStore } from '../app/StoreContext';
 import { useNetworkData } from '../data/networkData';
-import { PREVIEW_ITEMS, PREVIEW_MOVES, useNetworkPreview, type PreviewHub } from '../data/networkPreview';
+import {
+  PREVIEW_ITEMS,
+  PREVIEW_MOVES,
+  previewHub,
+  useNetworkPreview,
+  type PreviewHub,
+} from '../data/networkPreview';
 import { useSelf } from '../data/self';
 import { useFormat } from '../i18n/format';
 import { unitWord } from '../i18n/units';
@@ -110,7 +116,7 @@ export function NetworkScreen() {
   );
   // The hubs' freshness and needs, from the figures or the saved view.
   const hubRows: PreviewHub[] | undefined = useMemo(
-    () => data?.view.hubs.map((h) => ({ ...h, shortages: h.shortages.length })) ?? preview?.hubs ?? undefined,
+    () => data?.view.hubs.map(previewHub) ?? preview?.hubs ?? undefined,
     [data?.view.hubs, preview],
   );
   const shown = data

@@ -507,6 +507,18 @@ export class LarderDB extends Dexie {
     }
   }
 
+  /**
+   * The version IndexedDB reports for this open database (Dexie's times ten, as open-early.js reads it),
+   * or null when it is not open: what rows read or written apart from the app's queries are matched by.
+   */
+  openVersion(): number | null {
+    try {
+      return this.backendDB().version;
+    } catch {
+      return null;
+    }
+  }
+
   /** The tables of the gate's device states. */
   get gateTables() {
     return [this.gate, this.gatePending];
