@@ -20,6 +20,7 @@ import { generateNetwork } from './generate';
 import { ANALYSIS_SLOT, commandLine, label, ms, startLog, writeReport } from './report';
 import { serve } from './server';
 import { median, quantile } from './stats';
+import { writeSummary, type CompareSummary } from './summaries';
 
 /**
  * `npm run bench:compare`: the same generated network (bench/generate.ts) stored and read by Larder (its
@@ -32,6 +33,7 @@ import { median, quantile } from './stats';
  *   npm run bench:compare                          N = 100k
  *   npm run bench:compare -- --sizes=100000,1000000
  *   npm run bench:compare -- --systems=larder,yjs --no-write
+ *   ... --json=FILE    also writes the tables there (`CompareSummary[]`, for npm run bench)
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { option, flag } = commandLine();
@@ -338,6 +340,7 @@ async function main() {
   });
   const server = await serve([{ prefix: '/', dir: pageDir }]);
   const sections: string[] = [];
+  const summaries: CompareSummary[] = [];
   const started = performance.now();
   try {
     for (const n of sizes) {
@@ -350,6 +353,7 @@ async function main() {
       const agrees = stockAgrees(results);
       console.log(`\nN=${label(n)}\n${plain(rows)}\nStock of the hub agrees: ${agrees}\n`);
       const notes = systems.map((s) => notesOf(s, results.get(s)!));
+      summaries.push({ n, table: markdown(rows), agrees });
       sections.push(
         `### N=${label(n)}\n\n${markdown(rows)}\n\nStock of the self hub agrees: ${agrees}.\n\n${notes.join('\n')}`,
       );
@@ -361,6 +365,7 @@ async function main() {
   const load = `load average ${loadAtStart[0]!.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end, ${cpus().length} cores`;
   const runS = (performance.now() - started) / 1000;
   console.log(`bench:compare ran ${runS.toFixed(0)} s (${load})`);
+  writeSummary(option('json'), summaries);
   if (!write) return;
   const file = option('out') ?? join(root, 'docs', 'benchmarks-compare.md');
   await writeReport(file, report(sections, code, load, runS));

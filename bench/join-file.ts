@@ -7,6 +7,7 @@ import { commandLine } from './report';
 import { serve } from './server';
 import type { Page } from 'playwright-core';
 import type { JoinArgs, JoinFromFileRun } from './page/api';
+import { writeSummary, type JoinSummary } from './summaries';
 
 /** A page's JS heap after a full collection, MB. */
 async function heapMB(page: Page): Promise<number> {
@@ -27,10 +28,11 @@ async function heapMB(page: Page): Promise<number> {
  * Prints when the stock figures were right (the checkpoint's, or the import's end without one), when the
  * import was done, and the new device's page's longest main-thread task. Prints numbers; asserts nothing.
  *
- *   npx tsx bench/join-file.ts [--sizes=100000,1000000] [--runs=1] [--profile=DIR]
+ *   npx tsx bench/join-file.ts [--sizes=100000,1000000] [--runs=1] [--profile=DIR] [--json=FILE]
  *
  * With `--profile`, the page is built unminified and the new device's page's CPU profile written to DIR,
- * one file per size and run, to be read with Chromium's DevTools.
+ * one file per size and run, to be read with Chromium's DevTools. With `--json`, the results are also written
+ * to FILE (`JoinSummary[]`, for `npm run bench`).
  */
 const { option } = commandLine();
 const sizes = (option('sizes') ?? '100000').split(',').map(Number);
@@ -40,6 +42,7 @@ const profileDir = option('profile');
 const pageDir = join(tmpdir(), 'larder-join-file-page');
 // Profiled, the page is built unminified, so that the profile names its functions.
 await buildBenchPage('page', '/bench/', pageDir, profileDir ? { build: { minify: false } } : {});
+const summaries: JoinSummary[] = [];
 const ms = (v: number | null) => (v === null ? 'n/a' : `${(v / 1000).toFixed(1)} s`);
 console.log(`join from a sync file: load ${loadavg()[0]!.toFixed(1)} at start`);
 const server = await serve([{ prefix: '/bench/', dir: pageDir }], 0);
@@ -122,6 +125,7 @@ try {
           });
         }
         await coordinator.evaluate(() => window.larderBench!.coordinatorClose());
+        summaries.push({ n, run, recordMs, joins: imports });
         if (cdp) {
           const { profile } = await cdp.send('Profiler.stop');
           const longTasks = await page.evaluate(
@@ -145,4 +149,5 @@ try {
 } finally {
   await server.close();
 }
+writeSummary(option('json'), summaries);
 console.log(`load ${loadavg()[0]!.toFixed(1)} at the end`);

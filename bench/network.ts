@@ -29,6 +29,7 @@ import type { ModelLoad, NetworkSeedResult, RemoteEntry, RemoteTiming } from './
 import { ANALYSIS_SLOT, commandLine, label, ms, startLog, writeReport } from './report';
 import { serve } from './server';
 import { median, quantile } from './stats';
+import { writeSummary, type NetworkSummary, type RemoteSeries } from './summaries';
 
 /**
  * `npx tsx bench/network.ts`: the coordinator's network view for 50 hubs × 2,000 items over 1M entries.
@@ -39,6 +40,7 @@ import { median, quantile } from './stats';
  *
  *   npx tsx bench/network.ts                     1M entries, 20 remote entries
  *   npx tsx bench/network.ts --entries 100000 --remote 40 --no-write
+ *   ... --json=FILE                               also writes a summary there (`NetworkSummary`, for npm run bench)
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { option, flag } = commandLine();
@@ -394,6 +396,29 @@ async function measure(origin: string, dataDir: string): Promise<Result> {
   }
 }
 
+function summary(r: Result): NetworkSummary {
+  const series = (phase: Phase): RemoteSeries => {
+    const total = r.timings.filter((x) => x.phase === phase).map((x) => x.timing.totalMs);
+    return {
+      count: total.length,
+      medianMs: median(total),
+      p95Ms: quantile(total, 0.95),
+      maxMs: Math.max(...total),
+    };
+  };
+  return {
+    entries: r.entries,
+    hubs: NET_HUBS,
+    items: NET_ITEMS,
+    firstSnapshotMs: r.load.firstSnapshotMs,
+    afterOpen: series('start'),
+    afterQuiet: series('quiet'),
+    quietS: QUIET_S,
+    changed: r.timings.filter((x) => x.timing.changed).length,
+    timed: r.timings.length,
+  };
+}
+
 function rows(r: Result): [string, string, string, string][] {
   const changed = r.timings.filter((x) => x.timing.changed).length;
   const met = (ok: boolean) => (ok ? 'yes' : 'NO');
@@ -564,6 +589,7 @@ async function main() {
     await rm(pageDir, { recursive: true, force: true });
   }
   const table = rows(result);
+  writeSummary(option('json'), summary(result));
   const totalS = (performance.now() - started) / 1000;
   console.log(`\n${render(table)}\n`);
   const load = `load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`;

@@ -22,6 +22,7 @@ import {
   writeReport,
   type Row,
 } from './report';
+import { othersPlan, othersRows, runOthers, sideBySide, type Others, type OthersPlan } from './others';
 import { serve } from './server';
 import { median, quantile } from './stats';
 import { FIRST_VIEW_MARK, NETWORK_PREVIEW_MARK } from '../renderer/storage/marks';
@@ -49,6 +50,14 @@ const shownSaved = (views: FirstView[]) =>
  *   npm run bench -- --keep-profiles --port=4567
  *                                       keep the seeded browser profiles (paths are printed) and serve on a
  *                                       fixed port, so the same origin can open them again for profiling
+ *
+ * Then the rest of issue 11's table, from the benches with scenarios of their own (bench/others.ts): a new
+ * device joining (bench/join-file.ts), the Network screen after a remote entry (bench/network.ts), and
+ * Larder beside Yjs + y-indexeddb and PouchDB (bench/compare.ts), each at the sizes it is asked for:
+ *   npm run bench -- --join-sizes=100000,1000000    (default: the sizes up to 100k; 1M adds about 15 min)
+ *   npm run bench -- --network-sizes=1000000        (default: the sizes up to 1M)
+ *   npm run bench -- --compare-sizes=100000         (default: 100k)
+ *   npm run bench -- --no-others                    only this script's own rows
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { option, flag } = commandLine();
@@ -57,6 +66,8 @@ const nodeOnly = flag('node-only');
 const write = !flag('no-write');
 const keepProfile = flag('keep-profiles');
 const port = Number(option('port') ?? 0);
+/** The other benches and their sizes (none with --node-only or --no-others: they need Chromium). */
+const plan: OthersPlan | null = nodeOnly || flag('no-others') ? null : othersPlan(sizes, option);
 const VIEWS = 3;
 /** Browser starts for the first views (each start's first page is cold): see `measureBrowser`. */
 const STARTS = 3;
@@ -188,10 +199,16 @@ async function main() {
   }
 
   await rm(dataDir, { recursive: true, force: true });
+  const others = plan && !appBuildError ? runOthers(plan, log) : null;
   const rows = table(nodeResults, browserResults);
+  const more = others && plan ? othersRows(others, plan, sizes) : [];
   const totalS = (performance.now() - started) / 1000;
-  const text = render(rows, sizes);
-  console.log(`\n${text}\n`);
+  console.log(`\n${render(rows, sizes)}\n`);
+  if (others) {
+    console.log(`The rest of issue 11's table:\n${render(more, sizes)}\n`);
+    if (others.compare.length) console.log(`Side by side:\n${sideBySide(others)}\n`);
+    for (const failed of others.failed) console.log(`Did not complete: ${failed}`);
+  }
   for (const [n, message] of failures) console.log(`Chromium at N=${label(n)} failed: ${message}`);
   if (appBuildError) console.log(`Chromium figures missing: ${appBuildError}`);
   const load = `load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`;
@@ -200,7 +217,7 @@ async function main() {
     const file = option('out') ?? join(root, 'docs', 'benchmarks.md');
     await writeReport(
       file,
-      markdown(rows, nodeResults, browserResults, failures, appBuildError, totalS, load),
+      markdown(rows, more, others, nodeResults, browserResults, failures, appBuildError, totalS, load),
     );
     console.log(`Wrote ${file}`);
   }
@@ -481,6 +498,8 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
 
 function markdown(
   rows: Row[],
+  more: Row[],
+  others: Others | null,
   node: Map<number, NodeResult>,
   browser: Map<number, BrowserResult>,
   failures: Map<number, string>,
@@ -517,9 +536,33 @@ function markdown(
       return `- N=${label(r.n)}: pickups (ms, in order) ${r.pickupsMs.map((v) => v.toFixed(1)).join(', ')}; rebuild wrote ${r.seed.rebuiltEntries.toLocaleString('en')} ledger rows (${r.seed.rebuildProblems} problems); bench page open() ${ms(r.open.openMs)}, ledger rows ${r.open.ledgerRows.toLocaleString('en')}, update rows ${r.open.updateRows}.\n${views}${network ? `\n${network}` : ''}`;
     })
     .join('\n');
-  const failed = [...failures]
-    .map(([n, m]) => `- Chromium at N=${label(n)} did not complete: ${m}`)
-    .join('\n');
+  const failed = [
+    ...[...failures].map(([n, m]) => `- Chromium at N=${label(n)} did not complete: ${m}`),
+    ...(others?.failed ?? []).map((f) => `- Did not complete: ${f}`),
+  ].join('\n');
+  const rest = others
+    ? `### The rest of issue 11's table: the Network screen's updates, a new device joining
+
+From \`bench/network.ts\` (its own network: ${others.network[0] ? `${others.network[0].hubs} hubs × ${others.network[0].items.toLocaleString('en')} items` : '50 hubs × 2,000 items'}, N entries; docs/benchmarks-network.md) and
+\`bench/join-file.ts\` (a coordinator's device records N signed entries in saves of 200 lines at one hub and
+exports a full sync file; a new device, invited, joins from it, then over sync messages between two pages,
+each with and without a checkpoint; docs/checkpoints.md), run by this bench after its own rows.
+
+${markdownTable(more, sizes)}
+
+${
+  others.compare.length
+    ? `### Side by side: Larder, Yjs + y-indexeddb, PouchDB
+
+From \`bench/compare.ts\` (docs/benchmarks-compare.md says how each system stores and reads the same
+generated network), run by this bench after its own rows.
+
+${sideBySide(others)}
+
+`
+    : ''
+}`
+    : '';
   return `# Benchmarks
 
 Generated by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (run time ${totalS.toFixed(0)} s), code measured:
@@ -530,7 +573,7 @@ in them (compare the load average with the core count), so expect noise from run
 
 ${markdownTable(rows, sizes)}
 
-${failed ? `${failed}\n\n` : ''}${ANALYSIS_SLOT}
+${rest}${failed ? `${failed}\n\n` : ''}${ANALYSIS_SLOT}
 
 ## What is measured
 
@@ -590,8 +633,11 @@ ${detail || '- (Chromium not run)'}
 
 \`\`\`
 npm ci
-npm run bench                      # both sizes, about ${Math.max(1, Math.round(totalS / 60))} min here
+npm run bench                      # both sizes and the other benches, about ${Math.max(1, Math.round(totalS / 60))} min here
+npm run bench -- --sizes=100000,1000000,10000000   # 10M too
 npm run bench -- --sizes=100000    # one size
+npm run bench -- --join-sizes=100000,1000000       # a new device joining 1M too (about 15 min more)
+npm run bench -- --no-others       # this script's own rows only
 npm run bench -- --node-only       # no browser
 \`\`\`
 
