@@ -40,6 +40,8 @@ import { writeSummary, type NetworkSummary, type RemoteSeries } from './summarie
  *
  *   npx tsx bench/network.ts                     1M entries, 20 remote entries
  *   npx tsx bench/network.ts --entries 100000 --remote 40 --no-write
+ *   ... --profile=DIR [--profile-load]            a CPU profile of the page over the remote entries (or, with
+ *                                                 --profile-load, over the model's first load) written to DIR
  *   ... --json=FILE                               also writes a summary there (`NetworkSummary`, for npm run bench)
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -303,6 +305,21 @@ async function benchPage(context: BrowserContext, origin: string): Promise<Page>
   return page;
 }
 
+/** Starts Chromium's sampling profiler on `page`; the function returned stops it and writes `<name>.cpuprofile`. */
+async function startProfile(context: BrowserContext, page: Page): Promise<(name: string) => Promise<void>> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  return async (name) => {
+    const { profile } = await cdp.send('Profiler.stop');
+    await mkdir(profileDir!, { recursive: true });
+    const file = join(profileDir!, `${name}.cpuprofile`);
+    await writeFile(file, JSON.stringify(profile));
+    log(`  wrote ${file}`);
+  };
+}
+
 async function measure(origin: string, dataDir: string): Promise<Result> {
   // The ledger runs up to the start of this minute: rates and freshness are relative to the real clock.
   const now = Math.floor(Date.now() / 60_000) * 60_000;
@@ -345,7 +362,9 @@ async function measure(origin: string, dataDir: string): Promise<Result> {
     // A fresh browser, as the coordinator starts the app and opens the Network screen.
     context = await launch(dir);
     page = await benchPage(context, origin);
+    const loadProfile = profileDir && flag('profile-load') ? await startProfile(context, page) : null;
     const load = await page.evaluate(() => window.larderNetworkBench!.load());
+    if (loadProfile) await loadProfile(`network-load-${label(ENTRIES)}`);
     log(
       `  store.ready ${ms(load.readyMs)}; NetworkModel first snapshot ${ms(load.firstSnapshotMs)}, first view() ${ms(load.firstViewMs)}`,
     );
@@ -353,12 +372,7 @@ async function measure(origin: string, dataDir: string): Promise<Result> {
       log(
         `  first snapshot: reading rows ${ms(load.firstSnapshotParts.readMs)}, hubs' newest entries ${ms(load.firstSnapshotParts.newestMs)}, building ${ms(load.firstSnapshotParts.buildMs)}`,
       );
-    const cdp = profileDir ? await context.newCDPSession(page) : null;
-    if (cdp) {
-      await cdp.send('Profiler.enable');
-      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-      await cdp.send('Profiler.start');
-    }
+    const remoteProfile = profileDir && !flag('profile-load') ? await startProfile(context, page) : null;
     const timings: Timed[] = [];
     for (const [i, entry] of net.remote.entries()) {
       const phase: Phase = i < REMOTE ? 'start' : 'quiet';
@@ -373,13 +387,7 @@ async function measure(origin: string, dataDir: string): Promise<Result> {
       );
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    if (cdp) {
-      const { profile } = await cdp.send('Profiler.stop');
-      await mkdir(profileDir!, { recursive: true });
-      const file = join(profileDir!, `network-${label(ENTRIES)}.cpuprofile`);
-      await writeFile(file, JSON.stringify(profile));
-      log(`  wrote ${file}`);
-    }
+    if (remoteProfile) await remoteProfile(`network-${label(ENTRIES)}`);
     await page.evaluate(() => window.larderNetworkBench!.close());
     return {
       entries: ENTRIES,

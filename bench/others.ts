@@ -101,7 +101,11 @@ function joinRows(others: Others, plan: OthersPlan, sizes: readonly number[]): R
   const find = (s: JoinSummary, way: 'file' | 'sync', checkpoint: boolean) =>
     s.joins.find((j) => j.way === way && j.checkpoint === checkpoint);
   const notRun = (n: number) =>
-    plan.join.includes(n) ? 'failed (see the log)' : `not run (--join-sizes=${n})`;
+    plan.join.includes(n)
+      ? 'failed (see the log)'
+      : n >= 10_000_000
+        ? 'not run (the coordinator records 10M entries first: about 2.5 h)'
+        : `not run (--join-sizes=${n}: the coordinator records them first, about 15 min at 1M)`;
   const cell = (f: (s: JoinSummary) => string) => sizes.map((n) => (of(n) ? f(of(n)!) : notRun(n)));
   const met = (f: (s: JoinSummary) => boolean) => sizes.map((n) => (of(n) ? f(of(n)!) : null));
   /** Stock right: the checkpoint's figures, or the import's end without one. */
@@ -204,7 +208,9 @@ type JoinFromFile = JoinSummary['joins'][number];
 function networkRows(others: Others, plan: OthersPlan, sizes: readonly number[]): Row[] {
   const of = (n: number) => others.network.find((s) => s.entries === n);
   const notRun = (n: number) =>
-    plan.network.includes(n) ? 'failed (see the log)' : `not run (--network-sizes=${n})`;
+    plan.network.includes(n)
+      ? 'failed (see the log)'
+      : `not run (--network-sizes=${n}${n >= 10_000_000 ? ': its seed alone rebuilds for about 9 min' : ''})`;
   const cell = (f: (s: NetworkSummary) => string) => sizes.map((n) => (of(n) ? f(of(n)!) : notRun(n)));
   const met = (f: (s: NetworkSummary) => boolean) => sizes.map((n) => (of(n) ? f(of(n)!) : null));
   const any = others.network[0];
@@ -224,7 +230,13 @@ function networkRows(others: Others, plan: OthersPlan, sizes: readonly number[])
           `${ms(s.afterOpen.p95Ms)} (${ms(s.afterOpen.maxMs)}) / ${ms(s.afterQuiet.p95Ms)} (${ms(s.afterQuiet.maxMs)})`,
       ),
       target: '< 100 ms',
-      met: met((s) => s.afterOpen.p95Ms < 100 && s.afterQuiet.p95Ms < 100 && s.changed === s.timed),
+      met: met((s) => s.afterOpen.p95Ms < 100 && s.afterQuiet.p95Ms < 100),
+    },
+    {
+      metric: '… remote entries whose effect the view showed, of all timed',
+      values: cell((s) => `${s.changed} of ${s.timed}`),
+      target: 'all',
+      met: met((s) => s.changed === s.timed),
     },
   ];
 }

@@ -38,6 +38,8 @@ export class NetworkViewModel {
   private readonly assessed = new Map<string, AssessedPosition>();
   private hubs = new Map<string, NetworkHub>();
   private items = new Map<string, CatalogItem>();
+  /** `itemNames()`, made once per catalog. */
+  private names: Map<string, string> | null = null;
   // Stryker disable next-line ArrayDeclaration: the constructor sets it before any use
   private transit: InTransit[] = [];
   private transitByItem = new Map<string, number>();
@@ -112,6 +114,7 @@ export class NetworkViewModel {
 
   setItems(items: readonly CatalogItem[]): void {
     this.items = new Map(items.map((i) => [i.id, i]));
+    this.names = null;
     // Names appear in every hub's shortages and categories in every summary: a rare, full refresh.
     this.everything = true;
   }
@@ -216,8 +219,12 @@ export class NetworkViewModel {
     this.resort = true;
   }
 
+  /**
+   * The catalog's names by item id, kept until the catalog changes: a hub's summary sorts its shortages by
+   * them, ranked once per map (`summarizeHub`).
+   */
   private itemNames(): Map<string, string> {
-    return new Map([...this.items.values()].map((i) => [i.id, i.name]));
+    return (this.names ??= new Map([...this.items.values()].map((i) => [i.id, i.name])));
   }
 
   private refresh(): void {

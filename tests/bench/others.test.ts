@@ -71,7 +71,10 @@ describe("npm run bench: the other benches' rows", () => {
   it('says which sizes were not run and how to run them, and judges only those that were', () => {
     const others: Others = { join: [join(100_000)], network: [], compare: [], failed: [] };
     const r = row(others, [100_000, 1_000_000], 'A new device joins from a full sync file');
-    expect(r.values).toEqual(['1.0 s / 3.3 s', 'not run (--join-sizes=1000000)']);
+    expect(r.values).toEqual([
+      '1.0 s / 3.3 s',
+      'not run (--join-sizes=1000000: the coordinator records them first, about 15 min at 1M)',
+    ]);
     expect(r.met).toEqual([true, null]);
   });
 
@@ -116,6 +119,12 @@ describe("npm run bench: the other benches' rows", () => {
     const r = row(others, [100_000, 1_000_000], 'Network view after a remote entry');
     expect(r.values).toEqual(['90 ms (100 ms) / 50 ms (60 ms)', '140 ms (150 ms) / 50 ms (60 ms)']);
     expect(r.met).toEqual([true, false]);
+    const shown = row(others, [100_000, 1_000_000], '… remote entries whose effect');
+    expect(shown.values).toEqual(['40 of 40', '40 of 40']);
+    expect(shown.met).toEqual([true, true]);
+    const missed: Others = { ...others, network: [{ ...network(100_000, 90), changed: 39 }] };
+    expect(row(missed, [100_000], '… remote entries whose effect').met).toEqual([false]);
+    expect(row(missed, [100_000], 'Network view after a remote entry').met).toEqual([true]);
   });
 
   it('prints the comparison per size, empty when it did not run', () => {

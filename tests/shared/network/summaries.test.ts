@@ -142,6 +142,18 @@ describe('summarizeHub and compareHubSummaries', () => {
     ]);
   });
 
+  it('sorts shortages of the same severity and cover by name, an item not in the catalog by its id as its name', () => {
+    const short = (item: string) => pos('hub1', { item, severity: 'short', cover: 3, onHand: 1 });
+    // Catalog names: Beans, Oats, Rice; "pear" and "apple" are not in this device's catalog yet.
+    const order = ['apple', 'bean', 'oats', 'pear', 'rice'];
+    for (const items of [order, [...order].reverse(), ['rice', 'apple', 'oats', 'pear', 'bean']])
+      expect(hub('hub1', 'North', false, items.map(short)).shortages.map((s) => s.item)).toEqual(order);
+    // Two hubs summarized with one names map come out in the same order (its ranks are made once).
+    expect(
+      hub('hub2', 'South', false, ['pear', 'rice', 'bean'].map(short)).shortages.map((s) => s.item),
+    ).toEqual(['bean', 'pear', 'rice']);
+  });
+
   it('orders hubs: fresh first; a hub with shortages before one without; by its worst; then by name', () => {
     const short = (id: string, name: string, cover: number) =>
       hub(id, name, false, [pos(id, { severity: 'short', cover })]);
