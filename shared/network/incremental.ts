@@ -32,10 +32,14 @@ type CatalogItem = Pick<Item, 'id' | 'name' | 'category'>;
  * coordinators open by hand, are computed in full.
  */
 export class NetworkViewModel {
-  private readonly positions = new Map<string, HubPosition>();
-  private readonly keysByItem = new Map<string, Set<string>>();
-  private readonly keysByHub = new Map<string, Set<string>>();
-  private readonly assessed = new Map<string, AssessedPosition>();
+  /**
+   * Positions by item, then hub; the items each hub has a position in; positions as their item last
+   * assessed them, by item, then hub. Nested maps, not maps keyed by `hub|item`: the first view of 50 hubs by
+   * 2,000 items made 100,000 such keys and looked each up in three maps (about a quarter of its time in Node).
+   */
+  private readonly byItem = new Map<string, Map<string, HubPosition>>();
+  private readonly itemsByHub = new Map<string, Set<string>>();
+  private readonly assessed = new Map<string, Map<string, AssessedPosition>>();
   private hubs = new Map<string, NetworkHub>();
   private items = new Map<string, CatalogItem>();
   /** `itemNames()`, made once per catalog. */
@@ -85,10 +89,10 @@ export class NetworkViewModel {
   /** Adds or replaces positions (by hub and item). */
   setPositions(positions: readonly HubPosition[]): void {
     for (const p of positions) {
-      const key = stockKey(p.hub, p.item);
-      this.positions.set(key, p);
-      add(this.keysByItem, p.item, key);
-      add(this.keysByHub, p.hub, key);
+      let hubs = this.byItem.get(p.item);
+      if (!hubs) this.byItem.set(p.item, (hubs = new Map()));
+      hubs.set(p.hub, p);
+      add(this.itemsByHub, p.hub, p.item);
       this.dirtyItems.add(p.item);
       this.dirtyHubs.add(p.hub);
     }
@@ -146,7 +150,7 @@ export class NetworkViewModel {
         now: this.now,
         hubs: [...this.hubs.values()],
         items: [...this.items.values()],
-        positions: [...this.positions.values()],
+        positions: [...this.byItem.values()].flatMap((hubs) => [...hubs.values()]),
         inTransit: this.transit,
         filter,
       });
@@ -164,7 +168,7 @@ export class NetworkViewModel {
   private refreshFreshness(): void {
     const next = new Map<string, Freshness>();
     for (const h of this.hubs.values()) next.set(h.id, freshness(h.newestEntryAt, this.now));
-    for (const id of new Set([...next.keys(), ...this.freshnessOf.keys(), ...this.keysByHub.keys()])) {
+    for (const id of new Set([...next.keys(), ...this.freshnessOf.keys(), ...this.itemsByHub.keys()])) {
       const a = this.freshnessOf.get(id) ?? UNKNOWN_HUB;
       const b = next.get(id) ?? UNKNOWN_HUB;
       // Stryker disable next-line ConditionalExpression: only decides how much is recomputed (more is the same view, slower)
@@ -172,7 +176,7 @@ export class NetworkViewModel {
       // Stryker disable next-line ConditionalExpression: only decides how much is recomputed (more is the same view, slower)
       if (a.stale !== b.stale) {
         this.dirtyHubs.add(id);
-        for (const key of this.keysByHub.get(id) ?? []) this.dirtyItems.add(this.positions.get(key)!.item);
+        for (const item of this.itemsByHub.get(id) ?? []) this.dirtyItems.add(item);
       }
     }
     this.freshnessOf = next;
@@ -192,7 +196,7 @@ export class NetworkViewModel {
       this.dirtyItems.delete(item);
       this.resort = true;
       this.movesStale = true;
-      done += this.keysByItem.get(item)?.size ?? 1;
+      done += this.byItem.get(item)?.size ?? 1;
     }
     // A hub's summary reads its positions as their items assessed them: after every item.
     let names: Map<string, string> | null = null;
@@ -201,7 +205,7 @@ export class NetworkViewModel {
       names ??= this.itemNames();
       this.refreshHub(hub, names);
       this.dirtyHubs.delete(hub);
-      done += this.keysByHub.get(hub)?.size ?? 1;
+      done += this.itemsByHub.get(hub)?.size ?? 1;
     }
     return false;
   }
@@ -212,8 +216,8 @@ export class NetworkViewModel {
     this.itemSummaries.clear();
     this.itemMoves.clear();
     this.hubSummaries.clear();
-    for (const id of [...this.items.keys(), ...this.keysByItem.keys()]) this.dirtyItems.add(id);
-    for (const id of [...this.hubs.keys(), ...this.keysByHub.keys()]) this.dirtyHubs.add(id);
+    for (const id of [...this.items.keys(), ...this.byItem.keys()]) this.dirtyItems.add(id);
+    for (const id of [...this.hubs.keys(), ...this.itemsByHub.keys()]) this.dirtyHubs.add(id);
     // Stryker disable next-line BooleanLiteral: only decides how much is recomputed (more is the same view, slower)
     this.everything = false;
     this.resort = true;
@@ -256,14 +260,15 @@ export class NetworkViewModel {
 
   private refreshItem(id: string): void {
     const assessed: AssessedPosition[] = [];
-    for (const key of this.keysByItem.get(id) ?? []) {
-      const p = this.positions.get(key)!;
+    const byHub = new Map<string, AssessedPosition>();
+    for (const p of this.byItem.get(id)?.values() ?? []) {
       const a = assess(p, (this.freshnessOf.get(p.hub) ?? UNKNOWN_HUB).stale);
-      this.assessed.set(key, a);
+      byHub.set(p.hub, a);
       assessed.push(a);
       // No need to mark the hub: a hub's summary changes only when its own position or freshness does,
       // and both already mark it. (Marking all 50 hubs of the item was 90% of an update.)
     }
+    this.assessed.set(id, byHub);
     const known = this.items.get(id);
     if (!known && assessed.length === 0) {
       this.itemSummaries.delete(id);
@@ -281,13 +286,13 @@ export class NetworkViewModel {
   }
 
   private refreshHub(id: string, itemNames: ReadonlyMap<string, string>): void {
-    const keys = this.keysByHub.get(id);
+    const items = this.itemsByHub.get(id);
     const known = this.hubs.get(id);
-    if (!known && !keys?.size) {
+    if (!known && !items?.size) {
       this.hubSummaries.delete(id);
       return;
     }
-    const assessed = [...(keys ?? [])].map((k) => this.assessed.get(k)!);
+    const assessed = [...(items ?? [])].map((item) => this.assessed.get(item)!.get(id)!);
     this.hubSummaries.set(
       id,
       summarizeHub(
