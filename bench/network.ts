@@ -23,7 +23,9 @@ import { DISCARD_REASONS, DONATION_SOURCES, type Entry } from '../shared/entries
 import { randomId } from '../shared/ids';
 import { stockKey } from '../shared/projection';
 import { toBase64Url } from '../shared/sync/encoding';
-import { chromiumVersion, launch } from './browser';
+import { spawnSync } from 'node:child_process';
+import { chromiumVersion, firstStockView, installProbe, launch, type FirstView } from './browser';
+import { FIRST_VIEW_MARK, NETWORK_PREVIEW_MARK } from '../renderer/storage/marks';
 import { DEVICE_ID_LENGTH, prng, seededIds } from './generate';
 import type { ModelLoad, NetworkSeedResult, RemoteEntry, RemoteTiming } from './network-page/api';
 import { ANALYSIS_SLOT, commandLine, label, ms, startLog, writeReport } from './report';
@@ -42,6 +44,9 @@ import { writeSummary, type NetworkSummary, type RemoteSeries } from './summarie
  *   npx tsx bench/network.ts --entries 100000 --remote 40 --no-write
  *   ... --profile=DIR [--profile-load]            a CPU profile of the page over the remote entries (or, with
  *                                                 --profile-load, over the model's first load) written to DIR
+ *   ... --app                                    then the app itself opened on \`#/network\` on the same profile, in a
+ *                                                 browser started again: three views (the first cold, the next
+ *                                                 two showing the view saved at the last start first)
  *   ... --json=FILE                               also writes a summary there (`NetworkSummary`, for npm run bench)
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -283,8 +288,19 @@ interface Timed {
   timing: RemoteTiming;
 }
 
+/** The app opened on `#/network` on the bench's profile (`--app`): when its items table was painted. */
+interface AppView {
+  /** The first row painted (from the second view on, the saved view's), ms after navigation. */
+  rowsPaintedMs: number;
+  /** The screen's own figures painted (the app's `larder:first-view` mark). */
+  figuresMs: number;
+  savedViewShown: boolean;
+  longestFrameMs: number;
+}
+
 interface Result {
   entries: number;
+  app: AppView[];
   stateBytes: number;
   generateMs: number;
   seed: NetworkSeedResult;
@@ -389,7 +405,30 @@ async function measure(origin: string, dataDir: string): Promise<Result> {
     }
     if (remoteProfile) await remoteProfile(`network-${label(ENTRIES)}`);
     await page.evaluate(() => window.larderNetworkBench!.close());
+    const app: AppView[] = [];
+    if (flag('app')) {
+      await context.close();
+      context = null;
+      log('the app on #/network, in a browser started again (three views: one cold, two reloads)…');
+      const browser = await launch(dir);
+      context = browser;
+      await browser.addInitScript(installProbe);
+      for (let i = 0; i < 3; i++) {
+        const view: FirstView = await firstStockView(browser, origin, {}, '#/network');
+        const mark = (name: string) => view.marks.find(([m]) => m === name)?.[1] ?? NaN;
+        app.push({
+          rowsPaintedMs: view.rowsPaintedMs,
+          figuresMs: mark(FIRST_VIEW_MARK),
+          savedViewShown: !Number.isNaN(mark(NETWORK_PREVIEW_MARK)),
+          longestFrameMs: Math.max(0, ...view.longFrames.map(([, d]) => d)),
+        });
+        log(
+          `  view ${i + 1}: items table painted at ${ms(view.rowsPaintedMs)}${app[i]!.savedViewShown ? ' (the saved view)' : ''}, its figures at ${ms(app[i]!.figuresMs)}, longest frame ${ms(app[i]!.longestFrameMs)}`,
+        );
+      }
+    }
     return {
+      app,
       entries: ENTRIES,
       stateBytes: state.byteLength,
       generateMs,
@@ -488,6 +527,22 @@ function rows(r: Result): [string, string, string, string][] {
       : []),
     ['First model.view() (all items and hubs)', ms(r.load.firstViewMs), '—', '—'],
     ['model.view() again, nothing changed', ms(r.load.repeatViewMs), '—', '—'],
+    ...(r.app.length
+      ? [
+          <[string, string, string, string]>[
+            'The app on #/network, browser just started: items table painted / its own figures painted',
+            `${ms(r.app[0]!.rowsPaintedMs)} / ${ms(r.app[0]!.figuresMs)}`,
+            '< 500 ms',
+            r.app[0]!.rowsPaintedMs < 500 ? 'yes' : 'NO',
+          ],
+          <[string, string, string, string]>[
+            '… reloaded (the view saved at the last start first): painted / its own figures (medians of 2)',
+            `${ms(median(r.app.slice(1).map((a) => a.rowsPaintedMs)))} / ${ms(median(r.app.slice(1).map((a) => a.figuresMs)))}`,
+            '< 500 ms',
+            median(r.app.slice(1).map((a) => a.rowsPaintedMs)) < 500 ? 'yes' : 'NO',
+          ],
+        ]
+      : []),
     ...perPhase('start'),
     ...perPhase('quiet'),
     [
@@ -584,9 +639,20 @@ async function main() {
   // Readable names in CPU profiles.
   await buildBenchPage('network-page', '/network-bench/', pageDir, { build: { minify: !profileDir } });
   const dataDir = await mkdtemp(join(tmpdir(), 'larder-network-data-'));
+  // With --app, the app itself on the same origin (IndexedDB belongs to the origin), built as npm run bench builds it.
+  const appDir = join(tmpdir(), 'larder-network-bench-app');
+  if (flag('app')) {
+    const built = spawnSync(
+      'npx',
+      ['vite', 'build', '--mode', 'production', '--outDir', appDir, '--emptyOutDir', '--logLevel', 'error'],
+      { cwd: root, stdio: 'inherit' },
+    );
+    if (built.status !== 0) throw new Error(`the app did not build (vite build exited ${built.status})`);
+  }
   const server = await serve([
     { prefix: '/network-bench/', dir: pageDir },
     { prefix: '/network-data/', dir: dataDir },
+    ...(flag('app') ? [{ prefix: '/', dir: appDir }] : []),
   ]);
   let result: Result;
   try {
