@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +135,18 @@ export async function markProjectionOld(page: Page): Promise<void> {
 
 export const launch = (dir: string): Promise<BrowserContext> =>
   chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+
+/**
+ * Copies a kept browser profile (`npm run bench -- --keep-profiles`) to `to`, replacing what was there, so a
+ * run can change it and the kept one stays as it was. Chromium's locks of a browser that was stopped
+ * halfway are left behind: the copy would not open with them.
+ */
+export function copyProfile(from: string, to: string): void {
+  rmSync(to, { recursive: true, force: true });
+  cpSync(from, to, { recursive: true });
+  for (const lock of ['SingletonLock', 'SingletonCookie', 'SingletonSocket'])
+    rmSync(join(to, lock), { force: true });
+}
 
 /**
  * The page's V8 heap after a full garbage collection, and the resident memory of the browser's largest

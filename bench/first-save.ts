@@ -1,7 +1,7 @@
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installProbe, launch, oneUnit, savedIn, type InPageProbe } from './browser';
+import { copyProfile, installProbe, launch, oneUnit, savedIn, type InPageProbe } from './browser';
 import { LEDGER_LOADED_MARK } from '../renderer/storage/marks';
 import { commandLine } from './report';
 import { serve } from './server';
@@ -33,8 +33,7 @@ if (!profile || !port || !existsSync(join(app, 'index.html'))) {
   process.exit(2);
 }
 const copy = join(tmpdir(), 'larder-first-save');
-rmSync(copy, { recursive: true, force: true });
-cpSync(profile, copy, { recursive: true });
+copyProfile(profile, copy);
 try {
   for (let run = 1; run <= runs; run++) {
     const server = await serve([{ prefix: '/', dir: app }], port);

@@ -1,7 +1,7 @@
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { firstStockView, installProbe, launch } from './browser';
+import { copyProfile, firstStockView, installProbe, launch } from './browser';
 import { commandLine } from './report';
 import { serve } from './server';
 import { median, medianDifference } from './stats';
@@ -43,8 +43,7 @@ if (
 }
 const copies = { a: join(tmpdir(), 'larder-ab-a'), b: join(tmpdir(), 'larder-ab-b') };
 for (const which of ['a', 'b'] as const) {
-  rmSync(copies[which], { recursive: true, force: true });
-  cpSync(profiles[which]!, copies[which], { recursive: true });
+  copyProfile(profiles[which]!, copies[which]);
 }
 interface Run {
   painted: number;

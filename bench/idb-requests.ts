@@ -1,7 +1,7 @@
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch } from './browser';
+import { copyProfile, launch } from './browser';
 import { commandLine } from './report';
 import { serve } from './server';
 import { FIRST_VIEW_MARK } from '../renderer/storage/marks';
@@ -71,10 +71,7 @@ const TIMING = `(() => {
 const copy = join(tmpdir(), 'larder-idb-requests');
 const ms = (x: number) => x.toFixed(0).padStart(5);
 for (let run = 0; run <= runs; run++) {
-  rmSync(copy, { recursive: true, force: true });
-  cpSync(profile, copy, { recursive: true });
-  for (const lock of ['SingletonLock', 'SingletonCookie', 'SingletonSocket'])
-    rmSync(join(copy, lock), { force: true });
+  copyProfile(profile, copy);
   const server = await serve([{ prefix: '/', dir: app }], port, 'none');
   const context = await launch(copy);
   try {

@@ -1,8 +1,8 @@
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBenchPage } from './pages';
-import { launch } from './browser';
+import { copyProfile, launch } from './browser';
 import { commandLine } from './report';
 import { serve } from './server';
 
@@ -31,8 +31,7 @@ if (!profile || !port || !existsSync(profile)) {
 const pageDir = join(tmpdir(), 'larder-item-lists-page');
 await buildBenchPage('page', '/bench/', pageDir);
 const copy = join(tmpdir(), 'larder-item-lists-profile');
-rmSync(copy, { recursive: true, force: true });
-cpSync(profile, copy, { recursive: true });
+copyProfile(profile, copy);
 const server = await serve([{ prefix: '/bench/', dir: pageDir }], port);
 try {
   const runs = [

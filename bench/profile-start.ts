@@ -1,9 +1,16 @@
-import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { SourceMapConsumer } from 'source-map-js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CDPSession } from 'playwright-core';
-import { firstStockView, installProbe, launch, markProjectionOld, type InPageProbe } from './browser';
+import {
+  copyProfile,
+  firstStockView,
+  installProbe,
+  launch,
+  markProjectionOld,
+  type InPageProbe,
+} from './browser';
 import { commandLine } from './report';
 import { serve } from './server';
 
@@ -65,8 +72,7 @@ const server = await serve(
 // `--what=history` rebuilds the profile: on a copy.
 const copy = join(tmpdir(), 'larder-profile-history');
 if (what === 'history') {
-  rmSync(copy, { recursive: true, force: true });
-  cpSync(profile, copy, { recursive: true });
+  copyProfile(profile, copy);
 }
 const context = await launch(what === 'history' ? copy : profile);
 try {

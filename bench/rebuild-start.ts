@@ -1,7 +1,7 @@
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, markProjectionOld, oneUnit, savedIn } from './browser';
+import { copyProfile, launch, markProjectionOld, oneUnit, savedIn } from './browser';
 import { commandLine } from './report';
 import { serve } from './server';
 import type { Locator, Page } from 'playwright-core';
@@ -72,8 +72,7 @@ interface Watched {
 
 const copy = join(tmpdir(), 'larder-rebuild-start');
 for (let run = 1; run <= runs; run++) {
-  rmSync(copy, { recursive: true, force: true });
-  cpSync(profile, copy, { recursive: true });
+  copyProfile(profile, copy);
   const server = await serve([{ prefix: '/', dir: app }], port);
   const context = await launch(copy);
   try {

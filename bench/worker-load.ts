@@ -1,7 +1,7 @@
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch } from './browser';
+import { copyProfile, launch } from './browser';
 import { buildBenchPage } from './pages';
 import { commandLine } from './report';
 import { serve } from './server';
@@ -30,10 +30,7 @@ if (!profile || !port || !existsSync(profile)) {
 const pageDir = join(tmpdir(), 'larder-worker-page');
 await buildBenchPage('worker-page', '/bench/', pageDir);
 const copy = join(tmpdir(), 'larder-worker-profile');
-rmSync(copy, { recursive: true, force: true });
-cpSync(profile, copy, { recursive: true });
-for (const lock of ['SingletonLock', 'SingletonCookie', 'SingletonSocket'])
-  rmSync(join(copy, lock), { force: true });
+copyProfile(profile, copy);
 
 const server = await serve([{ prefix: '/bench/', dir: pageDir }], port);
 const context = await launch(copy);
