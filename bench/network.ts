@@ -48,6 +48,8 @@ import { writeSummary, type NetworkSummary, type RemoteSeries } from './summarie
  *                                                 browser started again: three views (the first cold, the next
  *                                                 two showing the view saved at the last start first)
  *   ... --json=FILE                               also writes a summary there (`NetworkSummary`, for npm run bench)
+ *   ... --keep-profile --port=N                   keeps the coordinator's browser profile (its path is printed),
+ *                                                 served at port N, for bench/profile-start.ts --screen=network
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { option, flag } = commandLine();
@@ -63,6 +65,9 @@ const PHASE_NAME: Record<Phase, string> = {
 const write = !flag('no-write');
 /** Writes a CPU profile (Chrome DevTools format) of the page over the remote entries. */
 const profileDir = option('profile');
+/** Keeps the browser profile (`--keep-profile`); IndexedDB belongs to the origin, so `--port` fixes it. */
+const keepProfile = flag('keep-profile');
+const PORT = Number(option('port') ?? 0);
 
 export const NET_HUBS = 50;
 export const NET_ITEMS = 2_000;
@@ -439,7 +444,8 @@ async function measure(origin: string, dataDir: string): Promise<Result> {
     };
   } finally {
     await context?.close().catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    if (keepProfile) log(`kept the coordinator's profile: ${dir} (port ${PORT})`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -649,11 +655,14 @@ async function main() {
     );
     if (built.status !== 0) throw new Error(`the app did not build (vite build exited ${built.status})`);
   }
-  const server = await serve([
-    { prefix: '/network-bench/', dir: pageDir },
-    { prefix: '/network-data/', dir: dataDir },
-    ...(flag('app') ? [{ prefix: '/', dir: appDir }] : []),
-  ]);
+  const server = await serve(
+    [
+      { prefix: '/network-bench/', dir: pageDir },
+      { prefix: '/network-data/', dir: dataDir },
+      ...(flag('app') ? [{ prefix: '/', dir: appDir }] : []),
+    ],
+    PORT,
+  );
   let result: Result;
   try {
     result = await measure(server.url, dataDir);

@@ -1,4 +1,4 @@
-import { memo, useCallback, useMemo, useState } from 'react';
+import { memo, useCallback, useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import { categoryList } from '../../shared/categories';
@@ -15,6 +15,7 @@ import {
 import { useSelf } from '../data/self';
 import { useFormat } from '../i18n/format';
 import { unitWord } from '../i18n/units';
+import { namedFirst } from '../i18n/namedFirst';
 import { useCategoryName } from '../i18n/categories';
 import { useCommand } from '../app/useCommand';
 import { CommandStatus } from '../components/StatusMessage';
@@ -22,7 +23,7 @@ import { FoldedList } from '../components/FoldedList';
 import { useFirstView } from '../app/firstView';
 import { firstRows, useShownAfter, useShownRows } from '../app/slices';
 import type { Format } from '../i18n/format';
-import type { ItemSummary } from '../../shared/network/summaries';
+import type { HubSummary, ItemSummary } from '../../shared/network/summaries';
 
 /** A hub's state for an item; below its minimum is "low" here as on the Stock screen (catalog keys). */
 const SEVERITY_LABEL = {
@@ -51,6 +52,24 @@ const SHORTAGES_SHOWN = 6;
  * ten. (The view saved for the next start holds as many: networkPreview.ts.)
  */
 const NETWORK_FIRST_ROWS = PREVIEW_ITEMS;
+/**
+ * Items table rows shown before "Show all", the most urgent first (`compareItemSummaries`). A network's whole
+ * catalog (2,000 items) in the table put each hub's shortages, below it, 2,000 rows down, and kept the page
+ * adding rows for seven seconds after the figures were up: 80 slices of 50-77 ms each, most of it the
+ * layout of an ever longer table (bench/profile-start.ts --screen=network on 50 hubs x 2,000 items).
+ */
+export const ITEMS_FOLDED = 50;
+
+/**
+ * Hubs named in one cell of the items table before "and N more hubs": an item out at 47 hubs of 50 named them
+ * all, a row twenty lines tall. The Hub filter above the table shows one hub's figures.
+ */
+export const HUBS_NAMED = 5;
+
+/** `names` as a list, the first HUBS_NAMED of them, then how many more; '' for none. */
+function hubList(names: readonly string[], t: TFunction, format: Format): string {
+  return namedFirst(names, HUBS_NAMED, format.list, (count) => t('network.moreHubs', { count }));
+}
 
 function cover(days: number | null, t: TFunction): string {
   if (days === null) return '—';
@@ -82,8 +101,9 @@ export function NetworkScreen() {
   const preview = !data && !category && !hub ? saved : null;
   // Said of the live figures only: the ledger's load starts then (firstView.ts), and must not slow their reads.
   useFirstView(data !== null && data !== undefined);
-  // The items table a slice at a time, as the stock table (renderer/app/slices.ts).
-  const shownItems = useShownRows(data ? data.view.items.length : null, NETWORK_FIRST_ROWS);
+  // The items table's most urgent rows, unless all were asked for (ItemRows adds them a slice at a time).
+  const [allItems, setAllItems] = useState(false);
+  const itemsTableId = useId();
   // Each hub's shortages, below the items table: rendered once the figures above are (20 hubs' lists were a
   // third of the first view's rendering).
   const shownByHub = useShownAfter(!!data);
@@ -102,7 +122,12 @@ export function NetworkScreen() {
     [hubs, previewHubs],
   );
   const previewNames = useMemo(() => new Map(preview?.names.map((n) => [n[0], n])), [preview]);
-  const itemName = (id: string) => data?.itemsById.get(id)?.name ?? previewNames.get(id)?.[1] ?? id;
+  const itemsById = data?.itemsById;
+  // Stable while the catalog is, so that the hubs' shortage cards are not rendered again (HubShortageCards).
+  const itemName = useCallback(
+    (id: string) => itemsById?.get(id)?.name ?? previewNames.get(id)?.[1] ?? id,
+    [itemsById, previewNames],
+  );
   const unit = (id: string) =>
     data?.itemsById.get(id)?.unit ?? previewNames.get(id)?.[2] ?? t('network.unit');
   const categories = useMemo(() => categoryList(data?.items ?? []), [data?.items]);
@@ -273,7 +298,7 @@ export function NetworkScreen() {
             <p className="empty">{t('network.noItems')}</p>
           ) : (
             <div className="table-scroll">
-              <table className="data network" aria-label={t('network.stockLabel')}>
+              <table id={itemsTableId} className="data network" aria-label={t('network.stockLabel')}>
                 <thead>
                   <tr>
                     <th scope="col" className="net-item">
@@ -299,77 +324,149 @@ export function NetworkScreen() {
                     </th>
                   </tr>
                 </thead>
-                <tbody>
-                  {firstRows(shown.items, shownItems).map((i) => (
-                    <NetworkItemRow
-                      key={i.item}
-                      i={i}
-                      t={t}
-                      format={format}
-                      categoryName={categoryName}
-                      hubName={hubName}
-                    />
-                  ))}
-                </tbody>
+                <ItemRows
+                  // A new body when the table is folded or unfolded: its rows are added a slice at a time again.
+                  key={allItems ? 'all' : 'folded'}
+                  items={shown.items}
+                  all={allItems}
+                  known={!!data}
+                  hubName={hubName}
+                />
               </table>
             </div>
+          )}
+          {data && data.view.items.length > ITEMS_FOLDED && (
+            <button
+              type="button"
+              className="link fold-toggle"
+              aria-expanded={allItems}
+              aria-controls={itemsTableId}
+              onClick={() => setAllItems(!allItems)}
+            >
+              {allItems
+                ? t('network.showUrgentItems', { count: ITEMS_FOLDED })
+                : t('network.showAllItems', {
+                    count: data.view.items.length,
+                  })}
+            </button>
           )}
           <h2 className="section-title">{t('network.byHub')}</h2>
           {!shownByHub || !data ? (
             <p className="muted">{t('network.loading')}</p>
           ) : (
-            <div className="sync-grid">
-              {data.view.hubs.map((h) => (
-                <section className="card" key={h.hub} aria-label={t('network.shortagesAt', { hub: h.name })}>
-                  <h3>
-                    {h.name} {h.stale && <span className="status status-low">{t('network.stale')}</span>}
-                  </h3>
-                  {h.stale ? (
-                    <p className="muted">
-                      {h.ageMs === null
-                        ? t('network.neverHeard')
-                        : t('network.staleSince', { age: format.age(data.now - h.ageMs, data.now) })}
-                    </p>
-                  ) : h.shortages.length === 0 ? (
-                    <p className="muted">{t('network.nothingShort')}</p>
-                  ) : (
-                    <FoldedList
-                      items={h.shortages}
-                      first={SHORTAGES_SHOWN}
-                      label={t('network.shortagesAt', { hub: h.name })}
-                      showAll={t('network.showAllShortages', { count: h.shortages.length })}
-                      showFewer={t('network.showFewer')}
-                      keyOf={(s) => s.item}
-                    >
-                      {(s) => (
-                        <>
-                          <span className={`status ${SEVERITY_CLASS[s.severity]}`}>
-                            {t(SEVERITY_LABEL[s.severity])}
-                          </span>
-                          {s.min !== null
-                            ? t('network.shortLineMin', {
-                                item: itemName(s.item),
-                                onHand: format.number(s.onHand),
-                                min: format.number(s.min),
-                              })
-                            : t('network.shortLine', {
-                                item: itemName(s.item),
-                                onHand: format.number(s.onHand),
-                              })}
-                          {s.cover !== null && s.cover > 0
-                            ? t('network.coverSuffix', { cover: cover(s.cover, t) })
-                            : ''}
-                        </>
-                      )}
-                    </FoldedList>
-                  )}
-                </section>
-              ))}
-            </div>
+            <HubShortageCards hubs={data.view.hubs} now={data.now} itemName={itemName} />
           )}
         </>
       )}
     </section>
+  );
+}
+
+/**
+ * Each hub's shortages, below the items table. Memoized: a slice of the items table added, or a filter
+ * changed, renders only what changed (50 hubs' cards rendered again with each of the table's slices were
+ * most of the screen's script time at 50 hubs x 2,000 items).
+ */
+const HubShortageCards = memo(function HubShortageCards({
+  hubs,
+  now,
+  itemName,
+}: {
+  hubs: readonly HubSummary[];
+  now: number;
+  itemName: (id: string) => string;
+}) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  return (
+    <div className="sync-grid">
+      {hubs.map((h) => (
+        <section className="card" key={h.hub} aria-label={t('network.shortagesAt', { hub: h.name })}>
+          <h3>
+            {h.name} {h.stale && <span className="status status-low">{t('network.stale')}</span>}
+          </h3>
+          {h.stale ? (
+            <p className="muted">
+              {h.ageMs === null
+                ? t('network.neverHeard')
+                : t('network.staleSince', { age: format.age(now - h.ageMs, now) })}
+            </p>
+          ) : h.shortages.length === 0 ? (
+            <p className="muted">{t('network.nothingShort')}</p>
+          ) : (
+            <FoldedList
+              items={h.shortages}
+              first={SHORTAGES_SHOWN}
+              className="shortages"
+              label={t('network.shortagesAt', { hub: h.name })}
+              showAll={t('network.showAllShortages', {
+                count: h.shortages.length,
+              })}
+              showFewer={t('network.showFewer')}
+              keyOf={(s) => s.item}
+            >
+              {(s) => (
+                <>
+                  <span className={`status ${SEVERITY_CLASS[s.severity]}`}>
+                    {t(SEVERITY_LABEL[s.severity])}
+                  </span>
+                  {s.min !== null
+                    ? t('network.shortLineMin', {
+                        item: itemName(s.item),
+                        onHand: format.number(s.onHand),
+                        min: format.number(s.min),
+                      })
+                    : t('network.shortLine', {
+                        item: itemName(s.item),
+                        onHand: format.number(s.onHand),
+                      })}
+                  {s.cover !== null && s.cover > 0
+                    ? t('network.coverSuffix', { cover: cover(s.cover, t) })
+                    : ''}
+                </>
+              )}
+            </FoldedList>
+          )}
+        </section>
+      ))}
+    </div>
+  );
+});
+
+/**
+ * The items table's rows: the first few, then a slice at a time in the background as the stock table's
+ * (renderer/app/slices.ts), up to ITEMS_FOLDED, or every row once all are asked for. Until the live
+ * figures are known (the saved view), only the rows given.
+ */
+function ItemRows({
+  items,
+  all,
+  known,
+  hubName,
+}: {
+  items: readonly ItemSummary[];
+  all: boolean;
+  known: boolean;
+  hubName: (hub: string) => string;
+}) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const categoryName = useCategoryName();
+  const total = all ? items.length : Math.min(items.length, ITEMS_FOLDED);
+  const shown = useShownRows(known ? total : null, all ? ITEMS_FOLDED : NETWORK_FIRST_ROWS);
+  return (
+    <tbody>
+      {firstRows(items, Math.min(shown, total)).map((i) => (
+        <NetworkItemRow
+          key={i.item}
+          i={i}
+          t={t}
+          format={format}
+          categoryName={categoryName}
+          hubName={hubName}
+        />
+      ))}
+    </tbody>
   );
 }
 
@@ -411,22 +508,25 @@ const NetworkItemRow = memo(function NetworkItemRow({
       </td>
       <td className="num">{i.inTransit ? format.number(i.inTransit) : '—'}</td>
       <td>
-        {format.list([
-          ...i.outHubs.map((h) => t('network.hubOut', { hub: hubName(h) })),
-          ...i.shortHubs.map(hubName),
-        ]) || (i.runningOutHubs.length ? '' : '—')}
+        {hubList(
+          [...i.outHubs.map((h) => t('network.hubOut', { hub: hubName(h) })), ...i.shortHubs.map(hubName)],
+          t,
+          format,
+        ) || (i.runningOutHubs.length ? '' : '—')}
         {i.runningOutHubs.length > 0 && (
           <span className="muted">
             {' '}
-            {t('network.runsOutAt', { hubs: format.list(i.runningOutHubs.map(hubName)) })}
+            {t('network.runsOutAt', { hubs: hubList(i.runningOutHubs.map(hubName), t, format) })}
           </span>
         )}
       </td>
       <td>
-        {format.list(
+        {hubList(
           i.surplusHubs.map(
             (s) => `${hubName(s.hub)} (${format.number(s.surplus, { signDisplay: 'exceptZero' })})`,
           ),
+          t,
+          format,
         ) || '—'}
       </td>
       <td>{cover(i.minCover, t)}</td>

@@ -109,11 +109,20 @@ test('a whole-history sync file is taken in; the device stays usable while its h
     // Every item of the catalog has its row (a header and 120), the last ones shown after the first 30.
     await expect(page.getByRole('table', { name: 'Stock' }).getByRole('row')).toHaveCount(121);
     await expect(page.getByRole('rowheader', { name: /^Beans 119/ })).toBeVisible();
-    // And on the Network screen's items table, shown a slice at a time the same way.
+    // The Network screen's items table shows the 50 most urgent first, and every item on demand, shown a
+    // slice at a time the same way.
     await goTo(page, 'Network');
     const networkItems = page.getByRole('table', { name: 'Network stock' });
+    await expect(networkItems.getByRole('row')).toHaveCount(51);
+    const showAllItems = page.getByRole('button', { name: 'Show all 120 items' });
+    await expect(showAllItems).toHaveAttribute('aria-expanded', 'false');
+    await showAllItems.click();
     await expect(networkItems.getByRole('row')).toHaveCount(121);
     await expect(networkItems.getByRole('rowheader', { name: /^Beans 119/ })).toBeVisible();
+    const fewerItems = page.getByRole('button', { name: 'Show only the 50 most urgent items' });
+    await expect(fewerItems).toHaveAttribute('aria-expanded', 'true');
+    await fewerItems.click();
+    await expect(networkItems.getByRole('row')).toHaveCount(51);
     await goTo(page, 'Count stock');
     await expect(page.getByRole('button', { name: 'Save count' })).toBeEnabled();
   } finally {
