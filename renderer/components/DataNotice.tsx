@@ -140,6 +140,7 @@ const TABLE_TITLE: Record<TableName, string> = {
   hubs: 'check.table.hubs',
   devices: 'check.table.devices',
   levels: 'check.table.levels',
+  hubLevels: 'check.table.hubLevels',
   categoryLevels: 'check.table.categoryLevels',
   gate: 'check.table.gate',
   members: 'check.table.members',

@@ -9,6 +9,7 @@ import { openTransferLedgerRows } from '../storage/ledgerIndex';
 import type { HubWithFreshness } from './newest';
 import { readNetworkRows, takeNetworkReads, type NetworkRows } from './networkReads';
 import { LevelsIndex } from '../../shared/levels';
+import { levelsOfRows } from '../../shared/hubLevels';
 import { hubKey as stockKey, splitHubKey } from '../../shared/keys';
 import { pacer } from '../../shared/pace';
 import { groupBy } from '../../shared/arrays';
@@ -119,7 +120,7 @@ export class NetworkModel {
     const pace = pacer();
     this.onHand = new Map();
     for (const f of figuresOf(onHandRows)) this.setOnHand(f.hub, f.item, f.onHand);
-    this.levels = new LevelsIndex(levels, categoryLevels);
+    this.levels = new LevelsIndex(levelsOfRows(levels), categoryLevels);
     await pace();
     // Hub by hub: at ten million entries a fortnight's usage rows name 130,000 items a day in all, and
     // their rates in one go were a task of 60-90 ms.

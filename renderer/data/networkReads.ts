@@ -4,7 +4,8 @@ import { windowDays } from '../../shared/network/cover';
 import type { OnHandRow } from '../../shared/onHand';
 import type { LedgerRow, UsageRow } from '../../shared/projection';
 import { openTransferLedgerRows } from '../storage/ledgerIndex';
-import type { CategoryLevelsRow, ItemRow, LarderDB, LevelsRow } from '../storage/db';
+import type { CategoryLevelsRow, ItemRow, LarderDB } from '../storage/db';
+import type { HubLevelsRow } from '../../shared/hubLevels';
 import type { LarderStore } from '../storage/store';
 import { hubsWithNewest, type HubWithFreshness } from './newest';
 import { NETWORK_READ_MARK, NETWORK_READING_MARK } from '../storage/marks';
@@ -16,7 +17,8 @@ export interface NetworkRows {
   hubs: HubWithFreshness[];
   items: ItemRow[];
   onHand: OnHandRow[];
-  levels: LevelsRow[];
+  /** Every hub's own levels, in few rows (shared/hubLevels.ts). */
+  levels: HubLevelsRow[];
   categoryLevels: CategoryLevelsRow[];
   usage: UsageRow[];
   /** The ledger rows of the open transfers (asked for, on their way, or a difference to settle). */
@@ -40,7 +42,8 @@ export async function readNetworkRows(db: LarderDB, first = false): Promise<Netw
     db.items.orderBy('nameKey').toArray(),
     // The figures in few rows (shared/onHand.ts), not a stock row per hub and item.
     db.onHand.toArray(),
-    db.levels.toArray(),
+    // Likewise the levels: 30,000 levels rows (50 hubs, 600 items each) took 460 ms to read, these 3,200 far less.
+    db.hubLevels.toArray(),
     db.categoryLevels.toArray(),
     usageInWindow(db, now),
     openTransferLedgerRows(db),

@@ -1,4 +1,5 @@
 import type { OnHandRow } from '../../shared/onHand';
+import type { HubLevelsRow } from '../../shared/hubLevels';
 import type { ShelfRow } from '../../shared/shelf';
 import type { LedgerRow, StockRow, UsageRow } from '../../shared/projection';
 import type { DeviceGate } from '../../shared/trust/gate';
@@ -20,6 +21,7 @@ export interface DerivedTables {
   hubs: HubRow[];
   devices: DeviceRow[];
   levels: LevelsRow[];
+  hubLevels: HubLevelsRow[];
   categoryLevels: CategoryLevelsRow[];
   gate: DeviceGate[];
   members: MemberRow[];
@@ -79,6 +81,7 @@ const TABLES: { table: keyof DerivedTables; key: string }[] = [
   { table: 'hubs', key: 'id' },
   { table: 'devices', key: 'id' },
   { table: 'levels', key: 'key' },
+  { table: 'hubLevels', key: 'key' },
   { table: 'categoryLevels', key: 'key' },
   { table: 'gate', key: 'device' },
   { table: 'members', key: 'device' },
@@ -172,6 +175,7 @@ function describeRow(
     case 'levels':
       return { is: 'at', item: item(row.item), hub: hub(row.hub) };
     case 'onHand':
+    case 'hubLevels':
       return { is: 'named', name: hub(row.hub) ?? String(row.hub) };
     case 'ledger':
     case 'itemLists':

@@ -7,6 +7,7 @@ import type { Levels } from '../../shared/status';
 import type { Move } from '../../shared/network/suggest';
 import type { ItemSummary } from '../../shared/network/summaries';
 import { onHandRows, type OnHandRow } from '../../shared/onHand';
+import { hubLevelsRows, type HubLevelsRow } from '../../shared/hubLevels';
 import { shelfRows, type ShelfRow } from '../../shared/shelf';
 import type { ChainState, Restart } from '../../shared/trust/chain';
 import type { DeviceGate } from '../../shared/trust/gate';
@@ -440,6 +441,18 @@ const VERSIONS: readonly SchemaStep[] = [
       if (parts.length > 0) await tx.table('gatePending').bulkPut(parts);
     },
   },
+  // Version 15: every hub's own levels in few rows (shared/hubLevels.ts), for the network view, filled from
+  // the levels rows a device already has, as its figures were (version 7).
+  {
+    version: 15,
+    stores: { hubLevels: 'key' },
+    upgrade: async (tx) => {
+      const levels = (await tx.table('levels').toArray()) as LevelsRow[];
+      // (Rows of before version 6 said `low`: the rebuild their projection version asks for writes both again.)
+      const valid = levels.filter((l) => typeof l.min === 'number' && typeof l.target === 'number');
+      await tx.table('hubLevels').bulkPut(hubLevelsRows(valid));
+    },
+  },
 ];
 
 /** The latest version, and its whole schema: every version's tables, each as last declared, less the dropped. */
@@ -458,6 +471,8 @@ export class LarderDB extends Dexie {
   shelf!: Table<ShelfRow, string>;
   /** The network view's figures: every hub's on-hand per item in few rows (shared/onHand.ts). */
   onHand!: Table<OnHandRow, string>;
+  /** The network view's levels: every hub's own levels per item in few rows (shared/hubLevels.ts). */
+  hubLevels!: Table<HubLevelsRow, string>;
   /** The ledger rows, a block of one device's entries a row (renderer/storage/ledgerRows.ts). */
   blocks!: Table<StoredBlock, BlockKey>;
   /** The slot and transfer of the entries that have one: an index over the blocks. */
@@ -544,6 +559,7 @@ export class LarderDB extends Dexie {
       this.hubs,
       this.devices,
       this.levels,
+      this.hubLevels,
       this.categoryLevels,
       this.problems,
       this.gate,

@@ -32,6 +32,7 @@ import { idOf, refersToEntry, type Entry } from '../../shared/entries';
 import { normalizeName } from '../../shared/catalog';
 import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../shared/projection';
 import { onHandKeysOf, onHandRows, patchOnHand } from '../../shared/onHand';
+import { hubLevelsKeysOf, hubLevelsRows, patchHubLevels, type LevelsChange } from '../../shared/hubLevels';
 import { shelfRows } from '../../shared/shelf';
 import {
   isLocalProblem,
@@ -2035,16 +2036,27 @@ export class DocPersistence {
           problems.push({ where: `devices/${id}`, reason: msg('settings.deviceInvalid'), seenAt });
       }
     }
+    const levelsChanges: LevelsChange[] = [];
     for (const [key, raw] of batch.levels) {
       const [hub = '', item = ''] = key.split('|');
       const value = valueOf('levels', key, raw);
       const p = levelsSchema.safeParse(value);
+      levelsChanges.push({ hub, item, levels: p.success ? p.data : null });
       if (p.success) await db.levels.put({ ...p.data, key, hub, item });
       else {
         await db.levels.delete(key);
         if (value !== undefined)
           problems.push({ where: `levels/${key}`, reason: msg('settings.levelsInvalid'), seenAt });
       }
+    }
+    // The network view's rows these levels are in, patched in the same transaction. (A rebuild's settings,
+    // kept in memory, make theirs from all its levels rows at once: `derive`.)
+    if (levelsChanges.length > 0 && db === this.db) {
+      const { put, deleted } = patchHubLevels(
+        await this.db.hubLevels.bulkGet(hubLevelsKeysOf(levelsChanges)),
+        levelsChanges,
+      );
+      await Promise.all([this.db.hubLevels.bulkPut(put), this.db.hubLevels.bulkDelete(deleted)]);
     }
     for (const [key, raw] of batch.categoryLevels) {
       const [hub = '', category = ''] = key.split('|');
@@ -2408,6 +2420,7 @@ export class DocPersistence {
     await replaceRows(db, db.hubs, tables.hubs);
     await replaceRows(db, db.devices, tables.devices);
     await replaceRows(db, db.levels, tables.levels);
+    await replaceRows(db, db.hubLevels, tables.hubLevels);
     await replaceRows(db, db.categoryLevels, tables.categoryLevels);
     await replaceProblems(db, derived.problems);
   }
@@ -2579,13 +2592,15 @@ export class DocPersistence {
       ledger.push(row);
       if ((ledger.length & 0xffff) === 0) await breathe();
     }
+    const settingRows = memory.rows();
     const tables: DerivedTables = {
       stock,
       shelf: shelfRows(stock),
       onHand: onHandRows(stock),
       usage: projector.allUsage(),
       ledger,
-      ...memory.rows(),
+      ...settingRows,
+      hubLevels: hubLevelsRows(settingRows.levels),
       gate: plan ? [...plan.result.devices.values()] : [],
       members: plan?.members ?? [],
     };

@@ -1,5 +1,6 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
+import { hubLevelsRows } from '../../shared/hubLevels';
 import { ledgerOf } from './ledgerTable';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
@@ -78,6 +79,8 @@ async function projections(store: LarderStore) {
     hubs: (await db.hubs.toArray()).sort(byKey((r) => r.id)),
     devices: (await db.devices.toArray()).sort(byKey((r) => r.id)),
     levels: (await db.levels.toArray()).sort(byKey((r) => r.key)),
+    hubLevels: await db.hubLevels.toArray(),
+    onHand: await db.onHand.toArray(),
   };
 }
 
@@ -246,6 +249,9 @@ describe('LarderStore with IndexedDB', () => {
     expect(incremental.levels).toEqual([
       { key: `${self.hubId!}|${rice.id}`, hub: self.hubId!, item: rice.id, min: 10, target: 40 },
     ]);
+    // The network view's levels rows, patched with each change (beans' set, then cleared): rice's alone.
+    expect(incremental.hubLevels).toStrictEqual(hubLevelsRows(incremental.levels));
+    expect(incremental.hubLevels).toHaveLength(1);
     expect(incremental.stock.find((r) => r.item === rice.id)).toMatchObject({
       // counted 12 (seen 15), the donation of 20 undone, the pickup of 5 undone by the other device
       onHand: 12 - 20 + 5,
@@ -256,6 +262,7 @@ describe('LarderStore with IndexedDB', () => {
       lastWarnAt: START + 121_000,
     });
 
+    expect((await store.persistence.checkData()).differences).toEqual([]);
     const result = await store.rebuildProjections();
     expect(result.entries).toBe(await ledgerOf(store.db).count());
     expect(await projections(store)).toStrictEqual(incremental);

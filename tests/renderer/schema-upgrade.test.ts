@@ -7,6 +7,7 @@ import { generateNetwork } from '../../bench/generate';
 import { LarderDB, LATEST_SCHEMA, LATEST_VERSION } from '../../renderer/storage/db';
 import { readAllEntries } from '../../shared/doc';
 import { onHandRows } from '../../shared/onHand';
+import { hubLevelsRows } from '../../shared/hubLevels';
 import { shelfRows } from '../../shared/shelf';
 import { Projector, type LedgerRow } from '../../shared/projection';
 import type { Entry } from '../../shared/entries';
@@ -55,6 +56,7 @@ const HISTORY: [number, Record<string, string | null>][] = [
   [12, { itemBlocks: '[hub+item]' }],
   [13, { itemBlocks: null, itemLists: '[hub+item+device+part]' }],
   [14, { gatePending: '[device+part]' }],
+  [15, { hubLevels: 'key' }],
 ];
 
 /** The database as an app that knew versions 1 to `version` of the schema made it. */
@@ -138,13 +140,23 @@ describe('schema versions 6 to 10', () => {
     const db = new LarderDB(name);
     opened.push(db);
     await db.open();
-    expect(db.verno).toBe(14);
+    expect(db.verno).toBe(15);
     // Version 7 adds the network view's rows, filled from the stock rows the device had. Version 8 drops
     // the ledger table for blocks and links, empty until the rebuild PROJECTION_VERSION 5 asks for (the
     // meta row says version 4) writes them. Version 9 adds the screens' shelf rows, filled from the stock
     // rows too.
-    const { onHand, shelf, blocks, links, openTransfers, journal, itemLists, gatePending, ...rest } =
-      await everything(db);
+    const {
+      onHand,
+      shelf,
+      blocks,
+      links,
+      openTransfers,
+      journal,
+      itemLists,
+      gatePending,
+      hubLevels,
+      ...rest
+    } = await everything(db);
     const { ledger: oldLedger, ...kept } = before;
     expect(oldLedger).toHaveLength(ledger.length);
     expect(rest).toStrictEqual(kept);
@@ -157,6 +169,9 @@ describe('schema versions 6 to 10', () => {
     expect(itemLists).toEqual([]);
     // Version 14 the gate's waiting entries in rows of their own: none here.
     expect(gatePending).toEqual([]);
+    // Version 15 the hubs' levels in few rows: none from levels of before version 6 (`low`, not `min`),
+    // which the rebuild writes again.
+    expect(hubLevels).toEqual([]);
     expect(await db.meta.get('projection')).toMatchObject({ version: 4 });
     expect(PROJECTION_VERSION).toBeGreaterThan(4);
     expect(onHand).toStrictEqual(onHandRows(stock));
@@ -224,7 +239,7 @@ describe('schema versions 6 to 10', () => {
     const db = new LarderDB(name);
     opened.push(db);
     await db.open();
-    expect(db.verno).toBe(14);
+    expect(db.verno).toBe(15);
     // The send on its way and the request: the open transfers, listed.
     expect(await db.openTransfers.toArray()).toEqual([{ root: 'dev1.1' }, { root: 'dev1.4' }]);
     // Each transfer's last change (all at one time here) on each of its links, indexed.
@@ -250,7 +265,7 @@ describe('schema versions 12 and 13', () => {
       const db = new LarderDB(name);
       opened.push(db);
       await db.open();
-      expect(db.verno).toBe(14);
+      expect(db.verno).toBe(15);
       expect(await db.itemLists.toArray(), `from version ${version}`).toEqual([
         { hub: '', item: '', device: '', part: 0, pending: 1 },
       ]);
@@ -292,6 +307,31 @@ describe('schema version 14', () => {
   });
 });
 
+describe('schema version 15', () => {
+  it('keeps every hub’s own levels in few rows, filled from the levels rows, nothing else changed', async () => {
+    const name = uniqueName('schema-v15');
+    const old = upTo(14, name);
+    await old.open();
+    const levels = Array.from({ length: 200 }, (_, i) => {
+      const hub = i % 2 ? 'north' : 'south';
+      const item = `item${i}`;
+      return { key: `${hub}|${item}`, hub, item, min: i, target: i + 5 };
+    });
+    await old.table('levels').bulkPut(levels);
+    old.close();
+    const db = new LarderDB(name);
+    opened.push(db);
+    await db.open();
+    expect(db.verno).toBe(15);
+    const rows = await db.hubLevels.toArray();
+    expect(rows).toStrictEqual(hubLevelsRows(levels));
+    // Fewer rows than levels: several items a row, at each hub.
+    expect(rows.length).toBeLessThan(levels.length);
+    expect(new Set(rows.map((r) => r.hub))).toEqual(new Set(['north', 'south']));
+    expect(await db.levels.toArray()).toStrictEqual(levels.sort((a, b) => (a.key < b.key ? -1 : 1)));
+  });
+});
+
 /** Primary key and indexes of each table as IndexedDB holds them. */
 function schemaOnDisk(db: Dexie): Record<string, { key: unknown; indexes: string[] }> {
   const idb = db.backendDB();
@@ -319,13 +359,13 @@ async function openedFresh(): Promise<LarderDB> {
 
 describe('the versions declared', () => {
   it('give a new device the schema the whole history of declarations gave', async () => {
-    const whole = upTo(14, uniqueName('schema-whole'));
+    const whole = upTo(15, uniqueName('schema-whole'));
     opened.push(whole);
     await whole.open();
     const now = new LarderDB(uniqueName('schema-now'));
     opened.push(now);
     await now.open();
-    expect(now.verno).toBe(14);
+    expect(now.verno).toBe(15);
     expect(schemaOnDisk(now)).toEqual(schemaOnDisk(whole));
   });
 
@@ -388,7 +428,7 @@ describe('the versions declared', () => {
     await fresh.open();
     const expected = schemaOnDisk(fresh);
     const stock = { key: 'north|rice', hub: 'north', item: 'rice', onHand: 7, lots: [] };
-    for (let version = 1; version <= 13; version++) {
+    for (let version = 1; version <= 14; version++) {
       const name = uniqueName(`schema-v${version}`);
       const old = upTo(version, name);
       await old.open();
@@ -398,7 +438,7 @@ describe('the versions declared', () => {
       const db = new LarderDB(name);
       opened.push(db);
       await db.open();
-      expect(db.verno, `from version ${version}`).toBe(14);
+      expect(db.verno, `from version ${version}`).toBe(15);
       expect(schemaOnDisk(db), `from version ${version}`).toEqual(expected);
       expect(await db.hubs.toArray(), `from version ${version}`).toEqual([{ id: 'north', name: 'North' }]);
       // The figures' rows made from the stock rows by the upgrades of versions 7 and 9, where they ran.
