@@ -3,7 +3,7 @@ import { inTransitOf } from '../../shared/network/transit';
 import { figuresOf } from '../../shared/onHand';
 import { transferViews, type TransferView } from '../../shared/transfers';
 import type { HubRow, ItemRow } from '../storage/db';
-import type { Commit } from '../storage/persistence';
+import type { Commit, SettingKind } from '../storage/persistence';
 import { LarderStore } from '../storage/store';
 import { openTransferLedgerRows } from '../storage/ledgerIndex';
 import type { HubWithFreshness } from './newest';
@@ -14,6 +14,13 @@ import { hubKey as stockKey, splitHubKey } from '../../shared/keys';
 import { pacer } from '../../shared/pace';
 import { groupBy } from '../../shared/arrays';
 import { PREVIEW_SAVE_DELAY_MS, previewOf, savePreview } from './networkPreview';
+
+/**
+ * The settings the view is made from: a change of any reads everything again. Not the devices or the member
+ * list: at 50 hubs and 2,000 items, a device saying what it reads (as every device does after an update of
+ * Larder) read and worked out every figure again, 0.5 s before the next entry showed.
+ */
+const VIEW_SETTINGS: readonly SettingKind[] = ['items', 'hubs', 'levels', 'categoryLevels'];
 
 /** Positions worked out between two looks at the clock while the first view is prepared. */
 const POSITIONS_A_STEP = 1_000;
@@ -201,7 +208,7 @@ export class NetworkModel {
     if (this.loading) await this.loading.catch(() => undefined);
     const snap = this.snapshot;
     if (!snap) return;
-    if (commit.settingsChanged) return this.reload();
+    if (VIEW_SETTINGS.some((kind) => commit.settings.has(kind))) return this.reload();
     if (commit.entries.length === 0) return;
     const db = this.store.db;
     const now = Date.now();

@@ -224,10 +224,29 @@ export function* transactionChunks<T>(
 
 type SettingChange<T> = Map<string, T | undefined>;
 
-/** What a committed batch brought: its entries, and whether any setting changed. */
+/** The settings a commit can change: the catalog, hubs, devices, levels, and the member list. */
+export type SettingKind = 'items' | 'hubs' | 'devices' | 'levels' | 'categoryLevels' | 'members';
+
+/** Every kind: what a rebuild, or a checkpoint's figures, may have changed. */
+export const ALL_SETTINGS: ReadonlySet<SettingKind> = new Set([
+  'items',
+  'hubs',
+  'devices',
+  'levels',
+  'categoryLevels',
+  'members',
+]);
+const NO_SETTINGS: ReadonlySet<SettingKind> = new Set();
+
+/** What a committed batch brought: its entries, and whether any setting changed, and which kinds. */
 export interface Commit {
   entries: readonly Entry[];
   settingsChanged: boolean;
+  /**
+   * The kinds of settings changed (empty when `settingsChanged` is false): a device saying what it reads
+   * changes no figure of the network view, which otherwise reads everything again.
+   */
+  settings: ReadonlySet<SettingKind>;
 }
 
 /** Extra writes that must commit atomically with the batch (the device's own sequence number). */
@@ -1156,7 +1175,7 @@ export class DocPersistence {
         } finally {
           giveBack();
         }
-        const commit: Commit = { entries: row.entries, settingsChanged: false };
+        const commit: Commit = { entries: row.entries, settingsChanged: false, settings: NO_SETTINGS };
         for (const listener of this.committedListeners) listener(commit);
         this.listItemBlocks();
       },
@@ -1538,17 +1557,11 @@ export class DocPersistence {
     else if (this.unprojected === 0 && this.backlogHeld === null) this.decoded = new DecodedWires();
     // Entries that counted no longer should (a revocation behind them): derive everything again.
     if (plan?.rebuild || earlyRefused) void this.rebuild().catch(() => undefined);
-    const commit: Commit = {
-      entries: now,
-      settingsChanged:
-        (plan?.members ? 1 : 0) +
-          batch.items.size +
-          batch.hubs.size +
-          batch.devices.size +
-          batch.levels.size +
-          batch.categoryLevels.size >
-        0,
-    };
+    const settings = new Set<SettingKind>();
+    if (plan?.members) settings.add('members');
+    for (const kind of ['items', 'hubs', 'devices', 'levels', 'categoryLevels'] as const)
+      if (batch[kind].size > 0) settings.add(kind);
+    const commit: Commit = { entries: now, settingsChanged: settings.size > 0, settings };
     for (const listener of this.committedListeners) listener(commit);
     this.lastCommitAt = performance.now();
     this.listItemBlocks();
@@ -1626,7 +1639,8 @@ export class DocPersistence {
       ),
     );
     return run.then(() => {
-      for (const listener of this.committedListeners) listener({ entries: [], settingsChanged: true });
+      for (const listener of this.committedListeners)
+        listener({ entries: [], settingsChanged: true, settings: ALL_SETTINGS });
     });
   }
 
@@ -1905,7 +1919,7 @@ export class DocPersistence {
       return;
     }
     this.backlogAt += chunk.length;
-    const commit: Commit = { entries: chunk, settingsChanged: false };
+    const commit: Commit = { entries: chunk, settingsChanged: false, settings: NO_SETTINGS };
     for (const listener of this.committedListeners) listener(commit);
     this.listItemBlocks();
     if (!last) this.notifyBacklog();
@@ -2430,7 +2444,7 @@ export class DocPersistence {
    * tables (its figures first, then its usage and ledger rows).
    */
   private rewritten(): void {
-    const commit: Commit = { entries: [], settingsChanged: true };
+    const commit: Commit = { entries: [], settingsChanged: true, settings: ALL_SETTINGS };
     for (const listener of this.committedListeners) listener(commit);
     this.listItemBlocks();
   }
