@@ -244,7 +244,10 @@ export function installProbe(): void {
       ]);
   }).observe({ type: 'long-animation-frame', buffered: true });
   const observer = new MutationObserver(() => {
-    const rows = 'table[aria-label="Stock"] tbody tr, table[aria-label="Network stock"] tbody tr';
+    // The stock table, the network's, or (bench/profile-start.ts --screen) the catalog's or the levels'.
+    const rows = ['Stock', 'Network stock', 'Items', 'Item levels']
+      .map((label) => `table[aria-label="${label}"] tbody tr`)
+      .join(', ');
     if (probe.rowsAt !== null || !document.querySelector(rows)) return;
     probe.rowsAt = performance.now();
     observer.disconnect();

@@ -27,7 +27,8 @@ import { serve } from './server';
  *                          is mostly layout shows as idle in a CPU profile
  *   ... --until=N          self and inclusive time of the profile's first N ms only (up to the rows painted, say)
  *   ... --from=N           ... and its stretches, from N ms on only (past a seed's generating, say)
- *   ... --screen=network   the Network screen (a coordinator's first view) instead of the stock screen
+ *   ... --screen=network   the Network screen (a coordinator's first view) instead of the stock screen; also
+ *                          items or levels (the catalog's and the levels' tables)
  *   ... --what=pickups     instead: 20 pickups recorded one after the other through the store (bench page)
  *   ... --what=history     instead: the app started after an update (on a copy of the profile), profiled while
  *                          its rebuild writes the history's rows (from the "Writing the history" bar to its end)
@@ -163,7 +164,7 @@ try {
           if (tracing) printLongTasks(await tracing.stop(cdp!), Number(option('over') ?? 50));
         },
       },
-      option('screen') === 'network' ? '#/network' : '',
+      option('screen') ? `#/${option('screen')}` : '',
     );
     cpu = profiled!;
     console.log(`rows painted at ${view.rowsPaintedMs.toFixed(0)} ms; long tasks (start+duration, ms):`);
