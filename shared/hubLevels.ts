@@ -1,4 +1,4 @@
-import { onHandKey } from './onHand';
+import { onHandKey, putInBucket } from './onHand';
 import { splitHubKey } from './keys';
 import type { Levels } from './status';
 
@@ -93,11 +93,7 @@ export function* levelsOfRows(rows: Iterable<HubLevelsRow>): Generator<ItemLevel
 }
 
 function put(byKey: Map<string, Map<string, Levels>>, hub: string, item: string, levels: Levels): string {
-  const key = onHandKey(hub, item);
-  let at = byKey.get(key);
-  if (!at) byKey.set(key, (at = new Map()));
-  at.set(item, { min: levels.min, target: levels.target });
-  return key;
+  return putInBucket(byKey, hub, item, { min: levels.min, target: levels.target });
 }
 
 function rowOf(key: string, levels: Map<string, Levels>): HubLevelsRow {

@@ -88,10 +88,20 @@ export function* figuresOf(rows: Iterable<OnHandRow>): Generator<OnHandFigure> {
 }
 
 function put(byKey: Map<string, Map<string, number>>, f: OnHandFigure): string {
-  const key = onHandKey(f.hub, f.item);
-  let figures = byKey.get(key);
-  if (!figures) byKey.set(key, (figures = new Map()));
-  figures.set(f.item, f.onHand);
+  return putInBucket(byKey, f.hub, f.item, f.onHand);
+}
+
+/** Puts an item's value at a hub in its bucket's map (made if missing); returns the bucket's row key. */
+export function putInBucket<V>(
+  byKey: Map<string, Map<string, V>>,
+  hub: string,
+  item: string,
+  value: V,
+): string {
+  const key = onHandKey(hub, item);
+  let values = byKey.get(key);
+  if (!values) byKey.set(key, (values = new Map()));
+  values.set(item, value);
   return key;
 }
 

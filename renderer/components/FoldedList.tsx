@@ -45,16 +45,36 @@ export function FoldedList<T>({
         ))}
       </ul>
       {foldable && (
-        <button
-          type="button"
-          className="link fold-toggle"
-          aria-expanded={open}
-          aria-controls={id}
-          onClick={() => setOpen(!open)}
-        >
-          {open ? showFewer : showAll}
-        </button>
+        <FoldToggle open={open} controls={id} onToggle={setOpen} showAll={showAll} showFewer={showFewer} />
       )}
     </>
+  );
+}
+
+/** The button under a folded list or table that shows the rest of it, or folds it again. */
+export function FoldToggle({
+  open,
+  controls,
+  onToggle,
+  showAll,
+  showFewer,
+}: {
+  open: boolean;
+  /** The id of the list or table it folds. */
+  controls: string;
+  onToggle: (open: boolean) => void;
+  showAll: string;
+  showFewer: string;
+}) {
+  return (
+    <button
+      type="button"
+      className="link fold-toggle"
+      aria-expanded={open}
+      aria-controls={controls}
+      onClick={() => onToggle(!open)}
+    >
+      {open ? showFewer : showAll}
+    </button>
   );
 }

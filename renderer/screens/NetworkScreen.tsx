@@ -19,7 +19,7 @@ import { namedFirst } from '../i18n/namedFirst';
 import { useCategoryName } from '../i18n/categories';
 import { useCommand } from '../app/useCommand';
 import { CommandStatus } from '../components/StatusMessage';
-import { FoldedList } from '../components/FoldedList';
+import { FoldedList, FoldToggle } from '../components/FoldedList';
 import { useFirstView } from '../app/firstView';
 import { firstRows, useShownAfter, useShownRows } from '../app/slices';
 import type { Format } from '../i18n/format';
@@ -336,19 +336,13 @@ export function NetworkScreen() {
             </div>
           )}
           {data && data.view.items.length > ITEMS_FOLDED && (
-            <button
-              type="button"
-              className="link fold-toggle"
-              aria-expanded={allItems}
-              aria-controls={itemsTableId}
-              onClick={() => setAllItems(!allItems)}
-            >
-              {allItems
-                ? t('network.showUrgentItems', { count: ITEMS_FOLDED })
-                : t('network.showAllItems', {
-                    count: data.view.items.length,
-                  })}
-            </button>
+            <FoldToggle
+              open={allItems}
+              controls={itemsTableId}
+              onToggle={setAllItems}
+              showAll={t('network.showAllItems', { count: data.view.items.length })}
+              showFewer={t('network.showUrgentItems', { count: ITEMS_FOLDED })}
+            />
           )}
           <h2 className="section-title">{t('network.byHub')}</h2>
           {!shownByHub || !data ? (
