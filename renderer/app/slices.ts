@@ -14,8 +14,9 @@ export const MORE_ROWS = 25;
 /**
  * How many rows of a long list to show: FIRST_ROWS, then MORE_ROWS more after each commit, each step rendered
  * in the background (a transition: clicks and keys come first), until all are shown (Infinity); once all are
- * shown, all stay shown, until `restartOn` changes (another list: a search typed). `total` is the list's length, null while it is not known yet. Rows already shown
- * should be memoized components, so a step renders only its new rows.
+ * shown, all stay shown, until `restartOn` changes (another list: a search typed, another hub). `total` is
+ * the list's length, null while it is not known yet. Rows already shown should be memoized components, so a
+ * step renders only its new rows.
  */
 export function useShownRows(total: number | null, first = FIRST_ROWS, restartOn?: unknown): number {
   const [state, setState] = useState({ shown: first, restartOn });

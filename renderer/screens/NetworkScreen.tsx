@@ -58,13 +58,13 @@ const NETWORK_FIRST_ROWS = PREVIEW_ITEMS;
  * adding rows for seven seconds after the figures were up: 80 slices of 50-77 ms each, most of it the
  * layout of an ever longer table (bench/profile-start.ts --screen=network on 50 hubs x 2,000 items).
  */
-export const ITEMS_FOLDED = 50;
+const ITEMS_FOLDED = 50;
 
 /**
  * Hubs named in one cell of the items table before "and N more hubs": an item out at 47 hubs of 50 named them
  * all, a row twenty lines tall. The Hub filter above the table shows one hub's figures.
  */
-export const HUBS_NAMED = 5;
+const HUBS_NAMED = 5;
 
 /** `names` as a list, the first HUBS_NAMED of them, then how many more; '' for none. */
 function hubList(names: readonly string[], t: TFunction, format: Format): string {

@@ -238,13 +238,12 @@ export const ALL_SETTINGS: ReadonlySet<SettingKind> = new Set([
 ]);
 const NO_SETTINGS: ReadonlySet<SettingKind> = new Set();
 
-/** What a committed batch brought: its entries, and whether any setting changed, and which kinds. */
+/** What a committed batch brought: its entries, and the kinds of settings it changed (none: empty). */
 export interface Commit {
   entries: readonly Entry[];
-  settingsChanged: boolean;
   /**
-   * The kinds of settings changed (empty when `settingsChanged` is false): a device saying what it reads
-   * changes no figure of the network view, which otherwise reads everything again.
+   * Which kinds of settings changed: a device saying what it reads changes no figure of the network view,
+   * which otherwise reads everything again.
    */
   settings: ReadonlySet<SettingKind>;
 }
@@ -1175,7 +1174,7 @@ export class DocPersistence {
         } finally {
           giveBack();
         }
-        const commit: Commit = { entries: row.entries, settingsChanged: false, settings: NO_SETTINGS };
+        const commit: Commit = { entries: row.entries, settings: NO_SETTINGS };
         for (const listener of this.committedListeners) listener(commit);
         this.listItemBlocks();
       },
@@ -1561,7 +1560,7 @@ export class DocPersistence {
     if (plan?.members) settings.add('members');
     for (const kind of ['items', 'hubs', 'devices', 'levels', 'categoryLevels'] as const)
       if (batch[kind].size > 0) settings.add(kind);
-    const commit: Commit = { entries: now, settingsChanged: settings.size > 0, settings };
+    const commit: Commit = { entries: now, settings };
     for (const listener of this.committedListeners) listener(commit);
     this.lastCommitAt = performance.now();
     this.listItemBlocks();
@@ -1639,8 +1638,7 @@ export class DocPersistence {
       ),
     );
     return run.then(() => {
-      for (const listener of this.committedListeners)
-        listener({ entries: [], settingsChanged: true, settings: ALL_SETTINGS });
+      for (const listener of this.committedListeners) listener({ entries: [], settings: ALL_SETTINGS });
     });
   }
 
@@ -1919,7 +1917,7 @@ export class DocPersistence {
       return;
     }
     this.backlogAt += chunk.length;
-    const commit: Commit = { entries: chunk, settingsChanged: false, settings: NO_SETTINGS };
+    const commit: Commit = { entries: chunk, settings: NO_SETTINGS };
     for (const listener of this.committedListeners) listener(commit);
     this.listItemBlocks();
     if (!last) this.notifyBacklog();
@@ -2444,7 +2442,7 @@ export class DocPersistence {
    * tables (its figures first, then its usage and ledger rows).
    */
   private rewritten(): void {
-    const commit: Commit = { entries: [], settingsChanged: true, settings: ALL_SETTINGS };
+    const commit: Commit = { entries: [], settings: ALL_SETTINGS };
     for (const listener of this.committedListeners) listener(commit);
     this.listItemBlocks();
   }

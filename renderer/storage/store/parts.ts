@@ -63,7 +63,7 @@ export function makeParts(
   };
   ctx.persistence.onCommitted((commit) => {
     void catchUp.refreshCatchUpDays().catch(() => undefined);
-    if (commit.settingsChanged) {
+    if (commit.settings.size > 0) {
       void ledger.refreshForm();
       void catchUp.noteCatchUpMaterial().catch(() => undefined);
       void keys
