@@ -245,7 +245,7 @@ export function installProbe(): void {
   }).observe({ type: 'long-animation-frame', buffered: true });
   const observer = new MutationObserver(() => {
     // The stock table, the network's, or (bench/profile-start.ts --screen) the catalog's or the levels'.
-    const rows = ['Stock', 'Network stock', 'Items', 'Item levels']
+    const rows = ['Stock', 'Network stock', 'Items', 'Item levels', 'History']
       .map((label) => `table[aria-label="${label}"] tbody tr`)
       .join(', ');
     if (probe.rowsAt !== null || !document.querySelector(rows)) return;

@@ -28,7 +28,7 @@ import { serve } from './server';
  *   ... --until=N          self and inclusive time of the profile's first N ms only (up to the rows painted, say)
  *   ... --from=N           ... and its stretches, from N ms on only (past a seed's generating, say)
  *   ... --screen=network   the Network screen (a coordinator's first view) instead of the stock screen; also
- *                          items or levels (the catalog's and the levels' tables)
+ *                          items, levels or history (their tables)
  *   ... --what=pickups     instead: 20 pickups recorded one after the other through the store (bench page)
  *   ... --what=history     instead: the app started after an update (on a copy of the profile), profiled while
  *                          its rebuild writes the history's rows (from the "Writing the history" bar to its end)

@@ -150,9 +150,9 @@ export function Shell() {
   useEffect(() => {
     document.title = `${t(SCREENS[screen])} · Larder`;
   }, [screen, t]);
-  // The stock and network views say when their figures are painted; any other first screen (a page
+  // The stock, network and history views say when their rows are painted; any other first screen (a page
   // opened again on the sync screen, say) has none to wait for: the ledger loads once it is drawn.
-  useFirstView(screen !== 'stock' && screen !== 'network');
+  useFirstView(screen !== 'stock' && screen !== 'network' && screen !== 'history');
   // The other screens' modules, once the first screen's figures are painted (not `store.ready`: asking
   // for it starts the ledger's load).
   useEffect(() => {

@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useFirstView } from '../app/firstView';
 import type { TFunction } from 'i18next';
 import { ENTRY_KINDS, ownEffect, type EntryKind } from '../../shared/entries';
 import { KIND_LABEL, REASON_LABEL, SOURCE_LABEL } from '../i18n/entryWords';
@@ -104,6 +105,9 @@ export function HistoryScreen() {
 
   const history = useHistory({ hub, item, kind, from, to, limit });
   const rows = history?.rows;
+  // A page opened again on History: the ledger loads once its rows are painted, not while they are read
+  // (at 50 hubs and 100k entries they came at 1.7-1.8 s behind the ledger's load, instead of 0.x s).
+  useFirstView(rows !== undefined);
   // The rows shown are of the filter before, while this one's are read.
   const stale = history?.stale ?? false;
   // The entries the shown undos undid, to name them.

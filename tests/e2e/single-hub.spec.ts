@@ -149,6 +149,28 @@ test('a volunteer records a donation and a pickup offline, and the stock survive
     expect(view!).toBeLessThanOrEqual(loading!);
     await goTo(page, 'History');
     await expect(page.getByRole('table', { name: 'History' }).getByRole('row')).toHaveCount(1 + 7);
+    // Opened again on History: there too the ledger waits until the rows are painted, not only drawn.
+    await page.addInitScript(() => {
+      const seen = new MutationObserver(() => {
+        if (!document.querySelector('table[aria-label="History"] tbody tr')) return;
+        performance.mark('test:history-rows');
+        seen.disconnect();
+      });
+      seen.observe(document, { childList: true, subtree: true });
+    });
+    await page.reload();
+    await expect(page.getByRole('table', { name: 'History' }).getByRole('row')).toHaveCount(1 + 7);
+    const again = await page.waitForFunction(() => {
+      const at = (name: string) => performance.getEntriesByName(name)[0]?.startTime;
+      const loading = at('larder:ledger-loading');
+      return loading === undefined
+        ? null
+        : { rows: at('test:history-rows'), view: at('larder:first-view'), loading };
+    });
+    const order = (await again.jsonValue())!;
+    expect(order.rows).toBeDefined();
+    expect(order.view!).toBeGreaterThanOrEqual(order.rows!);
+    expect(order.loading).toBeGreaterThanOrEqual(order.view!);
     await context.close();
   } finally {
     removeProfileDir(profile);
