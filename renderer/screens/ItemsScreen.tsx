@@ -1,5 +1,6 @@
 import { memo, useCallback, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useFirstView } from '../app/firstView';
 import {
   categoryList,
   findDuplicateName,
@@ -46,6 +47,8 @@ export function ItemsScreen() {
   const categoryName = useCategoryName();
   const storedCategory = useStoredCategory();
   const items = useItems();
+  // A page opened again here: the ledger loads once the rows are painted (Shell's SAY_WHEN_PAINTED).
+  useFirstView(items !== undefined);
   const emptyForm = blankForm(categoryName('Food'));
   const [form, setForm] = useState<ItemForm>(emptyForm);
   const [editing, setEditing] = useState<string | null>(null);

@@ -1,5 +1,6 @@
 import { memo, useCallback, useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useFirstView } from '../app/firstView';
 import { categoryList, type Item } from '../../shared/catalog';
 import type { Levels } from '../../shared/status';
 import { firstRows, useShownRows } from '../app/slices';
@@ -28,6 +29,8 @@ export function LevelsScreen() {
   const { hubs, hub, choose: setChosen } = useHubChoice(self.hubId);
   const items = useItems();
   const own = useItemLevelsAt(hub);
+  // A page opened again here: the ledger loads once the rows are painted (Shell's SAY_WHEN_PAINTED).
+  useFirstView(items !== undefined && own !== undefined);
   const byCategory = useCategoryLevelsAt(hub);
   const categories = useMemo(() => categoryList(items ?? []), [items]);
   const [selected, setSelected] = useState<Set<string>>(new Set());

@@ -16,6 +16,7 @@ import { fileService } from '../platform/files';
 import '../needs.css';
 import { useNeedsWords } from '../app/domainText';
 import { useTranslation } from 'react-i18next';
+import { useFirstView } from '../app/firstView';
 import { useFormat } from '../i18n/format';
 import { useCategoryName } from '../i18n/categories';
 import { unitWord } from '../i18n/units';
@@ -70,6 +71,8 @@ export function NeedsScreen() {
   const [scope, setScope] = useState<string>(ownHub ?? NETWORK);
   const command = useCommand();
   const data = useNeedsData();
+  // A page opened again here: the ledger loads once the rows are painted (Shell's SAY_WHEN_PAINTED).
+  useFirstView(data !== undefined);
   const needsWords = useNeedsWords();
   const { t } = useTranslation();
   const format = useFormat();
