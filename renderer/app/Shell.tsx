@@ -32,7 +32,7 @@ import { startNetworkReads } from '../data/networkReads';
  * The screens that say when their rows are painted (`useFirstView`): the ledger's load, started then, must not
  * delay their reads (History's rows came 0.6 s later behind it at 50 hubs and 100k entries).
  */
-const SAY_WHEN_PAINTED: ReadonlySet<string> = new Set([
+const SAY_WHEN_PAINTED: ReadonlySet<ScreenId> = new Set([
   'stock',
   'network',
   'history',
