@@ -1,4 +1,4 @@
-import { Suspense, useEffect, useState } from 'react';
+import { Suspense, useEffect, useState, startTransition } from 'react';
 import { useTranslation } from 'react-i18next';
 import { LarderDB } from '../storage/db';
 import { browserDeps, LarderStore } from '../storage/store';
@@ -73,7 +73,7 @@ export function App() {
       else await firstScreen;
       // (Stopped meanwhile: the cleanup has closed the store.)
       if (cancelled) return;
-      setBoot({ state: 'open', store: opened, sync: service });
+      startTransition(() => setBoot({ state: 'open', store: opened, sync: service }));
       // The ledger loads once the first screen's figures are painted (the screens read the projections
       // meanwhile: firstView.ts); a save before then starts it at once. Sync starts when it is loaded.
       // Not after an idle moment too: the rest of the rows and the other screens' modules come right after
