@@ -189,7 +189,7 @@ test('the Network screen’s moves and shortage cards show the most urgent first
     expect(await page.evaluate(() => performance.getEntriesByName('larder:network-preview').length)).toBe(1);
     expect(first.busy).toBe('true');
     expect(first.status).toMatch(
-      /^Figures as they stood at .+, saved on this device; bringing them up to date…$/,
+      /^Figures as they stood (just now|\d+ minutes? ago), saved on this device; bringing them up to date…$/,
     );
     expect(first.hubFilterOff).toBe(true);
     expect(first.moves).toEqual(liveMoves.map((m) => m.trim()));
