@@ -37,6 +37,25 @@ export function firstRows<T>(rows: readonly T[], shown: number): readonly T[] {
 }
 
 /**
+ * `firstRows` of a list shown in groups (a table per category, say): the groups with only their first `shown`
+ * rows in all, in order, a group cut short where the count runs out; every group when `shown` is Infinity.
+ */
+export function firstOfGroups<G extends { lines: readonly unknown[] }>(
+  groups: readonly G[],
+  shown: number,
+): readonly G[] {
+  if (shown === Infinity) return groups;
+  const out: G[] = [];
+  let left = shown;
+  for (const g of groups) {
+    if (left <= 0) break;
+    out.push(g.lines.length <= left ? g : { ...g, lines: g.lines.slice(0, left) });
+    left -= g.lines.length;
+  }
+  return out;
+}
+
+/**
  * False until `ready` has been committed once, then true for good (set in the background, as a slice): for
  * a part of a first view below the fold, rendered after the part the first paint is for.
  */

@@ -1,10 +1,12 @@
-import { useMemo, useState } from 'react';
+import { memo, useEffect, useMemo, useState } from 'react';
+import { flushSync } from 'react-dom';
 import { freshness } from '../../shared/network/freshness';
 import {
   needsCsv,
   needsList,
   publishedAddress,
   urgencyRank,
+  type HubNeed,
   type NeedLine,
   type NeedsScope,
   type Urgency,
@@ -16,8 +18,11 @@ import { fileService } from '../platform/files';
 import '../needs.css';
 import { useNeedsWords } from '../app/domainText';
 import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import { useFirstView } from '../app/firstView';
-import { useFormat } from '../i18n/format';
+import { FIRST_ROWS, firstOfGroups, useShownRows } from '../app/slices';
+import { useFormat, type Format } from '../i18n/format';
+import { namedFirst } from '../i18n/namedFirst';
 import { useCategoryName } from '../i18n/categories';
 import { unitWord } from '../i18n/units';
 import { useCommand } from '../app/useCommand';
@@ -55,6 +60,57 @@ function byCategory(lines: readonly NeedLine[]): { category: string; worst: Urge
     );
 }
 
+/**
+ * Hubs named in a line's "Where" before "and N more hubs", the ones that need it most first: a line needed at
+ * 47 hubs of 50 named them all (a cell twenty lines tall on the printed sheet; and at 2,000 items, 3 s of
+ * rendering). The CSV names every hub, and a hub's own list its own needs.
+ */
+const HUBS_NAMED = 5;
+
+function whereNeeded(hubs: readonly HubNeed[], t: TFunction, format: Format): string {
+  return namedFirst(
+    hubs,
+    HUBS_NAMED,
+    format.list,
+    (count) => t('network.moreHubs', { count }),
+    (h) => t('needs.hubShare', { hub: h.name, n: format.number(h.needed) }),
+  );
+}
+
+interface LineWords {
+  t: TFunction;
+  format: Format;
+  urgency: Record<Urgency, string>;
+}
+
+/** A line of the sheet: memoized, so that a slice added renders only its own lines. */
+const NeedLineRow = memo(function NeedLineRow({
+  line: l,
+  where,
+  words: { t, format, urgency },
+}: {
+  line: NeedLine;
+  /** The network's sheet: which hubs need it. */
+  where: boolean;
+  words: LineWords;
+}) {
+  return (
+    <tr>
+      <th scope="row">{l.name}</th>
+      <td className="num strong">
+        {t('needs.quantity', {
+          n: format.number(l.needed),
+          unit: unitWord(format.language, l.needed, l.unit),
+        })}
+      </td>
+      <td>
+        <span className={URGENCY_CLASS[l.urgency]}>{urgency[l.urgency]}</span>
+      </td>
+      {where && <td className="needs-where">{whereNeeded(l.hubs, t, format)}</td>}
+    </tr>
+  );
+});
+
 const URGENCY_CLASS: Record<Urgency, string> = {
   out: 'status status-out',
   low: 'status status-low',
@@ -78,8 +134,10 @@ export function NeedsScreen() {
   const format = useFormat();
   const categoryName = useCategoryName();
   const now = Date.now();
-  const quantity = (n: number, unit: string) =>
-    t('needs.quantity', { n: format.number(n), unit: unitWord(format.language, n, unit) });
+  const words = useMemo<LineWords>(
+    () => ({ t, format, urgency: needsWords.urgency }),
+    [t, format, needsWords],
+  );
 
   const hubs = useMemo(
     () =>
@@ -98,6 +156,20 @@ export function NeedsScreen() {
     [data, needsScope],
   );
   const groups = useMemo(() => byCategory(lines ?? []), [lines]);
+  // The sheet a slice of lines at a time, as the long tables are (renderer/app/slices.ts): at 2,000 items
+  // needed across 50 hubs, the whole sheet at once was a task of 0.7-1.2 s and its first line came at 2.4-3.3
+  // s. Printing (the button, or the browser's own command) shows every line first.
+  const shownRows = useShownRows(lines ? lines.length : null, FIRST_ROWS, needsScope);
+  const [printing, setPrinting] = useState(false);
+  useEffect(() => {
+    const showAll = () => flushSync(() => setPrinting(true));
+    window.addEventListener('beforeprint', showAll);
+    return () => window.removeEventListener('beforeprint', showAll);
+  }, []);
+  const shownGroups = useMemo(
+    () => firstOfGroups(groups, printing ? Infinity : shownRows),
+    [groups, printing, shownRows],
+  );
   const anyLevels = !!data?.positions.some((p) => scope === NETWORK || p.hub === scope);
 
   // Figures this device last heard more than a day ago; this device's own hub is always current here.
@@ -202,7 +274,7 @@ export function NeedsScreen() {
               </p>
             )}
           </header>
-          {groups.map((g) => (
+          {shownGroups.map((g) => (
             <section key={g.category} className="needs-group" aria-label={categoryName(g.category)}>
               <h3>{categoryName(g.category)}</h3>
               <div className="table-scroll">
@@ -230,20 +302,7 @@ export function NeedsScreen() {
                   </thead>
                   <tbody>
                     {g.lines.map((l) => (
-                      <tr key={l.item}>
-                        <th scope="row">{l.name}</th>
-                        <td className="num strong">{quantity(l.needed, l.unit)}</td>
-                        <td>
-                          <span className={URGENCY_CLASS[l.urgency]}>{needsWords.urgency[l.urgency]}</span>
-                        </td>
-                        {!scopeHub && (
-                          <td className="needs-where">
-                            {l.hubs
-                              .map((h) => t('needs.hubShare', { hub: h.name, n: format.number(h.needed) }))
-                              .join(', ')}
-                          </td>
-                        )}
-                      </tr>
+                      <NeedLineRow key={l.item} line={l} where={!scopeHub} words={words} />
                     ))}
                   </tbody>
                 </table>

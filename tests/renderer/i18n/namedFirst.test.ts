@@ -17,6 +17,14 @@ describe('namedFirst', () => {
     expect(namedFirst(['A', 'B', 'C'], 1, list, more)).toBe('A, 2 more');
   });
 
+  it('names only the things it shows, each as told', () => {
+    const asked: number[] = [];
+    const name = (n: number) => (asked.push(n), `#${n}`);
+    expect(namedFirst([1, 2, 3, 4, 5, 6, 7], 3, list, more, name)).toBe('#1, #2, #3, 4 more');
+    expect(asked).toEqual([1, 2, 3]);
+    expect(namedFirst([8, 9], 3, list, more, name)).toBe('#8, #9');
+  });
+
   it('always accounts for every name: those named plus the count of the rest', () => {
     fc.assert(
       fc.property(fc.array(fc.string({ minLength: 1 }), { maxLength: 60 }), fc.nat(10), (names, shown) => {
