@@ -1,6 +1,5 @@
 import Papa from 'papaparse';
 import type { Item } from './catalog';
-import { hubKey } from './keys';
 import type { Levels } from './status';
 import {
   NEEDS_CSV_COLUMNS,
@@ -119,13 +118,15 @@ export function needsList(input: NeedsInput): NeedLine[] {
   const { scope } = input;
   const items = new Map(input.items.map((i) => [i.id, i]));
   const hubs = new Map(input.hubs.map((h) => [h.id, h]));
-  const seen = new Set<string>();
+  // By hub, then item: not a `hub|item` key made for each of 100,000 positions (50 hubs by 2,000 items).
+  const seen = new Map<string, Set<string>>();
   const byItem = new Map<string, HubNeed[]>();
 
   for (const p of input.positions) {
-    const key = hubKey(p.hub, p.item);
-    if (seen.has(key)) throw new Error(`two positions for hub ${p.hub} and item ${p.item}`);
-    seen.add(key);
+    let atHub = seen.get(p.hub);
+    if (!atHub) seen.set(p.hub, (atHub = new Set()));
+    if (atHub.has(p.item)) throw new Error(`two positions for hub ${p.hub} and item ${p.item}`);
+    atHub.add(p.item);
     if (scope.hub !== undefined && p.hub !== scope.hub) continue;
     const hub = hubs.get(p.hub);
     if (!hub || !items.has(p.item) || !p.levels) continue;

@@ -3,7 +3,13 @@ import type { Item } from '../../shared/catalog';
 import { hubKey } from '../../shared/keys';
 import { levelsOfRows } from '../../shared/hubLevels';
 import { figuresOf } from '../../shared/onHand';
-import { byKey, effectiveLevels, levelledPositions, type LevelledPosition } from '../../shared/levels';
+import {
+  byKey,
+  effectiveLevels,
+  levelledPositions,
+  LevelsIndex,
+  type LevelledPosition,
+} from '../../shared/levels';
 import { stockStatus, type Levels } from '../../shared/status';
 import { useStore } from '../app/StoreContext';
 import type { CategoryLevelsRow, ItemRow, LevelsRow } from '../storage/db';
@@ -118,17 +124,17 @@ export function useNeedsData(): NeedsData | undefined {
       db.hubLevels.toArray(),
       db.categoryLevels.toArray(),
     ]);
-    const onHand = new Map<string, number>();
-    for (const f of figuresOf(onHandRows)) onHand.set(hubKey(f.hub, f.item), f.onHand);
-    const own = new Map<string, Levels>();
-    for (const l of levelsOfRows(levelsRows))
-      own.set(hubKey(l.hub, l.item), { min: l.min, target: l.target });
+    const onHand = new Map<string, Map<string, number>>();
+    for (const f of figuresOf(onHandRows)) {
+      const figures = onHand.get(f.hub);
+      if (figures) figures.set(f.item, f.onHand);
+      else onHand.set(f.hub, new Map([[f.item, f.onHand]]));
+    }
     const positions = levelledPositions(
       hubs.map((h) => h.id),
       items,
       onHand,
-      own,
-      byKey(categoryLevels),
+      new LevelsIndex(levelsOfRows(levelsRows), categoryLevels),
     );
     return { hubs: await hubsWithNewest(db, hubs), items, positions };
   }, []);

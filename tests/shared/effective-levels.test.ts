@@ -91,7 +91,16 @@ describe('levelledPositions', () => {
           const ownMap = byKey(own);
           const catMap = byKey(cat);
           const onHand = new Map(Object.entries(stock));
-          const positions = levelledPositions(HUBS, ITEMS, onHand, ownMap, catMap);
+          const byHub = new Map<string, Map<string, number>>();
+          for (const [key, n] of onHand) {
+            const [hub, item] = key.split('|') as [string, string];
+            byHub.set(hub, (byHub.get(hub) ?? new Map<string, number>()).set(item, n));
+          }
+          const index = new LevelsIndex(
+            own.map((r) => ({ ...r, item: r.thing })),
+            cat.map((r) => ({ ...r, category: r.thing })),
+          );
+          const positions = levelledPositions(HUBS, ITEMS, byHub, index);
           const expected = HUBS.flatMap((hub) =>
             ITEMS.flatMap((item) => {
               const levels = effectiveLevels(hub, item, ownMap, catMap);
