@@ -19,6 +19,10 @@ describe('firstOfGroups', () => {
         expect(kept.map((g) => g.name)).toEqual(groups.slice(0, kept.length).map((g) => g.name));
         // A group is cut only where the count runs out: every one but the last is whole.
         kept.slice(0, -1).forEach((g, i) => expect(g.lines).toEqual(groups[i]!.lines));
+        // A group shown whole is the group itself, not a copy (its memoized rows are not rendered again).
+        kept.forEach((g, i) => {
+          if (g.lines.length === groups[i]!.lines.length) expect(g).toBe(groups[i]);
+        });
       }),
       fcOptions(),
     );
