@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { join } from 'node:path';
 import * as Y from 'yjs';
-import { appendEntries, devicesOf, hubsOf, putItem } from '../../shared/doc';
+import { appendEntries, devicesOf, hubsOf, putItem, setCategoryLevels } from '../../shared/doc';
 import type { Entry } from '../../shared/entries';
 import { encodeInvite } from '../../shared/sync/invite';
 import { newProfileDir, openHub, removeProfileDir } from './browser';
@@ -54,6 +54,8 @@ test('a whole-history sync file is taken in; the device stays usable while its h
         createdAt: AT,
         updatedAt: AT,
       });
+    // Hub A wants 10 of each food: it needs every tin of beans (119 lines on the network's needs sheet).
+    setCategoryLevels(doc, 'huba0001', 'Food', { min: 5, target: 10 });
     const entries = Array.from({ length: ENTRIES }, (_, i): Entry => ({
       kind: 'donation',
       hub: 'huba0001',
@@ -123,6 +125,23 @@ test('a whole-history sync file is taken in; the device stays usable while its h
     await expect(fewerItems).toHaveAttribute('aria-expanded', 'true');
     await fewerItems.click();
     await expect(networkItems.getByRole('row')).toHaveCount(51);
+    // The needs sheet comes a slice of lines at a time, and printing shows every line first: seen as the
+    // sheet's first lines are put in the page (before any later slice), then right after `beforeprint`.
+    await page.evaluate(() => {
+      const seen = new MutationObserver(() => {
+        const rows = () => document.querySelectorAll('table[aria-label="Needed: Food"] tbody tr').length;
+        if (rows() === 0) return;
+        seen.disconnect();
+        const first = rows();
+        window.dispatchEvent(new Event('beforeprint'));
+        (window as { sheetLines?: number[] }).sheetLines = [first, rows()];
+      });
+      seen.observe(document, { childList: true, subtree: true });
+    });
+    await goTo(page, 'Needs list');
+    await page.getByLabel('For', { exact: true }).selectOption({ label: 'The whole network' });
+    await expect(page.getByRole('table', { name: 'Needed: Food' }).getByRole('row')).toHaveCount(120);
+    expect(await page.evaluate(() => (window as { sheetLines?: number[] }).sheetLines)).toEqual([30, 119]);
     await goTo(page, 'Count stock');
     await expect(page.getByRole('button', { name: 'Save count' })).toBeEnabled();
   } finally {
