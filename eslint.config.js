@@ -82,6 +82,34 @@ export default tseslint.config(
       ],
     },
   },
+  // The page has the store as a host of the doc it talks to (renderer/storage/host.ts, docs/worker.md): its
+  // screens, hooks and data modules take a `StoreHost`, never `LarderStore`, whose doc and persistence
+  // will live in a Worker. Only the app's root makes the store; two modules ask whether its code is loaded.
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    ignores: [
+      'renderer/storage/**',
+      'renderer/sync/**',
+      'renderer/app/App.tsx',
+      'renderer/app/lazyScreen.ts',
+      'renderer/data/networkModel.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/storage/store'],
+              importNames: ['LarderStore'],
+              message:
+                'Take the store as a StoreHost (renderer/storage/host.ts): the page never holds its doc.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // Reads live in one place: screens, components and the app shell read through renderer/data/'s named
   // hooks, never the database. Only renderer/storage/ (which writes it) and renderer/data/ (which reads
   // it) touch `store.db`; renderer/sync/ keeps its own sync state there (relays, peers' files).

@@ -6,7 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
 import { useStore } from './StoreContext';
 import type { SelfRow } from '../storage/db';
-import type { LarderStore } from '../storage/store';
+import type { StoreHost } from '../storage/host';
 import {
   useCheckpointPercent,
   useFiguresPercent,
@@ -119,7 +119,7 @@ function screensOf(role: SelfRow['role']): { allowed: ScreenId[]; fallback: Scre
  * fallback before too, its one Suspense boundary: App.tsx. One that fails resolves this, and the screen's
  * error boundary says so.)
  */
-export function prepareFirstScreen(store: LarderStore | null): Promise<void> {
+export function prepareFirstScreen(store: StoreHost | null): Promise<void> {
   const self = store?.self;
   // Before the store is open, only the URL tells; once open, the frame is shown to a device set up only.
   const opensOn = (role: SelfRow['role']) => {

@@ -1,9 +1,9 @@
 import { createContext, useContext } from 'react';
-import type { LarderStore } from '../storage/store';
+import type { StoreHost } from '../storage/host';
 
-export const StoreContext = createContext<LarderStore | null>(null);
+export const StoreContext = createContext<StoreHost | null>(null);
 
-export function useStore(): LarderStore {
+export function useStore(): StoreHost {
   const store = useContext(StoreContext);
   if (!store) throw new Error('useStore outside StoreContext');
   return store;

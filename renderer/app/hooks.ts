@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
-import type { LarderStore } from '../storage/store';
+import type { StoreHost } from '../storage/host';
 import { useStore } from './StoreContext';
 
 /** Entries of a very large update not yet added to the figures (0 almost always), live. */
@@ -23,7 +23,7 @@ export const LOAD_SHOWN_AFTER_MS = 1_000;
  * when it has run long enough to be mentioned.
  */
 function useShownPercent(
-  progress: (store: LarderStore) => { done: number; total: number; startedAt: number } | null,
+  progress: (store: StoreHost) => { done: number; total: number; startedAt: number } | null,
 ): number | null {
   const store = useStore();
   // The same function from render to render: React subscribes again whenever it changes.
@@ -66,8 +66,8 @@ export function useFiguresPercent(): number | null {
   return useShownPercent(figuresProgress);
 }
 
-const loadProgress = (store: LarderStore) => store.loadProgress;
-const figuresProgress = (store: LarderStore) => store.figuresProgress;
+const loadProgress = (store: StoreHost) => store.loadProgress;
+const figuresProgress = (store: StoreHost) => store.figuresProgress;
 
 /**
  * How far a rebuild has written the history (usage and ledger rows), in whole percent, live; null when no
@@ -78,9 +78,7 @@ export function useRebuildPercent(): number | null {
 }
 
 /** How far `progress` is, in whole percent, live (the store says when it moves); null when it is null. */
-function usePercentOf(
-  progress: (store: LarderStore) => { done: number; total: number } | null,
-): number | null {
+function usePercentOf(progress: (store: StoreHost) => { done: number; total: number } | null): number | null {
   const store = useStore();
   return useSyncExternalStore(
     (listener) => store.onBacklog(listener),
@@ -92,7 +90,7 @@ function usePercentOf(
   );
 }
 
-const rebuildDone = (store: LarderStore) => {
+const rebuildDone = (store: StoreHost) => {
   const progress = store.rebuildProgress;
   return progress && { done: progress.written, total: progress.total };
 };
@@ -106,7 +104,7 @@ export function useCheckpointPercent(): number | null {
   return usePercentOf(checkpointArrived);
 }
 
-const checkpointArrived = (store: LarderStore) => {
+const checkpointArrived = (store: StoreHost) => {
   const progress = store.checkpointProgress;
   return progress && { done: progress.arrived, total: progress.covered };
 };
@@ -146,7 +144,7 @@ export interface BusyState {
   duringRebuild: boolean;
   /** The command saves something (false: it makes something, a file, say). */
   saves: boolean;
-  /** The store's flags, read at this render (LarderStore's getters of the same names). */
+  /** The store's flags, read at this render (StoreHost's getters of the same names). */
   takesEarlySaves: boolean;
   takesSavesWhileRebuilding: boolean;
   savesWaitForDoc: boolean;

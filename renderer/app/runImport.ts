@@ -1,7 +1,7 @@
 import { idOf, type Count } from '../../shared/entries';
 import type { Item } from '../../shared/catalog';
 import { planImport, type ColumnMap, type ImportPlan, type ItemRef, type Sheet } from '../../shared/import';
-import type { LarderStore } from '../storage/store';
+import type { StoreHost } from '../storage/host';
 import { toFormErrors } from './errors';
 import { i18n } from '../i18n';
 
@@ -31,7 +31,7 @@ export const ITEMS_A_SAVE = 500;
  * preview are matched, not duplicated.
  */
 export async function runImport(
-  store: LarderStore,
+  store: StoreHost,
   sheet: Sheet,
   columns: ColumnMap,
   fileName: string,
@@ -89,7 +89,7 @@ export async function runImport(
  * as it is, and said so.
  */
 export async function undoImportCount(
-  store: LarderStore,
+  store: StoreHost,
   count: readonly Count[],
 ): Promise<{ undone: number; failed: string[] }> {
   try {

@@ -76,8 +76,7 @@ export function CheckDataPanel() {
     command.run(
       async () => {
         command.clear();
-        await store.ready;
-        const check = repair ? await store.persistence.repairData() : await store.persistence.checkData();
+        const check = repair ? await store.repairData() : await store.checkData();
         setResult({ check, repaired: repair });
       },
       { failed: (e) => t('check.failed', { reason: e instanceof Error ? e.message : String(e) }) },

@@ -1,8 +1,7 @@
 import { useDeviceNames } from '../data/devices';
 import { useKnownPeers } from '../data/peers';
 import { useRef, useState } from 'react';
-import { useStore } from '../app/StoreContext';
-import { exportSyncFile, importSyncFile } from '../sync/syncFiles';
+import { useSync } from '../app/SyncContext';
 import { fileService, readPickedFile } from '../platform/files';
 import { ValidationError } from '../../shared/errors';
 import { domainText } from '../app/domainText';
@@ -17,7 +16,7 @@ import { CommandStatus } from './StatusMessage';
  * safe: twice, out of order, or an old file changes nothing that is already here.
  */
 export function SyncFilesPanel() {
-  const store = useStore();
+  const sync = useSync();
   const { t } = useTranslation();
   const format = useFormat();
   const [target, setTarget] = useState('');
@@ -29,7 +28,7 @@ export function SyncFilesPanel() {
   const doExport = () =>
     command.run(
       async () => {
-        const file = await exportSyncFile(store, target ? { forDevice: target } : {});
+        const file = await sync.exportFile(target ? { forDevice: target } : {});
         const where = await fileService().save(file.fileName, file.bytes, {
           name: t('syncFiles.fileKind'),
           extensions: ['larder-sync'],
@@ -63,7 +62,7 @@ export function SyncFilesPanel() {
     // A new device shows its stock from the file's checkpoint while the history behind it goes in.
     const onCheckpoint = ({ from, covered }: { from: string; covered: number }) =>
       command.say(t('syncFiles.checkpointReady', { from, count: covered }));
-    await command.run(async () => importSyncFile(store, await readPickedFile(file), { onCheckpoint }), {
+    await command.run(async () => sync.importFile(await readPickedFile(file), { onCheckpoint }), {
       done: (result) => ({
         text: sentences([result.message, ...(result.ok ? (result.notes ?? []) : [])].map(domainText)),
         error: !result.ok,

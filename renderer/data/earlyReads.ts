@@ -1,4 +1,4 @@
-import type { LarderStore } from '../storage/store';
+import type { StoreHost } from '../storage/host';
 
 /*
  * Rows renderer/public/open-early.js read while the page was parsed and the app's code loaded, left in a
@@ -18,7 +18,7 @@ export interface Early<T> {
   settled: boolean;
   rows: T | null;
   /** The store that took them: they were read for this page's start, and stand for no other store. */
-  store: LarderStore | null;
+  store: StoreHost | null;
   /** Taken by a first render already: a screen mounted later reads for itself (these rows may be old by then). */
   used: boolean;
 }
@@ -35,7 +35,7 @@ export type EarlyName = 'larderEarlyStock' | 'larderEarlyNetwork';
  */
 export function earlyReads<T>(name: EarlyName): {
   watch: () => void;
-  take: (store: LarderStore) => Early<T> | null;
+  take: (store: StoreHost) => Early<T> | null;
 } {
   let early: Early<T> | null | undefined;
   const watch = () => {
@@ -63,7 +63,7 @@ export function earlyReads<T>(name: EarlyName): {
     });
     early = taking;
   };
-  const take = (store: LarderStore) => {
+  const take = (store: StoreHost) => {
     watch();
     if (!early) return null;
     early.store ??= store;

@@ -2,7 +2,7 @@ import { use, useEffect } from 'react';
 import type { ShelfRow } from '../../shared/shelf';
 import { useStore } from '../app/StoreContext';
 import type { CategoryLevelsRow, HubRow, ItemRow, LevelsRow } from '../storage/db';
-import type { LarderStore } from '../storage/store';
+import type { StoreHost } from '../storage/host';
 import { EARLY_STOCK_MARK } from '../storage/marks';
 import { EARLY_WAIT_MS, earlyReads, type Early } from './earlyReads';
 
@@ -42,7 +42,7 @@ export const watchEarlyStock = early.watch;
 export const takeEarlyStock = early.take;
 
 /** Whether rows read before the store opened stand for its projections: the same database and hub. */
-export function fits(rows: EarlyStock, store: LarderStore): boolean {
+export function fits(rows: EarlyStock, store: StoreHost): boolean {
   const self = store.self;
   return (
     !!self &&
@@ -73,7 +73,7 @@ export function useEarlyStock(hub: string): EarlyStock | null {
 }
 
 /** The settled early reads' rows, if they stand for `store`'s projections and show `hub`. */
-export function rowsFor(early: Early<EarlyStock>, store: LarderStore, hub: string): EarlyStock | null {
+export function rowsFor(early: Early<EarlyStock>, store: StoreHost, hub: string): EarlyStock | null {
   const rows = early.rows;
   return rows && rows.hub === hub && fits(rows, store) ? rows : null;
 }
@@ -82,7 +82,7 @@ export function rowsFor(early: Early<EarlyStock>, store: LarderStore, hub: strin
  * The early rows, if they have settled and stand for `store`, without taking them: for the frame around the
  * stock view, which names the hub from them in the same first render (it showed "…" until its own read).
  */
-export function peekEarlyStock(store: LarderStore): EarlyStock | null {
+export function peekEarlyStock(store: StoreHost): EarlyStock | null {
   const mine = takeEarlyStock(store);
   if (!mine?.settled || mine.used || !mine.rows) return null;
   return fits(mine.rows, store) ? mine.rows : null;

@@ -2,12 +2,12 @@ import { localDateTime } from '../../shared/days';
 import { ownEffect } from '../../shared/entries';
 import type { HistoryCsvRow, StockCsvRow } from '../../shared/import';
 import { byKey, effectiveLevels } from '../../shared/levels';
-import type { LarderStore } from '../storage/store';
+import type { StoreHost } from '../storage/host';
 import { hubLedgerRows } from '../storage/ledgerRows';
 
 /** A hub's name (or undefined) and its stock, one row per catalog item, as the stock CSV writes it. */
 export async function stockForExport(
-  store: LarderStore,
+  store: StoreHost,
   hub: string,
 ): Promise<{ hubName: string | undefined; rows: StockCsvRow[] }> {
   const db = store.db;
@@ -37,7 +37,7 @@ export async function stockForExport(
 
 /** A hub's name (or undefined) and every entry at it, oldest first, as the history CSV writes them. */
 export async function historyForExport(
-  store: LarderStore,
+  store: StoreHost,
   hub: string,
 ): Promise<{ hubName: string | undefined; rows: HistoryCsvRow[] }> {
   const db = store.db;

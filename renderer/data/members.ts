@@ -1,6 +1,6 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import type { MemberRow } from '../storage/db';
-import type { LarderStore } from '../storage/store';
+import type { StoreHost } from '../storage/host';
 import { useStore } from '../app/StoreContext';
 import { READS_FORM, STORED_FORM } from '../../shared/entryForms';
 import { useSelf } from './self';
@@ -28,7 +28,7 @@ export function useMembers(): MemberView[] | undefined {
 }
 
 /** Every device of the network as the Members screen shows it, sorted by name. */
-export async function readMembers(store: LarderStore): Promise<MemberView[]> {
+export async function readMembers(store: StoreHost): Promise<MemberView[]> {
   const [rows, hubs, gates, devices] = await Promise.all([
     store.db.members.toArray(),
     store.db.hubs.toArray(),

@@ -1,14 +1,14 @@
 import { useDeferredValue, useMemo, useSyncExternalStore } from 'react';
 import type { NetworkFilter } from '../../shared/network';
-import type { LarderStore } from '../storage/store';
+import type { StoreHost } from '../storage/host';
 import { NetworkModel } from './networkModel';
 import { useStore } from '../app/StoreContext';
 
 export type { HubWithFreshness } from './newest';
 
-const models = new WeakMap<LarderStore, NetworkModel>();
+const models = new WeakMap<StoreHost, NetworkModel>();
 
-function modelOf(store: LarderStore): NetworkModel {
+function modelOf(store: StoreHost): NetworkModel {
   let model = models.get(store);
   if (!model) {
     model = new NetworkModel(store);
@@ -18,7 +18,7 @@ function modelOf(store: LarderStore): NetworkModel {
 }
 
 /** Starts reading the network's figures for `store` before a Network screen asks (Shell's prepareFirstScreen). */
-export function prepareNetworkData(store: LarderStore): void {
+export function prepareNetworkData(store: StoreHost): void {
   modelOf(store).prepare();
 }
 

@@ -5,6 +5,7 @@ import { transferViews, type TransferView } from '../../shared/transfers';
 import type { HubRow, ItemRow } from '../storage/db';
 import type { Commit, SettingKind } from '../storage/persistence';
 import { LarderStore } from '../storage/store';
+import type { StoreHost } from '../storage/host';
 import { openTransferLedgerRows } from '../storage/ledgerIndex';
 import type { HubWithFreshness } from './newest';
 import { readNetworkRows, takeNetworkReads, type NetworkRows } from './networkReads';
@@ -66,7 +67,7 @@ export class NetworkModel {
    */
   private early: Promise<NetworkRows> | null;
 
-  constructor(private readonly store: LarderStore) {
+  constructor(private readonly store: StoreHost) {
     const early = takeNetworkReads(store);
     this.early = LarderStore.partsLoaded ? null : early;
     this.unsubscribe = store.onCommitted((commit) => {

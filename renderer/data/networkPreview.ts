@@ -4,7 +4,7 @@ import { useStore } from '../app/StoreContext';
 import type { LarderDB, NetworkPreviewRow as NetworkPreview, PreviewHub } from '../storage/db';
 import type { HubSummary } from '../../shared/network/summaries';
 import { NETWORK_PREVIEW_MARK } from '../storage/marks';
-import type { LarderStore } from '../storage/store';
+import type { StoreHost } from '../storage/host';
 import { earlyReads, type Early } from './earlyReads';
 import type { NetworkSnapshot } from './networkModel';
 
@@ -144,7 +144,7 @@ export const watchEarlyNetwork = early.watch;
 /** The preview read as the page opened, if it can be shown for `store` at `now`. */
 export function previewFor(
   read: EarlyNetwork | null,
-  store: LarderStore,
+  store: StoreHost,
   now = Date.now(),
 ): NetworkPreview | null {
   const version = store.db.openVersion();

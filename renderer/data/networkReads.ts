@@ -6,7 +6,7 @@ import type { LedgerRow, UsageRow } from '../../shared/projection';
 import { openTransferLedgerRows } from '../storage/ledgerIndex';
 import type { CategoryLevelsRow, ItemRow, LarderDB } from '../storage/db';
 import type { HubLevelsRow } from '../../shared/hubLevels';
-import type { LarderStore } from '../storage/store';
+import type { StoreHost } from '../storage/host';
 import { hubsWithNewest, type HubWithFreshness } from './newest';
 import { NETWORK_READ_MARK, NETWORK_READING_MARK } from '../storage/marks';
 
@@ -83,14 +83,14 @@ export async function usageInWindow(db: LarderDB, now: number): Promise<UsageRow
 }
 
 /** Reads started before a network model was made for the store (at most one per store). */
-const early = new WeakMap<LarderStore, Promise<NetworkRows>>();
+const early = new WeakMap<StoreHost, Promise<NetworkRows>>();
 
 /**
  * Starts the network view's reads now, for the model made moments later to take (`takeNetworkReads`).
  * Nothing is written to the projections before the store's parts are loaded (after the first view), so
  * the rows read here are the ones the model would read itself (the model checks: NetworkModel `early`).
  */
-export function startNetworkReads(store: LarderStore): void {
+export function startNetworkReads(store: StoreHost): void {
   if (early.has(store)) return;
   const reads = readNetworkRows(store.db, true);
   // Not waited for if the screen is not shown after all; the model reads again if they failed.
@@ -99,7 +99,7 @@ export function startNetworkReads(store: LarderStore): void {
 }
 
 /** The reads `startNetworkReads` started for `store`, once: null if none were started (or already taken). */
-export function takeNetworkReads(store: LarderStore): Promise<NetworkRows> | null {
+export function takeNetworkReads(store: StoreHost): Promise<NetworkRows> | null {
   const reads = early.get(store) ?? null;
   early.delete(store);
   return reads;

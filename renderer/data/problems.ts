@@ -1,6 +1,6 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useStore } from '../app/StoreContext';
-import type { LarderStore } from '../storage/store';
+import type { StoreHost } from '../storage/host';
 import type { ProblemRow } from '../storage/db';
 import { damageKind, problemsReport, type DamageKind, type ProblemsReport } from '../storage/report';
 
@@ -41,7 +41,7 @@ export function useDamaged(): DamagedView[] | undefined {
 }
 
 /** The problems report (no personal data) as of `now`. */
-export function makeProblemsReport(store: LarderStore, now: number): Promise<ProblemsReport> {
+export function makeProblemsReport(store: StoreHost, now: number): Promise<ProblemsReport> {
   return problemsReport(store.db, now);
 }
 
@@ -64,6 +64,6 @@ export function useDamageNotice() {
 }
 
 /** Puts the startup check's notice away (the data it names is untouched). */
-export async function dismissDamageNotice(store: LarderStore): Promise<void> {
+export async function dismissDamageNotice(store: StoreHost): Promise<void> {
   await store.db.meta.delete('damage');
 }

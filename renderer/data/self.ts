@@ -1,10 +1,10 @@
 import { useSyncExternalStore } from 'react';
 import { useStore } from '../app/StoreContext';
 import type { SelfRow } from '../storage/db';
-import type { LarderStore } from '../storage/store';
+import type { StoreHost } from '../storage/host';
 
 /** This device's own settings (its network, hub, role, name), re-rendering whoever reads them when they change. */
-export function useSelfOf(store: LarderStore): SelfRow | null {
+export function useSelfOf(store: StoreHost): SelfRow | null {
   return useSyncExternalStore(
     (listener) => store.onSelfChanged(listener),
     () => store.selfSnapshot,

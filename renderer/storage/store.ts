@@ -13,7 +13,9 @@ import type { MemberState, Role } from '../../shared/trust/members';
 import { onceUntilFailed } from '../../shared/lazy';
 import { secretBox, type SecretBox } from '../platform/secrets';
 import type { IdentityRow, LarderDB, SelfRow } from './db';
+import type { DataCheck } from './check';
 import type { Commit, DocPersistence, RebuildProgress } from './persistence';
+import type { StoreHost } from './host';
 import { KeySealer, sealingMiddleware } from './sealedKey';
 import { browserDeps, type StoreDeps } from './store/deps';
 import type { makeParts, StoreParts } from './store/parts';
@@ -44,7 +46,7 @@ const loadPartsModule = onceUntilFailed(() => import('./store/parts'));
  * `inviteCode`...) may be used only by screens loaded after them (renderer/app/lazyScreen.ts). Opened
  * without `partsLater` (tests, the bench pages), a store has its parts from the start.
  */
-export class LarderStore {
+export class LarderStore implements StoreHost {
   private made: StoreParts | null = null;
   private closed = false;
   /** Listeners to the persistence that subscribed before the parts were made: attached once they are. */
@@ -460,6 +462,22 @@ export class LarderStore {
   /** Sets aside something a peer sent that failed its checks: shown under Problems, never counted. */
   recordProblem(where: string, reason: DomainMessage, cause?: unknown): Promise<void> {
     return this.later((p) => p.ctx.recordProblem(where, reason, cause));
+  }
+
+  /** "Check data": every figure worked out again from the ledger and compared (DocPersistence.checkData). */
+  checkData(): Promise<DataCheck> {
+    return this.later(async (p) => {
+      await p.ctx.ready;
+      return p.ctx.persistence.checkData();
+    });
+  }
+
+  /** The same check, and every figure that differs written again (DocPersistence.repairData). */
+  repairData(): Promise<DataCheck> {
+    return this.later(async (p) => {
+      await p.ctx.ready;
+      return p.ctx.persistence.repairData();
+    });
   }
 
   rebuildProjections() {

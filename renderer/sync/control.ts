@@ -2,11 +2,15 @@ import { onceUntilFailed } from '../../shared/lazy';
 import type { LarderStore } from '../storage/store';
 import type { RelayService } from './relay';
 import type { SyncService as Service, SyncStatus } from './webrtc';
+import type { ExportedSyncFile, ExportOptions, ImportOptions, ImportResult, KnownPeer } from './syncFiles';
 
 /** The sync service's module (webrtc.ts and what it imports), once loaded: one for the page. */
 let serviceModule: { SyncService: typeof Service } | null = null;
 // A load that failed (the page's server gone for a moment, on a hub's LAN) is tried again next time.
 const loadServiceModule = onceUntilFailed(() => import('./webrtc'));
+
+// Sync files' code (syncFiles.ts), loaded when a screen first writes, reads or lists them.
+const loadFilesModule = onceUntilFailed(() => import('./syncFiles'));
 
 const STOPPED: SyncStatus = { running: false, signaling: [], connected: 0, peers: [] };
 
@@ -15,6 +19,10 @@ const STOPPED: SyncStatus = { running: false, signaling: [], connected: 0, peers
  * sync files, sealed catch-up) is not needed before sync starts, which the app does once its first screen is
  * painted, so the service's module loads then. Until then the status is "not running"; `relay` is for the
  * screens loaded after it (renderer/app/lazyScreen.ts).
+ *
+ * Sync files go through it too: they are written and read where the doc is, beside the store (the page's,
+ * for now), so the screens hand over bytes and get bytes back, and never hold the store's doc
+ * (renderer/storage/host.ts).
  */
 export class SyncControl {
   private service: Service | null = null;
@@ -65,6 +73,26 @@ export class SyncControl {
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** A sync file of everything, or of what `options.forDevice` lacks (syncFiles.ts `exportSyncFile`). */
+  exportFile(options: ExportOptions = {}): Promise<ExportedSyncFile> {
+    return loadFilesModule().then(({ exportSyncFile }) => exportSyncFile(this.store, options));
+  }
+
+  /** Takes in a sync file's bytes (syncFiles.ts `importSyncFile`). */
+  importFile(bytes: Uint8Array, options: ImportOptions = {}): Promise<ImportResult> {
+    return loadFilesModule().then(({ importSyncFile }) => importSyncFile(this.store, bytes, options));
+  }
+
+  /**
+   * The devices this device can export "only what they lack" for. Read in a live query (data/peers.ts): the
+   * module's load goes through `Promise.resolve`, as Dexie asks of other work awaited in one, so that the
+   * reads after it are still watched.
+   */
+  async knownPeers(): Promise<KnownPeer[]> {
+    const { knownPeers } = await Promise.resolve(loadFilesModule());
+    return knownPeers(this.store);
   }
 
   /** Rounds with the relays this device uses, while sync runs. */

@@ -26,6 +26,7 @@ import { deviceIdOf } from '../../shared/trust/crypto';
 import { networkIdOf } from '../../shared/trust/members';
 import type { RandomBytes } from '../../shared/ids';
 import type { RelayStateRow } from '../storage/db';
+import type { LarderDB } from '../storage/db';
 import type { LarderStore } from '../storage/store';
 
 /**
@@ -564,13 +565,13 @@ export function relayUrlProblem(url: string): string | null {
 }
 
 /** The relays this device uses (none unless a person adds one, or the invite it joined with named some). */
-export async function relayUrls(store: LarderStore): Promise<string[]> {
+export async function relayUrls(store: { readonly db: LarderDB }): Promise<string[]> {
   const row = await store.db.meta.get('relays');
   return row?.key === 'relays' ? row.urls : [];
 }
 
 /** Sets the relays this device uses (the caller restarts sync so the page may reach them). */
-export async function saveRelayUrls(store: LarderStore, urls: string[]): Promise<void> {
+export async function saveRelayUrls(store: { readonly db: LarderDB }, urls: string[]): Promise<void> {
   await store.db.meta.put({ key: 'relays', urls });
 }
 

@@ -65,6 +65,11 @@ test('a new device joins from the admin’s sync file, starting from its checkpo
       'Imported 2 new entries from Front desk laptop. The stock figures started from a checkpoint signed by Front desk laptop.',
       { timeout: 60_000 },
     );
+    // The device whose file it read is now offered to export for (a live read: it shows without a reload).
+    await expect(files.getByLabel('Export for').locator('option')).toHaveText([
+      'Any device (everything)',
+      'Front desk laptop: only what it lacks',
+    ]);
     await expectHubOnHand(b.page, 'Eastside Pantry', 'Rice 2 lb bag', 27);
     expect(workers.filter((url) => /syncFile\.worker/.test(url))).toHaveLength(2);
     // The checkpoint's rows, its history, read and written in a worker kept for them (seedRows.ts).

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SyncControl } from '../../renderer/sync/control';
 import { testStores } from './stores';
 
-const { device } = testStores('sync-control', 0x5c7a);
+const { device, sync } = testStores('sync-control', 0x5c7a);
 
 /**
  * The app's handle on sync (renderer/sync/control.ts) exists from the first screen, before sync's code is
@@ -30,5 +30,31 @@ describe('the sync handle', () => {
     expect(control.status().running).toBe(false);
     expect(control.relay.status()).toBeDefined();
     stop();
+  });
+
+  it('writes and reads sync files beside the store, and lists the devices whose files it read', async () => {
+    const east = await device();
+    await east.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
+    const west = await device();
+    await west.joinNetwork({ invite: await east.preApprovedInvite(), deviceName: 'Church laptop' });
+    await sync(east, west);
+    const rice = await east.saveItem({
+      name: 'Rice',
+      category: 'Food',
+      unit: 'bag',
+      packSize: '',
+      barcodes: '',
+    });
+    await east.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '12' }] });
+    const [fromEast, toWest] = [new SyncControl(east), new SyncControl(west)];
+    expect(await toWest.knownPeers()).toEqual([]);
+
+    const file = await fromEast.exportFile();
+    const taken = await toWest.importFile(file.bytes);
+    expect(taken).toMatchObject({ ok: true });
+    expect(await west.db.shelf.get(`${east.self!.hubId}|${rice.id}`)).toMatchObject({ onHand: 12 });
+    expect(await toWest.knownPeers()).toMatchObject([{ device: east.self!.deviceId, name: 'Front desk' }]);
+    // A file that is not one is refused with a reason, and changes nothing.
+    expect(await toWest.importFile(new Uint8Array([1, 2, 3]))).toMatchObject({ ok: false });
   });
 });
