@@ -5,7 +5,9 @@ import { copyProfile, launch } from './browser';
 import { buildBenchPage } from './pages';
 import { commandLine } from './report';
 import { serve } from './server';
-import { median } from './stats';
+import { median, quantile } from './stats';
+
+const p95 = (values: readonly number[]) => quantile(values, 0.95);
 import type { StoreOpen } from './worker-page/api';
 
 /**
@@ -15,7 +17,10 @@ import type { StoreOpen } from './worker-page/api';
  * a 10 ms timer). Opens a copy of a kept profile (`npm run bench -- --keep-profiles --port=N`) on its port
  * (IndexedDB belongs to the origin), each open in a page of its own, in turns, the browser kept: warm opens.
  *
- *   npx tsx bench/worker-load.ts --profile=<kept profile> --port=<its port> [--runs=3]
+ *   npx tsx bench/worker-load.ts --profile=<kept profile> --port=<its port> [--runs=3] [--pickups=30]
+ *
+ * Then, loaded, each records pickups one after the other: on the page through the store, in the worker run
+ * through the port the worker serves it on (renderer/storage/hostPort.ts, docs/worker.md step 2).
  *
  * Prints numbers; asserts nothing.
  */
@@ -23,6 +28,7 @@ const { option } = commandLine();
 const profile = option('profile');
 const port = Number(option('port') ?? 0);
 const runs = Number(option('runs') ?? 3);
+const pickups = Number(option('pickups') ?? 30);
 if (!profile || !port || !existsSync(profile)) {
   console.error('usage: npx tsx bench/worker-load.ts --profile=<kept profile> --port=<its port> [--runs=3]');
   process.exit(2);
@@ -42,12 +48,17 @@ try {
       page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
       await page.goto(`${server.url}/bench/index.html`);
       await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
-      const r = await page.evaluate((w) => window.larderWorkerBench.open(w), where);
+      const r = await page.evaluate(([w, n]) => window.larderWorkerBench.open(w, n), [
+        where,
+        pickups,
+      ] as const);
       await page.close();
       console.log(
         `${where} run ${run}: open ${r.openMs.toFixed(0)} ms, loaded ${r.readyMs.toFixed(0)} ms; the page: ` +
           `${r.pageLongTasks} long tasks, longest ${r.pageLongestTaskMs.toFixed(0)} ms, longest timer wait ` +
-          `${r.pageLongestWaitMs.toFixed(0)} ms; page heap ${r.heapMB?.toFixed(0) ?? '?'} MB` +
+          `${r.pageLongestWaitMs.toFixed(0)} ms; page heap ${r.heapMB?.toFixed(0) ?? '?'} MB; ${pickups} pickups ` +
+          `median ${median(r.pickupMs).toFixed(1)} ms, p95 ${p95(r.pickupMs).toFixed(1)} ms, the page's longest task ` +
+          `meanwhile ${r.pickupsLongestTaskMs.toFixed(0)} ms` +
           (run === 0 ? ' (left out: the first open of each may finish what the seed left)' : ''),
       );
       if (run > 0) results.push(r);
@@ -61,6 +72,8 @@ for (const where of ['page', 'worker'] as const) {
   const m = (f: (x: StoreOpen) => number) => median(r.map(f)).toFixed(0);
   console.log(
     `${where}, medians of ${r.length}: loaded ${m((x) => x.readyMs)} ms; the page's long tasks ${m((x) => x.pageLongTasks)}, ` +
-      `longest ${m((x) => x.pageLongestTaskMs)} ms, longest timer wait ${m((x) => x.pageLongestWaitMs)} ms; page heap ${m((x) => x.heapMB ?? NaN)} MB`,
+      `longest ${m((x) => x.pageLongestTaskMs)} ms, longest timer wait ${m((x) => x.pageLongestWaitMs)} ms; page heap ${m((x) => x.heapMB ?? NaN)} MB; ` +
+      `a pickup (all runs' ${r.flatMap((x) => x.pickupMs).length}) median ${median(r.flatMap((x) => x.pickupMs)).toFixed(1)} ms, ` +
+      `p95 ${p95(r.flatMap((x) => x.pickupMs)).toFixed(1)} ms`,
   );
 }

@@ -12,11 +12,18 @@ export interface StoreOpen {
   pageLongestWaitMs: number;
   /** The heap of the context that held the store, once loaded (MB; the page's own in the worker run). */
   heapMB: number | null;
+  /**
+   * Pickups recorded one after the other once loaded, each timed from the page's call to its answer: on the
+   * page, the store's own command; in the worker run, through the port (renderer/storage/hostPort.ts).
+   */
+  pickupMs: number[];
+  /** The page's longest task while they were saved (0: none over 50 ms). */
+  pickupsLongestTaskMs: number;
 }
 
 /** What the page exposes as `window.larderWorkerBench`. */
 export interface WorkerBench {
-  open(where: 'page' | 'worker'): Promise<StoreOpen>;
+  open(where: 'page' | 'worker', pickups: number): Promise<StoreOpen>;
 }
 
 /** What the worker answers. */

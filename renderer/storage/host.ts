@@ -41,6 +41,7 @@ export interface StoreCommands {
   setSignaling(urls: string[]): Promise<void>;
   upgradeToSigned(): Promise<SelfRow>;
   // Invites and the member log.
+  inviteCode(signaling?: string[], relays?: string[]): Promise<string>;
   preApprovedInvite(role?: 'hub' | 'coordinator', signaling?: string[], relays?: string[]): Promise<string>;
   approveDevice(device: string, role?: Role): Promise<void>;
   revokeDevice(device: string): Promise<{ cut: number }>;
@@ -77,7 +78,7 @@ export interface StoreCommands {
 /**
  * What the host answers at once. Each is a copy a proxy keeps: `self` and `selfSnapshot` change with
  * `onSelfChanged`, the progress and backlog figures with `onBacklog`, `catchUpDays` with `onCatchUpChanged`;
- * `signed`, `ownHubName` and `inviteCode` with `onSelfChanged` or a commit of the settings (`onCommitted`).
+ * `signed` and `ownHubName` with `onSelfChanged` or a commit of the settings (`onCommitted`).
  */
 export interface StoreState {
   readonly self: SelfRow | null;
@@ -85,7 +86,6 @@ export interface StoreState {
   readonly selfSnapshot: { readonly row: SelfRow | null };
   readonly signed: boolean;
   ownHubName(): string | null;
-  inviteCode(signaling?: string[], relays?: string[]): string;
   readonly catchUpDays: number;
   /** Entries of a very large update not yet added to the figures. */
   readonly unprojected: number;

@@ -287,8 +287,8 @@ export class LarderStore implements StoreHost {
     return this.later((p) => p.keys.secrets());
   }
 
-  inviteCode(signaling?: string[], relays?: string[]): string {
-    return this.parts.keys.inviteCode(signaling, relays);
+  inviteCode(signaling?: string[], relays?: string[]): Promise<string> {
+    return this.later(async (p) => p.keys.inviteCode(signaling, relays));
   }
 
   preApprovedInvite(role?: 'hub' | 'coordinator', signaling?: string[], relays?: string[]): Promise<string> {

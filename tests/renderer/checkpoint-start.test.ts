@@ -239,7 +239,7 @@ describe('a device started from a checkpoint', () => {
     // A device the admin approved after the other hub last synced with it: in the log the checkpoint
     // comes with, not in the other hub's doc.
     const d = await device();
-    await d.joinNetwork({ invite: a.inviteCode(), deviceName: 'Spare laptop' });
+    await d.joinNetwork({ invite: await a.inviteCode(), deviceName: 'Spare laptop' });
     await sync(a, d);
     await d.chooseHub({ hubId: a.self!.hubId! });
     await sync(d, a);

@@ -37,7 +37,7 @@ async function rotatedWhileAsking(options: { approveFirst?: boolean } = {}) {
   await sync(lost, a);
 
   const p = await device();
-  await p.joinNetwork({ invite: a.inviteCode(), deviceName: 'Church laptop' });
+  await p.joinNetwork({ invite: await a.inviteCode(), deviceName: 'Church laptop' });
   await sync(a, p);
   await p.chooseHub({ hubId: hubA });
   await sync(p, a);
@@ -96,7 +96,7 @@ describe('a device approved after the network key changed', () => {
     const second = await join('Office', await a.preApprovedInvite());
     await a.approveDevice(second.self!.deviceId, 'admin');
     const lost = await join('Lost laptop', await a.preApprovedInvite());
-    const p = await join('Church laptop', a.inviteCode());
+    const p = await join('Church laptop', await a.inviteCode());
     await sync(a, second);
     // At once, neither having seen the other: the second admin approves P, A revokes the laptop.
     await second.approveDevice(p.self!.deviceId);

@@ -51,7 +51,7 @@ describe('problems noticed on this device', () => {
   it('survive the member list being judged again', async () => {
     const a = await adminWithProblems();
     const p = await device();
-    await p.joinNetwork({ invite: a.inviteCode(), deviceName: 'Church laptop' });
+    await p.joinNetwork({ invite: await a.inviteCode(), deviceName: 'Church laptop' });
     await sync(a, p);
     await p.chooseHub({ hubId: a.self!.hubId! });
     await sync(p, a); // A judges its member list again with P's request in it

@@ -125,7 +125,7 @@ describe('an app opened again with nothing new', () => {
     await first.ready;
     await first.createNetwork({ hubName: 'Reopened Hall', deviceName: 'Hall desk' });
     const asking = await device();
-    await asking.joinNetwork({ invite: first.inviteCode(), deviceName: 'Door', asCoordinator: true });
+    await asking.joinNetwork({ invite: await first.inviteCode(), deviceName: 'Door', asCoordinator: true });
     await first.applyRemoteUpdate(Y.encodeStateAsUpdate(asking.persistence.doc), 'peer');
     await first.approveDevice(asking.self!.deviceId);
     first.close();
@@ -224,7 +224,7 @@ describe('two devices that are never online together', () => {
     await b.db.meta.put({ key: 'relays', urls: [relay.url] });
     const c = await device();
     await c.joinNetwork({
-      invite: b.inviteCode(b.self!.signaling, await relayUrls(b)),
+      invite: await b.inviteCode(b.self!.signaling, await relayUrls(b)),
       deviceName: 'Replacement',
     });
     expect(await relayUrls(c)).toEqual([relay.url]);
@@ -270,7 +270,7 @@ describe('two devices that are never online together', () => {
     expect(seeded.uploaded).toBeGreaterThan(1);
     // A replacement gets all of it.
     const c = await device();
-    await c.joinNetwork({ invite: big.inviteCode(), deviceName: 'Replacement' });
+    await c.joinNetwork({ invite: await big.inviteCode(), deviceName: 'Replacement' });
     const restored = await syncWithRelay(c, small.url, { connect, timeoutMs: 60_000 });
     expect(restored).toMatchObject({ downloaded: seeded.uploaded, refused: 0 });
     const hub = big.self!.hubId!;
@@ -316,7 +316,7 @@ describe('two devices that are never online together', () => {
       uploaded: 0,
     });
     const c = await device();
-    await c.joinNetwork({ invite: one.inviteCode(), deviceName: 'Replacement' });
+    await c.joinNetwork({ invite: await one.inviteCode(), deviceName: 'Replacement' });
     const restored = await syncWithRelay(c, small.url, { connect, timeoutMs: 60_000 });
     expect(restored).toMatchObject({ downloaded: seeded.uploaded, refused: 0 });
     const hub = one.self!.hubId!;

@@ -85,7 +85,7 @@ describe('a device whose approval strong removal leaves out', () => {
 
     // A device that joins now and gets everything at once agrees.
     const fresh = await device();
-    await fresh.joinNetwork({ invite: founder.inviteCode(), deviceName: 'Newcomer' });
+    await fresh.joinNetwork({ invite: await founder.inviteCode(), deviceName: 'Newcomer' });
     await sync(founder, fresh);
     await sync(laptop, fresh);
     await fresh.persistence.rebuilt();

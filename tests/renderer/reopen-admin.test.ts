@@ -23,7 +23,11 @@ describe('an admin’s device opened again', () => {
     await first.createNetwork({ hubName: 'Elm Hall', deviceName: 'Hall laptop' });
     const asking = await LarderStore.open(new LarderDB(`${name}-b`), deps);
     await asking.ready;
-    await asking.joinNetwork({ invite: first.inviteCode(), deviceName: 'Back room', asCoordinator: true });
+    await asking.joinNetwork({
+      invite: await first.inviteCode(),
+      deviceName: 'Back room',
+      asCoordinator: true,
+    });
     await first.applyRemoteUpdate(Y.encodeStateAsUpdate(asking.persistence.doc), 'peer');
     first.close();
 
@@ -66,7 +70,7 @@ describe('an admin’s device opened again', () => {
     await first.createNetwork({ hubName: 'Elm Hall', deviceName: 'Hall laptop' });
     const lost = await LarderStore.open(new LarderDB(`${name}-b`), deps);
     await lost.ready;
-    await lost.joinNetwork({ invite: first.inviteCode(), deviceName: 'Lost', asCoordinator: true });
+    await lost.joinNetwork({ invite: await first.inviteCode(), deviceName: 'Lost', asCoordinator: true });
     await first.applyRemoteUpdate(Y.encodeStateAsUpdate(lost.persistence.doc), 'peer');
     await first.approveDevice(lost.self!.deviceId);
     await first.revokeDevice(lost.self!.deviceId);

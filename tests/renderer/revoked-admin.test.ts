@@ -100,7 +100,7 @@ describe('a revoked admin cannot backdate member operations', () => {
     await insertOp(laptop, early, unlinked as MemberOp, taken);
 
     const fresh = await device();
-    await fresh.joinNetwork({ invite: founder.inviteCode(), deviceName: 'Newcomer' });
+    await fresh.joinNetwork({ invite: await founder.inviteCode(), deviceName: 'Newcomer' });
     await sync(founder, fresh);
     for (const store of [founder, other, fresh]) {
       await sync(laptop, store);

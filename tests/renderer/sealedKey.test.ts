@@ -74,7 +74,7 @@ describe('the network key at rest', () => {
 
     const again = await open(name, box);
     expect(again.self!.networkKey).toBe(key);
-    const invite = parseInvite(again.inviteCode());
+    const invite = parseInvite(await again.inviteCode());
     expect(invite.ok && toBase64Url(invite.invite.key)).toBe(key);
     await again.recordPickup({ lines: [{ item: rice.id, quantity: '1' }] });
     expect((await storedSelf(again)).networkKey).toBe(row.networkKey);

@@ -60,7 +60,7 @@ async function firstSync(from: LarderStore, to: LarderStore): Promise<number[]> 
 async function joining() {
   const { a, b } = await twoHubsWithHistory();
   const c = await device();
-  await c.joinNetwork({ invite: a.inviteCode(), deviceName: 'Newcomer' });
+  await c.joinNetwork({ invite: await a.inviteCode(), deviceName: 'Newcomer' });
   // Answered in steps (as a network of 16,384 values and more is): a checkpoint goes first.
   setAnswerInStepsFrom(10);
   return { a, b, c };

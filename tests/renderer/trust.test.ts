@@ -69,7 +69,7 @@ function cloneDoc(doc: Y.Doc): Y.Doc {
 /** A fresh device that takes in the whole network (as a new device, or the first after a rebuild). */
 async function freshReplicaOf(source: LarderStore): Promise<LarderStore> {
   const c = await device();
-  await c.joinNetwork({ invite: source.inviteCode(), deviceName: 'Newcomer' });
+  await c.joinNetwork({ invite: await source.inviteCode(), deviceName: 'Newcomer' });
   await sync(source, c);
   return c;
 }

@@ -97,7 +97,7 @@ async function legacyNetwork() {
   expect(a.signed).toBe(false);
   const rice = await a.saveItem({ name: 'Rice', category: 'Food', unit: 'bag', packSize: '', barcodes: '' });
   await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: '500' }] });
-  const invite = a.inviteCode();
+  const invite = await a.inviteCode();
   const parsed = parseInvite(invite);
   expect(parsed.ok && !parsed.invite.signed).toBe(true);
   const b = await device();
@@ -138,7 +138,7 @@ describe('moving a network made before signing to signed entries', () => {
     await a.recordPickup({ lines: [{ item: rice.id, quantity: '20' }] });
     expect(await onHand(a, east, rice.id)).toBe(480);
     // Invites now make signing devices, anchored on the admin.
-    const invite = parseInvite(a.inviteCode());
+    const invite = parseInvite(await a.inviteCode());
     expect(invite).toMatchObject({ ok: true, invite: { signed: true, anchor: a.self!.anchor } });
   });
 
