@@ -106,6 +106,7 @@ window.larderWorkerBench = {
     );
     if (result.error) throw new Error(`the store did not open in the worker: ${result.error}`);
     const host = await PortHost.connect(new LarderDB(), worker as unknown as Port);
+    worker.onerror = (event) => host.stop(new Error(`the store's worker stopped: ${event.message}`));
     const saved = await pickups(host, n);
     worker.terminate();
     host.db.close();

@@ -249,6 +249,8 @@ export class PortHost implements StoreHost {
   private state: StateCopy;
   private box: { readonly row: SelfRow | null };
   private next = 0;
+  /** Why the host can answer no more (`stop`), once it cannot. */
+  private stopped: Error | null = null;
   private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly listeners = {
     backlog: new Set<() => void>(),
@@ -301,12 +303,30 @@ export class PortHost implements StoreHost {
   }
 
   private call<T>(command: Command, ...args: unknown[]): Promise<T> {
+    if (this.stopped) return Promise.reject(this.stopped);
     const call = ++this.next;
     return new Promise<T>((resolve, reject) => {
       this.calls.set(call, { resolve: resolve as (v: unknown) => void, reject });
       const message: ToHost = { call, command, args };
-      this.port.postMessage(message);
+      try {
+        this.port.postMessage(message);
+      } catch (error) {
+        // Arguments that cannot be copied (a function in a form, say): refused here, nothing sent.
+        this.calls.delete(call);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
     });
+  }
+
+  /**
+   * The host at the other end stopped (its Worker failed or was ended): every call waiting for an answer,
+   * and every later one, is refused with `reason`, so that no form waits for ever for a save that will not
+   * come. What the host had committed before is in the database.
+   */
+  stop(reason: Error): void {
+    this.stopped ??= reason;
+    for (const { reject } of this.calls.values()) reject(this.stopped);
+    this.calls.clear();
   }
 
   private listen<L>(set: Set<L>, listener: L): () => void {

@@ -183,3 +183,27 @@ describe('progress over the port', () => {
     expect(host.loadProgress).toBeNull();
   });
 });
+
+describe('a host that stops', () => {
+  it('refuses the calls waiting for it and every later one, with the reason, and a call it cannot send', async () => {
+    const store = await device();
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1, port2);
+    // A host that says its state, then never answers (a Worker that died while saving).
+    const connecting = PortHost.connect(store.db, port2 as Port);
+    port1.postMessage({ state: stateOf(store), told: 'self' } satisfies FromHost);
+    const host = await connecting;
+    const waiting = host.saveItem(rice);
+    const reason = new Error('The store’s worker stopped');
+    host.stop(reason);
+    await expect(waiting).rejects.toBe(reason);
+    await expect(host.ready).rejects.toBe(reason);
+
+    const { port1: other, port2: page } = new MessageChannel();
+    ports.push(other, page);
+    const live = PortHost.connect(store.db, page as Port);
+    other.postMessage({ state: stateOf(store), told: 'self' } satisfies FromHost);
+    const form = { ...rice, onSave: () => undefined };
+    await expect((await live).saveItem(form)).rejects.toMatchObject({ name: 'DataCloneError' });
+  });
+});
