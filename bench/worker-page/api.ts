@@ -17,6 +17,8 @@ export interface StoreOpen {
    * page, the store's own command; in the worker run, through the port (renderer/storage/hostPort.ts).
    */
   pickupMs: number[];
+  /** The same, to the moment a live query on the page showed the new figure (Dexie tells the page of a Worker's commit). */
+  pickupShownMs: number[];
   /** The page's longest task while they were saved (0: none over 50 ms). */
   pickupsLongestTaskMs: number;
 }
