@@ -286,6 +286,8 @@ export class PortHost implements StoreHost {
   }
 
   private heard(message: FromHost): void {
+    // The port may carry other messages too (a Worker's own, beside the store's): not the store's, not read.
+    if (typeof message !== 'object' || message === null || !('state' in message)) return;
     if (message.state.selfVersion !== this.state.selfVersion) this.box = { row: message.state.self };
     this.state = message.state;
     if ('answer' in message) {

@@ -35,6 +35,9 @@ export const CATCH_UP_FIELD = 'larderCatchUp';
 
 export class CatchUpRooms {
   private readonly providers: WebrtcProvider[] = [];
+
+  /** `peerOpts`: simple-peer's options besides the ICE servers (its `wrtc` in a Worker: rtcStandIn.ts). */
+  constructor(private readonly peerOpts: Record<string, unknown> = {}) {}
   /** Advanced by each start and stop: a start overtaken by either (a quick second rotation) gives up. */
   private generation = 0;
 
@@ -60,7 +63,7 @@ export class CatchUpRooms {
           signaling: [...signaling],
           password: secrets.webrtcPassword,
           maxConns: MAX_CONNS,
-          peerOpts: { config: { iceServers: [] } },
+          peerOpts: { ...this.peerOpts, config: { iceServers: [] } },
           topicAuth,
         });
       } catch (error) {

@@ -84,7 +84,7 @@ export class SyncService {
   private readonly listeners = new Set<() => void>();
   private snapshot: SyncStatus = { running: false, signaling: [], connected: 0, peers: [] };
   /** The rooms of earlier keys this device waits in for devices that were away (catchUpRooms.ts). */
-  private readonly catchUp = new CatchUpRooms();
+  private readonly catchUp: CatchUpRooms;
   /** Catch-up material already tried (by its text), so a peer repeating it costs nothing. */
   private readonly triedCatchUps = new Set<string>();
   private catchingUp = false;
@@ -92,7 +92,15 @@ export class SyncService {
   /** Rounds with the relays this device uses, while sync runs. */
   readonly relay: RelayService;
 
-  constructor(private readonly store: LarderStore) {
+  /**
+   * `options.wrtc`: WebRTC for simple-peer where the page has none of its own to give, in a Worker (lent by
+   * the page: rtcStandIn.ts, docs/worker.md step 3). On the page, the browser's.
+   */
+  constructor(
+    private readonly store: LarderStore,
+    private readonly options: { wrtc?: object } = {},
+  ) {
+    this.catchUp = new CatchUpRooms(options.wrtc ? { wrtc: options.wrtc } : {});
     this.relay = new RelayService(store);
     setRefusedHandler((message) => {
       void store.recordProblem(`peer update received ${new Date().toISOString()}`, message);
@@ -136,7 +144,7 @@ export class SyncService {
       signaling: [...self.signaling],
       password: secrets.webrtcPassword,
       maxConns: 24,
-      peerOpts: { config: { iceServers: [] } },
+      peerOpts: { ...(this.options.wrtc ? { wrtc: this.options.wrtc } : {}), config: { iceServers: [] } },
       topicAuth,
     });
     this.provider = provider;
