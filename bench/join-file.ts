@@ -6,7 +6,7 @@ import { launch } from './browser';
 import { commandLine } from './report';
 import { serve } from './server';
 import type { Page } from 'playwright-core';
-import type { JoinArgs, JoinFromFileRun } from './page/api';
+import type { JoinArgs, JoinFromFileRun, NewDeviceRun } from './page/api';
 import { writeSummary, type JoinSummary } from './summaries';
 
 /** A page's JS heap after a full collection, MB. */
@@ -28,16 +28,18 @@ async function heapMB(page: Page): Promise<number> {
  * Prints when the stock figures were right (the checkpoint's, or the import's end without one), when the
  * import was done, and the new device's page's longest main-thread task. Prints numbers; asserts nothing.
  *
- *   npx tsx bench/join-file.ts [--sizes=100000,1000000] [--runs=1] [--profile=DIR] [--json=FILE]
+ *   npx tsx bench/join-file.ts [--sizes=100000,1000000] [--runs=1] [--profile=DIR] [--json=FILE] [--worker]
  *
  * With `--profile`, the page is built unminified and the new device's page's CPU profile written to DIR,
  * one file per size and run, to be read with Chromium's DevTools. With `--json`, the results are also written
  * to FILE (`JoinSummary[]`, for `npm run bench`).
  */
-const { option } = commandLine();
+const { option, flag } = commandLine();
 const sizes = (option('sizes') ?? '100000').split(',').map(Number);
 const runs = Number(option('runs') ?? 1);
 const profileDir = option('profile');
+/** `--worker`: each file is also taken by a new device whose store is in a Worker (bench/page/join.worker.ts). */
+const inWorker = flag('worker');
 
 const pageDir = join(tmpdir(), 'larder-join-file-page');
 // Profiled, the page is built unminified, so that the profile names its functions.
@@ -82,6 +84,7 @@ try {
           profiledFrom = await page.evaluate(() => performance.now());
         }
         const imports: (JoinFromFileRun & { heapMB: number })[] = [];
+        const workerJoins: (NewDeviceRun & { pageLongestWaitMs: number; heapMB: number })[] = [];
         /** The new device's page's heap with its store open after a join, then the store closed. */
         const heapAfter = async (p: Page) => {
           const mb = await heapMB(p);
@@ -102,8 +105,17 @@ try {
           );
           const args = await joinArgs(checkpoint ? 'larder-join-with' : 'larder-join-without', checkpoint);
           const joined = await page.evaluate((a) => window.larderBench!.joinByFile(a), args);
-          await coordinator.evaluate(() => window.larderBench!.coordinatorStop());
           imports.push({ ...joined, ...exported, heapMB: await heapAfter(page) });
+          if (inWorker) {
+            // The same file, the new device's store in a Worker (docs/worker.md): the page only watches.
+            const a = await joinArgs(
+              checkpoint ? 'larder-join-worker-with' : 'larder-join-worker-without',
+              checkpoint,
+            );
+            const w = await page.evaluate((x) => window.larderBench!.joinByFileInWorker(x), a);
+            workerJoins.push({ ...w, heapMB: await heapMB(page) });
+          }
+          await coordinator.evaluate(() => window.larderBench!.coordinatorStop());
         }
         for (const checkpoint of [true, false]) {
           const expected = await coordinator.evaluate(() => window.larderBench!.coordinatorServe());
@@ -140,6 +152,10 @@ try {
         for (const r of imports)
           console.log(
             `  ${r.way === 'file' ? 'file' : 'sync messages'}, ${r.checkpoint ? 'with a checkpoint' : 'without one'}: stock right after ${ms(r.checkpointReadyMs ?? r.importMs)}, import done ${ms(r.importMs)}, history rows ${ms(r.historyMs)}; longest task ${r.longestTaskMs.toFixed(0)} ms (${r.longestTaskToReadyMs.toFixed(0)} ms until the figures); heap after it ${r.heapMB.toFixed(0)} MB; ${r.way === 'file' ? 'file' : 'sent'} ${(r.fileBytes / 1e6).toFixed(1)} MB${r.way === 'file' ? `, exported in ${ms(r.exportMs)} (longest task ${r.exportLongestTaskMs.toFixed(0)} ms)` : ''}; same stock: ${r.same} (${r.stockRows} rows); ${r.message}${r.saveAfterFiguresMs === null ? '' : `; a save right after the figures: ${typeof r.saveAfterFiguresMs === 'string' ? r.saveAfterFiguresMs : `its hub chosen ${r.saveAfterFiguresMs.hubMs.toFixed(0)} ms later, a donation committed at ${r.saveAfterFiguresMs.savedMs.toFixed(0)} ms, counted at ${r.saveAfterFiguresMs.countedMs === null ? 'never' : `${r.saveAfterFiguresMs.countedMs.toFixed(0)} ms`}`}`}`,
+          );
+        for (const r of workerJoins)
+          console.log(
+            `  file, ${r.checkpoint ? 'with a checkpoint' : 'without one'}, the store in a Worker: stock right after ${ms(r.checkpointReadyMs ?? r.importMs)}, import done ${ms(r.importMs)}, history rows ${ms(r.historyMs)}; the page's longest task ${r.longestTaskMs.toFixed(0)} ms, its longest wait for a 10 ms timer ${r.pageLongestWaitMs.toFixed(0)} ms; the page's heap after it ${r.heapMB.toFixed(0)} MB; same stock: ${r.same} (${r.stockRows} rows)`,
           );
       } finally {
         await context.close();

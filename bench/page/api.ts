@@ -118,6 +118,11 @@ export interface LarderBench {
   coordinatorClose(): void;
   /** A new device, in another page, joins from the file the coordinator's page exported last. */
   joinByFile(args: JoinArgs): Promise<NewDeviceRun>;
+  /**
+   * ...with its store in a dedicated Worker (bench/page/join.worker.ts), this page watching: its own
+   * longest task and its longest wait for a 10 ms timer meanwhile (a Worker has no long tasks to report).
+   */
+  joinByFileInWorker(args: JoinArgs): Promise<NewDeviceRun & { pageLongestWaitMs: number }>;
   /** ...or over sync messages from the coordinator's page, until it holds `expected`. */
   joinBySync(args: JoinArgs, expected: [string, number][]): Promise<NewDeviceRun>;
   /** Closes the new device's store, which a join leaves open (for its page's heap to be measured). */
