@@ -1,11 +1,5 @@
-import { chromium, expect, test } from '@playwright/test';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
-import { serve } from '../../bench/server';
-import { CHROMIUM, CHROMIUM_ARGS, newProfileDir, removeProfileDir } from './browser';
+import { expect, test } from '@playwright/test';
+import { testPage } from './testPages';
 import type { WorkerTest } from './store-worker/main';
 
 declare global {
@@ -22,35 +16,14 @@ declare global {
  * (and its Worker) is gone. The app itself still holds its store on the page (its sync needs step 3).
  */
 test('the store in a Worker: set up, saves, refusals, the page’s reads, and a restart', async () => {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const out = mkdtempSync(join(tmpdir(), 'larder-store-worker-'));
-  await build({
-    configFile: false,
-    root: join(here, 'store-worker'),
-    base: '/',
-    logLevel: 'error',
-    build: { outDir: out, emptyOutDir: true, target: 'es2022' },
-  });
-  const server = await serve([{ prefix: '/', dir: out }]);
-  const profile = newProfileDir('store-worker');
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
+  const pages = await testPage('store-worker');
   try {
-    const page = context.pages()[0] ?? (await context.newPage());
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { page, errors } = await pages.open();
     const workers: string[] = [];
     page.on('worker', (w) => workers.push(w.url()));
-    const open = async () => {
-      await page.goto(`${server.url}/index.html`);
-      await expect(page.locator('#status')).toHaveText('ready');
-      return page.evaluate(() => window.larderWorkerTest.start());
-    };
+    const start = () => page.evaluate(() => window.larderWorkerTest.start());
 
-    expect(await open()).toBeNull();
+    expect(await start()).toBeNull();
     expect(workers.filter((url) => /store\.worker/.test(url))).toHaveLength(1);
     const set = await page.evaluate(async () => {
       const { host } = window.larderWorkerTest;
@@ -90,7 +63,9 @@ test('the store in a Worker: set up, saves, refusals, the page’s reads, and a 
     ]);
 
     // The page, and its Worker, gone and back: the device and its figures are there.
-    expect(await open()).toBe('Front desk');
+    await page.goto(`${pages.url}/index.html`);
+    await expect(page.locator('#status')).toHaveText('ready');
+    expect(await start()).toBe('Front desk');
     await page.evaluate(async ({ hub, rice }) => {
       const t = window.larderWorkerTest;
       await t.shows(hub, rice, 12);
@@ -99,8 +74,6 @@ test('the store in a Worker: set up, saves, refusals, the page’s reads, and a 
     }, set);
     expect(errors).toEqual([]);
   } finally {
-    await context.close();
-    await server.close();
-    removeProfileDir(profile);
+    await pages.close();
   }
 });

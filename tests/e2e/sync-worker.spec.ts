@@ -1,12 +1,6 @@
-import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
-import { serve } from '../../bench/server';
+import { expect, test, type Page } from '@playwright/test';
 import { startSignalingServer } from '../../electron/signaling/server';
-import { CHROMIUM, CHROMIUM_ARGS, newProfileDir, removeProfileDir } from './browser';
+import { testPage } from './testPages';
 import type { SyncWorkerTest } from './sync-worker/main';
 
 declare global {
@@ -23,38 +17,15 @@ declare global {
  * the page.
  */
 test('two devices with their store and sync in Workers sync over WebRTC their pages lend them', async () => {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const out = mkdtempSync(join(tmpdir(), 'larder-sync-worker-'));
-  // The app's own build settings (its guarded sync messages for y-webrtc above all), on this test page.
-  await build({
-    configFile: join(here, '..', '..', 'vite.config.ts'),
-    mode: 'production',
-    root: join(here, 'sync-worker'),
-    base: '/',
-    logLevel: 'error',
-    build: { outDir: out, emptyOutDir: true, target: 'es2022' },
-  });
-  const server = await serve([{ prefix: '/', dir: out }]);
+  const pages = await testPage('sync-worker', { appConfig: true });
   const signal = await startSignalingServer({ host: '127.0.0.1', port: 0 });
-  const profiles: string[] = [];
-  const contexts: BrowserContext[] = [];
+  /** Each device's page errors (pages.open collects them). */
+  const errors: string[][] = [];
   const device = async (name: string): Promise<Page> => {
-    const profile = newProfileDir(name);
-    profiles.push(profile);
-    // With no STUN, WebRTC offers host candidates only to pages holding a media permission.
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      permissions: ['microphone'],
-    });
-    contexts.push(context);
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => console.error(`[${name} page error] ${e.message}`));
-    await page.goto(`${server.url}/index.html`);
-    await expect(page.locator('#status')).toHaveText('ready');
-    await page.evaluate(() => window.larderSyncWorkerTest.open());
-    return page;
+    const opened = await pages.open(name);
+    errors.push(opened.errors);
+    await opened.page.evaluate(() => window.larderSyncWorkerTest.open());
+    return opened.page;
   };
   try {
     const a = await device('sync-worker-a');
@@ -105,10 +76,9 @@ test('two devices with their store and sync in Workers sync over WebRTC their pa
     });
     for (const page of [a, b])
       expect(await page.evaluate(() => window.larderSyncWorkerTest.failures)).toEqual([]);
+    expect(errors.flat()).toEqual([]);
   } finally {
-    for (const c of contexts) await c.close().catch(() => undefined);
+    await pages.close();
     await signal.close();
-    await server.close();
-    for (const p of profiles) removeProfileDir(p);
   }
 });

@@ -1,7 +1,7 @@
-import { liveQuery } from 'dexie';
 import { BelowZeroWarning } from '../../../shared/belowZero';
 import { ValidationError } from '../../../shared/errors';
 import { LarderDB } from '../../../renderer/storage/db';
+import { showsOnHand } from '../showsOnHand';
 import { PortHost, type Port } from '../../../renderer/storage/hostPort';
 
 /*
@@ -46,13 +46,7 @@ const test: Partial<WorkerTest> = {
     return host.self?.deviceName ?? null;
   },
   shows(hub, item, onHand) {
-    return new Promise<void>((resolve) => {
-      const watching = liveQuery(() => test.host!.db.shelf.get(`${hub}|${item}`)).subscribe((row) => {
-        if (row?.onHand !== onHand) return;
-        resolve();
-        queueMicrotask(() => watching.unsubscribe());
-      });
-    });
+    return showsOnHand(test.host!.db, hub, item, onHand);
   },
   async refusal(run) {
     try {

@@ -1,5 +1,5 @@
-import { liveQuery } from 'dexie';
 import { LarderDB } from '../../../renderer/storage/db';
+import { showsOnHand } from '../showsOnHand';
 import { PortHost, type Port } from '../../../renderer/storage/hostPort';
 import { lendRtc } from '../../../renderer/sync/rtcLender';
 
@@ -44,13 +44,7 @@ const test: Partial<SyncWorkerTest> = {
     worker?.postMessage({ startSync: true });
   },
   shows(hub, item, onHand) {
-    return new Promise<void>((resolve) => {
-      const watching = liveQuery(() => test.host!.db.shelf.get(`${hub}|${item}`)).subscribe((row) => {
-        if (row?.onHand !== onHand) return;
-        resolve();
-        queueMicrotask(() => watching.unsubscribe());
-      });
-    });
+    return showsOnHand(test.host!.db, hub, item, onHand);
   },
 };
 window.larderSyncWorkerTest = test as SyncWorkerTest;
