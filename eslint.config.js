@@ -84,13 +84,15 @@ export default tseslint.config(
   },
   // The page has the store as a host of the doc it talks to (renderer/storage/host.ts, docs/worker.md): its
   // screens, hooks and data modules take a `StoreHost`, never `LarderStore`, whose doc and persistence
-  // will live in a Worker. Only the app's root makes the store; two modules ask whether its code is loaded.
+  // lives in the device's Worker where the page can hold one. Only the app's root and the Worker make the
+  // store; two modules ask whether its code is loaded.
   {
     files: ['renderer/**/*.{ts,tsx}'],
     ignores: [
       'renderer/storage/**',
       'renderer/sync/**',
       'renderer/app/App.tsx',
+      'renderer/app/device.worker.ts',
       'renderer/app/lazyScreen.ts',
       'renderer/data/networkModel.ts',
     ],

@@ -2,6 +2,9 @@ import { Suspense, useEffect, useState, startTransition } from 'react';
 import { useTranslation } from 'react-i18next';
 import { LarderDB } from '../storage/db';
 import { browserDeps, LarderStore } from '../storage/store';
+import type { StoreHost } from '../storage/host';
+import type { SyncHandle } from '../sync/control';
+import { deviceWorkerPossible, openDeviceWorker, type DeviceWorker } from './deviceWorker';
 import { secretBox } from '../platform/secrets';
 import { StoreContext } from './StoreContext';
 import { prepareFirstScreen, Shell } from './Shell';
@@ -12,7 +15,7 @@ import { useSelf } from '../data/self';
 import { watchEarlyStock } from '../data/earlyStock';
 import { watchEarlyNetwork } from '../data/networkPreview';
 import { firstViewShown, useFirstView } from './firstView';
-import { lazyScreen, loadTheRestAgain } from './lazyScreen';
+import { lazyScreen, loadTheRestAgain, loadTheRestWith } from './lazyScreen';
 import { untilDone } from '../../shared/lazy';
 import { ScreenBoundary } from '../components/ScreenBoundary';
 import { STORE_OPEN_MARK, STORE_OPENING_MARK } from '../storage/marks';
@@ -26,7 +29,7 @@ type Boot =
   | { state: 'opening' }
   | { state: 'other-tab' }
   | { state: 'failed'; message: string }
-  | { state: 'open'; store: LarderStore; sync: SyncControl };
+  | { state: 'open'; store: StoreHost; sync: SyncHandle };
 
 /**
  * Opens this device's database. Only one tab may hold it at a time (a Web Lock), because a device's
@@ -39,8 +42,8 @@ export function App() {
   const [restMissing, setRestMissing] = useState(false);
 
   useEffect(() => {
-    let store: LarderStore | null = null;
-    let sync: SyncControl | null = null;
+    /** The store and sync, on the page or in the device's Worker; how to close them. */
+    let close: (() => void) | null = null;
     let cancelled = false;
     let releaseLock: () => void = () => undefined;
     const fail = (e: unknown) => {
@@ -56,14 +59,12 @@ export function App() {
       performance.mark?.(STORE_OPENING_MARK);
       // The store's parts and sync's code load after the first screen (it reads the projections only).
       // The database's version as open-early.js found it, if it has: at the latest, declared whole (db.ts).
-      const db = new LarderDB(undefined, window.larderDbVersion);
-      const opened = await LarderStore.open(db, browserDeps, secretBox(), { partsLater: true });
-      if (cancelled) return opened.close();
+      const device = await openDevice(window.larderDbVersion, (reason) => fail(reason));
+      const { store: opened, sync: service } = device;
+      close = device.close;
+      if (cancelled) return close();
       performance.mark?.(STORE_OPEN_MARK);
       const firstScreen = prepareFirstScreen(opened);
-      store = opened;
-      const service = new SyncControl(opened);
-      sync = service;
       // A device not set up yet shows setup (or, joined, the hub's choice) first: their modules load now,
       // beside the store's opening, not after it.
       const self = opened.self;
@@ -95,16 +96,7 @@ export function App() {
         .then((loaded) => {
           if (!loaded || cancelled) return;
           setRestMissing(false);
-          // A key rotation (a device was revoked) moves sync to a new room with a new password.
-          opened.onKeyChanged(() => {
-            if (service.status().running) void service.restart();
-          });
-          // What this device offers in earlier keys' rooms changed (an admin's waiting time, or a grant to
-          // a device approved since the rotation): sync joins them again with it.
-          opened.onCatchUpChanged(() => {
-            if (service.status().running) void service.restart();
-          });
-          opened.load().catch(fail);
+          opened.ready.catch(fail);
           if (opened.self) void service.start();
         })
         .catch(fail);
@@ -133,8 +125,7 @@ export function App() {
     start().catch(fail);
     return () => {
       cancelled = true;
-      sync?.stop();
-      store?.close();
+      close?.();
       releaseLock();
     };
   }, []);
@@ -175,8 +166,54 @@ export function App() {
   );
 }
 
+interface OpenDevice {
+  store: StoreHost;
+  sync: SyncHandle;
+  close(): void;
+}
+
+/**
+ * Opens this device's store and sync: in the device's Worker where the page can hold one (deviceWorker.ts;
+ * docs/worker.md), the doc's work then off the page's thread and heap; on the page otherwise, or if the
+ * Worker could not start (the console says why). `failed` hears of a Worker that stopped once open.
+ */
+async function openDevice(
+  dbVersion: number | undefined,
+  failed: (reason: Error) => void,
+): Promise<OpenDevice> {
+  let worker: DeviceWorker | null = null;
+  if (deviceWorkerPossible())
+    worker = await openDeviceWorker(dbVersion).catch((error: unknown) => {
+      console.warn('Larder: its storage could not start in a worker; it runs on the page', error);
+      return null;
+    });
+  if (worker) {
+    const opened = worker;
+    opened.onFailed(failed);
+    // The store's parts and sync's code load in the Worker: the page has none of the doc's code to load.
+    loadTheRestWith(() => opened.loadTheRest());
+    return {
+      store: opened.host,
+      sync: opened.sync,
+      close: () => opened.close(),
+    };
+  }
+  const db = new LarderDB(undefined, dbVersion);
+  const store = await LarderStore.open(db, browserDeps, secretBox(), { partsLater: true });
+  const sync = new SyncControl(store);
+  sync.followStore();
+  return {
+    store,
+    sync,
+    close: () => {
+      sync.stop();
+      store.close();
+    },
+  };
+}
+
 /** Setup, then the hub choice, then the app: whichever this device's own settings call for now. */
-function Screens({ sync }: { sync: SyncControl }) {
+function Screens({ sync }: { sync: SyncHandle }) {
   const self = useSelf();
   const [frontDesk] = useFrontDesk();
   const choosing = !self || (!self.hubId && self.role === 'hub');

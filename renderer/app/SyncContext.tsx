@@ -1,10 +1,10 @@
 import { createContext, useContext, useSyncExternalStore } from 'react';
-import type { SyncControl } from '../sync/control';
+import type { SyncHandle } from '../sync/control';
 import type { SyncStatus } from '../sync/webrtc';
 
-export const SyncContext = createContext<SyncControl | null>(null);
+export const SyncContext = createContext<SyncHandle | null>(null);
 
-export function useSync(): SyncControl {
+export function useSync(): SyncHandle {
   const sync = useContext(SyncContext);
   if (!sync) throw new Error('useSync outside SyncContext');
   return sync;

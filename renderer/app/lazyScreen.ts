@@ -9,7 +9,15 @@ import { SyncControl } from '../sync/control';
  * once (see LarderStore).
  */
 export function loadTheRest(): Promise<void> {
-  return Promise.all([LarderStore.loadParts(), SyncControl.load()]).then(() => undefined);
+  return restLoader();
+}
+
+let restLoader = (): Promise<void> =>
+  Promise.all([LarderStore.loadParts(), SyncControl.load()]).then(() => undefined);
+
+/** Where the store and sync run in the device's Worker, the rest of their code loads there (deviceWorker.ts). */
+export function loadTheRestWith(load: () => Promise<void>): void {
+  restLoader = load;
 }
 
 /** How a browser says a module's file could not be fetched (Chromium, Firefox, Safari), and its address. */
@@ -37,7 +45,7 @@ export async function answers(url: string): Promise<boolean> {
  * the page reloads, at most once a minute, and loads it whole.
  */
 export async function loadTheRestAgain(
-  load: () => Promise<void> = loadTheRest,
+  load: () => Promise<void> = () => loadTheRest(),
   probe: (url: string) => Promise<boolean> = answers,
   reload: () => void = () => location.reload(),
   storage: Pick<Storage, 'getItem' | 'setItem'> = sessionStorage,

@@ -5,6 +5,7 @@ import { transferViews, type TransferView } from '../../shared/transfers';
 import type { HubRow, ItemRow } from '../storage/db';
 import type { Commit, SettingKind } from '../storage/persistence';
 import { LarderStore } from '../storage/store';
+import { PortHost } from '../storage/hostPort';
 import type { StoreHost } from '../storage/host';
 import { openTransferLedgerRows } from '../storage/ledgerIndex';
 import type { HubWithFreshness } from './newest';
@@ -62,14 +63,14 @@ export class NetworkModel {
 
   /**
    * The rows read as the database opened, for the first load (a coordinator's device opening on this
-   * screen: networkReads.ts). Taken only while the store's parts are not loaded: until then nothing can
-   * have been written since they were read.
+   * screen: networkReads.ts). Taken only while nothing can have been written since they were read
+   * (`untouched`).
    */
   private early: Promise<NetworkRows> | null;
 
   constructor(private readonly store: StoreHost) {
     const early = takeNetworkReads(store);
-    this.early = LarderStore.partsLoaded ? null : early;
+    this.early = untouched(store) ? early : null;
     this.unsubscribe = store.onCommitted((commit) => {
       this.queue = this.queue.then(() => this.apply(commit)).catch(() => this.reload());
     });
@@ -331,3 +332,12 @@ export class NetworkModel {
 }
 
 const hubOf = (key: string) => splitHubKey(key).hub;
+
+/**
+ * Whether nothing can have been written through `store` since the page read the database as it opened: on
+ * the page, until the store's parts are loaded; in the device's Worker, until the page first asks it
+ * something (the Worker loads the doc, syncs and saves only when asked).
+ */
+function untouched(store: StoreHost): boolean {
+  return store instanceof PortHost ? !store.asked : !LarderStore.partsLoaded;
+}

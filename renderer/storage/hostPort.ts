@@ -331,6 +331,18 @@ export class PortHost implements StoreHost {
     this.calls.clear();
   }
 
+  /** Whether the page has asked the host anything yet (until then the host has written nothing). */
+  get asked(): boolean {
+    return this.next > 0;
+  }
+
+  /** Asks the host for its state again (it changed without an event: its code loaded, say). */
+  refresh(): void {
+    if (this.stopped) return;
+    const hello: ToHost = { hello: true };
+    this.port.postMessage(hello);
+  }
+
   private listen<L>(set: Set<L>, listener: L): () => void {
     set.add(listener);
     return () => set.delete(listener);

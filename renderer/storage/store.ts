@@ -52,6 +52,8 @@ export class LarderStore implements StoreHost {
   /** Listeners to the persistence that subscribed before the parts were made: attached once they are. */
   private readonly earlyBacklog = new EarlyListeners<() => void>();
   private readonly earlyCommitted = new EarlyListeners<(commit: Commit) => void>();
+  private readonly earlyKey = new EarlyListeners<() => void>();
+  private readonly earlyCatchUp = new EarlyListeners<() => void>();
 
   private constructor(
     readonly db: LarderDB,
@@ -86,6 +88,8 @@ export class LarderStore implements StoreHost {
     this.made = parts;
     const { persistence } = parts.ctx;
     this.earlyCommitted.attach((listener) => persistence.onCommitted(listener));
+    this.earlyKey.attach((listener) => parts.keys.onKeyChanged(listener));
+    this.earlyCatchUp.attach((listener) => parts.catchUp.onCatchUpChanged(listener));
     // (A backlog listener is told at once: the backlog it saw, none, may have changed.)
     this.earlyBacklog.attach(
       (listener) => persistence.onBacklog(listener),
@@ -303,8 +307,10 @@ export class LarderStore implements StoreHost {
     return this.later((p) => p.keys.signAsDevice(message));
   }
 
+  /** Calls `listener` when the network key changes (a rotation), from before the parts are loaded. */
   onKeyChanged(listener: () => void): () => void {
-    return this.parts.keys.onKeyChanged(listener);
+    if (this.made) return this.made.keys.onKeyChanged(listener);
+    return this.earlyKey.add(listener);
   }
 
   // The member log (store/members.ts).
@@ -326,8 +332,10 @@ export class LarderStore implements StoreHost {
     return this.parts.catchUp.catchUpDays;
   }
 
+  /** Calls `listener` when what this device offers in earlier keys' rooms changes, from before the parts. */
   onCatchUpChanged(listener: () => void): () => void {
-    return this.parts.catchUp.onCatchUpChanged(listener);
+    if (this.made) return this.made.catchUp.onCatchUpChanged(listener);
+    return this.earlyCatchUp.add(listener);
   }
 
   catchUpMaterial(): Promise<CatchUpMaterial | null> {

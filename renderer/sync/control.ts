@@ -1,7 +1,7 @@
 import { onceUntilFailed } from '../../shared/lazy';
 import type { LarderStore } from '../storage/store';
-import type { RelayService } from './relay';
-import type { SyncService as Service, SyncStatus } from './webrtc';
+import type { RelayStatus } from './relay';
+import type { SyncService as Service, SyncOptions, SyncStatus } from './webrtc';
 import type { ExportedSyncFile, ExportOptions, ImportOptions, ImportResult, KnownPeer } from './syncFiles';
 
 /** The sync service's module (webrtc.ts and what it imports), once loaded: one for the page. */
@@ -14,6 +14,31 @@ const loadFilesModule = onceUntilFailed(() => import('./syncFiles'));
 
 const STOPPED: SyncStatus = { running: false, signaling: [], connected: 0, peers: [] };
 
+/** What the screens have of the relays' rounds (relay.ts `RelayService`). */
+export interface RelayHandle {
+  status(): RelayStatus[];
+  subscribe(listener: () => void): () => void;
+  /** A round with every relay now; resolves when all are done (errors are in the status). */
+  syncNow(): Promise<void>;
+}
+
+/**
+ * What the page has of sync: `SyncControl` where the doc is on the page, its proxy over a port
+ * (controlPort.ts `SyncPort`) where the doc is in the device's Worker (docs/worker.md).
+ */
+export interface SyncHandle {
+  start(): Promise<void>;
+  restart(): Promise<void>;
+  stop(): void;
+  /** Answered at once; a new object only when it changed (for `useSyncExternalStore`). */
+  status(): SyncStatus;
+  subscribe(listener: () => void): () => void;
+  exportFile(options?: ExportOptions): Promise<ExportedSyncFile>;
+  importFile(bytes: Uint8Array, options?: ImportOptions): Promise<ImportResult>;
+  knownPeers(): Promise<KnownPeer[]>;
+  readonly relay: RelayHandle;
+}
+
 /**
  * The app's handle on sync (SyncService, webrtc.ts), from its first screen: sync's code (WebRTC, the relay,
  * sync files, sealed catch-up) is not needed before sync starts, which the app does once its first screen is
@@ -24,11 +49,28 @@ const STOPPED: SyncStatus = { running: false, signaling: [], connected: 0, peers
  * for now), so the screens hand over bytes and get bytes back, and never hold the store's doc
  * (renderer/storage/host.ts).
  */
-export class SyncControl {
+export class SyncControl implements SyncHandle {
   private service: Service | null = null;
   private readonly listeners = new Set<() => void>();
 
-  constructor(private readonly store: LarderStore) {}
+  /** `options`: what the service reaches through its page when it runs in a Worker (webrtc.ts). */
+  constructor(
+    private readonly store: LarderStore,
+    private readonly options: SyncOptions = {},
+  ) {}
+
+  /**
+   * Keeps sync in the right rooms while it runs: a key rotation (a device was revoked) moves it to a new
+   * room with a new password; a change of what this device offers in earlier keys' rooms (an admin's
+   * waiting time, or a grant to a device approved since the rotation) joins them again with it.
+   */
+  followStore(): void {
+    const restart = () => {
+      if (this.status().running) void this.restart();
+    };
+    this.store.onKeyChanged(restart);
+    this.store.onCatchUpChanged(restart);
+  }
 
   /** Loads the sync service's module (once for the page). */
   static load(): Promise<void> {
@@ -42,7 +84,7 @@ export class SyncControl {
     if (this.service) return this.service;
     if (!serviceModule)
       throw new Error('Sync was asked for its service before it was loaded (SyncControl.load)');
-    const service = new serviceModule.SyncService(this.store);
+    const service = new serviceModule.SyncService(this.store, this.options);
     service.subscribe(() => {
       for (const listener of [...this.listeners]) listener();
     });
@@ -96,7 +138,7 @@ export class SyncControl {
   }
 
   /** Rounds with the relays this device uses, while sync runs. */
-  get relay(): RelayService {
+  get relay(): RelayHandle {
     return this.made.relay;
   }
 }

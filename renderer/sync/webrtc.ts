@@ -59,6 +59,16 @@ export function reachesPeer(conn: ConnLike, heartbeats?: Heartbeats, now = Date.
   const ice = conn.peer?._pc?.iceConnectionState;
   return ice !== 'disconnected' && ice !== 'failed' && ice !== 'closed';
 }
+/** How sync reaches what only its page has, when it runs in a Worker (renderer/app/pageDuties.ts). */
+export interface SyncOptions {
+  /** simple-peer's WebRTC (rtcStandIn.ts). */
+  wrtc?: object;
+  /** The page's policy widened for these servers, or 'reload' (connectPolicy.ts `allowSyncServers`). */
+  allowServers?: (urls: readonly string[]) => Promise<'ok' | 'reload'>;
+  /** Reloads the page. */
+  reload?: () => void;
+}
+
 interface RoomLike {
   webrtcConns: Map<string, ConnLike>;
 }
@@ -94,11 +104,12 @@ export class SyncService {
 
   /**
    * `options.wrtc`: WebRTC for simple-peer where the page has none of its own to give, in a Worker (lent by
-   * the page: rtcStandIn.ts, docs/worker.md step 3). On the page, the browser's.
+   * the page: rtcStandIn.ts, docs/worker.md step 3). On the page, the browser's. In a Worker, the page also
+   * widens its policy for the sync servers (`allowServers`) and reloads (`reload`): the page's own, here.
    */
   constructor(
     private readonly store: LarderStore,
-    private readonly options: { wrtc?: object } = {},
+    private readonly options: SyncOptions = {},
   ) {
     this.catchUp = new CatchUpRooms(options.wrtc ? { wrtc: options.wrtc } : {});
     this.relay = new RelayService(store);
@@ -123,9 +134,10 @@ export class SyncService {
     // The page's CSP allows WebSockets to the configured sync servers only (connectPolicy.ts); a
     // server it was not loaded with needs a new page.
     // Relays too: one list, so the web build's single narrowing allows both (renderer/sync/relay.ts).
-    if ((await allowSyncServers([...self.signaling, ...(await relayUrls(this.store))])) === 'reload') {
+    const allow = this.options.allowServers ?? allowSyncServers;
+    if ((await allow([...self.signaling, ...(await relayUrls(this.store))])) === 'reload') {
       console.warn('Larder: reloading the page to reach a sync server or relay added since it opened');
-      location.reload();
+      (this.options.reload ?? (() => location.reload()))();
       return;
     }
     // y-webrtc and simple-peer load only now (a chunk of the app's own files): the first view does not

@@ -36,7 +36,11 @@ export async function openHub(
   profileDir: string,
   baseURL: string,
   // With no STUN, WebRTC offers host candidates only to pages holding a media permission.
-  { extraArgs = [], permissions = ['microphone'] }: { extraArgs?: string[]; permissions?: string[] } = {},
+  {
+    extraArgs = [],
+    permissions = ['microphone'],
+    path = '/',
+  }: { extraArgs?: string[]; permissions?: string[]; path?: string } = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
@@ -48,7 +52,7 @@ export async function openHub(
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
-  await page.goto('/');
+  await page.goto(path);
   // The app reloading itself (a reload for its code or its sync servers) loses a form being filled in:
   // said in the log, so a test that then misses what it typed shows why.
   page.on('load', () => console.warn(`[page reloaded] ${profileDir}: ${page.url()}`));

@@ -1,0 +1,112 @@
+import { syncServerSource, syncServerSources } from '../../shared/sync/connectPolicy';
+import { pageDutiesOverPort } from '../platform/pageDuties';
+import { LarderDB } from '../storage/db';
+import { serveStore, type Port } from '../storage/hostPort';
+import { browserDeps, LarderStore } from '../storage/store';
+import { SyncControl } from '../sync/control';
+import { serveSync } from '../sync/controlPort';
+import { rtcOverPort } from '../sync/rtcStandIn';
+import type { FromDeviceWorker, ToDeviceWorker } from './deviceWorker';
+
+/*
+ * The device's Worker (docs/worker.md): its store (the doc, its persistence, the trust gate, the projections'
+ * writes) and its sync (y-webrtc, the relay, sync files), off the page's thread and heap. The page has the
+ * store and sync through ports (hostPort.ts, controlPort.ts), lends the Worker WebRTC (rtcLender.ts) and
+ * does what only a page can (pageDuties.ts). Its screens read the database themselves, as before.
+ */
+
+/** What this Worker uses of its global scope (the renderer's types are the page's). */
+interface WorkerScope {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+  close(): void;
+  WebSocket: typeof WebSocket;
+}
+const scope = self as unknown as WorkerScope;
+const tell = (message: FromDeviceWorker) => scope.postMessage(message);
+
+/**
+ * The sync servers and relays this Worker may open a WebSocket to: those the page allowed in its policy.
+ * A Worker takes its policy from its script's response, not from the page's meta tags (the web build narrows
+ * its page's policy once it knows the servers: connectPolicy.ts), so the same narrowing is kept here: a
+ * socket to any other host is refused before it opens. None until sync first starts.
+ */
+let allowedSources: ReadonlySet<string> = new Set();
+const BrowserWebSocket = scope.WebSocket;
+scope.WebSocket = class extends BrowserWebSocket {
+  constructor(url: string | URL, protocols?: string | string[]) {
+    const source = syncServerSource(String(url));
+    if (!source || !allowedSources.has(source))
+      throw new DOMException(
+        `Larder opens no connection to ${String(url)}: not a sync server or relay this device uses`,
+        'SecurityError',
+      );
+    super(url, protocols);
+  }
+};
+
+// The store's and sync's User Timing marks (storage/marks.ts), set again on the page's timeline: profilers,
+// the benchmark and the tests read them there.
+if (typeof PerformanceObserver !== 'undefined')
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries())
+      if (entry.name.startsWith('larder:'))
+        tell({ mark: entry.name, at: performance.timeOrigin + entry.startTime });
+  }).observe({ type: 'mark' });
+
+let store: LarderStore | null = null;
+let sync: SyncControl | null = null;
+let syncPort: MessagePort | null = null;
+let duties: ReturnType<typeof pageDutiesOverPort> | null = null;
+let rtc: MessagePort | null = null;
+
+async function open(message: Extract<ToDeviceWorker, { open: unknown }>['open']): Promise<void> {
+  duties = pageDutiesOverPort(message.duties, message.hasKeychain);
+  rtc = message.rtc;
+  syncPort = message.sync;
+  const db = new LarderDB(undefined, message.dbVersion);
+  store = await LarderStore.open(db, browserDeps, duties.secrets, { partsLater: true });
+  serveStore(store, message.store as unknown as Port);
+}
+
+/** The store's parts and sync's code, once the page's first view is painted; then sync is served. */
+async function loadTheRest(): Promise<void> {
+  await Promise.all([LarderStore.loadParts(), SyncControl.load()]);
+  if (sync || !store || !duties || !rtc || !syncPort) return;
+  const pageDuties = duties;
+  sync = new SyncControl(store, {
+    wrtc: rtcOverPort(rtc),
+    allowServers: async (urls) => {
+      const answer = await pageDuties.allowServers(urls);
+      if (answer === 'ok') allowedSources = new Set(syncServerSources(urls));
+      return answer;
+    },
+    reload: () => pageDuties.reload(),
+  });
+  sync.followStore();
+  serveSync(sync, syncPort);
+}
+
+scope.addEventListener('message', (event: MessageEvent) => {
+  const message = event.data as ToDeviceWorker;
+  if ('open' in message)
+    open(message.open).then(
+      () => tell({ opened: true }),
+      (error: unknown) => tell({ openFailed: describe(error) }),
+    );
+  else if ('rest' in message)
+    loadTheRest().then(
+      () => tell({ restLoaded: message.rest }),
+      (error: unknown) => tell({ restFailed: message.rest, message: describe(error) }),
+    );
+  else if ('close' in message) {
+    sync?.stop();
+    store?.close();
+    tell({ closed: true });
+    scope.close();
+  }
+});
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
