@@ -125,9 +125,20 @@ export default defineConfig(({ mode, command }) => {
         },
       },
     },
+    // Workers are bundled by a pipeline of their own: y-webrtc in the device's Worker (deviceWorker.ts) must
+    // take Larder's sync guards there too, or it would take peers' updates unchecked. As ES modules, a
+    // Worker loads its later code (the store's parts, sync) as chunks, as the page does.
+    worker: { format: 'es', plugins: () => [guardPeerUpdates] },
     server: { host: '127.0.0.1', strictPort: true },
     optimizeDeps: { exclude: ['y-webrtc'], include: ['y-webrtc > simple-peer/simplepeer.min.js'] },
-    preview: { host: '127.0.0.1', strictPort: true, https: mode === 'lan' ? lanHttps() : undefined },
+    // The policy as a header too: a Worker takes its policy from its script's response, not from the page's
+    // meta tag (the device's Worker: renderer/app/deviceWorker.ts). The desktop app's protocol sends it too.
+    preview: {
+      host: '127.0.0.1',
+      strictPort: true,
+      https: mode === 'lan' ? lanHttps() : undefined,
+      headers: { 'Content-Security-Policy': CSP },
+    },
     test: {
       root: here('.'),
       environment: 'node',

@@ -35,20 +35,16 @@ export type FromDeviceWorker =
   /** A mark the Worker set (its time on the common clock: `timeOrigin` + `startTime`). */
   | { mark: string; at: number };
 
-/**
- * Set in the page's address (`?store=worker`) to hold the store and sync in the device's Worker. Not yet the
- * default: with three devices, one device's changes did not reach the others in stop 66's runs (the first two
- * synced both ways; docs/worker.md, "Left"), so the app keeps its store on the page unless asked.
- */
-export const STORE_IN_WORKER = 'worker';
+/** Set in the page's address (`?store=page`) to keep the store on the page (the benches compare the two). */
+export const STORE_ON_PAGE = 'page';
 
 /**
- * Whether this page is to hold its device in a Worker, and can: module Workers, and WebRTC data channels the
- * page can hand to one (Chromium 150 has no RTCPeerConnection in a Worker; rtcLender.ts). Otherwise the store
- * stays on the page.
+ * Whether this page can hold its device in a Worker: module Workers, and WebRTC data channels the page can
+ * hand to one (Chromium 150 has no RTCPeerConnection in a Worker; rtcLender.ts). Where either is missing, or
+ * the page's address asks for it, the store stays on the page, as it was before the Worker.
  */
 export function deviceWorkerPossible(): boolean {
-  if (new URLSearchParams(location.search).get('store') !== STORE_IN_WORKER) return false;
+  if (new URLSearchParams(location.search).get('store') === STORE_ON_PAGE) return false;
   if (typeof Worker === 'undefined' || typeof MessageChannel === 'undefined') return false;
   if (typeof RTCPeerConnection === 'undefined') return false;
   let pc: RTCPeerConnection | null = null;
@@ -99,7 +95,13 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
     reload: () => location.reload(),
   });
   const stopLending = lendRtc(channels.rtc.port1);
+  // The page's own connection for its reads, opened beside the Worker's: the first view's early rows are
+  // taken only for the database open at their version (earlyStock.ts `fits`).
   const db = new LarderDB(undefined, dbVersion);
+  const dbOpen = db.open().then(
+    () => null,
+    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+  );
   const sync = new SyncPort(db, channels.sync.port1);
   const hostReady = PortHost.connect(db, channels.store.port1 as unknown as Port);
   // A page hidden for good says goodbye to its peers (webrtc.ts); one kept in the back-forward cache
@@ -138,7 +140,11 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
           startTime: Math.max(0, message.at - performance.timeOrigin),
         });
       else if ('opened' in message)
-        void hostReady.then((host) => {
+        void Promise.all([hostReady, dbOpen]).then(([host, dbFailed]) => {
+          if (dbFailed) {
+            worker.terminate();
+            return reject(dbFailed);
+          }
           opened = true;
           resolve({
             host,

@@ -12,7 +12,10 @@ export const HIGH_WATER = 1024 * 1024;
 
 /** y-webrtc's connection, as far as sending goes (its simple-peer, and the channel under it). */
 export interface FramedConn {
-  peer: { send(data: Uint8Array): void; _channel?: { bufferedAmount: number } | null };
+  peer: {
+    send(data: Uint8Array): void;
+    _channel?: { bufferedAmount: number; readyState?: RTCDataChannelState } | null;
+  };
   closed?: boolean;
   larderFrames?: Uint8Array[];
   larderWaiting?: boolean;
@@ -35,7 +38,10 @@ function pump(conn: FramedConn): void {
       queue.length = 0;
       return;
     }
-    if ((conn.peer._channel?.bufferedAmount ?? 0) > HIGH_WATER) {
+    const channel = conn.peer._channel;
+    // A channel handed to a Worker (rtcLender.ts) may carry the peer's first message there before it says
+    // it is open: the answer to it waits for the channel, instead of failing to send and being lost.
+    if ((channel?.bufferedAmount ?? 0) > HIGH_WATER || channel?.readyState === 'connecting') {
       if (!conn.larderWaiting) {
         conn.larderWaiting = true;
         setTimeout(() => {

@@ -32,7 +32,9 @@ test('a peer whose page stops leaves within seconds and comes back when it runs;
     const connectedList = a.page.getByRole('list', { name: 'Connected devices' });
     await expect(connectedList.getByRole('listitem').filter({ hasText: 'B tablet' })).toBeVisible();
 
-    const c = await openHub(profiles[2]!, baseURL!);
+    // C keeps its store on the page: paused in the debugger, its page stops, and its sync with it. (With the
+    // store in the device's Worker, a paused page's Worker goes on syncing and beating: not a stopped device.)
+    const c = await openHub(profiles[2]!, baseURL!, { path: '/?store=page' });
     contexts.push(c.context);
     await joinAsNewHub(c.page, await inviteCode(a.page), 'Hub C', 'C phone');
     await expectConnected(c.page, 2);
