@@ -275,7 +275,9 @@ export async function firstStockView(
 ): Promise<FirstView> {
   const page = await context.newPage();
   await around.before?.(page);
-  await page.goto(`${origin}/${hash}`, { waitUntil: 'commit' });
+  // LARDER_BENCH_STORE=page: the app with its store on the page instead of the device's Worker (docs/worker.md).
+  const query = process.env.LARDER_BENCH_STORE === 'page' ? '?store=page' : '';
+  await page.goto(`${origin}/${query}${hash}`, { waitUntil: 'commit' });
   await page.waitForFunction(
     () => (window as unknown as { __larderProbe?: InPageProbe }).__larderProbe?.paintedAt != null,
     undefined,
