@@ -59,7 +59,7 @@ export function App() {
       performance.mark?.(STORE_OPENING_MARK);
       // The store's parts and sync's code load after the first screen (it reads the projections only).
       // The database's version as open-early.js found it, if it has: at the latest, declared whole (db.ts).
-      const device = await openDevice(window.larderDbVersion, (reason) => fail(reason));
+      const device = await openDevice(window.larderDbVersion);
       const { store: opened, sync: service } = device;
       close = device.close;
       if (cancelled) return close();
@@ -175,12 +175,9 @@ interface OpenDevice {
 /**
  * Opens this device's store and sync: in the device's Worker where the page can hold one (deviceWorker.ts;
  * docs/worker.md), the doc's work then off the page's thread and heap; on the page otherwise, or if the
- * Worker could not start (the console says why). `failed` hears of a Worker that stopped once open.
+ * Worker could not start (the console says why).
  */
-async function openDevice(
-  dbVersion: number | undefined,
-  failed: (reason: Error) => void,
-): Promise<OpenDevice> {
+async function openDevice(dbVersion: number | undefined): Promise<OpenDevice> {
   let worker: DeviceWorker | null = null;
   if (deviceWorkerPossible())
     worker = await openDeviceWorker(dbVersion).catch((error: unknown) => {
@@ -189,7 +186,6 @@ async function openDevice(
     });
   if (worker) {
     const opened = worker;
-    opened.onFailed(failed);
     // The store's parts and sync's code load in the Worker: the page has none of the doc's code to load.
     loadTheRestWith(() => opened.loadTheRest());
     return {

@@ -68,8 +68,6 @@ export interface DeviceWorker {
   sync: SyncPort;
   /** The store's parts and sync's code, loaded in the Worker (after the first view, as on the page). */
   loadTheRest(): Promise<void>;
-  /** Calls `listener` if the Worker fails after it opened (its calls are refused from then on). */
-  onFailed(listener: (reason: Error) => void): void;
   close(): void;
 }
 
@@ -118,20 +116,22 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
 
   let rest = 0;
   const restWaiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  const failedListeners = new Set<(reason: Error) => void>();
   let opened = false;
   return new Promise<DeviceWorker>((resolve, reject) => {
-    const fail = (reason: Error) => {
-      if (!opened) return reject(reason);
-      void hostReady.then((host) => host.stop(reason));
-      sync.stopAll(reason);
-      for (const waiting of restWaiting.values()) waiting.reject(reason);
-      restWaiting.clear();
-      for (const listener of failedListeners) listener(reason);
-    };
     worker.addEventListener('error', (event) => {
       event.preventDefault();
-      fail(new Error(`Larder's storage stopped: ${event.message || 'its worker could not run'}`));
+      if (!opened) {
+        // Its script did not load or run: no store was opened there; the app opens one on the page.
+        worker.terminate();
+        stopLending();
+        return reject(
+          new Error(`Larder's storage could not start: ${event.message || 'its worker did not run'}`),
+        );
+      }
+      // An exception nothing caught in the Worker: it goes on running, as a page does after one.
+      console.error(
+        `Larder: uncaught in the device's worker: ${event.message} (${event.filename}:${event.lineno})`,
+      );
     });
     worker.addEventListener('message', (event: MessageEvent) => {
       const message = event.data as FromDeviceWorker;
@@ -155,7 +155,6 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
                 restWaiting.set(id, { resolve: done, reject: refuse });
                 post({ rest: id });
               }),
-            onFailed: (listener) => failedListeners.add(listener),
             close: () => {
               stopLending();
               post({ close: true });
