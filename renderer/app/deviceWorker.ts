@@ -1,4 +1,3 @@
-import type { LarderWindow } from '../../electron/bridge-types';
 import { servePageDuties } from '../platform/pageDuties';
 import { secretBox } from '../platform/secrets';
 import { LarderDB } from '../storage/db';
@@ -85,7 +84,6 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
     rtc: new MessageChannel(),
     duties: new MessageChannel(),
   };
-  const bridge = (window as LarderWindow).larder;
   const secrets = secretBox();
   servePageDuties(channels.duties.port1, {
     secrets,
@@ -183,7 +181,7 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
           rtc: rtc.port2,
           duties: duties.port2,
           dbVersion,
-          hasKeychain: !!bridge?.secrets && !!secrets,
+          hasKeychain: !!secrets,
         },
       },
       [store.port2, syncChannel.port2, rtc.port2, duties.port2],
