@@ -59,6 +59,8 @@ let sync: SyncControl | null = null;
 let syncPort: MessagePort | null = null;
 let duties: ReturnType<typeof pageDutiesOverPort> | null = null;
 let rtc: MessagePort | null = null;
+/** The store's opening, once the page has asked for it. */
+let opening: Promise<void> | null = null;
 
 async function open(message: Extract<ToDeviceWorker, { open: unknown }>['open']): Promise<void> {
   duties = pageDutiesOverPort(message.duties, message.hasKeychain);
@@ -71,7 +73,8 @@ async function open(message: Extract<ToDeviceWorker, { open: unknown }>['open'])
 
 /** The store's parts and sync's code, once the page's first view is painted; then sync is served. */
 async function loadTheRest(): Promise<void> {
-  await Promise.all([LarderStore.loadParts(), SyncControl.load()]);
+  // The page may ask before the store is open: its first view is drawn from its own read (deviceWorker.ts).
+  await Promise.all([LarderStore.loadParts(), SyncControl.load(), opening]);
   if (sync || !store || !duties || !rtc || !syncPort) return;
   const pageDuties = duties;
   sync = new SyncControl(store, {
@@ -90,7 +93,7 @@ async function loadTheRest(): Promise<void> {
 scope.addEventListener('message', (event: MessageEvent) => {
   const message = event.data as ToDeviceWorker;
   if ('open' in message)
-    open(message.open).then(
+    (opening = open(message.open)).then(
       () => tell({ opened: true }),
       (error: unknown) => tell({ openFailed: describe(error) }),
     );

@@ -1,6 +1,8 @@
 import { servePageDuties } from '../platform/pageDuties';
 import { secretBox } from '../platform/secrets';
-import { LarderDB } from '../storage/db';
+import { LarderDB, type SelfRow } from '../storage/db';
+import { KeySealer } from '../storage/sealedKey';
+import type { SecretBox } from '../platform/secrets';
 import { PortHost, type Port } from '../storage/hostPort';
 import { allowSyncServers } from '../sync/connectPolicy';
 import { SyncPort } from '../sync/controlPort';
@@ -44,8 +46,20 @@ export const STORE_ON_PAGE = 'page';
  */
 export function deviceWorkerPossible(): boolean {
   if (new URLSearchParams(location.search).get('store') === STORE_ON_PAGE) return false;
+  if (failedInThisTab()) return false;
   if (typeof Worker === 'undefined' || typeof MessageChannel === 'undefined') return false;
   if (typeof RTCPeerConnection === 'undefined') return false;
+  // The probe makes a peer connection (17-21 ms of the page's start, profiled): its answer is kept for this
+  // browser's version, and asked again when the browser changes.
+  const known = rememberedProbe();
+  if (known !== null) return known;
+  const can = channelsMoveToWorkers();
+  rememberProbe(can);
+  return can;
+}
+
+/** Whether a data channel can be handed to a Worker here (probed: a transfer throws where it cannot). */
+function channelsMoveToWorkers(): boolean {
   let pc: RTCPeerConnection | null = null;
   const { port1, port2 } = new MessageChannel();
   try {
@@ -62,6 +76,37 @@ export function deviceWorkerPossible(): boolean {
   }
 }
 
+/** Where the probe's answer is kept, with the browser it was asked in (`navigator.userAgent`). */
+export const PROBE_KEY = 'larder.channelsMoveToWorkers';
+
+function rememberedProbe(): boolean | null {
+  try {
+    const kept = localStorage.getItem(PROBE_KEY);
+    if (!kept) return null;
+    const { browser, can } = JSON.parse(kept) as { browser?: unknown; can?: unknown };
+    return browser === navigator.userAgent && typeof can === 'boolean' ? can : null;
+  } catch {
+    return null;
+  }
+}
+
+function rememberProbe(can: boolean): void {
+  try {
+    localStorage.setItem(PROBE_KEY, JSON.stringify({ browser: navigator.userAgent, can }));
+  } catch {
+    // No local storage (a private window may refuse it): probed again at the next start.
+  }
+}
+
+/** Whether this tab's Worker failed after the app had its store (`openDeviceWorker`). */
+function failedInThisTab(): boolean {
+  try {
+    return sessionStorage.getItem(STORE_ON_PAGE_AFTER_FAILURE) !== null;
+  } catch {
+    return false;
+  }
+}
+
 export interface DeviceWorker {
   host: PortHost;
   sync: SyncPort;
@@ -70,7 +115,18 @@ export interface DeviceWorker {
   close(): void;
 }
 
-/** Starts the device's Worker and resolves once its store is open; rejects if it could not start. */
+/**
+ * Starts the device's Worker, and resolves as soon as the app can show its first screen: once the page has
+ * read this device's settings itself (its own database connection, which its screens read anyway), with a
+ * store whose state is that read until the Worker's comes (`PortHost.provisional`); or once the Worker has
+ * opened its store, if that comes first or the page could not read them (a key sealed in a keychain the page
+ * cannot open: the Worker says why). The first view no longer waits for the Worker's script to load and run
+ * and for its store to open (70-170 ms at 100k entries, stop 66).
+ *
+ * Rejects if the Worker could not start before that (the app opens the store on the page). If it fails
+ * after, once the app may already show the store, the page is opened again with its store on the page
+ * (`STORE_ON_PAGE_AFTER_FAILURE`): a call made meanwhile was never answered, so no save was said to be done.
+ */
 export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceWorker> {
   const worker = new Worker(new URL('./device.worker.ts', import.meta.url), {
     type: 'module',
@@ -98,8 +154,8 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
     () => null,
     (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
   );
+  const storePort = channels.store.port1 as unknown as Port;
   const sync = new SyncPort(db, channels.sync.port1);
-  const hostReady = PortHost.connect(db, channels.store.port1 as unknown as Port);
   // A page hidden for good says goodbye to its peers (webrtc.ts); one kept in the back-forward cache
   // joins again when it is shown. The Worker hears no page events: they are passed on.
   let resume = false;
@@ -114,18 +170,55 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
 
   let rest = 0;
   const restWaiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  /** The Worker's store is open. */
   let opened = false;
+  /** The app has the store (the page's read or the Worker's state). */
+  let given: PortHost | null = null;
   return new Promise<DeviceWorker>((resolve, reject) => {
+    const give = (host: PortHost) => {
+      if (given) return;
+      given = host;
+      resolve({
+        host,
+        sync,
+        loadTheRest: () =>
+          new Promise<void>((done, refuse) => {
+            const id = ++rest;
+            restWaiting.set(id, { resolve: done, reject: refuse });
+            post({ rest: id });
+          }),
+        close: () => {
+          stopLending();
+          post({ close: true });
+        },
+      });
+    };
+    const failed = (error: Error) => {
+      worker.terminate();
+      stopLending();
+      if (!given) return reject(error);
+      // The app may show the store already: every call waiting is refused, and the page opens again with
+      // its store on the page. (The rest's loads wait for the reload: refused, they would be tried again.)
+      given.stop(error);
+      console.warn(
+        'Larder: its storage stopped in its worker; the page opens again with it on the page',
+        error,
+      );
+      storeOnPageAfterFailure(error.message);
+    };
+    // This device's settings as the page reads them: the first screen is drawn from them.
+    void dbOpen
+      .then((dbFailed) => (dbFailed ? undefined : ownSettings(db, secrets)))
+      .then((self) => {
+        if (self !== undefined && !given) give(PortHost.provisional(db, storePort, self));
+      });
     worker.addEventListener('error', (event) => {
       event.preventDefault();
-      if (!opened) {
-        // Its script did not load or run: no store was opened there; the app opens one on the page.
-        worker.terminate();
-        stopLending();
-        return reject(
+      // Its script did not load or run: no store was opened there.
+      if (!opened)
+        return failed(
           new Error(`Larder's storage could not start: ${event.message || 'its worker did not run'}`),
         );
-      }
       // An exception nothing caught in the Worker: it goes on running, as a page does after one.
       console.error(
         `Larder: uncaught in the device's worker: ${event.message} (${event.filename}:${event.lineno})`,
@@ -137,36 +230,19 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
         performance.mark?.(message.mark, {
           startTime: Math.max(0, message.at - performance.timeOrigin),
         });
-      else if ('opened' in message)
-        void Promise.all([hostReady, dbOpen]).then(([host, dbFailed]) => {
-          if (dbFailed) {
-            worker.terminate();
-            return reject(dbFailed);
-          }
-          opened = true;
-          resolve({
-            host,
-            sync,
-            loadTheRest: () =>
-              new Promise<void>((done, refuse) => {
-                const id = ++rest;
-                restWaiting.set(id, { resolve: done, reject: refuse });
-                post({ rest: id });
-              }),
-            close: () => {
-              stopLending();
-              post({ close: true });
-            },
-          });
+      else if ('opened' in message) {
+        opened = true;
+        if (given) return;
+        void Promise.all([PortHost.connect(db, storePort), dbOpen]).then(([host, dbFailed]) => {
+          if (dbFailed) return failed(dbFailed);
+          give(host);
         });
-      else if ('openFailed' in message) {
-        reject(new Error(message.openFailed));
-        worker.terminate();
-      } else if ('restLoaded' in message) {
+      } else if ('openFailed' in message) failed(new Error(message.openFailed));
+      else if ('restLoaded' in message) {
         restWaiting.get(message.restLoaded)?.resolve();
         restWaiting.delete(message.restLoaded);
         // The store's state reads its parts once they are in (whether it signs, its hub's name).
-        void hostReady.then((host) => host.refresh());
+        given?.refresh();
       } else if ('restFailed' in message) {
         restWaiting.get(message.restFailed)?.reject(new Error(message.message));
         restWaiting.delete(message.restFailed);
@@ -187,4 +263,30 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
       [store.port2, syncChannel.port2, rtc.port2, duties.port2],
     );
   });
+}
+
+/**
+ * This device's settings as the page reads them from its own connection (null: not set up), their keys
+ * opened as the store opens them; undefined if the page cannot (the Worker's store then tells why).
+ */
+async function ownSettings(db: LarderDB, secrets: SecretBox | null): Promise<SelfRow | null | undefined> {
+  try {
+    const row = await db.meta.get('self');
+    if (row?.key !== 'self') return null;
+    return await new KeySealer(secrets).open(row);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Set for this tab when its device's Worker failed after the app had its store: the page keeps it then. */
+export const STORE_ON_PAGE_AFTER_FAILURE = 'larder.storeOnPage';
+
+function storeOnPageAfterFailure(reason: string): void {
+  try {
+    sessionStorage.setItem(STORE_ON_PAGE_AFTER_FAILURE, reason);
+  } catch {
+    // No session storage: the reload tries the Worker again, and falls back before the first view if it fails.
+  }
+  location.reload();
 }

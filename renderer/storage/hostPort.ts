@@ -128,6 +128,32 @@ export function stateOf(store: Served, selfVersion = 0): StateCopy {
   };
 }
 
+/** The state of a store opened with its parts later, as the page reads it itself (`PortHost.provisional`). */
+function provisionalState(self: SelfRow | null): StateCopy {
+  return {
+    self,
+    // Never a host's (they count from 0): the host's first state replaces it.
+    selfVersion: -1,
+    signed: false,
+    ownHubName: null,
+    catchUpDays: 0,
+    unprojected: 0,
+    loadProgress: null,
+    figuresProgress: null,
+    rebuildProgress: null,
+    checkpointProgress: null,
+    takesEarlySaves: false,
+    takesSavesWhileRebuilding: false,
+    savesWaitForDoc: false,
+    timeOrigin: performance.timeOrigin,
+  };
+}
+
+/** Whether two reads of this device's settings hold the same (rows from IndexedDB: plain data). */
+function sameRow(a: SelfRow | null, b: SelfRow | null): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 /** `read()`, or `fallback` while the store cannot answer it yet (its code still loading). */
 function orElse<T>(read: () => T, fallback: T): T {
   try {
@@ -249,6 +275,8 @@ export class PortHost implements StoreHost {
   private state: StateCopy;
   private box: { readonly row: SelfRow | null };
   private next = 0;
+  /** The state is the page's own read (`provisional`) until the host's first comes. */
+  private provisional = false;
   /** Why the host can answer no more (`stop`), once it cannot. */
   private stopped: Error | null = null;
   private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -285,10 +313,30 @@ export class PortHost implements StoreHost {
     });
   }
 
+  /**
+   * The page's host at once, before the store at the other end has opened: its state is what the page read
+   * itself of this device's settings (`self`: the stored row, its keys opened), until the host's first state
+   * comes. Calls wait in the port meanwhile. The host's state is taken as it comes; its settings keep the
+   * page's snapshot if they are the same, so the screens drawn from it are not drawn again.
+   */
+  static provisional(db: LarderDB, port: Port, self: SelfRow | null): PortHost {
+    const host = new PortHost(db, port, provisionalState(self));
+    host.provisional = true;
+    port.start?.();
+    return host;
+  }
+
+  /** Whether the state is still the page's own read (`provisional`): the host has not answered yet. */
+  get answered(): boolean {
+    return !this.provisional;
+  }
+
   private heard(message: FromHost): void {
     // The port may carry other messages too (a Worker's own, beside the store's): not the store's, not read.
     if (typeof message !== 'object' || message === null || !('state' in message)) return;
-    if (message.state.selfVersion !== this.state.selfVersion) this.box = { row: message.state.self };
+    const same = this.provisional && sameRow(this.state.self, message.state.self);
+    this.provisional = false;
+    if (message.state.selfVersion !== this.state.selfVersion && !same) this.box = { row: message.state.self };
     this.state = message.state;
     if ('answer' in message) {
       const call = this.calls.get(message.answer);

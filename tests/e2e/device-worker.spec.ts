@@ -89,6 +89,29 @@ test('the app runs its store and sync in the device’s Worker', async ({ baseUR
     contexts.push(onPage.context);
     await expectOnHand(onPage.page, 'Rice 2 lb bag', 15);
     expect(onPage.page.workers().filter((w) => /device\.worker/.test(w.url()))).toHaveLength(0);
+
+    // The first view is drawn from the page's own read, before the Worker has opened the store. A Worker that
+    // then fails (its script refused here, once the view is up) leaves the store to the page: the page opens
+    // again with it there, and saves go on.
+    await onPage.context.close();
+    const failing = await openHub(profiles[0]!, baseURL!);
+    contexts.push(failing.context);
+    await expectDeviceWorker(failing.page);
+    let refuse: () => void = () => undefined;
+    const refused = new Promise<void>((r) => (refuse = r));
+    await failing.context.route(/device\.worker/, async (route) => {
+      await refused;
+      await route.abort();
+    });
+    await failing.page.reload();
+    // Its script held back: the figures shown come from the page's own reads.
+    await expectOnHand(failing.page, 'Rice 2 lb bag', 15);
+    refuse();
+    await failing.page.waitForFunction(() => sessionStorage.getItem('larder.storeOnPage') !== null);
+    await expectOnHand(failing.page, 'Rice 2 lb bag', 15);
+    await donate(failing.page, 'rice', '2');
+    await expectOnHand(failing.page, 'Rice 2 lb bag', 17);
+    expect(failing.page.workers().filter((w) => /device\.worker/.test(w.url()))).toHaveLength(0);
   } finally {
     for (const context of contexts) await context.close().catch(() => undefined);
     await signal.close();

@@ -207,3 +207,45 @@ describe('a host that stops', () => {
     await expect((await live).saveItem(form)).rejects.toMatchObject({ name: 'DataCloneError' });
   });
 });
+
+describe('a host the page has before the store at the other end opens (PortHost.provisional)', () => {
+  it('has the page’s own read until the host’s state comes, keeps its snapshot if the host’s is the same, and answers the calls made meanwhile', async () => {
+    const store = await device();
+    await store.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1, port2);
+    // What the page read itself: the stored row (a copy, as from its own connection).
+    const read = structuredClone(store.self);
+    const host = PortHost.provisional(store.db, port2 as Port, read);
+    expect(host.answered).toBe(false);
+    expect(host.self).toEqual(store.self);
+    expect(host.ownHubName()).toBeNull();
+    const snapshot = host.selfSnapshot;
+    let told = 0;
+    host.onSelfChanged(() => told++);
+    // A call before the host serves waits in the port.
+    const saved = host.saveItem(rice);
+    serveStore(store, port1 as Port);
+    await expect(saved).resolves.toBeTruthy();
+    expect(host.answered).toBe(true);
+    expect(host.ownHubName()).toBe('Eastside Pantry');
+    expect(host.selfSnapshot).toBe(snapshot);
+    expect(told).toBeGreaterThanOrEqual(1);
+  });
+
+  it('takes the host’s settings when they differ from the page’s read (written since it read them)', async () => {
+    const store = await device();
+    await store.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk' });
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1, port2);
+    const host = PortHost.provisional(store.db, port2 as Port, null);
+    const snapshot = host.selfSnapshot;
+    expect(snapshot.row).toBeNull();
+    let told = 0;
+    host.onSelfChanged(() => told++);
+    serveStore(store, port1 as Port);
+    await expect.poll(() => told).toBeGreaterThanOrEqual(1);
+    expect(host.selfSnapshot).not.toBe(snapshot);
+    expect(host.self).toEqual(store.self);
+  });
+});

@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { firstStockView, installProbe, launch } from './browser';
+import { commandLine } from './report';
+import { serve } from './server';
+
+/**
+ * Two builds of the app (or more) compared on their start, alternated on one kept profile, so that the
+ * machine's drift (which moved one bench run's first views by ±100 ms) falls on both alike: each round starts
+ * the browser once per build and takes a cold view and two warm ones. Prints the medians and the time from
+ * the page's modules run to the app having its store (`larder:store-open`). Prints numbers; asserts nothing.
+ *
+ *   npx vite build --mode production --outDir /tmp/ab/old   (then the change, and --outDir /tmp/ab/new)
+ *   npx tsx bench/start-ab.ts --profile=/tmp/larder-bench-1000-XXXX --port=N --rounds=5 /tmp/ab/old /tmp/ab/new
+ *
+ * The profile is one `npm run bench -- --keep-profiles --port=N` seeded (same port: IndexedDB is the origin's).
+ */
+const { option } = commandLine();
+const profile = option('profile');
+const port = Number(option('port'));
+const rounds = Number(option('rounds') ?? 5);
+const builds = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const pageDir = join(tmpdir(), 'larder-bench-page');
+if (!profile || !port || builds.length === 0 || builds.some((b) => !existsSync(join(b, 'index.html')))) {
+  console.error('usage: npx tsx bench/start-ab.ts --profile=DIR --port=N [--rounds=5] BUILD_DIR...');
+  process.exit(2);
+}
+
+const results = new Map(
+  builds.map((b) => [b, { cold: [] as number[], warm: [] as number[], open: [] as number[] }]),
+);
+for (let round = 0; round < rounds; round++)
+  for (const build of builds) {
+    const server = await serve(
+      [
+        { prefix: '/bench/', dir: pageDir },
+        { prefix: '/', dir: build },
+      ],
+      port,
+    );
+    const context = await launch(profile);
+    await context.addInitScript(installProbe);
+    const got = results.get(build)!;
+    for (let view = 0; view < 3; view++) {
+      const seen = await firstStockView(context, server.url);
+      (view === 0 ? got.cold : got.warm).push(seen.rowsPaintedMs);
+      const marks = new Map(seen.marks);
+      got.open.push(marks.get('larder:store-open')! - marks.get('DOMContentLoaded (modules run)')!);
+    }
+    await context.close();
+    await server.close();
+  }
+
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!.toFixed(0);
+for (const [build, { cold, warm, open }] of results)
+  console.log(
+    `${build}: first stock view cold ${median(cold)} ms (${cold.map((x) => x.toFixed(0)).join(', ')}), ` +
+      `warm ${median(warm)} ms; modules run to store open ${median(open)} ms (medians of ${rounds} rounds)`,
+  );
