@@ -1,10 +1,10 @@
-import { syncServerSource, syncServerSources } from '../../shared/sync/connectPolicy';
 import { pageDutiesOverPort } from '../platform/pageDuties';
 import { LarderDB } from '../storage/db';
 import { serveStore, type Port } from '../storage/hostPort';
 import { browserDeps, LarderStore } from '../storage/store';
 import { SyncControl } from '../sync/control';
 import { serveSync } from '../sync/controlPort';
+import { guardSockets } from '../sync/socketGuard';
 import { rtcOverPort } from '../sync/rtcStandIn';
 import type { FromDeviceWorker, ToDeviceWorker } from './deviceWorker';
 
@@ -25,25 +25,9 @@ interface WorkerScope {
 const scope = self as unknown as WorkerScope;
 const tell = (message: FromDeviceWorker) => scope.postMessage(message);
 
-/**
- * The sync servers and relays this Worker may open a WebSocket to: those the page allowed in its policy.
- * A Worker takes its policy from its script's response, not from the page's meta tags (the web build narrows
- * its page's policy once it knows the servers: connectPolicy.ts), so the same narrowing is kept here: a
- * socket to any other host is refused before it opens. None until sync first starts.
- */
-let allowedSources: ReadonlySet<string> = new Set();
-const BrowserWebSocket = scope.WebSocket;
-scope.WebSocket = class extends BrowserWebSocket {
-  constructor(url: string | URL, protocols?: string | string[]) {
-    const source = syncServerSource(String(url));
-    if (!source || !allowedSources.has(source))
-      throw new DOMException(
-        `Larder opens no connection to ${String(url)}: not a sync server or relay this device uses`,
-        'SecurityError',
-      );
-    super(url, protocols);
-  }
-};
+// Its WebSockets go only to the servers the page allowed in its policy (socketGuard.ts): none until sync
+// first starts.
+const sockets = guardSockets(scope);
 
 // The store's and sync's User Timing marks (storage/marks.ts), set again on the page's timeline: profilers,
 // the benchmark and the tests read them there.
@@ -81,7 +65,7 @@ async function loadTheRest(): Promise<void> {
     wrtc: rtcOverPort(rtc),
     allowServers: async (urls) => {
       const answer = await pageDuties.allowServers(urls);
-      if (answer === 'ok') allowedSources = new Set(syncServerSources(urls));
+      if (answer === 'ok') sockets.allow(urls);
       return answer;
     },
     reload: () => pageDuties.reload(),
