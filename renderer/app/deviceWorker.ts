@@ -3,7 +3,7 @@ import { secretBox } from '../platform/secrets';
 import { LarderDB, type SelfRow } from '../storage/db';
 import { KeySealer } from '../storage/sealedKey';
 import type { SecretBox } from '../platform/secrets';
-import { PortHost, type Port } from '../storage/hostPort';
+import { PortHost } from '../storage/hostPort';
 import { allowSyncServers } from '../sync/connectPolicy';
 import { SyncPort } from '../sync/controlPort';
 import { lendRtc } from '../sync/rtcLender';
@@ -128,12 +128,8 @@ export interface DeviceWorker {
  * (`STORE_ON_PAGE_AFTER_FAILURE`): a call made meanwhile was never answered, so no save was said to be done.
  */
 export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceWorker> {
-  const worker = new Worker(new URL('./device.worker.ts', import.meta.url), {
-    type: 'module',
-    name: 'larder-device',
-  });
-  const post = (message: ToDeviceWorker, transfer: Transferable[] = []) =>
-    worker.postMessage(message, transfer);
+  /** The Worker, once started (`start`). */
+  let worker: Worker | null = null;
   const channels = {
     store: new MessageChannel(),
     sync: new MessageChannel(),
@@ -154,12 +150,17 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
     () => null,
     (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
   );
-  const storePort = channels.store.port1 as unknown as Port;
-  const sync = new SyncPort(db, channels.sync.port1);
+  // The store's and sync's ports start the Worker at their first message (a command before the first view).
+  const storePort = startingAtFirstMessage(channels.store.port1, () => start());
+  const sync = new SyncPort(
+    db,
+    startingAtFirstMessage(channels.sync.port1, () => start()),
+  );
   // A page hidden for good says goodbye to its peers (webrtc.ts); one kept in the back-forward cache
   // joins again when it is shown. The Worker hears no page events: they are passed on.
   let resume = false;
   addEventListener('pagehide', (event) => {
+    if (!worker) return;
     resume = event.persisted && sync.status().running;
     sync.stop();
   });
@@ -174,6 +175,9 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
   let opened = false;
   /** The app has the store (the page's read or the Worker's state). */
   let given: PortHost | null = null;
+  let start: () => Worker = () => {
+    throw new Error('not yet');
+  };
   return new Promise<DeviceWorker>((resolve, reject) => {
     const give = (host: PortHost) => {
       if (given) return;
@@ -185,16 +189,16 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
           new Promise<void>((done, refuse) => {
             const id = ++rest;
             restWaiting.set(id, { resolve: done, reject: refuse });
-            post({ rest: id });
+            start().postMessage({ rest: id } satisfies ToDeviceWorker);
           }),
         close: () => {
           stopLending();
-          post({ close: true });
+          worker?.postMessage({ close: true } satisfies ToDeviceWorker);
         },
       });
     };
     const failed = (error: Error) => {
-      worker.terminate();
+      worker?.terminate();
       stopLending();
       if (!given) return reject(error);
       // The app may show the store already: every call waiting is refused, and the page opens again with
@@ -206,25 +210,7 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
       );
       storeOnPageAfterFailure(error.message);
     };
-    // This device's settings as the page reads them: the first screen is drawn from them.
-    void dbOpen
-      .then((dbFailed) => (dbFailed ? undefined : ownSettings(db, secrets)))
-      .then((self) => {
-        if (self !== undefined && !given) give(PortHost.provisional(db, storePort, self));
-      });
-    worker.addEventListener('error', (event) => {
-      event.preventDefault();
-      // Its script did not load or run: no store was opened there.
-      if (!opened)
-        return failed(
-          new Error(`Larder's storage could not start: ${event.message || 'its worker did not run'}`),
-        );
-      // An exception nothing caught in the Worker: it goes on running, as a page does after one.
-      console.error(
-        `Larder: uncaught in the device's worker: ${event.message} (${event.filename}:${event.lineno})`,
-      );
-    });
-    worker.addEventListener('message', (event: MessageEvent) => {
+    const heard = (event: MessageEvent) => {
       const message = event.data as FromDeviceWorker;
       if ('mark' in message)
         performance.mark?.(message.mark, {
@@ -247,10 +233,28 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
         restWaiting.get(message.restFailed)?.reject(new Error(message.message));
         restWaiting.delete(message.restFailed);
       }
-    });
-    const { store, sync: syncChannel, rtc, duties } = channels;
-    post(
-      {
+    };
+    start = () => {
+      if (worker) return worker;
+      const started = (worker = new Worker(new URL('./device.worker.ts', import.meta.url), {
+        type: 'module',
+        name: 'larder-device',
+      }));
+      started.addEventListener('error', (event) => {
+        event.preventDefault();
+        // Its script did not load or run: no store was opened there.
+        if (!opened)
+          return failed(
+            new Error(`Larder's storage could not start: ${event.message || 'its worker did not run'}`),
+          );
+        // An exception nothing caught in the Worker: it goes on running, as a page does after one.
+        console.error(
+          `Larder: uncaught in the device's worker: ${event.message} (${event.filename}:${event.lineno})`,
+        );
+      });
+      started.addEventListener('message', heard);
+      const { store, sync: syncChannel, rtc, duties } = channels;
+      const open: ToDeviceWorker = {
         open: {
           store: store.port2,
           sync: syncChannel.port2,
@@ -259,9 +263,35 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
           dbVersion,
           hasKeychain: !!secrets,
         },
-      },
-      [store.port2, syncChannel.port2, rtc.port2, duties.port2],
-    );
+      };
+      started.postMessage(open, [store.port2, syncChannel.port2, rtc.port2, duties.port2]);
+      return started;
+    };
+    // This device's settings as the page reads them: the first screen is drawn from them, and the Worker
+    // starts once it is painted (the app then asks for the rest: `loadTheRest`), or at the first command.
+    // Started beside it, it took the cores the first view needed on a 2-core machine. Where the page cannot
+    // read them, the Worker starts at once and its store says why.
+    void dbOpen
+      .then((dbFailed) => (dbFailed ? undefined : ownSettings(db, secrets)))
+      .then((self) => {
+        if (self === undefined) start();
+        else if (!given) give(PortHost.provisional(db, storePort, self));
+      });
+  });
+}
+
+/** `port`, calling `first` before its first message is sent (the Worker at its other end starts then). */
+function startingAtFirstMessage(port: MessagePort, first: () => void): MessagePort {
+  let started = false;
+  const postMessage = port.postMessage.bind(port) as (message: unknown, transfer?: Transferable[]) => void;
+  return Object.assign(port, {
+    postMessage(message: unknown, transfer: Transferable[] = []) {
+      if (!started) {
+        started = true;
+        first();
+      }
+      postMessage(message, transfer);
+    },
   });
 }
 
