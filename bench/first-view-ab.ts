@@ -18,6 +18,8 @@ import { median, medianDifference } from './stats';
  *   ... --screen=network opens the Network screen (a coordinator's first view) instead of the stock screen
  *   ... --http-cache serves the builds as `vite preview` does (npm run web:lan): the browser keeps its copies and
  *       its compiled code between starts (bench/server.ts); by default nothing is kept
+ *   ... --b-store=page opens build b with its store on the page (`?store=page`), not in the device's Worker
+ *       (docs/worker.md): --b may then be the same build as --a
  *   ... --profile-b=<dir> gives build b a profile of its own (each build's own database, made by its own
  *       code: a rebuild by each, say), copied likewise
  *
@@ -61,6 +63,8 @@ const showMarks = flag('marks');
 /** Served as `vite preview` serves (revalidated copies, V8's code cache kept): see bench/server.ts. */
 const httpCache = flag('http-cache') ? 'revalidate' : 'none';
 const hash = option('screen') === 'network' ? '#/network' : '';
+/** firstStockView opens the app with `?store=page` while this is set (bench/browser.ts). */
+const storeOf = { a: undefined, b: option('b-store') === 'page' ? 'page' : undefined };
 const marks: Record<'a' | 'b', Map<string, number[]>> = { a: new Map(), b: new Map() };
 for (let run = 0; run <= runs; run++)
   for (const which of run % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
@@ -68,6 +72,8 @@ for (let run = 0; run <= runs; run++)
     const context = await launch(copies[which]);
     try {
       await context.addInitScript(installProbe);
+      if (storeOf[which]) process.env.LARDER_BENCH_STORE = storeOf[which];
+      else delete process.env.LARDER_BENCH_STORE;
       const view = await firstStockView(context, server.url, {}, hash);
       const longest = Math.max(0, ...view.longTasks.map(([, d]) => d));
       // After the rows are painted: what the rest of the start costs (the ledger's load, the other rows).
