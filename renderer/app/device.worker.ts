@@ -74,6 +74,10 @@ async function loadTheRest(): Promise<void> {
   serveSync(sync, syncPort);
 }
 
+// Its code is in: the page hands it its ports now (one that never gets here, its script not fetched, leaves
+// them with the page for the next Worker: deviceWorker.ts).
+tell({ ready: true });
+
 scope.addEventListener('message', (event: MessageEvent) => {
   const message = event.data as ToDeviceWorker;
   if ('open' in message)

@@ -5,6 +5,7 @@ import { KeySealer } from '../storage/sealedKey';
 import type { SecretBox } from '../platform/secrets';
 import { PortHost } from '../storage/hostPort';
 import { allowSyncServers } from '../sync/connectPolicy';
+import { answers as serverAnswers } from './lazyScreen';
 import { SyncPort } from '../sync/controlPort';
 import { lendRtc } from '../sync/rtcLender';
 
@@ -28,6 +29,8 @@ export type ToDeviceWorker =
   | { close: true };
 
 export type FromDeviceWorker =
+  /** Its script ran: it takes its ports. */
+  | { ready: true }
   | { opened: true }
   | { openFailed: string }
   | { restLoaded: number }
@@ -171,6 +174,8 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
 
   let rest = 0;
   const restWaiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  /** The Worker's script has run, and has its ports. */
+  let ready = false;
   /** The Worker's store is open. */
   let opened = false;
   /** The app has the store (the page's read or the Worker's state). */
@@ -210,9 +215,46 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
       );
       storeOnPageAfterFailure(error.message);
     };
+    /** Its ports, with the message that opens its store: once its script has run (`ready`). */
+    const handOver = () => {
+      const { store, sync: syncChannel, rtc, duties } = channels;
+      const open: ToDeviceWorker = {
+        open: {
+          store: store.port2,
+          sync: syncChannel.port2,
+          rtc: rtc.port2,
+          duties: duties.port2,
+          dbVersion,
+          hasKeychain: !!secrets,
+        },
+      };
+      worker?.postMessage(open, [store.port2, syncChannel.port2, rtc.port2, duties.port2]);
+    };
+    /**
+     * Its script could not be fetched or run. Before the app has the store, the app opens it on the page.
+     * After, if the page's server does not answer either (away for a moment on a hub's LAN), the view stays:
+     * the loads of the rest waiting for this Worker fail, and the app tries them again, each with a new
+     * Worker, until one runs (its ports were never handed to this one). Reloading then would have lost the
+     * page. If the server answers, the Worker failed for another reason: the page opens again with its
+     * store on the page (`failed`).
+     */
+    const scriptFailed = (why: string) => {
+      const error = new Error(`Larder's storage could not start: ${why || 'its worker’s code did not load'}`);
+      if (!given) return failed(error);
+      worker?.terminate();
+      worker = null;
+      void serverAnswers(location.href.split('#')[0]!).then((answering) => {
+        if (answering) return failed(error);
+        for (const { reject: refuse } of restWaiting.values()) refuse(error);
+        restWaiting.clear();
+      });
+    };
     const heard = (event: MessageEvent) => {
       const message = event.data as FromDeviceWorker;
-      if ('mark' in message)
+      if ('ready' in message) {
+        ready = true;
+        handOver();
+      } else if ('mark' in message)
         performance.mark?.(message.mark, {
           startTime: Math.max(0, message.at - performance.timeOrigin),
         });
@@ -242,10 +284,11 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
       }));
       started.addEventListener('error', (event) => {
         event.preventDefault();
-        // Its script did not load or run: no store was opened there.
+        if (!ready) return scriptFailed(event.message);
+        // Its script ran, but its store did not open.
         if (!opened)
           return failed(
-            new Error(`Larder's storage could not start: ${event.message || 'its worker did not run'}`),
+            new Error(`Larder's storage could not start: ${event.message || 'its worker stopped'}`),
           );
         // An exception nothing caught in the Worker: it goes on running, as a page does after one.
         console.error(
@@ -253,18 +296,6 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
         );
       });
       started.addEventListener('message', heard);
-      const { store, sync: syncChannel, rtc, duties } = channels;
-      const open: ToDeviceWorker = {
-        open: {
-          store: store.port2,
-          sync: syncChannel.port2,
-          rtc: rtc.port2,
-          duties: duties.port2,
-          dbVersion,
-          hasKeychain: !!secrets,
-        },
-      };
-      started.postMessage(open, [store.port2, syncChannel.port2, rtc.port2, duties.port2]);
       return started;
     };
     // This device's settings as the page reads them: the first screen is drawn from them, and the Worker

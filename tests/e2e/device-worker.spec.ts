@@ -90,10 +90,35 @@ test('the app runs its store and sync in the device’s Worker', async ({ baseUR
     await expectOnHand(onPage.page, 'Rice 2 lb bag', 15);
     expect(onPage.page.workers().filter((w) => /device\.worker/.test(w.url()))).toHaveLength(0);
 
-    // The first view is drawn from the page's own read, before the Worker has opened the store. A Worker that
-    // then fails (its script refused here, once the view is up) leaves the store to the page: the page opens
-    // again with it there, and saves go on.
+    // The first view is drawn from the page's own read; the Worker starts once it is painted. Its script not
+    // fetched while the page's server is away (a hub's LAN server restarting): the view stays, says that part
+    // of Larder has not loaded, and a new Worker starts once the server answers again.
     await onPage.context.close();
+    const away = await openHub(profiles[0]!, baseURL!);
+    contexts.push(away.context);
+    await expectDeviceWorker(away.page);
+    let serverGoes: () => void = () => undefined;
+    const gone = new Promise<void>((r) => (serverGoes = r));
+    await away.context.route(/device\.worker/, async (route) => {
+      await gone;
+      await route.abort('connectionrefused');
+    });
+    await away.page.reload();
+    // Its script held back: the figures shown come from the page's own reads.
+    await expectOnHand(away.page, 'Rice 2 lb bag', 15);
+    await away.context.route(/./, (route) => route.abort('connectionrefused'));
+    serverGoes();
+    await expect(away.page.getByRole('alert')).toContainText('Part of Larder has not loaded yet');
+    await expectOnHand(away.page, 'Rice 2 lb bag', 15);
+    await away.context.unrouteAll({ behavior: 'ignoreErrors' });
+    await expect(away.page.getByRole('alert')).toHaveCount(0);
+    await expectDeviceWorker(away.page);
+    await donate(away.page, 'rice', '1');
+    await expectOnHand(away.page, 'Rice 2 lb bag', 16);
+
+    // A Worker that fails while the server answers (its script refused here) leaves the store to the page:
+    // the page opens again with it there, and saves go on.
+    await away.context.close();
     const failing = await openHub(profiles[0]!, baseURL!);
     contexts.push(failing.context);
     await expectDeviceWorker(failing.page);
@@ -104,13 +129,12 @@ test('the app runs its store and sync in the device’s Worker', async ({ baseUR
       await route.abort();
     });
     await failing.page.reload();
-    // Its script held back: the figures shown come from the page's own reads.
-    await expectOnHand(failing.page, 'Rice 2 lb bag', 15);
+    await expectOnHand(failing.page, 'Rice 2 lb bag', 16);
     refuse();
     await failing.page.waitForFunction(() => sessionStorage.getItem('larder.storeOnPage') !== null);
-    await expectOnHand(failing.page, 'Rice 2 lb bag', 15);
+    await expectOnHand(failing.page, 'Rice 2 lb bag', 16);
     await donate(failing.page, 'rice', '2');
-    await expectOnHand(failing.page, 'Rice 2 lb bag', 17);
+    await expectOnHand(failing.page, 'Rice 2 lb bag', 18);
     expect(failing.page.workers().filter((w) => /device\.worker/.test(w.url()))).toHaveLength(0);
   } finally {
     for (const context of contexts) await context.close().catch(() => undefined);
