@@ -43,8 +43,17 @@ let sync: SyncControl | null = null;
 let syncPort: MessagePort | null = null;
 let duties: ReturnType<typeof pageDutiesOverPort> | null = null;
 let rtc: MessagePort | null = null;
-/** The store's opening, once the page has asked for it. */
-let opening: Promise<void> | null = null;
+/**
+ * The store's opening. The page may ask for the rest before the message that opens the store has come (it
+ * hands the ports over once this Worker says it is ready, and asks for the rest when its first view is
+ * painted, whichever comes first), so the rest waits for this, not for a message already here.
+ */
+let opensWith: (opening: Promise<void>) => void = () => undefined;
+const opening = new Promise<void>((resolve, reject) => {
+  opensWith = (started) => started.then(resolve, reject);
+});
+// A store that did not open is told to the page as such ('openFailed'), not as an uncaught rejection.
+opening.catch(() => undefined);
 
 async function open(message: Extract<ToDeviceWorker, { open: unknown }>['open']): Promise<void> {
   duties = pageDutiesOverPort(message.duties, message.hasKeychain);
@@ -80,12 +89,14 @@ tell({ ready: true });
 
 scope.addEventListener('message', (event: MessageEvent) => {
   const message = event.data as ToDeviceWorker;
-  if ('open' in message)
-    (opening = open(message.open)).then(
+  if ('open' in message) {
+    const started = open(message.open);
+    opensWith(started);
+    started.then(
       () => tell({ opened: true }),
       (error: unknown) => tell({ openFailed: describe(error) }),
     );
-  else if ('rest' in message)
+  } else if ('rest' in message)
     loadTheRest().then(
       () => tell({ restLoaded: message.rest }),
       (error: unknown) => tell({ restFailed: message.rest, message: describe(error) }),
