@@ -154,11 +154,8 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
     (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
   );
   // The store's and sync's ports start the Worker at their first message (a command before the first view).
-  const storePort = startingAtFirstMessage(channels.store.port1, () => start());
-  const sync = new SyncPort(
-    db,
-    startingAtFirstMessage(channels.sync.port1, () => start()),
-  );
+  const storePort = startingAtFirstMessage(channels.store.port1, start);
+  const sync = new SyncPort(db, startingAtFirstMessage(channels.sync.port1, start));
   // A page hidden for good says goodbye to its peers (webrtc.ts); one kept in the back-forward cache
   // joins again when it is shown. The Worker hears no page events: they are passed on.
   let resume = false;
@@ -180,135 +177,138 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
   let opened = false;
   /** The app has the store (the page's read or the Worker's state). */
   let given: PortHost | null = null;
-  let start: () => Worker = () => {
-    throw new Error('not yet');
-  };
-  return new Promise<DeviceWorker>((resolve, reject) => {
-    const give = (host: PortHost) => {
-      if (given) return;
-      given = host;
-      resolve({
-        host,
-        sync,
-        loadTheRest: () =>
-          new Promise<void>((done, refuse) => {
-            const id = ++rest;
-            restWaiting.set(id, { resolve: done, reject: refuse });
-            start().postMessage({ rest: id } satisfies ToDeviceWorker);
-          }),
-        close: () => {
-          stopLending();
-          worker?.postMessage({ close: true } satisfies ToDeviceWorker);
-        },
-      });
-    };
-    const failed = (error: Error) => {
-      worker?.terminate();
-      stopLending();
-      if (!given) return reject(error);
-      // The app may show the store already: every call waiting is refused, and the page opens again with
-      // its store on the page. (The rest's loads wait for the reload: refused, they would be tried again.)
-      given.stop(error);
-      console.warn(
-        'Larder: its storage stopped in its worker; the page opens again with it on the page',
-        error,
-      );
-      storeOnPageAfterFailure(error.message);
-    };
-    /** Its ports, with the message that opens its store: once its script has run (`ready`). */
-    const handOver = () => {
-      const { store, sync: syncChannel, rtc, duties } = channels;
-      const open: ToDeviceWorker = {
-        open: {
-          store: store.port2,
-          sync: syncChannel.port2,
-          rtc: rtc.port2,
-          duties: duties.port2,
-          dbVersion,
-          hasKeychain: !!secrets,
-        },
-      };
-      worker?.postMessage(open, [store.port2, syncChannel.port2, rtc.port2, duties.port2]);
-    };
-    /**
-     * Its script could not be fetched or run. Before the app has the store, the app opens it on the page.
-     * After, if the page's server does not answer either (away for a moment on a hub's LAN), the view stays:
-     * the loads of the rest waiting for this Worker fail, and the app tries them again, each with a new
-     * Worker, until one runs (its ports were never handed to this one). Reloading then would have lost the
-     * page. If the server answers, the Worker failed for another reason: the page opens again with its
-     * store on the page (`failed`).
-     */
-    const scriptFailed = (why: string) => {
-      const error = new Error(`Larder's storage could not start: ${why || 'its worker’s code did not load'}`);
-      if (!given) return failed(error);
-      worker?.terminate();
-      worker = null;
-      void serverAnswers(location.href.split('#')[0]!).then((answering) => {
-        if (answering) return failed(error);
-        for (const { reject: refuse } of restWaiting.values()) refuse(error);
-        restWaiting.clear();
-      });
-    };
-    const heard = (event: MessageEvent) => {
-      const message = event.data as FromDeviceWorker;
-      if ('ready' in message) {
-        ready = true;
-        handOver();
-      } else if ('mark' in message)
-        performance.mark?.(message.mark, {
-          startTime: Math.max(0, message.at - performance.timeOrigin),
-        });
-      else if ('opened' in message) {
-        opened = true;
-        if (given) return;
-        void Promise.all([PortHost.connect(db, storePort), dbOpen]).then(([host, dbFailed]) => {
-          if (dbFailed) return failed(dbFailed);
-          give(host);
-        });
-      } else if ('openFailed' in message) failed(new Error(message.openFailed));
-      else if ('restLoaded' in message) {
-        restWaiting.get(message.restLoaded)?.resolve();
-        restWaiting.delete(message.restLoaded);
-        // The store's state reads its parts once they are in (whether it signs, its hub's name).
-        given?.refresh();
-      } else if ('restFailed' in message) {
-        restWaiting.get(message.restFailed)?.reject(new Error(message.message));
-        restWaiting.delete(message.restFailed);
-      }
-    };
-    start = () => {
-      if (worker) return worker;
-      const started = (worker = new Worker(new URL('./device.worker.ts', import.meta.url), {
-        type: 'module',
-        name: 'larder-device',
-      }));
-      started.addEventListener('error', (event) => {
-        event.preventDefault();
-        if (!ready) return scriptFailed(event.message);
-        // Its script ran, but its store did not open.
-        if (!opened)
-          return failed(
-            new Error(`Larder's storage could not start: ${event.message || 'its worker stopped'}`),
-          );
-        // An exception nothing caught in the Worker: it goes on running, as a page does after one.
-        console.error(
-          `Larder: uncaught in the device's worker: ${event.message} (${event.filename}:${event.lineno})`,
-        );
-      });
-      started.addEventListener('message', heard);
-      return started;
-    };
-    // This device's settings as the page reads them: the first screen is drawn from them, and the Worker
-    // starts once it is painted (the app then asks for the rest: `loadTheRest`), or at the first command.
-    // Started beside it, it took the cores the first view needed on a 2-core machine. Where the page cannot
-    // read them, the Worker starts at once and its store says why.
-    void dbOpen
-      .then((dbFailed) => (dbFailed ? undefined : ownSettings(db, secrets)))
-      .then((self) => {
-        if (self === undefined) start();
-        else if (!given) give(PortHost.provisional(db, storePort, self));
-      });
+  /** Resolved once the app can have the store (`give`); rejected if the Worker fails before (`failed`). */
+  let resolveDevice: (device: DeviceWorker) => void = () => undefined;
+  let rejectDevice: (error: Error) => void = () => undefined;
+  const device = new Promise<DeviceWorker>((resolve, reject) => {
+    resolveDevice = resolve;
+    rejectDevice = reject;
   });
+  const give = (host: PortHost) => {
+    if (given) return;
+    given = host;
+    resolveDevice({
+      host,
+      sync,
+      loadTheRest: () =>
+        new Promise<void>((done, refuse) => {
+          const id = ++rest;
+          restWaiting.set(id, { resolve: done, reject: refuse });
+          start().postMessage({ rest: id } satisfies ToDeviceWorker);
+        }),
+      close: () => {
+        stopLending();
+        worker?.postMessage({ close: true } satisfies ToDeviceWorker);
+      },
+    });
+  };
+  const failed = (error: Error) => {
+    worker?.terminate();
+    stopLending();
+    if (!given) return rejectDevice(error);
+    // The app may show the store already: every call waiting is refused, and the page opens again with
+    // its store on the page. (The rest's loads wait for the reload: refused, they would be tried again.)
+    given.stop(error);
+    console.warn(
+      'Larder: its storage stopped in its worker; the page opens again with it on the page',
+      error,
+    );
+    storeOnPageAfterFailure(error.message);
+  };
+  /** Its ports, with the message that opens its store: once its script has run (`ready`). */
+  const handOver = () => {
+    const { store, sync: syncChannel, rtc, duties } = channels;
+    const open: ToDeviceWorker = {
+      open: {
+        store: store.port2,
+        sync: syncChannel.port2,
+        rtc: rtc.port2,
+        duties: duties.port2,
+        dbVersion,
+        hasKeychain: !!secrets,
+      },
+    };
+    worker?.postMessage(open, [store.port2, syncChannel.port2, rtc.port2, duties.port2]);
+  };
+  /**
+   * Its script could not be fetched or run. Before the app has the store, the app opens it on the page.
+   * After, if the page's server does not answer either (away for a moment on a hub's LAN), the view stays:
+   * the loads of the rest waiting for this Worker fail, and the app tries them again, each with a new
+   * Worker, until one runs (its ports were never handed to this one). Reloading then would have lost the
+   * page. If the server answers, the Worker failed for another reason: the page opens again with its
+   * store on the page (`failed`).
+   */
+  const scriptFailed = (why: string) => {
+    const error = new Error(`Larder's storage could not start: ${why || 'its worker’s code did not load'}`);
+    if (!given) return failed(error);
+    worker?.terminate();
+    worker = null;
+    void serverAnswers(location.href.split('#')[0]!).then((answering) => {
+      if (answering) return failed(error);
+      for (const { reject: refuse } of restWaiting.values()) refuse(error);
+      restWaiting.clear();
+    });
+  };
+  const heard = (event: MessageEvent) => {
+    const message = event.data as FromDeviceWorker;
+    if ('ready' in message) {
+      ready = true;
+      handOver();
+    } else if ('mark' in message)
+      performance.mark?.(message.mark, {
+        startTime: Math.max(0, message.at - performance.timeOrigin),
+      });
+    else if ('opened' in message) {
+      opened = true;
+      if (given) return;
+      void Promise.all([PortHost.connect(db, storePort), dbOpen]).then(([host, dbFailed]) => {
+        if (dbFailed) return failed(dbFailed);
+        give(host);
+      });
+    } else if ('openFailed' in message) failed(new Error(message.openFailed));
+    else if ('restLoaded' in message) {
+      restWaiting.get(message.restLoaded)?.resolve();
+      restWaiting.delete(message.restLoaded);
+      // The store's state reads its parts once they are in (whether it signs, its hub's name).
+      given?.refresh();
+    } else if ('restFailed' in message) {
+      restWaiting.get(message.restFailed)?.reject(new Error(message.message));
+      restWaiting.delete(message.restFailed);
+    }
+  };
+  function start(): Worker {
+    if (worker) return worker;
+    const started = (worker = new Worker(new URL('./device.worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'larder-device',
+    }));
+    started.addEventListener('error', (event) => {
+      event.preventDefault();
+      if (!ready) return scriptFailed(event.message);
+      // Its script ran, but its store did not open.
+      if (!opened)
+        return failed(
+          new Error(`Larder's storage could not start: ${event.message || 'its worker stopped'}`),
+        );
+      // An exception nothing caught in the Worker: it goes on running, as a page does after one.
+      console.error(
+        `Larder: uncaught in the device's worker: ${event.message} (${event.filename}:${event.lineno})`,
+      );
+    });
+    started.addEventListener('message', heard);
+    return started;
+  }
+  // This device's settings as the page reads them: the first screen is drawn from them, and the Worker
+  // starts once it is painted (the app then asks for the rest: `loadTheRest`), or at the first command.
+  // Started beside it, it took the cores the first view needed on a 2-core machine. Where the page cannot
+  // read them, the Worker starts at once and its store says why.
+  void dbOpen
+    .then((dbFailed) => (dbFailed ? undefined : ownSettings(db, secrets)))
+    .then((self) => {
+      if (self === undefined) start();
+      else if (!given) give(PortHost.provisional(db, storePort, self));
+    });
+  return device;
 }
 
 /** `port`, calling `first` before its first message is sent (the Worker at its other end starts then). */

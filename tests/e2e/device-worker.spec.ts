@@ -25,6 +25,17 @@ async function expectDeviceWorker(page: Page): Promise<void> {
   await expect.poll(() => page.workers().filter((w) => /device\.worker/.test(w.url())).length).toBe(1);
 }
 
+/** Holds the device Worker's script back until the returned function is called, then refuses it. */
+async function holdWorkerScript(context: BrowserContext): Promise<() => void> {
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((r) => (release = r));
+  await context.route(/device\.worker/, async (route) => {
+    await released;
+    await route.abort('connectionrefused');
+  });
+  return release;
+}
+
 /**
  * The app holds its store and sync in the device's Worker (docs/worker.md): set-up, a sync server reached
  * from the Worker, saves, a refusal as the form tells it, a second device (its store in its Worker too)
@@ -97,12 +108,7 @@ test('the app runs its store and sync in the device’s Worker', async ({ baseUR
     const away = await openHub(profiles[0]!, baseURL!);
     contexts.push(away.context);
     await expectDeviceWorker(away.page);
-    let serverGoes: () => void = () => undefined;
-    const gone = new Promise<void>((r) => (serverGoes = r));
-    await away.context.route(/device\.worker/, async (route) => {
-      await gone;
-      await route.abort('connectionrefused');
-    });
+    const serverGoes = await holdWorkerScript(away.context);
     await away.page.reload();
     // Its script held back: the figures shown come from the page's own reads.
     await expectOnHand(away.page, 'Rice 2 lb bag', 15);
@@ -124,12 +130,7 @@ test('the app runs its store and sync in the device’s Worker', async ({ baseUR
     const failing = await openHub(profiles[0]!, baseURL!);
     contexts.push(failing.context);
     await expectDeviceWorker(failing.page);
-    let refuse: () => void = () => undefined;
-    const refused = new Promise<void>((r) => (refuse = r));
-    await failing.context.route(/device\.worker/, async (route) => {
-      await refused;
-      await route.abort();
-    });
+    const refuse = await holdWorkerScript(failing.context);
     await failing.page.reload();
     await expectOnHand(failing.page, 'Rice 2 lb bag', 15);
     refuse();
