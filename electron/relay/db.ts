@@ -62,6 +62,22 @@ export const SCHEMA = [
     at bigint NOT NULL,
     PRIMARY KEY (mailbox, device_key)
   )`,
+  // Checkpoints devices leave for those that join (shared/sync/relay.ts, MAX_CHECKPOINT_PARTS): one row
+  // per sealed part, `parts` the same in every row of a checkpoint; complete when it has `parts` rows.
+  // Per device at most one complete checkpoint and one being uploaded (RelayStore.putCheckpointPart).
+  `CREATE TABLE IF NOT EXISTS relay_checkpoints (
+    mailbox text NOT NULL REFERENCES relay_mailboxes (id),
+    device text NOT NULL,
+    ck text NOT NULL,
+    part integer NOT NULL,
+    parts integer NOT NULL,
+    device_key text NOT NULL,
+    hash text NOT NULL,
+    sig text NOT NULL,
+    body bytea NOT NULL,
+    received_at bigint NOT NULL,
+    PRIMARY KEY (mailbox, device, ck, part)
+  )`,
 ];
 
 /**

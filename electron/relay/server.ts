@@ -11,6 +11,9 @@
  *   client → { type: 'upload', id, key, seq, blob, sig }  → ack | refused
  *   client → { type: 'fetch', id, cursor }      → blobs (one page; `more` says ask again)
  *   relay  → { type: 'new', device, seq }       another connection of the mailbox stored a blob
+ *   client → { type: 'checkpoint-put', id, key, ck, part, parts, blob, sig }  → checkpoint-ack | refused
+ *   client → { type: 'checkpoint-list', id }    → checkpoints (complete ones, newest first)
+ *   client → { type: 'checkpoint-get', id, device, ck, part }  → checkpoint-part | refused (not-found)
  *
  * WebSocket rather than HTTP: a challenge per connection like the sync server's, no CORS for the app's
  * page, the same hardening as the sync server, and a push when something new arrives.
@@ -88,10 +91,16 @@ export type RelayOptions = Partial<Record<LimitName, number>> & {
 export interface RelayStats {
   connections: number;
   uploads: number;
+  /** Checkpoint parts stored (not counting those acknowledged again: `duplicates` counts both kinds). */
+  checkpointParts: number;
   duplicates: number;
   refused: number;
   fetches: number;
+  /** Checkpoint parts served. */
+  checkpointReads: number;
   slowReaders: number;
+  /** 'new' pushes not sent to a reader that had something still queued. */
+  pushesSkipped: number;
   proofFailures: number;
 }
 
@@ -165,7 +174,17 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
   const maxPayload = maxBlobChars + 4096;
   // At least one largest frame per second.
   const maxBytesPerSecond = Math.max(limit('maxBytesPerSecond'), maxPayload);
-  const totals = { uploads: 0, duplicates: 0, refused: 0, fetches: 0, slowReaders: 0, proofFailures: 0 };
+  const totals = {
+    uploads: 0,
+    checkpointParts: 0,
+    duplicates: 0,
+    refused: 0,
+    fetches: 0,
+    checkpointReads: 0,
+    slowReaders: 0,
+    pushesSkipped: 0,
+    proofFailures: 0,
+  };
   const clients = new Set<Client>();
   const counted = new Map<Duplex, { address: string; timer: NodeJS.Timeout | null }>();
   const perAddress = new Map<string, number>();
@@ -277,8 +296,17 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
     }
     const set = listeners.get(notice.mailbox);
     if (!set) return;
-    for (const other of set)
-      if (other.id !== notice.origin) send(other, { type: 'new', device: notice.device, seq: notice.seq });
+    for (const other of set) {
+      if (other.id === notice.origin) continue;
+      // A hint, not data (a client fetches from its cursor anyway): not sent to a reader that has not taken
+      // what it asked for yet (a checkpoint's part of 8 MB takes seconds on a slow link), which the frame
+      // would put past its limit, cutting it off in the middle of a download it is reading.
+      if (other.socket.bufferedAmount > 0) {
+        totals.pushesSkipped += 1;
+        continue;
+      }
+      send(other, { type: 'new', device: notice.device, seq: notice.seq });
+    }
   };
   const unlisten = await db.listen(NEW_BLOB_CHANNEL, onNewBlob);
 
@@ -370,9 +398,68 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
       // The other connections of the mailbox, here and on other processes, hear of it by NOTIFY.
       return send(client, { type: 'ack', id: message.id, seq: message.seq, duplicate: result.duplicate });
     }
-    totals.fetches += 1;
-    const page = await store.fetch(box.id, message.cursor);
-    return send(client, { type: 'blobs', id: message.id, ...page });
+    if (message.type === 'fetch') {
+      totals.fetches += 1;
+      const page = await store.fetch(box.id, message.cursor);
+      return send(client, { type: 'blobs', id: message.id, ...page });
+    }
+    if (message.type === 'checkpoint-put') {
+      if (message.blob.length > maxBlobChars) {
+        totals.refused += 1;
+        return send(client, {
+          type: 'refused',
+          id: message.id,
+          code: 'too-large',
+          message: `A checkpoint part may hold at most ${limit('maxBlobBytes')} bytes`,
+        });
+      }
+      const blob = new Uint8Array(Buffer.from(message.blob, 'base64url'));
+      const { key, ck, part, parts, sig } = message;
+      const result = await store.putCheckpointPart(box, { key, ck, part, parts, blob, sig }, now());
+      if (!result.ok) {
+        totals.refused += 1;
+        return send(client, { type: 'refused', id: message.id, code: result.code, message: result.message });
+      }
+      if (result.duplicate) totals.duplicates += 1;
+      else totals.checkpointParts += 1;
+      return send(client, {
+        type: 'checkpoint-ack',
+        id: message.id,
+        ck,
+        part,
+        duplicate: result.duplicate,
+        complete: result.complete,
+      });
+    }
+    if (message.type === 'checkpoint-list') {
+      const checkpoints = await store.listCheckpoints(box.id);
+      return send(client, { type: 'checkpoints', id: message.id, checkpoints });
+    }
+    if (message.type === 'checkpoint-get') {
+      const found = await store.getCheckpointPart(box.id, message.device, message.ck, message.part);
+      if (!found)
+        return send(client, {
+          type: 'refused',
+          id: message.id,
+          code: 'not-found',
+          message: 'The relay holds no such checkpoint part',
+        });
+      totals.checkpointReads += 1;
+      // One part, at most maxBlobBytes: a frame as large as a page of one largest blob (see send).
+      return send(client, {
+        type: 'checkpoint-part',
+        id: message.id,
+        device: message.device,
+        key: found.key,
+        ck: message.ck,
+        part: message.part,
+        parts: found.parts,
+        blob: Buffer.from(found.body).toString('base64url'),
+        sig: found.sig,
+      });
+    }
+    const unhandled: never = message;
+    throw new Error(`unhandled request ${String((unhandled as { type: unknown }).type)}`);
   };
 
   const onMessage = (client: Client, data: RawData): void => {

@@ -11,13 +11,16 @@ import { networkIdOf } from '../../shared/trust/members';
 import {
   blobHash,
   blobMessage,
+  checkpointPartMessage,
   KEY_PATTERN,
+  MAX_CHECKPOINT_PARTS,
   mailboxIdOf,
   statementPayload,
   statementMessage,
   statementSchema,
   type RefusalCode,
   type RelayBlob,
+  type RelayCheckpoint,
   type RelayMemberView,
   type SignedStatement,
 } from '../../shared/sync/relay';
@@ -82,6 +85,15 @@ interface MemberRow {
 }
 
 type Query = Pick<Db, 'query'>;
+
+/**
+ * Whose checkpoints are shown (a condition on `c`, a relay_checkpoints row, with `b` its mailbox and `m`
+ * the member row of its key, left-joined): a member not revoked, or the anchor when no statement names
+ * it. A revoked device's checkpoint stays stored (and counted in the mailbox's bytes) but is never listed
+ * nor served; applicants never leave one.
+ */
+const CHECKPOINT_SHOWN = `(m.device_key IS NOT NULL AND m.cut IS NULL
+    OR m.device_key IS NULL AND c.device_key = b.anchor_key)`;
 
 export class RelayStore {
   constructor(
@@ -338,6 +350,155 @@ export class RelayStore {
     });
   }
 
+  /**
+   * Stores one part of a device's checkpoint. Checked, in order: the part's number is below the parts'; its
+   * size; its signature (the device's own key over mailbox, key, checkpoint id, part, parts and the part's
+   * hash); then, locked: the device is a member not revoked (the anchor is one unless a statement says
+   * otherwise; a device asking to join leaves no checkpoint); its upload budget, which a part spends as an
+   * upload does; every part of one checkpoint names the same number of parts; a part already held is
+   * acknowledged again for the same bytes and refused for others; the mailbox's quota (counting what
+   * starting a new checkpoint frees). Per device the relay keeps its newest complete checkpoint and at most
+   * one being uploaded: a new checkpoint drops the device's incomplete one, and once complete, every other.
+   */
+  async putCheckpointPart(
+    box: Mailbox,
+    put: { key: string; ck: string; part: number; parts: number; blob: Uint8Array; sig: string },
+    now: number,
+  ): Promise<{ ok: true; duplicate: boolean; complete: boolean } | Refusal> {
+    if (
+      !Number.isInteger(put.parts) ||
+      put.parts < 1 ||
+      put.parts > MAX_CHECKPOINT_PARTS ||
+      !Number.isInteger(put.part) ||
+      put.part < 0 ||
+      put.part >= put.parts
+    )
+      return refuse('malformed', `Part ${put.part} of ${put.parts} is not a part of a checkpoint`);
+    if (put.blob.byteLength > this.limits.maxBlobBytes)
+      return refuse('too-large', `A checkpoint part may hold at most ${this.limits.maxBlobBytes} bytes`);
+    const hash = blobHash(put.blob);
+    if (
+      !verifyEd25519(
+        put.key,
+        checkpointPartMessage(box.id, put.key, put.ck, put.part, put.parts, hash),
+        put.sig,
+      )
+    )
+      return refuse('bad-signature', 'The checkpoint part is not signed by the key it names');
+    const device = deviceIdOf(put.key);
+    return this.db.transaction(async (tx) => {
+      // The lock first, alone: in READ COMMITTED each later statement sees what was committed before it
+      // was granted (a statement that waited on the lock would read with its older snapshot).
+      const used = await this.lock(tx, box.id);
+      // Then everything the rules read, in one round trip: the key's statement and budget, this part if
+      // held, how many parts of this checkpoint are held and with which number of parts, and the bytes of
+      // the device's incomplete checkpoints (what starting a new one frees).
+      const { rows } = await tx.query<{
+        role: 'admin' | 'member' | null;
+        cut: number | null;
+        b_uploads: number | null;
+        b_bytes: number | null;
+        b_at: number | string | null;
+        taken: string | null;
+        held: number | string;
+        disagree: number | string;
+        stale: number | string;
+      }>(
+        `SELECT r.role, r.cut, g.uploads AS b_uploads, g.bytes AS b_bytes, g.at AS b_at,
+           (SELECT hash FROM relay_checkpoints
+            WHERE mailbox = $1 AND device = $3 AND ck = $4 AND part = $5) AS taken,
+           (SELECT count(*) FROM relay_checkpoints WHERE mailbox = $1 AND device = $3 AND ck = $4) AS held,
+           (SELECT count(*) FROM relay_checkpoints
+            WHERE mailbox = $1 AND device = $3 AND ck = $4 AND parts <> $6) AS disagree,
+           (SELECT coalesce(sum(octet_length(body)), 0) FROM relay_checkpoints
+            WHERE mailbox = $1 AND device = $3 AND ck IN (
+              SELECT ck FROM relay_checkpoints WHERE mailbox = $1 AND device = $3
+              GROUP BY ck HAVING count(*) < min(parts))) AS stale
+         FROM (SELECT 1) AS one
+         LEFT JOIN relay_members r ON r.mailbox = $1 AND r.device_key = $2
+         LEFT JOIN relay_budgets g ON g.mailbox = $1 AND g.device_key = $2`,
+        [box.id, put.key, device, put.ck, put.part, put.parts],
+      );
+      const row = rows[0]!;
+      // Only a member's checkpoint is worth starting from: a device asking to join has nothing to give yet.
+      if (row.role === null && put.key !== box.anchorKey)
+        return refuse(
+          'not-member',
+          'This device is not an approved member of the network yet: only members leave checkpoints',
+        );
+      if (row.role !== null && row.cut !== null)
+        return refuse('revoked', 'This device was revoked: the relay takes no checkpoint from it');
+      const budget = this.refill(row, now);
+      if (budget.uploads < 1 || budget.bytes < put.blob.byteLength)
+        return refuse('rate', 'Too many uploads from this device: try again in a minute');
+      const spent = [box.id, put.key, budget.uploads - 1, budget.bytes - put.blob.byteLength, now];
+      const spendOnly = async (
+        answer: Refusal | { ok: true; duplicate: true; complete: boolean },
+      ): Promise<Refusal | { ok: true; duplicate: true; complete: boolean }> => {
+        // A refused or repeated part costs its device as much as a new one (as an upload does).
+        await tx.query(
+          `INSERT INTO relay_budgets (mailbox, device_key, uploads, bytes, at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (mailbox, device_key) DO UPDATE SET uploads = $3, bytes = $4, at = $5`,
+          spent,
+        );
+        return answer;
+      };
+      const held = Number(row.held);
+      // Before the part itself: the same bytes signed for another number of parts is not the part held.
+      if (Number(row.disagree) > 0)
+        return spendOnly(refuse('malformed', 'The parts of a checkpoint must agree on their number'));
+      if (row.taken !== null)
+        return spendOnly(
+          row.taken === hash
+            ? { ok: true as const, duplicate: true, complete: held === put.parts }
+            : refuse('taken', `Part ${put.part} of this checkpoint holds other bytes`),
+        );
+      // A checkpoint this device has no part of yet: its incomplete one (at most one) is given up, so its
+      // bytes count as free here.
+      const freed = held === 0 ? Number(row.stale) : 0;
+      if (used - freed + put.blob.byteLength > this.limits.quotaBytes)
+        return spendOnly(refuse('quota', `The network's mailbox is full (${this.limits.quotaBytes} bytes)`));
+      const complete = held + 1 === put.parts;
+      // The part, the device's other checkpoints it makes obsolete, the mailbox's bytes and the device's
+      // budget, in one statement. Dropped: when this part completes its checkpoint, every other checkpoint
+      // of the device; otherwise its incomplete ones (there are some only when this checkpoint is new:
+      // starting one dropped the one before).
+      await tx.query(
+        `WITH dropped AS (
+           DELETE FROM relay_checkpoints
+           WHERE mailbox = $1 AND device = $6 AND ck <> $7 AND ($14::boolean OR ck IN (
+             SELECT ck FROM relay_checkpoints WHERE mailbox = $1 AND device = $6
+             GROUP BY ck HAVING count(*) < min(parts)))
+           RETURNING octet_length(body) AS n
+         ), part AS (
+           INSERT INTO relay_checkpoints
+             (mailbox, device, ck, part, parts, device_key, hash, sig, body, received_at)
+           VALUES ($1, $6, $7, $8, $9, $2, $10, $11, $12, $5)
+         ), box AS (
+           UPDATE relay_mailboxes SET bytes = bytes + $13 - (SELECT coalesce(sum(n), 0) FROM dropped)
+           WHERE id = $1
+         ), budget AS (
+           INSERT INTO relay_budgets (mailbox, device_key, uploads, bytes, at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (mailbox, device_key) DO UPDATE SET uploads = $3, bytes = $4, at = $5
+         )
+         SELECT 1`,
+        [
+          ...spent,
+          device,
+          put.ck,
+          put.part,
+          put.parts,
+          hash,
+          put.sig,
+          put.blob,
+          put.blob.byteLength,
+          complete,
+        ],
+      );
+      return { ok: true as const, duplicate: false, complete };
+    });
+  }
+
   /** A device's upload budget now: refilled at the limits' rate since it was last spent, up to a minute's worth. */
   private refill(
     row: { b_uploads: number | null; b_bytes: number | null; b_at: number | string | null },
@@ -396,5 +557,62 @@ export class RelayStore {
       if (Number(rows.at(-1)?.seq ?? 0) < heads[device]!) return { blobs, more: true };
     }
     return { blobs, more: false };
+  }
+
+  /**
+   * The mailbox's complete checkpoints (every part held) of devices shown (CHECKPOINT_SHOWN), newest first
+   * by when their last part came: at most 16 (a device keeps one complete checkpoint, and a joining device
+   * wants the newest).
+   */
+  async listCheckpoints(mailbox: string): Promise<RelayCheckpoint[]> {
+    const { rows } = await this.db.query<{
+      device: string;
+      key: string;
+      ck: string;
+      parts: number;
+      bytes: number | string;
+      at: number | string;
+    }>(
+      `SELECT c.device, c.device_key AS key, c.ck, min(c.parts) AS parts,
+         sum(octet_length(c.body)) AS bytes, max(c.received_at) AS at
+       FROM relay_checkpoints c
+       JOIN relay_mailboxes b ON b.id = c.mailbox
+       LEFT JOIN relay_members m ON m.mailbox = c.mailbox AND m.device_key = c.device_key
+       WHERE c.mailbox = $1 AND ${CHECKPOINT_SHOWN}
+       GROUP BY c.device, c.device_key, c.ck
+       HAVING count(*) = min(c.parts)
+       ORDER BY max(c.received_at) DESC, c.device, c.ck
+       LIMIT 16`,
+      [mailbox],
+    );
+    return rows.map((r) => ({
+      device: r.device,
+      key: r.key,
+      ck: r.ck,
+      parts: Number(r.parts),
+      bytes: Number(r.bytes),
+      at: Number(r.at),
+    }));
+  }
+
+  /** One part of a complete checkpoint of a device shown (as listCheckpoints lists them); null otherwise. */
+  async getCheckpointPart(
+    mailbox: string,
+    device: string,
+    ck: string,
+    part: number,
+  ): Promise<{ key: string; parts: number; sig: string; body: Uint8Array } | null> {
+    const { rows } = await this.db.query<{ key: string; parts: number; sig: string; body: Uint8Array }>(
+      `SELECT c.device_key AS key, c.parts, c.sig, c.body
+       FROM relay_checkpoints c
+       JOIN relay_mailboxes b ON b.id = c.mailbox
+       LEFT JOIN relay_members m ON m.mailbox = c.mailbox AND m.device_key = c.device_key
+       WHERE c.mailbox = $1 AND c.device = $2 AND c.ck = $3 AND c.part = $4 AND ${CHECKPOINT_SHOWN}
+         AND (SELECT count(*) FROM relay_checkpoints
+              WHERE mailbox = $1 AND device = $2 AND ck = $3) = c.parts`,
+      [mailbox, device, ck, part],
+    );
+    const row = rows[0];
+    return row ? { key: row.key, parts: Number(row.parts), sig: row.sig, body: row.body } : null;
   }
 }

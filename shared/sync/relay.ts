@@ -127,6 +127,32 @@ export function statementPayload(s: Statement): string {
 }
 
 export const MAX_SEQ = 2 ** 31 - 1;
+
+/**
+ * Checkpoints at the relay (docs/relay.md, "Checkpoints"). A device that makes checkpoints (a coordinator's
+ * or an admin's: shared/checkpoint) leaves its newest one at the relay, so that a device joining through
+ * the relay alone starts from it, with right figures in seconds, before the history behind it arrives.
+ * A checkpoint bundle (shared/checkpoint/bundle.ts) is deflated whole, then cut into parts of at most the
+ * relay's blob size, each sealed like a blob (AAD: mailbox, device key, checkpoint id, part, parts) and
+ * signed by its device. The relay keeps, per device, its newest complete checkpoint and at most one being
+ * uploaded; it sees sizes and nothing else. A bundle inflates to at most MAX_INFLATED_BYTES (as over live
+ * sync), which deflates to far fewer than MAX_CHECKPOINT_PARTS parts of the default 8 MB.
+ */
+export const MAX_CHECKPOINT_PARTS = 16;
+/** A checkpoint's id at the relay: 16 random bytes, base64url. */
+export const CHECKPOINT_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+/** What a device signs for each part of a checkpoint it leaves at the relay. */
+export function checkpointPartMessage(
+  mailbox: string,
+  deviceKey: string,
+  ck: string,
+  part: number,
+  parts: number,
+  hash: string,
+): string {
+  return `larder relay checkpoint v1\n${mailbox}\n${deviceKey}\n${ck}\n${part}\n${parts}\n${hash}`;
+}
 /** Devices one cursor may name: members (1,000 at most) and the devices that asked to join. */
 export const MAX_CURSOR_DEVICES = 10_000;
 /** Messages a client sends (JSON text frames). */
@@ -169,6 +195,35 @@ export const clientMessageSchema = lazySchema(() => {
         .record(deviceId, z.number().int().min(0).max(MAX_SEQ))
         .refine((c) => Object.keys(c).length <= MAX_CURSOR_DEVICES, 'too many devices in the cursor'),
     }),
+    z.object({
+      type: z.literal('checkpoint-put'),
+      id: requestId,
+      key,
+      /** The checkpoint's id (16 random bytes, base64url), the same for each of its parts. */
+      ck: z.string().regex(CHECKPOINT_ID_PATTERN),
+      /** This part's number, from 0; the relay refuses one not below `parts`. */
+      part: z
+        .number()
+        .int()
+        .min(0)
+        .max(MAX_CHECKPOINT_PARTS - 1),
+      parts: z.number().int().min(1).max(MAX_CHECKPOINT_PARTS),
+      /** base64url of the sealed part. */
+      blob: z.string().regex(/^[A-Za-z0-9_-]+$/),
+      sig,
+    }),
+    z.object({ type: z.literal('checkpoint-list'), id: requestId }),
+    z.object({
+      type: z.literal('checkpoint-get'),
+      id: requestId,
+      device: deviceId,
+      ck: z.string().regex(CHECKPOINT_ID_PATTERN),
+      part: z
+        .number()
+        .int()
+        .min(0)
+        .max(MAX_CHECKPOINT_PARTS - 1),
+    }),
     z.object({ type: z.literal('ping') }),
   ]);
 });
@@ -178,6 +233,16 @@ export interface RelayMemberView {
   key: string;
   role: 'admin' | 'member';
   cut: number | null;
+  at: number;
+}
+
+/** A complete checkpoint the relay holds: its device, id, parts, size, and when its last part came (relay's clock). */
+export interface RelayCheckpoint {
+  device: string;
+  key: string;
+  ck: string;
+  parts: number;
+  bytes: number;
   at: number;
 }
 
@@ -201,7 +266,8 @@ export type RefusalCode =
   | 'quota'
   | 'rate'
   | 'no-mailbox'
-  | 'busy';
+  | 'busy'
+  | 'not-found';
 
 /** Messages the relay sends. */
 export type ServerMessage =
@@ -220,6 +286,19 @@ export type ServerMessage =
   | { type: 'refused'; id: number; code: RefusalCode; message: string }
   | { type: 'blobs'; id: number; blobs: RelayBlob[]; more: boolean }
   | { type: 'new'; device: string; seq: number }
+  | { type: 'checkpoint-ack'; id: number; ck: string; part: number; duplicate: boolean; complete: boolean }
+  | { type: 'checkpoints'; id: number; checkpoints: RelayCheckpoint[] }
+  | {
+      type: 'checkpoint-part';
+      id: number;
+      device: string;
+      key: string;
+      ck: string;
+      part: number;
+      parts: number;
+      blob: string;
+      sig: string;
+    }
   | { type: 'pong' }
   | { type: 'error'; code: RefusalCode; message: string };
 
@@ -298,6 +377,108 @@ export async function openRelayBlob(
     if (decoding.hasContent(decoder)) return null;
     const update = inflateExactly(packed, length);
     return update ? { base, after, update } : null;
+  } catch {
+    return null;
+  }
+}
+
+function checkpointAad(
+  at: { mailbox: string; deviceKey: string; ck: string },
+  part: number,
+  parts: number,
+): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(
+    utf8(`larder relay checkpoint v1|${at.mailbox}|${at.deviceKey}|${at.ck}|${part}|${parts}`),
+  );
+}
+
+/**
+ * A checkpoint bundle sealed for the relay: deflated whole ([varUint length][deflated]), cut into parts
+ * that are each at most `maxPartBytes` sealed, each sealed with its place in the whole. Throws for a bundle
+ * over MAX_INFLATED_BYTES or one that would need more than MAX_CHECKPOINT_PARTS parts.
+ */
+export async function sealRelayCheckpoint(
+  bundle: Uint8Array,
+  at: { mailbox: string; deviceKey: string; ck: string },
+  blobKey: CryptoKey,
+  randomBytes: RandomBytes,
+  maxPartBytes: number,
+): Promise<Uint8Array[]> {
+  if (bundle.byteLength > MAX_INFLATED_BYTES)
+    throw new Error('A checkpoint larger than 64 MB cannot go to the relay');
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, bundle.byteLength);
+  encoding.writeUint8Array(encoder, deflate(bundle));
+  const packed = encoding.toUint8Array(encoder);
+  const room = maxPartBytes - 1 - IV_BYTES - TAG_BYTES;
+  if (room < 1) throw new Error('The relay takes parts too small for a checkpoint');
+  const parts = Math.ceil(packed.byteLength / room);
+  if (parts > MAX_CHECKPOINT_PARTS)
+    throw new Error(`A checkpoint of ${parts} parts is more than the relay takes (${MAX_CHECKPOINT_PARTS})`);
+  const out: Uint8Array[] = [];
+  for (let part = 0; part < parts; part++) {
+    const iv = randomBytes(IV_BYTES);
+    if (iv.length !== IV_BYTES) throw new Error('randomBytes returned the wrong number of bytes');
+    const sealed = new Uint8Array(
+      await subtle().encrypt(
+        {
+          name: 'AES-GCM',
+          iv: new Uint8Array(iv),
+          additionalData: checkpointAad(at, part, parts),
+          tagLength: TAG_BYTES * 8,
+        },
+        blobKey,
+        packed.slice(part * room, (part + 1) * room),
+      ),
+    );
+    const piece = new Uint8Array(1 + IV_BYTES + sealed.length);
+    piece[0] = BLOB_VERSION;
+    piece.set(iv, 1);
+    piece.set(sealed, 1 + IV_BYTES);
+    out.push(piece);
+  }
+  return out;
+}
+
+/**
+ * The bundle of a checkpoint's sealed parts, all of them in order; null when any part does not open for
+ * this mailbox, device, checkpoint and place, or the whole does not inflate to the length it states (at
+ * most MAX_INFLATED_BYTES). Never throws.
+ */
+export async function openRelayCheckpoint(
+  parts: readonly Uint8Array[],
+  at: { mailbox: string; deviceKey: string; ck: string },
+  blobKey: CryptoKey,
+): Promise<Uint8Array | null> {
+  try {
+    if (parts.length === 0 || parts.length > MAX_CHECKPOINT_PARTS) return null;
+    const plain: Uint8Array[] = [];
+    for (const [part, bytes] of parts.entries()) {
+      if (bytes.length < 1 + IV_BYTES + TAG_BYTES || bytes[0] !== BLOB_VERSION) return null;
+      plain.push(
+        new Uint8Array(
+          await subtle().decrypt(
+            {
+              name: 'AES-GCM',
+              iv: new Uint8Array(bytes.subarray(1, 1 + IV_BYTES)),
+              additionalData: checkpointAad(at, part, parts.length),
+              tagLength: TAG_BYTES * 8,
+            },
+            blobKey,
+            new Uint8Array(bytes.subarray(1 + IV_BYTES)),
+          ),
+        ),
+      );
+    }
+    const whole = new Uint8Array(plain.reduce((n, p) => n + p.byteLength, 0));
+    let offset = 0;
+    for (const p of plain) {
+      whole.set(p, offset);
+      offset += p.byteLength;
+    }
+    const decoder = decoding.createDecoder(whole);
+    const length = decoding.readVarUint(decoder);
+    return inflateExactly(whole.subarray(decoder.pos), length);
   } catch {
     return null;
   }

@@ -6,17 +6,22 @@ import { MAX_INFLATED_BYTES } from '../../../shared/sync/compress';
 import {
   blobHash,
   blobMessage,
+  checkpointPartMessage,
+  CHECKPOINT_ID_PATTERN,
   clientMessageSchema,
   deriveRelayKeys,
   fromBase64Url,
   mailboxIdOf,
+  MAX_CHECKPOINT_PARTS,
   MAX_CURSOR_DEVICES,
   MAX_SEQ,
   openRelayBlob,
+  openRelayCheckpoint,
   proveRead,
   readProofMessage,
   RELAY_PROTOCOL,
   sealRelayBlob,
+  sealRelayCheckpoint,
   statementMessage,
   statementPayload,
   statementSchema,
@@ -255,6 +260,48 @@ describe('a message from a client', () => {
     expect(takes(fetchOf({ 'Not An Id': 1 }))).toBe(false);
   });
 
+  it('checkpoint-put: a checkpoint id of 22 base64url characters, parts 1 to 16, a part from 0 to 15', () => {
+    const put = {
+      type: 'checkpoint-put',
+      id: 2,
+      key: KEY,
+      ck: 'C'.repeat(22),
+      part: 0,
+      parts: 1,
+      blob: 'AQID',
+      sig: SIG,
+    };
+    expect(takes(put)).toBe(true);
+    expect(MAX_CHECKPOINT_PARTS).toBe(16);
+    expect(takes({ ...put, part: 15, parts: 16 })).toBe(true);
+    expect(CHECKPOINT_ID_PATTERN.test('C'.repeat(22))).toBe(true);
+    for (const [field, value] of [
+      ['ck', 'C'.repeat(21)],
+      ['ck', 'C'.repeat(23)],
+      ['ck', `${'C'.repeat(21)}=`],
+      ['part', -1],
+      ['part', 16],
+      ['part', 0.5],
+      ['parts', 0],
+      ['parts', 17],
+      ['blob', ''],
+      ['blob', 'AQ=='],
+      ['key', SIG],
+      ['sig', KEY],
+    ] as const)
+      expect(takes({ ...put, [field]: value }), `${field}: ${value}`).toBe(false);
+  });
+
+  it('checkpoint-list and checkpoint-get: a device id, a checkpoint id and a part', () => {
+    expect(takes({ type: 'checkpoint-list', id: 4 })).toBe(true);
+    expect(takes({ type: 'checkpoint-list' })).toBe(false);
+    const get = { type: 'checkpoint-get', id: 5, device: 'dev1', ck: 'C'.repeat(22), part: 15 };
+    expect(takes(get)).toBe(true);
+    expect(takes({ ...get, part: 16 })).toBe(false);
+    expect(takes({ ...get, device: 'Not An Id' })).toBe(false);
+    expect(takes({ ...get, ck: 'short' })).toBe(false);
+  });
+
   it('ping; and nothing of another type', () => {
     expect(takes({ type: 'ping' })).toBe(true);
     expect(takes({ type: 'pong' })).toBe(false);
@@ -404,4 +451,119 @@ describe('a blob', () => {
     expect(opened?.update.byteLength).toBe(MAX_INFLATED_BYTES);
     expect(opened?.update[MAX_INFLATED_BYTES - 1]).toBe(3);
   }, 120_000);
+});
+
+describe('a checkpoint at the relay', () => {
+  const at = { mailbox: 'M'.repeat(43), deviceKey: 'K'.repeat(43), ck: 'C'.repeat(22) };
+  const ivOf = (n: number) => Uint8Array.from({ length: n }, (_, i) => 90 + i);
+  /** Bytes that deflate poorly (a checkpoint's rows deflate to about half), from a seed. */
+  const bundleOf = (length: number, seed = 1) => {
+    const out = new Uint8Array(length);
+    let x = seed;
+    for (let i = 0; i < length; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      out[i] = x >>> 24;
+    }
+    return out;
+  };
+
+  it('is signed with its mailbox, device key, id, place and hash', () => {
+    expect(checkpointPartMessage('M', 'K', 'C', 2, 3, 'H')).toBe(
+      'larder relay checkpoint v1\nM\nK\nC\n2\n3\nH',
+    );
+  });
+
+  it('is cut into parts of at most the relay’s size, each [1][IV][sealed], that open together to the bundle', async () => {
+    const { keys } = await derive();
+    const bundle = bundleOf(10_000);
+    const parts = await sealRelayCheckpoint(bundle, at, keys.blobKey, ivOf, 3000);
+    expect(parts.length).toBe(4);
+    for (const part of parts) {
+      expect(part.byteLength).toBeLessThanOrEqual(3000);
+      expect(part[0]).toBe(1);
+      expect(part.subarray(1, 13)).toEqual(ivOf(12));
+    }
+    expect(await openRelayCheckpoint(parts, at, keys.blobKey)).toEqual(bundle);
+    // One part when it fits.
+    const one = await sealRelayCheckpoint(bundle, at, keys.blobKey, ivOf, 1 << 20);
+    expect(one.length).toBe(1);
+    expect(await openRelayCheckpoint(one, at, keys.blobKey)).toEqual(bundle);
+  });
+
+  it('opens to nothing with a part missing, moved, changed or another checkpoint’s, or elsewhere', async () => {
+    const { keys, other } = await derive();
+    const parts = await sealRelayCheckpoint(bundleOf(10_000), at, keys.blobKey, ivOf, 3000);
+    // Another checkpoint of the same device (another id).
+    const otherParts = await sealRelayCheckpoint(
+      bundleOf(10_000, 2),
+      { ...at, ck: 'D'.repeat(22) },
+      keys.blobKey,
+      ivOf,
+      3000,
+    );
+    const none = async (ps: Uint8Array[], where = at, key = keys.blobKey) =>
+      expect(await openRelayCheckpoint(ps, where, key)).toBeNull();
+    await none(parts.slice(0, 3));
+    await none(parts.slice(1));
+    await none([parts[1]!, parts[0]!, parts[2]!, parts[3]!]);
+    await none([parts[0]!, otherParts[1]!, parts[2]!, parts[3]!]);
+    const changed = parts.map((p) => p.slice());
+    changed[2]![40]! ^= 1;
+    await none(changed);
+    await none([]);
+    await none(parts, { ...at, mailbox: 'N'.repeat(43) });
+    await none(parts, { ...at, deviceKey: 'L'.repeat(43) });
+    await none(parts, { ...at, ck: 'D'.repeat(22) });
+    await none(parts, at, other.blobKey);
+    // Sealed as blobs are, but in a blob's place it opens to nothing (another AAD), nor a blob in its.
+    expect(await openRelayBlob(parts[0]!, { ...at, seq: 1 }, keys.blobKey)).toBeNull();
+  });
+
+  it('opens to nothing when its whole does not inflate to the length it states', async () => {
+    const { keys } = await derive();
+    const bundle = bundleOf(500);
+    const [part] = await sealRelayCheckpoint(bundle, at, keys.blobKey, ivOf, 1 << 20);
+    expect(await openRelayCheckpoint([part!], at, keys.blobKey)).toEqual(bundle);
+    // The same deflated bytes under another stated length, sealed as the client would.
+    const { deflate } = await import('../../../shared/sync/compress');
+    const { webcrypto } = await import('node:crypto');
+    const sealAs = async (length: number) => {
+      const packed = deflate(bundle);
+      const head = Uint8Array.of((length & 0x7f) | 0x80, length >> 7);
+      const plain = new Uint8Array([...head, ...packed]);
+      const aad = new TextEncoder().encode(
+        `larder relay checkpoint v1|${at.mailbox}|${at.deviceKey}|${at.ck}|0|1`,
+      );
+      const sealed = new Uint8Array(
+        await webcrypto.subtle.encrypt(
+          { name: 'AES-GCM', iv: ivOf(12), additionalData: aad, tagLength: 128 },
+          keys.blobKey as never,
+          plain,
+        ),
+      );
+      return new Uint8Array([1, ...ivOf(12), ...sealed]);
+    };
+    expect(await openRelayCheckpoint([await sealAs(500)], at, keys.blobKey)).toEqual(bundle);
+    expect(await openRelayCheckpoint([await sealAs(499)], at, keys.blobKey)).toBeNull();
+    expect(await openRelayCheckpoint([await sealAs(501)], at, keys.blobKey)).toBeNull();
+  });
+
+  it('is refused when it would need more than 16 parts, when a part holds nothing, or past 64 MB', async () => {
+    const { keys } = await derive();
+    await expect(sealRelayCheckpoint(bundleOf(10_000), at, keys.blobKey, ivOf, 29 + 600)).rejects.toThrow(
+      /more than the relay takes \(16\)/,
+    );
+    await expect(sealRelayCheckpoint(bundleOf(10), at, keys.blobKey, ivOf, 29)).rejects.toThrow(
+      'The relay takes parts too small for a checkpoint',
+    );
+    await expect(
+      sealRelayCheckpoint(new Uint8Array(MAX_INFLATED_BYTES + 1), at, keys.blobKey, ivOf, 1 << 23),
+    ).rejects.toThrow('A checkpoint larger than 64 MB cannot go to the relay');
+    await expect(
+      sealRelayCheckpoint(bundleOf(10), at, keys.blobKey, (n) => ivOf(n - 1), 1 << 20),
+    ).rejects.toThrow('randomBytes returned the wrong number of bytes');
+    const parts = await sealRelayCheckpoint(bundleOf(10_000), at, keys.blobKey, ivOf, 29 + 700);
+    expect(parts.length).toBe(MAX_CHECKPOINT_PARTS - 1);
+    expect(await openRelayCheckpoint([...parts, parts[0]!, parts[0]!], at, keys.blobKey)).toBeNull();
+  });
 });
