@@ -160,6 +160,13 @@ export interface RelayStateRow {
   nextSeq: number;
   relayState: Uint8Array;
   pending?: { seq: number; blob: Uint8Array; sig: string; after: Uint8Array };
+  /**
+   * The last checkpoint this device left at the relay (or tried to): when, and the doc's state vector then
+   * (renderer/sync/relay.ts leaves another once enough time has passed and the doc has moved on).
+   */
+  checkpoint?: { at: number; state: Uint8Array };
+  /** Checkpoints at the relay this device did not start from (they did not open or verify), by id. */
+  refusedCheckpoints?: string[];
 }
 
 export type MetaRow =

@@ -2,10 +2,16 @@ import * as Y from 'yjs';
 import { docParts } from '../../shared/sync/docParts';
 import { encodeAppliedState } from '../../shared/sync/ingest';
 import { fromBase64Url, toBase64Url } from '../../shared/sync/encoding';
+import { msg } from '../../shared/messages';
+import { CHECKPOINT_MAKERS } from '../../shared/checkpoint/verify';
 import {
   blobHash,
   blobMessage,
+  checkpointPartMessage,
   deriveRelayKeys,
+  MAX_CHECKPOINT_PARTS,
+  openRelayCheckpoint,
+  sealRelayCheckpoint,
   mailboxIdOf,
   MAX_SEQ,
   openRelayBlob,
@@ -109,6 +115,16 @@ export interface RelaySyncOptions {
   randomBytes?: RandomBytes;
   /** How long to wait for any one answer of the relay. */
   timeoutMs?: number;
+  now?: () => number;
+  /**
+   * The checkpoint bundle this device leaves at the relay (default: the store's own, made now, for a
+   * coordinator's or an admin's device; null from any other). Tests hand in another.
+   */
+  checkpoint?: (store: LarderStore, now: number) => Promise<Uint8Array | null>;
+  /** How long a checkpoint left at the relay serves before this device leaves a newer one. */
+  checkpointEveryMs?: number;
+  /** Called as soon as this device has started from a checkpoint at the relay (its figures are right). */
+  onCheckpoint?: () => void;
 }
 
 export interface RelaySyncResult {
@@ -126,7 +142,18 @@ export interface RelaySyncResult {
   /** Membership statements this (admin) device sent. */
   statements: number;
   mailbox: string | null;
+  /** The checkpoint at the relay this device started from in this round (it had just joined). */
+  startedFrom: { by: string; covered: number } | null;
+  /** Whether this device left a checkpoint at the relay in this round (and its size, sealed). */
+  leftCheckpoint: { parts: number; bytes: number } | null;
 }
+
+/** How long a checkpoint left at the relay serves before a newer one is left (if anything changed). */
+export const RELAY_CHECKPOINT_EVERY_MS = 6 * 60 * 60 * 1000;
+/** How long after the relay refused a checkpoint this device tries again. */
+const CHECKPOINT_RETRY_MS = 10 * 60 * 1000;
+/** Checkpoints at the relay a device that has just joined tries in one round, newest first. */
+export const RELAY_CHECKPOINTS_TRIED = 2;
 
 const defaultConnect: SocketFactory = (url) => new WebSocket(url) as unknown as SocketLike;
 const defaultRandom: RandomBytes = (n) => globalThis.crypto.getRandomValues(new Uint8Array(n));
@@ -401,7 +428,10 @@ export async function syncWithRelay(
     problems: [],
     statements: 0,
     mailbox: null,
+    startedFrom: null,
+    leftCheckpoint: null,
   };
+  const now = options.now ?? Date.now;
 
   const conn = RelayConnection.open(url, options.connect ?? defaultConnect, options.timeoutMs ?? 30_000);
   try {
@@ -435,6 +465,13 @@ export async function syncWithRelay(
       if (result.problems.length < 100) result.problems.push({ where, reason });
     };
     const save = async () => store.db.meta.put(state);
+
+    // A device that has just joined starts from the newest checkpoint it can verify, with right figures
+    // before the history behind it comes (below, or later from peers).
+    if (store.persistence.mayStartFromCheckpoint) {
+      result.startedFrom = await startFromRelayCheckpoint(conn, store, state, mailbox, keys, problem, now);
+      if (result.startedFrom) options.onCheckpoint?.();
+    }
 
     // Download: every device's blobs past the cursor (this device's own only if it lost them).
     const mine = self.deviceId;
@@ -550,10 +587,197 @@ export async function syncWithRelay(
       result.waitingCode = answer.type === 'refused' ? noteOfRefusal(answer.code) : 'rejected';
       break;
     }
+    // Once the relay holds everything this device has: a checkpoint of it, now and then (makers only).
+    if (!result.waiting && !state.pending) {
+      const left = await leaveCheckpoint(conn, store, state, {
+        mailbox,
+        deviceKey,
+        keys,
+        random,
+        maxPartBytes: welcome.limits.maxBlobBytes,
+        now: now(),
+        make: options.checkpoint,
+        everyMs: options.checkpointEveryMs ?? RELAY_CHECKPOINT_EVERY_MS,
+      });
+      await save();
+      if (typeof left === 'object' && left && 'waiting' in left) {
+        result.waiting = left.waiting;
+        result.waitingCode = left.code;
+      } else result.leftCheckpoint = left;
+    }
     return result;
   } finally {
     conn.close();
   }
+}
+
+/**
+ * Starts this device (just joined: no entry yet) from the newest checkpoint at the relay that opens and
+ * verifies (LarderStore's startFromBundle: the maker's signature, its role in the signed member list, the
+ * rows against the head), trying at most RELAY_CHECKPOINTS_TRIED. One that does not is noted under
+ * Problems and in the round's result, and not tried again. Null when none was started from.
+ */
+async function startFromRelayCheckpoint(
+  conn: RelayConnection,
+  store: LarderStore,
+  state: RelayStateRow,
+  mailbox: string,
+  keys: RelayKeys,
+  problem: (where: string, reason: string) => void,
+  now: () => number,
+): Promise<{ by: string; covered: number } | null> {
+  const listed = await conn.request({ type: 'checkpoint-list' }, 'checkpoint list');
+  if (listed.type !== 'checkpoints') return null;
+  const refused = new Set(state.refusedCheckpoints ?? []);
+  const candidates = listed.checkpoints
+    .filter((c) => !refused.has(c.ck) && c.parts >= 1 && c.parts <= MAX_CHECKPOINT_PARTS)
+    .slice(0, RELAY_CHECKPOINTS_TRIED);
+  for (const listedCk of candidates) {
+    const where = `relay/${listedCk.device}/checkpoint`;
+    const refuse = async (reason: string) => {
+      problem(where, reason);
+      refused.add(listedCk.ck);
+      state.refusedCheckpoints = [...refused].slice(-100);
+      await store.recordProblem(
+        `relay checkpoint received ${new Date(now()).toISOString()}`,
+        msg('update.checkpointRefused'),
+      );
+    };
+    if (deviceIdOf(listedCk.key) !== listedCk.device) {
+      await refuse('The relay named a checkpoint by a key that is not its device’s; it was not used');
+      continue;
+    }
+    const parts: Uint8Array[] = [];
+    for (let part = 0; part < listedCk.parts; part++) {
+      const answer = await conn.request(
+        { type: 'checkpoint-get', device: listedCk.device, ck: listedCk.ck, part },
+        'checkpoint part',
+      );
+      const bytes =
+        answer.type === 'checkpoint-part' &&
+        answer.key === listedCk.key &&
+        answer.parts === listedCk.parts &&
+        answer.part === part
+          ? fromBase64Url(answer.blob)
+          : null;
+      if (!bytes) break;
+      parts.push(bytes);
+    }
+    const bundle =
+      parts.length === listedCk.parts
+        ? await openRelayCheckpoint(
+            parts,
+            { mailbox, deviceKey: listedCk.key, ck: listedCk.ck },
+            keys.blobKey,
+          )
+        : null;
+    if (!bundle) {
+      await refuse(
+        'A checkpoint at the relay did not open with this network’s key (damaged or forged); it was not used',
+      );
+      continue;
+    }
+    // Another way in may have brought entries meanwhile (a peer): then the history counts, not a checkpoint.
+    if (!store.persistence.mayStartFromCheckpoint) return null;
+    const { startFromBundle } = await import('../storage/checkpoint');
+    const started = await startFromBundle(store, bundle);
+    if (started.ok) {
+      console.info(
+        `Larder started from ${started.byName}'s checkpoint at the relay (${started.covered} entries counted in it)`,
+      );
+      return { by: started.by, covered: started.covered };
+    }
+    console.warn('A checkpoint at the relay was not used:', started.refusal);
+    await refuse(`A checkpoint at the relay did not verify (${started.refusal.code}); it was not used`);
+  }
+  return null;
+}
+
+/**
+ * Leaves a checkpoint of this device at the relay when it makes them (a coordinator's or an admin's), none
+ * has been left for `everyMs`, and the doc has moved on since the last: made now, sealed in parts, each
+ * signed. Null when none was due or none could be made; why the relay refused one, as a round's note.
+ */
+async function leaveCheckpoint(
+  conn: RelayConnection,
+  store: LarderStore,
+  state: RelayStateRow,
+  o: {
+    mailbox: string;
+    deviceKey: string;
+    keys: RelayKeys;
+    random: RandomBytes;
+    maxPartBytes: number;
+    now: number;
+    make: ((store: LarderStore, now: number) => Promise<Uint8Array | null>) | undefined;
+    everyMs: number;
+  },
+): Promise<{ parts: number; bytes: number } | { waiting: string; code: RelayNoteCode } | null> {
+  const docState = Y.encodeStateVector(store.persistence.doc);
+  const last = state.checkpoint;
+  if (last && (o.now - last.at < o.everyMs || !hasNew(docState, last.state))) return null;
+  const persistence = store.persistence;
+  // Figures still being written (a rebuild, a backlog): a checkpoint would wait for them. Next round.
+  if (persistence.rebuildProgress !== null || persistence.unprojected > 0) return null;
+  if (!o.make) {
+    const members = await store.currentMembers();
+    const me = store.self && members?.members.get(store.self.deviceId);
+    if (!me || me.revoked || !CHECKPOINT_MAKERS.includes(me.role)) return null;
+  }
+  const bundle = o.make
+    ? await o.make(store, o.now)
+    : await import('../storage/checkpoint')
+        .then(({ storeCheckpointBundle }) => storeCheckpointBundle(store, o.now))
+        .then((made) => made?.bytes ?? null);
+  // Tried, made or not: the next try waits as long as after one left.
+  state.checkpoint = { at: o.now, state: docState };
+  if (!bundle) return null;
+  const ck = toBase64Url(o.random(16));
+  let sealed: Uint8Array[];
+  try {
+    sealed = await sealRelayCheckpoint(
+      bundle,
+      { mailbox: o.mailbox, deviceKey: o.deviceKey, ck },
+      o.keys.blobKey,
+      o.random,
+      o.maxPartBytes,
+    );
+  } catch (error) {
+    console.warn('Larder could not leave its checkpoint at the relay', error);
+    return null;
+  }
+  for (const [part, blob] of sealed.entries()) {
+    const message = checkpointPartMessage(o.mailbox, o.deviceKey, ck, part, sealed.length, blobHash(blob));
+    const signed = await store.signAsDevice(message);
+    if (!signed) throw new RelayProblem('deviceKey', 'This device has no signing key');
+    const answer = await conn.request(
+      {
+        type: 'checkpoint-put',
+        key: o.deviceKey,
+        ck,
+        part,
+        parts: sealed.length,
+        blob: toBase64Url(blob),
+        sig: signed.sig,
+      },
+      'checkpoint part',
+    );
+    if (answer.type !== 'checkpoint-ack') {
+      // Tried again in a while (a budget spent by a large upload refills in a minute), not at every round:
+      // making one takes seconds at a million entries.
+      state.checkpoint = {
+        at: o.now - o.everyMs + CHECKPOINT_RETRY_MS,
+        state: last?.state ?? Y.encodeStateVector(new Y.Doc()),
+      };
+      return answer.type === 'refused'
+        ? {
+            waiting: `The relay did not take this device’s checkpoint: ${answer.message}`,
+            code: noteOfRefusal(answer.code),
+          }
+        : { waiting: `Unexpected answer: ${answer.type}`, code: 'rejected' };
+    }
+  }
+  return { parts: sealed.length, bytes: sealed.reduce((n, p) => n + p.byteLength, 0) };
 }
 
 /** A relay address: ws:// or wss://, by the sync servers' rules (the same an invite's relays follow). */

@@ -3,7 +3,7 @@ import 'fake-indexeddb/auto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import * as Y from 'yjs';
@@ -12,7 +12,9 @@ import { startRelay, type RelayServer } from '../../electron/relay/server';
 import { deflate } from '../../shared/sync/compress';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
+import { storeCheckpointBundle } from '../../renderer/storage/checkpoint';
 import {
+  RELAY_CHECKPOINT_EVERY_MS,
   RelayService,
   relayUrls,
   syncWithRelay,
@@ -47,7 +49,38 @@ async function device(): Promise<LarderStore> {
 
 const onHand = async (store: LarderStore, hub: string, item: string) =>
   (await store.db.stock.get(`${hub}|${item}`))?.onHand ?? 0;
-const sync = (store: LarderStore) => syncWithRelay(store, relay.url, { connect, timeoutMs: 60_000 });
+const sync = (store: LarderStore, options: Parameters<typeof syncWithRelay>[2] = {}) =>
+  syncWithRelay(store, relay.url, { connect, timeoutMs: 60_000, now: clock.now, ...options });
+/** Names the relay's store must not hold in the clear (the last test scans it), besides those of the test. */
+const secrets: string[] = [];
+
+/** A network with a little history: its founder (an admin, who makes checkpoints), its hub and items. */
+async function founded(hubName: string, deviceName: string) {
+  secrets.push(hubName, deviceName);
+  const a = await device();
+  await a.createNetwork({ hubName, deviceName });
+  const items: string[] = [];
+  for (const name of ['Kumquat jam', 'Quince paste', 'Tapioca pearls']) {
+    secrets.push(name);
+    items.push((await a.saveItem({ name, category: 'Food', unit: 'jar', packSize: '', barcodes: '' })).id);
+  }
+  for (let k = 0; k < 6; k++)
+    await a.recordDonation({
+      source: 'individual',
+      lines: items.map((item, i) => ({ item, quantity: String(40 + 7 * k + i) })),
+    });
+  await a.recordPickup({ lines: [{ item: items[0]!, quantity: '5' }] });
+  return { a, items, hub: a.self!.hubId! };
+}
+
+const figures = async (store: LarderStore, hub: string, items: string[]) =>
+  Promise.all(items.map((item) => onHand(store, hub, item)));
+
+/** The checkpoints the relay holds for a mailbox, by id. */
+const checkpointsAt = async (mailbox: string) =>
+  (
+    await db.query<{ ck: string }>('SELECT DISTINCT ck FROM relay_checkpoints WHERE mailbox = $1', [mailbox])
+  ).rows.map((r) => r.ck);
 
 /** Every file under `dir`, as one buffer each (the relay's whole store as it is on disk). */
 function filesUnder(dir: string): Buffer[] {
@@ -164,6 +197,91 @@ describe('what the Relay panel is told', () => {
     await new Promise((resolve) => other.close(resolve));
     store.close();
   }, 60_000);
+});
+
+describe('a device that joins through the relay alone', () => {
+  it('starts from the checkpoint a coordinator left there, then takes the history behind it', async () => {
+    const { a, items, hub } = await founded('Kumquat Hall', 'Kumquat desk');
+    const first = await sync(a);
+    expect(first).toMatchObject({ waiting: null, refused: 0, startedFrom: null });
+    expect(first.leftCheckpoint).toMatchObject({ parts: 1 });
+    expect(await checkpointsAt(first.mailbox!)).toHaveLength(1);
+    // Nothing new since: none left again, even once its time has passed.
+    expect((await sync(a)).leftCheckpoint).toBeNull();
+    clock.advance(RELAY_CHECKPOINT_EVERY_MS + 1);
+    expect((await sync(a)).leftCheckpoint).toBeNull();
+
+    // A hub's new laptop, while the founder's is off: its figures are right before any history is applied.
+    const b = await device();
+    await b.joinNetwork({ invite: await a.preApprovedInvite('hub'), deviceName: 'Kumquat laptop' });
+    const atFirstBlob: number[][] = [];
+    const apply = b.applyRemoteUpdate.bind(b);
+    vi.spyOn(b, 'applyRemoteUpdate').mockImplementation(async (update, origin) => {
+      if (atFirstBlob.length === 0) atFirstBlob.push(await figures(b, hub, items));
+      return apply(update, origin);
+    });
+    const joined = await sync(b);
+    const expected = await figures(a, hub, items);
+    expect(expected[0]).toBe(40 + 47 + 54 + 61 + 68 + 75 - 5);
+    expect(joined.startedFrom).toEqual({ by: a.self!.deviceId, covered: expect.any(Number) as number });
+    expect(joined.startedFrom!.covered).toBeGreaterThanOrEqual(7);
+    expect(atFirstBlob).toEqual([expected]);
+    expect(joined).toMatchObject({ refused: 0, leftCheckpoint: null });
+    expect(joined.downloaded).toBeGreaterThan(0);
+    // Then as if it had taken the whole history: the same figures, nothing to repair, no problem.
+    expect(await figures(b, hub, items)).toEqual(expected);
+    expect((await b.persistence.checkData()).differences).toEqual([]);
+    expect(await b.db.problems.toArray()).toEqual([]);
+    expect(await b.db.meta.get('checkpoint')).toBeUndefined();
+
+    // A hub's device makes no checkpoint. The founder's leaves a newer one once its time has passed (above)
+    // and something changed, and the relay keeps only the newest.
+    const before = await checkpointsAt(first.mailbox!);
+    await b.chooseHub({ hubId: hub });
+    await b.recordPickup({ lines: [{ item: items[1]!, quantity: '3' }] });
+    expect(await sync(b)).toMatchObject({ waiting: null, leftCheckpoint: null });
+    const picked = await sync(a);
+    expect(picked.downloaded).toBeGreaterThan(0);
+    expect(picked.leftCheckpoint).toMatchObject({ parts: 1 });
+    const after = await checkpointsAt(first.mailbox!);
+    expect(after).toHaveLength(1);
+    expect(after).not.toEqual(before);
+    // Something new again, but the last was left less than its time ago: none yet.
+    await a.recordDonation({ source: 'individual', lines: [{ item: items[2]!, quantity: '4' }] });
+    expect(await sync(a)).toMatchObject({ uploaded: 1, leftCheckpoint: null });
+    expect(await checkpointsAt(first.mailbox!)).toEqual(after);
+    a.close();
+    b.close();
+  }, 180_000);
+
+  it('sets aside a checkpoint that does not verify, says so under Problems, and takes the history', async () => {
+    const { a, items, hub } = await founded('Quince Hall', 'Quince desk');
+    // What a key holder could leave: the founder's checkpoint with one stock figure changed.
+    const forged = async (store: LarderStore, now: number) => {
+      const made = (await storeCheckpointBundle(store, now))!.bytes;
+      const bytes = made.slice();
+      bytes[bytes.length - 1]! ^= 1;
+      return bytes;
+    };
+    const left = await sync(a, { checkpoint: forged });
+    expect(left.leftCheckpoint).toMatchObject({ parts: 1 });
+    const b = await device();
+    await b.joinNetwork({ invite: await a.preApprovedInvite('hub'), deviceName: 'Quince laptop' });
+    const joined = await sync(b);
+    expect(joined.startedFrom).toBeNull();
+    expect(joined.refused).toBe(1);
+    expect(joined.problems).toEqual([
+      {
+        where: `relay/${a.self!.deviceId}/checkpoint`,
+        reason: expect.stringMatching(/did not verify/) as string,
+      },
+    ]);
+    expect(await b.db.problems.count()).toBe(1);
+    // The history counts instead: the founder's figures all the same.
+    expect(await figures(b, hub, items)).toEqual(await figures(a, hub, items));
+    a.close();
+    b.close();
+  }, 180_000);
 });
 
 describe('two devices that are never online together', () => {
@@ -334,7 +452,7 @@ describe('two devices that are never online together', () => {
     const found = (text: string) => files.some((f) => f.includes(Buffer.from(text, 'utf8')));
     // The scan sees what is there: the mailbox id is stored in the clear.
     expect(found(mailbox)).toBe(true);
-    for (const text of [...Object.values(names), 'Northside Hall', 'Hall laptop', 'Replacement'])
+    for (const text of [...Object.values(names), ...secrets, 'Northside Hall', 'Hall laptop', 'Replacement'])
       expect(found(text), text).toBe(false);
     a.close();
     b.close();
