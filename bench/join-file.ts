@@ -8,6 +8,8 @@ import { serve } from './server';
 import type { Page } from 'playwright-core';
 import type { JoinArgs, JoinFromFileRun, NewDeviceRun } from './page/api';
 import { writeSummary, type JoinSummary } from './summaries';
+import { openPglite } from '../electron/relay/db';
+import { startRelay, type RelayServer } from '../electron/relay/server';
 
 /** A page's JS heap after a full collection, MB. */
 async function heapMB(page: Page): Promise<number> {
@@ -24,7 +26,10 @@ async function heapMB(page: Page): Promise<number> {
  * device makes a signed network and records N entries (saves of 200 lines over 300 items at one hub) and
  * exports a full sync file, with a checkpoint and without; in the other, a new device joined with its invite
  * imports it. Then the new device joins over live sync's messages instead (bench/page/wire.ts: passed
- * between the pages over a BroadcastChannel, no WebRTC), with the coordinator's checkpoint and without.
+ * between the pages over a BroadcastChannel, no WebRTC), with the coordinator's checkpoint and without; and
+ * then through a relay alone (a relay in this process, PGlite in a temporary directory, one per way so each
+ * starts empty): the coordinator's page uploads its history, leaving a checkpoint there or not, and the new
+ * device takes rounds until nothing more comes.
  * Prints when the stock figures were right (the checkpoint's, or the import's end without one), when the
  * import was done, and the new device's page's longest main-thread task. Prints numbers; asserts nothing.
  *
@@ -136,6 +141,42 @@ try {
             heapMB: await heapAfter(page),
           });
         }
+        for (const checkpoint of [true, false]) {
+          const relayDir = mkdtempSync(join(tmpdir(), 'larder-join-relay-'));
+          const db = await openPglite(relayDir);
+          let relay: RelayServer | null = null;
+          try {
+            relay = await startRelay({
+              port: 0,
+              db,
+              uploadBytesPerMinute: 1 << 30,
+              uploadsPerMinute: 10_000,
+            });
+            const up = await coordinator.evaluate(
+              ([url, c]) => window.larderBench!.coordinatorRelay(url, c),
+              [relay.url, checkpoint] as const,
+            );
+            const args = await joinArgs(
+              checkpoint ? 'larder-join-relay-with' : 'larder-join-relay-without',
+              checkpoint,
+            );
+            const joined = await page.evaluate(([a, url]) => window.larderBench!.joinByRelay(a, url), [
+              args,
+              relay.url,
+            ] as const);
+            imports.push({
+              ...joined,
+              exportMs: up.ms,
+              exportLongestTaskMs: 0,
+              checkpointCovers: null,
+              heapMB: await heapAfter(page),
+            });
+          } finally {
+            await relay?.close();
+            await db.close().catch(() => undefined);
+            rmSync(relayDir, { recursive: true, force: true });
+          }
+        }
         await coordinator.evaluate(() => window.larderBench!.coordinatorClose());
         summaries.push({ n, run, recordMs, joins: imports });
         if (cdp) {
@@ -151,7 +192,7 @@ try {
         }
         for (const r of imports)
           console.log(
-            `  ${r.way === 'file' ? 'file' : 'sync messages'}, ${r.checkpoint ? 'with a checkpoint' : 'without one'}: stock right after ${ms(r.checkpointReadyMs ?? r.importMs)}, import done ${ms(r.importMs)}, history rows ${ms(r.historyMs)}; longest task ${r.longestTaskMs.toFixed(0)} ms (${r.longestTaskToReadyMs.toFixed(0)} ms until the figures); heap after it ${r.heapMB.toFixed(0)} MB; ${r.way === 'file' ? 'file' : 'sent'} ${(r.fileBytes / 1e6).toFixed(1)} MB${r.way === 'file' ? `, exported in ${ms(r.exportMs)} (longest task ${r.exportLongestTaskMs.toFixed(0)} ms)` : ''}; same stock: ${r.same} (${r.stockRows} rows); ${r.message}${r.saveAfterFiguresMs === null ? '' : `; a save right after the figures: ${typeof r.saveAfterFiguresMs === 'string' ? r.saveAfterFiguresMs : `its hub chosen ${r.saveAfterFiguresMs.hubMs.toFixed(0)} ms later, a donation committed at ${r.saveAfterFiguresMs.savedMs.toFixed(0)} ms, counted at ${r.saveAfterFiguresMs.countedMs === null ? 'never' : `${r.saveAfterFiguresMs.countedMs.toFixed(0)} ms`}`}`}`,
+            `  ${r.way === 'file' ? 'file' : r.way === 'relay' ? 'relay' : 'sync messages'}, ${r.checkpoint ? 'with a checkpoint' : 'without one'}: stock right after ${ms(r.checkpointReadyMs ?? r.importMs)}, import done ${ms(r.importMs)}, history rows ${ms(r.historyMs)}; longest task ${r.longestTaskMs.toFixed(0)} ms (${r.longestTaskToReadyMs.toFixed(0)} ms until the figures); heap after it ${r.heapMB.toFixed(0)} MB; ${r.way === 'file' ? 'file' : 'sent'} ${(r.fileBytes / 1e6).toFixed(1)} MB${r.way === 'file' ? `, exported in ${ms(r.exportMs)} (longest task ${r.exportLongestTaskMs.toFixed(0)} ms)` : r.way === 'relay' ? `, the coordinator's upload ${ms(r.exportMs)}` : ''}; same stock: ${r.same} (${r.stockRows} rows); ${r.message}${r.saveAfterFiguresMs === null ? '' : `; a save right after the figures: ${typeof r.saveAfterFiguresMs === 'string' ? r.saveAfterFiguresMs : `its hub chosen ${r.saveAfterFiguresMs.hubMs.toFixed(0)} ms later, a donation committed at ${r.saveAfterFiguresMs.savedMs.toFixed(0)} ms, counted at ${r.saveAfterFiguresMs.countedMs === null ? 'never' : `${r.saveAfterFiguresMs.countedMs.toFixed(0)} ms`}`}`}`,
           );
         for (const r of workerJoins)
           console.log(

@@ -125,6 +125,13 @@ export interface LarderBench {
   joinByFileInWorker(args: JoinArgs): Promise<NewDeviceRun & { pageLongestWaitMs: number }>;
   /** ...or over sync messages from the coordinator's page, until it holds `expected`. */
   joinBySync(args: JoinArgs, expected: [string, number][]): Promise<NewDeviceRun>;
+  /**
+   * The coordinator's round with a relay (renderer/sync/relay.ts): uploads what the relay lacks and, with
+   * `checkpoint`, leaves a checkpoint there. Its time, and the bytes it sent.
+   */
+  coordinatorRelay(url: string, checkpoint: boolean): Promise<{ ms: number; sentBytes: number }>;
+  /** ...or through the relay alone, in rounds until nothing more comes (from its checkpoint, if there is one). */
+  joinByRelay(args: JoinArgs, url: string): Promise<NewDeviceRun>;
   /** Closes the new device's store, which a join leaves open (for its page's heap to be measured). */
   deviceClose(): void;
   close(): void;
@@ -166,8 +173,11 @@ export interface JoinArgs extends Pick<CoordinatorRecord, 'stock' | 'item'> {
 export type NewDeviceRun = Omit<JoinFromFileRun, 'exportMs' | 'exportLongestTaskMs' | 'checkpointCovers'>;
 
 export interface JoinFromFileRun {
-  /** From a sync file, or over sync messages between the two pages (a BroadcastChannel, no WebRTC). */
-  way: 'file' | 'sync';
+  /**
+   * From a sync file, over sync messages between the two pages (a BroadcastChannel, no WebRTC), or
+   * through a relay.
+   */
+  way: 'file' | 'sync' | 'relay';
   checkpoint: boolean;
   exportMs: number;
   /** The longest main-thread task while the coordinator's device exported the file (0 over sync). */

@@ -2,6 +2,7 @@ import Dexie from 'dexie';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
 import { exportSyncFile, importSyncFile, type ExportedSyncFile } from '../../renderer/sync/syncFiles';
+import { syncWithRelay, type SocketFactory, type SocketLike } from '../../renderer/sync/relay';
 import { loadFastSha256 } from '../../shared/trust/crypto';
 import type { CoordinatorExport, CoordinatorRecord, JoinArgs, NewDeviceRun, SaveAfterFigures } from './api';
 import { joinOverChannel, ledgerLengths, serveOverChannel } from './wire';
@@ -295,6 +296,90 @@ export async function joinBySync(
     fileBytes: sent + received,
     checkpointReadyMs: readyMs,
     message: readyMs === null ? 'no checkpoint' : 'started from the checkpoint',
+    longestTaskToReadyMs: tasksToReady,
+  });
+}
+
+/** The page's WebSocket, counting the bytes of the text frames it sends and receives. */
+function countingSockets(): { connect: SocketFactory; bytes: () => number } {
+  let bytes = 0;
+  const connect: SocketFactory = (url) => {
+    const socket = new WebSocket(url);
+    socket.addEventListener('message', (event: MessageEvent) => {
+      if (typeof event.data === 'string') bytes += event.data.length;
+    });
+    return {
+      get readyState() {
+        return socket.readyState;
+      },
+      send(data: string) {
+        bytes += data.length;
+        socket.send(data);
+      },
+      close: (code?: number) => socket.close(code),
+      addEventListener: (type: string, listener: (event: { data: unknown }) => void) =>
+        socket.addEventListener(type, listener as never),
+    } as SocketLike;
+  };
+  return { connect, bytes: () => bytes };
+}
+
+/** The coordinator's round with the relay: uploads everything, and leaves a checkpoint when asked to. */
+export async function coordinatorRelay(
+  url: string,
+  checkpoint: boolean,
+): Promise<{ ms: number; sentBytes: number }> {
+  const a = coordinator!;
+  const { connect, bytes } = countingSockets();
+  const t = performance.now();
+  for (;;) {
+    const round = await syncWithRelay(a, url, {
+      connect,
+      timeoutMs: 600_000,
+      checkpointEveryMs: 0,
+      ...(checkpoint ? {} : { checkpoint: () => Promise.resolve(null) }),
+    });
+    if (round.waiting) throw new Error(`The coordinator's upload waits: ${round.waiting}`);
+    // The round that uploads the last blobs leaves the checkpoint (when asked to); the next has nothing to do.
+    if (round.uploaded === 0) break;
+  }
+  return { ms: performance.now() - t, sentBytes: bytes() };
+}
+
+/** A new device joins through the relay alone: rounds until one brings nothing more. */
+export async function joinByRelay(
+  { name, invite, checkpoint, stock, item }: JoinArgs,
+  url: string,
+): Promise<NewDeviceRun> {
+  const { c, tasks, observer } = await newDevice(name, invite);
+  const { connect, bytes } = countingSockets();
+  const start = performance.now();
+  let ready: number | null = null;
+  let tasksToReady = 0;
+  let saving: Promise<SaveAfterFigures | string> | null = null;
+  let started = false;
+  for (;;) {
+    const round = await syncWithRelay(c, url, {
+      connect,
+      timeoutMs: 600_000,
+      checkpoint: () => Promise.resolve(null),
+      onCheckpoint: () => {
+        ready = performance.now() - start;
+        tasksToReady = longest(tasks);
+        saving = saveOnce(c, item);
+      },
+    });
+    started ||= round.startedFrom !== null;
+    if (round.downloaded === 0) break;
+  }
+  await c.persistence.flush();
+  await c.persistence.projected();
+  return finish({ c, tasks, observer }, start, saving, stock, {
+    way: 'relay',
+    checkpoint,
+    fileBytes: bytes(),
+    checkpointReadyMs: ready,
+    message: started ? 'started from the checkpoint' : 'no checkpoint',
     longestTaskToReadyMs: tasksToReady,
   });
 }

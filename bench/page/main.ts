@@ -21,6 +21,8 @@ import {
   coordinatorStop,
   joinByFile,
   joinBySync,
+  coordinatorRelay,
+  joinByRelay,
   deviceClose,
 } from './join';
 
@@ -275,6 +277,8 @@ const bench: LarderBench = {
   coordinatorClose,
   joinByFile,
   joinBySync,
+  coordinatorRelay,
+  joinByRelay,
   deviceClose,
 
   async joinByFileInWorker(args) {
