@@ -396,12 +396,32 @@ async function sealPart(
 
 const text = (message: unknown) => (typeof message === 'string' ? message : JSON.stringify(message));
 
-const stateKey = (mailbox: string): RelayStateRow['key'] => `relay:${mailbox}`;
+/**
+ * What this device knows of one relay's copy of a mailbox: its cursor, sequence numbers and what it holds
+ * are that relay's, so each relay has its own row (two relays of one network are two copies, each filled by
+ * its own uploads). Before stop 68 the row was per mailbox only, and a second relay was never sent what the
+ * first already held (and refused the next sequence number as a gap).
+ */
+const stateKey = (mailbox: string, url: string): RelayStateRow['key'] => `relay:${mailbox}@${url}`;
+const legacyKey = (mailbox: string): RelayStateRow['key'] => `relay:${mailbox}`;
 
-async function loadState(store: LarderStore, mailbox: string): Promise<RelayStateRow> {
-  const row = await store.db.meta.get(stateKey(mailbox));
-  if (row && row.key === stateKey(mailbox)) return row as RelayStateRow;
-  return { key: stateKey(mailbox), cursor: {}, nextSeq: 1, relayState: Y.encodeStateVector(new Y.Doc()) };
+async function loadState(store: LarderStore, mailbox: string, url: string): Promise<RelayStateRow> {
+  const key = stateKey(mailbox, url);
+  const row = await store.db.meta.get(key);
+  if (row && row.key === key) return row as RelayStateRow;
+  // A row of before stop 68 was the relay's this device used then: the first of its relays (a relay added
+  // later comes after it), and the only one in most networks. It becomes that relay's.
+  const legacy = await store.db.meta.get(legacyKey(mailbox));
+  const first = (await relayUrls(store))[0];
+  if (legacy && legacy.key === legacyKey(mailbox) && (first === undefined || first === url)) {
+    const moved = { ...(legacy as RelayStateRow), key };
+    await store.db.transaction('rw', store.db.meta, async () => {
+      await store.db.meta.put(moved);
+      await store.db.meta.delete(legacyKey(mailbox));
+    });
+    return moved;
+  }
+  return { key, cursor: {}, nextSeq: 1, relayState: Y.encodeStateVector(new Y.Doc()) };
 }
 
 /** One round with one relay: download what is new, send owed statements (admins), upload what it lacks. */
@@ -459,7 +479,7 @@ export async function syncWithRelay(
       throw new RelayProblem('otherNetwork', 'The relay answered for another network: it was not used');
     const mailbox = welcome.mailbox;
     result.mailbox = mailbox;
-    const state = await loadState(store, mailbox);
+    const state = await loadState(store, mailbox, url);
     const problem = (where: string, reason: string) => {
       result.refused += 1;
       if (result.problems.length < 100) result.problems.push({ where, reason });

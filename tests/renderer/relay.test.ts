@@ -284,6 +284,58 @@ describe('a device that joins through the relay alone', () => {
   }, 180_000);
 });
 
+describe('a network with two relays', () => {
+  it('sends each relay all it lacks, and a device restores from either alone', async () => {
+    const otherDir = mkdtempSync(path.join(tmpdir(), 'larder-relay-second-'));
+    const otherDb = await openPglite(otherDir);
+    const second = await startRelay({ port: 0, db: otherDb });
+    try {
+      const toSecond = (store: LarderStore) =>
+        syncWithRelay(store, second.url, { connect, timeoutMs: 60_000, now: clock.now });
+      const { a, items, hub } = await founded('Tamarind Hall', 'Tamarind desk');
+      await a.db.meta.put({ key: 'relays', urls: [relay.url, second.url] });
+      expect(await sync(a)).toMatchObject({ uploaded: 1, waiting: null });
+      // The second relay holds nothing yet: it is sent everything too (before stop 68, nothing: what the
+      // device knew of the first relay was taken for the second's).
+      expect(await toSecond(a)).toMatchObject({ uploaded: 1, waiting: null, leftCheckpoint: { parts: 1 } });
+      await a.recordDonation({ source: 'individual', lines: [{ item: items[0]!, quantity: '11' }] });
+      expect(await sync(a)).toMatchObject({ uploaded: 1, waiting: null });
+      expect(await toSecond(a)).toMatchObject({ uploaded: 1, waiting: null });
+      // A new device restores from the second alone.
+      const c = await device();
+      await c.joinNetwork({ invite: await a.inviteCode(), deviceName: 'Tamarind tablet' });
+      expect(await toSecond(c)).toMatchObject({ refused: 0, startedFrom: { by: a.self!.deviceId } });
+      expect(await figures(c, hub, items)).toEqual(await figures(a, hub, items));
+
+      // A device of before stop 68 kept one row per mailbox: it is the first relay's. (A donation only the
+      // first relay has been sent tells whose row the second round reads.)
+      await a.recordDonation({ source: 'individual', lines: [{ item: items[1]!, quantity: '12' }] });
+      expect(await sync(a)).toMatchObject({ uploaded: 1, waiting: null });
+      const rows = await a.db.meta.toArray();
+      const firstRow = rows.find((r) => r.key.endsWith(`@${relay.url}`))!;
+      expect(firstRow).toBeDefined();
+      const mailbox = firstRow.key.slice('relay:'.length, -`@${relay.url}`.length);
+      await a.db.meta.delete(firstRow.key);
+      await a.db.meta.put({ ...firstRow, key: `relay:${mailbox}` } as never);
+      // Not the second's (it is not the first relay listed)...
+      expect(await toSecond(a)).toMatchObject({ uploaded: 1, waiting: null });
+      expect(await a.db.meta.get(`relay:${mailbox}`)).toBeDefined();
+      // ... but the first's, which has nothing to be sent again.
+      expect(await sync(a)).toMatchObject({ uploaded: 0, waiting: null });
+      expect(await a.db.meta.get(`relay:${mailbox}`)).toBeUndefined();
+      expect(await a.db.meta.get(`relay:${mailbox}@${relay.url}`)).toMatchObject({
+        nextSeq: firstRow.nextSeq,
+      });
+      a.close();
+      c.close();
+    } finally {
+      await second.close();
+      await otherDb.close();
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
 describe('two devices that are never online together', () => {
   const names = {
     hubA: 'Eastside Quinoa Pantry',
