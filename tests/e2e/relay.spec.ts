@@ -174,6 +174,18 @@ function filesUnder(dir: string): Buffer[] {
   });
 }
 
+/**
+ * Whether the page (its device's Worker: its console comes to the page's) has said it started from a
+ * checkpoint at the relay: the app says it in its log only, as for a sync file's or a peer's.
+ */
+function startedFromCheckpoint(page: Page): () => boolean {
+  let said = false;
+  page.on('console', (m) => {
+    if (/^Larder started from .+'s checkpoint at the relay/.test(m.text())) said = true;
+  });
+  return () => said;
+}
+
 test('devices never open together converge through a relay process, which stores no name and no quantity', async ({
   baseURL,
 }) => {
@@ -211,6 +223,7 @@ test('devices never open together converge through a relay process, which stores
     // Hub B's tablet, later: joins by the invite, and everything comes from the relay.
     let t = Date.now();
     const b = await hub(1);
+    const bStarted = startedFromCheckpoint(b.page);
     await joinAsNewHub(b.page, inviteB, HUB_B, DEVICE_B);
     // The relay came with the invite: B's Sync › Relay lists it, and B's first round used it.
     await goTo(b.page, 'Sync');
@@ -218,6 +231,8 @@ test('devices never open together converge through a relay process, which stores
     await receivedFromRelay(b.page, relay.url);
     await expectHubOnHand(b.page, HUB_A, ITEM, FIRST);
     timings.push(`B saw A's donation ${Date.now() - t} ms after opening`);
+    // From the checkpoint A (an admin's device) left at the relay, before the history behind it.
+    await expect.poll(bStarted).toBe(true);
     await donate(b.page, 'lentils', String(LATER));
     await uploadAll(b.page, relay.url);
     await b.context.close();
@@ -237,6 +252,7 @@ test('devices never open together converge through a relay process, which stores
     // which arrives from the relay with the rest of the network.
     t = Date.now();
     const c = await hub(2);
+    const cStarted = startedFromCheckpoint(c.page);
     await c.page.getByLabel('Join a network with an invite code').check();
     await c.page.getByLabel('Invite code', { exact: true }).fill(inviteC);
     await c.page.getByLabel('Name of this device').fill(DEVICE_C);
@@ -247,6 +263,7 @@ test('devices never open together converge through a relay process, which stores
     await expectHubOnHand(c.page, `${HUB_A} (this hub)`, ITEM, FIRST);
     await expectHubOnHand(c.page, HUB_B, ITEM, LATER);
     timings.push(`the replacement had the network back ${Date.now() - t} ms after opening`);
+    await expect.poll(cStarted).toBe(true);
     await c.context.close();
 
     // The relay holds blobs of A and B (and C's request to join), filed under a mailbox id.
