@@ -5,6 +5,7 @@ import { StatusMessage } from './StatusMessage';
 import { useCommand } from '../app/useCommand';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../i18n/format';
+import { useNow } from '../app/useNow';
 import { useStore } from '../app/StoreContext';
 import { useSync } from '../app/SyncContext';
 import { MAX_RELAYS } from '../../shared/sync/invite';
@@ -56,6 +57,7 @@ export function RelayPanel() {
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string | null>(null);
   const command = useCommand();
+  const now = useNow();
   const statuses = useSyncExternalStore(
     (l) => sync.relay.subscribe(l),
     () => sync.relay.status(),
@@ -129,6 +131,14 @@ export function RelayPanel() {
                   {s && s.refused > 0 && ` ${t('relay.refused', { count: s.refused })}`}
                   {s?.note && ` ${s.noteCode ? noteText(t, s.noteCode) : t('relay.note', { note: s.note })}`}
                 </div>
+                {/* A coordinator's or an admin's device: a device joining through this relay starts from it. */}
+                {s?.checkpointLeftAt != null && (
+                  <div className="hint">
+                    {t('relay.checkpointLeft', {
+                      age: format.age(s.checkpointLeftAt, Math.max(now, s.checkpointLeftAt)),
+                    })}
+                  </div>
+                )}
               </li>
             );
           })}

@@ -165,6 +165,8 @@ export interface RelayStateRow {
    * (renderer/sync/relay.ts leaves another once enough time has passed and the doc has moved on).
    */
   checkpoint?: { at: number; state: Uint8Array };
+  /** When this device last left a checkpoint at the relay (its last part acknowledged). */
+  checkpointLeftAt?: number;
   /** Checkpoints at the relay this device did not start from (they did not open or verify), by id. */
   refusedCheckpoints?: string[];
 }

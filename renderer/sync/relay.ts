@@ -146,6 +146,8 @@ export interface RelaySyncResult {
   startedFrom: { by: string; covered: number } | null;
   /** Whether this device left a checkpoint at the relay in this round (and its size, sealed). */
   leftCheckpoint: { parts: number; bytes: number } | null;
+  /** When this device last left one at this relay (this round or before), if ever. */
+  checkpointLeftAt: number | null;
 }
 
 /** How long a checkpoint left at the relay serves before a newer one is left (if anything changed). */
@@ -450,6 +452,7 @@ export async function syncWithRelay(
     mailbox: null,
     startedFrom: null,
     leftCheckpoint: null,
+    checkpointLeftAt: null,
   };
   const now = options.now ?? Date.now;
 
@@ -625,6 +628,7 @@ export async function syncWithRelay(
         result.waitingCode = left.code;
       } else result.leftCheckpoint = left;
     }
+    result.checkpointLeftAt = state.checkpointLeftAt ?? null;
     return result;
   } finally {
     conn.close();
@@ -797,6 +801,7 @@ async function leaveCheckpoint(
         : { waiting: `Unexpected answer: ${answer.type}`, code: 'rejected' };
     }
   }
+  state.checkpointLeftAt = o.now;
   return { parts: sealed.length, bytes: sealed.reduce((n, p) => n + p.byteLength, 0) };
 }
 
@@ -833,6 +838,8 @@ export interface RelayStatus {
   note: string | null;
   /** The same as a code, for the reader's words (null: a failure of another kind, `note` says it). */
   noteCode: RelayNoteCode | null;
+  /** When this device last left a checkpoint at this relay, as far as its last round said. */
+  checkpointLeftAt: number | null;
 }
 
 /** How often a running app does a round with each relay. */
@@ -888,6 +895,7 @@ export class RelayService {
           empty: !r.mailbox,
           note: r.waiting,
           noteCode: r.waitingCode,
+          checkpointLeftAt: r.checkpointLeftAt,
         }),
       )
       .catch((e: unknown) =>
@@ -902,6 +910,7 @@ export class RelayService {
           note: e instanceof Error ? e.message : String(e),
           // A socket that could not even open (refused, unreachable, blocked) closes without a word.
           noteCode: e instanceof RelayProblem ? e.code : null,
+          checkpointLeftAt: this.statuses.get(url)?.checkpointLeftAt ?? null,
         }),
       )
       .finally(() => this.running.delete(url));

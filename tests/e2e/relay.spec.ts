@@ -218,6 +218,10 @@ test('devices never open together converge through a relay process, which stores
       expect(parsed.ok && parsed.invite.relays).toEqual([relay.url]);
     }
     await uploadAll(a.page, relay.url);
+    // A is the network's admin: its checkpoint is at the relay for the devices that join through it.
+    await expect(
+      (await relayPanel(a.page)).getByText(/^This device’s checkpoint was left here/),
+    ).toBeVisible();
     await a.context.close();
 
     // Hub B's tablet, later: joins by the invite, and everything comes from the relay.

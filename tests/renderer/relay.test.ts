@@ -10,7 +10,7 @@ import * as Y from 'yjs';
 import { openPglite, type Db } from '../../electron/relay/db';
 import { startRelay, type RelayServer } from '../../electron/relay/server';
 import { deflate } from '../../shared/sync/compress';
-import { LarderDB } from '../../renderer/storage/db';
+import { LarderDB, type RelayStateRow } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
 import { storeCheckpointBundle } from '../../renderer/storage/checkpoint';
 import {
@@ -205,6 +205,7 @@ describe('a device that joins through the relay alone', () => {
     const first = await sync(a);
     expect(first).toMatchObject({ waiting: null, refused: 0, startedFrom: null });
     expect(first.leftCheckpoint).toMatchObject({ parts: 1 });
+    expect(first.checkpointLeftAt).toBe(clock.now());
     expect(await checkpointsAt(first.mailbox!)).toHaveLength(1);
     // Nothing new since: none left again, even once its time has passed.
     expect((await sync(a)).leftCheckpoint).toBeNull();
@@ -226,7 +227,7 @@ describe('a device that joins through the relay alone', () => {
     expect(joined.startedFrom).toEqual({ by: a.self!.deviceId, covered: expect.any(Number) as number });
     expect(joined.startedFrom!.covered).toBeGreaterThanOrEqual(7);
     expect(atFirstBlob).toEqual([expected]);
-    expect(joined).toMatchObject({ refused: 0, leftCheckpoint: null });
+    expect(joined).toMatchObject({ refused: 0, leftCheckpoint: null, checkpointLeftAt: null });
     expect(joined.downloaded).toBeGreaterThan(0);
     // Then as if it had taken the whole history: the same figures, nothing to repair, no problem.
     expect(await figures(b, hub, items)).toEqual(expected);
@@ -242,6 +243,7 @@ describe('a device that joins through the relay alone', () => {
     expect(await sync(b)).toMatchObject({ waiting: null, leftCheckpoint: null });
     const picked = await sync(a);
     expect(picked.downloaded).toBeGreaterThan(0);
+    expect(picked.checkpointLeftAt).toBe(clock.now());
     expect(picked.leftCheckpoint).toMatchObject({ parts: 1 });
     const after = await checkpointsAt(first.mailbox!);
     expect(after).toHaveLength(1);
@@ -312,7 +314,7 @@ describe('a network with two relays', () => {
       await a.recordDonation({ source: 'individual', lines: [{ item: items[1]!, quantity: '12' }] });
       expect(await sync(a)).toMatchObject({ uploaded: 1, waiting: null });
       const rows = await a.db.meta.toArray();
-      const firstRow = rows.find((r) => r.key.endsWith(`@${relay.url}`))!;
+      const firstRow = rows.find((r) => r.key.endsWith(`@${relay.url}`)) as RelayStateRow;
       expect(firstRow).toBeDefined();
       const mailbox = firstRow.key.slice('relay:'.length, -`@${relay.url}`.length);
       await a.db.meta.delete(firstRow.key);
