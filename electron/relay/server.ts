@@ -338,6 +338,17 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
     setTimeout(() => client.socket.terminate(), 1000).unref();
   };
 
+  /** A blob or a checkpoint's part larger than the relay takes, refused before it is decoded. */
+  const refuseTooLarge = (client: Client, id: number, what: string) => {
+    totals.refused += 1;
+    send(client, {
+      type: 'refused',
+      id,
+      code: 'too-large',
+      message: `${what} may hold at most ${limit('maxBlobBytes')} bytes`,
+    });
+  };
+
   const handle = async (client: Client, message: ClientMessage): Promise<void> => {
     if (message.type === 'ping') return send(client, { type: 'pong' });
     if (message.type === 'hello') {
@@ -373,15 +384,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
       return send(client, { type: 'members-ok', id: message.id, ...result });
     }
     if (message.type === 'upload') {
-      if (message.blob.length > maxBlobChars) {
-        totals.refused += 1;
-        return send(client, {
-          type: 'refused',
-          id: message.id,
-          code: 'too-large',
-          message: `A blob may hold at most ${limit('maxBlobBytes')} bytes`,
-        });
-      }
+      if (message.blob.length > maxBlobChars) return refuseTooLarge(client, message.id, 'A blob');
       const blob = new Uint8Array(Buffer.from(message.blob, 'base64url'));
       const result = await store.upload(
         box,
@@ -404,15 +407,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
       return send(client, { type: 'blobs', id: message.id, ...page });
     }
     if (message.type === 'checkpoint-put') {
-      if (message.blob.length > maxBlobChars) {
-        totals.refused += 1;
-        return send(client, {
-          type: 'refused',
-          id: message.id,
-          code: 'too-large',
-          message: `A checkpoint part may hold at most ${limit('maxBlobBytes')} bytes`,
-        });
-      }
+      if (message.blob.length > maxBlobChars) return refuseTooLarge(client, message.id, 'A checkpoint part');
       const blob = new Uint8Array(Buffer.from(message.blob, 'base64url'));
       const { key, ck, part, parts, sig } = message;
       const result = await store.putCheckpointPart(box, { key, ck, part, parts, blob, sig }, now());
