@@ -139,6 +139,12 @@ export const MAX_SEQ = 2 ** 31 - 1;
  * sync), which deflates to far fewer than MAX_CHECKPOINT_PARTS parts of the default 8 MB.
  */
 export const MAX_CHECKPOINT_PARTS = 16;
+/**
+ * The size of a checkpoint's parts (before sealing) when it takes at most MAX_CHECKPOINT_PARTS of them:
+ * 16 MiB deflated, about 2.5M entries of a real network's (docs/checkpoints.md, "Figures"). Larger ones
+ * take larger parts, up to the relay's blob size.
+ */
+export const CHECKPOINT_PART_BYTES = 1024 * 1024;
 /** A checkpoint's id at the relay: 16 random bytes, base64url. */
 export const CHECKPOINT_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
@@ -410,8 +416,15 @@ export async function sealRelayCheckpoint(
   encoding.writeVarUint(encoder, bundle.byteLength);
   encoding.writeUint8Array(encoder, deflate(bundle));
   const packed = encoding.toUint8Array(encoder);
-  const room = maxPartBytes - 1 - IV_BYTES - TAG_BYTES;
-  if (room < 1) throw new Error('The relay takes parts too small for a checkpoint');
+  const most = maxPartBytes - 1 - IV_BYTES - TAG_BYTES;
+  if (most < 1) throw new Error('The relay takes parts too small for a checkpoint');
+  // Parts of CHECKPOINT_PART_BYTES unless that would make too many: each part is one answer of the relay,
+  // which a joining device on a slow link must take within its timeout (30 s: 8 MB is a minute at
+  // 1 Mbit/s), and a frame of 8 MB is twice what the relay lets wait for a reader.
+  const room = Math.min(
+    most,
+    Math.max(CHECKPOINT_PART_BYTES, Math.ceil(packed.byteLength / MAX_CHECKPOINT_PARTS)),
+  );
   const parts = Math.ceil(packed.byteLength / room);
   if (parts > MAX_CHECKPOINT_PARTS)
     throw new Error(`A checkpoint of ${parts} parts is more than the relay takes (${MAX_CHECKPOINT_PARTS})`);

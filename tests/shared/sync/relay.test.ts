@@ -8,6 +8,7 @@ import {
   blobMessage,
   checkpointPartMessage,
   CHECKPOINT_ID_PATTERN,
+  CHECKPOINT_PART_BYTES,
   clientMessageSchema,
   deriveRelayKeys,
   fromBase64Url,
@@ -461,7 +462,7 @@ describe('a checkpoint at the relay', () => {
     const out = new Uint8Array(length);
     let x = seed;
     for (let i = 0; i < length; i++) {
-      x = (x * 1103515245 + 12345) >>> 0;
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
       out[i] = x >>> 24;
     }
     return out;
@@ -489,6 +490,30 @@ describe('a checkpoint at the relay', () => {
     expect(one.length).toBe(1);
     expect(await openRelayCheckpoint(one, at, keys.blobKey)).toEqual(bundle);
   });
+
+  it('takes parts of 1 MiB under the relay’s size, larger only when 16 of them would not hold it', async () => {
+    const { keys } = await derive();
+    expect(CHECKPOINT_PART_BYTES).toBe(1024 * 1024);
+    const overhead = 1 + 12 + 16;
+    // 3.5 MiB that do not deflate, under a relay taking 8 MB: four parts, three of exactly 1 MiB.
+    const bundle = bundleOf(3.5 * 1024 * 1024);
+    const parts = await sealRelayCheckpoint(bundle, at, keys.blobKey, ivOf, 8 * 1024 * 1024);
+    expect(parts.length).toBe(4);
+    expect(parts.slice(0, 3).map((p) => p.byteLength)).toEqual(
+      Array(3).fill(CHECKPOINT_PART_BYTES + overhead),
+    );
+    const whole = await openRelayCheckpoint(parts, at, keys.blobKey);
+    // Compared as buffers: a deep comparison of megabytes takes the test runner seconds.
+    expect(whole && Buffer.from(whole).equals(bundle)).toBe(true);
+    // 20 MiB: 16 parts of 1 MiB would not hold it, so 16 larger ones.
+    const large = bundleOf(20 * 1024 * 1024, 3);
+    const sixteen = await sealRelayCheckpoint(large, at, keys.blobKey, ivOf, 8 * 1024 * 1024);
+    expect(sixteen.length).toBe(16);
+    expect(sixteen[0]!.byteLength).toBeGreaterThan(CHECKPOINT_PART_BYTES + overhead);
+    expect(sixteen[0]!.byteLength).toBeLessThan(1.3 * CHECKPOINT_PART_BYTES + overhead);
+    const opened = await openRelayCheckpoint(sixteen, at, keys.blobKey);
+    expect(opened && Buffer.from(opened).equals(large)).toBe(true);
+  }, 60_000);
 
   it('opens to nothing with a part missing, moved, changed or another checkpoint’s, or elsewhere', async () => {
     const { keys, other } = await derive();
