@@ -228,6 +228,16 @@ export class RelayStore {
            signed_by = $7, sig = $8`,
         [box.id, s.key, s.role, cut, s.at, st.p, st.by, st.s],
       );
+      // A revoked device's checkpoints are never listed nor served again: they go, and free their bytes.
+      if (cut !== null)
+        await tx.query(
+          `WITH dropped AS (
+             DELETE FROM relay_checkpoints WHERE mailbox = $1 AND device_key = $2
+             RETURNING octet_length(body) AS n
+           )
+           UPDATE relay_mailboxes SET bytes = bytes - (SELECT coalesce(sum(n), 0) FROM dropped) WHERE id = $1`,
+          [box.id, s.key],
+        );
       return null;
     });
   }

@@ -591,9 +591,16 @@ describe('checkpoints', () => {
     expect((await listed(c)).map((k) => k.key).sort()).toEqual(
       [laptop.publicKey, net.anchor.publicKey].sort(),
     );
-    // Lost: revoked.
+    // Lost: revoked. Its checkpoint goes, and frees its bytes.
+    const used = await r.store.usedBytes(mailbox);
     await c.state(mailbox, net.anchor, { key: laptop.publicKey, role: 'member', cut: 0, at: 20 });
     expect((await listed(c)).map((k) => k.key)).toEqual([net.anchor.publicKey]);
+    expect(await r.store.usedBytes(mailbox)).toBe(used - 100);
+    const left = await r.store.db.query<{ n: number | string }>(
+      'SELECT count(*) AS n FROM relay_checkpoints WHERE mailbox = $1 AND device_key = $2',
+      [mailbox, laptop.publicKey],
+    );
+    expect(Number(left.rows[0]!.n)).toBe(0);
     expect(code(await getPart(c, laptop, ck, 0))).toBe('not-found');
     expect(code(await putPart(c, mailbox, laptop, newCk(), 0, 1, blob(100)))).toBe('revoked');
     // The anchor too, once a statement revokes it.
