@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ID_PATTERN, type RandomBytes } from '../ids';
 import { lazySchema } from '../lazy';
 import { deflate, inflateExactly, MAX_INFLATED_BYTES } from './compress';
-import { fromBase64Url, toBase64Url } from './encoding';
+import { concatBytes, fromBase64Url, toBase64Url } from './encoding';
 import type { CryptoKey } from './keys';
 
 /**
@@ -320,6 +320,50 @@ function blobAad(mailbox: string, deviceKey: string, seqNo: number): Uint8Array<
   return new Uint8Array(utf8(`larder relay blob v1|${mailbox}|${deviceKey}|${seqNo}`));
 }
 
+/** `plain` sealed with the blob key under `aad`: [version][IV][AES-GCM]. */
+async function seal(
+  plain: Uint8Array,
+  aad: Uint8Array<ArrayBuffer>,
+  blobKey: CryptoKey,
+  randomBytes: RandomBytes,
+): Promise<Uint8Array> {
+  const iv = randomBytes(IV_BYTES);
+  if (iv.length !== IV_BYTES) throw new Error('randomBytes returned the wrong number of bytes');
+  const sealed = new Uint8Array(
+    await subtle().encrypt(
+      { name: 'AES-GCM', iv: new Uint8Array(iv), additionalData: aad, tagLength: TAG_BYTES * 8 },
+      blobKey,
+      new Uint8Array(plain),
+    ),
+  );
+  const out = new Uint8Array(1 + IV_BYTES + sealed.length);
+  out[0] = BLOB_VERSION;
+  out.set(iv, 1);
+  out.set(sealed, 1 + IV_BYTES);
+  return out;
+}
+
+/** What `seal` sealed under `aad`; null for anything cut short or of another version. Throws when it does not open. */
+async function unseal(
+  bytes: Uint8Array,
+  aad: Uint8Array<ArrayBuffer>,
+  blobKey: CryptoKey,
+): Promise<Uint8Array | null> {
+  if (bytes.length < 1 + IV_BYTES + TAG_BYTES || bytes[0] !== BLOB_VERSION) return null;
+  return new Uint8Array(
+    await subtle().decrypt(
+      {
+        name: 'AES-GCM',
+        iv: new Uint8Array(bytes.subarray(1, 1 + IV_BYTES)),
+        additionalData: aad,
+        tagLength: TAG_BYTES * 8,
+      },
+      blobKey,
+      new Uint8Array(bytes.subarray(1 + IV_BYTES)),
+    ),
+  );
+}
+
 export async function sealRelayBlob(
   contents: BlobContents,
   at: { mailbox: string; deviceKey: string; seq: number },
@@ -333,26 +377,12 @@ export async function sealRelayBlob(
   encoding.writeVarUint8Array(encoder, contents.after);
   encoding.writeVarUint(encoder, contents.update.byteLength);
   encoding.writeVarUint8Array(encoder, deflate(contents.update));
-  const plain = encoding.toUint8Array(encoder);
-  const iv = randomBytes(IV_BYTES);
-  if (iv.length !== IV_BYTES) throw new Error('randomBytes returned the wrong number of bytes');
-  const sealed = new Uint8Array(
-    await subtle().encrypt(
-      {
-        name: 'AES-GCM',
-        iv: new Uint8Array(iv),
-        additionalData: blobAad(at.mailbox, at.deviceKey, at.seq),
-        tagLength: TAG_BYTES * 8,
-      },
-      blobKey,
-      plain,
-    ),
+  return seal(
+    encoding.toUint8Array(encoder),
+    blobAad(at.mailbox, at.deviceKey, at.seq),
+    blobKey,
+    randomBytes,
   );
-  const out = new Uint8Array(1 + IV_BYTES + sealed.length);
-  out[0] = BLOB_VERSION;
-  out.set(iv, 1);
-  out.set(sealed, 1 + IV_BYTES);
-  return out;
 }
 
 /** Opens a blob sealed for this mailbox, device and sequence number; null for anything else. Never throws. */
@@ -362,19 +392,8 @@ export async function openRelayBlob(
   blobKey: CryptoKey,
 ): Promise<BlobContents | null> {
   try {
-    if (bytes.length < 1 + IV_BYTES + TAG_BYTES || bytes[0] !== BLOB_VERSION) return null;
-    const plain = new Uint8Array(
-      await subtle().decrypt(
-        {
-          name: 'AES-GCM',
-          iv: new Uint8Array(bytes.subarray(1, 1 + IV_BYTES)),
-          additionalData: blobAad(at.mailbox, at.deviceKey, at.seq),
-          tagLength: TAG_BYTES * 8,
-        },
-        blobKey,
-        new Uint8Array(bytes.subarray(1 + IV_BYTES)),
-      ),
-    );
+    const plain = await unseal(bytes, blobAad(at.mailbox, at.deviceKey, at.seq), blobKey);
+    if (!plain) return null;
     const decoder = decoding.createDecoder(plain);
     const base = decoding.readVarUint8Array(decoder);
     const after = decoding.readVarUint8Array(decoder);
@@ -429,27 +448,15 @@ export async function sealRelayCheckpoint(
   if (parts > MAX_CHECKPOINT_PARTS)
     throw new Error(`A checkpoint of ${parts} parts is more than the relay takes (${MAX_CHECKPOINT_PARTS})`);
   const out: Uint8Array[] = [];
-  for (let part = 0; part < parts; part++) {
-    const iv = randomBytes(IV_BYTES);
-    if (iv.length !== IV_BYTES) throw new Error('randomBytes returned the wrong number of bytes');
-    const sealed = new Uint8Array(
-      await subtle().encrypt(
-        {
-          name: 'AES-GCM',
-          iv: new Uint8Array(iv),
-          additionalData: checkpointAad(at, part, parts),
-          tagLength: TAG_BYTES * 8,
-        },
+  for (let part = 0; part < parts; part++)
+    out.push(
+      await seal(
+        packed.subarray(part * room, (part + 1) * room),
+        checkpointAad(at, part, parts),
         blobKey,
-        packed.slice(part * room, (part + 1) * room),
+        randomBytes,
       ),
     );
-    const piece = new Uint8Array(1 + IV_BYTES + sealed.length);
-    piece[0] = BLOB_VERSION;
-    piece.set(iv, 1);
-    piece.set(sealed, 1 + IV_BYTES);
-    out.push(piece);
-  }
   return out;
 }
 
@@ -467,28 +474,11 @@ export async function openRelayCheckpoint(
     if (parts.length === 0 || parts.length > MAX_CHECKPOINT_PARTS) return null;
     const plain: Uint8Array[] = [];
     for (const [part, bytes] of parts.entries()) {
-      if (bytes.length < 1 + IV_BYTES + TAG_BYTES || bytes[0] !== BLOB_VERSION) return null;
-      plain.push(
-        new Uint8Array(
-          await subtle().decrypt(
-            {
-              name: 'AES-GCM',
-              iv: new Uint8Array(bytes.subarray(1, 1 + IV_BYTES)),
-              additionalData: checkpointAad(at, part, parts.length),
-              tagLength: TAG_BYTES * 8,
-            },
-            blobKey,
-            new Uint8Array(bytes.subarray(1 + IV_BYTES)),
-          ),
-        ),
-      );
+      const opened = await unseal(bytes, checkpointAad(at, part, parts.length), blobKey);
+      if (!opened) return null;
+      plain.push(opened);
     }
-    const whole = new Uint8Array(plain.reduce((n, p) => n + p.byteLength, 0));
-    let offset = 0;
-    for (const p of plain) {
-      whole.set(p, offset);
-      offset += p.byteLength;
-    }
+    const whole = concatBytes(plain);
     const decoder = decoding.createDecoder(whole);
     const length = decoding.readVarUint(decoder);
     return inflateExactly(whole.subarray(decoder.pos), length);
