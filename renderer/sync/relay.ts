@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import { docParts } from '../../shared/sync/docParts';
 import { encodeAppliedState } from '../../shared/sync/ingest';
+import { MAX_INFLATED_BYTES } from '../../shared/sync/compress';
 import { fromBase64Url, toBase64Url } from '../../shared/sync/encoding';
 import { msg } from '../../shared/messages';
 import { CHECKPOINT_MAKERS } from '../../shared/checkpoint/verify';
@@ -154,6 +155,8 @@ export interface RelaySyncResult {
 export const RELAY_CHECKPOINT_EVERY_MS = 6 * 60 * 60 * 1000;
 /** How long after the relay refused a checkpoint this device tries again. */
 const CHECKPOINT_RETRY_MS = 10 * 60 * 1000;
+/** The most a device takes of one checkpoint's sealed parts, all together. */
+const MAX_CHECKPOINT_SEALED_BYTES = MAX_INFLATED_BYTES + 1024 * 1024;
 /** Checkpoints at the relay a device that has just joined tries in one round, newest first. */
 export const RELAY_CHECKPOINTS_TRIED = 2;
 
@@ -672,6 +675,9 @@ async function startFromRelayCheckpoint(
       continue;
     }
     const parts: Uint8Array[] = [];
+    // A relay that lies could send parts of any size: all of them together are no larger than a bundle's
+    // most (it inflates to at most MAX_INFLATED_BYTES, and deflating never adds more than a little).
+    let total = 0;
     for (let part = 0; part < listedCk.parts; part++) {
       const answer = await conn.request(
         { type: 'checkpoint-get', device: listedCk.device, ck: listedCk.ck, part },
@@ -684,7 +690,8 @@ async function startFromRelayCheckpoint(
         answer.part === part
           ? fromBase64Url(answer.blob)
           : null;
-      if (!bytes) break;
+      total += bytes?.byteLength ?? 0;
+      if (!bytes || total > MAX_CHECKPOINT_SEALED_BYTES) break;
       parts.push(bytes);
     }
     const bundle =

@@ -286,6 +286,46 @@ describe('a device that joins through the relay alone', () => {
   }, 180_000);
 });
 
+describe('a relay that lies about a checkpoint', () => {
+  it('is not asked for more once its parts hold more than a checkpoint can', async () => {
+    const { a } = await founded('Sorrel Hall', 'Sorrel desk');
+    expect((await sync(a)).leftCheckpoint).toMatchObject({ parts: 1 });
+    // Between the relay and the new device: its checkpoint said to be in two parts, the first of 72 MB.
+    let asked = 0;
+    const lying: SocketFactory = (url) => {
+      const socket = new WebSocket(url);
+      const rewrite = (data: unknown) => {
+        const m = JSON.parse(String(data)) as { type: string; checkpoints?: { parts: number }[] };
+        if (m.type === 'checkpoints') for (const c of m.checkpoints ?? []) c.parts = 2;
+        if (m.type === 'checkpoint-part') Object.assign(m, { parts: 2, blob: 'A'.repeat(96_000_000) });
+        return JSON.stringify(m);
+      };
+      return {
+        get readyState() {
+          return socket.readyState;
+        },
+        send(data: string) {
+          if ((JSON.parse(data) as { type: string }).type === 'checkpoint-get') asked++;
+          socket.send(data);
+        },
+        close: (code?: number) => socket.close(code),
+        addEventListener: (type: string, listener: (event: { data: unknown }) => void) =>
+          socket.addEventListener(type as 'message', (event: { data: unknown }) =>
+            listener(type === 'message' ? { data: rewrite(event.data) } : event),
+          ),
+      } as SocketLike;
+    };
+    const b = await device();
+    await b.joinNetwork({ invite: await a.preApprovedInvite('hub'), deviceName: 'Sorrel laptop' });
+    const joined = await syncWithRelay(b, relay.url, { connect: lying, timeoutMs: 60_000, now: clock.now });
+    expect(asked).toBe(1);
+    expect(joined).toMatchObject({ startedFrom: null, refused: 1 });
+    expect(joined.problems[0]?.reason).toMatch(/did not open/);
+    a.close();
+    b.close();
+  }, 120_000);
+});
+
 describe('a network with two relays', () => {
   it('sends each relay all it lacks, and a device restores from either alone', async () => {
     const otherDir = mkdtempSync(path.join(tmpdir(), 'larder-relay-second-'));
