@@ -175,6 +175,8 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
   let ready = false;
   /** The Worker's store is open. */
   let opened = false;
+  /** Workers whose script failed while the page's server answered, since one last ran (`scriptFailed`). */
+  let failedWhileAnswering = 0;
   /** The app has the store (the page's read or the Worker's state). */
   let given: PortHost | null = null;
   /** Resolved once the app can have the store (`give`); rejected if the Worker fails before (`failed`). */
@@ -235,8 +237,8 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
    * After, if the page's server does not answer either (away for a moment on a hub's LAN), the view stays:
    * the loads of the rest waiting for this Worker fail, and the app tries them again, each with a new
    * Worker, until one runs (its ports were never handed to this one). Reloading then would have lost the
-   * page. If the server answers, the Worker failed for another reason: the page opens again with its
-   * store on the page (`failed`).
+   * page. If the server answers for a second Worker in a row, the Worker failed for another reason: the
+   * page opens again with its store on the page (`failed`).
    */
   const scriptFailed = (why: string) => {
     const error = new Error(`Larder's storage could not start: ${why || 'its worker’s code did not load'}`);
@@ -244,7 +246,10 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
     worker?.terminate();
     worker = null;
     void serverAnswers(location.href.split('#')[0]!).then((answering) => {
-      if (answering) return failed(error);
+      // A server answering now may just be back (the script's fetch failed a moment before its return: CI
+      // saw it, and the page reopened with its store on the page for nothing): a new Worker is tried as
+      // when it is away, and only a second script failing while the server answers is the Worker's own.
+      if (answering && ++failedWhileAnswering > 1) return failed(error);
       for (const { reject: refuse } of restWaiting.values()) refuse(error);
       restWaiting.clear();
     });
@@ -253,6 +258,7 @@ export function openDeviceWorker(dbVersion: number | undefined): Promise<DeviceW
     const message = event.data as FromDeviceWorker;
     if ('ready' in message) {
       ready = true;
+      failedWhileAnswering = 0;
       handOver();
     } else if ('mark' in message)
       performance.mark?.(message.mark, {
