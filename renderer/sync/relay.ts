@@ -4,7 +4,6 @@ import { encodeAppliedState } from '../../shared/sync/ingest';
 import { MAX_INFLATED_BYTES } from '../../shared/sync/compress';
 import { fromBase64Url, toBase64Url } from '../../shared/sync/encoding';
 import { msg } from '../../shared/messages';
-import { CHECKPOINT_MAKERS } from '../../shared/checkpoint/verify';
 import {
   blobHash,
   blobMessage,
@@ -750,11 +749,8 @@ async function leaveCheckpoint(
   const persistence = store.persistence;
   // Figures still being written (a rebuild, a backlog): a checkpoint would wait for them. Next round.
   if (persistence.rebuildProgress !== null || persistence.unprojected > 0) return null;
-  if (!o.make) {
-    const members = await store.currentMembers();
-    const me = store.self && members?.members.get(store.self.deviceId);
-    if (!me || me.revoked || !CHECKPOINT_MAKERS.includes(me.role)) return null;
-  }
+  // None from a device that makes none (a hub's): storeCheckpointBundle says so from the member list
+  // before it reads any table.
   const bundle = o.make
     ? await o.make(store, o.now)
     : await import('../storage/checkpoint')

@@ -168,6 +168,13 @@ export const clientMessageSchema = lazySchema(() => {
   const sig = z.string().regex(SIGNATURE_PATTERN);
   const deviceId = z.string().regex(ID_PATTERN);
   const requestId = z.number().int().min(0).max(MAX_SEQ);
+  const ck = z.string().regex(CHECKPOINT_ID_PATTERN);
+  /** A part's number, from 0; the relay refuses one not below its checkpoint's `parts`. */
+  const part = z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_CHECKPOINT_PARTS - 1);
   return z.discriminatedUnion('type', [
     z.object({
       type: z.literal('hello'),
@@ -206,13 +213,8 @@ export const clientMessageSchema = lazySchema(() => {
       id: requestId,
       key,
       /** The checkpoint's id (16 random bytes, base64url), the same for each of its parts. */
-      ck: z.string().regex(CHECKPOINT_ID_PATTERN),
-      /** This part's number, from 0; the relay refuses one not below `parts`. */
-      part: z
-        .number()
-        .int()
-        .min(0)
-        .max(MAX_CHECKPOINT_PARTS - 1),
+      ck,
+      part,
       parts: z.number().int().min(1).max(MAX_CHECKPOINT_PARTS),
       /** base64url of the sealed part. */
       blob: z.string().regex(/^[A-Za-z0-9_-]+$/),
@@ -223,12 +225,8 @@ export const clientMessageSchema = lazySchema(() => {
       type: z.literal('checkpoint-get'),
       id: requestId,
       device: deviceId,
-      ck: z.string().regex(CHECKPOINT_ID_PATTERN),
-      part: z
-        .number()
-        .int()
-        .min(0)
-        .max(MAX_CHECKPOINT_PARTS - 1),
+      ck,
+      part,
     }),
     z.object({ type: z.literal('ping') }),
   ]);
