@@ -14,6 +14,7 @@ import { median, medianDifference } from './stats';
  * figures vary from run to run more than such a change.
  *
  *   npx tsx bench/first-view-ab.ts --profile=<kept profile> --port=<its port> --a=<app build> --b=<app build> [--runs=5]
+ *   ... --tasks also prints each run's long tasks and long frames (start, duration)
  *   ... --marks also prints, per build, the median time of each of the start's marks (renderer/storage/marks.ts)
  *   ... --screen=network opens the Network screen (a coordinator's first view) instead of the stock screen
  *   ... --http-cache serves the builds as `vite preview` does (npm run web:lan): the browser keeps its copies and
@@ -60,6 +61,7 @@ interface Run {
 }
 const results: Record<'a' | 'b', Run[]> = { a: [], b: [] };
 const showMarks = flag('marks');
+const showTasks = flag('tasks');
 /** Served as `vite preview` serves (revalidated copies, V8's code cache kept): see bench/server.ts. */
 const httpCache = flag('http-cache') ? 'revalidate' : 'none';
 const hash = option('screen') === 'network' ? '#/network' : '';
@@ -91,6 +93,11 @@ for (let run = 0; run <= runs; run++)
           `${longestFrame.toFixed(0)} ms (after the rows ${longestFrameAfter.toFixed(0)} ms), most blocking ` +
           `${blocking.toFixed(0)} ms, quiet at ${view.quietAtMs.toFixed(0)} ms${run === 0 ? ' (left out)' : ''}`,
       );
+      if (showTasks)
+        console.log(
+          `  long tasks (start+duration, ms): ${view.longTasks.map(([s, d]) => `${s.toFixed(0)}+${d.toFixed(0)}`).join(', ')}\n` +
+            `  long frames (start+duration/blocking, ms): ${view.longFrames.map(([s, d, b]) => `${s.toFixed(0)}+${d.toFixed(0)}/${b.toFixed(0)}`).join(', ')}`,
+        );
       if (run > 0 && showMarks)
         for (const [name, at] of view.marks) marks[which].set(name, [...(marks[which].get(name) ?? []), at]);
       if (run > 0)

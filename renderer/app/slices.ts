@@ -12,8 +12,32 @@ export const FIRST_ROWS = 30;
 export const MORE_ROWS = 25;
 
 /**
- * How many rows of a long list to show: FIRST_ROWS, then MORE_ROWS more after each commit, each step rendered
- * in the background (a transition: clicks and keys come first), until all are shown (Infinity); once all are
+ * Runs `run` once the page has produced its next frame (its layout and paint done), or soon if the page is
+ * hidden (it produces no frames then). Returns what cancels it.
+ */
+export function afterNextFrame(run: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let frame: number | undefined;
+  if (typeof requestAnimationFrame !== 'function' || document.visibilityState === 'hidden') {
+    timer = setTimeout(run, 0);
+  } else {
+    // A frame's callbacks run before its layout; a task queued from one runs after that frame is drawn.
+    frame = requestAnimationFrame(() => {
+      frame = undefined;
+      timer = setTimeout(run, 0);
+    });
+  }
+  return () => {
+    if (frame !== undefined) cancelAnimationFrame(frame);
+    if (timer !== undefined) clearTimeout(timer);
+  };
+}
+
+/**
+ * How many rows of a long list to show: FIRST_ROWS, then MORE_ROWS more once each step has been drawn (one
+ * step per frame: React may commit several steps between two frames, whose rows were then laid out in one
+ * frame of 50-100 ms), each step rendered in the background (a transition: clicks and keys come first),
+ * until all are shown (Infinity); once all are
  * shown, all stay shown, until `restartOn` changes (another list: a search typed, another hub). `total` is
  * the list's length, null while it is not known yet. Rows already shown should be memoized components, so a
  * step renders only its new rows.
@@ -24,8 +48,10 @@ export function useShownRows(total: number | null, first = FIRST_ROWS, restartOn
   const shown = Object.is(state.restartOn, restartOn) ? state.shown : first;
   useEffect(() => {
     if (total === null || shown === Infinity) return;
-    startTransition(() =>
-      setState({ shown: shown + MORE_ROWS >= total ? Infinity : shown + MORE_ROWS, restartOn }),
+    return afterNextFrame(() =>
+      startTransition(() =>
+        setState({ shown: shown + MORE_ROWS >= total ? Infinity : shown + MORE_ROWS, restartOn }),
+      ),
     );
   }, [total, shown, restartOn]);
   return shown;

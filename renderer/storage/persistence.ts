@@ -1393,6 +1393,10 @@ export class DocPersistence {
       try {
         if (staged.builtOn.some((id) => this.failedStaged.has(id))) throw new EarlierSaveFailed();
         await this.write(staged.batch, staged.doc, () => {
+          // The update is this device's own, under the live doc's client id. Yjs applies any update as a
+          // peer's, and a peer's using the doc's own id makes it log "Changed the client-id" and take a new
+          // one: the id is put back. (Marking the transaction local would keep it and the log quiet, but Yjs
+          // then keeps its arrays' search markers, which it resets after a peer's change: not done.)
           const client = this.doc.clientID;
           this.doc.transact(() => Y.applyUpdate(this.doc, update), STAGED);
           this.doc.clientID = client;

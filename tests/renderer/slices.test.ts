@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { firstOfGroups, firstRows } from '../../renderer/app/slices';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterNextFrame, firstOfGroups, firstRows } from '../../renderer/app/slices';
 import { fcOptions } from '../shared/arbitraries';
 
 const groupsArb = fc.array(
@@ -37,5 +37,59 @@ describe('firstOfGroups', () => {
     expect(firstOfGroups(groups, 2)).toEqual([{ name: 'Baby', lines: [1, 2] }]);
     expect(firstOfGroups(groups, 1)).toEqual([{ name: 'Baby', lines: [1] }]);
     expect(firstOfGroups(groups, 0)).toEqual([]);
+  });
+});
+
+describe('afterNextFrame', () => {
+  /** A page whose frames are drawn when the test says: each frame runs its callbacks, then is drawn. */
+  function page(visibilityState: 'visible' | 'hidden') {
+    const callbacks = new Map<number, () => void>();
+    let next = 0;
+    const drawn: number[] = [];
+    vi.useFakeTimers();
+    vi.stubGlobal('document', { visibilityState });
+    vi.stubGlobal('requestAnimationFrame', (cb: () => void) => (callbacks.set(++next, cb), next));
+    vi.stubGlobal('cancelAnimationFrame', (id: number) => callbacks.delete(id));
+    return {
+      drawn,
+      frame(n: number) {
+        const due = [...callbacks.values()];
+        callbacks.clear();
+        for (const cb of due) cb();
+        drawn.push(n);
+      },
+    };
+  }
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllGlobals();
+  });
+
+  it('runs once the next frame has been drawn, not before, and never when cancelled', () => {
+    const p = page('visible');
+    const ran: number[] = [];
+    afterNextFrame(() => ran.push(p.drawn.length));
+    const cancelled = afterNextFrame(() => ran.push(-1));
+    cancelled();
+    vi.runAllTimers();
+    expect(ran).toEqual([]); // no frame yet: nothing runs, however long the tasks wait
+    p.frame(1);
+    expect(ran).toEqual([]); // the frame's callbacks ran, and it was drawn: the step comes in a task after it
+    vi.runAllTimers();
+    expect(ran).toEqual([1]);
+    // Cancelled after its frame, before its task: it does not run either.
+    const late = afterNextFrame(() => ran.push(-2));
+    p.frame(2);
+    late();
+    vi.runAllTimers();
+    expect(ran).toEqual([1]);
+  });
+
+  it('runs soon on a hidden page, which draws no frames', () => {
+    page('hidden');
+    const ran: string[] = [];
+    afterNextFrame(() => ran.push('step'));
+    vi.runAllTimers();
+    expect(ran).toEqual(['step']);
   });
 });
