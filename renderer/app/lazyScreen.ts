@@ -38,21 +38,34 @@ export async function answers(url: string): Promise<boolean> {
 }
 
 /**
- * `loadTheRest` once more, for the retries after the first view. A browser may keep a module whose file
- * could not be fetched as failed for as long as the page lives (Chromium 150 does, as the HTML standard's
- * module map did; Chromium 156 fetches it again): then no retry can load it. So when a load fails because a
- * file could not be fetched, the file (or, unnamed, the page) is asked for again directly; if it answers,
- * the page reloads, at most once a minute, and loads it whole.
+ * `loadTheRest` once more, for the retries after the first view: `loadAgain` of it.
  */
-export async function loadTheRestAgain(
+export function loadTheRestAgain(
   load: () => Promise<void> = () => loadTheRest(),
+  probe?: (url: string) => Promise<boolean>,
+  reload?: () => void,
+  storage?: Pick<Storage, 'getItem' | 'setItem'>,
+  now?: () => number,
+): Promise<void> {
+  return loadAgain(load, probe, reload, storage, now);
+}
+
+/**
+ * Loads code (`load`) that may have failed to load before. A browser may keep a module whose file could
+ * not be fetched as failed for as long as the page lives (Chromium 150 does, as the HTML standard's module
+ * map did; Chromium 156 fetches it again): then no retry can load it. So when a load fails because a file
+ * could not be fetched, the file (or, unnamed, the page) is asked for again directly; if it answers, the
+ * page reloads, at most once a minute, and loads it whole.
+ */
+export async function loadAgain<T>(
+  load: () => Promise<T>,
   probe: (url: string) => Promise<boolean> = answers,
   reload: () => void = () => location.reload(),
   storage: Pick<Storage, 'getItem' | 'setItem'> = sessionStorage,
   now: () => number = Date.now,
-): Promise<void> {
+): Promise<T> {
   try {
-    await load();
+    return await load();
   } catch (error) {
     const fetchFailed = FETCH_FAILED.exec(error instanceof Error ? error.message : String(error));
     if (!fetchFailed) throw error;
@@ -66,7 +79,7 @@ export async function loadTheRestAgain(
     console.warn('Larder: reloading the page to load its code, which could not be fetched', error);
     reload();
     // The page is going: nothing after this runs.
-    return new Promise<void>(() => undefined);
+    return new Promise<T>(() => undefined);
   }
 }
 
@@ -110,9 +123,12 @@ export function lazyScreen<M, K extends keyof M>(
   const loadWithRest = withTheRest ? () => Promise.all([load(), loadTheRest()]).then(([m]) => m) : load;
   // React.lazy keeps a failed load's error for good: after one (the page's server away for a moment), the
   // screen gets a new one once the failure is shown (forgetFailedLoads), which loads again when next shown.
+  // A screen whose module failed as it loaded ahead (preloadScreens), while the server was away, would fail
+  // again when opened, the server back or not, where the browser keeps a failed module (`loadAgain`): the
+  // page then reloads, on that screen.
   const makeLazy = () =>
     lazy(() =>
-      loadWithRest().then(
+      loadAgain(loadWithRest).then(
         (m) => ({ default: take(m) }),
         (error: unknown) => {
           failedLoads.add(() => (Lazy = makeLazy()));

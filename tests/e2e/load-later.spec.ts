@@ -54,6 +54,44 @@ test('the rest of the code loads by itself once the page’s server answers agai
   }
 });
 
+/**
+ * The other screens' code loads ahead once the first view is painted (preloadScreens). A screen whose file
+ * could not be fetched just then, the server away for a moment, opens once the server answers again. Debian's
+ * Chromium 150 keeps a module that failed for the page's life, so importing it again fails too: the page
+ * reloads, on that screen (lazyScreen.ts `loadAgain`). Before, it said "This screen hit a problem".
+ */
+test('a screen whose code could not load ahead, its server away, opens once the server answers again', async ({
+  baseURL,
+}) => {
+  const profile = newProfileDir('load-ahead');
+  const { context, page } = await openHub(profile, baseURL!);
+  try {
+    await setUpHub(page, 'Corner Store', 'Till');
+    await addItem(page, { name: 'Rice 1 kg', unit: 'bag' });
+    await donate(page, 'rice', '12');
+    await goTo(page, 'Stock');
+    let away = true;
+    let refused = 0;
+    await context.route('**/assets/CountScreen-*.js', (route) => {
+      if (!away) return route.continue();
+      refused += 1;
+      return route.abort('connectionrefused');
+    });
+    await page.reload();
+    await expectOnHand(page, 'Rice 1 kg', 12);
+    // The count screen's code was asked for ahead, and not had.
+    await expect.poll(() => refused).toBeGreaterThanOrEqual(1);
+    away = false;
+    await goTo(page, 'Count stock');
+    await expect(page.getByRole('heading', { name: 'This screen hit a problem' })).toBeHidden();
+    // And it is the count screen itself, ready to count.
+    await expect(page.getByRole('main').getByRole('button', { name: 'Save count' })).toBeVisible();
+  } finally {
+    await context.close();
+    removeProfileDir(profile);
+  }
+});
+
 test('a new device whose setup screen cannot load says so and offers a reload, which then sets it up', async ({
   baseURL,
 }) => {
