@@ -45,6 +45,8 @@ export interface FirstView {
   marks: [string, number][];
   /** CDP heap used on the app page once the ledger is loaded and the page quiet, after a full GC. */
   heapSettledMB: number;
+  /** The heaps of the page's workers then, after a full GC each (the device's Worker holds the doc). */
+  workersSettledMB: number;
   /** The renderer's resident memory then (`memoryAfterGc`). */
   rendererSettledMB: number;
 }
@@ -156,13 +158,70 @@ export function copyProfile(from: string, to: string): void {
  * Blink's memory. The resident memory counts them, and everything else the process holds (about 75-160 MB
  * for a renderer showing an empty page).
  */
-async function memoryAfterGc(page: Page): Promise<{ heapMB: number; rendererMB: number }> {
+async function memoryAfterGc(page: Page): Promise<{ heapMB: number; workersMB: number; rendererMB: number }> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('HeapProfiler.enable');
   await cdp.send('HeapProfiler.collectGarbage');
   const { usedSize } = await cdp.send('Runtime.getHeapUsage');
   await cdp.detach();
-  return { heapMB: usedSize / 2 ** 20, rendererMB: await largestRendererMB(page) };
+  return {
+    heapMB: usedSize / 2 ** 20,
+    workersMB: await workersHeapMB(page),
+    rendererMB: await largestRendererMB(page),
+  };
+}
+
+/**
+ * The V8 heaps of the browser's dedicated workers, each after a full garbage collection, added up: the
+ * device's Worker holds the doc and the store (docs/worker.md), in the page's renderer process but in a heap of
+ * its own that the page's leaves out. Through the browser's CDP session, a message at a time to each worker
+ * (Playwright's sessions reach pages only). NaN when there is none.
+ */
+async function workersHeapMB(page: Page): Promise<number> {
+  const browser = page.context().browser();
+  if (!browser) return NaN;
+  const cdp = await browser.newBrowserCDPSession();
+  try {
+    const { targetInfos } = await cdp.send('Target.getTargets');
+    let total = NaN;
+    let id = 0;
+    for (const target of targetInfos) {
+      if (target.type !== 'worker') continue;
+      const { sessionId } = await cdp.send('Target.attachToTarget', {
+        targetId: target.targetId,
+        flatten: false,
+      });
+      const call = (method: string) =>
+        new Promise<Record<string, unknown>>((resolve, reject) => {
+          const asked = ++id;
+          const onMessage = (event: { sessionId: string; message: string }) => {
+            if (event.sessionId !== sessionId) return;
+            const answer = JSON.parse(event.message) as { id?: number; result?: Record<string, unknown> };
+            if (answer.id !== asked) return;
+            cdp.off('Target.receivedMessageFromTarget', onMessage);
+            if (answer.result) resolve(answer.result);
+            else reject(new Error(`${method}: ${event.message}`));
+          };
+          cdp.on('Target.receivedMessageFromTarget', onMessage);
+          cdp
+            .send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: asked, method }) })
+            .catch(reject);
+        });
+      try {
+        await call('HeapProfiler.enable');
+        await call('HeapProfiler.collectGarbage');
+        const { usedSize } = await call('Runtime.getHeapUsage');
+        total = (Number.isNaN(total) ? 0 : total) + Number(usedSize) / 2 ** 20;
+      } catch {
+        // A worker that ended meanwhile (a piece's worker, say).
+      } finally {
+        await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => undefined);
+      }
+    }
+    return total;
+  } finally {
+    await cdp.detach();
+  }
 }
 
 /** VmRSS of the largest renderer of the page's browser (Linux), NaN where it cannot be read. */
@@ -331,7 +390,11 @@ export async function firstStockView(
     return out.sort((x, y) => x[1] - y[1]);
   });
   await around.after?.(page);
-  const { heapMB: heapSettledMB, rendererMB: rendererSettledMB } = await memoryAfterGc(page);
+  const {
+    heapMB: heapSettledMB,
+    workersMB: workersSettledMB,
+    rendererMB: rendererSettledMB,
+  } = await memoryAfterGc(page);
   await page.close();
   return {
     rowsInDomMs: probe.rowsAt!,
@@ -343,6 +406,7 @@ export async function firstStockView(
     ledgerLoadedMs,
     marks,
     heapSettledMB,
+    workersSettledMB,
     rendererSettledMB,
   };
 }

@@ -436,9 +436,20 @@ function table(node: Map<number, NodeResult>, browser: Map<number, BrowserResult
     {
       metric: 'JS heap, app page with the ledger loaded, once quiet (after GC, median)',
       values: per(browser, (r) => mb(views(r, (v) => v.heapSettledMB))),
+      target: '—',
+    },
+    {
+      // The doc and the store are in the device's Worker (docs/worker.md): a heap of its own.
+      metric: "JS heap, the page's workers then (the device's Worker: the doc, the store; after GC, median)",
+      values: per(browser, (r) => mb(views(r, (v) => v.workersSettledMB))),
+      target: '—',
+    },
+    {
+      metric: 'JS heap with the app open: the page and its workers (after GC, median)',
+      values: per(browser, (r) => mb(views(r, (v) => v.heapSettledMB + (v.workersSettledMB || 0)))),
       // Issue 11's target, at every size (it names 10M).
       target: '< 150 MB',
-      met: check(browser, (r) => views(r, (v) => v.heapSettledMB) < 150),
+      met: check(browser, (r) => views(r, (v) => v.heapSettledMB + (v.workersSettledMB || 0)) < 150),
     },
     {
       metric: 'Renderer process memory (RSS), app page with the ledger loaded, once quiet (after GC, median)',
@@ -619,7 +630,9 @@ ${mix}
    the next ones reuse: it is reported apart ("cold"), and the median and p95 are of the others.
 6. **JS heap**: \`performance.memory.usedJSHeapSize\` at the first stock view; CDP
    \`Runtime.getHeapUsage\` after \`HeapProfiler.collectGarbage\` once the app page is quiet and after
-   \`store.ready\` on the bench page. Node heap figures are after a full GC, relative to before the load.
+   \`store.ready\` on the bench page. The app's doc and store are in the device's Worker, a heap of its own:
+   its heap (every dedicated worker's of the browser, the same two calls through the browser's CDP session)
+   is printed apart, and the target is for the page's and the workers' together. Node heap figures are after a full GC, relative to before the load.
    The V8 heap leaves out the characters of strings Blink made (every string Yjs decodes, through
    \`TextDecoder\`, is one: about 24 B on the heap, its characters in Blink's memory), so the renderer
    process's resident memory (VmRSS, largest renderer, from CDP \`SystemInfo.getProcessInfo\` and /proc) is
