@@ -312,6 +312,27 @@ describe('ledger rows in blocks', () => {
     expect(openSeen).toBeGreaterThan(0);
   });
 
+  it('read the open transfers’ rows whole when there are more of them than are asked for at once', async () => {
+    // 130 requests (each its own open transfer: more than two rounds of the reads made at once), 30 of them
+    // sent and received, so closed: the 100 others' rows, every one, and none of the closed ones.
+    const db = freshDb();
+    const model = new Map<string, LedgerRow>();
+    const requests = Array.from({ length: 130 }, (_, i) =>
+      row(DEVICES[i % 3]!, 1 + Math.floor(i / 3), HUBS[i % 2]!, ITEMS[i % 3]!, T0 + i * 1000, {
+        link: 'root',
+      }),
+    );
+    const settled = requests
+      .slice(0, 30)
+      .flatMap((r, i) => [
+        row('dev4', 1 + 2 * i, r.hub, r.item, T0 + 200_000 + i, { link: 'out', ref: r.id }),
+        row('dev5', 1 + 2 * i, 'east', r.item, T0 + 300_000 + i, { link: 'both', ref: r.id }),
+      ]);
+    await apply(db, model, [{ put: requests }, { put: settled }]);
+    expect(await expectOpenMarks(db, [...model.values()])).toBe(100);
+    expect(byId(await openTransferLedgerRows(db))).toEqual(byId(requests.slice(30)));
+  });
+
   it('list a hub’s entries newest first, between two times, filtered, a page at a time, as a sort of all would', async () => {
     await fc.assert(
       fc.asyncProperty(
