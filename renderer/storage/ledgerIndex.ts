@@ -103,12 +103,16 @@ export function writeOpenTransfers(db: LarderDB, marks: Pick<TransferMarks, 'ope
  */
 async function linksOfTransfers(db: LarderDB, roots: readonly string[]): Promise<LedgerLink[]> {
   const links: LedgerLink[] = [];
-  for (let i = 0; i < roots.length; i += LINK_READS_AT_ONCE) {
-    const lists = await Promise.all(
-      roots.slice(i, i + LINK_READS_AT_ONCE).map((root) => db.links.where('root').equals(root).toArray()),
-    );
-    for (const list of lists) appendAll(links, list);
-  }
+  // One transaction for them all (a transaction each cost Dexie and the database about 0.2 ms per transfer):
+  // it stays open across the awaits, which are of its own requests only.
+  await db.transaction('r', db.links, async () => {
+    for (let i = 0; i < roots.length; i += LINK_READS_AT_ONCE) {
+      const lists = await Promise.all(
+        roots.slice(i, i + LINK_READS_AT_ONCE).map((root) => db.links.where('root').equals(root).toArray()),
+      );
+      for (const list of lists) appendAll(links, list);
+    }
+  });
   return links;
 }
 
