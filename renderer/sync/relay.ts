@@ -7,6 +7,7 @@ import { msg } from '../../shared/messages';
 import {
   blobHash,
   blobMessage,
+  CHECKPOINT_PART_BYTES,
   checkpointPartMessage,
   deriveRelayKeys,
   MAX_CHECKPOINT_PARTS,
@@ -125,6 +126,8 @@ export interface RelaySyncOptions {
   checkpointEveryMs?: number;
   /** Called as soon as this device has started from a checkpoint at the relay (its figures are right). */
   onCheckpoint?: () => void;
+  /** The size this device cuts its blobs to, at most (RELAY_BLOB_BYTES); tests make it small. */
+  blobBytes?: number;
 }
 
 export interface RelaySyncResult {
@@ -350,8 +353,17 @@ async function statementsToSend(
 const MAX_BLOBS_PER_ROUND = 64;
 
 /**
- * The next blob to upload: everything the relay lacks, or, when that is larger than the relay takes, its first
- * part (`sealPart`). Null when the relay lacks nothing. Each piece's update and `after` are read in one
+ * The size (sealed) this device cuts what it uploads to, at most, as it cuts its checkpoints' parts
+ * (CHECKPOINT_PART_BYTES), or to the relay's own limit if smaller. A relay serves a blob whole, in one
+ * answer, which every device reading it must take within its timeout (30 s). At the relay's 8 MB, that
+ * is a minute at 1 Mbit/s: a hub on a slow link would time out on that answer at every round, and never
+ * have what follows it. A change larger than this in one struct goes as it is, up to the relay's limit.
+ */
+export const RELAY_BLOB_BYTES = CHECKPOINT_PART_BYTES;
+
+/**
+ * The next blob to upload: everything the relay lacks, or, when that is larger than `maxBytes` sealed, its
+ * first part (`sealPart`). Null when the relay lacks nothing. Each piece's update and `after` are read in one
  * synchronous moment.
  */
 async function sealPiece(
@@ -566,7 +578,7 @@ export async function syncWithRelay(
           store,
           state.relayState,
           (contents) => sealRelayBlob(contents, { mailbox, deviceKey, seq }, keys.blobKey, random),
-          welcome.limits.maxBlobBytes,
+          Math.min(welcome.limits.maxBlobBytes, options.blobBytes ?? RELAY_BLOB_BYTES),
         );
         if (!piece) break;
         if (piece.sealed.byteLength > welcome.limits.maxBlobBytes) {

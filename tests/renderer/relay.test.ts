@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import * as Y from 'yjs';
 import { openPglite, type Db } from '../../electron/relay/db';
-import { startRelay, type RelayServer } from '../../electron/relay/server';
+import { RELAY_DEFAULTS, startRelay, type RelayServer } from '../../electron/relay/server';
 import { deflate } from '../../shared/sync/compress';
 import { LarderDB, type RelayStateRow } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
@@ -536,6 +536,54 @@ describe('two devices that are never online together', () => {
     expect(Y.encodeStateVector(c.persistence.doc)).toEqual(Y.encodeStateVector(doc));
     c.close();
     one.close();
+  }, 180_000);
+
+  it('cuts what it uploads to its own blob size when the relay takes more, and a replacement gets it all', async () => {
+    // The relay takes 8 MB a blob; this device cuts to its own size (RELAY_BLOB_BYTES, 1 MiB in the app, so
+    // that each answer of the relay is taken in time on a slow link): here a third of its history.
+    const name = `larder-relay-cut-${process.pid}`;
+    const random = rng.fork();
+    const deps = { now: clock.now, randomBytes: (k: number) => random.bytes(k) };
+    const hall = await LarderStore.open(new LarderDB(name), deps);
+    await hall.ready;
+    await hall.createNetwork({ hubName: 'Eastgate Hall', deviceName: 'Eastgate desk' });
+    secrets.push('Eastgate Hall', 'Eastgate desk', 'Eastgate spare');
+    const items: string[] = [];
+    for (let i = 0; i < 10; i++)
+      items.push(
+        (await hall.saveItem({ name: `Jar ${i}`, category: 'Food', unit: 'jar', packSize: '', barcodes: '' }))
+          .id,
+      );
+    for (let k = 0; k < 80; k++)
+      await hall.recordDonation({
+        source: 'individual',
+        lines: items.map((item, i) => ({ item, quantity: String(5 + k + i) })),
+      });
+    const doc = hall.persistence.doc;
+    const whole = deflate(Y.encodeStateAsUpdate(doc)).byteLength;
+    const blobBytes = Math.floor(whole * 0.35);
+    expect(whole).toBeLessThan(RELAY_DEFAULTS.maxBlobBytes);
+    const seeded = await sync(hall, { blobBytes, checkpoint: async () => null });
+    expect(seeded).toMatchObject({ waiting: null, waitingCode: null, refused: 0 });
+    expect(seeded.uploaded).toBeGreaterThanOrEqual(3);
+    const mailbox = seeded.mailbox!;
+    const sizes = (
+      await db.query<{ size: number }>(
+        'SELECT octet_length(body) AS size FROM relay_blobs WHERE mailbox = $1 AND device = $2',
+        [mailbox, hall.self!.deviceId],
+      )
+    ).rows.map((r) => Number(r.size));
+    expect(sizes).toHaveLength(seeded.uploaded);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(blobBytes);
+    const c = await device();
+    await c.joinNetwork({ invite: await hall.inviteCode(), deviceName: 'Eastgate spare' });
+    const restored = await sync(c);
+    expect(restored).toMatchObject({ downloaded: seeded.uploaded, refused: 0 });
+    const hub = hall.self!.hubId!;
+    for (const item of items) expect(await onHand(c, hub, item)).toBe(await onHand(hall, hub, item));
+    expect(Y.encodeStateVector(c.persistence.doc)).toEqual(Y.encodeStateVector(doc));
+    c.close();
+    hall.close();
   }, 180_000);
 
   it('what the relay keeps on disk holds no name and no quantity in the clear', async () => {
