@@ -37,10 +37,9 @@ export function afterNextFrame(run: () => void): () => void {
  * How many rows of a long list to show: FIRST_ROWS, then MORE_ROWS more once each step has been drawn (one
  * step per frame: React may commit several steps between two frames, whose rows were then laid out in one
  * frame of 50-100 ms), each step rendered in the background (a transition: clicks and keys come first),
- * until all are shown (Infinity); once all are
- * shown, all stay shown, until `restartOn` changes (another list: a search typed, another hub). `total` is
- * the list's length, null while it is not known yet. Rows already shown should be memoized components, so a
- * step renders only its new rows.
+ * until all are shown (Infinity); once all are shown, all stay shown, until `restartOn` changes (another
+ * list: a search typed, another hub). `total` is the list's length, null while it is not known yet. Rows
+ * already shown should be memoized components, so a step renders only its new rows.
  */
 export function useShownRows(total: number | null, first = FIRST_ROWS, restartOn?: unknown): number {
   const [state, setState] = useState({ shown: first, restartOn });
