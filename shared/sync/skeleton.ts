@@ -1,0 +1,416 @@
+import * as encoding from 'lib0/encoding';
+import * as Y from 'yjs';
+import { LEDGERS } from '../doc';
+
+/**
+ * A doc without its ledgers' history: the doc's updates rewritten so that, applied to an empty doc, they give
+ * one that holds every setting as it is (items, hubs, devices, levels, heads, members...) but, of each
+ * device's ledger, only its last value. Every other ledger value is a Yjs GC struct: a clock range with
+ * nothing in it, which Yjs keeps as one small struct per run (a device's ledger is one run).
+ *
+ * What it is for (issue 11: the heap at ten million entries): a device that has its ledger's figures in its
+ * projections (and its history on disk, or behind a checkpoint) need not hold every entry in memory to go on
+ * syncing. The skeleton has the doc's state vector, so Yjs asks peers for nothing it had; and since a device
+ * appends to its own array only, right after its last value, every later entry of every device (its own
+ * saves and its peers') integrates after the value kept, as in the whole doc: the ledger events a skeleton
+ * doc emits are the new entries, as the whole doc's. (An item inserted after a value left out, which an
+ * honest device never writes, Yjs drops, as it drops anything inserted next to garbage-collected content.)
+ *
+ * What it must never do is answer a peer: encoded, a skeleton gives GC structs where the history was, and a
+ * peer that took them would believe it had that history. Sync answers and sync files come from the whole
+ * history (on disk), never from a skeleton doc.
+ *
+ * Read one update at a time (`add`), so a history stored in many pieces is never decoded whole. A value's
+ * place (a ledger array, the `ledgers` map, anything else) is its parent's, named by the struct or, for one
+ * inserted next to another, that one's: a struct whose place cannot be told (it names a struct no update
+ * brought) is kept as it is.
+ */
+
+/** Where a struct went. */
+type Place =
+  | { kind: 'ledgers'; device: string | null } // a value of the root `ledgers` map: a device's array, or junk
+  | { kind: 'ledger'; holder: string } // a value in a device's ledger array, whose holder is named
+  | { kind: 'other' };
+
+const OTHER: Place = { kind: 'other' };
+const idKey = (id: Y.ID) => `${id.client}:${id.clock}`;
+
+/** One client's structs as ranges of clocks, each with its place, to tell a struct's from its neighbour's. */
+class Places {
+  private starts: number[] = [];
+  private ends: number[] = [];
+  private places: Place[] = [];
+
+  set(clock: number, length: number, place: Place) {
+    // Mostly appended in clock order; an update out of order goes in its place.
+    let at = this.starts.length;
+    while (at > 0 && this.starts[at - 1]! > clock) at--;
+    this.starts.splice(at, 0, clock);
+    this.ends.splice(at, 0, clock + length);
+    this.places.splice(at, 0, place);
+  }
+
+  get(clock: number): Place | undefined {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.starts[mid]! > clock) hi = mid - 1;
+      else if (this.ends[mid]! <= clock) lo = mid + 1;
+      else return this.places[mid];
+    }
+    return undefined;
+  }
+}
+
+/** What goes out for a run of one client's clocks. */
+type Segment =
+  | { clock: number; length: number; kind: 'gc'; holder?: string }
+  | { clock: number; length: number; kind: 'item'; item: Y.Item };
+
+/** A ledger's last value as the skeleton keeps it: the unit at `clock` of `item`. */
+interface Tail {
+  item: Y.Item;
+  clock: number;
+  holder: Y.ID;
+}
+
+export interface Skeleton {
+  /** To apply in this order (one, unless a client's clocks have gaps). */
+  updates: Uint8Array[];
+  /**
+   * How many values each device's ledger holds in the whole doc (of which the skeleton keeps the last): what
+   * a value's index in the skeleton's array is offset by. By device, as the `ledgers` map names them.
+   */
+  lengths: Map<string, number>;
+  /** By client, the ranges of clocks left out (as [from, to)): GC structs in the skeleton, values in the doc. */
+  holes: Map<number, [number, number][]>;
+  /** By client, the clock past the last ledger value it holds (left out or kept): a peer short of it needs history. */
+  through: Map<number, number>;
+  /** The deletions the updates held, by client, as [from, to) ranges in order. */
+  deletes: Map<number, [number, number][]>;
+}
+
+export class SkeletonBuilder {
+  private places = new Map<number, Places>();
+  private segments = new Map<number, Segment[]>();
+  /** Each ledger's last value, by holder and client (an honest ledger has one client: its device's). */
+  private tails = new Map<string, Tail>();
+  /** The device each ledger array is kept for, by its holder. */
+  private devices = new Map<string, string>();
+  private deleteSets: ReturnType<typeof Y.decodeUpdate>['ds'][] = [];
+
+  /** The deletions of every update read, merged. */
+  private deletes(): Ranges {
+    const out: Ranges = new Map();
+    for (const [client, items] of Y.mergeDeleteSets(this.deleteSets).clients)
+      out.set(
+        client,
+        items.map((item) => [item.clock, item.clock + item.len]),
+      );
+    return out;
+  }
+
+  /** Reads one V1 update (a stored row, a piece of one, a sync message). */
+  add(update: Uint8Array): void {
+    const { structs, ds } = Y.decodeUpdate(update);
+    this.deleteSets.push(ds);
+    let waiting: Y.Item[] = [];
+    for (const struct of structs) {
+      if (struct instanceof Y.GC)
+        this.put({ clock: struct.id.clock, length: struct.length, kind: 'gc' }, struct.id.client, OTHER);
+      else if (struct instanceof Y.Item && !this.place(struct)) waiting.push(struct);
+      // Skips (gaps in a merged update) bring nothing.
+    }
+    // In rounds, as Yjs integrates: a struct naming one later in the same update.
+    for (let progress = true; progress && waiting.length > 0;) {
+      const next = waiting.filter((item) => !this.place(item));
+      progress = next.length < waiting.length;
+      waiting = next;
+    }
+    for (const item of waiting) this.keep(item, OTHER);
+  }
+
+  /** Places an item if its place can be told; false if it names a struct not read yet. */
+  private place(item: Y.Item): boolean {
+    const parent = item.parent as unknown;
+    let place: Place | undefined;
+    if (typeof parent === 'string')
+      place = parent === LEDGERS ? { kind: 'ledgers', device: item.parentSub } : OTHER;
+    else if (parent instanceof Y.ID) {
+      const holder = this.placeOf(parent);
+      if (!holder) return false;
+      place = holder.kind === 'ledgers' ? { kind: 'ledger', holder: idKey(parent) } : OTHER;
+    } else {
+      const neighbour = item.origin ?? item.rightOrigin;
+      // Stryker disable next-line ConditionalExpression: Yjs decodes every item with a parent or a neighbour
+      if (!neighbour) return false;
+      place = this.placeOf(neighbour);
+      if (!place) return false;
+    }
+    if (place.kind === 'ledger') this.leaveOut(item, place.holder);
+    else this.keep(item, place);
+    return true;
+  }
+
+  private placeOf(id: Y.ID): Place | undefined {
+    return this.places.get(id.client)?.get(id.clock);
+  }
+
+  private put(segment: Segment, client: number, place: Place) {
+    let places = this.places.get(client);
+    if (!places) this.places.set(client, (places = new Places()));
+    places.set(segment.clock, segment.length, place);
+    let segments = this.segments.get(client);
+    if (!segments) this.segments.set(client, (segments = []));
+    segments.push(segment);
+  }
+
+  private keep(item: Y.Item, place: Place) {
+    if (place.kind === 'ledgers' && place.device !== null) this.devices.set(idKey(item.id), place.device);
+    this.put({ clock: item.id.clock, length: item.length, kind: 'item', item }, item.id.client, place);
+  }
+
+  private leaveOut(item: Y.Item, holder: string) {
+    const { client, clock } = item.id;
+    this.put({ clock, length: item.length, kind: 'gc', holder }, client, { kind: 'ledger', holder });
+    const key = `${holder}/${client}`;
+    const last = clock + item.length - 1;
+    const tail = this.tails.get(key);
+    if (!tail || tail.clock < last) {
+      const [holderClient, holderClock] = holder.split(':').map(Number);
+      this.tails.set(key, { item, clock: last, holder: Y.createID(holderClient!, holderClock!) });
+    }
+  }
+
+  /**
+   * The skeleton as updates to apply in this order (one, unless a client's clocks have gaps). The ledgers'
+   * last values are in them as values of their arrays with no neighbour, so that they need nothing left out.
+   */
+  finish(): Skeleton {
+    const lengths = new Map<string, number>();
+    const holes = new Map<number, [number, number][]>();
+    const through = new Map<number, number>();
+    const tails = new Map<number, Map<number, Y.Item>>();
+    for (const { item, clock, holder } of this.tails.values()) {
+      const offset = clock - item.id.clock;
+      const content = offset > 0 ? item.content.copy().splice(offset) : item.content.copy();
+      const kept = new Y.Item(
+        Y.createID(item.id.client, clock),
+        null,
+        null,
+        null,
+        null,
+        holder,
+        null,
+        content,
+      );
+      let byClock = tails.get(item.id.client);
+      if (!byClock) tails.set(item.id.client, (byClock = new Map()));
+      byClock.set(clock, kept);
+    }
+    // Each client's structs in clock order, once each, as runs of clocks with no gap.
+    const runs = new Map<number, (Y.Item | Y.GC | [Y.Item, number])[][]>();
+    for (const [client, segments] of this.segments) {
+      segments.sort((a, b) => a.clock - b.clock);
+      const clientRuns: (Y.Item | Y.GC | [Y.Item, number])[][] = [];
+      let run: (Y.Item | Y.GC | [Y.Item, number])[] = [];
+      let end = -1;
+      let gcFrom = -1;
+      const closeGc = (to: number) => {
+        if (gcFrom >= 0 && to > gcFrom) run.push(new Y.GC(Y.createID(client, gcFrom), to - gcFrom));
+        gcFrom = -1;
+      };
+      const clientHoles: [number, number][] = [];
+      const clientTails = tails.get(client);
+      const tailClocks = clientTails ? [...clientTails.keys()].sort((a, b) => a - b) : [];
+      for (const segment of segments) {
+        const segmentEnd = segment.clock + segment.length;
+        if (segmentEnd <= end) continue; // read twice
+        let from = segment.clock;
+        if (end >= 0 && from > end) {
+          closeGc(end);
+          clientRuns.push(run);
+          run = [];
+        } else if (end >= 0) from = end; // overlaps what went before: the rest of it
+        if (segment.kind === 'gc') {
+          const device = segment.holder === undefined ? undefined : this.devices.get(segment.holder);
+          if (device !== undefined) lengths.set(device, (lengths.get(device) ?? 0) + segmentEnd - from);
+          const ledger = segment.holder !== undefined;
+          if (ledger) through.set(client, Math.max(through.get(client) ?? 0, segmentEnd));
+          const hole = (to: number) => {
+            if (!ledger || to <= at) return;
+            const last = clientHoles.at(-1);
+            if (last && last[1] === at) last[1] = to;
+            else clientHoles.push([at, to]);
+          };
+          // Left out, but for the ledgers' last values in it.
+          let at = from;
+          for (const clock of tailClocks) {
+            if (clock < at || clock >= segmentEnd) continue;
+            if (gcFrom < 0 && clock > at) gcFrom = at;
+            hole(clock);
+            closeGc(clock);
+            run.push(clientTails!.get(clock)!);
+            at = clock + 1;
+          }
+          hole(segmentEnd);
+          if (gcFrom < 0 && at < segmentEnd) gcFrom = at;
+        } else {
+          closeGc(from);
+          run.push(from === segment.clock ? segment.item : [segment.item, from - segment.clock]);
+        }
+        end = segmentEnd;
+      }
+      closeGc(end);
+      if (run.length > 0) clientRuns.push(run);
+      runs.set(client, clientRuns);
+      if (clientHoles.length > 0) holes.set(client, clientHoles);
+    }
+    const updates: Uint8Array[] = [];
+    for (let round = 0; ; round++) {
+      const sections = [...runs.entries()].filter(([, clientRuns]) => clientRuns.length > round);
+      if (sections.length === 0 && round > 0) break;
+      const encoder = new Y.UpdateEncoderV1();
+      encoding.writeVarUint(encoder.restEncoder, sections.length);
+      // Yjs writes clients with higher ids first.
+      sections.sort(([a], [b]) => b - a);
+      for (const [client, clientRuns] of sections) {
+        const run = clientRuns[round]!;
+        const first = run[0]!;
+        const firstClock = Array.isArray(first) ? first[0].id.clock + first[1] : first.id.clock;
+        encoding.writeVarUint(encoder.restEncoder, run.length);
+        encoder.writeClient(client);
+        encoding.writeVarUint(encoder.restEncoder, firstClock);
+        for (const struct of run) {
+          if (Array.isArray(struct)) struct[0].write(encoder, struct[1]);
+          else struct.write(encoder, 0);
+        }
+      }
+      const last = !runs.size || [...runs.values()].every((clientRuns) => clientRuns.length <= round + 1);
+      writeDeleteSet(encoder, last ? this.deletes() : new Map());
+      updates.push(encoder.toUint8Array());
+      if (last) break;
+    }
+    return { updates, lengths, holes, through, deletes: this.deletes() };
+  }
+}
+
+/** Ranges of clocks by client, as [from, to) in order. */
+export type Ranges = Map<number, [number, number][]>;
+
+/** A delete set as Yjs writes one (its writer is not exported). */
+export function writeDeleteSet(encoder: Y.UpdateEncoderV1, ranges: Ranges): void {
+  const clients = [...ranges.entries()].filter(([, r]) => r.length > 0).sort(([a], [b]) => b - a);
+  encoding.writeVarUint(encoder.restEncoder, clients.length);
+  for (const [client, items] of clients) {
+    encoder.resetDsCurVal();
+    encoding.writeVarUint(encoder.restEncoder, client);
+    encoding.writeVarUint(encoder.restEncoder, items.length);
+    for (const [from, to] of items) {
+      encoder.writeDsClock(from);
+      encoder.writeDsLen(to - from);
+    }
+  }
+}
+
+/** The skeleton of a doc stored as `updates` (see the top of this file). */
+export function ledgerSkeleton(updates: Iterable<Uint8Array>): Skeleton {
+  const builder = new SkeletonBuilder();
+  for (const update of updates) builder.add(update);
+  return builder.finish();
+}
+
+/** `a` less `b`, for one client's ranges (each in order, none overlapping). */
+function without(a: readonly [number, number][], b: readonly [number, number][]): [number, number][] {
+  const out: [number, number][] = [];
+  let j = 0;
+  for (const [from, to] of a) {
+    let at = from;
+    while (j < b.length && b[j]![1] <= at) j++;
+    for (let k = j; k < b.length && b[k]![0] < to; k++) {
+      if (b[k]![0] > at) out.push([at, b[k]![0]]);
+      at = Math.max(at, b[k]![1]);
+    }
+    if (at < to) out.push([at, to]);
+  }
+  return out;
+}
+
+/** `a` within `b`, for one client's ranges (each in order, none overlapping). */
+function within(a: readonly [number, number][], b: readonly [number, number][]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [from, to] of a)
+    for (const [bFrom, bTo] of b) {
+      const lo = Math.max(from, bFrom);
+      const hi = Math.min(to, bTo);
+      if (lo < hi) out.push([lo, hi]);
+    }
+  return out;
+}
+
+/** One client's ranges (in order, none overlapping) with those next to each other joined. */
+function joined(ranges: [number, number][]): [number, number][] {
+  ranges.sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  for (const [from, to] of ranges) {
+    const last = out.at(-1);
+    if (last && last[1] >= from) last[1] = Math.max(last[1], to);
+    else out.push([from, to]);
+  }
+  return out;
+}
+
+/**
+ * What the whole doc would answer a peer whose state vector is `stateVector` (`Y.encodeStateAsUpdate`),
+ * from a doc started from `skeleton`, or null when the peer lacks history the skeleton left out (answer it
+ * from the history on disk). Encoding the skeleton doc itself would be wrong in two ways, both set right
+ * here: its GC structs would tell the peer it had history it has not (so a peer must hold all of it, up to
+ * `through`), and Yjs counts GC structs as deleted, so its delete set would delete every ledger value left
+ * out (the delete set here is the doc's, less what was left out, plus what the history itself deleted).
+ */
+export function answerFromSkeleton(
+  doc: Y.Doc,
+  skeleton: Pick<Skeleton, 'through' | 'holes' | 'deletes'>,
+  stateVector: Uint8Array,
+): Uint8Array | null {
+  const known = Y.decodeStateVector(stateVector);
+  for (const [client, clock] of skeleton.through) if ((known.get(client) ?? 0) < clock) return null;
+  const update = Y.encodeStateAsUpdate(doc, stateVector);
+  // Against its own state vector, Yjs writes no struct, only the delete set: [0][delete set].
+  const storeDeletes = Y.encodeStateAsUpdate(doc, Y.encodeStateVector(doc)).byteLength - 1;
+  const structs = update.subarray(0, update.byteLength - storeDeletes);
+  const deletes: Ranges = new Map();
+  for (const [client, items] of Y.createDeleteSetFromStructStore(doc.store).clients) {
+    const holes = skeleton.holes.get(client) ?? [];
+    const ranges = without(
+      items.map((item): [number, number] => [item.clock, item.clock + item.len]),
+      holes,
+    );
+    ranges.push(...within(skeleton.deletes.get(client) ?? [], holes));
+    deletes.set(client, joined(ranges));
+  }
+  const encoder = new Y.UpdateEncoderV1();
+  writeDeleteSet(encoder, deletes);
+  const tail = encoder.toUint8Array();
+  const out = new Uint8Array(structs.byteLength + tail.byteLength);
+  out.set(structs);
+  out.set(tail, structs.byteLength);
+  return out;
+}
+
+/**
+ * Whether an update deletes a value the skeleton left out that the history had not deleted: one a doc started from it cannot hold (Yjs counts
+ * a GC struct as deleted already), so its ingest must refuse the update as it refuses any deletion of a ledger
+ * value (shared/sync/ingest.ts), rather than let it through unseen.
+ */
+export function deletesLeftOut(update: Uint8Array, skeleton: Pick<Skeleton, 'holes' | 'deletes'>): boolean {
+  for (const [client, items] of Y.decodeUpdate(update).ds.clients) {
+    const holes = skeleton.holes.get(client);
+    if (!holes) continue;
+    const ranges = items.map((item): [number, number] => [item.clock, item.clock + item.len]);
+    // What the history already deleted comes again in every peer's delete set: only a new deletion counts.
+    if (without(within(ranges, holes), skeleton.deletes.get(client) ?? []).length > 0) return true;
+  }
+  return false;
+}

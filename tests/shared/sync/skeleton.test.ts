@@ -1,0 +1,328 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { generateNetwork } from '../../../bench/generate';
+import { ledgersOf, type LedgerWire } from '../../../shared/doc';
+import {
+  answerFromSkeleton,
+  deletesLeftOut,
+  ledgerSkeleton,
+  SkeletonBuilder,
+} from '../../../shared/sync/skeleton';
+import { sameDoc } from './sameDoc';
+import { fcOptions } from '../arbitraries';
+
+/**
+ * A doc without its ledgers' history (shared/sync/skeleton.ts): made from a device's stored updates however
+ * they were cut, merged or repeated, it must hold what the whole doc holds but the ledger values before each
+ * ledger's last, and go on exactly as the whole doc does: the same later entries, from peers and its own.
+ */
+
+const DEVICES = ['d0', 'd1', 'd2'] as const;
+
+type Op =
+  | { kind: 'push'; by: number; values: number }
+  | { kind: 'set'; by: number; key: string; value: number }
+  | { kind: 'delete'; by: number; key: string }
+  | { kind: 'sync'; from: number; to: number };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('push' as const),
+      by: fc.nat(2),
+      values: fc.integer({ min: 1, max: 4 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('set' as const),
+      by: fc.nat(2),
+      key: fc.constantFrom('a', 'b', 'c'),
+      value: fc.nat(99),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('delete' as const),
+      by: fc.nat(2),
+      key: fc.constantFrom('a', 'b', 'c'),
+    }),
+  },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('sync' as const), from: fc.nat(2), to: fc.nat(2) }) },
+);
+
+/** How a device's stored rows were kept: each as it came, some merged, some stored twice. */
+const keepingArb = fc.array(fc.constantFrom('as is', 'merge with next', 'twice', 'also whole'), {
+  maxLength: 40,
+});
+
+let counter = 0;
+function push(doc: Y.Doc, device: string, n: number) {
+  doc.transact(() => {
+    const ledgers = ledgersOf(doc);
+    let array = ledgers.get(device);
+    if (!array) {
+      array = new Y.Array<LedgerWire>();
+      ledgers.set(device, array);
+    }
+    array.push(Array.from({ length: n }, () => `${device}:${counter++}`));
+  });
+}
+
+/** `answers`: the doc that answers for a replica (a skeleton never does: its history, from disk, answers). */
+function run(replicas: Y.Doc[], op: Op, deviceOf: (doc: Y.Doc) => string, answers = (doc: Y.Doc) => doc) {
+  switch (op.kind) {
+    case 'push':
+      return push(replicas[op.by]!, deviceOf(replicas[op.by]!), op.values);
+    case 'set':
+      return replicas[op.by]!.getMap('items').set(op.key, op.value);
+    case 'delete':
+      return replicas[op.by]!.getMap('items').delete(op.key);
+    case 'sync': {
+      const from = answers(replicas[op.from]!);
+      const to = replicas[op.to]!;
+      if (from !== to) Y.applyUpdate(to, Y.encodeStateAsUpdate(from, Y.encodeStateVector(to)));
+    }
+  }
+}
+
+/** The stored rows as `keeping` says (a merge, a repeat, the whole state beside the rows). */
+function stored(rows: Uint8Array[], keeping: readonly string[], whole: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const how = keeping[i % Math.max(1, keeping.length)] ?? 'as is';
+    if (how === 'merge with next' && i + 1 < rows.length) {
+      out.push(Y.mergeUpdates([rows[i]!, rows[i + 1]!]));
+      i++;
+    } else if (how === 'twice') out.push(rows[i]!, rows[i]!);
+    else if (how === 'also whole') out.push(rows[i]!, whole);
+    else out.push(rows[i]!);
+  }
+  return out;
+}
+
+const settingsOf = (doc: Y.Doc) => doc.getMap('items').toJSON();
+const ledgerOf = (doc: Y.Doc, device: string) => ledgersOf(doc).get(device)?.toArray() ?? [];
+
+/** The values each device's array got, in the order its events brought them. */
+function insertsOf(doc: Y.Doc): Map<string, unknown[]> {
+  const got = new Map<string, unknown[]>();
+  ledgersOf(doc).observeDeep((events) => {
+    for (const event of events) {
+      if (event.path.length === 0) {
+        event.changes.keys.forEach((change, device) => {
+          if (change.action === 'add')
+            got.set(device, [...(got.get(device) ?? []), ...ledgerOf(doc, device)]);
+        });
+      } else if (event.target instanceof Y.Array) {
+        const device = String(event.path[0]);
+        if (events.some((e) => e.path.length === 0 && e.changes.keys.get(device)?.action === 'add')) continue;
+        for (const op of event.changes.delta)
+          if (Array.isArray(op.insert)) got.set(device, [...(got.get(device) ?? []), ...op.insert]);
+      }
+    }
+  });
+  return got;
+}
+
+describe('ledgerSkeleton', () => {
+  it('any history, however stored: the settings, the state and each ledger’s last value; then the same later entries', () => {
+    fc.assert(
+      fc.property(
+        fc.array(opArb, { maxLength: 40 }),
+        keepingArb,
+        fc.array(opArb, { maxLength: 30 }),
+        (before, keeping, after) => {
+          const replicas = DEVICES.map((_, i) => {
+            const doc = new Y.Doc();
+            doc.clientID = 1000 + i;
+            return doc;
+          });
+          const deviceOf = (doc: Y.Doc) => DEVICES[replicas.indexOf(doc)]!;
+          const rows: Uint8Array[] = [];
+          replicas[0]!.on('update', (update: Uint8Array) => rows.push(update));
+          for (const op of before) run(replicas, op, deviceOf);
+          const whole = replicas[0]!;
+          const made = ledgerSkeleton(stored(rows, keeping, Y.encodeStateAsUpdate(whole)));
+          const { updates, lengths } = made;
+          // A peer that has the history the skeleton left out, and nothing after it.
+          const peer = new Y.Doc();
+          Y.applyUpdate(peer, Y.encodeStateAsUpdate(whole));
+
+          const skeleton = new Y.Doc();
+          for (const update of updates) Y.applyUpdate(skeleton, update);
+          expect(skeleton.store.pendingStructs).toBeNull();
+          expect(skeleton.store.pendingDs).toBeNull();
+          expect(Y.decodeStateVector(Y.encodeStateVector(skeleton))).toEqual(
+            Y.decodeStateVector(Y.encodeStateVector(whole)),
+          );
+          expect(settingsOf(skeleton)).toEqual(settingsOf(whole));
+          for (const device of DEVICES) {
+            const all = ledgerOf(whole, device);
+            expect(ledgerOf(skeleton, device), device).toEqual(all.slice(-1));
+            expect(lengths.get(device) ?? 0, device).toBe(all.length);
+          }
+
+          // Later: the skeleton is device 0's live doc (its saves), beside its whole doc (its history on disk).
+          const live = whole.clientID;
+          whole.clientID = 999;
+          skeleton.clientID = live;
+          replicas[0] = skeleton;
+          skeleton.on('update', (update: Uint8Array, origin: unknown) => {
+            if (origin !== 'whole') Y.applyUpdate(whole, update, 'skeleton');
+          });
+          whole.on('update', (update: Uint8Array, origin: unknown) => {
+            if (origin !== 'skeleton') Y.applyUpdate(skeleton, update, 'whole');
+          });
+          const skeletonGot = insertsOf(skeleton);
+          const wholeGot = insertsOf(whole);
+          for (const op of after)
+            run(
+              replicas,
+              op,
+              (doc) => (doc === skeleton ? 'd0' : deviceOf(doc)),
+              (doc) => (doc === skeleton ? whole : doc),
+            );
+
+          expect(skeleton.store.pendingStructs).toBeNull();
+          expect(Y.decodeStateVector(Y.encodeStateVector(skeleton))).toEqual(
+            Y.decodeStateVector(Y.encodeStateVector(whole)),
+          );
+          expect(settingsOf(skeleton)).toEqual(settingsOf(whole));
+          for (const device of DEVICES) {
+            const kept = Math.max(0, (lengths.get(device) ?? 0) - 1);
+            expect(ledgerOf(skeleton, device), device).toEqual(ledgerOf(whole, device).slice(kept));
+            expect(skeletonGot.get(device) ?? [], device).toEqual(wholeGot.get(device) ?? []);
+          }
+          // The skeleton answers a peer as the whole doc does, or not at all when the peer lacks history.
+          for (const other of [peer, ...replicas.slice(1)]) {
+            const sv = Y.encodeStateVector(other);
+            const answer = answerFromSkeleton(skeleton, made, sv);
+            const known = Y.decodeStateVector(sv);
+            const lacks = [...made.through].some(([client, clock]) => (known.get(client) ?? 0) < clock);
+            expect(answer === null).toBe(lacks);
+            if (!answer) continue;
+            const [fromSkeleton, fromWhole] = [new Y.Doc(), new Y.Doc()];
+            for (const doc of [fromSkeleton, fromWhole]) Y.applyUpdate(doc, Y.encodeStateAsUpdate(other));
+            Y.applyUpdate(fromSkeleton, answer);
+            Y.applyUpdate(fromWhole, Y.encodeStateAsUpdate(whole, sv));
+            sameDoc(fromWhole, fromSkeleton);
+          }
+          // And every replica agrees with the whole doc's history: nothing the skeleton wrote was lost.
+          for (const other of replicas.slice(1)) {
+            Y.applyUpdate(skeleton, Y.encodeStateAsUpdate(other, Y.encodeStateVector(skeleton)));
+            Y.applyUpdate(other, Y.encodeStateAsUpdate(whole, Y.encodeStateVector(other)));
+            for (const device of DEVICES) expect(ledgerOf(other, device)).toEqual(ledgerOf(whole, device));
+          }
+        },
+      ),
+      fcOptions(),
+    );
+  });
+
+  it('answers a peer the deletions in the history it has not had, and never deletes what was left out', () => {
+    const device = new Y.Doc();
+    device.clientID = 3000;
+    const rows: Uint8Array[] = [];
+    device.on('update', (update: Uint8Array) => rows.push(update));
+    push(device, 'd0', 5);
+    // Deleted (nothing honest deletes a ledger value; the ingest refuses it), then one value more.
+    ledgersOf(device).get('d0')!.delete(1, 1);
+    push(device, 'd0', 1);
+    const made = ledgerSkeleton(rows);
+    const skeleton = new Y.Doc();
+    for (const update of made.updates) Y.applyUpdate(skeleton, update);
+    // A peer that has every value but not the deletion (its rows but the deletion's), and one short of the last.
+    const before = new Y.Doc();
+    for (const row of rows) if (row !== rows[1]) Y.applyUpdate(before, row);
+    expect(ledgerOf(before, 'd0')).toHaveLength(6);
+    const short = new Y.Doc();
+    Y.applyUpdate(short, rows[0]!);
+    expect(answerFromSkeleton(skeleton, made, Y.encodeStateVector(short))).toBeNull();
+    // A deletion of a value left out is one the skeleton cannot hold: it says so, for the ingest to refuse.
+    // (The deletion the history had comes again in every peer's delete set: that one is no news.)
+    const later = new Y.Doc();
+    Y.applyUpdate(later, Y.encodeStateAsUpdate(device));
+    ledgersOf(later).get('d0')!.delete(0, 1);
+    expect(deletesLeftOut(Y.encodeStateAsUpdate(later, Y.encodeStateVector(device)), made)).toBe(true);
+    expect(deletesLeftOut(Y.encodeStateAsUpdate(device, Y.encodeStateVector(device)), made)).toBe(false);
+    // One of the value kept (the last) it holds, and answers.
+    ledgersOf(device)
+      .get('d0')!
+      .delete(ledgersOf(device).get('d0')!.length - 1, 1);
+    const deletion = Y.encodeStateAsUpdate(device, Y.encodeStateVector(device));
+    expect(deletesLeftOut(deletion, made)).toBe(false);
+    Y.applyUpdate(skeleton, deletion);
+    const answer = answerFromSkeleton(skeleton, made, Y.encodeStateVector(before))!;
+    Y.applyUpdate(before, answer);
+    sameDoc(device, before);
+    expect(ledgerOf(before, 'd0')).toEqual(ledgerOf(device, 'd0'));
+  });
+
+  it('rows read in any order give the same state and settings (a struct naming a later row is kept whole)', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 40 }), fc.nat(), (ops, seed) => {
+        const replicas = DEVICES.map((_, i) => {
+          const doc = new Y.Doc();
+          doc.clientID = 2000 + i;
+          return doc;
+        });
+        const rows: Uint8Array[] = [];
+        replicas[0]!.on('update', (update: Uint8Array) => rows.push(update));
+        for (const op of ops) run(replicas, op, (doc) => DEVICES[replicas.indexOf(doc)]!);
+        const shuffled = [...rows].sort(
+          (a, b) => ((a.byteLength * 31 + seed) % 7) - ((b.byteLength * 31 + seed) % 7),
+        );
+        const skeleton = new Y.Doc();
+        for (const update of ledgerSkeleton(shuffled).updates) Y.applyUpdate(skeleton, update);
+        expect(skeleton.store.pendingStructs).toBeNull();
+        expect(Y.decodeStateVector(Y.encodeStateVector(skeleton))).toEqual(
+          Y.decodeStateVector(Y.encodeStateVector(replicas[0]!)),
+        );
+        expect(settingsOf(skeleton)).toEqual(settingsOf(replicas[0]!));
+        for (const device of DEVICES) {
+          const all = ledgerOf(replicas[0]!, device);
+          expect(
+            all.slice(-1).every((v) => ledgerOf(skeleton, device).includes(v)),
+            device,
+          ).toBe(true);
+        }
+      }),
+      fcOptions(),
+    );
+  });
+
+  it('a generated network: one small update, a small heap, every setting, the last values', () => {
+    const net = generateNetwork(20_000, 'skeleton');
+    const builder = new SkeletonBuilder();
+    const state = Y.encodeStateAsUpdate(net.doc);
+    // Cut as a device stores it: the ledger in several rows.
+    for (const part of [state.subarray(0), Y.encodeStateAsUpdate(net.doc, Y.encodeStateVector(net.doc))])
+      builder.add(part);
+    const { updates, lengths } = builder.finish();
+    expect(updates).toHaveLength(1);
+    const bytes = updates[0]!.byteLength;
+    // The settings (500 items, levels, 40 devices) stay; 20,000 entries of about 36 bytes go.
+    expect(bytes).toBeLessThan(state.byteLength / 3);
+    const skeleton = new Y.Doc();
+    Y.applyUpdate(skeleton, updates[0]!);
+    for (const name of ['items', 'hubs', 'devices', 'levels', 'network'])
+      expect(skeleton.getMap(name).toJSON(), name).toEqual(net.doc.getMap(name).toJSON());
+    let total = 0;
+    ledgersOf(net.doc).forEach((array, device) => {
+      total += array.length;
+      expect(lengths.get(device)).toBe(array.length);
+      expect(ledgerOf(skeleton, device)).toEqual([array.get(array.length - 1)]);
+    });
+    expect(total).toBe(20_000);
+    // One struct per device's ledger run, however many entries it held.
+    for (const [client, structs] of skeleton.store.clients)
+      expect(structs.length, String(client)).toBeLessThanOrEqual(
+        (net.doc.store.clients.get(client)?.length ?? 0) + 1,
+      );
+  });
+});
