@@ -2,6 +2,7 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { MAX_INFLATED_BYTES } from './compress';
 import { encodeAppliedState } from './ingest';
+import { HistoryLeftOutError, holdsHistory, skeletonOf } from './skeleton';
 
 /**
  * A doc's state past a state vector as several updates, for a network whose whole state is more than one
@@ -211,6 +212,10 @@ function* docPartSteps(
   { maxBytes, most = Infinity, sliceValues = slicesFor(maxBytes) }: PartOptions,
 ): Generator<void, DocParts> {
   const known = targetStateVector ? Y.decodeStateVector(targetStateVector) : new Map<number, number>();
+  // A doc started from a skeleton has none of the history to give (its delete set is set right below, by
+  // encodeAppliedState).
+  const skeleton = skeletonOf(doc);
+  if (skeleton && !holdsHistory(skeleton, known)) throw new HistoryLeftOutError();
   const placed = new Map<number, number>();
   const state = (client: number) => placed.get(client) ?? known.get(client) ?? 0;
   const done = (complete: boolean): DocParts => {

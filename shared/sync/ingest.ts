@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
 import { HEADS, headsClientId, LEDGERS, MEMBERS } from '../doc';
+import { answerFromSkeleton, deletesHistory, HistoryLeftOutError, skeletonOf } from './skeleton';
 import {
   headDeviceOf,
   headKeyOf,
@@ -260,6 +261,8 @@ class Checker {
   private readonly members: ReturnType<Y.Doc['share']['get']>;
   private readonly heads: ReturnType<Y.Doc['share']['get']>;
   private readonly settingRoots = new Map<unknown, string>();
+  /** What the doc left out, if it was started from a skeleton: ledger values it holds as GC structs. */
+  private readonly skeleton: ReturnType<typeof skeletonOf>;
   private readonly clientID: number;
   /** The client this doc's signed heads are written under (shared/doc.ts `putHead`). */
   private readonly headsClient: number;
@@ -271,6 +274,7 @@ class Checker {
   ) {
     this.store = doc.store;
     this.share = doc.share;
+    this.skeleton = skeletonOf(doc);
     this.clientID = doc.clientID;
     this.headsClient = headsClientId(doc);
     this.ledgers = doc.share.get(LEDGERS);
@@ -763,6 +767,9 @@ class Checker {
           // Stryker disable next-line UpdateOperator: -n % every is -0 exactly when n % every is 0 (the same steps)
           if (++done % every === 0) yield;
           const end = clock + len;
+          // A ledger value left out is a GC struct here, which the walk below passes over.
+          if (this.skeleton && deletesHistory(this.skeleton, client, clock, end))
+            return INGEST_MESSAGES.deletesLedger;
           if (local && clock < state) {
             for (let i = Y.findIndexSS(local, clock); i < local.length; i++) {
               const s = local[i]!;
@@ -1057,13 +1064,21 @@ function applyChecked(doc: Y.Doc, update: Uint8Array, decoded: Decoded, origin: 
  * not vouched for (a delete parked for items that have not arrived would reach peers that have them).
  * Exports use this, so a file holds exactly what the state vector next to it describes.
  */
+/** An empty state vector: a receiver that has nothing. */
+const NO_STATE = Uint8Array.of(0);
+
 export function encodeAppliedState(doc: Y.Doc, targetStateVector?: Uint8Array): Uint8Array {
   const store = doc.store;
   const { pendingStructs, pendingDs } = store;
   store.pendingStructs = null;
   store.pendingDs = null;
   try {
-    return Y.encodeStateAsUpdate(doc, targetStateVector);
+    // A doc started from a skeleton answers as the whole doc would, or not at all (shared/sync/skeleton.ts).
+    const skeleton = skeletonOf(doc);
+    if (!skeleton) return Y.encodeStateAsUpdate(doc, targetStateVector);
+    const answer = answerFromSkeleton(doc, skeleton, targetStateVector ?? NO_STATE);
+    if (!answer) throw new HistoryLeftOutError();
+    return answer;
   } finally {
     store.pendingStructs = pendingStructs;
     store.pendingDs = pendingDs;

@@ -361,6 +361,38 @@ function joined(ranges: [number, number][]): [number, number][] {
   return out;
 }
 
+/** A doc started from a skeleton cannot answer a peer that lacks history the skeleton left out. */
+export class HistoryLeftOutError extends Error {
+  constructor() {
+    super('this device holds a skeleton of the history the peer lacks: answer from the history on disk');
+    this.name = 'HistoryLeftOutError';
+  }
+}
+
+/** The docs started from a skeleton, with what they left out (`startedFromSkeleton`). */
+const skeletons = new WeakMap<Y.Doc, Pick<Skeleton, 'through' | 'holes' | 'deletes'>>();
+
+/**
+ * Marks `doc` as started from `skeleton` (its updates applied): from then on, `encodeAppliedState` and
+ * `docParts` (shared/sync/ingest.ts, docParts.ts: every answer, sync file and relay upload goes through them)
+ * answer from it as the whole doc would, or throw `HistoryLeftOutError` for a receiver short of history,
+ * instead of writing its GC structs and a delete set that would delete the history at the receiver.
+ */
+export function startedFromSkeleton(doc: Y.Doc, skeleton: Pick<Skeleton, 'through' | 'holes' | 'deletes'>) {
+  skeletons.set(doc, skeleton);
+}
+
+/** What `doc` left out, if it was started from a skeleton. */
+export function skeletonOf(doc: Y.Doc): Pick<Skeleton, 'through' | 'holes' | 'deletes'> | undefined {
+  return skeletons.get(doc);
+}
+
+/** Whether a receiver at `stateVector` holds every value a skeleton left out (and each ledger's last). */
+export function holdsHistory(skeleton: Pick<Skeleton, 'through'>, stateVector: Map<number, number>): boolean {
+  for (const [client, clock] of skeleton.through) if ((stateVector.get(client) ?? 0) < clock) return false;
+  return true;
+}
+
 /**
  * What the whole doc would answer a peer whose state vector is `stateVector` (`Y.encodeStateAsUpdate`),
  * from a doc started from `skeleton`, or null when the peer lacks history the skeleton left out (answer it
@@ -374,8 +406,7 @@ export function answerFromSkeleton(
   skeleton: Pick<Skeleton, 'through' | 'holes' | 'deletes'>,
   stateVector: Uint8Array,
 ): Uint8Array | null {
-  const known = Y.decodeStateVector(stateVector);
-  for (const [client, clock] of skeleton.through) if ((known.get(client) ?? 0) < clock) return null;
+  if (!holdsHistory(skeleton, Y.decodeStateVector(stateVector))) return null;
   const update = Y.encodeStateAsUpdate(doc, stateVector);
   // Against its own state vector, Yjs writes no struct, only the delete set: [0][delete set].
   const storeDeletes = Y.encodeStateAsUpdate(doc, Y.encodeStateVector(doc)).byteLength - 1;
@@ -405,12 +436,21 @@ export function answerFromSkeleton(
  * value (shared/sync/ingest.ts), rather than let it through unseen.
  */
 export function deletesLeftOut(update: Uint8Array, skeleton: Pick<Skeleton, 'holes' | 'deletes'>): boolean {
-  for (const [client, items] of Y.decodeUpdate(update).ds.clients) {
-    const holes = skeleton.holes.get(client);
-    if (!holes) continue;
-    const ranges = items.map((item): [number, number] => [item.clock, item.clock + item.len]);
-    // What the history already deleted comes again in every peer's delete set: only a new deletion counts.
-    if (without(within(ranges, holes), skeleton.deletes.get(client) ?? []).length > 0) return true;
-  }
+  for (const [client, items] of Y.decodeUpdate(update).ds.clients)
+    for (const item of items)
+      if (deletesHistory(skeleton, client, item.clock, item.clock + item.len)) return true;
   return false;
+}
+
+/** Whether deleting `client`'s clocks [from, to) deletes a value the skeleton left out that the history had not. */
+export function deletesHistory(
+  skeleton: Pick<Skeleton, 'holes' | 'deletes'>,
+  client: number,
+  from: number,
+  to: number,
+): boolean {
+  const holes = skeleton.holes.get(client);
+  if (!holes) return false;
+  // What the history already deleted comes again in every peer's delete set: only a new deletion counts.
+  return without(within([[from, to]], holes), skeleton.deletes.get(client) ?? []).length > 0;
 }

@@ -3,11 +3,16 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { generateNetwork } from '../../../bench/generate';
 import { ledgersOf, type LedgerWire } from '../../../shared/doc';
+import { docParts } from '../../../shared/sync/docParts';
+import { encodeAppliedState, INGEST_MESSAGES, ingestUpdate } from '../../../shared/sync/ingest';
 import {
   answerFromSkeleton,
   deletesLeftOut,
+  HistoryLeftOutError,
   ledgerSkeleton,
   SkeletonBuilder,
+  skeletonOf,
+  startedFromSkeleton,
 } from '../../../shared/sync/skeleton';
 import { sameDoc } from './sameDoc';
 import { fcOptions } from '../arbitraries';
@@ -212,6 +217,30 @@ describe('ledgerSkeleton', () => {
             Y.applyUpdate(fromWhole, Y.encodeStateAsUpdate(whole, sv));
             sameDoc(fromWhole, fromSkeleton);
           }
+          // Marked as started from its skeleton, the doc answers through the app's encoders (every sync answer,
+          // sync file and relay upload) as the whole doc would, or refuses: never with its GC structs.
+          startedFromSkeleton(skeleton, made);
+          for (const other of [peer, ...replicas.slice(1)]) {
+            const sv = Y.encodeStateVector(other);
+            const expected = new Y.Doc();
+            Y.applyUpdate(expected, Y.encodeStateAsUpdate(other));
+            Y.applyUpdate(expected, Y.encodeStateAsUpdate(whole, sv));
+            const known = Y.decodeStateVector(sv);
+            if ([...made.through].some(([client, clock]) => (known.get(client) ?? 0) < clock)) {
+              expect(() => encodeAppliedState(skeleton, sv)).toThrow(HistoryLeftOutError);
+              expect(() => docParts(skeleton, sv, { maxBytes: 16 })).toThrow(HistoryLeftOutError);
+              continue;
+            }
+            for (const parts of [
+              [encodeAppliedState(skeleton, sv)],
+              docParts(skeleton, sv, { maxBytes: 16 }).parts,
+            ]) {
+              const got = new Y.Doc();
+              Y.applyUpdate(got, Y.encodeStateAsUpdate(other));
+              for (const part of parts) Y.applyUpdate(got, part);
+              sameDoc(expected, got);
+            }
+          }
           // And every replica agrees with the whole doc's history: nothing the skeleton wrote was lost.
           for (const other of replicas.slice(1)) {
             Y.applyUpdate(skeleton, Y.encodeStateAsUpdate(other, Y.encodeStateVector(skeleton)));
@@ -261,6 +290,42 @@ describe('ledgerSkeleton', () => {
     Y.applyUpdate(before, answer);
     sameDoc(device, before);
     expect(ledgerOf(before, 'd0')).toEqual(ledgerOf(device, 'd0'));
+  });
+
+  it('a doc started from its skeleton refuses, through the ingest, an update deleting a value left out', () => {
+    const device = new Y.Doc();
+    device.clientID = 4000;
+    const rows: Uint8Array[] = [];
+    device.on('update', (update: Uint8Array) => rows.push(update));
+    push(device, 'd0', 4);
+    push(device, 'd0', 2);
+    const made = ledgerSkeleton(rows);
+    const skeleton = new Y.Doc();
+    for (const update of made.updates) Y.applyUpdate(skeleton, update);
+    expect(skeletonOf(skeleton)).toBeUndefined();
+    startedFromSkeleton(skeleton, made);
+    expect(skeletonOf(skeleton)).toBe(made);
+    const deleting = (index: number) => {
+      const other = new Y.Doc();
+      Y.applyUpdate(other, Y.encodeStateAsUpdate(device));
+      ledgersOf(other).get('d0')!.delete(index, 1);
+      return Y.encodeStateAsUpdate(other, Y.encodeStateVector(device));
+    };
+    // The first value (left out) and the last (kept): both ledger values, both refused.
+    for (const index of [0, 2, 5]) {
+      const result = ingestUpdate(skeleton, deleting(index), 'peer');
+      expect(result.ok, String(index)).toBe(false);
+      if (!result.ok) expect(result.message).toEqual(INGEST_MESSAGES.deletesLedger);
+    }
+    // A peer's next entry is taken.
+    const peer = new Y.Doc();
+    Y.applyUpdate(peer, Y.encodeStateAsUpdate(device));
+    peer.clientID = 4001;
+    push(peer, 'd1', 1);
+    expect(ingestUpdate(skeleton, Y.encodeStateAsUpdate(peer, Y.encodeStateVector(device)), 'peer').ok).toBe(
+      true,
+    );
+    expect(ledgerOf(skeleton, 'd1')).toEqual(ledgerOf(peer, 'd1'));
   });
 
   it('rows read in any order give the same state and settings (a struct naming a later row is kept whole)', () => {
