@@ -53,7 +53,8 @@ import {
   type DerivedTables,
   type SettingTables,
 } from './check';
-import { checkUpdateBytes, ingestSettled } from '../../shared/sync/ingest';
+import { checkUpdateBytes, encodeAppliedState, ingestSettled } from '../../shared/sync/ingest';
+import { SkeletonBuilder, skeletonOf, startedFromSkeleton, type Skeleton } from '../../shared/sync/skeleton';
 import { TrustLayer, type TrustPlan } from './trust';
 import { BehindCheckpoint } from './behindCheckpoint';
 import type { VerifiedCheckpoint } from '../../shared/checkpoint/verify';
@@ -106,6 +107,21 @@ export class BehindCheckpointError extends Error {
     this.name = 'BehindCheckpointError';
   }
 }
+/**
+ * A start whose figures are up to date runs on a skeleton of the doc (shared/sync/skeleton.ts,
+ * docs/history.md) when its stored rows hold at least this many bytes: every setting and each ledger's last
+ * value in memory, the history left on disk. 4 MiB is about 110,000 entries, whose doc holds about 9 MB of
+ * heap; below it, the doc is loaded whole, as before skeletons.
+ */
+export const SKELETON_FROM_BYTES = 4 * 2 ** 20;
+let skeletonFromBytes: number | null = SKELETON_FROM_BYTES;
+/** Sets the size from which a start runs on a skeleton (null: never; tests), or puts back the default. */
+export function setSkeletonStarts(fromBytes: number | null = SKELETON_FROM_BYTES): void {
+  skeletonFromBytes = fromBytes;
+}
+/** How long a doc of the whole history, read from disk for an answer or a rebuild, is kept after its last use. */
+export const HISTORY_KEPT_MS = 30_000;
+
 /** Entries listed in the notice of damaged data (the count says how many there were in all). */
 export const MAX_MISSING_LISTED = 500;
 /** Small update rows are merged when there are more than this many (`mergeSmallUpdates`). */
@@ -830,6 +846,21 @@ export class DocPersistence {
     this.notifyBacklog();
     // Rows written with an older kind of sum, checked now: written with today's after the load.
     const resum = new Map<number, { was: string; sum: string }>();
+    // With its figures up to date, the device runs on a skeleton of the doc: the rows are read into it
+    // instead of the doc (below), and the doc starts from it.
+    const projectionAtStart = await this.db.meta.get('projection');
+    const seededAtStart = await this.db.meta.get('checkpoint');
+    const builder =
+      skeletonFromBytes !== null &&
+      !this.rebuildSaves &&
+      seededAtStart?.key !== 'checkpoint' &&
+      projectionAtStart?.key === 'projection' &&
+      projectionAtStart.version === PROJECTION_VERSION &&
+      !projectionAtStart.incomplete
+        ? new SkeletonBuilder()
+        : null;
+    let bytesRead = 0;
+    let small: Uint8Array[] | null = [];
     try {
       await loadRowSums();
       progress.total = await this.db.updates.count();
@@ -844,7 +875,13 @@ export class DocPersistence {
           if (intact && !rowSumIsCurrent(row.sum!))
             resum.set(row.id!, { was: row.sum!, sum: rowSum(row.update) });
           try {
-            Y.applyUpdate(this.doc, row.update, 'load');
+            if (builder) {
+              builder.add(row.update);
+              bytesRead += row.update.byteLength;
+              // Kept while the history is small: below SKELETON_FROM_BYTES they are applied whole after.
+              if (small && bytesRead < skeletonFromBytes!) small.push(row.update);
+              else small = null;
+            } else Y.applyUpdate(this.doc, row.update, 'load');
             this.track(row.id!, row.update.byteLength);
           } catch (error) {
             setAside(
@@ -855,6 +892,12 @@ export class DocPersistence {
         }
         stepped();
         await breathe();
+      }
+      if (builder) {
+        if (small) {
+          // A small history: the doc whole, as before skeletons (its rows read once, applied now).
+          for (const update of small) Y.applyUpdate(this.doc, update, 'load');
+        } else await this.startFromSkeleton(builder.finish(), new Set(damaged.map((d) => d.id)));
       }
     } finally {
       this.loadingRows = null;
@@ -917,6 +960,95 @@ export class DocPersistence {
       if (page.length < LOAD_ROWS_PER_READ) return;
       after = page[page.length - 1]!.id!;
     }
+  }
+
+  /**
+   * Starts the doc from `skeleton`, made from the stored rows: checked in a scratch doc first (a skeleton that
+   * Yjs cannot place whole, from rows that do not fit together, would leave the doc half started); if it
+   * does not place, the rows are read into the doc whole, as before skeletons.
+   */
+  private async startFromSkeleton(skeleton: Skeleton, setAside: ReadonlySet<number>): Promise<void> {
+    const scratch = new Y.Doc({ gc: true });
+    let places = true;
+    try {
+      for (const update of skeleton.updates) Y.applyUpdate(scratch, update);
+      places = !scratch.store.pendingStructs && !scratch.store.pendingDs;
+    } catch {
+      places = false;
+    } finally {
+      scratch.destroy();
+    }
+    if (places) {
+      for (const update of skeleton.updates) Y.applyUpdate(this.doc, update, 'load');
+      startedFromSkeleton(this.doc, skeleton, () => this.historyDoc());
+      return;
+    }
+    console.warn('Larder could not start from a skeleton of its doc; it loads the whole history');
+    await this.loadWhole(setAside);
+  }
+
+  /**
+   * Reads the stored rows into the doc, after they were read for a skeleton that is not used (the history is
+   * small, or the skeleton does not place), but those set aside as damaged then.
+   */
+  private async loadWhole(setAside: ReadonlySet<number>): Promise<void> {
+    const breathe = pacer({ sliceMs: LOAD_SLICE_MS, ...this.pace });
+    for await (const row of this.storedRows()) {
+      if (setAside.has(row.id!)) continue;
+      try {
+        Y.applyUpdate(this.doc, row.update, 'load');
+      } catch {
+        // Set aside by the damage check, as at any start
+      }
+      await breathe();
+    }
+  }
+
+  private history: { doc: Promise<Y.Doc>; timer: ReturnType<typeof setTimeout> | null } | null = null;
+
+  /**
+   * The doc with its whole history, as it stands now: the doc itself, or, when it was started from a
+   * skeleton, a doc of the stored rows (read a few at a time, the page let run between them) and of what the
+   * doc has that is not on disk yet. Kept HISTORY_KEPT_MS after its last use (a rebuild, an answer to a peer
+   * that lacks history, a sync file), then let go: at ten million entries it holds about 600 MB.
+   */
+  async historyDoc(): Promise<Y.Doc> {
+    if (!skeletonOf(this.doc)) return this.doc;
+    if (this.history?.timer) clearTimeout(this.history.timer);
+    if (!this.history) {
+      const reading = (async () => {
+        const whole = new Y.Doc({ gc: true });
+        const breathe = pacer({ sliceMs: LOAD_SLICE_MS, ...this.pace });
+        for await (const row of this.storedRows()) {
+          try {
+            Y.applyUpdate(whole, row.update);
+          } catch {
+            // A row Yjs cannot apply was set aside at the start (the damage check); one damaged since is found
+            // at the next start.
+          }
+          await breathe();
+        }
+        return whole;
+      })();
+      this.history = { doc: reading, timer: null };
+    }
+    const history = this.history;
+    let whole: Y.Doc;
+    try {
+      whole = await history.doc;
+    } catch (error) {
+      if (this.history === history) this.history = null;
+      throw error;
+    }
+    // What the doc holds that the rows read did not: saves and peers' updates not on disk yet, or since.
+    Y.applyUpdate(whole, encodeAppliedState(this.doc, Y.encodeStateVector(whole)));
+    if (this.history === history && !this.destroyed)
+      history.timer = setTimeout(() => {
+        if (this.history !== history) return;
+        this.history = null;
+        whole.destroy();
+      }, HISTORY_KEPT_MS);
+    return whole;
   }
 
   /** Notes a stored update row by its size: small ones are merged later, large ones cut into pieces. */
@@ -1072,7 +1204,7 @@ export class DocPersistence {
    */
   private async recordDamage(damaged: DamagedRow[], at: number): Promise<boolean> {
     const db = this.db;
-    const have = new Set(readAllEntries(this.doc).entries.map(idOf));
+    const have = new Set(readAllEntries(await this.historyDoc()).entries.map(idOf));
     const gone = (await ledgerIds(db)).filter((id) => !have.has(id));
     if (damaged.length === 0 && gone.length === 0) return false;
     const listed = (await getLedgerRows(db, gone.slice(0, MAX_MISSING_LISTED))).filter(
@@ -1458,7 +1590,9 @@ export class DocPersistence {
     const caughtUp =
       arrival?.mayHoldAll === true &&
       (arrival.next.knowsMissing ||
-        arrival.next.learnMissing((await readAllEntriesPaced(this.doc, pacer(this.pace))).entries));
+        arrival.next.learnMissing(
+          (await readAllEntriesPaced(await this.historyDoc(), pacer(this.pace))).entries,
+        ));
     // Then a rebuild asked for meanwhile, or one its projection's version asks for, runs.
     const rebuildAfter = caughtUp && (behind!.rebuildWanted || !(await this.projectionCurrent()));
     // On a signed network only what the gate releases counts (signatures are checked before the
@@ -2205,7 +2339,7 @@ export class DocPersistence {
     const db = this.db;
     await this.chain;
     await this.splitting;
-    const pieces = updatePieces(Y.encodeStateAsUpdate(this.doc));
+    const pieces = updatePieces(Y.encodeStateAsUpdate(await this.historyDoc()));
     const ids: number[] = [];
     await db.transaction('rw', db.updates, async () => {
       ids.length = 0;
@@ -2564,9 +2698,13 @@ export class DocPersistence {
       said = percent;
       this.notifyBacklog();
     };
+    // The whole history (read from disk when the doc runs on a skeleton, with what the doc holds that is not
+    // on disk), as it stands now: nothing comes between its last step and the read's start below.
+    // (Not awaited for a whole doc: nothing may come between the rebuild's start and its read.)
+    const history = skeletonOf(this.doc) ? await this.historyDoc() : this.doc;
     // What it reads is what the doc holds now, peers' entries captured and not written yet included.
     if (written) this.markFolded();
-    const { entries, problems } = await readAllEntriesPaced(this.doc, breathe, this.decoded, (read, of) =>
+    const { entries, problems } = await readAllEntriesPaced(history, breathe, this.decoded, (read, of) =>
       moved(read, 2 * of),
     );
     const total = 2 * (entries.length + problems.length);
@@ -2672,6 +2810,10 @@ export class DocPersistence {
       this.settleRebuildWaiters(new Error('Larder was closed before the history was rewritten'));
     }
     this.letSeedRowsGo();
+    const history = this.history;
+    this.history = null;
+    if (history?.timer) clearTimeout(history.timer);
+    void history?.doc.then((doc) => doc.destroy()).catch(() => undefined);
     this.doc.destroy();
   }
 }

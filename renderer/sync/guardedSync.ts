@@ -28,6 +28,7 @@ import {
   stateParts,
   valuesPast,
 } from '../../shared/sync/docParts';
+import { docHolding, holdsHistory, skeletonOf } from '../../shared/sync/skeleton';
 import {
   expectMore,
   ingestBusy,
@@ -260,6 +261,20 @@ async function answerInSteps(doc: Y.Doc, encodedStateVector: Uint8Array) {
   return { part: parts[0]!, complete };
 }
 
+/**
+ * Whether the peer at `encodedStateVector` lacks history this device keeps on disk only (its doc started from
+ * a skeleton: shared/sync/skeleton.ts); false for one that does not read as a state vector.
+ */
+function shortOfHistory(doc: Y.Doc, encodedStateVector: Uint8Array): boolean {
+  const skeleton = skeletonOf(doc);
+  if (!skeleton) return false;
+  try {
+    return !holdsHistory(skeleton, Y.decodeStateVector(encodedStateVector));
+  } catch {
+    return false;
+  }
+}
+
 /** Writes a sync step 2 of `part` (deflated already when `packed` is given). */
 function writeAnswer(
   encoder: encoding.Encoder,
@@ -331,8 +346,11 @@ function answerOverConn(
   encoder: encoding.Encoder,
   wantsCheckpoint = false,
 ): boolean {
-  // A state vector that does not read as one is answered at once (`answerTo` throws, as before).
-  const inSteps = (valuesPast(doc, encodedStateVector) ?? 0) >= answerInStepsFrom;
+  // A state vector that does not read as one is answered at once (`answerTo` throws, as before). A peer short
+  // of history this device holds on disk only (its doc started from a skeleton) is answered from the disk.
+  const inSteps =
+    shortOfHistory(doc, encodedStateVector) ||
+    (valuesPast(doc, encodedStateVector) ?? 0) >= answerInStepsFrom;
   const now = inSteps ? null : answerTo(doc, encodedStateVector);
   if (now && now.part.byteLength < pacedDeflateFrom) {
     writeAnswer(encoder, now);
@@ -355,7 +373,7 @@ function answerOverConn(
     // everything the checkpoint counts.
     if (asked.checkpoint && !now) await sendCheckpoint(doc, conn);
     if (conn.closed || noDocs.has(doc)) return;
-    const answer = now ?? (await answerInSteps(doc, asked.stateVector));
+    const answer = now ?? (await answerInSteps(await docHolding(doc, asked.stateVector), asked.stateVector));
     if (conn.closed || noDocs.has(doc)) return;
     // Deflated at once when small (an answer written in steps may turn out small: the peer had most of it).
     const packed = answer.part.byteLength < pacedDeflateFrom ? undefined : await deflateOffPage(answer.part);
@@ -672,7 +690,11 @@ export const readSyncMessage = (
       }
       case messageYjsSyncStep1: {
         if (!conn) {
-          readSyncStep1(decoder, encoder, doc);
+          // Without a connection to answer over later, a peer short of history this device keeps on disk
+          // only is not answered (another device, or a sync file, gives it the history).
+          const stateVector = decoding.readVarUint8Array(decoder);
+          if (shortOfHistory(doc, stateVector)) return messageUnreadable;
+          writeSyncStep2(encoder, doc, stateVector);
           return messageType;
         }
         // Over a WebRTC connection: a large answer is deflated off the page and sent when it is ready.

@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import { docParts } from '../../shared/sync/docParts';
 import { encodeAppliedState } from '../../shared/sync/ingest';
+import { docHolding } from '../../shared/sync/skeleton';
 import { MAX_INFLATED_BYTES } from '../../shared/sync/compress';
 import { fromBase64Url, toBase64Url } from '../../shared/sync/encoding';
 import { msg } from '../../shared/messages';
@@ -372,7 +373,8 @@ async function sealPiece(
   seal: (contents: { base: Uint8Array; after: Uint8Array; update: Uint8Array }) => Promise<Uint8Array>,
   maxBytes: number,
 ): Promise<{ sealed: Uint8Array; after: Uint8Array } | null> {
-  const doc = store.persistence.doc;
+  // The doc, or its whole history from disk when it runs on a skeleton and the relay lacks history.
+  const doc = await docHolding(store.persistence.doc, known);
   const knownMap = Y.decodeStateVector(known);
   const current = Y.decodeStateVector(Y.encodeStateVector(doc));
   if (![...current].some(([client, clock]) => clock > (knownMap.get(client) ?? 0))) return null;

@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
 import { devicesOf, deviceSchema, ledgersOf } from '../../shared/doc';
+import { docHolding } from '../../shared/sync/skeleton';
 import { localDay } from '../../shared/days';
 import { randomId, type RandomBytes } from '../../shared/ids';
 import { PACED_PARTS_FROM, PART_BYTES, statePartsPaced } from '../../shared/sync/docParts';
@@ -131,10 +132,11 @@ export async function exportSyncFile(
 ): Promise<ExportedSyncFile> {
   await store.ready;
   const self = requireSetUp(store);
-  const doc = store.persistence.doc;
   const now = options.now ?? Date.now();
   const random = options.randomBytes ?? systemRandom;
   const peer = options.forDevice !== undefined ? await peerRow(store, options.forDevice) : undefined;
+  // The doc, or its whole history from disk when it runs on a skeleton the file's reader lacks.
+  const doc = await docHolding(store.persistence.doc, peer?.stateVector);
   // All from the same synchronous moment: the state vector in the header describes exactly this update.
   // More than one update may carry (about 1.1M entries): in parts, each applied after the one before.
   // Much to write (about 1 MB of entries or more): in steps, the page let run between them.

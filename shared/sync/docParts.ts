@@ -215,7 +215,8 @@ function* docPartSteps(
   // A doc started from a skeleton has none of the history to give (its delete set is set right below, by
   // encodeAppliedState).
   const skeleton = skeletonOf(doc);
-  if (skeleton && !holdsHistory(skeleton, known)) throw new HistoryLeftOutError();
+  if (skeleton && !holdsHistory(skeleton, known))
+    throw new HistoryLeftOutError('the receiver lacks history this doc left out (its skeleton)');
   const placed = new Map<number, number>();
   const state = (client: number) => placed.get(client) ?? known.get(client) ?? 0;
   const done = (complete: boolean): DocParts => {

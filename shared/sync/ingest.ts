@@ -1077,7 +1077,7 @@ export function encodeAppliedState(doc: Y.Doc, targetStateVector?: Uint8Array): 
     const skeleton = skeletonOf(doc);
     if (!skeleton) return Y.encodeStateAsUpdate(doc, targetStateVector);
     const answer = answerFromSkeleton(doc, skeleton, targetStateVector ?? NO_STATE);
-    if (!answer) throw new HistoryLeftOutError();
+    if (!answer) throw new HistoryLeftOutError('the receiver lacks history this doc left out (its skeleton)');
     return answer;
   } finally {
     store.pendingStructs = pendingStructs;

@@ -363,23 +363,44 @@ function joined(ranges: [number, number][]): [number, number][] {
 
 /** A doc started from a skeleton cannot answer a peer that lacks history the skeleton left out. */
 export class HistoryLeftOutError extends Error {
-  constructor() {
-    super('this device holds a skeleton of the history the peer lacks: answer from the history on disk');
-    this.name = 'HistoryLeftOutError';
-  }
+  override name = 'HistoryLeftOutError';
 }
 
 /** The docs started from a skeleton, with what they left out (`startedFromSkeleton`). */
 const skeletons = new WeakMap<Y.Doc, Pick<Skeleton, 'through' | 'holes' | 'deletes'>>();
+/** For each, how to have its whole history: a doc of it, as it stands now. */
+const histories = new WeakMap<Y.Doc, () => Promise<Y.Doc>>();
 
 /**
  * Marks `doc` as started from `skeleton` (its updates applied): from then on, `encodeAppliedState` and
  * `docParts` (shared/sync/ingest.ts, docParts.ts: every answer, sync file and relay upload goes through them)
  * answer from it as the whole doc would, or throw `HistoryLeftOutError` for a receiver short of history,
  * instead of writing its GC structs and a delete set that would delete the history at the receiver.
+ * `history` gives a doc of the whole history as it stands (from disk), for those (`docHolding`).
  */
-export function startedFromSkeleton(doc: Y.Doc, skeleton: Pick<Skeleton, 'through' | 'holes' | 'deletes'>) {
+export function startedFromSkeleton(
+  doc: Y.Doc,
+  skeleton: Pick<Skeleton, 'through' | 'holes' | 'deletes'>,
+  history?: () => Promise<Y.Doc>,
+): void {
   skeletons.set(doc, skeleton);
+  if (history) histories.set(doc, history);
+}
+
+/**
+ * The doc to answer a receiver at `stateVector` from (everything when absent): `doc` itself, unless it was
+ * started from a skeleton and the receiver lacks history it left out; then a doc of the whole history, as it
+ * stands now (read from disk: seconds at millions of entries, and let go by the caller's next task).
+ */
+export async function docHolding(doc: Y.Doc, stateVector?: Uint8Array | Map<number, number>): Promise<Y.Doc> {
+  const skeleton = skeletons.get(doc);
+  if (!skeleton) return doc;
+  const known =
+    stateVector instanceof Uint8Array ? Y.decodeStateVector(stateVector) : (stateVector ?? new Map());
+  if (holdsHistory(skeleton, known)) return doc;
+  const history = histories.get(doc);
+  if (!history) throw new HistoryLeftOutError('the doc runs on a skeleton, and nothing gives its history');
+  return history();
 }
 
 /** What `doc` left out, if it was started from a skeleton. */

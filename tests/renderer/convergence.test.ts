@@ -1,7 +1,7 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
 import { ledgerOf } from './ledgerTable';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { normalizeName, type ItemForm } from '../../shared/catalog';
 import { hubsOf, levelsKey, levelsOf, parseItem, writtenOf } from '../../shared/doc';
@@ -13,7 +13,8 @@ import { stockKey, type StockRow } from '../../shared/projection';
 import { shelfRows } from '../../shared/shelf';
 import { LarderDB } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
-import { PROJECTION_VERSION } from '../../renderer/storage/persistence';
+import { PROJECTION_VERSION, setSkeletonStarts } from '../../renderer/storage/persistence';
+import { skeletonOf } from '../../shared/sync/skeleton';
 import {
   catchUpOf,
   chunkOf,
@@ -448,7 +449,8 @@ async function settle(ctx: Ctx): Promise<void> {
 /** Every replica holds the same doc, the same projections, and stock as the issued-entry log defines it. */
 async function assertConverged(ctx: Ctx): Promise<void> {
   const { replicas, log } = ctx;
-  const docs = replicas.map((r) => r.store.persistence.doc);
+  // Each replica's whole history: its doc, or, when it runs on a skeleton, its history from disk.
+  const docs = await Promise.all(replicas.map((r) => r.store.persistence.historyDoc()));
   docs.forEach((doc, i) =>
     expect(hasPending(doc), where(ctx, `replica ${i} has pending updates`)).toBe(false),
   );
@@ -575,6 +577,9 @@ async function assertConverged(ctx: Ctx): Promise<void> {
   }
 }
 
+/** Restarts that ran on a skeleton of the doc (shared/sync/skeleton.ts), in this file's runs so far. */
+let skeletonRestarts = 0;
+
 /**
  * Closes replica `r` and opens its database again, as after quitting the app: the doc, the projections
  * and the device's next sequence number must all come back as they were.
@@ -582,21 +587,24 @@ async function assertConverged(ctx: Ctx): Promise<void> {
 async function restart(ctx: Ctx, r: number): Promise<void> {
   const old = ctx.replicas[r]!.store;
   await old.persistence.flush();
+  const oldHistory = await old.persistence.historyDoc();
   const before = {
-    content: docContent(old.persistence.doc),
-    snapshot: docSnapshot(old.persistence.doc),
+    content: docContent(oldHistory),
+    snapshot: docSnapshot(oldHistory),
     tables: await projectionJson(old),
     nextSeq: old.self?.nextSeq,
   };
   old.close();
   ctx.replicas[r] = await reopenReplica(ctx.replicas[r]!, ctx.clock, ctx.rng);
   const store = ctx.replicas[r]!.store;
+  if (skeletonOf(store.persistence.doc)) skeletonRestarts += 1;
   ctx.net.attach(store, r);
   ctx.restarts += 1;
+  const history = await store.persistence.historyDoc();
   expect(
     {
-      content: docContent(store.persistence.doc),
-      snapshot: docSnapshot(store.persistence.doc),
+      content: docContent(history),
+      snapshot: docSnapshot(history),
       tables: await projectionJson(store),
       nextSeq: store.self?.nextSeq,
     },
@@ -913,4 +921,23 @@ describe('applyRemoteUpdate', () => {
 
 describe('convergence of five replicas under random delivery', () => {
   it.each(SEEDS)(`seed %i (${STEPS} steps)`, (seed) => run(seed, STEPS), Math.max(60_000, STEPS * 2_000));
+});
+
+/**
+ * The same, every start running on a skeleton of the doc (docs/history.md): in the app only histories of 4 MiB
+ * and more do. A restarted replica holds each ledger's last value only; it answers exchanges with a peer that
+ * lacks its history from its history on disk, and every check above reads that history.
+ */
+describe('convergence of five replicas under random delivery, restarts running on skeletons', () => {
+  beforeAll(() => setSkeletonStarts(0));
+  afterAll(() => setSkeletonStarts());
+  it.each(SEEDS.slice(0, 3))(
+    `seed %i (${STEPS} steps)`,
+    async (seed) => {
+      const before = skeletonRestarts;
+      await run(seed, STEPS);
+      expect(skeletonRestarts).toBeGreaterThan(before);
+    },
+    Math.max(60_000, STEPS * 2_000),
+  );
 });

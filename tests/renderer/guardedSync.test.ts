@@ -41,8 +41,15 @@ import {
 } from '../../renderer/sync/guardedSync';
 import { msg, type DomainMessage } from '../../shared/messages';
 import { connection } from './peerConns';
-import { ingestBusy, ingestIdle, ingestSettled, waitingUpdates } from '../../shared/sync/ingest';
+import {
+  encodeAppliedState,
+  ingestBusy,
+  ingestIdle,
+  ingestSettled,
+  waitingUpdates,
+} from '../../shared/sync/ingest';
 import { LARGE_UPDATE_BYTES } from '../../renderer/storage/largeUpdates';
+import { ledgerSkeleton, startedFromSkeleton } from '../../shared/sync/skeleton';
 
 const AT = Date.UTC(2025, 5, 2, 9, 0, 0);
 
@@ -480,6 +487,57 @@ describe('a peer’s sync step 1 whose answer is large, over a connection', () =
       ),
     ).toBe(messageYjsSyncStep1);
     expect(encoding.length(nearReply)).toBeGreaterThan(0);
+  });
+
+  it('a device running on a skeleton answers a new device from its history, later; one holding the history at once', async () => {
+    const whole = docWith('deva0001', 'huba0001', 3000);
+    const source = new Y.Doc();
+    const made = ledgerSkeleton([Y.encodeStateAsUpdate(whole)]);
+    for (const update of made.updates) Y.applyUpdate(source, update);
+    let historyRead = 0;
+    startedFromSkeleton(source, made, async () => {
+      historyRead++;
+      // What the skeleton doc has that the history lacks (as DocPersistence.historyDoc catches up).
+      Y.applyUpdate(whole, encodeAppliedState(source, Y.encodeStateVector(whole)));
+      return whole;
+    });
+    expect(ledgersOf(source).get('deva0001')!.length).toBe(1);
+    // A new device lacks the history: answered later (however little it lacks), from the history.
+    const { sent } = askedLater(source);
+    await answersSent(source);
+    expect(historyRead).toBe(1);
+    expect(await theAnswer(sent)).toEqual({
+      type: messageLarderSyncStep2,
+      read: messageYjsSyncStep2,
+      entries: 3000,
+    });
+
+    // A peer holding the history: answered at once, from the skeleton, the entries since and nothing deleted.
+    const near = new Y.Doc();
+    Y.applyUpdate(near, Y.encodeStateAsUpdate(whole));
+    source.clientID = whole.clientID + 1;
+    appendEntries(source, 'devb0001', dayOf('devb0001', 'hubb0001', 4));
+    const nearAsk = encoding.createEncoder();
+    writeSyncStep1(nearAsk, near);
+    const nearReply = encoding.createEncoder();
+    expect(
+      readSyncMessage(
+        decoding.createDecoder(encoding.toUint8Array(nearAsk)),
+        nearReply,
+        source,
+        connection().room,
+      ),
+    ).toBe(messageYjsSyncStep1);
+    readSyncMessage(
+      decoding.createDecoder(encoding.toUint8Array(nearReply)),
+      encoding.createEncoder(),
+      near,
+      'peer',
+    );
+    await ingestIdle(near);
+    expect(historyRead).toBe(1);
+    expect(readAllEntries(near).entries).toHaveLength(3004);
+    expect(refused).toEqual([]);
   });
 
   it('a peer asking again before its answer is written gets one answer; another peer gets its own', async () => {

@@ -4,6 +4,8 @@ import * as Y from 'yjs';
 import { LarderDB } from '../../renderer/storage/db';
 import { listedItemBlocks } from '../../renderer/storage/itemBlocks';
 import { decodeLedgerRows } from '../../shared/checkpoint/rows';
+import { encodeAppliedState } from '../../shared/sync/ingest';
+import { docHolding } from '../../shared/sync/skeleton';
 import { LarderStore, type StoreDeps } from '../../renderer/storage/store';
 
 /**
@@ -284,8 +286,12 @@ export class SimNetwork {
     const stores = this.stores();
     const docA = stores[a]!.persistence.doc;
     const docB = stores[b]!.persistence.doc;
-    const forA = Y.encodeStateAsUpdate(docB, Y.encodeStateVector(docA));
-    const forB = Y.encodeStateAsUpdate(docA, Y.encodeStateVector(docB));
+    const [svA, svB] = [Y.encodeStateVector(docA), Y.encodeStateVector(docB)];
+    // As the app answers (renderer/sync/guardedSync.ts): a doc that runs on a skeleton answers a peer short of
+    // its history from its history on disk (shared/sync/skeleton.ts).
+    const [fromB, fromA] = await Promise.all([docHolding(docB, svA), docHolding(docA, svB)]);
+    const forA = encodeAppliedState(fromB, svA);
+    const forB = encodeAppliedState(fromA, svB);
     this.stats.exchanges += 1;
     const results = await Promise.all([
       stores[a]!.applyRemoteUpdate(forA, PEER),
@@ -336,7 +342,12 @@ export function canonicalJson(value: unknown): string {
  * settings map, the member list).
  */
 export function docContent(doc: Y.Doc): string {
-  const roots = [...doc.share.keys()].sort();
+  // A root type with nothing in it says nothing: a doc has one for each name its code asked for (a history
+  // read from disk, only those its updates named).
+  const roots = [...doc.share.entries()]
+    .filter(([, type]) => type._start !== null || type._map.size > 0)
+    .map(([name]) => name)
+    .sort();
   // The member list is the one root Y.Array (shared/doc.ts: membersOf).
   const root = (name: string) => (name === 'members' ? doc.getArray(name) : doc.getMap(name));
   return canonicalJson(Object.fromEntries(roots.map((name) => [name, root(name).toJSON()])));

@@ -1,0 +1,151 @@
+// fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
+import 'fake-indexeddb/auto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import type { ItemForm } from '../../shared/catalog';
+import { ledgersOf, readAllEntries } from '../../shared/doc';
+import { skeletonOf } from '../../shared/sync/skeleton';
+import { LarderDB } from '../../renderer/storage/db';
+import { setSkeletonStarts, SKELETON_FROM_BYTES } from '../../renderer/storage/persistence';
+import { LarderStore, type StoreDeps } from '../../renderer/storage/store';
+import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
+import { ledgerOf } from './ledgerTable';
+
+/**
+ * A device whose figures are up to date starts on a skeleton of its doc (shared/sync/skeleton.ts,
+ * docs/history.md): its doc holds each ledger's last value only, its history stays on disk. Its figures, its
+ * saves, a peer's entries, a rebuild, a full sync file and the next start must all be as with the whole doc.
+ * (The app starts on one from 4 MiB of history; these tests from any size.)
+ */
+
+const START = Date.UTC(2025, 5, 2, 9, 0, 0);
+let clock = START;
+const now = () => clock;
+
+function prngBytes(seed: number) {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(s ^ (s >>> 15), 1 | s);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) & 0xff;
+  };
+  return (n: number) => Uint8Array.from({ length: n }, next);
+}
+
+let dbCount = 0;
+const opened: LarderStore[] = [];
+async function open(name: string, seed: number): Promise<LarderStore> {
+  const deps: StoreDeps = { now, randomBytes: prngBytes(seed) };
+  const store = await LarderStore.open(new LarderDB(name), deps);
+  opened.push(store);
+  await store.ready;
+  return store;
+}
+const newName = () => `larder-skeleton-${process.pid}-${++dbCount}`;
+
+beforeAll(() => setSkeletonStarts(0));
+afterAll(() => setSkeletonStarts());
+afterEach(() => {
+  for (const s of opened.splice(0))
+    try {
+      s.close();
+    } catch {
+      // closed by the test
+    }
+});
+
+const itemForm = (name: string): ItemForm => ({
+  name,
+  category: 'Food',
+  unit: 'bag',
+  packSize: '',
+  barcodes: '',
+});
+
+async function figures(store: LarderStore) {
+  const byKey = <T>(rows: T[], key: (r: T) => string) => [...rows].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  return {
+    stock: byKey(await store.db.stock.toArray(), (r) => r.key),
+    ledger: byKey(await ledgerOf(store.db).toArray(), (r) => r.id),
+    shelf: byKey(await store.db.shelf.toArray(), (r) => r.key),
+  };
+}
+
+/** A hub's device with a few dozen entries, two items, and a second device's entries taken from a peer. */
+async function hub() {
+  const name = newName();
+  const a = await open(name, 1);
+  await a.createNetwork({ hubName: 'Eastside Pantry', deviceName: 'Front desk laptop' });
+  const rice = await a.saveItem(itemForm('Rice 2 lb'));
+  const beans = await a.saveItem(itemForm('Black beans'));
+  await a.recordDonation({ source: 'food bank', lines: [{ item: beans.id, quantity: '40' }] });
+  for (let i = 0; i < 12; i++) {
+    clock += 60_000;
+    await a.recordDonation({ source: 'individual', lines: [{ item: rice.id, quantity: String(10 + i) }] });
+    await a.recordPickup({ households: '1', lines: [{ item: beans.id, quantity: '1' }] });
+  }
+  return { name, a, rice, beans };
+}
+
+describe('a start on a skeleton of the doc', () => {
+  it('holds each ledger’s last value; the figures, a save, a rebuild and the next start are as with the whole doc', async () => {
+    expect(SKELETON_FROM_BYTES).toBe(4 * 2 ** 20);
+    const { name, a, rice } = await hub();
+    const entries = readAllEntries(a.persistence.doc).entries.length;
+    expect(entries).toBe(25);
+    expect(skeletonOf(a.persistence.doc)).toBeUndefined();
+    const before = await figures(a);
+    const state = Y.encodeStateVector(a.persistence.doc);
+    a.close();
+
+    const b = await open(name, 2);
+    expect(skeletonOf(b.persistence.doc)).toBeDefined();
+    const ledger = ledgersOf(b.persistence.doc).get(b.self!.deviceId)!;
+    expect(ledger.length).toBe(1);
+    expect(Y.encodeStateVector(b.persistence.doc)).toEqual(state);
+    expect(await figures(b)).toEqual(before);
+    // Its whole history, read from disk.
+    expect(readAllEntries(await b.persistence.historyDoc()).entries).toHaveLength(entries);
+
+    // A save: appended after the value kept, counted once.
+    clock += 60_000;
+    await b.recordPickup({ households: '2', lines: [{ item: rice.id, quantity: '3' }] });
+    expect(ledger.length).toBe(2);
+    const riceKey = `${b.self!.hubId!}|${rice.id}`;
+    const riceBefore = before.stock.find((r) => r.key === riceKey)!.onHand;
+    expect((await b.db.stock.get(riceKey))?.onHand).toBe(riceBefore - 3);
+    const afterSave = await figures(b);
+    expect(readAllEntries(await b.persistence.historyDoc()).entries).toHaveLength(entries + 1);
+
+    // A rebuild reads the history from disk: the same figures.
+    await b.persistence.rebuild();
+    expect(await figures(b)).toEqual(afterSave);
+    expect(await b.persistence.checkData()).toMatchObject({ differences: [] });
+    b.close();
+
+    // The next start: on a skeleton again, the same figures, every entry on disk.
+    const c = await open(name, 3);
+    expect(skeletonOf(c.persistence.doc)).toBeDefined();
+    expect(await figures(c)).toEqual(afterSave);
+    expect(readAllEntries(await c.persistence.historyDoc()).entries).toHaveLength(entries + 1);
+  });
+
+  it('gives a device that has nothing its whole history in a full sync file (peers’ entries: convergence.test.ts)', async () => {
+    const { name, a } = await hub();
+    a.close();
+    const b = await open(name, 4);
+    expect(skeletonOf(b.persistence.doc)).toBeDefined();
+    const history = await b.persistence.historyDoc();
+    const entries = readAllEntries(history).entries.length;
+    expect(entries).toBe(25);
+
+    const fresh = await open(newName(), 9);
+    await fresh.joinNetwork({ invite: await b.preApprovedInvite(), deviceName: 'Back room tablet' });
+    const file = await exportSyncFile(b, { now: clock, randomBytes: prngBytes(21) });
+    const imported = await importSyncFile(fresh, file.bytes, { now: clock });
+    expect(imported).toMatchObject({ ok: true });
+    expect(readAllEntries(fresh.persistence.doc).entries).toHaveLength(entries);
+    expect(Y.encodeStateVector(fresh.persistence.doc)).toEqual(Y.encodeStateVector(history));
+  });
+});
