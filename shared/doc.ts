@@ -377,6 +377,11 @@ function* checkWires(
 export function entriesFromEvents(
   events: readonly Y.YEvent<Y.AbstractType<unknown>>[],
   decoded?: DecodedWires,
+  /**
+   * Values of a device's ledger before the first in its array (a doc started from a skeleton holds only the
+   * last it left out: shared/sync/skeleton.ts), so that positions are the whole ledger's.
+   */
+  before: (device: string) => number = () => 0,
 ): {
   entries: Entry[];
   problems: SetAside[];
@@ -408,7 +413,7 @@ export function entriesFromEvents(
       const device = String(event.path[0]);
       // A freshly added array is fully handled by its map event above.
       if (events.some((e) => e.path.length === 0 && e.changes.keys.get(device)?.action === 'add')) continue;
-      let index = 0;
+      let index = before(device);
       for (const op of event.changes.delta) {
         if (op.retain) index += op.retain;
         if (op.insert && Array.isArray(op.insert)) {

@@ -54,7 +54,13 @@ import {
   type SettingTables,
 } from './check';
 import { checkUpdateBytes, encodeAppliedState, ingestSettled } from '../../shared/sync/ingest';
-import { SkeletonBuilder, skeletonOf, startedFromSkeleton, type Skeleton } from '../../shared/sync/skeleton';
+import {
+  SkeletonBuilder,
+  skeletonOf,
+  startedFromSkeleton,
+  valuesBefore,
+  type Skeleton,
+} from '../../shared/sync/skeleton';
 import { TrustLayer, type TrustPlan } from './trust';
 import { BehindCheckpoint } from './behindCheckpoint';
 import type { VerifiedCheckpoint } from '../../shared/checkpoint/verify';
@@ -2839,7 +2845,7 @@ function capture(
   ledgersOf(doc).observeDeep((events) => {
     const origin = events[0]?.transaction.origin;
     if (!mine(origin)) return;
-    const found = entriesFromEvents(events, decoded());
+    const found = entriesFromEvents(events, decoded(), (device) => valuesBefore(doc, device));
     appendAll(target().entries, found.entries);
     appendAll(target().problems, found.problems);
     brought(origin, { entries: found.entries.length, setAside: found.problems.length });

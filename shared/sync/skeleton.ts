@@ -366,8 +366,10 @@ export class HistoryLeftOutError extends Error {
   override name = 'HistoryLeftOutError';
 }
 
+/** What `startedFromSkeleton` and the encoders need of a skeleton. */
+type Started = Pick<Skeleton, 'through' | 'holes' | 'deletes'> & Partial<Pick<Skeleton, 'lengths'>>;
 /** The docs started from a skeleton, with what they left out (`startedFromSkeleton`). */
-const skeletons = new WeakMap<Y.Doc, Pick<Skeleton, 'through' | 'holes' | 'deletes'>>();
+const skeletons = new WeakMap<Y.Doc, Started>();
 /** For each, how to have its whole history: a doc of it, as it stands now. */
 const histories = new WeakMap<Y.Doc, () => Promise<Y.Doc>>();
 
@@ -378,11 +380,7 @@ const histories = new WeakMap<Y.Doc, () => Promise<Y.Doc>>();
  * instead of writing its GC structs and a delete set that would delete the history at the receiver.
  * `history` gives a doc of the whole history as it stands (from disk), for those (`docHolding`).
  */
-export function startedFromSkeleton(
-  doc: Y.Doc,
-  skeleton: Pick<Skeleton, 'through' | 'holes' | 'deletes'>,
-  history?: () => Promise<Y.Doc>,
-): void {
+export function startedFromSkeleton(doc: Y.Doc, skeleton: Started, history?: () => Promise<Y.Doc>): void {
   skeletons.set(doc, skeleton);
   if (history) histories.set(doc, history);
 }
@@ -404,8 +402,17 @@ export async function docHolding(doc: Y.Doc, stateVector?: Uint8Array | Map<numb
 }
 
 /** What `doc` left out, if it was started from a skeleton. */
-export function skeletonOf(doc: Y.Doc): Pick<Skeleton, 'through' | 'holes' | 'deletes'> | undefined {
+export function skeletonOf(doc: Y.Doc): Started | undefined {
   return skeletons.get(doc);
+}
+
+/**
+ * How many values of `device`'s ledger come before the first its array holds in a doc started from a skeleton
+ * (the whole ledger's length then, less the last value, which it kept); 0 in any other doc.
+ */
+export function valuesBefore(doc: Y.Doc, device: string): number {
+  const length = skeletons.get(doc)?.lengths?.get(device);
+  return length ? length - 1 : 0;
 }
 
 /** Whether a receiver at `stateVector` holds every value a skeleton left out (and each ledger's last). */

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { generateNetwork } from '../../../bench/generate';
-import { ledgersOf, type LedgerWire } from '../../../shared/doc';
+import { entriesFromEvents, ledgersOf, type LedgerWire } from '../../../shared/doc';
 import { docParts } from '../../../shared/sync/docParts';
 import { encodeAppliedState, INGEST_MESSAGES, ingestUpdate } from '../../../shared/sync/ingest';
 import {
@@ -13,6 +13,7 @@ import {
   SkeletonBuilder,
   skeletonOf,
   startedFromSkeleton,
+  valuesBefore,
 } from '../../../shared/sync/skeleton';
 import { sameDoc } from './sameDoc';
 import { fcOptions } from '../arbitraries';
@@ -183,8 +184,23 @@ describe('ledgerSkeleton', () => {
           whole.on('update', (update: Uint8Array, origin: unknown) => {
             if (origin !== 'skeleton') Y.applyUpdate(skeleton, update, 'whole');
           });
+          startedFromSkeleton(skeleton, made);
           const skeletonGot = insertsOf(skeleton);
           const wholeGot = insertsOf(whole);
+          // Where each value is in its ledger, as the app's capture reads it (each test value is set aside as
+          // not an entry, under `ledger/<device>/<index>`): the whole ledger's positions in both.
+          const places = (doc: Y.Doc) => {
+            const where: string[] = [];
+            ledgersOf(doc).observeDeep((events) =>
+              where.push(
+                ...entriesFromEvents(events, undefined, (device) => valuesBefore(doc, device)).problems.map(
+                  (p) => p.where,
+                ),
+              ),
+            );
+            return where;
+          };
+          const [skeletonPlaces, wholePlaces] = [places(skeleton), places(whole)];
           for (const op of after)
             run(
               replicas,
@@ -203,6 +219,7 @@ describe('ledgerSkeleton', () => {
             expect(ledgerOf(skeleton, device), device).toEqual(ledgerOf(whole, device).slice(kept));
             expect(skeletonGot.get(device) ?? [], device).toEqual(wholeGot.get(device) ?? []);
           }
+          expect(skeletonPlaces).toEqual(wholePlaces);
           // The skeleton answers a peer as the whole doc does, or not at all when the peer lacks history.
           for (const other of [peer, ...replicas.slice(1)]) {
             const sv = Y.encodeStateVector(other);
@@ -219,7 +236,6 @@ describe('ledgerSkeleton', () => {
           }
           // Marked as started from its skeleton, the doc answers through the app's encoders (every sync answer,
           // sync file and relay upload) as the whole doc would, or refuses: never with its GC structs.
-          startedFromSkeleton(skeleton, made);
           for (const other of [peer, ...replicas.slice(1)]) {
             const sv = Y.encodeStateVector(other);
             const expected = new Y.Doc();
