@@ -9,6 +9,7 @@ import { LarderDB } from '../../renderer/storage/db';
 import { setSkeletonStarts, SKELETON_FROM_BYTES } from '../../renderer/storage/persistence';
 import { LarderStore, type StoreDeps } from '../../renderer/storage/store';
 import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
+import { START, testDeps, uniqueName } from './faults';
 import { ledgerOf } from './ledgerTable';
 
 /**
@@ -18,31 +19,17 @@ import { ledgerOf } from './ledgerTable';
  * (The app starts on one from 4 MiB of history; these tests from any size.)
  */
 
-const START = Date.UTC(2025, 5, 2, 9, 0, 0);
 let clock = START;
 const now = () => clock;
-
-function prngBytes(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(s ^ (s >>> 15), 1 | s);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) & 0xff;
-  };
-  return (n: number) => Uint8Array.from({ length: n }, next);
-}
-
-let dbCount = 0;
 const opened: LarderStore[] = [];
 async function open(name: string, seed: number): Promise<LarderStore> {
-  const deps: StoreDeps = { now, randomBytes: prngBytes(seed) };
+  const deps: StoreDeps = { now, randomBytes: testDeps(seed).bytes };
   const store = await LarderStore.open(new LarderDB(name), deps);
   opened.push(store);
   await store.ready;
   return store;
 }
-const newName = () => `larder-skeleton-${process.pid}-${++dbCount}`;
+const newName = () => uniqueName('skeleton');
 
 beforeAll(() => setSkeletonStarts(0));
 afterAll(() => setSkeletonStarts());
@@ -142,7 +129,7 @@ describe('a start on a skeleton of the doc', () => {
 
     const fresh = await open(newName(), 9);
     await fresh.joinNetwork({ invite: await b.preApprovedInvite(), deviceName: 'Back room tablet' });
-    const file = await exportSyncFile(b, { now: clock, randomBytes: prngBytes(21) });
+    const file = await exportSyncFile(b, { now: clock, randomBytes: testDeps(21).bytes });
     const imported = await importSyncFile(fresh, file.bytes, { now: clock });
     expect(imported).toMatchObject({ ok: true });
     expect(readAllEntries(fresh.persistence.doc).entries).toHaveLength(entries);
