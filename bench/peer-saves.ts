@@ -1,6 +1,8 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
 import * as Y from 'yjs';
+import { encodeAppliedState } from '../shared/sync/ingest';
+import { docHolding } from '../shared/sync/skeleton';
 import type { LarderStore } from '../renderer/storage/store';
 import { FakeClock, Prng, openReplica, reopenReplica } from '../tests/renderer/replicas';
 import { commandLine } from './report';
@@ -28,7 +30,9 @@ const replicaA = await openReplica(0, clock, rng, 'peer-saves');
 let a = replicaA.store;
 const b = (await openReplica(2, clock, rng, 'peer-saves')).store;
 const send = async (from: LarderStore, to: LarderStore) => {
-  const update = Y.encodeStateAsUpdate(from.persistence.doc, Y.encodeStateVector(to.persistence.doc));
+  // As the app answers: a device on a skeleton of its doc answers a peer short of history from its disk.
+  const sv = Y.encodeStateVector(to.persistence.doc);
+  const update = encodeAppliedState(await docHolding(from.persistence.doc, sv), sv);
   const result = await to.applyRemoteUpdate(update, 'peer');
   if (!result.ok) throw new Error(JSON.stringify(result));
 };

@@ -2,6 +2,7 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { parseCopyKey, parseVersionKey, SETTING_COPIES, SETTING_VERSIONS } from '../../shared/trust/settings';
 import { HEADS, LEDGERS } from '../../shared/doc';
+import { localCopyOf } from '../../shared/sync/skeleton';
 
 /**
  * A staging doc: a fresh doc given everything a local change reads or builds on, without the ledgers'
@@ -42,7 +43,8 @@ export function stagingDoc(doc: Y.Doc, ownDevice: string | null = null): Y.Doc {
     staged.destroy();
   }
   const whole = new Y.Doc({ gc: true });
-  Y.applyUpdate(whole, Y.encodeStateAsUpdate(doc));
+  // (Of a doc started from a skeleton, a skeleton too: it stays on this device.)
+  Y.applyUpdate(whole, localCopyOf(doc));
   return whole;
 }
 

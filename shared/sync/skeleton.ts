@@ -383,6 +383,32 @@ const histories = new WeakMap<Y.Doc, () => Promise<Y.Doc>>();
 export function startedFromSkeleton(doc: Y.Doc, skeleton: Started, history?: () => Promise<Y.Doc>): void {
   skeletons.set(doc, skeleton);
   if (history) histories.set(doc, history);
+  // The mark Larder's patch of Yjs reads (patches/yjs+13.6.33.patch): Yjs's own encoders refuse the doc, so
+  // that no code encodes it as it is (see the top of this file) but through the encoders here.
+  (doc as MarkedDoc).larderSkeleton = { encoding: false };
+}
+
+/** A doc as Larder's patch of Yjs marks one started from a skeleton. */
+type MarkedDoc = Y.Doc & { larderSkeleton?: { encoding: boolean } };
+
+/** Runs `encode` with Yjs's own encoders let through for `doc` (one started from a skeleton or not). */
+function encodingItself<T>(doc: Y.Doc, encode: () => T): T {
+  const mark = (doc as MarkedDoc).larderSkeleton;
+  if (!mark || mark.encoding) return encode();
+  mark.encoding = true;
+  try {
+    return encode();
+  } finally {
+    mark.encoding = false;
+  }
+}
+
+/**
+ * The doc's state as Yjs encodes it, for a copy that stays on this device (a staging doc: it is a skeleton too,
+ * and never answers a peer): a doc started from a skeleton is let through Yjs's own encoder here only.
+ */
+export function localCopyOf(doc: Y.Doc): Uint8Array {
+  return encodingItself(doc, () => Y.encodeStateAsUpdate(doc));
 }
 
 /**
@@ -435,9 +461,15 @@ export function answerFromSkeleton(
   stateVector: Uint8Array,
 ): Uint8Array | null {
   if (!holdsHistory(skeleton, Y.decodeStateVector(stateVector))) return null;
-  const update = Y.encodeStateAsUpdate(doc, stateVector);
-  // Against its own state vector, Yjs writes no struct, only the delete set: [0][delete set].
-  const storeDeletes = Y.encodeStateAsUpdate(doc, Y.encodeStateVector(doc)).byteLength - 1;
+  const [update, storeDeletes] = encodingItself(
+    doc,
+    () =>
+      [
+        Y.encodeStateAsUpdate(doc, stateVector),
+        // Against its own state vector, Yjs writes no struct, only the delete set: [0][delete set].
+        Y.encodeStateAsUpdate(doc, Y.encodeStateVector(doc)).byteLength - 1,
+      ] as const,
+  );
   const structs = update.subarray(0, update.byteLength - storeDeletes);
   const deletes: Ranges = new Map();
   for (const [client, items] of Y.createDeleteSetFromStructStore(doc.store).clients) {

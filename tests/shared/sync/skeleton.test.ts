@@ -10,6 +10,7 @@ import {
   deletesLeftOut,
   HistoryLeftOutError,
   ledgerSkeleton,
+  localCopyOf,
   SkeletonBuilder,
   skeletonOf,
   startedFromSkeleton,
@@ -321,6 +322,13 @@ describe('ledgerSkeleton', () => {
     expect(skeletonOf(skeleton)).toBeUndefined();
     startedFromSkeleton(skeleton, made);
     expect(skeletonOf(skeleton)).toBe(made);
+    // Yjs's own encoder refuses it (Larder's patch of Yjs); a copy that stays on the device is let through.
+    expect(() => Y.encodeStateAsUpdate(skeleton)).toThrow(/skeleton/);
+    expect(() => Y.encodeStateAsUpdate(skeleton, Y.encodeStateVector(device))).toThrow(/skeleton/);
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, localCopyOf(skeleton));
+    expect(ledgerOf(copy, 'd0')).toEqual(ledgerOf(skeleton, 'd0'));
+    expect(() => Y.encodeStateAsUpdate(skeleton)).toThrow(/skeleton/);
     const deleting = (index: number) => {
       const other = new Y.Doc();
       Y.applyUpdate(other, Y.encodeStateAsUpdate(device));
