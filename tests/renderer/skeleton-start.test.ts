@@ -2,14 +2,13 @@
 import 'fake-indexeddb/auto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import type { ItemForm } from '../../shared/catalog';
 import { ledgersOf, readAllEntries } from '../../shared/doc';
 import { skeletonOf } from '../../shared/sync/skeleton';
 import { LarderDB } from '../../renderer/storage/db';
 import { setSkeletonStarts, SKELETON_FROM_BYTES } from '../../renderer/storage/persistence';
 import { LarderStore, type StoreDeps } from '../../renderer/storage/store';
 import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
-import { START, testDeps, uniqueName } from './faults';
+import { itemForm, START, testDeps, uniqueName } from './faults';
 import { ledgerOf } from './ledgerTable';
 
 /**
@@ -40,14 +39,6 @@ afterEach(() => {
     } catch {
       // closed by the test
     }
-});
-
-const itemForm = (name: string): ItemForm => ({
-  name,
-  category: 'Food',
-  unit: 'bag',
-  packSize: '',
-  barcodes: '',
 });
 
 async function figures(store: LarderStore) {
