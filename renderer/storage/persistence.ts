@@ -55,6 +55,7 @@ import {
 } from './check';
 import { checkUpdateBytes, encodeAppliedState, ingestSettled } from '../../shared/sync/ingest';
 import {
+  originalsOf,
   SkeletonBuilder,
   skeletonOf,
   startedFromSkeleton,
@@ -1046,7 +1047,9 @@ export class DocPersistence {
       if (this.history === history) this.history = null;
       throw error;
     }
-    // What the doc holds that the rows read did not: saves and peers' updates not on disk yet, or since.
+    // What the doc holds that the rows read did not: saves and peers' updates not on disk yet, or since;
+    // first, as they were written, those it took rewritten (shared/sync/skeleton.ts `rewriteIntoHoles`).
+    for (const original of originalsOf(this.doc)) Y.applyUpdate(whole, original);
     Y.applyUpdate(whole, encodeAppliedState(this.doc, Y.encodeStateVector(whole)));
     if (this.history === history && !this.destroyed)
       history.timer = setTimeout(() => {

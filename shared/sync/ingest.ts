@@ -1,6 +1,14 @@
 import * as Y from 'yjs';
 import { HEADS, headsClientId, LEDGERS, MEMBERS } from '../doc';
-import { answerFromSkeleton, deletesHistory, HistoryLeftOutError, skeletonOf } from './skeleton';
+import {
+  answerFromSkeleton,
+  deletesHistory,
+  HistoryLeftOutError,
+  type Rewritten,
+  rewriteIntoHoles,
+  skeletonOf,
+  tookRewritten,
+} from './skeleton';
 import {
   headDeviceOf,
   headKeyOf,
@@ -995,12 +1003,13 @@ function applyWaiting(doc: Y.Doc, origin: unknown): void {
     progress = false;
     const list = waiting.get(doc) ?? [];
     for (const update of list) {
-      const decoded = decodeChecked(update, false);
+      const rewritten = rewriteIntoHoles(doc, update);
+      const decoded = decodeChecked(rewritten?.update ?? update, false);
       if (decoded.ok && wouldWait(doc, decoded.decoded)) continue;
       list.splice(list.indexOf(update), 1);
       // Checked again against the doc as it is now; refused or not, it no longer waits.
       if (decoded.ok && !checkAgainstDoc(doc, [decoded.decoded]))
-        applyChecked(doc, update, decoded.decoded, origin);
+        applyChecked(doc, update, decoded.decoded, origin, rewritten);
       progress = true;
       break;
     }
@@ -1019,7 +1028,9 @@ export function ingestUpdate(doc: Y.Doc, update: Uint8Array, origin: unknown): I
     hold(doc, update);
     return { ok: true, changed: false, pending: true };
   }
-  const incoming = decodeChecked(update, false);
+  // Values appended after one a doc started from a skeleton left out: taken rewritten (skeleton.ts).
+  const rewritten = rewriteIntoHoles(doc, update);
+  const incoming = decodeChecked(rewritten?.update ?? update, false);
   if (!incoming.ok) return incoming;
   const problem = checkAgainstDoc(doc, [incoming.decoded]);
   if (problem) return refuse(problem);
@@ -1027,18 +1038,43 @@ export function ingestUpdate(doc: Y.Doc, update: Uint8Array, origin: unknown): I
     hold(doc, update);
     return { ok: true, changed: false, pending: true };
   }
-  const result = applyChecked(doc, update, incoming.decoded, origin);
+  const result = applyChecked(doc, update, incoming.decoded, origin, rewritten);
   if (result.ok && result.changed) applyWaiting(doc, origin);
   return result.ok ? { ...result, pending: result.pending || waitingUpdates(doc) > 0 } : result;
 }
 
-/** Applies an update that passed checkAgainstDoc against the doc as it is now. */
-function applyChecked(doc: Y.Doc, update: Uint8Array, decoded: Decoded, origin: unknown): IngestResult {
+/**
+ * Applies an update that passed checkAgainstDoc against the doc as it is now: `update` itself, or, when the
+ * doc was started from a skeleton and could not take it as it is, `rewritten` (the doc's listeners are handed
+ * `update`, as it was written).
+ */
+function applyChecked(
+  doc: Y.Doc,
+  update: Uint8Array,
+  decoded: Decoded,
+  origin: unknown,
+  rewritten: Rewritten | null = null,
+): IngestResult {
   const pending = pendingSources(doc);
   // Held-back data that would now do harm together with this update is dropped, not this update.
   if (pending.length > 0 && checkAgainstDoc(doc, [decoded, ...pending])) {
     doc.store.pendingStructs = null;
     doc.store.pendingDs = null;
+  }
+  if (rewritten) {
+    const applied = applyPiece(doc, rewritten.update, origin, update);
+    if (applied.error !== undefined) {
+      const why = applied.error instanceof Error ? applied.error.message : String(applied.error);
+      if (applied.changed)
+        return { ok: false, applied: true, message: msg('update.failedAfter'), detail: why };
+      return refuse(msg('update.failed'), why);
+    }
+    if (applied.changed) tookRewritten(doc, update, rewritten);
+    return {
+      ok: true,
+      changed: applied.changed,
+      pending: doc.store.pendingStructs !== null || doc.store.pendingDs !== null,
+    };
   }
   // Yjs emits 'update' only for a transaction that changed something (new structs or deletes).
   let changed = false;
@@ -1214,12 +1250,16 @@ async function takeLarge(
 ): Promise<IngestResult> {
   const pieces: Uint8Array[] = [];
   const decoded: Decoded[] = [];
+  /** By piece, as rewritten for a doc started from a skeleton (`rewriteIntoHoles`), when it was. */
+  const rewrites: (Rewritten | null)[] = [];
   try {
     for await (const batch of batchesOf(cut, update)) {
       for (const piece of batch) {
-        const r = decodeChecked(piece, false);
+        const rewritten = rewriteIntoHoles(doc, piece);
+        const r = decodeChecked(rewritten?.update ?? piece, false);
         if (!r.ok) return r;
         pieces.push(piece);
+        rewrites.push(rewritten);
         decoded.push(r.decoded);
         await pause();
       }
@@ -1267,7 +1307,9 @@ async function takeLarge(
   let changed = false;
   for (const [i, piece] of pieces.entries()) {
     if (i > 0) await pause();
-    const applied = applyPiece(doc, piece, origin);
+    const rewritten = rewrites[i];
+    const applied = applyPiece(doc, rewritten?.update ?? piece, origin, piece);
+    if (rewritten && applied.changed) tookRewritten(doc, piece, rewritten);
     changed ||= applied.changed;
     if (applied.error === undefined) continue;
     const why = applied.error instanceof Error ? applied.error.message : String(applied.error);
@@ -1351,7 +1393,13 @@ type Observers = Map<string, Set<unknown>>;
  * event the listeners are called with the piece, then set aside until Yjs has passed its check, and put
  * back before any other transaction (one an observer made) is cleaned up.
  */
-function applyPiece(doc: Y.Doc, piece: Uint8Array, origin: unknown): { changed: boolean; error?: unknown } {
+function applyPiece(
+  doc: Y.Doc,
+  piece: Uint8Array,
+  origin: unknown,
+  /** What the listeners are handed: the piece as it was written, when `piece` is it rewritten (skeleton.ts). */
+  written: Uint8Array = piece,
+): { changed: boolean; error?: unknown } {
   const observers = (doc as unknown as { _observers: Observers })._observers;
   const before = heldBack(doc);
   let ours: Y.Transaction | null = null;
@@ -1371,8 +1419,14 @@ function applyPiece(doc: Y.Doc, piece: Uint8Array, origin: unknown): { changed: 
     const after = heldBack(doc);
     // Yjs encodes what it holds back again each time it tries it: the same bytes, when none of it went in.
     const asItWas = sameBytes(after.structs, before.structs) && sameBytes(after.ds, before.ds);
-    if (!changed || !finished || !asItWas || !observers.has('update')) return;
-    doc.emit('update', [piece, origin, doc, tr]);
+    if (!changed || !finished || !observers.has('update')) return;
+    if (!asItWas) {
+      // Yjs's encoding holds what it held back too, and goes out after this; a rewritten piece goes first
+      // as it was written, so that a store or a peer has it as written (Yjs skips the copy that follows).
+      if (written !== piece) doc.emit('update', [written, origin, doc, tr]);
+      return;
+    }
+    doc.emit('update', [written, origin, doc, tr]);
     setAside = observers.get('update') ?? null;
     observers.delete('update');
   };

@@ -12,9 +12,11 @@ import { LEDGERS } from '../doc';
  * projections (and its history on disk, or behind a checkpoint) need not hold every entry in memory to go on
  * syncing. The skeleton has the doc's state vector, so Yjs asks peers for nothing it had; and since a device
  * appends to its own array only, right after its last value, every later entry of every device (its own
- * saves and its peers') integrates after the value kept, as in the whole doc: the ledger events a skeleton
- * doc emits are the new entries, as the whole doc's. (An item inserted after a value left out, which an
- * honest device never writes, Yjs drops, as it drops anything inserted next to garbage-collected content.)
+ * saves and its peers') integrates after a value kept (the last each Yjs client, each run of the app, wrote
+ * there), as in the whole doc: the ledger events a skeleton doc emits are the new entries, as the whole doc's.
+ * A value appended after one left out (a device that lost entries writes on from what it kept), which Yjs
+ * would drop as it drops anything next to garbage-collected content, the ingest takes rewritten
+ * (`rewriteIntoHoles`).
  *
  * What it must never do is answer a peer: encoded, a skeleton gives GC structs where the history was, and a
  * peer that took them would believe it had that history. Sync answers and sync files come from the whole
@@ -83,12 +85,26 @@ export interface Skeleton {
    * a value's index in the skeleton's array is offset by. By device, as the `ledgers` map names them.
    */
   lengths: Map<string, number>;
+  /**
+   * How many values of each device's ledger the skeleton keeps: the last each client (each run of the app)
+   * wrote there, in the whole ledger's order (`lengths` less these come before the first in its array).
+   */
+  kept: Map<string, number>;
   /** By client, the ranges of clocks left out (as [from, to)): GC structs in the skeleton, values in the doc. */
   holes: Map<number, [number, number][]>;
+  /** By client, the ranges left out with the array each was a value of (its holder's id), in order. */
+  holeArrays: Map<number, HoleArray[]>;
   /** By client, the clock past the last ledger value it holds (left out or kept): a peer short of it needs history. */
   through: Map<number, number>;
   /** The deletions the updates held, by client, as [from, to) ranges in order. */
   deletes: Map<number, [number, number][]>;
+}
+
+/** Clocks [from, to) of one client left out of one ledger array, named by the item that holds the array. */
+export interface HoleArray {
+  from: number;
+  to: number;
+  holder: Y.ID;
 }
 
 export class SkeletonBuilder {
@@ -96,6 +112,11 @@ export class SkeletonBuilder {
   private segments = new Map<number, Segment[]>();
   /** Each ledger's last value, by holder and client (an honest ledger has one client: its device's). */
   private tails = new Map<string, Tail>();
+  /**
+   * Each client's first value in each ledger, by holder and client: its clock and its left neighbour, to tell
+   * the order of the clients' runs (an app run appends after the last value of the run before it).
+   */
+  private firsts = new Map<string, { clock: number; origin: Y.ID | null }>();
   /** The device each ledger array is kept for, by its holder. */
   private devices = new Map<string, string>();
   private deleteSets: ReturnType<typeof Y.decodeUpdate>['ds'][] = [];
@@ -181,6 +202,57 @@ export class SkeletonBuilder {
       const [holderClient, holderClock] = holder.split(':').map(Number);
       this.tails.set(key, { item, clock: last, holder: Y.createID(holderClient!, holderClock!) });
     }
+    const first = this.firsts.get(key);
+    if (!first || first.clock > clock) this.firsts.set(key, { clock, origin: item.origin });
+  }
+
+  /**
+   * Each ledger's kept values (one per client), in the order the whole ledger has them. Each client's run
+   * follows the value its first one was appended after: runs of the app follow one another, so the honest
+   * ledger is one chain and this is its order. A run appended after a value in the middle of another's (a
+   * device that lost entries: shared/trust/chain.ts) is put after that run, where Yjs may put it before part
+   * of it; and runs after the same one go by client id, as Yjs orders items after the same neighbour.
+   */
+  private orderedTails(): Tail[][] {
+    const byHolder = new Map<string, Map<number, Tail>>();
+    for (const [key, tail] of this.tails) {
+      const holder = key.slice(0, key.lastIndexOf('/'));
+      let clients = byHolder.get(holder);
+      if (!clients) byHolder.set(holder, (clients = new Map()));
+      clients.set(tail.item.id.client, tail);
+    }
+    const out: Tail[][] = [];
+    for (const [holder, clients] of byHolder) {
+      const after = new Map<number | null, number[]>();
+      for (const client of clients.keys()) {
+        const origin = this.firsts.get(`${holder}/${client}`)?.origin ?? null;
+        const parent =
+          origin && origin.client !== client && clients.has(origin.client) ? origin.client : null;
+        const list = after.get(parent);
+        if (list) list.push(client);
+        else after.set(parent, [client]);
+      }
+      const order: Tail[] = [];
+      const seen = new Set<number>();
+      const visit = (parent: number | null) => {
+        for (const client of (after.get(parent) ?? []).sort((a, b) => a - b)) {
+          if (seen.has(client)) continue;
+          seen.add(client);
+          order.push(clients.get(client)!);
+          visit(client);
+        }
+      };
+      visit(null);
+      // Runs that name one another in a loop (no honest ledger has one): by client id, after the rest.
+      for (const client of [...clients.keys()].sort((a, b) => a - b))
+        if (!seen.has(client)) {
+          seen.add(client);
+          order.push(clients.get(client)!);
+          visit(client);
+        }
+      out.push(order);
+    }
+    return out;
   }
 
   /**
@@ -190,24 +262,25 @@ export class SkeletonBuilder {
   finish(): Skeleton {
     const lengths = new Map<string, number>();
     const holes = new Map<number, [number, number][]>();
+    const holeArrays = new Map<number, HoleArray[]>();
     const through = new Map<number, number>();
     const tails = new Map<number, Map<number, Y.Item>>();
-    for (const { item, clock, holder } of this.tails.values()) {
-      const offset = clock - item.id.clock;
-      const content = offset > 0 ? item.content.copy().splice(offset) : item.content.copy();
-      const kept = new Y.Item(
-        Y.createID(item.id.client, clock),
-        null,
-        null,
-        null,
-        null,
-        holder,
-        null,
-        content,
-      );
-      let byClock = tails.get(item.id.client);
-      if (!byClock) tails.set(item.id.client, (byClock = new Map()));
-      byClock.set(clock, kept);
+    const kept = new Map<string, number>();
+    for (const ordered of this.orderedTails()) {
+      // The first with no neighbour, each next after the one before: the whole ledger's order.
+      let before: Y.ID | null = null;
+      for (const { item, clock, holder } of ordered) {
+        const offset = clock - item.id.clock;
+        const content = offset > 0 ? item.content.copy().splice(offset) : item.content.copy();
+        const id = Y.createID(item.id.client, clock);
+        const value = new Y.Item(id, null, before, null, null, holder, null, content);
+        before = id;
+        let byClock = tails.get(item.id.client);
+        if (!byClock) tails.set(item.id.client, (byClock = new Map()));
+        byClock.set(clock, value);
+        const device = this.devices.get(idKey(holder));
+        if (device !== undefined) kept.set(device, (kept.get(device) ?? 0) + 1);
+      }
     }
     // Each client's structs in clock order, once each, as runs of clocks with no gap.
     const runs = new Map<number, (Y.Item | Y.GC | [Y.Item, number])[][]>();
@@ -222,6 +295,7 @@ export class SkeletonBuilder {
         gcFrom = -1;
       };
       const clientHoles: [number, number][] = [];
+      const clientArrays: HoleArray[] = [];
       const clientTails = tails.get(client);
       const tailClocks = clientTails ? [...clientTails.keys()].sort((a, b) => a - b) : [];
       for (const segment of segments) {
@@ -243,6 +317,12 @@ export class SkeletonBuilder {
             const last = clientHoles.at(-1);
             if (last && last[1] === at) last[1] = to;
             else clientHoles.push([at, to]);
+            const array = clientArrays.at(-1);
+            if (array && array.to === at && idKey(array.holder) === segment.holder) array.to = to;
+            else {
+              const [holderClient, holderClock] = segment.holder!.split(':').map(Number);
+              clientArrays.push({ from: at, to, holder: Y.createID(holderClient!, holderClock!) });
+            }
           };
           // Left out, but for the ledgers' last values in it.
           let at = from;
@@ -266,6 +346,7 @@ export class SkeletonBuilder {
       if (run.length > 0) clientRuns.push(run);
       runs.set(client, clientRuns);
       if (clientHoles.length > 0) holes.set(client, clientHoles);
+      if (clientArrays.length > 0) holeArrays.set(client, clientArrays);
     }
     const updates: Uint8Array[] = [];
     for (let round = 0; ; round++) {
@@ -292,7 +373,7 @@ export class SkeletonBuilder {
       updates.push(encoder.toUint8Array());
       if (last) break;
     }
-    return { updates, lengths, holes, through, deletes: this.deletes() };
+    return { updates, lengths, kept, holes, holeArrays, through, deletes: this.deletes() };
   }
 }
 
@@ -367,7 +448,16 @@ export class HistoryLeftOutError extends Error {
 }
 
 /** What `startedFromSkeleton` and the encoders need of a skeleton. */
-type Started = Pick<Skeleton, 'through' | 'holes' | 'deletes'> & Partial<Pick<Skeleton, 'lengths'>>;
+type Started = Pick<Skeleton, 'through' | 'holes' | 'deletes'> &
+  Partial<Pick<Skeleton, 'lengths' | 'kept' | 'holeArrays'>> & {
+    /**
+     * Values taken since the start that were appended after a value left out, and so went in rewritten
+     * (`rewriteIntoHoles`): by client, the clock past the last. A peer short of one is answered from history.
+     */
+    rewritten?: Map<number, number>;
+    /** Those updates as they were written, for a doc of the history (`tookRewritten`). */
+    originals?: Uint8Array[];
+  };
 /** The docs started from a skeleton, with what they left out (`startedFromSkeleton`). */
 const skeletons = new WeakMap<Y.Doc, Started>();
 /** For each, how to have its whole history: a doc of it, as it stands now. */
@@ -434,16 +524,24 @@ export function skeletonOf(doc: Y.Doc): Started | undefined {
 
 /**
  * How many values of `device`'s ledger come before the first its array holds in a doc started from a skeleton
- * (the whole ledger's length then, less the last value, which it kept); 0 in any other doc.
+ * (the whole ledger's length then, less the values it kept: the last of each client); 0 in any other doc.
  */
 export function valuesBefore(doc: Y.Doc, device: string): number {
-  const length = skeletons.get(doc)?.lengths?.get(device);
-  return length ? length - 1 : 0;
+  const skeleton = skeletons.get(doc);
+  const length = skeleton?.lengths?.get(device);
+  return length ? length - (skeleton?.kept?.get(device) ?? 1) : 0;
 }
 
-/** Whether a receiver at `stateVector` holds every value a skeleton left out (and each ledger's last). */
-export function holdsHistory(skeleton: Pick<Skeleton, 'through'>, stateVector: Map<number, number>): boolean {
-  for (const [client, clock] of skeleton.through) if ((stateVector.get(client) ?? 0) < clock) return false;
+/**
+ * Whether a receiver at `stateVector` holds every value a skeleton left out (and each ledger's last), and
+ * every value taken rewritten since (`rewriteIntoHoles`).
+ */
+export function holdsHistory(
+  skeleton: Pick<Started, 'through' | 'rewritten'>,
+  stateVector: Map<number, number>,
+): boolean {
+  for (const ends of [skeleton.through, skeleton.rewritten ?? new Map<number, number>()])
+    for (const [client, clock] of ends) if ((stateVector.get(client) ?? 0) < clock) return false;
   return true;
 }
 
@@ -457,7 +555,7 @@ export function holdsHistory(skeleton: Pick<Skeleton, 'through'>, stateVector: M
  */
 export function answerFromSkeleton(
   doc: Y.Doc,
-  skeleton: Pick<Skeleton, 'through' | 'holes' | 'deletes'>,
+  skeleton: Pick<Started, 'through' | 'holes' | 'deletes' | 'rewritten'>,
   stateVector: Uint8Array,
 ): Uint8Array | null {
   if (!holdsHistory(skeleton, Y.decodeStateVector(stateVector))) return null;
@@ -513,4 +611,111 @@ export function deletesHistory(
   if (!holes) return false;
   // What the history already deleted comes again in every peer's delete set: only a new deletion counts.
   return without(within([[from, to]], holes), skeleton.deletes.get(client) ?? []).length > 0;
+}
+
+/** The array a value left out was in, if `id` names one. */
+function holeArrayOf(skeleton: Pick<Started, 'holeArrays'>, id: Y.ID | null): HoleArray | undefined {
+  if (!id) return undefined;
+  const arrays = skeleton.holeArrays?.get(id.client);
+  if (!arrays) return undefined;
+  let lo = 0;
+  let hi = arrays.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const array = arrays[mid]!;
+    if (array.from > id.clock) hi = mid - 1;
+    else if (array.to <= id.clock) lo = mid + 1;
+    else return array;
+  }
+  return undefined;
+}
+
+/** An update rewritten for a doc started from a skeleton, and what it rewrote. */
+export interface Rewritten {
+  update: Uint8Array;
+  /** By client, the clock past the last value rewritten. */
+  ends: Map<number, number>;
+}
+
+/**
+ * An update for a doc started from a skeleton whose values name a value left out as their neighbour, rewritten
+ * so that the doc can take them; null when none does (or the doc is no skeleton's).
+ *
+ * Yjs drops an item whose neighbour is a GC struct. An honest device never appends after a value left out but
+ * once: when it lost entries of its own (damaged storage) and restarts its chain (shared/trust/chain.ts), its
+ * next entries follow its last value as it has it, in the middle of its ledger as its peers have it. Such a
+ * value is rewritten as the skeleton writes the values it keeps: with no neighbour, a value of the array the
+ * value it names was in. Its id and content are its own, so its entry counts, later values naming it go after
+ * it, and the doc's state vector is the whole doc's. What differs is its place in the array, which the doc
+ * cannot tell without the history: a value set aside there is named at a place the history does not give it.
+ *
+ * The rewritten update never leaves the device: its taker stores and passes on the update as it was written
+ * (`tookRewritten`; shared/sync/ingest.ts hands it to the doc's listeners), and a peer short of the values
+ * rewritten is answered from the history (`holdsHistory`).
+ */
+export function rewriteIntoHoles(doc: Y.Doc, update: Uint8Array): Rewritten | null {
+  const skeleton = skeletons.get(doc);
+  if (!skeleton?.holeArrays?.size) return null;
+  let decoded: ReturnType<typeof Y.decodeUpdate>;
+  try {
+    decoded = Y.decodeUpdate(update);
+  } catch {
+    return null; // the ingest refuses it, with its message
+  }
+  const ends = new Map<number, number>();
+  for (const struct of decoded.structs) {
+    if (!(struct instanceof Y.Item)) continue;
+    const array = holeArrayOf(skeleton, struct.origin) ?? holeArrayOf(skeleton, struct.rightOrigin);
+    if (!array) continue;
+    struct.origin = null;
+    struct.rightOrigin = null;
+    struct.parent = array.holder;
+    struct.parentSub = null;
+    const { client, clock } = struct.id;
+    ends.set(client, Math.max(ends.get(client) ?? 0, clock + struct.length));
+  }
+  if (ends.size === 0) return null;
+  // Written back as the update had them: each client's structs (skips included) in one run from its first.
+  const sections = new Map<number, (Y.Item | Y.GC | Y.Skip)[]>();
+  for (const struct of decoded.structs) {
+    const list = sections.get(struct.id.client);
+    if (list) list.push(struct);
+    else sections.set(struct.id.client, [struct]);
+  }
+  const encoder = new Y.UpdateEncoderV1();
+  encoding.writeVarUint(encoder.restEncoder, sections.size);
+  for (const [client, structs] of sections) {
+    encoding.writeVarUint(encoder.restEncoder, structs.length);
+    encoder.writeClient(client);
+    encoding.writeVarUint(encoder.restEncoder, structs[0]!.id.clock);
+    for (const struct of structs) struct.write(encoder, 0);
+  }
+  const deletes: Ranges = new Map();
+  for (const [client, items] of decoded.ds.clients)
+    deletes.set(
+      client,
+      items.map((item) => [item.clock, item.clock + item.len]),
+    );
+  writeDeleteSet(encoder, deletes);
+  return { update: encoder.toUint8Array(), ends };
+}
+
+/**
+ * Notes that a doc started from a skeleton took `rewritten` in place of `original` (`rewriteIntoHoles`): from
+ * then on a peer short of the values rewritten is answered from the history, and a doc of the history takes
+ * `original` (`originalsOf`: kept while the doc runs, as the rows on disk may not hold it yet; such updates
+ * follow a loss of stored data, which is rare).
+ */
+export function tookRewritten(doc: Y.Doc, original: Uint8Array, rewritten: Rewritten): void {
+  const skeleton = skeletons.get(doc);
+  if (!skeleton) return;
+  skeleton.rewritten ??= new Map();
+  for (const [client, end] of rewritten.ends)
+    skeleton.rewritten.set(client, Math.max(skeleton.rewritten.get(client) ?? 0, end));
+  (skeleton.originals ??= []).push(original);
+}
+
+/** The updates a doc started from a skeleton took rewritten, as they were written (`tookRewritten`). */
+export function originalsOf(doc: Y.Doc): readonly Uint8Array[] {
+  return skeletons.get(doc)?.originals ?? [];
 }
