@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { readAllEntries } from '../../shared/doc';
 import { encodeAppliedState } from '../../shared/sync/ingest';
+import { docHolding, skeletonOf } from '../../shared/sync/skeleton';
 import { LarderDB } from '../../renderer/storage/db';
+import { setSkeletonStarts } from '../../renderer/storage/persistence';
 import type { LarderStore } from '../../renderer/storage/store';
 import { closeAll, fillDisk, itemForm, open, testDeps, uniqueName } from './faults';
 
@@ -21,11 +23,11 @@ const onHand = async (store: LarderStore, item: string) =>
 
 /** Sends what `to` lacks of `from`'s doc, as a peer would (never what `from` holds back unapplied). */
 async function sync(from: Y.Doc | LarderStore, to: LarderStore): Promise<void> {
-  const doc = from instanceof Y.Doc ? from : from.persistence.doc;
-  const r = await to.applyRemoteUpdate(
-    encodeAppliedState(doc, Y.encodeStateVector(to.persistence.doc)),
-    'peer',
-  );
+  // A doc running on a skeleton answers a peer short of its history from the history on disk, as in the app.
+  const live = from instanceof Y.Doc ? from : from.persistence.doc;
+  const sv = Y.encodeStateVector(to.persistence.doc);
+  const doc = await docHolding(live, sv);
+  const r = await to.applyRemoteUpdate(encodeAppliedState(doc, sv), 'peer');
   expect(r.ok, JSON.stringify(r)).toBe(true);
 }
 
@@ -102,6 +104,48 @@ describe('a device that lost some of its own entries', () => {
     await sync(full, peer);
     expect(await peerOnHand()).toBe(131);
     expect(await peer.db.problems.count()).toBe(0);
+  });
+
+  it('a peer running on a skeleton of its doc counts what the device records after the loss, in the middle of its ledger', async () => {
+    const { store, rice, full } = await damagedHub();
+    // A device of the network that synced before the damage, then started again on a skeleton (its history
+    // on disk): the value the damaged device now appends after is one the skeleton left out.
+    const peerName = uniqueName('lost-skeleton');
+    const { deps } = testDeps(13);
+    const first = await open(peerName, deps);
+    await first.joinNetwork({ invite: await store.preApprovedInvite(), deviceName: 'Back room' });
+    await sync(full, first);
+    first.close();
+    setSkeletonStarts(0);
+    try {
+      const peer = await open(peerName, deps);
+      expect(skeletonOf(peer.persistence.doc)).toBeDefined();
+      const hub = store.self!.hubId!;
+      const peerOnHand = async (p: LarderStore) => (await p.db.stock.get(`${hub}|${rice.id}`))?.onHand ?? 0;
+      expect(await peerOnHand(peer)).toBe(31);
+      // Its history read (and kept a while) before the entry comes: it takes the entry as written.
+      expect(readAllEntries(await peer.persistence.historyDoc()).entries).toHaveLength(5);
+
+      await store.recordDonation({ source: 'other', lines: [{ item: rice.id, quantity: '100' }] });
+      await sync(store, peer);
+      expect(skeletonOf(peer.persistence.doc)?.rewritten?.size).toBe(1);
+      expect(await peerOnHand(peer)).toBe(131);
+      expect(await peer.db.problems.count()).toBe(0);
+      // Its history on disk holds the entry as written: a rebuild from it gives the same figures.
+      expect(readAllEntries(await peer.persistence.historyDoc()).entries).toHaveLength(6);
+      expect((await peer.persistence.checkData()).differences).toEqual([]);
+      // A device that has it all is answered from the skeleton; the damaged one, short of its lost
+      // entries, from the history: both come out whole.
+      await sync(peer, store);
+      expect(await onHand(store, rice.id)).toBe(131);
+      peer.close();
+      const again = await open(peerName, deps);
+      expect(skeletonOf(again.persistence.doc)).toBeDefined();
+      expect(await peerOnHand(again)).toBe(131);
+      expect((await again.persistence.checkData()).differences).toEqual([]);
+    } finally {
+      setSkeletonStarts();
+    }
   });
 
   it('a restart whose save fails (disk full) is made again by the next save, once', async () => {
