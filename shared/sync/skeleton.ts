@@ -1,3 +1,4 @@
+import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { LEDGERS } from '../doc';
@@ -120,6 +121,32 @@ export class SkeletonBuilder {
   /** The device each ledger array is kept for, by its holder. */
   private devices = new Map<string, string>();
   private deleteSets: ReturnType<typeof Y.decodeUpdate>['ds'][] = [];
+  /** While a stored skeleton is read back (`resume`): its holes, by client. */
+  private resuming: Ranges | null = null;
+
+  /**
+   * A builder that has read what `skeleton` was made from: the rows stored after it are read on from here
+   * (`add`), and `finish` gives what reading every row would (the property test checks it). A start then reads
+   * the skeleton stored at an earlier start and the rows since, not the whole history.
+   */
+  static resume(skeleton: Skeleton): SkeletonBuilder {
+    const builder = new SkeletonBuilder();
+    for (const [client, arrays] of skeleton.holeArrays)
+      for (const { from, to, holder } of arrays) {
+        const key = idKey(holder);
+        builder.put({ clock: from, length: to - from, kind: 'gc', holder: key }, client, {
+          kind: 'ledger',
+          holder: key,
+        });
+      }
+    builder.resuming = skeleton.holes;
+    try {
+      for (const update of skeleton.updates) builder.add(update);
+    } finally {
+      builder.resuming = null;
+    }
+    return builder;
+  }
 
   /** The deletions of every update read, merged. */
   private deletes(): Ranges {
@@ -138,9 +165,16 @@ export class SkeletonBuilder {
     this.deleteSets.push(ds);
     let waiting: Y.Item[] = [];
     for (const struct of structs) {
-      if (struct instanceof Y.GC)
-        this.put({ clock: struct.id.clock, length: struct.length, kind: 'gc' }, struct.id.client, OTHER);
-      else if (struct instanceof Y.Item && !this.place(struct)) waiting.push(struct);
+      if (struct instanceof Y.GC) {
+        const { client, clock } = struct.id;
+        // Resuming (`resume`): a skeleton's GC structs are its holes, put already as the ledger values they were.
+        const holes = this.resuming?.get(client);
+        const ranges: [number, number][] = holes
+          ? without([[clock, clock + struct.length]], holes)
+          : [[clock, clock + struct.length]];
+        for (const [from, to] of ranges)
+          this.put({ clock: from, length: to - from, kind: 'gc' }, client, OTHER);
+      } else if (struct instanceof Y.Item && !this.place(struct)) waiting.push(struct);
       // Skips (gaps in a merged update) bring nothing.
     }
     // In rounds, as Yjs integrates: a struct naming one later in the same update.
@@ -718,4 +752,99 @@ export function tookRewritten(doc: Y.Doc, original: Uint8Array, rewritten: Rewri
 /** The updates a doc started from a skeleton took rewritten, as they were written (`tookRewritten`). */
 export function originalsOf(doc: Y.Doc): readonly Uint8Array[] {
   return skeletons.get(doc)?.originals ?? [];
+}
+
+/** The stored form's version: a skeleton stored in another form is not read (the start reads every row). */
+const STORED_FORMAT = 1;
+
+/**
+ * A skeleton as bytes, to store beside the rows it was made from (renderer/storage/persistence.ts): its
+ * updates, and what it left out, by device and by client.
+ */
+export function encodeSkeleton(skeleton: Skeleton): Uint8Array {
+  const e = encoding.createEncoder();
+  const u = encoding.writeVarUint;
+  u(e, STORED_FORMAT);
+  u(e, skeleton.updates.length);
+  for (const update of skeleton.updates) encoding.writeVarUint8Array(e, update);
+  for (const counts of [skeleton.lengths, skeleton.kept]) {
+    u(e, counts.size);
+    for (const [device, n] of counts) {
+      encoding.writeVarString(e, device);
+      u(e, n);
+    }
+  }
+  u(e, skeleton.holeArrays.size);
+  for (const [client, arrays] of skeleton.holeArrays) {
+    u(e, client);
+    u(e, arrays.length);
+    for (const { from, to, holder } of arrays)
+      for (const n of [from, to, holder.client, holder.clock]) u(e, n);
+  }
+  u(e, skeleton.through.size);
+  for (const [client, clock] of skeleton.through) {
+    u(e, client);
+    u(e, clock);
+  }
+  u(e, skeleton.deletes.size);
+  for (const [client, ranges] of skeleton.deletes) {
+    u(e, client);
+    u(e, ranges.length);
+    for (const [from, to] of ranges) {
+      u(e, from);
+      u(e, to);
+    }
+  }
+  return encoding.toUint8Array(e);
+}
+
+/** A skeleton stored with `encodeSkeleton`, or null if the bytes are not one (of this form). */
+export function decodeSkeleton(bytes: Uint8Array): Skeleton | null {
+  try {
+    const d = decoding.createDecoder(bytes);
+    const u = () => decoding.readVarUint(d);
+    // Every count is bounded by the bytes left: a damaged count fails here, not in a huge allocation.
+    const count = () => {
+      const n = u();
+      if (n > bytes.byteLength) throw new Error('a count larger than the bytes');
+      return n;
+    };
+    const range = (from: number, to: number): [number, number] => {
+      if (!(from < to)) throw new Error('an empty range');
+      return [from, to];
+    };
+    if (u() !== STORED_FORMAT) return null;
+    const updates = Array.from({ length: count() }, () => decoding.readVarUint8Array(d));
+    const [lengths, kept] = [0, 1].map(() => {
+      const counts = new Map<string, number>();
+      for (let n = count(); n > 0; n--) counts.set(decoding.readVarString(d), u());
+      return counts;
+    }) as [Map<string, number>, Map<string, number>];
+    const holeArrays = new Map<number, HoleArray[]>();
+    const holes: Ranges = new Map();
+    for (let n = count(); n > 0; n--) {
+      const client = u();
+      const arrays: HoleArray[] = [];
+      for (let k = count(); k > 0; k--) {
+        const [from, to] = range(u(), u());
+        arrays.push({ from, to, holder: Y.createID(u(), u()) });
+      }
+      holeArrays.set(client, arrays);
+      holes.set(client, joined(arrays.map(({ from, to }): [number, number] => [from, to])));
+    }
+    const through = new Map<number, number>();
+    for (let n = count(); n > 0; n--) through.set(u(), u());
+    const deletes: Ranges = new Map();
+    for (let n = count(); n > 0; n--) {
+      const client = u();
+      deletes.set(
+        client,
+        Array.from({ length: count() }, () => range(u(), u())),
+      );
+    }
+    if (decoding.hasContent(d)) return null;
+    return { updates, lengths, kept, holes, holeArrays, through, deletes };
+  } catch {
+    return null;
+  }
 }

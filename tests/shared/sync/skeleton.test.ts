@@ -7,7 +7,9 @@ import { docParts } from '../../../shared/sync/docParts';
 import { encodeAppliedState, INGEST_MESSAGES, ingestUpdate } from '../../../shared/sync/ingest';
 import {
   answerFromSkeleton,
+  decodeSkeleton,
   deletesLeftOut,
+  encodeSkeleton,
   HistoryLeftOutError,
   holdsHistory,
   ledgerSkeleton,
@@ -430,6 +432,7 @@ describe('ledgerSkeleton', () => {
           for (const update of made.updates) Y.applyUpdate(skeleton, update);
           skeleton.clientID = fresh();
           startedFromSkeleton(skeleton, made);
+          const rowsAtStart = rows.length;
           skeleton.on('update', (update: Uint8Array) => {
             rows.push(update);
             Y.applyUpdate(whole, update);
@@ -485,8 +488,14 @@ describe('ledgerSkeleton', () => {
             Y.applyUpdate(fromWhole, Y.encodeStateAsUpdate(whole, sv));
             sameDoc(fromWhole, fromSkeleton);
           }
-          // Device 0 writes on, and the next start's skeleton is the whole doc's.
+          // Device 0 writes on, and the next start's skeleton is the whole doc's, whether made from every row
+          // or from the skeleton stored at this start and the rows since.
           push(skeleton, 'd0', 1);
+          const resumed = SkeletonBuilder.resume(decodeSkeleton(encodeSkeleton(made))!);
+          for (const row of rows.slice(rowsAtStart)) resumed.add(row);
+          const { updates: _a, ...resumedParts } = resumed.finish();
+          const { updates: _b, ...wholeParts } = ledgerSkeleton(rows);
+          expect(resumedParts).toEqual(wholeParts);
           const next = new Y.Doc();
           for (const update of ledgerSkeleton(rows).updates) Y.applyUpdate(next, update);
           expect(next.store.pendingStructs).toBeNull();
@@ -499,6 +508,54 @@ describe('ledgerSkeleton', () => {
       ),
       fcOptions(),
     );
+  });
+
+  it('a skeleton stored and read back, then the rows stored after it: what reading every row gives', () => {
+    fc.assert(
+      fc.property(
+        fc.array(opArb, { minLength: 1, maxLength: 50 }),
+        keepingArb,
+        fc.nat(),
+        (ops, keeping, cut) => {
+          const replicas = new Replicas();
+          const docs = replicas.docs;
+          const rows: Uint8Array[] = [];
+          docs[0]!.on('update', (update: Uint8Array) => rows.push(update));
+          for (const op of ops) run(replicas, op, (doc) => DEVICES[docs.indexOf(doc)]!);
+          const all = stored(rows, keeping, Y.encodeStateAsUpdate(docs[0]!));
+          const at = cut % (all.length + 1);
+          const earlier = ledgerSkeleton(all.slice(0, at));
+          const read = decodeSkeleton(encodeSkeleton(earlier))!;
+          expect(read).toEqual(earlier);
+          const builder = SkeletonBuilder.resume(read);
+          for (const row of all.slice(at)) builder.add(row);
+          const [resumed, whole] = [builder.finish(), ledgerSkeleton(all)];
+          const { updates: _a, ...resumedParts } = resumed;
+          const { updates: _b, ...wholeParts } = whole;
+          expect(resumedParts).toEqual(wholeParts);
+          const [fromResumed, fromWhole] = [new Y.Doc(), new Y.Doc()];
+          for (const update of resumed.updates) Y.applyUpdate(fromResumed, update);
+          for (const update of whole.updates) Y.applyUpdate(fromWhole, update);
+          sameDoc(fromWhole, fromResumed);
+        },
+      ),
+      fcOptions(),
+    );
+  });
+
+  it('a stored skeleton that is damaged or of another form is not read', () => {
+    const device = new Y.Doc();
+    const rows: Uint8Array[] = [];
+    device.on('update', (update: Uint8Array) => rows.push(update));
+    push(device, 'd0', 3);
+    device.getMap('items').set('a', 1);
+    const bytes = encodeSkeleton(ledgerSkeleton(rows));
+    expect(decodeSkeleton(bytes)).not.toBeNull();
+    expect(decodeSkeleton(bytes.subarray(0, bytes.byteLength - 1))).toBeNull();
+    expect(decodeSkeleton(Uint8Array.of(...bytes, 0))).toBeNull();
+    expect(decodeSkeleton(Uint8Array.of(2, ...bytes.subarray(1)))).toBeNull();
+    // A count past the bytes there are is refused before anything is allocated for it.
+    expect(decodeSkeleton(Uint8Array.of(1, 0xff, 0xff, 0xff, 0xff, 0x0f))).toBeNull();
   });
 
   it('answers a peer the deletions in the history it has not had, and never deletes what was left out', () => {
