@@ -143,6 +143,22 @@ export interface DamageMetaRow {
   missingCount: number;
 }
 
+/**
+ * The skeleton of the doc made at a start (shared/sync/skeleton.ts `encodeSkeleton`), under `skeleton`: the
+ * next start reads it and the rows after `coversRow` instead of every row (renderer/storage/persistence.ts).
+ * Derived from the rows, as the projections are: dropped, the next start makes it again from every row.
+ */
+export interface SkeletonMetaRow {
+  key: 'skeleton';
+  bytes: Uint8Array;
+  /** `rowSum` of the bytes: damaged, they are not read. */
+  sum: string;
+  /** The last update row it was made from: it covers every row up to this id. */
+  coversRow: number;
+  /** The bytes of the rows it covers (for the start to tell how large the history is). */
+  historyBytes: number;
+}
+
 /** The relays this device uploads to and downloads from (ws:// or wss://), under `relays`. */
 export interface RelaysRow {
   key: 'relays';
@@ -177,6 +193,7 @@ export type MetaRow =
   | PeerRow
   | IdentityRow
   | DamageMetaRow
+  | SkeletonMetaRow
   | RelaysRow
   | RelayStateRow
   | CheckpointMetaRow

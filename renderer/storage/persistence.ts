@@ -40,6 +40,7 @@ import {
   type JournalRow,
   type LarderDB,
   type ProblemRow,
+  type SkeletonMetaRow,
   type UpdateRow,
 } from './db';
 import { changesStaging, plannedHeads, stagingDoc, stagingDocInSlices } from './staging';
@@ -55,6 +56,8 @@ import {
 } from './check';
 import { checkUpdateBytes, encodeAppliedState, ingestSettled } from '../../shared/sync/ingest';
 import {
+  decodeSkeleton,
+  encodeSkeleton,
   originalsOf,
   SkeletonBuilder,
   skeletonOf,
@@ -122,10 +125,25 @@ export class BehindCheckpointError extends Error {
  */
 export const SKELETON_FROM_BYTES = 4 * 2 ** 20;
 let skeletonFromBytes: number | null = SKELETON_FROM_BYTES;
-/** Sets the size from which a start runs on a skeleton (null: never; tests), or puts back the default. */
-export function setSkeletonStarts(fromBytes: number | null = SKELETON_FROM_BYTES): void {
+/** How long after a start from a stored skeleton the rows it covers are read through (`checkRowsLater`). */
+const CHECK_ROWS_AFTER_MS = 5_000;
+let checkRowsAfter = CHECK_ROWS_AFTER_MS;
+/**
+ * Sets the size from which a start runs on a skeleton (null: never; tests), and how long after a start from a
+ * stored skeleton its rows are read through (`checkRowsLater`), or puts back the defaults.
+ */
+export function setSkeletonStarts(
+  fromBytes: number | null = SKELETON_FROM_BYTES,
+  checkRowsAfterMs = CHECK_ROWS_AFTER_MS,
+): void {
   skeletonFromBytes = fromBytes;
+  checkRowsAfter = checkRowsAfterMs;
 }
+/**
+ * A start on a skeleton stores it (meta `skeleton`) when none was stored or it read this many bytes of rows
+ * since the one stored: the next start reads the skeleton and the rows after it, not every row.
+ */
+export const STORE_SKELETON_AFTER_BYTES = 2 ** 20;
 /** How long a doc of the whole history, read from disk for an answer or a rebuild, is kept after its last use. */
 export const HISTORY_KEPT_MS = 30_000;
 
@@ -857,21 +875,31 @@ export class DocPersistence {
     // instead of the doc (below), and the doc starts from it.
     const projectionAtStart = await this.db.meta.get('projection');
     const seededAtStart = await this.db.meta.get('checkpoint');
-    const builder =
+    const onSkeleton =
       skeletonFromBytes !== null &&
       !this.rebuildSaves &&
       seededAtStart?.key !== 'checkpoint' &&
       projectionAtStart?.key === 'projection' &&
       projectionAtStart.version === PROJECTION_VERSION &&
-      !projectionAtStart.incomplete
+      !projectionAtStart.incomplete;
+    // The skeleton stored at an earlier start, if it reads back: only the rows after it are read.
+    const stored = onSkeleton ? await this.storedSkeleton() : null;
+    const builder = stored
+      ? SkeletonBuilder.resume(stored.skeleton)
+      : onSkeleton
         ? new SkeletonBuilder()
         : null;
-    let bytesRead = 0;
-    let small: Uint8Array[] | null = [];
+    const after = stored?.row.coversRow ?? null;
+    let bytesRead = stored?.row.historyBytes ?? 0;
+    let lastRead = after;
+    let small: Uint8Array[] | null = stored ? null : [];
     try {
       await loadRowSums();
-      progress.total = await this.db.updates.count();
-      for await (const row of this.storedRows()) {
+      progress.total = await (after === null
+        ? this.db.updates.count()
+        : this.db.updates.where(':id').above(after).count());
+      for await (const row of this.storedRows(after)) {
+        lastRead = row.id!;
         // Bytes that still match the sum they were written with were readable then: no need to read them
         // through before Yjs does (that read is about half of a start's work).
         const intact = row.sum !== undefined && rowIntact(row.update, row.sum);
@@ -904,7 +932,23 @@ export class DocPersistence {
         if (small) {
           // A small history: the doc whole, as before skeletons (its rows read once, applied now).
           for (const update of small) Y.applyUpdate(this.doc, update, 'load');
-        } else await this.startFromSkeleton(builder.finish(), new Set(damaged.map((d) => d.id)));
+        } else {
+          const skeleton = builder.finish();
+          const started = await this.startFromSkeleton(skeleton, new Set(damaged.map((d) => d.id)));
+          this.startedOn = started ? (stored ? 'stored skeleton' : 'skeleton') : 'whole';
+          this.rowsReadAtStart = progress.done;
+          if (!started && stored) await this.dropStoredSkeleton();
+          // Stored for the next start, when it has read enough rows since the one stored (or there was none).
+          const since = bytesRead - (stored?.row.historyBytes ?? 0);
+          if (
+            started &&
+            damaged.length === 0 &&
+            lastRead !== null &&
+            (!stored || since >= STORE_SKELETON_AFTER_BYTES)
+          )
+            void this.storeSkeleton(skeleton, lastRead, bytesRead);
+          if (stored) this.checkRowsLater(stored.row.coversRow);
+        }
       }
     } finally {
       this.loadingRows = null;
@@ -955,8 +999,8 @@ export class DocPersistence {
    * The stored rows of the doc in the order they were written, read LOAD_ROWS_PER_READ at a time: read at
    * once, a million entries' rows (57 MB) were taken in one IndexedDB callback that held the page 100-140 ms.
    */
-  private async *storedRows(): AsyncGenerator<UpdateRow> {
-    let after: number | null = null;
+  private async *storedRows(from: number | null = null): AsyncGenerator<UpdateRow> {
+    let after: number | null = from;
     for (;;) {
       const page: UpdateRow[] = await (
         after === null ? this.db.updates.orderBy(':id') : this.db.updates.where(':id').above(after)
@@ -974,7 +1018,7 @@ export class DocPersistence {
    * Yjs cannot place whole, from rows that do not fit together, would leave the doc half started); if it
    * does not place, the rows are read into the doc whole, as before skeletons.
    */
-  private async startFromSkeleton(skeleton: Skeleton, setAside: ReadonlySet<number>): Promise<void> {
+  private async startFromSkeleton(skeleton: Skeleton, setAside: ReadonlySet<number>): Promise<boolean> {
     const scratch = new Y.Doc({ gc: true });
     let places = true;
     try {
@@ -988,11 +1032,85 @@ export class DocPersistence {
     if (places) {
       for (const update of skeleton.updates) Y.applyUpdate(this.doc, update, 'load');
       startedFromSkeleton(this.doc, skeleton, () => this.historyDoc());
-      return;
+      return true;
     }
     console.warn('Larder could not start from a skeleton of its doc; it loads the whole history');
     await this.loadWhole(setAside);
+    return false;
   }
+
+  /** What the last start ran on, and how many stored rows it read (the benchmark and tests read them). */
+  startedOn: 'whole' | 'skeleton' | 'stored skeleton' = 'whole';
+  rowsReadAtStart = 0;
+
+  /** The skeleton stored at an earlier start (`storeSkeleton`), if it is there, intact and of this form. */
+  private async storedSkeleton(): Promise<{ row: SkeletonMetaRow; skeleton: Skeleton } | null> {
+    try {
+      const row = await this.db.meta.get('skeleton');
+      if (row?.key !== 'skeleton') return null;
+      const skeleton = rowIntact(row.bytes, row.sum) ? decodeSkeleton(row.bytes) : null;
+      const last = (await this.db.updates.orderBy(':id').lastKey()) as number | undefined;
+      // Rows are never given an id used before, so one past the last is not from this database's rows.
+      if (skeleton && last !== undefined && row.coversRow <= last) return { row, skeleton };
+      console.warn('Larder could not read the skeleton it stored; it reads every stored row');
+    } catch (error) {
+      console.warn('Larder could not read the skeleton it stored; it reads every stored row', error);
+    }
+    await this.dropStoredSkeleton();
+    return null;
+  }
+
+  /** Stores the skeleton made at this start, for the next (`storedSkeleton`). */
+  private async storeSkeleton(skeleton: Skeleton, coversRow: number, historyBytes: number): Promise<void> {
+    try {
+      const bytes = encodeSkeleton(skeleton);
+      await this.db.meta.put({ key: 'skeleton', bytes, sum: rowSum(bytes), coversRow, historyBytes });
+    } catch (error) {
+      // The next start reads every row, as without it.
+      console.warn('Larder could not store the skeleton of its doc', error);
+    }
+  }
+
+  private async dropStoredSkeleton(): Promise<void> {
+    try {
+      await this.db.meta.delete('skeleton');
+    } catch (error) {
+      console.warn('Larder could not drop the skeleton it stored', error);
+    }
+  }
+
+  /**
+   * After a start from a stored skeleton, which did not read the rows it covers: those rows are read through in
+   * the background, as a start reads them (their sums, or Yjs's reading). One found damaged drops the skeleton
+   * stored, so that the next start reads every row and sets the damaged one aside (`recordDamage`), as it would
+   * have without it. The rows' sizes are noted for merging and cutting, as a start notes them.
+   */
+  private checkRowsLater(coversRow: number): void {
+    this.checkingRows = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, checkRowsAfter));
+      const breathe = pacer({ sliceMs: LOAD_SLICE_MS, ...this.pace });
+      let checked = 0;
+      for await (const row of this.storedRows()) {
+        if (this.destroyed || row.id! > coversRow) break;
+        const intact = row.sum !== undefined && rowIntact(row.update, row.sum);
+        if (!intact && unreadable(row.update)) {
+          console.warn('Larder found a damaged stored row; the next start reads every row and sets it aside');
+          await this.dropStoredSkeleton();
+          break;
+        }
+        this.track(row.id!, row.update.byteLength);
+        checked++;
+        await breathe();
+      }
+      this.rowsCheckedLater = checked;
+    })().catch((error: unknown) => {
+      if (!this.destroyed) console.warn('Larder could not read its stored rows through', error);
+    });
+  }
+
+  /** The background read of the rows a stored skeleton covered (`checkRowsLater`), for tests. */
+  checkingRows: Promise<void> = Promise.resolve();
+  rowsCheckedLater = 0;
 
   /**
    * Reads the stored rows into the doc, after they were read for a skeleton that is not used (the history is

@@ -30,7 +30,7 @@ async function open(name: string, seed: number): Promise<LarderStore> {
 }
 const newName = () => uniqueName('skeleton');
 
-beforeAll(() => setSkeletonStarts(0));
+beforeAll(() => setSkeletonStarts(0, 0));
 afterAll(() => setSkeletonStarts());
 afterEach(() => {
   for (const s of opened.splice(0))
@@ -125,5 +125,76 @@ describe('a start on a skeleton of the doc', () => {
     expect(imported).toMatchObject({ ok: true });
     expect(readAllEntries(fresh.persistence.doc).entries).toHaveLength(entries);
     expect(Y.encodeStateVector(fresh.persistence.doc)).toEqual(Y.encodeStateVector(history));
+  });
+
+  it('stores its skeleton: the next start reads it and the rows since, and the rows it covers are read through after', async () => {
+    const { name, a, rice } = await hub();
+    const rows = await a.db.updates.count();
+    a.close();
+    const b = await open(name, 5);
+    expect(b.persistence.startedOn).toBe('skeleton');
+    expect(b.persistence.rowsReadAtStart).toBe(rows);
+    const before = await figures(b);
+    // Stored once it is made.
+    await expect.poll(async () => (await b.db.meta.get('skeleton'))?.key).toBe('skeleton');
+    clock += 60_000;
+    await b.recordPickup({ households: '1', lines: [{ item: rice.id, quantity: '2' }] });
+    const afterSave = await figures(b);
+    expect(afterSave).not.toEqual(before);
+    b.close();
+
+    // The skeleton stored, and the one row written since.
+    const c = await open(name, 6);
+    expect(c.persistence.startedOn).toBe('stored skeleton');
+    expect(c.persistence.rowsReadAtStart).toBe((await c.db.updates.count()) - rows);
+    expect(await figures(c)).toEqual(afterSave);
+    expect(readAllEntries(await c.persistence.historyDoc()).entries).toHaveLength(26);
+    expect(await c.persistence.checkData()).toMatchObject({ differences: [] });
+    // The rows it did not read, read through in the background: all sound, the skeleton stays.
+    await c.persistence.checkingRows;
+    expect(c.persistence.rowsCheckedLater).toBe(rows);
+    expect((await c.db.meta.get('skeleton'))?.key).toBe('skeleton');
+  });
+
+  it('a stored skeleton that is damaged is not read; a damaged row it covers is found, and set aside at the next start', async () => {
+    const { name, a } = await hub();
+    const rows = await a.db.updates.count();
+    a.close();
+    (await open(name, 7)).close();
+    // Its bytes damaged: the start reads every row, and stores it again.
+    const raw = new LarderDB(name);
+    const stored = (await raw.meta.get('skeleton'))!;
+    if (stored.key !== 'skeleton') throw new Error('no skeleton stored');
+    const bytes = stored.bytes.slice();
+    bytes[bytes.byteLength >> 1]! ^= 0xff;
+    await raw.meta.put({ ...stored, bytes });
+    raw.close();
+    const b = await open(name, 8);
+    expect(b.persistence.startedOn).toBe('skeleton');
+    expect(b.persistence.rowsReadAtStart).toBe(rows);
+    const figuresBefore = await figures(b);
+    const storedBytes = async () => {
+      const row = await b.db.meta.get('skeleton');
+      return row?.key === 'skeleton' ? row.bytes : null;
+    };
+    await expect.poll(storedBytes).toEqual(stored.bytes);
+    b.close();
+
+    // A row it covers damaged on disk: the start does not read it, the read after it finds it, and drops the
+    // skeleton, so that the next start reads every row and sets the damaged one aside.
+    const disk = new LarderDB(name);
+    const victim = (await disk.updates.orderBy(':id').first())!;
+    await disk.updates.update(victim.id!, { update: new Uint8Array([1, 2, 3]) });
+    disk.close();
+    const c = await open(name, 9);
+    expect(c.persistence.startedOn).toBe('stored skeleton');
+    expect(await figures(c)).toEqual(figuresBefore);
+    await c.persistence.checkingRows;
+    expect(await c.db.meta.get('skeleton')).toBeUndefined();
+    c.close();
+    const d = await open(name, 10);
+    expect(d.persistence.startedOn).not.toBe('stored skeleton');
+    expect(await d.db.damaged.count()).toBe(1);
+    expect(await d.persistence.checkData()).toMatchObject({ differences: [] });
   });
 });
