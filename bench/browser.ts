@@ -502,7 +502,10 @@ export async function measureBrowser(
     log(`  cold indexedDB.open('larder'): ${coldOpenMs.toFixed(0)} ms`);
     const open = await page.evaluate(() => window.larderBench!.open());
     const { heapMB: heapReadyMB, rendererMB: rendererReadyMB } = await memoryAfterGc(page);
-    log(`  bench page: store.ready after ${open.readyMs.toFixed(0)} ms`);
+    log(
+      `  bench page: store.ready after ${open.readyMs.toFixed(0)} ms, on ${open.startedOn ?? 'whole'} ` +
+        `(${open.rowsReadAtStart ?? open.updateRows} of ${open.updateRows} update rows read)`,
+    );
     const pickupsMs = await page.evaluate(([item, runs]) => window.larderBench!.pickups(item, runs), [
       seed.pickupItem,
       opts.pickups,

@@ -39,6 +39,10 @@ export interface OpenResult {
   readyMs: number;
   updateRows: number;
   ledgerRows: number;
+  /** What the start ran on: the whole doc, a skeleton made from every row, or the one stored at a start before. */
+  startedOn?: 'whole' | 'skeleton' | 'stored skeleton';
+  /** Update rows the start read. */
+  rowsReadAtStart?: number;
 }
 
 /** Milliseconds to read History's first page (100 entries, newest first) of this device's hub. */

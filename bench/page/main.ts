@@ -166,7 +166,8 @@ const bench: LarderBench = {
       return ms;
     });
     const [updateRows, ledgerRows] = await Promise.all([store.db.updates.count(), countLedgerRows(store.db)]);
-    return { openMs, readyMs, updateRows, ledgerRows };
+    const { startedOn, rowsReadAtStart } = store.persistence;
+    return { openMs, readyMs, updateRows, ledgerRows, startedOn, rowsReadAtStart };
   },
 
   async pickups(item, runs) {

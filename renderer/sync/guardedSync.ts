@@ -365,6 +365,66 @@ function answerOverConn(
   }
   const asked: Asked = { stateVector: encodedStateVector, checkpoint: wantsCheckpoint };
   conn.larderAsked = asked;
+  // An answer from the history on disk waits its turn (`historyTurn`), outside the queue of answers: the
+  // peers that hold the history are answered meanwhile.
+  if (inSteps && shortOfHistory(doc, encodedStateVector)) {
+    const turn = historyTurn(doc).then(() => queueAnswer(doc, conn, asked, now));
+    const waits = historyWaits.get(doc) ?? new Set();
+    historyWaits.set(doc, waits);
+    waits.add(turn);
+    void turn.finally(() => waits.delete(turn));
+  } else queueAnswer(doc, conn, asked, now);
+  return true;
+}
+
+/**
+ * A peer short of history makes a device running on a skeleton read its whole history from disk (about 600 MB
+ * and 9 s or more at ten million entries: docs/history.md). Answers from the history start at most once per
+ * HISTORY_ANSWERS_EVERY_MS: those asked within HISTORY_SHARED_MS of the last start go at once (they share its
+ * read, which DocPersistence keeps 30 s after its last use), the others wait for the end of the period. Asking
+ * again, or from more connections, does not make the device read its history more often: a new device waits
+ * minutes at most for a history it then takes for hours.
+ */
+export const HISTORY_ANSWERS_EVERY_MS = 5 * 60_000;
+export const HISTORY_SHARED_MS = 20_000;
+let historyEvery = HISTORY_ANSWERS_EVERY_MS;
+let historyShared = HISTORY_SHARED_MS;
+
+/** Sets how often answers from the history may start, and for how long after one others share it (tests). */
+export function setHistoryAnswers(
+  everyMs: number = HISTORY_ANSWERS_EVERY_MS,
+  sharedMs: number = HISTORY_SHARED_MS,
+): void {
+  historyEvery = everyMs;
+  historyShared = sharedMs;
+}
+
+/** By doc, when the last answer from its history started. */
+const historyStarted = new WeakMap<Y.Doc, number>();
+/** By doc, the answers from its history waiting for their turn (`answersSent` waits for them too). */
+const historyWaits = new WeakMap<Y.Doc, Set<Promise<void>>>();
+
+/** Resolves when an answer from `doc`'s history may start (see HISTORY_ANSWERS_EVERY_MS). */
+async function historyTurn(doc: Y.Doc): Promise<void> {
+  for (;;) {
+    const now = Date.now();
+    const last = historyStarted.get(doc);
+    if (last === undefined || now - last >= historyEvery) {
+      historyStarted.set(doc, now);
+      return;
+    }
+    if (now - last < historyShared) return;
+    await new Promise((resolve) => setTimeout(resolve, last + historyEvery - now));
+  }
+}
+
+/** Queues the answer to `asked` behind the answers being written for `doc` (one at a time). */
+function queueAnswer(
+  doc: Y.Doc,
+  conn: SyncConn,
+  asked: Asked,
+  now: ReturnType<typeof answerTo> | null,
+): void {
   const before = answering.get(doc) ?? Promise.resolve();
   const run = before.then(async () => {
     if (conn.larderAsked === asked) conn.larderAsked = undefined;
@@ -388,7 +448,6 @@ function answerOverConn(
   void tail.then(() => {
     if (answering.get(doc) === tail) answering.delete(doc);
   });
-  return true;
 }
 
 /**
@@ -442,7 +501,13 @@ function takeCheckpoint(doc: Y.Doc, length: number, packed: Uint8Array): Promise
 
 /** Resolves once every answer being deflated has been sent (tests). */
 export async function answersSent(doc: Y.Doc): Promise<void> {
-  for (let tail = answering.get(doc); tail; tail = answering.get(doc)) await tail;
+  for (;;) {
+    const waits = [...(historyWaits.get(doc) ?? [])];
+    if (waits.length > 0) await Promise.all(waits);
+    const tail = answering.get(doc);
+    if (tail) await tail;
+    else if (waits.length === 0) return;
+  }
 }
 
 export const readSyncStep2 = (

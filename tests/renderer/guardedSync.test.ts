@@ -31,6 +31,9 @@ import {
   writeSyncStep1,
   writeUpdate,
   answersSent,
+  HISTORY_ANSWERS_EVERY_MS,
+  HISTORY_SHARED_MS,
+  setHistoryAnswers,
   ANSWER_IN_STEPS_FROM,
   setAnswerInStepsFrom,
   messageAnsweredLater,
@@ -527,6 +530,51 @@ describe('a peer’s sync step 1 whose answer is large, over a connection', () =
     expect(historyRead).toBe(1);
     expect(readAllEntries(near).entries).toHaveLength(3004);
     expect(refused).toEqual([]);
+  });
+
+  it('answers from the history start at most once a period: the next new device waits for it, those asking meanwhile share it', async () => {
+    expect([HISTORY_ANSWERS_EVERY_MS, HISTORY_SHARED_MS]).toEqual([300_000, 20_000]);
+    const whole = docWith('deva0001', 'huba0001', 300);
+    const source = new Y.Doc();
+    const made = ledgerSkeleton([Y.encodeStateAsUpdate(whole)]);
+    for (const update of made.updates) Y.applyUpdate(source, update);
+    const reads: number[] = [];
+    startedFromSkeleton(source, made, async () => {
+      reads.push(Date.now());
+      return whole;
+    });
+    try {
+      // Asked within the time a read is shared: both answered from one turn, neither waits for the next.
+      setHistoryAnswers(3_600_000, 3_600_000);
+      const [one, two] = [askedLater(source), askedLater(source)];
+      await answersSent(source);
+      for (const { sent } of [one, two]) expect((await theAnswer(sent)).entries).toBe(300);
+      expect(reads).toHaveLength(2);
+
+      // Past it: the next new device waits for the period's end, and a peer asking again meanwhile gets one answer.
+      setHistoryAnswers(400, 0);
+      const started = Date.now();
+      const three = askedLater(source);
+      await answersSent(source);
+      expect(reads).toHaveLength(3);
+      const four = askedLater(source);
+      const again = encoding.createEncoder();
+      writeSyncStep1(again, new Y.Doc());
+      readSyncMessage(
+        decoding.createDecoder(encoding.toUint8Array(again)),
+        encoding.createEncoder(),
+        source,
+        four.room,
+      );
+      expect(received(four.sent)).toEqual([]);
+      await answersSent(source);
+      expect(reads).toHaveLength(4);
+      expect(reads[3]! - reads[2]!).toBeGreaterThanOrEqual(400);
+      expect(reads[2]!).toBeGreaterThanOrEqual(started);
+      for (const { sent } of [three, four]) expect((await theAnswer(sent)).entries).toBe(300);
+    } finally {
+      setHistoryAnswers();
+    }
   });
 
   it('a peer asking again before its answer is written gets one answer; another peer gets its own', async () => {
