@@ -1048,6 +1048,8 @@ export class DocPersistence {
     try {
       const row = await this.db.meta.get('skeleton');
       if (row?.key !== 'skeleton') return null;
+      // Its sum is read as a row's is: xxHash's WebAssembly loaded first (else every sum of its kind fails).
+      await loadRowSums();
       const skeleton = rowIntact(row.bytes, row.sum) ? decodeSkeleton(row.bytes) : null;
       const last = (await this.db.updates.orderBy(':id').lastKey()) as number | undefined;
       // Rows are never given an id used before, so one past the last is not from this database's rows.

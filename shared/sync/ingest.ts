@@ -4,6 +4,7 @@ import {
   answerFromSkeleton,
   deletesHistory,
   HistoryLeftOutError,
+  namesLeftOut,
   type Rewritten,
   rewriteIntoHoles,
   skeletonOf,
@@ -148,6 +149,23 @@ function decodeChecked(update: Uint8Array, v2: boolean): { ok: true; decoded: De
   }
   const problem = structuralProblem(decoded);
   return problem ? refuse(problem) : { ok: true, decoded };
+}
+
+/**
+ * `update` decoded and checked as the doc will take it: as it is, or, when the doc was started from a skeleton
+ * and the update names a value it left out, rewritten (`rewriteIntoHoles`: decoded again only then).
+ */
+function decodeForDoc(
+  doc: Y.Doc,
+  update: Uint8Array,
+): { ok: true; decoded: Decoded; rewritten: Rewritten | null } | Refusal {
+  const decoded = decodeChecked(update, false);
+  if (!decoded.ok) return decoded;
+  if (!namesLeftOut(doc, decoded.decoded.structs)) return { ...decoded, rewritten: null };
+  const rewritten = rewriteIntoHoles(doc, update);
+  if (!rewritten) return { ...decoded, rewritten: null };
+  const again = decodeChecked(rewritten.update, false);
+  return again.ok ? { ...again, rewritten } : again;
 }
 
 /**
@@ -1003,13 +1021,12 @@ function applyWaiting(doc: Y.Doc, origin: unknown): void {
     progress = false;
     const list = waiting.get(doc) ?? [];
     for (const update of list) {
-      const rewritten = rewriteIntoHoles(doc, update);
-      const decoded = decodeChecked(rewritten?.update ?? update, false);
+      const decoded = decodeForDoc(doc, update);
       if (decoded.ok && wouldWait(doc, decoded.decoded)) continue;
       list.splice(list.indexOf(update), 1);
       // Checked again against the doc as it is now; refused or not, it no longer waits.
       if (decoded.ok && !checkAgainstDoc(doc, [decoded.decoded]))
-        applyChecked(doc, update, decoded.decoded, origin, rewritten);
+        applyChecked(doc, update, decoded.decoded, origin, decoded.rewritten);
       progress = true;
       break;
     }
@@ -1029,8 +1046,7 @@ export function ingestUpdate(doc: Y.Doc, update: Uint8Array, origin: unknown): I
     return { ok: true, changed: false, pending: true };
   }
   // Values appended after one a doc started from a skeleton left out: taken rewritten (skeleton.ts).
-  const rewritten = rewriteIntoHoles(doc, update);
-  const incoming = decodeChecked(rewritten?.update ?? update, false);
+  const incoming = decodeForDoc(doc, update);
   if (!incoming.ok) return incoming;
   const problem = checkAgainstDoc(doc, [incoming.decoded]);
   if (problem) return refuse(problem);
@@ -1038,7 +1054,7 @@ export function ingestUpdate(doc: Y.Doc, update: Uint8Array, origin: unknown): I
     hold(doc, update);
     return { ok: true, changed: false, pending: true };
   }
-  const result = applyChecked(doc, update, incoming.decoded, origin, rewritten);
+  const result = applyChecked(doc, update, incoming.decoded, origin, incoming.rewritten);
   if (result.ok && result.changed) applyWaiting(doc, origin);
   return result.ok ? { ...result, pending: result.pending || waitingUpdates(doc) > 0 } : result;
 }
@@ -1255,11 +1271,10 @@ async function takeLarge(
   try {
     for await (const batch of batchesOf(cut, update)) {
       for (const piece of batch) {
-        const rewritten = rewriteIntoHoles(doc, piece);
-        const r = decodeChecked(rewritten?.update ?? piece, false);
+        const r = decodeForDoc(doc, piece);
         if (!r.ok) return r;
         pieces.push(piece);
-        rewrites.push(rewritten);
+        rewrites.push(r.rewritten);
         decoded.push(r.decoded);
         await pause();
       }

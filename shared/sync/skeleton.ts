@@ -664,6 +664,22 @@ function holeArrayOf(skeleton: Pick<Started, 'holeArrays'>, id: Y.ID | null): Ho
   return undefined;
 }
 
+/**
+ * Whether any of an update's structs (as Y.decodeUpdate gives them) names a value a doc started from a skeleton
+ * left out as its neighbour: the update must be taken rewritten (`rewriteIntoHoles`). Reads, changes nothing.
+ */
+export function namesLeftOut(doc: Y.Doc, structs: readonly (Y.Item | Y.GC | Y.Skip)[]): boolean {
+  const skeleton = skeletons.get(doc);
+  if (!skeleton?.holeArrays?.size) return false;
+  for (const struct of structs)
+    if (
+      struct instanceof Y.Item &&
+      (holeArrayOf(skeleton, struct.origin) || holeArrayOf(skeleton, struct.rightOrigin))
+    )
+      return true;
+  return false;
+}
+
 /** An update rewritten for a doc started from a skeleton, and what it rewrote. */
 export interface Rewritten {
   update: Uint8Array;

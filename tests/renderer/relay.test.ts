@@ -12,6 +12,9 @@ import { RELAY_DEFAULTS, startRelay, type RelayServer } from '../../electron/rel
 import { deflate } from '../../shared/sync/compress';
 import { LarderDB, type RelayStateRow } from '../../renderer/storage/db';
 import { LarderStore } from '../../renderer/storage/store';
+import { setSkeletonStarts } from '../../renderer/storage/persistence';
+import { readAllEntries } from '../../shared/doc';
+import { skeletonOf } from '../../shared/sync/skeleton';
 import { storeCheckpointBundle } from '../../renderer/storage/checkpoint';
 import {
   RELAY_CHECKPOINT_EVERY_MS,
@@ -371,6 +374,53 @@ describe('a network with two relays', () => {
       a.close();
       c.close();
     } finally {
+      await second.close();
+      await otherDb.close();
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
+describe('a device running on a skeleton of its doc', () => {
+  it('sends a relay that lacks its history all of it, from disk; one that holds it only what follows', async () => {
+    const otherDir = mkdtempSync(path.join(tmpdir(), 'larder-relay-skeleton-'));
+    const otherDb = await openPglite(otherDir);
+    const second = await startRelay({ port: 0, db: otherDb });
+    setSkeletonStarts(0, 0);
+    try {
+      const toSecond = (store: LarderStore) =>
+        syncWithRelay(store, second.url, { connect, timeoutMs: 60_000, now: clock.now });
+      const { a, items, hub } = await founded('Mangosteen Hall', 'Mangosteen desk');
+      expect(await sync(a)).toMatchObject({ uploaded: 1, waiting: null });
+      // Started again: on a skeleton (the history on disk), it records one more donation.
+      const name = a.db.name;
+      a.close();
+      const random = rng.fork();
+      const again = await LarderStore.open(new LarderDB(name), {
+        now: clock.now,
+        randomBytes: (k) => random.bytes(k),
+      });
+      await again.ready;
+      expect(skeletonOf(again.persistence.doc)).toBeDefined();
+      await again.recordDonation({ source: 'individual', lines: [{ item: items[2]!, quantity: '13' }] });
+      // The first relay holds the history: sent the donation, from the skeleton.
+      expect(await sync(again)).toMatchObject({ uploaded: 1, waiting: null, refused: 0 });
+      // The second holds nothing: sent everything, from the history on disk.
+      expect(await toSecond(again)).toMatchObject({ uploaded: 1, waiting: null, refused: 0 });
+      // A new device restores from either alone, with every figure.
+      for (const restore of [sync, toSecond]) {
+        const c = await device();
+        await c.joinNetwork({ invite: await again.inviteCode(), deviceName: 'Mangosteen tablet' });
+        expect(await restore(c)).toMatchObject({ refused: 0 });
+        expect(await figures(c, hub, items)).toEqual(await figures(again, hub, items));
+        expect(readAllEntries(c.persistence.doc).entries).toHaveLength(
+          readAllEntries(await again.persistence.historyDoc()).entries.length,
+        );
+        c.close();
+      }
+      again.close();
+    } finally {
+      setSkeletonStarts();
       await second.close();
       await otherDb.close();
       rmSync(otherDir, { recursive: true, force: true });
