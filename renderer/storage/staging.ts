@@ -2,7 +2,7 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { parseCopyKey, parseVersionKey, SETTING_COPIES, SETTING_VERSIONS } from '../../shared/trust/settings';
 import { HEADS, LEDGERS } from '../../shared/doc';
-import { localCopyOf } from '../../shared/sync/skeleton';
+import { localCopyOf, writeStructs } from '../../shared/sync/skeleton';
 
 /**
  * A staging doc: a fresh doc given everything a local change reads or builds on, without the ledgers'
@@ -225,13 +225,7 @@ function* baseParts({ byClient, own, ownState }: Collected, most: number): Gener
   let size = 0;
   const encode = () => {
     const encoder = new Y.UpdateEncoderV1();
-    encoding.writeVarUint(encoder.restEncoder, part.length);
-    for (const [client, structs] of part) {
-      encoding.writeVarUint(encoder.restEncoder, structs.length);
-      encoder.writeClient(client);
-      encoding.writeVarUint(encoder.restEncoder, structs[0]!.id.clock);
-      for (const struct of structs) struct.write(encoder, 0);
-    }
+    writeStructs(encoder, part);
     // No deletions: deleted items are written with deleted content.
     encoding.writeVarUint(encoder.restEncoder, 0);
     part = [];

@@ -411,6 +411,24 @@ export class SkeletonBuilder {
   }
 }
 
+/**
+ * Writes the struct part of a V1 update (Yjs does not export its writer): per client, its structs in one run
+ * of clocks with no gap, from the first's clock.
+ */
+export function writeStructs(
+  encoder: Y.UpdateEncoderV1,
+  sections: Iterable<readonly [number, readonly (Y.Item | Y.GC | Y.Skip)[]]>,
+): void {
+  const list = [...sections];
+  encoding.writeVarUint(encoder.restEncoder, list.length);
+  for (const [client, structs] of list) {
+    encoding.writeVarUint(encoder.restEncoder, structs.length);
+    encoder.writeClient(client);
+    encoding.writeVarUint(encoder.restEncoder, structs[0]!.id.clock);
+    for (const struct of structs) struct.write(encoder, 0);
+  }
+}
+
 /** Ranges of clocks by client, as [from, to) in order. */
 export type Ranges = Map<number, [number, number][]>;
 
@@ -733,13 +751,7 @@ export function rewriteIntoHoles(doc: Y.Doc, update: Uint8Array): Rewritten | nu
     else sections.set(struct.id.client, [struct]);
   }
   const encoder = new Y.UpdateEncoderV1();
-  encoding.writeVarUint(encoder.restEncoder, sections.size);
-  for (const [client, structs] of sections) {
-    encoding.writeVarUint(encoder.restEncoder, structs.length);
-    encoder.writeClient(client);
-    encoding.writeVarUint(encoder.restEncoder, structs[0]!.id.clock);
-    for (const struct of structs) struct.write(encoder, 0);
-  }
+  writeStructs(encoder, sections);
   const deletes: Ranges = new Map();
   for (const [client, items] of decoded.ds.clients)
     deletes.set(

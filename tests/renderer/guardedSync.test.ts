@@ -440,6 +440,17 @@ describe('a peer’s sync step 1 whose answer is large, over a connection', () =
     expect(encoding.length(reply)).toBe(0);
     return connected;
   };
+  /** A new device's sync step 1 to `source` again, over the connection `room` names. */
+  const askAgain = (source: Y.Doc, room: Parameters<typeof readSyncMessage>[3]) => {
+    const ask = encoding.createEncoder();
+    writeSyncStep1(ask, new Y.Doc());
+    return readSyncMessage(
+      decoding.createDecoder(encoding.toUint8Array(ask)),
+      encoding.createEncoder(),
+      source,
+      room,
+    );
+  };
   /** `source`'s front desk records `n` entries more, from sequence number `seq`. */
   const recordMore = (source: Y.Doc, n: number, seq: number) =>
     appendEntries(
@@ -558,14 +569,7 @@ describe('a peer’s sync step 1 whose answer is large, over a connection', () =
       await answersSent(source);
       expect(reads).toHaveLength(3);
       const four = askedLater(source);
-      const again = encoding.createEncoder();
-      writeSyncStep1(again, new Y.Doc());
-      readSyncMessage(
-        decoding.createDecoder(encoding.toUint8Array(again)),
-        encoding.createEncoder(),
-        source,
-        four.room,
-      );
+      askAgain(source, four.room);
       expect(received(four.sent)).toEqual([]);
       await answersSent(source);
       expect(reads).toHaveLength(4);
@@ -581,31 +585,13 @@ describe('a peer’s sync step 1 whose answer is large, over a connection', () =
     setAnswerInStepsFrom(1000);
     const source = docWith('deva0001', 'huba0001', 3000);
     const one = askedLater(source);
-    for (let i = 0; i < 5; i++) {
-      const again = encoding.createEncoder();
-      writeSyncStep1(again, new Y.Doc());
-      expect(
-        readSyncMessage(
-          decoding.createDecoder(encoding.toUint8Array(again)),
-          encoding.createEncoder(),
-          source,
-          one.room,
-        ),
-      ).toBe(messageAnsweredLater);
-    }
+    for (let i = 0; i < 5; i++) expect(askAgain(source, one.room)).toBe(messageAnsweredLater);
     const other = askedLater(source);
     await answersSent(source);
     expect(await theAnswer(one.sent)).toMatchObject({ entries: 3000 });
     expect(await theAnswer(other.sent)).toMatchObject({ entries: 3000 });
     // Once answered, the peer's next question is answered again.
-    const next = encoding.createEncoder();
-    writeSyncStep1(next, new Y.Doc());
-    readSyncMessage(
-      decoding.createDecoder(encoding.toUint8Array(next)),
-      encoding.createEncoder(),
-      source,
-      one.room,
-    );
+    askAgain(source, one.room);
     await answersSent(source);
     expect(received(one.sent)).toHaveLength(2);
   });

@@ -86,6 +86,20 @@ const checkpointsAt = async (mailbox: string) =>
   ).rows.map((r) => r.ck);
 
 /** Every file under `dir`, as one buffer each (the relay's whole store as it is on disk). */
+/** Runs `test` with a second relay of its own (PGlite in a temporary directory), closed and removed after. */
+async function withSecondRelay(name: string, test: (second: RelayServer) => Promise<void>): Promise<void> {
+  const otherDir = mkdtempSync(path.join(tmpdir(), `larder-relay-${name}-`));
+  const otherDb = await openPglite(otherDir);
+  const second = await startRelay({ port: 0, db: otherDb });
+  try {
+    await test(second);
+  } finally {
+    await second.close();
+    await otherDb.close();
+    rmSync(otherDir, { recursive: true, force: true });
+  }
+}
+
 function filesUnder(dir: string): Buffer[] {
   const out: Buffer[] = [];
   for (const name of readdirSync(dir)) {
@@ -331,10 +345,7 @@ describe('a relay that lies about a checkpoint', () => {
 
 describe('a network with two relays', () => {
   it('sends each relay all it lacks, and a device restores from either alone', async () => {
-    const otherDir = mkdtempSync(path.join(tmpdir(), 'larder-relay-second-'));
-    const otherDb = await openPglite(otherDir);
-    const second = await startRelay({ port: 0, db: otherDb });
-    try {
+    await withSecondRelay('second', async (second) => {
       const toSecond = (store: LarderStore) =>
         syncWithRelay(store, second.url, { connect, timeoutMs: 60_000, now: clock.now });
       const { a, items, hub } = await founded('Tamarind Hall', 'Tamarind desk');
@@ -373,21 +384,14 @@ describe('a network with two relays', () => {
       });
       a.close();
       c.close();
-    } finally {
-      await second.close();
-      await otherDb.close();
-      rmSync(otherDir, { recursive: true, force: true });
-    }
+    });
   }, 180_000);
 });
 
 describe('a device running on a skeleton of its doc', () => {
   it('sends a relay that lacks its history all of it, from disk; one that holds it only what follows', async () => {
-    const otherDir = mkdtempSync(path.join(tmpdir(), 'larder-relay-skeleton-'));
-    const otherDb = await openPglite(otherDir);
-    const second = await startRelay({ port: 0, db: otherDb });
     setSkeletonStarts(0, 0);
-    try {
+    await withSecondRelay('skeleton', async (second) => {
       const toSecond = (store: LarderStore) =>
         syncWithRelay(store, second.url, { connect, timeoutMs: 60_000, now: clock.now });
       const { a, items, hub } = await founded('Mangosteen Hall', 'Mangosteen desk');
@@ -419,12 +423,7 @@ describe('a device running on a skeleton of its doc', () => {
         c.close();
       }
       again.close();
-    } finally {
-      setSkeletonStarts();
-      await second.close();
-      await otherDb.close();
-      rmSync(otherDir, { recursive: true, force: true });
-    }
+    }).finally(() => setSkeletonStarts());
   }, 180_000);
 });
 
