@@ -884,11 +884,7 @@ export class DocPersistence {
       !projectionAtStart.incomplete;
     // The skeleton stored at an earlier start, if it reads back: only the rows after it are read.
     const stored = onSkeleton ? await this.storedSkeleton() : null;
-    const builder = stored
-      ? SkeletonBuilder.resume(stored.skeleton)
-      : onSkeleton
-        ? new SkeletonBuilder()
-        : null;
+    const builder = stored ? stored.builder : onSkeleton ? new SkeletonBuilder() : null;
     const after = stored?.row.coversRow ?? null;
     let bytesRead = stored?.row.historyBytes ?? 0;
     let lastRead = after;
@@ -1043,8 +1039,11 @@ export class DocPersistence {
   startedOn: 'whole' | 'skeleton' | 'stored skeleton' = 'whole';
   rowsReadAtStart = 0;
 
-  /** The skeleton stored at an earlier start (`storeSkeleton`), if it is there, intact and of this form. */
-  private async storedSkeleton(): Promise<{ row: SkeletonMetaRow; skeleton: Skeleton } | null> {
+  /**
+   * The skeleton stored at an earlier start (`storeSkeleton`), if it is there, intact and of this form, as a
+   * builder resumed from it (the rows after it to be read on).
+   */
+  private async storedSkeleton(): Promise<{ row: SkeletonMetaRow; builder: SkeletonBuilder } | null> {
     try {
       const row = await this.db.meta.get('skeleton');
       if (row?.key !== 'skeleton') return null;
@@ -1053,7 +1052,8 @@ export class DocPersistence {
       const skeleton = rowIntact(row.bytes, row.sum) ? decodeSkeleton(row.bytes) : null;
       const last = (await this.db.updates.orderBy(':id').lastKey()) as number | undefined;
       // Rows are never given an id used before, so one past the last is not from this database's rows.
-      if (skeleton && last !== undefined && row.coversRow <= last) return { row, skeleton };
+      if (skeleton && last !== undefined && row.coversRow <= last)
+        return { row, builder: SkeletonBuilder.resume(skeleton) };
       console.warn('Larder could not read the skeleton it stored; it reads every stored row');
     } catch (error) {
       console.warn('Larder could not read the skeleton it stored; it reads every stored row', error);

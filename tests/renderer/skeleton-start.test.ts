@@ -3,9 +3,10 @@ import 'fake-indexeddb/auto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { ledgersOf, readAllEntries } from '../../shared/doc';
-import { skeletonOf } from '../../shared/sync/skeleton';
+import { decodeSkeleton, encodeSkeleton, skeletonOf } from '../../shared/sync/skeleton';
 import { LarderDB } from '../../renderer/storage/db';
 import { setSkeletonStarts, SKELETON_FROM_BYTES } from '../../renderer/storage/persistence';
+import { rowSum } from '../../renderer/storage/sums';
 import { LarderStore, type StoreDeps } from '../../renderer/storage/store';
 import { exportSyncFile, importSyncFile } from '../../renderer/sync/syncFiles';
 import { itemForm, START, testDeps, uniqueName } from './faults';
@@ -179,6 +180,22 @@ describe('a start on a skeleton of the doc', () => {
     };
     await expect.poll(storedBytes).toEqual(stored.bytes);
     b.close();
+
+    // Intact, of this form, but its updates not Yjs's (written by another version, say): not read either.
+    const odd = new LarderDB(name);
+    const oddBytes = encodeSkeleton({ ...decodeSkeleton(stored.bytes)!, updates: [Uint8Array.of(1, 2, 3)] });
+    await odd.meta.put({ ...stored, bytes: oddBytes, sum: rowSum(oddBytes) });
+    odd.close();
+    const b2 = await open(name, 11);
+    expect(b2.persistence.startedOn).toBe('skeleton');
+    expect(await figures(b2)).toEqual(figuresBefore);
+    await expect
+      .poll(async () => {
+        const row = await b2.db.meta.get('skeleton');
+        return row?.key === 'skeleton' ? row.bytes : null;
+      })
+      .toEqual(stored.bytes);
+    b2.close();
 
     // A row it covers damaged on disk: the start does not read it, the read after it finds it, and drops the
     // skeleton, so that the next start reads every row and sets the damaged one aside.
