@@ -1059,6 +1059,13 @@ export function ingestUpdate(doc: Y.Doc, update: Uint8Array, origin: unknown): I
   return result.ok ? { ...result, pending: result.pending || waitingUpdates(doc) > 0 } : result;
 }
 
+/** What an apply that Yjs threw on reports: applied in part (`changed`) or refused whole. */
+function failedApply(error: unknown, changed: boolean): IngestResult {
+  const why = error instanceof Error ? error.message : String(error);
+  if (changed) return { ok: false, applied: true, message: msg('update.failedAfter'), detail: why };
+  return refuse(msg('update.failed'), why);
+}
+
 /**
  * Applies an update that passed checkAgainstDoc against the doc as it is now: `update` itself, or, when the
  * doc was started from a skeleton and could not take it as it is, `rewritten` (the doc's listeners are handed
@@ -1079,12 +1086,7 @@ function applyChecked(
   }
   if (rewritten) {
     const applied = applyPiece(doc, rewritten.update, origin, update);
-    if (applied.error !== undefined) {
-      const why = applied.error instanceof Error ? applied.error.message : String(applied.error);
-      if (applied.changed)
-        return { ok: false, applied: true, message: msg('update.failedAfter'), detail: why };
-      return refuse(msg('update.failed'), why);
-    }
+    if (applied.error !== undefined) return failedApply(applied.error, applied.changed);
     if (applied.changed) tookRewritten(doc, update, rewritten);
     return {
       ok: true,
@@ -1101,9 +1103,7 @@ function applyChecked(
   try {
     Y.applyUpdate(doc, update, origin);
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    if (changed) return { ok: false, applied: true, message: msg('update.failedAfter'), detail: why };
-    return refuse(msg('update.failed'), why);
+    return failedApply(error, changed);
   } finally {
     doc.off('update', onUpdate);
   }
@@ -1326,10 +1326,7 @@ async function takeLarge(
     const applied = applyPiece(doc, rewritten?.update ?? piece, origin, piece);
     if (rewritten && applied.changed) tookRewritten(doc, piece, rewritten);
     changed ||= applied.changed;
-    if (applied.error === undefined) continue;
-    const why = applied.error instanceof Error ? applied.error.message : String(applied.error);
-    if (changed) return { ok: false, applied: true, message: msg('update.failedAfter'), detail: why };
-    return refuse(msg('update.failed'), why);
+    if (applied.error !== undefined) return failedApply(applied.error, changed);
   }
   const stillPending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
   return { ok: true, changed, pending: stillPending || waitingUpdates(doc) > 0 };
