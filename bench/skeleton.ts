@@ -3,7 +3,8 @@ import { appBenchNetwork } from './generate';
 import { gc } from './node';
 import { updatePieces } from '../renderer/storage/pieces';
 import { SkeletonBuilder } from '../shared/sync/skeleton';
-import { ledgersOf } from '../shared/doc';
+import { checkpointSkeleton } from '../shared/sync/cut';
+import { checkLedgerEntry, ledgersOf } from '../shared/doc';
 
 /**
  * `npm run bench:skeleton [-- --sizes=100000,1000000]`: a doc without its ledgers' history
@@ -33,6 +34,11 @@ const rows: [string, ...string[]][] = [
   ['heap the whole doc holds (after GC)'],
   ['heap the skeleton doc holds (after GC)'],
   ['same state vector, same last values'],
+  [
+    'checkpoint skeleton (all but each device’s last 1/365 counted): cut and skeleton made, from the whole doc',
+  ],
+  ['… its size; what follows its cut (a peer’s answer to it)'],
+  ['… a new device: skeleton + answer applied, ledger values it got as events (the uncounted)'],
 ];
 
 /** The whole doc loaded from the pieces: how long, the heap it holds, its state vector and last values. */
@@ -69,9 +75,52 @@ function loadSkeleton(updates: readonly Uint8Array[], wholeSv: Uint8Array, whole
   return { skeletonMs, withSkeleton, same };
 }
 
+/**
+ * A checkpoint's skeleton (shared/sync/cut.ts) from the whole doc, for a checkpoint that counts each device's
+ * entries but its last 1/365 (a year's history, a day not yet under it): how long the cut and the skeleton take
+ * (every ledger value decoded, as the app's would be to tell whether the checkpoint counts it), their size and
+ * that of what follows the cut, and a new device started from them: how long, and the values it got as events.
+ */
+function fromCheckpoint(doc: Y.Doc) {
+  const cover = new Map<string, number>();
+  ledgersOf(doc).forEach((array, device) => cover.set(device, array.length - Math.ceil(array.length / 365)));
+  const t = performance.now();
+  const { cut, skeleton } = checkpointSkeleton(doc, (device, value) => {
+    const checked = checkLedgerEntry(device, value);
+    return checked.ok && checked.entry.seq <= (cover.get(device) ?? 0);
+  });
+  const makeMs = performance.now() - t;
+  const answer = Y.encodeStateAsUpdate(doc, Y.encodeStateVector(cut));
+  const t2 = performance.now();
+  const device = new Y.Doc();
+  for (const update of skeleton.updates) Y.applyUpdate(device, update);
+  let events = 0;
+  ledgersOf(device).observeDeep((es) => {
+    for (const e of es)
+      if (e.target instanceof Y.Array)
+        for (const op of e.changes.delta) if (op.insert) events += op.insert.length;
+  });
+  Y.applyUpdate(device, answer);
+  const startMs = performance.now() - t2;
+  const uncounted = [...cover.entries()].reduce(
+    (s, [d, c]) => s + (ledgersOf(doc).get(d)?.length ?? 0) - c,
+    0,
+  );
+  device.destroy();
+  return {
+    makeMs,
+    bytes: skeleton.updates.reduce((s, u) => s + u.byteLength, 0),
+    answerBytes: answer.byteLength,
+    startMs,
+    events,
+    uncounted,
+  };
+}
+
 for (const n of sizes) {
   const net = appBenchNetwork(n);
   const pieces = updatePieces(Y.encodeStateAsUpdate(net.doc));
+  const cp = fromCheckpoint(net.doc);
   net.doc.destroy();
   const stored = pieces.reduce((s, p) => s + p.byteLength, 0);
 
@@ -98,6 +147,9 @@ for (const n of sizes) {
     `${wholeMB.toFixed(1)} MB`,
     `${skeletonMB.toFixed(1)} MB`,
     same ? 'yes' : 'NO',
+    ms(cp.makeMs),
+    `${mb(cp.bytes)}; ${mb(cp.answerBytes)}`,
+    `${ms(cp.startMs)}; ${cp.events.toLocaleString('en')} (${cp.uncounted.toLocaleString('en')})`,
   ];
   cells.forEach((cell, i) => rows[i]!.push(cell));
   console.error(`  ${n.toLocaleString('en')} entries done`);

@@ -120,9 +120,16 @@ export class SkeletonBuilder {
   private firsts = new Map<string, { clock: number; origin: Y.ID | null }>();
   /** The device each ledger array is kept for, by its holder. */
   private devices = new Map<string, string>();
-  private deleteSets: ReturnType<typeof Y.decodeUpdate>['ds'][] = [];
+  private deleteSets: DeleteSet[] = [];
   /** While a stored skeleton is read back (`resume`): its holes, by client. */
   private resuming: Ranges | null = null;
+
+  /**
+   * `upTo`: a state vector (clock by client) past which nothing is read: the skeleton of the doc as it was
+   * there, for a checkpoint to carry (shared/sync/cut.ts, which makes a cut that nothing before it names
+   * anything past). Absent: everything.
+   */
+  constructor(private readonly upTo?: ReadonlyMap<number, number>) {}
 
   /**
    * A builder that has read what `skeleton` was made from: the rows stored after it are read on from here
@@ -161,8 +168,10 @@ export class SkeletonBuilder {
 
   /** Reads one V1 update (a stored row, a piece of one, a sync message). */
   add(update: Uint8Array): void {
-    const { structs, ds } = Y.decodeUpdate(update);
-    this.deleteSets.push(ds);
+    const decoded = Y.decodeUpdate(update);
+    const upTo = this.upTo;
+    const structs = upTo ? decoded.structs.map((s) => clipped(s, upTo)) : decoded.structs;
+    this.deleteSets.push(upTo ? clippedDeletes(decoded.ds, upTo) : decoded.ds);
     let waiting: Y.Item[] = [];
     for (const struct of structs) {
       if (struct instanceof Y.GC) {
@@ -445,6 +454,47 @@ export function writeDeleteSet(encoder: Y.UpdateEncoderV1, ranges: Ranges): void
       encoder.writeDsLen(to - from);
     }
   }
+}
+
+type DeleteSet = ReturnType<typeof Y.decodeUpdate>['ds'];
+
+/** `struct` less its clocks at or past `upTo`'s for its client: null when none are left. */
+function clipped(
+  struct: Y.Item | Y.GC | Y.Skip,
+  upTo: ReadonlyMap<number, number>,
+): Y.Item | Y.GC | Y.Skip | null {
+  const { client, clock } = struct.id;
+  const end = upTo.get(client) ?? 0;
+  if (clock >= end) return null;
+  if (clock + struct.length <= end) return struct;
+  if (struct instanceof Y.GC) return new Y.GC(struct.id, end - clock);
+  if (!(struct instanceof Y.Item)) return null;
+  // Only contents of more than one unit are cut (strings, lists of values, deleted runs), and those all split.
+  const content = struct.content.copy();
+  content.splice(end - clock);
+  return new Y.Item(
+    struct.id,
+    null,
+    struct.origin,
+    null,
+    struct.rightOrigin,
+    struct.parent,
+    struct.parentSub,
+    content,
+  );
+}
+
+/** A delete set's ranges before `upTo`'s clock of their client. */
+function clippedDeletes(ds: DeleteSet, upTo: ReadonlyMap<number, number>): DeleteSet {
+  const out = Y.createDeleteSet();
+  for (const [client, items] of ds.clients) {
+    const end = upTo.get(client) ?? 0;
+    const kept = items
+      .filter((item) => item.clock < end)
+      .map((item) => ({ clock: item.clock, len: Math.min(item.len, end - item.clock) }));
+    if (kept.length > 0) out.clients.set(client, kept as typeof items);
+  }
+  return out;
 }
 
 /** The skeleton of a doc stored as `updates` (see the top of this file). */

@@ -1,0 +1,78 @@
+import * as Y from 'yjs';
+import { ledgersOf, type LedgerWire } from '../doc';
+import { SkeletonBuilder, type Skeleton } from './skeleton';
+
+/**
+ * A checkpoint's skeleton (issue 11, point 2: "a compacted state to continue syncing from"): the doc as a
+ * checkpoint's maker had it, without the ledger values the checkpoint counts, so that a new device starts its
+ * doc from it and takes over Yjs only what follows (docs/checkpoints.md, "Continuing over Yjs").
+ *
+ * A checkpoint counts entries by position in each device's signed chain; Yjs knows structs by client and
+ * clock. A skeleton that left out a value the checkpoint does not count (an entry waiting for its device's
+ * signed head, a device not covered) would lose it on the new device for good: its state vector would say it
+ * had it. So the skeleton is made of the doc **up to a cut**: a clock per client before which every ledger
+ * value is one the checkpoint counts. What is past the cut reaches the new device as a peer's answer to that
+ * state vector, through the gate, as any update does (a counted entry among it is known as one and not
+ * counted twice: shared/checkpoint/seed.ts `coveredBy`).
+ *
+ * The cut must also be one a doc can have been at: nothing before it may name anything past it (a value
+ * inserted after another, a map value overwriting one, a value of an array made past it), or Yjs would keep
+ * it pending. `checkpointCut` brings each client's cut back before any struct that does.
+ */
+
+/** Clock by client: a state vector. */
+export type Cut = Map<number, number>;
+
+/**
+ * The cut of `doc` for a checkpoint that counts the ledger values `counted` says it counts (a device's id and
+ * one value of its ledger): each client's clock, less everything from its first ledger value not counted on,
+ * and less what names something past the cut. `doc` holds its history (not a skeleton doc).
+ */
+export function checkpointCut(doc: Y.Doc, counted: (device: string, value: LedgerWire) => boolean): Cut {
+  const cut: Cut = Y.decodeStateVector(Y.encodeStateVector(doc));
+  const lower = (client: number, clock: number) => {
+    if (clock < (cut.get(client) ?? 0)) cut.set(client, clock);
+  };
+  ledgersOf(doc).forEach((array, device) => {
+    for (let item = array._start; item; item = item.right) {
+      if (item.deleted) continue;
+      const values = item.content.getContent() as LedgerWire[];
+      const at = values.findIndex((value) => !counted(device, value));
+      if (at >= 0) lower(item.id.client, item.id.clock + at);
+    }
+  });
+  const past = (id: Y.ID | null) => id !== null && id.clock >= (cut.get(id.client) ?? 0);
+  // Until nothing before the cut names anything past it: each pass brings clients back, never forward.
+  for (let moved = true; moved;) {
+    moved = false;
+    for (const [client, structs] of doc.store.clients) {
+      for (const struct of structs) {
+        if (struct.id.clock >= (cut.get(client) ?? 0)) break;
+        if (!(struct instanceof Y.Item)) continue;
+        const parent = struct.parent instanceof Y.AbstractType ? (struct.parent._item?.id ?? null) : null;
+        if (past(struct.origin) || past(struct.rightOrigin) || past(parent)) {
+          lower(client, struct.id.clock);
+          moved = true;
+          break;
+        }
+      }
+    }
+  }
+  for (const [client, clock] of cut) if (clock === 0) cut.delete(client);
+  return cut;
+}
+
+/**
+ * The skeleton a checkpoint carries: `doc` up to its cut for the values `counted` (above), every ledger value
+ * before the cut left out but each run's last, as `SkeletonBuilder` leaves them out. Its state vector is the
+ * cut: a peer answers it with everything past the cut.
+ */
+export function checkpointSkeleton(
+  doc: Y.Doc,
+  counted: (device: string, value: LedgerWire) => boolean,
+): { cut: Cut; skeleton: Skeleton } {
+  const cut = checkpointCut(doc, counted);
+  const builder = new SkeletonBuilder(cut);
+  builder.add(Y.encodeStateAsUpdate(doc));
+  return { cut, skeleton: builder.finish() };
+}
