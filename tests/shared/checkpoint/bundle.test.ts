@@ -60,8 +60,14 @@ describe('checkpoint bundles', () => {
   it('refuses, naming what is wrong, a bundle of another version, cut short, or with lengths past its bytes', () => {
     const good = encodeBundle(bundle());
     const other = good.slice();
+    other[0] = 3;
+    expect(refused(other)).toMatch(/version 3/);
+    // Version 2 carries a skeleton, signed: one that signs none is refused, as is a version 1 that signs one.
     other[0] = 2;
-    expect(refused(other)).toMatch(/version 2/);
+    expect(refused(other)).toMatch(/its skeleton carries no signature/);
+    expect(
+      refused(withJson('{"by":"maker0000000001","sig":"c2ln","members":[1],"skeletonSig":"c2ln"}')),
+    ).toMatch(/signs a skeleton it does not carry/);
     // Cut anywhere before the rows: cut short (the rows run to the end, so a cut inside them is found by
     // their digest, checked against the signed head).
     const headEnd = good.length - bundle().checkpoint.rows.length;
