@@ -511,6 +511,12 @@ export async function measureBrowser(
       opts.pickups,
     ] as const);
     const history = await page.evaluate(() => window.larderBench!.history());
+    const rowsCheck = await page.evaluate(() => window.larderBench!.rowsCheck());
+    if (rowsCheck)
+      log(
+        `  bench page: the rows its stored skeleton covers read through in the background: ` +
+          `${rowsCheck.rows} rows in ${rowsCheck.ms.toFixed(0)} ms, longest task ${rowsCheck.longestTaskMs.toFixed(0)} ms`,
+      );
     await page.evaluate(() => window.larderBench!.close());
     await context.close();
     const idbDiskSettledMB = duMB(join(dir, 'Default', 'IndexedDB'));

@@ -138,6 +138,11 @@ export interface LarderBench {
   joinByRelay(args: JoinArgs, url: string): Promise<NewDeviceRun>;
   /** Closes the new device's store, which a join leaves open (for its page's heap to be measured). */
   deviceClose(): void;
+  /**
+   * After `open()`: waits for the background read of the rows a stored skeleton covers; its time, rows, and
+   * the longest task within it. Null when the start read every row (no such read).
+   */
+  rowsCheck(): Promise<{ ms: number; rows: number; longestTaskMs: number } | null>;
   close(): void;
 }
 

@@ -1090,6 +1090,7 @@ export class DocPersistence {
   private checkRowsLater(coversRow: number): void {
     this.checkingRows = (async () => {
       await new Promise((resolve) => setTimeout(resolve, checkRowsAfter));
+      const from = performance.now();
       const breathe = pacer({ sliceMs: LOAD_SLICE_MS, ...this.pace });
       let checked = 0;
       for await (const row of this.storedRows()) {
@@ -1105,6 +1106,7 @@ export class DocPersistence {
         await breathe();
       }
       this.rowsCheckedLater = checked;
+      this.rowsCheckSpan = [from, performance.now()];
     })().catch((error: unknown) => {
       if (!this.destroyed) console.warn('Larder could not read its stored rows through', error);
     });
@@ -1113,6 +1115,8 @@ export class DocPersistence {
   /** The background read of the rows a stored skeleton covered (`checkRowsLater`), for tests. */
   checkingRows: Promise<void> = Promise.resolve();
   rowsCheckedLater = 0;
+  /** When that read began and ended (`performance.now()`), for the benchmark; null until it has. */
+  rowsCheckSpan: [number, number] | null = null;
 
   /**
    * Reads the stored rows into the doc, after they were read for a skeleton that is not used (the history is

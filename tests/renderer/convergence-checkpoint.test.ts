@@ -17,7 +17,20 @@ import {
   verifyCheckpoint,
   type VerifiedCheckpoint,
 } from '../../shared/checkpoint/verify';
-import { entriesFromEvents, headsOf, hubsOf, ledgersOf, membersOf, readAllEntries } from '../../shared/doc';
+import {
+  checkLedgerEntry,
+  entriesFromEvents,
+  headsOf,
+  hubsOf,
+  ledgersOf,
+  membersOf,
+  readAllEntries,
+  type LedgerWire,
+} from '../../shared/doc';
+import { signSkeleton, verifySkeleton } from '../../shared/checkpoint/skeleton';
+import { checkpointSkeleton } from '../../shared/sync/cut';
+import { startedFromSkeleton, type Skeleton } from '../../shared/sync/skeleton';
+import { testDevice } from '../shared/trust/fixtures';
 import { DISCARD_REASONS, DONATION_SOURCES, type Entry } from '../../shared/entries';
 import { ValidationError } from '../../shared/errors';
 import { Projector, type LedgerRow, type StockRow, type UsageRow } from '../../shared/projection';
@@ -70,7 +83,11 @@ import { msg } from '../../shared/messages';
  *
  * A store cannot yet run from a checkpoint alone (a device's later Yjs structs need its earlier ones:
  * docs/checkpoints.md, "Continuing over Yjs"), so a seeded device here still receives the whole doc, and
- * only its projection starts from the checkpoint: covered entries arriving behind it are skipped.
+ * only its projection starts from the checkpoint: covered entries arriving behind it are skipped. But each
+ * checkpoint is also made with its maker's skeleton (shared/sync/cut.ts: the maker's doc, as it is right then,
+ * up to a cut before which every ledger value is counted), signed and checked as it would travel; at the end a
+ * device whose doc starts from that skeleton, given only the answer to its state vector, must have the
+ * figures of the whole history too.
  *
  *   CHECKPOINT_CONVERGENCE_SEED=123    replays one seed
  *   CHECKPOINT_CONVERGENCE_SEEDS=100   runs 100 seeds
@@ -341,6 +358,34 @@ interface Made {
   by: string;
   step: number;
   signed: SignedCheckpoint & { digest: string };
+  /** The maker's skeleton for it, made from its doc right after, signed and checked (`checkpointSkeleton`). */
+  skeleton: Skeleton;
+  /** The maker's doc (the store's; the shadow's is its host's): its skeleton is made again at the end. */
+  doc: Y.Doc;
+}
+
+/** Signs the skeletons here (the skeleton's signature is tested in tests/shared/checkpoint/skeleton.test.ts). */
+const skeletonKey = testDevice(72);
+
+/**
+ * The skeleton `signed`'s maker would carry with it: `doc` (the maker's, as it is now) up to the cut before
+ * which every ledger value is one the checkpoint covers; signed, and checked as a receiver checks it.
+ */
+async function skeletonFor(doc: Y.Doc, signed: SignedCheckpoint & { digest: string }): Promise<Skeleton> {
+  const head = decodeHead(signed.head);
+  const covered = coveredBy(head.covers);
+  const counted = (device: string, value: LedgerWire) => {
+    const checked = checkLedgerEntry(device, value);
+    return checked.ok && covered(checked.entry);
+  };
+  const { skeleton } = checkpointSkeleton(doc, counted);
+  const key = await skeletonKey;
+  const carried = await signSkeleton(skeleton, head.network, head.by, signed.digest, key.keys.privateKey);
+  return verifySkeleton(
+    carried,
+    { network: head.network, by: head.by, key: key.key, digest: signed.digest },
+    counted,
+  );
 }
 
 interface Ctx {
@@ -495,7 +540,8 @@ async function checkpointAt(ctx: Ctx, r: number): Promise<void> {
   const store = ctx.replicas[r]!.store;
   try {
     const signed = await makeStoreCheckpoint(store, ctx.clock.now());
-    ctx.made.push({ by: `store ${r}`, step: ctx.step, signed });
+    const skeleton = await skeletonFor(store.persistence.doc, signed);
+    ctx.made.push({ by: `store ${r}`, step: ctx.step, signed, skeleton, doc: store.persistence.doc });
   } catch (error) {
     if (!(error instanceof CheckpointError)) throw error;
     ctx.waited += 1;
@@ -775,7 +821,14 @@ async function run(seed: number, steps: number): Promise<void> {
       if (ctx.shadow && !shadowMade && ctx.step >= chainedAt) {
         try {
           const signed = await makeStoreCheckpoint(await ctx.shadow.asMaker(store(5)), clock.now());
-          shadowMade = { by: 'shadow of store 5', step: ctx.step, signed };
+          const skeleton = await skeletonFor(store(5).persistence.doc, signed);
+          shadowMade = {
+            by: 'shadow of store 5',
+            step: ctx.step,
+            signed,
+            skeleton,
+            doc: store(5).persistence.doc,
+          };
           ctx.made.push(shadowMade);
         } catch (error) {
           if (!(error instanceof CheckpointError)) throw error;
@@ -800,7 +853,14 @@ async function run(seed: number, steps: number): Promise<void> {
     // A run too short (or too partitioned) for the chained case gets it now, and everything settles again.
     if (ctx.shadow && !shadowMade) {
       const signed = await makeStoreCheckpoint(await ctx.shadow.asMaker(store(5)), clock.now());
-      shadowMade = { by: 'shadow of store 5', step: ctx.step, signed };
+      const skeleton = await skeletonFor(store(5).persistence.doc, signed);
+      shadowMade = {
+        by: 'shadow of store 5',
+        step: ctx.step,
+        signed,
+        skeleton,
+        doc: store(5).persistence.doc,
+      };
       ctx.made.push(shadowMade);
     }
     if (!peers.get(LATE_PEER)!.seeded) {
@@ -857,6 +917,8 @@ async function run(seed: number, steps: number): Promise<void> {
     const network = store(ADMIN).self!.networkId;
     const members = await membersOfStore(store(ADMIN));
     const finalState = Y.encodeStateAsUpdate(store(ADMIN).persistence.doc);
+    /** What each skeleton's answer weighed, against the whole doc. */
+    const skeletonAnswers: number[] = [];
     for (const made of ctx.made) {
       // A new device holding the final doc (its member list and signed heads), started from the
       // checkpoint, then given every entry in random order and random batches.
@@ -882,6 +944,41 @@ async function run(seed: number, steps: number): Promise<void> {
         [],
       );
       s.close();
+
+      // A new device whose doc starts from the checkpoint's skeleton, given only the answer to its state
+      // vector (what follows the cut) through the ingest: every entry the checkpoint does not count reaches it.
+      // Twice: the skeleton made right after the checkpoint, and one made now from the maker's doc, which holds
+      // every entry made since (none of them counted: all past the cut).
+      const late = await skeletonFor(made.doc, made.signed);
+      for (const [when, skeleton] of [
+        ['right after', made.skeleton],
+        ['at the end', late],
+      ] as const) {
+        const fromSkeleton = new Y.Doc();
+        for (const update of skeleton.updates) Y.applyUpdate(fromSkeleton, update);
+        startedFromSkeleton(fromSkeleton, skeleton);
+        const k = await Seeded.start(
+          `skeleton-${made.signed.digest.slice(0, 8)}`,
+          made.signed,
+          network,
+          members,
+          fromSkeleton,
+          false,
+        );
+        const answer = Y.encodeStateAsUpdate(store(ADMIN).persistence.doc, Y.encodeStateVector(fromSkeleton));
+        const what = `the skeleton of the checkpoint by ${made.by} at step ${made.step}, made ${when}`;
+        expect(ingestUpdate(fromSkeleton, answer, 'peer'), where(ctx, `the answer to ${what}`)).toMatchObject(
+          {
+            ok: true,
+          },
+        );
+        await k.pump();
+        expect(fromSkeleton.store.pendingStructs, where(ctx, `structs ${what} left pending`)).toBeNull();
+        expect(await figures(k.db), where(ctx, `${what}, plus what follows its cut`)).toEqual(full);
+        expect(k.problems, where(ctx, `problems from ${what}`)).toEqual([]);
+        skeletonAnswers.push(answer.byteLength / finalState.byteLength);
+        k.close();
+      }
     }
 
     if (VERBOSE)
@@ -889,7 +986,8 @@ async function run(seed: number, steps: number): Promise<void> {
         `seed ${seed}: ${ctx.entries} entries (${ctx.refused} refused), ${ctx.made.length} checkpoints ` +
           `(${ctx.made.map((m) => `${m.by}@${m.step}`).join(', ')}; ${ctx.waited} waited, ${ctx.duringExchange} during an exchange), seeded: ` +
           `${ctx.seeded.map((s) => `${s.name} covering ${s.checkpoint.covered}, ${s.restarts} restarts`).join(', ')}; ` +
-          `store 9 joined by a file from ${joiner.started}, ${joiner.restarts} restarts (${joiner.restartsBehind} behind it); network ${JSON.stringify(net.stats)}`,
+          `store 9 joined by a file from ${joiner.started}, ${joiner.restarts} restarts (${joiner.restartsBehind} behind it); network ${JSON.stringify(net.stats)}; ` +
+          `answers to skeletons, of the whole doc: ${skeletonAnswers.map((f) => `${Math.round(100 * f)}%`).join(', ')}`,
       );
   } finally {
     net.detach();
