@@ -149,6 +149,29 @@ export class BehindCheckpoint {
   }
 
   /**
+   * This state, with the counts and positions of `entries` (all of the doc's, the history included): for a
+   * device started from a checkpoint's skeleton, whose history came to disk without bringing its entries
+   * one by one (DocPersistence `write`).
+   */
+  learnedFrom(entries: Iterable<Position>): BehindCheckpoint {
+    const arrived = new Map([...this.covers.keys()].map((device) => [device, 0]));
+    const positions = new Positions(this.covers);
+    for (const e of entries) {
+      if (!this.covered(e)) continue;
+      arrived.set(e.device, arrived.get(e.device)! + 1);
+      positions.mark(e);
+    }
+    const next = new BehindCheckpoint(this.digest, this.covers, arrived, this.historyAt, this.asked);
+    next.positions = positions;
+    return next;
+  }
+
+  /** Whether the positions are known and the doc holds every one of them. */
+  get holdsAll(): boolean {
+    return this.positions !== null && this.positions.left === 0;
+  }
+
+  /**
    * Learns which covered positions these entries (all of the doc's) are at, every one from 1 to the covered
    * one of every covered device, and keeps them for later batches; true when none is lacking.
    */

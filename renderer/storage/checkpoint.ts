@@ -1,14 +1,17 @@
 import type * as Y from 'yjs';
-import { headsOf, membersOf, type SignedHead } from '../../shared/doc';
+import { checkLedgerEntry, headsOf, membersOf, type SignedHead } from '../../shared/doc';
+import { signSkeleton, verifySkeleton } from '../../shared/checkpoint/skeleton';
+import { checkpointCutPaced, skeletonUpTo } from '../../shared/sync/cut';
+import { HistoryLeftOutError, skeletonOf, type Skeleton } from '../../shared/sync/skeleton';
 import type { LedgerRow } from '../../shared/projection';
 import { onHandRows } from '../../shared/onHand';
 import { shelfRows } from '../../shared/shelf';
 import { isEnvelope, SETTING_MAPS } from '../../shared/trust/settings';
-import { CheckpointFormatError, type CheckpointSetting } from '../../shared/checkpoint/format';
+import { CheckpointFormatError, decodeHead, type CheckpointSetting } from '../../shared/checkpoint/format';
 import { decodeBundle, encodeBundle } from '../../shared/checkpoint/bundle';
 import { evaluateMembers } from '../../shared/trust/members';
 import { CheckpointError, signEncoded, type SignedCheckpoint } from '../../shared/checkpoint/make';
-import { gateStates } from '../../shared/checkpoint/seed';
+import { coveredBy, gateStates } from '../../shared/checkpoint/seed';
 import { gateRowOf } from './gateRows';
 import {
   CHECKPOINT_MAKERS,
@@ -21,7 +24,7 @@ import { putLedgerRows } from './ledgerRows';
 import { checkpointEncoder, type CheckpointEncoder } from './checkpointEncoder';
 import type { LarderStore } from './store';
 import { CHECKPOINT_REUSE_MS } from '../../shared/checkpoint/reuse';
-import { nextTask } from '../../shared/pace';
+import { nextTask, pacer } from '../../shared/pace';
 
 /**
  * Checkpoints from and into a device's IndexedDB (shared/checkpoint/ holds the rules). A device makes one
@@ -193,7 +196,58 @@ export async function storeCheckpointBundle(
   }
   // As this device replays it (with the one its own checkpoint came with, while its doc lacks some of that).
   const log = store.persistence.trust?.memberLog() ?? membersOf(store.persistence.doc).toArray();
-  return { bytes: encodeBundle({ checkpoint, members: log }), covered: checkpoint.covered };
+  const skeleton = await skeletonFor(store, checkpoint);
+  return {
+    bytes: encodeBundle({ checkpoint, members: log, ...(skeleton ? { skeleton } : {}) }),
+    covered: checkpoint.covered,
+  };
+}
+
+const skeletons = new WeakMap<MadeCheckpoint, Promise<{ bytes: Uint8Array; sig: string } | null>>();
+
+/**
+ * The skeleton `checkpoint` carries (docs/checkpoints.md, "The compacted state to continue syncing from"):
+ * this device's doc as it is now (its history read from disk when it runs on a skeleton), up to the cut before
+ * which every ledger value is one the checkpoint covers, signed. Made once per checkpoint (it is used again
+ * for a few minutes); null when it cannot be (this device does not hold the history before its own checkpoint
+ * yet, or anything else fails: the bundle goes without, and its receiver takes the history over Yjs).
+ */
+function skeletonFor(
+  store: LarderStore,
+  checkpoint: MadeCheckpoint,
+): Promise<{ bytes: Uint8Array; sig: string } | null> {
+  let made = skeletons.get(checkpoint);
+  if (!made) {
+    made = (async () => {
+      const self = store.self;
+      const identity = await store.db.meta.get('identity');
+      if (!self || !identity || !('privateKey' in identity)) return null;
+      try {
+        const persistence = store.persistence;
+        const doc = skeletonOf(persistence.doc) ? await persistence.historyDoc() : persistence.doc;
+        const covered = coveredBy(decodeHead(checkpoint.head).covers);
+        const counted = (device: string, value: unknown) => {
+          const checked = checkLedgerEntry(device, value);
+          return checked.ok && covered(checked.entry);
+        };
+        const cut = await checkpointCutPaced(doc, counted, pacer());
+        const skeleton = skeletonUpTo(doc, cut);
+        return await signSkeleton(
+          skeleton,
+          self.networkId,
+          self.deviceId,
+          checkpoint.digest,
+          identity.privateKey,
+        );
+      } catch (error) {
+        if (!(error instanceof HistoryLeftOutError))
+          console.warn('Larder could not make the skeleton of its checkpoint', error);
+        return null;
+      }
+    })();
+    skeletons.set(checkpoint, made);
+  }
+  return made;
 }
 
 /** What came of starting from a checkpoint bundle: its maker and time, or why it was not used. */
@@ -227,8 +281,27 @@ export async function startFromBundle(store: LarderStore, bytes: Uint8Array): Pr
   const verdict = await verifyCheckpoint(bundle.checkpoint, self.networkId, members);
   if (!verdict.ok) return verdict;
   await nextTask();
+  // Its maker's skeleton, when it carries one (docs/checkpoints.md): checked, or the bundle is refused.
+  let skeleton: Skeleton | null = null;
+  if (bundle.skeleton) {
+    const { head, digest } = verdict.checkpoint;
+    const covered = coveredBy(head.covers);
+    try {
+      skeleton = await verifySkeleton(
+        bundle.skeleton,
+        { network: self.networkId, by: head.by, key: members.members.get(head.by)!.key, digest },
+        (device, value) => {
+          const checked = checkLedgerEntry(device, value);
+          return checked.ok && covered(checked.entry);
+        },
+      );
+    } catch (error) {
+      return malformed(error);
+    }
+    await nextTask();
+  }
   try {
-    await store.persistence.seed(verdict.checkpoint, bundle.checkpoint.rows, bundle.members);
+    await store.persistence.seed(verdict.checkpoint, bundle.checkpoint.rows, bundle.members, skeleton);
   } catch (error) {
     return malformed(error);
   }

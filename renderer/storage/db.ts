@@ -157,6 +157,11 @@ export interface SkeletonMetaRow {
   coversRow: number;
   /** The bytes of the rows it covers (for the start to tell how large the history is). */
   historyBytes: number;
+  /**
+   * A checkpoint's skeleton this device started from (persistence `seed`), while the stored rows do not hold
+   * all the history it left out: every start starts from it, whatever else, and reads every row after it.
+   */
+  fromCheckpoint?: true;
 }
 
 /** The relays this device uploads to and downloads from (ws:// or wss://), under `relays`. */

@@ -58,11 +58,19 @@ import { checkUpdateBytes, encodeAppliedState, ingestSettled } from '../../share
 import {
   decodeSkeleton,
   encodeSkeleton,
+  HistoryLeftOutError,
+  beforeCut,
+  firstLacking,
+  holdsAllWanted,
   originalsOf,
+  wantedIn,
+  withRanges,
   SkeletonBuilder,
   skeletonOf,
   startedFromSkeleton,
   valuesBefore,
+  type HistoryArrival,
+  type Ranges,
   type Skeleton,
 } from '../../shared/sync/skeleton';
 import { TrustLayer, type TrustPlan } from './trust';
@@ -294,6 +302,8 @@ type AlsoWrite = () => Promise<unknown>;
 
 /** The origin of a committed local change as it is applied to the live doc: already stored, not captured. */
 const STAGED = Symbol('staged');
+/** A checkpoint's skeleton applied to the doc (`seed`): not captured (not a row, and it counts nothing). */
+const SKELETON_START = Symbol('skeleton start');
 
 /** How many local changes one staging doc takes before a new one is built (it holds their entries). */
 const KEEP_STAGING_FOR = 64;
@@ -442,6 +452,11 @@ interface Batch {
    * each aside as a position already taken). `markFolded`.
    */
   folded?: Set<string>;
+  /**
+   * History a checkpoint's skeleton left out that this batch's updates hold (by client, [from, to) ranges:
+   * `historyIn`): held on disk once the batch commits.
+   */
+  history?: Ranges[];
 }
 
 /** The settings maps projected into tables (the network's own record is read from the doc). */
@@ -547,6 +562,20 @@ export class DocPersistence {
    * nothing is derived again from the doc (a rebuild, Check data): the doc lacks what the figures hold.
    */
   private behind: BehindCheckpoint | null = null;
+  /**
+   * The checkpoint's skeleton this device's doc started from (`seed` with one), while its stored rows do not
+   * hold all the history the skeleton left out: what of it they hold (by client, [from, to) ranges). The
+   * history peers and files still send goes to disk without the doc (`historyArrival`); once all of it is
+   * there, the device is whole (`write`).
+   */
+  private checkpointSkeleton: {
+    skeleton: Skeleton;
+    /** Everything before its cut (`beforeCut`): what the disk must hold. */
+    wanted: Ranges;
+    held: Ranges;
+    /** What of it has been handed over (`historyArrival`), committed or not yet: what peers are asked from. */
+    taken: Ranges;
+  } | null = null;
   /** This device's id, once it has one: its staging docs hold only its own copies of settings. */
   ownDevice: () => string | null = () => null;
   /** The doc the trust layer reads: the live doc, or a staging doc while a local change is planned. */
@@ -875,15 +904,27 @@ export class DocPersistence {
     // instead of the doc (below), and the doc starts from it.
     const projectionAtStart = await this.db.meta.get('projection');
     const seededAtStart = await this.db.meta.get('checkpoint');
+    // Started from a checkpoint's skeleton whose history is not all on disk: every start starts from it (the
+    // rows lack that history), and notes what of it the rows hold.
+    const skeletonAtStart = await this.db.meta.get('skeleton');
+    const fromCheckpoint = skeletonAtStart?.key === 'skeleton' && skeletonAtStart.fromCheckpoint === true;
     const onSkeleton =
-      skeletonFromBytes !== null &&
-      !this.rebuildSaves &&
-      seededAtStart?.key !== 'checkpoint' &&
-      projectionAtStart?.key === 'projection' &&
-      projectionAtStart.version === PROJECTION_VERSION &&
-      !projectionAtStart.incomplete;
+      fromCheckpoint ||
+      (skeletonFromBytes !== null &&
+        !this.rebuildSaves &&
+        seededAtStart?.key !== 'checkpoint' &&
+        projectionAtStart?.key === 'projection' &&
+        projectionAtStart.version === PROJECTION_VERSION &&
+        !projectionAtStart.incomplete);
     // The skeleton stored at an earlier start, if it reads back: only the rows after it are read.
     const stored = onSkeleton ? await this.storedSkeleton() : null;
+    const checkpointSkeleton = fromCheckpoint && stored ? decodeSkeleton(stored.row.bytes) : null;
+    const wanted = checkpointSkeleton ? beforeCut(checkpointSkeleton) : null;
+    if (fromCheckpoint && !checkpointSkeleton)
+      console.error(
+        'Larder could not read the checkpoint skeleton it started from; its history is not on disk',
+      );
+    const historyHeld: Ranges[] = [];
     const builder = stored ? stored.builder : onSkeleton ? new SkeletonBuilder() : null;
     const after = stored?.row.coversRow ?? null;
     let bytesRead = stored?.row.historyBytes ?? 0;
@@ -908,6 +949,7 @@ export class DocPersistence {
           try {
             if (builder) {
               builder.add(row.update);
+              if (wanted) historyHeld.push(wantedIn(wanted, row.update));
               bytesRead += row.update.byteLength;
               // Kept while the history is small: below SKELETON_FROM_BYTES they are applied whole after.
               if (small && bytesRead < skeletonFromBytes!) small.push(row.update);
@@ -933,17 +975,26 @@ export class DocPersistence {
           const started = await this.startFromSkeleton(skeleton, new Set(damaged.map((d) => d.id)));
           this.startedOn = started ? (stored ? 'stored skeleton' : 'skeleton') : 'whole';
           this.rowsReadAtStart = progress.done;
-          if (!started && stored) await this.dropStoredSkeleton();
-          // Stored for the next start, when it has read enough rows since the one stored (or there was none).
-          const since = bytesRead - (stored?.row.historyBytes ?? 0);
-          if (
-            started &&
-            damaged.length === 0 &&
-            lastRead !== null &&
-            (!stored || since >= STORE_SKELETON_AFTER_BYTES)
-          )
-            void this.storeSkeleton(skeleton, lastRead, bytesRead);
-          if (stored) this.checkRowsLater(stored.row.coversRow);
+          if (checkpointSkeleton) {
+            // Kept as it is until the history is all on disk (its rows are read at each start till then).
+            if (started) {
+              const held = withRanges(new Map(), historyHeld);
+              this.checkpointSkeleton = { skeleton: checkpointSkeleton, wanted: wanted!, held, taken: held };
+              skeletonOf(this.doc)!.history = this.historyArrival();
+            }
+          } else {
+            if (!started && stored) await this.dropStoredSkeleton();
+            // Stored for the next start, when it has read enough rows since the one stored (or there was none).
+            const since = bytesRead - (stored?.row.historyBytes ?? 0);
+            if (
+              started &&
+              damaged.length === 0 &&
+              lastRead !== null &&
+              (!stored || since >= STORE_SKELETON_AFTER_BYTES)
+            )
+              void this.storeSkeleton(skeleton, lastRead, bytesRead);
+            if (stored) this.checkRowsLater(stored.row.coversRow);
+          }
         }
       }
     } finally {
@@ -960,6 +1011,12 @@ export class DocPersistence {
     if (seeded?.key === 'checkpoint') {
       this.behind = BehindCheckpoint.fromRow(seeded);
       this.notifyBacklog();
+      // Its history all on disk before it was last closed, not yet noted: the next write notes it.
+      const fromSkeleton = this.checkpointSkeleton;
+      if (fromSkeleton && holdsAllWanted(fromSkeleton.wanted, fromSkeleton.held)) {
+        this.batch.also.push(async () => undefined);
+        this.schedule();
+      }
     }
     if (this.behind && this.behind.historyAt !== null) this.resumeSeedHistory();
     // On the chain: a checkpoint taken right after this start keeps its own rows there first.
@@ -1052,8 +1109,7 @@ export class DocPersistence {
       const skeleton = rowIntact(row.bytes, row.sum) ? decodeSkeleton(row.bytes) : null;
       const last = (await this.db.updates.orderBy(':id').lastKey()) as number | undefined;
       // Rows are never given an id used before, so one past the last is not from this database's rows.
-      if (skeleton && last !== undefined && row.coversRow <= last)
-        return { row, builder: SkeletonBuilder.resume(skeleton) };
+      if (skeleton && row.coversRow <= (last ?? 0)) return { row, builder: SkeletonBuilder.resume(skeleton) };
       console.warn('Larder could not read the skeleton it stored; it reads every stored row');
     } catch (error) {
       console.warn('Larder could not read the skeleton it stored; it reads every stored row', error);
@@ -1143,8 +1199,37 @@ export class DocPersistence {
    * doc has that is not on disk yet. Kept HISTORY_KEPT_MS after its last use (a rebuild, an answer to a peer
    * that lacks history, a sync file), then let go: at ten million entries it holds about 600 MB.
    */
+  /**
+   * Where the ingest hands history a checkpoint's skeleton left out (`historyIn`): stored as a row with the
+   * next batch, its ranges held once that batch commits.
+   */
+  private historyArrival(): HistoryArrival {
+    return {
+      wanted: this.checkpointSkeleton!.wanted,
+      take: (update, ranges) => {
+        this.batch.updates.push(update);
+        (this.batch.history ??= []).push(ranges);
+        const arriving = this.checkpointSkeleton;
+        if (arriving) arriving.taken = withRanges(arriving.taken, [ranges]);
+        this.schedule();
+      },
+      lacking: () => {
+        const arriving = this.checkpointSkeleton;
+        return arriving ? firstLacking(arriving.wanted, arriving.taken) : new Map();
+      },
+    };
+  }
+
+  /** Whether this device's doc started from a checkpoint's skeleton whose history is not all on disk yet. */
+  get historyArriving(): boolean {
+    return this.checkpointSkeleton !== null;
+  }
+
   async historyDoc(): Promise<Y.Doc> {
     if (!skeletonOf(this.doc)) return this.doc;
+    // Started from a checkpoint's skeleton, the history it left out not all stored yet: there is none to read.
+    if (this.checkpointSkeleton)
+      throw new HistoryLeftOutError('This device does not hold the history before its checkpoint yet');
     if (this.history?.timer) clearTimeout(this.history.timer);
     if (!this.history) {
       const reading = (async () => {
@@ -1181,6 +1266,27 @@ export class DocPersistence {
         this.history = null;
         whole.destroy();
       }, HISTORY_KEPT_MS);
+    return whole;
+  }
+
+  /**
+   * A doc of the stored rows, then `extra` (a batch's updates, about to be stored), then what the live doc holds
+   * besides: the history a checkpoint's skeleton left out, once it is all on disk with that batch (`write`).
+   */
+  private async rowsDoc(extra: readonly Uint8Array[]): Promise<Y.Doc> {
+    const whole = new Y.Doc({ gc: true });
+    const breathe = pacer({ sliceMs: LOAD_SLICE_MS, ...this.pace });
+    for await (const row of this.storedRows()) {
+      try {
+        Y.applyUpdate(whole, row.update);
+      } catch {
+        // Set aside at the start (the damage check), or found at the next.
+      }
+      await breathe();
+    }
+    for (const update of extra) Y.applyUpdate(whole, update);
+    for (const original of originalsOf(this.doc)) Y.applyUpdate(whole, original);
+    Y.applyUpdate(whole, encodeAppliedState(this.doc, Y.encodeStateVector(whole)));
     return whole;
   }
 
@@ -1688,6 +1794,7 @@ export class DocPersistence {
     next.membersChanged ||= failed.membersChanged;
     next.headsChanged ||= failed.headsChanged;
     if (failed.folded) next.folded = new Set([...failed.folded, ...(next.folded ?? [])]);
+    if (failed.history) next.history = [...failed.history, ...(next.history ?? [])];
     for (const key of PROJECTED_SETTINGS) {
       for (const [k, v] of failed[key]) if (!next[key].has(k)) next[key].set(k, v);
     }
@@ -1713,19 +1820,41 @@ export class DocPersistence {
     // for them): an entry that refers to an earlier one (an undo, a receipt, a resolve) needs that one's row,
     // and a device is as one with the whole history only with every row in. The rest of them first, then.
     // (Only once started from it: a write queued before the start must not wait for rows the start reads.)
-    if (this.seedRows && behind && (arrival?.mayHoldAll === true || entries.some(refersToEntry))) {
+    // Started from a checkpoint's skeleton: whole once the stored rows hold all the history it left out (that
+    // it left out only covered entries is its maker's word, as the figures are: docs/checkpoints.md).
+    const fromSkeleton = this.checkpointSkeleton;
+    const heldNow = fromSkeleton ? withRanges(fromSkeleton.held, batch.history ?? []) : null;
+    const skeletonWhole =
+      fromSkeleton !== null && behind !== null && holdsAllWanted(fromSkeleton.wanted, heldNow!);
+    if (
+      this.seedRows &&
+      behind &&
+      (arrival?.mayHoldAll === true || skeletonWhole || entries.some(refersToEntry))
+    ) {
       await this.seedHistoryNow();
       behind = this.behind;
       arrival = behind?.arriving(unfolded) ?? null;
     }
     // Once the doc holds every covered position, this device is as one that had the history all along.
     // (The doc is read once, the first time the counts say it may: what it lacked is known from then on.)
-    const caughtUp =
-      arrival?.mayHoldAll === true &&
-      (arrival.next.knowsMissing ||
-        arrival.next.learnMissing(
-          (await readAllEntriesPaced(await this.historyDoc(), pacer(this.pace))).entries,
-        ));
+    // Its history all on disk with this batch: which covered positions the doc holds is read from it, once
+    // (its entries came to disk, not through the doc one by one). Whole when it holds every one; else it goes
+    // on as any device behind its checkpoint, covered entries counted as they arrive.
+    let learned: BehindCheckpoint | null = null;
+    if (skeletonWhole) {
+      const whole = await this.rowsDoc(batch.updates);
+      learned = (arrival?.next ?? behind!).learnedFrom(
+        (await readAllEntriesPaced(whole, pacer(this.pace))).entries,
+      );
+      whole.destroy();
+    }
+    const caughtUp = fromSkeleton
+      ? learned?.holdsAll === true
+      : arrival?.mayHoldAll === true &&
+        (arrival.next.knowsMissing ||
+          arrival.next.learnMissing(
+            (await readAllEntriesPaced(await this.historyDoc(), pacer(this.pace))).entries,
+          ));
     // Then a rebuild asked for meanwhile, or one its projection's version asks for, runs.
     const rebuildAfter = caughtUp && (behind!.rebuildWanted || !(await this.projectionCurrent()));
     // On a signed network only what the gate releases counts (signatures are checked before the
@@ -1802,7 +1931,10 @@ export class DocPersistence {
           await db.meta.delete('checkpointMembers');
           // (Should the app close before the rebuild asked for meanwhile runs, the next start runs it.)
           if (behind!.rebuildWanted) await this.markProjection(true, seenAt);
-        } else if (arrival) await db.meta.put(arrival.next.row);
+        } else if (learned) await db.meta.put(learned.row);
+        else if (arrival) await db.meta.put(arrival.next.row);
+        // Its history on disk: the next start reads every row, as any device's (and stores a skeleton of them).
+        if (learned) await db.meta.delete('skeleton');
         if (later.length > 0) await this.markProjection(true, seenAt);
       });
     } catch (error) {
@@ -1813,7 +1945,18 @@ export class DocPersistence {
       throw error;
     }
     committed?.();
-    if (arrival) {
+    if (fromSkeleton) {
+      fromSkeleton.held = heldNow!;
+      if (learned) {
+        // A doc started from a skeleton with its history on disk, as any device on one (docs/history.md).
+        this.checkpointSkeleton = null;
+        const started = skeletonOf(this.doc);
+        if (started) delete started.history;
+        this.behind = caughtUp ? null : learned;
+        this.notifyBacklog();
+      }
+    }
+    if (arrival && !learned) {
       this.behind = caughtUp ? null : arrival.next;
       this.notifyBacklog();
     }
@@ -1868,11 +2011,16 @@ export class DocPersistence {
    * Rows that do not match the checkpoint's head are refused (a CheckpointFormatError), nothing written.
    * `members`: the member log the checkpoint was verified with (its bundle's), replayed with the doc's until
    * the history arrives (TrustLayer `lend`): what approves this device counts from the start.
+   * `skeleton`: the checkpoint's skeleton, verified (shared/checkpoint/skeleton.ts), when it came with one:
+   * the doc starts from it, not from the history (docs/checkpoints.md, "The compacted state to continue
+   * syncing from"), and takes over Yjs only what follows its cut; the history it left out goes to disk as it
+   * arrives, without the doc (`historyArrival`), and every start starts from it until all of it is there.
    */
   seed(
     checkpoint: VerifiedCheckpoint,
     rowBytes: Uint8Array,
     members: readonly unknown[] | null = null,
+    skeleton: Skeleton | null = null,
   ): Promise<void> {
     let rows: SeedRows | null = null;
     const run = this.chain.then(async () => {
@@ -1886,7 +2034,7 @@ export class DocPersistence {
       rows = await readSeedRows(this.db, checkpoint.head, rowBytes, true, this.seedReading);
       let seeded = false;
       try {
-        await this.seedFigures(checkpoint, members);
+        await this.seedFigures(checkpoint, members, skeleton);
         seeded = true;
       } finally {
         // Not started from it: the bytes kept for it go (none were before: only a device with no entries
@@ -1917,6 +2065,7 @@ export class DocPersistence {
   private async seedFigures(
     checkpoint: VerifiedCheckpoint,
     members: readonly unknown[] | null,
+    skeleton: Skeleton | null,
   ): Promise<void> {
     // Other tasks ran meanwhile: a save on this device, or an entry that came some other way, means its doc
     // no longer starts empty, and the checkpoint is not taken after all (its history counts instead).
@@ -1941,11 +2090,46 @@ export class DocPersistence {
         checkpoint: behind.row,
       });
       if (members) await db.meta.put({ key: 'checkpointMembers', ops: [...members] });
+      if (skeleton) {
+        const bytes = encodeSkeleton(skeleton);
+        await db.meta.put({
+          key: 'skeleton',
+          bytes,
+          sum: rowSum(bytes),
+          coversRow: 0,
+          historyBytes: 0,
+          fromCheckpoint: true,
+        });
+      }
       const problems = await this.writeSettings(settings, seenAt, verdicts);
       if (problems.length > 0) await db.problems.bulkPut(problems);
     });
     this.behind = behind;
+    if (skeleton) this.startFromCheckpointSkeleton(skeleton, new Map());
     this.notifyBacklog();
+  }
+
+  /**
+   * The doc started from a checkpoint's skeleton (`seed`, or a start while the history is not all on disk):
+   * applied without being captured (it is no row, and its ledger values are the checkpoint's), and marked, the
+   * history it left out handed to `historyArrival` as it comes. `held`: what of it the stored rows hold.
+   */
+  private startFromCheckpointSkeleton(skeleton: Skeleton, held: Ranges): void {
+    // No listener may see it as an update: encoded, its GC structs would tell a peer it has history it lacks,
+    // and its delete set delete that history there (shared/sync/skeleton.ts). Sync is running (the checkpoint
+    // may have come over it): its listeners are set aside while it is applied.
+    const observers = (this.doc as unknown as { _observers: Map<string, Set<unknown>> })._observers;
+    const aside = ['update', 'updateV2'].map((name) => [name, observers.get(name)] as const);
+    for (const [name] of aside) observers.delete(name);
+    try {
+      this.doc.transact(() => {
+        for (const update of skeleton.updates) Y.applyUpdate(this.doc, update);
+      }, SKELETON_START);
+    } finally {
+      for (const [name, listeners] of aside) if (listeners) observers.set(name, listeners);
+    }
+    this.checkpointSkeleton = { skeleton, wanted: beforeCut(skeleton), held, taken: held };
+    startedFromSkeleton(this.doc, { ...skeleton, history: this.historyArrival() }, () => this.historyDoc());
   }
 
   /**
@@ -2963,7 +3147,7 @@ function capture(
   decoded: () => DecodedWires | undefined = () => undefined,
   brought: (origin: unknown, what: Brought) => void = () => undefined,
 ): void {
-  const mine = (origin: unknown) => origin !== STAGED;
+  const mine = (origin: unknown) => origin !== STAGED && origin !== SKELETON_START;
   doc.on('update', (update: Uint8Array, origin: unknown) => {
     if (!mine(origin)) return;
     target().updates.push(update);

@@ -28,7 +28,13 @@ import {
   stateParts,
   valuesPast,
 } from '../../shared/sync/docParts';
-import { docHolding, holdsHistory, skeletonOf } from '../../shared/sync/skeleton';
+import {
+  docHolding,
+  HistoryLeftOutError,
+  holdsHistory,
+  skeletonOf,
+  stateVectorToAsk,
+} from '../../shared/sync/skeleton';
 import {
   expectMore,
   ingestBusy,
@@ -237,7 +243,8 @@ export const writeSyncStep1 = (encoder: encoding.Encoder, doc: Y.Doc): void => {
     return;
   }
   encoding.writeVarUint(encoder, messageYjsSyncStep1);
-  encoding.writeVarUint8Array(encoder, Y.encodeStateVector(doc));
+  // (A device started from a checkpoint's skeleton asks for the history it lacks too: stateVectorToAsk.)
+  encoding.writeVarUint8Array(encoder, stateVectorToAsk(doc));
   if (carriers.get(doc)?.wants()) encoding.writeVarUint(encoder, WANTS_CHECKPOINT);
 };
 
@@ -443,7 +450,13 @@ function queueAnswer(
     writeAnswer(message, answer, packed);
     sendFramed(conn, encoding.toUint8Array(message));
   });
-  const tail = run.catch((error: unknown) => console.error('Larder could not answer a peer’s sync', error));
+  const tail = run.catch((error: unknown) => {
+    // A device started from a checkpoint's skeleton, its history not on its disk yet, answers no peer short of
+    // that history: a device that holds it does (renderer/storage/persistence.ts `seed`).
+    if (error instanceof HistoryLeftOutError)
+      console.info('Larder left a peer short of history to another device');
+    else console.error('Larder could not answer a peer’s sync', error);
+  });
   answering.set(doc, tail);
   void tail.then(() => {
     if (answering.get(doc) === tail) answering.delete(doc);
@@ -671,7 +684,7 @@ async function askForTheRest(
 ): Promise<void> {
   const result = await taken;
   await peerUpdatesIdle(doc);
-  const stuck = result?.ok && equalBytes(Y.encodeStateVector(doc), before);
+  const stuck = result?.ok && equalBytes(stateVectorToAsk(doc), before);
   if (!result?.ok || stuck || conn.closed || noDocs.has(doc)) {
     // Nothing more is coming from this peer: the device need not wait for it.
     partArrived(conn);
@@ -780,7 +793,7 @@ export const readSyncMessage = (
         readUpdate(decoder, doc, origin, errorHandler);
         return messageType;
       case messageLarderSyncStep2Part: {
-        const before = Y.encodeStateVector(doc);
+        const before = stateVectorToAsk(doc);
         // Once the part is handed to the ingest (after it is inflated), the next part is what is awaited.
         const taken = readPackedUpdate(decoder, doc, origin, errorHandler, () => {
           if (conn) expectNextPart(conn, doc);

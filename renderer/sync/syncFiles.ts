@@ -276,6 +276,10 @@ export async function importSyncFile(
   // right in seconds, then the history behind them is taken as any file's is (what the checkpoint counted
   // is not counted again). One that does not verify is left aside, and the history counted instead.
   const notes: DomainMessage[] = [];
+  // The entries counted by a checkpoint this file started the device from with its skeleton: the file brought
+  // them, but their history goes to its disk behind the checkpoint's figures, not through its doc (whose
+  // entries are counted below).
+  let fromCheckpoint = 0;
   if (opened.checkpoint && store.persistence.mayStartFromCheckpoint) {
     const { startFromBundle } = await import('../storage/checkpoint');
     // A peer's entries arriving while it is verified make the device no longer new: the history, then.
@@ -284,6 +288,8 @@ export async function importSyncFile(
       refusal: String(error),
     }));
     if (started.ok) {
+      // Started from its skeleton too: the covered entries' history goes to disk, not through the doc.
+      if (store.persistence.historyArriving) fromCheckpoint = started.covered;
       notes.push(msg('syncFile.fromCheckpoint', { from: started.byName }));
       options.onCheckpoint?.({ from: started.byName, covered: started.covered });
     } else {
@@ -330,9 +336,11 @@ export async function importSyncFile(
   } satisfies PeerRow);
 
   const from = deviceName(doc, header.device);
-  if (!result.changed && result.pending)
+  const changed = result.changed || fromCheckpoint > 0;
+  newEntries += fromCheckpoint;
+  if (!changed && result.pending)
     return { ok: true, newEntries: 0, from, message: msg('syncFile.waiting', { from }) };
-  const message = !result.changed
+  const message = !changed
     ? msg('syncFile.nothingNew')
     : newEntries > 0
       ? msg('syncFile.imported', { count: newEntries, from })

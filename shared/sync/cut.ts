@@ -29,18 +29,52 @@ export type Cut = Map<number, number>;
  * and less what names something past the cut. `doc` holds its history (not a skeleton doc).
  */
 export function checkpointCut(doc: Y.Doc, counted: (device: string, value: LedgerWire) => boolean): Cut {
+  const steps = cutSteps(doc, counted);
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+}
+
+/**
+ * `checkpointCut` with `pause` awaited every so often (a million ledger values are a second or two of
+ * decoding): for a device whose saves must not wait that long.
+ */
+export async function checkpointCutPaced(
+  doc: Y.Doc,
+  counted: (device: string, value: LedgerWire) => boolean,
+  pause: () => Promise<void>,
+): Promise<Cut> {
+  const steps = cutSteps(doc, counted);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    await pause();
+  }
+}
+
+/** Values or structs looked at between two steps of `cutSteps`. */
+const CUT_STEP = 2_048;
+
+function* cutSteps(
+  doc: Y.Doc,
+  counted: (device: string, value: LedgerWire) => boolean,
+): Generator<void, Cut> {
   const cut: Cut = Y.decodeStateVector(Y.encodeStateVector(doc));
   const lower = (client: number, clock: number) => {
     if (clock < (cut.get(client) ?? 0)) cut.set(client, clock);
   };
-  ledgersOf(doc).forEach((array, device) => {
+  let done = 0;
+  for (const [device, array] of ledgersOf(doc).entries()) {
+    if (!(array instanceof Y.Array)) continue;
     for (let item = array._start; item; item = item.right) {
       if (item.deleted) continue;
       const values = item.content.getContent() as LedgerWire[];
       const at = values.findIndex((value) => !counted(device, value));
       if (at >= 0) lower(item.id.client, item.id.clock + at);
+      done += values.length;
+      if (done >= CUT_STEP) {
+        done = 0;
+        yield;
+      }
     }
-  });
+  }
   const past = (id: Y.ID | null) => id !== null && id.clock >= (cut.get(id.client) ?? 0);
   // Until nothing before the cut names anything past it: each pass brings clients back, never forward.
   for (let moved = true; moved;) {
@@ -48,6 +82,10 @@ export function checkpointCut(doc: Y.Doc, counted: (device: string, value: Ledge
     for (const [client, structs] of doc.store.clients) {
       for (const struct of structs) {
         if (struct.id.clock >= (cut.get(client) ?? 0)) break;
+        if (++done >= CUT_STEP) {
+          done = 0;
+          yield;
+        }
         if (!(struct instanceof Y.Item)) continue;
         const parent = struct.parent instanceof Y.AbstractType ? (struct.parent._item?.id ?? null) : null;
         if (past(struct.origin) || past(struct.rightOrigin) || past(parent)) {
@@ -72,7 +110,12 @@ export function checkpointSkeleton(
   counted: (device: string, value: LedgerWire) => boolean,
 ): { cut: Cut; skeleton: Skeleton } {
   const cut = checkpointCut(doc, counted);
+  return { cut, skeleton: skeletonUpTo(doc, cut) };
+}
+
+/** The skeleton of `doc` up to `cut` (`checkpointCut`'s). */
+export function skeletonUpTo(doc: Y.Doc, cut: Cut): Skeleton {
   const builder = new SkeletonBuilder(cut);
   builder.add(Y.encodeStateAsUpdate(doc));
-  return { cut, skeleton: builder.finish() };
+  return builder.finish();
 }

@@ -6,6 +6,7 @@ import {
   HistoryLeftOutError,
   namesLeftOut,
   type Rewritten,
+  historyIn,
   rewriteIntoHoles,
   skeletonOf,
   tookRewritten,
@@ -1025,8 +1026,10 @@ function applyWaiting(doc: Y.Doc, origin: unknown): void {
       if (decoded.ok && wouldWait(doc, decoded.decoded)) continue;
       list.splice(list.indexOf(update), 1);
       // Checked again against the doc as it is now; refused or not, it no longer waits.
-      if (decoded.ok && !checkAgainstDoc(doc, [decoded.decoded]))
+      if (decoded.ok && !checkAgainstDoc(doc, [decoded.decoded])) {
+        historyIn(doc, update, decoded.decoded.structs);
         applyChecked(doc, update, decoded.decoded, origin, decoded.rewritten);
+      }
       progress = true;
       break;
     }
@@ -1054,6 +1057,8 @@ export function ingestUpdate(doc: Y.Doc, update: Uint8Array, origin: unknown): I
     hold(doc, update);
     return { ok: true, changed: false, pending: true };
   }
+  // History a checkpoint's skeleton left out, which Yjs skips as held: to disk, for a device that lacks it.
+  historyIn(doc, update, incoming.decoded.structs);
   const result = applyChecked(doc, update, incoming.decoded, origin, incoming.rewritten);
   if (result.ok && result.changed) applyWaiting(doc, origin);
   return result.ok ? { ...result, pending: result.pending || waitingUpdates(doc) > 0 } : result;
@@ -1323,6 +1328,7 @@ async function takeLarge(
   for (const [i, piece] of pieces.entries()) {
     if (i > 0) await pause();
     const rewritten = rewrites[i];
+    historyIn(doc, piece, decoded[i]!.structs);
     const applied = applyPiece(doc, rewritten?.update ?? piece, origin, piece);
     if (rewritten && applied.changed) tookRewritten(doc, piece, rewritten);
     changed ||= applied.changed;

@@ -559,7 +559,50 @@ type Started = Pick<Skeleton, 'through' | 'holes' | 'deletes'> &
     rewritten?: Map<number, number>;
     /** Those updates as they were written, for a doc of the history (`tookRewritten`). */
     originals?: Uint8Array[];
+    /**
+     * A doc started from a checkpoint's skeleton, whose device does not hold the history it left out yet
+     * (shared/sync/cut.ts, renderer/storage/persistence.ts `seed`): what peers and files still send of that
+     * history, which Yjs skips as held, is handed here by the ingest (`historyIn`), to be stored without the doc.
+     */
+    history?: HistoryArrival;
   };
+
+/** Where history that a doc started from a checkpoint's skeleton left out goes when it arrives. */
+export interface HistoryArrival {
+  /**
+   * What the device's disk must come to hold (by client, [from, to)): everything before the skeleton's cut, its
+   * settings and kept values too (the skeleton is no row: `beforeCut`).
+   */
+  wanted: Ranges;
+  /** `update` (as it was written) holds `ranges` of `wanted` (by client, [from, to)). */
+  take(update: Uint8Array, ranges: Ranges): void;
+  /** By client, the first clock of what the skeleton left out that has not arrived: what to ask peers from. */
+  lacking(): ReadonlyMap<number, number>;
+}
+
+/**
+ * The state vector a doc asks its peers with (a sync step 1): its own, but for a doc started from a
+ * checkpoint's skeleton whose history has not all arrived, each client's clock brought back to the first of
+ * that history it lacks, so that peers send it (Yjs skips what the doc holds; the ingest hands the history to
+ * `history.take`). Asked with its own state vector, it would never be sent the history.
+ */
+export function stateVectorToAsk(doc: Y.Doc): Uint8Array {
+  const lacking = skeletons.get(doc)?.history?.lacking();
+  if (!lacking || lacking.size === 0) return Y.encodeStateVector(doc);
+  const sv = Y.decodeStateVector(Y.encodeStateVector(doc));
+  for (const [client, clock] of lacking) sv.set(client, Math.min(sv.get(client) ?? 0, clock));
+  return Y.encodeStateVector(sv);
+}
+
+/** By client, the first clock of `leftOut` that `held` does not hold (each client's ranges in order). */
+export function firstLacking(leftOut: Ranges, held: Ranges): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [client, holes] of leftOut) {
+    const missing = without(holes, joined([...(held.get(client) ?? [])]));
+    if (missing.length > 0) out.set(client, missing[0]![0]);
+  }
+  return out;
+}
 /** The docs started from a skeleton, with what they left out (`startedFromSkeleton`). */
 const skeletons = new WeakMap<Y.Doc, Started>();
 /** For each, how to have its whole history: a doc of it, as it stands now. */
@@ -742,10 +785,89 @@ export function namesLeftOut(doc: Y.Doc, structs: readonly (Y.Item | Y.GC | Y.Sk
   for (const struct of structs)
     if (
       struct instanceof Y.Item &&
+      !held(doc, struct) &&
       (holeArrayOf(skeleton, struct.origin) || holeArrayOf(skeleton, struct.rightOrigin))
     )
       return true;
   return false;
+}
+
+/** Whether the doc has `struct` already (Yjs skips it): history a skeleton left out, or a repeat. */
+const held = (doc: Y.Doc, struct: Y.Item | Y.GC | Y.Skip) =>
+  struct.id.clock + struct.length <= Y.getState(doc.store, struct.id.client);
+
+/**
+ * For a doc started from a checkpoint's skeleton whose device does not hold the history yet (`history`): the
+ * ranges of `structs` that are history the skeleton left out, by client, handed with `update` to its
+ * `history.take` (the ingest calls it for each update it takes, before applying it). Nothing for other docs.
+ */
+export function historyIn(
+  doc: Y.Doc,
+  update: Uint8Array,
+  structs: readonly (Y.Item | Y.GC | Y.Skip)[],
+): void {
+  const history = skeletons.get(doc)?.history;
+  if (!history) return;
+  const ranges: Ranges = new Map();
+  for (const struct of structs) {
+    if (struct instanceof Y.Skip) continue;
+    const { client, clock } = struct.id;
+    const holes = history.wanted.get(client);
+    if (!holes) continue;
+    for (const [from, to] of within([[clock, clock + struct.length]], holes)) {
+      const list = ranges.get(client);
+      if (list) list.push([from, to]);
+      else ranges.set(client, [[from, to]]);
+    }
+  }
+  if (ranges.size > 0) history.take(update, ranges);
+}
+
+/** Everything before a skeleton's cut, by client ([0, its clock)): what a device started from it lacks on disk. */
+export function beforeCut(skeleton: Pick<Skeleton, 'updates'>): Ranges {
+  const out: Ranges = new Map();
+  for (const [client, clock] of Y.decodeStateVector(
+    Y.encodeStateVectorFromUpdate(Y.mergeUpdates(skeleton.updates)),
+  ))
+    if (clock > 0) out.set(client, [[0, clock]]);
+  return out;
+}
+
+/** `a` with every range of `more` added, each client's ranges in order and joined (a new map). */
+export function withRanges(a: Ranges, more: readonly Ranges[]): Ranges {
+  const out: Ranges = new Map();
+  for (const ranges of [a, ...more])
+    for (const [client, list] of ranges) out.set(client, [...(out.get(client) ?? []), ...list]);
+  for (const [client, list] of out) out.set(client, joined(list));
+  return out;
+}
+
+/** The ranges of `update`'s structs within `wanted` (`beforeCut`), by client (a stored row read again). */
+export function wantedIn(wanted: Ranges, update: Uint8Array): Ranges {
+  const ranges: Ranges = new Map();
+  for (const struct of Y.decodeUpdate(update).structs) {
+    if (struct instanceof Y.Skip) continue;
+    const holes = wanted.get(struct.id.client);
+    if (!holes) continue;
+    const found = within([[struct.id.clock, struct.id.clock + struct.length]], holes);
+    if (found.length === 0) continue;
+    const list = ranges.get(struct.id.client);
+    if (list) list.push(...found);
+    else ranges.set(struct.id.client, found);
+  }
+  return ranges;
+}
+
+/**
+ * Whether `held` (by client, [from, to) ranges, in any order) holds every range of `wanted` (`beforeCut`): a
+ * device started from a checkpoint's skeleton then holds the history (`history` is for until then).
+ */
+export function holdsAllWanted(wanted: Ranges, heldRanges: Ranges): boolean {
+  for (const [client, holes] of wanted) {
+    const have = joined([...(heldRanges.get(client) ?? [])]);
+    if (without(holes, have).length > 0) return false;
+  }
+  return true;
 }
 
 /** An update rewritten for a doc started from a skeleton, and what it rewrote. */
@@ -782,7 +904,7 @@ export function rewriteIntoHoles(doc: Y.Doc, update: Uint8Array): Rewritten | nu
   }
   const ends = new Map<number, number>();
   for (const struct of decoded.structs) {
-    if (!(struct instanceof Y.Item)) continue;
+    if (!(struct instanceof Y.Item) || held(doc, struct)) continue;
     const array = holeArrayOf(skeleton, struct.origin) ?? holeArrayOf(skeleton, struct.rightOrigin);
     if (!array) continue;
     struct.origin = null;

@@ -3,6 +3,7 @@ import 'fake-indexeddb/auto';
 import { ledgerOf } from './ledgerTable';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { docHolding } from '../../shared/sync/skeleton';
 import type { ItemForm } from '../../shared/catalog';
 import { ledgersOf, readAllEntries } from '../../shared/doc';
 import { entrySchema } from '../../shared/entries';
@@ -335,7 +336,8 @@ async function network() {
   const rogue = Array.from({ length: 40 }, () => rogueUpdate(rng, docA)[0]);
   const real = [
     encodeAppliedState(docB, Y.encodeStateVector(docA)),
-    encodeAppliedState(docB),
+    // (B started from A's checkpoint and its skeleton: its whole state is its history's, on its disk.)
+    encodeAppliedState(await docHolding(docB)),
     ...incremental,
     ...hostile,
     Y.encodeStateAsUpdate(new Y.Doc()),

@@ -5,7 +5,7 @@ import { LarderDB } from '../../renderer/storage/db';
 import { listedItemBlocks } from '../../renderer/storage/itemBlocks';
 import { decodeLedgerRows } from '../../shared/checkpoint/rows';
 import { encodeAppliedState } from '../../shared/sync/ingest';
-import { docHolding } from '../../shared/sync/skeleton';
+import { docHolding, HistoryLeftOutError, stateVectorToAsk } from '../../shared/sync/skeleton';
 import { LarderStore, type StoreDeps } from '../../renderer/storage/store';
 
 /**
@@ -286,16 +286,22 @@ export class SimNetwork {
     const stores = this.stores();
     const docA = stores[a]!.persistence.doc;
     const docB = stores[b]!.persistence.doc;
-    const [svA, svB] = [Y.encodeStateVector(docA), Y.encodeStateVector(docB)];
+    // (A device started from a checkpoint's skeleton asks for the history it lacks too, as in the app.)
+    const [svA, svB] = [stateVectorToAsk(docA), stateVectorToAsk(docB)];
     // As the app answers (renderer/sync/guardedSync.ts): a doc that runs on a skeleton answers a peer short of
     // its history from its history on disk (shared/sync/skeleton.ts).
-    const [fromB, fromA] = await Promise.all([docHolding(docB, svA), docHolding(docA, svB)]);
-    const forA = encodeAppliedState(fromB, svA);
-    const forB = encodeAppliedState(fromA, svB);
+    // A device started from a checkpoint's skeleton whose history is not on its disk yet answers no peer short
+    // of that history (the app leaves that peer to a device that holds it).
+    const holding = (doc: Y.Doc, sv: Uint8Array) =>
+      docHolding(doc, sv).catch((error: unknown) => {
+        if (error instanceof HistoryLeftOutError) return null;
+        throw error;
+      });
+    const [fromB, fromA] = await Promise.all([holding(docB, svA), holding(docA, svB)]);
     this.stats.exchanges += 1;
     const results = await Promise.all([
-      stores[a]!.applyRemoteUpdate(forA, PEER),
-      stores[b]!.applyRemoteUpdate(forB, PEER),
+      fromB ? stores[a]!.applyRemoteUpdate(encodeAppliedState(fromB, svA), PEER) : { ok: true as const },
+      fromA ? stores[b]!.applyRemoteUpdate(encodeAppliedState(fromA, svB), PEER) : { ok: true as const },
     ]);
     for (const r of results)
       if (!r.ok) throw new Error(`state exchange ${a}<->${b} refused: ${JSON.stringify(r.message)}`);

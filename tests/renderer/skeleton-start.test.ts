@@ -124,8 +124,14 @@ describe('a start on a skeleton of the doc', () => {
     const file = await exportSyncFile(b, { now: clock, randomBytes: testDeps(21).bytes });
     const imported = await importSyncFile(fresh, file.bytes, { now: clock });
     expect(imported).toMatchObject({ ok: true });
-    expect(readAllEntries(fresh.persistence.doc).entries).toHaveLength(entries);
+    // It started from the file's checkpoint and its maker's skeleton (made from b's history on disk): its doc
+    // is a skeleton too, its history on its disk, taken from the file without the doc.
+    expect(fresh.persistence.historyArriving).toBe(false);
+    expect(fresh.persistence.behindCheckpoint).toBe(false);
+    expect(skeletonOf(fresh.persistence.doc)).toBeDefined();
+    expect(readAllEntries(await fresh.persistence.historyDoc()).entries).toHaveLength(entries);
     expect(Y.encodeStateVector(fresh.persistence.doc)).toEqual(Y.encodeStateVector(history));
+    expect(await fresh.persistence.checkData()).toMatchObject({ differences: [] });
   });
 
   it('stores its skeleton: the next start reads it and the rows since, and the rows it covers are read through after', async () => {

@@ -35,10 +35,10 @@ export class Remote {
       await ingestIdle(doc);
       result = ingestUpdate(doc, update, origin);
     }
-    if (result.ok && result.changed) {
-      await this.ctx.persistence.flush();
-      await this.ctx.persistence.projected();
-    }
+    // (Flushed also when it changed nothing: history a checkpoint's skeleton left out goes to disk without the
+    // doc, and is written with the next batch: `historyIn`.)
+    if (result.ok) await this.ctx.persistence.flush();
+    if (result.ok && result.changed) await this.ctx.persistence.projected();
     return result;
   }
 
@@ -53,10 +53,8 @@ export class Remote {
     await this.ctx.ready;
     const results = await ingestPartsInSteps(this.ctx.doc, parts, origin);
     const changed = results.some((r) => r.ok && r.changed);
-    if (changed) {
-      await this.ctx.persistence.flush();
-      await this.ctx.persistence.projected();
-    }
+    await this.ctx.persistence.flush();
+    if (changed) await this.ctx.persistence.projected();
     const last = results[results.length - 1];
     if (!last) return { ok: true, changed: false };
     if (last.ok) return { ok: true, changed, pending: results.some((r) => r.ok && r.pending) };
