@@ -2105,7 +2105,14 @@ export class DocPersistence {
       if (problems.length > 0) await db.problems.bulkPut(problems);
     });
     this.behind = behind;
-    if (skeleton) this.startFromCheckpointSkeleton(skeleton, new Map());
+    if (skeleton) {
+      // What the doc holds already is on disk (its own join request, say, which the maker's doc held too): for
+      // each client, everything before its clock (a doc's structs of a client run from 0 with no gap).
+      const held: Ranges = new Map();
+      for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVector(this.doc)))
+        if (clock > 0) held.set(client, [[0, clock]]);
+      this.startFromCheckpointSkeleton(skeleton, held);
+    }
     this.notifyBacklog();
   }
 

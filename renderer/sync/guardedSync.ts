@@ -681,6 +681,8 @@ async function askForTheRest(
   doc: Y.Doc,
   before: Uint8Array,
   conn: SyncConn,
+  /** A part that brought nothing is a problem to report (an answer in parts), not the end of asking for history. */
+  reportStuck = true,
 ): Promise<void> {
   const result = await taken;
   await peerUpdatesIdle(doc);
@@ -688,7 +690,7 @@ async function askForTheRest(
   if (!result?.ok || stuck || conn.closed || noDocs.has(doc)) {
     // Nothing more is coming from this peer: the device need not wait for it.
     partArrived(conn);
-    if (stuck) onRefused(msg('update.partStuck'));
+    if (stuck && reportStuck) onRefused(msg('update.partStuck'));
     return;
   }
   const encoder = encoding.createEncoder();
@@ -784,9 +786,13 @@ export const readSyncMessage = (
         return later ? messageAnsweredLater : messageType;
       }
       case messageYjsSyncStep2: {
-        void takePlain(decoding.readVarUint8Array(decoder), doc, origin, errorHandler, () =>
+        // A device started from a checkpoint's skeleton whose history has not all come asks again after each
+        // answer (from the first clock of it it lacks: `stateVectorToAsk`), until an answer brings none.
+        const arriving = conn && skeletonOf(doc)?.history ? stateVectorToAsk(doc) : null;
+        const taken = takePlain(decoding.readVarUint8Array(decoder), doc, origin, errorHandler, () =>
           partArrived(conn),
         );
+        if (arriving && conn) void askForTheRest(taken, doc, arriving, conn, false);
         return messageType;
       }
       case messageYjsUpdate:

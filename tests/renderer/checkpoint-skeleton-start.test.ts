@@ -19,7 +19,7 @@ import { projectedFigures, testStores } from './stores';
  * (`stateVectorToAsk`: from the first clock of the history not on disk) and answer as the app answers
  * (`docHolding`, `encodeAppliedState`).
  */
-const { clock, device, twoHubsWithHistory, reopen } = testStores('cpskel', 50);
+const { clock, device, sync, twoHubsWithHistory, reopen } = testStores('cpskel', 50);
 
 /** `to` asks `from` for what it lacks, and takes the answer, as over live sync. */
 async function ask(from: LarderStore, to: LarderStore): Promise<void> {
@@ -29,21 +29,35 @@ async function ask(from: LarderStore, to: LarderStore): Promise<void> {
   expect(result.ok, JSON.stringify(result)).toBe(true);
 }
 
-async function joinedFromBundle(a: LarderStore) {
-  const bundle = await storeCheckpointBundle(a, clock.now());
-  expect(bundle).not.toBeNull();
-  const carried = decodeBundle(bundle!.bytes).skeleton;
-  expect(carried).toBeDefined();
+/**
+ * A new device started from the admin's bundle, with its skeleton. `requestFirst`: it makes its hub, which
+ * reaches the admin before the bundle is made (so the skeleton holds structs of the device's own, which its
+ * disk already holds).
+ */
+async function joinedFromBundle(a: LarderStore, requestFirst = false) {
   const c = await device();
   await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Community centre tablet' });
+  if (requestFirst) {
+    // Its hub, made before it started, in its doc and on its disk; and in the admin's, before the bundle.
+    await c.chooseHub({ newHubName: 'Community Centre' });
+    await sync(c, a);
+  }
+  const bundle = await storeCheckpointBundle(a, clock.now());
+  expect(bundle).not.toBeNull();
+  expect(decodeBundle(bundle!.bytes).skeleton).toBeDefined();
+  const own = Y.decodeStateVector(Y.encodeStateVector(c.persistence.doc));
   expect(await startFromBundle(c, bundle!.bytes)).toMatchObject({ ok: true });
-  return { c, carried: carried! };
+  // It asks for history from where its disk lacks it: not for what it held before (its own hub).
+  if (requestFirst) expect(own.size).toBeGreaterThan(0);
+  const asked = Y.decodeStateVector(stateVectorToAsk(c.persistence.doc));
+  for (const [client, clock] of own) expect(asked.get(client)).toBe(clock);
+  return { c };
 }
 
 describe('a new device started from a checkpoint’s skeleton', () => {
   it('holds no history in its doc, restarts on the skeleton, takes the history to disk when asked, and is whole', async () => {
     const { a, rice } = await twoHubsWithHistory();
-    const { c } = await joinedFromBundle(a);
+    const { c } = await joinedFromBundle(a, true);
     expect(c.persistence.historyArriving).toBe(true);
     expect(c.persistence.behindCheckpoint).toBe(true);
     // The admin's figures, from a doc holding each ledger's last value.
