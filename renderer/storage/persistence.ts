@@ -1231,23 +1231,7 @@ export class DocPersistence {
     if (this.checkpointSkeleton)
       throw new HistoryLeftOutError('This device does not hold the history before its checkpoint yet');
     if (this.history?.timer) clearTimeout(this.history.timer);
-    if (!this.history) {
-      const reading = (async () => {
-        const whole = new Y.Doc({ gc: true });
-        const breathe = pacer({ sliceMs: LOAD_SLICE_MS, ...this.pace });
-        for await (const row of this.storedRows()) {
-          try {
-            Y.applyUpdate(whole, row.update);
-          } catch {
-            // A row Yjs cannot apply was set aside at the start (the damage check); one damaged since is found
-            // at the next start.
-          }
-          await breathe();
-        }
-        return whole;
-      })();
-      this.history = { doc: reading, timer: null };
-    }
+    if (!this.history) this.history = { doc: this.docOfRows(), timer: null };
     const history = this.history;
     let whole: Y.Doc;
     try {
@@ -1274,19 +1258,26 @@ export class DocPersistence {
    * besides: the history a checkpoint's skeleton left out, once it is all on disk with that batch (`write`).
    */
   private async rowsDoc(extra: readonly Uint8Array[]): Promise<Y.Doc> {
+    const whole = await this.docOfRows();
+    for (const update of extra) Y.applyUpdate(whole, update);
+    for (const original of originalsOf(this.doc)) Y.applyUpdate(whole, original);
+    Y.applyUpdate(whole, encodeAppliedState(this.doc, Y.encodeStateVector(whole)));
+    return whole;
+  }
+
+  /** A doc of the stored rows, read a few at a time, the Worker let run between them. */
+  private async docOfRows(): Promise<Y.Doc> {
     const whole = new Y.Doc({ gc: true });
     const breathe = pacer({ sliceMs: LOAD_SLICE_MS, ...this.pace });
     for await (const row of this.storedRows()) {
       try {
         Y.applyUpdate(whole, row.update);
       } catch {
-        // Set aside at the start (the damage check), or found at the next.
+        // A row Yjs cannot apply was set aside at the start (the damage check); one damaged since is found
+        // at the next start.
       }
       await breathe();
     }
-    for (const update of extra) Y.applyUpdate(whole, update);
-    for (const original of originalsOf(this.doc)) Y.applyUpdate(whole, original);
-    Y.applyUpdate(whole, encodeAppliedState(this.doc, Y.encodeStateVector(whole)));
     return whole;
   }
 

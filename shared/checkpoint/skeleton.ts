@@ -1,7 +1,14 @@
 import * as Y from 'yjs';
 import { ledgersOf, type LedgerWire } from '../doc';
 import type { CryptoKey } from '../sync/keys';
-import { decodeSkeleton, encodeSkeleton, type HoleArray, type Skeleton } from '../sync/skeleton';
+import {
+  decodeSkeleton,
+  encodeSkeleton,
+  withRanges,
+  type HoleArray,
+  type Ranges,
+  type Skeleton,
+} from '../sync/skeleton';
 import { sign, verify } from '../trust/crypto';
 import { fault } from './errors';
 import { digestOf } from './format';
@@ -53,27 +60,10 @@ export interface SkeletonSigner {
   digest: string;
 }
 
-type Ranges = Map<number, [number, number][]>;
-
 function addRange(ranges: Ranges, client: number, from: number, to: number) {
   let list = ranges.get(client);
   if (!list) ranges.set(client, (list = []));
   list.push([from, to]);
-}
-
-/** Each client's ranges in order, those that touch joined. */
-function joined(ranges: Ranges): Ranges {
-  for (const [client, list] of ranges) {
-    list.sort((x, y) => x[0] - y[0]);
-    const out: [number, number][] = [];
-    for (const [from, to] of list) {
-      const last = out.at(-1);
-      if (last && last[1] >= from) last[1] = Math.max(last[1], to);
-      else out.push([from, to]);
-    }
-    ranges.set(client, out);
-  }
-  return ranges;
 }
 
 const inside = (ranges: Ranges, client: number, from: number, to: number) =>
@@ -130,7 +120,7 @@ export async function verifySkeleton(
   for (const [device, length] of skeleton.lengths)
     if (length < (skeleton.kept.get(device) ?? 0)) fault('its skeleton', `its length of ${device} is short`);
 
-  joined(holes);
+  const leftOut = withRanges(new Map(), [holes]);
   const holeArrays = new Map<number, HoleArray[]>();
   for (const [client, list] of skeleton.holeArrays) {
     for (const { from, to, holder } of list) {
@@ -145,11 +135,11 @@ export async function verifySkeleton(
   // writer put it), is answered from history.
   const through = new Map<number, number>();
   const past = (client: number, to: number) => through.set(client, Math.max(through.get(client) ?? 0, to));
-  for (const [client, list] of holes) past(client, list.at(-1)![1]);
+  for (const [client, list] of leftOut) past(client, list.at(-1)![1]);
   ledgersOf(doc).forEach((array) => {
     if (!(array instanceof Y.Array)) return;
     for (let item = array._start; item; item = item.right) past(item.id.client, item.id.clock + item.length);
   });
   doc.destroy();
-  return { ...skeleton, holes, holeArrays, through, deletes: joined(deletes) };
+  return { ...skeleton, holes: leftOut, holeArrays, through, deletes: withRanges(new Map(), [deletes]) };
 }
