@@ -10,6 +10,7 @@ import {
 import { checkpointCarrier } from '../../renderer/sync/checkpointCarrier';
 import type { LarderStore } from '../../renderer/storage/store';
 import { ledgersOf } from '../../shared/doc';
+import { skeletonOf } from '../../shared/sync/skeleton';
 
 /**
  * Two stores, each in a page of its own (each its own heap), joined by y-webrtc's sync messages as
@@ -122,6 +123,8 @@ export async function joinOverChannel(
   s.conn.peer.send(encoding.toUint8Array(ask));
   // The sender's devices' entries (the new device may save its own meanwhile).
   const done = () => {
+    // Started from the checkpoint's skeleton, its doc holds no history: done once the history is on its disk.
+    if (skeletonOf(to.persistence.doc)) return !to.persistence.historyArriving;
     const mine = ledgersOf(to.persistence.doc);
     return expected.every(([device, length]) => (mine.get(device)?.length ?? 0) >= length);
   };
