@@ -62,7 +62,9 @@ export function gateStates(covers: readonly Cover[]): DeviceGate[] {
  * checkpoint is for the history view only: given to the gate it would be a second entry at a taken
  * position, and to the projector a second count.
  */
-export function coveredBy(covers: readonly Cover[]): (entry: Pick<Entry, 'device' | 'seq'>) => boolean {
+export function coveredBy(
+  covers: readonly Pick<Cover, 'device' | 'seq'>[],
+): (entry: Pick<Entry, 'device' | 'seq'>) => boolean {
   const cut = new Map(covers.map((c) => [c.device, c.seq]));
   return (e) => e.seq <= (cut.get(e.device) ?? 0);
 }
