@@ -63,6 +63,7 @@ import {
   firstLacking,
   holdsAllWanted,
   originalsOf,
+  rangesWithout,
   wantedIn,
   withRanges,
   SkeletonBuilder,
@@ -1207,10 +1208,13 @@ export class DocPersistence {
     return {
       wanted: this.checkpointSkeleton!.wanted,
       take: (update, ranges) => {
-        this.batch.updates.push(update);
-        (this.batch.history ??= []).push(ranges);
         const arriving = this.checkpointSkeleton;
-        if (arriving) arriving.taken = withRanges(arriving.taken, [ranges]);
+        // Stored once: a peer sending the same history again (or one stored already) adds nothing to the disk.
+        const fresh = arriving ? rangesWithout(ranges, arriving.taken) : ranges;
+        if (fresh.size === 0) return;
+        this.batch.updates.push(update);
+        (this.batch.history ??= []).push(fresh);
+        if (arriving) arriving.taken = withRanges(arriving.taken, [fresh]);
         this.schedule();
       },
       lacking: () => {

@@ -594,6 +594,16 @@ export function stateVectorToAsk(doc: Y.Doc): Uint8Array {
   return Y.encodeStateVector(sv);
 }
 
+/** `a` less `b`, by client (`b`'s ranges in any order): the clients with anything left. */
+export function rangesWithout(a: Ranges, b: Ranges): Ranges {
+  const out: Ranges = new Map();
+  for (const [client, list] of a) {
+    const left = without(joined([...list]), joined([...(b.get(client) ?? [])]));
+    if (left.length > 0) out.set(client, left);
+  }
+  return out;
+}
+
 /** By client, the first clock of `leftOut` that `held` does not hold (each client's ranges in order). */
 export function firstLacking(leftOut: Ranges, held: Ranges): Map<number, number> {
   const out = new Map<number, number>();
@@ -808,18 +818,7 @@ export function historyIn(
 ): void {
   const history = skeletons.get(doc)?.history;
   if (!history) return;
-  const ranges: Ranges = new Map();
-  for (const struct of structs) {
-    if (struct instanceof Y.Skip) continue;
-    const { client, clock } = struct.id;
-    const holes = history.wanted.get(client);
-    if (!holes) continue;
-    for (const [from, to] of within([[clock, clock + struct.length]], holes)) {
-      const list = ranges.get(client);
-      if (list) list.push([from, to]);
-      else ranges.set(client, [[from, to]]);
-    }
-  }
+  const ranges = structsWithin(structs, history.wanted);
   if (ranges.size > 0) history.take(update, ranges);
 }
 
@@ -844,18 +843,24 @@ export function withRanges(a: Ranges, more: readonly Ranges[]): Ranges {
 
 /** The ranges of `update`'s structs within `wanted` (`beforeCut`), by client (a stored row read again). */
 export function wantedIn(wanted: Ranges, update: Uint8Array): Ranges {
-  const ranges: Ranges = new Map();
-  for (const struct of Y.decodeUpdate(update).structs) {
+  return structsWithin(Y.decodeUpdate(update).structs, wanted);
+}
+
+/** The clocks of `structs` within `ranges`, by client. */
+function structsWithin(structs: readonly (Y.Item | Y.GC | Y.Skip)[], ranges: Ranges): Ranges {
+  const out: Ranges = new Map();
+  for (const struct of structs) {
     if (struct instanceof Y.Skip) continue;
-    const holes = wanted.get(struct.id.client);
-    if (!holes) continue;
-    const found = within([[struct.id.clock, struct.id.clock + struct.length]], holes);
+    const { client, clock } = struct.id;
+    const of = ranges.get(client);
+    if (!of) continue;
+    const found = within([[clock, clock + struct.length]], of);
     if (found.length === 0) continue;
-    const list = ranges.get(struct.id.client);
+    const list = out.get(client);
     if (list) list.push(...found);
-    else ranges.set(struct.id.client, found);
+    else out.set(client, found);
   }
-  return ranges;
+  return out;
 }
 
 /**

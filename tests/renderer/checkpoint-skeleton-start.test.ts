@@ -119,6 +119,11 @@ describe('a new device started from a checkpoint’s skeleton', () => {
     );
     expect((await c.applyRemoteUpdate(firstPart, 'peer')).ok).toBe(true);
     await c.persistence.flush();
+    // The same part again (a peer repeating itself): nothing more on the disk.
+    const rows = await c.db.updates.count();
+    expect((await c.applyRemoteUpdate(firstPart, 'peer')).ok).toBe(true);
+    await c.persistence.flush();
+    expect(await c.db.updates.count()).toBeLessThanOrEqual(rows);
     const c2 = await reopen(c);
     await c2.ready;
     expect(c2.persistence.historyArriving).toBe(true);
