@@ -1,9 +1,8 @@
-import * as Y from 'yjs';
+import type * as Y from 'yjs';
 import { checkLedgerEntry, headsOf, membersOf, type SignedHead } from '../../shared/doc';
 import { signSkeleton, verifySkeleton } from '../../shared/checkpoint/skeleton';
-import { checkpointCutPaced } from '../../shared/sync/cut';
-import { HistoryLeftOutError, SkeletonBuilder, skeletonOf, type Skeleton } from '../../shared/sync/skeleton';
-import { updatePieces } from './pieces';
+import { checkpointCutPaced, skeletonUpTo } from '../../shared/sync/cut';
+import { HistoryLeftOutError, skeletonOf, type Skeleton } from '../../shared/sync/skeleton';
 import type { LedgerRow } from '../../shared/projection';
 import { onHandRows } from '../../shared/onHand';
 import { shelfRows } from '../../shared/shelf';
@@ -241,16 +240,8 @@ function skeletonFor(
           const checked = checkLedgerEntry(device, value);
           return checked.ok && covered(checked.entry);
         };
-        const pause = pacer();
-        const cut = await checkpointCutPaced(doc, counted, pause);
-        // Read in pieces, as a start reads its rows, the device's other work going on between them (one
-        // reading of the whole doc was a task of 281 ms at 100,000 entries).
-        const builder = new SkeletonBuilder(cut);
-        for (const piece of updatePieces(Y.encodeStateAsUpdate(doc))) {
-          builder.add(piece);
-          await pause();
-        }
-        const skeleton = builder.finish();
+        const cut = await checkpointCutPaced(doc, counted, pacer());
+        const skeleton = skeletonUpTo(doc, cut);
         return await signSkeleton(
           skeleton,
           self.networkId,
