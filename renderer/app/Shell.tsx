@@ -19,7 +19,7 @@ import { useDesktopAlerts, useDesktopAlertsPref } from './alerts';
 import { useBelowMinimum } from '../data/levels';
 import { StockScreen } from '../screens/StockScreen';
 import { lazyScreen, preloadScreens } from './lazyScreen';
-import { peekEarlyStock } from '../data/earlyStock';
+import { useEarlyStockPeek } from '../data/earlyStock';
 import { firstViewShown, useFirstView } from './firstView';
 import { useMyStatus } from '../data/members';
 import { ScreenBoundary } from '../components/ScreenBoundary';
@@ -177,9 +177,10 @@ export function Shell() {
   }, []);
 
   // Named from the rows read as the page opened, when there are (earlyStock.ts): not "…" in the first frame.
+  const early = useEarlyStockPeek(store, screen === 'stock');
   const hub = useHub(
     hubId,
-    peekEarlyStock(store)?.hubs.find((h) => h.id === hubId),
+    early?.hubs.find((h) => h.id === hubId),
   );
   const device = useDevice(self.deviceId);
   const problems = useProblemCount();

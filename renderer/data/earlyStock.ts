@@ -79,9 +79,19 @@ export function rowsFor(early: Early<EarlyStock>, store: StoreHost, hub: string)
 }
 
 /**
- * The early rows, if they have settled and stand for `store`, without taking them: for the frame around the
- * stock view, which names the hub from them in the same first render (it showed "…" until its own read).
+ * The early rows, if they stand for `store`, without taking them: for the frame around the stock view, which
+ * names the hub from them in the same first render (it showed "…" until its own read). When `view` (the frame
+ * shows the stock view), it waits for them as the view does (`useEarlyStock`): the two commit together anyway
+ * (App.tsx has the one Suspense boundary), and React replays only the component that suspended, so a frame
+ * rendered before they settled kept "…" beside the view's first rows.
  */
+export function useEarlyStockPeek(store: StoreHost, view: boolean): EarlyStock | null {
+  const mine = takeEarlyStock(store);
+  if (view && mine && !mine.used && !mine.settled) use(mine.promise);
+  return peekEarlyStock(store);
+}
+
+/** The early rows, if they have settled and stand for `store`, without taking them or waiting for them. */
 export function peekEarlyStock(store: StoreHost): EarlyStock | null {
   const mine = takeEarlyStock(store);
   if (!mine?.settled || mine.used || !mine.rows) return null;

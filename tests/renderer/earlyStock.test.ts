@@ -1,4 +1,6 @@
 import 'fake-indexeddb/auto';
+import { createElement, Suspense, use } from 'react';
+import { prerender } from 'react-dom/static';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LarderDB, type SelfRow } from '../../renderer/storage/db';
 import type * as EarlyStockModule from '../../renderer/data/earlyStock';
@@ -117,5 +119,40 @@ describe('the stock rows read as the page opened', () => {
     expect(module.peekEarlyStock(store({ role: 'hub', hubId: 'h2' }))).toBeNull();
     early.used = true;
     expect(module.peekEarlyStock(mine)).toBeNull();
+  });
+
+  it('hold the frame of the stock view until they settle, so that it names the hub beside the first rows', async () => {
+    // React replays only the component that suspended: a frame rendered before the rows settled kept "…"
+    // beside the view's first rows (load-later.spec.ts). The view here waits as useEarlyStock does.
+    const frameWith = async (view: boolean) => {
+      vi.resetModules();
+      module = await import('../../renderer/data/earlyStock');
+      let arrive!: (rows: EarlyStock) => void;
+      vi.stubGlobal('window', { larderEarlyStock: new Promise<EarlyStock>((resolve) => (arrive = resolve)) });
+      const mine = store();
+      module.watchEarlyStock();
+      const View = () => {
+        const early = module.takeEarlyStock(mine)!;
+        if (!early.settled) use(early.promise);
+        return createElement('p', null, `rows of ${early.rows?.hub}`);
+      };
+      const Frame = () => {
+        const early = module.useEarlyStockPeek(mine, view);
+        return createElement(
+          'div',
+          null,
+          createElement('b', null, early?.hubs[0]?.name ?? '…'),
+          createElement(View),
+        );
+      };
+      setTimeout(() => arrive(rows({ hubs: [{ id: 'h1', name: 'Corner store' } as never] })), 5);
+      const { prelude } = await prerender(
+        createElement(Suspense, { fallback: 'opening' }, createElement(Frame)),
+      );
+      return await new Response(prelude).text();
+    };
+    expect(await frameWith(true)).toContain('<b>Corner store</b><p>rows of h1</p>');
+    // Not waiting (another screen): the frame does not hold for them (and this test can tell the two apart).
+    expect(await frameWith(false)).toContain('<b>…</b>');
   });
 });
