@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildBenchPage } from './pages';
 import { launch } from './browser';
 import { commandLine } from './report';
@@ -18,6 +18,49 @@ async function heapMB(page: Page): Promise<number> {
   const { usedSize } = await cdp.send('Runtime.getHeapUsage');
   await cdp.detach();
   return usedSize / 1e6;
+}
+
+/**
+ * Starts a CPU profile of `page` (samples every millisecond) with its long tasks kept beside it; `stop` writes
+ * the profile to `file` and its long tasks to `file.tasks.json`, with the page's clock at the profile's start
+ * (which lines the two up, to a few milliseconds). Read with Chromium's DevTools.
+ */
+async function startProfile(page: Page): Promise<{ stop: (file: string) => Promise<void> }> {
+  const cdp = await page.context().newCDPSession(page);
+  await page.evaluate(() => {
+    const tasks: [number, number][] = [];
+    (window as unknown as { longTasks: typeof tasks }).longTasks = tasks;
+    new PerformanceObserver((list) => {
+      for (const t of list.getEntries()) tasks.push([t.startTime, t.duration]);
+    }).observe({ type: 'longtask' });
+  });
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
+  await cdp.send('Profiler.start');
+  const profiledFrom = await page.evaluate(() => performance.now());
+  return {
+    stop: async (file) => {
+      const { profile } = await cdp.send('Profiler.stop');
+      await cdp.detach();
+      const longTasks = await page.evaluate(
+        () => (window as unknown as { longTasks: [number, number][] }).longTasks,
+      );
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(profile));
+      writeFileSync(`${file}.tasks.json`, JSON.stringify({ profiledFrom, longTasks }));
+      console.log(`  wrote ${file}`);
+    },
+  };
+}
+
+/** `run` on `page`, profiled into `file` (startProfile). */
+async function profiledOn<T>(page: Page, file: string, run: () => Promise<T>): Promise<T> {
+  const profile = await startProfile(page);
+  try {
+    return await run();
+  } finally {
+    await profile.stop(file);
+  }
 }
 
 /**
@@ -71,23 +114,7 @@ try {
         console.log(
           `${n.toLocaleString('en-US')} entries (run ${run}), recorded in ${ms(recordMs)} (a save of 200 lines: ${saves.first.toFixed(0)} ms median in the first tenth, ${saves.last.toFixed(0)} ms in the last); the new device's page's heap before it joins: ${(await heapMB(page)).toFixed(0)} MB, the coordinator's ${(await heapMB(coordinator)).toFixed(0)} MB`,
         );
-        const cdp = profileDir ? await context.newCDPSession(page) : null;
-        let profiledFrom = 0;
-        if (cdp) {
-          // The page's long tasks, kept with the profile: which samples fall in each (the page's clock at the
-          // profile's start lines the two up, to a few milliseconds).
-          await page.evaluate(() => {
-            const tasks: [number, number][] = [];
-            (window as unknown as { longTasks: typeof tasks }).longTasks = tasks;
-            new PerformanceObserver((list) => {
-              for (const t of list.getEntries()) tasks.push([t.startTime, t.duration]);
-            }).observe({ type: 'longtask' });
-          });
-          await cdp.send('Profiler.enable');
-          await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
-          await cdp.send('Profiler.start');
-          profiledFrom = await page.evaluate(() => performance.now());
-        }
+        const profiled = profileDir ? await startProfile(page) : null;
         const imports: (JoinFromFileRun & { heapMB: number })[] = [];
         const workerJoins: (NewDeviceRun & { pageLongestWaitMs: number; heapMB: number })[] = [];
         /** The new device's page's heap with its store open after a join, then the store closed. */
@@ -104,10 +131,13 @@ try {
           invite: await coordinator.evaluate(() => window.larderBench!.coordinatorInvite()),
         });
         for (const checkpoint of [true, false]) {
-          const exported = await coordinator.evaluate(
-            (c) => window.larderBench!.coordinatorExport(c),
-            checkpoint,
-          );
+          const exportIt = () =>
+            coordinator.evaluate((c) => window.larderBench!.coordinatorExport(c), checkpoint);
+          // Profiled, the coordinator's export with a checkpoint is written too: its longest task is its own.
+          const exported =
+            profileDir && checkpoint
+              ? await profiledOn(coordinator, join(profileDir, `export-${n}-${run}.cpuprofile`), exportIt)
+              : await exportIt();
           const args = await joinArgs(checkpoint ? 'larder-join-with' : 'larder-join-without', checkpoint);
           const joined = await page.evaluate((a) => window.larderBench!.joinByFile(a), args);
           imports.push({ ...joined, ...exported, heapMB: await heapAfter(page) });
@@ -179,17 +209,7 @@ try {
         }
         await coordinator.evaluate(() => window.larderBench!.coordinatorClose());
         summaries.push({ n, run, recordMs, joins: imports });
-        if (cdp) {
-          const { profile } = await cdp.send('Profiler.stop');
-          const longTasks = await page.evaluate(
-            () => (window as unknown as { longTasks: [number, number][] }).longTasks,
-          );
-          mkdirSync(profileDir!, { recursive: true });
-          const file = join(profileDir!, `join-${n}-${run}.cpuprofile`);
-          writeFileSync(file, JSON.stringify(profile));
-          writeFileSync(`${file}.tasks.json`, JSON.stringify({ profiledFrom, longTasks }));
-          console.log(`  wrote ${file}`);
-        }
+        await profiled?.stop(join(profileDir!, `join-${n}-${run}.cpuprofile`));
         for (const r of imports)
           console.log(
             `  ${r.way === 'file' ? 'file' : r.way === 'relay' ? 'relay' : 'sync messages'}, ${r.checkpoint ? 'with a checkpoint' : 'without one'}: stock right after ${ms(r.checkpointReadyMs ?? r.importMs)}, import done ${ms(r.importMs)}, history rows ${ms(r.historyMs)}; longest task ${r.longestTaskMs.toFixed(0)} ms (${r.longestTaskToReadyMs.toFixed(0)} ms until the figures); heap after it ${r.heapMB.toFixed(0)} MB; ${r.way === 'file' ? 'file' : 'sent'} ${(r.fileBytes / 1e6).toFixed(1)} MB${r.way === 'file' ? `, exported in ${ms(r.exportMs)} (longest task ${r.exportLongestTaskMs.toFixed(0)} ms)` : r.way === 'relay' ? `, the coordinator's upload ${ms(r.exportMs)}` : ''}; same stock: ${r.same} (${r.stockRows} rows); ${r.message}${r.saveAfterFiguresMs === null ? '' : `; a save right after the figures: ${typeof r.saveAfterFiguresMs === 'string' ? r.saveAfterFiguresMs : `its hub chosen ${r.saveAfterFiguresMs.hubMs.toFixed(0)} ms later, a donation committed at ${r.saveAfterFiguresMs.savedMs.toFixed(0)} ms, counted at ${r.saveAfterFiguresMs.countedMs === null ? 'never' : `${r.saveAfterFiguresMs.countedMs.toFixed(0)} ms`}`}`}`,
