@@ -36,6 +36,7 @@ import type { RandomBytes } from '../../shared/ids';
 import type { RelayStateRow } from '../storage/db';
 import type { LarderDB } from '../storage/db';
 import type { LarderStore } from '../storage/store';
+import { pacer } from '../../shared/pace';
 
 /**
  * This device and a relay (docs/relay.md): one round uploads what the relay lacks as far as this device
@@ -512,7 +513,9 @@ export async function syncWithRelay(
       if (result.startedFrom) options.onCheckpoint?.();
     }
 
-    // Download: every device's blobs past the cursor (this device's own only if it lost them).
+    // Download: every device's blobs past the cursor (this device's own only if it lost them), each inflated
+    // in steps, the device's other work going on between them.
+    const pause = pacer();
     const mine = self.deviceId;
     state.cursor[mine] = Math.max(state.cursor[mine] ?? 0, state.nextSeq - 1);
     for (;;) {
@@ -528,7 +531,7 @@ export async function syncWithRelay(
         const bytes = fromBase64Url(item.blob);
         const opened =
           bytes &&
-          (await openRelayBlob(bytes, { mailbox, deviceKey: item.key, seq: item.seq }, keys.blobKey));
+          (await openRelayBlob(bytes, { mailbox, deviceKey: item.key, seq: item.seq }, keys.blobKey, pause));
         if (!opened) {
           problem(
             `relay/${item.device}/${item.seq}`,

@@ -332,6 +332,30 @@ describe('a blob', () => {
     expect(await openRelayBlob(blob, { ...at }, keys.blobKey)).toEqual(contents);
   });
 
+  it('opens the same in steps, other work let run between the pieces it inflates, and to nothing just the same when damaged', async () => {
+    const { keys } = await derive();
+    // Random names, so that it does not deflate to a few bytes: several pieces to inflate.
+    const doc = new Y.Doc();
+    const rand = fc.sample(fc.string({ minLength: 40, maxLength: 40 }), { seed: 7, numRuns: 4_000 });
+    rand.forEach((name, i) => doc.getMap('items').set(`itm${i}`, { name }));
+    const contents = {
+      base: new Uint8Array([0]),
+      after: Y.encodeStateVector(doc),
+      update: Y.encodeStateAsUpdate(doc),
+    };
+    const blob = await sealRelayBlob(contents, at, keys.blobKey, ivOf);
+    let pauses = 0;
+    const pause = async () => {
+      pauses++;
+      await Promise.resolve();
+    };
+    expect(await openRelayBlob(blob, at, keys.blobKey, pause)).toEqual(contents);
+    expect(pauses).toBeGreaterThan(1);
+    const bad = blob.slice();
+    bad[blob.length - 1]! ^= 1;
+    expect(await openRelayBlob(bad, at, keys.blobKey, pause)).toBeNull();
+  });
+
   it('opens to nothing elsewhere: another mailbox, device or sequence number, or another network', async () => {
     const { keys, other } = await derive();
     const blob = await sealRelayBlob(contentsOf(3), at, keys.blobKey, ivOf);
