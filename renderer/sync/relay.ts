@@ -716,6 +716,7 @@ async function startFromRelayCheckpoint(
             parts,
             { mailbox, deviceKey: listedCk.key, ck: listedCk.ck },
             keys.blobKey,
+            pacer(),
           )
         : null;
     if (!bundle) {

@@ -6,7 +6,7 @@ import * as encoding from 'lib0/encoding';
 import { z } from 'zod';
 import { ID_PATTERN, type RandomBytes } from '../ids';
 import { lazySchema } from '../lazy';
-import { deflate, inflateExactly, inflateExactlyPaced, MAX_INFLATED_BYTES } from './compress';
+import { deflate, inflateExactlyPaced, MAX_INFLATED_BYTES } from './compress';
 import { concatBytes, fromBase64Url, toBase64Url } from './encoding';
 import type { CryptoKey } from './keys';
 
@@ -383,16 +383,18 @@ export async function sealRelayBlob(
   );
 }
 
+const noPause = async () => undefined;
+
 /** Opens a blob sealed for this mailbox, device and sequence number; null for anything else. Never throws. */
 export async function openRelayBlob(
   bytes: Uint8Array,
   at: { mailbox: string; deviceKey: string; seq: number },
   blobKey: CryptoKey,
   /**
-   * Awaited between the pieces it inflates (`pacer`), when given: inflated at once, a blob of a joining
-   * device's history was most of a task of 194 ms at 100,000 entries.
+   * Awaited between the pieces it inflates (`pacer`): inflated at once, a blob of a joining device's history
+   * was most of a task of 194 ms at 100,000 entries.
    */
-  pause?: () => Promise<void>,
+  pause: () => Promise<void> = noPause,
 ): Promise<BlobContents | null> {
   try {
     const plain = await unseal(bytes, blobAad(at.mailbox, at.deviceKey, at.seq), blobKey);
@@ -403,7 +405,7 @@ export async function openRelayBlob(
     const length = decoding.readVarUint(decoder);
     const packed = decoding.readVarUint8Array(decoder);
     if (decoding.hasContent(decoder)) return null;
-    const update = pause ? await inflateExactlyPaced(packed, length, pause) : inflateExactly(packed, length);
+    const update = await inflateExactlyPaced(packed, length, pause);
     return update ? { base, after, update } : null;
   } catch {
     return null;
@@ -472,6 +474,8 @@ export async function openRelayCheckpoint(
   parts: readonly Uint8Array[],
   at: { mailbox: string; deviceKey: string; ck: string },
   blobKey: CryptoKey,
+  /** Awaited between the pieces it inflates, as for a blob: a task of 100 ms at 100,000 entries in one go. */
+  pause: () => Promise<void> = noPause,
 ): Promise<Uint8Array | null> {
   try {
     if (parts.length === 0 || parts.length > MAX_CHECKPOINT_PARTS) return null;
@@ -484,7 +488,7 @@ export async function openRelayCheckpoint(
     const whole = concatBytes(plain);
     const decoder = decoding.createDecoder(whole);
     const length = decoding.readVarUint(decoder);
-    return inflateExactly(whole.subarray(decoder.pos), length);
+    return await inflateExactlyPaced(whole.subarray(decoder.pos), length, pause);
   } catch {
     return null;
   }

@@ -515,6 +515,19 @@ describe('a checkpoint at the relay', () => {
     expect(await openRelayCheckpoint(one, at, keys.blobKey)).toEqual(bundle);
   });
 
+  it('opens in steps, other work let run between the pieces it inflates', async () => {
+    const { keys } = await derive();
+    const bundle = bundleOf(300_000);
+    const parts = await sealRelayCheckpoint(bundle, at, keys.blobKey, ivOf, 1 << 20);
+    let pauses = 0;
+    const pause = async () => {
+      pauses++;
+      await Promise.resolve();
+    };
+    expect(await openRelayCheckpoint(parts, at, keys.blobKey, pause)).toEqual(bundle);
+    expect(pauses).toBeGreaterThan(1);
+  });
+
   it('takes parts of 1 MiB under the relay’s size, larger only when 16 of them would not hold it', async () => {
     const { keys } = await derive();
     expect(CHECKPOINT_PART_BYTES).toBe(1024 * 1024);
