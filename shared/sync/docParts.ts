@@ -2,7 +2,7 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { MAX_INFLATED_BYTES } from './compress';
 import { encodeAppliedState } from './ingest';
-import { HistoryLeftOutError, holdsHistory, skeletonOf } from './skeleton';
+import { HistoryLeftOutError, holdsHistory, skeletonOf, withContent } from './skeleton';
 
 /**
  * A doc's state past a state vector as several updates, for a network whose whole state is more than one
@@ -48,16 +48,7 @@ export function slices(struct: Y.Item | Y.GC, most: number, from = 0): (Y.Item |
     const content = new Y.ContentAny(values.slice(at, at + most));
     out.push(
       at === 0
-        ? new Y.Item(
-            struct.id,
-            null,
-            struct.origin,
-            null,
-            struct.rightOrigin,
-            struct.parent,
-            struct.parentSub,
-            content,
-          )
+        ? withContent(struct, content)
         : new Y.Item(
             Y.createID(client, clock + at),
             null,

@@ -472,16 +472,12 @@ function clipped(
   // Only contents of more than one unit are cut (strings, lists of values, deleted runs), and those all split.
   const content = struct.content.copy();
   content.splice(end - clock);
-  return new Y.Item(
-    struct.id,
-    null,
-    struct.origin,
-    null,
-    struct.rightOrigin,
-    struct.parent,
-    struct.parentSub,
-    content,
-  );
+  return withContent(struct, content);
+}
+
+/** `item` as it was written (its id, neighbours and parent), holding `content`: the first part of it, cut. */
+export function withContent(item: Y.Item, content: Y.Item['content']): Y.Item {
+  return new Y.Item(item.id, null, item.origin, null, item.rightOrigin, item.parent, item.parentSub, content);
 }
 
 /** A delete set's ranges before `upTo`'s clock of their client. */
