@@ -62,6 +62,18 @@ function nodeVerifies(publicKey: string, message: string, signature: string): bo
 const sha256 = (text: string | Uint8Array) =>
   toBase64Url(new Uint8Array(createHash('sha256').update(text).digest()));
 
+/** A pause that lets other work run, and counts how often it was awaited. */
+function countingPause() {
+  let count = 0;
+  return {
+    pause: async () => {
+      count++;
+      await Promise.resolve();
+    },
+    pauses: () => count,
+  };
+}
+
 describe('the keys a network key gives', () => {
   it('are the HKDF-SHA256 of the network key under the relay’s own infos', async () => {
     const { keys, other } = await derive();
@@ -344,13 +356,9 @@ describe('a blob', () => {
       update: Y.encodeStateAsUpdate(doc),
     };
     const blob = await sealRelayBlob(contents, at, keys.blobKey, ivOf);
-    let pauses = 0;
-    const pause = async () => {
-      pauses++;
-      await Promise.resolve();
-    };
+    const { pause, pauses } = countingPause();
     expect(await openRelayBlob(blob, at, keys.blobKey, pause)).toEqual(contents);
-    expect(pauses).toBeGreaterThan(1);
+    expect(pauses()).toBeGreaterThan(1);
     const bad = blob.slice();
     bad[blob.length - 1]! ^= 1;
     expect(await openRelayBlob(bad, at, keys.blobKey, pause)).toBeNull();
@@ -519,13 +527,9 @@ describe('a checkpoint at the relay', () => {
     const { keys } = await derive();
     const bundle = bundleOf(300_000);
     const parts = await sealRelayCheckpoint(bundle, at, keys.blobKey, ivOf, 1 << 20);
-    let pauses = 0;
-    const pause = async () => {
-      pauses++;
-      await Promise.resolve();
-    };
+    const { pause, pauses } = countingPause();
     expect(await openRelayCheckpoint(parts, at, keys.blobKey, pause)).toEqual(bundle);
-    expect(pauses).toBeGreaterThan(1);
+    expect(pauses()).toBeGreaterThan(1);
   });
 
   it('takes parts of 1 MiB under the relay’s size, larger only when 16 of them would not hold it', async () => {
