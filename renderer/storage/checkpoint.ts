@@ -190,8 +190,8 @@ export async function storeCheckpointBundle(
     checkpoint = await recentCheckpoint(store, now);
   } catch (error) {
     // The file goes without one: a checkpoint only spares its receiver time.
-    if (!(error instanceof CheckpointError))
-      console.warn('Larder could not make a checkpoint for the file', error);
+    if (error instanceof CheckpointError) console.info('Larder makes no checkpoint now:', error.message);
+    else console.warn('Larder could not make a checkpoint', error);
     return null;
   }
   // As this device replays it (with the one its own checkpoint came with, while its doc lacks some of that).

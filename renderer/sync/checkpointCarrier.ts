@@ -39,7 +39,12 @@ export function checkpointCarrier(
         // Figures still being written (a rebuild, a backlog): a checkpoint would wait for them (minutes, for
         // a rebuild), and the new device's answer with it. None now; the next new device asks again.
         const persistence = store.persistence;
-        if (persistence.rebuildProgress !== null || persistence.unprojected > 0) return Promise.resolve(null);
+        if (persistence.rebuildProgress !== null || persistence.unprojected > 0) {
+          console.info(
+            'Larder sends a new device no checkpoint while entries are being added to the figures',
+          );
+          return Promise.resolve(null);
+        }
         const current: NonNullable<typeof made> = {
           at,
           bundle: module()
@@ -58,7 +63,12 @@ export function checkpointCarrier(
       }
       const bundle = made.bundle;
       return new Promise<Uint8Array | null>((resolve) => {
-        const timer = setTimeout(() => resolve(null), waitMs);
+        const timer = setTimeout(() => {
+          console.info(
+            `Larder answers a new device without a checkpoint: none was made within ${waitMs / 1000} s`,
+          );
+          resolve(null);
+        }, waitMs);
         void bundle.then((bytes) => {
           clearTimeout(timer);
           resolve(bytes);

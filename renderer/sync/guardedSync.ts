@@ -490,7 +490,11 @@ async function sendCheckpoint(doc: Y.Doc, conn: SyncConn): Promise<void> {
  */
 function takeCheckpoint(doc: Y.Doc, length: number, packed: Uint8Array): Promise<void> | null {
   const carrier = carriers.get(doc);
-  if (!carrier?.wants()) return null;
+  if (!carrier) return null;
+  if (!carrier.wants()) {
+    console.info('Larder let a peer’s checkpoint go: this device holds entries already');
+    return null;
+  }
   if (length > MAX_CHECKPOINT_BYTES) {
     onRefused(msg('update.tooLarge', { bytes: length, megabytes: MAX_CHECKPOINT_BYTES / 2 ** 20 }));
     return null;
@@ -505,7 +509,10 @@ function takeCheckpoint(doc: Y.Doc, length: number, packed: Uint8Array): Promise
       return;
     }
     // Another peer's checkpoint, or history, may have come first.
-    if (!carrier.wants()) return;
+    if (!carrier.wants()) {
+      console.info('Larder let a peer’s checkpoint go: this device holds entries already');
+      return;
+    }
     await carrier
       .start(bundle)
       .catch((error: unknown) => console.error('Larder could not start from a peer’s checkpoint', error));
