@@ -1,7 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { LANGUAGES } from '../../../renderer/i18n/languages';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { FORMAT_LOCALE, LANGUAGES } from '../../../renderer/i18n/languages';
 import { i18n, loadPseudoLocale } from '../../../renderer/i18n';
-import { formatFor, hasDateWords } from '../../../renderer/i18n/format';
+import { formatFor, hasDateWords, warmFormats } from '../../../renderer/i18n/format';
 import { pseudoString } from '../../../renderer/i18n/pseudo';
 
 describe('i18n setup', () => {
@@ -14,6 +14,22 @@ describe('i18n setup', () => {
     expect(i18n.t('format.minutesAgo', { lng: 'hmn', count: 1 })).toBe('1 feeb dhau los');
     expect(i18n.t('format.minutesAgo', { lng: 'en', count: 1 })).toBe('1 minute ago');
     expect(i18n.t('format.minutesAgo', { lng: 'so', count: 3 })).toBe('3 daqiiqo ka hor');
+  });
+
+  it('makes the first view’s formatters ahead, in a task of its own, for every language, the same as made when used', () => {
+    vi.useFakeTimers();
+    try {
+      for (const { code } of LANGUAGES) {
+        warmFormats(code);
+        expect(vi.getTimerCount()).toBe(1);
+        vi.runAllTimers();
+        expect(formatFor(code, i18n.getFixedT(code)).number(1234.5)).toBe(
+          new Intl.NumberFormat(FORMAT_LOCALE[code]).format(1234.5),
+        );
+      }
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('falls back to English for a key a catalog lacks, and defaults to the app namespace', () => {
