@@ -8,6 +8,7 @@ import { SYNC_STARTED_MARK } from '../storage/marks';
 import { allowSyncServers } from './connectPolicy';
 import { RelayService, relayUrls } from './relay';
 import { setCheckpointCarrier, setRefusedHandler } from './guardedSync';
+import { messageForLog } from '../../shared/messages';
 import { checkpointCarrier } from './checkpointCarrier';
 import { peerInfoOf, type PeerInfo } from './presence';
 import { CatchUpRooms, offeredCatchUp } from './catchUpRooms';
@@ -114,6 +115,8 @@ export class SyncService {
     this.catchUp = new CatchUpRooms(options.wrtc ? { wrtc: options.wrtc } : {});
     this.relay = new RelayService(store);
     setRefusedHandler((message) => {
+      // Under Problems for the hub; on the console too, beside what sync says there.
+      console.warn('Larder refused a peer update', messageForLog(message));
       void store.recordProblem(`peer update received ${new Date().toISOString()}`, message);
     });
   }

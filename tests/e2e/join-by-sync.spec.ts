@@ -85,7 +85,8 @@ test('a new device joins over WebRTC, starting from the admin’s checkpoint', a
     // The figures show once the checkpoint's tables are written; B says it started from it once its doc has
     // taken the skeleton and its members are projected, a moment (seconds, on a busy machine) later: waited
     // for. Said when it fails: what A's and B's consoles said of checkpoints (not made, refused, history first).
-    const said = (lines: string[]) => lines.filter((line) => /checkpoint|history/i.test(line)).join('\n');
+    const said = (lines: string[]) =>
+      lines.filter((line) => /checkpoint|history|refused|^(warning|error):/i.test(line)).join('\n');
     const started = () => logs.filter((line) => line.startsWith('info: Larder started from'));
     await expect
       .poll(started, { timeout: 60_000 })
