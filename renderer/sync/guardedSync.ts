@@ -483,6 +483,12 @@ async function sendCheckpoint(doc: Y.Doc, conn: SyncConn): Promise<void> {
   sendFramed(conn, encoding.toUint8Array(message));
 }
 
+/** A peer's checkpoint this device does not start from (it holds entries; it started from another's). */
+function letCheckpointGo(): null {
+  console.info('Larder let a peer’s checkpoint go: this device holds entries already');
+  return null;
+}
+
 /**
  * Takes a peer's checkpoint, when this device would start from one: what peers send after it waits behind it
  * (in the order it came), so the history the checkpoint spares is taken once its figures are in. A device
@@ -491,10 +497,7 @@ async function sendCheckpoint(doc: Y.Doc, conn: SyncConn): Promise<void> {
 function takeCheckpoint(doc: Y.Doc, length: number, packed: Uint8Array): Promise<void> | null {
   const carrier = carriers.get(doc);
   if (!carrier) return null;
-  if (!carrier.wants()) {
-    console.info('Larder let a peer’s checkpoint go: this device holds entries already');
-    return null;
-  }
+  if (!carrier.wants()) return letCheckpointGo();
   if (length > MAX_CHECKPOINT_BYTES) {
     onRefused(msg('update.tooLarge', { bytes: length, megabytes: MAX_CHECKPOINT_BYTES / 2 ** 20 }));
     return null;
@@ -510,7 +513,7 @@ function takeCheckpoint(doc: Y.Doc, length: number, packed: Uint8Array): Promise
     }
     // Another peer's checkpoint, or history, may have come first.
     if (!carrier.wants()) {
-      console.info('Larder let a peer’s checkpoint go: this device holds entries already');
+      letCheckpointGo();
       return;
     }
     await carrier

@@ -189,9 +189,15 @@ describe('a new device joining over live sync', () => {
           return a.currentMembers();
         },
       }) as unknown as LarderStore;
+    // The admin's console says why each new device got none.
+    const said = vi.spyOn(console, 'info').mockImplementation(() => undefined);
+    const writingSaid =
+      'Larder sends a new device no checkpoint while entries are being added to the figures';
     const rebuilding = writing({ rebuildProgress: { written: 0, total: 9 }, unprojected: 0 });
     expect(await checkpointCarrier(rebuilding).bundle()).toBeNull();
+    expect(said).toHaveBeenLastCalledWith(writingSaid);
     expect(await checkpointCarrier(writing({ rebuildProgress: null, unprojected: 3 })).bundle()).toBeNull();
+    expect(said.mock.calls.filter(([line]) => line === writingSaid)).toHaveLength(2);
     expect(tried).toBe(0);
     const asked = vi.spyOn(a, 'currentMembers');
     // Made too slowly: the answer goes without it; once made, the next new device gets it.
@@ -203,6 +209,10 @@ describe('a new device joining over live sync', () => {
     });
     const slow = checkpointCarrier(a, Date.now, 50);
     expect(await slow.bundle()).toBeNull();
+    expect(said).toHaveBeenLastCalledWith(
+      'Larder answers a new device without a checkpoint: none was made within 0.05 s',
+    );
+    said.mockRestore();
     members();
     // The next new device's answer waits 50 ms too: on a busy machine the making may take longer, and that
     // answer goes without it as well; the one after it made, it has it (made once all the same).
