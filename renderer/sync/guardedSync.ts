@@ -211,7 +211,10 @@ function partArrived(conn: SyncConn | null | undefined): void {
 }
 
 type Refused = (message: DomainMessage) => void;
-let onRefused: Refused = (message) => console.warn('Larder refused a peer update', messageForLog(message));
+/** A refused update said on the console: where refusals go by default, and beside where they are recorded. */
+export const warnRefused: Refused = (message) =>
+  console.warn('Larder refused a peer update', messageForLog(message));
+let onRefused: Refused = warnRefused;
 
 /** Where refused updates are reported (the sync service records them as problems). */
 export function setRefusedHandler(handler: Refused): void {

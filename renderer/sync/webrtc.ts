@@ -7,8 +7,7 @@ import type { LarderStore } from '../storage/store';
 import { SYNC_STARTED_MARK } from '../storage/marks';
 import { allowSyncServers } from './connectPolicy';
 import { RelayService, relayUrls } from './relay';
-import { setCheckpointCarrier, setRefusedHandler } from './guardedSync';
-import { messageForLog } from '../../shared/messages';
+import { setCheckpointCarrier, setRefusedHandler, warnRefused } from './guardedSync';
 import { checkpointCarrier } from './checkpointCarrier';
 import { peerInfoOf, type PeerInfo } from './presence';
 import { CatchUpRooms, offeredCatchUp } from './catchUpRooms';
@@ -116,7 +115,7 @@ export class SyncService {
     this.relay = new RelayService(store);
     setRefusedHandler((message) => {
       // Under Problems for the hub; on the console too, beside what sync says there.
-      console.warn('Larder refused a peer update', messageForLog(message));
+      warnRefused(message);
       void store.recordProblem(`peer update received ${new Date().toISOString()}`, message);
     });
   }
