@@ -222,7 +222,7 @@ async function ledgerWithLinks(db: LarderDB): Promise<LedgerRow[]> {
 }
 
 /** A row as text with its keys sorted, leaving out undefined (IndexedDB and a rebuild may differ there). */
-function canonical(value: unknown): string {
+export function canonical(value: unknown): string {
   return JSON.stringify(value, (_, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
@@ -239,8 +239,9 @@ export function settingTablesInMemory(): {
     const rows = new Map<string, T>();
     return {
       rows,
-      put: (row: T) => Promise.resolve(void rows.set(key(row), row)),
-      delete: (id: string) => Promise.resolve(void rows.delete(id)),
+      bulkGet: (ids: string[]) => Promise.resolve(ids.map((id) => rows.get(id))),
+      bulkPut: (put: T[]) => Promise.resolve(void put.forEach((row) => rows.set(key(row), row))),
+      bulkDelete: (ids: string[]) => Promise.resolve(void ids.forEach((id) => rows.delete(id))),
     };
   };
   const items = table<ItemRow>((r) => r.id);

@@ -1,6 +1,6 @@
 // fake-indexeddb must install its globals before Dexie is loaded (Dexie reads them on import).
 import 'fake-indexeddb/auto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import type { LarderStore } from '../../renderer/storage/store';
 import { startFromBundle, storeCheckpointBundle } from '../../renderer/storage/checkpoint';
@@ -133,5 +133,30 @@ describe('a new device started from a checkpoint’s skeleton', () => {
     expect(c2.persistence.behindCheckpoint).toBe(false);
     expect(await projectedFigures(c2)).toEqual(await projectedFigures(a));
     expect((await c2.persistence.checkData()).differences).toEqual([]);
+  });
+
+  it('writes the settings its checkpoint brought once: judged again with its member log, none is put again', async () => {
+    const { a } = await twoHubsWithHistory();
+    const c = await device();
+    await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Community centre tablet' });
+    const bundle = await storeCheckpointBundle(a, clock.now());
+    // Every items and levels row put, by key, as the seed and the member list's judgement put them.
+    const put: string[] = [];
+    for (const table of [c.db.items, c.db.levels] as const) {
+      const bulkPut = table.bulkPut.bind(table) as (rows: unknown[]) => Promise<unknown>;
+      vi.spyOn(table, 'bulkPut').mockImplementation(((rows: { id?: string; key?: string }[]) => {
+        put.push(...rows.map((r) => `${table.name}/${r.id ?? r.key}`));
+        return bulkPut(rows);
+      }) as never);
+    }
+    expect(await startFromBundle(c, bundle!.bytes)).toMatchObject({ ok: true });
+    await c.persistence.flush();
+    const settings = [
+      ...(await c.db.items.toArray()).map((r) => `items/${r.id}`),
+      ...(await c.db.levels.toArray()).map((r) => `levels/${r.key}`),
+    ];
+    expect(settings.length).toBeGreaterThan(1);
+    expect(put.sort()).toEqual(settings.sort());
+    expect(await projectedFigures(c)).toEqual(await projectedFigures(a));
   });
 });
