@@ -1,5 +1,6 @@
 import { headHash, headMessage } from '../trust/chain';
 import { verify } from '../trust/crypto';
+import { inBatches } from '../pace';
 import type { VerifiedHead } from '../trust/gate';
 import type { MemberState, Role } from '../trust/members';
 import { verifySetting, type SettingMap, type SettingVerdict } from '../trust/settings';
@@ -128,8 +129,13 @@ export async function verifyCheckpoint(
   const settings: CheckpointSetting[] = [];
   const rejectedSettings: VerifiedCheckpoint['rejectedSettings'] = [];
   const settingValues: VerifiedCheckpoint['settingValues'] = [];
-  for (const s of body.settings) {
-    const verdict = await verifySetting(network, s.map, s.key, s.env, members);
+  // In batches checked together, other tasks let run between two (shared/pace.ts): one signature awaited
+  // after the other, a new device's 7,207 settings (3,600 items and their levels) took 1.1-1.4 s.
+  const verdicts = await inBatches(body.settings, (s) =>
+    verifySetting(network, s.map, s.key, s.env, members),
+  );
+  for (const [i, s] of body.settings.entries()) {
+    const verdict = verdicts[i]!;
     if (verdict.ok) {
       settings.push(s);
       settingValues.push({ map: s.map, key: s.key, value: verdict.value });
