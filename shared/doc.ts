@@ -291,7 +291,7 @@ export class DecodedWires {
 /** Every valid entry in the doc, and what was set aside and why. */
 export function readAllEntries(doc: Y.Doc): { entries: Entry[]; problems: SetAside[] } {
   const read = emptyRead();
-  const pieces = checkWires(ledgerWires(doc), read);
+  const pieces = checkWires(ledgerWires(doc), intoRead(read));
   while (!pieces.next().done);
   return read;
 }
@@ -311,7 +311,7 @@ export async function readAllEntriesPaced(
   const read = emptyRead();
   const ledgers = ledgerWires(doc);
   const of = ledgers.reduce((n, [, runs]) => n + (runs?.reduce((k, [, length]) => k + length, 0) ?? 0), 0);
-  const pieces = checkWires(ledgers, read, decoded);
+  const pieces = checkWires(ledgers, intoRead(read), decoded);
   for (let step = pieces.next(); !step.done; step = pieces.next()) {
     progress?.(step.value, of);
     await breathe();
@@ -319,7 +319,33 @@ export async function readAllEntriesPaced(
   return read;
 }
 
+/**
+ * `readAllEntriesPaced` for a reader that needs each entry once and keeps none (`take`): the entries are not
+ * gathered into one array (at ten million, gigabytes beside the doc's 600 MB). The problems are returned.
+ */
+export async function eachEntryPaced(
+  doc: Y.Doc,
+  breathe: () => Promise<void>,
+  take: (entry: Entry) => void,
+): Promise<SetAside[]> {
+  const problems: SetAside[] = [];
+  const pieces = checkWires(ledgerWires(doc), { take, setAside: (p) => problems.push(p) });
+  while (!pieces.next().done) await breathe();
+  return problems;
+}
+
 const emptyRead = (): { entries: Entry[]; problems: SetAside[] } => ({ entries: [], problems: [] });
+
+/** Where `checkWires` hands each valid entry and each value set aside. */
+interface WireSink {
+  take(entry: Entry): void;
+  setAside(problem: SetAside): void;
+}
+
+const intoRead = (read: ReturnType<typeof emptyRead>): WireSink => ({
+  take: (entry) => read.entries.push(entry),
+  setAside: (problem) => read.problems.push(problem),
+});
 
 /**
  * Each device's ledger as its wire values stand now, as the runs of values its Yjs items hold and how many
@@ -341,16 +367,16 @@ function ledgerWires(doc: Y.Doc): [device: string, runs: Run[] | null][] {
   return out;
 }
 
-/** Checks the wires into `read`, pausing (yielding how many it has checked) after every 256. */
+/** Checks the wires into `sink`, pausing (yielding how many it has checked) after every 256. */
 function* checkWires(
   ledgers: [string, Run[] | null][],
-  read: ReturnType<typeof emptyRead>,
+  sink: WireSink,
   decoded?: DecodedWires,
 ): Generator<number, void> {
   let n = 0;
   for (const [device, runs] of ledgers) {
     if (!runs) {
-      read.problems.push({ where: `ledger/${device}`, reason: msg('ledger.notList') });
+      sink.setAside({ where: `ledger/${device}`, reason: msg('ledger.notList') });
       continue;
     }
     let index = 0;
@@ -362,8 +388,8 @@ function* checkWires(
         const known = decoded?.get(device, index, wire);
         const r =
           known?.device === device ? { ok: true as const, entry: known } : checkLedgerEntry(device, wire);
-        if (r.ok) read.entries.push(r.entry);
-        else read.problems.push({ where: `ledger/${device}/${index}`, reason: r.reason });
+        if (r.ok) sink.take(r.entry);
+        else sink.setAside({ where: `ledger/${device}/${index}`, reason: r.reason });
         index++;
         if ((++n & 0xff) === 0) yield n;
       }

@@ -154,16 +154,30 @@ export class BehindCheckpoint {
    * one by one (DocPersistence `write`).
    */
   learnedFrom(entries: Iterable<Position>): BehindCheckpoint {
+    const learning = this.learning();
+    for (const e of entries) learning.mark(e);
+    return learning.learned();
+  }
+
+  /**
+   * `learnedFrom`, an entry at a time: `mark` each of the doc's entries, then `learned`. What it keeps is a
+   * count and a bit per covered position, never the entries (a whole doc's at ten million are gigabytes).
+   */
+  learning(): { mark(e: Position): void; learned(): BehindCheckpoint } {
     const arrived = new Map([...this.covers.keys()].map((device) => [device, 0]));
     const positions = new Positions(this.covers);
-    for (const e of entries) {
-      if (!this.covered(e)) continue;
-      arrived.set(e.device, arrived.get(e.device)! + 1);
-      positions.mark(e);
-    }
-    const next = new BehindCheckpoint(this.digest, this.covers, arrived, this.historyAt, this.asked);
-    next.positions = positions;
-    return next;
+    return {
+      mark: (e) => {
+        if (!this.covered(e)) return;
+        arrived.set(e.device, arrived.get(e.device)! + 1);
+        positions.mark(e);
+      },
+      learned: () => {
+        const next = new BehindCheckpoint(this.digest, this.covers, arrived, this.historyAt, this.asked);
+        next.positions = positions;
+        return next;
+      },
+    };
   }
 
   /** Whether the positions are known and the doc holds every one of them. */
@@ -176,10 +190,23 @@ export class BehindCheckpoint {
    * one of every covered device, and keeps them for later batches; true when none is lacking.
    */
   learnMissing(entries: Iterable<Position>): boolean {
+    const learning = this.learningMissing();
+    for (const e of entries) learning.mark(e);
+    return learning.done();
+  }
+
+  /** `learnMissing`, an entry at a time: `mark` each of the doc's entries, then `done`. */
+  learningMissing(): { mark(e: Position): void; done(): boolean } {
     const positions = new Positions(this.covers);
-    for (const e of entries) if (this.covered(e)) positions.mark(e);
-    this.positions = positions;
-    return positions.left === 0;
+    return {
+      mark: (e) => {
+        if (this.covered(e)) positions.mark(e);
+      },
+      done: () => {
+        this.positions = positions;
+        return positions.left === 0;
+      },
+    };
   }
 }
 

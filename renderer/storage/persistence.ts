@@ -17,8 +17,8 @@ import {
   HEADS,
   headsOf,
   membersOf,
-  readAllEntries,
   readAllEntriesPaced,
+  eachEntryPaced,
   parseItem,
   appendEntries,
   DecodedWires,
@@ -1444,7 +1444,9 @@ export class DocPersistence {
    */
   private async recordDamage(damaged: DamagedRow[], at: number): Promise<boolean> {
     const db = this.db;
-    const have = new Set(readAllEntries(await this.historyDoc()).entries.map(idOf));
+    // Only their ids, the doc read in steps (a million entries are seconds of decoding).
+    const have = new Set<string>();
+    await eachEntryPaced(await this.historyDoc(), pacer(this.pace), (e) => have.add(idOf(e)));
     const gone = (await ledgerIds(db)).filter((id) => !have.has(id));
     if (damaged.length === 0 && gone.length === 0) return false;
     const listed = (await getLedgerRows(db, gone.slice(0, MAX_MISSING_LISTED))).filter(
@@ -1842,20 +1844,23 @@ export class DocPersistence {
     // (its entries came to disk, not through the doc one by one). Whole when it holds every one; else it goes
     // on as any device behind its checkpoint, covered entries counted as they arrive.
     let learned: BehindCheckpoint | null = null;
+    // Each entry is marked and let go: gathered, a whole doc's entries were gigabytes at ten million.
     if (skeletonWhole) {
       const whole = await this.rowsDoc(batch.updates);
-      learned = (arrival?.next ?? behind!).learnedFrom(
-        (await readAllEntriesPaced(whole, pacer(this.pace))).entries,
-      );
+      const learning = (arrival?.next ?? behind!).learning();
+      await eachEntryPaced(whole, pacer(this.pace), learning.mark);
+      learned = learning.learned();
       whole.destroy();
     }
-    const caughtUp = fromSkeleton
-      ? learned?.holdsAll === true
-      : arrival?.mayHoldAll === true &&
-        (arrival.next.knowsMissing ||
-          arrival.next.learnMissing(
-            (await readAllEntriesPaced(await this.historyDoc(), pacer(this.pace))).entries,
-          ));
+    let caughtUp: boolean;
+    if (fromSkeleton) caughtUp = learned?.holdsAll === true;
+    else if (arrival?.mayHoldAll !== true) caughtUp = false;
+    else if (arrival.next.knowsMissing) caughtUp = true;
+    else {
+      const learning = arrival.next.learningMissing();
+      await eachEntryPaced(await this.historyDoc(), pacer(this.pace), learning.mark);
+      caughtUp = learning.done();
+    }
     // Then a rebuild asked for meanwhile, or one its projection's version asks for, runs.
     const rebuildAfter = caughtUp && (behind!.rebuildWanted || !(await this.projectionCurrent()));
     // On a signed network only what the gate releases counts (signatures are checked before the

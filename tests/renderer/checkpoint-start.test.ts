@@ -25,6 +25,10 @@ vi.mock('../../shared/doc', async (importOriginal) => {
       wholeReads.count++;
       return actual.readAllEntriesPaced(...args);
     },
+    eachEntryPaced: (...args: Parameters<typeof actual.eachEntryPaced>) => {
+      wholeReads.count++;
+      return actual.eachEntryPaced(...args);
+    },
   };
 });
 

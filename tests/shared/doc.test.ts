@@ -25,6 +25,7 @@ import {
   putItem,
   readAllEntries,
   readAllEntriesPaced,
+  eachEntryPaced,
   DecodedWires,
   readItem,
   readLevels,
@@ -242,6 +243,32 @@ describe('readAllEntriesPaced', () => {
     });
     expect(read.entries).toHaveLength(301);
     expect(read.entries.at(-1)).toEqual(donation('devb', 1));
+  });
+});
+
+describe('eachEntryPaced', () => {
+  it('hands over each entry readAllEntries reads, in its order, and returns what it set aside, pausing as it goes', async () => {
+    const doc = new Y.Doc();
+    appendEntries(
+      doc,
+      'deva',
+      Array.from({ length: 600 }, (_, i) => donation('deva', i + 1)),
+    );
+    ledgersOf(doc)
+      .get('deva')!
+      .push([42 as never]);
+    appendEntries(doc, 'devb', [donation('devb', 1)]);
+    (ledgersOf(doc) as Y.Map<unknown>).set('devz', 5);
+    const taken: Entry[] = [];
+    let pauses = 0;
+    const problems = await eachEntryPaced(
+      doc,
+      async () => void pauses++,
+      (e) => taken.push(e),
+    );
+    expect({ entries: taken, problems }).toEqual(readAllEntries(doc));
+    expect(taken).toHaveLength(601);
+    expect(pauses).toBe(2);
   });
 });
 
