@@ -2533,11 +2533,14 @@ export class DocPersistence {
       }
     }
     const levelsChanges: LevelsChange[] = [];
+    /** Each change's key (`levelsChanges[i]` is of `levelsKeys[i]`). */
+    const levelsKeys: string[] = [];
     for (const [key, raw] of batch.levels) {
       const [hub = '', item = ''] = key.split('|');
       const value = valueOf('levels', key, raw);
       const p = levelsSchema.safeParse(value);
       levelsChanges.push({ hub, item, levels: p.success ? p.data : null });
+      levelsKeys.push(key);
       if (p.success) put.levels.push({ ...p.data, key, hub, item });
       else {
         gone.levels.push(key);
@@ -2577,20 +2580,24 @@ export class DocPersistence {
         rows = rows.filter((row, i) => held[i] === undefined || canonical(held[i]) !== canonical(row));
       }
       if (rows.length > 0) await table.bulkPut(rows);
+      return rows;
     };
-    await Promise.all([
+    const [, , , levelsPut] = await Promise.all([
       write(db.items, put.items, gone.items, (r) => r.id),
       write(db.hubs, put.hubs, gone.hubs, (r) => r.id),
       write(db.devices, put.devices, gone.devices, (r) => r.id),
       write(db.levels, put.levels, gone.levels, (r) => r.key),
       write(db.categoryLevels, put.categoryLevels, gone.categoryLevels, (r) => r.key),
     ]);
-    // The network view's rows these levels are in, patched in the same transaction. (A rebuild's settings,
-    // kept in memory, make theirs from all its levels rows at once: `derive`.)
-    if (levelsChanges.length > 0 && db === this.db) {
+    // The network view's rows these levels are in, patched in the same transaction, for the levels that
+    // changed: those put (not stored as they are already) and those gone. (A rebuild's settings, kept in
+    // memory, make theirs from all its levels rows at once: `derive`.)
+    const changedLevels = new Set([...levelsPut.map((r) => r.key), ...gone.levels]);
+    const changes = levelsChanges.filter((_, i) => changedLevels.has(levelsKeys[i]!));
+    if (changes.length > 0 && db === this.db) {
       const { put, deleted } = patchHubLevels(
-        await this.db.hubLevels.bulkGet(hubLevelsKeysOf(levelsChanges)),
-        levelsChanges,
+        await this.db.hubLevels.bulkGet(hubLevelsKeysOf(changes)),
+        changes,
       );
       await Promise.all([this.db.hubLevels.bulkPut(put), this.db.hubLevels.bulkDelete(deleted)]);
     }

@@ -135,14 +135,14 @@ describe('a new device started from a checkpoint’s skeleton', () => {
     expect((await c2.persistence.checkData()).differences).toEqual([]);
   });
 
-  it('writes the settings its checkpoint brought once: judged again with its member log, none is put again', async () => {
+  it('writes the settings its checkpoint brought once, and the network view’s levels: judged again with its member log, none is put again', async () => {
     const { a } = await twoHubsWithHistory();
     const c = await device();
     await c.joinNetwork({ invite: await a.preApprovedInvite(), deviceName: 'Community centre tablet' });
     const bundle = await storeCheckpointBundle(a, clock.now());
-    // Every items and levels row put, by key, as the seed and the member list's judgement put them.
+    // Every items, levels and hub levels row put, by key, as the seed and the member list's judgement put them.
     const put: string[] = [];
-    for (const table of [c.db.items, c.db.levels] as const) {
+    for (const table of [c.db.items, c.db.levels, c.db.hubLevels] as const) {
       const bulkPut = table.bulkPut.bind(table) as (rows: unknown[]) => Promise<unknown>;
       vi.spyOn(table, 'bulkPut').mockImplementation(((rows: { id?: string; key?: string }[]) => {
         put.push(...rows.map((r) => `${table.name}/${r.id ?? r.key}`));
@@ -154,6 +154,7 @@ describe('a new device started from a checkpoint’s skeleton', () => {
     const settings = [
       ...(await c.db.items.toArray()).map((r) => `items/${r.id}`),
       ...(await c.db.levels.toArray()).map((r) => `levels/${r.key}`),
+      ...(await c.db.hubLevels.toArray()).map((r) => `hubLevels/${r.key}`),
     ];
     expect(settings.length).toBeGreaterThan(1);
     expect(put.sort()).toEqual(settings.sort());
