@@ -208,7 +208,21 @@ try {
           }
         }
         await coordinator.evaluate(() => window.larderBench!.coordinatorClose());
-        summaries.push({ n, run, recordMs, joins: imports });
+        summaries.push({
+          n,
+          run,
+          recordMs,
+          joins: imports,
+          ...(inWorker
+            ? {
+                inWorker: workerJoins.map(({ checkpoint, longestTaskMs, pageLongestWaitMs }) => ({
+                  checkpoint,
+                  longestTaskMs,
+                  pageLongestWaitMs,
+                })),
+              }
+            : {}),
+        });
         await profiled?.stop(join(profileDir!, `join-${n}-${run}.cpuprofile`));
         for (const r of imports)
           console.log(

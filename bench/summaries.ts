@@ -13,6 +13,11 @@ export interface JoinSummary {
   /** The coordinator's device recording the N entries, saves of 200 lines. */
   recordMs: number;
   joins: (JoinFromFileRun & { heapMB: number })[];
+  /**
+   * `--worker`: the same files taken by a new device whose store is in a Worker, as the app runs it
+   * (docs/worker.md): the page's longest task and its longest wait for a 10 ms timer meanwhile.
+   */
+  inWorker?: { checkpoint: boolean; longestTaskMs: number; pageLongestWaitMs: number }[];
 }
 
 /** `bench/network.ts`: the coordinator's Network screen over its own network (50 hubs × 2,000 items). */
