@@ -38,22 +38,59 @@ export function afterNextFrame(run: () => void): () => void {
  * step per frame: React may commit several steps between two frames, whose rows were then laid out in one
  * frame of 50-100 ms), each step rendered in the background (a transition: clicks and keys come first),
  * until all are shown (Infinity); once all are shown, all stay shown, until `restartOn` changes (another
- * list: a search typed, another hub). `total` is the list's length, null while it is not known yet. Rows
- * already shown should be memoized components, so a step renders only its new rows.
+ * list: a search typed, another hub) or the list grows by more than a step (a new device's catalog arriving
+ * with its checkpoint: the empty list it showed before was "all shown", and the 3,600 rows that came next were
+ * one task of 2.2 s): its new rows are then added a step at a time too. `total` is the list's length, null
+ * while it is not known yet. Rows already shown should be memoized components, so a step renders only its
+ * new rows.
  */
 export function useShownRows(total: number | null, first = FIRST_ROWS, restartOn?: unknown): number {
-  const [state, setState] = useState({ shown: first, restartOn });
-  // A new list (a search typed: `restartOn` changed) starts again from its first rows, in the same render.
-  const shown = Object.is(state.restartOn, restartOn) ? state.shown : first;
+  const [state, setState] = useState<ShownRows>({ shown: first, restartOn });
+  const shown = shownNow(state, total, first, restartOn);
   useEffect(() => {
-    if (total === null || shown === Infinity) return;
-    return afterNextFrame(() =>
-      startTransition(() =>
-        setState({ shown: shown + MORE_ROWS >= total ? Infinity : shown + MORE_ROWS, restartOn }),
-      ),
-    );
-  }, [total, shown, restartOn]);
+    if (total === null) return;
+    if (shown === Infinity) {
+      // A list that shrank (a search typed, rows gone): it grows from its new length.
+      const less = shorter(state, total);
+      if (less) setState(less);
+      return;
+    }
+    return afterNextFrame(() => startTransition(() => setState(nextStep(shown, total, restartOn))));
+  }, [state, total, shown, restartOn]);
   return shown;
+}
+
+/** Where `useShownRows` stands: rows shown (Infinity: all), of which list, and how long it was when all were. */
+export interface ShownRows {
+  shown: number;
+  restartOn: unknown;
+  all?: number;
+}
+
+/** How many rows a render shows of a list of `total` rows (null: not known yet), from where the steps stand. */
+export function shownNow(state: ShownRows, total: number | null, first: number, restartOn: unknown): number {
+  // A new list (a search typed: `restartOn` changed) starts again from its first rows, in the same render.
+  if (!Object.is(state.restartOn, restartOn)) return first;
+  // All shown when the list was `all` rows long, and it has grown by more than a step since: on from there.
+  if (state.shown === Infinity && total !== null && state.all !== undefined) {
+    const from = Math.max(state.all, first);
+    if (total > from + MORE_ROWS) return from;
+  }
+  return state.shown;
+}
+
+/** All shown of a list now shorter than it was when all were (`state.all`): the state as of its new length. */
+export function shorter(state: ShownRows, total: number): ShownRows | null {
+  return state.shown === Infinity && state.all !== undefined && total < state.all
+    ? { ...state, all: total }
+    : null;
+}
+
+/** The step after showing `shown` rows of `total`: MORE_ROWS more, or all (Infinity). */
+export function nextStep(shown: number, total: number, restartOn: unknown): ShownRows {
+  return shown + MORE_ROWS >= total
+    ? { shown: Infinity, restartOn, all: total }
+    : { shown: shown + MORE_ROWS, restartOn };
 }
 
 /** The rows to show of `rows`, given `shown` from useShownRows. */

@@ -140,7 +140,13 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
   // The first view shows a screenful of rows, then the rest a slice at a time, each step rendered in the
   // background as above (renderer/app/slices.ts): 500 rows in the first commit took 110 ms of layout before
   // the first row showed, and the other 440 in one commit a layout of 180-210 ms after.
-  const shown = useShownRows(rows ? rows.length : null);
+  // Another list starts again from its first rows: another hub's, a search's, a filter's or a sort's (its
+  // rows new ones, or all of them moved).
+  const shown = useShownRows(
+    rows ? rows.length : null,
+    undefined,
+    `${hub}|${query}|${filter}|${sort.key}|${sort.asc}`,
+  );
   useFirstView(rows !== null);
   // Stable, so that rows already shown are not rendered again at each step (StockRowView is memo).
   const toggleEditing = useCallback((id: string) => setEditing((was) => (was === id ? null : id)), []);

@@ -1,6 +1,16 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { afterNextFrame, firstOfGroups, firstRows } from '../../renderer/app/slices';
+import {
+  afterNextFrame,
+  firstOfGroups,
+  firstRows,
+  FIRST_ROWS,
+  MORE_ROWS,
+  nextStep,
+  shownNow,
+  shorter,
+  type ShownRows,
+} from '../../renderer/app/slices';
 import { fcOptions } from '../shared/arbitraries';
 
 const groupsArb = fc.array(
@@ -37,6 +47,72 @@ describe('firstOfGroups', () => {
     expect(firstOfGroups(groups, 2)).toEqual([{ name: 'Baby', lines: [1, 2] }]);
     expect(firstOfGroups(groups, 1)).toEqual([{ name: 'Baby', lines: [1] }]);
     expect(firstOfGroups(groups, 0)).toEqual([]);
+  });
+});
+
+describe('useShownRows: its steps (shownNow, nextStep)', () => {
+  /**
+   * A table whose list changes between its frames (`lists`: each change, the list's length and which list it
+   * is), drawn as the hook draws it: each render shows `shownNow`, and each frame takes one step while not all
+   * are shown. Gives how many rows each render added to the page, and whether all ended up shown.
+   */
+  function drawn(lists: { total: number; list: string; frames: number }[]) {
+    let state: ShownRows = { shown: FIRST_ROWS, restartOn: lists[0]?.list };
+    let before = 0;
+    const added: number[] = [];
+    let shown = 0;
+    for (const { total, list, frames } of lists)
+      for (let f = 0; f <= frames; f++) {
+        shown = shownNow(state, total, FIRST_ROWS, list);
+        const rows = Math.min(shown, total);
+        // A new list's rows are new rows (another hub's); the same list's are added to those on the page.
+        added.push(Object.is(state.restartOn, list) ? Math.max(0, rows - before) : rows);
+        before = rows;
+        if (shown !== Infinity) state = nextStep(shown, total, list);
+        else state = shorter(state, total) ?? state;
+      }
+    return { added, allShown: shown === Infinity || shown >= lists.at(-1)!.total };
+  }
+
+  it('adds no more than a step of rows at a time, however the list grows, and shows them all in the end', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            total: fc.nat(5_000),
+            list: fc.constantFrom('own hub', 'another hub'),
+            frames: fc.nat(400),
+          }),
+          { minLength: 1, maxLength: 6 },
+        ),
+        (lists) => {
+          const { added, allShown } = drawn([...lists, { ...lists.at(-1)!, frames: 400 }]);
+          for (const n of added) expect(n).toBeLessThanOrEqual(Math.max(FIRST_ROWS, MORE_ROWS) + MORE_ROWS);
+          expect(allShown).toBe(true);
+        },
+      ),
+      fcOptions(),
+    );
+  });
+
+  it('goes on a step at a time when an empty list, all shown, becomes a new device’s 3,600 items', () => {
+    const { added } = drawn([
+      { total: 0, list: 'own hub', frames: 3 },
+      { total: 3_600, list: 'own hub', frames: 200 },
+    ]);
+    expect(Math.max(...added)).toBe(FIRST_ROWS);
+    expect(added.reduce((a, b) => a + b, 0)).toBe(3_600);
+  });
+
+  it('adds a row or a few at once to a list all shown, and starts another list from its first rows', () => {
+    let state = nextStep(FIRST_ROWS, 40, 'own hub');
+    expect(state).toEqual({ shown: Infinity, restartOn: 'own hub', all: 40 });
+    expect(shownNow(state, 41, FIRST_ROWS, 'own hub')).toBe(Infinity);
+    expect(shownNow(state, 40 + MORE_ROWS, FIRST_ROWS, 'own hub')).toBe(Infinity);
+    expect(shownNow(state, 41 + MORE_ROWS, FIRST_ROWS, 'own hub')).toBe(40);
+    expect(shownNow(state, 500, FIRST_ROWS, 'another hub')).toBe(FIRST_ROWS);
+    state = nextStep(FIRST_ROWS, 3, 'own hub');
+    expect(shownNow(state, 3_600, FIRST_ROWS, 'own hub')).toBe(FIRST_ROWS);
   });
 });
 
