@@ -211,16 +211,25 @@ describe('appendEntries / readAllEntries', () => {
   });
 });
 
+/** 600 donations of one device, a junk value after them, one of another device, and a ledger that is no list. */
+function docWithJunk(): Y.Doc {
+  const doc = new Y.Doc();
+  appendEntries(
+    doc,
+    'deva',
+    Array.from({ length: 600 }, (_, i) => donation('deva', i + 1)),
+  );
+  ledgersOf(doc)
+    .get('deva')!
+    .push([42 as never]);
+  appendEntries(doc, 'devb', [donation('devb', 1)]);
+  (ledgersOf(doc) as Y.Map<unknown>).set('devz', 5);
+  return doc;
+}
+
 describe('readAllEntriesPaced', () => {
   it('reads what readAllEntries reads, junk included, pausing after every 256 entries', async () => {
-    const doc = new Y.Doc();
-    const many = Array.from({ length: 600 }, (_, i) => donation('deva', i + 1));
-    appendEntries(doc, 'deva', many);
-    ledgersOf(doc)
-      .get('deva')!
-      .push([42 as never]);
-    appendEntries(doc, 'devb', [donation('devb', 1)]);
-    (ledgersOf(doc) as Y.Map<unknown>).set('devz', 5);
+    const doc = docWithJunk();
     let pauses = 0;
     const read = await readAllEntriesPaced(doc, async () => void pauses++);
     expect(read).toEqual(readAllEntries(doc));
@@ -248,17 +257,7 @@ describe('readAllEntriesPaced', () => {
 
 describe('eachEntryPaced', () => {
   it('hands over each entry readAllEntries reads, in its order, and returns what it set aside, pausing as it goes', async () => {
-    const doc = new Y.Doc();
-    appendEntries(
-      doc,
-      'deva',
-      Array.from({ length: 600 }, (_, i) => donation('deva', i + 1)),
-    );
-    ledgersOf(doc)
-      .get('deva')!
-      .push([42 as never]);
-    appendEntries(doc, 'devb', [donation('devb', 1)]);
-    (ledgersOf(doc) as Y.Map<unknown>).set('devz', 5);
+    const doc = docWithJunk();
     const taken: Entry[] = [];
     let pauses = 0;
     const problems = await eachEntryPaced(
