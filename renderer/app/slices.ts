@@ -4,10 +4,11 @@ import { startTransition, useEffect, useState } from 'react';
 export const FIRST_ROWS = 30;
 
 /**
- * Rows added at a time after the first ones, a commit (and a layout) each. 440 rows of the stock table added
- * at once were one layout task of 311-336 ms (a 1M-entry hub's 500 items, on a 2-core machine under Chromium's
- * tracing): the longest task of the start. 25 at a time, with the table's columns at fixed widths
- * (styles.css), are tasks of 55-76 ms under tracing, most of it shaping the new rows' words for the first time.
+ * Rows added at a time after the first ones (at the least: `stepAfter`), a commit (and a layout) each. 440 rows
+ * of the stock table added at once were one layout task of 311-336 ms (a 1M-entry hub's 500 items, on a 2-core
+ * machine under Chromium's tracing): the longest task of the start. 25 at a time, with the table's columns at
+ * fixed widths (styles.css), are tasks of 55-76 ms under tracing, most of it shaping the new rows' words for the
+ * first time.
  */
 export const MORE_ROWS = 25;
 
@@ -34,15 +35,15 @@ export function afterNextFrame(run: () => void): () => void {
 }
 
 /**
- * How many rows of a long list to show: FIRST_ROWS, then MORE_ROWS more once each step has been drawn (one
- * step per frame: React may commit several steps between two frames, whose rows were then laid out in one
- * frame of 50-100 ms), each step rendered in the background (a transition: clicks and keys come first),
- * until all are shown (Infinity); once all are shown, all stay shown, until `restartOn` changes (another
- * list: a search typed, another hub) or the list grows by more than a step (a new device's catalog arriving
- * with its checkpoint: the empty list it showed before was "all shown", and the 3,600 rows that came next were
- * one task of 2.2 s): its new rows are then added a step at a time too. `total` is the list's length, null
- * while it is not known yet. Rows already shown should be memoized components, so a step renders only its
- * new rows.
+ * How many rows of a long list to show: FIRST_ROWS, then a step more (`stepAfter`: MORE_ROWS, or a tenth of
+ * those shown once that is more) once each step has been drawn (one step per frame: React may commit several
+ * steps between two frames, whose rows were then laid out in one frame of 50-100 ms), each step rendered in
+ * the background (a transition: clicks and keys come first), until all are shown (Infinity); once all are
+ * shown, all stay shown, until `restartOn` changes (another list: a search typed, another hub) or the list
+ * grows by more than a step (a new device's catalog arriving with its checkpoint: the empty list it showed
+ * before was "all shown", and the 3,600 rows that came next were one task of 2.2 s): its new rows are then
+ * added a step at a time too. `total` is the list's length, null while it is not known yet. Rows already shown
+ * should be memoized components, so a step renders only its new rows.
  */
 export function useShownRows(total: number | null, first = FIRST_ROWS, restartOn?: unknown): number {
   const [state, setState] = useState<ShownRows>({ shown: first, restartOn });
