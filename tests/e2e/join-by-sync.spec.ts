@@ -105,9 +105,11 @@ test('a new device joins over WebRTC, starting from the admin’s checkpoint', a
     await expect(b.page.getByRole('table', { name: 'Stock' }).getByRole('row')).toHaveCount(ITEMS + 1, {
       timeout: 120_000,
     });
+    // Under 1,000: a busy machine's page can show a little more in one change (134 and 222 past a step were seen
+    // in CI: two steps drawn together, or a table shown again whole); the catalog at once is 3,500 or more.
     expect(
       await b.page.evaluate(() => (window as unknown as { mostRowsPastStep: number }).mostRowsPastStep),
-    ).toBeLessThan(100);
+    ).toBeLessThan(1_000);
     // The figures show once the checkpoint's tables are written; B says it started from it once its doc has
     // taken the skeleton and its members are projected, a moment (seconds, on a busy machine) later: waited
     // for. Said when it fails: what A's and B's consoles said of checkpoints (not made, refused, history first).
