@@ -88,10 +88,12 @@ export function shorter(state: ShownRows, total: number): ShownRows | null {
 }
 
 /**
- * Rows the step after `shown` adds: MORE_ROWS, and a tenth of those shown once that is more. Each step lays out
- * the whole table again (Chromium: 45-60 ms at 2,000-3,500 rows, a few at 500): 25 rows a step, 3,600 rows took
- * 144 steps, 13-15 s with the page busy throughout; a step that grows with the table keeps that layout's share
- * of each step's task about the same, and the steps few.
+ * Rows the step after `shown` adds: MORE_ROWS, and a tenth of those shown once that is more. Each step's frame
+ * costs something that grows with the rows already there: it laid out the whole table again (Chromium: 45-60 ms
+ * at 2,000-3,500 rows, a few at 500) until the long tables' rows were laid out each on its own (styles.css,
+ * `table.long`), and still walks them all to paint (16-46 ms at 1,000-3,500 rows, in a trace). 25 rows a step,
+ * 3,600 rows took 144 steps, 13-15 s with the page busy throughout; a step that grows with the table keeps that
+ * share of each step's task about the same, and the steps few.
  */
 export function stepAfter(shown: number): number {
   return Math.max(MORE_ROWS, Math.floor(shown / 10));

@@ -208,7 +208,7 @@ export function ItemsScreen() {
             <p className="empty">{all.length === 0 ? t('items.none') : t('stock.noMatch')}</p>
           ) : (
             <div className="table-scroll">
-              <table className="data catalog" aria-label={t('items.title')}>
+              <table className="data catalog long" aria-label={t('items.title')}>
                 <thead>
                   <tr>
                     <th scope="col" className="cat-name">
@@ -261,17 +261,17 @@ const ItemRowView = memo(function ItemRowView({
   const categoryName = useCategoryName();
   return (
     <tr>
-      <th scope="row">
+      <th scope="row" className="cat-name">
         {item.name}
         {duplicate && <span className="status status-low">{t('items.duplicateName')}</span>}
       </th>
-      <td>{categoryName(item.category)}</td>
-      <td>
+      <td className="cat-category">{categoryName(item.category)}</td>
+      <td className="cat-unit">
         {item.unit}
         {item.packSize ? ` (${t('picker.packOf', { count: item.packSize })})` : ''}
       </td>
-      <td className="muted">{item.barcodes.join(', ') || '—'}</td>
-      <td>
+      <td className="cat-barcodes muted">{item.barcodes.join(', ') || '—'}</td>
+      <td className="cat-actions">
         <button
           type="button"
           className="link"

@@ -103,7 +103,7 @@ export function LevelsScreen() {
             }}
           />
           <div className="table-scroll">
-            <table className="data levels" aria-label={t('levels.itemLevels')}>
+            <table className="data levels long" aria-label={t('levels.itemLevels')}>
               <thead>
                 <tr>
                   <th scope="col" className="lv-pick">
@@ -166,7 +166,7 @@ const ItemLevelsRow = memo(function ItemLevelsRow({
   const categoryName = useCategoryName();
   return (
     <tr>
-      <td>
+      <td className="lv-pick">
         <input
           type="checkbox"
           aria-label={t('levels.select', { name: item.name })}
@@ -174,9 +174,11 @@ const ItemLevelsRow = memo(function ItemLevelsRow({
           onChange={(e) => onToggle(item.id, e.target.checked)}
         />
       </td>
-      <th scope="row">{item.name}</th>
-      <td>{categoryName(item.category)}</td>
-      <td className="num">
+      <th scope="row" className="lv-item">
+        {item.name}
+      </th>
+      <td className="lv-category">{categoryName(item.category)}</td>
+      <td className="lv-levels num">
         {own ? (
           `${format.number(own.min)} / ${format.number(own.target)}`
         ) : fallback ? (

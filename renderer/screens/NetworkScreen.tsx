@@ -299,7 +299,7 @@ export function NetworkScreen() {
             <p className="empty">{t('network.noItems')}</p>
           ) : (
             <div className="table-scroll">
-              <table id={itemsTableId} className="data network" aria-label={t('network.stockLabel')}>
+              <table id={itemsTableId} className="data network long" aria-label={t('network.stockLabel')}>
                 <thead>
                   <tr>
                     <th scope="col" className="net-item">
@@ -481,18 +481,18 @@ const NetworkItemRow = memo(function NetworkItemRow({
 }) {
   return (
     <tr>
-      <th scope="row">
+      <th scope="row" className="net-item">
         {i.name}
         <span className="muted unit-note"> · {i.category ? categoryName(i.category) : '—'}</span>
       </th>
-      <td>
+      <td className="net-worst">
         {i.worst ? (
           <span className={`status ${SEVERITY_CLASS[i.worst]}`}>{t(SEVERITY_LABEL[i.worst])}</span>
         ) : (
           <span className="muted">—</span>
         )}
       </td>
-      <td className="num">
+      <td className="net-onHand num">
         <strong>{format.number(i.freshTotal)}</strong>
         {i.staleTotal !== 0 && (
           <span className="muted stale-figure">
@@ -501,8 +501,8 @@ const NetworkItemRow = memo(function NetworkItemRow({
           </span>
         )}
       </td>
-      <td className="num">{i.inTransit ? format.number(i.inTransit) : '—'}</td>
-      <td>
+      <td className="net-transit num">{i.inTransit ? format.number(i.inTransit) : '—'}</td>
+      <td className="net-short">
         {hubList(
           [...i.outHubs.map((h) => t('network.hubOut', { hub: hubName(h) })), ...i.shortHubs.map(hubName)],
           t,
@@ -515,7 +515,7 @@ const NetworkItemRow = memo(function NetworkItemRow({
           </span>
         )}
       </td>
-      <td>
+      <td className="net-surplus">
         {hubList(
           i.surplusHubs.map(
             (s) => `${hubName(s.hub)} (${format.number(s.surplus, { signDisplay: 'exceptZero' })})`,
@@ -524,7 +524,7 @@ const NetworkItemRow = memo(function NetworkItemRow({
           format,
         ) || '—'}
       </td>
-      <td>{cover(i.minCover, t)}</td>
+      <td className="net-cover">{cover(i.minCover, t)}</td>
     </tr>
   );
 });

@@ -239,7 +239,7 @@ export function StockScreen({ frontDesk = false }: { frontDesk?: boolean }) {
         <p className="empty">{items && items.length === 0 ? t('stock.noItems') : t('stock.noMatch')}</p>
       ) : (
         <div className="table-scroll">
-          <table className="data stock" aria-label={t('stock.title')}>
+          <table className="data stock long" aria-label={t('stock.title')}>
             <thead>
               <tr>
                 {header('name', t('stock.colItem'))}
@@ -377,24 +377,26 @@ function StockRow({
   return (
     <>
       <tr>
-        <th scope="row">
+        <th scope="row" className="col-name">
           {row.item.name}
           <span className="muted unit-note"> · {same.unitNote(row.item.unit)}</span>
         </th>
-        <td data-label={same.category}>{categoryName(row.item.category)}</td>
-        <td className="num strong" data-label={same.onHand}>
+        <td className="col-category" data-label={same.category}>
+          {categoryName(row.item.category)}
+        </td>
+        <td className="col-onHand num strong" data-label={same.onHand}>
           {format.number(row.onHand)}
         </td>
         {!readOnly && (
-          <td className="num muted">
+          <td className="col-levels num muted">
             {row.levels ? `${format.number(row.levels.min)} / ${format.number(row.levels.target)}` : '—'}
           </td>
         )}
-        <td data-label={same.status}>
+        <td className="col-status" data-label={same.status}>
           <span className={`status status-${row.status}`}>{same.states[row.status]}</span>
           {row.countNeeded && <span className="status status-count">{same.countNeeded}</span>}
         </td>
-        <td data-label={same.expiry}>
+        <td className="col-expiry" data-label={same.expiry}>
           {row.expiry ? (
             <span className={row.expiringSoon ? 'status status-expiring' : undefined}>
               {row.expiringSoon
@@ -408,7 +410,7 @@ function StockRow({
           )}
         </td>
         {!readOnly && (
-          <td>
+          <td className="col-actions">
             {editable && (
               <button
                 type="button"
