@@ -36,7 +36,7 @@ export function afterNextFrame(run: () => void): () => void {
 
 /**
  * How many rows of a long list to show: FIRST_ROWS, then a step more (`stepAfter`: MORE_ROWS, or a tenth of
- * those shown once that is more) once each step has been drawn (one step per frame: React may commit several
+ * those shown once that is more, MOST_ROWS at the most) once each step has been drawn (one step per frame: React may commit several
  * steps between two frames, whose rows were then laid out in one frame of 50-100 ms), each step rendered in
  * the background (a transition: clicks and keys come first), until all are shown (Infinity); once all are
  * shown, all stay shown, until `restartOn` changes (another list: a search typed, another hub) or the list
@@ -87,16 +87,22 @@ export function shorter(state: ShownRows, total: number): ShownRows | null {
     : null;
 }
 
+/** Rows a step adds at the most (`stepAfter`). */
+export const MOST_ROWS = 100;
+
 /**
- * Rows the step after `shown` adds: MORE_ROWS, and a tenth of those shown once that is more. Each step's frame
- * costs something that grows with the rows already there: it laid out the whole table again (Chromium: 45-60 ms
- * at 2,000-3,500 rows, a few at 500) until the long tables' rows were laid out each on its own (styles.css,
- * `table.long`), and still walks them all to paint (16-46 ms at 1,000-3,500 rows, in a trace). 25 rows a step,
- * 3,600 rows took 144 steps, 13-15 s with the page busy throughout; a step that grows with the table keeps that
- * share of each step's task about the same, and the steps few.
+ * Rows the step after `shown` adds: MORE_ROWS, a tenth of those shown once that is more, and MOST_ROWS at the
+ * most. Each step's frame costs something that grows with the rows already there: it laid out the whole table
+ * again (Chromium: 45-60 ms at 2,000-3,500 rows, a few at 500) until the long tables' rows were laid out each on
+ * its own (styles.css, `table.long`), and still walks them all before painting (16-46 ms at 1,000-3,500 rows, in
+ * a trace). 25 rows a step, 3,600 rows took 144 steps, 13-15 s with the page busy throughout: a step that grows
+ * with the table keeps the steps few. But once each row is laid out on its own, a step's layout is its own rows'
+ * (about 0.3 ms a row: 300 rows, a tenth near 3,000, were tasks of 100-290 ms), so it grows no further than 100
+ * (`npm run bench:tables`, Stock, six fills each in turns: the longest task 70-178 ms against 112-290 ms, the page
+ * blocked 0.11-0.23 s against 0.29-1.4 s, all rows in 2.6-3.2 s against 1.8-4.6 s).
  */
 export function stepAfter(shown: number): number {
-  return Math.max(MORE_ROWS, Math.floor(shown / 10));
+  return Math.max(MORE_ROWS, Math.min(MOST_ROWS, Math.floor(shown / 10)));
 }
 
 /** The step after showing `shown` rows of `total`: `stepAfter(shown)` more, or all (Infinity). */

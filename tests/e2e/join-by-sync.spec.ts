@@ -78,7 +78,7 @@ test('a new device joins over WebRTC, starting from the admin’s checkpoint', a
     const arriving = await recordStatusTexts(b.page, 'History arriving');
     await joinAsNewHub(b.page, await inviteCode(a.page), 'Northside Mosque', 'Mosque tablet');
     // The most table rows one change of B's page added, beyond a step (a tenth of the rows it already showed,
-    // 30 at least): its Stock screen, showing an empty list until the checkpoint's 3,600 items come, must add
+    // 30 at least: more than the app's step, which is 100 at the most): its Stock screen, showing an empty list until the checkpoint's 3,600 items come, must add
     // them a step at a time (renderer/app/slices.ts), not in one render that held the page for seconds.
     await b.page.evaluate(() => {
       const w = window as unknown as { mostRowsPastStep: number };
