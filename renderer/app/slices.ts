@@ -36,14 +36,14 @@ export function afterNextFrame(run: () => void): () => void {
 
 /**
  * How many rows of a long list to show: FIRST_ROWS, then a step more (`stepAfter`: MORE_ROWS, or a tenth of
- * those shown once that is more, MOST_ROWS at the most) once each step has been drawn (one step per frame: React may commit several
- * steps between two frames, whose rows were then laid out in one frame of 50-100 ms), each step rendered in
- * the background (a transition: clicks and keys come first), until all are shown (Infinity); once all are
- * shown, all stay shown, until `restartOn` changes (another list: a search typed, another hub) or the list
- * grows by more than a step (a new device's catalog arriving with its checkpoint: the empty list it showed
- * before was "all shown", and the 3,600 rows that came next were one task of 2.2 s): its new rows are then
- * added a step at a time too. `total` is the list's length, null while it is not known yet. Rows already shown
- * should be memoized components, so a step renders only its new rows.
+ * those shown once that is more, MOST_ROWS at the most) once each step has been drawn (one step per frame: React
+ * may commit several steps between two frames, whose rows were then laid out in one frame of 50-100 ms), each
+ * step rendered in the background (a transition: clicks and keys come first), until all are shown (Infinity);
+ * once all are shown, all stay shown, until `restartOn` changes (another list: a search typed, another hub) or
+ * the list grows by more than a step (a new device's catalog arriving with its checkpoint: the empty list it
+ * showed before was "all shown", and the 3,600 rows that came next were one task of 2.2 s): its new rows are
+ * then added a step at a time too. `total` is the list's length, null while it is not known yet. Rows already
+ * shown should be memoized components, so a step renders only its new rows.
  */
 export function useShownRows(total: number | null, first = FIRST_ROWS, restartOn?: unknown): number {
   const [state, setState] = useState<ShownRows>({ shown: first, restartOn });
