@@ -94,8 +94,8 @@ export const MOST_ROWS = 100;
  * Rows the step after `shown` adds: MORE_ROWS, a tenth of those shown once that is more, and MOST_ROWS at the
  * most. Each step's frame costs something that grows with the rows already there: it laid out the whole table
  * again (Chromium: 45-60 ms at 2,000-3,500 rows, a few at 500) until the long tables' rows were laid out each on
- * its own (styles.css, `table.long`), and still walks them all before painting (16-46 ms at 1,000-3,500 rows, in
- * a trace). 25 rows a step, 3,600 rows took 144 steps, 13-15 s with the page busy throughout: a step that grows
+ * its own (styles.css, `table.long`), and walked every cell shown before painting (16-46 ms at 1,000-3,500 rows,
+ * in a trace) until each row was contained (styles.css). 25 rows a step, 3,600 rows took 144 steps, 13-15 s with the page busy throughout: a step that grows
  * with the table keeps the steps few. But once each row is laid out on its own, a step's layout is its own rows'
  * (about 0.3 ms a row: 300 rows, a tenth near 3,000, were tasks of 100-290 ms), so it grows no further than 100
  * (`npm run bench:tables`, Stock, six fills each in turns: the longest task 70-178 ms against 112-290 ms, the page
